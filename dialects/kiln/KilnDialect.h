@@ -1,0 +1,78 @@
+//===- KilnDialect.h - the kiln dialect -------------------------*- C++ -*-===//
+//
+// Declarations of the kiln dialect, its ops, and the shape-inference helpers
+// the generated op classes call.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECTS_KILN_KILNDIALECT_H
+#define KILN_DIALECTS_KILN_KILNDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <optional>
+
+namespace mlir::kiln {
+
+/// Two lists of tensor types are compatible when element types match and each
+/// dim pair is equal or has a `?` on either side.
+bool areCompatibleTensorTypes(TypeRange lhs, TypeRange rhs);
+
+/// The type as printed, for diagnostics.
+std::string typeStr(Type type);
+
+/// Emits "'<opName>' op <msg>" at `loc` when a location is given; always
+/// returns failure, so inference helpers can `return opError(...)`.
+LogicalResult opError(StringRef opName, std::optional<Location> loc,
+                      const Twine &msg);
+
+/// The values of a 1-D or 0-D integer constant (a kiln.constant or anything
+/// that folds to DenseIntElementsAttr), sign-extended to i64.
+std::optional<SmallVector<int64_t>> getConstantIntValues(Value value);
+
+/// Broadcasts two shapes numpy-style; fails on incompatible static extents.
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                ArrayRef<int64_t> b);
+
+// Inference helpers shared by many ops (see KilnShapes.cpp).
+using Types = SmallVectorImpl<Type>;
+using OptLoc = std::optional<Location>;
+LogicalResult inferSameType(StringRef opName, OptLoc loc, Value input,
+                            Types &types);
+LogicalResult inferSameShape(StringRef opName, OptLoc loc, Value input,
+                             Type elementType, Types &types);
+LogicalResult inferBroadcast(StringRef opName, OptLoc loc, ValueRange operands,
+                             int kind, Types &types);
+LogicalResult inferWhere(StringRef opName, OptLoc loc, ValueRange operands,
+                         Types &types);
+LogicalResult inferMatmul(StringRef opName, OptLoc loc, Value lhs, Value rhs,
+                          Types &types);
+LogicalResult inferPool(StringRef opName, OptLoc loc, Value input,
+                        ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                        ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                        bool ceilMode, Types &types);
+LogicalResult inferGlobalPool(StringRef opName, OptLoc loc, Value input,
+                              Types &types);
+LogicalResult inferSameTypeWithAxis(StringRef opName, OptLoc loc, Value input,
+                                    int64_t axis, Types &types);
+LogicalResult inferReduce(StringRef opName, OptLoc loc, Value input,
+                          ArrayRef<int64_t> axes, bool keepdims,
+                          Type elementType, Types &types);
+LogicalResult inferArgReduce(StringRef opName, OptLoc loc, Value input,
+                             int64_t axis, bool keepdims, Types &types);
+
+} // namespace mlir::kiln
+
+#include "dialects/kiln/KilnDialect.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/kiln/KilnOps.h.inc"
+
+#endif // KILN_DIALECTS_KILN_KILNDIALECT_H

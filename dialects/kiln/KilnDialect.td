@@ -1,0 +1,61 @@
+//===- KilnDialect.td - the kiln dialect -------------------*- tablegen -*-===//
+//
+// The kiln dialect: ONNX meaning on builtin tensor types, one op per concept.
+// Every op infers its result type from its operands and attributes; the same
+// inference is the verifier, so an op that exists is an op that type-checks.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECT_TD
+#define KILN_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+def Kiln_Dialect : Dialect {
+  let name = "kiln";
+  let cppNamespace = "::mlir::kiln";
+  let summary = "Tensor-level ops with ONNX meaning, normalized to one form";
+  let description = [{
+    Ops take and return builtin ranked tensors; dynamic dims are `?`.
+    Opset differences are resolved by the importer, so each ONNX concept has
+    exactly one form here. Unsigned ONNX integers are `ui8`..`ui64`, signed
+    ones are signless `i8`..`i64`, booleans are `i1`.
+  }];
+  let hasConstantMaterializer = 1;
+}
+
+// All kiln ops are side-effect free tensor ops.
+class Kiln_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Kiln_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+
+// Result types are inferred; an inferred `?` is compatible with a known
+// extent, so later refinement of either side keeps the IR valid.
+defvar Kiln_CompatDecl = [{
+  static bool isCompatibleReturnTypes(::mlir::TypeRange l, ::mlir::TypeRange r) {
+    return ::mlir::kiln::areCompatibleTensorTypes(l, r);
+  }
+}];
+
+class Kiln_InferOp<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])> {
+  let extraClassDeclaration = Kiln_CompatDecl;
+}
+
+// Ops whose inference is one shared C++ expression `call`, with `opName`,
+// `loc`, `adaptor` and `types` in scope.
+class Kiln_SharedInferOp<string mnemonic, string call, list<Trait> traits = []>
+    : Kiln_InferOp<mnemonic, traits> {
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      ::llvm::StringRef opName = getOperationName();
+      (void)opName;
+      return }] # call # [{;
+    }
+  }];
+}
+
+#endif // KILN_DIALECT_TD

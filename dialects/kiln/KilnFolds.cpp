@@ -1,0 +1,435 @@
+//===- KilnFolds.cpp - kiln folders and canonicalizations -----------------===//
+//
+// Folders evaluate shape arithmetic on small constants (the Shape, Gather,
+// Unsqueeze, Concat, Slice, Cast, Range chains exporters emit) and remove
+// no-op ops. Constants are only materialized below kFoldLimit elements, so a
+// folder never creates a weight-sized tensor; splats are free at any size.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/APSInt.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+static constexpr int64_t kFoldLimit = 1 << 14;
+
+static RankedTensorType staticType(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.hasStaticShape() ? t : RankedTensorType();
+}
+
+/// A constant operand as DenseElementsAttr (dense_resource does not qualify).
+static DenseElementsAttr denseOf(Attribute a) {
+  return dyn_cast_or_null<DenseElementsAttr>(a);
+}
+
+static bool small(DenseElementsAttr a) {
+  return a && (a.isSplat() || a.getNumElements() <= kFoldLimit);
+}
+
+/// Row-major strides of a static shape.
+static SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> s(shape.size(), 1);
+  for (int64_t i = (int64_t)shape.size() - 2; i >= 0; --i)
+    s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+/// Linear index into `in` of the element at `outIdx` of the broadcast result.
+static int64_t broadcastIndex(ArrayRef<int64_t> outIdx,
+                              ArrayRef<int64_t> inShape) {
+  int64_t lin = 0, stride = 1, off = outIdx.size() - inShape.size();
+  for (int64_t d = (int64_t)inShape.size() - 1; d >= 0; --d) {
+    int64_t i = inShape[d] == 1 ? 0 : outIdx[d + off];
+    lin += i * stride;
+    stride *= inShape[d];
+  }
+  return lin;
+}
+
+/// Evaluates an elementwise op over broadcast constant operands.
+template <typename T>
+static Attribute
+foldElementwise(ArrayRef<Attribute> operands, Value result,
+                function_ref<std::optional<T>(ArrayRef<T>)> fn,
+                function_ref<Attribute(Type, ArrayRef<T>)> make) {
+  auto type = staticType(result);
+  if (!type || type.getNumElements() > kFoldLimit)
+    return {};
+  SmallVector<DenseElementsAttr> ins;
+  for (Attribute a : operands) {
+    auto d = denseOf(a);
+    if (!small(d))
+      return {};
+    ins.push_back(d);
+  }
+  SmallVector<SmallVector<T>> vals;
+  for (auto d : ins)
+    vals.emplace_back(d.getValues<T>().begin(), d.getValues<T>().end());
+  auto shape = type.getShape();
+  auto strides = stridesOf(shape);
+  SmallVector<T> out;
+  SmallVector<int64_t> idx(shape.size());
+  SmallVector<T> args(ins.size());
+  for (int64_t lin = 0; lin < type.getNumElements(); ++lin) {
+    for (size_t d = 0; d < shape.size(); ++d)
+      idx[d] = (lin / strides[d]) % shape[d];
+    for (size_t k = 0; k < ins.size(); ++k)
+      args[k] = ins[k].isSplat()
+                    ? vals[k][0]
+                    : vals[k][broadcastIndex(idx, ins[k].getType().getShape())];
+    auto r = fn(args);
+    if (!r)
+      return {};
+    out.push_back(*r);
+  }
+  return make(type, out);
+}
+
+static Attribute makeInts(Type t, ArrayRef<APInt> v) {
+  return DenseElementsAttr::get(cast<ShapedType>(t), v);
+}
+
+/// Folds a binary integer op on constants.
+static Attribute foldIntBinary(ArrayRef<Attribute> operands, Value result,
+                               function_ref<std::optional<APInt>(const APInt &,
+                                                                 const APInt &)>
+                                   fn) {
+  auto type = staticType(result);
+  if (!type || !isa<IntegerType>(type.getElementType()))
+    return {};
+  return foldElementwise<APInt>(
+      operands, result,
+      [&](ArrayRef<APInt> a) { return fn(a[0], a[1]); }, makeInts);
+}
+
+/// `x op c` where c is a splat `neutral`: the op is an identity on x.
+static bool isSplatInt(Attribute a, int64_t v) {
+  auto d = denseOf(a);
+  return d && d.isSplat() && isa<IntegerType>(d.getElementType()) &&
+         d.getSplatValue<APInt>().getSExtValue() == v;
+}
+
+OpFoldResult AddOp::fold(FoldAdaptor a) {
+  if (isSplatInt(a.getRhs(), 0) && getLhs().getType() == getType())
+    return getLhs();
+  return foldIntBinary(a.getOperands(), getResult(),
+                       [](const APInt &x, const APInt &y) { return x + y; });
+}
+
+OpFoldResult SubOp::fold(FoldAdaptor a) {
+  if (isSplatInt(a.getRhs(), 0) && getLhs().getType() == getType())
+    return getLhs();
+  return foldIntBinary(a.getOperands(), getResult(),
+                       [](const APInt &x, const APInt &y) { return x - y; });
+}
+
+OpFoldResult MulOp::fold(FoldAdaptor a) {
+  if (isSplatInt(a.getRhs(), 1) && getLhs().getType() == getType())
+    return getLhs();
+  return foldIntBinary(a.getOperands(), getResult(),
+                       [](const APInt &x, const APInt &y) { return x * y; });
+}
+
+OpFoldResult DivOp::fold(FoldAdaptor a) {
+  if (isSplatInt(a.getRhs(), 1) && getLhs().getType() == getType())
+    return getLhs();
+  bool isUnsigned = getType().getElementType().isUnsignedInteger();
+  return foldIntBinary(a.getOperands(), getResult(),
+                       [&](const APInt &x,
+                           const APInt &y) -> std::optional<APInt> {
+                         if (y.isZero())
+                           return std::nullopt;
+                         return isUnsigned ? x.udiv(y) : x.sdiv(y);
+                       });
+}
+
+OpFoldResult EqualOp::fold(FoldAdaptor a) {
+  auto lhs = denseOf(a.getLhs());
+  if (!lhs || !isa<IntegerType>(lhs.getElementType()))
+    return {};
+  return foldElementwise<APInt>(
+      a.getOperands(), getResult(),
+      [](ArrayRef<APInt> v) { return APInt(1, v[0] == v[1]); }, makeInts);
+}
+
+OpFoldResult WhereOp::fold(FoldAdaptor a) {
+  auto cond = denseOf(a.getCondition());
+  if (cond && cond.isSplat()) {
+    Value pick = cond.getSplatValue<bool>() ? getX() : getY();
+    if (pick.getType() == getType())
+      return pick;
+  }
+  return foldElementwise<Attribute>(
+      a.getOperands(), getResult(),
+      [](ArrayRef<Attribute> v) -> std::optional<Attribute> {
+        return cast<IntegerAttr>(v[0]).getValue().isOne() ? v[1] : v[2];
+      },
+      [](Type t, ArrayRef<Attribute> v) -> Attribute {
+        return DenseElementsAttr::get(cast<ShapedType>(t), v);
+      });
+}
+
+OpFoldResult IdentityOp::fold(FoldAdaptor) { return getInput(); }
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+OpFoldResult CastOp::fold(FoldAdaptor a) {
+  if (getInput().getType() == getType())
+    return getInput();
+  auto in = denseOf(a.getInput());
+  if (!small(in) || !getType().hasStaticShape())
+    return {};
+  Type from = in.getElementType(), to = getType().getElementType();
+  auto toInt = dyn_cast<IntegerType>(to);
+  auto fromInt = dyn_cast<IntegerType>(from);
+  if (fromInt && toInt) {
+    bool srcSigned = !fromInt.isUnsigned() && fromInt.getWidth() > 1;
+    return in.mapValues(to, [&](const APInt &v) {
+      if (toInt.getWidth() == 1)
+        return APInt(1, !v.isZero());
+      return srcSigned ? v.sextOrTrunc(toInt.getWidth())
+                       : v.zextOrTrunc(toInt.getWidth());
+    });
+  }
+  if (fromInt && isa<FloatType>(to)) {
+    bool srcSigned = !fromInt.isUnsigned() && fromInt.getWidth() > 1;
+    auto &sem = cast<FloatType>(to).getFloatSemantics();
+    return in.mapValues(to, [&](const APInt &v) {
+      APFloat f(sem);
+      f.convertFromAPInt(v, srcSigned, APFloat::rmNearestTiesToEven);
+      return f.bitcastToAPInt();
+    });
+  }
+  if (isa<FloatType>(from) && toInt && toInt.getWidth() > 1) {
+    bool ok = true;
+    auto r = in.mapValues(to, [&](const APFloat &v) {
+      APSInt i(toInt.getWidth(), toInt.isUnsigned());
+      bool exact;
+      if (v.convertToInteger(i, APFloat::rmTowardZero, &exact) &
+          APFloat::opInvalidOp)
+        ok = false;
+      return APInt(i);
+    });
+    return ok ? r : Attribute();
+  }
+  return {};
+}
+
+OpFoldResult ShapeOp::fold(FoldAdaptor) {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  int64_t n = getType().getDimSize(0), rank = in.getRank();
+  int64_t start = getStart() < 0 ? getStart() + rank : getStart();
+  start = std::clamp<int64_t>(start, 0, rank);
+  SmallVector<int64_t> dims;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t d = in.getDimSize(start + i);
+    if (ShapedType::isDynamic(d))
+      return {};
+    dims.push_back(d);
+  }
+  return DenseIntElementsAttr::get(getType(), dims);
+}
+
+OpFoldResult SizeOp::fold(FoldAdaptor) {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  if (!in.hasStaticShape())
+    return {};
+  return DenseIntElementsAttr::get(getType(), {in.getNumElements()});
+}
+
+/// A constant reinterpreted with a new static shape (same elements).
+static Attribute reshapeConstant(Attribute in, Type resultType) {
+  auto d = denseOf(in);
+  auto t = dyn_cast<RankedTensorType>(resultType);
+  if (!d || !t || !t.hasStaticShape() ||
+      t.getNumElements() != d.getNumElements() ||
+      (!d.isSplat() && d.getNumElements() > kFoldLimit))
+    return {};
+  return d.reshape(t);
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor a) {
+  if (getInput().getType() == getType() && getType().hasStaticShape())
+    return getInput();
+  return reshapeConstant(a.getInput(), getType());
+}
+
+OpFoldResult UnsqueezeOp::fold(FoldAdaptor a) {
+  if (getAxes().empty())
+    return getInput();
+  return reshapeConstant(a.getInput(), getType());
+}
+
+OpFoldResult SqueezeOp::fold(FoldAdaptor a) {
+  if (getAxes().empty() && getInput().getType() == getType())
+    return getInput();
+  return reshapeConstant(a.getInput(), getType());
+}
+
+OpFoldResult ExpandOp::fold(FoldAdaptor a) {
+  if (getInput().getType() == getType() && getType().hasStaticShape())
+    return getInput();
+  auto d = denseOf(a.getInput());
+  if (d && d.isSplat() && getType().hasStaticShape())
+    return SplatElementsAttr::get(getType(), d.getSplatValue<Attribute>());
+  return {};
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor a) {
+  if (llvm::equal(getPerm(), llvm::seq<int64_t>(0, getPerm().size())))
+    return getInput();
+  auto d = denseOf(a.getInput());
+  if (d && d.isSplat() && getType().hasStaticShape())
+    return SplatElementsAttr::get(getType(), d.getSplatValue<Attribute>());
+  return {};
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor a) {
+  if (getInputs().size() == 1 && getInputs()[0].getType() == getType())
+    return getInputs()[0];
+  // Only 1-D constants (shape vectors) are concatenated at compile time.
+  if (getType().getRank() != 1 || !getType().hasStaticShape())
+    return {};
+  SmallVector<Attribute> vals;
+  for (Attribute in : a.getInputs()) {
+    auto d = denseOf(in);
+    if (!small(d))
+      return {};
+    llvm::append_range(vals, d.getValues<Attribute>());
+  }
+  return DenseElementsAttr::get(getType(), vals);
+}
+
+OpFoldResult GatherOp::fold(FoldAdaptor a) {
+  auto data = denseOf(a.getInput());
+  auto idx = denseOf(a.getIndices());
+  if (!small(data) || !small(idx) || data.getType().getRank() != 1 ||
+      !getType().hasStaticShape())
+    return {};
+  int64_t n = data.getNumElements();
+  SmallVector<Attribute> vals(data.getValues<Attribute>());
+  SmallVector<Attribute> out;
+  for (const APInt &i : idx.getValues<APInt>()) {
+    int64_t k = i.getSExtValue();
+    if (k < 0)
+      k += n;
+    if (k < 0 || k >= n)
+      return {};
+    out.push_back(vals[k]);
+  }
+  return DenseElementsAttr::get(getType(), out);
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor a) {
+  auto inType = cast<RankedTensorType>(getInput().getType());
+  if (inType == getType() && inType.hasStaticShape()) {
+    auto steps = getConstantIntValues(getSteps());
+    if (steps && llvm::all_of(*steps, [](int64_t s) { return s == 1; }))
+      return getInput();
+  }
+  auto data = denseOf(a.getInput());
+  if (!small(data) || inType.getRank() != 1 || !getType().hasStaticShape())
+    return {};
+  auto starts = getConstantIntValues(getStarts());
+  auto steps = getConstantIntValues(getSteps());
+  if (!starts || !steps || starts->size() != 1)
+    return {};
+  int64_t n = inType.getDimSize(0), s = (*starts)[0], st = (*steps)[0];
+  if (s < 0)
+    s += n;
+  s = st > 0 ? std::clamp<int64_t>(s, 0, n) : std::clamp<int64_t>(s, 0, n - 1);
+  SmallVector<Attribute> vals(data.getValues<Attribute>());
+  SmallVector<Attribute> out;
+  for (int64_t i = 0; i < getType().getDimSize(0); ++i)
+    out.push_back(vals[s + i * st]);
+  return DenseElementsAttr::get(getType(), out);
+}
+
+OpFoldResult RangeOp::fold(FoldAdaptor a) {
+  auto s = denseOf(a.getStart()), d = denseOf(a.getDelta());
+  if (!s || !d || !getType().hasStaticShape() ||
+      getType().getNumElements() > kFoldLimit ||
+      !isa<IntegerType>(s.getElementType()))
+    return {};
+  APInt x = *s.getValues<APInt>().begin(), step = *d.getValues<APInt>().begin();
+  SmallVector<APInt> out;
+  for (int64_t i = 0; i < getType().getDimSize(0); ++i, x += step)
+    out.push_back(x);
+  return DenseElementsAttr::get(getType(), out);
+}
+
+OpFoldResult ConstantOfShapeOp::fold(FoldAdaptor) {
+  if (!getType().hasStaticShape())
+    return {};
+  auto v = dyn_cast<DenseElementsAttr>(getValue());
+  if (!v)
+    return {};
+  return SplatElementsAttr::get(getType(), *v.getValues<Attribute>().begin());
+}
+
+//===----------------------------------------------------------------------===//
+// Canonicalization patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// transpose(transpose(x, p1), p2) -> transpose(x, p1 o p2)
+struct ComposeTransposes final : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<TransposeOp>();
+    if (!inner)
+      return rewriter.notifyMatchFailure(op, "input is not a kiln.transpose");
+    SmallVector<int64_t> perm;
+    for (int64_t p : op.getPerm())
+      perm.push_back(inner.getPerm()[p]);
+    auto composed = TransposeOp::create(rewriter, op.getLoc(), inner.getInput(),
+                                        perm);
+    if (composed.getType() != op.getType())
+      return rewriter.notifyMatchFailure(op, "composed type differs");
+    rewriter.replaceOp(op, composed);
+    return success();
+  }
+};
+
+/// reshape(reshape(x, s1), s2) -> reshape(x, s2), when s2 has no 0 entries
+/// that would copy a dim of the intermediate shape.
+struct ComposeReshapes final : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<ReshapeOp>();
+    if (!inner)
+      return rewriter.notifyMatchFailure(op, "input is not a kiln.reshape");
+    auto shape = getConstantIntValues(op.getShape());
+    if (!shape)
+      return rewriter.notifyMatchFailure(op, "target shape is not constant");
+    if (!op.getAllowzero() && llvm::is_contained(*shape, 0))
+      return rewriter.notifyMatchFailure(op, "target shape copies input dims");
+    auto composed = ReshapeOp::create(rewriter, op.getLoc(), inner.getInput(),
+                                      op.getShape(), op.getAllowzero());
+    if (composed.getType() != op.getType()) {
+      rewriter.eraseOp(composed);
+      return rewriter.notifyMatchFailure(op, "composed type differs");
+    }
+    rewriter.replaceOp(op, composed);
+    return success();
+  }
+};
+} // namespace
+
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *ctx) {
+  results.add<ComposeTransposes>(ctx);
+}
+
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                            MLIRContext *ctx) {
+  results.add<ComposeReshapes>(ctx);
+}
