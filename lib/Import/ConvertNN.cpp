@@ -1,0 +1,419 @@
+//===- ConvertNN.cpp - linear algebra, convolution, normalization ---------===//
+//
+// MatMul, Gemm (normalized to transpose + matmul + scale + add), Einsum,
+// Conv/ConvTranspose and pooling (auto_pad resolved to explicit pads),
+// normalizations, softmax family, reductions (axes as attribute or input by
+// opset), ArgMax/ArgMin, CumSum and TopK.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterImpl.h"
+
+using namespace ::kiln::import;
+namespace k = mlir::kiln;
+
+namespace {
+
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+LogicalResult convertGemm(NodeContext &c) {
+  auto alpha = c.getFloat("alpha", 1.0f), beta = c.getFloat("beta", 1.0f);
+  auto transA = c.getInt("transA", 0), transB = c.getInt("transB", 0);
+  if (failed(c.requireInputs(2)) || failed(alpha) || failed(beta) ||
+      failed(transA) || failed(transB))
+    return failure();
+  Value a = c.input(0), b = c.input(1);
+  for (Value v : {a, b})
+    if (c.typeOf(v).getRank() != 2)
+      return c.fail("A and B must be 2-D, got " + k::typeStr(v.getType()));
+  auto perm = c.named("perm", c.b.getDenseI64ArrayAttr({1, 0}));
+  if (*transA) {
+    auto t = c.make<k::TransposeOp>(a, {perm});
+    if (failed(t))
+      return failure();
+    a = *t;
+  }
+  if (*transB) {
+    auto t = c.make<k::TransposeOp>(b, {perm});
+    if (failed(t))
+      return failure();
+    b = *t;
+  }
+  auto y = c.make<k::MatmulOp>({a, b});
+  if (failed(y))
+    return failure();
+  Type elt = c.typeOf(*y).getElementType();
+  if (*alpha != 1.0f) {
+    y = c.make<k::MulOp>({*y, c.scalarLike(elt, *alpha)});
+    if (failed(y))
+      return failure();
+  }
+  if (Value bias = c.input(2); bias && *beta != 0.0f) {
+    if (*beta != 1.0f) {
+      auto scaled = c.make<k::MulOp>({bias, c.scalarLike(elt, *beta)});
+      if (failed(scaled))
+        return failure();
+      bias = *scaled;
+    }
+    y = c.make<k::AddOp>({*y, bias});
+    if (failed(y))
+      return failure();
+  }
+  c.outputs.push_back(*y);
+  return success();
+}
+
+/// Strides, dilations and explicit pads for a windowed op, with auto_pad
+/// resolved against the input's static spatial dims.
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+};
+
+FailureOr<Window> readWindow(NodeContext &c, RankedTensorType input,
+                             ArrayRef<int64_t> kernelFromWeight) {
+  int64_t spatial = input.getRank() - 2;
+  if (spatial < 1)
+    return c.fail("input must have rank >= 3, got " + k::typeStr(input));
+  Window w;
+  auto kernel = c.getInts("kernel_shape", kernelFromWeight);
+  auto strides = c.getInts("strides", SmallVector<int64_t>(spatial, 1));
+  auto dil = c.getInts("dilations", SmallVector<int64_t>(spatial, 1));
+  auto pads = c.getInts("pads", SmallVector<int64_t>(2 * spatial, 0));
+  auto autoPad = c.getString("auto_pad", "NOTSET");
+  if (failed(kernel) || failed(strides) || failed(dil) || failed(pads) ||
+      failed(autoPad))
+    return failure();
+  if ((int64_t)kernel->size() != spatial)
+    return c.fail("kernel_shape has " + Twine(kernel->size()) +
+                  " entries, but the input has " + Twine(spatial) +
+                  " spatial dims");
+  if ((int64_t)strides->size() != spatial || (int64_t)dil->size() != spatial ||
+      (int64_t)pads->size() != 2 * spatial)
+    return c.fail("strides/dilations/pads do not match " + Twine(spatial) +
+                  " spatial dims");
+  w.kernel = *kernel;
+  w.strides = *strides;
+  w.dilations = *dil;
+  w.pads = *pads;
+  if (*autoPad == "VALID") {
+    std::fill(w.pads.begin(), w.pads.end(), 0);
+  } else if (*autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER") {
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t in = input.getDimSize(i + 2);
+      if (ShapedType::isDynamic(in) || ShapedType::isDynamic(w.kernel[i]))
+        return c.fail("auto_pad " + *autoPad +
+                      " needs static spatial dims; specialize them with "
+                      "--input-shape");
+      int64_t out = (in + w.strides[i] - 1) / w.strides[i];
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] + 1 -
+                 in);
+      int64_t small = total / 2, large = total - small;
+      w.pads[i] = *autoPad == "SAME_UPPER" ? small : large;
+      w.pads[i + spatial] = *autoPad == "SAME_UPPER" ? large : small;
+    }
+  } else if (*autoPad != "NOTSET") {
+    return c.fail("unknown auto_pad '" + *autoPad + "'");
+  }
+  return w;
+}
+
+LogicalResult convertConv(NodeContext &c) {
+  if (failed(c.requireInputs(2)))
+    return failure();
+  auto input = c.typeOf(c.input(0)), weight = c.typeOf(c.input(1));
+  auto group = c.getInt("group", 1);
+  if (failed(group))
+    return failure();
+  auto w = readWindow(c, input, weight.getShape().drop_front(2));
+  if (failed(w))
+    return failure();
+  SmallVector<Value> operands{c.input(0), c.input(1)};
+  if (c.input(2))
+    operands.push_back(c.input(2));
+  return c.emit<k::ConvOp>(
+      operands, {c.named("strides", c.b.getDenseI64ArrayAttr(w->strides)),
+                 c.named("pads", c.b.getDenseI64ArrayAttr(w->pads)),
+                 c.named("dilations", c.b.getDenseI64ArrayAttr(w->dilations)),
+                 c.named("group", c.b.getI64IntegerAttr(*group))});
+}
+
+LogicalResult convertConvTranspose(NodeContext &c) {
+  if (failed(c.requireInputs(2)))
+    return failure();
+  auto input = c.typeOf(c.input(0)), weight = c.typeOf(c.input(1));
+  int64_t spatial = input.getRank() - 2;
+  auto group = c.getInt("group", 1);
+  auto outPad = c.getInts("output_padding", SmallVector<int64_t>(spatial, 0));
+  auto outShape = c.getInts("output_shape", {});
+  auto autoPad = c.getString("auto_pad", "NOTSET");
+  if (failed(group) || failed(outPad) || failed(outShape) || failed(autoPad))
+    return failure();
+  // ConvTranspose's SAME pads differ from Conv's: resolve them below.
+  Window w;
+  {
+    auto kernel = c.getInts("kernel_shape", weight.getShape().drop_front(2));
+    auto strides = c.getInts("strides", SmallVector<int64_t>(spatial, 1));
+    auto dil = c.getInts("dilations", SmallVector<int64_t>(spatial, 1));
+    auto pads = c.getInts("pads", SmallVector<int64_t>(2 * spatial, 0));
+    if (failed(kernel) || failed(strides) || failed(dil) || failed(pads))
+      return failure();
+    if (spatial < 1 || (int64_t)kernel->size() != spatial ||
+        (int64_t)strides->size() != spatial || (int64_t)dil->size() != spatial ||
+        (int64_t)pads->size() != 2 * spatial ||
+        (int64_t)outPad->size() != spatial)
+      return c.fail("kernel_shape/strides/dilations/pads/output_padding do not "
+                    "match the input's spatial rank");
+    w = {*kernel, *strides, *dil, *pads};
+  }
+  bool same = *autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER";
+  if (!outShape->empty() || same) {
+    SmallVector<int64_t> target = *outShape;
+    if ((int64_t)target.size() == spatial + 2)
+      target.erase(target.begin(), target.begin() + 2);
+    if (target.empty())
+      for (int64_t i = 0; i < spatial; ++i)
+        target.push_back(ShapedType::isDynamic(input.getDimSize(i + 2))
+                             ? kDyn
+                             : input.getDimSize(i + 2) * w.strides[i]);
+    if ((int64_t)target.size() != spatial)
+      return c.fail("output_shape has " + Twine(outShape->size()) + " entries");
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t in = input.getDimSize(i + 2);
+      if (ShapedType::isDynamic(in) || ShapedType::isDynamic(target[i]))
+        return c.fail("output_shape/auto_pad needs static spatial dims");
+      int64_t total = w.strides[i] * (in - 1) + (*outPad)[i] +
+                      (w.kernel[i] - 1) * w.dilations[i] + 1 - target[i];
+      if (total < 0) {
+        // A larger output than the kernel covers: extend with output padding.
+        (*outPad)[i] += -total;
+        total = 0;
+      }
+      int64_t half = total / 2;
+      w.pads[i] = *autoPad == "SAME_UPPER" ? half : total - half;
+      w.pads[i + spatial] = *autoPad == "SAME_UPPER" ? total - half : half;
+    }
+  } else if (*autoPad == "VALID") {
+    std::fill(w.pads.begin(), w.pads.end(), 0);
+  } else if (*autoPad != "NOTSET") {
+    return c.fail("unknown auto_pad '" + *autoPad + "'");
+  }
+  SmallVector<Value> operands{c.input(0), c.input(1)};
+  if (c.input(2))
+    operands.push_back(c.input(2));
+  return c.emit<k::ConvTransposeOp>(
+      operands,
+      {c.named("strides", c.b.getDenseI64ArrayAttr(w.strides)),
+       c.named("pads", c.b.getDenseI64ArrayAttr(w.pads)),
+       c.named("dilations", c.b.getDenseI64ArrayAttr(w.dilations)),
+       c.named("output_padding", c.b.getDenseI64ArrayAttr(*outPad)),
+       c.named("group", c.b.getI64IntegerAttr(*group))});
+}
+
+template <typename OpTy>
+LogicalResult convertPool(NodeContext &c) {
+  if (failed(c.requireInputs(1)))
+    return failure();
+  if (c.outputUsed(1))
+    return c.fail("the Indices output is not supported");
+  auto input = c.typeOf(c.input(0));
+  if (!c.hasAttr("kernel_shape"))
+    return c.fail("attribute 'kernel_shape' is required");
+  auto w = readWindow(c, input, {});
+  auto ceil = c.getInt("ceil_mode", 0);
+  if (failed(w) || failed(ceil))
+    return failure();
+  SmallVector<NamedAttribute> attrs{
+      c.named("kernel_shape", c.b.getDenseI64ArrayAttr(w->kernel)),
+      c.named("strides", c.b.getDenseI64ArrayAttr(w->strides)),
+      c.named("pads", c.b.getDenseI64ArrayAttr(w->pads)),
+      c.named("dilations", c.b.getDenseI64ArrayAttr(w->dilations)),
+      c.named("ceil_mode", c.b.getBoolAttr(*ceil))};
+  if constexpr (std::is_same_v<OpTy, k::AveragePoolOp>) {
+    auto cip = c.getInt("count_include_pad", 0);
+    if (failed(cip))
+      return failure();
+    attrs.push_back(c.named("count_include_pad", c.b.getBoolAttr(*cip)));
+  }
+  return c.emit<OpTy>(c.input(0), attrs);
+}
+
+template <typename OpTy>
+LogicalResult convertAxisOp(NodeContext &c) {
+  auto axis = c.getInt("axis", -1);
+  if (failed(c.requireInputs(1)) || failed(axis))
+    return failure();
+  return c.emit<OpTy>(c.input(0), {c.named("axis", c.b.getI64IntegerAttr(*axis))});
+}
+
+/// ReduceSum takes axes as an input from opset 13, the others from 18.
+template <typename OpTy>
+Converter reduce(int64_t axesInputSince) {
+  return [axesInputSince](NodeContext &c) -> LogicalResult {
+    auto keep = c.getInt("keepdims", 1);
+    auto noop = c.getInt("noop_with_empty_axes", 0);
+    if (failed(c.requireInputs(1)) || failed(keep) || failed(noop))
+      return failure();
+    int64_t rank = c.typeOf(c.input(0)).getRank();
+    SmallVector<int64_t> axes;
+    if (c.opset >= axesInputSince) {
+      if (c.hasAttr("axes"))
+        return c.fail("axes is an input from opset " + Twine(axesInputSince) +
+                      ", not an attribute");
+      if (c.input(1)) {
+        auto v = c.constInts(1, "axes");
+        if (failed(v))
+          return failure();
+        axes = *v;
+      }
+    } else {
+      auto v = c.getInts("axes", {});
+      if (failed(v))
+        return failure();
+      axes = *v;
+    }
+    if (axes.empty()) {
+      if (*noop) {
+        c.outputs.push_back(c.input(0));
+        return success();
+      }
+      axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    }
+    for (int64_t &a : axes) {
+      auto n = c.normAxis(a, rank);
+      if (failed(n))
+        return failure();
+      a = *n;
+    }
+    llvm::sort(axes);
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+      return c.fail("axes contain a duplicate");
+    return c.emit<OpTy>(c.input(0),
+                        {c.named("axes", c.b.getDenseI64ArrayAttr(axes)),
+                         c.named("keepdims", c.b.getBoolAttr(*keep))});
+  };
+}
+
+template <typename OpTy>
+LogicalResult convertArg(NodeContext &c) {
+  auto axis = c.getInt("axis", 0), keep = c.getInt("keepdims", 1),
+       last = c.getInt("select_last_index", 0);
+  if (failed(c.requireInputs(1)) || failed(axis) || failed(keep) || failed(last))
+    return failure();
+  return c.emit<OpTy>(c.input(0),
+                      {c.named("axis", c.b.getI64IntegerAttr(*axis)),
+                       c.named("keepdims", c.b.getBoolAttr(*keep)),
+                       c.named("select_last_index", c.b.getBoolAttr(*last))});
+}
+
+} // namespace
+
+void ::kiln::import::addNNConverters(llvm::StringMap<Converter> &m) {
+  m["MatMul"] = [](NodeContext &c) -> LogicalResult {
+    if (failed(c.requireInputs(2)))
+      return failure();
+    return c.emit<k::MatmulOp>({c.input(0), c.input(1)});
+  };
+  m["Gemm"] = convertGemm;
+  m["Einsum"] = [](NodeContext &c) -> LogicalResult {
+    auto eq = c.getString("equation", "");
+    if (failed(eq) || c.numInputs() == 0 ||
+        failed(c.requireInputs(c.numInputs())))
+      return failure();
+    return c.emit<k::EinsumOp>(c.inputs,
+                               {c.named("equation", c.b.getStringAttr(*eq))});
+  };
+  m["Conv"] = convertConv;
+  m["ConvTranspose"] = convertConvTranspose;
+  m["MaxPool"] = convertPool<k::MaxPoolOp>;
+  m["AveragePool"] = convertPool<k::AveragePoolOp>;
+  m["GlobalAveragePool"] = [](NodeContext &c) -> LogicalResult {
+    if (failed(c.requireInputs(1)))
+      return failure();
+    return c.emit<k::GlobalAveragePoolOp>(c.input(0));
+  };
+  m["GlobalMaxPool"] = [](NodeContext &c) -> LogicalResult {
+    if (failed(c.requireInputs(1)))
+      return failure();
+    return c.emit<k::GlobalMaxPoolOp>(c.input(0));
+  };
+  m["BatchNormalization"] = [](NodeContext &c) -> LogicalResult {
+    auto eps = c.getFloat("epsilon", 1e-5f);
+    auto training = c.getInt("training_mode", 0);
+    if (failed(c.requireInputs(5)) || failed(eps) || failed(training))
+      return failure();
+    if (*training || c.outputUsed(1))
+      return c.fail("training mode is not supported (inference only)");
+    return c.emit<k::BatchNormOp>(
+        {c.input(0), c.input(1), c.input(2), c.input(3), c.input(4)},
+        {c.named("epsilon", c.b.getF32FloatAttr(*eps))});
+  };
+  m["InstanceNormalization"] = [](NodeContext &c) -> LogicalResult {
+    auto eps = c.getFloat("epsilon", 1e-5f);
+    if (failed(c.requireInputs(3)) || failed(eps))
+      return failure();
+    return c.emit<k::InstanceNormOp>(
+        {c.input(0), c.input(1), c.input(2)},
+        {c.named("epsilon", c.b.getF32FloatAttr(*eps))});
+  };
+  m["LayerNormalization"] = [](NodeContext &c) -> LogicalResult {
+    auto eps = c.getFloat("epsilon", 1e-5f);
+    auto axis = c.getInt("axis", -1);
+    if (failed(c.requireInputs(2)) || failed(eps) || failed(axis))
+      return failure();
+    if (c.outputUsed(1) || c.outputUsed(2))
+      return c.fail("the Mean and InvStdDev outputs are not supported");
+    SmallVector<Value> operands{c.input(0), c.input(1)};
+    if (c.input(2))
+      operands.push_back(c.input(2));
+    return c.emit<k::LayerNormOp>(
+        operands, {c.named("axis", c.b.getI64IntegerAttr(*axis)),
+                   c.named("epsilon", c.b.getF32FloatAttr(*eps))});
+  };
+  m["Softmax"] = convertAxisOp<k::SoftmaxOp>;
+  m["LogSoftmax"] = convertAxisOp<k::LogSoftmaxOp>;
+  m["Hardmax"] = convertAxisOp<k::HardmaxOp>;
+  m["ReduceSum"] = reduce<k::ReduceSumOp>(13);
+  m["ReduceMean"] = reduce<k::ReduceMeanOp>(18);
+  m["ReduceMax"] = reduce<k::ReduceMaxOp>(18);
+  m["ReduceMin"] = reduce<k::ReduceMinOp>(18);
+  m["ReduceProd"] = reduce<k::ReduceProdOp>(18);
+  m["ReduceL1"] = reduce<k::ReduceL1Op>(18);
+  m["ReduceL2"] = reduce<k::ReduceL2Op>(18);
+  m["ReduceLogSum"] = reduce<k::ReduceLogSumOp>(18);
+  m["ReduceLogSumExp"] = reduce<k::ReduceLogSumExpOp>(18);
+  m["ReduceSumSquare"] = reduce<k::ReduceSumSquareOp>(18);
+  m["ArgMax"] = convertArg<k::ArgMaxOp>;
+  m["ArgMin"] = convertArg<k::ArgMinOp>;
+  m["CumSum"] = [](NodeContext &c) -> LogicalResult {
+    auto excl = c.getInt("exclusive", 0), rev = c.getInt("reverse", 0);
+    if (failed(c.requireInputs(2)) || failed(excl) || failed(rev))
+      return failure();
+    auto axis = c.constInts(1, "axis");
+    if (failed(axis))
+      return failure();
+    if (axis->size() != 1)
+      return c.fail("axis must hold one value");
+    return c.emit<k::CumSumOp>(
+        c.input(0), {c.named("axis", c.b.getI64IntegerAttr((*axis)[0])),
+                     c.named("exclusive", c.b.getBoolAttr(*excl)),
+                     c.named("reverse", c.b.getBoolAttr(*rev))});
+  };
+  m["TopK"] = [](NodeContext &c) -> LogicalResult {
+    auto axis = c.getInt("axis", -1), largest = c.getInt("largest", 1),
+         sorted = c.getInt("sorted", 1);
+    if (failed(c.requireInputs(2)) || failed(axis) || failed(largest) ||
+        failed(sorted))
+      return failure();
+    auto r = c.create<k::TopKOp>(
+        {c.input(0), c.input(1)},
+        {c.named("axis", c.b.getI64IntegerAttr(*axis)),
+         c.named("largest", c.b.getBoolAttr(*largest)),
+         c.named("sorted", c.b.getBoolAttr(*sorted))},
+        2);
+    if (failed(r))
+      return failure();
+    c.outputs.append(r->begin(), r->end());
+    return success();
+  };
+}

@@ -1,0 +1,697 @@
+//===- Importer.cpp - ONNX graph to kiln dialect --------------------------===//
+//
+// Loads a model (binary or text), checks its opsets, orders its nodes
+// (rejecting dangling names and cycles), builds `func.func @main` with the
+// graph inputs as arguments (symbolic dim names kept as `kiln.dims`), and
+// converts each node through its converter. Every diagnostic raised while a
+// node converts is rewritten to name the node, its op type, domain and opset.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterImpl.h"
+#include "kiln/Import.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "onnx/defs/parser.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <google/protobuf/io/coded_stream.h>
+
+using namespace ::kiln::import;
+
+static constexpr int64_t kMinOpset = 13, kMaxOpset = 21;
+
+//===----------------------------------------------------------------------===//
+// NodeContext
+//===----------------------------------------------------------------------===//
+
+LogicalResult NodeContext::fail(const Twine &msg) const {
+  return emitError(loc) << msg;
+}
+
+bool NodeContext::outputUsed(int i) const {
+  return i < node.output_size() && !node.output(i).empty();
+}
+
+LogicalResult NodeContext::requireInputs(size_t n) const {
+  for (size_t i = 0; i < n; ++i)
+    if (!input(i))
+      return fail("expects at least " + Twine(n) + " inputs, input " +
+                  Twine(i) + " is missing");
+  return success();
+}
+
+const onnx::AttributeProto *NodeContext::attr(StringRef name) const {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+static const char *attrTypeName(int t) {
+  return onnx::AttributeProto_AttributeType_Name(
+             (onnx::AttributeProto_AttributeType)t)
+      .c_str();
+}
+
+#define KILN_ATTR_CHECK(KIND, WANT)                                            \
+  if (a->type() != onnx::AttributeProto::KIND) {                              \
+    (void)fail("attribute '" + name + "' must be " WANT ", got " +             \
+               attrTypeName(a->type()));                                       \
+    return failure();                                                          \
+  }
+
+FailureOr<int64_t> NodeContext::getInt(StringRef name, int64_t dflt) const {
+  auto *a = attr(name);
+  if (!a)
+    return dflt;
+  KILN_ATTR_CHECK(INT, "an int")
+  return a->i();
+}
+
+FailureOr<float> NodeContext::getFloat(StringRef name, float dflt) const {
+  auto *a = attr(name);
+  if (!a)
+    return dflt;
+  KILN_ATTR_CHECK(FLOAT, "a float")
+  return a->f();
+}
+
+FailureOr<std::string> NodeContext::getString(StringRef name,
+                                              StringRef dflt) const {
+  auto *a = attr(name);
+  if (!a)
+    return dflt.str();
+  KILN_ATTR_CHECK(STRING, "a string")
+  return a->s();
+}
+
+FailureOr<SmallVector<int64_t>>
+NodeContext::getInts(StringRef name, ArrayRef<int64_t> dflt) const {
+  auto *a = attr(name);
+  if (!a)
+    return SmallVector<int64_t>(dflt);
+  KILN_ATTR_CHECK(INTS, "a list of ints")
+  return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+FailureOr<SmallVector<float>> NodeContext::getFloats(StringRef name) const {
+  auto *a = attr(name);
+  if (!a)
+    return SmallVector<float>();
+  KILN_ATTR_CHECK(FLOATS, "a list of floats")
+  return SmallVector<float>(a->floats().begin(), a->floats().end());
+}
+
+FailureOr<SmallVector<int64_t>> NodeContext::constInts(size_t i,
+                                                       StringRef what) const {
+  Value v = input(i);
+  if (!v)
+    return fail("input '" + what + "' is missing");
+  auto vals = mlir::kiln::getConstantIntValues(v);
+  if (!vals)
+    return fail("input '" + what +
+                "' must be a compile-time constant integer tensor");
+  return *vals;
+}
+
+FailureOr<int64_t> NodeContext::normAxis(int64_t axis, int64_t rank) const {
+  if (axis < -rank || axis >= rank)
+    return fail("axis " + Twine(axis) + " is out of range for rank " +
+                Twine(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
+Value NodeContext::constant(ElementsAttr value) {
+  return mlir::kiln::ConstantOp::create(b, loc, value);
+}
+
+Value NodeContext::i64Vector(ArrayRef<int64_t> values) {
+  auto t = RankedTensorType::get({(int64_t)values.size()}, b.getI64Type());
+  return constant(DenseIntElementsAttr::get(t, values));
+}
+
+Value NodeContext::i64Scalar(int64_t value) {
+  auto t = RankedTensorType::get({}, b.getI64Type());
+  return constant(DenseIntElementsAttr::get(t, {value}));
+}
+
+Value NodeContext::scalarLike(Type elementType, double value) {
+  auto t = RankedTensorType::get({}, elementType);
+  if (auto ft = dyn_cast<FloatType>(elementType)) {
+    APFloat f(value);
+    bool lost;
+    f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    return constant(DenseElementsAttr::get(t, f));
+  }
+  return constant(DenseElementsAttr::get(
+      t, APInt(elementType.getIntOrFloatBitWidth(), (int64_t)value, true)));
+}
+
+FailureOr<SmallVector<Value>>
+NodeContext::createOp(StringRef name, ValueRange operands,
+                      ArrayRef<NamedAttribute> attrs, unsigned numResults,
+                      TypeRange types) {
+  OperationState state(loc, name);
+  state.addOperands(operands);
+  state.addAttributes(attrs);
+  if (types.empty())
+    state.addTypes(SmallVector<Type>(numResults, b.getNoneType()));
+  else
+    state.addTypes(types);
+  Operation *op = b.create(state);
+  if (types.empty()) {
+    auto infer = cast<InferTypeOpInterface>(op);
+    SmallVector<Type> inferred;
+    if (failed(infer.inferReturnTypes(
+            ctx(), loc, op->getOperands(), op->getRawDictionaryAttrs(),
+            op->getPropertiesStorage(), op->getRegions(), inferred))) {
+      op->erase();
+      return failure();
+    }
+    for (auto [r, t] : llvm::zip(op->getResults(), inferred))
+      r.setType(t);
+  }
+  if (failed(mlir::verify(op))) {
+    op->erase();
+    return failure();
+  }
+  SmallVector<Value> results;
+  if (succeeded(b.tryFold(op, results)) && !results.empty()) {
+    op->erase();
+    return results;
+  }
+  return SmallVector<Value>(op->getResults());
+}
+
+//===----------------------------------------------------------------------===//
+// Shape overrides
+//===----------------------------------------------------------------------===//
+
+bool ::kiln::parseShapeOverrides(llvm::StringRef text, ImportOptions &options,
+                               std::string &error) {
+  SmallVector<StringRef> items;
+  text.split(items, ',', -1, false);
+  for (StringRef item : items) {
+    auto [name, dims] = item.split('=');
+    name = name.trim();
+    if (name.empty() || dims.empty()) {
+      error = "bad shape override '" + item.str() + "': expected name=AxBxC";
+      return false;
+    }
+    std::vector<int64_t> out;
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    for (StringRef p : parts) {
+      int64_t d;
+      if (p.trim().getAsInteger(10, d) || d < 0) {
+        error = "bad dim '" + p.str() + "' in shape override '" + item.str() +
+                "'";
+        return false;
+      }
+      out.push_back(d);
+    }
+    options.shapes[name.str()] = out;
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// The graph importer
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext &ctx, std::shared_ptr<ModelStorage> store,
+                const ::kiln::ImportOptions &options, std::string &error)
+      : ctx(ctx), builder(&ctx), store(std::move(store)), options(options),
+        error(error) {}
+
+  OwningOpRef<ModuleOp> run(StringRef modelName);
+
+private:
+  LogicalResult fail(const Twine &msg) {
+    if (error.empty())
+      error = msg.str();
+    return failure();
+  }
+  LogicalResult checkOpsets();
+  FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi,
+                                        SmallVector<Attribute> &dimNames);
+  FailureOr<SmallVector<const onnx::NodeProto *>> orderNodes();
+  FailureOr<Value> lookup(const std::string &name, std::string &err);
+  LogicalResult convertNode(const onnx::NodeProto &node, size_t index);
+
+  MLIRContext &ctx;
+  OpBuilder builder;
+  std::shared_ptr<ModelStorage> store;
+  const ::kiln::ImportOptions &options;
+  std::string &error;
+  const onnx::GraphProto *graph = nullptr;
+  llvm::StringMap<int64_t> opsets;
+  llvm::StringMap<Value> values;
+  llvm::StringMap<const onnx::TensorProto *> initializers;
+  std::map<std::string, int64_t> symbolBindings;
+  Block *entry = nullptr;
+};
+
+} // namespace
+
+LogicalResult GraphImporter::checkOpsets() {
+  for (const auto &o : store->model.opset_import()) {
+    std::string domain = o.domain() == "ai.onnx" ? "" : o.domain();
+    opsets[domain] = o.version();
+  }
+  auto it = opsets.find("");
+  if (it == opsets.end())
+    return fail("model imports no default-domain (ai.onnx) opset");
+  if (it->second < kMinOpset || it->second > kMaxOpset)
+    return fail("model uses default-domain opset " + Twine(it->second) +
+                "; kiln supports opsets " + Twine(kMinOpset) + " to " +
+                Twine(kMaxOpset));
+  return success();
+}
+
+FailureOr<RankedTensorType>
+GraphImporter::inputType(const onnx::ValueInfoProto &vi,
+                         SmallVector<Attribute> &dimNames) {
+  std::string what = "graph input '" + vi.name() + "'";
+  if (!vi.type().has_tensor_type())
+    return fail(what + " is not a tensor (sequences, maps and optionals are "
+                       "not supported)"),
+           failure();
+  const auto &tt = vi.type().tensor_type();
+  Type elt = onnxElementType(&ctx, tt.elem_type());
+  if (!elt)
+    return fail(what + " has unsupported element type " +
+                onnxTypeName(tt.elem_type())),
+           failure();
+  if (!tt.has_shape())
+    return fail(what + " has no shape (rank must be known)"), failure();
+  SmallVector<int64_t> dims;
+  for (const auto &d : tt.shape().dim()) {
+    std::string sym = d.has_dim_param() ? d.dim_param() : "";
+    int64_t extent = ShapedType::kDynamic;
+    if (d.has_dim_value()) {
+      if (d.dim_value() < 0)
+        return fail(what + " has a negative dim " +
+                    Twine((int64_t)d.dim_value())),
+               failure();
+      extent = d.dim_value();
+    } else if (!sym.empty()) {
+      auto b = symbolBindings.find(sym);
+      if (b != symbolBindings.end())
+        extent = b->second;
+    }
+    dims.push_back(extent);
+    dimNames.push_back(builder.getStringAttr(sym));
+  }
+  auto ov = options.shapes.find(vi.name());
+  if (ov != options.shapes.end()) {
+    if (ov->second.size() != dims.size())
+      return fail("shape override for input '" + vi.name() + "' has " +
+                  Twine(ov->second.size()) + " dims, but the input has rank " +
+                  Twine(dims.size())),
+             failure();
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (!ShapedType::isDynamic(dims[i]) && dims[i] != ov->second[i])
+        return fail("shape override for input '" + vi.name() + "' sets dim " +
+                    Twine(i) + " to " + Twine(ov->second[i]) +
+                    ", but it is fixed at " + Twine(dims[i])),
+               failure();
+      dims[i] = ov->second[i];
+    }
+  }
+  return RankedTensorType::get(dims, elt);
+}
+
+FailureOr<SmallVector<const onnx::NodeProto *>> GraphImporter::orderNodes() {
+  // Kahn's algorithm over value names, keeping the file order among ready
+  // nodes so that well-formed models import in their own order.
+  llvm::StringMap<int> producer;
+  for (int i = 0; i < graph->node_size(); ++i)
+    for (const auto &out : graph->node(i).output())
+      if (!out.empty()) {
+        if (values.count(out) || initializers.count(out) ||
+            !producer.try_emplace(out, i).second)
+          return fail("node '" + graph->node(i).name() + "' (" +
+                      graph->node(i).op_type() + ") redefines value '" + out +
+                      "'"),
+                 failure();
+      }
+  int n = graph->node_size();
+  std::vector<int> pending(n, 0);
+  std::vector<std::vector<int>> users(n);
+  for (int i = 0; i < n; ++i) {
+    for (const auto &in : graph->node(i).input()) {
+      if (in.empty() || values.count(in) || initializers.count(in))
+        continue;
+      auto p = producer.find(in);
+      if (p == producer.end())
+        return fail("node '" + graph->node(i).name() + "' (" +
+                    graph->node(i).op_type() + ") uses undefined value '" + in +
+                    "'"),
+               failure();
+      ++pending[i];
+      users[p->second].push_back(i);
+    }
+    if (graph->node(i).op_type() == "If" || graph->node(i).op_type() == "Loop" ||
+        graph->node(i).op_type() == "Scan")
+      return fail("node '" + graph->node(i).name() + "' (" +
+                  graph->node(i).op_type() +
+                  "): control flow with subgraphs is not supported"),
+             failure();
+  }
+  std::vector<int> ready;
+  for (int i = n - 1; i >= 0; --i)
+    if (pending[i] == 0)
+      ready.push_back(i);
+  SmallVector<const onnx::NodeProto *> order;
+  std::vector<bool> done(n, false);
+  // A min-heap would keep file order exactly; a stack of ready nodes seeded
+  // in reverse keeps it for the common already-sorted case.
+  while (!ready.empty()) {
+    int i = ready.back();
+    ready.pop_back();
+    done[i] = true;
+    order.push_back(&graph->node(i));
+    for (int u : llvm::reverse(users[i]))
+      if (--pending[u] == 0)
+        ready.push_back(u);
+  }
+  if ((int)order.size() != n) {
+    for (int i = 0; i < n; ++i)
+      if (!done[i])
+        return fail("node '" + graph->node(i).name() + "' (" +
+                    graph->node(i).op_type() +
+                    ") is part of a cycle in the graph"),
+               failure();
+  }
+  return order;
+}
+
+FailureOr<Value> GraphImporter::lookup(const std::string &name,
+                                       std::string &err) {
+  auto it = values.find(name);
+  if (it != values.end())
+    return it->second;
+  auto init = initializers.find(name);
+  if (init == initializers.end())
+    return failure();
+  auto attr = decodeTensor(&ctx, store, *init->second, err);
+  if (failed(attr))
+    return failure();
+  OpBuilder::InsertionGuard g(builder);
+  builder.setInsertionPointToStart(entry);
+  Value v = mlir::kiln::ConstantOp::create(
+      builder, NameLoc::get(builder.getStringAttr(name)), *attr);
+  values[name] = v;
+  return v;
+}
+
+LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
+                                         size_t index) {
+  std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+  std::string nodeName =
+      node.name().empty() ? node.op_type() + "_" + std::to_string(index)
+                          : node.name();
+  auto opsetIt = opsets.find(domain);
+  int64_t opset = opsetIt == opsets.end() ? -1 : opsetIt->second;
+  std::string prefix = "node '" + nodeName + "' (" + node.op_type() +
+                       ", domain '" + domain + "', opset " +
+                       std::to_string(opset) + "): ";
+  if (opset < 0)
+    return fail(prefix + "the model imports no opset for this domain");
+  if (!domain.empty())
+    return fail(prefix + "unsupported domain");
+  const auto &converters = getConverters();
+  auto conv = converters.find(node.op_type());
+  if (conv == converters.end())
+    return fail(prefix + "unsupported operator");
+
+  SmallVector<Value> inputs;
+  for (const auto &in : node.input()) {
+    if (in.empty()) {
+      inputs.push_back(Value());
+      continue;
+    }
+    std::string err;
+    auto v = lookup(in, err);
+    if (failed(v))
+      return fail(err.empty() ? prefix + "input '" + in + "' is undefined"
+                              : prefix + err);
+    inputs.push_back(*v);
+  }
+
+  // Rewrite whatever this node's conversion reports into one line with the
+  // node's identity in front.
+  std::string diag;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error && diag.empty())
+      diag = d.str();
+    return success();
+  });
+  Location loc = NameLoc::get(builder.getStringAttr(nodeName));
+  NodeContext nc(node, opset, builder, loc, std::move(inputs), store);
+  if (failed(conv->second(nc)))
+    return fail(prefix + (diag.empty() ? "conversion failed" : diag));
+  if (nc.outputs.size() > (size_t)node.output_size())
+    return fail(prefix + "internal error: too many results");
+  for (size_t i = 0; i < nc.outputs.size(); ++i)
+    if (!node.output(i).empty())
+      values[node.output(i)] = nc.outputs[i];
+  for (int i = nc.outputs.size(); i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      return fail(prefix + "output " + std::to_string(i) + " ('" +
+                  node.output(i) + "') is not supported");
+  return success();
+}
+
+OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
+  if (!store->model.has_graph())
+    return fail("model has no graph"), nullptr;
+  graph = &store->model.graph();
+  if (failed(checkOpsets()))
+    return nullptr;
+
+  for (const auto &init : graph->initializer()) {
+    if (init.name().empty())
+      return fail("an initializer has no name"), nullptr;
+    if (!initializers.try_emplace(init.name(), &init).second)
+      return fail("initializer '" + init.name() + "' is defined twice"),
+             nullptr;
+  }
+  if (graph->sparse_initializer_size())
+    return fail("sparse initializers are not supported"), nullptr;
+
+  // Bind symbolic dims from whole-input overrides and direct dim overrides.
+  for (const auto &[name, dims] : options.shapes) {
+    bool isInput = false;
+    for (const auto &vi : graph->input())
+      if (vi.name() == name) {
+        isInput = true;
+        if (!vi.type().tensor_type().has_shape())
+          break;
+        const auto &shape = vi.type().tensor_type().shape();
+        for (int i = 0; i < shape.dim_size() && i < (int)dims.size(); ++i)
+          if (shape.dim(i).has_dim_param())
+            symbolBindings[shape.dim(i).dim_param()] = dims[i];
+      }
+    if (!isInput) {
+      if (dims.size() != 1)
+        return fail("shape override '" + name +
+                    "' names no graph input; a symbolic dim takes one "
+                    "extent"),
+               nullptr;
+      symbolBindings[name] = dims[0];
+    }
+  }
+
+  // Graph inputs that are also initializers are defaults ONNX lets a caller
+  // override; kiln compiles for inference and takes the initializer as a
+  // constant, so they are not arguments.
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  SmallVector<const onnx::ValueInfoProto *> args;
+  llvm::StringSet<llvm::MallocAllocator> seenInputs;
+  for (const auto &vi : graph->input()) {
+    if (!seenInputs.insert(vi.name()).second)
+      return fail("graph input '" + vi.name() + "' is listed twice"), nullptr;
+    if (initializers.count(vi.name()))
+      continue;
+    SmallVector<Attribute> dimNames;
+    auto t = inputType(vi, dimNames);
+    if (failed(t))
+      return nullptr;
+    argTypes.push_back(*t);
+    argAttrs.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr("kiln.name", builder.getStringAttr(vi.name())),
+         builder.getNamedAttr("kiln.dims", builder.getArrayAttr(dimNames))}));
+    args.push_back(&vi);
+  }
+  for (const auto &[name, dims] : options.shapes)
+    if (dims.size() != 1 && !seenInputs.contains(name))
+      return fail("shape override names unknown input '" + name + "'"),
+             nullptr;
+
+  auto loc = FileLineColLoc::get(&ctx, modelName, 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  if (!graph->name().empty())
+    (*module)->setAttr("kiln.graph_name", builder.getStringAttr(graph->name()));
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = func::FuncOp::create(builder, loc, "main",
+                                   builder.getFunctionType(argTypes, {}));
+  entry = func.addEntryBlock();
+  for (auto [i, a] : llvm::enumerate(argAttrs)) {
+    func.setArgAttrs(i, a);
+    values[args[i]->name()] = entry->getArgument(i);
+  }
+  builder.setInsertionPointToEnd(entry);
+
+  auto order = orderNodes();
+  if (failed(order))
+    return nullptr;
+  for (auto [i, node] : llvm::enumerate(*order))
+    if (failed(convertNode(*node, i)))
+      return nullptr;
+
+  SmallVector<Value> results;
+  SmallVector<DictionaryAttr> resultAttrs;
+  for (const auto &out : graph->output()) {
+    std::string err;
+    auto v = lookup(out.name(), err);
+    if (failed(v))
+      return fail(err.empty() ? "graph output '" + out.name() +
+                                    "' is never produced"
+                              : err),
+             nullptr;
+    SmallVector<Attribute> dimNames;
+    auto rt = cast<RankedTensorType>(v->getType());
+    const auto &tt = out.type().tensor_type();
+    if (out.type().has_tensor_type() && tt.elem_type() != 0) {
+      Type want = onnxElementType(&ctx, tt.elem_type());
+      if (want && want != rt.getElementType())
+        return fail("graph output '" + out.name() + "' is declared " +
+                    onnxTypeName(tt.elem_type()) + " but computes " +
+                    mlir::kiln::typeStr(rt.getElementType())),
+               nullptr;
+    }
+    if (out.type().has_tensor_type() && tt.has_shape()) {
+      if (tt.shape().dim_size() != rt.getRank())
+        return fail("graph output '" + out.name() + "' is declared with rank " +
+                    Twine(tt.shape().dim_size()) + " but computes " +
+                    mlir::kiln::typeStr(rt)),
+               nullptr;
+      for (int i = 0; i < tt.shape().dim_size(); ++i) {
+        const auto &d = tt.shape().dim(i);
+        dimNames.push_back(builder.getStringAttr(
+            d.has_dim_param() ? d.dim_param() : ""));
+        if (d.has_dim_value() && !rt.isDynamicDim(i) &&
+            rt.getDimSize(i) != d.dim_value())
+          return fail("graph output '" + out.name() + "' is declared with dim " +
+                      Twine(i) + " = " + Twine((int64_t)d.dim_value()) +
+                      " but computes " + mlir::kiln::typeStr(rt)),
+                 nullptr;
+      }
+    } else {
+      dimNames.assign(rt.getRank(), builder.getStringAttr(""));
+    }
+    results.push_back(*v);
+    resultAttrs.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr("kiln.name", builder.getStringAttr(out.name())),
+         builder.getNamedAttr("kiln.dims", builder.getArrayAttr(dimNames))}));
+  }
+  func::ReturnOp::create(builder, loc, results);
+  // Folding at import leaves the constants it consumed behind; drop them.
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*entry)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+  func.setType(builder.getFunctionType(argTypes, TypeRange(ValueRange(results))));
+  for (auto [i, a] : llvm::enumerate(resultAttrs))
+    func.setResultAttrs(i, a);
+
+  std::string diag;
+  {
+    ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+      if (diag.empty())
+        diag = d.str();
+      return success();
+    });
+    if (failed(mlir::verify(*module)))
+      return fail("the imported module does not verify: " + diag), nullptr;
+  }
+  return module;
+}
+
+auto ::kiln::importOnnxFile(MLIRContext &context, llvm::StringRef path,
+                            const ImportOptions &options, std::string &error)
+    -> OwningOpRef<ModuleOp> {
+  context.loadDialect<mlir::kiln::KilnDialect, func::FuncDialect>();
+  auto store = std::make_shared<ModelStorage>();
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/true);
+  if (!buf) {
+    error = "cannot read '" + path.str() + "': " + buf.getError().message();
+    return nullptr;
+  }
+  bool text = options.textFormat.value_or(path.ends_with(".onnxtxt") ||
+                                          path.ends_with(".txt"));
+  if (text) {
+    auto status = onnx::OnnxParser::Parse(store->model,
+                                          (*buf)->getBufferStart());
+    if (!status.IsOK()) {
+      error = "cannot parse '" + path.str() + "' as ONNX text: " +
+              status.ErrorMessage();
+      return nullptr;
+    }
+  } else {
+    google::protobuf::io::CodedInputStream in(
+        (const uint8_t *)(*buf)->getBufferStart(), (*buf)->getBufferSize());
+    in.SetTotalBytesLimit(INT32_MAX);
+    if (!store->model.ParseFromCodedStream(&in) ||
+        !in.ConsumedEntireMessage()) {
+      error = "cannot parse '" + path.str() +
+              "': not a valid ONNX model (truncated or not protobuf)";
+      return nullptr;
+    }
+  }
+  SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  char real[PATH_MAX];
+  if (!realpath(dir.c_str(), real)) {
+    error = "cannot resolve the folder of '" + path.str() + "'";
+    return nullptr;
+  }
+  store->modelDir = real;
+  GraphImporter importer(context, store, options, error);
+  auto module = importer.run(llvm::sys::path::filename(path));
+  if (!module && error.empty())
+    error = "import failed";
+  return module;
+}
+
+//===----------------------------------------------------------------------===//
+// Converter registry
+//===----------------------------------------------------------------------===//
+
+auto ::kiln::import::getConverters() -> const llvm::StringMap<Converter> & {
+  static const llvm::StringMap<Converter> map = [] {
+    llvm::StringMap<Converter> m;
+    addElementwiseConverters(m);
+    addNNConverters(m);
+    addShapeConverters(m);
+    return m;
+  }();
+  return map;
+}

@@ -1,0 +1,162 @@
+//===- ImporterImpl.h - internals of the ONNX importer ----------*- C++ -*-===//
+//
+// The state shared by the graph walker (Importer.cpp), tensor decoding
+// (Tensors.cpp) and the per-op converters (Convert*.cpp). A converter sees one
+// node through NodeContext: its inputs as Values, typed attribute getters that
+// report wrong types, and `create<Op>` which infers, verifies and folds.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_IMPORT_IMPORTERIMPL_H
+#define KILN_LIB_IMPORT_IMPORTERIMPL_H
+
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "onnx/onnx_pb.h"
+
+#include "llvm/ADT/StringMap.h"
+
+#include <functional>
+#include <memory>
+
+namespace kiln::import {
+
+using namespace mlir;
+
+/// Owns everything weight blobs point into: the parsed model and mapped
+/// external-data files. Blobs hold a shared_ptr to it.
+struct ModelStorage {
+  onnx::ModelProto model;
+  std::string modelDir; // real path of the folder holding the model
+  struct Mapping {
+    void *addr = nullptr;
+    size_t size = 0;
+    ~Mapping();
+  };
+  llvm::StringMap<std::shared_ptr<Mapping>> mappings;
+};
+
+/// Maps an ONNX element type to an MLIR type; null when unsupported.
+Type onnxElementType(MLIRContext *ctx, int dataType);
+/// The ONNX name of a data type, for messages.
+std::string onnxTypeName(int dataType);
+
+/// Decodes a TensorProto (inline, typed fields or external data) into an
+/// ElementsAttr: small tensors become DenseElementsAttr so folders can read
+/// them, the rest dense_resource blobs that reference the data in place.
+FailureOr<ElementsAttr> decodeTensor(MLIRContext *ctx,
+                                     const std::shared_ptr<ModelStorage> &store,
+                                     const onnx::TensorProto &tensor,
+                                     std::string &error);
+
+class NodeContext;
+using Converter = std::function<LogicalResult(NodeContext &)>;
+
+/// All converters, keyed by op type in the default domain.
+const llvm::StringMap<Converter> &getConverters();
+void addElementwiseConverters(llvm::StringMap<Converter> &map);
+void addNNConverters(llvm::StringMap<Converter> &map);
+void addShapeConverters(llvm::StringMap<Converter> &map);
+
+class NodeContext {
+public:
+  NodeContext(const onnx::NodeProto &node, int64_t opset, OpBuilder &builder,
+              Location loc, SmallVector<Value> inputs,
+              const std::shared_ptr<ModelStorage> &store)
+      : node(node), opset(opset), b(builder), loc(loc),
+        inputs(std::move(inputs)), store(store) {}
+
+  const onnx::NodeProto &node;
+  const int64_t opset;
+  OpBuilder &b;
+  const Location loc;
+  SmallVector<Value> inputs;
+  SmallVector<Value> outputs;
+  const std::shared_ptr<ModelStorage> &store;
+
+  MLIRContext *ctx() const { return b.getContext(); }
+  size_t numInputs() const { return inputs.size(); }
+  /// Input `i`, or null when absent (past the end or an empty name).
+  Value input(size_t i) const { return i < inputs.size() ? inputs[i] : Value(); }
+  size_t numOutputs() const { return node.output_size(); }
+  bool outputUsed(int i) const;
+
+  /// Reports an error about this node; always returns failure.
+  LogicalResult fail(const Twine &msg) const;
+  /// Fails unless inputs [0, n) are present.
+  LogicalResult requireInputs(size_t n) const;
+  RankedTensorType typeOf(Value v) const {
+    return cast<RankedTensorType>(v.getType());
+  }
+
+  // Attributes: each getter fails (with a message) on a wrong attribute type.
+  const onnx::AttributeProto *attr(StringRef name) const;
+  FailureOr<int64_t> getInt(StringRef name, int64_t dflt) const;
+  FailureOr<float> getFloat(StringRef name, float dflt) const;
+  FailureOr<std::string> getString(StringRef name, StringRef dflt) const;
+  FailureOr<SmallVector<int64_t>> getInts(StringRef name,
+                                          ArrayRef<int64_t> dflt) const;
+  FailureOr<SmallVector<float>> getFloats(StringRef name) const;
+  bool hasAttr(StringRef name) const { return attr(name) != nullptr; }
+
+  /// The values of a constant integer input, or failure naming `what`.
+  FailureOr<SmallVector<int64_t>> constInts(size_t i, StringRef what) const;
+  /// Normalizes `axis` into [0, rank) (or fails naming the op's rank).
+  FailureOr<int64_t> normAxis(int64_t axis, int64_t rank) const;
+
+  /// Creates `OpTy` from operands and attributes, infers its result types,
+  /// verifies and folds it. Returns the (possibly folded) results.
+  template <typename OpTy>
+  FailureOr<SmallVector<Value>> create(ValueRange operands,
+                                       ArrayRef<NamedAttribute> attrs = {},
+                                       unsigned numResults = 1) {
+    return createOp(OpTy::getOperationName(), operands, attrs, numResults, {});
+  }
+  /// Like create, for ops whose result types are given, not inferred.
+  template <typename OpTy>
+  FailureOr<SmallVector<Value>> createTyped(ValueRange operands,
+                                            ArrayRef<NamedAttribute> attrs,
+                                            TypeRange types) {
+    return createOp(OpTy::getOperationName(), operands, attrs, types.size(),
+                    types);
+  }
+  /// Single-result shorthand of create.
+  template <typename OpTy>
+  FailureOr<Value> make(ValueRange operands,
+                        ArrayRef<NamedAttribute> attrs = {}) {
+    auto r = create<OpTy>(operands, attrs);
+    if (failed(r))
+      return failure();
+    return (*r)[0];
+  }
+  /// Sets the node's single output to the single result of `OpTy`.
+  template <typename OpTy>
+  LogicalResult emit(ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
+    auto r = make<OpTy>(operands, attrs);
+    if (failed(r))
+      return failure();
+    outputs.push_back(*r);
+    return success();
+  }
+
+  /// A constant of the given type and values.
+  Value constant(ElementsAttr value);
+  Value i64Vector(ArrayRef<int64_t> values);
+  Value i64Scalar(int64_t value);
+  /// A 0-D constant of `elementType` holding `value`.
+  Value scalarLike(Type elementType, double value);
+
+  NamedAttribute named(StringRef name, Attribute value) const {
+    return b.getNamedAttr(name, value);
+  }
+
+private:
+  FailureOr<SmallVector<Value>> createOp(StringRef name, ValueRange operands,
+                                         ArrayRef<NamedAttribute> attrs,
+                                         unsigned numResults, TypeRange types);
+};
+
+} // namespace kiln::import
+
+#endif // KILN_LIB_IMPORT_IMPORTERIMPL_H
