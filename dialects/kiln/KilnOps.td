@@ -25,7 +25,10 @@ class Kiln_UnaryOp<string mnemonic, list<Trait> traits = [],
   let summary = "elementwise " # mnemonic;
   let arguments = !con((ins T:$input), attrs);
   let results = (outs T:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  // Custom parsers infer result types before inherent attributes become
+  // properties, so ops with attributes spell their result type out.
+  let assemblyFormat = !if(!empty(attrs), "$input attr-dict `:` type($input)",
+      "$input attr-dict `:` type($input) `->` type($result)");
 }
 
 def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt">;
@@ -290,7 +293,7 @@ class Kiln_AxisOp<string mnemonic>
         "adaptor.getAxis(), types)"> {
   let arguments = (ins T:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
   let results = (outs T:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 def Kiln_SoftmaxOp : Kiln_AxisOp<"softmax"> { let summary = "softmax along axis"; }
 def Kiln_LogSoftmaxOp : Kiln_AxisOp<"log_softmax"> { let summary = "log-softmax along axis"; }
@@ -304,7 +307,7 @@ def Kiln_CumSumOp : Kiln_SharedInferOp<"cum_sum",
                    DefaultValuedAttr<BoolAttr, "false">:$exclusive,
                    DefaultValuedAttr<BoolAttr, "false">:$reverse);
   let results = (outs T:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
 //===----------------------------------------------------------------------===//
