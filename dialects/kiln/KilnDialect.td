@@ -38,16 +38,28 @@ defvar Kiln_CompatDecl = [{
   }
 }];
 
+// The verifier runs inference with the op's location so its precise message
+// is reported; the interface's own check (which runs after it, with the
+// regions) then compares the inferred and actual result types.
+defvar Kiln_VerifyDef = [{
+  ::llvm::LogicalResult $cppClass::verify() {
+    ::llvm::SmallVector<::mlir::Type> types;
+    return inferReturnTypes(getContext(), getLoc(), Adaptor(*this), types);
+  }
+}];
+
 class Kiln_InferOp<string mnemonic, list<Trait> traits = []>
     : Kiln_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])> {
   let extraClassDeclaration = Kiln_CompatDecl;
+  let hasVerifier = 1;
+  let extraClassDefinition = Kiln_VerifyDef;
 }
 
 // Ops whose inference is one shared C++ expression `call`, with `opName`,
 // `loc`, `adaptor` and `types` in scope.
 class Kiln_SharedInferOp<string mnemonic, string call, list<Trait> traits = []>
     : Kiln_InferOp<mnemonic, traits> {
-  let extraClassDefinition = [{
+  let extraClassDefinition = Kiln_VerifyDef # [{
     ::llvm::LogicalResult $cppClass::inferReturnTypes(
         ::mlir::MLIRContext *, std::optional<::mlir::Location> loc,
         Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
