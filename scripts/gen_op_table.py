@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Regenerates the supported-ops table in README.md from the test results.
+
+For each ONNX op that appears in the backend node tests, counts how many of
+its tests are on the committed pass list (test/conformance/import_pass.txt),
+and writes the table between the OP-TABLE markers of README.md.
+Run: /usr/bin/python3 scripts/gen_op_table.py
+"""
+
+import collections
+import os
+import re
+import sys
+
+import onnx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = "/usr/share/libonnx-testdata/data/node"
+
+
+def main():
+    passing = set(open(os.path.join(ROOT, "test/conformance/import_pass.txt")).read().split())
+    total = collections.Counter()
+    ok = collections.Counter()
+    for name in sorted(os.listdir(DATA)):
+        path = os.path.join(DATA, name, "model.onnx")
+        if not os.path.exists(path):
+            continue
+        model = onnx.load(path, load_external_data=False)
+        ops = sorted({n.op_type for n in model.graph.node if n.domain in ("", "ai.onnx")})
+        for op in ops:
+            total[op] += 1
+            ok[op] += name in passing
+    rows = ["| ONNX op | node tests importing | status |", "|---|---|---|"]
+    for op in sorted(total):
+        status = "yes" if ok[op] == total[op] else ("partial" if ok[op] else "no")
+        rows.append(f"| {op} | {ok[op]}/{total[op]} | {status} |")
+    table = "\n".join(rows)
+    readme = os.path.join(ROOT, "README.md")
+    text = open(readme).read()
+    new = re.sub(r"(<!-- OP-TABLE:BEGIN -->\n).*?(<!-- OP-TABLE:END -->)",
+                 lambda m: m.group(1) + table + "\n" + m.group(2), text, flags=re.S)
+    open(readme, "w").write(new)
+    print(f"{sum(1 for o in total if ok[o] == total[o])} ops fully, "
+          f"{sum(1 for o in total if 0 < ok[o] < total[o])} partly supported")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
