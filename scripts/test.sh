@@ -24,5 +24,5 @@ conf_fail=0; [ $conf_rc -eq 0 ] || conf_fail=1
 
 total_fail=$((lit_fail + conf_fail))
 [ $lit_rc -eq 0 ] || [ $lit_fail -gt 0 ] || total_fail=$((total_fail + 1))
-echo "kiln tests: $((lit_pass + 1 - conf_fail)) passed, ${total_fail} failed"
+echo "kiln: $((lit_pass + 1 - conf_fail)) passed, ${total_fail} failed"
 [ $lit_rc -eq 0 ] && [ $conf_rc -eq 0 ]

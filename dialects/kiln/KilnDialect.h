@@ -41,6 +41,10 @@ std::optional<SmallVector<int64_t>> getConstantIntValues(Value value);
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                 ArrayRef<int64_t> b);
 
+/// Rejects inferred result dims that are negative or absurdly large (the
+/// signature of overflowed shape arithmetic).
+LogicalResult verifyResultExtents(Operation *op, TypeRange inferred);
+
 // Inference helpers shared by many ops (see KilnShapes.cpp).
 using Types = SmallVectorImpl<Type>;
 using OptLoc = std::optional<Location>;

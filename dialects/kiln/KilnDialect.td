@@ -44,7 +44,10 @@ defvar Kiln_CompatDecl = [{
 defvar Kiln_VerifyDef = [{
   ::llvm::LogicalResult $cppClass::verify() {
     ::llvm::SmallVector<::mlir::Type> types;
-    return inferReturnTypes(getContext(), getLoc(), Adaptor(*this), types);
+    if (::mlir::failed(
+            inferReturnTypes(getContext(), getLoc(), Adaptor(*this), types)))
+      return ::mlir::failure();
+    return ::mlir::kiln::verifyResultExtents(getOperation(), types);
   }
 }];
 

@@ -149,6 +149,32 @@ OpFoldResult DivOp::fold(FoldAdaptor a) {
                        });
 }
 
+OpFoldResult MaxOp::fold(FoldAdaptor a) {
+  bool isUnsigned = getType().getElementType().isUnsignedInteger();
+  return foldIntBinary(a.getOperands(), getResult(),
+                       [&](const APInt &x, const APInt &y) {
+                         bool less = isUnsigned ? x.ult(y) : x.slt(y);
+                         return less ? y : x;
+                       });
+}
+
+OpFoldResult MinOp::fold(FoldAdaptor a) {
+  bool isUnsigned = getType().getElementType().isUnsignedInteger();
+  return foldIntBinary(a.getOperands(), getResult(),
+                       [&](const APInt &x, const APInt &y) {
+                         bool less = isUnsigned ? x.ult(y) : x.slt(y);
+                         return less ? x : y;
+                       });
+}
+
+OpFoldResult NegOp::fold(FoldAdaptor a) {
+  auto in = denseOf(a.getInput());
+  if (!small(in) || !isa<IntegerType>(in.getElementType()) ||
+      !getType().hasStaticShape())
+    return {};
+  return in.mapValues(in.getElementType(), [](const APInt &v) { return -v; });
+}
+
 OpFoldResult EqualOp::fold(FoldAdaptor a) {
   auto lhs = denseOf(a.getLhs());
   if (!lhs || !isa<IntegerType>(lhs.getElementType()))
@@ -224,7 +250,9 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
 OpFoldResult ShapeOp::fold(FoldAdaptor) {
   auto in = cast<RankedTensorType>(getInput().getType());
   int64_t n = getType().getDimSize(0), rank = in.getRank();
-  int64_t start = getStart() < 0 ? getStart() + rank : getStart();
+  int64_t start = (int64_t)getStart();
+  if (start < 0)
+    start += rank;
   start = std::clamp<int64_t>(start, 0, rank);
   SmallVector<int64_t> dims;
   for (int64_t i = 0; i < n; ++i) {

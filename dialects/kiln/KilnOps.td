@@ -39,7 +39,7 @@ def Kiln_ErfOp : Kiln_UnaryOp<"erf">;
 def Kiln_TanhOp : Kiln_UnaryOp<"tanh">;
 def Kiln_SigmoidOp : Kiln_UnaryOp<"sigmoid">;
 def Kiln_ReluOp : Kiln_UnaryOp<"relu">;
-def Kiln_NegOp : Kiln_UnaryOp<"neg">;
+def Kiln_NegOp : Kiln_UnaryOp<"neg"> { let hasFolder = 1; }
 def Kiln_AbsOp : Kiln_UnaryOp<"abs">;
 def Kiln_SinOp : Kiln_UnaryOp<"sin">;
 def Kiln_CosOp : Kiln_UnaryOp<"cos">;
@@ -117,8 +117,8 @@ def Kiln_MulOp : Kiln_BinaryOp<"mul"> { let hasFolder = 1; }
 def Kiln_DivOp : Kiln_BinaryOp<"div"> { let hasFolder = 1; }
 def Kiln_ModOp : Kiln_BinaryOp<"mod", 0,
     (ins DefaultValuedAttr<BoolAttr, "false">:$fmod)>;
-def Kiln_MaxOp : Kiln_BinaryOp<"max">;
-def Kiln_MinOp : Kiln_BinaryOp<"min">;
+def Kiln_MaxOp : Kiln_BinaryOp<"max"> { let hasFolder = 1; }
+def Kiln_MinOp : Kiln_BinaryOp<"min"> { let hasFolder = 1; }
 def Kiln_PReluOp : Kiln_BinaryOp<"prelu">;
 def Kiln_AndOp : Kiln_BinaryOp<"and">;
 def Kiln_OrOp : Kiln_BinaryOp<"or">;

@@ -31,8 +31,13 @@ static std::string shapeStr(ArrayRef<int64_t> shape) {
 /// The entries of a 1-D integer shape operand, kDyn where unknown. Looks
 /// through concat, unsqueeze and cast so partially known shapes stay partial.
 static std::optional<SmallVector<int64_t>> getShapeEntries(Value v) {
-  if (auto c = getConstantIntValues(v))
+  if (auto c = getConstantIntValues(v)) {
+    // INT64_MIN would read as `?`; keep it an (invalid) negative entry.
+    for (int64_t &x : *c)
+      if (ShapedType::isDynamic(x))
+        x = -2;
     return c;
+  }
   auto t = tensorOf(v);
   if (!t || t.getRank() > 1 || !t.hasStaticShape())
     return std::nullopt;
@@ -405,8 +410,24 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   if (failed(requireIndices(name, loc, adaptor.getIndices())) ||
       failed(checkReduction(name, loc, adaptor.getReduction())))
     return failure();
-  if (tensorOf(adaptor.getUpdates()).getElementType() != input.getElementType())
+  auto updates = tensorOf(adaptor.getUpdates());
+  auto indices = tensorOf(adaptor.getIndices());
+  if (updates.getElementType() != input.getElementType())
     return opError(name, loc, "updates element type differs from the input's");
+  if (indices.getRank() < 1)
+    return opError(name, loc, "indices must have rank >= 1");
+  int64_t k = indices.getShape().back();
+  if (!ShapedType::isDynamic(k)) {
+    if (k < 1 || k > input.getRank())
+      return opError(name, loc,
+                     "index depth " + Twine(k) + " must be in [1, " +
+                         Twine(input.getRank()) + "]");
+    int64_t want = indices.getRank() - 1 + input.getRank() - k;
+    if (updates.getRank() != want)
+      return opError(name, loc,
+                     "updates have rank " + Twine(updates.getRank()) +
+                         ", expected " + Twine(want));
+  }
   types.push_back(input);
   return success();
 }
@@ -658,9 +679,10 @@ LogicalResult DepthToSpaceOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                                                Adaptor adaptor, Types &types) {
   auto input = tensorOf(adaptor.getInput());
   int64_t b = adaptor.getBlocksize();
-  if (input.getRank() != 4 || b < 1)
+  if (input.getRank() != 4 || b < 1 || b > (1 << 16))
     return opError(getOperationName(), loc,
-                   "needs a rank-4 input and blocksize >= 1");
+                   "needs a rank-4 input and blocksize in [1, 65536], got " +
+                       Twine(b));
   if (!llvm::is_contained({"DCR", "CRD"}, adaptor.getMode()))
     return opError(getOperationName(), loc,
                    "unknown mode '" + adaptor.getMode() + "'");
@@ -681,9 +703,10 @@ LogicalResult SpaceToDepthOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                                                Adaptor adaptor, Types &types) {
   auto input = tensorOf(adaptor.getInput());
   int64_t b = adaptor.getBlocksize();
-  if (input.getRank() != 4 || b < 1)
+  if (input.getRank() != 4 || b < 1 || b > (1 << 16))
     return opError(getOperationName(), loc,
-                   "needs a rank-4 input and blocksize >= 1");
+                   "needs a rank-4 input and blocksize in [1, 65536], got " +
+                       Twine(b));
   auto s = input.getShape();
   auto div = [&](int64_t d) -> int64_t {
     return ShapedType::isDynamic(d) ? kDyn : d / b;

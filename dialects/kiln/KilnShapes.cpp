@@ -66,6 +66,18 @@ bool mlir::kiln::areCompatibleTensorTypes(TypeRange lhs, TypeRange rhs) {
   return true;
 }
 
+LogicalResult mlir::kiln::verifyResultExtents(Operation *op,
+                                              TypeRange inferred) {
+  constexpr int64_t kMaxExtent = int64_t(1) << 40;
+  for (Type t : llvm::concat<const Type>(inferred, op->getResultTypes()))
+    if (auto rt = dyn_cast<RankedTensorType>(t))
+      for (int64_t d : rt.getShape())
+        if (!ShapedType::isDynamic(d) && (d < 0 || d > kMaxExtent))
+          return op->emitOpError("result dim ")
+                 << d << " is negative or larger than 2^40";
+  return success();
+}
+
 LogicalResult mlir::kiln::opError(StringRef opName, OptLoc loc,
                                   const Twine &msg) {
   return emitOptionalError(loc, "'", opName, "' op ", msg.str());

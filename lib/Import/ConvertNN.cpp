@@ -95,6 +95,14 @@ FailureOr<Window> readWindow(NodeContext &c, RankedTensorType input,
   w.strides = *strides;
   w.dilations = *dil;
   w.pads = *pads;
+  for (int64_t i = 0; i < spatial; ++i) {
+    if (w.strides[i] < 1 || w.dilations[i] < 1)
+      return c.fail("strides and dilations must be >= 1, got stride " +
+                    Twine(w.strides[i]) + " and dilation " +
+                    Twine(w.dilations[i]));
+    if (!ShapedType::isDynamic(w.kernel[i]) && w.kernel[i] < 1)
+      return c.fail("kernel_shape must be >= 1, got " + Twine(w.kernel[i]));
+  }
   if (*autoPad == "VALID") {
     std::fill(w.pads.begin(), w.pads.end(), 0);
   } else if (*autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER") {
@@ -125,6 +133,10 @@ LogicalResult convertConv(NodeContext &c) {
   auto group = c.getInt("group", 1);
   if (failed(group))
     return failure();
+  if (weight.getRank() != input.getRank() || input.getRank() < 3)
+    return c.fail("weight rank " + Twine(weight.getRank()) +
+                  " must equal input rank " + Twine(input.getRank()) +
+                  ", which must be >= 3");
   auto w = readWindow(c, input, weight.getShape().drop_front(2));
   if (failed(w))
     return failure();
@@ -143,6 +155,10 @@ LogicalResult convertConvTranspose(NodeContext &c) {
     return failure();
   auto input = c.typeOf(c.input(0)), weight = c.typeOf(c.input(1));
   int64_t spatial = input.getRank() - 2;
+  if (weight.getRank() != input.getRank() || spatial < 1)
+    return c.fail("weight rank " + Twine(weight.getRank()) +
+                  " must equal input rank " + Twine(input.getRank()) +
+                  ", which must be >= 3");
   auto group = c.getInt("group", 1);
   auto outPad = c.getInts("output_padding", SmallVector<int64_t>(spatial, 0));
   auto outShape = c.getInts("output_shape", {});
@@ -158,13 +174,16 @@ LogicalResult convertConvTranspose(NodeContext &c) {
     auto pads = c.getInts("pads", SmallVector<int64_t>(2 * spatial, 0));
     if (failed(kernel) || failed(strides) || failed(dil) || failed(pads))
       return failure();
-    if (spatial < 1 || (int64_t)kernel->size() != spatial ||
+    if ((int64_t)kernel->size() != spatial ||
         (int64_t)strides->size() != spatial || (int64_t)dil->size() != spatial ||
         (int64_t)pads->size() != 2 * spatial ||
         (int64_t)outPad->size() != spatial)
       return c.fail("kernel_shape/strides/dilations/pads/output_padding do not "
                     "match the input's spatial rank");
     w = {*kernel, *strides, *dil, *pads};
+    for (int64_t i = 0; i < spatial; ++i)
+      if (w.strides[i] < 1 || w.dilations[i] < 1)
+        return c.fail("strides and dilations must be >= 1");
   }
   bool same = *autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER";
   if (!outShape->empty() || same) {
@@ -317,8 +336,9 @@ void ::kiln::import::addNNConverters(llvm::StringMap<Converter> &m) {
   m["Gemm"] = convertGemm;
   m["Einsum"] = [](NodeContext &c) -> LogicalResult {
     auto eq = c.getString("equation", "");
-    if (failed(eq) || c.numInputs() == 0 ||
-        failed(c.requireInputs(c.numInputs())))
+    if (c.numInputs() == 0)
+      return c.fail("expects at least one input");
+    if (failed(eq) || failed(c.requireInputs(c.numInputs())))
       return failure();
     return c.emit<k::EinsumOp>(c.inputs,
                                {c.named("equation", c.b.getStringAttr(*eq))});

@@ -359,8 +359,9 @@ void ::kiln::import::addShapeConverters(llvm::StringMap<Converter> &m) {
     if (!c.hasAttr("axis"))
       return c.fail("attribute 'axis' is required");
     auto axis = c.getInt("axis", 0);
-    if (failed(axis) || c.numInputs() == 0 ||
-        failed(c.requireInputs(c.numInputs())))
+    if (c.numInputs() == 0)
+      return c.fail("expects at least one input");
+    if (failed(axis) || failed(c.requireInputs(c.numInputs())))
       return failure();
     return c.emit<k::ConcatOp>(c.inputs,
                                {c.named("axis", c.b.getI64IntegerAttr(*axis))});

@@ -16,6 +16,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "onnx/defs/parser.h"
+#include "onnx/defs/schema.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -24,9 +25,14 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
+
 using namespace ::kiln::import;
 
-static constexpr int64_t kMinOpset = 13, kMaxOpset = 21;
+// Converters implement the op forms in effect from opset 13 through 21. An
+// older model imports when each of its nodes has the same schema at its opset
+// as at opset 13 (checked against ONNX's schema registry per node).
+static constexpr int64_t kFormOpset = 13, kMaxOpset = 21;
 
 //===----------------------------------------------------------------------===//
 // NodeContext
@@ -115,6 +121,9 @@ FailureOr<SmallVector<int64_t>> NodeContext::constInts(size_t i,
   Value v = input(i);
   if (!v)
     return fail("input '" + what + "' is missing");
+  if (auto t = dyn_cast<RankedTensorType>(v.getType());
+      t && t.hasStaticShape() && t.getNumElements() == 0)
+    return SmallVector<int64_t>();
   auto vals = mlir::kiln::getConstantIntValues(v);
   if (!vals)
     return fail("input '" + what +
@@ -247,7 +256,7 @@ private:
   LogicalResult checkOpsets();
   FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi,
                                         SmallVector<Attribute> &dimNames);
-  FailureOr<SmallVector<const onnx::NodeProto *>> orderNodes();
+  FailureOr<SmallVector<int>> orderNodes();
   FailureOr<Value> lookup(const std::string &name, std::string &err);
   LogicalResult convertNode(const onnx::NodeProto &node, size_t index);
 
@@ -272,12 +281,18 @@ LogicalResult GraphImporter::checkOpsets() {
     opsets[domain] = o.version();
   }
   auto it = opsets.find("");
-  if (it == opsets.end())
-    return fail("model imports no default-domain (ai.onnx) opset");
-  if (it->second < kMinOpset || it->second > kMaxOpset)
+  if (it == opsets.end()) {
+    std::string others;
+    for (const auto &o : store->model.opset_import())
+      others += (others.empty() ? "" : ", ") + o.domain() + " v" +
+                std::to_string(o.version());
+    return fail("model imports no default-domain (ai.onnx) opset" +
+                (others.empty() ? std::string()
+                                : "; it imports only " + others));
+  }
+  if (it->second < 1 || it->second > kMaxOpset)
     return fail("model uses default-domain opset " + Twine(it->second) +
-                "; kiln supports opsets " + Twine(kMinOpset) + " to " +
-                Twine(kMaxOpset));
+                "; kiln supports opsets up to " + Twine(kMaxOpset));
   return success();
 }
 
@@ -334,18 +349,22 @@ GraphImporter::inputType(const onnx::ValueInfoProto &vi,
   return RankedTensorType::get(dims, elt);
 }
 
-FailureOr<SmallVector<const onnx::NodeProto *>> GraphImporter::orderNodes() {
+FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
   // Kahn's algorithm over value names, keeping the file order among ready
   // nodes so that well-formed models import in their own order.
+  auto nodeRef = [&](int i) {
+    const auto &nd = graph->node(i);
+    return "node '" + (nd.name().empty() ? nd.op_type() + "_" + std::to_string(i)
+                                         : nd.name()) +
+           "' (" + nd.op_type() + ")";
+  };
   llvm::StringMap<int> producer;
   for (int i = 0; i < graph->node_size(); ++i)
     for (const auto &out : graph->node(i).output())
       if (!out.empty()) {
         if (values.count(out) || initializers.count(out) ||
             !producer.try_emplace(out, i).second)
-          return fail("node '" + graph->node(i).name() + "' (" +
-                      graph->node(i).op_type() + ") redefines value '" + out +
-                      "'"),
+          return fail(nodeRef(i) + " redefines value '" + out + "'"),
                  failure();
       }
   int n = graph->node_size();
@@ -357,25 +376,21 @@ FailureOr<SmallVector<const onnx::NodeProto *>> GraphImporter::orderNodes() {
         continue;
       auto p = producer.find(in);
       if (p == producer.end())
-        return fail("node '" + graph->node(i).name() + "' (" +
-                    graph->node(i).op_type() + ") uses undefined value '" + in +
-                    "'"),
+        return fail(nodeRef(i) + " uses undefined value '" + in + "'"),
                failure();
       ++pending[i];
       users[p->second].push_back(i);
     }
     if (graph->node(i).op_type() == "If" || graph->node(i).op_type() == "Loop" ||
         graph->node(i).op_type() == "Scan")
-      return fail("node '" + graph->node(i).name() + "' (" +
-                  graph->node(i).op_type() +
-                  "): control flow with subgraphs is not supported"),
+      return fail(nodeRef(i) + ": control flow with subgraphs is not supported"),
              failure();
   }
   std::vector<int> ready;
   for (int i = n - 1; i >= 0; --i)
     if (pending[i] == 0)
       ready.push_back(i);
-  SmallVector<const onnx::NodeProto *> order;
+  SmallVector<int> order;
   std::vector<bool> done(n, false);
   // A min-heap would keep file order exactly; a stack of ready nodes seeded
   // in reverse keeps it for the common already-sorted case.
@@ -383,18 +398,30 @@ FailureOr<SmallVector<const onnx::NodeProto *>> GraphImporter::orderNodes() {
     int i = ready.back();
     ready.pop_back();
     done[i] = true;
-    order.push_back(&graph->node(i));
+    order.push_back(i);
     for (int u : llvm::reverse(users[i]))
       if (--pending[u] == 0)
         ready.push_back(u);
   }
   if ((int)order.size() != n) {
-    for (int i = 0; i < n; ++i)
-      if (!done[i])
-        return fail("node '" + graph->node(i).name() + "' (" +
-                    graph->node(i).op_type() +
-                    ") is part of a cycle in the graph"),
-               failure();
+    // Walk from an unsorted node through unsorted producers until a node
+    // repeats: that node is on a cycle (the start may only be downstream).
+    int i = 0;
+    while (done[i])
+      ++i;
+    std::vector<bool> seen(n, false);
+    while (!seen[i]) {
+      seen[i] = true;
+      for (const auto &in : graph->node(i).input()) {
+        auto p = producer.find(in);
+        if (!in.empty() && p != producer.end() && !done[p->second]) {
+          i = p->second;
+          break;
+        }
+      }
+    }
+    return fail(nodeRef(i) + " is part of a cycle in the graph"),
+           failure();
   }
   return order;
 }
@@ -433,6 +460,19 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
     return fail(prefix + "the model imports no opset for this domain");
   if (!domain.empty())
     return fail(prefix + "unsupported domain");
+  if (opset < kFormOpset) {
+    const auto *old = onnx::OpSchemaRegistry::Schema(node.op_type(), opset, "");
+    const auto *cur =
+        onnx::OpSchemaRegistry::Schema(node.op_type(), kFormOpset, "");
+    if (old && cur && old->since_version() != cur->since_version())
+      return fail(prefix + "this op's opset-" +
+                  std::to_string(old->since_version()) +
+                  " form changed in opset " +
+                  std::to_string(cur->since_version()) +
+                  "; kiln reads the forms in effect from opset " +
+                  std::to_string(kFormOpset) + " (re-export at opset " +
+                  std::to_string(kFormOpset) + " or later)");
+  }
   const auto &converters = getConverters();
   auto conv = converters.find(node.op_type());
   if (conv == converters.end())
@@ -465,7 +505,9 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
   if (failed(conv->second(nc)))
     return fail(prefix + (diag.empty() ? "conversion failed" : diag));
   if (nc.outputs.size() > (size_t)node.output_size())
-    return fail(prefix + "internal error: too many results");
+    return fail(prefix + "the node lists " + std::to_string(node.output_size()) +
+                " outputs, but the op produces " +
+                std::to_string(nc.outputs.size()));
   for (size_t i = 0; i < nc.outputs.size(); ++i)
     if (!node.output(i).empty())
       values[node.output(i)] = nc.outputs[i];
@@ -560,8 +602,8 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
   auto order = orderNodes();
   if (failed(order))
     return nullptr;
-  for (auto [i, node] : llvm::enumerate(*order))
-    if (failed(convertNode(*node, i)))
+  for (int i : *order)
+    if (failed(convertNode(graph->node(i), i)))
       return nullptr;
 
   SmallVector<Value> results;
@@ -646,11 +688,20 @@ auto ::kiln::importOnnxFile(MLIRContext &context, llvm::StringRef path,
   bool text = options.textFormat.value_or(path.ends_with(".onnxtxt") ||
                                           path.ends_with(".txt"));
   if (text) {
-    auto status = onnx::OnnxParser::Parse(store->model,
-                                          (*buf)->getBufferStart());
-    if (!status.IsOK()) {
-      error = "cannot parse '" + path.str() + "' as ONNX text: " +
-              status.ErrorMessage();
+    // ONNX's parser reports most errors as a status but throws on numeric
+    // overflow (std::stol/stof); this file is built with exceptions for it.
+    std::string parseError;
+    try {
+      auto status = onnx::OnnxParser::Parse(store->model,
+                                            (*buf)->getBufferStart());
+      if (!status.IsOK())
+        parseError = status.ErrorMessage();
+    } catch (const std::exception &e) {
+      parseError = std::string("number out of range (") + e.what() + ")";
+    }
+    if (!parseError.empty()) {
+      std::replace(parseError.begin(), parseError.end(), '\n', ' ');
+      error = "cannot parse '" + path.str() + "' as ONNX text: " + parseError;
       return nullptr;
     }
   } else {

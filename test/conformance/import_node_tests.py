@@ -12,7 +12,7 @@ A timeout is reported as HANG, death by a signal as CRASH.
   --report FILE       write a markdown table of every failure, grouped by cause
   --summary           print the failure categories and their counts
 
-The last line printed is always `import: N passed, M failed`.
+The last line printed is always `node tests importing: N of M`.
 Standard library only.
 """
 
@@ -251,8 +251,9 @@ def main():
         else:
             print(f"all {len(expected)} tests on {args.check_list} pass")
 
-    print(f"node tests: {len(passed)} passed, {len(failures)} failed")
-    print(f"import: {len(passed)} passed, {len(failures)} failed")
+    # Not the CI closing line: tests off the committed list are unsupported
+    # features, not failures; regressions are reported above.
+    print(f"node tests importing: {len(passed)} of {len(passed) + len(failures)}")
     return status
 
 

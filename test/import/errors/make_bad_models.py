@@ -3,14 +3,16 @@
 
 Usage: make_bad_models.py OUTDIR
 
-Every case is one file OUTDIR/<case>.onnx; the external-data cases each get
-a folder OUTDIR/<case>/ holding model.onnx and its data file(s). ext_ok is the
-one valid model: its weights live in a side file inside its folder and it
-must import. The file names are what errors.test runs kiln on; see the
-CASES list at the bottom for the complete set and what each one breaks.
+Each case is one file, OUTDIR/<case>.onnx. The external-data cases each get
+a folder, OUTDIR/<case>/, holding model.onnx and its data file(s); ext_ok is
+the one valid model among them (weights in a side file inside its folder)
+and must import. errors.test runs kiln on every case in CASES.
+REGRESSION_CASES once crashed kiln, were accepted, or got unclear messages;
+errors.test runs them too.
 
-Needs the onnx Python package (1.12 or later) and numpy; no checker is run,
-since most of these models are invalid on purpose.
+Needs the onnx Python package (1.12 or later) and numpy. The models are
+built with onnx.helper and raw TensorProto fields, and never checked, since
+they are invalid on purpose.
 """
 
 import os
@@ -18,16 +20,19 @@ import shutil
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
 F = TensorProto.FLOAT
+I64 = TensorProto.INT64
 
 
-def model(nodes, inputs, outputs, initializers=(), opsets=None, name="g"):
-    """A model without running onnx.checker (these are broken on purpose)."""
-    graph = helper.make_graph(nodes, name, inputs, outputs,
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+def model(nodes, inputs, outputs, initializers=(), opsets=None):
+    graph = helper.make_graph(nodes, "g", inputs, outputs,
                               initializer=list(initializers))
     if opsets is None:
         opsets = [helper.make_opsetid("", OPSET)]
@@ -41,9 +46,8 @@ def vi(name, shape, elem=F):
     return helper.make_tensor_value_info(name, elem, shape)
 
 
-def save(m, path):
-    with open(path, "wb") as f:
-        f.write(m.SerializeToString())
+def const(name, values, dtype=np.int64):
+    return numpy_helper.from_array(np.array(values, dtype=dtype), name)
 
 
 def write_bytes(path, data):
@@ -51,20 +55,25 @@ def write_bytes(path, data):
         f.write(data)
 
 
+def save(m, out, case):
+    write_bytes(os.path.join(out, case + ".onnx"), m.SerializeToString())
+
+
+def node(op, inputs, outputs, name="n0", **attrs):
+    return helper.make_node(op, inputs, outputs, name=name, **attrs)
+
+
 def add_model(w):
     """Y = X + W for X: [2, 3] and an initializer W (the tensor under test)."""
-    return model([helper.make_node("Add", ["X", "W"], ["Y"], name="add0")],
+    return model([node("Add", ["X", "W"], ["Y"], name="add0")],
                  [vi("X", [2, 3])], [vi("Y", [2, 3])], [w])
 
 
-def valid_model():
-    """A small valid model with a weight large enough to make halves matter."""
-    w = numpy_helper.from_array(
-        np.arange(64 * 3, dtype=np.float32).reshape(64, 3), "W")
-    return model(
-        [helper.make_node("MatMul", ["X", "Wt"], ["Y"], name="mm0"),
-         helper.make_node("Transpose", ["W"], ["Wt"], name="t0")],
-        [vi("X", [2, 3])], [vi("Y", [2, 64])], [w])
+def one_node(op, inputs, input_infos, initializers=(), n_out=1, **attrs):
+    """One node 'n0' of `op` whose outputs are graph outputs of any shape."""
+    outs = ["Y"] if n_out == 1 else ["Y%d" % i for i in range(n_out)]
+    return model([node(op, inputs, outs, **attrs)], input_infos,
+                 [vi(o, None) for o in outs], initializers)
 
 
 # ---------------------------------------------------------------------------
@@ -72,56 +81,105 @@ def valid_model():
 # ---------------------------------------------------------------------------
 
 def truncated(out):
-    data = valid_model().SerializeToString()
-    write_bytes(os.path.join(out, "truncated.onnx"), data[: len(data) // 2])
+    # A valid model (MatMul with a [64, 3] weight) cut in half.
+    w = numpy_helper.from_array(
+        np.arange(64 * 3, dtype=np.float32).reshape(64, 3), "W")
+    m = model([node("Transpose", ["W"], ["Wt"], name="t0"),
+               node("MatMul", ["X", "Wt"], ["Y"], name="mm0")],
+              [vi("X", [2, 3])], [vi("Y", [2, 64])], [w])
+    data = m.SerializeToString()
+    write_bytes(os.path.join(out, "truncated.onnx"), data[:len(data) // 2])
 
 
 def garbage(out):
-    # Deterministic junk: 0xff bytes make an over-long varint tag, then text.
+    # Deterministic junk: 0xff bytes make an over-long varint tag.
     rng = np.random.RandomState(1234)
-    data = b"\xff" * 12 + b"this is not a model" + rng.bytes(200)
-    write_bytes(os.path.join(out, "garbage.onnx"), data)
+    write_bytes(os.path.join(out, "garbage.onnx"),
+                b"\xff" * 12 + b"this is not a model" + rng.bytes(200))
 
 
 def empty(out):
+    # Parses as an empty ModelProto: no graph.
     write_bytes(os.path.join(out, "empty.onnx"), b"")
 
 
 # ---------------------------------------------------------------------------
-# Graph structure
+# Graph structure and shapes
 # ---------------------------------------------------------------------------
 
 def wrong_attr(out):
-    n = helper.make_node("Transpose", ["X"], ["Y"], name="n0")
+    n = node("Transpose", ["X"], ["Y"])
     n.attribute.append(helper.make_attribute("perm", 1.0))  # a FLOAT
-    save(model([n], [vi("X", [2, 3])], [vi("Y", [3, 2])]),
-         os.path.join(out, "wrong_attr.onnx"))
+    save(model([n], [vi("X", [2, 3])], [vi("Y", [3, 2])]), out, "wrong_attr")
 
 
 def dangling(out):
-    save(model([helper.make_node("Add", ["X", "ghost"], ["Y"], name="add0")],
-               [vi("X", [2, 3])], [vi("Y", [2, 3])]),
-         os.path.join(out, "dangling.onnx"))
+    save(model([node("Add", ["X", "ghost"], ["Y"], name="add0")],
+               [vi("X", [2, 3])], [vi("Y", [2, 3])]), out, "dangling")
 
 
 def cycle(out):
-    save(model([helper.make_node("Add", ["X", "b"], ["a"], name="c0"),
-                helper.make_node("Relu", ["a"], ["b"], name="c1"),
-                helper.make_node("Identity", ["a"], ["Y"], name="c2")],
-               [vi("X", [2, 3])], [vi("Y", [2, 3])]),
-         os.path.join(out, "cycle.onnx"))
+    # c0 consumes c1's output and c1 consumes c0's.
+    save(model([node("Add", ["X", "b"], ["a"], name="c0"),
+                node("Relu", ["a"], ["b"], name="c1"),
+                node("Identity", ["a"], ["Y"], name="c2")],
+               [vi("X", [2, 3])], [vi("Y", [2, 3])]), out, "cycle")
+
+
+def redefined(out):
+    save(model([node("Relu", ["X"], ["Y"], name="r0"),
+                node("Neg", ["X"], ["Y"], name="r1")],
+               [vi("X", [2, 3])], [vi("Y", [2, 3])]), out, "redefined")
+
+
+def missing_output(out):
+    save(model([node("Relu", ["X"], ["Z"], name="r0")],
+               [vi("X", [2, 3])], [vi("Y", [2, 3])]), out, "missing_output")
+
+
+def input_no_shape(out):
+    save(model([node("Relu", ["X"], ["Y"], name="r0")],
+               [vi("X", None)], [vi("Y", None)]), out, "input_no_shape")
+
+
+def control_flow(out):
+    then_g = helper.make_graph([], "then", [], [vi("X", [2])])
+    save(model([node("If", ["C"], ["Y"], name="if0", then_branch=then_g,
+                     else_branch=then_g)],
+               [vi("C", [], TensorProto.BOOL), vi("X", [2])],
+               [vi("Y", [2])]), out, "control_flow")
 
 
 def matmul_mismatch(out):
-    save(model([helper.make_node("MatMul", ["A", "B"], ["Y"], name="mm0")],
+    save(model([node("MatMul", ["A", "B"], ["Y"], name="mm0")],
                [vi("A", [2, 3]), vi("B", [4, 5])], [vi("Y", [2, 5])]),
-         os.path.join(out, "matmul_mismatch.onnx"))
+         out, "matmul_mismatch")
 
 
 def add_broadcast(out):
-    save(model([helper.make_node("Add", ["A", "B"], ["Y"], name="add0")],
+    save(model([node("Add", ["A", "B"], ["Y"], name="add0")],
                [vi("A", [2, 3]), vi("B", [4])], [vi("Y", [2, 3])]),
-         os.path.join(out, "add_broadcast.onnx"))
+         out, "add_broadcast")
+
+
+def reshape_mismatch(out):
+    save(one_node("Reshape", ["X", "S"], [vi("X", [2, 3])],
+                  [const("S", [4])]), out, "reshape_mismatch")
+
+
+def concat_mismatch(out):
+    save(one_node("Concat", ["A", "B"], [vi("A", [2, 3]), vi("B", [2, 4])],
+                  axis=0), out, "concat_mismatch")
+
+
+def perm_not_permutation(out):
+    save(one_node("Transpose", ["X"], [vi("X", [2, 3])], perm=[0, 0]),
+         out, "perm_not_permutation")
+
+
+def output_wrong_rank(out):
+    save(model([node("Relu", ["X"], ["Y"], name="r0")],
+               [vi("X", [2, 3])], [vi("Y", [6])]), out, "output_wrong_rank")
 
 
 # ---------------------------------------------------------------------------
@@ -129,86 +187,76 @@ def add_broadcast(out):
 # ---------------------------------------------------------------------------
 
 def neg_dim(out):
-    w = TensorProto(name="W", data_type=F, dims=[2, -3])
-    save(add_model(w), os.path.join(out, "neg_dim.onnx"))
+    save(add_model(TensorProto(name="W", data_type=F, dims=[2, -3])),
+         out, "neg_dim")
 
 
 def raw_short(out):
-    w = TensorProto(name="W", data_type=F, dims=[2, 3], raw_data=b"\0" * 20)  # needs 24
-    save(add_model(w), os.path.join(out, "raw_short.onnx"))
+    save(add_model(TensorProto(name="W", data_type=F, dims=[2, 3],
+                               raw_data=b"\0" * 20)), out, "raw_short")
 
 
 def raw_long(out):
-    w = TensorProto(name="W", data_type=F, dims=[2, 3], raw_data=b"\0" * 28)  # needs 24
-    save(add_model(w), os.path.join(out, "raw_long.onnx"))
+    save(add_model(TensorProto(name="W", data_type=F, dims=[2, 3],
+                               raw_data=b"\0" * 28)), out, "raw_long")
 
 
 def float_count(out):
-    w = TensorProto(name="W", data_type=F, dims=[2, 3],
-                    float_data=[1.0, 2.0, 3.0, 4.0, 5.0])
-    save(add_model(w), os.path.join(out, "float_count.onnx"))
+    save(add_model(TensorProto(name="W", data_type=F, dims=[2, 3],
+                               float_data=[1, 2, 3, 4, 5])),
+         out, "float_count")
 
 
-def bad_dtype(out):
-    # A STRING initializer: kiln has no string tensors.
-    w = TensorProto(name="W", data_type=TensorProto.STRING, dims=[2, 3],
-                    string_data=[b"a"] * 6)
-    save(add_model(w), os.path.join(out, "bad_dtype.onnx"))
+def string_tensor(out):
+    save(add_model(TensorProto(name="W", data_type=TensorProto.STRING,
+                               dims=[2, 3], string_data=[b"a"] * 6)),
+         out, "string_tensor")
 
 
 def huge_dims(out):
-    # 2^31 x 2^31 floats, no data: must be refused, not allocated.
-    w = TensorProto(name="W", data_type=F, dims=[2 ** 31, 2 ** 31])
-    save(add_model(w), os.path.join(out, "huge_dims.onnx"))
+    # 2^31 x 2^31 floats and no data: refused before anything is allocated.
+    save(add_model(TensorProto(name="W", data_type=F, dims=[2**31, 2**31])),
+         out, "huge_dims")
 
 
 # ---------------------------------------------------------------------------
 # Operators, domains and opsets
 # ---------------------------------------------------------------------------
 
+def relu_model(opsets, domain=""):
+    return model([node("Relu", ["X"], ["Y"], name="r0", domain=domain)],
+                 [vi("X", [2, 3])], [vi("Y", [2, 3])], opsets=opsets)
+
+
 def unknown_op(out):
-    save(model([helper.make_node("FooBar", ["X"], ["Y"], name="foo0")],
-               [vi("X", [2, 3])], [vi("Y", [2, 3])]),
-         os.path.join(out, "unknown_op.onnx"))
+    save(model([node("FooBar", ["X"], ["Y"], name="foo0")],
+               [vi("X", [2, 3])], [vi("Y", [2, 3])]), out, "unknown_op")
 
 
 def unknown_domain(out):
-    # The domain is imported (so the model is consistent) but kiln has no
-    # converters outside the default domain.
-    save(model([helper.make_node("Relu", ["X"], ["Y"], name="r0",
-                                 domain="com.example")],
-               [vi("X", [2, 3])], [vi("Y", [2, 3])],
-               opsets=[helper.make_opsetid("", OPSET),
-                       helper.make_opsetid("com.example", 3)]),
-         os.path.join(out, "unknown_domain.onnx"))
+    # The domain is imported, but kiln converts only the default domain.
+    save(relu_model([helper.make_opsetid("", OPSET),
+                     helper.make_opsetid("com.example", 3)],
+                    domain="com.example"), out, "unknown_domain")
 
 
 def unimported_domain(out):
     # A node from a domain the model does not import at all.
-    save(model([helper.make_node("Relu", ["X"], ["Y"], name="r0",
-                                 domain="org.nowhere")],
-               [vi("X", [2, 3])], [vi("Y", [2, 3])]),
-         os.path.join(out, "unimported_domain.onnx"))
-
-
-def relu_model(opsets):
-    return model([helper.make_node("Relu", ["X"], ["Y"], name="r0")],
-                 [vi("X", [2, 3])], [vi("Y", [2, 3])], opsets=opsets)
+    save(relu_model([helper.make_opsetid("", OPSET)], domain="org.nowhere"),
+         out, "unimported_domain")
 
 
 def opset7(out):
-    save(relu_model([helper.make_opsetid("", 7)]),
-         os.path.join(out, "opset7.onnx"))
+    save(relu_model([helper.make_opsetid("", 7)]), out, "opset7")
 
 
 def opset99(out):
-    save(relu_model([helper.make_opsetid("", 99)]),
-         os.path.join(out, "opset99.onnx"))
+    save(relu_model([helper.make_opsetid("", 99)]), out, "opset99")
 
 
 def no_default_opset(out):
     save(relu_model([helper.make_opsetid("com.example", 1)]),
-         os.path.join(out, "no_default_opset.onnx"))
+         out, "no_default_opset")
 
 
 # ---------------------------------------------------------------------------
@@ -216,8 +264,8 @@ def no_default_opset(out):
 # ---------------------------------------------------------------------------
 
 def ext_tensor(location, shape=(2, 3), offset=None, length=None):
-    t = TensorProto(name="W", data_type=F, dims=list(shape))
-    t.data_location = TensorProto.EXTERNAL
+    t = TensorProto(name="W", data_type=F, dims=list(shape),
+                    data_location=TensorProto.EXTERNAL)
     entries = [("location", location)]
     if offset is not None:
         entries.append(("offset", str(offset)))
@@ -237,91 +285,199 @@ def ext_folder(out, case):
     return d
 
 
-def weights(n):
+def floats(n):
     return np.arange(n, dtype=np.float32).tobytes()
+
+
+def save_in(m, d):
+    write_bytes(os.path.join(d, "model.onnx"), m.SerializeToString())
 
 
 def ext_abs(out):
     d = ext_folder(out, "ext_abs")
     path = os.path.join(os.path.abspath(d), "weights.bin")
-    write_bytes(path, weights(6))
-    save(add_model(ext_tensor(path)), os.path.join(d, "model.onnx"))
+    write_bytes(path, floats(6))
+    save_in(add_model(ext_tensor(path)), d)
 
 
 def ext_dotdot(out):
+    # sub/../weights.bin stays inside the folder; '..' is refused as such.
     d = ext_folder(out, "ext_dotdot")
     os.makedirs(os.path.join(d, "sub"))
-    write_bytes(os.path.join(d, "weights.bin"), weights(6))
-    # sub/../weights.bin stays inside the folder, but '..' is refused as such.
-    save(add_model(ext_tensor("sub/../weights.bin")),
-         os.path.join(d, "model.onnx"))
+    write_bytes(os.path.join(d, "weights.bin"), floats(6))
+    save_in(add_model(ext_tensor("sub/../weights.bin")), d)
 
 
 def ext_symlink(out):
+    # weights.bin inside the folder is a symlink to a file outside it.
     d = ext_folder(out, "ext_symlink")
-    outside = os.path.join(out, "ext_symlink_outside.bin")
-    write_bytes(outside, weights(6))
-    os.symlink(os.path.abspath(outside), os.path.join(d, "weights.bin"))
-    save(add_model(ext_tensor("weights.bin")), os.path.join(d, "model.onnx"))
+    outside = os.path.abspath(os.path.join(out, "ext_symlink_outside.bin"))
+    write_bytes(outside, floats(6))
+    os.symlink(outside, os.path.join(d, "weights.bin"))
+    save_in(add_model(ext_tensor("weights.bin")), d)
 
 
 def ext_past_end(out):
     d = ext_folder(out, "ext_past_end")
-    write_bytes(os.path.join(d, "weights.bin"), weights(12))  # 48 bytes
-    save(add_model(ext_tensor("weights.bin", offset=40, length=24)),
-         os.path.join(d, "model.onnx"))
+    write_bytes(os.path.join(d, "weights.bin"), floats(12))  # 48 bytes
+    save_in(add_model(ext_tensor("weights.bin", offset=40, length=24)), d)
 
 
 def ext_length(out):
     d = ext_folder(out, "ext_length")
-    write_bytes(os.path.join(d, "weights.bin"), weights(12))  # 48 bytes
-    save(add_model(ext_tensor("weights.bin", offset=0, length=20)),
-         os.path.join(d, "model.onnx"))
+    write_bytes(os.path.join(d, "weights.bin"), floats(12))  # 48 bytes
+    save_in(add_model(ext_tensor("weights.bin", offset=0, length=20)), d)
 
 
 def ext_missing(out):
     d = ext_folder(out, "ext_missing")
-    save(add_model(ext_tensor("nothere.bin")), os.path.join(d, "model.onnx"))
+    save_in(add_model(ext_tensor("nothere.bin")), d)
 
 
 def ext_dir(out):
     d = ext_folder(out, "ext_dir")
     os.makedirs(os.path.join(d, "weights.bin"))  # a folder, not a file
-    save(add_model(ext_tensor("weights.bin")), os.path.join(d, "model.onnx"))
+    save_in(add_model(ext_tensor("weights.bin")), d)
 
 
 def ext_bad_offset(out):
     d = ext_folder(out, "ext_bad_offset")
-    write_bytes(os.path.join(d, "weights.bin"), weights(6))
-    t = ext_tensor("weights.bin")
-    e = t.external_data.add()
-    e.key, e.value = "offset", "-8"
-    save(add_model(t), os.path.join(d, "model.onnx"))
+    write_bytes(os.path.join(d, "weights.bin"), floats(6))
+    save_in(add_model(ext_tensor("weights.bin", offset=-8)), d)
 
 
 def ext_ok(out):
-    # A valid model: W is [16, 32] floats (512 elements, more than kiln
-    # inlines) at offset 64 of data/weights.bin, after 64 bytes of padding.
+    # Valid: W is [16, 32] floats (512 elements, more than kiln inlines, so
+    # it becomes a dense_resource) at offset 64 of data/weights.bin.
     d = ext_folder(out, "ext_ok")
     os.makedirs(os.path.join(d, "data"))
     w = np.arange(16 * 32, dtype=np.float32).reshape(16, 32)
     write_bytes(os.path.join(d, "data", "weights.bin"),
-                b"\0" * 64 + w.tobytes())
+                b"\xee" * 64 + w.tobytes())
     t = ext_tensor("data/weights.bin", shape=(16, 32), offset=64,
                    length=w.nbytes)
-    m = model([helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm0")],
-              [vi("X", [2, 16])], [vi("Y", [2, 32])], [t])
-    save(m, os.path.join(d, "model.onnx"))
+    save_in(model([node("MatMul", ["X", "W"], ["Y"], name="mm0")],
+                  [vi("X", [2, 16])], [vi("Y", [2, 32])], [t]), d)
+
+
+# ---------------------------------------------------------------------------
+# Regressions: kiln once crashed on these, accepted them, or explained them
+# badly.
+# ---------------------------------------------------------------------------
+
+W_1x1x2x2 = const("W", np.ones((1, 1, 2, 2)), np.float32)
+
+
+def bug_conv_same_stride0(out):
+    save(one_node("Conv", ["X", "W"], [vi("X", [1, 1, 4, 4])], [W_1x1x2x2],
+                  strides=[0, 0], auto_pad="SAME_UPPER"),
+         out, "bug_conv_same_stride0")
+
+
+def bug_maxpool_same_stride0(out):
+    save(one_node("MaxPool", ["X"], [vi("X", [1, 1, 4, 4])],
+                  kernel_shape=[2, 2], strides=[0, 0], auto_pad="SAME_LOWER"),
+         out, "bug_maxpool_same_stride0")
+
+
+def bug_conv_weight_rank1(out):
+    save(one_node("Conv", ["X", "W"], [vi("X", [1, 1, 4, 4])],
+                  [const("W", [1.0], np.float32)]),
+         out, "bug_conv_weight_rank1")
+
+
+def bug_convtranspose_input_rank1(out):
+    save(one_node("ConvTranspose", ["X", "W"], [vi("X", [4])], [W_1x1x2x2]),
+         out, "bug_convtranspose_input_rank1")
+
+
+def bug_depthtospace_blocksize_2p32(out):
+    save(one_node("DepthToSpace", ["X"], [vi("X", [1, 4, 2, 2])],
+                  blocksize=2**32), out, "bug_depthtospace_blocksize_2p32")
+
+
+def bug_resize_negative_sizes(out):
+    save(one_node("Resize", ["X", "", "", "S"], [vi("X", [1, 1, 4, 4])],
+                  [const("S", [1, 1, -3, -3])]),
+         out, "bug_resize_negative_sizes")
+
+
+def bug_resize_negative_scales(out):
+    save(one_node("Resize", ["X", "", "S"], [vi("X", [1, 1, 4, 4])],
+                  [const("S", [1, 1, -2, -2], np.float32)]),
+         out, "bug_resize_negative_scales")
+
+
+def bug_concat_dim_overflow(out):
+    save(one_node("Concat", ["A", "A"], [vi("A", [3 * 2**61])], axis=0),
+         out, "bug_concat_dim_overflow")
+
+
+def bug_tile_overflow(out):
+    save(one_node("Tile", ["X", "R"], [vi("X", [2, 3])],
+                  [const("R", [2**62, 2**62])]), out, "bug_tile_overflow")
+
+
+def bug_spacetodepth_overflow(out):
+    save(one_node("SpaceToDepth", ["X"], [vi("X", [1, 1, 0, 0])],
+                  blocksize=3037000500), out, "bug_spacetodepth_overflow")
+
+
+def bug_reshape_int64_min(out):
+    save(one_node("Reshape", ["X", "S"], [vi("X", [2, 3])],
+                  [const("S", [-2**63])]), out, "bug_reshape_int64_min")
+
+
+def bug_scatternd_index_depth(out):
+    # indices' last dim (3) exceeds the data rank (2).
+    save(one_node("ScatterND", ["X", "I", "U"], [vi("X", [2, 3])],
+                  [const("I", [[0, 0, 0]]), const("U", [1.0], np.float32)]),
+         out, "bug_scatternd_index_depth")
+
+
+def bug_cycle_downstream_first(out):
+    # c0 and c1 form the cycle; down0 only consumes it, but comes first.
+    save(model([node("Identity", ["a"], ["Y"], name="down0"),
+                node("Add", ["X", "b"], ["a"], name="c0"),
+                node("Relu", ["a"], ["b"], name="c1")],
+               [vi("X", [2, 3])], [vi("Y", [2, 3])]),
+         out, "bug_cycle_downstream_first")
+
+
+def bug_concat_no_inputs(out):
+    save(one_node("Concat", [], [], axis=0), out, "bug_concat_no_inputs")
+
+
+def bug_einsum_no_inputs(out):
+    save(one_node("Einsum", [], [], equation="->"), out,
+         "bug_einsum_no_inputs")
+
+
+def bug_node_no_outputs(out):
+    save(model([node("Relu", ["X"], [])], [vi("X", [2])], []),
+         out, "bug_node_no_outputs")
 
 
 CASES = [
     truncated, garbage, empty,
-    wrong_attr, dangling, cycle, matmul_mismatch, add_broadcast,
-    neg_dim, raw_short, raw_long, float_count, bad_dtype, huge_dims,
+    wrong_attr, dangling, cycle, redefined, missing_output, input_no_shape,
+    control_flow, matmul_mismatch, add_broadcast, reshape_mismatch,
+    concat_mismatch, perm_not_permutation, output_wrong_rank,
+    neg_dim, raw_short, raw_long, float_count, string_tensor, huge_dims,
     unknown_op, unknown_domain, unimported_domain, opset7, opset99,
     no_default_opset,
     ext_abs, ext_dotdot, ext_symlink, ext_past_end, ext_length, ext_missing,
     ext_dir, ext_bad_offset, ext_ok,
+]
+
+REGRESSION_CASES = [
+    bug_conv_same_stride0, bug_maxpool_same_stride0, bug_conv_weight_rank1,
+    bug_convtranspose_input_rank1, bug_depthtospace_blocksize_2p32,
+    bug_resize_negative_sizes, bug_resize_negative_scales,
+    bug_concat_dim_overflow, bug_tile_overflow, bug_spacetodepth_overflow,
+    bug_reshape_int64_min, bug_scatternd_index_depth,
+    bug_cycle_downstream_first, bug_concat_no_inputs, bug_einsum_no_inputs,
+    bug_node_no_outputs,
 ]
 
 
@@ -331,7 +487,7 @@ def main(argv):
         return 2
     out = argv[1]
     os.makedirs(out, exist_ok=True)
-    for case in CASES:
+    for case in CASES + REGRESSION_CASES:
         case(out)
     return 0
 
