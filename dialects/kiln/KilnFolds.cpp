@@ -335,6 +335,28 @@ OpFoldResult ConcatOp::fold(FoldAdaptor a) {
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor a) {
+  // Gathering static extents out of a kiln.shape of a partly dynamic tensor.
+  if (auto shape = getInput().getDefiningOp<ShapeOp>()) {
+    auto idx = denseOf(a.getIndices());
+    auto src = cast<RankedTensorType>(shape.getInput().getType());
+    int64_t n = shape.getType().getDimSize(0);
+    int64_t start = (int64_t)shape.getStart();
+    if (start < 0)
+      start += src.getRank();
+    start = std::clamp<int64_t>(start, 0, src.getRank());
+    if (small(idx) && getType().hasStaticShape()) {
+      SmallVector<int64_t> dims;
+      for (const APInt &i : idx.getValues<APInt>()) {
+        int64_t k = i.getSExtValue();
+        if (k < 0)
+          k += n;
+        if (k < 0 || k >= n || src.isDynamicDim(start + k))
+          return {};
+        dims.push_back(src.getDimSize(start + k));
+      }
+      return DenseIntElementsAttr::get(getType(), dims);
+    }
+  }
   auto data = denseOf(a.getInput());
   auto idx = denseOf(a.getIndices());
   if (!small(data) || !small(idx) || data.getType().getRank() != 1 ||

@@ -107,6 +107,7 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   if (failed(requireShapeOperand(name, loc, "shape", adaptor.getShape())))
     return failure();
   SmallVector<int64_t> out = *getShapeEntries(adaptor.getShape());
+  SmallVector<bool> copied(out.size(), false);
   int inferIdx = -1;
   for (auto [i, d] : llvm::enumerate(out)) {
     if (d == -1) {
@@ -120,9 +121,37 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                        "shape " + shapeStr(out) + " copies dim " + Twine(i) +
                            " of an input of rank " + Twine(input.getRank()));
       out[i] = input.getDimSize(i);
+      copied[i] = true;
     } else if (d < 0 && !ShapedType::isDynamic(d)) {
       return opError(name, loc, "shape " + shapeStr(out) +
                                     " has a negative entry");
+    }
+  }
+  if (inferIdx >= 0) {
+    // Dims copied by a 0 appear on both sides and cancel, so -1 is known
+    // whenever every other extent is.
+    int64_t num = 1, den = 1;
+    bool known = true;
+    for (int64_t d = 0; d < input.getRank(); ++d) {
+      if (d < (int64_t)copied.size() && copied[d])
+        continue;
+      if (input.isDynamicDim(d))
+        known = false;
+      else
+        num *= input.getDimSize(d);
+    }
+    for (auto [i, d] : llvm::enumerate(out)) {
+      if ((int)i == inferIdx || copied[i])
+        continue;
+      if (ShapedType::isDynamic(d))
+        known = false;
+      else
+        den *= d;
+    }
+    if (known && den != 0 && num % den == 0 &&
+        !input.hasStaticShape()) {
+      out[inferIdx] = num / den;
+      inferIdx = -1;
     }
   }
   if (inferIdx >= 0) {

@@ -214,16 +214,16 @@ LogicalResult mlir::kiln::inferMatmul(StringRef opName, OptLoc loc, Value lhsV,
 }
 
 /// Output extent of a sliding window; kDyn when the input extent is dynamic.
-static int64_t windowExtent(int64_t in, int64_t k, int64_t s, int64_t padSum,
-                            int64_t d, bool ceilMode) {
+static int64_t windowExtent(int64_t in, int64_t k, int64_t s, int64_t padBegin,
+                            int64_t padEnd, int64_t d, bool ceilMode) {
   if (ShapedType::isDynamic(in))
     return kDyn;
-  int64_t span = in + padSum - d * (k - 1) - 1;
+  int64_t span = in + padBegin + padEnd - d * (k - 1) - 1;
   if (span < 0)
     return -1;
   int64_t out = (ceilMode ? (span + s - 1) / s : span / s) + 1;
-  // With ceil mode the last window must start inside the (left-padded) input.
-  if (ceilMode && (out - 1) * s >= in + padSum / 2 + padSum % 2)
+  // With ceil mode a window that would start in the end padding is dropped.
+  if (ceilMode && (out - 1) * s >= in + padBegin)
     --out;
   return out;
 }
@@ -276,7 +276,7 @@ LogicalResult mlir::kiln::inferPool(StringRef opName, OptLoc loc, Value inputV,
       return opError(opName, loc, "kernel_shape must be >= 1, got " +
                                       Twine(kernel[i]));
     int64_t e = windowExtent(input.getDimSize(i + 2), kernel[i], strides[i],
-                             pads[i] + pads[i + spatial], dilations[i], ceilMode);
+                             pads[i], pads[i + spatial], dilations[i], ceilMode);
     if (e < 0 && !ShapedType::isDynamic(e))
       return opError(opName, loc,
                      "window of spatial dim " + Twine(i) +
@@ -545,7 +545,7 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, OptLoc loc,
     int64_t e = ShapedType::isDynamic(k)
                     ? kDyn
                     : windowExtent(input.getDimSize(i + 2), k, strides[i],
-                                   pads[i] + pads[i + *spatial], dilations[i],
+                                   pads[i], pads[i + *spatial], dilations[i],
                                    false);
     if (e < 0 && !ShapedType::isDynamic(e))
       return opError(name, loc,
