@@ -8,6 +8,11 @@
 
 #include "dialects/kiln/KilnDialect.h"
 #include "passes/Passes.h"
+#include "codegen/Passes.h"
+
+#include "mlir/InitAllPasses.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -22,6 +27,15 @@ void kiln::registerKilnDialects(mlir::DialectRegistry &registry) {
                   mlir::arith::ArithDialect, mlir::math::MathDialect,
                   mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
                   mlir::scf::SCFDialect>();
+  // Lowering passes and bufferization need the rest, with their interfaces.
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
 }
 
-void kiln::registerAllKilnPasses() { mlir::kiln::registerKilnPasses(); }
+void kiln::registerAllKilnPasses() {
+  mlir::kiln::registerKilnPasses();
+  mlir::kiln::registerKilnCodegenPasses();
+  mlir::kiln::registerCpuPipelines();
+  // The CPU pipeline is built from upstream passes by name.
+  mlir::registerAllPasses();
+}

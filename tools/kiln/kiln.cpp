@@ -6,8 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Compile.h"
 #include "kiln/Import.h"
 #include "kiln/InitAll.h"
+
+#include "Run.h"
 
 #include "dialects/kiln/KilnDialect.h"
 
@@ -42,6 +45,43 @@ static cl::opt<bool> summary("summary",
 static cl::opt<bool> elide("elide-weights",
                            cl::desc("Elide weight data in the printed IR"),
                            cl::sub(importCmd));
+
+static cl::SubCommand compileCmd("compile",
+                                 "Compile an ONNX model into a shared library");
+static cl::opt<std::string> cModel(cl::Positional, cl::desc("<model.onnx>"),
+                                   cl::Required, cl::sub(compileCmd));
+static cl::opt<std::string> cOutput("o", cl::desc("Output MODEL.so"),
+                                    cl::value_desc("file"), cl::Required,
+                                    cl::sub(compileCmd));
+static cl::opt<std::string> cShapes("input-shape",
+                                    cl::desc("Specialize dims (as for import)"),
+                                    cl::sub(compileCmd));
+static cl::opt<std::string>
+    cCpu("cpu", cl::desc("Target CPU: native (default), x86-64-v3, x86-64-v4"),
+         cl::init("native"), cl::sub(compileCmd));
+static cl::opt<bool> cTiming("timing", cl::desc("Print the time per stage"),
+                             cl::sub(compileCmd));
+
+static cl::SubCommand runCmd("run", "Run a compiled model");
+static cl::opt<std::string> rModel(cl::Positional, cl::desc("<model.so>"),
+                                   cl::Required, cl::sub(runCmd));
+static cl::opt<std::string>
+    rInputs("inputs", cl::desc("Inputs: an .npz keyed by input name, or an "
+                               "ONNX test-data folder of input_N.pb"),
+            cl::sub(runCmd));
+static cl::opt<std::string> rOutput("output", cl::desc("Write outputs to .npz"),
+                                    cl::sub(runCmd));
+static cl::opt<std::string>
+    rShapes("input-shape", cl::desc("Dims for random inputs: batch=2,seq=7"),
+            cl::sub(runCmd));
+static cl::opt<int> rThreads("threads", cl::desc("Threads (0: all cores)"),
+                             cl::init(0), cl::sub(runCmd));
+static cl::opt<int> rBench("bench", cl::desc("Time N runs after a warm-up"),
+                           cl::init(0), cl::sub(runCmd));
+
+static cl::SubCommand inspectCmd("inspect", "Print a compiled model's signature");
+static cl::opt<std::string> iModel(cl::Positional, cl::desc("<model.so>"),
+                                   cl::Required, cl::sub(inspectCmd));
 
 static int fail(const Twine &msg) {
   errs() << "kiln: error: " << msg << "\n";
@@ -132,10 +172,52 @@ static int runImport() {
   return 0;
 }
 
+static int runCompile() {
+  kiln::CompileOptions options;
+  std::string error;
+  if (!cShapes.empty() &&
+      !kiln::parseShapeOverrides(cShapes, options.import, error))
+    return fail(error);
+  options.cpu = cCpu;
+  options.timing = cTiming;
+  if (!kiln::compileModel(cModel, cOutput, options, error, outs()))
+    return fail(error);
+  return 0;
+}
+
+static int runRun() {
+  kiln::RunOptions o;
+  o.model = rModel;
+  o.inputs = rInputs;
+  o.output = rOutput;
+  o.threads = rThreads;
+  o.bench = rBench;
+  std::string error;
+  if (!rShapes.empty()) {
+    kiln::ImportOptions io;
+    if (!kiln::parseShapeOverrides(rShapes, io, error))
+      return fail(error);
+    o.shapes = io.shapes;
+  }
+  if (kiln::runModel(o, outs(), error) != 0)
+    return fail(error);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "kiln: an ahead-of-time ONNX compiler\n");
   if (importCmd)
     return runImport();
+  if (compileCmd)
+    return runCompile();
+  if (runCmd)
+    return runRun();
+  if (inspectCmd) {
+    std::string error;
+    if (kiln::runInspect(iModel, outs(), error) != 0)
+      return fail(error);
+    return 0;
+  }
   return fail("no command given; try `kiln import MODEL.onnx` or `kiln --help`");
 }

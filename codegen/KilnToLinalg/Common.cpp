@@ -1,0 +1,184 @@
+//===- Common.cpp - helpers shared by the kiln-to-linalg patterns ---------===//
+//
+// Broadcasting generics, reductions, reshapes and scalar casts on tensors
+// with dynamic dims.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+SmallVector<OpFoldResult> lowering::getDims(OpBuilder &b, Location loc,
+                                            Value v) {
+  return tensor::getMixedSizes(b, loc, v);
+}
+
+Value lowering::dimValue(OpBuilder &b, Location loc, Value v, int64_t dim) {
+  return getValueOrCreateConstantIndexOp(
+      b, loc, tensor::getMixedSize(b, loc, v, dim));
+}
+
+Value lowering::extractIndex(OpBuilder &b, Location loc, Value tensor,
+                            int64_t pos) {
+  auto t = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> idx;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    idx.push_back(arith::ConstantIndexOp::create(b, loc, d == t.getRank() - 1 ? pos : 0));
+  Value v = tensor::ExtractOp::create(b, loc, tensor, idx);
+  if (!v.getType().isIndex())
+    v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  return v;
+}
+
+Value lowering::buildElementwise(
+    OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  return buildElementwiseWithDims(b, loc, resultType, {}, inputs, body);
+}
+
+Value lowering::buildElementwiseWithDims(
+    OpBuilder &b, Location loc, RankedTensorType resultType,
+    ArrayRef<OpFoldResult> givenDims, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = resultType.getRank();
+  SmallVector<OpFoldResult> dims(givenDims);
+  for (int64_t d = givenDims.empty() ? 0 : rank; d < rank; ++d) {
+    if (!resultType.isDynamicDim(d)) {
+      dims.push_back(b.getIndexAttr(resultType.getDimSize(d)));
+      continue;
+    }
+    OpFoldResult found;
+    for (Value in : inputs) {
+      auto t = cast<RankedTensorType>(in.getType());
+      int64_t id = d - (rank - t.getRank());
+      if (id < 0 || t.getDimSize(id) == 1)
+        continue;
+      found = tensor::getMixedSize(b, loc, in, id);
+      break;
+    }
+    dims.push_back(found ? found : b.getIndexAttr(1));
+  }
+  Value init = tensor::EmptyOp::create(b, loc, dims, resultType.getElementType());
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs) {
+    auto t = cast<RankedTensorType>(in.getType());
+    SmallVector<AffineExpr> exprs;
+    for (int64_t id = 0; id < t.getRank(); ++id) {
+      int64_t d = id + rank - t.getRank();
+      bool bcast = t.getDimSize(id) == 1 && resultType.getDimSize(d) != 1;
+      exprs.push_back(bcast ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(d));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, b.getContext()));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value r = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, r);
+      });
+  return generic.getResult(0);
+}
+
+Value lowering::buildReduction(
+    OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
+    TypedAttr init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto t = cast<RankedTensorType>(input.getType());
+  int64_t rank = t.getRank();
+  SmallVector<OpFoldResult> dims;
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (llvm::is_contained(axes, d)) {
+      iters.push_back(utils::IteratorType::reduction);
+      continue;
+    }
+    iters.push_back(utils::IteratorType::parallel);
+    dims.push_back(tensor::getMixedSize(b, loc, input, d));
+    shape.push_back(t.getDimSize(d));
+    outExprs.push_back(b.getAffineDimExpr(d));
+  }
+  auto outType = RankedTensorType::get(shape, init.getType());
+  Value empty = tensor::EmptyOp::create(b, loc, dims, init.getType());
+  Value initV = arith::ConstantOp::create(b, loc, init);
+  Value filled = linalg::FillOp::create(b, loc, initV, empty).getResult(0);
+  SmallVector<AffineMap> maps{
+      b.getMultiDimIdentityMap(rank),
+      AffineMap::get(rank, 0, outExprs, b.getContext())};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{input}, ValueRange{filled}, maps,
+      iters, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[0], args[1]));
+      });
+  return generic.getResult(0);
+}
+
+Value lowering::reshapeTo(OpBuilder &b, Location loc, Value v,
+                          RankedTensorType type, ArrayRef<OpFoldResult> dims) {
+  if (v.getType() == type)
+    return v;
+  SmallVector<Value> elems;
+  for (OpFoldResult d : dims)
+    elems.push_back(arith::IndexCastOp::create(
+        b, loc, b.getI64Type(), getValueOrCreateConstantIndexOp(b, loc, d)));
+  Value shape = tensor::FromElementsOp::create(b, loc, elems);
+  return tensor::ReshapeOp::create(b, loc, type, v, shape);
+}
+
+Value lowering::scalarConst(OpBuilder &b, Location loc, Type type, double v) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, (int64_t)v));
+}
+
+TypedAttr lowering::extremeAttr(Type type, bool lowest) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return FloatAttr::get(
+        ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/lowest));
+  unsigned w = type.getIntOrFloatBitWidth();
+  bool isUnsigned = type.isUnsignedInteger() || w == 1;
+  APInt v = lowest ? (isUnsigned ? APInt::getMinValue(w) : APInt::getSignedMinValue(w))
+                   : (isUnsigned ? APInt::getMaxValue(w) : APInt::getSignedMaxValue(w));
+  return IntegerAttr::get(type, v);
+}
+
+Value lowering::castScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  auto fromF = dyn_cast<FloatType>(from), toF = dyn_cast<FloatType>(to);
+  if (fromF && toF)
+    return fromF.getWidth() < toF.getWidth()
+               ? (Value)arith::ExtFOp::create(b, loc, to, v)
+               : (Value)arith::TruncFOp::create(b, loc, to, v);
+  if (to.isInteger(1)) {
+    Value zero = scalarConst(b, loc, from, 0);
+    if (fromF)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
+  }
+  bool srcUnsigned = from.isUnsignedInteger() || from.isInteger(1);
+  if (toF)
+    return srcUnsigned ? (Value)arith::UIToFPOp::create(b, loc, to, v)
+                       : (Value)arith::SIToFPOp::create(b, loc, to, v);
+  if (fromF)
+    return to.isUnsignedInteger()
+               ? (Value)arith::FPToUIOp::create(b, loc, to, v)
+               : (Value)arith::FPToSIOp::create(b, loc, to, v);
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fw < tw)
+    return srcUnsigned ? (Value)arith::ExtUIOp::create(b, loc, to, v)
+                       : (Value)arith::ExtSIOp::create(b, loc, to, v);
+  if (fw > tw)
+    return arith::TruncIOp::create(b, loc, to, v);
+  return arith::BitcastOp::create(b, loc, to, v);
+}

@@ -1,0 +1,76 @@
+//===- Common.h - helpers shared by the kiln-to-linalg patterns -*- C++ -*-===//
+//
+// Builders for broadcasting elementwise generics, reductions and reshapes on
+// tensors with dynamic dims, and the pattern-population entry points of each
+// op family.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_KILNTOLINALG_COMMON_H
+#define KILN_CODEGEN_KILNTOLINALG_COMMON_H
+
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::kiln::lowering {
+
+/// The extents of `v` as OpFoldResults (constants where static).
+SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value v);
+
+/// An index Value for one extent.
+Value dimValue(OpBuilder &b, Location loc, Value v, int64_t dim);
+
+/// A numpy-broadcasting elementwise linalg.generic producing `resultType`;
+/// `body` gets the scalar operands (in input element types) and returns the
+/// result scalar. Dynamic result dims come from the first operand whose dim
+/// is not statically 1; a dynamic dim that is 1 at run time while the
+/// result's is not is not broadcast (as in torch-mlir).
+Value buildElementwise(
+    OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+
+/// Like buildElementwise, with the result's extents given explicitly.
+Value buildElementwiseWithDims(
+    OpBuilder &b, Location loc, RankedTensorType resultType,
+    ArrayRef<OpFoldResult> dims, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+
+/// An index Value from a 0-D/1-element or 1-D integer tensor entry.
+Value extractIndex(OpBuilder &b, Location loc, Value tensor, int64_t pos);
+
+/// A linalg.generic reducing `axes` (sorted) of `input` with `combine`,
+/// starting from `init`; the result drops the reduced dims.
+Value buildReduction(OpBuilder &b, Location loc, Value input,
+                     ArrayRef<int64_t> axes, TypedAttr init,
+                     function_ref<Value(OpBuilder &, Location, Value, Value)>
+                         combine);
+
+/// Reshapes `v` to `type` whose dynamic extents are `dims` (tensor.reshape).
+Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType type,
+                ArrayRef<OpFoldResult> dims);
+
+/// A scalar constant of `type` (float or integer) with value `v`.
+Value scalarConst(OpBuilder &b, Location loc, Type type, double v);
+
+/// The lowest (for max) or highest (for min) value of `type`.
+TypedAttr extremeAttr(Type type, bool lowest);
+
+/// Converts a scalar between element types with ONNX Cast semantics.
+Value castScalar(OpBuilder &b, Location loc, Value v, Type to);
+
+void populateElementwisePatterns(RewritePatternSet &patterns);
+void populateTensorPatterns(RewritePatternSet &patterns);
+void populateLinalgPatterns(RewritePatternSet &patterns);
+/// Rewrites composite kiln ops (softmax, layer_norm, ...) into primitive kiln
+/// ops before lowering.
+void populateDecompositionPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::kiln::lowering
+
+#endif // KILN_CODEGEN_KILNTOLINALG_COMMON_H

@@ -1,0 +1,53 @@
+//===- ConvertKilnToLinalg.cpp - the convert-kiln-to-linalg pass ----------===//
+//
+// Decomposes composite kiln ops, applies the lowering patterns of every op
+// family, and reports any kiln op that is left.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "Common.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_CONVERTKILNTOLINALG
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+struct ConvertKilnToLinalg final
+    : mlir::kiln::impl::ConvertKilnToLinalgBase<ConvertKilnToLinalg> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    Operation *root = getOperation();
+    RewritePatternSet decompose(ctx);
+    lowering::populateDecompositionPatterns(decompose);
+    if (failed(applyPatternsGreedily(root, std::move(decompose))))
+      return signalPassFailure();
+    RewritePatternSet patterns(ctx);
+    lowering::populateElementwisePatterns(patterns);
+    lowering::populateTensorPatterns(patterns);
+    lowering::populateLinalgPatterns(patterns);
+    if (failed(applyPatternsGreedily(root, std::move(patterns))))
+      return signalPassFailure();
+    bool leftover = false;
+    root->walk([&](Operation *op) {
+      if (!isa<KilnDialect>(op->getDialect()))
+        return;
+      op->emitError("'") << op->getName()
+                         << "' does not lower to the CPU code generator yet "
+                            "(unsupported form: "
+                         << op->getOperandTypes() << " -> "
+                         << op->getResultTypes() << ")";
+      leftover = true;
+    });
+    if (leftover)
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,545 @@
+//===- LinalgOps.cpp - matmul, convolution, pooling, reductions -----------===//
+//
+// Contractions stay named linalg ops wherever the shapes allow (matmul,
+// batch_matmul, conv_2d_nchw_fchw, depthwise and pooling), so later tiling,
+// packing and vectorization see them; other cases become linalg.generic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+
+Value idx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> dims,
+                 Type elt) {
+  Value empty = tensor::EmptyOp::create(b, loc, dims, elt);
+  return linalg::FillOp::create(b, loc, scalarConst(b, loc, elt, 0), empty)
+      .getResult(0);
+}
+
+/// Product of the extents [from, to) of `v`.
+Value dimProduct(OpBuilder &b, Location loc, Value v, int64_t from, int64_t to) {
+  Value n = idx(b, loc, 1);
+  for (int64_t d = from; d < to; ++d)
+    n = arith::MulIOp::create(b, loc, n, dimValue(b, loc, v, d));
+  return n;
+}
+
+int64_t staticProduct(ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (ShapedType::isDynamic(d))
+      return ShapedType::kDynamic;
+    n *= d;
+  }
+  return n;
+}
+
+struct LowerMatmul final : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value lhs = op.getLhs(), rhs = op.getRhs();
+    auto lt = cast<RankedTensorType>(lhs.getType());
+    auto rt = cast<RankedTensorType>(rhs.getType());
+    auto ot = op.getType();
+    Type elt = ot.getElementType();
+    // [..., M, K] x [K, N]: fold the leading dims into M and use linalg.matmul.
+    if (lt.getRank() >= 2 && rt.getRank() == 2) {
+      Value a = lhs;
+      int64_t lead = lt.getRank() - 1;
+      if (lt.getRank() > 2) {
+        auto at = RankedTensorType::get(
+            {staticProduct(lt.getShape().drop_back()), lt.getShape().back()}, elt);
+        a = reshapeTo(b, loc, lhs, at,
+                      {dimProduct(b, loc, lhs, 0, lead),
+                       tensor::getMixedSize(b, loc, lhs, lead)});
+      }
+      auto at = cast<RankedTensorType>(a.getType());
+      auto mt = RankedTensorType::get({at.getDimSize(0), rt.getDimSize(1)}, elt);
+      Value init = zeroFilled(b, loc,
+                              {tensor::getMixedSize(b, loc, a, 0),
+                               tensor::getMixedSize(b, loc, rhs, 1)},
+                              elt);
+      Value m = linalg::MatmulOp::create(b, loc, TypeRange{mt}, ValueRange{a, rhs},
+                                         ValueRange{init})
+                    .getResult(0);
+      if (lt.getRank() > 2) {
+        SmallVector<OpFoldResult> dims = getDims(b, loc, lhs);
+        dims.back() = tensor::getMixedSize(b, loc, rhs, 1);
+        m = reshapeTo(b, loc, m, ot, dims);
+      }
+      if (m.getType() != ot)
+        m = tensor::CastOp::create(b, loc, ot, m);
+      rewriter.replaceOp(op, m);
+      return success();
+    }
+    // Same batch dims on both sides: batch_matmul over the flattened batch.
+    if (lt.getRank() >= 3 && lt.getRank() == rt.getRank() &&
+        lt.getShape().drop_back(2) == rt.getShape().drop_back(2) &&
+        llvm::none_of(lt.getShape().drop_back(2),
+                      [](int64_t d) { return d == 1; })) {
+      int64_t r = lt.getRank();
+      int64_t bs = staticProduct(lt.getShape().drop_back(2));
+      Value batch = dimProduct(b, loc, lhs, 0, r - 2);
+      auto a3 = RankedTensorType::get({bs, lt.getDimSize(r - 2), lt.getDimSize(r - 1)}, elt);
+      auto b3 = RankedTensorType::get({bs, rt.getDimSize(r - 2), rt.getDimSize(r - 1)}, elt);
+      Value a = reshapeTo(b, loc, lhs, a3,
+                          {batch, tensor::getMixedSize(b, loc, lhs, r - 2),
+                           tensor::getMixedSize(b, loc, lhs, r - 1)});
+      Value c = reshapeTo(b, loc, rhs, b3,
+                          {batch, tensor::getMixedSize(b, loc, rhs, r - 2),
+                           tensor::getMixedSize(b, loc, rhs, r - 1)});
+      auto o3 = RankedTensorType::get({bs, lt.getDimSize(r - 2), rt.getDimSize(r - 1)}, elt);
+      Value init = zeroFilled(b, loc,
+                              {batch, tensor::getMixedSize(b, loc, lhs, r - 2),
+                               tensor::getMixedSize(b, loc, rhs, r - 1)},
+                              elt);
+      Value m = linalg::BatchMatmulOp::create(b, loc, TypeRange{o3}, ValueRange{a, c},
+                                              ValueRange{init})
+                    .getResult(0);
+      SmallVector<OpFoldResult> dims = getDims(b, loc, lhs);
+      dims.back() = tensor::getMixedSize(b, loc, rhs, r - 1);
+      m = reshapeTo(b, loc, m, ot, dims);
+      rewriter.replaceOp(op, m);
+      return success();
+    }
+    // General case: a broadcasting contraction as linalg.generic over
+    // (batch..., m, n, k); 1-D operands are promoted.
+    bool lvec = lt.getRank() == 1, rvec = rt.getRank() == 1;
+    int64_t outRank = ot.getRank();
+    int64_t nb = outRank - (lvec ? 0 : 1) - (rvec ? 0 : 1);
+    int64_t loops = outRank + 1;
+    int64_t mDim = nb, nDim = nb + (lvec ? 0 : 1), kDim = outRank;
+    auto operandMap = [&](RankedTensorType t, bool isLhs, bool vec) {
+      SmallVector<AffineExpr> e;
+      int64_t tb = t.getRank() - (vec ? 1 : 2);
+      for (int64_t i = 0; i < tb; ++i) {
+        int64_t od = nb - tb + i;
+        bool bcast = t.getDimSize(i) == 1 && ot.getDimSize(od) != 1;
+        e.push_back(bcast ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(od));
+      }
+      if (isLhs) {
+        if (!vec)
+          e.push_back(b.getAffineDimExpr(mDim));
+        e.push_back(b.getAffineDimExpr(kDim));
+      } else {
+        e.push_back(b.getAffineDimExpr(kDim));
+        if (!vec)
+          e.push_back(b.getAffineDimExpr(nDim));
+      }
+      return AffineMap::get(loops, 0, e, b.getContext());
+    };
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d < outRank; ++d) {
+      if (!ot.isDynamicDim(d)) {
+        dims.push_back(b.getIndexAttr(ot.getDimSize(d)));
+        continue;
+      }
+      // Find the dim in an operand.
+      OpFoldResult f;
+      if (d < nb) {
+        for (auto [v, t, vec] : {std::tuple{lhs, lt, lvec}, std::tuple{rhs, rt, rvec}}) {
+          int64_t tb = t.getRank() - (vec ? 1 : 2), i = d - (nb - tb);
+          if (i >= 0 && t.getDimSize(i) != 1) {
+            f = tensor::getMixedSize(b, loc, v, i);
+            break;
+          }
+        }
+        if (!f)
+          f = b.getIndexAttr(1);
+      } else if (d == mDim && !lvec) {
+        f = tensor::getMixedSize(b, loc, lhs, lt.getRank() - 2);
+      } else {
+        f = tensor::getMixedSize(b, loc, rhs, rt.getRank() - 1);
+      }
+      dims.push_back(f);
+    }
+    Value init = zeroFilled(b, loc, dims, elt);
+    SmallVector<AffineExpr> outE;
+    for (int64_t d = 0; d < outRank; ++d)
+      outE.push_back(b.getAffineDimExpr(d));
+    SmallVector<AffineMap> maps{operandMap(lt, true, lvec), operandMap(rt, false, rvec),
+                                AffineMap::get(loops, 0, outE, b.getContext())};
+    SmallVector<utils::IteratorType> iters(loops, utils::IteratorType::parallel);
+    iters.back() = utils::IteratorType::reduction;
+    bool isFloat = isa<FloatType>(elt);
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs}, ValueRange{init},
+        maps, iters, [&](OpBuilder &nb2, Location l, ValueRange a) {
+          Value p = isFloat ? (Value)arith::MulFOp::create(nb2, l, a[0], a[1])
+                            : (Value)arith::MulIOp::create(nb2, l, a[0], a[1]);
+          Value s = isFloat ? (Value)arith::AddFOp::create(nb2, l, a[2], p)
+                            : (Value)arith::AddIOp::create(nb2, l, a[2], p);
+          linalg::YieldOp::create(nb2, l, s);
+        });
+    Value r = g.getResult(0);
+    if (r.getType() != ot)
+      r = tensor::CastOp::create(b, loc, ot, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Reductions with a single combiner; keepdims re-inserts unit dims.
+template <typename OpTy>
+struct LowerReduce final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = cast<RankedTensorType>(op.getType());
+    Type elt = rt.getElementType();
+    bool isFloat = isa<FloatType>(elt);
+    bool isUnsigned = elt.isUnsignedInteger();
+    Value input = op.getInput();
+    TypedAttr init;
+    std::function<Value(OpBuilder &, Location, Value, Value)> combine;
+    auto add = [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+      return isFloat ? (Value)arith::AddFOp::create(b, l, x, acc)
+                     : (Value)arith::AddIOp::create(b, l, x, acc);
+    };
+    Builder bb(op.getContext());
+    auto zeroAttr = [&]() -> TypedAttr {
+      return isFloat ? (TypedAttr)bb.getFloatAttr(elt, 0) : bb.getIntegerAttr(elt, 0);
+    };
+    if constexpr (std::is_same_v<OpTy, ReduceSumOp>) {
+      init = zeroAttr();
+      combine = add;
+    } else if constexpr (std::is_same_v<OpTy, ReduceSumSquareOp>) {
+      init = zeroAttr();
+      combine = [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+        Value sq = isFloat ? (Value)arith::MulFOp::create(b, l, x, x)
+                           : (Value)arith::MulIOp::create(b, l, x, x);
+        return add(b, l, sq, acc);
+      };
+    } else if constexpr (std::is_same_v<OpTy, ReduceL1Op>) {
+      init = zeroAttr();
+      combine = [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+        Value a = isFloat ? (Value)math::AbsFOp::create(b, l, x)
+                          : (Value)math::AbsIOp::create(b, l, x);
+        return add(b, l, a, acc);
+      };
+    } else if constexpr (std::is_same_v<OpTy, ReduceProdOp>) {
+      init = isFloat ? (TypedAttr)bb.getFloatAttr(elt, 1) : bb.getIntegerAttr(elt, 1);
+      combine = [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+        return isFloat ? (Value)arith::MulFOp::create(b, l, x, acc)
+                       : (Value)arith::MulIOp::create(b, l, x, acc);
+      };
+    } else if constexpr (std::is_same_v<OpTy, ReduceMaxOp>) {
+      init = extremeAttr(elt, /*lowest=*/true);
+      combine = [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+        if (isFloat)
+          return arith::MaximumFOp::create(b, l, x, acc);
+        return isUnsigned ? (Value)arith::MaxUIOp::create(b, l, x, acc)
+                          : (Value)arith::MaxSIOp::create(b, l, x, acc);
+      };
+    } else {
+      init = extremeAttr(elt, /*lowest=*/false);
+      combine = [&](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+        if (isFloat)
+          return arith::MinimumFOp::create(b, l, x, acc);
+        return isUnsigned ? (Value)arith::MinUIOp::create(b, l, x, acc)
+                          : (Value)arith::MinSIOp::create(b, l, x, acc);
+      };
+    }
+    Value r = buildReduction(rewriter, loc, input, op.getAxes(), init, combine);
+    if (op.getKeepdims()) {
+      SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
+      for (int64_t a : op.getAxes())
+        dims[a] = rewriter.getIndexAttr(1);
+      r = reshapeTo(rewriter, loc, r, rt, dims);
+    }
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(rewriter, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// ArgMax/ArgMin: a two-output reduction carrying (best value, index).
+template <typename OpTy>
+struct LowerArg final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    constexpr bool isMax = std::is_same_v<OpTy, ArgMaxOp>;
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    Type elt = in.getElementType();
+    int64_t rank = in.getRank(), axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    SmallVector<OpFoldResult> dims;
+    SmallVector<int64_t> shape;
+    SmallVector<AffineExpr> outE;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d == axis) {
+        iters.push_back(utils::IteratorType::reduction);
+        continue;
+      }
+      iters.push_back(utils::IteratorType::parallel);
+      dims.push_back(tensor::getMixedSize(b, loc, op.getInput(), d));
+      shape.push_back(in.getDimSize(d));
+      outE.push_back(b.getAffineDimExpr(d));
+    }
+    Value vSeed = arith::ConstantOp::create(b, loc, extremeAttr(elt, isMax));
+    Value vEmpty = tensor::EmptyOp::create(b, loc, dims, elt);
+    Value vInit = linalg::FillOp::create(b, loc, vSeed, vEmpty).getResult(0);
+    Value iSeed = scalarConst(b, loc, b.getI64Type(), 0);
+    Value iEmpty = tensor::EmptyOp::create(b, loc, dims, b.getI64Type());
+    Value iInit = linalg::FillOp::create(b, loc, iSeed, iEmpty).getResult(0);
+    auto outMap = AffineMap::get(rank, 0, outE, b.getContext());
+    bool last = op.getSelectLastIndex();
+    bool isFloat = isa<FloatType>(elt);
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{vInit.getType(), iInit.getType()},
+        ValueRange{op.getInput()}, ValueRange{vInit, iInit},
+        SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank), outMap, outMap}, iters,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value i = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
+                                               linalg::IndexOp::create(nb, l, axis));
+          Value better;
+          if (isFloat)
+            better = arith::CmpFOp::create(
+                nb, l,
+                isMax ? (last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT)
+                      : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT),
+                a[0], a[1]);
+          else
+            better = arith::CmpIOp::create(
+                nb, l,
+                isMax ? (last ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt)
+                      : (last ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt),
+                a[0], a[1]);
+          // The first element always wins, so an all-NaN or all-equal row
+          // gives index 0 (or the last index with select_last_index).
+          Value first = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, i,
+                                              scalarConst(nb, l, nb.getI64Type(), 0));
+          better = arith::OrIOp::create(nb, l, better, first);
+          linalg::YieldOp::create(
+              nb, l,
+              ValueRange{arith::SelectOp::create(nb, l, better, a[0], a[1]),
+                         arith::SelectOp::create(nb, l, better, i, a[2])});
+        });
+    Value r = g.getResult(1);
+    auto rt = op.getType();
+    if (op.getKeepdims()) {
+      SmallVector<OpFoldResult> kd = getDims(b, loc, op.getInput());
+      kd[axis] = b.getIndexAttr(1);
+      r = reshapeTo(b, loc, r, rt, kd);
+    }
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(b, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Pads the spatial dims of an NC... tensor with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads,
+                 Value value) {
+  int64_t spatial = pads.size() / 2;
+  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+    return x;
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> low(2, b.getIndexAttr(0)), high(2, b.getIndexAttr(0));
+  SmallVector<int64_t> shape(t.getShape().take_front(2));
+  for (int64_t i = 0; i < spatial; ++i) {
+    low.push_back(b.getIndexAttr(pads[i]));
+    high.push_back(b.getIndexAttr(pads[i + spatial]));
+    int64_t d = t.getDimSize(i + 2);
+    shape.push_back(ShapedType::isDynamic(d) ? d : d + pads[i] + pads[i + spatial]);
+  }
+  return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()),
+                               x, low, high, value);
+}
+
+/// Adds a per-channel bias [C] to an NC... tensor.
+Value addChannelBias(OpBuilder &b, Location loc, Value y, Value bias) {
+  auto t = cast<RankedTensorType>(y.getType());
+  int64_t rank = t.getRank();
+  SmallVector<AffineMap> maps{
+      AffineMap::get(rank, 0, {b.getAffineDimExpr(1)}, b.getContext()),
+      b.getMultiDimIdentityMap(rank)};
+  auto g = linalg::GenericOp::create(
+      b, loc, TypeRange{t}, ValueRange{bias}, ValueRange{y}, maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[1], a[0]).getResult());
+      });
+  return g.getResult(0);
+}
+
+struct LowerConv final : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto w = cast<RankedTensorType>(op.getWeight().getType());
+    if (in.getRank() != 4)
+      return rewriter.notifyMatchFailure(op, "only 2-D convolution lowers yet");
+    if (!isa<FloatType>(in.getElementType()))
+      return rewriter.notifyMatchFailure(op, "only float convolution lowers yet");
+    Type elt = in.getElementType();
+    int64_t group = op.getGroup();
+    Value x = padSpatial(b, loc, op.getInput(), op.getPads(),
+                         scalarConst(b, loc, elt, 0));
+    auto rt = op.getType();
+    SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, op.getInput(), 0),
+                                   tensor::getMixedSize(b, loc, op.getWeight(), 0)};
+    for (int64_t i = 2; i < 4; ++i) {
+      if (!rt.isDynamicDim(i)) {
+        dims.push_back(b.getIndexAttr(rt.getDimSize(i)));
+        continue;
+      }
+      // (in + pads - dil*(k-1) - 1) / stride + 1
+      int64_t s = op.getStrides()[i - 2], d = op.getDilations()[i - 2];
+      Value e = dimValue(b, loc, x, i);
+      e = arith::SubIOp::create(b, loc, e, idx(b, loc, d * (w.getDimSize(i) - 1) + 1));
+      e = arith::DivUIOp::create(b, loc, e, idx(b, loc, s));
+      dims.push_back((Value)arith::AddIOp::create(b, loc, e, idx(b, loc, 1)));
+    }
+    auto strides = b.getI64TensorAttr(op.getStrides());
+    auto dil = b.getI64TensorAttr(op.getDilations());
+    Value y;
+    int64_t c = in.getDimSize(1);
+    if (group == 1) {
+      Value init = zeroFilled(b, loc, dims, elt);
+      y = linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{init.getType()},
+                                           ValueRange{x, op.getWeight()},
+                                           ValueRange{init}, strides, dil)
+              .getResult(0);
+    } else if (group == c && w.getDimSize(0) == c && w.getDimSize(1) == 1) {
+      // Depthwise: weights [C, 1, kh, kw] -> [C, kh, kw].
+      auto w3 = RankedTensorType::get({c, w.getDimSize(2), w.getDimSize(3)}, elt);
+      Value wd = reshapeTo(b, loc, op.getWeight(), w3,
+                           {b.getIndexAttr(c), b.getIndexAttr(w.getDimSize(2)),
+                            b.getIndexAttr(w.getDimSize(3))});
+      Value init = zeroFilled(b, loc, dims, elt);
+      y = linalg::DepthwiseConv2DNchwChwOp::create(b, loc, TypeRange{init.getType()},
+                                                   ValueRange{x, wd}, ValueRange{init},
+                                                   strides, dil)
+              .getResult(0);
+    } else {
+      return rewriter.notifyMatchFailure(op, "grouped convolution lowers only "
+                                             "when depthwise");
+    }
+    if (op.getBias())
+      y = addChannelBias(b, loc, y, op.getBias());
+    if (y.getType() != rt)
+      y = tensor::CastOp::create(b, loc, rt, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+template <typename OpTy>
+struct LowerPool final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    constexpr bool isMax = std::is_same_v<OpTy, MaxPoolOp>;
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    if (in.getRank() != 4 || !isa<FloatType>(in.getElementType()))
+      return rewriter.notifyMatchFailure(op, "only 2-D float pooling lowers yet");
+    if (op.getCeilMode())
+      return rewriter.notifyMatchFailure(op, "ceil_mode pooling does not lower yet");
+    Type elt = in.getElementType();
+    auto rt = cast<RankedTensorType>(op.getType());
+    if (!rt.hasStaticShape() &&
+        llvm::any_of(rt.getShape().drop_front(2), ShapedType::isDynamic))
+      return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
+    Value padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
+                           : scalarConst(b, loc, elt, 0);
+    Value x = padSpatial(b, loc, op.getInput(), op.getPads(), padValue);
+    SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, op.getInput(), 0),
+                                   tensor::getMixedSize(b, loc, op.getInput(), 1),
+                                   b.getIndexAttr(rt.getDimSize(2)),
+                                   b.getIndexAttr(rt.getDimSize(3))};
+    Value empty = tensor::EmptyOp::create(b, loc, dims, elt);
+    Value init = linalg::FillOp::create(b, loc, padValue, empty).getResult(0);
+    Value window = tensor::EmptyOp::create(b, loc, op.getKernelShape(), elt);
+    auto strides = b.getI64TensorAttr(op.getStrides());
+    auto dil = b.getI64TensorAttr(op.getDilations());
+    Value y;
+    if constexpr (isMax) {
+      y = linalg::PoolingNchwMaxOp::create(b, loc, TypeRange{init.getType()},
+                                           ValueRange{x, window}, ValueRange{init},
+                                           strides, dil)
+              .getResult(0);
+    } else {
+      y = linalg::PoolingNchwSumOp::create(b, loc, TypeRange{init.getType()},
+                                           ValueRange{x, window}, ValueRange{init},
+                                           strides, dil)
+              .getResult(0);
+      // Divide by the window size, or by the number of non-pad elements.
+      auto kernel = op.getKernelShape();
+      bool anyPad = llvm::any_of(op.getPads(), [](int64_t p) { return p != 0; });
+      if (op.getCountIncludePad() || !anyPad) {
+        Value n = scalarConst(b, loc, elt, (double)(kernel[0] * kernel[1]));
+        y = buildElementwise(b, loc, cast<RankedTensorType>(y.getType()), y,
+                             [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                               return arith::DivFOp::create(nb, l, a[0], n);
+                             });
+      } else {
+        int64_t H = in.getDimSize(2), W = in.getDimSize(3);
+        if (ShapedType::isDynamic(H) || ShapedType::isDynamic(W))
+          return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
+        auto pads = op.getPads();
+        auto st = op.getStrides();
+        auto count = [&](int64_t o, int64_t s, int64_t k, int64_t pb, int64_t n) {
+          int64_t start = o * s - pb, end = std::min(start + k, n);
+          return end - std::max<int64_t>(start, 0);
+        };
+        SmallVector<APFloat> counts;
+        for (int64_t i = 0; i < rt.getDimSize(2); ++i)
+          for (int64_t j = 0; j < rt.getDimSize(3); ++j) {
+            APFloat f((double)(count(i, st[0], kernel[0], pads[0], H) *
+                               count(j, st[1], kernel[1], pads[1], W)));
+            bool lost;
+            f.convert(cast<FloatType>(elt).getFloatSemantics(),
+                      APFloat::rmNearestTiesToEven, &lost);
+            counts.push_back(f);
+          }
+        auto ct = RankedTensorType::get({rt.getDimSize(2), rt.getDimSize(3)}, elt);
+        Value c = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(ct, counts));
+        y = buildElementwise(b, loc, cast<RankedTensorType>(y.getType()), {y, c},
+                             [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                               return arith::DivFOp::create(nb, l, a[0], a[1]);
+                             });
+      }
+    }
+    if (y.getType() != rt)
+      y = tensor::CastOp::create(b, loc, rt, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void lowering::populateLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerMatmul, LowerReduce<ReduceSumOp>, LowerReduce<ReduceMaxOp>,
+               LowerReduce<ReduceMinOp>, LowerReduce<ReduceProdOp>,
+               LowerReduce<ReduceL1Op>, LowerReduce<ReduceSumSquareOp>,
+               LowerArg<ArgMaxOp>, LowerArg<ArgMinOp>, LowerConv,
+               LowerPool<MaxPoolOp>, LowerPool<AveragePoolOp>>(
+      patterns.getContext());
+}

@@ -1,0 +1,36 @@
+//===- Passes.h - kiln code-generation passes -------------------*- C++ -*-===//
+//
+// Declarations and registration of the code-generation passes and the CPU
+// pipeline that runs them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_PASSES_H
+#define KILN_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::kiln {
+
+#define GEN_PASS_DECL
+#include "codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "codegen/Passes.h.inc"
+
+/// Adds kiln -> linalg -> bufferized loops -> LLVM dialect to `pm`.
+void buildCpuLoweringPipeline(OpPassManager &pm);
+
+/// Registers `kiln-cpu-lowering` (the pipeline above) with kiln-opt.
+void registerCpuPipelines();
+
+} // namespace mlir::kiln
+
+#endif // KILN_CODEGEN_PASSES_H

@@ -1,0 +1,77 @@
+//===- LowerEntryAbi.cpp - the kiln-lower-entry-abi pass ------------------===//
+//
+// Gives @main the calling convention the runtime expects: inputs as memref
+// descriptors, a trailing run-context pointer, and outputs handed to
+// kiln_rt_output_<type>(ctx, index, unranked tensor) instead of returned, so
+// the runtime copies them while they are alive and deallocation stays local.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNLOWERENTRYABI
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+
+namespace {
+
+std::string typeName(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+struct KilnLowerEntryAbi final
+    : mlir::kiln::impl::KilnLowerEntryAbiBase<KilnLowerEntryAbi> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main) {
+      module.emitError("no @main function to lower");
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = &getContext();
+    OpBuilder b(ctx);
+    auto ptrTy = LLVM::LLVMPointerType::get(ctx);
+    unsigned nargs = main.getNumArguments();
+    if (failed(main.insertArgument(nargs, ptrTy, {}, main.getLoc())))
+      return signalPassFailure();
+    Value runCtx = main.getArgument(nargs);
+    SymbolTable symbols(module);
+    auto ret = cast<func::ReturnOp>(main.getBody().back().getTerminator());
+    b.setInsertionPoint(ret);
+    for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+      auto t = cast<RankedTensorType>(v.getType());
+      Type elt = t.getElementType();
+      std::string name = "kiln_rt_output_" + typeName(elt);
+      auto unranked = UnrankedTensorType::get(elt);
+      auto fnTy = b.getFunctionType({ptrTy, b.getI64Type(), unranked}, {});
+      auto decl = symbols.lookup<func::FuncOp>(name);
+      if (!decl) {
+        OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+        decl = func::FuncOp::create(mb, main.getLoc(), name, fnTy);
+        decl.setPrivate();
+        decl->setAttr("llvm.emit_c_interface", mb.getUnitAttr());
+        symbols.insert(decl);
+      }
+      Value u = tensor::CastOp::create(b, ret.getLoc(), unranked, v);
+      Value index = arith::ConstantOp::create(b, ret.getLoc(),
+                                              b.getI64IntegerAttr(i));
+      func::CallOp::create(b, ret.getLoc(), decl, ValueRange{runCtx, index, u});
+    }
+    func::ReturnOp::create(b, ret.getLoc());
+    ret.erase();
+    main.setType(b.getFunctionType(main.getArgumentTypes(), {}));
+    main.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
+    main->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  }
+};
+
+} // namespace

@@ -1,0 +1,44 @@
+//===- Pipeline.cpp - the CPU lowering pipeline ---------------------------===//
+//
+// kiln -> linalg on tensors -> elementwise fusion -> entry ABI -> one-shot
+// bufferization -> ownership-based deallocation -> loops -> LLVM dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+static constexpr const char *kCpuPipeline =
+    // Parsed into a pass manager anchored on builtin.module.
+    "func.func(canonicalize,convert-kiln-to-linalg),"
+    "canonicalize,cse,"
+    "func.func(linalg-fuse-elementwise-ops),"
+    "kiln-lower-entry-abi,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,"
+    "func.func(convert-linalg-to-loops),"
+    "canonicalize,"
+    "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+    "convert-math-to-funcs{convert-ctlz=false},"
+    "func.func(convert-math-to-llvm),convert-math-to-libm,"
+    "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+    "convert-cf-to-llvm,convert-func-to-llvm,convert-ub-to-llvm,"
+    "reconcile-unrealized-casts";
+
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
+  // The pipeline is spelled as text so that kiln-opt can print and rerun it.
+  if (failed(parsePassPipeline(kCpuPipeline, pm)))
+    llvm::report_fatal_error("kiln: the built-in CPU pipeline does not parse");
+}
+
+void mlir::kiln::registerCpuPipelines() {
+  PassPipelineRegistration<>(
+      "kiln-cpu-lowering",
+      "Lower kiln IR to the LLVM dialect for the CPU (what kiln compile runs)",
+      [](OpPassManager &pm) { mlir::kiln::buildCpuLoweringPipeline(pm); });
+}

@@ -1,0 +1,41 @@
+//===- Compile.h - compile an ONNX model to a shared library ----*- C++ -*-===//
+//
+// The compiler's C++ entry point: import, optimize, lower, emit an object for
+// the host (or a named x86-64 level) and link it with the runtime into a
+// self-contained MODEL.so.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_COMPILE_H
+#define KILN_COMPILE_H
+
+#include "kiln/Import.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace kiln {
+
+struct CompileOptions {
+  ImportOptions import;
+  /// "native" (the host CPU and its features), or an LLVM CPU name such as
+  /// "x86-64-v3" / "x86-64-v4".
+  std::string cpu = "native";
+  /// Print the time of each stage (import, passes, LLVM, link) to `log`.
+  bool timing = false;
+  /// Keep the intermediate object file next to the output.
+  bool keepObject = false;
+  /// Folder holding libkiln_runtime.a; empty means next to the kiln binary.
+  std::string runtimeDir;
+};
+
+/// Compiles `modelPath` into the shared library `outputPath`. Returns false
+/// with a one-line `error` on failure.
+bool compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
+                  const CompileOptions &options, std::string &error,
+                  llvm::raw_ostream &log);
+
+} // namespace kiln
+
+#endif // KILN_COMPILE_H

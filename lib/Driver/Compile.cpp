@@ -1,0 +1,301 @@
+//===- Compile.cpp - ONNX model to MODEL.so -------------------------------===//
+//
+// Drives the stages: import, the CPU lowering pipeline, translation to LLVM
+// IR, the entry and signature symbols the runtime looks up, LLVM -O3 and
+// object emission for the target CPU, then linking with the runtime archive
+// using the system C compiler driver.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Compile.h"
+#include "kiln/InitAll.h"
+
+#include "codegen/Passes.h"
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <chrono>
+
+using namespace mlir;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct StageTimer {
+  bool enabled;
+  llvm::raw_ostream &log;
+  Clock::time_point start = Clock::now();
+  void lap(llvm::StringRef stage) {
+    auto now = Clock::now();
+    if (enabled)
+      log << llvm::format("  %-10s %8.1f ms\n", stage.str().c_str(),
+                          std::chrono::duration<double, std::milli>(now - start)
+                              .count());
+    start = now;
+  }
+};
+
+std::string dtypeName(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+/// One line per input/output: "in|out <TAB> name <TAB> dtype <TAB> dims",
+/// dims comma separated, a dynamic dim written `?name` (or `?`).
+std::string signatureOf(func::FuncOp main) {
+  std::string sig;
+  auto emit = [&](const char *kind, Type type, DictionaryAttr attrs) {
+    auto t = cast<RankedTensorType>(type);
+    auto name = attrs ? dyn_cast_or_null<StringAttr>(attrs.get("kiln.name"))
+                      : StringAttr();
+    auto dims = attrs ? dyn_cast_or_null<ArrayAttr>(attrs.get("kiln.dims"))
+                      : ArrayAttr();
+    sig += std::string(kind) + "\t" + (name ? name.str() : "") + "\t" +
+           dtypeName(t.getElementType()) + "\t";
+    for (int64_t i = 0; i < t.getRank(); ++i) {
+      if (i)
+        sig += ",";
+      if (!t.isDynamicDim(i)) {
+        sig += std::to_string(t.getDimSize(i));
+        continue;
+      }
+      sig += "?";
+      if (dims && i < (int64_t)dims.size())
+        sig += cast<StringAttr>(dims[i]).str();
+    }
+    sig += "\n";
+  };
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    emit("in", main.getArgument(i).getType(), main.getArgAttrDict(i));
+  for (unsigned i = 0; i < main.getNumResults(); ++i)
+    emit("out", main.getResultTypes()[i], main.getResultAttrDict(i));
+  return sig;
+}
+
+/// Adds `void kiln_model_entry(void **inputs, void *ctx)` calling the C
+/// interface of @main, and `const char *kiln_model_signature(void)`.
+bool addEntryPoints(llvm::Module &m, unsigned numInputs,
+                    const std::string &signature, std::string &error) {
+  llvm::LLVMContext &c = m.getContext();
+  llvm::Function *main = m.getFunction("_mlir_ciface_main");
+  if (!main || main->arg_size() != numInputs + 1) {
+    error = "internal error: the lowered @main has an unexpected signature";
+    return false;
+  }
+  auto *ptr = llvm::PointerType::getUnqual(c);
+  auto *entryTy = llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr, ptr}, false);
+  auto *entry = llvm::Function::Create(entryTy, llvm::GlobalValue::ExternalLinkage,
+                                       "kiln_model_entry", m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(c, "entry", entry));
+  llvm::SmallVector<llvm::Value *> args;
+  for (unsigned i = 0; i < numInputs; ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptr, entry->getArg(0), i);
+    args.push_back(b.CreateLoad(ptr, slot));
+  }
+  args.push_back(entry->getArg(1));
+  b.CreateCall(main, args);
+  b.CreateRetVoid();
+
+  // Only the runtime's API and these two symbols leave the library: the
+  // generated code (whose @main would otherwise interpose with a host
+  // program's main) stays hidden.
+  if (llvm::Function *f = m.getFunction("main"))
+    f->setName("kiln_graph_main");
+  for (llvm::Function &f : m)
+    if (!f.isDeclaration())
+      f.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  entry->setVisibility(llvm::GlobalValue::DefaultVisibility);
+
+  auto *str = llvm::ConstantDataArray::getString(c, signature, true);
+  auto *gv = new llvm::GlobalVariable(m, str->getType(), true,
+                                      llvm::GlobalValue::PrivateLinkage, str,
+                                      "kiln_signature_text");
+  auto *sigFn = llvm::Function::Create(llvm::FunctionType::get(ptr, {}, false),
+                                       llvm::GlobalValue::ExternalLinkage,
+                                       "kiln_model_signature", m);
+  llvm::IRBuilder<> sb(llvm::BasicBlock::Create(c, "entry", sigFn));
+  sb.CreateRet(gv);
+  sigFn->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  return true;
+}
+
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(llvm::StringRef cpu,
+                                                       std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpuName = cpu.str(), features;
+  if (cpu == "native") {
+    cpuName = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures f;
+    for (auto &kv : llvm::sys::getHostCPUFeatures())
+      f.AddFeature(kv.first(), kv.second);
+    features = f.getString();
+  }
+  llvm::TargetOptions opts;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpuName, features, opts, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    error = "cannot create a target machine for CPU '" + cpuName + "'";
+  return tm;
+}
+
+void optimize(llvm::Module &m, llvm::TargetMachine *tm) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+}
+
+std::string runtimeArchive(const ::kiln::CompileOptions &o) {
+  if (!o.runtimeDir.empty())
+    return o.runtimeDir + "/libkiln_runtime.a";
+  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  llvm::SmallString<256> p(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(p, "..", "lib", "libkiln_runtime.a");
+  return std::string(p);
+}
+
+} // namespace
+
+bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
+                        const CompileOptions &options, std::string &error,
+                        llvm::raw_ostream &log) {
+  StageTimer timer{options.timing, log};
+  if (options.timing)
+    log << "kiln compile " << modelPath << " (per stage)\n";
+  DialectRegistry registry;
+  ::kiln::registerKilnDialects(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  auto module = ::kiln::importOnnxFile(context, modelPath, options.import, error);
+  if (!module)
+    return false;
+  auto main = module->lookupSymbol<func::FuncOp>("main");
+  std::string signature = signatureOf(main);
+  unsigned numInputs = main.getNumArguments();
+  timer.lap("import");
+
+  std::string diag;
+  {
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+      if (diag.empty() && d.getSeverity() == DiagnosticSeverity::Error) {
+        std::string where;
+        if (auto nl = dyn_cast<NameLoc>(d.getLocation()))
+          where = "node '" + nl.getName().str() + "': ";
+        diag = where + d.str();
+      }
+      return success();
+    });
+    ::kiln::registerAllKilnPasses();
+    PassManager pm(&context);
+    mlir::kiln::buildCpuLoweringPipeline(pm);
+    if (failed(pm.run(*module))) {
+      error = "code generation failed: " + (diag.empty() ? "unknown error" : diag);
+      return false;
+    }
+  }
+  timer.lap("passes");
+
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = translateModuleToLLVMIR(*module, llvmContext, "kiln_model");
+  if (!llvmModule) {
+    error = "translation to LLVM IR failed";
+    return false;
+  }
+  if (!addEntryPoints(*llvmModule, numInputs, signature, error))
+    return false;
+  auto tm = makeTargetMachine(options.cpu, error);
+  if (!tm)
+    return false;
+  llvmModule->setDataLayout(tm->createDataLayout());
+  llvmModule->setTargetTriple(tm->getTargetTriple());
+  if (llvm::verifyModule(*llvmModule, &llvm::errs())) {
+    error = "internal error: the generated LLVM IR does not verify";
+    return false;
+  }
+  optimize(*llvmModule, tm.get());
+  timer.lap("llvm-opt");
+
+  llvm::SmallString<256> objPath(outputPath);
+  objPath += ".o";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream obj(objPath, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      error = "cannot write '" + std::string(objPath) + "': " + ec.message();
+      return false;
+    }
+    llvm::legacy::PassManager cg;
+    if (tm->addPassesToEmitFile(cg, obj, nullptr,
+                                llvm::CodeGenFileType::ObjectFile)) {
+      error = "the target cannot emit object files";
+      return false;
+    }
+    cg.run(*llvmModule);
+  }
+  timer.lap("codegen");
+
+  std::string archive = runtimeArchive(options);
+  if (!llvm::sys::fs::exists(archive)) {
+    error = "runtime archive not found at '" + archive + "'";
+    return false;
+  }
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc) {
+    error = "no C compiler driver ('cc') on PATH to link with";
+    return false;
+  }
+  std::string out = outputPath.str(), obj = std::string(objPath);
+  llvm::SmallVector<llvm::StringRef> argv{*cc, "-shared", "-o", out, obj,
+                                          archive, "-lm", "-lpthread"};
+  std::string linkError;
+  int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0,
+                                     &linkError);
+  if (!options.keepObject)
+    llvm::sys::fs::remove(objPath);
+  if (rc != 0) {
+    error = "linking '" + out + "' failed" +
+            (linkError.empty() ? "" : ": " + linkError);
+    return false;
+  }
+  timer.lap("link");
+  return true;
+}

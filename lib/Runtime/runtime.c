@@ -1,0 +1,380 @@
+/*===- runtime.c - the runtime linked into every compiled model ----------===*
+ *
+ * Plain C (libc, libm, libpthread only; no LLVM/MLIR). Parses the signature
+ * the compiler embedded, validates inputs, passes them to the generated
+ * entry as memref descriptors, and receives outputs through the
+ * kiln_rt_output_<type> callbacks the generated code calls while the
+ * output buffers are alive.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kiln/runtime.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API __attribute__((visibility("default")))
+
+/* Provided by the generated object. */
+extern void kiln_model_entry(void **inputs, void *ctx);
+extern const char *kiln_model_signature(void);
+
+static _Thread_local char last_error[512];
+
+static kiln_status fail(kiln_status s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+typedef struct {
+  char *name;
+  kiln_dtype dtype;
+  int32_t rank;
+  int64_t dims[KILN_MAX_RANK];
+  char *dim_names[KILN_MAX_RANK];
+} tensor_sig;
+
+struct kiln_model {
+  size_t num_inputs, num_outputs;
+  tensor_sig *inputs, *outputs;
+  int32_t num_threads;
+};
+
+static const struct {
+  const char *mlir;
+  const char *name;
+  kiln_dtype dtype;
+  size_t size;
+} kDtypes[] = {
+    {"f32", "float32", KILN_F32, 4},  {"f64", "float64", KILN_F64, 8},
+    {"f16", "float16", KILN_F16, 2},  {"bf16", "bfloat16", KILN_BF16, 2},
+    {"i8", "int8", KILN_I8, 1},       {"i16", "int16", KILN_I16, 2},
+    {"i32", "int32", KILN_I32, 4},    {"i64", "int64", KILN_I64, 8},
+    {"ui8", "uint8", KILN_U8, 1},     {"ui16", "uint16", KILN_U16, 2},
+    {"ui32", "uint32", KILN_U32, 4},  {"ui64", "uint64", KILN_U64, 8},
+    {"i1", "bool", KILN_BOOL, 1},
+};
+#define NUM_DTYPES (sizeof kDtypes / sizeof kDtypes[0])
+
+API size_t kiln_dtype_size(kiln_dtype d) {
+  for (size_t i = 0; i < NUM_DTYPES; ++i)
+    if (kDtypes[i].dtype == d)
+      return kDtypes[i].size;
+  return 0;
+}
+
+API const char *kiln_dtype_name(kiln_dtype d) {
+  for (size_t i = 0; i < NUM_DTYPES; ++i)
+    if (kDtypes[i].dtype == d)
+      return kDtypes[i].name;
+  return "unknown";
+}
+
+API const char *kiln_last_error(void) { return last_error; }
+API void kiln_free(void *data) { free(data); }
+API const char *kiln_signature_text(void) { return kiln_model_signature(); }
+
+static char *dup_range(const char *b, const char *e) {
+  char *s = malloc((size_t)(e - b) + 1);
+  if (!s)
+    return NULL;
+  memcpy(s, b, (size_t)(e - b));
+  s[e - b] = 0;
+  return s;
+}
+
+/* Parses "kind\tname\tdtype\tdims\n" lines. */
+static int parse_signature(kiln_model *m) {
+  const char *p = kiln_model_signature();
+  size_t lines = 0;
+  for (const char *q = p; *q; ++q)
+    lines += *q == '\n';
+  m->inputs = calloc(lines + 1, sizeof(tensor_sig));
+  m->outputs = calloc(lines + 1, sizeof(tensor_sig));
+  if (!m->inputs || !m->outputs)
+    return 0;
+  while (*p) {
+    const char *f[4], *e[4];
+    for (int k = 0; k < 4; ++k) {
+      f[k] = p;
+      while (*p && *p != (k == 3 ? '\n' : '\t'))
+        ++p;
+      e[k] = p;
+      if (*p)
+        ++p;
+    }
+    int isIn = strncmp(f[0], "in", (size_t)(e[0] - f[0])) == 0 && e[0] - f[0] == 2;
+    tensor_sig *t = isIn ? &m->inputs[m->num_inputs++] : &m->outputs[m->num_outputs++];
+    t->name = dup_range(f[1], e[1]);
+    t->dtype = KILN_F32;
+    for (size_t i = 0; i < NUM_DTYPES; ++i)
+      if (strlen(kDtypes[i].mlir) == (size_t)(e[2] - f[2]) &&
+          strncmp(kDtypes[i].mlir, f[2], (size_t)(e[2] - f[2])) == 0)
+        t->dtype = kDtypes[i].dtype;
+    t->rank = 0;
+    const char *d = f[3];
+    while (d < e[3] && t->rank < KILN_MAX_RANK) {
+      const char *de = d;
+      while (de < e[3] && *de != ',')
+        ++de;
+      if (*d == '?') {
+        t->dims[t->rank] = -1;
+        t->dim_names[t->rank] = dup_range(d + 1, de);
+      } else {
+        t->dims[t->rank] = strtoll(d, NULL, 10);
+        t->dim_names[t->rank] = dup_range(d, d);
+      }
+      ++t->rank;
+      d = de < e[3] ? de + 1 : de;
+    }
+  }
+  return 1;
+}
+
+API kiln_status kiln_open(const kiln_options *options, kiln_model **out) {
+  if (!out)
+    return fail(KILN_INVALID_ARGUMENT, "kiln_open: model pointer is NULL");
+  kiln_model *m = calloc(1, sizeof *m);
+  if (!m || !parse_signature(m)) {
+    kiln_close(m);
+    return fail(KILN_OUT_OF_MEMORY, "kiln_open: out of memory");
+  }
+  m->num_threads = options ? options->num_threads : 0;
+  *out = m;
+  return KILN_OK;
+}
+
+static void free_sigs(tensor_sig *t, size_t n) {
+  if (!t)
+    return;
+  for (size_t i = 0; i < n; ++i) {
+    free(t[i].name);
+    for (int32_t d = 0; d < t[i].rank; ++d)
+      free(t[i].dim_names[d]);
+  }
+  free(t);
+}
+
+API void kiln_close(kiln_model *m) {
+  if (!m)
+    return;
+  free_sigs(m->inputs, m->num_inputs);
+  free_sigs(m->outputs, m->num_outputs);
+  free(m);
+}
+
+API size_t kiln_num_inputs(const kiln_model *m) { return m ? m->num_inputs : 0; }
+API size_t kiln_num_outputs(const kiln_model *m) { return m ? m->num_outputs : 0; }
+
+static kiln_status info_of(const tensor_sig *t, kiln_tensor_info *info) {
+  info->name = t->name;
+  info->dtype = t->dtype;
+  info->rank = t->rank;
+  info->dims = t->dims;
+  info->dim_names = (const char *const *)t->dim_names;
+  return KILN_OK;
+}
+
+API kiln_status kiln_input_info(const kiln_model *m, size_t i,
+                                kiln_tensor_info *info) {
+  if (!m || !info || i >= m->num_inputs)
+    return fail(KILN_INVALID_ARGUMENT, "kiln_input_info: no input %zu", i);
+  return info_of(&m->inputs[i], info);
+}
+
+API kiln_status kiln_output_info(const kiln_model *m, size_t i,
+                                 kiln_tensor_info *info) {
+  if (!m || !info || i >= m->num_outputs)
+    return fail(KILN_INVALID_ARGUMENT, "kiln_output_info: no output %zu", i);
+  return info_of(&m->outputs[i], info);
+}
+
+/* ---- one run ---------------------------------------------------------- */
+
+typedef struct {
+  const kiln_model *model;
+  kiln_tensor *outputs;
+  size_t num_outputs;
+  kiln_status status;
+} run_ctx;
+
+/* MLIR's unranked memref descriptor and the ranked one it points to. */
+typedef struct {
+  int64_t rank;
+  void *desc;
+} unranked_memref;
+
+static void copy_strided(char *dst, const char *src, int64_t rank,
+                         const int64_t *sizes, const int64_t *strides,
+                         size_t esize, int64_t dim) {
+  if (rank == 0) {
+    memcpy(dst, src, esize);
+    return;
+  }
+  int64_t inner = 1;
+  for (int64_t d = dim + 1; d < rank; ++d)
+    inner *= sizes[d];
+  if (dim == rank - 1 && strides[dim] == 1) {
+    memcpy(dst, src, (size_t)sizes[dim] * esize);
+    return;
+  }
+  for (int64_t i = 0; i < sizes[dim]; ++i) {
+    if (dim == rank - 1)
+      memcpy(dst + (size_t)i * esize, src + (size_t)(i * strides[dim]) * esize, esize);
+    else
+      copy_strided(dst + (size_t)(i * inner) * esize,
+                   src + (size_t)(i * strides[dim]) * esize, rank, sizes,
+                   strides, esize, dim + 1);
+  }
+}
+
+static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) {
+  run_ctx *ctx = vctx;
+  if (ctx->status != KILN_OK || index < 0 || (size_t)index >= ctx->num_outputs)
+    return;
+  kiln_tensor *o = &ctx->outputs[index];
+  int64_t rank = u->rank;
+  /* {allocated, aligned, offset, sizes[rank], strides[rank]} */
+  char **ptrs = u->desc;
+  int64_t *ints = (int64_t *)((char *)u->desc + 2 * sizeof(void *));
+  const char *data = ptrs[1] + (size_t)ints[0] * esize;
+  const int64_t *sizes = ints + 1, *strides = ints + 1 + rank;
+  if (rank > KILN_MAX_RANK) {
+    ctx->status = fail(KILN_INTERNAL, "output %lld has rank %lld > %d",
+                       (long long)index, (long long)rank, KILN_MAX_RANK);
+    return;
+  }
+  size_t count = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    count *= (size_t)sizes[d];
+  size_t bytes = count * esize;
+  o->rank = (int32_t)rank;
+  for (int64_t d = 0; d < rank; ++d)
+    o->dims[d] = sizes[d];
+  o->dtype = ctx->model->outputs[index].dtype;
+  if (!o->data) {
+    o->data = malloc(bytes ? bytes : 1);
+    o->capacity = bytes;
+    if (!o->data) {
+      ctx->status = fail(KILN_OUT_OF_MEMORY, "cannot allocate output '%s'",
+                         ctx->model->outputs[index].name);
+      return;
+    }
+  } else if (o->capacity < bytes) {
+    ctx->status = fail(KILN_INVALID_ARGUMENT,
+                       "output '%s' needs %zu bytes, the buffer has %zu",
+                       ctx->model->outputs[index].name, bytes, o->capacity);
+    return;
+  }
+  if (count)
+    copy_strided(o->data, data, rank, sizes, strides, esize, 0);
+}
+
+#define KILN_OUTPUT_FN(T, SIZE)                                                \
+  void _mlir_ciface_kiln_rt_output_##T(void *ctx, int64_t i,                   \
+                                       unranked_memref *u) {                   \
+    output(ctx, i, u, SIZE);                                                   \
+  }
+KILN_OUTPUT_FN(f32, 4)
+KILN_OUTPUT_FN(f64, 8)
+KILN_OUTPUT_FN(f16, 2)
+KILN_OUTPUT_FN(bf16, 2)
+KILN_OUTPUT_FN(i1, 1)
+KILN_OUTPUT_FN(i8, 1)
+KILN_OUTPUT_FN(i16, 2)
+KILN_OUTPUT_FN(i32, 4)
+KILN_OUTPUT_FN(i64, 8)
+KILN_OUTPUT_FN(ui8, 1)
+KILN_OUTPUT_FN(ui16, 2)
+KILN_OUTPUT_FN(ui32, 4)
+KILN_OUTPUT_FN(ui64, 8)
+
+API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
+                         size_t num_inputs, kiln_tensor *outputs,
+                         size_t num_outputs) {
+  if (!m)
+    return fail(KILN_INVALID_ARGUMENT, "kiln_run: model is NULL");
+  if (num_inputs != m->num_inputs || (num_inputs && !inputs))
+    return fail(KILN_INVALID_ARGUMENT, "the model takes %zu inputs, got %zu",
+                m->num_inputs, num_inputs);
+  if (num_outputs != m->num_outputs || (num_outputs && !outputs))
+    return fail(KILN_INVALID_ARGUMENT, "the model has %zu outputs, got %zu",
+                m->num_outputs, num_outputs);
+  /* Symbolic dims bound so far: name -> extent. */
+  const char *sym_names[KILN_MAX_RANK * 16];
+  int64_t sym_values[KILN_MAX_RANK * 16];
+  size_t nsym = 0;
+  for (size_t i = 0; i < num_inputs; ++i) {
+    const tensor_sig *s = &m->inputs[i];
+    const kiln_tensor *t = &inputs[i];
+    if (t->dtype != s->dtype)
+      return fail(KILN_INVALID_ARGUMENT, "input '%s' must be %s, got %s",
+                  s->name, kiln_dtype_name(s->dtype), kiln_dtype_name(t->dtype));
+    if (t->rank != s->rank)
+      return fail(KILN_INVALID_ARGUMENT, "input '%s' must have rank %d, got %d",
+                  s->name, s->rank, t->rank);
+    if (!t->data)
+      return fail(KILN_INVALID_ARGUMENT, "input '%s' has no data", s->name);
+    for (int32_t d = 0; d < s->rank; ++d) {
+      if (t->dims[d] < 0)
+        return fail(KILN_INVALID_ARGUMENT, "input '%s' dim %d is negative",
+                    s->name, d);
+      if (s->dims[d] >= 0 && t->dims[d] != s->dims[d])
+        return fail(KILN_INVALID_ARGUMENT,
+                    "input '%s' dim %d must be %lld, got %lld", s->name, d,
+                    (long long)s->dims[d], (long long)t->dims[d]);
+      const char *sym = s->dim_names[d];
+      if (s->dims[d] >= 0 || !sym || !*sym)
+        continue;
+      size_t k = 0;
+      while (k < nsym && strcmp(sym_names[k], sym) != 0)
+        ++k;
+      if (k == nsym) {
+        if (nsym < sizeof sym_values / sizeof sym_values[0]) {
+          sym_names[nsym] = sym;
+          sym_values[nsym++] = t->dims[d];
+        }
+      } else if (sym_values[k] != t->dims[d]) {
+        return fail(KILN_INVALID_ARGUMENT,
+                    "input '%s' dim %d ('%s') is %lld, but '%s' is %lld "
+                    "elsewhere",
+                    s->name, d, sym, (long long)t->dims[d], sym,
+                    (long long)sym_values[k]);
+      }
+    }
+  }
+  /* Memref descriptors: {allocated, aligned, offset, sizes, strides}. */
+  int64_t *descs = calloc(num_inputs ? num_inputs : 1,
+                          (3 + 2 * KILN_MAX_RANK) * sizeof(int64_t));
+  void **args = calloc(num_inputs ? num_inputs : 1, sizeof(void *));
+  if (!descs || !args) {
+    free(descs);
+    free(args);
+    return fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
+  }
+  for (size_t i = 0; i < num_inputs; ++i) {
+    int64_t *d = descs + i * (3 + 2 * KILN_MAX_RANK);
+    const kiln_tensor *t = &inputs[i];
+    void *data = t->data;
+    memcpy(&d[0], &data, sizeof data);
+    memcpy(&d[1], &data, sizeof data);
+    d[2] = 0;
+    int64_t stride = 1;
+    for (int32_t k = t->rank - 1; k >= 0; --k) {
+      d[3 + k] = t->dims[k];
+      d[3 + t->rank + k] = stride;
+      stride *= t->dims[k];
+    }
+    args[i] = d;
+  }
+  run_ctx ctx = {m, outputs, num_outputs, KILN_OK};
+  kiln_model_entry(args, &ctx);
+  free(descs);
+  free(args);
+  return ctx.status;
+}

@@ -1,0 +1,368 @@
+//===- Run.cpp - `kiln run` and `kiln inspect` ----------------------------===//
+//
+// Loads a compiled MODEL.so with dlopen and drives its C API: inputs from an
+// .npz, an ONNX test-data folder (input_N.pb) or random values; outputs
+// printed, saved to an .npz, or timed with --bench.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Run.h"
+#include "Npz.h"
+
+#include "onnx/onnx_pb.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <dlfcn.h>
+#include <fstream>
+#include <random>
+
+using namespace kiln;
+
+namespace {
+
+struct Api {
+  void *handle = nullptr;
+  decltype(&kiln_open) open;
+  decltype(&kiln_close) close;
+  decltype(&kiln_num_inputs) numInputs;
+  decltype(&kiln_num_outputs) numOutputs;
+  decltype(&kiln_input_info) inputInfo;
+  decltype(&kiln_output_info) outputInfo;
+  decltype(&kiln_run) run;
+  decltype(&kiln_free) free;
+  decltype(&kiln_last_error) lastError;
+  decltype(&kiln_signature_text) signature;
+};
+
+bool loadApi(const std::string &path, Api &api, std::string &error) {
+  std::string p = path.find('/') == std::string::npos ? "./" + path : path;
+  api.handle = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!api.handle) {
+    error = std::string("cannot load '") + path + "': " + dlerror();
+    return false;
+  }
+  auto sym = [&](const char *name) {
+    void *s = dlsym(api.handle, name);
+    if (!s)
+      error = "'" + path + "' is not a kiln model (no " + name + ")";
+    return s;
+  };
+#define KILN_SYM(field, name)                                                  \
+  if (!(api.field = reinterpret_cast<decltype(api.field)>(sym(name))))         \
+    return false;
+  KILN_SYM(open, "kiln_open")
+  KILN_SYM(close, "kiln_close")
+  KILN_SYM(numInputs, "kiln_num_inputs")
+  KILN_SYM(numOutputs, "kiln_num_outputs")
+  KILN_SYM(inputInfo, "kiln_input_info")
+  KILN_SYM(outputInfo, "kiln_output_info")
+  KILN_SYM(run, "kiln_run")
+  KILN_SYM(free, "kiln_free")
+  KILN_SYM(lastError, "kiln_last_error")
+  KILN_SYM(signature, "kiln_signature_text")
+#undef KILN_SYM
+  return true;
+}
+
+std::string dimsText(const kiln_tensor_info &info) {
+  std::string s = "[";
+  for (int i = 0; i < info.rank; ++i) {
+    if (i)
+      s += ", ";
+    if (info.dims[i] >= 0)
+      s += std::to_string(info.dims[i]);
+    else
+      s += *info.dim_names[i] ? info.dim_names[i] : "?";
+  }
+  return s + "]";
+}
+
+const char *dtypeText(kiln_dtype d) {
+  static const char *names[] = {"float32", "float64", "float16", "bfloat16",
+                                "int8",    "int16",   "int32",   "int64",
+                                "uint8",   "uint16",  "uint32",  "uint64",
+                                "bool"};
+  return (unsigned)d < 13 ? names[d] : "unknown";
+}
+
+size_t dtypeSize(kiln_dtype d) {
+  static const size_t sizes[] = {4, 8, 2, 2, 1, 2, 4, 8, 1, 2, 4, 8, 1};
+  return (unsigned)d < 13 ? sizes[d] : 0;
+}
+
+/// input_N.pb (an ONNX TensorProto) as an npz array.
+bool readTensorProto(const std::string &path, npz::Array &a, std::string &error) {
+  std::ifstream f(path, std::ios::binary);
+  onnx::TensorProto t;
+  if (!f || !t.ParseFromIstream(&f)) {
+    error = "cannot read tensor '" + path + "'";
+    return false;
+  }
+  static const std::pair<int, kiln_dtype> map[] = {
+      {1, KILN_F32}, {11, KILN_F64}, {10, KILN_F16}, {16, KILN_BF16},
+      {3, KILN_I8},  {5, KILN_I16},  {6, KILN_I32},  {7, KILN_I64},
+      {2, KILN_U8},  {4, KILN_U16},  {12, KILN_U32}, {13, KILN_U64},
+      {9, KILN_BOOL}};
+  bool found = false;
+  for (auto &[o, k] : map)
+    if (o == t.data_type()) {
+      a.dtype = k;
+      found = true;
+    }
+  if (!found) {
+    error = "tensor '" + path + "' has an unsupported data type";
+    return false;
+  }
+  a.name = t.name();
+  size_t n = 1;
+  for (int64_t d : t.dims()) {
+    a.dims.push_back(d);
+    n *= d;
+  }
+  size_t es = dtypeSize(a.dtype);
+  a.data.resize(n * es);
+  if (t.has_raw_data()) {
+    if (t.raw_data().size() != a.data.size()) {
+      error = "tensor '" + path + "' has the wrong amount of raw data";
+      return false;
+    }
+    memcpy(a.data.data(), t.raw_data().data(), a.data.size());
+    return true;
+  }
+  auto fill = [&](const auto &field) {
+    if ((size_t)field.size() != n)
+      return false;
+    for (size_t i = 0; i < n; ++i) {
+      auto v = field.Get(i);
+      if (a.dtype == KILN_F32) {
+        float x = (float)v;
+        memcpy(&a.data[i * 4], &x, 4);
+      } else if (a.dtype == KILN_F64) {
+        double x = (double)v;
+        memcpy(&a.data[i * 8], &x, 8);
+      } else {
+        uint64_t x = (uint64_t)(int64_t)v;
+        memcpy(&a.data[i * es], &x, es);
+      }
+    }
+    return true;
+  };
+  bool ok = t.float_data_size()    ? fill(t.float_data())
+            : t.double_data_size() ? fill(t.double_data())
+            : t.int64_data_size()  ? fill(t.int64_data())
+            : t.uint64_data_size() ? fill(t.uint64_data())
+                                   : fill(t.int32_data());
+  if (!ok)
+    error = "tensor '" + path + "' has the wrong number of values";
+  return ok;
+}
+
+double asDouble(const char *p, kiln_dtype d) {
+  switch (d) {
+  case KILN_F32: { float x; memcpy(&x, p, 4); return x; }
+  case KILN_F64: { double x; memcpy(&x, p, 8); return x; }
+  case KILN_I8: return (int8_t)*p;
+  case KILN_I16: { int16_t x; memcpy(&x, p, 2); return x; }
+  case KILN_I32: { int32_t x; memcpy(&x, p, 4); return x; }
+  case KILN_I64: { int64_t x; memcpy(&x, p, 8); return (double)x; }
+  case KILN_U8: case KILN_BOOL: return (uint8_t)*p;
+  case KILN_U16: { uint16_t x; memcpy(&x, p, 2); return x; }
+  case KILN_U32: { uint32_t x; memcpy(&x, p, 4); return x; }
+  case KILN_U64: { uint64_t x; memcpy(&x, p, 8); return (double)x; }
+  default: return NAN;
+  }
+}
+
+} // namespace
+
+int kiln::runInspect(const std::string &path, llvm::raw_ostream &os,
+                     std::string &error) {
+  Api api;
+  if (!loadApi(path, api, error))
+    return 1;
+  kiln_model *m = nullptr;
+  if (api.open(nullptr, &m) != KILN_OK) {
+    error = api.lastError();
+    return 1;
+  }
+  os << "model: " << path << "\n";
+  for (int io = 0; io < 2; ++io) {
+    size_t n = io ? api.numOutputs(m) : api.numInputs(m);
+    os << (io ? "outputs:\n" : "inputs:\n");
+    for (size_t i = 0; i < n; ++i) {
+      kiln_tensor_info info;
+      (io ? api.outputInfo : api.inputInfo)(m, i, &info);
+      os << "  " << info.name << ": " << dimsText(info) << " "
+         << dtypeText(info.dtype) << "\n";
+    }
+  }
+  os << "runtime: C API (kiln/runtime.h), CPU code\n";
+  api.close(m);
+  return 0;
+}
+
+int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
+                   std::string &error) {
+  Api api;
+  if (!loadApi(o.model, api, error))
+    return 1;
+  kiln_model *m = nullptr;
+  kiln_options opts{o.threads};
+  if (api.open(&opts, &m) != KILN_OK) {
+    error = api.lastError();
+    return 1;
+  }
+  size_t nin = api.numInputs(m), nout = api.numOutputs(m);
+  std::vector<kiln_tensor_info> ins(nin), outs(nout);
+  for (size_t i = 0; i < nin; ++i)
+    api.inputInfo(m, i, &ins[i]);
+  for (size_t i = 0; i < nout; ++i)
+    api.outputInfo(m, i, &outs[i]);
+
+  // Gather input arrays by name (npz), by position (test-data folder), or
+  // make random ones.
+  std::vector<npz::Array> arrays(nin);
+  if (!o.inputs.empty() && llvm::sys::fs::is_directory(o.inputs)) {
+    for (size_t i = 0; i < nin; ++i)
+      if (!readTensorProto(o.inputs + "/input_" + std::to_string(i) + ".pb",
+                           arrays[i], error))
+        return 1;
+  } else if (!o.inputs.empty()) {
+    std::vector<npz::Array> read;
+    if (!npz::read(o.inputs, read, error))
+      return 1;
+    for (size_t i = 0; i < nin; ++i) {
+      auto it = std::find_if(read.begin(), read.end(),
+                             [&](auto &a) { return a.name == ins[i].name; });
+      if (it == read.end()) {
+        error = "'" + o.inputs + "' has no array named '" + ins[i].name + "'";
+        return 1;
+      }
+      arrays[i] = *it;
+    }
+  } else {
+    std::mt19937 rng(0);
+    for (size_t i = 0; i < nin; ++i) {
+      npz::Array &a = arrays[i];
+      a.name = ins[i].name;
+      a.dtype = ins[i].dtype;
+      auto ov = o.shapes.find(a.name);
+      for (int d = 0; d < ins[i].rank; ++d) {
+        int64_t e = ins[i].dims[d];
+        if (ov != o.shapes.end() && d < (int)ov->second.size())
+          e = ov->second[d];
+        else if (e < 0) {
+          auto sym = o.shapes.find(ins[i].dim_names[d]);
+          if (sym == o.shapes.end() || sym->second.size() != 1) {
+            error = "input '" + a.name + "' dim " + std::to_string(d) +
+                    " is dynamic ('" + ins[i].dim_names[d] +
+                    "'): give it with --input-shape";
+            return 1;
+          }
+          e = sym->second[0];
+        }
+        a.dims.push_back(e);
+      }
+      size_t n = 1;
+      for (int64_t d : a.dims)
+        n *= d;
+      size_t es = dtypeSize(a.dtype);
+      a.data.resize(n * es);
+      for (size_t k = 0; k < n; ++k) {
+        char *p = &a.data[k * es];
+        if (a.dtype == KILN_F32) {
+          float x = std::uniform_real_distribution<float>(-1, 1)(rng);
+          memcpy(p, &x, 4);
+        } else if (a.dtype == KILN_F64) {
+          double x = std::uniform_real_distribution<double>(-1, 1)(rng);
+          memcpy(p, &x, 8);
+        } else {
+          uint64_t x = a.dtype == KILN_BOOL ? rng() % 2 : rng() % 10;
+          memcpy(p, &x, es);
+        }
+      }
+    }
+  }
+  std::vector<kiln_tensor> inT(nin);
+  for (size_t i = 0; i < nin; ++i) {
+    inT[i].dtype = arrays[i].dtype;
+    inT[i].rank = (int32_t)arrays[i].dims.size();
+    if (inT[i].rank > KILN_MAX_RANK) {
+      error = "input '" + arrays[i].name + "' has too many dims";
+      return 1;
+    }
+    for (int d = 0; d < inT[i].rank; ++d)
+      inT[i].dims[d] = arrays[i].dims[d];
+    inT[i].data = arrays[i].data.data();
+    inT[i].capacity = arrays[i].data.size();
+  }
+  auto runOnce = [&](std::vector<kiln_tensor> &outT) {
+    outT.assign(nout, kiln_tensor{});
+    return api.run(m, inT.data(), nin, outT.data(), nout);
+  };
+  auto freeOutputs = [&](std::vector<kiln_tensor> &outT) {
+    for (auto &t : outT)
+      api.free(t.data);
+  };
+  std::vector<kiln_tensor> outT;
+  if (runOnce(outT) != KILN_OK) {
+    error = api.lastError();
+    freeOutputs(outT);
+    return 1;
+  }
+  if (o.bench > 0) {
+    std::vector<double> ms;
+    for (int i = 0; i < o.bench; ++i) {
+      std::vector<kiln_tensor> t;
+      auto start = std::chrono::steady_clock::now();
+      kiln_status s = runOnce(t);
+      ms.push_back(std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - start)
+                       .count());
+      freeOutputs(t);
+      if (s != KILN_OK) {
+        error = api.lastError();
+        return 1;
+      }
+    }
+    std::sort(ms.begin(), ms.end());
+    os << llvm::format("bench: %d runs, min %.3f ms, median %.3f ms, max %.3f ms\n",
+                       o.bench, ms.front(), ms[ms.size() / 2], ms.back());
+  }
+  std::vector<npz::Array> results;
+  for (size_t i = 0; i < nout; ++i) {
+    const kiln_tensor &t = outT[i];
+    npz::Array a;
+    a.name = outs[i].name;
+    a.dtype = t.dtype;
+    size_t n = 1;
+    for (int d = 0; d < t.rank; ++d) {
+      a.dims.push_back(t.dims[d]);
+      n *= t.dims[d];
+    }
+    size_t es = dtypeSize(t.dtype);
+    a.data.assign((char *)t.data, (char *)t.data + n * es);
+    if (o.output.empty()) {
+      os << a.name << ": [";
+      for (size_t d = 0; d < a.dims.size(); ++d)
+        os << (d ? ", " : "") << a.dims[d];
+      os << "] " << dtypeText(a.dtype) << " =";
+      for (size_t k = 0; k < std::min<size_t>(n, 8); ++k)
+        os << " " << llvm::format("%.6g", asDouble(&a.data[k * es], a.dtype));
+      os << (n > 8 ? " ...\n" : "\n");
+    }
+    results.push_back(std::move(a));
+  }
+  freeOutputs(outT);
+  api.close(m);
+  if (!o.output.empty() && !npz::write(o.output, results, error))
+    return 1;
+  return 0;
+}
