@@ -130,7 +130,8 @@ Value lowering::reshapeTo(OpBuilder &b, Location loc, Value v,
   for (OpFoldResult d : dims)
     elems.push_back(arith::IndexCastOp::create(
         b, loc, b.getI64Type(), getValueOrCreateConstantIndexOp(b, loc, d)));
-  Value shape = tensor::FromElementsOp::create(b, loc, elems);
+  auto shapeType = RankedTensorType::get({(int64_t)elems.size()}, b.getI64Type());
+  Value shape = tensor::FromElementsOp::create(b, loc, shapeType, elems);
   return tensor::ReshapeOp::create(b, loc, type, v, shape);
 }
 

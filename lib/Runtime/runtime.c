@@ -275,6 +275,37 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
     copy_strided(o->data, data, rank, sizes, strides, esize, 0);
 }
 
+/* memref.copy between non-contiguous layouts lowers to this call (the name
+ * and signature of MLIR's C runner utility). */
+void memrefCopy(int64_t esize, unranked_memref *src, unranked_memref *dst) {
+  int64_t rank = src->rank;
+  char **sp = src->desc, **dp = dst->desc;
+  int64_t *si = (int64_t *)((char *)src->desc + 2 * sizeof(void *));
+  int64_t *di = (int64_t *)((char *)dst->desc + 2 * sizeof(void *));
+  const int64_t *sizes = si + 1, *sstr = si + 1 + rank, *dstr = di + 1 + rank;
+  const char *s0 = sp[1] + si[0] * esize;
+  char *d0 = dp[1] + di[0] * esize;
+  int64_t total = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    total *= sizes[d];
+  if (total == 0)
+    return;
+  int64_t idx[KILN_MAX_RANK * 4] = {0};
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t so = 0, dof = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      so += idx[d] * sstr[d];
+      dof += idx[d] * dstr[d];
+    }
+    memcpy(d0 + dof * esize, s0 + so * esize, (size_t)esize);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < sizes[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+}
+
 #define KILN_OUTPUT_FN(T, SIZE)                                                \
   void _mlir_ciface_kiln_rt_output_##T(void *ctx, int64_t i,                   \
                                        unranked_memref *u) {                   \

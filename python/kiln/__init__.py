@@ -1,0 +1,165 @@
+"""kiln: run compiled ONNX models from Python.
+
+    import kiln
+    kiln.compile("model.onnx", "model.so", input_shape="batch=1,seq=128")
+    m = kiln.load("model.so")
+    outputs = m.run({"input_ids": ids, "attention_mask": mask})
+
+`load` and `run` need only numpy and the compiled MODEL.so (its C API,
+kiln/runtime.h); `compile` runs the `kiln` command-line compiler.
+"""
+
+import ctypes
+import os
+import shutil
+import subprocess
+
+import numpy as np
+
+__all__ = ["compile", "load", "Model", "KilnError"]
+
+MAX_RANK = 8
+
+# kiln_dtype values, in the order of kiln/runtime.h.
+_DTYPES = [np.float32, np.float64, np.float16, None, np.int8, np.int16,
+           np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+           np.bool_]
+
+
+class KilnError(RuntimeError):
+    """An error reported by the kiln compiler or a compiled model."""
+
+
+class _TensorInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
+                ("rank", ctypes.c_int32), ("dims", ctypes.POINTER(ctypes.c_int64)),
+                ("dim_names", ctypes.POINTER(ctypes.c_char_p))]
+
+
+class _Tensor(ctypes.Structure):
+    _fields_ = [("dtype", ctypes.c_int), ("rank", ctypes.c_int32),
+                ("dims", ctypes.c_int64 * MAX_RANK), ("data", ctypes.c_void_p),
+                ("capacity", ctypes.c_size_t)]
+
+
+class _Options(ctypes.Structure):
+    _fields_ = [("num_threads", ctypes.c_int32)]
+
+
+def _find_kiln():
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidate = os.path.join(here, "..", "..", "build", "bin", "kiln")
+    if os.path.exists(candidate):
+        return os.path.abspath(candidate)
+    found = shutil.which("kiln")
+    if not found:
+        raise KilnError("cannot find the kiln compiler (build it, or put it on PATH)")
+    return found
+
+
+def compile(model, output, input_shape=None, cpu="native", kiln=None):
+    """Compiles the ONNX `model` into the shared library `output`."""
+    cmd = [kiln or _find_kiln(), "compile", str(model), "-o", str(output), "--cpu", cpu]
+    if input_shape:
+        if isinstance(input_shape, dict):
+            input_shape = ",".join(
+                f"{k}={'x'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                for k, v in input_shape.items())
+        cmd += ["--input-shape", input_shape]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise KilnError(p.stderr.strip() or f"kiln compile failed ({p.returncode})")
+    return output
+
+
+class Model:
+    """A loaded MODEL.so."""
+
+    def __init__(self, path, threads=0):
+        self._lib = ctypes.CDLL(os.path.abspath(path), mode=ctypes.RTLD_LOCAL)
+        lib = self._lib
+        lib.kiln_open.argtypes = [ctypes.POINTER(_Options), ctypes.POINTER(ctypes.c_void_p)]
+        lib.kiln_close.argtypes = [ctypes.c_void_p]
+        lib.kiln_num_inputs.argtypes = [ctypes.c_void_p]
+        lib.kiln_num_inputs.restype = ctypes.c_size_t
+        lib.kiln_num_outputs.argtypes = [ctypes.c_void_p]
+        lib.kiln_num_outputs.restype = ctypes.c_size_t
+        for fn in (lib.kiln_input_info, lib.kiln_output_info):
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_TensorInfo)]
+        lib.kiln_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Tensor), ctypes.c_size_t,
+                                 ctypes.POINTER(_Tensor), ctypes.c_size_t]
+        lib.kiln_free.argtypes = [ctypes.c_void_p]
+        lib.kiln_last_error.restype = ctypes.c_char_p
+        handle = ctypes.c_void_p()
+        opts = _Options(threads)
+        if lib.kiln_open(ctypes.byref(opts), ctypes.byref(handle)) != 0:
+            raise KilnError(lib.kiln_last_error().decode())
+        self._handle = handle
+        self.inputs = self._infos(lib.kiln_num_inputs, lib.kiln_input_info)
+        self.outputs = self._infos(lib.kiln_num_outputs, lib.kiln_output_info)
+
+    def _infos(self, count, info_fn):
+        result = []
+        for i in range(count(self._handle)):
+            info = _TensorInfo()
+            info_fn(self._handle, i, ctypes.byref(info))
+            dims = []
+            for d in range(info.rank):
+                e = info.dims[d]
+                dims.append(e if e >= 0 else (info.dim_names[d].decode() or None))
+            result.append({"name": info.name.decode(), "dtype": _DTYPES[info.dtype],
+                           "dims": dims})
+        return result
+
+    def run(self, feeds):
+        """Runs the model on a dict of numpy arrays; returns a dict by output name."""
+        ins = (_Tensor * max(1, len(self.inputs)))()
+        keep = []
+        for i, info in enumerate(self.inputs):
+            if info["name"] not in feeds:
+                raise KilnError(f"missing input '{info['name']}'")
+            a = np.ascontiguousarray(feeds[info["name"]])
+            if a.ndim > MAX_RANK:
+                raise KilnError(f"input '{info['name']}' has rank {a.ndim} > {MAX_RANK}")
+            keep.append(a)
+            code = next((k for k, t in enumerate(_DTYPES) if t is not None and a.dtype == t), -1)
+            ins[i].dtype = code
+            ins[i].rank = a.ndim
+            for d, e in enumerate(a.shape):
+                ins[i].dims[d] = e
+            ins[i].data = a.ctypes.data
+            ins[i].capacity = a.nbytes
+        outs = (_Tensor * max(1, len(self.outputs)))()
+        status = self._lib.kiln_run(self._handle, ins, len(self.inputs), outs, len(self.outputs))
+        try:
+            if status != 0:
+                raise KilnError(self._lib.kiln_last_error().decode())
+            result = {}
+            for i, info in enumerate(self.outputs):
+                t = outs[i]
+                shape = tuple(t.dims[d] for d in range(t.rank))
+                dtype = np.dtype(_DTYPES[t.dtype])
+                n = int(np.prod(shape)) if shape else 1
+                buf = (ctypes.c_char * (n * dtype.itemsize)).from_address(t.data) if n else b""
+                result[info["name"]] = np.frombuffer(bytes(buf), dtype=dtype).reshape(shape).copy()
+            return result
+        finally:
+            for i in range(len(self.outputs)):
+                if outs[i].data:
+                    self._lib.kiln_free(outs[i].data)
+
+    def close(self):
+        if self._handle:
+            self._lib.kiln_close(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def load(path, threads=0):
+    """Loads a compiled MODEL.so."""
+    return Model(path, threads)

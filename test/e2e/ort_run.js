@@ -1,0 +1,59 @@
+// Runs an ONNX model with ONNX Runtime (CPU) for kiln's end-to-end tests.
+// usage: node ort_run.js MODEL.onnx IN_DIR OUT_DIR [--threads N] [--bench N]
+// IN_DIR/manifest.json maps input names to {dtype, dims, file}; raw
+// little-endian data files sit next to it. Outputs are written the same way.
+// With --bench N, prints the median ms of N runs after a warm-up.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const ort = require('onnxruntime-node');
+
+const TYPED = {
+  float32: Float32Array, float64: Float64Array, int8: Int8Array,
+  int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
+  uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array,
+  uint64: BigUint64Array, bool: Uint8Array,
+};
+
+async function main() {
+  const [model, inDir, outDir, ...rest] = process.argv.slice(2);
+  const opt = (name, dflt) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? Number(rest[i + 1]) : dflt;
+  };
+  const threads = opt('--threads', 0), bench = opt('--bench', 0);
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: threads, interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const manifest = JSON.parse(fs.readFileSync(path.join(inDir, 'manifest.json')));
+  const feeds = {};
+  for (const [name, t] of Object.entries(manifest)) {
+    const buf = fs.readFileSync(path.join(inDir, t.file));
+    const Ctor = TYPED[t.dtype];
+    const data = new Ctor(buf.buffer, buf.byteOffset, buf.byteLength / Ctor.BYTES_PER_ELEMENT);
+    feeds[name] = new ort.Tensor(t.dtype, t.dtype === 'bool' ? Uint8Array.from(data) : data, t.dims);
+  }
+  let results = await session.run(feeds);
+  if (bench > 0) {
+    const ms = [];
+    for (let i = 0; i < bench; ++i) {
+      const s = process.hrtime.bigint();
+      results = await session.run(feeds);
+      ms.push(Number(process.hrtime.bigint() - s) / 1e6);
+    }
+    ms.sort((a, b) => a - b);
+    console.log(JSON.stringify({median_ms: ms[Math.floor(ms.length / 2)], min_ms: ms[0], max_ms: ms[ms.length - 1]}));
+  }
+  if (outDir) {
+    fs.mkdirSync(outDir, {recursive: true});
+    const out = {};
+    for (const [name, t] of Object.entries(results)) {
+      const file = name.replace(/[^A-Za-z0-9_.-]/g, '_') + '.bin';
+      fs.writeFileSync(path.join(outDir, file), Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+      out[name] = {dtype: t.type, dims: t.dims, file};
+    }
+    fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(out));
+  }
+}
+main().catch((e) => { console.error('ort_run: ' + e.message); process.exit(1); });
