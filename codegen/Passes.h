@@ -13,6 +13,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/Pass.h"
@@ -25,8 +26,11 @@ namespace mlir::kiln {
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
 
-/// Adds kiln -> linalg -> bufferized loops -> LLVM dialect to `pm`.
-void buildCpuLoweringPipeline(OpPassManager &pm);
+/// Adds kiln -> linalg -> bufferized loops -> LLVM dialect to `pm`. With a
+/// `weightsFile`, constants of at least `minWeightBytes` go there.
+void buildCpuLoweringPipeline(OpPassManager &pm,
+                              const std::string &weightsFile = "",
+                              int64_t minWeightBytes = 1 << 20);
 
 /// Registers `kiln-cpu-lowering` (the pipeline above) with kiln-opt.
 void registerCpuPipelines();

@@ -42,4 +42,28 @@ def KilnLowerEntryAbi : Pass<"kiln-lower-entry-abi", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def KilnExternalizeWeights
+    : Pass<"kiln-externalize-weights", "mlir::ModuleOp"> {
+  let summary = "Move large constant buffers into a side file read at load";
+  let description = [{
+    Runs on bufferized IR, after deallocation is decided. Every
+    `memref.global` constant of at least `min-bytes` bytes is appended
+    (64-byte aligned) to `weights-file`, and each `memref.get_global` of it
+    becomes a call to `kiln_rt_weight_<type>_r<rank>(id)`, which the runtime
+    answers with a view into the file mapped at load. The table of
+    (id, offset, bytes) is recorded in the module attribute
+    `kiln.weights`. Without `weights-file` the pass only reports nothing to
+    do, so kiln-opt can run it for tests with a path of its choosing.
+  }];
+  let options = [
+    Option<"weightsFile", "weights-file", "std::string", "\"\"",
+           "Path of the side file to write">,
+    Option<"minBytes", "min-bytes", "int64_t", "1 << 20",
+           "Constants at least this large move to the side file">,
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // KILN_CODEGEN_PASSES_TD

@@ -59,6 +59,9 @@ struct KilnLowerEntryAbi final
         decl = func::FuncOp::create(mb, main.getLoc(), name, fnTy);
         decl.setPrivate();
         decl->setAttr("llvm.emit_c_interface", mb.getUnitAttr());
+        // The runtime only reads the tensor: bufferization may then pass
+        // one buffer to several calls (an output returned twice).
+        decl.setArgAttr(2, "bufferization.access", mb.getStringAttr("read"));
         symbols.insert(decl);
       }
       Value u = tensor::CastOp::create(b, ret.getLoc(), unranked, v);

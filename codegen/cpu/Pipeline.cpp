@@ -22,6 +22,7 @@ static constexpr const char *kCpuPipeline =
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
     "func.func(convert-linalg-to-loops),"
+    "%EXTERNALIZE%"
     "canonicalize,"
     "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
     "convert-math-to-funcs{convert-ctlz=false},"
@@ -30,9 +31,17 @@ static constexpr const char *kCpuPipeline =
     "convert-cf-to-llvm,convert-func-to-llvm,convert-ub-to-llvm,"
     "reconcile-unrealized-casts";
 
-void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
+                                          const std::string &weightsFile,
+                                          int64_t minWeightBytes) {
   // The pipeline is spelled as text so that kiln-opt can print and rerun it.
-  if (failed(parsePassPipeline(kCpuPipeline, pm)))
+  std::string text = kCpuPipeline;
+  std::string ext;
+  if (!weightsFile.empty())
+    ext = "kiln-externalize-weights{weights-file=" + weightsFile +
+          " min-bytes=" + std::to_string(minWeightBytes) + "},";
+  text.replace(text.find("%EXTERNALIZE%"), 13, ext);
+  if (failed(parsePassPipeline(text, pm)))
     llvm::report_fatal_error("kiln: the built-in CPU pipeline does not parse");
 }
 

@@ -26,6 +26,9 @@ struct CompileOptions {
   bool timing = false;
   /// Keep the intermediate object file next to the output.
   bool keepObject = false;
+  /// Constants of at least this many bytes go to MODEL.so.weights, mapped at
+  /// load, instead of into the library.
+  int64_t minWeightBytes = 1 << 20;
   /// Folder holding libkiln_runtime.a; empty means next to the kiln binary.
   std::string runtimeDir;
 };

@@ -213,6 +213,8 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   unsigned numInputs = main.getNumArguments();
   timer.lap("import");
 
+  std::string weightsPath = outputPath.str() + ".weights";
+  llvm::sys::fs::remove(weightsPath);
   std::string diag;
   {
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
@@ -226,13 +228,27 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     });
     ::kiln::registerAllKilnPasses();
     PassManager pm(&context);
-    mlir::kiln::buildCpuLoweringPipeline(pm);
+    mlir::kiln::buildCpuLoweringPipeline(pm, weightsPath,
+                                         options.minWeightBytes);
     if (failed(pm.run(*module))) {
       error = "code generation failed: " + (diag.empty() ? "unknown error" : diag);
       return false;
     }
   }
   timer.lap("passes");
+  // The side-file table: "w <TAB> id <TAB> offset <TAB> bytes <TAB> dims".
+  if (auto table = (*module)->getAttrOfType<ArrayAttr>("kiln.weights")) {
+    for (Attribute e : table) {
+      auto entry = cast<ArrayAttr>(e);
+      signature += "w";
+      for (auto [i, v] : llvm::enumerate(entry))
+        signature += (i == 3 ? "\t" : i < 3 ? "\t" : ",") +
+                     std::to_string(cast<IntegerAttr>(v).getInt());
+      if (entry.size() == 3)
+        signature += "\t";
+      signature += "\n";
+    }
+  }
 
   llvm::LLVMContext llvmContext;
   auto llvmModule = translateModuleToLLVMIR(*module, llvmContext, "kiln_model");
@@ -260,7 +276,7 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     std::error_code ec;
     llvm::raw_fd_ostream obj(objPath, ec, llvm::sys::fs::OF_None);
     if (ec) {
-      error = "cannot write '" + std::string(objPath) + "': " + ec.message();
+      error = "cannot write next to '" + outputPath.str() + "': " + ec.message();
       return false;
     }
     llvm::legacy::PassManager cg;

@@ -549,6 +549,14 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
             symbolBindings[shape.dim(i).dim_param()] = dims[i];
       }
     if (!isInput) {
+      bool isSymbol = false;
+      for (const auto &vi : graph->input())
+        for (const auto &d : vi.type().tensor_type().shape().dim())
+          isSymbol |= d.has_dim_param() && d.dim_param() == name;
+      if (!isSymbol)
+        return fail("shape override '" + name +
+                    "' names no graph input and no symbolic dim"),
+               nullptr;
       if (dims.size() != 1)
         return fail("shape override '" + name +
                     "' names no graph input; a symbolic dim takes one "

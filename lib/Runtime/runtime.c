@@ -8,9 +8,16 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#define _GNU_SOURCE /* dladdr */
 #include "kiln/runtime.h"
 
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +50,7 @@ struct kiln_model {
   size_t num_inputs, num_outputs;
   tensor_sig *inputs, *outputs;
   int32_t num_threads;
+  int weights_mapped;
 };
 
 static const struct {
@@ -88,7 +96,142 @@ static char *dup_range(const char *b, const char *e) {
   return s;
 }
 
-/* Parses "kind\tname\tdtype\tdims\n" lines. */
+/* ---- weights in the side file MODEL.so.weights ------------------------ */
+
+typedef struct {
+  int64_t offset, bytes, rank;
+  int64_t dims[KILN_MAX_RANK];
+} weight_entry;
+
+static pthread_mutex_t weights_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t num_weights;
+static weight_entry *weights;
+static char *weights_base;
+static size_t weights_size;
+static int weights_users;
+
+/* Maps the side file of this library (once per process). */
+static kiln_status map_weights(void) {
+  const char *p = kiln_model_signature();
+  int64_t count = 0;
+  for (const char *q = p; *q; ++q)
+    if ((q == p || q[-1] == '\n') && q[0] == 'w' && q[1] == '\t')
+      ++count;
+  if (count == 0)
+    return KILN_OK;
+  pthread_mutex_lock(&weights_lock);
+  if (weights_users++ > 0) {
+    pthread_mutex_unlock(&weights_lock);
+    return KILN_OK;
+  }
+  weights = calloc((size_t)count, sizeof *weights);
+  for (const char *q = p; *q; ++q) {
+    if (!((q == p || q[-1] == '\n') && q[0] == 'w' && q[1] == '\t'))
+      continue;
+    char *e;
+    int64_t id = strtoll(q + 2, &e, 10);
+    weight_entry w = {0};
+    w.offset = strtoll(e + 1, &e, 10);
+    w.bytes = strtoll(e + 1, &e, 10);
+    while (*e == '\t' || *e == ',') {
+      if (w.rank < KILN_MAX_RANK)
+        w.dims[w.rank++] = strtoll(e + 1, &e, 10);
+      else
+        strtoll(e + 1, &e, 10);
+    }
+    if (id >= 0 && id < count)
+      weights[id] = w;
+  }
+  num_weights = count;
+  Dl_info info;
+  char path[4096];
+  if (!dladdr((void *)&map_weights, &info) || !info.dli_fname ||
+      snprintf(path, sizeof path, "%s.weights", info.dli_fname) >= (int)sizeof path) {
+    weights_users = 0;
+    pthread_mutex_unlock(&weights_lock);
+    return fail(KILN_INTERNAL, "cannot locate this model's weights file");
+  }
+  int fd = open(path, O_RDONLY);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      close(fd);
+    weights_users = 0;
+    pthread_mutex_unlock(&weights_lock);
+    return fail(KILN_INVALID_ARGUMENT, "cannot open the weights file '%s'", path);
+  }
+  weights_size = (size_t)st.st_size;
+  void *base = mmap(NULL, weights_size ? weights_size : 1, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (base == MAP_FAILED) {
+    weights_users = 0;
+    pthread_mutex_unlock(&weights_lock);
+    return fail(KILN_OUT_OF_MEMORY, "cannot map the weights file '%s'", path);
+  }
+  for (int64_t i = 0; i < count; ++i)
+    if (weights[i].offset < 0 ||
+        (uint64_t)(weights[i].offset + weights[i].bytes) > weights_size) {
+      munmap(base, weights_size);
+      weights_users = 0;
+      pthread_mutex_unlock(&weights_lock);
+      return fail(KILN_INVALID_ARGUMENT,
+                  "the weights file '%s' is too short (%zu bytes)", path,
+                  weights_size);
+    }
+  weights_base = base;
+  pthread_mutex_unlock(&weights_lock);
+  return KILN_OK;
+}
+
+static void unmap_weights(void) {
+  if (num_weights == 0)
+    return;
+  pthread_mutex_lock(&weights_lock);
+  if (weights_users > 0 && --weights_users == 0 && weights_base) {
+    munmap(weights_base, weights_size);
+    weights_base = NULL;
+    free(weights);
+    weights = NULL;
+  }
+  pthread_mutex_unlock(&weights_lock);
+}
+
+/* Fills a ranked memref descriptor viewing weight `id`. */
+static void weight_view(int64_t *desc, int64_t rank, int64_t id) {
+  const weight_entry *w = &weights[id];
+  void *p = weights_base + w->offset;
+  memcpy(&desc[0], &p, sizeof p);
+  memcpy(&desc[1], &p, sizeof p);
+  desc[2] = 0;
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    desc[3 + d] = w->dims[d];
+    desc[3 + rank + d] = stride;
+    stride *= w->dims[d];
+  }
+}
+
+#define KILN_WEIGHT_FN(T, R)                                                   \
+  void _mlir_ciface_kiln_rt_weight_##T##_r##R(int64_t *desc, int64_t id) {     \
+    weight_view(desc, R, id);                                                  \
+  }
+#define KILN_WEIGHT_FNS(T)                                                     \
+  KILN_WEIGHT_FN(T, 1) KILN_WEIGHT_FN(T, 2) KILN_WEIGHT_FN(T, 3)               \
+  KILN_WEIGHT_FN(T, 4) KILN_WEIGHT_FN(T, 5) KILN_WEIGHT_FN(T, 6)
+KILN_WEIGHT_FNS(f32)
+KILN_WEIGHT_FNS(f64)
+KILN_WEIGHT_FNS(f16)
+KILN_WEIGHT_FNS(bf16)
+KILN_WEIGHT_FNS(i8)
+KILN_WEIGHT_FNS(i16)
+KILN_WEIGHT_FNS(i32)
+KILN_WEIGHT_FNS(i64)
+KILN_WEIGHT_FNS(ui8)
+KILN_WEIGHT_FNS(ui16)
+KILN_WEIGHT_FNS(ui32)
+KILN_WEIGHT_FNS(ui64)
+
+/* Parses "kind\tname\tdtype\tdims\n" lines ("w" lines are weights). */
 static int parse_signature(kiln_model *m) {
   const char *p = kiln_model_signature();
   size_t lines = 0;
@@ -99,6 +242,13 @@ static int parse_signature(kiln_model *m) {
   if (!m->inputs || !m->outputs)
     return 0;
   while (*p) {
+    if (p[0] == 'w' && p[1] == '\t') {
+      while (*p && *p != '\n')
+        ++p;
+      if (*p)
+        ++p;
+      continue;
+    }
     const char *f[4], *e[4];
     for (int k = 0; k < 4; ++k) {
       f[k] = p;
@@ -145,6 +295,12 @@ API kiln_status kiln_open(const kiln_options *options, kiln_model **out) {
     return fail(KILN_OUT_OF_MEMORY, "kiln_open: out of memory");
   }
   m->num_threads = options ? options->num_threads : 0;
+  kiln_status s = map_weights();
+  if (s != KILN_OK) {
+    kiln_close(m);
+    return s;
+  }
+  m->weights_mapped = 1;
   *out = m;
   return KILN_OK;
 }
@@ -163,6 +319,8 @@ static void free_sigs(tensor_sig *t, size_t n) {
 API void kiln_close(kiln_model *m) {
   if (!m)
     return;
+  if (m->weights_mapped)
+    unmap_weights();
   free_sigs(m->inputs, m->num_inputs);
   free_sigs(m->outputs, m->num_outputs);
   free(m);
@@ -330,12 +488,16 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
                          size_t num_outputs) {
   if (!m)
     return fail(KILN_INVALID_ARGUMENT, "kiln_run: model is NULL");
-  if (num_inputs != m->num_inputs || (num_inputs && !inputs))
+  if (num_inputs != m->num_inputs)
     return fail(KILN_INVALID_ARGUMENT, "the model takes %zu inputs, got %zu",
                 m->num_inputs, num_inputs);
-  if (num_outputs != m->num_outputs || (num_outputs && !outputs))
+  if (num_inputs && !inputs)
+    return fail(KILN_INVALID_ARGUMENT, "the inputs array is NULL");
+  if (num_outputs != m->num_outputs)
     return fail(KILN_INVALID_ARGUMENT, "the model has %zu outputs, got %zu",
                 m->num_outputs, num_outputs);
+  if (num_outputs && !outputs)
+    return fail(KILN_INVALID_ARGUMENT, "the outputs array is NULL");
   /* Symbolic dims bound so far: name -> extent. */
   const char *sym_names[KILN_MAX_RANK * 16];
   int64_t sym_values[KILN_MAX_RANK * 16];
@@ -349,7 +511,10 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     if (t->rank != s->rank)
       return fail(KILN_INVALID_ARGUMENT, "input '%s' must have rank %d, got %d",
                   s->name, s->rank, t->rank);
-    if (!t->data)
+    int64_t count = 1;
+    for (int32_t d = 0; d < t->rank && d < KILN_MAX_RANK; ++d)
+      count *= t->dims[d];
+    if (!t->data && count != 0)
       return fail(KILN_INVALID_ARGUMENT, "input '%s' has no data", s->name);
     for (int32_t d = 0; d < s->rank; ++d) {
       if (t->dims[d] < 0)

@@ -76,8 +76,13 @@ class Model:
     """A loaded MODEL.so."""
 
     def __init__(self, path, threads=0):
-        self._lib = ctypes.CDLL(os.path.abspath(path), mode=ctypes.RTLD_LOCAL)
-        lib = self._lib
+        self._handle = None
+        try:
+            self._lib = ctypes.CDLL(os.path.abspath(path), mode=ctypes.RTLD_LOCAL)
+            lib = self._lib
+            lib.kiln_open
+        except (OSError, AttributeError) as e:
+            raise KilnError(f"cannot load '{path}' as a kiln model: {e}") from None
         lib.kiln_open.argtypes = [ctypes.POINTER(_Options), ctypes.POINTER(ctypes.c_void_p)]
         lib.kiln_close.argtypes = [ctypes.c_void_p]
         lib.kiln_num_inputs.argtypes = [ctypes.c_void_p]
@@ -118,7 +123,9 @@ class Model:
         for i, info in enumerate(self.inputs):
             if info["name"] not in feeds:
                 raise KilnError(f"missing input '{info['name']}'")
-            a = np.ascontiguousarray(feeds[info["name"]])
+            a = np.asarray(feeds[info["name"]])
+            if not a.flags.c_contiguous:
+                a = a.copy(order="C")
             if a.ndim > MAX_RANK:
                 raise KilnError(f"input '{info['name']}' has rank {a.ndim} > {MAX_RANK}")
             keep.append(a)

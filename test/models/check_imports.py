@@ -23,8 +23,20 @@ def dynamic_types(mlir_text):
     return [t for t in TENSOR.findall(body) if "?" in t.split("x")[:-1] or t.startswith("?")]
 
 
+def symbols_of(model):
+    """The symbolic dim names of a model's graph inputs."""
+    import onnx
+    m = onnx.load(model, load_external_data=False)
+    return {d.dim_param for i in m.graph.input
+            for d in i.type.tensor_type.shape.dim if d.dim_param}
+
+
 def run(kiln, model, shapes):
     cmd = [kiln, "import", model]
+    if shapes:
+        # Bind only the symbols this model has: kiln rejects unknown names.
+        known = symbols_of(model)
+        shapes = ",".join(s for s in shapes.split(",") if s.split("=")[0] in known)
     if shapes:
         cmd += ["--input-shape", shapes]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

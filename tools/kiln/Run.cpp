@@ -248,19 +248,29 @@ int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
       arrays[i] = *it;
     }
   } else {
+    // An override of a whole input also binds its symbolic dims.
+    auto shapes = o.shapes;
+    for (size_t i = 0; i < nin; ++i) {
+      auto ov = o.shapes.find(ins[i].name);
+      if (ov == o.shapes.end())
+        continue;
+      for (int d = 0; d < ins[i].rank && d < (int)ov->second.size(); ++d)
+        if (ins[i].dims[d] < 0 && *ins[i].dim_names[d])
+          shapes.emplace(ins[i].dim_names[d], std::vector<int64_t>{ov->second[d]});
+    }
     std::mt19937 rng(0);
     for (size_t i = 0; i < nin; ++i) {
       npz::Array &a = arrays[i];
       a.name = ins[i].name;
       a.dtype = ins[i].dtype;
-      auto ov = o.shapes.find(a.name);
+      auto ov = shapes.find(a.name);
       for (int d = 0; d < ins[i].rank; ++d) {
         int64_t e = ins[i].dims[d];
-        if (ov != o.shapes.end() && d < (int)ov->second.size())
+        if (ov != shapes.end() && d < (int)ov->second.size())
           e = ov->second[d];
         else if (e < 0) {
-          auto sym = o.shapes.find(ins[i].dim_names[d]);
-          if (sym == o.shapes.end() || sym->second.size() != 1) {
+          auto sym = shapes.find(ins[i].dim_names[d]);
+          if (sym == shapes.end() || sym->second.size() != 1) {
             error = "input '" + a.name + "' dim " + std::to_string(d) +
                     " is dynamic ('" + ins[i].dim_names[d] +
                     "'): give it with --input-shape";
@@ -300,7 +310,9 @@ int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
     }
     for (int d = 0; d < inT[i].rank; ++d)
       inT[i].dims[d] = arrays[i].dims[d];
-    inT[i].data = arrays[i].data.data();
+    // A zero-size input still needs a non-null pointer.
+    static char empty;
+    inT[i].data = arrays[i].data.empty() ? &empty : arrays[i].data.data();
     inT[i].capacity = arrays[i].data.size();
   }
   auto runOnce = [&](std::vector<kiln_tensor> &outT) {

@@ -1,0 +1,223 @@
+"""Tests of the Python API (python/kiln): compile a text model with
+kiln.compile, load it, run it with numpy arrays and compare with numpy.
+
+The compiler is $KILN_BIN, or build/bin/kiln of this checkout. Run with
+`python3 -m pytest -q test/python` (lit runs it through python.test).
+"""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+import kiln  # noqa: E402
+
+KILN = os.environ.get("KILN_BIN") or os.path.join(ROOT, "build", "bin", "kiln")
+
+# Y = Relu(X @ W + R), S = Tanh(X); X and R share the symbolic dim N.
+MODEL = """<
+  ir_version: 8,
+  opset_import: ["" : 13]
+>
+pymodel (float[N, 4] X, float[4, 3] W, float[N, 3] R) => (float[N, 3] Y, float[N, 4] S) {
+  T = MatMul(X, W)
+  U = Add(T, R)
+  Y = Relu(U)
+  S = Tanh(X)
+}
+"""
+
+# Integer and boolean inputs and outputs.
+INTS = """<
+  ir_version: 8,
+  opset_import: ["" : 13]
+>
+ints (int64[N] I, bool[N] M, int32[2, N] J) => (int64[N] O, bool[N] B, float[N] F, int32[N, 2] T) {
+  O = Mul(I, I)
+  B = Not(M)
+  F = Cast<to = 1>(I)
+  T = Transpose(J)
+}
+"""
+
+
+def compile_text(tmp_path, text, name, **kw):
+    src = tmp_path / (name + ".onnxtxt")
+    src.write_text(text)
+    out = tmp_path / (name + ".so")
+    assert kiln.compile(str(src), str(out), kiln=KILN, **kw) == str(out)
+    assert out.exists()
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    path = compile_text(tmp_path_factory.mktemp("pymodel"), MODEL, "pymodel")
+    m = kiln.load(path)
+    yield m
+    m.close()
+
+
+def feeds(n, seed):
+    rng = np.random.default_rng(seed)
+    return {"X": rng.standard_normal((n, 4)).astype(np.float32),
+            "W": rng.standard_normal((4, 3)).astype(np.float32),
+            "R": rng.standard_normal((n, 3)).astype(np.float32)}
+
+
+def reference(f):
+    return {"Y": np.maximum(f["X"] @ f["W"] + f["R"], 0), "S": np.tanh(f["X"])}
+
+
+def check(got, want):
+    assert sorted(got) == sorted(want)
+    for k in want:
+        assert got[k].dtype == want[k].dtype, k
+        assert got[k].shape == want[k].shape, k
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_metadata(model):
+    assert model.inputs == [
+        {"name": "X", "dtype": np.float32, "dims": ["N", 4]},
+        {"name": "W", "dtype": np.float32, "dims": [4, 3]},
+        {"name": "R", "dtype": np.float32, "dims": ["N", 3]},
+    ]
+    assert model.outputs == [
+        {"name": "Y", "dtype": np.float32, "dims": ["N", 3]},
+        {"name": "S", "dtype": np.float32, "dims": ["N", 4]},
+    ]
+
+
+@pytest.mark.parametrize("n", [1, 7])
+def test_run_two_sizes(model, n):
+    f = feeds(n, n)
+    check(model.run(f), reference(f))
+
+
+def test_run_sizes_interleaved(model):
+    # The same loaded model, sizes changing from run to run.
+    for i, n in enumerate([3, 1, 16, 2, 3]):
+        f = feeds(n, 100 + i)
+        check(model.run(f), reference(f))
+
+
+def test_empty_batch(model):
+    f = feeds(0, 0)
+    out = model.run(f)
+    assert out["Y"].shape == (0, 3) and out["S"].shape == (0, 4)
+
+
+def test_non_contiguous_inputs(model):
+    f = feeds(5, 1)
+    # A strided view and a Fortran-ordered copy of the same values.
+    f["X"] = np.repeat(f["X"], 2, axis=1)[:, ::2]
+    f["W"] = np.asfortranarray(f["W"])
+    assert not f["X"].flags.c_contiguous and not f["W"].flags.c_contiguous
+    check(model.run(f), reference(f))
+
+
+def test_extra_feeds_ignored(model):
+    f = feeds(2, 2)
+    want = reference(f)
+    f["unused"] = np.zeros(3)
+    check(model.run(f), want)
+
+
+def test_wrong_dtype(model):
+    f = feeds(2, 3)
+    f["X"] = f["X"].astype(np.float64)
+    with pytest.raises(kiln.KilnError, match=r"^input 'X' must be float32, got float64$"):
+        model.run(f)
+
+
+def test_wrong_rank(model):
+    f = feeds(2, 4)
+    f["R"] = f["R"].reshape(2, 3, 1)
+    with pytest.raises(kiln.KilnError, match=r"^input 'R' must have rank 2, got 3$"):
+        model.run(f)
+
+
+def test_wrong_static_dim(model):
+    f = feeds(2, 5)
+    f["W"] = np.zeros((5, 3), np.float32)
+    with pytest.raises(kiln.KilnError, match=r"^input 'W' dim 0 must be 4, got 5$"):
+        model.run(f)
+
+
+def test_inconsistent_symbolic_dim(model):
+    f = feeds(2, 6)
+    f["R"] = np.zeros((3, 3), np.float32)
+    with pytest.raises(kiln.KilnError,
+                       match=r"^input 'R' dim 0 \('N'\) is 3, but 'N' is 2 elsewhere$"):
+        model.run(f)
+
+
+def test_missing_input(model):
+    f = feeds(2, 7)
+    del f["R"]
+    with pytest.raises(kiln.KilnError, match=r"^missing input 'R'$"):
+        model.run(f)
+
+
+def test_still_runs_after_errors(model):
+    f = feeds(4, 8)
+    bad = dict(f, X=f["X"].astype(np.float64))
+    with pytest.raises(kiln.KilnError):
+        model.run(bad)
+    check(model.run(f), reference(f))
+
+
+def test_static_shape(tmp_path):
+    path = compile_text(tmp_path, MODEL, "static", input_shape={"N": 2})
+    m = kiln.load(path)
+    assert [i["dims"] for i in m.inputs] == [[2, 4], [4, 3], [2, 3]]
+    assert [o["dims"] for o in m.outputs] == [[2, 3], [2, 4]]
+    f = feeds(2, 9)
+    check(m.run(f), reference(f))
+    with pytest.raises(kiln.KilnError, match=r"^input 'X' dim 0 must be 2, got 3$"):
+        m.run(feeds(3, 9))
+    m.close()
+
+
+def test_int_and_bool(tmp_path):
+    m = kiln.load(compile_text(tmp_path, INTS, "ints"))
+    assert [(i["name"], i["dtype"], i["dims"]) for i in m.inputs] == [
+        ("I", np.int64, ["N"]), ("M", np.bool_, ["N"]), ("J", np.int32, [2, "N"])]
+    assert [(o["name"], o["dtype"]) for o in m.outputs] == [
+        ("O", np.int64), ("B", np.bool_), ("F", np.float32), ("T", np.int32)]
+    for n in (1, 6):
+        i = np.arange(n, dtype=np.int64) * 1000003 - 3
+        mask = np.arange(n) % 3 == 0
+        j = np.arange(2 * n, dtype=np.int32).reshape(2, n)
+        out = m.run({"I": i, "M": mask, "J": j})
+        np.testing.assert_array_equal(out["O"], i * i)
+        np.testing.assert_array_equal(out["B"], ~mask)
+        np.testing.assert_array_equal(out["F"], i.astype(np.float32))
+        np.testing.assert_array_equal(out["T"], j.T)
+        assert out["O"].dtype == np.int64 and out["B"].dtype == np.bool_
+    m.close()
+
+
+def test_compile_error_bad_model(tmp_path):
+    src = tmp_path / "bad.onnxtxt"
+    src.write_text("this is not a model\n")
+    with pytest.raises(kiln.KilnError, match=r"^kiln: error: cannot parse '.*bad\.onnxtxt' as ONNX text"):
+        kiln.compile(str(src), str(tmp_path / "bad.so"), kiln=KILN)
+    assert not (tmp_path / "bad.so").exists()
+
+
+def test_compile_error_invalid_graph(tmp_path):
+    src = tmp_path / "mm.onnxtxt"
+    src.write_text(MODEL.replace("float[4, 3] W", "float[3, 3] W"))
+    with pytest.raises(kiln.KilnError,
+                       match=r"^kiln: error: node .*MatMul.*contracting dims differ"):
+        kiln.compile(str(src), str(tmp_path / "mm.so"), kiln=KILN)
+
+
+def test_compile_error_missing_file(tmp_path):
+    with pytest.raises(kiln.KilnError, match=r"^kiln: error: cannot read '.*no_such\.onnx'"):
+        kiln.compile(str(tmp_path / "no_such.onnx"), str(tmp_path / "x.so"), kiln=KILN)
