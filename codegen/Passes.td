@@ -66,4 +66,18 @@ def KilnExternalizeWeights
                            "mlir::arith::ArithDialect"];
 }
 
+def KilnInterchangeReductions
+    : InterfacePass<"kiln-interchange-reductions", "mlir::FunctionOpInterface"> {
+  let summary = "Order loops of reductions so the innermost loop is parallel";
+  let description = [{
+    For each `linalg.generic` with reduction iterators (matmul, batch
+    matmul, convolution, pooling once generalized), permutes the loops to
+    (parallel dims but the last, reduction dims, last parallel dim). The
+    innermost loop then walks the output and the streamed operand with unit
+    stride, which LLVM vectorizes, instead of a strided dot product. A
+    stop-gap until tiling and vectorization in the CPU pipeline replace it.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 #endif // KILN_CODEGEN_PASSES_TD

@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
 scripts/build.sh || exit 1
 
+# ONNX Runtime from npm is the numerical reference of the end-to-end tests.
+if [ ! -d test/e2e/node_modules/onnxruntime-node ]; then
+  (cd test/e2e && npm install --ignore-scripts --no-audit --no-fund --loglevel=error) || exit 1
+fi
+
 LIT=/usr/lib/llvm-22/bin/lit
 lit_out=$(mktemp)
 "$LIT" -sv build/test 2>&1 | tee "$lit_out"
@@ -20,9 +25,13 @@ echo "== ONNX backend node tests: import check against test/conformance/import_p
 /usr/bin/python3 test/conformance/import_node_tests.py --kiln build/bin/kiln \
   --check-list test/conformance/import_pass.txt
 conf_rc=$?
+echo "== ONNX backend node tests: compile + run against test/conformance/run_pass.txt"
+/usr/bin/python3 test/conformance/run_node_tests.py --kiln build/bin/kiln \
+  --check-list test/conformance/run_pass.txt
+[ $? -eq 0 ] || conf_rc=1
 conf_fail=0; [ $conf_rc -eq 0 ] || conf_fail=1
 
 total_fail=$((lit_fail + conf_fail))
 [ $lit_rc -eq 0 ] || [ $lit_fail -gt 0 ] || total_fail=$((total_fail + 1))
-echo "kiln: $((lit_pass + 1 - conf_fail)) passed, ${total_fail} failed"
+echo "kiln: $((lit_pass + 2 - 2 * conf_fail)) passed, ${total_fail} failed"
 [ $lit_rc -eq 0 ] && [ $conf_rc -eq 0 ]

@@ -105,6 +105,8 @@ struct LowerMatmul final : OpRewritePattern<MatmulOp> {
                               {batch, tensor::getMixedSize(b, loc, lhs, r - 2),
                                tensor::getMixedSize(b, loc, rhs, r - 1)},
                               elt);
+      if (init.getType() != o3)
+        init = tensor::CastOp::create(b, loc, o3, init);
       Value m = linalg::BatchMatmulOp::create(b, loc, TypeRange{o3}, ValueRange{a, c},
                                               ValueRange{init})
                     .getResult(0);

@@ -16,7 +16,8 @@ static constexpr const char *kCpuPipeline =
     // Parsed into a pass manager anchored on builtin.module.
     "func.func(canonicalize,convert-kiln-to-linalg),"
     "canonicalize,cse,"
-    "func.func(linalg-fuse-elementwise-ops),"
+    "func.func(linalg-fuse-elementwise-ops,linalg-generalize-named-ops,"
+    "kiln-interchange-reductions),"
     "kiln-lower-entry-abi,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"

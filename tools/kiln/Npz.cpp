@@ -182,7 +182,10 @@ bool kiln::npz::write(const std::string &path, const std::vector<Array> &arrays,
   for (const Array &a : arrays) {
     const char *descr = "<f4";
     static std::string tmp;
-    for (auto &d : kDescr)
+    if (a.dtype == KILN_BF16)
+      descr = "<u2"; // numpy has no bfloat16: the raw bits, as ONNX stores them
+    else
+      for (auto &d : kDescr)
       if (d.dtype == a.dtype) {
         tmp = std::string(d.descr[0] == 'b' || d.descr[1] == '1' ? "|" : "<") + d.descr;
         descr = tmp.c_str();

@@ -300,6 +300,10 @@ int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
       }
     }
   }
+  // bfloat16 arrives as uint16 bits (numpy and ONNX test data store it so).
+  for (size_t i = 0; i < nin; ++i)
+    if (ins[i].dtype == KILN_BF16 && arrays[i].dtype == KILN_U16)
+      arrays[i].dtype = KILN_BF16;
   std::vector<kiln_tensor> inT(nin);
   for (size_t i = 0; i < nin; ++i) {
     inT[i].dtype = arrays[i].dtype;
