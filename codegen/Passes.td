@@ -11,8 +11,8 @@
 
 include "mlir/Pass/PassBase.td"
 
-def ConvertKilnToLinalg
-    : InterfacePass<"convert-kiln-to-linalg", "mlir::FunctionOpInterface"> {
+// A module pass: it declares the runtime's shape-check hook it calls.
+def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower kiln ops to linalg, tensor, arith and math";
   let description = [{
     Composite ops (softmax, normalizations, mean-like reductions, global
@@ -22,8 +22,12 @@ def ConvertKilnToLinalg
     2-D convolutions and pools to the named linalg ops, data movement to
     `tensor` ops or index-computing generics. An op left over is an error
     naming it and its location.
+
+    Where broadcasting meets a dim known only at run time, a call to
+    `kiln_rt_check_dim(a, b)` before the loop ends the run with a clear
+    error when the extents disagree. Gather indices are clamped into range.
   }];
-  let dependentDialects = [
+  let dependentDialects = ["mlir::func::FuncDialect",
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
   ];

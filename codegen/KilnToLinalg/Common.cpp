@@ -8,6 +8,7 @@
 #include "Common.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
 using namespace mlir;
@@ -36,6 +37,13 @@ Value lowering::extractIndex(OpBuilder &b, Location loc, Value tensor,
   return v;
 }
 
+void lowering::checkDims(OpBuilder &b, Location loc, Value a, Value o) {
+  auto i64 = b.getI64Type();
+  func::CallOp::create(b, loc, "kiln_rt_check_dim", TypeRange{},
+                       ValueRange{arith::IndexCastOp::create(b, loc, i64, a),
+                                  arith::IndexCastOp::create(b, loc, i64, o)});
+}
+
 Value lowering::buildElementwise(
     OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
@@ -49,20 +57,32 @@ Value lowering::buildElementwiseWithDims(
   int64_t rank = resultType.getRank();
   SmallVector<OpFoldResult> dims(givenDims);
   for (int64_t d = givenDims.empty() ? 0 : rank; d < rank; ++d) {
-    if (!resultType.isDynamicDim(d)) {
-      dims.push_back(b.getIndexAttr(resultType.getDimSize(d)));
-      continue;
-    }
-    OpFoldResult found;
+    // Every operand dim that is not statically 1 must equal the result's;
+    // dynamic ones are checked at run time before the loop runs (the hook
+    // ends the run on a mismatch), so bad inputs never read out of bounds.
+    SmallVector<OpFoldResult> extents;
+    if (!resultType.isDynamicDim(d))
+      extents.push_back(b.getIndexAttr(resultType.getDimSize(d)));
     for (Value in : inputs) {
       auto t = cast<RankedTensorType>(in.getType());
       int64_t id = d - (rank - t.getRank());
       if (id < 0 || t.getDimSize(id) == 1)
         continue;
-      found = tensor::getMixedSize(b, loc, in, id);
-      break;
+      extents.push_back(tensor::getMixedSize(b, loc, in, id));
     }
-    dims.push_back(found ? found : b.getIndexAttr(1));
+    if (extents.empty()) {
+      dims.push_back(b.getIndexAttr(1));
+      continue;
+    }
+    OpFoldResult extent = extents[0];
+    for (OpFoldResult other : ArrayRef(extents).drop_front()) {
+      if (isa<Attribute>(extent) && isa<Attribute>(other))
+        continue; // both static: verified at compile time
+      Value a = getValueOrCreateConstantIndexOp(b, loc, extent);
+      Value o = getValueOrCreateConstantIndexOp(b, loc, other);
+      checkDims(b, loc, a, o);
+    }
+    dims.push_back(extent);
   }
   Value init = tensor::EmptyOp::create(b, loc, dims, resultType.getElementType());
   SmallVector<AffineMap> maps;

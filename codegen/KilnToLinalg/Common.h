@@ -23,6 +23,10 @@ namespace mlir::kiln::lowering {
 /// The extents of `v` as OpFoldResults (constants where static).
 SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value v);
 
+/// Calls the runtime hook that fails the run when extents `a` and `b`
+/// (index values) differ.
+void checkDims(OpBuilder &b, Location loc, Value a, Value other);
+
 /// An index Value for one extent.
 Value dimValue(OpBuilder &b, Location loc, Value v, int64_t dim);
 

@@ -24,7 +24,14 @@ struct ConvertKilnToLinalg final
     : mlir::kiln::impl::ConvertKilnToLinalgBase<ConvertKilnToLinalg> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
-    Operation *root = getOperation();
+    ModuleOp root = getOperation();
+    if (!root.lookupSymbol("kiln_rt_check_dim")) {
+      OpBuilder b = OpBuilder::atBlockBegin(root.getBody());
+      auto i64 = b.getI64Type();
+      auto decl = func::FuncOp::create(b, root.getLoc(), "kiln_rt_check_dim",
+                                       b.getFunctionType({i64, i64}, {}));
+      decl.setPrivate();
+    }
     RewritePatternSet decompose(ctx);
     lowering::populateDecompositionPatterns(decompose);
     if (failed(applyPatternsGreedily(root, std::move(decompose))))

@@ -334,9 +334,13 @@ struct LowerSlice final : OpLowering<SliceOp> {
 /// Reads an index tensor element as `index`, wrapping negatives by `dim`.
 Value wrapIndex(OpBuilder &b, Location loc, Value v, Value dim) {
   v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v,
-                                    idx(b, loc, 0));
-  return arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, v, dim), v);
+  Value zero = idx(b, loc, 0);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v, zero);
+  v = arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, v, dim), v);
+  // Out-of-range indices are clamped so bad input cannot read out of bounds.
+  Value last = arith::SubIOp::create(b, loc, dim, idx(b, loc, 1));
+  return arith::MaxSIOp::create(b, loc, arith::MinSIOp::create(b, loc, v, last),
+                                zero);
 }
 
 struct LowerGather final : OpLowering<GatherOp> {

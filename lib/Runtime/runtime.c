@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -433,6 +434,20 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
     copy_strided(o->data, data, rank, sizes, strides, esize, 0);
 }
 
+/* Generated code checks extents that must agree before a loop uses them; a
+ * mismatch ends the run at once (longjmp back to kiln_run), so no loop reads
+ * out of bounds. Buffers allocated by the run so far are not freed on this
+ * error path (a leak per failing run, until runs use one arena). */
+static _Thread_local jmp_buf *dim_error_jump;
+static _Thread_local int64_t dim_error_a, dim_error_b;
+void kiln_rt_check_dim(int64_t a, int64_t b) {
+  if (a != b && dim_error_jump) {
+    dim_error_a = a;
+    dim_error_b = b;
+    longjmp(*dim_error_jump, 1);
+  }
+}
+
 /* memref.copy between non-contiguous layouts lowers to this call (the name
  * and signature of MLIR's C runner utility). */
 void memrefCopy(int64_t esize, unranked_memref *src, unranked_memref *dst) {
@@ -569,8 +584,21 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     args[i] = d;
   }
   run_ctx ctx = {m, outputs, num_outputs, KILN_OK};
-  kiln_model_entry(args, &ctx);
+  jmp_buf jump;
+  volatile int mismatch = 0;
+  if (setjmp(jump) == 0) {
+    dim_error_jump = &jump;
+    kiln_model_entry(args, &ctx);
+  } else {
+    mismatch = 1;
+  }
+  dim_error_jump = NULL;
   free(descs);
   free(args);
+  if (mismatch)
+    return fail(KILN_INVALID_ARGUMENT,
+                "the inputs are inconsistent with the model: two dims that "
+                "must match are %lld and %lld at run time",
+                (long long)dim_error_a, (long long)dim_error_b);
   return ctx.status;
 }
