@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+if [ ! -d test/e2e/node_modules/onnxruntime-node ]; then
+  (cd test/e2e && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
 echo "== kiln import examples/bert_tiny.onnx --summary"
-build/bin/kiln import examples/bert_tiny.onnx --summary
-echo "== the same model specialized to batch=1, seq=16 (first lines of the IR)"
-build/bin/kiln import examples/bert_tiny.onnx --input-shape batch=1,seq=16 --elide-weights | head -n 12
+build/bin/kiln import examples/bert_tiny.onnx --summary | head -n 14
+echo "== kiln compile + run, next to ONNX Runtime"
+/usr/bin/python3 examples/run_example.py
