@@ -399,6 +399,12 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
       return rewriter.notifyMatchFailure(op, "only float convolution lowers yet");
     Type elt = in.getElementType();
     int64_t group = op.getGroup();
+    int64_t c = in.getDimSize(1);
+    // Decide before creating any IR: a failed match must leave none behind.
+    bool depthwise = group == c && w.getDimSize(0) == c && w.getDimSize(1) == 1;
+    if (group != 1 && !depthwise)
+      return rewriter.notifyMatchFailure(op, "grouped convolution lowers only "
+                                             "when depthwise");
     Value x = padSpatial(b, loc, op.getInput(), op.getPads(),
                          scalarConst(b, loc, elt, 0));
     auto rt = op.getType();
@@ -419,14 +425,13 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
     auto strides = b.getI64TensorAttr(op.getStrides());
     auto dil = b.getI64TensorAttr(op.getDilations());
     Value y;
-    int64_t c = in.getDimSize(1);
     if (group == 1) {
       Value init = zeroFilled(b, loc, dims, elt);
       y = linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{init.getType()},
                                            ValueRange{x, op.getWeight()},
                                            ValueRange{init}, strides, dil)
               .getResult(0);
-    } else if (group == c && w.getDimSize(0) == c && w.getDimSize(1) == 1) {
+    } else {
       // Depthwise: weights [C, 1, kh, kw] -> [C, kh, kw].
       auto w3 = RankedTensorType::get({c, w.getDimSize(2), w.getDimSize(3)}, elt);
       Value wd = reshapeTo(b, loc, op.getWeight(), w3,
@@ -437,9 +442,6 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
                                                    ValueRange{x, wd}, ValueRange{init},
                                                    strides, dil)
               .getResult(0);
-    } else {
-      return rewriter.notifyMatchFailure(op, "grouped convolution lowers only "
-                                             "when depthwise");
     }
     if (op.getBias())
       y = addChannelBias(b, loc, y, op.getBias());
@@ -465,8 +467,8 @@ struct LowerPool final : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "ceil_mode pooling does not lower yet");
     Type elt = in.getElementType();
     auto rt = cast<RankedTensorType>(op.getType());
-    if (!rt.hasStaticShape() &&
-        llvm::any_of(rt.getShape().drop_front(2), ShapedType::isDynamic))
+    if (llvm::any_of(rt.getShape().drop_front(2), ShapedType::isDynamic) ||
+        llvm::any_of(in.getShape().drop_front(2), ShapedType::isDynamic))
       return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
     Value padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
                            : scalarConst(b, loc, elt, 0);

@@ -577,14 +577,14 @@ struct LowerConstantOfShape final : OpLowering<ConstantOfShapeOp> {
   LogicalResult matchAndRewrite(ConstantOfShapeOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    auto value = dyn_cast<DenseElementsAttr>(op.getValue());
+    if (!value)
+      return rewriter.notifyMatchFailure(op, "value must be dense");
     SmallVector<OpFoldResult> dims;
     for (int64_t d = 0; d < op.getType().getRank(); ++d)
       dims.push_back(op.getType().isDynamicDim(d)
                          ? OpFoldResult(extractIndex(rewriter, loc, op.getShape(), d))
                          : rewriter.getIndexAttr(op.getType().getDimSize(d)));
-    auto value = dyn_cast<DenseElementsAttr>(op.getValue());
-    if (!value)
-      return rewriter.notifyMatchFailure(op, "value must be dense");
     Value v = arith::ConstantOp::create(
         rewriter, loc, cast<TypedAttr>(*value.getValues<Attribute>().begin()));
     Value init = tensor::EmptyOp::create(rewriter, loc, dims,

@@ -1,0 +1,85 @@
+// RUN: kiln-opt %s -split-input-file -convert-kiln-to-linalg -verify-diagnostics
+
+// Ops (or forms of ops) without a CPU lowering are reported by name, with
+// their operand and result types, at their location.
+
+func.func @conv_transpose(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x2x10x10xf32> {
+  // expected-error @+1 {{'kiln.conv_transpose' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x4x8x8xf32>', 'tensor<4x2x3x3xf32>' -> 'tensor<1x2x10x10xf32>')}}
+  %0 = kiln.conv_transpose %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, output_padding = array<i64: 0, 0>} : (tensor<1x4x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x2x10x10xf32>
+  return %0 : tensor<1x2x10x10xf32>
+}
+
+// -----
+
+func.func @resize(%x: tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32> {
+  // expected-error @+1 {{'kiln.resize' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x3x4x4xf32>' -> 'tensor<1x3x8x8xf32>')}}
+  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  return %0 : tensor<1x3x8x8xf32>
+}
+
+// -----
+
+func.func @top_k(%x: tensor<2x8xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
+  %k = kiln.constant dense<3> : tensor<1xi64>
+  // expected-error @+1 {{'kiln.top_k' does not lower to the CPU code generator yet (unsupported form: 'tensor<2x8xf32>', 'tensor<1xi64>' -> 'tensor<2x3xf32>', 'tensor<2x3xi64>')}}
+  %0:2 = kiln.top_k %x, %k : (tensor<2x8xf32>, tensor<1xi64>) -> (tensor<2x3xf32>, tensor<2x3xi64>)
+  return %0#0, %0#1 : tensor<2x3xf32>, tensor<2x3xi64>
+}
+
+// -----
+
+// Only constant padding lowers yet.
+func.func @pad_reflect(%x: tensor<?x6xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'kiln.pad' does not lower to the CPU code generator yet (unsupported form: 'tensor<?x6xf32>' -> 'tensor<?x8xf32>')}}
+  %0 = kiln.pad %x {pads = array<i64: 0, 1, 0, 1>, mode = "reflect"} : (tensor<?x6xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+// Only 2-D convolution lowers yet.
+func.func @conv_1d(%x: tensor<1x3x8xf32>, %w: tensor<4x3x3xf32>) -> tensor<1x4x6xf32> {
+  // expected-error @+1 {{'kiln.conv' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x3x8xf32>', 'tensor<4x3x3xf32>' -> 'tensor<1x4x6xf32>')}}
+  %0 = kiln.conv %x, %w {strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x3x8xf32>, tensor<4x3x3xf32>) -> tensor<1x4x6xf32>
+  return %0 : tensor<1x4x6xf32>
+}
+
+// -----
+
+// Only float convolution lowers yet.
+func.func @conv_int(%x: tensor<1x3x8x8xi8>, %w: tensor<4x3x3x3xi8>) -> tensor<1x4x6x6xi8> {
+  // expected-error @+1 {{'kiln.conv' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x3x8x8xi8>', 'tensor<4x3x3x3xi8>' -> 'tensor<1x4x6x6xi8>')}}
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xi8>, tensor<4x3x3x3xi8>) -> tensor<1x4x6x6xi8>
+  return %0 : tensor<1x4x6x6xi8>
+}
+
+// -----
+
+// ceil_mode pooling does not lower yet.
+func.func @max_pool_ceil(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32> {
+  // expected-error @+1 {{'kiln.max_pool' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x1x5x5xf32>' -> 'tensor<1x1x3x3xf32>')}}
+  %0 = kiln.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = true} : (tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32>
+  return %0 : tensor<1x1x3x3xf32>
+}
+
+// -----
+
+// Every leftover op is reported, not only the first.
+func.func @two_left(%x: tensor<1x3x4x4xf32>, %y: tensor<2x8xf32>) -> (tensor<1x3x8x8xf32>, tensor<2x3xf32>) {
+  // expected-error @+1 {{'kiln.resize' does not lower to the CPU code generator yet}}
+  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  %k = kiln.constant dense<3> : tensor<1xi64>
+  // expected-error @+1 {{'kiln.top_k' does not lower to the CPU code generator yet}}
+  %1:2 = kiln.top_k %y, %k : (tensor<2x8xf32>, tensor<1xi64>) -> (tensor<2x3xf32>, tensor<2x3xi64>)
+  return %0, %1#0 : tensor<1x3x8x8xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// Grouped convolution that is not depthwise does not lower yet; the pattern
+// must fail without leaving IR behind, so the leftover op is reported.
+func.func @grouped_conv(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+1 {{'kiln.conv' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x4x8x8xf32>', 'tensor<4x2x3x3xf32>' -> 'tensor<1x4x6x6xf32>')}}
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
