@@ -54,6 +54,13 @@ struct LowerMatmul final : OpRewritePattern<MatmulOp> {
     auto rt = cast<RankedTensorType>(rhs.getType());
     auto ot = op.getType();
     Type elt = ot.getElementType();
+    // Contracting dims known only at run time must agree before any loop
+    // reads them (the runtime ends the run otherwise).
+    {
+      int64_t lk = lt.getRank() - 1, rk = rt.getRank() == 1 ? 0 : rt.getRank() - 2;
+      if (lt.isDynamicDim(lk) || rt.isDynamicDim(rk))
+        checkDims(b, loc, dimValue(b, loc, lhs, lk), dimValue(b, loc, rhs, rk));
+    }
     // [..., M, K] x [K, N]: fold the leading dims into M and use linalg.matmul.
     if (lt.getRank() >= 2 && rt.getRank() == 2) {
       Value a = lhs;
@@ -90,6 +97,9 @@ struct LowerMatmul final : OpRewritePattern<MatmulOp> {
         llvm::none_of(lt.getShape().drop_back(2),
                       [](int64_t d) { return d == 1; })) {
       int64_t r = lt.getRank();
+      for (int64_t d = 0; d < r - 2; ++d)
+        if (lt.isDynamicDim(d) || rt.isDynamicDim(d))
+          checkDims(b, loc, dimValue(b, loc, lhs, d), dimValue(b, loc, rhs, d));
       int64_t bs = staticProduct(lt.getShape().drop_back(2));
       Value batch = dimProduct(b, loc, lhs, 0, r - 2);
       auto a3 = RankedTensorType::get({bs, lt.getDimSize(r - 2), lt.getDimSize(r - 1)}, elt);
