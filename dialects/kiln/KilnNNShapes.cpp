@@ -1,0 +1,380 @@
+//===- KilnNNShapes.cpp - inference of elementwise, linalg, NN ops --------===//
+//
+// Result types (and verification) of clip, cast, einsum, convolutions,
+// normalizations and top_k. Shared helpers are in ShapeUtils.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kiln/KilnDialect.h"
+#include "dialects/kiln/ShapeUtils.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::detail;
+
+//===----------------------------------------------------------------------===//
+// Per-op inference: elementwise, linear algebra, normalization
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                       Adaptor adaptor, Types &types) {
+  auto input = tensorOf(adaptor.getInput());
+  for (Value bound : {adaptor.getMin(), adaptor.getMax()}) {
+    if (!bound)
+      continue;
+    auto t = tensorOf(bound);
+    if (t.getElementType() != input.getElementType() || t.getNumElements() != 1)
+      return opError(getOperationName(), loc,
+                     "bounds must be single-element tensors of the input "
+                     "element type, got " +
+                         typeStr(t));
+  }
+  types.push_back(input);
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  if (getInput().getType().getShape() != getResult().getType().getShape())
+    return emitOpError("result shape ")
+           << dimsToString(getResult().getType().getShape())
+           << " differs from input shape "
+           << dimsToString(getInput().getType().getShape());
+  return success();
+}
+
+LogicalResult EinsumOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                         Adaptor adaptor, Types &types) {
+  StringRef name = getOperationName();
+  std::string eq;
+  for (char c : adaptor.getEquation())
+    if (c != ' ')
+      eq.push_back(c);
+  StringRef lhs = eq, rhs;
+  bool explicitOut = false;
+  if (size_t arrow = StringRef(eq).find("->"); arrow != StringRef::npos) {
+    lhs = StringRef(eq).take_front(arrow);
+    rhs = StringRef(eq).drop_front(arrow + 2);
+    explicitOut = true;
+  }
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  ValueRange inputs = adaptor.getInputs();
+  if (terms.size() != inputs.size())
+    return opError(name, loc,
+                   "equation '" + eq + "' has " + Twine(terms.size()) +
+                       " operand terms, but " + Twine(inputs.size()) +
+                       " inputs were given");
+  llvm::DenseMap<char, int64_t> extent;
+  llvm::DenseMap<char, int> count;
+  SmallVector<int64_t> ellipsis;
+  bool sawEllipsis = false;
+  Type elt = tensorOf(inputs[0]).getElementType();
+  for (auto [term, v] : llvm::zip(terms, inputs)) {
+    auto t = tensorOf(v);
+    if (t.getElementType() != elt)
+      return opError(name, loc, "inputs have different element types");
+    size_t ell = term.find("...");
+    int64_t letters = term.size() - (ell == StringRef::npos ? 0 : 3);
+    int64_t ellRank = t.getRank() - letters;
+    if (ellRank < 0 || (ell == StringRef::npos && ellRank != 0))
+      return opError(name, loc,
+                     "term '" + term + "' does not match operand rank " +
+                         Twine(t.getRank()));
+    int64_t dim = 0;
+    for (size_t i = 0; i < term.size(); ++i) {
+      if (i == ell) {
+        auto part = t.getShape().slice(dim, ellRank);
+        auto b = broadcastShapes(ellipsis, part);
+        if (failed(b))
+          return opError(name, loc, "ellipsis dims do not broadcast");
+        ellipsis = *b;
+        sawEllipsis = true;
+        dim += ellRank;
+        i += 2;
+        continue;
+      }
+      char c = term[i];
+      if (!llvm::isAlpha(c))
+        return opError(name, loc, "bad character '" + Twine(c) +
+                                      "' in equation '" + eq + "'");
+      int64_t d = t.getDimSize(dim++);
+      auto it = extent.find(c);
+      if (it == extent.end() || ShapedType::isDynamic(it->second) ||
+          it->second == 1)
+        extent[c] = (it != extent.end() && d == 1) ? it->second : d;
+      else if (!ShapedType::isDynamic(d) && d != 1 && d != it->second)
+        return opError(name, loc,
+                       "label '" + Twine(c) + "' has extents " +
+                           Twine(it->second) + " and " + Twine(d));
+      ++count[c];
+    }
+  }
+  SmallVector<int64_t> out;
+  if (explicitOut) {
+    for (size_t i = 0; i < rhs.size(); ++i) {
+      if (rhs.substr(i, 3) == "...") {
+        out.append(ellipsis);
+        i += 2;
+        continue;
+      }
+      auto it = extent.find(rhs[i]);
+      if (it == extent.end())
+        return opError(name, loc, "output label '" + Twine(rhs[i]) +
+                                      "' does not appear in any input");
+      out.push_back(it->second);
+    }
+  } else {
+    if (sawEllipsis)
+      out.append(ellipsis);
+    SmallVector<char> labels;
+    for (auto &kv : count)
+      if (kv.second == 1)
+        labels.push_back(kv.first);
+    llvm::sort(labels);
+    for (char c : labels)
+      out.push_back(extent[c]);
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+/// Shared checks of conv and conv_transpose; returns the spatial rank.
+static FailureOr<int64_t> checkConv(StringRef name, OptLoc loc,
+                                    RankedTensorType input,
+                                    RankedTensorType weight, Value bias,
+                                    ArrayRef<int64_t> strides,
+                                    ArrayRef<int64_t> pads,
+                                    ArrayRef<int64_t> dilations, int64_t group) {
+  int64_t spatial = input.getRank() - 2;
+  if (spatial < 1)
+    return opError(name, loc,
+                   "input must have rank >= 3 (N, C, spatial...), got rank " +
+                       Twine(input.getRank()));
+  if (weight.getRank() != input.getRank())
+    return opError(name, loc,
+                   "weight rank " + Twine(weight.getRank()) +
+                       " differs from input rank " + Twine(input.getRank()));
+  if (weight.getElementType() != input.getElementType())
+    return opError(name, loc, "weight element type differs from the input's");
+  if (group < 1)
+    return opError(name, loc, "group must be >= 1, got " + Twine(group));
+  if (bias) {
+    auto b = tensorOf(bias);
+    if (b.getRank() != 1 || b.getElementType() != input.getElementType())
+      return opError(name, loc,
+                     "bias must be 1-D of the input element type, got " +
+                         typeStr(b));
+  }
+  if (failed(checkWindowAttrs(name, loc, spatial, strides, pads, dilations)))
+    return failure();
+  return spatial;
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                       Adaptor adaptor, Types &types) {
+  StringRef name = getOperationName();
+  auto input = tensorOf(adaptor.getInput()),
+       weight = tensorOf(adaptor.getWeight());
+  int64_t group = adaptor.getGroup();
+  auto strides = adaptor.getStrides(), pads = adaptor.getPads(),
+       dilations = adaptor.getDilations();
+  auto spatial = checkConv(name, loc, input, weight, adaptor.getBias(), strides,
+                           pads, dilations, group);
+  if (failed(spatial))
+    return failure();
+  int64_t c = input.getDimSize(1), wc = weight.getDimSize(1),
+          m = weight.getDimSize(0);
+  if (!ShapedType::isDynamic(c) && !ShapedType::isDynamic(wc) && c != wc * group)
+    return opError(name, loc,
+                   "input has " + Twine(c) + " channels, but weight " +
+                       dimsToString(weight.getShape()) + " with group " +
+                       Twine(group) + " expects " + Twine(wc * group));
+  if (!ShapedType::isDynamic(m) && m % group != 0)
+    return opError(name, loc, "output channels " + Twine(m) +
+                                  " are not divisible by group " + Twine(group));
+  SmallVector<int64_t> out{input.getDimSize(0), m};
+  for (int64_t i = 0; i < *spatial; ++i) {
+    int64_t k = weight.getDimSize(i + 2);
+    int64_t e = ShapedType::isDynamic(k)
+                    ? kDyn
+                    : windowExtent(input.getDimSize(i + 2), k, strides[i],
+                                   pads[i], pads[i + *spatial], dilations[i],
+                                   false);
+    if (e < 0 && !ShapedType::isDynamic(e))
+      return opError(name, loc,
+                     "kernel " + dimsToString(weight.getShape()) +
+                         " is larger than the padded input " +
+                         dimsToString(input.getShape()));
+    out.push_back(e);
+  }
+  types.push_back(RankedTensorType::get(out, input.getElementType()));
+  return success();
+}
+
+LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                                Adaptor adaptor, Types &types) {
+  StringRef name = getOperationName();
+  auto input = tensorOf(adaptor.getInput()),
+       weight = tensorOf(adaptor.getWeight());
+  int64_t group = adaptor.getGroup();
+  auto strides = adaptor.getStrides(), pads = adaptor.getPads(),
+       dilations = adaptor.getDilations(),
+       outPad = adaptor.getOutputPadding();
+  auto spatial = checkConv(name, loc, input, weight, adaptor.getBias(), strides,
+                           pads, dilations, group);
+  if (failed(spatial))
+    return failure();
+  if ((int64_t)outPad.size() != *spatial)
+    return opError(name, loc, "output_padding must have " + Twine(*spatial) +
+                                  " entries, got " + Twine(outPad.size()));
+  int64_t c = input.getDimSize(1), wc = weight.getDimSize(0);
+  if (!ShapedType::isDynamic(c) && !ShapedType::isDynamic(wc) && c != wc)
+    return opError(name, loc,
+                   "input has " + Twine(c) + " channels, but weight " +
+                       dimsToString(weight.getShape()) + " expects " +
+                       Twine(wc));
+  int64_t m = weight.getDimSize(1);
+  SmallVector<int64_t> out{input.getDimSize(0),
+                           ShapedType::isDynamic(m) ? kDyn : m * group};
+  for (int64_t i = 0; i < *spatial; ++i) {
+    int64_t in = input.getDimSize(i + 2), k = weight.getDimSize(i + 2);
+    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k)) {
+      out.push_back(kDyn);
+      continue;
+    }
+    int64_t e = strides[i] * (in - 1) + outPad[i] + (k - 1) * dilations[i] + 1 -
+                pads[i] - pads[i + *spatial];
+    if (e < 1)
+      return opError(name, loc, "output spatial dim " + Twine(i) +
+                                    " would be " + Twine(e));
+    out.push_back(e);
+  }
+  types.push_back(RankedTensorType::get(out, input.getElementType()));
+  return success();
+}
+
+/// `param` must be 1-D with the extent of `dim` of `input` (or dynamic).
+static LogicalResult checkPerChannel(StringRef name, OptLoc loc,
+                                     StringRef what, RankedTensorType input,
+                                     Value param, int64_t dim) {
+  auto t = tensorOf(param);
+  if (t.getElementType() != input.getElementType())
+    return opError(name, loc, what + " element type differs from the input's");
+  int64_t c = input.getDimSize(dim);
+  if (t.getRank() != 1 || (!ShapedType::isDynamic(c) &&
+                           !ShapedType::isDynamic(t.getDimSize(0)) &&
+                           t.getDimSize(0) != c))
+    return opError(name, loc,
+                   what + " must be 1-D with " + Twine(c) + " entries, got " +
+                       dimsToString(t.getShape()));
+  return success();
+}
+
+LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                            Adaptor adaptor, Types &types) {
+  auto input = tensorOf(adaptor.getInput());
+  if (input.getRank() < 2)
+    return opError(getOperationName(), loc, "input must have rank >= 2");
+  const char *names[] = {"scale", "bias", "mean", "variance"};
+  for (auto [n, v] : llvm::zip(names, adaptor.getOperands().drop_front()))
+    if (failed(checkPerChannel(getOperationName(), loc, n, input, v, 1)))
+      return failure();
+  types.push_back(input);
+  return success();
+}
+
+LogicalResult InstanceNormOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                               Adaptor adaptor, Types &types) {
+  auto input = tensorOf(adaptor.getInput());
+  if (input.getRank() < 3)
+    return opError(getOperationName(), loc, "input must have rank >= 3");
+  if (failed(checkPerChannel(getOperationName(), loc, "scale", input,
+                             adaptor.getScale(), 1)) ||
+      failed(checkPerChannel(getOperationName(), loc, "bias", input,
+                             adaptor.getBias(), 1)))
+    return failure();
+  types.push_back(input);
+  return success();
+}
+
+/// scale (and bias) must broadcast to the normalized dims [axis, rank).
+static LogicalResult checkNormParams(StringRef name, OptLoc loc,
+                                     RankedTensorType input, int64_t axis,
+                                     ValueRange params) {
+  int64_t rank = input.getRank();
+  if (failed(checkAxis(name, loc, axis, rank)))
+    return failure();
+  if (axis < 0)
+    axis += rank;
+  auto normShape = input.getShape().drop_front(axis);
+  for (Value p : params) {
+    if (!p)
+      continue;
+    auto t = tensorOf(p);
+    if (t.getElementType() != input.getElementType())
+      return opError(name, loc, "scale/bias element type differs from the input's");
+    auto b = broadcastShapes(normShape, t.getShape());
+    if (t.getRank() > (int64_t)normShape.size() || failed(b) ||
+        !areCompatibleTensorTypes(
+            TypeRange{RankedTensorType::get(*b, t.getElementType())},
+            TypeRange{RankedTensorType::get(normShape, t.getElementType())}))
+      return opError(name, loc,
+                     "scale/bias shape " + dimsToString(t.getShape()) +
+                         " does not broadcast to the normalized dims " +
+                         dimsToString(normShape));
+  }
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                            Adaptor adaptor, Types &types) {
+  auto input = tensorOf(adaptor.getInput());
+  if (failed(checkNormParams(getOperationName(), loc, input,
+                             (int64_t)adaptor.getAxis(),
+                             {adaptor.getScale(), adaptor.getBias()})))
+    return failure();
+  types.push_back(input);
+  return success();
+}
+
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                          Adaptor adaptor, Types &types) {
+  auto input = tensorOf(adaptor.getInput());
+  if (failed(checkNormParams(getOperationName(), loc, input,
+                             (int64_t)adaptor.getAxis(), {adaptor.getScale()})))
+    return failure();
+  types.push_back(input);
+  return success();
+}
+
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                       Adaptor adaptor, Types &types) {
+  auto input = tensorOf(adaptor.getInput());
+  int64_t rank = input.getRank(), axis = adaptor.getAxis();
+  if (failed(checkAxis(getOperationName(), loc, axis, rank)))
+    return failure();
+  if (axis < 0)
+    axis += rank;
+  auto kT = tensorOf(adaptor.getK());
+  if (!kT.getElementType().isInteger(64) || kT.getNumElements() != 1)
+    return opError(getOperationName(), loc,
+                   "k must be a single-element i64 tensor, got " +
+                       typeStr(kT));
+  SmallVector<int64_t> shape(input.getShape());
+  shape[axis] = kDyn;
+  if (auto k = getConstantIntValues(adaptor.getK())) {
+    int64_t n = input.getDimSize(axis);
+    if ((*k)[0] < 0 || (!ShapedType::isDynamic(n) && (*k)[0] > n))
+      return opError(getOperationName(), loc,
+                     "k = " + Twine((*k)[0]) + " is out of range for a dim of " +
+                         Twine(n));
+    shape[axis] = (*k)[0];
+  }
+  types.push_back(RankedTensorType::get(shape, input.getElementType()));
+  types.push_back(
+      RankedTensorType::get(shape, IntegerType::get(input.getContext(), 64)));
+  return success();
+}
