@@ -84,4 +84,16 @@ def KilnInterchangeReductions
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def KilnSerializeInnerParallel
+    : InterfacePass<"kiln-serialize-inner-parallel", "mlir::FunctionOpInterface"> {
+  let summary = "Keep only outermost scf.parallel loops parallel";
+  let description = [{
+    Rewrites every `scf.parallel` (without reductions) nested in another
+    `scf.parallel` into a nest of `scf.for`, so that only outermost loops
+    become parallel regions on the runtime's thread pool and inner loops
+    stay plain code for LLVM to vectorize.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect"];
+}
+
 #endif // KILN_CODEGEN_PASSES_TD

@@ -22,14 +22,18 @@ static constexpr const char *kCpuPipeline =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
-    "func.func(convert-linalg-to-loops),"
+    "func.func(convert-linalg-to-parallel-loops,kiln-serialize-inner-parallel),"
     "%EXTERNALIZE%"
+    // Outermost parallel loops become OpenMP regions; the runtime implements
+    // the few libomp calls they make on its own pool (lib/Runtime/parallel.c).
+    "convert-scf-to-openmp,"
     "canonicalize,"
     "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
     "convert-math-to-funcs{convert-ctlz=false},"
     "func.func(convert-math-to-llvm),convert-math-to-libm,"
     "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
-    "convert-cf-to-llvm,convert-func-to-llvm,convert-ub-to-llvm,"
+    "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
+    "convert-ub-to-llvm,"
     "reconcile-unrealized-casts";
 
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,

@@ -10,6 +10,7 @@
 
 #define _GNU_SOURCE /* dladdr */
 #include "kiln/runtime.h"
+#include "runtime_internal.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -583,6 +584,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     }
     args[i] = d;
   }
+  kiln_pool_start(m->num_threads);
   run_ctx ctx = {m, outputs, num_outputs, KILN_OK};
   jmp_buf jump;
   volatile int mismatch = 0;

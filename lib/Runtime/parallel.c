@@ -1,0 +1,261 @@
+/*===- parallel.c - the thread pool behind generated parallel loops ------===*
+ *
+ * The compiler turns each outermost parallel loop into an OpenMP parallel
+ * region with one statically scheduled worksharing loop (scf-to-openmp,
+ * then LLVM's OpenMP IR builder), which calls the four libomp entry points
+ * below. They are implemented here on a small pthread pool, so a compiled
+ * model needs no OpenMP library:
+ *   - __kmpc_fork_call runs the region's microtask once per team member;
+ *     team members are claimed from an atomic counter by pool workers and
+ *     by the calling thread alike, so a run never waits on a busy pool;
+ *   - __kmpc_for_static_init_8u gives each member its contiguous chunk;
+ *   - __kmpc_barrier is a no-op: each region holds exactly one loop, and the
+ *     end of __kmpc_fork_call already waits for every member.
+ * Regions entered from inside a region run on the calling thread alone.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "runtime_internal.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MAX_ARGS 16
+
+typedef void (*microtask_fn)(int32_t *, int32_t *, ...);
+
+typedef struct team {
+  microtask_fn fn;
+  int32_t argc;
+  void *args[MAX_ARGS];
+  int32_t size;
+  atomic_int next;  /* next member index to claim */
+  atomic_int done;  /* members finished */
+  atomic_int refs;  /* the caller and queued tickets */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} team;
+
+static _Thread_local int32_t member_id;   /* 0 outside regions */
+static _Thread_local int32_t member_count = 1;
+static _Thread_local bool in_region;
+
+static void call_microtask(team *t, int32_t id) {
+  int32_t gtid = id, zero = 0;
+  void **a = t->args;
+  switch (t->argc) {
+  case 0: t->fn(&gtid, &zero); break;
+  case 1: t->fn(&gtid, &zero, a[0]); break;
+  case 2: t->fn(&gtid, &zero, a[0], a[1]); break;
+  case 3: t->fn(&gtid, &zero, a[0], a[1], a[2]); break;
+  case 4: t->fn(&gtid, &zero, a[0], a[1], a[2], a[3]); break;
+  case 5: t->fn(&gtid, &zero, a[0], a[1], a[2], a[3], a[4]); break;
+  case 6: t->fn(&gtid, &zero, a[0], a[1], a[2], a[3], a[4], a[5]); break;
+  case 7: t->fn(&gtid, &zero, a[0], a[1], a[2], a[3], a[4], a[5], a[6]); break;
+  default:
+    t->fn(&gtid, &zero, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
+          a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+    break;
+  }
+}
+
+static void release(team *t) {
+  if (atomic_fetch_sub(&t->refs, 1) == 1) {
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+  }
+}
+
+/* Claims and runs members until none is left. */
+static void work_on(team *t) {
+  for (;;) {
+    int32_t id = atomic_fetch_add(&t->next, 1);
+    if (id >= t->size)
+      return;
+    int32_t saved_id = member_id, saved_count = member_count;
+    bool saved_in = in_region;
+    member_id = id;
+    member_count = t->size;
+    in_region = true;
+    call_microtask(t, id);
+    member_id = saved_id;
+    member_count = saved_count;
+    in_region = saved_in;
+    if (atomic_fetch_add(&t->done, 1) + 1 == t->size) {
+      pthread_mutex_lock(&t->mu);
+      pthread_cond_broadcast(&t->cv);
+      pthread_mutex_unlock(&t->mu);
+    }
+  }
+}
+
+/* ---- the pool: a queue of tickets, each a chance to help a team ------- */
+
+typedef struct ticket {
+  team *t;
+  struct ticket *next;
+} ticket;
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static ticket *queue_head, *queue_tail;
+static pthread_t *workers;
+static int num_workers, pool_threads = 1;
+static bool stopping, started;
+
+static void *worker_main(void *unused) {
+  (void)unused;
+  for (;;) {
+    pthread_mutex_lock(&pool_mu);
+    while (!queue_head && !stopping)
+      pthread_cond_wait(&pool_cv, &pool_mu);
+    if (!queue_head) {
+      pthread_mutex_unlock(&pool_mu);
+      return NULL;
+    }
+    ticket *k = queue_head;
+    queue_head = k->next;
+    if (!queue_head)
+      queue_tail = NULL;
+    pthread_mutex_unlock(&pool_mu);
+    work_on(k->t);
+    release(k->t);
+    free(k);
+  }
+}
+
+int kiln_pool_start(int threads) {
+  pthread_mutex_lock(&pool_mu);
+  if (started) {
+    pthread_mutex_unlock(&pool_mu);
+    return pool_threads;
+  }
+  if (threads <= 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = n > 0 ? (int)n : 1;
+  }
+  /* The calling thread is a member too: threads - 1 workers. */
+  if (threads > 1) {
+    workers = calloc((size_t)threads - 1, sizeof *workers);
+    for (int i = 0; workers && i < threads - 1; ++i)
+      if (pthread_create(&workers[num_workers], NULL, worker_main, NULL) == 0)
+        ++num_workers;
+  }
+  pool_threads = num_workers + 1;
+  started = true;
+  pthread_mutex_unlock(&pool_mu);
+  return pool_threads;
+}
+
+/* Joins the workers before the library's code goes away. */
+__attribute__((destructor)) static void pool_stop(void) {
+  pthread_mutex_lock(&pool_mu);
+  stopping = true;
+  pthread_cond_broadcast(&pool_cv);
+  pthread_mutex_unlock(&pool_mu);
+  for (int i = 0; i < num_workers; ++i)
+    pthread_join(workers[i], NULL);
+  free(workers);
+  workers = NULL;
+  num_workers = 0;
+}
+
+/* ---- the libomp entry points the generated code calls ----------------- */
+
+void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
+  (void)loc;
+  team *t = calloc(1, sizeof *t);
+  int32_t size = in_region ? 1 : pool_threads;
+  if (!t || argc > MAX_ARGS) {
+    abort(); /* the compiler never emits more than one packed argument */
+  }
+  t->fn = fn;
+  t->argc = argc;
+  va_list ap;
+  va_start(ap, fn);
+  for (int32_t i = 0; i < argc; ++i)
+    t->args[i] = va_arg(ap, void *);
+  va_end(ap);
+  t->size = size;
+  atomic_init(&t->next, 0);
+  atomic_init(&t->done, 0);
+  atomic_init(&t->refs, 1);
+  pthread_mutex_init(&t->mu, NULL);
+  pthread_cond_init(&t->cv, NULL);
+  if (size > 1) {
+    pthread_mutex_lock(&pool_mu);
+    for (int32_t i = 1; i < size; ++i) {
+      ticket *k = malloc(sizeof *k);
+      if (!k)
+        break; /* fewer helpers: the caller does their share */
+      k->t = t;
+      k->next = NULL;
+      atomic_fetch_add(&t->refs, 1);
+      if (queue_tail)
+        queue_tail->next = k;
+      else
+        queue_head = k;
+      queue_tail = k;
+    }
+    pthread_cond_broadcast(&pool_cv);
+    pthread_mutex_unlock(&pool_mu);
+  }
+  work_on(t);
+  pthread_mutex_lock(&t->mu);
+  while (atomic_load(&t->done) < size)
+    pthread_cond_wait(&t->cv, &t->mu);
+  pthread_mutex_unlock(&t->mu);
+  release(t);
+}
+
+int32_t __kmpc_global_thread_num(void *loc) {
+  (void)loc;
+  return member_id;
+}
+
+/* Static schedule: member i gets the i-th of `member_count` near-equal
+ * contiguous chunks of [*lower, *upper] (inclusive, step `incr`). */
+void __kmpc_for_static_init_8u(void *loc, int32_t gtid, int32_t schedule,
+                               int32_t *last, uint64_t *lower, uint64_t *upper,
+                               int64_t *stride, int64_t incr, int64_t chunk) {
+  (void)loc;
+  (void)schedule;
+  (void)chunk;
+  uint64_t lo = *lower, hi = *upper;
+  uint64_t step = incr > 0 ? (uint64_t)incr : 1;
+  uint64_t trip = hi >= lo ? (hi - lo) / step + 1 : 0;
+  uint64_t n = member_count > 0 ? (uint64_t)member_count : 1;
+  uint64_t id = gtid >= 0 ? (uint64_t)gtid : 0;
+  uint64_t per = trip / n, extra = trip % n;
+  uint64_t begin = id * per + (id < extra ? id : extra);
+  uint64_t count = per + (id < extra ? 1 : 0);
+  if (count == 0) {
+    *lower = lo + trip * step;
+    *upper = *lower - step; /* empty: upper < lower */
+    if (last)
+      *last = 0;
+  } else {
+    *lower = lo + begin * step;
+    *upper = *lower + (count - 1) * step;
+    if (last)
+      *last = begin + count == trip;
+  }
+  if (stride)
+    *stride = (int64_t)(trip * step);
+}
+
+void __kmpc_for_static_fini(void *loc, int32_t gtid) {
+  (void)loc;
+  (void)gtid;
+}
+
+void __kmpc_barrier(void *loc, int32_t gtid) {
+  (void)loc;
+  (void)gtid;
+}

@@ -1,0 +1,14 @@
+/*===- runtime_internal.h - shared between the runtime's files -----------===*
+ *
+ * Not part of the API.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_RUNTIME_INTERNAL_H
+#define KILN_RUNTIME_INTERNAL_H
+
+/* Starts the pool once per library (later calls keep its size); threads <= 0
+ * means one per online core. Returns the team size (workers + caller). */
+int kiln_pool_start(int threads);
+
+#endif
