@@ -31,7 +31,8 @@ static constexpr const char *kCpuPipeline =
     "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
     "convert-math-to-funcs{convert-ctlz=false},"
     "func.func(convert-math-to-llvm),convert-math-to-libm,"
-    "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+    // Buffers come from the runtime's per-run arena (lib/Runtime/arena.c).
+    "finalize-memref-to-llvm{use-generic-functions=true},convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
     "convert-ub-to-llvm,"
     "reconcile-unrealized-casts";

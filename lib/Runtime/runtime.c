@@ -437,8 +437,7 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
 
 /* Generated code checks extents that must agree before a loop uses them; a
  * mismatch ends the run at once (longjmp back to kiln_run), so no loop reads
- * out of bounds. Buffers allocated by the run so far are not freed on this
- * error path (a leak per failing run, until runs use one arena). */
+ * out of bounds; the run's arena then releases what it had allocated. */
 static _Thread_local jmp_buf *dim_error_jump;
 static _Thread_local int64_t dim_error_a, dim_error_b;
 void kiln_rt_check_dim(int64_t a, int64_t b) {
@@ -588,6 +587,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   run_ctx ctx = {m, outputs, num_outputs, KILN_OK};
   jmp_buf jump;
   volatile int mismatch = 0;
+  kiln_arena *volatile arena = kiln_arena_begin();
   if (setjmp(jump) == 0) {
     dim_error_jump = &jump;
     kiln_model_entry(args, &ctx);
@@ -595,6 +595,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     mismatch = 1;
   }
   dim_error_jump = NULL;
+  kiln_arena_end(arena);
   free(descs);
   free(args);
   if (mismatch)
