@@ -26,6 +26,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -159,6 +160,12 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(llvm::StringRef cpu,
     for (auto &kv : llvm::sys::getHostCPUFeatures())
       f.AddFeature(kv.first(), kv.second);
     features = f.getString();
+  }
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (cpu != "native" && (!sti || !sti->isCPUStringValid(cpuName))) {
+    error = "unknown CPU '" + cpuName + "' (try native, x86-64-v3 or x86-64-v4)";
+    return nullptr;
   }
   llvm::TargetOptions opts;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
