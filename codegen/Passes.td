@@ -84,16 +84,21 @@ def KilnInterchangeReductions
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+// A module pass: it declares the runtime's thread-count query it calls.
 def KilnSerializeInnerParallel
-    : InterfacePass<"kiln-serialize-inner-parallel", "mlir::FunctionOpInterface"> {
-  let summary = "Keep only outermost scf.parallel loops parallel";
+    : Pass<"kiln-serialize-inner-parallel", "mlir::ModuleOp"> {
+  let summary = "Keep only big outermost scf.parallel loops parallel";
   let description = [{
     Rewrites every `scf.parallel` (without reductions) nested in another
-    `scf.parallel` into a nest of `scf.for`, so that only outermost loops
-    become parallel regions on the runtime's thread pool and inner loops
-    stay plain code for LLVM to vectorize.
+    `scf.parallel`, and every outermost one whose whole loop nest has a
+    static count below 32768 iterations, into a nest of `scf.for`. An
+    outermost loop whose count is only known at run time is versioned: it
+    runs in parallel when `kiln_rt_num_threads()` is above 1 and its count
+    reaches the threshold, serially otherwise. Serial code keeps LLVM's
+    vectorization and avoids the cost of a parallel region.
   }];
-  let dependentDialects = ["mlir::scf::SCFDialect"];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::func::FuncDialect",
+                           "mlir::arith::ArithDialect"];
 }
 
 #endif // KILN_CODEGEN_PASSES_TD

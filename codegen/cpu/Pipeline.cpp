@@ -22,7 +22,7 @@ static constexpr const char *kCpuPipeline =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
-    "func.func(convert-linalg-to-parallel-loops,kiln-serialize-inner-parallel),"
+    "func.func(convert-linalg-to-parallel-loops),kiln-serialize-inner-parallel,"
     "%EXTERNALIZE%"
     // Outermost parallel loops become OpenMP regions; the runtime implements
     // the few libomp calls they make on its own pool (lib/Runtime/parallel.c).

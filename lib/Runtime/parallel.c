@@ -166,12 +166,36 @@ __attribute__((destructor)) static void pool_stop(void) {
   num_workers = 0;
 }
 
+/* The generated code runs a loop nest in parallel only when this is > 1. */
+int64_t kiln_rt_num_threads(void) { return in_region ? 1 : pool_threads; }
+
 /* ---- the libomp entry points the generated code calls ----------------- */
 
 void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
   (void)loc;
-  team *t = calloc(1, sizeof *t);
   int32_t size = in_region ? 1 : pool_threads;
+  if (size == 1 && argc <= MAX_ARGS) {
+    /* One member: run the region right here, without a team. */
+    team local;
+    local.fn = fn;
+    local.argc = argc;
+    va_list ap;
+    va_start(ap, fn);
+    for (int32_t i = 0; i < argc; ++i)
+      local.args[i] = va_arg(ap, void *);
+    va_end(ap);
+    int32_t saved_id = member_id, saved_count = member_count;
+    bool saved_in = in_region;
+    member_id = 0;
+    member_count = 1;
+    in_region = true;
+    call_microtask(&local, 0);
+    member_id = saved_id;
+    member_count = saved_count;
+    in_region = saved_in;
+    return;
+  }
+  team *t = calloc(1, sizeof *t);
   if (!t || argc > MAX_ARGS) {
     abort(); /* the compiler never emits more than one packed argument */
   }
