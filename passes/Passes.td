@@ -24,4 +24,29 @@ def KilnRefineTypes
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
+def KilnFuseNorms
+    : InterfacePass<"kiln-fuse-norms", "mlir::FunctionOpInterface"> {
+  let summary = "Fuse decomposed LayerNorm and RMSNorm into kiln ops";
+  let description = [{
+    Recognizes the forms exporters emit and replaces them with one op:
+    - `kiln.layer_norm`: `d = x - mean(x)`, `var = mean(d^2)` (Pow by 2 or
+      d*d), `d / sqrt(var + eps)`, then an optional `* gamma` and `+ beta`;
+    - `kiln.rms_norm`: `x * (1 / sqrt(mean(x^2) + eps))` or
+      `x / sqrt(mean(x^2) + eps)`, then an optional `* weight`.
+    The reduction axes must be the trailing dims, eps a constant scalar, and
+    every intermediate used only inside the pattern; otherwise nothing fuses.
+    Without a gamma/weight the scale is a constant one.
+  }];
+}
+
+def KilnFuseActivations
+    : InterfacePass<"kiln-fuse-activations", "mlir::FunctionOpInterface"> {
+  let summary = "Fuse decomposed GELU into kiln.gelu";
+  let description = [{
+    The erf form `0.5 * x * (1 + erf(x / sqrt(2)))` (or `x * 0.7071...`),
+    with the 0.5 on either product, becomes `kiln.gelu`. Constants must match
+    to 1e-4 relative; a GELU whose constant is off does not fuse.
+  }];
+}
+
 #endif // KILN_PASSES_TD

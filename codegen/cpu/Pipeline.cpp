@@ -14,7 +14,9 @@ using namespace mlir;
 
 static constexpr const char *kCpuPipeline =
     // Parsed into a pass manager anchored on builtin.module.
-    "func.func(canonicalize),convert-kiln-to-linalg,"
+    // Graph optimizations first (passes/), then lowering.
+    "func.func(canonicalize,kiln-fuse-norms,kiln-fuse-activations,canonicalize),"
+    "convert-kiln-to-linalg,"
     "canonicalize,cse,"
     "func.func(linalg-fuse-elementwise-ops,linalg-generalize-named-ops,"
     "kiln-interchange-reductions),"

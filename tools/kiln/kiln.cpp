@@ -15,6 +15,8 @@
 #include "dialects/kiln/KilnDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -42,6 +44,10 @@ static cl::opt<std::string>
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a summary instead of the IR"),
                              cl::sub(importCmd));
+static cl::opt<bool> optimize("optimize",
+                              cl::desc("Run the graph optimizations (folding, "
+                                       "norm and activation fusion)"),
+                              cl::sub(importCmd));
 static cl::opt<bool> elide("elide-weights",
                            cl::desc("Elide weight data in the printed IR"),
                            cl::sub(importCmd));
@@ -156,6 +162,16 @@ static int runImport() {
   auto module = kiln::importOnnxFile(context, modelPath, options, error);
   if (!module)
     return fail(error);
+  if (optimize) {
+    kiln::registerAllKilnPasses();
+    mlir::PassManager pm(&context);
+    if (failed(mlir::parsePassPipeline(
+            "func.func(canonicalize,kiln-fuse-norms,kiln-fuse-activations,"
+            "canonicalize)",
+            pm)) ||
+        failed(pm.run(*module)))
+      return fail("graph optimization failed");
+  }
   std::string openError;
   auto out = mlir::openOutputFile(outputPath, &openError);
   if (!out)

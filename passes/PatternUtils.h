@@ -1,0 +1,55 @@
+//===- PatternUtils.h - helpers for kiln fusion patterns --------*- C++ -*-===//
+//
+// Matching constant scalars and single-use chains, shared by the fusion
+// passes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_PATTERNUTILS_H
+#define KILN_PASSES_PATTERNUTILS_H
+
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+
+namespace mlir::kiln {
+
+/// The value of a one-element (or splat) float constant.
+inline std::optional<double> scalarValue(Value v) {
+  DenseFPElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (!attr.isSplat() && attr.getNumElements() != 1)
+    return std::nullopt;
+  return (*attr.getValues<APFloat>().begin()).convertToDouble();
+}
+
+/// True when `v` is a constant scalar within 1e-4 (relative) of `want`.
+inline bool isScalar(Value v, double want) {
+  auto got = scalarValue(v);
+  return got && std::abs(*got - want) <= 1e-4 * std::max(1.0, std::abs(want));
+}
+
+/// The operand of binary `op` that is not `known`, if `known` is one.
+inline Value otherOperand(Operation *op, Value known) {
+  if (op->getOperand(0) == known)
+    return op->getOperand(1);
+  if (op->getOperand(1) == known)
+    return op->getOperand(0);
+  return {};
+}
+
+/// A constant of ones with `type`'s static shape (null if not static).
+inline Value onesLike(OpBuilder &b, Location loc, RankedTensorType type) {
+  if (!type.hasStaticShape())
+    return {};
+  auto attr = DenseElementsAttr::get(
+      type, b.getFloatAttr(type.getElementType(), 1.0));
+  return ConstantOp::create(b, loc, cast<ElementsAttr>(attr));
+}
+
+} // namespace mlir::kiln
+
+#endif // KILN_PASSES_PATTERNUTILS_H
