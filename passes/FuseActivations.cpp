@@ -1,6 +1,6 @@
 //===- FuseActivations.cpp - the kiln-fuse-activations pass ---------------===//
 //
-// GELU from its decomposed erf form into kiln.gelu.
+// GELU from its decomposed erf and tanh forms into kiln.gelu.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,14 +20,53 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// 1 + erf(x / sqrt(2)) (or erf(x * 0.70710678)): returns x.
-Value matchOnePlusErf(Value v) {
+/// sqrt(2/pi) * (x + 0.044715 * x^3), as the tanh GELU writes it: returns x.
+Value matchTanhArgument(Value v) {
+  auto scale = v.getDefiningOp<MulOp>();
+  if (!scale || !scale->hasOneUse())
+    return {};
+  for (Value c : {scale.getLhs(), scale.getRhs()}) {
+    if (!isScalar(c, std::sqrt(2.0 / M_PI)))
+      continue;
+    auto sum = otherOperand(scale, c).getDefiningOp<AddOp>();
+    if (!sum || !sum->hasOneUse())
+      continue;
+    for (Value cubicV : {sum.getLhs(), sum.getRhs()}) {
+      auto cubic = cubicV.getDefiningOp<MulOp>();
+      if (!cubic || !cubic->hasOneUse())
+        continue;
+      Value x = otherOperand(sum, cubicV);
+      for (Value k : {cubic.getLhs(), cubic.getRhs()}) {
+        auto pow = otherOperand(cubic, k).getDefiningOp<PowOp>();
+        if (isScalar(k, 0.044715) && pow && pow->hasOneUse() &&
+            pow.getLhs() == x && isScalar(pow.getRhs(), 3.0))
+          return x;
+      }
+    }
+  }
+  return {};
+}
+
+/// 1 + erf(x / sqrt(2)) (or erf(x * 0.70710678)), or 1 + tanh(...) of the
+/// tanh approximation: returns x, and whether it is the tanh form.
+Value matchOnePlusErf(Value v, bool &isTanh) {
   auto add = v.getDefiningOp<AddOp>();
   if (!add || !add->hasOneUse())
     return {};
   for (Value e : {add.getLhs(), add.getRhs()}) {
+    if (!isScalar(otherOperand(add, e), 1.0))
+      continue;
+    if (auto tanh = e.getDefiningOp<TanhOp>()) {
+      Value x = tanh->hasOneUse() ? matchTanhArgument(tanh.getInput()) : Value();
+      if (x) {
+        isTanh = true;
+        return x;
+      }
+      continue;
+    }
+    isTanh = false;
     auto erf = e.getDefiningOp<ErfOp>();
-    if (!erf || !erf->hasOneUse() || !isScalar(otherOperand(add, e), 1.0))
+    if (!erf || !erf->hasOneUse())
       continue;
     Operation *scaleOp = erf.getInput().getDefiningOp();
     if (auto div = dyn_cast_or_null<DivOp>(scaleOp)) {
@@ -55,29 +94,31 @@ struct FuseGelu final : OpRewritePattern<MulOp> {
       auto inner = a.getDefiningOp<MulOp>();
       if (!inner || !inner->hasOneUse())
         continue;
+      bool isTanh = false;
       // (x * (1 + erf)) * 0.5
       if (isScalar(b, 0.5)) {
         for (Value t : {inner.getLhs(), inner.getRhs()}) {
-          Value x = matchOnePlusErf(t);
+          Value x = matchOnePlusErf(t, isTanh);
           if (x && otherOperand(inner, t) == x)
-            return replace(root, x, rewriter);
+            return replace(root, x, isTanh, rewriter);
         }
       }
       // (x * 0.5) * (1 + erf)
-      Value x = matchOnePlusErf(b);
+      Value x = matchOnePlusErf(b, isTanh);
       if (x) {
         for (Value c : {inner.getLhs(), inner.getRhs()})
           if (isScalar(c, 0.5) && otherOperand(inner, c) == x)
-            return replace(root, x, rewriter);
+            return replace(root, x, isTanh, rewriter);
       }
     }
     return rewriter.notifyMatchFailure(root, "not 0.5 * x * (1 + erf(x/sqrt2))");
   }
 
-  static LogicalResult replace(MulOp root, Value x, PatternRewriter &rewriter) {
+  static LogicalResult replace(MulOp root, Value x, bool isTanh,
+                               PatternRewriter &rewriter) {
     if (x.getType() != root.getType())
       return rewriter.notifyMatchFailure(root, "gelu would change the type");
-    rewriter.replaceOpWithNewOp<GeluOp>(root, x, rewriter.getBoolAttr(false));
+    rewriter.replaceOpWithNewOp<GeluOp>(root, x, rewriter.getBoolAttr(isTanh));
     return success();
   }
 };

@@ -43,9 +43,11 @@ def KilnFuseActivations
     : InterfacePass<"kiln-fuse-activations", "mlir::FunctionOpInterface"> {
   let summary = "Fuse decomposed GELU into kiln.gelu";
   let description = [{
-    The erf form `0.5 * x * (1 + erf(x / sqrt(2)))` (or `x * 0.7071...`),
-    with the 0.5 on either product, becomes `kiln.gelu`. Constants must match
-    to 1e-4 relative; a GELU whose constant is off does not fuse.
+    The erf form `0.5 * x * (1 + erf(x / sqrt(2)))` (or `x * 0.7071...`) and
+    the tanh form `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))`
+    (GPT-2's), with the 0.5 on either product, become `kiln.gelu` (with
+    `tanh_approx` for the second). Constants must match to 1e-4 relative; a
+    GELU whose constant is off does not fuse.
   }];
 }
 

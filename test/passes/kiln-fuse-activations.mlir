@@ -70,3 +70,51 @@ func.func @gelu_two_inputs(%x: tensor<8xf32>, %z: tensor<8xf32>) -> tensor<8xf32
   %y = kiln.mul %m, %half : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
   return %y : tensor<8xf32>
 }
+
+// -----
+
+// GPT-2's tanh GELU: (x * 0.5) * (1 + tanh(0.79788 * (x + x^3 * 0.044715))).
+// CHECK-LABEL: func.func @gelu_tanh(
+// CHECK-SAME:    %[[X:.*]]: tensor<4x16xf32>
+// CHECK:         %[[G:.*]] = kiln.gelu %[[X]] {tanh_approx = true}
+// CHECK-NOT:     kiln.tanh
+// CHECK:         return %[[G]]
+func.func @gelu_tanh(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %half = kiln.constant dense<0.5> : tensor<f32>
+  %three = kiln.constant dense<3.0> : tensor<f32>
+  %k = kiln.constant dense<0.044715> : tensor<f32>
+  %c = kiln.constant dense<0.797884583> : tensor<f32>
+  %one = kiln.constant dense<1.0> : tensor<f32>
+  %h = kiln.mul %x, %half : (tensor<4x16xf32>, tensor<f32>) -> tensor<4x16xf32>
+  %p = kiln.pow %x, %three : (tensor<4x16xf32>, tensor<f32>) -> tensor<4x16xf32>
+  %pk = kiln.mul %p, %k : (tensor<4x16xf32>, tensor<f32>) -> tensor<4x16xf32>
+  %s = kiln.add %x, %pk : (tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+  %sc = kiln.mul %s, %c : (tensor<4x16xf32>, tensor<f32>) -> tensor<4x16xf32>
+  %t = kiln.tanh %sc : tensor<4x16xf32>
+  %a = kiln.add %t, %one : (tensor<4x16xf32>, tensor<f32>) -> tensor<4x16xf32>
+  %y = kiln.mul %h, %a : (tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+// Negative: the cubic coefficient is off (0.05), so this is not a GELU.
+// CHECK-LABEL: func.func @gelu_tanh_off(
+// CHECK-NOT:     kiln.gelu
+// CHECK:         kiln.tanh
+func.func @gelu_tanh_off(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %half = kiln.constant dense<0.5> : tensor<f32>
+  %three = kiln.constant dense<3.0> : tensor<f32>
+  %k = kiln.constant dense<0.05> : tensor<f32>
+  %c = kiln.constant dense<0.797884583> : tensor<f32>
+  %one = kiln.constant dense<1.0> : tensor<f32>
+  %h = kiln.mul %x, %half : (tensor<16xf32>, tensor<f32>) -> tensor<16xf32>
+  %p = kiln.pow %x, %three : (tensor<16xf32>, tensor<f32>) -> tensor<16xf32>
+  %pk = kiln.mul %p, %k : (tensor<16xf32>, tensor<f32>) -> tensor<16xf32>
+  %s = kiln.add %x, %pk : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  %sc = kiln.mul %s, %c : (tensor<16xf32>, tensor<f32>) -> tensor<16xf32>
+  %t = kiln.tanh %sc : tensor<16xf32>
+  %a = kiln.add %t, %one : (tensor<16xf32>, tensor<f32>) -> tensor<16xf32>
+  %y = kiln.mul %h, %a : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  return %y : tensor<16xf32>
+}
