@@ -123,11 +123,51 @@ struct FuseGelu final : OpRewritePattern<MulOp> {
   }
 };
 
+/// x * sigmoid(x) -> kiln.silu
+struct FuseSilu final : OpRewritePattern<MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MulOp mul,
+                                PatternRewriter &rewriter) const override {
+    for (Value s : {mul.getLhs(), mul.getRhs()}) {
+      auto sig = s.getDefiningOp<SigmoidOp>();
+      Value x = otherOperand(mul, s);
+      if (sig && sig->hasOneUse() && sig.getInput() == x &&
+          x.getType() == mul.getType()) {
+        rewriter.replaceOpWithNewOp<SiluOp>(mul, x);
+        return success();
+      }
+    }
+    return rewriter.notifyMatchFailure(mul, "not x * sigmoid(x)");
+  }
+};
+
+/// x * hard_sigmoid(x) with alpha 1/6 and beta 1/2 -> kiln.hard_swish
+struct FuseHardSwish final : OpRewritePattern<MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MulOp mul,
+                                PatternRewriter &rewriter) const override {
+    for (Value s : {mul.getLhs(), mul.getRhs()}) {
+      auto hs = s.getDefiningOp<HardSigmoidOp>();
+      Value x = otherOperand(mul, s);
+      if (!hs || !hs->hasOneUse() || hs.getInput() != x ||
+          x.getType() != mul.getType())
+        continue;
+      double alpha = hs.getAlpha().convertToDouble();
+      double beta = hs.getBeta().convertToDouble();
+      if (std::abs(alpha - 1.0 / 6) > 1e-4 || std::abs(beta - 0.5) > 1e-4)
+        return rewriter.notifyMatchFailure(mul, "hard_sigmoid is not x/6 + 1/2");
+      rewriter.replaceOpWithNewOp<HardSwishOp>(mul, x);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(mul, "not x * hard_sigmoid(x)");
+  }
+};
+
 struct KilnFuseActivations final
     : mlir::kiln::impl::KilnFuseActivationsBase<KilnFuseActivations> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseGelu>(&getContext());
+    patterns.add<FuseGelu, FuseSilu, FuseHardSwish>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

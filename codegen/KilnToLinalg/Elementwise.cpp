@@ -171,6 +171,7 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
       .Case([&](ErfOp) { return math::ErfOp::create(b, loc, x); })
       .Case([&](TanhOp) { return math::TanhOp::create(b, loc, x); })
       .Case([&](SigmoidOp) { return sigmoid(x); })
+      .Case([&](SiluOp) { return arith::MulFOp::create(b, loc, x, sigmoid(x)); })
       .Case([&](ReluOp) { return clamp(b, loc, x, cst(b, loc, t, 0), Value()); })
       .Case([&](NegOp) -> Value {
         if (isF(t))
@@ -322,7 +323,7 @@ bool isElementwise(Operation *op) {
              AndOp, OrOp, XorOp, BitwiseAndOp, BitwiseOrOp, BitwiseXorOp,
              BitShiftOp, EqualOp, LessOp, GreaterOp, LessEqualOp,
              GreaterEqualOp, WhereOp, ClipOp, CastOp, IdentityOp, SqrtOp,
-             ReciprocalOp, ExpOp, LogOp, ErfOp, TanhOp, SigmoidOp, ReluOp,
+             ReciprocalOp, ExpOp, LogOp, ErfOp, TanhOp, SigmoidOp, SiluOp, ReluOp,
              NegOp, AbsOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp,
              CoshOp, AsinhOp, AcoshOp, AtanhOp, FloorOp, CeilOp, RoundOp,
              SignOp, SoftplusOp, SoftsignOp, HardSwishOp, HardSigmoidOp,

@@ -60,6 +60,9 @@ def Kiln_SoftplusOp : Kiln_UnaryOp<"softplus">;
 def Kiln_SoftsignOp : Kiln_UnaryOp<"softsign">;
 def Kiln_HardSwishOp : Kiln_UnaryOp<"hard_swish">;
 def Kiln_MishOp : Kiln_UnaryOp<"mish">;
+def Kiln_SiluOp : Kiln_UnaryOp<"silu"> {
+  let description = "x * sigmoid(x) (SiLU, swish); created by kiln-fuse-activations.";
+}
 def Kiln_NotOp : Kiln_UnaryOp<"not">;
 def Kiln_BitwiseNotOp : Kiln_UnaryOp<"bitwise_not">;
 

@@ -118,3 +118,54 @@ func.func @gelu_tanh_off(%x: tensor<16xf32>) -> tensor<16xf32> {
   %y = kiln.mul %h, %a : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
   return %y : tensor<16xf32>
 }
+
+// -----
+
+// SiLU: x * sigmoid(x), as in LLaMA's SwiGLU gate.
+// CHECK-LABEL: func.func @silu(
+// CHECK-SAME:    %[[X:.*]]: tensor<2x8xf32>, %[[U:.*]]: tensor<2x8xf32>
+// CHECK:         %[[S:.*]] = kiln.silu %[[X]] : tensor<2x8xf32>
+// CHECK:         kiln.mul %[[S]], %[[U]]
+func.func @silu(%x: tensor<2x8xf32>, %up: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %s = kiln.sigmoid %x : tensor<2x8xf32>
+  %m = kiln.mul %x, %s : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %g = kiln.mul %m, %up : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %g : tensor<2x8xf32>
+}
+
+// -----
+
+// Negative: a sigmoid gate of another tensor (a squeeze-excite gate) stays.
+// CHECK-LABEL: func.func @sigmoid_gate(
+// CHECK-NOT:     kiln.silu
+// CHECK:         kiln.sigmoid
+func.func @sigmoid_gate(%x: tensor<8xf32>, %z: tensor<8xf32>) -> tensor<8xf32> {
+  %s = kiln.sigmoid %z : tensor<8xf32>
+  %m = kiln.mul %x, %s : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  return %m : tensor<8xf32>
+}
+
+// -----
+
+// HardSwish as opset-13 exports write it: x * hard_sigmoid(x, 1/6, 1/2).
+// CHECK-LABEL: func.func @hard_swish(
+// CHECK-SAME:    %[[X:.*]]: tensor<8xf32>
+// CHECK:         %[[H:.*]] = kiln.hard_swish %[[X]] : tensor<8xf32>
+// CHECK-NEXT:    return %[[H]]
+func.func @hard_swish(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %h = kiln.hard_sigmoid %x {alpha = 0.166666672 : f32, beta = 5.000000e-01 : f32} : tensor<8xf32> -> tensor<8xf32>
+  %m = kiln.mul %x, %h : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  return %m : tensor<8xf32>
+}
+
+// -----
+
+// Negative: ONNX's default hard_sigmoid (alpha 0.2) is not HardSwish's.
+// CHECK-LABEL: func.func @hard_sigmoid_default(
+// CHECK-NOT:     kiln.hard_swish
+// CHECK:         kiln.hard_sigmoid
+func.func @hard_sigmoid_default(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %h = kiln.hard_sigmoid %x : tensor<8xf32> -> tensor<8xf32>
+  %m = kiln.mul %x, %h : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  return %m : tensor<8xf32>
+}

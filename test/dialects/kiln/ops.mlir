@@ -13,6 +13,8 @@ func.func @elementwise(%a: tensor<?x4xf32>, %b: tensor<4xf32>, %c: tensor<?x4xi1
   %3 = kiln.where %2, %1, %b : (tensor<?x4xi1>, tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
   // CHECK: kiln.gelu %{{.*}} {tanh_approx = true} : tensor<?x4xf32> -> tensor<?x4xf32>
   %4 = kiln.gelu %3 {tanh_approx = true} : tensor<?x4xf32> -> tensor<?x4xf32>
+  // CHECK: kiln.silu %{{.*}} : tensor<?x4xf32>
+  %silu = kiln.silu %4 : tensor<?x4xf32>
   // CHECK: kiln.is_nan %{{.*}} : tensor<?x4xf32> -> tensor<?x4xi1>
   %5 = kiln.is_nan %4 : tensor<?x4xf32> -> tensor<?x4xi1>
   %lo = kiln.constant dense<0.0> : tensor<f32>
