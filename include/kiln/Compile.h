@@ -24,6 +24,9 @@ struct CompileOptions {
   std::string cpu = "native";
   /// Print the time of each stage (import, passes, LLVM, link) to `log`.
   bool timing = false;
+  /// Print, per graph pass, the kiln op counts before and after and which
+  /// ops it created or removed.
+  bool report = false;
   /// Keep the intermediate object file next to the output.
   bool keepObject = false;
   /// Constants of at least this many bytes go to MODEL.so.weights, mapped at

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -38,6 +39,8 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 
 #include <chrono>
+#include <map>
+#include <set>
 
 using namespace mlir;
 
@@ -145,6 +148,60 @@ bool addEntryPoints(llvm::Module &m, unsigned numInputs,
   return true;
 }
 
+/// For `--report`: the kiln op counts before and after each graph pass
+/// (every pass up to the conversion out of the kiln dialect).
+struct OpCountReport final : PassInstrumentation {
+  llvm::raw_ostream &os;
+  bool done = false;
+  std::map<std::string, int64_t> before;
+  explicit OpCountReport(llvm::raw_ostream &os) : os(os) {}
+
+  static std::map<std::string, int64_t> count(Operation *op) {
+    std::map<std::string, int64_t> n;
+    op->walk([&](Operation *o) {
+      if (o->getName().getDialectNamespace() == "kiln")
+        ++n[o->getName().getStringRef().str()];
+    });
+    return n;
+  }
+  static int64_t total(const std::map<std::string, int64_t> &m) {
+    int64_t t = 0;
+    for (auto &kv : m)
+      t += kv.second;
+    return t;
+  }
+  void runBeforePass(Pass *pass, Operation *op) override {
+    if (!done)
+      before = count(op);
+  }
+  void runAfterPass(Pass *pass, Operation *op) override {
+    if (done)
+      return;
+    if (pass->getArgument() == "convert-kiln-to-linalg") {
+      done = true;
+      return;
+    }
+    if (pass->getArgument().empty()) // a nested pipeline's adaptor
+      return;
+    auto after = count(op);
+    std::string changes;
+    std::set<std::string> names;
+    for (auto &kv : before)
+      names.insert(kv.first);
+    for (auto &kv : after)
+      names.insert(kv.first);
+    for (const std::string &n : names) {
+      int64_t d = (after.count(n) ? after[n] : 0) - (before.count(n) ? before[n] : 0);
+      if (d)
+        changes += (changes.empty() ? "" : ", ") + n + (d > 0 ? " +" : " ") +
+                   std::to_string(d);
+    }
+    os << "report: " << pass->getArgument() << ": " << total(before) << " -> "
+       << total(after) << " kiln ops"
+       << (changes.empty() ? std::string() : " (" + changes + ")") << "\n";
+  }
+};
+
 std::unique_ptr<llvm::TargetMachine> makeTargetMachine(llvm::StringRef cpu,
                                                        std::string &error) {
   llvm::InitializeNativeTarget();
@@ -239,6 +296,8 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     PassManager pm(&context);
     mlir::kiln::buildCpuLoweringPipeline(pm, weightsPath,
                                          options.minWeightBytes);
+    if (options.report)
+      pm.addInstrumentation(std::make_unique<OpCountReport>(log));
     if (failed(pm.run(*module))) {
       error = "code generation failed: " + (diag.empty() ? "unknown error" : diag);
       return false;

@@ -67,6 +67,10 @@ static cl::opt<std::string>
          cl::init("native"), cl::sub(compileCmd));
 static cl::opt<bool> cTiming("timing", cl::desc("Print the time per stage"),
                              cl::sub(compileCmd));
+static cl::opt<bool> cReport("report",
+                             cl::desc("Print kiln op counts before and after "
+                                      "each graph pass"),
+                             cl::sub(compileCmd));
 
 static cl::SubCommand runCmd("run", "Run a compiled model");
 static cl::opt<std::string> rModel(cl::Positional, cl::desc("<model.so>"),
@@ -196,6 +200,7 @@ static int runCompile() {
     return fail(error);
   options.cpu = cCpu;
   options.timing = cTiming;
+  options.report = cReport;
   if (!kiln::compileModel(cModel, cOutput, options, error, outs()))
     return fail(error);
   return 0;
