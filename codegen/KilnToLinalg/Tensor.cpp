@@ -21,6 +21,30 @@ Value idx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
+/// A linalg.generic over `init` (parallel in every dim) that yields
+/// `src[index(...)]`, where `index` gets the generic's scalar `inputs`
+/// (read through `inputMaps`), cast to `type`.
+Value buildExtractGeneric(
+    OpBuilder &b, Location loc, Value init, ValueRange inputs,
+    ArrayRef<AffineMap> inputMaps, Value src, RankedTensorType type,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> index) {
+  int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        SmallVector<Value> ix = index(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(
+            nb, nloc, tensor::ExtractOp::create(nb, nloc, src, ix).getResult());
+      });
+  Value r = generic.getResult(0);
+  if (r.getType() != type)
+    r = tensor::CastOp::create(b, loc, type, r);
+  return r;
+}
+
 template <typename OpTy>
 struct OpLowering : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
@@ -306,12 +330,9 @@ struct LowerSlice final : OpLowering<SliceOp> {
         dims[ax] = b.getIndexAttr(op.getType().getDimSize(ax));
     }
     Value init = tensor::EmptyOp::create(b, loc, dims, in.getElementType());
-    SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
-    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-    Value src = op.getInput();
-    auto generic = linalg::GenericOp::create(
-        b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init}, maps,
-        iters, [&](OpBuilder &nb, Location nloc, ValueRange) {
+    Value r = buildExtractGeneric(
+        b, loc, init, {}, {}, op.getInput(), op.getType(),
+        [&](OpBuilder &nb, Location nloc, ValueRange) {
           SmallVector<Value> ix;
           for (int64_t d = 0; d < rank; ++d) {
             Value i = linalg::IndexOp::create(nb, nloc, d);
@@ -320,12 +341,8 @@ struct LowerSlice final : OpLowering<SliceOp> {
                   nb, nloc, starts[d], arith::MulIOp::create(nb, nloc, i, steps[d]));
             ix.push_back(i);
           }
-          linalg::YieldOp::create(nb, nloc,
-                                  tensor::ExtractOp::create(nb, nloc, src, ix).getResult());
+          return ix;
         });
-    Value r = generic.getResult(0);
-    if (r.getType() != op.getType())
-      r = tensor::CastOp::create(b, loc, op.getType(), r);
     rewriter.replaceOp(op, r);
     return success();
   }
@@ -363,27 +380,19 @@ struct LowerGather final : OpLowering<GatherOp> {
     SmallVector<AffineExpr> indExprs;
     for (int64_t i = 0; i < q; ++i)
       indExprs.push_back(b.getAffineDimExpr(axis + i));
-    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, indExprs, b.getContext()),
-                                b.getMultiDimIdentityMap(rank)};
     Value axisDim = dimValue(b, loc, op.getInput(), axis);
-    Value src = op.getInput();
-    auto generic = linalg::GenericOp::create(
-        b, loc, TypeRange{init.getType()}, ValueRange{op.getIndices()},
-        ValueRange{init}, maps,
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+    Value r = buildExtractGeneric(
+        b, loc, init, op.getIndices(),
+        {AffineMap::get(rank, 0, indExprs, b.getContext())}, op.getInput(),
+        op.getType(), [&](OpBuilder &nb, Location nloc, ValueRange args) {
           SmallVector<Value> ix;
           for (int64_t d = 0; d < axis; ++d)
             ix.push_back(linalg::IndexOp::create(nb, nloc, d));
           ix.push_back(wrapIndex(nb, nloc, args[0], axisDim));
           for (int64_t d = axis + 1; d < in.getRank(); ++d)
             ix.push_back(linalg::IndexOp::create(nb, nloc, d - 1 + q));
-          linalg::YieldOp::create(nb, nloc,
-                                  tensor::ExtractOp::create(nb, nloc, src, ix).getResult());
+          return ix;
         });
-    Value r = generic.getResult(0);
-    if (r.getType() != op.getType())
-      r = tensor::CastOp::create(b, loc, op.getType(), r);
     rewriter.replaceOp(op, r);
     return success();
   }
@@ -466,22 +475,15 @@ struct LowerTile final : OpLowering<TileOp> {
                          : b.getIndexAttr(op.getType().getDimSize(d)));
     }
     Value init = tensor::EmptyOp::create(b, loc, dims, op.getType().getElementType());
-    Value src = op.getInput();
-    auto generic = linalg::GenericOp::create(
-        b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
-        SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+    Value r = buildExtractGeneric(
+        b, loc, init, {}, {}, op.getInput(), op.getType(),
         [&](OpBuilder &nb, Location nloc, ValueRange) {
           SmallVector<Value> ix;
           for (int64_t d = 0; d < rank; ++d)
             ix.push_back(arith::RemUIOp::create(
                 nb, nloc, linalg::IndexOp::create(nb, nloc, d), inDims[d]));
-          linalg::YieldOp::create(nb, nloc,
-                                  tensor::ExtractOp::create(nb, nloc, src, ix).getResult());
+          return ix;
         });
-    Value r = generic.getResult(0);
-    if (r.getType() != op.getType())
-      r = tensor::CastOp::create(b, loc, op.getType(), r);
     rewriter.replaceOp(op, r);
     return success();
   }

@@ -8,25 +8,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/kiln/KilnDialect.h"
+#include "dialects/kiln/ShapeUtils.h"
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
-
-static constexpr int64_t kDyn = ShapedType::kDynamic;
-
-static RankedTensorType tensorOf(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
-}
-
-static std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (auto [i, d] : llvm::enumerate(shape))
-    s += (i ? ", " : "") + (ShapedType::isDynamic(d) ? "?" : std::to_string(d));
-  return s + "]";
-}
+using namespace mlir::kiln::detail;
 
 /// The entries of a 1-D integer shape operand, kDyn where unknown. Looks
 /// through concat, unsqueeze and cast so partially known shapes stay partial.
@@ -112,18 +101,18 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   for (auto [i, d] : llvm::enumerate(out)) {
     if (d == -1) {
       if (inferIdx >= 0)
-        return opError(name, loc, "shape " + shapeStr(out) +
+        return opError(name, loc, "shape " + dimsToString(out) +
                                       " has more than one -1");
       inferIdx = i;
     } else if (d == 0 && !adaptor.getAllowzero()) {
       if ((int64_t)i >= input.getRank())
         return opError(name, loc,
-                       "shape " + shapeStr(out) + " copies dim " + Twine(i) +
+                       "shape " + dimsToString(out) + " copies dim " + Twine(i) +
                            " of an input of rank " + Twine(input.getRank()));
       out[i] = input.getDimSize(i);
       copied[i] = true;
     } else if (d < 0 && !ShapedType::isDynamic(d)) {
-      return opError(name, loc, "shape " + shapeStr(out) +
+      return opError(name, loc, "shape " + dimsToString(out) +
                                     " has a negative entry");
     }
   }
@@ -167,8 +156,8 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
           rest *= d;
       if (rest == 0 || input.getNumElements() % rest != 0)
         return opError(name, loc,
-                       "cannot reshape " + shapeStr(input.getShape()) +
-                           " into " + shapeStr(out) + " with one -1");
+                       "cannot reshape " + dimsToString(input.getShape()) +
+                           " into " + dimsToString(out) + " with one -1");
       out[inferIdx] = input.getNumElements() / rest;
     }
   }
@@ -179,9 +168,9 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
       n *= d;
     if (n != input.getNumElements())
       return opError(name, loc,
-                     "cannot reshape " + shapeStr(input.getShape()) + " (" +
+                     "cannot reshape " + dimsToString(input.getShape()) + " (" +
                          Twine(input.getNumElements()) + " elements) into " +
-                         shapeStr(out) + " (" + Twine(n) + " elements)");
+                         dimsToString(out) + " (" + Twine(n) + " elements)");
   }
   types.push_back(RankedTensorType::get(out, input.getElementType()));
   return success();
@@ -200,7 +189,7 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   for (int64_t p : perm) {
     if (p < 0 || p >= (int64_t)perm.size() || seen[p])
       return opError(getOperationName(), loc,
-                     "perm " + shapeStr(perm) + " is not a permutation");
+                     "perm " + dimsToString(perm) + " is not a permutation");
     seen[p] = true;
     out.push_back(input.getDimSize(p));
   }
@@ -239,8 +228,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, OptLoc loc,
       } else if (!ShapedType::isDynamic(e) && e != out[d]) {
         return opError(name, loc,
                        "inputs differ in dim " + Twine(d) + ": " +
-                           shapeStr(first.getShape()) + " vs " +
-                           shapeStr(t.getShape()));
+                           dimsToString(first.getShape()) + " vs " +
+                           dimsToString(t.getShape()));
       }
     }
   }
@@ -365,7 +354,7 @@ LogicalResult UnsqueezeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   for (auto [i, a] : llvm::enumerate(axes))
     if (a < 0 || a >= outRank || (i > 0 && a <= axes[i - 1]))
       return opError(getOperationName(), loc,
-                     "axes " + shapeStr(axes) +
+                     "axes " + dimsToString(axes) +
                          " must be sorted, unique and in [0, " +
                          Twine(outRank) + ")");
   SmallVector<int64_t> out;
@@ -383,7 +372,7 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   for (auto [i, a] : llvm::enumerate(axes)) {
     if (a < 0 || a >= input.getRank() || (i > 0 && a <= axes[i - 1]))
       return opError(getOperationName(), loc,
-                     "axes " + shapeStr(axes) +
+                     "axes " + dimsToString(axes) +
                          " must be sorted, unique and in [0, " +
                          Twine(input.getRank()) + ")");
     int64_t d = input.getDimSize(a);
@@ -438,8 +427,8 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   auto out = broadcastShapes(input.getShape(), entries);
   if (failed(out))
     return opError(name, loc,
-                   "input shape " + shapeStr(input.getShape()) +
-                       " does not broadcast to " + shapeStr(entries));
+                   "input shape " + dimsToString(input.getShape()) +
+                       " does not broadcast to " + dimsToString(entries));
   types.push_back(RankedTensorType::get(*out, input.getElementType()));
   return success();
 }
@@ -536,7 +525,7 @@ LogicalResult ConstantOfShapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   auto dims = *getShapeEntries(adaptor.getShape());
   for (int64_t d : dims)
     if (!ShapedType::isDynamic(d) && d < 0)
-      return opError(name, loc, "shape " + shapeStr(dims) +
+      return opError(name, loc, "shape " + dimsToString(dims) +
                                     " has a negative dim");
   types.push_back(RankedTensorType::get(dims, value.getElementType()));
   return success();
