@@ -27,47 +27,18 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from node_tests_common import (  # noqa: E402
+    BINARY_WAIT_S, find_tests, first_error_line, read_list, signal_name,
+    wait_for_binary)
+
 DEFAULT_DATA = "/usr/share/libonnx-testdata/data/node"
 TIMEOUT_S = 60
 # How long to wait for a kiln binary that is missing or being rewritten
 # (another build may be relinking it).
-BINARY_WAIT_S = 120
 
 Result = collections.namedtuple("Result", "name ok kind error")
 # kind: "pass", "fail" (kiln reported an error), "CRASH", "HANG"
-
-
-def find_tests(data_dir):
-    tests = []
-    for name in sorted(os.listdir(data_dir)):
-        model = os.path.join(data_dir, name, "model.onnx")
-        if os.path.isfile(model):
-            tests.append(name)
-    return tests
-
-
-def wait_for_binary(kiln):
-    deadline = time.monotonic() + BINARY_WAIT_S
-    while not (os.path.isfile(kiln) and os.access(kiln, os.X_OK)):
-        if time.monotonic() > deadline:
-            sys.exit(f"error: kiln binary {kiln} not found or not executable")
-        time.sleep(2)
-
-
-def signal_name(num):
-    try:
-        return signal.Signals(num).name
-    except ValueError:
-        return f"signal {num}"
-
-
-def first_error_line(text):
-    """The `kiln: error: ...` line if there is one, else the first line."""
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    for l in lines:
-        if "error:" in l:
-            return l
-    return lines[0] if lines else ""
 
 
 def run_one(kiln, data_dir, name, timeout):
@@ -153,16 +124,6 @@ def write_report(path, failures, total):
             for r in sorted(groups[c]):
                 err = r.error.replace("|", "\\|")
                 f.write(f"| {r.name} | {err} |\n")
-
-
-def read_list(path):
-    names = []
-    with open(path) as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                names.append(line)
-    return names
 
 
 def main():

@@ -51,6 +51,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from node_tests_common import (  # noqa: E402
+    BINARY_WAIT_S, find_tests, first_error_line, read_list, signal_name,
+    wait_for_binary)
+
 try:
     import numpy as np
     import onnx
@@ -67,7 +72,6 @@ RTOL = 1e-3
 ATOL = 1e-5
 # How long to wait for a kiln binary that is missing or being rewritten
 # (another build may be relinking it).
-BINARY_WAIT_S = 120
 STDERR_TAIL_LINES = 12
 RELINK_RETRIES = 3
 # ONNX test data holds bfloat16 tensors as their uint16 bit patterns; they are
@@ -84,49 +88,6 @@ Result = collections.namedtuple("Result", "name ok kind stage error ops tail")
 # stage: "compile", "run" or "compare" (where it failed).
 # ops:   the op type of the model's node ("A+B" for several node types).
 # tail:  the last lines of kiln's stderr for CRASH / HANG, else "".
-
-
-def find_tests(data_dir):
-    tests = []
-    for name in sorted(os.listdir(data_dir)):
-        model = os.path.join(data_dir, name, "model.onnx")
-        if os.path.isfile(model):
-            tests.append(name)
-    return tests
-
-
-def read_list(path):
-    names = []
-    with open(path) as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                names.append(line)
-    return names
-
-
-def wait_for_binary(kiln):
-    deadline = time.monotonic() + BINARY_WAIT_S
-    while not (os.path.isfile(kiln) and os.access(kiln, os.X_OK)):
-        if time.monotonic() > deadline:
-            sys.exit(f"error: kiln binary {kiln} not found or not executable")
-        time.sleep(2)
-
-
-def signal_name(num):
-    try:
-        return signal.Signals(num).name
-    except ValueError:
-        return f"signal {num}"
-
-
-def first_error_line(text):
-    """The `kiln: error: ...` line if there is one, else the first line."""
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    for l in lines:
-        if "error:" in l:
-            return l
-    return lines[0] if lines else ""
 
 
 def tail(text, n=STDERR_TAIL_LINES):
