@@ -27,6 +27,10 @@ namespace mlir::kiln {
 #define GEN_PASS_REGISTRATION
 #include "codegen/Passes.h.inc"
 
+/// The graph optimizations (passes/) as a pass pipeline on builtin.module:
+/// what `kiln import --optimize` runs and `kiln compile` runs first.
+extern const char *const kGraphPipeline;
+
 /// Adds kiln -> linalg -> bufferized loops -> LLVM dialect to `pm`. With a
 /// `weightsFile`, constants of at least `minWeightBytes` go there.
 void buildCpuLoweringPipeline(OpPassManager &pm,

@@ -26,8 +26,16 @@ def ConvertKilnToLinalg : Pass<"convert-kiln-to-linalg", "mlir::ModuleOp"> {
     Where broadcasting meets a dim known only at run time, a call to
     `kiln_rt_check_dim(a, b)` before the loop ends the run with a clear
     error when the extents disagree. Gather indices are clamped into range.
+
+    `kiln.attention` lowers to an `scf.for` over blocks of
+    `attention-key-block` keys with a streaming (online) softmax, so the full
+    query x key score matrix is never materialized.
   }];
-  let dependentDialects = ["mlir::func::FuncDialect",
+  let options = [
+    Option<"attentionKeyBlock", "attention-key-block", "int64_t",
+           /*default=*/"128", "Keys per block of the attention lowering">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::scf::SCFDialect",
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
   ];

@@ -24,6 +24,30 @@ def KilnRefineTypes
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
+def KilnFoldShapes
+    : InterfacePass<"kiln-fold-shapes", "mlir::FunctionOpInterface"> {
+  let summary = "Collapse shape-computation chains; fold constants; CSE";
+  let description = [{
+    Exporters compute every Reshape/Expand target with a chain such as
+    `Shape -> Gather -> Unsqueeze -> Concat`. This pass traces each entry of
+    such a shape tensor to a constant or a symbolic dim (followed back
+    through unsqueeze, transpose, elementwise ops, matmul, expand and
+    reshape), and rewrites:
+    - a shape tensor whose entries are all constant into a constant;
+    - a Reshape entry that equals the input's dim at that position into `0`
+      (copy), a static result extent into that constant, and a single
+      remaining unknown entry into `-1` when every other entry is a positive
+      constant;
+    - an Expand entry that equals the input's aligned dim into `1`.
+    The dead chains are then erased. Small constant subgraphs (integer and
+    float elementwise ops, shape ops) fold through the kiln folders, which
+    materialize at most 16384 elements (splats at any size), so no weight-
+    sized tensor is ever computed at compile time. Identity, Dropout and
+    no-op Cast/Reshape/Transpose disappear through the kiln
+    canonicalizations, and a final CSE merges duplicates.
+  }];
+}
+
 def KilnFuseNorms
     : InterfacePass<"kiln-fuse-norms", "mlir::FunctionOpInterface"> {
   let summary = "Fuse decomposed LayerNorm and RMSNorm into kiln ops";
@@ -51,6 +75,26 @@ def KilnFuseActivations
     `kiln.silu` (so SwiGLU is `silu(gate) * up`), and `x * hard_sigmoid(x)`
     with alpha 1/6, beta 1/2 (opset-13 exports of HardSwish) becomes
     `kiln.hard_swish`.
+  }];
+}
+
+def KilnFuseAttention
+    : InterfacePass<"kiln-fuse-attention", "mlir::FunctionOpInterface"> {
+  let summary = "Fuse scaled dot-product attention into kiln.attention";
+  let description = [{
+    Matches `softmax(scores) . V` over the last dim where `scores` is
+    `Q . K^T` with constant scalar scales (Mul or Div, on the scores, on Q or
+    on K^T, before or after the matmul), optionally masked by an additive
+    mask (`scores + mask`) or a boolean one (`where(mask, scores, fill)` or
+    `where(mask, fill, scores)`, fill a constant). The K transpose is
+    absorbed (or a transpose is inserted when K^T comes in untransposed), and
+    key/value heads repeated for grouped-query attention
+    (`reshape(expand(unsqueeze(kv)))`) are read directly by head index
+    instead. A KV cache's Concat of past and new keys stays outside the op,
+    so present keys/values are still returned. Does not fire when an
+    intermediate (scores, probabilities) has other uses, when the softmax is
+    not over the keys, when a scale or fill is not constant, or when the mask
+    does not broadcast to the scores.
   }];
 }
 

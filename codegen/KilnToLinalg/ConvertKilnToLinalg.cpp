@@ -22,6 +22,7 @@ using namespace mlir::kiln;
 namespace {
 struct ConvertKilnToLinalg final
     : mlir::kiln::impl::ConvertKilnToLinalgBase<ConvertKilnToLinalg> {
+  using ConvertKilnToLinalgBase::ConvertKilnToLinalgBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ModuleOp root = getOperation();
@@ -40,6 +41,7 @@ struct ConvertKilnToLinalg final
     lowering::populateElementwisePatterns(patterns);
     lowering::populateTensorPatterns(patterns);
     lowering::populateLinalgPatterns(patterns);
+    lowering::populateAttentionPatterns(patterns, attentionKeyBlock);
     // Non-convergence is reported through the leftover ops below.
     (void)applyPatternsGreedily(root, std::move(patterns));
     bool leftover = false;

@@ -12,10 +12,14 @@
 
 using namespace mlir;
 
+const char *const mlir::kiln::kGraphPipeline =
+    "func.func(kiln-fold-shapes,kiln-refine-types,kiln-fuse-norms,"
+    "kiln-fuse-activations,kiln-fuse-attention,kiln-fold-shapes,"
+    "kiln-refine-types)";
+
 static constexpr const char *kCpuPipeline =
-    // Parsed into a pass manager anchored on builtin.module.
-    // Graph optimizations first (passes/), then lowering.
-    "func.func(canonicalize,kiln-fuse-norms,kiln-fuse-activations,canonicalize),"
+    // Parsed into a pass manager anchored on builtin.module, after
+    // kGraphPipeline.
     "convert-kiln-to-linalg,"
     "canonicalize,cse,"
     "func.func(linalg-fuse-elementwise-ops,linalg-generalize-named-ops,"
@@ -43,7 +47,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const std::string &weightsFile,
                                           int64_t minWeightBytes) {
   // The pipeline is spelled as text so that kiln-opt can print and rerun it.
-  std::string text = kCpuPipeline;
+  std::string text = std::string(kGraphPipeline) + "," + kCpuPipeline;
   std::string ext;
   if (!weightsFile.empty())
     ext = "kiln-externalize-weights{weights-file=" + weightsFile +

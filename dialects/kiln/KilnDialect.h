@@ -76,6 +76,13 @@ LogicalResult inferArgReduce(StringRef opName, OptLoc loc, Value input,
 
 #include "dialects/kiln/KilnDialect.h.inc"
 
+namespace mlir::OpTrait {
+/// Marks kiln elementwise ops whose result shape is the broadcast of their
+/// operands' shapes (see Kiln_Broadcasting).
+template <typename ConcreteType>
+class KilnBroadcasting : public TraitBase<ConcreteType, KilnBroadcasting> {};
+} // namespace mlir::OpTrait
+
 #define GET_OP_CLASSES
 #include "dialects/kiln/KilnOps.h.inc"
 

@@ -26,6 +26,11 @@ def Kiln_Dialect : Dialect {
   let hasConstantMaterializer = 1;
 }
 
+// Elementwise ops whose result shape is the numpy broadcast of their
+// operands' shapes (unary ops trivially); the graph passes follow extents
+// through them.
+def Kiln_Broadcasting : NativeOpTrait<"KilnBroadcasting">;
+
 // All kiln ops are side-effect free tensor ops.
 class Kiln_Op<string mnemonic, list<Trait> traits = []>
     : Op<Kiln_Dialect, mnemonic, !listconcat(traits, [Pure])>;

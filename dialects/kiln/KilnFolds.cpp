@@ -13,6 +13,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/APSInt.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -108,6 +110,46 @@ static Attribute foldIntBinary(ArrayRef<Attribute> operands, Value result,
       [&](ArrayRef<APInt> a) { return fn(a[0], a[1]); }, makeInts);
 }
 
+/// Folds a float elementwise op on small constants, evaluating in double and
+/// rounding once to the element type (exact for + - * / and sqrt).
+static Attribute foldFloat(ArrayRef<Attribute> operands, Value result,
+                           function_ref<double(ArrayRef<double>)> fn) {
+  auto type = staticType(result);
+  if (!type || !isa<FloatType>(type.getElementType()) ||
+      type.getNumElements() > kFoldLimit)
+    return {};
+  SmallVector<DenseFPElementsAttr> ins;
+  SmallVector<SmallVector<double>> vals;
+  for (Attribute a : operands) {
+    auto d = dyn_cast_or_null<DenseFPElementsAttr>(a);
+    if (!d || !small(d))
+      return {};
+    ins.push_back(d);
+    auto &v = vals.emplace_back();
+    for (APFloat x : d.getValues<APFloat>())
+      v.push_back(x.convertToDouble());
+  }
+  auto shape = type.getShape();
+  auto strides = stridesOf(shape);
+  auto &sem = cast<FloatType>(type.getElementType()).getFloatSemantics();
+  SmallVector<APFloat> out;
+  SmallVector<int64_t> idx(shape.size());
+  SmallVector<double> args(ins.size());
+  for (int64_t lin = 0; lin < type.getNumElements(); ++lin) {
+    for (size_t d = 0; d < shape.size(); ++d)
+      idx[d] = (lin / strides[d]) % shape[d];
+    for (size_t k = 0; k < ins.size(); ++k)
+      args[k] = ins[k].isSplat()
+                    ? vals[k][0]
+                    : vals[k][broadcastIndex(idx, ins[k].getType().getShape())];
+    APFloat r(fn(args));
+    bool lost;
+    r.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+    out.push_back(r);
+  }
+  return DenseElementsAttr::get(type, out);
+}
+
 /// `x op c` where c is a splat `neutral`: the op is an identity on x.
 static bool isSplatInt(Attribute a, int64_t v) {
   auto d = denseOf(a);
@@ -118,6 +160,9 @@ static bool isSplatInt(Attribute a, int64_t v) {
 OpFoldResult AddOp::fold(FoldAdaptor a) {
   if (isSplatInt(a.getRhs(), 0) && getLhs().getType() == getType())
     return getLhs();
+  if (Attribute f = foldFloat(a.getOperands(), getResult(),
+                              [](ArrayRef<double> a) { return a[0] + a[1]; }))
+    return f;
   return foldIntBinary(a.getOperands(), getResult(),
                        [](const APInt &x, const APInt &y) { return x + y; });
 }
@@ -125,6 +170,9 @@ OpFoldResult AddOp::fold(FoldAdaptor a) {
 OpFoldResult SubOp::fold(FoldAdaptor a) {
   if (isSplatInt(a.getRhs(), 0) && getLhs().getType() == getType())
     return getLhs();
+  if (Attribute f = foldFloat(a.getOperands(), getResult(),
+                              [](ArrayRef<double> a) { return a[0] - a[1]; }))
+    return f;
   return foldIntBinary(a.getOperands(), getResult(),
                        [](const APInt &x, const APInt &y) { return x - y; });
 }
@@ -132,6 +180,9 @@ OpFoldResult SubOp::fold(FoldAdaptor a) {
 OpFoldResult MulOp::fold(FoldAdaptor a) {
   if (isSplatInt(a.getRhs(), 1) && getLhs().getType() == getType())
     return getLhs();
+  if (Attribute f = foldFloat(a.getOperands(), getResult(),
+                              [](ArrayRef<double> a) { return a[0] * a[1]; }))
+    return f;
   return foldIntBinary(a.getOperands(), getResult(),
                        [](const APInt &x, const APInt &y) { return x * y; });
 }
@@ -139,6 +190,9 @@ OpFoldResult MulOp::fold(FoldAdaptor a) {
 OpFoldResult DivOp::fold(FoldAdaptor a) {
   if (isSplatInt(a.getRhs(), 1) && getLhs().getType() == getType())
     return getLhs();
+  if (Attribute f = foldFloat(a.getOperands(), getResult(),
+                              [](ArrayRef<double> a) { return a[0] / a[1]; }))
+    return f;
   bool isUnsigned = getType().getElementType().isUnsignedInteger();
   return foldIntBinary(a.getOperands(), getResult(),
                        [&](const APInt &x,
@@ -482,4 +536,17 @@ void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                             MLIRContext *ctx) {
   results.add<ComposeReshapes>(ctx);
+}
+
+OpFoldResult PowOp::fold(FoldAdaptor a) {
+  if (getLhs().getType() != getType())
+    return {};
+  return foldFloat(a.getOperands(), getResult(), [](ArrayRef<double> a) {
+    return std::pow(a[0], a[1]);
+  });
+}
+
+OpFoldResult SqrtOp::fold(FoldAdaptor a) {
+  return foldFloat(a.getOperands(), getResult(),
+                   [](ArrayRef<double> a) { return std::sqrt(a[0]); });
 }

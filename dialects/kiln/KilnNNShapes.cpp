@@ -378,3 +378,63 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *, OptLoc loc,
       RankedTensorType::get(shape, IntegerType::get(input.getContext(), 64)));
   return success();
 }
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                            Adaptor adaptor, Types &types) {
+  StringRef name = getOperationName();
+  auto q = tensorOf(adaptor.getQuery()), k = tensorOf(adaptor.getKey()),
+       v = tensorOf(adaptor.getValue());
+  int64_t r = q.getRank();
+  if (r < 3 || k.getRank() != r || v.getRank() != r)
+    return opError(name, loc,
+                   "query, key and value must have one rank >= 3, got " +
+                       Twine(r) + ", " + Twine(k.getRank()) + " and " +
+                       Twine(v.getRank()));
+  Type elt = q.getElementType();
+  if (!isa<FloatType>(elt) || k.getElementType() != elt ||
+      v.getElementType() != elt)
+    return opError(name, loc,
+                   "query, key and value must share one float element type");
+  auto clash = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
+  auto shapes = [&] {
+    return dimsToString(q.getShape()) + ", " + dimsToString(k.getShape()) +
+           " and " + dimsToString(v.getShape());
+  };
+  for (int64_t d = 0; d < r - 3; ++d)
+    if (clash(q.getDimSize(d), k.getDimSize(d)) ||
+        clash(k.getDimSize(d), v.getDimSize(d)))
+      return opError(name, loc, "batch dims differ in " + shapes());
+  int64_t hq = q.getDimSize(r - 3), hk = k.getDimSize(r - 3);
+  if (clash(hk, v.getDimSize(r - 3)) ||
+      (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hk) &&
+       (hk == 0 || hq % hk != 0)))
+    return opError(name, loc,
+                   "query heads must be a multiple of key/value heads in " +
+                       shapes());
+  if (clash(q.getDimSize(r - 1), k.getDimSize(r - 1)) ||
+      clash(k.getDimSize(r - 2), v.getDimSize(r - 2)))
+    return opError(name, loc,
+                   "head sizes or key lengths differ in " + shapes());
+  SmallVector<int64_t> out(q.getShape());
+  out.back() = v.getDimSize(r - 1);
+  if (Value m = adaptor.getMask()) {
+    auto mt = tensorOf(m);
+    SmallVector<int64_t> scores(q.getShape().drop_back());
+    scores.push_back(k.getDimSize(r - 2));
+    auto b = broadcastShapes(mt.getShape(), scores);
+    bool fits = succeeded(b) && mt.getRank() <= r;
+    for (int64_t d = 0; fits && d < r; ++d)
+      fits = !clash((*b)[d], scores[d]);
+    if (!fits)
+      return opError(name, loc,
+                     "mask " + dimsToString(mt.getShape()) +
+                         " does not broadcast to the scores " +
+                         dimsToString(scores));
+    if (!mt.getElementType().isInteger(1) && mt.getElementType() != elt)
+      return opError(name, loc, "mask must be i1 or the query element type");
+  }
+  types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}

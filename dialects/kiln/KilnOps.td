@@ -21,7 +21,8 @@ defvar T = AnyRankedTensor;
 class Kiln_UnaryOp<string mnemonic, list<Trait> traits = [],
                    dag attrs = (ins)>
     : Kiln_SharedInferOp<mnemonic,
-        "inferSameType(opName, loc, adaptor.getInput(), types)", traits> {
+        "inferSameType(opName, loc, adaptor.getInput(), types)",
+        !listconcat(traits, [Kiln_Broadcasting])> {
   let summary = "elementwise " # mnemonic;
   let arguments = !con((ins T:$input), attrs);
   let results = (outs T:$result);
@@ -31,7 +32,7 @@ class Kiln_UnaryOp<string mnemonic, list<Trait> traits = [],
       "$input attr-dict `:` type($input) `->` type($result)");
 }
 
-def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt">;
+def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt"> { let hasFolder = 1; }
 def Kiln_ReciprocalOp : Kiln_UnaryOp<"reciprocal">;
 def Kiln_ExpOp : Kiln_UnaryOp<"exp">;
 def Kiln_LogOp : Kiln_UnaryOp<"log">;
@@ -106,7 +107,7 @@ def Kiln_IsInfOp : Kiln_UnaryPredicateOp<"is_inf",
 class Kiln_BinaryOp<string mnemonic, int kind = 0, dag attrs = (ins)>
     : Kiln_SharedInferOp<mnemonic,
         "inferBroadcast(opName, loc, adaptor.getOperands(), " # kind #
-        ", types)"> {
+        ", types)", [Kiln_Broadcasting]> {
   let summary = "elementwise " # mnemonic # " with broadcasting";
   let arguments = !con((ins T:$lhs, T:$rhs), attrs);
   let results = (outs T:$result);
@@ -131,7 +132,7 @@ def Kiln_BitwiseOrOp : Kiln_BinaryOp<"bitwise_or">;
 def Kiln_BitwiseXorOp : Kiln_BinaryOp<"bitwise_xor">;
 def Kiln_BitShiftOp : Kiln_BinaryOp<"bit_shift", 0,
     (ins DefaultValuedAttr<BoolAttr, "false">:$right)>;
-def Kiln_PowOp : Kiln_BinaryOp<"pow", 2>;
+def Kiln_PowOp : Kiln_BinaryOp<"pow", 2> { let hasFolder = 1; }
 def Kiln_EqualOp : Kiln_BinaryOp<"equal", 1> { let hasFolder = 1; }
 def Kiln_LessOp : Kiln_BinaryOp<"less", 1>;
 def Kiln_GreaterOp : Kiln_BinaryOp<"greater", 1>;
@@ -139,7 +140,8 @@ def Kiln_LessEqualOp : Kiln_BinaryOp<"less_equal", 1>;
 def Kiln_GreaterEqualOp : Kiln_BinaryOp<"greater_equal", 1>;
 
 def Kiln_WhereOp : Kiln_SharedInferOp<"where",
-    "inferWhere(opName, loc, adaptor.getOperands(), types)"> {
+    "inferWhere(opName, loc, adaptor.getOperands(), types)",
+    [Kiln_Broadcasting]> {
   let summary = "select x where condition holds, else y (broadcasting)";
   let arguments = (ins T:$condition, T:$x, T:$y);
   let results = (outs T:$result);
@@ -156,7 +158,7 @@ def Kiln_ClipOp : Kiln_InferOp<"clip", [AttrSizedOperandSegments]> {
                        "functional-type(operands, results)";
 }
 
-def Kiln_CastOp : Kiln_Op<"cast"> {
+def Kiln_CastOp : Kiln_Op<"cast", [Kiln_Broadcasting]> {
   let summary = "element type conversion";
   let description = [{
     Converts each element to the result element type with ONNX Cast
@@ -288,6 +290,33 @@ def Kiln_RmsNormOp : Kiln_InferOp<"rms_norm"> {
   let results = (outs T:$result);
   let assemblyFormat =
       "$input `,` $scale attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_AttentionOp : Kiln_InferOp<"attention"> {
+  let summary = "scaled dot-product attention, softmax over the keys";
+  let description = [{
+    `query` is `[batch..., H, Sq, D]`, `key` `[batch..., Hkv, Sk, D]`,
+    `value` `[batch..., Hkv, Sk, Dv]` (rank >= 3; the dim before the sequence
+    is the head dim). With `H = r * Hkv` query head `h` reads key/value head
+    `h / r` (grouped-query attention). The result is `[batch..., H, Sq, Dv]`:
+
+      scores = scale * query . key^T      (over D)
+      scores[i, j] excluded when `causal` and j > i + Sk - Sq
+      scores = scores + mask              (float mask)
+      scores = mask ? scores : mask_fill  (i1 mask; excluded without a fill)
+      result = softmax(scores over j) . value
+
+    The optional mask broadcasts (numpy-style) to `[batch..., H, Sq, Sk]`.
+    Created by kiln-fuse-attention and by the importer from ONNX Attention
+    and com.microsoft attention ops; lowered with a streaming softmax over
+    blocks of keys, so the Sq x Sk score matrix is never materialized.
+  }];
+  let arguments = (ins T:$query, T:$key, T:$value, Optional<T>:$mask,
+                   F32Attr:$scale, OptionalAttr<F32Attr>:$mask_fill,
+                   DefaultValuedAttr<BoolAttr, "false">:$causal);
+  let results = (outs T:$result);
+  let assemblyFormat = "$query `,` $key `,` $value (`mask` $mask^)? attr-dict "
+                       "`:` functional-type(operands, results)";
 }
 
 class Kiln_AxisOp<string mnemonic>

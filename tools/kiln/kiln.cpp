@@ -12,6 +12,7 @@
 
 #include "Run.h"
 
+#include "codegen/Passes.h"
 #include "dialects/kiln/KilnDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -170,9 +171,7 @@ static int runImport() {
     kiln::registerAllKilnPasses();
     mlir::PassManager pm(&context);
     if (failed(mlir::parsePassPipeline(
-            "func.func(canonicalize,kiln-fuse-norms,kiln-fuse-activations,"
-            "canonicalize)",
-            pm)) ||
+            mlir::kiln::kGraphPipeline, pm)) ||
         failed(pm.run(*module)))
       return fail("graph optimization failed");
   }

@@ -1,0 +1,217 @@
+//===- FuseAttention.cpp - the kiln-fuse-attention pass -------------------===//
+//
+// softmax(scale * Q.K^T [+ mask | where(mask, ., fill)]) . V into
+// kiln.attention, absorbing the K transpose, constant scales on the scores,
+// Q or K, and the head repeat of grouped-query attention.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/PatternUtils.h"
+#include "passes/ShapeTrace.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNFUSEATTENTION
+#include "passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
+
+/// Strips `x * c`, `c * x` and `x / c` (c a constant scalar, x of the
+/// result's type) off `v`, multiplying `scale`; the stripped ops go to
+/// `chain`. Only single-use ops are stripped unless `v` itself is the root.
+Value peelScale(Value v, double &scale, SmallVectorImpl<Operation *> &chain) {
+  while (Operation *op = v.getDefiningOp()) {
+    Value x;
+    std::optional<double> c;
+    if (auto mul = dyn_cast<MulOp>(op)) {
+      if ((c = scalarValue(mul.getRhs())))
+        x = mul.getLhs();
+      else if ((c = scalarValue(mul.getLhs())))
+        x = mul.getRhs();
+    } else if (auto div = dyn_cast<DivOp>(op)) {
+      if ((c = scalarValue(div.getRhs())) && *c != 0.0) {
+        x = div.getLhs();
+        c = 1.0 / *c;
+      }
+    }
+    if (!x || x.getType() != v.getType() || !op->hasOneUse())
+      return v;
+    scale *= *c;
+    chain.push_back(op);
+    v = x;
+  }
+  return v;
+}
+
+/// True when `perm` swaps the last two dims and keeps the others.
+bool swapsLastTwo(ArrayRef<int64_t> perm) {
+  int64_t r = perm.size();
+  for (int64_t i = 0; i < r; ++i)
+    if (perm[i] != (i == r - 2 ? r - 1 : i == r - 1 ? r - 2 : i))
+      return false;
+  return r >= 2;
+}
+
+/// `v` = reshape(expand(unsqueeze(x, [r-2]), [..., Hkv, rep, S, D]),
+/// [..., Hkv*rep, S, D]), each key/value head repeated `rep` times in place
+/// (repeat_interleave, as exports of grouped-query attention do): returns x
+/// and sets `rep`; otherwise returns `v` with `rep` 1.
+Value unwrapHeadRepeat(Value v, int64_t &rep) {
+  rep = 1;
+  auto rs = v.getDefiningOp<ReshapeOp>();
+  auto ex = rs ? rs.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
+  auto un = ex ? ex.getInput().getDefiningOp<UnsqueezeOp>() : UnsqueezeOp();
+  if (!un)
+    return v;
+  Value x = un.getInput();
+  int64_t r = rankOf(x);
+  auto vt = cast<RankedTensorType>(v.getType());
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto et = cast<RankedTensorType>(ex.getType());
+  if (r < 3 || vt.getRank() != r || un.getAxes().size() != 1 ||
+      un.getAxes()[0] != r - 2 || et.getRank() != r + 1)
+    return v;
+  int64_t n = et.getDimSize(r - 2), hkv = xt.getDimSize(r - 3);
+  if (ShapedType::isDynamic(n) || ShapedType::isDynamic(hkv) || n < 1 ||
+      vt.getDimSize(r - 3) != hkv * n)
+    return v;
+  // Every other extent is kept by the expand and by the reshape.
+  for (int64_t i = 0; i <= r; ++i) {
+    if (i == r - 2)
+      continue;
+    if (!(canonicalDim(ex, i) == canonicalDim(un, i)))
+      return v;
+  }
+  for (int64_t i = 0; i < r; ++i) {
+    if (i == r - 3)
+      continue;
+    if (!(canonicalDim(v, i) == canonicalDim(x, i)))
+      return v;
+  }
+  rep = n;
+  return x;
+}
+
+/// The scores operand of a mask op: the side that reaches a matmul through
+/// constant scales.
+bool reachesMatmul(Value v) {
+  double s = 1;
+  SmallVector<Operation *> chain;
+  return peelScale(v, s, chain).getDefiningOp<MatmulOp>() != nullptr;
+}
+
+struct FuseAttention final : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp pv,
+                                PatternRewriter &rewriter) const override {
+    auto sm = pv.getLhs().getDefiningOp<SoftmaxOp>();
+    if (!sm)
+      return rewriter.notifyMatchFailure(pv, "lhs is not a softmax");
+    int64_t rank = sm.getType().getRank();
+    if (rank < 3 || (sm.getAxis() != -1 && sm.getAxis() != rank - 1))
+      return rewriter.notifyMatchFailure(pv, "softmax is not over the last dim");
+    SmallVector<Operation *> chain{sm};
+    Value x = sm.getInput(), mask;
+    std::optional<double> fill;
+    bool invertMask = false;
+    if (auto add = x.getDefiningOp<AddOp>()) {
+      for (Value s : {add.getLhs(), add.getRhs()}) {
+        if (s.getType() == add.getType() && reachesMatmul(s)) {
+          mask = otherOperand(add, s);
+          x = s;
+          chain.push_back(add);
+          break;
+        }
+      }
+    } else if (auto w = x.getDefiningOp<WhereOp>()) {
+      if (w.getX().getType() == w.getType() && reachesMatmul(w.getX())) {
+        fill = scalarValue(w.getY());
+        x = w.getX();
+      } else if (w.getY().getType() == w.getType() && reachesMatmul(w.getY())) {
+        fill = scalarValue(w.getX());
+        x = w.getY();
+        invertMask = true;
+      }
+      if (!fill)
+        return rewriter.notifyMatchFailure(pv, "where fill is not a constant");
+      mask = w.getCondition();
+      chain.push_back(w);
+    }
+    double scale = 1.0;
+    x = peelScale(x, scale, chain);
+    auto qk = x.getDefiningOp<MatmulOp>();
+    if (!qk)
+      return rewriter.notifyMatchFailure(pv, "scores are not a matmul");
+    chain.push_back(qk);
+    Value q = peelScale(qk.getLhs(), scale, chain);
+    Value kt = peelScale(qk.getRhs(), scale, chain);
+    for (Operation *op : chain)
+      if (!op->hasOneUse())
+        return rewriter.notifyMatchFailure(pv, "an intermediate has other uses");
+    if (rankOf(q) != rank || rankOf(kt) != rank || rankOf(pv.getRhs()) != rank)
+      return rewriter.notifyMatchFailure(pv, "operand ranks differ");
+    auto elt = cast<RankedTensorType>(q.getType()).getElementType();
+    if (!isa<FloatType>(elt))
+      return rewriter.notifyMatchFailure(pv, "not a float attention");
+
+    rewriter.setInsertionPoint(pv);
+    Location loc = pv.getLoc();
+    Value key;
+    auto tr = kt.getDefiningOp<TransposeOp>();
+    if (tr && swapsLastTwo(tr.getPerm())) {
+      key = tr.getInput();
+    } else {
+      SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+      std::swap(perm[rank - 1], perm[rank - 2]);
+      key = TransposeOp::create(rewriter, loc, kt, perm);
+    }
+    int64_t repK, repV;
+    Value keyBase = unwrapHeadRepeat(key, repK);
+    Value valBase = unwrapHeadRepeat(pv.getRhs(), repV);
+    if (repK != repV) {
+      keyBase = key;
+      valBase = pv.getRhs();
+    }
+    SmallVector<Value> operands{q, keyBase, valBase};
+    if (mask) {
+      if (invertMask)
+        mask = NotOp::create(rewriter, loc, mask);
+      operands.push_back(mask);
+    }
+    SmallVector<Type> inferred;
+    if (failed(AttentionOp::inferReturnTypes(
+            getContext(), std::nullopt, AttentionOp::Adaptor(operands),
+            inferred)) ||
+        !areCompatibleTensorTypes(inferred, TypeRange{pv.getType()}))
+      return rewriter.notifyMatchFailure(
+          pv, "operands do not form an attention (shapes or mask)");
+    auto op = AttentionOp::create(
+        rewriter, loc, TypeRange{pv.getType()}, operands,
+        {rewriter.getNamedAttr("scale", rewriter.getF32FloatAttr(scale))});
+    if (fill)
+      op.setMaskFillAttr(rewriter.getF32FloatAttr(*fill));
+    rewriter.replaceOp(pv, op.getResult());
+    return success();
+  }
+};
+
+struct KilnFuseAttention final
+    : mlir::kiln::impl::KilnFuseAttentionBase<KilnFuseAttention> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseAttention>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
