@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/PatternReport.h"
 #include "passes/ShapeTrace.h"
 
 #include "mlir/IR/Dominance.h"
@@ -150,7 +151,7 @@ struct KilnFoldShapes final
     for (RegisteredOperationName op : ctx->getRegisteredOperations())
       if (&op.getDialect() == ctx->getLoadedDialect<KilnDialect>())
         op.getCanonicalizationPatterns(patterns, ctx);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyAndRecord(getOperation(), std::move(patterns))))
       return signalPassFailure();
     IRRewriter rewriter(ctx);
     DominanceInfo dom(getOperation());

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/PatternReport.h"
 #include "passes/PatternUtils.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -168,7 +169,7 @@ struct KilnFuseActivations final
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseGelu, FuseSilu, FuseHardSwish>(&getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyAndRecord(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/PatternReport.h"
 #include "passes/PatternUtils.h"
 #include "passes/ShapeTrace.h"
 
@@ -209,7 +210,7 @@ struct KilnFuseAttention final
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttention>(&getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyAndRecord(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/PatternReport.h"
 #include "passes/PatternUtils.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -222,7 +223,7 @@ struct KilnFuseNorms final
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseLayerNorm, FuseRmsNorm, FuseRmsNormDiv>(&getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyAndRecord(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -11,6 +11,7 @@
 #include "kiln/InitAll.h"
 
 #include "codegen/Passes.h"
+#include "passes/PatternReport.h"
 #include "dialects/kiln/KilnDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -199,6 +200,11 @@ struct OpCountReport final : PassInstrumentation {
     os << "report: " << pass->getArgument() << ": " << total(before) << " -> "
        << total(after) << " kiln ops"
        << (changes.empty() ? std::string() : " (" + changes + ")") << "\n";
+    std::string fired;
+    for (auto &[name, n] : mlir::kiln::takePatternCounts())
+      fired += (fired.empty() ? "" : ", ") + name + " x" + std::to_string(n);
+    if (!fired.empty())
+      os << "report:   patterns fired: " << fired << "\n";
   }
 };
 
@@ -296,8 +302,10 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     PassManager pm(&context);
     mlir::kiln::buildCpuLoweringPipeline(pm, weightsPath,
                                          options.minWeightBytes);
-    if (options.report)
+    if (options.report) {
+      mlir::kiln::setPatternRecording(true);
       pm.addInstrumentation(std::make_unique<OpCountReport>(log));
+    }
     if (failed(pm.run(*module))) {
       error = "code generation failed: " + (diag.empty() ? "unknown error" : diag);
       return false;
