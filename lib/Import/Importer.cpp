@@ -32,7 +32,7 @@ using namespace ::kiln::import;
 // Converters implement the op forms in effect from opset 13 through 21. An
 // older model imports when each of its nodes has the same schema at its opset
 // as at opset 13 (checked against ONNX's schema registry per node).
-static constexpr int64_t kFormOpset = 13, kMaxOpset = 21;
+static constexpr int64_t kFormOpset = 13, kMaxOpset = 23;
 
 //===----------------------------------------------------------------------===//
 // Shape overrides
@@ -292,9 +292,9 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
                        std::to_string(opset) + "): ";
   if (opset < 0)
     return fail(prefix + "the model imports no opset for this domain");
-  if (!domain.empty())
+  if (!domain.empty() && domain != "com.microsoft")
     return fail(prefix + "unsupported domain");
-  if (opset < kFormOpset) {
+  if (domain.empty() && opset < kFormOpset) {
     const auto *old = onnx::OpSchemaRegistry::Schema(node.op_type(), opset, "");
     const auto *cur =
         onnx::OpSchemaRegistry::Schema(node.op_type(), kFormOpset, "");
@@ -308,7 +308,8 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
                   std::to_string(kFormOpset) + " or later)");
   }
   const auto &converters = getConverters();
-  auto conv = converters.find(node.op_type());
+  auto conv = converters.find(domain.empty() ? node.op_type()
+                                             : domain + ":" + node.op_type());
   if (conv == converters.end())
     return fail(prefix + "unsupported operator");
 
@@ -584,6 +585,7 @@ auto ::kiln::import::getConverters() -> const llvm::StringMap<Converter> & {
     addElementwiseConverters(m);
     addNNConverters(m);
     addShapeConverters(m);
+    addTransformerConverters(m);
     return m;
   }();
   return map;

@@ -53,11 +53,14 @@ FailureOr<ElementsAttr> decodeTensor(MLIRContext *ctx,
 class NodeContext;
 using Converter = std::function<LogicalResult(NodeContext &)>;
 
-/// All converters, keyed by op type in the default domain.
+/// All converters, keyed by op type in the default domain and by
+/// "<domain>:<op type>" in others.
 const llvm::StringMap<Converter> &getConverters();
 void addElementwiseConverters(llvm::StringMap<Converter> &map);
 void addNNConverters(llvm::StringMap<Converter> &map);
 void addShapeConverters(llvm::StringMap<Converter> &map);
+/// Opset-23 and com.microsoft transformer ops (keys "com.microsoft:<op>").
+void addTransformerConverters(llvm::StringMap<Converter> &map);
 
 class NodeContext {
 public:
