@@ -12,6 +12,7 @@ namespace {
 constexpr int kMaxDepth = 48;
 
 SymDim canon(Value x, int64_t d, int depth);
+SymDim inferredDim(ReshapeOp r, int64_t d, int depth);
 std::optional<SmallVector<std::optional<SymDim>>> trace(Value shape,
                                                         int depth);
 
@@ -38,6 +39,49 @@ std::optional<SymDim> entry(Value shape, int64_t d, int depth) {
   if (!entries || d >= (int64_t)entries->size())
     return std::nullopt;
   return (*entries)[d]; // itself nullopt when unknown
+}
+
+/// The `-1` entry `d` of reshape `r`: the input's extents divided by the
+/// other entries', when that leaves exactly one symbolic extent.
+SymDim inferredDim(ReshapeOp r, int64_t d, int depth) {
+  SymDim self{r.getResult(), d};
+  auto entries = trace(r.getShape(), depth + 1);
+  auto in = cast<RankedTensorType>(r.getInput().getType());
+  if (!entries || r.getAllowzero())
+    return self;
+  int64_t inConst = 1, outConst = 1;
+  SmallVector<SymDim> syms;
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    SymDim s = canon(r.getInput(), i, depth + 1);
+    if (s.isConstant())
+      inConst *= s.index;
+    else
+      syms.push_back(s);
+  }
+  for (auto [i, e] : llvm::enumerate(*entries)) {
+    if ((int64_t)i == d)
+      continue;
+    if (!e)
+      return self;
+    SymDim s = *e;
+    if (s.isConstant() && s.index == 0) // copy
+      s = canon(r.getInput(), i, depth + 1);
+    if (s.isConstant()) {
+      if (s.index <= 0)
+        return self;
+      outConst *= s.index;
+      continue;
+    }
+    auto it = llvm::find(syms, s);
+    if (it == syms.end())
+      return self;
+    syms.erase(it);
+  }
+  if (syms.size() == 1 && inConst == outConst)
+    return syms[0];
+  if (syms.empty() && outConst > 0 && inConst % outConst == 0)
+    return SymDim::constant(inConst / outConst);
+  return self;
 }
 
 SymDim canon(Value x, int64_t d, int depth) {
@@ -76,7 +120,7 @@ SymDim canon(Value x, int64_t d, int depth) {
         if (e->isConstant() && e->index == 0 && !r.getAllowzero())
           return rec(r.getInput(), d);
         if (e->isConstant() && e->index < 0)
-          return self;
+          return inferredDim(r, d, depth);
         return *e;
       })
       .Case([&](ExpandOp ex) {

@@ -17,8 +17,8 @@ forms the fusion recognizes:
               Reshape([B,4,Sk,16]), both shapes from Shape/Gather/Concat;
               scores * 0.25; Softmax; MatMul V. The repeat must be absorbed
               (kiln.attention reads the 2 key/value heads directly).
-  gqa_neg1    the same with the constant Reshape shape [0,4,-1,16]; only
-              required to fuse (the repeat may stay outside kiln.attention)
+  gqa_neg1    the same with the constant Reshape shape [0,4,-1,16]; the
+              repeat must be absorbed too (the -1 extent is traced)
   pad_neginf  bool key-padding mask input [B,1,1,Sk] (True = padded) applied
               as Where(mask, -inf, scores) (the inverted form); batch 1 pads
               the first 128+ keys, so whole leading key blocks are excluded
@@ -278,7 +278,7 @@ MODELS = [
     ("mha", build_mha, case_mha, None),
     ("causal", build_causal, case_causal, None),
     ("gqa", build_gqa, case_gqa, absorbs_head_repeat),
-    ("gqa_neg1", build_gqa_neg1, case_gqa, None),
+    ("gqa_neg1", build_gqa_neg1, case_gqa, absorbs_head_repeat),
     ("pad_neginf", build_pad_neginf, case_pad_neginf, None),
 ]
 
