@@ -48,6 +48,9 @@ def KilnLowerEntryAbi : Pass<"kiln-lower-entry-abi", "mlir::ModuleOp"> {
     results with calls to `kiln_rt_output_<type>(ctx, index, tensor<*xT>)`,
     through which the runtime copies each output out while it is alive.
     `@main` then returns nothing and is marked `llvm.emit_c_interface`.
+    Its inputs are marked `bufferization.writable = false`: they are the
+    caller's memory, so an op that would accumulate into an input's buffer
+    (a kiln.linear whose residual is a graph input) gets a copy instead.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect", "mlir::func::FuncDialect",
                            "mlir::tensor::TensorDialect",

@@ -164,23 +164,39 @@ struct FuseAttention final : OpRewritePattern<MatmulOp> {
     if (!isa<FloatType>(elt))
       return rewriter.notifyMatchFailure(pv, "not a float attention");
 
+    // Decide everything from types before creating any op.
+    auto tr = kt.getDefiningOp<TransposeOp>();
+    bool haveKey = tr && swapsLastTwo(tr.getPerm());
+    auto ktType = cast<RankedTensorType>(kt.getType());
+    SmallVector<int64_t> keyShape(ktType.getShape());
+    std::swap(keyShape[rank - 1], keyShape[rank - 2]);
+    Value keyVal = haveKey ? tr.getInput() : Value();
+    int64_t repK = 1, repV = 1;
+    Value keyBase = keyVal ? unwrapHeadRepeat(keyVal, repK) : Value();
+    Value valBase = unwrapHeadRepeat(pv.getRhs(), repV);
+    if (!keyVal || repK != repV) {
+      keyBase = keyVal;
+      valBase = pv.getRhs();
+    }
+    auto keyType = keyBase ? cast<RankedTensorType>(keyBase.getType())
+                           : RankedTensorType::get(keyShape, elt);
+    SmallVector<Type> inferred;
+    if (failed(inferAttention(
+            AttentionOp::getOperationName(), std::nullopt,
+            cast<RankedTensorType>(q.getType()), keyType,
+            cast<RankedTensorType>(valBase.getType()),
+            mask ? cast<RankedTensorType>(mask.getType()) : RankedTensorType(),
+            inferred)) ||
+        !areCompatibleTensorTypes(inferred, TypeRange{pv.getType()}))
+      return rewriter.notifyMatchFailure(
+          pv, "operands do not form an attention (shapes or mask)");
+
     rewriter.setInsertionPoint(pv);
     Location loc = pv.getLoc();
-    Value key;
-    auto tr = kt.getDefiningOp<TransposeOp>();
-    if (tr && swapsLastTwo(tr.getPerm())) {
-      key = tr.getInput();
-    } else {
+    if (!keyBase) {
       SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
       std::swap(perm[rank - 1], perm[rank - 2]);
-      key = TransposeOp::create(rewriter, loc, kt, perm);
-    }
-    int64_t repK, repV;
-    Value keyBase = unwrapHeadRepeat(key, repK);
-    Value valBase = unwrapHeadRepeat(pv.getRhs(), repV);
-    if (repK != repV) {
-      keyBase = key;
-      valBase = pv.getRhs();
+      keyBase = TransposeOp::create(rewriter, loc, kt, perm);
     }
     SmallVector<Value> operands{q, keyBase, valBase};
     if (mask) {
@@ -188,13 +204,6 @@ struct FuseAttention final : OpRewritePattern<MatmulOp> {
         mask = NotOp::create(rewriter, loc, mask);
       operands.push_back(mask);
     }
-    SmallVector<Type> inferred;
-    if (failed(AttentionOp::inferReturnTypes(
-            getContext(), std::nullopt, AttentionOp::Adaptor(operands),
-            inferred)) ||
-        !areCompatibleTensorTypes(inferred, TypeRange{pv.getType()}))
-      return rewriter.notifyMatchFailure(
-          pv, "operands do not form an attention (shapes or mask)");
     auto op = AttentionOp::create(
         rewriter, loc, TypeRange{pv.getType()}, operands,
         {rewriter.getNamedAttr("scale", rewriter.getF32FloatAttr(scale))});

@@ -98,4 +98,19 @@ def KilnFuseAttention
   }];
 }
 
+def KilnFuseLinear
+    : InterfacePass<"kiln-fuse-linear", "mlir::FunctionOpInterface"> {
+  let summary = "Fuse matmul epilogues (bias, activation, residual) into kiln.linear";
+  let description = [{
+    A `kiln.matmul` of `[..., K]` by a 2-D float weight becomes
+    `kiln.linear` together with what follows it: an add of a 1-D `[N]` bias
+    (either operand order), a GELU (erf or tanh), ReLU or SiLU, and an add of
+    a residual of the result's shape. A weight that is a `kiln.transpose`
+    (Gemm's transB) is read transposed instead of being transposed at run
+    time. Each step is absorbed only when the previous result has no other
+    use; a matmul with nothing to absorb is left alone. Runs after
+    kiln-fuse-attention so attention's matmuls are already gone.
+  }];
+}
+
 #endif // KILN_PASSES_TD

@@ -71,6 +71,8 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to);
 void populateElementwisePatterns(RewritePatternSet &patterns);
 void populateTensorPatterns(RewritePatternSet &patterns);
 void populateLinalgPatterns(RewritePatternSet &patterns);
+/// kiln.linear as one matmul with its epilogue.
+void populateLinearPatterns(RewritePatternSet &patterns);
 /// kiln.attention as a loop over blocks of `keyBlock` keys.
 void populateAttentionPatterns(RewritePatternSet &patterns, int64_t keyBlock);
 /// Rewrites composite kiln ops (softmax, layer_norm, ...) into primitive kiln

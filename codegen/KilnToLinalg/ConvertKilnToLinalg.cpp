@@ -42,6 +42,7 @@ struct ConvertKilnToLinalg final
     lowering::populateTensorPatterns(patterns);
     lowering::populateLinalgPatterns(patterns);
     lowering::populateAttentionPatterns(patterns, attentionKeyBlock);
+    lowering::populateLinearPatterns(patterns);
     // Non-convergence is reported through the leftover ops below.
     (void)applyPatternsGreedily(root, std::move(patterns));
     bool leftover = false;

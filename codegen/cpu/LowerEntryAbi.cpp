@@ -41,6 +41,10 @@ struct KilnLowerEntryAbi final
     OpBuilder b(ctx);
     auto ptrTy = LLVM::LLVMPointerType::get(ctx);
     unsigned nargs = main.getNumArguments();
+    // Inputs are the caller's memory: bufferization must never write them
+    // (an op that accumulates into an input's buffer copies it first).
+    for (unsigned i = 0; i < nargs; ++i)
+      main.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
     if (failed(main.insertArgument(nargs, ptrTy, {}, main.getLoc())))
       return signalPassFailure();
     Value runCtx = main.getArgument(nargs);

@@ -56,6 +56,10 @@ LogicalResult inferBroadcast(StringRef opName, OptLoc loc, ValueRange operands,
                              int kind, Types &types);
 LogicalResult inferWhere(StringRef opName, OptLoc loc, ValueRange operands,
                          Types &types);
+/// kiln.attention's result type from its operand types (`mask` may be null).
+LogicalResult inferAttention(StringRef opName, OptLoc loc, RankedTensorType q,
+                             RankedTensorType k, RankedTensorType v,
+                             RankedTensorType mask, Types &types);
 LogicalResult inferMatmul(StringRef opName, OptLoc loc, Value lhs, Value rhs,
                           Types &types);
 LogicalResult inferPool(StringRef opName, OptLoc loc, Value input,

@@ -381,9 +381,17 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *, OptLoc loc,
 
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                                             Adaptor adaptor, Types &types) {
-  StringRef name = getOperationName();
-  auto q = tensorOf(adaptor.getQuery()), k = tensorOf(adaptor.getKey()),
-       v = tensorOf(adaptor.getValue());
+  Value m = adaptor.getMask();
+  return inferAttention(getOperationName(), loc, tensorOf(adaptor.getQuery()),
+                        tensorOf(adaptor.getKey()),
+                        tensorOf(adaptor.getValue()),
+                        m ? tensorOf(m) : RankedTensorType(), types);
+}
+
+LogicalResult mlir::kiln::inferAttention(StringRef name, OptLoc loc,
+                                         RankedTensorType q, RankedTensorType k,
+                                         RankedTensorType v,
+                                         RankedTensorType mt, Types &types) {
   int64_t r = q.getRank();
   if (r < 3 || k.getRank() != r || v.getRank() != r)
     return opError(name, loc,
@@ -419,8 +427,7 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                    "head sizes or key lengths differ in " + shapes());
   SmallVector<int64_t> out(q.getShape());
   out.back() = v.getDimSize(r - 1);
-  if (Value m = adaptor.getMask()) {
-    auto mt = tensorOf(m);
+  if (mt) {
     SmallVector<int64_t> scores(q.getShape().drop_back());
     scores.push_back(k.getDimSize(r - 2));
     auto b = broadcastShapes(mt.getShape(), scores);
@@ -436,5 +443,48 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, OptLoc loc,
       return opError(name, loc, "mask must be i1 or the query element type");
   }
   types.push_back(RankedTensorType::get(out, elt));
+  return success();
+}
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                         Adaptor adaptor, Types &types) {
+  StringRef name = getOperationName();
+  auto x = tensorOf(adaptor.getInput()), w = tensorOf(adaptor.getWeight());
+  if (x.getRank() < 1 || w.getRank() != 2)
+    return opError(name, loc,
+                   "input must have rank >= 1 and weight rank 2, got " +
+                       typeStr(x) + " and " + typeStr(w));
+  if (x.getElementType() != w.getElementType() ||
+      !isa<FloatType>(x.getElementType()))
+    return opError(name, loc, "input and weight must share a float type");
+  bool tw = adaptor.getTransposeWeight();
+  int64_t k = w.getDimSize(tw ? 1 : 0), n = w.getDimSize(tw ? 0 : 1);
+  int64_t xk = x.getShape().back();
+  if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(xk) && k != xk)
+    return opError(name, loc,
+                   "contracting dims differ: input " + typeStr(x) +
+                       ", weight " + typeStr(w));
+  SmallVector<int64_t> out(x.getShape());
+  out.back() = n;
+  auto result = RankedTensorType::get(out, x.getElementType());
+  if (Value b = adaptor.getBias()) {
+    auto bt = tensorOf(b);
+    int64_t bn = bt.getRank() == 1 ? bt.getDimSize(0) : -2;
+    if (bt.getElementType() != x.getElementType() || bn == -2 ||
+        (bn != 1 && !ShapedType::isDynamic(bn) && !ShapedType::isDynamic(n) &&
+         bn != n))
+      return opError(name, loc,
+                     "bias must be 1-D [N] of the input type, got " +
+                         typeStr(bt));
+  }
+  if (Value r = adaptor.getResidual())
+    if (!areCompatibleTensorTypes(TypeRange{r.getType()}, TypeRange{result}))
+      return opError(name, loc,
+                     "residual " + typeStr(r.getType()) +
+                         " does not have the result type " + typeStr(result));
+  StringRef act = adaptor.getActivation();
+  if (!llvm::is_contained({"none", "relu", "gelu", "gelu_tanh", "silu"}, act))
+    return opError(name, loc, "unknown activation '" + act + "'");
+  types.push_back(result);
   return success();
 }

@@ -184,6 +184,27 @@ def Kiln_MatmulOp : Kiln_SharedInferOp<"matmul",
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
+def Kiln_LinearOp : Kiln_InferOp<"linear", [AttrSizedOperandSegments]> {
+  let summary = "dense layer: activation(input . weight + bias) + residual";
+  let description = [{
+    `input` is `[..., K]`, `weight` `[K, N]` (`[N, K]` with
+    `transpose_weight`), the optional `bias` broadcasts to `[N]` and the
+    optional `residual` has the result's shape `[..., N]`. `activation` is
+    one of `none`, `relu`, `gelu`, `gelu_tanh`, `silu`; the residual is added
+    after it. Created by kiln-fuse-linear; lowered to one matmul whose
+    accumulator starts from the bias (and the residual when there is no
+    activation), with the activation applied in one pass over the result.
+  }];
+  let arguments = (ins T:$input, T:$weight, Optional<T>:$bias,
+                   Optional<T>:$residual,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_weight,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation);
+  let results = (outs T:$result);
+  let assemblyFormat = "$input `,` $weight (`bias` $bias^)? "
+                       "(`residual` $residual^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
 def Kiln_EinsumOp : Kiln_InferOp<"einsum"> {
   let summary = "Einstein summation with an explicit or implicit output";
   let arguments = (ins Variadic<T>:$inputs, StrAttr:$equation);

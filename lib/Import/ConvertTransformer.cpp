@@ -11,7 +11,10 @@
 
 #include "ImporterImpl.h"
 
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
 #include <cmath>
+#include <limits>
 
 using namespace ::kiln::import;
 namespace k = mlir::kiln;
@@ -50,6 +53,31 @@ struct Chain {
     return success();
   }
 };
+
+/// The symbolic name of dim `d` of a graph input (its `kiln.dims` entry).
+StringRef inputDimName(Value v, int64_t d) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  auto fn = arg ? dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp())
+                : FunctionOpInterface();
+  auto names =
+      fn ? fn.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "kiln.dims")
+         : ArrayAttr();
+  if (!names || d >= (int64_t)names.size())
+    return {};
+  auto s = dyn_cast<StringAttr>(names[d]);
+  return s ? s.getValue() : StringRef();
+}
+
+/// Extents known to be equal: both static and equal, or the same named
+/// symbolic dim of graph inputs.
+bool sameExtent(Value a, int64_t da, Value b, int64_t db) {
+  int64_t x = cast<RankedTensorType>(a.getType()).getDimSize(da);
+  int64_t y = cast<RankedTensorType>(b.getType()).getDimSize(db);
+  if (x != kDyn || y != kDyn)
+    return x == y;
+  StringRef n = inputDimName(a, da);
+  return !n.empty() && n == inputDimName(b, db);
+}
 
 LogicalResult rejectOutputs(NodeContext &c, ArrayRef<int> outs,
                             StringRef what) {
@@ -126,7 +154,6 @@ LogicalResult convertAttention(NodeContext &c) {
     if (!ch.ok)
       return failure();
   }
-  int64_t newKeys = c.typeOf(key).getDimSize(2);
   if (Value pk = c.input(4)) {
     auto axis = c.named("axis", c.b.getI64IntegerAttr(2));
     key = ch.op<k::ConcatOp>({pk, key}, {axis});
@@ -144,23 +171,50 @@ LogicalResult convertAttention(NodeContext &c) {
     scale = 1.0 / std::sqrt((double)qt.getDimSize(3));
   }
   // kiln.attention's causal mask is bottom-right aligned (key j is excluded
-  // when j > i + Sk - Sq); ONNX aligns it after the past keys, which is the
-  // same whenever the new keys are as many as the queries.
-  int64_t sq = qt.getDimSize(2);
-  if (*causal && sq != kDyn && newKeys != kDyn && sq != newKeys)
-    return c.fail("is_causal with " + Twine(sq) + " queries but " +
-                  Twine(newKeys) + " new keys is not supported");
-  SmallVector<Value> operands{q, key, v};
-  if (Value mask = c.input(3)) {
+  // when j > i + Sk - Sq); ONNX aligns it after the past keys (j > i + P).
+  // They agree when the new keys are as many as the queries; when that is
+  // not known statically, the mask is built explicitly instead.
+  int64_t seqDim = rank == 4 ? 2 : 1;
+  bool alignedCausal =
+      *causal && sameExtent(c.input(0), seqDim, c.input(1), seqDim);
+  Value mask = c.input(3);
+  if (mask) {
     auto mt = c.typeOf(mask);
     int64_t sk = c.typeOf(key).getDimSize(2), mk = mt.getDimSize(mt.getRank() - 1);
     if (sk != kDyn && mk != kDyn && mk != sk && mk != 1)
       return c.fail("an attn_mask shorter than the keys is not supported");
-    operands.push_back(mask);
   }
+  if (*causal && !alignedCausal) {
+    auto extent = [&](Value t) {
+      Value shape = ch.op<k::ShapeOp>(t, {c.named("start", c.b.getI64IntegerAttr(2)),
+                                          c.named("end", c.b.getI64IntegerAttr(3))});
+      return ch.op<k::SqueezeOp>(shape, {c.named("axes", c.b.getDenseI64ArrayAttr({0}))});
+    };
+    Value zero = c.i64Scalar(0), one = c.i64Scalar(1);
+    Value rows = ch.op<k::RangeOp>({zero, extent(q), one});
+    rows = ch.op<k::UnsqueezeOp>(rows, {c.named("axes", c.b.getDenseI64ArrayAttr({1}))});
+    if (Value pk = c.input(4))
+      rows = ch.op<k::AddOp>({rows, extent(pk)});
+    Value cols = ch.op<k::RangeOp>({zero, extent(key), one});
+    Value allowed = ch.op<k::LessEqualOp>({cols, rows}); // [Sq, Sk]
+    if (!mask) {
+      mask = allowed;
+    } else if (c.typeOf(mask).getElementType().isInteger(1)) {
+      mask = ch.op<k::AndOp>({mask, allowed});
+    } else {
+      Value ninf = c.scalarLike(c.typeOf(mask).getElementType(),
+                                -std::numeric_limits<double>::infinity());
+      mask = ch.op<k::WhereOp>({allowed, mask, ninf});
+    }
+    if (!ch.ok)
+      return failure();
+  }
+  SmallVector<Value> operands{q, key, v};
+  if (mask)
+    operands.push_back(mask);
   Value y = ch.op<k::AttentionOp>(
       operands, {c.named("scale", c.b.getF32FloatAttr(scale)),
-                 c.named("causal", c.b.getBoolAttr(*causal != 0))});
+                 c.named("causal", c.b.getBoolAttr(alignedCausal))});
   if (rank == 3)
     y = ch.reshape(ch.transpose(y, {0, 2, 1, 3}), {0, 0, -1});
   Value presentK = key, presentV = v;
@@ -172,6 +226,10 @@ LogicalResult convertAttention(NodeContext &c) {
 void ::kiln::import::addTransformerConverters(llvm::StringMap<Converter> &m) {
   m["Attention"] = convertAttention;
   m["RMSNormalization"] = [](NodeContext &c) { return convertRmsNorm(c, 1e-5f); };
+  // ONNX Runtime registers SimplifiedLayerNormalization in both domains.
+  m["SimplifiedLayerNormalization"] = [](NodeContext &c) {
+    return convertRmsNorm(c, 1e-5f);
+  };
   m["com.microsoft:SimplifiedLayerNormalization"] = [](NodeContext &c) {
     return convertRmsNorm(c, 1e-5f);
   };

@@ -339,6 +339,9 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
   NodeContext nc(node, opset, builder, loc, std::move(inputs), store);
   if (failed(conv->second(nc)))
     return fail(prefix + (diag.empty() ? "conversion failed" : diag));
+  // Trailing optional outputs may be left off the node.
+  if (node.output_size() > 0 && nc.outputs.size() > (size_t)node.output_size())
+    nc.outputs.resize(node.output_size());
   if (nc.outputs.size() > (size_t)node.output_size())
     return fail(prefix + "the node lists " + std::to_string(node.output_size()) +
                 " outputs, but the op produces " +

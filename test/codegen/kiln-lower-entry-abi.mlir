@@ -7,7 +7,7 @@
 // CHECK-DAG:   func.func private @kiln_rt_output_f32(!llvm.ptr, i64, tensor<*xf32> {bufferization.access = "read"}) attributes {llvm.emit_c_interface}
 // CHECK-DAG:   func.func private @kiln_rt_output_i64(!llvm.ptr, i64, tensor<*xi64> {bufferization.access = "read"}) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @main(
-// CHECK-SAME:    %[[X:[^:]*]]: tensor<2x3xf32>, %[[I:[^:]*]]: tensor<?xi64>, %[[CTX:[^:]*]]: !llvm.ptr) attributes {llvm.emit_c_interface} {
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<2x3xf32> {bufferization.writable = false}, %[[I:[^:]*]]: tensor<?xi64> {bufferization.writable = false}, %[[CTX:[^:]*]]: !llvm.ptr) attributes {llvm.emit_c_interface} {
 // CHECK:         %[[UX:.*]] = tensor.cast %[[X]] : tensor<2x3xf32> to tensor<*xf32>
 // CHECK:         %[[C0:.*]] = arith.constant 0 : i64
 // CHECK:         call @kiln_rt_output_f32(%[[CTX]], %[[C0]], %[[UX]]) : (!llvm.ptr, i64, tensor<*xf32>) -> ()
@@ -26,7 +26,7 @@ func.func @main(%x: tensor<2x3xf32>, %i: tensor<?xi64>) -> (tensor<2x3xf32>, ten
 // CHECK:       func.func private @kiln_rt_output_f32(
 // CHECK-NOT:   func.func private @kiln_rt_output_f32(
 // CHECK-LABEL: func.func @main(
-// CHECK-SAME:    %[[X:[^:]*]]: tensor<4xf32>, %[[CTX:[^:]*]]: !llvm.ptr) attributes {llvm.emit_c_interface} {
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<4xf32> {bufferization.writable = false}, %[[CTX:[^:]*]]: !llvm.ptr) attributes {llvm.emit_c_interface} {
 // CHECK:         %[[U0:.*]] = tensor.cast %[[X]] : tensor<4xf32> to tensor<*xf32>
 // CHECK:         %[[C0:.*]] = arith.constant 0 : i64
 // CHECK:         call @kiln_rt_output_f32(%[[CTX]], %[[C0]], %[[U0]])
@@ -45,7 +45,7 @@ func.func @main(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
 // CHECK-SAME:    %{{.*}}: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK-NEXT:    return %{{.*}} : tensor<4xf32>
 // CHECK-LABEL: func.func @main(
-// CHECK-SAME:    %{{.*}}: tensor<4xf32>, %[[CTX:.*]]: !llvm.ptr)
+// CHECK-SAME:    %{{.*}}: tensor<4xf32> {bufferization.writable = false}, %[[CTX:.*]]: !llvm.ptr)
 // CHECK:         %[[R:.*]] = call @helper(
 // CHECK:         %[[U:.*]] = tensor.cast %[[R]]
 // CHECK:         call @kiln_rt_output_f32(%[[CTX]], %{{.*}}, %[[U]])

@@ -1,0 +1,136 @@
+//===- Linear.cpp - kiln.linear -------------------------------------------===//
+//
+// input [..., K] is viewed as [M, K]; the accumulator starts from the bias
+// broadcast to [M, N] (plus the residual when no activation follows), so the
+// matmul adds its products onto it; an activation (then the residual) is one
+// elementwise pass over the result. A transposed weight is read through the
+// contraction's indexing map, never materialized.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::lowering;
+
+namespace {
+
+struct LowerLinear final : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
+          residual = op.getResidual();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto ot = op.getType();
+    Type elt = ot.getElementType();
+    bool tw = op.getTransposeWeight();
+    StringRef act = op.getActivation();
+    int64_t r = xt.getRank();
+    int64_t kDim = tw ? 1 : 0, nDim = tw ? 0 : 1;
+    if (xt.isDynamicDim(r - 1) ||
+        cast<RankedTensorType>(w.getType()).isDynamicDim(kDim))
+      checkDims(b, loc, dimValue(b, loc, x, r - 1), dimValue(b, loc, w, kDim));
+
+    // [..., K] -> [M, K]
+    int64_t m = 1;
+    Value mv = arith::ConstantIndexOp::create(b, loc, 1);
+    for (int64_t d = 0; d < r - 1; ++d) {
+      m = (m == ShapedType::kDynamic || xt.isDynamicDim(d))
+              ? ShapedType::kDynamic
+              : m * xt.getDimSize(d);
+      mv = arith::MulIOp::create(b, loc, mv, dimValue(b, loc, x, d));
+    }
+    OpFoldResult mDim = m == ShapedType::kDynamic ? OpFoldResult(mv)
+                                                  : b.getIndexAttr(m);
+    OpFoldResult kSize = tensor::getMixedSize(b, loc, x, r - 1);
+    OpFoldResult nSize = tensor::getMixedSize(b, loc, w, nDim);
+    int64_t n = ot.getShape().back();
+    auto x2t = RankedTensorType::get({m, xt.getShape().back()}, elt);
+    Value x2 = reshapeTo(b, loc, x, x2t, {mDim, kSize});
+    auto c2t = RankedTensorType::get({m, n}, elt);
+    SmallVector<OpFoldResult> c2dims{mDim, nSize};
+    SmallVector<OpFoldResult> outDims = getDims(b, loc, x);
+    outDims.back() = nSize;
+
+    // The accumulator's start: bias [+ residual] or zeros.
+    SmallVector<Value> initIns;
+    Value res2;
+    if (residual && act == "none") {
+      res2 = reshapeTo(b, loc, residual, c2t, c2dims);
+      initIns.push_back(res2);
+    }
+    if (bias)
+      initIns.push_back(bias);
+    Value init;
+    if (initIns.empty()) {
+      Value empty = tensor::EmptyOp::create(b, loc, c2dims, elt);
+      init = linalg::FillOp::create(b, loc, scalarConst(b, loc, elt, 0), empty)
+                 .getResult(0);
+    } else {
+      init = buildElementwiseWithDims(
+          b, loc, c2t, c2dims, initIns,
+          [&](OpBuilder &g, Location l, ValueRange a) -> Value {
+            return a.size() == 1 ? a[0]
+                                 : arith::AddFOp::create(g, l, a[0], a[1])
+                                       .getResult();
+          });
+    }
+
+    // C[m, n] += X[m, k] * W[k, n] (or W[n, k])
+    MLIRContext *ctx = op.getContext();
+    AffineExpr dm = b.getAffineDimExpr(0), dn = b.getAffineDimExpr(1),
+               dk = b.getAffineDimExpr(2);
+    SmallVector<AffineMap> maps{
+        AffineMap::get(3, 0, {dm, dk}, ctx),
+        AffineMap::get(3, 0, tw ? ArrayRef<AffineExpr>{dn, dk}
+                                : ArrayRef<AffineExpr>{dk, dn},
+                       ctx),
+        AffineMap::get(3, 0, {dm, dn}, ctx)};
+    Value c;
+    if (!tw) {
+      c = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                   ValueRange{x2, w}, ValueRange{init})
+              .getResult(0);
+    } else {
+      SmallVector<utils::IteratorType> iters{utils::IteratorType::parallel,
+                                             utils::IteratorType::parallel,
+                                             utils::IteratorType::reduction};
+      c = linalg::GenericOp::create(
+              b, loc, TypeRange{init.getType()}, ValueRange{x2, w},
+              ValueRange{init}, maps, iters,
+              [&](OpBuilder &g, Location l, ValueRange a) {
+                Value p = arith::MulFOp::create(g, l, a[0], a[1]);
+                linalg::YieldOp::create(g, l,
+                                        arith::AddFOp::create(g, l, a[2], p)
+                                            .getResult());
+              })
+              .getResult(0);
+    }
+    Value y = reshapeTo(b, loc, c, RankedTensorType::get(ot.getShape(), elt),
+                        outDims);
+    // The epilogue on the result: kiln ops, lowered by their own patterns
+    // (and fused into one pass by elementwise fusion).
+    if (act == "relu")
+      y = ReluOp::create(b, loc, y);
+    else if (act == "silu")
+      y = SiluOp::create(b, loc, y);
+    else if (act == "gelu" || act == "gelu_tanh")
+      y = GeluOp::create(b, loc, y.getType(), y, act == "gelu_tanh");
+    if (residual && act != "none")
+      y = AddOp::create(b, loc, y, residual);
+    if (y.getType() != ot)
+      y = tensor::CastOp::create(b, loc, ot, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void lowering::populateLinearPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerLinear>(patterns.getContext());
+}

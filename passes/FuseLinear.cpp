@@ -1,0 +1,104 @@
+//===- FuseLinear.cpp - the kiln-fuse-linear pass -------------------------===//
+//
+// A matmul by a 2-D weight with its epilogue: a transposed weight (Gemm's
+// transB, torch Linear's weight.T), a bias add, an activation and a residual
+// add become one kiln.linear.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/PatternReport.h"
+#include "passes/PatternUtils.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNFUSELINEAR
+#include "passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// The single user of `v` when it is an `OpTy`.
+template <typename OpTy>
+OpTy soleUser(Value v) {
+  if (!v.hasOneUse())
+    return {};
+  return dyn_cast<OpTy>(*v.getUsers().begin());
+}
+
+struct FuseLinear final : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp mm,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(mm.getLhs().getType());
+    auto wt = cast<RankedTensorType>(mm.getRhs().getType());
+    if (xt.getRank() < 2 || wt.getRank() != 2 ||
+        !isa<FloatType>(xt.getElementType()))
+      return rewriter.notifyMatchFailure(mm, "not [..., K] x [K, N] float");
+    Value weight = mm.getRhs();
+    bool transposed = false;
+    if (auto tr = weight.getDefiningOp<TransposeOp>()) {
+      weight = tr.getInput();
+      transposed = true;
+    }
+    int64_t n = wt.getDimSize(1);
+    Operation *last = mm;
+    Value cur = mm.getResult(), bias, residual;
+    if (auto add = soleUser<AddOp>(cur)) {
+      Value b = otherOperand(add, cur);
+      auto bt = cast<RankedTensorType>(b.getType());
+      if (bt.getRank() == 1 && add.getType() == cur.getType() &&
+          (bt.getDimSize(0) == n || bt.getDimSize(0) == 1)) {
+        bias = b;
+        last = add;
+        cur = add.getResult();
+      }
+    }
+    StringRef act = "none";
+    if (Operation *user = cur.hasOneUse() ? *cur.getUsers().begin() : nullptr) {
+      if (auto g = dyn_cast<GeluOp>(user))
+        act = g.getTanhApprox() ? "gelu_tanh" : "gelu";
+      else if (isa<ReluOp>(user))
+        act = "relu";
+      else if (isa<SiluOp>(user))
+        act = "silu";
+      if (act != "none") {
+        last = user;
+        cur = user->getResult(0);
+      }
+    }
+    if (auto add = soleUser<AddOp>(cur)) {
+      Value r = otherOperand(add, cur);
+      if (r != cur && r.getType() == cur.getType() &&
+          add.getType() == cur.getType() && r.getDefiningOp() != mm) {
+        residual = r;
+        last = add;
+      }
+    }
+    if (!transposed && !bias && !residual && act == "none")
+      return rewriter.notifyMatchFailure(mm, "no epilogue to fuse");
+    rewriter.setInsertionPoint(last);
+    auto op = LinearOp::create(
+        rewriter, last->getLoc(), TypeRange{last->getResult(0).getType()},
+        mm.getLhs(), weight, bias, residual, transposed,
+        rewriter.getStringAttr(act));
+    rewriter.replaceOp(last, op.getResult());
+    return success();
+  }
+};
+
+struct KilnFuseLinear final
+    : mlir::kiln::impl::KilnFuseLinearBase<KilnFuseLinear> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseLinear>(&getContext());
+    if (failed(applyAndRecord(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
