@@ -142,6 +142,24 @@ struct FuseSilu final : OpRewritePattern<MulOp> {
   }
 };
 
+/// silu(gate) * up -> kiln.swiglu (after FuseSilu made the silu)
+struct FuseSwiGlu final : OpRewritePattern<MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MulOp mul,
+                                PatternRewriter &rewriter) const override {
+    for (Value s : {mul.getLhs(), mul.getRhs()}) {
+      auto silu = s.getDefiningOp<SiluOp>();
+      Value up = otherOperand(mul, s);
+      if (!silu || !silu->hasOneUse() || up == s ||
+          silu.getType() != mul.getType() || up.getType() != mul.getType())
+        continue;
+      rewriter.replaceOpWithNewOp<SwiGluOp>(mul, silu.getInput(), up);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(mul, "not silu(gate) * up");
+  }
+};
+
 /// x * hard_sigmoid(x) with alpha 1/6 and beta 1/2 -> kiln.hard_swish
 struct FuseHardSwish final : OpRewritePattern<MulOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -169,6 +187,7 @@ struct KilnFuseActivations final
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseGelu, FuseSilu, FuseHardSwish>(&getContext());
+    patterns.add<FuseSwiGlu>(&getContext(), /*benefit=*/0);
     if (failed(applyAndRecord(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

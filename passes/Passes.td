@@ -65,14 +65,15 @@ def KilnFuseNorms
 
 def KilnFuseActivations
     : InterfacePass<"kiln-fuse-activations", "mlir::FunctionOpInterface"> {
-  let summary = "Fuse decomposed GELU into kiln.gelu";
+  let summary = "Fuse decomposed GELU, SiLU, SwiGLU and HardSwish";
   let description = [{
     The erf form `0.5 * x * (1 + erf(x / sqrt(2)))` (or `x * 0.7071...`) and
     the tanh form `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))`
     (GPT-2's), with the 0.5 on either product, become `kiln.gelu` (with
     `tanh_approx` for the second). Constants must match to 1e-4 relative; a
     GELU whose constant is off does not fuse. `x * sigmoid(x)` becomes
-    `kiln.silu` (so SwiGLU is `silu(gate) * up`), and `x * hard_sigmoid(x)`
+    `kiln.silu`, then `silu(gate) * up` (same shapes, the silu used only
+    there) becomes `kiln.swiglu(gate, up)`, and `x * hard_sigmoid(x)`
     with alpha 1/6, beta 1/2 (opset-13 exports of HardSwish) becomes
     `kiln.hard_swish`.
   }];

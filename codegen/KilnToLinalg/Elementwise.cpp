@@ -134,6 +134,10 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
                               : (Value)arith::MulIOp::create(b, loc, a[0], a[1]);
         return arith::SelectOp::create(b, loc, neg, scaled, a[0]);
       })
+      .Case([&](SwiGluOp) -> Value {
+        Value g = arith::MulFOp::create(b, loc, a[0], sigmoid(a[0]));
+        return arith::MulFOp::create(b, loc, g, a[1]);
+      })
       .Case([&](AndOp) { return arith::AndIOp::create(b, loc, a[0], a[1]); })
       .Case([&](OrOp) { return arith::OrIOp::create(b, loc, a[0], a[1]); })
       .Case([&](XorOp) { return arith::XOrIOp::create(b, loc, a[0], a[1]); })
@@ -320,6 +324,7 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
 
 bool isElementwise(Operation *op) {
   return isa<AddOp, SubOp, MulOp, DivOp, PowOp, ModOp, MaxOp, MinOp, PReluOp,
+             SwiGluOp,
              AndOp, OrOp, XorOp, BitwiseAndOp, BitwiseOrOp, BitwiseXorOp,
              BitShiftOp, EqualOp, LessOp, GreaterOp, LessEqualOp,
              GreaterEqualOp, WhereOp, ClipOp, CastOp, IdentityOp, SqrtOp,

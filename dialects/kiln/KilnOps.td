@@ -124,6 +124,12 @@ def Kiln_ModOp : Kiln_BinaryOp<"mod", 0,
 def Kiln_MaxOp : Kiln_BinaryOp<"max"> { let hasFolder = 1; }
 def Kiln_MinOp : Kiln_BinaryOp<"min"> { let hasFolder = 1; }
 def Kiln_PReluOp : Kiln_BinaryOp<"prelu">;
+def Kiln_SwiGluOp : Kiln_BinaryOp<"swiglu"> {
+  let description = [{
+    `silu(lhs) * rhs`: the SwiGLU gate of LLaMA-style MLPs (`lhs` the gate
+    projection, `rhs` the up projection); created by kiln-fuse-activations.
+  }];
+}
 def Kiln_AndOp : Kiln_BinaryOp<"and">;
 def Kiln_OrOp : Kiln_BinaryOp<"or">;
 def Kiln_XorOp : Kiln_BinaryOp<"xor">;

@@ -121,15 +121,16 @@ func.func @gelu_tanh_off(%x: tensor<16xf32>) -> tensor<16xf32> {
 
 // -----
 
-// SiLU: x * sigmoid(x), as in LLaMA's SwiGLU gate.
+// SiLU: x * sigmoid(x) on its own (scaled afterwards, not a gate).
 // CHECK-LABEL: func.func @silu(
-// CHECK-SAME:    %[[X:.*]]: tensor<2x8xf32>, %[[U:.*]]: tensor<2x8xf32>
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<2x8xf32>
 // CHECK:         %[[S:.*]] = kiln.silu %[[X]] : tensor<2x8xf32>
-// CHECK:         kiln.mul %[[S]], %[[U]]
-func.func @silu(%x: tensor<2x8xf32>, %up: tensor<2x8xf32>) -> tensor<2x8xf32> {
+// CHECK:         kiln.mul %[[S]], %{{.*}} : (tensor<2x8xf32>, tensor<f32>)
+func.func @silu(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %s = kiln.sigmoid %x : tensor<2x8xf32>
   %m = kiln.mul %x, %s : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
-  %g = kiln.mul %m, %up : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %c = kiln.constant dense<2.0> : tensor<f32>
+  %g = kiln.mul %m, %c : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
   return %g : tensor<2x8xf32>
 }
 
@@ -168,4 +169,49 @@ func.func @hard_sigmoid_default(%x: tensor<8xf32>) -> tensor<8xf32> {
   %h = kiln.hard_sigmoid %x : tensor<8xf32> -> tensor<8xf32>
   %m = kiln.mul %x, %h : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
   return %m : tensor<8xf32>
+}
+
+// -----
+
+// SwiGLU as LLaMA exports it: x * sigmoid(x) on the gate projection (first
+// fused to kiln.silu), times the up projection -> kiln.swiglu(gate, up).
+// CHECK-LABEL: func.func @swiglu(
+// CHECK-SAME:    %[[G:[^:]*]]: tensor<2x8xf32>, %[[U:[^:]*]]: tensor<2x8xf32>)
+// CHECK-NEXT:    %[[R:.*]] = kiln.swiglu %[[G]], %[[U]] : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @swiglu(%g: tensor<2x8xf32>, %u: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %s = kiln.sigmoid %g : tensor<2x8xf32>
+  %silu = kiln.mul %g, %s : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %r = kiln.mul %u, %silu : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %r : tensor<2x8xf32>
+}
+
+// -----
+
+// Negative: the gate's silu is also returned, so the multiply stays and only
+// the silu fuses.
+// CHECK-LABEL: func.func @swiglu_silu_reused(
+// CHECK-NOT:     kiln.swiglu
+// CHECK:         %[[S:.*]] = kiln.silu
+// CHECK:         kiln.mul
+func.func @swiglu_silu_reused(%g: tensor<2x8xf32>, %u: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %s = kiln.sigmoid %g : tensor<2x8xf32>
+  %silu = kiln.mul %g, %s : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %r = kiln.mul %silu, %u : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %r, %silu : tensor<2x8xf32>, tensor<2x8xf32>
+}
+
+// -----
+
+// Negative: the up operand broadcasts against the gate (not a gating
+// product of equal shapes).
+// CHECK-LABEL: func.func @swiglu_broadcast(
+// CHECK-NOT:     kiln.swiglu
+// CHECK:         kiln.silu
+// CHECK:         kiln.mul
+func.func @swiglu_broadcast(%g: tensor<2x8xf32>, %u: tensor<8xf32>) -> tensor<2x8xf32> {
+  %s = kiln.sigmoid %g : tensor<2x8xf32>
+  %silu = kiln.mul %g, %s : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %r = kiln.mul %silu, %u : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %r : tensor<2x8xf32>
 }
