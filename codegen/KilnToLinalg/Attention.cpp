@@ -153,8 +153,7 @@ struct LowerAttention final : OpRewritePattern<AttentionOp> {
                map(batchKV, {dimE(J), dimE(D)}, n),
                map(batchQ, {dimE(I), dimE(J)}, n)},
               red3, [&](OpBuilder &g, Location gl, ValueRange a) {
-                Value p = arith::MulFOp::create(g, gl, a[0], a[1]);
-                return arith::AddFOp::create(g, gl, a[2], p).getResult();
+                return mulAddReassoc(g, gl, a[2], a[0], a[1]);
               });
 
           // Scale, mask, causal exclusion.
@@ -253,7 +252,7 @@ struct LowerAttention final : OpRewritePattern<AttentionOp> {
           Value lNew = genericOp(
               lb, ll, {p}, lScaled, {sMap, rowMap}, red2,
               [&](OpBuilder &g, Location gl, ValueRange a) {
-                return arith::AddFOp::create(g, gl, a[0], a[1]).getResult();
+                return addReassoc(g, gl, a[1], a[0]);
               });
           // acc = acc * alpha + P . V_b   (loop dims b.., i, d, j)
           AffineMap accId = b.getMultiDimIdentityMap(nb + 2);
@@ -269,8 +268,7 @@ struct LowerAttention final : OpRewritePattern<AttentionOp> {
                map(batchKV, {dimE(Jr), dimE(Dv)}, n),
                map(batchQ, {dimE(I), dimE(Dv)}, n)},
               red3, [&](OpBuilder &g, Location gl, ValueRange a) {
-                Value pv = arith::MulFOp::create(g, gl, a[0], a[1]);
-                return arith::AddFOp::create(g, gl, a[2], pv).getResult();
+                return mulAddReassoc(g, gl, a[2], a[0], a[1]);
               });
           scf::YieldOp::create(lb, ll, ValueRange{mNew, lNew, accNew});
         });

@@ -203,3 +203,18 @@ Value lowering::castScalar(OpBuilder &b, Location loc, Value v, Type to) {
     return arith::TruncIOp::create(b, loc, to, v);
   return arith::BitcastOp::create(b, loc, to, v);
 }
+
+static arith::FastMathFlagsAttr reassocFlags(OpBuilder &b) {
+  return arith::FastMathFlagsAttr::get(
+      b.getContext(), arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+}
+
+Value lowering::mulAddReassoc(OpBuilder &b, Location loc, Value acc, Value x,
+                              Value y) {
+  Value p = arith::MulFOp::create(b, loc, x, y, reassocFlags(b));
+  return arith::AddFOp::create(b, loc, acc, p, reassocFlags(b));
+}
+
+Value lowering::addReassoc(OpBuilder &b, Location loc, Value acc, Value x) {
+  return arith::AddFOp::create(b, loc, acc, x, reassocFlags(b));
+}

@@ -59,6 +59,12 @@ Value buildReduction(OpBuilder &b, Location loc, Value input,
 Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType type,
                 ArrayRef<OpFoldResult> dims);
 
+/// acc + a * b for reduction bodies, with `reassoc` and `contract` so LLVM
+/// may vectorize the reduction and use FMAs (the summation order is free).
+Value mulAddReassoc(OpBuilder &b, Location loc, Value acc, Value x, Value y);
+/// acc + x with `reassoc` (a reassociable sum).
+Value addReassoc(OpBuilder &b, Location loc, Value acc, Value x);
+
 /// A scalar constant of `type` (float or integer) with value `v`.
 Value scalarConst(OpBuilder &b, Location loc, Type type, double v);
 

@@ -103,10 +103,7 @@ struct LowerLinear final : OpRewritePattern<LinearOp> {
               b, loc, TypeRange{init.getType()}, ValueRange{x2, w},
               ValueRange{init}, maps, iters,
               [&](OpBuilder &g, Location l, ValueRange a) {
-                Value p = arith::MulFOp::create(g, l, a[0], a[1]);
-                linalg::YieldOp::create(g, l,
-                                        arith::AddFOp::create(g, l, a[2], p)
-                                            .getResult());
+                linalg::YieldOp::create(g, l, mulAddReassoc(g, l, a[2], a[0], a[1]));
               })
               .getResult(0);
     }
