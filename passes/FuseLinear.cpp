@@ -41,7 +41,8 @@ struct FuseLinear final : OpRewritePattern<MatmulOp> {
       return rewriter.notifyMatchFailure(mm, "not [..., K] x [K, N] float");
     Value weight = mm.getRhs();
     bool transposed = false;
-    if (auto tr = weight.getDefiningOp<TransposeOp>()) {
+    auto tr = weight.getDefiningOp<TransposeOp>();
+    if (tr && tr.getPerm() == ArrayRef<int64_t>{1, 0}) {
       weight = tr.getInput();
       transposed = true;
     }

@@ -85,6 +85,18 @@ struct LowerAttention final : OpRewritePattern<AttentionOp> {
     if (rep == 1)
       check(q, nb - 1, k, nb - 1);
     check(k, nb - 1, v, nb - 1);
+    // A dynamic mask extent is read as the scores' extent: check it.
+    if (mask) {
+      auto mt = cast<RankedTensorType>(mask.getType());
+      for (int64_t d = 0; d < mt.getRank(); ++d) {
+        if (!mt.isDynamicDim(d))
+          continue;
+        int64_t sd = d + (r - mt.getRank());
+        Value target = sd == r - 1 ? dimValue(b, loc, k, r - 2)
+                                   : dimValue(b, loc, q, sd);
+        checkDims(b, loc, dimValue(b, loc, mask, d), target);
+      }
+    }
     check(q, r - 1, k, r - 1);
     check(k, r - 2, v, r - 2);
 

@@ -33,6 +33,11 @@ struct ConvertKilnToLinalg final
                                        b.getFunctionType({i64, i64}, {}));
       decl.setPrivate();
     }
+    if (attentionKeyBlock < 1) {
+      root.emitError("attention-key-block must be >= 1, got ")
+          << static_cast<int64_t>(attentionKeyBlock);
+      return signalPassFailure();
+    }
     RewritePatternSet decompose(ctx);
     lowering::populateDecompositionPatterns(decompose);
     if (failed(applyPatternsGreedily(root, std::move(decompose))))

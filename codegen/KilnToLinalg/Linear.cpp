@@ -35,6 +35,9 @@ struct LowerLinear final : OpRewritePattern<LinearOp> {
         cast<RankedTensorType>(w.getType()).isDynamicDim(kDim))
       checkDims(b, loc, dimValue(b, loc, x, r - 1), dimValue(b, loc, w, kDim));
 
+    if (bias && cast<RankedTensorType>(bias.getType()).isDynamicDim(0))
+      checkDims(b, loc, dimValue(b, loc, bias, 0), dimValue(b, loc, w, nDim));
+
     // [..., K] -> [M, K]
     int64_t m = 1;
     Value mv = arith::ConstantIndexOp::create(b, loc, 1);

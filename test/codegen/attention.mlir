@@ -1,4 +1,6 @@
 // RUN: kiln-opt %s -split-input-file -convert-kiln-to-linalg="attention-key-block=4" | FileCheck %s
+// RUN: not kiln-opt %s -convert-kiln-to-linalg="attention-key-block=0" 2>&1 | FileCheck %s --check-prefix=BADBLOCK
+// BADBLOCK: error: attention-key-block must be >= 1, got 0
 // RUN: kiln-opt %s -split-input-file -convert-kiln-to-linalg="attention-key-block=4" | FileCheck %s --check-prefix=NOKILN
 
 // kiln.attention lowers completely.

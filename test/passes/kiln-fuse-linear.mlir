@@ -337,3 +337,18 @@ func.func @residual_broadcasts(%x: tensor<2x4x8xf32>, %w: tensor<8x16xf32>, %b: 
   %z = kiln.add %y, %r : (tensor<2x4x16xf32>, tensor<4x16xf32>) -> tensor<2x4x16xf32>
   return %z : tensor<2x4x16xf32>
 }
+
+// -----
+
+// Negative: a transpose that is not [1, 0] (here the identity, which only a
+// standalone run of this pass sees) is not a transposed weight; the square
+// weight would make a wrong transpose_weight silently valid.
+// CHECK-LABEL: func.func @identity_transpose_not_absorbed(
+// CHECK-NOT:     kiln.linear
+// CHECK:         kiln.matmul %{{.*}}, %{{.*}} : (tensor<4x8xf32>, tensor<8x8xf32>)
+// CHECK-NOT:     kiln.linear
+func.func @identity_transpose_not_absorbed(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8xf32> {
+  %wt = kiln.transpose %w {perm = array<i64: 0, 1>} : (tensor<8x8xf32>) -> tensor<8x8xf32>
+  %m = kiln.matmul %x, %wt : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  return %m : tensor<4x8xf32>
+}
