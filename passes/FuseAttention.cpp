@@ -118,7 +118,8 @@ struct FuseAttention final : OpRewritePattern<MatmulOp> {
     if (!sm)
       return rewriter.notifyMatchFailure(pv, "lhs is not a softmax");
     int64_t rank = sm.getType().getRank();
-    if (rank < 3 || (sm.getAxis() != -1 && sm.getAxis() != rank - 1))
+    int64_t axis = (int64_t)sm.getAxis();
+    if (rank < 3 || (axis != -1 && axis != rank - 1))
       return rewriter.notifyMatchFailure(pv, "softmax is not over the last dim");
     SmallVector<Operation *> chain{sm};
     Value x = sm.getInput(), mask;

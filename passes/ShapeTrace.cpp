@@ -151,7 +151,9 @@ SymDim canon(Value x, int64_t d, int depth) {
         return self;
       })
       .Case([&](ConcatOp c) {
-        int64_t axis = c.getAxis() < 0 ? c.getAxis() + t.getRank() : c.getAxis();
+        int64_t axis = (int64_t)c.getAxis();
+        if (axis < 0)
+          axis += t.getRank();
         return d == axis ? self : rec(c.getInputs()[0], d);
       })
       .Case<SoftmaxOp, LogSoftmaxOp, LayerNormOp, RmsNormOp, AttentionOp>(

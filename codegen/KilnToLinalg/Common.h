@@ -77,6 +77,8 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to);
 void populateElementwisePatterns(RewritePatternSet &patterns);
 void populateTensorPatterns(RewritePatternSet &patterns);
 void populateLinalgPatterns(RewritePatternSet &patterns);
+/// kiln.layer_norm / kiln.rms_norm as a statistics pass and a normalize pass.
+void populateNormPatterns(RewritePatternSet &patterns);
 /// kiln.linear as one matmul with its epilogue.
 void populateLinearPatterns(RewritePatternSet &patterns);
 /// kiln.attention as a loop over blocks of `keyBlock` keys.

@@ -48,6 +48,7 @@ struct ConvertKilnToLinalg final
     lowering::populateLinalgPatterns(patterns);
     lowering::populateAttentionPatterns(patterns, attentionKeyBlock);
     lowering::populateLinearPatterns(patterns);
+    lowering::populateNormPatterns(patterns);
     // Non-convergence is reported through the leftover ops below.
     (void)applyPatternsGreedily(root, std::move(patterns));
     bool leftover = false;

@@ -1,6 +1,6 @@
 //===- Decompose.cpp - composite kiln ops into primitive kiln ops ---------===//
 //
-// Softmax, normalizations, mean-like reductions and global pools become
+// Softmax, batch/instance norms, mean-like reductions and global pools become
 // reductions and elementwise kiln ops, which the other patterns lower. The
 // fused-op lowerings of the graph-optimization work replace these for speed;
 // this keeps every op lowerable meanwhile.
@@ -100,41 +100,6 @@ Value normalize(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
   Value den = SqrtOp::create(b, loc, AddOp::create(b, loc, var, scalar(b, loc, elt, eps)));
   return DivOp::create(b, loc, d, den);
 }
-
-struct DecomposeLayerNorm final : OpRewritePattern<LayerNormOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(LayerNormOp op,
-                                PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto axes = tailAxes((int64_t)op.getAxis(), op.getType().getRank());
-    Value y = normalize(rewriter, loc, op.getInput(), axes,
-                        op.getEpsilon().convertToDouble());
-    y = MulOp::create(rewriter, loc, y, op.getScale());
-    if (op.getBias())
-      y = AddOp::create(rewriter, loc, y, op.getBias());
-    rewriter.replaceOp(op, y);
-    return success();
-  }
-};
-
-struct DecomposeRmsNorm final : OpRewritePattern<RmsNormOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(RmsNormOp op,
-                                PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto &b = rewriter;
-    Type elt = op.getType().getElementType();
-    auto axes = tailAxes((int64_t)op.getAxis(), op.getType().getRank());
-    Value x = op.getInput();
-    Value ms = mean(b, loc, MulOp::create(b, loc, x, x), axes);
-    Value den = SqrtOp::create(
-        b, loc, AddOp::create(b, loc, ms,
-                              scalar(b, loc, elt, op.getEpsilon().convertToDouble())));
-    Value y = MulOp::create(b, loc, DivOp::create(b, loc, x, den), op.getScale());
-    rewriter.replaceOp(op, y);
-    return success();
-  }
-};
 
 /// A per-channel [C] tensor reshaped to [C, 1, ..., 1] for NC... broadcasting.
 Value channelParam(OpBuilder &b, Location loc, Value p, int64_t rank) {
@@ -241,8 +206,7 @@ struct DecomposeGlobalPool final : OpRewritePattern<OpTy> {
 } // namespace
 
 void lowering::populateDecompositionPatterns(RewritePatternSet &patterns) {
-  patterns.add<DecomposeSoftmax, DecomposeLogSoftmax, DecomposeLayerNorm,
-               DecomposeRmsNorm, DecomposeBatchNorm, DecomposeInstanceNorm,
+  patterns.add<DecomposeSoftmax, DecomposeLogSoftmax, DecomposeBatchNorm, DecomposeInstanceNorm,
                DecomposeReduce<ReduceMeanOp>, DecomposeReduce<ReduceL2Op>,
                DecomposeReduce<ReduceLogSumOp>,
                DecomposeReduce<ReduceLogSumExpOp>,

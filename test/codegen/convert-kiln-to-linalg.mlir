@@ -317,40 +317,42 @@ func.func @softmax(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 // -----
 
-// Layer norm decomposes into mean, centered variance, sqrt(var + eps),
-// then scale and bias.
+// Layer norm is one statistics pass (sum and sum of squares per row, as
+// ONNX Runtime's kernel) and one normalize pass that applies mean,
+// rsqrt(var + eps), scale and bias.
 // CHECK-LABEL: func.func @layer_norm(
 // CHECK-SAME:    %[[X:.*]]: tensor<2x8xf32>, %[[G:.*]]: tensor<8xf32>, %[[B:.*]]: tensor<8xf32>)
-// CHECK-DAG:     %[[EPS:.*]] = arith.constant dense<9.99999974E-6> : tensor<f32>
-// CHECK-DAG:     %[[N:.*]] = arith.constant dense<8.000000e+00> : tensor<f32>
-// CHECK:         %[[S1:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<2x8xf32>)
+// CHECK-DAG:     %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
+// CHECK-DAG:     %[[N:.*]] = arith.constant 8.000000e+00 : f32
+// CHECK:         %[[ST:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<2x8xf32>) outs(%{{.*}}, %{{.*}} : tensor<2xf32>, tensor<2xf32>)
+// CHECK:           arith.mulf %{{.*}}, %{{.*}} fastmath<reassoc,contract>
 // CHECK:           arith.addf
-// CHECK:         %[[S1K:.*]] = tensor.reshape %[[S1]]
-// CHECK:         %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[S1K]], %[[N]] : tensor<2x1xf32>, tensor<f32>)
-// CHECK:           arith.divf
-// CHECK:         %[[D:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[MEAN]] : tensor<2x8xf32>, tensor<2x1xf32>)
-// CHECK:           arith.subf
-// CHECK:         %[[SQ:.*]] = linalg.generic {{.*}} ins(%[[D]], %[[D]] : tensor<2x8xf32>, tensor<2x8xf32>)
-// CHECK:           arith.mulf
-// CHECK:         %[[S2:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[SQ]] : tensor<2x8xf32>)
 // CHECK:           arith.addf
-// CHECK:         %[[S2K:.*]] = tensor.reshape %[[S2]]
-// CHECK:         %[[VAR:.*]] = linalg.generic {{.*}} ins(%[[S2K]], %[[N]] : tensor<2x1xf32>, tensor<f32>)
-// CHECK:           arith.divf
-// CHECK:         %[[VE:.*]] = linalg.generic {{.*}} ins(%[[VAR]], %[[EPS]] : tensor<2x1xf32>, tensor<f32>)
-// CHECK:           arith.addf
-// CHECK:         %[[DEN:.*]] = linalg.generic {{.*}} ins(%[[VE]] : tensor<2x1xf32>)
-// CHECK:           math.sqrt %{{.*}} : f32
-// CHECK:         %[[Y:.*]] = linalg.generic {{.*}} ins(%[[D]], %[[DEN]] : tensor<2x8xf32>, tensor<2x1xf32>)
-// CHECK:           arith.divf
-// CHECK:         %[[YG:.*]] = linalg.generic {{.*}} ins(%[[Y]], %[[G]] : tensor<2x8xf32>, tensor<8xf32>)
-// CHECK:           arith.mulf
-// CHECK:         %[[R:.*]] = linalg.generic {{.*}} ins(%[[YG]], %[[B]] : tensor<2x8xf32>, tensor<8xf32>)
-// CHECK:           arith.addf
-// CHECK:         return %[[R]]
+// CHECK:         %[[Y:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[ST]]#0, %[[ST]]#1, %[[G]], %[[B]] : tensor<2x8xf32>, tensor<2xf32>, tensor<2xf32>, tensor<8xf32>, tensor<8xf32>)
+// CHECK:           %[[MEAN:.*]] = arith.divf %{{.*}}, %[[N]]
+// CHECK:           arith.maximumf
+// CHECK:           %[[VE:.*]] = arith.addf %{{.*}}, %[[EPS]]
+// CHECK:           math.rsqrt %[[VE]]
+// CHECK:           arith.subf %{{.*}}, %[[MEAN]]
+// CHECK:         return %[[Y]]
 func.func @layer_norm(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<2x8xf32> {
   %0 = kiln.layer_norm %x, %g bias %b {epsilon = 1.0e-5 : f32} : (tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+// RMS norm with a dynamic row count: one sum-of-squares pass, then
+// x * rsqrt(sumsq / n + eps) * scale.
+// CHECK-LABEL: func.func @rms_norm(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x8xf32>, %[[G:.*]]: tensor<8xf32>)
+// CHECK:         %[[SS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x8xf32>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK:         %[[Y:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[SS]], %[[G]] : tensor<?x8xf32>, tensor<?xf32>, tensor<8xf32>)
+// CHECK:           math.rsqrt
+// CHECK:         return %[[Y]]
+func.func @rms_norm(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
+  %0 = kiln.rms_norm %x, %g {epsilon = 1.0e-6 : f32} : (tensor<?x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
 }
 
 // -----

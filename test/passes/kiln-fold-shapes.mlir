@@ -374,3 +374,18 @@ func.func @reshape_ambiguous_infer(%x: tensor<?x?x64xf32>, %y: tensor<?x8xf32>) 
   %r = kiln.reshape %x, %shape : (tensor<?x?x64xf32>, tensor<3xi64>) -> tensor<?x?x64xf32>
   return %r : tensor<?x?x64xf32>
 }
+
+// -----
+
+// Negative: a concat along a negative axis (-2, GPT-2's KV cache) changes
+// that dim: its extent is not the first input's, so the reshape entry taken
+// from the past keys' length is not a copy of the concatenation's dim.
+// CHECK-LABEL: func.func @concat_negative_axis(
+// CHECK-NOT:     dense<[0, 0, 0, 16]>
+// CHECK:         kiln.reshape
+func.func @concat_negative_axis(%past: tensor<1x4x?x16xf32>, %new: tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32> {
+  %c = kiln.concat %past, %new {axis = -2 : i64} : (tensor<1x4x?x16xf32>, tensor<1x4x?x16xf32>) -> tensor<1x4x?x16xf32>
+  %s = kiln.shape %past : (tensor<1x4x?x16xf32>) -> tensor<4xi64>
+  %r = kiln.reshape %c, %s : (tensor<1x4x?x16xf32>, tensor<4xi64>) -> tensor<1x4x?x16xf32>
+  return %r : tensor<1x4x?x16xf32>
+}
