@@ -99,6 +99,20 @@ def KilnFuseAttention
   }];
 }
 
+def KilnFuseRotary
+    : InterfacePass<"kiln-fuse-rotary", "mlir::FunctionOpInterface"> {
+  let summary = "Fuse rotary position embeddings into kiln.rotary_embedding";
+  let description = [{
+    `x * cos + rotate_half(x) * sin` (operands of the add and of each mul in
+    either order), where `rotate_half(x)` is exported as
+    `concat(-slice(x, D/2:D), slice(x, 0:D/2))` along the last dim (D
+    static), becomes `kiln.rotary_embedding(x, cos, sin)` when cos and sin
+    are full width (last dim D) and broadcast to x. Does not fire when the
+    halves are swapped or sliced elsewhere, when an intermediate has other
+    uses, or when cos/sin are half width.
+  }];
+}
+
 def KilnFuseLinear
     : InterfacePass<"kiln-fuse-linear", "mlir::FunctionOpInterface"> {
   let summary = "Fuse matmul epilogues (bias, activation, residual) into kiln.linear";

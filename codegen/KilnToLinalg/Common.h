@@ -79,6 +79,8 @@ void populateTensorPatterns(RewritePatternSet &patterns);
 void populateLinalgPatterns(RewritePatternSet &patterns);
 /// kiln.layer_norm / kiln.rms_norm as a statistics pass and a normalize pass.
 void populateNormPatterns(RewritePatternSet &patterns);
+/// kiln.rotary_embedding as one elementwise pass.
+void populateRotaryPatterns(RewritePatternSet &patterns);
 /// kiln.linear as one matmul with its epilogue.
 void populateLinearPatterns(RewritePatternSet &patterns);
 /// kiln.attention as a loop over blocks of `keyBlock` keys.

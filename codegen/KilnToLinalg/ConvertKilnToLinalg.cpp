@@ -49,6 +49,7 @@ struct ConvertKilnToLinalg final
     lowering::populateAttentionPatterns(patterns, attentionKeyBlock);
     lowering::populateLinearPatterns(patterns);
     lowering::populateNormPatterns(patterns);
+    lowering::populateRotaryPatterns(patterns);
     // Non-convergence is reported through the leftover ops below.
     (void)applyPatternsGreedily(root, std::move(patterns));
     bool leftover = false;

@@ -488,3 +488,40 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   types.push_back(result);
   return success();
 }
+
+LogicalResult RotaryEmbeddingOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                                  Adaptor adaptor,
+                                                  Types &types) {
+  StringRef name = getOperationName();
+  auto x = tensorOf(adaptor.getInput()), c = tensorOf(adaptor.getCos()),
+       s = tensorOf(adaptor.getSin());
+  if (x.getRank() < 1 || !isa<FloatType>(x.getElementType()) ||
+      c.getElementType() != x.getElementType() || c != s)
+    return opError(name, loc,
+                   "input must be a float tensor and cos/sin of one type with "
+                   "its element type, got " +
+                       typeStr(x) + ", " + typeStr(c) + ", " + typeStr(s));
+  if (c.getRank() < 1 || c.getRank() > x.getRank())
+    return opError(name, loc, "cos/sin rank must be in [1, input rank]");
+  int64_t r = c.getShape().back(), d = x.getShape().back();
+  if (ShapedType::isDynamic(r) || r % 2 != 0 ||
+      (!ShapedType::isDynamic(d) && r > d))
+    return opError(name, loc,
+                   "the rotary width (cos/sin last dim) must be static, even "
+                   "and at most the input's last dim, got " +
+                       Twine(ShapedType::isDynamic(r) ? -1 : r));
+  auto b = broadcastShapes(c.getShape().drop_back(), x.getShape().drop_back());
+  bool fits = succeeded(b);
+  for (size_t i = 0; fits && i < b->size(); ++i) {
+    int64_t want = x.getShape()[i];
+    fits = ShapedType::isDynamic((*b)[i]) || ShapedType::isDynamic(want) ||
+           (*b)[i] == want;
+  }
+  if (!fits)
+    return opError(name, loc,
+                   "cos/sin " + dimsToString(c.getShape()) +
+                       " do not broadcast to the input " +
+                       dimsToString(x.getShape()));
+  types.push_back(x);
+  return success();
+}

@@ -190,6 +190,25 @@ def Kiln_MatmulOp : Kiln_SharedInferOp<"matmul",
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
+def Kiln_RotaryEmbeddingOp : Kiln_InferOp<"rotary_embedding"> {
+  let summary = "rotary position embedding: x * cos + rotate(x) * sin";
+  let description = [{
+    `cos` and `sin` have last dim `R` (the rotary width, even, at most the
+    input's last dim `D`) and broadcast against the input's other dims. On
+    the first `R` features, `result = x * cos + rotate(x) * sin` where
+    `rotate` is `[-x[R/2:R], x[0:R/2]]` (LLaMA's rotate_half) or, with
+    `interleaved`, `(-x[1], x[0], -x[3], x[2], ...)`; features `R..D` pass
+    through. Created by kiln-fuse-rotary from the exported rotate_half form
+    and by the importer from RotaryEmbedding (opset 23 and com.microsoft),
+    whose half-width caches it widens.
+  }];
+  let arguments = (ins T:$input, T:$cos, T:$sin,
+                   DefaultValuedAttr<BoolAttr, "false">:$interleaved);
+  let results = (outs T:$result);
+  let assemblyFormat = "$input `,` $cos `,` $sin attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
 def Kiln_LinearOp : Kiln_InferOp<"linear", [AttrSizedOperandSegments]> {
   let summary = "dense layer: activation(input . weight + bias) + residual";
   let description = [{

@@ -1,8 +1,9 @@
 //===- ConvertTransformer.cpp - transformer ops named directly ------------===//
 //
 // The ops newer opsets and ONNX Runtime's exporters use for transformer
-// blocks import straight into kiln's fused ops: opset-23 Attention and
-// RMSNormalization, and the com.microsoft SkipLayerNormalization,
+// blocks import straight into kiln's fused ops: opset-23 Attention,
+// RMSNormalization and RotaryEmbedding, and the com.microsoft
+// RotaryEmbedding, SkipLayerNormalization,
 // SkipSimplifiedLayerNormalization, SimplifiedLayerNormalization, FastGelu,
 // BiasGelu and Gelu. ONNX 1.12's schema registry knows none of them, so
 // their attributes are read here without it.
@@ -221,10 +222,188 @@ LogicalResult convertAttention(NodeContext &c) {
   return ch.finish({y, presentK, presentV});
 }
 
+/// RotaryEmbedding (opset 23: X, cos, sin, position_ids; com.microsoft:
+/// X, position_ids, cos, sin). X is [B, H, S, D] or [B, S, H*D]; the caches
+/// are [positions, R/2] (gathered by position_ids) or already [B, S, R/2].
+LogicalResult convertRotary(NodeContext &c, bool microsoft) {
+  auto interleaved = c.getInt("interleaved", 0),
+       heads = c.getInt("num_heads", 0), dim = c.getInt("rotary_embedding_dim", 0);
+  if (failed(interleaved) || failed(heads) || failed(dim) ||
+      failed(c.requireInputs(microsoft ? 4 : 3)))
+    return failure();
+  if (microsoft) {
+    auto scale = c.getFloat("scale", 1.0f);
+    auto packed = c.getInt("is_packed_batching", 0);
+    if (failed(scale) || failed(packed))
+      return failure();
+    if (*scale != 1.0f || *packed)
+      return c.fail("scale and is_packed_batching are not supported");
+  }
+  Value x = c.input(0);
+  Value cosC = c.input(microsoft ? 2 : 1), sinC = c.input(microsoft ? 3 : 2);
+  Value pos = c.input(microsoft ? 1 : 3);
+  Chain ch{c};
+  auto named = [&](StringRef n, Attribute a) { return c.named(n, a); };
+  auto i64s = [&](ArrayRef<int64_t> v) { return c.b.getDenseI64ArrayAttr(v); };
+  int64_t rank = c.typeOf(x).getRank();
+  if (rank != 3 && rank != 4)
+    return c.fail("input must be 3-D or 4-D, got " + k::typeStr(x.getType()));
+  if (rank == 3) {
+    if (*heads <= 0)
+      return c.fail("a 3-D input needs num_heads");
+    x = ch.reshape(x, {0, 0, *heads, -1}); // [B, S, H, D]
+  }
+  if (pos) {
+    auto pt = c.typeOf(pos);
+    if (microsoft && pt.getRank() == 1) {
+      // One offset: positions offset .. offset + S - 1.
+      Value shape = ch.op<k::ShapeOp>(x, {named("start", c.b.getI64IntegerAttr(rank == 4 ? 2 : 1)),
+                                          named("end", c.b.getI64IntegerAttr(rank == 4 ? 3 : 2))});
+      Value s = ch.op<k::SqueezeOp>(shape, {named("axes", i64s({0}))});
+      Value r = ch.op<k::RangeOp>({c.i64Scalar(0), s, c.i64Scalar(1)});
+      pos = ch.op<k::UnsqueezeOp>(ch.op<k::AddOp>({r, pos}),
+                                  {named("axes", i64s({0}))});
+    }
+    cosC = ch.op<k::GatherOp>({cosC, pos});
+    sinC = ch.op<k::GatherOp>({sinC, pos});
+  }
+  if (!ch.ok)
+    return failure();
+  // [B, S, R/2] -> broadcastable against x: [B, 1, S, R/2] or [B, S, 1, R/2].
+  if (c.typeOf(cosC).getRank() != 3)
+    return c.fail("cos/sin must be [batch, sequence, rotary_dim / 2], got " +
+                  k::typeStr(cosC.getType()));
+  int64_t headAxis = rank == 4 ? 1 : 2;
+  auto widen = [&](Value t) {
+    t = ch.op<k::UnsqueezeOp>(t, {named("axes", i64s({headAxis}))});
+    auto axis = named("axis", c.b.getI64IntegerAttr(-1));
+    if (!*interleaved)
+      return ch.op<k::ConcatOp>({t, t}, {axis});
+    Value u = ch.op<k::UnsqueezeOp>(t, {named("axes", i64s({4}))});
+    int64_t half = c.typeOf(t).getShape().back();
+    return ch.reshape(ch.op<k::ConcatOp>({u, u}, {axis}),
+                      {0, 0, 0, half == kDyn ? -1 : 2 * half});
+  };
+  cosC = widen(cosC);
+  sinC = widen(sinC);
+  if (!ch.ok)
+    return failure();
+  int64_t width = c.typeOf(cosC).getShape().back();
+  int64_t d = c.typeOf(x).getShape().back();
+  if (*dim != 0 && width != kDyn && width != *dim)
+    return c.fail("rotary_embedding_dim " + Twine(*dim) +
+                  " does not match the caches' width " + Twine(width));
+  if (*dim == 0 && width != kDyn && d != kDyn && width != d)
+    return c.fail("the caches' width " + Twine(width) +
+                  " is not the head size " + Twine(d) +
+                  " (set rotary_embedding_dim for a partial rotation)");
+  Value y = ch.op<k::RotaryEmbeddingOp>(
+      {x, cosC, sinC}, {named("interleaved", c.b.getBoolAttr(*interleaved))});
+  if (rank == 3)
+    y = ch.reshape(y, {0, 0, -1});
+  return ch.finish({y});
+}
+
+/// com.microsoft GroupQueryAttention: query [B, S, H*D] (or packed QKV with
+/// no key/value), key/value [B, S, Hkv*D], past_key/value [B, Hkv, P, D]
+/// concatenated with the new ones (returned as present), seqlens_k [B]
+/// (total length - 1) masking keys past each sequence's end; causal.
+LogicalResult convertGroupQueryAttention(NodeContext &c) {
+  auto heads = c.getInt("num_heads", 0), kvHeads = c.getInt("kv_num_heads", 0),
+       rotary = c.getInt("do_rotary", 0), window = c.getInt("local_window_size", -1),
+       smooth = c.getInt("smooth_softmax", 0);
+  auto softcap = c.getFloat("softcap", 0.0f);
+  if (failed(heads) || failed(kvHeads) || failed(rotary) || failed(window) ||
+      failed(smooth) || failed(softcap) || failed(c.requireInputs(1)))
+    return failure();
+  if (*heads <= 0 || *kvHeads <= 0)
+    return c.fail("num_heads and kv_num_heads must be positive");
+  if (*rotary)
+    return c.fail("do_rotary is not supported (apply RotaryEmbedding first)");
+  if (*window != -1 || *softcap != 0.0f || *smooth)
+    return c.fail("local_window_size, softcap and smooth_softmax are not supported");
+  if (c.input(10) || c.input(11))
+    return c.fail("attention_bias and head_sink are not supported");
+  if (!c.input(5))
+    return c.fail("seqlens_k is required");
+  if (!c.input(3) != !c.input(4))
+    return c.fail("past_key and past_value must be given together");
+  Chain ch{c};
+  auto named = [&](StringRef n, Attribute a) { return c.named(n, a); };
+  auto i64s = [&](ArrayRef<int64_t> v) { return c.b.getDenseI64ArrayAttr(v); };
+  Value q = c.input(0), k = c.input(1), v = c.input(2);
+  if (c.typeOf(q).getRank() != 3)
+    return c.fail("query must be 3-D [batch, sequence, hidden], got " +
+                  k::typeStr(q.getType()));
+  if (!k != !v)
+    return c.fail("key and value must be given together");
+  if (!k) {
+    // Packed QKV: [B, S, (H + 2 Hkv) * D].
+    int64_t hidden = c.typeOf(q).getShape().back();
+    int64_t parts = *heads + 2 * *kvHeads;
+    if (hidden == kDyn || hidden % parts)
+      return c.fail("packed QKV needs a static hidden size divisible by "
+                    "num_heads + 2 * kv_num_heads");
+    int64_t d = hidden / parts;
+    Value packed = q;
+    auto part = [&](int64_t from, int64_t to) {
+      return ch.op<k::SliceOp>({packed, c.i64Vector({from}), c.i64Vector({to}),
+                                c.i64Vector({-1}), c.i64Vector({1})});
+    };
+    q = part(0, *heads * d);
+    k = part(*heads * d, (*heads + *kvHeads) * d);
+    v = part((*heads + *kvHeads) * d, hidden);
+  }
+  auto split = [&](Value x, int64_t h) {
+    return ch.transpose(ch.reshape(x, {0, 0, h, -1}), {0, 2, 1, 3});
+  };
+  q = split(q, *heads);
+  k = split(k, *kvHeads);
+  v = split(v, *kvHeads);
+  if (Value pk = c.input(3)) {
+    auto axis = named("axis", c.b.getI64IntegerAttr(2));
+    k = ch.op<k::ConcatOp>({pk, k}, {axis});
+    v = ch.op<k::ConcatOp>({c.input(4), v}, {axis});
+  }
+  if (!ch.ok)
+    return failure();
+  double scale;
+  if (c.hasAttr("scale") && *c.getFloat("scale", 0.0f) != 0.0f) {
+    scale = *c.getFloat("scale", 0.0f);
+  } else {
+    int64_t d = c.typeOf(q).getShape().back();
+    if (d == kDyn)
+      return c.fail("the default scale needs a static head size");
+    scale = 1.0 / std::sqrt((double)d);
+  }
+  // Keys past each sequence's end (index > seqlens_k[b]) are masked.
+  auto slType = c.typeOf(c.input(5)).clone(c.b.getI64Type());
+  auto slCast = c.createTyped<k::CastOp>({c.input(5)}, {}, {slType});
+  if (failed(slCast))
+    return failure();
+  Value sl = (*slCast)[0];
+  sl = ch.op<k::UnsqueezeOp>(sl, {named("axes", i64s({1, 2, 3}))});
+  Value kShape = ch.op<k::ShapeOp>(k, {named("start", c.b.getI64IntegerAttr(2)),
+                                       named("end", c.b.getI64IntegerAttr(3))});
+  Value sk = ch.op<k::SqueezeOp>(kShape, {named("axes", i64s({0}))});
+  Value cols = ch.op<k::RangeOp>({c.i64Scalar(0), sk, c.i64Scalar(1)});
+  Value mask = ch.op<k::LessEqualOp>({cols, sl}); // [B, 1, 1, Sk]
+  Value y = ch.op<k::AttentionOp>(
+      {q, k, v, mask}, {named("scale", c.b.getF32FloatAttr(scale)),
+                        named("causal", c.b.getBoolAttr(true))});
+  y = ch.reshape(ch.transpose(y, {0, 2, 1, 3}), {0, 0, -1});
+  return ch.finish({y, k, v});
+}
+
 } // namespace
 
 void ::kiln::import::addTransformerConverters(llvm::StringMap<Converter> &m) {
   m["Attention"] = convertAttention;
+  m["RotaryEmbedding"] = [](NodeContext &c) { return convertRotary(c, false); };
+  m["com.microsoft:RotaryEmbedding"] = [](NodeContext &c) {
+    return convertRotary(c, true);
+  };
+  m["com.microsoft:GroupQueryAttention"] = convertGroupQueryAttention;
   m["RMSNormalization"] = [](NodeContext &c) { return convertRmsNorm(c, 1e-5f); };
   // ONNX Runtime registers SimplifiedLayerNormalization in both domains.
   m["SimplifiedLayerNormalization"] = [](NodeContext &c) {
