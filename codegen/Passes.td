@@ -81,6 +81,27 @@ def KilnExternalizeWeights
                            "mlir::arith::ArithDialect"];
 }
 
+def KilnTileMatmuls
+    : InterfacePass<"kiln-tile-matmuls", "mlir::FunctionOpInterface"> {
+  let summary = "Tile 2-D matmuls over column and reduction blocks";
+  let description = [{
+    Each `linalg.matmul` on tensors whose weight is bigger than one
+    `tile-k x tile-n` block becomes an `scf.forall` over blocks of `tile-n`
+    columns (independent, so the thread pool takes them in parallel) and,
+    inside, an `scf.for` over `tile-k` reduction steps around a matmul on the
+    slices (the accumulator carried through the reduction loop). The weight
+    block then stays in L2 while every row of the left operand passes it,
+    instead of the whole weight streaming from memory once per row.
+  }];
+  let options = [
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"256",
+           "Columns per block">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"256",
+           "Reduction steps per block">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
+}
+
 def KilnInterchangeReductions
     : InterfacePass<"kiln-interchange-reductions", "mlir::FunctionOpInterface"> {
   let summary = "Order loops of reductions so the innermost loop is parallel";

@@ -23,13 +23,15 @@ static constexpr const char *kCpuPipeline =
     // kGraphPipeline.
     "convert-kiln-to-linalg,"
     "canonicalize,cse,"
-    "func.func(linalg-fuse-elementwise-ops,linalg-generalize-named-ops,"
+    "func.func(linalg-fuse-elementwise-ops,kiln-tile-matmuls,canonicalize,"
+    "linalg-generalize-named-ops,"
     "kiln-interchange-reductions),"
     "kiln-lower-entry-abi,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
-    "func.func(convert-linalg-to-parallel-loops),kiln-serialize-inner-parallel,"
+    "func.func(scf-forall-to-parallel,convert-linalg-to-parallel-loops),"
+    "kiln-serialize-inner-parallel,"
     "%EXTERNALIZE%"
     // Outermost parallel loops become OpenMP regions; the runtime implements
     // the few libomp calls they make on its own pool (lib/Runtime/parallel.c).

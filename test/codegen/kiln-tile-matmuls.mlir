@@ -1,0 +1,43 @@
+// RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls))" | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls{tile-n=128 tile-k=64}))" | FileCheck %s --check-prefix=SMALL
+// RUN: not kiln-opt %s -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls{tile-n=0}))" 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: tile-n and tile-k must be >= 1
+
+// A [?, 768] x [768, 1024] matmul: a parallel loop over 256-column blocks,
+// inside it a loop over 256-step reduction blocks carrying the accumulator
+// block, around a matmul on [?, 256] x [256, 256] slices.
+// CHECK-LABEL: func.func @big(
+// CHECK:         scf.forall (%[[N:.*]]) = (0) to (1024) step (256) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<?x1024xf32>)
+// CHECK:           tensor.extract_slice %{{.*}}[0, %[[N]]] [768, 256] [1, 1] : tensor<768x1024xf32> to tensor<768x256xf32>
+// CHECK:           scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<?x256xf32>)
+// CHECK:             linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x256xf32>, tensor<256x256xf32>) outs(%{{.*}} : tensor<?x256xf32>)
+// CHECK:           tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[N]]]
+// SMALL-LABEL: func.func @big(
+// SMALL:         scf.forall (%{{.*}}) = (0) to (1024) step (128)
+// SMALL:           linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x64xf32>, tensor<64x128xf32>)
+func.func @big(%a: tensor<?x768xf32>, %b: tensor<768x1024xf32>, %c: tensor<?x1024xf32>) -> tensor<?x1024xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<?x768xf32>, tensor<768x1024xf32>) outs(%c : tensor<?x1024xf32>) -> tensor<?x1024xf32>
+  return %0 : tensor<?x1024xf32>
+}
+
+// -----
+
+// Negative: a weight that fits in one block is left alone.
+// CHECK-LABEL: func.func @small(
+// CHECK-NOT:     scf.forall
+// CHECK:         linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x64xf32>, tensor<64x64xf32>)
+func.func @small(%a: tensor<?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x64xf32>) outs(%c : tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+// Negative: batch matmuls and generic contractions are not tiled here.
+// CHECK-LABEL: func.func @batched(
+// CHECK-NOT:     scf.forall
+// CHECK:         linalg.batch_matmul
+func.func @batched(%a: tensor<4x64x512xf32>, %b: tensor<4x512x512xf32>, %c: tensor<4x64x512xf32>) -> tensor<4x64x512xf32> {
+  %0 = linalg.batch_matmul ins(%a, %b : tensor<4x64x512xf32>, tensor<4x512x512xf32>) outs(%c : tensor<4x64x512xf32>) -> tensor<4x64x512xf32>
+  return %0 : tensor<4x64x512xf32>
+}
