@@ -354,8 +354,58 @@ struct LowerElementwise final : RewritePattern {
   }
 };
 
+/// A serial reduction keeps the last (input, expected) pair that differ
+/// (0, 0 when none), then one kiln_rt_check_dim call on the calling thread
+/// ends the run on a mismatch.
+struct LowerCheckEqual final : OpRewritePattern<CheckEqualOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CheckEqualOp op,
+                                PatternRewriter &rewriter) const override {
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value x = op.getInput(), e = op.getExpected();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto et = cast<RankedTensorType>(e.getType());
+    int64_t r = xt.getRank();
+    Type elt = xt.getElementType();
+    SmallVector<AffineExpr> ee;
+    for (int64_t i = 0; i < et.getRank(); ++i) {
+      int64_t d = r - et.getRank() + i;
+      ee.push_back(et.getDimSize(i) == 1 ? b.getAffineConstantExpr(0)
+                                         : b.getAffineDimExpr(d));
+    }
+    auto scalarT = RankedTensorType::get({}, elt);
+    Value zero = arith::ConstantOp::create(b, loc, b.getIntegerAttr(elt, 0));
+    Value empty = tensor::EmptyOp::create(b, loc, scalarT.getShape(), elt);
+    Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    AffineMap scalarMap = AffineMap::get(r, 0, {}, b.getContext());
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{scalarT, scalarT}, ValueRange{x, e},
+        ValueRange{init, init},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(r),
+                            AffineMap::get(r, 0, ee, b.getContext()), scalarMap,
+                            scalarMap},
+        SmallVector<utils::IteratorType>(r, utils::IteratorType::reduction),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value ne = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ne,
+                                           a[0], a[1]);
+          linalg::YieldOp::create(
+              nb, l,
+              ValueRange{arith::SelectOp::create(nb, l, ne, a[0], a[2]),
+                         arith::SelectOp::create(nb, l, ne, a[1], a[3])});
+        });
+    Value got = tensor::ExtractOp::create(b, loc, g.getResult(0), ValueRange{});
+    Value want = tensor::ExtractOp::create(b, loc, g.getResult(1), ValueRange{});
+    Type idx = b.getIndexType();
+    checkDims(b, loc, arith::IndexCastOp::create(b, loc, idx, got),
+              arith::IndexCastOp::create(b, loc, idx, want));
+    rewriter.replaceOp(op, x);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerElementwise>(patterns.getContext());
+  patterns.add<LowerElementwise, LowerCheckEqual>(patterns.getContext());
 }

@@ -525,3 +525,23 @@ LogicalResult RotaryEmbeddingOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   types.push_back(x);
   return success();
 }
+
+LogicalResult CheckEqualOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                             Adaptor adaptor, Types &types) {
+  auto x = tensorOf(adaptor.getInput()), e = tensorOf(adaptor.getExpected());
+  if (!isa<IntegerType>(x.getElementType()) ||
+      x.getElementType() != e.getElementType())
+    return opError(getOperationName(), loc,
+                   "input and expected must share an integer type, got " +
+                       typeStr(x) + " and " + typeStr(e));
+  auto b = broadcastShapes(e.getShape(), x.getShape());
+  if (failed(b) || e.getRank() > x.getRank() ||
+      !areCompatibleTensorTypes(TypeRange{RankedTensorType::get(*b, x.getElementType())},
+                                TypeRange{x}))
+    return opError(getOperationName(), loc,
+                   "expected " + dimsToString(e.getShape()) +
+                       " does not broadcast to the input " +
+                       dimsToString(x.getShape()));
+  types.push_back(x);
+  return success();
+}

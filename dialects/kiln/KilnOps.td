@@ -209,6 +209,22 @@ def Kiln_RotaryEmbeddingOp : Kiln_InferOp<"rotary_embedding"> {
                        "functional-type(operands, results)";
 }
 
+def Kiln_CheckEqualOp : Kiln_InferOp<"check_equal"> {
+  let summary = "the input, after checking it equals `expected` at run time";
+  let description = [{
+    Returns `input` unchanged. At run time every element of the integer
+    tensor `input` must equal `expected` (broadcast to it); otherwise the run
+    ends with the runtime's shape error naming the two values. The importer
+    uses it where a model's input values must satisfy an assumption kiln
+    relies on (GroupQueryAttention's `seqlens_k` with a past cache); uses of
+    the result keep the check alive.
+  }];
+  let arguments = (ins T:$input, T:$expected);
+  let results = (outs T:$result);
+  let assemblyFormat = "$input `,` $expected attr-dict `:` "
+                       "functional-type(operands, results)";
+}
+
 def Kiln_LinearOp : Kiln_InferOp<"linear", [AttrSizedOperandSegments]> {
   let summary = "dense layer: activation(input . weight + bias) + residual";
   let description = [{

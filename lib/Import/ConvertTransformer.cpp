@@ -307,7 +307,8 @@ LogicalResult convertRotary(NodeContext &c, bool microsoft) {
 /// com.microsoft GroupQueryAttention: query [B, S, H*D] (or packed QKV with
 /// no key/value), key/value [B, S, Hkv*D], past_key/value [B, Hkv, P, D]
 /// concatenated with the new ones (returned as present), seqlens_k [B]
-/// (total length - 1) masking keys past each sequence's end; causal.
+/// (total length - 1) masking keys past each sequence's end; causal. With a
+/// past cache every sequence must fill it (checked at run time).
 LogicalResult convertGroupQueryAttention(NodeContext &c) {
   auto heads = c.getInt("num_heads", 0), kvHeads = c.getInt("kv_num_heads", 0),
        rotary = c.getInt("do_rotary", 0), window = c.getInt("local_window_size", -1),
@@ -382,6 +383,20 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   if (failed(slCast))
     return failure();
   Value sl = (*slCast)[0];
+  if (Value pk = c.input(3)) {
+    // With a past cache kiln appends the new keys after all P past slots;
+    // ONNX Runtime writes them at each sequence's own length. The two agree
+    // when no sequence is padded: seqlens_k[b] == P + S - 1, checked at run
+    // time (a padded cache ends the run with a shape error).
+    auto extent = [&](Value t, int64_t axis) {
+      Value shape = ch.op<k::ShapeOp>(t, {named("start", c.b.getI64IntegerAttr(axis)),
+                                          named("end", c.b.getI64IntegerAttr(axis + 1))});
+      return ch.op<k::SqueezeOp>(shape, {named("axes", i64s({0}))});
+    };
+    Value last = ch.op<k::SubOp>(
+        {ch.op<k::AddOp>({extent(pk, 2), extent(c.input(0), 1)}), c.i64Scalar(1)});
+    sl = ch.op<k::CheckEqualOp>({sl, last});
+  }
   sl = ch.op<k::UnsqueezeOp>(sl, {named("axes", i64s({1, 2, 3}))});
   Value kShape = ch.op<k::ShapeOp>(k, {named("start", c.b.getI64IntegerAttr(2)),
                                        named("end", c.b.getI64IntegerAttr(3))});

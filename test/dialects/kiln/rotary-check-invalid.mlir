@@ -138,3 +138,19 @@ func.func @result_type(%x: tensor<2x4x6x16xf32>, %c: tensor<6x16xf32>) -> tensor
   %0 = kiln.rotary_embedding %x, %c, %c : (tensor<2x4x6x16xf32>, tensor<6x16xf32>, tensor<6x16xf32>) -> tensor<2x4x6x8xf32>
   return %0 : tensor<2x4x6x8xf32>
 }
+
+// -----
+
+func.func @check_equal_float(%x: tensor<4xf32>, %e: tensor<f32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'kiln.check_equal' op input and expected must share an integer type}}
+  %0 = kiln.check_equal %x, %e : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @check_equal_bcast(%x: tensor<4xi64>, %e: tensor<3xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{'kiln.check_equal' op expected [3] does not broadcast to the input [4]}}
+  %0 = kiln.check_equal %x, %e : (tensor<4xi64>, tensor<3xi64>) -> tensor<4xi64>
+  return %0 : tensor<4xi64>
+}
