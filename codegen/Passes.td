@@ -85,7 +85,8 @@ def KilnTileMatmuls
     : InterfacePass<"kiln-tile-matmuls", "mlir::FunctionOpInterface"> {
   let summary = "Tile 2-D matmuls over column and reduction blocks";
   let description = [{
-    Each `linalg.matmul` on tensors whose weight is bigger than one
+    Each `linalg.matmul` (on buffers in the CPU pipeline, where it runs
+    after bufferization; on tensors too) whose weight is bigger than one
     `tile-k x tile-n` block becomes an `scf.forall` over blocks of `tile-n`
     columns (independent, so the thread pool takes them in parallel) and,
     inside, an `scf.for` over `tile-k` reduction steps around a matmul on the

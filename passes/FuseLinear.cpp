@@ -9,6 +9,7 @@
 #include "passes/Passes.h"
 #include "passes/PatternReport.h"
 #include "passes/PatternUtils.h"
+#include "passes/ShapeTrace.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -92,11 +93,82 @@ struct FuseLinear final : OpRewritePattern<MatmulOp> {
   }
 };
 
+/// reshape(linear(reshape(x, [M, K])), [..., N]) where the outer reshape
+/// restores x's leading dims (GPT-2's Conv1D flattens around its addmm):
+/// linear(x) directly, so the activation after it can fuse too.
+struct UnflattenLinear final : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp outer,
+                                PatternRewriter &rewriter) const override {
+    auto lin = outer.getInput().getDefiningOp<LinearOp>();
+    if (!lin || !lin->hasOneUse() || lin.getResidual())
+      return rewriter.notifyMatchFailure(outer, "not a reshape of a linear");
+    auto flat = lin.getInput().getDefiningOp<ReshapeOp>();
+    if (!flat || !flat->hasOneUse())
+      return rewriter.notifyMatchFailure(outer, "linear input not flattened");
+    Value x = flat.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto ft = cast<RankedTensorType>(flat.getType());
+    auto ot = outer.getType();
+    int64_t r = xt.getRank();
+    if (r < 3 || ft.getRank() != 2 || ot.getRank() != r ||
+        ShapedType::isDynamic(xt.getShape().back()) ||
+        xt.getShape().back() != ft.getShape().back() ||
+        ot.getShape().back() != lin.getType().getShape().back())
+      return rewriter.notifyMatchFailure(outer, "not a flatten of leading dims");
+    for (int64_t i = 0; i < r - 1; ++i)
+      if (!(canonicalDim(outer.getResult(), i) == canonicalDim(x, i)))
+        return rewriter.notifyMatchFailure(outer, "leading dims not restored");
+    rewriter.replaceOpWithNewOp<LinearOp>(
+        outer, ot, x, lin.getWeight(), lin.getBias(), Value(),
+        lin.getTransposeWeight(), lin.getActivationAttr());
+    return success();
+  }
+};
+
+/// A linear whose result feeds only an activation (when it has none yet and
+/// no residual) or a residual add (when it has no residual): absorbs it.
+struct ExtendLinear final : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp lin,
+                                PatternRewriter &rewriter) const override {
+    if (lin.getResidual() || !lin->hasOneUse())
+      return rewriter.notifyMatchFailure(lin, "has a residual or other uses");
+    Operation *user = *lin->getUsers().begin();
+    StringRef act = lin.getActivation();
+    Value residual;
+    if (act == "none") {
+      if (auto g = dyn_cast<GeluOp>(user))
+        act = g.getTanhApprox() ? "gelu_tanh" : "gelu";
+      else if (isa<ReluOp>(user))
+        act = "relu";
+      else if (isa<SiluOp>(user))
+        act = "silu";
+    }
+    if (act == lin.getActivation()) {
+      auto add = dyn_cast<AddOp>(user);
+      Value r = add ? otherOperand(add, lin.getResult()) : Value();
+      if (!r || r == lin.getResult() || r.getType() != lin.getType() ||
+          add.getType() != lin.getType())
+        return rewriter.notifyMatchFailure(lin, "nothing to absorb");
+      residual = r;
+    }
+    rewriter.setInsertionPoint(user);
+    auto op = LinearOp::create(rewriter, user->getLoc(),
+                               TypeRange{user->getResult(0).getType()},
+                               lin.getInput(), lin.getWeight(), lin.getBias(),
+                               residual, lin.getTransposeWeight(),
+                               rewriter.getStringAttr(act));
+    rewriter.replaceOp(user, op.getResult());
+    return success();
+  }
+};
+
 struct KilnFuseLinear final
     : mlir::kiln::impl::KilnFuseLinearBase<KilnFuseLinear> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseLinear>(&getContext());
+    patterns.add<FuseLinear, UnflattenLinear, ExtendLinear>(&getContext());
     if (failed(applyAndRecord(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -124,7 +124,10 @@ def KilnFuseLinear
     (Gemm's transB) is read transposed instead of being transposed at run
     time. Each step is absorbed only when the previous result has no other
     use; a matmul with nothing to absorb is left alone. Runs after
-    kiln-fuse-attention so attention's matmuls are already gone.
+    kiln-fuse-attention so attention's matmuls are already gone. A linear
+    between a reshape that flattens the leading dims of its input and a
+    reshape that restores them (GPT-2's Conv1D) is applied to the unflattened
+    input instead, so an activation after it fuses as well.
   }];
 }
 

@@ -36,9 +36,10 @@ struct KilnTileMatmuls final
     getOperation()->walk([&](linalg::MatmulOp m) { matmuls.push_back(m); });
     IRRewriter rewriter(&getContext());
     for (linalg::MatmulOp m : matmuls) {
-      if (!m.hasPureTensorSemantics())
+      bool onTensors = m.hasPureTensorSemantics();
+      if (!onTensors && !m.hasPureBufferSemantics())
         continue;
-      auto bt = cast<RankedTensorType>(m.getDpsInputOperand(1)->get().getType());
+      auto bt = cast<ShapedType>(m.getDpsInputOperand(1)->get().getType());
       int64_t k = bt.getDimSize(0), n = bt.getDimSize(1);
       // Small weights fit in cache already.
       if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(n) &&
@@ -63,10 +64,17 @@ struct KilnTileMatmuls final
         rewriter.setInsertionPoint(inner);
         auto kTiled = scf::tileUsingSCF(
             rewriter, cast<TilingInterface>(inner.getOperation()), red);
-        if (succeeded(kTiled))
-          rewriter.replaceOp(inner, kTiled->replacements);
+        if (succeeded(kTiled)) {
+          if (onTensors)
+            rewriter.replaceOp(inner, kTiled->replacements);
+          else
+            rewriter.eraseOp(inner);
+        }
       }
-      rewriter.replaceOp(m, tiled->replacements);
+      if (onTensors)
+        rewriter.replaceOp(m, tiled->replacements);
+      else
+        rewriter.eraseOp(m);
     }
   }
 };

@@ -1,7 +1,16 @@
 // RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls))" | FileCheck %s
 // RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls{tile-n=128 tile-k=64}))" | FileCheck %s --check-prefix=SMALL
 // RUN: not kiln-opt %s -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls{tile-n=0}))" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(one-shot-bufferize{bufferize-function-boundaries},func.func(kiln-tile-matmuls))" | FileCheck %s --check-prefix=MEMREF
 // BAD: error: tile-n and tile-k must be >= 1
+
+// On buffers (where the CPU pipeline runs it): the same loops over subviews.
+// MEMREF-LABEL: func.func @big(
+// MEMREF:         scf.forall (%[[N:.*]]) = (0) to (1024) step (256) {
+// MEMREF:           memref.subview %{{.*}}[0, %[[N]]] [768, 256] [1, 1]
+// MEMREF:           scf.for
+// MEMREF:             linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x256xf32, {{.*}}>, memref<256x256xf32, {{.*}}>) outs(%{{.*}} : memref<?x256xf32, {{.*}}>)
+// MEMREF-NOT:     linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x768xf32
 
 // A [?, 768] x [768, 1024] matmul: a parallel loop over 256-column blocks,
 // inside it a loop over 256-step reduction blocks carrying the accumulator

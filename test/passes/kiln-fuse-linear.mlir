@@ -352,3 +352,46 @@ func.func @identity_transpose_not_absorbed(%x: tensor<4x8xf32>, %w: tensor<8x8xf
   %m = kiln.matmul %x, %wt : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
   return %m : tensor<4x8xf32>
 }
+
+// -----
+
+// GPT-2's Conv1D: the input's leading dims are flattened around the addmm
+// and restored after it (from Shape/Gather/Concat). The linear applies to
+// the unflattened input, so the GELU after the restoring reshape fuses too.
+// CHECK-LABEL: func.func @conv1d_unflatten(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x64xf32>
+// CHECK-NOT:     kiln.reshape
+// CHECK:         %[[L:.*]] = kiln.linear %[[X]], %{{.*}} bias %{{.*}} {activation = "gelu_tanh"} : (tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<256xf32>) -> tensor<?x?x256xf32>
+// CHECK-NEXT:    return %[[L]]
+func.func @conv1d_unflatten(%x: tensor<?x?x64xf32>, %w: tensor<64x256xf32>, %b: tensor<256xf32>) -> tensor<?x?x256xf32> {
+  %flat_shape = kiln.constant dense<[-1, 64]> : tensor<2xi64>
+  %flat = kiln.reshape %x, %flat_shape : (tensor<?x?x64xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+  %mm = kiln.matmul %flat, %w : (tensor<?x64xf32>, tensor<64x256xf32>) -> tensor<?x256xf32>
+  %add = kiln.add %b, %mm : (tensor<256xf32>, tensor<?x256xf32>) -> tensor<?x256xf32>
+  %s = kiln.shape %x {end = 2 : i64} : (tensor<?x?x64xf32>) -> tensor<2xi64>
+  %n = kiln.constant dense<256> : tensor<1xi64>
+  %shape = kiln.concat %s, %n {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %y = kiln.reshape %add, %shape : (tensor<?x256xf32>, tensor<3xi64>) -> tensor<?x?x256xf32>
+  %g = kiln.gelu %y {tanh_approx = true} : tensor<?x?x256xf32> -> tensor<?x?x256xf32>
+  return %g : tensor<?x?x256xf32>
+}
+
+// -----
+
+// Negative: the restoring reshape takes its leading dims from another tensor
+// (not provably the input's), so the flatten stays.
+// CHECK-LABEL: func.func @conv1d_other_dims(
+// CHECK:         kiln.reshape
+// CHECK:         kiln.linear %{{.*}}, %{{.*}} bias %{{.*}} : (tensor<?x64xf32>
+// CHECK:         kiln.reshape
+func.func @conv1d_other_dims(%x: tensor<?x?x64xf32>, %other: tensor<?x?x8xf32>, %w: tensor<64x256xf32>, %b: tensor<256xf32>) -> tensor<?x?x256xf32> {
+  %flat_shape = kiln.constant dense<[-1, 64]> : tensor<2xi64>
+  %flat = kiln.reshape %x, %flat_shape : (tensor<?x?x64xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+  %mm = kiln.matmul %flat, %w : (tensor<?x64xf32>, tensor<64x256xf32>) -> tensor<?x256xf32>
+  %add = kiln.add %b, %mm : (tensor<256xf32>, tensor<?x256xf32>) -> tensor<?x256xf32>
+  %s = kiln.shape %other {end = 2 : i64} : (tensor<?x?x8xf32>) -> tensor<2xi64>
+  %n = kiln.constant dense<256> : tensor<1xi64>
+  %shape = kiln.concat %s, %n {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %y = kiln.reshape %add, %shape : (tensor<?x256xf32>, tensor<3xi64>) -> tensor<?x?x256xf32>
+  return %y : tensor<?x?x256xf32>
+}
