@@ -93,14 +93,24 @@ def KilnTileMatmuls
     slices (the accumulator carried through the reduction loop). The weight
     block then stays in L2 while every row of the left operand passes it,
     instead of the whole weight streaming from memory once per row.
+
+    On buffers, with `register-tiles`, each block is further tiled into
+    8x32 output tiles stepping one k at a time; the row and column loops are
+    peeled so the main loops see full tiles, which are vectorized into
+    `vector.contract` (lowered to outer-product FMAs), and the output tile is
+    read once before the k loop, carried in registers and written once after
+    it. The peeled edges stay scalar.
   }];
   let options = [
     Option<"tileN", "tile-n", "int64_t", /*default=*/"256",
            "Columns per block">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"256",
-           "Reduction steps per block">
+           "Reduction steps per block">,
+    Option<"registerTiles", "register-tiles", "bool", /*default=*/"true",
+           "On buffers, vectorize 8x32 register tiles of each block">
   ];
-  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect"];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
+                           "mlir::vector::VectorDialect"];
 }
 
 def KilnInterchangeReductions

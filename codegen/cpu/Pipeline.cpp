@@ -39,10 +39,13 @@ static constexpr const char *kCpuPipeline =
     // the few libomp calls they make on its own pool (lib/Runtime/parallel.c).
     "convert-scf-to-openmp,"
     "canonicalize,"
-    "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+    "lower-affine,"
+    "func.func(convert-vector-to-scf{full-unroll=true}),"
+    "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
     "convert-math-to-funcs{convert-ctlz=false},"
     "func.func(convert-math-to-llvm),convert-math-to-libm,"
     // Buffers come from the runtime's per-run arena (lib/Runtime/arena.c).
+    "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
     "finalize-memref-to-llvm{use-generic-functions=true},convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
     "convert-ub-to-llvm,"

@@ -1,7 +1,8 @@
 // RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls))" | FileCheck %s
 // RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls{tile-n=128 tile-k=64}))" | FileCheck %s --check-prefix=SMALL
 // RUN: not kiln-opt %s -pass-pipeline="builtin.module(func.func(kiln-tile-matmuls{tile-n=0}))" 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(one-shot-bufferize{bufferize-function-boundaries},func.func(kiln-tile-matmuls))" | FileCheck %s --check-prefix=MEMREF
+// RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(one-shot-bufferize{bufferize-function-boundaries},func.func(kiln-tile-matmuls{register-tiles=false}))" | FileCheck %s --check-prefix=MEMREF
+// RUN: kiln-opt %s -split-input-file -pass-pipeline="builtin.module(one-shot-bufferize{bufferize-function-boundaries},func.func(kiln-tile-matmuls))" | FileCheck %s --check-prefix=VEC
 // BAD: error: tile-n and tile-k must be >= 1
 
 // On buffers (where the CPU pipeline runs it): the same loops over subviews.
@@ -11,6 +12,25 @@
 // MEMREF:           scf.for
 // MEMREF:             linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x256xf32, {{.*}}>, memref<256x256xf32, {{.*}}>) outs(%{{.*}} : memref<?x256xf32, {{.*}}>)
 // MEMREF-NOT:     linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x768xf32
+
+// With register tiles (the default): inside each block, full 8x32 tiles of
+// the output are read once into a vector, accumulated through the k loop
+// with one vector.contract per step (an 8x1 column of the left operand times
+// a 1x32 row of the weight), and written once; the rows left over (fewer
+// than 8) are a peeled loop of scalar matmuls.
+// VEC-LABEL: func.func @big(
+// VEC:         scf.forall
+// VEC:           scf.for %{{.*}} step %c8
+// VEC:             scf.for %{{.*}} step %c32
+// VEC:               %[[ACC:.*]] = vector.transfer_read {{.*}} : memref<8x32xf32, {{.*}}>, vector<8x32xf32>
+// VEC:               %[[K:.*]] = scf.for {{.*}} iter_args(%[[A:.*]] = %[[ACC]]) -> (vector<8x32xf32>)
+// VEC:                 vector.transfer_read {{.*}} vector<8x1xf32>
+// VEC:                 vector.transfer_read {{.*}} vector<1x32xf32>
+// VEC:                 %[[C:.*]] = vector.contract {{.*}} %[[A]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// VEC:                 scf.yield %[[C]]
+// VEC:               vector.transfer_write %[[K]]
+// VEC:           scf.for
+// VEC:             linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x1xf32
 
 // A [?, 768] x [768, 1024] matmul: a parallel loop over 256-column blocks,
 // inside it a loop over 256-step reduction blocks carrying the accumulator
