@@ -121,8 +121,7 @@ def KilnFuseLinear
     `kiln.linear` together with what follows it: an add of a 1-D `[N]` bias
     (either operand order), a GELU (erf or tanh), ReLU or SiLU, and an add of
     a residual of the result's shape. A weight that is a `kiln.transpose`
-    (Gemm's transB) is read transposed instead of being transposed at run
-    time. Each step is absorbed only when the previous result has no other
+    (Gemm's transB) becomes the op's `transpose_weight` flag. Each step is absorbed only when the previous result has no other
     use; a matmul with nothing to absorb is left alone. Runs after
     kiln-fuse-attention so attention's matmuls are already gone. A linear
     between a reshape that flattens the leading dims of its input and a

@@ -3,8 +3,8 @@
 // input [..., K] is viewed as [M, K]; the accumulator starts from the bias
 // broadcast to [M, N] (plus the residual when no activation follows), so the
 // matmul adds its products onto it; an activation (then the residual) is one
-// elementwise pass over the result. A transposed weight is read through the
-// contraction's indexing map, never materialized.
+// elementwise pass over the result. A transposed weight is transposed once
+// per run, so every product is a linalg.matmul.
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,33 +83,21 @@ struct LowerLinear final : OpRewritePattern<LinearOp> {
           });
     }
 
-    // C[m, n] += X[m, k] * W[k, n] (or W[n, k])
-    MLIRContext *ctx = op.getContext();
-    AffineExpr dm = b.getAffineDimExpr(0), dn = b.getAffineDimExpr(1),
-               dk = b.getAffineDimExpr(2);
-    SmallVector<AffineMap> maps{
-        AffineMap::get(3, 0, {dm, dk}, ctx),
-        AffineMap::get(3, 0, tw ? ArrayRef<AffineExpr>{dn, dk}
-                                : ArrayRef<AffineExpr>{dk, dn},
-                       ctx),
-        AffineMap::get(3, 0, {dm, dn}, ctx)};
-    Value c;
-    if (!tw) {
-      c = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
-                                   ValueRange{x2, w}, ValueRange{init})
-              .getResult(0);
-    } else {
-      SmallVector<utils::IteratorType> iters{utils::IteratorType::parallel,
-                                             utils::IteratorType::parallel,
-                                             utils::IteratorType::reduction};
-      c = linalg::GenericOp::create(
-              b, loc, TypeRange{init.getType()}, ValueRange{x2, w},
-              ValueRange{init}, maps, iters,
-              [&](OpBuilder &g, Location l, ValueRange a) {
-                linalg::YieldOp::create(g, l, mulAddReassoc(g, l, a[2], a[0], a[1]));
-              })
-              .getResult(0);
+    // C[m, n] += X[m, k] * W[k, n]
+    // A transposed weight is transposed once per run (O(N*K), against the
+    // matmul's O(M*N*K)) so the product is a plain linalg.matmul, which the
+    // CPU pipeline tiles and vectorizes.
+    Value wk = w;
+    if (tw) {
+      SmallVector<OpFoldResult> wdims{kSize, nSize};
+      Value empty = tensor::EmptyOp::create(b, loc, wdims, elt);
+      wk = linalg::TransposeOp::create(b, loc, w, empty,
+                                       ArrayRef<int64_t>{1, 0})
+               .getResult()[0];
     }
+    Value c = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                       ValueRange{x2, wk}, ValueRange{init})
+                  .getResult(0);
     Value y = reshapeTo(b, loc, c, RankedTensorType::get(ot.getShape(), elt),
                         outDims);
     // The epilogue on the result: kiln ops, lowered by their own patterns
