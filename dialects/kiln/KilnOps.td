@@ -234,7 +234,8 @@ def Kiln_LinearOp : Kiln_InferOp<"linear", [AttrSizedOperandSegments]> {
     one of `none`, `relu`, `gelu`, `gelu_tanh`, `silu`; the residual is added
     after it. Created by kiln-fuse-linear; lowered to one matmul whose
     accumulator starts from the bias (and the residual when there is no
-    activation), with the activation applied in one pass over the result.
+    activation), with the activation applied in one pass over the result
+    (a transposed weight is transposed once per run first).
   }];
   let arguments = (ins T:$input, T:$weight, Optional<T>:$bias,
                    Optional<T>:$residual,
