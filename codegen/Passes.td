@@ -102,7 +102,7 @@ def KilnTileMatmuls
     it. The peeled edges stay scalar.
   }];
   let options = [
-    Option<"tileN", "tile-n", "int64_t", /*default=*/"256",
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"128",
            "Columns per block">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"256",
            "Reduction steps per block">,

@@ -7,10 +7,10 @@
 
 // On buffers (where the CPU pipeline runs it): the same loops over subviews.
 // MEMREF-LABEL: func.func @big(
-// MEMREF:         scf.forall (%[[N:.*]]) = (0) to (1024) step (256) {
-// MEMREF:           memref.subview %{{.*}}[0, %[[N]]] [768, 256] [1, 1]
+// MEMREF:         scf.forall (%[[N:.*]]) = (0) to (1024) step (128) {
+// MEMREF:           memref.subview %{{.*}}[0, %[[N]]] [768, 128] [1, 1]
 // MEMREF:           scf.for
-// MEMREF:             linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x256xf32, {{.*}}>, memref<256x256xf32, {{.*}}>) outs(%{{.*}} : memref<?x256xf32, {{.*}}>)
+// MEMREF:             linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x256xf32, {{.*}}>, memref<256x128xf32, {{.*}}>) outs(%{{.*}} : memref<?x128xf32, {{.*}}>)
 // MEMREF-NOT:     linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x768xf32
 
 // With register tiles (the default): inside each block, full 8x32 tiles of
@@ -32,14 +32,14 @@
 // VEC:           scf.for
 // VEC:             linalg.matmul ins(%{{.*}}, %{{.*}} : memref<?x1xf32
 
-// A [?, 768] x [768, 1024] matmul: a parallel loop over 256-column blocks,
+// A [?, 768] x [768, 1024] matmul: a parallel loop over 128-column blocks,
 // inside it a loop over 256-step reduction blocks carrying the accumulator
-// block, around a matmul on [?, 256] x [256, 256] slices.
+// block, around a matmul on [?, 256] x [256, 128] slices.
 // CHECK-LABEL: func.func @big(
-// CHECK:         scf.forall (%[[N:.*]]) = (0) to (1024) step (256) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<?x1024xf32>)
-// CHECK:           tensor.extract_slice %{{.*}}[0, %[[N]]] [768, 256] [1, 1] : tensor<768x1024xf32> to tensor<768x256xf32>
-// CHECK:           scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<?x256xf32>)
-// CHECK:             linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x256xf32>, tensor<256x256xf32>) outs(%{{.*}} : tensor<?x256xf32>)
+// CHECK:         scf.forall (%[[N:.*]]) = (0) to (1024) step (128) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<?x1024xf32>)
+// CHECK:           tensor.extract_slice %{{.*}}[0, %[[N]]] [768, 128] [1, 1] : tensor<768x1024xf32> to tensor<768x128xf32>
+// CHECK:           scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<?x128xf32>)
+// CHECK:             linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x256xf32>, tensor<256x128xf32>) outs(%{{.*}} : tensor<?x128xf32>)
 // CHECK:           tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[N]]]
 // SMALL-LABEL: func.func @big(
 // SMALL:         scf.forall (%{{.*}}) = (0) to (1024) step (128)
