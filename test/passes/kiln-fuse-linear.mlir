@@ -395,3 +395,32 @@ func.func @conv1d_other_dims(%x: tensor<?x?x64xf32>, %other: tensor<?x?x8xf32>, 
   %y = kiln.reshape %add, %shape : (tensor<?x256xf32>, tensor<3xi64>) -> tensor<?x?x256xf32>
   return %y : tensor<?x?x256xf32>
 }
+
+// -----
+
+// An existing kiln.linear absorbs a following activation, then a residual
+// add (ExtendLinear).
+// CHECK-LABEL: func.func @extend_linear(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<4x8xf32>, %[[W:[^:]*]]: tensor<8x16xf32>, %[[B:[^:]*]]: tensor<16xf32>, %[[R:[^:]*]]: tensor<4x16xf32>)
+// CHECK-NEXT:    %[[L:.*]] = kiln.linear %[[X]], %[[W]] bias %[[B]] residual %[[R]] {activation = "relu"}
+// CHECK-NEXT:    return %[[L]]
+func.func @extend_linear(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<16xf32>, %r: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %l = kiln.linear %x, %w bias %b : (tensor<4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %a = kiln.relu %l : tensor<4x16xf32>
+  %y = kiln.add %a, %r : (tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+// Negative (ExtendLinear): the linear's result is also returned, so the
+// activation stays a separate op.
+// CHECK-LABEL: func.func @extend_linear_other_use(
+// CHECK:         %[[L:.*]] = kiln.linear
+// CHECK-NOT:     activation
+// CHECK:         kiln.relu %[[L]]
+func.func @extend_linear_other_use(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<16xf32>) -> (tensor<4x16xf32>, tensor<4x16xf32>) {
+  %l = kiln.linear %x, %w bias %b : (tensor<4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  %a = kiln.relu %l : tensor<4x16xf32>
+  return %a, %l : tensor<4x16xf32>, tensor<4x16xf32>
+}
