@@ -31,6 +31,17 @@ OpTy soleUser(Value v) {
   return dyn_cast<OpTy>(*v.getUsers().begin());
 }
 
+/// kiln.linear's name for the activation `op` computes, or "none".
+StringRef activationOf(Operation *op) {
+  if (auto g = dyn_cast<GeluOp>(op))
+    return g.getTanhApprox() ? "gelu_tanh" : "gelu";
+  if (isa<ReluOp>(op))
+    return "relu";
+  if (isa<SiluOp>(op))
+    return "silu";
+  return "none";
+}
+
 struct FuseLinear final : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatmulOp mm,
@@ -62,12 +73,7 @@ struct FuseLinear final : OpRewritePattern<MatmulOp> {
     }
     StringRef act = "none";
     if (Operation *user = cur.hasOneUse() ? *cur.getUsers().begin() : nullptr) {
-      if (auto g = dyn_cast<GeluOp>(user))
-        act = g.getTanhApprox() ? "gelu_tanh" : "gelu";
-      else if (isa<ReluOp>(user))
-        act = "relu";
-      else if (isa<SiluOp>(user))
-        act = "silu";
+      act = activationOf(user);
       if (act != "none") {
         last = user;
         cur = user->getResult(0);
@@ -137,14 +143,8 @@ struct ExtendLinear final : OpRewritePattern<LinearOp> {
     Operation *user = *lin->getUsers().begin();
     StringRef act = lin.getActivation();
     Value residual;
-    if (act == "none") {
-      if (auto g = dyn_cast<GeluOp>(user))
-        act = g.getTanhApprox() ? "gelu_tanh" : "gelu";
-      else if (isa<ReluOp>(user))
-        act = "relu";
-      else if (isa<SiluOp>(user))
-        act = "silu";
-    }
+    if (act == "none")
+      act = activationOf(user);
     if (act == lin.getActivation()) {
       auto add = dyn_cast<AddOp>(user);
       Value r = add ? otherOperand(add, lin.getResult()) : Value();

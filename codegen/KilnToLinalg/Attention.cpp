@@ -44,9 +44,7 @@ Value genericOp(OpBuilder &b, Location loc, ValueRange ins, Value init,
 
 Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> dims, Type elt,
              TypedAttr value) {
-  Value empty = tensor::EmptyOp::create(b, loc, dims, elt);
-  Value v = arith::ConstantOp::create(b, loc, value);
-  return linalg::FillOp::create(b, loc, v, empty).getResult(0);
+  return filledTensor(b, loc, dims, arith::ConstantOp::create(b, loc, value));
 }
 
 struct LowerAttention final : OpRewritePattern<AttentionOp> {

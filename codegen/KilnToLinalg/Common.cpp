@@ -128,9 +128,8 @@ Value lowering::buildReduction(
     outExprs.push_back(b.getAffineDimExpr(d));
   }
   auto outType = RankedTensorType::get(shape, init.getType());
-  Value empty = tensor::EmptyOp::create(b, loc, dims, init.getType());
-  Value initV = arith::ConstantOp::create(b, loc, init);
-  Value filled = linalg::FillOp::create(b, loc, initV, empty).getResult(0);
+  Value filled =
+      filledTensor(b, loc, dims, arith::ConstantOp::create(b, loc, init));
   SmallVector<AffineMap> maps{
       b.getMultiDimIdentityMap(rank),
       AffineMap::get(rank, 0, outExprs, b.getContext())};
@@ -202,6 +201,12 @@ Value lowering::castScalar(OpBuilder &b, Location loc, Value v, Type to) {
   if (fw > tw)
     return arith::TruncIOp::create(b, loc, to, v);
   return arith::BitcastOp::create(b, loc, to, v);
+}
+
+Value lowering::filledTensor(OpBuilder &b, Location loc,
+                             ArrayRef<OpFoldResult> dims, Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, dims, value.getType());
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
 }
 
 static arith::FastMathFlagsAttr reassocFlags(OpBuilder &b) {

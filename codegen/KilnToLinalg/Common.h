@@ -65,6 +65,11 @@ Value mulAddReassoc(OpBuilder &b, Location loc, Value acc, Value x, Value y);
 /// acc + x with `reassoc` (a reassociable sum).
 Value addReassoc(OpBuilder &b, Location loc, Value acc, Value x);
 
+/// A tensor of extents `dims` filled with the scalar `value`
+/// (tensor.empty + linalg.fill).
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> dims,
+                   Value value);
+
 /// A scalar constant of `type` (float or integer) with value `v`.
 Value scalarConst(OpBuilder &b, Location loc, Type type, double v);
 

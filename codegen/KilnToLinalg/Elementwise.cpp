@@ -375,9 +375,7 @@ struct LowerCheckEqual final : OpRewritePattern<CheckEqualOp> {
                                          : b.getAffineDimExpr(d));
     }
     auto scalarT = RankedTensorType::get({}, elt);
-    Value zero = arith::ConstantOp::create(b, loc, b.getIntegerAttr(elt, 0));
-    Value empty = tensor::EmptyOp::create(b, loc, scalarT.getShape(), elt);
-    Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    Value init = filledTensor(b, loc, {}, scalarConst(b, loc, elt, 0));
     AffineMap scalarMap = AffineMap::get(r, 0, {}, b.getContext());
     auto g = linalg::GenericOp::create(
         b, loc, TypeRange{scalarT, scalarT}, ValueRange{x, e},

@@ -20,9 +20,7 @@ Value idx(OpBuilder &b, Location loc, int64_t v) {
 
 Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> dims,
                  Type elt) {
-  Value empty = tensor::EmptyOp::create(b, loc, dims, elt);
-  return linalg::FillOp::create(b, loc, scalarConst(b, loc, elt, 0), empty)
-      .getResult(0);
+  return filledTensor(b, loc, dims, scalarConst(b, loc, elt, 0));
 }
 
 /// Product of the extents [from, to) of `v`.

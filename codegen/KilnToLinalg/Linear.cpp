@@ -70,9 +70,7 @@ struct LowerLinear final : OpRewritePattern<LinearOp> {
       initIns.push_back(bias);
     Value init;
     if (initIns.empty()) {
-      Value empty = tensor::EmptyOp::create(b, loc, c2dims, elt);
-      init = linalg::FillOp::create(b, loc, scalarConst(b, loc, elt, 0), empty)
-                 .getResult(0);
+      init = filledTensor(b, loc, c2dims, scalarConst(b, loc, elt, 0));
     } else {
       init = buildElementwiseWithDims(
           b, loc, c2t, c2dims, initIns,

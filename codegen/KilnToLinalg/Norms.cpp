@@ -83,9 +83,7 @@ struct LowerNorm final : OpRewritePattern<OpTy> {
     AffineMap row = AffineMap::get(r, 0, rowExprs, b.getContext());
 
     // Pass 1: sum and sum of squares per row.
-    Value zero = scalarConst(b, loc, elt, 0);
-    Value empty = tensor::EmptyOp::create(b, loc, rowDims, elt);
-    Value acc = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    Value acc = filledTensor(b, loc, rowDims, scalarConst(b, loc, elt, 0));
     SmallVector<Value> inits{acc};
     if (isLayer)
       inits.push_back(acc);

@@ -47,6 +47,19 @@ struct Chain {
   Value reshape(Value v, ArrayRef<int64_t> shape) {
     return op<k::ReshapeOp>({v, c.i64Vector(shape)});
   }
+  Value unsqueeze(Value v, ArrayRef<int64_t> axes) {
+    return op<k::UnsqueezeOp>(v, {c.named("axes", c.b.getDenseI64ArrayAttr(axes))});
+  }
+  /// Extent `axis` of `v` as a 0-D i64 tensor.
+  Value extent(Value v, int64_t axis) {
+    Value shape = op<k::ShapeOp>(v, {c.named("start", c.b.getI64IntegerAttr(axis)),
+                                     c.named("end", c.b.getI64IntegerAttr(axis + 1))});
+    return op<k::SqueezeOp>(shape, {c.named("axes", c.b.getDenseI64ArrayAttr({0}))});
+  }
+  /// 0, 1, ..., n - 1 (n a 0-D i64 tensor).
+  Value arange(Value n) {
+    return op<k::RangeOp>({c.i64Scalar(0), n, c.i64Scalar(1)});
+  }
   LogicalResult finish(ArrayRef<Value> outs) {
     if (!ok)
       return failure();
@@ -186,17 +199,10 @@ LogicalResult convertAttention(NodeContext &c) {
       return c.fail("an attn_mask shorter than the keys is not supported");
   }
   if (*causal && !alignedCausal) {
-    auto extent = [&](Value t) {
-      Value shape = ch.op<k::ShapeOp>(t, {c.named("start", c.b.getI64IntegerAttr(2)),
-                                          c.named("end", c.b.getI64IntegerAttr(3))});
-      return ch.op<k::SqueezeOp>(shape, {c.named("axes", c.b.getDenseI64ArrayAttr({0}))});
-    };
-    Value zero = c.i64Scalar(0), one = c.i64Scalar(1);
-    Value rows = ch.op<k::RangeOp>({zero, extent(q), one});
-    rows = ch.op<k::UnsqueezeOp>(rows, {c.named("axes", c.b.getDenseI64ArrayAttr({1}))});
+    Value rows = ch.unsqueeze(ch.arange(ch.extent(q, 2)), {1});
     if (Value pk = c.input(4))
-      rows = ch.op<k::AddOp>({rows, extent(pk)});
-    Value cols = ch.op<k::RangeOp>({zero, extent(key), one});
+      rows = ch.op<k::AddOp>({rows, ch.extent(pk, 2)});
+    Value cols = ch.arange(ch.extent(key, 2));
     Value allowed = ch.op<k::LessEqualOp>({cols, rows}); // [Sq, Sk]
     if (!mask) {
       mask = allowed;
@@ -243,8 +249,6 @@ LogicalResult convertRotary(NodeContext &c, bool microsoft) {
   Value cosC = c.input(microsoft ? 2 : 1), sinC = c.input(microsoft ? 3 : 2);
   Value pos = c.input(microsoft ? 1 : 3);
   Chain ch{c};
-  auto named = [&](StringRef n, Attribute a) { return c.named(n, a); };
-  auto i64s = [&](ArrayRef<int64_t> v) { return c.b.getDenseI64ArrayAttr(v); };
   int64_t rank = c.typeOf(x).getRank();
   if (rank != 3 && rank != 4)
     return c.fail("input must be 3-D or 4-D, got " + k::typeStr(x.getType()));
@@ -257,12 +261,8 @@ LogicalResult convertRotary(NodeContext &c, bool microsoft) {
     auto pt = c.typeOf(pos);
     if (microsoft && pt.getRank() == 1) {
       // One offset: positions offset .. offset + S - 1.
-      Value shape = ch.op<k::ShapeOp>(x, {named("start", c.b.getI64IntegerAttr(rank == 4 ? 2 : 1)),
-                                          named("end", c.b.getI64IntegerAttr(rank == 4 ? 3 : 2))});
-      Value s = ch.op<k::SqueezeOp>(shape, {named("axes", i64s({0}))});
-      Value r = ch.op<k::RangeOp>({c.i64Scalar(0), s, c.i64Scalar(1)});
-      pos = ch.op<k::UnsqueezeOp>(ch.op<k::AddOp>({r, pos}),
-                                  {named("axes", i64s({0}))});
+      Value r = ch.arange(ch.extent(x, rank == 4 ? 2 : 1));
+      pos = ch.unsqueeze(ch.op<k::AddOp>({r, pos}), {0});
     }
     cosC = ch.op<k::GatherOp>({cosC, pos});
     sinC = ch.op<k::GatherOp>({sinC, pos});
@@ -275,11 +275,11 @@ LogicalResult convertRotary(NodeContext &c, bool microsoft) {
                   k::typeStr(cosC.getType()));
   int64_t headAxis = rank == 4 ? 1 : 2;
   auto widen = [&](Value t) {
-    t = ch.op<k::UnsqueezeOp>(t, {named("axes", i64s({headAxis}))});
-    auto axis = named("axis", c.b.getI64IntegerAttr(-1));
+    t = ch.unsqueeze(t, {headAxis});
+    auto axis = c.named("axis", c.b.getI64IntegerAttr(-1));
     if (!*interleaved)
       return ch.op<k::ConcatOp>({t, t}, {axis});
-    Value u = ch.op<k::UnsqueezeOp>(t, {named("axes", i64s({4}))});
+    Value u = ch.unsqueeze(t, {4});
     int64_t half = c.typeOf(t).getShape().back();
     return ch.reshape(ch.op<k::ConcatOp>({u, u}, {axis}),
                       {0, 0, 0, half == kDyn ? -1 : 2 * half});
@@ -298,7 +298,7 @@ LogicalResult convertRotary(NodeContext &c, bool microsoft) {
                   " is not the head size " + Twine(d) +
                   " (set rotary_embedding_dim for a partial rotation)");
   Value y = ch.op<k::RotaryEmbeddingOp>(
-      {x, cosC, sinC}, {named("interleaved", c.b.getBoolAttr(*interleaved))});
+      {x, cosC, sinC}, {c.named("interleaved", c.b.getBoolAttr(*interleaved))});
   if (rank == 3)
     y = ch.reshape(y, {0, 0, -1});
   return ch.finish({y});
@@ -330,8 +330,6 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   if (!c.input(3) != !c.input(4))
     return c.fail("past_key and past_value must be given together");
   Chain ch{c};
-  auto named = [&](StringRef n, Attribute a) { return c.named(n, a); };
-  auto i64s = [&](ArrayRef<int64_t> v) { return c.b.getDenseI64ArrayAttr(v); };
   Value q = c.input(0), k = c.input(1), v = c.input(2);
   if (c.typeOf(q).getRank() != 3)
     return c.fail("query must be 3-D [batch, sequence, hidden], got " +
@@ -362,7 +360,7 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   k = split(k, *kvHeads);
   v = split(v, *kvHeads);
   if (Value pk = c.input(3)) {
-    auto axis = named("axis", c.b.getI64IntegerAttr(2));
+    auto axis = c.named("axis", c.b.getI64IntegerAttr(2));
     k = ch.op<k::ConcatOp>({pk, k}, {axis});
     v = ch.op<k::ConcatOp>({c.input(4), v}, {axis});
   }
@@ -388,24 +386,17 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
     // ONNX Runtime writes them at each sequence's own length. The two agree
     // when no sequence is padded: seqlens_k[b] == P + S - 1, checked at run
     // time (a padded cache ends the run with a shape error).
-    auto extent = [&](Value t, int64_t axis) {
-      Value shape = ch.op<k::ShapeOp>(t, {named("start", c.b.getI64IntegerAttr(axis)),
-                                          named("end", c.b.getI64IntegerAttr(axis + 1))});
-      return ch.op<k::SqueezeOp>(shape, {named("axes", i64s({0}))});
-    };
     Value last = ch.op<k::SubOp>(
-        {ch.op<k::AddOp>({extent(pk, 2), extent(c.input(0), 1)}), c.i64Scalar(1)});
+        {ch.op<k::AddOp>({ch.extent(pk, 2), ch.extent(c.input(0), 1)}),
+         c.i64Scalar(1)});
     sl = ch.op<k::CheckEqualOp>({sl, last});
   }
-  sl = ch.op<k::UnsqueezeOp>(sl, {named("axes", i64s({1, 2, 3}))});
-  Value kShape = ch.op<k::ShapeOp>(k, {named("start", c.b.getI64IntegerAttr(2)),
-                                       named("end", c.b.getI64IntegerAttr(3))});
-  Value sk = ch.op<k::SqueezeOp>(kShape, {named("axes", i64s({0}))});
-  Value cols = ch.op<k::RangeOp>({c.i64Scalar(0), sk, c.i64Scalar(1)});
+  sl = ch.unsqueeze(sl, {1, 2, 3});
+  Value cols = ch.arange(ch.extent(k, 2));
   Value mask = ch.op<k::LessEqualOp>({cols, sl}); // [B, 1, 1, Sk]
   Value y = ch.op<k::AttentionOp>(
-      {q, k, v, mask}, {named("scale", c.b.getF32FloatAttr(scale)),
-                        named("causal", c.b.getBoolAttr(true))});
+      {q, k, v, mask}, {c.named("scale", c.b.getF32FloatAttr(scale)),
+                        c.named("causal", c.b.getBoolAttr(true))});
   y = ch.reshape(ch.transpose(y, {0, 2, 1, 3}), {0, 0, -1});
   return ch.finish({y, k, v});
 }
