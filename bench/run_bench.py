@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
-"""Speed of kiln-compiled models next to ONNX Runtime, in one run.
+"""Speed of kiln-compiled models next to ONNX Runtime, alternating, in one run.
 
-For each model: compile with kiln, make one set of inputs, then time kiln
-(through the Python API, which calls kiln_run) and ONNX Runtime (npm
-onnxruntime-node, graph optimizations on) at the same thread count, each
-with a warm-up and N timed runs. Prints a table of medians and the ratio
-kiln / ORT (lower is better for kiln). Not a test: numbers depend on the
-machine; quote medians.
+For each model: compile with kiln (defaults, dims dynamic as exported), make
+one set of inputs at the model's benchmark shape, start ONNX Runtime (npm
+onnxruntime-node, CPU EP, all graph optimizations) on the same inputs in a
+helper process (bench/ort_server.js), then alternate: R rounds of N kiln runs
+and N ORT runs, both warm, at the same thread count. Prints both medians over
+all timed runs, their ratio kiln / ORT (lower is better for kiln), the
+geomean of the ratios, and the largest output difference relative to the
+output's max. Not a test: numbers depend on the machine; quote medians.
 
-    /usr/bin/python3 bench/run_bench.py --models DIR [--runs 20] [--threads 1]
+    /usr/bin/python3 bench/make_models.py /tmp/bm
+    /usr/bin/python3 bench/run_bench.py --models /tmp/bm --threads 1 2
 """
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -25,13 +29,29 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "e2e"))
 import kiln  # noqa: E402
-from run_e2e import make_inputs  # noqa: E402
+from run_e2e import make_inputs, run_ort  # noqa: E402
 
-SHAPE = {"batch": 1, "seq": 64, "past_seq": 64}
+# Benchmark shapes (symbolic dim -> extent), by model-name prefix.
+SHAPES = {
+    "bert_base_b8": {"batch": 8, "seq": 128},
+    "bert": {"batch": 1, "seq": 128},
+    "gpt2": {"batch": 1, "seq": 8, "past_seq": 16},
+    "llama_decode": {"batch": 1, "seq": 1, "past_seq": 128},
+    "llama": {"batch": 1, "seq": 128},
+    "vit": {"batch": 1},
+    "transformer_encoder": {"batch": 2, "seq": 50},
+    "mlp": {"batch": 1, "seq": 64},
+}
 
 
-def ort_median(onnx_path, feeds, workdir, runs, threads, node):
-    ind = os.path.join(workdir, "in")
+def shape_for(name):
+    for prefix in sorted(SHAPES, key=len, reverse=True):
+        if name.startswith(prefix):
+            return SHAPES[prefix]
+    return {"batch": 1, "seq": 128}
+
+
+def save_inputs(feeds, ind):
     os.makedirs(ind, exist_ok=True)
     manifest = {}
     for i, (name, a) in enumerate(feeds.items()):
@@ -40,51 +60,86 @@ def ort_median(onnx_path, feeds, workdir, runs, threads, node):
         manifest[name] = {"dtype": str(a.dtype) if a.dtype != np.bool_ else "bool",
                           "dims": list(a.shape), "file": f}
     json.dump(manifest, open(os.path.join(ind, "manifest.json"), "w"))
-    p = subprocess.run([node, os.path.join(HERE, "..", "test", "e2e", "ort_run.js"),
-                        onnx_path, ind, "", "--threads", str(threads), "--bench", str(runs)],
-                       capture_output=True, text=True, timeout=3600)
-    if p.returncode != 0:
-        raise RuntimeError(p.stderr.strip())
-    return json.loads(p.stdout.strip().splitlines()[-1])["median_ms"]
 
 
-def kiln_median(model, feeds, runs):
-    model.run(feeds)
-    ms = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        model.run(feeds)
-        ms.append((time.perf_counter() - t) * 1e3)
-    return float(np.median(ms))
+def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, node,
+              check):
+    so = os.path.join(workdir, name + ".so")
+    t0 = time.perf_counter()
+    kiln.compile(onnx_path, so, kiln=kiln_bin)
+    compile_s = time.perf_counter() - t0
+    model = kiln.load(so, threads=threads)
+    feeds = make_inputs(model, shape, np.random.default_rng(0))
+    ind = os.path.join(workdir, name + "_in")
+    save_inputs(feeds, ind)
+    err = float("nan")
+    if check:
+        ref = run_ort(onnx_path, feeds, os.path.join(workdir, name + "_chk"), node)
+        got = model.run(feeds)
+        err = 0.0
+        for k, r in ref.items():
+            g = got[k]
+            scale = max(float(np.max(np.abs(r))), 1e-30) if r.size else 1.0
+            if r.size:
+                err = max(err, float(np.max(np.abs(g.astype(np.float64) - r))) / scale)
+    ort = subprocess.Popen([node, os.path.join(HERE, "ort_server.js"), onnx_path, ind,
+                            "--threads", str(threads)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    if ort.stdout.readline().strip() != "ready":
+        raise RuntimeError("ort_server did not start")
+    model.run(feeds)  # warm-up
+    ks, os_ = [], []
+    for _ in range(rounds):
+        for _ in range(runs):
+            t = time.perf_counter()
+            model.run(feeds)
+            ks.append((time.perf_counter() - t) * 1e3)
+        ort.stdin.write(f"{runs}\n")
+        ort.stdin.flush()
+        os_.extend(json.loads(ort.stdout.readline()))
+    ort.stdin.write("0\n")
+    ort.stdin.close()
+    ort.wait()
+    model.close()
+    return float(np.median(os_)), float(np.median(ks)), compile_s, err
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--models", required=True)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", required=True, help="folder of .onnx files")
     ap.add_argument("--kiln", default=os.path.join(HERE, "..", "build", "bin", "kiln"))
     ap.add_argument("--node", default="node")
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=5, help="runs per round and side")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1])
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--no-check", action="store_true",
+                    help="skip the comparison of outputs with ORT")
     args = ap.parse_args()
     names = sorted(f[:-5] for f in os.listdir(args.models) if f.endswith(".onnx"))
     if args.only:
         names = [n for n in names if n in args.only]
-    print(f"threads: {args.threads}, runs: {args.runs} (+1 warm-up), shapes: {SHAPE}")
-    print(f"| model | ORT median ms | kiln median ms | kiln / ORT |")
-    print(f"|---|---|---|---|")
+    print(f"rounds: {args.rounds} x {args.runs} runs per side, alternating; "
+          f"ratio = kiln median / ORT median")
+    print("| model | shape | threads | ORT ms | kiln ms | kiln / ORT | max rel. diff | compile s |")
+    print("|---|---|---|---|---|---|---|---|")
+    ratios = {t: [] for t in args.threads}
     with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            onnx_path = os.path.join(args.models, name + ".onnx")
-            so = os.path.join(tmp, name + ".so")
-            kiln.compile(onnx_path, so, kiln=args.kiln)
-            model = kiln.load(so, threads=args.threads)
-            feeds = make_inputs(model, SHAPE, np.random.default_rng(0))
-            k = kiln_median(model, feeds, args.runs)
-            o = ort_median(onnx_path, feeds, os.path.join(tmp, name), args.runs,
-                           args.threads, args.node)
-            print(f"| {name} | {o:.3f} | {k:.3f} | {k / o:.2f} |", flush=True)
-            model.close()
+        for threads in args.threads:
+            for name in names:
+                shape = shape_for(name)
+                o, k, cs, err = bench_one(name, os.path.join(args.models, name + ".onnx"),
+                                          shape, threads, args.rounds, args.runs, tmp,
+                                          args.kiln, args.node, not args.no_check)
+                ratios[threads].append(k / o)
+                sh = ",".join(f"{a}={b}" for a, b in shape.items())
+                print(f"| {name} | {sh} | {threads} | {o:.3f} | {k:.3f} | {k / o:.2f} | "
+                      f"{err:.1e} | {cs:.1f} |", flush=True)
+    for t, r in ratios.items():
+        if r:
+            g = math.exp(sum(math.log(x) for x in r) / len(r))
+            print(f"geomean kiln / ORT at {t} thread(s): {g:.2f}")
     return 0
 
 

@@ -33,11 +33,21 @@ namespace mlir::kiln {
 /// what `kiln import --optimize` runs and `kiln compile` runs first.
 extern const char *const kGraphPipeline;
 
-/// Adds kiln -> linalg -> bufferized loops -> LLVM dialect to `pm`. With a
-/// `weightsFile`, constants of at least `minWeightBytes` go there.
+struct CpuPipelineOptions {
+  /// With a path, constants of at least `minWeightBytes` go to that file.
+  std::string weightsFile;
+  int64_t minWeightBytes = 1 << 20;
+  /// The GEMM microkernel variant: avx512, avx2 or generic.
+  std::string ukernelIsa = "avx512";
+};
+
+/// Adds the graph passes, then kiln -> linalg -> bufferized loops -> LLVM
+/// dialect, to `pm`.
 void buildCpuLoweringPipeline(OpPassManager &pm,
-                              const std::string &weightsFile = "",
-                              int64_t minWeightBytes = 1 << 20);
+                              const CpuPipelineOptions &options);
+
+/// Attaches one-shot bufferization's interface to kiln.ukernel.
+void registerUkernelBufferization(DialectRegistry &registry);
 
 /// Registers `kiln-cpu-lowering` (the pipeline above) with kiln-opt.
 void registerCpuPipelines();

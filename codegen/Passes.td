@@ -81,6 +81,76 @@ def KilnExternalizeWeights
                            "mlir::arith::ArithDialect"];
 }
 
+def KilnCpuSelectUkernels
+    : InterfacePass<"kiln-cpu-select-ukernels", "mlir::FunctionOpInterface"> {
+  let summary = "Turn fused ops the CPU runtime has kernels for into kiln.ukernel";
+  let description = [{
+    Runs on kiln IR before convert-kiln-to-linalg. `kiln.attention` with
+    f32 rank-4 query, key, value and result, and no mask or an additive f32
+    or boolean mask of rank <= 4, becomes `kiln.ukernel "attention_f32"`
+    writing a fresh `[B, H, Sq, Dv]` tensor; its `int_params` are
+    (isa, flags, mask rank) with flags 1 = mask, 2 = boolean mask,
+    4 = causal, 8 = mask fill, its `float_params` (scale, fill). Other
+    attention forms keep the generic streaming-softmax lowering.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", /*default=*/"\"avx512\"",
+           "Kernel variant: avx512, avx2 or generic (portable C)">
+  ];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
+def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
+  let summary = "Run fp32 matmuls on buffers through the runtime's GEMM microkernels";
+  let description = [{
+    Runs after bufferization. Each `linalg.matmul` (default indexing maps)
+    and `linalg.batch_matmul` on f32 memrefs whose output rows are
+    contiguous becomes a call into the runtime's packed GEMM
+    (lib/Runtime/ukernels): hand-written register-tile kernels for AVX-512
+    (12 x 32) or AVX2 (6 x 16), chosen by `isa`, threaded over the run's
+    pool.
+
+    A right-hand side that is a constant (a `memref.get_global` of a
+    constant global, or a `[1, 0]` `linalg.transpose` of one into a buffer
+    used by nothing else) is packed here, at compile time, into the
+    kernels' 16-column panel layout and stored as a new constant global
+    (the original goes away when nothing else reads it); the call is then
+    `kiln_ukernel_sgemm_packed`. Any other right-hand side is passed with
+    its strides to `kiln_ukernel_sgemm`, which packs it per call. A
+    `linalg.fill` of zeros directly before the matmul on the same buffer is
+    dropped: the kernel then overwrites the output instead of adding to it.
+    Matmuls of other element types, user-defined indexing maps, or outputs
+    whose rows are not contiguous are left alone.
+
+    Each `kiln.ukernel` on buffers becomes the call
+    `kiln_ukernel_<kernel>(desc, fparams)` with both arrays on the stack.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", /*default=*/"\"avx512\"",
+           "Kernel variant: avx512, avx2 or generic (portable C)">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
+def KilnApproximateMath
+    : InterfacePass<"kiln-approximate-math", "mlir::FunctionOpInterface"> {
+  let summary = "Replace transcendental math ops by inline polynomials";
+  let description = [{
+    Rewrites `math.exp`, `math.erf`, `math.tanh`, `math.log` and the other
+    functions upstream MLIR approximates (populateMathPolynomialApproximation
+    Patterns) into arithmetic, so the loops of GELU, softmax, SiLU and
+    normalizations contain no libm call and LLVM vectorizes them. The
+    relative error against double precision is measured by
+    test/runtime/math_accuracy.test (exp, erf, tanh, sigmoid).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def KilnTileMatmuls
     : InterfacePass<"kiln-tile-matmuls", "mlir::FunctionOpInterface"> {
   let summary = "Tile 2-D matmuls over column and reduction blocks";

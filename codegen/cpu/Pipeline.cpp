@@ -18,23 +18,29 @@ const char *const mlir::kiln::kGraphPipeline =
     "kiln-fold-shapes,"
     "kiln-refine-types)";
 
-static constexpr const char *kCpuPipeline =
-    // Parsed into a pass manager anchored on builtin.module, after
-    // kGraphPipeline.
+// The CPU pipeline in three textual stretches (each also a valid
+// kiln-opt pipeline) around the passes that take options from the driver,
+// which are built in C++: nothing from the user is spliced into text.
+static constexpr const char *kCpuToBuffers =
     "convert-kiln-to-linalg,"
     "canonicalize,cse,"
     "func.func(linalg-fuse-elementwise-ops),"
     "kiln-lower-entry-abi,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,"
-    // Matmuls are tiled on buffers: tiling on tensors makes one-shot
-    // analysis of the tiled loops super-linear (37 s for BERT-base).
+    "buffer-deallocation-pipeline";
+
+// After kiln-cpu-ukernels: matmuls the microkernels did not take (other
+// element types) are tiled on buffers: tiling on tensors makes one-shot
+// analysis of the tiled loops super-linear (37 s for BERT-base).
+static constexpr const char *kCpuToLoops =
     "func.func(kiln-tile-matmuls,linalg-generalize-named-ops,"
     "kiln-interchange-reductions,scf-forall-to-parallel,"
-    "convert-linalg-to-parallel-loops),"
-    "kiln-serialize-inner-parallel,"
-    "%EXTERNALIZE%"
+    "convert-linalg-to-parallel-loops,kiln-approximate-math),"
+    "kiln-serialize-inner-parallel";
+
+// After kiln-externalize-weights.
+static constexpr const char *kCpuToLLVM =
     // Outermost parallel loops become OpenMP regions; the runtime implements
     // the few libomp calls they make on its own pool (lib/Runtime/parallel.c).
     "convert-scf-to-openmp,"
@@ -44,30 +50,43 @@ static constexpr const char *kCpuPipeline =
     "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
     "convert-math-to-funcs{convert-ctlz=false},"
     "func.func(convert-math-to-llvm),convert-math-to-libm,"
-    // Buffers come from the runtime's per-run arena (lib/Runtime/arena.c).
+    // Buffers come from the model's workspace (lib/Runtime/arena.c).
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
     "finalize-memref-to-llvm{use-generic-functions=true},convert-arith-to-llvm,convert-index-to-llvm,"
     "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
     "convert-ub-to-llvm,"
     "reconcile-unrealized-casts";
 
-void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
-                                          const std::string &weightsFile,
-                                          int64_t minWeightBytes) {
-  // The pipeline is spelled as text so that kiln-opt can print and rerun it.
-  std::string text = std::string(kGraphPipeline) + "," + kCpuPipeline;
-  std::string ext;
-  if (!weightsFile.empty())
-    ext = "kiln-externalize-weights{weights-file=" + weightsFile +
-          " min-bytes=" + std::to_string(minWeightBytes) + "},";
-  text.replace(text.find("%EXTERNALIZE%"), 13, ext);
+static void addText(OpPassManager &pm, llvm::StringRef text) {
+  // The texts are constants of this file; a parse failure is a bug here,
+  // caught by every test that compiles.
   if (failed(parsePassPipeline(text, pm)))
-    llvm::report_fatal_error("kiln: the built-in CPU pipeline does not parse");
+    llvm::report_fatal_error("kiln: a built-in CPU pipeline stretch does not parse");
+}
+
+void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
+                                          const CpuPipelineOptions &options) {
+  addText(pm, kGraphPipeline);
+  KilnCpuSelectUkernelsOptions sel;
+  sel.isa = options.ukernelIsa;
+  pm.addNestedPass<func::FuncOp>(createKilnCpuSelectUkernels(sel));
+  addText(pm, kCpuToBuffers);
+  KilnCpuUkernelsOptions uk;
+  uk.isa = options.ukernelIsa;
+  pm.addPass(createKilnCpuUkernels(uk));
+  addText(pm, kCpuToLoops);
+  if (!options.weightsFile.empty()) {
+    KilnExternalizeWeightsOptions ext;
+    ext.weightsFile = options.weightsFile;
+    ext.minBytes = options.minWeightBytes;
+    pm.addPass(createKilnExternalizeWeights(ext));
+  }
+  addText(pm, kCpuToLLVM);
 }
 
 void mlir::kiln::registerCpuPipelines() {
   PassPipelineRegistration<>(
       "kiln-cpu-lowering",
       "Lower kiln IR to the LLVM dialect for the CPU (what kiln compile runs)",
-      [](OpPassManager &pm) { mlir::kiln::buildCpuLoweringPipeline(pm); });
+      [](OpPassManager &pm) { mlir::kiln::buildCpuLoweringPipeline(pm, {}); });
 }

@@ -545,3 +545,30 @@ LogicalResult CheckEqualOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   types.push_back(x);
   return success();
 }
+
+LogicalResult UkernelOp::verify() {
+  bool onTensors = isa<RankedTensorType>(getInit().getType());
+  if (onTensors != (getResult() != nullptr))
+    return emitOpError(onTensors ? "on a tensor init must return the written tensor"
+                                 : "on a buffer init has no result");
+  if (onTensors && getResult().getType() != getInit().getType())
+    return emitOpError("result type ")
+           << getResult().getType() << " differs from the init's "
+           << getInit().getType();
+  if (getKernel().empty())
+    return emitOpError("needs a kernel name");
+  return success();
+}
+
+/// Reads its buffer inputs, writes its buffer init; on tensors, no effect.
+void UkernelOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &o : getInputsMutable())
+    if (isa<MemRefType>(o.get().getType()))
+      effects.emplace_back(MemoryEffects::Read::get(), &o,
+                           SideEffects::DefaultResource::get());
+  if (isa<MemRefType>(getInit().getType()))
+    effects.emplace_back(MemoryEffects::Write::get(), &getInitMutable(),
+                         SideEffects::DefaultResource::get());
+}

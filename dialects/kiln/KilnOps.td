@@ -11,6 +11,7 @@
 #define KILN_OPS_TD
 
 include "KilnDialect.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 
 defvar T = AnyRankedTensor;
 

@@ -5,8 +5,8 @@
  * without the compiler. Functions return a status and never abort; the last
  * error of the calling thread is kiln_last_error().
  *
- * A model may be run from several threads at once; each run owns its
- * workspace.
+ * A model may be run from several threads at once; each concurrent run
+ * uses its own workspace, which the model keeps for later runs.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -85,6 +85,16 @@ void kiln_free(void *data);
 const char *kiln_last_error(void);
 /* The compiled signature, one line per tensor (for `kiln inspect`). */
 const char *kiln_signature_text(void);
+
+/* Workspace memory of this library's runtime, process-wide: how many heap
+ * allocations it has made so far (workspace blocks and kernel scratch) and
+ * how many bytes it holds. A model keeps its workspace across runs, so a
+ * run with the shapes of an earlier run adds no allocation. */
+typedef struct {
+  uint64_t allocations;
+  uint64_t bytes_held;
+} kiln_memory_stats;
+void kiln_get_memory_stats(kiln_memory_stats *stats);
 
 #ifdef __cplusplus
 }

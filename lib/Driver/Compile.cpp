@@ -291,6 +291,17 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
 
   std::string weightsPath = outputPath.str() + ".weights";
   llvm::sys::fs::remove(weightsPath);
+  auto tm = makeTargetMachine(options.cpu, error);
+  if (!tm)
+    return false;
+  // The GEMM microkernels are chosen for the target CPU (--cpu).
+  const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
+  mlir::kiln::CpuPipelineOptions cpuOptions;
+  cpuOptions.weightsFile = weightsPath;
+  cpuOptions.minWeightBytes = options.minWeightBytes;
+  cpuOptions.ukernelIsa = sti->checkFeatures("+avx512f")           ? "avx512"
+                          : sti->checkFeatures("+avx2,+fma")        ? "avx2"
+                                                                    : "generic";
   std::string diag;
   {
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
@@ -304,8 +315,7 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     });
     ::kiln::registerAllKilnPasses();
     PassManager pm(&context);
-    mlir::kiln::buildCpuLoweringPipeline(pm, weightsPath,
-                                         options.minWeightBytes);
+    mlir::kiln::buildCpuLoweringPipeline(pm, cpuOptions);
     if (options.report) {
       mlir::kiln::setPatternRecording(true);
       pm.addInstrumentation(std::make_unique<OpCountReport>(log));
@@ -337,9 +347,6 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     return false;
   }
   if (!addEntryPoints(*llvmModule, numInputs, signature, error))
-    return false;
-  auto tm = makeTargetMachine(options.cpu, error);
-  if (!tm)
     return false;
   llvmModule->setDataLayout(tm->createDataLayout());
   llvmModule->setTargetTriple(tm->getTargetTriple());

@@ -30,6 +30,7 @@ void kiln::registerKilnDialects(mlir::DialectRegistry &registry) {
   // Lowering passes and bufferization need the rest, with their interfaces.
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  mlir::kiln::registerUkernelBufferization(registry);
 }
 
 void kiln::registerAllKilnPasses() {

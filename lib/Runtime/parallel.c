@@ -34,6 +34,7 @@ typedef struct team {
   int32_t argc;
   void *args[MAX_ARGS];
   int32_t size;
+  kiln_arena *arena; /* the caller's workspace, used by every member */
   atomic_int next;  /* next member index to claim */
   atomic_int done;  /* members finished */
   atomic_int refs;  /* the caller and queued tickets */
@@ -80,10 +81,13 @@ static void work_on(team *t) {
       return;
     int32_t saved_id = member_id, saved_count = member_count;
     bool saved_in = in_region;
+    kiln_arena *saved_arena = kiln_arena_get();
     member_id = id;
     member_count = t->size;
     in_region = true;
+    kiln_arena_set(t->arena);
     call_microtask(t, id);
+    kiln_arena_set(saved_arena);
     member_id = saved_id;
     member_count = saved_count;
     in_region = saved_in;
@@ -195,9 +199,32 @@ void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
     in_region = saved_in;
     return;
   }
-  team *t = calloc(1, sizeof *t);
-  if (!t || argc > MAX_ARGS) {
-    abort(); /* the compiler never emits more than one packed argument */
+  team *t = argc <= MAX_ARGS ? calloc(1, sizeof *t) : NULL;
+  if (!t) {
+    /* No team (out of memory; the compiler never passes more than one
+     * packed argument): the caller runs every member's share itself. */
+    if (argc > MAX_ARGS)
+      abort();
+    team local;
+    local.fn = fn;
+    local.argc = argc;
+    va_list ap;
+    va_start(ap, fn);
+    for (int32_t i = 0; i < argc; ++i)
+      local.args[i] = va_arg(ap, void *);
+    va_end(ap);
+    int32_t saved_id = member_id, saved_count = member_count;
+    bool saved_in = in_region;
+    in_region = true;
+    member_count = size;
+    for (int32_t id = 0; id < size; ++id) {
+      member_id = id;
+      call_microtask(&local, id);
+    }
+    member_id = saved_id;
+    member_count = saved_count;
+    in_region = saved_in;
+    return;
   }
   t->fn = fn;
   t->argc = argc;
@@ -207,6 +234,7 @@ void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
     t->args[i] = va_arg(ap, void *);
   va_end(ap);
   t->size = size;
+  t->arena = kiln_arena_get();
   atomic_init(&t->next, 0);
   atomic_init(&t->done, 0);
   atomic_init(&t->refs, 1);
@@ -282,4 +310,28 @@ void __kmpc_for_static_fini(void *loc, int32_t gtid) {
 void __kmpc_barrier(void *loc, int32_t gtid) {
   (void)loc;
   (void)gtid;
+}
+
+/* ---- kiln_parallel_for: the runtime's own kernels on the same pool ----- */
+
+static void range_microtask(int32_t *gtid, int32_t *bound, void *fn, void *ctx,
+                            void *count) {
+  (void)bound;
+  int64_t n = *(int64_t *)count;
+  int64_t members = member_count > 0 ? member_count : 1;
+  int64_t id = *gtid;
+  int64_t begin = n * id / members, end = n * (id + 1) / members;
+  if (begin < end)
+    ((kiln_range_fn)fn)(ctx, begin, end);
+}
+
+void kiln_parallel_for(int64_t n, kiln_range_fn fn, void *ctx) {
+  if (n <= 0)
+    return;
+  if (in_region || pool_threads <= 1 || n == 1) {
+    fn(ctx, 0, n);
+    return;
+  }
+  __kmpc_fork_call(NULL, 3, (microtask_fn)range_microtask, (void *)fn, ctx,
+                   (void *)&n);
 }

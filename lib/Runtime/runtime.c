@@ -53,6 +53,7 @@ struct kiln_model {
   tensor_sig *inputs, *outputs;
   int32_t num_threads;
   int weights_mapped;
+  kiln_arena_pool workspaces; /* idle workspaces, one per concurrent run */
 };
 
 static const struct {
@@ -292,6 +293,8 @@ API kiln_status kiln_open(const kiln_options *options, kiln_model **out) {
   if (!out)
     return fail(KILN_INVALID_ARGUMENT, "kiln_open: model pointer is NULL");
   kiln_model *m = calloc(1, sizeof *m);
+  if (m)
+    pthread_mutex_init(&m->workspaces.mu, NULL);
   if (!m || !parse_signature(m)) {
     kiln_close(m);
     return fail(KILN_OUT_OF_MEMORY, "kiln_open: out of memory");
@@ -323,6 +326,7 @@ API void kiln_close(kiln_model *m) {
     return;
   if (m->weights_mapped)
     unmap_weights();
+  kiln_arena_pool_destroy(&m->workspaces);
   free_sigs(m->inputs, m->num_inputs);
   free_sigs(m->outputs, m->num_outputs);
   free(m);
@@ -437,15 +441,28 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
 
 /* Generated code checks extents that must agree before a loop uses them; a
  * mismatch ends the run at once (longjmp back to kiln_run), so no loop reads
- * out of bounds; the run's arena then releases what it had allocated. */
+ * out of bounds; the run's workspace takes back what it had handed out. */
 static _Thread_local jmp_buf *dim_error_jump;
 static _Thread_local int64_t dim_error_a, dim_error_b;
+enum { RUN_DIM_MISMATCH = 1, RUN_OUT_OF_MEMORY = 2 };
 void kiln_rt_check_dim(int64_t a, int64_t b) {
   if (a != b && dim_error_jump) {
     dim_error_a = a;
     dim_error_b = b;
-    longjmp(*dim_error_jump, 1);
+    longjmp(*dim_error_jump, RUN_DIM_MISMATCH);
   }
+}
+
+/* Out of memory in generated code or a kernel. On the run's own thread the
+ * run ends with KILN_OUT_OF_MEMORY. A pool thread inside a parallel region
+ * has no frame to unwind to; it reports and exits the process (the one
+ * remaining abort path: workspace blocks are taken before parallel regions
+ * in a steady state, so this needs a first run at a new, larger shape). */
+void kiln_rt_fail_oom(void) {
+  if (dim_error_jump)
+    longjmp(*dim_error_jump, RUN_OUT_OF_MEMORY);
+  fputs("kiln: out of memory in a parallel region\n", stderr);
+  abort();
 }
 
 /* memref.copy between non-contiguous layouts lowers to this call (the name
@@ -586,19 +603,29 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   kiln_pool_start(m->num_threads);
   run_ctx ctx = {m, outputs, num_outputs, KILN_OK};
   jmp_buf jump;
-  volatile int mismatch = 0;
-  kiln_arena *volatile arena = kiln_arena_begin();
-  if (setjmp(jump) == 0) {
+  volatile int cut = 0;
+  kiln_arena *volatile arena = kiln_arena_acquire(&m->workspaces);
+  if (!arena) {
+    free(descs);
+    free(args);
+    return fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
+  }
+  jmp_buf *volatile outer = dim_error_jump; /* a run inside a run's callback */
+  int why = setjmp(jump);
+  if (why == 0) {
     dim_error_jump = &jump;
     kiln_model_entry(args, &ctx);
   } else {
-    mismatch = 1;
+    cut = why;
   }
-  dim_error_jump = NULL;
-  kiln_arena_end(arena);
+  dim_error_jump = outer;
+  kiln_arena_release(&m->workspaces, arena);
   free(descs);
   free(args);
-  if (mismatch)
+  if (cut == RUN_OUT_OF_MEMORY)
+    return fail(KILN_OUT_OF_MEMORY,
+                "out of memory: the run's workspace could not grow");
+  if (cut)
     return fail(KILN_INVALID_ARGUMENT,
                 "the inputs are inconsistent with the model: two dims that "
                 "must match are %lld and %lld at run time",

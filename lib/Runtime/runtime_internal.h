@@ -7,14 +7,54 @@
 #ifndef KILN_RUNTIME_INTERNAL_H
 #define KILN_RUNTIME_INTERNAL_H
 
+#include "kiln/runtime.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /* Starts the pool once per library (later calls keep its size); threads <= 0
  * means one per online core. Returns the team size (workers + caller). */
 int kiln_pool_start(int threads);
 
-/* The memory of one run (arena.c): begin makes it the calling thread's
- * current arena; end releases every block it handed out. */
+/* Runs fn(ctx, begin, end) over [0, n) split into one contiguous, near-equal
+ * range per pool thread (the caller included). Inside a parallel region, or
+ * with one thread, the caller runs the whole range. */
+/* 1 inside a parallel region, else the pool's size. */
+int64_t kiln_rt_num_threads(void);
+
+typedef void (*kiln_range_fn)(void *ctx, int64_t begin, int64_t end);
+void kiln_parallel_for(int64_t n, kiln_range_fn fn, void *ctx);
+
+/* The workspace (arena.c). A model owns a pool of idle arenas; a run
+ * acquires one (it becomes the calling thread's current arena) and releases
+ * it at the end, keeping its blocks for the next run. */
 typedef struct kiln_arena kiln_arena;
-kiln_arena *kiln_arena_begin(void);
-void kiln_arena_end(kiln_arena *arena);
+typedef struct {
+  pthread_mutex_t mu;
+  kiln_arena *idle;
+} kiln_arena_pool;
+kiln_arena *kiln_arena_acquire(kiln_arena_pool *pool);
+void kiln_arena_release(kiln_arena_pool *pool, kiln_arena *arena);
+void kiln_arena_pool_destroy(kiln_arena_pool *pool);
+kiln_arena *kiln_arena_get(void);
+void kiln_arena_set(kiln_arena *arena);
+
+/* Per-thread scratch buffers of the kernels, kept and grown across runs. */
+enum {
+  KILN_SCRATCH_GEMM_A,
+  KILN_SCRATCH_GEMM_B,
+  KILN_SCRATCH_ATT_K,
+  KILN_SCRATCH_ATT_V,
+  KILN_SCRATCH_ATT_S,
+  KILN_SCRATCH_SLOTS
+};
+void *kiln_scratch(int slot, size_t bytes);
+
+/* Ends the run with a shape error when a != b (runtime.c). */
+void kiln_rt_check_dim(int64_t a, int64_t b);
+
+/* Ends the current run with KILN_OUT_OF_MEMORY (runtime.c). */
+void kiln_rt_fail_oom(void);
 
 #endif

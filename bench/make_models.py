@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Exports the benchmark models at the sizes users run (dims left dynamic).
+
+    /usr/bin/python3 bench/make_models.py OUTDIR [--only NAME ...]
+
+Models (PyTorch 1.13 exports, random weights, fixed seed):
+  bert_base            BERT-base, 12 x 768, opset 14
+  bert_4x256           BERT, 4 layers x 256 (4 heads, FFN 1024), opset 14
+  gpt2_4x256           GPT-2 style, 4 x 256 with a KV cache per layer, opset 14
+  llama_4x256          LLaMA style (RMSNorm, RoPE, GQA 8/4 heads, SwiGLU), opset 14
+  vit_4x256            ViT, 224 x 224 images, patch 16, 4 x 256, opset 14
+  transformer_encoder_3x256  torch.nn.TransformerEncoder, 3 x 256, opset 14
+The architectures are the ones of test/models/export_models.py.
+"""
+
+import argparse
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "test", "models"))
+import export_models as em  # noqa: E402
+
+BERT_4x256 = em.BertConfig(8000, 256, 4, 4, 1024, 512, 2, 1e-12)
+GPT2_4x256 = em.GPT2Config(8000, 256, 4, 4, 1024, 1e-5)
+LLAMA_4x256 = em.LlamaConfig(8000, 256, 4, 8, 4, 688, 1e-6, 10000.0)
+VIT_4x256 = em.ViTConfig(224, 16, 256, 4, 4, 1024, 1000, 1e-6)
+
+
+class Encoder3x256(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(d_model=256, nhead=4, dim_feedforward=1024,
+                                           batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=3, enable_nested_tensor=False)
+
+    def forward(self, src):
+        with torch.enable_grad():  # see export_models.TransformerEncoderModel
+            return self.encoder(src)
+
+
+def gpt2_spec(c):
+    kv = (2, c.n_head, 3, c.n_embd // c.n_head)
+    inputs = [("input_ids", (2, 5), "int64")]
+    outputs = ["logits"]
+    axes = {"input_ids": em.BS, "logits": em.BS}
+    for i in range(c.n_layer):
+        for kind in ("key", "value"):
+            inputs.append((f"past_{kind}_{i}", kv, "float32"))
+            outputs.append(f"present_{kind}_{i}")
+            axes[f"past_{kind}_{i}"] = {0: "batch", 2: "past_seq"}
+            axes[f"present_{kind}_{i}"] = {0: "batch", 2: "total_seq"}
+    return em.ModelSpec(lambda: em.GPT2(c), 14, inputs, outputs, axes)
+
+
+MODELS = {
+    "bert_base": em.MODELS["bert_base"],
+    "bert_4x256": em.ModelSpec(lambda: em.Bert(BERT_4x256), 14, em._BERT_INPUTS,
+                               em._BERT_OUTPUTS, em._BERT_AXES),
+    "gpt2_4x256": gpt2_spec(GPT2_4x256),
+    "llama_4x256": em.ModelSpec(lambda: em.Llama(LLAMA_4x256), 14,
+                                [("input_ids", (2, 8), "int64")], ["logits"],
+                                {"input_ids": em.BS, "logits": em.BS}),
+    "vit_4x256": em.ModelSpec(lambda: em.ViT(VIT_4x256), 14,
+                              [("pixel_values", (2, 3, 224, 224), "float32")], ["logits"],
+                              {"pixel_values": {0: "batch"}, "logits": {0: "batch"}}),
+    "transformer_encoder_3x256": em.ModelSpec(Encoder3x256, 14,
+                                              [("src", (2, 8, 256), "float32")], ["output"],
+                                              {"src": em.BS, "output": em.BS}),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("outdir")
+    ap.add_argument("--only", nargs="*")
+    args = ap.parse_args()
+    os.makedirs(args.outdir, exist_ok=True)
+    for name, spec in MODELS.items():
+        if args.only and name not in args.only:
+            continue
+        em.export_one(name, args.outdir, spec)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

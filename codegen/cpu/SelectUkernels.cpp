@@ -1,0 +1,104 @@
+//===- SelectUkernels.cpp - the kiln-cpu-select-ukernels pass -------------===//
+//
+// Fused kiln ops that the CPU runtime has a hand-written kernel for become
+// kiln.ukernel ops (destination-passing, bufferized like linalg ops) before
+// the generic kiln -> linalg lowering; everything else keeps that lowering.
+// Today: kiln.attention in f32 with rank-4 query/key/value and an optional
+// additive f32 or boolean mask (lib/Runtime/ukernels/attention_f32.c).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNCPUSELECTUKERNELS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+// Must match the flags of lib/Runtime/ukernels/attention_f32.c.
+enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
+
+bool isF32Rank4(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.getRank() == 4 && t.getElementType().isF32();
+}
+
+struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
+  AttentionToUkernel(MLIRContext *ctx, int64_t isa)
+      : OpRewritePattern(ctx), isa(isa) {}
+  int64_t isa;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue(),
+          mask = op.getMask();
+    if (!isF32Rank4(q) || !isF32Rank4(k) || !isF32Rank4(v) ||
+        !isF32Rank4(op.getResult()))
+      return rewriter.notifyMatchFailure(op, "not f32 with rank-4 operands");
+    int64_t flags = op.getCausal() ? int64_t(kCausal) : int64_t(0), maskRank = 0;
+    if (mask) {
+      auto mt = cast<RankedTensorType>(mask.getType());
+      if (mt.getRank() > 4)
+        return rewriter.notifyMatchFailure(op, "mask rank above 4");
+      if (mt.getElementType().isInteger(1))
+        flags |= kMaskBool;
+      else if (!mt.getElementType().isF32())
+        return rewriter.notifyMatchFailure(op, "mask is neither f32 nor i1");
+      flags |= kMask;
+      maskRank = mt.getRank();
+    }
+    float fill = 0.0f;
+    if (auto f = op.getMaskFillAttr()) {
+      flags |= kFill;
+      fill = f.getValueAsDouble();
+    }
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, q, 0),
+        tensor::getMixedSize(rewriter, loc, q, 1),
+        tensor::getMixedSize(rewriter, loc, q, 2),
+        tensor::getMixedSize(rewriter, loc, v, 3)};
+    Value init = tensor::EmptyOp::create(rewriter, loc, dims,
+                                         rewriter.getF32Type());
+    SmallVector<Value> ins{q, k, v};
+    if (mask)
+      ins.push_back(mask);
+    auto u = UkernelOp::create(
+        rewriter, loc, init.getType(), rewriter.getStringAttr("attention_f32"),
+        ins, init, rewriter.getDenseI64ArrayAttr({isa, flags, maskRank}),
+        rewriter.getDenseF32ArrayAttr({op.getScale().convertToFloat(), fill}));
+    Value result = u.getResult();
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct KilnCpuSelectUkernels final
+    : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {
+  using Base::Base;
+  void runOnOperation() override {
+    int64_t flag = isa == "avx512" ? 2 : isa == "avx2" ? 1 : 0;
+    if (isa != "avx512" && isa != "avx2" && isa != "generic") {
+      getOperation()->emitError("kiln-cpu-select-ukernels: unknown isa '")
+          << isa << "' (expected avx512, avx2 or generic)";
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<AttentionToUkernel>(&getContext(), flag);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

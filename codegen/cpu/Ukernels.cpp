@@ -1,0 +1,390 @@
+//===- Ukernels.cpp - the kiln-cpu-ukernels pass --------------------------===//
+//
+// fp32 matmuls on buffers become calls into the runtime's hand-written GEMM
+// microkernels (lib/Runtime/ukernels/gemm_f32*.c). Constant right-hand
+// sides (the weights of every dense layer) are packed here, once, into the
+// kernels' panel layout: panel p holds columns [16p, 16p + 16) as K rows of
+// 16 contiguous floats, zero-padded past N. The packed constant replaces the
+// original one, so the weights file stores weights packed and a run never
+// transposes or repacks them. The layout must match KILN_GEMM_NR in
+// lib/Runtime/ukernels/gemm_f32.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cstring>
+#include <map>
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNCPUUKERNELS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kPanel = 16;  // KILN_GEMM_NR
+constexpr int64_t kOverwrite = 0x100; // KILN_GEMM_OVERWRITE
+
+/// Reads the f32 elements of a constant initializer in row-major order.
+struct ConstReader {
+  const char *raw = nullptr;
+  float splat = 0.0f;
+  bool isSplat = false;
+  float operator[](int64_t i) const {
+    if (isSplat)
+      return splat;
+    float v;
+    std::memcpy(&v, raw + i * sizeof(float), sizeof v);
+    return v;
+  }
+};
+
+std::optional<ConstReader> readerOf(memref::GlobalOp global) {
+  if (!global.getConstant() || !global.getInitialValue())
+    return std::nullopt;
+  Attribute init = *global.getInitialValue();
+  int64_t count = global.getType().getNumElements();
+  ConstReader r;
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(init)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || (int64_t)blob->getData().size() != count * 4)
+      return std::nullopt;
+    r.raw = blob->getData().data();
+    return r;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(init);
+  if (!dense || !dense.getElementType().isF32())
+    return std::nullopt;
+  if (dense.isSplat()) {
+    r.isSplat = true;
+    r.splat = dense.getSplatValue<float>();
+    return r;
+  }
+  if ((int64_t)dense.getRawData().size() != count * 4)
+    return std::nullopt;
+  r.raw = dense.getRawData().data();
+  return r;
+}
+
+/// The constant global `v` reads, when it is a get_global of one.
+memref::GlobalOp constantGlobalOf(Value v, SymbolTable &symbols) {
+  auto get = v.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return {};
+  auto global = symbols.lookup<memref::GlobalOp>(get.getName());
+  if (!global || !global.getConstant() || !readerOf(global))
+    return {};
+  return global;
+}
+
+bool isF32Rank(Value v, int64_t rank) {
+  auto t = dyn_cast<MemRefType>(v.getType());
+  return t && t.getRank() == rank && t.getElementType().isF32();
+}
+
+/// Rows of `v` are contiguous: its last stride is statically 1.
+bool hasUnitInnerStride(Value v) {
+  auto t = cast<MemRefType>(v.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(t.getStridesAndOffset(strides, offset)))
+    return false;
+  return !strides.empty() && strides.back() == 1;
+}
+
+/// A buffer written only by a [1, 0] transpose of a constant, and otherwise
+/// only read as the right-hand side of 2-D f32 matmuls or deallocated.
+struct TransposedConst {
+  memref::AllocOp alloc;
+  linalg::TransposeOp transpose;
+  memref::GlobalOp global;
+};
+
+std::optional<TransposedConst> transposedConstOf(Value b,
+                                                 SymbolTable &symbols) {
+  auto alloc = b.getDefiningOp<memref::AllocOp>();
+  if (!alloc)
+    return std::nullopt;
+  TransposedConst tc{alloc, {}, {}};
+  for (Operation *user : alloc->getUsers()) {
+    if (isa<memref::DeallocOp>(user))
+      continue;
+    if (auto t = dyn_cast<linalg::TransposeOp>(user)) {
+      if (tc.transpose || t.getInit() != b ||
+          t.getPermutation() != ArrayRef<int64_t>{1, 0})
+        return std::nullopt;
+      tc.transpose = t;
+      continue;
+    }
+    auto mm = dyn_cast<linalg::MatmulOp>(user);
+    if (!mm || mm.hasUserDefinedMaps() ||
+        mm.getDpsInputOperand(1)->get() != b ||
+        mm.getDpsInputOperand(0)->get() == b || mm.getDpsInitOperand(0)->get() == b)
+      return std::nullopt;
+  }
+  if (!tc.transpose)
+    return std::nullopt;
+  tc.global = constantGlobalOf(tc.transpose.getInput(), symbols);
+  if (!tc.global)
+    return std::nullopt;
+  return tc;
+}
+
+/// Packs the [K, N] matrix whose element (kk, j) is src(kk, j).
+template <typename Fn>
+std::vector<float> packPanels(int64_t k, int64_t n, Fn src) {
+  int64_t panels = (n + kPanel - 1) / kPanel;
+  std::vector<float> out((size_t)(panels * k * kPanel), 0.0f);
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < kPanel && p * kPanel + j < n; ++j)
+        out[(size_t)((p * k + kk) * kPanel + j)] = src(kk, p * kPanel + j);
+  return out;
+}
+
+/// (aligned base address, offset, strides...) of a strided memref, as index
+/// values.
+SmallVector<Value> viewArgs(OpBuilder &b, Location loc, Value memref) {
+  auto md = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  Value ptr =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, md.getBaseBuffer());
+  SmallVector<Value> args{ptr, md.getOffset()};
+  for (Value s : md.getStrides())
+    args.push_back(s);
+  return args;
+}
+
+struct KilnCpuUkernels final
+    : mlir::kiln::impl::KilnCpuUkernelsBase<KilnCpuUkernels> {
+  using Base::Base;
+
+  ModuleOp module;
+  SymbolTable *symbols = nullptr;
+  int64_t isaFlag = 0;
+  // (global name, transposed) -> packed global
+  std::map<std::pair<std::string, bool>, memref::GlobalOp> packed;
+
+  func::FuncOp declare(StringRef name, unsigned numArgs) {
+    if (auto f = symbols->lookup<func::FuncOp>(name))
+      return f;
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    SmallVector<Type> args(numArgs, b.getIndexType());
+    auto f = func::FuncOp::create(b, module.getLoc(), name,
+                                  b.getFunctionType(args, {}));
+    f.setPrivate();
+    symbols->insert(f);
+    return f;
+  }
+
+  /// The packed copy of `global` (transposed: the global is [N, K]).
+  memref::GlobalOp packedGlobal(memref::GlobalOp global, bool transposed) {
+    auto key = std::make_pair(global.getSymName().str(), transposed);
+    if (auto it = packed.find(key); it != packed.end())
+      return it->second;
+    ArrayRef<int64_t> shape = global.getType().getShape();
+    int64_t k = transposed ? shape[1] : shape[0];
+    int64_t n = transposed ? shape[0] : shape[1];
+    ConstReader r = *readerOf(global);
+    std::vector<float> data =
+        transposed ? packPanels(k, n, [&](int64_t kk, int64_t j) { return r[j * k + kk]; })
+                   : packPanels(k, n, [&](int64_t kk, int64_t j) { return r[kk * n + j]; });
+    int64_t panels = (n + kPanel - 1) / kPanel;
+    auto tensorType = RankedTensorType::get({panels, k, kPanel},
+                                            Float32Type::get(&getContext()));
+    auto memrefType = MemRefType::get({panels, k, kPanel},
+                                      Float32Type::get(&getContext()));
+    std::string name = (global.getSymName() + "_packed").str();
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(data);
+    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
+    OpBuilder b(global);
+    auto g = memref::GlobalOp::create(
+        b, global.getLoc(), name, b.getStringAttr("private"), memrefType, init,
+        /*constant=*/true, b.getI64IntegerAttr(64));
+    symbols->insert(g); // renames on a clash
+    packed[key] = g;
+    return g;
+  }
+
+  Value idx(OpBuilder &b, Location loc, int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+
+  /// Drops a zero fill of `c` right before `op`; true when it did.
+  bool dropZeroFill(Operation *op, Value c) {
+    auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+    if (!fill || !fill.hasPureBufferSemantics() ||
+        fill.getDpsInitOperand(0)->get() != c)
+      return false;
+    auto cst = fill.getDpsInputOperand(0)->get().getDefiningOp<arith::ConstantOp>();
+    auto f = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
+    if (!f || !f.getValue().isZero() || f.getValue().isNegative())
+      return false;
+    fill.erase();
+    return true;
+  }
+
+  void rewriteMatmul(linalg::MatmulOp mm) {
+    Value a = mm.getDpsInputOperand(0)->get(), bv = mm.getDpsInputOperand(1)->get(),
+          c = mm.getDpsInitOperand(0)->get();
+    Location loc = mm.getLoc();
+    memref::GlobalOp global = constantGlobalOf(bv, *symbols);
+    std::optional<TransposedConst> tc;
+    if (!global)
+      tc = transposedConstOf(bv, *symbols);
+    int64_t flags = isaFlag | (dropZeroFill(mm, c) ? kOverwrite : 0);
+    OpBuilder b(mm);
+    Value m = memref::DimOp::create(b, loc, a, 0);
+    Value k = memref::DimOp::create(b, loc, a, 1);
+    Value n = memref::DimOp::create(b, loc, c, 1);
+    SmallVector<Value> args{idx(b, loc, flags), m, n, k};
+    SmallVector<Value> av = viewArgs(b, loc, a), cv = viewArgs(b, loc, c);
+    args.append(av.begin(), av.end()); // ptr, off, lda, acs
+    if (global || tc) {
+      memref::GlobalOp p = packedGlobal(global ? global : tc->global, !global);
+      Value get = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
+      SmallVector<Value> pv = viewArgs(b, loc, get);
+      args.append({pv[0], pv[1]});
+      args.append({cv[0], cv[1], cv[2]});
+      func::CallOp::create(b, loc, declare("kiln_ukernel_sgemm_packed", 13), args);
+    } else {
+      SmallVector<Value> bvw = viewArgs(b, loc, bv);
+      args.append(bvw.begin(), bvw.end());
+      args.append({cv[0], cv[1], cv[2]});
+      func::CallOp::create(b, loc, declare("kiln_ukernel_sgemm", 15), args);
+    }
+    mm.erase();
+    if (tc && llvm::all_of(tc->alloc->getUsers(), [&](Operation *u) {
+          return u == tc->transpose || llvm::isa<memref::DeallocOp>(u);
+        })) {
+      for (Operation *u : llvm::make_early_inc_range(tc->alloc->getUsers()))
+        u->erase();
+      tc->alloc.erase();
+    }
+  }
+
+  void rewriteBatchMatmul(linalg::BatchMatmulOp mm) {
+    Value a = mm.getDpsInputOperand(0)->get(), bv = mm.getDpsInputOperand(1)->get(),
+          c = mm.getDpsInitOperand(0)->get();
+    Location loc = mm.getLoc();
+    int64_t flags = isaFlag | (dropZeroFill(mm, c) ? kOverwrite : 0);
+    OpBuilder b(mm);
+    SmallVector<Value> args{idx(b, loc, flags),
+                            memref::DimOp::create(b, loc, a, 0),
+                            memref::DimOp::create(b, loc, a, 1),
+                            memref::DimOp::create(b, loc, c, 2),
+                            memref::DimOp::create(b, loc, a, 2)};
+    for (Value v : {a, bv, c}) {
+      SmallVector<Value> w = viewArgs(b, loc, v); // ptr, off, s0, s1, s2
+      args.append(w.begin(), w.end());
+    }
+    // c's inner stride is 1 (checked): drop it.
+    args.pop_back();
+    func::CallOp::create(b, loc, declare("kiln_ukernel_sgemm_batched", 19), args);
+    mm.erase();
+  }
+
+  /// kiln.ukernel on buffers -> kiln_ukernel_<kernel>(desc, fparams).
+  void rewriteUkernel(mlir::kiln::UkernelOp u) {
+    Location loc = u.getLoc();
+    OpBuilder b(u);
+    SmallVector<Value> desc;
+    for (int64_t p : u.getIntParams())
+      desc.push_back(idx(b, loc, p));
+    SmallVector<Value> operands(u.getInputs());
+    operands.push_back(u.getInit());
+    for (Value v : operands) {
+      auto md = memref::ExtractStridedMetadataOp::create(b, loc, v);
+      desc.push_back(memref::ExtractAlignedPointerAsIndexOp::create(
+          b, loc, md.getBaseBuffer()));
+      desc.push_back(md.getOffset());
+      desc.append(md.getSizes().begin(), md.getSizes().end());
+      desc.append(md.getStrides().begin(), md.getStrides().end());
+    }
+    auto descType = MemRefType::get({(int64_t)desc.size()}, b.getIndexType());
+    Value descBuf = memref::AllocaOp::create(b, loc, descType);
+    for (auto [i, v] : llvm::enumerate(desc))
+      memref::StoreOp::create(b, loc, v, descBuf, ValueRange{idx(b, loc, i)});
+    ArrayRef<float> fp = u.getFloatParams();
+    auto fType = MemRefType::get({std::max<int64_t>(1, fp.size())}, b.getF32Type());
+    Value fBuf = memref::AllocaOp::create(b, loc, fType);
+    for (auto [i, f] : llvm::enumerate(fp))
+      memref::StoreOp::create(
+          b, loc, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(f)), fBuf,
+          ValueRange{idx(b, loc, i)});
+    Value dp = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, descBuf);
+    Value fpp = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, fBuf);
+    func::CallOp::create(b, loc, declare(("kiln_ukernel_" + u.getKernel()).str(), 2),
+                         ValueRange{dp, fpp});
+    u.erase();
+  }
+
+  void runOnOperation() override {
+    if (isa == "avx512")
+      isaFlag = 2;
+    else if (isa == "avx2")
+      isaFlag = 1;
+    else if (isa == "generic")
+      isaFlag = 0;
+    else {
+      getOperation().emitError("kiln-cpu-ukernels: unknown isa '")
+          << isa << "' (expected avx512, avx2 or generic)";
+      return signalPassFailure();
+    }
+    module = getOperation();
+    SymbolTable table(module);
+    symbols = &table;
+    SmallVector<Operation *> work;
+    module.walk([&](Operation *op) {
+      if (!llvm::isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
+        return;
+      auto l = cast<linalg::LinalgOp>(op);
+      int64_t rank = llvm::isa<linalg::MatmulOp>(op) ? 2 : 3;
+      if (!l.hasPureBufferSemantics() || l.hasUserDefinedMaps())
+        return;
+      Value a = l.getDpsInputOperand(0)->get(), bv = l.getDpsInputOperand(1)->get(),
+            c = l.getDpsInitOperand(0)->get();
+      if (!isF32Rank(a, rank) || !isF32Rank(bv, rank) || !isF32Rank(c, rank) ||
+          !hasUnitInnerStride(c) || c == a || c == bv)
+        return;
+      work.push_back(op);
+    });
+    SmallVector<mlir::kiln::UkernelOp> calls;
+    module.walk([&](mlir::kiln::UkernelOp u) {
+      if (!u.getResult())
+        calls.push_back(u);
+    });
+    for (auto u : calls)
+      rewriteUkernel(u);
+    for (Operation *op : work) {
+      if (auto mm = dyn_cast<linalg::MatmulOp>(op))
+        rewriteMatmul(mm);
+      else
+        rewriteBatchMatmul(cast<linalg::BatchMatmulOp>(op));
+    }
+    // Originals that only fed packing are gone from the program: drop them,
+    // so they are neither embedded nor written to the weights file.
+    module.walk([](memref::GetGlobalOp get) {
+      if (get->use_empty())
+        get.erase();
+    });
+    llvm::SmallPtrSet<Operation *, 16> seen;
+    for (auto &kv : packed) {
+      auto g = symbols->lookup<memref::GlobalOp>(kv.first.first);
+      if (g && seen.insert(g).second &&
+          SymbolTable::symbolKnownUseEmpty(g, module))
+        g.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,237 @@
+/*===- attention_f32.c - fused attention on the packed GEMM ---------------===*
+ *
+ * kiln.attention (f32, rank 4) on the CPU, called through kiln.ukernel
+ * "attention_f32" (codegen/cpu/SelectUkernels.cpp). Work items are
+ * (batch, head, block of query rows), split over the run's threads. Per
+ * item: K and V of the item's key/value head (h / rep under grouped-query
+ * attention) are packed into GEMM panels (kept when the thread's next item
+ * reads the same head), S = Q_block . K^T runs on the GEMM tile kernel,
+ * then scale, mask and causal exclusion, one exact softmax pass over all
+ * keys (a block of rows holds every key: scores of one block are at most
+ * ~256 KiB), and O_block = P . V, scaled by 1 / rowsum.
+ *
+ * desc (int64): isa, flags, mask rank, then q, k, v, [mask,] out as
+ * (address, offset, 4 sizes, 4 strides) each (the mask with its own rank).
+ * fparams: scale, mask fill.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "gemm_f32.h"
+#include "softmax_f32.h"
+#include "../runtime_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+enum {
+  ATT_MASK = 1,      /* a mask operand follows v */
+  ATT_MASK_BOOL = 2, /* it is i1: false excludes (or takes the fill) */
+  ATT_CAUSAL = 4,    /* key j > i + Sk - Sq is excluded */
+  ATT_FILL = 8,      /* excluded bool-mask scores take fparams[1] */
+};
+
+typedef struct {
+  const char *base;
+  int64_t size[4], stride[4];
+} view4;
+
+/* Reads (address, offset, sizes[rank], strides[rank]) into a rank-4 view,
+ * left-padding with size-1 dims; dims of size 1 get stride 0 (broadcast). */
+static const int64_t *read_view(const int64_t *d, int64_t rank, size_t esize,
+                                view4 *v) {
+  v->base = (const char *)(intptr_t)d[0] + d[1] * (int64_t)esize;
+  for (int64_t i = 0; i < 4; ++i) {
+    v->size[i] = 1;
+    v->stride[i] = 0;
+  }
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t at = 4 - rank + i;
+    v->size[at] = d[2 + i];
+    v->stride[at] = d[2 + i] == 1 ? 0 : d[2 + rank + i];
+  }
+  return d + 2 + 2 * rank;
+}
+
+typedef struct {
+  int isa;
+  int64_t flags;
+  view4 q, k, v, m, o;
+  int64_t B, H, rep, Sq, Sk, D, Dv, qb, qblocks;
+  float scale, fill;
+  int failed;
+} att_job;
+
+static void rows_softmax(int isa, float *s, int64_t rows, int64_t n,
+                         float *inv) {
+  if (isa == KILN_ISA_AVX512)
+    kiln_softmax_rows_avx512(s, rows, n, n, inv);
+  else if (isa == KILN_ISA_AVX2)
+    kiln_softmax_rows_avx2(s, rows, n, n, inv);
+  else
+    kiln_softmax_rows_generic(s, rows, n, n, inv);
+}
+
+void kiln_softmax_rows_generic(float *s, int64_t rows, int64_t n, int64_t lds,
+                               float *inv) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = s + r * lds, m = -INFINITY, sum = 0.0f;
+    for (int64_t j = 0; j < n; ++j)
+      m = row[j] > m ? row[j] : m;
+    for (int64_t j = 0; j < n; ++j) {
+      row[j] = expf(row[j] - m);
+      sum += row[j];
+    }
+    inv[r] = 1.0f / sum;
+  }
+}
+
+static void att_range(void *vjob, int64_t begin, int64_t end) {
+  att_job *j = vjob;
+  const int64_t Sk = j->Sk, D = j->D, Dv = j->Dv;
+  int64_t kpanels = (Sk + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+  int64_t vpanels = (Dv + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+  float *kp = kiln_scratch(KILN_SCRATCH_ATT_K,
+                           (size_t)(kpanels * D * KILN_GEMM_NR) * sizeof(float));
+  float *vp = kiln_scratch(KILN_SCRATCH_ATT_V,
+                           (size_t)(vpanels * Sk * KILN_GEMM_NR) * sizeof(float));
+  float *s = kiln_scratch(KILN_SCRATCH_ATT_S,
+                          (size_t)(j->qb * (Sk + 1)) * sizeof(float));
+  if (!kp || !vp || !s) {
+    j->failed = 1;
+    return;
+  }
+  float *inv = s + j->qb * Sk;
+  int64_t packed_b = -1, packed_kv = -1;
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t qblk = item % j->qblocks, bh = item / j->qblocks;
+    int64_t h = bh % j->H, b = bh / j->H, kvh = h / j->rep;
+    int64_t i0 = qblk * j->qb;
+    int64_t rows = j->Sq - i0 < j->qb ? j->Sq - i0 : j->qb;
+    const float *K = (const float *)(j->k.base) +
+                     b * j->k.stride[0] + kvh * j->k.stride[1];
+    const float *V = (const float *)(j->v.base) +
+                     b * j->v.stride[0] + kvh * j->v.stride[1];
+    if (packed_b != b || packed_kv != kvh) {
+      /* S = Q K^T: B[d][key] = K[key][d]; O = P V: B[key][e] = V[key][e]. */
+      kiln_sgemm_pack_b(D, Sk, K, j->k.stride[3], j->k.stride[2], kp);
+      kiln_sgemm_pack_b(Sk, Dv, V, j->v.stride[2], j->v.stride[3], vp);
+      packed_b = b;
+      packed_kv = kvh;
+    }
+    const float *Q = (const float *)(j->q.base) + b * j->q.stride[0] +
+                     h * j->q.stride[1] + i0 * j->q.stride[2];
+    if (!kiln_sgemm_packed_run(j->isa, 0, rows, Sk, D, Q, j->q.stride[2],
+                               j->q.stride[3], kp, s, Sk)) {
+      j->failed = 1;
+      return;
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      float *row = s + r * Sk;
+      int64_t i = i0 + r;
+      for (int64_t c = 0; c < Sk; ++c)
+        row[c] *= j->scale;
+      if (j->flags & ATT_MASK) {
+        const char *mrow = j->m.base;
+        int64_t off = b * j->m.stride[0] + h * j->m.stride[1] + i * j->m.stride[2];
+        int64_t ms = j->m.stride[3];
+        if (j->flags & ATT_MASK_BOOL) {
+          const unsigned char *mb = (const unsigned char *)mrow + off;
+          float excluded = (j->flags & ATT_FILL) ? j->fill : -INFINITY;
+          for (int64_t c = 0; c < Sk; ++c)
+            if (!mb[c * ms])
+              row[c] = excluded;
+        } else {
+          const float *mf = (const float *)mrow + off;
+          if (ms == 1)
+            for (int64_t c = 0; c < Sk; ++c)
+              row[c] += mf[c];
+          else
+            for (int64_t c = 0; c < Sk; ++c)
+              row[c] += mf[c * ms];
+        }
+      }
+      if (j->flags & ATT_CAUSAL)
+        for (int64_t c = i + Sk - j->Sq + 1; c < Sk; ++c)
+          if (c >= 0)
+            row[c] = -INFINITY;
+    }
+    rows_softmax(j->isa, s, rows, Sk, inv);
+    float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +
+               i0 * j->o.stride[2];
+    if (!kiln_sgemm_packed_run(j->isa, 0, rows, Dv, Sk, s, Sk, 1, vp, O,
+                               j->o.stride[2])) {
+      j->failed = 1;
+      return;
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t e = 0; e < Dv; ++e)
+        O[r * j->o.stride[2] + e] *= inv[r];
+  }
+}
+
+void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams) {
+  att_job j;
+  memset(&j, 0, sizeof j);
+  j.isa = (int)desc[0];
+  j.flags = desc[1];
+  int64_t mrank = desc[2];
+  const int64_t *d = desc + 3;
+  d = read_view(d, 4, 4, &j.q);
+  d = read_view(d, 4, 4, &j.k);
+  d = read_view(d, 4, 4, &j.v);
+  if (j.flags & ATT_MASK)
+    d = read_view(d, mrank, (j.flags & ATT_MASK_BOOL) ? 1 : 4, &j.m);
+  read_view(d, 4, 4, &j.o);
+  j.scale = fparams[0];
+  j.fill = fparams[1];
+  /* Reading the sizes as 4-D views made broadcast strides 0; the model's
+   * extents must still agree (a mismatch ends the run with an error). */
+  j.B = j.q.size[0];
+  j.H = j.q.size[1];
+  j.Sq = j.q.size[2];
+  j.D = j.q.size[3];
+  j.Sk = j.k.size[2];
+  j.Dv = j.v.size[3];
+  int64_t Hk = j.k.size[1];
+  kiln_rt_check_dim(j.k.size[0], j.B);
+  kiln_rt_check_dim(j.v.size[0], j.B);
+  kiln_rt_check_dim(j.v.size[1], Hk);
+  kiln_rt_check_dim(j.v.size[2], j.Sk);
+  kiln_rt_check_dim(j.k.size[3], j.D);
+  kiln_rt_check_dim(j.o.size[3], j.Dv);
+  if (Hk <= 0 || j.H % Hk != 0)
+    kiln_rt_check_dim(j.H, Hk);
+  j.rep = Hk > 0 ? j.H / Hk : 1;
+  if (j.flags & ATT_MASK) {
+    const int64_t target[4] = {j.B, j.H, j.Sq, j.Sk};
+    for (int i = 0; i < 4; ++i)
+      if (j.m.size[i] != 1)
+        kiln_rt_check_dim(j.m.size[i], target[i]);
+  }
+  if (j.B == 0 || j.H == 0 || j.Sq == 0 || j.Dv == 0)
+    return;
+  if (j.Sk == 0) {
+    /* softmax over no keys: 0 / 0 */
+    for (int64_t b = 0; b < j.B; ++b)
+      for (int64_t h = 0; h < j.H; ++h)
+        for (int64_t i = 0; i < j.Sq; ++i)
+          for (int64_t e = 0; e < j.Dv; ++e)
+            ((float *)j.o.base)[b * j.o.stride[0] + h * j.o.stride[1] +
+                                i * j.o.stride[2] + e] = NAN;
+    return;
+  }
+  /* Query rows per item: a multiple of the AVX-512 tile height, scores of
+   * one block within ~256 KiB. */
+  int64_t qb = 65536 / j.Sk;
+  qb = qb < 12 ? 12 : qb > 192 ? 192 : qb - qb % 12;
+  int64_t items_bh = j.B * j.H;
+  int64_t threads = kiln_rt_num_threads();
+  /* Enough items for every thread: split the query rows further. */
+  while (qb > 12 && items_bh * ((j.Sq + qb - 1) / qb) < 2 * threads)
+    qb -= 12;
+  j.qb = qb < j.Sq ? qb : j.Sq;
+  j.qblocks = (j.Sq + j.qb - 1) / j.qb;
+  kiln_parallel_for(items_bh * j.qblocks, att_range, &j);
+  if (j.failed)
+    kiln_rt_fail_oom();
+}

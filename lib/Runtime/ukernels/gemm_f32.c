@@ -1,0 +1,218 @@
+/*===- gemm_f32.c - fp32 GEMM driver: packing, threads, entry points ------===*
+ *
+ * The generated code replaces each fp32 linalg.matmul on buffers with a call
+ * to one of the two entry points at the bottom (codegen/cpu/Ukernels.cpp):
+ *   - kiln_ukernel_sgemm_packed: B is a constant weight the compiler packed
+ *     into 16-column panels (gemm_f32.h);
+ *   - kiln_ukernel_sgemm: B is any strided matrix, packed here per call.
+ * A is packed per call into k-major row blocks of the kernel's height, so
+ * the tile kernels read both operands contiguously. The tiles (column block
+ * x row block) are split into contiguous, equal ranges over the run's
+ * threads, column block outermost so consecutive tiles of a thread reuse
+ * the same B panels from cache.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "gemm_f32.h"
+#include "../runtime_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
+                             const float *ap, const float *b0, const float *b1,
+                             float *c, int64_t ldc, int accumulate) {
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nc; ++j) {
+      const float *b = j < KILN_GEMM_NR ? b0 + j : b1 + (j - KILN_GEMM_NR);
+      float s = 0.0f;
+      for (int64_t kk = 0; kk < k; ++kk)
+        s += ap[kk * mr + i] * b[kk * KILN_GEMM_NR];
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
+    }
+}
+
+void kiln_sgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
+                       int64_t cs, float *out) {
+  int64_t panels = (n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+  for (int64_t p = 0; p < panels; ++p) {
+    int64_t j0 = p * KILN_GEMM_NR;
+    int64_t w = n - j0 < KILN_GEMM_NR ? n - j0 : KILN_GEMM_NR;
+    float *dst = out + p * k * KILN_GEMM_NR;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const float *src = b + kk * rs + j0 * cs;
+      float *d = dst + kk * KILN_GEMM_NR;
+      if (cs == 1) {
+        memcpy(d, src, (size_t)w * sizeof(float));
+      } else {
+        for (int64_t j = 0; j < w; ++j)
+          d[j] = src[j * cs];
+      }
+      for (int64_t j = w; j < KILN_GEMM_NR; ++j)
+        d[j] = 0.0f;
+    }
+  }
+}
+
+typedef struct {
+  kiln_sgemm_tile_fn tile;
+  int64_t mr, nc, m, n, k;
+  const float *a;
+  int64_t lda, acs;
+  float *ap; /* packed A: row block r at ap + r * mr * k */
+  const float *bp;
+  float *c;
+  int64_t ldc;
+  int accumulate;
+} gemm_job;
+
+static void pack_a_range(void *vjob, int64_t begin, int64_t end) {
+  const gemm_job *g = vjob;
+  for (int64_t r = begin; r < end; ++r) {
+    int64_t i0 = r * g->mr;
+    int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+    float *dst = g->ap + i0 * g->k;
+    for (int64_t kk = 0; kk < g->k; ++kk)
+      for (int64_t i = 0; i < rows; ++i)
+        dst[kk * rows + i] = g->a[(i0 + i) * g->lda + kk * g->acs];
+  }
+}
+
+static void tiles_range(void *vjob, int64_t begin, int64_t end) {
+  const gemm_job *g = vjob;
+  int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
+  for (int64_t t = begin; t < end; ++t) {
+    int64_t cb = t / rowBlocks, r = t % rowBlocks;
+    int64_t j0 = cb * g->nc, i0 = r * g->mr;
+    int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+    int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+    const float *b0 = g->bp + (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR;
+    const float *b1 = nc > KILN_GEMM_NR ? b0 + g->k * KILN_GEMM_NR : b0;
+    g->tile(rows, nc, g->k, g->ap + i0 * g->k, b0, b1, g->c + i0 * g->ldc + j0,
+            g->ldc, g->accumulate);
+  }
+}
+
+/* Below this many multiply-adds a GEMM runs on the calling thread alone. */
+#define PARALLEL_MIN_MACS (1 << 18)
+
+int kiln_sgemm_packed_run(int isa, int accumulate, int64_t m, int64_t n,
+                          int64_t k, const float *a, int64_t lda, int64_t acs,
+                          const float *bp, float *c, int64_t ldc) {
+  if (m <= 0 || n <= 0)
+    return 1;
+  if (k <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i)
+        memset(c + i * ldc, 0, (size_t)n * sizeof(float));
+    return 1;
+  }
+  gemm_job g = {kiln_sgemm_tile_generic, KILN_SGEMM_MR_GENERIC,
+                KILN_SGEMM_NC_GENERIC, m, n, k, a, lda, acs, NULL, bp, c, ldc,
+                accumulate};
+  if (isa == KILN_ISA_AVX512) {
+    g.tile = kiln_sgemm_tile_avx512;
+    g.mr = KILN_SGEMM_MR_AVX512;
+    g.nc = KILN_SGEMM_NC_AVX512;
+  } else if (isa == KILN_ISA_AVX2) {
+    g.tile = kiln_sgemm_tile_avx2;
+    g.mr = KILN_SGEMM_MR_AVX2;
+    g.nc = KILN_SGEMM_NC_AVX2;
+  }
+  g.ap = kiln_scratch(KILN_SCRATCH_GEMM_A, (size_t)(m * k) * sizeof(float));
+  if (!g.ap)
+    return 0;
+  int64_t rowBlocks = (m + g.mr - 1) / g.mr;
+  int64_t colBlocks = (n + g.nc - 1) / g.nc;
+  int parallel = m * n * k >= PARALLEL_MIN_MACS;
+  if (parallel && m * k >= (1 << 16))
+    kiln_parallel_for(rowBlocks, pack_a_range, &g);
+  else
+    pack_a_range(&g, 0, rowBlocks);
+  if (parallel)
+    kiln_parallel_for(rowBlocks * colBlocks, tiles_range, &g);
+  else
+    tiles_range(&g, 0, rowBlocks * colBlocks);
+  return 1;
+}
+
+/* ---- entry points of the generated code -------------------------------- *
+ * Memrefs arrive as (aligned base address, offset in elements, strides);
+ * the low byte of `flags` is the ISA, KILN_GEMM_OVERWRITE says C is not
+ * read. Out of memory ends the run with an error (kiln_rt_fail). */
+
+void kiln_ukernel_sgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+                               intptr_t a, int64_t aoff, int64_t lda,
+                               int64_t acs, intptr_t bp, int64_t bpoff,
+                               intptr_t c, int64_t coff, int64_t ldc) {
+  if (!kiln_sgemm_packed_run((int)(flags & 0xff),
+                             !(flags & KILN_GEMM_OVERWRITE), m, n, k,
+                             (const float *)a + aoff, lda, acs,
+                             (const float *)bp + bpoff, (float *)c + coff, ldc))
+    kiln_rt_fail_oom();
+}
+
+void kiln_ukernel_sgemm(int64_t flags, int64_t m, int64_t n, int64_t k,
+                        intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
+                        intptr_t b, int64_t boff, int64_t ldb, int64_t bcs,
+                        intptr_t c, int64_t coff, int64_t ldc) {
+  int64_t panels = (n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+  float *bp = kiln_scratch(KILN_SCRATCH_GEMM_B,
+                           (size_t)(panels * k * KILN_GEMM_NR) * sizeof(float));
+  if (!bp && panels * k > 0)
+    kiln_rt_fail_oom();
+  kiln_sgemm_pack_b(k, n, (const float *)b + boff, ldb, bcs, bp);
+  if (!kiln_sgemm_packed_run((int)(flags & 0xff),
+                             !(flags & KILN_GEMM_OVERWRITE), m, n, k,
+                             (const float *)a + aoff, lda, acs, bp,
+                             (float *)c + coff, ldc))
+    kiln_rt_fail_oom();
+}
+
+typedef struct {
+  int isa, accumulate;
+  int64_t m, n, k;
+  const float *a, *b;
+  float *c;
+  int64_t abs_, lda, acs, bbs, ldb, bcs, cbs, ldc;
+  int failed;
+} batch_job;
+
+static void batch_range(void *vjob, int64_t begin, int64_t end) {
+  batch_job *j = vjob;
+  int64_t panels = (j->n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+  float *bp = kiln_scratch(KILN_SCRATCH_GEMM_B,
+                           (size_t)(panels * j->k * KILN_GEMM_NR) * sizeof(float));
+  if (!bp) {
+    j->failed = 1;
+    return;
+  }
+  for (int64_t i = begin; i < end; ++i) {
+    kiln_sgemm_pack_b(j->k, j->n, j->b + i * j->bbs, j->ldb, j->bcs, bp);
+    if (!kiln_sgemm_packed_run(j->isa, j->accumulate, j->m, j->n, j->k,
+                               j->a + i * j->abs_, j->lda, j->acs, bp,
+                               j->c + i * j->cbs, j->ldc))
+      j->failed = 1;
+  }
+}
+
+/* C[i] (+)= A[i] * B[i] for i < batch: the batch is split over the threads
+ * when it has at least one matrix per thread, each GEMM otherwise. */
+void kiln_ukernel_sgemm_batched(int64_t flags, int64_t batch, int64_t m,
+                                int64_t n, int64_t k, intptr_t a, int64_t aoff,
+                                int64_t abs_, int64_t lda, int64_t acs,
+                                intptr_t b, int64_t boff, int64_t bbs,
+                                int64_t ldb, int64_t bcs, intptr_t c,
+                                int64_t coff, int64_t cbs, int64_t ldc) {
+  batch_job j = {(int)(flags & 0xff), !(flags & KILN_GEMM_OVERWRITE), m, n, k,
+                 (const float *)a + aoff, (const float *)b + boff,
+                 (float *)c + coff, abs_, lda, acs, bbs, ldb, bcs, cbs, ldc, 0};
+  if (batch <= 0 || m <= 0 || n <= 0)
+    return;
+  if (batch >= kiln_rt_num_threads() && batch > 1)
+    kiln_parallel_for(batch, batch_range, &j);
+  else
+    batch_range(&j, 0, batch);
+  if (j.failed)
+    kiln_rt_fail_oom();
+}

@@ -1,0 +1,63 @@
+/*===- gemm_f32.h - the fp32 GEMM microkernels (internal) -----------------===*
+ *
+ * B is stored in panels of KILN_GEMM_NR (16) columns: panel p holds columns
+ * [16p, 16p + 16) as K rows of 16 contiguous floats, zero-padded past N.
+ * The compiler packs constant weights into this layout at compile time
+ * (codegen/cpu/Ukernels.cpp); other right-hand sides are packed per call.
+ * The layout is the same for every ISA, so a weights file does not depend on
+ * the --cpu a model was compiled for.
+ *
+ * A tile kernel computes C[0:mr, 0:nc] (+)= A[0:mr, 0:k] * B for up to
+ * KILN_SGEMM_NC_<ISA> columns (two panels on AVX-512, one elsewhere). Its A
+ * block is packed k-major: ap[kk * mr + i] is A[i, kk], so the broadcasts of
+ * one k step are contiguous.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_GEMM_F32_H
+#define KILN_UKERNELS_GEMM_F32_H
+
+#include <stdint.h>
+
+#define KILN_GEMM_NR 16
+
+/* ISA selector passed by the generated code (the `flags` low bits). */
+enum { KILN_ISA_GENERIC = 0, KILN_ISA_AVX2 = 1, KILN_ISA_AVX512 = 2 };
+/* flags bit 8: C is overwritten instead of accumulated into. */
+#define KILN_GEMM_OVERWRITE 0x100
+
+typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
+                                   const float *ap, const float *b0,
+                                   const float *b1, float *c, int64_t ldc,
+                                   int accumulate);
+
+/* Rows per tile of each kernel (the generic kernel takes any mr). */
+#define KILN_SGEMM_MR_AVX512 12
+#define KILN_SGEMM_MR_AVX2 6
+#define KILN_SGEMM_MR_GENERIC 4
+#define KILN_SGEMM_NC_AVX512 32
+#define KILN_SGEMM_NC_AVX2 16
+#define KILN_SGEMM_NC_GENERIC 16
+
+void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
+                             const float *ap, const float *b0, const float *b1,
+                             float *c, int64_t ldc, int accumulate);
+void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
+                          const float *b0, const float *b1, float *c,
+                          int64_t ldc, int accumulate);
+void kiln_sgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
+                            const float *ap, const float *b0, const float *b1,
+                            float *c, int64_t ldc, int accumulate);
+
+/* Packs B (element (kk, j) at b[kk * rs + j * cs]) into panels at `out`,
+ * which holds ceil(n / 16) * k * 16 floats. */
+void kiln_sgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
+                       int64_t cs, float *out);
+
+/* C = (C +) A * Bpacked over the run's threads; A[i, kk] is
+ * a[i * lda + kk * acs]. Returns 0 when its scratch memory cannot be had. */
+int kiln_sgemm_packed_run(int isa, int accumulate, int64_t m, int64_t n,
+                          int64_t k, const float *a, int64_t lda, int64_t acs,
+                          const float *bp, float *c, int64_t ldc);
+
+#endif

@@ -1,0 +1,77 @@
+/*===- gemm_f32_avx2.c - fp32 GEMM tile kernel, AVX2 + FMA ----------------===*
+ *
+ * The portable x86-64-v3 variant: a register tile of up to 6 rows x 16
+ * columns (one panel): 12 ymm accumulators, two panel loads and one
+ * broadcast per row at each k step. Same packed layouts as the AVX-512
+ * kernel. Compiled with -mavx2 -mfma.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "gemm_f32.h"
+
+#include <immintrin.h>
+
+#define MR KILN_SGEMM_MR_AVX2
+
+static inline __m256i mask_of(int64_t cols) {
+  const int32_t lane[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)cols),
+                            _mm256_loadu_si256((const __m256i *)lane));
+}
+
+static inline __attribute__((always_inline)) void
+store8(float *c, __m256 v, int64_t cols, int accumulate) {
+  if (cols >= 8) {
+    if (accumulate)
+      v = _mm256_add_ps(v, _mm256_loadu_ps(c));
+    _mm256_storeu_ps(c, v);
+  } else if (cols > 0) {
+    __m256i m = mask_of(cols);
+    if (accumulate)
+      v = _mm256_add_ps(v, _mm256_maskload_ps(c, m));
+    _mm256_maskstore_ps(c, m, v);
+  }
+}
+
+static inline __attribute__((always_inline)) void
+tile(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
+     float *c, int64_t ldc, int accumulate) {
+  __m256 lo[MR], hi[MR];
+#pragma GCC unroll 6
+  for (int i = 0; i < mr; ++i) {
+    lo[i] = _mm256_setzero_ps();
+    hi[i] = _mm256_setzero_ps();
+  }
+  for (int64_t kk = 0; kk < k; ++kk) {
+    __m256 v0 = _mm256_loadu_ps(b0 + kk * KILN_GEMM_NR);
+    __m256 v1 = _mm256_loadu_ps(b0 + kk * KILN_GEMM_NR + 8);
+    const float *a = ap + kk * mr;
+#pragma GCC unroll 6
+    for (int i = 0; i < mr; ++i) {
+      __m256 av = _mm256_broadcast_ss(a + i);
+      lo[i] = _mm256_fmadd_ps(av, v0, lo[i]);
+      hi[i] = _mm256_fmadd_ps(av, v1, hi[i]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < mr; ++i) {
+    store8(c + i * ldc, lo[i], nc, accumulate);
+    store8(c + i * ldc + 8, hi[i], nc - 8, accumulate);
+  }
+}
+
+#define CASE(R)                                                                \
+  case R:                                                                      \
+    tile(R, nc, k, ap, b0, c, ldc, accumulate);                                \
+    return;
+
+void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
+                          const float *b0, const float *b1, float *c,
+                          int64_t ldc, int accumulate) {
+  (void)b1;
+  switch (mr) {
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+  default:
+    return;
+  }
+}

@@ -1,0 +1,105 @@
+/*===- gemm_f32_avx512.c - fp32 GEMM tile kernel, AVX-512 -----------------===*
+ *
+ * A register tile of up to 12 rows x 32 columns: 24 zmm accumulators, two
+ * panel loads and one broadcast per row at each k step (24 FMAs on 14
+ * loads). mr is made a compile-time constant by the switch at the bottom, so
+ * the accumulators live in registers. Partial column blocks are written
+ * with masked stores (the panels are zero-padded, so their loads are safe).
+ * Compiled with -mavx512f; only called when the model was compiled for a
+ * CPU with AVX-512.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "gemm_f32.h"
+
+#include <immintrin.h>
+
+#define MR KILN_SGEMM_MR_AVX512
+
+static inline __mmask16 mask_of(int64_t cols) {
+  return cols >= 16 ? (__mmask16)0xffff
+                    : cols <= 0 ? (__mmask16)0
+                                : (__mmask16)((1u << cols) - 1u);
+}
+
+static inline __attribute__((always_inline)) void
+store_row(float *c, __m512 v, __mmask16 mask, int accumulate) {
+  if (mask == 0xffff) {
+    if (accumulate)
+      v = _mm512_add_ps(v, _mm512_loadu_ps(c));
+    _mm512_storeu_ps(c, v);
+  } else if (mask) {
+    if (accumulate)
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
+    _mm512_mask_storeu_ps(c, mask, v);
+  }
+}
+
+/* Two panels (nc in (16, 32]). */
+static inline __attribute__((always_inline)) void
+tile2(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
+      const float *b1, float *c, int64_t ldc, int accumulate) {
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < mr; ++i) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t kk = 0; kk < k; ++kk) {
+    __m512 v0 = _mm512_loadu_ps(b0 + kk * KILN_GEMM_NR);
+    __m512 v1 = _mm512_loadu_ps(b1 + kk * KILN_GEMM_NR);
+    const float *a = ap + kk * mr;
+#pragma GCC unroll 12
+    for (int i = 0; i < mr; ++i) {
+      __m512 av = _mm512_set1_ps(a[i]);
+      acc0[i] = _mm512_fmadd_ps(av, v0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(av, v1, acc1[i]);
+    }
+  }
+  __mmask16 m1 = mask_of(nc - 16);
+#pragma GCC unroll 12
+  for (int i = 0; i < mr; ++i) {
+    store_row(c + i * ldc, acc0[i], 0xffff, accumulate);
+    store_row(c + i * ldc + 16, acc1[i], m1, accumulate);
+  }
+}
+
+/* One panel (nc in (0, 16]). */
+static inline __attribute__((always_inline)) void
+tile1(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
+      float *c, int64_t ldc, int accumulate) {
+  __m512 acc[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < mr; ++i)
+    acc[i] = _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < k; ++kk) {
+    __m512 v0 = _mm512_loadu_ps(b0 + kk * KILN_GEMM_NR);
+    const float *a = ap + kk * mr;
+#pragma GCC unroll 12
+    for (int i = 0; i < mr; ++i)
+      acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), v0, acc[i]);
+  }
+  __mmask16 m0 = mask_of(nc);
+#pragma GCC unroll 12
+  for (int i = 0; i < mr; ++i)
+    store_row(c + i * ldc, acc[i], m0, accumulate);
+}
+
+#define CASE(R)                                                                \
+  case R:                                                                      \
+    if (nc > 16)                                                               \
+      tile2(R, nc, k, ap, b0, b1, c, ldc, accumulate);                         \
+    else                                                                       \
+      tile1(R, nc, k, ap, b0, c, ldc, accumulate);                             \
+    return;
+
+void kiln_sgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
+                            const float *ap, const float *b0, const float *b1,
+                            float *c, int64_t ldc, int accumulate) {
+  switch (mr) {
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+    CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+  default:
+    return;
+  }
+}

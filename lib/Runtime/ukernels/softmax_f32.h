@@ -1,0 +1,27 @@
+/*===- softmax_f32.h - row softmax kernels (internal) ---------------------===*
+ *
+ * kiln_softmax_rows_<isa>(s, rows, n, lds, inv): for each of `rows` rows of
+ * `n` floats (row r at s + r * lds), replaces s by exp(s - rowmax) and sets
+ * inv[r] = 1 / sum of the row, so that softmax = s * inv[r]. exp is a
+ * degree-6 polynomial on a range-reduced argument (relative error below
+ * 2e-7, checked by test/runtime/ukernels.test against double precision);
+ * arguments below -87.3 give exactly 0.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_SOFTMAX_F32_H
+#define KILN_UKERNELS_SOFTMAX_F32_H
+
+#include <stdint.h>
+
+void kiln_softmax_rows_generic(float *s, int64_t rows, int64_t n, int64_t lds,
+                               float *inv);
+void kiln_softmax_rows_avx2(float *s, int64_t rows, int64_t n, int64_t lds,
+                            float *inv);
+void kiln_softmax_rows_avx512(float *s, int64_t rows, int64_t n, int64_t lds,
+                              float *inv);
+/* exp of n floats in place (for the accuracy test). */
+void kiln_exp_avx512(float *x, int64_t n);
+void kiln_exp_avx2(float *x, int64_t n);
+
+#endif

@@ -1,0 +1,94 @@
+/*===- softmax_f32_avx2.c - row softmax, AVX2 + FMA -----------------------===*
+ *
+ * The exp of softmax_f32_avx512.c on 8 lanes; 2^n is built in the exponent
+ * field (n is within [-126, 127] after the clamp).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "softmax_f32.h"
+
+#include <immintrin.h>
+#include <math.h>
+
+static inline __m256 exp8(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-87.33654f);
+  __m256 live = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.37626f));
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  /* 2^n in two halves, so n = -127 (x near the low clamp) stays normal. */
+  __m256i ni = _mm256_cvtps_epi32(n);
+  __m256i h1 = _mm256_srai_epi32(ni, 1), h2 = _mm256_sub_epi32(ni, h1);
+  __m256 s1 = _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_add_epi32(h1, _mm256_set1_epi32(127)), 23));
+  __m256 s2 = _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_add_epi32(h2, _mm256_set1_epi32(127)), 23));
+  return _mm256_and_ps(_mm256_mul_ps(_mm256_mul_ps(p, s1), s2), live);
+}
+
+static inline __m256i tail_mask(int64_t cols) {
+  const int32_t lane[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)cols),
+                            _mm256_loadu_si256((const __m256i *)lane));
+}
+
+static inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+static inline float hsum(__m256 v) {
+  __m128 m = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_add_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+void kiln_exp_avx2(float *x, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(x + j, exp8(_mm256_loadu_ps(x + j)));
+  if (j < n) {
+    __m256i m = tail_mask(n - j);
+    _mm256_maskstore_ps(x + j, m, exp8(_mm256_maskload_ps(x + j, m)));
+  }
+}
+
+void kiln_softmax_rows_avx2(float *s, int64_t rows, int64_t n, int64_t lds,
+                            float *inv) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = s + r * lds;
+    __m256 mx = _mm256_set1_ps(-INFINITY);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+      mx = _mm256_max_ps(mx, _mm256_loadu_ps(row + j));
+    float m = hmax(mx);
+    for (int64_t t = j; t < n; ++t)
+      m = row[t] > m ? row[t] : m;
+    __m256 mv = _mm256_set1_ps(m), sum = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= n; j += 8) {
+      __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), mv));
+      _mm256_storeu_ps(row + j, e);
+      sum = _mm256_add_ps(sum, e);
+    }
+    if (j < n) {
+      __m256i tm = tail_mask(n - j);
+      __m256 e = exp8(_mm256_sub_ps(_mm256_maskload_ps(row + j, tm), mv));
+      e = _mm256_and_ps(e, _mm256_castsi256_ps(tm));
+      _mm256_maskstore_ps(row + j, tm, e);
+      sum = _mm256_add_ps(sum, e);
+    }
+    inv[r] = 1.0f / hsum(sum);
+  }
+}

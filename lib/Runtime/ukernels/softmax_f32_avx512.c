@@ -1,0 +1,69 @@
+/*===- softmax_f32_avx512.c - row softmax, AVX-512 ------------------------===*
+ *
+ * exp(x) = 2^n * p(r) with n = round(x / ln 2), r = x - n ln 2 (two-part
+ * ln 2), p the degree-6 Taylor polynomial (|r| <= ln2 / 2: truncation error
+ * below 1.2e-7 relative); 2^n applied with vscalefps.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "softmax_f32.h"
+
+#include <immintrin.h>
+#include <math.h>
+
+static inline __m512 exp16(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.33654f);
+  __mmask16 live = _mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ);
+  x = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.37626f));
+  __m512 n = _mm512_roundscale_ps(
+      _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_maskz_scalef_ps(live, p, n);
+}
+
+void kiln_exp_avx512(float *x, int64_t n) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    _mm512_storeu_ps(x + j, exp16(_mm512_loadu_ps(x + j)));
+  if (j < n) {
+    __mmask16 m = (__mmask16)((1u << (n - j)) - 1u);
+    _mm512_mask_storeu_ps(x + j, m, exp16(_mm512_maskz_loadu_ps(m, x + j)));
+  }
+}
+
+void kiln_softmax_rows_avx512(float *s, int64_t rows, int64_t n, int64_t lds,
+                              float *inv) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = s + r * lds;
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+      mx = _mm512_max_ps(mx, _mm512_loadu_ps(row + j));
+    __mmask16 tail = (__mmask16)(j < n ? (1u << (n - j)) - 1u : 0u);
+    if (tail)
+      mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, row + j));
+    __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (j = 0; j + 16 <= n; j += 16) {
+      __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + j), m));
+      _mm512_storeu_ps(row + j, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    if (tail) {
+      __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + j), m));
+      e = _mm512_maskz_mov_ps(tail, e);
+      _mm512_mask_storeu_ps(row + j, tail, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+  }
+}
