@@ -5,7 +5,9 @@ For each model: compile with kiln (defaults, dims dynamic as exported), make
 one set of inputs at the model's benchmark shape, start ONNX Runtime (npm
 onnxruntime-node, CPU EP, all graph optimizations) on the same inputs in a
 helper process (bench/ort_server.js), then alternate: R rounds of N kiln runs
-and N ORT runs, both warm, at the same thread count. Prints both medians over
+and N ORT runs, both warm, at the same thread count (each phase after a
+0.2 s pause and one untimed run, so neither side's spinning pool threads
+compete with the other's timed runs). Prints both medians over
 all timed runs, their ratio kiln / ORT (lower is better for kiln), the
 geomean of the ratios, and the largest output difference relative to the
 output's max. Not a test: numbers depend on the machine; quote medians.
@@ -64,7 +66,9 @@ def save_inputs(feeds, ind):
 
 def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, node,
               check):
-    so = os.path.join(workdir, name + ".so")
+    # One library per thread count: a second dlopen of the same path would
+    # return the first, whose thread pool is already sized.
+    so = os.path.join(workdir, f"{name}_t{threads}.so")
     t0 = time.perf_counter()
     kiln.compile(onnx_path, so, kiln=kiln_bin)
     compile_s = time.perf_counter() - t0
@@ -90,10 +94,16 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
     model.run(feeds)  # warm-up
     ks, os_ = [], []
     for _ in range(rounds):
+        # Each side starts a phase after a pause and one untimed run: both
+        # runtimes' pool threads spin for a while after a run, and would
+        # otherwise compete with the other side's first runs.
+        time.sleep(0.2)
+        model.run(feeds)
         for _ in range(runs):
             t = time.perf_counter()
             model.run(feeds)
             ks.append((time.perf_counter() - t) * 1e3)
+        time.sleep(0.2)
         ort.stdin.write(f"{runs}\n")
         ort.stdin.flush()
         os_.extend(json.loads(ort.stdout.readline()))

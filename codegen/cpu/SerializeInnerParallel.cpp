@@ -72,6 +72,35 @@ void serialize(scf::ParallelOp p) {
   p.erase();
 }
 
+/// Moves the innermost dim of a multi-dim parallel loop into an scf.for in
+/// its body. The OpenMP lowering collapses every dim of a loop into one
+/// iteration space and recovers each index with a division; an inner dim
+/// left there keeps LLVM from vectorizing the body. The outer dims still
+/// give the pool its chunks.
+void serializeInnermostDim(scf::ParallelOp p) {
+  if (p.getNumLoops() < 2)
+    return;
+  OpBuilder b(p);
+  Location loc = p.getLoc();
+  auto lbs = p.getLowerBound(), ubs = p.getUpperBound(), steps = p.getStep();
+  scf::ParallelOp::create(
+      b, loc, lbs.drop_back(), ubs.drop_back(), steps.drop_back(),
+      [&](OpBuilder &ob, Location l, ValueRange ivs) {
+        scf::ForOp::create(
+            ob, l, lbs.back(), ubs.back(), steps.back(), ValueRange{},
+            [&](OpBuilder &fb, Location fl, Value iv, ValueRange) {
+              IRMapping map;
+              SmallVector<Value> old = p.getInductionVars();
+              map.map(ArrayRef<Value>(old).drop_back(), ivs);
+              map.map(old.back(), iv);
+              for (Operation &op : p.getBody()->without_terminator())
+                fb.clone(op, map);
+              scf::YieldOp::create(fb, fl);
+            });
+      });
+  p.erase();
+}
+
 /// The run-time iteration count of `p`'s own dims, as an index value.
 Value runtimeTrips(OpBuilder &b, scf::ParallelOp p) {
   Location loc = p.getLoc();
@@ -104,6 +133,8 @@ struct KilnSerializeInnerParallel final
       if (work >= 0) {
         if (work < kMinParallelWork)
           serialize(p);
+        else
+          serializeInnermostDim(p);
         continue;
       }
       // Unknown at compile time: choose at run time.
@@ -145,7 +176,7 @@ struct KilnSerializeInnerParallel final
       auto copy = cast<scf::ParallelOp>(eb.clone(*p));
       p.erase();
       serialize(copy);
-      (void)par;
+      serializeInnermostDim(par);
     }
   }
 };

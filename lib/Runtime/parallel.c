@@ -113,9 +113,26 @@ static pthread_t *workers;
 static int num_workers, pool_threads = 1;
 static bool stopping, started;
 
+/* Tickets queued (written under pool_mu, read without it while spinning). */
+static atomic_int queued;
+
+/* Workers poll for new work this many times (~50-100 us) before sleeping,
+ * and a caller polls for its team's end as long before it sleeps: a model
+ * runs hundreds of parallel regions per run, and a condition-variable wake
+ * up costs tens of microseconds each time. */
+#define SPIN_ITERATIONS 20000
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 static void *worker_main(void *unused) {
   (void)unused;
   for (;;) {
+    for (int i = 0; i < SPIN_ITERATIONS && atomic_load_explicit(&queued, memory_order_acquire) == 0; ++i)
+      cpu_relax();
     pthread_mutex_lock(&pool_mu);
     while (!queue_head && !stopping)
       pthread_cond_wait(&pool_cv, &pool_mu);
@@ -127,6 +144,7 @@ static void *worker_main(void *unused) {
     queue_head = k->next;
     if (!queue_head)
       queue_tail = NULL;
+    atomic_fetch_sub(&queued, 1);
     pthread_mutex_unlock(&pool_mu);
     work_on(k->t);
     release(k->t);
@@ -254,11 +272,14 @@ void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
       else
         queue_head = k;
       queue_tail = k;
+      atomic_fetch_add(&queued, 1);
     }
     pthread_cond_broadcast(&pool_cv);
     pthread_mutex_unlock(&pool_mu);
   }
   work_on(t);
+  for (int i = 0; i < SPIN_ITERATIONS && atomic_load(&t->done) < size; ++i)
+    cpu_relax();
   pthread_mutex_lock(&t->mu);
   while (atomic_load(&t->done) < size)
     pthread_cond_wait(&t->cv, &t->mu);

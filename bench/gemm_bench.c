@@ -1,0 +1,121 @@
+/*===- gemm_bench.c - GFLOP/s of kiln's fp32 GEMM kernels vs FMA peak ------===*
+ *
+ * Measures the machine's fp32 FMA peak on one core (independent AVX-512
+ * FMA chains), then the runtime's packed GEMM (weights pre-packed, as
+ * compiled models run it) at 1024^3 and BERT-base's shapes (seq 128), at
+ * the given thread count. Prints median GFLOP/s of repeated runs and the
+ * fraction of peak x threads. Not a test.
+ *
+ *   bench/gemm_bench.sh [threads]      (builds against build/lib)
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L
+#include "kiln/runtime.h"
+#include "../lib/Runtime/runtime_internal.h"
+#include "../lib/Runtime/ukernels/gemm_f32.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The runtime archive expects a compiled model's two symbols. */
+void kiln_model_entry(void **inputs, void *ctx) { (void)inputs; (void)ctx; }
+const char *kiln_model_signature(void) { return ""; }
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* 12 independent FMA chains in registers (more than latency x ports). */
+#define FMA12(op, T, set1, red)                                                \
+  T a0 = set1(0.f), a1 = set1(1.f), a2 = set1(2.f), a3 = set1(3.f),            \
+    a4 = set1(4.f), a5 = set1(5.f), a6 = set1(6.f), a7 = set1(7.f),            \
+    a8 = set1(8.f), a9 = set1(9.f), a10 = set1(10.f), a11 = set1(11.f);        \
+  T m = set1(0.999999f), c = set1(1e-7f);                                      \
+  long iters = 20000000;                                                       \
+  double t = now();                                                            \
+  for (long it = 0; it < iters; ++it) {                                        \
+    a0 = op(a0, m, c); a1 = op(a1, m, c); a2 = op(a2, m, c);                   \
+    a3 = op(a3, m, c); a4 = op(a4, m, c); a5 = op(a5, m, c);                   \
+    a6 = op(a6, m, c); a7 = op(a7, m, c); a8 = op(a8, m, c);                   \
+    a9 = op(a9, m, c); a10 = op(a10, m, c); a11 = op(a11, m, c);               \
+    __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3));             \
+  }                                                                            \
+  t = now() - t;                                                               \
+  T s = op(a0, a1, a2);                                                        \
+  s = op(s, a3, a4); s = op(s, a5, a6); s = op(s, a7, a8);                     \
+  s = op(s, a9, a10); s = op(s, a11, c);                                       \
+  if (red(s) == 12345.0f)                                                      \
+    puts("");
+
+__attribute__((target("avx512f"))) static inline float red512(__m512 v) {
+  return _mm512_reduce_add_ps(v);
+}
+__attribute__((target("avx512f"), noinline)) static double fma_peak(void) {
+  FMA12(_mm512_fmadd_ps, __m512, _mm512_set1_ps, red512)
+  return iters * 12.0 * 32.0 / t / 1e9;
+}
+static void bench(const char *name, int64_t m, int64_t n, int64_t k, int isa,
+                  double peak, int threads) {
+  float *a = aligned_alloc(64, (size_t)(m * k) * 4 + 64);
+  float *b = aligned_alloc(64, (size_t)(k * n) * 4 + 64);
+  int64_t panels = (n + 15) / 16;
+  float *bp = aligned_alloc(64, (size_t)(panels * k * 16) * 4 + 64);
+  float *c = aligned_alloc(64, (size_t)(m * n) * 4 + 64);
+  for (int64_t i = 0; i < m * k; ++i)
+    a[i] = (float)((i * 7) % 13) * 0.01f;
+  for (int64_t i = 0; i < k * n; ++i)
+    b[i] = (float)((i * 5) % 11) * 0.01f;
+  kiln_sgemm_pack_b(k, n, b, n, 1, bp);
+  enum { RUNS = 21 };
+  double t[RUNS];
+  kiln_sgemm_packed_run(isa, 0, m, n, k, a, k, 1, bp, c, n);
+  for (int r = 0; r < RUNS; ++r) {
+    double s = now();
+    kiln_sgemm_packed_run(isa, 0, m, n, k, a, k, 1, bp, c, n);
+    t[r] = now() - s;
+  }
+  qsort(t, RUNS, sizeof t[0], cmp);
+  double gf = 2.0 * m * n * k / t[RUNS / 2] / 1e9;
+  printf("| %s | %lldx%lldx%lld | %s | %d | %.1f | %.0f%% |\n", name,
+         (long long)m, (long long)n, (long long)k,
+         isa == KILN_ISA_AVX512 ? "avx512" : "avx2", threads, gf,
+         100.0 * gf / (peak * threads));
+  free(a);
+  free(b);
+  free(bp);
+  free(c);
+}
+
+int main(int argc, char **argv) {
+  int threads = argc > 1 ? atoi(argv[1]) : 1;
+  kiln_pool_start(threads);
+  double peak = fma_peak();
+  printf("fp32 FMA peak, one core: %.1f GFLOP/s\n", peak);
+  printf("| shape | M x N x K | kernel | threads | GFLOP/s | of peak |\n");
+  printf("|---|---|---|---|---|---|\n");
+  const struct { const char *name; int64_t m, n, k; } shapes[] = {
+      {"square", 1024, 1024, 1024},
+      {"bert-base qkv/out", 128, 768, 768},
+      {"bert-base ffn1", 128, 3072, 768},
+      {"bert-base ffn2", 128, 768, 3072},
+      {"bert-base ffn1 b8", 1024, 3072, 768},
+      {"decode gemv", 1, 3072, 768},
+  };
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
+    for (int isa = KILN_ISA_AVX512; isa >= KILN_ISA_AVX2; --isa)
+      bench(shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, isa, peak,
+            threads);
+  return 0;
+}
