@@ -94,7 +94,7 @@ def KilnCpuSelectUkernels
     attention forms keep the generic streaming-softmax lowering.
   }];
   let options = [
-    Option<"isa", "isa", "std::string", /*default=*/"\"avx512\"",
+    Option<"isaName", "isa", "std::string", /*default=*/"\"avx512\"",
            "Kernel variant: avx512, avx2 or generic (portable C)">
   ];
   let dependentDialects = ["mlir::tensor::TensorDialect"];
@@ -126,7 +126,7 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     `kiln_ukernel_<kernel>(desc, fparams)` with both arrays on the stack.
   }];
   let options = [
-    Option<"isa", "isa", "std::string", /*default=*/"\"avx512\"",
+    Option<"isaName", "isa", "std::string", /*default=*/"\"avx512\"",
            "Kernel variant: avx512, avx2 or generic (portable C)">
   ];
   let dependentDialects = ["mlir::func::FuncDialect",

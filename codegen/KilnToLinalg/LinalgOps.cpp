@@ -8,6 +8,8 @@
 
 #include "Common.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+
 using namespace mlir;
 using namespace mlir::kiln;
 using namespace mlir::kiln::lowering;
@@ -393,6 +395,82 @@ Value addChannelBias(OpBuilder &b, Location loc, Value y, Value bias) {
   return g.getResult(0);
 }
 
+/// A group-1 2-D convolution as im2col + one matmul whose right-hand side
+/// is the [C*KH*KW, F] transposed filter (a constant the CPU pipeline packs
+/// at compile time for its GEMM kernel):
+///   col[n*OH*OW + p, (c, kh, kw)] = x[n, c, oh*s + kh*d, ow*s + kw*d]
+///   out[n*OH*OW + p, f] = col . W^T;  y = out as [N, OH, OW, F] -> NCHW
+/// `x` is already padded; `dims` are the output's [N, F, OH, OW].
+Value im2colConv(OpBuilder &b, Location loc, Value x, Value w,
+                 ArrayRef<OpFoldResult> dims, ArrayRef<int64_t> strides,
+                 ArrayRef<int64_t> dil) {
+  auto wt = cast<RankedTensorType>(w.getType());
+  Type elt = wt.getElementType();
+  int64_t f = wt.getDimSize(0), c = wt.getDimSize(1), kh = wt.getDimSize(2),
+          kw = wt.getDimSize(3);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr n, oh, ow, ci, i, j;
+  bindDims(ctx, n, oh, ow, ci, i, j);
+  auto inMap = AffineMap::get(6, 0,
+                              {n, ci, oh * strides[0] + i * dil[0],
+                               ow * strides[1] + j * dil[1]},
+                              ctx);
+  SmallVector<OpFoldResult> colDims{dims[0], dims[2], dims[3],
+                                    b.getIndexAttr(c), b.getIndexAttr(kh),
+                                    b.getIndexAttr(kw)};
+  Value col6 = tensor::EmptyOp::create(b, loc, colDims, elt);
+  col6 = linalg::GenericOp::create(
+             b, loc, TypeRange{col6.getType()}, ValueRange{x}, ValueRange{col6},
+             ArrayRef<AffineMap>{inMap, b.getMultiDimIdentityMap(6)},
+             SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, args[0]);
+             })
+             .getResult(0);
+  // tensor.reshape, not collapse/expand_shape: elementwise fusion would
+  // fold those into the matmul and turn it into a 7-D generic contraction.
+  int64_t k = c * kh * kw;
+  auto col6t = cast<RankedTensorType>(col6.getType());
+  auto rowsOf = [&](int64_t a, int64_t b2, int64_t c2) {
+    return ShapedType::isDynamic(a) || ShapedType::isDynamic(b2) ||
+                   ShapedType::isDynamic(c2)
+               ? ShapedType::kDynamic
+               : a * b2 * c2;
+  };
+  int64_t rowsStatic =
+      rowsOf(col6t.getDimSize(0), col6t.getDimSize(1), col6t.getDimSize(2));
+  Value rowsV = arith::MulIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, getValueOrCreateConstantIndexOp(b, loc, dims[0]),
+                            getValueOrCreateConstantIndexOp(b, loc, dims[2])),
+      getValueOrCreateConstantIndexOp(b, loc, dims[3]));
+  OpFoldResult rows = ShapedType::isDynamic(rowsStatic)
+                          ? OpFoldResult(rowsV)
+                          : OpFoldResult(b.getIndexAttr(rowsStatic));
+  Value col = reshapeTo(b, loc, col6, RankedTensorType::get({rowsStatic, k}, elt),
+                        {rows, b.getIndexAttr(k)});
+  Value w2 = reshapeTo(b, loc, w, RankedTensorType::get({f, k}, elt),
+                       {b.getIndexAttr(f), b.getIndexAttr(k)});
+  Value wT = linalg::TransposeOp::create(
+                 b, loc, w2,
+                 tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{k, f}, elt),
+                 ArrayRef<int64_t>{1, 0})
+                 .getResult()[0];
+  Value acc = zeroFilled(b, loc, {rows, b.getIndexAttr(f)}, elt);
+  Value out = linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
+                                       ValueRange{col, wT}, ValueRange{acc})
+                  .getResult(0);
+  auto nhwc = RankedTensorType::get({col6t.getDimSize(0), col6t.getDimSize(1),
+                                     col6t.getDimSize(2), f},
+                                    elt);
+  Value y4 = reshapeTo(b, loc, out, nhwc,
+                       {dims[0], dims[2], dims[3], b.getIndexAttr(f)});
+  Value nchw = tensor::EmptyOp::create(b, loc, dims, elt);
+  return linalg::TransposeOp::create(b, loc, y4, nchw,
+                                     ArrayRef<int64_t>{0, 3, 1, 2})
+      .getResult()[0];
+}
+
 struct LowerConv final : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op,
@@ -433,7 +511,10 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
     auto strides = b.getI64TensorAttr(op.getStrides());
     auto dil = b.getI64TensorAttr(op.getDilations());
     Value y;
-    if (group == 1) {
+    if (group == 1 && elt.isF32() && w.hasStaticShape()) {
+      y = im2colConv(b, loc, x, op.getWeight(), dims, op.getStrides(),
+                     op.getDilations());
+    } else if (group == 1) {
       Value init = zeroFilled(b, loc, dims, elt);
       y = linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{init.getType()},
                                            ValueRange{x, op.getWeight()},

@@ -68,11 +68,11 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const CpuPipelineOptions &options) {
   addText(pm, kGraphPipeline);
   KilnCpuSelectUkernelsOptions sel;
-  sel.isa = options.ukernelIsa;
+  sel.isaName = options.ukernelIsa;
   pm.addNestedPass<func::FuncOp>(createKilnCpuSelectUkernels(sel));
   addText(pm, kCpuToBuffers);
   KilnCpuUkernelsOptions uk;
-  uk.isa = options.ukernelIsa;
+  uk.isaName = options.ukernelIsa;
   pm.addPass(createKilnCpuUkernels(uk));
   addText(pm, kCpuToLoops);
   if (!options.weightsFile.empty()) {

@@ -33,9 +33,9 @@ bool isF32Rank4(Value v) {
 }
 
 struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
-  AttentionToUkernel(MLIRContext *ctx, int64_t isa)
-      : OpRewritePattern(ctx), isa(isa) {}
-  int64_t isa;
+  AttentionToUkernel(MLIRContext *ctx, int64_t isaFlag)
+      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
+  int64_t isaFlag;
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -74,7 +74,7 @@ struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
       ins.push_back(mask);
     auto u = UkernelOp::create(
         rewriter, loc, init.getType(), rewriter.getStringAttr("attention_f32"),
-        ins, init, rewriter.getDenseI64ArrayAttr({isa, flags, maskRank}),
+        ins, init, rewriter.getDenseI64ArrayAttr({isaFlag, flags, maskRank}),
         rewriter.getDenseF32ArrayAttr({op.getScale().convertToFloat(), fill}));
     Value result = u.getResult();
     if (result.getType() != op.getType())
@@ -88,10 +88,10 @@ struct KilnCpuSelectUkernels final
     : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {
   using Base::Base;
   void runOnOperation() override {
-    int64_t flag = isa == "avx512" ? 2 : isa == "avx2" ? 1 : 0;
-    if (isa != "avx512" && isa != "avx2" && isa != "generic") {
+    int64_t flag = isaName == "avx512" ? 2 : isaName == "avx2" ? 1 : 0;
+    if (isaName != "avx512" && isaName != "avx2" && isaName != "generic") {
       getOperation()->emitError("kiln-cpu-select-ukernels: unknown isa '")
-          << isa << "' (expected avx512, avx2 or generic)";
+          << isaName << "' (expected avx512, avx2 or generic)";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

@@ -76,8 +76,19 @@ std::optional<ConstReader> readerOf(memref::GlobalOp global) {
   return r;
 }
 
-/// The constant global `v` reads, when it is a get_global of one.
+/// The constant global `v` reads, when it is a get_global of one, possibly
+/// reshaped (a reshape of a contiguous global keeps its row-major order).
 memref::GlobalOp constantGlobalOf(Value v, SymbolTable &symbols) {
+  for (;;) {
+    if (auto c = v.getDefiningOp<memref::CollapseShapeOp>())
+      v = c.getSrc();
+    else if (auto e = v.getDefiningOp<memref::ExpandShapeOp>())
+      v = e.getSrc();
+    else if (auto r = v.getDefiningOp<memref::ReshapeOp>())
+      v = r.getSource();
+    else
+      break;
+  }
   auto get = v.getDefiningOp<memref::GetGlobalOp>();
   if (!get)
     return {};
@@ -171,8 +182,8 @@ struct KilnCpuUkernels final
   ModuleOp module;
   SymbolTable *symbols = nullptr;
   int64_t isaFlag = 0;
-  // (global name, transposed) -> packed global
-  std::map<std::pair<std::string, bool>, memref::GlobalOp> packed;
+  // (global name, transposed, k) -> packed global
+  std::map<std::tuple<std::string, bool, int64_t>, memref::GlobalOp> packed;
 
   func::FuncOp declare(StringRef name, unsigned numArgs) {
     if (auto f = symbols->lookup<func::FuncOp>(name))
@@ -186,14 +197,13 @@ struct KilnCpuUkernels final
     return f;
   }
 
-  /// The packed copy of `global` (transposed: the global is [N, K]).
-  memref::GlobalOp packedGlobal(memref::GlobalOp global, bool transposed) {
-    auto key = std::make_pair(global.getSymName().str(), transposed);
+  /// The packed copy of `global` read as a row-major [K, N] matrix (as
+  /// [N, K] when transposed).
+  memref::GlobalOp packedGlobal(memref::GlobalOp global, bool transposed,
+                                int64_t k, int64_t n) {
+    auto key = std::make_tuple(global.getSymName().str(), transposed, k);
     if (auto it = packed.find(key); it != packed.end())
       return it->second;
-    ArrayRef<int64_t> shape = global.getType().getShape();
-    int64_t k = transposed ? shape[1] : shape[0];
-    int64_t n = transposed ? shape[0] : shape[1];
     ConstReader r = *readerOf(global);
     std::vector<float> data =
         transposed ? packPanels(k, n, [&](int64_t kk, int64_t j) { return r[j * k + kk]; })
@@ -237,10 +247,15 @@ struct KilnCpuUkernels final
     Value a = mm.getDpsInputOperand(0)->get(), bv = mm.getDpsInputOperand(1)->get(),
           c = mm.getDpsInitOperand(0)->get();
     Location loc = mm.getLoc();
-    memref::GlobalOp global = constantGlobalOf(bv, *symbols);
+    // Packing at compile time needs the weight's extents.
+    auto bt = cast<MemRefType>(bv.getType());
+    memref::GlobalOp global;
     std::optional<TransposedConst> tc;
-    if (!global)
-      tc = transposedConstOf(bv, *symbols);
+    if (bt.hasStaticShape()) {
+      global = constantGlobalOf(bv, *symbols);
+      if (!global)
+        tc = transposedConstOf(bv, *symbols);
+    }
     int64_t flags = isaFlag | (dropZeroFill(mm, c) ? kOverwrite : 0);
     OpBuilder b(mm);
     Value m = memref::DimOp::create(b, loc, a, 0);
@@ -250,7 +265,9 @@ struct KilnCpuUkernels final
     SmallVector<Value> av = viewArgs(b, loc, a), cv = viewArgs(b, loc, c);
     args.append(av.begin(), av.end()); // ptr, off, lda, acs
     if (global || tc) {
-      memref::GlobalOp p = packedGlobal(global ? global : tc->global, !global);
+      memref::GlobalOp p =
+          packedGlobal(global ? global : tc->global, !global, bt.getDimSize(0),
+                       bt.getDimSize(1));
       Value get = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
       SmallVector<Value> pv = viewArgs(b, loc, get);
       args.append({pv[0], pv[1]});
@@ -264,7 +281,7 @@ struct KilnCpuUkernels final
     }
     mm.erase();
     if (tc && llvm::all_of(tc->alloc->getUsers(), [&](Operation *u) {
-          return u == tc->transpose || llvm::isa<memref::DeallocOp>(u);
+          return u == tc->transpose || isa<memref::DeallocOp>(u);
         })) {
       for (Operation *u : llvm::make_early_inc_range(tc->alloc->getUsers()))
         u->erase();
@@ -329,15 +346,15 @@ struct KilnCpuUkernels final
   }
 
   void runOnOperation() override {
-    if (isa == "avx512")
+    if (isaName == "avx512")
       isaFlag = 2;
-    else if (isa == "avx2")
+    else if (isaName == "avx2")
       isaFlag = 1;
-    else if (isa == "generic")
+    else if (isaName == "generic")
       isaFlag = 0;
     else {
       getOperation().emitError("kiln-cpu-ukernels: unknown isa '")
-          << isa << "' (expected avx512, avx2 or generic)";
+          << isaName << "' (expected avx512, avx2 or generic)";
       return signalPassFailure();
     }
     module = getOperation();
@@ -345,10 +362,10 @@ struct KilnCpuUkernels final
     symbols = &table;
     SmallVector<Operation *> work;
     module.walk([&](Operation *op) {
-      if (!llvm::isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
+      if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
         return;
       auto l = cast<linalg::LinalgOp>(op);
-      int64_t rank = llvm::isa<linalg::MatmulOp>(op) ? 2 : 3;
+      int64_t rank = isa<linalg::MatmulOp>(op) ? 2 : 3;
       if (!l.hasPureBufferSemantics() || l.hasUserDefinedMaps())
         return;
       Value a = l.getDpsInputOperand(0)->get(), bv = l.getDpsInputOperand(1)->get(),
@@ -378,8 +395,18 @@ struct KilnCpuUkernels final
         get.erase();
     });
     llvm::SmallPtrSet<Operation *, 16> seen;
+    module.walk([](Operation *op) {
+      if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
+              memref::ReshapeOp>(op) &&
+          op->use_empty())
+        op->erase();
+    });
+    module.walk([](memref::GetGlobalOp get) {
+      if (get->use_empty())
+        get.erase();
+    });
     for (auto &kv : packed) {
-      auto g = symbols->lookup<memref::GlobalOp>(kv.first.first);
+      auto g = symbols->lookup<memref::GlobalOp>(std::get<0>(kv.first));
       if (g && seen.insert(g).second &&
           SymbolTable::symbolKnownUseEmpty(g, module))
         g.erase();

@@ -357,28 +357,61 @@ func.func @rms_norm(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
-// 2-D convolution: explicit pads become a zero tensor.pad, the conv is
-// linalg.conv_2d_nchw_fchw into a zero-filled init, and the bias is added
-// per channel.
+// 2-D f32 convolution with static filters: explicit pads become a zero
+// tensor.pad, then im2col: a generic gathers the [N, OH, OW, C, KH, KW]
+// patches (affine input map oh*s + kh*d), reshaped to [N*OH*OW, C*KH*KW];
+// the filter reshaped to [F, C*KH*KW] is transposed, one linalg.matmul
+// computes [N*OH*OW, F], which is reshaped to NHWC and transposed to NCHW;
+// the bias is added per channel.
 // CHECK-DAG:   #[[$CH:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
 // CHECK-DAG:   #[[$ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG:   #[[$PATCH:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
 // CHECK-LABEL: func.func @conv(
 // CHECK-SAME:    %[[X:.*]]: tensor<1x3x8x8xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>, %[[BIAS:.*]]: tensor<4xf32>)
-// CHECK:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK:         %[[P:.*]] = tensor.pad %[[X]] low[0, 0, 1, 1] high[0, 0, 1, 1]
-// CHECK:           tensor.yield %[[ZERO]] : f32
 // CHECK:         } : tensor<1x3x8x8xf32> to tensor<1x3x10x10xf32>
-// CHECK:         %[[E:.*]] = tensor.empty() : tensor<1x4x8x8xf32>
-// CHECK:         %[[F:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<1x4x8x8xf32>)
-// CHECK:         %[[C:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-// CHECK-SAME:      ins(%[[P]], %[[W]] : tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>) outs(%[[F]] : tensor<1x4x8x8xf32>)
+// CHECK:         %[[COL6:.*]] = linalg.generic {indexing_maps = [#[[$PATCH]], {{.*}}]
+// CHECK-SAME:      ins(%[[P]] : tensor<1x3x10x10xf32>) outs(%{{.*}} : tensor<1x8x8x3x3x3xf32>)
+// CHECK:         %[[COL:.*]] = tensor.reshape %[[COL6]]({{.*}}) -> tensor<64x27xf32>
+// CHECK:         %[[W2:.*]] = tensor.reshape %[[W]]({{.*}}) -> tensor<4x27xf32>
+// CHECK:         %[[WT:.*]] = linalg.transpose ins(%[[W2]] : tensor<4x27xf32>) outs(%{{.*}} : tensor<27x4xf32>) permutation = [1, 0]
+// CHECK:         %[[MM:.*]] = linalg.matmul ins(%[[COL]], %[[WT]] : tensor<64x27xf32>, tensor<27x4xf32>)
+// CHECK:         %[[Y4:.*]] = tensor.reshape %[[MM]]({{.*}}) -> tensor<1x8x8x4xf32>
+// CHECK:         %[[Y:.*]] = linalg.transpose ins(%[[Y4]] : tensor<1x8x8x4xf32>) outs(%{{.*}} : tensor<1x4x8x8xf32>) permutation = [0, 3, 1, 2]
 // CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[$CH]], #[[$ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
-// CHECK-SAME:      ins(%[[BIAS]] : tensor<4xf32>) outs(%[[C]] : tensor<1x4x8x8xf32>)
+// CHECK-SAME:      ins(%[[BIAS]] : tensor<4xf32>) outs(%[[Y]] : tensor<1x4x8x8xf32>)
 // CHECK:           arith.addf
 // CHECK:         return %[[R]]
 func.func @conv(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %bias: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
   %0 = kiln.conv %x, %w bias %bias {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// Strides and dilations enter the patch map; the output extent follows.
+// CHECK-DAG:   #[[$SPATCH:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 * 2 + d4 * 2, d2 * 2 + d5 * 2)>
+// CHECK-LABEL: func.func @conv_strided_dilated(
+// CHECK:         linalg.generic {indexing_maps = [#[[$SPATCH]], {{.*}}]
+// CHECK-SAME:      outs(%{{.*}} : tensor<1x3x3x2x3x3xf32>)
+// CHECK:         linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<9x18xf32>, tensor<18x4xf32>)
+func.func @conv_strided_dilated(%x: tensor<1x2x10x10xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x3x3xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>} : (tensor<1x2x10x10xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x3x3xf32>
+  return %0 : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// Other element types keep the named convolution: linalg.conv_2d_nchw_fchw
+// into a zero-filled init.
+// CHECK-LABEL: func.func @conv_f64(
+// CHECK-NOT:     linalg.matmul
+// CHECK:         %[[F:.*]] = linalg.fill ins(%{{.*}} : f64) outs(%{{.*}} : tensor<1x4x6x6xf64>)
+// CHECK:         linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+// CHECK-SAME:      outs(%[[F]] : tensor<1x4x6x6xf64>)
+func.func @conv_f64(%x: tensor<1x3x8x8xf64>, %w: tensor<4x3x3x3xf64>) -> tensor<1x4x6x6xf64> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xf64>, tensor<4x3x3x3xf64>) -> tensor<1x4x6x6xf64>
+  return %0 : tensor<1x4x6x6xf64>
 }
 
 // -----
