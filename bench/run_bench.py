@@ -34,6 +34,8 @@ import kiln  # noqa: E402
 from run_e2e import make_inputs, run_ort  # noqa: E402
 
 # Benchmark shapes (symbolic dim -> extent), by model-name prefix.
+PAUSE_S = float(os.environ.get("KILN_BENCH_PAUSE", "0.2"))
+
 SHAPES = {
     "bert_base_b8": {"batch": 8, "seq": 128},
     "bert": {"batch": 1, "seq": 128},
@@ -97,13 +99,13 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
         # Each side starts a phase after a pause and one untimed run: both
         # runtimes' pool threads spin for a while after a run, and would
         # otherwise compete with the other side's first runs.
-        time.sleep(0.2)
+        time.sleep(PAUSE_S)
         model.run(feeds)
         for _ in range(runs):
             t = time.perf_counter()
             model.run(feeds)
             ks.append((time.perf_counter() - t) * 1e3)
-        time.sleep(0.2)
+        time.sleep(PAUSE_S)
         ort.stdin.write(f"{runs}\n")
         ort.stdin.flush()
         os_.extend(json.loads(ort.stdout.readline()))

@@ -86,10 +86,11 @@ def KilnCpuSelectUkernels
   let summary = "Turn fused ops the CPU runtime has kernels for into kiln.ukernel";
   let description = [{
     Runs on kiln IR before convert-kiln-to-linalg. `kiln.attention` with
-    f32 rank-4 query, key, value and result, and no mask or an additive f32
-    or boolean mask of rank <= 4, becomes `kiln.ukernel "attention_f32"`
-    writing a fresh `[B, H, Sq, Dv]` tensor; its `int_params` are
-    (isa, flags, mask rank) with flags 1 = mask, 2 = boolean mask,
+    f32 query, key, value and result all of rank 4 (`[B, H, S, D]`) or all
+    of rank 3 (`[B*H, S, D]`), and no mask or an additive f32 or boolean
+    mask of rank <= 4, becomes `kiln.ukernel "attention_f32"` writing a
+    fresh result tensor; its `int_params` are (isa, flags, mask rank,
+    operand rank) with flags 1 = mask, 2 = boolean mask,
     4 = causal, 8 = mask fill, its `float_params` (scale, fill). Other
     attention forms keep the generic streaming-softmax lowering.
   }];

@@ -3,8 +3,8 @@
 // Fused kiln ops that the CPU runtime has a hand-written kernel for become
 // kiln.ukernel ops (destination-passing, bufferized like linalg ops) before
 // the generic kiln -> linalg lowering; everything else keeps that lowering.
-// Today: kiln.attention in f32 with rank-4 query/key/value and an optional
-// additive f32 or boolean mask (lib/Runtime/ukernels/attention_f32.c).
+// Today: kiln.attention in f32 with rank-3 or rank-4 query/key/value and an
+// optional additive f32 or boolean mask (lib/Runtime/ukernels/attention_f32.c).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,9 +27,12 @@ namespace {
 // Must match the flags of lib/Runtime/ukernels/attention_f32.c.
 enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
 
-bool isF32Rank4(Value v) {
+/// f32 with rank 3 ([B*H, S, D], as torch's MultiheadAttention exports)
+/// or 4 ([B, H, S, D]).
+bool isF32Rank3or4(Value v, int64_t rank) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && t.getRank() == 4 && t.getElementType().isF32();
+  return t && t.getRank() == rank && (rank == 3 || rank == 4) &&
+         t.getElementType().isF32();
 }
 
 struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
@@ -41,9 +44,11 @@ struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
                                 PatternRewriter &rewriter) const override {
     Value q = op.getQuery(), k = op.getKey(), v = op.getValue(),
           mask = op.getMask();
-    if (!isF32Rank4(q) || !isF32Rank4(k) || !isF32Rank4(v) ||
-        !isF32Rank4(op.getResult()))
-      return rewriter.notifyMatchFailure(op, "not f32 with rank-4 operands");
+    int64_t rank = cast<RankedTensorType>(q.getType()).getRank();
+    if (!isF32Rank3or4(q, rank) || !isF32Rank3or4(k, rank) ||
+        !isF32Rank3or4(v, rank) || !isF32Rank3or4(op.getResult(), rank))
+      return rewriter.notifyMatchFailure(op,
+                                         "not f32 with rank-3 or rank-4 operands");
     int64_t flags = op.getCausal() ? int64_t(kCausal) : int64_t(0), maskRank = 0;
     if (mask) {
       auto mt = cast<RankedTensorType>(mask.getType());
@@ -62,11 +67,10 @@ struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
       fill = f.getValueAsDouble();
     }
     Location loc = op.getLoc();
-    SmallVector<OpFoldResult> dims{
-        tensor::getMixedSize(rewriter, loc, q, 0),
-        tensor::getMixedSize(rewriter, loc, q, 1),
-        tensor::getMixedSize(rewriter, loc, q, 2),
-        tensor::getMixedSize(rewriter, loc, v, 3)};
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      dims.push_back(tensor::getMixedSize(rewriter, loc, q, d));
+    dims.push_back(tensor::getMixedSize(rewriter, loc, v, rank - 1));
     Value init = tensor::EmptyOp::create(rewriter, loc, dims,
                                          rewriter.getF32Type());
     SmallVector<Value> ins{q, k, v};
@@ -74,7 +78,7 @@ struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
       ins.push_back(mask);
     auto u = UkernelOp::create(
         rewriter, loc, init.getType(), rewriter.getStringAttr("attention_f32"),
-        ins, init, rewriter.getDenseI64ArrayAttr({isaFlag, flags, maskRank}),
+        ins, init, rewriter.getDenseI64ArrayAttr({isaFlag, flags, maskRank, rank}),
         rewriter.getDenseF32ArrayAttr({op.getScale().convertToFloat(), fill}));
     Value result = u.getResult();
     if (result.getType() != op.getType())

@@ -15,6 +15,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#define _POSIX_C_SOURCE 200809L
 #include "runtime_internal.h"
 
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_ARGS 16
@@ -116,11 +118,20 @@ static bool stopping, started;
 /* Tickets queued (written under pool_mu, read without it while spinning). */
 static atomic_int queued;
 
-/* Workers poll for new work this many times (~50-100 us) before sleeping,
- * and a caller polls for its team's end as long before it sleeps: a model
- * runs hundreds of parallel regions per run, and a condition-variable wake
- * up costs tens of microseconds each time. */
-#define SPIN_ITERATIONS 20000
+/* Workers poll for new work for spin_ns after their last work before they
+ * sleep, and a caller polls as long for its team's end: a model runs
+ * hundreds of parallel regions per run, and a condition-variable wake-up
+ * costs tens of microseconds each time, more when the idle core has been
+ * parked (measured: the first runs after a 0.2 s pause took 2x as long
+ * with a 0.1 ms spin). Like OpenMP's KMP_BLOCKTIME (200 ms) and ONNX
+ * Runtime's spinning pool; KILN_SPIN_US overrides the default. */
+static int64_t spin_ns = 50 * 1000 * 1000;
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -131,8 +142,12 @@ static inline void cpu_relax(void) {
 static void *worker_main(void *unused) {
   (void)unused;
   for (;;) {
-    for (int i = 0; i < SPIN_ITERATIONS && atomic_load_explicit(&queued, memory_order_acquire) == 0; ++i)
+    int64_t until = now_ns() + spin_ns;
+    for (unsigned i = 1; atomic_load_explicit(&queued, memory_order_acquire) == 0; ++i) {
       cpu_relax();
+      if ((i & 255) == 0 && now_ns() > until)
+        break;
+    }
     pthread_mutex_lock(&pool_mu);
     while (!queue_head && !stopping)
       pthread_cond_wait(&pool_cv, &pool_mu);
@@ -158,6 +173,9 @@ int kiln_pool_start(int threads) {
     pthread_mutex_unlock(&pool_mu);
     return pool_threads;
   }
+  const char *spin = getenv("KILN_SPIN_US");
+  if (spin && *spin)
+    spin_ns = (int64_t)atoll(spin) * 1000;
   if (threads <= 0) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     threads = n > 0 ? (int)n : 1;
@@ -278,8 +296,12 @@ void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
     pthread_mutex_unlock(&pool_mu);
   }
   work_on(t);
-  for (int i = 0; i < SPIN_ITERATIONS && atomic_load(&t->done) < size; ++i)
+  int64_t until = now_ns() + spin_ns;
+  for (unsigned i = 1; atomic_load(&t->done) < size; ++i) {
     cpu_relax();
+    if ((i & 255) == 0 && now_ns() > until)
+      break;
+  }
   pthread_mutex_lock(&t->mu);
   while (atomic_load(&t->done) < size)
     pthread_cond_wait(&t->cv, &t->mu);

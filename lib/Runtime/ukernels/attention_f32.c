@@ -1,6 +1,6 @@
 /*===- attention_f32.c - fused attention on the packed GEMM ---------------===*
  *
- * kiln.attention (f32, rank 4) on the CPU, called through kiln.ukernel
+ * kiln.attention (f32, rank 3 or 4) on the CPU, called through kiln.ukernel
  * "attention_f32" (codegen/cpu/SelectUkernels.cpp). Work items are
  * (batch, head, block of query rows), split over the run's threads. Per
  * item: K and V of the item's key/value head (h / rep under grouped-query
@@ -10,8 +10,9 @@
  * keys (a block of rows holds every key: scores of one block are at most
  * ~256 KiB), and O_block = P . V, scaled by 1 / rowsum.
  *
- * desc (int64): isa, flags, mask rank, then q, k, v, [mask,] out as
- * (address, offset, 4 sizes, 4 strides) each (the mask with its own rank).
+ * desc (int64): isa, flags, mask rank, operand rank (3: [B*H, S, D], read
+ * as B = 1; 4: [B, H, S, D]), then q, k, v, [mask,] out as (address,
+ * offset, sizes, strides) each (the mask with its own rank).
  * fparams: scale, mask fill.
  *
  *===----------------------------------------------------------------------===*/
@@ -174,14 +175,14 @@ void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams) {
   memset(&j, 0, sizeof j);
   j.isa = (int)desc[0];
   j.flags = desc[1];
-  int64_t mrank = desc[2];
-  const int64_t *d = desc + 3;
-  d = read_view(d, 4, 4, &j.q);
-  d = read_view(d, 4, 4, &j.k);
-  d = read_view(d, 4, 4, &j.v);
+  int64_t mrank = desc[2], rank = desc[3];
+  const int64_t *d = desc + 4;
+  d = read_view(d, rank, 4, &j.q);
+  d = read_view(d, rank, 4, &j.k);
+  d = read_view(d, rank, 4, &j.v);
   if (j.flags & ATT_MASK)
     d = read_view(d, mrank, (j.flags & ATT_MASK_BOOL) ? 1 : 4, &j.m);
-  read_view(d, 4, 4, &j.o);
+  read_view(d, rank, 4, &j.o);
   j.scale = fparams[0];
   j.fill = fparams[1];
   /* Reading the sizes as 4-D views made broadcast strides 0; the model's
