@@ -466,7 +466,10 @@ void kiln_rt_fail_oom(void) {
 }
 
 /* memref.copy between non-contiguous layouts lowers to this call (the name
- * and signature of MLIR's C runner utility). */
+ * and signature of MLIR's C runner utility). Trailing dims that are
+ * contiguous in both layouts are merged, so the copy is one memcpy per row
+ * of the merged inner dim (the KV-cache concatenations of decoder models
+ * copy whole [seq, head_dim] blocks this way). */
 void memrefCopy(int64_t esize, unranked_memref *src, unranked_memref *dst) {
   int64_t rank = src->rank;
   char **sp = src->desc, **dp = dst->desc;
@@ -480,15 +483,32 @@ void memrefCopy(int64_t esize, unranked_memref *src, unranked_memref *dst) {
     total *= sizes[d];
   if (total == 0)
     return;
+  if (rank == 0) {
+    memcpy(d0, s0, (size_t)esize);
+    return;
+  }
+  /* The contiguous run: the innermost dim if both strides are 1, extended
+   * outwards while both layouts stay dense. */
+  int64_t inner = 1, outerRank = rank;
+  if (sstr[rank - 1] == 1 && dstr[rank - 1] == 1) {
+    inner = sizes[rank - 1];
+    outerRank = rank - 1;
+    while (outerRank > 0 && sstr[outerRank - 1] == inner &&
+           dstr[outerRank - 1] == inner) {
+      inner *= sizes[outerRank - 1];
+      --outerRank;
+    }
+  }
   int64_t idx[KILN_MAX_RANK * 4] = {0};
-  for (int64_t n = 0; n < total; ++n) {
+  int64_t rows = total / inner;
+  for (int64_t n = 0; n < rows; ++n) {
     int64_t so = 0, dof = 0;
-    for (int64_t d = 0; d < rank; ++d) {
+    for (int64_t d = 0; d < outerRank; ++d) {
       so += idx[d] * sstr[d];
       dof += idx[d] * dstr[d];
     }
-    memcpy(d0 + dof * esize, s0 + so * esize, (size_t)esize);
-    for (int64_t d = rank - 1; d >= 0; --d) {
+    memcpy(d0 + dof * esize, s0 + so * esize, (size_t)(inner * esize));
+    for (int64_t d = outerRank - 1; d >= 0; --d) {
       if (++idx[d] < sizes[d])
         break;
       idx[d] = 0;
