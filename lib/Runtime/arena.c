@@ -49,7 +49,8 @@ struct kiln_arena {
 static _Thread_local kiln_arena *current;
 static atomic_uint_least64_t stat_allocations, stat_bytes;
 
-void kiln_get_memory_stats(kiln_memory_stats *out) {
+__attribute__((visibility("default"))) void
+kiln_get_memory_stats(kiln_memory_stats *out) {
   if (!out)
     return;
   out->allocations = atomic_load(&stat_allocations);

@@ -1,0 +1,351 @@
+/*===- ukernels_test.c - the runtime's microkernels against references ----===*
+ *
+ * Every GEMM variant (generic C, AVX2, AVX-512 when the CPU has it) on
+ * shapes that hit full tiles, partial row blocks, partial column blocks and
+ * panels, k = 1, M = 1 (decode), strided A, accumulate and overwrite, packed
+ * and per-call-packed B, batched; the attention kernel (masks, causal, GQA,
+ * rank 3) against a double-precision reference; the vector exp against
+ * double-precision exp. Prints one line per family with the worst error.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L
+#include "kiln/runtime.h"
+#include "runtime_internal.h"
+#include "ukernels/gemm_f32.h"
+#include "ukernels/softmax_f32.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The runtime archive expects a compiled model's two symbols. */
+void kiln_model_entry(void **inputs, void *ctx) { (void)inputs; (void)ctx; }
+const char *kiln_model_signature(void) { return ""; }
+
+void kiln_ukernel_sgemm(int64_t flags, int64_t m, int64_t n, int64_t k,
+                        intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
+                        intptr_t b, int64_t boff, int64_t ldb, int64_t bcs,
+                        intptr_t c, int64_t coff, int64_t ldc);
+void kiln_ukernel_sgemm_batched(int64_t flags, int64_t batch, int64_t m,
+                                int64_t n, int64_t k, intptr_t a, int64_t aoff,
+                                int64_t abs_, int64_t lda, int64_t acs,
+                                intptr_t b, int64_t boff, int64_t bbs,
+                                int64_t ldb, int64_t bcs, intptr_t c,
+                                int64_t coff, int64_t cbs, int64_t ldc);
+void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams);
+
+static unsigned rng_state = 12345;
+static float frand(void) {
+  rng_state = rng_state * 1103515245u + 12345u;
+  return ((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static int failures;
+
+static int has_avx512(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+static int has_avx2(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+/* C (+)= A B with A [m x k] at stride (lda, acs), B [k x n] at (ldb, bcs). */
+static double check_gemm(int isa, int64_t m, int64_t n, int64_t k, int64_t acs,
+                         int packed, int accumulate) {
+  int64_t lda = acs == 1 ? k + 3 : 1, aspan = acs == 1 ? m * lda : k * acs;
+  if (acs != 1)
+    lda = 1; /* column-major A: A[i, kk] = a[i + kk * acs] */
+  float *a = malloc(sizeof(float) * (size_t)(aspan + m + k + 8));
+  float *b = malloc(sizeof(float) * (size_t)(k * n + 1));
+  float *c = malloc(sizeof(float) * (size_t)(m * (n + 5) + 1));
+  double *ref = malloc(sizeof(double) * (size_t)(m * n + 1));
+  for (int64_t i = 0; i < aspan + m + k + 8; ++i)
+    a[i] = frand();
+  for (int64_t i = 0; i < k * n; ++i)
+    b[i] = frand();
+  int64_t ldc = n + 5;
+  for (int64_t i = 0; i < m * ldc; ++i)
+    c[i] = frand();
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = accumulate ? c[i * ldc + j] : 0.0;
+      for (int64_t kk = 0; kk < k; ++kk)
+        s += (double)a[i * lda + kk * acs] * b[kk * n + j];
+      ref[i * n + j] = s;
+    }
+  int64_t flags = isa | (accumulate ? 0 : KILN_GEMM_OVERWRITE);
+  if (packed) {
+    int64_t panels = (n + 15) / 16;
+    float *bp = malloc(sizeof(float) * (size_t)(panels * k * 16 + 1));
+    kiln_sgemm_pack_b(k, n, b, n, 1, bp);
+    kiln_sgemm_packed_run(isa, accumulate, m, n, k, a, lda, acs, bp, c, ldc);
+    free(bp);
+  } else {
+    kiln_ukernel_sgemm(flags, m, n, k, (intptr_t)a, 0, lda, acs, (intptr_t)b,
+                       0, n, 1, (intptr_t)c, 0, ldc);
+  }
+  double worst = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double e = fabs(c[i * ldc + j] - ref[i * n + j]) / (1.0 + fabs(ref[i * n + j]));
+      worst = e > worst ? e : worst;
+    }
+  /* the padding columns of C are never written */
+  free(a);
+  free(b);
+  free(c);
+  free(ref);
+  return worst;
+}
+
+static const char *isa_name(int isa) {
+  return isa == KILN_ISA_AVX512 ? "avx512" : isa == KILN_ISA_AVX2 ? "avx2" : "generic";
+}
+
+static void test_gemm(int isa) {
+  static const int64_t shapes[][3] = {
+      {1, 1, 1},    {1, 768, 256}, {12, 32, 64},  {13, 33, 7},  {24, 64, 128},
+      {5, 17, 3},   {100, 1000, 30}, {37, 48, 257}, {128, 96, 64}, {2, 15, 9},
+      {64, 256, 1}, {7, 16, 16},   {300, 40, 50}};
+  double worst = 0;
+  int cases = 0;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+    for (int packed = 0; packed < 2; ++packed)
+      for (int acc = 0; acc < 2; ++acc)
+        for (int strided = 0; strided < 2; ++strided) {
+          int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+          double e = check_gemm(isa, m, n, k, strided ? m + 2 : 1, packed, acc);
+          worst = e > worst ? e : worst;
+          ++cases;
+          if (e > 1e-5) {
+            printf("FAIL gemm %s m=%lld n=%lld k=%lld packed=%d acc=%d "
+                   "strided=%d: error %g\n",
+                   isa_name(isa), (long long)m, (long long)n, (long long)k,
+                   packed, acc, strided, e);
+            ++failures;
+          }
+        }
+  printf("gemm %s: %d cases, max error %s\n", isa_name(isa), cases,
+         worst < 1e-5 ? "< 1e-5" : "TOO LARGE");
+}
+
+static void test_batched(int isa) {
+  int64_t batch = 3, m = 9, n = 20, k = 11;
+  float *a = malloc(sizeof(float) * (size_t)(batch * m * k));
+  float *b = malloc(sizeof(float) * (size_t)(batch * n * k));
+  float *c = malloc(sizeof(float) * (size_t)(batch * m * n));
+  for (int64_t i = 0; i < batch * m * k; ++i)
+    a[i] = frand();
+  for (int64_t i = 0; i < batch * n * k; ++i)
+    b[i] = frand();
+  /* B given transposed ([n, k] per batch): ldb = 1, bcs = k. */
+  kiln_ukernel_sgemm_batched(isa | KILN_GEMM_OVERWRITE, batch, m, n, k,
+                             (intptr_t)a, 0, m * k, k, 1, (intptr_t)b, 0, n * k,
+                             1, k, (intptr_t)c, 0, m * n, n);
+  double worst = 0;
+  for (int64_t t = 0; t < batch; ++t)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (int64_t kk = 0; kk < k; ++kk)
+          s += (double)a[t * m * k + i * k + kk] * b[t * n * k + j * k + kk];
+        double e = fabs(c[t * m * n + i * n + j] - s) / (1 + fabs(s));
+        worst = e > worst ? e : worst;
+      }
+  if (worst > 1e-5) {
+    printf("FAIL batched gemm %s: error %g\n", isa_name(isa), worst);
+    ++failures;
+  }
+  printf("batched gemm %s: max error %s\n", isa_name(isa),
+         worst < 1e-5 ? "< 1e-5" : "TOO LARGE");
+  free(a);
+  free(b);
+  free(c);
+}
+
+/* Attention on [B, H, S, D] (rank 4) or [B*H, S, D] (rank 3), with an
+ * optional mask of shape [B, 1, 1, Sk] (additive) or [Sq, Sk] (bool). */
+static double check_attention(int isa, int rank, int64_t B, int64_t H,
+                              int64_t Hk, int64_t Sq, int64_t Sk, int64_t D,
+                              int64_t Dv, int maskKind, int causal) {
+  int64_t qn = B * H * Sq * D, kn = B * Hk * Sk * D, vn = B * Hk * Sk * Dv,
+          on = B * H * Sq * Dv;
+  float *q = malloc(sizeof(float) * (size_t)qn), *k = malloc(sizeof(float) * (size_t)kn),
+        *v = malloc(sizeof(float) * (size_t)vn), *o = malloc(sizeof(float) * (size_t)on);
+  float *maskf = malloc(sizeof(float) * (size_t)(B * Sk));
+  unsigned char *maskb = malloc((size_t)(Sq * Sk));
+  for (int64_t i = 0; i < qn; ++i)
+    q[i] = frand();
+  for (int64_t i = 0; i < kn; ++i)
+    k[i] = frand();
+  for (int64_t i = 0; i < vn; ++i)
+    v[i] = frand();
+  for (int64_t i = 0; i < B * Sk; ++i)
+    maskf[i] = (i % 5 == 4) ? -1e9f : frand();
+  for (int64_t i = 0; i < Sq * Sk; ++i)
+    maskb[i] = (i % 3) != 1 || (i % Sk) == 0;
+  float scale = 1.0f / sqrtf((float)D);
+  int64_t desc[128], *d = desc;
+  int64_t flags = (maskKind ? 1 : 0) | (maskKind == 2 ? 2 : 0) | (causal ? 4 : 0);
+  *d++ = isa;
+  *d++ = flags;
+  *d++ = maskKind == 1 ? 4 : 2;
+  *d++ = rank;
+  /* dense tensors: (addr, off, sizes, strides) */
+#define PUT4(ptr, s0, s1, s2, s3)                                              \
+  do {                                                                         \
+    int64_t sz[4] = {s0, s1, s2, s3}, st[4];                                   \
+    st[3] = 1;                                                                 \
+    for (int i = 2; i >= 0; --i)                                               \
+      st[i] = st[i + 1] * sz[i + 1];                                           \
+    *d++ = (intptr_t)(ptr);                                                    \
+    *d++ = 0;                                                                  \
+    if (rank == 4) {                                                           \
+      for (int i = 0; i < 4; ++i) *d++ = sz[i];                                \
+      for (int i = 0; i < 4; ++i) *d++ = st[i];                                \
+    } else {                                                                   \
+      *d++ = sz[0] * sz[1]; *d++ = sz[2]; *d++ = sz[3];                        \
+      *d++ = st[1]; *d++ = st[2]; *d++ = st[3];                                \
+    }                                                                          \
+  } while (0)
+  PUT4(q, B, H, Sq, D);
+  PUT4(k, B, Hk, Sk, D);
+  PUT4(v, B, Hk, Sk, Dv);
+  if (maskKind == 1) { /* [B, 1, 1, Sk] */
+    *d++ = (intptr_t)maskf; *d++ = 0;
+    *d++ = B; *d++ = 1; *d++ = 1; *d++ = Sk;
+    *d++ = Sk; *d++ = Sk; *d++ = Sk; *d++ = 1;
+  } else if (maskKind == 2) { /* [Sq, Sk] */
+    *d++ = (intptr_t)maskb; *d++ = 0;
+    *d++ = Sq; *d++ = Sk; *d++ = Sk; *d++ = 1;
+  }
+  PUT4(o, B, H, Sq, Dv);
+  float fp[2] = {scale, 0.0f};
+  kiln_ukernel_attention_f32(desc, fp);
+  double worst = 0;
+  double *s = malloc(sizeof(double) * (size_t)Sk);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      int64_t kh = h / (H / Hk);
+      for (int64_t i = 0; i < Sq; ++i) {
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < Sk; ++j) {
+          double acc = 0;
+          for (int64_t e = 0; e < D; ++e)
+            acc += (double)q[((b * H + h) * Sq + i) * D + e] *
+                   k[((b * Hk + kh) * Sk + j) * D + e];
+          acc *= scale;
+          if (maskKind == 1)
+            acc += maskf[b * Sk + j];
+          if (maskKind == 2 && !maskb[i * Sk + j])
+            acc = -INFINITY;
+          if (causal && j > i + Sk - Sq)
+            acc = -INFINITY;
+          s[j] = acc;
+          mx = acc > mx ? acc : mx;
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < Sk; ++j) {
+          s[j] = exp(s[j] - mx);
+          sum += s[j];
+        }
+        for (int64_t e = 0; e < Dv; ++e) {
+          double acc = 0;
+          for (int64_t j = 0; j < Sk; ++j)
+            acc += s[j] * v[((b * Hk + kh) * Sk + j) * Dv + e];
+          acc /= sum;
+          double err = fabs(o[((b * H + h) * Sq + i) * Dv + e] - acc) / (1 + fabs(acc));
+          worst = err > worst ? err : worst;
+        }
+      }
+    }
+  free(s);
+  free(q);
+  free(k);
+  free(v);
+  free(o);
+  free(maskf);
+  free(maskb);
+  return worst;
+}
+
+static void test_attention(int isa) {
+  struct { int rank; int64_t B, H, Hk, Sq, Sk, D, Dv; int mask, causal; } cs[] = {
+      {4, 1, 4, 4, 128, 128, 64, 64, 1, 0},  /* BERT-style padding mask */
+      {4, 2, 8, 2, 17, 17, 16, 16, 0, 1},    /* GQA, causal prefill */
+      {4, 1, 4, 4, 1, 129, 32, 32, 0, 1},    /* decode step on a cache */
+      {4, 2, 2, 2, 5, 300, 8, 24, 2, 0},     /* bool mask, many keys, Dv != D */
+      {3, 2, 3, 3, 50, 50, 32, 32, 0, 0},    /* rank 3 [B*H, S, D] */
+      {4, 1, 2, 1, 40, 600, 16, 16, 1, 1},   /* keys beyond one block */
+  };
+  double worst = 0;
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i) {
+    double e = check_attention(isa, cs[i].rank, cs[i].B, cs[i].H, cs[i].Hk,
+                               cs[i].Sq, cs[i].Sk, cs[i].D, cs[i].Dv,
+                               cs[i].mask, cs[i].causal);
+    if (e > 1e-5) {
+      printf("FAIL attention %s case %zu: error %g\n", isa_name(isa), i, e);
+      ++failures;
+    }
+    worst = e > worst ? e : worst;
+  }
+  printf("attention %s: %zu cases, max error %s\n", isa_name(isa),
+         sizeof cs / sizeof cs[0], worst < 1e-5 ? "< 1e-5" : "TOO LARGE");
+}
+
+static void test_exp(int isa) {
+  double worst = 0;
+  enum { N = 100003 };
+  static float x[N];
+  for (int i = 0; i < N; ++i)
+    x[i] = -87.0f + 175.0f * (float)i / (N - 1);
+  static float y[N];
+  memcpy(y, x, sizeof x);
+  if (isa == KILN_ISA_AVX512)
+    kiln_exp_avx512(y, N);
+  else
+    kiln_exp_avx2(y, N);
+  for (int i = 0; i < N; ++i) {
+    double r = exp((double)x[i]);
+    double e = fabs(y[i] - r) / r;
+    worst = e > worst ? e : worst;
+  }
+  float lo[3] = {-100.0f, -INFINITY, -88.0f};
+  if (isa == KILN_ISA_AVX512)
+    kiln_exp_avx512(lo, 3);
+  else
+    kiln_exp_avx2(lo, 3);
+  if (lo[0] != 0.0f || lo[1] != 0.0f || lo[2] != 0.0f) {
+    printf("FAIL exp %s: exp of -100/-inf/-88 is not 0\n", isa_name(isa));
+    ++failures;
+  }
+  if (worst > 1e-6) {
+    printf("FAIL exp %s: relative error %g\n", isa_name(isa), worst);
+    ++failures;
+  }
+  printf("exp %s on [-87, 88]: max relative error %s 1e-6 (%.1e)\n",
+         isa_name(isa), worst <= 1e-6 ? "<=" : ">", worst);
+}
+
+int main(void) {
+  kiln_pool_start(2);
+  int isas[3], n = 0;
+  isas[n++] = KILN_ISA_GENERIC;
+  if (has_avx2())
+    isas[n++] = KILN_ISA_AVX2;
+  if (has_avx512())
+    isas[n++] = KILN_ISA_AVX512;
+  for (int i = 0; i < n; ++i) {
+    test_gemm(isas[i]);
+    test_batched(isas[i]);
+    test_attention(isas[i]);
+    if (isas[i] != KILN_ISA_GENERIC)
+      test_exp(isas[i]);
+  }
+  printf("ukernels: %s\n", failures ? "FAILED" : "ok");
+  return failures != 0;
+}
