@@ -32,7 +32,7 @@ enum {
 };
 
 typedef struct {
-  const char *base;
+  char *base; /* written through only for the output */
   int64_t size[4], stride[4];
 } view4;
 
@@ -40,7 +40,7 @@ typedef struct {
  * left-padding with size-1 dims; dims of size 1 get stride 0 (broadcast). */
 static const int64_t *read_view(const int64_t *d, int64_t rank, size_t esize,
                                 view4 *v) {
-  v->base = (const char *)(intptr_t)d[0] + d[1] * (int64_t)esize;
+  v->base = (char *)(intptr_t)d[0] + d[1] * (int64_t)esize;
   for (int64_t i = 0; i < 4; ++i) {
     v->size[i] = 1;
     v->stride[i] = 0;

@@ -5,8 +5,9 @@
  *   - kiln_ukernel_sgemm_packed: B is a constant weight the compiler packed
  *     into 16-column panels (gemm_f32.h);
  *   - kiln_ukernel_sgemm: B is any strided matrix, packed here per call.
- * A is packed per call into k-major row blocks of the kernel's height, so
- * the tile kernels read both operands contiguously. The tiles (column block
+ * A is read in place when its rows are contiguous (broadcast loads from
+ * mr row pointers, as MLAS does); otherwise it is packed per call into
+ * k-major row blocks of the kernel's height. The tiles (column block
  * x row block) are split into contiguous, equal ranges over the run's
  * threads, column block outermost so consecutive tiles of a thread reuse
  * the same B panels from cache.
@@ -20,14 +21,15 @@
 #include <string.h>
 
 void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
-                             const float *ap, const float *b0, const float *b1,
-                             float *c, int64_t ldc, int accumulate) {
+                             const float *ap, int64_t lda, const float *b0,
+                             const float *b1, float *c, int64_t ldc,
+                             int accumulate) {
   for (int64_t i = 0; i < mr; ++i)
     for (int64_t j = 0; j < nc; ++j) {
       const float *b = j < KILN_GEMM_NR ? b0 + j : b1 + (j - KILN_GEMM_NR);
       float s = 0.0f;
       for (int64_t kk = 0; kk < k; ++kk)
-        s += ap[kk * mr + i] * b[kk * KILN_GEMM_NR];
+        s += (lda ? ap[i * lda + kk] : ap[kk * mr + i]) * b[kk * KILN_GEMM_NR];
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
     }
 }
@@ -59,7 +61,7 @@ typedef struct {
   int64_t mr, nc, m, n, k;
   const float *a;
   int64_t lda, acs;
-  float *ap; /* packed A: row block r at ap + r * mr * k */
+  float *ap; /* packed A (only when acs != 1): row block r at ap + r*mr*k */
   const float *bp;
   float *c;
   int64_t ldc;
@@ -72,9 +74,19 @@ static void pack_a_range(void *vjob, int64_t begin, int64_t end) {
     int64_t i0 = r * g->mr;
     int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
     float *dst = g->ap + i0 * g->k;
-    for (int64_t kk = 0; kk < g->k; ++kk)
-      for (int64_t i = 0; i < rows; ++i)
-        dst[kk * rows + i] = g->a[(i0 + i) * g->lda + kk * g->acs];
+    if (g->acs == 1) {
+      /* Rows of A are contiguous: read them in order (the block is small
+       * enough for L1/L2, so the strided writes stay in cache). */
+      for (int64_t i = 0; i < rows; ++i) {
+        const float *src = g->a + (i0 + i) * g->lda;
+        for (int64_t kk = 0; kk < g->k; ++kk)
+          dst[kk * rows + i] = src[kk];
+      }
+    } else {
+      for (int64_t kk = 0; kk < g->k; ++kk)
+        for (int64_t i = 0; i < rows; ++i)
+          dst[kk * rows + i] = g->a[(i0 + i) * g->lda + kk * g->acs];
+    }
   }
 }
 
@@ -88,8 +100,12 @@ static void tiles_range(void *vjob, int64_t begin, int64_t end) {
     int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
     const float *b0 = g->bp + (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR;
     const float *b1 = nc > KILN_GEMM_NR ? b0 + g->k * KILN_GEMM_NR : b0;
-    g->tile(rows, nc, g->k, g->ap + i0 * g->k, b0, b1, g->c + i0 * g->ldc + j0,
-            g->ldc, g->accumulate);
+    if (g->ap)
+      g->tile(rows, nc, g->k, g->ap + i0 * g->k, 0, b0, b1,
+              g->c + i0 * g->ldc + j0, g->ldc, g->accumulate);
+    else
+      g->tile(rows, nc, g->k, g->a + i0 * g->lda, g->lda, b0, b1,
+              g->c + i0 * g->ldc + j0, g->ldc, g->accumulate);
   }
 }
 
@@ -119,16 +135,20 @@ int kiln_sgemm_packed_run(int isa, int accumulate, int64_t m, int64_t n,
     g.mr = KILN_SGEMM_MR_AVX2;
     g.nc = KILN_SGEMM_NC_AVX2;
   }
-  g.ap = kiln_scratch(KILN_SCRATCH_GEMM_A, (size_t)(m * k) * sizeof(float));
-  if (!g.ap)
-    return 0;
   int64_t rowBlocks = (m + g.mr - 1) / g.mr;
   int64_t colBlocks = (n + g.nc - 1) / g.nc;
   int parallel = m * n * k >= PARALLEL_MIN_MACS;
-  if (parallel && m * k >= (1 << 16))
-    kiln_parallel_for(rowBlocks, pack_a_range, &g);
-  else
-    pack_a_range(&g, 0, rowBlocks);
+  /* Rows of A with unit column stride (and a row stride the kernels can
+   * index, lda != 0) are read in place; others are packed first. */
+  if (acs != 1 || lda == 0) {
+    g.ap = kiln_scratch(KILN_SCRATCH_GEMM_A, (size_t)(m * k) * sizeof(float));
+    if (!g.ap)
+      return 0;
+    if (parallel && rowBlocks > 1)
+      kiln_parallel_for(rowBlocks, pack_a_range, &g);
+    else
+      pack_a_range(&g, 0, rowBlocks);
+  }
   if (parallel)
     kiln_parallel_for(rowBlocks * colBlocks, tiles_range, &g);
   else

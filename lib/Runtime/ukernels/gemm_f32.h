@@ -9,8 +9,9 @@
  *
  * A tile kernel computes C[0:mr, 0:nc] (+)= A[0:mr, 0:k] * B for up to
  * KILN_SGEMM_NC_<ISA> columns (two panels on AVX-512, one elsewhere). Its A
- * block is packed k-major: ap[kk * mr + i] is A[i, kk], so the broadcasts of
- * one k step are contiguous.
+ * block is read in place from rows of stride lda (ap[i * lda + kk], as
+ * MLAS does), or, with lda == 0, packed k-major (ap[kk * mr + i] is
+ * A[i, kk]), which the driver does only for A with non-unit column stride.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -27,8 +28,9 @@ enum { KILN_ISA_GENERIC = 0, KILN_ISA_AVX2 = 1, KILN_ISA_AVX512 = 2 };
 #define KILN_GEMM_OVERWRITE 0x100
 
 typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
-                                   const float *ap, const float *b0,
-                                   const float *b1, float *c, int64_t ldc,
+                                   const float *ap, int64_t lda,
+                                   const float *b0, const float *b1,
+                                   float *c, int64_t ldc,
                                    int accumulate);
 
 /* Rows per tile of each kernel (the generic kernel takes any mr). */
@@ -40,14 +42,16 @@ typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
 #define KILN_SGEMM_NC_GENERIC 16
 
 void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
-                             const float *ap, const float *b0, const float *b1,
-                             float *c, int64_t ldc, int accumulate);
+                             const float *ap, int64_t lda, const float *b0,
+                             const float *b1, float *c, int64_t ldc,
+                             int accumulate);
 void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
-                          const float *b0, const float *b1, float *c,
-                          int64_t ldc, int accumulate);
+                          int64_t lda, const float *b0, const float *b1,
+                          float *c, int64_t ldc, int accumulate);
 void kiln_sgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
-                            const float *ap, const float *b0, const float *b1,
-                            float *c, int64_t ldc, int accumulate);
+                            const float *ap, int64_t lda, const float *b0,
+                            const float *b1, float *c, int64_t ldc,
+                            int accumulate);
 
 /* Packs B (element (kk, j) at b[kk * rs + j * cs]) into panels at `out`,
  * which holds ceil(n / 16) * k * 16 floats. */

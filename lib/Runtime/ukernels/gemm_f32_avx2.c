@@ -33,9 +33,12 @@ store8(float *c, __m256 v, int64_t cols, int accumulate) {
   }
 }
 
+/* A[i, kk]: packed (lda == 0) or in place (see gemm_f32.h). */
+#define A_AT(i, kk) (lda ? ap[(i) * lda + (kk)] : ap[(kk) * mr + (i)])
+
 static inline __attribute__((always_inline)) void
-tile(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
-     float *c, int64_t ldc, int accumulate) {
+tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
+     const float *b0, float *c, int64_t ldc, int accumulate) {
   __m256 lo[MR], hi[MR];
 #pragma GCC unroll 6
   for (int i = 0; i < mr; ++i) {
@@ -45,10 +48,9 @@ tile(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
   for (int64_t kk = 0; kk < k; ++kk) {
     __m256 v0 = _mm256_loadu_ps(b0 + kk * KILN_GEMM_NR);
     __m256 v1 = _mm256_loadu_ps(b0 + kk * KILN_GEMM_NR + 8);
-    const float *a = ap + kk * mr;
 #pragma GCC unroll 6
     for (int i = 0; i < mr; ++i) {
-      __m256 av = _mm256_broadcast_ss(a + i);
+      __m256 av = _mm256_set1_ps(A_AT(i, kk));
       lo[i] = _mm256_fmadd_ps(av, v0, lo[i]);
       hi[i] = _mm256_fmadd_ps(av, v1, hi[i]);
     }
@@ -62,12 +64,15 @@ tile(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
 
 #define CASE(R)                                                                \
   case R:                                                                      \
-    tile(R, nc, k, ap, b0, c, ldc, accumulate);                                \
+    if (lda == 0)                                                              \
+      tile(R, nc, k, ap, 0, b0, c, ldc, accumulate);                           \
+    else                                                                       \
+      tile(R, nc, k, ap, lda, b0, c, ldc, accumulate);                         \
     return;
 
 void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
-                          const float *b0, const float *b1, float *c,
-                          int64_t ldc, int accumulate) {
+                          int64_t lda, const float *b0, const float *b1,
+                          float *c, int64_t ldc, int accumulate) {
   (void)b1;
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)

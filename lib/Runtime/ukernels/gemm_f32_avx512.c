@@ -35,10 +35,14 @@ store_row(float *c, __m512 v, __mmask16 mask, int accumulate) {
   }
 }
 
+/* A[i, kk]: packed k-major (lda == 0: ap[kk * mr + i]) or read in place
+ * from rows of stride lda (ap[i * lda + kk]). */
+#define A_AT(i, kk) (lda ? ap[(i) * lda + (kk)] : ap[(kk) * mr + (i)])
+
 /* Two panels (nc in (16, 32]). */
 static inline __attribute__((always_inline)) void
-tile2(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
-      const float *b1, float *c, int64_t ldc, int accumulate) {
+tile2(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
+      const float *b0, const float *b1, float *c, int64_t ldc, int accumulate) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i) {
@@ -48,10 +52,9 @@ tile2(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
   for (int64_t kk = 0; kk < k; ++kk) {
     __m512 v0 = _mm512_loadu_ps(b0 + kk * KILN_GEMM_NR);
     __m512 v1 = _mm512_loadu_ps(b1 + kk * KILN_GEMM_NR);
-    const float *a = ap + kk * mr;
 #pragma GCC unroll 12
     for (int i = 0; i < mr; ++i) {
-      __m512 av = _mm512_set1_ps(a[i]);
+      __m512 av = _mm512_set1_ps(A_AT(i, kk));
       acc0[i] = _mm512_fmadd_ps(av, v0, acc0[i]);
       acc1[i] = _mm512_fmadd_ps(av, v1, acc1[i]);
     }
@@ -66,18 +69,17 @@ tile2(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
 
 /* One panel (nc in (0, 16]). */
 static inline __attribute__((always_inline)) void
-tile1(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
-      float *c, int64_t ldc, int accumulate) {
+tile1(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
+      const float *b0, float *c, int64_t ldc, int accumulate) {
   __m512 acc[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i)
     acc[i] = _mm512_setzero_ps();
   for (int64_t kk = 0; kk < k; ++kk) {
     __m512 v0 = _mm512_loadu_ps(b0 + kk * KILN_GEMM_NR);
-    const float *a = ap + kk * mr;
 #pragma GCC unroll 12
     for (int i = 0; i < mr; ++i)
-      acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), v0, acc[i]);
+      acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(A_AT(i, kk)), v0, acc[i]);
   }
   __mmask16 m0 = mask_of(nc);
 #pragma GCC unroll 12
@@ -85,17 +87,26 @@ tile1(const int mr, int64_t nc, int64_t k, const float *ap, const float *b0,
     store_row(c + i * ldc, acc[i], m0, accumulate);
 }
 
+/* The lda == 0 / lda != 0 split is made here, outside the k loop. */
 #define CASE(R)                                                                \
   case R:                                                                      \
-    if (nc > 16)                                                               \
-      tile2(R, nc, k, ap, b0, b1, c, ldc, accumulate);                         \
-    else                                                                       \
-      tile1(R, nc, k, ap, b0, c, ldc, accumulate);                             \
+    if (lda == 0) {                                                            \
+      if (nc > 16)                                                             \
+        tile2(R, nc, k, ap, 0, b0, b1, c, ldc, accumulate);                    \
+      else                                                                     \
+        tile1(R, nc, k, ap, 0, b0, c, ldc, accumulate);                        \
+    } else {                                                                   \
+      if (nc > 16)                                                             \
+        tile2(R, nc, k, ap, lda, b0, b1, c, ldc, accumulate);                  \
+      else                                                                     \
+        tile1(R, nc, k, ap, lda, b0, c, ldc, accumulate);                      \
+    }                                                                          \
     return;
 
 void kiln_sgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
-                            const float *ap, const float *b0, const float *b1,
-                            float *c, int64_t ldc, int accumulate) {
+                            const float *ap, int64_t lda, const float *b0,
+                            const float *b1, float *c, int64_t ldc,
+                            int accumulate) {
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
     CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
