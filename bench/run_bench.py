@@ -39,6 +39,7 @@ PAUSE_S = float(os.environ.get("KILN_BENCH_PAUSE", "0.2"))
 SHAPES = {
     "bert_base_b8": {"batch": 8, "seq": 128},
     "bert": {"batch": 1, "seq": 128},
+    "gpt2_4x256_decode": {"batch": 1, "seq": 1, "past_seq": 512},
     "gpt2": {"batch": 1, "seq": 8, "past_seq": 16},
     "llama_decode": {"batch": 1, "seq": 1, "past_seq": 128},
     "llama": {"batch": 1, "seq": 128},

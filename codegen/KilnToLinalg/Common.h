@@ -88,6 +88,8 @@ void populateNormPatterns(RewritePatternSet &patterns);
 void populateRotaryPatterns(RewritePatternSet &patterns);
 /// kiln.linear as one matmul with its epilogue.
 void populateLinearPatterns(RewritePatternSet &patterns);
+/// kiln.einsum as one linalg.generic (outer products, contractions, sums).
+void populateEinsumPatterns(RewritePatternSet &patterns);
 /// kiln.attention as a loop over blocks of `keyBlock` keys.
 void populateAttentionPatterns(RewritePatternSet &patterns, int64_t keyBlock);
 /// Rewrites composite kiln ops (softmax, layer_norm, ...) into primitive kiln

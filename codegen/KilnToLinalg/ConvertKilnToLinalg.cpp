@@ -48,6 +48,7 @@ struct ConvertKilnToLinalg final
     lowering::populateLinalgPatterns(patterns);
     lowering::populateAttentionPatterns(patterns, attentionKeyBlock);
     lowering::populateLinearPatterns(patterns);
+    lowering::populateEinsumPatterns(patterns);
     lowering::populateNormPatterns(patterns);
     lowering::populateRotaryPatterns(patterns);
     // Non-convergence is reported through the leftover ops below.

@@ -557,6 +557,20 @@ LogicalResult UkernelOp::verify() {
            << getInit().getType();
   if (getKernel().empty())
     return emitOpError("needs a kernel name");
+  // The call passes each operand's address, sizes and strides: every
+  // operand is ranked and of the init's kind (all tensors or all buffers).
+  for (auto [i, v] : llvm::enumerate(getInputs())) {
+    bool ok = onTensors ? isa<RankedTensorType>(v.getType())
+                        : isa<MemRefType>(v.getType());
+    if (!ok)
+      return emitOpError("input #")
+             << i << " is " << v.getType() << ", but the init is a "
+             << (onTensors ? "ranked tensor" : "ranked memref")
+             << ": operands must all be ranked tensors or all memrefs";
+  }
+  if (!isa<RankedTensorType, MemRefType>(getInit().getType()))
+    return emitOpError("init must be a ranked tensor or a memref, got ")
+           << getInit().getType();
   return success();
 }
 

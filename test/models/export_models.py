@@ -328,6 +328,27 @@ class Llama(nn.Module):
         return self.lm_head(self.norm(x))
 
 
+class LlamaOuter(Llama):
+    """The LLaMA-style model with its RoPE angles from torch.outer, as
+    Hugging Face's LlamaRotaryEmbedding computes them (exported as an Einsum
+    'i,j->ij')."""
+
+    def forward(self, input_ids):
+        seq_len = input_ids.shape[1]
+        pos = torch.arange(seq_len, dtype=torch.long).float()
+        freqs = torch.outer(pos, self.inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos()[None, None, :, :], emb.sin()[None, None, :, :]
+        mask = torch.full((seq_len, seq_len), torch.finfo(torch.float32).min)
+        cond = torch.arange(seq_len)
+        mask = mask.masked_fill(cond < (cond + 1).view(seq_len, 1), 0.0)
+        mask = mask[None, None, :, :]
+        x = self.embed_tokens(input_ids)
+        for layer in self.layers:
+            x = layer(x, cos, sin, mask)
+        return self.lm_head(self.norm(x))
+
+
 # ---------------------------------------------------------------------------
 # ViT (pre-LN, explicit fused-qkv attention)
 # ---------------------------------------------------------------------------
@@ -405,6 +426,10 @@ def build_gpt2_kv():
 
 def build_llama():
     return Llama(LLAMA_SMALL)
+
+
+def build_llama_outer():
+    return LlamaOuter(LLAMA_SMALL)
 
 
 def build_vit():
@@ -495,6 +520,8 @@ MODELS = {
     "gpt2_kv": _gpt2_spec(),
     "llama": ModelSpec(build_llama, 14, [("input_ids", (2, 8), "int64")], ["logits"],
                        {"input_ids": BS, "logits": BS}),
+    "llama_outer": ModelSpec(build_llama_outer, 14, [("input_ids", (2, 8), "int64")],
+                             ["logits"], {"input_ids": BS, "logits": BS}),
     "vit": _image_spec(build_vit, 14, 32),
     "resnet18": _image_spec(build_resnet18, 13, 64),
     "mobilenet_v3_small": _image_spec(build_mobilenet_v3_small, 13, 64),

@@ -161,3 +161,51 @@ func.func @einsum_terms(%a: tensor<2x3xf32>) -> tensor<2xf32> {
   %0 = kiln.einsum %a {equation = "ij,jk->i"} : (tensor<2x3xf32>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+func.func @ukernel_tensor_no_result(%q: tensor<8x16xf32>, %e: tensor<8x16xf32>) {
+  // expected-error @+1 {{'kiln.ukernel' op on a tensor init must return the written tensor}}
+  kiln.ukernel "attention_f32"(%q) outs(%e) {int_params = array<i64>, float_params = array<f32>} : (tensor<8x16xf32>, tensor<8x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @ukernel_buffer_with_result(%q: memref<8x16xf32>, %o: memref<8x16xf32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'kiln.ukernel' op on a buffer init has no result}}
+  %0 = kiln.ukernel "attention_f32"(%q) outs(%o) {int_params = array<i64>, float_params = array<f32>} : (memref<8x16xf32>, memref<8x16xf32>) -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @ukernel_result_type(%q: tensor<8x16xf32>, %e: tensor<8x16xf32>) -> tensor<?x16xf32> {
+  // expected-error @+1 {{'kiln.ukernel' op result type 'tensor<?x16xf32>' differs from the init's 'tensor<8x16xf32>'}}
+  %0 = kiln.ukernel "attention_f32"(%q) outs(%e) {int_params = array<i64>, float_params = array<f32>} : (tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @ukernel_no_name(%q: memref<8x16xf32>, %o: memref<8x16xf32>) {
+  // expected-error @+1 {{'kiln.ukernel' op needs a kernel name}}
+  kiln.ukernel ""(%q) outs(%o) {int_params = array<i64>, float_params = array<f32>} : (memref<8x16xf32>, memref<8x16xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @ukernel_vector_input(%v: vector<4xf32>, %o: memref<4xf32>) {
+  // expected-error @+1 {{input #0 is 'vector<4xf32>', but the init is a ranked memref: operands must all be ranked tensors or all memrefs}}
+  kiln.ukernel "x"(%v) outs(%o) {int_params = array<i64>, float_params = array<f32>} : (vector<4xf32>, memref<4xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @ukernel_tensor_input_buffer_init(%t: tensor<4xf32>, %o: memref<4xf32>) {
+  // expected-error @+1 {{input #0 is 'tensor<4xf32>', but the init is a ranked memref}}
+  kiln.ukernel "x"(%t) outs(%o) {int_params = array<i64>, float_params = array<f32>} : (tensor<4xf32>, memref<4xf32>) -> ()
+  return
+}

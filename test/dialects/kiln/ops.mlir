@@ -72,3 +72,22 @@ func.func @shapes(%x: tensor<?x6xf32>, %i: tensor<3xi64>) -> tensor<?x3x2xf32> {
   %7 = kiln.pad %x {pads = array<i64: 0, 1, 0, 1>, mode = "reflect"} : (tensor<?x6xf32>) -> tensor<?x8xf32>
   return %0 : tensor<?x3x2xf32>
 }
+
+// kiln.ukernel on tensors returns the tensor it writes (its init).
+// CHECK-LABEL: func.func @ukernel_tensors(
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<2x4x8x16xf32>, %[[M:[^:]*]]: tensor<8x8xi1>, %[[E:[^:]*]]: tensor<2x4x8x16xf32>)
+func.func @ukernel_tensors(%q: tensor<2x4x8x16xf32>, %m: tensor<8x8xi1>, %e: tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32> {
+  // CHECK: %[[R:.*]] = kiln.ukernel "attention_f32"(%[[Q]], %[[Q]], %[[Q]], %[[M]]) outs(%[[E]]) {float_params = array<f32: 2.500000e-01, -1.000000e+09>, int_params = array<i64: 2, 11, 2, 4>} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<8x8xi1>, tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32>
+  %0 = kiln.ukernel "attention_f32"(%q, %q, %q, %m) outs(%e) {int_params = array<i64: 2, 11, 2, 4>, float_params = array<f32: 0.25, -1.0e9>} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<8x8xi1>, tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32>
+  // CHECK: return %[[R]]
+  return %0 : tensor<2x4x8x16xf32>
+}
+
+// kiln.ukernel on buffers has no result; empty parameter arrays are fine.
+// CHECK-LABEL: func.func @ukernel_buffers(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<?x16xf32>, %[[O:[^:]*]]: memref<?x16xf32>)
+func.func @ukernel_buffers(%a: memref<?x16xf32>, %o: memref<?x16xf32>) {
+  // CHECK: kiln.ukernel "attention_f32"(%[[A]], %[[A]], %[[A]]) outs(%[[O]]) {float_params = array<f32>, int_params = array<i64>} : (memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>) -> (){{$}}
+  kiln.ukernel "attention_f32"(%a, %a, %a) outs(%o) {int_params = array<i64>, float_params = array<f32>} : (memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>, memref<?x16xf32>) -> ()
+  return
+}

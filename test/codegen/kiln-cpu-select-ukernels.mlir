@@ -1,0 +1,148 @@
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kiln-cpu-select-ukernels))" | FileCheck %s
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kiln-cpu-select-ukernels{isa=avx2}))" | FileCheck %s --check-prefix=AVX2
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kiln-cpu-select-ukernels{isa=generic}))" | FileCheck %s --check-prefix=GENERIC
+// RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kiln-cpu-select-ukernels{isa=sse}))" 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: kiln-cpu-select-ukernels: unknown isa 'sse' (expected avx512, avx2 or generic)
+
+// Rank-4 f32 attention without a mask: kiln.ukernel "attention_f32" on
+// (q, k, v) writing a fresh [B, H, Sq, Dv] tensor, int_params (isa = avx512
+// = 2, flags 0, mask rank 0, operand rank 4), float_params (scale, fill 0).
+// CHECK-LABEL: func.func @plain(
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<2x4x8x16xf32>, %[[K:[^:]*]]: tensor<2x4x10x16xf32>, %[[V:[^:]*]]: tensor<2x4x10x32xf32>)
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<2x4x8x32xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "attention_f32"(%[[Q]], %[[K]], %[[V]]) outs(%[[E]]) {float_params = array<f32: 2.500000e-01, 0.000000e+00>, int_params = array<i64: 2, 0, 0, 4>} : (tensor<2x4x8x16xf32>, tensor<2x4x10x16xf32>, tensor<2x4x10x32xf32>, tensor<2x4x8x32xf32>) -> tensor<2x4x8x32xf32>
+// CHECK-NOT:     kiln.attention
+// CHECK:         return %[[U]]
+// AVX2-LABEL: func.func @plain(
+// AVX2:         kiln.ukernel "attention_f32"({{.*}}) outs(%{{.*}}) {float_params = array<f32: 2.500000e-01, 0.000000e+00>, int_params = array<i64: 1, 0, 0, 4>}
+// GENERIC-LABEL: func.func @plain(
+// GENERIC:         kiln.ukernel "attention_f32"({{.*}}) outs(%{{.*}}) {float_params = array<f32: 2.500000e-01, 0.000000e+00>, int_params = array<i64: 0, 0, 0, 4>}
+func.func @plain(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x10x16xf32>, %v: tensor<2x4x10x32xf32>) -> tensor<2x4x8x32xf32> {
+  %0 = kiln.attention %q, %k, %v {scale = 2.500000e-01 : f32} : (tensor<2x4x8x16xf32>, tensor<2x4x10x16xf32>, tensor<2x4x10x32xf32>) -> tensor<2x4x8x32xf32>
+  return %0 : tensor<2x4x8x32xf32>
+}
+
+// -----
+
+// An additive f32 mask of rank 2 is the fourth input: flags 1, mask rank 2.
+// CHECK-LABEL: func.func @float_mask_rank2(
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<2x4x8x16xf32>, %[[K:[^:]*]]: tensor<2x4x8x16xf32>, %[[V:[^:]*]]: tensor<2x4x8x16xf32>, %[[M:[^:]*]]: tensor<8x8xf32>)
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<2x4x8x16xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "attention_f32"(%[[Q]], %[[K]], %[[V]], %[[M]]) outs(%[[E]]) {float_params = array<f32: 1.250000e-01, 0.000000e+00>, int_params = array<i64: 2, 1, 2, 4>} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<8x8xf32>, tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32>
+// CHECK:         return %[[U]]
+func.func @float_mask_rank2(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x8x16xf32>, %v: tensor<2x4x8x16xf32>, %m: tensor<8x8xf32>) -> tensor<2x4x8x16xf32> {
+  %0 = kiln.attention %q, %k, %v mask %m {scale = 0.125 : f32} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<8x8xf32>) -> tensor<2x4x8x16xf32>
+  return %0 : tensor<2x4x8x16xf32>
+}
+
+// -----
+
+// A broadcast rank-4 f32 mask: mask rank 4.
+// CHECK-LABEL: func.func @float_mask_rank4(
+// CHECK:         %[[U:.*]] = kiln.ukernel "attention_f32"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) outs(%{{.*}}) {float_params = array<f32: 1.250000e-01, 0.000000e+00>, int_params = array<i64: 2, 1, 4, 4>} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x1x1x8xf32>, tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32>
+// CHECK-NOT:     kiln.attention
+// CHECK:         return %[[U]]
+func.func @float_mask_rank4(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x8x16xf32>, %v: tensor<2x4x8x16xf32>, %m: tensor<2x1x1x8xf32>) -> tensor<2x4x8x16xf32> {
+  %0 = kiln.attention %q, %k, %v mask %m {scale = 0.125 : f32} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x1x1x8xf32>) -> tensor<2x4x8x16xf32>
+  return %0 : tensor<2x4x8x16xf32>
+}
+
+// -----
+
+// A boolean mask with a fill: flags 1 | 2 | 8 = 11, the fill is the second
+// float param. Grouped-query (4 query heads over 2 key/value heads) is
+// handled by the kernel.
+// CHECK-LABEL: func.func @bool_mask_fill(
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<2x4x8x16xf32>, %[[K:[^:]*]]: tensor<2x2x10x16xf32>, %[[V:[^:]*]]: tensor<2x2x10x16xf32>, %[[M:[^:]*]]: tensor<2x1x1x10xi1>)
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<2x4x8x16xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "attention_f32"(%[[Q]], %[[K]], %[[V]], %[[M]]) outs(%[[E]]) {float_params = array<f32: 2.500000e-01, -1.000000e+09>, int_params = array<i64: 2, 11, 4, 4>}
+// CHECK:         return %[[U]]
+func.func @bool_mask_fill(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x10x16xf32>, %v: tensor<2x2x10x16xf32>, %m: tensor<2x1x1x10xi1>) -> tensor<2x4x8x16xf32> {
+  %0 = kiln.attention %q, %k, %v mask %m {scale = 0.25 : f32, mask_fill = -1.0e9 : f32} : (tensor<2x4x8x16xf32>, tensor<2x2x10x16xf32>, tensor<2x2x10x16xf32>, tensor<2x1x1x10xi1>) -> tensor<2x4x8x16xf32>
+  return %0 : tensor<2x4x8x16xf32>
+}
+
+// -----
+
+// A boolean mask without a fill (excluded scores): flags 1 | 2 = 3.
+// CHECK-LABEL: func.func @bool_mask(
+// CHECK:         kiln.ukernel "attention_f32"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) outs(%{{.*}}) {float_params = array<f32: 2.500000e-01, 0.000000e+00>, int_params = array<i64: 2, 3, 2, 4>}
+// CHECK-NOT:     kiln.attention
+func.func @bool_mask(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x8x16xf32>, %v: tensor<2x4x8x16xf32>, %m: tensor<8x8xi1>) -> tensor<2x4x8x16xf32> {
+  %0 = kiln.attention %q, %k, %v mask %m {scale = 0.25 : f32} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<8x8xi1>) -> tensor<2x4x8x16xf32>
+  return %0 : tensor<2x4x8x16xf32>
+}
+
+// -----
+
+// Causal: flags 4; with a float mask as well, 4 | 1 = 5.
+// CHECK-LABEL: func.func @causal(
+// CHECK:         kiln.ukernel "attention_f32"(%{{.*}}, %{{.*}}, %{{.*}}) outs(%{{.*}}) {float_params = array<f32: 2.500000e-01, 0.000000e+00>, int_params = array<i64: 2, 4, 0, 4>}
+// CHECK:         kiln.ukernel "attention_f32"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) outs(%{{.*}}) {float_params = array<f32: 2.500000e-01, 0.000000e+00>, int_params = array<i64: 2, 5, 2, 4>}
+// CHECK-NOT:     kiln.attention
+func.func @causal(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x8x16xf32>, %v: tensor<2x4x8x16xf32>, %m: tensor<8x8xf32>) -> (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>) {
+  %0 = kiln.attention %q, %k, %v {scale = 0.25 : f32, causal = true} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32>
+  %1 = kiln.attention %q, %k, %v mask %m {scale = 0.25 : f32, causal = true} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<8x8xf32>) -> tensor<2x4x8x16xf32>
+  return %0, %1 : tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>
+}
+
+// -----
+
+// Rank-3 operands ([B*H, S, D]) with dynamic dims: operand rank 3, the
+// result tensor takes its leading dims from the query and its last from
+// the value; a causal boolean mask with fill: 1 | 2 | 4 | 8 = 15.
+// CHECK-LABEL: func.func @rank3_dynamic(
+// CHECK-SAME:    %[[Q:[^:]*]]: tensor<?x?x16xf32>, %[[K:[^:]*]]: tensor<?x?x16xf32>, %[[V:[^:]*]]: tensor<?x?x8xf32>, %[[M:[^:]*]]: tensor<?x?xi1>)
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
+// CHECK:         %[[D0:.*]] = tensor.dim %[[Q]], %[[C0]] : tensor<?x?x16xf32>
+// CHECK:         %[[D1:.*]] = tensor.dim %[[Q]], %[[C1]] : tensor<?x?x16xf32>
+// CHECK:         %[[E:.*]] = tensor.empty(%[[D0]], %[[D1]]) : tensor<?x?x8xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "attention_f32"(%[[Q]], %[[K]], %[[V]], %[[M]]) outs(%[[E]]) {float_params = array<f32: 1.000000e+00, -1.000000e+09>, int_params = array<i64: 2, 15, 2, 3>} : (tensor<?x?x16xf32>, tensor<?x?x16xf32>, tensor<?x?x8xf32>, tensor<?x?xi1>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+// CHECK:         return %[[U]]
+// AVX2-LABEL: func.func @rank3_dynamic(
+// AVX2:         int_params = array<i64: 1, 15, 2, 3>
+func.func @rank3_dynamic(%q: tensor<?x?x16xf32>, %k: tensor<?x?x16xf32>, %v: tensor<?x?x8xf32>, %m: tensor<?x?xi1>) -> tensor<?x?x8xf32> {
+  %0 = kiln.attention %q, %k, %v mask %m {scale = 1.0 : f32, mask_fill = -1.0e9 : f32, causal = true} : (tensor<?x?x16xf32>, tensor<?x?x16xf32>, tensor<?x?x8xf32>, tensor<?x?xi1>) -> tensor<?x?x8xf32>
+  return %0 : tensor<?x?x8xf32>
+}
+
+// -----
+
+// A result type less static than the shapes imply: the kernel writes the
+// static tensor and a tensor.cast gives back the op's type.
+// CHECK-LABEL: func.func @cast_result(
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<2x4x8x16xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "attention_f32"(%{{.*}}, %{{.*}}, %{{.*}}) outs(%[[E]]) {{.*}} -> tensor<2x4x8x16xf32>
+// CHECK:         %[[C:.*]] = tensor.cast %[[U]] : tensor<2x4x8x16xf32> to tensor<?x4x8x16xf32>
+// CHECK:         return %[[C]]
+func.func @cast_result(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x8x16xf32>, %v: tensor<2x4x8x16xf32>) -> tensor<?x4x8x16xf32> {
+  %0 = kiln.attention %q, %k, %v {scale = 2.500000e-01 : f32} : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>) -> tensor<?x4x8x16xf32>
+  return %0 : tensor<?x4x8x16xf32>
+}
+
+// -----
+
+// Negative: f16 attention (with its f16 mask) keeps the generic lowering.
+// CHECK-LABEL: func.func @f16(
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         %[[A:.*]] = kiln.attention
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         return %[[A]]
+func.func @f16(%q: tensor<2x4x8x16xf16>, %k: tensor<2x4x8x16xf16>, %v: tensor<2x4x8x16xf16>, %m: tensor<8x8xf16>) -> tensor<2x4x8x16xf16> {
+  %0 = kiln.attention %q, %k, %v mask %m {scale = 0.25 : f32} : (tensor<2x4x8x16xf16>, tensor<2x4x8x16xf16>, tensor<2x4x8x16xf16>, tensor<8x8xf16>) -> tensor<2x4x8x16xf16>
+  return %0 : tensor<2x4x8x16xf16>
+}
+
+// -----
+
+// Negative: rank-5 operands ([B, G, H, S, D]) keep the generic lowering.
+// CHECK-LABEL: func.func @rank5(
+// CHECK-NOT:     kiln.ukernel
+// CHECK-NOT:     tensor.empty
+// CHECK:         %[[A:.*]] = kiln.attention
+// CHECK:         return %[[A]]
+func.func @rank5(%q: tensor<1x2x4x8x16xf32>, %k: tensor<1x2x4x8x16xf32>, %v: tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32> {
+  %0 = kiln.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x2x4x8x16xf32>, tensor<1x2x4x8x16xf32>, tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32>
+  return %0 : tensor<1x2x4x8x16xf32>
+}

@@ -1,0 +1,446 @@
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-ukernels | FileCheck %s
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=avx2})" | FileCheck %s --check-prefix=AVX2
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=generic})" | FileCheck %s --check-prefix=GENERIC
+// RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=sse})" 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: kiln-cpu-ukernels: unknown isa 'sse' (expected avx512, avx2 or generic)
+
+// A constant [64, 48] weight is packed at compile time into ceil(48 / 16) = 3
+// panels of 64 rows x 16 columns, stored as a new 64-byte aligned constant
+// global; the original goes away. The matmul becomes one call with 13 index
+// arguments: (flags, m, n, k, a ptr, a offset, a row stride, a column
+// stride, packed ptr, packed offset, c ptr, c offset, c row stride). Flags
+// is the isa (avx512 = 2, avx2 = 1, generic = 0); without a zero fill
+// before it the kernel accumulates into c.
+// CHECK:       func.func private @kiln_ukernel_sgemm_packed(index, index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK:       memref.global "private" constant @w_packed : memref<3x64x16xf32> = dense_resource<w_packed> {alignment = 64 : i64}
+// CHECK-NOT:   memref.global "private" constant @w :
+// CHECK-LABEL: func.func @packed_weight(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<?x64xf32>, %[[C:[^:]*]]: memref<?x48xf32>)
+// CHECK:         %[[M:.*]] = memref.dim %[[A]], %{{.*}} : memref<?x64xf32>
+// CHECK:         %[[K:.*]] = memref.dim %[[A]], %{{.*}} : memref<?x64xf32>
+// CHECK:         %[[N:.*]] = memref.dim %[[C]], %{{.*}} : memref<?x48xf32>
+// CHECK:         %[[F:.*]] = arith.constant 2 : index
+// CHECK:         %[[ABUF:[^,]*]], %[[AOFF:[^,]*]], %{{[^,]*}}, %[[ASTR:[^:]*]]:2 = memref.extract_strided_metadata %[[A]]
+// CHECK:         %[[APTR:.*]] = memref.extract_aligned_pointer_as_index %[[ABUF]]
+// CHECK:         %[[CBUF:[^,]*]], %[[COFF:[^,]*]], %{{[^,]*}}, %[[CSTR:[^:]*]]:2 = memref.extract_strided_metadata %[[C]]
+// CHECK:         %[[CPTR:.*]] = memref.extract_aligned_pointer_as_index %[[CBUF]]
+// CHECK:         %[[P:.*]] = memref.get_global @w_packed : memref<3x64x16xf32>
+// CHECK:         %[[PBUF:[^,]*]], %[[POFF:[^,]*]], {{.*}} = memref.extract_strided_metadata %[[P]]
+// CHECK:         %[[PPTR:.*]] = memref.extract_aligned_pointer_as_index %[[PBUF]]
+// CHECK:         call @kiln_ukernel_sgemm_packed(%[[F]], %[[M]], %[[N]], %[[K]], %[[APTR]], %[[AOFF]], %[[ASTR]]#0, %[[ASTR]]#1, %[[PPTR]], %[[POFF]], %[[CPTR]], %[[COFF]], %[[CSTR]]#0)
+// CHECK-NOT:     linalg.matmul
+// CHECK-NOT:     memref.get_global @w :
+// CHECK:         return
+// AVX2-LABEL: func.func @packed_weight(
+// AVX2:         memref.dim %{{.*}} : memref<?x48xf32>
+// AVX2:         %[[F:.*]] = arith.constant 1 : index
+// AVX2:         call @kiln_ukernel_sgemm_packed(%[[F]],
+// GENERIC-LABEL: func.func @packed_weight(
+// GENERIC:         memref.dim %{{.*}} : memref<?x48xf32>
+// GENERIC:         %[[F:.*]] = arith.constant 0 : index
+// GENERIC:         call @kiln_ukernel_sgemm_packed(%[[F]],
+memref.global "private" constant @w : memref<64x48xf32> = dense<1.0>
+func.func @packed_weight(%a: memref<?x64xf32>, %c: memref<?x48xf32>) {
+  %w = memref.get_global @w : memref<64x48xf32>
+  linalg.matmul ins(%a, %w : memref<?x64xf32>, memref<64x48xf32>) outs(%c : memref<?x48xf32>)
+  return
+}
+
+// -----
+
+// The packed values: a [2, 3] weight (K = 2, N = 3) is one panel of 2 rows
+// of 16 floats, columns 3..15 zero: 1 2 3 0 ... / 4 5 6 0 ... (little-endian
+// f32 after the blob's 4-byte alignment header). A zero fill of the output
+// right before the matmul is dropped and the kernel overwrites the output
+// instead: flags 2 | 0x100 = 258.
+// CHECK:       memref.global "private" constant @w2_packed : memref<1x2x16xf32> = dense_resource<w2_packed> {alignment = 64 : i64}
+// CHECK-NOT:   memref.global "private" constant @w2 :
+// CHECK-LABEL: func.func @packed_values_zero_fill(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<4x2xf32>, %[[C:[^:]*]]: memref<4x3xf32>)
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[F:.*]] = arith.constant 258 : index
+// CHECK-NOT:     linalg.fill
+// CHECK:         call @kiln_ukernel_sgemm_packed(%[[F]],
+// CHECK-NOT:     linalg.fill
+// CHECK-NOT:     linalg.matmul
+// CHECK:         w2_packed: "0x04000000
+// CHECK-SAME:      0000803F000000400000404000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
+// CHECK-SAME:      000080400000A0400000C04000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+// AVX2-LABEL: func.func @packed_values_zero_fill(
+// AVX2:         %[[F:.*]] = arith.constant 257 : index
+// AVX2:         call @kiln_ukernel_sgemm_packed(%[[F]],
+// GENERIC-LABEL: func.func @packed_values_zero_fill(
+// GENERIC:         %[[F:.*]] = arith.constant 256 : index
+// GENERIC:         call @kiln_ukernel_sgemm_packed(%[[F]],
+memref.global "private" constant @w2 : memref<2x3xf32> = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]>
+func.func @packed_values_zero_fill(%a: memref<4x2xf32>, %c: memref<4x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w = memref.get_global @w2 : memref<2x3xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x3xf32>)
+  linalg.matmul ins(%a, %w : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}
+
+// -----
+
+// Negative for the fill: a fill of a non-zero value, and a zero fill of
+// another buffer, are kept and the kernel accumulates (flags 2).
+// CHECK-LABEL: func.func @fill_kept(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<4x2xf32>, %[[C:[^:]*]]: memref<4x3xf32>, %[[D:[^:]*]]: memref<4x3xf32>)
+// CHECK:         linalg.fill ins(%{{.*}} : f32) outs(%[[C]] : memref<4x3xf32>)
+// CHECK:         %[[F1:.*]] = arith.constant 2 : index
+// CHECK:         call @kiln_ukernel_sgemm_packed(%[[F1]],
+// CHECK:         linalg.fill ins(%{{.*}} : f32) outs(%[[D]] : memref<4x3xf32>)
+// CHECK:         %[[F2:.*]] = arith.constant 2 : index
+// CHECK:         call @kiln_ukernel_sgemm_packed(%[[F2]],
+// CHECK-NOT:     linalg.matmul
+memref.global "private" constant @w3 : memref<2x3xf32> = dense<1.0>
+func.func @fill_kept(%a: memref<4x2xf32>, %c: memref<4x3xf32>, %d: memref<4x3xf32>) {
+  %one = arith.constant 1.0 : f32
+  %zero = arith.constant 0.0 : f32
+  %w = memref.get_global @w3 : memref<2x3xf32>
+  linalg.fill ins(%one : f32) outs(%c : memref<4x3xf32>)
+  linalg.matmul ins(%a, %w : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  linalg.fill ins(%zero : f32) outs(%d : memref<4x3xf32>)
+  linalg.matmul ins(%a, %w : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}
+
+// -----
+
+// A right-hand side that is not a constant is passed with its strides to
+// the kernel that packs it per call: 15 arguments (flags, m, n, k, then
+// ptr, offset and two strides of a and b, then ptr, offset and row stride
+// of c). A get_global of a mutable global is not a constant either.
+// CHECK:       func.func private @kiln_ukernel_sgemm(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK-NOT:   @kiln_ukernel_sgemm_packed
+// CHECK:       memref.global "private" @v : memref<8x16xf32>
+// CHECK-LABEL: func.func @dynamic_weight(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<?x8xf32>, %[[B:[^:]*]]: memref<8x16xf32>, %[[C:[^:]*]]: memref<?x16xf32>)
+// CHECK:         %[[M:.*]] = memref.dim %[[A]], %{{.*}} : memref<?x8xf32>
+// CHECK:         %[[K:.*]] = memref.dim %[[A]], %{{.*}} : memref<?x8xf32>
+// CHECK:         %[[N:.*]] = memref.dim %[[C]], %{{.*}} : memref<?x16xf32>
+// CHECK:         %[[F:.*]] = arith.constant 2 : index
+// CHECK:         %[[ABUF:[^,]*]], %[[AOFF:[^,]*]], %{{[^,]*}}, %[[ASTR:[^:]*]]:2 = memref.extract_strided_metadata %[[A]]
+// CHECK:         %[[APTR:.*]] = memref.extract_aligned_pointer_as_index %[[ABUF]]
+// CHECK:         %[[CBUF:[^,]*]], %[[COFF:[^,]*]], %{{[^,]*}}, %[[CSTR:[^:]*]]:2 = memref.extract_strided_metadata %[[C]]
+// CHECK:         %[[CPTR:.*]] = memref.extract_aligned_pointer_as_index %[[CBUF]]
+// CHECK:         %[[BBUF:[^,]*]], %[[BOFF:[^,]*]], %{{[^,]*}}, %[[BSTR:[^:]*]]:2 = memref.extract_strided_metadata %[[B]]
+// CHECK:         %[[BPTR:.*]] = memref.extract_aligned_pointer_as_index %[[BBUF]]
+// CHECK:         call @kiln_ukernel_sgemm(%[[F]], %[[M]], %[[N]], %[[K]], %[[APTR]], %[[AOFF]], %[[ASTR]]#0, %[[ASTR]]#1, %[[BPTR]], %[[BOFF]], %[[BSTR]]#0, %[[BSTR]]#1, %[[CPTR]], %[[COFF]], %[[CSTR]]#0)
+// CHECK:         %[[G:.*]] = memref.get_global @v : memref<8x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-NOT:     linalg.matmul
+memref.global "private" @v : memref<8x16xf32> = dense<1.0>
+func.func @dynamic_weight(%a: memref<?x8xf32>, %b: memref<8x16xf32>, %c: memref<?x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x8xf32>, memref<8x16xf32>) outs(%c : memref<?x16xf32>)
+  %v = memref.get_global @v : memref<8x16xf32>
+  linalg.matmul ins(%a, %v : memref<?x8xf32>, memref<8x16xf32>) outs(%c : memref<?x16xf32>)
+  return
+}
+
+// -----
+
+// A [1, 0] transpose of a constant [N, K] = [3, 2] global into a buffer
+// read only as the matmul's weight: packed at compile time from the
+// transposed reading, to the same panel as @w2 above; the transpose, the
+// buffer and its dealloc go away, and so does the original global.
+// CHECK:       memref.global "private" constant @wt_packed : memref<1x2x16xf32> = dense_resource<wt_packed> {alignment = 64 : i64}
+// CHECK-NOT:   memref.global "private" constant @wt :
+// CHECK-LABEL: func.func @transposed_constant(
+// CHECK-NOT:     memref.alloc
+// CHECK-NOT:     linalg.transpose
+// CHECK:         %[[F:.*]] = arith.constant 2 : index
+// CHECK:         %[[P:.*]] = memref.get_global @wt_packed : memref<1x2x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm_packed(%[[F]],
+// CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     memref.dealloc
+// CHECK:         return
+// CHECK:         wt_packed: "0x04000000
+// CHECK-SAME:      0000803F000000400000404000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
+// CHECK-SAME:      000080400000A0400000C04000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+memref.global "private" constant @wt : memref<3x2xf32> = dense<[[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]>
+func.func @transposed_constant(%a: memref<4x2xf32>, %c: memref<4x3xf32>) {
+  %g = memref.get_global @wt : memref<3x2xf32>
+  %t = memref.alloc() : memref<2x3xf32>
+  linalg.transpose ins(%g : memref<3x2xf32>) outs(%t : memref<2x3xf32>) permutation = [1, 0]
+  linalg.matmul ins(%a, %t : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  memref.dealloc %t : memref<2x3xf32>
+  return
+}
+
+// -----
+
+// The same at a realistic size: a [48, 64] global transposed into the
+// [64, 48] weight packs into 3 panels of 64 rows.
+// CHECK:       memref.global "private" constant @wt2_packed : memref<3x64x16xf32> = dense_resource<wt2_packed> {alignment = 64 : i64}
+// CHECK-NOT:   memref.global "private" constant @wt2 :
+// CHECK-LABEL: func.func @transposed_constant_big(
+// CHECK-NOT:     memref.alloc
+// CHECK-NOT:     linalg.transpose
+// CHECK:         memref.get_global @wt2_packed : memref<3x64x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm_packed(
+// CHECK-NOT:     memref.dealloc
+memref.global "private" constant @wt2 : memref<48x64xf32> = dense<0.5>
+func.func @transposed_constant_big(%a: memref<?x64xf32>, %c: memref<?x48xf32>) {
+  %g = memref.get_global @wt2 : memref<48x64xf32>
+  %t = memref.alloc() : memref<64x48xf32>
+  linalg.transpose ins(%g : memref<48x64xf32>) outs(%t : memref<64x48xf32>) permutation = [1, 0]
+  linalg.matmul ins(%a, %t : memref<?x64xf32>, memref<64x48xf32>) outs(%c : memref<?x48xf32>)
+  memref.dealloc %t : memref<64x48xf32>
+  return
+}
+
+// -----
+
+// Negative for the transpose: the transposed buffer is also read by a copy,
+// so it is not a pure weight buffer: the transpose stays and the matmul
+// reads the buffer through the per-call packing kernel; the global stays.
+// CHECK-NOT:   @wt3_packed
+// CHECK:       memref.global "private" constant @wt3 : memref<3x2xf32>
+// CHECK-NOT:   @wt3_packed
+// CHECK-LABEL: func.func @transposed_constant_reused(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<4x2xf32>, %[[C:[^:]*]]: memref<4x3xf32>, %[[D:[^:]*]]: memref<2x3xf32>)
+// CHECK:         %[[G:.*]] = memref.get_global @wt3 : memref<3x2xf32>
+// CHECK:         %[[T:.*]] = memref.alloc() : memref<2x3xf32>
+// CHECK:         linalg.transpose ins(%[[G]] : memref<3x2xf32>) outs(%[[T]] : memref<2x3xf32>) permutation = [1, 0]
+// CHECK:         memref.extract_strided_metadata %[[T]]
+// CHECK:         call @kiln_ukernel_sgemm(
+// CHECK:         memref.copy %[[T]], %[[D]]
+memref.global "private" constant @wt3 : memref<3x2xf32> = dense<[[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]>
+func.func @transposed_constant_reused(%a: memref<4x2xf32>, %c: memref<4x3xf32>, %d: memref<2x3xf32>) {
+  %g = memref.get_global @wt3 : memref<3x2xf32>
+  %t = memref.alloc() : memref<2x3xf32>
+  linalg.transpose ins(%g : memref<3x2xf32>) outs(%t : memref<2x3xf32>) permutation = [1, 0]
+  linalg.matmul ins(%a, %t : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  memref.copy %t, %d : memref<2x3xf32> to memref<2x3xf32>
+  return
+}
+
+// -----
+
+// A constant read by a packed matmul and by something else keeps its
+// original global next to the packed one.
+// CHECK-DAG:   memref.global "private" constant @w4_packed : memref<1x2x16xf32>
+// CHECK-DAG:   memref.global "private" constant @w4 : memref<2x3xf32>
+// CHECK-LABEL: func.func @constant_also_read(
+// CHECK:         %[[G:.*]] = memref.get_global @w4 : memref<2x3xf32>
+// CHECK:         %[[P:.*]] = memref.get_global @w4_packed : memref<1x2x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm_packed(
+// CHECK:         return %[[G]]
+memref.global "private" constant @w4 : memref<2x3xf32> = dense<1.0>
+func.func @constant_also_read(%a: memref<4x2xf32>, %c: memref<4x3xf32>) -> memref<2x3xf32> {
+  %w = memref.get_global @w4 : memref<2x3xf32>
+  linalg.matmul ins(%a, %w : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  return %w : memref<2x3xf32>
+}
+
+// -----
+
+// A constant given as a dense_resource blob is read from the blob.
+// CHECK:       memref.global "private" constant @wr_packed : memref<1x2x16xf32> = dense_resource<wr_packed> {alignment = 64 : i64}
+// CHECK-NOT:   memref.global "private" constant @wr :
+// CHECK-LABEL: func.func @resource_constant(
+// CHECK:         memref.get_global @wr_packed : memref<1x2x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm_packed(
+// CHECK:         wr_packed: "0x04000000
+// CHECK-SAME:      0000803F000000400000404000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
+// CHECK-SAME:      000080400000A0400000C04000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+memref.global "private" constant @wr : memref<2x3xf32> = dense_resource<wr_blob> {alignment = 64 : i64}
+func.func @resource_constant(%a: memref<4x2xf32>, %c: memref<4x3xf32>) {
+  %w = memref.get_global @wr : memref<2x3xf32>
+  linalg.matmul ins(%a, %w : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      wr_blob: "0x040000000000803F0000004000004040000080400000A0400000C040"
+    }
+  }
+#-}
+
+// -----
+
+// One constant read by two matmuls is packed once; read through a reshape
+// it is packed from its row-major elements. A square constant read both
+// directly and through a [1, 0] transpose gets two packed copies (the
+// second renamed).
+// CHECK-DAG:   memref.global "private" constant @ws_packed : memref<1x16x16xf32>
+// CHECK-DAG:   memref.global "private" constant @ws_packed_0 : memref<1x16x16xf32>
+// CHECK-DAG:   memref.global "private" constant @w3d_packed : memref<1x2x16xf32>
+// CHECK-NOT:   memref.global "private" constant @ws :
+// CHECK-NOT:   memref.global "private" constant @w3d :
+// CHECK-LABEL: func.func @shared(
+// CHECK:         memref.get_global @ws_packed : memref<1x16x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm_packed(
+// CHECK:         memref.get_global @ws_packed : memref<1x16x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm_packed(
+// CHECK:         memref.get_global @ws_packed_0 : memref<1x16x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm_packed(
+// CHECK:         memref.get_global @w3d_packed : memref<1x2x16xf32>
+// CHECK:         call @kiln_ukernel_sgemm_packed(
+// CHECK-NOT:     memref.collapse_shape
+// CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     linalg.matmul
+// CHECK:         return
+// CHECK:         w3d_packed: "0x04000000
+// CHECK-SAME:      0000803F000000400000404000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000
+// CHECK-SAME:      000080400000A0400000C04000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+memref.global "private" constant @ws : memref<16x16xf32> = dense<2.0>
+memref.global "private" constant @w3d : memref<1x2x3xf32> = dense<[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]>
+func.func @shared(%a: memref<4x16xf32>, %c: memref<4x16xf32>, %a2: memref<4x2xf32>, %c2: memref<4x3xf32>) {
+  %w = memref.get_global @ws : memref<16x16xf32>
+  linalg.matmul ins(%a, %w : memref<4x16xf32>, memref<16x16xf32>) outs(%c : memref<4x16xf32>)
+  linalg.matmul ins(%a, %w : memref<4x16xf32>, memref<16x16xf32>) outs(%c : memref<4x16xf32>)
+  %t = memref.alloc() : memref<16x16xf32>
+  linalg.transpose ins(%w : memref<16x16xf32>) outs(%t : memref<16x16xf32>) permutation = [1, 0]
+  linalg.matmul ins(%a, %t : memref<4x16xf32>, memref<16x16xf32>) outs(%c : memref<4x16xf32>)
+  %g3 = memref.get_global @w3d : memref<1x2x3xf32>
+  %cs = memref.collapse_shape %g3 [[0, 1], [2]] : memref<1x2x3xf32> into memref<2x3xf32>
+  linalg.matmul ins(%a2, %cs : memref<4x2xf32>, memref<2x3xf32>) outs(%c2 : memref<4x3xf32>)
+  return
+}
+
+// -----
+
+// A batch matmul calls the batched kernel with 19 arguments: (flags, batch,
+// m, n, k, a ptr, offset and three strides, b the same, c ptr, offset and
+// its two outer strides). Its zero fill is dropped too.
+// CHECK:       func.func private @kiln_ukernel_sgemm_batched(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK-LABEL: func.func @batched(
+// CHECK-SAME:    %[[A:[^:]*]]: memref<2x4x8xf32>, %[[B:[^:]*]]: memref<2x8x5xf32>, %[[C:[^:]*]]: memref<2x4x5xf32>)
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[F:.*]] = arith.constant 258 : index
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[BATCH:.*]] = memref.dim %[[A]], %{{.*}} : memref<2x4x8xf32>
+// CHECK:         %[[M:.*]] = memref.dim %[[A]], %{{.*}} : memref<2x4x8xf32>
+// CHECK:         %[[N:.*]] = memref.dim %[[C]], %{{.*}} : memref<2x4x5xf32>
+// CHECK:         %[[K:.*]] = memref.dim %[[A]], %{{.*}} : memref<2x4x8xf32>
+// CHECK:         %[[ABUF:[^,]*]], %[[AOFF:[^,]*]], %{{[^,]*}}, %[[ASTR:[^:]*]]:3 = memref.extract_strided_metadata %[[A]]
+// CHECK:         %[[APTR:.*]] = memref.extract_aligned_pointer_as_index %[[ABUF]]
+// CHECK:         %[[BBUF:[^,]*]], %[[BOFF:[^,]*]], %{{[^,]*}}, %[[BSTR:[^:]*]]:3 = memref.extract_strided_metadata %[[B]]
+// CHECK:         %[[BPTR:.*]] = memref.extract_aligned_pointer_as_index %[[BBUF]]
+// CHECK:         %[[CBUF:[^,]*]], %[[COFF:[^,]*]], %{{[^,]*}}, %[[CSTR:[^:]*]]:3 = memref.extract_strided_metadata %[[C]]
+// CHECK:         %[[CPTR:.*]] = memref.extract_aligned_pointer_as_index %[[CBUF]]
+// CHECK:         call @kiln_ukernel_sgemm_batched(%[[F]], %[[BATCH]], %[[M]], %[[N]], %[[K]], %[[APTR]], %[[AOFF]], %[[ASTR]]#0, %[[ASTR]]#1, %[[ASTR]]#2, %[[BPTR]], %[[BOFF]], %[[BSTR]]#0, %[[BSTR]]#1, %[[BSTR]]#2, %[[CPTR]], %[[COFF]], %[[CSTR]]#0, %[[CSTR]]#1)
+// CHECK-NOT:     linalg.batch_matmul
+// CHECK-NOT:     linalg.fill
+// AVX2-LABEL: func.func @batched(
+// AVX2:         %[[F:.*]] = arith.constant 257 : index
+// AVX2:         call @kiln_ukernel_sgemm_batched(%[[F]],
+// GENERIC-LABEL: func.func @batched(
+// GENERIC:         %[[F:.*]] = arith.constant 256 : index
+// GENERIC:         call @kiln_ukernel_sgemm_batched(%[[F]],
+func.func @batched(%a: memref<2x4x8xf32>, %b: memref<2x8x5xf32>, %c: memref<2x4x5xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<2x4x5xf32>)
+  linalg.batch_matmul ins(%a, %b : memref<2x4x8xf32>, memref<2x8x5xf32>) outs(%c : memref<2x4x5xf32>)
+  return
+}
+
+// -----
+
+// Negative: an f64 matmul, a matmul whose output rows are not contiguous
+// (a transposed view of a buffer, inner stride 4, or an inner stride only
+// known at run time), a matmul with user-defined indexing maps and a
+// matmul on tensors are left alone, and no kernel is declared.
+// CHECK-NOT:   kiln_ukernel
+// CHECK-LABEL: func.func @left_alone(
+// CHECK:         linalg.matmul ins(%{{.*}}, %{{.*}} : memref<4x8xf64>, memref<8x4xf64>) outs(%{{.*}} : memref<4x4xf64>)
+// CHECK:         linalg.matmul ins(%{{.*}}, %{{.*}} : memref<4x8xf32>, memref<8x4xf32>) outs(%{{.*}} : memref<4x4xf32, strided<[1, 4]>>)
+// CHECK:         linalg.matmul ins(%{{.*}}, %{{.*}} : memref<4x8xf32>, memref<8x4xf32>) outs(%{{.*}} : memref<4x4xf32, strided<[?, ?], offset: ?>>)
+// CHECK:         linalg.matmul indexing_maps
+// CHECK:         linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x4xf32>) outs(%{{.*}} : tensor<4x4xf32>) -> tensor<4x4xf32>
+// CHECK-NOT:     kiln_ukernel
+memref.global "private" constant @wd : memref<8x4xf64> = dense<1.0>
+func.func @left_alone(%a64: memref<4x8xf64>, %c64: memref<4x4xf64>,
+                      %a: memref<4x8xf32>, %b: memref<8x4xf32>, %c: memref<4x4xf32>,
+                      %cd: memref<4x4xf32, strided<[?, ?], offset: ?>>, %at: memref<8x4xf32>,
+                      %ta: tensor<4x8xf32>, %tb: tensor<8x4xf32>, %tc: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %w = memref.get_global @wd : memref<8x4xf64>
+  linalg.matmul ins(%a64, %w : memref<4x8xf64>, memref<8x4xf64>) outs(%c64 : memref<4x4xf64>)
+  %ct = memref.transpose %c (i, j) -> (j, i) : memref<4x4xf32> to memref<4x4xf32, strided<[1, 4]>>
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x4xf32>) outs(%ct : memref<4x4xf32, strided<[1, 4]>>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x4xf32>) outs(%cd : memref<4x4xf32, strided<[?, ?], offset: ?>>)
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%at, %b : memref<8x4xf32>, memref<8x4xf32>) outs(%c : memref<4x4xf32>)
+  %r = linalg.matmul ins(%ta, %tb : tensor<4x8xf32>, tensor<8x4xf32>) outs(%tc : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %r : tensor<4x4xf32>
+}
+
+// -----
+
+// kiln.ukernel on buffers becomes kiln_ukernel_<kernel>(desc, fparams):
+// desc, on the stack, holds int_params (4), then for each operand (q, k, v,
+// then the output) its aligned base address, offset, 4 sizes and 4 strides:
+// 4 + 4 * 10 = 44 entries; fparams holds float_params.
+// CHECK:       func.func private @kiln_ukernel_attention_f32(index, index)
+// CHECK-LABEL: func.func @ukernel_call(
+// CHECK-SAME:    %[[Q:[^:]*]]: memref<2x4x8x16xf32>, %[[K:[^:]*]]: memref<2x4x8x16xf32>, %[[V:[^:]*]]: memref<2x4x8x16xf32>, %[[O:[^:]*]]: memref<2x4x8x16xf32>)
+// CHECK:         %[[P0:.*]] = arith.constant 2 : index
+// CHECK:         %[[P1:.*]] = arith.constant 0 : index
+// CHECK:         %[[P2:.*]] = arith.constant 0 : index
+// CHECK:         %[[P3:.*]] = arith.constant 4 : index
+// CHECK:         %[[QBUF:[^,]*]], %[[QOFF:[^,]*]], %[[QSZ:[^:]*]]:4, %[[QSTR:[^:]*]]:4 = memref.extract_strided_metadata %[[Q]]
+// CHECK:         %[[QPTR:.*]] = memref.extract_aligned_pointer_as_index %[[QBUF]]
+// CHECK:         memref.extract_strided_metadata %[[K]]
+// CHECK:         memref.extract_strided_metadata %[[V]]
+// CHECK:         %[[OBUF:[^,]*]], %[[OOFF:[^,]*]], %[[OSZ:[^:]*]]:4, %[[OSTR:[^:]*]]:4 = memref.extract_strided_metadata %[[O]]
+// CHECK:         %[[OPTR:.*]] = memref.extract_aligned_pointer_as_index %[[OBUF]]
+// CHECK:         %[[DESC:.*]] = memref.alloca() : memref<44xindex>
+// CHECK:         memref.store %[[P0]], %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[P1]], %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[P2]], %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[P3]], %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[QPTR]], %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[QOFF]], %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[QSZ]]#0, %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK-COUNT-27: memref.store %{{.*}}, %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[OPTR]], %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[OOFF]], %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK-COUNT-7: memref.store %{{.*}}, %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK:         memref.store %[[OSTR]]#3, %[[DESC]][%{{.*}}] : memref<44xindex>
+// CHECK-NOT:     memref.store %{{.*}}, %[[DESC]]
+// CHECK:         %[[FP:.*]] = memref.alloca() : memref<2xf32>
+// CHECK:         %[[S:.*]] = arith.constant 2.500000e-01 : f32
+// CHECK:         memref.store %[[S]], %[[FP]][%{{.*}}] : memref<2xf32>
+// CHECK:         %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:         memref.store %[[Z]], %[[FP]][%{{.*}}] : memref<2xf32>
+// CHECK:         %[[DP:.*]] = memref.extract_aligned_pointer_as_index %[[DESC]] : memref<44xindex> -> index
+// CHECK:         %[[FPP:.*]] = memref.extract_aligned_pointer_as_index %[[FP]] : memref<2xf32> -> index
+// CHECK:         call @kiln_ukernel_attention_f32(%[[DP]], %[[FPP]]) : (index, index) -> ()
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         return
+func.func @ukernel_call(%q: memref<2x4x8x16xf32>, %k: memref<2x4x8x16xf32>, %v: memref<2x4x8x16xf32>, %o: memref<2x4x8x16xf32>) {
+  kiln.ukernel "attention_f32"(%q, %k, %v) outs(%o) {int_params = array<i64: 2, 0, 0, 4>, float_params = array<f32: 0.25, 0.0>} : (memref<2x4x8x16xf32>, memref<2x4x8x16xf32>, memref<2x4x8x16xf32>, memref<2x4x8x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// With a rank-2 mask as fourth input and rank-3 operands: 4 + 4 * 8 + 6 =
+// 42 entries. No float params still gets a one-element array.
+// CHECK:       func.func private @kiln_ukernel_attention_f32(index, index)
+// CHECK-LABEL: func.func @ukernel_call_mask(
+// CHECK:         memref.alloca() : memref<42xindex>
+// CHECK:         %[[FP:.*]] = memref.alloca() : memref<1xf32>
+// CHECK-NOT:     memref.store %{{.*}}, %[[FP]]
+// CHECK:         call @kiln_ukernel_attention_f32(
+// CHECK-NOT:     kiln.ukernel
+func.func @ukernel_call_mask(%q: memref<8x8x16xf32>, %k: memref<8x8x16xf32>, %v: memref<8x8x16xf32>, %m: memref<8x8xf32>, %o: memref<8x8x16xf32>) {
+  kiln.ukernel "attention_f32"(%q, %k, %v, %m) outs(%o) {int_params = array<i64: 2, 1, 2, 3>, float_params = array<f32>} : (memref<8x8x16xf32>, memref<8x8x16xf32>, memref<8x8x16xf32>, memref<8x8xf32>, memref<8x8x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Negative: kiln.ukernel on tensors waits for bufferization.
+// CHECK-NOT:   kiln_ukernel_attention_f32
+// CHECK-LABEL: func.func @ukernel_on_tensors(
+// CHECK:         %[[R:.*]] = kiln.ukernel "attention_f32"
+// CHECK:         return %[[R]]
+func.func @ukernel_on_tensors(%q: tensor<8x8x16xf32>, %o: tensor<8x8x16xf32>) -> tensor<8x8x16xf32> {
+  %r = kiln.ukernel "attention_f32"(%q, %q, %q) outs(%o) {int_params = array<i64: 2, 0, 0, 3>, float_params = array<f32: 1.0, 0.0>} : (tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>) -> tensor<8x8x16xf32>
+  return %r : tensor<8x8x16xf32>
+}
