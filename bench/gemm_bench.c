@@ -66,6 +66,74 @@ __attribute__((target("avx512f"), noinline)) static double fma_peak(void) {
   FMA12(_mm512_fmadd_ps, __m512, _mm512_set1_ps, red512)
   return iters * 12.0 * 32.0 / t / 1e9;
 }
+/* Read bandwidth: sums a 512 MiB array (beyond every cache) on the pool's
+ * threads, GB/s. */
+typedef struct {
+  const float *x;
+  float sums[64];
+} bw_job;
+
+__attribute__((target("avx512f"))) static void bw_range(void *vj, int64_t b,
+                                                        int64_t e) {
+  bw_job *j = vj;
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  for (int64_t i = b * 64; i < e * 64; i += 64) {
+    s0 = _mm512_add_ps(s0, _mm512_load_ps(j->x + i));
+    s1 = _mm512_add_ps(s1, _mm512_load_ps(j->x + i + 16));
+    s2 = _mm512_add_ps(s2, _mm512_load_ps(j->x + i + 32));
+    s3 = _mm512_add_ps(s3, _mm512_load_ps(j->x + i + 48));
+  }
+  j->sums[b % 64] += _mm512_reduce_add_ps(
+      _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+static double read_bandwidth(void) {
+  size_t n = (size_t)128 << 20;
+  float *x = aligned_alloc(64, n * sizeof(float));
+  for (size_t i = 0; i < n; ++i)
+    x[i] = 1.0f;
+  bw_job j = {x, {0}};
+  double best = 0;
+  for (int r = 0; r < 3; ++r) {
+    double t = now();
+    kiln_parallel_for((int64_t)(n / 64), bw_range, &j);
+    t = now() - t;
+    double gbs = n * sizeof(float) / t / 1e9;
+    best = gbs > best ? gbs : best;
+  }
+  if (j.sums[0] == 1.0f)
+    puts("");
+  free(x);
+  return best;
+}
+
+/* Decode-style GEMV with weights beyond the caches: GB/s of weights read. */
+static void bench_gemv(int64_t n, int64_t k, int isa, double bw, int threads) {
+  float *a = aligned_alloc(64, (size_t)k * 4 + 64);
+  int64_t panels = (n + 15) / 16;
+  float *bp = aligned_alloc(64, (size_t)(panels * k * 16) * 4 + 64);
+  float *c = aligned_alloc(64, (size_t)n * 4 + 64);
+  for (int64_t i = 0; i < k; ++i)
+    a[i] = 0.01f;
+  for (int64_t i = 0; i < panels * k * 16; ++i)
+    bp[i] = 0.001f;
+  enum { RUNS = 21 };
+  double t[RUNS];
+  for (int r = 0; r < RUNS; ++r) {
+    double s = now();
+    kiln_sgemm_packed_run(isa, 0, 1, n, k, a, k, 1, bp, c, n);
+    t[r] = now() - s;
+  }
+  qsort(t, RUNS, sizeof t[0], cmp);
+  double gbs = (double)n * k * 4 / t[RUNS / 2] / 1e9;
+  printf("| decode gemv, %lld MiB weights | 1x%lldx%lld | %s | %d | %.1f GB/s | %.0f%% of read bandwidth |\n",
+         (long long)(n * k * 4 >> 20), (long long)n, (long long)k,
+         isa == KILN_ISA_AVX512 ? "avx512" : "avx2", threads, gbs, 100.0 * gbs / bw);
+  free(a);
+  free(bp);
+  free(c);
+}
+
 static void bench(const char *name, int64_t m, int64_t n, int64_t k, int isa,
                   double peak, int threads) {
   float *a = aligned_alloc(64, (size_t)(m * k) * 4 + 64);
@@ -117,5 +185,10 @@ int main(int argc, char **argv) {
     for (int isa = KILN_ISA_AVX512; isa >= KILN_ISA_AVX2; --isa)
       bench(shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, isa, peak,
             threads);
+  double bw = read_bandwidth();
+  printf("\nmemory read bandwidth, %d thread%s: %.1f GB/s\n", threads,
+         threads > 1 ? "s" : "", bw);
+  for (int isa = KILN_ISA_AVX512; isa >= KILN_ISA_AVX2; --isa)
+    bench_gemv(16384, 8192, isa, bw, threads);
   return 0;
 }
