@@ -179,6 +179,9 @@ int main(int argc, char **argv) {
       {"bert-base ffn1", 128, 3072, 768},
       {"bert-base ffn2", 128, 768, 3072},
       {"bert-base ffn1 b8", 1024, 3072, 768},
+      {"hidden-256 qkv, 197 tokens", 197, 768, 256},
+      {"hidden-256 ffn1, 197 tokens", 197, 1024, 256},
+      {"hidden-256 ffn2, 197 tokens", 197, 256, 1024},
       {"decode gemv", 1, 3072, 768},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)

@@ -93,6 +93,11 @@ def KilnCpuSelectUkernels
     operand rank) with flags 1 = mask, 2 = boolean mask,
     4 = causal, 8 = mask fill, its `float_params` (scale, fill). Other
     attention forms keep the generic streaming-softmax lowering.
+
+    `kiln.layer_norm` and `kiln.rms_norm` of an f32 input of rank 1 to 4
+    over its last dim, with a `[N]` scale (and bias), become
+    `kiln.ukernel "norm_f32"` with `int_params` (isa, flags, rank), flags
+    1 = RMS norm, 2 = bias, and `float_params` (epsilon).
   }];
   let options = [
     Option<"isaName", "isa", "std::string", /*default=*/"\"avx512\"",

@@ -4,7 +4,9 @@
 // kiln.ukernel ops (destination-passing, bufferized like linalg ops) before
 // the generic kiln -> linalg lowering; everything else keeps that lowering.
 // Today: kiln.attention in f32 with rank-3 or rank-4 query/key/value and an
-// optional additive f32 or boolean mask (lib/Runtime/ukernels/attention_f32.c).
+// optional additive f32 or boolean mask (lib/Runtime/ukernels/attention_f32.c),
+// and kiln.layer_norm / kiln.rms_norm in f32 over the last dim
+// (lib/Runtime/ukernels/norm_f32.c).
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,6 +90,60 @@ struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
   }
 };
 
+/// kiln.layer_norm / kiln.rms_norm over the last dim of an f32 input of
+/// rank <= 4 with a [N] scale (and [N] bias) -> kiln.ukernel "norm_f32".
+template <typename NormOp>
+struct NormToUkernel final : OpRewritePattern<NormOp> {
+  NormToUkernel(MLIRContext *ctx, int64_t isaFlag)
+      : OpRewritePattern<NormOp>(ctx), isaFlag(isaFlag) {}
+  int64_t isaFlag;
+
+  LogicalResult matchAndRewrite(NormOp op,
+                                PatternRewriter &rewriter) const override {
+    constexpr bool isRms = std::is_same_v<NormOp, RmsNormOp>;
+    Value x = op.getInput(), scale = op.getScale(), bias;
+    if constexpr (!isRms)
+      bias = op.getBias();
+    auto xt = cast<RankedTensorType>(x.getType());
+    int64_t rank = xt.getRank();
+    if (!xt.getElementType().isF32() || rank < 1 || rank > 4)
+      return rewriter.notifyMatchFailure(op, "not f32 of rank 1 to 4");
+    // getAxis() reads the I64Attr as unsigned: take the signed value.
+    int64_t axis = op.getAxisAttr().getInt();
+    if (axis < 0)
+      axis += rank;
+    if (axis != rank - 1)
+      return rewriter.notifyMatchFailure(op, "does not normalize the last dim only");
+    auto rank1 = [&](Value v) {
+      auto t = cast<RankedTensorType>(v.getType());
+      return t.getRank() == 1 && t.getElementType().isF32() &&
+             (t.isDynamicDim(0) || xt.isDynamicDim(rank - 1) ||
+              t.getDimSize(0) == xt.getDimSize(rank - 1));
+    };
+    if (!rank1(scale) || (bias && !rank1(bias)))
+      return rewriter.notifyMatchFailure(op, "scale or bias is not a [N] vector");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(tensor::getMixedSize(rewriter, loc, x, d));
+    Value init = tensor::EmptyOp::create(rewriter, loc, dims,
+                                         rewriter.getF32Type());
+    SmallVector<Value> ins{x, scale};
+    if (bias)
+      ins.push_back(bias);
+    int64_t flags = (isRms ? 1 : 0) | (bias ? 2 : 0);
+    auto u = UkernelOp::create(
+        rewriter, loc, init.getType(), rewriter.getStringAttr("norm_f32"), ins,
+        init, rewriter.getDenseI64ArrayAttr({isaFlag, flags, rank}),
+        rewriter.getDenseF32ArrayAttr({op.getEpsilon().convertToFloat()}));
+    Value result = u.getResult();
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct KilnCpuSelectUkernels final
     : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {
   using Base::Base;
@@ -99,7 +155,8 @@ struct KilnCpuSelectUkernels final
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<AttentionToUkernel>(&getContext(), flag);
+    patterns.add<AttentionToUkernel, NormToUkernel<LayerNormOp>,
+                 NormToUkernel<RmsNormOp>>(&getContext(), flag);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -146,3 +146,49 @@ func.func @rank5(%q: tensor<1x2x4x8x16xf32>, %k: tensor<1x2x4x8x16xf32>, %v: ten
   %0 = kiln.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x2x4x8x16xf32>, tensor<1x2x4x8x16xf32>, tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32>
   return %0 : tensor<1x2x4x8x16xf32>
 }
+
+// -----
+
+// Layer norm over the last dim with a [N] scale and bias: kiln.ukernel
+// "norm_f32" on (x, scale, bias), int_params (isa, flags 2 = bias, rank 3),
+// float_params (epsilon).
+// CHECK-LABEL: func.func @layer_norm(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x128x256xf32>, %[[G:[^:]*]]: tensor<256xf32>, %[[B:[^:]*]]: tensor<256xf32>)
+// CHECK:         %[[D:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x128x256xf32>
+// CHECK:         %[[E:.*]] = tensor.empty(%[[D]]) : tensor<?x128x256xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "norm_f32"(%[[X]], %[[G]], %[[B]]) outs(%[[E]]) {float_params = array<f32: 9.99999996E-13>, int_params = array<i64: 2, 2, 3>}
+// CHECK-NOT:     kiln.layer_norm
+// CHECK:         return %[[U]]
+// AVX2-LABEL: func.func @layer_norm(
+// AVX2:         int_params = array<i64: 1, 2, 3>
+func.func @layer_norm(%x: tensor<?x128x256xf32>, %g: tensor<256xf32>, %b: tensor<256xf32>) -> tensor<?x128x256xf32> {
+  %0 = kiln.layer_norm %x, %g bias %b {axis = -1 : i64, epsilon = 9.99999996E-13 : f32} : (tensor<?x128x256xf32>, tensor<256xf32>, tensor<256xf32>) -> tensor<?x128x256xf32>
+  return %0 : tensor<?x128x256xf32>
+}
+
+// -----
+
+// RMS norm: flags 1, no bias operand.
+// CHECK-LABEL: func.func @rms_norm(
+// CHECK:         kiln.ukernel "norm_f32"(%{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32: 9.99999997E-7>, int_params = array<i64: 2, 1, 2>}
+// CHECK-NOT:     kiln.rms_norm
+func.func @rms_norm(%x: tensor<16x64xf32>, %g: tensor<64xf32>) -> tensor<16x64xf32> {
+  %0 = kiln.rms_norm %x, %g {axis = -1 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<16x64xf32>, tensor<64xf32>) -> tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
+}
+
+// -----
+
+// Not over the last dim only (axis 1 of a rank-3 input), f16, or rank 5:
+// the norm stays for the generic lowering.
+// CHECK-LABEL: func.func @norm_not_selected(
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         kiln.layer_norm
+// CHECK:         kiln.layer_norm
+// CHECK:         kiln.rms_norm
+func.func @norm_not_selected(%x: tensor<2x4x8xf32>, %g2: tensor<4x8xf32>, %h: tensor<4x8xf16>, %gh: tensor<8xf16>, %x5: tensor<1x2x2x4x8xf32>, %g: tensor<8xf32>) -> (tensor<2x4x8xf32>, tensor<4x8xf16>, tensor<1x2x2x4x8xf32>) {
+  %0 = kiln.layer_norm %x, %g2 {axis = 1 : i64, epsilon = 1.0E-5 : f32} : (tensor<2x4x8xf32>, tensor<4x8xf32>) -> tensor<2x4x8xf32>
+  %1 = kiln.layer_norm %h, %gh {axis = -1 : i64, epsilon = 1.0E-5 : f32} : (tensor<4x8xf16>, tensor<8xf16>) -> tensor<4x8xf16>
+  %2 = kiln.rms_norm %x5, %g {axis = -1 : i64, epsilon = 1.0E-5 : f32} : (tensor<1x2x2x4x8xf32>, tensor<8xf32>) -> tensor<1x2x2x4x8xf32>
+  return %0, %1, %2 : tensor<2x4x8xf32>, tensor<4x8xf16>, tensor<1x2x2x4x8xf32>
+}

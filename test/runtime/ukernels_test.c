@@ -4,7 +4,8 @@
  * shapes that hit full tiles, partial row blocks, partial column blocks and
  * panels, k = 1, M = 1 (decode), strided A, accumulate and overwrite, packed
  * and per-call-packed B, batched; the attention kernel (masks, causal, GQA,
- * rank 3) against a double-precision reference; the vector exp against
+ * rank 3) against a double-precision reference; layer and RMS norms
+ * (rank 2 and 3, padded rows, a large mean); the vector exp against
  * double-precision exp. Prints one line per family with the worst error.
  *
  *===----------------------------------------------------------------------===*/
@@ -35,6 +36,78 @@ void kiln_ukernel_sgemm_batched(int64_t flags, int64_t batch, int64_t m,
                                 int64_t ldb, int64_t bcs, intptr_t c,
                                 int64_t coff, int64_t cbs, int64_t ldc);
 void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams);
+void kiln_ukernel_norm_f32(const int64_t *desc, const float *fparams);
+
+static float frand(void);
+
+/* Layer norm (or RMS norm) of x [rows, n] (row stride ldx) against double
+ * precision, through the kernel's entry point with a rank-2 or rank-3
+ * descriptor. */
+static double check_norm(int isa, int64_t rows, int64_t n, int64_t ldx,
+                         int rms, int bias) {
+  float *x = malloc(sizeof(float) * (size_t)(rows * ldx + 1));
+  float *y = malloc(sizeof(float) * (size_t)(rows * n + 1));
+  float *g = malloc(sizeof(float) * (size_t)n), *b = malloc(sizeof(float) * (size_t)n);
+  for (int64_t i = 0; i < rows * ldx; ++i)
+    x[i] = 3.0f + 2.0f * frand(); /* a large mean: the two-pass variance */
+  for (int64_t i = 0; i < n; ++i) {
+    g[i] = 1.0f + frand();
+    b[i] = frand();
+  }
+  /* x as rank 3 [2, rows/2, n] when rows is even, else rank 2 */
+  int rank = rows % 2 == 0 ? 3 : 2;
+  int64_t desc[64], *d = desc;
+  *d++ = isa;
+  *d++ = (rms ? 1 : 0) | (bias ? 2 : 0);
+  *d++ = rank;
+  int64_t *ys = NULL;
+  for (int which = 0; which < 2; ++which) {
+    float *p = which == 0 ? x : y;
+    int64_t ld = which == 0 ? ldx : n;
+    *d++ = (intptr_t)p;
+    *d++ = 0;
+    if (rank == 3) {
+      *d++ = 2; *d++ = rows / 2; *d++ = n;
+      *d++ = rows / 2 * ld; *d++ = ld; *d++ = 1;
+    } else {
+      *d++ = rows; *d++ = n;
+      *d++ = ld; *d++ = 1;
+    }
+    if (which == 0) {
+      *d++ = (intptr_t)g; *d++ = 0; *d++ = n; *d++ = 1;
+      if (bias) {
+        *d++ = (intptr_t)b; *d++ = 0; *d++ = n; *d++ = 1;
+      }
+    }
+  }
+  (void)ys;
+  float eps = 1e-5f;
+  kiln_ukernel_norm_f32(desc, &eps);
+  double worst = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0, var = 0;
+    if (!rms) {
+      for (int64_t c = 0; c < n; ++c)
+        mean += x[r * ldx + c];
+      mean /= n;
+    }
+    for (int64_t c = 0; c < n; ++c)
+      var += (x[r * ldx + c] - mean) * (x[r * ldx + c] - mean);
+    double inv = 1.0 / sqrt(var / n + eps);
+    for (int64_t c = 0; c < n; ++c) {
+      double ref = (x[r * ldx + c] - mean) * inv * g[c] + (bias ? b[c] : 0.0);
+      double e = fabs(y[r * n + c] - ref) / (1 + fabs(ref));
+      worst = e > worst ? e : worst;
+    }
+  }
+  free(x);
+  free(y);
+  free(g);
+  free(b);
+  return worst;
+}
+
+static void test_norm(int isa);
 
 static unsigned rng_state = 12345;
 static float frand(void) {
@@ -297,6 +370,28 @@ static void test_attention(int isa) {
          sizeof cs / sizeof cs[0], worst < 1e-5 ? "< 1e-5" : "TOO LARGE");
 }
 
+static void test_norm(int isa) {
+  static const int64_t cs[][3] = {{128, 768, 768}, {7, 33, 40}, {2, 1, 1},
+                                  {300, 256, 260}, {1, 17, 17}};
+  double worst = 0;
+  int cases = 0;
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i)
+    for (int rms = 0; rms < 2; ++rms)
+      for (int bias = 0; bias < 2 - rms; ++bias) {
+        double e = check_norm(isa, cs[i][0], cs[i][1], cs[i][2], rms, bias);
+        ++cases;
+        if (e > 1e-5) {
+          printf("FAIL norm %s rows=%lld n=%lld rms=%d bias=%d: error %g\n",
+                 isa_name(isa), (long long)cs[i][0], (long long)cs[i][1], rms,
+                 bias, e);
+          ++failures;
+        }
+        worst = e > worst ? e : worst;
+      }
+  printf("norm %s: %d cases, max error %s\n", isa_name(isa), cases,
+         worst < 1e-5 ? "< 1e-5" : "TOO LARGE");
+}
+
 static void test_exp(int isa) {
   double worst = 0;
   enum { N = 100003 };
@@ -343,6 +438,7 @@ int main(void) {
     test_gemm(isas[i]);
     test_batched(isas[i]);
     test_attention(isas[i]);
+    test_norm(isas[i]);
     if (isas[i] != KILN_ISA_GENERIC)
       test_exp(isas[i]);
   }

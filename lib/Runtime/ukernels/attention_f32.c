@@ -19,6 +19,7 @@
 
 #include "gemm_f32.h"
 #include "softmax_f32.h"
+#include "view.h"
 #include "../runtime_internal.h"
 
 #include <math.h>
@@ -30,28 +31,6 @@ enum {
   ATT_CAUSAL = 4,    /* key j > i + Sk - Sq is excluded */
   ATT_FILL = 8,      /* excluded bool-mask scores take fparams[1] */
 };
-
-typedef struct {
-  char *base; /* written through only for the output */
-  int64_t size[4], stride[4];
-} view4;
-
-/* Reads (address, offset, sizes[rank], strides[rank]) into a rank-4 view,
- * left-padding with size-1 dims; dims of size 1 get stride 0 (broadcast). */
-static const int64_t *read_view(const int64_t *d, int64_t rank, size_t esize,
-                                view4 *v) {
-  v->base = (char *)(intptr_t)d[0] + d[1] * (int64_t)esize;
-  for (int64_t i = 0; i < 4; ++i) {
-    v->size[i] = 1;
-    v->stride[i] = 0;
-  }
-  for (int64_t i = 0; i < rank; ++i) {
-    int64_t at = 4 - rank + i;
-    v->size[at] = d[2 + i];
-    v->stride[at] = d[2 + i] == 1 ? 0 : d[2 + rank + i];
-  }
-  return d + 2 + 2 * rank;
-}
 
 typedef struct {
   int isa;
@@ -177,12 +156,12 @@ void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams) {
   j.flags = desc[1];
   int64_t mrank = desc[2], rank = desc[3];
   const int64_t *d = desc + 4;
-  d = read_view(d, rank, 4, &j.q);
-  d = read_view(d, rank, 4, &j.k);
-  d = read_view(d, rank, 4, &j.v);
+  d = kiln_read_view(d, rank, 4, &j.q);
+  d = kiln_read_view(d, rank, 4, &j.k);
+  d = kiln_read_view(d, rank, 4, &j.v);
   if (j.flags & ATT_MASK)
-    d = read_view(d, mrank, (j.flags & ATT_MASK_BOOL) ? 1 : 4, &j.m);
-  read_view(d, rank, 4, &j.o);
+    d = kiln_read_view(d, mrank, (j.flags & ATT_MASK_BOOL) ? 1 : 4, &j.m);
+  kiln_read_view(d, rank, 4, &j.o);
   j.scale = fparams[0];
   j.fill = fparams[1];
   /* Reading the sizes as 4-D views made broadcast strides 0; the model's
