@@ -354,6 +354,8 @@ static void test_attention(int isa) {
       {4, 2, 2, 2, 5, 300, 8, 24, 2, 0},     /* bool mask, many keys, Dv != D */
       {3, 2, 3, 3, 50, 50, 32, 32, 0, 0},    /* rank 3 [B*H, S, D] */
       {4, 1, 2, 1, 40, 600, 16, 16, 1, 1},   /* keys beyond one block */
+      {4, 1, 4, 2, 3, 70, 16, 16, 2, 1},     /* few rows (decode path): GQA, bool mask, causal */
+      {4, 2, 2, 2, 2, 33, 8, 8, 1, 0},       /* decode path, padding mask */
   };
   double worst = 0;
   for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i) {

@@ -65,6 +65,99 @@ void kiln_softmax_rows_generic(float *s, int64_t rows, int64_t n, int64_t lds,
   }
 }
 
+void kiln_axpy_rows_generic(float *o, const float *p, const float *v,
+                            int64_t n, int64_t dv, int64_t ldv) {
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t e = 0; e < dv; ++e)
+      o[e] += p[j] * v[j * ldv + e];
+}
+
+/* Scale, mask and causal exclusion of the score rows i0.. of (b, h). */
+static void mask_scores(const att_job *j, float *s, int64_t rows, int64_t b,
+                        int64_t h, int64_t i0) {
+  const int64_t Sk = j->Sk;
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = s + r * Sk;
+    int64_t i = i0 + r;
+    for (int64_t c = 0; c < Sk; ++c)
+      row[c] *= j->scale;
+    if (j->flags & ATT_MASK) {
+      const char *mrow = j->m.base;
+      int64_t off = b * j->m.stride[0] + h * j->m.stride[1] + i * j->m.stride[2];
+      int64_t ms = j->m.stride[3];
+      if (j->flags & ATT_MASK_BOOL) {
+        const unsigned char *mb = (const unsigned char *)mrow + off;
+        float excluded = (j->flags & ATT_FILL) ? j->fill : -INFINITY;
+        for (int64_t c = 0; c < Sk; ++c)
+          if (!mb[c * ms])
+            row[c] = excluded;
+      } else {
+        const float *mf = (const float *)mrow + off;
+        if (ms == 1)
+          for (int64_t c = 0; c < Sk; ++c)
+            row[c] += mf[c];
+        else
+          for (int64_t c = 0; c < Sk; ++c)
+            row[c] += mf[c * ms];
+      }
+    }
+    if (j->flags & ATT_CAUSAL)
+      for (int64_t c = i + Sk - j->Sq + 1; c < Sk; ++c)
+        if (c >= 0)
+          row[c] = -INFINITY;
+  }
+}
+
+/* Few query rows (decode steps): S^T = K . Q^T with K read in place as the
+ * GEMM's left operand (only the few Q rows are packed), then P . V as
+ * row-wise axpys over V. K and V stream from memory once; nothing of the
+ * cache is copied. */
+#define DECODE_ROWS 4
+static int decode_item(att_job *j, int64_t b, int64_t h, int64_t kvh,
+                       int64_t i0, int64_t rows, float *s, float *inv) {
+  const int64_t Sk = j->Sk, D = j->D, Dv = j->Dv;
+  const float *K = (const float *)(j->k.base) + b * j->k.stride[0] +
+                   kvh * j->k.stride[1];
+  const float *V = (const float *)(j->v.base) + b * j->v.stride[0] +
+                   kvh * j->v.stride[1];
+  const float *Q = (const float *)(j->q.base) + b * j->q.stride[0] +
+                   h * j->q.stride[1] + i0 * j->q.stride[2];
+  float *qpk = kiln_scratch(KILN_SCRATCH_ATT_Q,
+                            (size_t)(D * KILN_GEMM_NR) * sizeof(float));
+  float *st = kiln_scratch(KILN_SCRATCH_ATT_ST, (size_t)(Sk * rows) * sizeof(float));
+  if (!qpk || !st)
+    return 0;
+  kiln_sgemm_pack_b(D, rows, Q, j->q.stride[3], j->q.stride[2], qpk);
+  if (!kiln_sgemm_packed_run(j->isa, 0, Sk, rows, D, K, j->k.stride[2],
+                             j->k.stride[3], qpk, st, rows))
+    return 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < Sk; ++c)
+      s[r * Sk + c] = st[c * rows + r];
+  mask_scores(j, s, rows, b, h, i0);
+  rows_softmax(j->isa, s, rows, Sk, inv);
+  float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +
+             i0 * j->o.stride[2];
+  for (int64_t r = 0; r < rows; ++r) {
+    float *o = O + r * j->o.stride[2];
+    for (int64_t e = 0; e < Dv; ++e)
+      o[e] = 0.0f;
+    if (j->v.stride[3] == 1 && j->isa == KILN_ISA_AVX512)
+      kiln_axpy_rows_avx512(o, s + r * Sk, V, Sk, Dv, j->v.stride[2]);
+    else if (j->v.stride[3] == 1 && j->isa == KILN_ISA_AVX2)
+      kiln_axpy_rows_avx2(o, s + r * Sk, V, Sk, Dv, j->v.stride[2]);
+    else if (j->v.stride[3] == 1)
+      kiln_axpy_rows_generic(o, s + r * Sk, V, Sk, Dv, j->v.stride[2]);
+    else
+      for (int64_t c = 0; c < Sk; ++c)
+        for (int64_t e = 0; e < Dv; ++e)
+          o[e] += s[r * Sk + c] * V[c * j->v.stride[2] + e * j->v.stride[3]];
+    for (int64_t e = 0; e < Dv; ++e)
+      o[e] *= inv[r];
+  }
+  return 1;
+}
+
 static void att_range(void *vjob, int64_t begin, int64_t end) {
   att_job *j = vjob;
   const int64_t Sk = j->Sk, D = j->D, Dv = j->Dv;
@@ -87,6 +180,13 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
     int64_t h = bh % j->H, b = bh / j->H, kvh = h / j->rep;
     int64_t i0 = qblk * j->qb;
     int64_t rows = j->Sq - i0 < j->qb ? j->Sq - i0 : j->qb;
+    if (rows <= DECODE_ROWS) {
+      if (!decode_item(j, b, h, kvh, i0, rows, s, inv)) {
+        j->failed = 1;
+        return;
+      }
+      continue;
+    }
     const float *K = (const float *)(j->k.base) +
                      b * j->k.stride[0] + kvh * j->k.stride[1];
     const float *V = (const float *)(j->v.base) +
@@ -105,36 +205,7 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
       j->failed = 1;
       return;
     }
-    for (int64_t r = 0; r < rows; ++r) {
-      float *row = s + r * Sk;
-      int64_t i = i0 + r;
-      for (int64_t c = 0; c < Sk; ++c)
-        row[c] *= j->scale;
-      if (j->flags & ATT_MASK) {
-        const char *mrow = j->m.base;
-        int64_t off = b * j->m.stride[0] + h * j->m.stride[1] + i * j->m.stride[2];
-        int64_t ms = j->m.stride[3];
-        if (j->flags & ATT_MASK_BOOL) {
-          const unsigned char *mb = (const unsigned char *)mrow + off;
-          float excluded = (j->flags & ATT_FILL) ? j->fill : -INFINITY;
-          for (int64_t c = 0; c < Sk; ++c)
-            if (!mb[c * ms])
-              row[c] = excluded;
-        } else {
-          const float *mf = (const float *)mrow + off;
-          if (ms == 1)
-            for (int64_t c = 0; c < Sk; ++c)
-              row[c] += mf[c];
-          else
-            for (int64_t c = 0; c < Sk; ++c)
-              row[c] += mf[c * ms];
-        }
-      }
-      if (j->flags & ATT_CAUSAL)
-        for (int64_t c = i + Sk - j->Sq + 1; c < Sk; ++c)
-          if (c >= 0)
-            row[c] = -INFINITY;
-    }
+    mask_scores(j, s, rows, b, h, i0);
     rows_softmax(j->isa, s, rows, Sk, inv);
     float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +
                i0 * j->o.stride[2];

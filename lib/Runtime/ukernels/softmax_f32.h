@@ -20,6 +20,14 @@ void kiln_softmax_rows_avx2(float *s, int64_t rows, int64_t n, int64_t lds,
                             float *inv);
 void kiln_softmax_rows_avx512(float *s, int64_t rows, int64_t n, int64_t lds,
                               float *inv);
+/* o[e] += sum_j p[j] * v[j * ldv + e] for e < dv, j < n: the P.V product
+ * of one query row, streaming V's rows once (decode steps). */
+void kiln_axpy_rows_generic(float *o, const float *p, const float *v,
+                            int64_t n, int64_t dv, int64_t ldv);
+void kiln_axpy_rows_avx2(float *o, const float *p, const float *v, int64_t n,
+                         int64_t dv, int64_t ldv);
+void kiln_axpy_rows_avx512(float *o, const float *p, const float *v,
+                           int64_t n, int64_t dv, int64_t ldv);
 /* exp of n floats in place (for the accuracy test). */
 void kiln_exp_avx512(float *x, int64_t n);
 void kiln_exp_avx2(float *x, int64_t n);
