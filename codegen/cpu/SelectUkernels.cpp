@@ -5,15 +5,20 @@
 // the generic kiln -> linalg lowering; everything else keeps that lowering.
 // Today: kiln.attention in f32 with rank-3 or rank-4 query/key/value and an
 // optional additive f32 or boolean mask (lib/Runtime/ukernels/attention_f32.c),
-// and kiln.layer_norm / kiln.rms_norm in f32 over the last dim
-// (lib/Runtime/ukernels/norm_f32.c).
+// kiln.layer_norm / kiln.rms_norm in f32 over the last dim
+// (lib/Runtime/ukernels/norm_f32.c), and kiln.linear in f32 with its bias,
+// activation and residual applied on the GEMM's register tile
+// (kiln_ukernel_linear_f32 in lib/Runtime/ukernels/gemm_f32.c).
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/KilnToLinalg/Common.h"
 #include "dialects/kiln/KilnDialect.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::kiln {
@@ -144,6 +149,109 @@ struct NormToUkernel final : OpRewritePattern<NormOp> {
   }
 };
 
+/// kiln.linear in f32 with a 2-D weight -> kiln.ukernel "linear_f32" on the
+/// input viewed as [M, K]: bias, activation and residual are applied on the
+/// GEMM's register tile. int_params (isa, flags, activation); flags 1 =
+/// transposed weight, 2 = bias, 4 = residual (8 = packed, set by
+/// kiln-cpu-ukernels when it packs a constant weight).
+struct LinearToUkernel final : OpRewritePattern<LinearOp> {
+  LinearToUkernel(MLIRContext *ctx, int64_t isaFlag)
+      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
+  int64_t isaFlag;
+
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
+          residual = op.getResidual();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto wt = cast<RankedTensorType>(w.getType());
+    auto rt = op.getType();
+    int64_t rank = xt.getRank();
+    if (!xt.getElementType().isF32() || !wt.getElementType().isF32() ||
+        rank < 2 || wt.getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "not f32 [..., K] x [K, N]");
+    bool tw = op.getTransposeWeight();
+    int64_t n = wt.getDimSize(tw ? 0 : 1);
+    if (bias) {
+      auto bt = cast<RankedTensorType>(bias.getType());
+      if (bt.getRank() != 1 || ShapedType::isDynamic(n) ||
+          bt.getDimSize(0) != n)
+        return rewriter.notifyMatchFailure(op, "bias is not a static [N]");
+    }
+    if (residual && residual.getType() != rt)
+      return rewriter.notifyMatchFailure(op, "residual type differs from the result");
+    int64_t act = llvm::StringSwitch<int64_t>(op.getActivation())
+                      .Case("none", 0)
+                      .Case("relu", 1)
+                      .Case("gelu", 2)
+                      .Case("gelu_tanh", 3)
+                      .Case("silu", 4)
+                      .Default(-1);
+    if (act < 0)
+      return rewriter.notifyMatchFailure(op, "unknown activation");
+    Location loc = op.getLoc();
+    // [..., K] -> [M, K] with tensor.reshape (a view of a dense buffer):
+    // expand-strided-metadata crashes on extract_strided_metadata of a
+    // dynamic memref.collapse_shape in MLIR 22.
+    int64_t mStatic = 1;
+    Value mv = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    for (int64_t d = 0; d + 1 < rank; ++d) {
+      mStatic = ShapedType::isDynamic(mStatic) || xt.isDynamicDim(d)
+                    ? ShapedType::kDynamic
+                    : mStatic * xt.getDimSize(d);
+      mv = arith::MulIOp::create(rewriter, loc, mv,
+                                 tensor::DimOp::create(rewriter, loc, x, d));
+    }
+    OpFoldResult mDim = ShapedType::isDynamic(mStatic)
+                            ? OpFoldResult(mv)
+                            : OpFoldResult(rewriter.getIndexAttr(mStatic));
+    auto flatten = [&](Value v) -> Value {
+      if (rank == 2)
+        return v;
+      auto vt = cast<RankedTensorType>(v.getType());
+      return lowering::reshapeTo(
+          rewriter, loc, v,
+          RankedTensorType::get({mStatic, vt.getShape().back()},
+                                rewriter.getF32Type()),
+          {mDim, tensor::getMixedSize(rewriter, loc, v, rank - 1)});
+    };
+    Value x2 = flatten(x);
+    SmallVector<OpFoldResult> dims{
+        mDim, tensor::getMixedSize(rewriter, loc, w, tw ? 0 : 1)};
+    Value init = tensor::EmptyOp::create(rewriter, loc, dims,
+                                         rewriter.getF32Type());
+    SmallVector<Value> ins{x2, w};
+    if (bias)
+      ins.push_back(bias);
+    if (residual)
+      ins.push_back(flatten(residual));
+    int64_t flags = (tw ? 1 : 0) | (bias ? 2 : 0) | (residual ? 4 : 0);
+    auto u = UkernelOp::create(
+        rewriter, loc, init.getType(), rewriter.getStringAttr("linear_f32"),
+        ins, init, rewriter.getDenseI64ArrayAttr({isaFlag, flags, act}),
+        rewriter.getDenseF32ArrayAttr({}));
+    Value y = u.getResult();
+    if (rank > 2) {
+      SmallVector<OpFoldResult> outShape;
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        outShape.push_back(tensor::getMixedSize(rewriter, loc, x, d));
+      outShape.push_back(dims[1]);
+      SmallVector<int64_t> shape;
+      for (OpFoldResult f : outShape) {
+        auto c = getConstantIntValue(f);
+        shape.push_back(c ? *c : ShapedType::kDynamic);
+      }
+      y = lowering::reshapeTo(rewriter, loc, y,
+                              RankedTensorType::get(shape, rewriter.getF32Type()),
+                              outShape);
+    }
+    if (y.getType() != rt)
+      y = tensor::CastOp::create(rewriter, loc, rt, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 struct KilnCpuSelectUkernels final
     : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {
   using Base::Base;
@@ -156,7 +264,7 @@ struct KilnCpuSelectUkernels final
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<AttentionToUkernel, NormToUkernel<LayerNormOp>,
-                 NormToUkernel<RmsNormOp>>(&getContext(), flag);
+                 NormToUkernel<RmsNormOp>, LinearToUkernel>(&getContext(), flag);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

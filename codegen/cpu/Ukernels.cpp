@@ -314,10 +314,28 @@ struct KilnCpuUkernels final
   void rewriteUkernel(mlir::kiln::UkernelOp u) {
     Location loc = u.getLoc();
     OpBuilder b(u);
-    SmallVector<Value> desc;
-    for (int64_t p : u.getIntParams())
-      desc.push_back(idx(b, loc, p));
+    SmallVector<int64_t> params(u.getIntParams());
     SmallVector<Value> operands(u.getInputs());
+    // linear_f32 with a constant weight: packed here, once (flag 8); its
+    // int_params are (isa, flags, activation), flag 1 = transposed.
+    if (u.getKernel() == "linear_f32" && operands.size() >= 2 &&
+        params.size() == 3 && !(params[1] & 8)) {
+      auto wt = cast<MemRefType>(operands[1].getType());
+      if (memref::GlobalOp g = wt.hasStaticShape() && wt.getRank() == 2 &&
+                                       wt.getElementType().isF32()
+                                   ? constantGlobalOf(operands[1], *symbols)
+                                   : memref::GlobalOp()) {
+        bool tw = params[1] & 1;
+        memref::GlobalOp p = packedGlobal(g, tw, wt.getDimSize(tw ? 1 : 0),
+                                          wt.getDimSize(tw ? 0 : 1));
+        operands[1] =
+            memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
+        params[1] |= 8;
+      }
+    }
+    SmallVector<Value> desc;
+    for (int64_t p : params)
+      desc.push_back(idx(b, loc, p));
     operands.push_back(u.getInit());
     for (Value v : operands) {
       auto md = memref::ExtractStridedMetadataOp::create(b, loc, v);
@@ -382,6 +400,10 @@ struct KilnCpuUkernels final
     });
     for (auto u : calls)
       rewriteUkernel(u);
+    module.walk([](memref::GetGlobalOp get) {
+      if (get->use_empty())
+        get.erase();
+    });
     for (Operation *op : work) {
       if (auto mm = dyn_cast<linalg::MatmulOp>(op))
         rewriteMatmul(mm);

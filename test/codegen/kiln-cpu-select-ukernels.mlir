@@ -192,3 +192,46 @@ func.func @norm_not_selected(%x: tensor<2x4x8xf32>, %g2: tensor<4x8xf32>, %h: te
   %2 = kiln.rms_norm %x5, %g {axis = -1 : i64, epsilon = 1.0E-5 : f32} : (tensor<1x2x2x4x8xf32>, tensor<8xf32>) -> tensor<1x2x2x4x8xf32>
   return %0, %1, %2 : tensor<2x4x8xf32>, tensor<4x8xf16>, tensor<1x2x2x4x8xf32>
 }
+
+// -----
+
+// kiln.linear with a transposed weight, bias, GELU and residual: the input
+// is reshaped to [M, K] (tensor.reshape), kiln.ukernel "linear_f32" writes
+// [M, N] with int_params (isa, flags 1|2|4 = 7, activation 2 = gelu), and
+// the result is reshaped back.
+// CHECK-LABEL: func.func @linear(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x128x256xf32>, %[[W:[^:]*]]: tensor<512x256xf32>, %[[B:[^:]*]]: tensor<512xf32>, %[[R:[^:]*]]: tensor<?x128x512xf32>)
+// CHECK:         %[[X2:.*]] = tensor.reshape %[[X]](%{{.*}}) : (tensor<?x128x256xf32>, tensor<2xi64>) -> tensor<?x256xf32>
+// CHECK:         %[[R2:.*]] = tensor.reshape %[[R]](%{{.*}}) : (tensor<?x128x512xf32>, tensor<2xi64>) -> tensor<?x512xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "linear_f32"(%[[X2]], %[[W]], %[[B]], %[[R2]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 7, 2>}
+// CHECK:         %[[Y:.*]] = tensor.reshape %[[U]](%{{.*}}) : (tensor<?x512xf32>, tensor<3xi64>) -> tensor<?x128x512xf32>
+// CHECK-NOT:     kiln.linear
+// CHECK:         return %[[Y]]
+func.func @linear(%x: tensor<?x128x256xf32>, %w: tensor<512x256xf32>, %b: tensor<512xf32>, %r: tensor<?x128x512xf32>) -> tensor<?x128x512xf32> {
+  %0 = kiln.linear %x, %w bias %b residual %r {transpose_weight = true, activation = "gelu"} : (tensor<?x128x256xf32>, tensor<512x256xf32>, tensor<512xf32>, tensor<?x128x512xf32>) -> tensor<?x128x512xf32>
+  return %0 : tensor<?x128x512xf32>
+}
+
+// -----
+
+// A 2-D input needs no reshape; SiLU is activation 4; no bias: flags 0.
+// CHECK-LABEL: func.func @linear_2d(
+// CHECK-NOT:     tensor.reshape
+// CHECK:         kiln.ukernel "linear_f32"(%{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 4>}
+func.func @linear_2d(%x: tensor<8x64xf32>, %w: tensor<64x32xf32>) -> tensor<8x32xf32> {
+  %0 = kiln.linear %x, %w {activation = "silu"} : (tensor<8x64xf32>, tensor<64x32xf32>) -> tensor<8x32xf32>
+  return %0 : tensor<8x32xf32>
+}
+
+// -----
+
+// f16, or a bias that is not a static [N]: kiln.linear stays.
+// CHECK-LABEL: func.func @linear_not_selected(
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         kiln.linear
+// CHECK:         kiln.linear
+func.func @linear_not_selected(%x: tensor<8x64xf16>, %w: tensor<64x32xf16>, %xf: tensor<8x64xf32>, %wf: tensor<64x32xf32>, %bd: tensor<?xf32>) -> (tensor<8x32xf16>, tensor<8x32xf32>) {
+  %0 = kiln.linear %x, %w : (tensor<8x64xf16>, tensor<64x32xf16>) -> tensor<8x32xf16>
+  %1 = kiln.linear %xf, %wf bias %bd : (tensor<8x64xf32>, tensor<64x32xf32>, tensor<?xf32>) -> tensor<8x32xf32>
+  return %0, %1 : tensor<8x32xf16>, tensor<8x32xf32>
+}

@@ -444,3 +444,22 @@ func.func @ukernel_on_tensors(%q: tensor<8x8x16xf32>, %o: tensor<8x8x16xf32>) ->
   %r = kiln.ukernel "attention_f32"(%q, %q, %q) outs(%o) {int_params = array<i64: 2, 0, 0, 3>, float_params = array<f32: 1.0, 0.0>} : (tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>) -> tensor<8x8x16xf32>
   return %r : tensor<8x8x16xf32>
 }
+
+// -----
+
+// kiln.ukernel "linear_f32" whose weight (operand 1) is a constant: the
+// weight is packed at compile time ([1,0]-transposed when flag 1 is set),
+// the operand becomes the packed global and flag 8 is added to the
+// descriptor's flags (3 | 8 = 11); the original global goes away.
+// CHECK-LABEL: func.func @linear_packed(
+// CHECK-NOT:     memref.get_global @lw :
+// CHECK:         %[[P:.*]] = memref.get_global @lw_packed : memref<3x32x16xf32>
+// CHECK:         %[[C11:.*]] = arith.constant 11 : index
+// CHECK:         memref.store %[[C11]], %{{.*}}[%{{.*}}] : memref<{{[0-9]+}}xindex>
+// CHECK:         call @kiln_ukernel_linear_f32(
+memref.global "private" constant @lw : memref<40x32xf32> = dense<1.0>
+func.func @linear_packed(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x40xf32>) {
+  %w = memref.get_global @lw : memref<40x32xf32>
+  kiln.ukernel "linear_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 3, 0>, float_params = array<f32>} : (memref<8x32xf32>, memref<40x32xf32>, memref<40xf32>, memref<8x40xf32>) -> ()
+  return
+}

@@ -39,6 +39,104 @@ void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams);
 void kiln_ukernel_norm_f32(const int64_t *desc, const float *fparams);
 
 static float frand(void);
+static const char *isa_name(int isa);
+static int failures;
+void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams);
+
+static double act_ref(double v, int act) {
+  switch (act) {
+  case KILN_ACT_RELU: return v > 0 ? v : 0;
+  case KILN_ACT_GELU: return 0.5 * v * (1 + erf(v / sqrt(2.0)));
+  case KILN_ACT_GELU_TANH:
+    return 0.5 * v * (1 + tanh(sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+  case KILN_ACT_SILU: return v / (1 + exp(-v));
+  default: return v;
+  }
+}
+
+/* kiln.linear through kiln_ukernel_linear_f32: y = act(x W + bias) + res,
+ * W raw [K, N], transposed [N, K] or pre-packed. Error relative to
+ * 1 + |ref|. */
+static double check_linear(int isa, int64_t m, int64_t n, int64_t k, int act,
+                           int mode, int bias, int res) {
+  float *x = malloc(sizeof(float) * (size_t)(m * k));
+  float *w = malloc(sizeof(float) * (size_t)(k * n));
+  float *wp = malloc(sizeof(float) * (size_t)(((n + 15) / 16) * 16 * k));
+  float *b = malloc(sizeof(float) * (size_t)n);
+  float *r = malloc(sizeof(float) * (size_t)(m * n));
+  float *y = malloc(sizeof(float) * (size_t)(m * n));
+  for (int64_t i = 0; i < m * k; ++i)
+    x[i] = 2.0f * frand();
+  for (int64_t i = 0; i < k * n; ++i)
+    w[i] = frand() / 4; /* mode 1 reads it as [N, K] */
+  for (int64_t i = 0; i < n; ++i)
+    b[i] = frand();
+  for (int64_t i = 0; i < m * n; ++i)
+    r[i] = frand();
+  int64_t desc[64], *d = desc;
+  *d++ = isa;
+  *d++ = (mode == 1 ? 1 : 0) | (bias ? 2 : 0) | (res ? 4 : 0) | (mode == 2 ? 8 : 0);
+  *d++ = act;
+  *d++ = (intptr_t)x; *d++ = 0; *d++ = m; *d++ = k; *d++ = k; *d++ = 1;
+  if (mode == 2) {
+    kiln_sgemm_pack_b(k, n, w, n, 1, wp);
+    int64_t p = (n + 15) / 16;
+    *d++ = (intptr_t)wp; *d++ = 0; *d++ = p; *d++ = k; *d++ = 16;
+    *d++ = k * 16; *d++ = 16; *d++ = 1;
+  } else if (mode == 1) {
+    *d++ = (intptr_t)w; *d++ = 0; *d++ = n; *d++ = k; *d++ = k; *d++ = 1;
+  } else {
+    *d++ = (intptr_t)w; *d++ = 0; *d++ = k; *d++ = n; *d++ = n; *d++ = 1;
+  }
+  if (bias) {
+    *d++ = (intptr_t)b; *d++ = 0; *d++ = n; *d++ = 1;
+  }
+  if (res) {
+    *d++ = (intptr_t)r; *d++ = 0; *d++ = m; *d++ = n; *d++ = n; *d++ = 1;
+  }
+  *d++ = (intptr_t)y; *d++ = 0; *d++ = m; *d++ = n; *d++ = n; *d++ = 1;
+  kiln_ukernel_linear_f32(desc, NULL);
+  double worst = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t kk = 0; kk < k; ++kk)
+        acc += (double)x[i * k + kk] * (mode == 1 ? w[j * k + kk] : w[kk * n + j]);
+      if (bias)
+        acc += b[j];
+      acc = act_ref(acc, act);
+      if (res)
+        acc += r[i * n + j];
+      double e = fabs(y[i * n + j] - acc) / (1 + fabs(acc));
+      worst = e > worst ? e : worst;
+    }
+  free(x); free(w); free(wp); free(b); free(r); free(y);
+  return worst;
+}
+
+static void test_linear(int isa) {
+  static const int64_t shapes[][3] = {{13, 40, 9}, {128, 96, 64}, {1, 33, 100}, {30, 16, 1}};
+  double worst = 0;
+  int cases = 0;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+    for (int act = 0; act <= KILN_ACT_SILU; ++act)
+      for (int mode = 0; mode < 3; ++mode)
+        for (int br = 0; br < 4; ++br) {
+          double e = check_linear(isa, shapes[s][0], shapes[s][1], shapes[s][2],
+                                  act, mode, br & 1, br >> 1);
+          ++cases;
+          if (e > 2e-6) {
+            printf("FAIL linear %s m=%lld n=%lld k=%lld act=%d mode=%d bias=%d "
+                   "residual=%d: error %g\n", isa_name(isa),
+                   (long long)shapes[s][0], (long long)shapes[s][1],
+                   (long long)shapes[s][2], act, mode, br & 1, br >> 1, e);
+            ++failures;
+          }
+          worst = e > worst ? e : worst;
+        }
+  printf("linear epilogues %s: %d cases, max error %s\n", isa_name(isa), cases,
+         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
+}
 
 /* Layer norm (or RMS norm) of x [rows, n] (row stride ldx) against double
  * precision, through the kernel's entry point with a rank-2 or rank-3
@@ -115,7 +213,6 @@ static float frand(void) {
   return ((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
 }
 
-static int failures;
 
 static int has_avx512(void) {
   __builtin_cpu_init();
@@ -441,6 +538,7 @@ int main(void) {
     test_batched(isas[i]);
     test_attention(isas[i]);
     test_norm(isas[i]);
+    test_linear(isas[i]);
     if (isas[i] != KILN_ISA_GENERIC)
       test_exp(isas[i]);
   }

@@ -17,20 +17,45 @@
 #include "gemm_f32.h"
 #include "../runtime_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+float kiln_act_scalar(float v, int act) {
+  switch (act) {
+  case KILN_ACT_RELU:
+    return v > 0.0f ? v : 0.0f;
+  case KILN_ACT_GELU:
+    return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+  case KILN_ACT_GELU_TANH:
+    return 0.5f * v *
+           (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+  case KILN_ACT_SILU:
+    return v / (1.0f + expf(-v));
+  default:
+    return v;
+  }
+}
 
 void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
                              const float *ap, int64_t lda, const float *b0,
                              const float *b1, float *c, int64_t ldc,
-                             int accumulate) {
+                             int accumulate, const kiln_epilogue *ep) {
   for (int64_t i = 0; i < mr; ++i)
     for (int64_t j = 0; j < nc; ++j) {
       const float *b = j < KILN_GEMM_NR ? b0 + j : b1 + (j - KILN_GEMM_NR);
       float s = 0.0f;
       for (int64_t kk = 0; kk < k; ++kk)
         s += (lda ? ap[i * lda + kk] : ap[kk * mr + i]) * b[kk * KILN_GEMM_NR];
-      c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
+      float v = accumulate ? c[i * ldc + j] + s : s;
+      if (ep) {
+        if (ep->bias)
+          v += ep->bias[j];
+        v = kiln_act_scalar(v, ep->act);
+        if (ep->residual)
+          v += ep->residual[i * ep->ldr + j];
+      }
+      c[i * ldc + j] = v;
     }
 }
 
@@ -66,6 +91,7 @@ typedef struct {
   float *c;
   int64_t ldc;
   int accumulate;
+  const kiln_epilogue *ep;
 } gemm_job;
 
 static void pack_a_range(void *vjob, int64_t begin, int64_t end) {
@@ -100,12 +126,21 @@ static void tiles_range(void *vjob, int64_t begin, int64_t end) {
     int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
     const float *b0 = g->bp + (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR;
     const float *b1 = nc > KILN_GEMM_NR ? b0 + g->k * KILN_GEMM_NR : b0;
+    kiln_epilogue ep, *epp = NULL;
+    if (g->ep) {
+      ep = *g->ep;
+      if (ep.bias)
+        ep.bias += j0;
+      if (ep.residual)
+        ep.residual += i0 * ep.ldr + j0;
+      epp = &ep;
+    }
     if (g->ap)
       g->tile(rows, nc, g->k, g->ap + i0 * g->k, 0, b0, b1,
-              g->c + i0 * g->ldc + j0, g->ldc, g->accumulate);
+              g->c + i0 * g->ldc + j0, g->ldc, g->accumulate, epp);
     else
       g->tile(rows, nc, g->k, g->a + i0 * g->lda, g->lda, b0, b1,
-              g->c + i0 * g->ldc + j0, g->ldc, g->accumulate);
+              g->c + i0 * g->ldc + j0, g->ldc, g->accumulate, epp);
   }
 }
 
@@ -115,17 +150,35 @@ static void tiles_range(void *vjob, int64_t begin, int64_t end) {
 int kiln_sgemm_packed_run(int isa, int accumulate, int64_t m, int64_t n,
                           int64_t k, const float *a, int64_t lda, int64_t acs,
                           const float *bp, float *c, int64_t ldc) {
+  return kiln_sgemm_packed_run_ep(isa, accumulate, m, n, k, a, lda, acs, bp, c,
+                                  ldc, NULL);
+}
+
+int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
+                             int64_t k, const float *a, int64_t lda,
+                             int64_t acs, const float *bp, float *c,
+                             int64_t ldc, const kiln_epilogue *ep) {
   if (m <= 0 || n <= 0)
     return 1;
   if (k <= 0) {
-    if (!accumulate)
-      for (int64_t i = 0; i < m; ++i)
-        memset(c + i * ldc, 0, (size_t)n * sizeof(float));
+    /* No products: C is (C +) 0, then the epilogue. */
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float v = accumulate ? c[i * ldc + j] : 0.0f;
+        if (ep) {
+          if (ep->bias)
+            v += ep->bias[j];
+          v = kiln_act_scalar(v, ep->act);
+          if (ep->residual)
+            v += ep->residual[i * ep->ldr + j];
+        }
+        c[i * ldc + j] = v;
+      }
     return 1;
   }
   gemm_job g = {kiln_sgemm_tile_generic, KILN_SGEMM_MR_GENERIC,
                 KILN_SGEMM_NC_GENERIC, m, n, k, a, lda, acs, NULL, bp, c, ldc,
-                accumulate};
+                accumulate, ep};
   if (isa == KILN_ISA_AVX512) {
     g.tile = kiln_sgemm_tile_avx512;
     g.mr = KILN_SGEMM_MR_AVX512;
@@ -235,4 +288,119 @@ void kiln_ukernel_sgemm_batched(int64_t flags, int64_t batch, int64_t m,
     batch_range(&j, 0, batch);
   if (j.failed)
     kiln_rt_fail_oom();
+}
+
+/* ---- kiln.linear: y = act(x W (+ bias)) (+ residual) ------------------- *
+ * Called through kiln.ukernel "linear_f32" (codegen/cpu/SelectUkernels.cpp;
+ * kiln-cpu-ukernels packs a constant W at compile time and sets
+ * LINEAR_PACKED). desc: isa, flags, activation, then x [M, K], W ([K, N],
+ * [N, K] with LINEAR_TRANSPOSED, or packed [P, K, 16]), [bias [N],]
+ * [residual [M, N],] y [M, N], each as (address, offset, sizes, strides).
+ * The bias, activation and residual are applied on the register tile. */
+
+enum {
+  LINEAR_TRANSPOSED = 1,
+  LINEAR_BIAS = 2,
+  LINEAR_RESIDUAL = 4,
+  LINEAR_PACKED = 8,
+};
+
+typedef struct {
+  intptr_t base;
+  int64_t off, size[3], stride[3];
+} linear_view;
+
+static const int64_t *linear_read(const int64_t *d, int rank, linear_view *v) {
+  v->base = (intptr_t)d[0];
+  v->off = d[1];
+  for (int i = 0; i < rank; ++i) {
+    v->size[i] = d[2 + i];
+    v->stride[i] = d[2 + rank + i];
+  }
+  return d + 2 + 2 * rank;
+}
+
+void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
+  (void)fparams;
+  int isa = (int)desc[0];
+  int64_t flags = desc[1];
+  int act = (int)desc[2];
+  const int64_t *d = desc + 3;
+  linear_view x, w, bias = {0}, res = {0}, y;
+  d = linear_read(d, 2, &x);
+  d = linear_read(d, (flags & LINEAR_PACKED) ? 3 : 2, &w);
+  if (flags & LINEAR_BIAS)
+    d = linear_read(d, 1, &bias);
+  if (flags & LINEAR_RESIDUAL)
+    d = linear_read(d, 2, &res);
+  linear_read(d, 2, &y);
+  int64_t m = x.size[0], k = x.size[1], n = y.size[1];
+  int64_t wk, wn;
+  if (flags & LINEAR_PACKED) {
+    wk = w.size[1];
+    wn = w.size[0] * KILN_GEMM_NR;
+  } else {
+    wk = (flags & LINEAR_TRANSPOSED) ? w.size[1] : w.size[0];
+    wn = (flags & LINEAR_TRANSPOSED) ? w.size[0] : w.size[1];
+  }
+  kiln_rt_check_dim(wk, k);
+  if (!(flags & LINEAR_PACKED))
+    kiln_rt_check_dim(wn, n);
+  else if (n > wn || n <= wn - KILN_GEMM_NR)
+    kiln_rt_check_dim(n, wn);
+  kiln_rt_check_dim(y.size[0], m);
+  if (flags & LINEAR_BIAS)
+    kiln_rt_check_dim(bias.size[0], n);
+  if (flags & LINEAR_RESIDUAL) {
+    kiln_rt_check_dim(res.size[0], m);
+    kiln_rt_check_dim(res.size[1], n);
+  }
+  const float *bp;
+  if (flags & LINEAR_PACKED) {
+    bp = (const float *)w.base + w.off;
+  } else {
+    int64_t panels = (n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+    float *p = kiln_scratch(KILN_SCRATCH_GEMM_B,
+                            (size_t)(panels * k * KILN_GEMM_NR) * sizeof(float));
+    if (!p && panels * k > 0)
+      kiln_rt_fail_oom();
+    const float *wb = (const float *)w.base + w.off;
+    if (flags & LINEAR_TRANSPOSED) /* W[j][kk]: (kk, j) at kk*s1 + j*s0 */
+      kiln_sgemm_pack_b(k, n, wb, w.stride[1], w.stride[0], p);
+    else
+      kiln_sgemm_pack_b(k, n, wb, w.stride[0], w.stride[1], p);
+    bp = p;
+  }
+  /* The tile kernels read bias, residual and y rows with unit stride. */
+  int unit = y.stride[1] == 1 || n == 1;
+  if ((flags & LINEAR_BIAS) && bias.stride[0] != 1 && n > 1)
+    unit = 0;
+  if ((flags & LINEAR_RESIDUAL) && res.stride[1] != 1 && n > 1)
+    unit = 0;
+  kiln_epilogue ep = {(flags & LINEAR_BIAS) ? (const float *)bias.base + bias.off : NULL,
+                      (flags & LINEAR_RESIDUAL) ? (const float *)res.base + res.off : NULL,
+                      res.stride[0], act};
+  float *yp = (float *)y.base + y.off;
+  const float *xp = (const float *)x.base + x.off;
+  if (unit) {
+    if (!kiln_sgemm_packed_run_ep(isa, 0, m, n, k, xp, x.stride[0], x.stride[1],
+                                  bp, yp, y.stride[0], &ep))
+      kiln_rt_fail_oom();
+    return;
+  }
+  /* Strided operands (not produced by kiln's lowering): products, then a
+   * scalar epilogue. */
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const float *col = bp + (j / KILN_GEMM_NR) * k * KILN_GEMM_NR + j % KILN_GEMM_NR;
+      float s = 0.0f;
+      for (int64_t kk = 0; kk < k; ++kk)
+        s += xp[i * x.stride[0] + kk * x.stride[1]] * col[kk * KILN_GEMM_NR];
+      if (ep.bias)
+        s += ep.bias[j * bias.stride[0]];
+      s = kiln_act_scalar(s, act);
+      if (ep.residual)
+        s += ep.residual[i * res.stride[0] + j * res.stride[1]];
+      yp[i * y.stride[0] + j * y.stride[1]] = s;
+    }
 }

@@ -27,11 +27,30 @@ enum { KILN_ISA_GENERIC = 0, KILN_ISA_AVX2 = 1, KILN_ISA_AVX512 = 2 };
 /* flags bit 8: C is overwritten instead of accumulated into. */
 #define KILN_GEMM_OVERWRITE 0x100
 
+/* Activations of a dense layer's epilogue (`int_params` of linear_f32). */
+enum {
+  KILN_ACT_NONE = 0,
+  KILN_ACT_RELU = 1,
+  KILN_ACT_GELU = 2,      /* erf form */
+  KILN_ACT_GELU_TANH = 3,
+  KILN_ACT_SILU = 4,
+};
+
+/* Applied on the register tile before it is stored:
+ *   c = act(acc (+ c) + bias[j]) + residual[i, j]
+ * bias and residual point at the tile's first column / element. */
+typedef struct {
+  const float *bias;     /* or NULL */
+  const float *residual; /* or NULL; row stride ldr */
+  int64_t ldr;
+  int act;
+} kiln_epilogue;
+
 typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
                                    const float *ap, int64_t lda,
                                    const float *b0, const float *b1,
                                    float *c, int64_t ldc,
-                                   int accumulate);
+                                   int accumulate, const kiln_epilogue *ep);
 
 /* Rows per tile of each kernel (the generic kernel takes any mr). */
 #define KILN_SGEMM_MR_AVX512 12
@@ -44,14 +63,15 @@ typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
 void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
                              const float *ap, int64_t lda, const float *b0,
                              const float *b1, float *c, int64_t ldc,
-                             int accumulate);
+                             int accumulate, const kiln_epilogue *ep);
 void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
                           int64_t lda, const float *b0, const float *b1,
-                          float *c, int64_t ldc, int accumulate);
+                          float *c, int64_t ldc, int accumulate,
+                          const kiln_epilogue *ep);
 void kiln_sgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
                             const float *ap, int64_t lda, const float *b0,
                             const float *b1, float *c, int64_t ldc,
-                            int accumulate);
+                            int accumulate, const kiln_epilogue *ep);
 
 /* Packs B (element (kk, j) at b[kk * rs + j * cs]) into panels at `out`,
  * which holds ceil(n / 16) * k * 16 floats. */
@@ -63,5 +83,12 @@ void kiln_sgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
 int kiln_sgemm_packed_run(int isa, int accumulate, int64_t m, int64_t n,
                           int64_t k, const float *a, int64_t lda, int64_t acs,
                           const float *bp, float *c, int64_t ldc);
+/* The same with an epilogue on every tile (ep's pointers at C[0, 0]). */
+int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
+                             int64_t k, const float *a, int64_t lda,
+                             int64_t acs, const float *bp, float *c,
+                             int64_t ldc, const kiln_epilogue *ep);
+/* Scalar activation (the generic kernel's and the references'). */
+float kiln_act_scalar(float v, int act);
 
 #endif

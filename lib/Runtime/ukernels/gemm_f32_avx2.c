@@ -8,6 +8,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_f32.h"
+#include "vmath_avx2.h"
 
 #include <immintrin.h>
 
@@ -19,18 +20,30 @@ static inline __m256i mask_of(int64_t cols) {
                             _mm256_loadu_si256((const __m256i *)lane));
 }
 
+/* Row i, columns col..col+7 of the tile: (+ C), then the epilogue. */
 static inline __attribute__((always_inline)) void
-store8(float *c, __m256 v, int64_t cols, int accumulate) {
-  if (cols >= 8) {
-    if (accumulate)
-      v = _mm256_add_ps(v, _mm256_loadu_ps(c));
-    _mm256_storeu_ps(c, v);
-  } else if (cols > 0) {
-    __m256i m = mask_of(cols);
-    if (accumulate)
-      v = _mm256_add_ps(v, _mm256_maskload_ps(c, m));
-    _mm256_maskstore_ps(c, m, v);
+store8(float *c, __m256 v, int64_t cols, int accumulate,
+       const kiln_epilogue *ep, int64_t i, int64_t col) {
+  if (cols <= 0)
+    return;
+  __m256i m = mask_of(cols);
+  int full = cols >= 8;
+  if (accumulate)
+    v = _mm256_add_ps(v, full ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, m));
+  if (ep) {
+    if (ep->bias)
+      v = _mm256_add_ps(v, full ? _mm256_loadu_ps(ep->bias + col)
+                                : _mm256_maskload_ps(ep->bias + col, m));
+    v = act8(v, ep->act);
+    if (ep->residual) {
+      const float *r = ep->residual + i * ep->ldr + col;
+      v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m));
+    }
   }
+  if (full)
+    _mm256_storeu_ps(c, v);
+  else
+    _mm256_maskstore_ps(c, m, v);
 }
 
 /* A[i, kk]: packed (lda == 0) or in place (see gemm_f32.h). */
@@ -38,7 +51,8 @@ store8(float *c, __m256 v, int64_t cols, int accumulate) {
 
 static inline __attribute__((always_inline)) void
 tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
-     const float *b0, float *c, int64_t ldc, int accumulate) {
+     const float *b0, float *c, int64_t ldc, int accumulate,
+     const kiln_epilogue *ep) {
   __m256 lo[MR], hi[MR];
 #pragma GCC unroll 6
   for (int i = 0; i < mr; ++i) {
@@ -57,22 +71,23 @@ tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
   }
 #pragma GCC unroll 6
   for (int i = 0; i < mr; ++i) {
-    store8(c + i * ldc, lo[i], nc, accumulate);
-    store8(c + i * ldc + 8, hi[i], nc - 8, accumulate);
+    store8(c + i * ldc, lo[i], nc, accumulate, ep, i, 0);
+    store8(c + i * ldc + 8, hi[i], nc - 8, accumulate, ep, i, 8);
   }
 }
 
 #define CASE(R)                                                                \
   case R:                                                                      \
     if (lda == 0)                                                              \
-      tile(R, nc, k, ap, 0, b0, c, ldc, accumulate);                           \
+      tile(R, nc, k, ap, 0, b0, c, ldc, accumulate, ep);                           \
     else                                                                       \
-      tile(R, nc, k, ap, lda, b0, c, ldc, accumulate);                         \
+      tile(R, nc, k, ap, lda, b0, c, ldc, accumulate, ep);                         \
     return;
 
 void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
                           int64_t lda, const float *b0, const float *b1,
-                          float *c, int64_t ldc, int accumulate) {
+                          float *c, int64_t ldc, int accumulate,
+                          const kiln_epilogue *ep) {
   (void)b1;
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)

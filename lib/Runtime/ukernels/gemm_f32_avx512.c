@@ -3,7 +3,8 @@
  * A register tile of up to 12 rows x 32 columns: 24 zmm accumulators, two
  * panel loads and one broadcast per row at each k step (24 FMAs on 14
  * loads). mr is made a compile-time constant by the switch at the bottom, so
- * the accumulators live in registers. Partial column blocks are written
+ * the accumulators live in registers. The epilogue (bias, activation,
+ * residual) is applied on the registers before the single store. Partial column blocks are written
  * with masked stores (the panels are zero-padded, so their loads are safe).
  * Compiled with -mavx512f; only called when the model was compiled for a
  * CPU with AVX-512.
@@ -11,6 +12,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_f32.h"
+#include "vmath_avx512.h"
 
 #include <immintrin.h>
 
@@ -22,17 +24,26 @@ static inline __mmask16 mask_of(int64_t cols) {
                                 : (__mmask16)((1u << cols) - 1u);
 }
 
+/* Row i, columns col..col+15 of the tile: (+ C), then the epilogue. */
 static inline __attribute__((always_inline)) void
-store_row(float *c, __m512 v, __mmask16 mask, int accumulate) {
-  if (mask == 0xffff) {
-    if (accumulate)
-      v = _mm512_add_ps(v, _mm512_loadu_ps(c));
-    _mm512_storeu_ps(c, v);
-  } else if (mask) {
-    if (accumulate)
-      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
-    _mm512_mask_storeu_ps(c, mask, v);
+store_row(float *c, __m512 v, __mmask16 mask, int accumulate,
+          const kiln_epilogue *ep, int64_t i, int64_t col) {
+  if (!mask)
+    return;
+  if (accumulate)
+    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
+  if (ep) {
+    if (ep->bias)
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep->bias + col));
+    v = act16(v, ep->act);
+    if (ep->residual)
+      v = _mm512_add_ps(
+          v, _mm512_maskz_loadu_ps(mask, ep->residual + i * ep->ldr + col));
   }
+  if (mask == 0xffff)
+    _mm512_storeu_ps(c, v);
+  else
+    _mm512_mask_storeu_ps(c, mask, v);
 }
 
 /* A[i, kk]: packed k-major (lda == 0: ap[kk * mr + i]) or read in place
@@ -42,7 +53,8 @@ store_row(float *c, __m512 v, __mmask16 mask, int accumulate) {
 /* Two panels (nc in (16, 32]). */
 static inline __attribute__((always_inline)) void
 tile2(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
-      const float *b0, const float *b1, float *c, int64_t ldc, int accumulate) {
+      const float *b0, const float *b1, float *c, int64_t ldc, int accumulate,
+      const kiln_epilogue *ep) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i) {
@@ -62,15 +74,16 @@ tile2(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
   __mmask16 m1 = mask_of(nc - 16);
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i) {
-    store_row(c + i * ldc, acc0[i], 0xffff, accumulate);
-    store_row(c + i * ldc + 16, acc1[i], m1, accumulate);
+    store_row(c + i * ldc, acc0[i], 0xffff, accumulate, ep, i, 0);
+    store_row(c + i * ldc + 16, acc1[i], m1, accumulate, ep, i, 16);
   }
 }
 
 /* One panel (nc in (0, 16]). */
 static inline __attribute__((always_inline)) void
 tile1(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
-      const float *b0, float *c, int64_t ldc, int accumulate) {
+      const float *b0, float *c, int64_t ldc, int accumulate,
+      const kiln_epilogue *ep) {
   __m512 acc[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i)
@@ -84,7 +97,7 @@ tile1(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
   __mmask16 m0 = mask_of(nc);
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i)
-    store_row(c + i * ldc, acc[i], m0, accumulate);
+    store_row(c + i * ldc, acc[i], m0, accumulate, ep, i, 0);
 }
 
 /* The lda == 0 / lda != 0 split is made here, outside the k loop. */
@@ -92,21 +105,21 @@ tile1(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
   case R:                                                                      \
     if (lda == 0) {                                                            \
       if (nc > 16)                                                             \
-        tile2(R, nc, k, ap, 0, b0, b1, c, ldc, accumulate);                    \
+        tile2(R, nc, k, ap, 0, b0, b1, c, ldc, accumulate, ep);                    \
       else                                                                     \
-        tile1(R, nc, k, ap, 0, b0, c, ldc, accumulate);                        \
+        tile1(R, nc, k, ap, 0, b0, c, ldc, accumulate, ep);                        \
     } else {                                                                   \
       if (nc > 16)                                                             \
-        tile2(R, nc, k, ap, lda, b0, b1, c, ldc, accumulate);                  \
+        tile2(R, nc, k, ap, lda, b0, b1, c, ldc, accumulate, ep);                  \
       else                                                                     \
-        tile1(R, nc, k, ap, lda, b0, c, ldc, accumulate);                      \
+        tile1(R, nc, k, ap, lda, b0, c, ldc, accumulate, ep);                      \
     }                                                                          \
     return;
 
 void kiln_sgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
                             const float *ap, int64_t lda, const float *b0,
                             const float *b1, float *c, int64_t ldc,
-                            int accumulate) {
+                            int accumulate, const kiln_epilogue *ep) {
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
     CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)

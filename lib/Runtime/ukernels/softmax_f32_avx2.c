@@ -1,39 +1,14 @@
-/*===- softmax_f32_avx2.c - row softmax, AVX2 + FMA -----------------------===*
+/*===- softmax_f32_avx2.c - row softmax and P.V rows, AVX2 + FMA ----------===*
  *
- * The exp of softmax_f32_avx512.c on 8 lanes; 2^n is built in the exponent
- * field (n is within [-126, 127] after the clamp).
+ * The vector exp is in vmath_avx2.h.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "softmax_f32.h"
+#include "vmath_avx2.h"
 
 #include <immintrin.h>
 #include <math.h>
-
-static inline __m256 exp8(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.33654f);
-  __m256 live = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.37626f));
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  /* 2^n in two halves, so n = -127 (x near the low clamp) stays normal. */
-  __m256i ni = _mm256_cvtps_epi32(n);
-  __m256i h1 = _mm256_srai_epi32(ni, 1), h2 = _mm256_sub_epi32(ni, h1);
-  __m256 s1 = _mm256_castsi256_ps(
-      _mm256_slli_epi32(_mm256_add_epi32(h1, _mm256_set1_epi32(127)), 23));
-  __m256 s2 = _mm256_castsi256_ps(
-      _mm256_slli_epi32(_mm256_add_epi32(h2, _mm256_set1_epi32(127)), 23));
-  return _mm256_and_ps(_mm256_mul_ps(_mm256_mul_ps(p, s1), s2), live);
-}
 
 static inline __m256i tail_mask(int64_t cols) {
   const int32_t lane[8] = {0, 1, 2, 3, 4, 5, 6, 7};

@@ -1,34 +1,14 @@
-/*===- softmax_f32_avx512.c - row softmax, AVX-512 ------------------------===*
+/*===- softmax_f32_avx512.c - row softmax and P.V rows, AVX-512 -----------===*
  *
- * exp(x) = 2^n * p(r) with n = round(x / ln 2), r = x - n ln 2 (two-part
- * ln 2), p the degree-6 Taylor polynomial (|r| <= ln2 / 2: truncation error
- * below 1.2e-7 relative); 2^n applied with vscalefps.
+ * The vector exp is in vmath_avx512.h.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "softmax_f32.h"
+#include "vmath_avx512.h"
 
 #include <immintrin.h>
 #include <math.h>
-
-static inline __m512 exp16(__m512 x) {
-  const __m512 lo = _mm512_set1_ps(-87.33654f);
-  __mmask16 live = _mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ);
-  x = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.37626f));
-  __m512 n = _mm512_roundscale_ps(
-      _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_maskz_scalef_ps(live, p, n);
-}
 
 void kiln_exp_avx512(float *x, int64_t n) {
   int64_t j = 0;

@@ -1,0 +1,93 @@
+/*===- vmath_avx2.h - vector exp/erf/tanh and activations, AVX2 ----------===*
+ *
+ * The functions of vmath_avx512.h on 8 lanes (same formulas and errors);
+ * 2^n is built in the exponent field in two halves (n may be -127 near the
+ * low clamp). Included by the AVX2 kernel files (-mavx2 -mfma).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_VMATH_AVX2_H
+#define KILN_UKERNELS_VMATH_AVX2_H
+
+#include "gemm_f32.h"
+
+#include <immintrin.h>
+
+static inline __m256 exp8(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-87.33654f);
+  __m256 live = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.37626f));
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  /* 2^n in two halves, so n = -127 (x near the low clamp) stays normal. */
+  __m256i ni = _mm256_cvtps_epi32(n);
+  __m256i h1 = _mm256_srai_epi32(ni, 1), h2 = _mm256_sub_epi32(ni, h1);
+  __m256 s1 = _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_add_epi32(h1, _mm256_set1_epi32(127)), 23));
+  __m256 s2 = _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_add_epi32(h2, _mm256_set1_epi32(127)), 23));
+  return _mm256_and_ps(_mm256_mul_ps(_mm256_mul_ps(p, s1), s2), live);
+}
+
+static inline __m256 erf8(__m256 x) {
+  __m256 sign = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)));
+  __m256 z = _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)), x);
+  __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
+                           _mm256_fmadd_ps(z, _mm256_set1_ps(0.5f), _mm256_set1_ps(1.0f)));
+  __m256 p = _mm256_set1_ps(0.17087277f);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.82215223f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.48851587f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.13520398f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.27886807f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.18628806f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.09678418f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.37409196f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
+  __m256 e = exp8(_mm256_sub_ps(p, _mm256_mul_ps(z, z)));
+  __m256 r = _mm256_fnmadd_ps(t, e, _mm256_set1_ps(1.0f));
+  return _mm256_or_ps(r, sign);
+}
+
+static inline __m256 tanh8(__m256 u) {
+  u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-9.0f)), _mm256_set1_ps(9.0f));
+  __m256 e = exp8(_mm256_add_ps(u, u));
+  return _mm256_sub_ps(_mm256_set1_ps(1.0f),
+                       _mm256_div_ps(_mm256_set1_ps(2.0f),
+                                     _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+}
+
+static inline __m256 act8(__m256 v, int act) {
+  switch (act) {
+  case KILN_ACT_RELU:
+    return _mm256_max_ps(v, _mm256_setzero_ps());
+  case KILN_ACT_GELU:
+    return _mm256_mul_ps(
+        _mm256_mul_ps(v, _mm256_set1_ps(0.5f)),
+        _mm256_add_ps(_mm256_set1_ps(1.0f),
+                      erf8(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)))));
+  case KILN_ACT_GELU_TANH: {
+    __m256 v3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
+    __m256 u = _mm256_mul_ps(_mm256_set1_ps(0.7978845608028654f),
+                             _mm256_fmadd_ps(v3, _mm256_set1_ps(0.044715f), v));
+    return _mm256_mul_ps(_mm256_mul_ps(v, _mm256_set1_ps(0.5f)),
+                         _mm256_add_ps(_mm256_set1_ps(1.0f), tanh8(u)));
+  }
+  case KILN_ACT_SILU:
+    return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f),
+                                          exp8(_mm256_sub_ps(_mm256_setzero_ps(), v))));
+  default:
+    return v;
+  }
+}
+
+#endif

@@ -1,0 +1,95 @@
+/*===- vmath_avx512.h - vector exp/erf/tanh and activations, AVX-512 -----===*
+ *
+ * Included by the AVX-512 kernel files (compiled with -mavx512f).
+ * exp(x) = 2^n * p(r) with n = round(x / ln 2), r = x - n ln 2 (two-part
+ * ln 2), p the degree-6 Taylor polynomial (|r| <= ln2 / 2: truncation error
+ * below 1.2e-7 relative); 2^n applied with vscalefps; x < -87.3 gives 0.
+ * erf(x) = 1 - erfc(|x|) (sign restored) with erfc from the Chebyshev fit
+ * t * exp(-x^2 + P(t)), t = 1 / (1 + |x| / 2) (fractional error < 1.2e-7,
+ * Numerical Recipes' erfcc). tanh(u) = 1 - 2 / (exp(2u) + 1), u clamped to
+ * +-9. Errors are measured by test/runtime/ukernels.test.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_VMATH_AVX512_H
+#define KILN_UKERNELS_VMATH_AVX512_H
+
+#include "gemm_f32.h"
+
+#include <immintrin.h>
+
+static inline __m512 exp16(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.33654f);
+  __mmask16 live = _mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ);
+  x = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.37626f));
+  __m512 n = _mm512_roundscale_ps(
+      _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_maskz_scalef_ps(live, p, n);
+}
+
+static inline __m512 erf16(__m512 x) {
+  __m512 z = _mm512_abs_ps(x);
+  __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
+                           _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
+  __m512 p = _mm512_set1_ps(0.17087277f);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.13520398f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.27886807f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.18628806f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.09678418f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.37409196f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.00002368f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.26551223f));
+  __m512 e = exp16(_mm512_sub_ps(p, _mm512_mul_ps(z, z)));
+  __m512 r = _mm512_fnmadd_ps(t, e, _mm512_set1_ps(1.0f)); /* 1 - erfc */
+  /* copy x's sign */
+  return _mm512_castsi512_ps(_mm512_or_si512(
+      _mm512_castps_si512(r),
+      _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u))));
+}
+
+static inline __m512 tanh16(__m512 u) {
+  u = _mm512_min_ps(_mm512_max_ps(u, _mm512_set1_ps(-9.0f)), _mm512_set1_ps(9.0f));
+  __m512 e = exp16(_mm512_add_ps(u, u));
+  return _mm512_sub_ps(_mm512_set1_ps(1.0f),
+                       _mm512_div_ps(_mm512_set1_ps(2.0f),
+                                     _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+}
+
+/* The activation of a dense layer's epilogue (KILN_ACT_*). */
+static inline __m512 act16(__m512 v, int act) {
+  switch (act) {
+  case KILN_ACT_RELU:
+    return _mm512_max_ps(v, _mm512_setzero_ps());
+  case KILN_ACT_GELU:
+    return _mm512_mul_ps(
+        _mm512_mul_ps(v, _mm512_set1_ps(0.5f)),
+        _mm512_add_ps(_mm512_set1_ps(1.0f),
+                      erf16(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)))));
+  case KILN_ACT_GELU_TANH: {
+    __m512 v3 = _mm512_mul_ps(_mm512_mul_ps(v, v), v);
+    __m512 u = _mm512_mul_ps(_mm512_set1_ps(0.7978845608028654f),
+                             _mm512_fmadd_ps(v3, _mm512_set1_ps(0.044715f), v));
+    return _mm512_mul_ps(_mm512_mul_ps(v, _mm512_set1_ps(0.5f)),
+                         _mm512_add_ps(_mm512_set1_ps(1.0f), tanh16(u)));
+  }
+  case KILN_ACT_SILU:
+    return _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f),
+                                          exp16(_mm512_sub_ps(_mm512_setzero_ps(), v))));
+  default:
+    return v;
+  }
+}
+
+#endif
