@@ -98,6 +98,13 @@ def KilnCpuSelectUkernels
     over its last dim, with a `[N]` scale (and bias), become
     `kiln.ukernel "norm_f32"` with `int_params` (isa, flags, rank), flags
     1 = RMS norm, 2 = bias, and `float_params` (epsilon).
+
+    `kiln.linear` in f32 with a 2-D weight and a static `[N]` bias (if any)
+    becomes `kiln.ukernel "linear_f32"` on the input reshaped to `[M, K]`
+    (and the residual to `[M, N]`), reshaped back after; `int_params` are
+    (isa, flags, activation) with flags 1 = transposed weight, 2 = bias,
+    4 = residual and activations 0 none, 1 relu, 2 gelu, 3 gelu_tanh,
+    4 silu. The kernel applies them on the GEMM register tile.
   }];
   let options = [
     Option<"isaName", "isa", "std::string", /*default=*/"\"avx512\"",
@@ -129,7 +136,9 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     whose rows are not contiguous are left alone.
 
     Each `kiln.ukernel` on buffers becomes the call
-    `kiln_ukernel_<kernel>(desc, fparams)` with both arrays on the stack.
+    `kiln_ukernel_<kernel>(desc, fparams)` with both arrays on the stack;
+    for `linear_f32`, a constant weight operand is first replaced by its
+    packed copy and flag 8 (packed) is set.
   }];
   let options = [
     Option<"isaName", "isa", "std::string", /*default=*/"\"avx512\"",
