@@ -10,6 +10,8 @@ Models (PyTorch 1.13 exports, random weights, fixed seed):
   llama_4x256          LLaMA style (RMSNorm, RoPE, GQA 8/4 heads, SwiGLU), opset 14
   vit_4x256            ViT, 224 x 224 images, patch 16, 4 x 256, opset 14
   transformer_encoder_3x256  torch.nn.TransformerEncoder, 3 x 256, opset 14
+  resnet18_224         torchvision ResNet-18, 224 x 224, opset 13 (--cnn)
+  mobilenet_v3_small_224  torchvision MobileNetV3-small, 224 x 224, opset 13 (--cnn)
 The architectures are the ones of test/models/export_models.py. Two more
 names are hard links for other benchmark shapes of the same files (see
 run_bench.py's SHAPES): bert_base_b8 (batch 8) and gpt2_4x256_decode (one
@@ -59,6 +61,8 @@ def gpt2_spec(c):
     return em.ModelSpec(lambda: em.GPT2(c), 14, inputs, outputs, axes)
 
 
+CNN = {"resnet18_224", "mobilenet_v3_small_224"}
+
 MODELS = {
     "bert_base": em.MODELS["bert_base"],
     "bert_4x256": em.ModelSpec(lambda: em.Bert(BERT_4x256), 14, em._BERT_INPUTS,
@@ -70,6 +74,8 @@ MODELS = {
     "vit_4x256": em.ModelSpec(lambda: em.ViT(VIT_4x256), 14,
                               [("pixel_values", (2, 3, 224, 224), "float32")], ["logits"],
                               {"pixel_values": {0: "batch"}, "logits": {0: "batch"}}),
+    "resnet18_224": em._image_spec(em.build_resnet18, 13, 224),
+    "mobilenet_v3_small_224": em._image_spec(em.build_mobilenet_v3_small, 13, 224),
     "transformer_encoder_3x256": em.ModelSpec(Encoder3x256, 14,
                                               [("src", (2, 8, 256), "float32")], ["output"],
                                               {"src": em.BS, "output": em.BS}),
@@ -81,10 +87,14 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("outdir")
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--cnn", action="store_true",
+                    help="also export the convolutional models (the CNN issue's)")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     for name, spec in MODELS.items():
         if args.only and name not in args.only:
+            continue
+        if not args.only and not args.cnn and name in CNN:
             continue
         em.export_one(name, args.outdir, spec)
     for alias, src in (("bert_base_b8", "bert_base"), ("gpt2_4x256_decode", "gpt2_4x256")):
