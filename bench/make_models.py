@@ -47,27 +47,13 @@ class Encoder3x256(nn.Module):
             return self.encoder(src)
 
 
-def gpt2_spec(c):
-    kv = (2, c.n_head, 3, c.n_embd // c.n_head)
-    inputs = [("input_ids", (2, 5), "int64")]
-    outputs = ["logits"]
-    axes = {"input_ids": em.BS, "logits": em.BS}
-    for i in range(c.n_layer):
-        for kind in ("key", "value"):
-            inputs.append((f"past_{kind}_{i}", kv, "float32"))
-            outputs.append(f"present_{kind}_{i}")
-            axes[f"past_{kind}_{i}"] = {0: "batch", 2: "past_seq"}
-            axes[f"present_{kind}_{i}"] = {0: "batch", 2: "total_seq"}
-    return em.ModelSpec(lambda: em.GPT2(c), 14, inputs, outputs, axes)
-
-
 CNN = {"resnet18_224", "mobilenet_v3_small_224"}
 
 MODELS = {
     "bert_base": em.MODELS["bert_base"],
     "bert_4x256": em.ModelSpec(lambda: em.Bert(BERT_4x256), 14, em._BERT_INPUTS,
                                em._BERT_OUTPUTS, em._BERT_AXES),
-    "gpt2_4x256": gpt2_spec(GPT2_4x256),
+    "gpt2_4x256": em._gpt2_spec(GPT2_4x256),
     "llama_4x256": em.ModelSpec(lambda: em.Llama(LLAMA_4x256), 14,
                                 [("input_ids", (2, 8), "int64")], ["logits"],
                                 {"input_ids": em.BS, "logits": em.BS}),

@@ -211,64 +211,49 @@ int64_t kiln_rt_num_threads(void) { return in_region ? 1 : pool_threads; }
 
 /* ---- the libomp entry points the generated code calls ----------------- */
 
+/* Runs every one of `size` members of a region on the calling thread. */
+static void run_members_here(microtask_fn fn, int32_t argc, void **args,
+                             int32_t size) {
+  team local;
+  local.fn = fn;
+  local.argc = argc;
+  for (int32_t i = 0; i < argc; ++i)
+    local.args[i] = args[i];
+  int32_t saved_id = member_id, saved_count = member_count;
+  bool saved_in = in_region;
+  in_region = true;
+  member_count = size;
+  for (int32_t id = 0; id < size; ++id) {
+    member_id = id;
+    call_microtask(&local, id);
+  }
+  member_id = saved_id;
+  member_count = saved_count;
+  in_region = saved_in;
+}
+
 void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
   (void)loc;
+  if (argc > MAX_ARGS)
+    abort(); /* the compiler never passes more than one packed argument */
+  void *args[MAX_ARGS];
+  va_list ap;
+  va_start(ap, fn);
+  for (int32_t i = 0; i < argc; ++i)
+    args[i] = va_arg(ap, void *);
+  va_end(ap);
   int32_t size = in_region ? 1 : pool_threads;
-  if (size == 1 && argc <= MAX_ARGS) {
-    /* One member: run the region right here, without a team. */
-    team local;
-    local.fn = fn;
-    local.argc = argc;
-    va_list ap;
-    va_start(ap, fn);
-    for (int32_t i = 0; i < argc; ++i)
-      local.args[i] = va_arg(ap, void *);
-    va_end(ap);
-    int32_t saved_id = member_id, saved_count = member_count;
-    bool saved_in = in_region;
-    member_id = 0;
-    member_count = 1;
-    in_region = true;
-    call_microtask(&local, 0);
-    member_id = saved_id;
-    member_count = saved_count;
-    in_region = saved_in;
-    return;
-  }
-  team *t = argc <= MAX_ARGS ? calloc(1, sizeof *t) : NULL;
+  /* One member: run the region right here, without a team. Without memory
+   * for a team, the caller runs every member's share itself. */
+  team *t = size > 1 ? calloc(1, sizeof *t) : NULL;
   if (!t) {
-    /* No team (out of memory; the compiler never passes more than one
-     * packed argument): the caller runs every member's share itself. */
-    if (argc > MAX_ARGS)
-      abort();
-    team local;
-    local.fn = fn;
-    local.argc = argc;
-    va_list ap;
-    va_start(ap, fn);
-    for (int32_t i = 0; i < argc; ++i)
-      local.args[i] = va_arg(ap, void *);
-    va_end(ap);
-    int32_t saved_id = member_id, saved_count = member_count;
-    bool saved_in = in_region;
-    in_region = true;
-    member_count = size;
-    for (int32_t id = 0; id < size; ++id) {
-      member_id = id;
-      call_microtask(&local, id);
-    }
-    member_id = saved_id;
-    member_count = saved_count;
-    in_region = saved_in;
+    run_members_here(fn, argc, args, size);
     return;
   }
   t->fn = fn;
   t->argc = argc;
-  va_list ap;
-  va_start(ap, fn);
   for (int32_t i = 0; i < argc; ++i)
-    t->args[i] = va_arg(ap, void *);
-  va_end(ap);
+    t->args[i] = args[i];
   t->size = size;
   t->arena = kiln_arena_get();
   atomic_init(&t->next, 0);

@@ -311,10 +311,13 @@ class Llama(nn.Module):
         inv_freq = 1.0 / (c.rope_theta ** (torch.arange(0, d, 2).float() / d))
         self.register_buffer("inv_freq", inv_freq)
 
+    def rope_angles(self, pos):
+        return pos[:, None] * self.inv_freq[None, :]
+
     def forward(self, input_ids):
         seq_len = input_ids.shape[1]
         pos = torch.arange(seq_len, dtype=torch.long).float()
-        freqs = pos[:, None] * self.inv_freq[None, :]
+        freqs = self.rope_angles(pos)
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = emb.cos()[None, None, :, :], emb.sin()[None, None, :, :]
         # causal mask: 0 on/below the diagonal, finfo.min above it
@@ -333,20 +336,8 @@ class LlamaOuter(Llama):
     Hugging Face's LlamaRotaryEmbedding computes them (exported as an Einsum
     'i,j->ij')."""
 
-    def forward(self, input_ids):
-        seq_len = input_ids.shape[1]
-        pos = torch.arange(seq_len, dtype=torch.long).float()
-        freqs = torch.outer(pos, self.inv_freq)
-        emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos()[None, None, :, :], emb.sin()[None, None, :, :]
-        mask = torch.full((seq_len, seq_len), torch.finfo(torch.float32).min)
-        cond = torch.arange(seq_len)
-        mask = mask.masked_fill(cond < (cond + 1).view(seq_len, 1), 0.0)
-        mask = mask[None, None, :, :]
-        x = self.embed_tokens(input_ids)
-        for layer in self.layers:
-            x = layer(x, cos, sin, mask)
-        return self.lm_head(self.norm(x))
+    def rope_angles(self, pos):
+        return torch.outer(pos, self.inv_freq)
 
 
 # ---------------------------------------------------------------------------
@@ -420,10 +411,6 @@ def build_bert_base():
     return Bert(BERT_BASE)
 
 
-def build_gpt2_kv():
-    return GPT2(GPT2_SMALL)
-
-
 def build_llama():
     return Llama(LLAMA_SMALL)
 
@@ -493,8 +480,7 @@ _BERT_AXES = {"input_ids": BS, "attention_mask": BS, "token_type_ids": BS,
 _BERT_OUTPUTS = ["last_hidden_state", "pooler_output"]
 
 
-def _gpt2_spec():
-    c = GPT2_SMALL
+def _gpt2_spec(c=GPT2_SMALL):
     kv = (2, c.n_head, 3, c.n_embd // c.n_head)
     inputs = [("input_ids", (2, 5), "int64")]
     outputs = ["logits"]
@@ -505,7 +491,7 @@ def _gpt2_spec():
             outputs.append(f"present_{kind}_{i}")
             axes[f"past_{kind}_{i}"] = {0: "batch", 2: "past_seq"}
             axes[f"present_{kind}_{i}"] = {0: "batch", 2: "total_seq"}
-    return ModelSpec(build_gpt2_kv, 14, inputs, outputs, axes)
+    return ModelSpec(lambda: GPT2(c), 14, inputs, outputs, axes)
 
 
 def _image_spec(builder, opset, size, output="logits"):

@@ -36,6 +36,19 @@ float kiln_act_scalar(float v, int act) {
   }
 }
 
+/* The epilogue on one element (generic kernel, k = 0, strided outputs). */
+static inline float epilogue_scalar(float v, const kiln_epilogue *ep,
+                                    int64_t i, int64_t j) {
+  if (!ep)
+    return v;
+  if (ep->bias)
+    v += ep->bias[j];
+  v = kiln_act_scalar(v, ep->act);
+  if (ep->residual)
+    v += ep->residual[i * ep->ldr + j];
+  return v;
+}
+
 void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
                              const float *ap, int64_t lda, const float *b0,
                              const float *b1, float *c, int64_t ldc,
@@ -46,15 +59,7 @@ void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
       float s = 0.0f;
       for (int64_t kk = 0; kk < k; ++kk)
         s += (lda ? ap[i * lda + kk] : ap[kk * mr + i]) * b[kk * KILN_GEMM_NR];
-      float v = accumulate ? c[i * ldc + j] + s : s;
-      if (ep) {
-        if (ep->bias)
-          v += ep->bias[j];
-        v = kiln_act_scalar(v, ep->act);
-        if (ep->residual)
-          v += ep->residual[i * ep->ldr + j];
-      }
-      c[i * ldc + j] = v;
+      c[i * ldc + j] = epilogue_scalar(accumulate ? c[i * ldc + j] + s : s, ep, i, j);
     }
 }
 
@@ -162,17 +167,8 @@ int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
   if (k <= 0) {
     /* No products: C is (C +) 0, then the epilogue. */
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        float v = accumulate ? c[i * ldc + j] : 0.0f;
-        if (ep) {
-          if (ep->bias)
-            v += ep->bias[j];
-          v = kiln_act_scalar(v, ep->act);
-          if (ep->residual)
-            v += ep->residual[i * ep->ldr + j];
-        }
-        c[i * ldc + j] = v;
-      }
+      for (int64_t j = 0; j < n; ++j)
+        c[i * ldc + j] = epilogue_scalar(accumulate ? c[i * ldc + j] : 0.0f, ep, i, j);
     return 1;
   }
   gemm_job g = {kiln_sgemm_tile_generic, KILN_SGEMM_MR_GENERIC,
