@@ -1,5 +1,7 @@
 """Writes the model of workspace.test: Y = MatMul(Softmax(Relu(X W1 + B1)), W2) + X
-with X [N, 256], constant W1 [256, 512], B1 [512], W2 [512, 256]."""
+with X [N, 256], constant W1 [256, H], B1 [H], W2 [H, 256]; H = 512, or the
+second argument (1024 makes W1 and W2 1 MiB each: they go to the weights
+side file)."""
 import sys
 
 import numpy as np
@@ -7,8 +9,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 rng = np.random.default_rng(0)
+H = int(sys.argv[2]) if len(sys.argv) > 2 else 512
 inits = [numpy_helper.from_array((rng.standard_normal(s) * 0.05).astype(np.float32), n)
-         for n, s in (("W1", (256, 512)), ("B1", (512,)), ("W2", (512, 256)))]
+         for n, s in (("W1", (256, H)), ("B1", (H,)), ("W2", (H, 256)))]
 nodes = [helper.make_node("MatMul", ["X", "W1"], ["H"]),
          helper.make_node("Add", ["H", "B1"], ["HB"]),
          helper.make_node("Relu", ["HB"], ["A"]),
