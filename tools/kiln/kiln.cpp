@@ -30,69 +30,73 @@
 
 using namespace llvm;
 
+// Every kiln option is in this category; --help shows it alone (LLVM's own
+// flags, linked in through libLLVM, are hidden).
+static cl::OptionCategory kilnCategory("kiln options");
+
 static cl::SubCommand importCmd("import",
                                 "Print the kiln IR of an ONNX model");
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
-                                      cl::Required, cl::sub(importCmd));
+                                      cl::Required, cl::sub(importCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
                                        cl::value_desc("file"), cl::init("-"),
-                                       cl::sub(importCmd));
+                                       cl::sub(importCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     inputShapes("input-shape",
                 cl::desc("Specialize dims: name=1x128 for an input, or "
                          "batch=4 for a symbolic dim; comma separated"),
-                cl::sub(importCmd));
+                cl::sub(importCmd), cl::cat(kilnCategory));
 static cl::opt<bool> summary("summary",
                              cl::desc("Print a summary instead of the IR"),
-                             cl::sub(importCmd));
+                             cl::sub(importCmd), cl::cat(kilnCategory));
 static cl::opt<bool> optimize("optimize",
                               cl::desc("Run the graph optimizations (folding, "
                                        "norm and activation fusion)"),
-                              cl::sub(importCmd));
+                              cl::sub(importCmd), cl::cat(kilnCategory));
 static cl::opt<bool> elide("elide-weights",
                            cl::desc("Elide weight data in the printed IR"),
-                           cl::sub(importCmd));
+                           cl::sub(importCmd), cl::cat(kilnCategory));
 
 static cl::SubCommand compileCmd("compile",
                                  "Compile an ONNX model into a shared library");
 static cl::opt<std::string> cModel(cl::Positional, cl::desc("<model.onnx>"),
-                                   cl::Required, cl::sub(compileCmd));
+                                   cl::Required, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cOutput("o", cl::desc("Output MODEL.so"),
                                     cl::value_desc("file"), cl::Required,
-                                    cl::sub(compileCmd));
+                                    cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cShapes("input-shape",
                                     cl::desc("Specialize dims (as for import)"),
-                                    cl::sub(compileCmd));
+                                    cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
-    cCpu("cpu", cl::desc("Target CPU: native (default), x86-64-v3, x86-64-v4"),
-         cl::init("native"), cl::sub(compileCmd));
+    cCpu("cpu", cl::desc("Target CPU, which also picks the runtime kernels: native (default), x86-64-v3 (AVX2), x86-64-v4 (AVX-512), x86-64 (generic C)"),
+         cl::init("native"), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cTiming("timing", cl::desc("Print the time per stage"),
-                             cl::sub(compileCmd));
+                             cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cReport("report",
                              cl::desc("Print kiln op counts before and after "
                                       "each graph pass"),
-                             cl::sub(compileCmd));
+                             cl::sub(compileCmd), cl::cat(kilnCategory));
 
 static cl::SubCommand runCmd("run", "Run a compiled model");
 static cl::opt<std::string> rModel(cl::Positional, cl::desc("<model.so>"),
-                                   cl::Required, cl::sub(runCmd));
+                                   cl::Required, cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     rInputs("inputs", cl::desc("Inputs: an .npz keyed by input name, or an "
                                "ONNX test-data folder of input_N.pb"),
-            cl::sub(runCmd));
+            cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> rOutput("output", cl::desc("Write outputs to .npz"),
-                                    cl::sub(runCmd));
+                                    cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<std::string>
     rShapes("input-shape", cl::desc("Dims for random inputs: batch=2,seq=7"),
-            cl::sub(runCmd));
+            cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<int> rThreads("threads", cl::desc("Threads (0: all cores)"),
-                             cl::init(0), cl::sub(runCmd));
+                             cl::init(0), cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<int> rBench("bench", cl::desc("Time N runs after a warm-up"),
-                           cl::init(0), cl::sub(runCmd));
+                           cl::init(0), cl::sub(runCmd), cl::cat(kilnCategory));
 
 static cl::SubCommand inspectCmd("inspect", "Print a compiled model's signature");
 static cl::opt<std::string> iModel(cl::Positional, cl::desc("<model.so>"),
-                                   cl::Required, cl::sub(inspectCmd));
+                                   cl::Required, cl::sub(inspectCmd), cl::cat(kilnCategory));
 
 static int fail(const Twine &msg) {
   errs() << "kiln: error: " << msg << "\n";
@@ -225,6 +229,9 @@ static int runRun() {
 }
 
 int main(int argc, char **argv) {
+  for (cl::SubCommand *sub : {&importCmd, &compileCmd, &runCmd, &inspectCmd,
+                              &cl::SubCommand::getTopLevel()})
+    cl::HideUnrelatedOptions(kilnCategory, *sub);
   cl::ParseCommandLineOptions(argc, argv,
                               "kiln: an ahead-of-time ONNX compiler\n");
   if (importCmd)
