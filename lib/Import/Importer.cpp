@@ -135,24 +135,24 @@ GraphImporter::inputType(const onnx::ValueInfoProto &vi,
                          SmallVector<Attribute> &dimNames) {
   std::string what = "graph input '" + vi.name() + "'";
   if (!vi.type().has_tensor_type())
-    return fail(what + " is not a tensor (sequences, maps and optionals are "
+    return (void)fail(what + " is not a tensor (sequences, maps and optionals are "
                        "not supported)"),
            failure();
   const auto &tt = vi.type().tensor_type();
   Type elt = onnxElementType(&ctx, tt.elem_type());
   if (!elt)
-    return fail(what + " has unsupported element type " +
+    return (void)fail(what + " has unsupported element type " +
                 onnxTypeName(tt.elem_type())),
            failure();
   if (!tt.has_shape())
-    return fail(what + " has no shape (rank must be known)"), failure();
+    return (void)fail(what + " has no shape (rank must be known)"), failure();
   SmallVector<int64_t> dims;
   for (const auto &d : tt.shape().dim()) {
     std::string sym = d.has_dim_param() ? d.dim_param() : "";
     int64_t extent = ShapedType::kDynamic;
     if (d.has_dim_value()) {
       if (d.dim_value() < 0)
-        return fail(what + " has a negative dim " +
+        return (void)fail(what + " has a negative dim " +
                     Twine((int64_t)d.dim_value())),
                failure();
       extent = d.dim_value();
@@ -167,13 +167,13 @@ GraphImporter::inputType(const onnx::ValueInfoProto &vi,
   auto ov = options.shapes.find(vi.name());
   if (ov != options.shapes.end()) {
     if (ov->second.size() != dims.size())
-      return fail("shape override for input '" + vi.name() + "' has " +
+      return (void)fail("shape override for input '" + vi.name() + "' has " +
                   Twine(ov->second.size()) + " dims, but the input has rank " +
                   Twine(dims.size())),
              failure();
     for (size_t i = 0; i < dims.size(); ++i) {
       if (!ShapedType::isDynamic(dims[i]) && dims[i] != ov->second[i])
-        return fail("shape override for input '" + vi.name() + "' sets dim " +
+        return (void)fail("shape override for input '" + vi.name() + "' sets dim " +
                     Twine(i) + " to " + Twine(ov->second[i]) +
                     ", but it is fixed at " + Twine(dims[i])),
                failure();
@@ -198,7 +198,7 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
       if (!out.empty()) {
         if (values.count(out) || initializers.count(out) ||
             !producer.try_emplace(out, i).second)
-          return fail(nodeRef(i) + " redefines value '" + out + "'"),
+          return (void)fail(nodeRef(i) + " redefines value '" + out + "'"),
                  failure();
       }
   int n = graph->node_size();
@@ -210,14 +210,14 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
         continue;
       auto p = producer.find(in);
       if (p == producer.end())
-        return fail(nodeRef(i) + " uses undefined value '" + in + "'"),
+        return (void)fail(nodeRef(i) + " uses undefined value '" + in + "'"),
                failure();
       ++pending[i];
       users[p->second].push_back(i);
     }
     if (graph->node(i).op_type() == "If" || graph->node(i).op_type() == "Loop" ||
         graph->node(i).op_type() == "Scan")
-      return fail(nodeRef(i) + ": control flow with subgraphs is not supported"),
+      return (void)fail(nodeRef(i) + ": control flow with subgraphs is not supported"),
              failure();
   }
   std::vector<int> ready;
@@ -254,7 +254,7 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
         }
       }
     }
-    return fail(nodeRef(i) + " is part of a cycle in the graph"),
+    return (void)fail(nodeRef(i) + " is part of a cycle in the graph"),
            failure();
   }
   return order;
@@ -358,20 +358,20 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
 
 OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
   if (!store->model.has_graph())
-    return fail("model has no graph"), nullptr;
+    return (void)fail("model has no graph"), nullptr;
   graph = &store->model.graph();
   if (failed(checkOpsets()))
     return nullptr;
 
   for (const auto &init : graph->initializer()) {
     if (init.name().empty())
-      return fail("an initializer has no name"), nullptr;
+      return (void)fail("an initializer has no name"), nullptr;
     if (!initializers.try_emplace(init.name(), &init).second)
-      return fail("initializer '" + init.name() + "' is defined twice"),
+      return (void)fail("initializer '" + init.name() + "' is defined twice"),
              nullptr;
   }
   if (graph->sparse_initializer_size())
-    return fail("sparse initializers are not supported"), nullptr;
+    return (void)fail("sparse initializers are not supported"), nullptr;
 
   // Bind symbolic dims from whole-input overrides and direct dim overrides.
   for (const auto &[name, dims] : options.shapes) {
@@ -392,11 +392,11 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
         for (const auto &d : vi.type().tensor_type().shape().dim())
           isSymbol |= d.has_dim_param() && d.dim_param() == name;
       if (!isSymbol)
-        return fail("shape override '" + name +
+        return (void)fail("shape override '" + name +
                     "' names no graph input and no symbolic dim"),
                nullptr;
       if (dims.size() != 1)
-        return fail("shape override '" + name +
+        return (void)fail("shape override '" + name +
                     "' names no graph input; a symbolic dim takes one "
                     "extent"),
                nullptr;
@@ -413,7 +413,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
   llvm::StringSet<llvm::MallocAllocator> seenInputs;
   for (const auto &vi : graph->input()) {
     if (!seenInputs.insert(vi.name()).second)
-      return fail("graph input '" + vi.name() + "' is listed twice"), nullptr;
+      return (void)fail("graph input '" + vi.name() + "' is listed twice"), nullptr;
     if (initializers.count(vi.name()))
       continue;
     SmallVector<Attribute> dimNames;
@@ -428,7 +428,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
   }
   for (const auto &[name, dims] : options.shapes)
     if (dims.size() != 1 && !seenInputs.contains(name))
-      return fail("shape override names unknown input '" + name + "'"),
+      return (void)fail("shape override names unknown input '" + name + "'"),
              nullptr;
 
   auto loc = FileLineColLoc::get(&ctx, modelName, 0, 0);
@@ -458,7 +458,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
     std::string err;
     auto v = lookup(out.name(), err);
     if (failed(v))
-      return fail(err.empty() ? "graph output '" + out.name() +
+      return (void)fail(err.empty() ? "graph output '" + out.name() +
                                     "' is never produced"
                               : err),
              nullptr;
@@ -468,14 +468,14 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
     if (out.type().has_tensor_type() && tt.elem_type() != 0) {
       Type want = onnxElementType(&ctx, tt.elem_type());
       if (want && want != rt.getElementType())
-        return fail("graph output '" + out.name() + "' is declared " +
+        return (void)fail("graph output '" + out.name() + "' is declared " +
                     onnxTypeName(tt.elem_type()) + " but computes " +
                     mlir::kiln::typeStr(rt.getElementType())),
                nullptr;
     }
     if (out.type().has_tensor_type() && tt.has_shape()) {
       if (tt.shape().dim_size() != rt.getRank())
-        return fail("graph output '" + out.name() + "' is declared with rank " +
+        return (void)fail("graph output '" + out.name() + "' is declared with rank " +
                     Twine(tt.shape().dim_size()) + " but computes " +
                     mlir::kiln::typeStr(rt)),
                nullptr;
@@ -485,7 +485,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
             d.has_dim_param() ? d.dim_param() : ""));
         if (d.has_dim_value() && !rt.isDynamicDim(i) &&
             rt.getDimSize(i) != d.dim_value())
-          return fail("graph output '" + out.name() + "' is declared with dim " +
+          return (void)fail("graph output '" + out.name() + "' is declared with dim " +
                       Twine(i) + " = " + Twine((int64_t)d.dim_value()) +
                       " but computes " + mlir::kiln::typeStr(rt)),
                  nullptr;
@@ -515,7 +515,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
       return success();
     });
     if (failed(mlir::verify(*module)))
-      return fail("the imported module does not verify: " + diag), nullptr;
+      return (void)fail("the imported module does not verify: " + diag), nullptr;
   }
   return module;
 }
