@@ -42,13 +42,13 @@ typedef struct {
 } att_job;
 
 static void rows_softmax(int isa, float *s, int64_t rows, int64_t n,
-                         float *inv) {
+                         int64_t lds, float *inv) {
   if (isa == KILN_ISA_AVX512)
-    kiln_softmax_rows_avx512(s, rows, n, n, inv);
+    kiln_softmax_rows_avx512(s, rows, n, lds, inv);
   else if (isa == KILN_ISA_AVX2)
-    kiln_softmax_rows_avx2(s, rows, n, n, inv);
+    kiln_softmax_rows_avx2(s, rows, n, lds, inv);
   else
-    kiln_softmax_rows_generic(s, rows, n, n, inv);
+    kiln_softmax_rows_generic(s, rows, n, lds, inv);
 }
 
 void kiln_softmax_rows_generic(float *s, int64_t rows, int64_t n, int64_t lds,
@@ -72,12 +72,12 @@ void kiln_axpy_rows_generic(float *o, const float *p, const float *v,
       o[e] += p[j] * v[j * ldv + e];
 }
 
-/* Scale, mask and causal exclusion of the score rows i0.. of (b, h). */
+/* Scale, mask and causal exclusion of the first `Sk` scores of rows i0..
+ * of (b, h) (rows of stride j->Sk). */
 static void mask_scores(const att_job *j, float *s, int64_t rows, int64_t b,
-                        int64_t h, int64_t i0) {
-  const int64_t Sk = j->Sk;
+                        int64_t h, int64_t i0, int64_t Sk) {
   for (int64_t r = 0; r < rows; ++r) {
-    float *row = s + r * Sk;
+    float *row = s + r * j->Sk;
     int64_t i = i0 + r;
     for (int64_t c = 0; c < Sk; ++c)
       row[c] *= j->scale;
@@ -102,7 +102,7 @@ static void mask_scores(const att_job *j, float *s, int64_t rows, int64_t b,
       }
     }
     if (j->flags & ATT_CAUSAL)
-      for (int64_t c = i + Sk - j->Sq + 1; c < Sk; ++c)
+      for (int64_t c = i + j->Sk - j->Sq + 1; c < Sk; ++c)
         if (c >= 0)
           row[c] = -INFINITY;
   }
@@ -134,8 +134,8 @@ static int decode_item(att_job *j, int64_t b, int64_t h, int64_t kvh,
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < Sk; ++c)
       s[r * Sk + c] = st[c * rows + r];
-  mask_scores(j, s, rows, b, h, i0);
-  rows_softmax(j->isa, s, rows, Sk, inv);
+  mask_scores(j, s, rows, b, h, i0, Sk);
+  rows_softmax(j->isa, s, rows, Sk, Sk, inv);
   float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +
              i0 * j->o.stride[2];
   for (int64_t r = 0; r < rows; ++r) {
@@ -200,13 +200,23 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
     }
     const float *Q = (const float *)(j->q.base) + b * j->q.stride[0] +
                      h * j->q.stride[1] + i0 * j->q.stride[2];
-    if (!kiln_sgemm_packed_run(j->isa, 0, rows, Sk, D, Q, j->q.stride[2],
+    /* Causal: the block's last row sees keys up to i0 + rows - 1 + Sk - Sq;
+     * later keys are excluded for every row of the block, so their scores
+     * are not computed (their probabilities are 0). */
+    int64_t kend = Sk;
+    if ((j->flags & ATT_CAUSAL) && i0 + rows + Sk - j->Sq < Sk &&
+        i0 + rows + Sk - j->Sq > 0)
+      kend = i0 + rows + Sk - j->Sq;
+    if (!kiln_sgemm_packed_run(j->isa, 0, rows, kend, D, Q, j->q.stride[2],
                                j->q.stride[3], kp, s, Sk)) {
       j->failed = 1;
       return;
     }
-    mask_scores(j, s, rows, b, h, i0);
-    rows_softmax(j->isa, s, rows, Sk, inv);
+    mask_scores(j, s, rows, b, h, i0, kend);
+    rows_softmax(j->isa, s, rows, kend, Sk, inv);
+    if (kend < Sk)
+      for (int64_t r = 0; r < rows; ++r)
+        memset(s + r * Sk + kend, 0, (size_t)(Sk - kend) * sizeof(float));
     float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +
                i0 * j->o.stride[2];
     if (!kiln_sgemm_packed_run(j->isa, 0, rows, Dv, Sk, s, Sk, 1, vp, O,
