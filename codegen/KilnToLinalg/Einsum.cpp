@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Common.h"
+#include "dialects/kiln/ShapeUtils.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -32,19 +33,11 @@ struct LowerEinsum final : OpRewritePattern<EinsumOp> {
 
   LogicalResult matchAndRewrite(EinsumOp op,
                                 PatternRewriter &rewriter) const override {
-    std::string eq;
-    for (char c : op.getEquation())
-      if (c != ' ')
-        eq.push_back(c);
-    StringRef lhs = eq, rhs;
-    bool explicitOut = false;
-    if (size_t arrow = StringRef(eq).find("->"); arrow != StringRef::npos) {
-      lhs = StringRef(eq).take_front(arrow);
-      rhs = StringRef(eq).drop_front(arrow + 2);
-      explicitOut = true;
-    }
-    SmallVector<StringRef> terms;
-    lhs.split(terms, ',');
+    kiln::detail::EinsumTerms parsed =
+        kiln::detail::splitEinsumEquation(op.getEquation());
+    StringRef rhs = parsed.output;
+    bool explicitOut = parsed.explicitOut;
+    SmallVector<StringRef> terms(parsed.inputs.begin(), parsed.inputs.end());
     ValueRange inputs = op.getInputs();
     if (terms.size() != inputs.size())
       return rewriter.notifyMatchFailure(op, "term count differs from inputs");

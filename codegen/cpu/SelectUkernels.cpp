@@ -34,6 +34,28 @@ namespace {
 // Must match the flags of lib/Runtime/ukernels/attention_f32.c.
 enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
 
+/// kiln.ukernel `kernel` on `ins` writing a fresh f32 tensor of extents
+/// `dims`; returns its result.
+Value createUkernel(PatternRewriter &rewriter, Location loc, StringRef kernel,
+                    ValueRange ins, ArrayRef<OpFoldResult> dims,
+                    ArrayRef<int64_t> intParams, ArrayRef<float> floatParams) {
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, dims, rewriter.getF32Type());
+  return UkernelOp::create(rewriter, loc, init.getType(),
+                           rewriter.getStringAttr(kernel), ins, init,
+                           rewriter.getDenseI64ArrayAttr(intParams),
+                           rewriter.getDenseF32ArrayAttr(floatParams))
+      .getResult();
+}
+
+/// Replaces `op` by `v`, cast to the op's (possibly more static) type.
+void replaceWithCast(PatternRewriter &rewriter, Operation *op, Value v) {
+  Type t = op->getResult(0).getType();
+  if (v.getType() != t)
+    v = tensor::CastOp::create(rewriter, op->getLoc(), t, v);
+  rewriter.replaceOp(op, v);
+}
+
 /// f32 with rank 3 ([B*H, S, D], as torch's MultiheadAttention exports)
 /// or 4 ([B, H, S, D]).
 bool isF32Rank3or4(Value v, int64_t rank) {
@@ -78,19 +100,13 @@ struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
     for (int64_t d = 0; d + 1 < rank; ++d)
       dims.push_back(tensor::getMixedSize(rewriter, loc, q, d));
     dims.push_back(tensor::getMixedSize(rewriter, loc, v, rank - 1));
-    Value init = tensor::EmptyOp::create(rewriter, loc, dims,
-                                         rewriter.getF32Type());
     SmallVector<Value> ins{q, k, v};
     if (mask)
       ins.push_back(mask);
-    auto u = UkernelOp::create(
-        rewriter, loc, init.getType(), rewriter.getStringAttr("attention_f32"),
-        ins, init, rewriter.getDenseI64ArrayAttr({isaFlag, flags, maskRank, rank}),
-        rewriter.getDenseF32ArrayAttr({op.getScale().convertToFloat(), fill}));
-    Value result = u.getResult();
-    if (result.getType() != op.getType())
-      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
-    rewriter.replaceOp(op, result);
+    replaceWithCast(rewriter, op,
+                    createUkernel(rewriter, loc, "attention_f32", ins, dims,
+                                  {isaFlag, flags, maskRank, rank},
+                                  {op.getScale().convertToFloat(), fill}));
     return success();
   }
 };
@@ -131,20 +147,14 @@ struct NormToUkernel final : OpRewritePattern<NormOp> {
     SmallVector<OpFoldResult> dims;
     for (int64_t d = 0; d < rank; ++d)
       dims.push_back(tensor::getMixedSize(rewriter, loc, x, d));
-    Value init = tensor::EmptyOp::create(rewriter, loc, dims,
-                                         rewriter.getF32Type());
     SmallVector<Value> ins{x, scale};
     if (bias)
       ins.push_back(bias);
     int64_t flags = (isRms ? 1 : 0) | (bias ? 2 : 0);
-    auto u = UkernelOp::create(
-        rewriter, loc, init.getType(), rewriter.getStringAttr("norm_f32"), ins,
-        init, rewriter.getDenseI64ArrayAttr({isaFlag, flags, rank}),
-        rewriter.getDenseF32ArrayAttr({op.getEpsilon().convertToFloat()}));
-    Value result = u.getResult();
-    if (result.getType() != op.getType())
-      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
-    rewriter.replaceOp(op, result);
+    replaceWithCast(rewriter, op,
+                    createUkernel(rewriter, loc, "norm_f32", ins, dims,
+                                  {isaFlag, flags, rank},
+                                  {op.getEpsilon().convertToFloat()}));
     return success();
   }
 };
@@ -218,19 +228,14 @@ struct LinearToUkernel final : OpRewritePattern<LinearOp> {
     Value x2 = flatten(x);
     SmallVector<OpFoldResult> dims{
         mDim, tensor::getMixedSize(rewriter, loc, w, tw ? 0 : 1)};
-    Value init = tensor::EmptyOp::create(rewriter, loc, dims,
-                                         rewriter.getF32Type());
     SmallVector<Value> ins{x2, w};
     if (bias)
       ins.push_back(bias);
     if (residual)
       ins.push_back(flatten(residual));
     int64_t flags = (tw ? 1 : 0) | (bias ? 2 : 0) | (residual ? 4 : 0);
-    auto u = UkernelOp::create(
-        rewriter, loc, init.getType(), rewriter.getStringAttr("linear_f32"),
-        ins, init, rewriter.getDenseI64ArrayAttr({isaFlag, flags, act}),
-        rewriter.getDenseF32ArrayAttr({}));
-    Value y = u.getResult();
+    Value y = createUkernel(rewriter, loc, "linear_f32", ins, dims,
+                            {isaFlag, flags, act}, {});
     if (rank > 2) {
       SmallVector<OpFoldResult> outShape;
       for (int64_t d = 0; d + 1 < rank; ++d)
@@ -245,9 +250,7 @@ struct LinearToUkernel final : OpRewritePattern<LinearOp> {
                               RankedTensorType::get(shape, rewriter.getF32Type()),
                               outShape);
     }
-    if (y.getType() != rt)
-      y = tensor::CastOp::create(rewriter, loc, rt, y);
-    rewriter.replaceOp(op, y);
+    replaceWithCast(rewriter, op, y);
     return success();
   }
 };

@@ -400,33 +400,27 @@ struct KilnCpuUkernels final
     });
     for (auto u : calls)
       rewriteUkernel(u);
-    module.walk([](memref::GetGlobalOp get) {
-      if (get->use_empty())
-        get.erase();
-    });
     for (Operation *op : work) {
       if (auto mm = dyn_cast<linalg::MatmulOp>(op))
         rewriteMatmul(mm);
       else
         rewriteBatchMatmul(cast<linalg::BatchMatmulOp>(op));
     }
-    // Originals that only fed packing are gone from the program: drop them,
-    // so they are neither embedded nor written to the weights file.
-    module.walk([](memref::GetGlobalOp get) {
-      if (get->use_empty())
-        get.erase();
-    });
+    // Originals that only fed packing are gone from the program: drop their
+    // reads (and reshapes of them), then the globals, so they are neither
+    // embedded nor written to the weights file.
+    for (bool erased = true; erased;) {
+      erased = false;
+      module.walk([&](Operation *op) {
+        if (isa<memref::GetGlobalOp, memref::CollapseShapeOp,
+                memref::ExpandShapeOp, memref::ReshapeOp>(op) &&
+            op->use_empty()) {
+          op->erase();
+          erased = true;
+        }
+      });
+    }
     llvm::SmallPtrSet<Operation *, 16> seen;
-    module.walk([](Operation *op) {
-      if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
-              memref::ReshapeOp>(op) &&
-          op->use_empty())
-        op->erase();
-    });
-    module.walk([](memref::GetGlobalOp get) {
-      if (get->use_empty())
-        get.erase();
-    });
     for (auto &kv : packed) {
       auto g = symbols->lookup<memref::GlobalOp>(std::get<0>(kv.first));
       if (g && seen.insert(g).second &&

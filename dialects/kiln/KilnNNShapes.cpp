@@ -48,19 +48,11 @@ LogicalResult CastOp::verify() {
 LogicalResult EinsumOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                                          Adaptor adaptor, Types &types) {
   StringRef name = getOperationName();
-  std::string eq;
-  for (char c : adaptor.getEquation())
-    if (c != ' ')
-      eq.push_back(c);
-  StringRef lhs = eq, rhs;
-  bool explicitOut = false;
-  if (size_t arrow = StringRef(eq).find("->"); arrow != StringRef::npos) {
-    lhs = StringRef(eq).take_front(arrow);
-    rhs = StringRef(eq).drop_front(arrow + 2);
-    explicitOut = true;
-  }
-  SmallVector<StringRef> terms;
-  lhs.split(terms, ',');
+  EinsumTerms parsed = splitEinsumEquation(adaptor.getEquation());
+  const std::string &eq = parsed.text;
+  StringRef rhs = parsed.output;
+  bool explicitOut = parsed.explicitOut;
+  SmallVector<StringRef> terms(parsed.inputs.begin(), parsed.inputs.end());
   ValueRange inputs = adaptor.getInputs();
   if (terms.size() != inputs.size())
     return opError(name, loc,

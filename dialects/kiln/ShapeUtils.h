@@ -1,8 +1,9 @@
 //===- ShapeUtils.h - helpers of kiln type inference -----------*- C++ -*-===//
 //
 // Small helpers shared by the files that implement kiln ops' inference
-// (KilnShapes.cpp, KilnNNShapes.cpp, KilnShapeOps.cpp, KilnIndexShapes.cpp).
-// Internal to the dialect.
+// (KilnShapes.cpp, KilnNNShapes.cpp, KilnShapeOps.cpp, KilnIndexShapes.cpp),
+// and the einsum equation splitting the einsum lowering shares with them.
+// Internal to the compiler.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,33 @@
 namespace mlir::kiln::detail {
 
 inline constexpr int64_t kDyn = ShapedType::kDynamic;
+
+/// An einsum equation with its spaces removed (`text`), split into the
+/// operand terms and the output term; `explicitOut` is false without "->".
+struct EinsumTerms {
+  std::string text;
+  SmallVector<std::string> inputs;
+  std::string output;
+  bool explicitOut = false;
+};
+
+inline EinsumTerms splitEinsumEquation(StringRef equation) {
+  EinsumTerms e;
+  for (char c : equation)
+    if (c != ' ')
+      e.text.push_back(c);
+  StringRef lhs = e.text;
+  if (size_t arrow = lhs.find("->"); arrow != StringRef::npos) {
+    e.output = lhs.drop_front(arrow + 2).str();
+    lhs = lhs.take_front(arrow);
+    e.explicitOut = true;
+  }
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  for (StringRef t : terms)
+    e.inputs.push_back(t.str());
+  return e;
+}
 
 inline std::string dimsToString(ArrayRef<int64_t> shape) {
   std::string s;

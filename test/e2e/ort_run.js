@@ -15,17 +15,17 @@ const TYPED = {
   uint64: BigUint64Array, bool: Uint8Array,
 };
 
-async function main() {
-  const [model, inDir, outDir, ...rest] = process.argv.slice(2);
-  const opt = (name, dflt) => {
-    const i = rest.indexOf(name);
-    return i >= 0 ? Number(rest[i + 1]) : dflt;
-  };
-  const threads = opt('--threads', 0), bench = opt('--bench', 0);
-  const session = await ort.InferenceSession.create(model, {
+// A CPU session with all graph optimizations at `threads` intra-op threads
+// (0: ORT's default). Shared with bench/ort_server.js.
+function openSession(model, threads) {
+  return ort.InferenceSession.create(model, {
     intraOpNumThreads: threads, interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
+}
+
+// The feeds described by IN_DIR/manifest.json.
+function loadFeeds(inDir) {
   const manifest = JSON.parse(fs.readFileSync(path.join(inDir, 'manifest.json')));
   const feeds = {};
   for (const [name, t] of Object.entries(manifest)) {
@@ -34,6 +34,18 @@ async function main() {
     const data = new Ctor(buf.buffer, buf.byteOffset, buf.byteLength / Ctor.BYTES_PER_ELEMENT);
     feeds[name] = new ort.Tensor(t.dtype, t.dtype === 'bool' ? Uint8Array.from(data) : data, t.dims);
   }
+  return feeds;
+}
+
+async function main() {
+  const [model, inDir, outDir, ...rest] = process.argv.slice(2);
+  const opt = (name, dflt) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? Number(rest[i + 1]) : dflt;
+  };
+  const threads = opt('--threads', 0), bench = opt('--bench', 0);
+  const session = await openSession(model, threads);
+  const feeds = loadFeeds(inDir);
   let results = await session.run(feeds);
   if (bench > 0) {
     const ms = [];
@@ -56,4 +68,6 @@ async function main() {
     fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(out));
   }
 }
-main().catch((e) => { console.error('ort_run: ' + e.message); process.exit(1); });
+module.exports = {openSession, loadFeeds};
+if (require.main === module)
+  main().catch((e) => { console.error('ort_run: ' + e.message); process.exit(1); });

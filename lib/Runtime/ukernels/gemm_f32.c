@@ -14,6 +14,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_f32.h"
+#include "view.h"
 #include "../runtime_internal.h"
 
 #include <math.h>
@@ -303,86 +304,73 @@ enum {
   LINEAR_PACKED = 8,
 };
 
-typedef struct {
-  intptr_t base;
-  int64_t off, size[3], stride[3];
-} linear_view;
-
-static const int64_t *linear_read(const int64_t *d, int rank, linear_view *v) {
-  v->base = (intptr_t)d[0];
-  v->off = d[1];
-  for (int i = 0; i < rank; ++i) {
-    v->size[i] = d[2 + i];
-    v->stride[i] = d[2 + rank + i];
-  }
-  return d + 2 + 2 * rank;
-}
-
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
   (void)fparams;
   int isa = (int)desc[0];
   int64_t flags = desc[1];
   int act = (int)desc[2];
+  /* Operands as 4-D views (view.h): a rank-2 [M, N] is size[2], size[3];
+   * size-1 dims have stride 0. */
   const int64_t *d = desc + 3;
-  linear_view x, w, bias = {0}, res = {0}, y;
-  d = linear_read(d, 2, &x);
-  d = linear_read(d, (flags & LINEAR_PACKED) ? 3 : 2, &w);
+  view4 x, w, bias = {0}, res = {0}, y;
+  d = kiln_read_view(d, 2, 4, &x);
+  d = kiln_read_view(d, (flags & LINEAR_PACKED) ? 3 : 2, 4, &w);
   if (flags & LINEAR_BIAS)
-    d = linear_read(d, 1, &bias);
+    d = kiln_read_view(d, 1, 4, &bias);
   if (flags & LINEAR_RESIDUAL)
-    d = linear_read(d, 2, &res);
-  linear_read(d, 2, &y);
-  int64_t m = x.size[0], k = x.size[1], n = y.size[1];
+    d = kiln_read_view(d, 2, 4, &res);
+  kiln_read_view(d, 2, 4, &y);
+  int64_t m = x.size[2], k = x.size[3], n = y.size[3];
   int64_t wk, wn;
   if (flags & LINEAR_PACKED) {
-    wk = w.size[1];
-    wn = w.size[0] * KILN_GEMM_NR;
+    wk = w.size[2];
+    wn = w.size[1] * KILN_GEMM_NR;
   } else {
-    wk = (flags & LINEAR_TRANSPOSED) ? w.size[1] : w.size[0];
-    wn = (flags & LINEAR_TRANSPOSED) ? w.size[0] : w.size[1];
+    wk = (flags & LINEAR_TRANSPOSED) ? w.size[3] : w.size[2];
+    wn = (flags & LINEAR_TRANSPOSED) ? w.size[2] : w.size[3];
   }
   kiln_rt_check_dim(wk, k);
   if (!(flags & LINEAR_PACKED))
     kiln_rt_check_dim(wn, n);
   else if (n > wn || n <= wn - KILN_GEMM_NR)
     kiln_rt_check_dim(n, wn);
-  kiln_rt_check_dim(y.size[0], m);
+  kiln_rt_check_dim(y.size[2], m);
   if (flags & LINEAR_BIAS)
-    kiln_rt_check_dim(bias.size[0], n);
+    kiln_rt_check_dim(bias.size[3], n);
   if (flags & LINEAR_RESIDUAL) {
-    kiln_rt_check_dim(res.size[0], m);
-    kiln_rt_check_dim(res.size[1], n);
+    kiln_rt_check_dim(res.size[2], m);
+    kiln_rt_check_dim(res.size[3], n);
   }
   const float *bp;
   if (flags & LINEAR_PACKED) {
-    bp = (const float *)w.base + w.off;
+    bp = (const float *)w.base;
   } else {
     int64_t panels = (n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
     float *p = kiln_scratch(KILN_SCRATCH_GEMM_B,
                             (size_t)(panels * k * KILN_GEMM_NR) * sizeof(float));
     if (!p && panels * k > 0)
       kiln_rt_fail_oom();
-    const float *wb = (const float *)w.base + w.off;
-    if (flags & LINEAR_TRANSPOSED) /* W[j][kk]: (kk, j) at kk*s1 + j*s0 */
-      kiln_sgemm_pack_b(k, n, wb, w.stride[1], w.stride[0], p);
+    const float *wb = (const float *)w.base;
+    if (flags & LINEAR_TRANSPOSED) /* W[j][kk]: (kk, j) at kk*s3 + j*s2 */
+      kiln_sgemm_pack_b(k, n, wb, w.stride[3], w.stride[2], p);
     else
-      kiln_sgemm_pack_b(k, n, wb, w.stride[0], w.stride[1], p);
+      kiln_sgemm_pack_b(k, n, wb, w.stride[2], w.stride[3], p);
     bp = p;
   }
   /* The tile kernels read bias, residual and y rows with unit stride. */
-  int unit = y.stride[1] == 1 || n == 1;
-  if ((flags & LINEAR_BIAS) && bias.stride[0] != 1 && n > 1)
+  int unit = y.stride[3] == 1 || n == 1;
+  if ((flags & LINEAR_BIAS) && bias.stride[3] != 1 && n > 1)
     unit = 0;
-  if ((flags & LINEAR_RESIDUAL) && res.stride[1] != 1 && n > 1)
+  if ((flags & LINEAR_RESIDUAL) && res.stride[3] != 1 && n > 1)
     unit = 0;
-  kiln_epilogue ep = {(flags & LINEAR_BIAS) ? (const float *)bias.base + bias.off : NULL,
-                      (flags & LINEAR_RESIDUAL) ? (const float *)res.base + res.off : NULL,
-                      res.stride[0], act};
-  float *yp = (float *)y.base + y.off;
-  const float *xp = (const float *)x.base + x.off;
+  kiln_epilogue ep = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
+                      (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
+                      res.stride[2], act};
+  float *yp = (float *)y.base;
+  const float *xp = (const float *)x.base;
   if (unit) {
-    if (!kiln_sgemm_packed_run_ep(isa, 0, m, n, k, xp, x.stride[0], x.stride[1],
-                                  bp, yp, y.stride[0], &ep))
+    if (!kiln_sgemm_packed_run_ep(isa, 0, m, n, k, xp, x.stride[2], x.stride[3],
+                                  bp, yp, y.stride[2], &ep))
       kiln_rt_fail_oom();
     return;
   }
@@ -393,12 +381,12 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
       const float *col = bp + (j / KILN_GEMM_NR) * k * KILN_GEMM_NR + j % KILN_GEMM_NR;
       float s = 0.0f;
       for (int64_t kk = 0; kk < k; ++kk)
-        s += xp[i * x.stride[0] + kk * x.stride[1]] * col[kk * KILN_GEMM_NR];
+        s += xp[i * x.stride[2] + kk * x.stride[3]] * col[kk * KILN_GEMM_NR];
       if (ep.bias)
-        s += ep.bias[j * bias.stride[0]];
+        s += ep.bias[j * bias.stride[3]];
       s = kiln_act_scalar(s, act);
       if (ep.residual)
-        s += ep.residual[i * res.stride[0] + j * res.stride[1]];
-      yp[i * y.stride[0] + j * y.stride[1]] = s;
+        s += ep.residual[i * res.stride[2] + j * res.stride[3]];
+      yp[i * y.stride[2] + j * y.stride[3]] = s;
     }
 }

@@ -48,14 +48,5 @@ void kiln_softmax_rows_avx512(float *s, int64_t rows, int64_t n, int64_t lds,
   }
 }
 
-/* o[e] += sum_j p[j] * v[j * ldv + e]: rows of V streamed once, the output
- * row stays in registers/L1 (auto-vectorized: no reduction across lanes). */
-void kiln_axpy_rows_avx512(float *o, const float *p, const float *v, int64_t n,
-               int64_t dv, int64_t ldv) {
-  for (int64_t j = 0; j < n; ++j) {
-    const float pj = p[j];
-    const float *vj = v + j * ldv;
-    for (int64_t e = 0; e < dv; ++e)
-      o[e] += pj * vj[e];
-  }
-}
+#define AXPY_NAME kiln_axpy_rows_avx512
+#include "axpy_f32_impl.h"
