@@ -168,6 +168,7 @@ static void bench(const char *name, int64_t m, int64_t n, int64_t k, int isa,
 
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 1;
+  const char *only = argc > 2 ? argv[2] : NULL; /* shape-name filter */
   kiln_pool_start(threads);
   double peak = fma_peak();
   printf("fp32 FMA peak, one core: %.1f GFLOP/s\n", peak);
@@ -179,15 +180,19 @@ int main(int argc, char **argv) {
       {"bert-base ffn1", 128, 3072, 768},
       {"bert-base ffn2", 128, 768, 3072},
       {"bert-base ffn1 b8", 1024, 3072, 768},
+      {"bert-base ffn2 b8", 1024, 768, 3072},
       {"hidden-256 qkv, 197 tokens", 197, 768, 256},
       {"hidden-256 ffn1, 197 tokens", 197, 1024, 256},
       {"hidden-256 ffn2, 197 tokens", 197, 256, 1024},
       {"decode gemv", 1, 3072, 768},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
-    for (int isa = KILN_ISA_AVX512; isa >= KILN_ISA_AVX2; --isa)
+    for (int isa = KILN_ISA_AVX512;
+         isa >= KILN_ISA_AVX2 && (!only || strstr(shapes[i].name, only)); --isa)
       bench(shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, isa, peak,
             threads);
+  if (only)
+    return 0;
   double bw = read_bandwidth();
   printf("\nmemory read bandwidth, %d thread%s: %.1f GB/s\n", threads,
          threads > 1 ? "s" : "", bw);

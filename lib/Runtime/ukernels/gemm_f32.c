@@ -106,12 +106,15 @@ static void pack_a_range(void *vjob, int64_t begin, int64_t end) {
     int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
     float *dst = g->ap + i0 * g->k;
     if (g->acs == 1) {
-      /* Rows of A are contiguous: read them in order (the block is small
-       * enough for L1/L2, so the strided writes stay in cache). */
-      for (int64_t i = 0; i < rows; ++i) {
-        const float *src = g->a + (i0 + i) * g->lda;
-        for (int64_t kk = 0; kk < g->k; ++kk)
-          dst[kk * rows + i] = src[kk];
+      /* Rows of A are contiguous: read them in runs of 64 columns, so the
+       * strided writes of a run (rows x 64 floats) stay in L1. */
+      for (int64_t k0 = 0; k0 < g->k; k0 += 64) {
+        int64_t k1 = g->k - k0 < 64 ? g->k : k0 + 64;
+        for (int64_t i = 0; i < rows; ++i) {
+          const float *src = g->a + (i0 + i) * g->lda;
+          for (int64_t kk = k0; kk < k1; ++kk)
+            dst[kk * rows + i] = src[kk];
+        }
       }
     } else {
       for (int64_t kk = 0; kk < g->k; ++kk)
@@ -121,31 +124,71 @@ static void pack_a_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
+/* Cache blocking (measured with bench/gemm_bench.sh). K is cut into
+ * blocks of at most KC_MAX (equal sizes near KC_TARGET), so a tile's A
+ * micro-panel (12 x kc) and B micro-panel (kc x 32) stay in L1/L2; the
+ * tiles of a thread are visited a chunk of ROW_CHUNK row blocks at a time,
+ * every column block of the chunk before the next chunk, so the chunk's A
+ * block (ROW_CHUNK * 12 rows x kc) is read from L2 by every column block.
+ * Each thread owns the same tiles at every k block, so the k blocks of a
+ * tile run in order on one thread with no barrier. The first k block
+ * writes or accumulates as asked; later ones accumulate; the epilogue runs
+ * with the last. */
+#define KC_MAX 512
+#define KC_TARGET 384
+#define ROW_CHUNK 12
+
+static int64_t k_block(int64_t k) {
+  if (k <= KC_MAX)
+    return k;
+  int64_t blocks = (k + KC_TARGET - 1) / KC_TARGET;
+  int64_t kc = (k + blocks - 1) / blocks;
+  return (kc + 7) & ~(int64_t)7;
+}
+
 static void tiles_range(void *vjob, int64_t begin, int64_t end) {
   const gemm_job *g = vjob;
+  if (begin >= end)
+    return;
   int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
-  for (int64_t t = begin; t < end; ++t) {
-    int64_t cb = t / rowBlocks, r = t % rowBlocks;
-    int64_t j0 = cb * g->nc, i0 = r * g->mr;
-    int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
-    int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
-    const float *b0 = g->bp + (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR;
-    const float *b1 = nc > KILN_GEMM_NR ? b0 + g->k * KILN_GEMM_NR : b0;
-    kiln_epilogue ep, *epp = NULL;
-    if (g->ep) {
-      ep = *g->ep;
-      if (ep.bias)
-        ep.bias += j0;
-      if (ep.residual)
-        ep.residual += i0 * ep.ldr + j0;
-      epp = &ep;
+  int64_t cbFirst = begin / rowBlocks, cbLast = (end - 1) / rowBlocks;
+  int64_t kcMax = k_block(g->k);
+  for (int64_t pc = 0; pc < g->k; pc += kcMax) {
+    int64_t kc = g->k - pc < kcMax ? g->k - pc : kcMax;
+    int accumulate = pc == 0 ? g->accumulate : 1;
+    int last = pc + kc >= g->k;
+    for (int64_t r0 = 0; r0 < rowBlocks; r0 += ROW_CHUNK) {
+      int64_t r1 = r0 + ROW_CHUNK < rowBlocks ? r0 + ROW_CHUNK : rowBlocks;
+      for (int64_t cb = cbFirst; cb <= cbLast; ++cb) {
+        int64_t lo = cb * rowBlocks + r0, hi = cb * rowBlocks + r1;
+        lo = lo < begin ? begin : lo;
+        hi = hi > end ? end : hi;
+        for (int64_t t = lo; t < hi; ++t) {
+          int64_t r = t - cb * rowBlocks;
+          int64_t j0 = cb * g->nc, i0 = r * g->mr;
+          int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+          int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+          const float *b0 =
+              g->bp + (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR + pc * KILN_GEMM_NR;
+          const float *b1 = nc > KILN_GEMM_NR ? b0 + g->k * KILN_GEMM_NR : b0;
+          kiln_epilogue ep, *epp = NULL;
+          if (g->ep && last) {
+            ep = *g->ep;
+            if (ep.bias)
+              ep.bias += j0;
+            if (ep.residual)
+              ep.residual += i0 * ep.ldr + j0;
+            epp = &ep;
+          }
+          if (g->ap)
+            g->tile(rows, nc, kc, g->ap + i0 * g->k + pc * rows, 0, b0, b1,
+                    g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
+          else
+            g->tile(rows, nc, kc, g->a + i0 * g->lda + pc * g->acs, g->lda, b0,
+                    b1, g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
+        }
+      }
     }
-    if (g->ap)
-      g->tile(rows, nc, g->k, g->ap + i0 * g->k, 0, b0, b1,
-              g->c + i0 * g->ldc + j0, g->ldc, g->accumulate, epp);
-    else
-      g->tile(rows, nc, g->k, g->a + i0 * g->lda, g->lda, b0, b1,
-              g->c + i0 * g->ldc + j0, g->ldc, g->accumulate, epp);
   }
 }
 
