@@ -31,6 +31,9 @@ import export_models as em  # noqa: E402
 
 BERT_4x256 = em.BertConfig(8000, 256, 4, 4, 1024, 512, 2, 1e-12)
 GPT2_4x256 = em.GPT2Config(8000, 256, 4, 4, 1024, 1e-5)
+# 8 x 1024 (~440 MB of fp32 weights, beyond every cache): a decode step is
+# bound by how fast its weights stream from memory.
+GPT2_8x1024 = em.GPT2Config(8000, 1024, 8, 16, 1024, 1e-5)
 LLAMA_4x256 = em.LlamaConfig(8000, 256, 4, 8, 4, 688, 1e-6, 10000.0)
 VIT_4x256 = em.ViTConfig(224, 16, 256, 4, 4, 1024, 1000, 1e-6)
 
@@ -54,6 +57,7 @@ MODELS = {
     "bert_4x256": em.ModelSpec(lambda: em.Bert(BERT_4x256), 14, em._BERT_INPUTS,
                                em._BERT_OUTPUTS, em._BERT_AXES),
     "gpt2_4x256": em._gpt2_spec(GPT2_4x256),
+    "gpt2_8x1024_decode": em._gpt2_spec(GPT2_8x1024),
     "llama_4x256": em.ModelSpec(lambda: em.Llama(LLAMA_4x256), 14,
                                 [("input_ids", (2, 8), "int64")], ["logits"],
                                 {"input_ids": em.BS, "logits": em.BS}),

@@ -40,6 +40,7 @@ SHAPES = {
     "bert_base_b8": {"batch": 8, "seq": 128},
     "bert": {"batch": 1, "seq": 128},
     "gpt2_4x256_decode": {"batch": 1, "seq": 1, "past_seq": 512},
+    "gpt2_8x1024_decode": {"batch": 1, "seq": 1, "past_seq": 512},
     "gpt2": {"batch": 1, "seq": 8, "past_seq": 16},
     "llama_decode": {"batch": 1, "seq": 1, "past_seq": 128},
     "llama": {"batch": 1, "seq": 128},
@@ -116,7 +117,8 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
     ort.stdin.close()
     ort.wait()
     model.close()
-    return float(np.median(os_)), float(np.median(ks)), compile_s, err
+    wbytes = os.path.getsize(so + ".weights") if os.path.exists(so + ".weights") else 0
+    return float(np.median(os_)), float(np.median(ks)), compile_s, err, wbytes
 
 
 def main():
@@ -137,20 +139,24 @@ def main():
         names = [n for n in names if n in args.only]
     print(f"rounds: {args.rounds} x {args.runs} runs per side, alternating; "
           f"ratio = kiln median / ORT median")
-    print("| model | shape | threads | ORT ms | kiln ms | kiln / ORT | max rel. diff | compile s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| model | shape | threads | ORT ms | kiln ms | kiln / ORT | max rel. diff | compile s "
+          "| kiln weights GB/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     ratios = {t: [] for t in args.threads}
     with tempfile.TemporaryDirectory() as tmp:
         for threads in args.threads:
             for name in names:
                 shape = shape_for(name)
-                o, k, cs, err = bench_one(name, os.path.join(args.models, name + ".onnx"),
+                o, k, cs, err, wbytes = bench_one(name, os.path.join(args.models, name + ".onnx"),
                                           shape, threads, args.rounds, args.runs, tmp,
                                           args.kiln, args.node, not args.no_check)
                 ratios[threads].append(k / o)
                 sh = ",".join(f"{a}={b}" for a, b in shape.items())
+                # Weight streaming rate of decode steps (one new token): the
+                # weights file's bytes over kiln's median time.
+                gbs = f"{wbytes / (k * 1e-3) / 1e9:.1f}" if shape.get("seq") == 1 else ""
                 print(f"| {name} | {sh} | {threads} | {o:.3f} | {k:.3f} | {k / o:.2f} | "
-                      f"{err:.1e} | {cs:.1f} |", flush=True)
+                      f"{err:.1e} | {cs:.1f} | {gbs} |", flush=True)
     for t, r in ratios.items():
         if r:
             g = math.exp(sum(math.log(x) for x in r) / len(r))

@@ -138,6 +138,7 @@ class Model:
             ins[i].capacity = a.nbytes
         outs = (_Tensor * max(1, len(self.outputs)))()
         status = self._lib.kiln_run(self._handle, ins, len(self.inputs), outs, len(self.outputs))
+        owned = [False] * len(self.outputs)
         try:
             if status != 0:
                 raise KilnError(self._lib.kiln_last_error().decode())
@@ -146,13 +147,14 @@ class Model:
                 t = outs[i]
                 shape = tuple(t.dims[d] for d in range(t.rank))
                 dtype = np.dtype(_DTYPES[t.dtype])
-                n = int(np.prod(shape)) if shape else 1
-                buf = (ctypes.c_char * (n * dtype.itemsize)).from_address(t.data) if n else b""
-                result[info["name"]] = np.frombuffer(bytes(buf), dtype=dtype).reshape(shape).copy()
+                # The array owns the runtime's buffer (no copy); kiln_free
+                # takes it back when the array is collected.
+                result[info["name"]] = np.asarray(_OwnedBuffer(self._lib, t.data, shape, dtype))
+                owned[i] = True
             return result
         finally:
             for i in range(len(self.outputs)):
-                if outs[i].data:
+                if outs[i].data and not owned[i]:
                     self._lib.kiln_free(outs[i].data)
 
     def close(self):
@@ -165,6 +167,21 @@ class Model:
             self.close()
         except Exception:
             pass
+
+
+class _OwnedBuffer:
+    """An output buffer of kiln_run seen as a numpy array (through
+    __array_interface__); freed with kiln_free when the last array on it goes."""
+
+    def __init__(self, lib, ptr, shape, dtype):
+        self._lib, self._ptr = lib, ptr
+        self.__array_interface__ = {"data": (ptr, False), "shape": shape,
+                                    "typestr": dtype.str, "version": 3}
+
+    def __del__(self):
+        if self._ptr:
+            self._lib.kiln_free(self._ptr)
+            self._ptr = None
 
 
 def load(path, threads=0):
