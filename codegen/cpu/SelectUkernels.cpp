@@ -8,7 +8,9 @@
 // kiln.layer_norm / kiln.rms_norm in f32 over the last dim
 // (lib/Runtime/ukernels/norm_f32.c), and kiln.linear in f32 with its bias,
 // activation and residual applied on the GEMM's register tile
-// (kiln_ukernel_linear_f32 in lib/Runtime/ukernels/gemm_f32.c).
+// (kiln_ukernel_linear_f32 in lib/Runtime/ukernels/gemm_f32.c), and
+// 2-D group-1 kiln.conv in f32 with its bias and a residual block's add and
+// ReLU on the register tile (lib/Runtime/ukernels/conv_f32.c).
 //
 //===----------------------------------------------------------------------===//
 
@@ -255,6 +257,95 @@ struct LinearToUkernel final : OpRewritePattern<LinearOp> {
   }
 };
 
+/// kiln.conv in f32, 2-D, group 1, with a static [F, C, KH, KW] filter and
+/// static output height and width -> kiln.ukernel "conv2d_f32" (the input's
+/// patches packed straight into the GEMM's panels, the output written NCHW;
+/// lib/Runtime/ukernels/conv_f32.c). The ops of a residual block's tail are
+/// taken into the kernel's epilogue when the convolution is their only
+/// producer's only use: relu(conv), conv + r and relu(conv + r), with r of
+/// the convolution's own type. int_params (isa, flags, activation, stride
+/// h/w, pad top/left, dilation h/w); flags 1 = bias, 2 = residual.
+struct ConvToUkernel final : OpRewritePattern<ConvOp> {
+  ConvToUkernel(MLIRContext *ctx, int64_t isaFlag)
+      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
+  int64_t isaFlag;
+
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto wt = cast<RankedTensorType>(op.getWeight().getType());
+    auto rt = op.getType();
+    if (xt.getRank() != 4 || !xt.getElementType().isF32() ||
+        !wt.getElementType().isF32() || !rt.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not a 2-D f32 convolution");
+    if (op.getGroup() != 1)
+      return rewriter.notifyMatchFailure(op, "grouped convolution");
+    if (!wt.hasStaticShape() || rt.isDynamicDim(2) || rt.isDynamicDim(3))
+      return rewriter.notifyMatchFailure(op, "filter or output extent is dynamic");
+    if (op.getStrides().size() != 2 || op.getPads().size() != 4 ||
+        op.getDilations().size() != 2)
+      return rewriter.notifyMatchFailure(op, "not 2 spatial dims");
+    Value bias = op.getBias();
+    if (bias) {
+      auto bt = cast<RankedTensorType>(bias.getType());
+      if (bt.getRank() != 1 || bt.getDimSize(0) != wt.getDimSize(0))
+        return rewriter.notifyMatchFailure(op, "bias is not a static [F]");
+    }
+    // The residual block's tail: relu(conv), conv + r, relu(conv + r).
+    Operation *last = op, *addOp = nullptr;
+    Value residual;
+    int64_t act = 0;
+    if (op->hasOneUse()) {
+      Operation *user = *op->getUsers().begin();
+      if (auto add = dyn_cast<AddOp>(user)) {
+        Value other = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
+        if (add.getLhs() != add.getRhs() && other.getType() == rt &&
+            add.getType() == rt) {
+          residual = other;
+          last = addOp = add;
+        }
+      } else if (isa<ReluOp>(user) && user->getResult(0).getType() == rt) {
+        act = 1;
+        last = user;
+      }
+      if (residual && last->hasOneUse()) {
+        Operation *next = *last->getUsers().begin();
+        if (isa<ReluOp>(next) && next->getResult(0).getType() == rt) {
+          act = 1;
+          last = next;
+        }
+      }
+    }
+    // Created before `last`: the residual may be computed after the
+    // convolution (torch exports a block's downsample branch there).
+    rewriter.setInsertionPoint(last);
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 0),
+        rewriter.getIndexAttr(wt.getDimSize(0)),
+        rewriter.getIndexAttr(rt.getDimSize(2)),
+        rewriter.getIndexAttr(rt.getDimSize(3))};
+    SmallVector<Value> ins{op.getInput(), op.getWeight()};
+    if (bias)
+      ins.push_back(bias);
+    if (residual)
+      ins.push_back(residual);
+    ArrayRef<int64_t> st = op.getStrides(), pd = op.getPads(),
+                      dl = op.getDilations();
+    int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0);
+    Value y = createUkernel(rewriter, loc, "conv2d_f32", ins, dims,
+                            {isaFlag, flags, act, st[0], st[1], pd[0], pd[1],
+                             dl[0], dl[1]},
+                            {});
+    replaceWithCast(rewriter, last, y);
+    if (addOp && addOp != last)
+      rewriter.eraseOp(addOp);
+    if (last != op)
+      rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct KilnCpuSelectUkernels final
     : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {
   using Base::Base;
@@ -267,7 +358,8 @@ struct KilnCpuSelectUkernels final
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<AttentionToUkernel, NormToUkernel<LayerNormOp>,
-                 NormToUkernel<RmsNormOp>, LinearToUkernel>(&getContext(), flag);
+                 NormToUkernel<RmsNormOp>, LinearToUkernel, ConvToUkernel>(
+        &getContext(), flag);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -235,3 +235,84 @@ func.func @linear_not_selected(%x: tensor<8x64xf16>, %w: tensor<64x32xf16>, %xf:
   %1 = kiln.linear %xf, %wf bias %bd : (tensor<8x64xf32>, tensor<64x32xf32>, tensor<?xf32>) -> tensor<8x32xf32>
   return %0, %1 : tensor<8x32xf16>, tensor<8x32xf32>
 }
+
+// -----
+
+// A 2-D f32 convolution with a bias: kiln.ukernel "conv2d_f32" on (x, w,
+// bias) writing [N, F, OH, OW]; int_params (isa, flags 1 = bias, act 0,
+// strides 2 2, pads top/left 1 1, dilations 1 1). The batch stays dynamic.
+// CHECK-LABEL: func.func @conv_bias(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x3x9x9xf32>, %[[W:[^:]*]]: tensor<8x3x3x3xf32>, %[[B:[^:]*]]: tensor<8xf32>)
+// CHECK:         %[[C0:.*]] = arith.constant 0 : index
+// CHECK:         %[[N:.*]] = tensor.dim %[[X]], %[[C0]]
+// CHECK:         %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x8x5x5xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "conv2d_f32"(%[[X]], %[[W]], %[[B]]) outs(%[[E]]) {float_params = array<f32>, int_params = array<i64: 2, 1, 0, 2, 2, 1, 1, 1, 1>}
+// CHECK-NOT:     kiln.conv
+// CHECK:         return %[[U]]
+func.func @conv_bias(%x: tensor<?x3x9x9xf32>, %w: tensor<8x3x3x3xf32>, %b: tensor<8xf32>) -> tensor<?x8x5x5xf32> {
+  %0 = kiln.conv %x, %w bias %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x3x9x9xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<?x8x5x5xf32>
+  return %0 : tensor<?x8x5x5xf32>
+}
+
+// -----
+
+// A residual block's tail relu(conv(x) + r) is the kernel's epilogue: r is
+// an input (flags 2), act 1; the add and the relu are gone. The kernel is
+// created where the relu was: r is computed after the convolution.
+// CHECK-LABEL: func.func @conv_residual_relu(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<1x4x6x6xf32>, %[[W:[^:]*]]: tensor<4x4x3x3xf32>, %[[R0:[^:]*]]: tensor<1x4x6x6xf32>)
+// CHECK:         %[[R:.*]] = kiln.neg %[[R0]]
+// CHECK:         %[[U:.*]] = kiln.ukernel "conv2d_f32"(%[[X]], %[[W]], %[[R]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 2, 1, 1, 1, 1, 1, 1, 1>}
+// CHECK-NOT:     kiln.add
+// CHECK-NOT:     kiln.relu
+// CHECK:         return %[[U]]
+func.func @conv_residual_relu(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x3x3xf32>, %r0: tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %r = kiln.neg %r0 : tensor<1x4x6x6xf32>
+  %1 = kiln.add %r, %0 : (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %2 = kiln.relu %1 : tensor<1x4x6x6xf32>
+  return %2 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// relu(conv(x)) without a residual: act 1, flags 0.
+// CHECK-LABEL: func.func @conv_relu(
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 1, 1, 1, 0, 0, 1, 1>}
+// CHECK-NOT:     kiln.relu
+func.func @conv_relu(%x: tensor<1x4x6x6xf32>, %w: tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %1 = kiln.relu %0 : tensor<1x2x6x6xf32>
+  return %1 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+// Not fused: the convolution has a second use (its value is needed before
+// the add), and the add broadcasts a [4, 1, 1] operand (not a residual).
+// CHECK-LABEL: func.func @conv_no_fusion(
+// CHECK:         %[[U:.*]] = kiln.ukernel "conv2d_f32"(%{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>}
+// CHECK:         kiln.add %[[U]], %{{.*}}
+// CHECK:         %[[U2:.*]] = kiln.ukernel "conv2d_f32"(%{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>}
+// CHECK:         kiln.add %[[U2]], %{{.*}} : (tensor<1x4x6x6xf32>, tensor<4x1x1xf32>)
+func.func @conv_no_fusion(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x3x3xf32>, %c: tensor<4x1x1xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %1 = kiln.add %0, %x : (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %2 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %3 = kiln.add %2, %c : (tensor<1x4x6x6xf32>, tensor<4x1x1xf32>) -> tensor<1x4x6x6xf32>
+  return %0, %1, %3 : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Not selected: a grouped convolution, and a 1-D one (they keep the
+// generic lowering).
+// CHECK-LABEL: func.func @conv_not_selected(
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         kiln.conv
+// CHECK:         kiln.conv
+func.func @conv_not_selected(%x: tensor<1x4x6x6xf32>, %w: tensor<4x1x3x3xf32>, %x1: tensor<1x3x8xf32>, %w1: tensor<4x3x3xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x6xf32>) {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 4 : i64} : (tensor<1x4x6x6xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x4x4xf32>
+  %1 = kiln.conv %x1, %w1 {strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x3x8xf32>, tensor<4x3x3xf32>) -> tensor<1x4x6xf32>
+  return %0, %1 : tensor<1x4x4x4xf32>, tensor<1x4x6xf32>
+}

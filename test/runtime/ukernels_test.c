@@ -42,6 +42,7 @@ static float frand(void);
 static const char *isa_name(int isa);
 static int failures;
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams);
+void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
 
 static double act_ref(double v, int act) {
   switch (act) {
@@ -538,6 +539,98 @@ static void test_exp(int isa) {
          isa_name(isa), worst <= 1e-6 ? "<=" : ">", worst);
 }
 
+/* One 2-D convolution through kiln_ukernel_conv2d_f32 against a double
+ * reference: y = act(conv(x, w) + bias + residual). */
+static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
+                         int64_t f, int64_t kh, int64_t kw, int64_t sh,
+                         int64_t sw, int64_t pt, int64_t pl, int64_t pb,
+                         int64_t pr, int64_t dh, int64_t dw, int bias, int res,
+                         int relu) {
+  int64_t oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
+  int64_t ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+  int64_t xn = n * c * h * w, wn = f * c * kh * kw, yn = n * f * oh * ow;
+  float *x = malloc(sizeof(float) * (size_t)xn), *wt = malloc(sizeof(float) * (size_t)wn);
+  float *b = malloc(sizeof(float) * (size_t)f), *r = malloc(sizeof(float) * (size_t)yn);
+  float *y = malloc(sizeof(float) * (size_t)yn);
+  for (int64_t i = 0; i < xn; ++i) x[i] = frand();
+  for (int64_t i = 0; i < wn; ++i) wt[i] = frand();
+  for (int64_t i = 0; i < f; ++i) b[i] = frand();
+  for (int64_t i = 0; i < yn; ++i) r[i] = frand();
+  int64_t desc[64], *d = desc;
+  *d++ = isa; *d++ = (bias ? 1 : 0) | (res ? 2 : 0); *d++ = relu ? KILN_ACT_RELU : 0;
+  *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
+#define VIEW4(p, a0, a1, a2, a3)                                               \
+  *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
+  *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
+  VIEW4(x, n, c, h, w)
+  VIEW4(wt, f, c, kh, kw)
+  if (bias) { *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1; }
+  if (res) { VIEW4(r, n, f, oh, ow) }
+  VIEW4(y, n, f, oh, ow)
+#undef VIEW4
+  kiln_ukernel_conv2d_f32(desc, NULL);
+  double worst = 0;
+  for (int64_t in = 0; in < n; ++in)
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t jj = 0; jj < ow; ++jj) {
+          double acc = bias ? b[o] : 0.0, mag = fabs(acc);
+          for (int64_t ci = 0; ci < c; ++ci)
+            for (int64_t a = 0; a < kh; ++a)
+              for (int64_t bb = 0; bb < kw; ++bb) {
+                int64_t ih = i * sh - pt + a * dh, iw = jj * sw - pl + bb * dw;
+                if (ih < 0 || ih >= h || iw < 0 || iw >= w)
+                  continue;
+                double t = (double)x[((in * c + ci) * h + ih) * w + iw] *
+                           wt[((o * c + ci) * kh + a) * kw + bb];
+                acc += t;
+                mag += fabs(t);
+              }
+          int64_t yi = ((in * f + o) * oh + i) * ow + jj;
+          if (res)
+            acc += r[yi];
+          if (relu && acc < 0)
+            acc = 0;
+          double e = fabs(y[yi] - acc) / (1 + mag);
+          worst = e > worst ? e : worst;
+        }
+  free(x); free(wt); free(b); free(r); free(y);
+  return worst;
+}
+
+static void test_conv(int isa) {
+  /* n, c, h, w, f, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw */
+  static const int64_t cs[][15] = {
+      {2, 3, 9, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},        /* same padding */
+      {1, 8, 20, 37, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* runs across rows */
+      {1, 4, 23, 23, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2 */
+      {1, 3, 30, 30, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},      /* a ResNet stem */
+      {2, 16, 14, 14, 32, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},    /* pointwise */
+      {1, 16, 14, 14, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},     /* 1x1 stride 2 */
+      {1, 5, 17, 19, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},      /* dilation 2 */
+      {1, 2, 10, 11, 3, 2, 3, 1, 2, 0, 1, 1, 0, 1, 1},      /* asymmetric */
+      {1, 6, 7, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},       /* 49 pixels */
+  };
+  double worst = 0;
+  int cases = 0;
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i)
+    for (int ep = 0; ep < 8; ++ep) {
+      const int64_t *q = cs[i];
+      double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7],
+                            q[8], q[9], q[10], q[11], q[12], q[13], q[14],
+                            ep & 1, (ep >> 1) & 1, (ep >> 2) & 1);
+      ++cases;
+      if (e > 2e-6) {
+        printf("FAIL conv %s case %zu epilogue %d: error %g\n", isa_name(isa), i,
+               ep, e);
+        ++failures;
+      }
+      worst = e > worst ? e : worst;
+    }
+  printf("conv %s: %d cases, max error %s\n", isa_name(isa), cases,
+         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
+}
+
 int main(void) {
   kiln_pool_start(2);
   int isas[3], n = 0;
@@ -552,6 +645,7 @@ int main(void) {
     test_attention(isas[i]);
     test_norm(isas[i]);
     test_linear(isas[i]);
+    test_conv(isas[i]);
     if (isas[i] != KILN_ISA_GENERIC)
       test_exp(isas[i]);
   }

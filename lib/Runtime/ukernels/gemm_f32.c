@@ -44,8 +44,12 @@ static inline float epilogue_scalar(float v, const kiln_epilogue *ep,
     return v;
   if (ep->bias)
     v += ep->bias[j];
+  if (ep->row_bias)
+    v += ep->row_bias[i];
+  if (ep->residual && ep->res_first)
+    v += ep->residual[i * ep->ldr + j];
   v = kiln_act_scalar(v, ep->act);
-  if (ep->residual)
+  if (ep->residual && !ep->res_first)
     v += ep->residual[i * ep->ldr + j];
   return v;
 }
@@ -176,6 +180,8 @@ static void tiles_range(void *vjob, int64_t begin, int64_t end) {
             ep = *g->ep;
             if (ep.bias)
               ep.bias += j0;
+            if (ep.row_bias)
+              ep.row_bias += i0;
             if (ep.residual)
               ep.residual += i0 * ep.ldr + j0;
             epp = &ep;

@@ -37,13 +37,18 @@ enum {
 };
 
 /* Applied on the register tile before it is stored:
- *   c = act(acc (+ c) + bias[j]) + residual[i, j]
- * bias and residual point at the tile's first column / element. */
+ *   c = act(acc (+ c) + bias[j] + row_bias[i]) + residual[i, j]
+ * or, with res_first (a convolution's residual block),
+ *   c = act(acc (+ c) + bias[j] + row_bias[i] + residual[i, j]).
+ * bias, row_bias and residual point at the tile's first column / row /
+ * element. */
 typedef struct {
   const float *bias;     /* or NULL */
   const float *residual; /* or NULL; row stride ldr */
   int64_t ldr;
   int act;
+  const float *row_bias; /* or NULL: one value per row of C */
+  int res_first;
 } kiln_epilogue;
 
 typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,

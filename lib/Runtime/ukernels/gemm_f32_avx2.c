@@ -34,11 +34,14 @@ store8(float *c, __m256 v, int64_t cols, int accumulate,
     if (ep->bias)
       v = _mm256_add_ps(v, full ? _mm256_loadu_ps(ep->bias + col)
                                 : _mm256_maskload_ps(ep->bias + col, m));
-    v = act8(v, ep->act);
-    if (ep->residual) {
-      const float *r = ep->residual + i * ep->ldr + col;
+    if (ep->row_bias)
+      v = _mm256_add_ps(v, _mm256_set1_ps(ep->row_bias[i]));
+    const float *r = ep->residual ? ep->residual + i * ep->ldr + col : NULL;
+    if (r && ep->res_first)
       v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m));
-    }
+    v = act8(v, ep->act);
+    if (r && !ep->res_first)
+      v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m));
   }
   if (full)
     _mm256_storeu_ps(c, v);

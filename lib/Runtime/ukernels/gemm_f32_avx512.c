@@ -35,10 +35,14 @@ store_row(float *c, __m512 v, __mmask16 mask, int accumulate,
   if (ep) {
     if (ep->bias)
       v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep->bias + col));
+    if (ep->row_bias)
+      v = _mm512_add_ps(v, _mm512_set1_ps(ep->row_bias[i]));
+    const float *r = ep->residual ? ep->residual + i * ep->ldr + col : NULL;
+    if (r && ep->res_first)
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, r));
     v = act16(v, ep->act);
-    if (ep->residual)
-      v = _mm512_add_ps(
-          v, _mm512_maskz_loadu_ps(mask, ep->residual + i * ep->ldr + col));
+    if (r && !ep->res_first)
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, r));
   }
   if (mask == 0xffff)
     _mm512_storeu_ps(c, v);

@@ -1,0 +1,223 @@
+/*===- conv_f32.c - 2-D convolution (group 1, NCHW) on the packed GEMM -----===*
+ *
+ * Called through kiln.ukernel "conv2d_f32" (codegen/cpu/SelectUkernels.cpp).
+ * Per image, the output Y [F, OH*OW] (NCHW as it stands) is
+ *   Y = W [F, C*KH*KW] x col [C*KH*KW, OH*OW]
+ * where col is never materialized as such: the input patches are written
+ * straight into the GEMM's 16-column B panels (16 output pixels per panel,
+ * one row per (c, kh, kw)), with zeros for the padding. A row of 16 pixels
+ * of one output row at stride 1 is one 64-byte copy; a 1 x 1 convolution
+ * at stride 1 without padding copies 16 consecutive input pixels. The
+ * filter is the GEMM's left operand, read in place (it is a dense constant).
+ * Bias (one per output channel: a row of Y), the residual of a residual
+ * block and the activation (ReLU) are applied on the register tile, in that
+ * order.
+ *
+ * desc: isa, flags, activation, stride h, stride w, pad top, pad left,
+ * dilation h, dilation w, then the views x [N, C, H, W], w [F, C, KH, KW],
+ * [bias [F],] [residual [N, F, OH, OW],] y [N, F, OH, OW] as (address,
+ * offset, sizes, strides). flags: 1 = bias, 2 = residual.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "gemm_f32.h"
+#include "view.h"
+#include "../runtime_internal.h"
+
+#include <string.h>
+
+enum { CONV_BIAS = 1, CONV_RESIDUAL = 2 };
+
+typedef struct {
+  const float *x; /* image n */
+  int64_t xs[4];  /* strides of x (c, h, w in [1..3]) */
+  int64_t c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw;
+  float *bp;
+} pack_job;
+
+static inline void copy_run(float *restrict d, const float *restrict s,
+                            int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    d[i] = s[i];
+}
+
+/* every other element (stride-2 convolutions) */
+static inline void copy_run2(float *restrict d, const float *restrict s,
+                             int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    d[i] = s[2 * i];
+}
+
+/* B panels [jp] for output pixels [16 jp, 16 jp + 16). A panel's pixels
+ * fall into runs on one output row each (a panel may straddle rows); per
+ * (c, kh, kw) a run reads one input row: a straight copy at stride 1 when
+ * it lies inside the image, else element by element with the padding's
+ * zeros. */
+static void pack_range(void *vjob, int64_t begin, int64_t end) {
+  const pack_job *j = vjob;
+  int64_t p = j->oh * j->ow, k = j->c * j->kh * j->kw;
+  int pointwise = j->kh == 1 && j->kw == 1 && j->sh == 1 && j->sw == 1 &&
+                  j->pt == 0 && j->pl == 0 && j->oh == j->h && j->ow == j->w &&
+                  j->xs[3] == 1 && j->xs[2] == j->w;
+  for (int64_t jp = begin; jp < end; ++jp) {
+    float *dst = j->bp + jp * k * KILN_GEMM_NR;
+    int64_t p0 = jp * KILN_GEMM_NR;
+    int64_t cnt = p - p0 < KILN_GEMM_NR ? p - p0 : KILN_GEMM_NR;
+    if (pointwise && cnt == KILN_GEMM_NR) {
+      for (int64_t ci = 0; ci < j->c; ++ci)
+        memcpy(dst + ci * KILN_GEMM_NR, j->x + ci * j->xs[1] + p0,
+               KILN_GEMM_NR * sizeof(float));
+      continue;
+    }
+    /* runs: [start, start + len) of the panel on output row oh from ow */
+    int64_t rs[KILN_GEMM_NR + 1], rl[KILN_GEMM_NR], roh[KILN_GEMM_NR],
+        row[KILN_GEMM_NR];
+    int nr = 0;
+    for (int64_t i = 0; i < cnt;) {
+      int64_t oh = (p0 + i) / j->ow, ow = (p0 + i) % j->ow;
+      int64_t len = j->ow - ow < cnt - i ? j->ow - ow : cnt - i;
+      rs[nr] = i;
+      rl[nr] = len;
+      roh[nr] = oh;
+      row[nr] = ow;
+      ++nr;
+      i += len;
+    }
+    for (int64_t ci = 0; ci < j->c; ++ci) {
+      const float *xc = j->x + ci * j->xs[1];
+      for (int64_t a = 0; a < j->kh; ++a)
+        for (int64_t b = 0; b < j->kw; ++b) {
+          float *d = dst + ((ci * j->kh + a) * j->kw + b) * KILN_GEMM_NR;
+          for (int r = 0; r < nr; ++r) {
+            float *dr = d + rs[r];
+            int64_t len = rl[r];
+            int64_t ih = roh[r] * j->sh - j->pt + a * j->dh;
+            int64_t iw = row[r] * j->sw - j->pl + b * j->dw;
+            if (ih < 0 || ih >= j->h) {
+              for (int64_t i = 0; i < len; ++i)
+                dr[i] = 0.0f;
+              continue;
+            }
+            const float *src = xc + ih * j->xs[2];
+            if (j->sw == 1 && j->xs[3] == 1 && iw >= 0 && iw + len <= j->w) {
+              if (len == KILN_GEMM_NR)
+                memcpy(dr, src + iw, KILN_GEMM_NR * sizeof(float));
+              else
+                copy_run(dr, src + iw, len);
+              continue;
+            }
+            /* pixels [lo, hi) of the run read inside the row */
+            int64_t sw = j->sw;
+            int64_t lo = iw >= 0 ? 0 : (-iw + sw - 1) / sw;
+            int64_t hi = iw > j->w - 1 ? 0 : (j->w - 1 - iw) / sw + 1;
+            lo = lo < len ? lo : len;
+            hi = hi < len ? hi : len;
+            hi = hi > lo ? hi : lo;
+            for (int64_t i = 0; i < lo; ++i)
+              dr[i] = 0.0f;
+            if (j->xs[3] == 1 && sw == 1)
+              copy_run(dr + lo, src + iw + lo, hi - lo);
+            else if (j->xs[3] == 1 && sw == 2)
+              copy_run2(dr + lo, src + iw + 2 * lo, hi - lo);
+            else
+              for (int64_t i = lo; i < hi; ++i)
+                dr[i] = src[(iw + i * sw) * j->xs[3]];
+            for (int64_t i = hi; i < len; ++i)
+              dr[i] = 0.0f;
+          }
+          for (int64_t i = cnt; i < KILN_GEMM_NR; ++i)
+            d[i] = 0.0f;
+        }
+    }
+  }
+}
+
+/* Below this many packed floats an image's panels are written serially. */
+#define PARALLEL_MIN_PACK (1 << 16)
+
+void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
+  (void)fparams;
+  int isa = (int)desc[0];
+  int64_t flags = desc[1];
+  int act = (int)desc[2];
+  pack_job j;
+  j.sh = desc[3];
+  j.sw = desc[4];
+  j.pt = desc[5];
+  j.pl = desc[6];
+  j.dh = desc[7];
+  j.dw = desc[8];
+  const int64_t *d = desc + 9;
+  view4 x, w, bias = {0}, res = {0}, y;
+  d = kiln_read_view(d, 4, 4, &x);
+  d = kiln_read_view(d, 4, 4, &w);
+  if (flags & CONV_BIAS)
+    d = kiln_read_view(d, 1, 4, &bias);
+  if (flags & CONV_RESIDUAL)
+    d = kiln_read_view(d, 4, 4, &res);
+  kiln_read_view(d, 4, 4, &y);
+  int64_t n = x.size[0], f = w.size[0];
+  j.c = x.size[1];
+  j.h = x.size[2];
+  j.w = x.size[3];
+  j.kh = w.size[2];
+  j.kw = w.size[3];
+  j.oh = y.size[2];
+  j.ow = y.size[3];
+  kiln_rt_check_dim(w.size[1], j.c);
+  kiln_rt_check_dim(y.size[0], n);
+  kiln_rt_check_dim(y.size[1], f);
+  if (flags & CONV_BIAS)
+    kiln_rt_check_dim(bias.size[3], f);
+  int64_t k = j.c * j.kh * j.kw, p = j.oh * j.ow;
+  /* Any output extents are safe: every input read is bounds-checked
+   * (reads outside the image are the zero padding). */
+  /* W as [F, K] rows, y (and the residual) as dense [F, P] per image:
+   * size-1 dims read with stride 0 (view.h), so compare the others. */
+  int64_t wk = w.size[1] * w.size[2] * w.size[3];
+  int dense = (w.size[3] == 1 || w.stride[3] == 1) &&
+              (w.size[2] == 1 || w.stride[2] == w.size[3]) &&
+              (w.size[1] == 1 || w.stride[1] == w.size[2] * w.size[3]) &&
+              (f == 1 || w.stride[0] == wk) &&
+              (j.ow == 1 || y.stride[3] == 1) &&
+              (j.oh == 1 || y.stride[2] == j.ow) && (f == 1 || y.stride[1] == p);
+  if (flags & CONV_RESIDUAL)
+    dense = dense && (j.ow == 1 || res.stride[3] == 1) &&
+            (j.oh == 1 || res.stride[2] == j.ow) &&
+            (f == 1 || res.stride[1] == p);
+  for (int i = 0; i < 4; ++i)
+    j.xs[i] = x.stride[i];
+  if (j.w == 1)
+    j.xs[3] = 1; /* any stride reads the one column */
+  if (j.h == 1)
+    j.xs[2] = j.w;
+  kiln_rt_check_dim(dense, 1); /* kiln's lowering gives dense buffers */
+  if (flags & CONV_RESIDUAL) {
+    kiln_rt_check_dim(res.size[0], n);
+    kiln_rt_check_dim(res.size[1], f);
+    kiln_rt_check_dim(res.size[2], j.oh);
+    kiln_rt_check_dim(res.size[3], j.ow);
+  }
+  if (n == 0 || f == 0 || p == 0)
+    return;
+  int64_t panels = (p + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+  j.bp = kiln_scratch(KILN_SCRATCH_GEMM_B,
+                      (size_t)(panels * k * KILN_GEMM_NR) * sizeof(float));
+  if (!j.bp)
+    kiln_rt_fail_oom();
+  kiln_epilogue ep = {NULL, NULL, p, act,
+                      (flags & CONV_BIAS) ? (const float *)bias.base : NULL, 1};
+  for (int64_t img = 0; img < n; ++img) {
+    j.x = (const float *)x.base + img * x.stride[0];
+    if (panels * k * KILN_GEMM_NR >= PARALLEL_MIN_PACK && panels > 1)
+      kiln_parallel_for(panels, pack_range, &j);
+    else
+      pack_range(&j, 0, panels);
+    if (flags & CONV_RESIDUAL)
+      ep.residual = (const float *)res.base + img * res.stride[0];
+    if (!kiln_sgemm_packed_run_ep(isa, 0, f, p, k, (const float *)w.base, k, 1,
+                                  j.bp, (float *)y.base + img * y.stride[0], p,
+                                  &ep))
+      kiln_rt_fail_oom();
+  }
+}
