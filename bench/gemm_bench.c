@@ -166,6 +166,48 @@ static void bench(const char *name, int64_t m, int64_t n, int64_t k, int isa,
   free(c);
 }
 
+void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
+
+/* One ResNet-style 3 x 3 (or stem) convolution through the conv kernel,
+ * batch 1, with a bias and ReLU epilogue: GFLOP/s incl. the patch packing. */
+static void bench_conv(const char *name, int64_t c, int64_t h, int64_t f,
+                       int64_t kk, int64_t s, int isa, double peak, int threads) {
+  int64_t pad = kk / 2, oh = (h + 2 * pad - kk) / s + 1;
+  float *x = aligned_alloc(64, (size_t)(c * h * h) * 4 + 64);
+  float *w = aligned_alloc(64, (size_t)(f * c * kk * kk) * 4 + 64);
+  float *b = aligned_alloc(64, (size_t)f * 4 + 64);
+  float *y = aligned_alloc(64, (size_t)(f * oh * oh) * 4 + 64);
+  for (int64_t i = 0; i < c * h * h; ++i)
+    x[i] = (float)((i * 7) % 13) * 0.01f;
+  for (int64_t i = 0; i < f * c * kk * kk; ++i)
+    w[i] = (float)((i * 5) % 11) * 0.01f;
+  for (int64_t i = 0; i < f; ++i)
+    b[i] = 0.1f;
+  int64_t desc[] = {isa, 1, 1, s, s, pad, pad, 1, 1,
+                    (intptr_t)x, 0, 1, c, h, h, c * h * h, h * h, h, 1,
+                    (intptr_t)w, 0, f, c, kk, kk, c * kk * kk, kk * kk, kk, 1,
+                    (intptr_t)b, 0, f, 1,
+                    (intptr_t)y, 0, 1, f, oh, oh, f * oh * oh, oh * oh, oh, 1};
+  enum { RUNS = 21 };
+  double t[RUNS];
+  kiln_ukernel_conv2d_f32(desc, NULL);
+  for (int r = 0; r < RUNS; ++r) {
+    double st = now();
+    kiln_ukernel_conv2d_f32(desc, NULL);
+    t[r] = now() - st;
+  }
+  qsort(t, RUNS, sizeof t[0], cmp);
+  double gf = 2.0 * f * oh * oh * c * kk * kk / t[RUNS / 2] / 1e9;
+  printf("| %s | %lldx%lldx%lld -> %lld, %lldx%lld/%lld | %s | %d | %.1f | %.0f%% |\n", name,
+         (long long)c, (long long)h, (long long)h, (long long)f, (long long)kk,
+         (long long)kk, (long long)s, isa == KILN_ISA_AVX512 ? "avx512" : "avx2",
+         threads, gf, 100.0 * gf / (peak * threads));
+  free(x);
+  free(w);
+  free(b);
+  free(y);
+}
+
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 1;
   const char *only = argc > 2 ? argv[2] : NULL; /* shape-name filter */
@@ -191,6 +233,19 @@ int main(int argc, char **argv) {
          isa >= KILN_ISA_AVX2 && (!only || strstr(shapes[i].name, only)); --isa)
       bench(shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, isa, peak,
             threads);
+  const struct { const char *name; int64_t c, h, f, k, s; } convs[] = {
+      {"resnet18 stem", 3, 224, 64, 7, 2},
+      {"resnet18 layer1 3x3", 64, 56, 64, 3, 1},
+      {"resnet18 layer2 3x3", 128, 28, 128, 3, 1},
+      {"resnet18 layer3 3x3", 256, 14, 256, 3, 1},
+      {"resnet18 layer4 3x3", 512, 7, 512, 3, 1},
+      {"resnet18 layer2 3x3/2", 64, 56, 128, 3, 2},
+  };
+  for (size_t i = 0; i < sizeof convs / sizeof convs[0]; ++i)
+    for (int isa = KILN_ISA_AVX512;
+         isa >= KILN_ISA_AVX2 && (!only || strstr(convs[i].name, only)); --isa)
+      bench_conv(convs[i].name, convs[i].c, convs[i].h, convs[i].f, convs[i].k,
+                 convs[i].s, isa, peak, threads);
   if (only)
     return 0;
   double bw = read_bandwidth();

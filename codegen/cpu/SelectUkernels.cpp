@@ -257,14 +257,16 @@ struct LinearToUkernel final : OpRewritePattern<LinearOp> {
   }
 };
 
-/// kiln.conv in f32, 2-D, group 1, with a static [F, C, KH, KW] filter and
-/// static output height and width -> kiln.ukernel "conv2d_f32" (the input's
-/// patches packed straight into the GEMM's panels, the output written NCHW;
-/// lib/Runtime/ukernels/conv_f32.c). The ops of a residual block's tail are
-/// taken into the kernel's epilogue when the convolution is their only
-/// producer's only use: relu(conv), conv + r and relu(conv + r), with r of
-/// the convolution's own type. int_params (isa, flags, activation, stride
-/// h/w, pad top/left, dilation h/w); flags 1 = bias, 2 = residual.
+/// kiln.conv in f32, 2-D, with a static [F, C, KH, KW] filter and static
+/// output height and width -> kiln.ukernel "conv2d_f32" for group 1 (the
+/// input's patches packed straight into the GEMM's panels, the output
+/// written NCHW) or "dwconv2d_f32" for depthwise (group = C = F; rows of
+/// each plane vectorized); lib/Runtime/ukernels/conv_f32.c. The ops after
+/// it are taken into the kernel's epilogue when each is its producer's only
+/// use: act(conv), and for group 1 conv + r and act(conv + r) (a residual
+/// block's tail), with r of the convolution's own type and act ReLU (1) or
+/// HardSwish (5). int_params (isa, flags, activation, stride h/w, pad
+/// top/left, dilation h/w); flags 1 = bias, 2 = residual.
 struct ConvToUkernel final : OpRewritePattern<ConvOp> {
   ConvToUkernel(MLIRContext *ctx, int64_t isaFlag)
       : OpRewritePattern(ctx), isaFlag(isaFlag) {}
@@ -278,10 +280,13 @@ struct ConvToUkernel final : OpRewritePattern<ConvOp> {
     if (xt.getRank() != 4 || !xt.getElementType().isF32() ||
         !wt.getElementType().isF32() || !rt.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "not a 2-D f32 convolution");
-    if (op.getGroup() != 1)
-      return rewriter.notifyMatchFailure(op, "grouped convolution");
     if (!wt.hasStaticShape() || rt.isDynamicDim(2) || rt.isDynamicDim(3))
       return rewriter.notifyMatchFailure(op, "filter or output extent is dynamic");
+    int64_t group = static_cast<int64_t>(op.getGroup());
+    bool depthwise = group == xt.getDimSize(1) && group == wt.getDimSize(0) &&
+                     wt.getDimSize(1) == 1;
+    if (group != 1 && !depthwise)
+      return rewriter.notifyMatchFailure(op, "grouped convolution, not depthwise");
     if (op.getStrides().size() != 2 || op.getPads().size() != 4 ||
         op.getDilations().size() != 2)
       return rewriter.notifyMatchFailure(op, "not 2 spatial dims");
@@ -295,25 +300,27 @@ struct ConvToUkernel final : OpRewritePattern<ConvOp> {
     Operation *last = op, *addOp = nullptr;
     Value residual;
     int64_t act = 0;
+    auto actOf = [&](Operation *o) -> int64_t {
+      if (o->getResult(0).getType() != rt)
+        return 0;
+      return isa<ReluOp>(o) ? 1 : isa<HardSwishOp>(o) ? 5 : 0;
+    };
     if (op->hasOneUse()) {
       Operation *user = *op->getUsers().begin();
-      if (auto add = dyn_cast<AddOp>(user)) {
+      if (auto add = dyn_cast<AddOp>(user); add && !depthwise) {
         Value other = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
         if (add.getLhs() != add.getRhs() && other.getType() == rt &&
             add.getType() == rt) {
           residual = other;
           last = addOp = add;
         }
-      } else if (isa<ReluOp>(user) && user->getResult(0).getType() == rt) {
-        act = 1;
+      } else if ((act = actOf(user))) {
         last = user;
       }
       if (residual && last->hasOneUse()) {
         Operation *next = *last->getUsers().begin();
-        if (isa<ReluOp>(next) && next->getResult(0).getType() == rt) {
-          act = 1;
+        if ((act = actOf(next)))
           last = next;
-        }
       }
     }
     // Created before `last`: the residual may be computed after the
@@ -333,7 +340,8 @@ struct ConvToUkernel final : OpRewritePattern<ConvOp> {
     ArrayRef<int64_t> st = op.getStrides(), pd = op.getPads(),
                       dl = op.getDilations();
     int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0);
-    Value y = createUkernel(rewriter, loc, "conv2d_f32", ins, dims,
+    Value y = createUkernel(rewriter, loc, depthwise ? "dwconv2d_f32" : "conv2d_f32",
+                            ins, dims,
                             {isaFlag, flags, act, st[0], st[1], pd[0], pd[1],
                              dl[0], dl[1]},
                             {});

@@ -49,6 +49,7 @@ enum {
   KILN_SCRATCH_ATT_S,
   KILN_SCRATCH_ATT_Q,
   KILN_SCRATCH_ATT_ST,
+  KILN_SCRATCH_DW,
   KILN_SCRATCH_SLOTS
 };
 void *kiln_scratch(int slot, size_t bytes);

@@ -305,14 +305,42 @@ func.func @conv_no_fusion(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x3x3xf32>, %c: 
 
 // -----
 
-// Not selected: a grouped convolution, and a 1-D one (they keep the
-// generic lowering).
+// Not selected: a grouped convolution that is not depthwise, and a 1-D one
+// (they keep the generic lowering).
 // CHECK-LABEL: func.func @conv_not_selected(
 // CHECK-NOT:     kiln.ukernel
 // CHECK:         kiln.conv
 // CHECK:         kiln.conv
-func.func @conv_not_selected(%x: tensor<1x4x6x6xf32>, %w: tensor<4x1x3x3xf32>, %x1: tensor<1x3x8xf32>, %w1: tensor<4x3x3xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x6xf32>) {
-  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 4 : i64} : (tensor<1x4x6x6xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x4x4xf32>
+func.func @conv_not_selected(%x: tensor<1x4x6x6xf32>, %w: tensor<4x2x3x3xf32>, %x1: tensor<1x3x8xf32>, %w1: tensor<4x3x3xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x6xf32>) {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x6x6xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x4x4xf32>
   %1 = kiln.conv %x1, %w1 {strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x3x8xf32>, tensor<4x3x3xf32>) -> tensor<1x4x6xf32>
   return %0, %1 : tensor<1x4x4x4xf32>, tensor<1x4x6xf32>
+}
+
+// -----
+
+// A depthwise convolution (group = C = F, filter [C, 1, KH, KW]) with a
+// bias, followed by HardSwish: kiln.ukernel "dwconv2d_f32", act 5.
+// CHECK-LABEL: func.func @dwconv_hardswish(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x8x14x14xf32>, %[[W:[^:]*]]: tensor<8x1x5x5xf32>, %[[B:[^:]*]]: tensor<8xf32>)
+// CHECK:         %[[U:.*]] = kiln.ukernel "dwconv2d_f32"(%[[X]], %[[W]], %[[B]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 1, 5, 2, 2, 2, 2, 1, 1>} : (tensor<?x8x14x14xf32>, tensor<8x1x5x5xf32>, tensor<8xf32>, tensor<?x8x7x7xf32>) -> tensor<?x8x7x7xf32>
+// CHECK-NOT:     kiln.hard_swish
+// CHECK:         return %[[U]]
+func.func @dwconv_hardswish(%x: tensor<?x8x14x14xf32>, %w: tensor<8x1x5x5xf32>, %b: tensor<8xf32>) -> tensor<?x8x7x7xf32> {
+  %0 = kiln.conv %x, %w bias %b {strides = array<i64: 2, 2>, pads = array<i64: 2, 2, 2, 2>, dilations = array<i64: 1, 1>, group = 8 : i64} : (tensor<?x8x14x14xf32>, tensor<8x1x5x5xf32>, tensor<8xf32>) -> tensor<?x8x7x7xf32>
+  %1 = kiln.hard_swish %0 : tensor<?x8x7x7xf32>
+  return %1 : tensor<?x8x7x7xf32>
+}
+
+// -----
+
+// A depthwise convolution does not take a residual add (its kernel has no
+// residual epilogue): the add stays.
+// CHECK-LABEL: func.func @dwconv_no_residual(
+// CHECK:         %[[U:.*]] = kiln.ukernel "dwconv2d_f32"
+// CHECK:         kiln.add %[[U]]
+func.func @dwconv_no_residual(%x: tensor<1x8x7x7xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x7x7xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 8 : i64} : (tensor<1x8x7x7xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x7x7xf32>
+  %1 = kiln.add %0, %x : (tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>) -> tensor<1x8x7x7xf32>
+  return %1 : tensor<1x8x7x7xf32>
 }

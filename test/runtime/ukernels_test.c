@@ -43,6 +43,7 @@ static const char *isa_name(int isa);
 static int failures;
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams);
 void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
+void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams);
 
 static double act_ref(double v, int act) {
   switch (act) {
@@ -51,6 +52,10 @@ static double act_ref(double v, int act) {
   case KILN_ACT_GELU_TANH:
     return 0.5 * v * (1 + tanh(sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
   case KILN_ACT_SILU: return v / (1 + exp(-v));
+  case KILN_ACT_HARDSWISH: {
+    double g = v / 6 + 0.5;
+    return v * (g < 0 ? 0 : g > 1 ? 1 : g);
+  }
   default: return v;
   }
 }
@@ -545,10 +550,13 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                          int64_t f, int64_t kh, int64_t kw, int64_t sh,
                          int64_t sw, int64_t pt, int64_t pl, int64_t pb,
                          int64_t pr, int64_t dh, int64_t dw, int bias, int res,
-                         int relu) {
+                         int act, int depthwise) {
+  int64_t cg = depthwise ? 1 : c; /* input channels per filter */
+  if (depthwise)
+    f = c;
   int64_t oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
   int64_t ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
-  int64_t xn = n * c * h * w, wn = f * c * kh * kw, yn = n * f * oh * ow;
+  int64_t xn = n * c * h * w, wn = f * cg * kh * kw, yn = n * f * oh * ow;
   float *x = malloc(sizeof(float) * (size_t)xn), *wt = malloc(sizeof(float) * (size_t)wn);
   float *b = malloc(sizeof(float) * (size_t)f), *r = malloc(sizeof(float) * (size_t)yn);
   float *y = malloc(sizeof(float) * (size_t)yn);
@@ -557,40 +565,43 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   for (int64_t i = 0; i < f; ++i) b[i] = frand();
   for (int64_t i = 0; i < yn; ++i) r[i] = frand();
   int64_t desc[64], *d = desc;
-  *d++ = isa; *d++ = (bias ? 1 : 0) | (res ? 2 : 0); *d++ = relu ? KILN_ACT_RELU : 0;
+  *d++ = isa; *d++ = (bias ? 1 : 0) | (res ? 2 : 0); *d++ = act;
   *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
 #define VIEW4(p, a0, a1, a2, a3)                                               \
   *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
   *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
   VIEW4(x, n, c, h, w)
-  VIEW4(wt, f, c, kh, kw)
+  VIEW4(wt, f, cg, kh, kw)
   if (bias) { *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1; }
   if (res) { VIEW4(r, n, f, oh, ow) }
   VIEW4(y, n, f, oh, ow)
 #undef VIEW4
-  kiln_ukernel_conv2d_f32(desc, NULL);
+  if (depthwise)
+    kiln_ukernel_dwconv2d_f32(desc, NULL);
+  else
+    kiln_ukernel_conv2d_f32(desc, NULL);
   double worst = 0;
   for (int64_t in = 0; in < n; ++in)
     for (int64_t o = 0; o < f; ++o)
       for (int64_t i = 0; i < oh; ++i)
         for (int64_t jj = 0; jj < ow; ++jj) {
           double acc = bias ? b[o] : 0.0, mag = fabs(acc);
-          for (int64_t ci = 0; ci < c; ++ci)
+          for (int64_t g = 0; g < cg; ++g)
             for (int64_t a = 0; a < kh; ++a)
               for (int64_t bb = 0; bb < kw; ++bb) {
+                int64_t ci = depthwise ? o : g;
                 int64_t ih = i * sh - pt + a * dh, iw = jj * sw - pl + bb * dw;
                 if (ih < 0 || ih >= h || iw < 0 || iw >= w)
                   continue;
                 double t = (double)x[((in * c + ci) * h + ih) * w + iw] *
-                           wt[((o * c + ci) * kh + a) * kw + bb];
+                           wt[((o * cg + g) * kh + a) * kw + bb];
                 acc += t;
                 mag += fabs(t);
               }
           int64_t yi = ((in * f + o) * oh + i) * ow + jj;
           if (res)
             acc += r[yi];
-          if (relu && acc < 0)
-            acc = 0;
+          acc = act_ref(acc, act);
           double e = fabs(y[yi] - acc) / (1 + mag);
           worst = e > worst ? e : worst;
         }
@@ -618,7 +629,9 @@ static void test_conv(int isa) {
       const int64_t *q = cs[i];
       double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7],
                             q[8], q[9], q[10], q[11], q[12], q[13], q[14],
-                            ep & 1, (ep >> 1) & 1, (ep >> 2) & 1);
+                            ep & 1, (ep >> 1) & 1,
+                            (ep >> 2) & 1 ? (i % 2 ? KILN_ACT_HARDSWISH : KILN_ACT_RELU) : 0,
+                            0);
       ++cases;
       if (e > 2e-6) {
         printf("FAIL conv %s case %zu epilogue %d: error %g\n", isa_name(isa), i,
@@ -628,6 +641,35 @@ static void test_conv(int isa) {
       worst = e > worst ? e : worst;
     }
   printf("conv %s: %d cases, max error %s\n", isa_name(isa), cases,
+         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
+  /* depthwise: n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw */
+  static const int64_t dws[][14] = {
+      {2, 5, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},       /* same padding */
+      {1, 4, 7, 7, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},       /* MobileNet 5x5 */
+      {1, 3, 23, 22, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2 */
+      {1, 2, 15, 14, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},     /* 5x5 stride 2 */
+      {1, 3, 40, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* long rows */
+      {1, 2, 11, 12, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},     /* dilation 2 */
+      {1, 2, 13, 10, 3, 2, 3, 1, 0, 1, 1, 0, 1, 1},     /* stride 3, asym. */
+  };
+  worst = 0;
+  cases = 0;
+  for (size_t i = 0; i < sizeof dws / sizeof dws[0]; ++i)
+    for (int ep = 0; ep < 6; ++ep) {
+      const int64_t *q = dws[i];
+      int act = ep >> 1 == 0 ? 0 : ep >> 1 == 1 ? KILN_ACT_RELU : KILN_ACT_HARDSWISH;
+      double e = check_conv(isa, q[0], q[1], q[2], q[3], 0, q[4], q[5], q[6],
+                            q[7], q[8], q[9], q[10], q[11], q[12], q[13], ep & 1,
+                            0, act, 1);
+      ++cases;
+      if (e > 2e-6) {
+        printf("FAIL depthwise conv %s case %zu epilogue %d: error %g\n",
+               isa_name(isa), i, ep, e);
+        ++failures;
+      }
+      worst = e > worst ? e : worst;
+    }
+  printf("depthwise conv %s: %d cases, max error %s\n", isa_name(isa), cases,
          worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
 }
 

@@ -26,6 +26,24 @@
 
 #include <string.h>
 
+#define DW_PLANES kiln_dw_planes_generic
+#include "dwconv_f32_impl.h"
+#undef DW_PLANES
+
+typedef void (*dw_planes_fn)(const float *, float *, const float *,
+                             const float *, int64_t, int64_t, int64_t, int64_t,
+                             int64_t, int64_t, int64_t, int64_t, int64_t,
+                             int64_t, int64_t, int64_t, int64_t, int64_t,
+                             int64_t, int, float *);
+void kiln_dw_planes_avx2(const float *, float *, const float *, const float *,
+                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                         int64_t, int64_t, int64_t, int, float *);
+void kiln_dw_planes_avx512(const float *, float *, const float *, const float *,
+                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                           int64_t, int64_t, int64_t, int, float *);
+
 enum { CONV_BIAS = 1, CONV_RESIDUAL = 2 };
 
 typedef struct {
@@ -220,4 +238,90 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
                                   &ep))
       kiln_rt_fail_oom();
   }
+}
+
+/* ---- depthwise: kiln.ukernel "dwconv2d_f32" --------------------------- *
+ * Group = C = F, filter [C, 1, KH, KW]: one plane of the output per (image,
+ * channel), split over the threads (dwconv_f32_impl.h). Same desc as
+ * conv2d_f32 (flags: 1 = bias; no residual). */
+
+typedef struct {
+  dw_planes_fn fn;
+  const float *x, *w, *bias;
+  float *y;
+  int64_t c, h, wd, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw;
+  int act;
+} dw_job;
+
+static void dw_range(void *vjob, int64_t begin, int64_t end) {
+  const dw_job *j = vjob;
+  /* NULL (out of memory) selects the kernel's path without scratch */
+  float *scratch = kiln_scratch(
+      KILN_SCRATCH_DW,
+      (size_t)dw_scratch_floats(j->oh, j->ow, j->kh, j->kw, j->sh < 1 ? 1 : j->sh) *
+          sizeof(float));
+  j->fn(j->x, j->y, j->w, j->bias, end - begin, begin, j->c, j->h, j->wd,
+        j->oh, j->ow, j->kh, j->kw, j->sh, j->sw, j->pt, j->pl, j->dh, j->dw,
+        j->act, scratch);
+}
+
+/* Below this many multiply-adds a depthwise convolution runs serially. */
+#define DW_PARALLEL_MIN_MACS (1 << 16)
+
+void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams) {
+  (void)fparams;
+  int isa = (int)desc[0];
+  int64_t flags = desc[1];
+  dw_job j;
+  j.act = (int)desc[2];
+  j.sh = desc[3];
+  j.sw = desc[4];
+  j.pt = desc[5];
+  j.pl = desc[6];
+  j.dh = desc[7];
+  j.dw = desc[8];
+  const int64_t *d = desc + 9;
+  view4 x, w, bias = {0}, y;
+  d = kiln_read_view(d, 4, 4, &x);
+  d = kiln_read_view(d, 4, 4, &w);
+  if (flags & CONV_BIAS)
+    d = kiln_read_view(d, 1, 4, &bias);
+  kiln_read_view(d, 4, 4, &y);
+  int64_t n = x.size[0];
+  j.c = x.size[1];
+  j.h = x.size[2];
+  j.wd = x.size[3];
+  j.kh = w.size[2];
+  j.kw = w.size[3];
+  j.oh = y.size[2];
+  j.ow = y.size[3];
+  kiln_rt_check_dim(w.size[0], j.c);
+  kiln_rt_check_dim(w.size[1], 1);
+  kiln_rt_check_dim(y.size[0], n);
+  kiln_rt_check_dim(y.size[1], j.c);
+  if (flags & CONV_BIAS)
+    kiln_rt_check_dim(bias.size[3], j.c);
+  /* x, w and y dense (kiln's lowering gives dense buffers; size-1 dims
+   * read with stride 0) */
+  int dense = (j.wd == 1 || x.stride[3] == 1) && (j.h == 1 || x.stride[2] == j.wd) &&
+              (j.c == 1 || x.stride[1] == j.h * j.wd) &&
+              (n == 1 || x.stride[0] == j.c * j.h * j.wd) &&
+              (j.kw == 1 || w.stride[3] == 1) && (j.kh == 1 || w.stride[2] == j.kw) &&
+              (j.c == 1 || w.stride[0] == j.kh * j.kw) &&
+              (j.ow == 1 || y.stride[3] == 1) && (j.oh == 1 || y.stride[2] == j.ow) &&
+              (j.c == 1 || y.stride[1] == j.oh * j.ow) &&
+              (n == 1 || y.stride[0] == j.c * j.oh * j.ow);
+  kiln_rt_check_dim(dense, 1);
+  j.x = (const float *)x.base;
+  j.w = (const float *)w.base;
+  j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
+  j.y = (float *)y.base;
+  j.fn = isa == KILN_ISA_AVX512 ? kiln_dw_planes_avx512
+         : isa == KILN_ISA_AVX2 ? kiln_dw_planes_avx2
+                                : kiln_dw_planes_generic;
+  int64_t planes = n * j.c;
+  if (planes * j.oh * j.ow * j.kh * j.kw >= DW_PARALLEL_MIN_MACS && planes > 1)
+    kiln_parallel_for(planes, dw_range, &j);
+  else
+    dw_range(&j, 0, planes);
 }

@@ -32,6 +32,10 @@ float kiln_act_scalar(float v, int act) {
            (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
   case KILN_ACT_SILU:
     return v / (1.0f + expf(-v));
+  case KILN_ACT_HARDSWISH: {
+    float g = v * (1.0f / 6.0f) + 0.5f;
+    return v * (g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g);
+  }
   default:
     return v;
   }

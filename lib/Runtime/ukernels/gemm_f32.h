@@ -34,6 +34,7 @@ enum {
   KILN_ACT_GELU = 2,      /* erf form */
   KILN_ACT_GELU_TANH = 3,
   KILN_ACT_SILU = 4,
+  KILN_ACT_HARDSWISH = 5, /* x * clamp(x / 6 + 1/2, 0, 1) */
 };
 
 /* Applied on the register tile before it is stored:

@@ -1,0 +1,3 @@
+/*===- dwconv_f32_avx2.c - depthwise convolution planes, avx2 -------------===*/
+#define DW_PLANES kiln_dw_planes_avx2
+#include "dwconv_f32_impl.h"

@@ -1,0 +1,3 @@
+/*===- dwconv_f32_avx512.c - depthwise convolution planes, avx512 -------------===*/
+#define DW_PLANES kiln_dw_planes_avx512
+#include "dwconv_f32_impl.h"

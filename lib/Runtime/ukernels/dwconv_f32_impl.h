@@ -1,0 +1,216 @@
+/*===- dwconv_f32_impl.h - depthwise convolution planes, one body per ISA -===*
+ *
+ * Included by conv_f32.c (generic) and dwconv_f32_<isa>.c, each compiled
+ * for its ISA with DW_PLANES defined to the function's name. Plain C that
+ * GCC vectorizes along the output row: per output row, each filter tap adds
+ * w * (a contiguous run of the input row) at stride 1, or every other
+ * element at stride 2, into a row accumulator that starts at the bias; the
+ * columns whose input falls in the padding are cut off the run (lo, hi), so
+ * the inner loops have no bounds checks. Then the activation, one store.
+ *
+ * planes(x, y, w, bias, count, first, c, h, wd, oh, ow, kh, kw, sh, sw, pt,
+ *        pl, dh, dw, act, scratch): planes [first, first + count) of N*C, each
+ *   x [h, wd] at x + plane*h*wd, y [oh, ow] at y + plane*oh*ow, filter
+ *   w + (plane % c)*kh*kw, bias[plane % c] (bias may be NULL).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "gemm_f32.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define DW_CHUNK 256 /* output columns accumulated at a time */
+#define DW_BLK 64    /* outputs kept in registers over the taps */
+
+/* 16 floats as one value (macros, not functions: a vector-typed argument
+ * or result would change the ABI on ISAs narrower than AVX-512) */
+typedef float dw_v16 __attribute__((vector_size(64)));
+typedef float dw_v16u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef int dw_i16 __attribute__((vector_size(64)));
+#define dw_splat(v) ((dw_v16){0} + (float)(v))
+#define dw_load(p) (*(const dw_v16u *)(p))
+#define dw_store(p, v) (*(dw_v16u *)(p) = (v))
+
+static inline float dw_act(float v, int act) {
+  if (act == KILN_ACT_RELU)
+    return v > 0.0f ? v : 0.0f;
+  if (act == KILN_ACT_HARDSWISH) {
+    float g = v * (1.0f / 6.0f) + 0.5f;
+    g = g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g;
+    return v * g;
+  }
+  return v;
+}
+
+static void dw_rows(const float *x, float *y, const float *w, const float *bias,
+                    int64_t count, int64_t first, int64_t c, int64_t h,
+                    int64_t wd, int64_t oh, int64_t ow, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t sw, int64_t pt, int64_t pl, int64_t dh,
+                    int64_t dw, int act) {
+  float acc[DW_CHUNK];
+  for (int64_t pi = first; pi < first + count; ++pi) {
+    const float *xp = x + pi * h * wd;
+    float *yp = y + pi * oh * ow;
+    const float *wp = w + (pi % c) * kh * kw;
+    float b0 = bias ? bias[pi % c] : 0.0f;
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t c0 = 0; c0 < ow; c0 += DW_CHUNK) {
+        int64_t n = ow - c0 < DW_CHUNK ? ow - c0 : DW_CHUNK;
+        for (int64_t j = 0; j < n; ++j)
+          acc[j] = b0;
+        for (int64_t a = 0; a < kh; ++a) {
+          int64_t ih = i * sh - pt + a * dh;
+          if (ih < 0 || ih >= h)
+            continue;
+          const float *row = xp + ih * wd;
+          for (int64_t b = 0; b < kw; ++b) {
+            float wv = wp[a * kw + b];
+            /* output column c0 + j reads input column (c0 + j)*sw + off */
+            int64_t off = c0 * sw + b * dw - pl;
+            int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+            int64_t hi = off > wd - 1 ? 0 : (wd - 1 - off) / sw + 1;
+            hi = hi < n ? hi : n;
+            if (lo >= hi)
+              continue;
+            const float *r = row + off;
+            if (sw == 1)
+              for (int64_t j = lo; j < hi; ++j)
+                acc[j] += wv * r[j];
+            else if (sw == 2)
+              for (int64_t j = lo; j < hi; ++j)
+                acc[j] += wv * r[2 * j];
+            else
+              for (int64_t j = lo; j < hi; ++j)
+                acc[j] += wv * r[j * sw];
+          }
+        }
+        float *yr = yp + i * ow + c0;
+        if (act == KILN_ACT_RELU)
+          for (int64_t j = 0; j < n; ++j)
+            yr[j] = acc[j] > 0.0f ? acc[j] : 0.0f;
+        else if (act == KILN_ACT_HARDSWISH)
+          for (int64_t j = 0; j < n; ++j)
+            yr[j] = dw_act(acc[j], KILN_ACT_HARDSWISH);
+        else
+          for (int64_t j = 0; j < n; ++j)
+            yr[j] = acc[j];
+      }
+  }
+}
+
+/* Scratch floats DW_PLANES needs for one plane (0: none). */
+static inline int64_t dw_scratch_floats(int64_t oh, int64_t ow, int64_t kh,
+                                        int64_t kw, int64_t s) {
+  int64_t wq = ow + (kw - 1) / s, hq = oh + (kh - 1) / s + 1;
+  return s * s * hq * wq + oh * wq + 16;
+}
+
+/* Stride 1 or 2 (the same both ways), no dilation: the plane is copied
+ * into s*s zero-padded phase planes P_rc[i][k] = x[s*i + r - pt][s*k + c -
+ * pl] of width wq = ow + (kw-1)/s, so that output (i, j) reads
+ * P_{a%s, b%s}[i + a/s][j + b/s] for tap (a, b). On the extended output
+ * grid q = i*wq + j (columns j >= ow are junk, dropped at the store) every
+ * tap is then one long vector loop acc[q] += w * P[q + off], however short
+ * the output rows (MobileNet's 7 x 7 and 14 x 14 planes). */
+void DW_PLANES(const float *x, float *y, const float *w, const float *bias,
+               int64_t count, int64_t first, int64_t c, int64_t h, int64_t wd,
+               int64_t oh, int64_t ow, int64_t kh, int64_t kw, int64_t sh,
+               int64_t sw, int64_t pt, int64_t pl, int64_t dh, int64_t dw,
+               int act, float *scratch) {
+  int64_t s = sh;
+  if (!scratch || sh != sw || (s != 1 && s != 2) || dh != 1 || dw != 1) {
+    dw_rows(x, y, w, bias, count, first, c, h, wd, oh, ow, kh, kw, sh, sw, pt,
+            pl, dh, dw, act);
+    return;
+  }
+  int64_t wq = ow + (kw - 1) / s, hq = oh + (kh - 1) / s + 1;
+  int64_t plane = hq * wq, len = oh * wq;
+  float *phases = scratch, *acc = scratch + s * s * plane;
+  for (int64_t pi = first; pi < first + count; ++pi) {
+    const float *xp = x + pi * h * wd;
+    const float *wp = w + (pi % c) * kh * kw;
+    for (int64_t r = 0; r < s; ++r)
+      for (int64_t cc = 0; cc < s; ++cc) {
+        float *ph = phases + (r * s + cc) * plane;
+        for (int64_t i = 0; i < hq; ++i) {
+          int64_t ih = s * i + r - pt;
+          float *dst = ph + i * wq;
+          if (ih < 0 || ih >= h) {
+            for (int64_t k = 0; k < wq; ++k)
+              dst[k] = 0.0f;
+            continue;
+          }
+          /* columns k < klo and k >= khi fall in the padding */
+          int64_t off = cc - pl;
+          int64_t klo = off >= 0 ? 0 : (-off + s - 1) / s;
+          int64_t khi = off > wd - 1 ? 0 : (wd - 1 - off) / s + 1;
+          khi = khi < wq ? khi : wq;
+          klo = klo < khi ? klo : khi;
+          const float *src = xp + ih * wd + off;
+          for (int64_t k = 0; k < klo; ++k)
+            dst[k] = 0.0f;
+          if (s == 1)
+            for (int64_t k = klo; k < khi; ++k)
+              dst[k] = src[k];
+          else
+            for (int64_t k = klo; k < khi; ++k)
+              dst[k] = src[2 * k];
+          for (int64_t k = khi; k < wq; ++k)
+            dst[k] = 0.0f;
+        }
+      }
+    float b0 = bias ? bias[pi % c] : 0.0f;
+    /* Blocks of 4 x 16 outputs stay in registers across all the taps
+     * (GCC vector extensions: zmm, 2 x ymm or 4 x xmm by ISA). */
+    int64_t q0 = 0;
+    for (; q0 + DW_BLK <= len; q0 += DW_BLK) {
+      dw_v16 r0 = dw_splat(b0), r1 = r0, r2 = r0, r3 = r0;
+      for (int64_t a = 0; a < kh; ++a)
+        for (int64_t b = 0; b < kw; ++b) {
+          const float *src = phases + ((a % s) * s + (b % s)) * plane +
+                             (a / s) * wq + b / s + q0;
+          dw_v16 wv = dw_splat(wp[a * kw + b]);
+          r0 += wv * dw_load(src);
+          r1 += wv * dw_load(src + 16);
+          r2 += wv * dw_load(src + 32);
+          r3 += wv * dw_load(src + 48);
+        }
+      dw_store(acc + q0, r0);
+      dw_store(acc + q0 + 16, r1);
+      dw_store(acc + q0 + 32, r2);
+      dw_store(acc + q0 + 48, r3);
+    }
+    for (int64_t q = q0; q < len; ++q)
+      acc[q] = b0;
+    for (int64_t a = 0; a < kh; ++a)
+      for (int64_t b = 0; b < kw; ++b) {
+        const float *src = phases + ((a % s) * s + (b % s)) * plane +
+                           (a / s) * wq + b / s;
+        float wv = wp[a * kw + b];
+        for (int64_t q = q0; q < len; ++q)
+          acc[q] += wv * src[q];
+      }
+    /* The activation over the whole extended grid (acc has 16 floats of
+     * slack past len), then the valid columns of each row are stored. */
+    if (act == KILN_ACT_RELU || act == KILN_ACT_HARDSWISH) {
+      const dw_v16 zero = dw_splat(0.0f), one = dw_splat(1.0f);
+      for (int64_t q = 0; q < len; q += 16) {
+        dw_v16 v = dw_load(acc + q);
+        if (act == KILN_ACT_RELU) {
+          v = (dw_v16)((dw_i16)v & (dw_i16)(v > zero));
+        } else {
+          dw_v16 g = v * dw_splat(1.0f / 6.0f) + dw_splat(0.5f);
+          g = (dw_v16)((dw_i16)g & (dw_i16)(g > zero));
+          dw_i16 big = (dw_i16)(g > one);
+          g = (dw_v16)(((dw_i16)g & ~big) | ((dw_i16)one & big));
+          v = v * g;
+        }
+        dw_store(acc + q, v);
+      }
+    }
+    float *yp = y + pi * oh * ow;
+    for (int64_t i = 0; i < oh; ++i)
+      memcpy(yp + i * ow, acc + i * wq, (size_t)ow * sizeof(float));
+  }
+}
