@@ -10,6 +10,7 @@
 #include "Common.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -626,6 +627,188 @@ struct LowerTrilu final : OpLowering<TriluOp> {
   }
 };
 
+/// kiln.resize in nearest or linear (n-linear) mode, with the coordinate
+/// transformations half_pixel, pytorch_half_pixel, asymmetric,
+/// tf_half_pixel_for_nn and align_corners: one linalg.generic over the output that computes, per
+/// resized dim, the source coordinate x of the output index o (scale s from
+/// `scales`, else O / I):
+///   half_pixel (o + 0.5) / s - 0.5; pytorch_half_pixel the same, 0 when
+///   O = 1; asymmetric o / s; tf_half_pixel_for_nn (o + 0.5) / s;
+///   align_corners o (I - 1) / (O - 1), 0 when O = 1
+/// then reads the nearest input (nearest_mode rounding, clamped) or the
+/// 2^k neighbours with linear weights (taps clamped to the edge, as ONNX's
+/// reference pads with edge values). Dims whose extent and scale stay 1:1
+/// are read straight through. Cubic mode does not lower yet.
+struct LowerResize final : OpLowering<ResizeOp> {
+  using OpLowering::OpLowering;
+  LogicalResult matchAndRewrite(ResizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value input = op.getInput();
+    auto in = cast<RankedTensorType>(input.getType());
+    auto rt = cast<RankedTensorType>(op.getType());
+    Type elt = in.getElementType();
+    if (!isa<FloatType>(elt))
+      return rewriter.notifyMatchFailure(op, "only float resize lowers");
+    StringRef mode = op.getMode(), ctm = op.getCoordinateTransformationMode(),
+              nm = op.getNearestMode();
+    bool linear = mode == "linear";
+    if (mode != "nearest" && !linear)
+      return rewriter.notifyMatchFailure(op, "cubic resize does not lower yet");
+    if (ctm != "half_pixel" && ctm != "pytorch_half_pixel" &&
+        ctm != "asymmetric" && ctm != "align_corners" &&
+        ctm != "tf_half_pixel_for_nn")
+      return rewriter.notifyMatchFailure(op, "coordinate transformation mode");
+    if (!linear && nm != "round_prefer_floor" && nm != "round_prefer_ceil" &&
+        nm != "floor" && nm != "ceil")
+      return rewriter.notifyMatchFailure(op, "nearest_mode");
+    int64_t rank = in.getRank();
+    std::optional<ArrayRef<float>> scales = op.getScales();
+    Value sizes = op.getSizes();
+    if (!sizes && (!scales || (int64_t)scales->size() != rank))
+      return rewriter.notifyMatchFailure(op, "needs sizes or one scale per dim");
+    auto f32 = b.getF32Type();
+    auto toF32 = [&](OpBuilder &nb, Location l, Value idx) -> Value {
+      Value i = arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx);
+      return arith::SIToFPOp::create(nb, l, f32, i);
+    };
+    SmallVector<OpFoldResult> dims;
+    SmallVector<Value> inDim(rank), outDim(rank);
+    SmallVector<bool> resized(rank);
+    for (int64_t d = 0; d < rank; ++d) {
+      inDim[d] = dimValue(b, loc, input, d);
+      if (!rt.isDynamicDim(d)) {
+        dims.push_back(b.getIndexAttr(rt.getDimSize(d)));
+      } else if (sizes) {
+        dims.push_back(extractIndex(b, loc, sizes, d));
+      } else {
+        // floor(I * s)
+        Value o = arith::MulFOp::create(
+            b, loc, toF32(b, loc, inDim[d]),
+            arith::ConstantOp::create(b, loc, b.getF32FloatAttr((*scales)[d])));
+        o = math::FloorOp::create(b, loc, o);
+        o = arith::FPToSIOp::create(b, loc, b.getI64Type(), o);
+        dims.push_back((Value)arith::IndexCastOp::create(b, loc, b.getIndexType(), o));
+      }
+      outDim[d] = getValueOrCreateConstantIndexOp(b, loc, dims.back());
+      bool sameExtent = !in.isDynamicDim(d) && !rt.isDynamicDim(d) &&
+                        in.getDimSize(d) == rt.getDimSize(d);
+      resized[d] = scales ? !((*scales)[d] == 1.0f) : !sameExtent;
+    }
+    Value init = tensor::EmptyOp::create(b, loc, dims, elt);
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          auto cst = [&](float v) -> Value {
+            return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+          };
+          auto clampIdx = [&](Value i, Value hi) -> Value {
+            // i (i64) into [0, hi - 1], as index
+            Value zero = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
+            Value top = arith::SubIOp::create(
+                nb, l, arith::IndexCastOp::create(nb, l, nb.getI64Type(), hi),
+                arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1));
+            i = arith::MaxSIOp::create(nb, l, i, zero);
+            i = arith::MinSIOp::create(nb, l, i, top);
+            return arith::IndexCastOp::create(nb, l, nb.getIndexType(), i);
+          };
+          SmallVector<Value> base(rank), lo(rank), hi(rank), w1(rank);
+          SmallVector<int64_t> lerpDims;
+          for (int64_t d = 0; d < rank; ++d) {
+            Value o = linalg::IndexOp::create(nb, l, d);
+            if (!resized[d]) {
+              base[d] = o;
+              continue;
+            }
+            Value of = toF32(nb, l, o), inF = toF32(nb, l, inDim[d]),
+                  outF = toF32(nb, l, outDim[d]);
+            Value s = scales ? cst((*scales)[d])
+                             : (Value)arith::DivFOp::create(nb, l, outF, inF);
+            Value x;
+            if (ctm == "asymmetric") {
+              x = arith::DivFOp::create(nb, l, of, s);
+            } else if (ctm == "tf_half_pixel_for_nn") {
+              x = arith::DivFOp::create(nb, l, arith::AddFOp::create(nb, l, of, cst(0.5f)), s);
+            } else if (ctm == "align_corners") {
+              Value den = arith::MaximumFOp::create(
+                  nb, l, arith::SubFOp::create(nb, l, outF, cst(1.0f)), cst(1.0f));
+              x = arith::DivFOp::create(
+                  nb, l,
+                  arith::MulFOp::create(nb, l, of,
+                                        arith::SubFOp::create(nb, l, inF, cst(1.0f))),
+                  den);
+            } else {
+              x = arith::SubFOp::create(
+                  nb, l,
+                  arith::DivFOp::create(nb, l, arith::AddFOp::create(nb, l, of, cst(0.5f)), s),
+                  cst(0.5f));
+              if (ctm == "pytorch_half_pixel") {
+                Value big = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                                  outF, cst(1.0f));
+                x = arith::SelectOp::create(nb, l, big, x, cst(0.0f));
+              }
+            }
+            if (!linear) {
+              Value r;
+              if (nm == "round_prefer_floor")
+                r = math::CeilOp::create(nb, l, arith::SubFOp::create(nb, l, x, cst(0.5f)));
+              else if (nm == "round_prefer_ceil")
+                r = math::FloorOp::create(nb, l, arith::AddFOp::create(nb, l, x, cst(0.5f)));
+              else if (nm == "floor")
+                r = math::FloorOp::create(nb, l, x);
+              else
+                r = math::CeilOp::create(nb, l, x);
+              base[d] = clampIdx(arith::FPToSIOp::create(nb, l, nb.getI64Type(), r),
+                                 inDim[d]);
+              continue;
+            }
+            Value fl = math::FloorOp::create(nb, l, x);
+            w1[d] = arith::SubFOp::create(nb, l, x, fl);
+            Value i0 = arith::FPToSIOp::create(nb, l, nb.getI64Type(), fl);
+            Value i1 = arith::AddIOp::create(
+                nb, l, i0, arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1));
+            lo[d] = clampIdx(i0, inDim[d]);
+            hi[d] = clampIdx(i1, inDim[d]);
+            lerpDims.push_back(d);
+          }
+          Value result;
+          if (lerpDims.empty()) {
+            result = tensor::ExtractOp::create(nb, l, input, base);
+          } else {
+            // sum over the 2^k corners of prod(weights) * input[corner]
+            Value acc = cst(0.0f);
+            for (int64_t corner = 0; corner < (1 << lerpDims.size()); ++corner) {
+              SmallVector<Value> idx(base);
+              Value w = cst(1.0f);
+              for (auto [bit, d] : llvm::enumerate(lerpDims)) {
+                bool upper = (corner >> bit) & 1;
+                idx[d] = upper ? hi[d] : lo[d];
+                Value wd = upper ? w1[d]
+                                 : (Value)arith::SubFOp::create(nb, l, cst(1.0f), w1[d]);
+                w = arith::MulFOp::create(nb, l, w, wd);
+              }
+              Value v = tensor::ExtractOp::create(nb, l, input, idx);
+              if (v.getType() != f32)
+                v = arith::ExtFOp::create(nb, l, f32, v);
+              acc = arith::AddFOp::create(nb, l, acc, arith::MulFOp::create(nb, l, w, v));
+            }
+            result = acc.getType() == elt
+                         ? acc
+                         : (Value)arith::TruncFOp::create(nb, l, elt, acc);
+          }
+          linalg::YieldOp::create(nb, l, result);
+        });
+    Value r = g.getResult(0);
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(b, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
@@ -634,5 +817,5 @@ void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
                LowerViewLike<SqueezeOp>, LowerTranspose, LowerConcat,
                LowerSplit, LowerSlice, LowerGather, LowerGatherElements,
                LowerExpand, LowerTile, LowerPad, LowerRange,
-               LowerConstantOfShape, LowerTrilu>(patterns.getContext());
+               LowerConstantOfShape, LowerTrilu, LowerResize>(patterns.getContext());
 }

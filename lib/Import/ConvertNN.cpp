@@ -257,12 +257,41 @@ LogicalResult convertPool(NodeContext &c) {
   return c.emit<OpTy>(c.input(0), attrs);
 }
 
+/// Softmax, LogSoftmax, Hardmax. A model upgraded from opset < 13 by the
+/// importer (upgradeOpset) carries the node's old axis in
+/// `kiln_legacy_axis`: the old forms coerce the input to 2-D at that axis,
+/// so the op runs over all the dims from it on (flatten, op over the last
+/// dim, reshape back). ONNX's own adapter needs the input's rank in the
+/// model's shape annotations, which exporters often leave out.
 template <typename OpTy>
 LogicalResult convertAxisOp(NodeContext &c) {
   auto axis = c.getInt("axis", -1);
   if (failed(c.requireInputs(1)) || failed(axis))
     return failure();
-  return c.emit<OpTy>(c.input(0), {c.named("axis", c.b.getI64IntegerAttr(*axis))});
+  Value x = c.input(0);
+  if (c.hasAttr("kiln_legacy_axis")) {
+    auto legacy = c.getInt("kiln_legacy_axis", 1);
+    if (failed(legacy))
+      return failure();
+    int64_t rank = c.typeOf(x).getRank();
+    auto a = c.normAxis(*legacy, rank == 0 ? 1 : rank);
+    if (failed(a))
+      return failure();
+    if (*a < rank - 1) {
+      auto flat = c.make<k::FlattenOp>(x, {c.named("axis", c.b.getI64IntegerAttr(*a))});
+      if (failed(flat))
+        return failure();
+      auto y = c.make<OpTy>(*flat, {c.named("axis", c.b.getI64IntegerAttr(-1))});
+      if (failed(y))
+        return failure();
+      auto shape = c.make<k::ShapeOp>(x);
+      if (failed(shape))
+        return failure();
+      return c.emit<k::ReshapeOp>(ValueRange{*y, *shape});
+    }
+    axis = *a;
+  }
+  return c.emit<OpTy>(x, {c.named("axis", c.b.getI64IntegerAttr(*axis))});
 }
 
 /// ReduceSum takes axes as an input from opset 13, the others from 18.

@@ -11,13 +11,6 @@ func.func @conv_transpose(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> t
 
 // -----
 
-func.func @resize(%x: tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32> {
-  // expected-error @+1 {{'kiln.resize' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x3x4x4xf32>' -> 'tensor<1x3x8x8xf32>')}}
-  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
-  return %0 : tensor<1x3x8x8xf32>
-}
-
-// -----
 
 func.func @top_k(%x: tensor<2x8xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
   %k = kiln.constant dense<3> : tensor<1xi64>
@@ -67,7 +60,7 @@ func.func @max_pool_ceil(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32> {
 // Every leftover op is reported, not only the first.
 func.func @two_left(%x: tensor<1x3x4x4xf32>, %y: tensor<2x8xf32>) -> (tensor<1x3x8x8xf32>, tensor<2x3xf32>) {
   // expected-error @+1 {{'kiln.resize' does not lower to the CPU code generator yet}}
-  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "cubic"} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
   %k = kiln.constant dense<3> : tensor<1xi64>
   // expected-error @+1 {{'kiln.top_k' does not lower to the CPU code generator yet}}
   %1:2 = kiln.top_k %y, %k : (tensor<2x8xf32>, tensor<1xi64>) -> (tensor<2x3xf32>, tensor<2x3xi64>)
@@ -82,4 +75,13 @@ func.func @grouped_conv(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> ten
   // expected-error @+1 {{'kiln.conv' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x4x8x8xf32>', 'tensor<4x2x3x3xf32>' -> 'tensor<1x4x6x6xf32>')}}
   %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
   return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Cubic resize has no lowering yet.
+func.func @resize_cubic(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32> {
+  // expected-error @+1 {{'kiln.resize' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x1x4x4xf32>' -> 'tensor<1x1x8x8xf32>')}}
+  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "cubic"} : (tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32>
+  return %0 : tensor<1x1x8x8xf32>
 }

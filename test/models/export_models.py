@@ -515,6 +515,12 @@ MODELS = {
                                      [("src", (2, 8, 64), "float32")], ["output"],
                                      {"src": BS, "output": BS}),
     "bert_base": ModelSpec(build_bert_base, 14, _BERT_INPUTS, _BERT_OUTPUTS, _BERT_AXES),
+    # Older opsets (7-12): the importer upgrades them with ONNX's version
+    # converter (Softmax's old 2-D coercion handled by kiln itself).
+    "bert_op11": ModelSpec(build_bert, 11, _BERT_INPUTS, _BERT_OUTPUTS, _BERT_AXES),
+    "gpt2_op12": _gpt2_spec()._replace(opset=12),
+    "resnet18_op9": _image_spec(build_resnet18, 9, 64),
+    "mobilenet_v3_small_op12": _image_spec(build_mobilenet_v3_small, 12, 64),
 }
 LARGE_MODELS = {"bert_base"}
 

@@ -250,6 +250,22 @@ def opset7(out):
     save(relu_model([helper.make_opsetid("", 7)]), out, "opset7")
 
 
+def opset5(out):
+    save(relu_model([helper.make_opsetid("", 5)]), out, "opset5")
+
+
+def opset11_unknown_op(out):
+    # A node the version converter has no schema for, in a model it must
+    # upgrade (Relu's opset-6 form changed in 13).
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["r"], name="r0"),
+                           helper.make_node("FooBar", ["r"], ["y"], name="f0")],
+                          "g", [x], [y])
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)]), out,
+         "opset11_unknown_op")
+
+
 def opset99(out):
     save(relu_model([helper.make_opsetid("", 99)]), out, "opset99")
 
@@ -464,7 +480,8 @@ CASES = [
     control_flow, matmul_mismatch, add_broadcast, reshape_mismatch,
     concat_mismatch, perm_not_permutation, output_wrong_rank,
     neg_dim, raw_short, raw_long, float_count, string_tensor, huge_dims,
-    unknown_op, unknown_domain, unimported_domain, opset7, opset99,
+    unknown_op, unknown_domain, unimported_domain, opset7, opset5,
+    opset11_unknown_op, opset99,
     no_default_opset,
     ext_abs, ext_dotdot, ext_symlink, ext_past_end, ext_length, ext_missing,
     ext_dir, ext_bad_offset, ext_ok,
