@@ -101,7 +101,19 @@ Value lowering::buildElementwiseWithDims(
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value r = body(nb, nloc, args.drop_back());
+        // arith works on signless integers: unsigned elements enter the body
+        // as signless (the bodies pick the unsigned ops: divui, maxui,
+        // uitofp, ...) and leave as the result's type. The casts are
+        // between types of the same width and vanish in the LLVM lowering
+        // (reconcile-unrealized-casts).
+        SmallVector<Value> in;
+        for (Value a : args.drop_back())
+          in.push_back(toSignless(nb, nloc, a));
+        Value r = body(nb, nloc, in);
+        Type want = resultType.getElementType();
+        if (r.getType() != want && isa<IntegerType>(want) &&
+            cast<IntegerType>(want).isUnsigned())
+          r = UnrealizedConversionCastOp::create(nb, nloc, want, r).getResult(0);
         linalg::YieldOp::create(nb, nloc, r);
       });
   return generic.getResult(0);
@@ -171,10 +183,48 @@ TypedAttr lowering::extremeAttr(Type type, bool lowest) {
   return IntegerAttr::get(type, v);
 }
 
+// Signless stand-ins of unsigned values (toSignless): the bodies still
+// pick unsigned ops (divui, uitofp, ...) for them.
+static llvm::DenseSet<Value> &unsignedStandIns() {
+  static thread_local llvm::DenseSet<Value> set;
+  return set;
+}
+
+Value lowering::toSignless(OpBuilder &b, Location loc, Value v) {
+  auto it = dyn_cast<IntegerType>(v.getType());
+  if (!it || !it.isUnsigned())
+    return v;
+  Value s = UnrealizedConversionCastOp::create(
+                b, loc, b.getIntegerType(it.getWidth()), v)
+                .getResult(0);
+  unsignedStandIns().insert(s);
+  return s;
+}
+
+bool lowering::isUnsignedValue(Value v) {
+  return v.getType().isUnsignedInteger() || v.getType().isInteger(1) ||
+         unsignedStandIns().contains(v);
+}
+
 Value lowering::castScalar(OpBuilder &b, Location loc, Value v, Type to) {
   Type from = v.getType();
   if (from == to)
     return v;
+  // arith takes signless integers: an unsigned source is read through its
+  // stand-in, an unsigned target is produced signless and cast back.
+  if (auto ti = dyn_cast<IntegerType>(to); ti && ti.isUnsigned()) {
+    Type ts = b.getIntegerType(ti.getWidth());
+    Value r = isa<FloatType>(from)
+                  ? (Value)arith::FPToUIOp::create(b, loc, ts, v)
+                  : castScalar(b, loc, v, ts);
+    return UnrealizedConversionCastOp::create(b, loc, to, r).getResult(0);
+  }
+  if (from.isUnsignedInteger()) {
+    v = toSignless(b, loc, v);
+    from = v.getType();
+    if (from == to)
+      return v;
+  }
   auto fromF = dyn_cast<FloatType>(from), toF = dyn_cast<FloatType>(to);
   if (fromF && toF)
     return fromF.getWidth() < toF.getWidth()
@@ -186,7 +236,7 @@ Value lowering::castScalar(OpBuilder &b, Location loc, Value v, Type to) {
       return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
   }
-  bool srcUnsigned = from.isUnsignedInteger() || from.isInteger(1);
+  bool srcUnsigned = isUnsignedValue(v);
   if (toF)
     return srcUnsigned ? (Value)arith::UIToFPOp::create(b, loc, to, v)
                        : (Value)arith::SIToFPOp::create(b, loc, to, v);

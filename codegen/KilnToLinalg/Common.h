@@ -76,6 +76,13 @@ Value scalarConst(OpBuilder &b, Location loc, Type type, double v);
 /// The lowest (for max) or highest (for min) value of `type`.
 TypedAttr extremeAttr(Type type, bool lowest);
 
+/// An unsigned integer scalar as a signless one of the same width (arith
+/// takes no ui types); other values unchanged. The stand-in is remembered,
+/// so isUnsignedValue still sees it as unsigned.
+Value toSignless(OpBuilder &b, Location loc, Value v);
+/// Whether `v` holds an unsigned (or i1) integer, directly or as a stand-in.
+bool isUnsignedValue(Value v);
+
 /// Converts a scalar between element types with ONNX Cast semantics.
 Value castScalar(OpBuilder &b, Location loc, Value v, Type to);
 

@@ -19,7 +19,6 @@ using namespace mlir::kiln::lowering;
 namespace {
 
 bool isF(Type t) { return isa<FloatType>(t); }
-bool isU(Type t) { return t.isUnsignedInteger() || t.isInteger(1); }
 
 Value cst(OpBuilder &b, Location loc, Type t, double v) {
   return scalarConst(b, loc, t, v);
@@ -35,12 +34,13 @@ Value clamp(OpBuilder &b, Location loc, Value x, Value lo, Value hi) {
       x = arith::MinimumFOp::create(b, loc, x, hi);
     return x;
   }
+  bool u = isUnsignedValue(x);
   if (lo)
-    x = isU(t) ? (Value)arith::MaxUIOp::create(b, loc, x, lo)
-               : (Value)arith::MaxSIOp::create(b, loc, x, lo);
+    x = u ? (Value)arith::MaxUIOp::create(b, loc, x, lo)
+          : (Value)arith::MaxSIOp::create(b, loc, x, lo);
   if (hi)
-    x = isU(t) ? (Value)arith::MinUIOp::create(b, loc, x, hi)
-               : (Value)arith::MinSIOp::create(b, loc, x, hi);
+    x = u ? (Value)arith::MinUIOp::create(b, loc, x, hi)
+          : (Value)arith::MinSIOp::create(b, loc, x, hi);
   return x;
 }
 
@@ -49,7 +49,7 @@ Value cmp(OpBuilder &b, Location loc, arith::CmpFPredicate fp,
   Type t = l.getType();
   if (isF(t))
     return arith::CmpFOp::create(b, loc, fp, l, r);
-  return arith::CmpIOp::create(b, loc, isU(t) ? up : sp, l, r);
+  return arith::CmpIOp::create(b, loc, isUnsignedValue(l) ? up : sp, l, r);
 }
 
 float f32Attr(FloatAttr a) { return a.getValueAsDouble(); }
@@ -61,6 +61,7 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
   using I = arith::CmpIPredicate;
   Value x = a.empty() ? Value() : a[0];
   Type t = x ? x.getType() : Type();
+  bool u = x && isUnsignedValue(x); // unsigned, directly or as a stand-in
   auto fOrI = [&](auto fOp, auto iOp) -> Value {
     using F = decltype(fOp);
     using J = decltype(iOp);
@@ -88,7 +89,7 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
       .Case([&](DivOp) -> Value {
         if (isF(t))
           return arith::DivFOp::create(b, loc, a[0], a[1]);
-        return isU(t) ? (Value)arith::DivUIOp::create(b, loc, a[0], a[1])
+        return u ? (Value)arith::DivUIOp::create(b, loc, a[0], a[1])
                       : (Value)arith::DivSIOp::create(b, loc, a[0], a[1]);
       })
       .Case([&](PowOp) -> Value {
@@ -100,7 +101,7 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
       .Case([&](ModOp m) -> Value {
         if (isF(t))
           return arith::RemFOp::create(b, loc, a[0], a[1]);
-        if (isU(t))
+        if (u)
           return arith::RemUIOp::create(b, loc, a[0], a[1]);
         Value r = arith::RemSIOp::create(b, loc, a[0], a[1]);
         if (m.getFmod())
@@ -118,13 +119,13 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
       .Case([&](MaxOp) -> Value {
         if (isF(t))
           return arith::MaximumFOp::create(b, loc, a[0], a[1]);
-        return isU(t) ? (Value)arith::MaxUIOp::create(b, loc, a[0], a[1])
+        return u ? (Value)arith::MaxUIOp::create(b, loc, a[0], a[1])
                       : (Value)arith::MaxSIOp::create(b, loc, a[0], a[1]);
       })
       .Case([&](MinOp) -> Value {
         if (isF(t))
           return arith::MinimumFOp::create(b, loc, a[0], a[1]);
-        return isU(t) ? (Value)arith::MinUIOp::create(b, loc, a[0], a[1])
+        return u ? (Value)arith::MinUIOp::create(b, loc, a[0], a[1])
                       : (Value)arith::MinSIOp::create(b, loc, a[0], a[1]);
       })
       .Case([&](PReluOp) -> Value {
@@ -185,7 +186,7 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
       .Case([&](AbsOp) -> Value {
         if (isF(t))
           return math::AbsFOp::create(b, loc, x);
-        if (isU(t))
+        if (u)
           return x;
         return math::AbsIOp::create(b, loc, x);
       })
@@ -205,7 +206,7 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
       .Case([&](RoundOp) { return math::RoundEvenOp::create(b, loc, x); })
       .Case([&](SignOp) -> Value {
         Value zero = cst(b, loc, t, 0), one = cst(b, loc, t, 1),
-              mone = isU(t) ? zero : cst(b, loc, t, -1);
+              mone = u ? zero : cst(b, loc, t, -1);
         Value pos = cmp(b, loc, P::OGT, I::sgt, I::ugt, x, zero);
         Value neg = cmp(b, loc, P::OLT, I::slt, I::ult, x, zero);
         return arith::SelectOp::create(
