@@ -71,12 +71,12 @@ def save_inputs(feeds, ind):
 
 
 def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, node,
-              check):
+              check, precision="fp32"):
     # One library per thread count: a second dlopen of the same path would
     # return the first, whose thread pool is already sized.
     so = os.path.join(workdir, f"{name}_t{threads}.so")
     t0 = time.perf_counter()
-    kiln.compile(onnx_path, so, kiln=kiln_bin)
+    kiln.compile(onnx_path, so, kiln=kiln_bin, precision=precision)
     compile_s = time.perf_counter() - t0
     model = kiln.load(so, threads=threads)
     feeds = make_inputs(model, shape, np.random.default_rng(0))
@@ -87,11 +87,17 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
         ref = run_ort(onnx_path, feeds, os.path.join(workdir, name + "_chk"), node)
         got = model.run(feeds)
         err = 0.0
+        cos = 1.0
         for k, r in ref.items():
             g = got[k]
             scale = max(float(np.max(np.abs(r))), 1e-30) if r.size else 1.0
             if r.size:
                 err = max(err, float(np.max(np.abs(g.astype(np.float64) - r))) / scale)
+                gd, rd = g.ravel().astype(np.float64), r.ravel().astype(np.float64)
+                den = max(float(np.linalg.norm(gd) * np.linalg.norm(rd)), 1e-300)
+                cos = min(cos, float(gd @ rd) / den)
+        if precision != "fp32":
+            err = cos  # reported as the cosine column
     ort = subprocess.Popen([node, os.path.join(HERE, "ort_server.js"), onnx_path, ind,
                             "--threads", str(threads)],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -131,6 +137,9 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="runs per round and side")
     ap.add_argument("--threads", type=int, nargs="+", default=[1])
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                    help="kiln's precision (ORT runs fp32); bf16 rows report the "
+                         "smallest per-output cosine to ORT instead of max rel. diff")
     ap.add_argument("--no-check", action="store_true",
                     help="skip the comparison of outputs with ORT")
     args = ap.parse_args()
@@ -139,7 +148,9 @@ def main():
         names = [n for n in names if n in args.only]
     print(f"rounds: {args.rounds} x {args.runs} runs per side, alternating; "
           f"ratio = kiln median / ORT median")
-    print("| model | shape | threads | ORT ms | kiln ms | kiln / ORT | max rel. diff | compile s "
+    acc = "max rel. diff" if args.precision == "fp32" else "cosine to ORT fp32"
+    print(f"kiln precision: {args.precision}")
+    print(f"| model | shape | threads | ORT ms | kiln ms | kiln / ORT | {acc} | compile s "
           "| kiln weights GB/s |")
     print("|---|---|---|---|---|---|---|---|---|")
     ratios = {t: [] for t in args.threads}
@@ -149,14 +160,16 @@ def main():
                 shape = shape_for(name)
                 o, k, cs, err, wbytes = bench_one(name, os.path.join(args.models, name + ".onnx"),
                                           shape, threads, args.rounds, args.runs, tmp,
-                                          args.kiln, args.node, not args.no_check)
+                                          args.kiln, args.node, not args.no_check,
+                                          args.precision)
                 ratios[threads].append(k / o)
                 sh = ",".join(f"{a}={b}" for a, b in shape.items())
                 # Weight streaming rate of decode steps (one new token): the
                 # weights file's bytes over kiln's median time.
                 gbs = f"{wbytes / (k * 1e-3) / 1e9:.1f}" if shape.get("seq") == 1 else ""
+                accs = f"{err:.1e}" if args.precision == "fp32" else f"{err:.6f}"
                 print(f"| {name} | {sh} | {threads} | {o:.3f} | {k:.3f} | {k / o:.2f} | "
-                      f"{err:.1e} | {cs:.1f} | {gbs} |", flush=True)
+                      f"{accs} | {cs:.1f} | {gbs} |", flush=True)
     for t, r in ratios.items():
         if r:
             g = math.exp(sum(math.log(x) for x in r) / len(r))

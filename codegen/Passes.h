@@ -39,6 +39,8 @@ struct CpuPipelineOptions {
   int64_t minWeightBytes = 1 << 20;
   /// The GEMM microkernel variant: avx512, avx2 or generic.
   std::string ukernelIsa = "avx512";
+  /// fp32, or bf16 (dense layers' constant weights packed in bf16).
+  std::string precision = "fp32";
 };
 
 /// Adds the graph passes, then kiln -> linalg -> bufferized loops -> LLVM

@@ -138,11 +138,17 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     Each `kiln.ukernel` on buffers becomes the call
     `kiln_ukernel_<kernel>(desc, fparams)` with both arrays on the stack;
     for `linear_f32`, a constant weight operand is first replaced by its
-    packed copy and flag 8 (packed) is set.
+    packed copy and flag 8 (packed) is set; with `precision=bf16`, by a
+    bf16 copy packed in k-pair panels ([P, ceil(K/2), 32] of bf16 bits as
+    i16, lib/Runtime/ukernels/gemm_bf16.c) and flag 16.
   }];
   let options = [
     Option<"isaName", "isa", "std::string", /*default=*/"\"avx512\"",
-           "Kernel variant: avx512, avx2 or generic (portable C)">
+           "Kernel variant: avx512, avx2 or generic (portable C)">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "fp32, or bf16: linear_f32's constant weights are packed in bf16 "
+           "k-pair panels (flag 16) and multiplied in bf16 with fp32 "
+           "accumulation">
   ];
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect",

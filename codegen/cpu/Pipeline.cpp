@@ -73,6 +73,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   addText(pm, kCpuToBuffers);
   KilnCpuUkernelsOptions uk;
   uk.isaName = options.ukernelIsa;
+  uk.precision = options.precision;
   pm.addPass(createKilnCpuUkernels(uk));
   addText(pm, kCpuToLoops);
   if (!options.weightsFile.empty()) {

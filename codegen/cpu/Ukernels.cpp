@@ -182,8 +182,8 @@ struct KilnCpuUkernels final
   ModuleOp module;
   SymbolTable *symbols = nullptr;
   int64_t isaFlag = 0;
-  // (global name, transposed, k) -> packed global
-  std::map<std::tuple<std::string, bool, int64_t>, memref::GlobalOp> packed;
+  // (global name, transposed, k, bf16) -> packed global
+  std::map<std::tuple<std::string, bool, int64_t, bool>, memref::GlobalOp> packed;
 
   func::FuncOp declare(StringRef name, unsigned numArgs) {
     if (auto f = symbols->lookup<func::FuncOp>(name))
@@ -201,7 +201,7 @@ struct KilnCpuUkernels final
   /// [N, K] when transposed).
   memref::GlobalOp packedGlobal(memref::GlobalOp global, bool transposed,
                                 int64_t k, int64_t n) {
-    auto key = std::make_tuple(global.getSymName().str(), transposed, k);
+    auto key = std::make_tuple(global.getSymName().str(), transposed, k, false);
     if (auto it = packed.find(key); it != packed.end())
       return it->second;
     ConstReader r = *readerOf(global);
@@ -223,6 +223,48 @@ struct KilnCpuUkernels final
     symbols->insert(g); // renames on a clash
     packed[key] = g;
     return g;
+  }
+
+  /// The bf16 copy of `global` (a row-major [K, N] matrix, [N, K] when
+  /// transposed) in k-pair panels: [P, ceil(K/2), 32] bf16 bits as i16.
+  memref::GlobalOp packedGlobalBf16(memref::GlobalOp global, bool transposed,
+                                    int64_t k, int64_t n) {
+    auto key = std::make_tuple(global.getSymName().str(), transposed, k, true);
+    if (auto it = packed.find(key); it != packed.end())
+      return it->second;
+    ConstReader r = *readerOf(global);
+    int64_t panels = (n + kPanel - 1) / kPanel, kq = (k + 1) / 2;
+    std::vector<uint16_t> data((size_t)(panels * kq * 2 * kPanel), 0);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j) {
+        float f = transposed ? r[j * k + kk] : r[kk * n + j];
+        data[(size_t)(((j / kPanel * kq + kk / 2) * kPanel + j % kPanel) * 2 +
+                      kk % 2)] = toBf16(f);
+      }
+    auto i16 = IntegerType::get(&getContext(), 16);
+    auto tensorType = RankedTensorType::get({panels, kq, 2 * kPanel}, i16);
+    auto memrefType = MemRefType::get({panels, kq, 2 * kPanel}, i16);
+    std::string name = (global.getSymName() + "_bf16").str();
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<uint16_t>(data);
+    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
+    OpBuilder b(global);
+    auto g = memref::GlobalOp::create(
+        b, global.getLoc(), name, b.getStringAttr("private"), memrefType, init,
+        /*constant=*/true, b.getI64IntegerAttr(64));
+    symbols->insert(g);
+    packed[key] = g;
+    return g;
+  }
+
+  /// fp32 -> bf16 bits, round to nearest even (NaN stays NaN), as the
+  /// runtime's kiln_f32_to_bf16 rounds the activations.
+  static uint16_t toBf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu))
+      return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
   }
 
   Value idx(OpBuilder &b, Location loc, int64_t v) {
@@ -319,18 +361,20 @@ struct KilnCpuUkernels final
     // linear_f32 with a constant weight: packed here, once (flag 8); its
     // int_params are (isa, flags, activation), flag 1 = transposed.
     if (u.getKernel() == "linear_f32" && operands.size() >= 2 &&
-        params.size() == 3 && !(params[1] & 8)) {
+        params.size() == 3 && !(params[1] & (8 | 16))) {
       auto wt = cast<MemRefType>(operands[1].getType());
       if (memref::GlobalOp g = wt.hasStaticShape() && wt.getRank() == 2 &&
                                        wt.getElementType().isF32()
                                    ? constantGlobalOf(operands[1], *symbols)
                                    : memref::GlobalOp()) {
         bool tw = params[1] & 1;
-        memref::GlobalOp p = packedGlobal(g, tw, wt.getDimSize(tw ? 1 : 0),
-                                          wt.getDimSize(tw ? 0 : 1));
+        int64_t k = wt.getDimSize(tw ? 1 : 0), n = wt.getDimSize(tw ? 0 : 1);
+        bool bf16 = precision == "bf16";
+        memref::GlobalOp p = bf16 ? packedGlobalBf16(g, tw, k, n)
+                                  : packedGlobal(g, tw, k, n);
         operands[1] =
             memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-        params[1] |= 8;
+        params[1] |= bf16 ? 16 : 8;
       }
     }
     SmallVector<Value> desc;
@@ -373,6 +417,11 @@ struct KilnCpuUkernels final
     else {
       getOperation().emitError("kiln-cpu-ukernels: unknown isa '")
           << isaName << "' (expected avx512, avx2 or generic)";
+      return signalPassFailure();
+    }
+    if (precision != "fp32" && precision != "bf16") {
+      getOperation().emitError("kiln-cpu-ukernels: unknown precision '")
+          << precision << "' (expected fp32 or bf16)";
       return signalPassFailure();
     }
     module = getOperation();

@@ -24,6 +24,10 @@ struct CompileOptions {
   std::string cpu = "native";
   /// Print the time of each stage (import, passes, LLVM, link) to `log`.
   bool timing = false;
+  /// "fp32" (default) or "bf16": dense layers' weights stored in bf16 and
+  /// multiplied in bf16 with fp32 accumulation (AVX512-BF16 where the CPU
+  /// has it); everything else stays fp32.
+  std::string precision = "fp32";
   /// Print, per graph pass, the kiln op counts before and after and which
   /// ops it created or removed.
   bool report = false;

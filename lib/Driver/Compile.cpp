@@ -311,6 +311,11 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   mlir::kiln::CpuPipelineOptions cpuOptions;
   cpuOptions.weightsFile = weightsPath;
   cpuOptions.minWeightBytes = options.minWeightBytes;
+  if (options.precision != "fp32" && options.precision != "bf16") {
+    error = "--precision must be fp32 or bf16, got '" + options.precision + "'";
+    return false;
+  }
+  cpuOptions.precision = options.precision;
   cpuOptions.ukernelIsa = sti->checkFeatures("+avx512f")           ? "avx512"
                           : sti->checkFeatures("+avx2,+fma")        ? "avx2"
                                                                     : "generic";

@@ -57,9 +57,13 @@ def _find_kiln():
     return found
 
 
-def compile(model, output, input_shape=None, cpu="native", kiln=None):
-    """Compiles the ONNX `model` into the shared library `output`."""
+def compile(model, output, input_shape=None, cpu="native", kiln=None, precision="fp32"):
+    """Compiles the ONNX `model` into the shared library `output`.
+    precision: "fp32", or "bf16" (dense layers' weights in bf16, fp32
+    accumulation)."""
     cmd = [kiln or _find_kiln(), "compile", str(model), "-o", str(output), "--cpu", cpu]
+    if precision != "fp32":
+        cmd += ["--precision", precision]
     if input_shape:
         if isinstance(input_shape, dict):
             input_shape = ",".join(

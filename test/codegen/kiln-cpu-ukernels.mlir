@@ -3,6 +3,9 @@
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=generic})" | FileCheck %s --check-prefix=GENERIC
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=sse})" 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: error: kiln-cpu-ukernels: unknown isa 'sse' (expected avx512, avx2 or generic)
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=bf16})" | FileCheck %s --check-prefix=BF16
+// RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=fp8})" 2>&1 | FileCheck %s --check-prefix=BADPREC
+// BADPREC: error: kiln-cpu-ukernels: unknown precision 'fp8' (expected fp32 or bf16)
 
 // A constant [64, 48] weight is packed at compile time into ceil(48 / 16) = 3
 // panels of 64 rows x 16 columns, stored as a new 64-byte aligned constant
@@ -457,6 +460,14 @@ func.func @ukernel_on_tensors(%q: tensor<8x8x16xf32>, %o: tensor<8x8x16xf32>) ->
 // CHECK:         %[[C11:.*]] = arith.constant 11 : index
 // CHECK:         memref.store %[[C11]], %{{.*}}[%{{.*}}] : memref<{{[0-9]+}}xindex>
 // CHECK:         call @kiln_ukernel_linear_f32(
+// With precision=bf16 the weight is packed in bf16 k-pair panels instead:
+// [ceil(40/16) = 3 panels, 32/2 = 16 k-pairs, 32] of bf16 bits as i16
+// (1.0 is 0x3F80 = 16256), and flag 16 replaces flag 8 (3 | 16 = 19).
+// BF16-LABEL: func.func @linear_packed(
+// BF16-NOT:     memref.get_global @lw :
+// BF16:         %[[P:.*]] = memref.get_global @lw_bf16 : memref<3x16x32xi16>
+// BF16:         %[[C19:.*]] = arith.constant 19 : index
+// BF16:         call @kiln_ukernel_linear_f32(
 memref.global "private" constant @lw : memref<40x32xf32> = dense<1.0>
 func.func @linear_packed(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x40xf32>) {
   %w = memref.get_global @lw : memref<40x32xf32>

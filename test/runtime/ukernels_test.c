@@ -39,6 +39,13 @@ void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams);
 void kiln_ukernel_norm_f32(const int64_t *desc, const float *fparams);
 
 static float frand(void);
+uint16_t kiln_f32_to_bf16(float f);
+static float bf16_round(float f) {
+  uint32_t u = (uint32_t)kiln_f32_to_bf16(f) << 16;
+  float r;
+  memcpy(&r, &u, 4);
+  return r;
+}
 static const char *isa_name(int isa);
 static int failures;
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams);
@@ -80,11 +87,27 @@ static double check_linear(int isa, int64_t m, int64_t n, int64_t k, int act,
   for (int64_t i = 0; i < m * n; ++i)
     r[i] = frand();
   int64_t desc[64], *d = desc;
+  int64_t kq = (k + 1) / 2, panels = (n + 15) / 16;
+  uint16_t *w16 = calloc((size_t)(panels * kq * 32 + 1), sizeof(uint16_t));
+  if (mode == 3) {
+    /* bf16 k-pair panels (gemm_bf16.c); the reference then sees the
+     * bf16-rounded x and W the kernel multiplies */
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j)
+        w16[((j / 16 * kq + kk / 2) * 16 + j % 16) * 2 + kk % 2] =
+            kiln_f32_to_bf16(w[kk * n + j]);
+    for (int64_t i = 0; i < k * n; ++i)
+      w[i] = bf16_round(w[i]);
+  }
   *d++ = isa;
-  *d++ = (mode == 1 ? 1 : 0) | (bias ? 2 : 0) | (res ? 4 : 0) | (mode == 2 ? 8 : 0);
+  *d++ = (mode == 1 ? 1 : 0) | (bias ? 2 : 0) | (res ? 4 : 0) | (mode == 2 ? 8 : 0) |
+         (mode == 3 ? 16 : 0);
   *d++ = act;
   *d++ = (intptr_t)x; *d++ = 0; *d++ = m; *d++ = k; *d++ = k; *d++ = 1;
-  if (mode == 2) {
+  if (mode == 3) {
+    *d++ = (intptr_t)w16; *d++ = 0; *d++ = panels; *d++ = kq; *d++ = 32;
+    *d++ = kq * 32; *d++ = 32; *d++ = 1;
+  } else if (mode == 2) {
     kiln_sgemm_pack_b(k, n, w, n, 1, wp);
     int64_t p = (n + 15) / 16;
     *d++ = (intptr_t)wp; *d++ = 0; *d++ = p; *d++ = k; *d++ = 16;
@@ -102,6 +125,9 @@ static double check_linear(int isa, int64_t m, int64_t n, int64_t k, int act,
   }
   *d++ = (intptr_t)y; *d++ = 0; *d++ = m; *d++ = n; *d++ = n; *d++ = 1;
   kiln_ukernel_linear_f32(desc, NULL);
+  if (mode == 3)
+    for (int64_t i = 0; i < m * k; ++i)
+      x[i] = bf16_round(x[i]);
   double worst = 0;
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
@@ -121,8 +147,34 @@ static double check_linear(int isa, int64_t m, int64_t n, int64_t k, int act,
       double e = fabs(y[i * n + j] - acc) / scale;
       worst = e > worst ? e : worst;
     }
-  free(x); free(w); free(wp); free(b); free(r); free(y);
+  free(x); free(w); free(wp); free(b); free(r); free(y); free(w16);
   return worst;
+}
+
+/* Dense layers with bf16 weights (--precision bf16) against the double
+ * reference on the same bf16-rounded operands: only fp32 accumulation
+ * differs. Odd k (a zero-padded last pair), k cut into blocks, M = 1. */
+static void test_linear_bf16(int isa) {
+  static const int64_t shapes[][3] = {
+      {13, 40, 9}, {128, 96, 64}, {1, 33, 100}, {30, 16, 1}, {40, 50, 1030}, {7, 70, 777}};
+  double worst = 0;
+  int cases = 0;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+    for (int act = 0; act <= KILN_ACT_HARDSWISH; ++act)
+      for (int br = 0; br < 4; ++br) {
+        double e = check_linear(isa, shapes[s][0], shapes[s][1], shapes[s][2], act, 3,
+                                br & 1, br >> 1);
+        ++cases;
+        if (e > 2e-6) {
+          printf("FAIL linear bf16 %s m=%lld n=%lld k=%lld act=%d: error %g\n",
+                 isa_name(isa), (long long)shapes[s][0], (long long)shapes[s][1],
+                 (long long)shapes[s][2], act, e);
+          ++failures;
+        }
+        worst = e > worst ? e : worst;
+      }
+  printf("linear bf16 %s: %d cases, max error %s\n", isa_name(isa), cases,
+         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
 }
 
 static void test_linear(int isa) {
@@ -687,6 +739,7 @@ int main(void) {
     test_attention(isas[i]);
     test_norm(isas[i]);
     test_linear(isas[i]);
+    test_linear_bf16(isas[i]);
     test_conv(isas[i]);
     if (isas[i] != KILN_ISA_GENERIC)
       test_exp(isas[i]);

@@ -72,6 +72,11 @@ static cl::opt<std::string>
          cl::init("native"), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cTiming("timing", cl::desc("Print the time per stage"),
                              cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cPrecision(
+    "precision",
+    cl::desc("fp32 (default), or bf16: dense layers' weights in bf16, "
+             "multiplied in bf16 with fp32 accumulation (AVX512-BF16)"),
+    cl::init("fp32"), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cReport("report",
                              cl::desc("Print kiln op counts before and after "
                                       "each graph pass"),
@@ -203,6 +208,7 @@ static int runCompile() {
     return fail(error);
   options.cpu = cCpu;
   options.timing = cTiming;
+  options.precision = cPrecision;
   options.report = cReport;
   if (!kiln::compileModel(cModel, cOutput, options, error, outs()))
     return fail(error);

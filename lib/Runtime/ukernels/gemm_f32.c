@@ -355,6 +355,7 @@ enum {
   LINEAR_BIAS = 2,
   LINEAR_RESIDUAL = 4,
   LINEAR_PACKED = 8,
+  LINEAR_PACKED_BF16 = 16, /* W packed in bf16 k-pair panels [P, KQ, 32] */
 };
 
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
@@ -367,7 +368,9 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
   const int64_t *d = desc + 3;
   view4 x, w, bias = {0}, res = {0}, y;
   d = kiln_read_view(d, 2, 4, &x);
-  d = kiln_read_view(d, (flags & LINEAR_PACKED) ? 3 : 2, 4, &w);
+  int bf16 = (flags & LINEAR_PACKED_BF16) != 0;
+  d = kiln_read_view(d, (flags & (LINEAR_PACKED | LINEAR_PACKED_BF16)) ? 3 : 2,
+                     bf16 ? 2 : 4, &w);
   if (flags & LINEAR_BIAS)
     d = kiln_read_view(d, 1, 4, &bias);
   if (flags & LINEAR_RESIDUAL)
@@ -375,15 +378,23 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
   kiln_read_view(d, 2, 4, &y);
   int64_t m = x.size[2], k = x.size[3], n = y.size[3];
   int64_t wk, wn;
-  if (flags & LINEAR_PACKED) {
+  if (bf16) {
+    wk = w.size[2] * 2; /* [P, KQ, 32]: KQ pairs of k */
+    wn = w.size[1] * KILN_GEMM_NR;
+  } else if (flags & LINEAR_PACKED) {
     wk = w.size[2];
     wn = w.size[1] * KILN_GEMM_NR;
   } else {
     wk = (flags & LINEAR_TRANSPOSED) ? w.size[3] : w.size[2];
     wn = (flags & LINEAR_TRANSPOSED) ? w.size[2] : w.size[3];
   }
-  kiln_rt_check_dim(wk, k);
-  if (!(flags & LINEAR_PACKED))
+  if (bf16) {
+    if (k > wk || k <= wk - 2)
+      kiln_rt_check_dim(k, wk);
+  } else {
+    kiln_rt_check_dim(wk, k);
+  }
+  if (!(flags & (LINEAR_PACKED | LINEAR_PACKED_BF16)))
     kiln_rt_check_dim(wn, n);
   else if (n > wn || n <= wn - KILN_GEMM_NR)
     kiln_rt_check_dim(n, wn);
@@ -393,6 +404,21 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
   if (flags & LINEAR_RESIDUAL) {
     kiln_rt_check_dim(res.size[2], m);
     kiln_rt_check_dim(res.size[3], n);
+  }
+  if (bf16) {
+    /* bf16 tiles read bias, residual and y rows with unit stride */
+    int unitb = (y.stride[3] == 1 || n == 1) &&
+                (!(flags & LINEAR_BIAS) || bias.stride[3] == 1 || n == 1) &&
+                (!(flags & LINEAR_RESIDUAL) || res.stride[3] == 1 || n == 1);
+    kiln_rt_check_dim(unitb, 1);
+    kiln_epilogue epb = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
+                         (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
+                         res.stride[2], act};
+    if (!kiln_sbgemm_run(isa, m, n, k, (const float *)x.base, x.stride[2],
+                         x.stride[3], (const uint16_t *)w.base, (float *)y.base,
+                         y.stride[2], &epb))
+      kiln_rt_fail_oom();
+    return;
   }
   const float *bp;
   if (flags & LINEAR_PACKED) {

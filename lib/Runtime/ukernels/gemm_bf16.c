@@ -1,0 +1,203 @@
+/*===- gemm_bf16.c - bf16 x bf16 -> fp32 GEMM driver (--precision bf16) ---===*
+ *
+ * Dense layers compiled with `--precision bf16` keep their weights in bf16,
+ * packed at compile time (codegen/cpu/Ukernels.cpp) into panels of 16
+ * columns by pairs of k: panel p, k-pair q holds the 32 bf16
+ *   W[2q][16p + j], W[2q + 1][16p + j]   at  ((p * KQ + q) * 16 + j) * 2 + {0, 1}
+ * (zero past K and N), which is the operand layout of AVX512-BF16's
+ * vdpbf16ps. The activations are rounded to bf16 (nearest even) when A is
+ * packed: row block r, k-pair q, row i at ((q * rows + i) * 2 + {0, 1}). The
+ * products accumulate in fp32 and the epilogue (bias, activation, residual)
+ * is fp32, as in the fp32 kernels.
+ *
+ * The tile kernel is kiln_sbgemm_tile_avx512bf16 (gemm_bf16_avx512.c) when
+ * the model targets AVX-512 and the CPU has AVX512-BF16; otherwise a plain C
+ * tile widens bf16 to fp32 (same results up to summation order).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "gemm_f32.h"
+#include "../runtime_internal.h"
+
+#include <string.h>
+
+uint16_t kiln_f32_to_bf16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu))
+    return (uint16_t)((u >> 16) | 0x40); /* NaN stays a (quiet) NaN */
+  u += 0x7fffu + ((u >> 16) & 1u);      /* round to nearest even */
+  return (uint16_t)(u >> 16);
+}
+
+static inline float bf16_to_f32(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+/* The generic tile: C[0:mr, 0:nc] (+)= A B over kq k-pairs, then the
+ * epilogue, like kiln_sgemm_tile_generic. */
+static void tile_generic(int64_t mr, int64_t nc, int64_t kq, const uint16_t *ap,
+                         const uint16_t *b0, const uint16_t *b1, float *c,
+                         int64_t ldc, int accumulate, const kiln_epilogue *ep) {
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nc; ++j) {
+      const uint16_t *b = j < KILN_GEMM_NR ? b0 + 2 * j : b1 + 2 * (j - KILN_GEMM_NR);
+      float s = 0.0f;
+      for (int64_t q = 0; q < kq; ++q)
+        s += bf16_to_f32(ap[(q * mr + i) * 2]) * bf16_to_f32(b[q * 32]) +
+             bf16_to_f32(ap[(q * mr + i) * 2 + 1]) * bf16_to_f32(b[q * 32 + 1]);
+      float v = accumulate ? c[i * ldc + j] + s : s;
+      if (ep) {
+        if (ep->bias)
+          v += ep->bias[j];
+        if (ep->row_bias)
+          v += ep->row_bias[i];
+        if (ep->residual && ep->res_first)
+          v += ep->residual[i * ep->ldr + j];
+        v = kiln_act_scalar(v, ep->act);
+        if (ep->residual && !ep->res_first)
+          v += ep->residual[i * ep->ldr + j];
+      }
+      c[i * ldc + j] = v;
+    }
+}
+
+void kiln_sbgemm_tile_avx512bf16(int64_t mr, int64_t nc, int64_t kq,
+                                 const uint16_t *ap, const uint16_t *b0,
+                                 const uint16_t *b1, float *c, int64_t ldc,
+                                 int accumulate, const kiln_epilogue *ep);
+
+typedef void (*tile_fn)(int64_t, int64_t, int64_t, const uint16_t *,
+                        const uint16_t *, const uint16_t *, float *, int64_t, int,
+                        const kiln_epilogue *);
+
+typedef struct {
+  tile_fn tile;
+  int64_t mr, nc, m, n, k, kq;
+  const float *a;
+  int64_t lda, acs;
+  uint16_t *ap;
+  const uint16_t *bp;
+  float *c;
+  int64_t ldc;
+  const kiln_epilogue *ep;
+  int vector_pack; /* A rounded by the AVX512-BF16 packer */
+} job;
+
+void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
+                                   int64_t k, int64_t kq, uint16_t *dst);
+
+static void pack_a(void *vjob, int64_t begin, int64_t end) {
+  const job *g = vjob;
+  for (int64_t r = begin; r < end; ++r) {
+    int64_t i0 = r * g->mr;
+    int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+    uint16_t *dst = g->ap + i0 * g->kq * 2;
+    if (g->vector_pack && (g->acs == 1 || g->k == 1)) {
+      kiln_sbgemm_pack_a_avx512bf16(g->a + i0 * g->lda, g->lda, rows, g->k,
+                                    g->kq, dst);
+      continue;
+    }
+    for (int64_t i = 0; i < rows; ++i) {
+      const float *src = g->a + (i0 + i) * g->lda;
+      for (int64_t kk = 0; kk < g->kq * 2; ++kk)
+        dst[((kk >> 1) * rows + i) * 2 + (kk & 1)] =
+            kk < g->k ? kiln_f32_to_bf16(src[kk * g->acs]) : 0;
+    }
+  }
+}
+
+/* k-pairs per cache block (384 values of k: A micro-panel 12 x 384 bf16 =
+ * 9 KiB, B micro-panels 2 x 384 x 16 bf16 = 24 KiB; 128-384 measured the
+ * same within noise on BERT-base's shapes) */
+#define KQ_BLOCK 192
+#define ROW_CHUNK 12
+
+/* The same tile order and cache blocking as the fp32 driver (gemm_f32.c). */
+static void tiles(void *vjob, int64_t begin, int64_t end) {
+  const job *g = vjob;
+  if (begin >= end)
+    return;
+  int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
+  int64_t cbFirst = begin / rowBlocks, cbLast = (end - 1) / rowBlocks;
+  for (int64_t q0 = 0; q0 < g->kq; q0 += KQ_BLOCK) {
+    int64_t kq = g->kq - q0 < KQ_BLOCK ? g->kq - q0 : KQ_BLOCK;
+    int accumulate = q0 > 0, last = q0 + kq >= g->kq;
+    for (int64_t r0 = 0; r0 < rowBlocks; r0 += ROW_CHUNK) {
+      int64_t r1 = r0 + ROW_CHUNK < rowBlocks ? r0 + ROW_CHUNK : rowBlocks;
+      for (int64_t cb = cbFirst; cb <= cbLast; ++cb) {
+        int64_t lo = cb * rowBlocks + r0, hi = cb * rowBlocks + r1;
+        lo = lo < begin ? begin : lo;
+        hi = hi > end ? end : hi;
+        for (int64_t t = lo; t < hi; ++t) {
+          int64_t r = t - cb * rowBlocks;
+          int64_t j0 = cb * g->nc, i0 = r * g->mr;
+          int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+          int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+          const uint16_t *b0 = g->bp + ((j0 / KILN_GEMM_NR) * g->kq + q0) * 32;
+          const uint16_t *b1 = nc > KILN_GEMM_NR ? b0 + g->kq * 32 : b0;
+          kiln_epilogue ep, *epp = NULL;
+          if (g->ep && last) {
+            ep = *g->ep;
+            if (ep.bias)
+              ep.bias += j0;
+            if (ep.row_bias)
+              ep.row_bias += i0;
+            if (ep.residual)
+              ep.residual += i0 * ep.ldr + j0;
+            epp = &ep;
+          }
+          g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 2, b0, b1,
+                  g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
+        }
+      }
+    }
+  }
+}
+
+static int has_avx512bf16(void) {
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+  }
+  return known;
+}
+
+#define PARALLEL_MIN_MACS (1 << 18)
+
+int kiln_sbgemm_run(int isa, int64_t m, int64_t n, int64_t k, const float *a,
+                    int64_t lda, int64_t acs, const uint16_t *bp, float *c,
+                    int64_t ldc, const kiln_epilogue *ep) {
+  if (m <= 0 || n <= 0)
+    return 1;
+  if (k <= 0) /* no products: the fp32 driver writes the epilogue of 0 */
+    return kiln_sgemm_packed_run_ep(isa, 0, m, n, 0, a, lda, acs, NULL, c, ldc, ep);
+  job g = {tile_generic, KILN_SGEMM_MR_GENERIC, KILN_SGEMM_NC_GENERIC,
+           m, n, k, (k + 1) / 2, a, lda, acs, NULL, bp, c, ldc, ep, 0};
+  if (isa == KILN_ISA_AVX512 && has_avx512bf16()) {
+    g.tile = kiln_sbgemm_tile_avx512bf16;
+    g.vector_pack = 1;
+    g.mr = KILN_SGEMM_MR_AVX512;
+    g.nc = KILN_SGEMM_NC_AVX512;
+  }
+  int64_t rowBlocks = (m + g.mr - 1) / g.mr;
+  int64_t colBlocks = (n + g.nc - 1) / g.nc;
+  int parallel = m * n * k >= PARALLEL_MIN_MACS;
+  g.ap = kiln_scratch(KILN_SCRATCH_GEMM_A,
+                      (size_t)(rowBlocks * g.mr * g.kq * 2) * sizeof(uint16_t));
+  if (!g.ap)
+    return 0;
+  if (parallel && rowBlocks > 1)
+    kiln_parallel_for(rowBlocks, pack_a, &g);
+  else
+    pack_a(&g, 0, rowBlocks);
+  if (parallel)
+    kiln_parallel_for(rowBlocks * colBlocks, tiles, &g);
+  else
+    tiles(&g, 0, rowBlocks * colBlocks);
+  return 1;
+}
