@@ -182,10 +182,10 @@ static void bench_bf16(const char *name, int64_t m, int64_t n, int64_t k,
     bp[i] = kiln_f32_to_bf16((float)((i * 5) % 11) * 0.01f);
   enum { RUNS = 21 };
   double t[RUNS];
-  kiln_sbgemm_run(KILN_ISA_AVX512, m, n, k, a, k, 1, bp, c, n, NULL);
+  kiln_sbgemm_run(KILN_ISA_AVX512, 0, m, n, k, a, k, 1, bp, c, n, NULL);
   for (int r = 0; r < RUNS; ++r) {
     double st = now();
-    kiln_sbgemm_run(KILN_ISA_AVX512, m, n, k, a, k, 1, bp, c, n, NULL);
+    kiln_sbgemm_run(KILN_ISA_AVX512, 0, m, n, k, a, k, 1, bp, c, n, NULL);
     t[r] = now() - st;
   }
   qsort(t, RUNS, sizeof t[0], cmp);

@@ -307,14 +307,21 @@ struct KilnCpuUkernels final
     SmallVector<Value> av = viewArgs(b, loc, a), cv = viewArgs(b, loc, c);
     args.append(av.begin(), av.end()); // ptr, off, lda, acs
     if (global || tc) {
-      memref::GlobalOp p =
-          packedGlobal(global ? global : tc->global, !global, bt.getDimSize(0),
-                       bt.getDimSize(1));
+      // A transposed constant [N, K] (tc) is read as [K, N] through its
+      // transpose: bt is [K, N] either way.
+      bool bf16 = precision == "bf16";
+      memref::GlobalOp src = global ? global : tc->global;
+      int64_t kk = bt.getDimSize(0), nn = bt.getDimSize(1);
+      memref::GlobalOp p = bf16 ? packedGlobalBf16(src, !global, kk, nn)
+                                : packedGlobal(src, !global, kk, nn);
       Value get = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
       SmallVector<Value> pv = viewArgs(b, loc, get);
       args.append({pv[0], pv[1]});
       args.append({cv[0], cv[1], cv[2]});
-      func::CallOp::create(b, loc, declare("kiln_ukernel_sgemm_packed", 13), args);
+      func::CallOp::create(
+          b, loc,
+          declare(bf16 ? "kiln_ukernel_sbgemm_packed" : "kiln_ukernel_sgemm_packed", 13),
+          args);
     } else {
       SmallVector<Value> bvw = viewArgs(b, loc, bv);
       args.append(bvw.begin(), bvw.end());

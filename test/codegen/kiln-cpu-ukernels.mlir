@@ -42,6 +42,12 @@
 // GENERIC:         memref.dim %{{.*}} : memref<?x48xf32>
 // GENERIC:         %[[F:.*]] = arith.constant 0 : index
 // GENERIC:         call @kiln_ukernel_sgemm_packed(%[[F]],
+// With precision=bf16 the constant is packed in bf16 k-pair panels
+// ([3, 64/2, 32] of i16) and the call is the bf16 kernel's.
+// BF16-LABEL: func.func @packed_weight(
+// BF16:         memref.get_global @w_bf16 : memref<3x32x32xi16>
+// BF16:         call @kiln_ukernel_sbgemm_packed(
+// BF16-NOT:     memref.get_global @w :
 memref.global "private" constant @w : memref<64x48xf32> = dense<1.0>
 func.func @packed_weight(%a: memref<?x64xf32>, %c: memref<?x48xf32>) {
   %w = memref.get_global @w : memref<64x48xf32>

@@ -177,6 +177,53 @@ static void test_linear_bf16(int isa) {
          worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
 }
 
+void kiln_ukernel_sbgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+                                intptr_t a, int64_t aoff, int64_t lda,
+                                int64_t acs, intptr_t bp, int64_t bpoff,
+                                intptr_t c, int64_t coff, int64_t ldc);
+
+/* A matmul with a bf16-packed constant right-hand side, accumulating into
+ * C (no zero fill before it) and overwriting it. */
+static void test_sbgemm_packed(int isa) {
+  int64_t m = 21, n = 37, k = 901, kq = (k + 1) / 2, panels = (n + 15) / 16;
+  float *a = malloc(sizeof(float) * (size_t)(m * k));
+  float *b = malloc(sizeof(float) * (size_t)(k * n));
+  float *c = malloc(sizeof(float) * (size_t)(m * n));
+  float *c0 = malloc(sizeof(float) * (size_t)(m * n));
+  uint16_t *bp = calloc((size_t)(panels * kq * 32), sizeof(uint16_t));
+  for (int64_t i = 0; i < m * k; ++i)
+    a[i] = bf16_round(frand());
+  for (int64_t i = 0; i < k * n; ++i)
+    b[i] = bf16_round(frand());
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t j = 0; j < n; ++j)
+      bp[((j / 16 * kq + kk / 2) * 16 + j % 16) * 2 + kk % 2] = kiln_f32_to_bf16(b[kk * n + j]);
+  double worst = 0;
+  for (int acc = 0; acc < 2; ++acc) {
+    for (int64_t i = 0; i < m * n; ++i)
+      c[i] = c0[i] = frand();
+    kiln_ukernel_sbgemm_packed(isa | (acc ? 0 : KILN_GEMM_OVERWRITE), m, n, k,
+                               (intptr_t)a, 0, k, 1, (intptr_t)bp, 0, (intptr_t)c, 0, n);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double s = acc ? c0[i * n + j] : 0.0, mag = fabs(s);
+        for (int64_t kk = 0; kk < k; ++kk) {
+          s += (double)a[i * k + kk] * b[kk * n + j];
+          mag += fabs((double)a[i * k + kk] * b[kk * n + j]);
+        }
+        double e = fabs(c[i * n + j] - s) / (1 + mag);
+        worst = e > worst ? e : worst;
+      }
+  }
+  if (worst > 2e-6) {
+    printf("FAIL sbgemm packed %s: error %g\n", isa_name(isa), worst);
+    ++failures;
+  }
+  printf("sbgemm packed %s: accumulate and overwrite, max error %s\n", isa_name(isa),
+         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
+  free(a); free(b); free(c); free(c0); free(bp);
+}
+
 static void test_linear(int isa) {
   static const int64_t shapes[][3] = {{13, 40, 9}, {128, 96, 64}, {1, 33, 100}, {30, 16, 1}, {40, 50, 1030}};
   double worst = 0;
@@ -740,6 +787,7 @@ int main(void) {
     test_norm(isas[i]);
     test_linear(isas[i]);
     test_linear_bf16(isas[i]);
+    test_sbgemm_packed(isas[i]);
     test_conv(isas[i]);
     if (isas[i] != KILN_ISA_GENERIC)
       test_exp(isas[i]);

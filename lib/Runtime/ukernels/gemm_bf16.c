@@ -85,6 +85,7 @@ typedef struct {
   int64_t ldc;
   const kiln_epilogue *ep;
   int vector_pack; /* A rounded by the AVX512-BF16 packer */
+  int accumulate;  /* C += A B instead of C = A B */
 } job;
 
 void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
@@ -125,7 +126,7 @@ static void tiles(void *vjob, int64_t begin, int64_t end) {
   int64_t cbFirst = begin / rowBlocks, cbLast = (end - 1) / rowBlocks;
   for (int64_t q0 = 0; q0 < g->kq; q0 += KQ_BLOCK) {
     int64_t kq = g->kq - q0 < KQ_BLOCK ? g->kq - q0 : KQ_BLOCK;
-    int accumulate = q0 > 0, last = q0 + kq >= g->kq;
+    int accumulate = q0 > 0 || g->accumulate, last = q0 + kq >= g->kq;
     for (int64_t r0 = 0; r0 < rowBlocks; r0 += ROW_CHUNK) {
       int64_t r1 = r0 + ROW_CHUNK < rowBlocks ? r0 + ROW_CHUNK : rowBlocks;
       for (int64_t cb = cbFirst; cb <= cbLast; ++cb) {
@@ -169,15 +170,17 @@ static int has_avx512bf16(void) {
 
 #define PARALLEL_MIN_MACS (1 << 18)
 
-int kiln_sbgemm_run(int isa, int64_t m, int64_t n, int64_t k, const float *a,
-                    int64_t lda, int64_t acs, const uint16_t *bp, float *c,
-                    int64_t ldc, const kiln_epilogue *ep) {
+int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
+                    const float *a, int64_t lda, int64_t acs, const uint16_t *bp,
+                    float *c, int64_t ldc, const kiln_epilogue *ep) {
   if (m <= 0 || n <= 0)
     return 1;
   if (k <= 0) /* no products: the fp32 driver writes the epilogue of 0 */
-    return kiln_sgemm_packed_run_ep(isa, 0, m, n, 0, a, lda, acs, NULL, c, ldc, ep);
+    return kiln_sgemm_packed_run_ep(isa, accumulate, m, n, 0, a, lda, acs, NULL,
+                                    c, ldc, ep);
   job g = {tile_generic, KILN_SGEMM_MR_GENERIC, KILN_SGEMM_NC_GENERIC,
-           m, n, k, (k + 1) / 2, a, lda, acs, NULL, bp, c, ldc, ep, 0};
+           m, n, k, (k + 1) / 2, a, lda, acs, NULL, bp, c, ldc, ep, 0,
+           accumulate};
   if (isa == KILN_ISA_AVX512 && has_avx512bf16()) {
     g.tile = kiln_sbgemm_tile_avx512bf16;
     g.vector_pack = 1;
@@ -200,4 +203,17 @@ int kiln_sbgemm_run(int isa, int64_t m, int64_t n, int64_t k, const float *a,
   else
     tiles(&g, 0, rowBlocks * colBlocks);
   return 1;
+}
+
+/* Entry point of the generated code for a linalg.matmul whose constant
+ * right-hand side kiln-cpu-ukernels packed in bf16 (--precision bf16); the
+ * arguments are kiln_ukernel_sgemm_packed's (gemm_f32.c). */
+void kiln_ukernel_sbgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+                                intptr_t a, int64_t aoff, int64_t lda,
+                                int64_t acs, intptr_t bp, int64_t bpoff,
+                                intptr_t c, int64_t coff, int64_t ldc) {
+  if (!kiln_sbgemm_run((int)(flags & 0xff), !(flags & KILN_GEMM_OVERWRITE), m, n,
+                       k, (const float *)a + aoff, lda, acs,
+                       (const uint16_t *)bp + bpoff, (float *)c + coff, ldc, NULL))
+    kiln_rt_fail_oom();
 }

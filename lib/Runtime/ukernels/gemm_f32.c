@@ -414,7 +414,7 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
     kiln_epilogue epb = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
                          (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
                          res.stride[2], act};
-    if (!kiln_sbgemm_run(isa, m, n, k, (const float *)x.base, x.stride[2],
+    if (!kiln_sbgemm_run(isa, 0, m, n, k, (const float *)x.base, x.stride[2],
                          x.stride[3], (const uint16_t *)w.base, (float *)y.base,
                          y.stride[2], &epb))
       kiln_rt_fail_oom();

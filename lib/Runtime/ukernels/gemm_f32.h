@@ -96,9 +96,9 @@ int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
                              int64_t ldc, const kiln_epilogue *ep);
 /* bf16 weights (--precision bf16, gemm_bf16.c): C = act(A Bbf16 + ...) with
  * A rounded to bf16 and fp32 accumulation; bp packed in k-pair panels. */
-int kiln_sbgemm_run(int isa, int64_t m, int64_t n, int64_t k, const float *a,
-                    int64_t lda, int64_t acs, const uint16_t *bp, float *c,
-                    int64_t ldc, const kiln_epilogue *ep);
+int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
+                    const float *a, int64_t lda, int64_t acs, const uint16_t *bp,
+                    float *c, int64_t ldc, const kiln_epilogue *ep);
 /* fp32 -> bf16, round to nearest even. */
 uint16_t kiln_f32_to_bf16(float f);
 /* Scalar activation (the generic kernel's and the references'). */
