@@ -87,7 +87,9 @@ def main():
         if not args.only and not args.cnn and name in CNN:
             continue
         em.export_one(name, args.outdir, spec)
-    for alias, src in (("bert_base_b8", "bert_base"), ("gpt2_4x256_decode", "gpt2_4x256")):
+    for alias, src in (("bert_base_b8", "bert_base"), ("gpt2_4x256_decode", "gpt2_4x256"),
+                       ("resnet18_224_b8", "resnet18_224"),
+                       ("mobilenet_v3_small_224_b8", "mobilenet_v3_small_224")):
         a, s_ = os.path.join(args.outdir, alias + ".onnx"), os.path.join(args.outdir, src + ".onnx")
         if os.path.exists(s_) and not os.path.exists(a):
             os.link(s_, a)

@@ -46,6 +46,8 @@ SHAPES = {
     "llama": {"batch": 1, "seq": 128},
     "vit": {"batch": 1},
     "transformer_encoder": {"batch": 2, "seq": 50},
+    "resnet18_224_b8": {"batch": 8},
+    "mobilenet_v3_small_224_b8": {"batch": 8},
     "resnet": {"batch": 1},
     "mobilenet": {"batch": 1},
     "mlp": {"batch": 1, "seq": 64},
