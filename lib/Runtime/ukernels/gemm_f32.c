@@ -160,7 +160,9 @@ static void tiles_range(void *vjob, int64_t begin, int64_t end) {
     return;
   int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
   int64_t cbFirst = begin / rowBlocks, cbLast = (end - 1) / rowBlocks;
-  int64_t kcMax = k_block(g->k);
+  /* M = 1..4 (decode) streams each B panel once whatever the blocking: one
+   * pass over K keeps the stream contiguous and C in registers. */
+  int64_t kcMax = g->m <= 4 ? g->k : k_block(g->k);
   for (int64_t pc = 0; pc < g->k; pc += kcMax) {
     int64_t kc = g->k - pc < kcMax ? g->k - pc : kcMax;
     int accumulate = pc == 0 ? g->accumulate : 1;
