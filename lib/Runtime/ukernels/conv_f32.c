@@ -153,6 +153,48 @@ static void pack_range(void *vjob, int64_t begin, int64_t end) {
 /* Below this many packed floats an image's panels are written serially. */
 #define PARALLEL_MIN_PACK (1 << 16)
 
+typedef struct {
+  const pack_job *shape; /* extents, strides, pads (x and bp unset) */
+  int isa;
+  int64_t f, p, k;
+  const float *w, *x;
+  int64_t xs0;
+  float *y;
+  int64_t ys0;
+  const float *res;
+  int64_t rs0;
+  const float *bias;
+  int act;
+  int failed;
+} image_job;
+
+/* Images [begin, end): patches into this thread's B panels, then the GEMM
+ * (nested parallel loops run serially inside a parallel region). */
+static void images_range(void *vjob, int64_t begin, int64_t end) {
+  image_job *ij = vjob;
+  pack_job j = *ij->shape;
+  int64_t panels = (ij->p + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+  j.bp = kiln_scratch(KILN_SCRATCH_GEMM_B,
+                      (size_t)(panels * ij->k * KILN_GEMM_NR) * sizeof(float));
+  if (!j.bp) {
+    ij->failed = 1;
+    return;
+  }
+  kiln_epilogue ep = {NULL, NULL, ij->p, ij->act, ij->bias, 1};
+  for (int64_t img = begin; img < end; ++img) {
+    j.x = ij->x + img * ij->xs0;
+    if (panels * ij->k * KILN_GEMM_NR >= PARALLEL_MIN_PACK && panels > 1)
+      kiln_parallel_for(panels, pack_range, &j);
+    else
+      pack_range(&j, 0, panels);
+    if (ij->res)
+      ep.residual = ij->res + img * ij->rs0;
+    if (!kiln_sgemm_packed_run_ep(ij->isa, 0, ij->f, ij->p, ij->k, ij->w, ij->k, 1,
+                                  j.bp, ij->y + img * ij->ys0, ij->p, &ep))
+      ij->failed = 1;
+  }
+}
+
 void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
   (void)fparams;
   int isa = (int)desc[0];
@@ -218,26 +260,21 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
   }
   if (n == 0 || f == 0 || p == 0)
     return;
-  int64_t panels = (p + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
-  j.bp = kiln_scratch(KILN_SCRATCH_GEMM_B,
-                      (size_t)(panels * k * KILN_GEMM_NR) * sizeof(float));
-  if (!j.bp)
+  image_job ij = {&j, isa, f, p, k, (const float *)w.base, (const float *)x.base,
+                  x.stride[0], (float *)y.base, y.stride[0],
+                  (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL,
+                  res.stride[0], (flags & CONV_BIAS) ? (const float *)bias.base : NULL,
+                  act, 0};
+  /* Several images and threads: whole images per thread (each packs and
+   * multiplies on its own, with its own scratch), so a batch pays one
+   * fork/join per convolution instead of two per image. One image: the
+   * packing and the GEMM are each split over the threads. */
+  if (n > 1 && kiln_rt_num_threads() > 1)
+    kiln_parallel_for(n, images_range, &ij);
+  else
+    images_range(&ij, 0, n);
+  if (ij.failed)
     kiln_rt_fail_oom();
-  kiln_epilogue ep = {NULL, NULL, p, act,
-                      (flags & CONV_BIAS) ? (const float *)bias.base : NULL, 1};
-  for (int64_t img = 0; img < n; ++img) {
-    j.x = (const float *)x.base + img * x.stride[0];
-    if (panels * k * KILN_GEMM_NR >= PARALLEL_MIN_PACK && panels > 1)
-      kiln_parallel_for(panels, pack_range, &j);
-    else
-      pack_range(&j, 0, panels);
-    if (flags & CONV_RESIDUAL)
-      ep.residual = (const float *)res.base + img * res.stride[0];
-    if (!kiln_sgemm_packed_run_ep(isa, 0, f, p, k, (const float *)w.base, k, 1,
-                                  j.bp, (float *)y.base + img * y.stride[0], p,
-                                  &ep))
-      kiln_rt_fail_oom();
-  }
 }
 
 /* ---- depthwise: kiln.ukernel "dwconv2d_f32" --------------------------- *
