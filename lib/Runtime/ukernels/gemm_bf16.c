@@ -124,8 +124,10 @@ static void tiles(void *vjob, int64_t begin, int64_t end) {
     return;
   int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
   int64_t cbFirst = begin / rowBlocks, cbLast = (end - 1) / rowBlocks;
-  for (int64_t q0 = 0; q0 < g->kq; q0 += KQ_BLOCK) {
-    int64_t kq = g->kq - q0 < KQ_BLOCK ? g->kq - q0 : KQ_BLOCK;
+  /* decode-sized products (M <= 4) stream each panel once in one pass */
+  int64_t block = g->m <= 4 ? g->kq : KQ_BLOCK;
+  for (int64_t q0 = 0; q0 < g->kq; q0 += block) {
+    int64_t kq = g->kq - q0 < block ? g->kq - q0 : block;
     int accumulate = q0 > 0 || g->accumulate, last = q0 + kq >= g->kq;
     for (int64_t r0 = 0; r0 < rowBlocks; r0 += ROW_CHUNK) {
       int64_t r1 = r0 + ROW_CHUNK < rowBlocks ? r0 + ROW_CHUNK : rowBlocks;
