@@ -279,6 +279,42 @@ struct LowerReduce final : OpRewritePattern<OpTy> {
   }
 };
 
+/// Hardmax: 1 where the index along `axis` is the first maximum's
+/// (kiln.arg_max, kept dims), 0 elsewhere.
+struct LowerHardmax final : OpRewritePattern<HardmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(HardmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto rt = cast<RankedTensorType>(op.getType());
+    if (!isa<FloatType>(in.getElementType()) || in.getRank() == 0)
+      return rewriter.notifyMatchFailure(op, "only float hardmax of rank >= 1");
+    int64_t rank = in.getRank(), axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    SmallVector<int64_t> argShape(in.getShape());
+    argShape[axis] = 1;
+    auto argType = RankedTensorType::get(argShape, b.getI64Type());
+    Value arg = ArgMaxOp::create(b, loc, argType, op.getInput(),
+                                 b.getI64IntegerAttr(axis), b.getBoolAttr(true),
+                                 b.getBoolAttr(false));
+    Type elt = rt.getElementType();
+    Value r = buildElementwiseWithDims(
+        b, loc, rt, getDims(b, loc, op.getInput()), ValueRange{arg},
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          Value i = linalg::IndexOp::create(nb, l, axis);
+          i = arith::IndexCastOp::create(nb, l, nb.getI64Type(), i);
+          Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, i, a[0]);
+          return arith::SelectOp::create(nb, l, hit, scalarConst(nb, l, elt, 1.0),
+                                         scalarConst(nb, l, elt, 0.0));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 /// ArgMax/ArgMin: a two-output reduction carrying (best value, index).
 template <typename OpTy>
 struct LowerArg final : OpRewritePattern<OpTy> {
@@ -632,7 +668,7 @@ void lowering::populateLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerMatmul, LowerReduce<ReduceSumOp>, LowerReduce<ReduceMaxOp>,
                LowerReduce<ReduceMinOp>, LowerReduce<ReduceProdOp>,
                LowerReduce<ReduceL1Op>, LowerReduce<ReduceSumSquareOp>,
-               LowerArg<ArgMaxOp>, LowerArg<ArgMinOp>, LowerConv,
+               LowerArg<ArgMaxOp>, LowerArg<ArgMinOp>, LowerHardmax, LowerConv,
                LowerPool<MaxPoolOp>, LowerPool<AveragePoolOp>>(
       patterns.getContext());
 }

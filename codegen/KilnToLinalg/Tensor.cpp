@@ -809,6 +809,80 @@ struct LowerResize final : OpLowering<ResizeOp> {
   }
 };
 
+/// kiln.depth_to_space / kiln.space_to_depth on [N, C, H, W]: a pure
+/// permutation, one linalg.generic over the output extracting the source
+/// element (b = blocksize, C' = C / b^2 for depth_to_space):
+///   depth_to_space DCR: out[n, c, h*b + i, w*b + j] = in[n, (i*b + j)*C' + c, h, w]
+///   depth_to_space CRD: out[n, c, h*b + i, w*b + j] = in[n, c*b*b + i*b + j, h, w]
+///   space_to_depth:     out[n, (i*b + j)*C + c, h, w] = in[n, c, h*b + i, w*b + j]
+template <typename OpTy>
+struct LowerBlockShuffle final : OpLowering<OpTy> {
+  using OpLowering<OpTy>::OpLowering;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    constexpr bool toSpace = std::is_same_v<OpTy, DepthToSpaceOp>;
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value input = op.getInput();
+    auto in = cast<RankedTensorType>(input.getType());
+    auto rt = cast<RankedTensorType>(op.getType());
+    if (in.getRank() != 4)
+      return rewriter.notifyMatchFailure(op, "not [N, C, H, W]");
+    int64_t bs = (int64_t)op.getBlocksize();
+    bool crd = false;
+    if constexpr (toSpace)
+      crd = op.getMode() == "CRD";
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d < 4; ++d) {
+      if (!rt.isDynamicDim(d)) {
+        dims.push_back(b.getIndexAttr(rt.getDimSize(d)));
+        continue;
+      }
+      Value e = dimValue(b, loc, input, d);
+      Value k = arith::ConstantIndexOp::create(b, loc, d == 1 ? bs * bs : bs);
+      bool grows = (d == 1) != toSpace; // channels grow in space_to_depth
+      dims.push_back((Value)(grows ? (Value)arith::MulIOp::create(b, loc, e, k)
+                                   : (Value)arith::DivUIOp::create(b, loc, e, k)));
+    }
+    // channels of the smaller side: C' (depth_to_space output) or C
+    // (space_to_depth input)
+    Value cSmall = toSpace ? getValueOrCreateConstantIndexOp(b, loc, dims[1])
+                           : dimValue(b, loc, input, 1);
+    Value init = tensor::EmptyOp::create(b, loc, dims, rt.getElementType());
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          Value n = linalg::IndexOp::create(nb, l, 0), c = linalg::IndexOp::create(nb, l, 1),
+                h = linalg::IndexOp::create(nb, l, 2), w = linalg::IndexOp::create(nb, l, 3);
+          Value B = arith::ConstantIndexOp::create(nb, l, bs);
+          auto mul = [&](Value x, Value y) -> Value { return arith::MulIOp::create(nb, l, x, y); };
+          auto add = [&](Value x, Value y) -> Value { return arith::AddIOp::create(nb, l, x, y); };
+          auto div = [&](Value x, Value y) -> Value { return arith::DivUIOp::create(nb, l, x, y); };
+          auto rem = [&](Value x, Value y) -> Value { return arith::RemUIOp::create(nb, l, x, y); };
+          SmallVector<Value> idx;
+          if (toSpace) {
+            Value i = rem(h, B), j = rem(w, B);
+            Value ij = add(mul(i, B), j);
+            Value ch = crd ? add(mul(c, mul(B, B)), ij) : add(mul(ij, cSmall), c);
+            idx = {n, ch, div(h, B), div(w, B)};
+          } else {
+            // out channel o = (i*b + j)*C + c
+            Value ij = div(c, cSmall), ci = rem(c, cSmall);
+            Value i = div(ij, B), j = rem(ij, B);
+            idx = {n, ci, add(mul(h, B), i), add(mul(w, B), j)};
+          }
+          linalg::YieldOp::create(nb, l, tensor::ExtractOp::create(nb, l, input, idx).getResult());
+        });
+    Value r = g.getResult(0);
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(b, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
@@ -817,5 +891,7 @@ void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
                LowerViewLike<SqueezeOp>, LowerTranspose, LowerConcat,
                LowerSplit, LowerSlice, LowerGather, LowerGatherElements,
                LowerExpand, LowerTile, LowerPad, LowerRange,
-               LowerConstantOfShape, LowerTrilu, LowerResize>(patterns.getContext());
+               LowerConstantOfShape, LowerTrilu, LowerResize,
+               LowerBlockShuffle<DepthToSpaceOp>, LowerBlockShuffle<SpaceToDepthOp>>(
+      patterns.getContext());
 }
