@@ -286,15 +286,16 @@ struct LowerSlice final : OpLowering<SliceOp> {
     auto in = cast<RankedTensorType>(op.getInput().getType());
     int64_t rank = in.getRank();
     auto axesC = getConstantIntValues(op.getAxes());
-    if (!axesC)
-      return rewriter.notifyMatchFailure(op, "axes must be constant");
+    auto axesT = cast<RankedTensorType>(op.getAxes().getType());
+    if (!axesC && (axesT.getRank() != 1 || axesT.isDynamicDim(0)))
+      return rewriter.notifyMatchFailure(op, "run-time axes of unknown count");
     auto &b = rewriter;
     SmallVector<Value> starts(rank), steps(rank);
     SmallVector<OpFoldResult> dims = getDims(b, loc, op.getInput());
     Value zero = idx(b, loc, 0), one = idx(b, loc, 1);
-    for (auto [k, a] : llvm::enumerate(*axesC)) {
-      int64_t ax = a < 0 ? a + rank : a;
-      Value d = dimValue(b, loc, op.getInput(), ax);
+    // Entry k of starts/ends/steps on a dim of extent d: the normalized,
+    // clamped start, the step and the result extent.
+    auto entry = [&](int64_t k, Value d) -> std::tuple<Value, Value, Value> {
       Value s = extractIndex(b, loc, op.getStarts(), k);
       Value e = extractIndex(b, loc, op.getEnds(), k);
       Value st = extractIndex(b, loc, op.getSteps(), k);
@@ -323,12 +324,44 @@ struct LowerSlice final : OpLowering<SliceOp> {
           b, loc, pos, diff, arith::SubIOp::create(b, loc, zero, diff));
       Value size = arith::CeilDivSIOp::create(b, loc, diffAbs, stepAbs);
       size = arith::MaxSIOp::create(b, loc, size, zero);
-      starts[ax] = s;
-      steps[ax] = st;
+      return {s, st, size};
+    };
+    auto setDim = [&](int64_t ax, Value size) {
       if (op.getType().isDynamicDim(ax))
         dims[ax] = size;
       else
         dims[ax] = b.getIndexAttr(op.getType().getDimSize(ax));
+    };
+    if (axesC) {
+      for (auto [k, a] : llvm::enumerate(*axesC)) {
+        int64_t ax = a < 0 ? a + rank : a;
+        auto [s, st, size] = entry(k, dimValue(b, loc, op.getInput(), ax));
+        starts[ax] = s;
+        steps[ax] = st;
+        setDim(ax, size);
+      }
+    } else {
+      // Axes known only at run time (ONNX allows them as a graph input):
+      // every dim starts as the identity slice and takes entry k where
+      // axes[k] (negatives from the rank) names it.
+      Value rankV = idx(b, loc, rank);
+      for (int64_t ax = 0; ax < rank; ++ax) {
+        Value d = dimValue(b, loc, op.getInput(), ax);
+        Value s = zero, st = one, size = d, here = idx(b, loc, ax);
+        for (int64_t k = 0; k < axesT.getDimSize(0); ++k) {
+          Value a = extractIndex(b, loc, op.getAxes(), k);
+          Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, zero);
+          a = arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, a, rankV), a);
+          Value sel = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, a, here);
+          auto [sk, stk, sizek] = entry(k, d);
+          s = arith::SelectOp::create(b, loc, sel, sk, s);
+          st = arith::SelectOp::create(b, loc, sel, stk, st);
+          size = arith::SelectOp::create(b, loc, sel, sizek, size);
+        }
+        starts[ax] = s;
+        steps[ax] = st;
+        setDim(ax, size);
+      }
     }
     Value init = tensor::EmptyOp::create(b, loc, dims, in.getElementType());
     Value r = buildExtractGeneric(
@@ -883,6 +916,70 @@ struct LowerBlockShuffle final : OpLowering<OpTy> {
   }
 };
 
+/// kiln.one_hot: out[..., k, ...] (k at `axis`) = values[1] where the
+/// index (negative counts from depth) equals k, values[0] elsewhere; depth
+/// (any numeric 0-D/1-element tensor) gives the new dim's extent.
+struct LowerOneHot final : OpLowering<OneHotOp> {
+  using OpLowering::OpLowering;
+  LogicalResult matchAndRewrite(OneHotOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value ind = op.getIndices(), depthT = op.getDepth(), vals = op.getValues();
+    auto rt = cast<RankedTensorType>(op.getType());
+    auto dt = cast<RankedTensorType>(depthT.getType());
+    auto vt = cast<RankedTensorType>(vals.getType());
+    if (dt.getNumElements() != 1 || vt.getRank() != 1 || vt.getDimSize(0) != 2)
+      return rewriter.notifyMatchFailure(op, "depth is not one value or values not [2]");
+    int64_t rank = rt.getRank(), axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    // depth as i64 (floats truncate, as ONNX casts it)
+    SmallVector<Value> zeros(dt.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
+    Value depth = tensor::ExtractOp::create(b, loc, depthT, zeros);
+    depth = castScalar(b, loc, depth, b.getI64Type());
+    Value depthIdx = arith::IndexCastOp::create(b, loc, b.getIndexType(), depth);
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0, k = 0; d < rank; ++d) {
+      if (d == axis) {
+        dims.push_back(rt.isDynamicDim(d) ? OpFoldResult(depthIdx)
+                                          : OpFoldResult(b.getIndexAttr(rt.getDimSize(d))));
+        continue;
+      }
+      dims.push_back(tensor::getMixedSize(b, loc, ind, k++));
+    }
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0),
+          c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    Value off = tensor::ExtractOp::create(b, loc, vals, ValueRange{c0});
+    Value on = tensor::ExtractOp::create(b, loc, vals, ValueRange{c1});
+    SmallVector<AffineExpr> inE;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        inE.push_back(b.getAffineDimExpr(d));
+    Value init = tensor::EmptyOp::create(b, loc, dims, rt.getElementType());
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{ind}, ValueRange{init},
+        ArrayRef<AffineMap>{AffineMap::get(rank, 0, inE, b.getContext()),
+                            b.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value i = castScalar(nb, l, toSignless(nb, l, a[0]), nb.getI64Type());
+          Value neg = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, i,
+                                            arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0));
+          i = arith::SelectOp::create(nb, l, neg, arith::AddIOp::create(nb, l, i, depth), i);
+          Value k = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
+                                               linalg::IndexOp::create(nb, l, axis));
+          Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, i, k);
+          linalg::YieldOp::create(nb, l, arith::SelectOp::create(nb, l, hit, on, off).getResult());
+        });
+    Value r = g.getResult(0);
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(b, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
@@ -892,6 +989,7 @@ void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
                LowerSplit, LowerSlice, LowerGather, LowerGatherElements,
                LowerExpand, LowerTile, LowerPad, LowerRange,
                LowerConstantOfShape, LowerTrilu, LowerResize,
-               LowerBlockShuffle<DepthToSpaceOp>, LowerBlockShuffle<SpaceToDepthOp>>(
+               LowerBlockShuffle<DepthToSpaceOp>, LowerBlockShuffle<SpaceToDepthOp>,
+               LowerOneHot>(
       patterns.getContext());
 }

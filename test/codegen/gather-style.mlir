@@ -1,5 +1,9 @@
 // RUN: kiln-opt %s -split-input-file -convert-kiln-to-linalg | FileCheck %s
 
+// Gather-style lowerings (one generic over the output extracting its
+// source): DepthToSpace/SpaceToDepth, Hardmax, OneHot, Slice with run-time
+// axes.
+
 // DepthToSpace (DCR) is one gather-style generic over the output: channel
 // (h % 2 * 2 + w % 2) * C' + c of pixel (h / 2, w / 2); the batch may be
 // dynamic.
@@ -45,4 +49,41 @@ func.func @s2d(%x: tensor<1x2x6x8xf32>) -> tensor<1x8x3x4xf32> {
 func.func @hardmax(%x: tensor<3x5xf32>) -> tensor<3x5xf32> {
   %0 = kiln.hardmax %x {axis = 1 : i64} : tensor<3x5xf32> -> tensor<3x5xf32>
   return %0 : tensor<3x5xf32>
+}
+
+// -----
+
+// OneHot with a run-time depth (the new dim's extent) and a negative
+// index counting from depth: values[1] where the wrapped index equals the
+// position along axis 1, values[0] elsewhere.
+// CHECK-LABEL: func.func @one_hot(
+// CHECK-SAME:    %[[I:[^:]*]]: tensor<3xi64>, %[[D:[^:]*]]: tensor<f32>, %[[V:[^:]*]]: tensor<2xf32>)
+// CHECK:         %[[DV:.*]] = tensor.extract %[[D]][] : tensor<f32>
+// CHECK:         %[[DI:.*]] = arith.fptosi %[[DV]] : f32 to i64
+// CHECK:         %[[E:.*]] = tensor.empty(%{{.*}}) : tensor<3x?xf32>
+// CHECK:         linalg.generic {{.*}} ins(%[[I]] : tensor<3xi64>) outs(%[[E]] : tensor<3x?xf32>)
+// CHECK:           arith.cmpi slt
+// CHECK:           arith.addi %{{.*}}, %[[DI]] : i64
+// CHECK:           linalg.index 1 : index
+// CHECK:           arith.cmpi eq
+// CHECK:           arith.select
+// CHECK-NOT:     kiln.one_hot
+func.func @one_hot(%i: tensor<3xi64>, %d: tensor<f32>, %v: tensor<2xf32>) -> tensor<3x?xf32> {
+  %0 = kiln.one_hot %i, %d, %v {axis = 1 : i64} : (tensor<3xi64>, tensor<f32>, tensor<2xf32>) -> tensor<3x?xf32>
+  return %0 : tensor<3x?xf32>
+}
+
+// -----
+
+// Slice whose axes arrive at run time (a graph input with a static count):
+// each dim takes the entry whose axis names it (negatives from the rank),
+// else the identity slice.
+// CHECK-LABEL: func.func @slice_runtime_axes(
+// CHECK-COUNT-2: arith.cmpi eq
+// CHECK:         linalg.generic
+// CHECK:           tensor.extract
+// CHECK-NOT:     kiln.slice
+func.func @slice_runtime_axes(%x: tensor<20x10xf32>, %s: tensor<1xi64>, %e: tensor<1xi64>, %a: tensor<1xi64>, %st: tensor<1xi64>) -> tensor<?x?xf32> {
+  %0 = kiln.slice %x, %s, %e, %a, %st : (tensor<20x10xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
 }
