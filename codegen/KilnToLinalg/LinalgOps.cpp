@@ -586,15 +586,15 @@ struct LowerPool final : OpRewritePattern<OpTy> {
     Location loc = op.getLoc();
     auto &b = rewriter;
     auto in = cast<RankedTensorType>(op.getInput().getType());
-    if (in.getRank() != 4 || !isa<FloatType>(in.getElementType()))
-      return rewriter.notifyMatchFailure(op, "only 2-D float pooling lowers yet");
-    if (op.getCeilMode())
-      return rewriter.notifyMatchFailure(op, "ceil_mode pooling does not lower yet");
+    if (in.getRank() < 3 || in.getRank() > 5 || !isa<FloatType>(in.getElementType()))
+      return rewriter.notifyMatchFailure(op, "only 1-D to 3-D float pooling lowers");
     Type elt = in.getElementType();
     auto rt = cast<RankedTensorType>(op.getType());
     if (llvm::any_of(rt.getShape().drop_front(2), ShapedType::isDynamic) ||
         llvm::any_of(in.getShape().drop_front(2), ShapedType::isDynamic))
       return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
+    if (in.getRank() != 4 || op.getCeilMode())
+      return lowerGeneric(op, rewriter);
     Value padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
                            : scalarConst(b, loc, elt, 0);
     Value x = padSpatial(b, loc, op.getInput(), op.getPads(), padValue);
@@ -654,6 +654,106 @@ struct LowerPool final : OpRewritePattern<OpTy> {
                                return arith::DivFOp::create(nb, l, a[0], a[1]);
                              });
       }
+    }
+    if (y.getType() != rt)
+      y = tensor::CastOp::create(b, loc, rt, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+
+  /// 1-D and 3-D pooling, and ceil_mode: one generic with the window dims
+  /// as reductions over the padded input. With ceil_mode the last windows
+  /// may pass the padded end: the input gets that much more end padding,
+  /// which the average's divisor never counts (it counts the elements
+  /// inside the input, or inside the explicit pads with count_include_pad).
+  LogicalResult lowerGeneric(OpTy op, PatternRewriter &rewriter) const {
+    constexpr bool isMax = std::is_same_v<OpTy, MaxPoolOp>;
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto rt = cast<RankedTensorType>(op.getType());
+    Type elt = in.getElementType();
+    int64_t sp = in.getRank() - 2;
+    auto kernel = op.getKernelShape();
+    auto st = op.getStrides();
+    auto dl = op.getDilations();
+    auto pads = op.getPads();
+    SmallVector<int64_t> full(pads);
+    for (int64_t i = 0; i < sp; ++i) {
+      int64_t need = (rt.getDimSize(i + 2) - 1) * st[i] + (kernel[i] - 1) * dl[i] + 1;
+      int64_t have = in.getDimSize(i + 2) + pads[i] + pads[i + sp];
+      if (need > have)
+        full[i + sp] += need - have;
+    }
+    Value padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
+                           : scalarConst(b, loc, elt, 0);
+    Value x = padSpatial(b, loc, op.getInput(), full, padValue);
+    SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, op.getInput(), 0),
+                                   tensor::getMixedSize(b, loc, op.getInput(), 1)};
+    for (int64_t i = 0; i < sp; ++i)
+      dims.push_back(b.getIndexAttr(rt.getDimSize(i + 2)));
+    Value empty = tensor::EmptyOp::create(b, loc, dims, elt);
+    Value init = linalg::FillOp::create(b, loc, padValue, empty).getResult(0);
+    Value window = tensor::EmptyOp::create(b, loc, kernel, elt);
+    int64_t nd = 2 + 2 * sp; // n, c, outputs..., window...
+    SmallVector<AffineExpr> inE{b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, outE = inE,
+        winE;
+    for (int64_t i = 0; i < sp; ++i) {
+      AffineExpr o = b.getAffineDimExpr(2 + i), k = b.getAffineDimExpr(2 + sp + i);
+      inE.push_back(o * st[i] + k * dl[i]);
+      outE.push_back(o);
+      winE.push_back(k);
+    }
+    SmallVector<utils::IteratorType> iters(2 + sp, utils::IteratorType::parallel);
+    iters.append(sp, utils::IteratorType::reduction);
+    auto ctx = b.getContext();
+    Value y = linalg::GenericOp::create(
+                  b, loc, TypeRange{init.getType()}, ValueRange{x, window}, ValueRange{init},
+                  ArrayRef<AffineMap>{AffineMap::get(nd, 0, inE, ctx),
+                                      AffineMap::get(nd, 0, winE, ctx),
+                                      AffineMap::get(nd, 0, outE, ctx)},
+                  iters,
+                  [&](OpBuilder &nb, Location l, ValueRange a) {
+                    Value r = isMax ? (Value)arith::MaximumFOp::create(nb, l, a[2], a[0])
+                                    : (Value)arith::AddFOp::create(nb, l, a[2], a[0]);
+                    linalg::YieldOp::create(nb, l, r);
+                  })
+                  .getResult(0);
+    if constexpr (!isMax) {
+      // divisor per output position: the window's elements inside the
+      // input (or inside input + explicit pads with count_include_pad)
+      bool includePad = op.getCountIncludePad();
+      SmallVector<int64_t> oShape(rt.getShape().drop_front(2));
+      int64_t total = 1;
+      for (int64_t o : oShape)
+        total *= o;
+      SmallVector<APFloat> counts;
+      for (int64_t flat = 0; flat < total; ++flat) {
+        int64_t rem = flat, cnt = 1;
+        for (int64_t i = sp - 1; i >= 0; --i) {
+          int64_t o = rem % oShape[i];
+          rem /= oShape[i];
+          int64_t lo = includePad ? -pads[i] : 0;
+          int64_t hi = in.getDimSize(i + 2) + (includePad ? pads[i + sp] : 0);
+          int64_t c = 0;
+          for (int64_t k = 0; k < kernel[i]; ++k) {
+            int64_t pos = o * st[i] + k * dl[i] - pads[i];
+            c += pos >= lo && pos < hi;
+          }
+          cnt *= std::max<int64_t>(c, 1);
+        }
+        APFloat f((double)cnt);
+        bool lost;
+        f.convert(cast<FloatType>(elt).getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                  &lost);
+        counts.push_back(f);
+      }
+      Value c = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(RankedTensorType::get(oShape, elt), counts));
+      y = buildElementwise(b, loc, cast<RankedTensorType>(y.getType()), {y, c},
+                           [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                             return arith::DivFOp::create(nb, l, a[0], a[1]);
+                           });
     }
     if (y.getType() != rt)
       y = tensor::CastOp::create(b, loc, rt, y);

@@ -2,7 +2,7 @@
 
 // Gather-style lowerings (one generic over the output extracting its
 // source): DepthToSpace/SpaceToDepth, Hardmax, OneHot, Slice with run-time
-// axes.
+// axes; and N-D / ceil_mode pooling as one windowed generic.
 
 // DepthToSpace (DCR) is one gather-style generic over the output: channel
 // (h % 2 * 2 + w % 2) * C' + c of pixel (h / 2, w / 2); the batch may be
@@ -86,4 +86,34 @@ func.func @one_hot(%i: tensor<3xi64>, %d: tensor<f32>, %v: tensor<2xf32>) -> ten
 func.func @slice_runtime_axes(%x: tensor<20x10xf32>, %s: tensor<1xi64>, %e: tensor<1xi64>, %a: tensor<1xi64>, %st: tensor<1xi64>) -> tensor<?x?xf32> {
   %0 = kiln.slice %x, %s, %e, %a, %st : (tensor<20x10xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+// ceil_mode pooling: the last window passes the input's end, so the input
+// gets one more end pad (-inf for max); the window dims are reductions of
+// one generic.
+// CHECK-LABEL: func.func @max_pool_ceil(
+// CHECK:         tensor.pad %{{.*}} low[0, 0, 0, 0] high[0, 0, 1, 1]
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK:           arith.maximumf
+func.func @max_pool_ceil(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32> {
+  %0 = kiln.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = true} : (tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32>
+  return %0 : tensor<1x1x3x3xf32>
+}
+
+// -----
+
+// 1-D average pooling with padding, count_include_pad false: the divisor
+// per output counts only the window's elements inside the input
+// (2, 3, 3, 2 for a 3-wide window over 4 elements padded by 1).
+// CHECK-LABEL: func.func @avg_pool_1d(
+// CHECK:         %[[CNT:.*]] = arith.constant dense<[2.000000e+00, 3.000000e+00, 3.000000e+00, 2.000000e+00]> : tensor<4xf32>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK:           arith.addf
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[CNT]] :
+// CHECK:           arith.divf
+func.func @avg_pool_1d(%x: tensor<1x2x4xf32>) -> tensor<1x2x4xf32> {
+  %0 = kiln.average_pool %x {kernel_shape = array<i64: 3>, strides = array<i64: 1>, pads = array<i64: 1, 1>, dilations = array<i64: 1>} : (tensor<1x2x4xf32>) -> tensor<1x2x4xf32>
+  return %0 : tensor<1x2x4xf32>
 }
