@@ -507,6 +507,115 @@ Value im2colConv(OpBuilder &b, Location loc, Value x, Value w,
       .getResult()[0];
 }
 
+/// kiln.conv_transpose (1-3 spatial dims, groups, strides, dilations,
+/// pads, output_padding and output_shape resolved into the result type at
+/// import): one generic over the output with the group's input channels
+/// and the filter taps as reductions. Output o takes tap k from input
+///   i = (o + pad_begin - k * dilation) / stride
+/// when that divides exactly and lands inside the input:
+///   y[n, g*Fg + f, o] = sum_{c, k} x[n, g*Cg + c, i] * w[g*Cg + c, f, k].
+/// A direct (gather) formulation: correct for every form, not tuned.
+struct LowerConvTranspose final : OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvTransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value x = op.getInput(), w = op.getWeight();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto wt = cast<RankedTensorType>(w.getType());
+    auto rt = cast<RankedTensorType>(op.getType());
+    int64_t rank = xt.getRank(), sp = rank - 2;
+    if (sp < 1 || sp > 3 || !isa<FloatType>(xt.getElementType()))
+      return rewriter.notifyMatchFailure(op, "only 1-D to 3-D float conv_transpose");
+    if (!wt.hasStaticShape() || xt.isDynamicDim(1) ||
+        llvm::any_of(rt.getShape().drop_front(2), ShapedType::isDynamic) ||
+        llvm::any_of(xt.getShape().drop_front(2), ShapedType::isDynamic))
+      return rewriter.notifyMatchFailure(op, "dynamic channel, filter or spatial extents");
+    int64_t group = (int64_t)op.getGroup();
+    int64_t cIn = xt.getDimSize(1), cg = cIn / group, fg = wt.getDimSize(1);
+    auto st = op.getStrides();
+    auto dl = op.getDilations();
+    auto pads = op.getPads();
+    Type elt = rt.getElementType();
+    SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, x, 0),
+                                   b.getIndexAttr(group * fg)};
+    for (int64_t i = 0; i < sp; ++i)
+      dims.push_back(b.getIndexAttr(rt.getDimSize(i + 2)));
+    Value init = filledTensor(b, loc, dims, scalarConst(b, loc, elt, 0.0));
+    SmallVector<int64_t> redShape{cg};
+    for (int64_t i = 0; i < sp; ++i)
+      redShape.push_back(wt.getDimSize(i + 2));
+    Value red = tensor::EmptyOp::create(b, loc, redShape, elt);
+    int64_t nd = rank + 1 + sp; // n, f, o..., c, k...
+    SmallVector<AffineExpr> outE, redE;
+    for (int64_t d = 0; d < rank; ++d)
+      outE.push_back(b.getAffineDimExpr(d));
+    for (int64_t d = 0; d < 1 + sp; ++d)
+      redE.push_back(b.getAffineDimExpr(rank + d));
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.append(1 + sp, utils::IteratorType::reduction);
+    auto ctx = b.getContext();
+    Value y = linalg::GenericOp::create(
+                  b, loc, TypeRange{init.getType()}, ValueRange{red}, ValueRange{init},
+                  ArrayRef<AffineMap>{AffineMap::get(nd, 0, redE, ctx),
+                                      AffineMap::get(nd, 0, outE, ctx)},
+                  iters,
+                  [&](OpBuilder &nb, Location l, ValueRange a) {
+                    auto cidx = [&](int64_t v) -> Value {
+                      return arith::ConstantIndexOp::create(nb, l, v);
+                    };
+                    Value n = linalg::IndexOp::create(nb, l, 0);
+                    Value f = linalg::IndexOp::create(nb, l, 1);
+                    Value c = linalg::IndexOp::create(nb, l, rank);
+                    Value g = arith::DivUIOp::create(nb, l, f, cidx(fg));
+                    Value fl = arith::RemUIOp::create(nb, l, f, cidx(fg));
+                    Value cAll = arith::AddIOp::create(
+                        nb, l, arith::MulIOp::create(nb, l, g, cidx(cg)), c);
+                    Value valid = arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 1);
+                    SmallVector<Value> xi{n, cAll}, wi{cAll, fl};
+                    for (int64_t i = 0; i < sp; ++i) {
+                      Value o = linalg::IndexOp::create(nb, l, 2 + i);
+                      Value k = linalg::IndexOp::create(nb, l, rank + 1 + i);
+                      // t = o + pad - k*d (may be negative: signed math)
+                      Value t = arith::SubIOp::create(
+                          nb, l, arith::AddIOp::create(nb, l, o, cidx(pads[i])),
+                          arith::MulIOp::create(nb, l, k, cidx(dl[i])));
+                      Value q = arith::DivSIOp::create(nb, l, t, cidx(st[i]));
+                      Value exact = arith::CmpIOp::create(
+                          nb, l, arith::CmpIPredicate::eq,
+                          arith::MulIOp::create(nb, l, q, cidx(st[i])), t);
+                      Value inside = arith::AndIOp::create(
+                          nb, l,
+                          arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, t, cidx(0)),
+                          arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, q,
+                                                cidx(xt.getDimSize(2 + i))));
+                      valid = arith::AndIOp::create(nb, l, valid,
+                                                    arith::AndIOp::create(nb, l, exact, inside));
+                      // clamp the index so the (discarded) read stays in bounds
+                      Value qc = arith::MinSIOp::create(
+                          nb, l, arith::MaxSIOp::create(nb, l, q, cidx(0)),
+                          cidx(xt.getDimSize(2 + i) - 1));
+                      xi.push_back(qc);
+                      wi.push_back(k);
+                    }
+                    Value xv = tensor::ExtractOp::create(nb, l, x, xi);
+                    Value wv = tensor::ExtractOp::create(nb, l, w, wi);
+                    Value prod = arith::MulFOp::create(nb, l, xv, wv);
+                    prod = arith::SelectOp::create(nb, l, valid, prod,
+                                                   scalarConst(nb, l, elt, 0.0));
+                    linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[1], prod).getResult());
+                  })
+                  .getResult(0);
+    if (op.getBias())
+      y = addChannelBias(b, loc, y, op.getBias());
+    if (y.getType() != rt)
+      y = tensor::CastOp::create(b, loc, rt, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 struct LowerConv final : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op,
@@ -769,6 +878,7 @@ void lowering::populateLinalgPatterns(RewritePatternSet &patterns) {
                LowerReduce<ReduceMinOp>, LowerReduce<ReduceProdOp>,
                LowerReduce<ReduceL1Op>, LowerReduce<ReduceSumSquareOp>,
                LowerArg<ArgMaxOp>, LowerArg<ArgMinOp>, LowerHardmax, LowerConv,
+               LowerConvTranspose,
                LowerPool<MaxPoolOp>, LowerPool<AveragePoolOp>>(
       patterns.getContext());
 }

@@ -117,3 +117,21 @@ func.func @avg_pool_1d(%x: tensor<1x2x4xf32>) -> tensor<1x2x4xf32> {
   %0 = kiln.average_pool %x {kernel_shape = array<i64: 3>, strides = array<i64: 1>, pads = array<i64: 1, 1>, dilations = array<i64: 1>} : (tensor<1x2x4xf32>) -> tensor<1x2x4xf32>
   return %0 : tensor<1x2x4xf32>
 }
+
+// -----
+
+// ConvTranspose, stride 2: the input channels and filter taps are the
+// reductions of one generic; a tap contributes where (o + pad - k) divides
+// by the stride and lands inside the input.
+// CHECK-LABEL: func.func @conv_transpose(
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK:           arith.divsi
+// CHECK:           arith.cmpi eq
+// CHECK:           tensor.extract %{{.*}} : tensor<1x4x3x3xf32>
+// CHECK:           tensor.extract %{{.*}} : tensor<4x2x3x3xf32>
+// CHECK:           arith.select
+// CHECK-NOT:     kiln.conv_transpose
+func.func @conv_transpose(%x: tensor<1x4x3x3xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x2x7x7xf32> {
+  %0 = kiln.conv_transpose %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, output_padding = array<i64: 0, 0>} : (tensor<1x4x3x3xf32>, tensor<4x2x3x3xf32>) -> tensor<1x2x7x7xf32>
+  return %0 : tensor<1x2x7x7xf32>
+}
