@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -980,6 +981,192 @@ struct LowerOneHot final : OpLowering<OneHotOp> {
   }
 };
 
+/// kiln.gather_nd: out[p..., r...] = data[p[0:b]..., idx[p..., 0:k]..., r...]
+/// with b = batch_dims, k = the indices' last extent (static), negative
+/// indices counted from the dim and out-of-range ones clamped.
+struct LowerGatherND final : OpLowering<GatherNDOp> {
+  using OpLowering::OpLowering;
+  LogicalResult matchAndRewrite(GatherNDOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value data = op.getInput(), ind = op.getIndices();
+    auto dt = cast<RankedTensorType>(data.getType());
+    auto it = cast<RankedTensorType>(ind.getType());
+    auto rt = cast<RankedTensorType>(op.getType());
+    int64_t q = it.getRank(), bd = (int64_t)op.getBatchDims();
+    if (q < 1 || it.isDynamicDim(q - 1))
+      return rewriter.notifyMatchFailure(op, "indices' last extent is dynamic");
+    int64_t k = it.getDimSize(q - 1), prefix = q - 1, rank = rt.getRank();
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d < prefix; ++d)
+      dims.push_back(tensor::getMixedSize(b, loc, ind, d));
+    for (int64_t d = bd + k; d < dt.getRank(); ++d)
+      dims.push_back(tensor::getMixedSize(b, loc, data, d));
+    SmallVector<Value> dataDims;
+    for (int64_t d = 0; d < dt.getRank(); ++d)
+      dataDims.push_back(dimValue(b, loc, data, d));
+    Value init = tensor::EmptyOp::create(b, loc, dims, rt.getElementType());
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          SmallVector<Value> iv;
+          for (int64_t d = 0; d < rank; ++d)
+            iv.push_back(linalg::IndexOp::create(nb, l, d));
+          SmallVector<Value> di(iv.begin(), iv.begin() + bd);
+          for (int64_t j = 0; j < k; ++j) {
+            SmallVector<Value> ii(iv.begin(), iv.begin() + prefix);
+            ii.push_back(arith::ConstantIndexOp::create(nb, l, j));
+            Value v = tensor::ExtractOp::create(nb, l, ind, ii);
+            di.push_back(wrapIndex(nb, l, v, dataDims[bd + j]));
+          }
+          di.append(iv.begin() + prefix, iv.end());
+          linalg::YieldOp::create(nb, l, tensor::ExtractOp::create(nb, l, data, di).getResult());
+        });
+    Value r = g.getResult(0);
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(b, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// A nest of scf.for loops over [0, ubs[i]) carrying one tensor; `body`
+/// gets the induction variables and the carried tensor and returns its
+/// next value.
+static Value loopNest(OpBuilder &b, Location loc, ArrayRef<Value> ubs, Value init,
+                      function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body,
+                      SmallVector<Value> ivs = {}) {
+  if (ivs.size() == ubs.size())
+    return body(b, loc, ivs, init);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, zero, ubs[ivs.size()], one, ValueRange{init},
+      [&](OpBuilder &nb, Location l, Value iv, ValueRange args) {
+        SmallVector<Value> next(ivs);
+        next.push_back(iv);
+        Value r = loopNest(nb, l, ubs, args[0], body, next);
+        scf::YieldOp::create(nb, l, r);
+      });
+  return loop.getResult(0);
+}
+
+/// old (reduction) new, for ScatterElements/ScatterND's `reduction`.
+static Value scatterCombine(OpBuilder &b, Location loc, StringRef red, Value old,
+                            Value v) {
+  bool f = isa<FloatType>(v.getType());
+  if (red == "add")
+    return f ? (Value)arith::AddFOp::create(b, loc, old, v)
+             : (Value)arith::AddIOp::create(b, loc, old, v);
+  if (red == "mul")
+    return f ? (Value)arith::MulFOp::create(b, loc, old, v)
+             : (Value)arith::MulIOp::create(b, loc, old, v);
+  if (red == "max")
+    return f ? (Value)arith::MaximumFOp::create(b, loc, old, v)
+             : (Value)arith::MaxSIOp::create(b, loc, old, v);
+  if (red == "min")
+    return f ? (Value)arith::MinimumFOp::create(b, loc, old, v)
+             : (Value)arith::MinSIOp::create(b, loc, old, v);
+  return v;
+}
+
+static bool knownReduction(StringRef r) {
+  return r == "none" || r == "add" || r == "mul" || r == "max" || r == "min";
+}
+
+/// kiln.scatter_elements: a copy of data, then, in order, for every index
+/// position p: out[p with p[axis] = idx[p]] (reduction)= updates[p]. Loops
+/// (scf.for) with in-place tensor updates: sequential, as ONNX specifies.
+struct LowerScatterElements final : OpLowering<ScatterElementsOp> {
+  using OpLowering::OpLowering;
+  LogicalResult matchAndRewrite(ScatterElementsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value data = op.getInput(), ind = op.getIndices(), upd = op.getUpdates();
+    auto dt = cast<RankedTensorType>(data.getType());
+    if (!knownReduction(op.getReduction()) ||
+        (isa<IntegerType>(dt.getElementType()) &&
+         cast<IntegerType>(dt.getElementType()).isUnsigned()))
+      return rewriter.notifyMatchFailure(op, "reduction or element type");
+    int64_t rank = dt.getRank(), axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    SmallVector<Value> ubs;
+    for (int64_t d = 0; d < rank; ++d)
+      ubs.push_back(dimValue(b, loc, ind, d));
+    Value axisDim = dimValue(b, loc, data, axis);
+    StringRef red = op.getReduction();
+    Value r = loopNest(b, loc, ubs, data,
+                       [&](OpBuilder &nb, Location l, ValueRange iv, Value acc) -> Value {
+                         SmallVector<Value> t(iv.begin(), iv.end());
+                         t[axis] = wrapIndex(nb, l, tensor::ExtractOp::create(nb, l, ind, iv),
+                                             axisDim);
+                         Value v = tensor::ExtractOp::create(nb, l, upd, iv);
+                         if (red != "none")
+                           v = scatterCombine(nb, l, red,
+                                              tensor::ExtractOp::create(nb, l, acc, t), v);
+                         return tensor::InsertOp::create(nb, l, v, acc, t);
+                       });
+    if (r.getType() != op.getType())
+      r = tensor::CastOp::create(b, loc, op.getType(), r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// kiln.scatter_nd: a copy of data, then for every index prefix p (the
+/// indices' dims but the last, of extent k) and every trailing position r:
+/// out[idx[p, 0:k]..., r...] (reduction)= updates[p..., r...].
+struct LowerScatterND final : OpLowering<ScatterNDOp> {
+  using OpLowering::OpLowering;
+  LogicalResult matchAndRewrite(ScatterNDOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value data = op.getInput(), ind = op.getIndices(), upd = op.getUpdates();
+    auto dt = cast<RankedTensorType>(data.getType());
+    auto it = cast<RankedTensorType>(ind.getType());
+    int64_t q = it.getRank();
+    if (!knownReduction(op.getReduction()) || q < 1 || it.isDynamicDim(q - 1) ||
+        (isa<IntegerType>(dt.getElementType()) &&
+         cast<IntegerType>(dt.getElementType()).isUnsigned()))
+      return rewriter.notifyMatchFailure(op, "reduction, element type or index depth");
+    int64_t k = it.getDimSize(q - 1), rank = dt.getRank();
+    SmallVector<Value> ubs, dataDims;
+    for (int64_t d = 0; d + 1 < q; ++d)
+      ubs.push_back(dimValue(b, loc, ind, d));
+    for (int64_t d = 0; d < rank; ++d)
+      dataDims.push_back(dimValue(b, loc, data, d));
+    for (int64_t d = k; d < rank; ++d)
+      ubs.push_back(dataDims[d]);
+    StringRef red = op.getReduction();
+    Value r = loopNest(b, loc, ubs, data,
+                       [&](OpBuilder &nb, Location l, ValueRange iv, Value acc) -> Value {
+                         SmallVector<Value> t;
+                         for (int64_t j = 0; j < k; ++j) {
+                           SmallVector<Value> ii(iv.begin(), iv.begin() + (q - 1));
+                           ii.push_back(arith::ConstantIndexOp::create(nb, l, j));
+                           t.push_back(wrapIndex(nb, l, tensor::ExtractOp::create(nb, l, ind, ii),
+                                                 dataDims[j]));
+                         }
+                         t.append(iv.begin() + (q - 1), iv.end());
+                         Value v = tensor::ExtractOp::create(nb, l, upd, iv);
+                         if (red != "none")
+                           v = scatterCombine(nb, l, red,
+                                              tensor::ExtractOp::create(nb, l, acc, t), v);
+                         return tensor::InsertOp::create(nb, l, v, acc, t);
+                       });
+    if (r.getType() != op.getType())
+      r = tensor::CastOp::create(b, loc, op.getType(), r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
@@ -990,6 +1177,6 @@ void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
                LowerExpand, LowerTile, LowerPad, LowerRange,
                LowerConstantOfShape, LowerTrilu, LowerResize,
                LowerBlockShuffle<DepthToSpaceOp>, LowerBlockShuffle<SpaceToDepthOp>,
-               LowerOneHot>(
+               LowerOneHot, LowerGatherND, LowerScatterElements, LowerScatterND>(
       patterns.getContext());
 }

@@ -2,7 +2,8 @@
 
 // Gather-style lowerings (one generic over the output extracting its
 // source): DepthToSpace/SpaceToDepth, Hardmax, OneHot, Slice with run-time
-// axes; and N-D / ceil_mode pooling as one windowed generic.
+// axes, GatherND; N-D / ceil_mode pooling and ConvTranspose as windowed
+// generics; ScatterElements/ScatterND as loops carrying the output.
 
 // DepthToSpace (DCR) is one gather-style generic over the output: channel
 // (h % 2 * 2 + w % 2) * C' + c of pixel (h / 2, w / 2); the batch may be
@@ -134,4 +135,48 @@ func.func @avg_pool_1d(%x: tensor<1x2x4xf32>) -> tensor<1x2x4xf32> {
 func.func @conv_transpose(%x: tensor<1x4x3x3xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x2x7x7xf32> {
   %0 = kiln.conv_transpose %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, output_padding = array<i64: 0, 0>} : (tensor<1x4x3x3xf32>, tensor<4x2x3x3xf32>) -> tensor<1x2x7x7xf32>
   return %0 : tensor<1x2x7x7xf32>
+}
+
+// -----
+
+// GatherND, batch_dims 0, index depth 2: each output row reads the row of
+// data named by its two indices (negatives wrapped, out of range clamped).
+// CHECK-LABEL: func.func @gather_nd(
+// CHECK:         linalg.generic
+// CHECK-COUNT-2:   tensor.extract %{{.*}} : tensor<3x2xi64>
+// CHECK:           tensor.extract %{{.*}} : tensor<4x5x6xf32>
+// CHECK-NOT:     kiln.gather_nd
+func.func @gather_nd(%d: tensor<4x5x6xf32>, %i: tensor<3x2xi64>) -> tensor<3x6xf32> {
+  %0 = kiln.gather_nd %d, %i : (tensor<4x5x6xf32>, tensor<3x2xi64>) -> tensor<3x6xf32>
+  return %0 : tensor<3x6xf32>
+}
+
+// -----
+
+// ScatterElements with reduction add: a loop nest over the indices carrying
+// the output tensor, each step adding into the addressed element in order
+// (duplicates accumulate).
+// CHECK-LABEL: func.func @scatter_elements_add(
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             tensor.extract %{{.*}} : tensor<2x3xi64>
+// CHECK:             arith.addf
+// CHECK:             tensor.insert
+// CHECK-NOT:     kiln.scatter_elements
+func.func @scatter_elements_add(%d: tensor<3x3xf32>, %i: tensor<2x3xi64>, %u: tensor<2x3xf32>) -> tensor<3x3xf32> {
+  %0 = kiln.scatter_elements %d, %i, %u {axis = 0 : i64, reduction = "add"} : (tensor<3x3xf32>, tensor<2x3xi64>, tensor<2x3xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+// ScatterND replaces whole slices: loops over the index prefix and the
+// trailing dims.
+// CHECK-LABEL: func.func @scatter_nd(
+// CHECK-COUNT-3: scf.for
+// CHECK:           tensor.insert
+// CHECK-NOT:     kiln.scatter_nd
+func.func @scatter_nd(%d: tensor<4x4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4x4xf32>) -> tensor<4x4x4xf32> {
+  %0 = kiln.scatter_nd %d, %i, %u : (tensor<4x4x4xf32>, tensor<2x1xi64>, tensor<2x4x4xf32>) -> tensor<4x4x4xf32>
+  return %0 : tensor<4x4x4xf32>
 }
