@@ -1167,6 +1167,114 @@ struct LowerScatterND final : OpLowering<ScatterNDOp> {
   }
 };
 
+/// kiln.top_k (float input): for every position outside `axis`, the k
+/// best elements in order (largest: higher value first, equal values by
+/// lower index; smallest: the reverse order of values), found by k passes
+/// that each pick the best element ranked after the previous pick, so no
+/// scratch is needed (O(n k) per row; sorted output either way).
+struct LowerTopK final : OpLowering<TopKOp> {
+  using OpLowering::OpLowering;
+  LogicalResult matchAndRewrite(TopKOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto vt = cast<RankedTensorType>(op.getValues().getType());
+    auto it = cast<RankedTensorType>(op.getIndices().getType());
+    Type elt = xt.getElementType();
+    if (!isa<FloatType>(elt) || !it.getElementType().isInteger(64))
+      return rewriter.notifyMatchFailure(op, "only float top_k with i64 indices");
+    int64_t rank = xt.getRank(), axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    bool largest = op.getLargest();
+    Value kv = extractIndex(b, loc, op.getK(), 0);
+    SmallVector<OpFoldResult> dims = getDims(b, loc, x);
+    dims[axis] = vt.isDynamicDim(axis) ? OpFoldResult(kv)
+                                       : OpFoldResult(b.getIndexAttr(vt.getDimSize(axis)));
+    Value vals = tensor::EmptyOp::create(b, loc, dims, elt);
+    Value idxs = tensor::EmptyOp::create(b, loc, dims, b.getI64Type());
+    Value n = dimValue(b, loc, x, axis);
+    Value kUb = getValueOrCreateConstantIndexOp(b, loc, dims[axis]);
+    SmallVector<Value> ubs;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        ubs.push_back(dimValue(b, loc, x, d));
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    // better(a, b): a ranks before b
+    auto better = [&](OpBuilder &nb, Location l, Value av, Value ai, Value bv,
+                      Value bi) -> Value {
+      Value strict = arith::CmpFOp::create(
+          nb, l, largest ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, av, bv);
+      Value eq = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, av, bv);
+      Value lower = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, ai, bi);
+      return arith::OrIOp::create(nb, l, strict, arith::AndIOp::create(nb, l, eq, lower));
+    };
+    std::function<SmallVector<Value>(OpBuilder &, Location, SmallVector<Value>, Value,
+                                     Value)>
+        outer = [&](OpBuilder &ob, Location ol, SmallVector<Value> ivs, Value v0,
+                    Value i0) -> SmallVector<Value> {
+      if (ivs.size() < ubs.size()) {
+        auto loop = scf::ForOp::create(
+            ob, ol, zero, ubs[ivs.size()], one, ValueRange{v0, i0},
+            [&](OpBuilder &nb, Location l, Value iv, ValueRange args) {
+              SmallVector<Value> next(ivs);
+              next.push_back(iv);
+              scf::YieldOp::create(nb, l, outer(nb, l, next, args[0], args[1]));
+            });
+        return {loop.getResult(0), loop.getResult(1)};
+      }
+      auto at = [&](Value a) {
+        SmallVector<Value> full;
+        for (int64_t d = 0, o = 0; d < rank; ++d)
+          full.push_back(d == axis ? a : ivs[o++]);
+        return full;
+      };
+      Value none = arith::ConstantIntOp::create(ob, ol, ob.getI64Type(), -1);
+      Value fz = scalarConst(ob, ol, elt, 0.0);
+      // j-th pick: the best element ranked after the previous pick (pv, pi)
+      auto picks = scf::ForOp::create(
+          ob, ol, zero, kUb, one, ValueRange{v0, i0, fz, none},
+          [&](OpBuilder &jb, Location jl, Value j, ValueRange st) {
+            Value pv = st[2], pi = st[3];
+            Value first = arith::CmpIOp::create(jb, jl, arith::CmpIPredicate::eq, pi, none);
+            auto scan = scf::ForOp::create(
+                jb, jl, zero, n, one, ValueRange{fz, none},
+                [&](OpBuilder &tb, Location tl, Value t, ValueRange cur) {
+                  Value v = tensor::ExtractOp::create(tb, tl, x, at(t));
+                  Value ti = arith::IndexCastOp::create(tb, tl, tb.getI64Type(), t);
+                  Value after = arith::OrIOp::create(tb, tl, first,
+                                                     better(tb, tl, pv, pi, v, ti));
+                  Value noneYet = arith::CmpIOp::create(tb, tl, arith::CmpIPredicate::eq,
+                                                        cur[1], none);
+                  Value beats = arith::OrIOp::create(
+                      tb, tl, noneYet, better(tb, tl, v, ti, cur[0], cur[1]));
+                  Value take = arith::AndIOp::create(tb, tl, after, beats);
+                  scf::YieldOp::create(
+                      tb, tl,
+                      ValueRange{arith::SelectOp::create(tb, tl, take, v, cur[0]).getResult(),
+                                 arith::SelectOp::create(tb, tl, take, ti, cur[1]).getResult()});
+                });
+            Value bv = scan.getResult(0), bi = scan.getResult(1);
+            Value nv = tensor::InsertOp::create(jb, jl, bv, st[0], at(j));
+            Value ni = tensor::InsertOp::create(jb, jl, bi, st[1], at(j));
+            scf::YieldOp::create(jb, jl, ValueRange{nv, ni, bv, bi});
+          });
+      return {picks.getResult(0), picks.getResult(1)};
+    };
+    SmallVector<Value> r = outer(b, loc, {}, vals, idxs);
+    Value rv = r[0], ri = r[1];
+    if (rv.getType() != vt)
+      rv = tensor::CastOp::create(b, loc, vt, rv);
+    if (ri.getType() != it)
+      ri = tensor::CastOp::create(b, loc, it, ri);
+    rewriter.replaceOp(op, ValueRange{rv, ri});
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
@@ -1177,6 +1285,7 @@ void lowering::populateTensorPatterns(RewritePatternSet &patterns) {
                LowerExpand, LowerTile, LowerPad, LowerRange,
                LowerConstantOfShape, LowerTrilu, LowerResize,
                LowerBlockShuffle<DepthToSpaceOp>, LowerBlockShuffle<SpaceToDepthOp>,
-               LowerOneHot, LowerGatherND, LowerScatterElements, LowerScatterND>(
+               LowerOneHot, LowerGatherND, LowerScatterElements, LowerScatterND,
+               LowerTopK>(
       patterns.getContext());
 }

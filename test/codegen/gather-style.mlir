@@ -3,7 +3,8 @@
 // Gather-style lowerings (one generic over the output extracting its
 // source): DepthToSpace/SpaceToDepth, Hardmax, OneHot, Slice with run-time
 // axes, GatherND; N-D / ceil_mode pooling and ConvTranspose as windowed
-// generics; ScatterElements/ScatterND as loops carrying the output.
+// generics; ScatterElements/ScatterND and TopK as loops carrying the
+// output.
 
 // DepthToSpace (DCR) is one gather-style generic over the output: channel
 // (h % 2 * 2 + w % 2) * C' + c of pixel (h / 2, w / 2); the batch may be
@@ -179,4 +180,21 @@ func.func @scatter_elements_add(%d: tensor<3x3xf32>, %i: tensor<2x3xi64>, %u: te
 func.func @scatter_nd(%d: tensor<4x4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4x4xf32>) -> tensor<4x4x4xf32> {
   %0 = kiln.scatter_nd %d, %i, %u : (tensor<4x4x4xf32>, tensor<2x1xi64>, tensor<2x4x4xf32>) -> tensor<4x4x4xf32>
   return %0 : tensor<4x4x4xf32>
+}
+
+// -----
+
+// TopK with a run-time k: per row, k passes, each scanning the row for the
+// best element ranked after the previous pick (value, then lower index).
+// CHECK-LABEL: func.func @top_k(
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK:               arith.cmpf ogt
+// CHECK:           tensor.insert
+// CHECK:           tensor.insert
+// CHECK-NOT:     kiln.top_k
+func.func @top_k(%x: tensor<3x4xf32>, %k: tensor<1xi64>) -> (tensor<3x?xf32>, tensor<3x?xi64>) {
+  %0:2 = kiln.top_k %x, %k {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<3x?xf32>, tensor<3x?xi64>)
+  return %0#0, %0#1 : tensor<3x?xf32>, tensor<3x?xi64>
 }
