@@ -1073,9 +1073,22 @@ static Value scatterCombine(OpBuilder &b, Location loc, StringRef red, Value old
   return v;
 }
 
-static bool knownReduction(StringRef r) {
-  return r == "none" || r == "add" || r == "mul" || r == "max" || r == "min";
+/// acc with updates value v applied at `target` under `red`.
+static Value scatterStep(OpBuilder &b, Location loc, StringRef red, Value acc,
+                         ArrayRef<Value> target, Value v) {
+  if (red != "none")
+    v = scatterCombine(b, loc, red, tensor::ExtractOp::create(b, loc, acc, target), v);
+  return tensor::InsertOp::create(b, loc, v, acc, target);
 }
+
+/// Scatter into unsigned elements would need the unsigned max/min.
+static bool scatterSupported(StringRef red, Type elt) {
+  auto it = dyn_cast<IntegerType>(elt);
+  return (red == "none" || red == "add" || red == "mul" || red == "max" ||
+          red == "min") &&
+         !(it && it.isUnsigned());
+}
+
 
 /// kiln.scatter_elements: a copy of data, then, in order, for every index
 /// position p: out[p with p[axis] = idx[p]] (reduction)= updates[p]. Loops
@@ -1088,9 +1101,7 @@ struct LowerScatterElements final : OpLowering<ScatterElementsOp> {
     auto &b = rewriter;
     Value data = op.getInput(), ind = op.getIndices(), upd = op.getUpdates();
     auto dt = cast<RankedTensorType>(data.getType());
-    if (!knownReduction(op.getReduction()) ||
-        (isa<IntegerType>(dt.getElementType()) &&
-         cast<IntegerType>(dt.getElementType()).isUnsigned()))
+    if (!scatterSupported(op.getReduction(), dt.getElementType()))
       return rewriter.notifyMatchFailure(op, "reduction or element type");
     int64_t rank = dt.getRank(), axis = (int64_t)op.getAxis();
     if (axis < 0)
@@ -1105,11 +1116,8 @@ struct LowerScatterElements final : OpLowering<ScatterElementsOp> {
                          SmallVector<Value> t(iv.begin(), iv.end());
                          t[axis] = wrapIndex(nb, l, tensor::ExtractOp::create(nb, l, ind, iv),
                                              axisDim);
-                         Value v = tensor::ExtractOp::create(nb, l, upd, iv);
-                         if (red != "none")
-                           v = scatterCombine(nb, l, red,
-                                              tensor::ExtractOp::create(nb, l, acc, t), v);
-                         return tensor::InsertOp::create(nb, l, v, acc, t);
+                         return scatterStep(nb, l, red, acc, t,
+                                            tensor::ExtractOp::create(nb, l, upd, iv));
                        });
     if (r.getType() != op.getType())
       r = tensor::CastOp::create(b, loc, op.getType(), r);
@@ -1131,9 +1139,8 @@ struct LowerScatterND final : OpLowering<ScatterNDOp> {
     auto dt = cast<RankedTensorType>(data.getType());
     auto it = cast<RankedTensorType>(ind.getType());
     int64_t q = it.getRank();
-    if (!knownReduction(op.getReduction()) || q < 1 || it.isDynamicDim(q - 1) ||
-        (isa<IntegerType>(dt.getElementType()) &&
-         cast<IntegerType>(dt.getElementType()).isUnsigned()))
+    if (!scatterSupported(op.getReduction(), dt.getElementType()) || q < 1 ||
+        it.isDynamicDim(q - 1))
       return rewriter.notifyMatchFailure(op, "reduction, element type or index depth");
     int64_t k = it.getDimSize(q - 1), rank = dt.getRank();
     SmallVector<Value> ubs, dataDims;
@@ -1154,11 +1161,8 @@ struct LowerScatterND final : OpLowering<ScatterNDOp> {
                                                  dataDims[j]));
                          }
                          t.append(iv.begin() + (q - 1), iv.end());
-                         Value v = tensor::ExtractOp::create(nb, l, upd, iv);
-                         if (red != "none")
-                           v = scatterCombine(nb, l, red,
-                                              tensor::ExtractOp::create(nb, l, acc, t), v);
-                         return tensor::InsertOp::create(nb, l, v, acc, t);
+                         return scatterStep(nb, l, red, acc, t,
+                                            tensor::ExtractOp::create(nb, l, upd, iv));
                        });
     if (r.getType() != op.getType())
       r = tensor::CastOp::create(b, loc, op.getType(), r);

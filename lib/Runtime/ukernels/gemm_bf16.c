@@ -115,50 +115,32 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
  * 9 KiB, B micro-panels 2 x 384 x 16 bf16 = 24 KiB; 128-384 measured the
  * same within noise on BERT-base's shapes) */
 #define KQ_BLOCK 192
-#define ROW_CHUNK 12
 
-/* The same tile order and cache blocking as the fp32 driver (gemm_f32.c). */
+/* The same tile order and cache blocking as the fp32 driver (gemm_f32.c),
+ * in k-pairs. */
+static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
+                    int first, int last) {
+  const job *g = vjob;
+  int64_t j0 = cb * g->nc, i0 = r * g->mr;
+  int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+  int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+  const uint16_t *b0 = g->bp + ((j0 / KILN_GEMM_NR) * g->kq + q0) * 32;
+  const uint16_t *b1 = nc > KILN_GEMM_NR ? b0 + g->kq * 32 : b0;
+  kiln_epilogue ep, *epp = NULL;
+  if (g->ep && last) {
+    kiln_epilogue_at(g->ep, i0, j0, &ep);
+    epp = &ep;
+  }
+  g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 2, b0, b1,
+          g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate, epp);
+}
+
 static void tiles(void *vjob, int64_t begin, int64_t end) {
   const job *g = vjob;
-  if (begin >= end)
-    return;
   int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
-  int64_t cbFirst = begin / rowBlocks, cbLast = (end - 1) / rowBlocks;
   /* decode-sized products (M <= 4) stream each panel once in one pass */
-  int64_t block = g->m <= 4 ? g->kq : KQ_BLOCK;
-  for (int64_t q0 = 0; q0 < g->kq; q0 += block) {
-    int64_t kq = g->kq - q0 < block ? g->kq - q0 : block;
-    int accumulate = q0 > 0 || g->accumulate, last = q0 + kq >= g->kq;
-    for (int64_t r0 = 0; r0 < rowBlocks; r0 += ROW_CHUNK) {
-      int64_t r1 = r0 + ROW_CHUNK < rowBlocks ? r0 + ROW_CHUNK : rowBlocks;
-      for (int64_t cb = cbFirst; cb <= cbLast; ++cb) {
-        int64_t lo = cb * rowBlocks + r0, hi = cb * rowBlocks + r1;
-        lo = lo < begin ? begin : lo;
-        hi = hi > end ? end : hi;
-        for (int64_t t = lo; t < hi; ++t) {
-          int64_t r = t - cb * rowBlocks;
-          int64_t j0 = cb * g->nc, i0 = r * g->mr;
-          int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
-          int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
-          const uint16_t *b0 = g->bp + ((j0 / KILN_GEMM_NR) * g->kq + q0) * 32;
-          const uint16_t *b1 = nc > KILN_GEMM_NR ? b0 + g->kq * 32 : b0;
-          kiln_epilogue ep, *epp = NULL;
-          if (g->ep && last) {
-            ep = *g->ep;
-            if (ep.bias)
-              ep.bias += j0;
-            if (ep.row_bias)
-              ep.row_bias += i0;
-            if (ep.residual)
-              ep.residual += i0 * ep.ldr + j0;
-            epp = &ep;
-          }
-          g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 2, b0, b1,
-                  g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
-        }
-      }
-    }
-  }
+  kiln_gemm_visit_tiles(begin, end, rowBlocks, g->kq, g->m <= 4 ? g->kq : KQ_BLOCK,
+                        tile_at, vjob);
 }
 
 static int has_avx512bf16(void) {

@@ -154,54 +154,68 @@ static int64_t k_block(int64_t k) {
   return (kc + 7) & ~(int64_t)7;
 }
 
-static void tiles_range(void *vjob, int64_t begin, int64_t end) {
-  const gemm_job *g = vjob;
+void kiln_gemm_visit_tiles(int64_t begin, int64_t end, int64_t rowBlocks,
+                           int64_t k, int64_t kcMax, kiln_tile_visit_fn visit,
+                           void *ctx) {
   if (begin >= end)
     return;
-  int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
   int64_t cbFirst = begin / rowBlocks, cbLast = (end - 1) / rowBlocks;
-  /* M = 1..4 (decode) streams each B panel once whatever the blocking: one
-   * pass over K keeps the stream contiguous and C in registers. */
-  int64_t kcMax = g->m <= 4 ? g->k : k_block(g->k);
-  for (int64_t pc = 0; pc < g->k; pc += kcMax) {
-    int64_t kc = g->k - pc < kcMax ? g->k - pc : kcMax;
-    int accumulate = pc == 0 ? g->accumulate : 1;
-    int last = pc + kc >= g->k;
+  for (int64_t pc = 0; pc < k; pc += kcMax) {
+    int64_t kc = k - pc < kcMax ? k - pc : kcMax;
     for (int64_t r0 = 0; r0 < rowBlocks; r0 += ROW_CHUNK) {
       int64_t r1 = r0 + ROW_CHUNK < rowBlocks ? r0 + ROW_CHUNK : rowBlocks;
       for (int64_t cb = cbFirst; cb <= cbLast; ++cb) {
         int64_t lo = cb * rowBlocks + r0, hi = cb * rowBlocks + r1;
         lo = lo < begin ? begin : lo;
         hi = hi > end ? end : hi;
-        for (int64_t t = lo; t < hi; ++t) {
-          int64_t r = t - cb * rowBlocks;
-          int64_t j0 = cb * g->nc, i0 = r * g->mr;
-          int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
-          int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
-          const float *b0 =
-              g->bp + (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR + pc * KILN_GEMM_NR;
-          const float *b1 = nc > KILN_GEMM_NR ? b0 + g->k * KILN_GEMM_NR : b0;
-          kiln_epilogue ep, *epp = NULL;
-          if (g->ep && last) {
-            ep = *g->ep;
-            if (ep.bias)
-              ep.bias += j0;
-            if (ep.row_bias)
-              ep.row_bias += i0;
-            if (ep.residual)
-              ep.residual += i0 * ep.ldr + j0;
-            epp = &ep;
-          }
-          if (g->ap)
-            g->tile(rows, nc, kc, g->ap + i0 * g->k + pc * rows, 0, b0, b1,
-                    g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
-          else
-            g->tile(rows, nc, kc, g->a + i0 * g->lda + pc * g->acs, g->lda, b0,
-                    b1, g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
-        }
+        for (int64_t t = lo; t < hi; ++t)
+          visit(ctx, cb, t - cb * rowBlocks, pc, kc, pc == 0, pc + kc >= k);
       }
     }
   }
+}
+
+void kiln_epilogue_at(const kiln_epilogue *ep, int64_t i0, int64_t j0,
+                      kiln_epilogue *out) {
+  *out = *ep;
+  if (out->bias)
+    out->bias += j0;
+  if (out->row_bias)
+    out->row_bias += i0;
+  if (out->residual)
+    out->residual += i0 * out->ldr + j0;
+}
+
+static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t pc, int64_t kc,
+                    int first, int last) {
+  const gemm_job *g = vjob;
+  int64_t j0 = cb * g->nc, i0 = r * g->mr;
+  int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+  int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+  const float *b0 =
+      g->bp + (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR + pc * KILN_GEMM_NR;
+  const float *b1 = nc > KILN_GEMM_NR ? b0 + g->k * KILN_GEMM_NR : b0;
+  int accumulate = first ? g->accumulate : 1;
+  kiln_epilogue ep, *epp = NULL;
+  if (g->ep && last) {
+    kiln_epilogue_at(g->ep, i0, j0, &ep);
+    epp = &ep;
+  }
+  if (g->ap)
+    g->tile(rows, nc, kc, g->ap + i0 * g->k + pc * rows, 0, b0, b1,
+            g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
+  else
+    g->tile(rows, nc, kc, g->a + i0 * g->lda + pc * g->acs, g->lda, b0, b1,
+            g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
+}
+
+static void tiles_range(void *vjob, int64_t begin, int64_t end) {
+  const gemm_job *g = vjob;
+  int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
+  /* M = 1..4 (decode) streams each B panel once whatever the blocking: one
+   * pass over K keeps the stream contiguous and C in registers. */
+  int64_t kcMax = g->m <= 4 ? g->k : k_block(g->k);
+  kiln_gemm_visit_tiles(begin, end, rowBlocks, g->k, kcMax, tile_at, vjob);
 }
 
 /* Below this many multiply-adds a GEMM runs on the calling thread alone. */

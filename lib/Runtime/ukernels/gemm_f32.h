@@ -94,6 +94,20 @@ int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
                              int64_t k, const float *a, int64_t lda,
                              int64_t acs, const float *bp, float *c,
                              int64_t ldc, const kiln_epilogue *ep);
+/* The order in which a thread runs its tiles [begin, end) (numbered column
+ * block major, rowBlocks per column block): k block by k block of at most
+ * kcMax, a chunk of row blocks at a time with every column block of the
+ * chunk (gemm_f32.c). visit(ctx, cb, r, k0, kc, first, last): first/last
+ * say whether [k0, k0 + kc) is the first / last k block. */
+typedef void (*kiln_tile_visit_fn)(void *ctx, int64_t cb, int64_t r, int64_t k0,
+                                   int64_t kc, int first, int last);
+void kiln_gemm_visit_tiles(int64_t begin, int64_t end, int64_t rowBlocks,
+                           int64_t k, int64_t kcMax, kiln_tile_visit_fn visit,
+                           void *ctx);
+/* `ep` moved to the tile at row i0, column j0. */
+void kiln_epilogue_at(const kiln_epilogue *ep, int64_t i0, int64_t j0,
+                      kiln_epilogue *out);
+
 /* bf16 weights (--precision bf16, gemm_bf16.c): C = act(A Bbf16 + ...) with
  * A rounded to bf16 and fp32 accumulation; bp packed in k-pair panels. */
 int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
