@@ -25,6 +25,13 @@ Value lowering::dimValue(OpBuilder &b, Location loc, Value v, int64_t dim) {
       b, loc, tensor::getMixedSize(b, loc, v, dim));
 }
 
+// Signless stand-ins of unsigned values (toSignless): the bodies still
+// pick unsigned ops (divui, uitofp, ...) for them.
+static llvm::DenseSet<Value> &unsignedStandIns() {
+  static thread_local llvm::DenseSet<Value> set;
+  return set;
+}
+
 Value lowering::extractIndex(OpBuilder &b, Location loc, Value tensor,
                             int64_t pos) {
   auto t = cast<RankedTensorType>(tensor.getType());
@@ -106,10 +113,20 @@ Value lowering::buildElementwiseWithDims(
         // uitofp, ...) and leave as the result's type. The casts are
         // between types of the same width and vanish in the LLVM lowering
         // (reconcile-unrealized-casts).
-        SmallVector<Value> in;
-        for (Value a : args.drop_back())
-          in.push_back(toSignless(nb, nloc, a));
+        SmallVector<Value> in, standIns;
+        for (Value a : args.drop_back()) {
+          Value s = toSignless(nb, nloc, a);
+          if (s != a)
+            standIns.push_back(s);
+          in.push_back(s);
+        }
+        // The stand-ins count as unsigned while the body is built, and only
+        // then: a later value could reuse a stand-in's storage.
+        for (Value s : standIns)
+          unsignedStandIns().insert(s);
         Value r = body(nb, nloc, in);
+        for (Value s : standIns)
+          unsignedStandIns().erase(s);
         Type want = resultType.getElementType();
         if (r.getType() != want && isa<IntegerType>(want) &&
             cast<IntegerType>(want).isUnsigned())
@@ -183,22 +200,14 @@ TypedAttr lowering::extremeAttr(Type type, bool lowest) {
   return IntegerAttr::get(type, v);
 }
 
-// Signless stand-ins of unsigned values (toSignless): the bodies still
-// pick unsigned ops (divui, uitofp, ...) for them.
-static llvm::DenseSet<Value> &unsignedStandIns() {
-  static thread_local llvm::DenseSet<Value> set;
-  return set;
-}
 
 Value lowering::toSignless(OpBuilder &b, Location loc, Value v) {
   auto it = dyn_cast<IntegerType>(v.getType());
   if (!it || !it.isUnsigned())
     return v;
-  Value s = UnrealizedConversionCastOp::create(
-                b, loc, b.getIntegerType(it.getWidth()), v)
-                .getResult(0);
-  unsignedStandIns().insert(s);
-  return s;
+  return UnrealizedConversionCastOp::create(b, loc,
+                                            b.getIntegerType(it.getWidth()), v)
+      .getResult(0);
 }
 
 bool lowering::isUnsignedValue(Value v) {
@@ -219,6 +228,7 @@ Value lowering::castScalar(OpBuilder &b, Location loc, Value v, Type to) {
                   : castScalar(b, loc, v, ts);
     return UnrealizedConversionCastOp::create(b, loc, to, r).getResult(0);
   }
+  bool srcUnsigned = isUnsignedValue(v);
   if (from.isUnsignedInteger()) {
     v = toSignless(b, loc, v);
     from = v.getType();
@@ -236,7 +246,6 @@ Value lowering::castScalar(OpBuilder &b, Location loc, Value v, Type to) {
       return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
   }
-  bool srcUnsigned = isUnsignedValue(v);
   if (toF)
     return srcUnsigned ? (Value)arith::UIToFPOp::create(b, loc, to, v)
                        : (Value)arith::SIToFPOp::create(b, loc, to, v);

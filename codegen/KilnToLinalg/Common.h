@@ -77,10 +77,11 @@ Value scalarConst(OpBuilder &b, Location loc, Type type, double v);
 TypedAttr extremeAttr(Type type, bool lowest);
 
 /// An unsigned integer scalar as a signless one of the same width (arith
-/// takes no ui types); other values unchanged. The stand-in is remembered,
-/// so isUnsignedValue still sees it as unsigned.
+/// takes no ui types); other values unchanged.
 Value toSignless(OpBuilder &b, Location loc, Value v);
-/// Whether `v` holds an unsigned (or i1) integer, directly or as a stand-in.
+/// Whether `v` holds an unsigned (or i1) integer, directly or as the
+/// signless stand-in of an elementwise body's unsigned operand (registered
+/// while buildElementwise builds that body).
 bool isUnsignedValue(Value v);
 
 /// Converts a scalar between element types with ONNX Cast semantics.

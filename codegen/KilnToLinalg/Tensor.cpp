@@ -964,7 +964,7 @@ struct LowerOneHot final : OpLowering<OneHotOp> {
                             b.getMultiDimIdentityMap(rank)},
         SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
         [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value i = castScalar(nb, l, toSignless(nb, l, a[0]), nb.getI64Type());
+          Value i = castScalar(nb, l, a[0], nb.getI64Type());
           Value neg = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, i,
                                             arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0));
           i = arith::SelectOp::create(nb, l, neg, arith::AddIOp::create(nb, l, i, depth), i);
