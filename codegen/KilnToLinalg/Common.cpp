@@ -32,6 +32,16 @@ static llvm::DenseSet<Value> &unsignedStandIns() {
   return set;
 }
 
+Value lowering::wrapIndex(OpBuilder &b, Location loc, Value v, Value dim) {
+  v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v, zero);
+  v = arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, v, dim), v);
+  Value last = arith::SubIOp::create(b, loc, dim, arith::ConstantIndexOp::create(b, loc, 1));
+  return arith::MaxSIOp::create(b, loc, arith::MinSIOp::create(b, loc, v, last),
+                                zero);
+}
+
 Value lowering::extractIndex(OpBuilder &b, Location loc, Value tensor,
                             int64_t pos) {
   auto t = cast<RankedTensorType>(tensor.getType());

@@ -45,6 +45,10 @@ Value buildElementwiseWithDims(
     ArrayRef<OpFoldResult> dims, ValueRange inputs,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body);
 
+/// An integer index element as `index`, negatives counted from `dim`, out
+/// of range clamped to [0, dim - 1] (bad input never reads out of bounds).
+Value wrapIndex(OpBuilder &b, Location loc, Value v, Value dim);
+
 /// An index Value from a 0-D/1-element or 1-D integer tensor entry.
 Value extractIndex(OpBuilder &b, Location loc, Value tensor, int64_t pos);
 
@@ -89,7 +93,11 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to);
 
 void populateElementwisePatterns(RewritePatternSet &patterns);
 void populateTensorPatterns(RewritePatternSet &patterns);
+/// Resize, DepthToSpace/SpaceToDepth, OneHot, GatherND, scatters, TopK.
+void populateIndexingPatterns(RewritePatternSet &patterns);
 void populateLinalgPatterns(RewritePatternSet &patterns);
+/// Conv, ConvTranspose, MaxPool/AveragePool.
+void populateConvPatterns(RewritePatternSet &patterns);
 /// kiln.layer_norm / kiln.rms_norm as a statistics pass and a normalize pass.
 void populateNormPatterns(RewritePatternSet &patterns);
 /// kiln.rotary_embedding as one elementwise pass.

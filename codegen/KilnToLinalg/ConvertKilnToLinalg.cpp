@@ -45,7 +45,9 @@ struct ConvertKilnToLinalg final
     RewritePatternSet patterns(ctx);
     lowering::populateElementwisePatterns(patterns);
     lowering::populateTensorPatterns(patterns);
+    lowering::populateIndexingPatterns(patterns);
     lowering::populateLinalgPatterns(patterns);
+    lowering::populateConvPatterns(patterns);
     lowering::populateAttentionPatterns(patterns, attentionKeyBlock);
     lowering::populateLinearPatterns(patterns);
     lowering::populateEinsumPatterns(patterns);

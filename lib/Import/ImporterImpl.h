@@ -50,6 +50,12 @@ FailureOr<ElementsAttr> decodeTensor(MLIRContext *ctx,
                                      const onnx::TensorProto &tensor,
                                      std::string &error);
 
+/// Upgrades `model` in place to `formOpset` when its default-domain opset is
+/// older and some node's form differs (OldOpsets.cpp); on failure `error`
+/// names the node or the converter's reason.
+LogicalResult upgradeToFormOpset(onnx::ModelProto &model, int64_t formOpset,
+                                 std::string &error);
+
 class NodeContext;
 using Converter = std::function<LogicalResult(NodeContext &)>;
 

@@ -54,6 +54,10 @@ enum {
 };
 void *kiln_scratch(int slot, size_t bytes);
 
+/* A buffer of at least `bytes` for an output the runtime allocates
+ * (outputs.c; freed, and recycled, by kiln_free), or NULL. */
+void *kiln_output_alloc(size_t bytes);
+
 /* Ends the run with a shape error when a != b (runtime.c). */
 void kiln_rt_check_dim(int64_t a, int64_t b);
 
