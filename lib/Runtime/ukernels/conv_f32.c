@@ -46,6 +46,19 @@ void kiln_dw_planes_avx512(const float *, float *, const float *, const float *,
 
 enum { CONV_BIAS = 1, CONV_RESIDUAL = 2 };
 
+/* Whether dims [from, 4) of `v` are row-major dense (size-1 dims read with
+ * stride 0, view.h, so they are skipped). kiln's lowering gives dense
+ * buffers; the kernels check rather than assume. */
+static int dense_from(const view4 *v, int from) {
+  int64_t expect = 1;
+  for (int d = 3; d >= from; --d) {
+    if (v->size[d] != 1 && v->stride[d] != expect)
+      return 0;
+    expect *= v->size[d];
+  }
+  return 1;
+}
+
 typedef struct {
   const float *x; /* image n */
   int64_t xs[4];  /* strides of x (c, h, w in [1..3]) */
@@ -232,19 +245,9 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
   int64_t k = j.c * j.kh * j.kw, p = j.oh * j.ow;
   /* Any output extents are safe: every input read is bounds-checked
    * (reads outside the image are the zero padding). */
-  /* W as [F, K] rows, y (and the residual) as dense [F, P] per image:
-   * size-1 dims read with stride 0 (view.h), so compare the others. */
-  int64_t wk = w.size[1] * w.size[2] * w.size[3];
-  int dense = (w.size[3] == 1 || w.stride[3] == 1) &&
-              (w.size[2] == 1 || w.stride[2] == w.size[3]) &&
-              (w.size[1] == 1 || w.stride[1] == w.size[2] * w.size[3]) &&
-              (f == 1 || w.stride[0] == wk) &&
-              (j.ow == 1 || y.stride[3] == 1) &&
-              (j.oh == 1 || y.stride[2] == j.ow) && (f == 1 || y.stride[1] == p);
-  if (flags & CONV_RESIDUAL)
-    dense = dense && (j.ow == 1 || res.stride[3] == 1) &&
-            (j.oh == 1 || res.stride[2] == j.ow) &&
-            (f == 1 || res.stride[1] == p);
+  /* W as [F, K] rows, y (and the residual) as dense [F, P] per image */
+  int dense = dense_from(&w, 0) && dense_from(&y, 1) &&
+              (!(flags & CONV_RESIDUAL) || dense_from(&res, 1));
   for (int i = 0; i < 4; ++i)
     j.xs[i] = x.stride[i];
   if (j.w == 1)
@@ -338,16 +341,7 @@ void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams) {
   kiln_rt_check_dim(y.size[1], j.c);
   if (flags & CONV_BIAS)
     kiln_rt_check_dim(bias.size[3], j.c);
-  /* x, w and y dense (kiln's lowering gives dense buffers; size-1 dims
-   * read with stride 0) */
-  int dense = (j.wd == 1 || x.stride[3] == 1) && (j.h == 1 || x.stride[2] == j.wd) &&
-              (j.c == 1 || x.stride[1] == j.h * j.wd) &&
-              (n == 1 || x.stride[0] == j.c * j.h * j.wd) &&
-              (j.kw == 1 || w.stride[3] == 1) && (j.kh == 1 || w.stride[2] == j.kw) &&
-              (j.c == 1 || w.stride[0] == j.kh * j.kw) &&
-              (j.ow == 1 || y.stride[3] == 1) && (j.oh == 1 || y.stride[2] == j.ow) &&
-              (j.c == 1 || y.stride[1] == j.oh * j.ow) &&
-              (n == 1 || y.stride[0] == j.c * j.oh * j.ow);
+  int dense = dense_from(&x, 0) && dense_from(&w, 0) && dense_from(&y, 0);
   kiln_rt_check_dim(dense, 1);
   j.x = (const float *)x.base;
   j.w = (const float *)w.base;
