@@ -14,6 +14,7 @@
 #include "kiln/runtime.h"
 #include "../lib/Runtime/runtime_internal.h"
 #include "../lib/Runtime/ukernels/gemm_f32.h"
+#include "../lib/Runtime/ukernels/gemm_s8.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -168,33 +169,47 @@ static void bench(const char *name, int64_t m, int64_t n, int64_t k, int isa,
 
 void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
 
-/* The bf16 GEMM of --precision bf16 (weights pre-packed in bf16 k-pair
- * panels, activations rounded to bf16 per call, fp32 accumulation). */
-static void bench_bf16(const char *name, int64_t m, int64_t n, int64_t k,
-                       double peak, int threads) {
+/* The low-precision GEMMs: bf16 (--precision bf16: weights pre-packed in
+ * bf16 k-pair panels, activations rounded to bf16 per call, fp32
+ * accumulation) and int8 (--quantize int8: s8 weights quantized and packed
+ * ahead, u8 activations quantized per row per call, int32 accumulation). */
+static void bench_lowp(const char *name, int int8, int64_t m, int64_t n,
+                       int64_t k, double peak, int threads) {
   float *a = aligned_alloc(64, (size_t)(m * k) * 4 + 64);
   float *c = aligned_alloc(64, (size_t)(m * n) * 4 + 64);
+  float *w = aligned_alloc(64, (size_t)(k * n) * 4 + 64);
   int64_t kq = (k + 1) / 2, panels = (n + 15) / 16;
-  uint16_t *bp = aligned_alloc(64, (size_t)(panels * kq * 32) * 2 + 64);
+  size_t bytes = int8 ? kiln_s8_packed_bytes(k, n) : (size_t)(panels * kq * 32) * 2;
+  void *bp = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
   for (int64_t i = 0; i < m * k; ++i)
     a[i] = (float)((i * 7) % 13) * 0.01f;
-  for (int64_t i = 0; i < panels * kq * 32; ++i)
-    bp[i] = kiln_f32_to_bf16((float)((i * 5) % 11) * 0.01f);
+  for (int64_t i = 0; i < k * n; ++i)
+    w[i] = (float)((i * 5) % 11) * 0.01f - 0.05f;
+  if (int8)
+    kiln_s8_pack_weights(k, n, w, n, 1, bp);
+  else
+    for (int64_t i = 0; i < panels * kq * 32; ++i)
+      ((uint16_t *)bp)[i] = kiln_f32_to_bf16(w[i % (k * n)]);
   enum { RUNS = 21 };
   double t[RUNS];
-  kiln_sbgemm_run(KILN_ISA_AVX512, 0, m, n, k, a, k, 1, bp, c, n, NULL);
-  for (int r = 0; r < RUNS; ++r) {
+  for (int r = -1; r < RUNS; ++r) {
     double st = now();
-    kiln_sbgemm_run(KILN_ISA_AVX512, 0, m, n, k, a, k, 1, bp, c, n, NULL);
-    t[r] = now() - st;
+    if (int8)
+      kiln_qgemm_run(KILN_ISA_AVX512, 0, m, n, k, a, k, 1, bp, c, n, NULL);
+    else
+      kiln_sbgemm_run(KILN_ISA_AVX512, 0, m, n, k, a, k, 1, bp, c, n, NULL);
+    if (r >= 0)
+      t[r] = now() - st;
   }
   qsort(t, RUNS, sizeof t[0], cmp);
   double gf = 2.0 * m * n * k / t[RUNS / 2] / 1e9;
-  printf("| %s | %lldx%lldx%lld | bf16 (avx512-bf16) | %d | %.1f | %.0f%% of fp32 peak |\n",
-         name, (long long)m, (long long)n, (long long)k, threads, gf,
+  printf("| %s | %lldx%lldx%lld | %s | %d | %.1f | %.0f%% of fp32 peak |\n",
+         name, (long long)m, (long long)n, (long long)k,
+         int8 ? "int8 (avx512-vnni)" : "bf16 (avx512-bf16)", threads, gf,
          100.0 * gf / (peak * threads));
   free(a);
   free(c);
+  free(w);
   free(bp);
 }
 
@@ -272,9 +287,11 @@ int main(int argc, char **argv) {
       {"resnet18 layer2 3x3/2", 64, 56, 128, 3, 2},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
-    if (__builtin_cpu_supports("avx512bf16") && strstr(shapes[i].name, "bert-base") &&
-        (!only || strstr(shapes[i].name, only)))
-      bench_bf16(shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, peak, threads);
+    if (strstr(shapes[i].name, "bert-base") && (!only || strstr(shapes[i].name, only)))
+      for (int int8 = 0; int8 <= 1; ++int8)
+        if (int8 ? __builtin_cpu_supports("avx512vnni") : __builtin_cpu_supports("avx512bf16"))
+          bench_lowp(shapes[i].name, int8, shapes[i].m, shapes[i].n, shapes[i].k,
+                     peak, threads);
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; ++i)
     for (int isa = KILN_ISA_AVX512;
          isa >= KILN_ISA_AVX2 && (!only || strstr(convs[i].name, only)); --isa)

@@ -30,7 +30,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "test", "models"))
 import kiln  # noqa: E402
+import onnx  # noqa: E402
+from quantize_dynamic import quantize_dynamic  # noqa: E402
 from run_e2e import make_inputs, run_ort  # noqa: E402
 
 # Benchmark shapes (symbolic dim -> extent), by model-name prefix.
@@ -73,12 +76,12 @@ def save_inputs(feeds, ind):
 
 
 def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, node,
-              check, precision="fp32"):
+              check, precision="fp32", quantize="none"):
     # One library per thread count: a second dlopen of the same path would
     # return the first, whose thread pool is already sized.
     so = os.path.join(workdir, f"{name}_t{threads}.so")
     t0 = time.perf_counter()
-    kiln.compile(onnx_path, so, kiln=kiln_bin, precision=precision)
+    kiln.compile(onnx_path, so, kiln=kiln_bin, precision=precision, quantize=quantize)
     compile_s = time.perf_counter() - t0
     model = kiln.load(so, threads=threads)
     feeds = make_inputs(model, shape, np.random.default_rng(0))
@@ -98,9 +101,17 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
                 gd, rd = g.ravel().astype(np.float64), r.ravel().astype(np.float64)
                 den = max(float(np.linalg.norm(gd) * np.linalg.norm(rd)), 1e-300)
                 cos = min(cos, float(gd @ rd) / den)
-        if precision != "fp32":
+        if precision != "fp32" or quantize != "none":
             err = cos  # reported as the cosine column
-    ort = subprocess.Popen([node, os.path.join(HERE, "ort_server.js"), onnx_path, ind,
+    # With --quantize int8, ORT runs its own int8 form of the model (what
+    # its quantize_dynamic writes, test/models/quantize_dynamic.py).
+    ort_path = onnx_path
+    if quantize == "int8":
+        ort_path = os.path.join(workdir, name + "_qdyn.onnx")
+        if not os.path.exists(ort_path):
+            qmodel, _ = quantize_dynamic(onnx.load(onnx_path))
+            onnx.save(qmodel, ort_path)
+    ort = subprocess.Popen([node, os.path.join(HERE, "ort_server.js"), ort_path, ind,
                             "--threads", str(threads)],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     if ort.stdout.readline().strip() != "ready":
@@ -142,6 +153,10 @@ def main():
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                     help="kiln's precision (ORT runs fp32); bf16 rows report the "
                          "smallest per-output cosine to ORT instead of max rel. diff")
+    ap.add_argument("--quantize", default="none", choices=["none", "int8"],
+                    help="kiln's --quantize; with int8, ORT runs the model in the form "
+                         "its quantize_dynamic writes (int8 MatMulInteger), and the "
+                         "accuracy column is kiln's cosine to ORT fp32")
     ap.add_argument("--no-check", action="store_true",
                     help="skip the comparison of outputs with ORT")
     args = ap.parse_args()
@@ -150,8 +165,10 @@ def main():
         names = [n for n in names if n in args.only]
     print(f"rounds: {args.rounds} x {args.runs} runs per side, alternating; "
           f"ratio = kiln median / ORT median")
-    acc = "max rel. diff" if args.precision == "fp32" else "cosine to ORT fp32"
-    print(f"kiln precision: {args.precision}")
+    lowp = args.precision != "fp32" or args.quantize != "none"
+    acc = "cosine to ORT fp32" if lowp else "max rel. diff"
+    print(f"kiln precision: {args.precision}, quantize: {args.quantize}"
+          + (" (ORT: its quantize_dynamic int8 form)" if args.quantize == "int8" else ""))
     print(f"| model | shape | threads | ORT ms | kiln ms | kiln / ORT | {acc} | compile s "
           "| kiln weights GB/s |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -163,13 +180,13 @@ def main():
                 o, k, cs, err, wbytes = bench_one(name, os.path.join(args.models, name + ".onnx"),
                                           shape, threads, args.rounds, args.runs, tmp,
                                           args.kiln, args.node, not args.no_check,
-                                          args.precision)
+                                          args.precision, args.quantize)
                 ratios[threads].append(k / o)
                 sh = ",".join(f"{a}={b}" for a, b in shape.items())
                 # Weight streaming rate of decode steps (one new token): the
                 # weights file's bytes over kiln's median time.
                 gbs = f"{wbytes / (k * 1e-3) / 1e9:.1f}" if shape.get("seq") == 1 else ""
-                accs = f"{err:.1e}" if args.precision == "fp32" else f"{err:.6f}"
+                accs = f"{err:.6f}" if lowp else f"{err:.1e}"
                 print(f"| {name} | {sh} | {threads} | {o:.3f} | {k:.3f} | {k / o:.2f} | "
                       f"{accs} | {cs:.1f} | {gbs} |", flush=True)
     for t, r in ratios.items():

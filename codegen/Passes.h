@@ -41,6 +41,8 @@ struct CpuPipelineOptions {
   std::string ukernelIsa = "avx512";
   /// fp32, or bf16 (dense layers' constant weights packed in bf16).
   std::string precision = "fp32";
+  /// none, or int8 (dense layers' constant weights quantized to int8).
+  std::string quantize = "none";
 };
 
 /// Adds the graph passes, then kiln -> linalg -> bufferized loops -> LLVM

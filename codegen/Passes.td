@@ -140,7 +140,12 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     for `linear_f32`, a constant weight operand is first replaced by its
     packed copy and flag 8 (packed) is set; with `precision=bf16`, by a
     bf16 copy packed in k-pair panels ([P, ceil(K/2), 32] of bf16 bits as
-    i16, lib/Runtime/ukernels/gemm_bf16.c) and flag 16.
+    i16, lib/Runtime/ukernels/gemm_bf16.c) and flag 16; with
+    `quantize=int8`, by an int8 copy quantized per output column and packed
+    in k-quad panels with each panel's scales and scaled column sums
+    ([P, ceil(K/4) + 2, 64] of i8, lib/Runtime/ukernels/gemm_s8.h) and flag
+    32. Matmuls with such a constant right-hand side then call
+    `kiln_ukernel_qgemm_packed` (bf16: `kiln_ukernel_sbgemm_packed`).
   }];
   let options = [
     Option<"isaName", "isa", "std::string", /*default=*/"\"avx512\"",
@@ -148,7 +153,12 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "fp32, or bf16: linear_f32's constant weights are packed in bf16 "
            "k-pair panels (flag 16) and multiplied in bf16 with fp32 "
-           "accumulation">
+           "accumulation">,
+    Option<"quantize", "quantize", "std::string", /*default=*/"\"none\"",
+           "none, or int8: constant weights of linear_f32 and of matmuls are "
+           "quantized to int8 per output column (symmetric) and multiplied "
+           "with the activations quantized per row to u8 at run time "
+           "(flag 32)">
   ];
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect",

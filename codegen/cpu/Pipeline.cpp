@@ -74,6 +74,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   KilnCpuUkernelsOptions uk;
   uk.isaName = options.ukernelIsa;
   uk.precision = options.precision;
+  uk.quantize = options.quantize;
   pm.addPass(createKilnCpuUkernels(uk));
   addText(pm, kCpuToLoops);
   if (!options.weightsFile.empty()) {

@@ -13,6 +13,9 @@
 
 #include "codegen/Passes.h"
 #include "dialects/kiln/KilnDialect.h"
+// The int8 weight layout is defined once, in the runtime's plain-C packer,
+// which the compiler links (codegen/CMakeLists.txt).
+#include "../../lib/Runtime/ukernels/gemm_s8.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
@@ -182,8 +185,11 @@ struct KilnCpuUkernels final
   ModuleOp module;
   SymbolTable *symbols = nullptr;
   int64_t isaFlag = 0;
-  // (global name, transposed, k, bf16) -> packed global
-  std::map<std::tuple<std::string, bool, int64_t, bool>, memref::GlobalOp> packed;
+  /// How constant weights are stored and multiplied.
+  enum class WeightKind { F32, Bf16, S8 };
+  WeightKind weightKind = WeightKind::F32;
+  // (global name, transposed, k, kind) -> packed global
+  std::map<std::tuple<std::string, bool, int64_t, WeightKind>, memref::GlobalOp> packed;
 
   func::FuncOp declare(StringRef name, unsigned numArgs) {
     if (auto f = symbols->lookup<func::FuncOp>(name))
@@ -201,7 +207,7 @@ struct KilnCpuUkernels final
   /// [N, K] when transposed).
   memref::GlobalOp packedGlobal(memref::GlobalOp global, bool transposed,
                                 int64_t k, int64_t n) {
-    auto key = std::make_tuple(global.getSymName().str(), transposed, k, false);
+    auto key = std::make_tuple(global.getSymName().str(), transposed, k, WeightKind::F32);
     if (auto it = packed.find(key); it != packed.end())
       return it->second;
     ConstReader r = *readerOf(global);
@@ -229,7 +235,7 @@ struct KilnCpuUkernels final
   /// transposed) in k-pair panels: [P, ceil(K/2), 32] bf16 bits as i16.
   memref::GlobalOp packedGlobalBf16(memref::GlobalOp global, bool transposed,
                                     int64_t k, int64_t n) {
-    auto key = std::make_tuple(global.getSymName().str(), transposed, k, true);
+    auto key = std::make_tuple(global.getSymName().str(), transposed, k, WeightKind::Bf16);
     if (auto it = packed.find(key); it != packed.end())
       return it->second;
     ConstReader r = *readerOf(global);
@@ -254,6 +260,51 @@ struct KilnCpuUkernels final
     symbols->insert(g);
     packed[key] = g;
     return g;
+  }
+
+  /// The int8 copy of `global` (a row-major [K, N] matrix, [N, K] when
+  /// transposed): quantized per column and packed by the runtime's
+  /// kiln_s8_pack_weights into [P, ceil(K/4) + 2, 64] bytes.
+  memref::GlobalOp packedGlobalS8(memref::GlobalOp global, bool transposed,
+                                  int64_t k, int64_t n) {
+    auto key = std::make_tuple(global.getSymName().str(), transposed, k, WeightKind::S8);
+    if (auto it = packed.find(key); it != packed.end())
+      return it->second;
+    ConstReader r = *readerOf(global);
+    std::vector<float> w((size_t)(k * n));
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j)
+        w[(size_t)(kk * n + j)] = transposed ? r[j * k + kk] : r[kk * n + j];
+    int64_t panels = (n + kPanel - 1) / kPanel, kq = (k + 3) / 4;
+    std::vector<int8_t> data(kiln_s8_packed_bytes(k, n));
+    kiln_s8_pack_weights(k, n, w.data(), n, 1, data.data());
+    auto i8 = IntegerType::get(&getContext(), 8);
+    auto tensorType = RankedTensorType::get({panels, kq + 2, 64}, i8);
+    auto memrefType = MemRefType::get({panels, kq + 2, 64}, i8);
+    std::string name = (global.getSymName() + "_s8").str();
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<int8_t>(data);
+    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
+    OpBuilder b(global);
+    auto g = memref::GlobalOp::create(
+        b, global.getLoc(), name, b.getStringAttr("private"), memrefType, init,
+        /*constant=*/true, b.getI64IntegerAttr(64));
+    symbols->insert(g);
+    packed[key] = g;
+    return g;
+  }
+
+  /// `global` packed for weightKind.
+  memref::GlobalOp packedFor(memref::GlobalOp global, bool transposed,
+                             int64_t k, int64_t n) {
+    switch (weightKind) {
+    case WeightKind::Bf16:
+      return packedGlobalBf16(global, transposed, k, n);
+    case WeightKind::S8:
+      return packedGlobalS8(global, transposed, k, n);
+    case WeightKind::F32:
+      break;
+    }
+    return packedGlobal(global, transposed, k, n);
   }
 
   /// fp32 -> bf16 bits, round to nearest even (NaN stays NaN), as the
@@ -309,18 +360,19 @@ struct KilnCpuUkernels final
     if (global || tc) {
       // A transposed constant [N, K] (tc) is read as [K, N] through its
       // transpose: bt is [K, N] either way.
-      bool bf16 = precision == "bf16";
       memref::GlobalOp src = global ? global : tc->global;
       int64_t kk = bt.getDimSize(0), nn = bt.getDimSize(1);
-      memref::GlobalOp p = bf16 ? packedGlobalBf16(src, !global, kk, nn)
-                                : packedGlobal(src, !global, kk, nn);
+      memref::GlobalOp p = packedFor(src, !global, kk, nn);
       Value get = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
       SmallVector<Value> pv = viewArgs(b, loc, get);
       args.append({pv[0], pv[1]});
       args.append({cv[0], cv[1], cv[2]});
       func::CallOp::create(
           b, loc,
-          declare(bf16 ? "kiln_ukernel_sbgemm_packed" : "kiln_ukernel_sgemm_packed", 13),
+          declare(weightKind == WeightKind::Bf16 ? "kiln_ukernel_sbgemm_packed"
+                  : weightKind == WeightKind::S8 ? "kiln_ukernel_qgemm_packed"
+                                                 : "kiln_ukernel_sgemm_packed",
+                  13),
           args);
     } else {
       SmallVector<Value> bvw = viewArgs(b, loc, bv);
@@ -368,7 +420,7 @@ struct KilnCpuUkernels final
     // linear_f32 with a constant weight: packed here, once (flag 8); its
     // int_params are (isa, flags, activation), flag 1 = transposed.
     if (u.getKernel() == "linear_f32" && operands.size() >= 2 &&
-        params.size() == 3 && !(params[1] & (8 | 16))) {
+        params.size() == 3 && !(params[1] & (8 | 16 | 32))) {
       auto wt = cast<MemRefType>(operands[1].getType());
       if (memref::GlobalOp g = wt.hasStaticShape() && wt.getRank() == 2 &&
                                        wt.getElementType().isF32()
@@ -376,12 +428,12 @@ struct KilnCpuUkernels final
                                    : memref::GlobalOp()) {
         bool tw = params[1] & 1;
         int64_t k = wt.getDimSize(tw ? 1 : 0), n = wt.getDimSize(tw ? 0 : 1);
-        bool bf16 = precision == "bf16";
-        memref::GlobalOp p = bf16 ? packedGlobalBf16(g, tw, k, n)
-                                  : packedGlobal(g, tw, k, n);
+        memref::GlobalOp p = packedFor(g, tw, k, n);
         operands[1] =
             memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-        params[1] |= bf16 ? 16 : 8;
+        params[1] |= weightKind == WeightKind::Bf16 ? 16
+                     : weightKind == WeightKind::S8 ? 32
+                                                    : 8;
       }
     }
     SmallVector<Value> desc;
@@ -431,6 +483,20 @@ struct KilnCpuUkernels final
           << precision << "' (expected fp32 or bf16)";
       return signalPassFailure();
     }
+    if (quantize != "none" && quantize != "int8") {
+      getOperation().emitError("kiln-cpu-ukernels: unknown quantize '")
+          << quantize << "' (expected none or int8)";
+      return signalPassFailure();
+    }
+    if (quantize == "int8" && precision != "fp32") {
+      getOperation().emitError("kiln-cpu-ukernels: quantize=int8 needs "
+                               "precision=fp32, got '")
+          << precision << "'";
+      return signalPassFailure();
+    }
+    weightKind = quantize == "int8"    ? WeightKind::S8
+                 : precision == "bf16" ? WeightKind::Bf16
+                                       : WeightKind::F32;
     module = getOperation();
     SymbolTable table(module);
     symbols = &table;

@@ -28,6 +28,11 @@ struct CompileOptions {
   /// multiplied in bf16 with fp32 accumulation (AVX512-BF16 where the CPU
   /// has it); everything else stays fp32.
   std::string precision = "fp32";
+  /// "none" (default) or "int8": dense layers' constant weights quantized to
+  /// int8 per output column at compile time, activations quantized per row
+  /// to u8 at run time, u8 x s8 products with int32 accumulation
+  /// (AVX512-VNNI where the CPU has it).
+  std::string quantize = "none";
   /// Print, per graph pass, the kiln op counts before and after and which
   /// ops it created or removed.
   bool report = false;

@@ -316,6 +316,16 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     return false;
   }
   cpuOptions.precision = options.precision;
+  if (options.quantize != "none" && options.quantize != "int8") {
+    error = "--quantize must be none or int8, got '" + options.quantize + "'";
+    return false;
+  }
+  if (options.quantize != "none" && options.precision != "fp32") {
+    error = "--quantize " + options.quantize + " with --precision " +
+            options.precision + " is not supported: pick one";
+    return false;
+  }
+  cpuOptions.quantize = options.quantize;
   cpuOptions.ukernelIsa = sti->checkFeatures("+avx512f")           ? "avx512"
                           : sti->checkFeatures("+avx2,+fma")        ? "avx2"
                                                                     : "generic";

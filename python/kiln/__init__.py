@@ -57,13 +57,17 @@ def _find_kiln():
     return found
 
 
-def compile(model, output, input_shape=None, cpu="native", kiln=None, precision="fp32"):
+def compile(model, output, input_shape=None, cpu="native", kiln=None, precision="fp32",
+            quantize="none"):
     """Compiles the ONNX `model` into the shared library `output`.
     precision: "fp32", or "bf16" (dense layers' weights in bf16, fp32
-    accumulation)."""
+    accumulation). quantize: "none", or "int8" (dense layers' weights in
+    int8 per output column, activations quantized per row at run time)."""
     cmd = [kiln or _find_kiln(), "compile", str(model), "-o", str(output), "--cpu", cpu]
     if precision != "fp32":
         cmd += ["--precision", precision]
+    if quantize != "none":
+        cmd += ["--quantize", quantize]
     if input_shape:
         if isinstance(input_shape, dict):
             input_shape = ",".join(

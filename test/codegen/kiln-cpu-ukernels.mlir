@@ -6,6 +6,11 @@
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=bf16})" | FileCheck %s --check-prefix=BF16
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=fp8})" 2>&1 | FileCheck %s --check-prefix=BADPREC
 // BADPREC: error: kiln-cpu-ukernels: unknown precision 'fp8' (expected fp32 or bf16)
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int8})" | FileCheck %s --check-prefix=INT8
+// RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int4})" 2>&1 | FileCheck %s --check-prefix=BADQ
+// BADQ: error: kiln-cpu-ukernels: unknown quantize 'int4' (expected none or int8)
+// RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int8 precision=bf16})" 2>&1 | FileCheck %s --check-prefix=BADQP
+// BADQP: error: kiln-cpu-ukernels: quantize=int8 needs precision=fp32, got 'bf16'
 
 // A constant [64, 48] weight is packed at compile time into ceil(48 / 16) = 3
 // panels of 64 rows x 16 columns, stored as a new 64-byte aligned constant
@@ -48,6 +53,13 @@
 // BF16:         memref.get_global @w_bf16 : memref<3x32x32xi16>
 // BF16:         call @kiln_ukernel_sbgemm_packed(
 // BF16-NOT:     memref.get_global @w :
+// With quantize=int8 it is quantized to int8 and packed in k-quad panels
+// with two rows of per-column scales and scaled column sums
+// ([3, 64/4 + 2, 64] of i8), and the call is the int8 kernel's.
+// INT8-LABEL: func.func @packed_weight(
+// INT8:         memref.get_global @w_s8 : memref<3x18x64xi8>
+// INT8:         call @kiln_ukernel_qgemm_packed(
+// INT8-NOT:     memref.get_global @w :
 memref.global "private" constant @w : memref<64x48xf32> = dense<1.0>
 func.func @packed_weight(%a: memref<?x64xf32>, %c: memref<?x48xf32>) {
   %w = memref.get_global @w : memref<64x48xf32>
@@ -474,6 +486,13 @@ func.func @ukernel_on_tensors(%q: tensor<8x8x16xf32>, %o: tensor<8x8x16xf32>) ->
 // BF16:         %[[P:.*]] = memref.get_global @lw_bf16 : memref<3x16x32xi16>
 // BF16:         %[[C19:.*]] = arith.constant 19 : index
 // BF16:         call @kiln_ukernel_linear_f32(
+// With quantize=int8: [3 panels, 32/4 + 2 rows, 64] of i8, flag 32
+// (3 | 32 = 35).
+// INT8-LABEL: func.func @linear_packed(
+// INT8-NOT:     memref.get_global @lw :
+// INT8:         %[[P:.*]] = memref.get_global @lw_s8 : memref<3x10x64xi8>
+// INT8:         %[[C35:.*]] = arith.constant 35 : index
+// INT8:         call @kiln_ukernel_linear_f32(
 memref.global "private" constant @lw : memref<40x32xf32> = dense<1.0>
 func.func @linear_packed(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x40xf32>) {
   %w = memref.get_global @lw : memref<40x32xf32>

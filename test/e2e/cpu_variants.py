@@ -33,9 +33,12 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ref = feeds = None
         for cpu, prec in [("native", "fp32"), ("x86-64-v3", "fp32"), ("x86-64", "fp32"),
-                          ("native", "bf16"), ("x86-64", "bf16")]:
+                          ("native", "bf16"), ("x86-64", "bf16"),
+                          ("native", "int8"), ("x86-64", "int8")]:
             so = os.path.join(tmp, f"m_{cpu}_{prec}.so")
-            kiln.compile(args.model, so, cpu=cpu, kiln=args.kiln, precision=prec)
+            kiln.compile(args.model, so, cpu=cpu, kiln=args.kiln,
+                         precision="bf16" if prec == "bf16" else "fp32",
+                         quantize="int8" if prec == "int8" else "none")
             m = kiln.load(so, threads=2)
             if feeds is None:
                 feeds = make_inputs(m, shape, np.random.default_rng(0))
@@ -48,14 +51,14 @@ def main():
                 ok = err <= 1e-4
                 print(f"{cpu} {err:.1e} {'ok' if ok else 'FAIL'}")
             else:
-                # bf16 weights and activations (8-bit mantissas): judged by
-                # cosine similarity to fp32 ORT, per output, and a looser
-                # max rel. diff
+                # bf16 (8-bit mantissas) or int8 (--quantize int8) weights
+                # and activations: judged by cosine similarity to fp32 ORT,
+                # per output, and a looser max rel. diff
                 cos = min(float(np.dot(out[k].ravel().astype(np.float64), ref[k].ravel()) /
                                 max(np.linalg.norm(out[k]) * np.linalg.norm(ref[k]), 1e-30))
                           for k in ref)
                 ok = cos >= 0.999 and err <= 5e-2
-                print(f"{cpu} bf16 cosine {cos:.6f} {err:.1e} {'ok' if ok else 'FAIL'}")
+                print(f"{cpu} {prec} cosine {cos:.6f} {err:.1e} {'ok' if ok else 'FAIL'}")
             failed += not ok
     return 1 if failed else 0
 

@@ -77,6 +77,12 @@ static cl::opt<std::string> cPrecision(
     cl::desc("fp32 (default), or bf16: dense layers' weights in bf16, "
              "multiplied in bf16 with fp32 accumulation (AVX512-BF16)"),
     cl::init("fp32"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cQuantize(
+    "quantize",
+    cl::desc("none (default), or int8: dense layers' weights quantized to "
+             "int8 per output column, activations to u8 per row at run time "
+             "(dynamic), int32 accumulation (AVX512-VNNI)"),
+    cl::init("none"), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cReport("report",
                              cl::desc("Print kiln op counts before and after "
                                       "each graph pass"),
@@ -209,6 +215,7 @@ static int runCompile() {
   options.cpu = cCpu;
   options.timing = cTiming;
   options.precision = cPrecision;
+  options.quantize = cQuantize;
   options.report = cReport;
   if (!kiln::compileModel(cModel, cOutput, options, error, outs()))
     return fail(error);

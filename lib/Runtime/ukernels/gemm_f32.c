@@ -14,6 +14,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_f32.h"
+#include "gemm_s8.h"
 #include "view.h"
 #include "../runtime_internal.h"
 
@@ -372,6 +373,8 @@ enum {
   LINEAR_RESIDUAL = 4,
   LINEAR_PACKED = 8,
   LINEAR_PACKED_BF16 = 16, /* W packed in bf16 k-pair panels [P, KQ, 32] */
+  LINEAR_PACKED_S8 = 32,   /* W quantized to int8, packed [P, KQ4 + 2, 64]
+                              bytes (gemm_s8.h) */
 };
 
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
@@ -385,8 +388,10 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
   view4 x, w, bias = {0}, res = {0}, y;
   d = kiln_read_view(d, 2, 4, &x);
   int bf16 = (flags & LINEAR_PACKED_BF16) != 0;
-  d = kiln_read_view(d, (flags & (LINEAR_PACKED | LINEAR_PACKED_BF16)) ? 3 : 2,
-                     bf16 ? 2 : 4, &w);
+  int s8 = (flags & LINEAR_PACKED_S8) != 0;
+  int lowp = bf16 || s8; /* products on a low-precision copy of W */
+  d = kiln_read_view(d, (flags & (LINEAR_PACKED | LINEAR_PACKED_BF16 | LINEAR_PACKED_S8)) ? 3 : 2,
+                     bf16 ? 2 : s8 ? 1 : 4, &w);
   if (flags & LINEAR_BIAS)
     d = kiln_read_view(d, 1, 4, &bias);
   if (flags & LINEAR_RESIDUAL)
@@ -397,6 +402,9 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
   if (bf16) {
     wk = w.size[2] * 2; /* [P, KQ, 32]: KQ pairs of k */
     wn = w.size[1] * KILN_GEMM_NR;
+  } else if (s8) {
+    wk = (w.size[2] - 2) * 4; /* [P, KQ4 + 2, 64]: KQ4 quads of k */
+    wn = w.size[1] * KILN_GEMM_NR;
   } else if (flags & LINEAR_PACKED) {
     wk = w.size[2];
     wn = w.size[1] * KILN_GEMM_NR;
@@ -404,13 +412,13 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
     wk = (flags & LINEAR_TRANSPOSED) ? w.size[3] : w.size[2];
     wn = (flags & LINEAR_TRANSPOSED) ? w.size[2] : w.size[3];
   }
-  if (bf16) {
-    if (k > wk || k <= wk - 2)
+  if (lowp) {
+    if (k > wk || k <= wk - (bf16 ? 2 : 4))
       kiln_rt_check_dim(k, wk);
   } else {
     kiln_rt_check_dim(wk, k);
   }
-  if (!(flags & (LINEAR_PACKED | LINEAR_PACKED_BF16)))
+  if (!(flags & (LINEAR_PACKED | LINEAR_PACKED_BF16 | LINEAR_PACKED_S8)))
     kiln_rt_check_dim(wn, n);
   else if (n > wn || n <= wn - KILN_GEMM_NR)
     kiln_rt_check_dim(n, wn);
@@ -421,8 +429,8 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
     kiln_rt_check_dim(res.size[2], m);
     kiln_rt_check_dim(res.size[3], n);
   }
-  if (bf16) {
-    /* bf16 tiles read bias, residual and y rows with unit stride */
+  if (lowp) {
+    /* bf16 and int8 tiles read bias, residual and y rows with unit stride */
     int unitb = (y.stride[3] == 1 || n == 1) &&
                 (!(flags & LINEAR_BIAS) || bias.stride[3] == 1 || n == 1) &&
                 (!(flags & LINEAR_RESIDUAL) || res.stride[3] == 1 || n == 1);
@@ -430,9 +438,15 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
     kiln_epilogue epb = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
                          (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
                          res.stride[2], act};
-    if (!kiln_sbgemm_run(isa, 0, m, n, k, (const float *)x.base, x.stride[2],
-                         x.stride[3], (const uint16_t *)w.base, (float *)y.base,
-                         y.stride[2], &epb))
+    int ok = bf16 ? kiln_sbgemm_run(isa, 0, m, n, k, (const float *)x.base,
+                                    x.stride[2], x.stride[3],
+                                    (const uint16_t *)w.base, (float *)y.base,
+                                    y.stride[2], &epb)
+                  : kiln_qgemm_run(isa, 0, m, n, k, (const float *)x.base,
+                                   x.stride[2], x.stride[3],
+                                   (const int8_t *)w.base, (float *)y.base,
+                                   y.stride[2], &epb);
+    if (!ok)
       kiln_rt_fail_oom();
     return;
   }

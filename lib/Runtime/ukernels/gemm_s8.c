@@ -1,0 +1,223 @@
+/*===- gemm_s8.c - u8 x s8 -> int32 GEMM driver (--quantize int8) --------===*
+ *
+ * Layouts and arithmetic in gemm_s8.h. The driver quantizes A a row block
+ * at a time into quads of k (dst[(q * rows + i) * 4 + r]) with each row's
+ * scale and zero point, then runs the tiles in the fp32 driver's order and
+ * cache blocking (kiln_gemm_visit_tiles). A k block's int32 sums are
+ * scaled to fp32 and added into C; the last k block also subtracts the
+ * zero-point correction and applies the epilogue.
+ *
+ * The tile is kiln_qgemm_tile_avx512vnni when the model targets AVX-512 and
+ * the CPU has AVX512-VNNI; otherwise a plain C tile (same results: int32
+ * sums are exact).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "gemm_s8.h"
+#include "view.h"
+#include "../runtime_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Row i's scale and zero point from its range (which includes 0, so 0 is
+ * exact); a row of zeros gets scale 1. */
+static inline void row_params(float lo, float hi, float *scale, int32_t *zp) {
+  lo = lo < 0.0f ? lo : 0.0f;
+  hi = hi > 0.0f ? hi : 0.0f;
+  float s = (hi - lo) / 255.0f;
+  if (!(s > 0.0f) || !isfinite(s)) {
+    *scale = 1.0f;
+    *zp = 0;
+    return;
+  }
+  float z = nearbyintf(-lo / s);
+  *scale = s;
+  *zp = z < 0.0f ? 0 : z > 255.0f ? 255 : (int32_t)z;
+}
+
+static void pack_a_generic(const float *a, int64_t lda, int64_t acs,
+                           int64_t rows, int64_t k, int64_t kq, uint8_t *dst,
+                           float *rowq) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *src = a + i * lda;
+    float lo = 0.0f, hi = 0.0f;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      float v = src[kk * acs];
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    float s;
+    int32_t zp;
+    row_params(lo, hi, &s, &zp);
+    float inv = 1.0f / s;
+    for (int64_t kk = 0; kk < kq * 4; ++kk) {
+      int32_t q = 0;
+      if (kk < k) {
+        float v = nearbyintf(src[kk * acs] * inv) + (float)zp;
+        q = v != v ? zp : v < 0.0f ? 0 : v > 255.0f ? 255 : (int32_t)v;
+      }
+      dst[((kk / 4) * rows + i) * 4 + kk % 4] = (uint8_t)q;
+    }
+    rowq[2 * i] = s;
+    rowq[2 * i + 1] = s * (float)zp;
+  }
+}
+
+static void tile_generic(int64_t mr, int64_t nc, int64_t kq,
+                         const uint8_t *ap, const int8_t *b0, const int8_t *b1,
+                         const float *sb0, const float *sb1, const float *rowq,
+                         float *c, int64_t ldc, int accumulate, int last,
+                         const kiln_epilogue *ep) {
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nc; ++j) {
+      const int8_t *b = j < 16 ? b0 + 4 * j : b1 + 4 * (j - 16);
+      const float *sb = j < 16 ? sb0 + j : sb1 + (j - 16);
+      int32_t s = 0;
+      for (int64_t q = 0; q < kq; ++q)
+        for (int r = 0; r < 4; ++r)
+          s += (int32_t)ap[(q * mr + i) * 4 + r] * (int32_t)b[q * 64 + r];
+      float v = (float)s * sb[0] * rowq[2 * i];
+      if (accumulate)
+        v += c[i * ldc + j];
+      if (last) {
+        v -= rowq[2 * i + 1] * sb[16];
+        if (ep) {
+          if (ep->bias)
+            v += ep->bias[j];
+          if (ep->row_bias)
+            v += ep->row_bias[i];
+          if (ep->residual && ep->res_first)
+            v += ep->residual[i * ep->ldr + j];
+          v = kiln_act_scalar(v, ep->act);
+          if (ep->residual && !ep->res_first)
+            v += ep->residual[i * ep->ldr + j];
+        }
+      }
+      c[i * ldc + j] = v;
+    }
+}
+
+typedef struct {
+  kiln_qgemm_tile_fn tile;
+  int64_t mr, nc, m, n, k, kq;
+  const float *a;
+  int64_t lda, acs;
+  uint8_t *ap;
+  float *rowq;
+  const int8_t *bp;
+  float *c;
+  int64_t ldc;
+  const kiln_epilogue *ep;
+  int vector_pack, accumulate;
+} job;
+
+static void pack_a(void *vjob, int64_t begin, int64_t end) {
+  const job *g = vjob;
+  for (int64_t r = begin; r < end; ++r) {
+    int64_t i0 = r * g->mr;
+    int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+    const float *src = g->a + i0 * g->lda;
+    uint8_t *dst = g->ap + i0 * g->kq * 4;
+    if (g->vector_pack && (g->acs == 1 || g->k == 1))
+      kiln_qgemm_pack_a_avx512(src, g->lda, rows, g->k, g->kq, dst,
+                               g->rowq + 2 * i0);
+    else
+      pack_a_generic(src, g->lda, g->acs, rows, g->k, g->kq, dst,
+                     g->rowq + 2 * i0);
+  }
+}
+
+/* quads per cache block (384 values of k: A micro-panel 12 x 384 bytes,
+ * B micro-panels 2 x 384 x 16 bytes = 12 KiB) */
+#define KQ_BLOCK 96
+
+static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
+                    int first, int last) {
+  const job *g = vjob;
+  int64_t j0 = cb * g->nc, i0 = r * g->mr;
+  int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
+  int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
+  int64_t panelBytes = (g->kq + 2) * 64;
+  const int8_t *p0 = g->bp + (j0 / 16) * panelBytes;
+  const int8_t *p1 = nc > 16 ? p0 + panelBytes : p0;
+  kiln_epilogue ep, *epp = NULL;
+  if (g->ep && last) {
+    kiln_epilogue_at(g->ep, i0, j0, &ep);
+    epp = &ep;
+  }
+  g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 4, p0 + q0 * 64,
+          p1 + q0 * 64, (const float *)(p0 + g->kq * 64),
+          (const float *)(p1 + g->kq * 64), g->rowq + 2 * i0,
+          g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate, last, epp);
+}
+
+static void tiles(void *vjob, int64_t begin, int64_t end) {
+  const job *g = vjob;
+  int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
+  kiln_gemm_visit_tiles(begin, end, rowBlocks, g->kq, g->m <= 4 ? g->kq : KQ_BLOCK,
+                        tile_at, vjob);
+}
+
+static int has_avx512vnni(void) {
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512vnni") &&
+                    __builtin_cpu_supports("avx512bw")
+                ? 1
+                : 0;
+  }
+  return known;
+}
+
+#define PARALLEL_MIN_MACS (1 << 18)
+
+int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
+                   const float *a, int64_t lda, int64_t acs, const int8_t *bp,
+                   float *c, int64_t ldc, const kiln_epilogue *ep) {
+  if (m <= 0 || n <= 0)
+    return 1;
+  if (k <= 0)
+    return kiln_sgemm_packed_run_ep(isa, accumulate, m, n, 0, a, lda, acs, NULL,
+                                    c, ldc, ep);
+  job g = {tile_generic, KILN_SGEMM_MR_GENERIC, 32, m, n, k, (k + 3) / 4,
+           a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate};
+  if (isa == KILN_ISA_AVX512 && has_avx512vnni()) {
+    g.tile = kiln_qgemm_tile_avx512vnni;
+    g.vector_pack = 1;
+    g.mr = KILN_SGEMM_MR_AVX512;
+  }
+  int64_t rowBlocks = (m + g.mr - 1) / g.mr;
+  int64_t colBlocks = (n + g.nc - 1) / g.nc;
+  int parallel = m * n * k >= PARALLEL_MIN_MACS;
+  size_t apBytes = ((size_t)(rowBlocks * g.mr * g.kq * 4) + 63) & ~(size_t)63;
+  char *scratch = kiln_scratch(KILN_SCRATCH_GEMM_A,
+                               apBytes + (size_t)(2 * rowBlocks * g.mr) * sizeof(float));
+  if (!scratch)
+    return 0;
+  g.ap = (uint8_t *)scratch;
+  g.rowq = (float *)(scratch + apBytes);
+  if (parallel && rowBlocks > 1)
+    kiln_parallel_for(rowBlocks, pack_a, &g);
+  else
+    pack_a(&g, 0, rowBlocks);
+  if (parallel)
+    kiln_parallel_for(rowBlocks * colBlocks, tiles, &g);
+  else
+    tiles(&g, 0, rowBlocks * colBlocks);
+  return 1;
+}
+
+/* Entry point of the generated code for a linalg.matmul whose constant
+ * right-hand side kiln-cpu-ukernels quantized and packed (--quantize int8);
+ * the arguments are kiln_ukernel_sgemm_packed's (gemm_f32.c), bp in bytes. */
+void kiln_ukernel_qgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+                               intptr_t a, int64_t aoff, int64_t lda,
+                               int64_t acs, intptr_t bp, int64_t bpoff,
+                               intptr_t c, int64_t coff, int64_t ldc) {
+  if (!kiln_qgemm_run((int)(flags & 0xff), !(flags & KILN_GEMM_OVERWRITE), m, n,
+                      k, (const float *)a + aoff, lda, acs,
+                      (const int8_t *)bp + bpoff, (float *)c + coff, ldc, NULL))
+    kiln_rt_fail_oom();
+}

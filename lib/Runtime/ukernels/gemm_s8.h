@@ -1,0 +1,78 @@
+/*===- gemm_s8.h - int8 dense layers (--quantize int8) -------------------===*
+ *
+ * Dense layers compiled with `--quantize int8` keep their weights as int8,
+ * quantized per output column (symmetric, scale = max|W[:, j]| / 127) and
+ * packed at compile time by kiln_s8_pack_weights (pack_s8.c, which the
+ * compiler links too, so there is one definition of the layout). The
+ * activations are quantized per row at run time (asymmetric u8: scale =
+ * (max(0, max) - min(0, min)) / 255 and a zero point), and the products
+ * run as u8 x s8 -> int32 dot products of four (AVX512-VNNI's vpdpbusd):
+ *
+ *   y[i, j] = sa_i * sb_j * (sum_k qa[i, k] qb[k, j] - zp_i * colsum_j)
+ *
+ * colsum_j = sum_k qb[k, j] is computed at pack time.
+ *
+ * Packed weights, panel p of 16 columns [16p, 16p + 16), KQ = ceil(K / 4)
+ * quads of k, each panel (KQ + 2) rows of 64 bytes:
+ *   row q < KQ: byte j * 4 + r = qb[4q + r][16p + j]   (0 past K and N)
+ *   row KQ:     16 floats sb_j                        (0 past N)
+ *   row KQ + 1: 16 floats sb_j * colsum_j
+ * That is the operand layout of vpdpbusd (16 lanes of 4 bytes).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_GEMM_S8_H
+#define KILN_UKERNELS_GEMM_S8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bytes of a packed [K, N] weight: ceil(N/16) * (ceil(K/4) + 2) * 64. */
+size_t kiln_s8_packed_bytes(int64_t k, int64_t n);
+
+/* Quantizes and packs W (element (kk, j) at w[kk * rs + j * cs]) into
+ * `out` (kiln_s8_packed_bytes(k, n) bytes). */
+void kiln_s8_pack_weights(int64_t k, int64_t n, const float *w, int64_t rs,
+                          int64_t cs, int8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#ifndef __cplusplus
+#include "gemm_f32.h"
+
+/* C = (C +) act(A W + ...) over the run's threads, A (fp32, A[i, kk] at
+ * a[i * lda + kk * acs]) quantized per row; bp packed as above. Returns 0
+ * when scratch memory cannot be had. */
+int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
+                   const float *a, int64_t lda, int64_t acs, const int8_t *bp,
+                   float *c, int64_t ldc, const kiln_epilogue *ep);
+
+/* A tile: C[0:mr, 0:nc] (+)= the dequantized products over kq quads
+ * (b0/b1: the tile's two panels at its first quad, sb0/sb1: their scale
+ * rows; rowq: sa_i, sa_i * zp_i per row), with the zero-point correction
+ * and the epilogue when `last`. */
+typedef void (*kiln_qgemm_tile_fn)(int64_t mr, int64_t nc, int64_t kq,
+                                   const uint8_t *ap, const int8_t *b0,
+                                   const int8_t *b1, const float *sb0,
+                                   const float *sb1, const float *rowq,
+                                   float *c, int64_t ldc, int accumulate,
+                                   int last, const kiln_epilogue *ep);
+void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
+                                const uint8_t *ap, const int8_t *b0,
+                                const int8_t *b1, const float *sb0,
+                                const float *sb1, const float *rowq, float *c,
+                                int64_t ldc, int accumulate, int last,
+                                const kiln_epilogue *ep);
+/* Quantizes rows [0, rows) of A into the quad layout of a row block
+ * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]) and rowq (AVX-512). */
+void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
+                              int64_t k, int64_t kq, uint8_t *dst, float *rowq);
+#endif
+
+#endif

@@ -1,0 +1,228 @@
+/*===- qgemm_test.c - the int8 GEMM (--quantize int8) against references -===*
+ *
+ * kiln_qgemm_run (generic C tile, and AVX512-VNNI where the CPU has it) on
+ * full and partial tiles and panels, k not a multiple of 4, k cut into
+ * cache blocks, M = 1, strided A, accumulate and overwrite, bias /
+ * activation / residual epilogues, and through the matmul entry point.
+ * Two references:
+ *  - exact: the same quantization (per-column symmetric s8 weights, per-row
+ *    asymmetric u8 activations) done here in double precision: the kernels
+ *    must match it to fp32 rounding (relative error <= 1e-5 of the output's
+ *    largest value);
+ *  - fp32: the unquantized product: int8's own error must stay small
+ *    (<= 2% of the output's largest value on random data).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L
+#include "kiln/runtime.h"
+#include "runtime_internal.h"
+#include "ukernels/gemm_s8.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kiln_model_entry(void **inputs, void *ctx) { (void)inputs; (void)ctx; }
+const char *kiln_model_signature(void) { return ""; }
+void kiln_ukernel_qgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+                               intptr_t a, int64_t aoff, int64_t lda,
+                               int64_t acs, intptr_t bp, int64_t bpoff,
+                               intptr_t c, int64_t coff, int64_t ldc);
+
+static unsigned rng = 12345;
+static float frand(void) {
+  rng = rng * 1103515245u + 12345u;
+  return ((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static double act_ref(double v, int act) {
+  switch (act) {
+  case KILN_ACT_RELU: return v > 0 ? v : 0;
+  case KILN_ACT_GELU: return 0.5 * v * (1 + erf(v / sqrt(2.0)));
+  default: return v;
+  }
+}
+
+static int failures;
+
+/* y = act(quantized(A) quantized(W) + bias) + residual in double; with
+ * exact == 0 the unquantized product. */
+static void reference(int exact, int64_t m, int64_t n, int64_t k,
+                      const float *a, int64_t lda, int64_t acs, const float *w,
+                      const float *bias, const float *res, int act,
+                      const float *c0, double *out) {
+  double *sb = calloc((size_t)n, sizeof(double));
+  int32_t *qb = calloc((size_t)(n * k), sizeof(int32_t));
+  for (int64_t j = 0; j < n; ++j) {
+    float amax = 0;
+    for (int64_t kk = 0; kk < k; ++kk)
+      amax = fabsf(w[kk * n + j]) > amax ? fabsf(w[kk * n + j]) : amax;
+    float s = amax / 127.0f;
+    sb[j] = s;
+    for (int64_t kk = 0; kk < k; ++kk)
+      qb[kk * n + j] = s > 0 ? (int32_t)lrintf(w[kk * n + j] * (1.0f / s)) : 0;
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    float lo = 0, hi = 0;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      float v = a[i * lda + kk * acs];
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    float s = (hi - lo) / 255.0f, zf = 0;
+    if (!(s > 0))
+      s = 1;
+    else
+      zf = nearbyintf(-lo / s);
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        float x = a[i * lda + kk * acs];
+        if (exact) {
+          float q = nearbyintf(x * (1.0f / s)) + zf;
+          q = q < 0 ? 0 : q > 255 ? 255 : q;
+          acc += (double)s * (q - zf) * sb[j] * qb[kk * n + j];
+        } else {
+          acc += (double)x * w[kk * n + j];
+        }
+      }
+      if (c0)
+        acc += c0[i * n + j];
+      if (bias)
+        acc += bias[j];
+      acc = act_ref(acc, act);
+      if (res)
+        acc += res[i * n + j];
+      out[i * n + j] = acc;
+    }
+  }
+  free(sb);
+  free(qb);
+}
+
+static double rel_error(int64_t count, const float *got, const double *want) {
+  double worst = 0, scale = 1e-30;
+  for (int64_t i = 0; i < count; ++i)
+    scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
+  for (int64_t i = 0; i < count; ++i) {
+    double e = fabs(got[i] - want[i]) / scale;
+    worst = e > worst || e != e ? e : worst;
+  }
+  return worst;
+}
+
+static const char *isa_name(int isa) {
+  return isa == KILN_ISA_AVX512 ? "avx512-vnni" : "generic";
+}
+
+static void test_isa(int isa) {
+  static const int64_t shapes[][3] = {
+      {1, 1, 1},    {1, 16, 4},   {12, 32, 64},  {13, 33, 65},
+      {5, 70, 3},   {24, 64, 384}, {30, 50, 1001}, {1, 768, 768},
+      {4, 40, 900}, {128, 96, 256}};
+  int cases = 0;
+  double worstExact = 0, worstFp32 = 0;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+    for (int variant = 0; variant < 4; ++variant) {
+      int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+      /* variant 0: plain; 1: bias + GELU + residual; 2: accumulate into C
+       * with ReLU and bias; 3: A with column stride 2 */
+      int64_t acs = variant == 3 ? 2 : 1, lda = k * acs + 3;
+      float *a = malloc(sizeof(float) * (size_t)(m * lda + 1));
+      float *w = malloc(sizeof(float) * (size_t)(k * n));
+      float *bias = malloc(sizeof(float) * (size_t)n);
+      float *res = malloc(sizeof(float) * (size_t)(m * n));
+      float *c = malloc(sizeof(float) * (size_t)(m * n));
+      float *c0 = malloc(sizeof(float) * (size_t)(m * n));
+      double *want = malloc(sizeof(double) * (size_t)(m * n));
+      for (int64_t i = 0; i < m * lda + 1; ++i)
+        a[i] = frand() + (variant == 1 ? 0.5f : 0.0f); /* an offset range */
+      for (int64_t i = 0; i < k * n; ++i)
+        w[i] = frand() * 0.1f;
+      for (int64_t i = 0; i < n; ++i)
+        bias[i] = frand();
+      for (int64_t i = 0; i < m * n; ++i) {
+        res[i] = frand();
+        c0[i] = frand();
+        c[i] = c0[i];
+      }
+      int8_t *bp = malloc(kiln_s8_packed_bytes(k, n));
+      kiln_s8_pack_weights(k, n, w, n, 1, bp);
+      kiln_epilogue ep = {variant == 1 || variant == 2 ? bias : NULL,
+                          variant == 1 ? res : NULL, n,
+                          variant == 1 ? KILN_ACT_GELU
+                                       : variant == 2 ? KILN_ACT_RELU
+                                                      : KILN_ACT_NONE};
+      int accumulate = variant == 2;
+      if (variant == 0)
+        kiln_ukernel_qgemm_packed(isa | KILN_GEMM_OVERWRITE, m, n, k,
+                                  (intptr_t)a, 0, lda, acs, (intptr_t)bp, 0,
+                                  (intptr_t)c, 0, n);
+      else
+        kiln_qgemm_run(isa, accumulate, m, n, k, a, lda, acs, bp, c, n, &ep);
+      for (int exact = 1; exact >= 0; --exact) {
+        reference(exact, m, n, k, a, lda, acs, w, ep.bias, ep.residual, ep.act,
+                  accumulate ? c0 : NULL, want);
+        double e = rel_error(m * n, c, want);
+        double limit = exact ? 1e-5 : 2e-2;
+        if (!(e <= limit)) {
+          printf("FAIL qgemm %s %s m=%lld n=%lld k=%lld variant=%d: error %g\n",
+                 isa_name(isa), exact ? "exact" : "fp32", (long long)m,
+                 (long long)n, (long long)k, variant, e);
+          ++failures;
+        }
+        if (exact)
+          worstExact = e > worstExact ? e : worstExact;
+        else
+          worstFp32 = e > worstFp32 ? e : worstFp32;
+      }
+      ++cases;
+      free(a), free(w), free(bias), free(res), free(c), free(c0), free(want);
+      free(bp);
+    }
+  printf("qgemm %s: %d cases, against the same quantization %s, against fp32 "
+         "%s\n",
+         isa_name(isa), cases, worstExact <= 1e-5 ? "<= 1e-5" : "FAILED",
+         worstFp32 <= 2e-2 ? "<= 2e-2" : "FAILED");
+}
+
+/* A zero weight column and a row of zeros: scale 0 / scale 1 paths. */
+static void test_zeros(void) {
+  int64_t m = 3, n = 20, k = 9;
+  float a[27] = {0}, w[180], c[60];
+  for (int i = 0; i < 180; ++i)
+    w[i] = (i % n == 5) ? 0.0f : frand();
+  for (int i = 9; i < 27; ++i)
+    a[i] = frand();
+  int8_t bp[1024];
+  if (kiln_s8_packed_bytes(k, n) > sizeof bp) {
+    printf("FAIL zeros: packed size\n");
+    ++failures;
+    return;
+  }
+  kiln_s8_pack_weights(k, n, w, n, 1, bp);
+  for (int isa = 0; isa <= 2; isa += 2) {
+    kiln_qgemm_run(isa, 0, m, n, k, a, k, 1, bp, c, n, NULL);
+    for (int j = 0; j < n; ++j)
+      if (c[j] != 0.0f || c[n + 5] != 0.0f || c[2 * n + 5] != 0.0f) {
+        printf("FAIL zeros %s: %g\n", isa_name(isa), c[j]);
+        ++failures;
+        break;
+      }
+  }
+  printf("qgemm zeros: ok\n");
+}
+
+int main(void) {
+  test_isa(KILN_ISA_GENERIC);
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))
+    test_isa(KILN_ISA_AVX512);
+  else
+    printf("qgemm avx512-vnni: skipped, this CPU has no AVX512-VNNI\n");
+  test_zeros();
+  printf(failures ? "qgemm: %d failures\n" : "qgemm: ok\n", failures);
+  return failures != 0;
+}
