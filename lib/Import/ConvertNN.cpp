@@ -514,6 +514,10 @@ LogicalResult convertArg(NodeContext &c) {
 
 } // namespace
 
+LogicalResult(::kiln::import::convertConvNode)(NodeContext &c) {
+  return convertConv(c);
+}
+
 void ::kiln::import::addNNConverters(llvm::StringMap<Converter> &m) {
   m["MatMul"] = [](NodeContext &c) -> LogicalResult {
     if (failed(c.requireInputs(2)))

@@ -601,6 +601,7 @@ auto ::kiln::import::getConverters() -> const llvm::StringMap<Converter> & {
     addNNConverters(m);
     addShapeConverters(m);
     addTransformerConverters(m);
+    addQuantConverters(m);
     return m;
   }();
   return map;

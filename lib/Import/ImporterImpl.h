@@ -67,6 +67,12 @@ void addNNConverters(llvm::StringMap<Converter> &map);
 void addShapeConverters(llvm::StringMap<Converter> &map);
 /// Opset-23 and com.microsoft transformer ops (keys "com.microsoft:<op>").
 void addTransformerConverters(llvm::StringMap<Converter> &map);
+/// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
+/// QLinearMatMul, ConvInteger, QLinearConv (ConvertQuant.cpp).
+void addQuantConverters(llvm::StringMap<Converter> &map);
+class NodeContext;
+/// The Conv converter (ConvertNN.cpp), for ops built on a convolution.
+LogicalResult convertConvNode(NodeContext &c);
 
 class NodeContext {
 public:

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""ONNX Runtime's own int8 models through kiln.
+
+    quantized.py --model M.onnx --shape batch=2,seq=37 --kiln KILN
+
+The fp32 model is rewritten into the form ORT's quantize_dynamic writes
+(test/models/quantize_dynamic.py: DynamicQuantizeLinear + MatMulInteger,
+per-tensor and per-channel weights); kiln compiles that file as it is and
+ORT runs the same file on the same inputs. Prints per form the cosine and
+the max difference relative to each output's max |ORT|.
+
+A one-layer model (no rounding upstream of the quantizer) must match to
+1e-5. Deeper models cannot match bit for bit: an fp32 difference of 1e-7
+upstream (kiln and ORT fuse LayerNorm, GELU and attention differently)
+moves an activation across a rounding boundary of the next quantizer, one
+u8 step; those are judged by cosine >= 0.9999 and max diff <= 2e-2.
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+sys.path.insert(0, os.path.join(HERE, "..", "models"))
+import kiln  # noqa: E402
+from quantize_dynamic import quantize_dynamic  # noqa: E402
+from run_e2e import make_inputs, run_ort  # noqa: E402
+
+
+def one_layer(path):
+    rng = np.random.default_rng(1)
+    w = numpy_helper.from_array(rng.standard_normal((64, 48)).astype(np.float32) * 0.1, "W")
+    b = numpy_helper.from_array(rng.standard_normal(48).astype(np.float32), "B")
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["xw"], name="mm"),
+         helper.make_node("Add", ["xw", "B"], ["Y"], name="bias")],
+        "one_layer",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", "seq", 64])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["batch", "seq", 48])],
+        [w, b])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+def compare(got, ref):
+    err, cos = 0.0, 1.0
+    for k, r in ref.items():
+        g = got[k].astype(np.float64).ravel()
+        rr = r.astype(np.float64).ravel()
+        err = max(err, float(np.max(np.abs(g - rr))) / max(float(np.max(np.abs(rr))), 1e-30))
+        cos = min(cos, float(g @ rr) / max(float(np.linalg.norm(g) * np.linalg.norm(rr)), 1e-300))
+    return err, cos
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--shape", required=True)
+    ap.add_argument("--kiln", required=True)
+    args = ap.parse_args()
+    shape = {k: int(v) for k, v in (kv.split("=") for kv in args.shape.split(","))}
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        layer = os.path.join(tmp, "one_layer.onnx")
+        one_layer(layer)
+        for name, src, exact in [("one-layer", layer, True), ("model", args.model, False)]:
+            for per_channel in (False, True):
+                q = os.path.join(tmp, f"{name}_{per_channel}.onnx")
+                qm, n = quantize_dynamic(onnx.load(src), per_channel)
+                onnx.save(qm, q)
+                so = q[:-5] + ".so"
+                kiln.compile(q, so, kiln=args.kiln)
+                m = kiln.load(so, threads=2)
+                feeds = make_inputs(m, shape, np.random.default_rng(0))
+                ref = run_ort(q, feeds, os.path.join(tmp, "ort"), "node")
+                err, cos = compare(m.run(feeds), ref)
+                m.close()
+                ok = err <= 1e-5 if exact else (cos >= 0.9999 and err <= 2e-2)
+                form = "per-channel" if per_channel else "per-tensor"
+                print(f"{name} {form} ({n} MatMulInteger): cosine {cos:.6f} "
+                      f"max diff {err:.1e} {'ok' if ok else 'FAIL'}")
+                failed += not ok
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
