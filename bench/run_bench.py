@@ -80,8 +80,21 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
     # One library per thread count: a second dlopen of the same path would
     # return the first, whose thread pool is already sized.
     so = os.path.join(workdir, f"{name}_t{threads}.so")
+    # With --quantize int8 (kiln quantizes the fp32 model) or ort-int8
+    # (kiln compiles ORT's int8 file as it is), ORT runs its own int8 form
+    # of the model: what its quantize_dynamic writes
+    # (test/models/quantize_dynamic.py).
+    ort_path = onnx_path
+    if quantize != "none":
+        ort_path = os.path.join(workdir, name + "_qdyn.onnx")
+        if not os.path.exists(ort_path):
+            qmodel, _ = quantize_dynamic(onnx.load(onnx_path))
+            onnx.save(qmodel, ort_path)
     t0 = time.perf_counter()
-    kiln.compile(onnx_path, so, kiln=kiln_bin, precision=precision, quantize=quantize)
+    if quantize == "ort-int8":
+        kiln.compile(ort_path, so, kiln=kiln_bin, precision=precision)
+    else:
+        kiln.compile(onnx_path, so, kiln=kiln_bin, precision=precision, quantize=quantize)
     compile_s = time.perf_counter() - t0
     model = kiln.load(so, threads=threads)
     feeds = make_inputs(model, shape, np.random.default_rng(0))
@@ -103,14 +116,6 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
                 cos = min(cos, float(gd @ rd) / den)
         if precision != "fp32" or quantize != "none":
             err = cos  # reported as the cosine column
-    # With --quantize int8, ORT runs its own int8 form of the model (what
-    # its quantize_dynamic writes, test/models/quantize_dynamic.py).
-    ort_path = onnx_path
-    if quantize == "int8":
-        ort_path = os.path.join(workdir, name + "_qdyn.onnx")
-        if not os.path.exists(ort_path):
-            qmodel, _ = quantize_dynamic(onnx.load(onnx_path))
-            onnx.save(qmodel, ort_path)
     ort = subprocess.Popen([node, os.path.join(HERE, "ort_server.js"), ort_path, ind,
                             "--threads", str(threads)],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -153,10 +158,12 @@ def main():
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                     help="kiln's precision (ORT runs fp32); bf16 rows report the "
                          "smallest per-output cosine to ORT instead of max rel. diff")
-    ap.add_argument("--quantize", default="none", choices=["none", "int8"],
-                    help="kiln's --quantize; with int8, ORT runs the model in the form "
-                         "its quantize_dynamic writes (int8 MatMulInteger), and the "
-                         "accuracy column is kiln's cosine to ORT fp32")
+    ap.add_argument("--quantize", default="none", choices=["none", "int8", "ort-int8"],
+                    help="int8: kiln compiles the fp32 model with --quantize int8; "
+                         "ort-int8: kiln compiles ORT's int8 file as it is. Either way "
+                         "ORT runs the model in the form its quantize_dynamic writes "
+                         "(int8 MatMulInteger), and the accuracy column is kiln's "
+                         "cosine to ORT fp32")
     ap.add_argument("--no-check", action="store_true",
                     help="skip the comparison of outputs with ORT")
     args = ap.parse_args()
@@ -168,7 +175,9 @@ def main():
     lowp = args.precision != "fp32" or args.quantize != "none"
     acc = "cosine to ORT fp32" if lowp else "max rel. diff"
     print(f"kiln precision: {args.precision}, quantize: {args.quantize}"
-          + (" (ORT: its quantize_dynamic int8 form)" if args.quantize == "int8" else ""))
+          + (" (ORT: its quantize_dynamic int8 form"
+             + (", which kiln compiles too)" if args.quantize == "ort-int8" else ")")
+             if args.quantize != "none" else ""))
     print(f"| model | shape | threads | ORT ms | kiln ms | kiln / ORT | {acc} | compile s "
           "| kiln weights GB/s |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -79,9 +79,40 @@ std::optional<ConstReader> readerOf(memref::GlobalOp global) {
   return r;
 }
 
+/// The raw row-major bytes of a constant global whose elements take
+/// `elemBytes` each (a splat expanded), or nullopt.
+std::optional<std::vector<char>> rawBytesOf(memref::GlobalOp global,
+                                            int64_t elemBytes) {
+  if (!global.getConstant() || !global.getInitialValue())
+    return std::nullopt;
+  Attribute init = *global.getInitialValue();
+  int64_t count = global.getType().getNumElements();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(init)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || (int64_t)blob->getData().size() != count * elemBytes)
+      return std::nullopt;
+    return std::vector<char>(blob->getData().begin(), blob->getData().end());
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(init);
+  if (!dense)
+    return std::nullopt;
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat() && (int64_t)raw.size() == elemBytes) {
+    std::vector<char> out;
+    for (int64_t i = 0; i < count; ++i)
+      out.insert(out.end(), raw.begin(), raw.end());
+    return out;
+  }
+  if ((int64_t)raw.size() != count * elemBytes)
+    return std::nullopt;
+  return std::vector<char>(raw.begin(), raw.end());
+}
+
 /// The constant global `v` reads, when it is a get_global of one, possibly
 /// reshaped (a reshape of a contiguous global keeps its row-major order).
-memref::GlobalOp constantGlobalOf(Value v, SymbolTable &symbols) {
+/// With `anyType`, of any element type; otherwise f32 only.
+memref::GlobalOp constantGlobalOf(Value v, SymbolTable &symbols,
+                                  bool anyType = false) {
   for (;;) {
     if (auto c = v.getDefiningOp<memref::CollapseShapeOp>())
       v = c.getSrc();
@@ -96,7 +127,8 @@ memref::GlobalOp constantGlobalOf(Value v, SymbolTable &symbols) {
   if (!get)
     return {};
   auto global = symbols.lookup<memref::GlobalOp>(get.getName());
-  if (!global || !global.getConstant() || !readerOf(global))
+  if (!global || !global.getConstant() || !global.getInitialValue() ||
+      (!anyType && !readerOf(global)))
     return {};
   return global;
 }
@@ -188,6 +220,7 @@ struct KilnCpuUkernels final
   /// How constant weights are stored and multiplied.
   enum class WeightKind { F32, Bf16, S8 };
   WeightKind weightKind = WeightKind::F32;
+  bool failedAny = false;
   // (global name, transposed, k, kind) -> packed global
   std::map<std::tuple<std::string, bool, int64_t, WeightKind>, memref::GlobalOp> packed;
 
@@ -290,6 +323,33 @@ struct KilnCpuUkernels final
         /*constant=*/true, b.getI64IntegerAttr(64));
     symbols->insert(g);
     packed[key] = g;
+    return g;
+  }
+
+  /// An int8 weight ([K, N] row-major i8) with its `n` f32 scales, packed
+  /// as is (kiln_s8_pack_quantized) for models that arrive quantized.
+  memref::GlobalOp packedQuantized(memref::GlobalOp wq, memref::GlobalOp scales,
+                                   int64_t k, int64_t n) {
+    auto wb = rawBytesOf(wq, 1);
+    auto sb = rawBytesOf(scales, 4);
+    if (!wb || !sb || (int64_t)sb->size() != n * 4)
+      return {};
+    int64_t panels = (n + kPanel - 1) / kPanel, kq = (k + 3) / 4;
+    std::vector<int8_t> data(kiln_s8_packed_bytes(k, n));
+    kiln_s8_pack_quantized(k, n, reinterpret_cast<const int8_t *>(wb->data()),
+                           reinterpret_cast<const float *>(sb->data()), n,
+                           data.data());
+    auto i8 = IntegerType::get(&getContext(), 8);
+    auto tensorType = RankedTensorType::get({panels, kq + 2, 64}, i8);
+    auto memrefType = MemRefType::get({panels, kq + 2, 64}, i8);
+    std::string name = (wq.getSymName() + "_s8").str();
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<int8_t>(data);
+    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
+    OpBuilder b(wq);
+    auto g = memref::GlobalOp::create(
+        b, wq.getLoc(), name, b.getStringAttr("private"), memrefType, init,
+        /*constant=*/true, b.getI64IntegerAttr(64));
+    symbols->insert(g);
     return g;
   }
 
@@ -417,6 +477,27 @@ struct KilnCpuUkernels final
     OpBuilder b(u);
     SmallVector<int64_t> params(u.getIntParams());
     SmallVector<Value> operands(u.getInputs());
+    // linear_f32 with int8 weights and their scales (flag 64, from a model
+    // that arrives quantized): packed as they are, the scales move into the
+    // panels (flag 32).
+    if (u.getKernel() == "linear_f32" && params.size() == 3 && (params[1] & 64)) {
+      auto wt = cast<MemRefType>(operands[1].getType());
+      memref::GlobalOp wq = constantGlobalOf(operands[1], *symbols, true);
+      memref::GlobalOp sc = constantGlobalOf(operands[2], *symbols, true);
+      memref::GlobalOp p =
+          wq && sc && wt.getRank() == 2 && wt.hasStaticShape()
+              ? packedQuantized(wq, sc, wt.getDimSize(0), wt.getDimSize(1))
+              : memref::GlobalOp();
+      if (!p) {
+        u.emitError("kiln-cpu-ukernels: linear_f32 with int8 weights needs "
+                    "constant weights and scales");
+        failedAny = true;
+        return;
+      }
+      operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
+      operands.erase(operands.begin() + 2);
+      params[1] = (params[1] & ~int64_t(64)) | 32;
+    }
     // linear_f32 with a constant weight: packed here, once (flag 8); its
     // int_params are (isa, flags, activation), flag 1 = transposed.
     if (u.getKernel() == "linear_f32" && operands.size() >= 2 &&
@@ -522,6 +603,8 @@ struct KilnCpuUkernels final
     });
     for (auto u : calls)
       rewriteUkernel(u);
+    if (failedAny)
+      return signalPassFailure();
     for (Operation *op : work) {
       if (auto mm = dyn_cast<linalg::MatmulOp>(op))
         rewriteMatmul(mm);

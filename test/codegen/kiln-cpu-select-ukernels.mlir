@@ -344,3 +344,93 @@ func.func @dwconv_no_residual(%x: tensor<1x8x7x7xf32>, %w: tensor<8x1x3x3xf32>) 
   %1 = kiln.add %0, %x : (tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>) -> tensor<1x8x7x7xf32>
   return %1 : tensor<1x8x7x7xf32>
 }
+
+// -----
+
+// ONNX Runtime's dynamically quantized matmul as the importer spells it
+// out (DynamicQuantizeLinear, then MatMulInteger with an int8 weight cast
+// to i32, Cast and Mul by s * ws, then the bias Add) becomes one
+// linear_f32 on x with the int8 weight, its scales as [N] and the bias:
+// flags 2 (bias) | 64 (int8 weights + scales) | 128 (x per tensor) = 194.
+// CHECK-LABEL: func.func @dynamic_quant_matmul(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32>
+// CHECK-DAG:     %[[W:.*]] = kiln.constant dense<{{.*}}> : tensor<4x3xi8>
+// CHECK-DAG:     %[[B:.*]] = kiln.constant dense<{{.*}}> : tensor<3xf32>
+// CHECK-DAG:     %[[S:.*]] = kiln.constant dense<2.000000e-02> : tensor<3xf32>
+// CHECK:         kiln.ukernel "linear_f32"(%[[X]], %[[W]], %[[S]], %[[B]]) {{.*}}int_params = array<i64: 2, 194, 0>
+// CHECK-NOT:     kiln.matmul
+// CHECK-NOT:     kiln.reduce_min
+func.func @dynamic_quant_matmul(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %ws = kiln.constant dense<2.000000e-02> : tensor<f32>
+  %w8 = kiln.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %bias = kiln.constant dense<[0.5, 1.5, 2.5]> : tensor<3xf32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %mn = kiln.reduce_min %x {axes = array<i64: 0, 1>, keepdims = false} : (tensor<?x4xf32>) -> tensor<f32>
+  %mx = kiln.reduce_max %x {axes = array<i64: 0, 1>, keepdims = false} : (tensor<?x4xf32>) -> tensor<f32>
+  %lo = kiln.min %mn, %c0 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %hi = kiln.max %mx, %c0 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %range = kiln.sub %hi, %lo : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %s = kiln.div %range, %c255 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %ls = kiln.div %lo, %s : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %nz = kiln.sub %c0, %ls : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %rz = kiln.round %nz : tensor<f32>
+  %zpf = kiln.clip %rz min %c0 max %c255 : (tensor<f32>, tensor<f32>, tensor<f32>) -> tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xr = kiln.round %xs : tensor<?x4xf32>
+  %xz = kiln.add %xr, %zpf : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<?x4xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4xf32>
+  %q = kiln.cast %xc : tensor<?x4xf32> -> tensor<?x4xui8>
+  %z = kiln.cast %zpf : tensor<f32> -> tensor<ui8>
+  %qi = kiln.cast %q : tensor<?x4xui8> -> tensor<?x4xi32>
+  %wi = kiln.cast %w8 : tensor<4x3xi8> -> tensor<4x3xi32>
+  %zi = kiln.cast %z : tensor<ui8> -> tensor<i32>
+  %a = kiln.sub %qi, %zi : (tensor<?x4xi32>, tensor<i32>) -> tensor<?x4xi32>
+  %acc = kiln.matmul %a, %wi : (tensor<?x4xi32>, tensor<4x3xi32>) -> tensor<?x3xi32>
+  %f = kiln.cast %acc : tensor<?x3xi32> -> tensor<?x3xf32>
+  %sc = kiln.mul %s, %ws : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %y = kiln.mul %f, %sc : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yb = kiln.add %bias, %y : (tensor<3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  return %yb : tensor<?x3xf32>
+}
+
+// -----
+
+// Negative: the same chain where the quantizer's scale is not the
+// tensor's range / 255 (here / 127) is not DynamicQuantizeLinear: nothing
+// fires and the i32 matmul stays.
+// CHECK-LABEL: func.func @not_dynamic_quant(
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         kiln.matmul
+func.func @not_dynamic_quant(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %ws = kiln.constant dense<2.000000e-02> : tensor<f32>
+  %w8 = kiln.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %c127 = kiln.constant dense<1.270000e+02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %mn = kiln.reduce_min %x {axes = array<i64: 0, 1>, keepdims = false} : (tensor<?x4xf32>) -> tensor<f32>
+  %mx = kiln.reduce_max %x {axes = array<i64: 0, 1>, keepdims = false} : (tensor<?x4xf32>) -> tensor<f32>
+  %lo = kiln.min %mn, %c0 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %hi = kiln.max %mx, %c0 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %range = kiln.sub %hi, %lo : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %s = kiln.div %range, %c127 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %ls = kiln.div %lo, %s : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %nz = kiln.sub %c0, %ls : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %rz = kiln.round %nz : tensor<f32>
+  %zpf = kiln.clip %rz min %c0 max %c255 : (tensor<f32>, tensor<f32>, tensor<f32>) -> tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xr = kiln.round %xs : tensor<?x4xf32>
+  %xz = kiln.add %xr, %zpf : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<?x4xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4xf32>
+  %q = kiln.cast %xc : tensor<?x4xf32> -> tensor<?x4xui8>
+  %z = kiln.cast %zpf : tensor<f32> -> tensor<ui8>
+  %qi = kiln.cast %q : tensor<?x4xui8> -> tensor<?x4xi32>
+  %wi = kiln.cast %w8 : tensor<4x3xi8> -> tensor<4x3xi32>
+  %zi = kiln.cast %z : tensor<ui8> -> tensor<i32>
+  %a = kiln.sub %qi, %zi : (tensor<?x4xi32>, tensor<i32>) -> tensor<?x4xi32>
+  %acc = kiln.matmul %a, %wi : (tensor<?x4xi32>, tensor<4x3xi32>) -> tensor<?x3xi32>
+  %f = kiln.cast %acc : tensor<?x3xi32> -> tensor<?x3xf32>
+  %sc = kiln.mul %s, %ws : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %y = kiln.mul %f, %sc : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}

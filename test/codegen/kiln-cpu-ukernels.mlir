@@ -499,3 +499,27 @@ func.func @linear_packed(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x
   kiln.ukernel "linear_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 3, 0>, float_params = array<f32>} : (memref<8x32xf32>, memref<40x32xf32>, memref<40xf32>, memref<8x40xf32>) -> ()
   return
 }
+
+// -----
+
+// linear_f32 with int8 weights and their scales (flag 64, from a model
+// that arrives quantized): packed as they are into k-quad panels
+// ([1 panel, 8/4 + 2 rows, 64] of i8) with the scales inside; the scales
+// operand goes away and flag 32 replaces 64 (2 | 64 | 128 -> 2 | 32 | 128
+// = 162), whatever the precision option.
+// CHECK-LABEL: func.func @linear_int8_given(
+// CHECK-NOT:     memref.get_global @qw :
+// CHECK:         %[[P:.*]] = memref.get_global @qw_s8 : memref<1x4x64xi8>
+// CHECK:         %[[F:.*]] = arith.constant 162 : index
+// CHECK:         call @kiln_ukernel_linear_f32(
+// CHECK-NOT:     memref.get_global @qs
+// BF16-LABEL: func.func @linear_int8_given(
+// BF16:         memref.get_global @qw_s8 : memref<1x4x64xi8>
+memref.global "private" constant @qw : memref<8x3xi8> = dense<3>
+memref.global "private" constant @qs : memref<3xf32> = dense<0.5>
+func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<5x3xf32>) {
+  %w = memref.get_global @qw : memref<8x3xi8>
+  %s = memref.get_global @qs : memref<3xf32>
+  kiln.ukernel "linear_f32"(%x, %w, %s, %b) outs(%y) {int_params = array<i64: 2, 194, 0>, float_params = array<f32>} : (memref<5x8xf32>, memref<8x3xi8>, memref<3xf32>, memref<3xf32>, memref<5x3xf32>) -> ()
+  return
+}

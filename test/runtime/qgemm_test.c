@@ -188,6 +188,61 @@ static void test_isa(int isa) {
          worstFp32 <= 2e-2 ? "<= 2e-2" : "FAILED");
 }
 
+/* Models that arrive quantized: given int8 weights with one scale (or one
+ * per column) packed by kiln_s8_pack_quantized, A quantized per tensor
+ * with division, as DynamicQuantizeLinear does; against the same
+ * arithmetic in double precision. */
+static void test_per_tensor(int isa) {
+  static const int64_t shapes[][3] = {{1, 16, 4}, {13, 33, 65}, {30, 50, 1001}, {128, 96, 256}};
+  int cases = 0;
+  double worst = 0;
+  for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; ++sh)
+    for (int percol = 0; percol <= 1; ++percol) {
+      int64_t m = shapes[sh][0], n = shapes[sh][1], k = shapes[sh][2];
+      float *a = malloc(sizeof(float) * (size_t)(m * k));
+      int8_t *wq = malloc((size_t)(k * n));
+      float *scale = malloc(sizeof(float) * (size_t)n);
+      float *c = malloc(sizeof(float) * (size_t)(m * n));
+      double *want = malloc(sizeof(double) * (size_t)(m * n));
+      for (int64_t i = 0; i < m * k; ++i)
+        a[i] = frand() * (1 + (float)(i % 7)) + 0.3f;
+      for (int64_t i = 0; i < k * n; ++i)
+        wq[i] = (int8_t)((int)(frand() * 128.0f) - (i % 2));
+      for (int64_t j = 0; j < n; ++j)
+        scale[j] = 0.01f + 0.001f * (float)(j % 5);
+      int8_t *bp = malloc(kiln_s8_packed_bytes(k, n));
+      kiln_s8_pack_quantized(k, n, wq, scale, percol ? n : 1, bp);
+      kiln_qgemm_run_mode(isa, 0, 1, m, n, k, a, k, 1, bp, c, n, NULL);
+      float lo = 0, hi = 0;
+      for (int64_t i = 0; i < m * k; ++i) {
+        lo = a[i] < lo ? a[i] : lo;
+        hi = a[i] > hi ? a[i] : hi;
+      }
+      float s = (hi - lo) / 255.0f, zf = nearbyintf(-lo / s);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double acc = 0;
+          for (int64_t kk = 0; kk < k; ++kk) {
+            float q = nearbyintf(a[i * k + kk] / s) + zf;
+            q = q < 0 ? 0 : q > 255 ? 255 : q;
+            acc += (q - zf) * (double)wq[kk * n + j];
+          }
+          want[i * n + j] = acc * s * scale[percol ? j : 0];
+        }
+      double e = rel_error(m * n, c, want);
+      if (!(e <= 1e-5)) {
+        printf("FAIL qgemm per-tensor %s m=%lld n=%lld k=%lld percol=%d: error %g\n",
+               isa_name(isa), (long long)m, (long long)n, (long long)k, percol, e);
+        ++failures;
+      }
+      worst = e > worst ? e : worst;
+      ++cases;
+      free(a), free(wq), free(scale), free(c), free(want), free(bp);
+    }
+  printf("qgemm per-tensor %s: %d cases, against the same quantization %s\n",
+         isa_name(isa), cases, worst <= 1e-5 ? "<= 1e-5" : "FAILED");
+}
+
 /* A zero weight column and a row of zeros: scale 0 / scale 1 paths. */
 static void test_zeros(void) {
   int64_t m = 3, n = 20, k = 9;
@@ -217,11 +272,14 @@ static void test_zeros(void) {
 
 int main(void) {
   test_isa(KILN_ISA_GENERIC);
+  test_per_tensor(KILN_ISA_GENERIC);
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))
+  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) {
     test_isa(KILN_ISA_AVX512);
-  else
+    test_per_tensor(KILN_ISA_AVX512);
+  } else {
     printf("qgemm avx512-vnni: skipped, this CPU has no AVX512-VNNI\n");
+  }
   test_zeros();
   printf(failures ? "qgemm: %d failures\n" : "qgemm: ok\n", failures);
   return failures != 0;

@@ -375,6 +375,9 @@ enum {
   LINEAR_PACKED_BF16 = 16, /* W packed in bf16 k-pair panels [P, KQ, 32] */
   LINEAR_PACKED_S8 = 32,   /* W quantized to int8, packed [P, KQ4 + 2, 64]
                               bytes (gemm_s8.h) */
+  /* 64 is the compiler's (int8 weights + scales, before packing) */
+  LINEAR_ACT_PER_TENSOR = 128, /* with 32: x quantized per tensor, as
+                                  DynamicQuantizeLinear does */
 };
 
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
@@ -442,10 +445,11 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
                                     x.stride[2], x.stride[3],
                                     (const uint16_t *)w.base, (float *)y.base,
                                     y.stride[2], &epb)
-                  : kiln_qgemm_run(isa, 0, m, n, k, (const float *)x.base,
-                                   x.stride[2], x.stride[3],
-                                   (const int8_t *)w.base, (float *)y.base,
-                                   y.stride[2], &epb);
+                  : kiln_qgemm_run_mode(isa, 0, (flags & LINEAR_ACT_PER_TENSOR) != 0,
+                                        m, n, k, (const float *)x.base,
+                                        x.stride[2], x.stride[3],
+                                        (const int8_t *)w.base, (float *)y.base,
+                                        y.stride[2], &epb);
     if (!ok)
       kiln_rt_fail_oom();
     return;

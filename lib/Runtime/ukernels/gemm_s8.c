@@ -4,8 +4,8 @@
  * at a time into quads of k (dst[(q * rows + i) * 4 + r]) with each row's
  * scale and zero point, then runs the tiles in the fp32 driver's order and
  * cache blocking (kiln_gemm_visit_tiles). A k block's int32 sums are
- * scaled to fp32 and added into C; the last k block also subtracts the
- * zero-point correction and applies the epilogue.
+ * scaled to fp32 and added into C; the last k block first subtracts the
+ * zero-point correction in int32, and applies the epilogue.
  *
  * The tile is kiln_qgemm_tile_avx512vnni when the model targets AVX-512 and
  * the CPU has AVX512-VNNI; otherwise a plain C tile (same results: int32
@@ -36,31 +36,49 @@ static inline void row_params(float lo, float hi, float *scale, int32_t *zp) {
   *zp = z < 0.0f ? 0 : z > 255.0f ? 255 : (int32_t)z;
 }
 
-static void pack_a_generic(const float *a, int64_t lda, int64_t acs,
-                           int64_t rows, int64_t k, int64_t kq, uint8_t *dst,
-                           float *rowq) {
+/* The range of rows [0, rows) of A (widened to include 0). */
+static void range_of(const float *a, int64_t lda, int64_t acs, int64_t rows,
+                     int64_t k, float *lo, float *hi) {
   for (int64_t i = 0; i < rows; ++i) {
     const float *src = a + i * lda;
-    float lo = 0.0f, hi = 0.0f;
+    float l = *lo, h = *hi;
     for (int64_t kk = 0; kk < k; ++kk) {
       float v = src[kk * acs];
-      lo = v < lo ? v : lo;
-      hi = v > hi ? v : hi;
+      l = v < l ? v : l;
+      h = v > h ? v : h;
     }
+    *lo = l;
+    *hi = h;
+  }
+}
+
+static void pack_a_generic(const float *a, int64_t lda, int64_t acs,
+                           int64_t rows, int64_t k, int64_t kq, uint8_t *dst,
+                           float *rowq, const float *fixed) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *src = a + i * lda;
     float s;
     int32_t zp;
-    row_params(lo, hi, &s, &zp);
+    if (fixed) {
+      s = fixed[0];
+      zp = (int32_t)fixed[1];
+    } else {
+      float lo = 0.0f, hi = 0.0f;
+      range_of(src, 0, acs, 1, k, &lo, &hi);
+      row_params(lo, hi, &s, &zp);
+    }
     float inv = 1.0f / s;
     for (int64_t kk = 0; kk < kq * 4; ++kk) {
       int32_t q = 0;
       if (kk < k) {
-        float v = nearbyintf(src[kk * acs] * inv) + (float)zp;
+        float x = src[kk * acs];
+        float v = nearbyintf(fixed ? x / s : x * inv) + (float)zp;
         q = v != v ? zp : v < 0.0f ? 0 : v > 255.0f ? 255 : (int32_t)v;
       }
       dst[((kk / 4) * rows + i) * 4 + kk % 4] = (uint8_t)q;
     }
     rowq[2 * i] = s;
-    rowq[2 * i + 1] = s * (float)zp;
+    rowq[2 * i + 1] = (float)zp;
   }
 }
 
@@ -77,11 +95,14 @@ static void tile_generic(int64_t mr, int64_t nc, int64_t kq,
       for (int64_t q = 0; q < kq; ++q)
         for (int r = 0; r < 4; ++r)
           s += (int32_t)ap[(q * mr + i) * 4 + r] * (int32_t)b[q * 64 + r];
-      float v = (float)s * sb[0] * rowq[2 * i];
+      int32_t colsum;
+      memcpy(&colsum, sb + 16, 4);
+      if (last)
+        s -= (int32_t)rowq[2 * i + 1] * colsum;
+      float v = (float)s * (rowq[2 * i] * sb[0]);
       if (accumulate)
         v += c[i * ldc + j];
       if (last) {
-        v -= rowq[2 * i + 1] * sb[16];
         if (ep) {
           if (ep->bias)
             v += ep->bias[j];
@@ -110,6 +131,7 @@ typedef struct {
   int64_t ldc;
   const kiln_epilogue *ep;
   int vector_pack, accumulate;
+  const float *fixed; /* per-tensor (scale, zero point), or NULL: per row */
 } job;
 
 static void pack_a(void *vjob, int64_t begin, int64_t end) {
@@ -121,10 +143,10 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
     uint8_t *dst = g->ap + i0 * g->kq * 4;
     if (g->vector_pack && (g->acs == 1 || g->k == 1))
       kiln_qgemm_pack_a_avx512(src, g->lda, rows, g->k, g->kq, dst,
-                               g->rowq + 2 * i0);
+                               g->rowq + 2 * i0, g->fixed);
     else
       pack_a_generic(src, g->lda, g->acs, rows, g->k, g->kq, dst,
-                     g->rowq + 2 * i0);
+                     g->rowq + 2 * i0, g->fixed);
   }
 }
 
@@ -179,13 +201,31 @@ static int has_avx512vnni(void) {
 int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                    const float *a, int64_t lda, int64_t acs, const int8_t *bp,
                    float *c, int64_t ldc, const kiln_epilogue *ep) {
+  return kiln_qgemm_run_mode(isa, accumulate, 0, m, n, k, a, lda, acs, bp, c,
+                             ldc, ep);
+}
+
+int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
+                        int64_t n, int64_t k, const float *a, int64_t lda,
+                        int64_t acs, const int8_t *bp, float *c, int64_t ldc,
+                        const kiln_epilogue *ep) {
   if (m <= 0 || n <= 0)
     return 1;
   if (k <= 0)
     return kiln_sgemm_packed_run_ep(isa, accumulate, m, n, 0, a, lda, acs, NULL,
                                     c, ldc, ep);
   job g = {tile_generic, KILN_SGEMM_MR_GENERIC, 32, m, n, k, (k + 3) / 4,
-           a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate};
+           a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate, NULL};
+  /* DynamicQuantizeLinear's parameters: the whole tensor's range */
+  float fixed[2];
+  if (per_tensor) {
+    float lo = 0.0f, hi = 0.0f;
+    int32_t zp;
+    range_of(a, lda, acs, m, k, &lo, &hi);
+    row_params(lo, hi, &fixed[0], &zp);
+    fixed[1] = (float)zp;
+    g.fixed = fixed;
+  }
   if (isa == KILN_ISA_AVX512 && has_avx512vnni()) {
     g.tile = kiln_qgemm_tile_avx512vnni;
     g.vector_pack = 1;

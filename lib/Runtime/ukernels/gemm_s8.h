@@ -8,16 +8,24 @@
  * (max(0, max) - min(0, min)) / 255 and a zero point), and the products
  * run as u8 x s8 -> int32 dot products of four (AVX512-VNNI's vpdpbusd):
  *
- *   y[i, j] = sa_i * sb_j * (sum_k qa[i, k] qb[k, j] - zp_i * colsum_j)
+ *   y[i, j] = (sa_i * sb_j) * (sum_k qa[i, k] qb[k, j] - zp_i * colsum_j)
  *
- * colsum_j = sum_k qb[k, j] is computed at pack time.
+ * colsum_j = sum_k qb[k, j] is computed at pack time; the bracket is exact
+ * in int32 (when K fits one k block), then scaled once by sa_i * sb_j, the
+ * arithmetic of ONNX Runtime's MatMulInteger + Cast + Mul.
  *
  * Packed weights, panel p of 16 columns [16p, 16p + 16), KQ = ceil(K / 4)
  * quads of k, each panel (KQ + 2) rows of 64 bytes:
  *   row q < KQ: byte j * 4 + r = qb[4q + r][16p + j]   (0 past K and N)
  *   row KQ:     16 floats sb_j                        (0 past N)
- *   row KQ + 1: 16 floats sb_j * colsum_j
+ *   row KQ + 1: 16 int32 colsum_j
  * That is the operand layout of vpdpbusd (16 lanes of 4 bytes).
+ *
+ * Models that arrive quantized (ONNX Runtime's DynamicQuantizeLinear +
+ * MatMulInteger form) keep their own int8 weights and scales
+ * (kiln_s8_pack_quantized) and quantize the activations per tensor, as
+ * DynamicQuantizeLinear does: one scale and zero point from the whole
+ * tensor's range, x / scale rounded to nearest even.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -39,6 +47,11 @@ size_t kiln_s8_packed_bytes(int64_t k, int64_t n);
 void kiln_s8_pack_weights(int64_t k, int64_t n, const float *w, int64_t rs,
                           int64_t cs, int8_t *out);
 
+/* Packs weights that are already int8 (wq row-major [K, N]) with their
+ * scales (`scales` values: 1 for the whole tensor, or N, one per column). */
+void kiln_s8_pack_quantized(int64_t k, int64_t n, const int8_t *wq,
+                            const float *scale, int64_t scales, int8_t *out);
+
 #ifdef __cplusplus
 }
 #endif
@@ -52,10 +65,17 @@ void kiln_s8_pack_weights(int64_t k, int64_t n, const float *w, int64_t rs,
 int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                    const float *a, int64_t lda, int64_t acs, const int8_t *bp,
                    float *c, int64_t ldc, const kiln_epilogue *ep);
+/* The same with A quantized per tensor (per_tensor != 0) instead of per
+ * row. */
+int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
+                        int64_t n, int64_t k, const float *a, int64_t lda,
+                        int64_t acs, const int8_t *bp, float *c, int64_t ldc,
+                        const kiln_epilogue *ep);
 
 /* A tile: C[0:mr, 0:nc] (+)= the dequantized products over kq quads
  * (b0/b1: the tile's two panels at its first quad, sb0/sb1: their scale
- * rows; rowq: sa_i, sa_i * zp_i per row), with the zero-point correction
+ * rows, followed by their column sums; rowq: sa_i, zp_i per row), with the
+ * zero-point correction
  * and the epilogue when `last`. */
 typedef void (*kiln_qgemm_tile_fn)(int64_t mr, int64_t nc, int64_t kq,
                                    const uint8_t *ap, const int8_t *b0,
@@ -70,9 +90,12 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
                                 int64_t ldc, int accumulate, int last,
                                 const kiln_epilogue *ep);
 /* Quantizes rows [0, rows) of A into the quad layout of a row block
- * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]) and rowq (AVX-512). */
+ * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]) and rowq (AVX-512): each
+ * row with its own range, or, with `fixed` (scale, zero point), with
+ * those (x / scale, as DynamicQuantizeLinear divides). */
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
-                              int64_t k, int64_t kq, uint8_t *dst, float *rowq);
+                              int64_t k, int64_t kq, uint8_t *dst, float *rowq,
+                              const float *fixed);
 #endif
 
 #endif

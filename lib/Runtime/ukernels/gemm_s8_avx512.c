@@ -5,8 +5,8 @@
  * (16 columns x 4 k each) and, per row, one 32-bit broadcast of the row's
  * four u8 values feeding two vpdpbusd (each 64 multiply-adds into 16 int32
  * accumulators: four times the fp32 FMA's work per instruction). The int32
- * sums are scaled to fp32 (sa_i * sb_j), the zero-point correction
- * (sa_i zp_i * sb_j colsum_j) is subtracted after the last k block, then
+ * sums are scaled to fp32 (sa_i * sb_j), after the zero-point correction
+ * (zp_i * colsum_j, in int32) on the last k block, then
  * the fp32 epilogue (gemm_store_avx512.h). Layouts in gemm_s8.h. Compiled
  * with -mavx512vnni; only called when the CPU has it.
  *
@@ -26,13 +26,15 @@ static inline __m512i quad_bcast(const uint8_t *p) {
   return _mm512_set1_epi32(v);
 }
 
+/* (sa_i * sb_j) * (acc - zp_i * colsum_j), the correction in int32 on the
+ * last k block */
 static inline __attribute__((always_inline)) __m512
-dequant(__m512i acc, __m512 sb, __m512 sbc, const float *rq, int last) {
-  __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), sb),
-                           _mm512_set1_ps(rq[0]));
+dequant(__m512i acc, __m512 sb, __m512i colsum, const float *rq, int last) {
   if (last)
-    v = _mm512_fnmadd_ps(_mm512_set1_ps(rq[1]), sbc, v);
-  return v;
+    acc = _mm512_sub_epi32(
+        acc, _mm512_mullo_epi32(_mm512_set1_epi32((int32_t)rq[1]), colsum));
+  return _mm512_mul_ps(_mm512_cvtepi32_ps(acc),
+                       _mm512_mul_ps(_mm512_set1_ps(rq[0]), sb));
 }
 
 static inline __attribute__((always_inline)) void
@@ -63,9 +65,9 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint8_t *ap,
     }
   }
   __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
-  __m512 s0 = _mm512_loadu_ps(sb0), c0 = _mm512_loadu_ps(sb0 + 16);
-  __m512 s1 = two ? _mm512_loadu_ps(sb1) : s0;
-  __m512 c1 = two ? _mm512_loadu_ps(sb1 + 16) : c0;
+  __m512 s0 = _mm512_loadu_ps(sb0), s1 = two ? _mm512_loadu_ps(sb1) : s0;
+  __m512i c0 = _mm512_loadu_si512(sb0 + 16);
+  __m512i c1 = two ? _mm512_loadu_si512(sb1 + 16) : c0;
   const kiln_epilogue *e = last ? ep : NULL;
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i) {
@@ -101,15 +103,46 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
   }
 }
 
+/* Row i of a row block: round(x / s) (or x * (1 / s)) to nearest even, add
+ * the zero point, saturate to [0, 255]; lanes past k become zp (harmless:
+ * their weights are 0). */
+static void pack_row(const float *src, int64_t k, int64_t kq, int64_t rows,
+                     int64_t i, float s, float zf, int divide, uint32_t *d32,
+                     float *rowq) {
+  rowq[2 * i] = s;
+  rowq[2 * i + 1] = zf;
+  __m512 sv = _mm512_set1_ps(s), inv = _mm512_set1_ps(1.0f / s);
+  __m512i zp = _mm512_set1_epi32((int32_t)zf);
+  for (int64_t k0 = 0; k0 < kq * 4; k0 += 16) {
+    __mmask16 mk = mask_of(k - k0);
+    __m512 v = _mm512_maskz_loadu_ps(mk, src + k0);
+    v = divide ? _mm512_div_ps(v, sv) : _mm512_mul_ps(v, inv);
+    __m512i q = _mm512_add_epi32(
+        _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+        zp);
+    q = _mm512_max_epi32(q, _mm512_setzero_si512());
+    __m128i b = _mm512_cvtusepi32_epi8(q);
+    uint32_t w[4];
+    memcpy(w, &b, 16);
+    int64_t nq = (kq * 4 - k0) / 4 < 4 ? (kq * 4 - k0) / 4 : 4;
+    for (int64_t t = 0; t < nq; ++t)
+      d32[(k0 / 4 + t) * rows + i] = w[t];
+  }
+}
+
 /* Quantizes a row block of A (unit column stride) 16 values at a time:
  * the row's range, then round(x / scale) + zp saturated to u8 (vpmovusdb),
  * written in quads with stride rows (gemm_s8.h). */
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
-                              int64_t k, int64_t kq, uint8_t *dst,
-                              float *rowq) {
+                              int64_t k, int64_t kq, uint8_t *dst, float *rowq,
+                              const float *fixed) {
   uint32_t *d32 = (uint32_t *)dst;
   for (int64_t i = 0; i < rows; ++i) {
     const float *src = a + i * lda;
+    if (fixed) {
+      pack_row(src, k, kq, rows, i, fixed[0], fixed[1], 1, d32, rowq);
+      continue;
+    }
     __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
     int64_t kk = 0;
     for (; kk + 16 <= k; kk += 16) {
@@ -130,26 +163,6 @@ void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
     else
       zf = nearbyintf(-fl / s);
     zf = zf < 0.0f ? 0.0f : zf > 255.0f ? 255.0f : zf;
-    rowq[2 * i] = s;
-    rowq[2 * i + 1] = s * zf;
-    __m512 inv = _mm512_set1_ps(1.0f / s);
-    __m512i zp = _mm512_set1_epi32((int32_t)zf);
-    for (int64_t k0 = 0; k0 < kq * 4; k0 += 16) {
-      __mmask16 mk = mask_of(k - k0);
-      __m512 v = _mm512_maskz_loadu_ps(mk, src + k0);
-      /* round to nearest even, add the zero point, saturate to [0, 255];
-       * lanes past k become zp (harmless: their weights are 0) */
-      __m512i q = _mm512_add_epi32(
-          _mm512_cvt_roundps_epi32(_mm512_mul_ps(v, inv),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
-          zp);
-      q = _mm512_max_epi32(q, _mm512_setzero_si512());
-      __m128i b = _mm512_cvtusepi32_epi8(q);
-      uint32_t w[4];
-      memcpy(w, &b, 16);
-      int64_t nq = (kq * 4 - k0) / 4 < 4 ? (kq * 4 - k0) / 4 : 4;
-      for (int64_t t = 0; t < nq; ++t)
-        d32[(k0 / 4 + t) * rows + i] = w[t];
-    }
+    pack_row(src, k, kq, rows, i, s, zf, 0, d32, rowq);
   }
 }

@@ -40,8 +40,26 @@ void kiln_s8_pack_weights(int64_t k, int64_t n, const float *w, int64_t rs,
       panel[(kk / 4) * 64 + lane * 4 + kk % 4] = (int8_t)q;
       colsum += q;
     }
-    float sbc = scale * (float)colsum;
     memcpy(panel + kq * 64 + lane * 4, &scale, 4);
-    memcpy(panel + (kq + 1) * 64 + lane * 4, &sbc, 4);
+    memcpy(panel + (kq + 1) * 64 + lane * 4, &colsum, 4);
+  }
+}
+
+void kiln_s8_pack_quantized(int64_t k, int64_t n, const int8_t *wq,
+                            const float *scale, int64_t scales, int8_t *out) {
+  int64_t kq = (k + 3) / 4;
+  memset(out, 0, kiln_s8_packed_bytes(k, n));
+  for (int64_t j = 0; j < n; ++j) {
+    int8_t *panel = out + (j / PANEL) * (kq + 2) * 64;
+    int64_t lane = j % PANEL;
+    int32_t colsum = 0;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      int8_t q = wq[kk * n + j];
+      panel[(kk / 4) * 64 + lane * 4 + kk % 4] = q;
+      colsum += q;
+    }
+    float s = scale[scales == 1 ? 0 : j];
+    memcpy(panel + kq * 64 + lane * 4, &s, 4);
+    memcpy(panel + (kq + 1) * 64 + lane * 4, &colsum, 4);
   }
 }
