@@ -140,7 +140,8 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     for `linear_f32`, a constant weight operand is first replaced by its
     packed copy and flag 8 (packed) is set; with `precision=bf16`, by a
     bf16 copy packed in k-pair panels ([P, ceil(K/2), 32] of bf16 bits as
-    i16, lib/Runtime/ukernels/gemm_bf16.c) and flag 16; with
+    i16, lib/Runtime/ukernels/gemm_bf16.c) and flag 16, and `attention_f32`
+    gets flag 16 (its Q.K^T and P.V in bf16); with
     `quantize=int8`, by an int8 copy quantized per output column and packed
     in k-quad panels with each panel's scales and scaled column sums
     ([P, ceil(K/4) + 2, 64] of i8, lib/Runtime/ukernels/gemm_s8.h) and flag

@@ -477,6 +477,11 @@ struct KilnCpuUkernels final
     OpBuilder b(u);
     SmallVector<int64_t> params(u.getIntParams());
     SmallVector<Value> operands(u.getInputs());
+    // --precision bf16: attention's two products in bf16 too (flag 16 of
+    // lib/Runtime/ukernels/attention_f32.c).
+    if (u.getKernel() == "attention_f32" && weightKind == WeightKind::Bf16 &&
+        params.size() >= 2)
+      params[1] |= 16;
     // linear_f32 with int8 weights and their scales (flag 64, from a model
     // that arrives quantized): packed as they are, the scales move into the
     // panels (flag 32).

@@ -10,6 +10,11 @@
  * keys (a block of rows holds every key: scores of one block are at most
  * ~256 KiB), and O_block = P . V, scaled by 1 / rowsum.
  *
+ * With ATT_BF16 (--precision bf16) the two products of blocks of query
+ * rows run on the bf16 GEMM (K, V and P rounded to bf16, fp32
+ * accumulation); scores, masks and the softmax stay fp32. Decode steps
+ * (few query rows) stay fp32: they stream K and V once either way.
+ *
  * desc (int64): isa, flags, mask rank, operand rank (3: [B*H, S, D], read
  * as B = 1; 4: [B, H, S, D]), then q, k, v, [mask,] out as (address,
  * offset, sizes, strides) each (the mask with its own rank).
@@ -30,6 +35,7 @@ enum {
   ATT_MASK_BOOL = 2, /* it is i1: false excludes (or takes the fill) */
   ATT_CAUSAL = 4,    /* key j > i + Sk - Sq is excluded */
   ATT_FILL = 8,      /* excluded bool-mask scores take fparams[1] */
+  ATT_BF16 = 16,     /* Q.K^T and P.V in bf16 (fp32 accumulation) */
 };
 
 typedef struct {
@@ -163,10 +169,15 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
   const int64_t Sk = j->Sk, D = j->D, Dv = j->Dv;
   int64_t kpanels = (Sk + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
   int64_t vpanels = (Dv + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
-  float *kp = kiln_scratch(KILN_SCRATCH_ATT_K,
-                           (size_t)(kpanels * D * KILN_GEMM_NR) * sizeof(float));
-  float *vp = kiln_scratch(KILN_SCRATCH_ATT_V,
-                           (size_t)(vpanels * Sk * KILN_GEMM_NR) * sizeof(float));
+  /* fp32 panels, or bf16 k-pair panels (half the bytes of as many values,
+   * k rounded up to pairs) */
+  int bf16 = (j->flags & ATT_BF16) != 0;
+  size_t kbytes = bf16 ? (size_t)(kpanels * ((D + 1) / 2) * 32) * sizeof(uint16_t)
+                       : (size_t)(kpanels * D * KILN_GEMM_NR) * sizeof(float);
+  size_t vbytes = bf16 ? (size_t)(vpanels * ((Sk + 1) / 2) * 32) * sizeof(uint16_t)
+                       : (size_t)(vpanels * Sk * KILN_GEMM_NR) * sizeof(float);
+  void *kp = kiln_scratch(KILN_SCRATCH_ATT_K, kbytes);
+  void *vp = kiln_scratch(KILN_SCRATCH_ATT_V, vbytes);
   float *s = kiln_scratch(KILN_SCRATCH_ATT_S,
                           (size_t)(j->qb * (Sk + 1)) * sizeof(float));
   if (!kp || !vp || !s) {
@@ -193,8 +204,13 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
                      b * j->v.stride[0] + kvh * j->v.stride[1];
     if (packed_b != b || packed_kv != kvh) {
       /* S = Q K^T: B[d][key] = K[key][d]; O = P V: B[key][e] = V[key][e]. */
-      kiln_sgemm_pack_b(D, Sk, K, j->k.stride[3], j->k.stride[2], kp);
-      kiln_sgemm_pack_b(Sk, Dv, V, j->v.stride[2], j->v.stride[3], vp);
+      if (bf16) {
+        kiln_sbgemm_pack_b(D, Sk, K, j->k.stride[3], j->k.stride[2], kp);
+        kiln_sbgemm_pack_b(Sk, Dv, V, j->v.stride[2], j->v.stride[3], vp);
+      } else {
+        kiln_sgemm_pack_b(D, Sk, K, j->k.stride[3], j->k.stride[2], kp);
+        kiln_sgemm_pack_b(Sk, Dv, V, j->v.stride[2], j->v.stride[3], vp);
+      }
       packed_b = b;
       packed_kv = kvh;
     }
@@ -207,8 +223,11 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
     if ((j->flags & ATT_CAUSAL) && i0 + rows + Sk - j->Sq < Sk &&
         i0 + rows + Sk - j->Sq > 0)
       kend = i0 + rows + Sk - j->Sq;
-    if (!kiln_sgemm_packed_run(j->isa, 0, rows, kend, D, Q, j->q.stride[2],
-                               j->q.stride[3], kp, s, Sk)) {
+    if (!(bf16 ? kiln_sbgemm_run(j->isa, 0, rows, kend, D, Q, j->q.stride[2],
+                                 j->q.stride[3], kp, s, Sk, NULL)
+               : kiln_sgemm_packed_run(j->isa, 0, rows, kend, D, Q,
+                                       j->q.stride[2], j->q.stride[3], kp, s,
+                                       Sk))) {
       j->failed = 1;
       return;
     }
@@ -219,8 +238,10 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
         memset(s + r * Sk + kend, 0, (size_t)(Sk - kend) * sizeof(float));
     float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +
                i0 * j->o.stride[2];
-    if (!kiln_sgemm_packed_run(j->isa, 0, rows, Dv, Sk, s, Sk, 1, vp, O,
-                               j->o.stride[2])) {
+    if (!(bf16 ? kiln_sbgemm_run(j->isa, 0, rows, Dv, Sk, s, Sk, 1, vp, O,
+                                 j->o.stride[2], NULL)
+               : kiln_sgemm_packed_run(j->isa, 0, rows, Dv, Sk, s, Sk, 1, vp, O,
+                                       j->o.stride[2]))) {
       j->failed = 1;
       return;
     }

@@ -37,6 +37,19 @@ static inline float bf16_to_f32(uint16_t h) {
   return f;
 }
 
+void kiln_sbgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
+                        int64_t cs, uint16_t *out) {
+  int64_t kq = (k + 1) / 2, panels = (n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t q = 0; q < kq; ++q)
+      for (int64_t j = 0; j < KILN_GEMM_NR; ++j)
+        for (int64_t t = 0; t < 2; ++t) {
+          int64_t kk = 2 * q + t, col = p * KILN_GEMM_NR + j;
+          out[((p * kq + q) * KILN_GEMM_NR + j) * 2 + t] =
+              kk < k && col < n ? kiln_f32_to_bf16(b[kk * rs + col * cs]) : 0;
+        }
+}
+
 /* The generic tile: C[0:mr, 0:nc] (+)= A B over kq k-pairs, then the
  * epilogue, like kiln_sgemm_tile_generic. */
 static void tile_generic(int64_t mr, int64_t nc, int64_t kq, const uint16_t *ap,

@@ -113,6 +113,10 @@ void kiln_epilogue_at(const kiln_epilogue *ep, int64_t i0, int64_t j0,
 int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                     const float *a, int64_t lda, int64_t acs, const uint16_t *bp,
                     float *c, int64_t ldc, const kiln_epilogue *ep);
+/* Packs B (element (kk, j) at b[kk * rs + j * cs]) rounded to bf16 into
+ * k-pair panels at `out`: ceil(n / 16) * ceil(k / 2) * 32 values. */
+void kiln_sbgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
+                        int64_t cs, uint16_t *out);
 /* fp32 -> bf16, round to nearest even. */
 uint16_t kiln_f32_to_bf16(float f);
 /* Scalar activation (the generic kernel's and the references'). */
