@@ -1,6 +1,6 @@
 /*===- qgemm_test.c - the int8 GEMM (--quantize int8) against references -===*
  *
- * kiln_qgemm_run (generic C tile, and AVX512-VNNI where the CPU has it) on
+ * kiln_qgemm_run (generic C tile, AVX2, and AVX512-VNNI where the CPU has it) on
  * full and partial tiles and panels, k not a multiple of 4, k cut into
  * cache blocks, M = 1, strided A, accumulate and overwrite, bias /
  * activation / residual epilogues, and through the matmul entry point.
@@ -114,7 +114,7 @@ static double rel_error(int64_t count, const float *got, const double *want) {
 }
 
 static const char *isa_name(int isa) {
-  return isa == KILN_ISA_AVX512 ? "avx512-vnni" : "generic";
+  return isa == KILN_ISA_AVX512 ? "avx512-vnni" : isa == KILN_ISA_AVX2 ? "avx2" : "generic";
 }
 
 static void test_isa(int isa) {
@@ -258,7 +258,7 @@ static void test_zeros(void) {
     return;
   }
   kiln_s8_pack_weights(k, n, w, n, 1, bp);
-  for (int isa = 0; isa <= 2; isa += 2) {
+  for (int isa = 0; isa <= 2; ++isa) {
     kiln_qgemm_run(isa, 0, m, n, k, a, k, 1, bp, c, n, NULL);
     for (int j = 0; j < n; ++j)
       if (c[j] != 0.0f || c[n + 5] != 0.0f || c[2 * n + 5] != 0.0f) {
@@ -274,6 +274,12 @@ int main(void) {
   test_isa(KILN_ISA_GENERIC);
   test_per_tensor(KILN_ISA_GENERIC);
   __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) {
+    test_isa(KILN_ISA_AVX2);
+    test_per_tensor(KILN_ISA_AVX2);
+  } else {
+    printf("qgemm avx2: skipped, this CPU has no AVX2\n");
+  }
   if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) {
     test_isa(KILN_ISA_AVX512);
     test_per_tensor(KILN_ISA_AVX512);

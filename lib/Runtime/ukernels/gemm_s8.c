@@ -8,8 +8,9 @@
  * zero-point correction in int32, and applies the epilogue.
  *
  * The tile is kiln_qgemm_tile_avx512vnni when the model targets AVX-512 and
- * the CPU has AVX512-VNNI; otherwise a plain C tile (same results: int32
- * sums are exact).
+ * the CPU has AVX512-VNNI, kiln_qgemm_tile_avx2 (widened to 16 bits) for
+ * AVX2 targets and AVX-512 CPUs without VNNI, otherwise a plain C tile
+ * (same results everywhere: int32 sums are exact).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -130,7 +131,7 @@ typedef struct {
   float *c;
   int64_t ldc;
   const kiln_epilogue *ep;
-  int vector_pack, accumulate;
+  int vector_pack, accumulate; /* vector_pack: 2 AVX-512, 1 AVX2 */
   const float *fixed; /* per-tensor (scale, zero point), or NULL: per row */
 } job;
 
@@ -141,9 +142,12 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
     int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
     const float *src = g->a + i0 * g->lda;
     uint8_t *dst = g->ap + i0 * g->kq * 4;
-    if (g->vector_pack && (g->acs == 1 || g->k == 1))
+    if (g->vector_pack == 2 && (g->acs == 1 || g->k == 1))
       kiln_qgemm_pack_a_avx512(src, g->lda, rows, g->k, g->kq, dst,
                                g->rowq + 2 * i0, g->fixed);
+    else if (g->vector_pack == 1 && (g->acs == 1 || g->k == 1))
+      kiln_qgemm_pack_a_avx2(src, g->lda, rows, g->k, g->kq, dst,
+                             g->rowq + 2 * i0, g->fixed);
     else
       pack_a_generic(src, g->lda, g->acs, rows, g->k, g->kq, dst,
                      g->rowq + 2 * i0, g->fixed);
@@ -164,7 +168,10 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
   int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
   int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
   int64_t panelBytes = (g->kq + 2) * 64;
-  const int8_t *p0 = g->bp + (j0 / 16) * panelBytes;
+  /* a tile may start inside a panel (the AVX2 tile is 8 columns wide):
+   * its first column's bytes and scale are `lane` places in */
+  int64_t lane = j0 % 16;
+  const int8_t *p0 = g->bp + (j0 / 16) * panelBytes + lane * 4;
   const int8_t *p1 = nc > 16 ? p0 + panelBytes : p0;
   kiln_epilogue ep, *epp = NULL;
   if (g->ep && last) {
@@ -172,8 +179,8 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
     epp = &ep;
   }
   g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 4, p0 + q0 * 64,
-          p1 + q0 * 64, (const float *)(p0 + g->kq * 64),
-          (const float *)(p1 + g->kq * 64), g->rowq + 2 * i0,
+          p1 + q0 * 64, (const float *)(p0 - lane * 4 + g->kq * 64) + lane,
+          (const float *)(p1 - lane * 4 + g->kq * 64) + lane, g->rowq + 2 * i0,
           g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate, last, epp);
 }
 
@@ -228,8 +235,14 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
   }
   if (isa == KILN_ISA_AVX512 && has_avx512vnni()) {
     g.tile = kiln_qgemm_tile_avx512vnni;
-    g.vector_pack = 1;
+    g.vector_pack = 2;
     g.mr = KILN_SGEMM_MR_AVX512;
+  } else if (isa == KILN_ISA_AVX2 || isa == KILN_ISA_AVX512) {
+    /* x86-64-v3, or AVX-512 without VNNI */
+    g.tile = kiln_qgemm_tile_avx2;
+    g.vector_pack = 1;
+    g.mr = KILN_QGEMM_MR_AVX2;
+    g.nc = 8;
   }
   int64_t rowBlocks = (m + g.mr - 1) / g.mr;
   int64_t colBlocks = (n + g.nc - 1) / g.nc;

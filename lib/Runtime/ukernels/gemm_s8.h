@@ -89,6 +89,15 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
                                 const float *sb1, const float *rowq, float *c,
                                 int64_t ldc, int accumulate, int last,
                                 const kiln_epilogue *ep);
+/* The AVX2 tile (no VNNI): up to KILN_QGEMM_MR_AVX2 rows x 8 columns (half
+ * a panel: b0 and sb0 point at the tile's first column; b1 and sb1 are
+ * unused). */
+#define KILN_QGEMM_MR_AVX2 5
+void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
+                          const uint8_t *ap, const int8_t *b0, const int8_t *b1,
+                          const float *sb0, const float *sb1, const float *rowq,
+                          float *c, int64_t ldc, int accumulate, int last,
+                          const kiln_epilogue *ep);
 /* Quantizes rows [0, rows) of A into the quad layout of a row block
  * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]) and rowq (AVX-512): each
  * row with its own range, or, with `fixed` (scale, zero point), with
@@ -96,6 +105,10 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
                               int64_t k, int64_t kq, uint8_t *dst, float *rowq,
                               const float *fixed);
+/* The same with AVX2. */
+void kiln_qgemm_pack_a_avx2(const float *a, int64_t lda, int64_t rows,
+                            int64_t k, int64_t kq, uint8_t *dst, float *rowq,
+                            const float *fixed);
 #endif
 
 #endif
