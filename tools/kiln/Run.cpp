@@ -210,6 +210,32 @@ int kiln::runInspect(const std::string &path, llvm::raw_ostream &os,
 
 int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
                    std::string &error) {
+  RunResult r;
+  if (runModelTo(o, r, error) != 0)
+    return 1;
+  if (o.bench > 0) {
+    std::vector<double> ms = r.ms;
+    std::sort(ms.begin(), ms.end());
+    os << llvm::format("bench: %d runs, min %.3f ms, median %.3f ms, max %.3f ms\n",
+                       o.bench, ms.front(), ms[ms.size() / 2], ms.back());
+  }
+  if (!o.output.empty())
+    return npz::write(o.output, r.outputs, error) ? 0 : 1;
+  for (const npz::Array &a : r.outputs) {
+    size_t es = dtypeSize(a.dtype), n = es ? a.data.size() / es : 0;
+    os << a.name << ": [";
+    for (size_t d = 0; d < a.dims.size(); ++d)
+      os << (d ? ", " : "") << a.dims[d];
+    os << "] " << dtypeText(a.dtype) << " =";
+    for (size_t k = 0; k < std::min<size_t>(n, 8); ++k)
+      os << " " << llvm::format("%.6g", asDouble(&a.data[k * es], a.dtype));
+    os << (n > 8 ? " ...\n" : "\n");
+  }
+  return 0;
+}
+
+int kiln::runModelTo(const RunOptions &o, RunResult &result,
+                     std::string &error) {
   Api api;
   if (!loadApi(o.model, api, error))
     return 1;
@@ -334,7 +360,7 @@ int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
     return 1;
   }
   if (o.bench > 0) {
-    std::vector<double> ms;
+    std::vector<double> &ms = result.ms;
     for (int i = 0; i < o.bench; ++i) {
       std::vector<kiln_tensor> t;
       auto start = std::chrono::steady_clock::now();
@@ -348,11 +374,8 @@ int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
         return 1;
       }
     }
-    std::sort(ms.begin(), ms.end());
-    os << llvm::format("bench: %d runs, min %.3f ms, median %.3f ms, max %.3f ms\n",
-                       o.bench, ms.front(), ms[ms.size() / 2], ms.back());
   }
-  std::vector<npz::Array> results;
+  std::vector<npz::Array> &results = result.outputs;
   for (size_t i = 0; i < nout; ++i) {
     const kiln_tensor &t = outT[i];
     npz::Array a;
@@ -365,20 +388,70 @@ int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
     }
     size_t es = dtypeSize(t.dtype);
     a.data.assign((char *)t.data, (char *)t.data + n * es);
-    if (o.output.empty()) {
-      os << a.name << ": [";
-      for (size_t d = 0; d < a.dims.size(); ++d)
-        os << (d ? ", " : "") << a.dims[d];
-      os << "] " << dtypeText(a.dtype) << " =";
-      for (size_t k = 0; k < std::min<size_t>(n, 8); ++k)
-        os << " " << llvm::format("%.6g", asDouble(&a.data[k * es], a.dtype));
-      os << (n > 8 ? " ...\n" : "\n");
-    }
     results.push_back(std::move(a));
   }
   freeOutputs(outT);
   api.close(m);
-  if (!o.output.empty() && !npz::write(o.output, results, error))
+  return 0;
+}
+
+int kiln::accuracyReport(const std::string &candidate,
+                         const std::string &reference, const RunOptions &options,
+                         llvm::raw_ostream &os, std::string &error) {
+  RunOptions o = options;
+  RunResult ref, got;
+  o.model = reference;
+  if (runModelTo(o, ref, error) != 0)
     return 1;
+  o.model = candidate;
+  if (runModelTo(o, got, error) != 0)
+    return 1;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? NAN : v[v.size() / 2];
+  };
+  os << "| output | cosine | max abs error | max error / max |ref| | top-1 agreement |\n"
+     << "|---|---|---|---|---|\n";
+  for (size_t i = 0; i < ref.outputs.size() && i < got.outputs.size(); ++i) {
+    const npz::Array &r = ref.outputs[i], &g = got.outputs[i];
+    size_t es = dtypeSize(r.dtype), n = es ? r.data.size() / es : 0;
+    if (g.dims != r.dims || g.dtype != r.dtype) {
+      error = "output '" + r.name + "' differs in shape or type between the libraries";
+      return 1;
+    }
+    double dot = 0, nr = 0, ng = 0, maxAbs = 0, maxRef = 0;
+    for (size_t k = 0; k < n; ++k) {
+      double a = asDouble(&r.data[k * es], r.dtype), b = asDouble(&g.data[k * es], g.dtype);
+      dot += a * b;
+      nr += a * a;
+      ng += b * b;
+      maxAbs = std::max(maxAbs, std::fabs(a - b));
+      maxRef = std::max(maxRef, std::fabs(a));
+    }
+    double cosine = nr > 0 && ng > 0 ? dot / std::sqrt(nr * ng) : (nr == ng ? 1.0 : 0.0);
+    // top-1: the argmax along the last dim agrees, over the other dims
+    int64_t last = r.dims.empty() ? 1 : r.dims.back();
+    size_t rows = last > 0 ? n / (size_t)last : 0, agree = 0;
+    for (size_t row = 0; row < rows; ++row) {
+      size_t ra = 0, ga = 0;
+      for (int64_t c = 1; c < last; ++c) {
+        size_t k = row * last + c;
+        if (asDouble(&r.data[k * es], r.dtype) > asDouble(&r.data[(row * last + ra) * es], r.dtype))
+          ra = c;
+        if (asDouble(&g.data[k * es], g.dtype) > asDouble(&g.data[(row * last + ga) * es], g.dtype))
+          ga = c;
+      }
+      agree += ra == ga;
+    }
+    os << llvm::format("| %s | %.6f | %.3g | %.3g | %.4f (%zu of %zu rows) |\n",
+                       r.name.c_str(), cosine, maxAbs, maxRef > 0 ? maxAbs / maxRef : 0.0,
+                       rows ? (double)agree / rows : 1.0, agree, rows);
+  }
+  if (o.bench > 0) {
+    double tr = median(ref.ms), tg = median(got.ms);
+    os << llvm::format("speed: fp32 %.3f ms, this library %.3f ms (median of %d runs "
+                       "each, %d thread(s)): %.2fx\n",
+                       tr, tg, o.bench, o.threads, tg > 0 ? tr / tg : 0.0);
+  }
   return 0;
 }

@@ -7,6 +7,8 @@
 #ifndef KILN_TOOLS_RUN_H
 #define KILN_TOOLS_RUN_H
 
+#include "Npz.h"
+
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
@@ -24,6 +26,25 @@ struct RunOptions {
 
 int runModel(const RunOptions &options, llvm::raw_ostream &os,
              std::string &error);
+
+/// What one `runModel` call produced: the outputs of the first run and the
+/// times of the `bench` runs after it (ms, in run order).
+struct RunResult {
+  std::vector<npz::Array> outputs;
+  std::vector<double> ms;
+};
+/// runModel without printing.
+int runModelTo(const RunOptions &options, RunResult &result,
+               std::string &error);
+
+/// `kiln compile --accuracy-report`: runs the low-precision `candidate` and
+/// the fp32 `reference` library on the same inputs (options.inputs, or
+/// random ones at options.shapes), `options.bench` timed runs each, and
+/// prints per output the cosine, max abs and relative error, top-1
+/// agreement along the last dim, and both median times.
+int accuracyReport(const std::string &candidate, const std::string &reference,
+                   const RunOptions &options, llvm::raw_ostream &os,
+                   std::string &error);
 int runInspect(const std::string &path, llvm::raw_ostream &os,
                std::string &error);
 

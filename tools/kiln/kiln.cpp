@@ -83,6 +83,22 @@ static cl::opt<std::string> cQuantize(
              "int8 per output column, activations to u8 per row at run time "
              "(dynamic), int32 accumulation (AVX512-VNNI)"),
     cl::init("none"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cAccuracy(
+    "accuracy-report",
+    cl::desc("INPUTS.npz or 'random': also compile the model in fp32, run "
+             "both on these inputs and print per output the cosine, max "
+             "errors, top-1 agreement and both speeds"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cAccuracyShape(
+    "accuracy-shape",
+    cl::desc("Dims of the random inputs of --accuracy-report: batch=1,seq=128"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<int> cAccuracyRuns(
+    "accuracy-runs", cl::desc("Timed runs of each library (default 10)"),
+    cl::init(10), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<int> cAccuracyThreads(
+    "accuracy-threads", cl::desc("Threads for the report's runs (0: all cores)"),
+    cl::init(0), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cReport("report",
                              cl::desc("Print kiln op counts before and after "
                                       "each graph pass"),
@@ -217,9 +233,46 @@ static int runCompile() {
   options.precision = cPrecision;
   options.quantize = cQuantize;
   options.report = cReport;
+  if (!cAccuracy.empty() && options.precision == "fp32" &&
+      options.quantize == "none")
+    return fail("--accuracy-report compares against fp32: give --precision "
+                "bf16 or --quantize int8");
   if (!kiln::compileModel(cModel, cOutput, options, error, outs()))
     return fail(error);
-  return 0;
+  if (cAccuracy.empty())
+    return 0;
+  // The fp32 reference: the same model and options, full precision, in a
+  // temporary library.
+  kiln::RunOptions ro;
+  ro.inputs = cAccuracy == "random" ? "" : cAccuracy.getValue();
+  ro.bench = cAccuracyRuns;
+  ro.threads = cAccuracyThreads;
+  if (!cAccuracyShape.empty()) {
+    kiln::ImportOptions io;
+    if (!kiln::parseShapeOverrides(cAccuracyShape, io, error))
+      return fail(error);
+    ro.shapes = io.shapes;
+  }
+  llvm::SmallString<128> refPath;
+  if (llvm::sys::fs::createTemporaryFile("kiln-fp32-reference", "so", refPath))
+    return fail("cannot create a temporary file for the fp32 reference");
+  std::string ref = refPath.str().str();
+  kiln::CompileOptions refOptions = options;
+  refOptions.precision = "fp32";
+  refOptions.quantize = "none";
+  refOptions.timing = refOptions.report = false;
+  int rc = 0;
+  if (!kiln::compileModel(cModel, ref, refOptions, error, outs())) {
+    rc = 1;
+  } else {
+    outs() << "accuracy of " << cOutput.getValue() << " (precision "
+           << options.precision << ", quantize " << options.quantize
+           << ") against fp32, inputs: " << cAccuracy.getValue() << "\n";
+    rc = kiln::accuracyReport(cOutput, ref, ro, outs(), error);
+  }
+  llvm::sys::fs::remove(ref);
+  llvm::sys::fs::remove(ref + ".weights");
+  return rc ? fail(error) : 0;
 }
 
 static int runRun() {
