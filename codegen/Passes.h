@@ -41,8 +41,10 @@ struct CpuPipelineOptions {
   std::string ukernelIsa = "avx512";
   /// fp32, or bf16 (dense layers' constant weights packed in bf16).
   std::string precision = "fp32";
-  /// none, or int8 (dense layers' constant weights quantized to int8).
+  /// none, int8 (dense layers' constant weights quantized to int8), or
+  /// int4 (weight-only, per group of `groupSize` values of k).
   std::string quantize = "none";
+  int64_t groupSize = 128;
 };
 
 /// Adds the graph passes, then kiln -> linalg -> bufferized loops -> LLVM

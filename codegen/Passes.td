@@ -146,7 +146,12 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     in k-quad panels with each panel's scales and scaled column sums
     ([P, ceil(K/4) + 2, 64] of i8, lib/Runtime/ukernels/gemm_s8.h) and flag
     32. Matmuls with such a constant right-hand side then call
-    `kiln_ukernel_qgemm_packed` (bf16: `kiln_ukernel_sbgemm_packed`).
+    `kiln_ukernel_qgemm_packed` (bf16: `kiln_ukernel_sbgemm_packed`). With
+    `quantize=int4`, weights are quantized to 4 bits per group of
+    `group-size` values of k per column and packed as
+    [P, K / G, G / 8 + 1, 64] bytes (lib/Runtime/ukernels/gemm_s4.h), flag
+    256; matmuls call `kiln_ukernel_s4gemm_packed` with the group size in
+    flags bits 16 and up.
   }];
   let options = [
     Option<"isaName", "isa", "std::string", /*default=*/"\"avx512\"",
@@ -159,7 +164,10 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
            "none, or int8: constant weights of linear_f32 and of matmuls are "
            "quantized to int8 per output column (symmetric) and multiplied "
            "with the activations quantized per row to u8 at run time "
-           "(flag 32)">
+           "(flag 32); or int4: weight-only, 4 bits per group of "
+           "`group-size` values of k per column (flag 256)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Values of k per int4 scale (quantize=int4): a multiple of 8">
   ];
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect",

@@ -75,6 +75,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   uk.isaName = options.ukernelIsa;
   uk.precision = options.precision;
   uk.quantize = options.quantize;
+  uk.groupSize = options.groupSize;
   pm.addPass(createKilnCpuUkernels(uk));
   addText(pm, kCpuToLoops);
   if (!options.weightsFile.empty()) {

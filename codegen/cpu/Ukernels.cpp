@@ -15,6 +15,7 @@
 #include "dialects/kiln/KilnDialect.h"
 // The int8 weight layout is defined once, in the runtime's plain-C packer,
 // which the compiler links (codegen/CMakeLists.txt).
+#include "../../lib/Runtime/ukernels/gemm_s4.h"
 #include "../../lib/Runtime/ukernels/gemm_s8.h"
 
 #include "mlir/IR/AsmState.h"
@@ -218,7 +219,7 @@ struct KilnCpuUkernels final
   SymbolTable *symbols = nullptr;
   int64_t isaFlag = 0;
   /// How constant weights are stored and multiplied.
-  enum class WeightKind { F32, Bf16, S8 };
+  enum class WeightKind { F32, Bf16, S8, S4 };
   WeightKind weightKind = WeightKind::F32;
   bool failedAny = false;
   // (global name, transposed, k, kind) -> packed global
@@ -353,6 +354,38 @@ struct KilnCpuUkernels final
     return g;
   }
 
+  /// The int4 copy of `global` (a row-major [K, N] matrix, [N, K] when
+  /// transposed): groupSize values of k per scale, packed by the runtime's
+  /// kiln_s4_pack_weights into [P, K / G, G / 8 + 1, 64] bytes.
+  memref::GlobalOp packedGlobalS4(memref::GlobalOp global, bool transposed,
+                                  int64_t k, int64_t n) {
+    auto key = std::make_tuple(global.getSymName().str(), transposed, k, WeightKind::S4);
+    if (auto it = packed.find(key); it != packed.end())
+      return it->second;
+    ConstReader r = *readerOf(global);
+    std::vector<float> w((size_t)(k * n));
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j)
+        w[(size_t)(kk * n + j)] = transposed ? r[j * k + kk] : r[kk * n + j];
+    int64_t panels = (n + kPanel - 1) / kPanel, ng = (k + groupSize - 1) / groupSize;
+    std::vector<uint8_t> data(kiln_s4_packed_bytes(k, n, groupSize));
+    kiln_s4_pack_weights(k, n, groupSize, w.data(), n, 1, data.data());
+    auto i8 = IntegerType::get(&getContext(), 8);
+    SmallVector<int64_t> shape{panels, ng, groupSize / 8 + 1, 64};
+    auto tensorType = RankedTensorType::get(shape, i8);
+    auto memrefType = MemRefType::get(shape, i8);
+    std::string name = (global.getSymName() + "_s4").str();
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<uint8_t>(data);
+    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
+    OpBuilder b(global);
+    auto g = memref::GlobalOp::create(
+        b, global.getLoc(), name, b.getStringAttr("private"), memrefType, init,
+        /*constant=*/true, b.getI64IntegerAttr(64));
+    symbols->insert(g);
+    packed[key] = g;
+    return g;
+  }
+
   /// `global` packed for weightKind.
   memref::GlobalOp packedFor(memref::GlobalOp global, bool transposed,
                              int64_t k, int64_t n) {
@@ -361,6 +394,8 @@ struct KilnCpuUkernels final
       return packedGlobalBf16(global, transposed, k, n);
     case WeightKind::S8:
       return packedGlobalS8(global, transposed, k, n);
+    case WeightKind::S4:
+      return packedGlobalS4(global, transposed, k, n);
     case WeightKind::F32:
       break;
     }
@@ -410,6 +445,8 @@ struct KilnCpuUkernels final
         tc = transposedConstOf(bv, *symbols);
     }
     int64_t flags = isaFlag | (dropZeroFill(mm, c) ? kOverwrite : 0);
+    if (weightKind == WeightKind::S4 && (global || tc))
+      flags |= groupSize << 16; // kiln_ukernel_s4gemm_packed's group size
     OpBuilder b(mm);
     Value m = memref::DimOp::create(b, loc, a, 0);
     Value k = memref::DimOp::create(b, loc, a, 1);
@@ -431,6 +468,7 @@ struct KilnCpuUkernels final
           b, loc,
           declare(weightKind == WeightKind::Bf16 ? "kiln_ukernel_sbgemm_packed"
                   : weightKind == WeightKind::S8 ? "kiln_ukernel_qgemm_packed"
+                  : weightKind == WeightKind::S4 ? "kiln_ukernel_s4gemm_packed"
                                                  : "kiln_ukernel_sgemm_packed",
                   13),
           args);
@@ -506,7 +544,7 @@ struct KilnCpuUkernels final
     // linear_f32 with a constant weight: packed here, once (flag 8); its
     // int_params are (isa, flags, activation), flag 1 = transposed.
     if (u.getKernel() == "linear_f32" && operands.size() >= 2 &&
-        params.size() == 3 && !(params[1] & (8 | 16 | 32))) {
+        params.size() == 3 && !(params[1] & (8 | 16 | 32 | 256))) {
       auto wt = cast<MemRefType>(operands[1].getType());
       if (memref::GlobalOp g = wt.hasStaticShape() && wt.getRank() == 2 &&
                                        wt.getElementType().isF32()
@@ -519,6 +557,7 @@ struct KilnCpuUkernels final
             memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
         params[1] |= weightKind == WeightKind::Bf16 ? 16
                      : weightKind == WeightKind::S8 ? 32
+                     : weightKind == WeightKind::S4 ? 256
                                                     : 8;
       }
     }
@@ -569,18 +608,24 @@ struct KilnCpuUkernels final
           << precision << "' (expected fp32 or bf16)";
       return signalPassFailure();
     }
-    if (quantize != "none" && quantize != "int8") {
+    if (quantize != "none" && quantize != "int8" && quantize != "int4") {
       getOperation().emitError("kiln-cpu-ukernels: unknown quantize '")
-          << quantize << "' (expected none or int8)";
+          << quantize << "' (expected none, int8 or int4)";
       return signalPassFailure();
     }
-    if (quantize == "int8" && precision != "fp32") {
-      getOperation().emitError("kiln-cpu-ukernels: quantize=int8 needs "
-                               "precision=fp32, got '")
-          << precision << "'";
+    if (quantize != "none" && precision != "fp32") {
+      getOperation().emitError("kiln-cpu-ukernels: quantize=")
+          << quantize << " needs precision=fp32, got '" << precision << "'";
       return signalPassFailure();
     }
-    weightKind = quantize == "int8"    ? WeightKind::S8
+    if (groupSize < 8 || groupSize > 4096 || groupSize % 8) {
+      getOperation().emitError("kiln-cpu-ukernels: group-size must be a "
+                               "multiple of 8 from 8 to 4096, got ")
+          << static_cast<int64_t>(groupSize);
+      return signalPassFailure();
+    }
+    weightKind = quantize == "int4"    ? WeightKind::S4
+                 : quantize == "int8"  ? WeightKind::S8
                  : precision == "bf16" ? WeightKind::Bf16
                                        : WeightKind::F32;
     module = getOperation();

@@ -33,6 +33,9 @@ struct CompileOptions {
   /// to u8 at run time, u8 x s8 products with int32 accumulation
   /// (AVX512-VNNI where the CPU has it).
   std::string quantize = "none";
+  /// With quantize "int4": values of k per scale (a multiple of 8; 32 or
+  /// 128 are the usual choices).
+  int64_t groupSize = 128;
   /// Print, per graph pass, the kiln op counts before and after and which
   /// ops it created or removed.
   bool report = false;

@@ -316,10 +316,17 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     return false;
   }
   cpuOptions.precision = options.precision;
-  if (options.quantize != "none" && options.quantize != "int8") {
-    error = "--quantize must be none or int8, got '" + options.quantize + "'";
+  if (options.quantize != "none" && options.quantize != "int8" &&
+      options.quantize != "int4") {
+    error = "--quantize must be none, int8 or int4, got '" + options.quantize + "'";
     return false;
   }
+  if (options.groupSize < 8 || options.groupSize > 4096 || options.groupSize % 8) {
+    error = "--group-size must be a multiple of 8 from 8 to 4096, got " +
+            std::to_string(options.groupSize);
+    return false;
+  }
+  cpuOptions.groupSize = options.groupSize;
   if (options.quantize != "none" && options.precision != "fp32") {
     error = "--quantize " + options.quantize + " with --precision " +
             options.precision + " is not supported: pick one";

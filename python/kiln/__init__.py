@@ -58,16 +58,19 @@ def _find_kiln():
 
 
 def compile(model, output, input_shape=None, cpu="native", kiln=None, precision="fp32",
-            quantize="none"):
+            quantize="none", group_size=128):
     """Compiles the ONNX `model` into the shared library `output`.
     precision: "fp32", or "bf16" (dense layers' weights in bf16, fp32
-    accumulation). quantize: "none", or "int8" (dense layers' weights in
+    accumulation). quantize: "none", "int4" (weight-only, 4 bits per group
+    of `group_size` values of k), or "int8" (dense layers' weights in
     int8 per output column, activations quantized per row at run time)."""
     cmd = [kiln or _find_kiln(), "compile", str(model), "-o", str(output), "--cpu", cpu]
     if precision != "fp32":
         cmd += ["--precision", precision]
     if quantize != "none":
         cmd += ["--quantize", quantize]
+    if quantize == "int4":
+        cmd += ["--group-size", str(group_size)]
     if input_shape:
         if isinstance(input_shape, dict):
             input_shape = ",".join(

@@ -7,8 +7,11 @@
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=fp8})" 2>&1 | FileCheck %s --check-prefix=BADPREC
 // BADPREC: error: kiln-cpu-ukernels: unknown precision 'fp8' (expected fp32 or bf16)
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int8})" | FileCheck %s --check-prefix=INT8
-// RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int4})" 2>&1 | FileCheck %s --check-prefix=BADQ
-// BADQ: error: kiln-cpu-ukernels: unknown quantize 'int4' (expected none or int8)
+// RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int3})" 2>&1 | FileCheck %s --check-prefix=BADQ
+// BADQ: error: kiln-cpu-ukernels: unknown quantize 'int3' (expected none, int8 or int4)
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int4 group-size=32})" | FileCheck %s --check-prefix=INT4
+// RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int4 group-size=12})" 2>&1 | FileCheck %s --check-prefix=BADG
+// BADG: error: kiln-cpu-ukernels: group-size must be a multiple of 8 from 8 to 4096, got 12
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int8 precision=bf16})" 2>&1 | FileCheck %s --check-prefix=BADQP
 // BADQP: error: kiln-cpu-ukernels: quantize=int8 needs precision=fp32, got 'bf16'
 
@@ -60,6 +63,13 @@
 // INT8:         memref.get_global @w_s8 : memref<3x18x64xi8>
 // INT8:         call @kiln_ukernel_qgemm_packed(
 // INT8-NOT:     memref.get_global @w :
+// With quantize=int4 group-size=32: [3 panels, 64/32 groups, 32/8 + 1
+// rows, 64] bytes; the int4 call carries the group size in flags bits 16
+// and up: 2 | 32 << 16 = 2097154.
+// INT4-LABEL: func.func @packed_weight(
+// INT4:         arith.constant 2097154 : index
+// INT4:         memref.get_global @w_s4 : memref<3x2x5x64xi8>
+// INT4:         call @kiln_ukernel_s4gemm_packed(
 memref.global "private" constant @w : memref<64x48xf32> = dense<1.0>
 func.func @packed_weight(%a: memref<?x64xf32>, %c: memref<?x48xf32>) {
   %w = memref.get_global @w : memref<64x48xf32>
@@ -502,6 +512,12 @@ func.func @ukernel_on_tensors(%q: tensor<8x8x16xf32>, %o: tensor<8x8x16xf32>) ->
 // INT8:         %[[P:.*]] = memref.get_global @lw_s8 : memref<3x10x64xi8>
 // INT8:         %[[C35:.*]] = arith.constant 35 : index
 // INT8:         call @kiln_ukernel_linear_f32(
+// With quantize=int4 group-size=32: [3 panels, 1 group, 5 rows, 64] bytes,
+// flag 256 (3 | 256 = 259).
+// INT4-LABEL: func.func @linear_packed(
+// INT4:         memref.get_global @lw_s4 : memref<3x1x5x64xi8>
+// INT4:         %[[C259:.*]] = arith.constant 259 : index
+// INT4:         call @kiln_ukernel_linear_f32(
 memref.global "private" constant @lw : memref<40x32xf32> = dense<1.0>
 func.func @linear_packed(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x40xf32>) {
   %w = memref.get_global @lw : memref<40x32xf32>

@@ -79,10 +79,15 @@ static cl::opt<std::string> cPrecision(
     cl::init("fp32"), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cQuantize(
     "quantize",
-    cl::desc("none (default), or int8: dense layers' weights quantized to "
+    cl::desc("none (default); int8: dense layers' weights quantized to "
              "int8 per output column, activations to u8 per row at run time "
-             "(dynamic), int32 accumulation (AVX512-VNNI)"),
+             "(dynamic), int32 accumulation (AVX512-VNNI); int4: weight-only, "
+             "4 bits per group of --group-size values of k"),
     cl::init("none"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t> cGroupSize(
+    "group-size",
+    cl::desc("--quantize int4: values of k per scale (32 or 128; default 128)"),
+    cl::init(128), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cAccuracy(
     "accuracy-report",
     cl::desc("INPUTS.npz or 'random': also compile the model in fp32, run "
@@ -232,11 +237,12 @@ static int runCompile() {
   options.timing = cTiming;
   options.precision = cPrecision;
   options.quantize = cQuantize;
+  options.groupSize = cGroupSize;
   options.report = cReport;
   if (!cAccuracy.empty() && options.precision == "fp32" &&
       options.quantize == "none")
     return fail("--accuracy-report compares against fp32: give --precision "
-                "bf16 or --quantize int8");
+                "bf16 or --quantize int8|int4");
   if (!kiln::compileModel(cModel, cOutput, options, error, outs()))
     return fail(error);
   if (cAccuracy.empty())

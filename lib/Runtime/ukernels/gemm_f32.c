@@ -14,6 +14,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_f32.h"
+#include "gemm_s4.h"
 #include "gemm_s8.h"
 #include "view.h"
 #include "../runtime_internal.h"
@@ -378,6 +379,8 @@ enum {
   /* 64 is the compiler's (int8 weights + scales, before packing) */
   LINEAR_ACT_PER_TENSOR = 128, /* with 32: x quantized per tensor, as
                                   DynamicQuantizeLinear does */
+  LINEAR_PACKED_S4 = 256,  /* W quantized to int4 per group, packed
+                              [P, NG, G / 8 + 1, 64] bytes (gemm_s4.h) */
 };
 
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
@@ -392,6 +395,42 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
   d = kiln_read_view(d, 2, 4, &x);
   int bf16 = (flags & LINEAR_PACKED_BF16) != 0;
   int s8 = (flags & LINEAR_PACKED_S8) != 0;
+  if (flags & LINEAR_PACKED_S4) {
+    /* int4 weights: x [M, K], W [P, NG, G / 8 + 1, 64], [bias,] [residual,] y */
+    view4 w4, b4 = {0}, r4 = {0}, y4;
+    d = kiln_read_view(d, 4, 1, &w4);
+    if (flags & LINEAR_BIAS)
+      d = kiln_read_view(d, 1, 4, &b4);
+    if (flags & LINEAR_RESIDUAL)
+      d = kiln_read_view(d, 2, 4, &r4);
+    kiln_read_view(d, 2, 4, &y4);
+    int64_t m = x.size[2], k = x.size[3], n = y4.size[3];
+    int64_t group = (w4.size[2] - 1) * 8, wk = w4.size[1] * group,
+            wn = w4.size[0] * KILN_GEMM_NR;
+    if (group <= 0 || k > wk || k <= wk - group)
+      kiln_rt_check_dim(k, wk);
+    if (n > wn || n <= wn - KILN_GEMM_NR)
+      kiln_rt_check_dim(n, wn);
+    kiln_rt_check_dim(y4.size[2], m);
+    if (flags & LINEAR_BIAS)
+      kiln_rt_check_dim(b4.size[3], n);
+    if (flags & LINEAR_RESIDUAL) {
+      kiln_rt_check_dim(r4.size[2], m);
+      kiln_rt_check_dim(r4.size[3], n);
+    }
+    int unit = (y4.stride[3] == 1 || n == 1) &&
+               (!(flags & LINEAR_BIAS) || b4.stride[3] == 1 || n == 1) &&
+               (!(flags & LINEAR_RESIDUAL) || r4.stride[3] == 1 || n == 1);
+    kiln_rt_check_dim(unit, 1);
+    kiln_epilogue e4 = {(flags & LINEAR_BIAS) ? (const float *)b4.base : NULL,
+                        (flags & LINEAR_RESIDUAL) ? (const float *)r4.base : NULL,
+                        r4.stride[2], act};
+    if (!kiln_s4gemm_run(isa, m, n, k, group, (const float *)x.base, x.stride[2],
+                         x.stride[3], (const uint8_t *)w4.base, (float *)y4.base,
+                         y4.stride[2], &e4))
+      kiln_rt_fail_oom();
+    return;
+  }
   int lowp = bf16 || s8; /* products on a low-precision copy of W */
   d = kiln_read_view(d, (flags & (LINEAR_PACKED | LINEAR_PACKED_BF16 | LINEAR_PACKED_S8)) ? 3 : 2,
                      bf16 ? 2 : s8 ? 1 : 4, &w);
