@@ -39,7 +39,8 @@ int runModelTo(const RunOptions &options, RunResult &result,
 
 /// `kiln compile --accuracy-report`: runs the low-precision `candidate` and
 /// the fp32 `reference` library on the same inputs (options.inputs, or
-/// random ones at options.shapes), `options.bench` timed runs each, and
+/// random ones at options.shapes), `options.bench` timed runs each in
+/// three alternating rounds, and
 /// prints per output the cosine, max abs and relative error, top-1
 /// agreement along the last dim, and both median times.
 int accuracyReport(const std::string &candidate, const std::string &reference,
