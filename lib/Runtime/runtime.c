@@ -13,6 +13,7 @@
 #include "runtime_internal.h"
 
 #include <dlfcn.h>
+#include <immintrin.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -372,6 +373,49 @@ typedef struct {
   void *desc;
 } unranked_memref;
 
+/* Large copies (outputs leaving the workspace, KV-cache concatenations)
+ * with non-temporal stores: the destination is not read again in this run,
+ * so writing around the cache saves the read-for-ownership of every line
+ * (a third of the traffic) and keeps the cache for the weights. Below
+ * KILN_NT_COPY_MIN bytes, or without AVX2, plain memcpy. */
+#define KILN_NT_COPY_MIN (256 * 1024)
+
+__attribute__((target("avx2"))) static void copy_nt_avx2(char *dst,
+                                                         const char *src,
+                                                         size_t n) {
+  size_t head = (32 - ((uintptr_t)dst & 31)) & 31;
+  memcpy(dst, src, head);
+  dst += head, src += head, n -= head;
+  size_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    __m256i a = _mm256_loadu_si256((const __m256i *)(src + i));
+    __m256i b = _mm256_loadu_si256((const __m256i *)(src + i + 32));
+    __m256i c = _mm256_loadu_si256((const __m256i *)(src + i + 64));
+    __m256i d = _mm256_loadu_si256((const __m256i *)(src + i + 96));
+    _mm256_stream_si256((__m256i *)(dst + i), a);
+    _mm256_stream_si256((__m256i *)(dst + i + 32), b);
+    _mm256_stream_si256((__m256i *)(dst + i + 64), c);
+    _mm256_stream_si256((__m256i *)(dst + i + 96), d);
+  }
+  _mm_sfence();
+  memcpy(dst + i, src + i, n - i);
+}
+
+static void copy_bytes(char *dst, const char *src, size_t n) {
+  static int avx2 = -1;
+  if (n >= KILN_NT_COPY_MIN) {
+    if (avx2 < 0) {
+      __builtin_cpu_init();
+      avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    if (avx2) {
+      copy_nt_avx2(dst, src, n);
+      return;
+    }
+  }
+  memcpy(dst, src, n);
+}
+
 static void copy_strided(char *dst, const char *src, int64_t rank,
                          const int64_t *sizes, const int64_t *strides,
                          size_t esize, int64_t dim) {
@@ -383,7 +427,15 @@ static void copy_strided(char *dst, const char *src, int64_t rank,
   for (int64_t d = dim + 1; d < rank; ++d)
     inner *= sizes[d];
   if (dim == rank - 1 && strides[dim] == 1) {
-    memcpy(dst, src, (size_t)sizes[dim] * esize);
+    copy_bytes(dst, src, (size_t)sizes[dim] * esize);
+    return;
+  }
+  /* dense from `dim` on: one copy */
+  int64_t dense = 1;
+  for (int64_t d = rank - 1; d >= dim && strides[d] == dense; --d)
+    dense *= sizes[d];
+  if (dense == inner * sizes[dim]) {
+    copy_bytes(dst, src, (size_t)dense * esize);
     return;
   }
   for (int64_t i = 0; i < sizes[dim]; ++i) {
@@ -506,7 +558,7 @@ void memrefCopy(int64_t esize, unranked_memref *src, unranked_memref *dst) {
       so += idx[d] * sstr[d];
       dof += idx[d] * dstr[d];
     }
-    memcpy(d0 + dof * esize, s0 + so * esize, (size_t)(inner * esize));
+    copy_bytes(d0 + dof * esize, s0 + so * esize, (size_t)(inner * esize));
     for (int64_t d = outerRank - 1; d >= 0; --d) {
       if (++idx[d] < sizes[d])
         break;
