@@ -143,7 +143,7 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     i16, lib/Runtime/ukernels/gemm_bf16.c) and flag 16, and `attention_f32`
     gets flag 16 (its Q.K^T and P.V in bf16); with
     `quantize=int8`, by an int8 copy quantized per output column and packed
-    in k-quad panels with each panel's scales and scaled column sums
+    in k-quad panels with each panel's scales and int32 column sums
     ([P, ceil(K/4) + 2, 64] of i8, lib/Runtime/ukernels/gemm_s8.h) and flag
     32. Matmuls with such a constant right-hand side then call
     `kiln_ukernel_qgemm_packed` (bf16: `kiln_ukernel_sbgemm_packed`). With
