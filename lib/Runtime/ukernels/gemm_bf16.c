@@ -37,17 +37,40 @@ static inline float bf16_to_f32(uint16_t h) {
   return f;
 }
 
+/* kiln_f32_to_bf16 without the call (the packers' inner loops). */
+static inline uint16_t to_bf16(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu))
+    return (uint16_t)((u >> 16) | 0x40);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (uint16_t)(u >> 16);
+}
+
 void kiln_sbgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
                         int64_t cs, uint16_t *out) {
   int64_t kq = (k + 1) / 2, panels = (n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t q = 0; q < kq; ++q)
-      for (int64_t j = 0; j < KILN_GEMM_NR; ++j)
-        for (int64_t t = 0; t < 2; ++t) {
-          int64_t kk = 2 * q + t, col = p * KILN_GEMM_NR + j;
-          out[((p * kq + q) * KILN_GEMM_NR + j) * 2 + t] =
-              kk < k && col < n ? kiln_f32_to_bf16(b[kk * rs + col * cs]) : 0;
+  for (int64_t p = 0; p < panels; ++p) {
+    int64_t cols = n - p * KILN_GEMM_NR < KILN_GEMM_NR ? n - p * KILN_GEMM_NR
+                                                       : KILN_GEMM_NR;
+    const float *bp = b + p * KILN_GEMM_NR * cs;
+    for (int64_t q = 0; q < kq; ++q) {
+      uint16_t *o = out + (p * kq + q) * 2 * KILN_GEMM_NR;
+      const float *r0 = bp + 2 * q * rs, *r1 = r0 + rs;
+      int pair = 2 * q + 1 < k;
+      if (cols == KILN_GEMM_NR && pair) {
+        for (int64_t j = 0; j < KILN_GEMM_NR; ++j) {
+          o[2 * j] = to_bf16(r0[j * cs]);
+          o[2 * j + 1] = to_bf16(r1[j * cs]);
         }
+        continue;
+      }
+      for (int64_t j = 0; j < KILN_GEMM_NR; ++j) {
+        o[2 * j] = j < cols ? to_bf16(r0[j * cs]) : 0;
+        o[2 * j + 1] = j < cols && pair ? to_bf16(r1[j * cs]) : 0;
+      }
+    }
+  }
 }
 
 /* The generic tile: C[0:mr, 0:nc] (+)= A B over kq k-pairs, then the
