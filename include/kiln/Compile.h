@@ -39,6 +39,12 @@ struct CompileOptions {
   /// Print, per graph pass, the kiln op counts before and after and which
   /// ops it created or removed.
   bool report = false;
+  /// Print the IR to stderr after every pass of the pipeline, or after the
+  /// passes whose argument (as kiln-opt spells it) is `printIrAfter`.
+  bool printIrAfterAll = false;
+  std::string printIrAfter;
+  /// Print each pass's time (MLIR's pass timing) to stderr.
+  bool mlirTiming = false;
   /// Keep the intermediate object file next to the output.
   bool keepObject = false;
   /// Constants of at least this many bytes go to MODEL.so.weights, mapped at

@@ -348,8 +348,30 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
       return success();
     });
     ::kiln::registerAllKilnPasses();
+    if (!options.printIrAfter.empty() &&
+        !mlir::PassInfo::lookup(options.printIrAfter) &&
+        !mlir::PassPipelineInfo::lookup(options.printIrAfter)) {
+      error = "--print-ir-after: unknown pass '" + options.printIrAfter +
+              "' (kiln-opt --help lists them)";
+      return false;
+    }
     PassManager pm(&context);
     mlir::kiln::buildCpuLoweringPipeline(pm, cpuOptions);
+    if (options.printIrAfterAll || !options.printIrAfter.empty()) {
+      std::string only = options.printIrAfter;
+      bool all = options.printIrAfterAll;
+      OpPrintingFlags flags;
+      flags.elideLargeElementsAttrs(16).elideLargeResourceString(64);
+      pm.enableIRPrinting(
+          [](Pass *, Operation *) { return false; },
+          [only, all](Pass *p, Operation *) {
+            return all || p->getArgument() == only;
+          },
+          /*printModuleScope=*/false, /*printAfterOnlyOnChange=*/false,
+          /*printAfterOnlyOnFailure=*/false, llvm::errs(), flags);
+    }
+    if (options.mlirTiming)
+      pm.enableTiming();
     if (options.report) {
       mlir::kiln::setPatternRecording(true);
       pm.addInstrumentation(std::make_unique<OpCountReport>(log));

@@ -104,6 +104,18 @@ static cl::opt<int> cAccuracyRuns(
 static cl::opt<int> cAccuracyThreads(
     "accuracy-threads", cl::desc("Threads for the report's runs (0: all cores)"),
     cl::init(0), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<bool> cPrintAll(
+    "print-ir-after-all",
+    cl::desc("Print the IR to stderr after every pass (large constants elided)"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cPrintAfter(
+    "print-ir-after",
+    cl::desc("Print the IR to stderr after each run of this pass (its kiln-opt "
+             "name, e.g. kiln-fuse-attention)"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<bool> cMlirTiming(
+    "mlir-timing", cl::desc("Print the time of each pass to stderr"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cReport("report",
                              cl::desc("Print kiln op counts before and after "
                                       "each graph pass"),
@@ -238,6 +250,9 @@ static int runCompile() {
   options.precision = cPrecision;
   options.quantize = cQuantize;
   options.groupSize = cGroupSize;
+  options.printIrAfterAll = cPrintAll;
+  options.printIrAfter = cPrintAfter;
+  options.mlirTiming = cMlirTiming;
   options.report = cReport;
   if (!cAccuracy.empty() && options.precision == "fp32" &&
       options.quantize == "none")
@@ -266,7 +281,9 @@ static int runCompile() {
   kiln::CompileOptions refOptions = options;
   refOptions.precision = "fp32";
   refOptions.quantize = "none";
-  refOptions.timing = refOptions.report = false;
+  refOptions.timing = refOptions.report = refOptions.mlirTiming = false;
+  refOptions.printIrAfterAll = false;
+  refOptions.printIrAfter.clear();
   int rc = 0;
   if (!kiln::compileModel(cModel, ref, refOptions, error, outs())) {
     rc = 1;
