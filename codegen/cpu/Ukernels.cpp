@@ -237,94 +237,83 @@ struct KilnCpuUkernels final
     return f;
   }
 
-  /// The packed copy of `global` read as a row-major [K, N] matrix (as
-  /// [N, K] when transposed).
-  memref::GlobalOp packedGlobal(memref::GlobalOp global, bool transposed,
-                                int64_t k, int64_t n) {
-    auto key = std::make_tuple(global.getSymName().str(), transposed, k, WeightKind::F32);
-    if (auto it = packed.find(key); it != packed.end())
-      return it->second;
-    ConstReader r = *readerOf(global);
-    std::vector<float> data =
-        transposed ? packPanels(k, n, [&](int64_t kk, int64_t j) { return r[j * k + kk]; })
-                   : packPanels(k, n, [&](int64_t kk, int64_t j) { return r[kk * n + j]; });
-    int64_t panels = (n + kPanel - 1) / kPanel;
-    auto tensorType = RankedTensorType::get({panels, k, kPanel},
-                                            Float32Type::get(&getContext()));
-    auto memrefType = MemRefType::get({panels, k, kPanel},
-                                      Float32Type::get(&getContext()));
-    std::string name = (global.getSymName() + "_packed").str();
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(data);
-    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
-    OpBuilder b(global);
+  /// A new private constant global next to `near`, named after it with
+  /// `suffix` (renamed on a clash), holding `data` as a `shape` tensor of
+  /// `elt`.
+  template <typename T>
+  memref::GlobalOp newGlobal(memref::GlobalOp near, StringRef suffix,
+                             ArrayRef<int64_t> shape, Type elt,
+                             ArrayRef<T> data) {
+    std::string name = (near.getSymName() + suffix).str();
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<T>(data);
+    auto init = DenseResourceElementsAttr::get(RankedTensorType::get(shape, elt),
+                                               name, std::move(blob));
+    OpBuilder b(near);
     auto g = memref::GlobalOp::create(
-        b, global.getLoc(), name, b.getStringAttr("private"), memrefType, init,
-        /*constant=*/true, b.getI64IntegerAttr(64));
-    symbols->insert(g); // renames on a clash
-    packed[key] = g;
-    return g;
-  }
-
-  /// The bf16 copy of `global` (a row-major [K, N] matrix, [N, K] when
-  /// transposed) in k-pair panels: [P, ceil(K/2), 32] bf16 bits as i16.
-  memref::GlobalOp packedGlobalBf16(memref::GlobalOp global, bool transposed,
-                                    int64_t k, int64_t n) {
-    auto key = std::make_tuple(global.getSymName().str(), transposed, k, WeightKind::Bf16);
-    if (auto it = packed.find(key); it != packed.end())
-      return it->second;
-    ConstReader r = *readerOf(global);
-    int64_t panels = (n + kPanel - 1) / kPanel, kq = (k + 1) / 2;
-    std::vector<uint16_t> data((size_t)(panels * kq * 2 * kPanel), 0);
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < n; ++j) {
-        float f = transposed ? r[j * k + kk] : r[kk * n + j];
-        data[(size_t)(((j / kPanel * kq + kk / 2) * kPanel + j % kPanel) * 2 +
-                      kk % 2)] = toBf16(f);
-      }
-    auto i16 = IntegerType::get(&getContext(), 16);
-    auto tensorType = RankedTensorType::get({panels, kq, 2 * kPanel}, i16);
-    auto memrefType = MemRefType::get({panels, kq, 2 * kPanel}, i16);
-    std::string name = (global.getSymName() + "_bf16").str();
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<uint16_t>(data);
-    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
-    OpBuilder b(global);
-    auto g = memref::GlobalOp::create(
-        b, global.getLoc(), name, b.getStringAttr("private"), memrefType, init,
-        /*constant=*/true, b.getI64IntegerAttr(64));
+        b, near.getLoc(), name, b.getStringAttr("private"),
+        MemRefType::get(shape, elt), init, /*constant=*/true,
+        b.getI64IntegerAttr(64));
     symbols->insert(g);
-    packed[key] = g;
     return g;
   }
 
-  /// The int8 copy of `global` (a row-major [K, N] matrix, [N, K] when
-  /// transposed): quantized per column and packed by the runtime's
-  /// kiln_s8_pack_weights into [P, ceil(K/4) + 2, 64] bytes.
-  memref::GlobalOp packedGlobalS8(memref::GlobalOp global, bool transposed,
-                                  int64_t k, int64_t n) {
-    auto key = std::make_tuple(global.getSymName().str(), transposed, k, WeightKind::S8);
-    if (auto it = packed.find(key); it != packed.end())
-      return it->second;
+  /// `global`'s values as a row-major [K, N] matrix (the global is [N, K]
+  /// when transposed).
+  static std::vector<float> rowMajor(memref::GlobalOp global, bool transposed,
+                                     int64_t k, int64_t n) {
     ConstReader r = *readerOf(global);
     std::vector<float> w((size_t)(k * n));
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t j = 0; j < n; ++j)
         w[(size_t)(kk * n + j)] = transposed ? r[j * k + kk] : r[kk * n + j];
-    int64_t panels = (n + kPanel - 1) / kPanel, kq = (k + 3) / 4;
+    return w;
+  }
+
+  /// fp32 panels: [P, K, 16].
+  memref::GlobalOp packF32(memref::GlobalOp global, ArrayRef<float> w,
+                           int64_t k, int64_t n) {
+    std::vector<float> data =
+        packPanels(k, n, [&](int64_t kk, int64_t j) { return w[kk * n + j]; });
+    return newGlobal<float>(global, "_packed",
+                            {(n + kPanel - 1) / kPanel, k, kPanel},
+                            Float32Type::get(&getContext()), data);
+  }
+
+  /// bf16 k-pair panels: [P, ceil(K/2), 32] bf16 bits as i16.
+  memref::GlobalOp packBf16(memref::GlobalOp global, ArrayRef<float> w,
+                            int64_t k, int64_t n) {
+    int64_t panels = (n + kPanel - 1) / kPanel, kq = (k + 1) / 2;
+    std::vector<uint16_t> data((size_t)(panels * kq * 2 * kPanel), 0);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j)
+        data[(size_t)(((j / kPanel * kq + kk / 2) * kPanel + j % kPanel) * 2 +
+                      kk % 2)] = toBf16(w[kk * n + j]);
+    return newGlobal<uint16_t>(global, "_bf16", {panels, kq, 2 * kPanel},
+                               IntegerType::get(&getContext(), 16), data);
+  }
+
+  /// int8 per column, by the runtime's kiln_s8_pack_weights:
+  /// [P, ceil(K/4) + 2, 64] bytes.
+  memref::GlobalOp packS8(memref::GlobalOp global, ArrayRef<float> w,
+                          int64_t k, int64_t n) {
     std::vector<int8_t> data(kiln_s8_packed_bytes(k, n));
     kiln_s8_pack_weights(k, n, w.data(), n, 1, data.data());
-    auto i8 = IntegerType::get(&getContext(), 8);
-    auto tensorType = RankedTensorType::get({panels, kq + 2, 64}, i8);
-    auto memrefType = MemRefType::get({panels, kq + 2, 64}, i8);
-    std::string name = (global.getSymName() + "_s8").str();
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<int8_t>(data);
-    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
-    OpBuilder b(global);
-    auto g = memref::GlobalOp::create(
-        b, global.getLoc(), name, b.getStringAttr("private"), memrefType, init,
-        /*constant=*/true, b.getI64IntegerAttr(64));
-    symbols->insert(g);
-    packed[key] = g;
-    return g;
+    return newGlobal<int8_t>(global, "_s8",
+                             {(n + kPanel - 1) / kPanel, (k + 3) / 4 + 2, 64},
+                             IntegerType::get(&getContext(), 8), data);
+  }
+
+  /// int4 per column and group of groupSize values of k, by the runtime's
+  /// kiln_s4_pack_weights: [P, K / G, G / 8 + 1, 64] bytes.
+  memref::GlobalOp packS4(memref::GlobalOp global, ArrayRef<float> w,
+                          int64_t k, int64_t n) {
+    std::vector<uint8_t> data(kiln_s4_packed_bytes(k, n, groupSize));
+    kiln_s4_pack_weights(k, n, groupSize, w.data(), n, 1, data.data());
+    return newGlobal<uint8_t>(global, "_s4",
+                              {(n + kPanel - 1) / kPanel,
+                               (k + groupSize - 1) / groupSize,
+                               groupSize / 8 + 1, 64},
+                              IntegerType::get(&getContext(), 8), data);
   }
 
   /// An int8 weight ([K, N] row-major i8) with its `n` f32 scales, packed
@@ -335,71 +324,41 @@ struct KilnCpuUkernels final
     auto sb = rawBytesOf(scales, 4);
     if (!wb || !sb || (int64_t)sb->size() != n * 4)
       return {};
-    int64_t panels = (n + kPanel - 1) / kPanel, kq = (k + 3) / 4;
     std::vector<int8_t> data(kiln_s8_packed_bytes(k, n));
     kiln_s8_pack_quantized(k, n, reinterpret_cast<const int8_t *>(wb->data()),
                            reinterpret_cast<const float *>(sb->data()), n,
                            data.data());
-    auto i8 = IntegerType::get(&getContext(), 8);
-    auto tensorType = RankedTensorType::get({panels, kq + 2, 64}, i8);
-    auto memrefType = MemRefType::get({panels, kq + 2, 64}, i8);
-    std::string name = (wq.getSymName() + "_s8").str();
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<int8_t>(data);
-    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
-    OpBuilder b(wq);
-    auto g = memref::GlobalOp::create(
-        b, wq.getLoc(), name, b.getStringAttr("private"), memrefType, init,
-        /*constant=*/true, b.getI64IntegerAttr(64));
-    symbols->insert(g);
-    return g;
+    return newGlobal<int8_t>(wq, "_s8",
+                             {(n + kPanel - 1) / kPanel, (k + 3) / 4 + 2, 64},
+                             IntegerType::get(&getContext(), 8), data);
   }
 
-  /// The int4 copy of `global` (a row-major [K, N] matrix, [N, K] when
-  /// transposed): groupSize values of k per scale, packed by the runtime's
-  /// kiln_s4_pack_weights into [P, K / G, G / 8 + 1, 64] bytes.
-  memref::GlobalOp packedGlobalS4(memref::GlobalOp global, bool transposed,
-                                  int64_t k, int64_t n) {
-    auto key = std::make_tuple(global.getSymName().str(), transposed, k, WeightKind::S4);
-    if (auto it = packed.find(key); it != packed.end())
-      return it->second;
-    ConstReader r = *readerOf(global);
-    std::vector<float> w((size_t)(k * n));
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < n; ++j)
-        w[(size_t)(kk * n + j)] = transposed ? r[j * k + kk] : r[kk * n + j];
-    int64_t panels = (n + kPanel - 1) / kPanel, ng = (k + groupSize - 1) / groupSize;
-    std::vector<uint8_t> data(kiln_s4_packed_bytes(k, n, groupSize));
-    kiln_s4_pack_weights(k, n, groupSize, w.data(), n, 1, data.data());
-    auto i8 = IntegerType::get(&getContext(), 8);
-    SmallVector<int64_t> shape{panels, ng, groupSize / 8 + 1, 64};
-    auto tensorType = RankedTensorType::get(shape, i8);
-    auto memrefType = MemRefType::get(shape, i8);
-    std::string name = (global.getSymName() + "_s4").str();
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<uint8_t>(data);
-    auto init = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
-    OpBuilder b(global);
-    auto g = memref::GlobalOp::create(
-        b, global.getLoc(), name, b.getStringAttr("private"), memrefType, init,
-        /*constant=*/true, b.getI64IntegerAttr(64));
-    symbols->insert(g);
-    packed[key] = g;
-    return g;
-  }
-
-  /// `global` packed for weightKind.
+  /// The copy of `global` (a row-major [K, N] matrix, [N, K] when
+  /// transposed) packed for weightKind, made once per global, orientation
+  /// and K.
   memref::GlobalOp packedFor(memref::GlobalOp global, bool transposed,
                              int64_t k, int64_t n) {
+    auto key = std::make_tuple(global.getSymName().str(), transposed, k, weightKind);
+    if (auto it = packed.find(key); it != packed.end())
+      return it->second;
+    std::vector<float> w = rowMajor(global, transposed, k, n);
+    memref::GlobalOp g;
     switch (weightKind) {
     case WeightKind::Bf16:
-      return packedGlobalBf16(global, transposed, k, n);
+      g = packBf16(global, w, k, n);
+      break;
     case WeightKind::S8:
-      return packedGlobalS8(global, transposed, k, n);
+      g = packS8(global, w, k, n);
+      break;
     case WeightKind::S4:
-      return packedGlobalS4(global, transposed, k, n);
+      g = packS4(global, w, k, n);
+      break;
     case WeightKind::F32:
+      g = packF32(global, w, k, n);
       break;
     }
-    return packedGlobal(global, transposed, k, n);
+    packed[key] = g;
+    return g;
   }
 
   /// fp32 -> bf16 bits, round to nearest even (NaN stays NaN), as the
