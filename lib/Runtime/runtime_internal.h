@@ -58,6 +58,18 @@ void *kiln_scratch(int slot, size_t bytes);
  * (outputs.c; freed, and recycled, by kiln_free), or NULL. */
 void *kiln_output_alloc(size_t bytes);
 
+/* MLIR's unranked memref descriptor and the ranked one it points to. */
+typedef struct {
+  int64_t rank;
+  void *desc;
+} unranked_memref;
+
+/* Copies a strided tensor (sizes, strides in elements of `esize` bytes)
+ * into dense memory at dst (copy.c). */
+void kiln_copy_strided(char *dst, const char *src, int64_t rank,
+                       const int64_t *sizes, const int64_t *strides,
+                       size_t esize);
+
 /* Ends the run with a shape error when a != b (runtime.c). */
 void kiln_rt_check_dim(int64_t a, int64_t b);
 
