@@ -18,24 +18,18 @@
 #include "kiln/runtime.h"
 #include "runtime_internal.h"
 #include "ukernels/gemm_s8.h"
+#include "ukernel_test_util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void kiln_model_entry(void **inputs, void *ctx) { (void)inputs; (void)ctx; }
-const char *kiln_model_signature(void) { return ""; }
 void kiln_ukernel_qgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
                                intptr_t a, int64_t aoff, int64_t lda,
                                int64_t acs, intptr_t bp, int64_t bpoff,
                                intptr_t c, int64_t coff, int64_t ldc);
 
-static unsigned rng = 12345;
-static float frand(void) {
-  rng = rng * 1103515245u + 12345u;
-  return ((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
 
 static double act_ref(double v, int act) {
   switch (act) {
@@ -45,7 +39,6 @@ static double act_ref(double v, int act) {
   }
 }
 
-static int failures;
 
 /* y = act(quantized(A) quantized(W) + bias) + residual in double; with
  * exact == 0 the unquantized product. */
@@ -100,17 +93,6 @@ static void reference(int exact, int64_t m, int64_t n, int64_t k,
   }
   free(sb);
   free(qb);
-}
-
-static double rel_error(int64_t count, const float *got, const double *want) {
-  double worst = 0, scale = 1e-30;
-  for (int64_t i = 0; i < count; ++i)
-    scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
-  for (int64_t i = 0; i < count; ++i) {
-    double e = fabs(got[i] - want[i]) / scale;
-    worst = e > worst || e != e ? e : worst;
-  }
-  return worst;
 }
 
 static const char *isa_name(int isa) {
@@ -280,7 +262,7 @@ int main(void) {
   } else {
     printf("qgemm avx2: skipped, this CPU has no AVX2\n");
   }
-  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) {
+  if (has_avx512vnni()) {
     test_isa(KILN_ISA_AVX512);
     test_per_tensor(KILN_ISA_AVX512);
   } else {

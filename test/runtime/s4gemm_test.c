@@ -15,21 +15,14 @@
 #include "kiln/runtime.h"
 #include "runtime_internal.h"
 #include "ukernels/gemm_s4.h"
+#include "ukernel_test_util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-void kiln_model_entry(void **inputs, void *ctx) { (void)inputs; (void)ctx; }
-const char *kiln_model_signature(void) { return ""; }
 
-static unsigned rng = 777;
-static float frand(void) {
-  rng = rng * 1103515245u + 12345u;
-  return ((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
 
-static int failures;
 
 static void reference(int exact, int64_t m, int64_t n, int64_t k, int64_t group,
                       const float *a, const float *w, const float *bias,
@@ -63,17 +56,6 @@ static void reference(int exact, int64_t m, int64_t n, int64_t k, int64_t group,
       out[i * n + j] = acc;
     }
   }
-}
-
-static double rel_error(int64_t count, const float *got, const double *want) {
-  double worst = 0, scale = 1e-30;
-  for (int64_t i = 0; i < count; ++i)
-    scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
-  for (int64_t i = 0; i < count; ++i) {
-    double e = fabs(got[i] - want[i]) / scale;
-    worst = e > worst || e != e ? e : worst;
-  }
-  return worst;
 }
 
 static const char *isa_name(int isa) {
@@ -132,9 +114,10 @@ static void test_isa(int isa) {
 }
 
 int main(void) {
+  rng_state = 777; /* this test's data since it was written */
   test_isa(KILN_ISA_GENERIC);
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))
+  if (has_avx512vnni())
     test_isa(KILN_ISA_AVX512);
   else
     printf("s4gemm avx512-vnni: skipped, this CPU has no AVX512-VNNI\n");

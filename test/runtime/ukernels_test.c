@@ -3,8 +3,8 @@
  * Every GEMM variant (generic C, AVX2, AVX-512 when the CPU has it) on
  * shapes that hit full tiles, partial row blocks, partial column blocks and
  * panels, k = 1, k cut into cache blocks (k > 512), M = 1 (decode), strided A, accumulate and overwrite, packed
- * and per-call-packed B, batched; the attention kernel (masks, causal, GQA,
- * rank 3) against a double-precision reference; layer and RMS norms
+ * and per-call-packed B, batched (the attention kernel is attention_test.c's);
+ * layer and RMS norms
  * (rank 2 and 3, padded rows, a large mean); the vector exp against
  * double-precision exp. Prints one line per family with the worst error.
  *
@@ -15,15 +15,13 @@
 #include "runtime_internal.h"
 #include "ukernels/gemm_f32.h"
 #include "ukernels/softmax_f32.h"
+#include "ukernel_test_util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The runtime archive expects a compiled model's two symbols. */
-void kiln_model_entry(void **inputs, void *ctx) { (void)inputs; (void)ctx; }
-const char *kiln_model_signature(void) { return ""; }
 
 void kiln_ukernel_sgemm(int64_t flags, int64_t m, int64_t n, int64_t k,
                         intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
@@ -35,10 +33,8 @@ void kiln_ukernel_sgemm_batched(int64_t flags, int64_t batch, int64_t m,
                                 intptr_t b, int64_t boff, int64_t bbs,
                                 int64_t ldb, int64_t bcs, intptr_t c,
                                 int64_t coff, int64_t cbs, int64_t ldc);
-void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams);
 void kiln_ukernel_norm_f32(const int64_t *desc, const float *fparams);
 
-static float frand(void);
 uint16_t kiln_f32_to_bf16(float f);
 static float bf16_round(float f) {
   uint32_t u = (uint32_t)kiln_f32_to_bf16(f) << 16;
@@ -47,7 +43,6 @@ static float bf16_round(float f) {
   return r;
 }
 static const char *isa_name(int isa);
-static int failures;
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams);
 void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
 void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams);
@@ -317,21 +312,6 @@ static double check_norm(int isa, int64_t rows, int64_t n, int64_t ldx,
 
 static void test_norm(int isa);
 
-static unsigned rng_state = 12345;
-static float frand(void) {
-  rng_state = rng_state * 1103515245u + 12345u;
-  return ((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-
-static int has_avx512(void) {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
-}
-static int has_avx2(void) {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
 
 /* C (+)= A B with A [m x k] at stride (lda, acs), B [k x n] at (ldb, bcs). */
 static double check_gemm(int isa, int64_t m, int64_t n, int64_t k, int64_t acs,
@@ -453,146 +433,6 @@ static void test_batched(int isa) {
   free(a);
   free(b);
   free(c);
-}
-
-/* Attention on [B, H, S, D] (rank 4) or [B*H, S, D] (rank 3), with an
- * optional mask of shape [B, 1, 1, Sk] (additive) or [Sq, Sk] (bool). */
-static double check_attention(int isa, int rank, int64_t B, int64_t H,
-                              int64_t Hk, int64_t Sq, int64_t Sk, int64_t D,
-                              int64_t Dv, int maskKind, int causal, int bf16) {
-  int64_t qn = B * H * Sq * D, kn = B * Hk * Sk * D, vn = B * Hk * Sk * Dv,
-          on = B * H * Sq * Dv;
-  float *q = malloc(sizeof(float) * (size_t)qn), *k = malloc(sizeof(float) * (size_t)kn),
-        *v = malloc(sizeof(float) * (size_t)vn), *o = malloc(sizeof(float) * (size_t)on);
-  float *maskf = malloc(sizeof(float) * (size_t)(B * Sk));
-  unsigned char *maskb = malloc((size_t)(Sq * Sk));
-  for (int64_t i = 0; i < qn; ++i)
-    q[i] = frand();
-  for (int64_t i = 0; i < kn; ++i)
-    k[i] = frand();
-  for (int64_t i = 0; i < vn; ++i)
-    v[i] = frand();
-  for (int64_t i = 0; i < B * Sk; ++i)
-    maskf[i] = (i % 5 == 4) ? -1e9f : frand();
-  for (int64_t i = 0; i < Sq * Sk; ++i)
-    maskb[i] = (i % 3) != 1 || (i % Sk) == 0;
-  float scale = 1.0f / sqrtf((float)D);
-  int64_t desc[128], *d = desc;
-  int64_t flags = (maskKind ? 1 : 0) | (maskKind == 2 ? 2 : 0) | (causal ? 4 : 0) |
-                  (bf16 ? 16 : 0);
-  *d++ = isa;
-  *d++ = flags;
-  *d++ = maskKind == 1 ? 4 : 2;
-  *d++ = rank;
-  /* dense tensors: (addr, off, sizes, strides) */
-#define PUT4(ptr, s0, s1, s2, s3)                                              \
-  do {                                                                         \
-    int64_t sz[4] = {s0, s1, s2, s3}, st[4];                                   \
-    st[3] = 1;                                                                 \
-    for (int i = 2; i >= 0; --i)                                               \
-      st[i] = st[i + 1] * sz[i + 1];                                           \
-    *d++ = (intptr_t)(ptr);                                                    \
-    *d++ = 0;                                                                  \
-    if (rank == 4) {                                                           \
-      for (int i = 0; i < 4; ++i) *d++ = sz[i];                                \
-      for (int i = 0; i < 4; ++i) *d++ = st[i];                                \
-    } else {                                                                   \
-      *d++ = sz[0] * sz[1]; *d++ = sz[2]; *d++ = sz[3];                        \
-      *d++ = st[1]; *d++ = st[2]; *d++ = st[3];                                \
-    }                                                                          \
-  } while (0)
-  PUT4(q, B, H, Sq, D);
-  PUT4(k, B, Hk, Sk, D);
-  PUT4(v, B, Hk, Sk, Dv);
-  if (maskKind == 1) { /* [B, 1, 1, Sk] */
-    *d++ = (intptr_t)maskf; *d++ = 0;
-    *d++ = B; *d++ = 1; *d++ = 1; *d++ = Sk;
-    *d++ = Sk; *d++ = Sk; *d++ = Sk; *d++ = 1;
-  } else if (maskKind == 2) { /* [Sq, Sk] */
-    *d++ = (intptr_t)maskb; *d++ = 0;
-    *d++ = Sq; *d++ = Sk; *d++ = Sk; *d++ = 1;
-  }
-  PUT4(o, B, H, Sq, Dv);
-  float fp[2] = {scale, 0.0f};
-  kiln_ukernel_attention_f32(desc, fp);
-  double worst = 0;
-  double *s = malloc(sizeof(double) * (size_t)Sk);
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h) {
-      int64_t kh = h / (H / Hk);
-      for (int64_t i = 0; i < Sq; ++i) {
-        double mx = -INFINITY;
-        for (int64_t j = 0; j < Sk; ++j) {
-          double acc = 0;
-          for (int64_t e = 0; e < D; ++e)
-            acc += (double)q[((b * H + h) * Sq + i) * D + e] *
-                   k[((b * Hk + kh) * Sk + j) * D + e];
-          acc *= scale;
-          if (maskKind == 1)
-            acc += maskf[b * Sk + j];
-          if (maskKind == 2 && !maskb[i * Sk + j])
-            acc = -INFINITY;
-          if (causal && j > i + Sk - Sq)
-            acc = -INFINITY;
-          s[j] = acc;
-          mx = acc > mx ? acc : mx;
-        }
-        double sum = 0;
-        for (int64_t j = 0; j < Sk; ++j) {
-          s[j] = exp(s[j] - mx);
-          sum += s[j];
-        }
-        for (int64_t e = 0; e < Dv; ++e) {
-          double acc = 0;
-          for (int64_t j = 0; j < Sk; ++j)
-            acc += s[j] * v[((b * Hk + kh) * Sk + j) * Dv + e];
-          acc /= sum;
-          double err = fabs(o[((b * H + h) * Sq + i) * Dv + e] - acc) / (1 + fabs(acc));
-          worst = err > worst ? err : worst;
-        }
-      }
-    }
-  free(s);
-  free(q);
-  free(k);
-  free(v);
-  free(o);
-  free(maskf);
-  free(maskb);
-  return worst;
-}
-
-static void test_attention(int isa, int bf16) {
-  struct { int rank; int64_t B, H, Hk, Sq, Sk, D, Dv; int mask, causal; } cs[] = {
-      {4, 1, 4, 4, 128, 128, 64, 64, 1, 0},  /* BERT-style padding mask */
-      {4, 2, 8, 2, 17, 17, 16, 16, 0, 1},    /* GQA, causal prefill */
-      {4, 1, 4, 4, 1, 129, 32, 32, 0, 1},    /* decode step on a cache */
-      {4, 2, 2, 2, 5, 300, 8, 24, 2, 0},     /* bool mask, many keys, Dv != D */
-      {3, 2, 3, 3, 50, 50, 32, 32, 0, 0},    /* rank 3 [B*H, S, D] */
-      {4, 1, 2, 1, 40, 600, 16, 16, 1, 1},   /* keys beyond one block */
-      {4, 1, 4, 2, 3, 70, 16, 16, 2, 1},     /* few rows (decode path): GQA, bool mask, causal */
-      {4, 2, 2, 2, 2, 33, 8, 8, 1, 0},       /* decode path, padding mask */
-  };
-  double worst = 0;
-  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i) {
-    double e = check_attention(isa, cs[i].rank, cs[i].B, cs[i].H, cs[i].Hk,
-                               cs[i].Sq, cs[i].Sk, cs[i].D, cs[i].Dv,
-                               cs[i].mask, cs[i].causal, bf16);
-    /* bf16 (--precision bf16): Q, K, P and V rounded to 8-bit mantissas */
-    double limit = bf16 ? 1e-2 : 1e-5;
-    if (e > limit) {
-      printf("FAIL attention%s %s case %zu: error %g\n", bf16 ? " bf16" : "",
-             isa_name(isa), i, e);
-      ++failures;
-    }
-    worst = e > worst ? e : worst;
-  }
-  if (bf16)
-    printf("attention bf16 %s: %zu cases, max error %s\n", isa_name(isa),
-           sizeof cs / sizeof cs[0], worst < 1e-2 ? "< 1e-2" : "TOO LARGE");
-  else
-    printf("attention %s: %zu cases, max error %s\n", isa_name(isa),
-           sizeof cs / sizeof cs[0], worst < 1e-5 ? "< 1e-5" : "TOO LARGE");
 }
 
 static void test_norm(int isa) {
@@ -791,11 +631,9 @@ int main(void) {
   for (int i = 0; i < n; ++i) {
     test_gemm(isas[i]);
     test_batched(isas[i]);
-    test_attention(isas[i], 0);
     test_norm(isas[i]);
     test_linear(isas[i]);
     test_linear_bf16(isas[i]);
-    test_attention(isas[i], 1);
     test_sbgemm_packed(isas[i]);
     test_conv(isas[i]);
     if (isas[i] != KILN_ISA_GENERIC)
