@@ -188,8 +188,6 @@ static int has_avx512bf16(void) {
   return known;
 }
 
-#define PARALLEL_MIN_MACS (1 << 18)
-
 int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                     const float *a, int64_t lda, int64_t acs, const uint16_t *bp,
                     float *c, int64_t ldc, const kiln_epilogue *ep) {
@@ -209,19 +207,11 @@ int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
   }
   int64_t rowBlocks = (m + g.mr - 1) / g.mr;
   int64_t colBlocks = (n + g.nc - 1) / g.nc;
-  int parallel = m * n * k >= PARALLEL_MIN_MACS;
   g.ap = kiln_scratch(KILN_SCRATCH_GEMM_A,
                       (size_t)(rowBlocks * g.mr * g.kq * 2) * sizeof(uint16_t));
   if (!g.ap)
     return 0;
-  if (parallel && rowBlocks > 1)
-    kiln_parallel_for(rowBlocks, pack_a, &g);
-  else
-    pack_a(&g, 0, rowBlocks);
-  if (parallel)
-    kiln_parallel_for(rowBlocks * colBlocks, tiles, &g);
-  else
-    tiles(&g, 0, rowBlocks * colBlocks);
+  kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks, pack_a, tiles);
   return 1;
 }
 

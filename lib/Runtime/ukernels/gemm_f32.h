@@ -94,6 +94,16 @@ int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
                              int64_t k, const float *a, int64_t lda,
                              int64_t acs, const float *bp, float *c,
                              int64_t ldc, const kiln_epilogue *ep);
+/* A GEMM driver's two phases on `job`: pack_a over [0, rowBlocks) (when
+ * not NULL), then run over [0, tiles), each split over the run's threads
+ * when the product has at least KILN_GEMM_PARALLEL_MIN_MACS multiply-adds
+ * (below that on the calling thread alone). Shared by the fp32, bf16, int8
+ * and int4 drivers. */
+#define KILN_GEMM_PARALLEL_MIN_MACS (1 << 18)
+typedef void (*kiln_gemm_range_fn)(void *job, int64_t begin, int64_t end);
+void kiln_gemm_run_phases(void *job, int64_t macs, int64_t rowBlocks,
+                          int64_t tiles, kiln_gemm_range_fn pack_a,
+                          kiln_gemm_range_fn run);
 /* The order in which a thread runs its tiles [begin, end) (numbered column
  * block major, rowBlocks per column block): k block by k block of at most
  * kcMax, a chunk of row blocks at a time with every column block of the

@@ -11,6 +11,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_s4.h"
+#include "gemm_s8.h"
 #include "../runtime_internal.h"
 
 #include <math.h>
@@ -123,20 +124,6 @@ static void tiles(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
-static int has_avx512vnni(void) {
-  static int known = -1;
-  if (known < 0) {
-    __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx512vnni") &&
-                    __builtin_cpu_supports("avx512bw")
-                ? 1
-                : 0;
-  }
-  return known;
-}
-
-#define PARALLEL_MIN_MACS (1 << 18)
-
 int kiln_s4gemm_run(int isa, int64_t m, int64_t n, int64_t k, int64_t group,
                     const float *a, int64_t lda, int64_t acs, const uint8_t *bp,
                     float *c, int64_t ldc, const kiln_epilogue *ep) {
@@ -147,7 +134,7 @@ int kiln_s4gemm_run(int isa, int64_t m, int64_t n, int64_t k, int64_t group,
   int64_t ng = (k + group - 1) / group;
   job g = {tile_generic, MR_GENERIC, m, n, k, group, ng, ng * group / 4,
            a, lda, acs, NULL, NULL, NULL, bp, c, ldc, ep};
-  if (isa == KILN_ISA_AVX512 && has_avx512vnni()) {
+  if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni()) {
     g.tile = kiln_s4gemm_tile_avx512vnni;
     g.mr = MR_AVX512;
   }
@@ -162,15 +149,7 @@ int kiln_s4gemm_run(int isa, int64_t m, int64_t n, int64_t k, int64_t group,
   g.ap = (int8_t *)scratch;
   g.sa = (float *)(scratch + apBytes);
   g.rs8 = (int32_t *)(g.sa + rowsPad);
-  int parallel = m * n * k >= PARALLEL_MIN_MACS;
-  if (parallel && rowBlocks > 1)
-    kiln_parallel_for(rowBlocks, pack_a, &g);
-  else
-    pack_a(&g, 0, rowBlocks);
-  if (parallel)
-    kiln_parallel_for(rowBlocks * panels, tiles, &g);
-  else
-    tiles(&g, 0, rowBlocks * panels);
+  kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * panels, pack_a, tiles);
   return 1;
 }
 

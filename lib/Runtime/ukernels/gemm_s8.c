@@ -191,7 +191,7 @@ static void tiles(void *vjob, int64_t begin, int64_t end) {
                         tile_at, vjob);
 }
 
-static int has_avx512vnni(void) {
+int kiln_cpu_has_avx512vnni(void) {
   static int known = -1;
   if (known < 0) {
     __builtin_cpu_init();
@@ -202,8 +202,6 @@ static int has_avx512vnni(void) {
   }
   return known;
 }
-
-#define PARALLEL_MIN_MACS (1 << 18)
 
 int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                    const float *a, int64_t lda, int64_t acs, const int8_t *bp,
@@ -233,7 +231,7 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
     fixed[1] = (float)zp;
     g.fixed = fixed;
   }
-  if (isa == KILN_ISA_AVX512 && has_avx512vnni()) {
+  if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni()) {
     g.tile = kiln_qgemm_tile_avx512vnni;
     g.vector_pack = 2;
     g.mr = KILN_SGEMM_MR_AVX512;
@@ -246,7 +244,6 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
   }
   int64_t rowBlocks = (m + g.mr - 1) / g.mr;
   int64_t colBlocks = (n + g.nc - 1) / g.nc;
-  int parallel = m * n * k >= PARALLEL_MIN_MACS;
   size_t apBytes = ((size_t)(rowBlocks * g.mr * g.kq * 4) + 63) & ~(size_t)63;
   char *scratch = kiln_scratch(KILN_SCRATCH_GEMM_A,
                                apBytes + (size_t)(2 * rowBlocks * g.mr) * sizeof(float));
@@ -254,14 +251,7 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
     return 0;
   g.ap = (uint8_t *)scratch;
   g.rowq = (float *)(scratch + apBytes);
-  if (parallel && rowBlocks > 1)
-    kiln_parallel_for(rowBlocks, pack_a, &g);
-  else
-    pack_a(&g, 0, rowBlocks);
-  if (parallel)
-    kiln_parallel_for(rowBlocks * colBlocks, tiles, &g);
-  else
-    tiles(&g, 0, rowBlocks * colBlocks);
+  kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks, pack_a, tiles);
   return 1;
 }
 
