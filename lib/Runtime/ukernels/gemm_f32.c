@@ -401,56 +401,28 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
   d = kiln_read_view(d, 2, 4, &x);
   int bf16 = (flags & LINEAR_PACKED_BF16) != 0;
   int s8 = (flags & LINEAR_PACKED_S8) != 0;
-  if (flags & LINEAR_PACKED_S4) {
-    /* int4 weights: x [M, K], W [P, NG, G / 8 + 1, 64], [bias,] [residual,] y */
-    view4 w4, b4 = {0}, r4 = {0}, y4;
-    d = kiln_read_view(d, 4, 1, &w4);
-    if (flags & LINEAR_BIAS)
-      d = kiln_read_view(d, 1, 4, &b4);
-    if (flags & LINEAR_RESIDUAL)
-      d = kiln_read_view(d, 2, 4, &r4);
-    kiln_read_view(d, 2, 4, &y4);
-    int64_t m = x.size[2], k = x.size[3], n = y4.size[3];
-    int64_t group = (w4.size[2] - 1) * 8, wk = w4.size[1] * group,
-            wn = w4.size[0] * KILN_GEMM_NR;
-    if (group <= 0 || k > wk || k <= wk - group)
-      kiln_rt_check_dim(k, wk);
-    if (n > wn || n <= wn - KILN_GEMM_NR)
-      kiln_rt_check_dim(n, wn);
-    kiln_rt_check_dim(y4.size[2], m);
-    if (flags & LINEAR_BIAS)
-      kiln_rt_check_dim(b4.size[3], n);
-    if (flags & LINEAR_RESIDUAL) {
-      kiln_rt_check_dim(r4.size[2], m);
-      kiln_rt_check_dim(r4.size[3], n);
-    }
-    int unit = (y4.stride[3] == 1 || n == 1) &&
-               (!(flags & LINEAR_BIAS) || b4.stride[3] == 1 || n == 1) &&
-               (!(flags & LINEAR_RESIDUAL) || r4.stride[3] == 1 || n == 1);
-    kiln_rt_check_dim(unit, 1);
-    kiln_epilogue e4 = {(flags & LINEAR_BIAS) ? (const float *)b4.base : NULL,
-                        (flags & LINEAR_RESIDUAL) ? (const float *)r4.base : NULL,
-                        r4.stride[2], act};
-    if (!kiln_s4gemm_run(isa, m, n, k, group, (const float *)x.base, x.stride[2],
-                         x.stride[3], (const uint8_t *)w4.base, (float *)y4.base,
-                         y4.stride[2], &e4))
-      kiln_rt_fail_oom();
-    return;
-  }
-  int lowp = bf16 || s8; /* products on a low-precision copy of W */
-  d = kiln_read_view(d, (flags & (LINEAR_PACKED | LINEAR_PACKED_BF16 | LINEAR_PACKED_S8)) ? 3 : 2,
-                     bf16 ? 2 : s8 ? 1 : 4, &w);
+  int s4 = (flags & LINEAR_PACKED_S4) != 0;
+  int lowp = bf16 || s8 || s4; /* products on a low-precision copy of W */
+  int packed = (flags & LINEAR_PACKED) || lowp;
+  d = kiln_read_view(d, s4 ? 4 : packed ? 3 : 2, bf16 ? 2 : s8 || s4 ? 1 : 4, &w);
   if (flags & LINEAR_BIAS)
     d = kiln_read_view(d, 1, 4, &bias);
   if (flags & LINEAR_RESIDUAL)
     d = kiln_read_view(d, 2, 4, &res);
   kiln_read_view(d, 2, 4, &y);
   int64_t m = x.size[2], k = x.size[3], n = y.size[3];
-  int64_t wk, wn;
-  if (bf16) {
+  /* k values per unit of the packed K dim (pairs, quads, int4 groups) */
+  int64_t kstep = 1, wk, wn;
+  if (s4) {
+    kstep = (w.size[2] - 1) * 8; /* [P, NG, G / 8 + 1, 64]: NG groups of G */
+    wk = w.size[1] * kstep;
+    wn = w.size[0] * KILN_GEMM_NR;
+  } else if (bf16) {
+    kstep = 2;
     wk = w.size[2] * 2; /* [P, KQ, 32]: KQ pairs of k */
     wn = w.size[1] * KILN_GEMM_NR;
   } else if (s8) {
+    kstep = 4;
     wk = (w.size[2] - 2) * 4; /* [P, KQ4 + 2, 64]: KQ4 quads of k */
     wn = w.size[1] * KILN_GEMM_NR;
   } else if (flags & LINEAR_PACKED) {
@@ -461,12 +433,12 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
     wn = (flags & LINEAR_TRANSPOSED) ? w.size[2] : w.size[3];
   }
   if (lowp) {
-    if (k > wk || k <= wk - (bf16 ? 2 : 4))
+    if (kstep <= 0 || k > wk || k <= wk - kstep)
       kiln_rt_check_dim(k, wk);
   } else {
     kiln_rt_check_dim(wk, k);
   }
-  if (!(flags & (LINEAR_PACKED | LINEAR_PACKED_BF16 | LINEAR_PACKED_S8)))
+  if (!packed)
     kiln_rt_check_dim(wn, n);
   else if (n > wn || n <= wn - KILN_GEMM_NR)
     kiln_rt_check_dim(n, wn);
@@ -478,7 +450,8 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
     kiln_rt_check_dim(res.size[3], n);
   }
   if (lowp) {
-    /* bf16 and int8 tiles read bias, residual and y rows with unit stride */
+    /* bf16, int8 and int4 tiles read bias, residual and y rows with unit
+     * stride */
     int unitb = (y.stride[3] == 1 || n == 1) &&
                 (!(flags & LINEAR_BIAS) || bias.stride[3] == 1 || n == 1) &&
                 (!(flags & LINEAR_RESIDUAL) || res.stride[3] == 1 || n == 1);
@@ -486,7 +459,11 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
     kiln_epilogue epb = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
                          (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
                          res.stride[2], act};
-    int ok = bf16 ? kiln_sbgemm_run(isa, 0, m, n, k, (const float *)x.base,
+    int ok = s4 ? kiln_s4gemm_run(isa, m, n, k, kstep, (const float *)x.base,
+                                  x.stride[2], x.stride[3],
+                                  (const uint8_t *)w.base, (float *)y.base,
+                                  y.stride[2], &epb)
+             : bf16 ? kiln_sbgemm_run(isa, 0, m, n, k, (const float *)x.base,
                                     x.stride[2], x.stride[3],
                                     (const uint16_t *)w.base, (float *)y.base,
                                     y.stride[2], &epb)
