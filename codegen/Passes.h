@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -46,6 +47,43 @@ struct CpuPipelineOptions {
   std::string quantize = "none";
   int64_t groupSize = 128;
 };
+
+/// kiln -> linalg on tensors -> entry ABI -> bufferized, deallocated buffers
+/// (shared by every target).
+extern const char *const kToBuffersPipeline;
+
+/// Parses a built-in pipeline stretch into `pm` (a parse failure is a bug).
+void addPipelineText(OpPassManager &pm, llvm::StringRef text);
+
+/// Host code (loops, memrefs, calls) to the LLVM dialect; with
+/// `gpuLaunches`, gpu.launch_func and gpu.binary go through gpu-to-llvm.
+void addHostToLLVMPasses(OpPassManager &pm, bool gpuLaunches);
+
+struct CudaPipelineOptions {
+  /// SM architecture of the cubins, e.g. sm_90.
+  std::string chip = "sm_90";
+  /// PTX ISA features given to the NVPTX backend.
+  std::string features = "+ptx80";
+  /// CUDA toolkit root (libdevice for exp/erf/tanh).
+  std::string toolkit = "/usr/local/cuda";
+  /// Threads per block of the mapped elementwise/reduction loops.
+  int64_t blockSize = 256;
+  std::string weightsFile;
+  int64_t minWeightBytes = 1 << 20;
+  /// Stop after tiling/mapping and lower the tiled loops for the CPU
+  /// instead (checks the tiling numerically on machines without a GPU).
+  bool emulateOnCpu = false;
+};
+
+/// Adds the graph passes, then kiln -> linalg -> bufferized loops -> tiled,
+/// mapped loops -> gpu.launch -> outlined NVVM kernels serialized to PTX
+/// (gpu.binary, format isa) with the host side in the LLVM dialect. The
+/// driver turns the PTX into cubins with ptxas.
+void buildCudaLoweringPipeline(OpPassManager &pm,
+                               const CudaPipelineOptions &options);
+
+/// Registers `kiln-cuda-lowering` with kiln-opt.
+void registerCudaPipelines();
 
 /// Adds the graph passes, then kiln -> linalg -> bufferized loops -> LLVM
 /// dialect, to `pm`.

@@ -254,4 +254,49 @@ def KilnSerializeInnerParallel
                            "mlir::arith::ArithDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// NVIDIA GPU (codegen/gpu)
+//===----------------------------------------------------------------------===//
+
+def KilnGpuMapLoops : Pass<"kiln-gpu-map-loops", "mlir::func::FuncOp"> {
+  let summary = "Tile each outermost scf.parallel into blocks x threads, innermost first";
+  let description = [{
+    Every `scf.parallel` that is not nested in another one (what
+    `convert-linalg-to-parallel-loops` makes of a linalg op) is tiled so a
+    tile of at most `block-size` iterations runs as one thread block: the
+    threads go to the innermost dims first (up to three dims, each dim's
+    share the next power of two of its static extent, a dynamic dim takes
+    what is left), so neighbouring threads touch neighbouring elements. The
+    inner loop has constant bounds and an `scf.if` guard for the partial
+    tiles. Then both loops get `gpu` mapping attributes: the outer loop's
+    innermost dim on block x, the next on y and z, the rest sequential; the
+    inner loop's tiled dims on thread x, y, z. `convert-parallel-loops-to-gpu`
+    turns the pair into a `gpu.launch`. Loops already mapped, and loops
+    nested in another parallel loop, are left alone.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block (a power of two from 32 to 1024)">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::gpu::GPUDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def KilnGpuDeviceGlobals : Pass<"kiln-gpu-device-globals", "mlir::ModuleOp"> {
+  let summary = "Give kernels device-resident copies of constant buffers";
+  let description = [{
+    Runs after `gpu-kernel-outlining`. Each `memref.get_global` in host
+    code (a `func.func` outside any `gpu.module`) becomes a call to
+    `kiln_rt_gpu_global_<type>_r<rank>(view, id)`: the runtime copies the
+    constant into GPU-accessible memory on the first run of the process and
+    returns a view of that copy afterwards, so weights cross the bus once.
+    An element type or rank the runtime has no entry for is an error naming
+    the global.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // KILN_CODEGEN_PASSES_TD

@@ -22,3 +22,10 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["kiln", "kiln-opt"], tool_dirs)
+
+# --target cuda needs the CUDA toolkit (ptxas, libdevice); no GPU is needed.
+_cuda = os.environ.get("CUDA_PATH", "/usr/local/cuda")
+if os.path.exists(os.path.join(_cuda, "bin", "ptxas")) and os.path.exists(
+        os.path.join(_cuda, "nvvm", "libdevice", "libdevice.10.bc")):
+    config.available_features.add("cuda-toolkit")
+llvm_config.with_system_environment(["CUDA_PATH"])

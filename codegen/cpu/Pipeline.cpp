@@ -21,7 +21,7 @@ const char *const mlir::kiln::kGraphPipeline =
 // The CPU pipeline in three textual stretches (each also a valid
 // kiln-opt pipeline) around the passes that take options from the driver,
 // which are built in C++: nothing from the user is spliced into text.
-static constexpr const char *kCpuToBuffers =
+const char *const mlir::kiln::kToBuffersPipeline =
     "convert-kiln-to-linalg,"
     "canonicalize,cse,"
     "func.func(linalg-fuse-elementwise-ops),"
@@ -39,8 +39,10 @@ static constexpr const char *kCpuToLoops =
     "convert-linalg-to-parallel-loops,kiln-approximate-math),"
     "kiln-serialize-inner-parallel";
 
-// After kiln-externalize-weights.
-static constexpr const char *kCpuToLLVM =
+// After kiln-externalize-weights: the host code to the LLVM dialect, in two
+// stretches so the CUDA target can put gpu-to-llvm (launches, gpu.binary)
+// between them.
+static constexpr const char *kHostToLLVMHead =
     // Outermost parallel loops become OpenMP regions; the runtime implements
     // the few libomp calls they make on its own pool (lib/Runtime/parallel.c).
     "convert-scf-to-openmp,"
@@ -53,38 +55,47 @@ static constexpr const char *kCpuToLLVM =
     // Buffers come from the model's workspace (lib/Runtime/arena.c).
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
     "finalize-memref-to-llvm{use-generic-functions=true},convert-arith-to-llvm,convert-index-to-llvm,"
-    "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
+    "convert-cf-to-llvm,convert-openmp-to-llvm";
+static constexpr const char *kHostToLLVMTail =
+    "convert-func-to-llvm,"
     "convert-ub-to-llvm,"
     "reconcile-unrealized-casts";
 
-static void addText(OpPassManager &pm, llvm::StringRef text) {
+void mlir::kiln::addPipelineText(OpPassManager &pm, llvm::StringRef text) {
   // The texts are constants of this file; a parse failure is a bug here,
   // caught by every test that compiles.
   if (failed(parsePassPipeline(text, pm)))
-    llvm::report_fatal_error("kiln: a built-in CPU pipeline stretch does not parse");
+    llvm::report_fatal_error("kiln: a built-in pipeline stretch does not parse");
+}
+
+void mlir::kiln::addHostToLLVMPasses(OpPassManager &pm, bool gpuLaunches) {
+  addPipelineText(pm, kHostToLLVMHead);
+  if (gpuLaunches)
+    addPipelineText(pm, "gpu-to-llvm");
+  addPipelineText(pm, kHostToLLVMTail);
 }
 
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const CpuPipelineOptions &options) {
-  addText(pm, kGraphPipeline);
+  addPipelineText(pm, kGraphPipeline);
   KilnCpuSelectUkernelsOptions sel;
   sel.isaName = options.ukernelIsa;
   pm.addNestedPass<func::FuncOp>(createKilnCpuSelectUkernels(sel));
-  addText(pm, kCpuToBuffers);
+  addPipelineText(pm, kToBuffersPipeline);
   KilnCpuUkernelsOptions uk;
   uk.isaName = options.ukernelIsa;
   uk.precision = options.precision;
   uk.quantize = options.quantize;
   uk.groupSize = options.groupSize;
   pm.addPass(createKilnCpuUkernels(uk));
-  addText(pm, kCpuToLoops);
+  addPipelineText(pm, kCpuToLoops);
   if (!options.weightsFile.empty()) {
     KilnExternalizeWeightsOptions ext;
     ext.weightsFile = options.weightsFile;
     ext.minBytes = options.minWeightBytes;
     pm.addPass(createKilnExternalizeWeights(ext));
   }
-  addText(pm, kCpuToLLVM);
+  addHostToLLVMPasses(pm, /*gpuLaunches=*/false);
 }
 
 void mlir::kiln::registerCpuPipelines() {

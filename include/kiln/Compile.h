@@ -50,6 +50,20 @@ struct CompileOptions {
   /// Constants of at least this many bytes go to MODEL.so.weights, mapped at
   /// load, instead of into the library.
   int64_t minWeightBytes = 1 << 20;
+  /// "cpu" (default) or "cuda": NVIDIA GPU kernels (PTX assembled to cubins
+  /// by the CUDA toolkit's ptxas) launched by host code through the CUDA
+  /// driver, loaded when the model first runs.
+  std::string target = "cpu";
+  /// --target cuda: the SM architecture of the cubins.
+  std::string gpuArch = "sm_90";
+  /// --target cuda: the CUDA toolkit root (ptxas, libdevice); empty means
+  /// $CUDA_PATH, else /usr/local/cuda.
+  std::string cudaPath;
+  /// --target cuda: write each kernel module's PTX and ptxas -v report here.
+  std::string savePtxDir;
+  /// --target cuda: lower the tiled, block x thread mapped loops for the
+  /// CPU instead of the GPU (checks the GPU tiling numerically anywhere).
+  bool emulateGpu = false;
   /// Folder holding libkiln_runtime.a; empty means next to the kiln binary.
   std::string runtimeDir;
 };

@@ -27,6 +27,7 @@ typedef enum {
   KILN_INVALID_ARGUMENT = 1, /* wrong count, dtype, rank or dims */
   KILN_OUT_OF_MEMORY = 2,
   KILN_INTERNAL = 3,
+  KILN_DEVICE_UNAVAILABLE = 4, /* --target cuda model: no CUDA driver or GPU */
 } kiln_status;
 
 typedef enum {

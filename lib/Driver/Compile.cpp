@@ -10,6 +10,8 @@
 #include "kiln/Compile.h"
 #include "kiln/InitAll.h"
 
+#include "Ptxas.h"
+
 #include "codegen/Passes.h"
 #include "passes/PatternReport.h"
 #include "dialects/kiln/KilnDialect.h"
@@ -40,6 +42,7 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -117,7 +120,8 @@ std::string signatureOf(func::FuncOp main) {
 /// Adds `void kiln_model_entry(void **inputs, void *ctx)` calling the C
 /// interface of @main, and `const char *kiln_model_signature(void)`.
 bool addEntryPoints(llvm::Module &m, unsigned numInputs,
-                    const std::string &signature, std::string &error) {
+                    const std::string &signature, bool cuda,
+                    std::string &error) {
   llvm::LLVMContext &c = m.getContext();
   llvm::Function *main = m.getFunction("_mlir_ciface_main");
   if (!main || main->arg_size() != numInputs + 1) {
@@ -158,6 +162,14 @@ bool addEntryPoints(llvm::Module &m, unsigned numInputs,
   llvm::IRBuilder<> sb(llvm::BasicBlock::Create(c, "entry", sigFn));
   sb.CreateRet(gv);
   sigFn->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  if (cuda) {
+    // The runtime (a weak reference) runs a CUDA model's buffers, inputs and
+    // constants through the CUDA driver.
+    auto *flag = new llvm::GlobalVariable(
+        m, llvm::Type::getInt32Ty(c), true, llvm::GlobalValue::ExternalLinkage,
+        llvm::ConstantInt::get(llvm::Type::getInt32Ty(c), 1), "kiln_model_cuda");
+    flag->setVisibility(llvm::GlobalValue::HiddenVisibility);
+  }
   return true;
 }
 
@@ -333,6 +345,50 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     return false;
   }
   cpuOptions.quantize = options.quantize;
+  bool cuda = options.target == "cuda";
+  if (options.target != "cpu" && !cuda) {
+    error = "--target must be cpu or cuda, got '" + options.target + "'";
+    return false;
+  }
+  mlir::kiln::CudaPipelineOptions cudaOptions;
+  if (cuda) {
+    if (options.precision != "fp32" || options.quantize != "none") {
+      error = "--target cuda compiles fp32 models only so far (--precision " +
+              options.precision + ", --quantize " + options.quantize + ")";
+      return false;
+    }
+    llvm::StringRef arch = options.gpuArch;
+    unsigned sm = 0;
+    if (!arch.consume_front("sm_") || arch.consumeInteger(10, sm) ||
+        !(arch.empty() || arch == "a") || sm < 75) {
+      error = "--gpu must be an NVIDIA SM architecture from sm_75 (e.g. "
+              "sm_80, sm_90), got '" + options.gpuArch + "'";
+      return false;
+    }
+    cudaOptions.chip = options.gpuArch;
+    cudaOptions.toolkit = options.cudaPath;
+    if (cudaOptions.toolkit.empty())
+      if (const char *env = std::getenv("CUDA_PATH"))
+        cudaOptions.toolkit = env;
+    if (cudaOptions.toolkit.empty())
+      cudaOptions.toolkit = "/usr/local/cuda";
+    cudaOptions.weightsFile = weightsPath;
+    cudaOptions.minWeightBytes = options.minWeightBytes;
+    cudaOptions.emulateOnCpu = options.emulateGpu;
+    if (!options.emulateGpu) {
+      llvm::SmallString<256> libdevice(cudaOptions.toolkit);
+      llvm::sys::path::append(libdevice, "nvvm", "libdevice", "libdevice.10.bc");
+      if (!llvm::sys::fs::exists(libdevice)) {
+        error = "--target cuda needs the CUDA toolkit (libdevice, ptxas); "
+                "'" + std::string(libdevice) + "' not found (give --cuda-path "
+                "or set CUDA_PATH)";
+        return false;
+      }
+    }
+  } else if (options.emulateGpu) {
+    error = "--emulate-gpu goes with --target cuda";
+    return false;
+  }
   cpuOptions.ukernelIsa = sti->checkFeatures("+avx512f")           ? "avx512"
                           : sti->checkFeatures("+avx2,+fma")        ? "avx2"
                                                                     : "generic";
@@ -356,7 +412,10 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
       return false;
     }
     PassManager pm(&context);
-    mlir::kiln::buildCpuLoweringPipeline(pm, cpuOptions);
+    if (cuda)
+      mlir::kiln::buildCudaLoweringPipeline(pm, cudaOptions);
+    else
+      mlir::kiln::buildCpuLoweringPipeline(pm, cpuOptions);
     if (options.printIrAfterAll || !options.printIrAfter.empty()) {
       std::string only = options.printIrAfter;
       bool all = options.printIrAfterAll;
@@ -382,6 +441,17 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     }
   }
   timer.lap("passes");
+  if (cuda && !options.emulateGpu) {
+    ::kiln::PtxasStats stats;
+    if (!::kiln::assembleWithPtxas(*module, cudaOptions.toolkit, options.gpuArch,
+                                   options.savePtxDir, stats, error))
+      return false;
+    if (options.timing || stats.spilling)
+      log << "kiln: " << stats.kernels << " kernel modules assembled for "
+          << options.gpuArch << ", " << stats.spilling << " spilling ("
+          << stats.spillBytes << " bytes of spill stores and loads)\n";
+    timer.lap("ptxas");
+  }
   // The side-file table: "w <TAB> id <TAB> offset <TAB> bytes <TAB> dims".
   if (auto table = (*module)->getAttrOfType<ArrayAttr>("kiln.weights")) {
     for (Attribute e : table) {
@@ -402,7 +472,8 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     error = "translation to LLVM IR failed";
     return false;
   }
-  if (!addEntryPoints(*llvmModule, numInputs, signature, error))
+  if (!addEntryPoints(*llvmModule, numInputs, signature,
+                      cuda && !options.emulateGpu, error))
     return false;
   llvmModule->setDataLayout(tm->createDataLayout());
   llvmModule->setTargetTriple(tm->getTargetTriple());

@@ -13,6 +13,7 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,12 +32,16 @@ void kiln::registerKilnDialects(mlir::DialectRegistry &registry) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::kiln::registerUkernelBufferization(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR (NVVM, GPU) inside
+  // the pipeline; the driver translates the host module afterwards.
+  mlir::registerAllToLLVMIRTranslations(registry);
 }
 
 void kiln::registerAllKilnPasses() {
   mlir::kiln::registerKilnPasses();
   mlir::kiln::registerKilnCodegenPasses();
   mlir::kiln::registerCpuPipelines();
+  mlir::kiln::registerCudaPipelines();
   // The CPU pipeline is built from upstream passes by name.
   mlir::registerAllPasses();
 }

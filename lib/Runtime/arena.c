@@ -57,10 +57,16 @@ kiln_get_memory_stats(kiln_memory_stats *out) {
   out->bytes_held = atomic_load(&stat_bytes);
 }
 
+/* A CUDA model's workspace is managed memory, which its kernels and its
+ * host code both use (cuda.c). */
 static void *heap_alloc(size_t bytes) {
   void *p = NULL;
-  if (posix_memalign(&p, ALIGN, bytes ? bytes : 1) != 0)
+  if (kiln_is_cuda_model()) {
+    if (!(p = kiln_gpu_alloc(bytes)))
+      return NULL;
+  } else if (posix_memalign(&p, ALIGN, bytes ? bytes : 1) != 0) {
     return NULL;
+  }
   atomic_fetch_add(&stat_allocations, 1);
   atomic_fetch_add(&stat_bytes, bytes);
   return p;
@@ -70,7 +76,10 @@ static void heap_free(void *p, size_t bytes) {
   if (!p)
     return;
   atomic_fetch_sub(&stat_bytes, bytes);
-  free(p);
+  if (kiln_is_cuda_model())
+    kiln_gpu_free(p);
+  else
+    free(p);
 }
 
 kiln_arena *kiln_arena_get(void) { return current; }

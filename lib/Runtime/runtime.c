@@ -538,6 +538,15 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     }
     args[i] = d;
   }
+  const int cuda = kiln_is_cuda_model();
+  if (cuda) {
+    const char *why = kiln_gpu_begin_run();
+    if (why) {
+      free(descs);
+      free(args);
+      return fail(KILN_DEVICE_UNAVAILABLE, "%s", why);
+    }
+  }
   kiln_pool_start(m->num_threads);
   run_ctx ctx = {m, outputs, num_outputs, KILN_OK};
   jmp_buf jump;
@@ -552,6 +561,18 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   int why = setjmp(jump);
   if (why == 0) {
     dim_error_jump = &jump;
+    if (cuda) /* the kernels read the inputs from managed memory */
+      for (size_t i = 0; i < num_inputs; ++i) {
+        int64_t *d = descs + i * (3 + 2 * KILN_MAX_RANK);
+        size_t bytes = kiln_dtype_size(inputs[i].dtype);
+        for (int32_t k = 0; k < inputs[i].rank; ++k)
+          bytes *= (size_t)inputs[i].dims[k];
+        void *staged = _mlir_memref_to_llvm_alloc(bytes);
+        if (bytes)
+          memcpy(staged, inputs[i].data, bytes);
+        memcpy(&d[0], &staged, sizeof staged);
+        memcpy(&d[1], &staged, sizeof staged);
+      }
     kiln_model_entry(args, &ctx);
   } else {
     cut = why;
@@ -560,6 +581,9 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   kiln_arena_release(&m->workspaces, arena);
   free(descs);
   free(args);
+  /* A failed CUDA call comes first: what followed it saw no results. */
+  if (cuda && kiln_gpu_run_error())
+    return fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
   if (cut == RUN_OUT_OF_MEMORY)
     return fail(KILN_OUT_OF_MEMORY,
                 "out of memory: the run's workspace could not grow");

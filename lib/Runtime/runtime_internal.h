@@ -73,7 +73,24 @@ void kiln_copy_strided(char *dst, const char *src, int64_t rank,
 /* Ends the run with a shape error when a != b (runtime.c). */
 void kiln_rt_check_dim(int64_t a, int64_t b);
 
+/* The workspace allocator of the generated code (arena.c). */
+void *_mlir_memref_to_llvm_alloc(uint64_t size);
+
 /* Ends the current run with KILN_OUT_OF_MEMORY (runtime.c). */
 void kiln_rt_fail_oom(void);
+
+/* Set (to 1) by models compiled with --target cuda (cuda.c). */
+extern const int32_t kiln_model_cuda __attribute__((weak));
+static inline int kiln_is_cuda_model(void) {
+  return &kiln_model_cuda != NULL && kiln_model_cuda != 0;
+}
+/* Loads the driver once and makes the context current on this thread;
+ * NULL when ready, else why not. Clears the run's CUDA error. */
+const char *kiln_gpu_begin_run(void);
+/* The first CUDA failure of this thread's run, or NULL. */
+const char *kiln_gpu_run_error(void);
+/* CUDA managed memory (host and device), NULL on failure. */
+void *kiln_gpu_alloc(size_t bytes);
+void kiln_gpu_free(void *p);
 
 #endif

@@ -58,12 +58,15 @@ def _find_kiln():
 
 
 def compile(model, output, input_shape=None, cpu="native", kiln=None, precision="fp32",
-            quantize="none", group_size=128):
+            quantize="none", group_size=128, target="cpu", gpu="sm_90", extra_args=()):
     """Compiles the ONNX `model` into the shared library `output`.
     precision: "fp32", or "bf16" (dense layers' weights in bf16, fp32
     accumulation). quantize: "none", "int4" (weight-only, 4 bits per group
     of `group_size` values of k), or "int8" (dense layers' weights in
-    int8 per output column, activations quantized per row at run time)."""
+    int8 per output column, activations quantized per row at run time).
+    target: "cpu", or "cuda" (NVIDIA GPU kernels for the SM architecture
+    `gpu`, run through the CUDA driver). extra_args: more `kiln compile`
+    flags, passed as they are."""
     cmd = [kiln or _find_kiln(), "compile", str(model), "-o", str(output), "--cpu", cpu]
     if precision != "fp32":
         cmd += ["--precision", precision]
@@ -71,6 +74,9 @@ def compile(model, output, input_shape=None, cpu="native", kiln=None, precision=
         cmd += ["--quantize", quantize]
     if quantize == "int4":
         cmd += ["--group-size", str(group_size)]
+    if target != "cpu":
+        cmd += ["--target", target, "--gpu", gpu]
+    cmd += list(extra_args)
     if input_shape:
         if isinstance(input_shape, dict):
             input_shape = ",".join(

@@ -74,6 +74,8 @@ def main():
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--node", default="node")
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--compile-args", default="",
+                    help="more kiln compile flags, e.g. '--target cuda --emulate-gpu'")
     args = ap.parse_args()
     names = sorted(f[:-5] for f in os.listdir(args.models) if f.endswith(".onnx"))
     if args.only:
@@ -85,7 +87,8 @@ def main():
             onnx_path = os.path.join(args.models, name + ".onnx")
             so = os.path.join(tmp, name + ".so")
             try:
-                kiln.compile(onnx_path, so, kiln=args.kiln)
+                kiln.compile(onnx_path, so, kiln=args.kiln,
+                             extra_args=args.compile_args.split())
                 model = kiln.load(so)
             except Exception as e:  # compile failures are test failures
                 print(f"{name:22} {'(compile)':26} {'-':>10} {'-':>9}  FAIL: {e}")

@@ -70,6 +70,30 @@ static cl::opt<std::string> cShapes("input-shape",
 static cl::opt<std::string>
     cCpu("cpu", cl::desc("Target CPU, which also picks the runtime kernels: native (default), x86-64-v3 (AVX2), x86-64-v4 (AVX-512), x86-64 (generic C)"),
          cl::init("native"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cTarget(
+    "target",
+    cl::desc("cpu (default), or cuda: NVIDIA GPU kernels (cubins assembled by "
+             "the CUDA toolkit's ptxas) run through the CUDA driver; the "
+             "library still loads on machines without a GPU"),
+    cl::init("cpu"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cGpu(
+    "gpu", cl::desc("--target cuda: SM architecture of the cubins (default sm_90)"),
+    cl::init("sm_90"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cCudaPath(
+    "cuda-path",
+    cl::desc("--target cuda: CUDA toolkit root (default $CUDA_PATH, else "
+             "/usr/local/cuda)"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cSavePtx(
+    "save-ptx",
+    cl::desc("--target cuda: write each kernel module's PTX and ptxas -v "
+             "report (registers, spills) to this folder"),
+    cl::value_desc("dir"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<bool> cEmulateGpu(
+    "emulate-gpu",
+    cl::desc("--target cuda: lower the GPU's tiled block x thread loops for "
+             "the CPU instead (tests the GPU tiling without a GPU)"),
+    cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cTiming("timing", cl::desc("Print the time per stage"),
                              cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cPrecision(
@@ -246,6 +270,11 @@ static int runCompile() {
       !kiln::parseShapeOverrides(cShapes, options.import, error))
     return fail(error);
   options.cpu = cCpu;
+  options.target = cTarget;
+  options.gpuArch = cGpu;
+  options.cudaPath = cCudaPath;
+  options.savePtxDir = cSavePtx;
+  options.emulateGpu = cEmulateGpu;
   options.timing = cTiming;
   options.precision = cPrecision;
   options.quantize = cQuantize;

@@ -1,0 +1,88 @@
+//===- Pipeline.cpp - the NVIDIA GPU (CUDA) lowering pipeline -------------===//
+//
+// kiln -> linalg on tensors -> bufferized buffers (shared with the CPU) ->
+// parallel loops tiled and mapped to blocks x threads (kiln-gpu-map-loops)
+// -> gpu.launch -> outlined kernels -> NVVM -> PTX (gpu.binary, format isa,
+// libdevice linked from the CUDA toolkit) and host code in the LLVM dialect
+// calling the runtime's mgpu* shim (lib/Runtime/cuda.c). The driver runs
+// ptxas on each kernel module's PTX (lib/Driver/Compile.cpp).
+//
+// Launches are synchronous (gpu-to-llvm's stream create / launch / sync /
+// destroy, which the shim maps onto one cached stream per thread), and all
+// buffers are CUDA managed memory, so host code that still reads or copies
+// buffers between kernels (shape arithmetic, memref.copy, the outputs) is
+// correct. Speed (tensor cores, fused attention, asynchronous launches) is
+// the next stage.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+// Linalg (named ops generalized) to parallel loops, tiled and mapped.
+static constexpr const char *kToParallelLoops =
+    "func.func(linalg-generalize-named-ops,convert-linalg-to-parallel-loops,"
+    "canonicalize)";
+
+// Mapped loops to launches and outlined kernels.
+static constexpr const char *kToKernels =
+    "func.func(convert-parallel-loops-to-gpu),gpu-kernel-outlining,"
+    "canonicalize,cse";
+
+// Inside each gpu.module, after nvvm-attach-target.
+static constexpr const char *kKernelsToNVVM =
+    "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+    "convert-gpu-to-nvvm{index-bitwidth=64},reconcile-unrealized-casts,"
+    "canonicalize,cse)";
+
+void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
+                                           const CudaPipelineOptions &options) {
+  addPipelineText(pm, kGraphPipeline);
+  addPipelineText(pm, kToBuffersPipeline);
+  addPipelineText(pm, kToParallelLoops);
+  KilnGpuMapLoopsOptions map;
+  map.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(createKilnGpuMapLoops(map));
+  auto externalize = [&] {
+    if (options.weightsFile.empty())
+      return;
+    KilnExternalizeWeightsOptions ext;
+    ext.weightsFile = options.weightsFile;
+    ext.minBytes = options.minWeightBytes;
+    pm.addPass(createKilnExternalizeWeights(ext));
+  };
+  if (options.emulateOnCpu) {
+    // The tiled loops (blocks, threads, guards) run as CPU loops.
+    externalize();
+    addHostToLLVMPasses(pm, /*gpuLaunches=*/false);
+    return;
+  }
+  addPipelineText(pm, kToKernels);
+  pm.addPass(createKilnGpuDeviceGlobals());
+  externalize();
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  addPipelineText(pm, kKernelsToNVVM);
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = options.toolkit;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  addHostToLLVMPasses(pm, /*gpuLaunches=*/true);
+}
+
+void mlir::kiln::registerCudaPipelines() {
+  PassPipelineRegistration<>(
+      "kiln-cuda-lowering",
+      "Lower kiln IR to NVVM kernels (PTX in gpu.binary) and LLVM-dialect "
+      "host code (what kiln compile --target cuda runs before ptxas)",
+      [](OpPassManager &pm) { mlir::kiln::buildCudaLoweringPipeline(pm, {}); });
+}

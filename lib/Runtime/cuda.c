@@ -1,0 +1,369 @@
+/*===- cuda.c - the CUDA side of a model compiled with --target cuda ------===*
+ *
+ * The host code that gpu-to-llvm generates calls the mgpu* functions below
+ * (module load, function lookup, launch, streams). They are implemented
+ * over the CUDA driver API, loaded with dlopen("libcuda.so.1") the first
+ * time a model runs: a compiled model links against nothing from CUDA and
+ * loads on machines without a GPU, where kiln_run fails with a clear error.
+ *
+ * - Kernel modules: each gpu.binary's global constructor calls
+ *   mgpuModuleLoad at dlopen time; that only records the cubin. The module
+ *   is loaded into the GPU's primary context on the first launch from it,
+ *   and each kernel is looked up once (mgpuModuleGetFunction is called per
+ *   launch).
+ * - Streams: every host thread has one stream, created once; launches are
+ *   synchronous for now (gpu-to-llvm's create/launch/sync/destroy maps onto
+ *   launch + sync of that stream).
+ * - Memory: the workspace (arena.c), the staged inputs and the constants
+ *   (kiln_rt_gpu_global_*, copied once per process) are CUDA managed memory,
+ *   so the host code between kernels (shape arithmetic, copies, outputs)
+ *   reads and writes the same buffers.
+ * - Errors: the first failing driver call of a run is kept with the call and
+ *   the kernel's name; later launches of that run are skipped, and kiln_run
+ *   returns the message.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _GNU_SOURCE
+#include "runtime_internal.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Called only from the model's own code: not exported. */
+#define API
+
+/* The few driver types and entry points used (cuda.h, CUDA 12/13 ABI). */
+typedef int CUresult;
+typedef int CUdevice;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+typedef unsigned long long CUdeviceptr;
+enum { CUDA_SUCCESS = 0, CU_MEM_ATTACH_GLOBAL = 1, CU_STREAM_NON_BLOCKING = 1 };
+
+static struct {
+  CUresult (*Init)(unsigned);
+  CUresult (*DeviceGetCount)(int *);
+  CUresult (*DeviceGet)(CUdevice *, int);
+  CUresult (*DevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*CtxSetCurrent)(CUcontext);
+  CUresult (*ModuleLoadData)(CUmodule *, const void *);
+  CUresult (*ModuleUnload)(CUmodule);
+  CUresult (*ModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, CUstream, void **,
+                           void **);
+  CUresult (*StreamCreate)(CUstream *, unsigned);
+  CUresult (*StreamSynchronize)(CUstream);
+  CUresult (*MemAllocManaged)(CUdeviceptr *, size_t, unsigned);
+  CUresult (*MemFree)(CUdeviceptr);
+  CUresult (*GetErrorName)(CUresult, const char **);
+} cu;
+
+static pthread_once_t driver_once = PTHREAD_ONCE_INIT;
+static CUcontext context;
+static char driver_error[384]; /* empty once the driver is ready */
+
+static _Thread_local char run_error[512];
+static _Thread_local const char *last_kernel = "";
+
+static const char *error_name(CUresult r) {
+  const char *s = NULL;
+  if (cu.GetErrorName && cu.GetErrorName(r, &s) == CUDA_SUCCESS && s)
+    return s;
+  return "unknown CUDA error";
+}
+
+static void set_run_error(const char *fmt, ...) {
+  if (run_error[0])
+    return; /* keep the first */
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(run_error, sizeof run_error, fmt, ap);
+  va_end(ap);
+}
+
+/* Records a failed call; returns 1 when `r` is a success. */
+static int check(CUresult r, const char *call) {
+  if (r == CUDA_SUCCESS)
+    return 1;
+  set_run_error("CUDA error in %s (kernel '%s'): %s (%d)", call, last_kernel,
+                error_name(r), r);
+  return 0;
+}
+
+static void load_driver(void) {
+  const char *prefix = "this model was compiled for an NVIDIA GPU (--target "
+                       "cuda) and needs the CUDA driver";
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char *why = dlerror();
+    snprintf(driver_error, sizeof driver_error, "%s: %s", prefix,
+             why ? why : "libcuda.so.1 not found");
+    return;
+  }
+#define KILN_CU_SYM(field, name)                                               \
+  if (!(*(void **)&cu.field = dlsym(lib, name))) {                             \
+    snprintf(driver_error, sizeof driver_error,                                \
+             "%s: libcuda.so.1 has no %s (driver too old?)", prefix, name);    \
+    return;                                                                    \
+  }
+  KILN_CU_SYM(GetErrorName, "cuGetErrorName")
+  KILN_CU_SYM(Init, "cuInit")
+  KILN_CU_SYM(DeviceGetCount, "cuDeviceGetCount")
+  KILN_CU_SYM(DeviceGet, "cuDeviceGet")
+  KILN_CU_SYM(DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain")
+  KILN_CU_SYM(CtxSetCurrent, "cuCtxSetCurrent")
+  KILN_CU_SYM(ModuleLoadData, "cuModuleLoadData")
+  KILN_CU_SYM(ModuleUnload, "cuModuleUnload")
+  KILN_CU_SYM(ModuleGetFunction, "cuModuleGetFunction")
+  KILN_CU_SYM(LaunchKernel, "cuLaunchKernel")
+  KILN_CU_SYM(StreamCreate, "cuStreamCreate")
+  KILN_CU_SYM(StreamSynchronize, "cuStreamSynchronize")
+  KILN_CU_SYM(MemAllocManaged, "cuMemAllocManaged")
+  KILN_CU_SYM(MemFree, "cuMemFree_v2")
+#undef KILN_CU_SYM
+  CUresult r = cu.Init(0);
+  int count = 0;
+  if (r == CUDA_SUCCESS)
+    r = cu.DeviceGetCount(&count);
+  if (r != CUDA_SUCCESS || count == 0) {
+    snprintf(driver_error, sizeof driver_error, "%s: %s", prefix,
+             r != CUDA_SUCCESS ? error_name(r) : "no CUDA device found");
+    return;
+  }
+  CUdevice dev;
+  if ((r = cu.DeviceGet(&dev, 0)) != CUDA_SUCCESS ||
+      (r = cu.DevicePrimaryCtxRetain(&context, dev)) != CUDA_SUCCESS) {
+    snprintf(driver_error, sizeof driver_error,
+             "%s: cannot open device 0: %s", prefix, error_name(r));
+    return;
+  }
+}
+
+/* 1 when the driver is loaded and this thread has the context current. */
+static int driver_ready(void) {
+  static _Thread_local int current;
+  pthread_once(&driver_once, load_driver);
+  if (driver_error[0])
+    return 0;
+  if (!current) {
+    if (cu.CtxSetCurrent(context) != CUDA_SUCCESS)
+      return 0;
+    current = 1;
+  }
+  return 1;
+}
+
+const char *kiln_gpu_begin_run(void) {
+  run_error[0] = 0;
+  last_kernel = "";
+  if (!driver_ready())
+    return driver_error[0] ? driver_error : "cannot make the CUDA context current";
+  return NULL;
+}
+
+const char *kiln_gpu_run_error(void) { return run_error[0] ? run_error : NULL; }
+
+void *kiln_gpu_alloc(size_t bytes) {
+  if (!driver_ready())
+    return NULL;
+  CUdeviceptr p = 0;
+  if (!check(cu.MemAllocManaged(&p, bytes ? bytes : 1, CU_MEM_ATTACH_GLOBAL),
+             "cuMemAllocManaged"))
+    return NULL;
+  return (void *)(uintptr_t)p;
+}
+
+void kiln_gpu_free(void *p) {
+  if (p && driver_ready())
+    cu.MemFree((CUdeviceptr)(uintptr_t)p);
+}
+
+/*--- kernel modules --------------------------------------------------------*/
+
+typedef struct {
+  const char *name; /* the generated code's constant */
+  CUfunction fn;
+} kernel;
+
+typedef struct {
+  const void *image;
+  size_t size;
+  pthread_mutex_t mu;
+  CUmodule module; /* NULL until the first launch */
+  int nkernels;
+  kernel kernels[8];
+} lazy_module;
+
+/* Called by a global constructor when the library is loaded: no CUDA. */
+API void *mgpuModuleLoad(void *data, uint64_t size) {
+  lazy_module *m = calloc(1, sizeof *m);
+  if (!m)
+    return NULL;
+  m->image = data;
+  m->size = size;
+  pthread_mutex_init(&m->mu, NULL);
+  return m;
+}
+
+API void mgpuModuleUnload(void *module) {
+  lazy_module *m = module;
+  if (!m)
+    return;
+  /* At exit the driver may be torn down already; unload only while a
+   * context exists, and never report. */
+  if (m->module && !driver_error[0] && context)
+    cu.ModuleUnload(m->module);
+  pthread_mutex_destroy(&m->mu);
+  free(m);
+}
+
+API void *mgpuModuleGetFunction(void *module, const char *name) {
+  lazy_module *m = module;
+  last_kernel = name;
+  if (!m || run_error[0] || !driver_ready()) {
+    set_run_error("%s", driver_error[0] ? driver_error
+                                        : "a kernel module failed to register");
+    return NULL;
+  }
+  pthread_mutex_lock(&m->mu);
+  kernel *found = NULL;
+  for (int i = 0; i < m->nkernels && !found; ++i)
+    if (m->kernels[i].name == name || strcmp(m->kernels[i].name, name) == 0)
+      found = &m->kernels[i];
+  if (!found && (m->module ||
+                 check(cu.ModuleLoadData(&m->module, m->image), "cuModuleLoadData"))) {
+    CUfunction fn;
+    if (m->nkernels < (int)(sizeof m->kernels / sizeof m->kernels[0]) &&
+        check(cu.ModuleGetFunction(&fn, m->module, name), "cuModuleGetFunction")) {
+      found = &m->kernels[m->nkernels++];
+      found->name = name;
+      found->fn = fn;
+    }
+  }
+  pthread_mutex_unlock(&m->mu);
+  return found;
+}
+
+static _Thread_local CUstream thread_stream;
+static _Thread_local int thread_stream_made;
+
+API void *mgpuStreamCreate(void) {
+  if (!thread_stream_made && driver_ready()) {
+    if (check(cu.StreamCreate(&thread_stream, CU_STREAM_NON_BLOCKING),
+              "cuStreamCreate"))
+      thread_stream_made = 1;
+  }
+  return thread_stream;
+}
+
+/* The thread's stream lives as long as the thread. */
+API void mgpuStreamDestroy(void *stream) { (void)stream; }
+
+API void mgpuStreamSynchronize(void *stream) {
+  if (!run_error[0] && thread_stream_made)
+    check(cu.StreamSynchronize((CUstream)stream), "cuStreamSynchronize");
+}
+
+API void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
+                          intptr_t bx, intptr_t by, intptr_t bz, int32_t smem,
+                          void *stream, void **params, void **extra,
+                          size_t nparams) {
+  (void)nparams;
+  kernel *k = function;
+  if (!k || run_error[0])
+    return;
+  last_kernel = k->name;
+  if (gx <= 0 || gy <= 0 || gz <= 0)
+    return; /* an empty tensor: nothing to do */
+  if (gx > 0x7fffffff || gy > 65535 || gz > 65535 || bx * by * bz > 1024) {
+    set_run_error("kernel '%s': launch of %ld x %ld x %ld blocks of %ld x %ld "
+                  "x %ld threads exceeds the GPU's limits",
+                  k->name, (long)gx, (long)gy, (long)gz, (long)bx, (long)by,
+                  (long)bz);
+    return;
+  }
+  check(cu.LaunchKernel(k->fn, (unsigned)gx, (unsigned)gy, (unsigned)gz,
+                        (unsigned)bx, (unsigned)by, (unsigned)bz,
+                        (unsigned)smem, (CUstream)stream, params, extra),
+        "cuLaunchKernel");
+}
+
+/*--- constants -------------------------------------------------------------*/
+
+/* Device-resident copies of the model's constants, by id, made on first use
+ * and kept for the life of the process. */
+static pthread_mutex_t globals_mu = PTHREAD_MUTEX_INITIALIZER;
+static void **globals;
+static int64_t nglobals;
+
+static void *resident(int64_t id, const void *host, size_t bytes) {
+  pthread_mutex_lock(&globals_mu);
+  if (id >= nglobals) {
+    int64_t n = id + 1 > 2 * nglobals ? id + 1 : 2 * nglobals;
+    void **grown = realloc(globals, n * sizeof *grown);
+    if (!grown) {
+      pthread_mutex_unlock(&globals_mu);
+      kiln_rt_fail_oom();
+    }
+    memset(grown + nglobals, 0, (n - nglobals) * sizeof *grown);
+    globals = grown;
+    nglobals = n;
+  }
+  void *p = globals[id];
+  if (!p) {
+    p = kiln_gpu_alloc(bytes);
+    if (p) {
+      memcpy(p, host, bytes);
+      globals[id] = p;
+    }
+  }
+  pthread_mutex_unlock(&globals_mu);
+  if (!p)
+    kiln_rt_fail_oom();
+  return p;
+}
+
+/* desc: {allocated, aligned, offset, sizes[R], strides[R]} (dense). */
+static void global_view(int64_t *out, const int64_t *in, int rank,
+                        size_t esize, int64_t id) {
+  size_t count = 1;
+  for (int i = 0; i < rank; ++i)
+    count *= (size_t)in[3 + i];
+  const char *host = (const char *)(uintptr_t)in[1] + in[2] * (int64_t)esize;
+  void *p = resident(id, host, count * esize);
+  memcpy(out, in, (3 + 2 * (size_t)rank) * sizeof *out);
+  out[0] = out[1] = (int64_t)(uintptr_t)p;
+  out[2] = 0;
+}
+
+#define KILN_GLOBAL_FN(T, S, R)                                                \
+  API void _mlir_ciface_kiln_rt_gpu_global_##T##_r##R(int64_t *out,           \
+                                                       const int64_t *in,      \
+                                                       int64_t id) {           \
+    global_view(out, in, R, S, id);                                            \
+  }
+#define KILN_GLOBAL_FNS(T, S)                                                  \
+  KILN_GLOBAL_FN(T, S, 0) KILN_GLOBAL_FN(T, S, 1) KILN_GLOBAL_FN(T, S, 2)      \
+  KILN_GLOBAL_FN(T, S, 3) KILN_GLOBAL_FN(T, S, 4) KILN_GLOBAL_FN(T, S, 5)      \
+  KILN_GLOBAL_FN(T, S, 6)
+KILN_GLOBAL_FNS(f32, 4)
+KILN_GLOBAL_FNS(f64, 8)
+KILN_GLOBAL_FNS(f16, 2)
+KILN_GLOBAL_FNS(bf16, 2)
+KILN_GLOBAL_FNS(i1, 1)
+KILN_GLOBAL_FNS(i8, 1)
+KILN_GLOBAL_FNS(i16, 2)
+KILN_GLOBAL_FNS(i32, 4)
+KILN_GLOBAL_FNS(i64, 8)
+KILN_GLOBAL_FNS(ui8, 1)
+KILN_GLOBAL_FNS(ui16, 2)
+KILN_GLOBAL_FNS(ui32, 4)
+KILN_GLOBAL_FNS(ui64, 8)

@@ -1,0 +1,180 @@
+/* A stand-in libcuda.so.1 for testing the runtime's CUDA shim
+ * (lib/Runtime/cuda.c) on machines without a GPU. It implements the driver
+ * entry points the shim loads, checks how they are called (context current
+ * on the calling thread, a cubin that is a CUDA ELF, launches on a stream it
+ * created, with a parameter array), runs no kernel, and appends one line per
+ * call to $KILN_STUB_CUDA_LOG. $KILN_STUB_CUDA_DEVICES sets the device count
+ * (default 1); $KILN_STUB_CUDA_FAIL names one entry point that then fails
+ * with CUDA_ERROR_LAUNCH_FAILED. Memory is zeroed host memory. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int CUresult;
+enum {
+  OK = 0, INVALID_VALUE = 1, NO_DEVICE = 100, INVALID_IMAGE = 200,
+  INVALID_CONTEXT = 201, INVALID_HANDLE = 400, LAUNCH_FAILED = 719
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static int initialized;
+static int context_token; /* the one context's address is the handle */
+static _Thread_local void *current_ctx;
+static int streams_made;
+
+typedef struct { char name[128]; } stub_fn;
+typedef struct { int sm; } stub_module;
+
+static void logf_(const char *fmt, ...) {
+  const char *path = getenv("KILN_STUB_CUDA_LOG");
+  if (!path)
+    return;
+  pthread_mutex_lock(&mu);
+  FILE *f = fopen(path, "a");
+  if (f) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fclose(f);
+  }
+  pthread_mutex_unlock(&mu);
+}
+
+static int fails(const char *name) {
+  const char *f = getenv("KILN_STUB_CUDA_FAIL");
+  return f && strcmp(f, name) == 0;
+}
+
+CUresult cuGetErrorName(CUresult r, const char **s) {
+  switch (r) {
+  case NO_DEVICE: *s = "CUDA_ERROR_NO_DEVICE"; return OK;
+  case INVALID_IMAGE: *s = "CUDA_ERROR_INVALID_IMAGE"; return OK;
+  case INVALID_CONTEXT: *s = "CUDA_ERROR_INVALID_CONTEXT"; return OK;
+  case LAUNCH_FAILED: *s = "CUDA_ERROR_LAUNCH_FAILED"; return OK;
+  case INVALID_VALUE: *s = "CUDA_ERROR_INVALID_VALUE"; return OK;
+  case INVALID_HANDLE: *s = "CUDA_ERROR_INVALID_HANDLE"; return OK;
+  default: return INVALID_VALUE;
+  }
+}
+
+CUresult cuInit(unsigned flags) {
+  logf_("cuInit %u", flags);
+  initialized = 1;
+  return fails("cuInit") ? NO_DEVICE : OK;
+}
+
+CUresult cuDeviceGetCount(int *n) {
+  const char *e = getenv("KILN_STUB_CUDA_DEVICES");
+  *n = e ? atoi(e) : 1;
+  logf_("cuDeviceGetCount %d", *n);
+  return initialized ? OK : INVALID_CONTEXT;
+}
+
+CUresult cuDeviceGet(int *dev, int ordinal) {
+  logf_("cuDeviceGet %d", ordinal);
+  *dev = ordinal;
+  return OK;
+}
+
+CUresult cuDevicePrimaryCtxRetain(void **ctx, int dev) {
+  logf_("cuDevicePrimaryCtxRetain %d", dev);
+  *ctx = &context_token;
+  return OK;
+}
+
+CUresult cuCtxSetCurrent(void *ctx) {
+  logf_("cuCtxSetCurrent %s", ctx == &context_token ? "primary" : "other");
+  current_ctx = ctx;
+  return OK;
+}
+
+/* A cubin is an ELF64 file for machine EM_CUDA (190); CUDA 12/13 cubins
+ * (ELF ABI version 8) keep the SM version in bits 8-15 of e_flags. */
+CUresult cuModuleLoadData(void **module, const void *image) {
+  const unsigned char *p = image;
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  if (!p || memcmp(p, "\177ELF", 4) != 0 || p[4] != 2) {
+    logf_("cuModuleLoadData not-a-cubin");
+    return INVALID_IMAGE;
+  }
+  uint16_t machine;
+  uint32_t flags;
+  memcpy(&machine, p + 18, 2);
+  memcpy(&flags, p + 48, 4);
+  stub_module *m = calloc(1, sizeof *m);
+  m->sm = (int)((flags >> 8) & 0xff);
+  logf_("cuModuleLoadData ELF machine=%u sm_%d", machine, m->sm);
+  *module = m;
+  return machine == 190 ? OK : INVALID_IMAGE;
+}
+
+CUresult cuModuleUnload(void *module) {
+  free(module);
+  return OK;
+}
+
+CUresult cuModuleGetFunction(void **fn, void *module, const char *name) {
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  if (!module)
+    return INVALID_HANDLE;
+  stub_fn *f = calloc(1, sizeof *f);
+  snprintf(f->name, sizeof f->name, "%s", name);
+  logf_("cuModuleGetFunction %s", name);
+  *fn = f;
+  return OK;
+}
+
+CUresult cuStreamCreate(void **stream, unsigned flags) {
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  pthread_mutex_lock(&mu);
+  int id = ++streams_made;
+  pthread_mutex_unlock(&mu);
+  logf_("cuStreamCreate flags=%u", flags);
+  *stream = (void *)(intptr_t)(0x1000 + id);
+  return OK;
+}
+
+CUresult cuStreamSynchronize(void *stream) {
+  logf_("cuStreamSynchronize");
+  return stream ? OK : INVALID_HANDLE;
+}
+
+CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz,
+                        unsigned bx, unsigned by, unsigned bz, unsigned smem,
+                        void *stream, void **params, void **extra) {
+  stub_fn *f = fn;
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  if (!f || !stream || !params || extra || gx == 0 || gy == 0 || gz == 0 ||
+      bx * by * bz == 0 || bx * by * bz > 1024)
+    return INVALID_VALUE;
+  logf_("cuLaunchKernel %s grid %ux%ux%u block %ux%ux%u smem %u", f->name, gx,
+        gy, gz, bx, by, bz, smem);
+  return fails("cuLaunchKernel") ? LAUNCH_FAILED : OK;
+}
+
+CUresult cuMemAllocManaged(unsigned long long *p, size_t bytes, unsigned flags) {
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  void *m = NULL;
+  if (posix_memalign(&m, 256, bytes) != 0)
+    return INVALID_VALUE;
+  memset(m, 0, bytes);
+  *p = (unsigned long long)(uintptr_t)m;
+  (void)flags;
+  return OK;
+}
+
+CUresult cuMemFree_v2(unsigned long long p) {
+  free((void *)(uintptr_t)p);
+  return OK;
+}
