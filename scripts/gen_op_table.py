@@ -55,6 +55,16 @@ def main():
             runs_e2e = re.search(r"\b%s\b" % re.escape(op), e2e) is not None
             rows.append(f"| {name} | {domain} | import lit test"
                         + (", e2e numerics vs numpy" if runs_e2e else "") + " |")
+    # com.microsoft ops that e2e scripts build with onnx.helper and compare
+    # with ONNX Runtime (e.g. test/e2e/matmul_nbits.py).
+    vs_ort = {}
+    for f in sorted(os.listdir(os.path.join(ROOT, "test/e2e"))):
+        if f.endswith(".py"):
+            text = open(os.path.join(ROOT, "test/e2e", f)).read()
+            for m in re.finditer(r'make_node\(\s*"(\w+)"[^)]*domain="com\.microsoft"', text, flags=re.S):
+                vs_ort.setdefault(m.group(1), f)
+    for op, f in sorted(vs_ort.items()):
+        rows.append(f"| {op} | com.microsoft | e2e numerics vs ONNX Runtime ({f}) |")
     table = "\n".join(rows)
     readme = os.path.join(ROOT, "README.md")
     text = open(readme).read()
