@@ -283,6 +283,20 @@ def KilnGpuMapLoops : Pass<"kiln-gpu-map-loops", "mlir::func::FuncOp"> {
                            "mlir::affine::AffineDialect"];
 }
 
+def KilnGpuNameKernels : Pass<"kiln-gpu-name-kernels", "mlir::ModuleOp"> {
+  let summary = "Name each outlined kernel after the ONNX node it computes";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, which names every kernel
+    `<function>_kernel` in a module `<function>_kernel_<n>`. Each launched
+    kernel and its module are renamed `k<n>_<node>`: n counts launches in
+    program order, node is the ONNX node name of the launch's location
+    (its first `NameLoc`) with characters other than letters, digits and
+    `_` replaced, cut to 48 characters. Profiles, `--save-ptx` files and
+    the runtime's CUDA errors then say which node a kernel belongs to.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
 def KilnGpuDeviceGlobals : Pass<"kiln-gpu-device-globals", "mlir::ModuleOp"> {
   let summary = "Give kernels device-resident copies of constant buffers";
   let description = [{

@@ -64,6 +64,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
     return;
   }
   addPipelineText(pm, kToKernels);
+  pm.addPass(createKilnGpuNameKernels());
   pm.addPass(createKilnGpuDeviceGlobals());
   externalize();
   GpuNVVMAttachTargetOptions target;
