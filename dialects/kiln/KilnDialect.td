@@ -24,6 +24,8 @@ def Kiln_Dialect : Dialect {
     ones are signless `i8`..`i64`, booleans are `i1`.
   }];
   let hasConstantMaterializer = 1;
+  // kiln.if's canonicalization casts a branch's sharper types back.
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
 // Elementwise ops whose result shape is the numpy broadcast of their

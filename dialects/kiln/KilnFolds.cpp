@@ -238,6 +238,43 @@ OpFoldResult EqualOp::fold(FoldAdaptor a) {
       [](ArrayRef<APInt> v) { return APInt(1, v[0] == v[1]); }, makeInts);
 }
 
+/// Integer comparisons of constants (shape tests feeding an If or a Where):
+/// signed for signless integers, unsigned for ui types.
+template <typename Cmp>
+static OpFoldResult foldIntCompare(Attribute lhsAttr, ArrayRef<Attribute> operands,
+                                   Value result, Cmp cmp) {
+  auto lhs = denseOf(lhsAttr);
+  if (!lhs || !isa<IntegerType>(lhs.getElementType()) ||
+      lhs.getElementType().isInteger(1))
+    return {};
+  bool isUnsigned = lhs.getElementType().isUnsignedInteger();
+  return foldElementwise<APInt>(
+      operands, result,
+      [&](ArrayRef<APInt> v) {
+        int c = isUnsigned ? (v[0].ult(v[1]) ? -1 : v[0] == v[1] ? 0 : 1)
+                           : (v[0].slt(v[1]) ? -1 : v[0] == v[1] ? 0 : 1);
+        return APInt(1, cmp(c));
+      },
+      makeInts);
+}
+
+OpFoldResult LessOp::fold(FoldAdaptor a) {
+  return foldIntCompare(a.getLhs(), a.getOperands(), getResult(),
+                        [](int c) { return c < 0; });
+}
+OpFoldResult LessEqualOp::fold(FoldAdaptor a) {
+  return foldIntCompare(a.getLhs(), a.getOperands(), getResult(),
+                        [](int c) { return c <= 0; });
+}
+OpFoldResult GreaterOp::fold(FoldAdaptor a) {
+  return foldIntCompare(a.getLhs(), a.getOperands(), getResult(),
+                        [](int c) { return c > 0; });
+}
+OpFoldResult GreaterEqualOp::fold(FoldAdaptor a) {
+  return foldIntCompare(a.getLhs(), a.getOperands(), getResult(),
+                        [](int c) { return c >= 0; });
+}
+
 OpFoldResult WhereOp::fold(FoldAdaptor a) {
   auto cond = denseOf(a.getCondition());
   if (cond && cond.isSplat()) {

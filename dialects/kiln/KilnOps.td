@@ -12,6 +12,7 @@
 
 include "KilnDialect.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 defvar T = AnyRankedTensor;
 
@@ -141,10 +142,10 @@ def Kiln_BitShiftOp : Kiln_BinaryOp<"bit_shift", 0,
     (ins DefaultValuedAttr<BoolAttr, "false">:$right)>;
 def Kiln_PowOp : Kiln_BinaryOp<"pow", 2> { let hasFolder = 1; }
 def Kiln_EqualOp : Kiln_BinaryOp<"equal", 1> { let hasFolder = 1; }
-def Kiln_LessOp : Kiln_BinaryOp<"less", 1>;
-def Kiln_GreaterOp : Kiln_BinaryOp<"greater", 1>;
-def Kiln_LessEqualOp : Kiln_BinaryOp<"less_equal", 1>;
-def Kiln_GreaterEqualOp : Kiln_BinaryOp<"greater_equal", 1>;
+def Kiln_LessOp : Kiln_BinaryOp<"less", 1> { let hasFolder = 1; }
+def Kiln_GreaterOp : Kiln_BinaryOp<"greater", 1> { let hasFolder = 1; }
+def Kiln_LessEqualOp : Kiln_BinaryOp<"less_equal", 1> { let hasFolder = 1; }
+def Kiln_GreaterEqualOp : Kiln_BinaryOp<"greater_equal", 1> { let hasFolder = 1; }
 
 def Kiln_WhereOp : Kiln_SharedInferOp<"where",
     "inferWhere(opName, loc, adaptor.getOperands(), types)",
@@ -615,6 +616,37 @@ def Kiln_OneHotOp : Kiln_InferOp<"one_hot"> {
   let results = (outs T:$result);
   let assemblyFormat = "$indices `,` $depth `,` $values attr-dict `:` "
                        "functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Control flow
+//===----------------------------------------------------------------------===//
+
+def Kiln_IfOp : Op<Kiln_Dialect, "if", [RecursiveMemoryEffects,
+    RecursivelySpeculatable, NoRegionArguments]> {
+  let summary = "ONNX If: one of two single-block regions, chosen at run time";
+  let description = [{
+    `cond` is a boolean tensor of one element. Each region ends in
+    `kiln.yield` with as many values as the op has results; a yielded type
+    may be more static than the result type (same element type and rank,
+    a result dim is `?` where the branches disagree). Values of the
+    enclosing function are used directly inside the regions (ONNX's outer
+    scope). With a constant `cond` it canonicalizes to the taken branch.
+  }];
+  let arguments = (ins T:$cond);
+  let results = (outs Variadic<T>:$results);
+  let regions = (region SizedRegion<1>:$then_branch, SizedRegion<1>:$else_branch);
+  let assemblyFormat = "$cond `:` type($cond) (`->` type($results)^)? "
+                       "$then_branch `else` $else_branch attr-dict";
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Kiln_YieldOp : Kiln_Op<"yield", [Terminator, ReturnLike,
+    HasParent<"IfOp">]> {
+  let summary = "the values of a kiln.if branch";
+  let arguments = (ins Variadic<T>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
 include "KilnFusedOps.td"

@@ -9,6 +9,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "ImporterImpl.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
+
+#include <set>
 #include "kiln/Import.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -96,6 +102,10 @@ private:
   FailureOr<SmallVector<int>> orderNodes();
   FailureOr<Value> lookup(const std::string &name, std::string &err);
   LogicalResult convertNode(const onnx::NodeProto &node, size_t index);
+  LogicalResult convertIf(const onnx::NodeProto &node, const std::string &prefix,
+                          Location loc);
+  LogicalResult importBranch(const onnx::GraphProto &branch,
+                             SmallVector<Value> &outs);
 
   MLIRContext &ctx;
   OpBuilder builder;
@@ -193,6 +203,31 @@ GraphImporter::inputType(const onnx::ValueInfoProto &vi,
   return RankedTensorType::get(dims, elt);
 }
 
+/// Adds to `out` the names `g` (and graphs nested in it) reads from the
+/// scopes around it.
+static void capturedNames(const onnx::GraphProto &g, std::set<std::string> &out) {
+  std::set<std::string> local;
+  for (const auto &i : g.input())
+    local.insert(i.name());
+  for (const auto &i : g.initializer())
+    local.insert(i.name());
+  for (const auto &n : g.node())
+    for (const auto &o : n.output())
+      local.insert(o);
+  std::set<std::string> reads;
+  for (const auto &n : g.node()) {
+    reads.insert(n.input().begin(), n.input().end());
+    for (const auto &a : n.attribute())
+      if (a.has_g())
+        capturedNames(a.g(), reads);
+  }
+  for (const auto &o : g.output())
+    reads.insert(o.name());
+  for (const auto &r : reads)
+    if (!r.empty() && !local.count(r))
+      out.insert(r);
+}
+
 FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
   // Kahn's algorithm over value names, keeping the file order among ready
   // nodes so that well-formed models import in their own order.
@@ -215,7 +250,13 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
   std::vector<int> pending(n, 0);
   std::vector<std::vector<int>> users(n);
   for (int i = 0; i < n; ++i) {
-    for (const auto &in : graph->node(i).input()) {
+    // An If also depends on the outer values its branches read.
+    std::set<std::string> deps(graph->node(i).input().begin(),
+                               graph->node(i).input().end());
+    for (const auto &a : graph->node(i).attribute())
+      if (a.has_g())
+        capturedNames(a.g(), deps);
+    for (const auto &in : deps) {
       if (in.empty() || values.count(in) || initializers.count(in))
         continue;
       auto p = producer.find(in);
@@ -225,9 +266,8 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
       ++pending[i];
       users[p->second].push_back(i);
     }
-    if (graph->node(i).op_type() == "If" || graph->node(i).op_type() == "Loop" ||
-        graph->node(i).op_type() == "Scan")
-      return (void)fail(nodeRef(i) + ": control flow with subgraphs is not supported"),
+    if (graph->node(i).op_type() == "Loop" || graph->node(i).op_type() == "Scan")
+      return (void)fail(nodeRef(i) + ": Loop and Scan are not supported (If is)"),
              failure();
   }
   std::vector<int> ready;
@@ -317,6 +357,9 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
                   std::to_string(kFormOpset) + " (re-export at opset " +
                   std::to_string(kFormOpset) + " or later)");
   }
+  Location loc = NameLoc::get(builder.getStringAttr(nodeName));
+  if (domain.empty() && node.op_type() == "If")
+    return convertIf(node, prefix, loc);
   const auto &converters = getConverters();
   auto conv = converters.find(domain.empty() ? node.op_type()
                                              : domain + ":" + node.op_type());
@@ -345,7 +388,6 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
       diag = d.str();
     return success();
   });
-  Location loc = NameLoc::get(builder.getStringAttr(nodeName));
   NodeContext nc(node, opset, builder, loc, std::move(inputs), store);
   if (failed(conv->second(nc)))
     return fail(prefix + (diag.empty() ? "conversion failed" : diag));
@@ -364,6 +406,129 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
       return fail(prefix + "output " + std::to_string(i) + " ('" +
                   node.output(i) + "') is not supported");
   return success();
+}
+
+/// Imports the nodes of an If branch at the builder's insertion point, with
+/// the enclosing scope's values visible and the branch's own names dropped
+/// afterwards; `outs` are the branch's outputs.
+LogicalResult GraphImporter::importBranch(const onnx::GraphProto &branch,
+                                          SmallVector<Value> &outs) {
+  if (branch.input_size() != 0)
+    return fail("an If branch must not have inputs");
+  const onnx::GraphProto *savedGraph = graph;
+  llvm::StringMap<Value> savedValues = values;
+  llvm::StringMap<const onnx::TensorProto *> savedInits = initializers;
+  llvm::scope_exit restore([&] {
+    graph = savedGraph;
+    values = std::move(savedValues);
+    initializers = std::move(savedInits);
+  });
+  graph = &branch;
+  for (const auto &init : branch.initializer())
+    initializers[init.name()] = &init;
+  auto order = orderNodes();
+  if (failed(order))
+    return failure();
+  for (int i : *order)
+    if (failed(convertNode(branch.node(i), i)))
+      return failure();
+  for (const auto &o : branch.output()) {
+    std::string err;
+    auto v = lookup(o.name(), err);
+    if (failed(v))
+      return fail(err.empty() ? "an If branch output '" + o.name() +
+                                    "' is undefined"
+                              : err);
+    outs.push_back(*v);
+  }
+  return success();
+}
+
+/// ONNX If. A condition known at import time imports the taken branch in
+/// place; otherwise both branches become the regions of a kiln.if, whose
+/// result types join the branches' (a dim the branches disagree on is `?`).
+LogicalResult GraphImporter::convertIf(const onnx::NodeProto &node,
+                                       const std::string &prefix, Location loc) {
+  if (node.input_size() < 1 || node.input(0).empty())
+    return fail(prefix + "If needs a condition");
+  std::string err;
+  auto cond = lookup(node.input(0), err);
+  if (failed(cond))
+    return fail(prefix + (err.empty() ? "condition is undefined" : err));
+  const onnx::GraphProto *thenG = nullptr, *elseG = nullptr;
+  for (const auto &a : node.attribute()) {
+    if (a.name() == "then_branch" && a.has_g())
+      thenG = &a.g();
+    if (a.name() == "else_branch" && a.has_g())
+      elseG = &a.g();
+  }
+  if (!thenG || !elseG)
+    return fail(prefix + "If needs then_branch and else_branch graphs");
+  auto condType = dyn_cast<RankedTensorType>(cond->getType());
+  if (!condType || !condType.getElementType().isInteger(1) ||
+      (condType.hasStaticShape() && condType.getNumElements() != 1))
+    return fail(prefix + "the condition must be a bool tensor of one element");
+  auto mapOutputs = [&](ArrayRef<Value> outs) -> LogicalResult {
+    if ((int)outs.size() < node.output_size())
+      return fail(prefix + "the branches produce " + std::to_string(outs.size()) +
+                  " values for " + std::to_string(node.output_size()) +
+                  " outputs");
+    for (int i = 0; i < node.output_size(); ++i)
+      if (!node.output(i).empty())
+        values[node.output(i)] = outs[i];
+    return success();
+  };
+  DenseElementsAttr constant;
+  if (matchPattern(*cond, m_Constant(&constant)) && constant.getNumElements() == 1) {
+    SmallVector<Value> outs;
+    if (failed(importBranch(*constant.getValues<bool>().begin() ? *thenG : *elseG,
+                            outs)))
+      return failure();
+    return mapOutputs(outs);
+  }
+  auto thenBlock = std::make_unique<Block>(), elseBlock = std::make_unique<Block>();
+  SmallVector<Value> thenOuts, elseOuts;
+  {
+    OpBuilder::InsertionGuard g(builder);
+    builder.setInsertionPointToStart(thenBlock.get());
+    if (failed(importBranch(*thenG, thenOuts)))
+      return failure();
+    builder.setInsertionPointToStart(elseBlock.get());
+    if (failed(importBranch(*elseG, elseOuts)))
+      return failure();
+  }
+  if (thenOuts.size() != elseOuts.size())
+    return fail(prefix + "the branches produce " + std::to_string(thenOuts.size()) +
+                " and " + std::to_string(elseOuts.size()) + " values");
+  SmallVector<Type> types;
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(thenOuts, elseOuts))) {
+    auto a = cast<RankedTensorType>(std::get<0>(pair).getType());
+    auto b = cast<RankedTensorType>(std::get<1>(pair).getType());
+    if (a.getElementType() != b.getElementType() || a.getRank() != b.getRank())
+      return fail(prefix + "output " + std::to_string(i) +
+                  ": the branches produce different element types or ranks, "
+                  "which is not supported");
+    SmallVector<int64_t> dims;
+    for (int64_t d = 0; d < a.getRank(); ++d)
+      dims.push_back(a.getDimSize(d) == b.getDimSize(d) ? a.getDimSize(d)
+                                                         : ShapedType::kDynamic);
+    types.push_back(RankedTensorType::get(dims, a.getElementType()));
+  }
+  {
+    OpBuilder::InsertionGuard g(builder);
+    builder.setInsertionPointToEnd(thenBlock.get());
+    mlir::kiln::YieldOp::create(builder, loc, thenOuts);
+    builder.setInsertionPointToEnd(elseBlock.get());
+    mlir::kiln::YieldOp::create(builder, loc, elseOuts);
+  }
+  auto ifOp = mlir::kiln::IfOp::create(builder, loc, types, *cond);
+  ifOp.getThenBranch().push_back(thenBlock.release());
+  ifOp.getElseBranch().push_back(elseBlock.release());
+  // The op's own checks only: a nested If sits in a block not yet attached,
+  // where dominance cannot be checked (the module is verified at the end).
+  if (failed(ifOp.verify()))
+    return fail(prefix + "the If does not verify");
+  return mapOutputs(SmallVector<Value>(ifOp.getResults()));
 }
 
 OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {

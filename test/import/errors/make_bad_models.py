@@ -143,10 +143,14 @@ def input_no_shape(out):
 
 
 def control_flow(out):
-    then_g = helper.make_graph([], "then", [], [vi("X", [2])])
-    save(model([node("If", ["C"], ["Y"], name="if0", then_branch=then_g,
-                     else_branch=then_g)],
-               [vi("C", [], TensorProto.BOOL), vi("X", [2])],
+    # If imports (test/e2e/control_flow.test); Loop does not yet.
+    body = helper.make_graph([node("Identity", ["c_in"], ["c_out"]),
+                              node("Identity", ["v_in"], ["v_out"])], "body",
+                             [vi("i", [], TensorProto.INT64), vi("c_in", [], TensorProto.BOOL),
+                              vi("v_in", [2])],
+                             [vi("c_out", [], TensorProto.BOOL), vi("v_out", [2])])
+    save(model([node("Loop", ["N", "", "X"], ["Y"], name="loop0", body=body)],
+               [vi("N", [], TensorProto.INT64), vi("X", [2])],
                [vi("Y", [2])]), out, "control_flow")
 
 
