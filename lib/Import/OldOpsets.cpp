@@ -11,6 +11,7 @@
 
 #include "ImporterImpl.h"
 
+#include "onnx/checker.h"
 #include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/convert.h"
@@ -68,6 +69,20 @@ LogicalResult (::kiln::import::upgradeToFormOpset)(onnx::ModelProto &model,
                   "knows only ai.onnx operators)");
     }
     ++index;
+  }
+  // ONNX's converter assumes a well-formed graph (every value defined, every
+  // op known, in subgraphs too) and crashes on one that is not (found by
+  // fuzz/import_fuzzer.cpp: an If whose branch names an unknown op): ONNX's
+  // checker runs first and its complaint becomes the error.
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception &e) {
+    std::string what = e.what();
+    for (char &c : what)
+      if (c == '\n')
+        c = ' ';
+    return fail("the model is not valid ONNX, so its opset " + Twine(from) +
+                " cannot be upgraded to 13: " + what);
   }
   if (from < 7)
     return fail("model uses default-domain opset " + Twine(from) +
