@@ -259,6 +259,11 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
     if (group != 1 && !depthwise)
       return rewriter.notifyMatchFailure(op, "grouped convolution lowers only "
                                              "when depthwise");
+    // The output extents below need the kernel's (a dynamic one overflowed
+    // the arithmetic: found by fuzz/import_fuzzer.cpp).
+    if (w.isDynamicDim(2) || w.isDynamicDim(3))
+      return rewriter.notifyMatchFailure(op, "the kernel's spatial extents "
+                                             "must be static");
     Value x = padSpatial(b, loc, op.getInput(), op.getPads(),
                          scalarConst(b, loc, elt, 0));
     auto rt = op.getType();

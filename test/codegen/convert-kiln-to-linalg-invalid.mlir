@@ -87,3 +87,13 @@ func.func @resize_cubic(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32> {
   %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "cubic"} : (tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32>
   return %0 : tensor<1x1x8x8xf32>
 }
+
+// -----
+
+// A convolution whose kernel has a dynamic spatial extent (found by the
+// importer fuzzer: the output-extent arithmetic overflowed) is refused.
+func.func @conv_dynamic_kernel(%x: tensor<1x1x7x7xf32>, %w: tensor<1x1x1x?xf32>) -> tensor<1x1x7x?xf32> {
+  // expected-error @+1 {{'kiln.conv' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x1x7x7xf32>', 'tensor<1x1x1x?xf32>' -> 'tensor<1x1x7x?xf32>')}}
+  %0 = kiln.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x7x7xf32>, tensor<1x1x1x?xf32>) -> tensor<1x1x7x?xf32>
+  return %0 : tensor<1x1x7x?xf32>
+}
