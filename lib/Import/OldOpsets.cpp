@@ -12,9 +12,12 @@
 #include "ImporterImpl.h"
 
 #include "onnx/checker.h"
+
 #include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/convert.h"
+
+#include <set>
 
 using namespace mlir;
 
@@ -24,6 +27,36 @@ static int64_t defaultOpset(const onnx::ModelProto &model) {
     if (o.domain().empty() || o.domain() == "ai.onnx")
       return o.version();
   return 0;
+}
+
+/// The first output of `g` (or of a graph nested in it) that no node, input
+/// or initializer of its scopes defines, or "".
+static std::string undefinedGraphOutput(const onnx::GraphProto &g,
+                                        std::set<std::string> scope) {
+  for (const auto &i : g.input())
+    scope.insert(i.name());
+  for (const auto &i : g.initializer())
+    scope.insert(i.name());
+  for (const auto &n : g.node())
+    for (const auto &o : n.output())
+      scope.insert(o);
+  for (const auto &o : g.output())
+    if (!scope.count(o.name()))
+      return o.name();
+  for (const auto &n : g.node())
+    for (const auto &a : n.attribute()) {
+      if (a.has_g()) {
+        std::string r = undefinedGraphOutput(a.g(), scope);
+        if (!r.empty())
+          return r;
+      }
+      for (const auto &sub : a.graphs()) {
+        std::string r = undefinedGraphOutput(sub, scope);
+        if (!r.empty())
+          return r;
+      }
+    }
+  return "";
 }
 
 LogicalResult (::kiln::import::upgradeToFormOpset)(onnx::ModelProto &model,
@@ -84,6 +117,12 @@ LogicalResult (::kiln::import::upgradeToFormOpset)(onnx::ModelProto &model,
     return fail("the model is not valid ONNX, so its opset " + Twine(from) +
                 " cannot be upgraded to 13: " + what);
   }
+  // ...and that every graph output is defined, which the checker does not
+  // check (fuzzer again: an output whose name matches nothing).
+  std::string undefined = undefinedGraphOutput(model.graph(), {});
+  if (!undefined.empty())
+    return fail("the model is not valid ONNX: graph output '" + undefined +
+                "' is not produced by any node, input or initializer");
   if (from < 7)
     return fail("model uses default-domain opset " + Twine(from) +
                 "; kiln reads opsets 7 and later (node '" + first->name() +
