@@ -305,10 +305,15 @@ Value scalarBody(Operation *op, OpBuilder &b, Location loc, ValueRange a,
       .Case([&](BitwiseNotOp) {
         return arith::XOrIOp::create(b, loc, x, cst(b, loc, t, -1));
       })
-      .Case([&](IsNaNOp) {
+      .Case([&](IsNaNOp) -> Value {
+        if (!isa<FloatType>(t)) // ONNX defines it on floats only
+          return Value();
         return arith::CmpFOp::create(b, loc, P::UNO, x, x);
       })
       .Case([&](IsInfOp i) -> Value {
+        // Floats only (an integer input crashed here: found by the fuzzer).
+        if (!isa<FloatType>(t))
+          return Value();
         Value inf = arith::ConstantOp::create(
             b, loc, FloatAttr::get(t, APFloat::getInf(
                                           cast<FloatType>(t).getFloatSemantics())));
@@ -344,6 +349,11 @@ struct LowerElementwise final : RewritePattern {
                                 PatternRewriter &rewriter) const override {
     if (!isElementwise(op))
       return rewriter.notifyMatchFailure(op, "not an elementwise kiln op");
+    // IsNaN/IsInf are defined on floats (an integer input crashed the body
+    // builder: found by the importer fuzzer); left over, they are reported.
+    if (isa<IsNaNOp, IsInfOp>(op) &&
+        !isa<FloatType>(getElementTypeOrSelf(op->getOperand(0).getType())))
+      return rewriter.notifyMatchFailure(op, "IsNaN/IsInf of a non-float");
     auto rt = cast<RankedTensorType>(op->getResult(0).getType());
     Value result = buildElementwise(
         rewriter, op->getLoc(), rt, op->getOperands(),

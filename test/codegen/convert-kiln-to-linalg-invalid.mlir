@@ -97,3 +97,13 @@ func.func @conv_dynamic_kernel(%x: tensor<1x1x7x7xf32>, %w: tensor<1x1x1x?xf32>)
   %0 = kiln.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x7x7xf32>, tensor<1x1x1x?xf32>) -> tensor<1x1x7x?xf32>
   return %0 : tensor<1x1x7x?xf32>
 }
+
+// -----
+
+// IsInf of an integer tensor (found by the importer fuzzer: it crashed the
+// lowering) is refused, not lowered.
+func.func @is_inf_int(%x: tensor<6xi8>) -> tensor<6xi1> {
+  // expected-error @+1 {{'kiln.is_inf' does not lower to the CPU code generator yet (unsupported form: 'tensor<6xi8>' -> 'tensor<6xi1>')}}
+  %0 = kiln.is_inf %x {detect_negative = false} : tensor<6xi8> -> tensor<6xi1>
+  return %0 : tensor<6xi1>
+}
