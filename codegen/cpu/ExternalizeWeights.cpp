@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/RuntimeCalls.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -101,18 +102,10 @@ struct KilnExternalizeWeights final
       std::string name = ptrFree(type);
       // One declaration per element type and rank: the runtime returns a
       // dynamically shaped view, cast back to the static type here.
-      auto dynType = MemRefType::get(
-          SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic),
-          type.getElementType());
-      auto fnType = b.getFunctionType({b.getI64Type()}, {dynType});
-      auto decl = symbols.lookup<func::FuncOp>(name);
-      if (!decl) {
-        OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-        decl = func::FuncOp::create(mb, get.getLoc(), name, fnType);
-        decl.setPrivate();
-        decl->setAttr("llvm.emit_c_interface", mb.getUnitAttr());
-        symbols.insert(decl);
-      }
+      auto dynType = mlir::kiln::dynamicShaped(type);
+      auto decl = mlir::kiln::runtimeDecl(
+          module, symbols, name,
+          b.getFunctionType({b.getI64Type()}, {dynType}), get.getLoc());
       b.setInsertionPoint(get);
       Value id = arith::ConstantOp::create(b, get.getLoc(),
                                            b.getI64IntegerAttr(it->second));

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/RuntimeCalls.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
@@ -59,18 +60,10 @@ struct KilnGpuDeviceGlobals final
       llvm::raw_string_ostream os(name);
       os << "kiln_rt_gpu_global_" << type.getElementType() << "_r"
          << type.getRank();
-      auto dynType = MemRefType::get(
-          SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic),
-          type.getElementType());
-      auto fnType = b.getFunctionType({dynType, b.getI64Type()}, {dynType});
-      auto decl = symbols.lookup<func::FuncOp>(name);
-      if (!decl) {
-        OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-        decl = func::FuncOp::create(mb, get.getLoc(), name, fnType);
-        decl.setPrivate();
-        decl->setAttr("llvm.emit_c_interface", mb.getUnitAttr());
-        symbols.insert(decl);
-      }
+      auto dynType = mlir::kiln::dynamicShaped(type);
+      auto decl = mlir::kiln::runtimeDecl(
+          module, symbols, name,
+          b.getFunctionType({dynType, b.getI64Type()}, {dynType}), get.getLoc());
       b.setInsertionPointAfter(get);
       Value host = get.getResult();
       if (dynType != type)
