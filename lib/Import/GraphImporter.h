@@ -1,0 +1,67 @@
+//===- GraphImporter.h - the graph importer (internal) ----------*- C++ -*-===//
+//
+// Shared by Importer.cpp (graphs, nodes, the module) and ControlFlow.cpp
+// (If and its subgraphs).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_IMPORT_GRAPHIMPORTER_H
+#define KILN_LIB_IMPORT_GRAPHIMPORTER_H
+
+#include "ImporterImpl.h"
+
+#include "kiln/Import.h"
+
+#include <map>
+#include <set>
+
+namespace kiln::import {
+
+/// Adds to `out` the names `g` (and graphs nested in it) reads from the
+/// scopes around it.
+void capturedNames(const onnx::GraphProto &g, std::set<std::string> &out);
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext &ctx, std::shared_ptr<ModelStorage> store,
+                const ::kiln::ImportOptions &options, std::string &error)
+      : ctx(ctx), builder(&ctx), store(std::move(store)), options(options),
+        error(error) {}
+
+  OwningOpRef<ModuleOp> run(StringRef modelName);
+
+private:
+  LogicalResult fail(const Twine &msg) {
+    if (error.empty())
+      error = msg.str();
+    return failure();
+  }
+  LogicalResult checkOpsets();
+  LogicalResult upgradeOpset();
+  FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi,
+                                        SmallVector<Attribute> &dimNames);
+  FailureOr<SmallVector<int>> orderNodes();
+  FailureOr<Value> lookup(const std::string &name, std::string &err);
+  LogicalResult convertNode(const onnx::NodeProto &node, size_t index);
+  LogicalResult convertIf(const onnx::NodeProto &node, const std::string &prefix,
+                          Location loc);
+  LogicalResult importBranch(const onnx::GraphProto &branch,
+                             SmallVector<Value> &outs);
+
+  MLIRContext &ctx;
+  OpBuilder builder;
+  std::shared_ptr<ModelStorage> store;
+  const ::kiln::ImportOptions &options;
+  std::string &error;
+  const onnx::GraphProto *graph = nullptr;
+  llvm::StringMap<int64_t> opsets;
+  llvm::StringMap<Value> values;
+  llvm::StringMap<const onnx::TensorProto *> initializers;
+  std::map<std::string, int64_t> symbolBindings;
+  Block *entry = nullptr;
+};
+
+
+} // namespace kiln::import
+
+#endif // KILN_LIB_IMPORT_GRAPHIMPORTER_H
