@@ -13,15 +13,20 @@
 
 using namespace ::kiln::import;
 
-void ::kiln::import::capturedNames(const onnx::GraphProto &g, std::set<std::string> &out) {
-  std::set<std::string> local;
+void ::kiln::import::addDefinedNames(const onnx::GraphProto &g,
+                                     std::set<std::string> &names) {
   for (const auto &i : g.input())
-    local.insert(i.name());
+    names.insert(i.name());
   for (const auto &i : g.initializer())
-    local.insert(i.name());
+    names.insert(i.name());
   for (const auto &n : g.node())
     for (const auto &o : n.output())
-      local.insert(o);
+      names.insert(o);
+}
+
+void ::kiln::import::capturedNames(const onnx::GraphProto &g, std::set<std::string> &out) {
+  std::set<std::string> local;
+  addDefinedNames(g, local);
   std::set<std::string> reads;
   for (const auto &n : g.node()) {
     reads.insert(n.input().begin(), n.input().end());

@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <functional>
+#include <set>
 #include <memory>
 
 namespace kiln::import {
@@ -55,6 +56,10 @@ FailureOr<ElementsAttr> decodeTensor(MLIRContext *ctx,
 /// names the node or the converter's reason.
 LogicalResult upgradeToFormOpset(onnx::ModelProto &model, int64_t formOpset,
                                  std::string &error);
+
+/// Adds the names `g` itself defines (its inputs, initializers and node
+/// outputs) to `names` (ControlFlow.cpp).
+void addDefinedNames(const onnx::GraphProto &g, std::set<std::string> &names);
 
 class NodeContext;
 using Converter = std::function<LogicalResult(NodeContext &)>;

@@ -33,13 +33,7 @@ static int64_t defaultOpset(const onnx::ModelProto &model) {
 /// or initializer of its scopes defines, or "".
 static std::string undefinedGraphOutput(const onnx::GraphProto &g,
                                         std::set<std::string> scope) {
-  for (const auto &i : g.input())
-    scope.insert(i.name());
-  for (const auto &i : g.initializer())
-    scope.insert(i.name());
-  for (const auto &n : g.node())
-    for (const auto &o : n.output())
-      scope.insert(o);
+  ::kiln::import::addDefinedNames(g, scope);
   for (const auto &o : g.output())
     if (!scope.count(o.name()))
       return o.name();
