@@ -271,6 +271,10 @@ int main(int argc, char **argv) {
       {"hidden-256 qkv, 197 tokens", 197, 768, 256},
       {"hidden-256 ffn1, 197 tokens", 197, 1024, 256},
       {"hidden-256 ffn2, 197 tokens", 197, 256, 1024},
+      {"attention Q.K^T, 197 tokens, head 64", 197, 197, 64},
+      {"attention P.V, 197 tokens, head 64", 197, 64, 197},
+      {"attention Q.K^T, 128 tokens, head 64", 128, 128, 64},
+      {"attention P.V, 128 tokens, head 64", 128, 64, 128},
       {"decode gemv", 1, 3072, 768},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
