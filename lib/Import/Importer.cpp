@@ -572,6 +572,7 @@ auto ::kiln::import::getConverters() -> const llvm::StringMap<Converter> & {
     addShapeConverters(m);
     addTransformerConverters(m);
     addQuantConverters(m);
+    addRecurrentConverters(m);
     return m;
   }();
   return map;

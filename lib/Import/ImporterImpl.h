@@ -75,6 +75,9 @@ void addTransformerConverters(llvm::StringMap<Converter> &map);
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
 /// QLinearMatMul, ConvInteger, QLinearConv (ConvertQuant.cpp).
 void addQuantConverters(llvm::StringMap<Converter> &map);
+/// RNN, GRU and LSTM, unrolled over a static sequence length
+/// (ConvertRecurrent.cpp).
+void addRecurrentConverters(llvm::StringMap<Converter> &map);
 class NodeContext;
 /// The Conv converter (ConvertNN.cpp), for ops built on a convolution.
 LogicalResult convertConvNode(NodeContext &c);
