@@ -639,10 +639,79 @@ struct LowerTopK final : OpRewritePattern<TopKOp> {
   }
 };
 
+/// kiln.cum_sum: loops over the other dims, then one pass along the axis
+/// (backwards with `reverse`) carrying the running sum; `exclusive` stores
+/// the sum before adding the element. Any float or integer type.
+struct LowerCumSum final : OpRewritePattern<CumSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CumSumOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto rt = cast<RankedTensorType>(op.getResult().getType());
+    Type elt = xt.getElementType();
+    bool isFloat = isa<FloatType>(elt);
+    if (!isFloat && !isa<IntegerType>(elt))
+      return rewriter.notifyMatchFailure(op, "only float and integer cum_sum");
+    int64_t rank = xt.getRank(), axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    bool reverse = op.getReverse(), exclusive = op.getExclusive();
+    Value init = tensor::EmptyOp::create(b, loc, getDims(b, loc, x), elt);
+    Value n = dimValue(b, loc, x, axis);
+    SmallVector<Value> ubs;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        ubs.push_back(dimValue(b, loc, x, d));
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    std::function<Value(OpBuilder &, Location, SmallVector<Value>, Value)> outer =
+        [&](OpBuilder &ob, Location ol, SmallVector<Value> ivs, Value acc) -> Value {
+      if (ivs.size() < ubs.size()) {
+        auto loop = scf::ForOp::create(
+            ob, ol, zero, ubs[ivs.size()], one, ValueRange{acc},
+            [&](OpBuilder &nb, Location l, Value iv, ValueRange args) {
+              SmallVector<Value> next(ivs);
+              next.push_back(iv);
+              scf::YieldOp::create(nb, l, outer(nb, l, next, args[0]));
+            });
+        return loop.getResult(0);
+      }
+      Value sum0 = scalarConst(ob, ol, elt, 0.0);
+      Value last = arith::SubIOp::create(ob, ol, n, one);
+      auto scan = scf::ForOp::create(
+          ob, ol, zero, n, one, ValueRange{acc, sum0},
+          [&](OpBuilder &tb, Location tl, Value t, ValueRange st) {
+            Value i = reverse ? arith::SubIOp::create(tb, tl, last, t).getResult() : t;
+            SmallVector<Value> at;
+            for (int64_t d = 0, o = 0; d < rank; ++d)
+              at.push_back(d == axis ? i : ivs[o++]);
+            Value v = tensor::ExtractOp::create(tb, tl, x, at);
+            Value next = isFloat ? arith::AddFOp::create(tb, tl, st[1], v).getResult()
+                                 : arith::AddIOp::create(tb, tl, st[1], v).getResult();
+            Value out = tensor::InsertOp::create(tb, tl, exclusive ? st[1] : next,
+                                                 st[0], at);
+            scf::YieldOp::create(tb, tl, ValueRange{out, next});
+          });
+      return scan.getResult(0);
+    };
+    Value r = outer(b, loc, {}, init);
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(b, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerResize, LowerBlockShuffle<DepthToSpaceOp>,
                LowerBlockShuffle<SpaceToDepthOp>, LowerOneHot, LowerGatherND,
-               LowerScatterElements, LowerScatterND, LowerTopK>(patterns.getContext());
+               LowerScatterElements, LowerScatterND, LowerTopK, LowerCumSum>(
+      patterns.getContext());
 }

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphImporter.h"
+#include "Emitter.h"
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -164,3 +165,48 @@ LogicalResult GraphImporter::convertIf(const onnx::NodeProto &node,
   return mapOutputs(SmallVector<Value>(ifOp.getResults()));
 }
 
+
+namespace kiln::import {
+
+Value KilnEmitter::ifElse(Value cond, llvm::function_ref<Value()> thenFn,
+                          llvm::function_ref<Value()> elseFn) {
+  if (failed || !cond)
+    return fail();
+  OpBuilder &b = c.b;
+  auto thenBlock = std::make_unique<Block>(), elseBlock = std::make_unique<Block>();
+  Value thenV, elseV;
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(thenBlock.get());
+    thenV = thenFn();
+    if (thenV)
+      mlir::kiln::YieldOp::create(b, c.loc, thenV);
+    b.setInsertionPointToStart(elseBlock.get());
+    elseV = elseFn();
+    if (elseV)
+      mlir::kiln::YieldOp::create(b, c.loc, elseV);
+  }
+  if (failed || !thenV || !elseV)
+    return fail();
+  auto a = c.typeOf(thenV), o = c.typeOf(elseV);
+  if (a.getElementType() != o.getElementType() || a.getRank() != o.getRank()) {
+    (void)c.fail("internal: the two branches differ in element type or rank");
+    return fail();
+  }
+  SmallVector<int64_t> dims;
+  for (int64_t d = 0; d < a.getRank(); ++d)
+    dims.push_back(a.getDimSize(d) == o.getDimSize(d) ? a.getDimSize(d)
+                                                       : ShapedType::kDynamic);
+  auto ifOp = mlir::kiln::IfOp::create(
+      b, c.loc, TypeRange{RankedTensorType::get(dims, a.getElementType())},
+      cond);
+  ifOp.getThenBranch().push_back(thenBlock.release());
+  ifOp.getElseBranch().push_back(elseBlock.release());
+  if (mlir::failed(ifOp.verify())) {
+    (void)c.fail("internal: the If does not verify");
+    return fail();
+  }
+  return ifOp.getResult(0);
+}
+
+} // namespace kiln::import

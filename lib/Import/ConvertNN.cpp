@@ -466,6 +466,24 @@ Converter reduce(int64_t axesInputSince) {
       if (c.hasAttr("axes"))
         return c.fail("axes is an input from opset " + Twine(axesInputSince) +
                       ", not an attribute");
+      if (c.input(1) && !c.isConstInts(1)) {
+        // ReduceSum only: a sum over a set of dims is the sum over each in
+        // turn (ReduceLogSum is its log).
+        bool logSum = std::is_same_v<OpTy, k::ReduceLogSumOp>;
+        if (!std::is_same_v<OpTy, k::ReduceSumOp> && !logSum)
+          return c.fail("input 'axes' must be a compile-time constant "
+                        "integer tensor");
+        auto n = c.typeOf(c.input(1));
+        if (!(n.hasStaticShape() && n.getNumElements() == 0)) {
+          auto y = reduceSumAtRunTime(c, c.input(0), c.input(1), *keep);
+          if (failed(y))
+            return failure();
+          if (logSum)
+            return c.emit<k::LogOp>(*y);
+          c.outputs.push_back(*y);
+          return success();
+        }
+      }
       if (c.input(1)) {
         auto v = c.constInts(1, "axes");
         if (failed(v))
@@ -630,6 +648,13 @@ void ::kiln::import::addNNConverters(llvm::StringMap<Converter> &m) {
     auto excl = c.getInt("exclusive", 0), rev = c.getInt("reverse", 0);
     if (failed(c.requireInputs(2)) || failed(excl) || failed(rev))
       return failure();
+    if (!c.isConstInts(1)) {
+      auto y = cumSumAtRunTime(c, c.input(0), c.input(1), *excl, *rev);
+      if (failed(y))
+        return failure();
+      c.outputs.push_back(*y);
+      return success();
+    }
     auto axis = c.constInts(1, "axis");
     if (failed(axis))
       return failure();

@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ImporterImpl.h"
+#include "Emitter.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -35,55 +35,10 @@ struct Activation {
   float alpha = 0.0f, beta = 0.0f;
 };
 
-/// Builds kiln ops for one node; the first failure sticks and later calls
-/// return null values, so the step code reads straight through.
-class Emitter {
+/// The step code's builder, with the gate activations.
+class Emitter : public KilnEmitter {
 public:
-  explicit Emitter(NodeContext &c) : c(c) {}
-  NodeContext &c;
-  bool failed = false;
-
-  template <typename OpTy>
-  Value op(ValueRange operands, ArrayRef<NamedAttribute> attrs = {}) {
-    if (failed || llvm::any_of(operands, [](Value v) { return !v; }))
-      return fail();
-    auto r = c.make<OpTy>(operands, attrs);
-    if (mlir::failed(r))
-      return fail();
-    return *r;
-  }
-  Value fail() {
-    failed = true;
-    return {};
-  }
-  NamedAttribute f32(StringRef name, float v) {
-    return c.named(name, c.b.getF32FloatAttr(v));
-  }
-  /// v[index] along `axis` (the axis is dropped).
-  Value at(Value v, int64_t index, int64_t axis) {
-    return op<k::GatherOp>({v, c.i64Scalar(index)},
-                           {c.named("axis", c.b.getI64IntegerAttr(axis))});
-  }
-  /// v[..., lo:hi] along `axis`.
-  Value slice(Value v, int64_t lo, int64_t hi, int64_t axis) {
-    return op<k::SliceOp>({v, c.i64Vector({lo}), c.i64Vector({hi}),
-                           c.i64Vector({axis}), c.i64Vector({1})});
-  }
-  Value transpose(Value v, ArrayRef<int64_t> perm) {
-    return op<k::TransposeOp>(
-        v, {c.named("perm", c.b.getDenseI64ArrayAttr(perm))});
-  }
-  Value unsqueeze(Value v, int64_t axis) {
-    return op<k::UnsqueezeOp>(
-        v, {c.named("axes", c.b.getDenseI64ArrayAttr({axis}))});
-  }
-  Value concat(ValueRange vs, int64_t axis) {
-    if (vs.size() == 1)
-      return vs[0];
-    return op<k::ConcatOp>(vs, {c.named("axis", c.b.getI64IntegerAttr(axis))});
-  }
-  Value scalar(Type elt, double v) { return c.scalarLike(elt, v); }
-
+  using KilnEmitter::KilnEmitter;
   Value activate(const Activation &a, Value x) {
     if (failed || !x)
       return fail();

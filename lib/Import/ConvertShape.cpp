@@ -88,6 +88,13 @@ FailureOr<SmallVector<int64_t>> normAxes(NodeContext &c,
 LogicalResult convertUnsqueeze(NodeContext &c) {
   if (failed(c.requireInputs(2)))
     return failure();
+  if (!c.isConstInts(1)) {
+    auto y = unsqueezeAtRunTime(c, c.input(0), c.input(1));
+    if (failed(y))
+      return failure();
+    c.outputs.push_back(*y);
+    return success();
+  }
   auto axes = c.constInts(1, "axes");
   if (failed(axes))
     return failure();
@@ -104,6 +111,13 @@ LogicalResult convertSqueeze(NodeContext &c) {
     return failure();
   auto t = c.typeOf(c.input(0));
   SmallVector<int64_t> axes;
+  if (c.input(1) && !c.isConstInts(1)) {
+    auto y = squeezeAtRunTime(c, c.input(0), c.input(1));
+    if (failed(y))
+      return failure();
+    c.outputs.push_back(*y);
+    return success();
+  }
   if (c.input(1)) {
     auto v = c.constInts(1, "axes");
     if (failed(v))
@@ -136,6 +150,8 @@ LogicalResult convertSplit(NodeContext &c) {
   int64_t n = c.numOutputs();
   SmallVector<NamedAttribute> attrs{c.named("axis", c.b.getI64IntegerAttr(*ax))};
   SmallVector<int64_t> sizes;
+  if (c.input(1) && !c.isConstInts(1))
+    return splitAtRunTime(c, c.input(0), *ax, c.input(1));
   if (c.input(1)) {
     auto v = c.constInts(1, "split");
     if (failed(v))

@@ -79,6 +79,17 @@ void addQuantConverters(llvm::StringMap<Converter> &map);
 /// (ConvertRecurrent.cpp).
 void addRecurrentConverters(llvm::StringMap<Converter> &map);
 class NodeContext;
+/// Expansions for axes / sizes given as non-constant tensors
+/// (RuntimeAxes.cpp); the output rank stays static.
+FailureOr<Value> unsqueezeAtRunTime(NodeContext &c, Value x, Value axes);
+FailureOr<Value> squeezeAtRunTime(NodeContext &c, Value x, Value axes);
+FailureOr<Value> reduceSumAtRunTime(NodeContext &c, Value x, Value axes,
+                                    bool keepdims);
+FailureOr<Value> cumSumAtRunTime(NodeContext &c, Value x, Value axis,
+                                 bool exclusive, bool reverse);
+/// Pushes the node's outputs.
+LogicalResult splitAtRunTime(NodeContext &c, Value x, int64_t axis,
+                             Value sizes);
 /// The Conv converter (ConvertNN.cpp), for ops built on a convolution.
 LogicalResult convertConvNode(NodeContext &c);
 
@@ -123,6 +134,8 @@ public:
   FailureOr<SmallVector<float>> getFloats(StringRef name) const;
   bool hasAttr(StringRef name) const { return attr(name) != nullptr; }
 
+  /// Whether input `i` is present and a constant integer tensor (or empty).
+  bool isConstInts(size_t i) const;
   /// The values of a constant integer input, or failure naming `what`.
   FailureOr<SmallVector<int64_t>> constInts(size_t i, StringRef what) const;
   /// Normalizes `axis` into [0, rank) (or fails naming the op's rank).

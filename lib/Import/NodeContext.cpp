@@ -90,6 +90,16 @@ FailureOr<SmallVector<float>> NodeContext::getFloats(StringRef name) const {
   return SmallVector<float>(a->floats().begin(), a->floats().end());
 }
 
+bool NodeContext::isConstInts(size_t i) const {
+  Value v = input(i);
+  if (!v)
+    return false;
+  if (auto t = dyn_cast<RankedTensorType>(v.getType());
+      t && t.hasStaticShape() && t.getNumElements() == 0)
+    return true;
+  return mlir::kiln::getConstantIntValues(v).has_value();
+}
+
 FailureOr<SmallVector<int64_t>> NodeContext::constInts(size_t i,
                                                        StringRef what) const {
   Value v = input(i);

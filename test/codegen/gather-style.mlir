@@ -198,3 +198,33 @@ func.func @top_k(%x: tensor<3x4xf32>, %k: tensor<1xi64>) -> (tensor<3x?xf32>, te
   %0:2 = kiln.top_k %x, %k {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<3x?xf32>, tensor<3x?xi64>)
   return %0#0, %0#1 : tensor<3x?xf32>, tensor<3x?xi64>
 }
+
+// -----
+
+// cum_sum: a loop over the other dims, then one pass along the axis
+// carrying the running sum (reverse walks it backwards, exclusive stores
+// the sum before the add).
+// CHECK-LABEL: func.func @cum_sum_reverse_exclusive(
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[S:.*]] = %{{.*}})
+// CHECK: arith.subi
+// CHECK: %[[V:.*]] = tensor.extract
+// CHECK: %[[N:.*]] = arith.addi %[[S]], %[[V]] : i64
+// CHECK: tensor.insert %[[S]]
+// CHECK: scf.yield %{{.*}}, %[[N]]
+func.func @cum_sum_reverse_exclusive(%x: tensor<2x?xi64>) -> tensor<2x?xi64> {
+  %0 = kiln.cum_sum %x {axis = 1 : i64, exclusive = true, reverse = true} : tensor<2x?xi64> -> tensor<2x?xi64>
+  return %0 : tensor<2x?xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cum_sum_f32(
+// CHECK: scf.for
+// CHECK: tensor.extract
+// CHECK: %[[N:.*]] = arith.addf
+// CHECK: tensor.insert %[[N]]
+func.func @cum_sum_f32(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  %0 = kiln.cum_sum %x {axis = 0 : i64} : tensor<4x3xf32> -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
