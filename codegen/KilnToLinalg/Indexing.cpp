@@ -43,44 +43,52 @@ struct LowerResize final : OpRewritePattern<ResizeOp> {
     auto in = cast<RankedTensorType>(input.getType());
     auto rt = cast<RankedTensorType>(op.getType());
     Type elt = in.getElementType();
-    if (!isa<FloatType>(elt))
-      return rewriter.notifyMatchFailure(op, "only float resize lowers");
+    if (!isa<FloatType>(elt) || elt.getIntOrFloatBitWidth() > 32)
+      return rewriter.notifyMatchFailure(op, "only f32/f16/bf16 resize lowers");
     StringRef mode = op.getMode(), ctm = op.getCoordinateTransformationMode(),
               nm = op.getNearestMode();
-    bool linear = mode == "linear";
-    if (mode != "nearest" && !linear)
-      return rewriter.notifyMatchFailure(op, "cubic resize does not lower yet");
+    bool linear = mode == "linear", cubic = mode == "cubic";
+    if (mode != "nearest" && !linear && !cubic)
+      return rewriter.notifyMatchFailure(op, "mode");
     if (ctm != "half_pixel" && ctm != "pytorch_half_pixel" &&
         ctm != "asymmetric" && ctm != "align_corners" &&
         ctm != "tf_half_pixel_for_nn")
       return rewriter.notifyMatchFailure(op, "coordinate transformation mode");
-    if (!linear && nm != "round_prefer_floor" && nm != "round_prefer_ceil" &&
-        nm != "floor" && nm != "ceil")
+    if (mode == "nearest" && nm != "round_prefer_floor" &&
+        nm != "round_prefer_ceil" && nm != "floor" && nm != "ceil")
       return rewriter.notifyMatchFailure(op, "nearest_mode");
     int64_t rank = in.getRank();
     std::optional<ArrayRef<float>> scales = op.getScales();
-    Value sizes = op.getSizes();
-    if (!sizes && (!scales || (int64_t)scales->size() != rank))
+    Value sizes = op.getSizes(), scalesIn = op.getScalesInput();
+    if (!sizes && !scalesIn && (!scales || (int64_t)scales->size() != rank))
       return rewriter.notifyMatchFailure(op, "needs sizes or one scale per dim");
     auto f32 = b.getF32Type();
     auto toF32 = [&](OpBuilder &nb, Location l, Value idx) -> Value {
       Value i = arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx);
       return arith::SIToFPOp::create(nb, l, f32, i);
     };
+    // The scale of each dim: the attribute's, the run-time operand's, or
+    // out / in (sizes).
+    SmallVector<Value> scaleAt(rank);
     SmallVector<OpFoldResult> dims;
     SmallVector<Value> inDim(rank), outDim(rank);
     SmallVector<bool> resized(rank);
     for (int64_t d = 0; d < rank; ++d) {
       inDim[d] = dimValue(b, loc, input, d);
+      if (scalesIn) {
+        Value s = tensor::ExtractOp::create(
+            b, loc, scalesIn, ValueRange{arith::ConstantIndexOp::create(b, loc, d)});
+        scaleAt[d] = s.getType() == f32 ? s : (Value)arith::TruncFOp::create(b, loc, f32, s);
+      } else if (scales) {
+        scaleAt[d] = arith::ConstantOp::create(b, loc, b.getF32FloatAttr((*scales)[d]));
+      }
       if (!rt.isDynamicDim(d)) {
         dims.push_back(b.getIndexAttr(rt.getDimSize(d)));
       } else if (sizes) {
         dims.push_back(extractIndex(b, loc, sizes, d));
       } else {
         // floor(I * s)
-        Value o = arith::MulFOp::create(
-            b, loc, toF32(b, loc, inDim[d]),
-            arith::ConstantOp::create(b, loc, b.getF32FloatAttr((*scales)[d])));
+        Value o = arith::MulFOp::create(b, loc, toF32(b, loc, inDim[d]), scaleAt[d]);
         o = math::FloorOp::create(b, loc, o);
         o = arith::FPToSIOp::create(b, loc, b.getI64Type(), o);
         dims.push_back((Value)arith::IndexCastOp::create(b, loc, b.getIndexType(), o));
@@ -88,8 +96,12 @@ struct LowerResize final : OpRewritePattern<ResizeOp> {
       outDim[d] = getValueOrCreateConstantIndexOp(b, loc, dims.back());
       bool sameExtent = !in.isDynamicDim(d) && !rt.isDynamicDim(d) &&
                         in.getDimSize(d) == rt.getDimSize(d);
-      resized[d] = scales ? !((*scales)[d] == 1.0f) : !sameExtent;
+      // Run-time scales: every dim interpolates (a scale of 1 gives the
+      // input's own values).
+      resized[d] = scalesIn ? true : scales ? !((*scales)[d] == 1.0f) : !sameExtent;
     }
+    float a = op.getCubicCoeffA().convertToFloat();
+    bool exclude = op.getExcludeOutside();
     Value init = tensor::EmptyOp::create(b, loc, dims, elt);
     auto g = linalg::GenericOp::create(
         b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
@@ -99,28 +111,53 @@ struct LowerResize final : OpRewritePattern<ResizeOp> {
           auto cst = [&](float v) -> Value {
             return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
           };
+          auto i64c = [&](int64_t v) -> Value {
+            return arith::ConstantIntOp::create(nb, l, nb.getI64Type(), v);
+          };
           auto clampIdx = [&](Value i, Value hi) -> Value {
             // i (i64) into [0, hi - 1], as index
-            Value zero = arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 0);
             Value top = arith::SubIOp::create(
-                nb, l, arith::IndexCastOp::create(nb, l, nb.getI64Type(), hi),
-                arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1));
-            i = arith::MaxSIOp::create(nb, l, i, zero);
+                nb, l, arith::IndexCastOp::create(nb, l, nb.getI64Type(), hi), i64c(1));
+            i = arith::MaxSIOp::create(nb, l, i, i64c(0));
             i = arith::MinSIOp::create(nb, l, i, top);
             return arith::IndexCastOp::create(nb, l, nb.getIndexType(), i);
           };
-          SmallVector<Value> base(rank), lo(rank), hi(rank), w1(rank);
-          SmallVector<int64_t> lerpDims;
+          // Keys' cubic kernel at distance s in [0, 2].
+          auto cubicW = [&](Value s, bool near) -> Value {
+            Value s2 = arith::MulFOp::create(nb, l, s, s);
+            if (near) // ((A + 2) s - (A + 3)) s^2 + 1
+              return arith::AddFOp::create(
+                  nb, l,
+                  arith::MulFOp::create(
+                      nb, l,
+                      arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a + 2), s),
+                                            cst(a + 3)),
+                      s2),
+                  cst(1.0f));
+            // ((A s - 5A) s + 8A) s - 4A
+            Value p = arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a), s),
+                                            cst(5 * a));
+            p = arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s), cst(8 * a));
+            return arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s),
+                                         cst(4 * a));
+          };
+          // Per dim: the input indices read and their weights (one index
+          // and no weight where the dim is not interpolated).
+          SmallVector<SmallVector<Value>> tapIdx(rank), tapW(rank);
+          SmallVector<int64_t> tapDims;
           for (int64_t d = 0; d < rank; ++d) {
             Value o = linalg::IndexOp::create(nb, l, d);
             if (!resized[d]) {
-              base[d] = o;
+              tapIdx[d] = {o};
               continue;
             }
             Value of = toF32(nb, l, o), inF = toF32(nb, l, inDim[d]),
                   outF = toF32(nb, l, outDim[d]);
-            Value s = scales ? cst((*scales)[d])
-                             : (Value)arith::DivFOp::create(nb, l, outF, inF);
+            Value s = scaleAt[d] ? scaleAt[d]
+                                 : (Value)arith::DivFOp::create(nb, l, outF, inF);
+            // align_corners (and pytorch_half_pixel's test) use the output
+            // extent, as the ONNX text, ONNX Runtime and PyTorch do; ONNX
+            // 1.12's reference (the node tests' data) uses in * scale.
             Value x;
             if (ctm == "asymmetric") {
               x = arith::DivFOp::create(nb, l, of, s);
@@ -145,7 +182,7 @@ struct LowerResize final : OpRewritePattern<ResizeOp> {
                 x = arith::SelectOp::create(nb, l, big, x, cst(0.0f));
               }
             }
-            if (!linear) {
+            if (!linear && !cubic) {
               Value r;
               if (nm == "round_prefer_floor")
                 r = math::CeilOp::create(nb, l, arith::SubFOp::create(nb, l, x, cst(0.5f)));
@@ -155,34 +192,69 @@ struct LowerResize final : OpRewritePattern<ResizeOp> {
                 r = math::FloorOp::create(nb, l, x);
               else
                 r = math::CeilOp::create(nb, l, x);
-              base[d] = clampIdx(arith::FPToSIOp::create(nb, l, nb.getI64Type(), r),
-                                 inDim[d]);
+              tapIdx[d] = {clampIdx(arith::FPToSIOp::create(nb, l, nb.getI64Type(), r),
+                                    inDim[d])};
               continue;
             }
             Value fl = math::FloorOp::create(nb, l, x);
-            w1[d] = arith::SubFOp::create(nb, l, x, fl);
+            Value t = arith::SubFOp::create(nb, l, x, fl);
             Value i0 = arith::FPToSIOp::create(nb, l, nb.getI64Type(), fl);
-            Value i1 = arith::AddIOp::create(
-                nb, l, i0, arith::ConstantIntOp::create(nb, l, nb.getI64Type(), 1));
-            lo[d] = clampIdx(i0, inDim[d]);
-            hi[d] = clampIdx(i1, inDim[d]);
-            lerpDims.push_back(d);
+            tapDims.push_back(d);
+            if (linear) {
+              tapIdx[d] = {clampIdx(i0, inDim[d]),
+                           clampIdx(arith::AddIOp::create(nb, l, i0, i64c(1)), inDim[d])};
+              tapW[d] = {arith::SubFOp::create(nb, l, cst(1.0f), t), t};
+              continue;
+            }
+            // Cubic: input indices floor(x) - 1 .. floor(x) + 2 at distances
+            // 1 + t, t, 1 - t, 2 - t; outside the input the edge repeats, or
+            // (exclude_outside) those weights are 0 and the rest renormalized.
+            Value one = cst(1.0f);
+            Value w[4] = {cubicW(arith::AddFOp::create(nb, l, one, t), false),
+                          cubicW(t, true),
+                          cubicW(arith::SubFOp::create(nb, l, one, t), true),
+                          cubicW(arith::SubFOp::create(nb, l, cst(2.0f), t), false)};
+            Value inI = arith::IndexCastOp::create(nb, l, nb.getI64Type(), inDim[d]);
+            Value sum = cst(0.0f);
+            for (int k = 0; k < 4; ++k) {
+              Value ik = arith::AddIOp::create(nb, l, i0, i64c(k - 1));
+              tapIdx[d].push_back(clampIdx(ik, inDim[d]));
+              if (exclude) {
+                Value inside = arith::AndIOp::create(
+                    nb, l,
+                    arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, ik, i64c(0)),
+                    arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, ik, inI));
+                w[k] = arith::SelectOp::create(nb, l, inside, w[k], cst(0.0f));
+                sum = arith::AddFOp::create(nb, l, sum, w[k]);
+              }
+            }
+            for (int k = 0; k < 4; ++k)
+              tapW[d].push_back(exclude ? (Value)arith::DivFOp::create(nb, l, w[k], sum)
+                                        : w[k]);
           }
           Value result;
-          if (lerpDims.empty()) {
-            result = tensor::ExtractOp::create(nb, l, input, base);
+          if (tapDims.empty()) {
+            SmallVector<Value> idx;
+            for (int64_t d = 0; d < rank; ++d)
+              idx.push_back(tapIdx[d][0]);
+            result = tensor::ExtractOp::create(nb, l, input, idx);
           } else {
-            // sum over the 2^k corners of prod(weights) * input[corner]
+            // sum over every combination of taps of prod(weights) * input
             Value acc = cst(0.0f);
-            for (int64_t corner = 0; corner < (1 << lerpDims.size()); ++corner) {
-              SmallVector<Value> idx(base);
+            int64_t combos = 1;
+            for (int64_t d : tapDims)
+              combos *= tapIdx[d].size();
+            for (int64_t comb = 0; comb < combos; ++comb) {
+              SmallVector<Value> idx;
+              for (int64_t d = 0; d < rank; ++d)
+                idx.push_back(tapIdx[d][0]);
               Value w = cst(1.0f);
-              for (auto [bit, d] : llvm::enumerate(lerpDims)) {
-                bool upper = (corner >> bit) & 1;
-                idx[d] = upper ? hi[d] : lo[d];
-                Value wd = upper ? w1[d]
-                                 : (Value)arith::SubFOp::create(nb, l, cst(1.0f), w1[d]);
-                w = arith::MulFOp::create(nb, l, w, wd);
+              int64_t rest = comb;
+              for (int64_t d : tapDims) {
+                int64_t n = tapIdx[d].size(), k = rest % n;
+                rest /= n;
+                idx[d] = tapIdx[d][k];
+                w = arith::MulFOp::create(nb, l, w, tapW[d][k]);
               }
               Value v = tensor::ExtractOp::create(nb, l, input, idx);
               if (v.getType() != f32)

@@ -568,13 +568,16 @@ def Kiln_TriluOp : Kiln_InferOp<"trilu"> {
                        "functional-type(operands, results)";
 }
 
-def Kiln_ResizeOp : Kiln_InferOp<"resize"> {
+def Kiln_ResizeOp : Kiln_InferOp<"resize", [AttrSizedOperandSegments]> {
   let summary = "resize with nearest, linear or cubic interpolation";
   let description = [{
     The output size comes from `sizes` (a 1-D i64 tensor with one entry per
-    dim) when present, else from `scales` (one per dim).
+    dim) when present, else from `scales` (one per dim: the attribute when
+    the scales are known at compile time, else the `scales` operand, a 1-D
+    f32 tensor read at run time; the output dims are then dynamic).
   }];
   let arguments = (ins T:$input, Optional<T>:$sizes,
+                   Optional<T>:$scales_input,
                    OptionalAttr<DenseF32ArrayAttr>:$scales,
                    DefaultValuedAttr<StrAttr, "\"nearest\"">:$mode,
                    DefaultValuedAttr<StrAttr, "\"half_pixel\"">:$coordinate_transformation_mode,
@@ -583,8 +586,8 @@ def Kiln_ResizeOp : Kiln_InferOp<"resize"> {
                    DefaultValuedAttr<BoolAttr, "false">:$exclude_outside,
                    DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value);
   let results = (outs T:$result);
-  let assemblyFormat = "$input (`sizes` $sizes^)? attr-dict `:` "
-                       "functional-type(operands, results)";
+  let assemblyFormat = "$input (`sizes` $sizes^)? (`scales` $scales_input^)? "
+                       "attr-dict `:` functional-type(operands, results)";
 }
 
 def Kiln_DepthToSpaceOp : Kiln_InferOp<"depth_to_space"> {

@@ -556,6 +556,14 @@ LogicalResult ResizeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
     if (failed(requireShapeOperand(name, loc, "sizes", sizes)))
       return failure();
     out = *getShapeEntries(sizes);
+  } else if (Value scalesIn = adaptor.getScalesInput()) {
+    auto st = tensorOf(scalesIn);
+    if (st.getRank() != 1 || !isa<FloatType>(st.getElementType()) ||
+        (!st.isDynamicDim(0) && st.getDimSize(0) != rank))
+      return opError(name, loc, "scales must be a 1-D float tensor of " +
+                                    Twine(rank) + " entries, got " +
+                                    typeStr(st));
+    out.assign(rank, kDyn);
   } else if (auto scales = adaptor.getScales()) {
     for (auto [d, s] : llvm::zip(input.getShape(), *scales))
       out.push_back(ShapedType::isDynamic(d) ? kDyn

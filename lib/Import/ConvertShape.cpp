@@ -289,15 +289,33 @@ LogicalResult convertResize(NodeContext &c) {
       c.named("exclude_outside", c.b.getBoolAttr(*excl)),
       c.named("extrapolation_value", c.b.getF32FloatAttr(*extrap))};
   Value scales = c.input(2), sizes = c.input(3);
+  // operands: input, [sizes], [scales read at run time]
+  int32_t nSizes = 0, nScales = 0;
   if (sizes && c.typeOf(sizes).getNumElements() != 0) {
     auto s = asI64(c, sizes, "sizes");
     if (failed(s))
       return failure();
     operands.push_back(*s);
+    nSizes = 1;
   } else if (scales && c.typeOf(scales).getNumElements() != 0) {
     DenseFPElementsAttr attr;
-    if (!matchPattern(scales, m_Constant(&attr)))
-      return c.fail("scales must be a compile-time constant");
+    if (!matchPattern(scales, m_Constant(&attr))) {
+      if (!isa<FloatType>(c.typeOf(scales).getElementType()))
+        return c.fail("scales must be a float tensor");
+      Value s = scales;
+      if (!c.typeOf(s).getElementType().isF32()) {
+        auto r = c.createTyped<k::CastOp>(s, {},
+                                          {c.typeOf(s).clone(c.b.getF32Type())});
+        if (failed(r))
+          return failure();
+        s = (*r)[0];
+      }
+      operands.push_back(s);
+      nScales = 1;
+      attrs.push_back(c.named("operandSegmentSizes",
+                              c.b.getDenseI32ArrayAttr({1, nSizes, nScales})));
+      return c.emit<k::ResizeOp>(operands, attrs);
+    }
     SmallVector<float> v;
     for (const APFloat &f : attr.getValues<APFloat>())
       v.push_back(f.convertToFloat());
@@ -305,6 +323,8 @@ LogicalResult convertResize(NodeContext &c) {
   } else {
     return c.fail("needs a non-empty scales or sizes input");
   }
+  attrs.push_back(c.named("operandSegmentSizes",
+                          c.b.getDenseI32ArrayAttr({1, nSizes, nScales})));
   return c.emit<k::ResizeOp>(operands, attrs);
 }
 

@@ -62,7 +62,7 @@ func.func @max_pool_u8(%x: tensor<1x1x5x5xui8>) -> tensor<1x1x2x2xui8> {
 // Every leftover op is reported, not only the first.
 func.func @two_left(%x: tensor<1x3x4x4xf32>, %y: tensor<2x8xi32>) -> (tensor<1x3x8x8xf32>, tensor<2x3xi32>) {
   // expected-error @+1 {{'kiln.resize' does not lower to the CPU code generator yet}}
-  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "cubic"} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, coordinate_transformation_mode = "tf_crop_and_resize"} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
   %k = kiln.constant dense<3> : tensor<1xi64>
   // expected-error @+1 {{'kiln.top_k' does not lower to the CPU code generator yet}}
   %1:2 = kiln.top_k %y, %k : (tensor<2x8xi32>, tensor<1xi64>) -> (tensor<2x3xi32>, tensor<2x3xi64>)
@@ -81,11 +81,11 @@ func.func @grouped_conv(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> ten
 
 // -----
 
-// Cubic resize has no lowering yet.
-func.func @resize_cubic(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32> {
-  // expected-error @+1 {{'kiln.resize' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x1x4x4xf32>' -> 'tensor<1x1x8x8xf32>')}}
-  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "cubic"} : (tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32>
-  return %0 : tensor<1x1x8x8xf32>
+// f64 resize has no lowering yet (the taps accumulate in f32).
+func.func @resize_f64(%x: tensor<1x1x4x4xf64>) -> tensor<1x1x8x8xf64> {
+  // expected-error @+1 {{'kiln.resize' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x1x4x4xf64>' -> 'tensor<1x1x8x8xf64>')}}
+  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "cubic"} : (tensor<1x1x4x4xf64>) -> tensor<1x1x8x8xf64>
+  return %0 : tensor<1x1x8x8xf64>
 }
 
 // -----

@@ -35,3 +35,34 @@ func.func @bilinear_sizes(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x3x6xf32> {
   %0 = kiln.resize %x sizes %s {mode = "linear", coordinate_transformation_mode = "half_pixel"} : (tensor<1x2x4x4xf32>, tensor<4xi64>) -> tensor<1x2x3x6xf32>
   return %0 : tensor<1x2x3x6xf32>
 }
+
+// -----
+
+// Cubic: four taps per resized dim (16 reads for H and W), Keys' kernel
+// with cubic_coeff_a; exclude_outside zeroes the weights of taps outside
+// the input and renormalizes.
+// CHECK-LABEL: func.func @cubic_exclude_outside(
+// CHECK: linalg.generic
+// CHECK-COUNT-16: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<1x1x4x4xf32>
+// CHECK-NOT: tensor.extract
+// CHECK: linalg.yield
+func.func @cubic_exclude_outside(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32> {
+  %0 = kiln.resize %x {scales = array<f32: 1.0, 1.0, 2.0, 2.0>, mode = "cubic", cubic_coeff_a = -0.5 : f32, exclude_outside = true} : (tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32>
+  return %0 : tensor<1x1x8x8xf32>
+}
+
+// -----
+
+// Scales read at run time: each output dim is floor(in * scale) and every
+// dim interpolates with its scale (2^4 corners for linear on rank 4).
+// CHECK-LABEL: func.func @linear_runtime_scales(
+// CHECK: %[[S0:.*]] = tensor.extract %arg1[%{{.*}}] : tensor<4xf32>
+// CHECK: math.floor
+// CHECK: tensor.empty(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : tensor<?x?x?x?xf32>
+// CHECK: linalg.generic
+// CHECK-COUNT-16: tensor.extract %arg0
+// CHECK: linalg.yield
+func.func @linear_runtime_scales(%x: tensor<1x1x2x4xf32>, %s: tensor<4xf32>) -> tensor<?x?x?x?xf32> {
+  %0 = kiln.resize %x scales %s {mode = "linear"} : (tensor<1x1x2x4xf32>, tensor<4xf32>) -> tensor<?x?x?x?xf32>
+  return %0 : tensor<?x?x?x?xf32>
+}

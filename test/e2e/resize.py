@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Resize through kiln against ONNX Runtime on the same file.
+
+Models:
+  torch_bicubic     F.interpolate(scale_factor=2, mode="bicubic") (cubic,
+                    A = -0.75, half_pixel / pytorch_half_pixel)
+  torch_bicubic_ac  bicubic with align_corners=True, to a given size
+  torch_bilinear_ac bilinear with align_corners=True, scale 1.5
+  torch_nearest     nearest, scale 0.5 (downsampling)
+  runtime_scales    onnx.helper: Resize(linear) whose scales are a graph
+                    input, read at run time
+  cubic_exclude     onnx.helper: cubic, A = -0.5, exclude_outside,
+                    downsampling by 0.6
+Each runs on a [2, 3, 9, 7] input; prints `name max|err| ok`.
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+sys.path.insert(0, HERE)
+import kiln  # noqa: E402
+from run_e2e import run_ort  # noqa: E402
+
+SHAPE = (2, 3, 9, 7)
+
+
+def export_torch(kind, path):
+    import torch
+    import torch.nn.functional as F
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            if kind == "torch_bicubic":
+                return F.interpolate(x, scale_factor=2.0, mode="bicubic")
+            if kind == "torch_bicubic_ac":
+                return F.interpolate(x, size=(13, 5), mode="bicubic", align_corners=True)
+            if kind == "torch_bilinear_ac":
+                return F.interpolate(x, scale_factor=1.5, mode="bilinear", align_corners=True)
+            return F.interpolate(x, scale_factor=0.5, mode="nearest")
+    torch.onnx.export(M().eval(), (torch.randn(*SHAPE),), path, input_names=["x"],
+                      output_names=["y"], opset_version=13)
+
+
+def helper_model(kind):
+    vi = helper.make_tensor_value_info
+    if kind == "runtime_scales":
+        node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="rs", mode="linear")
+        inputs = [vi("x", TensorProto.FLOAT, list(SHAPE)), vi("scales", TensorProto.FLOAT, [4])]
+        inits = []
+    else:
+        node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="ce", mode="cubic",
+                                cubic_coeff_a=-0.5, exclude_outside=1)
+        inputs = [vi("x", TensorProto.FLOAT, list(SHAPE))]
+        inits = [helper.make_tensor("s", TensorProto.FLOAT, [4], [1.0, 1.0, 0.6, 0.6])]
+    g = helper.make_graph([node], kind, inputs, [vi("y", TensorProto.FLOAT, None)], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--kiln", required=True)
+    ap.add_argument("--node", default="node")
+    args = ap.parse_args()
+    names = ["torch_bicubic", "torch_bicubic_ac", "torch_bilinear_ac", "torch_nearest",
+             "runtime_scales", "cubic_exclude"]
+    rng = np.random.default_rng(3)
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            path = os.path.join(tmp, name + ".onnx")
+            if name.startswith("torch_"):
+                export_torch(name, path)
+            else:
+                onnx.save(helper_model(name), path)
+            so = os.path.join(tmp, name + ".so")
+            kiln.compile(path, so, kiln=args.kiln)
+            model = kiln.load(so)
+            feeds = {"x": rng.standard_normal(SHAPE).astype(np.float32)}
+            if name == "runtime_scales":
+                feeds["scales"] = np.array([1.0, 1.0, 1.7, 0.6], np.float32)
+            got = model.run(feeds)["y"]
+            ref = run_ort(path, feeds, os.path.join(tmp, "ort"), args.node)["y"]
+            ok = got.shape == ref.shape and float(np.abs(got - ref).max()) <= \
+                1e-5 * max(1.0, float(np.abs(ref).max()))
+            err = float(np.abs(got - ref).max()) if got.shape == ref.shape else float("nan")
+            failed += not ok
+            print(f"{name} shape={list(ref.shape)} max|err| {err:.3g} {'ok' if ok else 'FAIL'}")
+            model.close()
+    print(f"resize: {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
