@@ -571,8 +571,10 @@ void ::kiln::import::addNNConverters(llvm::StringMap<Converter> &m) {
     auto training = c.getInt("training_mode", 0);
     if (failed(c.requireInputs(5)) || failed(eps) || failed(training))
       return failure();
-    if (*training || c.outputUsed(1))
-      return c.fail("training mode is not supported (inference only)");
+    if (*training)
+      return batchNormTraining(c, *eps);
+    if (c.outputUsed(1))
+      return c.fail("running-statistics outputs need training_mode = 1");
     return c.emit<k::BatchNormOp>(
         {c.input(0), c.input(1), c.input(2), c.input(3), c.input(4)},
         {c.named("epsilon", c.b.getF32FloatAttr(*eps))});

@@ -573,6 +573,7 @@ auto ::kiln::import::getConverters() -> const llvm::StringMap<Converter> & {
     addTransformerConverters(m);
     addQuantConverters(m);
     addRecurrentConverters(m);
+    addMiscConverters(m);
     return m;
   }();
   return map;

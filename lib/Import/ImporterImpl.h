@@ -75,6 +75,13 @@ void addTransformerConverters(llvm::StringMap<Converter> &map);
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
 /// QLinearMatMul, ConvInteger, QLinearConv (ConvertQuant.cpp).
 void addQuantConverters(llvm::StringMap<Converter> &map);
+/// EyeLike, Shrink, MVN, LRN, the window functions, ReverseSequence and Det
+/// as other kiln ops (ConvertMisc.cpp).
+void addMiscConverters(llvm::StringMap<Converter> &map);
+class NodeContext;
+/// BatchNormalization with training_mode = 1: Y, running mean and variance
+/// from the batch's statistics (ConvertMisc.cpp).
+LogicalResult batchNormTraining(NodeContext &c, float eps);
 /// RNN, GRU and LSTM, unrolled over a static sequence length
 /// (ConvertRecurrent.cpp).
 void addRecurrentConverters(llvm::StringMap<Converter> &map);

@@ -1,0 +1,311 @@
+//===- ConvertMisc.cpp - ops expanded into other kiln ops -----------------===//
+//
+// ONNX ops with no kiln op of their own, each written as a few kiln ops:
+//   EyeLike            a constant (static shape)
+//   Shrink             two comparisons and a select
+//   MeanVarianceNormalization  (X - mean) / sqrt(var + 1e-9) over `axes`
+//   LRN                the channel-window sum of squares as `size` shifted
+//                      slices of the zero-padded squares
+//   HannWindow / HammingWindow / BlackmanWindow  cosines of a run-time Range
+//   ReverseSequence    GatherElements along the time axis
+//   Det                closed forms for 1x1, 2x2 and 3x3 matrices (larger
+//                      ones are refused)
+//   BatchNormalization with training_mode: batch statistics and the
+//                      running-statistics outputs
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+
+#include <cmath>
+
+using namespace ::kiln::import;
+namespace k = mlir::kiln;
+
+namespace {
+
+NamedAttribute axisAttr(NodeContext &c, int64_t axis) {
+  return c.named("axis", c.b.getI64IntegerAttr(axis));
+}
+
+LogicalResult convertEyeLike(NodeContext &c) {
+  auto dtype = c.getInt("dtype", 0), kOff = c.getInt("k", 0);
+  if (failed(c.requireInputs(1)) || failed(dtype) || failed(kOff))
+    return failure();
+  auto t = c.typeOf(c.input(0));
+  if (t.getRank() != 2 || !t.hasStaticShape())
+    return c.fail("needs a 2-D input of static shape, got " + k::typeStr(t));
+  Type elt = t.getElementType();
+  if (*dtype) {
+    elt = onnxElementType(c.ctx(), *dtype);
+    if (!elt)
+      return c.fail("unsupported dtype " + onnxTypeName(*dtype));
+  }
+  int64_t rows = t.getDimSize(0), cols = t.getDimSize(1);
+  SmallVector<bool> ones(rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      ones[i * cols + j] = j - i == *kOff;
+  Value mask = c.constant(DenseElementsAttr::get(
+      RankedTensorType::get({rows, cols}, c.b.getI1Type()), ones));
+  KilnEmitter e(c);
+  Value y = e.cast(mask, elt);
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  return success();
+}
+
+LogicalResult convertShrink(NodeContext &c) {
+  auto bias = c.getFloat("bias", 0.0f), lambd = c.getFloat("lambd", 0.5f);
+  if (failed(c.requireInputs(1)) || failed(bias) || failed(lambd))
+    return failure();
+  Value x = c.input(0);
+  Type elt = c.typeOf(x).getElementType();
+  KilnEmitter e(c);
+  Value lo = e.op<k::LessOp>({x, e.scalar(elt, -*lambd)});
+  Value hi = e.op<k::GreaterOp>({x, e.scalar(elt, *lambd)});
+  Value y = e.op<k::WhereOp>(
+      {lo, e.op<k::AddOp>({x, e.scalar(elt, *bias)}),
+       e.op<k::WhereOp>({hi, e.op<k::SubOp>({x, e.scalar(elt, *bias)}),
+                         e.scalar(elt, 0.0)})});
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  return success();
+}
+
+LogicalResult convertMVN(NodeContext &c) {
+  auto axes = c.getInts("axes", {0, 2, 3});
+  if (failed(c.requireInputs(1)) || failed(axes))
+    return failure();
+  Value x = c.input(0);
+  int64_t rank = c.typeOf(x).getRank();
+  SmallVector<int64_t> norm;
+  for (int64_t a : *axes) {
+    auto n = c.normAxis(a, rank);
+    if (failed(n))
+      return failure();
+    norm.push_back(*n);
+  }
+  llvm::sort(norm);
+  norm.erase(std::unique(norm.begin(), norm.end()), norm.end());
+  Type elt = c.typeOf(x).getElementType();
+  KilnEmitter e(c);
+  Value d = e.op<k::SubOp>({x, e.reduce<k::ReduceMeanOp>(x, norm, true)});
+  Value var = e.reduce<k::ReduceMeanOp>(e.op<k::MulOp>({d, d}), norm, true);
+  Value y = e.op<k::DivOp>(
+      {d, e.op<k::SqrtOp>(e.op<k::AddOp>({var, e.scalar(elt, 1e-9)}))});
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  return success();
+}
+
+LogicalResult convertLRN(NodeContext &c) {
+  auto alpha = c.getFloat("alpha", 1e-4f), beta = c.getFloat("beta", 0.75f),
+       bias = c.getFloat("bias", 1.0f);
+  auto size = c.getInt("size", 0);
+  if (failed(c.requireInputs(1)) || failed(alpha) || failed(beta) ||
+      failed(bias) || failed(size))
+    return failure();
+  Value x = c.input(0);
+  auto t = c.typeOf(x);
+  int64_t rank = t.getRank();
+  if (rank < 3 || *size < 1 || *size > 1024)
+    return c.fail("needs an input of rank >= 3 and size in [1, 1024]");
+  if (t.isDynamicDim(1))
+    return c.fail("needs a static channel dim");
+  int64_t ch = t.getDimSize(1);
+  int64_t lo = (*size - 1) / 2, hi = *size - 1 - lo;
+  Type elt = t.getElementType();
+  KilnEmitter e(c);
+  Value sq = e.op<k::MulOp>({x, x});
+  SmallVector<int64_t> pads(2 * rank, 0);
+  pads[1] = lo;
+  pads[rank + 1] = hi;
+  Value padded = e.op<k::PadOp>(
+      sq, {c.named("pads", c.b.getDenseI64ArrayAttr(pads))});
+  // sum over c' in [c - lo, c + hi] of x[c']^2: `size` shifted windows
+  Value sum;
+  for (int64_t i = 0; i < *size; ++i) {
+    Value w = e.slice(padded, i, i + ch, 1);
+    sum = sum ? e.op<k::AddOp>({sum, w}) : w;
+  }
+  Value den = e.op<k::AddOp>(
+      {e.scalar(elt, *bias), e.op<k::MulOp>({sum, e.scalar(elt, *alpha / *size)})});
+  Value y = e.op<k::MulOp>({x, e.op<k::PowOp>({den, e.scalar(elt, -*beta)})});
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  return success();
+}
+
+enum class Window { Hann, Hamming, Blackman };
+
+LogicalResult convertWindow(NodeContext &c, Window kind) {
+  auto periodic = c.getInt("periodic", 1), dtype = c.getInt("output_datatype", 1);
+  if (failed(c.requireInputs(1)) || failed(periodic) || failed(dtype))
+    return failure();
+  Type out = onnxElementType(c.ctx(), *dtype);
+  if (!out)
+    return c.fail("unsupported output_datatype " + onnxTypeName(*dtype));
+  if (c.typeOf(c.input(0)).getNumElements() != 1)
+    return c.fail("size must be a scalar");
+  KilnEmitter e(c);
+  Type f32 = c.b.getF32Type();
+  Value size = e.cast(c.input(0), c.b.getI64Type());
+  if (size && c.typeOf(size).getRank() != 0)
+    size = e.op<k::ReshapeOp>({size, c.i64Vector({})});
+  Value n = e.cast(e.op<k::RangeOp>({c.i64Scalar(0), size, c.i64Scalar(1)}), f32);
+  Value len = e.cast(size, f32);
+  if (!*periodic)
+    len = e.op<k::SubOp>({len, e.scalar(f32, 1.0)});
+  // a = 2 pi n / N
+  Value a = e.op<k::DivOp>({e.op<k::MulOp>({n, e.scalar(f32, 2.0 * M_PI)}), len});
+  Value y;
+  if (kind == Window::Blackman) {
+    y = e.op<k::AddOp>(
+        {e.op<k::SubOp>({e.scalar(f32, 0.42),
+                         e.op<k::MulOp>({e.op<k::CosOp>(a), e.scalar(f32, 0.5)})}),
+         e.op<k::MulOp>({e.op<k::CosOp>(e.op<k::MulOp>({a, e.scalar(f32, 2.0)})),
+                         e.scalar(f32, 0.08)})});
+  } else {
+    double a0 = kind == Window::Hann ? 0.5 : 25.0 / 46.0;
+    y = e.op<k::SubOp>({e.scalar(f32, a0),
+                        e.op<k::MulOp>({e.op<k::CosOp>(a), e.scalar(f32, 1.0 - a0)})});
+  }
+  y = e.cast(y, out);
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  return success();
+}
+
+LogicalResult convertReverseSequence(NodeContext &c) {
+  auto batchAxis = c.getInt("batch_axis", 1), timeAxis = c.getInt("time_axis", 0);
+  if (failed(c.requireInputs(2)) || failed(batchAxis) || failed(timeAxis))
+    return failure();
+  Value x = c.input(0);
+  int64_t rank = c.typeOf(x).getRank();
+  if (rank < 2 || !((*batchAxis == 0 && *timeAxis == 1) ||
+                    (*batchAxis == 1 && *timeAxis == 0)))
+    return c.fail("needs rank >= 2 and batch/time axes 0 and 1");
+  KilnEmitter e(c);
+  Value shape = e.op<k::ShapeOp>(x);
+  Value steps = e.op<k::ReshapeOp>({e.slice(shape, *timeAxis, *timeAxis + 1, 0),
+                                    c.i64Vector({})});
+  Value t = e.op<k::RangeOp>({c.i64Scalar(0), steps, c.i64Scalar(1)});
+  Value lens = e.cast(c.input(1), c.b.getI64Type());
+  // idx[.., t, .., b, ..] = t < len[b] ? len[b] - 1 - t : t
+  Value tt = e.unsqueeze(t, *timeAxis == 0 ? 1 : 0);
+  Value ll = e.unsqueeze(lens, *batchAxis == 0 ? 1 : 0);
+  Value rev = e.op<k::SubOp>({e.op<k::SubOp>({ll, c.i64Scalar(1)}), tt});
+  Value idx = e.op<k::WhereOp>({e.op<k::LessOp>({tt, ll}), rev, tt});
+  for (int64_t d = 2; d < rank; ++d)
+    idx = e.unsqueeze(idx, d);
+  idx = e.op<k::ExpandOp>({idx, shape});
+  Value y = e.op<k::GatherElementsOp>({x, idx}, {axisAttr(c, *timeAxis)});
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  return success();
+}
+
+LogicalResult convertDet(NodeContext &c) {
+  if (failed(c.requireInputs(1)))
+    return failure();
+  Value x = c.input(0);
+  auto t = c.typeOf(x);
+  int64_t rank = t.getRank();
+  if (rank < 2 || t.isDynamicDim(rank - 1) || t.isDynamicDim(rank - 2) ||
+      t.getDimSize(rank - 1) != t.getDimSize(rank - 2))
+    return c.fail("needs square matrices of static size, got " + k::typeStr(t));
+  int64_t n = t.getDimSize(rank - 1);
+  if (n < 1 || n > 3)
+    return c.fail("only 1x1, 2x2 and 3x3 matrices are supported, got " +
+                  std::to_string(n) + "x" + std::to_string(n));
+  KilnEmitter e(c);
+  auto a = [&](int64_t i, int64_t j) {
+    return e.at(e.at(x, i, rank - 2), j, rank - 2);
+  };
+  auto mul = [&](Value p, Value q) { return e.op<k::MulOp>({p, q}); };
+  auto sub = [&](Value p, Value q) { return e.op<k::SubOp>({p, q}); };
+  auto add = [&](Value p, Value q) { return e.op<k::AddOp>({p, q}); };
+  Value y;
+  if (n == 1) {
+    y = a(0, 0);
+  } else if (n == 2) {
+    y = sub(mul(a(0, 0), a(1, 1)), mul(a(0, 1), a(1, 0)));
+  } else {
+    auto minor = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      return sub(mul(a(r0, c0), a(r1, c1)), mul(a(r0, c1), a(r1, c0)));
+    };
+    y = add(sub(mul(a(0, 0), minor(1, 2, 1, 2)), mul(a(0, 1), minor(1, 2, 0, 2))),
+            mul(a(0, 2), minor(1, 2, 0, 1)));
+  }
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  return success();
+}
+
+} // namespace
+
+namespace kiln::import {
+LogicalResult batchNormTraining(NodeContext &c, float eps) {
+  auto momentum = c.getFloat("momentum", 0.9f);
+  if (failed(momentum))
+    return failure();
+  Value x = c.input(0), scale = c.input(1), bias = c.input(2),
+        mean = c.input(3), var = c.input(4);
+  int64_t rank = c.typeOf(x).getRank();
+  if (rank < 2)
+    return c.fail("needs an input of rank >= 2");
+  SmallVector<int64_t> axes{0}, perChannel; // per-channel values broadcast
+  for (int64_t d = 2; d < rank; ++d) {
+    axes.push_back(d);
+    perChannel.push_back(d - 1);
+  }
+  Type elt = c.typeOf(x).getElementType();
+  KilnEmitter e(c);
+  auto bcast = [&](Value v) {
+    for (int64_t d : perChannel)
+      v = e.unsqueeze(v, d);
+    return v;
+  };
+  Value bm = e.reduce<k::ReduceMeanOp>(x, axes, false); // [C]
+  Value d = e.op<k::SubOp>({x, bcast(bm)});
+  Value bv = e.reduce<k::ReduceMeanOp>(e.op<k::MulOp>({d, d}), axes, false);
+  Value inv = e.op<k::DivOp>(
+      {e.scalar(elt, 1.0),
+       e.op<k::SqrtOp>(e.op<k::AddOp>({bv, e.scalar(elt, eps)}))});
+  Value y = e.op<k::AddOp>(
+      {e.op<k::MulOp>({d, bcast(e.op<k::MulOp>({inv, scale}))}), bcast(bias)});
+  auto running = [&](Value old, Value cur) {
+    return e.op<k::AddOp>({e.op<k::MulOp>({old, e.scalar(elt, *momentum)}),
+                           e.op<k::MulOp>({cur, e.scalar(elt, 1.0 - *momentum)})});
+  };
+  Value rm = running(mean, bm), rv = running(var, bv);
+  if (e.failed)
+    return failure();
+  c.outputs.append({y, rm, rv});
+  return success();
+}
+} // namespace kiln::import
+
+void ::kiln::import::addMiscConverters(llvm::StringMap<Converter> &m) {
+  m["EyeLike"] = convertEyeLike;
+  m["Shrink"] = convertShrink;
+  m["MeanVarianceNormalization"] = convertMVN;
+  m["LRN"] = convertLRN;
+  m["HannWindow"] = [](NodeContext &c) { return convertWindow(c, Window::Hann); };
+  m["HammingWindow"] = [](NodeContext &c) {
+    return convertWindow(c, Window::Hamming);
+  };
+  m["BlackmanWindow"] = [](NodeContext &c) {
+    return convertWindow(c, Window::Blackman);
+  };
+  m["ReverseSequence"] = convertReverseSequence;
+  m["Det"] = convertDet;
+}
