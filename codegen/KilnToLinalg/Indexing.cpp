@@ -711,6 +711,213 @@ struct LowerTopK final : OpRewritePattern<TopKOp> {
   }
 };
 
+/// kiln.grid_sample: one linalg.generic over [N, C, Ho, Wo]. Per output
+/// point the grid's (x, y) is unnormalized to input pixel coordinates,
+/// moved inside the input for border / reflection padding (not bicubic),
+/// then read with
+/// 1 (nearest), 2 x 2 (bilinear) or 4 x 4 (bicubic) taps; a tap outside
+/// the input reads 0 (zeros), the edge (border) or its reflection. The
+/// same steps as ONNX's reference and ONNX Runtime.
+struct LowerGridSample final : OpRewritePattern<GridSampleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GridSampleOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Value x = op.getInput(), grid = op.getGrid();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto rt = cast<RankedTensorType>(op.getType());
+    Type elt = xt.getElementType();
+    if (elt.getIntOrFloatBitWidth() > 32 ||
+        cast<RankedTensorType>(grid.getType()).getElementType().getIntOrFloatBitWidth() > 32)
+      return rewriter.notifyMatchFailure(op, "only f32/f16/bf16 grid_sample");
+    StringRef mode = op.getMode(), pad = op.getPaddingMode();
+    bool ac = op.getAlignCorners();
+    auto f32 = b.getF32Type();
+    SmallVector<OpFoldResult> dims{getDims(b, loc, x)[0], getDims(b, loc, x)[1],
+                                   getDims(b, loc, grid)[1], getDims(b, loc, grid)[2]};
+    Value hIn = dimValue(b, loc, x, 2), wIn = dimValue(b, loc, x, 3);
+    Value init = tensor::EmptyOp::create(b, loc, dims, elt);
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          auto cst = [&](float v) -> Value {
+            return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+          };
+          auto toF = [&](Value idx) -> Value {
+            return arith::SIToFPOp::create(
+                nb, l, f32, arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx));
+          };
+          Value n = linalg::IndexOp::create(nb, l, 0), ch = linalg::IndexOp::create(nb, l, 1),
+                oy = linalg::IndexOp::create(nb, l, 2), ox = linalg::IndexOp::create(nb, l, 3);
+          auto gridAt = [&](int64_t comp) -> Value {
+            Value v = tensor::ExtractOp::create(
+                nb, l, grid,
+                ValueRange{n, oy, ox, arith::ConstantIndexOp::create(nb, l, comp)});
+            return v.getType() == f32 ? v : (Value)arith::ExtFOp::create(nb, l, f32, v);
+          };
+          Value wF = toF(wIn), hF = toF(hIn);
+          // [-1, 1] -> pixels
+          auto unnorm = [&](Value gv, Value size) -> Value {
+            Value p1 = arith::AddFOp::create(nb, l, gv, cst(1.0f));
+            if (ac)
+              return arith::MulFOp::create(
+                  nb, l, arith::MulFOp::create(nb, l, p1, cst(0.5f)),
+                  arith::SubFOp::create(nb, l, size, cst(1.0f)));
+            return arith::MulFOp::create(
+                nb, l, arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, p1, size),
+                                             cst(1.0f)),
+                cst(0.5f));
+          };
+          // reflect v into [lo, hi]
+          auto reflect = [&](Value v, Value lo, Value hi) -> Value {
+            Value range = arith::SubFOp::create(nb, l, hi, lo);
+            Value below = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLT, v, lo);
+            Value above = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, v, hi);
+            Value dx = arith::SelectOp::create(nb, l, below, arith::SubFOp::create(nb, l, lo, v),
+                                               arith::SubFOp::create(nb, l, v, hi));
+            Value safe = arith::MaximumFOp::create(nb, l, range, cst(1e-30f));
+            Value flips = math::FloorOp::create(nb, l, arith::DivFOp::create(nb, l, dx, safe));
+            Value r = arith::SubFOp::create(nb, l, dx, arith::MulFOp::create(nb, l, flips, range));
+            Value odd = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::ONE,
+                arith::SubFOp::create(
+                    nb, l, flips,
+                    arith::MulFOp::create(nb, l, cst(2.0f),
+                                          math::FloorOp::create(
+                                              nb, l, arith::MulFOp::create(nb, l, flips, cst(0.5f))))),
+                cst(0.0f));
+            // below: even -> lo + r, odd -> hi - r; above: even -> hi - r, odd -> lo + r
+            Value fromLo = arith::AddFOp::create(nb, l, lo, r), fromHi = arith::SubFOp::create(nb, l, hi, r);
+            Value belowV = arith::SelectOp::create(nb, l, odd, fromHi, fromLo);
+            Value aboveV = arith::SelectOp::create(nb, l, odd, fromLo, fromHi);
+            Value out = arith::SelectOp::create(nb, l, below, belowV, v);
+            out = arith::SelectOp::create(nb, l, above, aboveV, out);
+            // a degenerate range (size 1 with align_corners) maps to lo
+            Value flat = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLE, range, cst(0.0f));
+            return arith::SelectOp::create(nb, l, flat, lo, out);
+          };
+          auto bounds = [&](Value size) -> std::pair<Value, Value> {
+            if (ac)
+              return {cst(0.0f), arith::SubFOp::create(nb, l, size, cst(1.0f))};
+            return {cst(-0.5f), arith::SubFOp::create(nb, l, size, cst(0.5f))};
+          };
+          auto clampF = [&](Value v, Value size) -> Value {
+            v = arith::MaximumFOp::create(nb, l, v, cst(0.0f));
+            return arith::MinimumFOp::create(nb, l, v, arith::SubFOp::create(nb, l, size, cst(1.0f)));
+          };
+          // Bicubic pads each tap only (as PyTorch and ONNX Runtime do);
+          // nearest and bilinear move the point itself first.
+          auto padCoord = [&](Value v, Value size) -> Value {
+            if (mode == "bicubic")
+              return v;
+            if (pad == "border")
+              return clampF(v, size);
+            if (pad == "reflection") {
+              auto [lo, hi] = bounds(size);
+              return clampF(reflect(v, lo, hi), size);
+            }
+            return v;
+          };
+          Value px = padCoord(unnorm(gridAt(0), wF), wF);
+          Value py = padCoord(unnorm(gridAt(1), hF), hF);
+          // The pixel at integer coordinates (float-valued) (r, c) with the
+          // padding mode applied to the tap.
+          Value zero = cst(0.0f);
+          auto pixel = [&](Value r, Value c) -> Value {
+            Value inside;
+            if (pad == "zeros") {
+              auto in = [&](Value v, Value size) {
+                return arith::AndIOp::create(
+                    nb, l, arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGE, v, zero),
+                    arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLE, v,
+                                          arith::SubFOp::create(nb, l, size, cst(1.0f))));
+              };
+              inside = arith::AndIOp::create(nb, l, in(r, hF), in(c, wF));
+            } else if (pad == "reflection") {
+              auto [rlo, rhi] = bounds(hF);
+              auto [clo, chi] = bounds(wF);
+              r = reflect(r, rlo, rhi);
+              c = reflect(c, clo, chi);
+            }
+            r = clampF(r, hF);
+            c = clampF(c, wF);
+            auto idx = [&](Value v) -> Value {
+              return arith::IndexCastOp::create(
+                  nb, l, nb.getIndexType(), arith::FPToSIOp::create(nb, l, nb.getI64Type(), v));
+            };
+            Value v = tensor::ExtractOp::create(nb, l, x, ValueRange{n, ch, idx(r), idx(c)});
+            if (v.getType() != f32)
+              v = arith::ExtFOp::create(nb, l, f32, v);
+            return inside ? (Value)arith::SelectOp::create(nb, l, inside, v, zero) : v;
+          };
+          Value result;
+          if (mode == "nearest") {
+            result = pixel(math::RoundEvenOp::create(nb, l, py),
+                           math::RoundEvenOp::create(nb, l, px));
+          } else {
+            Value fx = math::FloorOp::create(nb, l, px), fy = math::FloorOp::create(nb, l, py);
+            Value tx = arith::SubFOp::create(nb, l, px, fx), ty = arith::SubFOp::create(nb, l, py, fy);
+            SmallVector<Value> wx, wy;
+            int64_t first;
+            if (mode == "bilinear") {
+              first = 0;
+              wx = {arith::SubFOp::create(nb, l, cst(1.0f), tx), tx};
+              wy = {arith::SubFOp::create(nb, l, cst(1.0f), ty), ty};
+            } else {
+              first = -1;
+              // Keys' cubic kernel, A = -0.75, at distances 1 + t, t, 1 - t, 2 - t
+              const float a = -0.75f;
+              auto near = [&](Value s) -> Value {
+                Value s2 = arith::MulFOp::create(nb, l, s, s);
+                return arith::AddFOp::create(
+                    nb, l,
+                    arith::MulFOp::create(
+                        nb, l,
+                        arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a + 2), s),
+                                              cst(a + 3)),
+                        s2),
+                    cst(1.0f));
+              };
+              auto far = [&](Value s) -> Value {
+                Value p = arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a), s),
+                                                cst(5 * a));
+                p = arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s), cst(8 * a));
+                return arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s), cst(4 * a));
+              };
+              auto weights = [&](Value t) -> SmallVector<Value> {
+                return {far(arith::AddFOp::create(nb, l, cst(1.0f), t)), near(t),
+                        near(arith::SubFOp::create(nb, l, cst(1.0f), t)),
+                        far(arith::SubFOp::create(nb, l, cst(2.0f), t))};
+              };
+              wx = weights(tx);
+              wy = weights(ty);
+            }
+            Value acc = zero;
+            for (size_t i = 0; i < wy.size(); ++i)
+              for (size_t j = 0; j < wx.size(); ++j) {
+                Value r = arith::AddFOp::create(nb, l, fy, cst((float)(first + (int64_t)i)));
+                Value c = arith::AddFOp::create(nb, l, fx, cst((float)(first + (int64_t)j)));
+                Value w = arith::MulFOp::create(nb, l, wy[i], wx[j]);
+                acc = arith::AddFOp::create(nb, l, acc,
+                                            arith::MulFOp::create(nb, l, w, pixel(r, c)));
+              }
+            result = acc;
+          }
+          if (result.getType() != elt)
+            result = arith::TruncFOp::create(nb, l, elt, result);
+          linalg::YieldOp::create(nb, l, result);
+        });
+    Value r = g.getResult(0);
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(b, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 /// kiln.cum_sum: loops over the other dims, then one pass along the axis
 /// (backwards with `reverse`) carrying the running sum; `exclusive` stores
 /// the sum before adding the element. Any float or integer type.
@@ -784,6 +991,7 @@ struct LowerCumSum final : OpRewritePattern<CumSumOp> {
 void lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerResize, LowerBlockShuffle<DepthToSpaceOp>,
                LowerBlockShuffle<SpaceToDepthOp>, LowerOneHot, LowerGatherND,
-               LowerScatterElements, LowerScatterND, LowerTopK, LowerCumSum>(
+               LowerScatterElements, LowerScatterND, LowerTopK, LowerCumSum,
+               LowerGridSample>(
       patterns.getContext());
 }

@@ -590,6 +590,23 @@ def Kiln_ResizeOp : Kiln_InferOp<"resize", [AttrSizedOperandSegments]> {
                        "attr-dict `:` functional-type(operands, results)";
 }
 
+def Kiln_GridSampleOp : Kiln_InferOp<"grid_sample"> {
+  let summary = "sample [N, C, H, W] at the normalized points of a [N, Ho, Wo, 2] grid";
+  let description = [{
+    ONNX GridSample (opset 16): the grid's (x, y) in [-1, 1] map to input
+    pixels (`align_corners` says whether -1 and 1 are the corner pixels'
+    centers or their outer edges); `mode` nearest (round half to even),
+    bilinear or bicubic (A = -0.75); `padding_mode` zeros, border or
+    reflection for points and taps outside the input. The result is
+    [N, C, Ho, Wo].
+  }];
+  let arguments = (ins T:$input, T:$grid,
+                   DefaultValuedAttr<StrAttr, "\"bilinear\"">:$mode,
+                   DefaultValuedAttr<StrAttr, "\"zeros\"">:$padding_mode,
+                   DefaultValuedAttr<BoolAttr, "false">:$align_corners);
+  let results = (outs T:$result);
+  let assemblyFormat = "$input `,` $grid attr-dict `:` functional-type(operands, results)";
+}
 def Kiln_DepthToSpaceOp : Kiln_InferOp<"depth_to_space"> {
   let summary = "move channel blocks into spatial blocks (DCR or CRD order)";
   let arguments = (ins T:$input, I64Attr:$blocksize,

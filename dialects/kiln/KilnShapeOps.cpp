@@ -579,6 +579,33 @@ LogicalResult ResizeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   return success();
 }
 
+LogicalResult GridSampleOp::inferReturnTypes(MLIRContext *, OptLoc loc,
+                                             Adaptor adaptor, Types &types) {
+  StringRef name = getOperationName();
+  auto input = tensorOf(adaptor.getInput()), grid = tensorOf(adaptor.getGrid());
+  if (input.getRank() != 4 || grid.getRank() != 4 ||
+      !isa<FloatType>(input.getElementType()) ||
+      !isa<FloatType>(grid.getElementType()))
+    return opError(name, loc, "needs a float [N, C, H, W] input and a float "
+                              "[N, Ho, Wo, 2] grid, got " +
+                                  typeStr(input) + " and " + typeStr(grid));
+  if (!grid.isDynamicDim(3) && grid.getDimSize(3) != 2)
+    return opError(name, loc, "the grid's last dim must be 2");
+  if (!llvm::is_contained({"nearest", "bilinear", "bicubic"}, adaptor.getMode()))
+    return opError(name, loc, "unknown mode '" + adaptor.getMode() + "'");
+  if (!llvm::is_contained({"zeros", "border", "reflection"},
+                          adaptor.getPaddingMode()))
+    return opError(name, loc,
+                   "unknown padding_mode '" + adaptor.getPaddingMode() + "'");
+  int64_t n = input.getDimSize(0);
+  if (ShapedType::isDynamic(n))
+    n = grid.getDimSize(0);
+  types.push_back(RankedTensorType::get(
+      {n, input.getDimSize(1), grid.getDimSize(1), grid.getDimSize(2)},
+      input.getElementType()));
+  return success();
+}
+
 LogicalResult DepthToSpaceOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                                                Adaptor adaptor, Types &types) {
   auto input = tensorOf(adaptor.getInput());

@@ -12,6 +12,7 @@
 //                      ones are refused)
 //   BatchNormalization with training_mode: batch statistics and the
 //                      running-statistics outputs
+//   GridSample         kiln.grid_sample (4-D)
 //
 //===----------------------------------------------------------------------===//
 
@@ -250,6 +251,23 @@ LogicalResult convertDet(NodeContext &c) {
   return success();
 }
 
+LogicalResult convertGridSample(NodeContext &c) {
+  auto mode = c.getString("mode", "bilinear");
+  auto pad = c.getString("padding_mode", "zeros");
+  auto ac = c.getInt("align_corners", 0);
+  if (failed(c.requireInputs(2)) || failed(mode) || failed(pad) || failed(ac))
+    return failure();
+  // opset 20 names the 2-D modes linear and cubic
+  std::string m = *mode == "linear" ? "bilinear" : *mode == "cubic" ? "bicubic" : *mode;
+  if (c.typeOf(c.input(0)).getRank() != 4)
+    return c.fail("only 4-D inputs ([N, C, H, W]) are supported");
+  return c.emit<k::GridSampleOp>(
+      {c.input(0), c.input(1)},
+      {c.named("mode", c.b.getStringAttr(m)),
+       c.named("padding_mode", c.b.getStringAttr(*pad)),
+       c.named("align_corners", c.b.getBoolAttr(*ac != 0))});
+}
+
 } // namespace
 
 namespace kiln::import {
@@ -308,4 +326,5 @@ void ::kiln::import::addMiscConverters(llvm::StringMap<Converter> &m) {
   };
   m["ReverseSequence"] = convertReverseSequence;
   m["Det"] = convertDet;
+  m["GridSample"] = convertGridSample;
 }

@@ -66,3 +66,27 @@ func.func @linear_runtime_scales(%x: tensor<1x1x2x4xf32>, %s: tensor<4xf32>) -> 
   %0 = kiln.resize %x scales %s {mode = "linear"} : (tensor<1x1x2x4xf32>, tensor<4xf32>) -> tensor<?x?x?x?xf32>
   return %0 : tensor<?x?x?x?xf32>
 }
+
+// -----
+
+// grid_sample bilinear with zeros padding: the grid's two components, four
+// taps, each masked to 0 outside the input.
+// CHECK-LABEL: func.func @grid_sample_bilinear(
+// CHECK: linalg.generic
+// CHECK-COUNT-2: tensor.extract %arg1
+// CHECK-COUNT-4: tensor.extract %arg0
+// CHECK-NOT: tensor.extract
+// CHECK: linalg.yield
+func.func @grid_sample_bilinear(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x5x2xf32>) -> tensor<1x2x3x5xf32> {
+  %0 = kiln.grid_sample %x, %g : (tensor<1x2x4x4xf32>, tensor<1x3x5x2xf32>) -> tensor<1x2x3x5xf32>
+  return %0 : tensor<1x2x3x5xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @grid_sample_bicubic(
+// CHECK-COUNT-16: tensor.extract %arg0
+func.func @grid_sample_bicubic(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x5x2xf32>) -> tensor<1x2x3x5xf32> {
+  %0 = kiln.grid_sample %x, %g {mode = "bicubic", padding_mode = "border"} : (tensor<1x2x4x4xf32>, tensor<1x3x5x2xf32>) -> tensor<1x2x3x5xf32>
+  return %0 : tensor<1x2x3x5xf32>
+}

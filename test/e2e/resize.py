@@ -11,6 +11,9 @@ Models:
                     input, read at run time
   cubic_exclude     onnx.helper: cubic, A = -0.5, exclude_outside,
                     downsampling by 0.6
+  grid_*            F.grid_sample (GridSample, opset 16) with a grid input
+                    reaching past [-1, 1]: bicubic + reflection, bilinear +
+                    border + align_corners, nearest + zeros
 Each runs on a [2, 3, 9, 7] input; prints `name max|err| ok`.
 """
 import argparse
@@ -31,9 +34,25 @@ from run_e2e import run_ort  # noqa: E402
 SHAPE = (2, 3, 9, 7)
 
 
+GRID_MODES = {"grid_bicubic_reflect": ("bicubic", "reflection", False),
+              "grid_bilinear_border_ac": ("bilinear", "border", True),
+              "grid_nearest_zeros": ("nearest", "zeros", False),
+              "grid_bicubic_border_ac": ("bicubic", "border", True),
+              "grid_bilinear_reflect": ("bilinear", "reflection", False)}
+
+
 def export_torch(kind, path):
     import torch
     import torch.nn.functional as F
+    if kind in GRID_MODES:
+        mode, pad, ac = GRID_MODES[kind]
+
+        class G(torch.nn.Module):
+            def forward(self, x, grid):
+                return F.grid_sample(x, grid, mode=mode, padding_mode=pad, align_corners=ac)
+        torch.onnx.export(G().eval(), (torch.randn(*SHAPE), torch.rand(2, 5, 6, 2)), path,
+                          input_names=["x", "grid"], output_names=["y"], opset_version=16)
+        return
 
     class M(torch.nn.Module):
         def forward(self, x):
@@ -69,13 +88,13 @@ def main():
     ap.add_argument("--node", default="node")
     args = ap.parse_args()
     names = ["torch_bicubic", "torch_bicubic_ac", "torch_bilinear_ac", "torch_nearest",
-             "runtime_scales", "cubic_exclude"]
+             "runtime_scales", "cubic_exclude"] + list(GRID_MODES)
     rng = np.random.default_rng(3)
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             path = os.path.join(tmp, name + ".onnx")
-            if name.startswith("torch_"):
+            if name.startswith("torch_") or name in GRID_MODES:
                 export_torch(name, path)
             else:
                 onnx.save(helper_model(name), path)
@@ -83,6 +102,8 @@ def main():
             kiln.compile(path, so, kiln=args.kiln)
             model = kiln.load(so)
             feeds = {"x": rng.standard_normal(SHAPE).astype(np.float32)}
+            if name in GRID_MODES:
+                feeds["grid"] = rng.uniform(-1.3, 1.3, (2, 5, 6, 2)).astype(np.float32)
             if name == "runtime_scales":
                 feeds["scales"] = np.array([1.0, 1.0, 1.7, 0.6], np.float32)
             got = model.run(feeds)["y"]

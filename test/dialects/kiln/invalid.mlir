@@ -209,3 +209,19 @@ func.func @ukernel_tensor_input_buffer_init(%t: tensor<4xf32>, %o: memref<4xf32>
   kiln.ukernel "x"(%t) outs(%o) {int_params = array<i64>, float_params = array<f32>} : (tensor<4xf32>, memref<4xf32>) -> ()
   return
 }
+
+// -----
+
+func.func @grid_sample_bad_grid(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x5x3xf32>) {
+  // expected-error @+1 {{'kiln.grid_sample' op the grid's last dim must be 2}}
+  %0 = kiln.grid_sample %x, %g : (tensor<1x2x4x4xf32>, tensor<1x3x5x3xf32>) -> tensor<1x2x3x5xf32>
+  return
+}
+
+// -----
+
+func.func @grid_sample_bad_mode(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x5x2xf32>) {
+  // expected-error @+1 {{'kiln.grid_sample' op unknown padding_mode 'wrap'}}
+  %0 = kiln.grid_sample %x, %g {padding_mode = "wrap"} : (tensor<1x2x4x4xf32>, tensor<1x3x5x2xf32>) -> tensor<1x2x3x5xf32>
+  return
+}
