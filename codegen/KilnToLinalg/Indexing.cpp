@@ -918,6 +918,98 @@ struct LowerGridSample final : OpRewritePattern<GridSampleOp> {
   }
 };
 
+/// kiln.random: one linalg.generic over the result; element i (row-major
+/// linear index) is splitmix64(seed + (i + 1) * golden ratio): its top 24
+/// bits give a uniform u in [0, 1); normal values take two draws (2i,
+/// 2i + 1) through Box-Muller.
+struct LowerRandom final : OpRewritePattern<RandomOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RandomOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    auto rt = cast<RankedTensorType>(op.getType());
+    Type elt = rt.getElementType();
+    int64_t rank = rt.getRank();
+    SmallVector<OpFoldResult> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(rt.isDynamicDim(d) ? OpFoldResult(dimValue(b, loc, op.getLike(), d))
+                                        : OpFoldResult(b.getIndexAttr(rt.getDimSize(d))));
+    SmallVector<Value> extent;
+    for (OpFoldResult d : dims)
+      extent.push_back(getValueOrCreateConstantIndexOp(b, loc, d));
+    Value init = tensor::EmptyOp::create(b, loc, dims, elt);
+    bool normal = op.getDistribution() == "normal";
+    float pa = op.getA().convertToFloat(), pb = op.getB().convertToFloat();
+    int64_t seed = op.getSeed();
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          Type i64 = nb.getI64Type(), f32 = nb.getF32Type();
+          auto c64 = [&](uint64_t v) -> Value {
+            return arith::ConstantIntOp::create(nb, l, i64, (int64_t)v);
+          };
+          auto cst = [&](float v) -> Value {
+            return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+          };
+          Value lin = arith::ConstantIndexOp::create(nb, l, 0);
+          for (int64_t d = 0; d < rank; ++d)
+            lin = arith::AddIOp::create(
+                nb, l, arith::MulIOp::create(nb, l, lin, extent[d]),
+                linalg::IndexOp::create(nb, l, d));
+          Value i = arith::IndexCastOp::create(nb, l, i64, lin);
+          auto uniform = [&](Value k) -> Value {
+            Value z = arith::AddIOp::create(
+                nb, l, c64((uint64_t)seed),
+                arith::MulIOp::create(nb, l, arith::AddIOp::create(nb, l, k, c64(1)),
+                                      c64(0x9E3779B97F4A7C15ull)));
+            auto mix = [&](Value v, int64_t shift, uint64_t mul) -> Value {
+              Value x = arith::XOrIOp::create(
+                  nb, l, v, arith::ShRUIOp::create(nb, l, v, c64(shift)));
+              return mul ? (Value)arith::MulIOp::create(nb, l, x, c64(mul)) : x;
+            };
+            z = mix(z, 30, 0xBF58476D1CE4E5B9ull);
+            z = mix(z, 27, 0x94D049BB133111EBull);
+            z = mix(z, 31, 0);
+            Value top = arith::ShRUIOp::create(nb, l, z, c64(40));
+            return arith::MulFOp::create(nb, l, arith::UIToFPOp::create(nb, l, f32, top),
+                                         cst(1.0f / 16777216.0f));
+          };
+          Value v;
+          if (!normal) {
+            v = arith::AddFOp::create(nb, l, cst(pa),
+                                      arith::MulFOp::create(nb, l, cst(pb - pa), uniform(i)));
+          } else {
+            Value i2 = arith::MulIOp::create(nb, l, i, c64(2));
+            Value u1 = uniform(i2), u2 = uniform(arith::AddIOp::create(nb, l, i2, c64(1)));
+            // sqrt(-2 ln(1 - u1)) cos(2 pi u2); 1 - u1 is in (0, 1]
+            Value r = math::SqrtOp::create(
+                nb, l,
+                arith::MulFOp::create(
+                    nb, l, cst(-2.0f),
+                    math::LogOp::create(nb, l, arith::SubFOp::create(nb, l, cst(1.0f), u1))));
+            Value n = arith::MulFOp::create(
+                nb, l, r,
+                math::CosOp::create(nb, l,
+                                    arith::MulFOp::create(nb, l, cst(6.283185307179586f), u2)));
+            v = arith::AddFOp::create(nb, l, cst(pa), arith::MulFOp::create(nb, l, cst(pb), n));
+          }
+          if (elt.getIntOrFloatBitWidth() < 32)
+            v = arith::TruncFOp::create(nb, l, elt, v);
+          else if (elt != f32)
+            v = arith::ExtFOp::create(nb, l, elt, v);
+          linalg::YieldOp::create(nb, l, v);
+        });
+    Value r = g.getResult(0);
+    if (r.getType() != rt)
+      r = tensor::CastOp::create(b, loc, rt, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 /// kiln.cum_sum: loops over the other dims, then one pass along the axis
 /// (backwards with `reverse`) carrying the running sum; `exclusive` stores
 /// the sum before adding the element. Any float or integer type.
@@ -992,6 +1084,6 @@ void lowering::populateIndexingPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerResize, LowerBlockShuffle<DepthToSpaceOp>,
                LowerBlockShuffle<SpaceToDepthOp>, LowerOneHot, LowerGatherND,
                LowerScatterElements, LowerScatterND, LowerTopK, LowerCumSum,
-               LowerGridSample>(
+               LowerGridSample, LowerRandom>(
       patterns.getContext());
 }

@@ -429,6 +429,23 @@ def Kiln_ConcatOp : Kiln_InferOp<"concat"> {
   let hasFolder = 1;
 }
 
+def Kiln_RandomOp : Kiln_Op<"random"> {
+  let summary = "random numbers, a pure function of (seed, element index)";
+  let description = [{
+    Fills the result (the shape of `like` when given, else the static result
+    type) with `distribution` "uniform" in [a, b) or "normal" with mean a and
+    standard deviation b. Element i is computed from a counter-based hash
+    (splitmix64) of `seed` and i, so the values are the same on every run
+    and thread split; the importer takes the seed from the ONNX node or, if
+    it has none, from the node's output name.
+  }];
+  let arguments = (ins Optional<T>:$like, StrAttr:$distribution, F32Attr:$a,
+                   F32Attr:$b, I64Attr:$seed);
+  let results = (outs T:$result);
+  let assemblyFormat = "($like^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Kiln_SplitOp : Kiln_Op<"split"> {
   let summary = "split along axis into the given sizes (or equal parts)";
   let arguments = (ins T:$input, I64Attr:$axis,

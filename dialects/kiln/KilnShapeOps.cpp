@@ -11,6 +11,7 @@
 #include "dialects/kiln/ShapeUtils.h"
 
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -234,6 +235,23 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, OptLoc loc,
     }
   }
   types.push_back(RankedTensorType::get(out, first.getElementType()));
+  return success();
+}
+
+LogicalResult RandomOp::verify() {
+  auto rt = cast<RankedTensorType>(getResult().getType());
+  if (!isa<FloatType>(rt.getElementType()))
+    return emitOpError("the result must be a float tensor, got ") << rt;
+  if (getDistribution() != "uniform" && getDistribution() != "normal")
+    return emitOpError("unknown distribution '") << getDistribution() << "'";
+  if (Value like = getLike()) {
+    auto lt = cast<RankedTensorType>(like.getType());
+    if (failed(verifyCompatibleShape(lt.getShape(), rt.getShape())))
+      return emitOpError("the result shape must match `like`'s, got ")
+             << rt << " for " << lt;
+  } else if (!rt.hasStaticShape()) {
+    return emitOpError("without `like` the result shape must be static");
+  }
   return success();
 }
 

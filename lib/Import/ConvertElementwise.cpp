@@ -226,7 +226,7 @@ void ::kiln::import::addElementwiseConverters(llvm::StringMap<Converter> &m) {
     if (Value training = c.input(2)) {
       auto v = mlir::kiln::getConstantIntValues(training);
       if (!v || (*v)[0] != 0)
-        return c.fail("training_mode must be a constant false for inference");
+        return dropoutTraining(c);
     }
     c.outputs.push_back(c.input(0));
     if (c.outputUsed(1)) {

@@ -13,12 +13,19 @@
 //   BatchNormalization with training_mode: batch statistics and the
 //                      running-statistics outputs
 //   GridSample         kiln.grid_sample (4-D)
+//   RandomUniform(Like), RandomNormal(Like), Bernoulli, training Dropout
+//                      kiln.random: a counter-based hash of (seed, index),
+//                      the same numbers on every run (no seed: one derived
+//                      from the node's output name)
 //
 //===----------------------------------------------------------------------===//
 
 #include "Emitter.h"
 
 #include <cmath>
+#include <cstring>
+
+#include "llvm/Support/xxhash.h"
 
 using namespace ::kiln::import;
 namespace k = mlir::kiln;
@@ -268,7 +275,145 @@ LogicalResult convertGridSample(NodeContext &c) {
        c.named("align_corners", c.b.getBoolAttr(*ac != 0))});
 }
 
+/// The node's seed attribute, or a stable hash of its first output's name
+/// (two unseeded nodes draw different numbers; each draws the same on every
+/// run).
+FailureOr<int64_t> seedOf(NodeContext &c) {
+  if (const onnx::AttributeProto *a = c.attr("seed");
+      a && a->type() == onnx::AttributeProto::INT)
+    return (int64_t)a->i() * 0x100000001b3LL; // Dropout's seed is an int
+  if (c.hasAttr("seed")) {
+    auto s = c.getFloat("seed", 0.0f);
+    if (failed(s))
+      return failure();
+    uint32_t bits;
+    float f = *s;
+    std::memcpy(&bits, &f, sizeof bits);
+    return (int64_t)bits * 0x100000001b3LL;
+  }
+  std::string name = c.numOutputs() ? c.node.output(0) : c.node.name();
+  return (int64_t)llvm::xxh3_64bits(name);
+}
+
+/// dtype attribute (0: `dflt`) as an element type.
+FailureOr<Type> floatDtype(NodeContext &c, Type dflt) {
+  auto dtype = c.getInt("dtype", 0);
+  if (failed(dtype))
+    return failure();
+  Type t = *dtype ? onnxElementType(c.ctx(), *dtype) : dflt;
+  if (!t || !isa<FloatType>(t))
+    return c.fail("dtype must be a float type");
+  return t;
+}
+
+/// RandomUniform(Like) / RandomNormal(Like): `like` is the input (Like
+/// forms) or null (the static `shape` attribute).
+LogicalResult convertRandom(NodeContext &c, bool normal, bool like) {
+  auto a = c.getFloat(normal ? "mean" : "low", 0.0f);
+  auto b = c.getFloat(normal ? "scale" : "high", 1.0f);
+  auto seed = seedOf(c);
+  if (failed(a) || failed(b) || failed(seed) || (like && failed(c.requireInputs(1))))
+    return failure();
+  RankedTensorType type;
+  Value src;
+  if (like) {
+    src = c.input(0);
+    auto t = c.typeOf(src);
+    auto elt = floatDtype(c, isa<FloatType>(t.getElementType())
+                                 ? t.getElementType()
+                                 : (Type)c.b.getF32Type());
+    if (failed(elt))
+      return failure();
+    type = t.clone(*elt);
+  } else {
+    auto shape = c.getInts("shape", {});
+    auto elt = floatDtype(c, c.b.getF32Type());
+    if (failed(shape) || failed(elt))
+      return failure();
+    if (!c.hasAttr("shape") || llvm::any_of(*shape, [](int64_t d) { return d < 0; }))
+      return c.fail("needs a shape attribute of non-negative dims");
+    type = RankedTensorType::get(*shape, *elt);
+  }
+  SmallVector<Value> operands;
+  if (src)
+    operands.push_back(src);
+  auto r = c.createTyped<k::RandomOp>(
+      operands,
+      {c.named("distribution", c.b.getStringAttr(normal ? "normal" : "uniform")),
+       c.named("a", c.b.getF32FloatAttr(*a)), c.named("b", c.b.getF32FloatAttr(*b)),
+       c.named("seed", c.b.getI64IntegerAttr(*seed))},
+      {type});
+  if (failed(r))
+    return failure();
+  c.outputs.push_back((*r)[0]);
+  return success();
+}
+
+/// Bernoulli: 1 where a uniform draw is below the input's probability.
+LogicalResult convertBernoulli(NodeContext &c) {
+  auto seed = seedOf(c);
+  if (failed(c.requireInputs(1)) || failed(seed))
+    return failure();
+  Value p = c.input(0);
+  auto t = c.typeOf(p);
+  auto elt = floatDtype(c, t.getElementType());
+  if (failed(elt))
+    return failure();
+  auto u = c.createTyped<k::RandomOp>(
+      p,
+      {c.named("distribution", c.b.getStringAttr("uniform")),
+       c.named("a", c.b.getF32FloatAttr(0.0f)), c.named("b", c.b.getF32FloatAttr(1.0f)),
+       c.named("seed", c.b.getI64IntegerAttr(*seed))},
+      {t});
+  if (failed(u))
+    return failure();
+  KilnEmitter e(c);
+  Value y = e.cast(e.op<k::LessOp>({(*u)[0], p}), *elt);
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  return success();
+}
+
 } // namespace
+
+namespace kiln::import {
+/// Dropout with training_mode true (constant or run time): keep where a
+/// uniform draw is >= ratio, scaled by 1 / (1 - ratio); mask output.
+LogicalResult dropoutTraining(NodeContext &c) {
+  auto seed = seedOf(c);
+  if (failed(seed))
+    return failure();
+  Value x = c.input(0), training = c.input(2);
+  auto t = c.typeOf(x);
+  Type elt = t.getElementType();
+  if (!isa<FloatType>(elt))
+    return c.fail("training-mode dropout needs a float input");
+  KilnEmitter e(c);
+  Value ratio = c.input(1) ? e.cast(c.input(1), elt) : e.scalar(elt, 0.5);
+  auto u = c.createTyped<k::RandomOp>(
+      x,
+      {c.named("distribution", c.b.getStringAttr("uniform")),
+       c.named("a", c.b.getF32FloatAttr(0.0f)), c.named("b", c.b.getF32FloatAttr(1.0f)),
+       c.named("seed", c.b.getI64IntegerAttr(*seed))},
+      {t});
+  if (failed(u))
+    return failure();
+  Value keep = e.op<k::GreaterEqualOp>({(*u)[0], ratio});
+  Value scale = e.op<k::DivOp>(
+      {e.scalar(elt, 1.0), e.op<k::SubOp>({e.scalar(elt, 1.0), ratio})});
+  Value y = e.op<k::WhereOp>({keep, e.op<k::MulOp>({x, scale}), e.scalar(elt, 0.0)});
+  // training_mode known only at run time: inference keeps x and all-true
+  Value on = e.cast(training, c.b.getI1Type());
+  y = e.op<k::WhereOp>({on, y, x});
+  keep = e.op<k::OrOp>({keep, e.op<k::NotOp>(on)});
+  if (e.failed)
+    return failure();
+  c.outputs.push_back(y);
+  c.outputs.push_back(keep);
+  return success();
+}
+} // namespace kiln::import
 
 namespace kiln::import {
 LogicalResult batchNormTraining(NodeContext &c, float eps) {
@@ -327,4 +472,9 @@ void ::kiln::import::addMiscConverters(llvm::StringMap<Converter> &m) {
   m["ReverseSequence"] = convertReverseSequence;
   m["Det"] = convertDet;
   m["GridSample"] = convertGridSample;
+  m["RandomUniformLike"] = [](NodeContext &c) { return convertRandom(c, false, true); };
+  m["RandomNormalLike"] = [](NodeContext &c) { return convertRandom(c, true, true); };
+  m["RandomUniform"] = [](NodeContext &c) { return convertRandom(c, false, false); };
+  m["RandomNormal"] = [](NodeContext &c) { return convertRandom(c, true, false); };
+  m["Bernoulli"] = convertBernoulli;
 }

@@ -82,6 +82,8 @@ class NodeContext;
 /// BatchNormalization with training_mode = 1: Y, running mean and variance
 /// from the batch's statistics (ConvertMisc.cpp).
 LogicalResult batchNormTraining(NodeContext &c, float eps);
+/// Dropout whose training_mode is not a constant false (ConvertMisc.cpp).
+LogicalResult dropoutTraining(NodeContext &c);
 /// RNN, GRU and LSTM, unrolled over a static sequence length
 /// (ConvertRecurrent.cpp).
 void addRecurrentConverters(llvm::StringMap<Converter> &map);

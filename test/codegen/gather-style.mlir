@@ -228,3 +228,20 @@ func.func @cum_sum_f32(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
   %0 = kiln.cum_sum %x {axis = 0 : i64} : tensor<4x3xf32> -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+
+// random: the row-major index hashed with the seed (splitmix64), the top
+// 24 bits scaled into [a, b).
+// CHECK-LABEL: func.func @random_uniform(
+// CHECK: linalg.generic
+// CHECK: arith.muli {{.*}} : index
+// CHECK: arith.muli %{{.*}}, %c-7046029254386353131_i64 : i64
+// CHECK: arith.addi %{{.*}}, %c42_i64 : i64
+// CHECK: arith.shrui
+// CHECK: arith.uitofp
+// CHECK: linalg.yield
+func.func @random_uniform(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = kiln.random %x {distribution = "uniform", a = 0.0 : f32, b = 1.0 : f32, seed = 42 : i64} : (tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

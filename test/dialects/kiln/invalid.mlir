@@ -225,3 +225,11 @@ func.func @grid_sample_bad_mode(%x: tensor<1x2x4x4xf32>, %g: tensor<1x3x5x2xf32>
   %0 = kiln.grid_sample %x, %g {padding_mode = "wrap"} : (tensor<1x2x4x4xf32>, tensor<1x3x5x2xf32>) -> tensor<1x2x3x5xf32>
   return
 }
+
+// -----
+
+func.func @random_dynamic_without_like() {
+  // expected-error @+1 {{'kiln.random' op without `like` the result shape must be static}}
+  %0 = kiln.random {distribution = "uniform", a = 0.0 : f32, b = 1.0 : f32, seed = 1 : i64} : () -> tensor<?xf32>
+  return
+}
