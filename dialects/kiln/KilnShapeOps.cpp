@@ -125,18 +125,15 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
     for (int64_t d = 0; d < input.getRank(); ++d) {
       if (d < (int64_t)copied.size() && copied[d])
         continue;
-      if (input.isDynamicDim(d))
+      if (input.isDynamicDim(d) ||
+          __builtin_mul_overflow(num, input.getDimSize(d), &num))
         known = false;
-      else
-        num *= input.getDimSize(d);
     }
     for (auto [i, d] : llvm::enumerate(out)) {
       if ((int)i == inferIdx || copied[i])
         continue;
-      if (ShapedType::isDynamic(d))
+      if (ShapedType::isDynamic(d) || __builtin_mul_overflow(den, d, &den))
         known = false;
-      else
-        den *= d;
     }
     if (known && den != 0 && num % den == 0 &&
         !input.hasStaticShape()) {
@@ -152,10 +149,11 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
     if (known || (input.hasStaticShape() &&
                   llvm::count_if(out, ShapedType::isDynamic) == 1)) {
       int64_t rest = 1;
+      bool overflow = false;
       for (auto [i, d] : llvm::enumerate(out))
         if ((int)i != inferIdx)
-          rest *= d;
-      if (rest == 0 || input.getNumElements() % rest != 0)
+          overflow |= __builtin_mul_overflow(rest, d, &rest);
+      if (overflow || rest == 0 || input.getNumElements() % rest != 0)
         return opError(name, loc,
                        "cannot reshape " + dimsToString(input.getShape()) +
                            " into " + dimsToString(out) + " with one -1");
@@ -165,8 +163,14 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   if (input.hasStaticShape() &&
       llvm::none_of(out, [](int64_t d) { return ShapedType::isDynamic(d); })) {
     int64_t n = 1;
+    bool overflow = false;
     for (int64_t d : out)
-      n *= d;
+      overflow |= __builtin_mul_overflow(n, d, &n);
+    if (overflow)
+      return opError(name, loc,
+                     "cannot reshape " + dimsToString(input.getShape()) +
+                         " into " + dimsToString(out) +
+                         ": the element count overflows 64 bits");
     if (n != input.getNumElements())
       return opError(name, loc,
                      "cannot reshape " + dimsToString(input.getShape()) + " (" +
@@ -410,9 +414,8 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *, OptLoc loc,
 static int64_t product(ArrayRef<int64_t> dims) {
   int64_t n = 1;
   for (int64_t d : dims) {
-    if (ShapedType::isDynamic(d))
-      return kDyn;
-    n *= d;
+    if (ShapedType::isDynamic(d) || __builtin_mul_overflow(n, d, &n))
+      return kDyn; // unknown, or too large to be a real extent
   }
   return n;
 }
