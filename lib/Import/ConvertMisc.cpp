@@ -281,7 +281,7 @@ LogicalResult convertGridSample(NodeContext &c) {
 FailureOr<int64_t> seedOf(NodeContext &c) {
   if (const onnx::AttributeProto *a = c.attr("seed");
       a && a->type() == onnx::AttributeProto::INT)
-    return (int64_t)a->i() * 0x100000001b3LL; // Dropout's seed is an int
+    return (int64_t)((uint64_t)a->i() * 0x100000001b3ULL); // Dropout's: an int
   if (c.hasAttr("seed")) {
     auto s = c.getFloat("seed", 0.0f);
     if (failed(s))
@@ -289,7 +289,7 @@ FailureOr<int64_t> seedOf(NodeContext &c) {
     uint32_t bits;
     float f = *s;
     std::memcpy(&bits, &f, sizeof bits);
-    return (int64_t)bits * 0x100000001b3LL;
+    return (int64_t)((uint64_t)bits * 0x100000001b3ULL); // wraps, no UB
   }
   std::string name = c.numOutputs() ? c.node.output(0) : c.node.name();
   return (int64_t)llvm::xxh3_64bits(name);
