@@ -33,6 +33,34 @@ namespace {
 /// 2^k neighbours with linear weights (taps clamped to the edge, as ONNX's
 /// reference pads with edge values). Dims whose extent and scale stay 1:1
 /// are read straight through. Cubic mode does not lower yet.
+/// Keys' cubic convolution weights with coefficient `a` for the four taps
+/// at distances 1 + t, t, 1 - t, 2 - t (t in [0, 1)): resize and grid_sample.
+static SmallVector<Value> cubicWeights(OpBuilder &nb, Location l, Value t, float a) {
+  auto cst = [&](float v) -> Value {
+    return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+  };
+  auto near = [&](Value s) -> Value { // ((a + 2) s - (a + 3)) s^2 + 1
+    Value s2 = arith::MulFOp::create(nb, l, s, s);
+    return arith::AddFOp::create(
+        nb, l,
+        arith::MulFOp::create(
+            nb, l,
+            arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a + 2), s),
+                                  cst(a + 3)),
+            s2),
+        cst(1.0f));
+  };
+  auto far = [&](Value s) -> Value { // ((a s - 5a) s + 8a) s - 4a
+    Value p = arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a), s),
+                                    cst(5 * a));
+    p = arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s), cst(8 * a));
+    return arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s), cst(4 * a));
+  };
+  return {far(arith::AddFOp::create(nb, l, cst(1.0f), t)), near(t),
+          near(arith::SubFOp::create(nb, l, cst(1.0f), t)),
+          far(arith::SubFOp::create(nb, l, cst(2.0f), t))};
+}
+
 struct LowerResize final : OpRewritePattern<ResizeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ResizeOp op,
@@ -122,25 +150,6 @@ struct LowerResize final : OpRewritePattern<ResizeOp> {
             i = arith::MinSIOp::create(nb, l, i, top);
             return arith::IndexCastOp::create(nb, l, nb.getIndexType(), i);
           };
-          // Keys' cubic kernel at distance s in [0, 2].
-          auto cubicW = [&](Value s, bool near) -> Value {
-            Value s2 = arith::MulFOp::create(nb, l, s, s);
-            if (near) // ((A + 2) s - (A + 3)) s^2 + 1
-              return arith::AddFOp::create(
-                  nb, l,
-                  arith::MulFOp::create(
-                      nb, l,
-                      arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a + 2), s),
-                                            cst(a + 3)),
-                      s2),
-                  cst(1.0f));
-            // ((A s - 5A) s + 8A) s - 4A
-            Value p = arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a), s),
-                                            cst(5 * a));
-            p = arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s), cst(8 * a));
-            return arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s),
-                                         cst(4 * a));
-          };
           // Per dim: the input indices read and their weights (one index
           // and no weight where the dim is not interpolated).
           SmallVector<SmallVector<Value>> tapIdx(rank), tapW(rank);
@@ -209,11 +218,7 @@ struct LowerResize final : OpRewritePattern<ResizeOp> {
             // Cubic: input indices floor(x) - 1 .. floor(x) + 2 at distances
             // 1 + t, t, 1 - t, 2 - t; outside the input the edge repeats, or
             // (exclude_outside) those weights are 0 and the rest renormalized.
-            Value one = cst(1.0f);
-            Value w[4] = {cubicW(arith::AddFOp::create(nb, l, one, t), false),
-                          cubicW(t, true),
-                          cubicW(arith::SubFOp::create(nb, l, one, t), true),
-                          cubicW(arith::SubFOp::create(nb, l, cst(2.0f), t), false)};
+            SmallVector<Value> w = cubicWeights(nb, l, t, a);
             Value inI = arith::IndexCastOp::create(nb, l, nb.getI64Type(), inDim[d]);
             Value sum = cst(0.0f);
             for (int k = 0; k < 4; ++k) {
@@ -868,32 +873,9 @@ struct LowerGridSample final : OpRewritePattern<GridSampleOp> {
               wy = {arith::SubFOp::create(nb, l, cst(1.0f), ty), ty};
             } else {
               first = -1;
-              // Keys' cubic kernel, A = -0.75, at distances 1 + t, t, 1 - t, 2 - t
-              const float a = -0.75f;
-              auto near = [&](Value s) -> Value {
-                Value s2 = arith::MulFOp::create(nb, l, s, s);
-                return arith::AddFOp::create(
-                    nb, l,
-                    arith::MulFOp::create(
-                        nb, l,
-                        arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a + 2), s),
-                                              cst(a + 3)),
-                        s2),
-                    cst(1.0f));
-              };
-              auto far = [&](Value s) -> Value {
-                Value p = arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, cst(a), s),
-                                                cst(5 * a));
-                p = arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s), cst(8 * a));
-                return arith::SubFOp::create(nb, l, arith::MulFOp::create(nb, l, p, s), cst(4 * a));
-              };
-              auto weights = [&](Value t) -> SmallVector<Value> {
-                return {far(arith::AddFOp::create(nb, l, cst(1.0f), t)), near(t),
-                        near(arith::SubFOp::create(nb, l, cst(1.0f), t)),
-                        far(arith::SubFOp::create(nb, l, cst(2.0f), t))};
-              };
-              wx = weights(tx);
-              wy = weights(ty);
+              // Keys' cubic kernel, A = -0.75
+              wx = cubicWeights(nb, l, tx, -0.75f);
+              wy = cubicWeights(nb, l, ty, -0.75f);
             }
             Value acc = zero;
             for (size_t i = 0; i < wy.size(); ++i)
