@@ -63,9 +63,23 @@ static int cmp(const void *a, const void *b) {
 __attribute__((target("avx512f"))) static inline float red512(__m512 v) {
   return _mm512_reduce_add_ps(v);
 }
-__attribute__((target("avx512f"), noinline)) static double fma_peak(void) {
+__attribute__((target("avx512f"), noinline)) static double fma_peak512(void) {
   FMA12(_mm512_fmadd_ps, __m512, _mm512_set1_ps, red512)
   return iters * 12.0 * 32.0 / t / 1e9;
+}
+__attribute__((target("avx2,fma"))) static inline float red256(__m256 v) {
+  float f[8];
+  _mm256_storeu_ps(f, v);
+  return f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7];
+}
+__attribute__((target("avx2,fma"), noinline)) static double fma_peak256(void) {
+  FMA12(_mm256_fmadd_ps, __m256, _mm256_set1_ps, red256)
+  return iters * 12.0 * 16.0 / t / 1e9;
+}
+/* The widest ISA of this CPU that the runtime has kernels for. */
+static int top_isa;
+static double fma_peak(void) {
+  return top_isa == KILN_ISA_AVX512 ? fma_peak512() : fma_peak256();
 }
 /* Read bandwidth: sums a 512 MiB array (beyond every cache) on the pool's
  * threads, GB/s. */
@@ -74,8 +88,8 @@ typedef struct {
   float sums[64];
 } bw_job;
 
-__attribute__((target("avx512f"))) static void bw_range(void *vj, int64_t b,
-                                                        int64_t e) {
+__attribute__((target("avx512f"))) static void bw_range512(void *vj, int64_t b,
+                                                           int64_t e) {
   bw_job *j = vj;
   __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
   for (int64_t i = b * 64; i < e * 64; i += 64) {
@@ -86,6 +100,28 @@ __attribute__((target("avx512f"))) static void bw_range(void *vj, int64_t b,
   }
   j->sums[b % 64] += _mm512_reduce_add_ps(
       _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+__attribute__((target("avx2,fma"))) static void bw_range256(void *vj, int64_t b,
+                                                            int64_t e) {
+  bw_job *j = vj;
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  for (int64_t i = b * 64; i < e * 64; i += 32) {
+    s0 = _mm256_add_ps(s0, _mm256_load_ps(j->x + i));
+    s1 = _mm256_add_ps(s1, _mm256_load_ps(j->x + i + 8));
+    s2 = _mm256_add_ps(s2, _mm256_load_ps(j->x + i + 16));
+    s3 = _mm256_add_ps(s3, _mm256_load_ps(j->x + i + 24));
+  }
+  j->sums[b % 64] += red256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+static void bw_range(void *vj, int64_t b, int64_t e) {
+  bw_job *j = vj;
+  if (top_isa != KILN_ISA_AVX512) {
+    bw_range256(vj, b, e);
+    return;
+  }
+  bw_range512(vj, b, e);
 }
 
 static double read_bandwidth(void) {
@@ -214,25 +250,64 @@ static void bench_lowp(const char *name, int int8, int64_t m, int64_t n,
 }
 
 /* One ResNet-style 3 x 3 (or stem) convolution through the conv kernel,
- * batch 1, with a bias and ReLU epilogue: GFLOP/s incl. the patch packing. */
+ * batch 1, with a bias and ReLU epilogue: GFLOP/s incl. the patch packing
+ * (im2col rows) or of the direct kernel on a filter packed as the compiler
+ * packs it (direct rows, which also give their largest difference from
+ * the im2col kernel's output). */
+static void conv_desc(int64_t *desc, int isa, int direct, int64_t s, int64_t pad,
+                      int64_t c, int64_t h, int64_t f, int64_t kk, int64_t oh,
+                      const float *x, const float *w, const float *b, float *y) {
+  int64_t i = 0, k = c * kk * kk, panels = (f + 15) / 16;
+  int64_t head[] = {isa, 1 | (direct ? 4 : 0), 1, s, s, pad, pad, 1, 1};
+  for (int j = 0; j < 9; ++j)
+    desc[i++] = head[j];
+  if (direct) {
+    desc[i++] = kk;
+    desc[i++] = kk;
+  }
+  int64_t xv[] = {(intptr_t)x, 0, 1, c, h, h, c * h * h, h * h, h, 1};
+  for (int j = 0; j < 10; ++j)
+    desc[i++] = xv[j];
+  if (direct) {
+    int64_t wv[] = {(intptr_t)w, 0, panels, k, 16, k * 16, 16, 1};
+    for (int j = 0; j < 8; ++j)
+      desc[i++] = wv[j];
+  } else {
+    int64_t wv[] = {(intptr_t)w, 0, f, c, kk, kk, c * kk * kk, kk * kk, kk, 1};
+    for (int j = 0; j < 10; ++j)
+      desc[i++] = wv[j];
+  }
+  int64_t bv[] = {(intptr_t)b, 0, f, 1};
+  for (int j = 0; j < 4; ++j)
+    desc[i++] = bv[j];
+  int64_t yv[] = {(intptr_t)y, 0, 1, f, oh, oh, f * oh * oh, oh * oh, oh, 1};
+  for (int j = 0; j < 10; ++j)
+    desc[i++] = yv[j];
+}
+
 static void bench_conv(const char *name, int64_t c, int64_t h, int64_t f,
-                       int64_t kk, int64_t s, int isa, double peak, int threads) {
-  int64_t pad = kk / 2, oh = (h + 2 * pad - kk) / s + 1;
+                       int64_t kk, int64_t s, int isa, int direct, double peak,
+                       int threads) {
+  int64_t pad = kk / 2, oh = (h + 2 * pad - kk) / s + 1, k = c * kk * kk;
+  int64_t panels = (f + 15) / 16;
   float *x = aligned_alloc(64, (size_t)(c * h * h) * 4 + 64);
-  float *w = aligned_alloc(64, (size_t)(f * c * kk * kk) * 4 + 64);
+  float *w = aligned_alloc(64, (size_t)(f * k) * 4 + 64);
+  float *wp = aligned_alloc(64, (size_t)(panels * k * 16) * 4 + 64);
   float *b = aligned_alloc(64, (size_t)f * 4 + 64);
   float *y = aligned_alloc(64, (size_t)(f * oh * oh) * 4 + 64);
+  float *ref = aligned_alloc(64, (size_t)(f * oh * oh) * 4 + 64);
   for (int64_t i = 0; i < c * h * h; ++i)
-    x[i] = (float)((i * 7) % 13) * 0.01f;
-  for (int64_t i = 0; i < f * c * kk * kk; ++i)
-    w[i] = (float)((i * 5) % 11) * 0.01f;
+    x[i] = (float)((i * 7) % 13) * 0.01f - 0.05f;
+  for (int64_t i = 0; i < f * k; ++i)
+    w[i] = (float)((i * 5) % 11) * 0.01f - 0.05f;
   for (int64_t i = 0; i < f; ++i)
     b[i] = 0.1f;
-  int64_t desc[] = {isa, 1, 1, s, s, pad, pad, 1, 1,
-                    (intptr_t)x, 0, 1, c, h, h, c * h * h, h * h, h, 1,
-                    (intptr_t)w, 0, f, c, kk, kk, c * kk * kk, kk * kk, kk, 1,
-                    (intptr_t)b, 0, f, 1,
-                    (intptr_t)y, 0, 1, f, oh, oh, f * oh * oh, oh * oh, oh, 1};
+  for (int64_t p = 0; p < panels; ++p) /* the compiler's panel layout */
+    for (int64_t kk2 = 0; kk2 < k; ++kk2)
+      for (int64_t j = 0; j < 16; ++j)
+        wp[(p * k + kk2) * 16 + j] = p * 16 + j < f ? w[(p * 16 + j) * k + kk2] : 0.0f;
+  int64_t desc[64];
+  conv_desc(desc, isa, direct, s, pad, c, h, f, kk, oh, x, direct ? wp : w, b, y);
   enum { RUNS = 21 };
   double t[RUNS];
   kiln_ukernel_conv2d_f32(desc, NULL);
@@ -243,20 +318,37 @@ static void bench_conv(const char *name, int64_t c, int64_t h, int64_t f,
   }
   qsort(t, RUNS, sizeof t[0], cmp);
   double gf = 2.0 * f * oh * oh * c * kk * kk / t[RUNS / 2] / 1e9;
-  printf("| %s | %lldx%lldx%lld -> %lld, %lldx%lld/%lld | %s | %d | %.1f | %.0f%% |\n", name,
-         (long long)c, (long long)h, (long long)h, (long long)f, (long long)kk,
-         (long long)kk, (long long)s, isa == KILN_ISA_AVX512 ? "avx512" : "avx2",
-         threads, gf, 100.0 * gf / (peak * threads));
+  char diff[64] = "";
+  if (direct) {
+    int64_t rd[64];
+    conv_desc(rd, isa, 0, s, pad, c, h, f, kk, oh, x, w, b, ref);
+    kiln_ukernel_conv2d_f32(rd, NULL);
+    double md = 0;
+    for (int64_t i = 0; i < f * oh * oh; ++i) {
+      double dd = y[i] - ref[i];
+      md = dd < 0 ? (-dd > md ? -dd : md) : (dd > md ? dd : md);
+    }
+    snprintf(diff, sizeof diff, " (max diff %.1e)", md);
+  }
+  printf("| %s | %lldx%lldx%lld -> %lld, %lldx%lld/%lld | %s | %d | %.1f | %.0f%%%s |\n",
+         name, (long long)c, (long long)h, (long long)h, (long long)f, (long long)kk,
+         (long long)kk, (long long)s,
+         isa == KILN_ISA_AVX512 ? (direct ? "avx512 direct" : "avx512 im2col")
+                                : (direct ? "avx2 direct" : "avx2 im2col"),
+         threads, gf, 100.0 * gf / (peak * threads), diff);
   free(x);
   free(w);
+  free(wp);
   free(b);
   free(y);
+  free(ref);
 }
 
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 1;
   const char *only = argc > 2 ? argv[2] : NULL; /* shape-name filter */
   kiln_pool_start(threads);
+  top_isa = __builtin_cpu_supports("avx512f") ? KILN_ISA_AVX512 : KILN_ISA_AVX2;
   double peak = fma_peak();
   printf("fp32 FMA peak, one core: %.1f GFLOP/s\n", peak);
   printf("| shape | M x N x K | kernel | threads | GFLOP/s | of peak |\n");
@@ -278,7 +370,7 @@ int main(int argc, char **argv) {
       {"decode gemv", 1, 3072, 768},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
-    for (int isa = KILN_ISA_AVX512;
+    for (int isa = top_isa;
          isa >= KILN_ISA_AVX2 && (!only || strstr(shapes[i].name, only)); --isa)
       bench(shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, isa, peak,
             threads);
@@ -289,24 +381,29 @@ int main(int argc, char **argv) {
       {"resnet18 layer3 3x3", 256, 14, 256, 3, 1},
       {"resnet18 layer4 3x3", 512, 7, 512, 3, 1},
       {"resnet18 layer2 3x3/2", 64, 56, 128, 3, 2},
+      {"resnet18 layer2 1x1/2", 64, 56, 128, 1, 2},
+      {"mobilenet 1x1 16->72", 16, 56, 72, 1, 1},
+      {"mobilenet 1x1 96->576", 96, 7, 576, 1, 1},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
     if (strstr(shapes[i].name, "bert-base") && (!only || strstr(shapes[i].name, only)))
       for (int int8 = 0; int8 <= 1; ++int8)
-        if (int8 ? __builtin_cpu_supports("avx512vnni") : __builtin_cpu_supports("avx512bf16"))
+        if (top_isa == KILN_ISA_AVX512 &&
+            (int8 ? __builtin_cpu_supports("avx512vnni") : __builtin_cpu_supports("avx512bf16")))
           bench_lowp(shapes[i].name, int8, shapes[i].m, shapes[i].n, shapes[i].k,
                      peak, threads);
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; ++i)
-    for (int isa = KILN_ISA_AVX512;
-         isa >= KILN_ISA_AVX2 && (!only || strstr(convs[i].name, only)); --isa)
-      bench_conv(convs[i].name, convs[i].c, convs[i].h, convs[i].f, convs[i].k,
-                 convs[i].s, isa, peak, threads);
+    for (int v = 0; v < 4 && (!only || strstr(convs[i].name, only)); ++v)
+      if (v >= 2 || top_isa == KILN_ISA_AVX512) /* direct, im2col per ISA */
+        bench_conv(convs[i].name, convs[i].c, convs[i].h, convs[i].f,
+                   convs[i].k, convs[i].s, v < 2 ? KILN_ISA_AVX512 : KILN_ISA_AVX2,
+                   v % 2 == 0, peak, threads);
   if (only)
     return 0;
   double bw = read_bandwidth();
   printf("\nmemory read bandwidth, %d thread%s: %.1f GB/s\n", threads,
          threads > 1 ? "s" : "", bw);
-  for (int isa = KILN_ISA_AVX512; isa >= KILN_ISA_AVX2; --isa)
+  for (int isa = top_isa; isa >= KILN_ISA_AVX2; --isa)
     bench_gemv(16384, 8192, isa, bw, threads);
   return 0;
 }

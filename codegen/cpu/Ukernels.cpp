@@ -520,6 +520,54 @@ struct KilnCpuUkernels final
                                                     : 8;
       }
     }
+    // conv2d_f32 (int_params isa, flags, activation, stride h/w, pad
+    // top/left, dilation h/w) with a constant filter larger than 1 x 1, a
+    // column stride of 1 or 2, called for AVX2 or AVX-512 (its own isa
+    // param, which the runtime dispatches on): the filter is packed
+    // here into the GEMM's fp32 panels ([F, K] read as the transposed [K, F]
+    // weight) for the runtime's direct kernel (flag 4,
+    // lib/Runtime/ukernels/conv_direct_f32.h), with the kernel's height
+    // and width appended. 1 x 1 convolutions stay on the patch GEMM, which
+    // measured faster for their short K.
+    if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
+        !(params[1] & 4) && (params[0] == 1 || params[0] == 2) &&
+        operands.size() >= 2) {
+      auto xt = cast<MemRefType>(operands[0].getType());
+      auto wt = cast<MemRefType>(operands[1].getType());
+      auto yt = cast<MemRefType>(u.getInit().getType());
+      bool shapes = xt.getRank() == 4 && wt.getRank() == 4 && yt.getRank() == 4 &&
+                    wt.hasStaticShape() && wt.getElementType().isF32() &&
+                    !xt.isDynamicDim(1) && !xt.isDynamicDim(2) &&
+                    !xt.isDynamicDim(3) && !yt.isDynamicDim(2) &&
+                    !yt.isDynamicDim(3);
+      if (shapes && wt.getDimSize(2) * wt.getDimSize(3) > 1 &&
+          (params[4] == 1 || params[4] == 2)) {
+        int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
+        int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);
+        int64_t oh = yt.getDimSize(2), ow = yt.getDimSize(3);
+        // the input plane the kernel steps through: the image or its
+        // zero-padded copy; every offset within one image fits an int32
+        int64_t hp = (oh - 1) * params[3] + (kh - 1) * params[7] + 1;
+        int64_t wp = (ow - 1) * params[4] + (kw - 1) * params[8] + 1;
+        int64_t plane = std::max(h * w, hp * wp);
+        memref::GlobalOp g =
+            oh > 0 && ow > 0 && c > 0 && c * plane < (int64_t(1) << 31)
+                ? constantGlobalOf(operands[1], *symbols)
+                : memref::GlobalOp();
+        if (g) {
+          int64_t f = wt.getDimSize(0), k = c * kh * kw;
+          auto key = std::make_tuple(g.getSymName().str(), true, k, WeightKind::F32);
+          memref::GlobalOp p;
+          if (auto it = packed.find(key); it != packed.end())
+            p = it->second;
+          else
+            p = packed[key] = packF32(g, rowMajor(g, true, k, f), k, f);
+          operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
+          params[1] |= 4;
+          params.append({kh, kw});
+        }
+      }
+    }
     SmallVector<Value> desc;
     for (int64_t p : params)
       desc.push_back(idx(b, loc, p));

@@ -50,6 +50,8 @@ enum {
   KILN_SCRATCH_ATT_Q,
   KILN_SCRATCH_ATT_ST,
   KILN_SCRATCH_DW,
+  KILN_SCRATCH_CONV_X,
+  KILN_SCRATCH_CONV_K,
   KILN_SCRATCH_SLOTS
 };
 void *kiln_scratch(int slot, size_t bytes);

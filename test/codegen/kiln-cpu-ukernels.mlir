@@ -548,3 +548,50 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
   kiln.ukernel "linear_f32"(%x, %w, %s, %b) outs(%y) {int_params = array<i64: 2, 194, 0>, float_params = array<f32>} : (memref<5x8xf32>, memref<8x3xi8>, memref<3xf32>, memref<3xf32>, memref<5x3xf32>) -> ()
   return
 }
+
+// -----
+
+// conv2d_f32 (isa, flags, activation, stride h/w, pad top/left, dilation
+// h/w) with a constant 3 x 3 filter [20, 3, 3, 3]: the filter is packed
+// into ceil(20 / 16) = 2 fp32 panels of K = 27 rows x 16 channels for the
+// direct kernel; flag 4 joins the flags (1 | 4 = 5) and the kernel's
+// height and width follow the nine params. The same for AVX2 (isa 1).
+// CHECK-LABEL: func.func @conv_packed(
+// CHECK-NOT:     memref.get_global @cw :
+// CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
+// CHECK:         %[[F:.*]] = arith.constant 5 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// CHECK-LABEL: func.func @conv_packed_avx2(
+// CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+memref.global "private" constant @cw : memref<20x3x3x3xf32> = dense<1.0>
+func.func @conv_packed(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
+  %w = memref.get_global @cw : memref<20x3x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x3x16x16xf32>, memref<20x3x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+  return
+}
+func.func @conv_packed_avx2(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
+  %w = memref.get_global @cw : memref<20x3x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 1, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x3x16x16xf32>, memref<20x3x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Not packed (the patch GEMM runs them): a 1 x 1 filter, a column stride
+// of 3, a call for the generic C kernels (isa 0), a filter that is not a
+// constant.
+// CHECK-LABEL: func.func @conv_not_packed(
+// CHECK-NOT:     _packed
+// CHECK:         return
+memref.global "private" constant @pw : memref<8x4x1x1xf32> = dense<1.0>
+memref.global "private" constant @sw3 : memref<8x4x3x3xf32> = dense<1.0>
+func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y3: memref<1x8x7x3xf32>, %yw: memref<1x8x7x7xf32>, %wa: memref<8x4x3x3xf32>) {
+  %p = memref.get_global @pw : memref<8x4x1x1xf32>
+  kiln.ukernel "conv2d_f32"(%x, %p) outs(%y1) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x1x1xf32>, memref<1x8x9x9xf32>) -> ()
+  %s = memref.get_global @sw3 : memref<8x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %s) outs(%y3) {int_params = array<i64: 2, 0, 0, 1, 3, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x3x3xf32>, memref<1x8x7x3xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %s) outs(%yw) {int_params = array<i64: 0, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x3x3xf32>, memref<1x8x7x7xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %wa) outs(%yw) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x3x3xf32>, memref<1x8x7x7xf32>) -> ()
+  return
+}

@@ -492,12 +492,14 @@ static void test_exp(int isa) {
 }
 
 /* One 2-D convolution through kiln_ukernel_conv2d_f32 against a double
- * reference: y = act(conv(x, w) + bias + residual). */
+ * reference: y = act(conv(x, w) + bias + residual). packed: the filter
+ * packed into the GEMM's panels as the compiler packs it (flag 4), which
+ * runs the direct kernel (conv_direct_f32.h). */
 static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                          int64_t f, int64_t kh, int64_t kw, int64_t sh,
                          int64_t sw, int64_t pt, int64_t pl, int64_t pb,
                          int64_t pr, int64_t dh, int64_t dw, int bias, int res,
-                         int act, int depthwise) {
+                         int act, int depthwise, int packed) {
   int64_t cg = depthwise ? 1 : c; /* input channels per filter */
   if (depthwise)
     f = c;
@@ -511,14 +513,25 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   for (int64_t i = 0; i < wn; ++i) wt[i] = frand();
   for (int64_t i = 0; i < f; ++i) b[i] = frand();
   for (int64_t i = 0; i < yn; ++i) r[i] = frand();
+  int64_t k = cg * kh * kw, panels = (f + 15) / 16;
+  float *wp = calloc((size_t)(panels * k * 16), sizeof(float));
+  for (int64_t o = 0; o < f; ++o)
+    for (int64_t kk = 0; kk < k; ++kk)
+      wp[(o / 16 * k + kk) * 16 + o % 16] = wt[o * k + kk];
   int64_t desc[64], *d = desc;
-  *d++ = isa; *d++ = (bias ? 1 : 0) | (res ? 2 : 0); *d++ = act;
+  *d++ = isa; *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0); *d++ = act;
   *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
+  if (packed) { *d++ = kh; *d++ = kw; }
 #define VIEW4(p, a0, a1, a2, a3)                                               \
   *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
   *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
   VIEW4(x, n, c, h, w)
-  VIEW4(wt, f, cg, kh, kw)
+  if (packed) {
+    *d++ = (intptr_t)wp; *d++ = 0; *d++ = panels; *d++ = k; *d++ = 16;
+    *d++ = k * 16; *d++ = 16; *d++ = 1;
+  } else {
+    VIEW4(wt, f, cg, kh, kw)
+  }
   if (bias) { *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1; }
   if (res) { VIEW4(r, n, f, oh, ow) }
   VIEW4(y, n, f, oh, ow)
@@ -552,7 +565,7 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
           double e = fabs(y[yi] - acc) / (1 + mag);
           worst = e > worst ? e : worst;
         }
-  free(x); free(wt); free(b); free(r); free(y);
+  free(x); free(wt); free(wp); free(b); free(r); free(y);
   return worst;
 }
 
@@ -568,27 +581,39 @@ static void test_conv(int isa) {
       {1, 5, 17, 19, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},      /* dilation 2 */
       {1, 2, 10, 11, 3, 2, 3, 1, 2, 0, 1, 1, 0, 1, 1},      /* asymmetric */
       {1, 6, 7, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},       /* 49 pixels */
+      {2, 7, 14, 14, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* F % 32 = 6 */
+      {1, 9, 12, 13, 33, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},     /* no padding */
+      {1, 3, 5, 4, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},       /* tiny rows */
+      {3, 4, 16, 61, 20, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},     /* 5x5 stride 2 */
+      {1, 2, 9, 30, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1},      /* row stride 2 */
+      {1, 4, 1, 40, 5, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1},       /* 1-D, one row */
   };
+  for (int packed = 0; packed <= (isa == KILN_ISA_GENERIC ? 0 : 1); ++packed) {
+    double worst = 0;
+    int cases = 0;
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i)
+      for (int ep = 0; ep < 8; ++ep) {
+        const int64_t *q = cs[i];
+        if (packed && q[8] > 2)
+          continue; /* the compiler packs for column strides 1 and 2 */
+        double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7],
+                              q[8], q[9], q[10], q[11], q[12], q[13], q[14],
+                              ep & 1, (ep >> 1) & 1,
+                              (ep >> 2) & 1 ? (i % 2 ? KILN_ACT_HARDSWISH : KILN_ACT_RELU) : 0,
+                              0, packed);
+        ++cases;
+        if (e > 2e-6) {
+          printf("FAIL conv%s %s case %zu epilogue %d: error %g\n",
+                 packed ? " direct" : "", isa_name(isa), i, ep, e);
+          ++failures;
+        }
+        worst = e > worst ? e : worst;
+      }
+    printf("conv%s %s: %d cases, max error %s\n", packed ? " direct" : "",
+           isa_name(isa), cases, worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
+  }
   double worst = 0;
   int cases = 0;
-  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i)
-    for (int ep = 0; ep < 8; ++ep) {
-      const int64_t *q = cs[i];
-      double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7],
-                            q[8], q[9], q[10], q[11], q[12], q[13], q[14],
-                            ep & 1, (ep >> 1) & 1,
-                            (ep >> 2) & 1 ? (i % 2 ? KILN_ACT_HARDSWISH : KILN_ACT_RELU) : 0,
-                            0);
-      ++cases;
-      if (e > 2e-6) {
-        printf("FAIL conv %s case %zu epilogue %d: error %g\n", isa_name(isa), i,
-               ep, e);
-        ++failures;
-      }
-      worst = e > worst ? e : worst;
-    }
-  printf("conv %s: %d cases, max error %s\n", isa_name(isa), cases,
-         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
   /* depthwise: n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw */
   static const int64_t dws[][14] = {
       {2, 5, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},       /* same padding */
@@ -607,7 +632,7 @@ static void test_conv(int isa) {
       int act = ep >> 1 == 0 ? 0 : ep >> 1 == 1 ? KILN_ACT_RELU : KILN_ACT_HARDSWISH;
       double e = check_conv(isa, q[0], q[1], q[2], q[3], 0, q[4], q[5], q[6],
                             q[7], q[8], q[9], q[10], q[11], q[12], q[13], ep & 1,
-                            0, act, 1);
+                            0, act, 1, 0);
       ++cases;
       if (e > 2e-6) {
         printf("FAIL depthwise conv %s case %zu epilogue %d: error %g\n",

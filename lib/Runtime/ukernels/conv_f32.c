@@ -24,6 +24,9 @@
 #include "view.h"
 #include "../runtime_internal.h"
 
+#include "conv_direct_f32.h"
+
+#include <limits.h>
 #include <string.h>
 
 #define DW_PLANES kiln_dw_planes_generic
@@ -44,7 +47,7 @@ void kiln_dw_planes_avx512(const float *, float *, const float *, const float *,
                            int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                            int64_t, int64_t, int64_t, int, float *);
 
-enum { CONV_BIAS = 1, CONV_RESIDUAL = 2 };
+enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4 };
 
 /* Whether dims [from, 4) of `v` are row-major dense (size-1 dims read with
  * stride 0, view.h, so they are skipped). kiln's lowering gives dense
@@ -208,8 +211,178 @@ static void images_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
+/* ---- direct path: filter packed by the compiler (flag 4) --------------- *
+ * desc: isa, flags, activation, stride h/w, pad top/left, dilation h/w,
+ * kernel h, kernel w, then the views x [N, C, H, W], the packed filter
+ * [ceil(F / 16), C * KH * KW, 16], [bias [F],] [residual,] y. The compiler
+ * packs only for AVX-512 or AVX2 and a column stride of 1 or 2
+ * (codegen/cpu/Ukernels.cpp); conv_direct_f32.h has the kernel. */
+
+typedef struct {
+  const float *x;
+  int64_t xs[4];
+  int64_t c, h, w, hp, wp, pt, pl;
+  float *xp; /* [n, c, hp, wp] */
+} pad_job;
+
+/* Planes [begin, end) of n * c: rows of the zero-padded copy. */
+static void pad_range(void *vjob, int64_t begin, int64_t end) {
+  const pad_job *j = vjob;
+  for (int64_t pl = begin; pl < end; ++pl) {
+    const float *src = j->x + pl / j->c * j->xs[0] + pl % j->c * j->xs[1];
+    float *dst = j->xp + pl * j->hp * j->wp;
+    int64_t lo = j->pl, hi = j->pl + j->w < j->wp ? j->pl + j->w : j->wp;
+    for (int64_t r = 0; r < j->hp; ++r) {
+      float *d = dst + r * j->wp;
+      int64_t sr = r - j->pt;
+      if (sr < 0 || sr >= j->h) {
+        memset(d, 0, (size_t)j->wp * sizeof(float));
+        continue;
+      }
+      memset(d, 0, (size_t)lo * sizeof(float));
+      if (hi > lo)
+        memcpy(d + lo, src + sr * j->xs[2], (size_t)(hi - lo) * sizeof(float));
+      if (hi < j->wp)
+        memset(d + (hi > lo ? hi : lo), 0,
+               (size_t)(j->wp - (hi > lo ? hi : lo)) * sizeof(float));
+    }
+  }
+}
+
+/* Below this many multiply-adds a convolution runs on one thread. */
+#define DIRECT_PARALLEL_MIN_MACS (1 << 18)
+
+static void conv2d_direct(const int64_t *desc) {
+  int isa = (int)desc[0];
+  kiln_rt_check_dim(isa == KILN_ISA_AVX512 || isa == KILN_ISA_AVX2, 1);
+  int64_t ct = isa == KILN_ISA_AVX512 ? KILN_CONV_CT_AVX512 : KILN_CONV_CT_AVX2;
+  int64_t mr = isa == KILN_ISA_AVX512 ? KILN_CONV_MR_AVX512 : KILN_CONV_MR_AVX2;
+  kiln_range_fn fn = isa == KILN_ISA_AVX512 ? kiln_conv_direct_avx512
+                                            : kiln_conv_direct_avx2;
+  int64_t flags = desc[1];
+  int64_t sh = desc[3], sw = desc[4], pt = desc[5], pl = desc[6], dh = desc[7],
+          dw = desc[8], kh = desc[9], kw = desc[10];
+  const int64_t *d = desc + 11;
+  view4 x, wv, bias = {0}, res = {0}, y;
+  d = kiln_read_view(d, 4, 4, &x);
+  d = kiln_read_view(d, 3, 4, &wv);
+  if (flags & CONV_BIAS)
+    d = kiln_read_view(d, 1, 4, &bias);
+  if (flags & CONV_RESIDUAL)
+    d = kiln_read_view(d, 4, 4, &res);
+  kiln_read_view(d, 4, 4, &y);
+  int64_t n = x.size[0], c = x.size[1], h = x.size[2], w = x.size[3];
+  int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
+  int64_t k = c * kh * kw;
+  /* the packed filter: [ceil(F / 16), K, 16], dense */
+  kiln_rt_check_dim(wv.size[1], (f + 15) / 16);
+  kiln_rt_check_dim(wv.size[2], k);
+  kiln_rt_check_dim(wv.size[3], 16);
+  kiln_rt_check_dim(dense_from(&wv, 1) && dense_from(&y, 1), 1);
+  kiln_rt_check_dim(y.size[0], n);
+  kiln_rt_check_dim(sw == 1 || sw == 2, 1);
+  if (flags & CONV_BIAS)
+    kiln_rt_check_dim(bias.size[3], f);
+  if (flags & CONV_RESIDUAL) {
+    kiln_rt_check_dim(res.size[0], n);
+    kiln_rt_check_dim(res.size[1], f);
+    kiln_rt_check_dim(res.size[2], oh);
+    kiln_rt_check_dim(res.size[3], ow);
+    kiln_rt_check_dim(dense_from(&res, 1), 1);
+  }
+  if (n == 0 || f == 0 || oh == 0 || ow == 0)
+    return;
+  if (c == 0 || kh == 0 || kw == 0) { /* an empty sum: the epilogue of 0 */
+    kiln_rt_check_dim(0, 1);
+    return;
+  }
+  /* The input rows and columns the convolution reads, from the padded
+   * origin: [0, hp) x [0, wp). Inside the image (no padding read) x is
+   * used as it is; else a zero-padded copy. */
+  int64_t hp = (oh - 1) * sh + (kh - 1) * dh + 1;
+  int64_t wp = (ow - 1) * sw + (kw - 1) * dw + 1;
+  int inside = pt == 0 && pl == 0 && hp <= h && wp <= w && x.stride[3] == 1;
+  const float *xs;
+  int64_t plane, pitch, x_img;
+  if (inside) {
+    xs = (const float *)x.base;
+    plane = x.stride[1]; /* 0 for a size-1 dim (view.h): never stepped */
+    pitch = x.stride[2];
+    x_img = x.stride[0];
+  } else {
+    pad_job pj = {(const float *)x.base, {x.stride[0], x.stride[1], x.stride[2],
+                                          x.stride[3]},
+                  c, h, w, hp, wp, pt, pl, NULL};
+    kiln_rt_check_dim(x.stride[3] == 1 || w == 1, 1);
+    pj.xp = kiln_scratch(KILN_SCRATCH_CONV_X,
+                         (size_t)(n * c * hp * wp) * sizeof(float));
+    if (!pj.xp)
+      kiln_rt_fail_oom();
+    if (n * c * hp * wp >= PARALLEL_MIN_PACK)
+      kiln_parallel_for(n * c, pad_range, &pj);
+    else
+      pad_range(&pj, 0, n * c);
+    xs = pj.xp;
+    plane = hp * wp;
+    pitch = wp;
+    x_img = c * plane;
+  }
+  /* The offsets of every (c, kh, kw) fit an int32 (checked). */
+  int64_t span = (c - 1) * plane + (kh - 1) * dh * pitch + (kw - 1) * dw;
+  kiln_rt_check_dim(span <= INT32_MAX && plane >= 0 && pitch >= 0, 1);
+  int32_t *koff = kiln_scratch(KILN_SCRATCH_CONV_K, (size_t)k * sizeof(int32_t));
+  if (!koff)
+    kiln_rt_fail_oom();
+  for (int64_t ci = 0, i = 0; ci < c; ++ci)
+    for (int64_t a = 0; a < kh; ++a)
+      for (int64_t b = 0; b < kw; ++b)
+        koff[i++] = (int32_t)(ci * plane + a * dh * pitch + b * dw);
+  kiln_conv_direct_job j;
+  j.x = xs;
+  j.x_img = x_img;
+  j.koff = koff;
+  j.k = k;
+  j.wp = (const float *)wv.base;
+  j.f = f;
+  j.y = (float *)y.base;
+  j.y_img = y.stride[0];
+  j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
+  j.res = (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL;
+  j.res_img = res.stride[0];
+  j.act = (int)desc[2];
+  j.oh = oh;
+  j.ow = ow;
+  j.pitch = pitch;
+  j.sh = sh;
+  j.step = (int)sw;
+  /* At stride 1, tiles may run over the virtual plane of `pitch`-wide rows
+   * (wrapping around output rows; the columns past ow are computed and
+   * dropped) when that takes fewer tiles than row by row: small or
+   * tile-unfriendly widths (7, 14, 56 at 6 pixels per tile). */
+  int64_t row_tiles = oh * ((ow + mr - 1) / mr);
+  int64_t vplane = (oh - 1) * pitch + ow;
+  j.flat = sh == 1 && sw == 1 && (vplane + mr - 1) / mr <= row_tiles;
+  j.fblocks = (f + ct - 1) / ct;
+  if (j.flat) {
+    j.row_px = 4 * mr;
+    j.rows = (vplane + j.row_px - 1) / j.row_px;
+  } else {
+    j.row_px = ow;
+    j.rows = oh;
+  }
+  int64_t tasks = n * j.fblocks * j.rows;
+  if (n * f * oh * ow * k >= DIRECT_PARALLEL_MIN_MACS)
+    kiln_parallel_for(tasks, fn, &j);
+  else
+    fn(&j, 0, tasks);
+}
+
 void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
   (void)fparams;
+  if (desc[1] & CONV_PACKED) {
+    conv2d_direct(desc);
+    return;
+  }
   int isa = (int)desc[0];
   int64_t flags = desc[1];
   int act = (int)desc[2];

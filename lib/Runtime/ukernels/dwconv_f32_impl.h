@@ -23,14 +23,20 @@
 #define DW_CHUNK 256 /* output columns accumulated at a time */
 #define DW_BLK 64    /* outputs kept in registers over the taps */
 
-/* 16 floats as one value (macros, not functions: a vector-typed argument
- * or result would change the ABI on ISAs narrower than AVX-512) */
-typedef float dw_v16 __attribute__((vector_size(64)));
-typedef float dw_v16u __attribute__((vector_size(64), aligned(4), may_alias));
-typedef int dw_i16 __attribute__((vector_size(64)));
-#define dw_splat(v) ((dw_v16){0} + (float)(v))
-#define dw_load(p) (*(const dw_v16u *)(p))
-#define dw_store(p, v) (*(dw_v16u *)(p) = (v))
+/* DW_VL floats as one value, the ISA's register width (16: AVX-512, 8:
+ * AVX2, 4: SSE2): wider GCC vectors than the ISA's registers are split
+ * through the stack. Macros, not functions: a vector-typed argument or
+ * result would change the ABI. */
+#ifndef DW_VL
+#define DW_VL 4
+#endif
+#define DW_NV (DW_BLK / DW_VL) /* vectors per block of DW_BLK outputs */
+typedef float dw_v __attribute__((vector_size(DW_VL * 4)));
+typedef float dw_vu __attribute__((vector_size(DW_VL * 4), aligned(4), may_alias));
+typedef int dw_i __attribute__((vector_size(DW_VL * 4)));
+#define dw_splat(v) ((dw_v){0} + (float)(v))
+#define dw_load(p) (*(const dw_vu *)(p))
+#define dw_store(p, v) (*(dw_vu *)(p) = (v))
 
 static inline float dw_act(float v, int act) {
   if (act == KILN_ACT_RELU)
@@ -161,25 +167,25 @@ void DW_PLANES(const float *x, float *y, const float *w, const float *bias,
         }
       }
     float b0 = bias ? bias[pi % c] : 0.0f;
-    /* Blocks of 4 x 16 outputs stay in registers across all the taps
-     * (GCC vector extensions: zmm, 2 x ymm or 4 x xmm by ISA). */
+    /* Blocks of DW_BLK outputs stay in registers across all the taps. */
     int64_t q0 = 0;
     for (; q0 + DW_BLK <= len; q0 += DW_BLK) {
-      dw_v16 r0 = dw_splat(b0), r1 = r0, r2 = r0, r3 = r0;
+      dw_v r[DW_NV];
+#pragma GCC unroll 16
+      for (int v = 0; v < DW_NV; ++v)
+        r[v] = dw_splat(b0);
       for (int64_t a = 0; a < kh; ++a)
         for (int64_t b = 0; b < kw; ++b) {
           const float *src = phases + ((a % s) * s + (b % s)) * plane +
                              (a / s) * wq + b / s + q0;
-          dw_v16 wv = dw_splat(wp[a * kw + b]);
-          r0 += wv * dw_load(src);
-          r1 += wv * dw_load(src + 16);
-          r2 += wv * dw_load(src + 32);
-          r3 += wv * dw_load(src + 48);
+          dw_v wv = dw_splat(wp[a * kw + b]);
+#pragma GCC unroll 16
+          for (int v = 0; v < DW_NV; ++v)
+            r[v] += wv * dw_load(src + v * DW_VL);
         }
-      dw_store(acc + q0, r0);
-      dw_store(acc + q0 + 16, r1);
-      dw_store(acc + q0 + 32, r2);
-      dw_store(acc + q0 + 48, r3);
+#pragma GCC unroll 16
+      for (int v = 0; v < DW_NV; ++v)
+        dw_store(acc + q0 + v * DW_VL, r[v]);
     }
     for (int64_t q = q0; q < len; ++q)
       acc[q] = b0;
@@ -194,16 +200,16 @@ void DW_PLANES(const float *x, float *y, const float *w, const float *bias,
     /* The activation over the whole extended grid (acc has 16 floats of
      * slack past len), then the valid columns of each row are stored. */
     if (act == KILN_ACT_RELU || act == KILN_ACT_HARDSWISH) {
-      const dw_v16 zero = dw_splat(0.0f), one = dw_splat(1.0f);
-      for (int64_t q = 0; q < len; q += 16) {
-        dw_v16 v = dw_load(acc + q);
+      const dw_v zero = dw_splat(0.0f), one = dw_splat(1.0f);
+      for (int64_t q = 0; q < len; q += DW_VL) {
+        dw_v v = dw_load(acc + q);
         if (act == KILN_ACT_RELU) {
-          v = (dw_v16)((dw_i16)v & (dw_i16)(v > zero));
+          v = (dw_v)((dw_i)v & (dw_i)(v > zero));
         } else {
-          dw_v16 g = v * dw_splat(1.0f / 6.0f) + dw_splat(0.5f);
-          g = (dw_v16)((dw_i16)g & (dw_i16)(g > zero));
-          dw_i16 big = (dw_i16)(g > one);
-          g = (dw_v16)(((dw_i16)g & ~big) | ((dw_i16)one & big));
+          dw_v g = v * dw_splat(1.0f / 6.0f) + dw_splat(0.5f);
+          g = (dw_v)((dw_i)g & (dw_i)(g > zero));
+          dw_i big = (dw_i)(g > one);
+          g = (dw_v)(((dw_i)g & ~big) | ((dw_i)one & big));
           v = v * g;
         }
         dw_store(acc + q, v);

@@ -1,0 +1,57 @@
+/*===- conv_direct_f32_avx2.c - direct convolution tiles, AVX2 ------------===*
+ *
+ * conv_direct_f32_impl.h with 8 lanes: a tile is up to 6 output pixels x
+ * 16 channels (one filter panel), 12 ymm accumulators. Compiled with
+ * -mavx2 -mfma; only called when the model was compiled for AVX2 or better.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "vmath_avx2.h"
+
+#include <immintrin.h>
+
+/* r[i] (lane c) -> r[c] (lane i): an 8 x 8 transpose in registers. */
+static inline __attribute__((always_inline)) void transpose8(__m256 *r) {
+  __m256 t[8], s[8];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  /* lane L of s[4h + j]: column 4L + j of rows 4h .. 4h + 3 */
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h) {
+    s[4 * h] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+    s[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
+    s[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+    s[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
+  }
+#pragma GCC unroll 4
+  for (int jj = 0; jj < 4; ++jj) {
+    r[jj] = _mm256_permute2f128_ps(s[jj], s[4 + jj], 0x20);
+    r[4 + jj] = _mm256_permute2f128_ps(s[jj], s[4 + jj], 0x31);
+  }
+}
+
+static inline __m256i mask8(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#define CD_FN kiln_conv_direct_avx2
+#define CD_VW 8
+#define CD_MR 6
+typedef __m256 cd_v;
+typedef __m256i cd_mask_t;
+#define cd_zero() _mm256_setzero_ps()
+#define cd_set1(f) _mm256_set1_ps(f)
+#define cd_loadu(p) _mm256_loadu_ps(p)
+#define cd_fma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define cd_add(a, b) _mm256_add_ps(a, b)
+#define cd_act(v, act) act8(v, act)
+#define cd_mask(lo, hi) _mm256_andnot_si256(mask8(lo), mask8(hi))
+#define cd_maskload(m, p) _mm256_maskload_ps(p, m)
+#define cd_maskstore(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define cd_transpose(r) transpose8(r)
+
+#include "conv_direct_f32_impl.h"

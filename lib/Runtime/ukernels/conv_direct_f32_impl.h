@@ -1,0 +1,199 @@
+/*===- conv_direct_f32_impl.h - direct convolution tiles, one body per ISA ===*
+ *
+ * See conv_direct_f32.h. Included by conv_direct_f32_avx512.c (16 lanes,
+ * tiles of up to 14 pixels x 32 channels: 28 accumulators) and
+ * conv_direct_f32_avx2.c (8 lanes, up to 6 pixels x 16 channels: 12
+ * accumulators), each compiled for its ISA and defining:
+ *   CD_FN          the task function's name
+ *   CD_VW, CD_MR   lanes per vector; pixels per tile (<= CD_VW)
+ *   cd_v           the vector type; cd_mask_t its lane mask
+ *   cd_zero() cd_set1(f) cd_loadu(p) cd_fma(a, b, c) cd_add(a, b)
+ *   cd_act(v, act) cd_mask(lo, hi) (lanes [lo, hi)) cd_maskload(m, p)
+ *   cd_maskstore(p, m, v)
+ *   cd_transpose(r)  r[i] (lane c) -> r[c] (lane i), CD_VW x CD_VW
+ * A tile holds nv (1 or 2) vectors of channels per pixel; mr, nv and the
+ * pixel step are compile-time constants in each instantiation (the table
+ * at the bottom), so the accumulators live in registers.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "conv_direct_f32.h"
+
+/* channels per tile */
+#define CD_CT (2 * CD_VW)
+
+typedef struct {
+  float *y;          /* the tile's first channel, pixel 0 of the plane */
+  const float *res;  /* the same place in the residual, or NULL */
+  const float *bias; /* the tile's biases, or NULL */
+  int64_t plane;     /* floats between channels of y and res */
+  int64_t nf;        /* valid channels of the tile (1 .. CD_CT) */
+  int act;
+  /* The tile's pixels as runs on output rows: lanes seg_mask[s] of a
+   * transposed row go to y + seg_base[s] + lane (one run unless the tile
+   * wraps around output rows, in flat mode). */
+  int nseg;
+  int64_t seg_base[CD_MR];
+  cd_mask_t seg_mask[CD_MR];
+} cd_out;
+
+/* acc[i]: pixel i's CD_VW channels from channel c0 of the tile -> rows of
+ * mr pixels per channel, then bias, residual (added before the
+ * activation), activation and a masked store. */
+static inline __attribute__((always_inline)) void
+cd_store(const int mr, const cd_v *acc, int64_t c0, const cd_out *o) {
+  cd_v t[CD_VW];
+#pragma GCC unroll 16
+  for (int i = 0; i < CD_VW; ++i)
+    t[i] = i < mr ? acc[i] : cd_zero();
+  cd_transpose(t);
+#pragma GCC unroll 16
+  for (int c = 0; c < CD_VW; ++c) {
+    if (c0 + c >= o->nf)
+      break;
+    cd_v v = t[c];
+    if (o->bias)
+      v = cd_add(v, cd_set1(o->bias[c0 + c]));
+    int64_t ch = (c0 + c) * o->plane;
+    if (o->res)
+      for (int s = 0; s < o->nseg; ++s)
+        v = cd_add(v, cd_maskload(o->seg_mask[s], o->res + ch + o->seg_base[s]));
+    v = cd_act(v, o->act);
+    for (int s = 0; s < o->nseg; ++s)
+      cd_maskstore(o->y + ch + o->seg_base[s], o->seg_mask[s], v);
+  }
+}
+
+/* Vector v of the tile's channels is panel (v * CD_VW) / 16 of the
+ * filter, lanes from (v * CD_VW) % 16: at w0 (+ k * 16 for the next). */
+static inline __attribute__((always_inline)) void
+cd_tile(const int mr, const int nv, const int step, const float *xb,
+        const int32_t *koff, int64_t k, const float *w, const cd_out *o) {
+  const float *w0 = w, *w1 = w + (CD_VW == 16 ? k * 16 : CD_VW);
+  cd_v a0[CD_MR], a1[CD_MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < mr; ++i) {
+    a0[i] = cd_zero();
+    a1[i] = cd_zero();
+  }
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const float *xk = xb + koff[kk];
+    cd_v v0 = cd_loadu(w0 + kk * 16);
+    cd_v v1 = nv > 1 ? cd_loadu(w1 + kk * 16) : cd_zero();
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; ++i) {
+      cd_v b = cd_set1(xk[i * step]);
+      a0[i] = cd_fma(b, v0, a0[i]);
+      if (nv > 1)
+        a1[i] = cd_fma(b, v1, a1[i]);
+    }
+  }
+  cd_store(mr, a0, 0, o);
+  if (nv > 1)
+    cd_store(mr, a1, CD_VW, o);
+}
+
+typedef void (*cd_tile_fn)(const float *, const int32_t *, int64_t,
+                           const float *, const cd_out *);
+
+#define CD_TILE_FN(M, NV, S)                                                   \
+  static void cd_tile_##M##_##NV##_##S(const float *xb, const int32_t *koff,   \
+                                       int64_t k, const float *w,              \
+                                       const cd_out *o) {                      \
+    cd_tile(M, NV, S, xb, koff, k, w, o);                                      \
+  }
+#define CD_TILE_FNS(M)                                                         \
+  CD_TILE_FN(M, 1, 1) CD_TILE_FN(M, 2, 1) CD_TILE_FN(M, 1, 2) CD_TILE_FN(M, 2, 2)
+/* [mr - 1][nv - 1][step - 1] */
+#define CD_ROW(M)                                                              \
+  {{cd_tile_##M##_1_1, cd_tile_##M##_1_2}, {cd_tile_##M##_2_1, cd_tile_##M##_2_2}},
+
+CD_TILE_FNS(1)
+CD_TILE_FNS(2)
+CD_TILE_FNS(3)
+CD_TILE_FNS(4)
+CD_TILE_FNS(5)
+CD_TILE_FNS(6)
+#if CD_MR > 6
+CD_TILE_FNS(7)
+CD_TILE_FNS(8)
+CD_TILE_FNS(9)
+CD_TILE_FNS(10)
+CD_TILE_FNS(11)
+CD_TILE_FNS(12)
+CD_TILE_FNS(13)
+CD_TILE_FNS(14)
+#endif
+#if CD_MR != 6 && CD_MR != 14
+#error "conv_direct_f32_impl.h: CD_MR must be 6 or 14"
+#endif
+
+static const cd_tile_fn cd_tiles[CD_MR][2][2] = {
+    CD_ROW(1) CD_ROW(2) CD_ROW(3) CD_ROW(4) CD_ROW(5) CD_ROW(6)
+#if CD_MR > 6
+    CD_ROW(7) CD_ROW(8) CD_ROW(9) CD_ROW(10) CD_ROW(11) CD_ROW(12) CD_ROW(13)
+    CD_ROW(14)
+#endif
+};
+
+void CD_FN(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_direct_job *j = vjob;
+  int64_t plane = j->oh * j->ow, per_img = j->fblocks * j->rows;
+  for (int64_t t = begin; t < end; ++t) {
+    int64_t img = t / per_img, fb = t / j->rows % j->fblocks, r = t % j->rows;
+    int64_t f0 = fb * CD_CT, nf = j->f - f0 < CD_CT ? j->f - f0 : CD_CT;
+    int nv = nf > CD_VW ? 2 : 1;
+    /* channel f0 is panel f0 / 16, lane f0 % 16 */
+    const float *w = j->wp + f0 / 16 * j->k * 16 + f0 % 16;
+    const float *x = j->x + img * j->x_img;
+    float *y = j->y + img * j->y_img + f0 * plane;
+    const float *res = j->res ? j->res + img * j->res_img + f0 * plane : NULL;
+    cd_out o;
+    o.y = y;
+    o.res = res;
+    o.bias = j->bias ? j->bias + f0 : NULL;
+    o.plane = plane;
+    o.nf = nf;
+    o.act = j->act;
+    /* pixels [q0, q1) of the plane, or in flat mode of the virtual plane
+     * whose rows are `pitch` wide (the columns from ow on are not output);
+     * their inputs from xrow */
+    int64_t q0, q1;
+    const float *xrow;
+    if (j->flat) {
+      int64_t vplane = (j->oh - 1) * j->pitch + j->ow;
+      q0 = r * j->row_px;
+      q1 = q0 + j->row_px < vplane ? q0 + j->row_px : vplane;
+      xrow = x + q0;
+    } else {
+      q0 = r * j->ow;
+      q1 = q0 + j->ow;
+      xrow = x + r * j->sh * j->pitch;
+    }
+    for (int64_t q = q0; q < q1; q += CD_MR) {
+      int mr = q1 - q < CD_MR ? (int)(q1 - q) : CD_MR;
+      if (!j->flat) {
+        o.nseg = 1;
+        o.seg_base[0] = q;
+        o.seg_mask[0] = cd_mask(0, mr);
+      } else {
+        /* runs of lanes [s, e) on virtual row vr from column vc */
+        int64_t vr = q / j->pitch, vc = q % j->pitch;
+        o.nseg = 0;
+        for (int s = 0; s < mr; ++vr, vc = 0) {
+          int e = j->pitch - vc < mr - s ? s + (int)(j->pitch - vc) : mr;
+          int ve = j->ow - vc < e - s ? s + (int)(j->ow - vc) : e;
+          if (ve > s) {
+            o.seg_base[o.nseg] = vr * j->ow + vc - s;
+            o.seg_mask[o.nseg++] = cd_mask(s, ve);
+          }
+          s = e;
+        }
+        if (!o.nseg)
+          continue; /* only columns past the output's */
+      }
+      cd_tiles[mr - 1][nv - 1][j->step - 1](xrow + (q - q0) * j->step, j->koff,
+                                             j->k, w, &o);
+    }
+  }
+}
