@@ -109,7 +109,37 @@ static void dw_rows(const float *x, float *y, const float *w, const float *bias,
 static inline int64_t dw_scratch_floats(int64_t oh, int64_t ow, int64_t kh,
                                         int64_t kw, int64_t s) {
   int64_t wq = ow + (kw - 1) / s, hq = oh + (kh - 1) / s + 1;
-  return s * s * hq * wq + oh * wq + 16;
+  return s * s * hq * wq + oh * wq + DW_BLK + 16;
+}
+
+/* acc[q] = b0 + sum over the taps of w * P[q + off] on the extended grid
+ * [0, len), in blocks of DW_BLK outputs that stay in registers across all
+ * the taps. The stride s is a constant at each call, so the tap offsets
+ * cost no division. The last block runs whole: it reads up to DW_BLK
+ * floats past the last phase plane (into acc, which follows it in the
+ * scratch) and writes into acc's slack; those columns are never stored. */
+static inline __attribute__((always_inline)) void
+dw_grid(const float *phases, float *acc, const float *wp, float b0, int64_t kh,
+        int64_t kw, int64_t wq, int64_t plane, int64_t len, const int64_t s) {
+  for (int64_t q0 = 0; q0 < len; q0 += DW_BLK) {
+    dw_v r[DW_NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < DW_NV; ++v)
+      r[v] = dw_splat(b0);
+    for (int64_t a = 0; a < kh; ++a) {
+      const float *ra = phases + (a % s) * s * plane + (a / s) * wq + q0;
+      for (int64_t b = 0; b < kw; ++b) {
+        const float *src = ra + (b % s) * plane + b / s;
+        dw_v wv = dw_splat(wp[a * kw + b]);
+#pragma GCC unroll 16
+        for (int v = 0; v < DW_NV; ++v)
+          r[v] += wv * dw_load(src + v * DW_VL);
+      }
+    }
+#pragma GCC unroll 16
+    for (int v = 0; v < DW_NV; ++v)
+      dw_store(acc + q0 + v * DW_VL, r[v]);
+  }
 }
 
 /* Stride 1 or 2 (the same both ways), no dilation: the plane is copied
@@ -167,38 +197,12 @@ void DW_PLANES(const float *x, float *y, const float *w, const float *bias,
         }
       }
     float b0 = bias ? bias[pi % c] : 0.0f;
-    /* Blocks of DW_BLK outputs stay in registers across all the taps. */
-    int64_t q0 = 0;
-    for (; q0 + DW_BLK <= len; q0 += DW_BLK) {
-      dw_v r[DW_NV];
-#pragma GCC unroll 16
-      for (int v = 0; v < DW_NV; ++v)
-        r[v] = dw_splat(b0);
-      for (int64_t a = 0; a < kh; ++a)
-        for (int64_t b = 0; b < kw; ++b) {
-          const float *src = phases + ((a % s) * s + (b % s)) * plane +
-                             (a / s) * wq + b / s + q0;
-          dw_v wv = dw_splat(wp[a * kw + b]);
-#pragma GCC unroll 16
-          for (int v = 0; v < DW_NV; ++v)
-            r[v] += wv * dw_load(src + v * DW_VL);
-        }
-#pragma GCC unroll 16
-      for (int v = 0; v < DW_NV; ++v)
-        dw_store(acc + q0 + v * DW_VL, r[v]);
-    }
-    for (int64_t q = q0; q < len; ++q)
-      acc[q] = b0;
-    for (int64_t a = 0; a < kh; ++a)
-      for (int64_t b = 0; b < kw; ++b) {
-        const float *src = phases + ((a % s) * s + (b % s)) * plane +
-                           (a / s) * wq + b / s;
-        float wv = wp[a * kw + b];
-        for (int64_t q = q0; q < len; ++q)
-          acc[q] += wv * src[q];
-      }
-    /* The activation over the whole extended grid (acc has 16 floats of
-     * slack past len), then the valid columns of each row are stored. */
+    if (s == 1)
+      dw_grid(phases, acc, wp, b0, kh, kw, wq, plane, len, 1);
+    else
+      dw_grid(phases, acc, wp, b0, kh, kw, wq, plane, len, 2);
+    /* The activation over the whole extended grid (acc has slack past
+     * len), then the valid columns of each row are stored. */
     if (act == KILN_ACT_RELU || act == KILN_ACT_HARDSWISH) {
       const dw_v zero = dw_splat(0.0f), one = dw_splat(1.0f);
       for (int64_t q = 0; q < len; q += DW_VL) {
