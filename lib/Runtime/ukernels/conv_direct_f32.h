@@ -40,10 +40,15 @@ typedef struct {
   int64_t pitch;       /* floats between rows of x */
   int64_t sh;          /* row stride of the convolution */
   int step;            /* floats between neighbouring pixels' inputs: 1, 2 */
-  int flat;            /* tiles run over the flattened output plane */
+  int flat;            /* tiles run over the virtual plane of pitch-wide rows */
+  int gather;          /* tiles run over the output plane, each pixel's
+                          input origin computed (any stride, no waste) */
   int64_t fblocks;     /* ceil(f / channels per tile) */
   int64_t rows;        /* tasks per (image, channel block) */
-  int64_t row_px;      /* flat: pixels per task */
+  int rows_outer;      /* tasks in (image, row, block) order, not (image,
+                          block, row): the filter is small and the rows'
+                          inputs are what should stay in cache */
+  int64_t row_px;      /* flat, gather: about this many pixels per task */
 } kiln_conv_direct_job;
 
 /* Output channels and (at most) pixels per tile of each ISA's kernel. */

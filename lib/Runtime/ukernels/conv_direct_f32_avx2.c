@@ -38,6 +38,30 @@ static inline __m256i mask8(int n) {
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* Lanes [0, n) of v to p (n a constant after inlining): plain 16-, 8- and
+ * 4-byte stores, as masked stores (vmaskmovps) are slow on AMD cores. */
+static inline __attribute__((always_inline)) void storen8(float *p, __m256 v,
+                                                         const int n) {
+  if (n == 8) {
+    _mm256_storeu_ps(p, v);
+    return;
+  }
+  __m128 lo = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(p, lo);
+    lo = _mm256_extractf128_ps(v, 1);
+    p += 4;
+  }
+  int r = n & 3;
+  if (r >= 2) {
+    _mm_storel_pi((__m64 *)p, lo);
+    lo = _mm_movehl_ps(lo, lo);
+    p += 2;
+  }
+  if (r & 1)
+    _mm_store_ss(p, lo);
+}
+
 #define CD_FN kiln_conv_direct_avx2
 #define CD_VW 8
 #define CD_MR 6
@@ -53,5 +77,6 @@ typedef __m256i cd_mask_t;
 #define cd_maskload(m, p) _mm256_maskload_ps(p, m)
 #define cd_maskstore(p, m, v) _mm256_maskstore_ps(p, m, v)
 #define cd_transpose(r) transpose8(r)
+#define cd_storen(p, v, n) storen8(p, v, n)
 
 #include "conv_direct_f32_impl.h"

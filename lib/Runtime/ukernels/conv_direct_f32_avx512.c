@@ -57,5 +57,6 @@ typedef __mmask16 cd_mask_t;
 #define cd_maskload(m, p) _mm512_maskz_loadu_ps(m, p)
 #define cd_maskstore(p, m, v) _mm512_mask_storeu_ps(p, m, v)
 #define cd_transpose(r) transpose16(r)
+#define cd_storen(p, v, n) _mm512_mask_storeu_ps(p, cd_mask(0, n), v)
 
 #include "conv_direct_f32_impl.h"

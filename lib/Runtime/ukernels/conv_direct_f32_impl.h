@@ -9,7 +9,7 @@
  *   cd_v           the vector type; cd_mask_t its lane mask
  *   cd_zero() cd_set1(f) cd_loadu(p) cd_fma(a, b, c) cd_add(a, b)
  *   cd_act(v, act) cd_mask(lo, hi) (lanes [lo, hi)) cd_maskload(m, p)
- *   cd_maskstore(p, m, v)
+ *   cd_maskstore(p, m, v) cd_storen(p, v, n) (lanes [0, n), n constant)
  *   cd_transpose(r)  r[i] (lane c) -> r[c] (lane i), CD_VW x CD_VW
  * A tile holds nv (1 or 2) vectors of channels per pixel; mr, nv and the
  * pixel step are compile-time constants in each instantiation (the table
@@ -33,6 +33,7 @@ typedef struct {
    * transposed row go to y + seg_base[s] + lane (one run unless the tile
    * wraps around output rows, in flat mode). */
   int nseg;
+  int prefix; /* one run of lanes [0, mr) */
   int64_t seg_base[CD_MR];
   cd_mask_t seg_mask[CD_MR];
 } cd_out;
@@ -59,8 +60,11 @@ cd_store(const int mr, const cd_v *acc, int64_t c0, const cd_out *o) {
       for (int s = 0; s < o->nseg; ++s)
         v = cd_add(v, cd_maskload(o->seg_mask[s], o->res + ch + o->seg_base[s]));
     v = cd_act(v, o->act);
-    for (int s = 0; s < o->nseg; ++s)
-      cd_maskstore(o->y + ch + o->seg_base[s], o->seg_mask[s], v);
+    if (o->nseg == 1 && o->prefix) /* lanes [0, mr): exact-width stores */
+      cd_storen(o->y + ch + o->seg_base[0], v, mr);
+    else
+      for (int s = 0; s < o->nseg; ++s)
+        cd_maskstore(o->y + ch + o->seg_base[s], o->seg_mask[s], v);
   }
 }
 
@@ -68,21 +72,28 @@ cd_store(const int mr, const cd_v *acc, int64_t c0, const cd_out *o) {
  * filter, lanes from (v * CD_VW) % 16: at w0 (+ k * 16 for the next). */
 static inline __attribute__((always_inline)) void
 cd_tile(const int mr, const int nv, const int step, const float *xb,
-        const int32_t *koff, int64_t k, const float *w, const cd_out *o) {
+        const int64_t *po, const int32_t *koff, int64_t k, const float *w,
+        const cd_out *o) {
   const float *w0 = w, *w1 = w + (CD_VW == 16 ? k * 16 : CD_VW);
+  /* pixel i's input at xb + off[i]: i * step, or po[i] (step 0) */
+  int64_t off[CD_MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < mr; ++i)
+    off[i] = step ? i * step : po[i];
   cd_v a0[CD_MR], a1[CD_MR];
 #pragma GCC unroll 16
   for (int i = 0; i < mr; ++i) {
     a0[i] = cd_zero();
     a1[i] = cd_zero();
   }
+#pragma GCC unroll 2
   for (int64_t kk = 0; kk < k; ++kk) {
     const float *xk = xb + koff[kk];
     cd_v v0 = cd_loadu(w0 + kk * 16);
     cd_v v1 = nv > 1 ? cd_loadu(w1 + kk * 16) : cd_zero();
 #pragma GCC unroll 16
     for (int i = 0; i < mr; ++i) {
-      cd_v b = cd_set1(xk[i * step]);
+      cd_v b = cd_set1(xk[off[i]]);
       a0[i] = cd_fma(b, v0, a0[i]);
       if (nv > 1)
         a1[i] = cd_fma(b, v1, a1[i]);
@@ -93,20 +104,22 @@ cd_tile(const int mr, const int nv, const int step, const float *xb,
     cd_store(mr, a1, CD_VW, o);
 }
 
-typedef void (*cd_tile_fn)(const float *, const int32_t *, int64_t,
-                           const float *, const cd_out *);
+typedef void (*cd_tile_fn)(const float *, const int64_t *, const int32_t *,
+                           int64_t, const float *, const cd_out *);
 
 #define CD_TILE_FN(M, NV, S)                                                   \
-  static void cd_tile_##M##_##NV##_##S(const float *xb, const int32_t *koff,   \
-                                       int64_t k, const float *w,              \
-                                       const cd_out *o) {                      \
-    cd_tile(M, NV, S, xb, koff, k, w, o);                                      \
+  static void cd_tile_##M##_##NV##_##S(const float *xb, const int64_t *po,     \
+                                       const int32_t *koff, int64_t k,         \
+                                       const float *w, const cd_out *o) {      \
+    cd_tile(M, NV, S, xb, po, koff, k, w, o);                                  \
   }
 #define CD_TILE_FNS(M)                                                         \
-  CD_TILE_FN(M, 1, 1) CD_TILE_FN(M, 2, 1) CD_TILE_FN(M, 1, 2) CD_TILE_FN(M, 2, 2)
-/* [mr - 1][nv - 1][step - 1] */
+  CD_TILE_FN(M, 1, 0) CD_TILE_FN(M, 2, 0) CD_TILE_FN(M, 1, 1)                  \
+  CD_TILE_FN(M, 2, 1) CD_TILE_FN(M, 1, 2) CD_TILE_FN(M, 2, 2)
+/* [mr - 1][nv - 1][step]; step 0: per-pixel offsets */
 #define CD_ROW(M)                                                              \
-  {{cd_tile_##M##_1_1, cd_tile_##M##_1_2}, {cd_tile_##M##_2_1, cd_tile_##M##_2_2}},
+  {{cd_tile_##M##_1_0, cd_tile_##M##_1_1, cd_tile_##M##_1_2},                  \
+   {cd_tile_##M##_2_0, cd_tile_##M##_2_1, cd_tile_##M##_2_2}},
 
 CD_TILE_FNS(1)
 CD_TILE_FNS(2)
@@ -128,7 +141,7 @@ CD_TILE_FNS(14)
 #error "conv_direct_f32_impl.h: CD_MR must be 6 or 14"
 #endif
 
-static const cd_tile_fn cd_tiles[CD_MR][2][2] = {
+static const cd_tile_fn cd_tiles[CD_MR][2][3] = {
     CD_ROW(1) CD_ROW(2) CD_ROW(3) CD_ROW(4) CD_ROW(5) CD_ROW(6)
 #if CD_MR > 6
     CD_ROW(7) CD_ROW(8) CD_ROW(9) CD_ROW(10) CD_ROW(11) CD_ROW(12) CD_ROW(13)
@@ -140,7 +153,14 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_direct_job *j = vjob;
   int64_t plane = j->oh * j->ow, per_img = j->fblocks * j->rows;
   for (int64_t t = begin; t < end; ++t) {
-    int64_t img = t / per_img, fb = t / j->rows % j->fblocks, r = t % j->rows;
+    int64_t img = t / per_img, fb, r;
+    if (j->rows_outer) {
+      r = t / j->fblocks % j->rows;
+      fb = t % j->fblocks;
+    } else {
+      fb = t / j->rows % j->fblocks;
+      r = t % j->rows;
+    }
     int64_t f0 = fb * CD_CT, nf = j->f - f0 < CD_CT ? j->f - f0 : CD_CT;
     int nv = nf > CD_VW ? 2 : 1;
     /* channel f0 is panel f0 / 16, lane f0 % 16 */
@@ -160,23 +180,43 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
      * their inputs from xrow */
     int64_t q0, q1;
     const float *xrow;
-    if (j->flat) {
+    /* (gather, flat) the plane split evenly over the rows tasks, so that
+     * no task is left a sliver */
+    if (j->gather) {
+      q0 = plane * r / j->rows;
+      q1 = plane * (r + 1) / j->rows;
+      xrow = x;
+    } else if (j->flat) {
       int64_t vplane = (j->oh - 1) * j->pitch + j->ow;
-      q0 = r * j->row_px;
-      q1 = q0 + j->row_px < vplane ? q0 + j->row_px : vplane;
+      q0 = vplane * r / j->rows;
+      q1 = vplane * (r + 1) / j->rows;
       xrow = x + q0;
     } else {
       q0 = r * j->ow;
       q1 = q0 + j->ow;
       xrow = x + r * j->sh * j->pitch;
     }
-    for (int64_t q = q0; q < q1; q += CD_MR) {
-      int mr = q1 - q < CD_MR ? (int)(q1 - q) : CD_MR;
-      if (!j->flat) {
+    /* ceil((q1 - q0) / CD_MR) tiles of (nearly) equal width: a tile of
+     * one or two pixels has too few accumulators to hide the FMA latency */
+    int64_t ntiles = (q1 - q0 + CD_MR - 1) / CD_MR;
+    int64_t base = ntiles ? (q1 - q0) / ntiles : 0, wide = (q1 - q0) - base * ntiles;
+    for (int64_t ti = 0, q = q0; ti < ntiles; ++ti) {
+      int mr = (int)(base + (ti < wide ? 1 : 0));
+      int64_t po[CD_MR];
+      if (j->gather) {
+        for (int i = 0; i < mr; ++i)
+          po[i] = (q + i) / j->ow * j->sh * j->pitch + (q + i) % j->ow * j->step;
         o.nseg = 1;
+        o.prefix = 1;
+        o.seg_base[0] = q;
+        o.seg_mask[0] = cd_mask(0, mr);
+      } else if (!j->flat) {
+        o.nseg = 1;
+        o.prefix = 1;
         o.seg_base[0] = q;
         o.seg_mask[0] = cd_mask(0, mr);
       } else {
+        o.prefix = 0;
         /* runs of lanes [s, e) on virtual row vr from column vc */
         int64_t vr = q / j->pitch, vc = q % j->pitch;
         o.nseg = 0;
@@ -189,11 +229,17 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
           }
           s = e;
         }
-        if (!o.nseg)
-          continue; /* only columns past the output's */
+        if (!o.nseg) { /* only columns past the output's */
+          q += mr;
+          continue;
+        }
       }
-      cd_tiles[mr - 1][nv - 1][j->step - 1](xrow + (q - q0) * j->step, j->koff,
-                                             j->k, w, &o);
+      if (j->gather)
+        cd_tiles[mr - 1][nv - 1][0](xrow, po, j->koff, j->k, w, &o);
+      else
+        cd_tiles[mr - 1][nv - 1][j->step](xrow + (q - q0) * j->step, po,
+                                          j->koff, j->k, w, &o);
+      q += mr;
     }
   }
 }

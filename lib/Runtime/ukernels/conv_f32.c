@@ -362,14 +362,26 @@ static void conv2d_direct(const int64_t *desc) {
   int64_t row_tiles = oh * ((ow + mr - 1) / mr);
   int64_t vplane = (oh - 1) * pitch + ow;
   j.flat = sh == 1 && sw == 1 && (vplane + mr - 1) / mr <= row_tiles;
+  /* AVX2's tiles are narrow enough to keep each pixel's input offset in a
+   * register: they run over the output plane itself, full everywhere but
+   * at the end of each task's run, with no wasted columns. */
+  j.gather = isa == KILN_ISA_AVX2;
   j.fblocks = (f + ct - 1) / ct;
-  if (j.flat) {
+  if (j.gather) {
+    j.flat = 0;
+    j.row_px = 4 * mr;
+    j.rows = (oh * ow + j.row_px - 1) / j.row_px;
+  } else if (j.flat) {
     j.row_px = 4 * mr;
     j.rows = (vplane + j.row_px - 1) / j.row_px;
   } else {
     j.row_px = ow;
     j.rows = oh;
   }
+  /* A filter within half an L2 (AVX2 Zen 3: 512 KiB) is read again for
+   * each run of pixels, which then stay in cache for all its channels;
+   * a larger one is read once per task, its block reused across the rows. */
+  j.rows_outer = f * k * (int64_t)sizeof(float) <= (256 << 10);
   int64_t tasks = n * j.fblocks * j.rows;
   if (n * f * oh * ow * k >= DIRECT_PARALLEL_MIN_MACS)
     kiln_parallel_for(tasks, fn, &j);
