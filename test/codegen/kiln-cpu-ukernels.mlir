@@ -561,6 +561,9 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
 // CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
 // CHECK:         %[[F:.*]] = arith.constant 5 : index
 // CHECK:         call @kiln_ukernel_conv2d_f32(
+// A 1 x 1 filter over 64 channels is packed too.
+// CHECK-LABEL: func.func @conv_packed_1x1(
+// CHECK:         memref.get_global @pw64_packed : memref<1x64x16xf32>
 // CHECK-LABEL: func.func @conv_packed_avx2(
 // CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
 // CHECK:         call @kiln_ukernel_conv2d_f32(
@@ -568,6 +571,12 @@ memref.global "private" constant @cw : memref<20x3x3x3xf32> = dense<1.0>
 func.func @conv_packed(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
   %w = memref.get_global @cw : memref<20x3x3x3xf32>
   kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x3x16x16xf32>, memref<20x3x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+  return
+}
+memref.global "private" constant @pw64 : memref<8x64x1x1xf32> = dense<1.0>
+func.func @conv_packed_1x1(%x: memref<1x64x5x5xf32>, %y: memref<1x8x5x5xf32>) {
+  %w = memref.get_global @pw64 : memref<8x64x1x1xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x5x5xf32>, memref<8x64x1x1xf32>, memref<1x8x5x5xf32>) -> ()
   return
 }
 func.func @conv_packed_avx2(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
@@ -578,7 +587,8 @@ func.func @conv_packed_avx2(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: m
 
 // -----
 
-// Not packed (the patch GEMM runs them): a 1 x 1 filter, a column stride
+// Not packed (the patch GEMM runs them): a 1 x 1 filter over fewer than
+// 64 channels, a column stride
 // of 3, a call for the generic C kernels (isa 0), a filter that is not a
 // constant.
 // CHECK-LABEL: func.func @conv_not_packed(
