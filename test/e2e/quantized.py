@@ -46,6 +46,22 @@ def one_layer(path):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
+def exact_one_layer(qm, x):
+    """The quantized one-layer graph (DynamicQuantizeLinear, MatMulInteger,
+    scales, bias) evaluated exactly in NumPy, as the ONNX spec defines it."""
+    init = {i.name: numpy_helper.to_array(i) for i in qm.graph.initializer}
+    w = next(v for k, v in init.items() if k.endswith("_W_quantized")).astype(np.int64)
+    wz = next(v for k, v in init.items() if k.endswith("_W_zero_point")).astype(np.int64)
+    ws = next(v for k, v in init.items() if k.endswith("_W_scale")).astype(np.float32)
+    x = x.astype(np.float32)
+    lo, hi = min(0.0, float(x.min())), max(0.0, float(x.max()))
+    sc = np.float32((hi - lo) / np.float32(255.0))
+    zp = np.clip(np.round(np.float32(-lo) / sc), 0, 255)
+    xq = np.clip(np.round(x / sc) + zp, 0, 255).astype(np.int64)
+    acc = (xq - int(zp)) @ (w - wz)
+    return {"Y": acc.astype(np.float32) * (sc * ws) + init["B"]}
+
+
 def compare(got, ref):
     err, cos = 0.0, 1.0
     for k, r in ref.items():
@@ -64,6 +80,12 @@ def main():
     args = ap.parse_args()
     shape = {k: int(v) for k, v in (kv.split("=") for kv in args.shape.split(","))}
     failed = 0
+    # ONNX Runtime's u8 x s8 kernel is exact with AVX512-VNNI but, on CPUs
+    # without VNNI, sums pairs of products in saturating int16
+    # (vpmaddubsw) and may be off by a few percent. Where its one-layer
+    # result is not the exact one, the model is held to the fp32 model run
+    # by ORT instead (cosine >= 0.999), and the line says so.
+    ort_exact = True
     with tempfile.TemporaryDirectory() as tmp:
         layer = os.path.join(tmp, "one_layer.onnx")
         one_layer(layer)
@@ -77,12 +99,26 @@ def main():
                 m = kiln.load(so, threads=2)
                 feeds = make_inputs(m, shape, np.random.default_rng(0))
                 ref = run_ort(q, feeds, os.path.join(tmp, "ort"), "node")
+                against = "ORT int8"
+                if exact:
+                    truth = exact_one_layer(qm, feeds["X"])
+                    ort_err, _ = compare(ref, truth)
+                    ort_exact = ort_exact and ort_err <= 1e-5
+                    ref, against = truth, "exact"
+                elif not ort_exact:
+                    ref = run_ort(src, feeds, os.path.join(tmp, "ort_fp32"), "node")
+                    against = "ORT fp32 (ORT int8 inexact here)"
                 err, cos = compare(m.run(feeds), ref)
                 m.close()
-                ok = err <= 1e-5 if exact else (cos >= 0.9999 and err <= 2e-2)
+                if exact:
+                    ok = err <= 1e-5
+                elif ort_exact:
+                    ok = cos >= 0.9999 and err <= 2e-2
+                else:
+                    ok = cos >= 0.999
                 form = "per-channel" if per_channel else "per-tensor"
                 print(f"{name} {form} ({n} MatMulInteger): cosine {cos:.6f} "
-                      f"max diff {err:.1e} {'ok' if ok else 'FAIL'}")
+                      f"max diff {err:.1e} vs {against} {'ok' if ok else 'FAIL'}")
                 failed += not ok
     return 1 if failed else 0
 

@@ -30,6 +30,19 @@ uint16_t kiln_f32_to_bf16(float f) {
   return (uint16_t)(u >> 16);
 }
 
+/* The libcall LLVM emits for fptrunc float -> bfloat on CPUs without
+ * AVX512-BF16 (a Cast to BFLOAT16 in a model compiled for AVX2, say);
+ * compiler-rt has it, Debian 12's libgcc does not. A bfloat16 travels in
+ * the low 16 bits of xmm0, as a _Float16 does: the bits are returned
+ * through one. Linked into each model with the rest of the runtime. */
+_Float16 __truncsfbf2(float f);
+_Float16 __truncsfbf2(float f) {
+  uint16_t h = kiln_f32_to_bf16(f);
+  _Float16 r;
+  memcpy(&r, &h, sizeof r);
+  return r;
+}
+
 static inline float bf16_to_f32(uint16_t h) {
   uint32_t u = (uint32_t)h << 16;
   float f;
