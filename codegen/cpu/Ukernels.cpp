@@ -527,11 +527,12 @@ struct KilnCpuUkernels final
     // here into the GEMM's fp32 panels ([F, K] read as the transposed [K, F]
     // weight) for the runtime's direct kernel (flag 4,
     // lib/Runtime/ukernels/conv_direct_f32.h), with the kernel's height
-    // and width appended. 1 x 1 convolutions over fewer than 64 channels
-    // stay on the patch GEMM, which measured faster for so short a K
-    // (bench/gemm_bench.sh: 16 -> 72 channels at 56 x 56, 44 against 29
-    // GFLOP/s on AVX2; from 64 channels the direct kernel is as fast or
-    // faster).
+    // and width appended. A 1 x 1 convolution stays on the patch GEMM
+    // (bench/gemm_bench.sh, AVX2) unless it has 64+ input channels and a
+    // stride of 2 or an output plane of at most 14 x 14: over 16 channels
+    // at 56 x 56 the GEMM ran 45 against 34 GFLOP/s, over 64 at 56 x 56 73
+    // against 63, over 256 at 56 x 56 both 78; the direct kernel won at
+    // stride 2 (60 against 55) and at 7 x 7 (72 against 61).
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
         !(params[1] & 4) && (params[0] == 1 || params[0] == 2) &&
         operands.size() >= 2) {
@@ -543,8 +544,11 @@ struct KilnCpuUkernels final
                     !xt.isDynamicDim(1) && !xt.isDynamicDim(2) &&
                     !xt.isDynamicDim(3) && !yt.isDynamicDim(2) &&
                     !yt.isDynamicDim(3);
+      bool pointwise = wt.getDimSize(2) * wt.getDimSize(3) == 1;
+      bool smallPlane = shapes && yt.getDimSize(2) * yt.getDimSize(3) <= 196;
+      bool strided = params[3] != 1 || params[4] != 1;
       if (shapes &&
-          (wt.getDimSize(2) * wt.getDimSize(3) > 1 || wt.getDimSize(1) >= 64) &&
+          (!pointwise || (wt.getDimSize(1) >= 64 && (strided || smallPlane))) &&
           (params[4] == 1 || params[4] == 2)) {
         int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
         int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);

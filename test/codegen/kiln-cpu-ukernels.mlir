@@ -561,7 +561,8 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
 // CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
 // CHECK:         %[[F:.*]] = arith.constant 5 : index
 // CHECK:         call @kiln_ukernel_conv2d_f32(
-// A 1 x 1 filter over 64 channels is packed too.
+// A 1 x 1 filter over 64 channels with a small output plane (5 x 5) is
+// packed too.
 // CHECK-LABEL: func.func @conv_packed_1x1(
 // CHECK:         memref.get_global @pw64_packed : memref<1x64x16xf32>
 // CHECK-LABEL: func.func @conv_packed_avx2(
@@ -588,15 +589,19 @@ func.func @conv_packed_avx2(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: m
 // -----
 
 // Not packed (the patch GEMM runs them): a 1 x 1 filter over fewer than
-// 64 channels, a column stride
+// 64 channels, one over 64 channels at stride 1 on a 16 x 16 plane, a
+// column stride
 // of 3, a call for the generic C kernels (isa 0), a filter that is not a
 // constant.
 // CHECK-LABEL: func.func @conv_not_packed(
 // CHECK-NOT:     _packed
 // CHECK:         return
 memref.global "private" constant @pw : memref<8x4x1x1xf32> = dense<1.0>
+memref.global "private" constant @pw64 : memref<8x64x1x1xf32> = dense<1.0>
 memref.global "private" constant @sw3 : memref<8x4x3x3xf32> = dense<1.0>
-func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y3: memref<1x8x7x3xf32>, %yw: memref<1x8x7x7xf32>, %wa: memref<8x4x3x3xf32>) {
+func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y3: memref<1x8x7x3xf32>, %yw: memref<1x8x7x7xf32>, %wa: memref<8x4x3x3xf32>, %xb: memref<1x64x16x16xf32>, %yb: memref<1x8x16x16xf32>) {
+  %pb = memref.get_global @pw64 : memref<8x64x1x1xf32>
+  kiln.ukernel "conv2d_f32"(%xb, %pb) outs(%yb) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x16x16xf32>, memref<8x64x1x1xf32>, memref<1x8x16x16xf32>) -> ()
   %p = memref.get_global @pw : memref<8x4x1x1xf32>
   kiln.ukernel "conv2d_f32"(%x, %p) outs(%y1) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x1x1xf32>, memref<1x8x9x9xf32>) -> ()
   %s = memref.get_global @sw3 : memref<8x4x3x3xf32>

@@ -204,8 +204,14 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
       int mr = (int)(base + (ti < wide ? 1 : 0));
       int64_t po[CD_MR];
       if (j->gather) {
-        for (int i = 0; i < mr; ++i)
-          po[i] = (q + i) / j->ow * j->sh * j->pitch + (q + i) % j->ow * j->step;
+        int64_t pr = q / j->ow, pc = q % j->ow;
+        for (int i = 0; i < mr; ++i) {
+          po[i] = pr * j->sh * j->pitch + pc * j->step;
+          if (++pc == j->ow) {
+            pc = 0;
+            ++pr;
+          }
+        }
         o.nseg = 1;
         o.prefix = 1;
         o.seg_base[0] = q;
