@@ -514,8 +514,12 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     return false;
   }
   std::string out = outputPath.str(), obj = std::string(objPath);
-  llvm::SmallVector<llvm::StringRef> argv{*cc, "-shared", "-o", out, obj,
-                                          archive, "-lm", "-lpthread"};
+  // -z defs: a symbol neither the model nor the runtime defines fails
+  // here, naming it, instead of when the library is loaded (a libcall such
+  // as __truncsfbf2 that this machine's libgcc lacks did the latter).
+  llvm::SmallVector<llvm::StringRef> argv{*cc,      "-shared", "-Wl,-z,defs",
+                                          "-o",     out,       obj,
+                                          archive, "-lm",     "-lpthread"};
   std::string linkError;
   int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0,
                                      &linkError);
