@@ -211,6 +211,20 @@ static void images_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
+/* The views after a conv2d_f32 desc's params: x, the filter (rank wrank:
+ * 4 as given, 3 when packed), [bias,] [residual,] y. */
+static void read_conv_views(const int64_t *d, int64_t flags, int wrank,
+                            view4 *x, view4 *w, view4 *bias, view4 *res,
+                            view4 *y) {
+  d = kiln_read_view(d, 4, 4, x);
+  d = kiln_read_view(d, wrank, 4, w);
+  if (flags & CONV_BIAS)
+    d = kiln_read_view(d, 1, 4, bias);
+  if (flags & CONV_RESIDUAL)
+    d = kiln_read_view(d, 4, 4, res);
+  kiln_read_view(d, 4, 4, y);
+}
+
 /* ---- direct path: filter packed by the compiler (flag 4) --------------- *
  * desc: isa, flags, activation, stride h/w, pad top/left, dilation h/w,
  * kernel h, kernel w, then the views x [N, C, H, W], the packed filter
@@ -262,15 +276,8 @@ static void conv2d_direct(const int64_t *desc) {
   int64_t flags = desc[1];
   int64_t sh = desc[3], sw = desc[4], pt = desc[5], pl = desc[6], dh = desc[7],
           dw = desc[8], kh = desc[9], kw = desc[10];
-  const int64_t *d = desc + 11;
   view4 x, wv, bias = {0}, res = {0}, y;
-  d = kiln_read_view(d, 4, 4, &x);
-  d = kiln_read_view(d, 3, 4, &wv);
-  if (flags & CONV_BIAS)
-    d = kiln_read_view(d, 1, 4, &bias);
-  if (flags & CONV_RESIDUAL)
-    d = kiln_read_view(d, 4, 4, &res);
-  kiln_read_view(d, 4, 4, &y);
+  read_conv_views(desc + 11, flags, 3, &x, &wv, &bias, &res, &y);
   int64_t n = x.size[0], c = x.size[1], h = x.size[2], w = x.size[3];
   int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
   int64_t k = c * kh * kw;
@@ -405,15 +412,8 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
   j.pl = desc[6];
   j.dh = desc[7];
   j.dw = desc[8];
-  const int64_t *d = desc + 9;
   view4 x, w, bias = {0}, res = {0}, y;
-  d = kiln_read_view(d, 4, 4, &x);
-  d = kiln_read_view(d, 4, 4, &w);
-  if (flags & CONV_BIAS)
-    d = kiln_read_view(d, 1, 4, &bias);
-  if (flags & CONV_RESIDUAL)
-    d = kiln_read_view(d, 4, 4, &res);
-  kiln_read_view(d, 4, 4, &y);
+  read_conv_views(desc + 9, flags, 4, &x, &w, &bias, &res, &y);
   int64_t n = x.size[0], f = w.size[0];
   j.c = x.size[1];
   j.h = x.size[2];
