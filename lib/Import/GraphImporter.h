@@ -21,6 +21,19 @@ namespace kiln::import {
 /// scopes around it.
 void capturedNames(const onnx::GraphProto &g, std::set<std::string> &out);
 
+/// A value of the graph at import: a tensor, or a sequence of tensors. A
+/// sequence exists at import only (a list of tensor values built by the
+/// sequence ops of an unrolled Loop); kiln has no run-time sequence type.
+struct Slot {
+  Value tensor;
+  SmallVector<Value> seq;
+  bool isSeq = false;
+  static Slot of(Value v) { return Slot{v, {}, false}; }
+  static Slot sequence(SmallVector<Value> vs) {
+    return Slot{Value(), std::move(vs), true};
+  }
+};
+
 class GraphImporter {
 public:
   GraphImporter(MLIRContext &ctx, std::shared_ptr<ModelStorage> store,
@@ -42,11 +55,20 @@ private:
                                         SmallVector<Attribute> &dimNames);
   FailureOr<SmallVector<int>> orderNodes();
   FailureOr<Value> lookup(const std::string &name, std::string &err);
+  /// A tensor or a sequence by name (for ops that take either).
+  FailureOr<Slot> lookupSlot(const std::string &name, std::string &err);
+  void bind(const std::string &name, Slot s);
+  LogicalResult convertSequenceOp(const onnx::NodeProto &node, int64_t opset,
+                                  const std::string &prefix, Location loc);
   LogicalResult convertNode(const onnx::NodeProto &node, size_t index);
   LogicalResult convertIf(const onnx::NodeProto &node, const std::string &prefix,
                           Location loc);
-  LogicalResult importBranch(const onnx::GraphProto &branch,
-                             SmallVector<Value> &outs);
+  LogicalResult convertLoop(const onnx::NodeProto &node, int64_t opset,
+                            const std::string &prefix, Location loc);
+  LogicalResult convertScan(const onnx::NodeProto &node, int64_t opset,
+                            const std::string &prefix, Location loc);
+  LogicalResult importSubgraph(const onnx::GraphProto &g, ArrayRef<Slot> bound,
+                               SmallVector<Slot> &outs, StringRef what);
 
   MLIRContext &ctx;
   OpBuilder builder;
@@ -56,6 +78,7 @@ private:
   const onnx::GraphProto *graph = nullptr;
   llvm::StringMap<int64_t> opsets;
   llvm::StringMap<Value> values;
+  llvm::StringMap<SmallVector<Value>> sequences;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   std::map<std::string, int64_t> symbolBindings;
   Block *entry = nullptr;

@@ -169,7 +169,7 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
   for (int i = 0; i < graph->node_size(); ++i)
     for (const auto &out : graph->node(i).output())
       if (!out.empty()) {
-        if (values.count(out) || initializers.count(out) ||
+        if (values.count(out) || sequences.count(out) || initializers.count(out) ||
             !producer.try_emplace(out, i).second)
           return (void)fail(nodeRef(i) + " redefines value '" + out + "'"),
                  failure();
@@ -185,7 +185,8 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
       if (a.has_g())
         capturedNames(a.g(), deps);
     for (const auto &in : deps) {
-      if (in.empty() || values.count(in) || initializers.count(in))
+      if (in.empty() || values.count(in) || sequences.count(in) ||
+          initializers.count(in))
         continue;
       auto p = producer.find(in);
       if (p == producer.end())
@@ -194,9 +195,6 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
       ++pending[i];
       users[p->second].push_back(i);
     }
-    if (graph->node(i).op_type() == "Loop" || graph->node(i).op_type() == "Scan")
-      return (void)fail(nodeRef(i) + ": Loop and Scan are not supported (If is)"),
-             failure();
   }
   std::vector<int> ready;
   for (int i = n - 1; i >= 0; --i)
@@ -244,8 +242,12 @@ FailureOr<Value> GraphImporter::lookup(const std::string &name,
   if (it != values.end())
     return it->second;
   auto init = initializers.find(name);
-  if (init == initializers.end())
+  if (init == initializers.end()) {
+    if (sequences.count(name))
+      err = "value '" + name + "' is a sequence: kiln keeps sequences at "
+            "import only, for sequence ops and unrolled Loop bodies";
     return failure();
+  }
   auto attr = decodeTensor(&ctx, store, *init->second, err);
   if (failed(attr))
     return failure();
@@ -288,6 +290,15 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
   Location loc = NameLoc::get(builder.getStringAttr(nodeName));
   if (domain.empty() && node.op_type() == "If")
     return convertIf(node, prefix, loc);
+  if (domain.empty() && node.op_type() == "Loop")
+    return convertLoop(node, opset, prefix, loc);
+  if (domain.empty() && node.op_type() == "Scan")
+    return convertScan(node, opset, prefix, loc);
+  if (domain.empty() &&
+      (StringRef(node.op_type()).starts_with("Sequence") ||
+       node.op_type() == "ConcatFromSequence" ||
+       node.op_type() == "SplitToSequence"))
+    return convertSequenceOp(node, opset, prefix, loc);
   const auto &converters = getConverters();
   auto conv = converters.find(domain.empty() ? node.op_type()
                                              : domain + ":" + node.op_type());

@@ -19,6 +19,8 @@
 
 #include <set>
 
+#include <map>
+
 using namespace mlir;
 
 /// The default-domain opset the model imports (0 when none).
@@ -148,6 +150,18 @@ LogicalResult (::kiln::import::upgradeToFormOpset)(onnx::ModelProto &model,
     legacy->set_type(onnx::AttributeProto::INT);
     legacy->set_i(axis);
   }
+  // The converter may rewrite the graph's own signature (Scan-8's adapter
+  // drops the batch axis from the model's inputs): the upgraded model must
+  // take and return tensors of the same ranks, or kiln refuses it.
+  auto ranks = [](const onnx::GraphProto &g) {
+    std::map<std::string, int> r;
+    for (const auto *list : {&g.input(), &g.output()})
+      for (const auto &vi : *list)
+        if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+          r[vi.name()] = vi.type().tensor_type().shape().dim_size();
+    return r;
+  };
+  std::map<std::string, int> before = ranks(model.graph());
   std::string why;
   try {
     // Some adapters need shapes: ONNX's shape inference records them in the
@@ -157,8 +171,19 @@ LogicalResult (::kiln::import::upgradeToFormOpset)(onnx::ModelProto &model,
         onnx::version_conversion::ConvertVersion(model, formOpset);
     if (up.graph().node_size() == 0 && model.graph().node_size() != 0)
       why = "the converter returned an empty graph";
-    else
-      model = std::move(up);
+    else {
+      for (const auto &[name, rank] : ranks(up.graph())) {
+        auto it = before.find(name);
+        if (it != before.end() && it->second != rank) {
+          why = "it changes graph input/output '" + name + "' from rank " +
+                std::to_string(it->second) + " to rank " + std::to_string(rank) +
+                " (the upgraded model would not take the same tensors)";
+          break;
+        }
+      }
+      if (why.empty())
+        model = std::move(up);
+    }
   } catch (const std::exception &e) {
     why = e.what();
   }

@@ -10,6 +10,17 @@ Models (written with onnx.helper, opset 17):
              the inner branches reading values of both enclosing scopes.
   shape_if   the condition is a shape test (N > 2): a kiln.if with N
              dynamic, folded to the taken branch once N is known.
+  loop       a Loop with a constant trip count of 3 doubling its
+             loop-carried value (unrolled at import).
+  loop_scan  a Loop whose trip count is x's first dim (known once
+             --input-shape gives N), whose body reads iter_num and the outer
+             x, stops early through its condition output (i < 2: three
+             iterations) and stacks a scan output.
+  scan       a Scan with a running-sum state over two scan inputs, one read
+             in reverse, its scan output stacked on axis 1 in reverse.
+  rnn_script a TorchScript loop exported by PyTorch (torch.jit.script, opset
+             13): a Loop over x's first dim carrying a tensor and a sequence
+             (SequenceEmpty/SequenceInsert/ConcatFromSequence).
 Each runs at inputs that take each branch; prints `name case max|err| ok`.
 """
 import argparse
@@ -119,8 +130,93 @@ def loop_graph():
                              [const("trip", np.int64(3))])
 
 
+def loop_scan_graph():
+    body = helper.make_graph(
+        [helper.make_node("Less", ["i", "two"], ["cond_out"]),
+         helper.make_node("Gather", ["x", "i"], ["row"], axis=0),
+         helper.make_node("Cast", ["i"], ["fi"], to=F),
+         helper.make_node("Mul", ["row", "fi"], ["scaled"]),
+         helper.make_node("Mul", ["v_in", "half"], ["decayed"]),
+         helper.make_node("Add", ["decayed", "scaled"], ["v_out"]),
+         helper.make_node("Tanh", ["v_out"], ["elem"])], "body",
+        [vi("i", [], TensorProto.INT64), vi("cond_in", [], TensorProto.BOOL),
+         vi("v_in", [4])],
+        [vi("cond_out", [], TensorProto.BOOL), vi("v_out", [4]), vi("elem", [4])])
+    nodes = [helper.make_node("Shape", ["x"], ["sh"]),
+             helper.make_node("Gather", ["sh", "i0"], ["n"], axis=0),
+             helper.make_node("Loop", ["n", "true", "v0"], ["v", "elems"],
+                              name="walk", body=body)]
+    return helper.make_graph(nodes, "loop_scan", [vi("x", ["N", 4])],
+                             [vi("v", [4]), vi("elems", ["K", 4])],
+                             [const("i0", np.int64(0)), const("two", np.int64(2)),
+                              const("true", np.bool_(True)),
+                              const("half", np.float32(0.5)),
+                              const("v0", np.ones(4, np.float32))])
+
+
+def loop_data_cond_graph():
+    """A while loop on the data (sum(v) < 10): refused, kiln unrolls at import."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["v_in", "v_in"], ["v_out"]),
+         helper.make_node("ReduceSum", ["v_out"], ["s"], keepdims=0),
+         helper.make_node("Less", ["s", "ten"], ["cond_out"])], "body",
+        [vi("i", [], TensorProto.INT64), vi("cond_in", [], TensorProto.BOOL),
+         vi("v_in", [4])],
+        [vi("cond_out", [], TensorProto.BOOL), vi("v_out", [4])])
+    nodes = [helper.make_node("Loop", ["", "true", "x"], ["y"], name="grow", body=body)]
+    return helper.make_graph(nodes, "loop_data_cond", [vi("x", [4])], [vi("y", [4])],
+                             [const("true", np.bool_(True)), const("ten", np.float32(10))])
+
+
+def scan_graph():
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s_in", "a"], ["t"]),
+         helper.make_node("Mul", ["t", "b"], ["s_out"]),
+         helper.make_node("Sigmoid", ["s_out"], ["o"])], "body",
+        [vi("s_in", [2]), vi("a", [2]), vi("b", [2])],
+        [vi("s_out", [2]), vi("o", [2])])
+    nodes = [helper.make_node("Scan", ["s0", "xa", "xb"], ["s", "ys"], name="scan",
+                              body=body, num_scan_inputs=2,
+                              scan_input_axes=[0, 1], scan_input_directions=[0, 1],
+                              scan_output_axes=[1], scan_output_directions=[1])]
+    return helper.make_graph(nodes, "scan", [vi("xa", [5, 2]), vi("xb", [2, 5])],
+                             [vi("s", [2]), vi("ys", [2, 5])],
+                             [const("s0", np.zeros(2, np.float32))])
+
+
+def rnn_script_model(path):
+    """PyTorch's export of a TorchScript loop (None when torch is missing)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+
+    class Walk(torch.nn.Module):
+        def forward(self, x):
+            outs = []
+            h = torch.zeros(x.shape[1])
+            for t in range(x.shape[0]):
+                h = torch.tanh(x[t] * 0.5 + h)
+                outs.append(h)
+            return torch.stack(outs), h
+
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(torch.jit.script(Walk()), (torch.randn(5, 4),), path,
+                          opset_version=13, input_names=["x"], output_names=["ys", "h"],
+                          dynamic_axes={"x": {0: "T"}})
+    return path
+
+
 def save(graph, path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def save_to(graph, folder, name):
+    path = os.path.join(folder, name + ".onnx")
+    save(graph, path)
+    return path
 
 
 def main():
@@ -134,8 +230,11 @@ def main():
     if args.write:
         os.makedirs(args.write, exist_ok=True)
         for name, g in dict(models, rank_mismatch=rank_mismatch_graph(),
-                            loop=loop_graph()).items():
+                            loop=loop_graph(), loop_scan=loop_scan_graph(),
+                            scan=scan_graph(),
+                            loop_data_cond=loop_data_cond_graph()).items():
             save(g, os.path.join(args.write, name + ".onnx"))
+        rnn_script_model(os.path.join(args.write, "rnn_script.onnx"))
         return 0
     rng = np.random.default_rng(1)
     cases = {
@@ -170,6 +269,37 @@ def main():
                 err = float(np.abs(got - ref).max()) if got.shape == ref.shape else float("nan")
                 failed += not ok
                 print(f"{name} {label} shape={list(ref.shape)} max|err| {err:.3g} "
+                      f"{'ok' if ok else 'FAIL'}")
+            model.close()
+        # Unrolled loops: (model path, --input-shape, inputs).
+        loops = [
+            ("loop", save_to(loop_graph(), tmp, "loop"), None,
+             {"x": rng.standard_normal(4).astype(np.float32)}),
+            ("loop_scan", save_to(loop_scan_graph(), tmp, "loop_scan"), "N=5",
+             {"x": rng.standard_normal((5, 4)).astype(np.float32)}),
+            ("scan", save_to(scan_graph(), tmp, "scan"), None,
+             {"xa": rng.standard_normal((5, 2)).astype(np.float32),
+              "xb": rng.standard_normal((2, 5)).astype(np.float32)}),
+        ]
+        rnn = rnn_script_model(os.path.join(tmp, "rnn_script.onnx"))
+        if rnn:
+            loops.append(("rnn_script", rnn, "T=6",
+                          {"x": rng.standard_normal((6, 4)).astype(np.float32)}))
+        else:
+            print("rnn_script skipped: no torch")
+        for name, path, shape, feeds in loops:
+            so = os.path.join(tmp, name + ".so")
+            kiln.compile(path, so, kiln=args.kiln, input_shape=shape)
+            model = kiln.load(so)
+            got = model.run(feeds)
+            ref = run_ort(path, feeds, os.path.join(tmp, "ort"), args.node)
+            for out, r in ref.items():
+                g = got[out]
+                ok = g.shape == r.shape and float(np.abs(g - r).max()) <= \
+                    1e-5 * max(1.0, float(np.abs(r).max()))
+                err = float(np.abs(g - r).max()) if g.shape == r.shape else float("nan")
+                failed += not ok
+                print(f"{name} {out} shape={list(r.shape)} max|err| {err:.3g} "
                       f"{'ok' if ok else 'FAIL'}")
             model.close()
     print(f"control_flow: {failed} failed")

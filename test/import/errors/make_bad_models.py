@@ -143,7 +143,8 @@ def input_no_shape(out):
 
 
 def control_flow(out):
-    # If imports (test/e2e/control_flow.test); Loop does not yet.
+    # Loop unrolls at import (test/e2e/control_flow.test); a trip count that
+    # is a graph input is known only at run time.
     body = helper.make_graph([node("Identity", ["c_in"], ["c_out"]),
                               node("Identity", ["v_in"], ["v_out"])], "body",
                              [vi("i", [], TensorProto.INT64), vi("c_in", [], TensorProto.BOOL),
@@ -152,6 +153,28 @@ def control_flow(out):
     save(model([node("Loop", ["N", "", "X"], ["Y"], name="loop0", body=body)],
                [vi("N", [], TensorProto.INT64), vi("X", [2])],
                [vi("Y", [2])]), out, "control_flow")
+
+
+def scan8(out):
+    # Scan's opset-8 form has a batch axis, which ONNX's converter drops from
+    # the model's own inputs: refused rather than imported with another
+    # signature.
+    body = helper.make_graph([node("Add", ["s_in", "x_t"], ["s_out"]),
+                              node("Identity", ["s_out"], ["y_t"])], "body",
+                             [vi("s_in", [2]), vi("x_t", [2])],
+                             [vi("s_out", [2]), vi("y_t", [2])])
+    save(model([node("Scan", ["", "S", "X"], ["S2", "Y"], name="scan0", body=body,
+                     num_scan_inputs=1)],
+               [vi("S", [1, 2]), vi("X", [1, 3, 2])], [vi("S2", [1, 2]), vi("Y", [1, 3, 2])],
+               opsets=[helper.make_opsetid("", 8)]), out, "scan8")
+
+
+def sequence_output(out):
+    # Sequences live at import only: one cannot be a graph output.
+    save(model([node("SequenceConstruct", ["X", "X"], ["Q"], name="seq0")],
+               [vi("X", [2])],
+               [helper.make_tensor_sequence_value_info("Q", F, [2])]),
+         out, "sequence_output")
 
 
 def matmul_mismatch(out):
@@ -481,7 +504,7 @@ def bug_node_no_outputs(out):
 CASES = [
     truncated, garbage, empty,
     wrong_attr, dangling, cycle, redefined, missing_output, input_no_shape,
-    control_flow, matmul_mismatch, add_broadcast, reshape_mismatch,
+    control_flow, scan8, sequence_output, matmul_mismatch, add_broadcast, reshape_mismatch,
     concat_mismatch, perm_not_permutation, output_wrong_rank,
     neg_dim, raw_short, raw_long, float_count, string_tensor, huge_dims,
     unknown_op, unknown_domain, unimported_domain, opset7, opset5,
