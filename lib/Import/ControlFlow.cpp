@@ -18,6 +18,11 @@
 
 using namespace ::kiln::import;
 
+/// Most iterations a Loop or Scan is unrolled to at import, and most nodes
+/// all unrolled bodies may import together (nested loops multiply).
+static constexpr int64_t kMaxUnrolledIterations = 1024;
+static constexpr int64_t kMaxUnrolledNodes = 200000;
+
 void ::kiln::import::addDefinedNames(const onnx::GraphProto &g,
                                      std::set<std::string> &names) {
   for (const auto &i : g.input())
@@ -79,6 +84,13 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &g,
   auto order = orderNodes();
   if (failed(order))
     return failure();
+  if (loopDepth > 0) {
+    unrolledNodes += g.node_size();
+    if (unrolledNodes > kMaxUnrolledNodes)
+      return fail(what + ": unrolling the model's loops would import more "
+                         "than " + std::to_string(kMaxUnrolledNodes) +
+                  " nodes");
+  }
   for (int i : *order)
     if (failed(convertNode(g.node(i), i)))
       return failure();
@@ -264,9 +276,6 @@ Value KilnEmitter::ifElse(Value cond, llvm::function_ref<Value()> thenFn,
 
 namespace {
 
-/// Most iterations a Loop or Scan is unrolled to at import.
-constexpr int64_t kMaxUnrolledIterations = 1024;
-
 /// The one-element value of a constant scalar, or failure when `v` is not a
 /// constant known at import.
 FailureOr<int64_t> constScalar(Value v) {
@@ -370,9 +379,11 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
         builder, loc, DenseIntElementsAttr::get(i1, {true}))));
     bound.append(carried);
     SmallVector<Slot> outs;
-    if (failed(importSubgraph(*body, bound, outs,
-                              prefix + "iteration " + std::to_string(iter) +
-                                  ": the body")))
+    ++loopDepth;
+    LogicalResult imported = importSubgraph(
+        *body, bound, outs, prefix + "iteration " + std::to_string(iter) + ": the body");
+    --loopDepth;
+    if (failed(imported))
       return failure();
     // The body's condition output decides whether the loop goes on, unless
     // the node has no condition input (then the body's is ignored).
@@ -520,9 +531,11 @@ LogicalResult GraphImporter::convertScan(const onnx::NodeProto &node,
     if (e.failed)
       return failNode("slicing the scan inputs failed");
     SmallVector<Slot> outs;
-    if (failed(importSubgraph(*body, bound, outs,
-                              prefix + "iteration " + std::to_string(t) +
-                                  ": the body")))
+    ++loopDepth;
+    LogicalResult imported = importSubgraph(
+        *body, bound, outs, prefix + "iteration " + std::to_string(t) + ": the body");
+    --loopDepth;
+    if (failed(imported))
       return failure();
     for (const Slot &o : outs)
       if (o.isSeq)

@@ -81,6 +81,10 @@ private:
   llvm::StringMap<SmallVector<Value>> sequences;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   std::map<std::string, int64_t> symbolBindings;
+  /// Nodes imported inside unrolled Loop/Scan bodies, all loops together
+  /// (nested loops multiply), and how deep in such bodies the import is.
+  int64_t unrolledNodes = 0;
+  int loopDepth = 0;
   Block *entry = nullptr;
 };
 

@@ -155,6 +155,25 @@ def control_flow(out):
                [vi("Y", [2])]), out, "control_flow")
 
 
+def nested_loops(out):
+    # 1000 x 1000 iterations of a 2-node body: the unrolling budget stops it
+    # (no hang, no memory blow-up).
+    inner = helper.make_graph([node("Identity", ["c_in2"], ["c_out2"]),
+                               node("Add", ["w_in", "w_in"], ["w_out"])], "inner",
+                              [vi("j", [], TensorProto.INT64), vi("c_in2", [], TensorProto.BOOL),
+                               vi("w_in", [2])],
+                              [vi("c_out2", [], TensorProto.BOOL), vi("w_out", [2])])
+    outer = helper.make_graph([node("Identity", ["c_in"], ["c_out"]),
+                               node("Loop", ["M", "", "v_in"], ["v_out"], name="inner0",
+                                    body=inner)], "outer",
+                              [vi("i", [], TensorProto.INT64), vi("c_in", [], TensorProto.BOOL),
+                               vi("v_in", [2])],
+                              [vi("c_out", [], TensorProto.BOOL), vi("v_out", [2])])
+    save(model([node("Loop", ["M", "", "X"], ["Y"], name="outer0", body=outer)],
+               [vi("X", [2])], [vi("Y", [2])], [const("M", np.int64(1000))]),
+         out, "nested_loops")
+
+
 def scan8(out):
     # Scan's opset-8 form has a batch axis, which ONNX's converter drops from
     # the model's own inputs: refused rather than imported with another
@@ -504,7 +523,7 @@ def bug_node_no_outputs(out):
 CASES = [
     truncated, garbage, empty,
     wrong_attr, dangling, cycle, redefined, missing_output, input_no_shape,
-    control_flow, scan8, sequence_output, matmul_mismatch, add_broadcast, reshape_mismatch,
+    control_flow, nested_loops, scan8, sequence_output, matmul_mismatch, add_broadcast, reshape_mismatch,
     concat_mismatch, perm_not_permutation, output_wrong_rank,
     neg_dim, raw_short, raw_long, float_count, string_tensor, huge_dims,
     unknown_op, unknown_domain, unimported_domain, opset7, opset5,
