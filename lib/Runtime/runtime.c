@@ -573,7 +573,10 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
         memcpy(&d[0], &staged, sizeof staged);
         memcpy(&d[1], &staged, sizeof staged);
       }
+    uint64_t t0 = kiln_prof_on ? kiln_prof_now() : 0;
     kiln_model_entry(args, &ctx);
+    if (kiln_prof_on)
+      kiln_prof_run(t0);
   } else {
     cut = why;
   }

@@ -26,6 +26,29 @@ int64_t kiln_rt_num_threads(void);
 typedef void (*kiln_range_fn)(void *ctx, int64_t begin, int64_t end);
 void kiln_parallel_for(int64_t n, kiln_range_fn fn, void *ctx);
 
+/* Kernel profiling (profile.c): on when KILN_PROFILE=1 at load. A kernel
+ * entry is wrapped as
+ *   KILN_PROF_BEGIN();  ...  KILN_PROF_END("conv2d", flops, label_fn, desc);
+ * and the time lands on the entry's call site; label_fn formats the shape
+ * once per site. kiln_run times each run with kiln_prof_run. */
+extern int kiln_prof_on;
+typedef void (*kiln_prof_label_fn)(char *buf, size_t n, const void *arg);
+uint64_t kiln_prof_now(void);
+void kiln_prof_run(uint64_t t0);
+void kiln_prof_kernel(void *site, const char *kind, uint64_t t0, double flops,
+                      kiln_prof_label_fn label, const void *arg);
+/* Formats int64_t {batch, m, n, k} as "M x N x K" (gemm_f32.c). */
+void kiln_prof_gemm_label(char *buf, size_t n, const void *arg);
+#define KILN_PROF_BEGIN()                                                      \
+  uint64_t kiln_prof_t0_ = kiln_prof_on ? kiln_prof_now() : 0;                 \
+  void *kiln_prof_site_ = __builtin_return_address(0)
+#define KILN_PROF_END(kind, flops, label, arg)                                 \
+  do {                                                                         \
+    if (kiln_prof_on)                                                          \
+      kiln_prof_kernel(kiln_prof_site_, kind, kiln_prof_t0_, flops, label,     \
+                       arg);                                                   \
+  } while (0)
+
 /* The workspace (arena.c). A model owns a pool of idle arenas; a run
  * acquires one (it becomes the calling thread's current arena) and releases
  * it at the end, keeping its blocks for the next run. */

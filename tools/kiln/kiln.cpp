@@ -28,6 +28,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
+
 using namespace llvm;
 
 // Every kiln option is in this category; --help shows it alone (LLVM's own
@@ -161,6 +163,11 @@ static cl::opt<int> rThreads("threads", cl::desc("Threads (0: all cores)"),
                              cl::init(0), cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<int> rBench("bench", cl::desc("Time N runs after a warm-up"),
                            cl::init(0), cl::sub(runCmd), cl::cat(kilnCategory));
+static cl::opt<bool> rProfile(
+    "profile",
+    cl::desc("Print each kernel call site's time per run to stderr at exit "
+             "(sets KILN_PROFILE=1)"),
+    cl::sub(runCmd), cl::cat(kilnCategory));
 
 static cl::SubCommand inspectCmd("inspect", "Print a compiled model's signature");
 static cl::opt<std::string> iModel(cl::Positional, cl::desc("<model.so>"),
@@ -328,6 +335,9 @@ static int runCompile() {
 }
 
 static int runRun() {
+  // The model's runtime reads KILN_PROFILE when the library loads.
+  if (rProfile)
+    ::setenv("KILN_PROFILE", "1", 1);
   kiln::RunOptions o;
   o.model = rModel;
   o.inputs = rInputs;

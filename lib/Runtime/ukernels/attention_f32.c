@@ -27,6 +27,8 @@
 #include "view.h"
 #include "../runtime_internal.h"
 
+#include <stdio.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -251,7 +253,7 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
-void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams) {
+static void attention_f32_call(const int64_t *desc, const float *fparams) {
   att_job j;
   memset(&j, 0, sizeof j);
   j.isa = (int)desc[0];
@@ -316,4 +318,26 @@ void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams) {
   kiln_parallel_for(items_bh * j.qblocks, att_range, &j);
   if (j.failed)
     kiln_rt_fail_oom();
+}
+
+/* Profiled entry point (KILN_PROFILE=1, profile.c): q [B, H, Sq, D] and
+ * k [B, H, Sk, D] give the label and the FLOPs of QK^T and PV. */
+static void attention_label(char *buf, size_t n, const void *arg) {
+  const int64_t *s = arg;
+  snprintf(buf, n, "%lld x %lld heads, q %lld x k %lld, d %lld", (long long)s[0],
+           (long long)s[1], (long long)s[2], (long long)s[3], (long long)s[4]);
+}
+
+void kiln_ukernel_attention_f32(const int64_t *desc, const float *fparams) {
+  KILN_PROF_BEGIN();
+  attention_f32_call(desc, fparams);
+  if (kiln_prof_on) {
+    view4 q, k;
+    int64_t rank = desc[3];
+    const int64_t *d = kiln_read_view(desc + 4, rank, 4, &q);
+    kiln_read_view(d, rank, 4, &k);
+    int64_t s[5] = {q.size[0], q.size[1], q.size[2], k.size[2], q.size[3]};
+    KILN_PROF_END("attention", 4.0 * s[0] * s[1] * s[2] * s[3] * s[4],
+                  attention_label, s);
+  }
 }

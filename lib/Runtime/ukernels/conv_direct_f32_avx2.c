@@ -93,4 +93,9 @@ typedef __m256i cd_mask_t;
 #define cd_transpose(r) transpose8(r)
 #define cd_storen(p, v, n) storen8(p, v, n)
 
+#define cd_storeu(p, v) _mm256_storeu_ps(p, v)
+
 #include "conv_direct_f32_impl.h"
+
+#define DWCB_FN kiln_dwcb_avx2
+#include "dwconv_cb_f32_impl.h"

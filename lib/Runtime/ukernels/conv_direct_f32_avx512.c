@@ -73,4 +73,9 @@ typedef __mmask16 cd_mask_t;
 #define cd_transpose(r) transpose16(r)
 #define cd_storen(p, v, n) _mm512_mask_storeu_ps(p, cd_mask(0, n), v)
 
+#define cd_storeu(p, v) _mm512_storeu_ps(p, v)
+
 #include "conv_direct_f32_impl.h"
+
+#define DWCB_FN kiln_dwcb_avx512
+#include "dwconv_cb_f32_impl.h"

@@ -24,10 +24,15 @@
 #include "view.h"
 #include "../runtime_internal.h"
 
+#include <stdio.h>
+
 #include "conv_direct_f32.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "dwconv_cb_f32.h"
 
 #define DW_PLANES kiln_dw_planes_generic
 #include "dwconv_f32_impl.h"
@@ -38,14 +43,21 @@ typedef void (*dw_planes_fn)(const float *, float *, const float *,
                              int64_t, int64_t, int64_t, int64_t, int64_t,
                              int64_t, int64_t, int64_t, int64_t, int64_t,
                              int64_t, int, float *);
-void kiln_dw_planes_avx2(const float *, float *, const float *, const float *,
-                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                         int64_t, int64_t, int64_t, int, float *);
-void kiln_dw_planes_avx512(const float *, float *, const float *, const float *,
-                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                           int64_t, int64_t, int64_t, int, float *);
+
+/* The channel-blocked depthwise kernel (dwconv_cb_f32_impl.h): channels
+ * [c0, c0 + lanes) of one image. */
+typedef void (*dwcb_fn)(const float *, float *, const float *, const float *,
+                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t, int, int64_t, float *);
+void kiln_dwcb_avx2(const float *, float *, const float *, const float *,
+                    int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                    int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                    int64_t, int, int64_t, float *);
+void kiln_dwcb_avx512(const float *, float *, const float *, const float *,
+                      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                      int64_t, int, int64_t, float *);
 
 enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4 };
 
@@ -396,7 +408,7 @@ static void conv2d_direct(const int64_t *desc) {
     fn(&j, 0, tasks);
 }
 
-void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
+static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
   (void)fparams;
   if (desc[1] & CONV_PACKED) {
     conv2d_direct(desc);
@@ -466,17 +478,44 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
 }
 
 /* ---- depthwise: kiln.ukernel "dwconv2d_f32" --------------------------- *
- * Group = C = F, filter [C, 1, KH, KW]: one plane of the output per (image,
- * channel), split over the threads (dwconv_f32_impl.h). Same desc as
- * conv2d_f32 (flags: 1 = bias; no residual). */
+ * Group = C = F, filter [C, 1, KH, KW]. AVX2 and AVX-512: tasks of 8 or 16
+ * channels of one image, channel-interleaved in registers
+ * (dwconv_cb_f32_impl.h); portable: one plane per task (dwconv_f32_impl.h).
+ * Tasks are split over the threads. Same desc as conv2d_f32 (flags: 1 =
+ * bias; no residual). */
 
 typedef struct {
   dw_planes_fn fn;
+  dwcb_fn cb;     /* channel-blocked kernel, or NULL */
+  int64_t lanes;  /* its channels per task */
   const float *x, *w, *bias;
   float *y;
   int64_t c, h, wd, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw;
   int act;
+  int failed;
 } dw_job;
+
+/* Tasks [begin, end) of n * ceil(c / lanes): one channel block of one
+ * image each. */
+static void dwcb_range(void *vjob, int64_t begin, int64_t end) {
+  dw_job *j = vjob;
+  float *scratch = kiln_scratch(
+      KILN_SCRATCH_DW, (size_t)dwcb_scratch_floats(j->oh, j->ow, j->kh, j->kw,
+                                                   j->sh, j->sw, j->dh, j->dw,
+                                                   j->lanes) *
+                           sizeof(float));
+  if (!scratch) {
+    j->failed = 1;
+    return;
+  }
+  int64_t blocks = (j->c + j->lanes - 1) / j->lanes;
+  for (int64_t t = begin; t < end; ++t) {
+    int64_t img = t / blocks, c0 = (t % blocks) * j->lanes;
+    j->cb(j->x + img * j->c * j->h * j->wd, j->y + img * j->c * j->oh * j->ow,
+          j->w, j->bias, j->c, j->h, j->wd, j->oh, j->ow, j->kh, j->kw, j->sh,
+          j->sw, j->pt, j->pl, j->dh, j->dw, j->act, c0, scratch);
+  }
+}
 
 static void dw_range(void *vjob, int64_t begin, int64_t end) {
   const dw_job *j = vjob;
@@ -493,7 +532,7 @@ static void dw_range(void *vjob, int64_t begin, int64_t end) {
 /* Below this many multiply-adds a depthwise convolution runs serially. */
 #define DW_PARALLEL_MIN_MACS (1 << 16)
 
-void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams) {
+static void dwconv2d_f32_call(const int64_t *desc, const float *fparams) {
   (void)fparams;
   int isa = (int)desc[0];
   int64_t flags = desc[1];
@@ -532,12 +571,93 @@ void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams) {
   j.w = (const float *)w.base;
   j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
   j.y = (float *)y.base;
-  j.fn = isa == KILN_ISA_AVX512 ? kiln_dw_planes_avx512
-         : isa == KILN_ISA_AVX2 ? kiln_dw_planes_avx2
-                                : kiln_dw_planes_generic;
+  j.fn = kiln_dw_planes_generic;
   int64_t planes = n * j.c;
-  if (planes * j.oh * j.ow * j.kh * j.kw >= DW_PARALLEL_MIN_MACS && planes > 1)
+  int parallel = planes * j.oh * j.ow * j.kh * j.kw >= DW_PARALLEL_MIN_MACS;
+  j.cb = isa == KILN_ISA_AVX512 ? kiln_dwcb_avx512
+         : isa == KILN_ISA_AVX2 ? kiln_dwcb_avx2
+                                : NULL;
+  j.lanes = isa == KILN_ISA_AVX512 ? 16 : 8;
+  j.failed = 0;
+  if (j.cb) {
+    if (planes == 0 || j.oh <= 0 || j.ow <= 0)
+      return;
+    int64_t tasks = n * ((j.c + j.lanes - 1) / j.lanes);
+    if (parallel && tasks > 1)
+      kiln_parallel_for(tasks, dwcb_range, &j);
+    else
+      dwcb_range(&j, 0, tasks);
+    if (j.failed)
+      kiln_rt_fail_oom();
+    return;
+  }
+  if (parallel && planes > 1)
     kiln_parallel_for(planes, dw_range, &j);
   else
     dw_range(&j, 0, planes);
+}
+
+/* ---- profiled entry points (KILN_PROFILE=1, profile.c) ----------------- */
+
+typedef struct {
+  int64_t n, c, h, w, f, oh, ow, kh, kw, sh, sw, cpg; /* cpg: C per group */
+} conv_shape;
+
+static conv_shape conv_shape_of(const int64_t *desc, int depthwise) {
+  conv_shape s;
+  view4 x, w, bias = {0}, res = {0}, y;
+  int packed = !depthwise && (desc[1] & CONV_PACKED);
+  if (depthwise) {
+    const int64_t *d = kiln_read_view(desc + 9, 4, 4, &x);
+    d = kiln_read_view(d, 4, 4, &w);
+    if (desc[1] & CONV_BIAS)
+      d = kiln_read_view(d, 1, 4, &bias);
+    kiln_read_view(d, 4, 4, &y);
+  } else {
+    read_conv_views(desc + (packed ? 11 : 9), desc[1], packed ? 3 : 4, &x, &w,
+                    &bias, &res, &y);
+  }
+  s.n = x.size[0];
+  s.c = x.size[1];
+  s.h = x.size[2];
+  s.w = x.size[3];
+  s.f = y.size[1];
+  s.oh = y.size[2];
+  s.ow = y.size[3];
+  s.kh = packed ? desc[9] : w.size[2];
+  s.kw = packed ? desc[10] : w.size[3];
+  s.cpg = depthwise ? 1 : packed ? s.c : w.size[1];
+  s.sh = desc[3];
+  s.sw = desc[4];
+  return s;
+}
+
+static void conv_label(char *buf, size_t n, const void *arg) {
+  const conv_shape *s = arg;
+  snprintf(buf, n, "%lld x %lld x %lldx%lld -> %lld x %lldx%lld, %lldx%lld s%lld%s",
+           (long long)s->n, (long long)s->c, (long long)s->h, (long long)s->w,
+           (long long)s->f, (long long)s->oh, (long long)s->ow,
+           (long long)s->kh, (long long)s->kw, (long long)s->sh,
+           s->cpg != s->c && s->cpg != 1 ? " grouped" : "");
+}
+
+void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
+  KILN_PROF_BEGIN();
+  conv2d_f32_call(desc, fparams);
+  if (kiln_prof_on) {
+    conv_shape s = conv_shape_of(desc, 0);
+    KILN_PROF_END((desc[1] & CONV_PACKED) ? "conv" : "conv-gemm",
+                  2.0 * s.n * s.f * s.oh * s.ow * s.cpg * s.kh * s.kw,
+                  conv_label, &s);
+  }
+}
+
+void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams) {
+  KILN_PROF_BEGIN();
+  dwconv2d_f32_call(desc, fparams);
+  if (kiln_prof_on) {
+    conv_shape s = conv_shape_of(desc, 1);
+    KILN_PROF_END("dwconv", 2.0 * s.n * s.f * s.oh * s.ow * s.kh * s.kw,
+                  conv_label, &s);
+  }
 }

@@ -1,7 +1,8 @@
 /*===- dwconv_f32_impl.h - depthwise convolution planes, one body per ISA -===*
  *
- * Included by conv_f32.c (generic) and dwconv_f32_<isa>.c, each compiled
- * for its ISA with DW_PLANES defined to the function's name. Plain C that
+ * The portable kernel (--cpu x86-64), included by conv_f32.c with DW_PLANES
+ * defined to the function's name; AVX2 and AVX-512 run the channel-blocked
+ * kernel of dwconv_cb_f32_impl.h instead. Plain C that
  * GCC vectorizes along the output row: per output row, each filter tap adds
  * w * (a contiguous run of the input row) at stride 1, or every other
  * element at stride 2, into a row accumulator that starts at the bias; the

@@ -19,6 +19,8 @@
 #include "view.h"
 #include "../runtime_internal.h"
 
+#include <stdio.h>
+
 #include <math.h>
 #if defined(__SSE2__)
 #include <xmmintrin.h>
@@ -338,7 +340,7 @@ int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
  * the low byte of `flags` is the ISA, KILN_GEMM_OVERWRITE says C is not
  * read. Out of memory ends the run with an error (kiln_rt_fail). */
 
-void kiln_ukernel_sgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+static void sgemm_packed_call(int64_t flags, int64_t m, int64_t n, int64_t k,
                                intptr_t a, int64_t aoff, int64_t lda,
                                int64_t acs, intptr_t bp, int64_t bpoff,
                                intptr_t c, int64_t coff, int64_t ldc) {
@@ -349,7 +351,7 @@ void kiln_ukernel_sgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
     kiln_rt_fail_oom();
 }
 
-void kiln_ukernel_sgemm(int64_t flags, int64_t m, int64_t n, int64_t k,
+static void sgemm_call(int64_t flags, int64_t m, int64_t n, int64_t k,
                         intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
                         intptr_t b, int64_t boff, int64_t ldb, int64_t bcs,
                         intptr_t c, int64_t coff, int64_t ldc) {
@@ -395,7 +397,7 @@ static void batch_range(void *vjob, int64_t begin, int64_t end) {
 
 /* C[i] (+)= A[i] * B[i] for i < batch: the batch is split over the threads
  * when it has at least one matrix per thread, each GEMM otherwise. */
-void kiln_ukernel_sgemm_batched(int64_t flags, int64_t batch, int64_t m,
+static void sgemm_batched_call(int64_t flags, int64_t batch, int64_t m,
                                 int64_t n, int64_t k, intptr_t a, int64_t aoff,
                                 int64_t abs_, int64_t lda, int64_t acs,
                                 intptr_t b, int64_t boff, int64_t bbs,
@@ -437,7 +439,7 @@ enum {
                               [P, NG, G / 8 + 1, 64] bytes (gemm_s4.h) */
 };
 
-void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
+static void linear_f32_call(const int64_t *desc, const float *fparams) {
   (void)fparams;
   int isa = (int)desc[0];
   int64_t flags = desc[1];
@@ -572,4 +574,80 @@ void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
         s += ep.residual[i * res.stride[2] + j * res.stride[3]];
       yp[i * y.stride[2] + j * y.stride[3]] = s;
     }
+}
+
+/* ---- profiled entry points (KILN_PROFILE=1, profile.c) ----------------- */
+
+void kiln_prof_gemm_label(char *buf, size_t n, const void *arg) {
+  const int64_t *d = arg;
+  if (d[0] > 1)
+    snprintf(buf, n, "%lld x %lld x %lld x %lld", (long long)d[0],
+             (long long)d[1], (long long)d[2], (long long)d[3]);
+  else
+    snprintf(buf, n, "%lld x %lld x %lld", (long long)d[1], (long long)d[2],
+             (long long)d[3]);
+}
+
+void kiln_ukernel_sgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+                     intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
+                     intptr_t bp, int64_t bpoff, intptr_t c, int64_t coff,
+                     int64_t ldc) {
+  KILN_PROF_BEGIN();
+  sgemm_packed_call(flags, m, n, k, a, aoff, lda, acs, bp, bpoff, c, coff, ldc);
+  int64_t shape[4] = {1, m, n, k};
+  KILN_PROF_END("gemm", 2.0 * m * n * k, kiln_prof_gemm_label, shape);
+}
+
+void kiln_ukernel_sgemm(int64_t flags, int64_t m, int64_t n, int64_t k,
+                        intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
+                        intptr_t b, int64_t boff, int64_t ldb, int64_t bcs,
+                        intptr_t c, int64_t coff, int64_t ldc) {
+  KILN_PROF_BEGIN();
+  sgemm_call(flags, m, n, k, a, aoff, lda, acs, b, boff, ldb, bcs, c, coff, ldc);
+  int64_t shape[4] = {1, m, n, k};
+  KILN_PROF_END("gemm", 2.0 * m * n * k, kiln_prof_gemm_label, shape);
+}
+
+void kiln_ukernel_sgemm_batched(int64_t flags, int64_t batch, int64_t m,
+                                int64_t n, int64_t k, intptr_t a, int64_t aoff,
+                                int64_t abs_, int64_t lda, int64_t acs,
+                                intptr_t b, int64_t boff, int64_t bbs,
+                                int64_t ldb, int64_t bcs, intptr_t c,
+                                int64_t coff, int64_t cbs, int64_t ldc) {
+  KILN_PROF_BEGIN();
+  sgemm_batched_call(flags, batch, m, n, k, a, aoff, abs_, lda, acs, b, boff,
+                     bbs, ldb, bcs, c, coff, cbs, ldc);
+  int64_t shape[4] = {batch, m, n, k};
+  KILN_PROF_END("gemm", 2.0 * batch * m * n * k, kiln_prof_gemm_label, shape);
+}
+
+/* M x N x K of a linear desc (x [M, K], y [M, N]). */
+static void linear_shape(const int64_t *desc, int64_t shape[4]) {
+  int64_t flags = desc[1];
+  int s4 = (flags & LINEAR_PACKED_S4) != 0;
+  int lowp = (flags & (LINEAR_PACKED_BF16 | LINEAR_PACKED_S8)) || s4;
+  int packed = (flags & LINEAR_PACKED) || lowp;
+  view4 x, w, bias, res, y;
+  const int64_t *d = kiln_read_view(desc + 3, 2, 4, &x);
+  d = kiln_read_view(d, s4 ? 4 : packed ? 3 : 2, 4, &w);
+  if (flags & LINEAR_BIAS)
+    d = kiln_read_view(d, 1, 4, &bias);
+  if (flags & LINEAR_RESIDUAL)
+    d = kiln_read_view(d, 2, 4, &res);
+  kiln_read_view(d, 2, 4, &y);
+  shape[0] = 1;
+  shape[1] = x.size[2];
+  shape[2] = y.size[3];
+  shape[3] = x.size[3];
+}
+
+void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams) {
+  KILN_PROF_BEGIN();
+  linear_f32_call(desc, fparams);
+  if (kiln_prof_on) {
+    int64_t shape[4];
+    linear_shape(desc, shape);
+    KILN_PROF_END("linear", 2.0 * shape[1] * shape[2] * shape[3],
+                  kiln_prof_gemm_label, shape);
+  }
 }

@@ -157,7 +157,7 @@ int kiln_s4gemm_run(int isa, int64_t m, int64_t n, int64_t k, int64_t group,
  * right-hand side kiln-cpu-ukernels quantized to int4 (--quantize int4);
  * the arguments are kiln_ukernel_sgemm_packed's (gemm_f32.c), bp in bytes
  * and the group size in flags bits 16 and up. C is overwritten. */
-void kiln_ukernel_s4gemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+static void s4gemm_packed_call(int64_t flags, int64_t m, int64_t n, int64_t k,
                                 intptr_t a, int64_t aoff, int64_t lda,
                                 int64_t acs, intptr_t bp, int64_t bpoff,
                                 intptr_t c, int64_t coff, int64_t ldc) {
@@ -179,4 +179,15 @@ void kiln_ukernel_s4gemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
                        (const float *)a + aoff, lda, acs,
                        (const uint8_t *)bp + bpoff, cp, ldc, NULL))
     kiln_rt_fail_oom();
+}
+
+/* Profiled entry point (KILN_PROFILE=1, profile.c). */
+void kiln_ukernel_s4gemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+                     intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
+                     intptr_t bp, int64_t bpoff, intptr_t c, int64_t coff,
+                     int64_t ldc) {
+  KILN_PROF_BEGIN();
+  s4gemm_packed_call(flags, m, n, k, a, aoff, lda, acs, bp, bpoff, c, coff, ldc);
+  int64_t shape[4] = {1, m, n, k};
+  KILN_PROF_END("gemm-s4", 2.0 * m * n * k, kiln_prof_gemm_label, shape);
 }

@@ -258,7 +258,7 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
 /* Entry point of the generated code for a linalg.matmul whose constant
  * right-hand side kiln-cpu-ukernels quantized and packed (--quantize int8);
  * the arguments are kiln_ukernel_sgemm_packed's (gemm_f32.c), bp in bytes. */
-void kiln_ukernel_qgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+static void qgemm_packed_call(int64_t flags, int64_t m, int64_t n, int64_t k,
                                intptr_t a, int64_t aoff, int64_t lda,
                                int64_t acs, intptr_t bp, int64_t bpoff,
                                intptr_t c, int64_t coff, int64_t ldc) {
@@ -266,4 +266,15 @@ void kiln_ukernel_qgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
                       k, (const float *)a + aoff, lda, acs,
                       (const int8_t *)bp + bpoff, (float *)c + coff, ldc, NULL))
     kiln_rt_fail_oom();
+}
+
+/* Profiled entry point (KILN_PROFILE=1, profile.c). */
+void kiln_ukernel_qgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
+                     intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
+                     intptr_t bp, int64_t bpoff, intptr_t c, int64_t coff,
+                     int64_t ldc) {
+  KILN_PROF_BEGIN();
+  qgemm_packed_call(flags, m, n, k, a, aoff, lda, acs, bp, bpoff, c, coff, ldc);
+  int64_t shape[4] = {1, m, n, k};
+  KILN_PROF_END("gemm-s8", 2.0 * m * n * k, kiln_prof_gemm_label, shape);
 }

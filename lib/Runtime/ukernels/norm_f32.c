@@ -18,6 +18,8 @@
 #include "view.h"
 #include "../runtime_internal.h"
 
+#include <stdio.h>
+
 void kiln_norm_rows_avx512(const float *x, int64_t rows, int64_t n,
                            int64_t ldx, float *y, int64_t ldy,
                            const float *scale, const float *bias, float eps,
@@ -58,7 +60,7 @@ static void norm_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
-void kiln_ukernel_norm_f32(const int64_t *desc, const float *fparams) {
+static void norm_f32_call(const int64_t *desc, const float *fparams) {
   norm_job j;
   j.isa = (int)desc[0];
   int64_t flags = desc[1], rank = desc[2];
@@ -117,4 +119,21 @@ void kiln_ukernel_norm_f32(const int64_t *desc, const float *fparams) {
     kiln_parallel_for(rows, norm_range, &j);
   else
     norm_range(&j, 0, rows);
+}
+
+/* Profiled entry point (KILN_PROFILE=1, profile.c). */
+static void norm_label(char *buf, size_t n, const void *arg) {
+  const int64_t *s = arg;
+  snprintf(buf, n, "%lld rows x %lld", (long long)s[0], (long long)s[1]);
+}
+
+void kiln_ukernel_norm_f32(const int64_t *desc, const float *fparams) {
+  KILN_PROF_BEGIN();
+  norm_f32_call(desc, fparams);
+  if (kiln_prof_on) {
+    view4 x;
+    kiln_read_view(desc + 3, desc[2], 4, &x);
+    int64_t s[2] = {x.size[0] * x.size[1] * x.size[2], x.size[3]};
+    KILN_PROF_END("norm", 0, norm_label, s);
+  }
 }

@@ -1,0 +1,120 @@
+/*===- profile.c - per-call-site kernel times (KILN_PROFILE=1) ------------===*
+ *
+ * With KILN_PROFILE=1 in the environment, every runtime kernel entry the
+ * generated code calls is timed and its time added to its call site (the
+ * return address: one call site per layer), and each kiln_run is timed as a
+ * whole. At exit the table goes to stderr, largest first: time per run,
+ * share of the run, calls per run, GFLOP/s, the kernel and its shape. Time
+ * not spent in kernels is the generated code's (elementwise ops, pooling,
+ * copies). Off by default: then each entry costs one load and a branch.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L
+
+#include "runtime_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int kiln_prof_on;
+
+enum { MAX_SITES = 4096 };
+
+typedef struct {
+  void *site;
+  const char *kind;
+  char label[112];
+  double flops;
+  uint64_t calls, ns;
+} prof_site;
+
+static prof_site *sites;
+static int num_sites;
+static uint64_t run_ns, runs;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+uint64_t kiln_prof_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int by_time(const void *a, const void *b) {
+  const prof_site *x = a, *y = b;
+  return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
+}
+
+static void report(void) {
+  pthread_mutex_lock(&mu);
+  if (!runs) {
+    pthread_mutex_unlock(&mu);
+    return;
+  }
+  qsort(sites, num_sites, sizeof *sites, by_time);
+  double per_run = (double)run_ns / runs / 1e6, kernels = 0;
+  for (int i = 0; i < num_sites; ++i)
+    kernels += (double)sites[i].ns / runs / 1e6;
+  fprintf(stderr,
+          "kiln profile: %llu runs, %.3f ms per run: kernels %.3f ms (%.1f%%), "
+          "generated code %.3f ms\n",
+          (unsigned long long)runs, per_run, kernels,
+          per_run > 0 ? 100 * kernels / per_run : 0, per_run - kernels);
+  fprintf(stderr, "%10s %6s %6s %8s  %-10s %s\n", "ms/run", "%run", "calls",
+          "GFLOP/s", "kernel", "shape");
+  for (int i = 0; i < num_sites; ++i) {
+    const prof_site *s = &sites[i];
+    double ms = (double)s->ns / runs / 1e6;
+    double gflops = s->ns ? s->flops * s->calls / (double)s->ns : 0;
+    fprintf(stderr, "%10.3f %6.1f %6.1f %8.1f  %-10s %s\n", ms,
+            per_run > 0 ? 100 * ms / per_run : 0, (double)s->calls / runs,
+            gflops, s->kind, s->label);
+  }
+  pthread_mutex_unlock(&mu);
+}
+
+__attribute__((constructor)) static void prof_init(void) {
+  const char *e = getenv("KILN_PROFILE");
+  if (!e || !*e || !strcmp(e, "0"))
+    return;
+  sites = calloc(MAX_SITES, sizeof *sites);
+  if (!sites)
+    return;
+  kiln_prof_on = 1;
+  atexit(report);
+}
+
+void kiln_prof_run(uint64_t t0) {
+  uint64_t dt = kiln_prof_now() - t0;
+  pthread_mutex_lock(&mu);
+  run_ns += dt;
+  ++runs;
+  pthread_mutex_unlock(&mu);
+}
+
+void kiln_prof_kernel(void *site, const char *kind, uint64_t t0, double flops,
+                      kiln_prof_label_fn label, const void *arg) {
+  uint64_t dt = kiln_prof_now() - t0;
+  pthread_mutex_lock(&mu);
+  prof_site *s = NULL;
+  for (int i = 0; i < num_sites; ++i)
+    if (sites[i].site == site && sites[i].kind == kind) {
+      s = &sites[i];
+      break;
+    }
+  if (!s && num_sites < MAX_SITES) {
+    s = &sites[num_sites++];
+    s->site = site;
+    s->kind = kind;
+    s->flops = flops;
+    if (label)
+      label(s->label, sizeof s->label, arg);
+  }
+  if (s) {
+    s->calls++;
+    s->ns += dt;
+  }
+  pthread_mutex_unlock(&mu);
+}
