@@ -523,7 +523,7 @@ struct ConvToUkernel final : OpRewritePattern<ConvOp> {
     Value residual;
     int64_t act = 0;
     auto actOf = [&](Operation *o) -> int64_t {
-      if (o->getResult(0).getType() != rt)
+      if (o->getNumResults() != 1 || o->getResult(0).getType() != rt)
         return 0;
       return isa<ReluOp>(o) ? 1 : isa<HardSwishOp>(o) ? 5 : 0;
     };

@@ -690,12 +690,13 @@ struct KilnCpuUkernels final
         }
       });
     }
-    llvm::SmallPtrSet<Operation *, 16> seen;
+    // Several packings may share one original: SymbolTable::erase also
+    // drops the name, so a later lookup finds nothing rather than the
+    // erased op (found by the ASan build, scripts/sanitize.sh).
     for (auto &kv : packed) {
       auto g = symbols->lookup<memref::GlobalOp>(std::get<0>(kv.first));
-      if (g && seen.insert(g).second &&
-          SymbolTable::symbolKnownUseEmpty(g, module))
-        g.erase();
+      if (g && SymbolTable::symbolKnownUseEmpty(g, module))
+        symbols->erase(g);
     }
   }
 };

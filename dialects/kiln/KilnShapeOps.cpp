@@ -13,6 +13,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -225,9 +226,12 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, OptLoc loc,
     for (int64_t d = 0; d < rank; ++d) {
       int64_t e = t.getDimSize(d);
       if (d == axis) {
-        out[d] = ShapedType::isDynamic(out[d]) || ShapedType::isDynamic(e)
-                     ? kDyn
-                     : out[d] + e;
+        if (ShapedType::isDynamic(out[d]) || ShapedType::isDynamic(e))
+          out[d] = kDyn;
+        else if (llvm::AddOverflow(out[d], e, out[d]))
+          return opError(name, loc,
+                         "the concatenated dim " + Twine(d) +
+                             " overflows 64 bits");
       } else if (ShapedType::isDynamic(out[d])) {
         out[d] = e;
       } else if (!ShapedType::isDynamic(e) && e != out[d]) {
@@ -469,8 +473,12 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   for (auto [d, r] : llvm::zip(input.getShape(), reps)) {
     if (!ShapedType::isDynamic(r) && r < 0)
       return opError(name, loc, "repeats must be >= 0");
-    out.push_back(ShapedType::isDynamic(d) || ShapedType::isDynamic(r) ? kDyn
-                                                                       : d * r);
+    int64_t e = kDyn;
+    if (!ShapedType::isDynamic(d) && !ShapedType::isDynamic(r) &&
+        llvm::MulOverflow(d, r, e))
+      return opError(name, loc,
+                     "result dim " + Twine(out.size()) + " overflows 64 bits");
+    out.push_back(e);
   }
   types.push_back(RankedTensorType::get(out, input.getElementType()));
   return success();
