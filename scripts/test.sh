@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every kiln test: installs dependencies, builds, runs the lit suites
-# (dialect, passes, importer, error cases, exported PyTorch models) and the
-# import check of the ONNX backend node tests against the committed list.
+# (dialect, passes, importer, error cases, exported PyTorch models), the
+# import check of the ONNX backend node tests against the committed list,
+# and the sanitizer job (scripts/sanitize.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
@@ -31,7 +32,14 @@ echo "== ONNX backend node tests: compile + run against test/conformance/run_pas
 [ $? -eq 0 ] || conf_rc=1
 conf_fail=0; [ $conf_rc -eq 0 ] || conf_fail=1
 
-total_fail=$((lit_fail + conf_fail))
+# The compiler built with clang, ASan and UBSan runs the compiler-only lit
+# suites, then the importer fuzzer for 60 s (scripts/sanitize.sh).
+echo "== sanitizer job: scripts/sanitize.sh"
+scripts/sanitize.sh 60
+san_rc=$?
+san_fail=0; [ $san_rc -eq 0 ] || san_fail=1
+
+total_fail=$((lit_fail + conf_fail + san_fail))
 [ $lit_rc -eq 0 ] || [ $lit_fail -gt 0 ] || total_fail=$((total_fail + 1))
-echo "kiln: $((lit_pass + 2 - 2 * conf_fail)) passed, ${total_fail} failed"
-[ $lit_rc -eq 0 ] && [ $conf_rc -eq 0 ]
+echo "kiln: $((lit_pass + 3 - 2 * conf_fail - san_fail)) passed, ${total_fail} failed"
+[ $lit_rc -eq 0 ] && [ $conf_rc -eq 0 ] && [ $san_rc -eq 0 ]

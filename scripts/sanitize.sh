@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The sanitizer job (CI runs it from scripts/test.sh): kiln's compiler built
+# with clang-22, AddressSanitizer and UBSan (build-fuzz/, -DKILN_FUZZ=ON,
+# shared with scripts/fuzz.sh), then
+#   1. the whole lit suite against the instrumented kiln and kiln-opt: the
+#      dialect, pass, codegen and importer tests, and the end-to-end and
+#      runtime tests, whose models the instrumented kiln imports, lowers,
+#      compiles and links (a heap overflow, a use after free or undefined
+#      behaviour anywhere in the compiler fails its test with a report);
+#      the models themselves link the uninstrumented runtime archive (a
+#      model is a -z defs shared library), whose kernels run under ASan +
+#      UBSan in test/runtime/sanitize.test of the main (gcc) suite, left out
+#      here (clang's UBSan runtime differs from gcc's);
+#   2. a 60-second smoke run of the importer fuzzer (scripts/fuzz.sh).
+# Leak checking is off: MLIR keeps its contexts' allocations until exit.
+#   scripts/sanitize.sh [FUZZ_SECONDS]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+if ! command -v clang-22 >/dev/null || ! dpkg-query -W -f='${Status}' libclang-rt-22-dev 2>/dev/null | grep -q "install ok installed"; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang-22 libclang-rt-22-dev >/dev/null || exit 1
+fi
+if [ ! -f build-fuzz/build.ninja ]; then
+  CC=clang-22 CXX=clang++-22 cmake -G Ninja -S . -B build-fuzz \
+    -DCMAKE_BUILD_TYPE=Release -DKILN_FUZZ=ON >/dev/null || exit 1
+fi
+ninja -C build-fuzz || exit 1
+echo "== sanitizer job: the lit suites with kiln built with ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=0 /usr/lib/llvm-22/bin/lit -s \
+  --filter-out 'runtime/sanitize\.test' build-fuzz/test
+lit_rc=$?
+echo "== sanitizer job: importer fuzzer, ${secs} s"
+scripts/fuzz.sh "$secs" > build-fuzz/fuzz-smoke.log 2>&1
+fuzz_rc=$?
+tail -n 8 build-fuzz/fuzz-smoke.log
+[ $fuzz_rc -eq 0 ] || echo "sanitizer job: the fuzzer failed (build-fuzz/crashes/)"
+[ $lit_rc -eq 0 ] && [ $fuzz_rc -eq 0 ]
