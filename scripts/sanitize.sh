@@ -17,15 +17,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
-if ! command -v clang-22 >/dev/null || ! dpkg-query -W -f='${Status}' libclang-rt-22-dev 2>/dev/null | grep -q "install ok installed"; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang-22 libclang-rt-22-dev >/dev/null || exit 1
-fi
-if [ ! -f build-fuzz/build.ninja ]; then
-  CC=clang-22 CXX=clang++-22 cmake -G Ninja -S . -B build-fuzz \
-    -DCMAKE_BUILD_TYPE=Release -DKILN_FUZZ=ON >/dev/null || exit 1
-fi
+scripts/setup-fuzz-build.sh || exit 1
 ninja -C build-fuzz || exit 1
 echo "== sanitizer job: the lit suites with kiln built with ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=0 /usr/lib/llvm-22/bin/lit -s \

@@ -105,6 +105,25 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &g,
   return success();
 }
 
+/// The node's inputs as slots (an empty name gives an empty slot), or a
+/// failure naming the undefined one.
+LogicalResult GraphImporter::nodeSlots(const onnx::NodeProto &node,
+                                       const std::string &prefix,
+                                       SmallVector<Slot> &ins) {
+  for (const auto &in : node.input()) {
+    if (in.empty()) {
+      ins.push_back(Slot());
+      continue;
+    }
+    std::string err;
+    auto v = lookupSlot(in, err);
+    if (failed(v))
+      return fail(prefix + (err.empty() ? "input '" + in + "' is undefined" : err));
+    ins.push_back(*v);
+  }
+  return success();
+}
+
 FailureOr<Slot> GraphImporter::lookupSlot(const std::string &name,
                                           std::string &err) {
   auto s = sequences.find(name);
@@ -276,6 +295,19 @@ Value KilnEmitter::ifElse(Value cond, llvm::function_ref<Value()> thenFn,
 
 namespace {
 
+/// Keeps the first error reported while it lives (what the emitter's ops
+/// and NodeContext's getters say), for the node's one-line message.
+struct FirstError {
+  std::string msg;
+  ScopedDiagnosticHandler handler;
+  explicit FirstError(MLIRContext &ctx)
+      : handler(&ctx, [this](Diagnostic &d) {
+          if (d.getSeverity() == DiagnosticSeverity::Error && msg.empty())
+            msg = d.str();
+          return success();
+        }) {}
+};
+
 /// The one-element value of a constant scalar, or failure when `v` is not a
 /// constant known at import.
 FailureOr<int64_t> constScalar(Value v) {
@@ -312,17 +344,8 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
   if (!body)
     return fail(prefix + "Loop needs a body graph");
   SmallVector<Slot> ins;
-  for (const auto &in : node.input()) {
-    if (in.empty()) {
-      ins.push_back(Slot());
-      continue;
-    }
-    std::string err;
-    auto v = lookupSlot(in, err);
-    if (failed(v))
-      return fail(prefix + (err.empty() ? "input '" + in + "' is undefined" : err));
-    ins.push_back(*v);
-  }
+  if (failed(nodeSlots(node, prefix, ins)))
+    return failure();
   while (ins.size() < 2)
     ins.push_back(Slot());
   if (ins[0].isSeq || ins[1].isSeq)
@@ -412,12 +435,7 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
                          "element shapes are unknown");
   // Scan outputs: each iteration's value gains a leading axis, then all are
   // joined on it.
-  std::string diag;
-  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
-    if (d.getSeverity() == DiagnosticSeverity::Error && diag.empty())
-      diag = d.str();
-    return success();
-  });
+  FirstError diag(ctx);
   NodeContext nc(node, opset, builder, loc, {}, store);
   KilnEmitter e(nc);
   for (size_t k = 0; k < numScans; ++k) {
@@ -430,7 +448,7 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
   }
   if (e.failed)
     return fail(prefix + "stacking the scan outputs: " +
-                (diag.empty() ? "the iterations' shapes differ" : diag));
+                (diag.msg.empty() ? "the iterations' shapes differ" : diag.msg));
   for (int i = 0; i < node.output_size(); ++i)
     if (!node.output(i).empty())
       bind(node.output(i), (size_t)i < numCarried
@@ -450,23 +468,20 @@ LogicalResult GraphImporter::convertScan(const onnx::NodeProto &node,
   const onnx::GraphProto *body = bodyOf(node);
   if (!body)
     return fail(prefix + "Scan needs a body graph");
+  SmallVector<Slot> slots;
+  if (failed(nodeSlots(node, prefix, slots)))
+    return failure();
   SmallVector<Value> ins;
-  for (const auto &in : node.input()) {
-    std::string err;
-    auto v = in.empty() ? FailureOr<Value>(failure()) : lookup(in, err);
-    if (failed(v))
-      return fail(prefix + (err.empty() ? "input '" + in + "' is undefined" : err));
-    ins.push_back(*v);
+  for (const auto &[i, s] : llvm::enumerate(slots)) {
+    if (s.isSeq || !s.tensor)
+      return fail(prefix + "input " + std::to_string(i) +
+                  " must be a tensor");
+    ins.push_back(s.tensor);
   }
-  std::string diag;
-  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
-    if (d.getSeverity() == DiagnosticSeverity::Error && diag.empty())
-      diag = d.str();
-    return success();
-  });
+  FirstError diag(ctx);
   NodeContext nc(node, opset, builder, loc, ins, store);
   auto failNode = [&](const std::string &msg) {
-    return fail(prefix + (diag.empty() ? msg : diag));
+    return fail(prefix + (diag.msg.empty() ? msg : diag.msg));
   };
   auto numScanInputs = nc.getInt("num_scan_inputs", -1);
   if (failed(numScanInputs))
@@ -578,29 +593,16 @@ LogicalResult GraphImporter::convertSequenceOp(const onnx::NodeProto &node,
                                                Location loc) {
   const std::string &op = node.op_type();
   SmallVector<Slot> ins;
+  if (failed(nodeSlots(node, prefix, ins)))
+    return failure();
   SmallVector<Value> tensors;
-  for (const auto &in : node.input()) {
-    Slot s;
-    if (!in.empty()) {
-      std::string err;
-      auto v = lookupSlot(in, err);
-      if (failed(v))
-        return fail(prefix + (err.empty() ? "input '" + in + "' is undefined" : err));
-      s = *v;
-    }
-    ins.push_back(s);
+  for (const Slot &s : ins)
     tensors.push_back(s.tensor);
-  }
-  std::string diag;
-  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
-    if (d.getSeverity() == DiagnosticSeverity::Error && diag.empty())
-      diag = d.str();
-    return success();
-  });
+  FirstError diag(ctx);
   NodeContext nc(node, opset, builder, loc, tensors, store);
   KilnEmitter e(nc);
   auto failNode = [&](const std::string &msg) {
-    return fail(prefix + (diag.empty() ? msg : diag));
+    return fail(prefix + (diag.msg.empty() ? msg : diag.msg));
   };
   auto seqInput = [&](size_t i) -> FailureOr<SmallVector<Value>> {
     if (i >= ins.size() || !ins[i].isSeq) {

@@ -58,6 +58,8 @@ private:
   /// A tensor or a sequence by name (for ops that take either).
   FailureOr<Slot> lookupSlot(const std::string &name, std::string &err);
   void bind(const std::string &name, Slot s);
+  LogicalResult nodeSlots(const onnx::NodeProto &node, const std::string &prefix,
+                          SmallVector<Slot> &ins);
   LogicalResult convertSequenceOp(const onnx::NodeProto &node, int64_t opset,
                                   const std::string &prefix, Location loc);
   LogicalResult convertNode(const onnx::NodeProto &node, size_t index);

@@ -39,6 +39,17 @@ void kiln_prof_kernel(void *site, const char *kind, uint64_t t0, double flops,
                       kiln_prof_label_fn label, const void *arg);
 /* Formats int64_t {batch, m, n, k} as "M x N x K" (gemm_f32.c). */
 void kiln_prof_gemm_label(char *buf, size_t n, const void *arg);
+/* The profiled entry point NAME of a packed-weight GEMM (the generated
+ * code's kiln_ukernel_*gemm_packed signature) around CALL, the kernel. */
+#define KILN_PROF_GEMM_ENTRY(NAME, KIND, CALL)                                 \
+  void NAME(int64_t flags, int64_t m, int64_t n, int64_t k, intptr_t a,        \
+            int64_t aoff, int64_t lda, int64_t acs, intptr_t bp,               \
+            int64_t bpoff, intptr_t c, int64_t coff, int64_t ldc) {            \
+    KILN_PROF_BEGIN();                                                         \
+    CALL(flags, m, n, k, a, aoff, lda, acs, bp, bpoff, c, coff, ldc);          \
+    int64_t shape_[4] = {1, m, n, k};                                          \
+    KILN_PROF_END(KIND, 2.0 * m * n * k, kiln_prof_gemm_label, shape_);        \
+  }
 #define KILN_PROF_BEGIN()                                                      \
   uint64_t kiln_prof_t0_ = kiln_prof_on ? kiln_prof_now() : 0;                 \
   void *kiln_prof_site_ = __builtin_return_address(0)

@@ -237,6 +237,16 @@ static void read_conv_views(const int64_t *d, int64_t flags, int wrank,
   kiln_read_view(d, 4, 4, y);
 }
 
+/* The views after a dwconv2d_f32 desc's params: x, w, [bias,] y. */
+static void read_dw_views(const int64_t *d, int64_t flags, view4 *x,
+                          view4 *w, view4 *bias, view4 *y) {
+  d = kiln_read_view(d, 4, 4, x);
+  d = kiln_read_view(d, 4, 4, w);
+  if (flags & CONV_BIAS)
+    d = kiln_read_view(d, 1, 4, bias);
+  kiln_read_view(d, 4, 4, y);
+}
+
 /* ---- direct path: filter packed by the compiler (flag 4) --------------- *
  * desc: isa, flags, activation, stride h/w, pad top/left, dilation h/w,
  * kernel h, kernel w, then the views x [N, C, H, W], the packed filter
@@ -544,13 +554,8 @@ static void dwconv2d_f32_call(const int64_t *desc, const float *fparams) {
   j.pl = desc[6];
   j.dh = desc[7];
   j.dw = desc[8];
-  const int64_t *d = desc + 9;
   view4 x, w, bias = {0}, y;
-  d = kiln_read_view(d, 4, 4, &x);
-  d = kiln_read_view(d, 4, 4, &w);
-  if (flags & CONV_BIAS)
-    d = kiln_read_view(d, 1, 4, &bias);
-  kiln_read_view(d, 4, 4, &y);
+  read_dw_views(desc + 9, flags, &x, &w, &bias, &y);
   int64_t n = x.size[0];
   j.c = x.size[1];
   j.h = x.size[2];
@@ -608,11 +613,7 @@ static conv_shape conv_shape_of(const int64_t *desc, int depthwise) {
   view4 x, w, bias = {0}, res = {0}, y;
   int packed = !depthwise && (desc[1] & CONV_PACKED);
   if (depthwise) {
-    const int64_t *d = kiln_read_view(desc + 9, 4, 4, &x);
-    d = kiln_read_view(d, 4, 4, &w);
-    if (desc[1] & CONV_BIAS)
-      d = kiln_read_view(d, 1, 4, &bias);
-    kiln_read_view(d, 4, 4, &y);
+    read_dw_views(desc + 9, desc[1], &x, &w, &bias, &y);
   } else {
     read_conv_views(desc + (packed ? 11 : 9), desc[1], packed ? 3 : 4, &x, &w,
                     &bias, &res, &y);

@@ -588,15 +588,7 @@ void kiln_prof_gemm_label(char *buf, size_t n, const void *arg) {
              (long long)d[3]);
 }
 
-void kiln_ukernel_sgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
-                     intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
-                     intptr_t bp, int64_t bpoff, intptr_t c, int64_t coff,
-                     int64_t ldc) {
-  KILN_PROF_BEGIN();
-  sgemm_packed_call(flags, m, n, k, a, aoff, lda, acs, bp, bpoff, c, coff, ldc);
-  int64_t shape[4] = {1, m, n, k};
-  KILN_PROF_END("gemm", 2.0 * m * n * k, kiln_prof_gemm_label, shape);
-}
+KILN_PROF_GEMM_ENTRY(kiln_ukernel_sgemm_packed, "gemm", sgemm_packed_call)
 
 void kiln_ukernel_sgemm(int64_t flags, int64_t m, int64_t n, int64_t k,
                         intptr_t a, int64_t aoff, int64_t lda, int64_t acs,

@@ -269,12 +269,4 @@ static void qgemm_packed_call(int64_t flags, int64_t m, int64_t n, int64_t k,
 }
 
 /* Profiled entry point (KILN_PROFILE=1, profile.c). */
-void kiln_ukernel_qgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,
-                     intptr_t a, int64_t aoff, int64_t lda, int64_t acs,
-                     intptr_t bp, int64_t bpoff, intptr_t c, int64_t coff,
-                     int64_t ldc) {
-  KILN_PROF_BEGIN();
-  qgemm_packed_call(flags, m, n, k, a, aoff, lda, acs, bp, bpoff, c, coff, ldc);
-  int64_t shape[4] = {1, m, n, k};
-  KILN_PROF_END("gemm-s8", 2.0 * m * n * k, kiln_prof_gemm_label, shape);
-}
+KILN_PROF_GEMM_ENTRY(kiln_ukernel_qgemm_packed, "gemm-s8", qgemm_packed_call)
