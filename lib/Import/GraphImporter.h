@@ -1,7 +1,7 @@
 //===- GraphImporter.h - the graph importer (internal) ----------*- C++ -*-===//
 //
-// Shared by Importer.cpp (graphs, nodes, the module) and ControlFlow.cpp
-// (If and its subgraphs).
+// Shared by Importer.cpp (graphs, nodes, the module), ControlFlow.cpp (If
+// and subgraphs), Loops.cpp (Loop, Scan) and Sequences.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +20,25 @@ namespace kiln::import {
 /// Adds to `out` the names `g` (and graphs nested in it) reads from the
 /// scopes around it.
 void capturedNames(const onnx::GraphProto &g, std::set<std::string> &out);
+
+/// Most iterations a Loop or Scan is unrolled to at import (and most
+/// tensors SplitToSequence makes), and most nodes all unrolled bodies may
+/// import together (nested loops multiply).
+inline constexpr int64_t kMaxUnrolledIterations = 1024;
+inline constexpr int64_t kMaxUnrolledNodes = 200000;
+
+/// Keeps the first error reported while it lives (what the emitter's ops
+/// and NodeContext's getters say), for the node's one-line message.
+struct FirstError {
+  std::string msg;
+  ScopedDiagnosticHandler handler;
+  explicit FirstError(MLIRContext &ctx)
+      : handler(&ctx, [this](Diagnostic &d) {
+          if (d.getSeverity() == DiagnosticSeverity::Error && msg.empty())
+            msg = d.str();
+          return success();
+        }) {}
+};
 
 /// A value of the graph at import: a tensor, or a sequence of tensors. A
 /// sequence exists at import only (a list of tensor values built by the

@@ -321,15 +321,10 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node,
 
   // Rewrite whatever this node's conversion reports into one line with the
   // node's identity in front.
-  std::string diag;
-  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
-    if (d.getSeverity() == DiagnosticSeverity::Error && diag.empty())
-      diag = d.str();
-    return success();
-  });
+  FirstError diag(ctx);
   NodeContext nc(node, opset, builder, loc, std::move(inputs), store);
   if (failed(conv->second(nc)))
-    return fail(prefix + (diag.empty() ? "conversion failed" : diag));
+    return fail(prefix + (diag.msg.empty() ? "conversion failed" : diag.msg));
   // Trailing optional outputs may be left off the node.
   if (node.output_size() > 0 && nc.outputs.size() > (size_t)node.output_size())
     nc.outputs.resize(node.output_size());

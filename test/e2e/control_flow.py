@@ -213,6 +213,18 @@ def save(graph, path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
 
 
+def report(what, got, ref):
+    """Prints `what shape=[...] max|err| E ok|FAIL` (tolerance 1e-5 of
+    max(1, max|ref|)) and returns whether it matched."""
+    if got.shape != ref.shape or ref.size == 0:
+        ok, err = got.shape == ref.shape, float("nan") if got.shape != ref.shape else 0.0
+    else:
+        err = float(np.abs(got - ref).max())
+        ok = err <= 1e-5 * max(1.0, float(np.abs(ref).max()))
+    print(f"{what} shape={list(ref.shape)} max|err| {err:.3g} {'ok' if ok else 'FAIL'}")
+    return ok
+
+
 def save_to(graph, folder, name):
     path = os.path.join(folder, name + ".onnx")
     save(graph, path)
@@ -264,12 +276,7 @@ def main():
                     x = (np.abs(x) * kind).astype(np.float32)
                 got = model.run({"x": x})["y"]
                 ref = run_ort(path, {"x": x}, os.path.join(tmp, "ort"), args.node)["y"]
-                ok = got.shape == ref.shape and float(np.abs(got - ref).max()) <= \
-                    1e-5 * max(1.0, float(np.abs(ref).max()))
-                err = float(np.abs(got - ref).max()) if got.shape == ref.shape else float("nan")
-                failed += not ok
-                print(f"{name} {label} shape={list(ref.shape)} max|err| {err:.3g} "
-                      f"{'ok' if ok else 'FAIL'}")
+                failed += not report(f"{name} {label}", got, ref)
             model.close()
         # Unrolled loops: (model path, --input-shape, inputs).
         loops = [
@@ -294,13 +301,7 @@ def main():
             got = model.run(feeds)
             ref = run_ort(path, feeds, os.path.join(tmp, "ort"), args.node)
             for out, r in ref.items():
-                g = got[out]
-                ok = g.shape == r.shape and float(np.abs(g - r).max()) <= \
-                    1e-5 * max(1.0, float(np.abs(r).max()))
-                err = float(np.abs(g - r).max()) if g.shape == r.shape else float("nan")
-                failed += not ok
-                print(f"{name} {out} shape={list(r.shape)} max|err| {err:.3g} "
-                      f"{'ok' if ok else 'FAIL'}")
+                failed += not report(f"{name} {out}", got[out], r)
             model.close()
     print(f"control_flow: {failed} failed")
     return 1 if failed else 0

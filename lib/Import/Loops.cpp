@@ -1,0 +1,293 @@
+//===- Loops.cpp - ONNX Loop and Scan, unrolled at import -----------------===//
+//
+// Loop and Scan are unrolled at import when their iteration count is known
+// then (a constant trip count and condition, a shape given by
+// --input-shape; a static scan length): each iteration imports the body
+// again (GraphImporter::importSubgraph) with its inputs bound to that
+// iteration's values. A count known only at run time is refused by node.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+#include "Emitter.h"
+
+#include "mlir/IR/Matchers.h"
+
+using namespace ::kiln::import;
+
+namespace {
+
+/// The one-element value of a constant scalar, or failure when `v` is not a
+/// constant known at import.
+FailureOr<int64_t> constScalar(Value v) {
+  DenseElementsAttr c;
+  if (!v || !matchPattern(v, m_Constant(&c)) || c.getNumElements() != 1)
+    return failure();
+  if (c.getElementType().isInteger(1))
+    return (int64_t)*c.getValues<bool>().begin();
+  if (isa<IntegerType>(c.getElementType()))
+    return (*c.getValues<APInt>().begin()).getSExtValue();
+  return failure();
+}
+
+const onnx::GraphProto *bodyOf(const onnx::NodeProto &node) {
+  for (const auto &a : node.attribute())
+    if (a.name() == "body" && a.has_g())
+      return &a.g();
+  return nullptr;
+}
+
+} // namespace
+
+/// ONNX Loop, unrolled at import: the trip count and the condition must be
+/// known at import (constants, or shape values once `--input-shape` gives
+/// the shapes), as in `for i in range(N)` exports. Each iteration imports
+/// the body with iter_num and cond bound to constants; loop-carried values
+/// flow from one iteration's import to the next (their shapes may change);
+/// scan outputs are stacked on a new axis 0.
+LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
+                                         int64_t opset,
+                                         const std::string &prefix,
+                                         Location loc) {
+  const onnx::GraphProto *body = bodyOf(node);
+  if (!body)
+    return fail(prefix + "Loop needs a body graph");
+  SmallVector<Slot> ins;
+  if (failed(nodeSlots(node, prefix, ins)))
+    return failure();
+  while (ins.size() < 2)
+    ins.push_back(Slot());
+  if (ins[0].isSeq || ins[1].isSeq)
+    return fail(prefix + "the trip count and the condition must be tensors");
+  Value tripIn = ins[0].tensor, condIn = ins[1].tensor;
+  size_t numCarried = ins.size() - 2;
+  if (body->input_size() != (int)numCarried + 2)
+    return fail(prefix + "the body has " + std::to_string(body->input_size()) +
+                " inputs, expected " + std::to_string(numCarried + 2) +
+                " (iteration number, condition, " + std::to_string(numCarried) +
+                " loop-carried values)");
+  if (body->output_size() < (int)numCarried + 1)
+    return fail(prefix + "the body has " + std::to_string(body->output_size()) +
+                " outputs, expected at least " + std::to_string(numCarried + 1));
+  size_t numScans = body->output_size() - 1 - numCarried;
+  if (node.output_size() > (int)(numCarried + numScans))
+    return fail(prefix + "the node lists " + std::to_string(node.output_size()) +
+                " outputs, the body gives " +
+                std::to_string(numCarried + numScans));
+  const std::string unrolled =
+      " (kiln unrolls Loop at import: the trip count and the condition must "
+      "be known then; give dynamic dims with --input-shape)";
+  int64_t tripCount = kMaxUnrolledIterations + 1;
+  if (tripIn) {
+    auto m = constScalar(tripIn);
+    if (failed(m))
+      return fail(prefix + "the trip count is only known at run time" + unrolled);
+    tripCount = std::max<int64_t>(*m, 0);
+  }
+  bool cond = true;
+  if (condIn) {
+    auto c = constScalar(condIn);
+    if (failed(c))
+      return fail(prefix + "the condition is only known at run time" + unrolled);
+    cond = *c != 0;
+  }
+  if (!tripIn && !condIn)
+    return fail(prefix + "a Loop with neither a trip count nor a condition "
+                         "never ends");
+  auto i64 = RankedTensorType::get({}, builder.getI64Type());
+  auto i1 = RankedTensorType::get({}, builder.getI1Type());
+  SmallVector<Slot> carried(ins.begin() + 2, ins.end());
+  SmallVector<SmallVector<Value>> scans(numScans);
+  int64_t iter = 0;
+  for (; iter < tripCount && cond; ++iter) {
+    if (iter == kMaxUnrolledIterations)
+      return fail(prefix + "the loop runs more than " +
+                  std::to_string(kMaxUnrolledIterations) + " iterations" +
+                  unrolled);
+    SmallVector<Slot> bound;
+    bound.push_back(Slot::of(mlir::kiln::ConstantOp::create(
+        builder, loc, DenseIntElementsAttr::get(i64, {iter}))));
+    bound.push_back(Slot::of(mlir::kiln::ConstantOp::create(
+        builder, loc, DenseIntElementsAttr::get(i1, {true}))));
+    bound.append(carried);
+    SmallVector<Slot> outs;
+    ++loopDepth;
+    LogicalResult imported = importSubgraph(
+        *body, bound, outs, prefix + "iteration " + std::to_string(iter) + ": the body");
+    --loopDepth;
+    if (failed(imported))
+      return failure();
+    // The body's condition output decides whether the loop goes on, unless
+    // the node has no condition input (then the body's is ignored).
+    if (condIn) {
+      auto c = constScalar(outs[0].tensor);
+      if (failed(c))
+        return fail(prefix + "iteration " + std::to_string(iter) +
+                    ": the body's condition is only known at run time" +
+                    unrolled);
+      cond = *c != 0;
+    }
+    for (size_t i = 0; i < numCarried; ++i)
+      carried[i] = outs[1 + i];
+    for (size_t k = 0; k < numScans; ++k) {
+      if (outs[1 + numCarried + k].isSeq)
+        return fail(prefix + "scan output " + std::to_string(k) +
+                    " is a sequence");
+      scans[k].push_back(outs[1 + numCarried + k].tensor);
+    }
+  }
+  if (!tripIn && cond)
+    return fail(prefix + "the loop runs more than " +
+                std::to_string(kMaxUnrolledIterations) + " iterations" + unrolled);
+  if (iter == 0 && numScans > 0)
+    return fail(prefix + "the loop runs no iteration, so its scan outputs' "
+                         "element shapes are unknown");
+  // Scan outputs: each iteration's value gains a leading axis, then all are
+  // joined on it.
+  FirstError diag(ctx);
+  NodeContext nc(node, opset, builder, loc, {}, store);
+  KilnEmitter e(nc);
+  for (size_t k = 0; k < numScans; ++k) {
+    SmallVector<Value> parts;
+    for (Value v : scans[k])
+      parts.push_back(e.unsqueeze(v, 0));
+    if (e.failed)
+      break;
+    nc.outputs.push_back(e.concat(parts, 0));
+  }
+  if (e.failed)
+    return fail(prefix + "stacking the scan outputs: " +
+                (diag.msg.empty() ? "the iterations' shapes differ" : diag.msg));
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      bind(node.output(i), (size_t)i < numCarried
+                               ? carried[i]
+                               : Slot::of(nc.outputs[i - numCarried]));
+  return success();
+}
+
+/// ONNX Scan (opset 9 and later), unrolled at import over the scan inputs'
+/// static length: each iteration binds the states and one slice of each
+/// scan input (forward or reverse, along its axis), imports the body, and
+/// the scan outputs are stacked along their axes in their directions.
+LogicalResult GraphImporter::convertScan(const onnx::NodeProto &node,
+                                         int64_t opset,
+                                         const std::string &prefix,
+                                         Location loc) {
+  const onnx::GraphProto *body = bodyOf(node);
+  if (!body)
+    return fail(prefix + "Scan needs a body graph");
+  SmallVector<Slot> slots;
+  if (failed(nodeSlots(node, prefix, slots)))
+    return failure();
+  SmallVector<Value> ins;
+  for (const auto &[i, s] : llvm::enumerate(slots)) {
+    if (s.isSeq || !s.tensor)
+      return fail(prefix + "input " + std::to_string(i) +
+                  " must be a tensor");
+    ins.push_back(s.tensor);
+  }
+  FirstError diag(ctx);
+  NodeContext nc(node, opset, builder, loc, ins, store);
+  auto failNode = [&](const std::string &msg) {
+    return fail(prefix + (diag.msg.empty() ? msg : diag.msg));
+  };
+  auto numScanInputs = nc.getInt("num_scan_inputs", -1);
+  if (failed(numScanInputs))
+    return failNode("");
+  int64_t m = *numScanInputs;
+  if (m < 1 || m > (int64_t)ins.size())
+    return failNode("num_scan_inputs must be between 1 and the number of "
+                    "inputs (" + std::to_string(ins.size()) + ")");
+  int64_t n = ins.size() - m;
+  if (body->input_size() != (int)ins.size())
+    return failNode("the body has " + std::to_string(body->input_size()) +
+                    " inputs, expected " + std::to_string(ins.size()));
+  if (body->output_size() < n)
+    return failNode("the body has fewer outputs than the " + std::to_string(n) +
+                    " states");
+  int64_t k = body->output_size() - n;
+  auto inAxes = nc.getInts("scan_input_axes", SmallVector<int64_t>(m, 0));
+  auto inDirs = nc.getInts("scan_input_directions", SmallVector<int64_t>(m, 0));
+  auto outAxes = nc.getInts("scan_output_axes", SmallVector<int64_t>(k, 0));
+  auto outDirs = nc.getInts("scan_output_directions", SmallVector<int64_t>(k, 0));
+  if (failed(inAxes) || failed(inDirs) || failed(outAxes) || failed(outDirs))
+    return failNode("");
+  if ((int64_t)inAxes->size() != m || (int64_t)inDirs->size() != m ||
+      (int64_t)outAxes->size() != k || (int64_t)outDirs->size() != k)
+    return failNode("scan_input_axes/directions need " + std::to_string(m) +
+                    " entries and scan_output_axes/directions " +
+                    std::to_string(k));
+  int64_t length = -1;
+  for (int64_t j = 0; j < m; ++j) {
+    auto t = nc.typeOf(ins[n + j]);
+    auto axis = nc.normAxis((*inAxes)[j], t.getRank());
+    if (failed(axis))
+      return failNode("");
+    (*inAxes)[j] = *axis;
+    int64_t d = t.getDimSize(*axis);
+    if (ShapedType::isDynamic(d))
+      return failNode("scan input " + std::to_string(j) +
+                      " has a dynamic length; kiln unrolls Scan at import "
+                      "(give the dim with --input-shape)");
+    if (length >= 0 && d != length)
+      return failNode("the scan inputs' lengths differ (" +
+                      std::to_string(length) + " and " + std::to_string(d) + ")");
+    length = d;
+  }
+  if (length > kMaxUnrolledIterations)
+    return failNode("the scan length " + std::to_string(length) +
+                    " is above the " + std::to_string(kMaxUnrolledIterations) +
+                    " iterations kiln unrolls at import");
+  if (length == 0 && k > 0)
+    return failNode("the scan inputs are empty, so the scan outputs' element "
+                    "shapes are unknown");
+  KilnEmitter e(nc);
+  SmallVector<Value> states(ins.begin(), ins.begin() + n);
+  SmallVector<SmallVector<Value>> scans(k);
+  for (int64_t t = 0; t < length; ++t) {
+    SmallVector<Slot> bound;
+    for (Value st : states)
+      bound.push_back(Slot::of(st));
+    for (int64_t j = 0; j < m; ++j)
+      bound.push_back(Slot::of(e.at(
+          ins[n + j], (*inDirs)[j] ? length - 1 - t : t, (*inAxes)[j])));
+    if (e.failed)
+      return failNode("slicing the scan inputs failed");
+    SmallVector<Slot> outs;
+    ++loopDepth;
+    LogicalResult imported = importSubgraph(
+        *body, bound, outs, prefix + "iteration " + std::to_string(t) + ": the body");
+    --loopDepth;
+    if (failed(imported))
+      return failure();
+    for (const Slot &o : outs)
+      if (o.isSeq)
+        return failNode("the body returns a sequence");
+    for (int64_t i = 0; i < n; ++i)
+      states[i] = outs[i].tensor;
+    for (int64_t j = 0; j < k; ++j)
+      scans[j].push_back(outs[n + j].tensor);
+  }
+  SmallVector<Value> results(states);
+  for (int64_t j = 0; j < k; ++j) {
+    auto axis = nc.normAxis((*outAxes)[j], nc.typeOf(scans[j][0]).getRank() + 1);
+    if (failed(axis))
+      return failNode("");
+    if ((*outDirs)[j])
+      std::reverse(scans[j].begin(), scans[j].end());
+    SmallVector<Value> parts;
+    for (Value v : scans[j])
+      parts.push_back(e.unsqueeze(v, *axis));
+    results.push_back(e.concat(parts, *axis));
+  }
+  if (e.failed)
+    return failNode("stacking the scan outputs failed");
+  if (node.output_size() > (int)results.size())
+    return failNode("the node lists " + std::to_string(node.output_size()) +
+                    " outputs, the body gives " + std::to_string(results.size()));
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      values[node.output(i)] = results[i];
+  return success();
+}

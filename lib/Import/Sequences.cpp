@@ -1,0 +1,200 @@
+//===- Sequences.cpp - ONNX sequence ops on import-time sequences ---------===//
+//
+// A sequence exists at import only, as a list of tensor values (a Slot):
+// enough for the sequences an unrolled Loop builds and concatenates, as
+// PyTorch's scripted loops do. A sequence never reaches run time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GraphImporter.h"
+#include "Emitter.h"
+
+using namespace ::kiln::import;
+
+/// The sequence ops on import-time sequences (lists of tensor values):
+/// SequenceEmpty, SequenceConstruct, SequenceInsert, SequenceAt,
+/// SequenceErase, SequenceLength, ConcatFromSequence and SplitToSequence.
+/// Positions must be known at import; a sequence never reaches run time.
+LogicalResult GraphImporter::convertSequenceOp(const onnx::NodeProto &node,
+                                               int64_t opset,
+                                               const std::string &prefix,
+                                               Location loc) {
+  const std::string &op = node.op_type();
+  SmallVector<Slot> ins;
+  if (failed(nodeSlots(node, prefix, ins)))
+    return failure();
+  SmallVector<Value> tensors;
+  for (const Slot &s : ins)
+    tensors.push_back(s.tensor);
+  FirstError diag(ctx);
+  NodeContext nc(node, opset, builder, loc, tensors, store);
+  KilnEmitter e(nc);
+  auto failNode = [&](const std::string &msg) {
+    return fail(prefix + (diag.msg.empty() ? msg : diag.msg));
+  };
+  auto seqInput = [&](size_t i) -> FailureOr<SmallVector<Value>> {
+    if (i >= ins.size() || !ins[i].isSeq) {
+      (void)failNode("input " + std::to_string(i) + " must be a sequence");
+      return failure();
+    }
+    return ins[i].seq;
+  };
+  auto tensorInput = [&](size_t i) -> Value {
+    if (i >= ins.size() || ins[i].isSeq || !ins[i].tensor) {
+      (void)failNode("input " + std::to_string(i) + " must be a tensor");
+      return Value();
+    }
+    return ins[i].tensor;
+  };
+  // A constant position in [-n, n + extra), normalized to [0, n + extra).
+  auto position = [&](size_t i, int64_t n, int64_t extra,
+                      int64_t dflt) -> FailureOr<int64_t> {
+    if (i >= ins.size() || !ins[i].tensor)
+      return dflt;
+    auto p = nc.constInts(i, "the position");
+    if (failed(p) || p->size() != 1) {
+      (void)failNode("the position must be one integer known at import");
+      return failure();
+    }
+    int64_t v = (*p)[0];
+    if (v < -n || v >= n + extra) {
+      (void)failNode("position " + std::to_string(v) +
+                     " is out of range for a sequence of " + std::to_string(n));
+      return failure();
+    }
+    return v < 0 ? v + n : v;
+  };
+  auto result = [&](Slot s) -> LogicalResult {
+    if (node.output_size() < 1)
+      return failNode("the node has no output");
+    if (!node.output(0).empty())
+      bind(node.output(0), std::move(s));
+    return success();
+  };
+
+  if (op == "SequenceEmpty")
+    return result(Slot::sequence({}));
+  if (op == "SequenceConstruct") {
+    SmallVector<Value> vs;
+    for (size_t i = 0; i < ins.size(); ++i) {
+      Value v = tensorInput(i);
+      if (!v)
+        return failure();
+      vs.push_back(v);
+    }
+    return result(Slot::sequence(vs));
+  }
+  if (op == "SequenceLength") {
+    auto seq = seqInput(0);
+    if (failed(seq))
+      return failure();
+    return result(Slot::of(nc.i64Scalar(seq->size())));
+  }
+  if (op == "SequenceInsert" || op == "SequenceAt" || op == "SequenceErase") {
+    auto seq = seqInput(0);
+    if (failed(seq))
+      return failure();
+    int64_t n = seq->size();
+    if (op == "SequenceInsert") {
+      Value v = tensorInput(1);
+      if (!v)
+        return failure();
+      auto p = position(2, n, 1, n);
+      if (failed(p))
+        return failure();
+      seq->insert(seq->begin() + *p, v);
+      return result(Slot::sequence(*seq));
+    }
+    if (n == 0)
+      return failNode("the sequence is empty");
+    auto p = position(1, n, 0, n - 1);
+    if (failed(p))
+      return failure();
+    if (op == "SequenceAt")
+      return result(Slot::of((*seq)[*p]));
+    seq->erase(seq->begin() + *p);
+    return result(Slot::sequence(*seq));
+  }
+  if (op == "ConcatFromSequence") {
+    auto seq = seqInput(0);
+    if (failed(seq))
+      return failure();
+    if (seq->empty())
+      return failNode("the sequence is empty");
+    auto axisAttr = nc.getInt("axis", INT64_MAX);
+    auto newAxis = nc.getInt("new_axis", 0);
+    if (failed(axisAttr) || failed(newAxis))
+      return failNode("");
+    if (*axisAttr == INT64_MAX)
+      return failNode("ConcatFromSequence needs an axis");
+    int64_t rank = nc.typeOf((*seq)[0]).getRank() + (*newAxis ? 1 : 0);
+    auto axis = nc.normAxis(*axisAttr, rank);
+    if (failed(axis))
+      return failNode("");
+    SmallVector<Value> parts;
+    for (Value v : *seq)
+      parts.push_back(*newAxis ? e.unsqueeze(v, *axis) : v);
+    Value r = e.concat(parts, *axis);
+    if (e.failed)
+      return failNode("the sequence's tensors do not concatenate");
+    return result(Slot::of(r));
+  }
+  if (op == "SplitToSequence") {
+    Value x = tensorInput(0);
+    if (!x)
+      return failure();
+    auto axisAttr = nc.getInt("axis", 0);
+    auto keepdims = nc.getInt("keepdims", 1);
+    if (failed(axisAttr) || failed(keepdims))
+      return failNode("");
+    auto t = nc.typeOf(x);
+    auto axis = nc.normAxis(*axisAttr, t.getRank());
+    if (failed(axis))
+      return failNode("");
+    int64_t len = t.getDimSize(*axis);
+    if (ShapedType::isDynamic(len))
+      return failNode("the split axis has a dynamic length (give it with "
+                      "--input-shape)");
+    SmallVector<Value> parts;
+    if (ins.size() < 2 || !ins[1].tensor) {
+      if (len > kMaxUnrolledIterations)
+        return failNode("splitting into more than " +
+                        std::to_string(kMaxUnrolledIterations) + " tensors");
+      for (int64_t i = 0; i < len; ++i)
+        parts.push_back(*keepdims ? e.slice(x, i, i + 1, *axis)
+                                  : e.at(x, i, *axis));
+    } else {
+      auto split = nc.constInts(1, "split");
+      if (failed(split))
+        return failNode("split must be known at import");
+      SmallVector<int64_t> sizes;
+      if (nc.typeOf(ins[1].tensor).getRank() == 0) {
+        int64_t chunk = (*split)[0];
+        if (chunk <= 0)
+          return failNode("split must be positive");
+        for (int64_t lo = 0; lo < len; lo += chunk)
+          sizes.push_back(std::min(chunk, len - lo));
+      } else {
+        sizes.assign(split->begin(), split->end());
+      }
+      int64_t lo = 0;
+      for (int64_t sz : sizes) {
+        if (sz < 0 || lo + sz > len)
+          return failNode("the split sizes do not add up to the axis length " +
+                          std::to_string(len));
+        parts.push_back(e.slice(x, lo, lo + sz, *axis));
+        lo += sz;
+      }
+      if (lo != len)
+        return failNode("the split sizes do not add up to the axis length " +
+                        std::to_string(len));
+    }
+    if (e.failed)
+      return failNode("splitting failed");
+    return result(Slot::sequence(parts));
+  }
+  return fail(prefix + "unsupported operator (of the sequence ops, kiln "
+                       "imports SequenceEmpty, SequenceConstruct, "
+                       "SequenceInsert, SequenceAt, SequenceErase, "
+                       "SequenceLength, ConcatFromSequence, SplitToSequence)");
+}
