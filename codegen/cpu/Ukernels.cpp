@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/cpu/ConstWeights.h"
 #include "dialects/kiln/KilnDialect.h"
 // The int8 weight layout is defined once, in the runtime's plain-C packer,
 // which the compiler links (codegen/CMakeLists.txt).
@@ -33,171 +34,11 @@ namespace mlir::kiln {
 } // namespace mlir::kiln
 
 using namespace mlir;
+using namespace mlir::kiln::cpu;
 
 namespace {
 
-constexpr int64_t kPanel = 16;  // KILN_GEMM_NR
 constexpr int64_t kOverwrite = 0x100; // KILN_GEMM_OVERWRITE
-
-/// Reads the f32 elements of a constant initializer in row-major order.
-struct ConstReader {
-  const char *raw = nullptr;
-  float splat = 0.0f;
-  bool isSplat = false;
-  float operator[](int64_t i) const {
-    if (isSplat)
-      return splat;
-    float v;
-    std::memcpy(&v, raw + i * sizeof(float), sizeof v);
-    return v;
-  }
-};
-
-std::optional<ConstReader> readerOf(memref::GlobalOp global) {
-  if (!global.getConstant() || !global.getInitialValue())
-    return std::nullopt;
-  Attribute init = *global.getInitialValue();
-  int64_t count = global.getType().getNumElements();
-  ConstReader r;
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(init)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || (int64_t)blob->getData().size() != count * 4)
-      return std::nullopt;
-    r.raw = blob->getData().data();
-    return r;
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(init);
-  if (!dense || !dense.getElementType().isF32())
-    return std::nullopt;
-  if (dense.isSplat()) {
-    r.isSplat = true;
-    r.splat = dense.getSplatValue<float>();
-    return r;
-  }
-  if ((int64_t)dense.getRawData().size() != count * 4)
-    return std::nullopt;
-  r.raw = dense.getRawData().data();
-  return r;
-}
-
-/// The raw row-major bytes of a constant global whose elements take
-/// `elemBytes` each (a splat expanded), or nullopt.
-std::optional<std::vector<char>> rawBytesOf(memref::GlobalOp global,
-                                            int64_t elemBytes) {
-  if (!global.getConstant() || !global.getInitialValue())
-    return std::nullopt;
-  Attribute init = *global.getInitialValue();
-  int64_t count = global.getType().getNumElements();
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(init)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || (int64_t)blob->getData().size() != count * elemBytes)
-      return std::nullopt;
-    return std::vector<char>(blob->getData().begin(), blob->getData().end());
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(init);
-  if (!dense)
-    return std::nullopt;
-  ArrayRef<char> raw = dense.getRawData();
-  if (dense.isSplat() && (int64_t)raw.size() == elemBytes) {
-    std::vector<char> out;
-    for (int64_t i = 0; i < count; ++i)
-      out.insert(out.end(), raw.begin(), raw.end());
-    return out;
-  }
-  if ((int64_t)raw.size() != count * elemBytes)
-    return std::nullopt;
-  return std::vector<char>(raw.begin(), raw.end());
-}
-
-/// The constant global `v` reads, when it is a get_global of one, possibly
-/// reshaped (a reshape of a contiguous global keeps its row-major order).
-/// With `anyType`, of any element type; otherwise f32 only.
-memref::GlobalOp constantGlobalOf(Value v, SymbolTable &symbols,
-                                  bool anyType = false) {
-  for (;;) {
-    if (auto c = v.getDefiningOp<memref::CollapseShapeOp>())
-      v = c.getSrc();
-    else if (auto e = v.getDefiningOp<memref::ExpandShapeOp>())
-      v = e.getSrc();
-    else if (auto r = v.getDefiningOp<memref::ReshapeOp>())
-      v = r.getSource();
-    else
-      break;
-  }
-  auto get = v.getDefiningOp<memref::GetGlobalOp>();
-  if (!get)
-    return {};
-  auto global = symbols.lookup<memref::GlobalOp>(get.getName());
-  if (!global || !global.getConstant() || !global.getInitialValue() ||
-      (!anyType && !readerOf(global)))
-    return {};
-  return global;
-}
-
-bool isF32Rank(Value v, int64_t rank) {
-  auto t = dyn_cast<MemRefType>(v.getType());
-  return t && t.getRank() == rank && t.getElementType().isF32();
-}
-
-/// Rows of `v` are contiguous: its last stride is statically 1.
-bool hasUnitInnerStride(Value v) {
-  auto t = cast<MemRefType>(v.getType());
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(t.getStridesAndOffset(strides, offset)))
-    return false;
-  return !strides.empty() && strides.back() == 1;
-}
-
-/// A buffer written only by a [1, 0] transpose of a constant, and otherwise
-/// only read as the right-hand side of 2-D f32 matmuls or deallocated.
-struct TransposedConst {
-  memref::AllocOp alloc;
-  linalg::TransposeOp transpose;
-  memref::GlobalOp global;
-};
-
-std::optional<TransposedConst> transposedConstOf(Value b,
-                                                 SymbolTable &symbols) {
-  auto alloc = b.getDefiningOp<memref::AllocOp>();
-  if (!alloc)
-    return std::nullopt;
-  TransposedConst tc{alloc, {}, {}};
-  for (Operation *user : alloc->getUsers()) {
-    if (isa<memref::DeallocOp>(user))
-      continue;
-    if (auto t = dyn_cast<linalg::TransposeOp>(user)) {
-      if (tc.transpose || t.getInit() != b ||
-          t.getPermutation() != ArrayRef<int64_t>{1, 0})
-        return std::nullopt;
-      tc.transpose = t;
-      continue;
-    }
-    auto mm = dyn_cast<linalg::MatmulOp>(user);
-    if (!mm || mm.hasUserDefinedMaps() ||
-        mm.getDpsInputOperand(1)->get() != b ||
-        mm.getDpsInputOperand(0)->get() == b || mm.getDpsInitOperand(0)->get() == b)
-      return std::nullopt;
-  }
-  if (!tc.transpose)
-    return std::nullopt;
-  tc.global = constantGlobalOf(tc.transpose.getInput(), symbols);
-  if (!tc.global)
-    return std::nullopt;
-  return tc;
-}
-
-/// Packs the [K, N] matrix whose element (kk, j) is src(kk, j).
-template <typename Fn>
-std::vector<float> packPanels(int64_t k, int64_t n, Fn src) {
-  int64_t panels = (n + kPanel - 1) / kPanel;
-  std::vector<float> out((size_t)(panels * k * kPanel), 0.0f);
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < kPanel && p * kPanel + j < n; ++j)
-        out[(size_t)((p * k + kk) * kPanel + j)] = src(kk, p * kPanel + j);
-  return out;
-}
 
 /// (aligned base address, offset, strides...) of a strided memref, as index
 /// values.
