@@ -508,7 +508,7 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
     kiln_rt_check_dim(unitb, 1);
     kiln_epilogue epb = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
                          (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
-                         res.stride[2], act};
+                         res.stride[2], act, NULL, 0};
     int ok = s4 ? kiln_s4gemm_run(isa, m, n, k, kstep, (const float *)x.base,
                                   x.stride[2], x.stride[3],
                                   (const uint8_t *)w.base, (float *)y.base,
@@ -550,7 +550,7 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
     unit = 0;
   kiln_epilogue ep = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
                       (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
-                      res.stride[2], act};
+                      res.stride[2], act, NULL, 0};
   float *yp = (float *)y.base;
   const float *xp = (const float *)x.base;
   if (unit) {
