@@ -209,8 +209,8 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
  * bf16 k-pair panels, activations rounded to bf16 per call, fp32
  * accumulation) and int8 (--quantize int8: s8 weights quantized and packed
  * ahead, u8 activations quantized per row per call, int32 accumulation). */
-static void bench_lowp(const char *name, int int8, int64_t m, int64_t n,
-                       int64_t k, double peak, int threads) {
+static void bench_lowp(const char *name, int int8, int isa, int64_t m,
+                       int64_t n, int64_t k, double peak, int threads) {
   float *a = aligned_alloc(64, (size_t)(m * k) * 4 + 64);
   float *c = aligned_alloc(64, (size_t)(m * n) * 4 + 64);
   float *w = aligned_alloc(64, (size_t)(k * n) * 4 + 64);
@@ -231,7 +231,7 @@ static void bench_lowp(const char *name, int int8, int64_t m, int64_t n,
   for (int r = -1; r < RUNS; ++r) {
     double st = now();
     if (int8)
-      kiln_qgemm_run(KILN_ISA_AVX512, 0, m, n, k, a, k, 1, bp, c, n, NULL);
+      kiln_qgemm_run(isa, 0, m, n, k, a, k, 1, bp, c, n, NULL);
     else
       kiln_sbgemm_run(KILN_ISA_AVX512, 0, m, n, k, a, k, 1, bp, c, n, NULL);
     if (r >= 0)
@@ -241,7 +241,9 @@ static void bench_lowp(const char *name, int int8, int64_t m, int64_t n,
   double gf = 2.0 * m * n * k / t[RUNS / 2] / 1e9;
   printf("| %s | %lldx%lldx%lld | %s | %d | %.1f | %.0f%% of fp32 peak |\n",
          name, (long long)m, (long long)n, (long long)k,
-         int8 ? "int8 (avx512-vnni)" : "bf16 (avx512-bf16)", threads, gf,
+         !int8 ? "bf16 (avx512-bf16)"
+         : isa == KILN_ISA_AVX512 ? "int8 (avx512-vnni)" : "int8 (avx2)",
+         threads, gf,
          100.0 * gf / (peak * threads));
   free(a);
   free(c);
@@ -389,11 +391,15 @@ int main(int argc, char **argv) {
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
     if (strstr(shapes[i].name, "bert-base") && (!only || strstr(shapes[i].name, only)))
-      for (int int8 = 0; int8 <= 1; ++int8)
+      for (int int8 = 0; int8 <= 1; ++int8) {
         if (top_isa == KILN_ISA_AVX512 &&
             (int8 ? __builtin_cpu_supports("avx512vnni") : __builtin_cpu_supports("avx512bf16")))
-          bench_lowp(shapes[i].name, int8, shapes[i].m, shapes[i].n, shapes[i].k,
-                     peak, threads);
+          bench_lowp(shapes[i].name, int8, KILN_ISA_AVX512, shapes[i].m,
+                     shapes[i].n, shapes[i].k, peak, threads);
+        if (int8) /* the AVX2 tile (x86-64-v3, or AVX-512 without VNNI) */
+          bench_lowp(shapes[i].name, int8, KILN_ISA_AVX2, shapes[i].m,
+                     shapes[i].n, shapes[i].k, peak, threads);
+      }
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; ++i)
     for (int v = 0; v < 4 && (!only || strstr(convs[i].name, only)); ++v)
       if (v >= 2 || top_isa == KILN_ISA_AVX512) /* direct, im2col per ISA */

@@ -53,9 +53,10 @@ static void range_of(const float *a, int64_t lda, int64_t acs, int64_t rows,
   }
 }
 
+/* wide: the AVX2 tile's u16 activations (dst as uint16_t). */
 static void pack_a_generic(const float *a, int64_t lda, int64_t acs,
                            int64_t rows, int64_t k, int64_t kq, uint8_t *dst,
-                           float *rowq, const float *fixed) {
+                           float *rowq, const float *fixed, int wide) {
   for (int64_t i = 0; i < rows; ++i) {
     const float *src = a + i * lda;
     float s;
@@ -76,7 +77,11 @@ static void pack_a_generic(const float *a, int64_t lda, int64_t acs,
         float v = nearbyintf(fixed ? x / s : x * inv) + (float)zp;
         q = v != v ? zp : v < 0.0f ? 0 : v > 255.0f ? 255 : (int32_t)v;
       }
-      dst[((kk / 4) * rows + i) * 4 + kk % 4] = (uint8_t)q;
+      int64_t at = ((kk / 4) * rows + i) * 4 + kk % 4;
+      if (wide)
+        ((uint16_t *)dst)[at] = (uint16_t)q;
+      else
+        dst[at] = (uint8_t)q;
     }
     rowq[2 * i] = s;
     rowq[2 * i + 1] = (float)zp;
@@ -132,6 +137,7 @@ typedef struct {
   int64_t ldc;
   const kiln_epilogue *ep;
   int vector_pack, accumulate; /* vector_pack: 2 AVX-512, 1 AVX2 */
+  int abytes; /* bytes per packed activation: 1, or 2 (AVX2 tile: u16) */
   const float *fixed; /* per-tensor (scale, zero point), or NULL: per row */
 } job;
 
@@ -141,7 +147,7 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
     int64_t i0 = r * g->mr;
     int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
     const float *src = g->a + i0 * g->lda;
-    uint8_t *dst = g->ap + i0 * g->kq * 4;
+    uint8_t *dst = g->ap + i0 * g->kq * 4 * g->abytes;
     if (g->vector_pack == 2 && (g->acs == 1 || g->k == 1))
       kiln_qgemm_pack_a_avx512(src, g->lda, rows, g->k, g->kq, dst,
                                g->rowq + 2 * i0, g->fixed);
@@ -150,7 +156,7 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
                              g->rowq + 2 * i0, g->fixed);
     else
       pack_a_generic(src, g->lda, g->acs, rows, g->k, g->kq, dst,
-                     g->rowq + 2 * i0, g->fixed);
+                     g->rowq + 2 * i0, g->fixed, g->abytes == 2);
   }
 }
 
@@ -178,7 +184,7 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
     kiln_epilogue_at(g->ep, i0, j0, &ep);
     epp = &ep;
   }
-  g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 4, p0 + q0 * 64,
+  g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 4 * g->abytes, p0 + q0 * 64,
           p1 + q0 * 64, (const float *)(p0 - lane * 4 + g->kq * 64) + lane,
           (const float *)(p1 - lane * 4 + g->kq * 64) + lane, g->rowq + 2 * i0,
           g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate, last, epp);
@@ -220,7 +226,7 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
     return kiln_sgemm_packed_run_ep(isa, accumulate, m, n, 0, a, lda, acs, NULL,
                                     c, ldc, ep);
   job g = {tile_generic, KILN_SGEMM_MR_GENERIC, 32, m, n, k, (k + 3) / 4,
-           a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate, NULL};
+           a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate, 1, NULL};
   /* DynamicQuantizeLinear's parameters: the whole tensor's range */
   float fixed[2];
   if (per_tensor) {
@@ -241,10 +247,11 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
     g.vector_pack = 1;
     g.mr = KILN_QGEMM_MR_AVX2;
     g.nc = 8;
+    g.abytes = 2;
   }
   int64_t rowBlocks = (m + g.mr - 1) / g.mr;
   int64_t colBlocks = (n + g.nc - 1) / g.nc;
-  size_t apBytes = ((size_t)(rowBlocks * g.mr * g.kq * 4) + 63) & ~(size_t)63;
+  size_t apBytes = ((size_t)(rowBlocks * g.mr * g.kq * 4 * g.abytes) + 63) & ~(size_t)63;
   char *scratch = kiln_scratch(KILN_SCRATCH_GEMM_A,
                                apBytes + (size_t)(2 * rowBlocks * g.mr) * sizeof(float));
   if (!scratch)

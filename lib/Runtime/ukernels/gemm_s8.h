@@ -93,8 +93,8 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
                                 const kiln_epilogue *ep);
 /* The AVX2 tile (no VNNI): up to KILN_QGEMM_MR_AVX2 rows x 8 columns (half
  * a panel: b0 and sb0 point at the tile's first column; b1 and sb1 are
- * unused). */
-#define KILN_QGEMM_MR_AVX2 5
+ * unused), its activations widened to u16 (ap as uint16_t, same order). */
+#define KILN_QGEMM_MR_AVX2 6
 void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                           const uint8_t *ap, const int8_t *b0, const int8_t *b1,
                           const float *sb0, const float *sb1, const float *rowq,
@@ -107,7 +107,8 @@ void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
                               int64_t k, int64_t kq, uint8_t *dst, float *rowq,
                               const float *fixed);
-/* The same with AVX2. */
+/* The same with AVX2, each value written as a u16 (dst as uint16_t) for
+ * the AVX2 tile. */
 void kiln_qgemm_pack_a_avx2(const float *a, int64_t lda, int64_t rows,
                             int64_t k, int64_t kq, uint8_t *dst, float *rowq,
                             const float *fixed);

@@ -1,15 +1,19 @@
 /*===- gemm_s8_avx2.c - u8 x s8 GEMM tile kernel, AVX2 --------------------===*
  *
  * The x86-64-v3 variant of the int8 tile (gemm_s8_avx512.c has the VNNI
- * one), on the same packed layouts (gemm_s8.h): up to 5 rows x 8 columns
- * (half a panel). Without VNNI the products are widened to 16 bits so
- * nothing saturates (vpmaddubsw would: 255 * 127 * 2 > 32767): per quad,
- * the 8 columns' 4 weights are sign-extended (vpmovsxbw, two halves of 4
- * columns), each row's 4 activations broadcast and zero-extended in place
- * (vpshufb), and vpmaddwd gives each column's two pair
- * sums in adjacent int32 lanes, added up in the epilogue (vphaddd). The
- * int32 sums are exact, so results equal the VNNI and generic tiles'. The
- * epilogue is the fp32 kernels' (gemm_store_avx2.h). Compiled with -mavx2.
+ * one), on the packed weights of gemm_s8.h: up to 6 rows x 8 columns (half
+ * a panel). Without VNNI the products are widened to 16 bits so nothing
+ * saturates (vpmaddubsw would: 255 * 127 * 2 > 32767). The activations are
+ * packed already widened (kiln_qgemm_pack_a_avx2: each row's quad of k as
+ * four u16, 8 bytes), so a row's quad is one vpbroadcastq from memory. Per
+ * quad, the tile's 8 columns of 4 weights are sign-extended (vpmovsxbw, two
+ * halves of 4 columns) and vpmaddwd gives each column's two pair sums in
+ * adjacent int32 lanes (16 exact multiply-adds per instruction, the most
+ * AVX2 has without saturating), added up in the epilogue (vphaddd). 6 x 2
+ * accumulators, 2 weight registers and the broadcast fill 15 of the 16
+ * registers. The int32 sums are exact, so results equal the VNNI and
+ * generic tiles'. The epilogue is the fp32 kernels' (gemm_store_avx2.h).
+ * Compiled with -mavx2.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -26,23 +30,52 @@ tile(const int mr, int64_t nc, int64_t kq, const uint8_t *ap, const int8_t *b0,
      const float *sb0, const float *rowq, float *c, int64_t ldc,
      int accumulate, int last, const kiln_epilogue *ep) {
   __m256i lo[MR], hi[MR]; /* columns 0-3 / 4-7, two lanes per column */
-  const __m256i widen = _mm256_setr_epi8(
-      0, -1, 1, -1, 2, -1, 3, -1, 0, -1, 1, -1, 2, -1, 3, -1,
-      0, -1, 1, -1, 2, -1, 3, -1, 0, -1, 1, -1, 2, -1, 3, -1);
-#pragma GCC unroll 5
+  const uint16_t *a16 = (const uint16_t *)ap;
+#pragma GCC unroll 6
   for (int i = 0; i < mr; ++i) {
     lo[i] = _mm256_setzero_si256();
     hi[i] = _mm256_setzero_si256();
   }
-  for (int64_t q = 0; q < kq; ++q) {
+  int64_t q = 0;
+  if (mr == MR && kq > 0) {
+    /* GCC spills 6 x 2 accumulators (it hoists the broadcasts), so the full
+     * tile's loop is written out: weights in ymm12-13, the broadcast in
+     * ymm14, a product in ymm15, the accumulators in the other 12 */
+    const uint16_t *ar = a16;
+    const int8_t *br = b0;
+    int64_t n = kq;
+#define ROW(OFF, C0, C1)                                                       \
+  "vpbroadcastq " #OFF "(%[a]), %%ymm14\n\t"                                  \
+  "vpmaddwd %%ymm14, %%ymm12, %%ymm15\n\t"                                     \
+  "vpaddd %%ymm15, %[" #C0 "], %[" #C0 "]\n\t"                                \
+  "vpmaddwd %%ymm14, %%ymm13, %%ymm14\n\t"                                     \
+  "vpaddd %%ymm14, %[" #C1 "], %[" #C1 "]\n\t"
+    __asm__("1:\n\t"
+            "vpmovsxbw (%[b]), %%ymm12\n\t"
+            "vpmovsxbw 16(%[b]), %%ymm13\n\t"
+            ROW(0, l0, h0) ROW(8, l1, h1) ROW(16, l2, h2)
+            ROW(24, l3, h3) ROW(32, l4, h4) ROW(40, l5, h5)
+            "add $64, %[b]\n\t"
+            "add $48, %[a]\n\t"
+            "dec %[n]\n\t"
+            "jnz 1b\n\t"
+            : [a] "+r"(ar), [b] "+r"(br), [n] "+r"(n), [l0] "+x"(lo[0]), [h0] "+x"(hi[0]), [l1] "+x"(lo[1]),
+              [h1] "+x"(hi[1]), [l2] "+x"(lo[2]), [h2] "+x"(hi[2]),
+              [l3] "+x"(lo[3]), [h3] "+x"(hi[3]), [l4] "+x"(lo[4]),
+              [h4] "+x"(hi[4]), [l5] "+x"(lo[5]), [h5] "+x"(hi[5])
+            :
+            : "cc", "memory", "xmm12", "xmm13", "xmm14", "xmm15");
+#undef ROW
+    q = kq;
+  }
+  for (; q < kq; ++q) {
     __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b0 + q * 64)));
     __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b0 + q * 64 + 16)));
-#pragma GCC unroll 5
+#pragma GCC unroll 6
     for (int i = 0; i < mr; ++i) {
-      int32_t a4;
-      memcpy(&a4, ap + (q * mr + i) * 4, 4);
-      /* the row's 4 bytes broadcast, then zero-extended in place */
-      __m256i av = _mm256_shuffle_epi8(_mm256_set1_epi32(a4), widen);
+      int64_t a4;
+      memcpy(&a4, a16 + (q * mr + i) * 4, 8);
+      __m256i av = _mm256_set1_epi64x(a4); /* the row's 4 u16, broadcast */
       lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(w0, av));
       hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(w1, av));
     }
@@ -50,7 +83,7 @@ tile(const int mr, int64_t nc, int64_t kq, const uint8_t *ap, const int8_t *b0,
   __m256 sb = _mm256_loadu_ps(sb0);
   __m256i colsum = _mm256_loadu_si256((const __m256i *)(sb0 + 16));
   const kiln_epilogue *e = last ? ep : NULL;
-#pragma GCC unroll 5
+#pragma GCC unroll 6
   for (int i = 0; i < mr; ++i) {
     /* [c0 c1 c4 c5 | c2 c3 c6 c7] -> columns in order */
     __m256i acc = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[i], hi[i]), 0xD8);
@@ -75,7 +108,7 @@ void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                           const kiln_epilogue *ep) {
   (void)b1, (void)sb1;
   switch (mr) {
-    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5)
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
   default:
     return;
   }
@@ -83,11 +116,12 @@ void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
 
 /* Quantizes a row block of A (unit column stride) 8 values at a time, as
  * kiln_qgemm_pack_a_avx512 does (same results: the same float operations
- * per value, round to nearest even, saturated to [0, 255]). */
+ * per value, round to nearest even, saturated to [0, 255]), written
+ * widened to u16 for the tile above: dst[((q * rows + i) * 4 + r) * 2]. */
 void kiln_qgemm_pack_a_avx2(const float *a, int64_t lda, int64_t rows,
                             int64_t k, int64_t kq, uint8_t *dst, float *rowq,
                             const float *fixed) {
-  uint32_t *d32 = (uint32_t *)dst;
+  uint64_t *d64 = (uint64_t *)dst;
   for (int64_t i = 0; i < rows; ++i) {
     const float *src = a + i * lda;
     float s, zf;
@@ -138,12 +172,16 @@ void kiln_qgemm_pack_a_avx2(const float *a, int64_t lda, int64_t rows,
       v = fixed ? _mm256_div_ps(v, sv) : _mm256_mul_ps(v, inv);
       v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       v = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, zv), _mm256_setzero_ps()), top);
-      int32_t q[8];
-      _mm256_storeu_si256((__m256i *)q, _mm256_cvtps_epi32(v));
-      int64_t nq = (kq * 4 - k0) / 4 < 2 ? (kq * 4 - k0) / 4 : 2;
-      for (int64_t t = 0; t < nq; ++t)
-        d32[(k0 / 4 + t) * rows + i] = (uint32_t)q[4 * t] | (uint32_t)q[4 * t + 1] << 8 |
-                                       (uint32_t)q[4 * t + 2] << 16 | (uint32_t)q[4 * t + 3] << 24;
+      /* 8 int32 -> 8 u16 (in range, so packus does not clip) = quads
+       * k0 / 4 and k0 / 4 + 1 of this row */
+      __m256i q32 = _mm256_cvtps_epi32(v);
+      __m128i q16 = _mm_packus_epi32(_mm256_castsi256_si128(q32),
+                                     _mm256_extracti128_si256(q32, 1));
+      int64_t q0 = k0 / 4;
+      _mm_storel_epi64((__m128i *)(d64 + q0 * rows + i), q16);
+      if (q0 + 1 < kq)
+        _mm_storel_epi64((__m128i *)(d64 + (q0 + 1) * rows + i),
+                         _mm_unpackhi_epi64(q16, q16));
     }
   }
 }
