@@ -222,7 +222,7 @@ static void bench_lowp(const char *name, int int8, int isa, int64_t m,
   for (int64_t i = 0; i < k * n; ++i)
     w[i] = (float)((i * 5) % 11) * 0.01f - 0.05f;
   if (int8)
-    kiln_s8_pack_weights(k, n, w, n, 1, bp);
+    kiln_s8_pack_weights(k, n, w, n, 1, kiln_s8_weight_qmax(isa), bp);
   else
     for (int64_t i = 0; i < panels * kq * 32; ++i)
       ((uint16_t *)bp)[i] = kiln_f32_to_bf16(w[i % (k * n)]);

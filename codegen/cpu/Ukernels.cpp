@@ -138,7 +138,9 @@ struct KilnCpuUkernels final
   memref::GlobalOp packS8(memref::GlobalOp global, ArrayRef<float> w,
                           int64_t k, int64_t n) {
     std::vector<int8_t> data(kiln_s8_packed_bytes(k, n));
-    kiln_s8_pack_weights(k, n, w.data(), n, 1, data.data());
+    kiln_s8_pack_weights(k, n, w.data(), n, 1,
+                         kiln_s8_weight_qmax(static_cast<int>(isaFlag)),
+                         data.data());
     return newGlobal<int8_t>(global, "_s8",
                              {(n + kPanel - 1) / kPanel, (k + 3) / 4 + 2, 64},
                              IntegerType::get(&getContext(), 8), data);

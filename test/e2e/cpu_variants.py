@@ -34,7 +34,7 @@ def main():
         ref = feeds = None
         for cpu, prec in [("native", "fp32"), ("x86-64-v3", "fp32"), ("x86-64", "fp32"),
                           ("native", "bf16"), ("x86-64", "bf16"),
-                          ("native", "int8"), ("x86-64", "int8"),
+                          ("native", "int8"), ("x86-64-v3", "int8"), ("x86-64", "int8"),
                           ("native", "int4"), ("x86-64", "int4")]:
             so = os.path.join(tmp, f"m_{cpu}_{prec}.so")
             kiln.compile(args.model, so, cpu=cpu, kiln=args.kiln,

@@ -5,8 +5,9 @@
  * cache blocks, M = 1, strided A, accumulate and overwrite, bias /
  * activation / residual epilogues, and through the matmul entry point.
  * Two references:
- *  - exact: the same quantization (per-column symmetric s8 weights, per-row
- *    asymmetric u8 activations) done here in double precision: the kernels
+ *  - exact: the same quantization (per-column symmetric weights to
+ *    [-kiln_s8_weight_qmax(isa), qmax]: 7 bits for AVX2, 8 otherwise;
+ *    per-row asymmetric u8 activations) done here in double precision: the kernels
  *    must match it to fp32 rounding (relative error <= 1e-5 of the output's
  *    largest value);
  *  - fp32: the unquantized product: int8's own error must stay small
@@ -40,9 +41,9 @@ static double act_ref(double v, int act) {
 }
 
 
-/* y = act(quantized(A) quantized(W) + bias) + residual in double; with
- * exact == 0 the unquantized product. */
-static void reference(int exact, int64_t m, int64_t n, int64_t k,
+/* y = act(quantized(A) quantized(W) + bias) + residual in double, W to
+ * [-qmax, qmax]; with exact == 0 the unquantized product. */
+static void reference(int exact, int64_t qmax, int64_t m, int64_t n, int64_t k,
                       const float *a, int64_t lda, int64_t acs, const float *w,
                       const float *bias, const float *res, int act,
                       const float *c0, double *out) {
@@ -52,7 +53,7 @@ static void reference(int exact, int64_t m, int64_t n, int64_t k,
     float amax = 0;
     for (int64_t kk = 0; kk < k; ++kk)
       amax = fabsf(w[kk * n + j]) > amax ? fabsf(w[kk * n + j]) : amax;
-    float s = amax / 127.0f;
+    float s = amax / (float)qmax;
     sb[j] = s;
     for (int64_t kk = 0; kk < k; ++kk)
       qb[kk * n + j] = s > 0 ? (int32_t)lrintf(w[kk * n + j] * (1.0f / s)) : 0;
@@ -131,7 +132,7 @@ static void test_isa(int isa) {
         c[i] = c0[i];
       }
       int8_t *bp = malloc(kiln_s8_packed_bytes(k, n));
-      kiln_s8_pack_weights(k, n, w, n, 1, bp);
+      kiln_s8_pack_weights(k, n, w, n, 1, kiln_s8_weight_qmax(isa), bp);
       kiln_epilogue ep = {variant == 1 || variant == 2 ? bias : NULL,
                           variant == 1 ? res : NULL, n,
                           variant == 1 ? KILN_ACT_GELU
@@ -145,7 +146,7 @@ static void test_isa(int isa) {
       else
         kiln_qgemm_run(isa, accumulate, m, n, k, a, lda, acs, bp, c, n, &ep);
       for (int exact = 1; exact >= 0; --exact) {
-        reference(exact, m, n, k, a, lda, acs, w, ep.bias, ep.residual, ep.act,
+        reference(exact, kiln_s8_weight_qmax(isa), m, n, k, a, lda, acs, w, ep.bias, ep.residual, ep.act,
                   accumulate ? c0 : NULL, want);
         double e = rel_error(m * n, c, want);
         double limit = exact ? 1e-5 : 2e-2;
@@ -239,7 +240,7 @@ static void test_zeros(void) {
     ++failures;
     return;
   }
-  kiln_s8_pack_weights(k, n, w, n, 1, bp);
+  kiln_s8_pack_weights(k, n, w, n, 1, kiln_s8_weight_qmax(KILN_ISA_AVX2), bp);
   for (int isa = 0; isa <= 2; ++isa) {
     kiln_qgemm_run(isa, 0, m, n, k, a, k, 1, bp, c, n, NULL);
     for (int j = 0; j < n; ++j)

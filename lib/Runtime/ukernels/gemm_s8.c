@@ -153,7 +153,7 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
                                g->rowq + 2 * i0, g->fixed);
     else if (g->vector_pack == 1 && (g->acs == 1 || g->k == 1))
       kiln_qgemm_pack_a_avx2(src, g->lda, rows, g->k, g->kq, dst,
-                             g->rowq + 2 * i0, g->fixed);
+                             g->rowq + 2 * i0, g->fixed, g->abytes == 2);
     else
       pack_a_generic(src, g->lda, g->acs, rows, g->k, g->kq, dst,
                      g->rowq + 2 * i0, g->fixed, g->abytes == 2);
@@ -241,8 +241,16 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
     g.tile = kiln_qgemm_tile_avx512vnni;
     g.vector_pack = 2;
     g.mr = KILN_SGEMM_MR_AVX512;
+  } else if (isa == KILN_ISA_AVX2 && !per_tensor) {
+    /* x86-64-v3 with weights the compiler packed to 7 bits
+     * (kiln_s8_weight_qmax): vpmaddubsw cannot saturate */
+    g.tile = kiln_qgemm_tile_avx2_s7;
+    g.vector_pack = 1;
+    g.mr = KILN_QGEMM_MR_AVX2_S7;
+    g.nc = 16;
   } else if (isa == KILN_ISA_AVX2 || isa == KILN_ISA_AVX512) {
-    /* x86-64-v3, or AVX-512 without VNNI */
+    /* a quantized model's own 8-bit weights on x86-64-v3, or AVX-512
+     * without VNNI: the exact 16-bit tile */
     g.tile = kiln_qgemm_tile_avx2;
     g.vector_pack = 1;
     g.mr = KILN_QGEMM_MR_AVX2;

@@ -1,7 +1,8 @@
 /*===- gemm_s8.h - int8 dense layers (--quantize int8) -------------------===*
  *
  * Dense layers compiled with `--quantize int8` keep their weights as int8,
- * quantized per output column (symmetric, scale = max|W[:, j]| / 127) and
+ * quantized per output column (symmetric, scale = max|W[:, j]| / qmax:
+ * qmax 127, or 63 for AVX2 models, kiln_s8_weight_qmax) and
  * packed at compile time by kiln_s8_pack_weights (pack_s8.c, which the
  * compiler links too, so there is one definition of the layout). The
  * activations are quantized per row at run time (asymmetric u8: scale =
@@ -43,9 +44,17 @@ extern "C" {
 size_t kiln_s8_packed_bytes(int64_t k, int64_t n);
 
 /* Quantizes and packs W (element (kk, j) at w[kk * rs + j * cs]) into
- * `out` (kiln_s8_packed_bytes(k, n) bytes). */
+ * `out` (kiln_s8_packed_bytes(k, n) bytes), each column to [-qmax, qmax]
+ * (scale max|W[:, j]| / qmax): kiln_s8_weight_qmax of the model's ISA. */
 void kiln_s8_pack_weights(int64_t k, int64_t n, const float *w, int64_t rs,
-                          int64_t cs, int8_t *out);
+                          int64_t cs, int64_t qmax, int8_t *out);
+
+/* The weight range --quantize int8 packs for an ISA (0 generic, 1 AVX2,
+ * 2 AVX-512): 127, except 63 (7 bits) for AVX2, whose tile multiplies
+ * with vpmaddubsw: u8 x s8 pairs summed in int16, which saturate unless
+ * 255 * |w0| + 255 * |w1| <= 32767 (ONNX Runtime's reduce_range does the
+ * same for CPUs without VNNI). */
+int64_t kiln_s8_weight_qmax(int isa);
 
 /* Packs weights that are already int8 (wq row-major [K, N]) with their
  * scales (`scales` values: 1 for the whole tensor, or N, one per column). */
@@ -91,7 +100,17 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
                                 const float *sb1, const float *rowq, float *c,
                                 int64_t ldc, int accumulate, int last,
                                 const kiln_epilogue *ep);
-/* The AVX2 tile (no VNNI): up to KILN_QGEMM_MR_AVX2 rows x 8 columns (half
+/* The AVX2 tile for weights packed 7-bit (kiln_s8_weight_qmax): up to
+ * KILN_QGEMM_MR_AVX2_S7 rows x 16 columns (one panel, as the VNNI tile's
+ * b0; b1 and sb1 unused), activations in the VNNI tile's u8 quads. */
+#define KILN_QGEMM_MR_AVX2_S7 5
+void kiln_qgemm_tile_avx2_s7(int64_t mr, int64_t nc, int64_t kq,
+                             const uint8_t *ap, const int8_t *b0,
+                             const int8_t *b1, const float *sb0,
+                             const float *sb1, const float *rowq, float *c,
+                             int64_t ldc, int accumulate, int last,
+                             const kiln_epilogue *ep);
+/* The AVX2 tile for any int8 weights (no VNNI): up to KILN_QGEMM_MR_AVX2 rows x 8 columns (half
  * a panel: b0 and sb0 point at the tile's first column; b1 and sb1 are
  * unused), its activations widened to u16 (ap as uint16_t, same order). */
 #define KILN_QGEMM_MR_AVX2 6
@@ -107,11 +126,11 @@ void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
                               int64_t k, int64_t kq, uint8_t *dst, float *rowq,
                               const float *fixed);
-/* The same with AVX2, each value written as a u16 (dst as uint16_t) for
- * the AVX2 tile. */
+/* The same with AVX2; `wide`: each value written as a u16 (dst as
+ * uint16_t) for kiln_qgemm_tile_avx2. */
 void kiln_qgemm_pack_a_avx2(const float *a, int64_t lda, int64_t rows,
                             int64_t k, int64_t kq, uint8_t *dst, float *rowq,
-                            const float *fixed);
+                            const float *fixed, int wide);
 #endif
 
 #endif

@@ -18,8 +18,11 @@ size_t kiln_s8_packed_bytes(int64_t k, int64_t n) {
   return (size_t)(panels * (kq + 2) * 64);
 }
 
+int64_t kiln_s8_weight_qmax(int isa) { return isa == 1 ? 63 : 127; }
+
 void kiln_s8_pack_weights(int64_t k, int64_t n, const float *w, int64_t rs,
-                          int64_t cs, int8_t *out) {
+                          int64_t cs, int64_t qmax, int8_t *out) {
+  float top = (float)qmax;
   int64_t kq = (k + 3) / 4;
   memset(out, 0, kiln_s8_packed_bytes(k, n));
   for (int64_t j = 0; j < n; ++j) {
@@ -29,14 +32,14 @@ void kiln_s8_pack_weights(int64_t k, int64_t n, const float *w, int64_t rs,
       if (v > amax) /* NaN compares false: it does not set the scale */
         amax = v;
     }
-    float scale = amax > 0.0f && isfinite(amax) ? amax / 127.0f : 0.0f;
+    float scale = amax > 0.0f && isfinite(amax) ? amax / top : 0.0f;
     float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
     int8_t *panel = out + (j / PANEL) * (kq + 2) * 64;
     int64_t lane = j % PANEL;
     int32_t colsum = 0;
     for (int64_t kk = 0; kk < k; ++kk) {
       float v = w[kk * rs + j * cs] * inv;
-      int32_t q = v != v ? 0 : v >= 127.0f ? 127 : v <= -127.0f ? -127 : (int32_t)lrintf(v);
+      int32_t q = v != v ? 0 : v >= top ? (int32_t)qmax : v <= -top ? -(int32_t)qmax : (int32_t)lrintf(v);
       panel[(kk / 4) * 64 + lane * 4 + kk % 4] = (int8_t)q;
       colsum += q;
     }
