@@ -59,12 +59,14 @@ static void reference(int exact, int64_t m, int64_t n, int64_t k, int64_t group,
 }
 
 static const char *isa_name(int isa) {
-  return isa == KILN_ISA_AVX512 ? "avx512-vnni" : "generic";
+  return isa == KILN_ISA_AVX512 ? "avx512-vnni" : isa == KILN_ISA_AVX2 ? "avx2" : "generic";
 }
 
 static void test_isa(int isa) {
+  rng_state = 777; /* the same data for every ISA */
   static const int64_t shapes[][3] = {{1, 16, 64},   {1, 70, 256}, {3, 33, 100},
-                                      {13, 16, 128}, {30, 50, 300}, {12, 64, 512}};
+                                      {13, 16, 128}, {30, 50, 300}, {12, 64, 512},
+                                      {9, 24, 256}};
   int cases = 0;
   double worstExact = 0, worstFp32 = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
@@ -114,9 +116,12 @@ static void test_isa(int isa) {
 }
 
 int main(void) {
-  rng_state = 777; /* this test's data since it was written */
   test_isa(KILN_ISA_GENERIC);
   __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    test_isa(KILN_ISA_AVX2);
+  else
+    printf("s4gemm avx2: skipped, this CPU has no AVX2\n");
   if (has_avx512vnni())
     test_isa(KILN_ISA_AVX512);
   else

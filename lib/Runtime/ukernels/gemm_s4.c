@@ -5,7 +5,8 @@
  * tile per (row block, panel of 16 columns) over all of K: each group's
  * int32 sums go into fp32 accumulators with the group's scales, so there
  * is no k blocking. The tile is kiln_s4gemm_tile_avx512vnni when the model
- * targets AVX-512 and the CPU has AVX512-VNNI, otherwise plain C (same
+ * targets AVX-512 and the CPU has AVX512-VNNI, kiln_s4gemm_tile_avx2 for
+ * AVX2 targets and AVX-512 CPUs without VNNI, otherwise plain C (same
  * results: the int32 sums are exact and the fp32 steps the same).
  *
  *===----------------------------------------------------------------------===*/
@@ -137,6 +138,9 @@ int kiln_s4gemm_run(int isa, int64_t m, int64_t n, int64_t k, int64_t group,
   if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni()) {
     g.tile = kiln_s4gemm_tile_avx512vnni;
     g.mr = MR_AVX512;
+  } else if (isa == KILN_ISA_AVX2 || isa == KILN_ISA_AVX512) {
+    g.tile = kiln_s4gemm_tile_avx2;
+    g.mr = KILN_S4GEMM_MR_AVX2;
   }
   int64_t rowBlocks = (m + g.mr - 1) / g.mr, panels = (n + 15) / 16;
   size_t rowsPad = (size_t)(rowBlocks * g.mr);

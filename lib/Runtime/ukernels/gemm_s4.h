@@ -65,6 +65,12 @@ typedef void (*kiln_s4gemm_tile_fn)(int64_t mr, int64_t nc, int64_t ng,
                                     const uint8_t *bp, const float *sa,
                                     const int32_t *rs8, float *c, int64_t ldc,
                                     const kiln_epilogue *ep);
+/* The AVX2 tile (gemm_s4_avx2.c): up to KILN_S4GEMM_MR_AVX2 rows. */
+#define KILN_S4GEMM_MR_AVX2 4
+void kiln_s4gemm_tile_avx2(int64_t mr, int64_t nc, int64_t ng, int64_t group,
+                           const int8_t *ap, const uint8_t *bp, const float *sa,
+                           const int32_t *rs8, float *c, int64_t ldc,
+                           const kiln_epilogue *ep);
 void kiln_s4gemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t ng,
                                  int64_t group, const int8_t *ap,
                                  const uint8_t *bp, const float *sa,
