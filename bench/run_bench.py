@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "test", "models"))
 import kiln  # noqa: E402
 import onnx  # noqa: E402
 from quantize_dynamic import quantize_dynamic  # noqa: E402
+from quantize_static_qdq import calibrate, calibration_feeds, quantize_static_qdq  # noqa: E402
 from run_e2e import make_inputs, run_ort  # noqa: E402
 
 # Benchmark shapes (symbolic dim -> extent), by model-name prefix.
@@ -86,13 +87,24 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
     # of the model: what its quantize_dynamic writes
     # (test/models/quantize_dynamic.py).
     ort_path = onnx_path
-    if quantize != "none":
+    if quantize == "ort-qdq":
+        # ORT's quantize_static QDQ form, calibrated by ORT on 2 random
+        # input sets at the benchmark shape; both runtimes run that file
+        ort_path = os.path.join(workdir, name + "_qdq.onnx")
+        if not os.path.exists(ort_path):
+            fp32 = onnx.load(onnx_path)
+            calib_dir = os.path.join(workdir, name + "_calib")
+            ranges = calibrate(fp32, calibration_feeds(fp32, shape, 2),
+                               lambda p, f: run_ort(p, f, calib_dir, node))
+            qmodel, _ = quantize_static_qdq(onnx.load(onnx_path), ranges)
+            onnx.save(qmodel, ort_path)
+    elif quantize != "none":
         ort_path = os.path.join(workdir, name + "_qdyn.onnx")
         if not os.path.exists(ort_path):
             qmodel, _ = quantize_dynamic(onnx.load(onnx_path))
             onnx.save(qmodel, ort_path)
     t0 = time.perf_counter()
-    if quantize == "ort-int8":
+    if quantize in ("ort-int8", "ort-qdq"):
         kiln.compile(ort_path, so, kiln=kiln_bin, precision=precision)
     else:
         kiln.compile(onnx_path, so, kiln=kiln_bin, precision=precision, quantize=quantize)
@@ -159,12 +171,13 @@ def main():
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                     help="kiln's precision (ORT runs fp32); bf16 rows report the "
                          "smallest per-output cosine to ORT instead of max rel. diff")
-    ap.add_argument("--quantize", default="none", choices=["none", "int8", "ort-int8"],
+    ap.add_argument("--quantize", default="none", choices=["none", "int8", "ort-int8", "ort-qdq"],
                     help="int8: kiln compiles the fp32 model with --quantize int8; "
                          "ort-int8: kiln compiles ORT's int8 file as it is. Either way "
                          "ORT runs the model in the form its quantize_dynamic writes "
-                         "(int8 MatMulInteger), and the accuracy column is kiln's "
-                         "cosine to ORT fp32")
+                         "(int8 MatMulInteger). ort-qdq: both run the QDQ form of "
+                         "quantize_static (test/models/quantize_static_qdq.py). The "
+                         "accuracy column is kiln's cosine to ORT fp32")
     ap.add_argument("--no-check", action="store_true",
                     help="skip the comparison of outputs with ORT")
     args = ap.parse_args()
@@ -176,7 +189,8 @@ def main():
     lowp = args.precision != "fp32" or args.quantize != "none"
     acc = "cosine to ORT fp32" if lowp else "max rel. diff"
     print(f"kiln precision: {args.precision}, quantize: {args.quantize}"
-          + (" (ORT: its quantize_dynamic int8 form"
+          + (" (both run ORT's quantize_static QDQ form)" if args.quantize == "ort-qdq"
+             else " (ORT: its quantize_dynamic int8 form"
              + (", which kiln compiles too)" if args.quantize == "ort-int8" else ")")
              if args.quantize != "none" else ""))
     print(f"| model | shape | threads | ORT ms | kiln ms | kiln / ORT | {acc} | compile s "

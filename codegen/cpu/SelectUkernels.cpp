@@ -12,11 +12,13 @@
 // 2-D group-1 kiln.conv in f32 with its bias and a residual block's add and
 // ReLU on the register tile (lib/Runtime/ukernels/conv_f32.c), and ONNX
 // Runtime's dynamically quantized matmuls (DynamicQuantizeLinear +
-// MatMulInteger as the importer spells them out) onto the int8 GEMM with
-// the model's own weights and scales (lib/Runtime/ukernels/gemm_s8.c).
+// MatMulInteger as the importer spells them out) and statically quantized
+// (QDQ) matmuls onto the int8 GEMM with the model's own weights and scales
+// (SelectQuantUkernels.cpp, lib/Runtime/ukernels/gemm_s8.c).
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/cpu/SelectUkernels.h"
 #include "codegen/Passes.h"
 #include "codegen/KilnToLinalg/Common.h"
 #include "dialects/kiln/KilnDialect.h"
@@ -34,10 +36,7 @@ namespace mlir::kiln {
 using namespace mlir;
 using namespace mlir::kiln;
 
-namespace {
-
-// Must match the flags of lib/Runtime/ukernels/attention_f32.c.
-enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
+namespace mlir::kiln::cpu {
 
 /// kiln.ukernel `kernel` on `ins` writing a fresh f32 tensor of extents
 /// `dims`; returns its result.
@@ -60,6 +59,88 @@ void replaceWithCast(PatternRewriter &rewriter, Operation *op, Value v) {
     v = tensor::CastOp::create(rewriter, op->getLoc(), t, v);
   rewriter.replaceOp(op, v);
 }
+
+/// kiln.ukernel "linear_f32" on `x` viewed as [M, K] ([..., K] flattened)
+/// with weight `w` ([K, N], [N, K] when `tw`), the operands `extra` right
+/// after the weight, an optional bias and residual; returns y shaped
+/// [..., N] like x.
+Value linearUkernel(PatternRewriter &rewriter, Location loc, Value x, Value w,
+                    bool tw, ValueRange extra, Value bias, Value residual,
+                    ArrayRef<int64_t> intParams, ArrayRef<float> floatParams) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  // [..., K] -> [M, K] with tensor.reshape (a view of a dense buffer):
+  // expand-strided-metadata crashes on extract_strided_metadata of a
+  // dynamic memref.collapse_shape in MLIR 22.
+  int64_t mStatic = 1;
+  Value mv = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (int64_t d = 0; d + 1 < rank; ++d) {
+    mStatic = ShapedType::isDynamic(mStatic) || xt.isDynamicDim(d)
+                  ? ShapedType::kDynamic
+                  : mStatic * xt.getDimSize(d);
+    mv = arith::MulIOp::create(rewriter, loc, mv,
+                               tensor::DimOp::create(rewriter, loc, x, d));
+  }
+  OpFoldResult mDim = ShapedType::isDynamic(mStatic)
+                          ? OpFoldResult(mv)
+                          : OpFoldResult(rewriter.getIndexAttr(mStatic));
+  auto flatten = [&](Value v) -> Value {
+    if (rank == 2)
+      return v;
+    auto vt = cast<RankedTensorType>(v.getType());
+    return lowering::reshapeTo(
+        rewriter, loc, v,
+        RankedTensorType::get({mStatic, vt.getShape().back()},
+                              rewriter.getF32Type()),
+        {mDim, tensor::getMixedSize(rewriter, loc, v, rank - 1)});
+  };
+  Value x2 = flatten(x);
+  SmallVector<OpFoldResult> dims{
+      mDim, tensor::getMixedSize(rewriter, loc, w, tw ? 0 : 1)};
+  SmallVector<Value> ins{x2, w};
+  ins.append(extra.begin(), extra.end());
+  if (bias)
+    ins.push_back(bias);
+  if (residual)
+    ins.push_back(flatten(residual));
+  Value y = createUkernel(rewriter, loc, "linear_f32", ins, dims, intParams,
+                         floatParams);
+  if (rank > 2) {
+    SmallVector<OpFoldResult> outShape;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      outShape.push_back(tensor::getMixedSize(rewriter, loc, x, d));
+    outShape.push_back(dims[1]);
+    SmallVector<int64_t> shape;
+    for (OpFoldResult f : outShape) {
+      auto c = getConstantIntValue(f);
+      shape.push_back(c ? *c : ShapedType::kDynamic);
+    }
+    y = lowering::reshapeTo(rewriter, loc, y,
+                            RankedTensorType::get(shape, rewriter.getF32Type()),
+                            outShape);
+  }
+  return y;
+}
+
+/// The single float value of a splat constant.
+std::optional<double> splatOf(Value v) {
+  Attribute a;
+  if (!v || !matchPattern(v, m_Constant(&a)))
+    return std::nullopt;
+  auto d = dyn_cast<DenseElementsAttr>(a);
+  if (!d || !d.isSplat() || !isa<FloatType>(d.getElementType()))
+    return std::nullopt;
+  return d.getSplatValue<APFloat>().convertToDouble();
+}
+
+} // namespace mlir::kiln::cpu
+
+using namespace mlir::kiln::cpu;
+
+namespace {
+
+// Must match the flags of lib/Runtime/ukernels/attention_f32.c.
+enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
 
 /// f32 with rank 3 ([B*H, S, D], as torch's MultiheadAttention exports)
 /// or 4 ([B, H, S, D]).
@@ -164,67 +245,6 @@ struct NormToUkernel final : OpRewritePattern<NormOp> {
   }
 };
 
-/// kiln.ukernel "linear_f32" on `x` viewed as [M, K] ([..., K] flattened)
-/// with weight `w` ([K, N], [N, K] when `tw`), the operands `extra` right
-/// after the weight, an optional bias and residual; returns y shaped
-/// [..., N] like x.
-Value linearUkernel(PatternRewriter &rewriter, Location loc, Value x, Value w,
-                    bool tw, ValueRange extra, Value bias, Value residual,
-                    ArrayRef<int64_t> intParams) {
-  auto xt = cast<RankedTensorType>(x.getType());
-  int64_t rank = xt.getRank();
-  // [..., K] -> [M, K] with tensor.reshape (a view of a dense buffer):
-  // expand-strided-metadata crashes on extract_strided_metadata of a
-  // dynamic memref.collapse_shape in MLIR 22.
-  int64_t mStatic = 1;
-  Value mv = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  for (int64_t d = 0; d + 1 < rank; ++d) {
-    mStatic = ShapedType::isDynamic(mStatic) || xt.isDynamicDim(d)
-                  ? ShapedType::kDynamic
-                  : mStatic * xt.getDimSize(d);
-    mv = arith::MulIOp::create(rewriter, loc, mv,
-                               tensor::DimOp::create(rewriter, loc, x, d));
-  }
-  OpFoldResult mDim = ShapedType::isDynamic(mStatic)
-                          ? OpFoldResult(mv)
-                          : OpFoldResult(rewriter.getIndexAttr(mStatic));
-  auto flatten = [&](Value v) -> Value {
-    if (rank == 2)
-      return v;
-    auto vt = cast<RankedTensorType>(v.getType());
-    return lowering::reshapeTo(
-        rewriter, loc, v,
-        RankedTensorType::get({mStatic, vt.getShape().back()},
-                              rewriter.getF32Type()),
-        {mDim, tensor::getMixedSize(rewriter, loc, v, rank - 1)});
-  };
-  Value x2 = flatten(x);
-  SmallVector<OpFoldResult> dims{
-      mDim, tensor::getMixedSize(rewriter, loc, w, tw ? 0 : 1)};
-  SmallVector<Value> ins{x2, w};
-  ins.append(extra.begin(), extra.end());
-  if (bias)
-    ins.push_back(bias);
-  if (residual)
-    ins.push_back(flatten(residual));
-  Value y = createUkernel(rewriter, loc, "linear_f32", ins, dims, intParams, {});
-  if (rank > 2) {
-    SmallVector<OpFoldResult> outShape;
-    for (int64_t d = 0; d + 1 < rank; ++d)
-      outShape.push_back(tensor::getMixedSize(rewriter, loc, x, d));
-    outShape.push_back(dims[1]);
-    SmallVector<int64_t> shape;
-    for (OpFoldResult f : outShape) {
-      auto c = getConstantIntValue(f);
-      shape.push_back(c ? *c : ShapedType::kDynamic);
-    }
-    y = lowering::reshapeTo(rewriter, loc, y,
-                            RankedTensorType::get(shape, rewriter.getF32Type()),
-                            outShape);
-  }
-  return y;
-}
-
 /// kiln.linear in f32 with a 2-D weight -> kiln.ukernel "linear_f32" on the
 /// input viewed as [M, K]: bias, activation and residual are applied on the
 /// GEMM's register tile. int_params (isa, flags, activation); flags 1 =
@@ -269,212 +289,6 @@ struct LinearToUkernel final : OpRewritePattern<LinearOp> {
     Value y = linearUkernel(rewriter, op.getLoc(), x, w, tw, {}, bias, residual,
                             {isaFlag, flags, act});
     replaceWithCast(rewriter, op, y);
-    return success();
-  }
-};
-
-/// The single float value of a splat constant.
-std::optional<double> splatOf(Value v) {
-  Attribute a;
-  if (!v || !matchPattern(v, m_Constant(&a)))
-    return std::nullopt;
-  auto d = dyn_cast<DenseElementsAttr>(a);
-  if (!d || !d.isSplat() || !isa<FloatType>(d.getElementType()))
-    return std::nullopt;
-  return d.getSplatValue<APFloat>().convertToDouble();
-}
-
-template <typename OpTy>
-OpTy producer(Value v) {
-  return v ? v.getDefiningOp<OpTy>() : OpTy();
-}
-
-/// A reduction of all of `x`'s dims to a scalar.
-template <typename OpTy>
-bool reducesAll(Value v, Value x) {
-  auto r = producer<OpTy>(v);
-  if (!r || r.getInput() != x || r.getKeepdims())
-    return false;
-  auto rank = cast<RankedTensorType>(x.getType()).getRank();
-  ArrayRef<int64_t> axes = r.getAxes();
-  if ((int64_t)axes.size() != rank)
-    return false;
-  for (int64_t i = 0; i < rank; ++i)
-    if (axes[i] != i)
-      return false;
-  return true;
-}
-
-/// `q` (ui8) is DynamicQuantizeLinear's y of an f32 `x` as the importer
-/// spells it out (lib/Import/ConvertQuant.cpp): x's range widened to 0,
-/// scale = range / 255, zp = clip(round(0 - min / scale), 0, 255),
-/// q = cast(clip(round(x / scale) + zp, 0, 255)). Returns x, scale and the
-/// zero point as f32.
-struct DynamicQuant {
-  Value x, scale, zpf;
-};
-std::optional<DynamicQuant> matchDynamicQuant(Value q) {
-  auto qc = producer<CastOp>(q);
-  auto clip = qc ? producer<ClipOp>(qc.getInput()) : ClipOp();
-  if (!clip || splatOf(clip.getMin()) != 0.0 || splatOf(clip.getMax()) != 255.0)
-    return std::nullopt;
-  auto add = producer<AddOp>(clip.getInput());
-  auto round = add ? producer<RoundOp>(add.getLhs()) : RoundOp();
-  auto div = round ? producer<DivOp>(round.getInput()) : DivOp();
-  if (!div)
-    return std::nullopt;
-  DynamicQuant d{div.getLhs(), div.getRhs(), add.getRhs()};
-  auto xt = dyn_cast<RankedTensorType>(d.x.getType());
-  if (!xt || !xt.getElementType().isF32())
-    return std::nullopt;
-  // scale = (max(reduce_max(x), 0) - min(reduce_min(x), 0)) / 255
-  auto sdiv = producer<DivOp>(d.scale);
-  auto range = sdiv ? producer<SubOp>(sdiv.getLhs()) : SubOp();
-  if (!range || splatOf(sdiv.getRhs()) != 255.0)
-    return std::nullopt;
-  auto hi = producer<MaxOp>(range.getLhs());
-  auto lo = producer<MinOp>(range.getRhs());
-  if (!hi || !lo || splatOf(hi.getRhs()) != 0.0 || splatOf(lo.getRhs()) != 0.0 ||
-      !reducesAll<ReduceMaxOp>(hi.getLhs(), d.x) ||
-      !reducesAll<ReduceMinOp>(lo.getLhs(), d.x))
-    return std::nullopt;
-  // zp = clip(round(0 - min / scale), 0, 255)
-  auto zclip = producer<ClipOp>(d.zpf);
-  auto zround = zclip ? producer<RoundOp>(zclip.getInput()) : RoundOp();
-  auto zsub = zround ? producer<SubOp>(zround.getInput()) : SubOp();
-  auto zdiv = zsub ? producer<DivOp>(zsub.getRhs()) : DivOp();
-  if (!zdiv || splatOf(zclip.getMin()) != 0.0 ||
-      splatOf(zclip.getMax()) != 255.0 || splatOf(zsub.getLhs()) != 0.0 ||
-      zdiv.getLhs() != lo.getResult() || zdiv.getRhs() != d.scale)
-    return std::nullopt;
-  return d;
-}
-
-/// ONNX Runtime's dynamically quantized matmul (what its quantize_dynamic
-/// writes), as imported:
-///   q, s, z = DynamicQuantizeLinear(x)            (spelled out)
-///   acc = matmul(cast<i32>(q) - cast<i32>(z), W)  (W [K, N]: cast<i32> of
-///                                                  an i8 constant, or an
-///                                                  i32 constant of int8
-///                                                  values)
-///   y = cast<f32>(acc) * (s * ws)                 (ws: f32 constant, one
-///                                                  value or one per column)
-///   [y = y + bias]                                (bias: f32 constant [N])
-/// -> kiln.ukernel "linear_f32"(x, W as i8, ws as [N] f32[, bias]) with
-/// flags 64 (int8 weights and scales, packed by kiln-cpu-ukernels) and 128
-/// (x quantized per tensor), so it runs on the int8 GEMM with the model's
-/// own weights, scales and quantization of x.
-struct DynamicQuantMatmulToUkernel final : OpRewritePattern<MulOp> {
-  DynamicQuantMatmulToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
-
-  LogicalResult matchAndRewrite(MulOp op,
-                                PatternRewriter &rewriter) const override {
-    CastOp toF32;
-    Value sc;
-    for (int i = 0; i < 2 && !toF32; ++i) {
-      toF32 = producer<CastOp>(op->getOperand(i));
-      sc = op->getOperand(1 - i);
-    }
-    auto mm = toF32 ? producer<MatmulOp>(toF32.getInput()) : MatmulOp();
-    if (!mm || !op.getType().getElementType().isF32())
-      return rewriter.notifyMatchFailure(op, "not cast<f32>(matmul) * scale");
-    // A = cast<i32>(q) - cast<i32>(cast<ui8>(zp))
-    auto sub = producer<SubOp>(mm.getLhs());
-    auto qi = sub ? producer<CastOp>(sub.getLhs()) : CastOp();
-    auto zi = sub ? producer<CastOp>(sub.getRhs()) : CastOp();
-    auto zu = zi ? producer<CastOp>(zi.getInput()) : CastOp();
-    if (!qi || !zu)
-      return rewriter.notifyMatchFailure(op, "lhs is not q - zp");
-    std::optional<DynamicQuant> dq = matchDynamicQuant(qi.getInput());
-    if (!dq || zu.getInput() != dq->zpf)
-      return rewriter.notifyMatchFailure(op, "lhs is not DynamicQuantizeLinear's");
-    // W: an i8 constant cast to i32 (large weights), or an i32 constant of
-    // int8 values (small ones, folded)
-    auto wt = cast<RankedTensorType>(mm.getRhs().getType());
-    if (wt.getRank() != 2 || !wt.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "weight is not a static 2-D tensor");
-    int64_t k = wt.getDimSize(0), n = wt.getDimSize(1);
-    auto xt = cast<RankedTensorType>(dq->x.getType());
-    if (xt.getRank() < 2 || xt.getDimSize(xt.getRank() - 1) != k)
-      return rewriter.notifyMatchFailure(op, "x is not [..., K]");
-    Value wq;
-    SmallVector<int8_t> w8;
-    if (auto wc = producer<CastOp>(mm.getRhs())) {
-      auto it = cast<RankedTensorType>(wc.getInput().getType());
-      if (it.getElementType().isSignlessInteger(8) &&
-          matchPattern(wc.getInput(), m_Constant()))
-        wq = wc.getInput();
-    } else {
-      Attribute wa;
-      auto wd = matchPattern(mm.getRhs(), m_Constant(&wa))
-                    ? dyn_cast<DenseElementsAttr>(wa)
-                    : DenseElementsAttr();
-      if (wd && wt.getElementType().isInteger(32)) {
-        w8.reserve(k * n);
-        for (const APInt &v : wd.getValues<APInt>()) {
-          int64_t iv = v.getSExtValue();
-          if (iv < -128 || iv > 127)
-            return rewriter.notifyMatchFailure(op, "weight values exceed int8");
-          w8.push_back((int8_t)iv);
-        }
-      }
-    }
-    if (!wq && w8.empty())
-      return rewriter.notifyMatchFailure(op, "weight is not an int8 constant");
-    // scale = s * ws (either order), ws one value or [N] / [1, N]
-    auto smul = producer<MulOp>(sc);
-    if (!smul)
-      return rewriter.notifyMatchFailure(op, "scale is not s * ws");
-    Value ws = smul.getLhs() == dq->scale ? smul.getRhs()
-               : smul.getRhs() == dq->scale ? smul.getLhs()
-                                              : Value();
-    Attribute sa;
-    if (!ws || !matchPattern(ws, m_Constant(&sa)))
-      return rewriter.notifyMatchFailure(op, "weight scale is not a constant");
-    auto sd = dyn_cast<DenseElementsAttr>(sa);
-    auto st = cast<RankedTensorType>(ws.getType());
-    if (!sd || !st.getElementType().isF32() ||
-        (sd.getNumElements() != 1 &&
-         (sd.getNumElements() != n || st.getShape().back() != n)))
-      return rewriter.notifyMatchFailure(op, "weight scale is not one value or [N]");
-    SmallVector<float> scales;
-    for (float f : sd.getValues<float>())
-      scales.push_back(f);
-    if (scales.size() == 1)
-      scales.assign(n, scales[0]);
-    // A following bias add joins the epilogue.
-    Operation *root = op;
-    Value bias;
-    if (op->hasOneUse()) {
-      if (auto add = dyn_cast<AddOp>(*op->user_begin())) {
-        Value other = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
-        auto bt = cast<RankedTensorType>(other.getType());
-        if (matchPattern(other, m_Constant()) && bt.getRank() == 1 &&
-            bt.getDimSize(0) == n && bt.getElementType().isF32() &&
-            add.getType() == op.getType()) {
-          root = add;
-          bias = other;
-        }
-      }
-    }
-    Location loc = op.getLoc();
-    rewriter.setInsertionPoint(root);
-    if (!wq)
-      wq = ConstantOp::create(
-          rewriter, loc,
-          DenseElementsAttr::get(
-              RankedTensorType::get({k, n}, rewriter.getIntegerType(8)),
-              ArrayRef<int8_t>(w8)));
-    Value sv = ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(RankedTensorType::get({n}, rewriter.getF32Type()),
-                               ArrayRef<float>(scales)));
-    int64_t flags = 64 | 128 | (bias ? 2 : 0);
-    Value y = linearUkernel(rewriter, loc, dq->x, wq, false, {sv}, bias, Value(),
-                            {isaFlag, flags, 0});
-    replaceWithCast(rewriter, root, y);
     return success();
   }
 };
@@ -588,9 +402,9 @@ struct KilnCpuSelectUkernels final
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<AttentionToUkernel, NormToUkernel<LayerNormOp>,
-                 NormToUkernel<RmsNormOp>, LinearToUkernel, ConvToUkernel,
-                 DynamicQuantMatmulToUkernel>(
+                 NormToUkernel<RmsNormOp>, LinearToUkernel, ConvToUkernel>(
         &getContext(), flag);
+    cpu::populateQuantUkernelPatterns(patterns, flag);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -434,3 +434,95 @@ func.func @not_dynamic_quant(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
   %y = kiln.mul %f, %sc : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>
 }
+
+// -----
+
+// A statically quantized (QDQ) matmul as the importer spells it out:
+// QuantizeLinear -> DequantizeLinear on x (scale 0.05, zero point 3), a
+// DequantizeLinear of an int8 weight per column (zero point 0), MatMul.
+// It becomes one linear_f32 on x with the int8 weight and its [N] scales,
+// x quantized with the QuantizeLinear's own scale and zero point:
+// flags 64 | 128 | 512 = 704, float_params (0.05, 3).
+// CHECK-LABEL: func.func @qdq_matmul(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x4xf32>
+// CHECK:         %[[W:.*]] = kiln.constant dense<{{.*}}> : tensor<4x3xi8>
+// CHECK:         %[[S:.*]] = kiln.constant dense<[1.000000e-01, 2.000000e-01, 3.000000e-01]> : tensor<3xf32>
+// CHECK:         kiln.ukernel "linear_f32"(%{{.*}}, %[[W]], %[[S]]) {{.*}}float_params = array<f32: 5.000000e-02, 3.000000e+00>, int_params = array<i64: 2, 704, 0>
+// CHECK-NOT:     kiln.matmul
+// CHECK-NOT:     kiln.round
+// AVX2-LABEL: func.func @qdq_matmul(
+// AVX2:         int_params = array<i64: 1, 704, 0>
+func.func @qdq_matmul(%x: tensor<?x?x4xf32>) -> tensor<?x?x3xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %ws = kiln.constant dense<[[0.1, 0.2, 0.3]]> : tensor<1x3xf32>
+  %xs = kiln.div %x, %s : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %xr = kiln.round %xs : tensor<?x?x4xf32>
+  %xz = kiln.add %xr, %z : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<?x?x4xf32>, tensor<f32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %q = kiln.cast %xc : tensor<?x?x4xf32> -> tensor<?x?x4xui8>
+  %qf = kiln.cast %q : tensor<?x?x4xui8> -> tensor<?x?x4xf32>
+  %qs = kiln.sub %qf, %z : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %xd = kiln.mul %qs, %s : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %wf = kiln.cast %w8 : tensor<4x3xi8> -> tensor<4x3xf32>
+  %wz = kiln.sub %wf, %c0 : (tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+  %wd = kiln.mul %wz, %ws : (tensor<4x3xf32>, tensor<1x3xf32>) -> tensor<4x3xf32>
+  %y = kiln.matmul %xd, %wd : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  return %y : tensor<?x?x3xf32>
+}
+
+// -----
+
+// Negative: the DequantizeLinear's scale (0.04) is not the
+// QuantizeLinear's (0.05), so x is not a QDQ pair: the f32 matmul stays.
+// CHECK-LABEL: func.func @qdq_scale_mismatch(
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         kiln.matmul
+func.func @qdq_scale_mismatch(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %s2 = kiln.constant dense<4.000000e-02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %ws = kiln.constant dense<1.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xr = kiln.round %xs : tensor<?x4xf32>
+  %xc = kiln.clip %xr min %c0 max %c255 : (tensor<?x4xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4xf32>
+  %q = kiln.cast %xc : tensor<?x4xf32> -> tensor<?x4xui8>
+  %qf = kiln.cast %q : tensor<?x4xui8> -> tensor<?x4xf32>
+  %xd = kiln.mul %qf, %s2 : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %wf = kiln.cast %w8 : tensor<4x3xi8> -> tensor<4x3xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+  %y = kiln.matmul %xd, %wd : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+// Negative: a weight with a non-zero zero point (asymmetric weights) is
+// not what the int8 GEMM's column sums correct for: the matmul stays.
+// CHECK-LABEL: func.func @qdq_weight_zero_point(
+// CHECK-NOT:     kiln.ukernel
+// CHECK:         kiln.matmul
+func.func @qdq_weight_zero_point(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c2 = kiln.constant dense<2.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %ws = kiln.constant dense<1.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xr = kiln.round %xs : tensor<?x4xf32>
+  %xc = kiln.clip %xr min %c0 max %c255 : (tensor<?x4xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4xf32>
+  %q = kiln.cast %xc : tensor<?x4xf32> -> tensor<?x4xui8>
+  %qf = kiln.cast %q : tensor<?x4xui8> -> tensor<?x4xf32>
+  %xd = kiln.mul %qf, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %wf = kiln.cast %w8 : tensor<4x3xi8> -> tensor<4x3xf32>
+  %wz = kiln.sub %wf, %c2 : (tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+  %wd = kiln.mul %wz, %ws : (tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+  %y = kiln.matmul %xd, %wd : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}

@@ -195,7 +195,7 @@ static void test_per_tensor(int isa) {
         scale[j] = 0.01f + 0.001f * (float)(j % 5);
       int8_t *bp = malloc(kiln_s8_packed_bytes(k, n));
       kiln_s8_pack_quantized(k, n, wq, scale, percol ? n : 1, bp);
-      kiln_qgemm_run_mode(isa, 0, 1, m, n, k, a, k, 1, bp, c, n, NULL);
+      kiln_qgemm_run_mode(isa, 0, 1, NULL, m, n, k, a, k, 1, bp, c, n, NULL);
       float lo = 0, hi = 0;
       for (int64_t i = 0; i < m * k; ++i) {
         lo = a[i] < lo ? a[i] : lo;

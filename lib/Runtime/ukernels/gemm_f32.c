@@ -437,10 +437,12 @@ enum {
                                   DynamicQuantizeLinear does */
   LINEAR_PACKED_S4 = 256,  /* W quantized to int4 per group, packed
                               [P, NG, G / 8 + 1, 64] bytes (gemm_s4.h) */
+  LINEAR_ACT_GIVEN = 512,  /* with 32 and 128: x quantized with the scale
+                              and zero point in fparams[0], fparams[1] (a
+                              QuantizeLinear's, statically quantized) */
 };
 
 static void linear_f32_call(const int64_t *desc, const float *fparams) {
-  (void)fparams;
   int isa = (int)desc[0];
   int64_t flags = desc[1];
   int act = (int)desc[2];
@@ -518,6 +520,7 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
                                     (const uint16_t *)w.base, (float *)y.base,
                                     y.stride[2], &epb)
                   : kiln_qgemm_run_mode(isa, 0, (flags & LINEAR_ACT_PER_TENSOR) != 0,
+                                        (flags & LINEAR_ACT_GIVEN) ? fparams : NULL,
                                         m, n, k, (const float *)x.base,
                                         x.stride[2], x.stride[3],
                                         (const int8_t *)w.base, (float *)y.base,

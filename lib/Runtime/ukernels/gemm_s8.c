@@ -212,13 +212,14 @@ int kiln_cpu_has_avx512vnni(void) {
 int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                    const float *a, int64_t lda, int64_t acs, const int8_t *bp,
                    float *c, int64_t ldc, const kiln_epilogue *ep) {
-  return kiln_qgemm_run_mode(isa, accumulate, 0, m, n, k, a, lda, acs, bp, c,
-                             ldc, ep);
+  return kiln_qgemm_run_mode(isa, accumulate, 0, NULL, m, n, k, a, lda, acs,
+                             bp, c, ldc, ep);
 }
 
-int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
-                        int64_t n, int64_t k, const float *a, int64_t lda,
-                        int64_t acs, const int8_t *bp, float *c, int64_t ldc,
+int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor,
+                        const float *given, int64_t m, int64_t n, int64_t k,
+                        const float *a, int64_t lda, int64_t acs,
+                        const int8_t *bp, float *c, int64_t ldc,
                         const kiln_epilogue *ep) {
   if (m <= 0 || n <= 0)
     return 1;
@@ -229,7 +230,11 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
            a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate, 1, NULL};
   /* DynamicQuantizeLinear's parameters: the whole tensor's range */
   float fixed[2];
-  if (per_tensor) {
+  if (per_tensor && given) {
+    fixed[0] = given[0];
+    fixed[1] = given[1];
+    g.fixed = fixed;
+  } else if (per_tensor) {
     float lo = 0.0f, hi = 0.0f;
     int32_t zp;
     range_of(a, lda, acs, m, k, &lo, &hi);

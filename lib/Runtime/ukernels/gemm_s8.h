@@ -77,10 +77,13 @@ int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
 /* Whether this CPU has AVX512-VNNI (and AVX512BW), checked once. */
 int kiln_cpu_has_avx512vnni(void);
 /* The same with A quantized per tensor (per_tensor != 0) instead of per
- * row. */
-int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor, int64_t m,
-                        int64_t n, int64_t k, const float *a, int64_t lda,
-                        int64_t acs, const int8_t *bp, float *c, int64_t ldc,
+ * row: with `given` (scale, zero point), those (a QuantizeLinear's
+ * constants, statically quantized models), else from A's range as
+ * DynamicQuantizeLinear computes them. */
+int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor,
+                        const float *given, int64_t m, int64_t n, int64_t k,
+                        const float *a, int64_t lda, int64_t acs,
+                        const int8_t *bp, float *c, int64_t ldc,
                         const kiln_epilogue *ep);
 
 /* A tile: C[0:mr, 0:nc] (+)= the dequantized products over kq quads

@@ -1,0 +1,50 @@
+//===- SelectUkernels.h - helpers of the kiln-cpu-select-ukernels pass ----===//
+//
+// The pass's patterns live in SelectUkernels.cpp (attention, norms, dense
+// layers, convolutions) and SelectQuantUkernels.cpp (quantized matmuls);
+// these build the kiln.ukernel ops they rewrite to.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_CPU_SELECTUKERNELS_H
+#define KILN_CODEGEN_CPU_SELECTUKERNELS_H
+
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+
+namespace mlir::kiln::cpu {
+
+/// kiln.ukernel `kernel` on `ins` writing a fresh f32 tensor of extents
+/// `dims`; returns its result.
+Value createUkernel(PatternRewriter &rewriter, Location loc, StringRef kernel,
+                    ValueRange ins, ArrayRef<OpFoldResult> dims,
+                    ArrayRef<int64_t> intParams, ArrayRef<float> floatParams);
+
+/// Replaces `op` by `v`, cast to the op's (possibly more static) type.
+void replaceWithCast(PatternRewriter &rewriter, Operation *op, Value v);
+
+/// kiln.ukernel "linear_f32" on `x` viewed as [M, K] ([..., K] flattened)
+/// with weight `w` ([K, N], [N, K] when `tw`), the operands `extra` right
+/// after the weight, an optional bias and residual; returns y shaped
+/// [..., N] like x.
+Value linearUkernel(PatternRewriter &rewriter, Location loc, Value x, Value w,
+                    bool tw, ValueRange extra, Value bias, Value residual,
+                    ArrayRef<int64_t> intParams,
+                    ArrayRef<float> floatParams = {});
+
+/// The single float value of a splat constant.
+std::optional<double> splatOf(Value v);
+
+/// v's defining op if it is an OpTy.
+template <typename OpTy>
+OpTy producer(Value v) {
+  return v ? v.getDefiningOp<OpTy>() : OpTy();
+}
+
+/// The quantized-matmul patterns (SelectQuantUkernels.cpp).
+void populateQuantUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
+
+} // namespace mlir::kiln::cpu
+
+#endif
