@@ -587,6 +587,8 @@ static void test_conv(int isa) {
       {3, 4, 16, 61, 20, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},     /* 5x5 stride 2 */
       {1, 2, 9, 30, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1},      /* row stride 2 */
       {1, 4, 1, 40, 5, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1},       /* 1-D, one row */
+      {1, 24, 7, 9, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* pointwise, 63 px */
+      {3, 5, 16, 16, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* pointwise, 256 px */
   };
   for (int packed = 0; packed <= (isa == KILN_ISA_GENERIC ? 0 : 1); ++packed) {
     double worst = 0;

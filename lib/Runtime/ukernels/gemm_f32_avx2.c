@@ -14,9 +14,11 @@
 /* A[i, kk]: packed (lda == 0) or in place (see gemm_f32.h). */
 #define A_AT(i, kk) (lda ? ap[(i) * lda + (kk)] : ap[(kk) * mr + (i)])
 
+/* B's rows are ldb floats apart: KILN_GEMM_NR in a packed panel, or a
+ * matrix's row stride (kiln_sgemm_tile_avx2_ldb). */
 static inline __attribute__((always_inline)) void
 tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
-     const float *b0, float *c, int64_t ldc, int accumulate,
+     const float *b0, int64_t ldb, float *c, int64_t ldc, int accumulate,
      const kiln_epilogue *ep) {
   __m256 lo[MR], hi[MR];
 #pragma GCC unroll 6
@@ -25,8 +27,8 @@ tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
     hi[i] = _mm256_setzero_ps();
   }
   for (int64_t kk = 0; kk < k; ++kk) {
-    __m256 v0 = _mm256_loadu_ps(b0 + kk * KILN_GEMM_NR);
-    __m256 v1 = _mm256_loadu_ps(b0 + kk * KILN_GEMM_NR + 8);
+    __m256 v0 = _mm256_loadu_ps(b0 + kk * ldb);
+    __m256 v1 = _mm256_loadu_ps(b0 + kk * ldb + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < mr; ++i) {
       __m256 av = _mm256_set1_ps(A_AT(i, kk));
@@ -44,9 +46,9 @@ tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
 #define CASE(R)                                                                \
   case R:                                                                      \
     if (lda == 0)                                                              \
-      tile(R, nc, k, ap, 0, b0, c, ldc, accumulate, ep);                           \
+      tile(R, nc, k, ap, 0, b0, KILN_GEMM_NR, c, ldc, accumulate, ep);         \
     else                                                                       \
-      tile(R, nc, k, ap, lda, b0, c, ldc, accumulate, ep);                         \
+      tile(R, nc, k, ap, lda, b0, KILN_GEMM_NR, c, ldc, accumulate, ep);       \
     return;
 
 void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
@@ -56,6 +58,22 @@ void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
   (void)b1;
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+  default:
+    return;
+  }
+}
+
+#define CASE_LDB(R)                                                            \
+  case R:                                                                      \
+    tile(R, nc, k, ap, lda, b, ldb, c, ldc, accumulate, ep);                   \
+    return;
+
+void kiln_sgemm_tile_avx2_ldb(int64_t mr, int64_t nc, int64_t k,
+                              const float *ap, int64_t lda, const float *b,
+                              int64_t ldb, float *c, int64_t ldc,
+                              int accumulate, const kiln_epilogue *ep) {
+  switch (mr) {
+    CASE_LDB(1) CASE_LDB(2) CASE_LDB(3) CASE_LDB(4) CASE_LDB(5) CASE_LDB(6)
   default:
     return;
   }
