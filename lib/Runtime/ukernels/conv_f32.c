@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "conv_direct_f32.h"
+#include "conv_lanes_f32.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -420,57 +421,6 @@ static void conv2d_direct(const int64_t *desc) {
     fn(&j, 0, tasks);
 }
 
-/* ---- 1 x 1, stride 1, no padding, AVX2: the GEMM on X in place ------- *
- * Y [F, P] = W [F, C] x X [C, P] per image, with X's rows (input planes)
- * read as the GEMM's B directly (kiln_sgemm_tile_avx2_ldb, row stride P)
- * and W as A in place: no patch panels are written, and the tiles (6
- * channels x 16 pixels) store NCHW rows of Y with the bias per row. Tasks
- * are (image, run of 64 pixels); a run's 16-pixel blocks of X stay in L1
- * while every block of 6 channels passes over them. The last partial block
- * of an image is copied into a zero-padded buffer first (the tile reads 16
- * columns). Only for C <= PW_MAX_K (the buffer). */
-#define PW_RUN 64
-#define PW_MAX_K 1024
-
-typedef struct {
-  const float *w, *x, *bias, *res;
-  float *y;
-  int64_t f, c, p, xs0, ys0, rs0;
-  int act;
-} pw_job;
-
-static void pw_range(void *vjob, int64_t begin, int64_t end) {
-  const pw_job *j = vjob;
-  int64_t runs = (j->p + PW_RUN - 1) / PW_RUN;
-  float tail[PW_MAX_K * KILN_GEMM_NR];
-  for (int64_t t = begin; t < end; ++t) {
-    int64_t img = t / runs, p0 = t % runs * PW_RUN;
-    int64_t p1 = p0 + PW_RUN < j->p ? p0 + PW_RUN : j->p;
-    const float *x = j->x + img * j->xs0;
-    float *y = j->y + img * j->ys0;
-    const float *res = j->res ? j->res + img * j->rs0 : NULL;
-    for (int64_t q = p0; q < p1; q += KILN_GEMM_NR) {
-      int64_t nc = p1 - q < KILN_GEMM_NR ? p1 - q : KILN_GEMM_NR;
-      const float *b = x + q;
-      int64_t ldb = j->p;
-      if (q + KILN_GEMM_NR > j->p) { /* the image's last, partial block */
-        for (int64_t kk = 0; kk < j->c; ++kk)
-          for (int64_t i = 0; i < KILN_GEMM_NR; ++i)
-            tail[kk * KILN_GEMM_NR + i] = i < nc ? x[kk * j->p + q + i] : 0.0f;
-        b = tail;
-        ldb = KILN_GEMM_NR;
-      }
-      for (int64_t f0 = 0; f0 < j->f; f0 += KILN_SGEMM_MR_AVX2) {
-        int64_t mr = j->f - f0 < KILN_SGEMM_MR_AVX2 ? j->f - f0 : KILN_SGEMM_MR_AVX2;
-        kiln_epilogue ep = {NULL, res ? res + f0 * j->p + q : NULL, j->p, j->act,
-                            j->bias ? j->bias + f0 : NULL, 1};
-        kiln_sgemm_tile_avx2_ldb(mr, nc, j->c, j->w + f0 * j->c, j->c, b, ldb,
-                                 y + f0 * j->p + q, j->p, 0, &ep);
-      }
-    }
-  }
-}
-
 static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
   (void)fparams;
   if (desc[1] & CONV_PACKED) {
@@ -523,22 +473,16 @@ static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
   }
   if (n == 0 || f == 0 || p == 0)
     return;
-  if (isa == KILN_ISA_AVX2 && j.kh == 1 && j.kw == 1 && j.sh == 1 &&
-      j.sw == 1 && j.pt == 0 && j.pl == 0 && j.oh == j.h && j.ow == j.w &&
-      j.c <= PW_MAX_K && x.stride[3] == 1 && x.stride[2] == j.w &&
-      x.stride[1] == p) {
-    pw_job pj = {(const float *)w.base, (const float *)x.base,
-                 (flags & CONV_BIAS) ? (const float *)bias.base : NULL,
-                 (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL,
-                 (float *)y.base, f, j.c, p, x.stride[0], y.stride[0],
-                 res.stride[0], act};
-    int64_t tasks = n * ((p + PW_RUN - 1) / PW_RUN);
-    if (n * f * p * j.c >= (1 << 18))
-      kiln_parallel_for(tasks, pw_range, &pj);
-    else
-      pw_range(&pj, 0, tasks);
+  /* AVX2: 1 x 1 convolutions and small filters with the output pixels in
+   * the vector lanes (conv_lanes_f32.c), when they apply */
+  kiln_conv_lanes_args la = {
+      isa, (const float *)x.base, {x.stride[0], x.stride[1], x.stride[2], x.stride[3]},
+      (const float *)w.base, (flags & CONV_BIAS) ? (const float *)bias.base : NULL,
+      (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL, res.stride[0],
+      (float *)y.base, y.stride[0], n, j.c, j.h, j.w, f, j.oh, j.ow, j.kh, j.kw,
+      j.sh, j.sw, j.pt, j.pl, j.dh, j.dw, act};
+  if (kiln_conv_lanes(&la))
     return;
-  }
   image_job ij = {&j, isa, f, p, k, (const float *)w.base, (const float *)x.base,
                   x.stride[0], (float *)y.base, y.stride[0],
                   (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL,

@@ -14,7 +14,7 @@
 /* A[i, kk]: packed (lda == 0) or in place (see gemm_f32.h). */
 #define A_AT(i, kk) (lda ? ap[(i) * lda + (kk)] : ap[(kk) * mr + (i)])
 
-/* B's rows are ldb floats apart: KILN_GEMM_NR in a packed panel, or a
+/* B's row kk is at b0 + kk * ldb: KILN_GEMM_NR in a packed panel, or a
  * matrix's row stride (kiln_sgemm_tile_avx2_ldb). */
 static inline __attribute__((always_inline)) void
 tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
@@ -27,8 +27,9 @@ tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
     hi[i] = _mm256_setzero_ps();
   }
   for (int64_t kk = 0; kk < k; ++kk) {
-    __m256 v0 = _mm256_loadu_ps(b0 + kk * ldb);
-    __m256 v1 = _mm256_loadu_ps(b0 + kk * ldb + 8);
+    const float *br = b0 + kk * ldb;
+    __m256 v0 = _mm256_loadu_ps(br);
+    __m256 v1 = _mm256_loadu_ps(br + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < mr; ++i) {
       __m256 av = _mm256_set1_ps(A_AT(i, kk));
@@ -46,9 +47,9 @@ tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
 #define CASE(R)                                                                \
   case R:                                                                      \
     if (lda == 0)                                                              \
-      tile(R, nc, k, ap, 0, b0, KILN_GEMM_NR, c, ldc, accumulate, ep);         \
+      tile(R, nc, k, ap, 0, b0, KILN_GEMM_NR, c, ldc, accumulate, ep);   \
     else                                                                       \
-      tile(R, nc, k, ap, lda, b0, KILN_GEMM_NR, c, ldc, accumulate, ep);       \
+      tile(R, nc, k, ap, lda, b0, KILN_GEMM_NR, c, ldc, accumulate, ep); \
     return;
 
 void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
@@ -65,7 +66,7 @@ void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
 
 #define CASE_LDB(R)                                                            \
   case R:                                                                      \
-    tile(R, nc, k, ap, lda, b, ldb, c, ldc, accumulate, ep);                   \
+    tile(R, nc, k, ap, lda, b, ldb, c, ldc, accumulate, ep);             \
     return;
 
 void kiln_sgemm_tile_avx2_ldb(int64_t mr, int64_t nc, int64_t k,
