@@ -30,6 +30,28 @@ using namespace mlir::kiln::cpu;
 
 namespace {
 
+/// The N per-column scales of a weight: an f32 constant holding one value
+/// (per tensor) or N values with N as its last dim (per column).
+std::optional<SmallVector<float>> columnScales(Value ws, int64_t n) {
+  Attribute sa;
+  if (!ws || !matchPattern(ws, m_Constant(&sa)))
+    return std::nullopt;
+  auto sd = dyn_cast<DenseElementsAttr>(sa);
+  auto st = cast<RankedTensorType>(ws.getType());
+  if (!sd || !st.getElementType().isF32())
+    return std::nullopt;
+  SmallVector<float> scales;
+  if (sd.isSplat() || sd.getNumElements() == 1) {
+    scales.assign(n, *sd.getValues<float>().begin());
+    return scales;
+  }
+  if (sd.getNumElements() != n || st.getRank() < 1 || st.getShape().back() != n)
+    return std::nullopt;
+  for (float f : sd.getValues<float>())
+    scales.push_back(f);
+  return scales;
+}
+
 /// A reduction of all of `x`'s dims to a scalar.
 template <typename OpTy>
 bool reducesAll(Value v, Value x) {
@@ -171,20 +193,11 @@ struct DynamicQuantMatmulToUkernel final : OpRewritePattern<MulOp> {
     Value ws = smul.getLhs() == dq->scale ? smul.getRhs()
                : smul.getRhs() == dq->scale ? smul.getLhs()
                                               : Value();
-    Attribute sa;
-    if (!ws || !matchPattern(ws, m_Constant(&sa)))
-      return rewriter.notifyMatchFailure(op, "weight scale is not a constant");
-    auto sd = dyn_cast<DenseElementsAttr>(sa);
-    auto st = cast<RankedTensorType>(ws.getType());
-    if (!sd || !st.getElementType().isF32() ||
-        (sd.getNumElements() != 1 &&
-         (sd.getNumElements() != n || st.getShape().back() != n)))
-      return rewriter.notifyMatchFailure(op, "weight scale is not one value or [N]");
-    SmallVector<float> scales;
-    for (float f : sd.getValues<float>())
-      scales.push_back(f);
-    if (scales.size() == 1)
-      scales.assign(n, scales[0]);
+    std::optional<SmallVector<float>> cs = columnScales(ws, n);
+    if (!cs)
+      return rewriter.notifyMatchFailure(
+          op, "weight scale is not a constant of one value or [N]");
+    SmallVector<float> scales = std::move(*cs);
     // A following bias add joins the epilogue.
     Operation *root = op;
     Value bias;
@@ -292,24 +305,10 @@ std::optional<DequantWeight> matchDequantWeight(Value w) {
       !wt.getElementType().isSignlessInteger(8) || !matchPattern(wq, m_Constant()))
     return std::nullopt;
   int64_t n = wt.getDimSize(1);
-  Attribute sa;
-  if (!matchPattern(mul.getRhs(), m_Constant(&sa)))
+  std::optional<SmallVector<float>> scales = columnScales(mul.getRhs(), n);
+  if (!scales)
     return std::nullopt;
-  auto sd = dyn_cast<DenseElementsAttr>(sa);
-  auto st = cast<RankedTensorType>(mul.getRhs().getType());
-  if (!sd || !st.getElementType().isF32())
-    return std::nullopt;
-  bool perColumn = st.getRank() >= 1 && st.getShape().back() == n &&
-                   sd.getNumElements() == n;
-  if (!sd.isSplat() && !perColumn)
-    return std::nullopt;
-  DequantWeight d{wq, {}};
-  if (sd.isSplat())
-    d.scales.assign(n, sd.getSplatValue<float>());
-  else
-    for (float f : sd.getValues<float>())
-      d.scales.push_back(f);
-  return d;
+  return DequantWeight{wq, std::move(*scales)};
 }
 
 /// matmul(DQ(Q(x)), DQ(Wq)) of a QDQ model -> kiln.ukernel "linear_f32"(x,

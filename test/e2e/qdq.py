@@ -26,7 +26,7 @@ import tempfile
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
@@ -34,21 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "models"))
 import kiln  # noqa: E402
 from quantize_static_qdq import calibrate, calibration_feeds, quantize_static_qdq  # noqa: E402
 from run_e2e import make_inputs, run_ort  # noqa: E402
-from quantized import compare  # noqa: E402
-
-
-def one_layer(path):
-    rng = np.random.default_rng(1)
-    w = numpy_helper.from_array(rng.standard_normal((64, 48)).astype(np.float32) * 0.1, "W")
-    b = numpy_helper.from_array(rng.standard_normal(48).astype(np.float32), "B")
-    g = helper.make_graph(
-        [helper.make_node("MatMul", ["X", "W"], ["xw"], name="mm"),
-         helper.make_node("Add", ["xw", "B"], ["Y"], name="bias")],
-        "one_layer",
-        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", "seq", 64])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["batch", "seq", 48])],
-        [w, b])
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+from quantized import compare, one_layer  # noqa: E402
 
 
 def exact_one_layer(qm, x):

@@ -25,6 +25,17 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
+def replace_nodes(g, nodes, used):
+    """g's nodes become `nodes`; initializers in `used` (the fp32 weights
+    that were quantized) go unless a node still reads them."""
+    del g.node[:]
+    g.node.extend(nodes)
+    still = {i for n in g.node for i in n.input}
+    keep = [i for i in g.initializer if i.name not in used or i.name in still]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+
+
 def quantize_dynamic(model, per_channel=False):
     g = model.graph
     inits = {i.name: i for i in g.initializer}
@@ -63,12 +74,7 @@ def quantize_dynamic(model, per_channel=False):
             helper.make_node("Mul", [p + "_f32", p + "_scale"], [node.output[0]],
                              name=p + "_out_mul"),
         ]
-    del g.node[:]
-    g.node.extend(nodes)
-    still = {i for n in g.node for i in n.input}
-    keep = [i for i in g.initializer if i.name not in used or i.name in still]
-    del g.initializer[:]
-    g.initializer.extend(keep)
+    replace_nodes(g, nodes, used)
     if not any(o.domain in ("", "ai.onnx") and o.version >= 11 for o in model.opset_import):
         raise SystemExit("quantize_dynamic.py: needs opset >= 11 (DynamicQuantizeLinear)")
     return model, count

@@ -28,6 +28,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from quantize_dynamic import replace_nodes  # noqa: E402
+
 
 def activation_params(lo, hi):
     lo, hi = min(0.0, float(lo)), max(0.0, float(hi))
@@ -125,12 +128,7 @@ def quantize_static_qdq(model, ranges, per_channel=False):
     for o in g.output:
         if o.name in renames:
             nodes.append(helper.make_node("Identity", [renames[o.name]], [o.name]))
-    del g.node[:]
-    g.node.extend(nodes)
-    still = {i for n in g.node for i in n.input}
-    keep = [i for i in g.initializer if i.name not in used or i.name in still]
-    del g.initializer[:]
-    g.initializer.extend(keep)
+    replace_nodes(g, nodes, used)
     if not any(o.domain in ("", "ai.onnx") and o.version >= 13 for o in model.opset_import):
         raise SystemExit("quantize_static_qdq.py: needs opset >= 13 (per-axis DequantizeLinear)")
     return model, count
