@@ -11,12 +11,14 @@
  * is fp32, as in the fp32 kernels.
  *
  * The tile kernel is kiln_sbgemm_tile_avx512bf16 (gemm_bf16_avx512.c) when
- * the model targets AVX-512 and the CPU has AVX512-BF16; otherwise a plain C
- * tile widens bf16 to fp32 (same results up to summation order).
+ * the model targets AVX-512 and the CPU has AVX512-BF16;
+ * kiln_sbgemm_tile_avx2 (gemm_bf16_avx2.c: bf16 widened to fp32 in
+ * registers, FMA) for AVX2 targets and AVX-512 CPUs without AVX512-BF16;
+ * otherwise a plain C tile (same results up to summation order).
  *
  *===----------------------------------------------------------------------===*/
 
-#include "gemm_f32.h"
+#include "gemm_bf16.h"
 #include "../runtime_internal.h"
 
 #include <string.h>
@@ -135,6 +137,7 @@ typedef struct {
   const kiln_epilogue *ep;
   int vector_pack; /* A rounded by the AVX512-BF16 packer */
   int accumulate;  /* C += A B instead of C = A B */
+  int a_f32;       /* A packed as bf16-rounded fp32 (the AVX2 tile) */
 } job;
 
 void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
@@ -145,7 +148,17 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
   for (int64_t r = begin; r < end; ++r) {
     int64_t i0 = r * g->mr;
     int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
-    uint16_t *dst = g->ap + i0 * g->kq * 2;
+    uint16_t *dst = g->ap + i0 * g->kq * 2 * (g->a_f32 ? 2 : 1);
+    if (g->a_f32) {
+      float *df = (float *)dst;
+      for (int64_t i = 0; i < rows; ++i) {
+        const float *src = g->a + (i0 + i) * g->lda;
+        for (int64_t kk = 0; kk < g->kq * 2; ++kk)
+          df[((kk >> 1) * rows + i) * 2 + (kk & 1)] =
+              kk < g->k ? bf16_to_f32(to_bf16(src[kk * g->acs])) : 0.0f;
+      }
+      continue;
+    }
     if (g->vector_pack && (g->acs == 1 || g->k == 1)) {
       kiln_sbgemm_pack_a_avx512bf16(g->a + i0 * g->lda, g->lda, rows, g->k,
                                     g->kq, dst);
@@ -180,7 +193,8 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
     kiln_epilogue_at(g->ep, i0, j0, &ep);
     epp = &ep;
   }
-  g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 2, b0, b1,
+  g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 2 * (g->a_f32 ? 2 : 1),
+          b0, b1,
           g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate, epp);
 }
 
@@ -211,17 +225,22 @@ int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                                     c, ldc, ep);
   job g = {tile_generic, KILN_SGEMM_MR_GENERIC, KILN_SGEMM_NC_GENERIC,
            m, n, k, (k + 1) / 2, a, lda, acs, NULL, bp, c, ldc, ep, 0,
-           accumulate};
+           accumulate, 0};
   if (isa == KILN_ISA_AVX512 && has_avx512bf16()) {
     g.tile = kiln_sbgemm_tile_avx512bf16;
     g.vector_pack = 1;
     g.mr = KILN_SGEMM_MR_AVX512;
     g.nc = KILN_SGEMM_NC_AVX512;
+  } else if (isa == KILN_ISA_AVX2 || isa == KILN_ISA_AVX512) {
+    g.tile = kiln_sbgemm_tile_avx2;
+    g.a_f32 = 1;
+    g.mr = KILN_SBGEMM_MR_AVX2;
+    g.nc = KILN_GEMM_NR;
   }
   int64_t rowBlocks = (m + g.mr - 1) / g.mr;
   int64_t colBlocks = (n + g.nc - 1) / g.nc;
-  g.ap = kiln_scratch(KILN_SCRATCH_GEMM_A,
-                      (size_t)(rowBlocks * g.mr * g.kq * 2) * sizeof(uint16_t));
+  g.ap = kiln_scratch(KILN_SCRATCH_GEMM_A, (size_t)(rowBlocks * g.mr * g.kq * 2) *
+                                               (g.a_f32 ? sizeof(float) : sizeof(uint16_t)));
   if (!g.ap)
     return 0;
   kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks, pack_a, tiles);
