@@ -1,12 +1,15 @@
 //===- import_fuzzer.cpp - libFuzzer target for the ONNX importer ---------===//
 //
-// Feeds arbitrary bytes to the importer as a binary ONNX model, then runs
-// the graph passes (folding, fusion) and the lowering to linalg on what
-// imported. Every input must end in a module that verifies or in a clean
-// error: a crash, a sanitizer report, a hang or an assertion is a bug.
+// Feeds arbitrary bytes to the importer as a binary ONNX model (or, built
+// with KILN_FUZZ_TEXT as kiln-text-fuzzer, as ONNX's text format, which
+// `kiln compile` reads from .onnxtxt files), then runs the graph passes
+// (folding, fusion) and the lowering to linalg on what imported. Every
+// input must end in a module that verifies or in a clean error: a crash,
+// a sanitizer report, a hang or an assertion is a bug.
 //
 // Built by -DKILN_FUZZ=ON with clang (scripts/fuzz.sh); seeds are the
-// exported test models and ONNX's backend node tests.
+// exported test models and ONNX's backend node tests (binary), or the
+// text-format models of the lit tests (text).
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,8 +41,15 @@ const mlir::DialectRegistry &registry() {
   return *r;
 }
 
+#ifdef KILN_FUZZ_TEXT
+constexpr bool kText = true;
+#else
+constexpr bool kText = false;
+#endif
+
 std::string scratchPath() {
-  return "/tmp/kiln-fuzz-" + std::to_string(getpid()) + ".onnx";
+  return "/tmp/kiln-fuzz-" + std::to_string(getpid()) +
+         (kText ? ".onnxtxt" : ".onnx");
 }
 
 } // namespace
@@ -59,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return mlir::success();
   });
   kiln::ImportOptions options;
-  options.textFormat = false;
+  options.textFormat = kText;
   std::string error;
   auto module = kiln::importOnnxFile(context, path, options, error);
   if (!module)

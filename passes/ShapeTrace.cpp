@@ -4,6 +4,8 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::kiln;
 
@@ -187,9 +189,13 @@ std::optional<SmallVector<std::optional<SymDim>>> trace(Value shape,
       llvm::TypeSwitch<Operation *, std::optional<Entries>>(op)
           .Case([&](ShapeOp s) -> std::optional<Entries> {
             auto it = cast<RankedTensorType>(s.getInput().getType());
+            // ONNX clamps the range to [0, rank] after adding the rank to
+            // a negative start (Shape <start = -10> of a rank-4 tensor
+            // starts at 0)
             int64_t start = s.getStart();
             if (start < 0)
               start += it.getRank();
+            start = std::clamp<int64_t>(start, 0, it.getRank());
             Entries out;
             for (int64_t i = 0; i < n; ++i)
               out.push_back(canon(s.getInput(), start + i, depth + 1));

@@ -11,7 +11,8 @@
 #      model is a -z defs shared library), whose kernels run under ASan +
 #      UBSan in test/runtime/sanitize.test of the main (gcc) suite, left out
 #      here (clang's UBSan runtime differs from gcc's);
-#   2. a 60-second smoke run of the importer fuzzer (scripts/fuzz.sh).
+#   2. a 60-second smoke run of the importer fuzzer and a 30-second one of
+#      the text-format fuzzer (scripts/fuzz.sh).
 # Leak checking is off: MLIR keeps its contexts' allocations until exit.
 #   scripts/sanitize.sh [FUZZ_SECONDS]
 set -uo pipefail
@@ -28,4 +29,9 @@ scripts/fuzz.sh "$secs" > build-fuzz/fuzz-smoke.log 2>&1
 fuzz_rc=$?
 tail -n 8 build-fuzz/fuzz-smoke.log
 [ $fuzz_rc -eq 0 ] || echo "sanitizer job: the fuzzer failed (build-fuzz/crashes/)"
-[ $lit_rc -eq 0 ] && [ $fuzz_rc -eq 0 ]
+echo "== sanitizer job: text-format fuzzer, 30 s"
+scripts/fuzz.sh 30 text > build-fuzz/fuzz-text-smoke.log 2>&1
+text_rc=$?
+tail -n 8 build-fuzz/fuzz-text-smoke.log
+[ $text_rc -eq 0 ] || echo "sanitizer job: the text fuzzer failed (build-fuzz/crashes/)"
+[ $lit_rc -eq 0 ] && [ $fuzz_rc -eq 0 ] && [ $text_rc -eq 0 ]
