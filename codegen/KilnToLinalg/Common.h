@@ -93,8 +93,12 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to);
 
 void populateElementwisePatterns(RewritePatternSet &patterns);
 void populateTensorPatterns(RewritePatternSet &patterns);
-/// Resize, DepthToSpace/SpaceToDepth, OneHot, GatherND, scatters, TopK.
+/// DepthToSpace/SpaceToDepth, OneHot, GatherND, scatters, TopK, CumSum, and
+/// the sampling patterns below.
 void populateIndexingPatterns(RewritePatternSet &patterns);
+/// Resize, GridSample, Random (Sampling.cpp; added by
+/// populateIndexingPatterns).
+void populateSamplingPatterns(RewritePatternSet &patterns);
 void populateLinalgPatterns(RewritePatternSet &patterns);
 /// Conv, ConvTranspose, MaxPool/AveragePool.
 void populateConvPatterns(RewritePatternSet &patterns);

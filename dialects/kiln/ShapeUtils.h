@@ -113,6 +113,16 @@ inline LogicalResult checkAxis(StringRef opName, OptLoc loc, int64_t axis,
   return success();
 }
 
+/// The entries of a 1-D integer shape operand, kDyn where unknown. Looks
+/// through concat, unsqueeze and cast so partially known shapes stay partial
+/// (KilnShapeOps.cpp).
+std::optional<SmallVector<int64_t>> getShapeEntries(Value v);
+
+/// An error unless `v` (the op `name`'s operand `what`) is a 1-D i64 tensor
+/// of static length (KilnShapeOps.cpp).
+LogicalResult requireShapeOperand(StringRef name, OptLoc loc, StringRef what,
+                                  Value v);
+
 } // namespace mlir::kiln::detail
 
 #endif // KILN_DIALECTS_KILN_SHAPEUTILS_H

@@ -31,10 +31,9 @@ from onnx import numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
-import kiln  # noqa: E402
 from quantize_static_qdq import calibrate, calibration_feeds, quantize_static_qdq  # noqa: E402
-from run_e2e import make_inputs, run_ort  # noqa: E402
-from quantized import compare, one_layer  # noqa: E402
+from run_e2e import run_ort  # noqa: E402
+from quantized import check_forms  # noqa: E402
 
 
 def exact_one_layer(qm, x):
@@ -61,45 +60,16 @@ def main():
     ap.add_argument("--kiln", required=True)
     args = ap.parse_args()
     shape = {k: int(v) for k, v in (kv.split("=") for kv in args.shape.split(","))}
-    failed = 0
-    ort_exact = True
+    ranges = {}  # per source model, calibrated once by ORT
     with tempfile.TemporaryDirectory() as tmp:
-        layer = os.path.join(tmp, "one_layer.onnx")
-        one_layer(layer)
-        run = lambda p, f: run_ort(p, f, os.path.join(tmp, "calib"), "node")  # noqa: E731
-        for name, src, exact in [("one-layer", layer, True), ("model", args.model, False)]:
-            fp32 = onnx.load(src)
-            ranges = calibrate(fp32, calibration_feeds(fp32, shape, 3), run)
-            for per_channel in (False, True):
-                q = os.path.join(tmp, f"{name}_{per_channel}.onnx")
-                qm, n = quantize_static_qdq(onnx.load(src), dict(ranges), per_channel)
-                onnx.save(qm, q)
-                so = q[:-5] + ".so"
-                kiln.compile(q, so, kiln=args.kiln)
-                m = kiln.load(so, threads=2)
-                feeds = make_inputs(m, shape, np.random.default_rng(0))
-                ref = run_ort(q, feeds, os.path.join(tmp, "ort"), "node")
-                against = "ORT QDQ"
-                if exact:
-                    truth = exact_one_layer(qm, feeds["X"])
-                    ort_err, _ = compare(ref, truth)
-                    ort_exact = ort_exact and ort_err <= 1e-5
-                    ref, against = truth, "exact"
-                elif not ort_exact:
-                    ref = run_ort(src, feeds, os.path.join(tmp, "ort_fp32"), "node")
-                    against = "ORT fp32 (ORT QDQ inexact here)"
-                err, cos = compare(m.run(feeds), ref)
-                m.close()
-                if exact:
-                    ok = err <= 1e-5
-                elif ort_exact:
-                    ok = cos >= 0.9999
-                else:
-                    ok = cos >= 0.999
-                form = "per-channel" if per_channel else "per-tensor"
-                print(f"{name} {form} ({n} QDQ MatMul): cosine {cos:.6f} "
-                      f"max diff {err:.1e} vs {against} {'ok' if ok else 'FAIL'}")
-                failed += not ok
+        def quantize(src, per_channel):
+            if src not in ranges:
+                fp32 = onnx.load(src)
+                ranges[src] = calibrate(
+                    fp32, calibration_feeds(fp32, shape, 3),
+                    lambda p, f: run_ort(p, f, os.path.join(tmp, "calib"), "node"))
+            return quantize_static_qdq(onnx.load(src), dict(ranges[src]), per_channel)
+        failed = check_forms(args, quantize, exact_one_layer, "QDQ")
     return 1 if failed else 0
 
 
