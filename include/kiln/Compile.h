@@ -66,6 +66,10 @@ struct CompileOptions {
   bool emulateGpu = false;
   /// Folder holding libkiln_runtime.a; empty means next to the kiln binary.
   std::string runtimeDir;
+  /// "" (default), "asan" or "tsan": link the runtime built with that
+  /// sanitizer (lib/asan/, lib/tsan/ next to the default archive) and the
+  /// sanitizer's own library, for tests of the runtime under a sanitizer.
+  std::string runtimeVariant;
 };
 
 /// Compiles `modelPath` into the shared library `outputPath`. Returns false

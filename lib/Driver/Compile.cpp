@@ -26,6 +26,7 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -282,12 +283,26 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm) {
 }
 
 std::string runtimeArchive(const ::kiln::CompileOptions &o) {
-  if (!o.runtimeDir.empty())
-    return o.runtimeDir + "/libkiln_runtime.a";
-  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  llvm::SmallString<256> p(llvm::sys::path::parent_path(exe));
-  llvm::sys::path::append(p, "..", "lib", "libkiln_runtime.a");
+  llvm::SmallString<256> p;
+  if (!o.runtimeDir.empty()) {
+    p = o.runtimeDir;
+  } else {
+    std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+    p = llvm::sys::path::parent_path(exe);
+    llvm::sys::path::append(p, "..", "lib");
+  }
+  if (!o.runtimeVariant.empty())
+    llvm::sys::path::append(p, o.runtimeVariant);
+  llvm::sys::path::append(p, "libkiln_runtime.a");
   return std::string(p);
+}
+
+/// The link flag of a --runtime-variant ("" for the default runtime).
+llvm::StringRef sanitizerLinkFlag(llvm::StringRef variant) {
+  return llvm::StringSwitch<llvm::StringRef>(variant)
+      .Case("asan", "-fsanitize=address,undefined")
+      .Case("tsan", "-fsanitize=thread")
+      .Default("");
 }
 
 } // namespace
@@ -312,6 +327,12 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   std::string signature = signatureOf(main);
   unsigned numInputs = main.getNumArguments();
   timer.lap("import");
+  if (!options.runtimeVariant.empty() &&
+      sanitizerLinkFlag(options.runtimeVariant).empty()) {
+    error = "--runtime-variant must be asan or tsan, got '" +
+            options.runtimeVariant + "'";
+    return false;
+  }
 
   std::string weightsPath = outputPath.str() + ".weights";
   llvm::sys::fs::remove(weightsPath);
@@ -504,6 +525,7 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   timer.lap("codegen");
 
   std::string archive = runtimeArchive(options);
+  llvm::StringRef sanitizeFlag = sanitizerLinkFlag(options.runtimeVariant);
   if (!llvm::sys::fs::exists(archive)) {
     error = "runtime archive not found at '" + archive + "'";
     return false;
@@ -520,6 +542,8 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   llvm::SmallVector<llvm::StringRef> argv{*cc,      "-shared", "-Wl,-z,defs",
                                           "-o",     out,       obj,
                                           archive, "-lm",     "-lpthread"};
+  if (!sanitizeFlag.empty())
+    argv.push_back(sanitizeFlag);
   std::string linkError;
   int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0,
                                      &linkError);

@@ -2,9 +2,14 @@
  * with its own inputs and dynamic size N, every result checked against a
  * reference computed here. The model (see threads.test) is
  *
- *   threads (float[N, 8] X, float[8, 16] W, float[16] Bias)
- *       => (float[N, 16] Y, float[N, 16] P)
+ *   threads (float[N, K] X, float[K, C] W, float[C] Bias)
+ *       => (float[N, C] Y, float[N, C] P)
  *   U = X @ W + Bias;  Y = Relu(U);  P = Softmax(U, axis=-1)
+ *
+ * with K and C read from the model's signature (at most 512 each).
+ * `threads_test MODEL.so [POOL]` opens the model with POOL pool threads
+ * (default: the machine's cores), so a model big enough to split its
+ * kernels runs concurrent runs on one shared pool.
  *
  * Runs alternate between runtime-allocated and caller-provided outputs, and
  * every 10th run passes a bad W whose error message names the thread's own
@@ -20,7 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { THREADS = 8, RUNS = 50, MAXN = 48, K = 8, C = 16 };
+enum { THREADS = 8, RUNS = 50, MAXN = 48, MAXKC = 512 };
+static int K, C;
 
 static kiln_status (*k_open)(const kiln_options *, kiln_model **);
 static void (*k_close)(kiln_model *);
@@ -50,9 +56,16 @@ static float uniform(uint32_t *state) {
 
 static void *work(void *arg) {
   thread_result *r = arg;
-  static __thread float x[MAXN * K], w[K * C], bias[C];
-  static __thread float y[MAXN * C], p[MAXN * C], ybuf[MAXN * C],
-      pbuf[MAXN * C];
+  float *x = malloc(sizeof(float) * MAXN * K), *w = malloc(sizeof(float) * K * C),
+        *bias = malloc(sizeof(float) * C), *y = malloc(sizeof(float) * MAXN * C),
+        *p = malloc(sizeof(float) * MAXN * C),
+        *ybuf = malloc(sizeof(float) * MAXN * C),
+        *pbuf = malloc(sizeof(float) * MAXN * C);
+  if (!x || !w || !bias || !y || !p || !ybuf || !pbuf) {
+    snprintf(r->message, sizeof r->message, "out of memory");
+    ++r->errors;
+    return NULL;
+  }
   pthread_barrier_wait(&start);
   for (int it = 0; it < RUNS; ++it) {
     uint32_t seed = (uint32_t)(r->id * 1000 + it + 1);
@@ -64,18 +77,18 @@ static void *work(void *arg) {
     for (int i = 0; i < C; ++i)
       bias[i] = uniform(&seed);
     kiln_tensor in[3] = {
-        {KILN_F32, 2, {n, K}, x, sizeof x},
-        {KILN_F32, 2, {K, C}, w, sizeof w},
-        {KILN_F32, 1, {C}, bias, sizeof bias},
+        {KILN_F32, 2, {n, K}, x, sizeof(float) * n * K},
+        {KILN_F32, 2, {K, C}, w, sizeof(float) * K * C},
+        {KILN_F32, 1, {C}, bias, sizeof(float) * C},
     };
     kiln_tensor out[2];
     memset(out, 0, sizeof out);
 
     if (it % 10 == 9) {
-      /* A bad W: its second dim is the thread's id + 1, never 16. */
+      /* A bad W: its second dim is the thread's id + 1, never C. */
       in[1].dims[1] = r->id + 1;
       char want[256];
-      snprintf(want, sizeof want, "input 'W' dim 1 must be 16, got %d",
+      snprintf(want, sizeof want, "input 'W' dim 1 must be %d, got %d", C,
                r->id + 1);
       kiln_status s = k_run(model, in, 3, out, 2);
       if (s != KILN_INVALID_ARGUMENT || strcmp(k_last_error(), want) != 0) {
@@ -89,7 +102,7 @@ static void *work(void *arg) {
 
     /* The reference. */
     for (int64_t i = 0; i < n; ++i) {
-      float u[C], mx = -INFINITY, sum = 0;
+      float u[MAXKC], mx = -INFINITY, sum = 0;
       for (int c = 0; c < C; ++c) {
         float acc = bias[c];
         for (int k = 0; k < K; ++k)
@@ -110,7 +123,7 @@ static void *work(void *arg) {
       out[0].data = ybuf;
       out[0].capacity = (size_t)n * C * sizeof(float);
       out[1].data = pbuf;
-      out[1].capacity = sizeof pbuf;
+      out[1].capacity = (size_t)n * C * sizeof(float);
     }
     kiln_status s = k_run(model, in, 3, out, 2);
     int ok = s == KILN_OK;
@@ -146,12 +159,19 @@ static void *work(void *arg) {
            k_last_error(), r->message);
     ++r->errors;
   }
+  free(x);
+  free(w);
+  free(bias);
+  free(y);
+  free(p);
+  free(ybuf);
+  free(pbuf);
   return NULL;
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: threads_test MODEL.so\n");
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: threads_test MODEL.so [POOL_THREADS]\n");
     return 2;
   }
   void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
@@ -164,14 +184,28 @@ int main(int argc, char **argv) {
   *(void **)&k_run = dlsym(h, "kiln_run");
   *(void **)&k_free = dlsym(h, "kiln_free");
   *(void **)&k_last_error = dlsym(h, "kiln_last_error");
-  if (!k_open || !k_close || !k_run || !k_free || !k_last_error) {
+  kiln_status (*k_input_info)(const kiln_model *, size_t, kiln_tensor_info *);
+  *(void **)&k_input_info = dlsym(h, "kiln_input_info");
+  if (!k_open || !k_close || !k_run || !k_free || !k_last_error ||
+      !k_input_info) {
     printf("missing kiln_* symbols\n");
     return 1;
   }
-  if (k_open(NULL, &model) != KILN_OK) {
+  kiln_options options = {argc == 3 ? atoi(argv[2]) : 0};
+  if (k_open(&options, &model) != KILN_OK) {
     printf("kiln_open: %s\n", k_last_error());
     return 1;
   }
+  kiln_tensor_info w_info;
+  if (k_input_info(model, 1, &w_info) != KILN_OK || w_info.rank != 2 ||
+      w_info.dims[0] < 1 || w_info.dims[0] > MAXKC || w_info.dims[1] < 1 ||
+      w_info.dims[1] > MAXKC) {
+    printf("input 1 must be a static [K, C] matrix, K and C at most %d\n",
+           MAXKC);
+    return 1;
+  }
+  K = (int)w_info.dims[0];
+  C = (int)w_info.dims[1];
   pthread_t tids[THREADS];
   thread_result results[THREADS];
   pthread_barrier_init(&start, NULL, THREADS);
@@ -191,8 +225,8 @@ int main(int argc, char **argv) {
   }
   pthread_barrier_destroy(&start);
   k_close(model);
-  printf("threads: %d threads, %d verified runs, %d errors\n", THREADS, runs,
-         errors);
+  printf("threads: %d threads, K=%d C=%d, %d verified runs, %d errors\n",
+         THREADS, K, C, runs, errors);
   if (errors || runs != THREADS * (RUNS - RUNS / 10))
     return 1;
   printf("threads: ok\n");

@@ -96,6 +96,13 @@ static cl::opt<bool> cEmulateGpu(
     cl::desc("--target cuda: lower the GPU's tiled block x thread loops for "
              "the CPU instead (tests the GPU tiling without a GPU)"),
     cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cRuntimeVariant(
+    "runtime-variant",
+    cl::desc("Link the model with an instrumented runtime (tests): asan "
+             "(AddressSanitizer + UBSan) or tsan (ThreadSanitizer); the "
+             "program that loads it must be built with the same sanitizer"),
+    cl::value_desc("asan|tsan"), cl::Hidden, cl::sub(compileCmd),
+    cl::cat(kilnCategory));
 static cl::opt<bool> cTiming("timing", cl::desc("Print the time per stage"),
                              cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cPrecision(
@@ -282,6 +289,7 @@ static int runCompile() {
   options.cudaPath = cCudaPath;
   options.savePtxDir = cSavePtx;
   options.emulateGpu = cEmulateGpu;
+  options.runtimeVariant = cRuntimeVariant;
   options.timing = cTiming;
   options.precision = cPrecision;
   options.quantize = cQuantize;
