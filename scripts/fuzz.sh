@@ -4,24 +4,31 @@
 #   import (default): bytes as a binary ONNX model, seeded with the exported
 #     test models and ONNX's backend node-test models;
 #   text: bytes as ONNX's text format (.onnxtxt), seeded with the text
-#     models of the lit tests (their `#--- NAME.onnxtxt` sections).
-#   scripts/fuzz.sh [SECONDS] [import|text]
+#     models of the lit tests (their `#--- NAME.onnxtxt` sections);
+#   runtime: bytes as a kiln_run call (inputs, dtypes, ranks, dims, buffers
+#     and their sizes, outputs) on a small compiled model, linked with the
+#     runtime built with ASan + UBSan (fuzz/runtime/), seeded with valid
+#     calls (fuzz/runtime/make_seeds.py).
+#   scripts/fuzz.sh [SECONDS] [import|text|runtime]
 # A crash leaves its input in build-fuzz/crashes/ and exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 target=${2:-import}
 case "$target" in
-  import|text) ;;
-  *) echo "fuzz.sh: unknown target '$target' (import or text)" >&2; exit 2 ;;
+  import|text|runtime) ;;
+  *) echo "fuzz.sh: unknown target '$target' (import, text or runtime)" >&2; exit 2 ;;
 esac
 scripts/setup-fuzz-build.sh
 ninja -C build-fuzz "kiln-$target-fuzzer"
 seeds=build-fuzz/seeds corpus=build-fuzz/corpus
 [ "$target" = text ] && seeds=build-fuzz/seeds-text corpus=build-fuzz/corpus-text
+[ "$target" = runtime ] && seeds=build-fuzz/seeds-runtime corpus=build-fuzz/corpus-runtime
 mkdir -p "$seeds" "$corpus" build-fuzz/crashes
 if [ -z "$(ls -A "$seeds")" ]; then
-  if [ "$target" = text ]; then
+  if [ "$target" = runtime ]; then
+    /usr/bin/python3 fuzz/runtime/make_seeds.py "$seeds"
+  elif [ "$target" = text ]; then
     /usr/bin/python3 - "$seeds" <<'PY'
 import pathlib, re, sys
 out = pathlib.Path(sys.argv[1])

@@ -13,8 +13,9 @@
 #      here (clang's UBSan runtime differs from gcc's), as is
 #      test/runtime/tsan.test (TSan excludes ASan: this build has no TSan
 #      runtime archive);
-#   2. a 60-second smoke run of the importer fuzzer and a 30-second one of
-#      the text-format fuzzer (scripts/fuzz.sh).
+#   2. a 60-second smoke run of the importer fuzzer, a 30-second one of
+#      the text-format fuzzer and one of the runtime's input validation
+#      (scripts/fuzz.sh).
 # Leak checking is off: MLIR keeps its contexts' allocations until exit.
 #   scripts/sanitize.sh [FUZZ_SECONDS]
 set -uo pipefail
@@ -36,4 +37,9 @@ scripts/fuzz.sh 30 text > build-fuzz/fuzz-text-smoke.log 2>&1
 text_rc=$?
 tail -n 8 build-fuzz/fuzz-text-smoke.log
 [ $text_rc -eq 0 ] || echo "sanitizer job: the text fuzzer failed (build-fuzz/crashes/)"
-[ $lit_rc -eq 0 ] && [ $fuzz_rc -eq 0 ] && [ $text_rc -eq 0 ]
+echo "== sanitizer job: runtime input fuzzer, 30 s"
+scripts/fuzz.sh 30 runtime > build-fuzz/fuzz-runtime-smoke.log 2>&1
+runtime_rc=$?
+tail -n 8 build-fuzz/fuzz-runtime-smoke.log
+[ $runtime_rc -eq 0 ] || echo "sanitizer job: the runtime fuzzer failed (build-fuzz/crashes/)"
+[ $lit_rc -eq 0 ] && [ $fuzz_rc -eq 0 ] && [ $text_rc -eq 0 ] && [ $runtime_rc -eq 0 ]

@@ -49,7 +49,9 @@ typedef struct {
 
 /* A tensor passed to or returned from kiln_run: dense, row-major. For an
  * output, `data` may be NULL (the runtime allocates; free with kiln_free)
- * or a caller buffer of `capacity` bytes; `rank` and `dims` are filled in. */
+ * or a caller buffer of `capacity` bytes; `rank` and `dims` are filled in.
+ * For an input, `capacity` is optional: when non-zero, a buffer smaller
+ * than its dims need is refused (KILN_INVALID_ARGUMENT). */
 typedef struct {
   kiln_dtype dtype;
   int32_t rank;

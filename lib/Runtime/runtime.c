@@ -481,11 +481,6 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     if (t->rank != s->rank)
       return fail(KILN_INVALID_ARGUMENT, "input '%s' must have rank %d, got %d",
                   s->name, s->rank, t->rank);
-    int64_t count = 1;
-    for (int32_t d = 0; d < t->rank && d < KILN_MAX_RANK; ++d)
-      count *= t->dims[d];
-    if (!t->data && count != 0)
-      return fail(KILN_INVALID_ARGUMENT, "input '%s' has no data", s->name);
     for (int32_t d = 0; d < s->rank; ++d) {
       if (t->dims[d] < 0)
         return fail(KILN_INVALID_ARGUMENT, "input '%s' dim %d is negative",
@@ -513,6 +508,21 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
                     (long long)sym_values[k]);
       }
     }
+    /* The bytes the dims cover, without overflow; a buffer that says how
+     * big it is (capacity, optional for inputs) must hold them. */
+    size_t bytes = kiln_dtype_size(t->dtype);
+    for (int32_t d = 0; d < s->rank; ++d)
+      if (__builtin_mul_overflow(bytes, (size_t)t->dims[d], &bytes) ||
+          bytes > (size_t)PTRDIFF_MAX)
+        return fail(KILN_INVALID_ARGUMENT,
+                    "input '%s' is too large: its dims overflow the address "
+                    "space", s->name);
+    if (!t->data && bytes != 0)
+      return fail(KILN_INVALID_ARGUMENT, "input '%s' has no data", s->name);
+    if (t->capacity && t->capacity < bytes)
+      return fail(KILN_INVALID_ARGUMENT,
+                  "input '%s' needs %zu bytes, its buffer holds %zu", s->name,
+                  bytes, t->capacity);
   }
   /* Memref descriptors: {allocated, aligned, offset, sizes, strides}. */
   int64_t *descs = calloc(num_inputs ? num_inputs : 1,

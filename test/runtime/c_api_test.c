@@ -315,6 +315,17 @@ int main(int argc, char **argv) {
   in[1].data = NULL;
   expect_error(m, "null data", in, 3, 2);
 
+  /* An input's optional capacity must cover its dims (here one element
+   * short); capacity 0 means not given. */
+  memcpy(in, p5.in, sizeof in);
+  in[0].capacity = 5 * 4 * sizeof(float) - sizeof(float);
+  expect_error(m, "short input buffer", in, 3, 2);
+
+  /* Dims whose byte count overflows are refused before anything runs. */
+  memcpy(in, p5.in, sizeof in);
+  in[0].dims[0] = in[1].dims[0] = (int64_t)1 << 62;
+  expect_error(m, "overflowing dims", in, 3, 2);
+
   {
     kiln_tensor out[2];
     memset(out, 0, sizeof out);

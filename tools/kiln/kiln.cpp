@@ -103,6 +103,10 @@ static cl::opt<std::string> cRuntimeVariant(
              "program that loads it must be built with the same sanitizer"),
     cl::value_desc("asan|tsan"), cl::Hidden, cl::sub(compileCmd),
     cl::cat(kilnCategory));
+static cl::opt<bool> cKeepObject(
+    "keep-object",
+    cl::desc("Keep the model's object file next to it (MODEL.so.o)"),
+    cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<bool> cTiming("timing", cl::desc("Print the time per stage"),
                              cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cPrecision(
@@ -290,6 +294,7 @@ static int runCompile() {
   options.savePtxDir = cSavePtx;
   options.emulateGpu = cEmulateGpu;
   options.runtimeVariant = cRuntimeVariant;
+  options.keepObject = cKeepObject;
   options.timing = cTiming;
   options.precision = cPrecision;
   options.quantize = cQuantize;
