@@ -112,6 +112,8 @@ void populateLinearPatterns(RewritePatternSet &patterns);
 void populateEinsumPatterns(RewritePatternSet &patterns);
 /// kiln.attention as a loop over blocks of `keyBlock` keys.
 void populateAttentionPatterns(RewritePatternSet &patterns, int64_t keyBlock);
+/// kiln.if -> scf.if, kiln.loop -> scf.while (ControlFlow.cpp).
+void populateControlFlowPatterns(RewritePatternSet &patterns);
 /// Rewrites composite kiln ops (softmax, layer_norm, ...) into primitive kiln
 /// ops before lowering.
 void populateDecompositionPatterns(RewritePatternSet &patterns);

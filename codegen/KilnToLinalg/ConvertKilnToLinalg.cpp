@@ -21,42 +21,6 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// kiln.if -> scf.if on tensors (one-shot bufferization handles it): the
-/// condition's one element is extracted, the regions move over.
-struct LowerIf final : OpRewritePattern<IfOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(IfOp op, PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto condType = cast<RankedTensorType>(op.getCond().getType());
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    SmallVector<Value> idx(condType.getRank(), zero);
-    Value cond = tensor::ExtractOp::create(rewriter, loc, op.getCond(), idx);
-    rewriter.setInsertionPoint(op);
-    auto ifOp = scf::IfOp::create(rewriter, loc, op.getResultTypes(), cond,
-                                  /*withElseRegion=*/true);
-    for (auto [from, to] : {std::pair<Region *, Region *>{&op.getThenBranch(),
-                                                          &ifOp.getThenRegion()},
-                            {&op.getElseBranch(), &ifOp.getElseRegion()}}) {
-      // kiln.yield -> scf.yield, casting a branch's sharper types to the
-      // results'.
-      auto yield = cast<YieldOp>(from->front().getTerminator());
-      rewriter.setInsertionPoint(yield);
-      SmallVector<Value> values;
-      for (auto [v, t] : llvm::zip(yield.getValues(), op.getResultTypes()))
-        values.push_back(v.getType() == t
-                             ? v
-                             : tensor::CastOp::create(rewriter, yield.getLoc(), t, v)
-                                   .getResult());
-      rewriter.replaceOpWithNewOp<scf::YieldOp>(yield, values);
-      while (!to->empty())
-        rewriter.eraseBlock(&to->front());
-      rewriter.inlineRegionBefore(*from, *to, to->end());
-    }
-    rewriter.replaceOp(op, ifOp.getResults());
-    return success();
-  }
-};
-
 struct ConvertKilnToLinalg final
     : mlir::kiln::impl::ConvertKilnToLinalgBase<ConvertKilnToLinalg> {
   using ConvertKilnToLinalgBase::ConvertKilnToLinalgBase;
@@ -90,7 +54,7 @@ struct ConvertKilnToLinalg final
     lowering::populateEinsumPatterns(patterns);
     lowering::populateNormPatterns(patterns);
     lowering::populateRotaryPatterns(patterns);
-    patterns.add<LowerIf>(ctx);
+    lowering::populateControlFlowPatterns(patterns);
     // Non-convergence is reported through the leftover ops below.
     (void)applyPatternsGreedily(root, std::move(patterns));
     bool leftover = false;

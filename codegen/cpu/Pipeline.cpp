@@ -27,6 +27,7 @@ const char *const mlir::kiln::kToBuffersPipeline =
     "func.func(linalg-fuse-elementwise-ops),"
     "kiln-lower-entry-abi,"
     "one-shot-bufferize{bufferize-function-boundaries "
+    "allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline";
 

@@ -86,6 +86,16 @@ private:
                           Location loc);
   LogicalResult convertLoop(const onnx::NodeProto &node, int64_t opset,
                             const std::string &prefix, Location loc);
+  LogicalResult unrollLoop(const onnx::NodeProto &node, int64_t opset,
+                           const std::string &prefix, Location loc,
+                           const onnx::GraphProto &body, ArrayRef<Slot> ins,
+                           size_t numScans, SmallVector<Slot> &results,
+                           bool &runTime);
+  LogicalResult buildRunTimeLoop(const onnx::NodeProto &node,
+                                 const std::string &prefix, Location loc,
+                                 const onnx::GraphProto &body,
+                                 ArrayRef<Slot> ins, size_t numScans,
+                                 SmallVector<Slot> &results);
   LogicalResult convertScan(const onnx::NodeProto &node, int64_t opset,
                             const std::string &prefix, Location loc);
   LogicalResult importSubgraph(const onnx::GraphProto &g, ArrayRef<Slot> bound,

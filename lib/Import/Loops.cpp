@@ -1,10 +1,12 @@
-//===- Loops.cpp - ONNX Loop and Scan, unrolled at import -----------------===//
+//===- Loops.cpp - ONNX Loop and Scan -------------------------------------===//
 //
 // Loop and Scan are unrolled at import when their iteration count is known
 // then (a constant trip count and condition, a shape given by
 // --input-shape; a static scan length): each iteration imports the body
 // again (GraphImporter::importSubgraph) with its inputs bound to that
-// iteration's values. A count known only at run time is refused by node.
+// iteration's values. A Loop whose count or condition is known only at run
+// time becomes a kiln.loop (scf.while after lowering); such a Scan is
+// refused by node.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +14,8 @@
 #include "Emitter.h"
 
 #include "mlir/IR/Matchers.h"
+
+#include <limits>
 
 using namespace ::kiln::import;
 
@@ -39,12 +43,12 @@ const onnx::GraphProto *bodyOf(const onnx::NodeProto &node) {
 
 } // namespace
 
-/// ONNX Loop, unrolled at import: the trip count and the condition must be
-/// known at import (constants, or shape values once `--input-shape` gives
-/// the shapes), as in `for i in range(N)` exports. Each iteration imports
-/// the body with iter_num and cond bound to constants; loop-carried values
-/// flow from one iteration's import to the next (their shapes may change);
-/// scan outputs are stacked on a new axis 0.
+/// ONNX Loop. When the trip count and the condition are known at import
+/// (constants, or shape values once `--input-shape` gives the shapes), as
+/// in `for i in range(N)` exports, it is unrolled (unrollLoop); a count or
+/// condition known only at run time, a body whose condition is, or more
+/// than kMaxUnrolledIterations iterations make it a kiln.loop
+/// (buildRunTimeLoop), lowered to scf.while.
 LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
                                          int64_t opset,
                                          const std::string &prefix,
@@ -74,36 +78,77 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
     return fail(prefix + "the node lists " + std::to_string(node.output_size()) +
                 " outputs, the body gives " +
                 std::to_string(numCarried + numScans));
-  const std::string unrolled =
-      " (kiln unrolls Loop at import: the trip count and the condition must "
-      "be known then; give dynamic dims with --input-shape)";
-  int64_t tripCount = kMaxUnrolledIterations + 1;
-  if (tripIn) {
-    auto m = constScalar(tripIn);
-    if (failed(m))
-      return fail(prefix + "the trip count is only known at run time" + unrolled);
-    tripCount = std::max<int64_t>(*m, 0);
-  }
-  bool cond = true;
-  if (condIn) {
-    auto c = constScalar(condIn);
-    if (failed(c))
-      return fail(prefix + "the condition is only known at run time" + unrolled);
-    cond = *c != 0;
-  }
   if (!tripIn && !condIn)
     return fail(prefix + "a Loop with neither a trip count nor a condition "
                          "never ends");
+  SmallVector<Slot> results;
+  bool known = (!tripIn || succeeded(constScalar(tripIn))) &&
+               (!condIn || succeeded(constScalar(condIn)));
+  bool runTime = !known;
+  if (known) {
+    // Unrolled into a detached block first: if it turns out to need a
+    // run-time loop, what it imported is dropped.
+    auto scratch = std::make_unique<Block>();
+    std::string savedError = error;
+    int64_t savedNodes = unrolledNodes;
+    LogicalResult unrolled = failure();
+    {
+      OpBuilder::InsertionGuard g(builder);
+      builder.setInsertionPointToStart(scratch.get());
+      unrolled = unrollLoop(node, opset, prefix, loc, *body, ins, numScans,
+                            results, runTime);
+    }
+    if (succeeded(unrolled)) {
+      builder.getInsertionBlock()->getOperations().splice(
+          builder.getInsertionPoint(), scratch->getOperations());
+    } else {
+      if (!runTime)
+        return failure();
+      error = savedError;
+      unrolledNodes = savedNodes;
+      results.clear();
+    }
+    while (!scratch->empty()) {
+      scratch->back().dropAllUses();
+      scratch->back().erase();
+    }
+  }
+  if (runTime && failed(buildRunTimeLoop(node, prefix, loc, *body, ins,
+                                         numScans, results)))
+    return failure();
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      bind(node.output(i), results[i]);
+  return success();
+}
+
+/// Loop unrolled at import: each iteration imports the body with iter_num
+/// and cond bound to constants; loop-carried values flow from one
+/// iteration's import to the next (their shapes may change); scan outputs
+/// are stacked on a new axis 0. Sets `runTime` when it fails only because
+/// the loop must run at run time.
+LogicalResult GraphImporter::unrollLoop(const onnx::NodeProto &node,
+                                        int64_t opset, const std::string &prefix,
+                                        Location loc, const onnx::GraphProto &body,
+                                        ArrayRef<Slot> ins, size_t numScans,
+                                        SmallVector<Slot> &results,
+                                        bool &runTime) {
+  Value tripIn = ins[0].tensor, condIn = ins[1].tensor;
+  size_t numCarried = ins.size() - 2;
+  int64_t tripCount = kMaxUnrolledIterations + 1;
+  if (tripIn)
+    tripCount = std::max<int64_t>(*constScalar(tripIn), 0);
+  bool cond = !condIn || *constScalar(condIn) != 0;
   auto i64 = RankedTensorType::get({}, builder.getI64Type());
   auto i1 = RankedTensorType::get({}, builder.getI1Type());
   SmallVector<Slot> carried(ins.begin() + 2, ins.end());
   SmallVector<SmallVector<Value>> scans(numScans);
   int64_t iter = 0;
   for (; iter < tripCount && cond; ++iter) {
-    if (iter == kMaxUnrolledIterations)
-      return fail(prefix + "the loop runs more than " +
-                  std::to_string(kMaxUnrolledIterations) + " iterations" +
-                  unrolled);
+    if (iter == kMaxUnrolledIterations) {
+      runTime = true;
+      return failure();
+    }
     SmallVector<Slot> bound;
     bound.push_back(Slot::of(mlir::kiln::ConstantOp::create(
         builder, loc, DenseIntElementsAttr::get(i64, {iter}))));
@@ -113,7 +158,7 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
     SmallVector<Slot> outs;
     ++loopDepth;
     LogicalResult imported = importSubgraph(
-        *body, bound, outs, prefix + "iteration " + std::to_string(iter) + ": the body");
+        body, bound, outs, prefix + "iteration " + std::to_string(iter) + ": the body");
     --loopDepth;
     if (failed(imported))
       return failure();
@@ -121,10 +166,10 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
     // the node has no condition input (then the body's is ignored).
     if (condIn) {
       auto c = constScalar(outs[0].tensor);
-      if (failed(c))
-        return fail(prefix + "iteration " + std::to_string(iter) +
-                    ": the body's condition is only known at run time" +
-                    unrolled);
+      if (failed(c)) {
+        runTime = true;
+        return failure();
+      }
       cond = *c != 0;
     }
     for (size_t i = 0; i < numCarried; ++i)
@@ -136,9 +181,10 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
       scans[k].push_back(outs[1 + numCarried + k].tensor);
     }
   }
-  if (!tripIn && cond)
-    return fail(prefix + "the loop runs more than " +
-                std::to_string(kMaxUnrolledIterations) + " iterations" + unrolled);
+  if (!tripIn && cond) {
+    runTime = true;
+    return failure();
+  }
   if (iter == 0 && numScans > 0)
     return fail(prefix + "the loop runs no iteration, so its scan outputs' "
                          "element shapes are unknown");
@@ -158,11 +204,143 @@ LogicalResult GraphImporter::convertLoop(const onnx::NodeProto &node,
   if (e.failed)
     return fail(prefix + "stacking the scan outputs: " +
                 (diag.msg.empty() ? "the iterations' shapes differ" : diag.msg));
-  for (int i = 0; i < node.output_size(); ++i)
-    if (!node.output(i).empty())
-      bind(node.output(i), (size_t)i < numCarried
-                               ? carried[i]
-                               : Slot::of(nc.outputs[i - numCarried]));
+  results = carried;
+  for (Value v : nc.outputs)
+    results.push_back(Slot::of(v));
+  return success();
+}
+
+/// Loop as a kiln.loop. The body is imported once into the op's block,
+/// with the loop-carried values typed as their initial values; where the
+/// body yields a different extent, it is imported again with that dim
+/// dynamic. Sequences cannot be loop-carried or scanned; scan outputs need
+/// a trip count.
+LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
+                                              const std::string &prefix,
+                                              Location loc,
+                                              const onnx::GraphProto &body,
+                                              ArrayRef<Slot> ins,
+                                              size_t numScans,
+                                              SmallVector<Slot> &results) {
+  Value tripIn = ins[0].tensor, condIn = ins[1].tensor;
+  size_t numCarried = ins.size() - 2;
+  auto i64 = RankedTensorType::get({}, builder.getI64Type());
+  auto i1 = RankedTensorType::get({}, builder.getI1Type());
+  auto scalarOf = [&](Value v, Type elem, const char *what) -> FailureOr<Value> {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getElementType() != elem || !t.hasStaticShape() ||
+        t.getNumElements() != 1) {
+      (void)fail(prefix + "the " + what + " must be a tensor of one element");
+      return failure();
+    }
+    return v;
+  };
+  Value trip, cond;
+  if (tripIn) {
+    auto t = scalarOf(tripIn, builder.getI64Type(), "trip count");
+    if (failed(t))
+      return failure();
+    trip = *t;
+  } else {
+    if (numScans)
+      return fail(prefix + "a Loop without a trip count cannot have scan "
+                           "outputs at run time (kiln preallocates them)");
+    trip = mlir::kiln::ConstantOp::create(
+        builder, loc,
+        DenseIntElementsAttr::get(i64, {std::numeric_limits<int64_t>::max()}));
+  }
+  if (condIn) {
+    auto c = scalarOf(condIn, builder.getI1Type(), "condition");
+    if (failed(c))
+      return failure();
+    cond = *c;
+  } else {
+    cond = mlir::kiln::ConstantOp::create(builder, loc,
+                                          DenseIntElementsAttr::get(i1, {true}));
+  }
+  SmallVector<Value> inits;
+  SmallVector<Type> carriedTypes;
+  for (size_t i = 0; i < numCarried; ++i) {
+    if (ins[2 + i].isSeq || !ins[2 + i].tensor)
+      return fail(prefix + "loop-carried value " + std::to_string(i) +
+                  " must be a tensor for a run-time Loop");
+    inits.push_back(ins[2 + i].tensor);
+    carriedTypes.push_back(inits.back().getType());
+  }
+  // Import the body; if a carried value's yielded type does not fit its
+  // type, widen the dims that differ and import again (at most rank + 1
+  // rounds per value; two in practice).
+  std::unique_ptr<Block> block;
+  SmallVector<Value> yielded;
+  for (int round = 0;; ++round) {
+    block = std::make_unique<Block>();
+    block->addArgument(i64, loc);
+    block->addArgument(i1, loc);
+    for (Type t : carriedTypes)
+      block->addArgument(t, loc);
+    SmallVector<Slot> bound;
+    for (BlockArgument a : block->getArguments())
+      bound.push_back(Slot::of(a));
+    SmallVector<Slot> outs;
+    {
+      OpBuilder::InsertionGuard g(builder);
+      builder.setInsertionPointToStart(block.get());
+      if (failed(importSubgraph(body, bound, outs, prefix + "the body")))
+        return failure();
+    }
+    yielded.clear();
+    for (auto [i, s] : llvm::enumerate(outs)) {
+      if (s.isSeq)
+        return fail(prefix + "body output " + std::to_string(i) +
+                    " is a sequence, which a run-time Loop cannot carry");
+      yielded.push_back(s.tensor);
+    }
+    bool widened = false;
+    for (size_t i = 0; i < numCarried; ++i) {
+      auto want = cast<RankedTensorType>(carriedTypes[i]);
+      auto got = cast<RankedTensorType>(yielded[1 + i].getType());
+      if (got.getElementType() != want.getElementType() ||
+          got.getRank() != want.getRank())
+        return fail(prefix + "loop-carried value " + std::to_string(i) +
+                    " changes element type or rank between iterations");
+      SmallVector<int64_t> dims(want.getShape());
+      for (int64_t d = 0; d < want.getRank(); ++d)
+        if (!want.isDynamicDim(d) && got.getDimSize(d) != want.getDimSize(d)) {
+          dims[d] = ShapedType::kDynamic;
+          widened = true;
+        }
+      carriedTypes[i] = RankedTensorType::get(dims, want.getElementType());
+    }
+    if (!widened)
+      break;
+    if (round == 8)
+      return fail(prefix + "the loop-carried values' types do not settle");
+    block->dropAllDefinedValueUses();
+  }
+  if (!condIn) // ONNX: without a condition input the body's is ignored
+    yielded[0] = mlir::kiln::ConstantOp::create(
+        builder, loc, DenseIntElementsAttr::get(i1, {true}));
+  else if (failed(scalarOf(yielded[0], builder.getI1Type(), "body's condition")))
+    return failure();
+  SmallVector<Type> resultTypes(carriedTypes);
+  for (size_t k = 0; k < numScans; ++k) {
+    auto elem = cast<RankedTensorType>(yielded[1 + numCarried + k].getType());
+    SmallVector<int64_t> dims{ShapedType::kDynamic};
+    llvm::append_range(dims, elem.getShape());
+    resultTypes.push_back(RankedTensorType::get(dims, elem.getElementType()));
+  }
+  {
+    OpBuilder::InsertionGuard g(builder);
+    builder.setInsertionPointToEnd(block.get());
+    mlir::kiln::YieldOp::create(builder, loc, yielded);
+  }
+  auto loop = mlir::kiln::LoopOp::create(builder, loc, resultTypes, trip, cond,
+                                         inits);
+  loop.getBody().push_back(block.release());
+  if (failed(loop.verify()))
+    return fail(prefix + "the run-time Loop does not verify");
+  for (Value r : loop.getResults())
+    results.push_back(Slot::of(r));
   return success();
 }
 

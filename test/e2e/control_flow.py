@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ONNX If through kiln against ONNX Runtime on the same file.
+"""ONNX If, Loop and Scan through kiln against ONNX Runtime on the same file.
 
 Models (written with onnx.helper, opset 17):
   data_if    the condition depends on the input's values (sum(x) > 0): a
@@ -15,7 +15,13 @@ Models (written with onnx.helper, opset 17):
   loop_scan  a Loop whose trip count is x's first dim (known once
              --input-shape gives N), whose body reads iter_num and the outer
              x, stops early through its condition output (i < 2: three
-             iterations) and stacks a scan output.
+             iterations) and stacks a scan output. Compiled with N dynamic
+             too: a run-time loop (kiln.loop, scf.while), run at N=5 (the
+             condition stops it) and N=2 (the trip count does).
+  loop_data_cond  a while loop on the data (no trip count; doubles v while
+             sum(v) < 10): a run-time loop.
+  loop_grow  a run-time trip count (x's first dim) whose loop-carried value
+             grows by one element per iteration (its type widens to [?]).
   scan       a Scan with a running-sum state over two scan inputs, one read
              in reverse, its scan output stacked on axis 1 in reverse.
   rnn_script a TorchScript loop exported by PyTorch (torch.jit.script, opset
@@ -155,7 +161,7 @@ def loop_scan_graph():
 
 
 def loop_data_cond_graph():
-    """A while loop on the data (sum(v) < 10): refused, kiln unrolls at import."""
+    """A while loop on the data (sum(v) < 10): a run-time loop."""
     body = helper.make_graph(
         [helper.make_node("Add", ["v_in", "v_in"], ["v_out"]),
          helper.make_node("ReduceSum", ["v_out"], ["s"], keepdims=0),
@@ -166,6 +172,23 @@ def loop_data_cond_graph():
     nodes = [helper.make_node("Loop", ["", "true", "x"], ["y"], name="grow", body=body)]
     return helper.make_graph(nodes, "loop_data_cond", [vi("x", [4])], [vi("y", [4])],
                              [const("true", np.bool_(True)), const("ten", np.float32(10))])
+
+
+def loop_grow_graph():
+    body = helper.make_graph(
+        [helper.make_node("Cast", ["i"], ["fi"], to=F),
+         helper.make_node("Unsqueeze", ["fi", "ax0"], ["fi1"]),
+         helper.make_node("Concat", ["v_in", "fi1"], ["v_out"], axis=0),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"])], "body",
+        [vi("i", [], TensorProto.INT64), vi("cond_in", [], TensorProto.BOOL),
+         vi("v_in", ["L"])],
+        [vi("cond_out", [], TensorProto.BOOL), vi("v_out", ["L2"])])
+    nodes = [helper.make_node("Shape", ["x"], ["sh"]),
+             helper.make_node("Gather", ["sh", "i0"], ["n"], axis=0),
+             helper.make_node("Loop", ["n", "", "v0"], ["v"], name="grow", body=body)]
+    return helper.make_graph(nodes, "loop_grow", [vi("x", ["N", 4])], [vi("v", ["K"])],
+                             [const("i0", np.int64(0)), const("ax0", np.array([0], np.int64)),
+                              const("v0", np.full(1, 7.0, np.float32))])
 
 
 def scan_graph():
@@ -243,7 +266,7 @@ def main():
         os.makedirs(args.write, exist_ok=True)
         for name, g in dict(models, rank_mismatch=rank_mismatch_graph(),
                             loop=loop_graph(), loop_scan=loop_scan_graph(),
-                            scan=scan_graph(),
+                            scan=scan_graph(), loop_grow=loop_grow_graph(),
                             loop_data_cond=loop_data_cond_graph()).items():
             save(g, os.path.join(args.write, name + ".onnx"))
         rnn_script_model(os.path.join(args.write, "rnn_script.onnx"))
@@ -302,6 +325,25 @@ def main():
             ref = run_ort(path, feeds, os.path.join(tmp, "ort"), args.node)
             for out, r in ref.items():
                 failed += not report(f"{name} {out}", got[out], r)
+            model.close()
+        # Run-time loops (kiln.loop): dims left dynamic, several inputs each.
+        runtime = [
+            ("loop_scan", save_to(loop_scan_graph(), tmp, "loop_scan_rt"),
+             [{"x": rng.standard_normal((n, 4)).astype(np.float32)} for n in (5, 2)]),
+            ("loop_data_cond", save_to(loop_data_cond_graph(), tmp, "loop_data_cond"),
+             [{"x": np.array(v, np.float32)} for v in ([0.1, 0.2, 0.3, 0.4], [5, 6, 0, 0])]),
+            ("loop_grow", save_to(loop_grow_graph(), tmp, "loop_grow"),
+             [{"x": np.zeros((n, 4), np.float32)} for n in (3, 1)]),
+        ]
+        for name, path, feeds_list in runtime:
+            so = os.path.join(tmp, name + "_rt.so")
+            kiln.compile(path, so, kiln=args.kiln)
+            model = kiln.load(so)
+            for feeds in feeds_list:
+                got = model.run(feeds)
+                ref = run_ort(path, feeds, os.path.join(tmp, "ort"), args.node)
+                for out, r in ref.items():
+                    failed += not report(f"run-time {name} {out}", got[out], r)
             model.close()
     print(f"control_flow: {failed} failed")
     return 1 if failed else 0

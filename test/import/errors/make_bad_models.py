@@ -143,16 +143,19 @@ def input_no_shape(out):
 
 
 def control_flow(out):
-    # Loop unrolls at import (test/e2e/control_flow.test); a trip count that
-    # is a graph input is known only at run time.
+    # A Loop whose condition is a graph input runs at run time (kiln.loop,
+    # test/e2e/control_flow.test); without a trip count its scan output
+    # cannot be preallocated: refused.
     body = helper.make_graph([node("Identity", ["c_in"], ["c_out"]),
-                              node("Identity", ["v_in"], ["v_out"])], "body",
+                              node("Identity", ["v_in"], ["v_out"]),
+                              node("Identity", ["v_in"], ["scan"])], "body",
                              [vi("i", [], TensorProto.INT64), vi("c_in", [], TensorProto.BOOL),
                               vi("v_in", [2])],
-                             [vi("c_out", [], TensorProto.BOOL), vi("v_out", [2])])
-    save(model([node("Loop", ["N", "", "X"], ["Y"], name="loop0", body=body)],
-               [vi("N", [], TensorProto.INT64), vi("X", [2])],
-               [vi("Y", [2])]), out, "control_flow")
+                             [vi("c_out", [], TensorProto.BOOL), vi("v_out", [2]),
+                              vi("scan", [2])])
+    save(model([node("Loop", ["", "C", "X"], ["Y", "S"], name="loop0", body=body)],
+               [vi("C", [], TensorProto.BOOL), vi("X", [2])],
+               [vi("Y", [2]), vi("S", ["K", 2])]), out, "control_flow")
 
 
 def nested_loops(out):
