@@ -21,6 +21,8 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <fstream>
+#include "llvm/ADT/APFloat.h"
+
 #include <random>
 
 using namespace kiln;
@@ -164,8 +166,30 @@ bool readTensorProto(const std::string &path, npz::Array &a, std::string &error)
   return ok;
 }
 
+/// float16 / bfloat16 bits <-> float, through APFloat (round to nearest
+/// even when narrowing).
+const llvm::fltSemantics &halfSemantics(kiln_dtype d) {
+  return d == KILN_F16 ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
+}
+
+float halfToFloat(uint16_t bits, kiln_dtype d) {
+  return llvm::APFloat(halfSemantics(d), llvm::APInt(16, bits)).convertToFloat();
+}
+
+uint16_t floatToHalf(float x, kiln_dtype d) {
+  llvm::APFloat f(x);
+  bool lost = false;
+  f.convert(halfSemantics(d), llvm::APFloat::rmNearestTiesToEven, &lost);
+  return (uint16_t)f.bitcastToAPInt().getZExtValue();
+}
+
 double asDouble(const char *p, kiln_dtype d) {
   switch (d) {
+  case KILN_F16: case KILN_BF16: {
+    uint16_t x;
+    memcpy(&x, p, 2);
+    return halfToFloat(x, d);
+  }
   case KILN_F32: { float x; memcpy(&x, p, 4); return x; }
   case KILN_F64: { double x; memcpy(&x, p, 8); return x; }
   case KILN_I8: return (int8_t)*p;
@@ -319,6 +343,10 @@ int kiln::runModelTo(const RunOptions &o, RunResult &result,
         } else if (a.dtype == KILN_F64) {
           double x = std::uniform_real_distribution<double>(-1, 1)(rng);
           memcpy(p, &x, 8);
+        } else if (a.dtype == KILN_F16 || a.dtype == KILN_BF16) {
+          uint16_t x = floatToHalf(
+              std::uniform_real_distribution<float>(-1, 1)(rng), a.dtype);
+          memcpy(p, &x, 2);
         } else {
           uint64_t x = a.dtype == KILN_BOOL ? rng() % 2 : rng() % 10;
           memcpy(p, &x, es);
