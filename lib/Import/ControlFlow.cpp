@@ -59,11 +59,13 @@ LogicalResult GraphImporter::importSubgraph(const onnx::GraphProto &g,
   const onnx::GraphProto *savedGraph = graph;
   llvm::StringMap<Value> savedValues = values;
   llvm::StringMap<SmallVector<Value>> savedSeqs = sequences;
+  llvm::StringMap<Value> savedStacked = stackedSequences;
   llvm::StringMap<const onnx::TensorProto *> savedInits = initializers;
   llvm::scope_exit restore([&] {
     graph = savedGraph;
     values = std::move(savedValues);
     sequences = std::move(savedSeqs);
+    stackedSequences = std::move(savedStacked);
     initializers = std::move(savedInits);
   });
   graph = &g;
@@ -123,6 +125,9 @@ FailureOr<Slot> GraphImporter::lookupSlot(const std::string &name,
   auto s = sequences.find(name);
   if (s != sequences.end())
     return Slot::sequence(s->second);
+  auto st = stackedSequences.find(name);
+  if (st != stackedSequences.end())
+    return Slot::stackedSequence(st->second);
   auto v = lookup(name, err);
   if (failed(v))
     return failure();
@@ -130,13 +135,15 @@ FailureOr<Slot> GraphImporter::lookupSlot(const std::string &name,
 }
 
 void GraphImporter::bind(const std::string &name, Slot s) {
-  if (s.isSeq) {
-    values.erase(name);
+  values.erase(name);
+  sequences.erase(name);
+  stackedSequences.erase(name);
+  if (s.stacked)
+    stackedSequences[name] = s.stacked;
+  else if (s.isSeq)
     sequences[name] = std::move(s.seq);
-  } else {
-    sequences.erase(name);
+  else
     values[name] = s.tensor;
-  }
 }
 
 /// ONNX If. A condition known at import time imports the taken branch in

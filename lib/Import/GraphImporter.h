@@ -41,16 +41,20 @@ struct FirstError {
 };
 
 /// A value of the graph at import: a tensor, or a sequence of tensors. A
-/// sequence exists at import only (a list of tensor values built by the
-/// sequence ops of an unrolled Loop); kiln has no run-time sequence type.
+/// sequence exists at import only: a list of tensor values built by the
+/// sequence ops of an unrolled Loop, or (`stacked`) the sequence a run-time
+/// Loop appended one tensor to per iteration, held as those tensors stacked
+/// on a new axis 0; kiln has no run-time sequence type.
 struct Slot {
   Value tensor;
   SmallVector<Value> seq;
   bool isSeq = false;
-  static Slot of(Value v) { return Slot{v, {}, false}; }
+  Value stacked;
+  static Slot of(Value v) { return Slot{v, {}, false, Value()}; }
   static Slot sequence(SmallVector<Value> vs) {
-    return Slot{Value(), std::move(vs), true};
+    return Slot{Value(), std::move(vs), true, Value()};
   }
+  static Slot stackedSequence(Value v) { return Slot{Value(), {}, true, v}; }
 };
 
 class GraphImporter {
@@ -81,6 +85,9 @@ private:
                           SmallVector<Slot> &ins);
   LogicalResult convertSequenceOp(const onnx::NodeProto &node, int64_t opset,
                                   const std::string &prefix, Location loc);
+  LogicalResult convertStackedSequenceOp(
+      const onnx::NodeProto &node, NodeContext &nc, Value stacked,
+      const std::string &prefix, llvm::function_ref<LogicalResult(Slot)> result);
   LogicalResult convertNode(const onnx::NodeProto &node, size_t index);
   LogicalResult convertIf(const onnx::NodeProto &node, const std::string &prefix,
                           Location loc);
@@ -110,6 +117,7 @@ private:
   llvm::StringMap<int64_t> opsets;
   llvm::StringMap<Value> values;
   llvm::StringMap<SmallVector<Value>> sequences;
+  llvm::StringMap<Value> stackedSequences;
   llvm::StringMap<const onnx::TensorProto *> initializers;
   std::map<std::string, int64_t> symbolBindings;
   /// Nodes imported inside unrolled Loop/Scan bodies, all loops together

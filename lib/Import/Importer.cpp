@@ -169,7 +169,8 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
   for (int i = 0; i < graph->node_size(); ++i)
     for (const auto &out : graph->node(i).output())
       if (!out.empty()) {
-        if (values.count(out) || sequences.count(out) || initializers.count(out) ||
+        if (values.count(out) || sequences.count(out) ||
+            stackedSequences.count(out) || initializers.count(out) ||
             !producer.try_emplace(out, i).second)
           return (void)fail(nodeRef(i) + " redefines value '" + out + "'"),
                  failure();
@@ -186,7 +187,7 @@ FailureOr<SmallVector<int>> GraphImporter::orderNodes() {
         capturedNames(a.g(), deps);
     for (const auto &in : deps) {
       if (in.empty() || values.count(in) || sequences.count(in) ||
-          initializers.count(in))
+          stackedSequences.count(in) || initializers.count(in))
         continue;
       auto p = producer.find(in);
       if (p == producer.end())
@@ -243,9 +244,9 @@ FailureOr<Value> GraphImporter::lookup(const std::string &name,
     return it->second;
   auto init = initializers.find(name);
   if (init == initializers.end()) {
-    if (sequences.count(name))
+    if (sequences.count(name) || stackedSequences.count(name))
       err = "value '" + name + "' is a sequence: kiln keeps sequences at "
-            "import only, for sequence ops and unrolled Loop bodies";
+            "import only, for sequence ops and Loop bodies";
     return failure();
   }
   auto attr = decodeTensor(&ctx, store, *init->second, err);

@@ -210,11 +210,46 @@ LogicalResult GraphImporter::unrollLoop(const onnx::NodeProto &node,
   return success();
 }
 
+/// Whether the body only appends to loop-carried sequence `k` (body input
+/// 2 + k, output 1 + k): one SequenceInsert at the end reads it and makes
+/// the body's output, and nothing else reads either. Then the sequence is
+/// the iterations' appended tensors, as in PyTorch's scripted
+/// `outs.append(h)` loops.
+static bool onlyAppends(const onnx::GraphProto &body, size_t k) {
+  const std::string &in = body.input(2 + k).name();
+  const std::string &out = body.output(1 + k).name();
+  int inserts = 0;
+  for (const auto &n : body.node()) {
+    std::set<std::string> reads(n.input().begin(), n.input().end());
+    for (const auto &a : n.attribute())
+      if (a.has_g())
+        capturedNames(a.g(), reads);
+    bool isAppend = n.op_type() == "SequenceInsert" && n.domain().empty() &&
+                    n.input_size() >= 2 && n.input(0) == in &&
+                    (n.input_size() == 2 || n.input(2).empty()) &&
+                    n.output_size() == 1 && n.output(0) == out;
+    if (isAppend) {
+      ++inserts;
+      if (n.input(1) == in)
+        return false;
+      continue;
+    }
+    if (reads.count(in) || reads.count(out))
+      return false;
+  }
+  for (int o = 0; o < body.output_size(); ++o)
+    if (o != (int)k + 1 && (body.output(o).name() == in || body.output(o).name() == out))
+      return false;
+  return inserts == 1;
+}
+
 /// Loop as a kiln.loop. The body is imported once into the op's block,
 /// with the loop-carried values typed as their initial values; where the
 /// body yields a different extent, it is imported again with that dim
-/// dynamic. Sequences cannot be loop-carried or scanned; scan outputs need
-/// a trip count.
+/// dynamic. A loop-carried sequence that starts empty and that the body
+/// only appends to becomes one more scan output, read after the loop as a
+/// stacked sequence (convertStackedSequenceOp); other sequences are
+/// refused. Scan outputs need a trip count.
 LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
                                               const std::string &prefix,
                                               Location loc,
@@ -235,6 +270,25 @@ LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
     }
     return v;
   };
+  // Which carried values are tensors (kiln.loop operands) and which are
+  // appended-to sequences (extra scan outputs).
+  SmallVector<size_t> tensorCarried, seqCarried;
+  for (size_t i = 0; i < numCarried; ++i) {
+    const Slot &s = ins[2 + i];
+    if (!s.isSeq) {
+      if (!s.tensor)
+        return fail(prefix + "loop-carried value " + std::to_string(i) +
+                    " is missing");
+      tensorCarried.push_back(i);
+      continue;
+    }
+    if (s.stacked || !s.seq.empty() || !onlyAppends(body, i))
+      return fail(prefix + "loop-carried value " + std::to_string(i) +
+                  " is a sequence; a run-time Loop carries only sequences "
+                  "that start empty and that its body only appends to");
+    seqCarried.push_back(i);
+  }
+  size_t allScans = numScans + seqCarried.size();
   Value trip, cond;
   if (tripIn) {
     auto t = scalarOf(tripIn, builder.getI64Type(), "trip count");
@@ -242,9 +296,10 @@ LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
       return failure();
     trip = *t;
   } else {
-    if (numScans)
+    if (allScans)
       return fail(prefix + "a Loop without a trip count cannot have scan "
-                           "outputs at run time (kiln preallocates them)");
+                           "outputs or build sequences at run time (kiln "
+                           "preallocates them)");
     trip = mlir::kiln::ConstantOp::create(
         builder, loc,
         DenseIntElementsAttr::get(i64, {std::numeric_limits<int64_t>::max()}));
@@ -260,27 +315,27 @@ LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
   }
   SmallVector<Value> inits;
   SmallVector<Type> carriedTypes;
-  for (size_t i = 0; i < numCarried; ++i) {
-    if (ins[2 + i].isSeq || !ins[2 + i].tensor)
-      return fail(prefix + "loop-carried value " + std::to_string(i) +
-                  " must be a tensor for a run-time Loop");
+  for (size_t i : tensorCarried) {
     inits.push_back(ins[2 + i].tensor);
     carriedTypes.push_back(inits.back().getType());
   }
   // Import the body; if a carried value's yielded type does not fit its
-  // type, widen the dims that differ and import again (at most rank + 1
-  // rounds per value; two in practice).
+  // type, widen the dims that differ and import again.
   std::unique_ptr<Block> block;
-  SmallVector<Value> yielded;
+  SmallVector<Value> yielded; // condition, tensor carried, scans, appended
   for (int round = 0;; ++round) {
     block = std::make_unique<Block>();
     block->addArgument(i64, loc);
     block->addArgument(i1, loc);
-    for (Type t : carriedTypes)
-      block->addArgument(t, loc);
-    SmallVector<Slot> bound;
-    for (BlockArgument a : block->getArguments())
-      bound.push_back(Slot::of(a));
+    SmallVector<Slot> bound{Slot::of(block->getArgument(0)),
+                            Slot::of(block->getArgument(1))};
+    for (size_t i = 0, t = 0; i < numCarried; ++i) {
+      if (ins[2 + i].isSeq) {
+        bound.push_back(Slot::sequence({}));
+        continue;
+      }
+      bound.push_back(Slot::of(block->addArgument(carriedTypes[t++], loc)));
+    }
     SmallVector<Slot> outs;
     {
       OpBuilder::InsertionGuard g(builder);
@@ -288,20 +343,46 @@ LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
       if (failed(importSubgraph(body, bound, outs, prefix + "the body")))
         return failure();
     }
+    auto tensorOut = [&](size_t o) -> FailureOr<Value> {
+      if (outs[o].isSeq || !outs[o].tensor) {
+        (void)fail(prefix + "body output " + std::to_string(o) +
+                   " must be a tensor");
+        return failure();
+      }
+      return outs[o].tensor;
+    };
     yielded.clear();
-    for (auto [i, s] : llvm::enumerate(outs)) {
-      if (s.isSeq)
-        return fail(prefix + "body output " + std::to_string(i) +
-                    " is a sequence, which a run-time Loop cannot carry");
-      yielded.push_back(s.tensor);
+    auto c = tensorOut(0);
+    if (failed(c))
+      return failure();
+    yielded.push_back(*c);
+    for (size_t i : tensorCarried) {
+      auto v = tensorOut(1 + i);
+      if (failed(v))
+        return failure();
+      yielded.push_back(*v);
+    }
+    for (size_t k = 0; k < numScans; ++k) {
+      auto v = tensorOut(1 + numCarried + k);
+      if (failed(v))
+        return failure();
+      yielded.push_back(*v);
+    }
+    for (size_t i : seqCarried) {
+      const Slot &appended = outs[1 + i];
+      if (!appended.isSeq || appended.stacked || appended.seq.size() != 1)
+        return fail(prefix + "loop-carried sequence " + std::to_string(i) +
+                    ": the body must append one tensor per iteration");
+      yielded.push_back(appended.seq[0]);
     }
     bool widened = false;
-    for (size_t i = 0; i < numCarried; ++i) {
-      auto want = cast<RankedTensorType>(carriedTypes[i]);
-      auto got = cast<RankedTensorType>(yielded[1 + i].getType());
+    for (size_t t = 0; t < tensorCarried.size(); ++t) {
+      auto want = cast<RankedTensorType>(carriedTypes[t]);
+      auto got = cast<RankedTensorType>(yielded[1 + t].getType());
       if (got.getElementType() != want.getElementType() ||
           got.getRank() != want.getRank())
-        return fail(prefix + "loop-carried value " + std::to_string(i) +
+        return fail(prefix + "loop-carried value " +
+                    std::to_string(tensorCarried[t]) +
                     " changes element type or rank between iterations");
       SmallVector<int64_t> dims(want.getShape());
       for (int64_t d = 0; d < want.getRank(); ++d)
@@ -309,7 +390,7 @@ LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
           dims[d] = ShapedType::kDynamic;
           widened = true;
         }
-      carriedTypes[i] = RankedTensorType::get(dims, want.getElementType());
+      carriedTypes[t] = RankedTensorType::get(dims, want.getElementType());
     }
     if (!widened)
       break;
@@ -323,8 +404,9 @@ LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
   else if (failed(scalarOf(yielded[0], builder.getI1Type(), "body's condition")))
     return failure();
   SmallVector<Type> resultTypes(carriedTypes);
-  for (size_t k = 0; k < numScans; ++k) {
-    auto elem = cast<RankedTensorType>(yielded[1 + numCarried + k].getType());
+  for (size_t k = 0; k < allScans; ++k) {
+    auto elem = cast<RankedTensorType>(
+        yielded[1 + tensorCarried.size() + k].getType());
     SmallVector<int64_t> dims{ShapedType::kDynamic};
     llvm::append_range(dims, elem.getShape());
     resultTypes.push_back(RankedTensorType::get(dims, elem.getElementType()));
@@ -339,8 +421,16 @@ LogicalResult GraphImporter::buildRunTimeLoop(const onnx::NodeProto &node,
   loop.getBody().push_back(block.release());
   if (failed(loop.verify()))
     return fail(prefix + "the run-time Loop does not verify");
-  for (Value r : loop.getResults())
-    results.push_back(Slot::of(r));
+  // Node outputs: carried values (tensors, or stacked sequences), then the
+  // scan outputs.
+  results.assign(numCarried + numScans, Slot());
+  size_t r = 0;
+  for (size_t i : tensorCarried)
+    results[i] = Slot::of(loop.getResult(r++));
+  for (size_t k = 0; k < numScans; ++k)
+    results[numCarried + k] = Slot::of(loop.getResult(r++));
+  for (size_t i : seqCarried)
+    results[i] = Slot::stackedSequence(loop.getResult(r++));
   return success();
 }
 

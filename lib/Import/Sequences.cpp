@@ -11,6 +11,90 @@
 
 using namespace ::kiln::import;
 
+/// A sequence op reading a sequence a run-time Loop built (`stacked`: its
+/// tensors stacked on axis 0, their count known at run time only):
+/// SequenceLength is that axis's extent, SequenceAt a Gather along it (the
+/// position may be a run-time value), ConcatFromSequence moves it to `axis`
+/// (new_axis = 1, torch.stack) or merges it into `axis` (new_axis = 0,
+/// torch.cat; the dims after the axis must be static).
+LogicalResult GraphImporter::convertStackedSequenceOp(
+    const onnx::NodeProto &node, NodeContext &nc, Value stacked,
+    const std::string &prefix,
+    llvm::function_ref<LogicalResult(Slot)> result) {
+  const std::string &op = node.op_type();
+  FirstError diag(ctx);
+  KilnEmitter e(nc);
+  auto failNode = [&](const std::string &msg) {
+    return fail(prefix + (diag.msg.empty() ? msg : diag.msg));
+  };
+  auto type = nc.typeOf(stacked);
+  if (op == "SequenceLength") {
+    Value shape = e.op<mlir::kiln::ShapeOp>(
+        stacked, {nc.named("start", nc.b.getI64IntegerAttr(0)),
+                  nc.named("end", nc.b.getI64IntegerAttr(1))});
+    Value n = e.op<mlir::kiln::ReshapeOp>({shape, nc.i64Vector({})});
+    if (e.failed)
+      return failNode("the sequence's length");
+    return result(Slot::of(n));
+  }
+  if (op == "SequenceAt") {
+    if (!nc.input(1))
+      return failNode("SequenceAt needs a position");
+    Value v = e.op<mlir::kiln::GatherOp>(
+        {stacked, nc.input(1)}, {nc.named("axis", nc.b.getI64IntegerAttr(0))});
+    if (e.failed)
+      return failNode("the position must be an integer scalar");
+    return result(Slot::of(v));
+  }
+  if (op == "ConcatFromSequence") {
+    auto axisAttr = nc.getInt("axis", INT64_MAX);
+    auto newAxis = nc.getInt("new_axis", 0);
+    if (failed(axisAttr) || failed(newAxis))
+      return failNode("");
+    if (*axisAttr == INT64_MAX)
+      return failNode("ConcatFromSequence needs an axis");
+    int64_t elemRank = type.getRank() - 1;
+    auto axis = nc.normAxis(*axisAttr, elemRank + (*newAxis ? 1 : 0));
+    if (failed(axis))
+      return failNode("");
+    // Axis 0 (the sequence's) moves to position `axis`.
+    SmallVector<int64_t> perm;
+    for (int64_t d = 1; d <= *axis; ++d)
+      perm.push_back(d);
+    perm.push_back(0);
+    for (int64_t d = *axis + 1; d <= elemRank; ++d)
+      perm.push_back(d);
+    Value moved = *axis == 0 ? stacked : e.transpose(stacked, perm);
+    if (*newAxis) {
+      if (e.failed)
+        return failNode("stacking the sequence");
+      return result(Slot::of(moved));
+    }
+    if (elemRank == 0)
+      return failNode("concatenating a sequence of scalars");
+    // Merge dims `axis` (the count) and `axis + 1`: the others are copied
+    // (0) before the axis and must be static after it.
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < *axis; ++d)
+      shape.push_back(0);
+    shape.push_back(-1);
+    for (int64_t d = *axis + 2; d <= elemRank; ++d) {
+      int64_t ext = nc.typeOf(moved).getDimSize(d);
+      if (ShapedType::isDynamic(ext))
+        return failNode("concatenating a run-time Loop's sequence along axis " +
+                        std::to_string(*axis) +
+                        " needs the dims after it known at import");
+      shape.push_back(ext);
+    }
+    Value r = e.op<mlir::kiln::ReshapeOp>({moved, nc.i64Vector(shape)});
+    if (e.failed)
+      return failNode("concatenating the sequence");
+    return result(Slot::of(r));
+  }
+  return failNode("input 0 is a sequence a run-time Loop built, which only "
+                  "ConcatFromSequence, SequenceAt and SequenceLength read");
+}
+
 /// The sequence ops on import-time sequences (lists of tensor values):
 /// SequenceEmpty, SequenceConstruct, SequenceInsert, SequenceAt,
 /// SequenceErase, SequenceLength, ConcatFromSequence and SplitToSequence.
@@ -35,6 +119,12 @@ LogicalResult GraphImporter::convertSequenceOp(const onnx::NodeProto &node,
   auto seqInput = [&](size_t i) -> FailureOr<SmallVector<Value>> {
     if (i >= ins.size() || !ins[i].isSeq) {
       (void)failNode("input " + std::to_string(i) + " must be a sequence");
+      return failure();
+    }
+    if (ins[i].stacked) {
+      (void)failNode("input " + std::to_string(i) +
+                     " is a sequence a run-time Loop built, which only "
+                     "ConcatFromSequence, SequenceAt and SequenceLength read");
       return failure();
     }
     return ins[i].seq;
@@ -74,6 +164,9 @@ LogicalResult GraphImporter::convertSequenceOp(const onnx::NodeProto &node,
 
   if (op == "SequenceEmpty")
     return result(Slot::sequence({}));
+  if (!ins.empty() && ins[0].stacked)
+    return convertStackedSequenceOp(node, nc, ins[0].stacked, prefix,
+                                    result);
   if (op == "SequenceConstruct") {
     SmallVector<Value> vs;
     for (size_t i = 0; i < ins.size(); ++i) {

@@ -22,6 +22,11 @@ Models (written with onnx.helper, opset 17):
              sum(v) < 10): a run-time loop.
   loop_grow  a run-time trip count (x's first dim) whose loop-carried value
              grows by one element per iteration (its type widens to [?]).
+  loop_seq   a run-time loop appending a [1, 4] tensor to a loop-carried
+             sequence each iteration, read after the loop by
+             ConcatFromSequence (new_axis 1 on axis 1, new_axis 0 on axis
+             0), SequenceLength and SequenceAt(-1).
+  rnn_script (above) is also compiled with T dynamic: a run-time loop.
   scan       a Scan with a running-sum state over two scan inputs, one read
              in reverse, its scan output stacked on axis 1 in reverse.
   rnn_script a TorchScript loop exported by PyTorch (torch.jit.script, opset
@@ -191,6 +196,40 @@ def loop_grow_graph():
                               const("v0", np.full(1, 7.0, np.float32))])
 
 
+def loop_seq_graph(reads_seq=False):
+    """reads_seq: the body also reads the sequence (its length decides the
+    condition), which a run-time loop cannot do: refused."""
+    cond = ([helper.make_node("SequenceLength", ["seq_in"], ["cnt"]),
+             helper.make_node("Less", ["cnt", "three"], ["cond_out"])] if reads_seq
+            else [helper.make_node("Identity", ["cond_in"], ["cond_out"])])
+    body = helper.make_graph(
+        [helper.make_node("Gather", ["x", "i"], ["row"], axis=0),
+         helper.make_node("Mul", ["v_in", "half"], ["decayed"]),
+         helper.make_node("Add", ["decayed", "row"], ["v_out"]),
+         helper.make_node("Unsqueeze", ["v_out", "ax0"], ["v1"]),
+         helper.make_node("SequenceInsert", ["seq_in", "v1"], ["seq_out"])] + cond, "body",
+        [vi("i", [], TensorProto.INT64), vi("cond_in", [], TensorProto.BOOL),
+         vi("v_in", [4]), helper.make_tensor_sequence_value_info("seq_in", F, [1, 4])],
+        [vi("cond_out", [], TensorProto.BOOL), vi("v_out", [4]),
+         helper.make_tensor_sequence_value_info("seq_out", F, [1, 4])])
+    nodes = [helper.make_node("Shape", ["x"], ["sh"]),
+             helper.make_node("Gather", ["sh", "i0"], ["n"], axis=0),
+             helper.make_node("SequenceEmpty", [], ["seq0"], dtype=F),
+             helper.make_node("Loop", ["n", "true" if reads_seq else "", "v0", "seq0"],
+                              ["v", "seq"], name="append", body=body),
+             helper.make_node("ConcatFromSequence", ["seq"], ["stack"], axis=1, new_axis=1),
+             helper.make_node("ConcatFromSequence", ["seq"], ["cat"], axis=0),
+             helper.make_node("SequenceLength", ["seq"], ["len"]),
+             helper.make_node("SequenceAt", ["seq", "last"], ["at"])]
+    return helper.make_graph(nodes, "loop_seq", [vi("x", ["N", 4])],
+                             [vi("v", [4]), vi("stack", [1, "N", 4]), vi("cat", ["N", 4]),
+                              vi("len", [], TensorProto.INT64), vi("at", [1, 4])],
+                             [const("i0", np.int64(0)), const("ax0", np.array([0], np.int64)),
+                              const("half", np.float32(0.5)), const("last", np.int64(-1)),
+                              const("v0", np.zeros(4, np.float32)),
+                              const("three", np.int64(3)), const("true", np.bool_(True))])
+
+
 def scan_graph():
     body = helper.make_graph(
         [helper.make_node("Add", ["s_in", "a"], ["t"]),
@@ -267,6 +306,8 @@ def main():
         for name, g in dict(models, rank_mismatch=rank_mismatch_graph(),
                             loop=loop_graph(), loop_scan=loop_scan_graph(),
                             scan=scan_graph(), loop_grow=loop_grow_graph(),
+                            loop_seq=loop_seq_graph(),
+                            loop_seq_read=loop_seq_graph(reads_seq=True),
                             loop_data_cond=loop_data_cond_graph()).items():
             save(g, os.path.join(args.write, name + ".onnx"))
         rnn_script_model(os.path.join(args.write, "rnn_script.onnx"))
@@ -334,7 +375,13 @@ def main():
              [{"x": np.array(v, np.float32)} for v in ([0.1, 0.2, 0.3, 0.4], [5, 6, 0, 0])]),
             ("loop_grow", save_to(loop_grow_graph(), tmp, "loop_grow"),
              [{"x": np.zeros((n, 4), np.float32)} for n in (3, 1)]),
+            ("loop_seq", save_to(loop_seq_graph(), tmp, "loop_seq"),
+             [{"x": rng.standard_normal((n, 4)).astype(np.float32)} for n in (5, 1)]),
         ]
+        if rnn:
+            runtime.append(("rnn_script", rnn,
+                            [{"x": rng.standard_normal((t, 4)).astype(np.float32)}
+                             for t in (7, 2)]))
         for name, path, feeds_list in runtime:
             so = os.path.join(tmp, name + "_rt.so")
             kiln.compile(path, so, kiln=args.kiln)
