@@ -57,6 +57,24 @@ def KilnLowerEntryAbi : Pass<"kiln-lower-entry-abi", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def KilnOutputsInPlace : Pass<"kiln-outputs-in-place", "mlir::ModuleOp"> {
+  let summary = "Compute large outputs straight into the caller's buffers";
+  let description = [{
+    On bufferized IR (CPU pipeline, after buffer deallocation): an output
+    passed to `kiln_rt_output_<type>` whose buffer is a `memref.alloc` of
+    rank 1 to 6 in `@main`'s body, with an identity layout, used by no
+    other output call and by nothing after the output call but its
+    `memref.dealloc`, is allocated instead by
+    `kiln_rt_output_buffer_<type>_r<rank>(ctx, index, dims...)`: the
+    runtime returns the caller's buffer for that output (or one it
+    allocates for the caller), so the output call finds the data in place
+    and copies nothing. The dealloc goes. Other outputs (views, inputs,
+    constants, buffers in loops or branches) keep the copy.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def KilnExternalizeWeights
     : Pass<"kiln-externalize-weights", "mlir::ModuleOp"> {
   let summary = "Move large constant buffers into a side file read at load";

@@ -83,6 +83,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   sel.isaName = options.ukernelIsa;
   pm.addNestedPass<func::FuncOp>(createKilnCpuSelectUkernels(sel));
   addPipelineText(pm, kToBuffersPipeline);
+  pm.addPass(createKilnOutputsInPlace());
   KilnCpuUkernelsOptions uk;
   uk.isaName = options.ukernelIsa;
   uk.precision = options.precision;

@@ -77,7 +77,11 @@ kiln_status kiln_output_info(const kiln_model *model, size_t i,
                              kiln_tensor_info *info);
 
 /* Validates every input against the signature (dtype, rank, static dims,
- * one extent per symbolic dim) before anything runs. */
+ * one extent per symbolic dim) before anything runs. Outputs may be
+ * computed straight into their buffers (a caller buffer too small then
+ * fails the run as soon as it is found). A failed run frees the output
+ * buffers it allocated and resets their `data` to NULL; a caller buffer's
+ * contents are then unspecified. */
 kiln_status kiln_run(kiln_model *model, const kiln_tensor *inputs,
                      size_t num_inputs, kiln_tensor *outputs,
                      size_t num_outputs);

@@ -364,7 +364,12 @@ typedef struct {
   kiln_tensor *outputs;
   size_t num_outputs;
   kiln_status status;
+  /* Per output: 1 when this run allocated its buffer (freed again, and
+   * data reset to NULL, if the run fails). */
+  unsigned char *allocated;
 } run_ctx;
+
+static void output_alloc_failed(run_ctx *ctx, int64_t index);
 
 static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) {
   run_ctx *ctx = vctx;
@@ -394,17 +399,18 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
     o->data = kiln_output_alloc(bytes);
     o->capacity = bytes;
     if (!o->data) {
-      ctx->status = fail(KILN_OUT_OF_MEMORY, "cannot allocate output '%s'",
-                         ctx->model->outputs[index].name);
+      output_alloc_failed(ctx, index);
       return;
     }
+    ctx->allocated[index] = 1;
   } else if (o->capacity < bytes) {
     ctx->status = fail(KILN_INVALID_ARGUMENT,
                        "output '%s' needs %zu bytes, the buffer has %zu",
                        ctx->model->outputs[index].name, bytes, o->capacity);
     return;
   }
-  if (count)
+  /* An output computed in place (kiln_rt_output_buffer_*) is there. */
+  if (count && data != (const char *)o->data)
     kiln_copy_strided(o->data, data, rank, sizes, strides, esize);
 }
 
@@ -413,7 +419,7 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
  * out of bounds; the run's workspace takes back what it had handed out. */
 static _Thread_local jmp_buf *dim_error_jump;
 static _Thread_local int64_t dim_error_a, dim_error_b;
-enum { RUN_DIM_MISMATCH = 1, RUN_OUT_OF_MEMORY = 2 };
+enum { RUN_DIM_MISMATCH = 1, RUN_OUT_OF_MEMORY = 2, RUN_FAILED = 3 };
 void kiln_rt_check_dim(int64_t a, int64_t b) {
   if (a != b && dim_error_jump) {
     dim_error_a = a;
@@ -433,6 +439,92 @@ void kiln_rt_fail_oom(void) {
   fputs("kiln: out of memory in a parallel region\n", stderr);
   abort();
 }
+
+static void output_alloc_failed(run_ctx *ctx, int64_t index) {
+  ctx->outputs[index].data = NULL;
+  ctx->outputs[index].capacity = 0;
+  ctx->status = fail(KILN_OUT_OF_MEMORY, "cannot allocate output '%s'",
+                     ctx->model->outputs[index].name);
+}
+
+/* The buffer output `index` is computed in (kiln-outputs-in-place): the
+ * caller's, or one allocated for the caller. Fills a rank-R memref
+ * descriptor. A buffer too small, or no memory, ends the run at once. */
+static void output_buffer(int64_t *desc, void *vctx, int64_t index,
+                          int64_t rank, const int64_t *dims, size_t esize) {
+  run_ctx *ctx = vctx;
+  size_t bytes = esize;
+  int bad = ctx->status != KILN_OK || index < 0 ||
+            (size_t)index >= ctx->num_outputs;
+  for (int64_t d = 0; d < rank && !bad; ++d)
+    bad = dims[d] < 0 || __builtin_mul_overflow(bytes, (size_t)dims[d], &bytes);
+  if (bad) {
+    if (ctx->status == KILN_OK)
+      ctx->status = fail(KILN_INTERNAL, "output %lld: bad buffer request",
+                         (long long)index);
+    longjmp(*dim_error_jump, RUN_FAILED);
+  }
+  kiln_tensor *o = &ctx->outputs[index];
+  if (!o->data) {
+    o->data = kiln_output_alloc(bytes);
+    o->capacity = bytes;
+    if (!o->data) {
+      output_alloc_failed(ctx, index);
+      longjmp(*dim_error_jump, RUN_FAILED);
+    }
+    ctx->allocated[index] = 1;
+  } else if (o->capacity < bytes) {
+    ctx->status = fail(KILN_INVALID_ARGUMENT,
+                       "output '%s' needs %zu bytes, the buffer has %zu",
+                       ctx->model->outputs[index].name, bytes, o->capacity);
+    longjmp(*dim_error_jump, RUN_FAILED);
+  }
+  void *p = o->data;
+  memcpy(&desc[0], &p, sizeof p);
+  memcpy(&desc[1], &p, sizeof p);
+  desc[2] = 0;
+  int64_t stride = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    desc[3 + d] = dims[d];
+    desc[3 + rank + d] = stride;
+    stride *= dims[d];
+  }
+}
+
+/* One entry point per element type and rank 1-6 (PARAMS: the dims). */
+#define KILN_OUTBUF_FN(T, R, SIZE, PARAMS, ...)                                \
+  void _mlir_ciface_kiln_rt_output_buffer_##T##_r##R(                          \
+      int64_t *desc, void *ctx, int64_t i, KILN_UNPAREN PARAMS) {              \
+    const int64_t dims[R] = {__VA_ARGS__};                                     \
+    output_buffer(desc, ctx, i, R, dims, SIZE);                                \
+  }
+#define KILN_UNPAREN(...) __VA_ARGS__
+#define KILN_OUTBUF_FNS(T, SIZE)                                               \
+  KILN_OUTBUF_FN(T, 1, SIZE, (int64_t a), a)                                   \
+  KILN_OUTBUF_FN(T, 2, SIZE, (int64_t a, int64_t b), a, b)                     \
+  KILN_OUTBUF_FN(T, 3, SIZE, (int64_t a, int64_t b, int64_t c), a, b, c)       \
+  KILN_OUTBUF_FN(T, 4, SIZE, (int64_t a, int64_t b, int64_t c, int64_t d), a,  \
+                 b, c, d)                                                      \
+  KILN_OUTBUF_FN(T, 5, SIZE,                                                   \
+                 (int64_t a, int64_t b, int64_t c, int64_t d, int64_t e), a,   \
+                 b, c, d, e)                                                   \
+  KILN_OUTBUF_FN(T, 6, SIZE,                                                   \
+                 (int64_t a, int64_t b, int64_t c, int64_t d, int64_t e,       \
+                  int64_t f),                                                  \
+                 a, b, c, d, e, f)
+KILN_OUTBUF_FNS(f32, 4)
+KILN_OUTBUF_FNS(f64, 8)
+KILN_OUTBUF_FNS(f16, 2)
+KILN_OUTBUF_FNS(bf16, 2)
+KILN_OUTBUF_FNS(i1, 1)
+KILN_OUTBUF_FNS(i8, 1)
+KILN_OUTBUF_FNS(i16, 2)
+KILN_OUTBUF_FNS(i32, 4)
+KILN_OUTBUF_FNS(i64, 8)
+KILN_OUTBUF_FNS(ui8, 1)
+KILN_OUTBUF_FNS(ui16, 2)
+KILN_OUTBUF_FNS(ui32, 4)
+KILN_OUTBUF_FNS(ui64, 8)
 
 #define KILN_OUTPUT_FN(T, SIZE)                                                \
   void _mlir_ciface_kiln_rt_output_##T(void *ctx, int64_t i,                   \
@@ -558,11 +650,14 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     }
   }
   kiln_pool_start(m->num_threads);
-  run_ctx ctx = {m, outputs, num_outputs, KILN_OK};
+  unsigned char *allocated = calloc(num_outputs ? num_outputs : 1, 1);
+  run_ctx ctx = {m, outputs, num_outputs, KILN_OK, allocated};
   jmp_buf jump;
   volatile int cut = 0;
-  kiln_arena *volatile arena = kiln_arena_acquire(&m->workspaces);
+  kiln_arena *volatile arena =
+      allocated ? kiln_arena_acquire(&m->workspaces) : NULL;
   if (!arena) {
+    free(allocated);
     free(descs);
     free(args);
     return fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
@@ -594,16 +689,27 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   kiln_arena_release(&m->workspaces, arena);
   free(descs);
   free(args);
+  kiln_status status = ctx.status;
   /* A failed CUDA call comes first: what followed it saw no results. */
   if (cuda && kiln_gpu_run_error())
-    return fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
-  if (cut == RUN_OUT_OF_MEMORY)
-    return fail(KILN_OUT_OF_MEMORY,
-                "out of memory: the run's workspace could not grow");
-  if (cut)
-    return fail(KILN_INVALID_ARGUMENT,
-                "the inputs are inconsistent with the model: two dims that "
-                "must match are %lld and %lld at run time",
-                (long long)dim_error_a, (long long)dim_error_b);
-  return ctx.status;
+    status = fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
+  else if (cut == RUN_OUT_OF_MEMORY)
+    status = fail(KILN_OUT_OF_MEMORY,
+                  "out of memory: the run's workspace could not grow");
+  else if (cut == RUN_DIM_MISMATCH)
+    status = fail(KILN_INVALID_ARGUMENT,
+                  "the inputs are inconsistent with the model: two dims that "
+                  "must match are %lld and %lld at run time",
+                  (long long)dim_error_a, (long long)dim_error_b);
+  /* (RUN_FAILED: ctx.status and its message are set.) A failed run hands
+   * back no buffer it allocated. */
+  if (status != KILN_OK)
+    for (size_t i = 0; i < num_outputs; ++i)
+      if (allocated[i]) {
+        kiln_free(outputs[i].data);
+        outputs[i].data = NULL;
+        outputs[i].capacity = 0;
+      }
+  free(allocated);
+  return status;
 }

@@ -1,0 +1,139 @@
+//===- OutputsInPlace.cpp - the kiln-outputs-in-place pass ----------------===//
+//
+// Outputs computed straight into the buffers the caller gets: a decode
+// step's KV-cache outputs (tens of MiB) were written to the workspace and
+// then copied out, doubling their memory traffic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+#include "codegen/RuntimeCalls.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNOUTPUTSINPLACE
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+
+namespace {
+
+/// The buffer under memref.casts.
+Value rootOf(Value v) {
+  while (auto cast = v.getDefiningOp<memref::CastOp>())
+    v = cast.getSource();
+  return v;
+}
+
+/// `op`'s ancestor in `block` (or null).
+Operation *ancestorIn(Block *block, Operation *op) {
+  return block->findAncestorOpInBlock(*op);
+}
+
+/// Whether every use of `buf` (through casts) other than `call` and its
+/// deallocs sits before `call` in its block; collects the deallocs.
+bool onlyUsedBefore(Value buf, func::CallOp call,
+                    SmallVectorImpl<memref::DeallocOp> &deallocs) {
+  Block *block = call->getBlock();
+  SmallVector<Value> worklist{buf};
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (user == call.getOperation())
+        continue;
+      if (auto d = dyn_cast<memref::DeallocOp>(user)) {
+        deallocs.push_back(d);
+        continue;
+      }
+      if (auto cast = dyn_cast<memref::CastOp>(user)) {
+        // A cast feeding this output call is the call's own operand.
+        if (llvm::all_of(cast->getUsers(),
+                         [&](Operation *u) { return u == call.getOperation(); }))
+          continue;
+        worklist.push_back(cast.getResult());
+      }
+      Operation *at = ancestorIn(block, user);
+      if (!at || !at->isBeforeInBlock(call))
+        return false;
+    }
+  }
+  return true;
+}
+
+struct KilnOutputsInPlace final
+    : mlir::kiln::impl::KilnOutputsInPlaceBase<KilnOutputsInPlace> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main || main.getBody().empty() || main.getNumArguments() == 0)
+      return;
+    Value runCtx = main.getArgument(main.getNumArguments() - 1);
+    Block &body = main.getBody().front();
+    SmallVector<func::CallOp> outputs;
+    for (auto call : body.getOps<func::CallOp>())
+      if (call.getCallee().starts_with("kiln_rt_output_") &&
+          !call.getCallee().starts_with("kiln_rt_output_buffer_") &&
+          call.getNumOperands() == 3)
+        outputs.push_back(call);
+    // A buffer given to two output calls (an output returned twice) keeps
+    // the copies.
+    llvm::DenseMap<Value, int> uses;
+    for (auto call : outputs)
+      ++uses[rootOf(call.getOperand(2))];
+    SymbolTable symbols(module);
+    OpBuilder b(&getContext());
+    for (auto call : outputs) {
+      Value root = rootOf(call.getOperand(2));
+      auto alloc = root.getDefiningOp<memref::AllocOp>();
+      if (!alloc || alloc->getBlock() != &body || uses[root] != 1)
+        continue;
+      MemRefType type = alloc.getType();
+      if (!type.getLayout().isIdentity() || type.getRank() < 1 ||
+          type.getRank() > 6 || type.getMemorySpace())
+        continue;
+      auto index = call.getOperand(1).getDefiningOp<arith::ConstantOp>();
+      if (!index)
+        continue;
+      SmallVector<memref::DeallocOp> deallocs;
+      if (!onlyUsedBefore(root, call, deallocs))
+        continue;
+      std::string name;
+      llvm::raw_string_ostream os(name);
+      os << "kiln_rt_output_buffer_" << type.getElementType() << "_r"
+         << type.getRank();
+      SmallVector<Type> args{runCtx.getType(), b.getI64Type()};
+      args.append(type.getRank(), b.getIndexType());
+      MemRefType dynType = mlir::kiln::dynamicShaped(type);
+      auto decl = mlir::kiln::runtimeDecl(module, symbols, name,
+                                          b.getFunctionType(args, {dynType}),
+                                          alloc.getLoc());
+      b.setInsertionPoint(alloc);
+      Location loc = alloc.getLoc();
+      // The index constant may sit after the alloc: make one here.
+      Value idx = arith::ConstantOp::create(b, loc, index.getValue());
+      SmallVector<Value> operands{runCtx, idx};
+      unsigned dyn = 0;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        operands.push_back(type.isDynamicDim(d)
+                               ? alloc.getDynamicSizes()[dyn++]
+                               : arith::ConstantIndexOp::create(
+                                     b, loc, type.getDimSize(d))
+                                     .getResult());
+      auto get = func::CallOp::create(b, loc, decl, operands);
+      Value view = get.getResult(0);
+      if (view.getType() != type)
+        view = memref::CastOp::create(b, loc, type, view);
+      for (auto d : deallocs)
+        d.erase();
+      alloc.getResult().replaceAllUsesWith(view);
+      alloc.erase();
+    }
+  }
+};
+
+} // namespace
