@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNOUTPUTSINPLACE
@@ -55,8 +56,13 @@ bool onlyUsedBefore(Value buf, func::CallOp call,
         if (llvm::all_of(cast->getUsers(),
                          [&](Operation *u) { return u == call.getOperation(); }))
           continue;
-        worklist.push_back(cast.getResult());
       }
+      // Views of the buffer (casts, subviews, reshapes) must be used before
+      // the call too.
+      if (isa<ViewLikeOpInterface>(user))
+        for (Value r : user->getResults())
+          if (isa<BaseMemRefType>(r.getType()))
+            worklist.push_back(r);
       Operation *at = ancestorIn(block, user);
       if (!at || !at->isBeforeInBlock(call))
         return false;

@@ -63,3 +63,22 @@ func.func @main(%x: memref<4xf32>, %c: i1, %ctx: !llvm.ptr) attributes {llvm.emi
 // CHECK-NOT: kiln_rt_output_buffer
 // CHECK: memref.dealloc
 // CHECK: memref.dealloc
+
+// -----
+
+// A view of the buffer read after the output call: not in place.
+func.func private @kiln_rt_output_f32(!llvm.ptr, i64, memref<*xf32> {bufferization.access = "read"}) attributes {llvm.emit_c_interface}
+func.func @main(%x: memref<8xf32>, %ctx: !llvm.ptr) attributes {llvm.emit_c_interface} {
+  %i0 = arith.constant 0 : i64
+  %a = memref.alloc() : memref<8xf32>
+  %s = memref.subview %a[0] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1]>>
+  %u = memref.cast %a : memref<8xf32> to memref<*xf32>
+  call @kiln_rt_output_f32(%ctx, %i0, %u) : (!llvm.ptr, i64, memref<*xf32>) -> ()
+  %xs = memref.subview %x[0] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1]>>
+  memref.copy %s, %xs : memref<4xf32, strided<[1]>> to memref<4xf32, strided<[1]>>
+  memref.dealloc %a : memref<8xf32>
+  return
+}
+// CHECK-LABEL: func.func @main
+// CHECK-NOT: kiln_rt_output_buffer
+// CHECK: memref.alloc
