@@ -10,7 +10,11 @@
  *     by the calling thread alike, so a run never waits on a busy pool;
  *   - __kmpc_for_static_init_8u gives each member its contiguous chunk;
  *   - __kmpc_barrier is a no-op: each region holds exactly one loop, and the
- *     end of __kmpc_fork_call already waits for every member.
+ *     end of __kmpc_fork_call already waits for every member;
+ *   - a member that runs out of memory stops (kiln_pool_member_fail, a
+ *     longjmp to where it started); once every member is done the region
+ *     reports it on the calling thread (kiln_rt_fail_oom), which ends the
+ *     run with KILN_OUT_OF_MEMORY.
  * Regions entered from inside a region run on the calling thread alone.
  *
  *===----------------------------------------------------------------------===*/
@@ -19,6 +23,7 @@
 #include "runtime_internal.h"
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -40,6 +45,7 @@ typedef struct team {
   atomic_int next;  /* next member index to claim */
   atomic_int done;  /* members finished */
   atomic_int refs;  /* the caller and queued tickets */
+  atomic_int failed; /* a member ran out of memory (kiln_pool_member_fail) */
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } team;
@@ -47,6 +53,32 @@ typedef struct team {
 static _Thread_local int32_t member_id;   /* 0 outside regions */
 static _Thread_local int32_t member_count = 1;
 static _Thread_local bool in_region;
+/* Where kiln_pool_member_fail ends the member this thread runs. */
+static _Thread_local jmp_buf *member_jump;
+
+static void call_microtask(team *t, int32_t id);
+
+/* Runs member `id`; returns 0 when it ran out of memory: it then stopped
+ * where it was (kiln_pool_member_fail), and its region fails once every
+ * member is done. */
+static int run_member(team *t, int32_t id) {
+  jmp_buf jump;
+  jmp_buf *saved = member_jump;
+  int ok = 1;
+  if (setjmp(jump) == 0) {
+    member_jump = &jump;
+    call_microtask(t, id);
+  } else {
+    ok = 0;
+  }
+  member_jump = saved;
+  return ok;
+}
+
+void kiln_pool_member_fail(void) {
+  if (in_region && member_jump)
+    longjmp(*member_jump, 1);
+}
 
 static void call_microtask(team *t, int32_t id) {
   int32_t gtid = id, zero = 0;
@@ -88,7 +120,8 @@ static void work_on(team *t) {
     member_count = t->size;
     in_region = true;
     kiln_arena_set(t->arena);
-    call_microtask(t, id);
+    if (!run_member(t, id))
+      atomic_store(&t->failed, 1);
     kiln_arena_set(saved_arena);
     member_id = saved_id;
     member_count = saved_count;
@@ -223,13 +256,16 @@ static void run_members_here(microtask_fn fn, int32_t argc, void **args,
   bool saved_in = in_region;
   in_region = true;
   member_count = size;
-  for (int32_t id = 0; id < size; ++id) {
+  int ok = 1;
+  for (int32_t id = 0; id < size && ok; ++id) {
     member_id = id;
-    call_microtask(&local, id);
+    ok = run_member(&local, id);
   }
   member_id = saved_id;
   member_count = saved_count;
   in_region = saved_in;
+  if (!ok) /* out of memory: on to the enclosing member or the run */
+    kiln_rt_fail_oom();
 }
 
 void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
@@ -259,6 +295,7 @@ void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
   atomic_init(&t->next, 0);
   atomic_init(&t->done, 0);
   atomic_init(&t->refs, 1);
+  atomic_init(&t->failed, 0);
   pthread_mutex_init(&t->mu, NULL);
   pthread_cond_init(&t->cv, NULL);
   if (size > 1) {
@@ -291,7 +328,10 @@ void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
   while (atomic_load(&t->done) < size)
     pthread_cond_wait(&t->cv, &t->mu);
   pthread_mutex_unlock(&t->mu);
+  int failed = atomic_load(&t->failed);
   release(t);
+  if (failed) /* every member is done: the region fails as a whole */
+    kiln_rt_fail_oom();
 }
 
 int32_t __kmpc_global_thread_num(void *loc) {

@@ -428,15 +428,16 @@ void kiln_rt_check_dim(int64_t a, int64_t b) {
   }
 }
 
-/* Out of memory in generated code or a kernel. On the run's own thread the
- * run ends with KILN_OUT_OF_MEMORY. A pool thread inside a parallel region
- * has no frame to unwind to; it reports and exits the process (the one
- * remaining abort path: workspace blocks are taken before parallel regions
- * in a steady state, so this needs a first run at a new, larger shape). */
+/* Out of memory in generated code or a kernel: the run ends with
+ * KILN_OUT_OF_MEMORY. Inside a parallel region the member stops first
+ * (kiln_pool_member_fail) and the region reports it on the thread that
+ * started it, once every member is done, so no thread still uses the run's
+ * workspace when the run unwinds. */
 void kiln_rt_fail_oom(void) {
+  kiln_pool_member_fail();
   if (dim_error_jump)
     longjmp(*dim_error_jump, RUN_OUT_OF_MEMORY);
-  fputs("kiln: out of memory in a parallel region\n", stderr);
+  fputs("kiln: out of memory outside a run\n", stderr);
   abort();
 }
 

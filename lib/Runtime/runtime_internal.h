@@ -16,6 +16,10 @@
 /* Starts the pool once per library (later calls keep its size); threads <= 0
  * means one per online core. Returns the team size (workers + caller). */
 int kiln_pool_start(int threads);
+/* Inside a parallel region: ends the member this thread runs (out of
+ * memory; its region then fails on the thread that started it). Returns
+ * outside regions. */
+void kiln_pool_member_fail(void);
 
 /* Runs fn(ctx, begin, end) over [0, n) split into one contiguous, near-equal
  * range per pool thread (the caller included). Inside a parallel region, or
