@@ -11,6 +11,24 @@
 
 using namespace ::kiln::import;
 
+/// ConcatFromSequence's `axis` normalized for tensors of rank `elemRank`
+/// (one more with `new_axis`), and `new_axis`; failure names the problem.
+static FailureOr<std::pair<int64_t, bool>>
+concatAxis(NodeContext &nc, int64_t elemRank, std::string &why) {
+  auto axisAttr = nc.getInt("axis", INT64_MAX);
+  auto newAxis = nc.getInt("new_axis", 0);
+  if (failed(axisAttr) || failed(newAxis))
+    return failure();
+  if (*axisAttr == INT64_MAX) {
+    why = "ConcatFromSequence needs an axis";
+    return failure();
+  }
+  auto axis = nc.normAxis(*axisAttr, elemRank + (*newAxis ? 1 : 0));
+  if (failed(axis))
+    return failure();
+  return std::make_pair(*axis, *newAxis != 0);
+}
+
 /// A sequence op reading a sequence a run-time Loop built (`stacked`: its
 /// tensors stacked on axis 0, their count known at run time only):
 /// SequenceLength is that axis's extent, SequenceAt a Gather along it (the
@@ -47,16 +65,13 @@ LogicalResult GraphImporter::convertStackedSequenceOp(
     return result(Slot::of(v));
   }
   if (op == "ConcatFromSequence") {
-    auto axisAttr = nc.getInt("axis", INT64_MAX);
-    auto newAxis = nc.getInt("new_axis", 0);
-    if (failed(axisAttr) || failed(newAxis))
-      return failNode("");
-    if (*axisAttr == INT64_MAX)
-      return failNode("ConcatFromSequence needs an axis");
     int64_t elemRank = type.getRank() - 1;
-    auto axis = nc.normAxis(*axisAttr, elemRank + (*newAxis ? 1 : 0));
-    if (failed(axis))
-      return failNode("");
+    std::string why;
+    auto parsed = concatAxis(nc, elemRank, why);
+    if (failed(parsed))
+      return failNode(why);
+    int64_t *axis = &parsed->first;
+    bool *newAxis = &parsed->second;
     // Axis 0 (the sequence's) moves to position `axis`.
     SmallVector<int64_t> perm;
     for (int64_t d = 1; d <= *axis; ++d)
@@ -214,16 +229,12 @@ LogicalResult GraphImporter::convertSequenceOp(const onnx::NodeProto &node,
       return failure();
     if (seq->empty())
       return failNode("the sequence is empty");
-    auto axisAttr = nc.getInt("axis", INT64_MAX);
-    auto newAxis = nc.getInt("new_axis", 0);
-    if (failed(axisAttr) || failed(newAxis))
-      return failNode("");
-    if (*axisAttr == INT64_MAX)
-      return failNode("ConcatFromSequence needs an axis");
-    int64_t rank = nc.typeOf((*seq)[0]).getRank() + (*newAxis ? 1 : 0);
-    auto axis = nc.normAxis(*axisAttr, rank);
-    if (failed(axis))
-      return failNode("");
+    std::string why;
+    auto parsed = concatAxis(nc, nc.typeOf((*seq)[0]).getRank(), why);
+    if (failed(parsed))
+      return failNode(why);
+    int64_t *axis = &parsed->first;
+    bool *newAxis = &parsed->second;
     SmallVector<Value> parts;
     for (Value v : *seq)
       parts.push_back(*newAxis ? e.unsqueeze(v, *axis) : v);
