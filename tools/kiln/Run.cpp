@@ -200,8 +200,8 @@ double asDouble(const char *p, kiln_dtype d) {
   case KILN_U16: { uint16_t x; memcpy(&x, p, 2); return x; }
   case KILN_U32: { uint32_t x; memcpy(&x, p, 4); return x; }
   case KILN_U64: { uint64_t x; memcpy(&x, p, 8); return (double)x; }
-  default: return NAN;
   }
+  return NAN; /* a dtype value outside the enum */
 }
 
 } // namespace
