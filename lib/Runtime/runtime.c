@@ -8,18 +8,12 @@
  *
  *===----------------------------------------------------------------------===*/
 
-#define _GNU_SOURCE /* dladdr */
 #include "kiln/runtime.h"
 #include "runtime_internal.h"
 
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +26,7 @@ extern const char *kiln_model_signature(void);
 
 static _Thread_local char last_error[512];
 
-static kiln_status fail(kiln_status s, const char *fmt, ...) {
+kiln_status kiln_fail(kiln_status s, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(last_error, sizeof last_error, fmt, ap);
@@ -98,140 +92,7 @@ static char *dup_range(const char *b, const char *e) {
   return s;
 }
 
-/* ---- weights in the side file MODEL.so.weights ------------------------ */
 
-typedef struct {
-  int64_t offset, bytes, rank;
-  int64_t dims[KILN_MAX_RANK];
-} weight_entry;
-
-static pthread_mutex_t weights_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t num_weights;
-static weight_entry *weights;
-static char *weights_base;
-static size_t weights_size;
-static int weights_users;
-
-/* Maps the side file of this library (once per process). */
-static kiln_status map_weights(void) {
-  const char *p = kiln_model_signature();
-  int64_t count = 0;
-  for (const char *q = p; *q; ++q)
-    if ((q == p || q[-1] == '\n') && q[0] == 'w' && q[1] == '\t')
-      ++count;
-  if (count == 0)
-    return KILN_OK;
-  pthread_mutex_lock(&weights_lock);
-  if (weights_users++ > 0) {
-    pthread_mutex_unlock(&weights_lock);
-    return KILN_OK;
-  }
-  weights = calloc((size_t)count, sizeof *weights);
-  for (const char *q = p; *q; ++q) {
-    if (!((q == p || q[-1] == '\n') && q[0] == 'w' && q[1] == '\t'))
-      continue;
-    char *e;
-    int64_t id = strtoll(q + 2, &e, 10);
-    weight_entry w = {0};
-    w.offset = strtoll(e + 1, &e, 10);
-    w.bytes = strtoll(e + 1, &e, 10);
-    while (*e == '\t' || *e == ',') {
-      if (w.rank < KILN_MAX_RANK)
-        w.dims[w.rank++] = strtoll(e + 1, &e, 10);
-      else
-        strtoll(e + 1, &e, 10);
-    }
-    if (id >= 0 && id < count)
-      weights[id] = w;
-  }
-  num_weights = count;
-  Dl_info info;
-  char path[4096];
-  if (!dladdr((void *)&map_weights, &info) || !info.dli_fname ||
-      snprintf(path, sizeof path, "%s.weights", info.dli_fname) >= (int)sizeof path) {
-    weights_users = 0;
-    pthread_mutex_unlock(&weights_lock);
-    return fail(KILN_INTERNAL, "cannot locate this model's weights file");
-  }
-  int fd = open(path, O_RDONLY);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    if (fd >= 0)
-      close(fd);
-    weights_users = 0;
-    pthread_mutex_unlock(&weights_lock);
-    return fail(KILN_INVALID_ARGUMENT, "cannot open the weights file '%s'", path);
-  }
-  weights_size = (size_t)st.st_size;
-  void *base = mmap(NULL, weights_size ? weights_size : 1, PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (base == MAP_FAILED) {
-    weights_users = 0;
-    pthread_mutex_unlock(&weights_lock);
-    return fail(KILN_OUT_OF_MEMORY, "cannot map the weights file '%s'", path);
-  }
-  for (int64_t i = 0; i < count; ++i)
-    if (weights[i].offset < 0 ||
-        (uint64_t)(weights[i].offset + weights[i].bytes) > weights_size) {
-      munmap(base, weights_size);
-      weights_users = 0;
-      pthread_mutex_unlock(&weights_lock);
-      return fail(KILN_INVALID_ARGUMENT,
-                  "the weights file '%s' is too short (%zu bytes)", path,
-                  weights_size);
-    }
-  weights_base = base;
-  pthread_mutex_unlock(&weights_lock);
-  return KILN_OK;
-}
-
-static void unmap_weights(void) {
-  if (num_weights == 0)
-    return;
-  pthread_mutex_lock(&weights_lock);
-  if (weights_users > 0 && --weights_users == 0 && weights_base) {
-    munmap(weights_base, weights_size);
-    weights_base = NULL;
-    free(weights);
-    weights = NULL;
-  }
-  pthread_mutex_unlock(&weights_lock);
-}
-
-/* Fills a ranked memref descriptor viewing weight `id`. */
-static void weight_view(int64_t *desc, int64_t rank, int64_t id) {
-  const weight_entry *w = &weights[id];
-  void *p = weights_base + w->offset;
-  memcpy(&desc[0], &p, sizeof p);
-  memcpy(&desc[1], &p, sizeof p);
-  desc[2] = 0;
-  int64_t stride = 1;
-  for (int64_t d = rank - 1; d >= 0; --d) {
-    desc[3 + d] = w->dims[d];
-    desc[3 + rank + d] = stride;
-    stride *= w->dims[d];
-  }
-}
-
-#define KILN_WEIGHT_FN(T, R)                                                   \
-  void _mlir_ciface_kiln_rt_weight_##T##_r##R(int64_t *desc, int64_t id) {     \
-    weight_view(desc, R, id);                                                  \
-  }
-#define KILN_WEIGHT_FNS(T)                                                     \
-  KILN_WEIGHT_FN(T, 1) KILN_WEIGHT_FN(T, 2) KILN_WEIGHT_FN(T, 3)               \
-  KILN_WEIGHT_FN(T, 4) KILN_WEIGHT_FN(T, 5) KILN_WEIGHT_FN(T, 6)
-KILN_WEIGHT_FNS(f32)
-KILN_WEIGHT_FNS(f64)
-KILN_WEIGHT_FNS(f16)
-KILN_WEIGHT_FNS(bf16)
-KILN_WEIGHT_FNS(i8)
-KILN_WEIGHT_FNS(i16)
-KILN_WEIGHT_FNS(i32)
-KILN_WEIGHT_FNS(i64)
-KILN_WEIGHT_FNS(ui8)
-KILN_WEIGHT_FNS(ui16)
-KILN_WEIGHT_FNS(ui32)
-KILN_WEIGHT_FNS(ui64)
 
 /* Parses "kind\tname\tdtype\tdims\n" lines ("w" lines are weights). */
 static int parse_signature(kiln_model *m) {
@@ -290,16 +151,16 @@ static int parse_signature(kiln_model *m) {
 
 API kiln_status kiln_open(const kiln_options *options, kiln_model **out) {
   if (!out)
-    return fail(KILN_INVALID_ARGUMENT, "kiln_open: model pointer is NULL");
+    return kiln_fail(KILN_INVALID_ARGUMENT, "kiln_open: model pointer is NULL");
   kiln_model *m = calloc(1, sizeof *m);
   if (m)
     pthread_mutex_init(&m->workspaces.mu, NULL);
   if (!m || !parse_signature(m)) {
     kiln_close(m);
-    return fail(KILN_OUT_OF_MEMORY, "kiln_open: out of memory");
+    return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_open: out of memory");
   }
   m->num_threads = options ? options->num_threads : 0;
-  kiln_status s = map_weights();
+  kiln_status s = kiln_weights_map();
   if (s != KILN_OK) {
     kiln_close(m);
     return s;
@@ -324,7 +185,7 @@ API void kiln_close(kiln_model *m) {
   if (!m)
     return;
   if (m->weights_mapped)
-    unmap_weights();
+    kiln_weights_unmap();
   kiln_arena_pool_destroy(&m->workspaces);
   free_sigs(m->inputs, m->num_inputs);
   free_sigs(m->outputs, m->num_outputs);
@@ -346,14 +207,14 @@ static kiln_status info_of(const tensor_sig *t, kiln_tensor_info *info) {
 API kiln_status kiln_input_info(const kiln_model *m, size_t i,
                                 kiln_tensor_info *info) {
   if (!m || !info || i >= m->num_inputs)
-    return fail(KILN_INVALID_ARGUMENT, "kiln_input_info: no input %zu", i);
+    return kiln_fail(KILN_INVALID_ARGUMENT, "kiln_input_info: no input %zu", i);
   return info_of(&m->inputs[i], info);
 }
 
 API kiln_status kiln_output_info(const kiln_model *m, size_t i,
                                  kiln_tensor_info *info) {
   if (!m || !info || i >= m->num_outputs)
-    return fail(KILN_INVALID_ARGUMENT, "kiln_output_info: no output %zu", i);
+    return kiln_fail(KILN_INVALID_ARGUMENT, "kiln_output_info: no output %zu", i);
   return info_of(&m->outputs[i], info);
 }
 
@@ -383,7 +244,7 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
   const char *data = ptrs[1] + (size_t)ints[0] * esize;
   const int64_t *sizes = ints + 1, *strides = ints + 1 + rank;
   if (rank > KILN_MAX_RANK) {
-    ctx->status = fail(KILN_INTERNAL, "output %lld has rank %lld > %d",
+    ctx->status = kiln_fail(KILN_INTERNAL, "output %lld has rank %lld > %d",
                        (long long)index, (long long)rank, KILN_MAX_RANK);
     return;
   }
@@ -404,7 +265,7 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
     }
     ctx->allocated[index] = 1;
   } else if (o->capacity < bytes) {
-    ctx->status = fail(KILN_INVALID_ARGUMENT,
+    ctx->status = kiln_fail(KILN_INVALID_ARGUMENT,
                        "output '%s' needs %zu bytes, the buffer has %zu",
                        ctx->model->outputs[index].name, bytes, o->capacity);
     return;
@@ -444,7 +305,7 @@ void kiln_rt_fail_oom(void) {
 static void output_alloc_failed(run_ctx *ctx, int64_t index) {
   ctx->outputs[index].data = NULL;
   ctx->outputs[index].capacity = 0;
-  ctx->status = fail(KILN_OUT_OF_MEMORY, "cannot allocate output '%s'",
+  ctx->status = kiln_fail(KILN_OUT_OF_MEMORY, "cannot allocate output '%s'",
                      ctx->model->outputs[index].name);
 }
 
@@ -461,7 +322,7 @@ static void output_buffer(int64_t *desc, void *vctx, int64_t index,
     bad = dims[d] < 0 || __builtin_mul_overflow(bytes, (size_t)dims[d], &bytes);
   if (bad) {
     if (ctx->status == KILN_OK)
-      ctx->status = fail(KILN_INTERNAL, "output %lld: bad buffer request",
+      ctx->status = kiln_fail(KILN_INTERNAL, "output %lld: bad buffer request",
                          (long long)index);
     longjmp(*dim_error_jump, RUN_FAILED);
   }
@@ -475,7 +336,7 @@ static void output_buffer(int64_t *desc, void *vctx, int64_t index,
     }
     ctx->allocated[index] = 1;
   } else if (o->capacity < bytes) {
-    ctx->status = fail(KILN_INVALID_ARGUMENT,
+    ctx->status = kiln_fail(KILN_INVALID_ARGUMENT,
                        "output '%s' needs %zu bytes, the buffer has %zu",
                        ctx->model->outputs[index].name, bytes, o->capacity);
     longjmp(*dim_error_jump, RUN_FAILED);
@@ -550,17 +411,17 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
                          size_t num_inputs, kiln_tensor *outputs,
                          size_t num_outputs) {
   if (!m)
-    return fail(KILN_INVALID_ARGUMENT, "kiln_run: model is NULL");
+    return kiln_fail(KILN_INVALID_ARGUMENT, "kiln_run: model is NULL");
   if (num_inputs != m->num_inputs)
-    return fail(KILN_INVALID_ARGUMENT, "the model takes %zu inputs, got %zu",
+    return kiln_fail(KILN_INVALID_ARGUMENT, "the model takes %zu inputs, got %zu",
                 m->num_inputs, num_inputs);
   if (num_inputs && !inputs)
-    return fail(KILN_INVALID_ARGUMENT, "the inputs array is NULL");
+    return kiln_fail(KILN_INVALID_ARGUMENT, "the inputs array is NULL");
   if (num_outputs != m->num_outputs)
-    return fail(KILN_INVALID_ARGUMENT, "the model has %zu outputs, got %zu",
+    return kiln_fail(KILN_INVALID_ARGUMENT, "the model has %zu outputs, got %zu",
                 m->num_outputs, num_outputs);
   if (num_outputs && !outputs)
-    return fail(KILN_INVALID_ARGUMENT, "the outputs array is NULL");
+    return kiln_fail(KILN_INVALID_ARGUMENT, "the outputs array is NULL");
   /* Symbolic dims bound so far: name -> extent. */
   const char *sym_names[KILN_MAX_RANK * 16];
   int64_t sym_values[KILN_MAX_RANK * 16];
@@ -569,17 +430,17 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     const tensor_sig *s = &m->inputs[i];
     const kiln_tensor *t = &inputs[i];
     if (t->dtype != s->dtype)
-      return fail(KILN_INVALID_ARGUMENT, "input '%s' must be %s, got %s",
+      return kiln_fail(KILN_INVALID_ARGUMENT, "input '%s' must be %s, got %s",
                   s->name, kiln_dtype_name(s->dtype), kiln_dtype_name(t->dtype));
     if (t->rank != s->rank)
-      return fail(KILN_INVALID_ARGUMENT, "input '%s' must have rank %d, got %d",
+      return kiln_fail(KILN_INVALID_ARGUMENT, "input '%s' must have rank %d, got %d",
                   s->name, s->rank, t->rank);
     for (int32_t d = 0; d < s->rank; ++d) {
       if (t->dims[d] < 0)
-        return fail(KILN_INVALID_ARGUMENT, "input '%s' dim %d is negative",
+        return kiln_fail(KILN_INVALID_ARGUMENT, "input '%s' dim %d is negative",
                     s->name, d);
       if (s->dims[d] >= 0 && t->dims[d] != s->dims[d])
-        return fail(KILN_INVALID_ARGUMENT,
+        return kiln_fail(KILN_INVALID_ARGUMENT,
                     "input '%s' dim %d must be %lld, got %lld", s->name, d,
                     (long long)s->dims[d], (long long)t->dims[d]);
       const char *sym = s->dim_names[d];
@@ -594,7 +455,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
           sym_values[nsym++] = t->dims[d];
         }
       } else if (sym_values[k] != t->dims[d]) {
-        return fail(KILN_INVALID_ARGUMENT,
+        return kiln_fail(KILN_INVALID_ARGUMENT,
                     "input '%s' dim %d ('%s') is %lld, but '%s' is %lld "
                     "elsewhere",
                     s->name, d, sym, (long long)t->dims[d], sym,
@@ -607,13 +468,13 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     for (int32_t d = 0; d < s->rank; ++d)
       if (__builtin_mul_overflow(bytes, (size_t)t->dims[d], &bytes) ||
           bytes > (size_t)PTRDIFF_MAX)
-        return fail(KILN_INVALID_ARGUMENT,
+        return kiln_fail(KILN_INVALID_ARGUMENT,
                     "input '%s' is too large: its dims overflow the address "
                     "space", s->name);
     if (!t->data && bytes != 0)
-      return fail(KILN_INVALID_ARGUMENT, "input '%s' has no data", s->name);
+      return kiln_fail(KILN_INVALID_ARGUMENT, "input '%s' has no data", s->name);
     if (t->capacity && t->capacity < bytes)
-      return fail(KILN_INVALID_ARGUMENT,
+      return kiln_fail(KILN_INVALID_ARGUMENT,
                   "input '%s' needs %zu bytes, its buffer holds %zu", s->name,
                   bytes, t->capacity);
   }
@@ -624,7 +485,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   if (!descs || !args) {
     free(descs);
     free(args);
-    return fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
+    return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
   }
   for (size_t i = 0; i < num_inputs; ++i) {
     int64_t *d = descs + i * (3 + 2 * KILN_MAX_RANK);
@@ -647,7 +508,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     if (why) {
       free(descs);
       free(args);
-      return fail(KILN_DEVICE_UNAVAILABLE, "%s", why);
+      return kiln_fail(KILN_DEVICE_UNAVAILABLE, "%s", why);
     }
   }
   kiln_pool_start(m->num_threads);
@@ -661,7 +522,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     free(allocated);
     free(descs);
     free(args);
-    return fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
+    return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
   }
   jmp_buf *volatile outer = dim_error_jump; /* a run inside a run's callback */
   int why = setjmp(jump);
@@ -693,12 +554,12 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   kiln_status status = ctx.status;
   /* A failed CUDA call comes first: what followed it saw no results. */
   if (cuda && kiln_gpu_run_error())
-    status = fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
+    status = kiln_fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
   else if (cut == RUN_OUT_OF_MEMORY)
-    status = fail(KILN_OUT_OF_MEMORY,
+    status = kiln_fail(KILN_OUT_OF_MEMORY,
                   "out of memory: the run's workspace could not grow");
   else if (cut == RUN_DIM_MISMATCH)
-    status = fail(KILN_INVALID_ARGUMENT,
+    status = kiln_fail(KILN_INVALID_ARGUMENT,
                   "the inputs are inconsistent with the model: two dims that "
                   "must match are %lld and %lld at run time",
                   (long long)dim_error_a, (long long)dim_error_b);

@@ -116,6 +116,16 @@ void kiln_rt_check_dim(int64_t a, int64_t b);
 /* The workspace allocator of the generated code (arena.c). */
 void *_mlir_memref_to_llvm_alloc(uint64_t size);
 
+/* Sets this thread's last error (kiln_last_error) and returns `s`
+ * (runtime.c). */
+kiln_status kiln_fail(kiln_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The weights side file (weights.c): mapped by the first kiln_open of the
+ * process, unmapped by the last kiln_close; kiln_weights_map fails when
+ * the file is missing, short or cannot be mapped. */
+kiln_status kiln_weights_map(void);
+void kiln_weights_unmap(void);
+
 /* Ends the current run with KILN_OUT_OF_MEMORY (runtime.c). */
 void kiln_rt_fail_oom(void);
 
