@@ -388,6 +388,10 @@ int main(int argc, char **argv) {
       {"resnet50 1x1 256->64", 256, 56, 64, 1, 1},
       {"mobilenet 1x1 16->72", 16, 56, 72, 1, 1},
       {"mobilenet 1x1 96->576", 96, 7, 576, 1, 1},
+      {"mobilenet 1x1 576->96", 576, 7, 96, 1, 1},
+      {"mobilenet 1x1 240->40", 240, 14, 40, 1, 1},
+      {"mobilenet 1x1 96->40", 96, 14, 40, 1, 1},
+      {"mobilenet 1x1 144->48", 144, 14, 48, 1, 1},
       {"mobilenet stem 3x3/2", 3, 224, 16, 3, 2},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)

@@ -370,12 +370,14 @@ struct KilnCpuUkernels final
     // here into the GEMM's fp32 panels ([F, K] read as the transposed [K, F]
     // weight) for the runtime's direct kernel (flag 4,
     // lib/Runtime/ukernels/conv_direct_f32.h), with the kernel's height
-    // and width appended. A 1 x 1 convolution stays on the patch GEMM
-    // (bench/gemm_bench.sh, AVX2) unless it has 64+ input channels and a
-    // stride of 2 or an output plane of at most 14 x 14: over 16 channels
-    // at 56 x 56 the GEMM ran 45 against 34 GFLOP/s, over 64 at 56 x 56 73
-    // against 63, over 256 at 56 x 56 both 78; the direct kernel won at
-    // stride 2 (60 against 55) and at 7 x 7 (72 against 61).
+    // and width appended. A 1 x 1 convolution stays unpacked (AVX2: the
+    // runtime's pointwise kernel, conv_pw_f32_avx2.c, filter rows read in
+    // place) unless it has 64+ input channels and a stride of 2 or an
+    // output plane of at most 8 x 8 (bench/gemm_bench.sh, AVX2,
+    // GFLOP/s pointwise against direct: 16 -> 72 at 56 x 56 78 / 37,
+    // 64 -> 256 at 56 x 56 92 / 64, 240 -> 40 at 14 x 14 87 / 74,
+    // 96 -> 576 at 7 x 7 73 / 80; at stride 2, 64 -> 128 from 56 x 56,
+    // the direct kernel 62 against the patch GEMM's 55).
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
         !(params[1] & 4) && (params[0] == 1 || params[0] == 2) &&
         operands.size() >= 2) {
@@ -388,7 +390,7 @@ struct KilnCpuUkernels final
                     !xt.isDynamicDim(3) && !yt.isDynamicDim(2) &&
                     !yt.isDynamicDim(3);
       bool pointwise = wt.getDimSize(2) * wt.getDimSize(3) == 1;
-      bool smallPlane = shapes && yt.getDimSize(2) * yt.getDimSize(3) <= 196;
+      bool smallPlane = shapes && yt.getDimSize(2) * yt.getDimSize(3) <= 64;
       bool strided = params[3] != 1 || params[4] != 1;
       if (shapes &&
           (!pointwise || (wt.getDimSize(1) >= 64 && (strided || smallPlane))) &&

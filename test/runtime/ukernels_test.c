@@ -589,6 +589,8 @@ static void test_conv(int isa) {
       {1, 4, 1, 40, 5, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1},       /* 1-D, one row */
       {1, 24, 7, 9, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* pointwise, 63 px */
       {3, 5, 16, 16, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* pointwise, 256 px */
+      {2, 40, 14, 14, 30, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},    /* pointwise, F % 4 = 2 */
+      {1, 3, 2, 5, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},        /* pointwise, 10 px */
   };
   for (int packed = 0; packed <= (isa == KILN_ISA_GENERIC ? 0 : 1); ++packed) {
     double worst = 0;
@@ -601,7 +603,10 @@ static void test_conv(int isa) {
         double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7],
                               q[8], q[9], q[10], q[11], q[12], q[13], q[14],
                               ep & 1, (ep >> 1) & 1,
-                              (ep >> 2) & 1 ? (i % 2 ? KILN_ACT_HARDSWISH : KILN_ACT_RELU) : 0,
+                              (ep >> 2) & 1 ? (i % 3 == 2   ? KILN_ACT_SILU
+                                               : i % 3 == 1 ? KILN_ACT_HARDSWISH
+                                                            : KILN_ACT_RELU)
+                                 : 0,
                               0, packed);
         ++cases;
         if (e > 2e-6) {

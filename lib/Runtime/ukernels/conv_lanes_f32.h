@@ -1,11 +1,12 @@
 /*===- conv_lanes_f32.h - convolutions with output pixels in the lanes ----===*
  *
  * An AVX2 path of conv2d_f32 (conv_f32.c) for 1 x 1 filters at stride 1
- * without padding that the compiler left unpacked: the fp32 GEMM tile with
+ * without padding that the compiler left unpacked: a GEMM-like tile with
  * the filter W [F, C] as its A (read in place, one broadcast per output
- * channel and input channel) and 16 output pixels as its B columns, B's
+ * channel and input channel) and 24 output pixels as its B columns, B's
  * rows being the input planes in place, so the tile's rows are NCHW rows
- * of the output (no patch panels, no transposes, bias per row).
+ * of the output (no patch panels, no transposes, bias per row):
+ * conv_pw_f32_avx2.c.
  *
  * Tried and removed: the same with small filters (C*KH*KW <= 64, a
  * 3-channel stem) on a zero-padded, column-phase-split copy of the input
@@ -32,6 +33,14 @@ typedef struct {
   int64_t n, c, h, w, f, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw;
   int act;
 } kiln_conv_lanes_args;
+
+/* The 1 x 1 path's tasks: runs of `run` pixels of one image (`runs` per
+ * image of p pixels), every output channel of each (conv_pw_f32_avx2.c). */
+typedef struct {
+  const kiln_conv_lanes_args *a;
+  int64_t p, run, runs;
+} kiln_conv_pw_job;
+void kiln_conv_pw_avx2(void *job, int64_t begin, int64_t end);
 
 /* Runs the convolution if the path applies (returns 1), else
  * returns 0 and does nothing. */
