@@ -9,8 +9,8 @@
  * per row, residual, activation) needs no transposes. A plane's last,
  * partial tile reads its input with masked loads.
  *
- * Replaces kiln_sgemm_tile_avx2_ldb on this path (6 x 16 tiles, the GEMM's
- * generic epilogue): six row pointers, a loop-carried test of lda and the
+ * Replaces the GEMM tile with a strided B on this path (6 x 16 tiles, the
+ * GEMM's generic epilogue): six row pointers, a loop-carried test of lda and the
  * stores' run-time activation switch left that loop at 33-44 GFLOP/s on
  * MobileNetV3's 1 x 1 layers with 16-48 input channels.
  *

@@ -70,12 +70,6 @@ void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
                              const float *ap, int64_t lda, const float *b0,
                              const float *b1, float *c, int64_t ldc,
                              int accumulate, const kiln_epilogue *ep);
-/* The AVX2 tile on an unpacked B: 16 columns at b, rows ldb floats apart
- * (all 16 readable), A in place (lda > 0). */
-void kiln_sgemm_tile_avx2_ldb(int64_t mr, int64_t nc, int64_t k,
-                              const float *ap, int64_t lda, const float *b,
-                              int64_t ldb, float *c, int64_t ldc,
-                              int accumulate, const kiln_epilogue *ep);
 void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
                           int64_t lda, const float *b0, const float *b1,
                           float *c, int64_t ldc, int accumulate,

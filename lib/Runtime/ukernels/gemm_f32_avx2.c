@@ -14,8 +14,7 @@
 /* A[i, kk]: packed (lda == 0) or in place (see gemm_f32.h). */
 #define A_AT(i, kk) (lda ? ap[(i) * lda + (kk)] : ap[(kk) * mr + (i)])
 
-/* B's row kk is at b0 + kk * ldb: KILN_GEMM_NR in a packed panel, or a
- * matrix's row stride (kiln_sgemm_tile_avx2_ldb). */
+/* B's row kk is at b0 + kk * ldb (KILN_GEMM_NR: a packed panel). */
 static inline __attribute__((always_inline)) void
 tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
      const float *b0, int64_t ldb, float *c, int64_t ldc, int accumulate,
@@ -59,22 +58,6 @@ void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
   (void)b1;
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
-  default:
-    return;
-  }
-}
-
-#define CASE_LDB(R)                                                            \
-  case R:                                                                      \
-    tile(R, nc, k, ap, lda, b, ldb, c, ldc, accumulate, ep);             \
-    return;
-
-void kiln_sgemm_tile_avx2_ldb(int64_t mr, int64_t nc, int64_t k,
-                              const float *ap, int64_t lda, const float *b,
-                              int64_t ldb, float *c, int64_t ldc,
-                              int accumulate, const kiln_epilogue *ep) {
-  switch (mr) {
-    CASE_LDB(1) CASE_LDB(2) CASE_LDB(3) CASE_LDB(4) CASE_LDB(5) CASE_LDB(6)
   default:
     return;
   }
