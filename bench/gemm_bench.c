@@ -260,7 +260,9 @@ static void conv_desc(int64_t *desc, int isa, int direct, int64_t s, int64_t pad
                       int64_t c, int64_t h, int64_t f, int64_t kk, int64_t oh,
                       const float *x, const float *w, const float *b, float *y) {
   int64_t i = 0, k = c * kk * kk, panels = (f + 15) / 16;
-  int64_t head[] = {isa, 1 | (direct ? 4 : 0), 1, s, s, pad, pad, 1, 1};
+  /* the compiler's channel-blocked packing for AVX2 (codegen/cpu/Ukernels.cpp) */
+  int c8 = direct && isa == KILN_ISA_AVX2 && c % 8 == 0;
+  int64_t head[] = {isa, 1 | (direct ? 4 : 0) | (c8 ? 8 : 0), 1, s, s, pad, pad, 1, 1};
   for (int j = 0; j < 9; ++j)
     desc[i++] = head[j];
   if (direct) {
@@ -304,10 +306,16 @@ static void bench_conv(const char *name, int64_t c, int64_t h, int64_t f,
     w[i] = (float)((i * 5) % 11) * 0.01f - 0.05f;
   for (int64_t i = 0; i < f; ++i)
     b[i] = 0.1f;
-  for (int64_t p = 0; p < panels; ++p) /* the compiler's panel layout */
-    for (int64_t kk2 = 0; kk2 < k; ++kk2)
+  /* the compiler's panel layout; K in (c / 8, kh, kw, c % 8) order where
+   * conv_desc blocks channels */
+  int c8 = isa == KILN_ISA_AVX2 && c % 8 == 0;
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t kk2 = 0; kk2 < k; ++kk2) {
+      int64_t ci = kk2 / (kk * kk), t = kk2 % (kk * kk);
+      int64_t to = c8 ? ((ci / 8) * kk * kk + t) * 8 + ci % 8 : kk2;
       for (int64_t j = 0; j < 16; ++j)
-        wp[(p * k + kk2) * 16 + j] = p * 16 + j < f ? w[(p * 16 + j) * k + kk2] : 0.0f;
+        wp[(p * k + to) * 16 + j] = p * 16 + j < f ? w[(p * 16 + j) * k + kk2] : 0.0f;
+    }
   int64_t desc[64];
   conv_desc(desc, isa, direct, s, pad, c, h, f, kk, oh, x, direct ? wp : w, b, y);
   enum { RUNS = 21 };

@@ -409,14 +409,34 @@ struct KilnCpuUkernels final
                 : memref::GlobalOp();
         if (g) {
           int64_t f = wt.getDimSize(0), k = c * kh * kw;
-          auto key = std::make_tuple(g.getSymName().str(), true, k, WeightKind::F32);
+          // AVX2 with input channels in multiples of 8: K reordered to
+          // (c / 8, kh, kw, c % 8) for the kernel's channel-blocked mode
+          // (flag 8; the runtime lays the input out as NCHW8c), where each
+          // tap's broadcast is at a fixed offset from one table entry per
+          // 8 taps instead of a table entry per tap.
+          bool c8 = params[0] == 1 && c % 8 == 0;
+          auto key = std::make_tuple(g.getSymName().str() + (c8 ? "/c8" : ""),
+                                     true, k, WeightKind::F32);
           memref::GlobalOp p;
-          if (auto it = packed.find(key); it != packed.end())
+          if (auto it = packed.find(key); it != packed.end()) {
             p = it->second;
-          else
-            p = packed[key] = packF32(g, rowMajor(g, true, k, f), k, f);
+          } else {
+            std::vector<float> w = rowMajor(g, true, k, f);
+            if (c8) {
+              std::vector<float> r(w.size());
+              int64_t taps = kh * kw;
+              for (int64_t ci = 0; ci < c; ++ci)
+                for (int64_t t = 0; t < taps; ++t) {
+                  int64_t from = ci * taps + t;
+                  int64_t to = ((ci / 8) * taps + t) * 8 + ci % 8;
+                  std::copy_n(w.begin() + from * f, f, r.begin() + to * f);
+                }
+              w = std::move(r);
+            }
+            p = packed[key] = packF32(g, w, k, f);
+          }
           operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-          params[1] |= 4;
+          params[1] |= c8 ? 4 | 8 : 4;
           params.append({kh, kw});
         }
       }

@@ -568,6 +568,15 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
 // CHECK-LABEL: func.func @conv_packed_avx2(
 // CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
 // CHECK:         call @kiln_ukernel_conv2d_f32(
+// For AVX2 with input channels in multiples of 8 the filter's K rows are
+// reordered (c / 8, kh, kw, c % 8) into a second packed global and flag 8
+// joins (1 | 4 | 8 = 13); the AVX-512 call on the same filter keeps the
+// plain order (5).
+// CHECK-LABEL: func.func @conv_packed_c8(
+// CHECK-DAG:     memref.get_global @cw8_packed : memref<2x72x16xf32>
+// CHECK-DAG:     memref.get_global @cw8_packed_0 : memref<2x72x16xf32>
+// CHECK-DAG:     arith.constant 13 : index
+// CHECK-DAG:     arith.constant 5 : index
 memref.global "private" constant @cw : memref<20x3x3x3xf32> = dense<1.0>
 func.func @conv_packed(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
   %w = memref.get_global @cw : memref<20x3x3x3xf32>
@@ -583,6 +592,13 @@ func.func @conv_packed_1x1(%x: memref<1x64x5x5xf32>, %y: memref<1x8x5x5xf32>) {
 func.func @conv_packed_avx2(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
   %w = memref.get_global @cw : memref<20x3x3x3xf32>
   kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 1, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x3x16x16xf32>, memref<20x3x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+  return
+}
+memref.global "private" constant @cw8 : memref<20x8x3x3xf32> = dense<1.0>
+func.func @conv_packed_c8(%x: memref<?x8x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
+  %w = memref.get_global @cw8 : memref<20x8x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 1, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x8x16x16xf32>, memref<20x8x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x8x16x16xf32>, memref<20x8x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
   return
 }
 

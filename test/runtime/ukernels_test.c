@@ -515,11 +515,19 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   for (int64_t i = 0; i < yn; ++i) r[i] = frand();
   int64_t k = cg * kh * kw, panels = (f + 15) / 16;
   float *wp = calloc((size_t)(panels * k * 16), sizeof(float));
+  /* AVX2, channels in multiples of 8: K in (c / 8, kh, kw, c % 8) order
+   * and flag 8, as the compiler packs it (the channel-blocked mode) */
+  int c8 = packed && !depthwise && isa == KILN_ISA_AVX2 && c % 8 == 0;
   for (int64_t o = 0; o < f; ++o)
-    for (int64_t kk = 0; kk < k; ++kk)
-      wp[(o / 16 * k + kk) * 16 + o % 16] = wt[o * k + kk];
+    for (int64_t kk = 0; kk < k; ++kk) {
+      int64_t ci = kk / (kh * kw), t = kk % (kh * kw);
+      int64_t to = c8 ? ((ci / 8) * kh * kw + t) * 8 + ci % 8 : kk;
+      wp[(o / 16 * k + to) * 16 + o % 16] = wt[o * k + kk];
+    }
   int64_t desc[64], *d = desc;
-  *d++ = isa; *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0); *d++ = act;
+  *d++ = isa;
+  *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0) | (c8 ? 8 : 0);
+  *d++ = act;
   *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
   if (packed) { *d++ = kh; *d++ = kw; }
 #define VIEW4(p, a0, a1, a2, a3)                                               \
@@ -591,6 +599,9 @@ static void test_conv(int isa) {
       {3, 5, 16, 16, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* pointwise, 256 px */
       {2, 40, 14, 14, 30, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},    /* pointwise, F % 4 = 2 */
       {1, 3, 2, 5, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},        /* pointwise, 10 px */
+      {1, 264, 6, 7, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* AVX2 c8, k blocks */
+      {2, 16, 11, 13, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* c8, stride 2 */
+      {1, 8, 9, 10, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},      /* c8, dilation 2 */
   };
   for (int packed = 0; packed <= (isa == KILN_ISA_GENERIC ? 0 : 1); ++packed) {
     double worst = 0;

@@ -49,7 +49,21 @@ typedef struct {
                           block, row): the filter is small and the rows'
                           inputs are what should stay in cache */
   int64_t row_px;      /* flat, gather: about this many pixels per task */
+  int c8;              /* gather only: x is NCHW8c (conv2d_direct) and the
+                          filter's K runs (c / 8, kh, kw, c % 8); koff has
+                          one entry per 8 taps */
 } kiln_conv_direct_job;
+
+/* The zero-padded NCHW8c copy of x for c8 jobs: tasks [begin, end) of
+ * n * c / 8 (image, block of 8 channels), each written as hp rows of wp
+ * pixels x 8 channels. */
+typedef struct {
+  const float *x;
+  int64_t xs[4];
+  int64_t c, h, w, hp, wp, pt, pl;
+  float *xp; /* [n, c / 8, hp, wp, 8] */
+} kiln_conv_c8_job;
+void kiln_conv_c8_pack_avx2(void *job, int64_t begin, int64_t end);
 
 /* Output channels and (at most) pixels per tile of each ISA's kernel. */
 #define KILN_CONV_CT_AVX512 32

@@ -9,6 +9,7 @@
 #include "vmath_avx2.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 /* r[i] (lane c) -> r[c] (lane i): an 8 x 8 transpose in registers. */
 static inline __attribute__((always_inline)) void transpose8(__m256 *r) {
@@ -99,3 +100,44 @@ typedef __m256i cd_mask_t;
 
 #define DWCB_FN kiln_dwcb_avx2
 #include "dwconv_cb_f32_impl.h"
+
+/* kiln_conv_c8_job (conv_direct_f32.h): 8 input columns of the block's 8
+ * channel rows are one 8 x 8 transpose into 8 pixels x 8 channels. */
+void kiln_conv_c8_pack_avx2(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_c8_job *j = vjob;
+  int64_t cb_n = j->c / 8, row = j->wp * 8;
+  /* input columns [lo, hi) of a padded row hold data; the rest are zero */
+  int64_t lo = j->pl < j->wp ? j->pl : j->wp;
+  int64_t hi = j->pl + j->w < j->wp ? j->pl + j->w : j->wp;
+  hi = hi > lo ? hi : lo;
+  for (int64_t t = begin; t < end; ++t) {
+    const float *src = j->x + t / cb_n * j->xs[0] + t % cb_n * 8 * j->xs[1];
+    float *dst = j->xp + t * j->hp * row;
+    for (int64_t r = 0; r < j->hp; ++r) {
+      float *d = dst + r * row;
+      int64_t sr = r - j->pt;
+      if (sr < 0 || sr >= j->h) {
+        memset(d, 0, (size_t)row * sizeof(float));
+        continue;
+      }
+      memset(d, 0, (size_t)lo * 8 * sizeof(float));
+      memset(d + hi * 8, 0, (size_t)(j->wp - hi) * 8 * sizeof(float));
+      const float *s = src + sr * j->xs[2];
+      int64_t col = lo;
+      if (j->xs[3] == 1)
+        for (; col + 8 <= hi; col += 8) {
+          __m256 v[8];
+#pragma GCC unroll 8
+          for (int ci = 0; ci < 8; ++ci)
+            v[ci] = _mm256_loadu_ps(s + ci * j->xs[1] + (col - j->pl));
+          transpose8(v);
+#pragma GCC unroll 8
+          for (int q = 0; q < 8; ++q)
+            _mm256_storeu_ps(d + (col + q) * 8, v[q]);
+        }
+      for (; col < hi; ++col)
+        for (int ci = 0; ci < 8; ++ci)
+          d[col * 8 + ci] = s[ci * j->xs[1] + (col - j->pl) * j->xs[3]];
+    }
+  }
+}

@@ -26,6 +26,9 @@
  * for its accumulators to wait between blocks (else one block) */
 #define CD_KC (12288 / (CD_CT * 4))
 #define CD_MAX_TILES 24
+/* the tile variant of channel-blocked input (kiln_conv_direct_job.c8) */
+#define CD_C8 3
+#define CD_C8_MAX_UNBLOCKED 2304
 
 typedef struct {
   float *y;          /* the tile's first channel, pixel 0 of the plane */
@@ -102,7 +105,7 @@ cd_tile(const int mr, const int nv, const int step, const float *xb,
   const float *xp[CD_MR];
 #pragma GCC unroll 16
   for (int i = 0; i < mr; ++i) {
-    off[i] = step ? i * step : po[i];
+    off[i] = step && step != CD_C8 ? i * step : po[i];
     xp[i] = xb + off[i];
   }
   cd_v a0[CD_MR], a1[CD_MR];
@@ -112,23 +115,52 @@ cd_tile(const int mr, const int nv, const int step, const float *xb,
     a1[i] = kb->first || nv < 2 ? cd_zero()
                                 : cd_loadu(kb->part + (CD_MR + i) * CD_VW);
   }
-#pragma GCC unroll 2
-  for (int64_t kk = 0; kk < k; ++kk) {
-    if (kb->prefetch) { /* one line of each panel's next block per tap */
-      __builtin_prefetch(w0 + (kk + k) * 16);
-      if (nv > 1 && CD_VW == 16)
-        __builtin_prefetch(w1 + (kk + k) * 16);
-    }
-    const int64_t ko = koff[kk];
-    const float *xk = xb + ko;
-    cd_v v0 = cd_loadu(w0 + kk * 16);
-    cd_v v1 = nv > 1 ? cd_loadu(w1 + kk * 16) : cd_zero();
+  if (step == CD_C8) {
+    /* groups of 8 taps: input channels 8g' .. 8g' + 7 of one (kh, kw),
+     * at koff[g] + 0 .. 7 of each pixel's NCHW8c input */
+    for (int64_t g = 0; g < k / 8; ++g) {
+      const int64_t ko = koff[g];
+      const float *wg0 = w0 + g * 128, *wg1 = w1 + g * 128;
+      if (kb->prefetch) {
+#pragma GCC unroll 8
+        for (int ci = 0; ci < 8; ++ci) {
+          __builtin_prefetch(wg0 + (k + ci) * 16);
+          if (nv > 1 && CD_VW == 16)
+            __builtin_prefetch(wg1 + (k + ci) * 16);
+        }
+      }
+#pragma GCC unroll 8
+      for (int ci = 0; ci < 8; ++ci) {
+        cd_v v0 = cd_loadu(wg0 + ci * 16);
+        cd_v v1 = nv > 1 ? cd_loadu(wg1 + ci * 16) : cd_zero();
 #pragma GCC unroll 16
-    for (int i = 0; i < mr; ++i) {
-      cd_v b = cd_set1(step ? xk[off[i]] : xp[i][ko]);
-      a0[i] = cd_fma(b, v0, a0[i]);
-      if (nv > 1)
-        a1[i] = cd_fma(b, v1, a1[i]);
+        for (int i = 0; i < mr; ++i) {
+          cd_v b = cd_set1(xp[i][ko + ci]);
+          a0[i] = cd_fma(b, v0, a0[i]);
+          if (nv > 1)
+            a1[i] = cd_fma(b, v1, a1[i]);
+        }
+      }
+    }
+  } else {
+  #pragma GCC unroll 2
+    for (int64_t kk = 0; kk < k; ++kk) {
+      if (kb->prefetch) { /* one line of each panel's next block per tap */
+        __builtin_prefetch(w0 + (kk + k) * 16);
+        if (nv > 1 && CD_VW == 16)
+          __builtin_prefetch(w1 + (kk + k) * 16);
+      }
+      const int64_t ko = koff[kk];
+      const float *xk = xb + ko;
+      cd_v v0 = cd_loadu(w0 + kk * 16);
+      cd_v v1 = nv > 1 ? cd_loadu(w1 + kk * 16) : cd_zero();
+  #pragma GCC unroll 16
+      for (int i = 0; i < mr; ++i) {
+          cd_v b = cd_set1(step ? xk[off[i]] : xp[i][ko]);
+        a0[i] = cd_fma(b, v0, a0[i]);
+        if (nv > 1)
+          a1[i] = cd_fma(b, v1, a1[i]);
+      }
     }
   }
   if (!kb->last) {
@@ -158,11 +190,13 @@ typedef void (*cd_tile_fn)(const float *, const int64_t *, const int32_t *,
   }
 #define CD_TILE_FNS(M)                                                         \
   CD_TILE_FN(M, 1, 0) CD_TILE_FN(M, 2, 0) CD_TILE_FN(M, 1, 1)                  \
-  CD_TILE_FN(M, 2, 1) CD_TILE_FN(M, 1, 2) CD_TILE_FN(M, 2, 2)
-/* [mr - 1][nv - 1][step]; step 0: per-pixel offsets */
+  CD_TILE_FN(M, 2, 1) CD_TILE_FN(M, 1, 2) CD_TILE_FN(M, 2, 2)                  \
+  CD_TILE_FN(M, 1, 3) CD_TILE_FN(M, 2, 3)
+/* [mr - 1][nv - 1][step]; step 0: per-pixel offsets, CD_C8: the same on
+ * channel-blocked input */
 #define CD_ROW(M)                                                              \
-  {{cd_tile_##M##_1_0, cd_tile_##M##_1_1, cd_tile_##M##_1_2},                  \
-   {cd_tile_##M##_2_0, cd_tile_##M##_2_1, cd_tile_##M##_2_2}},
+  {{cd_tile_##M##_1_0, cd_tile_##M##_1_1, cd_tile_##M##_1_2, cd_tile_##M##_1_3}, \
+   {cd_tile_##M##_2_0, cd_tile_##M##_2_1, cd_tile_##M##_2_2, cd_tile_##M##_2_3}},
 
 CD_TILE_FNS(1)
 CD_TILE_FNS(2)
@@ -184,7 +218,7 @@ CD_TILE_FNS(14)
 #error "conv_direct_f32_impl.h: CD_MR must be 6 or 14"
 #endif
 
-static const cd_tile_fn cd_tiles[CD_MR][2][3] = {
+static const cd_tile_fn cd_tiles[CD_MR][2][4] = {
     CD_ROW(1) CD_ROW(2) CD_ROW(3) CD_ROW(4) CD_ROW(5) CD_ROW(6)
 #if CD_MR > 6
     CD_ROW(7) CD_ROW(8) CD_ROW(9) CD_ROW(10) CD_ROW(11) CD_ROW(12) CD_ROW(13)
@@ -287,8 +321,15 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
      * at hand), where ResNet-18's 3 x 3 layers went from 80-88 to 84-90
      * GFLOP/s in the model */
     int64_t kc = j->gather && ntiles <= CD_MAX_TILES ? CD_KC : j->k;
+    /* channel-blocked input: one pass over k unless the filter panel is
+     * large (ResNet-18's 3 x 3 layers at 64-256 channels ran 1-5% faster
+     * unblocked in bench/gemm_bench.sh; at 512, K = 4608, blocked) */
+    if (j->c8 && j->k <= CD_C8_MAX_UNBLOCKED)
+      kc = j->k;
     cd_kblock kb;
     kb.kp = j->k;
+    /* the gather tile variant and taps per koff entry */
+    const int gv = j->c8 ? CD_C8 : 0, kg = j->c8 ? 8 : 1;
     if (kc < j->k) {
       /* k blocks: each tile's outputs and pixel offsets are worked out
        * once for all blocks (an idiv and a store per pixel, 2.5% of
@@ -309,7 +350,7 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
         for (int64_t ti = 0; ti < ntiles; ++ti) {
           kb.part = part + ti * 2 * CD_MR * CD_VW;
           kb.prefetch = ti == 0 && !kb.last;
-          cd_tiles[mrs[ti] - 1][nv - 1][0](xrow, pos[ti], j->koff + k0, kn,
+          cd_tiles[mrs[ti] - 1][nv - 1][gv](xrow, pos[ti], j->koff + k0 / kg, kn,
                                            w + k0 * 16, &os[ti], &kb);
         }
       }
@@ -323,7 +364,7 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
       int64_t po[CD_MR];
       if (cd_setup(j, q, mr, &o, po)) {
         if (j->gather)
-          cd_tiles[mr - 1][nv - 1][0](xrow, po, j->koff, j->k, w, &o, &kb);
+          cd_tiles[mr - 1][nv - 1][gv](xrow, po, j->koff, j->k, w, &o, &kb);
         else
           cd_tiles[mr - 1][nv - 1][j->step](xrow + (q - q0) * j->step, po,
                                             j->koff, j->k, w, &o, &kb);

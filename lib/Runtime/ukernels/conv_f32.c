@@ -60,7 +60,7 @@ void kiln_dwcb_avx512(const float *, float *, const float *, const float *,
                       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                       int64_t, int, int64_t, float *);
 
-enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4 };
+enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8 };
 
 /* Whether dims [from, 4) of `v` are row-major dense (size-1 dims read with
  * stride 0, view.h, so they are skipped). kiln's lowering gives dense
@@ -331,7 +331,11 @@ static void conv2d_direct(const int64_t *desc) {
    * used as it is; else a zero-padded copy. */
   int64_t hp = (oh - 1) * sh + (kh - 1) * dh + 1;
   int64_t wp = (ow - 1) * sw + (kw - 1) * dw + 1;
-  int inside = pt == 0 && pl == 0 && hp <= h && wp <= w && x.stride[3] == 1;
+  int c8 = (flags & CONV_C8) != 0;
+  if (c8) /* the compiler blocks channels for the AVX2 kernel only */
+    kiln_rt_check_dim(isa == KILN_ISA_AVX2 && c % 8 == 0, 1);
+  int inside = !c8 && pt == 0 && pl == 0 && hp <= h && wp <= w &&
+               x.stride[3] == 1;
   const float *xs;
   int64_t plane, pitch, x_img;
   if (inside) {
@@ -340,33 +344,50 @@ static void conv2d_direct(const int64_t *desc) {
     pitch = x.stride[2];
     x_img = x.stride[0];
   } else {
-    pad_job pj = {(const float *)x.base, {x.stride[0], x.stride[1], x.stride[2],
-                                          x.stride[3]},
-                  c, h, w, hp, wp, pt, pl, NULL};
-    kiln_rt_check_dim(x.stride[3] == 1 || w == 1, 1);
-    pj.xp = kiln_scratch(KILN_SCRATCH_CONV_X,
-                         (size_t)(n * c * hp * wp) * sizeof(float));
-    if (!pj.xp)
+    float *xp = kiln_scratch(KILN_SCRATCH_CONV_X,
+                             (size_t)(n * c * hp * wp) * sizeof(float));
+    if (!xp)
       kiln_rt_fail_oom();
-    if (n * c * hp * wp >= PARALLEL_MIN_PACK)
-      kiln_parallel_for(n * c, pad_range, &pj);
-    else
-      pad_range(&pj, 0, n * c);
-    xs = pj.xp;
-    plane = hp * wp;
-    pitch = wp;
-    x_img = c * plane;
+    if (c8) {
+      /* NCHW8c: plane and pitch count blocks of 8 channels */
+      kiln_conv_c8_job cj = {(const float *)x.base, {x.stride[0], x.stride[1],
+                                                     x.stride[2], x.stride[3]},
+                             c, h, w, hp, wp, pt, pl, xp};
+      if (n * c * hp * wp >= PARALLEL_MIN_PACK)
+        kiln_parallel_for(n * c / 8, kiln_conv_c8_pack_avx2, &cj);
+      else
+        kiln_conv_c8_pack_avx2(&cj, 0, n * c / 8);
+      plane = hp * wp * 8;
+      pitch = wp * 8;
+    } else {
+      pad_job pj = {(const float *)x.base, {x.stride[0], x.stride[1], x.stride[2],
+                                            x.stride[3]},
+                    c, h, w, hp, wp, pt, pl, xp};
+      kiln_rt_check_dim(x.stride[3] == 1 || w == 1, 1);
+      if (n * c * hp * wp >= PARALLEL_MIN_PACK)
+        kiln_parallel_for(n * c, pad_range, &pj);
+      else
+        pad_range(&pj, 0, n * c);
+      plane = hp * wp;
+      pitch = wp;
+    }
+    xs = xp;
+    x_img = c * hp * wp;
   }
-  /* The offsets of every (c, kh, kw) fit an int32 (checked). */
-  int64_t span = (c - 1) * plane + (kh - 1) * dh * pitch + (kw - 1) * dw;
+  /* The offsets of every (c, kh, kw) fit an int32 (checked); c8: one
+   * offset per (c / 8, kh, kw), the 8 channels at + 0 .. 7. */
+  int64_t cs = c8 ? 8 : 1, step = c8 ? 8 : 1;
+  int64_t span = (c / cs - 1) * plane + (kh - 1) * dh * pitch +
+                 (kw - 1) * dw * step + (cs - 1);
   kiln_rt_check_dim(span <= INT32_MAX && plane >= 0 && pitch >= 0, 1);
-  int32_t *koff = kiln_scratch(KILN_SCRATCH_CONV_K, (size_t)k * sizeof(int32_t));
+  int32_t *koff = kiln_scratch(KILN_SCRATCH_CONV_K,
+                               (size_t)(k / cs) * sizeof(int32_t));
   if (!koff)
     kiln_rt_fail_oom();
-  for (int64_t ci = 0, i = 0; ci < c; ++ci)
+  for (int64_t ci = 0, i = 0; ci < c / cs; ++ci)
     for (int64_t a = 0; a < kh; ++a)
       for (int64_t b = 0; b < kw; ++b)
-        koff[i++] = (int32_t)(ci * plane + a * dh * pitch + b * dw);
+        koff[i++] = (int32_t)(ci * plane + a * dh * pitch + b * dw * step);
   kiln_conv_direct_job j;
   j.x = xs;
   j.x_img = x_img;
@@ -384,7 +405,8 @@ static void conv2d_direct(const int64_t *desc) {
   j.ow = ow;
   j.pitch = pitch;
   j.sh = sh;
-  j.step = (int)sw;
+  j.step = (int)(sw * step);
+  j.c8 = c8;
   /* At stride 1, tiles may run over the virtual plane of `pitch`-wide rows
    * (wrapping around output rows; the columns past ow are computed and
    * dropped) when that takes fewer tiles than row by row: small or
