@@ -390,6 +390,45 @@ struct ConvToUkernel final : OpRewritePattern<ConvOp> {
   }
 };
 
+/// kiln.max_pool in f32, 2-D, with static output height and width and no
+/// dilation -> kiln.ukernel "maxpool2d_f32" (lib/Runtime/ukernels/pool_f32.c:
+/// row maxima along contiguous memory, padding clipped, no padded copy of
+/// the input). int_params (isa, kernel h/w, stride h/w, pad top/left); the
+/// bottom and right padding and ceil_mode are in the output's extents.
+struct MaxPoolToUkernel final : OpRewritePattern<MaxPoolOp> {
+  MaxPoolToUkernel(MLIRContext *ctx, int64_t isaFlag)
+      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
+  int64_t isaFlag;
+
+  LogicalResult matchAndRewrite(MaxPoolOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto rt = op.getType();
+    if (xt.getRank() != 4 || !xt.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not a 2-D f32 max pooling");
+    if (rt.isDynamicDim(2) || rt.isDynamicDim(3))
+      return rewriter.notifyMatchFailure(op, "output extent is dynamic");
+    ArrayRef<int64_t> k = op.getKernelShape(), st = op.getStrides(),
+                      pd = op.getPads(), dl = op.getDilations();
+    if (k.size() != 2 || st.size() != 2 || pd.size() != 4 || dl.size() != 2)
+      return rewriter.notifyMatchFailure(op, "not 2 spatial dims");
+    if (dl[0] != 1 || dl[1] != 1)
+      return rewriter.notifyMatchFailure(op, "dilated window");
+    if (k[0] < 1 || k[1] < 1 || st[0] < 1 || st[1] < 1 || pd[0] < 0 || pd[1] < 0)
+      return rewriter.notifyMatchFailure(op, "empty window or negative pad");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 0),
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 1),
+        rewriter.getIndexAttr(rt.getDimSize(2)),
+        rewriter.getIndexAttr(rt.getDimSize(3))};
+    Value y = createUkernel(rewriter, loc, "maxpool2d_f32", {op.getInput()}, dims,
+                            {isaFlag, k[0], k[1], st[0], st[1], pd[0], pd[1]}, {});
+    replaceWithCast(rewriter, op, y);
+    return success();
+  }
+};
+
 struct KilnCpuSelectUkernels final
     : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {
   using Base::Base;
@@ -402,7 +441,8 @@ struct KilnCpuSelectUkernels final
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<AttentionToUkernel, NormToUkernel<LayerNormOp>,
-                 NormToUkernel<RmsNormOp>, LinearToUkernel, ConvToUkernel>(
+                 NormToUkernel<RmsNormOp>, LinearToUkernel, ConvToUkernel,
+                 MaxPoolToUkernel>(
         &getContext(), flag);
     cpu::populateQuantUkernelPatterns(patterns, flag);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

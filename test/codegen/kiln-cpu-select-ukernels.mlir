@@ -526,3 +526,34 @@ func.func @qdq_weight_zero_point(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
   %y = kiln.matmul %xd, %wd : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>
 }
+
+// -----
+
+// 2-D f32 max pooling (ResNet's 3 x 3 / 2 with pad 1, batch dynamic):
+// kiln.ukernel "maxpool2d_f32", int_params (isa, kernel h/w, stride h/w,
+// pad top/left); the same for the generic isa (0).
+// CHECK-LABEL: func.func @maxpool(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x64x112x112xf32>)
+// CHECK:         %[[U:.*]] = kiln.ukernel "maxpool2d_f32"(%[[X]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 3, 3, 2, 2, 1, 1>} : (tensor<?x64x112x112xf32>, tensor<?x64x56x56xf32>) -> tensor<?x64x56x56xf32>
+// CHECK-NOT:     kiln.max_pool
+// CHECK:         return %[[U]]
+// GENERIC-LABEL: func.func @maxpool(
+// GENERIC:         kiln.ukernel "maxpool2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 0, 3, 3, 2, 2, 1, 1>}
+func.func @maxpool(%x: tensor<?x64x112x112xf32>) -> tensor<?x64x56x56xf32> {
+  %0 = kiln.max_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<?x64x112x112xf32>) -> tensor<?x64x56x56xf32>
+  return %0 : tensor<?x64x56x56xf32>
+}
+
+// -----
+
+// Not selected (left to the linalg lowering): a dilated window, 1-D
+// pooling, an f16 input.
+// CHECK-LABEL: func.func @maxpool_not_selected(
+// CHECK-NOT:     kiln.ukernel
+// CHECK-COUNT-3: kiln.max_pool
+func.func @maxpool_not_selected(%x: tensor<1x8x16x16xf32>, %y: tensor<1x8x16xf32>, %z: tensor<1x8x16x16xf16>) -> (tensor<1x8x6x6xf32>, tensor<1x8x8xf32>, tensor<1x8x8x8xf16>) {
+  %0 = kiln.max_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>} : (tensor<1x8x16x16xf32>) -> tensor<1x8x6x6xf32>
+  %1 = kiln.max_pool %y {kernel_shape = array<i64: 2>, strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x8x16xf32>) -> tensor<1x8x8xf32>
+  %2 = kiln.max_pool %z {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x16x16xf16>) -> tensor<1x8x8x8xf16>
+  return %0, %1, %2 : tensor<1x8x6x6xf32>, tensor<1x8x8xf32>, tensor<1x8x8x8xf16>
+}
