@@ -392,6 +392,7 @@ int main(int argc, char **argv) {
       {"resnet18 layer4 3x3", 512, 7, 512, 3, 1},
       {"resnet18 layer2 3x3/2", 64, 56, 128, 3, 2},
       {"resnet18 layer2 1x1/2", 64, 56, 128, 1, 2},
+      {"resnet18 layer4 1x1/2", 256, 14, 512, 1, 2},
       {"resnet50 1x1 64->256", 64, 56, 256, 1, 1},
       {"resnet50 1x1 256->64", 256, 56, 64, 1, 1},
       {"mobilenet 1x1 16->72", 16, 56, 72, 1, 1},

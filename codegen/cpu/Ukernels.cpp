@@ -372,12 +372,13 @@ struct KilnCpuUkernels final
     // lib/Runtime/ukernels/conv_direct_f32.h), with the kernel's height
     // and width appended. A 1 x 1 convolution stays unpacked (AVX2: the
     // runtime's pointwise kernel, conv_pw_f32_avx2.c, filter rows read in
-    // place) unless it has 64+ input channels and a stride of 2 or an
-    // output plane of at most 8 x 8 (bench/gemm_bench.sh, AVX2,
-    // GFLOP/s pointwise against direct: 16 -> 72 at 56 x 56 78 / 37,
-    // 64 -> 256 at 56 x 56 92 / 64, 240 -> 40 at 14 x 14 87 / 74,
-    // 96 -> 576 at 7 x 7 73 / 80; at stride 2, 64 -> 128 from 56 x 56,
-    // the direct kernel 62 against the patch GEMM's 55).
+    // place, strided inputs subsampled into dense planes first) unless it
+    // has 64+ input channels and an output plane of at most 8 x 8
+    // (bench/gemm_bench.sh, AVX2, GFLOP/s pointwise against direct:
+    // 16 -> 72 at 56 x 56 78 / 33, 64 -> 256 at 56 x 56 90 / 66,
+    // 240 -> 40 at 14 x 14 86 / 65, 64 -> 128 at stride 2 from 56 x 56
+    // 80 / 61; at 7 x 7 outputs 96 -> 576 73 / 76, 576 -> 96 68 / 79,
+    // 256 -> 512 at stride 2 from 14 x 14 64 / 85).
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
         !(params[1] & 4) && (params[0] == 1 || params[0] == 2) &&
         operands.size() >= 2) {
@@ -391,9 +392,7 @@ struct KilnCpuUkernels final
                     !yt.isDynamicDim(3);
       bool pointwise = wt.getDimSize(2) * wt.getDimSize(3) == 1;
       bool smallPlane = shapes && yt.getDimSize(2) * yt.getDimSize(3) <= 64;
-      bool strided = params[3] != 1 || params[4] != 1;
-      if (shapes &&
-          (!pointwise || (wt.getDimSize(1) >= 64 && (strided || smallPlane))) &&
+      if (shapes && (!pointwise || (wt.getDimSize(1) >= 64 && smallPlane)) &&
           (params[4] == 1 || params[4] == 2)) {
         int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
         int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);

@@ -604,8 +604,9 @@ func.func @conv_packed_c8(%x: memref<?x8x16x16xf32>, %b: memref<20xf32>, %y: mem
 
 // -----
 
-// Not packed (the patch GEMM runs them): a 1 x 1 filter over fewer than
-// 64 channels, one over 64 channels at stride 1 on a 16 x 16 plane, a
+// Not packed (the patch GEMM or the pointwise kernel runs them): a 1 x 1
+// filter over fewer than 64 channels, one over 64 channels on a 16 x 16
+// output plane at stride 1 or 2 (AVX2), a
 // column stride
 // of 3, a call for the generic C kernels (isa 0), a filter that is not a
 // constant.
@@ -615,8 +616,9 @@ func.func @conv_packed_c8(%x: memref<?x8x16x16xf32>, %b: memref<20xf32>, %y: mem
 memref.global "private" constant @pw : memref<8x4x1x1xf32> = dense<1.0>
 memref.global "private" constant @pw64 : memref<8x64x1x1xf32> = dense<1.0>
 memref.global "private" constant @sw3 : memref<8x4x3x3xf32> = dense<1.0>
-func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y3: memref<1x8x7x3xf32>, %yw: memref<1x8x7x7xf32>, %wa: memref<8x4x3x3xf32>, %xb: memref<1x64x16x16xf32>, %yb: memref<1x8x16x16xf32>) {
+func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y3: memref<1x8x7x3xf32>, %yw: memref<1x8x7x7xf32>, %wa: memref<8x4x3x3xf32>, %xb: memref<1x64x16x16xf32>, %yb: memref<1x8x16x16xf32>, %xs: memref<1x64x32x32xf32>) {
   %pb = memref.get_global @pw64 : memref<8x64x1x1xf32>
+  kiln.ukernel "conv2d_f32"(%xs, %pb) outs(%yb) {int_params = array<i64: 1, 0, 0, 2, 2, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x32x32xf32>, memref<8x64x1x1xf32>, memref<1x8x16x16xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%xb, %pb) outs(%yb) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x16x16xf32>, memref<8x64x1x1xf32>, memref<1x8x16x16xf32>) -> ()
   %p = memref.get_global @pw : memref<8x4x1x1xf32>
   kiln.ukernel "conv2d_f32"(%x, %p) outs(%y1) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x1x1xf32>, memref<1x8x9x9xf32>) -> ()

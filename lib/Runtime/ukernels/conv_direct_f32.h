@@ -61,7 +61,9 @@ typedef struct {
   const float *x;
   int64_t xs[4];
   int64_t c, h, w, hp, wp, pt, pl;
-  float *xp; /* [n, c / 8, hp, wp, 8] */
+  int64_t ss; /* rows and columns of x taken: every ss-th (a strided 1 x 1
+                 convolution then runs at stride 1 on the copy) */
+  float *xp;  /* [n, c / 8, hp, wp, 8] */
 } kiln_conv_c8_job;
 void kiln_conv_c8_pack_avx2(void *job, int64_t begin, int64_t end);
 

@@ -107,15 +107,16 @@ void kiln_conv_c8_pack_avx2(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_c8_job *j = vjob;
   int64_t cb_n = j->c / 8, row = j->wp * 8;
   /* input columns [lo, hi) of a padded row hold data; the rest are zero */
+  int64_t ss = j->ss, wss = (j->w + ss - 1) / ss; /* columns taken */
   int64_t lo = j->pl < j->wp ? j->pl : j->wp;
-  int64_t hi = j->pl + j->w < j->wp ? j->pl + j->w : j->wp;
+  int64_t hi = j->pl + wss < j->wp ? j->pl + wss : j->wp;
   hi = hi > lo ? hi : lo;
   for (int64_t t = begin; t < end; ++t) {
     const float *src = j->x + t / cb_n * j->xs[0] + t % cb_n * 8 * j->xs[1];
     float *dst = j->xp + t * j->hp * row;
     for (int64_t r = 0; r < j->hp; ++r) {
       float *d = dst + r * row;
-      int64_t sr = r - j->pt;
+      int64_t sr = r * ss - j->pt;
       if (sr < 0 || sr >= j->h) {
         memset(d, 0, (size_t)row * sizeof(float));
         continue;
@@ -124,7 +125,7 @@ void kiln_conv_c8_pack_avx2(void *vjob, int64_t begin, int64_t end) {
       memset(d + hi * 8, 0, (size_t)(j->wp - hi) * 8 * sizeof(float));
       const float *s = src + sr * j->xs[2];
       int64_t col = lo;
-      if (j->xs[3] == 1)
+      if (j->xs[3] == 1 && ss == 1)
         for (; col + 8 <= hi; col += 8) {
           __m256 v[8];
 #pragma GCC unroll 8
@@ -137,7 +138,7 @@ void kiln_conv_c8_pack_avx2(void *vjob, int64_t begin, int64_t end) {
         }
       for (; col < hi; ++col)
         for (int ci = 0; ci < 8; ++ci)
-          d[col * 8 + ci] = s[ci * j->xs[1] + (col - j->pl) * j->xs[3]];
+          d[col * 8 + ci] = s[ci * j->xs[1] + (col - j->pl) * ss * j->xs[3]];
     }
   }
 }

@@ -334,6 +334,16 @@ static void conv2d_direct(const int64_t *desc) {
   int c8 = (flags & CONV_C8) != 0;
   if (c8) /* the compiler blocks channels for the AVX2 kernel only */
     kiln_rt_check_dim(isa == KILN_ISA_AVX2 && c % 8 == 0, 1);
+  /* c8, 1 x 1 at stride s without padding: the copy takes every s-th row
+   * and column, and the kernel runs at stride 1 on it (ResNet's
+   * downsample branch: a quarter of the input copied, not all of it) */
+  int64_t ss = 1;
+  if (c8 && kh == 1 && kw == 1 && pt == 0 && pl == 0 && sh == sw && sh > 1) {
+    ss = sh;
+    sh = sw = 1;
+    hp = oh;
+    wp = ow;
+  }
   int inside = !c8 && pt == 0 && pl == 0 && hp <= h && wp <= w &&
                x.stride[3] == 1;
   const float *xs;
@@ -352,7 +362,7 @@ static void conv2d_direct(const int64_t *desc) {
       /* NCHW8c: plane and pitch count blocks of 8 channels */
       kiln_conv_c8_job cj = {(const float *)x.base, {x.stride[0], x.stride[1],
                                                      x.stride[2], x.stride[3]},
-                             c, h, w, hp, wp, pt, pl, xp};
+                             c, h, w, hp, wp, pt, pl, ss, xp};
       if (n * c * hp * wp >= PARALLEL_MIN_PACK)
         kiln_parallel_for(n * c / 8, kiln_conv_c8_pack_avx2, &cj);
       else

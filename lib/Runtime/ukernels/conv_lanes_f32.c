@@ -13,29 +13,68 @@
 /* Below this many multiply-adds a convolution runs on one thread. */
 #define LANES_PARALLEL_MIN_MACS (1 << 18)
 
-/* ---- 1 x 1, stride 1, no padding -------------------------------------- *
+/* ---- 1 x 1, no padding ------------------------------------------------ *
  * Y [F, P] = W [F, C] x X [C, P] per image, X's rows read in place (row
  * stride P): kiln_conv_pw_avx2. A task's run of pixels is sized so that
  * its input (C x run floats) stays within about 24 KiB of L1. */
 #define PW_TILE 24
+
+typedef struct {
+  const kiln_conv_lanes_args *a;
+  float *xs; /* [n, c, oh, ow] */
+} sub_job;
+
+/* Planes [begin, end) of n * c: every sh-th row, every sw-th column. */
+static void sub_range(void *vjob, int64_t begin, int64_t end) {
+  const sub_job *j = vjob;
+  const kiln_conv_lanes_args *a = j->a;
+  for (int64_t pl = begin; pl < end; ++pl) {
+    const float *x = a->x + pl / a->c * a->xs[0] + pl % a->c * a->xs[1];
+    float *d = j->xs + pl * a->oh * a->ow;
+    for (int64_t r = 0; r < a->oh; ++r)
+      for (int64_t q = 0; q < a->ow; ++q)
+        d[r * a->ow + q] = x[r * a->sh * a->xs[2] + q * a->sw * a->xs[3]];
+  }
+}
 
 int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
   if (a->isa != KILN_ISA_AVX2)
     return 0;
   int64_t p = a->oh * a->ow;
   int64_t macs = a->n * a->f * p * a->c;
-  if (a->kh == 1 && a->kw == 1 && a->sh == 1 && a->sw == 1 && a->pt == 0 &&
-      a->pl == 0 && a->oh == a->h && a->ow == a->w &&
-      a->xs[3] == 1 && a->xs[2] == a->w && a->xs[1] == p) {
-    int64_t run = (6144 / (a->c > 0 ? a->c : 1)) / PW_TILE * PW_TILE;
-    run = run < PW_TILE ? PW_TILE : run > 16 * PW_TILE ? 16 * PW_TILE : run;
-    kiln_conv_pw_job j = {a, p, run, (p + run - 1) / run};
-    int64_t tasks = a->n * j.runs;
-    if (macs >= LANES_PARALLEL_MIN_MACS)
-      kiln_parallel_for(tasks, kiln_conv_pw_avx2, &j);
+  if (a->kh != 1 || a->kw != 1 || a->pt != 0 || a->pl != 0)
+    return 0;
+  kiln_conv_lanes_args sub;
+  if (a->sh != 1 || a->sw != 1 || a->oh != a->h || a->ow != a->w ||
+      a->xs[3] != 1 || a->xs[2] != a->w || a->xs[1] != p) {
+    /* strided (ResNet's downsample branch) or not dense: the pixels read
+     * are copied into dense planes first, then run at stride 1 */
+    sub_job sj = {a, kiln_scratch(KILN_SCRATCH_CONV_X,
+                                  (size_t)(a->n * a->c * p) * sizeof(float))};
+    if (!sj.xs)
+      kiln_rt_fail_oom();
+    if (a->n * a->c * p >= (1 << 16))
+      kiln_parallel_for(a->n * a->c, sub_range, &sj);
     else
-      kiln_conv_pw_avx2(&j, 0, tasks);
-    return 1;
+      sub_range(&sj, 0, a->n * a->c);
+    sub = *a;
+    sub.x = sj.xs;
+    sub.xs[0] = a->c * p;
+    sub.xs[1] = p;
+    sub.xs[2] = a->ow;
+    sub.xs[3] = 1;
+    sub.h = a->oh;
+    sub.w = a->ow;
+    sub.sh = sub.sw = 1;
+    a = &sub;
   }
-  return 0;
+  int64_t run = (6144 / (a->c > 0 ? a->c : 1)) / PW_TILE * PW_TILE;
+  run = run < PW_TILE ? PW_TILE : run > 16 * PW_TILE ? 16 * PW_TILE : run;
+  kiln_conv_pw_job j = {a, p, run, (p + run - 1) / run};
+  int64_t tasks = a->n * j.runs;
+  if (macs >= LANES_PARALLEL_MIN_MACS)
+    kiln_parallel_for(tasks, kiln_conv_pw_avx2, &j);
+  else
+    kiln_conv_pw_avx2(&j, 0, tasks);
+  return 1;
 }
