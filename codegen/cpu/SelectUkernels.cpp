@@ -300,9 +300,10 @@ struct LinearToUkernel final : OpRewritePattern<LinearOp> {
 /// each plane vectorized); lib/Runtime/ukernels/conv_f32.c. The ops after
 /// it are taken into the kernel's epilogue when each is its producer's only
 /// use: act(conv), and for group 1 conv + r and act(conv + r) (a residual
-/// block's tail), with r of the convolution's own type and act ReLU (1) or
-/// HardSwish (5). int_params (isa, flags, activation, stride h/w, pad
-/// top/left, dilation h/w); flags 1 = bias, 2 = residual.
+/// block's tail), with r of the convolution's own type and act ReLU (1),
+/// HardSwish (5) or HardSigmoid with alpha 1/6 and beta 1/2 (6).
+/// int_params (isa, flags, activation, stride h/w, pad top/left, dilation
+/// h/w); flags 1 = bias, 2 = residual.
 struct ConvToUkernel final : OpRewritePattern<ConvOp> {
   ConvToUkernel(MLIRContext *ctx, int64_t isaFlag)
       : OpRewritePattern(ctx), isaFlag(isaFlag) {}
@@ -339,6 +340,13 @@ struct ConvToUkernel final : OpRewritePattern<ConvOp> {
     auto actOf = [&](Operation *o) -> int64_t {
       if (o->getNumResults() != 1 || o->getResult(0).getType() != rt)
         return 0;
+      // HardSigmoid in PyTorch's form (alpha 1/6, beta 1/2), the
+      // squeeze-excite gate of MobileNetV3: the kernels' act 6
+      if (auto hs = dyn_cast<HardSigmoidOp>(o))
+        return std::abs(hs.getAlpha().convertToDouble() - 1.0 / 6.0) < 1e-7 &&
+                       hs.getBeta().convertToDouble() == 0.5
+                   ? 6
+                   : 0;
       return isa<ReluOp>(o) ? 1 : isa<HardSwishOp>(o) ? 5 : 0;
     };
     if (op->hasOneUse()) {

@@ -557,3 +557,21 @@ func.func @maxpool_not_selected(%x: tensor<1x8x16x16xf32>, %y: tensor<1x8x16xf32
   %2 = kiln.max_pool %z {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x16x16xf16>) -> tensor<1x8x8x8xf16>
   return %0, %1, %2 : tensor<1x8x6x6xf32>, tensor<1x8x8xf32>, tensor<1x8x8x8xf16>
 }
+
+// -----
+
+// A squeeze-excite gate: a 1 x 1 convolution followed by HardSigmoid in
+// PyTorch's form (alpha 1/6, beta 1/2) takes it as act 6; with ONNX's
+// default alpha (0.2) the HardSigmoid stays.
+// CHECK-LABEL: func.func @conv_hard_sigmoid(
+// CHECK:         %[[U:.*]] = kiln.ukernel "conv2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 1, 6, 1, 1, 0, 0, 1, 1>}
+// CHECK-NOT:     kiln.hard_sigmoid
+// CHECK:         %[[V:.*]] = kiln.ukernel "conv2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 1, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK:         kiln.hard_sigmoid %[[V]]
+func.func @conv_hard_sigmoid(%x: tensor<?x16x1x1xf32>, %w: tensor<16x16x1x1xf32>, %b: tensor<16xf32>) -> (tensor<?x16x1x1xf32>, tensor<?x16x1x1xf32>) {
+  %0 = kiln.conv %x, %w bias %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<?x16x1x1xf32>, tensor<16x16x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %1 = kiln.hard_sigmoid %0 {alpha = 0.166666672 : f32, beta = 5.000000e-01 : f32} : tensor<?x16x1x1xf32> -> tensor<?x16x1x1xf32>
+  %2 = kiln.conv %x, %w bias %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<?x16x1x1xf32>, tensor<16x16x1x1xf32>, tensor<16xf32>) -> tensor<?x16x1x1xf32>
+  %3 = kiln.hard_sigmoid %2 : tensor<?x16x1x1xf32> -> tensor<?x16x1x1xf32>
+  return %1, %3 : tensor<?x16x1x1xf32>, tensor<?x16x1x1xf32>
+}

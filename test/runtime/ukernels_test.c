@@ -58,6 +58,10 @@ static double act_ref(double v, int act) {
     double g = v / 6 + 0.5;
     return v * (g < 0 ? 0 : g > 1 ? 1 : g);
   }
+  case KILN_ACT_HARDSIGMOID: {
+    double g = v / 6 + 0.5;
+    return g < 0 ? 0 : g > 1 ? 1 : g;
+  }
   default: return v;
   }
 }
@@ -614,8 +618,9 @@ static void test_conv(int isa) {
         double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7],
                               q[8], q[9], q[10], q[11], q[12], q[13], q[14],
                               ep & 1, (ep >> 1) & 1,
-                              (ep >> 2) & 1 ? (i % 3 == 2   ? KILN_ACT_SILU
-                                               : i % 3 == 1 ? KILN_ACT_HARDSWISH
+                              (ep >> 2) & 1 ? (i % 4 == 3   ? KILN_ACT_HARDSIGMOID
+                                               : i % 4 == 2 ? KILN_ACT_SILU
+                                               : i % 4 == 1 ? KILN_ACT_HARDSWISH
                                                             : KILN_ACT_RELU)
                                  : 0,
                               0, packed);

@@ -47,7 +47,7 @@ static inline float dw_act(float v, int act) {
     g = g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g;
     return v * g;
   }
-  return v;
+  return act ? kiln_act_scalar(v, act) : v;
 }
 
 static void dw_rows(const float *x, float *y, const float *w, const float *bias,

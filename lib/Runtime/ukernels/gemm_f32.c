@@ -43,6 +43,10 @@ float kiln_act_scalar(float v, int act) {
     float g = v * (1.0f / 6.0f) + 0.5f;
     return v * (g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g);
   }
+  case KILN_ACT_HARDSIGMOID: {
+    float g = v * (1.0f / 6.0f) + 0.5f;
+    return g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g;
+  }
   default:
     return v;
   }

@@ -35,6 +35,7 @@ enum {
   KILN_ACT_GELU_TANH = 3,
   KILN_ACT_SILU = 4,
   KILN_ACT_HARDSWISH = 5, /* x * clamp(x / 6 + 1/2, 0, 1) */
+  KILN_ACT_HARDSIGMOID = 6, /* clamp(x / 6 + 1/2, 0, 1) (PyTorch's form) */
 };
 
 /* Applied on the register tile before it is stored:

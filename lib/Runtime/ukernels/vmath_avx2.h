@@ -85,6 +85,11 @@ static inline __m256 act8(__m256 v, int act) {
   case KILN_ACT_SILU:
     return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f),
                                           exp8(_mm256_sub_ps(_mm256_setzero_ps(), v))));
+  case KILN_ACT_HARDSIGMOID:
+    return _mm256_min_ps(_mm256_max_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f),
+                                                       _mm256_set1_ps(0.5f)),
+                                       _mm256_setzero_ps()),
+                         _mm256_set1_ps(1.0f));
   case KILN_ACT_HARDSWISH:
     return _mm256_mul_ps(
         v, _mm256_min_ps(_mm256_max_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f),

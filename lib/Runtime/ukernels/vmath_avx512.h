@@ -87,6 +87,11 @@ static inline __m512 act16(__m512 v, int act) {
   case KILN_ACT_SILU:
     return _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f),
                                           exp16(_mm512_sub_ps(_mm512_setzero_ps(), v))));
+  case KILN_ACT_HARDSIGMOID:
+    return _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f),
+                                                       _mm512_set1_ps(0.5f)),
+                                       _mm512_setzero_ps()),
+                         _mm512_set1_ps(1.0f));
   case KILN_ACT_HARDSWISH:
     return _mm512_mul_ps(
         v, _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f),
