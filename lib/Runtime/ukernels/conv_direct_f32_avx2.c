@@ -69,11 +69,7 @@ static inline __attribute__((always_inline)) __m256 conv_act(__m256 v, int act) 
   if (act == KILN_ACT_RELU)
     return _mm256_max_ps(v, _mm256_setzero_ps());
   if (act == KILN_ACT_HARDSWISH)
-    return _mm256_mul_ps(
-        v, _mm256_min_ps(_mm256_max_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f),
-                                                  _mm256_set1_ps(0.5f)),
-                                   _mm256_setzero_ps()),
-                       _mm256_set1_ps(1.0f)));
+    return hardswish8(v);
   return act ? act8(v, act) : v;
 }
 

@@ -48,11 +48,7 @@ static inline __attribute__((always_inline)) __m512 conv_act(__m512 v, int act) 
   if (act == KILN_ACT_RELU)
     return _mm512_max_ps(v, _mm512_setzero_ps());
   if (act == KILN_ACT_HARDSWISH)
-    return _mm512_mul_ps(
-        v, _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f),
-                                                  _mm512_set1_ps(0.5f)),
-                                   _mm512_setzero_ps()),
-                       _mm512_set1_ps(1.0f)));
+    return hardswish16(v);
   return act ? act16(v, act) : v;
 }
 

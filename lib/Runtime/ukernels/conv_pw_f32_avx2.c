@@ -32,11 +32,7 @@ static inline __attribute__((always_inline)) __m256 pw_act(__m256 v,
   if (kind == PW_ACT_RELU)
     return _mm256_max_ps(v, _mm256_setzero_ps());
   if (kind == PW_ACT_HARDSWISH)
-    return _mm256_mul_ps(
-        v, _mm256_min_ps(_mm256_max_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f),
-                                                        _mm256_set1_ps(0.5f)),
-                                       _mm256_setzero_ps()),
-                         _mm256_set1_ps(1.0f)));
+    return hardswish8(v);
   if (kind == PW_ACT_OTHER)
     return act8(v, act);
   return v;

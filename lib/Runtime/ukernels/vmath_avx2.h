@@ -66,6 +66,15 @@ static inline __m256 tanh8(__m256 u) {
                                      _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
 }
 
+/* clamp(v / 6 + 1/2, 0, 1), and v times it */
+static inline __m256 hardsigmoid8(__m256 v) {
+  return _mm256_min_ps(_mm256_max_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f),
+                                                     _mm256_set1_ps(0.5f)),
+                                     _mm256_setzero_ps()),
+                       _mm256_set1_ps(1.0f));
+}
+static inline __m256 hardswish8(__m256 v) { return _mm256_mul_ps(v, hardsigmoid8(v)); }
+
 static inline __m256 act8(__m256 v, int act) {
   switch (act) {
   case KILN_ACT_RELU:
@@ -86,16 +95,9 @@ static inline __m256 act8(__m256 v, int act) {
     return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f),
                                           exp8(_mm256_sub_ps(_mm256_setzero_ps(), v))));
   case KILN_ACT_HARDSIGMOID:
-    return _mm256_min_ps(_mm256_max_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f),
-                                                       _mm256_set1_ps(0.5f)),
-                                       _mm256_setzero_ps()),
-                         _mm256_set1_ps(1.0f));
+    return hardsigmoid8(v);
   case KILN_ACT_HARDSWISH:
-    return _mm256_mul_ps(
-        v, _mm256_min_ps(_mm256_max_ps(_mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6.0f),
-                                                        _mm256_set1_ps(0.5f)),
-                                       _mm256_setzero_ps()),
-                         _mm256_set1_ps(1.0f)));
+    return hardswish8(v);
   default:
     return v;
   }

@@ -67,6 +67,15 @@ static inline __m512 tanh16(__m512 u) {
                                      _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
 }
 
+/* clamp(v / 6 + 1/2, 0, 1), and v times it */
+static inline __m512 hardsigmoid16(__m512 v) {
+  return _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f),
+                                                     _mm512_set1_ps(0.5f)),
+                                     _mm512_setzero_ps()),
+                       _mm512_set1_ps(1.0f));
+}
+static inline __m512 hardswish16(__m512 v) { return _mm512_mul_ps(v, hardsigmoid16(v)); }
+
 /* The activation of a dense layer's epilogue (KILN_ACT_*). */
 static inline __m512 act16(__m512 v, int act) {
   switch (act) {
@@ -88,16 +97,9 @@ static inline __m512 act16(__m512 v, int act) {
     return _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f),
                                           exp16(_mm512_sub_ps(_mm512_setzero_ps(), v))));
   case KILN_ACT_HARDSIGMOID:
-    return _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f),
-                                                       _mm512_set1_ps(0.5f)),
-                                       _mm512_setzero_ps()),
-                         _mm512_set1_ps(1.0f));
+    return hardsigmoid16(v);
   case KILN_ACT_HARDSWISH:
-    return _mm512_mul_ps(
-        v, _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f),
-                                                        _mm512_set1_ps(0.5f)),
-                                       _mm512_setzero_ps()),
-                         _mm512_set1_ps(1.0f)));
+    return hardswish16(v);
   default:
     return v;
   }
