@@ -181,15 +181,32 @@ LogicalResult convertConvTranspose(NodeContext &c) {
       return c.fail("kernel_shape/strides/dilations/pads/output_padding do not "
                     "match the input's spatial rank");
     w = {*kernel, *strides, *dil, *pads};
-    for (int64_t i = 0; i < spatial; ++i)
-      if (w.strides[i] < 1 || w.dilations[i] < 1)
-        return c.fail("strides and dilations must be >= 1");
+    // Bounded so that the extents below cannot overflow an int64.
+    constexpr int64_t kMax = int64_t(1) << 30;
+    for (int64_t i = 0; i < spatial; ++i) {
+      if (w.kernel[i] < 1 || w.kernel[i] > kMax)
+        return c.fail("kernel extents must be in [1, 2^30] (no kernel_shape "
+                      "and a weight with dynamic spatial dims?)");
+      if (w.strides[i] < 1 || w.dilations[i] < 1 || w.strides[i] > kMax ||
+          w.dilations[i] > kMax)
+        return c.fail("strides and dilations must be in [1, 2^30]");
+      if ((*outPad)[i] < 0 || (*outPad)[i] > kMax)
+        return c.fail("output_padding must be in [0, 2^30]");
+    }
   }
   bool same = *autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER";
   if (!outShape->empty() || same) {
     SmallVector<int64_t> target = *outShape;
     if ((int64_t)target.size() == spatial + 2)
       target.erase(target.begin(), target.begin() + 2);
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t in = input.getDimSize(i + 2);
+      if (!ShapedType::isDynamic(in) && in > (int64_t(1) << 30))
+        return c.fail("spatial dims over 2^30 are not supported");
+    }
+    for (int64_t t : target)
+      if (t < 0 || t > (int64_t(1) << 30))
+        return c.fail("output_shape entries must be in [0, 2^30]");
     if (target.empty())
       for (int64_t i = 0; i < spatial; ++i)
         target.push_back(ShapedType::isDynamic(input.getDimSize(i + 2))
