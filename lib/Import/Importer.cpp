@@ -576,6 +576,7 @@ auto ::kiln::import::getConverters() -> const llvm::StringMap<Converter> & {
     llvm::StringMap<Converter> m;
     addElementwiseConverters(m);
     addNNConverters(m);
+    addLossConverters(m);
     addShapeConverters(m);
     addTransformerConverters(m);
     addQuantConverters(m);

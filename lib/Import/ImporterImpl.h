@@ -69,6 +69,7 @@ using Converter = std::function<LogicalResult(NodeContext &)>;
 const llvm::StringMap<Converter> &getConverters();
 void addElementwiseConverters(llvm::StringMap<Converter> &map);
 void addNNConverters(llvm::StringMap<Converter> &map);
+void addLossConverters(llvm::StringMap<Converter> &map);
 void addShapeConverters(llvm::StringMap<Converter> &map);
 /// Opset-23 and com.microsoft transformer ops (keys "com.microsoft:<op>").
 void addTransformerConverters(llvm::StringMap<Converter> &map);

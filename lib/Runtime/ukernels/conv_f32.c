@@ -28,52 +28,13 @@
 
 #include "conv_direct_f32.h"
 #include "conv_lanes_f32.h"
+#include "conv_f32_internal.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dwconv_cb_f32.h"
 
-#define DW_PLANES kiln_dw_planes_generic
-#include "dwconv_f32_impl.h"
-#undef DW_PLANES
-
-typedef void (*dw_planes_fn)(const float *, float *, const float *,
-                             const float *, int64_t, int64_t, int64_t, int64_t,
-                             int64_t, int64_t, int64_t, int64_t, int64_t,
-                             int64_t, int64_t, int64_t, int64_t, int64_t,
-                             int64_t, int, float *);
-
-/* The channel-blocked depthwise kernel (dwconv_cb_f32_impl.h): channels
- * [c0, c0 + lanes) of one image. */
-typedef void (*dwcb_fn)(const float *, float *, const float *, const float *,
-                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int, int64_t, float *);
-void kiln_dwcb_avx2(const float *, float *, const float *, const float *,
-                    int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                    int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                    int64_t, int, int64_t, float *);
-void kiln_dwcb_avx512(const float *, float *, const float *, const float *,
-                      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                      int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                      int64_t, int, int64_t, float *);
-
-enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8 };
-
-/* Whether dims [from, 4) of `v` are row-major dense (size-1 dims read with
- * stride 0, view.h, so they are skipped). kiln's lowering gives dense
- * buffers; the kernels check rather than assume. */
-static int dense_from(const view4 *v, int from) {
-  int64_t expect = 1;
-  for (int d = 3; d >= from; --d) {
-    if (v->size[d] != 1 && v->stride[d] != expect)
-      return 0;
-    expect *= v->size[d];
-  }
-  return 1;
-}
 
 typedef struct {
   const float *x; /* image n */
@@ -224,29 +185,7 @@ static void images_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
-/* The views after a conv2d_f32 desc's params: x, the filter (rank wrank:
- * 4 as given, 3 when packed), [bias,] [residual,] y. */
-static void read_conv_views(const int64_t *d, int64_t flags, int wrank,
-                            view4 *x, view4 *w, view4 *bias, view4 *res,
-                            view4 *y) {
-  d = kiln_read_view(d, 4, 4, x);
-  d = kiln_read_view(d, wrank, 4, w);
-  if (flags & CONV_BIAS)
-    d = kiln_read_view(d, 1, 4, bias);
-  if (flags & CONV_RESIDUAL)
-    d = kiln_read_view(d, 4, 4, res);
-  kiln_read_view(d, 4, 4, y);
-}
 
-/* The views after a dwconv2d_f32 desc's params: x, w, [bias,] y. */
-static void read_dw_views(const int64_t *d, int64_t flags, view4 *x,
-                          view4 *w, view4 *bias, view4 *y) {
-  d = kiln_read_view(d, 4, 4, x);
-  d = kiln_read_view(d, 4, 4, w);
-  if (flags & CONV_BIAS)
-    d = kiln_read_view(d, 1, 4, bias);
-  kiln_read_view(d, 4, 4, y);
-}
 
 /* ---- direct path: filter packed by the compiler (flag 4) --------------- *
  * desc: isa, flags, activation, stride h/w, pad top/left, dilation h/w,
@@ -532,121 +471,6 @@ static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
     kiln_rt_fail_oom();
 }
 
-/* ---- depthwise: kiln.ukernel "dwconv2d_f32" --------------------------- *
- * Group = C = F, filter [C, 1, KH, KW]. AVX2 and AVX-512: tasks of 8 or 16
- * channels of one image, channel-interleaved in registers
- * (dwconv_cb_f32_impl.h); portable: one plane per task (dwconv_f32_impl.h).
- * Tasks are split over the threads. Same desc as conv2d_f32 (flags: 1 =
- * bias; no residual). */
-
-typedef struct {
-  dw_planes_fn fn;
-  dwcb_fn cb;     /* channel-blocked kernel, or NULL */
-  int64_t lanes;  /* its channels per task */
-  const float *x, *w, *bias;
-  float *y;
-  int64_t c, h, wd, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw;
-  int act;
-  int failed;
-} dw_job;
-
-/* Tasks [begin, end) of n * ceil(c / lanes): one channel block of one
- * image each. */
-static void dwcb_range(void *vjob, int64_t begin, int64_t end) {
-  dw_job *j = vjob;
-  float *scratch = kiln_scratch(
-      KILN_SCRATCH_DW, (size_t)dwcb_scratch_floats(j->oh, j->ow, j->kh, j->kw,
-                                                   j->sh, j->sw, j->dh, j->dw,
-                                                   j->lanes) *
-                           sizeof(float));
-  if (!scratch) {
-    j->failed = 1;
-    return;
-  }
-  int64_t blocks = (j->c + j->lanes - 1) / j->lanes;
-  for (int64_t t = begin; t < end; ++t) {
-    int64_t img = t / blocks, c0 = (t % blocks) * j->lanes;
-    j->cb(j->x + img * j->c * j->h * j->wd, j->y + img * j->c * j->oh * j->ow,
-          j->w, j->bias, j->c, j->h, j->wd, j->oh, j->ow, j->kh, j->kw, j->sh,
-          j->sw, j->pt, j->pl, j->dh, j->dw, j->act, c0, scratch);
-  }
-}
-
-static void dw_range(void *vjob, int64_t begin, int64_t end) {
-  const dw_job *j = vjob;
-  /* NULL (out of memory) selects the kernel's path without scratch */
-  float *scratch = kiln_scratch(
-      KILN_SCRATCH_DW,
-      (size_t)dw_scratch_floats(j->oh, j->ow, j->kh, j->kw, j->sh < 1 ? 1 : j->sh) *
-          sizeof(float));
-  j->fn(j->x, j->y, j->w, j->bias, end - begin, begin, j->c, j->h, j->wd,
-        j->oh, j->ow, j->kh, j->kw, j->sh, j->sw, j->pt, j->pl, j->dh, j->dw,
-        j->act, scratch);
-}
-
-/* Below this many multiply-adds a depthwise convolution runs serially. */
-#define DW_PARALLEL_MIN_MACS (1 << 16)
-
-static void dwconv2d_f32_call(const int64_t *desc, const float *fparams) {
-  (void)fparams;
-  int isa = (int)desc[0];
-  int64_t flags = desc[1];
-  dw_job j;
-  j.act = (int)desc[2];
-  j.sh = desc[3];
-  j.sw = desc[4];
-  j.pt = desc[5];
-  j.pl = desc[6];
-  j.dh = desc[7];
-  j.dw = desc[8];
-  view4 x, w, bias = {0}, y;
-  read_dw_views(desc + 9, flags, &x, &w, &bias, &y);
-  int64_t n = x.size[0];
-  j.c = x.size[1];
-  j.h = x.size[2];
-  j.wd = x.size[3];
-  j.kh = w.size[2];
-  j.kw = w.size[3];
-  j.oh = y.size[2];
-  j.ow = y.size[3];
-  kiln_rt_check_dim(w.size[0], j.c);
-  kiln_rt_check_dim(w.size[1], 1);
-  kiln_rt_check_dim(y.size[0], n);
-  kiln_rt_check_dim(y.size[1], j.c);
-  if (flags & CONV_BIAS)
-    kiln_rt_check_dim(bias.size[3], j.c);
-  int dense = dense_from(&x, 0) && dense_from(&w, 0) && dense_from(&y, 0);
-  kiln_rt_check_dim(dense, 1);
-  j.x = (const float *)x.base;
-  j.w = (const float *)w.base;
-  j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
-  j.y = (float *)y.base;
-  j.fn = kiln_dw_planes_generic;
-  int64_t planes = n * j.c;
-  int parallel = planes * j.oh * j.ow * j.kh * j.kw >= DW_PARALLEL_MIN_MACS;
-  j.cb = isa == KILN_ISA_AVX512 ? kiln_dwcb_avx512
-         : isa == KILN_ISA_AVX2 ? kiln_dwcb_avx2
-                                : NULL;
-  j.lanes = isa == KILN_ISA_AVX512 ? 16 : 8;
-  j.failed = 0;
-  if (j.cb) {
-    if (planes == 0 || j.oh <= 0 || j.ow <= 0)
-      return;
-    int64_t tasks = n * ((j.c + j.lanes - 1) / j.lanes);
-    if (parallel && tasks > 1)
-      kiln_parallel_for(tasks, dwcb_range, &j);
-    else
-      dwcb_range(&j, 0, tasks);
-    if (j.failed)
-      kiln_rt_fail_oom();
-    return;
-  }
-  if (parallel && planes > 1)
-    kiln_parallel_for(planes, dw_range, &j);
-  else
-    dw_range(&j, 0, planes);
-}
-
 /* ---- profiled entry points (KILN_PROFILE=1, profile.c) ----------------- */
 
 typedef struct {
@@ -700,7 +524,8 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
 
 void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams) {
   KILN_PROF_BEGIN();
-  dwconv2d_f32_call(desc, fparams);
+  (void)fparams;
+  kiln_dwconv2d_f32_run(desc);
   if (kiln_prof_on) {
     conv_shape s = conv_shape_of(desc, 1);
     KILN_PROF_END("dwconv", 2.0 * s.n * s.f * s.oh * s.ow * s.kh * s.kw,

@@ -1,0 +1,57 @@
+/*===- conv_f32_internal.h - shared by the convolution drivers -----------===*
+ *
+ * conv_f32.c (group 1, profiled entry points) and dwconv_f32.c (depthwise):
+ * the desc flags and how their operands are read.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_CONV_F32_INTERNAL_H
+#define KILN_UKERNELS_CONV_F32_INTERNAL_H
+
+#include "view.h"
+
+#include <stdint.h>
+
+enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8 };
+
+/* Whether dims [from, 4) of `v` are row-major dense (size-1 dims read with
+ * stride 0, view.h, so they are skipped). kiln's lowering gives dense
+ * buffers; the kernels check rather than assume. */
+static inline int dense_from(const view4 *v, int from) {
+  int64_t expect = 1;
+  for (int d = 3; d >= from; --d) {
+    if (v->size[d] != 1 && v->stride[d] != expect)
+      return 0;
+    expect *= v->size[d];
+  }
+  return 1;
+}
+
+/* The views after a conv2d_f32 desc's params: x, the filter (rank wrank:
+ * 4 as given, 3 when packed), [bias,] [residual,] y. */
+static inline void read_conv_views(const int64_t *d, int64_t flags, int wrank,
+                            view4 *x, view4 *w, view4 *bias, view4 *res,
+                            view4 *y) {
+  d = kiln_read_view(d, 4, 4, x);
+  d = kiln_read_view(d, wrank, 4, w);
+  if (flags & CONV_BIAS)
+    d = kiln_read_view(d, 1, 4, bias);
+  if (flags & CONV_RESIDUAL)
+    d = kiln_read_view(d, 4, 4, res);
+  kiln_read_view(d, 4, 4, y);
+}
+
+/* The views after a dwconv2d_f32 desc's params: x, w, [bias,] y. */
+static inline void read_dw_views(const int64_t *d, int64_t flags, view4 *x,
+                          view4 *w, view4 *bias, view4 *y) {
+  d = kiln_read_view(d, 4, 4, x);
+  d = kiln_read_view(d, 4, 4, w);
+  if (flags & CONV_BIAS)
+    d = kiln_read_view(d, 1, 4, bias);
+  kiln_read_view(d, 4, 4, y);
+}
+
+/* kiln.ukernel "dwconv2d_f32" (dwconv_f32.c); profiled by conv_f32.c. */
+void kiln_dwconv2d_f32_run(const int64_t *desc);
+
+#endif
