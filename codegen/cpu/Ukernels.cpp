@@ -378,7 +378,8 @@ struct KilnCpuUkernels final
     // 16 -> 72 at 56 x 56 78 / 33, 64 -> 256 at 56 x 56 90 / 66,
     // 240 -> 40 at 14 x 14 86 / 65, 64 -> 128 at stride 2 from 56 x 56
     // 80 / 61; at 7 x 7 outputs 96 -> 576 73 / 76, 576 -> 96 68 / 79,
-    // 256 -> 512 at stride 2 from 14 x 14 64 / 85).
+    // 256 -> 512 at stride 2 from 14 x 14 64 / 85), or 1 x 1 input and
+    // output planes (the runtime's GEMM over the batch).
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
         !(params[1] & 4) && (params[0] == 1 || params[0] == 2) &&
         operands.size() >= 2) {
@@ -392,7 +393,12 @@ struct KilnCpuUkernels final
                     !yt.isDynamicDim(3);
       bool pointwise = wt.getDimSize(2) * wt.getDimSize(3) == 1;
       bool smallPlane = shapes && yt.getDimSize(2) * yt.getDimSize(3) <= 64;
-      if (shapes && (!pointwise || (wt.getDimSize(1) >= 64 && smallPlane)) &&
+      // 1 x 1 planes (squeeze-excite FC layers): the runtime runs the
+      // packed filter as a GEMM over the batch
+      bool onePixel = shapes && yt.getDimSize(2) * yt.getDimSize(3) == 1 &&
+                      xt.getDimSize(2) * xt.getDimSize(3) == 1;
+      if (shapes &&
+          (!pointwise || (wt.getDimSize(1) >= 64 && smallPlane) || onePixel) &&
           (params[4] == 1 || params[4] == 2)) {
         int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
         int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);

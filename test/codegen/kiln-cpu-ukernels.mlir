@@ -628,3 +628,22 @@ func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y
   kiln.ukernel "conv2d_f32"(%x, %wa) outs(%yw) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x3x3xf32>, memref<1x8x7x7xf32>) -> ()
   return
 }
+
+// -----
+
+// A 1 x 1 filter on 1 x 1 input and output planes (a squeeze-excite FC
+// layer) is packed whatever its channel count: the runtime runs it as a
+// GEMM over the batch. The same filter on a 2 x 2 plane is not.
+// CHECK-LABEL: func.func @conv_one_pixel_packed(
+// CHECK:         %[[P:.*]] = memref.get_global @se_packed : memref<1x4x16xf32>
+// CHECK:         memref.extract_strided_metadata %[[P]]
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// CHECK-NOT:     _packed
+// CHECK:         return
+memref.global "private" constant @se : memref<8x4x1x1xf32> = dense<1.0>
+func.func @conv_one_pixel_packed(%x: memref<?x4x1x1xf32>, %y: memref<?x8x1x1xf32>, %x2: memref<1x4x2x2xf32>, %y2: memref<1x8x2x2xf32>) {
+  %w = memref.get_global @se : memref<8x4x1x1xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 1, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<?x4x1x1xf32>, memref<8x4x1x1xf32>, memref<?x8x1x1xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x2, %w) outs(%y2) {int_params = array<i64: 1, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x2x2xf32>, memref<8x4x1x1xf32>, memref<1x8x2x2xf32>) -> ()
+  return
+}

@@ -606,6 +606,12 @@ static void test_conv(int isa) {
       {1, 264, 6, 7, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* AVX2 c8, k blocks */
       {2, 16, 11, 13, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* c8, stride 2 */
       {1, 8, 9, 10, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},      /* c8, dilation 2 */
+      /* padded copies over 1 MiB a batch: made one image at a time */
+      {2, 3, 300, 300, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* a stem */
+      {2, 8, 190, 190, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* c8 */
+      {2, 16, 300, 300, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},   /* 1x1 stride 2 */
+      {5, 40, 1, 1, 36, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* 1x1 planes: GEMM */
+      {1, 16, 1, 1, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* the same, batch 1 */
   };
   for (int packed = 0; packed <= (isa == KILN_ISA_GENERIC ? 0 : 1); ++packed) {
     double worst = 0;

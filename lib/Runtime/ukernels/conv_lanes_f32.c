@@ -12,6 +12,8 @@
 
 /* Below this many multiply-adds a convolution runs on one thread. */
 #define LANES_PARALLEL_MIN_MACS (1 << 18)
+/* The most bytes of subsampled input copied before the kernel reads them. */
+#define LANES_COPY_BUDGET (1 << 20)
 
 /* ---- 1 x 1, no padding ------------------------------------------------ *
  * Y [F, P] = W [F, C] x X [C, P] per image, X's rows read in place (row
@@ -44,21 +46,40 @@ int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
   int64_t macs = a->n * a->f * p * a->c;
   if (a->kh != 1 || a->kw != 1 || a->pt != 0 || a->pl != 0)
     return 0;
-  kiln_conv_lanes_args sub;
-  if (a->sh != 1 || a->sw != 1 || a->oh != a->h || a->ow != a->w ||
-      a->xs[3] != 1 || a->xs[2] != a->w || a->xs[1] != p) {
-    /* strided (ResNet's downsample branch) or not dense: the pixels read
-     * are copied into dense planes first, then run at stride 1 */
-    sub_job sj = {a, kiln_scratch(KILN_SCRATCH_CONV_X,
-                                  (size_t)(a->n * a->c * p) * sizeof(float))};
-    if (!sj.xs)
-      kiln_rt_fail_oom();
-    if (a->n * a->c * p >= (1 << 16))
-      kiln_parallel_for(a->n * a->c, sub_range, &sj);
+  int64_t run = (6144 / (a->c > 0 ? a->c : 1)) / PW_TILE * PW_TILE;
+  run = run < PW_TILE ? PW_TILE : run > 16 * PW_TILE ? 16 * PW_TILE : run;
+  int64_t runs = (p + run - 1) / run;
+  int parallel = macs >= LANES_PARALLEL_MIN_MACS;
+  if (a->sh == 1 && a->sw == 1 && a->oh == a->h && a->ow == a->w &&
+      a->xs[3] == 1 && a->xs[2] == a->w && a->xs[1] == p) {
+    kiln_conv_pw_job j = {a, p, run, runs};
+    if (parallel)
+      kiln_parallel_for(a->n * runs, kiln_conv_pw_avx2, &j);
     else
-      sub_range(&sj, 0, a->n * a->c);
-    sub = *a;
-    sub.x = sj.xs;
+      kiln_conv_pw_avx2(&j, 0, a->n * runs);
+    return 1;
+  }
+  /* strided (ResNet's downsample branch) or not dense: the pixels read are
+   * copied into dense planes first, then run at stride 1, a group of
+   * images at a time so that the copy is still in cache when it is read
+   * (a whole batch's copy is read back from L3) */
+  int64_t per_img = a->c * p * (int64_t)sizeof(float);
+  int64_t group = per_img > 0 ? LANES_COPY_BUDGET / per_img : a->n;
+  group = group < 1 ? 1 : group > a->n ? a->n : group;
+  float *xs = kiln_scratch(KILN_SCRATCH_CONV_X,
+                           (size_t)(group * a->c * p) * sizeof(float));
+  if (!xs)
+    kiln_rt_fail_oom();
+  for (int64_t i0 = 0; i0 < a->n; i0 += group) {
+    int64_t g = a->n - i0 < group ? a->n - i0 : group;
+    kiln_conv_lanes_args sub = *a;
+    sub.x = a->x + i0 * a->xs[0];
+    sub_job sj = {&sub, xs};
+    if (g * a->c * p >= (1 << 16))
+      kiln_parallel_for(g * a->c, sub_range, &sj);
+    else
+      sub_range(&sj, 0, g * a->c);
+    sub.x = xs;
     sub.xs[0] = a->c * p;
     sub.xs[1] = p;
     sub.xs[2] = a->ow;
@@ -66,15 +87,14 @@ int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
     sub.h = a->oh;
     sub.w = a->ow;
     sub.sh = sub.sw = 1;
-    a = &sub;
+    sub.n = g;
+    sub.y = a->y + i0 * a->y_img;
+    sub.res = a->res ? a->res + i0 * a->res_img : NULL;
+    kiln_conv_pw_job j = {&sub, p, run, runs};
+    if (parallel)
+      kiln_parallel_for(g * runs, kiln_conv_pw_avx2, &j);
+    else
+      kiln_conv_pw_avx2(&j, 0, g * runs);
   }
-  int64_t run = (6144 / (a->c > 0 ? a->c : 1)) / PW_TILE * PW_TILE;
-  run = run < PW_TILE ? PW_TILE : run > 16 * PW_TILE ? 16 * PW_TILE : run;
-  kiln_conv_pw_job j = {a, p, run, (p + run - 1) / run};
-  int64_t tasks = a->n * j.runs;
-  if (macs >= LANES_PARALLEL_MIN_MACS)
-    kiln_parallel_for(tasks, kiln_conv_pw_avx2, &j);
-  else
-    kiln_conv_pw_avx2(&j, 0, tasks);
   return 1;
 }
