@@ -76,7 +76,8 @@ static inline void dwcb_pack_rows(const float *x, float *xs, int64_t nc,
 static inline void dwcb_rows(const float *xs, const float *ws, float *ys,
                              const int64_t *tab, int64_t np, cd_v b0,
                              int64_t wp, int64_t kh, int64_t kw, int64_t dh,
-                             int64_t dw, int act) {
+                             int64_t dw, int act, float *yc, int64_t nc,
+                             int64_t plane) {
   for (int64_t p = 0; p < np; p += DWCB_R) {
     const int64_t *off = tab + p;
     cd_v acc[DWCB_R];
@@ -93,6 +94,29 @@ static inline void dwcb_rows(const float *xs, const float *ws, float *ys,
           acc[q] = cd_fma(wv, cd_loadu(src + off[q]), acc[q]);
       }
     }
+#if CD_VW == DWCB_R
+    /* 8 pixels x 8 channels: transposed in registers to 8 channels' runs
+     * of 8 pixels, stored straight into the NCHW planes (no round trip
+     * through ys) */
+    if (yc) {
+#pragma GCC unroll 8
+      for (int q = 0; q < DWCB_R; ++q)
+        acc[q] = cd_act(acc[q], act);
+      cd_transpose(acc);
+      int64_t n = np - p < DWCB_R ? np - p : DWCB_R;
+      cd_mask_t m = cd_mask(0, (int)n);
+#pragma GCC unroll 8
+      for (int ch = 0; ch < CD_VW; ++ch) {
+        if (ch >= nc)
+          break;
+        if (n == DWCB_R)
+          cd_storeu(yc + ch * plane + p, acc[ch]);
+        else
+          cd_maskstore(yc + ch * plane + p, m, acc[ch]);
+      }
+      continue;
+    }
+#endif
     float *dst = ys + p * CD_VW;
     if (p + DWCB_R <= np) {
 #pragma GCC unroll 8
@@ -158,7 +182,13 @@ void DWCB_FN(const float *x, float *y, const float *w, const float *bias,
       tab[np + q] = tab[np - 1];
     dwcb_pack_rows(x, xs, nc, h, wd, wp, pt, pl, c0, i0 * sh,
                    (i1 - 1) * sh + span);
-    dwcb_rows(xs, ws, ys, tab, np, b0, wp, kh, kw, dh, dw, act);
+#if CD_VW == DWCB_R
+    dwcb_rows(xs, ws, ys, tab, np, b0, wp, kh, kw, dh, dw, act,
+              y + c0 * oh * ow + i0 * ow, nc, oh * ow);
+#else
+    dwcb_rows(xs, ws, ys, tab, np, b0, wp, kh, kw, dh, dw, act, NULL, nc,
+              oh * ow);
     dwcb_unpack(ys, y + c0 * oh * ow, nc, oh * ow, i0 * ow, i1 * ow);
+#endif
   }
 }
