@@ -437,6 +437,33 @@ struct MaxPoolToUkernel final : OpRewritePattern<MaxPoolOp> {
   }
 };
 
+/// kiln.global_average_pool in f32 on [N, C, H, W] -> kiln.ukernel
+/// "global_avgpool_f32" (lib/Runtime/ukernels/pool_f32.c: each plane summed
+/// along contiguous memory; the linalg lowering's reduction vectorized
+/// across planes with a gather per element). int_params (isa).
+struct GlobalAvgPoolToUkernel final : OpRewritePattern<GlobalAveragePoolOp> {
+  GlobalAvgPoolToUkernel(MLIRContext *ctx, int64_t isaFlag)
+      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
+  int64_t isaFlag;
+
+  LogicalResult matchAndRewrite(GlobalAveragePoolOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    if (xt.getRank() != 4 || !xt.getElementType().isF32() ||
+        !op.getType().getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not a 2-D f32 global average pool");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 0),
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 1),
+        rewriter.getIndexAttr(1), rewriter.getIndexAttr(1)};
+    Value y = createUkernel(rewriter, loc, "global_avgpool_f32", {op.getInput()},
+                            dims, {isaFlag}, {});
+    replaceWithCast(rewriter, op, y);
+    return success();
+  }
+};
+
 struct KilnCpuSelectUkernels final
     : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {
   using Base::Base;
@@ -450,7 +477,7 @@ struct KilnCpuSelectUkernels final
     RewritePatternSet patterns(&getContext());
     patterns.add<AttentionToUkernel, NormToUkernel<LayerNormOp>,
                  NormToUkernel<RmsNormOp>, LinearToUkernel, ConvToUkernel,
-                 MaxPoolToUkernel>(
+                 MaxPoolToUkernel, GlobalAvgPoolToUkernel>(
         &getContext(), flag);
     cpu::populateQuantUkernelPatterns(patterns, flag);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

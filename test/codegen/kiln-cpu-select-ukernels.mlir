@@ -560,6 +560,25 @@ func.func @maxpool_not_selected(%x: tensor<1x8x16x16xf32>, %y: tensor<1x8x16xf32
 
 // -----
 
+// 2-D f32 global average pooling (batch and channels dynamic):
+// kiln.ukernel "global_avgpool_f32", int_params (isa). Not selected: a
+// 1-D pooling, an f16 input.
+// CHECK-LABEL: func.func @global_avgpool(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x7x7xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "global_avgpool_f32"(%[[X]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2>} : (tensor<?x?x7x7xf32>, tensor<?x?x1x1xf32>) -> tensor<?x?x1x1xf32>
+// CHECK-COUNT-2: kiln.global_average_pool
+// CHECK:         return %[[U]]
+// GENERIC-LABEL: func.func @global_avgpool(
+// GENERIC:         kiln.ukernel "global_avgpool_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 0>}
+func.func @global_avgpool(%x: tensor<?x?x7x7xf32>, %y: tensor<1x8x16xf32>, %z: tensor<1x8x4x4xf16>) -> (tensor<?x?x1x1xf32>, tensor<1x8x1xf32>, tensor<1x8x1x1xf16>) {
+  %0 = kiln.global_average_pool %x : (tensor<?x?x7x7xf32>) -> tensor<?x?x1x1xf32>
+  %1 = kiln.global_average_pool %y : (tensor<1x8x16xf32>) -> tensor<1x8x1xf32>
+  %2 = kiln.global_average_pool %z : (tensor<1x8x4x4xf16>) -> tensor<1x8x1x1xf16>
+  return %0, %1, %2 : tensor<?x?x1x1xf32>, tensor<1x8x1xf32>, tensor<1x8x1x1xf16>
+}
+
+// -----
+
 // A squeeze-excite gate: a 1 x 1 convolution followed by HardSigmoid in
 // PyTorch's form (alpha 1/6, beta 1/2) takes it as act 6; with ONNX's
 // default alpha (0.2) the HardSigmoid stays.

@@ -1,4 +1,4 @@
-/*===- pool_f32.c - 2-D max pooling on NCHW planes -------------------------===*
+/*===- pool_f32.c - 2-D max and global average pooling on NCHW planes ----===*
  *
  * Called through kiln.ukernel "maxpool2d_f32" (codegen/cpu/SelectUkernels.cpp).
  * Each output row is two passes over rows of the plane, both along
@@ -161,4 +161,88 @@ void kiln_ukernel_maxpool2d_f32(const int64_t *desc, const float *fparams) {
                 (double)j.y.size[0] * j.y.size[1] * j.y.size[2] * j.y.size[3] *
                     j.kh * j.kw,
                 pool_label, &j);
+}
+
+/* ---- global average pooling: kiln.ukernel "global_avgpool_f32" --------- *
+ * desc: isa, then the views x [N, C, H, W] and y [N, C, 1, 1]. Each plane
+ * is summed along contiguous memory in 8 independent partial sums (vector
+ * lanes; the linalg lowering's reduction over H and W vectorized across
+ * channels instead, gathering one element per plane into each vector:
+ * MobileNetV3-small's ten global poolings took 0.75 ms at batch 8 that
+ * way), then divided by H * W. Planes with strided rows are summed row by
+ * row. */
+
+typedef float gap_v __attribute__((vector_size(32)));
+typedef float gap_vu __attribute__((vector_size(32), aligned(4), may_alias));
+
+static float plane_sum(const float *p, int64_t n) {
+  gap_v s0 = {0}, s1 = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 += *(const gap_vu *)(p + i);
+    s1 += *(const gap_vu *)(p + i + 8);
+  }
+  s0 += s1;
+  float s = 0.0f;
+  for (int l = 0; l < 8; ++l)
+    s += s0[l];
+  for (; i < n; ++i)
+    s += p[i];
+  return s;
+}
+
+typedef struct {
+  view4 x, y;
+} gap_job;
+
+static void gap_range(void *vjob, int64_t begin, int64_t end) {
+  const gap_job *j = vjob;
+  int64_t c = j->x.size[1], h = j->x.size[2], w = j->x.size[3];
+  int rows_dense = j->x.stride[3] == 1 || w == 1;
+  int plane_dense = rows_dense && (j->x.stride[2] == w || h == 1);
+  float scale = 1.0f / (float)(h * w);
+  for (int64_t pl = begin; pl < end; ++pl) {
+    int64_t in = pl / c, ic = pl % c;
+    const float *p = (const float *)j->x.base + in * j->x.stride[0] +
+                     ic * j->x.stride[1];
+    float s = 0.0f;
+    if (plane_dense) {
+      s = plane_sum(p, h * w);
+    } else if (rows_dense) {
+      for (int64_t r = 0; r < h; ++r)
+        s += plane_sum(p + r * j->x.stride[2], w);
+    } else {
+      for (int64_t r = 0; r < h; ++r)
+        for (int64_t q = 0; q < w; ++q)
+          s += p[r * j->x.stride[2] + q * j->x.stride[3]];
+    }
+    ((float *)j->y.base)[in * j->y.stride[0] + ic * j->y.stride[1]] = s * scale;
+  }
+}
+
+static void gap_label(char *buf, size_t n, const void *arg) {
+  const gap_job *j = arg;
+  snprintf(buf, n, "%lld x %lld x %lldx%lld", (long long)j->x.size[0],
+           (long long)j->x.size[1], (long long)j->x.size[2],
+           (long long)j->x.size[3]);
+}
+
+void kiln_ukernel_global_avgpool_f32(const int64_t *desc, const float *fparams) {
+  (void)fparams;
+  KILN_PROF_BEGIN();
+  gap_job j;
+  const int64_t *d = kiln_read_view(desc + 1, 4, 4, &j.x);
+  kiln_read_view(d, 4, 4, &j.y);
+  kiln_rt_check_dim(j.y.size[0], j.x.size[0]);
+  kiln_rt_check_dim(j.y.size[1], j.x.size[1]);
+  kiln_rt_check_dim(j.y.size[2] == 1 && j.y.size[3] == 1, 1);
+  int64_t planes = j.x.size[0] * j.x.size[1];
+  int64_t work = planes * j.x.size[2] * j.x.size[3];
+  if (planes > 0) {
+    if (work >= POOL_PARALLEL_MIN && planes > 1)
+      kiln_parallel_for(planes, gap_range, &j);
+    else
+      gap_range(&j, 0, planes);
+  }
+  KILN_PROF_END("avgpool", (double)work, gap_label, &j);
 }
