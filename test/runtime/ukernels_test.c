@@ -608,6 +608,7 @@ static void test_conv(int isa) {
       {1, 8, 9, 10, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},      /* c8, dilation 2 */
       {1, 64, 8, 9, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* c8 6 x 16 assembly */
       {2, 72, 13, 11, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* the same, stride 2 */
+      {1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* 5- and 6-pixel tiles */
       /* padded copies over 1 MiB a batch: made one image at a time */
       {2, 3, 300, 300, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* a stem */
       {2, 8, 190, 190, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* c8 */

@@ -92,225 +92,71 @@ typedef __m256i cd_mask_t;
 
 #define cd_storeu(p, v) _mm256_storeu_ps(p, v)
 
-/* The channel-blocked 6 x 16 tile's taps (conv_direct_f32_impl.h, CD_C8,
- * mr 6, nv 2) in inline assembly: GCC's allocation of the 12 accumulators,
+/* The channel-blocked 6 x 16 and 5 x 16 tiles' taps (conv_direct_f32_impl.h,
+ * CD_C8, nv 2) in inline assembly: GCC's allocation of the accumulators,
  * 2 filter vectors and the broadcasts put register moves and
  * accumulator-rotating FMA forms into the loop; here each has its own
- * register (ymm0-5, ymm6-11: pixels 0-5 of the two channel vectors;
+ * register (ymm0-5 and ymm6-11: pixels 0-5 of the two channel vectors;
  * ymm12-13 the filter; ymm14-15 the broadcasts; r8-r13 the pixels' input
- * pointers). Per group of 8 taps (one koff entry): the 8 x 16 filter
- * values at w (512 bytes), pixel i's 8 channels at xp[i] + 4 * koff[g].
- * The accumulators are read from and written back to a0 / a1. */
+ * pointers, r14 the group's koff entry). Per group of 8 taps: the 8 x 16
+ * filter values at w (512 bytes), pixel i's 8 channels at xp[i] + 4 *
+ * koff[g]. The accumulators are read from and written back to a0 / a1. */
+
+/* tap ci of pixel p (input pointer r, broadcast register b) */
+#define CD_PX(ci, r, b, p, q)                                                  \
+  "vbroadcastss 4*" #ci "(%%r" #r ",%%r14,4), %%ymm" #b "\n\t"                 \
+  "vfmadd231ps %%ymm12, %%ymm" #b ", %%ymm" #p "\n\t"                          \
+  "vfmadd231ps %%ymm13, %%ymm" #b ", %%ymm" #q "\n\t"
+#define CD_W(ci)                                                               \
+  "vmovups 64*" #ci "(%[w]), %%ymm12\n\t"                                      \
+  "vmovups 64*" #ci "+32(%[w]), %%ymm13\n\t"
+#define CD_TAP5(ci)                                                            \
+  CD_W(ci) CD_PX(ci, 8, 14, 0, 6) CD_PX(ci, 9, 15, 1, 7)                       \
+  CD_PX(ci, 10, 14, 2, 8) CD_PX(ci, 11, 15, 3, 9) CD_PX(ci, 12, 14, 4, 10)
+#define CD_TAP6(ci) CD_TAP5(ci) CD_PX(ci, 13, 15, 5, 11)
+#define CD_IO5(op, a, b)                                                       \
+  op(0, a, 0) op(1, a, 1) op(2, a, 2) op(3, a, 3) op(4, a, 4)                  \
+  op(0, b, 6) op(1, b, 7) op(2, b, 8) op(3, b, 9) op(4, b, 10)
+#define CD_IO6(op, a, b) CD_IO5(op, a, b) op(5, a, 5) op(5, b, 11)
+#define CD_LD(i, a, y) "vmovups 32*" #i "(%[" #a "]), %%ymm" #y "\n\t"
+#define CD_ST(i, a, y) "vmovups %%ymm" #y ", 32*" #i "(%[" #a "])\n\t"
+#define CD_PTRS5                                                               \
+  "mov (%[xa]), %%r8\n\t" "mov 8(%[xa]), %%r9\n\t" "mov 16(%[xa]), %%r10\n\t"   \
+  "mov 24(%[xa]), %%r11\n\t" "mov 32(%[xa]), %%r12\n\t"
+#define CD_PTRS6 CD_PTRS5 "mov 40(%[xa]), %%r13\n\t"
+#define CD_GROUPS_ASM(M)                                                       \
+  __asm__ volatile(                                                            \
+      CD_PTRS##M CD_IO##M(CD_LD, a0, a1)                                       \
+      "1:\n\t"                                                                 \
+      "movslq (%[kp]), %%r14\n\t"                                              \
+      CD_TAP##M(0) CD_TAP##M(1) CD_TAP##M(2) CD_TAP##M(3)                      \
+      CD_TAP##M(4) CD_TAP##M(5) CD_TAP##M(6) CD_TAP##M(7)                      \
+      "add $4, %[kp]\n\t"                                                      \
+      "add $512, %[w]\n\t"                                                     \
+      "dec %[ng]\n\t"                                                          \
+      "jnz 1b\n\t"                                                             \
+      CD_IO##M(CD_ST, a0, a1)                                                  \
+      : [kp] "+r"(koff), [w] "+r"(w), [ng] "+r"(ng)                            \
+      : [xa] "r"(xp), [a0] "r"(a0), [a1] "r"(a1)                               \
+      : "cc", "memory", "r8", "r9", "r10", "r11", "r12", "r13", "r14",         \
+        "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",        \
+        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
+
 static inline __attribute__((always_inline)) void
 cd_c8_groups_6x2(const float *const *xp, const int32_t *koff, int64_t ng,
                  const float *w, __m256 *a0, __m256 *a1) {
-  if (ng <= 0)
-    return;
-  __asm__ volatile(
-      "mov 0(%[xa]), %%r8\n\t"
-      "mov 8(%[xa]), %%r9\n\t"
-      "mov 16(%[xa]), %%r10\n\t"
-      "mov 24(%[xa]), %%r11\n\t"
-      "mov 32(%[xa]), %%r12\n\t"
-      "mov 40(%[xa]), %%r13\n\t"
-      "vmovups 0(%[a0]), %%ymm0\n\t"
-      "vmovups 32(%[a0]), %%ymm1\n\t"
-      "vmovups 64(%[a0]), %%ymm2\n\t"
-      "vmovups 96(%[a0]), %%ymm3\n\t"
-      "vmovups 128(%[a0]), %%ymm4\n\t"
-      "vmovups 160(%[a0]), %%ymm5\n\t"
-      "vmovups 0(%[a1]), %%ymm6\n\t"
-      "vmovups 32(%[a1]), %%ymm7\n\t"
-      "vmovups 64(%[a1]), %%ymm8\n\t"
-      "vmovups 96(%[a1]), %%ymm9\n\t"
-      "vmovups 128(%[a1]), %%ymm10\n\t"
-      "vmovups 160(%[a1]), %%ymm11\n\t"
-      "1:\n\t"
-      "movslq (%[kp]), %%r14\n\t"
-      "vmovups 0(%[w]), %%ymm12\n\t"
-      "vmovups 32(%[w]), %%ymm13\n\t"
-      "vbroadcastss 0(%%r8,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm6\n\t"
-      "vbroadcastss 0(%%r9,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm1\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
-      "vbroadcastss 0(%%r10,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm2\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm8\n\t"
-      "vbroadcastss 0(%%r11,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm9\n\t"
-      "vbroadcastss 0(%%r12,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm10\n\t"
-      "vbroadcastss 0(%%r13,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm5\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-      "vmovups 64(%[w]), %%ymm12\n\t"
-      "vmovups 96(%[w]), %%ymm13\n\t"
-      "vbroadcastss 4(%%r8,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm6\n\t"
-      "vbroadcastss 4(%%r9,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm1\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
-      "vbroadcastss 4(%%r10,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm2\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm8\n\t"
-      "vbroadcastss 4(%%r11,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm9\n\t"
-      "vbroadcastss 4(%%r12,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm10\n\t"
-      "vbroadcastss 4(%%r13,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm5\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-      "vmovups 128(%[w]), %%ymm12\n\t"
-      "vmovups 160(%[w]), %%ymm13\n\t"
-      "vbroadcastss 8(%%r8,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm6\n\t"
-      "vbroadcastss 8(%%r9,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm1\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
-      "vbroadcastss 8(%%r10,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm2\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm8\n\t"
-      "vbroadcastss 8(%%r11,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm9\n\t"
-      "vbroadcastss 8(%%r12,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm10\n\t"
-      "vbroadcastss 8(%%r13,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm5\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-      "vmovups 192(%[w]), %%ymm12\n\t"
-      "vmovups 224(%[w]), %%ymm13\n\t"
-      "vbroadcastss 12(%%r8,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm6\n\t"
-      "vbroadcastss 12(%%r9,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm1\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
-      "vbroadcastss 12(%%r10,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm2\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm8\n\t"
-      "vbroadcastss 12(%%r11,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm9\n\t"
-      "vbroadcastss 12(%%r12,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm10\n\t"
-      "vbroadcastss 12(%%r13,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm5\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-      "vmovups 256(%[w]), %%ymm12\n\t"
-      "vmovups 288(%[w]), %%ymm13\n\t"
-      "vbroadcastss 16(%%r8,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm6\n\t"
-      "vbroadcastss 16(%%r9,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm1\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
-      "vbroadcastss 16(%%r10,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm2\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm8\n\t"
-      "vbroadcastss 16(%%r11,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm9\n\t"
-      "vbroadcastss 16(%%r12,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm10\n\t"
-      "vbroadcastss 16(%%r13,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm5\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-      "vmovups 320(%[w]), %%ymm12\n\t"
-      "vmovups 352(%[w]), %%ymm13\n\t"
-      "vbroadcastss 20(%%r8,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm6\n\t"
-      "vbroadcastss 20(%%r9,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm1\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
-      "vbroadcastss 20(%%r10,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm2\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm8\n\t"
-      "vbroadcastss 20(%%r11,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm9\n\t"
-      "vbroadcastss 20(%%r12,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm10\n\t"
-      "vbroadcastss 20(%%r13,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm5\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-      "vmovups 384(%[w]), %%ymm12\n\t"
-      "vmovups 416(%[w]), %%ymm13\n\t"
-      "vbroadcastss 24(%%r8,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm6\n\t"
-      "vbroadcastss 24(%%r9,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm1\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
-      "vbroadcastss 24(%%r10,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm2\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm8\n\t"
-      "vbroadcastss 24(%%r11,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm9\n\t"
-      "vbroadcastss 24(%%r12,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm10\n\t"
-      "vbroadcastss 24(%%r13,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm5\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-      "vmovups 448(%[w]), %%ymm12\n\t"
-      "vmovups 480(%[w]), %%ymm13\n\t"
-      "vbroadcastss 28(%%r8,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm0\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm6\n\t"
-      "vbroadcastss 28(%%r9,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm1\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm7\n\t"
-      "vbroadcastss 28(%%r10,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm2\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm8\n\t"
-      "vbroadcastss 28(%%r11,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm3\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm9\n\t"
-      "vbroadcastss 28(%%r12,%%r14,4), %%ymm14\n\t"
-      "vfmadd231ps %%ymm12, %%ymm14, %%ymm4\n\t"
-      "vfmadd231ps %%ymm13, %%ymm14, %%ymm10\n\t"
-      "vbroadcastss 28(%%r13,%%r14,4), %%ymm15\n\t"
-      "vfmadd231ps %%ymm12, %%ymm15, %%ymm5\n\t"
-      "vfmadd231ps %%ymm13, %%ymm15, %%ymm11\n\t"
-      "add $4, %[kp]\n\t"
-      "add $512, %[w]\n\t"
-      "dec %[ng]\n\t"
-      "jnz 1b\n\t"
-      "vmovups %%ymm0, 0(%[a0])\n\t"
-      "vmovups %%ymm1, 32(%[a0])\n\t"
-      "vmovups %%ymm2, 64(%[a0])\n\t"
-      "vmovups %%ymm3, 96(%[a0])\n\t"
-      "vmovups %%ymm4, 128(%[a0])\n\t"
-      "vmovups %%ymm5, 160(%[a0])\n\t"
-      "vmovups %%ymm6, 0(%[a1])\n\t"
-      "vmovups %%ymm7, 32(%[a1])\n\t"
-      "vmovups %%ymm8, 64(%[a1])\n\t"
-      "vmovups %%ymm9, 96(%[a1])\n\t"
-      "vmovups %%ymm10, 128(%[a1])\n\t"
-      "vmovups %%ymm11, 160(%[a1])\n\t"
-      : [kp] "+r"(koff), [w] "+r"(w), [ng] "+r"(ng)
-      : [xa] "r"(xp), [a0] "r"(a0), [a1] "r"(a1)
-      : "cc", "memory", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
-        "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+  if (ng > 0)
+    CD_GROUPS_ASM(6);
+}
+
+static inline __attribute__((always_inline)) void
+cd_c8_groups_5x2(const float *const *xp, const int32_t *koff, int64_t ng,
+                 const float *w, __m256 *a0, __m256 *a1) {
+  if (ng > 0)
+    CD_GROUPS_ASM(5);
 }
 #ifndef KILN_CONV_NO_ASM /* (A/B measurements) */
-#define CD_C8_GROUPS_6X2 cd_c8_groups_6x2
+#define CD_C8_GROUPS(mr) ((mr) == 6 ? cd_c8_groups_6x2 : cd_c8_groups_5x2)
 #endif
 
 #include "conv_direct_f32_impl.h"
