@@ -127,10 +127,8 @@ std::optional<DynamicQuant> matchDynamicQuant(Value q) {
 /// flags 64 (int8 weights and scales, packed by kiln-cpu-ukernels) and 128
 /// (x quantized per tensor), so it runs on the int8 GEMM with the model's
 /// own weights, scales and quantization of x.
-struct DynamicQuantMatmulToUkernel final : OpRewritePattern<MulOp> {
-  DynamicQuantMatmulToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
+struct DynamicQuantMatmulToUkernel final : IsaPattern<MulOp> {
+  using IsaPattern::IsaPattern;
 
   LogicalResult matchAndRewrite(MulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -316,10 +314,8 @@ std::optional<DequantWeight> matchDequantWeight(Value w) {
 /// QuantizeLinear's scale and zero point (float_params), products exact in
 /// int32, scaled once by s * ws_j. The matmul's own output QDQ pair and
 /// whatever follows stay as they are.
-struct QdqMatmulToUkernel final : OpRewritePattern<MatmulOp> {
-  QdqMatmulToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
+struct QdqMatmulToUkernel final : IsaPattern<MatmulOp> {
+  using IsaPattern::IsaPattern;
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {

@@ -150,10 +150,8 @@ bool isF32Rank3or4(Value v, int64_t rank) {
          t.getElementType().isF32();
 }
 
-struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
-  AttentionToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
+struct AttentionToUkernel final : IsaPattern<AttentionOp> {
+  using IsaPattern::IsaPattern;
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -200,10 +198,8 @@ struct AttentionToUkernel final : OpRewritePattern<AttentionOp> {
 /// kiln.layer_norm / kiln.rms_norm over the last dim of an f32 input of
 /// rank <= 4 with a [N] scale (and [N] bias) -> kiln.ukernel "norm_f32".
 template <typename NormOp>
-struct NormToUkernel final : OpRewritePattern<NormOp> {
-  NormToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern<NormOp>(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
+struct NormToUkernel final : IsaPattern<NormOp> {
+  using IsaPattern<NormOp>::IsaPattern;
 
   LogicalResult matchAndRewrite(NormOp op,
                                 PatternRewriter &rewriter) const override {
@@ -239,7 +235,7 @@ struct NormToUkernel final : OpRewritePattern<NormOp> {
     int64_t flags = (isRms ? 1 : 0) | (bias ? 2 : 0);
     replaceWithCast(rewriter, op,
                     createUkernel(rewriter, loc, "norm_f32", ins, dims,
-                                  {isaFlag, flags, rank},
+                                  {this->isaFlag, flags, rank},
                                   {op.getEpsilon().convertToFloat()}));
     return success();
   }
@@ -250,10 +246,8 @@ struct NormToUkernel final : OpRewritePattern<NormOp> {
 /// GEMM's register tile. int_params (isa, flags, activation); flags 1 =
 /// transposed weight, 2 = bias, 4 = residual (8 = packed, set by
 /// kiln-cpu-ukernels when it packs a constant weight).
-struct LinearToUkernel final : OpRewritePattern<LinearOp> {
-  LinearToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
+struct LinearToUkernel final : IsaPattern<LinearOp> {
+  using IsaPattern::IsaPattern;
 
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
@@ -304,10 +298,8 @@ struct LinearToUkernel final : OpRewritePattern<LinearOp> {
 /// HardSwish (5) or HardSigmoid with alpha 1/6 and beta 1/2 (6).
 /// int_params (isa, flags, activation, stride h/w, pad top/left, dilation
 /// h/w); flags 1 = bias, 2 = residual.
-struct ConvToUkernel final : OpRewritePattern<ConvOp> {
-  ConvToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
+struct ConvToUkernel final : IsaPattern<ConvOp> {
+  using IsaPattern::IsaPattern;
 
   LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {
@@ -403,10 +395,8 @@ struct ConvToUkernel final : OpRewritePattern<ConvOp> {
 /// row maxima along contiguous memory, padding clipped, no padded copy of
 /// the input). int_params (isa, kernel h/w, stride h/w, pad top/left); the
 /// bottom and right padding and ceil_mode are in the output's extents.
-struct MaxPoolToUkernel final : OpRewritePattern<MaxPoolOp> {
-  MaxPoolToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
+struct MaxPoolToUkernel final : IsaPattern<MaxPoolOp> {
+  using IsaPattern::IsaPattern;
 
   LogicalResult matchAndRewrite(MaxPoolOp op,
                                 PatternRewriter &rewriter) const override {
@@ -441,10 +431,8 @@ struct MaxPoolToUkernel final : OpRewritePattern<MaxPoolOp> {
 /// "global_avgpool_f32" (lib/Runtime/ukernels/pool_f32.c: each plane summed
 /// along contiguous memory; the linalg lowering's reduction vectorized
 /// across planes with a gather per element). int_params (isa).
-struct GlobalAvgPoolToUkernel final : OpRewritePattern<GlobalAveragePoolOp> {
-  GlobalAvgPoolToUkernel(MLIRContext *ctx, int64_t isaFlag)
-      : OpRewritePattern(ctx), isaFlag(isaFlag) {}
-  int64_t isaFlag;
+struct GlobalAvgPoolToUkernel final : IsaPattern<GlobalAveragePoolOp> {
+  using IsaPattern::IsaPattern;
 
   LogicalResult matchAndRewrite(GlobalAveragePoolOp op,
                                 PatternRewriter &rewriter) const override {

@@ -42,6 +42,15 @@ OpTy producer(Value v) {
   return v ? v.getDefiningOp<OpTy>() : OpTy();
 }
 
+/// A rewrite of OpTy that passes the target's isa (0 generic, 1 AVX2, 2
+/// AVX-512) to the kernel it selects as its first int param.
+template <typename OpTy>
+struct IsaPattern : OpRewritePattern<OpTy> {
+  IsaPattern(MLIRContext *ctx, int64_t isaFlag)
+      : OpRewritePattern<OpTy>(ctx), isaFlag(isaFlag) {}
+  int64_t isaFlag;
+};
+
 /// The quantized-matmul patterns (SelectQuantUkernels.cpp).
 void populateQuantUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
 
