@@ -116,11 +116,12 @@ cd_tile(const int mr, const int nv, const int step, const float *xb,
                                 : cd_loadu(kb->part + (CD_MR + i) * CD_VW);
   }
 #ifdef CD_C8_GROUPS
-  /* (from K = 512: the accumulators' trip through memory around the
-   * assembly cost more than it gained on shorter k loops, e.g. 5% on
-   * MobileNetV3's 96 -> 576 1 x 1 in bench/gemm_bench.sh) */
+  /* (from K = 512 in one pass: the accumulators' trip through memory
+   * around the assembly cost more than it gained on shorter k loops, e.g.
+   * 5% on MobileNetV3's 96 -> 576 1 x 1 in bench/gemm_bench.sh; in k
+   * blocks they go through memory anyway: ResNet-18's layer 4, 0.8%) */
   if (step == CD_C8 && (mr == 6 || mr == 5) && nv == 2 && !kb->prefetch &&
-      k >= 512) {
+      (k >= 512 || !kb->first || !kb->last)) {
     CD_C8_GROUPS(mr)(xp, koff, k / 8, w0, a0, a1);
   } else
 #endif
