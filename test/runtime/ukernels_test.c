@@ -6,7 +6,8 @@
  * and per-call-packed B, batched (the attention kernel is attention_test.c's);
  * layer and RMS norms
  * (rank 2 and 3, padded rows, a large mean); the vector exp against
- * double-precision exp. Prints one line per family with the worst error.
+ * double-precision exp (convolutions: conv_test.c). Prints one line per
+ * family with the worst error.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -16,6 +17,7 @@
 #include "ukernels/gemm_f32.h"
 #include "ukernels/softmax_f32.h"
 #include "ukernel_test_util.h"
+#include "ukernel_ref.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -42,29 +44,8 @@ static float bf16_round(float f) {
   memcpy(&r, &u, 4);
   return r;
 }
-static const char *isa_name(int isa);
 void kiln_ukernel_linear_f32(const int64_t *desc, const float *fparams);
-void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
-void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams);
 
-static double act_ref(double v, int act) {
-  switch (act) {
-  case KILN_ACT_RELU: return v > 0 ? v : 0;
-  case KILN_ACT_GELU: return 0.5 * v * (1 + erf(v / sqrt(2.0)));
-  case KILN_ACT_GELU_TANH:
-    return 0.5 * v * (1 + tanh(sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
-  case KILN_ACT_SILU: return v / (1 + exp(-v));
-  case KILN_ACT_HARDSWISH: {
-    double g = v / 6 + 0.5;
-    return v * (g < 0 ? 0 : g > 1 ? 1 : g);
-  }
-  case KILN_ACT_HARDSIGMOID: {
-    double g = v / 6 + 0.5;
-    return g < 0 ? 0 : g > 1 ? 1 : g;
-  }
-  default: return v;
-  }
-}
 
 /* kiln.linear through kiln_ukernel_linear_f32: y = act(x W + bias) + res,
  * W raw [K, N], transposed [N, K] or pre-packed. Error relative to
@@ -373,9 +354,6 @@ static double check_gemm(int isa, int64_t m, int64_t n, int64_t k, int64_t acs,
   return worst;
 }
 
-static const char *isa_name(int isa) {
-  return isa == KILN_ISA_AVX512 ? "avx512" : isa == KILN_ISA_AVX2 ? "avx2" : "generic";
-}
 
 static void test_gemm(int isa) {
   static const int64_t shapes[][3] = {
@@ -495,195 +473,6 @@ static void test_exp(int isa) {
          isa_name(isa), worst <= 1e-6 ? "<=" : ">", worst);
 }
 
-/* One 2-D convolution through kiln_ukernel_conv2d_f32 against a double
- * reference: y = act(conv(x, w) + bias + residual). packed: the filter
- * packed into the GEMM's panels as the compiler packs it (flag 4), which
- * runs the direct kernel (conv_direct_f32.h). */
-static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
-                         int64_t f, int64_t kh, int64_t kw, int64_t sh,
-                         int64_t sw, int64_t pt, int64_t pl, int64_t pb,
-                         int64_t pr, int64_t dh, int64_t dw, int bias, int res,
-                         int act, int depthwise, int packed) {
-  int64_t cg = depthwise ? 1 : c; /* input channels per filter */
-  if (depthwise)
-    f = c;
-  int64_t oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
-  int64_t ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
-  int64_t xn = n * c * h * w, wn = f * cg * kh * kw, yn = n * f * oh * ow;
-  float *x = malloc(sizeof(float) * (size_t)xn), *wt = malloc(sizeof(float) * (size_t)wn);
-  float *b = malloc(sizeof(float) * (size_t)f), *r = malloc(sizeof(float) * (size_t)yn);
-  float *y = malloc(sizeof(float) * (size_t)yn);
-  for (int64_t i = 0; i < xn; ++i) x[i] = frand();
-  for (int64_t i = 0; i < wn; ++i) wt[i] = frand();
-  for (int64_t i = 0; i < f; ++i) b[i] = frand();
-  for (int64_t i = 0; i < yn; ++i) r[i] = frand();
-  int64_t k = cg * kh * kw, panels = (f + 15) / 16;
-  float *wp = calloc((size_t)(panels * k * 16), sizeof(float));
-  /* AVX2, channels in multiples of 8: K in (c / 8, kh, kw, c % 8) order
-   * and flag 8, as the compiler packs it (the channel-blocked mode) */
-  int c8 = packed && !depthwise && isa == KILN_ISA_AVX2 && c % 8 == 0;
-  for (int64_t o = 0; o < f; ++o)
-    for (int64_t kk = 0; kk < k; ++kk) {
-      int64_t ci = kk / (kh * kw), t = kk % (kh * kw);
-      int64_t to = c8 ? ((ci / 8) * kh * kw + t) * 8 + ci % 8 : kk;
-      wp[(o / 16 * k + to) * 16 + o % 16] = wt[o * k + kk];
-    }
-  int64_t desc[64], *d = desc;
-  *d++ = isa;
-  *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0) | (c8 ? 8 : 0);
-  *d++ = act;
-  *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
-  if (packed) { *d++ = kh; *d++ = kw; }
-#define VIEW4(p, a0, a1, a2, a3)                                               \
-  *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
-  *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
-  VIEW4(x, n, c, h, w)
-  if (packed) {
-    *d++ = (intptr_t)wp; *d++ = 0; *d++ = panels; *d++ = k; *d++ = 16;
-    *d++ = k * 16; *d++ = 16; *d++ = 1;
-  } else {
-    VIEW4(wt, f, cg, kh, kw)
-  }
-  if (bias) { *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1; }
-  if (res) { VIEW4(r, n, f, oh, ow) }
-  VIEW4(y, n, f, oh, ow)
-#undef VIEW4
-  if (depthwise)
-    kiln_ukernel_dwconv2d_f32(desc, NULL);
-  else
-    kiln_ukernel_conv2d_f32(desc, NULL);
-  double worst = 0;
-  for (int64_t in = 0; in < n; ++in)
-    for (int64_t o = 0; o < f; ++o)
-      for (int64_t i = 0; i < oh; ++i)
-        for (int64_t jj = 0; jj < ow; ++jj) {
-          double acc = bias ? b[o] : 0.0, mag = fabs(acc);
-          for (int64_t g = 0; g < cg; ++g)
-            for (int64_t a = 0; a < kh; ++a)
-              for (int64_t bb = 0; bb < kw; ++bb) {
-                int64_t ci = depthwise ? o : g;
-                int64_t ih = i * sh - pt + a * dh, iw = jj * sw - pl + bb * dw;
-                if (ih < 0 || ih >= h || iw < 0 || iw >= w)
-                  continue;
-                double t = (double)x[((in * c + ci) * h + ih) * w + iw] *
-                           wt[((o * cg + g) * kh + a) * kw + bb];
-                acc += t;
-                mag += fabs(t);
-              }
-          int64_t yi = ((in * f + o) * oh + i) * ow + jj;
-          if (res)
-            acc += r[yi];
-          acc = act_ref(acc, act);
-          double e = fabs(y[yi] - acc) / (1 + mag);
-          worst = e > worst ? e : worst;
-        }
-  free(x); free(wt); free(wp); free(b); free(r); free(y);
-  return worst;
-}
-
-static void test_conv(int isa) {
-  /* n, c, h, w, f, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw */
-  static const int64_t cs[][15] = {
-      {2, 3, 9, 9, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},        /* same padding */
-      {1, 8, 20, 37, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* runs across rows */
-      {1, 4, 23, 23, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2 */
-      {1, 3, 30, 30, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},      /* a ResNet stem */
-      {2, 16, 14, 14, 32, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},    /* pointwise */
-      {1, 16, 14, 14, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},     /* 1x1 stride 2 */
-      {1, 5, 17, 19, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},      /* dilation 2 */
-      {1, 2, 10, 11, 3, 2, 3, 1, 2, 0, 1, 1, 0, 1, 1},      /* asymmetric */
-      {1, 6, 7, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},       /* 49 pixels */
-      {2, 7, 14, 14, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* F % 32 = 6 */
-      {1, 9, 12, 13, 33, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},     /* no padding */
-      {1, 3, 5, 4, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},       /* tiny rows */
-      {3, 4, 16, 61, 20, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},     /* 5x5 stride 2 */
-      {1, 2, 9, 30, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1},      /* row stride 2 */
-      {1, 4, 1, 40, 5, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1},       /* 1-D, one row */
-      {1, 24, 7, 9, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* pointwise, 63 px */
-      {3, 5, 16, 16, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* pointwise, 256 px */
-      {2, 40, 14, 14, 30, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},    /* pointwise, F % 4 = 2 */
-      {1, 3, 2, 5, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},        /* pointwise, 10 px */
-      {1, 264, 6, 7, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* AVX2 c8, k blocks */
-      {2, 16, 11, 13, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* c8, stride 2 */
-      {1, 8, 9, 10, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},      /* c8, dilation 2 */
-      {1, 64, 8, 9, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* c8 6 x 16 assembly */
-      {2, 72, 13, 11, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* the same, stride 2 */
-      {1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* 5- and 6-pixel tiles */
-      /* padded copies over 1 MiB a batch: made one image at a time */
-      {2, 3, 300, 300, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* a stem */
-      {2, 8, 190, 190, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* c8 */
-      {2, 16, 300, 300, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},   /* 1x1 stride 2 */
-      {5, 40, 1, 1, 36, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* 1x1 planes: GEMM */
-      {1, 16, 1, 1, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* the same, batch 1 */
-  };
-  for (int packed = 0; packed <= (isa == KILN_ISA_GENERIC ? 0 : 1); ++packed) {
-    double worst = 0;
-    int cases = 0;
-    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i)
-      for (int ep = 0; ep < 8; ++ep) {
-        const int64_t *q = cs[i];
-        if (packed && q[8] > 2)
-          continue; /* the compiler packs for column strides 1 and 2 */
-        double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7],
-                              q[8], q[9], q[10], q[11], q[12], q[13], q[14],
-                              ep & 1, (ep >> 1) & 1,
-                              (ep >> 2) & 1 ? (i % 4 == 3   ? KILN_ACT_HARDSIGMOID
-                                               : i % 4 == 2 ? KILN_ACT_SILU
-                                               : i % 4 == 1 ? KILN_ACT_HARDSWISH
-                                                            : KILN_ACT_RELU)
-                                 : 0,
-                              0, packed);
-        ++cases;
-        if (e > 2e-6) {
-          printf("FAIL conv%s %s case %zu epilogue %d: error %g\n",
-                 packed ? " direct" : "", isa_name(isa), i, ep, e);
-          ++failures;
-        }
-        worst = e > worst ? e : worst;
-      }
-    printf("conv%s %s: %d cases, max error %s\n", packed ? " direct" : "",
-           isa_name(isa), cases, worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
-  }
-  double worst = 0;
-  int cases = 0;
-  /* depthwise: n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw */
-  static const int64_t dws[][14] = {
-      {2, 5, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},       /* same padding */
-      {1, 4, 7, 7, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},       /* MobileNet 5x5 */
-      {1, 3, 23, 22, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2 */
-      {1, 2, 15, 14, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},     /* 5x5 stride 2 */
-      {1, 3, 40, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* long rows */
-      {1, 2, 11, 12, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},     /* dilation 2 */
-      {1, 2, 13, 10, 3, 2, 3, 1, 0, 1, 1, 0, 1, 1},     /* stride 3, asym. */
-      /* channel-blocked kernel (AVX2 8, AVX-512 16 channels per task): */
-      {2, 19, 9, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* 2 images, partial block */
-      {1, 24, 7, 7, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},      /* 7 x 7, 5 x 5 */
-      {1, 17, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* stride 2 */
-      {1, 16, 1, 9, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1},      /* one row */
-      {1, 33, 12, 11, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},    /* pads after only */
-      {1, 8, 6, 21, 3, 3, 1, 2, 3, 4, 3, 4, 1, 1},      /* pads > kernel/2 */
-      {1, 9, 14, 14, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2},     /* dilation 2, 5 x 5 */
-  };
-  worst = 0;
-  cases = 0;
-  for (size_t i = 0; i < sizeof dws / sizeof dws[0]; ++i)
-    for (int ep = 0; ep < 6; ++ep) {
-      const int64_t *q = dws[i];
-      int act = ep >> 1 == 0 ? 0 : ep >> 1 == 1 ? KILN_ACT_RELU : KILN_ACT_HARDSWISH;
-      double e = check_conv(isa, q[0], q[1], q[2], q[3], 0, q[4], q[5], q[6],
-                            q[7], q[8], q[9], q[10], q[11], q[12], q[13], ep & 1,
-                            0, act, 1, 0);
-      ++cases;
-      if (e > 2e-6) {
-        printf("FAIL depthwise conv %s case %zu epilogue %d: error %g\n",
-               isa_name(isa), i, ep, e);
-        ++failures;
-      }
-      worst = e > worst ? e : worst;
-    }
-  printf("depthwise conv %s: %d cases, max error %s\n", isa_name(isa), cases,
-         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
-}
 
 int main(void) {
   kiln_pool_start(2);
@@ -700,7 +489,6 @@ int main(void) {
     test_linear(isas[i]);
     test_linear_bf16(isas[i]);
     test_sbgemm_packed(isas[i]);
-    test_conv(isas[i]);
     if (isas[i] != KILN_ISA_GENERIC)
       test_exp(isas[i]);
   }
