@@ -39,6 +39,16 @@ static void sub_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
+/* a's images (dense planes, stride 1) in runs of `run` pixels. */
+static void run_pointwise(const kiln_conv_lanes_args *a, int64_t p, int64_t run,
+                          int parallel) {
+  kiln_conv_pw_job j = {a, p, run, (p + run - 1) / run};
+  if (parallel)
+    kiln_parallel_for(a->n * j.runs, kiln_conv_pw_avx2, &j);
+  else
+    kiln_conv_pw_avx2(&j, 0, a->n * j.runs);
+}
+
 int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
   if (a->isa != KILN_ISA_AVX2)
     return 0;
@@ -48,15 +58,10 @@ int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
     return 0;
   int64_t run = (6144 / (a->c > 0 ? a->c : 1)) / PW_TILE * PW_TILE;
   run = run < PW_TILE ? PW_TILE : run > 16 * PW_TILE ? 16 * PW_TILE : run;
-  int64_t runs = (p + run - 1) / run;
   int parallel = macs >= LANES_PARALLEL_MIN_MACS;
   if (a->sh == 1 && a->sw == 1 && a->oh == a->h && a->ow == a->w &&
       a->xs[3] == 1 && a->xs[2] == a->w && a->xs[1] == p) {
-    kiln_conv_pw_job j = {a, p, run, runs};
-    if (parallel)
-      kiln_parallel_for(a->n * runs, kiln_conv_pw_avx2, &j);
-    else
-      kiln_conv_pw_avx2(&j, 0, a->n * runs);
+    run_pointwise(a, p, run, parallel);
     return 1;
   }
   /* strided (ResNet's downsample branch) or not dense: the pixels read are
@@ -90,11 +95,7 @@ int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
     sub.n = g;
     sub.y = a->y + i0 * a->y_img;
     sub.res = a->res ? a->res + i0 * a->res_img : NULL;
-    kiln_conv_pw_job j = {&sub, p, run, runs};
-    if (parallel)
-      kiln_parallel_for(g * runs, kiln_conv_pw_avx2, &j);
-    else
-      kiln_conv_pw_avx2(&j, 0, g * runs);
+    run_pointwise(&sub, p, run, parallel);
   }
   return 1;
 }
