@@ -295,9 +295,13 @@ struct LinearToUkernel final : IsaPattern<LinearOp> {
 /// it are taken into the kernel's epilogue when each is its producer's only
 /// use: act(conv), and for group 1 conv + r and act(conv + r) (a residual
 /// block's tail), with r of the convolution's own type and act ReLU (1),
-/// HardSwish (5) or HardSigmoid with alpha 1/6 and beta 1/2 (6).
+/// HardSwish (5) or HardSigmoid with alpha 1/6 and beta 1/2 (6). A group-1
+/// convolution of x * s, s [N or 1, C, 1, 1] (a squeeze-excite gate, the
+/// product's only use), takes s as an operand after the residual (flag 16):
+/// the kernel scales its own copy of the input (or, 1 x 1, its filter per
+/// image) instead of a pass writing x * s.
 /// int_params (isa, flags, activation, stride h/w, pad top/left, dilation
-/// h/w); flags 1 = bias, 2 = residual.
+/// h/w); flags 1 = bias, 2 = residual, 16 = input scale.
 struct ConvToUkernel final : IsaPattern<ConvOp> {
   using IsaPattern::IsaPattern;
 
@@ -359,23 +363,40 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
           last = next;
       }
     }
+    Value input = op.getInput(), scale;
+    MulOp gate = depthwise ? MulOp() : input.getDefiningOp<MulOp>();
+    if (gate && gate->hasOneUse() && !xt.isDynamicDim(1)) {
+      for (int i = 0; i < 2 && !scale; ++i) {
+        Value a = gate->getOperand(i), s = gate->getOperand(1 - i);
+        auto st = dyn_cast<RankedTensorType>(s.getType());
+        if (a != s && a.getType() == xt && st && st.getRank() == 4 &&
+            st.getElementType().isF32() && st.getDimSize(1) == xt.getDimSize(1) &&
+            st.getDimSize(2) == 1 && st.getDimSize(3) == 1 &&
+            (st.getDimSize(0) == 1 || st.getDimSize(0) == xt.getDimSize(0))) {
+          input = a;
+          scale = s;
+        }
+      }
+    }
     // Created before `last`: the residual may be computed after the
     // convolution (torch exports a block's downsample branch there).
     rewriter.setInsertionPoint(last);
     Location loc = op.getLoc();
     SmallVector<OpFoldResult> dims{
-        tensor::getMixedSize(rewriter, loc, op.getInput(), 0),
+        tensor::getMixedSize(rewriter, loc, input, 0),
         rewriter.getIndexAttr(wt.getDimSize(0)),
         rewriter.getIndexAttr(rt.getDimSize(2)),
         rewriter.getIndexAttr(rt.getDimSize(3))};
-    SmallVector<Value> ins{op.getInput(), op.getWeight()};
+    SmallVector<Value> ins{input, op.getWeight()};
     if (bias)
       ins.push_back(bias);
     if (residual)
       ins.push_back(residual);
+    if (scale)
+      ins.push_back(scale);
     ArrayRef<int64_t> st = op.getStrides(), pd = op.getPads(),
                       dl = op.getDilations();
-    int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0);
+    int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0) | (scale ? 16 : 0);
     Value y = createUkernel(rewriter, loc, depthwise ? "dwconv2d_f32" : "conv2d_f32",
                             ins, dims,
                             {isaFlag, flags, act, st[0], st[1], pd[0], pd[1],
@@ -386,6 +407,8 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
       rewriter.eraseOp(addOp);
     if (last != op)
       rewriter.eraseOp(op);
+    if (scale)
+      rewriter.eraseOp(gate);
     return success();
   }
 };

@@ -90,6 +90,7 @@ enum {
   KILN_SCRATCH_DW,
   KILN_SCRATCH_CONV_X,
   KILN_SCRATCH_CONV_K,
+  KILN_SCRATCH_CONV_S,
   KILN_SCRATCH_SLOTS
 };
 void *kiln_scratch(int slot, size_t bytes);

@@ -305,6 +305,45 @@ func.func @conv_no_fusion(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x3x3xf32>, %c: 
 
 // -----
 
+// A squeeze-excite gate on the input, conv(x * s) with s [N, C, 1, 1] (the
+// product's only use; either operand order): s is the kernel's operand after
+// the residual, flag 16, and no kiln.mul is left.
+// CHECK-LABEL: func.func @conv_input_scale(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x8x7x7xf32>, %[[W:[^:]*]]: tensor<16x8x1x1xf32>, %[[B:[^:]*]]: tensor<16xf32>, %[[S:[^:]*]]: tensor<?x8x1x1xf32>, %[[R:[^:]*]]: tensor<?x16x7x7xf32>)
+// CHECK-NOT:     kiln.mul
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[X]], %[[W]], %[[B]], %[[R]], %[[S]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 19, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK-NOT:     kiln.mul
+func.func @conv_input_scale(%x: tensor<?x8x7x7xf32>, %w: tensor<16x8x1x1xf32>, %b: tensor<16xf32>, %s: tensor<?x8x1x1xf32>, %r: tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32> {
+  %0 = kiln.mul %s, %x : (tensor<?x8x1x1xf32>, tensor<?x8x7x7xf32>) -> tensor<?x8x7x7xf32>
+  %1 = kiln.conv %0, %w bias %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<?x8x7x7xf32>, tensor<16x8x1x1xf32>, tensor<16xf32>) -> tensor<?x16x7x7xf32>
+  %2 = kiln.add %1, %r : (tensor<?x16x7x7xf32>, tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32>
+  return %2 : tensor<?x16x7x7xf32>
+}
+
+// -----
+
+// Not taken into the kernel: the product has a second use; the scale is not
+// per channel ([1, 1, 7, 7]); a depthwise convolution's input scale stays a
+// kiln.mul (only group-1 convolutions take it).
+// CHECK-LABEL: func.func @conv_input_scale_not_taken(
+// CHECK:         kiln.mul
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK:         kiln.mul
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK:         kiln.mul
+// CHECK:         kiln.ukernel "dwconv2d_f32"(%{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>}
+func.func @conv_input_scale_not_taken(%x: tensor<1x8x7x7xf32>, %w: tensor<16x8x1x1xf32>, %s: tensor<1x8x1x1xf32>, %p: tensor<1x1x7x7xf32>, %wd: tensor<8x1x3x3xf32>) -> (tensor<1x16x7x7xf32>, tensor<1x8x7x7xf32>, tensor<1x16x7x7xf32>, tensor<1x8x7x7xf32>) {
+  %0 = kiln.mul %x, %s : (tensor<1x8x7x7xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x7x7xf32>
+  %1 = kiln.conv %0, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x7x7xf32>, tensor<16x8x1x1xf32>) -> tensor<1x16x7x7xf32>
+  %2 = kiln.mul %x, %p : (tensor<1x8x7x7xf32>, tensor<1x1x7x7xf32>) -> tensor<1x8x7x7xf32>
+  %3 = kiln.conv %2, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x7x7xf32>, tensor<16x8x1x1xf32>) -> tensor<1x16x7x7xf32>
+  %4 = kiln.mul %x, %s : (tensor<1x8x7x7xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x7x7xf32>
+  %5 = kiln.conv %4, %wd {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 8 : i64} : (tensor<1x8x7x7xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x7x7xf32>
+  return %1, %0, %3, %5 : tensor<1x16x7x7xf32>, tensor<1x8x7x7xf32>, tensor<1x16x7x7xf32>, tensor<1x8x7x7xf32>
+}
+
+// -----
+
 // Not selected: a grouped convolution that is not depthwise, and a 1-D one
 // (they keep the generic lowering).
 // CHECK-LABEL: func.func @conv_not_selected(

@@ -24,12 +24,15 @@ void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams);
 /* One 2-D convolution through kiln_ukernel_conv2d_f32 against a double
  * reference: y = act(conv(x, w) + bias + residual). packed: the filter
  * packed into the GEMM's panels as the compiler packs it (flag 4), which
- * runs the direct kernel (conv_direct_f32.h). */
+ * runs the direct kernel (conv_direct_f32.h). xscale: the input scaled per
+ * image and channel by an extra operand (flag 16; 1: [N, C, 1, 1], 2: one
+ * [1, C, 1, 1] for the batch), as a squeeze-excite gate taken into the
+ * convolution. */
 static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                          int64_t f, int64_t kh, int64_t kw, int64_t sh,
                          int64_t sw, int64_t pt, int64_t pl, int64_t pb,
                          int64_t pr, int64_t dh, int64_t dw, int bias, int res,
-                         int act, int depthwise, int packed) {
+                         int act, int depthwise, int packed, int xscale) {
   int64_t cg = depthwise ? 1 : c; /* input channels per filter */
   if (depthwise)
     f = c;
@@ -43,6 +46,9 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   for (int64_t i = 0; i < wn; ++i) wt[i] = frand();
   for (int64_t i = 0; i < f; ++i) b[i] = frand();
   for (int64_t i = 0; i < yn; ++i) r[i] = frand();
+  int64_t sn = xscale == 1 ? n : 1;
+  float *sc = malloc(sizeof(float) * (size_t)(sn * c));
+  for (int64_t i = 0; i < sn * c; ++i) sc[i] = 0.5f + frand();
   int64_t k = cg * kh * kw, panels = (f + 15) / 16;
   float *wp = calloc((size_t)(panels * k * 16), sizeof(float));
   /* AVX2, channels in multiples of 8: K in (c / 8, kh, kw, c % 8) order
@@ -56,7 +62,8 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     }
   int64_t desc[64], *d = desc;
   *d++ = isa;
-  *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0) | (c8 ? 8 : 0);
+  *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0) | (c8 ? 8 : 0) |
+         (xscale ? 16 : 0);
   *d++ = act;
   *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
   if (packed) { *d++ = kh; *d++ = kw; }
@@ -72,6 +79,11 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   }
   if (bias) { *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1; }
   if (res) { VIEW4(r, n, f, oh, ow) }
+  if (xscale) {
+    VIEW4(sc, sn, c, 1, 1)
+    if (sn == 1)
+      d[-4] = 0; /* a size-1 dim's stride as kiln's lowering may give it */
+  }
   VIEW4(y, n, f, oh, ow)
 #undef VIEW4
   if (depthwise)
@@ -93,6 +105,8 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                   continue;
                 double t = (double)x[((in * c + ci) * h + ih) * w + iw] *
                            wt[((o * cg + g) * kh + a) * kw + bb];
+                if (xscale)
+                  t *= sc[(xscale == 1 ? in : 0) * c + ci];
                 acc += t;
                 mag += fabs(t);
               }
@@ -103,7 +117,7 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
           double e = fabs(y[yi] - acc) / (1 + mag);
           worst = e > worst ? e : worst;
         }
-  free(x); free(wt); free(wp); free(b); free(r); free(y);
+  free(x); free(wt); free(wp); free(b); free(r); free(y); free(sc);
   return worst;
 }
 
@@ -146,19 +160,23 @@ static void test_conv(int isa) {
     double worst = 0;
     int cases = 0;
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i)
-      for (int ep = 0; ep < 8; ++ep) {
+      for (int ep = 0; ep < 10; ++ep) {
+        /* 8, 9: an input scale per image / for the batch, with the bias,
+         * and the residual or ReLU */
         const int64_t *q = cs[i];
+        int xs = ep >= 8 ? ep - 7 : 0;
         if (packed && q[8] > 2)
           continue; /* the compiler packs for column strides 1 and 2 */
         double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7],
                               q[8], q[9], q[10], q[11], q[12], q[13], q[14],
-                              ep & 1, (ep >> 1) & 1,
-                              (ep >> 2) & 1 ? (i % 4 == 3   ? KILN_ACT_HARDSIGMOID
+                              ep & 1 || xs, xs ? ep == 8 : (ep >> 1) & 1,
+                              xs ? (ep == 9 ? KILN_ACT_RELU : 0)
+                              : (ep >> 2) & 1 ? (i % 4 == 3 ? KILN_ACT_HARDSIGMOID
                                                : i % 4 == 2 ? KILN_ACT_SILU
                                                : i % 4 == 1 ? KILN_ACT_HARDSWISH
                                                             : KILN_ACT_RELU)
                                  : 0,
-                              0, packed);
+                              0, packed, xs);
         ++cases;
         if (e > 2e-6) {
           printf("FAIL conv%s %s case %zu epilogue %d: error %g\n",
@@ -198,7 +216,7 @@ static void test_conv(int isa) {
       int act = ep >> 1 == 0 ? 0 : ep >> 1 == 1 ? KILN_ACT_RELU : KILN_ACT_HARDSWISH;
       double e = check_conv(isa, q[0], q[1], q[2], q[3], 0, q[4], q[5], q[6],
                             q[7], q[8], q[9], q[10], q[11], q[12], q[13], ep & 1,
-                            0, act, 1, 0);
+                            0, act, 1, 0, 0);
       ++cases;
       if (e > 2e-6) {
         printf("FAIL depthwise conv %s case %zu epilogue %d: error %g\n",

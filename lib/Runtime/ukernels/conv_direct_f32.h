@@ -64,6 +64,8 @@ typedef struct {
   int64_t ss; /* rows and columns of x taken: every ss-th (a strided 1 x 1
                  convolution then runs at stride 1 on the copy) */
   float *xp;  /* [n, c / 8, hp, wp, 8] */
+  const float *sc; /* per-channel input scale [n (sc_img apart), c], or NULL */
+  int64_t sc_img;
 } kiln_conv_c8_job;
 void kiln_conv_c8_pack_avx2(void *job, int64_t begin, int64_t end);
 

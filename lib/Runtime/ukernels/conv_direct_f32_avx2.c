@@ -177,6 +177,9 @@ void kiln_conv_c8_pack_avx2(void *vjob, int64_t begin, int64_t end) {
   for (int64_t t = begin; t < end; ++t) {
     const float *src = j->x + t / cb_n * j->xs[0] + t % cb_n * 8 * j->xs[1];
     float *dst = j->xp + t * j->hp * row;
+    float one[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const float *scs = j->sc ? j->sc + t / cb_n * j->sc_img + t % cb_n * 8 : one;
+    __m256 sv = _mm256_loadu_ps(scs);
     for (int64_t r = 0; r < j->hp; ++r) {
       float *d = dst + r * row;
       int64_t sr = r * ss - j->pt;
@@ -197,11 +200,11 @@ void kiln_conv_c8_pack_avx2(void *vjob, int64_t begin, int64_t end) {
           transpose8(v);
 #pragma GCC unroll 8
           for (int q = 0; q < 8; ++q)
-            _mm256_storeu_ps(d + (col + q) * 8, v[q]);
+            _mm256_storeu_ps(d + (col + q) * 8, _mm256_mul_ps(v[q], sv));
         }
       for (; col < hi; ++col)
         for (int ci = 0; ci < 8; ++ci)
-          d[col * 8 + ci] = s[ci * j->xs[1] + (col - j->pl) * ss * j->xs[3]];
+          d[col * 8 + ci] = s[ci * j->xs[1] + (col - j->pl) * ss * j->xs[3]] * scs[ci];
     }
   }
 }

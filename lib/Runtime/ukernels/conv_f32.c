@@ -15,8 +15,11 @@
  *
  * desc: isa, flags, activation, stride h, stride w, pad top, pad left,
  * dilation h, dilation w, then the views x [N, C, H, W], w [F, C, KH, KW],
- * [bias [F],] [residual [N, F, OH, OW],] y [N, F, OH, OW] as (address,
- * offset, sizes, strides). flags: 1 = bias, 2 = residual.
+ * [bias [F],] [residual [N, F, OH, OW],] [input scale [N or 1, C, 1, 1],]
+ * y [N, F, OH, OW] as (address, offset, sizes, strides). flags: 1 = bias,
+ * 2 = residual, 16 = input scale (conv(x * s), s per image and channel: a
+ * squeeze-excite gate; the direct kernel's input copies and the pointwise
+ * kernel's per-image filter copy apply it, other paths scale a copy of x).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -34,7 +37,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct {
+  const float *x;
+  int64_t xs[4], c, h, w;
+  const float *sc;
+  int64_t sc_img;
+  float *d;
+} scale_job;
 
+/* Planes [begin, end) of n * c of the scaled dense copy. */
+static void scale_range(void *vjob, int64_t begin, int64_t end) {
+  const scale_job *j = vjob;
+  for (int64_t pl = begin; pl < end; ++pl) {
+    int64_t img = pl / j->c, ci = pl % j->c;
+    const float *src = j->x + img * j->xs[0] + ci * j->xs[1];
+    float s = j->sc[img * j->sc_img + ci], *d = j->d + pl * j->h * j->w;
+    for (int64_t r = 0; r < j->h; ++r)
+      for (int64_t q = 0; q < j->w; ++q)
+        d[r * j->w + q] = src[r * j->xs[2] + q * j->xs[3]] * s;
+  }
+}
+
+float *kiln_conv_scaled_copy(const float *x, const int64_t xs[4], int64_t n,
+                             int64_t c, int64_t h, int64_t w, const float *sc,
+                             int64_t sc_img) {
+  float *d = kiln_scratch(KILN_SCRATCH_CONV_S, (size_t)(n * c * h * w) * sizeof(float));
+  if (!d)
+    kiln_rt_fail_oom();
+  scale_job j = {x, {xs[0], xs[1], xs[2], xs[3]}, c, h, w, sc, sc_img, d};
+  if (n * c * h * w >= (1 << 16))
+    kiln_parallel_for(n * c, scale_range, &j);
+  else
+    scale_range(&j, 0, n * c);
+  return d;
+}
 
 typedef struct {
   const float *x; /* image n */
@@ -199,6 +235,8 @@ typedef struct {
   int64_t xs[4];
   int64_t c, h, w, hp, wp, pt, pl;
   float *xp; /* [n, c, hp, wp] */
+  const float *sc; /* input scale (CONV_XSCALE) or NULL */
+  int64_t sc_img;
 } pad_job;
 
 /* Planes [begin, end) of n * c: rows of the zero-padded copy. */
@@ -207,6 +245,7 @@ static void pad_range(void *vjob, int64_t begin, int64_t end) {
   for (int64_t pl = begin; pl < end; ++pl) {
     const float *src = j->x + pl / j->c * j->xs[0] + pl % j->c * j->xs[1];
     float *dst = j->xp + pl * j->hp * j->wp;
+    float s = j->sc ? j->sc[pl / j->c * j->sc_img + pl % j->c] : 1.0f;
     int64_t lo = j->pl, hi = j->pl + j->w < j->wp ? j->pl + j->w : j->wp;
     for (int64_t r = 0; r < j->hp; ++r) {
       float *d = dst + r * j->wp;
@@ -216,8 +255,11 @@ static void pad_range(void *vjob, int64_t begin, int64_t end) {
         continue;
       }
       memset(d, 0, (size_t)lo * sizeof(float));
-      if (hi > lo)
+      if (hi > lo && !j->sc)
         memcpy(d + lo, src + sr * j->xs[2], (size_t)(hi - lo) * sizeof(float));
+      else
+        for (int64_t q = lo; q < hi; ++q)
+          d[q] = src[sr * j->xs[2] + q - lo] * s;
       if (hi < j->wp)
         memset(d + (hi > lo ? hi : lo), 0,
                (size_t)(j->wp - (hi > lo ? hi : lo)) * sizeof(float));
@@ -240,9 +282,11 @@ static void conv2d_direct(const int64_t *desc) {
   int64_t flags = desc[1];
   int64_t sh = desc[3], sw = desc[4], pt = desc[5], pl = desc[6], dh = desc[7],
           dw = desc[8], kh = desc[9], kw = desc[10];
-  view4 x, wv, bias = {0}, res = {0}, y;
-  read_conv_views(desc + 11, flags, 3, &x, &wv, &bias, &res, &y);
+  view4 x, wv, bias = {0}, res = {0}, scv = {0}, y;
+  read_conv_views(desc + 11, flags, 3, &x, &wv, &bias, &res, &scv, &y);
   int64_t n = x.size[0], c = x.size[1], h = x.size[2], w = x.size[3];
+  int64_t sc_img;
+  const float *sc = conv_xscale(flags, &scv, n, c, &sc_img);
   int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
   int64_t k = c * kh * kw;
   /* the packed filter: [ceil(F / 16), K, 16], dense */
@@ -273,6 +317,13 @@ static void conv2d_direct(const int64_t *desc) {
    * one-pixel tile per image (MobileNetV3's ran at 4-17 GFLOP/s at batch 8). */
   if (kh == 1 && kw == 1 && h == 1 && w == 1 && oh == 1 && ow == 1 &&
       pt == 0 && pl == 0) {
+    if (sc) {
+      int64_t xs[4] = {x.stride[0], x.stride[1], 0, 0};
+      x.base = (char *)kiln_conv_scaled_copy((const float *)x.base, xs, n, c, 1, 1, sc,
+                                     sc_img);
+      x.stride[0] = c;
+      x.stride[1] = 1;
+    }
     kiln_epilogue ep = {(flags & CONV_BIAS) ? (const float *)bias.base : NULL,
                         (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL,
                         res.stride[0], (int)desc[2], NULL, 1};
@@ -300,7 +351,7 @@ static void conv2d_direct(const int64_t *desc) {
     hp = oh;
     wp = ow;
   }
-  int inside = !c8 && pt == 0 && pl == 0 && hp <= h && wp <= w &&
+  int inside = !c8 && !sc && pt == 0 && pl == 0 && hp <= h && wp <= w &&
                x.stride[3] == 1;
   /* A padded copy is made and used a group of images at a time, so that
    * it is still in cache when the kernel reads it: a whole batch's copy
@@ -391,7 +442,8 @@ static void conv2d_direct(const int64_t *desc) {
       /* NCHW8c: plane and pitch count blocks of 8 channels */
       kiln_conv_c8_job cj = {(const float *)x.base + i0 * x.stride[0],
                              {x.stride[0], x.stride[1], x.stride[2], x.stride[3]},
-                             c, h, w, hp, wp, pt, pl, ss, xp};
+                             c, h, w, hp, wp, pt, pl, ss, xp,
+                             sc ? sc + i0 * sc_img : NULL, sc_img};
       if (g * per_img >= PARALLEL_MIN_PACK)
         kiln_parallel_for(g * c / 8, kiln_conv_c8_pack_avx2, &cj);
       else
@@ -400,7 +452,8 @@ static void conv2d_direct(const int64_t *desc) {
     } else {
       pad_job pj = {(const float *)x.base + i0 * x.stride[0],
                     {x.stride[0], x.stride[1], x.stride[2], x.stride[3]},
-                    c, h, w, hp, wp, pt, pl, xp};
+                    c, h, w, hp, wp, pt, pl, xp,
+                    sc ? sc + i0 * sc_img : NULL, sc_img};
       if (g * per_img >= PARALLEL_MIN_PACK)
         kiln_parallel_for(g * c, pad_range, &pj);
       else
@@ -434,9 +487,11 @@ static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
   j.pl = desc[6];
   j.dh = desc[7];
   j.dw = desc[8];
-  view4 x, w, bias = {0}, res = {0}, y;
-  read_conv_views(desc + 9, flags, 4, &x, &w, &bias, &res, &y);
+  view4 x, w, bias = {0}, res = {0}, scv = {0}, y;
+  read_conv_views(desc + 9, flags, 4, &x, &w, &bias, &res, &scv, &y);
   int64_t n = x.size[0], f = w.size[0];
+  int64_t sc_img;
+  const float *sc = conv_xscale(flags, &scv, n, x.size[1], &sc_img);
   j.c = x.size[1];
   j.h = x.size[2];
   j.w = x.size[3];
@@ -477,9 +532,18 @@ static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
       (const float *)w.base, (flags & CONV_BIAS) ? (const float *)bias.base : NULL,
       (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL, res.stride[0],
       (float *)y.base, y.stride[0], n, j.c, j.h, j.w, f, j.oh, j.ow, j.kh, j.kw,
-      j.sh, j.sw, j.pt, j.pl, j.dh, j.dw, act};
+      j.sh, j.sw, j.pt, j.pl, j.dh, j.dw, act, sc, sc_img};
   if (kiln_conv_lanes(&la))
     return;
+  if (sc) { /* the patch GEMM reads a scaled copy */
+    x.base = (char *)kiln_conv_scaled_copy((const float *)x.base, j.xs, n, j.c, j.h,
+                                   j.w, sc, sc_img);
+    j.xs[0] = j.c * j.h * j.w;
+    j.xs[1] = j.h * j.w;
+    j.xs[2] = j.w;
+    j.xs[3] = 1;
+    x.stride[0] = j.xs[0];
+  }
   image_job ij = {&j, isa, f, p, k, (const float *)w.base, (const float *)x.base,
                   x.stride[0], (float *)y.base, y.stride[0],
                   (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL,
@@ -510,8 +574,9 @@ static conv_shape conv_shape_of(const int64_t *desc, int depthwise) {
   if (depthwise) {
     read_dw_views(desc + 9, desc[1], &x, &w, &bias, &y);
   } else {
+    view4 sc;
     read_conv_views(desc + (packed ? 11 : 9), desc[1], packed ? 3 : 4, &x, &w,
-                    &bias, &res, &y);
+                    &bias, &res, &sc, &y);
   }
   s.n = x.size[0];
   s.c = x.size[1];

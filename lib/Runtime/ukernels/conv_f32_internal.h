@@ -9,10 +9,15 @@
 #define KILN_UKERNELS_CONV_F32_INTERNAL_H
 
 #include "view.h"
+#include "../runtime_internal.h"
 
 #include <stdint.h>
 
-enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8 };
+/* CONV_XSCALE: the input is scaled per (image, channel) by an extra
+ * operand s [N or 1, C, 1, 1] before the convolution (a squeeze-excite
+ * gate, x * s, taken into the convolution that consumes it). */
+enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8,
+       CONV_XSCALE = 16 };
 
 /* Whether dims [from, 4) of `v` are row-major dense (size-1 dims read with
  * stride 0, view.h, so they are skipped). kiln's lowering gives dense
@@ -28,18 +33,44 @@ static inline int dense_from(const view4 *v, int from) {
 }
 
 /* The views after a conv2d_f32 desc's params: x, the filter (rank wrank:
- * 4 as given, 3 when packed), [bias,] [residual,] y. */
+ * 4 as given, 3 when packed), [bias,] [residual,] [input scale,] y. */
 static inline void read_conv_views(const int64_t *d, int64_t flags, int wrank,
                             view4 *x, view4 *w, view4 *bias, view4 *res,
-                            view4 *y) {
+                            view4 *sc, view4 *y) {
   d = kiln_read_view(d, 4, 4, x);
   d = kiln_read_view(d, wrank, 4, w);
   if (flags & CONV_BIAS)
     d = kiln_read_view(d, 1, 4, bias);
   if (flags & CONV_RESIDUAL)
     d = kiln_read_view(d, 4, 4, res);
+  if (flags & CONV_XSCALE)
+    d = kiln_read_view(d, 4, 4, sc);
   kiln_read_view(d, 4, 4, y);
 }
+
+/* The input scale's floats for image 0 and the floats between images'
+ * scales (0: one scale for the batch), checked against x [n, c, ...]; NULL
+ * without CONV_XSCALE. */
+static inline const float *conv_xscale(int64_t flags, const view4 *sc,
+                                       int64_t n, int64_t c,
+                                       int64_t *img_stride) {
+  *img_stride = 0;
+  if (!(flags & CONV_XSCALE))
+    return NULL;
+  kiln_rt_check_dim(sc->size[0] == n || sc->size[0] == 1, 1);
+  kiln_rt_check_dim(sc->size[1], c);
+  kiln_rt_check_dim(sc->size[2] == 1 && sc->size[3] == 1, 1);
+  kiln_rt_check_dim(sc->stride[1] == 1 || c == 1, 1);
+  *img_stride = sc->stride[0]; /* 0 for a size-1 dim (view.h) */
+  return (const float *)sc->base;
+}
+
+/* x [n, c, h, w] (strides xs) times the scale (per image sc_img apart)
+ * as a dense copy in this thread's scratch (the paths that do not scale
+ * on their own input copy). */
+float *kiln_conv_scaled_copy(const float *x, const int64_t xs[4], int64_t n,
+                             int64_t c, int64_t h, int64_t w, const float *sc,
+                             int64_t sc_img);
 
 /* The views after a dwconv2d_f32 desc's params: x, w, [bias,] y. */
 static inline void read_dw_views(const int64_t *d, int64_t flags, view4 *x,

@@ -33,9 +33,10 @@ static void sub_range(void *vjob, int64_t begin, int64_t end) {
   for (int64_t pl = begin; pl < end; ++pl) {
     const float *x = a->x + pl / a->c * a->xs[0] + pl % a->c * a->xs[1];
     float *d = j->xs + pl * a->oh * a->ow;
+    float s = a->sc ? a->sc[pl / a->c * a->sc_img + pl % a->c] : 1.0f;
     for (int64_t r = 0; r < a->oh; ++r)
       for (int64_t q = 0; q < a->ow; ++q)
-        d[r * a->ow + q] = x[r * a->sh * a->xs[2] + q * a->sw * a->xs[3]];
+        d[r * a->ow + q] = x[r * a->sh * a->xs[2] + q * a->sw * a->xs[3]] * s;
   }
 }
 
@@ -61,7 +62,27 @@ int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
   int parallel = macs >= LANES_PARALLEL_MIN_MACS;
   if (a->sh == 1 && a->sw == 1 && a->oh == a->h && a->ow == a->w &&
       a->xs[3] == 1 && a->xs[2] == a->w && a->xs[1] == p) {
-    run_pointwise(a, p, run, parallel);
+    if (!a->sc) {
+      run_pointwise(a, p, run, parallel);
+      return 1;
+    }
+    /* x * s per (image, channel): the filter's columns scaled per image
+     * instead (F x C floats an image, not C x P) */
+    int64_t imgs = a->sc_img ? a->n : 1;
+    float *ws = kiln_scratch(KILN_SCRATCH_CONV_S,
+                             (size_t)(imgs * a->f * a->c) * sizeof(float));
+    if (!ws)
+      kiln_rt_fail_oom();
+    for (int64_t i = 0; i < imgs; ++i)
+      for (int64_t o = 0; o < a->f; ++o)
+        for (int64_t ci = 0; ci < a->c; ++ci)
+          ws[(i * a->f + o) * a->c + ci] =
+              a->wt[o * a->c + ci] * a->sc[i * a->sc_img + ci];
+    kiln_conv_lanes_args sa = *a;
+    sa.wt = ws;
+    sa.wt_img = a->sc_img ? a->f * a->c : 0;
+    sa.sc = NULL;
+    run_pointwise(&sa, p, run, parallel);
     return 1;
   }
   /* strided (ResNet's downsample branch) or not dense: the pixels read are
@@ -79,6 +100,7 @@ int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
     int64_t g = a->n - i0 < group ? a->n - i0 : group;
     kiln_conv_lanes_args sub = *a;
     sub.x = a->x + i0 * a->xs[0];
+    sub.sc = a->sc ? a->sc + i0 * a->sc_img : NULL;
     sub_job sj = {&sub, xs};
     if (g * a->c * p >= (1 << 16))
       kiln_parallel_for(g * a->c, sub_range, &sj);
@@ -95,6 +117,7 @@ int kiln_conv_lanes(const kiln_conv_lanes_args *a) {
     sub.n = g;
     sub.y = a->y + i0 * a->y_img;
     sub.res = a->res ? a->res + i0 * a->res_img : NULL;
+    sub.sc = NULL; /* applied by the copy */
     run_pointwise(&sub, p, run, parallel);
   }
   return 1;

@@ -32,6 +32,10 @@ typedef struct {
   int64_t y_img;
   int64_t n, c, h, w, f, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw;
   int act;
+  const float *sc;     /* input scale per image (sc_img apart) and channel,
+                          or NULL */
+  int64_t sc_img;
+  int64_t wt_img;      /* floats between images' filters (0: one filter) */
 } kiln_conv_lanes_args;
 
 /* The 1 x 1 path's tasks: runs of `run` pixels of one image (`runs` per

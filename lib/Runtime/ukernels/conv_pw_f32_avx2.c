@@ -143,7 +143,7 @@ void kiln_conv_pw_avx2(void *vjob, int64_t begin, int64_t end) {
     for (int64_t f0 = 0; f0 < la->f; f0 += PW_MR) {
       pw_args a;
       a.ldb = p;
-      a.w = la->wt + f0 * la->c;
+      a.w = la->wt + img * la->wt_img + f0 * la->c;
       a.k = la->c;
       a.nrows = (int)(la->f - f0 < PW_MR ? la->f - f0 : PW_MR);
       a.bias = la->bias ? la->bias + f0 : NULL;
