@@ -45,8 +45,8 @@ Value createUkernel(PatternRewriter &rewriter, Location loc, StringRef kernel,
                     ArrayRef<int64_t> intParams, ArrayRef<float> floatParams) {
   Value init =
       tensor::EmptyOp::create(rewriter, loc, dims, rewriter.getF32Type());
-  return UkernelOp::create(rewriter, loc, init.getType(),
-                           rewriter.getStringAttr(kernel), ins, init,
+  return UkernelOp::create(rewriter, loc, TypeRange{init.getType()},
+                           rewriter.getStringAttr(kernel), ins, ValueRange{init},
                            rewriter.getDenseI64ArrayAttr(intParams),
                            rewriter.getDenseF32ArrayAttr(floatParams))
       .getResult();
@@ -475,6 +475,51 @@ struct GlobalAvgPoolToUkernel final : IsaPattern<GlobalAveragePoolOp> {
   }
 };
 
+/// The global average pool of a depthwise convolution's output (the
+/// squeeze-excite block after each of MobileNetV3's): kiln.ukernel
+/// "global_avgpool_f32" of a "dwconv2d_f32" result becomes that kernel's
+/// second output (flag 32, init [N, C, 1, 1]), summed on its register tiles
+/// instead of a pass reading the output back. The convolution keeps its
+/// other uses.
+struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(UkernelOp gap,
+                                PatternRewriter &rewriter) const override {
+    if (gap.getKernel() != "global_avgpool_f32" || gap.getInputs().size() != 1 ||
+        gap.getResults().size() != 1)
+      return failure();
+    auto dw = gap.getInputs()[0].getDefiningOp<UkernelOp>();
+    if (!dw || dw.getKernel() != "dwconv2d_f32" || dw.getResults().size() != 1 ||
+        dw.getIntParams().size() < 2 || (dw.getIntParams()[1] & 32))
+      return rewriter.notifyMatchFailure(gap, "not of a depthwise kernel's output");
+    auto yt = cast<RankedTensorType>(dw.getResult().getType());
+    auto mt = cast<RankedTensorType>(gap.getResult().getType());
+    if (yt.getRank() != 4 || yt.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(gap, "channels are dynamic");
+    rewriter.setInsertionPoint(dw);
+    Location loc = gap.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, dw.getInputs()[0], 0),
+        rewriter.getIndexAttr(yt.getDimSize(1)), rewriter.getIndexAttr(1),
+        rewriter.getIndexAttr(1)};
+    Value meanInit =
+        tensor::EmptyOp::create(rewriter, loc, dims, rewriter.getF32Type());
+    SmallVector<int64_t> params(dw.getIntParams());
+    params[1] |= 32;
+    auto fused = UkernelOp::create(
+        rewriter, dw.getLoc(), TypeRange{yt, meanInit.getType()},
+        dw.getKernelAttr(), dw.getInputs(), ValueRange{dw.getInit(), meanInit},
+        rewriter.getDenseI64ArrayAttr(params), dw.getFloatParamsAttr());
+    Value mean = fused.getResults()[1];
+    if (mean.getType() != mt)
+      mean = tensor::CastOp::create(rewriter, loc, mt, mean);
+    rewriter.replaceOp(gap, mean);
+    rewriter.replaceOp(dw, fused.getResults()[0]);
+    return success();
+  }
+};
+
 struct KilnCpuSelectUkernels final
     : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {
   using Base::Base;
@@ -490,6 +535,7 @@ struct KilnCpuSelectUkernels final
                  NormToUkernel<RmsNormOp>, LinearToUkernel, ConvToUkernel,
                  MaxPoolToUkernel, GlobalAvgPoolToUkernel>(
         &getContext(), flag);
+    patterns.add<DwConvMeanToUkernel>(&getContext());
     cpu::populateQuantUkernelPatterns(patterns, flag);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

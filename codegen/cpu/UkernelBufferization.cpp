@@ -40,14 +40,18 @@ struct UkernelBufferization final
         return failure();
       ins.push_back(*b);
     }
-    FailureOr<Value> out = getBuffer(rewriter, u.getInit(), options, state);
-    if (failed(out))
-      return failure();
+    SmallVector<Value> outs;
+    for (Value init : u.getInits()) {
+      FailureOr<Value> out = getBuffer(rewriter, init, options, state);
+      if (failed(out))
+        return failure();
+      outs.push_back(*out);
+    }
     rewriter.setInsertionPoint(op);
-    kiln::UkernelOp::create(rewriter, op->getLoc(), Type(), u.getKernelAttr(),
-                            ins, *out, u.getIntParamsAttr(),
+    kiln::UkernelOp::create(rewriter, op->getLoc(), TypeRange(),
+                            u.getKernelAttr(), ins, outs, u.getIntParamsAttr(),
                             u.getFloatParamsAttr());
-    replaceOpWithBufferizedValues(rewriter, op, *out);
+    replaceOpWithBufferizedValues(rewriter, op, outs);
     return success();
   }
 };

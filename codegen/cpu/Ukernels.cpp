@@ -449,7 +449,7 @@ struct KilnCpuUkernels final
     SmallVector<Value> desc;
     for (int64_t p : params)
       desc.push_back(idx(b, loc, p));
-    operands.push_back(u.getInit());
+    operands.append(u.getInits().begin(), u.getInits().end());
     for (Value v : operands) {
       auto md = memref::ExtractStridedMetadataOp::create(b, loc, v);
       desc.push_back(memref::ExtractAlignedPointerAsIndexOp::create(

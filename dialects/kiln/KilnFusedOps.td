@@ -92,29 +92,36 @@ def Kiln_LinearOp : Kiln_InferOp<"linear", [AttrSizedOperandSegments]> {
 }
 
 def Kiln_UkernelOp : Op<Kiln_Dialect, "ukernel",
-    [DestinationStyleOpInterface,
+    [DestinationStyleOpInterface, AttrSizedOperandSegments,
      DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "a call of a runtime microkernel, on tensors or on buffers";
   let description = [{
     Runs the runtime kernel `kiln_ukernel_<kernel>` (lib/Runtime/ukernels)
-    on `inputs`, writing all of `init` (which it does not read). On tensors
-    the op returns the written tensor and bufferizes in place like a linalg
+    on `inputs`, writing all of each of its `inits` (which it does not
+    read; one, or more for a kernel with several outputs). On tensors the
+    op returns the written tensors and bufferizes in place like a linalg
     op; on buffers it has no result, and kiln-cpu-ukernels turns it into the
     call `void kiln_ukernel_<kernel>(const int64_t *desc, const float
     *fparams)`, where `desc` holds `int_params`, then for each operand
-    (inputs, then init) its aligned base address, offset, sizes and strides;
+    (inputs, then inits) its aligned base address, offset, sizes and strides;
     `fparams` holds `float_params`. The kernel knows each operand's rank by
     its own convention. Created by the CPU pipeline
     (kiln-cpu-select-ukernels) for fused ops the runtime has a kernel for.
   }];
   let arguments = (ins StrAttr:$kernel, Variadic<AnyShaped>:$inputs,
-                       AnyShaped:$init, DenseI64ArrayAttr:$int_params,
+                       Variadic<AnyShaped>:$inits,
+                       DenseI64ArrayAttr:$int_params,
                        DenseF32ArrayAttr:$float_params);
-  let results = (outs Optional<AnyRankedTensor>:$result);
-  let assemblyFormat = "$kernel `(` $inputs `)` `outs` `(` $init `)` attr-dict "
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = "$kernel `(` $inputs `)` `outs` `(` $inits `)` attr-dict "
                        "`:` functional-type(operands, results)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitsMutable(); }
+    /// The first (for most kernels the only) init and result.
+    ::mlir::Value getInit() { return getInits().front(); }
+    ::mlir::Value getResult() {
+      return getResults().empty() ? ::mlir::Value() : getResults().front();
+    }
   }];
 }

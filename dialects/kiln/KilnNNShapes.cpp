@@ -539,14 +539,20 @@ LogicalResult CheckEqualOp::inferReturnTypes(MLIRContext *, OptLoc loc,
 }
 
 LogicalResult UkernelOp::verify() {
+  if (getInits().empty())
+    return emitOpError("needs an init");
   bool onTensors = isa<RankedTensorType>(getInit().getType());
-  if (onTensors != (getResult() != nullptr))
-    return emitOpError(onTensors ? "on a tensor init must return the written tensor"
-                                 : "on a buffer init has no result");
-  if (onTensors && getResult().getType() != getInit().getType())
-    return emitOpError("result type ")
-           << getResult().getType() << " differs from the init's "
-           << getInit().getType();
+  for (Value init : getInits())
+    if (isa<RankedTensorType>(init.getType()) != onTensors)
+      return emitOpError("inits must all be ranked tensors or all memrefs");
+  if (onTensors && getResults().size() != getInits().size())
+    return emitOpError("on a tensor init must return the written tensor");
+  if (!onTensors && !getResults().empty())
+    return emitOpError("on a buffer init has no result");
+  for (auto [r, init] : llvm::zip(getResults(), getInits()))
+    if (r.getType() != init.getType())
+      return emitOpError("result type ")
+             << r.getType() << " differs from the init's " << init.getType();
   if (getKernel().empty())
     return emitOpError("needs a kernel name");
   // The call passes each operand's address, sizes and strides: every
@@ -560,9 +566,10 @@ LogicalResult UkernelOp::verify() {
              << (onTensors ? "ranked tensor" : "ranked memref")
              << ": operands must all be ranked tensors or all memrefs";
   }
-  if (!isa<RankedTensorType, MemRefType>(getInit().getType()))
-    return emitOpError("init must be a ranked tensor or a memref, got ")
-           << getInit().getType();
+  for (Value init : getInits())
+    if (!isa<RankedTensorType, MemRefType>(init.getType()))
+      return emitOpError("init must be a ranked tensor or a memref, got ")
+             << init.getType();
   return success();
 }
 
@@ -574,7 +581,8 @@ void UkernelOp::getEffects(
     if (isa<MemRefType>(o.get().getType()))
       effects.emplace_back(MemoryEffects::Read::get(), &o,
                            SideEffects::DefaultResource::get());
-  if (isa<MemRefType>(getInit().getType()))
-    effects.emplace_back(MemoryEffects::Write::get(), &getInitMutable(),
-                         SideEffects::DefaultResource::get());
+  for (OpOperand &o : getInitsMutable())
+    if (isa<MemRefType>(o.get().getType()))
+      effects.emplace_back(MemoryEffects::Write::get(), &o,
+                           SideEffects::DefaultResource::get());
 }

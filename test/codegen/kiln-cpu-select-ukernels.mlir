@@ -344,6 +344,27 @@ func.func @conv_input_scale_not_taken(%x: tensor<1x8x7x7xf32>, %w: tensor<16x8x1
 
 // -----
 
+// The global average pool of a depthwise convolution's output (a
+// squeeze-excite block) is the depthwise kernel's second output (flag 32);
+// the output keeps its other use. The pool of a group-1 convolution's
+// output stays its own kernel.
+// CHECK-LABEL: func.func @dwconv_mean(
+// CHECK:         %[[U:.*]]:2 = kiln.ukernel "dwconv2d_f32"(%{{[^)]*}}) outs(%{{.*}}, %{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 33, 1, 1, 1, 1, 1, 1, 1>} : ({{.*}}) -> (tensor<?x8x14x14xf32>, tensor<?x8x1x1xf32>)
+// CHECK-NOT:     "global_avgpool_f32"(%[[U]]
+// CHECK:         %[[C:.*]] = kiln.ukernel "conv2d_f32"
+// CHECK:         %[[G:.*]] = kiln.ukernel "global_avgpool_f32"(%[[C]])
+// CHECK:         return %[[U]]#0, %[[U]]#1, %[[G]]
+func.func @dwconv_mean(%x: tensor<?x8x14x14xf32>, %w: tensor<8x1x3x3xf32>, %b: tensor<8xf32>, %w2: tensor<8x8x1x1xf32>) -> (tensor<?x8x14x14xf32>, tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>) {
+  %0 = kiln.conv %x, %w bias %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 8 : i64} : (tensor<?x8x14x14xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>) -> tensor<?x8x14x14xf32>
+  %1 = kiln.relu %0 : tensor<?x8x14x14xf32>
+  %2 = kiln.global_average_pool %1 : (tensor<?x8x14x14xf32>) -> tensor<?x8x1x1xf32>
+  %3 = kiln.conv %x, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<?x8x14x14xf32>, tensor<8x8x1x1xf32>) -> tensor<?x8x14x14xf32>
+  %4 = kiln.global_average_pool %3 : (tensor<?x8x14x14xf32>) -> tensor<?x8x1x1xf32>
+  return %1, %2, %4 : tensor<?x8x14x14xf32>, tensor<?x8x1x1xf32>, tensor<?x8x1x1xf32>
+}
+
+// -----
+
 // Not selected: a grouped convolution that is not depthwise, and a 1-D one
 // (they keep the generic lowering).
 // CHECK-LABEL: func.func @conv_not_selected(

@@ -27,12 +27,14 @@ void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams);
  * runs the direct kernel (conv_direct_f32.h). xscale: the input scaled per
  * image and channel by an extra operand (flag 16; 1: [N, C, 1, 1], 2: one
  * [1, C, 1, 1] for the batch), as a squeeze-excite gate taken into the
- * convolution. */
+ * convolution. mean (depthwise): the kernel's second output, each
+ * channel's mean of y (flag 32, a global average pool taken into it). */
 static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                          int64_t f, int64_t kh, int64_t kw, int64_t sh,
                          int64_t sw, int64_t pt, int64_t pl, int64_t pb,
                          int64_t pr, int64_t dh, int64_t dw, int bias, int res,
-                         int act, int depthwise, int packed, int xscale) {
+                         int act, int depthwise, int packed, int xscale,
+                         int mean) {
   int64_t cg = depthwise ? 1 : c; /* input channels per filter */
   if (depthwise)
     f = c;
@@ -42,6 +44,8 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   float *x = malloc(sizeof(float) * (size_t)xn), *wt = malloc(sizeof(float) * (size_t)wn);
   float *b = malloc(sizeof(float) * (size_t)f), *r = malloc(sizeof(float) * (size_t)yn);
   float *y = malloc(sizeof(float) * (size_t)yn);
+  float *ym = malloc(sizeof(float) * (size_t)(n * f));
+  double *mref = calloc((size_t)(n * f), sizeof(double));
   for (int64_t i = 0; i < xn; ++i) x[i] = frand();
   for (int64_t i = 0; i < wn; ++i) wt[i] = frand();
   for (int64_t i = 0; i < f; ++i) b[i] = frand();
@@ -63,7 +67,7 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   int64_t desc[64], *d = desc;
   *d++ = isa;
   *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0) | (c8 ? 8 : 0) |
-         (xscale ? 16 : 0);
+         (xscale ? 16 : 0) | (mean ? 32 : 0);
   *d++ = act;
   *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
   if (packed) { *d++ = kh; *d++ = kw; }
@@ -85,6 +89,7 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
       d[-4] = 0; /* a size-1 dim's stride as kiln's lowering may give it */
   }
   VIEW4(y, n, f, oh, ow)
+  if (mean) { VIEW4(ym, n, f, 1, 1) }
 #undef VIEW4
   if (depthwise)
     kiln_ukernel_dwconv2d_f32(desc, NULL);
@@ -116,8 +121,13 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
           acc = act_ref(acc, act);
           double e = fabs(y[yi] - acc) / (1 + mag);
           worst = e > worst ? e : worst;
+          mref[in * f + o] += acc / (double)(oh * ow);
         }
-  free(x); free(wt); free(wp); free(b); free(r); free(y); free(sc);
+  for (int64_t i = 0; mean && i < n * f; ++i) {
+    double e = fabs(ym[i] - mref[i]) / (1 + fabs(mref[i]));
+    worst = e > worst ? e : worst;
+  }
+  free(x); free(wt); free(wp); free(b); free(r); free(y); free(sc); free(ym); free(mref);
   return worst;
 }
 
@@ -176,7 +186,7 @@ static void test_conv(int isa) {
                                                : i % 4 == 1 ? KILN_ACT_HARDSWISH
                                                             : KILN_ACT_RELU)
                                  : 0,
-                              0, packed, xs);
+                              0, packed, xs, 0);
         ++cases;
         if (e > 2e-6) {
           printf("FAIL conv%s %s case %zu epilogue %d: error %g\n",
@@ -211,12 +221,12 @@ static void test_conv(int isa) {
   worst = 0;
   cases = 0;
   for (size_t i = 0; i < sizeof dws / sizeof dws[0]; ++i)
-    for (int ep = 0; ep < 6; ++ep) {
+    for (int ep = 0; ep < 7; ++ep) { /* 6: the means too, HardSwish */
       const int64_t *q = dws[i];
       int act = ep >> 1 == 0 ? 0 : ep >> 1 == 1 ? KILN_ACT_RELU : KILN_ACT_HARDSWISH;
       double e = check_conv(isa, q[0], q[1], q[2], q[3], 0, q[4], q[5], q[6],
                             q[7], q[8], q[9], q[10], q[11], q[12], q[13], ep & 1,
-                            0, act, 1, 0, 0);
+                            0, act, 1, 0, 0, ep == 6);
       ++cases;
       if (e > 2e-6) {
         printf("FAIL depthwise conv %s case %zu epilogue %d: error %g\n",

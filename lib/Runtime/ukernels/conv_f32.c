@@ -572,7 +572,8 @@ static conv_shape conv_shape_of(const int64_t *desc, int depthwise) {
   view4 x, w, bias = {0}, res = {0}, y;
   int packed = !depthwise && (desc[1] & CONV_PACKED);
   if (depthwise) {
-    read_dw_views(desc + 9, desc[1], &x, &w, &bias, &y);
+    view4 mean;
+    read_dw_views(desc + 9, desc[1], &x, &w, &bias, &y, &mean);
   } else {
     view4 sc;
     read_conv_views(desc + (packed ? 11 : 9), desc[1], packed ? 3 : 4, &x, &w,

@@ -17,7 +17,9 @@
  * operand s [N or 1, C, 1, 1] before the convolution (a squeeze-excite
  * gate, x * s, taken into the convolution that consumes it). */
 enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8,
-       CONV_XSCALE = 16 };
+       CONV_XSCALE = 16, CONV_MEAN = 32 };
+/* CONV_MEAN (depthwise): a second output, mean [N, C, 1, 1], the global
+ * average pool of y (a squeeze-excite block's, taken into the kernel). */
 
 /* Whether dims [from, 4) of `v` are row-major dense (size-1 dims read with
  * stride 0, view.h, so they are skipped). kiln's lowering gives dense
@@ -72,14 +74,16 @@ float *kiln_conv_scaled_copy(const float *x, const int64_t xs[4], int64_t n,
                              int64_t c, int64_t h, int64_t w, const float *sc,
                              int64_t sc_img);
 
-/* The views after a dwconv2d_f32 desc's params: x, w, [bias,] y. */
+/* The views after a dwconv2d_f32 desc's params: x, w, [bias,] y, [mean]. */
 static inline void read_dw_views(const int64_t *d, int64_t flags, view4 *x,
-                          view4 *w, view4 *bias, view4 *y) {
+                          view4 *w, view4 *bias, view4 *y, view4 *mean) {
   d = kiln_read_view(d, 4, 4, x);
   d = kiln_read_view(d, 4, 4, w);
   if (flags & CONV_BIAS)
     d = kiln_read_view(d, 1, 4, bias);
-  kiln_read_view(d, 4, 4, y);
+  d = kiln_read_view(d, 4, 4, y);
+  if (flags & CONV_MEAN)
+    kiln_read_view(d, 4, 4, mean);
 }
 
 /* kiln.ukernel "dwconv2d_f32" (dwconv_f32.c); profiled by conv_f32.c. */

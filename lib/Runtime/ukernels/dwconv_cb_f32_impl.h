@@ -19,9 +19,13 @@
  * the previous one).
  *
  * DWCB_FN(x, y, w, bias, c, h, wd, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw,
- *         act, c0, scratch): channels [c0, c0 + CD_VW) ∩ [0, c) of one image,
- *   x [c, h, wd] and y [c, oh, ow] dense, w [c, kh, kw], bias [c] or NULL;
- *   scratch holds dwcb_scratch_floats(...) floats (dwconv_cb_f32.h).
+ *         act, c0, scratch, mean): channels [c0, c0 + CD_VW) ∩ [0, c) of one
+ *   image, x [c, h, wd] and y [c, oh, ow] dense, w [c, kh, kw], bias [c] or
+ *   NULL; scratch holds dwcb_scratch_floats(...) floats (dwconv_cb_f32.h).
+ *   mean: NULL, or where the channels' output means go (mean[0] is channel
+ *   c0's): a global average pool of y summed on the register tiles (the
+ *   squeeze-excite block after MobileNetV3's depthwise convolutions), not
+ *   read back from y.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -73,11 +77,12 @@ static inline void dwcb_pack_rows(const float *x, float *xs, int64_t nc,
  * accumulators would leave the FMA latency exposed over 9 or 25 taps. tab
  * repeats the last pixel's offset DWCB_R - 1 more times, so the last tile
  * runs whole and stores only its own pixels. */
-static inline void dwcb_rows(const float *xs, const float *ws, float *ys,
+__attribute__((noinline)) static void dwcb_rows(const float *xs, const float *ws, float *ys,
                              const int64_t *tab, int64_t np, cd_v b0,
                              int64_t wp, int64_t kh, int64_t kw, int64_t dh,
                              int64_t dw, int act, float *yc, int64_t nc,
-                             int64_t plane) {
+                             int64_t plane, cd_v *sum) {
+  cd_v total = sum ? *sum : cd_zero();
   for (int64_t p = 0; p < np; p += DWCB_R) {
     const int64_t *off = tab + p;
     cd_v acc[DWCB_R];
@@ -94,16 +99,26 @@ static inline void dwcb_rows(const float *xs, const float *ws, float *ys,
           acc[q] = cd_fma(wv, cd_loadu(src + off[q]), acc[q]);
       }
     }
+#pragma GCC unroll 8
+    for (int q = 0; q < DWCB_R; ++q)
+      acc[q] = cd_act(acc[q], act);
+    int64_t n = np - p < DWCB_R ? np - p : DWCB_R;
+    if (sum) { /* the tile's own pixels (the last tile repeats its last) */
+      if (n == DWCB_R) {
+        cd_v s01 = cd_add(acc[0], acc[1]), s23 = cd_add(acc[2], acc[3]);
+        cd_v s45 = cd_add(acc[4], acc[5]), s67 = cd_add(acc[6], acc[7]);
+        total = cd_add(total, cd_add(cd_add(s01, s23), cd_add(s45, s67)));
+      } else {
+        for (int q = 0; q < n; ++q)
+          total = cd_add(total, acc[q]);
+      }
+    }
 #if CD_VW == DWCB_R
     /* 8 pixels x 8 channels: transposed in registers to 8 channels' runs
      * of 8 pixels, stored straight into the NCHW planes (no round trip
      * through ys) */
     if (yc) {
-#pragma GCC unroll 8
-      for (int q = 0; q < DWCB_R; ++q)
-        acc[q] = cd_act(acc[q], act);
       cd_transpose(acc);
-      int64_t n = np - p < DWCB_R ? np - p : DWCB_R;
       cd_mask_t m = cd_mask(0, (int)n);
 #pragma GCC unroll 8
       for (int ch = 0; ch < CD_VW; ++ch) {
@@ -121,14 +136,16 @@ static inline void dwcb_rows(const float *xs, const float *ws, float *ys,
     if (p + DWCB_R <= np) {
 #pragma GCC unroll 8
       for (int q = 0; q < DWCB_R; ++q)
-        cd_storeu(dst + q * CD_VW, cd_act(acc[q], act));
+        cd_storeu(dst + q * CD_VW, acc[q]);
     } else {
 #pragma GCC unroll 8
       for (int q = 0; q < DWCB_R; ++q)
         if (p + q < np)
-          cd_storeu(dst + q * CD_VW, cd_act(acc[q], act));
+          cd_storeu(dst + q * CD_VW, acc[q]);
     }
   }
+  if (sum)
+    *sum = total;
 }
 
 /* Pixels [p0, p1) of ys (ys[0] is pixel p0) back to the NCHW planes yc. */
@@ -155,7 +172,7 @@ void DWCB_FN(const float *x, float *y, const float *w, const float *bias,
              int64_t c, int64_t h, int64_t wd, int64_t oh, int64_t ow,
              int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt,
              int64_t pl, int64_t dh, int64_t dw, int act, int64_t c0,
-             float *scratch) {
+             float *scratch, float *mean) {
   int64_t nc = c - c0 < CD_VW ? c - c0 : CD_VW;
   int64_t span = (kh - 1) * dh + 1; /* padded rows one output row reads */
   int64_t wp = (ow - 1) * sw + (kw - 1) * dw + 1;
@@ -169,7 +186,8 @@ void DWCB_FN(const float *x, float *y, const float *w, const float *bias,
       ws[t * CD_VW + ch] = ch < nc ? w[(c0 + ch) * kh * kw + t] : 0.0f;
     bv[ch] = ch < nc && bias ? bias[c0 + ch] : 0.0f;
   }
-  cd_v b0 = cd_loadu(bv);
+  cd_v b0 = cd_loadu(bv), sum = cd_zero();
+  cd_v *sump = mean ? &sum : NULL;
   /* Input offsets of a full band's pixels (a shorter last band uses its
    * head, with the tail offsets set again). */
   int64_t *tab = (int64_t *)(ys + band * ow * CD_VW);
@@ -184,11 +202,17 @@ void DWCB_FN(const float *x, float *y, const float *w, const float *bias,
                    (i1 - 1) * sh + span);
 #if CD_VW == DWCB_R
     dwcb_rows(xs, ws, ys, tab, np, b0, wp, kh, kw, dh, dw, act,
-              y + c0 * oh * ow + i0 * ow, nc, oh * ow);
+              y + c0 * oh * ow + i0 * ow, nc, oh * ow, sump);
 #else
     dwcb_rows(xs, ws, ys, tab, np, b0, wp, kh, kw, dh, dw, act, NULL, nc,
-              oh * ow);
+              oh * ow, sump);
     dwcb_unpack(ys, y + c0 * oh * ow, nc, oh * ow, i0 * ow, i1 * ow);
 #endif
+  }
+  if (mean) {
+    float s[CD_VW];
+    cd_storeu(s, sum);
+    for (int64_t ch = 0; ch < nc; ++ch)
+      mean[ch] = s[ch] / (float)(oh * ow);
   }
 }

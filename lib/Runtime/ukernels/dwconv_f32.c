@@ -29,22 +29,25 @@ typedef void (*dw_planes_fn)(const float *, float *, const float *,
 typedef void (*dwcb_fn)(const float *, float *, const float *, const float *,
                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int, int64_t, float *);
+                        int64_t, int, int64_t, float *, float *);
 void kiln_dwcb_avx2(const float *, float *, const float *, const float *,
                     int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                     int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                    int64_t, int, int64_t, float *);
+                    int64_t, int, int64_t, float *, float *);
 void kiln_dwcb_avx512(const float *, float *, const float *, const float *,
                       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                      int64_t, int, int64_t, float *);
+                      int64_t, int, int64_t, float *, float *);
 
 /* ---- depthwise: kiln.ukernel "dwconv2d_f32" --------------------------- *
  * Group = C = F, filter [C, 1, KH, KW]. AVX2 and AVX-512: tasks of 8 or 16
  * channels of one image, channel-interleaved in registers
  * (dwconv_cb_f32_impl.h); portable: one plane per task (dwconv_f32_impl.h).
  * Tasks are split over the threads. Same desc as conv2d_f32 (flags: 1 =
- * bias; no residual). */
+ * bias; no residual), and flag 32: a second output view mean [N, C, 1, 1]
+ * after y, each channel's mean of y (a global average pool), summed on the
+ * channel-blocked kernel's register tiles or, on the portable path, read
+ * back from y. */
 
 typedef struct {
   dw_planes_fn fn;
@@ -52,6 +55,8 @@ typedef struct {
   int64_t lanes;  /* its channels per task */
   const float *x, *w, *bias;
   float *y;
+  float *mean;    /* [n, c] (mean_img apart), or NULL */
+  int64_t mean_img;
   int64_t c, h, wd, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw;
   int act;
   int failed;
@@ -75,7 +80,8 @@ static void dwcb_range(void *vjob, int64_t begin, int64_t end) {
     int64_t img = t / blocks, c0 = (t % blocks) * j->lanes;
     j->cb(j->x + img * j->c * j->h * j->wd, j->y + img * j->c * j->oh * j->ow,
           j->w, j->bias, j->c, j->h, j->wd, j->oh, j->ow, j->kh, j->kw, j->sh,
-          j->sw, j->pt, j->pl, j->dh, j->dw, j->act, c0, scratch);
+          j->sw, j->pt, j->pl, j->dh, j->dw, j->act, c0, scratch,
+          j->mean ? j->mean + img * j->mean_img + c0 : NULL);
   }
 }
 
@@ -105,8 +111,8 @@ void kiln_dwconv2d_f32_run(const int64_t *desc) {
   j.pl = desc[6];
   j.dh = desc[7];
   j.dw = desc[8];
-  view4 x, w, bias = {0}, y;
-  read_dw_views(desc + 9, flags, &x, &w, &bias, &y);
+  view4 x, w, bias = {0}, y, mean = {0};
+  read_dw_views(desc + 9, flags, &x, &w, &bias, &y, &mean);
   int64_t n = x.size[0];
   j.c = x.size[1];
   j.h = x.size[2];
@@ -127,6 +133,16 @@ void kiln_dwconv2d_f32_run(const int64_t *desc) {
   j.w = (const float *)w.base;
   j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
   j.y = (float *)y.base;
+  j.mean = NULL;
+  j.mean_img = 0;
+  if (flags & CONV_MEAN) {
+    kiln_rt_check_dim(mean.size[0], n);
+    kiln_rt_check_dim(mean.size[1], j.c);
+    kiln_rt_check_dim(mean.size[2] == 1 && mean.size[3] == 1, 1);
+    kiln_rt_check_dim(mean.stride[1] == 1 || j.c == 1, 1);
+    j.mean = (float *)mean.base;
+    j.mean_img = mean.stride[0];
+  }
   j.fn = kiln_dw_planes_generic;
   int64_t planes = n * j.c;
   int parallel = planes * j.oh * j.ow * j.kh * j.kw >= DW_PARALLEL_MIN_MACS;
@@ -151,4 +167,12 @@ void kiln_dwconv2d_f32_run(const int64_t *desc) {
     kiln_parallel_for(planes, dw_range, &j);
   else
     dw_range(&j, 0, planes);
+  if (j.mean) /* the portable path: the means read back from y */
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const float *yp = j.y + pl * j.oh * j.ow;
+      double s = 0;
+      for (int64_t i = 0; i < j.oh * j.ow; ++i)
+        s += yp[i];
+      j.mean[pl / j.c * j.mean_img + pl % j.c] = (float)(s / (double)(j.oh * j.ow));
+    }
 }

@@ -188,6 +188,22 @@ func.func @ukernel_result_type(%q: tensor<8x16xf32>, %e: tensor<8x16xf32>) -> te
 
 // -----
 
+func.func @ukernel_two_inits_one_result(%q: tensor<8x16xf32>, %e: tensor<8x16xf32>, %m: tensor<8x1xf32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'kiln.ukernel' op on a tensor init must return the written tensor}}
+  %0 = kiln.ukernel "dwconv2d_f32"(%q) outs(%e, %m) {int_params = array<i64>, float_params = array<f32>} : (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x1xf32>) -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+func.func @ukernel_mixed_inits(%q: tensor<8x16xf32>, %e: tensor<8x16xf32>, %m: memref<8x1xf32>) -> tensor<8x16xf32> {
+  // expected-error @+1 {{'kiln.ukernel' op inits must all be ranked tensors or all memrefs}}
+  %0 = kiln.ukernel "dwconv2d_f32"(%q) outs(%e, %m) {int_params = array<i64>, float_params = array<f32>} : (tensor<8x16xf32>, tensor<8x16xf32>, memref<8x1xf32>) -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
 func.func @ukernel_no_name(%q: memref<8x16xf32>, %o: memref<8x16xf32>) {
   // expected-error @+1 {{'kiln.ukernel' op needs a kernel name}}
   kiln.ukernel ""(%q) outs(%o) {int_params = array<i64>, float_params = array<f32>} : (memref<8x16xf32>, memref<8x16xf32>) -> ()

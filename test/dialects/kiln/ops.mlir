@@ -83,6 +83,15 @@ func.func @ukernel_tensors(%q: tensor<2x4x8x16xf32>, %m: tensor<8x8xi1>, %e: ten
   return %0 : tensor<2x4x8x16xf32>
 }
 
+// A kernel with two outputs: two inits, two results.
+// CHECK-LABEL: func.func @ukernel_two_outputs(
+// CHECK: %[[R:.*]]:2 = kiln.ukernel "dwconv2d_f32"(%{{.*}}, %{{.*}}) outs(%{{.*}}, %{{.*}}) {float_params = array<f32>, int_params = array<i64: 1, 32, 0, 1, 1, 1, 1, 1, 1>} : (tensor<1x8x7x7xf32>, tensor<8x1x3x3xf32>, tensor<1x8x7x7xf32>, tensor<1x8x1x1xf32>) -> (tensor<1x8x7x7xf32>, tensor<1x8x1x1xf32>)
+// CHECK: return %[[R]]#0, %[[R]]#1
+func.func @ukernel_two_outputs(%x: tensor<1x8x7x7xf32>, %w: tensor<8x1x3x3xf32>, %e: tensor<1x8x7x7xf32>, %m: tensor<1x8x1x1xf32>) -> (tensor<1x8x7x7xf32>, tensor<1x8x1x1xf32>) {
+  %0:2 = kiln.ukernel "dwconv2d_f32"(%x, %w) outs(%e, %m) {int_params = array<i64: 1, 32, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (tensor<1x8x7x7xf32>, tensor<8x1x3x3xf32>, tensor<1x8x7x7xf32>, tensor<1x8x1x1xf32>) -> (tensor<1x8x7x7xf32>, tensor<1x8x1x1xf32>)
+  return %0#0, %0#1 : tensor<1x8x7x7xf32>, tensor<1x8x1x1xf32>
+}
+
 // kiln.ukernel on buffers has no result; empty parameter arrays are fine.
 // CHECK-LABEL: func.func @ukernel_buffers(
 // CHECK-SAME:    %[[A:[^:]*]]: memref<?x16xf32>, %[[O:[^:]*]]: memref<?x16xf32>)
