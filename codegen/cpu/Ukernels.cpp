@@ -373,13 +373,15 @@ struct KilnCpuUkernels final
     // and width appended. A 1 x 1 convolution stays unpacked (AVX2: the
     // runtime's pointwise kernel, conv_pw_f32_avx2.c, filter rows read in
     // place, strided inputs subsampled into dense planes first) unless it
-    // has 64+ input channels and an output plane of at most 8 x 8
+    // has 128+ input channels and an output plane of at most 8 x 8
     // (bench/gemm_bench.sh, AVX2, GFLOP/s pointwise against direct:
     // 16 -> 72 at 56 x 56 78 / 33, 64 -> 256 at 56 x 56 90 / 66,
     // 240 -> 40 at 14 x 14 86 / 65, 64 -> 128 at stride 2 from 56 x 56
-    // 80 / 61; at 7 x 7 outputs 96 -> 576 73 / 76, 576 -> 96 68 / 79,
-    // 256 -> 512 at stride 2 from 14 x 14 64 / 85), or 1 x 1 input and
-    // output planes (the runtime's GEMM over the batch).
+    // 80 / 61; at 7 x 7 outputs 576 -> 96 68 / 79, 256 -> 512 at stride 2
+    // from 14 x 14 64 / 85; 96 -> 576 73 / 70-76, and in MobileNetV3 at
+    // batch 8 (`kiln run --profile`, 1 thread) 67-70 / 59-65, so from 128
+    // channels), or 1 x 1 input and output planes (the runtime's GEMM over
+    // the batch).
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
         !(params[1] & 4) && (params[0] == 1 || params[0] == 2) &&
         operands.size() >= 2) {
@@ -398,7 +400,7 @@ struct KilnCpuUkernels final
       bool onePixel = shapes && yt.getDimSize(2) * yt.getDimSize(3) == 1 &&
                       xt.getDimSize(2) * xt.getDimSize(3) == 1;
       if (shapes &&
-          (!pointwise || (wt.getDimSize(1) >= 64 && smallPlane) || onePixel) &&
+          (!pointwise || (wt.getDimSize(1) >= 128 && smallPlane) || onePixel) &&
           (params[4] == 1 || params[4] == 2)) {
         int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
         int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);

@@ -561,10 +561,10 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
 // CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
 // CHECK:         %[[F:.*]] = arith.constant 5 : index
 // CHECK:         call @kiln_ukernel_conv2d_f32(
-// A 1 x 1 filter over 64 channels with a small output plane (5 x 5) is
+// A 1 x 1 filter over 128 channels with a small output plane (5 x 5) is
 // packed too.
 // CHECK-LABEL: func.func @conv_packed_1x1(
-// CHECK:         memref.get_global @pw64_packed : memref<1x64x16xf32>
+// CHECK:         memref.get_global @pw128_packed : memref<1x128x16xf32>
 // CHECK-LABEL: func.func @conv_packed_avx2(
 // CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
 // CHECK:         call @kiln_ukernel_conv2d_f32(
@@ -583,10 +583,10 @@ func.func @conv_packed(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref
   kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x3x16x16xf32>, memref<20x3x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
   return
 }
-memref.global "private" constant @pw64 : memref<8x64x1x1xf32> = dense<1.0>
-func.func @conv_packed_1x1(%x: memref<1x64x5x5xf32>, %y: memref<1x8x5x5xf32>) {
-  %w = memref.get_global @pw64 : memref<8x64x1x1xf32>
-  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x5x5xf32>, memref<8x64x1x1xf32>, memref<1x8x5x5xf32>) -> ()
+memref.global "private" constant @pw128 : memref<8x128x1x1xf32> = dense<1.0>
+func.func @conv_packed_1x1(%x: memref<1x128x5x5xf32>, %y: memref<1x8x5x5xf32>) {
+  %w = memref.get_global @pw128 : memref<8x128x1x1xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x128x5x5xf32>, memref<8x128x1x1xf32>, memref<1x8x5x5xf32>) -> ()
   return
 }
 func.func @conv_packed_avx2(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
@@ -605,10 +605,9 @@ func.func @conv_packed_c8(%x: memref<?x8x16x16xf32>, %b: memref<20xf32>, %y: mem
 // -----
 
 // Not packed (the patch GEMM or the pointwise kernel runs them): a 1 x 1
-// filter over fewer than 64 channels, one over 64 channels on a 16 x 16
-// output plane at stride 1 or 2 (AVX2), a
-// column stride
-// of 3, a call for the generic C kernels (isa 0), a filter that is not a
+// filter over fewer than 128 channels, also on a 5 x 5 output plane, one
+// over 64 channels on a 16 x 16 output plane at stride 1 or 2 (AVX2), a
+// column stride of 3, a call for the generic C kernels (isa 0), a filter that is not a
 // constant.
 // CHECK-LABEL: func.func @conv_not_packed(
 // CHECK-NOT:     _packed
@@ -620,6 +619,9 @@ func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y
   %pb = memref.get_global @pw64 : memref<8x64x1x1xf32>
   kiln.ukernel "conv2d_f32"(%xs, %pb) outs(%yb) {int_params = array<i64: 1, 0, 0, 2, 2, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x32x32xf32>, memref<8x64x1x1xf32>, memref<1x8x16x16xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%xb, %pb) outs(%yb) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x16x16xf32>, memref<8x64x1x1xf32>, memref<1x8x16x16xf32>) -> ()
+  %x5 = memref.alloc() : memref<1x64x5x5xf32>
+  %y5 = memref.alloc() : memref<1x8x5x5xf32>
+  kiln.ukernel "conv2d_f32"(%x5, %pb) outs(%y5) {int_params = array<i64: 1, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x5x5xf32>, memref<8x64x1x1xf32>, memref<1x8x5x5xf32>) -> ()
   %p = memref.get_global @pw : memref<8x4x1x1xf32>
   kiln.ukernel "conv2d_f32"(%x, %p) outs(%y1) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x1x1xf32>, memref<1x8x9x9xf32>) -> ()
   %s = memref.get_global @sw3 : memref<8x4x3x3xf32>

@@ -39,10 +39,11 @@ typedef struct {
 } kiln_conv_lanes_args;
 
 /* The 1 x 1 path's tasks: runs of `run` pixels of one image (`runs` per
- * image of p pixels), every output channel of each (conv_pw_f32_avx2.c). */
+ * image of p pixels) x `fparts` parts of the output channels
+ * (conv_pw_f32_avx2.c). */
 typedef struct {
   const kiln_conv_lanes_args *a;
-  int64_t p, run, runs;
+  int64_t p, run, runs, fparts;
 } kiln_conv_pw_job;
 void kiln_conv_pw_avx2(void *job, int64_t begin, int64_t end);
 

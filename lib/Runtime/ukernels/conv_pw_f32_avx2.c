@@ -132,15 +132,23 @@ void kiln_conv_pw_avx2(void *vjob, int64_t begin, int64_t end) {
              : la->act == KILN_ACT_HARDSWISH ? PW_ACT_HARDSWISH
                                              : PW_ACT_OTHER;
   int64_t p = j->p;
+  int64_t fblocks = (la->f + PW_MR - 1) / PW_MR;
+  int64_t per_part = (fblocks + j->fparts - 1) / j->fparts;
   for (int64_t t = begin; t < end; ++t) {
-    int64_t img = t / j->runs, q0 = t % j->runs * j->run;
+    /* (image, channel part, run): a thread's contiguous tasks cover whole
+     * parts, not the runs of one part (a 7 x 7 plane's runs are 48 and 1
+     * pixels) */
+    int64_t img = t / (j->runs * j->fparts), q0 = t % j->runs * j->run;
+    int64_t part = t / j->runs % j->fparts;
+    int64_t f_lo = part * per_part * PW_MR;
+    int64_t f_hi = f_lo + per_part * PW_MR < la->f ? f_lo + per_part * PW_MR : la->f;
     int64_t q1 = q0 + j->run < p ? q0 + j->run : p;
     const float *x = la->x + img * la->xs[0];
     float *y = la->y + img * la->y_img;
     const float *res = la->res ? la->res + img * la->res_img : NULL;
     /* channel blocks outer: the run's input (C x run floats) stays in L1
      * while each block's four filter rows stream past it */
-    for (int64_t f0 = 0; f0 < la->f; f0 += PW_MR) {
+    for (int64_t f0 = f_lo; f0 < f_hi; f0 += PW_MR) {
       pw_args a;
       a.ldb = p;
       a.w = la->wt + img * la->wt_img + f0 * la->c;
