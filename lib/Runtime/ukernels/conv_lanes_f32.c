@@ -40,19 +40,19 @@ static void sub_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
-/* a's images (dense planes, stride 1) in runs of `run` pixels; the output
- * channels split too where the runs alone give the threads fewer than 4
- * tasks each (one 7 x 7 image is one run: MobileNetV3's 96 -> 576 at batch
- * 1 ran on one of two threads). */
+/* a's images (dense planes, stride 1) in runs of `run` pixels. Where the
+ * runs give the threads fewer than 8 tasks each, the output channels are
+ * split into one part per thread instead, each part a thread's contiguous
+ * share of the tasks: one 7 x 7 image is runs of 48 and 1 pixels
+ * (MobileNetV3's 96 -> 576 at batch 1 ran on one of two threads), a
+ * 14 x 14 one 8 runs of 24 and one of 4. */
 static void run_pointwise(const kiln_conv_lanes_args *a, int64_t p, int64_t run,
                           int parallel) {
   kiln_conv_pw_job j = {a, p, run, (p + run - 1) / run, 1};
-  int64_t tasks = a->n * j.runs, want = 4 * kiln_rt_num_threads();
+  int64_t threads = kiln_rt_num_threads(), tasks = a->n * j.runs;
   int64_t fblocks = (a->f + 3) / 4; /* the kernel's 4-channel blocks */
-  if (parallel && tasks < want && fblocks > 1) {
-    j.fparts = (want + tasks - 1) / tasks;
-    j.fparts = j.fparts > fblocks ? fblocks : j.fparts;
-  }
+  if (parallel && threads > 1 && tasks < 8 * threads && fblocks >= threads)
+    j.fparts = threads;
   if (parallel)
     kiln_parallel_for(tasks * j.fparts, kiln_conv_pw_avx2, &j);
   else
