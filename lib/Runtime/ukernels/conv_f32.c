@@ -239,31 +239,31 @@ typedef struct {
   int64_t sc_img;
 } pad_job;
 
-/* Planes [begin, end) of n * c: rows of the zero-padded copy. */
+/* Rows [begin, end) of the n * c planes' hp rows of the zero-padded copy
+ * (rows, not planes: a 3-channel stem's three planes split badly over two
+ * threads). */
 static void pad_range(void *vjob, int64_t begin, int64_t end) {
   const pad_job *j = vjob;
-  for (int64_t pl = begin; pl < end; ++pl) {
+  int64_t lo = j->pl, hi = j->pl + j->w < j->wp ? j->pl + j->w : j->wp;
+  for (int64_t t = begin; t < end; ++t) {
+    int64_t pl = t / j->hp, r = t % j->hp;
     const float *src = j->x + pl / j->c * j->xs[0] + pl % j->c * j->xs[1];
-    float *dst = j->xp + pl * j->hp * j->wp;
     float s = j->sc ? j->sc[pl / j->c * j->sc_img + pl % j->c] : 1.0f;
-    int64_t lo = j->pl, hi = j->pl + j->w < j->wp ? j->pl + j->w : j->wp;
-    for (int64_t r = 0; r < j->hp; ++r) {
-      float *d = dst + r * j->wp;
-      int64_t sr = r - j->pt;
-      if (sr < 0 || sr >= j->h) {
-        memset(d, 0, (size_t)j->wp * sizeof(float));
-        continue;
-      }
-      memset(d, 0, (size_t)lo * sizeof(float));
-      if (hi > lo && !j->sc)
-        memcpy(d + lo, src + sr * j->xs[2], (size_t)(hi - lo) * sizeof(float));
-      else
-        for (int64_t q = lo; q < hi; ++q)
-          d[q] = src[sr * j->xs[2] + q - lo] * s;
-      if (hi < j->wp)
-        memset(d + (hi > lo ? hi : lo), 0,
-               (size_t)(j->wp - (hi > lo ? hi : lo)) * sizeof(float));
+    float *d = j->xp + pl * j->hp * j->wp + r * j->wp;
+    int64_t sr = r - j->pt;
+    if (sr < 0 || sr >= j->h) {
+      memset(d, 0, (size_t)j->wp * sizeof(float));
+      continue;
     }
+    memset(d, 0, (size_t)lo * sizeof(float));
+    if (hi > lo && !j->sc)
+      memcpy(d + lo, src + sr * j->xs[2], (size_t)(hi - lo) * sizeof(float));
+    else
+      for (int64_t q = lo; q < hi; ++q)
+        d[q] = src[sr * j->xs[2] + q - lo] * s;
+    if (hi < j->wp)
+      memset(d + (hi > lo ? hi : lo), 0,
+             (size_t)(j->wp - (hi > lo ? hi : lo)) * sizeof(float));
   }
 }
 
@@ -459,9 +459,9 @@ static void conv2d_direct(const int64_t *desc) {
                     c, h, w, hp, wp, pt, pl, xp,
                     sc ? sc + i0 * sc_img : NULL, sc_img};
       if (g * per_img >= COPY_PARALLEL_MIN && parallel)
-        kiln_parallel_for(g * c, pad_range, &pj);
+        kiln_parallel_for(g * c * hp, pad_range, &pj);
       else
-        pad_range(&pj, 0, g * c);
+        pad_range(&pj, 0, g * c * hp);
       j.x = xp;
     }
     j.y = (float *)y.base + i0 * y.stride[0];
