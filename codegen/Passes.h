@@ -46,6 +46,8 @@ struct CpuPipelineOptions {
   /// int4 (weight-only, per group of `groupSize` values of k).
   std::string quantize = "none";
   int64_t groupSize = 128;
+  /// ONNX node names whose ops keep fp32 weights (--keep-fp32).
+  std::vector<std::string> keepFp32;
 };
 
 /// kiln -> linalg on tensors -> entry ABI -> bufferized, deallocated buffers

@@ -185,7 +185,11 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
            "(flag 32); or int4: weight-only, 4 bits per group of "
            "`group-size` values of k per column (flag 256)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
-           "Values of k per int4 scale (quantize=int4): a multiple of 8">
+           "Values of k per int4 scale (quantize=int4): a multiple of 8">,
+    ListOption<"keepFp32", "keep-fp32", "std::string",
+               "ONNX node names whose ops keep fp32 weights (and fp32 "
+               "attention products) whatever precision and quantize say: an "
+               "op is kept when a name in its location is listed">
   ];
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect",

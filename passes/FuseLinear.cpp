@@ -90,8 +90,10 @@ struct FuseLinear final : OpRewritePattern<MatmulOp> {
     if (!transposed && !bias && !residual && act == "none")
       return rewriter.notifyMatchFailure(mm, "no epilogue to fuse");
     rewriter.setInsertionPoint(last);
+    // Both node names stay in the location (--keep-fp32 names the MatMul).
     auto op = LinearOp::create(
-        rewriter, last->getLoc(), TypeRange{last->getResult(0).getType()},
+        rewriter, rewriter.getFusedLoc({mm.getLoc(), last->getLoc()}),
+        TypeRange{last->getResult(0).getType()},
         mm.getLhs(), weight, bias, residual, transposed,
         rewriter.getStringAttr(act));
     rewriter.replaceOp(last, op.getResult());
@@ -154,7 +156,8 @@ struct ExtendLinear final : OpRewritePattern<LinearOp> {
       residual = r;
     }
     rewriter.setInsertionPoint(user);
-    auto op = LinearOp::create(rewriter, user->getLoc(),
+    auto op = LinearOp::create(rewriter,
+                               rewriter.getFusedLoc({lin.getLoc(), user->getLoc()}),
                                TypeRange{user->getResult(0).getType()},
                                lin.getInput(), lin.getWeight(), lin.getBias(),
                                residual, lin.getTransposeWeight(),

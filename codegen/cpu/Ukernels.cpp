@@ -24,6 +24,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/SaveAndRestore.h"
 
 #include <cstring>
 #include <map>
@@ -62,6 +64,7 @@ struct KilnCpuUkernels final
   /// How constant weights are stored and multiplied.
   enum class WeightKind { F32, Bf16, S8, S4 };
   WeightKind weightKind = WeightKind::F32;
+  llvm::StringSet<> keep; /* --keep-fp32's node names */
   bool failedAny = false;
   // (global name, transposed, k, kind) -> packed global
   std::map<std::tuple<std::string, bool, int64_t, WeightKind>, memref::GlobalOp> packed;
@@ -233,7 +236,20 @@ struct KilnCpuUkernels final
     return true;
   }
 
+  /// --keep-fp32: whether a name in `op`'s location is listed.
+  bool keptFp32(Operation *op) {
+    bool found = false;
+    op->getLoc()->walk([&](Location l) {
+      if (auto n = dyn_cast<NameLoc>(l); n && keep.contains(n.getName().strref()))
+        found = true;
+      return WalkResult::advance();
+    });
+    return found;
+  }
+
   void rewriteMatmul(linalg::MatmulOp mm) {
+    llvm::SaveAndRestore<WeightKind> kind(
+        weightKind, keptFp32(mm) ? WeightKind::F32 : weightKind);
     Value a = mm.getDpsInputOperand(0)->get(), bv = mm.getDpsInputOperand(1)->get(),
           c = mm.getDpsInitOperand(0)->get();
     Location loc = mm.getLoc();
@@ -313,6 +329,8 @@ struct KilnCpuUkernels final
 
   /// kiln.ukernel on buffers -> kiln_ukernel_<kernel>(desc, fparams).
   void rewriteUkernel(mlir::kiln::UkernelOp u) {
+    llvm::SaveAndRestore<WeightKind> kind(
+        weightKind, keptFp32(u) ? WeightKind::F32 : weightKind);
     Location loc = u.getLoc();
     OpBuilder b(u);
     SmallVector<int64_t> params(u.getIntParams());
@@ -515,6 +533,9 @@ struct KilnCpuUkernels final
                  : quantize == "int8"  ? WeightKind::S8
                  : precision == "bf16" ? WeightKind::Bf16
                                        : WeightKind::F32;
+    keep.clear();
+    for (const std::string &name : keepFp32)
+      keep.insert(name);
     module = getOperation();
     SymbolTable table(module);
     symbols = &table;

@@ -14,6 +14,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
+#include <vector>
 
 namespace kiln {
 
@@ -36,6 +37,10 @@ struct CompileOptions {
   /// With quantize "int4": values of k per scale (a multiple of 8; 32 or
   /// 128 are the usual choices).
   int64_t groupSize = 128;
+  /// ONNX node names (a MatMul, Gemm or Attention node) that keep fp32
+  /// weights under a lower precision or quantization; each must name a node
+  /// of the model.
+  std::vector<std::string> keepFp32;
   /// Print, per graph pass, the kiln op counts before and after and which
   /// ops it created or removed.
   bool report = false;

@@ -26,6 +26,7 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -366,6 +367,28 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     return false;
   }
   cpuOptions.quantize = options.quantize;
+  // --keep-fp32 names ONNX nodes: each must be one of the model's (the
+  // names the importer put in the ops' locations).
+  if (!options.keepFp32.empty()) {
+    if (options.precision == "fp32" && options.quantize == "none") {
+      error = "--keep-fp32 goes with --precision bf16 or --quantize int8|int4";
+      return false;
+    }
+    llvm::StringSet<> names;
+    module->walk([&](Operation *op) {
+      op->getLoc()->walk([&](Location l) {
+        if (auto n = dyn_cast<NameLoc>(l))
+          names.insert(n.getName().strref());
+        return WalkResult::advance();
+      });
+    });
+    for (const std::string &name : options.keepFp32)
+      if (!names.contains(name)) {
+        error = "--keep-fp32: the model has no node named '" + name + "'";
+        return false;
+      }
+    cpuOptions.keepFp32 = options.keepFp32;
+  }
   bool cuda = options.target == "cuda";
   if (options.target != "cpu" && !cuda) {
     error = "--target must be cpu or cuda, got '" + options.target + "'";

@@ -58,12 +58,15 @@ def _find_kiln():
 
 
 def compile(model, output, input_shape=None, cpu="native", kiln=None, precision="fp32",
-            quantize="none", group_size=128, target="cpu", gpu="sm_90", extra_args=()):
+            quantize="none", group_size=128, target="cpu", gpu="sm_90", extra_args=(),
+            keep_fp32=()):
     """Compiles the ONNX `model` into the shared library `output`.
     precision: "fp32", or "bf16" (dense layers' weights in bf16, fp32
     accumulation). quantize: "none", "int4" (weight-only, 4 bits per group
     of `group_size` values of k), or "int8" (dense layers' weights in
     int8 per output column, activations quantized per row at run time).
+    keep_fp32: ONNX node names (MatMul, Gemm) whose weights stay fp32
+    under a lower precision or quantization.
     target: "cpu", or "cuda" (NVIDIA GPU kernels for the SM architecture
     `gpu`, run through the CUDA driver). extra_args: more `kiln compile`
     flags, passed as they are."""
@@ -74,6 +77,8 @@ def compile(model, output, input_shape=None, cpu="native", kiln=None, precision=
         cmd += ["--quantize", quantize]
     if quantize == "int4":
         cmd += ["--group-size", str(group_size)]
+    if keep_fp32:
+        cmd += ["--keep-fp32", ",".join(keep_fp32)]
     if target != "cpu":
         cmd += ["--target", target, "--gpu", gpu]
     cmd += list(extra_args)

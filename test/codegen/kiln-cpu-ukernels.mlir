@@ -6,6 +6,7 @@
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=bf16})" | FileCheck %s --check-prefix=BF16
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=fp8})" 2>&1 | FileCheck %s --check-prefix=BADPREC
 // BADPREC: error: kiln-cpu-ukernels: unknown precision 'fp8' (expected fp32 or bf16)
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=bf16 keep-fp32=keepme,/l1/MatMul})" | FileCheck %s --check-prefix=KEEP
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int8})" | FileCheck %s --check-prefix=INT8
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int3})" 2>&1 | FileCheck %s --check-prefix=BADQ
 // BADQ: error: kiln-cpu-ukernels: unknown quantize 'int3' (expected none, int8 or int4)
@@ -522,6 +523,30 @@ memref.global "private" constant @lw : memref<40x32xf32> = dense<1.0>
 func.func @linear_packed(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x40xf32>) {
   %w = memref.get_global @lw : memref<40x32xf32>
   kiln.ukernel "linear_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 3, 0>, float_params = array<f32>} : (memref<8x32xf32>, memref<40x32xf32>, memref<40xf32>, memref<8x40xf32>) -> ()
+  return
+}
+
+// -----
+
+// keep-fp32: a dense layer whose location names a listed ONNX node (alone,
+// or among a fused op's names) keeps fp32 panels (flag 8: 3 | 8 = 11) under
+// precision=bf16; the third, unnamed, is packed in bf16 (3 | 16 = 19).
+// KEEP-LABEL: func.func @linear_keep_fp32(
+// KEEP:         memref.get_global @kw_packed : memref<3x32x16xf32>
+// KEEP:         arith.constant 11 : index
+// KEEP:         call @kiln_ukernel_linear_f32(
+// KEEP:         memref.get_global @kw_packed : memref<3x32x16xf32>
+// KEEP:         arith.constant 11 : index
+// KEEP:         call @kiln_ukernel_linear_f32(
+// KEEP:         memref.get_global @kw_bf16 : memref<3x16x32xi16>
+// KEEP:         arith.constant 19 : index
+// KEEP:         call @kiln_ukernel_linear_f32(
+memref.global "private" constant @kw : memref<40x32xf32> = dense<1.0>
+func.func @linear_keep_fp32(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x40xf32>) {
+  %w = memref.get_global @kw : memref<40x32xf32>
+  kiln.ukernel "linear_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 3, 0>, float_params = array<f32>} : (memref<8x32xf32>, memref<40x32xf32>, memref<40xf32>, memref<8x40xf32>) -> () loc("keepme")
+  kiln.ukernel "linear_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 3, 0>, float_params = array<f32>} : (memref<8x32xf32>, memref<40x32xf32>, memref<40xf32>, memref<8x40xf32>) -> () loc(fused["/l1/MatMul", "/l1/Add"])
+  kiln.ukernel "linear_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 3, 0>, float_params = array<f32>} : (memref<8x32xf32>, memref<40x32xf32>, memref<40xf32>, memref<8x40xf32>) -> () loc("other")
   return
 }
 

@@ -7,7 +7,8 @@ kernels) and compares each with ONNX Runtime on the same inputs.
 Prints `<cpu> <max rel. diff> ok|FAIL` per variant (tolerance 1e-4 of the
 output's max |ORT|); then `--precision bf16` for the native (AVX512-BF16
 where the CPU has it) and generic kernels, judged by cosine >= 0.999 per
-output and max rel. diff <= 5e-2."""
+output and max rel. diff <= 5e-2; last `--quantize int8 --keep-fp32` with
+every MatMul and Gemm node named, which must match ORT like fp32."""
 import argparse
 import os
 import sys
@@ -35,11 +36,19 @@ def main():
         for cpu, prec in [("native", "fp32"), ("x86-64-v3", "fp32"), ("x86-64", "fp32"),
                           ("native", "bf16"), ("x86-64", "bf16"),
                           ("native", "int8"), ("x86-64-v3", "int8"), ("x86-64", "int8"),
-                          ("native", "int4"), ("x86-64", "int4")]:
+                          ("native", "int4"), ("x86-64", "int4"),
+                          ("native", "int8-keep")]:
             so = os.path.join(tmp, f"m_{cpu}_{prec}.so")
+            keep = ()
+            if prec == "int8-keep":
+                import onnx
+                graph = onnx.load(args.model, load_external_data=False).graph
+                keep = [n.name or f"{n.op_type}_{i}" for i, n in enumerate(graph.node)
+                        if n.op_type in ("MatMul", "Gemm")]
             kiln.compile(args.model, so, cpu=cpu, kiln=args.kiln,
                          precision="bf16" if prec == "bf16" else "fp32",
-                         quantize=prec if prec in ("int8", "int4") else "none")
+                         quantize=prec[:4] if prec.startswith("int") else "none",
+                         keep_fp32=keep)
             m = kiln.load(so, threads=2)
             if feeds is None:
                 feeds = make_inputs(m, shape, np.random.default_rng(0))
@@ -48,9 +57,10 @@ def main():
             m.close()
             err = max(float(np.max(np.abs(out[k].astype(np.float64) - ref[k]))) /
                       max(float(np.max(np.abs(ref[k]))), 1e-30) for k in ref)
-            if prec == "fp32":
+            if prec in ("fp32", "int8-keep"):
                 ok = err <= 1e-4
-                print(f"{cpu} {err:.1e} {'ok' if ok else 'FAIL'}")
+                print(f"{cpu}{'' if prec == 'fp32' else ' ' + prec} {err:.1e} "
+                      f"{'ok' if ok else 'FAIL'}")
             else:
                 # bf16 (8-bit mantissas) or int8 (--quantize int8) weights
                 # and activations: judged by cosine similarity to fp32 ORT,

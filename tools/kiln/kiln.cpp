@@ -125,6 +125,11 @@ static cl::opt<int64_t> cGroupSize(
     "group-size",
     cl::desc("--quantize int4: values of k per scale (32 or 128; default 128)"),
     cl::init(128), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::list<std::string> cKeepFp32(
+    "keep-fp32",
+    cl::desc("NODE,...: these ONNX nodes (MatMul, Gemm, Attention) keep fp32 "
+             "weights under --precision bf16 or --quantize"),
+    cl::CommaSeparated, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cAccuracy(
     "accuracy-report",
     cl::desc("INPUTS.npz or 'random': also compile the model in fp32, run "
@@ -299,6 +304,7 @@ static int runCompile() {
   options.precision = cPrecision;
   options.quantize = cQuantize;
   options.groupSize = cGroupSize;
+  options.keepFp32.assign(cKeepFp32.begin(), cKeepFp32.end());
   options.printIrAfterAll = cPrintAll;
   options.printIrAfter = cPrintAfter;
   options.mlirTiming = cMlirTiming;
@@ -330,6 +336,7 @@ static int runCompile() {
   kiln::CompileOptions refOptions = options;
   refOptions.precision = "fp32";
   refOptions.quantize = "none";
+  refOptions.keepFp32.clear();
   refOptions.timing = refOptions.report = refOptions.mlirTiming = false;
   refOptions.printIrAfterAll = false;
   refOptions.printIrAfter.clear();
