@@ -167,12 +167,7 @@ static void test_attention(int isa, int bf16) {
 
 int main(void) {
   kiln_pool_start(2);
-  int isas[3], n = 0;
-  isas[n++] = KILN_ISA_GENERIC;
-  if (has_avx2())
-    isas[n++] = KILN_ISA_AVX2;
-  if (has_avx512())
-    isas[n++] = KILN_ISA_AVX512;
+  int isas[3], n = test_isas(isas);
   for (int i = 0; i < n; ++i) {
     test_attention(isas[i], 0);
     test_attention(isas[i], 1);

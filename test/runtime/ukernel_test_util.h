@@ -14,6 +14,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "ukernels/gemm_f32.h" /* KILN_ISA_* */
+
 /* The runtime archive expects a compiled model's two symbols. */
 void kiln_model_entry(void **inputs, void *ctx) { (void)inputs; (void)ctx; }
 const char *kiln_model_signature(void) { return ""; }
@@ -38,6 +40,18 @@ static inline int has_avx2(void) {
 static inline int has_avx512vnni(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+}
+
+/* The kernel variants this CPU runs, generic first, into isas[0..2]; returns
+ * how many. */
+static inline int test_isas(int isas[3]) {
+  int n = 0;
+  isas[n++] = KILN_ISA_GENERIC;
+  if (has_avx2())
+    isas[n++] = KILN_ISA_AVX2;
+  if (has_avx512())
+    isas[n++] = KILN_ISA_AVX512;
+  return n;
 }
 
 /* The largest |got - want| over the largest |want|. */
