@@ -238,6 +238,8 @@ struct KilnCpuUkernels final
 
   /// --keep-fp32: whether a name in `op`'s location is listed.
   bool keptFp32(Operation *op) {
+    if (keep.empty())
+      return false;
     bool found = false;
     op->getLoc()->walk([&](Location l) {
       if (auto n = dyn_cast<NameLoc>(l); n && keep.contains(n.getName().strref()))
