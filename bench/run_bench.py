@@ -87,17 +87,25 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
     # of the model: what its quantize_dynamic writes
     # (test/models/quantize_dynamic.py).
     ort_path = onnx_path
-    if quantize == "ort-qdq":
+    if quantize in ("ort-qdq", "int8-static"):
         # ORT's quantize_static QDQ form, calibrated by ORT on 2 random
-        # input sets at the benchmark shape; both runtimes run that file
+        # input sets at the benchmark shape; ort-qdq: both runtimes run that
+        # file; int8-static: kiln calibrates the fp32 model on the same
+        # inputs itself (kiln calibrate) and compiles --quantize int8-static
         ort_path = os.path.join(workdir, name + "_qdq.onnx")
+        fp32 = onnx.load(onnx_path)
+        feeds_list = calibration_feeds(fp32, shape, 2)
         if not os.path.exists(ort_path):
-            fp32 = onnx.load(onnx_path)
             calib_dir = os.path.join(workdir, name + "_calib")
-            ranges = calibrate(fp32, calibration_feeds(fp32, shape, 2),
+            ranges = calibrate(fp32, feeds_list,
                                lambda p, f: run_ort(p, f, calib_dir, node))
             qmodel, _ = quantize_static_qdq(onnx.load(onnx_path), ranges)
             onnx.save(qmodel, ort_path)
+        samples = os.path.join(workdir, name + "_samples.npz")
+        np.savez(samples, **{k: np.stack([f[k] for f in feeds_list]) for k in feeds_list[0]})
+        calibration = os.path.join(workdir, name + "_ranges.json")
+        if quantize == "int8-static" and not os.path.exists(calibration):
+            kiln.calibrate(onnx_path, calibration, samples=samples, kiln=kiln_bin)
     elif quantize != "none":
         ort_path = os.path.join(workdir, name + "_qdyn.onnx")
         if not os.path.exists(ort_path):
@@ -106,6 +114,9 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
     t0 = time.perf_counter()
     if quantize in ("ort-int8", "ort-qdq"):
         kiln.compile(ort_path, so, kiln=kiln_bin, precision=precision)
+    elif quantize == "int8-static":
+        kiln.compile(onnx_path, so, kiln=kiln_bin, quantize=quantize,
+                     calibration=calibration)
     else:
         kiln.compile(onnx_path, so, kiln=kiln_bin, precision=precision, quantize=quantize)
     compile_s = time.perf_counter() - t0
@@ -171,12 +182,16 @@ def main():
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                     help="kiln's precision (ORT runs fp32); bf16 rows report the "
                          "smallest per-output cosine to ORT instead of max rel. diff")
-    ap.add_argument("--quantize", default="none", choices=["none", "int8", "ort-int8", "ort-qdq"],
+    ap.add_argument("--quantize", default="none",
+                    choices=["none", "int8", "int8-static", "ort-int8", "ort-qdq"],
                     help="int8: kiln compiles the fp32 model with --quantize int8; "
                          "ort-int8: kiln compiles ORT's int8 file as it is. Either way "
                          "ORT runs the model in the form its quantize_dynamic writes "
                          "(int8 MatMulInteger). ort-qdq: both run the QDQ form of "
-                         "quantize_static (test/models/quantize_static_qdq.py). The "
+                         "quantize_static (test/models/quantize_static_qdq.py); "
+                         "int8-static: ORT runs that QDQ form, kiln the fp32 model "
+                         "with --quantize int8-static from kiln calibrate's ranges on "
+                         "the same calibration inputs. The "
                          "accuracy column is kiln's cosine to ORT fp32")
     ap.add_argument("--no-check", action="store_true",
                     help="skip the comparison of outputs with ORT")
@@ -190,6 +205,7 @@ def main():
     acc = "cosine to ORT fp32" if lowp else "max rel. diff"
     print(f"kiln precision: {args.precision}, quantize: {args.quantize}"
           + (" (both run ORT's quantize_static QDQ form)" if args.quantize == "ort-qdq"
+             else " (ORT: its quantize_static QDQ form)" if args.quantize == "int8-static"
              else " (ORT: its quantize_dynamic int8 form"
              + (", which kiln compiles too)" if args.quantize == "ort-int8" else ")")
              if args.quantize != "none" else ""))

@@ -45,6 +45,8 @@ struct CpuPipelineOptions {
   /// none, int8 (dense layers' constant weights quantized to int8), or
   /// int4 (weight-only, per group of `groupSize` values of k).
   std::string quantize = "none";
+  /// quantize int8-static: the ranges file (kiln calibrate's JSON).
+  std::string calibration;
   int64_t groupSize = 128;
   /// ONNX node names whose ops keep fp32 weights (--keep-fp32).
   std::vector<std::string> keepFp32;

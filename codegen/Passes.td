@@ -159,7 +159,10 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     packed copy and flag 8 (packed) is set; with `precision=bf16`, by a
     bf16 copy packed in k-pair panels ([P, ceil(K/2), 32] of bf16 bits as
     i16, lib/Runtime/ukernels/gemm_bf16.c) and flag 16, and `attention_f32`
-    gets flag 16 (its Q.K^T and P.V in bf16); with
+    gets flag 16 (its Q.K^T and P.V in bf16); with `precision=fp16`, by an
+    fp16 copy in the fp32 panel layout ([P, K, 16] of fp16 bits as i16,
+    lib/Runtime/ukernels/pack_f16.h) and flag 2048 (matmuls:
+    `kiln_ukernel_hgemm_packed`), attention staying fp32; with
     `quantize=int8`, by an int8 copy quantized per output column and packed
     in k-quad panels with each panel's scales and int32 column sums
     ([P, ceil(K/4) + 2, 64] of i8, lib/Runtime/ukernels/gemm_s8.h) and flag
@@ -177,15 +180,23 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "fp32, or bf16: linear_f32's constant weights are packed in bf16 "
            "k-pair panels (flag 16) and multiplied in bf16 with fp32 "
-           "accumulation">,
+           "accumulation; or fp16: packed in fp16 in the fp32 panel layout "
+           "(flag 2048), widened to fp32 in registers">,
     Option<"quantize", "quantize", "std::string", /*default=*/"\"none\"",
            "none, or int8: constant weights of linear_f32 and of matmuls are "
            "quantized to int8 per output column (symmetric) and multiplied "
            "with the activations quantized per row to u8 at run time "
-           "(flag 32); or int4: weight-only, 4 bits per group of "
+           "(flag 32); or int8-static: the same weights, activations "
+           "quantized per tensor with calibrated ranges (`calibration`); or "
+           "int4: weight-only, 4 bits per group of "
            "`group-size` values of k per column (flag 256)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
            "Values of k per int4 scale (quantize=int4): a multiple of 8">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "quantize=int8-static: a JSON file of activation ranges by ONNX "
+           "node name (kiln calibrate's); linear_f32 ops of a listed node "
+           "quantize their input with that range's scale and zero point "
+           "(flags 32 | 128 | 512 | 1024), the rest per row">,
     ListOption<"keepFp32", "keep-fp32", "std::string",
                "ONNX node names whose ops keep fp32 weights (and fp32 "
                "attention products) whatever precision and quantize say: an "

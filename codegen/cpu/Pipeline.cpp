@@ -89,6 +89,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   uk.precision = options.precision;
   uk.quantize = options.quantize;
   uk.groupSize = options.groupSize;
+  uk.calibration = options.calibration;
   uk.keepFp32.assign(options.keepFp32.begin(), options.keepFp32.end());
   pm.addPass(createKilnCpuUkernels(uk));
   addPipelineText(pm, kCpuToLoops);

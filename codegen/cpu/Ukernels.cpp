@@ -12,12 +12,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/cpu/Calibration.h"
 #include "codegen/cpu/ConstWeights.h"
 #include "dialects/kiln/KilnDialect.h"
 // The int8 weight layout is defined once, in the runtime's plain-C packer,
 // which the compiler links (codegen/CMakeLists.txt).
 #include "../../lib/Runtime/ukernels/gemm_s4.h"
 #include "../../lib/Runtime/ukernels/gemm_s8.h"
+#include "../../lib/Runtime/ukernels/pack_f16.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
@@ -62,9 +64,13 @@ struct KilnCpuUkernels final
   SymbolTable *symbols = nullptr;
   int64_t isaFlag = 0;
   /// How constant weights are stored and multiplied.
-  enum class WeightKind { F32, Bf16, S8, S4 };
+  enum class WeightKind { F32, Bf16, F16, S8, S4 };
   WeightKind weightKind = WeightKind::F32;
   llvm::StringSet<> keep; /* --keep-fp32's node names */
+  /// quantize=int8-static: (scale, zero point) of the input of each
+  /// calibrated node's dense layer, and how many layers found one.
+  llvm::StringMap<std::pair<float, float>> actParams;
+  int64_t staticLayers = 0, dynamicLayers = 0;
   bool failedAny = false;
   // (global name, transposed, k, kind) -> packed global
   std::map<std::tuple<std::string, bool, int64_t, WeightKind>, memref::GlobalOp> packed;
@@ -136,6 +142,17 @@ struct KilnCpuUkernels final
                                IntegerType::get(&getContext(), 16), data);
   }
 
+  /// fp16 in the fp32 panel layout, by the runtime's kiln_hgemm_pack_b:
+  /// [P, K, 16] of fp16 bits as i16.
+  memref::GlobalOp packF16(memref::GlobalOp global, ArrayRef<float> w,
+                           int64_t k, int64_t n) {
+    int64_t panels = (n + kPanel - 1) / kPanel;
+    std::vector<uint16_t> data((size_t)(panels * k * kPanel));
+    kiln_hgemm_pack_b(k, n, w.data(), n, 1, data.data());
+    return newGlobal<uint16_t>(global, "_f16", {panels, k, kPanel},
+                               IntegerType::get(&getContext(), 16), data);
+  }
+
   /// int8 per column, by the runtime's kiln_s8_pack_weights:
   /// [P, ceil(K/4) + 2, 64] bytes.
   memref::GlobalOp packS8(memref::GlobalOp global, ArrayRef<float> w,
@@ -193,6 +210,9 @@ struct KilnCpuUkernels final
     case WeightKind::Bf16:
       g = packBf16(global, w, k, n);
       break;
+    case WeightKind::F16:
+      g = packF16(global, w, k, n);
+      break;
     case WeightKind::S8:
       g = packS8(global, w, k, n);
       break;
@@ -236,6 +256,22 @@ struct KilnCpuUkernels final
     return true;
   }
 
+  /// int8-static: the calibrated (scale, zero point) of the first name in
+  /// `op`'s location that has one.
+  std::optional<std::pair<float, float>> calibrated(Operation *op) {
+    std::optional<std::pair<float, float>> found;
+    op->getLoc()->walk([&](Location l) {
+      if (auto n = dyn_cast<NameLoc>(l))
+        if (auto it = actParams.find(n.getName().strref());
+            it != actParams.end()) {
+          found = it->second;
+          return WalkResult::interrupt();
+        }
+      return WalkResult::advance();
+    });
+    return found;
+  }
+
   /// --keep-fp32: whether a name in `op`'s location is listed.
   bool keptFp32(Operation *op) {
     if (keep.empty())
@@ -267,6 +303,10 @@ struct KilnCpuUkernels final
     int64_t flags = isaFlag | (dropZeroFill(mm, c) ? kOverwrite : 0);
     if (weightKind == WeightKind::S4 && (global || tc))
       flags |= groupSize << 16; // kiln_ukernel_s4gemm_packed's group size
+    // int8-static: a plain matmul's entry point takes no activation
+    // parameters, so its input is quantized per row
+    if (weightKind == WeightKind::S8 && quantize == "int8-static" && (global || tc))
+      ++dynamicLayers;
     OpBuilder b(mm);
     Value m = memref::DimOp::create(b, loc, a, 0);
     Value k = memref::DimOp::create(b, loc, a, 1);
@@ -287,6 +327,7 @@ struct KilnCpuUkernels final
       func::CallOp::create(
           b, loc,
           declare(weightKind == WeightKind::Bf16 ? "kiln_ukernel_sbgemm_packed"
+                  : weightKind == WeightKind::F16 ? "kiln_ukernel_hgemm_packed"
                   : weightKind == WeightKind::S8 ? "kiln_ukernel_qgemm_packed"
                   : weightKind == WeightKind::S4 ? "kiln_ukernel_s4gemm_packed"
                                                  : "kiln_ukernel_sgemm_packed",
@@ -336,6 +377,7 @@ struct KilnCpuUkernels final
     Location loc = u.getLoc();
     OpBuilder b(u);
     SmallVector<int64_t> params(u.getIntParams());
+    SmallVector<float> fparams(u.getFloatParams());
     SmallVector<Value> operands(u.getInputs());
     // --precision bf16: attention's two products in bf16 too (flag 16 of
     // lib/Runtime/ukernels/attention_f32.c).
@@ -366,7 +408,7 @@ struct KilnCpuUkernels final
     // linear_f32 with a constant weight: packed here, once (flag 8); its
     // int_params are (isa, flags, activation), flag 1 = transposed.
     if (u.getKernel() == "linear_f32" && operands.size() >= 2 &&
-        params.size() == 3 && !(params[1] & (8 | 16 | 32 | 256))) {
+        params.size() == 3 && !(params[1] & (8 | 16 | 32 | 256 | 2048))) {
       auto wt = cast<MemRefType>(operands[1].getType());
       if (memref::GlobalOp g = wt.hasStaticShape() && wt.getRank() == 2 &&
                                        wt.getElementType().isF32()
@@ -378,9 +420,22 @@ struct KilnCpuUkernels final
         operands[1] =
             memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
         params[1] |= weightKind == WeightKind::Bf16 ? 16
+                     : weightKind == WeightKind::F16 ? 2048
                      : weightKind == WeightKind::S8 ? 32
                      : weightKind == WeightKind::S4 ? 256
                                                     : 8;
+        // int8-static: the input quantized per tensor with its calibrated
+        // scale and zero point (flags 128 | 512, float_params), on weights
+        // kiln quantized (1024: the AVX2 7-bit tile may run).
+        if (weightKind == WeightKind::S8 && quantize == "int8-static") {
+          if (auto sz = calibrated(u)) {
+            params[1] |= 128 | 512 | 1024;
+            fparams.assign({sz->first, sz->second});
+            ++staticLayers;
+          } else {
+            ++dynamicLayers;
+          }
+        }
       }
     }
     // conv2d_f32 (int_params isa, flags, activation, stride h/w, pad
@@ -484,7 +539,7 @@ struct KilnCpuUkernels final
     Value descBuf = memref::AllocaOp::create(b, loc, descType);
     for (auto [i, v] : llvm::enumerate(desc))
       memref::StoreOp::create(b, loc, v, descBuf, ValueRange{idx(b, loc, i)});
-    ArrayRef<float> fp = u.getFloatParams();
+    ArrayRef<float> fp = fparams;
     auto fType = MemRefType::get({std::max<int64_t>(1, fp.size())}, b.getF32Type());
     Value fBuf = memref::AllocaOp::create(b, loc, fType);
     for (auto [i, f] : llvm::enumerate(fp))
@@ -510,15 +565,33 @@ struct KilnCpuUkernels final
           << isaName << "' (expected avx512, avx2 or generic)";
       return signalPassFailure();
     }
-    if (precision != "fp32" && precision != "bf16") {
+    if (precision != "fp32" && precision != "bf16" && precision != "fp16") {
       getOperation().emitError("kiln-cpu-ukernels: unknown precision '")
-          << precision << "' (expected fp32 or bf16)";
+          << precision << "' (expected fp32, bf16 or fp16)";
       return signalPassFailure();
     }
-    if (quantize != "none" && quantize != "int8" && quantize != "int4") {
+    if (quantize != "none" && quantize != "int8" && quantize != "int8-static" &&
+        quantize != "int4") {
       getOperation().emitError("kiln-cpu-ukernels: unknown quantize '")
-          << quantize << "' (expected none, int8 or int4)";
+          << quantize << "' (expected none, int8, int8-static or int4)";
       return signalPassFailure();
+    }
+    actParams.clear();
+    staticLayers = dynamicLayers = 0;
+    if (quantize == "int8-static") {
+      ::kiln::Calibration cal;
+      std::string error;
+      if (calibration.empty()) {
+        getOperation().emitError("kiln-cpu-ukernels: quantize=int8-static "
+                                 "needs calibration=FILE");
+        return signalPassFailure();
+      }
+      if (!::kiln::readCalibration(calibration, cal, error)) {
+        getOperation().emitError("kiln-cpu-ukernels: ") << error;
+        return signalPassFailure();
+      }
+      for (const auto &[node, r] : cal.nodes)
+        actParams[node] = ::kiln::u8QuantParams(r.lo, r.hi);
     }
     if (quantize != "none" && precision != "fp32") {
       getOperation().emitError("kiln-cpu-ukernels: quantize=")
@@ -532,8 +605,10 @@ struct KilnCpuUkernels final
       return signalPassFailure();
     }
     weightKind = quantize == "int4"    ? WeightKind::S4
-                 : quantize == "int8"  ? WeightKind::S8
+                 : quantize == "int8" || quantize == "int8-static"
+                     ? WeightKind::S8
                  : precision == "bf16" ? WeightKind::Bf16
+                 : precision == "fp16" ? WeightKind::F16
                                        : WeightKind::F32;
     keep.clear();
     for (const std::string &name : keepFp32)
@@ -571,6 +646,10 @@ struct KilnCpuUkernels final
       else
         rewriteBatchMatmul(cast<linalg::BatchMatmulOp>(op));
     }
+    if (quantize == "int8-static")
+      module.emitRemark("int8-static: ")
+          << staticLayers << " dense layer(s) with calibrated input ranges, "
+          << dynamicLayers << " quantized per row at run time (no range)";
     // Originals that only fed packing are gone from the program: drop their
     // reads (and reshapes of them), then the globals, so they are neither
     // embedded nor written to the weights file.

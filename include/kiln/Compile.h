@@ -25,15 +25,21 @@ struct CompileOptions {
   std::string cpu = "native";
   /// Print the time of each stage (import, passes, LLVM, link) to `log`.
   bool timing = false;
-  /// "fp32" (default) or "bf16": dense layers' weights stored in bf16 and
+  /// "fp32" (default), "bf16": dense layers' weights stored in bf16 and
   /// multiplied in bf16 with fp32 accumulation (AVX512-BF16 where the CPU
-  /// has it); everything else stays fp32.
+  /// has it), or "fp16": dense layers' weights stored in fp16 and widened
+  /// to fp32 in registers; everything else stays fp32.
   std::string precision = "fp32";
   /// "none" (default) or "int8": dense layers' constant weights quantized to
   /// int8 per output column at compile time, activations quantized per row
   /// to u8 at run time, u8 x s8 products with int32 accumulation
   /// (AVX512-VNNI where the CPU has it).
   std::string quantize = "none";
+  /// With quantize "int8-static": the activation ranges of the dense
+  /// layers' inputs (the JSON `kiln calibrate` writes), keyed by the ONNX
+  /// MatMul / Gemm node; layers it has no range for are quantized
+  /// dynamically.
+  std::string calibration;
   /// With quantize "int4": values of k per scale (a multiple of 8; 32 or
   /// 128 are the usual choices).
   int64_t groupSize = 128;

@@ -24,6 +24,9 @@ struct ImportOptions {
   /// Parse as the ONNX text format instead of binary protobuf. When unset,
   /// files ending in .onnxtxt/.txt are text.
   std::optional<bool> textFormat;
+  /// Values (by their ONNX names) the graph also returns, after its own
+  /// outputs: `kiln calibrate` reads the dense layers' inputs this way.
+  std::vector<std::string> extraOutputs;
 };
 
 /// Parses "name=1x128,batch=4" into `options.shapes`; false with `error` set

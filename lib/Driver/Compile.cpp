@@ -13,6 +13,7 @@
 #include "Ptxas.h"
 
 #include "codegen/Passes.h"
+#include "codegen/cpu/Calibration.h"
 #include "passes/PatternReport.h"
 #include "dialects/kiln/KilnDialect.h"
 
@@ -345,14 +346,23 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   mlir::kiln::CpuPipelineOptions cpuOptions;
   cpuOptions.weightsFile = weightsPath;
   cpuOptions.minWeightBytes = options.minWeightBytes;
-  if (options.precision != "fp32" && options.precision != "bf16") {
-    error = "--precision must be fp32 or bf16, got '" + options.precision + "'";
+  if (options.precision != "fp32" && options.precision != "bf16" &&
+      options.precision != "fp16") {
+    error = "--precision must be fp32, bf16 or fp16, got '" + options.precision + "'";
     return false;
   }
   cpuOptions.precision = options.precision;
   if (options.quantize != "none" && options.quantize != "int8" &&
-      options.quantize != "int4") {
-    error = "--quantize must be none, int8 or int4, got '" + options.quantize + "'";
+      options.quantize != "int8-static" && options.quantize != "int4") {
+    error = "--quantize must be none, int8, int8-static or int4, got '" +
+            options.quantize + "'";
+    return false;
+  }
+  if ((options.quantize == "int8-static") != !options.calibration.empty()) {
+    error = options.calibration.empty()
+                ? "--quantize int8-static needs --calibration FILE (the "
+                  "ranges `kiln calibrate` writes, or sample inputs as .npz)"
+                : "--calibration goes with --quantize int8-static";
     return false;
   }
   if (options.groupSize < 8 || options.groupSize > 4096 || options.groupSize % 8) {
@@ -367,14 +377,10 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     return false;
   }
   cpuOptions.quantize = options.quantize;
-  // --keep-fp32 names ONNX nodes: each must be one of the model's (the
-  // names the importer put in the ops' locations).
-  if (!options.keepFp32.empty()) {
-    if (options.precision == "fp32" && options.quantize == "none") {
-      error = "--keep-fp32 goes with --precision bf16 or --quantize int8|int4";
-      return false;
-    }
-    llvm::StringSet<> names;
+  // --keep-fp32 and the calibration name ONNX nodes: each must be one of
+  // the model's (the names the importer put in the ops' locations).
+  llvm::StringSet<> names;
+  if (!options.keepFp32.empty() || !options.calibration.empty())
     module->walk([&](Operation *op) {
       op->getLoc()->walk([&](Location l) {
         if (auto n = dyn_cast<NameLoc>(l))
@@ -382,6 +388,26 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
         return WalkResult::advance();
       });
     });
+  if (!options.calibration.empty()) {
+    ::kiln::Calibration cal;
+    if (!::kiln::readCalibration(options.calibration, cal, error))
+      return false;
+    for (const auto &node : cal.nodes)
+      if (!names.contains(node.first)) {
+        error = "calibration file '" + options.calibration +
+                "' has a range for node '" + node.first +
+                "', which the model does not have (calibrated on another "
+                "model?)";
+        return false;
+      }
+    cpuOptions.calibration = options.calibration;
+  }
+  if (!options.keepFp32.empty()) {
+    if (options.precision == "fp32" && options.quantize == "none") {
+      error = "--keep-fp32 goes with --precision bf16|fp16 or --quantize "
+              "int8|int8-static|int4";
+      return false;
+    }
     for (const std::string &name : options.keepFp32)
       if (!names.contains(name)) {
         error = "--keep-fp32: the model has no node named '" + name + "'";
@@ -437,8 +463,11 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
                           : sti->checkFeatures("+avx2,+fma")        ? "avx2"
                                                                     : "generic";
   std::string diag;
+  std::vector<std::string> remarks;
   {
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+      if (d.getSeverity() == DiagnosticSeverity::Remark)
+        remarks.push_back(d.str());
       if (diag.empty() && d.getSeverity() == DiagnosticSeverity::Error) {
         std::string where;
         if (auto nl = dyn_cast<NameLoc>(d.getLocation()))
@@ -484,6 +513,8 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
       return false;
     }
   }
+  for (const std::string &r : remarks)
+    log << "kiln: " << r << "\n";
   timer.lap("passes");
   if (cuda && !options.emulateGpu) {
     ::kiln::PtxasStats stats;

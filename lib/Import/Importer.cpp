@@ -443,7 +443,14 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
 
   SmallVector<Value> results;
   SmallVector<DictionaryAttr> resultAttrs;
-  for (const auto &out : graph->output()) {
+  // The graph's outputs, then the extra values asked for (declared
+  // nowhere: any type) that are not outputs already.
+  std::vector<onnx::ValueInfoProto> outputs(graph->output().begin(),
+                                            graph->output().end());
+  for (const std::string &name : options.extraOutputs)
+    if (llvm::none_of(outputs, [&](auto &o) { return o.name() == name; }))
+      outputs.emplace_back().set_name(name);
+  for (const auto &out : outputs) {
     std::string err;
     auto v = lookup(out.name(), err);
     if (failed(v))

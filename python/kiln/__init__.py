@@ -59,12 +59,16 @@ def _find_kiln():
 
 def compile(model, output, input_shape=None, cpu="native", kiln=None, precision="fp32",
             quantize="none", group_size=128, target="cpu", gpu="sm_90", extra_args=(),
-            keep_fp32=()):
+            keep_fp32=(), calibration=None):
     """Compiles the ONNX `model` into the shared library `output`.
-    precision: "fp32", or "bf16" (dense layers' weights in bf16, fp32
-    accumulation). quantize: "none", "int4" (weight-only, 4 bits per group
+    precision: "fp32", "bf16" (dense layers' weights in bf16, fp32
+    accumulation) or "fp16" (dense layers' weights in fp16, widened to fp32
+    in registers). quantize: "none", "int4" (weight-only, 4 bits per group
     of `group_size` values of k), or "int8" (dense layers' weights in
-    int8 per output column, activations quantized per row at run time).
+    int8 per output column, activations quantized per row at run time), or
+    "int8-static" (the same weights, activations quantized per tensor with
+    the ranges in `calibration`: the JSON `calibrate` writes, or an .npz of
+    sample inputs).
     keep_fp32: ONNX node names (MatMul, Gemm) whose weights stay fp32
     under a lower precision or quantization.
     target: "cpu", or "cuda" (NVIDIA GPU kernels for the SM architecture
@@ -79,6 +83,8 @@ def compile(model, output, input_shape=None, cpu="native", kiln=None, precision=
         cmd += ["--group-size", str(group_size)]
     if keep_fp32:
         cmd += ["--keep-fp32", ",".join(keep_fp32)]
+    if calibration is not None:
+        cmd += ["--calibration", str(calibration)]
     if target != "cpu":
         cmd += ["--target", target, "--gpu", gpu]
     cmd += list(extra_args)
@@ -91,6 +97,32 @@ def compile(model, output, input_shape=None, cpu="native", kiln=None, precision=
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         raise KilnError(p.stderr.strip() or f"kiln compile failed ({p.returncode})")
+    return output
+
+
+def calibrate(model, output, samples=None, method="minmax", percentile=99.999,
+              random_samples=8, input_shape=None, kiln=None, threads=0):
+    """Measures the input ranges of the ONNX `model`'s dense layers (MatMul
+    and Gemm nodes with constant weights) over `samples` (.npz paths, each
+    input with an optional leading sample dim; None: `random_samples`
+    random inputs at `input_shape`) and writes them to `output` (JSON), for
+    compile(..., quantize="int8-static", calibration=output). method:
+    "minmax", "percentile" (clipped at `percentile` at both ends) or
+    "entropy" (KL-divergence threshold). Returns `output`."""
+    cmd = [kiln or _find_kiln(), "calibrate", str(model), "-o", str(output),
+           "--method", method, "--percentile", str(percentile),
+           "--random-samples", str(random_samples), "--threads", str(threads)]
+    if samples:
+        if isinstance(samples, (str, os.PathLike)):
+            samples = [samples]
+        cmd += ["--samples", ",".join(str(s) for s in samples)]
+    if input_shape:
+        if isinstance(input_shape, dict):
+            input_shape = ",".join(f"{k}={v}" for k, v in input_shape.items())
+        cmd += ["--input-shape", input_shape]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise KilnError(p.stderr.strip() or f"kiln calibrate failed ({p.returncode})")
     return output
 
 

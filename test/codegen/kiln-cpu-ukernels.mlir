@@ -5,11 +5,12 @@
 // BAD: error: kiln-cpu-ukernels: unknown isa 'sse' (expected avx512, avx2 or generic)
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=bf16})" | FileCheck %s --check-prefix=BF16
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=fp8})" 2>&1 | FileCheck %s --check-prefix=BADPREC
-// BADPREC: error: kiln-cpu-ukernels: unknown precision 'fp8' (expected fp32 or bf16)
+// BADPREC: error: kiln-cpu-ukernels: unknown precision 'fp8' (expected fp32, bf16 or fp16)
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=bf16 keep-fp32=keepme,/l1/MatMul})" | FileCheck %s --check-prefix=KEEP
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int8})" | FileCheck %s --check-prefix=INT8
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=fp16})" | FileCheck %s --check-prefix=FP16
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int3})" 2>&1 | FileCheck %s --check-prefix=BADQ
-// BADQ: error: kiln-cpu-ukernels: unknown quantize 'int3' (expected none, int8 or int4)
+// BADQ: error: kiln-cpu-ukernels: unknown quantize 'int3' (expected none, int8, int8-static or int4)
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int4 group-size=32})" | FileCheck %s --check-prefix=INT4
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{quantize=int4 group-size=12})" 2>&1 | FileCheck %s --check-prefix=BADG
 // BADG: error: kiln-cpu-ukernels: group-size must be a multiple of 8 from 8 to 4096, got 12
@@ -71,6 +72,12 @@
 // INT4:         arith.constant 2097154 : index
 // INT4:         memref.get_global @w_s4 : memref<3x2x5x64xi8>
 // INT4:         call @kiln_ukernel_s4gemm_packed(
+// With precision=fp16: the fp32 panel layout in fp16 ([3, 64, 16] of i16),
+// and the call is the fp16-weight kernel's.
+// FP16-LABEL: func.func @packed_weight(
+// FP16:         memref.get_global @w_f16 : memref<3x64x16xi16>
+// FP16:         call @kiln_ukernel_hgemm_packed(
+// FP16-NOT:     memref.get_global @w :
 memref.global "private" constant @w : memref<64x48xf32> = dense<1.0>
 func.func @packed_weight(%a: memref<?x64xf32>, %c: memref<?x48xf32>) {
   %w = memref.get_global @w : memref<64x48xf32>
@@ -519,6 +526,13 @@ func.func @ukernel_on_tensors(%q: tensor<8x8x16xf32>, %o: tensor<8x8x16xf32>) ->
 // INT4:         memref.get_global @lw_s4 : memref<3x1x5x64xi8>
 // INT4:         %[[C259:.*]] = arith.constant 259 : index
 // INT4:         call @kiln_ukernel_linear_f32(
+// With precision=fp16: [3 panels, 32, 16] of fp16 bits, flag 2048
+// (3 | 2048 = 2051).
+// FP16-LABEL: func.func @linear_packed(
+// FP16-NOT:     memref.get_global @lw :
+// FP16:         memref.get_global @lw_f16 : memref<3x32x16xi16>
+// FP16:         arith.constant 2051 : index
+// FP16:         call @kiln_ukernel_linear_f32(
 memref.global "private" constant @lw : memref<40x32xf32> = dense<1.0>
 func.func @linear_packed(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x40xf32>) {
   %w = memref.get_global @lw : memref<40x32xf32>

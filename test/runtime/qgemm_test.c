@@ -226,6 +226,61 @@ static void test_per_tensor(int isa) {
          isa_name(isa), cases, worst <= 1e-5 ? "<= 1e-5" : "FAILED");
 }
 
+/* --quantize int8-static: weights the compiler quantized
+ * (kiln_s8_pack_weights at the ISA's qmax, so AVX2 runs its 7-bit tile)
+ * and activations quantized per tensor with a given (calibrated) scale and
+ * zero point, narrower than A's range so that values clip at 0 and 255. */
+static void test_static(int isa) {
+  static const int64_t shapes[][3] = {{1, 40, 77}, {13, 33, 64}, {29, 70, 1600}};
+  int64_t qmax = kiln_s8_weight_qmax(isa);
+  int cases = 0;
+  double worst = 0;
+  for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; ++sh) {
+    int64_t m = shapes[sh][0], n = shapes[sh][1], k = shapes[sh][2];
+    float *a = malloc(sizeof(float) * (size_t)(m * k));
+    float *w = malloc(sizeof(float) * (size_t)(k * n));
+    float *c = malloc(sizeof(float) * (size_t)(m * n));
+    double *want = malloc(sizeof(double) * (size_t)(m * n));
+    for (int64_t i = 0; i < m * k; ++i)
+      a[i] = 3.0f * frand() + 0.5f;
+    for (int64_t i = 0; i < k * n; ++i)
+      w[i] = frand();
+    int8_t *bp = malloc(kiln_s8_packed_bytes(k, n));
+    kiln_s8_pack_weights(k, n, w, n, 1, qmax, bp);
+    /* the range [-1.5, 2] of A's [-2.5, 3.5] */
+    float given[2] = {3.5f / 255.0f, nearbyintf(1.5f / (3.5f / 255.0f))};
+    kiln_qgemm_run_mode(isa, 0, KILN_QGEMM_PER_TENSOR | KILN_QGEMM_KILN_WEIGHTS,
+                        given, m, n, k, a, k, 1, bp, c, n, NULL);
+    for (int64_t j = 0; j < n; ++j) {
+      float amax = 0;
+      for (int64_t kk = 0; kk < k; ++kk)
+        amax = fabsf(w[kk * n + j]) > amax ? fabsf(w[kk * n + j]) : amax;
+      float sw = amax / (float)qmax;
+      for (int64_t i = 0; i < m; ++i) {
+        double acc = 0;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          float q = nearbyintf(a[i * k + kk] / given[0]) + given[1];
+          q = q < 0 ? 0 : q > 255 ? 255 : q;
+          acc += (q - given[1]) *
+                 (double)lrintf(w[kk * n + j] * (1.0f / sw));
+        }
+        want[i * n + j] = acc * given[0] * sw;
+      }
+    }
+    double e = rel_error(m * n, c, want);
+    if (!(e <= 1e-5)) {
+      printf("FAIL qgemm static %s m=%lld n=%lld k=%lld: error %g\n",
+             isa_name(isa), (long long)m, (long long)n, (long long)k, e);
+      ++failures;
+    }
+    worst = e > worst ? e : worst;
+    ++cases;
+    free(a), free(w), free(c), free(want), free(bp);
+  }
+  printf("qgemm static %s: %d cases, against the same quantization %s\n",
+         isa_name(isa), cases, worst <= 1e-5 ? "<= 1e-5" : "FAILED");
+}
+
 /* A zero weight column and a row of zeros: scale 0 / scale 1 paths. */
 static void test_zeros(void) {
   int64_t m = 3, n = 20, k = 9;
@@ -256,16 +311,19 @@ static void test_zeros(void) {
 int main(void) {
   test_isa(KILN_ISA_GENERIC);
   test_per_tensor(KILN_ISA_GENERIC);
+  test_static(KILN_ISA_GENERIC);
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2")) {
     test_isa(KILN_ISA_AVX2);
     test_per_tensor(KILN_ISA_AVX2);
+    test_static(KILN_ISA_AVX2);
   } else {
     printf("qgemm avx2: skipped, this CPU has no AVX2\n");
   }
   if (has_avx512vnni()) {
     test_isa(KILN_ISA_AVX512);
     test_per_tensor(KILN_ISA_AVX512);
+    test_static(KILN_ISA_AVX512);
   } else {
     printf("qgemm avx512-vnni: skipped, this CPU has no AVX512-VNNI\n");
   }

@@ -284,15 +284,17 @@ int kiln::runModelTo(const RunOptions &o, RunResult &result,
       if (!readTensorProto(o.inputs + "/input_" + std::to_string(i) + ".pb",
                            arrays[i], error))
         return 1;
-  } else if (!o.inputs.empty()) {
+  } else if (!o.inputs.empty() || o.arrays) {
     std::vector<npz::Array> read;
-    if (!npz::read(o.inputs, read, error))
+    if (!o.arrays && !npz::read(o.inputs, read, error))
       return 1;
+    const std::vector<npz::Array> &given = o.arrays ? *o.arrays : read;
     for (size_t i = 0; i < nin; ++i) {
-      auto it = std::find_if(read.begin(), read.end(),
+      auto it = std::find_if(given.begin(), given.end(),
                              [&](auto &a) { return a.name == ins[i].name; });
-      if (it == read.end()) {
-        error = "'" + o.inputs + "' has no array named '" + ins[i].name + "'";
+      if (it == given.end()) {
+        error = "'" + (o.arrays ? std::string("the samples") : o.inputs) +
+                "' has no array named '" + ins[i].name + "'";
         return 1;
       }
       arrays[i] = *it;
@@ -308,7 +310,7 @@ int kiln::runModelTo(const RunOptions &o, RunResult &result,
         if (ins[i].dims[d] < 0 && *ins[i].dim_names[d])
           shapes.emplace(ins[i].dim_names[d], std::vector<int64_t>{ov->second[d]});
     }
-    std::mt19937 rng(0);
+    std::mt19937 rng(o.seed);
     for (size_t i = 0; i < nin; ++i) {
       npz::Array &a = arrays[i];
       a.name = ins[i].name;
@@ -358,6 +360,8 @@ int kiln::runModelTo(const RunOptions &o, RunResult &result,
   for (size_t i = 0; i < nin; ++i)
     if (ins[i].dtype == KILN_BF16 && arrays[i].dtype == KILN_U16)
       arrays[i].dtype = KILN_BF16;
+  for (size_t i = 0; i < nin; ++i)
+    arrays[i].name = ins[i].name;
   std::vector<kiln_tensor> inT(nin);
   for (size_t i = 0; i < nin; ++i) {
     inT[i].dtype = arrays[i].dtype;
@@ -403,6 +407,7 @@ int kiln::runModelTo(const RunOptions &o, RunResult &result,
       }
     }
   }
+  result.inputs = arrays;
   std::vector<npz::Array> &results = result.outputs;
   for (size_t i = 0; i < nout; ++i) {
     const kiln_tensor &t = outT[i];

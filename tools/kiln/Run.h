@@ -22,6 +22,10 @@ struct RunOptions {
   std::map<std::string, std::vector<int64_t>> shapes;
   int threads = 0;
   int bench = 0;
+  /// Inputs given in memory (matched by name), instead of `inputs`.
+  const std::vector<npz::Array> *arrays = nullptr;
+  /// Seed of the random inputs.
+  unsigned seed = 0;
 };
 
 int runModel(const RunOptions &options, llvm::raw_ostream &os,
@@ -31,6 +35,8 @@ int runModel(const RunOptions &options, llvm::raw_ostream &os,
 /// times of the `bench` runs after it (ms, in run order).
 struct RunResult {
   std::vector<npz::Array> outputs;
+  /// The inputs it ran on (read, given or random).
+  std::vector<npz::Array> inputs;
   std::vector<double> ms;
 };
 /// runModel without printing.

@@ -10,6 +10,7 @@
 #include "kiln/Import.h"
 #include "kiln/InitAll.h"
 
+#include "Calibrate.h"
 #include "Run.h"
 
 #include "codegen/Passes.h"
@@ -111,16 +112,30 @@ static cl::opt<bool> cTiming("timing", cl::desc("Print the time per stage"),
                              cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cPrecision(
     "precision",
-    cl::desc("fp32 (default), or bf16: dense layers' weights in bf16, "
-             "multiplied in bf16 with fp32 accumulation (AVX512-BF16)"),
+    cl::desc("fp32 (default); bf16: dense layers' weights in bf16, "
+             "multiplied in bf16 with fp32 accumulation (AVX512-BF16); fp16: "
+             "dense layers' weights in fp16, widened to fp32 in registers"),
     cl::init("fp32"), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cQuantize(
     "quantize",
     cl::desc("none (default); int8: dense layers' weights quantized to "
              "int8 per output column, activations to u8 per row at run time "
-             "(dynamic), int32 accumulation (AVX512-VNNI); int4: weight-only, "
+             "(dynamic), int32 accumulation (AVX512-VNNI); int8-static: the "
+             "same weights, activations quantized per tensor with calibrated "
+             "ranges (--calibration); int4: weight-only, "
              "4 bits per group of --group-size values of k"),
     cl::init("none"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cCalibration(
+    "calibration",
+    cl::desc("--quantize int8-static: the ranges `kiln calibrate` wrote "
+             "(.json), or sample inputs (.npz, calibrated here with "
+             "--calibrate-method; the ranges go to OUTPUT.calibration.json)"),
+    cl::value_desc("file"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cCalibrateMethod(
+    "calibrate-method",
+    cl::desc("With --calibration SAMPLES.npz: minmax (default), percentile or "
+             "entropy"),
+    cl::init("minmax"), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<int64_t> cGroupSize(
     "group-size",
     cl::desc("--quantize int4: values of k per scale (32 or 128; default 128)"),
@@ -128,7 +143,7 @@ static cl::opt<int64_t> cGroupSize(
 static cl::list<std::string> cKeepFp32(
     "keep-fp32",
     cl::desc("NODE,...: these ONNX nodes (MatMul, Gemm, Attention) keep fp32 "
-             "weights under --precision bf16 or --quantize"),
+             "weights under --precision bf16|fp16 or --quantize"),
     cl::CommaSeparated, cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cAccuracy(
     "accuracy-report",
@@ -162,6 +177,41 @@ static cl::opt<bool> cReport("report",
                              cl::desc("Print kiln op counts before and after "
                                       "each graph pass"),
                              cl::sub(compileCmd), cl::cat(kilnCategory));
+
+static cl::SubCommand calibrateCmd(
+    "calibrate", "Measure the dense layers' input ranges for --quantize int8-static");
+static cl::opt<std::string> kModel(cl::Positional, cl::desc("<model.onnx>"),
+                                   cl::Required, cl::sub(calibrateCmd),
+                                   cl::cat(kilnCategory));
+static cl::opt<std::string> kOutput("o", cl::desc("Output ranges (.json)"),
+                                    cl::value_desc("file"), cl::Required,
+                                    cl::sub(calibrateCmd), cl::cat(kilnCategory));
+static cl::list<std::string> kSamples(
+    "samples",
+    cl::desc("SAMPLES.npz,...: inputs keyed by name, an array with one dim "
+             "more than its input holding one sample per index of its first "
+             "dim; 'random' (default): --random-samples random inputs"),
+    cl::CommaSeparated, cl::sub(calibrateCmd), cl::cat(kilnCategory));
+static cl::opt<int> kRandomSamples(
+    "random-samples", cl::desc("How many random samples (default 8)"),
+    cl::init(8), cl::sub(calibrateCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> kShapes(
+    "input-shape", cl::desc("Dims of the random samples: batch=1,seq=128"),
+    cl::sub(calibrateCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> kMethod(
+    "method",
+    cl::desc("minmax (default): each input's whole range; percentile: "
+             "clipped at --percentile at both ends; entropy: clipped where "
+             "the KL divergence of the quantized |x| histogram is least"),
+    cl::init("minmax"), cl::sub(calibrateCmd), cl::cat(kilnCategory));
+static cl::opt<double> kPercentile(
+    "percentile", cl::desc("--method percentile: kept percentile (default 99.999)"),
+    cl::init(99.999), cl::sub(calibrateCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> kCpu("cpu", cl::desc("Target CPU of the fp32 run (default native)"),
+                                 cl::init("native"), cl::sub(calibrateCmd),
+                                 cl::cat(kilnCategory));
+static cl::opt<int> kThreads("threads", cl::desc("Threads (0: all cores)"),
+                             cl::init(0), cl::sub(calibrateCmd), cl::cat(kilnCategory));
 
 static cl::SubCommand runCmd("run", "Run a compiled model");
 static cl::opt<std::string> rModel(cl::Positional, cl::desc("<model.so>"),
@@ -305,6 +355,23 @@ static int runCompile() {
   options.quantize = cQuantize;
   options.groupSize = cGroupSize;
   options.keepFp32.assign(cKeepFp32.begin(), cKeepFp32.end());
+  options.calibration = cCalibration;
+  // Sample inputs: calibrated here, the ranges written next to the output.
+  if (StringRef(cCalibration).ends_with(".npz") &&
+      options.quantize == "int8-static") {
+    kiln::CalibrateOptions co;
+    co.model = cModel;
+    co.samples = {cCalibration};
+    co.method = cCalibrateMethod;
+    co.cpu = cCpu;
+    kiln::Calibration cal;
+    if (!kiln::calibrate(co, cal, outs(), error))
+      return fail(error);
+    options.calibration = cOutput + ".calibration.json";
+    if (!kiln::writeCalibration(options.calibration, cal, error))
+      return fail(error);
+    outs() << "kiln: ranges written to " << options.calibration << "\n";
+  }
   options.printIrAfterAll = cPrintAll;
   options.printIrAfter = cPrintAfter;
   options.mlirTiming = cMlirTiming;
@@ -312,7 +379,7 @@ static int runCompile() {
   if (!cAccuracy.empty() && options.precision == "fp32" &&
       options.quantize == "none")
     return fail("--accuracy-report compares against fp32: give --precision "
-                "bf16 or --quantize int8|int4");
+                "bf16|fp16 or --quantize int8|int8-static|int4");
   if (!kiln::compileModel(cModel, cOutput, options, error, outs()))
     return fail(error);
   if (cAccuracy.empty())
@@ -336,6 +403,7 @@ static int runCompile() {
   kiln::CompileOptions refOptions = options;
   refOptions.precision = "fp32";
   refOptions.quantize = "none";
+  refOptions.calibration.clear();
   refOptions.keepFp32.clear();
   refOptions.timing = refOptions.report = refOptions.mlirTiming = false;
   refOptions.printIrAfterAll = false;
@@ -352,6 +420,33 @@ static int runCompile() {
   llvm::sys::fs::remove(ref);
   llvm::sys::fs::remove(ref + ".weights");
   return rc ? fail(error) : 0;
+}
+
+static int runCalibrate() {
+  kiln::CalibrateOptions o;
+  o.model = kModel;
+  for (const std::string &s : kSamples)
+    if (s != "random")
+      o.samples.push_back(s);
+  o.randomSamples = kRandomSamples;
+  o.method = kMethod;
+  o.percentile = kPercentile;
+  o.cpu = kCpu;
+  o.threads = kThreads;
+  std::string error;
+  if (o.randomSamples < 1)
+    return fail("--random-samples must be at least 1");
+  if (!kShapes.empty()) {
+    kiln::ImportOptions io;
+    if (!kiln::parseShapeOverrides(kShapes, io, error))
+      return fail(error);
+    o.randomShapes = io.shapes;
+  }
+  kiln::Calibration cal;
+  if (!kiln::calibrate(o, cal, outs(), error) ||
+      !kiln::writeCalibration(kOutput, cal, error))
+    return fail(error);
+  return 0;
 }
 
 static int runRun() {
@@ -377,7 +472,8 @@ static int runRun() {
 }
 
 int main(int argc, char **argv) {
-  for (cl::SubCommand *sub : {&importCmd, &compileCmd, &runCmd, &inspectCmd,
+  for (cl::SubCommand *sub : {&importCmd, &compileCmd, &calibrateCmd, &runCmd,
+                              &inspectCmd,
                               &cl::SubCommand::getTopLevel()})
     cl::HideUnrelatedOptions(kilnCategory, *sub);
   cl::ParseCommandLineOptions(argc, argv,
@@ -386,6 +482,8 @@ int main(int argc, char **argv) {
     return runImport();
   if (compileCmd)
     return runCompile();
+  if (calibrateCmd)
+    return runCalibrate();
   if (runCmd)
     return runRun();
   if (inspectCmd) {

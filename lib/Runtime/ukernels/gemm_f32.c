@@ -116,6 +116,8 @@ typedef struct {
   int64_t ldc;
   int accumulate;
   const kiln_epilogue *ep;
+  const uint16_t *bp16;     /* fp16 panels instead of bp (htile) */
+  kiln_hgemm_tile_fn htile;
 } gemm_job;
 
 /* dst[kk * rows + i] = a[i * lda + kk] for i < rows, kk < k: a row block
@@ -248,20 +250,23 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t pc, int64_t kc,
   int64_t j0 = cb * g->nc, i0 = r * g->mr;
   int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
   int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
-  const float *b0 =
-      g->bp + (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR + pc * KILN_GEMM_NR;
-  const float *b1 = nc > KILN_GEMM_NR ? b0 + g->k * KILN_GEMM_NR : b0;
+  int64_t boff = (j0 / KILN_GEMM_NR) * g->k * KILN_GEMM_NR + pc * KILN_GEMM_NR;
+  int64_t b1off = nc > KILN_GEMM_NR ? g->k * KILN_GEMM_NR : 0;
   int accumulate = first ? g->accumulate : 1;
   kiln_epilogue ep, *epp = NULL;
   if (g->ep && last) {
     kiln_epilogue_at(g->ep, i0, j0, &ep);
     epp = &ep;
   }
-  if (g->ap)
-    g->tile(rows, nc, kc, g->ap + i0 * g->k + pc * rows, 0, b0, b1,
-            g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
+  /* A's block: packed k-major (lda 0) or read in place */
+  const float *a = g->ap ? g->ap + i0 * g->k + pc * rows
+                         : g->a + i0 * g->lda + pc * g->acs;
+  int64_t lda = g->ap ? 0 : g->lda;
+  if (g->bp16)
+    g->htile(rows, nc, kc, a, lda, g->bp16 + boff, g->bp16 + boff + b1off,
+             g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
   else
-    g->tile(rows, nc, kc, g->a + i0 * g->lda + pc * g->acs, g->lda, b0, b1,
+    g->tile(rows, nc, kc, a, lda, g->bp + boff, g->bp + boff + b1off,
             g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
 }
 
@@ -297,10 +302,29 @@ int kiln_sgemm_packed_run(int isa, int accumulate, int64_t m, int64_t n,
                                   ldc, NULL);
 }
 
+/* fp32 (bp) or fp16 (bp16) panels. */
+static int gemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
+                    const float *a, int64_t lda, int64_t acs, const float *bp,
+                    const uint16_t *bp16, float *c, int64_t ldc,
+                    const kiln_epilogue *ep);
+
 int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
                              int64_t k, const float *a, int64_t lda,
                              int64_t acs, const float *bp, float *c,
                              int64_t ldc, const kiln_epilogue *ep) {
+  return gemm_run(isa, accumulate, m, n, k, a, lda, acs, bp, NULL, c, ldc, ep);
+}
+
+int kiln_hgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
+                   const float *a, int64_t lda, int64_t acs, const uint16_t *bp,
+                   float *c, int64_t ldc, const kiln_epilogue *ep) {
+  return gemm_run(isa, accumulate, m, n, k, a, lda, acs, NULL, bp, c, ldc, ep);
+}
+
+static int gemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
+                    const float *a, int64_t lda, int64_t acs, const float *bp,
+                    const uint16_t *bp16, float *c, int64_t ldc,
+                    const kiln_epilogue *ep) {
   if (m <= 0 || n <= 0)
     return 1;
   if (k <= 0) {
@@ -312,13 +336,15 @@ int kiln_sgemm_packed_run_ep(int isa, int accumulate, int64_t m, int64_t n,
   }
   gemm_job g = {kiln_sgemm_tile_generic, KILN_SGEMM_MR_GENERIC,
                 KILN_SGEMM_NC_GENERIC, m, n, k, a, lda, acs, NULL, bp, c, ldc,
-                accumulate, ep};
+                accumulate, ep, bp16, kiln_hgemm_tile_generic};
   if (isa == KILN_ISA_AVX512) {
     g.tile = kiln_sgemm_tile_avx512;
+    g.htile = kiln_hgemm_tile_avx512;
     g.mr = KILN_SGEMM_MR_AVX512;
     g.nc = KILN_SGEMM_NC_AVX512;
   } else if (isa == KILN_ISA_AVX2) {
     g.tile = kiln_sgemm_tile_avx2;
+    g.htile = kiln_hgemm_tile_avx2;
     g.mr = KILN_SGEMM_MR_AVX2;
     g.nc = KILN_SGEMM_NC_AVX2;
   }
@@ -444,6 +470,10 @@ enum {
   LINEAR_ACT_GIVEN = 512,  /* with 32 and 128: x quantized with the scale
                               and zero point in fparams[0], fparams[1] (a
                               QuantizeLinear's, statically quantized) */
+  LINEAR_S8_KILN = 1024,   /* with 32 and 128: W quantized by the compiler
+                              (kiln_s8_pack_weights), not the model's own */
+  LINEAR_PACKED_F16 = 2048, /* W in fp16 in the fp32 panel layout [P, K, 16]
+                               (--precision fp16, pack_f16.h) */
 };
 
 static void linear_f32_call(const int64_t *desc, const float *fparams) {
@@ -458,9 +488,10 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
   int bf16 = (flags & LINEAR_PACKED_BF16) != 0;
   int s8 = (flags & LINEAR_PACKED_S8) != 0;
   int s4 = (flags & LINEAR_PACKED_S4) != 0;
-  int lowp = bf16 || s8 || s4; /* products on a low-precision copy of W */
+  int f16 = (flags & LINEAR_PACKED_F16) != 0;
+  int lowp = bf16 || s8 || s4 || f16; /* products on a low-precision W */
   int packed = (flags & LINEAR_PACKED) || lowp;
-  d = kiln_read_view(d, s4 ? 4 : packed ? 3 : 2, bf16 ? 2 : s8 || s4 ? 1 : 4, &w);
+  d = kiln_read_view(d, s4 ? 4 : packed ? 3 : 2, bf16 || f16 ? 2 : s8 || s4 ? 1 : 4, &w);
   if (flags & LINEAR_BIAS)
     d = kiln_read_view(d, 1, 4, &bias);
   if (flags & LINEAR_RESIDUAL)
@@ -481,7 +512,7 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
     kstep = 4;
     wk = (w.size[2] - 2) * 4; /* [P, KQ4 + 2, 64]: KQ4 quads of k */
     wn = w.size[1] * KILN_GEMM_NR;
-  } else if (flags & LINEAR_PACKED) {
+  } else if (flags & (LINEAR_PACKED | LINEAR_PACKED_F16)) {
     wk = w.size[2];
     wn = w.size[1] * KILN_GEMM_NR;
   } else {
@@ -515,7 +546,11 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
     kiln_epilogue epb = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
                          (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
                          res.stride[2], act, NULL, 0};
-    int ok = s4 ? kiln_s4gemm_run(isa, m, n, k, kstep, (const float *)x.base,
+    int ok = f16 ? kiln_hgemm_run(isa, 0, m, n, k, (const float *)x.base,
+                                  x.stride[2], x.stride[3],
+                                  (const uint16_t *)w.base, (float *)y.base,
+                                  y.stride[2], &epb)
+             : s4 ? kiln_s4gemm_run(isa, m, n, k, kstep, (const float *)x.base,
                                   x.stride[2], x.stride[3],
                                   (const uint8_t *)w.base, (float *)y.base,
                                   y.stride[2], &epb)
@@ -523,7 +558,11 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
                                     x.stride[2], x.stride[3],
                                     (const uint16_t *)w.base, (float *)y.base,
                                     y.stride[2], &epb)
-                  : kiln_qgemm_run_mode(isa, 0, (flags & LINEAR_ACT_PER_TENSOR) != 0,
+                  : kiln_qgemm_run_mode(isa, 0,
+                                        ((flags & LINEAR_ACT_PER_TENSOR)
+                                             ? KILN_QGEMM_PER_TENSOR : 0) |
+                                        ((flags & LINEAR_S8_KILN)
+                                             ? KILN_QGEMM_KILN_WEIGHTS : 0),
                                         (flags & LINEAR_ACT_GIVEN) ? fparams : NULL,
                                         m, n, k, (const float *)x.base,
                                         x.stride[2], x.stride[3],

@@ -128,6 +128,31 @@ int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
  * k-pair panels at `out`: ceil(n / 16) * ceil(k / 2) * 32 values. */
 void kiln_sbgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
                         int64_t cs, uint16_t *out);
+/* fp16 weights (--precision fp16): the fp32 panel layout above holding
+ * fp16 values, widened to fp32 in registers; A, the accumulation and C are
+ * fp32 (gemm_f16_avx2.c, gemm_f16_avx512.c, gemm_f16.c). */
+typedef void (*kiln_hgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
+                                   const float *ap, int64_t lda,
+                                   const uint16_t *b0, const uint16_t *b1,
+                                   float *c, int64_t ldc, int accumulate,
+                                   const kiln_epilogue *ep);
+void kiln_hgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
+                             const float *ap, int64_t lda, const uint16_t *b0,
+                             const uint16_t *b1, float *c, int64_t ldc,
+                             int accumulate, const kiln_epilogue *ep);
+void kiln_hgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
+                          int64_t lda, const uint16_t *b0, const uint16_t *b1,
+                          float *c, int64_t ldc, int accumulate,
+                          const kiln_epilogue *ep);
+void kiln_hgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
+                            const float *ap, int64_t lda, const uint16_t *b0,
+                            const uint16_t *b1, float *c, int64_t ldc,
+                            int accumulate, const kiln_epilogue *ep);
+/* C = (C +) act(A Bf16 + ...) over the run's threads (bp: fp16 panels,
+ * pack_f16.h); the fp32 driver with the fp16 tiles. */
+int kiln_hgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
+                   const float *a, int64_t lda, int64_t acs, const uint16_t *bp,
+                   float *c, int64_t ldc, const kiln_epilogue *ep);
 /* fp32 -> bf16, round to nearest even. */
 uint16_t kiln_f32_to_bf16(float f);
 /* Scalar activation (the generic kernel's and the references'). */

@@ -1,64 +1,11 @@
 /*===- gemm_f32_avx2.c - fp32 GEMM tile kernel, AVX2 + FMA ----------------===*
  *
- * The portable x86-64-v3 variant: a register tile of up to 6 rows x 16
- * columns (one panel): 12 ymm accumulators, two panel loads and one
- * broadcast per row at each k step. Same packed layouts as the AVX-512
- * kernel. Compiled with -mavx2 -mfma.
+ * The portable x86-64-v3 variant (gemm_tile_avx2_impl.h) on fp32 panels:
+ * same packed layouts as the AVX-512 kernel. Compiled with -mavx2 -mfma.
  *
  *===----------------------------------------------------------------------===*/
 
-#include "gemm_store_avx2.h"
-
-#define MR KILN_SGEMM_MR_AVX2
-
-/* A[i, kk]: packed (lda == 0) or in place (see gemm_f32.h). */
-#define A_AT(i, kk) (lda ? ap[(i) * lda + (kk)] : ap[(kk) * mr + (i)])
-
-/* B's row kk is at b0 + kk * ldb (KILN_GEMM_NR: a packed panel). */
-static inline __attribute__((always_inline)) void
-tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
-     const float *b0, int64_t ldb, float *c, int64_t ldc, int accumulate,
-     const kiln_epilogue *ep) {
-  __m256 lo[MR], hi[MR];
-#pragma GCC unroll 6
-  for (int i = 0; i < mr; ++i) {
-    lo[i] = _mm256_setzero_ps();
-    hi[i] = _mm256_setzero_ps();
-  }
-  for (int64_t kk = 0; kk < k; ++kk) {
-    const float *br = b0 + kk * ldb;
-    __m256 v0 = _mm256_loadu_ps(br);
-    __m256 v1 = _mm256_loadu_ps(br + 8);
-#pragma GCC unroll 6
-    for (int i = 0; i < mr; ++i) {
-      __m256 av = _mm256_set1_ps(A_AT(i, kk));
-      lo[i] = _mm256_fmadd_ps(av, v0, lo[i]);
-      hi[i] = _mm256_fmadd_ps(av, v1, hi[i]);
-    }
-  }
-#pragma GCC unroll 6
-  for (int i = 0; i < mr; ++i) {
-    store8(c + i * ldc, lo[i], nc, accumulate, ep, i, 0);
-    store8(c + i * ldc + 8, hi[i], nc - 8, accumulate, ep, i, 8);
-  }
-}
-
-#define CASE(R)                                                                \
-  case R:                                                                      \
-    if (lda == 0)                                                              \
-      tile(R, nc, k, ap, 0, b0, KILN_GEMM_NR, c, ldc, accumulate, ep);   \
-    else                                                                       \
-      tile(R, nc, k, ap, lda, b0, KILN_GEMM_NR, c, ldc, accumulate, ep); \
-    return;
-
-void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
-                          int64_t lda, const float *b0, const float *b1,
-                          float *c, int64_t ldc, int accumulate,
-                          const kiln_epilogue *ep) {
-  (void)b1;
-  switch (mr) {
-    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
-  default:
-    return;
-  }
-}
+#define TILE_B float
+#define LOAD_B8(p) _mm256_loadu_ps(p)
+#define TILE_FN kiln_sgemm_tile_avx2
+#include "gemm_tile_avx2_impl.h"

@@ -216,7 +216,7 @@ int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                              bp, c, ldc, ep);
 }
 
-int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor,
+int kiln_qgemm_run_mode(int isa, int accumulate, int mode,
                         const float *given, int64_t m, int64_t n, int64_t k,
                         const float *a, int64_t lda, int64_t acs,
                         const int8_t *bp, float *c, int64_t ldc,
@@ -228,6 +228,9 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor,
                                     c, ldc, ep);
   job g = {tile_generic, KILN_SGEMM_MR_GENERIC, 32, m, n, k, (k + 3) / 4,
            a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate, 1, NULL};
+  int per_tensor = (mode & KILN_QGEMM_PER_TENSOR) != 0;
+  /* weights within 7 bits: the compiler's own (kiln_s8_weight_qmax) */
+  int w7 = !per_tensor || (mode & KILN_QGEMM_KILN_WEIGHTS);
   /* DynamicQuantizeLinear's parameters: the whole tensor's range */
   float fixed[2];
   if (per_tensor && given) {
@@ -246,7 +249,7 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor,
     g.tile = kiln_qgemm_tile_avx512vnni;
     g.vector_pack = 2;
     g.mr = KILN_SGEMM_MR_AVX512;
-  } else if (isa == KILN_ISA_AVX2 && !per_tensor) {
+  } else if (isa == KILN_ISA_AVX2 && w7) {
     /* x86-64-v3 with weights the compiler packed to 7 bits
      * (kiln_s8_weight_qmax): vpmaddubsw cannot saturate */
     g.tile = kiln_qgemm_tile_avx2_s7;

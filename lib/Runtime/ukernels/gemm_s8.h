@@ -76,11 +76,19 @@ int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                    float *c, int64_t ldc, const kiln_epilogue *ep);
 /* Whether this CPU has AVX512-VNNI (and AVX512BW), checked once. */
 int kiln_cpu_has_avx512vnni(void);
-/* The same with A quantized per tensor (per_tensor != 0) instead of per
- * row: with `given` (scale, zero point), those (a QuantizeLinear's
- * constants, statically quantized models), else from A's range as
- * DynamicQuantizeLinear computes them. */
-int kiln_qgemm_run_mode(int isa, int accumulate, int per_tensor,
+/* kiln_qgemm_run_mode's mode bits. */
+enum {
+  /* A quantized per tensor instead of per row: with `given` (scale, zero
+   * point), those (a QuantizeLinear's constants, or calibrated ranges),
+   * else from A's range as DynamicQuantizeLinear computes them */
+  KILN_QGEMM_PER_TENSOR = 1,
+  /* with PER_TENSOR: W was packed by kiln_s8_pack_weights at the ISA's
+   * kiln_s8_weight_qmax (7 bits on AVX2), not a model's own 8-bit weights,
+   * so the AVX2 7-bit tile may run (without PER_TENSOR that is implied) */
+  KILN_QGEMM_KILN_WEIGHTS = 2,
+};
+/* kiln_qgemm_run with the activations quantized as `mode` says. */
+int kiln_qgemm_run_mode(int isa, int accumulate, int mode,
                         const float *given, int64_t m, int64_t n, int64_t k,
                         const float *a, int64_t lda, int64_t acs,
                         const int8_t *bp, float *c, int64_t ldc,
