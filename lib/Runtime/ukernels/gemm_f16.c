@@ -21,20 +21,8 @@ void kiln_hgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
       for (int64_t kk = 0; kk < k; ++kk)
         s += (lda ? ap[i * lda + kk] : ap[kk * mr + i]) *
              kiln_f16_to_f32(b[kk * KILN_GEMM_NR]);
-      if (accumulate)
-        s += c[i * ldc + j];
-      if (ep) {
-        if (ep->bias)
-          s += ep->bias[j];
-        if (ep->row_bias)
-          s += ep->row_bias[i];
-        if (ep->residual && ep->res_first)
-          s += ep->residual[i * ep->ldr + j];
-        s = kiln_act_scalar(s, ep->act);
-        if (ep->residual && !ep->res_first)
-          s += ep->residual[i * ep->ldr + j];
-      }
-      c[i * ldc + j] = s;
+      c[i * ldc + j] =
+          kiln_epilogue_scalar(accumulate ? c[i * ldc + j] + s : s, ep, i, j);
     }
 }
 

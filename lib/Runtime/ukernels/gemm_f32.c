@@ -52,9 +52,9 @@ float kiln_act_scalar(float v, int act) {
   }
 }
 
-/* The epilogue on one element (generic kernel, k = 0, strided outputs). */
-static inline float epilogue_scalar(float v, const kiln_epilogue *ep,
-                                    int64_t i, int64_t j) {
+/* The epilogue on one element (generic kernels, k = 0, strided outputs). */
+float kiln_epilogue_scalar(float v, const kiln_epilogue *ep, int64_t i,
+                           int64_t j) {
   if (!ep)
     return v;
   if (ep->bias)
@@ -79,7 +79,7 @@ void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
       float s = 0.0f;
       for (int64_t kk = 0; kk < k; ++kk)
         s += (lda ? ap[i * lda + kk] : ap[kk * mr + i]) * b[kk * KILN_GEMM_NR];
-      c[i * ldc + j] = epilogue_scalar(accumulate ? c[i * ldc + j] + s : s, ep, i, j);
+      c[i * ldc + j] = kiln_epilogue_scalar(accumulate ? c[i * ldc + j] + s : s, ep, i, j);
     }
 }
 
@@ -331,7 +331,7 @@ static int gemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
     /* No products: C is (C +) 0, then the epilogue. */
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j)
-        c[i * ldc + j] = epilogue_scalar(accumulate ? c[i * ldc + j] : 0.0f, ep, i, j);
+        c[i * ldc + j] = kiln_epilogue_scalar(accumulate ? c[i * ldc + j] : 0.0f, ep, i, j);
     return 1;
   }
   gemm_job g = {kiln_sgemm_tile_generic, KILN_SGEMM_MR_GENERIC,

@@ -155,6 +155,10 @@ int kiln_hgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                    float *c, int64_t ldc, const kiln_epilogue *ep);
 /* fp32 -> bf16, round to nearest even. */
 uint16_t kiln_f32_to_bf16(float f);
+/* The epilogue on C[i, j] (ep's pointers at the tile's first element; NULL:
+ * none), for the generic tiles. */
+float kiln_epilogue_scalar(float v, const kiln_epilogue *ep, int64_t i,
+                           int64_t j);
 /* Scalar activation (the generic kernel's and the references'). */
 float kiln_act_scalar(float v, int act);
 
