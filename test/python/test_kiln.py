@@ -221,3 +221,50 @@ def test_compile_error_invalid_graph(tmp_path):
 def test_compile_error_missing_file(tmp_path):
     with pytest.raises(kiln.KilnError, match=r"^kiln: error: cannot read '.*no_such\.onnx'"):
         kiln.compile(str(tmp_path / "no_such.onnx"), str(tmp_path / "x.so"), kiln=KILN)
+
+
+def mlp_onnx(tmp_path):
+    """A one-layer dense model (MatMul + Add) as a binary .onnx file (kiln
+    calibrate reads binary models) and its weights."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(5)
+    w = (rng.standard_normal((32, 16)) * 0.3).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["H"], name="/fc/MatMul"),
+         helper.make_node("Add", ["H", "B"], ["Y"], name="/fc/Add")],
+        "mlp", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 32])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", 16])],
+        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")])
+    path = tmp_path / "mlp.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return str(path), w, b
+
+
+def test_calibrate_int8_static_and_fp16(tmp_path):
+    path, w, b = mlp_onnx(tmp_path)
+    rng = np.random.default_rng(6)
+    samples = tmp_path / "samples.npz"
+    np.savez(samples, X=rng.uniform(-1, 1, (3, 8, 32)).astype(np.float32))
+    ranges = tmp_path / "ranges.json"
+    assert kiln.calibrate(path, str(ranges), samples=str(samples), kiln=KILN) == str(ranges)
+    import json
+    r = json.loads(ranges.read_text())["nodes"]["/fc/MatMul"]
+    assert r["tensor"] == "X" and -1 <= r["min"] < -0.95 and 0.95 < r["max"] <= 1
+    x = rng.uniform(-2, 2, (5, 32)).astype(np.float32)
+    so = tmp_path / "static.so"
+    kiln.compile(path, str(so), kiln=KILN, quantize="int8-static", calibration=str(ranges))
+    m = kiln.load(str(so))
+    want = np.clip(x, r["min"], r["max"]) @ w + b  # the input clips at the range
+    got = m.run({"X": x})["Y"]
+    assert np.abs(got - want).max() <= 0.03 * np.abs(want).max()
+    m.close()
+    so = tmp_path / "fp16.so"
+    kiln.compile(path, str(so), kiln=KILN, precision="fp16")
+    m = kiln.load(str(so))
+    np.testing.assert_allclose(m.run({"X": x})["Y"], x @ w + b, rtol=2e-3, atol=2e-3)
+    m.close()
+    with pytest.raises(kiln.KilnError, match=r"^kiln: error: cannot open .*absent\.npz"):
+        kiln.calibrate(path, str(tmp_path / "r2.json"), samples=str(tmp_path / "absent.npz"),
+                       kiln=KILN)
