@@ -407,7 +407,7 @@ int kiln::runModelTo(const RunOptions &o, RunResult &result,
       }
     }
   }
-  result.inputs = arrays;
+  result.inputs = std::move(arrays); // the runs are done: inT is unused now
   std::vector<npz::Array> &results = result.outputs;
   for (size_t i = 0; i < nout; ++i) {
     const kiln_tensor &t = outT[i];
