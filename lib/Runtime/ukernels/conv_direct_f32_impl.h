@@ -87,11 +87,53 @@ cd_store(const int mr, const cd_v *acc, int64_t c0, const cd_out *o) {
   }
 }
 
+/* The epilogue of a tile of M pixels, out of line (one copy per width
+ * instead of one inlined into each of the CD_MR x 8 tile variants, which
+ * took the AVX-512 file 2-14 minutes to compile, 14 under ASan): the
+ * accumulators come from `part` (pixel i's first vector at i * CD_VW, its
+ * second at (CD_MR + i) * CD_VW), where the tile has just stored them. */
+typedef void (*cd_epilogue_fn)(const float *, int, const cd_out *);
+#define CD_EPILOGUE_FN(M)                                                      \
+  static __attribute__((noinline)) void cd_epilogue_##M(                      \
+      const float *part, int nv, const cd_out *o) {                            \
+    cd_v acc[CD_MR];                                                           \
+    for (int v = 0; v < nv; ++v) {                                             \
+      _Pragma("GCC unroll 16") for (int i = 0; i < M; ++i) acc[i] =            \
+          cd_loadu(part + (v * CD_MR + i) * CD_VW);                            \
+      cd_store(M, acc, v * CD_VW, o);                                          \
+    }                                                                          \
+  }
+CD_EPILOGUE_FN(1)
+CD_EPILOGUE_FN(2)
+CD_EPILOGUE_FN(3)
+CD_EPILOGUE_FN(4)
+CD_EPILOGUE_FN(5)
+CD_EPILOGUE_FN(6)
+#if CD_MR > 6
+CD_EPILOGUE_FN(7)
+CD_EPILOGUE_FN(8)
+CD_EPILOGUE_FN(9)
+CD_EPILOGUE_FN(10)
+CD_EPILOGUE_FN(11)
+CD_EPILOGUE_FN(12)
+CD_EPILOGUE_FN(13)
+CD_EPILOGUE_FN(14)
+#endif
+static const cd_epilogue_fn cd_epilogues[CD_MR] = {
+    cd_epilogue_1, cd_epilogue_2, cd_epilogue_3, cd_epilogue_4,
+    cd_epilogue_5, cd_epilogue_6,
+#if CD_MR > 6
+    cd_epilogue_7, cd_epilogue_8, cd_epilogue_9, cd_epilogue_10,
+    cd_epilogue_11, cd_epilogue_12, cd_epilogue_13, cd_epilogue_14,
+#endif
+};
+
 /* Vector v of the tile's channels is panel (v * CD_VW) / 16 of the
  * filter, lanes from (v * CD_VW) % 16: at w0 (+ kp * 16 for the next,
  * kp: the panel's rows). The tile runs taps [0, k) of koff and w (a k
  * block); `part` holds its accumulators between k blocks: read unless
- * `first`, written unless `last`, which instead runs the epilogue. */
+ * `first`, always written; after the `last` block the epilogue reads them
+ * back from there. */
 static inline __attribute__((always_inline)) void
 cd_tile(const int mr, const int nv, const int step, const float *xb,
         const int64_t *po, const int32_t *koff, int64_t k, const float *w,
@@ -173,18 +215,14 @@ cd_tile(const int mr, const int nv, const int step, const float *xb,
       }
     }
   }
-  if (!kb->last) {
 #pragma GCC unroll 16
-    for (int i = 0; i < mr; ++i) {
-      cd_storeu(kb->part + i * CD_VW, a0[i]);
-      if (nv > 1)
-        cd_storeu(kb->part + (CD_MR + i) * CD_VW, a1[i]);
-    }
-    return;
+  for (int i = 0; i < mr; ++i) {
+    cd_storeu(kb->part + i * CD_VW, a0[i]);
+    if (nv > 1)
+      cd_storeu(kb->part + (CD_MR + i) * CD_VW, a1[i]);
   }
-  cd_store(mr, a0, 0, o);
-  if (nv > 1)
-    cd_store(mr, a1, CD_VW, o);
+  if (kb->last)
+    cd_epilogues[mr - 1](kb->part, nv, o);
 }
 
 typedef void (*cd_tile_fn)(const float *, const int64_t *, const int32_t *,
