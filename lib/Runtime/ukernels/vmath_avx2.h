@@ -75,7 +75,7 @@ static inline __m256 hardsigmoid8(__m256 v) {
 }
 static inline __m256 hardswish8(__m256 v) { return _mm256_mul_ps(v, hardsigmoid8(v)); }
 
-static inline __m256 act8(__m256 v, int act) {
+static __attribute__((noinline, unused)) __m256 act8(__m256 v, int act) {
   switch (act) {
   case KILN_ACT_RELU:
     return _mm256_max_ps(v, _mm256_setzero_ps());
