@@ -75,6 +75,8 @@ static inline __m256 hardsigmoid8(__m256 v) {
 }
 static inline __m256 hardswish8(__m256 v) { return _mm256_mul_ps(v, hardsigmoid8(v)); }
 
+/* The activation of a dense layer's epilogue (KILN_ACT_*), out of line for
+ * the reason act16 is (vmath_avx512.h). */
 static __attribute__((noinline, unused)) __m256 act8(__m256 v, int act) {
   switch (act) {
   case KILN_ACT_RELU:
