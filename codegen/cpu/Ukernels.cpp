@@ -474,8 +474,15 @@ struct KilnCpuUkernels final
       // packed filter as a GEMM over the batch
       bool onePixel = shapes && yt.getDimSize(2) * yt.getDimSize(3) == 1 &&
                       xt.getDimSize(2) * xt.getDimSize(3) == 1;
+      // AVX-512, a strided 1 x 1 (ResNet's downsample branch): direct,
+      // whose row tiles read the strided input in place, where the unpacked
+      // path copies it first (ResNet-18 1 and 2 threads 0.97-0.99x the
+      // time with it, `kiln run --against`). Not every AVX-512 1 x 1:
+      // MobileNetV3-small then ran 1.06x slower.
+      bool stridedAvx512 = params[0] == 2 && (params[3] > 1 || params[4] > 1);
       if (shapes &&
-          (!pointwise || (wt.getDimSize(1) >= 128 && smallPlane) || onePixel) &&
+          (!pointwise || stridedAvx512 ||
+           (wt.getDimSize(1) >= 128 && smallPlane) || onePixel) &&
           (params[4] == 1 || params[4] == 2)) {
         int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
         int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);

@@ -672,6 +672,22 @@ func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y
 
 // -----
 
+// A strided 1 x 1 filter (ResNet's downsample branch) called for AVX-512 is
+// packed for the direct kernel whatever its channel count; the same call
+// for AVX2 (@conv_not_packed) is not.
+// CHECK-LABEL: func.func @conv_strided_pointwise_avx512(
+// CHECK:         %[[P:.*]] = memref.get_global @pw64s2_packed : memref<1x64x16xf32>
+// CHECK:         memref.extract_strided_metadata %[[P]]
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+memref.global "private" constant @pw64s2 : memref<8x64x1x1xf32> = dense<1.0>
+func.func @conv_strided_pointwise_avx512(%xs: memref<1x64x32x32xf32>, %yb: memref<1x8x16x16xf32>) {
+  %pb = memref.get_global @pw64s2 : memref<8x64x1x1xf32>
+  kiln.ukernel "conv2d_f32"(%xs, %pb) outs(%yb) {int_params = array<i64: 2, 0, 0, 2, 2, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x64x32x32xf32>, memref<8x64x1x1xf32>, memref<1x8x16x16xf32>) -> ()
+  return
+}
+
+// -----
+
 // A 1 x 1 filter on 1 x 1 input and output planes (a squeeze-excite FC
 // layer) is packed whatever its channel count: the runtime runs it as a
 // GEMM over the batch. The same filter on a 2 x 2 plane is not.

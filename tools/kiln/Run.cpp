@@ -24,6 +24,7 @@
 #include "llvm/ADT/APFloat.h"
 
 #include <random>
+#include <thread>
 
 using namespace kiln;
 
@@ -238,10 +239,22 @@ int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
   if (runModelTo(o, r, error) != 0)
     return 1;
   if (o.bench > 0) {
-    std::vector<double> ms = r.ms;
+    std::vector<double> ms = r.ms, msB = r.msAgainst;
     std::sort(ms.begin(), ms.end());
     os << llvm::format("bench: %d runs, min %.3f ms, median %.3f ms, max %.3f ms\n",
                        o.bench, ms.front(), ms[ms.size() / 2], ms.back());
+    if (!msB.empty()) {
+      std::sort(msB.begin(), msB.end());
+      os << llvm::format("against: %d runs, min %.3f ms, median %.3f ms, max "
+                         "%.3f ms\n",
+                         o.bench, msB.front(), msB[msB.size() / 2], msB.back());
+      os << llvm::format("against / model: median %.3f, min %.3f\n",
+                         msB[msB.size() / 2] / ms[ms.size() / 2],
+                         msB.front() / ms.front());
+      for (size_t i = 0; i < r.againstDiff.size(); ++i)
+        os << llvm::format("against: output %zu max |diff| / max |model| %.3g\n",
+                           i, r.againstDiff[i]);
+    }
   }
   if (!o.output.empty())
     return npz::write(o.output, r.outputs, error) ? 0 : 1;
@@ -257,6 +270,102 @@ int kiln::runModel(const RunOptions &o, llvm::raw_ostream &os,
   }
   return 0;
 }
+
+namespace {
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+/// `kiln run A.so --bench N --against B.so`: B runs on A's inputs; its
+/// outputs are compared with A's (`outA`, float outputs: max |a - b| over
+/// max |a|), then both are timed in alternating blocks of about 100 ms,
+/// each after a 60 ms pause (the other library's pool workers stop
+/// spinning: parallel.c) and an untimed run. Blocks, not single runs, so
+/// that neither pays for the other's spinning workers; alternating, so
+/// that both see the same machine.
+bool benchAgainst(const RunOptions &o, Api &apiA, kiln_model *mA,
+                  std::vector<kiln_tensor> &inT, std::vector<kiln_tensor> &outA,
+                  RunResult &result, std::string &error) {
+  Api apiB;
+  if (!loadApi(o.against, apiB, error))
+    return false;
+  kiln_model *mB = nullptr;
+  kiln_options opts{o.threads};
+  if (apiB.open(&opts, &mB) != KILN_OK) {
+    error = apiB.lastError();
+    return false;
+  }
+  size_t nout = apiB.numOutputs(mB);
+  bool ok = apiB.numInputs(mB) == inT.size() && nout == outA.size();
+  if (!ok)
+    error = "'" + o.against + "' has other inputs or outputs than '" +
+            o.model + "'";
+  auto runOnce = [&](Api &api, kiln_model *m) {
+    std::vector<kiln_tensor> t(nout, kiln_tensor{});
+    kiln_status s = api.run(m, inT.data(), inT.size(), t.data(), nout);
+    if (s != KILN_OK && error.empty())
+      error = api.lastError();
+    return std::make_pair(s, t);
+  };
+  if (ok) {
+    auto [s, outB] = runOnce(apiB, mB);
+    ok = s == KILN_OK;
+    for (size_t i = 0; ok && i < nout; ++i) {
+      const kiln_tensor &a = outA[i], &b = outB[i];
+      bool same = a.dtype == b.dtype && a.rank == b.rank &&
+                  std::equal(a.dims, a.dims + a.rank, b.dims);
+      if (!same) {
+        error = "output " + std::to_string(i) + " differs in shape or type";
+        ok = false;
+        break;
+      }
+      double maxDiff = 0, maxA = 0;
+      if (a.dtype == KILN_F32) {
+        size_t n = 1;
+        for (int d = 0; d < a.rank; ++d)
+          n *= a.dims[d];
+        for (size_t k = 0; k < n; ++k) {
+          double x = ((const float *)a.data)[k], y = ((const float *)b.data)[k];
+          maxDiff = std::max(maxDiff, std::fabs(x - y));
+          maxA = std::max(maxA, std::fabs(x));
+        }
+      }
+      result.againstDiff.push_back(maxA > 0 ? maxDiff / maxA : maxDiff);
+    }
+    for (auto &t : outB)
+      apiB.free(t.data);
+  }
+  auto start = std::chrono::steady_clock::now();
+  if (ok) {
+    auto [s, t] = runOnce(apiA, mA);
+    for (auto &x : t)
+      apiA.free(x.data);
+    ok = s == KILN_OK;
+  }
+  int block = std::max(1, (int)(100.0 / std::max(msSince(start), 1e-3)));
+  for (int side = 0; ok && (int)result.msAgainst.size() < o.bench;
+       side = 1 - side) {
+    Api &api = side ? apiB : apiA;
+    kiln_model *m = side ? mB : mA;
+    std::vector<double> &ms = side ? result.msAgainst : result.ms;
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    for (int i = -1; ok && i < block && (int)ms.size() < o.bench; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto [s, t] = runOnce(api, m);
+      double dt = msSince(t0);
+      for (auto &x : t)
+        api.free(x.data);
+      ok = s == KILN_OK;
+      if (i >= 0)
+        ms.push_back(dt);
+    }
+  }
+  apiB.close(mB);
+  return ok;
+}
+} // namespace
 
 int kiln::runModelTo(const RunOptions &o, RunResult &result,
                      std::string &error) {
@@ -391,7 +500,12 @@ int kiln::runModelTo(const RunOptions &o, RunResult &result,
     freeOutputs(outT);
     return 1;
   }
-  if (o.bench > 0) {
+  if (o.bench > 0 && !o.against.empty()) {
+    if (!benchAgainst(o, api, m, inT, outT, result, error)) {
+      freeOutputs(outT);
+      return 1;
+    }
+  } else if (o.bench > 0) {
     std::vector<double> &ms = result.ms;
     for (int i = 0; i < o.bench; ++i) {
       std::vector<kiln_tensor> t;

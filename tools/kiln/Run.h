@@ -26,6 +26,8 @@ struct RunOptions {
   const std::vector<npz::Array> *arrays = nullptr;
   /// Seed of the random inputs.
   unsigned seed = 0;
+  /// A second build of the model to time against this one (`--against`).
+  std::string against;
 };
 
 int runModel(const RunOptions &options, llvm::raw_ostream &os,
@@ -38,6 +40,9 @@ struct RunResult {
   /// The inputs it ran on (read, given or random).
   std::vector<npz::Array> inputs;
   std::vector<double> ms;
+  /// With `against`: its times and, per output, max |diff| / max |output|
+  /// against the model's (0 for non-float outputs).
+  std::vector<double> msAgainst, againstDiff;
 };
 /// runModel without printing.
 int runModelTo(const RunOptions &options, RunResult &result,

@@ -229,6 +229,12 @@ static cl::opt<int> rThreads("threads", cl::desc("Threads (0: all cores)"),
                              cl::init(0), cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<int> rBench("bench", cl::desc("Time N runs after a warm-up"),
                            cl::init(0), cl::sub(runCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> rAgainst(
+    "against",
+    cl::desc("With --bench: time a second build of the model (B.so) on the "
+             "same inputs, in alternating blocks, and print its times, the "
+             "ratio of medians and the outputs' largest difference"),
+    cl::sub(runCmd), cl::cat(kilnCategory));
 static cl::opt<bool> rProfile(
     "profile",
     cl::desc("Print each kernel call site's time per run to stderr at exit "
@@ -459,7 +465,10 @@ static int runRun() {
   o.output = rOutput;
   o.threads = rThreads;
   o.bench = rBench;
+  o.against = rAgainst;
   std::string error;
+  if (!o.against.empty() && o.bench <= 0)
+    return fail("--against needs --bench N");
   if (!rShapes.empty()) {
     kiln::ImportOptions io;
     if (!kiln::parseShapeOverrides(rShapes, io, error))
