@@ -13,10 +13,11 @@
  *
  *===----------------------------------------------------------------------===*/
 
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* dladdr */
 
 #include "runtime_internal.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +71,19 @@ static void report(void) {
   double per_run = (double)run_ns / runs / 1e6, kernels = 0;
   for (int i = 0; i < num_sites; ++i)
     kernels += (double)sites[i].ns / runs / 1e6;
+  /* the library's name: two models in one process (`kiln run --against`)
+   * each print their own table */
+  Dl_info info;
+  const char *lib = dladdr((void *)report, &info) && info.dli_fname
+                        ? info.dli_fname
+                        : "";
+  const char *slash = strrchr(lib, '/');
+  lib = slash ? slash + 1 : lib;
   fprintf(stderr,
           "kiln profile: %llu runs%s, %.3f ms per run: "
-          "kernels %.3f ms (%.1f%%), generated code %.3f ms\n",
+          "kernels %.3f ms (%.1f%%), generated code %.3f ms [%s]\n",
           (unsigned long long)runs, skipped ? " after the first" : "", per_run, kernels,
-          per_run > 0 ? 100 * kernels / per_run : 0, per_run - kernels);
+          per_run > 0 ? 100 * kernels / per_run : 0, per_run - kernels, lib);
   fprintf(stderr, "%10s %6s %6s %8s  %-10s %s\n", "ms/run", "%run", "calls",
           "GFLOP/s", "kernel", "shape");
   for (int i = 0; i < num_sites; ++i) {

@@ -25,7 +25,8 @@
  * layers 1% faster than 256 in bench/gemm_bench.sh) and the most tiles a task may have
  * for its accumulators to wait between blocks (else one block) */
 #define CD_KC (12288 / (CD_CT * 4))
-#define CD_MAX_TILES 24
+#define CD_MAX_TILES KILN_CONV_MAX_TILES
+#define CD_BIG_FILTER KILN_CONV_BIG_FILTER
 /* the tile variant of channel-blocked input (kiln_conv_direct_job.c8) */
 #define CD_C8 3
 #define CD_C8_MAX_UNBLOCKED 2304
@@ -364,11 +365,13 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
      * one or two pixels has too few accumulators to hide the FMA latency */
     int64_t ntiles = (q1 - q0 + CD_MR - 1) / CD_MR;
     int64_t base = ntiles ? (q1 - q0) / ntiles : 0, wide = (q1 - q0) - base * ntiles;
-    /* k blocks when the task's tiles' accumulators fit the buffer; only
-     * for the gather mode (AVX2), the one measured (an AVX-512 CPU was not
-     * at hand), where ResNet-18's 3 x 3 layers went from 80-88 to 84-90
-     * GFLOP/s in the model */
-    int64_t kc = j->gather && ntiles <= CD_MAX_TILES ? CD_KC : j->k;
+    /* k blocks when the task's tiles' accumulators fit the buffer: in the
+     * gather mode (AVX2), where ResNet-18's 3 x 3 layers went from 80-88 to
+     * 84-90 GFLOP/s in the model, and for large filters (CD_BIG_FILTER) */
+    int64_t kc = (j->gather || j->k * CD_CT * 4 > CD_BIG_FILTER) &&
+                         ntiles <= CD_MAX_TILES
+                     ? CD_KC
+                     : j->k;
     /* channel-blocked input: one pass over k unless the filter panel is
      * large (ResNet-18's 3 x 3 layers at 64-256 channels ran 1-5% faster
      * unblocked in bench/gemm_bench.sh; at 512, K = 4608, blocked) */
@@ -383,12 +386,13 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
        * once for all blocks (an idiv and a store per pixel, 2.5% of
        * ResNet-18 when redone per block) */
       cd_out os[CD_MAX_TILES];
-      int64_t pos[CD_MAX_TILES][CD_MR];
-      int mrs[CD_MAX_TILES];
+      int64_t pos[CD_MAX_TILES][CD_MR], qs[CD_MAX_TILES];
+      int mrs[CD_MAX_TILES], live[CD_MAX_TILES];
       for (int64_t ti = 0, q = q0; ti < ntiles; ++ti) {
         mrs[ti] = (int)(base + (ti < wide ? 1 : 0));
         os[ti] = o;
-        cd_setup(j, q, mrs[ti], &os[ti], pos[ti]);
+        live[ti] = cd_setup(j, q, mrs[ti], &os[ti], pos[ti]);
+        qs[ti] = q;
         q += mrs[ti];
       }
       for (int64_t k0 = 0; k0 < j->k; k0 += kc) {
@@ -398,8 +402,13 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
         for (int64_t ti = 0; ti < ntiles; ++ti) {
           kb.part = part + ti * 2 * CD_MR * CD_VW;
           kb.prefetch = ti == 0 && !kb.last;
-          cd_tiles[mrs[ti] - 1][nv - 1][gv](xrow, pos[ti], j->koff + k0 / kg, kn,
-                                           w + k0 * 16, &os[ti], &kb);
+          if (j->gather)
+            cd_tiles[mrs[ti] - 1][nv - 1][gv](xrow, pos[ti], j->koff + k0 / kg,
+                                             kn, w + k0 * 16, &os[ti], &kb);
+          else if (live[ti]) /* row, flat: the pixels' inputs step by step */
+            cd_tiles[mrs[ti] - 1][nv - 1][j->step](
+                xrow + (qs[ti] - q0) * j->step, pos[ti], j->koff + k0, kn,
+                w + k0 * 16, &os[ti], &kb);
         }
       }
       continue;

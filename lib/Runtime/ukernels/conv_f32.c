@@ -427,7 +427,11 @@ static void conv2d_direct(const int64_t *desc) {
     j.row_px = 16 * mr;
     j.rows = (oh * ow + j.row_px - 1) / j.row_px;
   } else if (j.flat) {
-    j.row_px = 4 * mr;
+    /* a large filter, run in k blocks: the whole plane in one task per
+     * channel block when its tiles fit, so that each block of the filter
+     * comes from memory once and then serves every tile from L1 */
+    int big = k * ct * (int64_t)sizeof(float) > KILN_CONV_BIG_FILTER;
+    j.row_px = big && (vplane + mr - 1) / mr <= KILN_CONV_MAX_TILES ? vplane : 4 * mr;
     j.rows = (vplane + j.row_px - 1) / j.row_px;
   } else {
     j.row_px = ow;
