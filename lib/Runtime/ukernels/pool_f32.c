@@ -19,6 +19,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "gemm_f32.h" /* KILN_ISA_* */
 #include "view.h"
 #include "../runtime_internal.h"
 
@@ -34,8 +35,13 @@ typedef struct {
 
 static inline float maxf(float a, float b) { return a > b ? a : b; }
 
-/* Planes [begin, end) of n * c. */
-static void maxpool_range(void *vjob, int64_t begin, int64_t end) {
+/* Planes [begin, end) of n * c. Compiled twice: for the baseline and for
+ * AVX2 (maxpool_range_avx2, called when the model targets AVX2 or
+ * AVX-512), where the row maxima run 8 wide and the stride-2 pass
+ * deinterleaves in registers (ResNet-18's 64 x 112 x 112 -> 56 x 56 took
+ * 0.30-0.43 ms at one thread on SSE2, against ONNX Runtime's 0.12). */
+static inline __attribute__((always_inline)) void
+maxpool_body(void *vjob, int64_t begin, int64_t end) {
   pool_job *j = vjob;
   float *t = kiln_scratch(KILN_SCRATCH_DW, (size_t)j->wide * sizeof(float));
   if (!t) {
@@ -110,6 +116,15 @@ static void maxpool_range(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
+static void maxpool_range(void *vjob, int64_t begin, int64_t end) {
+  maxpool_body(vjob, begin, end);
+}
+
+__attribute__((target("avx2"))) static void
+maxpool_range_avx2(void *vjob, int64_t begin, int64_t end) {
+  maxpool_body(vjob, begin, end);
+}
+
 /* Below this many window elements a pooling runs on one thread. */
 #define POOL_PARALLEL_MIN (1 << 17)
 
@@ -135,10 +150,12 @@ static void maxpool2d_call(const int64_t *desc, pool_job *j) {
   j->wide = (j->y.size[3] - 1) * j->sw + j->kw;
   j->failed = 0;
   int64_t work = planes * j->y.size[2] * j->y.size[3] * j->kh * j->kw;
+  void (*range)(void *, int64_t, int64_t) =
+      desc[0] >= KILN_ISA_AVX2 ? maxpool_range_avx2 : maxpool_range;
   if (work >= POOL_PARALLEL_MIN && planes > 1)
-    kiln_parallel_for(planes, maxpool_range, j);
+    kiln_parallel_for(planes, range, j);
   else
-    maxpool_range(j, 0, planes);
+    range(j, 0, planes);
   if (j->failed)
     kiln_rt_fail_oom();
 }
