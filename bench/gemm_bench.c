@@ -209,6 +209,20 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
  * bf16 k-pair panels, activations rounded to bf16 per call, fp32
  * accumulation) and int8 (--quantize int8: s8 weights quantized and packed
  * ahead, u8 activations quantized per row per call, int32 accumulation). */
+/* KILN_BENCH_COLD=1: each conv and low-precision GEMM run starts with its
+ * filter or packed weights out of cache
+ * (a model reads each layer's weights from memory once per run: 9.4 MB for
+ * a ResNet-18 layer-4 3 x 3) and its input in cache. */
+static int cold_weights;
+static void evict_caches(void) {
+  enum { EVICT = 96 << 20 };
+  static char *buf;
+  if (!buf)
+    buf = malloc(EVICT);
+  if (buf)
+    memset(buf, (int)(now() * 1e3) & 0x7f, EVICT);
+}
+
 static void bench_lowp(const char *name, int int8, int isa, int64_t m,
                        int64_t n, int64_t k, double peak, int threads) {
   float *a = aligned_alloc(64, (size_t)(m * k) * 4 + 64);
@@ -229,6 +243,12 @@ static void bench_lowp(const char *name, int int8, int isa, int64_t m,
   enum { RUNS = 21 };
   double t[RUNS];
   for (int r = -1; r < RUNS; ++r) {
+    if (cold_weights) {
+      evict_caches();
+      volatile float sink = 0;
+      for (int64_t i = 0; i < m * k; i += 16)
+        sink += a[i];
+    }
     double st = now();
     if (int8)
       kiln_qgemm_run(isa, 0, m, n, k, a, k, 1, bp, c, n, NULL);
@@ -241,8 +261,9 @@ static void bench_lowp(const char *name, int int8, int isa, int64_t m,
   double gf = 2.0 * m * n * k / t[RUNS / 2] / 1e9;
   printf("| %s | %lldx%lldx%lld | %s | %d | %.1f | %.0f%% of fp32 peak |\n",
          name, (long long)m, (long long)n, (long long)k,
-         !int8 ? "bf16 (avx512-bf16)"
-         : isa == KILN_ISA_AVX512 ? "int8 (avx512-vnni)" : "int8 (avx2)",
+         !int8 ? (cold_weights ? "bf16 (avx512-bf16), cold weights" : "bf16 (avx512-bf16)")
+         : isa == KILN_ISA_AVX512 ? (cold_weights ? "int8 (avx512-vnni), cold weights" : "int8 (avx512-vnni)")
+                                  : "int8 (avx2)",
          threads, gf,
          100.0 * gf / (peak * threads));
   free(a);
@@ -287,19 +308,6 @@ static void conv_desc(int64_t *desc, int isa, int direct, int64_t s, int64_t pad
   int64_t yv[] = {(intptr_t)y, 0, 1, f, oh, oh, f * oh * oh, oh * oh, oh, 1};
   for (int j = 0; j < 10; ++j)
     desc[i++] = yv[j];
-}
-
-/* KILN_BENCH_COLD=1: each conv run starts with its filter out of cache
- * (a model reads each layer's weights from memory once per run: 9.4 MB for
- * a ResNet-18 layer-4 3 x 3) and its input in cache. */
-static int cold_weights;
-static void evict_caches(void) {
-  enum { EVICT = 96 << 20 };
-  static char *buf;
-  if (!buf)
-    buf = malloc(EVICT);
-  if (buf)
-    memset(buf, (int)(now() * 1e3) & 0x7f, EVICT);
 }
 
 static void bench_conv(const char *name, int64_t c, int64_t h, int64_t f,

@@ -188,6 +188,11 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
   int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
   const uint16_t *b0 = g->bp + ((j0 / KILN_GEMM_NR) * g->kq + q0) * 32;
   const uint16_t *b1 = nc > KILN_GEMM_NR ? b0 + g->kq * 32 : b0;
+  if (j0 + g->nc < g->n) { /* the next column block's k block */
+    const uint16_t *n0 = b0 + (g->nc / KILN_GEMM_NR) * g->kq * 32;
+    kiln_gemm_prefetch_share(n0, g->n - j0 - g->nc > KILN_GEMM_NR ? n0 + g->kq * 32 : NULL,
+                             kq * 64, r);
+  }
   kiln_epilogue ep, *epp = NULL;
   if (g->ep && last) {
     kiln_epilogue_at(g->ep, i0, j0, &ep);

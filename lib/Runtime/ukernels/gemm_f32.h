@@ -112,6 +112,12 @@ void kiln_gemm_run_phases(void *job, int64_t macs, int64_t rowBlocks,
  * say whether [k0, k0 + kc) is the first / last k block. */
 typedef void (*kiln_tile_visit_fn)(void *ctx, int64_t cb, int64_t r, int64_t k0,
                                    int64_t kc, int first, int last);
+/* Row block r's share of the prefetch of the next column block's packed
+ * B (bytes from p0 and, unless NULL, from p1): a tile_at visit issues it
+ * so that the weights, which come from memory once per run, are in L2
+ * before the next column block's first tile needs them (see gemm_f32.c). */
+void kiln_gemm_prefetch_share(const void *p0, const void *p1, int64_t bytes,
+                              int64_t r);
 void kiln_gemm_visit_tiles(int64_t begin, int64_t end, int64_t rowBlocks,
                            int64_t k, int64_t kcMax, kiln_tile_visit_fn visit,
                            void *ctx);

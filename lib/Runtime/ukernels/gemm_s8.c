@@ -179,6 +179,11 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
   int64_t lane = j0 % 16;
   const int8_t *p0 = g->bp + (j0 / 16) * panelBytes + lane * 4;
   const int8_t *p1 = nc > 16 ? p0 + panelBytes : p0;
+  if (g->nc % 16 == 0 && j0 + g->nc < g->n) { /* the next column block */
+    const int8_t *n0 = p0 + (g->nc / 16) * panelBytes + q0 * 64;
+    kiln_gemm_prefetch_share(n0, g->n - j0 - g->nc > 16 ? n0 + panelBytes : NULL,
+                             kq * 64, r);
+  }
   kiln_epilogue ep, *epp = NULL;
   if (g->ep && last) {
     kiln_epilogue_at(g->ep, i0, j0, &ep);
