@@ -75,6 +75,24 @@ def KilnOutputsInPlace : Pass<"kiln-outputs-in-place", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def KilnFoldTransposes : Pass<"kiln-fold-transposes", "mlir::ModuleOp"> {
+  let summary = "Give kernels that take strided views their transposed operands as views";
+  let description = [{
+    On bufferized IR (CPU pipeline), for a `kiln.ukernel` whose runtime
+    kernel reads and writes any strides with a unit innermost stride (today
+    "attention_f32"): an input that is a `memref.alloc` filled by one
+    `linalg.transpose` keeping the innermost dim, and used by nothing else
+    but deallocs, becomes a `memref.transpose` view of the transpose's
+    source when nothing between the copy and the kernel writes or frees
+    memory; an init read afterwards only by one such `linalg.transpose`
+    becomes a view of the transpose's destination (by the inverse
+    permutation; its alloc moves up to the kernel when its sizes allow).
+    The copies, allocs and deallocs go. A transformer's Q, K, V and
+    attention output were four full copies per layer.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def KilnExternalizeWeights
     : Pass<"kiln-externalize-weights", "mlir::ModuleOp"> {
   let summary = "Move large constant buffers into a side file read at load";

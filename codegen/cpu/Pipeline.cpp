@@ -84,6 +84,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnCpuSelectUkernels(sel));
   addPipelineText(pm, kToBuffersPipeline);
   pm.addPass(createKilnOutputsInPlace());
+  pm.addPass(createKilnFoldTransposes());
   KilnCpuUkernelsOptions uk;
   uk.isaName = options.ukernelIsa;
   uk.precision = options.precision;
