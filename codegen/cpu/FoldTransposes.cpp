@@ -70,6 +70,15 @@ bool quietBetween(Operation *from, Operation *to) {
   return true;
 }
 
+/// A linalg.transpose that writes `buf` (writes) or reads it.
+linalg::TransposeOp transposeOf(Value buf, bool writes) {
+  for (Operation *user : buf.getUsers())
+    if (auto t = dyn_cast<linalg::TransposeOp>(user))
+      if ((writes ? t.getInit() : t.getInput()) == buf)
+        return t;
+  return {};
+}
+
 struct KilnFoldTransposes final
     : mlir::kiln::impl::KilnFoldTransposesBase<KilnFoldTransposes> {
   void runOnOperation() override {
@@ -90,11 +99,7 @@ struct KilnFoldTransposes final
   /// %src). The copy, the alloc and its deallocs go.
   void foldInput(mlir::kiln::UkernelOp u, OpOperand &use) {
     Value buf = use.get();
-    linalg::TransposeOp t;
-    for (Operation *user : buf.getUsers())
-      if (auto tr = dyn_cast<linalg::TransposeOp>(user))
-        if (tr.getInit() == buf)
-          t = tr;
+    linalg::TransposeOp t = transposeOf(buf, /*writes=*/true);
     SmallVector<Operation *> deallocs;
     if (!t || !onlyUsedBy(buf, t, u, deallocs) || !quietBetween(t, u) ||
         !unitInnermost(t.getPermutation()))
@@ -112,11 +117,7 @@ struct KilnFoldTransposes final
   /// outs(memref.transpose %dst by the inverse permutation).
   void foldInit(mlir::kiln::UkernelOp u, OpOperand &use) {
     Value buf = use.get();
-    linalg::TransposeOp t;
-    for (Operation *user : buf.getUsers())
-      if (auto tr = dyn_cast<linalg::TransposeOp>(user))
-        if (tr.getInput() == buf)
-          t = tr;
+    linalg::TransposeOp t = transposeOf(buf, /*writes=*/false);
     SmallVector<Operation *> deallocs;
     if (!t || !onlyUsedBy(buf, t, u, deallocs) || !quietBetween(u, t) ||
         !unitInnermost(t.getPermutation()))
