@@ -49,6 +49,9 @@ typedef struct {
                           block, row): the filter is small and the rows'
                           inputs are what should stay in cache */
   int64_t row_px;      /* flat, gather: about this many pixels per task */
+  int kblocks;         /* tasks run their taps in k blocks (when their tiles'
+                          accumulators fit the buffer): gather mode, and any
+                          mode on a filter past KILN_CONV_BIG_FILTER */
   int c8;              /* gather only: x is NCHW8c (conv2d_direct) and the
                           filter's K runs (c / 8, kh, kw, c % 8); koff has
                           one entry per 8 taps */

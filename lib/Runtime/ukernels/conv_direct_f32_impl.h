@@ -26,7 +26,6 @@
  * for its accumulators to wait between blocks (else one block) */
 #define CD_KC (12288 / (CD_CT * 4))
 #define CD_MAX_TILES KILN_CONV_MAX_TILES
-#define CD_BIG_FILTER KILN_CONV_BIG_FILTER
 /* the tile variant of channel-blocked input (kiln_conv_direct_job.c8) */
 #define CD_C8 3
 #define CD_C8_MAX_UNBLOCKED 2304
@@ -365,13 +364,10 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
      * one or two pixels has too few accumulators to hide the FMA latency */
     int64_t ntiles = (q1 - q0 + CD_MR - 1) / CD_MR;
     int64_t base = ntiles ? (q1 - q0) / ntiles : 0, wide = (q1 - q0) - base * ntiles;
-    /* k blocks when the task's tiles' accumulators fit the buffer: in the
-     * gather mode (AVX2), where ResNet-18's 3 x 3 layers went from 80-88 to
-     * 84-90 GFLOP/s in the model, and for large filters (CD_BIG_FILTER) */
-    int64_t kc = (j->gather || j->k * CD_CT * 4 > CD_BIG_FILTER) &&
-                         ntiles <= CD_MAX_TILES
-                     ? CD_KC
-                     : j->k;
+    /* k blocks (j->kblocks) when the task's tiles' accumulators fit the
+     * buffer: in the gather mode (AVX2), ResNet-18's 3 x 3 layers went from
+     * 80-88 to 84-90 GFLOP/s in the model */
+    int64_t kc = j->kblocks && ntiles <= CD_MAX_TILES ? CD_KC : j->k;
     /* channel-blocked input: one pass over k unless the filter panel is
      * large (ResNet-18's 3 x 3 layers at 64-256 channels ran 1-5% faster
      * unblocked in bench/gemm_bench.sh; at 512, K = 4608, blocked) */

@@ -419,6 +419,10 @@ static void conv2d_direct(const int64_t *desc) {
    * register: they run over the output plane itself, full everywhere but
    * at the end of each task's run, with no wasted columns. */
   j.gather = isa == KILN_ISA_AVX2;
+  /* a filter block that comes from memory once per run: k blocks, each
+   * serving all of a task's tiles from L1 */
+  int big = k * ct * (int64_t)sizeof(float) > KILN_CONV_BIG_FILTER;
+  j.kblocks = j.gather || big;
   j.fblocks = (f + ct - 1) / ct;
   if (j.gather) {
     j.flat = 0;
@@ -427,10 +431,9 @@ static void conv2d_direct(const int64_t *desc) {
     j.row_px = 16 * mr;
     j.rows = (oh * ow + j.row_px - 1) / j.row_px;
   } else if (j.flat) {
-    /* a large filter, run in k blocks: the whole plane in one task per
-     * channel block when its tiles fit, so that each block of the filter
-     * comes from memory once and then serves every tile from L1 */
-    int big = k * ct * (int64_t)sizeof(float) > KILN_CONV_BIG_FILTER;
+    /* a large filter: the whole plane in one task per channel block when
+     * its tiles fit, so that each k block of the filter comes from memory
+     * once and then serves every tile from L1 */
     j.row_px = big && (vplane + mr - 1) / mr <= KILN_CONV_MAX_TILES ? vplane : 4 * mr;
     j.rows = (vplane + j.row_px - 1) / j.row_px;
   } else {
