@@ -473,6 +473,34 @@ static void test_exp(int isa) {
          isa_name(isa), worst <= 1e-6 ? "<=" : ">", worst);
 }
 
+/* GELU (erf form) of the epilogue, swept over [-10, 10] through a k = 1
+ * dense layer with weight 1, against double precision: absolute error
+ * <= 1.5e-6 (the rational of vmath_gelu.h; scripts/fit_gelu.py). */
+static void test_gelu(int isa) {
+  enum { N = 20001 };
+  static float x[N], y[N];
+  float one = 1.0f;
+  for (int i = 0; i < N; ++i)
+    x[i] = -10.0f + 20.0f * (float)i / (N - 1);
+  int64_t desc[32], *d = desc;
+  *d++ = isa; *d++ = 0; *d++ = KILN_ACT_GELU;
+  *d++ = (intptr_t)x; *d++ = 0; *d++ = N; *d++ = 1; *d++ = 1; *d++ = 1;
+  *d++ = (intptr_t)&one; *d++ = 0; *d++ = 1; *d++ = 1; *d++ = 1; *d++ = 1;
+  *d++ = (intptr_t)y; *d++ = 0; *d++ = N; *d++ = 1; *d++ = 1; *d++ = 1;
+  kiln_ukernel_linear_f32(desc, NULL);
+  double worst = 0;
+  for (int i = 0; i < N; ++i) {
+    double r = act_ref(x[i], KILN_ACT_GELU), e = fabs(y[i] - r);
+    worst = e > worst ? e : worst;
+  }
+  if (worst > 1.5e-6) {
+    printf("FAIL gelu %s: absolute error %g\n", isa_name(isa), worst);
+    ++failures;
+  }
+  printf("gelu %s on [-10, 10]: max absolute error %s 1.5e-6 (%.1e)\n",
+         isa_name(isa), worst <= 1.5e-6 ? "<=" : ">", worst);
+}
+
 
 int main(void) {
   kiln_pool_start(2);
@@ -486,6 +514,7 @@ int main(void) {
     test_sbgemm_packed(isas[i]);
     if (isas[i] != KILN_ISA_GENERIC)
       test_exp(isas[i]);
+    test_gelu(isas[i]);
   }
   printf("ukernels: %s\n", failures ? "FAILED" : "ok");
   return failures != 0;

@@ -1,4 +1,4 @@
-/*===- vmath_avx2.h - vector exp/erf/tanh and activations, AVX2 ----------===*
+/*===- vmath_avx2.h - vector exp/tanh/GELU and activations, AVX2 ---------===*
  *
  * The functions of vmath_avx512.h on 8 lanes (same formulas and errors);
  * 2^n is built in the exponent field in two halves (n may be -127 near the
@@ -10,6 +10,7 @@
 #define KILN_UKERNELS_VMATH_AVX2_H
 
 #include "gemm_f32.h"
+#include "vmath_gelu.h"
 
 #include <immintrin.h>
 
@@ -38,24 +39,25 @@ static inline __m256 exp8(__m256 x) {
   return _mm256_and_ps(_mm256_mul_ps(_mm256_mul_ps(p, s1), s2), live);
 }
 
-static inline __m256 erf8(__m256 x) {
-  __m256 sign = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)));
-  __m256 z = _mm256_andnot_ps(_mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)), x);
-  __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
-                           _mm256_fmadd_ps(z, _mm256_set1_ps(0.5f), _mm256_set1_ps(1.0f)));
-  __m256 p = _mm256_set1_ps(0.17087277f);
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.82215223f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.48851587f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.13520398f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.27886807f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.18628806f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.09678418f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.37409196f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
-  __m256 e = exp8(_mm256_sub_ps(p, _mm256_mul_ps(z, z)));
-  __m256 r = _mm256_fnmadd_ps(t, e, _mm256_set1_ps(1.0f));
-  return _mm256_or_ps(r, sign);
+/* GELU, erf form, by the rational of vmath_gelu.h */
+static inline __m256 gelu8(__m256 v) {
+  const __m256 lim = _mm256_set1_ps(KILN_GELU_CLAMP);
+  __m256 x = _mm256_min_ps(_mm256_max_ps(v, _mm256_sub_ps(_mm256_setzero_ps(), lim)), lim);
+  __m256 s = _mm256_mul_ps(x, x);
+  __m256 p = _mm256_set1_ps(KILN_GELU_P6);
+  p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(KILN_GELU_P5));
+  p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(KILN_GELU_P4));
+  p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(KILN_GELU_P3));
+  p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(KILN_GELU_P2));
+  p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(KILN_GELU_P1));
+  p = _mm256_fmadd_ps(p, s, _mm256_set1_ps(KILN_GELU_P0));
+  __m256 q = _mm256_set1_ps(KILN_GELU_Q4);
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(KILN_GELU_Q3));
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(KILN_GELU_Q2));
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(KILN_GELU_Q1));
+  q = _mm256_fmadd_ps(q, s, _mm256_set1_ps(1.0f));
+  __m256 h = _mm256_mul_ps(v, _mm256_set1_ps(0.5f));
+  return _mm256_fmadd_ps(h, _mm256_div_ps(_mm256_mul_ps(x, p), q), h);
 }
 
 static inline __m256 tanh8(__m256 u) {
@@ -82,10 +84,7 @@ static __attribute__((noinline, unused)) __m256 act8(__m256 v, int act) {
   case KILN_ACT_RELU:
     return _mm256_max_ps(v, _mm256_setzero_ps());
   case KILN_ACT_GELU:
-    return _mm256_mul_ps(
-        _mm256_mul_ps(v, _mm256_set1_ps(0.5f)),
-        _mm256_add_ps(_mm256_set1_ps(1.0f),
-                      erf8(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)))));
+    return gelu8(v);
   case KILN_ACT_GELU_TANH: {
     __m256 v3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
     __m256 u = _mm256_mul_ps(_mm256_set1_ps(0.7978845608028654f),

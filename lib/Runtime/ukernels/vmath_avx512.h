@@ -1,13 +1,12 @@
-/*===- vmath_avx512.h - vector exp/erf/tanh and activations, AVX-512 -----===*
+/*===- vmath_avx512.h - vector exp/tanh/GELU and activations, AVX-512 ----===*
  *
  * Included by the AVX-512 kernel files (compiled with -mavx512f).
  * exp(x) = 2^n * p(r) with n = round(x / ln 2), r = x - n ln 2 (two-part
  * ln 2), p the degree-6 Taylor polynomial (|r| <= ln2 / 2: truncation error
  * below 1.2e-7 relative); 2^n applied with vscalefps; x < -87.3 gives 0.
- * erf(x) = 1 - erfc(|x|) (sign restored) with erfc from the Chebyshev fit
- * t * exp(-x^2 + P(t)), t = 1 / (1 + |x| / 2) (fractional error < 1.2e-7,
- * Numerical Recipes' erfcc). tanh(u) = 1 - 2 / (exp(2u) + 1), u clamped to
- * +-9. Errors are measured by test/runtime/ukernels.test.
+ * GELU's erf by the rational of vmath_gelu.h. tanh(u) =
+ * 1 - 2 / (exp(2u) + 1), u clamped to +-9. Errors are measured by
+ * test/runtime/ukernels.test.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -15,6 +14,7 @@
 #define KILN_UKERNELS_VMATH_AVX512_H
 
 #include "gemm_f32.h"
+#include "vmath_gelu.h"
 
 #include <immintrin.h>
 
@@ -37,26 +37,25 @@ static inline __m512 exp16(__m512 x) {
   return _mm512_maskz_scalef_ps(live, p, n);
 }
 
-static inline __m512 erf16(__m512 x) {
-  __m512 z = _mm512_abs_ps(x);
-  __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
-                           _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
-  __m512 p = _mm512_set1_ps(0.17087277f);
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.13520398f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.27886807f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.18628806f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.09678418f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.37409196f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.00002368f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.26551223f));
-  __m512 e = exp16(_mm512_sub_ps(p, _mm512_mul_ps(z, z)));
-  __m512 r = _mm512_fnmadd_ps(t, e, _mm512_set1_ps(1.0f)); /* 1 - erfc */
-  /* copy x's sign */
-  return _mm512_castsi512_ps(_mm512_or_si512(
-      _mm512_castps_si512(r),
-      _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u))));
+/* GELU, erf form, by the rational of vmath_gelu.h */
+static inline __m512 gelu16(__m512 v) {
+  const __m512 lim = _mm512_set1_ps(KILN_GELU_CLAMP);
+  __m512 x = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
+  __m512 s = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(KILN_GELU_P6);
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(KILN_GELU_P5));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(KILN_GELU_P4));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(KILN_GELU_P3));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(KILN_GELU_P2));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(KILN_GELU_P1));
+  p = _mm512_fmadd_ps(p, s, _mm512_set1_ps(KILN_GELU_P0));
+  __m512 q = _mm512_set1_ps(KILN_GELU_Q4);
+  q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(KILN_GELU_Q3));
+  q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(KILN_GELU_Q2));
+  q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(KILN_GELU_Q1));
+  q = _mm512_fmadd_ps(q, s, _mm512_set1_ps(1.0f));
+  __m512 h = _mm512_mul_ps(v, _mm512_set1_ps(0.5f));
+  return _mm512_fmadd_ps(h, _mm512_div_ps(_mm512_mul_ps(x, p), q), h);
 }
 
 static inline __m512 tanh16(__m512 u) {
@@ -85,10 +84,7 @@ static __attribute__((noinline, unused)) __m512 act16(__m512 v, int act) {
   case KILN_ACT_RELU:
     return _mm512_max_ps(v, _mm512_setzero_ps());
   case KILN_ACT_GELU:
-    return _mm512_mul_ps(
-        _mm512_mul_ps(v, _mm512_set1_ps(0.5f)),
-        _mm512_add_ps(_mm512_set1_ps(1.0f),
-                      erf16(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)))));
+    return gelu16(v);
   case KILN_ACT_GELU_TANH: {
     __m512 v3 = _mm512_mul_ps(_mm512_mul_ps(v, v), v);
     __m512 u = _mm512_mul_ps(_mm512_set1_ps(0.7978845608028654f),
