@@ -142,6 +142,7 @@ static void test_attention(int isa, int bf16) {
       {4, 1, 2, 1, 40, 600, 16, 16, 1, 1},   /* keys beyond one block */
       {4, 1, 4, 2, 3, 70, 16, 16, 2, 1},     /* few rows (decode path): GQA, bool mask, causal */
       {4, 2, 2, 2, 2, 33, 8, 8, 1, 0},       /* decode path, padding mask */
+      {4, 2, 3, 3, 21, 37, 16, 16, 1, 0},    /* padding mask, keys not a multiple of 16 */
   };
   double worst = 0;
   for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i) {

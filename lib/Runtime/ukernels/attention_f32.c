@@ -50,21 +50,25 @@ typedef struct {
 } att_job;
 
 static void rows_softmax(int isa, float *s, int64_t rows, int64_t n,
-                         int64_t lds, float *inv) {
+                         int64_t lds, float *inv, const kiln_softmax_pre *pre) {
   if (isa == KILN_ISA_AVX512)
-    kiln_softmax_rows_avx512(s, rows, n, lds, inv);
+    kiln_softmax_rows_avx512(s, rows, n, lds, inv, pre);
   else if (isa == KILN_ISA_AVX2)
-    kiln_softmax_rows_avx2(s, rows, n, lds, inv);
+    kiln_softmax_rows_avx2(s, rows, n, lds, inv, pre);
   else
-    kiln_softmax_rows_generic(s, rows, n, lds, inv);
+    kiln_softmax_rows_generic(s, rows, n, lds, inv, pre);
 }
 
 void kiln_softmax_rows_generic(float *s, int64_t rows, int64_t n, int64_t lds,
-                               float *inv) {
+                               float *inv, const kiln_softmax_pre *pre) {
   for (int64_t r = 0; r < rows; ++r) {
     float *row = s + r * lds, m = -INFINITY, sum = 0.0f;
-    for (int64_t j = 0; j < n; ++j)
+    const float *mrow = pre && pre->mask ? pre->mask + r * pre->ldm : NULL;
+    for (int64_t j = 0; j < n; ++j) {
+      if (pre)
+        row[j] = row[j] * pre->scale + (mrow ? mrow[j] : 0.0f);
       m = row[j] > m ? row[j] : m;
+    }
     for (int64_t j = 0; j < n; ++j) {
       row[j] = expf(row[j] - m);
       sum += row[j];
@@ -143,7 +147,7 @@ static int decode_item(att_job *j, int64_t b, int64_t h, int64_t kvh,
     for (int64_t c = 0; c < Sk; ++c)
       s[r * Sk + c] = st[c * rows + r];
   mask_scores(j, s, rows, b, h, i0, Sk);
-  rows_softmax(j->isa, s, rows, Sk, Sk, inv);
+  rows_softmax(j->isa, s, rows, Sk, Sk, inv, NULL);
   float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +
              i0 * j->o.stride[2];
   for (int64_t r = 0; r < rows; ++r) {
@@ -233,8 +237,19 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
       j->failed = 1;
       return;
     }
-    mask_scores(j, s, rows, b, h, i0, kend);
-    rows_softmax(j->isa, s, rows, kend, Sk, inv);
+    /* The scale and an additive mask read with unit stride go into the
+     * softmax's first pass (BERT's padding mask); others take their own. */
+    kiln_softmax_pre pre = {j->scale, NULL, 0};
+    int fused = !(j->flags & (ATT_CAUSAL | ATT_MASK_BOOL)) &&
+                (!(j->flags & ATT_MASK) || j->m.stride[3] == 1);
+    if (fused && (j->flags & ATT_MASK)) {
+      pre.mask = (const float *)j->m.base + b * j->m.stride[0] +
+                 h * j->m.stride[1] + i0 * j->m.stride[2];
+      pre.ldm = j->m.stride[2];
+    }
+    if (!fused)
+      mask_scores(j, s, rows, b, h, i0, kend);
+    rows_softmax(j->isa, s, rows, kend, Sk, inv, fused ? &pre : NULL);
     if (kend < Sk)
       for (int64_t r = 0; r < rows; ++r)
         memset(s + r * Sk + kend, 0, (size_t)(Sk - kend) * sizeof(float));

@@ -1,8 +1,10 @@
 /*===- softmax_f32.h - row softmax kernels (internal) ---------------------===*
  *
- * kiln_softmax_rows_<isa>(s, rows, n, lds, inv): for each of `rows` rows of
- * `n` floats (row r at s + r * lds), replaces s by exp(s - rowmax) and sets
- * inv[r] = 1 / sum of the row, so that softmax = s * inv[r]. exp is a
+ * kiln_softmax_rows_<isa>(s, rows, n, lds, inv, pre): for each of `rows` rows
+ * of `n` floats (row r at s + r * lds), first (with `pre`) s = s * scale +
+ * mask[r * ldm + j] (no mask: the scale alone), in the pass that finds the
+ * row's max; then replaces s by exp(s - rowmax) and sets inv[r] = 1 / sum
+ * of the row, so that softmax = s * inv[r]. exp is a
  * degree-6 polynomial on a range-reduced argument (relative error below
  * 2e-7, checked by test/runtime/ukernels.test against double precision);
  * arguments below -87.3 give exactly 0.
@@ -14,12 +16,21 @@
 
 #include <stdint.h>
 
+/* Attention's scale and additive mask, applied by the softmax's first
+ * pass instead of a pass of their own. mask: NULL, or unit-stride rows of
+ * stride ldm (0: one row for all). */
+typedef struct {
+  float scale;
+  const float *mask;
+  int64_t ldm;
+} kiln_softmax_pre;
+
 void kiln_softmax_rows_generic(float *s, int64_t rows, int64_t n, int64_t lds,
-                               float *inv);
+                               float *inv, const kiln_softmax_pre *pre);
 void kiln_softmax_rows_avx2(float *s, int64_t rows, int64_t n, int64_t lds,
-                            float *inv);
+                            float *inv, const kiln_softmax_pre *pre);
 void kiln_softmax_rows_avx512(float *s, int64_t rows, int64_t n, int64_t lds,
-                              float *inv);
+                              float *inv, const kiln_softmax_pre *pre);
 /* o[e] += sum_j p[j] * v[j * ldv + e] for e < dv, j < n: the P.V product
  * of one query row, streaming V's rows once (decode steps). */
 void kiln_axpy_rows_generic(float *o, const float *p, const float *v,

@@ -41,16 +41,31 @@ void kiln_exp_avx2(float *x, int64_t n) {
 }
 
 void kiln_softmax_rows_avx2(float *s, int64_t rows, int64_t n, int64_t lds,
-                            float *inv) {
+                            float *inv, const kiln_softmax_pre *pre) {
   for (int64_t r = 0; r < rows; ++r) {
     float *row = s + r * lds;
     __m256 mx = _mm256_set1_ps(-INFINITY);
     int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-      mx = _mm256_max_ps(mx, _mm256_loadu_ps(row + j));
+    const float *mrow = pre && pre->mask ? pre->mask + r * pre->ldm : NULL;
+    if (pre) {
+      __m256 sc = _mm256_set1_ps(pre->scale);
+      for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + j), sc);
+        if (mrow)
+          v = _mm256_add_ps(v, _mm256_loadu_ps(mrow + j));
+        _mm256_storeu_ps(row + j, v);
+        mx = _mm256_max_ps(mx, v);
+      }
+    } else {
+      for (; j + 8 <= n; j += 8)
+        mx = _mm256_max_ps(mx, _mm256_loadu_ps(row + j));
+    }
     float m = hmax(mx);
-    for (int64_t t = j; t < n; ++t)
+    for (int64_t t = j; t < n; ++t) {
+      if (pre)
+        row[t] = row[t] * pre->scale + (mrow ? mrow[t] : 0.0f);
       m = row[t] > m ? row[t] : m;
+    }
     __m256 mv = _mm256_set1_ps(m), sum = _mm256_setzero_ps();
     for (j = 0; j + 8 <= n; j += 8) {
       __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + j), mv));
