@@ -54,6 +54,7 @@ tile(const int mr, int64_t nc, int64_t kq, const float *ap, const uint16_t *b0,
     store8(c + i * ldc, lo[i], nc, accumulate, ep, i, 0);
     store8(c + i * ldc + 8, hi[i], nc - 8, accumulate, ep, i, 8);
   }
+  tile_done(c, ldc, mr, nc, 0, ep);
 }
 
 #define CASE(R)                                                                \

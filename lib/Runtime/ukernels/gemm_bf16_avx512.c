@@ -50,6 +50,7 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint16_t *ap,
     if (two)
       store_row(c + i * ldc + 16, acc1[i], m1, accumulate, ep, i, 16);
   }
+  tile_done(c, ldc, mr, nc, 0, ep);
 }
 
 #define CASE(R)                                                                \

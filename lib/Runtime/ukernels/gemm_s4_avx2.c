@@ -68,6 +68,7 @@ half(const int mr, int64_t nc, int64_t ng, int64_t group, const int8_t *ap,
 #pragma GCC unroll 4
   for (int i = 0; i < mr; ++i)
     store8(c + i * ldc + col, facc[i], nc - col, 0, ep, i, col);
+  tile_done(c + col, ldc, mr, nc - col < 8 ? nc - col : 8, col, ep);
 }
 
 static inline __attribute__((always_inline)) void

@@ -64,6 +64,7 @@ tile(const int mr, int64_t nc, int64_t ng, int64_t group, const int8_t *ap,
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i)
     store_row(c + i * ldc, facc[i], m0, 0, ep, i, 0);
+  tile_done(c, ldc, mr, nc, 0, ep);
 }
 
 #define CASE(R)                                                                \

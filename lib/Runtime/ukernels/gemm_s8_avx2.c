@@ -94,6 +94,7 @@ tile(const int mr, int64_t nc, int64_t kq, const uint8_t *ap, const int8_t *b0,
                              _mm256_mul_ps(_mm256_set1_ps(rowq[2 * i]), sb));
     store8(c + i * ldc, v, nc, accumulate, e, i, 0);
   }
+  tile_done(c, ldc, mr, nc, 0, e);
 }
 
 #define CASE(R)                                                                \
@@ -199,6 +200,7 @@ tile7(const int mr, int64_t nc, int64_t kq, const uint8_t *ap,
     store8(c + i * ldc + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(a1), _mm256_mul_ps(sa, sb1v)),
            nc - 8, accumulate, e, i, 8);
   }
+  tile_done(c, ldc, mr, nc, 0, e);
 }
 
 #define CASE7(R)                                                               \

@@ -77,6 +77,7 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint8_t *ap,
       store_row(c + i * ldc + 16, dequant(acc1[i], s1, c1, rowq + 2 * i, last),
                 m1, accumulate, e, i, 16);
   }
+  tile_done(c, ldc, mr, nc, 0, e);
 }
 
 #define CASE(R)                                                                \

@@ -38,16 +38,68 @@ store8(float *c, __m256 v, int64_t cols, int accumulate,
     if (ep->row_bias)
       v = _mm256_add_ps(v, _mm256_set1_ps(ep->row_bias[i]));
     const float *r = ep->residual ? ep->residual + i * ep->ldr + col : NULL;
-    if (r && ep->res_first)
-      v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m));
-    v = act8(v, ep->act);
-    if (r && !ep->res_first)
+    /* with an activation, it and the residual after it are act_tile's */
+    if (r && (ep->res_first || ep->act == KILN_ACT_NONE))
       v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m));
   }
   if (full)
     _mm256_storeu_ps(c, v);
   else
     _mm256_maskstore_ps(c, m, v);
+}
+
+#define KILN_ACT_TILE_LOOP(ACT)                                                \
+  for (int64_t i = 0; i < rows; ++i) {                                         \
+    float *ci = c + i * ldc;                                                   \
+    const float *r = after ? after + i * ep->ldr : NULL;                       \
+    for (int64_t j = 0; j < nc; j += 8) {                                      \
+      int full = nc - j >= 8;                                                  \
+      __m256i m = mask_of(nc - j);                                             \
+      __m256 v = act8_inline(                                                  \
+          full ? _mm256_loadu_ps(ci + j) : _mm256_maskload_ps(ci + j, m), ACT); \
+      if (r)                                                                   \
+        v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r + j)                     \
+                                  : _mm256_maskload_ps(r + j, m));             \
+      if (full)                                                                \
+        _mm256_storeu_ps(ci + j, v);                                           \
+      else                                                                     \
+        _mm256_maskstore_ps(ci + j, m, v);                                     \
+    }                                                                          \
+  }                                                                            \
+  return;
+
+/* The activation and the residual after it over a stored tile, as in
+ * gemm_store_avx512.h (which says why). */
+static __attribute__((noinline, unused)) void
+act_tile(float *c, int64_t ldc, int64_t rows, int64_t nc, int64_t col,
+         const kiln_epilogue *ep) {
+  const float *after =
+      ep->residual && !ep->res_first ? ep->residual + col : NULL;
+  switch (ep->act) {
+  case KILN_ACT_RELU:
+    KILN_ACT_TILE_LOOP(KILN_ACT_RELU)
+  case KILN_ACT_GELU:
+    KILN_ACT_TILE_LOOP(KILN_ACT_GELU)
+  case KILN_ACT_GELU_TANH:
+    KILN_ACT_TILE_LOOP(KILN_ACT_GELU_TANH)
+  case KILN_ACT_SILU:
+    KILN_ACT_TILE_LOOP(KILN_ACT_SILU)
+  case KILN_ACT_HARDSIGMOID:
+    KILN_ACT_TILE_LOOP(KILN_ACT_HARDSIGMOID)
+  case KILN_ACT_HARDSWISH:
+    KILN_ACT_TILE_LOOP(KILN_ACT_HARDSWISH)
+  default:
+    return;
+  }
+}
+#undef KILN_ACT_TILE_LOOP
+
+/* After a tile's store8 calls: the activation, if ep has one. */
+static inline __attribute__((always_inline)) void
+tile_done(float *c, int64_t ldc, int64_t rows, int64_t nc, int64_t col,
+          const kiln_epilogue *ep) {
+  if (ep && ep->act != KILN_ACT_NONE)
+    act_tile(c, ldc, rows, nc, col, ep);
 }
 
 #endif

@@ -54,6 +54,7 @@ tile2(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
     store_row(c + i * ldc, acc0[i], 0xffff, accumulate, ep, i, 0);
     store_row(c + i * ldc + 16, acc1[i], m1, accumulate, ep, i, 16);
   }
+  tile_done(c, ldc, mr, nc, 0, ep);
 }
 
 /* One panel (nc in (0, 16]). */
@@ -75,6 +76,7 @@ tile1(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i)
     store_row(c + i * ldc, acc[i], m0, accumulate, ep, i, 0);
+  tile_done(c, ldc, mr, nc, 0, ep);
 }
 
 /* The lda == 0 / lda != 0 split is made here, outside the k loop. */

@@ -77,9 +77,9 @@ static inline __m256 hardsigmoid8(__m256 v) {
 }
 static inline __m256 hardswish8(__m256 v) { return _mm256_mul_ps(v, hardsigmoid8(v)); }
 
-/* The activation of a dense layer's epilogue (KILN_ACT_*), out of line for
- * the reason act16 is (vmath_avx512.h). */
-static __attribute__((noinline, unused)) __m256 act8(__m256 v, int act) {
+/* The activation of a dense layer's epilogue (KILN_ACT_*), inlined or out
+ * of line (act8) as act16 is (vmath_avx512.h). */
+static inline __attribute__((always_inline)) __m256 act8_inline(__m256 v, int act) {
   switch (act) {
   case KILN_ACT_RELU:
     return _mm256_max_ps(v, _mm256_setzero_ps());
@@ -102,6 +102,10 @@ static __attribute__((noinline, unused)) __m256 act8(__m256 v, int act) {
   default:
     return v;
   }
+}
+
+static __attribute__((noinline, unused)) __m256 act8(__m256 v, int act) {
+  return act8_inline(v, act);
 }
 
 #endif

@@ -75,11 +75,11 @@ static inline __m512 hardsigmoid16(__m512 v) {
 }
 static inline __m512 hardswish16(__m512 v) { return _mm512_mul_ps(v, hardsigmoid16(v)); }
 
-/* The activation of a dense layer's epilogue (KILN_ACT_*). Out of line: one
- * call per vector of a tile's output costs nothing next to its k loop, and
- * inlined into every tile shape it took clang with ASan 5 minutes per GEMM
- * file. */
-static __attribute__((noinline, unused)) __m512 act16(__m512 v, int act) {
+/* The activation of a dense layer's epilogue (KILN_ACT_*): inlined where
+ * `act` is a constant (the GEMM tiles' act_tile, gemm_store_avx512.h), and
+ * called out of line as act16 elsewhere: inlined into every tile shape it
+ * took clang with ASan 5 minutes per GEMM file. */
+static inline __attribute__((always_inline)) __m512 act16_inline(__m512 v, int act) {
   switch (act) {
   case KILN_ACT_RELU:
     return _mm512_max_ps(v, _mm512_setzero_ps());
@@ -102,6 +102,10 @@ static __attribute__((noinline, unused)) __m512 act16(__m512 v, int act) {
   default:
     return v;
   }
+}
+
+static __attribute__((noinline, unused)) __m512 act16(__m512 v, int act) {
+  return act16_inline(v, act);
 }
 
 #endif
