@@ -104,7 +104,7 @@ static void test_isa(int isa) {
   static const int64_t shapes[][3] = {
       {1, 1, 1},    {1, 16, 4},   {12, 32, 64},  {13, 33, 65},
       {5, 70, 3},   {24, 64, 384}, {30, 50, 1001}, {1, 768, 768},
-      {4, 40, 900}, {128, 96, 256}};
+      {4, 40, 900}, {128, 96, 256}, {97, 40, 100}, {200, 72, 130}};
   int cases = 0;
   double worstExact = 0, worstFp32 = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
@@ -309,6 +309,10 @@ static void test_zeros(void) {
 }
 
 int main(void) {
+  /* two threads: products of at least 4 tile heights of rows per thread
+   * run split by rows (kiln_gemm_run_rows: 97 rows as 48 + 49 in blocks of
+   * 10 and 8 / 9 on AVX-512), smaller ones by tiles or on one thread */
+  kiln_pool_start(2);
   test_isa(KILN_ISA_GENERIC);
   test_per_tensor(KILN_ISA_GENERIC);
   test_static(KILN_ISA_GENERIC);

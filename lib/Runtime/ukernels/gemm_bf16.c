@@ -143,33 +143,38 @@ typedef struct {
 void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
                                    int64_t k, int64_t kq, uint16_t *dst);
 
+/* Rows [i0, i0 + rows) of A, rounded into one row block. */
+static void pack_block(void *vjob, int64_t i0, int64_t rows) {
+  const job *g = vjob;
+  uint16_t *dst = g->ap + i0 * g->kq * 2 * (g->a_f32 ? 2 : 1);
+  if (g->a_f32) {
+    float *df = (float *)dst;
+    for (int64_t i = 0; i < rows; ++i) {
+      const float *src = g->a + (i0 + i) * g->lda;
+      for (int64_t kk = 0; kk < g->kq * 2; ++kk)
+        df[((kk >> 1) * rows + i) * 2 + (kk & 1)] =
+            kk < g->k ? bf16_to_f32(to_bf16(src[kk * g->acs])) : 0.0f;
+    }
+    return;
+  }
+  if (g->vector_pack && (g->acs == 1 || g->k == 1)) {
+    kiln_sbgemm_pack_a_avx512bf16(g->a + i0 * g->lda, g->lda, rows, g->k,
+                                  g->kq, dst);
+    return;
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *src = g->a + (i0 + i) * g->lda;
+    for (int64_t kk = 0; kk < g->kq * 2; ++kk)
+      dst[((kk >> 1) * rows + i) * 2 + (kk & 1)] =
+          kk < g->k ? kiln_f32_to_bf16(src[kk * g->acs]) : 0;
+  }
+}
+
 static void pack_a(void *vjob, int64_t begin, int64_t end) {
   const job *g = vjob;
   for (int64_t r = begin; r < end; ++r) {
     int64_t i0 = r * g->mr;
-    int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
-    uint16_t *dst = g->ap + i0 * g->kq * 2 * (g->a_f32 ? 2 : 1);
-    if (g->a_f32) {
-      float *df = (float *)dst;
-      for (int64_t i = 0; i < rows; ++i) {
-        const float *src = g->a + (i0 + i) * g->lda;
-        for (int64_t kk = 0; kk < g->kq * 2; ++kk)
-          df[((kk >> 1) * rows + i) * 2 + (kk & 1)] =
-              kk < g->k ? bf16_to_f32(to_bf16(src[kk * g->acs])) : 0.0f;
-      }
-      continue;
-    }
-    if (g->vector_pack && (g->acs == 1 || g->k == 1)) {
-      kiln_sbgemm_pack_a_avx512bf16(g->a + i0 * g->lda, g->lda, rows, g->k,
-                                    g->kq, dst);
-      continue;
-    }
-    for (int64_t i = 0; i < rows; ++i) {
-      const float *src = g->a + (i0 + i) * g->lda;
-      for (int64_t kk = 0; kk < g->kq * 2; ++kk)
-        dst[((kk >> 1) * rows + i) * 2 + (kk & 1)] =
-            kk < g->k ? kiln_f32_to_bf16(src[kk * g->acs]) : 0;
-    }
+    pack_block(vjob, i0, g->m - i0 < g->mr ? g->m - i0 : g->mr);
   }
 }
 
@@ -180,18 +185,18 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
 
 /* The same tile order and cache blocking as the fp32 driver (gemm_f32.c),
  * in k-pairs. */
-static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
-                    int first, int last) {
+static void tile_block(void *vjob, int64_t cb, int64_t i0, int64_t rows,
+                       int64_t q0, int64_t kq, int first, int last,
+                       int64_t share) {
   const job *g = vjob;
-  int64_t j0 = cb * g->nc, i0 = r * g->mr;
+  int64_t j0 = cb * g->nc;
   int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
-  int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
   const uint16_t *b0 = g->bp + ((j0 / KILN_GEMM_NR) * g->kq + q0) * 32;
   const uint16_t *b1 = nc > KILN_GEMM_NR ? b0 + g->kq * 32 : b0;
   if (j0 + g->nc < g->n) { /* the next column block's k block */
     const uint16_t *n0 = b0 + (g->nc / KILN_GEMM_NR) * g->kq * 32;
     kiln_gemm_prefetch_share(n0, g->n - j0 - g->nc > KILN_GEMM_NR ? n0 + g->kq * 32 : NULL,
-                             kq * 64, r);
+                             kq * 64, share);
   }
   kiln_epilogue ep, *epp = NULL;
   if (g->ep && last) {
@@ -201,6 +206,14 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
   g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 2 * (g->a_f32 ? 2 : 1),
           b0, b1,
           g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate, epp);
+}
+
+static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
+                    int first, int last) {
+  const job *g = vjob;
+  int64_t i0 = r * g->mr;
+  tile_block(vjob, cb, i0, g->m - i0 < g->mr ? g->m - i0 : g->mr, q0, kq, first,
+             last, r);
 }
 
 static void tiles(void *vjob, int64_t begin, int64_t end) {
@@ -248,7 +261,11 @@ int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                                                (g.a_f32 ? sizeof(float) : sizeof(uint16_t)));
   if (!g.ap)
     return 0;
-  kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks, pack_a, tiles);
+  /* Not split by rows (kiln_gemm_run_rows): BERT-base bf16 at 2 threads
+   * ran 6-10% slower so (`kiln run --against`); each thread then streams
+   * all of the weights, twice int8's bytes per product */
+  kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks, pack_a,
+                       tiles);
   return 1;
 }
 

@@ -105,6 +105,24 @@ typedef void (*kiln_gemm_range_fn)(void *job, int64_t begin, int64_t end);
 void kiln_gemm_run_phases(void *job, int64_t macs, int64_t rowBlocks,
                           int64_t tiles, kiln_gemm_range_fn pack_a,
                           kiln_gemm_range_fn run);
+/* Split by rows (gemm_tiles.c): with T >= 2 threads and at least 4 tile
+ * heights of rows per thread, thread p takes rows [m p / T, m (p + 1) / T)
+ * in blocks of at most mr rows (as even as can be), packs them (`pack`,
+ * unless NULL) and runs their tiles of every column block in the order of
+ * kiln_gemm_visit_tiles, all in one parallel region. `tile` gets the
+ * block's first row and height, the k block, and its share index for
+ * kiln_gemm_prefetch_share (the block's index over all threads). Returns 0
+ * (and runs nothing) where the caller should split by tiles instead. */
+typedef void (*kiln_gemm_block_pack_fn)(void *job, int64_t i0, int64_t rows);
+typedef void (*kiln_gemm_block_tile_fn)(void *job, int64_t cb, int64_t i0,
+                                        int64_t rows, int64_t k0, int64_t kc,
+                                        int first, int last, int64_t share);
+typedef struct {
+  int64_t m, mr, colBlocks, k, kcMax;
+  kiln_gemm_block_pack_fn pack;
+  kiln_gemm_block_tile_fn tile;
+} kiln_gemm_rows;
+int kiln_gemm_run_rows(void *job, int64_t macs, const kiln_gemm_rows *d);
 /* The order in which a thread runs its tiles [begin, end) (numbered column
  * block major, rowBlocks per column block): k block by k block of at most
  * kcMax, a chunk of row blocks at a time with every column block of the
@@ -121,6 +139,10 @@ void kiln_gemm_prefetch_share(const void *p0, const void *p1, int64_t bytes,
 void kiln_gemm_visit_tiles(int64_t begin, int64_t end, int64_t rowBlocks,
                            int64_t k, int64_t kcMax, kiln_tile_visit_fn visit,
                            void *ctx);
+/* Prefetch with intent to write the lines of the rows x nc floats at c (row
+ * stride ldc) that a tile's last k block stores (gemm_tiles.c). */
+void kiln_gemm_prefetch_c(const float *c, int64_t ldc, int64_t rows,
+                          int64_t nc);
 /* `ep` moved to the tile at row i0, column j0. */
 void kiln_epilogue_at(const kiln_epilogue *ep, int64_t i0, int64_t j0,
                       kiln_epilogue *out);

@@ -141,22 +141,27 @@ typedef struct {
   const float *fixed; /* per-tensor (scale, zero point), or NULL: per row */
 } job;
 
+/* Rows [i0, i0 + rows) of A, quantized into one row block. */
+static void pack_block(void *vjob, int64_t i0, int64_t rows) {
+  const job *g = vjob;
+  const float *src = g->a + i0 * g->lda;
+  uint8_t *dst = g->ap + i0 * g->kq * 4 * g->abytes;
+  if (g->vector_pack == 2 && (g->acs == 1 || g->k == 1))
+    kiln_qgemm_pack_a_avx512(src, g->lda, rows, g->k, g->kq, dst,
+                             g->rowq + 2 * i0, g->fixed);
+  else if (g->vector_pack == 1 && (g->acs == 1 || g->k == 1))
+    kiln_qgemm_pack_a_avx2(src, g->lda, rows, g->k, g->kq, dst,
+                           g->rowq + 2 * i0, g->fixed, g->abytes == 2);
+  else
+    pack_a_generic(src, g->lda, g->acs, rows, g->k, g->kq, dst,
+                   g->rowq + 2 * i0, g->fixed, g->abytes == 2);
+}
+
 static void pack_a(void *vjob, int64_t begin, int64_t end) {
   const job *g = vjob;
   for (int64_t r = begin; r < end; ++r) {
     int64_t i0 = r * g->mr;
-    int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
-    const float *src = g->a + i0 * g->lda;
-    uint8_t *dst = g->ap + i0 * g->kq * 4 * g->abytes;
-    if (g->vector_pack == 2 && (g->acs == 1 || g->k == 1))
-      kiln_qgemm_pack_a_avx512(src, g->lda, rows, g->k, g->kq, dst,
-                               g->rowq + 2 * i0, g->fixed);
-    else if (g->vector_pack == 1 && (g->acs == 1 || g->k == 1))
-      kiln_qgemm_pack_a_avx2(src, g->lda, rows, g->k, g->kq, dst,
-                             g->rowq + 2 * i0, g->fixed, g->abytes == 2);
-    else
-      pack_a_generic(src, g->lda, g->acs, rows, g->k, g->kq, dst,
-                     g->rowq + 2 * i0, g->fixed, g->abytes == 2);
+    pack_block(vjob, i0, g->m - i0 < g->mr ? g->m - i0 : g->mr);
   }
 }
 
@@ -167,12 +172,15 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
  * 71-72 with 192 and 69-70 with 384 or unblocked (bench/run_bench.py). */
 #define KQ_BLOCK 384
 
-static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
-                    int first, int last) {
+/* The tile of rows [i0, i0 + rows) (one packed row block) and column
+ * block cb over quads [q0, q0 + kq); `share` of the next column block's
+ * prefetch. */
+static void tile_block(void *vjob, int64_t cb, int64_t i0, int64_t rows,
+                       int64_t q0, int64_t kq, int first, int last,
+                       int64_t share) {
   const job *g = vjob;
-  int64_t j0 = cb * g->nc, i0 = r * g->mr;
+  int64_t j0 = cb * g->nc;
   int64_t nc = g->n - j0 < g->nc ? g->n - j0 : g->nc;
-  int64_t rows = g->m - i0 < g->mr ? g->m - i0 : g->mr;
   int64_t panelBytes = (g->kq + 2) * 64;
   /* a tile may start inside a panel (the AVX2 tile is 8 columns wide):
    * its first column's bytes and scale are `lane` places in */
@@ -182,17 +190,27 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
   if (g->nc % 16 == 0 && j0 + g->nc < g->n) { /* the next column block */
     const int8_t *n0 = p0 + (g->nc / 16) * panelBytes + q0 * 64;
     kiln_gemm_prefetch_share(n0, g->n - j0 - g->nc > 16 ? n0 + panelBytes : NULL,
-                             kq * 64, r);
+                             kq * 64, share);
   }
   kiln_epilogue ep, *epp = NULL;
   if (g->ep && last) {
     kiln_epilogue_at(g->ep, i0, j0, &ep);
     epp = &ep;
   }
+  if (last)
+    kiln_gemm_prefetch_c(g->c + i0 * g->ldc + j0, g->ldc, rows, nc);
   g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 4 * g->abytes, p0 + q0 * 64,
           p1 + q0 * 64, (const float *)(p0 - lane * 4 + g->kq * 64) + lane,
           (const float *)(p1 - lane * 4 + g->kq * 64) + lane, g->rowq + 2 * i0,
           g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate, last, epp);
+}
+
+static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
+                    int first, int last) {
+  const job *g = vjob;
+  int64_t i0 = r * g->mr;
+  tile_block(vjob, cb, i0, g->m - i0 < g->mr ? g->m - i0 : g->mr, q0, kq, first,
+             last, r);
 }
 
 static void tiles(void *vjob, int64_t begin, int64_t end) {
@@ -279,7 +297,11 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int mode,
     return 0;
   g.ap = (uint8_t *)scratch;
   g.rowq = (float *)(scratch + apBytes);
-  kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks, pack_a, tiles);
+  kiln_gemm_rows rows = {m, g.mr, colBlocks, g.kq, m <= 4 ? g.kq : KQ_BLOCK,
+                        pack_block, tile_block};
+  if (!kiln_gemm_run_rows(&g, m * n * k, &rows))
+    kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks, pack_a,
+                         tiles);
   return 1;
 }
 
