@@ -21,16 +21,6 @@ static inline __m256i mask_of(int64_t cols) {
                             _mm256_loadu_si256((const __m256i *)lane));
 }
 
-/* Activations applied over the stored tile by act_tile rather than in
- * registers: the costly ones (GELU: BERT-base int8 1.026x faster so, from
- * a call per vector that spilled the register tile). ReLU and HardSwish
- * stay in registers: over the stored tile, MobileNetV3 batch 8 ran 2%
- * slower (reloading what was just stored). */
-static inline int act_deferred(int act) {
-  return act != KILN_ACT_NONE && act != KILN_ACT_RELU &&
-         act != KILN_ACT_HARDSWISH;
-}
-
 /* Row i, columns col..col+7 of the tile: (+ C), then the epilogue. */
 static inline __attribute__((always_inline)) void
 store8(float *c, __m256 v, int64_t cols, int accumulate,
@@ -56,7 +46,7 @@ store8(float *c, __m256 v, int64_t cols, int accumulate,
       v = _mm256_max_ps(v, _mm256_setzero_ps());
     else if (ep->act == KILN_ACT_HARDSWISH)
       v = hardswish8(v);
-    if (r && !ep->res_first && !act_deferred(ep->act))
+    if (r && !ep->res_first && !kiln_act_deferred(ep->act))
       v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m));
   }
   if (full)
@@ -85,38 +75,6 @@ store8(float *c, __m256 v, int64_t cols, int accumulate,
   }                                                                            \
   return;
 
-/* The activation and the residual after it over a stored tile, as in
- * gemm_store_avx512.h (which says why). */
-static __attribute__((noinline, unused)) void
-act_tile(float *c, int64_t ldc, int64_t rows, int64_t nc, int64_t col,
-         const kiln_epilogue *ep) {
-  const float *after =
-      ep->residual && !ep->res_first ? ep->residual + col : NULL;
-  switch (ep->act) {
-  case KILN_ACT_RELU:
-    KILN_ACT_TILE_LOOP(KILN_ACT_RELU)
-  case KILN_ACT_GELU:
-    KILN_ACT_TILE_LOOP(KILN_ACT_GELU)
-  case KILN_ACT_GELU_TANH:
-    KILN_ACT_TILE_LOOP(KILN_ACT_GELU_TANH)
-  case KILN_ACT_SILU:
-    KILN_ACT_TILE_LOOP(KILN_ACT_SILU)
-  case KILN_ACT_HARDSIGMOID:
-    KILN_ACT_TILE_LOOP(KILN_ACT_HARDSIGMOID)
-  case KILN_ACT_HARDSWISH:
-    KILN_ACT_TILE_LOOP(KILN_ACT_HARDSWISH)
-  default:
-    return;
-  }
-}
-#undef KILN_ACT_TILE_LOOP
-
-/* After a tile's store8 calls: the activation, if ep has one. */
-static inline __attribute__((always_inline)) void
-tile_done(float *c, int64_t ldc, int64_t rows, int64_t nc, int64_t col,
-          const kiln_epilogue *ep) {
-  if (ep && act_deferred(ep->act))
-    act_tile(c, ldc, rows, nc, col, ep);
-}
+#include "gemm_act_tile_impl.h"
 
 #endif

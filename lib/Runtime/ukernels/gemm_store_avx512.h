@@ -22,16 +22,6 @@ static inline __mmask16 mask_of(int64_t cols) {
                                 : (__mmask16)((1u << cols) - 1u);
 }
 
-/* Activations applied over the stored tile by act_tile rather than in
- * registers: the costly ones (GELU: BERT-base int8 1.026x faster so, from
- * a call per vector that spilled the register tile). ReLU and HardSwish
- * stay in registers: over the stored tile, MobileNetV3 batch 8 ran 2%
- * slower (reloading what was just stored). */
-static inline int act_deferred(int act) {
-  return act != KILN_ACT_NONE && act != KILN_ACT_RELU &&
-         act != KILN_ACT_HARDSWISH;
-}
-
 /* Row i, columns col..col+15 of the tile: (+ C), then the epilogue. */
 static inline __attribute__((always_inline)) void
 store_row(float *c, __m512 v, __mmask16 mask, int accumulate,
@@ -54,7 +44,7 @@ store_row(float *c, __m512 v, __mmask16 mask, int accumulate,
       v = _mm512_max_ps(v, _mm512_setzero_ps());
     else if (ep->act == KILN_ACT_HARDSWISH)
       v = hardswish16(v);
-    if (r && !ep->res_first && !act_deferred(ep->act))
+    if (r && !ep->res_first && !kiln_act_deferred(ep->act))
       v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, r));
   }
   if (mask == 0xffff)
@@ -94,42 +84,6 @@ static inline __m512 load_halves(const float *p) {
   }                                                                            \
   return;
 
-/* The activation of `ep` (already moved to the tile), and the residual when
- * it comes after it, over the rows x nc values a tile stored at c whose
- * first column is `col` of the tile: called once per tile after store_row's
- * stores (tile_done). Applying them in store_row called the out-of-line
- * act16 once per vector with the whole register tile live, so every call
- * spilled it: BERT-base int8 spent 5% of its time there. */
-static __attribute__((noinline, unused)) void
-act_tile(float *c, int64_t ldc, int64_t rows, int64_t nc, int64_t col,
-         const kiln_epilogue *ep) {
-  const float *after =
-      ep->residual && !ep->res_first ? ep->residual + col : NULL;
-  switch (ep->act) {
-  case KILN_ACT_RELU:
-    KILN_ACT_TILE_LOOP(KILN_ACT_RELU)
-  case KILN_ACT_GELU:
-    KILN_ACT_TILE_LOOP(KILN_ACT_GELU)
-  case KILN_ACT_GELU_TANH:
-    KILN_ACT_TILE_LOOP(KILN_ACT_GELU_TANH)
-  case KILN_ACT_SILU:
-    KILN_ACT_TILE_LOOP(KILN_ACT_SILU)
-  case KILN_ACT_HARDSIGMOID:
-    KILN_ACT_TILE_LOOP(KILN_ACT_HARDSIGMOID)
-  case KILN_ACT_HARDSWISH:
-    KILN_ACT_TILE_LOOP(KILN_ACT_HARDSWISH)
-  default:
-    return;
-  }
-}
-#undef KILN_ACT_TILE_LOOP
-
-/* After a tile's store_row calls: the activation, if ep has one. */
-static inline __attribute__((always_inline)) void
-tile_done(float *c, int64_t ldc, int64_t rows, int64_t nc, int64_t col,
-          const kiln_epilogue *ep) {
-  if (ep && act_deferred(ep->act))
-    act_tile(c, ldc, rows, nc, col, ep);
-}
+#include "gemm_act_tile_impl.h"
 
 #endif
