@@ -50,6 +50,8 @@ struct CpuPipelineOptions {
   int64_t groupSize = 128;
   /// ONNX node names whose ops keep fp32 weights (--keep-fp32).
   std::vector<std::string> keepFp32;
+  /// 3 x 3 stride-1 convolutions by Winograd F(2x2, 3x3) (AVX-512).
+  bool winograd = true;
 };
 
 /// kiln -> linalg on tensors -> entry ABI -> bufferized, deallocated buffers

@@ -218,7 +218,12 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
     ListOption<"keepFp32", "keep-fp32", "std::string",
                "ONNX node names whose ops keep fp32 weights (and fp32 "
                "attention products) whatever precision and quantize say: an "
-               "op is kept when a name in its location is listed">
+               "op is kept when a name in its location is listed">,
+    Option<"winograd", "winograd", "bool", /*default=*/"true",
+           "conv2d_f32 3 x 3 at stride 1 and dilation 1 with a constant "
+           "filter, 8+ input and output channels, for AVX-512: the filter "
+           "transformed here to Winograd F(2x2, 3x3)'s U = G g G^T, stored "
+           "[16, F, C] (flags 4 | 64, lib/Runtime/ukernels/conv_wino_f32.h)">
   ];
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect",

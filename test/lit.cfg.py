@@ -23,6 +23,17 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.kiln_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["kiln", "kiln-opt"], tool_dirs)
 
+# The runtime's AVX-512 kernels (Winograd convolutions) run where the CPU has
+# AVX-512F and VL; tests of them alone require this feature.
+try:
+    with open("/proc/cpuinfo") as _f:
+        _flags = next((l.split(":", 1)[1].split() for l in _f
+                       if l.startswith("flags")), [])
+    if "avx512f" in _flags and "avx512vl" in _flags:
+        config.available_features.add("avx512")
+except OSError:
+    pass
+
 # --target cuda needs the CUDA toolkit (ptxas, libdevice); no GPU is needed.
 _cuda = os.environ.get("CUDA_PATH", "/usr/local/cuda")
 if os.path.exists(os.path.join(_cuda, "bin", "ptxas")) and os.path.exists(

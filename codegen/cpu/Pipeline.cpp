@@ -92,6 +92,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   uk.groupSize = options.groupSize;
   uk.calibration = options.calibration;
   uk.keepFp32.assign(options.keepFp32.begin(), options.keepFp32.end());
+  uk.winograd = options.winograd;
   pm.addPass(createKilnCpuUkernels(uk));
   addPipelineText(pm, kCpuToLoops);
   if (!options.weightsFile.empty()) {

@@ -352,6 +352,7 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     return false;
   }
   cpuOptions.precision = options.precision;
+  cpuOptions.winograd = options.winograd;
   if (options.quantize != "none" && options.quantize != "int8" &&
       options.quantize != "int8-static" && options.quantize != "int4") {
     error = "--quantize must be none, int8, int8-static or int4, got '" +

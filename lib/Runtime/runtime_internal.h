@@ -91,6 +91,9 @@ enum {
   KILN_SCRATCH_CONV_X,
   KILN_SCRATCH_CONV_K,
   KILN_SCRATCH_CONV_S,
+  KILN_SCRATCH_WINO_V,
+  KILN_SCRATCH_WINO_M,
+  KILN_SCRATCH_WINO_EO,
   KILN_SCRATCH_SLOTS
 };
 void *kiln_scratch(int slot, size_t bytes);

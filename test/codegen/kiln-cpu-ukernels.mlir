@@ -1,6 +1,7 @@
 // RUN: kiln-opt %s -split-input-file -kiln-cpu-ukernels | FileCheck %s
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=avx2})" | FileCheck %s --check-prefix=AVX2
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=generic})" | FileCheck %s --check-prefix=GENERIC
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{winograd=false})" | FileCheck %s --check-prefix=NOWINO
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=sse})" 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: error: kiln-cpu-ukernels: unknown isa 'sse' (expected avx512, avx2 or generic)
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{precision=bf16})" | FileCheck %s --check-prefix=BF16
@@ -609,13 +610,14 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
 // CHECK:         call @kiln_ukernel_conv2d_f32(
 // For AVX2 with input channels in multiples of 8 the filter's K rows are
 // reordered (c / 8, kh, kw, c % 8) into a second packed global and flag 8
-// joins (1 | 4 | 8 = 13); the AVX-512 call on the same filter keeps the
-// plain order (5).
+// joins (1 | 4 | 8 = 13); the AVX-512 call on the same filter (8 input
+// channels, a 16 x 16 output plane) takes Winograd F(2x2, 3x3): U
+// [16, 20, 8] and flags 1 | 4 | 64 = 69.
 // CHECK-LABEL: func.func @conv_packed_c8(
 // CHECK-DAG:     memref.get_global @cw8_packed : memref<2x72x16xf32>
-// CHECK-DAG:     memref.get_global @cw8_packed_0 : memref<2x72x16xf32>
+// CHECK-DAG:     memref.get_global @cw8_wino : memref<16x20x8xf32>
 // CHECK-DAG:     arith.constant 13 : index
-// CHECK-DAG:     arith.constant 5 : index
+// CHECK-DAG:     arith.constant 69 : index
 memref.global "private" constant @cw : memref<20x3x3x3xf32> = dense<1.0>
 func.func @conv_packed(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
   %w = memref.get_global @cw : memref<20x3x3x3xf32>
@@ -638,6 +640,57 @@ func.func @conv_packed_c8(%x: memref<?x8x16x16xf32>, %b: memref<20xf32>, %y: mem
   %w = memref.get_global @cw8 : memref<20x8x3x3xf32>
   kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 1, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x8x16x16xf32>, memref<20x8x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x8x16x16xf32>, memref<20x8x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Winograd F(2x2, 3x3) (AVX-512, 3 x 3, stride 1, dilation 1, 8+ input and
+// output channels, an output plane of 14 x 14 or more): the filter becomes
+// U = G g G^T, [16, F, C], flags | 4 | 64, kernel height and width
+// appended (the direct path's desc), the ReLU (activation 1) kept. Two
+// calls on one filter share one U. With winograd=false the direct packing.
+// CHECK-LABEL: func.func @conv_wino(
+// CHECK-NOT:     memref.get_global @ww :
+// CHECK:         memref.get_global @ww_wino : memref<16x24x16xf32>
+// CHECK:         %[[F:.*]] = arith.constant 71 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// CHECK:         memref.get_global @ww_wino : memref<16x24x16xf32>
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// NOWINO-LABEL: func.func @conv_wino(
+// NOWINO:         memref.get_global @ww_packed : memref<2x144x16xf32>
+// NOWINO-NOT:     _wino
+// NOWINO:         return
+memref.global "private" constant @ww : memref<24x16x3x3xf32> = dense<0.5>
+func.func @conv_wino(%x: memref<?x16x14x14xf32>, %b: memref<24xf32>, %r: memref<?x24x14x14xf32>, %y: memref<?x24x14x14xf32>) {
+  %w = memref.get_global @ww : memref<24x16x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b, %r) outs(%y) {int_params = array<i64: 2, 3, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x16x14x14xf32>, memref<24x16x3x3xf32>, memref<24xf32>, memref<?x24x14x14xf32>, memref<?x24x14x14xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x16x14x14xf32>, memref<24x16x3x3xf32>, memref<?x24x14x14xf32>) -> ()
+  return
+}
+
+// -----
+
+// No Winograd (the direct packing, flag 4 without 64): stride 2, dilation
+// 2, a 7 x 7 output plane, 4 input channels, 4 output channels, an input
+// scale (flag 16), an AVX2 call.
+// CHECK-LABEL: func.func @conv_not_wino(
+// CHECK-NOT:     _wino
+// CHECK:         return
+memref.global "private" constant @nw : memref<24x16x3x3xf32> = dense<0.5>
+memref.global "private" constant @nw4 : memref<24x4x3x3xf32> = dense<0.5>
+memref.global "private" constant @nwf : memref<4x16x3x3xf32> = dense<0.5>
+func.func @conv_not_wino(%x: memref<1x16x28x28xf32>, %y2: memref<1x24x14x14xf32>, %y: memref<1x24x28x28xf32>, %yd: memref<1x24x26x26xf32>, %x7: memref<1x16x7x7xf32>, %y7: memref<1x24x7x7xf32>, %x4: memref<1x4x28x28xf32>, %yf: memref<1x4x28x28xf32>, %s: memref<1x16x1x1xf32>) {
+  %w = memref.get_global @nw : memref<24x16x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y2) {int_params = array<i64: 2, 0, 0, 2, 2, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x24x14x14xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%yd) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 2, 2>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x24x26x26xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x7, %w) outs(%y7) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x7x7xf32>, memref<24x16x3x3xf32>, memref<1x24x7x7xf32>) -> ()
+  %w4 = memref.get_global @nw4 : memref<24x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x4, %w4) outs(%y) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x4x28x28xf32>, memref<24x4x3x3xf32>, memref<1x24x28x28xf32>) -> ()
+  %wf = memref.get_global @nwf : memref<4x16x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %wf) outs(%yf) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<4x16x3x3xf32>, memref<1x4x28x28xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %w, %s) outs(%y) {int_params = array<i64: 2, 16, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x16x1x1xf32>, memref<1x24x28x28xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 1, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x24x28x28xf32>) -> ()
   return
 }
 

@@ -28,7 +28,10 @@ void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams);
  * image and channel by an extra operand (flag 16; 1: [N, C, 1, 1], 2: one
  * [1, C, 1, 1] for the batch), as a squeeze-excite gate taken into the
  * convolution. mean (depthwise): the kernel's second output, each
- * channel's mean of y (flag 32, a global average pool taken into it). */
+ * channel's mean of y (flag 32, a global average pool taken into it).
+ * packed 2 (3 x 3, stride 1, AVX-512): the filter transformed for Winograd
+ * F(2x2, 3x3) as the compiler transforms it (flags 4 | 64: U = G g G^T in
+ * double, [16, F, C], each U[xi] in k-major blocks of 12 rows). */
 static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                          int64_t f, int64_t kh, int64_t kw, int64_t sh,
                          int64_t sw, int64_t pt, int64_t pl, int64_t pb,
@@ -64,10 +67,26 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
       int64_t to = c8 ? ((ci / 8) * kh * kw + t) * 8 + ci % 8 : kk;
       wp[(o / 16 * k + to) * 16 + o % 16] = wt[o * k + kk];
     }
+  int wino = packed == 2;
+  float *u = NULL;
+  if (wino) {
+    static const double G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+    u = malloc(sizeof(float) * (size_t)(16 * f * c));
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t ci = 0; ci < c; ++ci)
+        for (int xi = 0; xi < 16; ++xi) {
+          double v = 0;
+          for (int a = 0; a < 3; ++a)
+            for (int bb = 0; bb < 3; ++bb)
+              v += G[xi / 4][a] * wt[((o * c + ci) * 3 + a) * 3 + bb] * G[xi % 4][bb];
+          int64_t o0 = o - o % 12, rows = f - o0 < 12 ? f - o0 : 12;
+          u[xi * f * c + o0 * c + ci * rows + o % 12] = (float)v;
+        }
+  }
   int64_t desc[64], *d = desc;
   *d++ = isa;
   *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0) | (c8 ? 8 : 0) |
-         (xscale ? 16 : 0) | (mean ? 32 : 0);
+         (xscale ? 16 : 0) | (mean ? 32 : 0) | (wino ? 64 : 0);
   *d++ = act;
   *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
   if (packed) { *d++ = kh; *d++ = kw; }
@@ -75,7 +94,10 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
   *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
   VIEW4(x, n, c, h, w)
-  if (packed) {
+  if (wino) {
+    *d++ = (intptr_t)u; *d++ = 0; *d++ = 16; *d++ = f; *d++ = c;
+    *d++ = f * c; *d++ = c; *d++ = 1;
+  } else if (packed) {
     *d++ = (intptr_t)wp; *d++ = 0; *d++ = panels; *d++ = k; *d++ = 16;
     *d++ = k * 16; *d++ = 16; *d++ = 1;
   } else {
@@ -128,8 +150,11 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     worst = e > worst ? e : worst;
   }
   free(x); free(wt); free(wp); free(b); free(r); free(y); free(sc); free(ym); free(mref);
+  free(u);
   return worst;
 }
+
+static void test_winograd(int isa);
 
 static void test_conv(int isa) {
   /* n, c, h, w, f, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw */
@@ -241,11 +266,59 @@ static void test_conv(int isa) {
          worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
 }
 
-int main(void) {
+/* Winograd F(2x2, 3x3) (AVX-512 only: the compiler transforms filters for
+ * it only there), bias / residual / activations, against the same double
+ * reference. */
+static void test_winograd(int isa) {
+  /* Winograd F(2x2, 3x3) (AVX-512): n, c, h, w, f, pt, pl, pb, pr */
+  static const int64_t ws[][9] = {
+      {2, 8, 9, 9, 13, 1, 1, 1, 1},      /* odd plane: a half last tile */
+      {1, 16, 20, 37, 24, 1, 1, 1, 1},   /* 19 tiles a row: two vectors */
+      {1, 8, 14, 14, 40, 1, 1, 1, 1},    /* 7 tiles a row: runs across rows */
+      {3, 12, 5, 4, 17, 1, 1, 1, 1},     /* 2 tiles a row, runs across images */
+      {1, 9, 12, 13, 33, 0, 0, 0, 0},    /* no padding */
+      {1, 10, 11, 12, 20, 2, 2, 0, 0},   /* pads before only */
+      {1, 8, 7, 9, 12, 0, 1, 2, 1},      /* asymmetric */
+      {1, 64, 56, 56, 64, 1, 1, 1, 1},   /* ResNet-18's first stage */
+      {2, 256, 14, 14, 36, 1, 1, 1, 1},  /* several groups, parts of F */
+      {1, 300, 6, 7, 13, 1, 1, 1, 1},    /* C past the group budget */
+  };
+  double worst = 0;
+  int cases = 0;
+  for (size_t i = 0; i < sizeof ws / sizeof ws[0]; ++i)
+    for (int ep = 0; ep < 8; ++ep) {
+      const int64_t *q = ws[i];
+      int act = (ep >> 2) & 1 ? (i % 3 == 2   ? KILN_ACT_SILU
+                                 : i % 3 == 1 ? KILN_ACT_HARDSWISH
+                                              : KILN_ACT_RELU)
+                              : 0;
+      double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], 3, 3, 1, 1,
+                            q[5], q[6], q[7], q[8], 1, 1, ep & 1, (ep >> 1) & 1,
+                            act, 0, 2, 0, 0);
+      ++cases;
+      if (e > 2e-6) {
+        printf("FAIL conv winograd %s case %zu epilogue %d: error %g\n",
+               isa_name(isa), i, ep, e);
+        ++failures;
+      }
+      worst = e > worst ? e : worst;
+    }
+  printf("conv winograd %s: %d cases, max error %s (%.1e)\n", isa_name(isa),
+         cases, worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE", worst);
+}
+
+/* "winograd": only the Winograd cases (conv_winograd.test, on AVX-512
+ * machines); else every other kernel on every ISA the CPU has. */
+int main(int argc, char **argv) {
   kiln_pool_start(2);
   int isas[3], n = test_isas(isas);
-  for (int i = 0; i < n; ++i)
-    test_conv(isas[i]);
+  int wino = argc > 1 && strcmp(argv[1], "winograd") == 0;
+  for (int i = 0; i < n; ++i) {
+    if (!wino)
+      test_conv(isas[i]);
+    else if (isas[i] == KILN_ISA_AVX512)
+      test_winograd(isas[i]);
+  }
   printf("conv: %s\n", failures ? "FAILED" : "ok");
   return failures != 0;
 }

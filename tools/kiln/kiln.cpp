@@ -145,6 +145,11 @@ static cl::list<std::string> cKeepFp32(
     cl::desc("NODE,...: these ONNX nodes (MatMul, Gemm, Attention) keep fp32 "
              "weights under --precision bf16|fp16 or --quantize"),
     cl::CommaSeparated, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<bool> cWinograd(
+    "winograd",
+    cl::desc("3 x 3 stride-1 convolutions by Winograd F(2x2, 3x3) on AVX-512 "
+             "(default true; --winograd=false: the direct kernel)"),
+    cl::init(true), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cAccuracy(
     "accuracy-report",
     cl::desc("INPUTS.npz or 'random': also compile the model in fp32, run "
@@ -361,6 +366,7 @@ static int runCompile() {
   options.quantize = cQuantize;
   options.groupSize = cGroupSize;
   options.keepFp32.assign(cKeepFp32.begin(), cKeepFp32.end());
+  options.winograd = cWinograd;
   options.calibration = cCalibration;
   // Sample inputs: calibrated here, the ranges written next to the output.
   if (StringRef(cCalibration).ends_with(".npz") &&

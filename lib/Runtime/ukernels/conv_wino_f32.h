@@ -1,0 +1,55 @@
+/*===- conv_wino_f32.h - 3 x 3 convolutions by Winograd F(2x2, 3x3) ------===*
+ *
+ * A 3 x 3 convolution at stride 1, dilation 1, group 1 computes each 2 x 2
+ * block of outputs ("tile") from a 4 x 4 block of input as
+ *
+ *   Y = A^T [ sum_c (G g_fc G^T) .* (B^T d_c B) ] A
+ *
+ * (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks"):
+ * 16 multiplies per tile and (f, c) pair instead of the direct form's 36,
+ * 2.25x fewer. The 16 element-wise products, summed over c, are 16
+ * independent GEMMs, one per position xi of the 4 x 4 transformed block:
+ *
+ *   M[xi] [F, tiles] = U[xi] [F, C] x V[xi] [C, tiles]
+ *
+ * U = G g G^T is computed by the compiler (codegen/cpu/Ukernels.cpp) and
+ * stored as [16, F, C] (U[xi] row-major, the GEMM's left operand read in
+ * place). V is the transformed input, written straight into the GEMM's
+ * 16-column B panels (gemm_f32.h); M is transformed back (A^T M A) with
+ * the bias, the residual and the activation, into NCHW.
+ *
+ * Tiles are numbered row-major over (image, tile row, tile column): a
+ * "tile row" of image n is the tw = ceil(ow / 2) tiles of output rows
+ * 2 ty and 2 ty + 1. Work items are groups of whole tile rows (about 128
+ * KiB of V per xi, so V[xi] stays in L2 while every block of 12 output
+ * channels passes over it), times parts of F when there are fewer groups
+ * than threads. AVX-512 only (conv_wino_f32_avx512.c); AVX2 models keep
+ * the direct kernel.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_CONV_WINO_F32_H
+#define KILN_UKERNELS_CONV_WINO_F32_H
+
+#include <stdint.h>
+
+typedef struct {
+  const float *x;         /* x [n, c, h, w], unit column stride */
+  int64_t xs0, xs1, xs2;  /* its image, channel and row strides */
+  const float *u;         /* [16, f, c] */
+  const float *bias;      /* [f] or NULL */
+  const float *res;       /* dense [n, f, oh, ow] per image, or NULL */
+  int64_t rs0;
+  float *y;               /* dense [n, f, oh, ow] per image */
+  int64_t ys0;
+  int64_t n, c, h, w, f, oh, ow, pt, pl;
+  int64_t th, tw;         /* tile rows per image, tiles per tile row */
+  int64_t rows_per_group, groups, fparts;
+  int act;
+  int failed;             /* set when scratch memory cannot be had */
+} kiln_wino_job;
+
+/* Work items [begin, end) of groups * fparts (a kiln_range_fn). */
+void kiln_conv_wino_avx512(void *job, int64_t begin, int64_t end);
+
+#endif
