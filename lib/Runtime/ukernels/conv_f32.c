@@ -489,6 +489,11 @@ static void conv2d_direct(const int64_t *desc) {
 /* V per xi of a group of tile rows: about this many bytes (L2-resident
  * while every block of output channels passes over it). */
 #define WINO_V_BYTES (32 << 10)
+/* From this many input channels all of an item's output channels are
+ * multiplied before the output transform (kiln_wino_job.whole), with
+ * about this many bytes of V per xi in a group. */
+#define WINO_WHOLE_MIN_C 256
+#define WINO_VXI_BYTES (128 << 10)
 
 static void conv2d_winograd(const int64_t *desc) {
   int64_t flags = desc[1];
@@ -542,20 +547,38 @@ static void conv2d_winograd(const int64_t *desc) {
   j.th = (oh + 1) / 2;
   j.tw = (ow + 1) / 2;
   j.act = (int)desc[2];
-  int64_t cols = WINO_V_BYTES / (c * (int64_t)sizeof(float));
+  j.whole = c >= WINO_WHOLE_MIN_C;
+  int64_t cols = (j.whole ? WINO_VXI_BYTES : WINO_V_BYTES) / (c * (int64_t)sizeof(float));
   cols = cols < 32 ? 32 : cols;
-  j.rows_per_group = cols / j.tw < 1 ? 1 : cols / j.tw;
+  int64_t rpg = cols / j.tw < 1 ? 1 : cols / j.tw;
   int64_t rows = n * j.th;
-  j.groups = (rows + j.rows_per_group - 1) / j.rows_per_group;
+  j.groups = (rows + rpg - 1) / rpg;
   int64_t threads = kiln_rt_num_threads();
   int parallel = n * f * oh * ow * c * 9 >= DIRECT_PARALLEL_MIN_MACS && threads > 1;
   int64_t fblocks = (f + KILN_SGEMM_MR_AVX512 - 1) / KILN_SGEMM_MR_AVX512;
   j.fparts = 1;
-  /* fewer groups than twice the threads: each also split over output
-   * channels (every part transforms the group's input itself) */
-  if (parallel && j.groups < 2 * threads) {
-    j.fparts = (2 * threads + j.groups - 1) / j.groups;
-    j.fparts = j.fparts > fblocks ? fblocks : j.fparts;
+  if (parallel && j.whole) {
+    /* U large, the input transform cheap: output channels split into the
+     * fewest parts that give every thread as many items (T / gcd(groups,
+     * T)), so that each thread reads its part of U; every part transforms
+     * its group's input itself */
+    int64_t a = j.groups, b = threads;
+    while (b) {
+      int64_t t = a % b;
+      a = b;
+      b = t;
+    }
+    j.fparts = threads / a > fblocks ? fblocks : threads / a;
+  } else if (parallel) {
+    /* groups in a multiple of the threads (rows spread evenly over them,
+     * kiln_conv_wino_avx512), split over output channels only where there
+     * are fewer rows than threads */
+    int64_t g = (j.groups + threads - 1) / threads * threads;
+    j.groups = g < rows ? g : rows;
+    if (j.groups < threads) {
+      j.fparts = (threads + j.groups - 1) / j.groups;
+      j.fparts = j.fparts > fblocks ? fblocks : j.fparts;
+    }
   }
   if (parallel)
     kiln_parallel_for(j.groups * j.fparts, kiln_conv_wino_avx512, &j);

@@ -20,11 +20,14 @@
  *
  * Tiles are numbered row-major over (image, tile row, tile column): a
  * "tile row" of image n is the tw = ceil(ow / 2) tiles of output rows
- * 2 ty and 2 ty + 1. Work items are groups of whole tile rows (about 128
- * KiB of V per xi, so V[xi] stays in L2 while every block of 12 output
- * channels passes over it), times parts of F when there are fewer groups
- * than threads. AVX-512 only (conv_wino_f32_avx512.c); AVX2 models keep
- * the direct kernel.
+ * 2 ty and 2 ty + 1. Work items are groups of whole tile rows, times parts
+ * of F (conv_f32.c chooses). Below 256 input channels a group's V is
+ * about 512 KiB (all of it stays in L2) and each block of 12 output
+ * channels is multiplied and transformed back in turn; from 256, U is the
+ * larger operand: V is about 128 KiB per xi, all of an item's channels
+ * are multiplied xi by xi (each U[xi] read once per group) before the
+ * output transform (`whole`). AVX-512 only (conv_wino_f32_avx512.c); AVX2
+ * models keep the direct kernel.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -44,7 +47,14 @@ typedef struct {
   int64_t ys0;
   int64_t n, c, h, w, f, oh, ow, pt, pl;
   int64_t th, tw;         /* tile rows per image, tiles per tile row */
-  int64_t rows_per_group, groups, fparts;
+  /* group g: tile rows [R g / groups, R (g + 1) / groups) of the R =
+   * n * th; fparts parts of the output channels (in blocks of 12) */
+  int64_t groups, fparts;
+  /* all of an item's output channels' M at once (each U[xi] read once
+   * per group, V[xi] L2-resident while its channel blocks pass over it),
+   * instead of a block of 12 channels at a time (all of V L2-resident):
+   * for many input channels, where U is large and V[xi] small */
+  int whole;
   int act;
   int failed;             /* set when scratch memory cannot be had */
 } kiln_wino_job;

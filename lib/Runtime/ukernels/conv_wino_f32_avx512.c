@@ -72,9 +72,8 @@ void kiln_conv_wino_avx512(void *vjob, int64_t begin, int64_t end) {
     /* part-major: under the static split a thread takes one part of F
      * over several groups, and reads only that part of U */
     int64_t g = item % j->groups, part = item / j->groups;
-    int64_t r0 = g * j->rows_per_group;
-    int64_t r1 = r0 + j->rows_per_group < rows_total ? r0 + j->rows_per_group
-                                                     : rows_total;
+    int64_t r0 = rows_total * g / j->groups;
+    int64_t r1 = rows_total * (g + 1) / j->groups;
     int64_t fa = fblocks * part / j->fparts * KILN_SGEMM_MR_AVX512;
     int64_t fb = fblocks * (part + 1) / j->fparts * KILN_SGEMM_MR_AVX512;
     fb = fb < f ? fb : f;
@@ -93,7 +92,10 @@ void kiln_conv_wino_avx512(void *vjob, int64_t begin, int64_t end) {
     const int64_t vpan = c * 16 + 16, vx = np * vpan + 16;
     float *vp = kiln_scratch(KILN_SCRATCH_WINO_V,
                              (size_t)(16 * vx) * sizeof(float));
-    const int64_t xstride = KILN_SGEMM_MR_AVX512 * ldm + 16; /* M[xi] */
+    /* M[xi]'s rows: a block of 12 output channels, or with `whole` all
+     * of the item's (conv_wino_f32.h) */
+    const int64_t span = j->whole ? fb - fa : KILN_SGEMM_MR_AVX512;
+    const int64_t xstride = span * ldm + 16;
     float *mm = kiln_scratch(KILN_SCRATCH_WINO_M,
                              (size_t)(16 * xstride) * sizeof(float));
     size_t eo_floats = (size_t)(16 + nrows * 8 * eos + 16);
@@ -191,16 +193,19 @@ void kiln_conv_wino_avx512(void *vjob, int64_t begin, int64_t end) {
       }
     }
 
-    /* 2. per block of 12 output channels: M[xi] = U[xi] V[xi] for its rows
-     * (U's rows stay in L1 while V[xi]'s panels stream from L2), then
+    /* 2. per span of output channels (a block of 12, or all of the
+     * item's): M[xi] = U[xi] V[xi] for its rows, 12 at a time (U's rows
+     * stay in L1 while V[xi]'s panels stream from L2), then
      * 3. the output transform of those channels, A^T = [1 1 1 0; 0 1 -1 -1],
-     * while their M block is in cache */
-    for (int64_t f0 = fa; f0 < fb; f0 += KILN_SGEMM_MR_AVX512) {
-      int64_t mr = fb - f0 < KILN_SGEMM_MR_AVX512 ? fb - f0 : KILN_SGEMM_MR_AVX512;
-      int64_t next = fb - f0 - mr < KILN_SGEMM_MR_AVX512 ? fb - f0 - mr
-                                                         : KILN_SGEMM_MR_AVX512;
-      for (int64_t xi = 0; xi < 16; ++xi) {
-        const float *U = j->u + (xi * f + f0) * c;
+     * while their M is in cache */
+    for (int64_t f0 = fa; f0 < fb; f0 += span) {
+      const int64_t fe = f0 + span < fb ? f0 + span : fb;
+      for (int64_t xi = 0; xi < 16; ++xi)
+      for (int64_t fk = f0; fk < fe; fk += KILN_SGEMM_MR_AVX512) {
+        int64_t mr = fb - fk < KILN_SGEMM_MR_AVX512 ? fb - fk : KILN_SGEMM_MR_AVX512;
+        int64_t next = fb - fk - mr < KILN_SGEMM_MR_AVX512 ? fb - fk - mr
+                                                           : KILN_SGEMM_MR_AVX512;
+        const float *U = j->u + (xi * f + fk) * c;
         /* the next block's rows of U[xi], which come from memory once per
          * group (U is 16/9 of the filter's bytes): requested a block ahead,
          * so they arrive while this block's tiles run (ResNet-18's
@@ -208,7 +213,7 @@ void kiln_conv_wino_avx512(void *vjob, int64_t begin, int64_t end) {
         for (int64_t b = 0; b < next * c * (int64_t)sizeof(float); b += 64)
           _mm_prefetch((const char *)(U + mr * c) + b, _MM_HINT_T0);
         const float *V = vp + xi * vx;
-        float *M = mm + xi * xstride;
+        float *M = mm + xi * xstride + (fk - f0) * ldm;
         for (int64_t q = 0; q < np; q += 2) {
           const float *b0 = V + q * vpan;
           const float *b1 = q + 1 < np ? b0 + vpan : b0;
@@ -218,7 +223,7 @@ void kiln_conv_wino_avx512(void *vjob, int64_t begin, int64_t end) {
                                  NULL);
         }
       }
-      for (int64_t fi = f0; fi < f0 + mr; ++fi) {
+      for (int64_t fi = f0; fi < fe; ++fi) {
         __m512 bv = _mm512_set1_ps(j->bias ? j->bias[fi] : 0.0f);
         const float *mf = mm + (fi - f0) * ldm;
         for (int64_t rl = 0; rl < nrows; ++rl) {
