@@ -504,14 +504,19 @@ struct KilnCpuUkernels final
         // 64, lib/Runtime/ukernels/conv_wino_f32.h).
         // Not with an input scale (flag 16), nor with fewer than 8 input or
         // output channels, where the transforms outweigh the saving, nor on
-        // output planes under 14 x 14: at 7 x 7 (ResNet-18's 512-channel
-        // layers) U, 16/9 of the filter's bytes, is read from memory for
-        // few tiles (0.80-0.84x the direct kernel's speed at batch 1; 1.5x
-        // faster at 14 x 14 to 56 x 56, `kiln run --against`).
+        // output planes under 14 x 14 unless they are 7 x 7 or more with
+        // 256+ input channels: there U, 16/9 of the filter's bytes, is read
+        // from memory for few tiles, which only the runtime's order for
+        // 256+ channels (each U[xi] read once per group) pays for
+        // (ResNet-18's 512-channel 7 x 7 layers: 0.80-0.84x the direct
+        // kernel's speed at batch 1 in the block-of-12 order; in that order
+        // the whole model ran 1.0-1.02x faster at batch 1 and 1.08-1.13x at
+        // batch 8 than with them direct; 1.5x faster at 14 x 14 to 56 x 56,
+        // `kiln run --against`).
         bool wino = g && winograd && params[0] == 2 && kh == 3 && kw == 3 &&
                     params[3] == 1 && params[4] == 1 && params[7] == 1 &&
                     params[8] == 1 && !(params[1] & 16) && c >= 8 && f >= 8 &&
-                    oh * ow >= 14 * 14;
+                    (oh * ow >= 14 * 14 || (c >= 256 && oh * ow >= 7 * 7));
         if (wino) {
           auto key = std::make_tuple(g.getSymName().str() + "/wino", true, k,
                                      WeightKind::F32);

@@ -672,15 +672,17 @@ func.func @conv_wino(%x: memref<?x16x14x14xf32>, %b: memref<24xf32>, %r: memref<
 // -----
 
 // No Winograd (the direct packing, flag 4 without 64): stride 2, dilation
-// 2, a 7 x 7 output plane, 4 input channels, 4 output channels, an input
-// scale (flag 16), an AVX2 call.
+// 2, a 7 x 7 output plane with 16 input channels, a 6 x 6 one with 256, 4
+// input channels, 4 output channels, an input scale (flag 16), an AVX2
+// call. (A 7 x 7 plane with 256 input channels does take it, below.)
 // CHECK-LABEL: func.func @conv_not_wino(
 // CHECK-NOT:     _wino
 // CHECK:         return
 memref.global "private" constant @nw : memref<24x16x3x3xf32> = dense<0.5>
 memref.global "private" constant @nw4 : memref<24x4x3x3xf32> = dense<0.5>
 memref.global "private" constant @nwf : memref<4x16x3x3xf32> = dense<0.5>
-func.func @conv_not_wino(%x: memref<1x16x28x28xf32>, %y2: memref<1x24x14x14xf32>, %y: memref<1x24x28x28xf32>, %yd: memref<1x24x26x26xf32>, %x7: memref<1x16x7x7xf32>, %y7: memref<1x24x7x7xf32>, %x4: memref<1x4x28x28xf32>, %yf: memref<1x4x28x28xf32>, %s: memref<1x16x1x1xf32>) {
+memref.global "private" constant @nw256 : memref<24x256x3x3xf32> = dense<0.5>
+func.func @conv_not_wino(%x: memref<1x16x28x28xf32>, %y2: memref<1x24x14x14xf32>, %y: memref<1x24x28x28xf32>, %yd: memref<1x24x26x26xf32>, %x7: memref<1x16x7x7xf32>, %y7: memref<1x24x7x7xf32>, %x4: memref<1x4x28x28xf32>, %yf: memref<1x4x28x28xf32>, %s: memref<1x16x1x1xf32>, %x6: memref<1x256x6x6xf32>, %y6: memref<1x24x6x6xf32>) {
   %w = memref.get_global @nw : memref<24x16x3x3xf32>
   kiln.ukernel "conv2d_f32"(%x, %w) outs(%y2) {int_params = array<i64: 2, 0, 0, 2, 2, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x24x14x14xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%x, %w) outs(%yd) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 2, 2>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x24x26x26xf32>) -> ()
@@ -691,6 +693,16 @@ func.func @conv_not_wino(%x: memref<1x16x28x28xf32>, %y2: memref<1x24x14x14xf32>
   kiln.ukernel "conv2d_f32"(%x, %wf) outs(%yf) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<4x16x3x3xf32>, memref<1x4x28x28xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%x, %w, %s) outs(%y) {int_params = array<i64: 2, 16, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x16x1x1xf32>, memref<1x24x28x28xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 1, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x24x28x28xf32>) -> ()
+  %w256 = memref.get_global @nw256 : memref<24x256x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x6, %w256) outs(%y6) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x256x6x6xf32>, memref<24x256x3x3xf32>, memref<1x24x6x6xf32>) -> ()
+  return
+}
+// CHECK-LABEL: func.func @conv_wino_7x7(
+// CHECK:         memref.get_global @w256_wino : memref<16x24x256xf32>
+memref.global "private" constant @w256 : memref<24x256x3x3xf32> = dense<0.5>
+func.func @conv_wino_7x7(%x: memref<1x256x7x7xf32>, %y: memref<1x24x7x7xf32>) {
+  %w = memref.get_global @w256 : memref<24x256x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x256x7x7xf32>, memref<24x256x3x3xf32>, memref<1x24x7x7xf32>) -> ()
   return
 }
 
