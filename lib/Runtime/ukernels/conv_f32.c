@@ -277,6 +277,22 @@ static void pad_range(void *vjob, int64_t begin, int64_t end) {
 /* The most bytes of padded input copied before the kernel runs on them. */
 #define CONV_COPY_BUDGET (1 << 20)
 
+/* The bias [f] and the residual [n, f, oh, ow] (dense per image) of the
+ * packed paths, checked against the output's extents. */
+static void check_epilogue_views(int64_t flags, const view4 *bias,
+                                 const view4 *res, int64_t n, int64_t f,
+                                 int64_t oh, int64_t ow) {
+  if (flags & CONV_BIAS)
+    kiln_rt_check_dim(bias->size[3], f);
+  if (flags & CONV_RESIDUAL) {
+    kiln_rt_check_dim(res->size[0], n);
+    kiln_rt_check_dim(res->size[1], f);
+    kiln_rt_check_dim(res->size[2], oh);
+    kiln_rt_check_dim(res->size[3], ow);
+    kiln_rt_check_dim(dense_from(res, 1), 1);
+  }
+}
+
 static void conv2d_direct(const int64_t *desc) {
   int isa = (int)desc[0];
   kiln_rt_check_dim(isa == KILN_ISA_AVX512 || isa == KILN_ISA_AVX2, 1);
@@ -301,15 +317,7 @@ static void conv2d_direct(const int64_t *desc) {
   kiln_rt_check_dim(dense_from(&wv, 1) && dense_from(&y, 1), 1);
   kiln_rt_check_dim(y.size[0], n);
   kiln_rt_check_dim(sw == 1 || sw == 2, 1);
-  if (flags & CONV_BIAS)
-    kiln_rt_check_dim(bias.size[3], f);
-  if (flags & CONV_RESIDUAL) {
-    kiln_rt_check_dim(res.size[0], n);
-    kiln_rt_check_dim(res.size[1], f);
-    kiln_rt_check_dim(res.size[2], oh);
-    kiln_rt_check_dim(res.size[3], ow);
-    kiln_rt_check_dim(dense_from(&res, 1), 1);
-  }
+  check_epilogue_views(flags, &bias, &res, n, f, oh, ow);
   if (n == 0 || f == 0 || oh == 0 || ow == 0)
     return;
   if (c == 0 || kh == 0 || kw == 0) { /* an empty sum: the epilogue of 0 */
@@ -511,15 +519,7 @@ static void conv2d_winograd(const int64_t *desc) {
   kiln_rt_check_dim(dense_from(&wv, 1) && dense_from(&y, 1), 1);
   kiln_rt_check_dim(y.size[0], n);
   kiln_rt_check_dim(x.stride[3] == 1 || w == 1, 1);
-  if (flags & CONV_BIAS)
-    kiln_rt_check_dim(bias.size[3], f);
-  if (flags & CONV_RESIDUAL) {
-    kiln_rt_check_dim(res.size[0], n);
-    kiln_rt_check_dim(res.size[1], f);
-    kiln_rt_check_dim(res.size[2], oh);
-    kiln_rt_check_dim(res.size[3], ow);
-    kiln_rt_check_dim(dense_from(&res, 1), 1);
-  }
+  check_epilogue_views(flags, &bias, &res, n, f, oh, ow);
   if (n == 0 || f == 0 || oh == 0 || ow == 0)
     return;
   kiln_rt_check_dim(c > 0, 1);
