@@ -65,9 +65,17 @@ static inline void dwcb_pack_rows(const float *x, float *xs, int64_t nc,
       for (int k = 0; k < CD_VW; ++k)
         cd_storeu(dst + (pc + k) * CD_VW, r[k]);
     }
-    for (; pc < jhi; ++pc)
-      for (int64_t ch = 0; ch < CD_VW; ++ch)
-        dst[pc * CD_VW + ch] = ch < nc ? src[ch * plane + (pc - pl)] : 0.0f;
+    if (pc < jhi) { /* the row's last jhi - pc < CD_VW columns: masked */
+      int64_t rem = jhi - pc;
+      cd_mask_t mk = cd_mask(0, rem);
+      cd_v r[CD_VW];
+#pragma GCC unroll 16
+      for (int ch = 0; ch < CD_VW; ++ch)
+        r[ch] = ch < nc ? cd_maskload(mk, src + ch * plane + (pc - pl)) : cd_zero();
+      cd_transpose(r);
+      for (int64_t k = 0; k < rem; ++k)
+        cd_storeu(dst + (pc + k) * CD_VW, r[k]);
+    }
   }
 }
 
@@ -163,9 +171,19 @@ static inline void dwcb_unpack(const float *ys, float *yc, int64_t nc,
       if (ch < nc)
         cd_storeu(yc + ch * np + p, r[ch]);
   }
-  for (; p < p1; ++p)
-    for (int64_t ch = 0; ch < nc; ++ch)
-      yc[ch * np + p] = ys[(p - p0) * CD_VW + ch];
+  if (p < p1) { /* the last p1 - p < CD_VW pixels: masked stores */
+    int64_t rem = p1 - p;
+    cd_v r[CD_VW];
+#pragma GCC unroll 16
+    for (int k = 0; k < CD_VW; ++k)
+      r[k] = k < rem ? cd_loadu(ys + (p - p0 + k) * CD_VW) : cd_zero();
+    cd_transpose(r);
+    cd_mask_t mk = cd_mask(0, rem);
+#pragma GCC unroll 16
+    for (int ch = 0; ch < CD_VW; ++ch)
+      if (ch < nc)
+        cd_maskstore(yc + ch * np + p, mk, r[ch]);
+  }
 }
 
 void DWCB_FN(const float *x, float *y, const float *w, const float *bias,
