@@ -102,14 +102,7 @@ typedef struct {
   int64_t xs[4];  /* strides of x (c, h, w in [1..3]) */
   int64_t c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw;
   float *bp;
-  const float *sc; /* the image's input scale per channel (flag 16), or NULL */
 } pack_job;
-
-/* A panel row of 16 values times the channel's input scale. */
-static inline void scale16(float *d, float s) {
-  for (int i = 0; i < KILN_GEMM_NR; ++i)
-    d[i] *= s;
-}
 
 static inline void copy_run(float *restrict d, const float *restrict s,
                             int64_t n) {
@@ -140,12 +133,9 @@ static void pack_range(void *vjob, int64_t begin, int64_t end) {
     int64_t p0 = jp * KILN_GEMM_NR;
     int64_t cnt = p - p0 < KILN_GEMM_NR ? p - p0 : KILN_GEMM_NR;
     if (pointwise && cnt == KILN_GEMM_NR) {
-      for (int64_t ci = 0; ci < j->c; ++ci) {
+      for (int64_t ci = 0; ci < j->c; ++ci)
         memcpy(dst + ci * KILN_GEMM_NR, j->x + ci * j->xs[1] + p0,
                KILN_GEMM_NR * sizeof(float));
-        if (j->sc)
-          scale16(dst + ci * KILN_GEMM_NR, j->sc[ci]);
-      }
       continue;
     }
     /* runs: [start, start + len) of the panel on output row oh from ow */
@@ -206,8 +196,6 @@ static void pack_range(void *vjob, int64_t begin, int64_t end) {
           }
           for (int64_t i = cnt; i < KILN_GEMM_NR; ++i)
             d[i] = 0.0f;
-          if (j->sc)
-            scale16(d, j->sc[ci]);
         }
     }
   }
@@ -228,8 +216,6 @@ typedef struct {
   int64_t rs0;
   const float *bias;
   int act;
-  const float *sc; /* input scale (flag 16): image n's at sc + n * sc_img */
-  int64_t sc_img;
   int failed;
 } image_job;
 
@@ -248,7 +234,6 @@ static void images_range(void *vjob, int64_t begin, int64_t end) {
   kiln_epilogue ep = {NULL, NULL, ij->p, ij->act, ij->bias, 1};
   for (int64_t img = begin; img < end; ++img) {
     j.x = ij->x + img * ij->xs0;
-    j.sc = ij->sc ? ij->sc + img * ij->sc_img : NULL;
     if (panels * ij->k * KILN_GEMM_NR >= PARALLEL_MIN_PACK && panels > 1)
       kiln_parallel_for(panels, pack_range, &j);
     else
@@ -706,13 +691,20 @@ static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
       j.sh, j.sw, j.pt, j.pl, j.dh, j.dw, act, sc, sc_img};
   if (kiln_conv_lanes(&la))
     return;
-  /* an input scale is applied to the patches as they are packed */
-  j.sc = NULL;
+  if (sc) { /* the patch GEMM reads a scaled copy */
+    x.base = (char *)kiln_conv_scaled_copy((const float *)x.base, j.xs, n, j.c, j.h,
+                                   j.w, sc, sc_img);
+    j.xs[0] = j.c * j.h * j.w;
+    j.xs[1] = j.h * j.w;
+    j.xs[2] = j.w;
+    j.xs[3] = 1;
+    x.stride[0] = j.xs[0];
+  }
   image_job ij = {&j, isa, f, p, k, (const float *)w.base, (const float *)x.base,
                   x.stride[0], (float *)y.base, y.stride[0],
                   (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL,
                   res.stride[0], (flags & CONV_BIAS) ? (const float *)bias.base : NULL,
-                  act, sc, sc_img, 0};
+                  act, 0};
   /* Several images and threads: whole images per thread (each packs and
    * multiplies on its own, with its own scratch), so a batch pays one
    * fork/join per convolution instead of two per image. One image: the
