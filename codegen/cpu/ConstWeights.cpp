@@ -10,6 +10,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <algorithm>
+
 namespace mlir::kiln::cpu {
 
 std::optional<ConstReader> readerOf(memref::GlobalOp global) {
@@ -130,6 +132,43 @@ std::optional<TransposedConst> transposedConstOf(Value b,
   if (!tc.global)
     return std::nullopt;
   return tc;
+}
+
+std::vector<float> winogradFilter(const std::vector<float> &w, int64_t c,
+                                  int64_t f) {
+  static const double G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+  std::vector<float> u((size_t)(16 * f * c));
+  for (int64_t fo = 0; fo < f; ++fo) {
+    int64_t f0 = fo - fo % 12, rows = std::min<int64_t>(12, f - f0);
+    for (int64_t ci = 0; ci < c; ++ci) {
+      double t[4][3] = {}; // G g
+      for (int i = 0; i < 4; ++i)
+        for (int b = 0; b < 3; ++b)
+          for (int a = 0; a < 3; ++a)
+            t[i][b] += G[i][a] * w[(size_t)((ci * 9 + a * 3 + b) * f + fo)];
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) {
+          double s = 0;
+          for (int b = 0; b < 3; ++b)
+            s += t[i][b] * G[j][b];
+          u[(size_t)((i * 4 + j) * f * c + f0 * c + ci * rows + fo - f0)] =
+              (float)s;
+        }
+    }
+  }
+  return u;
+}
+
+std::vector<float> channelBlockedFilter(const std::vector<float> &w, int64_t c,
+                                        int64_t taps, int64_t f) {
+  std::vector<float> r(w.size());
+  for (int64_t ci = 0; ci < c; ++ci)
+    for (int64_t t = 0; t < taps; ++t) {
+      int64_t from = ci * taps + t;
+      int64_t to = ((ci / 8) * taps + t) * 8 + ci % 8;
+      std::copy_n(w.begin() + from * f, f, r.begin() + to * f);
+    }
+  return r;
 }
 
 } // namespace mlir::kiln::cpu

@@ -67,6 +67,21 @@ struct TransposedConst {
 std::optional<TransposedConst> transposedConstOf(Value b,
                                                  SymbolTable &symbols);
 
+/// A 3 x 3 convolution's filter, given as the row-major [K, F] matrix `w`
+/// (K = c * 9 in (c, kh, kw) order), transformed for Winograd F(2x2, 3x3):
+/// U[xi] = G g G^T per (f, c), computed in double, as [16, F, C] with each
+/// U[xi] in blocks of 12 rows (the AVX-512 GEMM tile's), each block k-major
+/// (element (f, c) of the block from row f0 at f0 * C + c * rows + f - f0):
+/// lib/Runtime/ukernels/conv_wino_f32.h.
+std::vector<float> winogradFilter(const std::vector<float> &w, int64_t c,
+                                  int64_t f);
+
+/// The [K, F] filter matrix `w` (K in (c, tap) order, `taps` per channel)
+/// with K reordered to (c / 8, tap, c % 8): the AVX2 direct kernel's
+/// channel-blocked mode (c a multiple of 8).
+std::vector<float> channelBlockedFilter(const std::vector<float> &w, int64_t c,
+                                        int64_t taps, int64_t f);
+
 /// Packs the [K, N] matrix whose element (kk, j) is src(kk, j).
 template <typename Fn>
 std::vector<float> packPanels(int64_t k, int64_t n, Fn src) {

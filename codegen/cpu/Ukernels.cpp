@@ -499,9 +499,8 @@ struct KilnCpuUkernels final
         int64_t f = wt.getDimSize(0), k = c * kh * kw;
         // AVX-512, 3 x 3 at stride 1 and dilation 1 (ResNet's convolutions
         // but the stem and the three downsampling ones): Winograd
-        // F(2x2, 3x3), U = G g G^T per (f, c) computed here in double and
-        // stored [16, F, C], each U[xi] in k-major blocks of 12 rows (flag
-        // 64, lib/Runtime/ukernels/conv_wino_f32.h).
+        // F(2x2, 3x3), U = G g G^T (winogradFilter, ConstWeights.h), flag
+        // 64 (lib/Runtime/ukernels/conv_wino_f32.h).
         // Not with an input scale (flag 16), nor with fewer than 8 input or
         // output channels, where the transforms outweigh the saving, nor on
         // output planes under 14 x 14 unless they are 7 x 7 or more with
@@ -517,74 +516,30 @@ struct KilnCpuUkernels final
                     params[3] == 1 && params[4] == 1 && params[7] == 1 &&
                     params[8] == 1 && !(params[1] & 16) && c >= 8 && f >= 8 &&
                     (oh * ow >= 14 * 14 || (c >= 256 && oh * ow >= 7 * 7));
-        if (wino) {
-          auto key = std::make_tuple(g.getSymName().str() + "/wino", true, k,
-                                     WeightKind::F32);
-          memref::GlobalOp p;
-          if (auto it = packed.find(key); it != packed.end()) {
-            p = it->second;
-          } else {
-            // w[(ci * 9 + a * 3 + b) * f + fo] = filter[fo][ci][a][b]
-            std::vector<float> w = rowMajor(g, true, k, f);
-            std::vector<float> u((size_t)(16 * f * c));
-            static const double G[4][3] = {
-                {1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
-            for (int64_t fo = 0; fo < f; ++fo)
-              for (int64_t ci = 0; ci < c; ++ci) {
-                double t[4][3] = {};
-                for (int i = 0; i < 4; ++i)
-                  for (int bb = 0; bb < 3; ++bb)
-                    for (int a = 0; a < 3; ++a)
-                      t[i][bb] += G[i][a] * w[(size_t)((ci * 9 + a * 3 + bb) * f + fo)];
-                for (int i = 0; i < 4; ++i)
-                  for (int jj = 0; jj < 4; ++jj) {
-                    double s = 0;
-                    for (int bb = 0; bb < 3; ++bb)
-                      s += t[i][bb] * G[jj][bb];
-                    // U[xi] in blocks of 12 rows (the AVX-512 tile's),
-                    // each k-major: block fo / 12 at row 12 * (fo / 12),
-                    // element (fo, ci) at ci * rows + fo % 12
-                    u[(size_t)((i * 4 + jj) * f * c + (fo - fo % 12) * c +
-                               ci * std::min<int64_t>(12, f - (fo - fo % 12)) +
-                               fo % 12)] = (float)s;
-                  }
-              }
-            p = packed[key] = newGlobal<float>(g, "_wino", {16, f, c},
-                                               Float32Type::get(&getContext()),
-                                               ArrayRef<float>(u));
-          }
-          operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-          params[1] |= 4 | 64;
-          params.append({kh, kw});
-        } else if (g) {
+        if (g) {
           // AVX2 with input channels in multiples of 8: K reordered to
           // (c / 8, kh, kw, c % 8) for the kernel's channel-blocked mode
           // (flag 8; the runtime lays the input out as NCHW8c), where each
           // tap's broadcast is at a fixed offset from one table entry per
           // 8 taps instead of a table entry per tap.
-          bool c8 = params[0] == 1 && c % 8 == 0;
-          auto key = std::make_tuple(g.getSymName().str() + (c8 ? "/c8" : ""),
+          bool c8 = !wino && params[0] == 1 && c % 8 == 0;
+          auto key = std::make_tuple(g.getSymName().str() +
+                                         (wino ? "/wino" : c8 ? "/c8" : ""),
                                      true, k, WeightKind::F32);
           memref::GlobalOp p;
           if (auto it = packed.find(key); it != packed.end()) {
             p = it->second;
           } else {
             std::vector<float> w = rowMajor(g, true, k, f);
-            if (c8) {
-              std::vector<float> r(w.size());
-              int64_t taps = kh * kw;
-              for (int64_t ci = 0; ci < c; ++ci)
-                for (int64_t t = 0; t < taps; ++t) {
-                  int64_t from = ci * taps + t;
-                  int64_t to = ((ci / 8) * taps + t) * 8 + ci % 8;
-                  std::copy_n(w.begin() + from * f, f, r.begin() + to * f);
-                }
-              w = std::move(r);
-            }
-            p = packed[key] = packF32(g, w, k, f);
+            p = packed[key] =
+                wino ? newGlobal<float>(g, "_wino", {16, f, c},
+                                        Float32Type::get(&getContext()),
+                                        ArrayRef<float>(winogradFilter(w, c, f)))
+                : c8 ? packF32(g, channelBlockedFilter(w, c, kh * kw, f), k, f)
+                     : packF32(g, w, k, f);
           }
           operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-          params[1] |= c8 ? 4 | 8 : 4;
+          params[1] |= wino ? 4 | 64 : c8 ? 4 | 8 : 4;
           params.append({kh, kw});
         }
       }

@@ -37,6 +37,25 @@ static inline int dense_from(const view4 *v, int from) {
   return 1;
 }
 
+/* Below this many multiply-adds a convolution runs on one thread. */
+#define DIRECT_PARALLEL_MIN_MACS (1 << 18)
+
+/* The bias [f] and the residual [n, f, oh, ow] (dense per image) of the
+ * packed paths, checked against the output's extents. */
+static inline void check_epilogue_views(int64_t flags, const view4 *bias,
+                                 const view4 *res, int64_t n, int64_t f,
+                                 int64_t oh, int64_t ow) {
+  if (flags & CONV_BIAS)
+    kiln_rt_check_dim(bias->size[3], f);
+  if (flags & CONV_RESIDUAL) {
+    kiln_rt_check_dim(res->size[0], n);
+    kiln_rt_check_dim(res->size[1], f);
+    kiln_rt_check_dim(res->size[2], oh);
+    kiln_rt_check_dim(res->size[3], ow);
+    kiln_rt_check_dim(dense_from(res, 1), 1);
+  }
+}
+
 /* The views after a conv2d_f32 desc's params: x, the filter (rank wrank:
  * 4 as given, 3 when packed), [bias,] [residual,] [input scale,] y. */
 static inline void read_conv_views(const int64_t *d, int64_t flags, int wrank,

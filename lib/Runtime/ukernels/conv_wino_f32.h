@@ -59,6 +59,10 @@ typedef struct {
   int failed;             /* set when scratch memory cannot be had */
 } kiln_wino_job;
 
+/* kiln.ukernel "conv2d_f32" with flags 4 | 64: desc as the direct path's
+ * (conv_f32.c), the filter view U [16, F, C] (conv_wino_f32.c). */
+void kiln_conv2d_winograd(const int64_t *desc);
+
 /* Work items [begin, end) of groups * fparts (a kiln_range_fn). */
 void kiln_conv_wino_avx512(void *job, int64_t begin, int64_t end);
 
