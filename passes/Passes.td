@@ -130,4 +130,33 @@ def KilnFuseLinear
   }];
 }
 
+def KilnMarkBatchSplit : Pass<"kiln-mark-batch-split", "mlir::ModuleOp"> {
+  let summary = "Mark a model whose batch the runtime may run image by image";
+  let description = [{
+    Proves that `@main` computes image `i` (index `i` of the dynamic dim 0
+    named like the first input's, e.g. `batch`) of every output from image
+    `i` of the inputs alone, and records it as the module attribute
+    `kiln.batch_split = {dim, weight_bytes, flops}`. The runtime may then
+    run a batch of B as B runs of one image each (T at once on T threads),
+    so each image's activations stay in a core's cache. `weight_bytes` are
+    the dense layers' weights, which each image reads again, and `flops`
+    the FLOPs per image of the ops reading them, as terms `COEF*dim*...`
+    over the inputs' dim names: the runtime splits only when there are
+    enough FLOPs per weight byte at the run's dims.
+
+    The proof walks the ops in order, each value being Free (from constants
+    and unsplit inputs), per image, or neither. Elementwise ops may
+    broadcast a Free operand only where it has no dim 0 or a static 1 there;
+    convolutions, pools and norms take per-image data and Free weights;
+    matmuls and attention keep dim 0 as a batch dim; softmax, reductions,
+    concat, split, slice and gather must not run along dim 0; reshape must
+    keep it (a constant target starting `0`, or `-1` with the other dims'
+    product unchanged), transpose must not move it, flatten must use axis 1;
+    `kiln.shape` of dims after the first is Free. Anything else, the batch
+    size read by a shape op, the batch name at another dim of an input, an
+    op with regions, random ops or an output not per image stop it; the
+    reason is left in `kiln.batch_split_blocked`.
+  }];
+}
+
 #endif // KILN_PASSES_TD

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "passes/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -79,6 +80,7 @@ void mlir::kiln::addHostToLLVMPasses(OpPassManager &pm, bool gpuLaunches) {
 void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const CpuPipelineOptions &options) {
   addPipelineText(pm, kGraphPipeline);
+  pm.addPass(createKilnMarkBatchSplit());
   KilnCpuSelectUkernelsOptions sel;
   sel.isaName = options.ukernelIsa;
   pm.addNestedPass<func::FuncOp>(createKilnCpuSelectUkernels(sel));

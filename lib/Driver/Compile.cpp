@@ -528,6 +528,19 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
           << stats.spillBytes << " bytes of spill stores and loads)\n";
     timer.lap("ptxas");
   }
+  // A batch the runtime may run image by image (kiln-mark-batch-split):
+  // "b <TAB> dim <TAB> weight bytes <TAB> FLOPs per image as COEF*dim...;...".
+  if (auto split = (*module)->getAttrOfType<DictionaryAttr>("kiln.batch_split")) {
+    auto dim = split.getAs<StringAttr>("dim");
+    auto bytes = split.getAs<IntegerAttr>("weight_bytes");
+    auto flops = split.getAs<ArrayAttr>("flops");
+    if (dim && bytes && flops) {
+      signature += "b\t" + dim.str() + "\t" + std::to_string(bytes.getInt()) + "\t";
+      for (auto [i, f] : llvm::enumerate(flops))
+        signature += (i ? ";" : "") + cast<StringAttr>(f).str();
+      signature += "\n";
+    }
+  }
   // The side-file table: "w <TAB> id <TAB> offset <TAB> bytes <TAB> dims".
   if (auto table = (*module)->getAttrOfType<ArrayAttr>("kiln.weights")) {
     for (Attribute e : table) {

@@ -380,6 +380,24 @@ void __kmpc_barrier(void *loc, int32_t gtid) {
   (void)gtid;
 }
 
+/* Runs fn(ctx) on this thread as a run of its own with one thread, from
+ * inside a region member: regions it enters run inline, and running out of
+ * memory ends only fn's run (kiln_rt_fail_oom's jump), not the member. */
+void kiln_pool_solo(void (*fn)(void *), void *ctx) {
+  jmp_buf *saved_jump = member_jump;
+  int32_t saved_id = member_id, saved_count = member_count;
+  bool saved_in = in_region;
+  member_jump = NULL;
+  member_id = 0;
+  member_count = 1;
+  in_region = true;
+  fn(ctx);
+  member_jump = saved_jump;
+  member_id = saved_id;
+  member_count = saved_count;
+  in_region = saved_in;
+}
+
 /* ---- kiln_parallel_for: the runtime's own kernels on the same pool ----- */
 
 static void range_microtask(int32_t *gtid, int32_t *bound, void *fn, void *ctx,

@@ -8,7 +8,8 @@
  * not spent in kernels is the generated code's (elementwise ops, pooling,
  * copies). The first run is left out of the table when more followed: it
  * pays the page faults of the weights and scratch buffers (2 of ResNet-18's
- * 24 ms per run over 41 runs). Off by default: then each entry costs one
+ * 24 ms per run over 41 runs). KILN_PROFILE=order keeps the model's call
+ * order instead of sorting. Off by default: then each entry costs one
  * load and a branch.
  *
  *===----------------------------------------------------------------------===*/
@@ -24,6 +25,9 @@
 #include <time.h>
 
 int kiln_prof_on;
+/* KILN_PROFILE=order: the table in the order the model first calls each
+ * site (to line two runs' tables up layer by layer), not largest first. */
+static int kiln_prof_in_order;
 
 enum { MAX_SITES = 4096 };
 
@@ -39,6 +43,8 @@ typedef struct {
 static prof_site *sites;
 static int num_sites;
 static uint64_t run_ns, runs, first_run_ns;
+/* Runs split into images (kiln-mark-batch-split), the first one's share. */
+static uint64_t split_runs, first_split;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 uint64_t kiln_prof_now(void) {
@@ -65,9 +71,11 @@ static void report(void) {
       sites[i].calls -= sites[i].first_calls;
     }
     run_ns -= first_run_ns;
+    split_runs -= first_split;
     --runs;
   }
-  qsort(sites, num_sites, sizeof *sites, by_time);
+  if (!kiln_prof_in_order)
+    qsort(sites, num_sites, sizeof *sites, by_time);
   double per_run = (double)run_ns / runs / 1e6, kernels = 0;
   for (int i = 0; i < num_sites; ++i)
     kernels += (double)sites[i].ns / runs / 1e6;
@@ -84,6 +92,12 @@ static void report(void) {
           "kernels %.3f ms (%.1f%%), generated code %.3f ms [%s]\n",
           (unsigned long long)runs, skipped ? " after the first" : "", per_run, kernels,
           per_run > 0 ? 100 * kernels / per_run : 0, per_run - kernels, lib);
+  /* Split runs: kernel times add up over the threads running images. */
+  if (split_runs)
+    fprintf(stderr,
+            "kiln profile: %llu of the runs split into images (a kernel's time "
+            "sums over the threads running them)\n",
+            (unsigned long long)split_runs);
   fprintf(stderr, "%10s %6s %6s %8s  %-10s %s\n", "ms/run", "%run", "calls",
           "GFLOP/s", "kernel", "shape");
   for (int i = 0; i < num_sites; ++i) {
@@ -105,15 +119,18 @@ __attribute__((constructor)) static void prof_init(void) {
   if (!sites)
     return;
   kiln_prof_on = 1;
+  kiln_prof_in_order = !strcmp(e, "order");
   atexit(report);
 }
 
-void kiln_prof_run(uint64_t t0) {
+void kiln_prof_run(uint64_t t0, int split) {
   uint64_t dt = kiln_prof_now() - t0;
   pthread_mutex_lock(&mu);
   run_ns += dt;
+  split_runs += split != 0;
   if (++runs == 1) {
     first_run_ns = run_ns;
+    first_split = split_runs;
     for (int i = 0; i < num_sites; ++i) {
       sites[i].first_ns = sites[i].ns;
       sites[i].first_calls = sites[i].calls;

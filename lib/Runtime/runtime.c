@@ -22,7 +22,6 @@
 
 /* Provided by the generated object. */
 extern void kiln_model_entry(void **inputs, void *ctx);
-extern const char *kiln_model_signature(void);
 
 static _Thread_local char last_error[512];
 
@@ -34,245 +33,132 @@ kiln_status kiln_fail(kiln_status s, const char *fmt, ...) {
   return s;
 }
 
-typedef struct {
-  char *name;
-  kiln_dtype dtype;
-  int32_t rank;
-  int64_t dims[KILN_MAX_RANK];
-  char *dim_names[KILN_MAX_RANK];
-} tensor_sig;
-
-struct kiln_model {
-  size_t num_inputs, num_outputs;
-  tensor_sig *inputs, *outputs;
-  int32_t num_threads;
-  int weights_mapped;
-  kiln_arena_pool workspaces; /* idle workspaces, one per concurrent run */
-};
-
-static const struct {
-  const char *mlir;
-  const char *name;
-  kiln_dtype dtype;
-  size_t size;
-} kDtypes[] = {
-    {"f32", "float32", KILN_F32, 4},  {"f64", "float64", KILN_F64, 8},
-    {"f16", "float16", KILN_F16, 2},  {"bf16", "bfloat16", KILN_BF16, 2},
-    {"i8", "int8", KILN_I8, 1},       {"i16", "int16", KILN_I16, 2},
-    {"i32", "int32", KILN_I32, 4},    {"i64", "int64", KILN_I64, 8},
-    {"ui8", "uint8", KILN_U8, 1},     {"ui16", "uint16", KILN_U16, 2},
-    {"ui32", "uint32", KILN_U32, 4},  {"ui64", "uint64", KILN_U64, 8},
-    {"i1", "bool", KILN_BOOL, 1},
-};
-#define NUM_DTYPES (sizeof kDtypes / sizeof kDtypes[0])
-
-API size_t kiln_dtype_size(kiln_dtype d) {
-  for (size_t i = 0; i < NUM_DTYPES; ++i)
-    if (kDtypes[i].dtype == d)
-      return kDtypes[i].size;
-  return 0;
-}
-
-API const char *kiln_dtype_name(kiln_dtype d) {
-  for (size_t i = 0; i < NUM_DTYPES; ++i)
-    if (kDtypes[i].dtype == d)
-      return kDtypes[i].name;
-  return "unknown";
-}
-
 API const char *kiln_last_error(void) { return last_error; }
-API const char *kiln_signature_text(void) { return kiln_model_signature(); }
-
-static char *dup_range(const char *b, const char *e) {
-  char *s = malloc((size_t)(e - b) + 1);
-  if (!s)
-    return NULL;
-  memcpy(s, b, (size_t)(e - b));
-  s[e - b] = 0;
-  return s;
-}
-
-
-
-/* Parses "kind\tname\tdtype\tdims\n" lines ("w" lines are weights). */
-static int parse_signature(kiln_model *m) {
-  const char *p = kiln_model_signature();
-  size_t lines = 0;
-  for (const char *q = p; *q; ++q)
-    lines += *q == '\n';
-  m->inputs = calloc(lines + 1, sizeof(tensor_sig));
-  m->outputs = calloc(lines + 1, sizeof(tensor_sig));
-  if (!m->inputs || !m->outputs)
-    return 0;
-  while (*p) {
-    if (p[0] == 'w' && p[1] == '\t') {
-      while (*p && *p != '\n')
-        ++p;
-      if (*p)
-        ++p;
-      continue;
-    }
-    const char *f[4], *e[4];
-    for (int k = 0; k < 4; ++k) {
-      f[k] = p;
-      while (*p && *p != (k == 3 ? '\n' : '\t'))
-        ++p;
-      e[k] = p;
-      if (*p)
-        ++p;
-    }
-    int isIn = strncmp(f[0], "in", (size_t)(e[0] - f[0])) == 0 && e[0] - f[0] == 2;
-    tensor_sig *t = isIn ? &m->inputs[m->num_inputs++] : &m->outputs[m->num_outputs++];
-    t->name = dup_range(f[1], e[1]);
-    t->dtype = KILN_F32;
-    for (size_t i = 0; i < NUM_DTYPES; ++i)
-      if (strlen(kDtypes[i].mlir) == (size_t)(e[2] - f[2]) &&
-          strncmp(kDtypes[i].mlir, f[2], (size_t)(e[2] - f[2])) == 0)
-        t->dtype = kDtypes[i].dtype;
-    t->rank = 0;
-    const char *d = f[3];
-    while (d < e[3] && t->rank < KILN_MAX_RANK) {
-      const char *de = d;
-      while (de < e[3] && *de != ',')
-        ++de;
-      if (*d == '?') {
-        t->dims[t->rank] = -1;
-        t->dim_names[t->rank] = dup_range(d + 1, de);
-      } else {
-        t->dims[t->rank] = strtoll(d, NULL, 10);
-        t->dim_names[t->rank] = dup_range(d, d);
-      }
-      ++t->rank;
-      d = de < e[3] ? de + 1 : de;
-    }
-  }
-  return 1;
-}
-
-API kiln_status kiln_open(const kiln_options *options, kiln_model **out) {
-  if (!out)
-    return kiln_fail(KILN_INVALID_ARGUMENT, "kiln_open: model pointer is NULL");
-  kiln_model *m = calloc(1, sizeof *m);
-  if (m)
-    pthread_mutex_init(&m->workspaces.mu, NULL);
-  if (!m || !parse_signature(m)) {
-    kiln_close(m);
-    return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_open: out of memory");
-  }
-  m->num_threads = options ? options->num_threads : 0;
-  kiln_status s = kiln_weights_map();
-  if (s != KILN_OK) {
-    kiln_close(m);
-    return s;
-  }
-  m->weights_mapped = 1;
-  *out = m;
-  return KILN_OK;
-}
-
-static void free_sigs(tensor_sig *t, size_t n) {
-  if (!t)
-    return;
-  for (size_t i = 0; i < n; ++i) {
-    free(t[i].name);
-    for (int32_t d = 0; d < t[i].rank; ++d)
-      free(t[i].dim_names[d]);
-  }
-  free(t);
-}
-
-API void kiln_close(kiln_model *m) {
-  if (!m)
-    return;
-  if (m->weights_mapped)
-    kiln_weights_unmap();
-  kiln_arena_pool_destroy(&m->workspaces);
-  free_sigs(m->inputs, m->num_inputs);
-  free_sigs(m->outputs, m->num_outputs);
-  free(m);
-}
-
-API size_t kiln_num_inputs(const kiln_model *m) { return m ? m->num_inputs : 0; }
-API size_t kiln_num_outputs(const kiln_model *m) { return m ? m->num_outputs : 0; }
-
-static kiln_status info_of(const tensor_sig *t, kiln_tensor_info *info) {
-  info->name = t->name;
-  info->dtype = t->dtype;
-  info->rank = t->rank;
-  info->dims = t->dims;
-  info->dim_names = (const char *const *)t->dim_names;
-  return KILN_OK;
-}
-
-API kiln_status kiln_input_info(const kiln_model *m, size_t i,
-                                kiln_tensor_info *info) {
-  if (!m || !info || i >= m->num_inputs)
-    return kiln_fail(KILN_INVALID_ARGUMENT, "kiln_input_info: no input %zu", i);
-  return info_of(&m->inputs[i], info);
-}
-
-API kiln_status kiln_output_info(const kiln_model *m, size_t i,
-                                 kiln_tensor_info *info) {
-  if (!m || !info || i >= m->num_outputs)
-    return kiln_fail(KILN_INVALID_ARGUMENT, "kiln_output_info: no output %zu", i);
-  return info_of(&m->outputs[i], info);
-}
 
 /* ---- one run ---------------------------------------------------------- */
 
 typedef struct {
-  const kiln_model *model;
+  kiln_model *model;
   kiln_tensor *outputs;
   size_t num_outputs;
   kiln_status status;
-  /* Per output: 1 when this run allocated its buffer (freed again, and
-   * data reset to NULL, if the run fails). */
+  /* Per output: bit 0 when this run allocated its buffer (freed again, and
+   * data reset to NULL, if the run fails); bit 1 once a split run has
+   * sized it. */
   unsigned char *allocated;
+  /* A split run (> 0): the batch, computed one image per call of the
+   * entry, each call's outputs going to their image's rows. Calls may run
+   * on several threads at once: `mu` guards the outputs and the status,
+   * and `message` keeps the first failure's text for the caller. */
+  int64_t batch;
+  pthread_mutex_t mu;
+  char message[512];
 } run_ctx;
 
-static void output_alloc_failed(run_ctx *ctx, int64_t index);
+/* What the generated code's output callbacks get: the run, and the image
+ * this call of the entry computes (split runs). */
+typedef struct {
+  run_ctx *run;
+  int64_t image;
+} call_ctx;
 
+/* Records a failure (the first one wins) with this thread's message. */
+static void run_failed(run_ctx *ctx, kiln_status s) {
+  if (ctx->status == KILN_OK) {
+    ctx->status = s;
+    snprintf(ctx->message, sizeof ctx->message, "%s", last_error);
+  }
+}
+
+/* The memory of output `index` for one call of the entry, whose dims are
+ * `dims`: the caller's buffer, or one allocated for the caller. In a split
+ * run each call gives an image (dims[0] == 1): the first sizes the output
+ * for the batch, the others must agree, and each gets its image's rows.
+ * NULL (with the run's status set) when the buffer is too small, memory
+ * ran out or the dims are wrong. */
+static char *claim_output(call_ctx *c, int64_t index, int64_t rank,
+                          const int64_t *dims, size_t esize) {
+  run_ctx *ctx = c->run;
+  int64_t full[KILN_MAX_RANK];
+  size_t bytes = esize;
+  int bad = index < 0 || (size_t)index >= ctx->num_outputs || rank < 0 ||
+            rank > KILN_MAX_RANK || (ctx->batch && (rank < 1 || dims[0] != 1));
+  for (int64_t d = 0; d < rank && !bad; ++d) {
+    full[d] = d == 0 && ctx->batch ? ctx->batch : dims[d];
+    bad = full[d] < 0 || __builtin_mul_overflow(bytes, (size_t)full[d], &bytes);
+  }
+  if (ctx->batch)
+    pthread_mutex_lock(&ctx->mu);
+  char *p = NULL;
+  if (ctx->status != KILN_OK) {
+    /* an earlier failure */
+  } else if (bad) {
+    kiln_fail(KILN_INTERNAL, "output %lld: bad buffer request (rank %lld)",
+              (long long)index, (long long)rank);
+    run_failed(ctx, KILN_INTERNAL);
+  } else {
+    kiln_tensor *o = &ctx->outputs[index];
+    const char *name = ctx->model->outputs[index].name;
+    int sized = ctx->batch && (ctx->allocated[index] & 2);
+    if (sized) {
+      for (int64_t d = 0; d < rank && !bad; ++d)
+        bad = o->dims[d] != full[d];
+      if (bad || o->rank != rank) {
+        kiln_fail(KILN_INTERNAL, "output '%s': the images of a split batch "
+                  "disagree on its dims", name);
+        run_failed(ctx, KILN_INTERNAL);
+      }
+    } else if (!o->data) {
+      o->data = kiln_output_alloc(bytes);
+      o->capacity = bytes;
+      if (!o->data) {
+        o->capacity = 0;
+        kiln_fail(KILN_OUT_OF_MEMORY, "cannot allocate output '%s'", name);
+        run_failed(ctx, KILN_OUT_OF_MEMORY);
+      } else {
+        ctx->allocated[index] |= 1;
+      }
+    } else if (o->capacity < bytes) {
+      kiln_fail(KILN_INVALID_ARGUMENT,
+                "output '%s' needs %zu bytes, the buffer has %zu", name, bytes,
+                o->capacity);
+      run_failed(ctx, KILN_INVALID_ARGUMENT);
+    }
+    if (ctx->status == KILN_OK) {
+      if (!sized) {
+        o->rank = (int32_t)rank;
+        for (int64_t d = 0; d < rank; ++d)
+          o->dims[d] = full[d];
+        o->dtype = ctx->model->outputs[index].dtype;
+        if (ctx->batch)
+          ctx->allocated[index] |= 2;
+      }
+      p = (char *)o->data + (ctx->batch ? (size_t)c->image * (bytes / (size_t)ctx->batch) : 0);
+    }
+  }
+  if (ctx->batch)
+    pthread_mutex_unlock(&ctx->mu);
+  return p;
+}
+
+/* An output the generated code computed in its own memory (or in place, in
+ * the memory claim_output gave): copied to where it belongs. */
 static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) {
-  run_ctx *ctx = vctx;
-  if (ctx->status != KILN_OK || index < 0 || (size_t)index >= ctx->num_outputs)
-    return;
-  kiln_tensor *o = &ctx->outputs[index];
   int64_t rank = u->rank;
   /* {allocated, aligned, offset, sizes[rank], strides[rank]} */
   char **ptrs = u->desc;
   int64_t *ints = (int64_t *)((char *)u->desc + 2 * sizeof(void *));
   const char *data = ptrs[1] + (size_t)ints[0] * esize;
   const int64_t *sizes = ints + 1, *strides = ints + 1 + rank;
-  if (rank > KILN_MAX_RANK) {
-    ctx->status = kiln_fail(KILN_INTERNAL, "output %lld has rank %lld > %d",
-                       (long long)index, (long long)rank, KILN_MAX_RANK);
+  char *dst = claim_output(vctx, index, rank, sizes, esize);
+  if (!dst)
     return;
-  }
   size_t count = 1;
   for (int64_t d = 0; d < rank; ++d)
     count *= (size_t)sizes[d];
-  size_t bytes = count * esize;
-  o->rank = (int32_t)rank;
-  for (int64_t d = 0; d < rank; ++d)
-    o->dims[d] = sizes[d];
-  o->dtype = ctx->model->outputs[index].dtype;
-  if (!o->data) {
-    o->data = kiln_output_alloc(bytes);
-    o->capacity = bytes;
-    if (!o->data) {
-      output_alloc_failed(ctx, index);
-      return;
-    }
-    ctx->allocated[index] = 1;
-  } else if (o->capacity < bytes) {
-    ctx->status = kiln_fail(KILN_INVALID_ARGUMENT,
-                       "output '%s' needs %zu bytes, the buffer has %zu",
-                       ctx->model->outputs[index].name, bytes, o->capacity);
-    return;
-  }
   /* An output computed in place (kiln_rt_output_buffer_*) is there. */
-  if (count && data != (const char *)o->data)
-    kiln_copy_strided(o->data, data, rank, sizes, strides, esize);
+  if (count && data != dst)
+    kiln_copy_strided(dst, data, rank, sizes, strides, esize);
 }
 
 /* Generated code checks extents that must agree before a loop uses them; a
@@ -302,46 +188,14 @@ void kiln_rt_fail_oom(void) {
   abort();
 }
 
-static void output_alloc_failed(run_ctx *ctx, int64_t index) {
-  ctx->outputs[index].data = NULL;
-  ctx->outputs[index].capacity = 0;
-  ctx->status = kiln_fail(KILN_OUT_OF_MEMORY, "cannot allocate output '%s'",
-                     ctx->model->outputs[index].name);
-}
-
-/* The buffer output `index` is computed in (kiln-outputs-in-place): the
- * caller's, or one allocated for the caller. Fills a rank-R memref
- * descriptor. A buffer too small, or no memory, ends the run at once. */
+/* The buffer output `index` is computed in (kiln-outputs-in-place). Fills
+ * a rank-R memref descriptor. A buffer too small, or no memory, ends the
+ * run at once. */
 static void output_buffer(int64_t *desc, void *vctx, int64_t index,
                           int64_t rank, const int64_t *dims, size_t esize) {
-  run_ctx *ctx = vctx;
-  size_t bytes = esize;
-  int bad = ctx->status != KILN_OK || index < 0 ||
-            (size_t)index >= ctx->num_outputs;
-  for (int64_t d = 0; d < rank && !bad; ++d)
-    bad = dims[d] < 0 || __builtin_mul_overflow(bytes, (size_t)dims[d], &bytes);
-  if (bad) {
-    if (ctx->status == KILN_OK)
-      ctx->status = kiln_fail(KILN_INTERNAL, "output %lld: bad buffer request",
-                         (long long)index);
+  char *p = claim_output(vctx, index, rank, dims, esize);
+  if (!p)
     longjmp(*dim_error_jump, RUN_FAILED);
-  }
-  kiln_tensor *o = &ctx->outputs[index];
-  if (!o->data) {
-    o->data = kiln_output_alloc(bytes);
-    o->capacity = bytes;
-    if (!o->data) {
-      output_alloc_failed(ctx, index);
-      longjmp(*dim_error_jump, RUN_FAILED);
-    }
-    ctx->allocated[index] = 1;
-  } else if (o->capacity < bytes) {
-    ctx->status = kiln_fail(KILN_INVALID_ARGUMENT,
-                       "output '%s' needs %zu bytes, the buffer has %zu",
-                       ctx->model->outputs[index].name, bytes, o->capacity);
-    longjmp(*dim_error_jump, RUN_FAILED);
-  }
-  void *p = o->data;
   memcpy(&desc[0], &p, sizeof p);
   memcpy(&desc[1], &p, sizeof p);
   desc[2] = 0;
@@ -406,6 +260,187 @@ KILN_OUTPUT_FN(ui8, 1)
 KILN_OUTPUT_FN(ui16, 2)
 KILN_OUTPUT_FN(ui32, 4)
 KILN_OUTPUT_FN(ui64, 8)
+
+/* ---- runs split into images (kiln-mark-batch-split) -------------------- */
+
+#define DESC_WORDS (3 + 2 * KILN_MAX_RANK)
+#define DESC_BYTES (DESC_WORDS * sizeof(int64_t))
+#define NOT_SPLIT SIZE_MAX
+
+/* A run cut short by a longjmp (`why`): its status and message. */
+static void cut_failed(run_ctx *ctx, int why) {
+  if (ctx->batch)
+    pthread_mutex_lock(&ctx->mu);
+  if (why == RUN_OUT_OF_MEMORY) {
+    kiln_fail(KILN_OUT_OF_MEMORY,
+              "out of memory: the run's workspace could not grow");
+    run_failed(ctx, KILN_OUT_OF_MEMORY);
+  } else if (why == RUN_DIM_MISMATCH) {
+    kiln_fail(KILN_INVALID_ARGUMENT,
+              "the inputs are inconsistent with the model: two dims that "
+              "must match are %lld and %lld at run time",
+              (long long)dim_error_a, (long long)dim_error_b);
+    run_failed(ctx, KILN_INVALID_ARGUMENT);
+  } /* (RUN_FAILED: the status and its message are set.) */
+  if (ctx->batch)
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+/* A split pays when each image does at least this many FLOPs per byte of
+ * the dense layers' weights, which every image reads again: below it (a
+ * decode step's few tokens per image) one batched run reads them once. */
+#define SPLIT_MIN_FLOPS_PER_BYTE 8.0
+
+/* The batch this run computes image by image, or 0 for one batched run:
+ * when the model allows it, the batch is 2 or more and each image does
+ * enough work per weight byte at these dims. KILN_BATCH_SPLIT=0 never
+ * splits, KILN_BATCH_SPLIT=1 splits whenever the model allows it. */
+static int64_t split_batch(const kiln_model *m, const char *const *names,
+                           const int64_t *values, size_t n) {
+  if (!m->split_dim)
+    return 0;
+  int64_t batch = 0;
+  for (size_t k = 0; k < n; ++k)
+    if (!strcmp(names[k], m->split_dim))
+      batch = values[k];
+  const char *env = getenv("KILN_BATCH_SPLIT");
+  if (batch < 2 || (env && !strcmp(env, "0")))
+    return 0;
+  if (env && !strcmp(env, "1"))
+    return batch;
+  /* "COEF*name*...;...": names not bound count as 1 */
+  double flops = 0;
+  for (const char *p = m->split_flops ? m->split_flops : ""; *p;) {
+    char *e;
+    double term = strtod(p, &e);
+    p = e;
+    while (*p == '*') {
+      const char *q = ++p;
+      while (*p && *p != '*' && *p != ';')
+        ++p;
+      for (size_t k = 0; k < n; ++k)
+        if (strlen(names[k]) == (size_t)(p - q) && !strncmp(names[k], q, (size_t)(p - q)))
+          term *= (double)values[k];
+    }
+    flops += term;
+    if (*p == ';')
+      ++p;
+    else if (*p)
+      return 0; /* malformed: do not split */
+  }
+  return flops >= SPLIT_MIN_FLOPS_PER_BYTE * m->split_weight_bytes ? batch : 0;
+}
+
+typedef struct {
+  run_ctx *ctx;
+  const kiln_tensor *inputs;
+  const int64_t *descs; /* the whole batch's */
+  size_t *row_bytes;    /* per input: an image's bytes, NOT_SPLIT if whole */
+  int64_t together, members; /* images [0, together) run `members` at once */
+  int64_t begin, end;   /* run_images_solo's range */
+} split_job;
+
+/* Runs images [begin, end) one after the other on this thread, in a
+ * workspace of their own. */
+static void run_images(const split_job *j, int64_t begin, int64_t end) {
+  run_ctx *ctx = j->ctx;
+  kiln_model *m = ctx->model;
+  size_t n = m->num_inputs;
+  int64_t *descs = malloc(n ? n * DESC_BYTES : 1);
+  void **args = calloc(n ? n : 1, sizeof(void *));
+  kiln_arena *arena =
+      descs && args ? kiln_arena_acquire(&m->workspaces) : NULL;
+  if (!arena) {
+    pthread_mutex_lock(&ctx->mu);
+    kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
+    run_failed(ctx, KILN_OUT_OF_MEMORY);
+    pthread_mutex_unlock(&ctx->mu);
+    free(descs);
+    free(args);
+    return;
+  }
+  memcpy(descs, j->descs, n * DESC_BYTES);
+  for (size_t i = 0; i < n; ++i) {
+    args[i] = descs + i * DESC_WORDS;
+    if (j->row_bytes[i] != NOT_SPLIT)
+      descs[i * DESC_WORDS + 3] = 1; /* dim 0: one image */
+  }
+  jmp_buf jump;
+  jmp_buf *volatile outer = dim_error_jump;
+  volatile int64_t image = begin;
+  int why = setjmp(jump);
+  if (why == 0) {
+    dim_error_jump = &jump;
+    for (; image < end && !__atomic_load_n(&ctx->status, __ATOMIC_RELAXED);
+         ++image) {
+      for (size_t i = 0; i < n; ++i)
+        if (j->row_bytes[i] != NOT_SPLIT) {
+          char *p = (char *)j->inputs[i].data + (size_t)image * j->row_bytes[i];
+          memcpy(&descs[i * DESC_WORDS], &p, sizeof p);
+          memcpy(&descs[i * DESC_WORDS + 1], &p, sizeof p);
+        }
+      call_ctx call = {ctx, image};
+      kiln_model_entry(args, &call);
+    }
+  }
+  dim_error_jump = outer;
+  if (why)
+    cut_failed(ctx, why);
+  kiln_arena_release(&m->workspaces, arena);
+  free(descs);
+  free(args);
+}
+
+static void run_images_solo(void *vj) {
+  const split_job *j = vj;
+  run_images(j, j->begin, j->end);
+}
+
+/* Pool member k of a split run: its share of the images run together,
+ * each image on this thread alone. */
+static void split_member(void *vj, int64_t begin, int64_t end) {
+  const split_job *j = vj;
+  for (int64_t k = begin; k < end; ++k) {
+    split_job mine = *j;
+    mine.begin = k * j->together / j->members;
+    mine.end = (k + 1) * j->together / j->members;
+    kiln_pool_solo(run_images_solo, &mine);
+  }
+}
+
+/* A split run on T threads: T images at a time, one per thread, as long as
+ * T are left; the rest one by one, each on all threads. */
+static void run_split(run_ctx *ctx, const kiln_tensor *inputs,
+                      const int64_t *descs) {
+  const kiln_model *m = ctx->model;
+  size_t row_bytes[64], *rows = m->num_inputs <= 64
+                                    ? row_bytes
+                                    : calloc(m->num_inputs, sizeof *rows);
+  if (!rows) {
+    kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
+    run_failed(ctx, KILN_OUT_OF_MEMORY);
+    return;
+  }
+  for (size_t i = 0; i < m->num_inputs; ++i) {
+    const tensor_sig *s = &m->inputs[i];
+    rows[i] = NOT_SPLIT;
+    if (s->rank < 1 || s->dims[0] >= 0 || !s->dim_names[0] ||
+        strcmp(s->dim_names[0], m->split_dim) != 0)
+      continue;
+    rows[i] = kiln_dtype_size(inputs[i].dtype);
+    for (int32_t d = 1; d < inputs[i].rank; ++d)
+      rows[i] *= (size_t)inputs[i].dims[d];
+  }
+  int64_t threads = kiln_rt_num_threads();
+  split_job j = {ctx, inputs, descs, rows, 0, threads, 0, 0};
+  j.together = threads > 1 ? ctx->batch / threads * threads : 0;
+  if (j.together)
+    kiln_parallel_for(threads, split_member, &j);
+  if (j.together < ctx->batch)
+    run_images(&j, j.together, ctx->batch);
+  if (rows != row_bytes)
+    free(rows);
+}
 
 API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
                          size_t num_inputs, kiln_tensor *outputs,
@@ -479,8 +514,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
                   bytes, t->capacity);
   }
   /* Memref descriptors: {allocated, aligned, offset, sizes, strides}. */
-  int64_t *descs = calloc(num_inputs ? num_inputs : 1,
-                          (3 + 2 * KILN_MAX_RANK) * sizeof(int64_t));
+  int64_t *descs = calloc(num_inputs ? num_inputs : 1, DESC_BYTES);
   void **args = calloc(num_inputs ? num_inputs : 1, sizeof(void *));
   if (!descs || !args) {
     free(descs);
@@ -488,7 +522,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
   }
   for (size_t i = 0; i < num_inputs; ++i) {
-    int64_t *d = descs + i * (3 + 2 * KILN_MAX_RANK);
+    int64_t *d = descs + i * DESC_WORDS;
     const kiln_tensor *t = &inputs[i];
     void *data = t->data;
     memcpy(&d[0], &data, sizeof data);
@@ -513,61 +547,63 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   }
   kiln_pool_start(m->num_threads);
   unsigned char *allocated = calloc(num_outputs ? num_outputs : 1, 1);
-  run_ctx ctx = {m, outputs, num_outputs, KILN_OK, allocated};
-  jmp_buf jump;
-  volatile int cut = 0;
-  kiln_arena *volatile arena =
-      allocated ? kiln_arena_acquire(&m->workspaces) : NULL;
-  if (!arena) {
-    free(allocated);
+  if (!allocated) {
     free(descs);
     free(args);
     return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
   }
-  jmp_buf *volatile outer = dim_error_jump; /* a run inside a run's callback */
-  int why = setjmp(jump);
-  if (why == 0) {
-    dim_error_jump = &jump;
-    if (cuda) /* the kernels read the inputs from managed memory */
-      for (size_t i = 0; i < num_inputs; ++i) {
-        int64_t *d = descs + i * (3 + 2 * KILN_MAX_RANK);
-        size_t bytes = kiln_dtype_size(inputs[i].dtype);
-        for (int32_t k = 0; k < inputs[i].rank; ++k)
-          bytes *= (size_t)inputs[i].dims[k];
-        void *staged = _mlir_memref_to_llvm_alloc(bytes);
-        if (bytes)
-          memcpy(staged, inputs[i].data, bytes);
-        memcpy(&d[0], &staged, sizeof staged);
-        memcpy(&d[1], &staged, sizeof staged);
-      }
-    uint64_t t0 = kiln_prof_on ? kiln_prof_now() : 0;
-    kiln_model_entry(args, &ctx);
-    if (kiln_prof_on)
-      kiln_prof_run(t0);
+  run_ctx ctx = {m, outputs, num_outputs, KILN_OK, allocated, 0,
+                 PTHREAD_MUTEX_INITIALIZER, ""};
+  ctx.batch = cuda ? 0 : split_batch(m, sym_names, sym_values, nsym);
+  uint64_t t0 = kiln_prof_on ? kiln_prof_now() : 0;
+  if (ctx.batch) {
+    run_split(&ctx, inputs, descs);
   } else {
-    cut = why;
+    kiln_arena *volatile arena = kiln_arena_acquire(&m->workspaces);
+    if (!arena) {
+      kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
+      run_failed(&ctx, KILN_OUT_OF_MEMORY);
+    } else {
+      jmp_buf jump;
+      jmp_buf *volatile outer = dim_error_jump; /* a run inside a run's callback */
+      call_ctx call = {&ctx, 0};
+      int why = setjmp(jump);
+      if (why == 0) {
+        dim_error_jump = &jump;
+        if (cuda) /* the kernels read the inputs from managed memory */
+          for (size_t i = 0; i < num_inputs; ++i) {
+            int64_t *d = descs + i * DESC_WORDS;
+            size_t bytes = kiln_dtype_size(inputs[i].dtype);
+            for (int32_t k = 0; k < inputs[i].rank; ++k)
+              bytes *= (size_t)inputs[i].dims[k];
+            void *staged = _mlir_memref_to_llvm_alloc(bytes);
+            if (bytes)
+              memcpy(staged, inputs[i].data, bytes);
+            memcpy(&d[0], &staged, sizeof staged);
+            memcpy(&d[1], &staged, sizeof staged);
+          }
+        kiln_model_entry(args, &call);
+      }
+      dim_error_jump = outer;
+      if (why)
+        cut_failed(&ctx, why);
+      kiln_arena_release(&m->workspaces, arena);
+    }
   }
-  dim_error_jump = outer;
-  kiln_arena_release(&m->workspaces, arena);
+  if (kiln_prof_on)
+    kiln_prof_run(t0, ctx.batch != 0);
   free(descs);
   free(args);
   kiln_status status = ctx.status;
   /* A failed CUDA call comes first: what followed it saw no results. */
   if (cuda && kiln_gpu_run_error())
     status = kiln_fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
-  else if (cut == RUN_OUT_OF_MEMORY)
-    status = kiln_fail(KILN_OUT_OF_MEMORY,
-                  "out of memory: the run's workspace could not grow");
-  else if (cut == RUN_DIM_MISMATCH)
-    status = kiln_fail(KILN_INVALID_ARGUMENT,
-                  "the inputs are inconsistent with the model: two dims that "
-                  "must match are %lld and %lld at run time",
-                  (long long)dim_error_a, (long long)dim_error_b);
-  /* (RUN_FAILED: ctx.status and its message are set.) A failed run hands
-   * back no buffer it allocated. */
+  else if (status != KILN_OK) /* (the message may come from another thread) */
+    kiln_fail(status, "%s", ctx.message);
+  /* A failed run hands back no buffer it allocated. */
   if (status != KILN_OK)
     for (size_t i = 0; i < num_outputs; ++i)
-      if (allocated[i]) {
+      if (allocated[i] & 1) {
         kiln_free(outputs[i].data);
         outputs[i].data = NULL;
         outputs[i].capacity = 0;

@@ -20,6 +20,9 @@ int kiln_pool_start(int threads);
  * memory; its region then fails on the thread that started it). Returns
  * outside regions. */
 void kiln_pool_member_fail(void);
+/* Runs fn(ctx) on the calling thread alone, as its own run, from inside a
+ * region member (each image of a split batch on one thread). */
+void kiln_pool_solo(void (*fn)(void *), void *ctx);
 
 /* Runs fn(ctx, begin, end) over [0, n) split into one contiguous, near-equal
  * range per pool thread (the caller included). Inside a parallel region, or
@@ -38,7 +41,7 @@ void kiln_parallel_for(int64_t n, kiln_range_fn fn, void *ctx);
 extern int kiln_prof_on;
 typedef void (*kiln_prof_label_fn)(char *buf, size_t n, const void *arg);
 uint64_t kiln_prof_now(void);
-void kiln_prof_run(uint64_t t0);
+void kiln_prof_run(uint64_t t0, int split);
 void kiln_prof_kernel(void *site, const char *kind, uint64_t t0, double flops,
                       kiln_prof_label_fn label, const void *arg);
 /* Formats int64_t {batch, m, n, k} as "M x N x K" (gemm_f32.c). */
@@ -77,6 +80,30 @@ void kiln_arena_release(kiln_arena_pool *pool, kiln_arena *arena);
 void kiln_arena_pool_destroy(kiln_arena_pool *pool);
 kiln_arena *kiln_arena_get(void);
 void kiln_arena_set(kiln_arena *arena);
+
+/* A compiled model (model.c): its inputs and outputs as the signature
+ * gives them. */
+typedef struct {
+  char *name;
+  kiln_dtype dtype;
+  int32_t rank;
+  int64_t dims[KILN_MAX_RANK];
+  char *dim_names[KILN_MAX_RANK];
+} tensor_sig;
+
+struct kiln_model {
+  size_t num_inputs, num_outputs;
+  tensor_sig *inputs, *outputs;
+  int32_t num_threads;
+  int weights_mapped;
+  kiln_arena_pool workspaces; /* idle workspaces, one per concurrent run */
+  /* kiln-mark-batch-split: the dim a batch may be run image by image over
+   * (NULL: never), the dense layers' weight bytes each image reads, and
+   * the FLOPs per image of the ops reading them ("COEF*name*...;..."). */
+  char *split_dim;
+  double split_weight_bytes;
+  char *split_flops;
+};
 
 /* Per-thread scratch buffers of the kernels, kept and grown across runs. */
 enum {

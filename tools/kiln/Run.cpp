@@ -229,6 +229,21 @@ int kiln::runInspect(const std::string &path, llvm::raw_ostream &os,
     }
   }
   os << "runtime: C API (kiln/runtime.h), CPU code\n";
+  // "b <TAB> dim <TAB> weight bytes <TAB> FLOPs per image" (kiln-mark-batch-split)
+  llvm::StringRef sig = api.signature();
+  for (llvm::StringRef rest = sig; !rest.empty();) {
+    auto [line, next] = rest.split('\n');
+    rest = next;
+    if (!line.consume_front("b\t"))
+      continue;
+    llvm::SmallVector<llvm::StringRef, 3> f;
+    line.split(f, '\t');
+    if (f.size() == 3)
+      os << "batch split: image by image over '" << f[0]
+         << "' when each image does >= 8 FLOPs per byte of the " << f[1]
+         << " weight bytes it reads again (FLOPs per image: "
+         << (f[2].empty() ? "0" : f[2].str()) << ")\n";
+  }
   api.close(m);
   return 0;
 }

@@ -462,8 +462,8 @@ static int runCalibrate() {
 }
 
 static int runRun() {
-  // The model's runtime reads KILN_PROFILE when the library loads.
-  if (rProfile)
+  // The model's runtime reads KILN_PROFILE when the library loads (KILN_PROFILE=order stays).
+  if (rProfile && !::getenv("KILN_PROFILE"))
     ::setenv("KILN_PROFILE", "1", 1);
   kiln::RunOptions o;
   o.model = rModel;
