@@ -240,8 +240,9 @@ int kiln::runInspect(const std::string &path, llvm::raw_ostream &os,
     line.split(f, '\t');
     if (f.size() == 3)
       os << "batch split: image by image over '" << f[0]
-         << "' when each image does >= 8 FLOPs per byte of the " << f[1]
-         << " weight bytes it reads again (FLOPs per image: "
+         << "' when the weights (" << f[1]
+         << " bytes, read again by each image) are <= 16 MiB and each image "
+            "does >= 8 FLOPs per weight byte (FLOPs per image: "
          << (f[2].empty() ? "0" : f[2].str()) << ")\n";
   }
   api.close(m);
