@@ -342,7 +342,7 @@ typedef struct {
   const kiln_tensor *inputs;
   const int64_t *descs; /* the whole batch's */
   size_t *row_bytes;    /* per input: an image's bytes, NOT_SPLIT if whole */
-  int64_t together, members; /* images [0, together) run `members` at once */
+  int64_t together;     /* images [0, together) run one per thread at once */
   int64_t begin, end;   /* run_images_solo's range */
 } split_job;
 
@@ -402,16 +402,13 @@ static void run_images_solo(void *vj) {
   run_images(j, j->begin, j->end);
 }
 
-/* Pool member k of a split run: its share of the images run together,
- * each image on this thread alone. */
-static void split_member(void *vj, int64_t begin, int64_t end) {
-  const split_job *j = vj;
-  for (int64_t k = begin; k < end; ++k) {
-    split_job mine = *j;
-    mine.begin = k * j->together / j->members;
-    mine.end = (k + 1) * j->together / j->members;
-    kiln_pool_solo(run_images_solo, &mine);
-  }
+/* This pool thread's share [begin, end) of the images run together, each
+ * on this thread alone. */
+static void split_range(void *vj, int64_t begin, int64_t end) {
+  split_job mine = *(const split_job *)vj;
+  mine.begin = begin;
+  mine.end = end;
+  kiln_pool_solo(run_images_solo, &mine);
 }
 
 /* A split run on T threads: T images at a time, one per thread, as long as
@@ -438,10 +435,10 @@ static void run_split(run_ctx *ctx, const kiln_tensor *inputs,
       rows[i] *= (size_t)inputs[i].dims[d];
   }
   int64_t threads = kiln_rt_num_threads();
-  split_job j = {ctx, inputs, descs, rows, 0, threads, 0, 0};
+  split_job j = {ctx, inputs, descs, rows, 0, 0, 0};
   j.together = threads > 1 ? ctx->batch / threads * threads : 0;
   if (j.together)
-    kiln_parallel_for(threads, split_member, &j);
+    kiln_parallel_for(j.together, split_range, &j);
   if (j.together < ctx->batch)
     run_images(&j, j.together, ctx->batch);
   if (rows != row_bytes)

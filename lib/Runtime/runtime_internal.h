@@ -24,12 +24,12 @@ void kiln_pool_member_fail(void);
  * region member (each image of a split batch on one thread). */
 void kiln_pool_solo(void (*fn)(void *), void *ctx);
 
-/* Runs fn(ctx, begin, end) over [0, n) split into one contiguous, near-equal
- * range per pool thread (the caller included). Inside a parallel region, or
- * with one thread, the caller runs the whole range. */
 /* 1 inside a parallel region, else the pool's size. */
 int64_t kiln_rt_num_threads(void);
 
+/* Runs fn(ctx, begin, end) over [0, n) split into one contiguous, near-equal
+ * range per pool thread (the caller included). Inside a parallel region, or
+ * with one thread, the caller runs the whole range. */
 typedef void (*kiln_range_fn)(void *ctx, int64_t begin, int64_t end);
 void kiln_parallel_for(int64_t n, kiln_range_fn fn, void *ctx);
 
