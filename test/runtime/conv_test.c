@@ -244,6 +244,9 @@ static void test_conv(int isa) {
       {1, 33, 12, 11, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},    /* pads after only */
       {1, 8, 6, 21, 3, 3, 1, 2, 3, 4, 3, 4, 1, 1},      /* pads > kernel/2 */
       {1, 9, 14, 14, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2},     /* dilation 2, 5 x 5 */
+      /* one image on the 2-thread pool, MobileNet-sized planes */
+      {1, 40, 28, 28, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},    /* 3 channel blocks, the last partial */
+      {1, 48, 41, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* stride 2, odd plane */
   };
   worst = 0;
   cases = 0;
