@@ -304,6 +304,20 @@ static void run_members_here(microtask_fn fn, int32_t argc, void **args,
     kiln_rt_fail_oom();
 }
 
+/* A team for a region of `size` members running fn(args), none claimed. */
+static void fill_team(team *t, microtask_fn fn, int32_t argc, void **args,
+                      int32_t size) {
+  t->fn = fn;
+  t->argc = argc;
+  for (int32_t i = 0; i < argc; ++i)
+    t->args[i] = args[i];
+  t->size = size;
+  t->arena = kiln_arena_get();
+  atomic_store(&t->next, 0);
+  atomic_store(&t->done, 0);
+  atomic_store(&t->failed, 0);
+}
+
 /* Waits (spinning first) until every member of `t` is done. */
 static void wait_done(team *t) {
   int64_t until = now_ns() + spin_ns;
@@ -334,15 +348,7 @@ void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
     team *t = &slot_team;
     while (atomic_load(&slot_refs) != 0)
       cpu_relax();
-    t->fn = fn;
-    t->argc = argc;
-    for (int32_t i = 0; i < argc; ++i)
-      t->args[i] = args[i];
-    t->size = size;
-    t->arena = kiln_arena_get();
-    atomic_store(&t->next, 0);
-    atomic_store(&t->done, 0);
-    atomic_store(&t->failed, 0);
+    fill_team(t, fn, argc, args, size);
     atomic_fetch_add_explicit(&slot_gen, 1, memory_order_release); /* open */
     work_on(t);
     wait_done(t);
@@ -360,16 +366,8 @@ void __kmpc_fork_call(void *loc, int32_t argc, microtask_fn fn, ...) {
     run_members_here(fn, argc, args, size);
     return;
   }
-  t->fn = fn;
-  t->argc = argc;
-  for (int32_t i = 0; i < argc; ++i)
-    t->args[i] = args[i];
-  t->size = size;
-  t->arena = kiln_arena_get();
-  atomic_init(&t->next, 0);
-  atomic_init(&t->done, 0);
+  fill_team(t, fn, argc, args, size);
   atomic_init(&t->refs, 1);
-  atomic_init(&t->failed, 0);
   pthread_mutex_init(&t->mu, NULL);
   pthread_cond_init(&t->cv, NULL);
   if (size > 1) {
