@@ -516,6 +516,15 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   }
   for (const std::string &r : remarks)
     log << "kiln: " << r << "\n";
+  if (options.report && !cuda) { // kiln-mark-batch-split's outcome
+    if (auto split = (*module)->getAttrOfType<DictionaryAttr>("kiln.batch_split"))
+      log << "report: batch split: image by image over '"
+          << split.getAs<StringAttr>("dim").getValue() << "' (when it pays)\n";
+    else if (auto why = (*module)->getAttrOfType<StringAttr>("kiln.batch_split_blocked"))
+      log << "report: batch split: no, " << why.getValue() << "\n";
+    else
+      log << "report: batch split: no, no input has a named dynamic dim 0\n";
+  }
   timer.lap("passes");
   if (cuda && !options.emulateGpu) {
     ::kiln::PtxasStats stats;
