@@ -81,10 +81,12 @@ private:
     int64_t r = rankOf(v);
     if (isBatch(v))
       return r == rank && r >= minRank;
-    if (!isFree(v))
-      return false;
-    auto t = cast<RankedTensorType>(v.getType());
-    return r < rank || t.getDimSize(0) == 1;
+    return isFree(v) && r >= 0 && (r < rank || unitDim0(v));
+  }
+  /// A ranked tensor with a static 1 at dim 0.
+  static bool unitDim0(Value v) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    return t && t.getRank() > 0 && t.getDimSize(0) == 1;
   }
   bool fail(Operation *op, const Twine &reason) {
     std::string node;
@@ -115,13 +117,13 @@ private:
 
 void BatchProof::addWeightUse(Value weight, Value rows, int64_t from,
                               int64_t to) {
-  auto wt = cast<RankedTensorType>(weight.getType());
-  if (!wt.hasStaticShape())
+  auto wt = dyn_cast<RankedTensorType>(weight.getType());
+  auto rt = dyn_cast<RankedTensorType>(rows.getType());
+  if (!wt || !rt || !wt.hasStaticShape() || !wt.getElementType().isIntOrFloat())
     return;
   int64_t elems = wt.getNumElements();
   weightBytes += elems * (int64_t)llvm::divideCeil(
                              wt.getElementType().getIntOrFloatBitWidth(), 8);
-  auto rt = cast<RankedTensorType>(rows.getType());
   int64_t factor = 2 * elems;
   SmallVector<std::string> names;
   for (int64_t d = from; d < to; ++d) {
@@ -182,6 +184,8 @@ bool BatchProof::visit(Operation *op) {
     return fail(op, "random values differ between a batch and its images");
   if (op->getNumResults() == 0)
     return fail(op, "an op without results");
+  if (op->getNumOperands() == 0 && !isPure(op))
+    return fail(op, "an op with side effects");
   bool allFree = llvm::all_of(op->getOperands(),
                               [&](Value v) { return isFree(v); });
   if (allFree && isPure(op)) {
@@ -253,10 +257,10 @@ bool BatchProof::visitBatchOp(Operation *op) {
     }
     // Batched products: dim 0 is a batch dim of every Batch operand.
     bool ok = rank >= 3 && (isBatch(a) || isBatch(b)) &&
-              (isBatch(a) ? ra == rank : isFree(a) && (ra < rank || ra == 2 ||
-                  cast<RankedTensorType>(a.getType()).getDimSize(0) == 1)) &&
-              (isBatch(b) ? rb == rank : isFree(b) && (rb < rank ||
-                  cast<RankedTensorType>(b.getType()).getDimSize(0) == 1));
+              (isBatch(a) ? ra == rank
+                          : isFree(a) && ra >= 1 && (ra < rank || unitDim0(a))) &&
+              (isBatch(b) ? rb == rank
+                          : isFree(b) && rb >= 1 && (rb < rank || unitDim0(b)));
     if (!ok)
       return fail(op, "a product over dim 0");
     if (isFree(b))
@@ -364,8 +368,8 @@ bool BatchProof::visitBatchOp(Operation *op) {
   }
   if (auto r = dyn_cast<ReshapeOp>(op)) {
     auto shape = getConstantIntValues(r.getShape());
-    auto in = cast<RankedTensorType>(r.getInput().getType());
-    if (!isBatch(r.getInput()) || !shape || shape->empty())
+    auto in = dyn_cast<RankedTensorType>(r.getInput().getType());
+    if (!in || !isBatch(r.getInput()) || !shape || shape->empty())
       return fail(op, "a target shape not known at compile time");
     if ((*shape)[0] == 0 && !r.getAllowzero())
       return true; // dim 0 copied
