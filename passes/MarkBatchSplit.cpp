@@ -200,6 +200,15 @@ bool BatchProof::visit(Operation *op) {
   return true;
 }
 
+/// The `axis` of `op` when it is one of `Ops`.
+template <typename... Ops>
+std::optional<int64_t> axisOf(Operation *op) {
+  std::optional<int64_t> axis;
+  (void)((isa<Ops>(op) ? (axis = (int64_t)cast<Ops>(op).getAxis(), true) : false) ||
+         ...);
+  return axis;
+}
+
 /// An op with a Batch operand: true when all its results are Batch.
 bool BatchProof::visitBatchOp(Operation *op) {
   Value result = op->getResult(0);
@@ -290,24 +299,10 @@ bool BatchProof::visitBatchOp(Operation *op) {
     return true;
   }
   // Ops along one axis of their only data operand.
-  std::optional<int64_t> axis;
   int64_t inRank = rankOf(op->getOperand(0));
-  if (auto o = dyn_cast<SoftmaxOp>(op))
-    axis = o.getAxis();
-  else if (auto o = dyn_cast<LogSoftmaxOp>(op))
-    axis = o.getAxis();
-  else if (auto o = dyn_cast<HardmaxOp>(op))
-    axis = o.getAxis();
-  else if (auto o = dyn_cast<CumSumOp>(op))
-    axis = o.getAxis();
-  else if (auto o = dyn_cast<ArgMaxOp>(op))
-    axis = o.getAxis();
-  else if (auto o = dyn_cast<ArgMinOp>(op))
-    axis = o.getAxis();
-  else if (auto o = dyn_cast<TopKOp>(op))
-    axis = o.getAxis();
-  else if (auto o = dyn_cast<SplitOp>(op))
-    axis = o.getAxis();
+  std::optional<int64_t> axis =
+      axisOf<SoftmaxOp, LogSoftmaxOp, HardmaxOp, CumSumOp, ArgMaxOp, ArgMinOp,
+             TopKOp, SplitOp>(op);
   if (axis) {
     if (!isBatch(op->getOperand(0)) || !allFreeBut(0) || norm(*axis, inRank) == 0)
       return fail(op, "runs along dim 0");

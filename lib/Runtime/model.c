@@ -153,6 +153,9 @@ API kiln_status kiln_open(const kiln_options *options, kiln_model **out) {
     return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_open: out of memory");
   }
   m->num_threads = options ? options->num_threads : 0;
+  const char *split = getenv("KILN_BATCH_SPLIT");
+  m->split_env = !split || !*split ? -1 : !strcmp(split, "0") ? 0
+                 : !strcmp(split, "1") ? 1 : -1;
   kiln_status s = kiln_weights_map();
   if (s != KILN_OK) {
     kiln_close(m);

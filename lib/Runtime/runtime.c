@@ -297,8 +297,9 @@ static void cut_failed(run_ctx *ctx, int why) {
 
 /* The batch this run computes image by image, or 0 for one batched run:
  * when the model allows it, the batch is 2 or more, the weights are small
- * enough and each image does enough work per weight byte at these dims. KILN_BATCH_SPLIT=0 never
- * splits, KILN_BATCH_SPLIT=1 splits whenever the model allows it. */
+ * enough and each image does enough work per weight byte at these dims.
+ * KILN_BATCH_SPLIT=0 never splits, =1 splits whenever the model allows it
+ * (read by kiln_open: m->split_env). */
 static int64_t split_batch(const kiln_model *m, const char *const *names,
                            const int64_t *values, size_t n) {
   if (!m->split_dim)
@@ -307,10 +308,9 @@ static int64_t split_batch(const kiln_model *m, const char *const *names,
   for (size_t k = 0; k < n; ++k)
     if (!strcmp(names[k], m->split_dim))
       batch = values[k];
-  const char *env = getenv("KILN_BATCH_SPLIT");
-  if (batch < 2 || (env && !strcmp(env, "0")))
+  if (batch < 2 || m->split_env == 0)
     return 0;
-  if (env && !strcmp(env, "1"))
+  if (m->split_env == 1)
     return batch;
   if (m->split_weight_bytes > SPLIT_MAX_WEIGHT_BYTES)
     return 0;

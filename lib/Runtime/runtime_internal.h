@@ -103,6 +103,7 @@ struct kiln_model {
   char *split_dim;
   double split_weight_bytes;
   char *split_flops;
+  int split_env; /* KILN_BATCH_SPLIT at kiln_open: 0 never, 1 always, -1 unset */
 };
 
 /* Per-thread scratch buffers of the kernels, kept and grown across runs. */

@@ -96,6 +96,10 @@ float *kiln_conv_scaled_copy(const float *x, const int64_t xs[4], int64_t n,
                              int64_t c, int64_t h, int64_t w, const float *sc,
                              int64_t sc_img);
 
+/* conv2d_f32 on the patch GEMM (conv_patch_f32.c): filters the compiler
+ * did not pack. */
+void kiln_conv2d_patch(const int64_t *desc);
+
 /* The views after a dwconv2d_f32 desc's params: x, w, [bias,] y, [mean]. */
 static inline void read_dw_views(const int64_t *d, int64_t flags, view4 *x,
                           view4 *w, view4 *bias, view4 *y, view4 *mean) {
