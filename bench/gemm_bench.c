@@ -408,6 +408,8 @@ int main(int argc, char **argv) {
       {"attention Q.K^T, 128 tokens, head 64", 128, 128, 64},
       {"attention P.V, 128 tokens, head 64", 128, 64, 128},
       {"decode gemv", 1, 3072, 768},
+      {"classifier b8 1024->1000", 8, 1000, 1024},
+      {"classifier b1 1024->1000", 1, 1000, 1024},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
     for (int isa = top_isa;

@@ -48,6 +48,9 @@ def KilnLowerEntryAbi : Pass<"kiln-lower-entry-abi", "mlir::ModuleOp"> {
     results with calls to `kiln_rt_output_<type>(ctx, index, tensor<*xT>)`,
     through which the runtime copies each output out while it is alive.
     `@main` then returns nothing and is marked `llvm.emit_c_interface`.
+    With a batch head (`kiln-outline-batch-head`), `@main`'s one result
+    (the head's input) goes out as index -1 and `@kiln_head` gets the same
+    convention for the model's outputs.
     Its inputs are marked `bufferization.writable = false`: they are the
     caller's memory, so an op that would accumulate into an input's buffer
     (a kiln.linear whose residual is a graph input) gets a copy instead.
@@ -62,7 +65,7 @@ def KilnOutputsInPlace : Pass<"kiln-outputs-in-place", "mlir::ModuleOp"> {
   let description = [{
     On bufferized IR (CPU pipeline, after buffer deallocation): an output
     passed to `kiln_rt_output_<type>` whose buffer is a `memref.alloc` of
-    rank 1 to 6 in `@main`'s body, with an identity layout, used by no
+    rank 1 to 6 in the body of `@main` (or of `@kiln_head`), with an identity layout, used by no
     other output call and by nothing after the output call but its
     `memref.dealloc`, is allocated instead by
     `kiln_rt_output_buffer_<type>_r<rank>(ctx, index, dims...)`: the

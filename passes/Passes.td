@@ -159,4 +159,23 @@ def KilnMarkBatchSplit : Pass<"kiln-mark-batch-split", "mlir::ModuleOp"> {
   }];
 }
 
+def KilnOutlineBatchHead : Pass<"kiln-outline-batch-head", "mlir::ModuleOp"> {
+  let summary = "Move a split model's classifier head into a function run on the whole batch";
+  let description = [{
+    On a module marked by `kiln-mark-batch-split`, finds the earliest point
+    of `@main` where one non-constant value (the cut) carries everything
+    the rest computes, every value after it holds at most 64 KiB per image,
+    and the rest reads at least 64 KiB of constant matrices (a classifier
+    head: pooled features -> dense layers). That rest moves into
+    `@kiln_head(cut) -> outputs`; `@main` returns the cut. The runtime runs
+    `@main` image by image (or on the whole batch), gathers the cut's rows
+    and runs `@kiln_head` once, so the head's weights are read once per
+    batch, not once per image. `kiln.batch_split` gets `head_weight_bytes`
+    and `head_input` (the cut's element type),
+    and its `weight_bytes` keep only the weights read per image. Without the
+    mark, or without such a point, the module is left as it is.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
 #endif // KILN_PASSES_TD

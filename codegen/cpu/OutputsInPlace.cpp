@@ -75,8 +75,14 @@ struct KilnOutputsInPlace final
     : mlir::kiln::impl::KilnOutputsInPlaceBase<KilnOutputsInPlace> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    if (!main || main.getBody().empty() || main.getNumArguments() == 0)
+    // The entry, and the batch head the runtime runs after it.
+    for (StringRef name : {"main", "kiln_head"})
+      if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+        placeOutputs(module, fn);
+  }
+
+  void placeOutputs(ModuleOp module, func::FuncOp main) {
+    if (main.getBody().empty() || main.getNumArguments() == 0)
       return;
     Value runCtx = main.getArgument(main.getNumArguments() - 1);
     Block &body = main.getBody().front();

@@ -81,6 +81,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
                                           const CpuPipelineOptions &options) {
   addPipelineText(pm, kGraphPipeline);
   pm.addPass(createKilnMarkBatchSplit());
+  pm.addPass(createKilnOutlineBatchHead());
   KilnCpuSelectUkernelsOptions sel;
   sel.isaName = options.ukernelIsa;
   pm.addNestedPass<func::FuncOp>(createKilnCpuSelectUkernels(sel));

@@ -145,6 +145,21 @@ bool addEntryPoints(llvm::Module &m, unsigned numInputs,
   b.CreateCall(main, args);
   b.CreateRetVoid();
 
+  // `void kiln_model_head(void **inputs, void *ctx)`: the batch head
+  // (kiln-outline-batch-head) on the cut's descriptor; empty without one.
+  auto *headEntry = llvm::Function::Create(
+      entryTy, llvm::GlobalValue::ExternalLinkage, "kiln_model_head", m);
+  llvm::IRBuilder<> hb(llvm::BasicBlock::Create(c, "entry", headEntry));
+  if (llvm::Function *head = m.getFunction("_mlir_ciface_kiln_head")) {
+    if (head->arg_size() != 2) {
+      error = "internal error: the lowered @kiln_head has an unexpected signature";
+      return false;
+    }
+    llvm::Value *cut = hb.CreateLoad(ptr, headEntry->getArg(0));
+    hb.CreateCall(head, {cut, headEntry->getArg(1)});
+  }
+  hb.CreateRetVoid();
+
   // Only the runtime's API and these two symbols leave the library: the
   // generated code (whose @main would otherwise interpose with a host
   // program's main) stays hidden.
@@ -154,6 +169,7 @@ bool addEntryPoints(llvm::Module &m, unsigned numInputs,
     if (!f.isDeclaration())
       f.setVisibility(llvm::GlobalValue::HiddenVisibility);
   entry->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  headEntry->setVisibility(llvm::GlobalValue::HiddenVisibility);
 
   auto *str = llvm::ConstantDataArray::getString(c, signature, true);
   auto *gv = new llvm::GlobalVariable(m, str->getType(), true,
@@ -517,10 +533,14 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   for (const std::string &r : remarks)
     log << "kiln: " << r << "\n";
   if (options.report && !cuda) { // kiln-mark-batch-split's outcome
-    if (auto split = (*module)->getAttrOfType<DictionaryAttr>("kiln.batch_split"))
+    if (auto split = (*module)->getAttrOfType<DictionaryAttr>("kiln.batch_split")) {
       log << "report: batch split: image by image over '"
           << split.getAs<StringAttr>("dim").getValue() << "' (when it pays)\n";
-    else if (auto why = (*module)->getAttrOfType<StringAttr>("kiln.batch_split_blocked"))
+      if (auto bytes = split.getAs<IntegerAttr>("head_weight_bytes"))
+        log << "report: batch head: the ops after the last per-image layer ("
+            << bytes.getInt()
+            << " bytes of weights) run once on the whole batch\n";
+    } else if (auto why = (*module)->getAttrOfType<StringAttr>("kiln.batch_split_blocked"))
       log << "report: batch split: no, " << why.getValue() << "\n";
     else
       log << "report: batch split: no, no input has a named dynamic dim 0\n";
@@ -549,6 +569,13 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
         signature += (i ? ";" : "") + cast<StringAttr>(f).str();
       signature += "\n";
     }
+    // "h <TAB> dtype <TAB> weight bytes": @main's result is the input of
+    // the batch head (kiln-outline-batch-head).
+    auto head = split.getAs<TypeAttr>("head_input");
+    auto headBytes = split.getAs<IntegerAttr>("head_weight_bytes");
+    if (head && headBytes)
+      signature += "h\t" + dtypeName(head.getValue()) + "\t" +
+                   std::to_string(headBytes.getInt()) + "\n";
   }
   // The side-file table: "w <TAB> id <TAB> offset <TAB> bytes <TAB> dims".
   if (auto table = (*module)->getAttrOfType<ArrayAttr>("kiln.weights")) {

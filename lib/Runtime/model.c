@@ -82,8 +82,16 @@ static int parse_split(kiln_model *m, const char *p) {
   return m->split_flops != NULL;
 }
 
+/* The dtype of an MLIR element type name (f32 when unknown). */
+static kiln_dtype dtype_of(const char *name, size_t len) {
+  for (size_t i = 0; i < NUM_DTYPES; ++i)
+    if (strlen(kDtypes[i].mlir) == len && strncmp(kDtypes[i].mlir, name, len) == 0)
+      return kDtypes[i].dtype;
+  return KILN_F32;
+}
+
 /* Parses "kind\tname\tdtype\tdims\n" lines ("w" lines are weights, a "b"
- * line the batch split). */
+ * line the batch split, an "h" line the batch head). */
 static int parse_signature(kiln_model *m) {
   const char *p = kiln_model_signature();
   size_t lines = 0;
@@ -98,7 +106,11 @@ static int parse_signature(kiln_model *m) {
       if (!parse_split(m, p + 2))
         return 0;
     }
-    if ((p[0] == 'w' || p[0] == 'b') && p[1] == '\t') {
+    if (p[0] == 'h' && p[1] == '\t') {
+      m->has_head = 1;
+      m->head_dtype = dtype_of(p + 2, strcspn(p + 2, "\t\n"));
+    }
+    if ((p[0] == 'w' || p[0] == 'b' || p[0] == 'h') && p[1] == '\t') {
       while (*p && *p != '\n')
         ++p;
       if (*p)
@@ -117,11 +129,7 @@ static int parse_signature(kiln_model *m) {
     int isIn = strncmp(f[0], "in", (size_t)(e[0] - f[0])) == 0 && e[0] - f[0] == 2;
     tensor_sig *t = isIn ? &m->inputs[m->num_inputs++] : &m->outputs[m->num_outputs++];
     t->name = dup_range(f[1], e[1]);
-    t->dtype = KILN_F32;
-    for (size_t i = 0; i < NUM_DTYPES; ++i)
-      if (strlen(kDtypes[i].mlir) == (size_t)(e[2] - f[2]) &&
-          strncmp(kDtypes[i].mlir, f[2], (size_t)(e[2] - f[2])) == 0)
-        t->dtype = kDtypes[i].dtype;
+    t->dtype = dtype_of(f[2], (size_t)(e[2] - f[2]));
     t->rank = 0;
     const char *d = f[3];
     while (d < e[3] && t->rank < KILN_MAX_RANK) {

@@ -22,6 +22,8 @@
 
 /* Provided by the generated object. */
 extern void kiln_model_entry(void **inputs, void *ctx);
+/* (Weak: the kernels' test programs link the runtime with an entry only.) */
+extern void kiln_model_head(void **inputs, void *ctx) __attribute__((weak));
 
 static _Thread_local char last_error[512];
 
@@ -53,6 +55,10 @@ typedef struct {
   int64_t batch;
   pthread_mutex_t mu;
   char message[512];
+  /* The batch head's input (output -1 of the entry, when the model has a
+   * head), in memory of the run's own, and its flags as `allocated`'s. */
+  kiln_tensor cut;
+  unsigned char cut_flags;
 } run_ctx;
 
 /* What the generated code's output callbacks get: the run, and the image
@@ -81,7 +87,8 @@ static char *claim_output(call_ctx *c, int64_t index, int64_t rank,
   run_ctx *ctx = c->run;
   int64_t full[KILN_MAX_RANK];
   size_t bytes = esize;
-  int bad = index < 0 || (size_t)index >= ctx->num_outputs || rank < 0 ||
+  int bad = index < -1 || (size_t)(index + 1) > ctx->num_outputs ||
+            (index == -1 && !ctx->model->has_head) || rank < 0 ||
             rank > KILN_MAX_RANK || (ctx->batch && (rank < 1 || dims[0] != 1));
   for (int64_t d = 0; d < rank && !bad; ++d) {
     full[d] = d == 0 && ctx->batch ? ctx->batch : dims[d];
@@ -97,9 +104,11 @@ static char *claim_output(call_ctx *c, int64_t index, int64_t rank,
               (long long)index, (long long)rank);
     run_failed(ctx, KILN_INTERNAL);
   } else {
-    kiln_tensor *o = &ctx->outputs[index];
-    const char *name = ctx->model->outputs[index].name;
-    int sized = ctx->batch && (ctx->allocated[index] & 2);
+    kiln_tensor *o = index < 0 ? &ctx->cut : &ctx->outputs[index];
+    unsigned char *flags = index < 0 ? &ctx->cut_flags : &ctx->allocated[index];
+    const char *name = index < 0 ? "(the batch head's input)"
+                                 : ctx->model->outputs[index].name;
+    int sized = ctx->batch && (*flags & 2);
     if (sized) {
       for (int64_t d = 0; d < rank && !bad; ++d)
         bad = o->dims[d] != full[d];
@@ -116,7 +125,7 @@ static char *claim_output(call_ctx *c, int64_t index, int64_t rank,
         kiln_fail(KILN_OUT_OF_MEMORY, "cannot allocate output '%s'", name);
         run_failed(ctx, KILN_OUT_OF_MEMORY);
       } else {
-        ctx->allocated[index] |= 1;
+        *flags |= 1;
       }
     } else if (o->capacity < bytes) {
       kiln_fail(KILN_INVALID_ARGUMENT,
@@ -129,9 +138,10 @@ static char *claim_output(call_ctx *c, int64_t index, int64_t rank,
         o->rank = (int32_t)rank;
         for (int64_t d = 0; d < rank; ++d)
           o->dims[d] = full[d];
-        o->dtype = ctx->model->outputs[index].dtype;
+        o->dtype = index < 0 ? ctx->model->head_dtype
+                             : ctx->model->outputs[index].dtype;
         if (ctx->batch)
-          ctx->allocated[index] |= 2;
+          *flags |= 2;
       }
       p = (char *)o->data + (ctx->batch ? (size_t)c->image * (bytes / (size_t)ctx->batch) : 0);
     }
@@ -445,6 +455,58 @@ static void run_split(run_ctx *ctx, const kiln_tensor *inputs,
     free(rows);
 }
 
+/* The memref descriptor {allocated, aligned, offset, sizes, strides} of a
+ * dense tensor. */
+static void fill_desc(int64_t *d, const kiln_tensor *t) {
+  void *data = t->data;
+  memcpy(&d[0], &data, sizeof data);
+  memcpy(&d[1], &data, sizeof data);
+  d[2] = 0;
+  int64_t stride = 1;
+  for (int32_t k = t->rank - 1; k >= 0; --k) {
+    d[3 + k] = t->dims[k];
+    d[3 + t->rank + k] = stride;
+    stride *= t->dims[k];
+  }
+}
+
+/* Runs `fn` (the entry on the whole batch, or the batch head) on this
+ * thread, in a workspace. A CUDA model's kernels read `staged` inputs (the
+ * entry's, given for a CUDA model) from managed memory. */
+static void call_entry(run_ctx *ctx, void (*fn)(void **, void *), void **args,
+                       const kiln_tensor *staged) {
+  kiln_model *m = ctx->model;
+  kiln_arena *volatile arena = kiln_arena_acquire(&m->workspaces);
+  if (!arena) {
+    kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
+    run_failed(ctx, KILN_OUT_OF_MEMORY);
+    return;
+  }
+  jmp_buf jump;
+  jmp_buf *volatile outer = dim_error_jump; /* a run inside a run's callback */
+  call_ctx call = {ctx, 0};
+  int why = setjmp(jump);
+  if (why == 0) {
+    dim_error_jump = &jump;
+    for (size_t i = 0; staged && i < m->num_inputs; ++i) {
+      int64_t *d = args[i];
+      size_t bytes = kiln_dtype_size(staged[i].dtype);
+      for (int32_t k = 0; k < staged[i].rank; ++k)
+        bytes *= (size_t)staged[i].dims[k];
+      void *copy = _mlir_memref_to_llvm_alloc(bytes);
+      if (bytes)
+        memcpy(copy, staged[i].data, bytes);
+      memcpy(&d[0], &copy, sizeof copy);
+      memcpy(&d[1], &copy, sizeof copy);
+    }
+    fn(args, &call);
+  }
+  dim_error_jump = outer;
+  if (why)
+    cut_failed(ctx, why);
+  kiln_arena_release(&m->workspaces, arena);
+}
+
 API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
                          size_t num_inputs, kiln_tensor *outputs,
                          size_t num_outputs) {
@@ -525,19 +587,8 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
   }
   for (size_t i = 0; i < num_inputs; ++i) {
-    int64_t *d = descs + i * DESC_WORDS;
-    const kiln_tensor *t = &inputs[i];
-    void *data = t->data;
-    memcpy(&d[0], &data, sizeof data);
-    memcpy(&d[1], &data, sizeof data);
-    d[2] = 0;
-    int64_t stride = 1;
-    for (int32_t k = t->rank - 1; k >= 0; --k) {
-      d[3 + k] = t->dims[k];
-      d[3 + t->rank + k] = stride;
-      stride *= t->dims[k];
-    }
-    args[i] = d;
+    fill_desc(descs + i * DESC_WORDS, &inputs[i]);
+    args[i] = descs + i * DESC_WORDS;
   }
   const int cuda = kiln_is_cuda_model();
   if (cuda) {
@@ -559,42 +610,28 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
                  PTHREAD_MUTEX_INITIALIZER, ""};
   ctx.batch = cuda ? 0 : split_batch(m, sym_names, sym_values, nsym);
   uint64_t t0 = kiln_prof_on ? kiln_prof_now() : 0;
-  if (ctx.batch) {
+  int64_t split = ctx.batch;
+  if (split)
     run_split(&ctx, inputs, descs);
-  } else {
-    kiln_arena *volatile arena = kiln_arena_acquire(&m->workspaces);
-    if (!arena) {
-      kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
-      run_failed(&ctx, KILN_OUT_OF_MEMORY);
-    } else {
-      jmp_buf jump;
-      jmp_buf *volatile outer = dim_error_jump; /* a run inside a run's callback */
-      call_ctx call = {&ctx, 0};
-      int why = setjmp(jump);
-      if (why == 0) {
-        dim_error_jump = &jump;
-        if (cuda) /* the kernels read the inputs from managed memory */
-          for (size_t i = 0; i < num_inputs; ++i) {
-            int64_t *d = descs + i * DESC_WORDS;
-            size_t bytes = kiln_dtype_size(inputs[i].dtype);
-            for (int32_t k = 0; k < inputs[i].rank; ++k)
-              bytes *= (size_t)inputs[i].dims[k];
-            void *staged = _mlir_memref_to_llvm_alloc(bytes);
-            if (bytes)
-              memcpy(staged, inputs[i].data, bytes);
-            memcpy(&d[0], &staged, sizeof staged);
-            memcpy(&d[1], &staged, sizeof staged);
-          }
-        kiln_model_entry(args, &call);
-      }
-      dim_error_jump = outer;
-      if (why)
-        cut_failed(&ctx, why);
-      kiln_arena_release(&m->workspaces, arena);
+  else
+    call_entry(&ctx, kiln_model_entry, args, cuda ? inputs : NULL);
+  /* The batch head, once on the whole batch, after every image. */
+  if (m->has_head) {
+    if (ctx.status == KILN_OK && !kiln_model_head) {
+      kiln_fail(KILN_INTERNAL, "the signature names a batch head, the "
+                               "library has none");
+      run_failed(&ctx, KILN_INTERNAL);
+    } else if (ctx.status == KILN_OK) {
+      int64_t cut_desc[DESC_WORDS];
+      void *cut_args[1] = {cut_desc};
+      ctx.batch = 0;
+      fill_desc(cut_desc, &ctx.cut);
+      call_entry(&ctx, kiln_model_head, cut_args, NULL);
     }
+    kiln_free(ctx.cut.data);
   }
   if (kiln_prof_on)
-    kiln_prof_run(t0, ctx.batch != 0);
+    kiln_prof_run(t0, split != 0);
   free(descs);
   free(args);
   kiln_status status = ctx.status;

@@ -104,6 +104,10 @@ struct kiln_model {
   double split_weight_bytes;
   char *split_flops;
   int split_env; /* KILN_BATCH_SPLIT at kiln_open: 0 never, 1 always, -1 unset */
+  /* kiln-outline-batch-head: the entry's one result (output -1, of this
+   * type) is the input of kiln_model_head, run once on the whole batch. */
+  int has_head;
+  kiln_dtype head_dtype;
 };
 
 /* Per-thread scratch buffers of the kernels, kept and grown across runs. */

@@ -59,6 +59,41 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// A batch head (kiln-outline-batch-head): @main's one result, the head's
+// input, goes to the runtime as index -1; @kiln_head gets the same
+// convention, its results being outputs 0, 1, ...
+// CHECK-LABEL: func.func @main(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {bufferization.writable = false}, %[[CTX:[^:]*]]: !llvm.ptr) attributes {llvm.emit_c_interface} {
+// CHECK:         %[[M:.*]] = arith.constant -1 : i64
+// CHECK:         call @kiln_rt_output_f32(%[[CTX]], %[[M]], %{{.*}})
+// CHECK:         return{{$}}
+// CHECK-LABEL: func.func @kiln_head(
+// CHECK-SAME:    %[[CUT:[^:]*]]: tensor<?x4xf32> {bufferization.writable = false}, %[[HCTX:[^:]*]]: !llvm.ptr) attributes {llvm.emit_c_interface} {
+// CHECK:         %[[C0:.*]] = arith.constant 0 : i64
+// CHECK:         call @kiln_rt_output_f32(%[[HCTX]], %[[C0]], %{{.*}})
+// CHECK:         %[[C1:.*]] = arith.constant 1 : i64
+// CHECK:         call @kiln_rt_output_f32(%[[HCTX]], %[[C1]], %{{.*}})
+// CHECK:         return{{$}}
+func.func @main(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  return %x : tensor<?x4xf32>
+}
+func.func @kiln_head(%cut: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<?x4xf32>) {
+  return %cut, %cut : tensor<?x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// A head must meet @main at one value.
+// expected-error @+1 {{@main and @kiln_head do not meet at one value}}
+func.func @main(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  return %x, %x : tensor<4xf32>, tensor<4xf32>
+}
+func.func @kiln_head(%cut: tensor<4xf32>) -> tensor<4xf32> {
+  return %cut : tensor<4xf32>
+}
+
+// -----
+
 // A module without @main has no entry point to lower.
 // CHECK-NOT:   kiln_rt_output
 // expected-error @+1 {{no @main function to lower}}

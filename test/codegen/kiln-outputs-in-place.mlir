@@ -82,3 +82,33 @@ func.func @main(%x: memref<8xf32>, %ctx: !llvm.ptr) attributes {llvm.emit_c_inte
 // CHECK-LABEL: func.func @main
 // CHECK-NOT: kiln_rt_output_buffer
 // CHECK: memref.alloc
+
+// -----
+
+// A batch head's outputs are placed too: @kiln_head's output 0 is computed
+// in the caller's buffer, like @main's (whose one result is then the
+// head's input, output -1).
+func.func private @kiln_rt_output_f32(!llvm.ptr, i64, memref<*xf32> {bufferization.access = "read"}) attributes {llvm.emit_c_interface}
+func.func @main(%x: memref<?x8xf32>, %ctx: !llvm.ptr) attributes {llvm.emit_c_interface} {
+  %im = arith.constant -1 : i64
+  %u = memref.cast %x : memref<?x8xf32> to memref<*xf32>
+  call @kiln_rt_output_f32(%ctx, %im, %u) : (!llvm.ptr, i64, memref<*xf32>) -> ()
+  return
+}
+func.func @kiln_head(%x: memref<?x8xf32>, %ctx: !llvm.ptr) attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 0 : index
+  %i0 = arith.constant 0 : i64
+  %n = memref.dim %x, %c0 : memref<?x8xf32>
+  %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8xf32>
+  memref.copy %x, %a : memref<?x8xf32> to memref<?x8xf32>
+  %u = memref.cast %a : memref<?x8xf32> to memref<*xf32>
+  call @kiln_rt_output_f32(%ctx, %i0, %u) : (!llvm.ptr, i64, memref<*xf32>) -> ()
+  memref.dealloc %a : memref<?x8xf32>
+  return
+}
+// CHECK-LABEL: func.func @kiln_head
+// CHECK-NOT: memref.alloc
+// CHECK: call @kiln_rt_output_buffer_f32_r2(%arg1, %{{.*}}, %{{.*}}, %{{.*}}) : (!llvm.ptr, i64, index, index) -> memref<?x?xf32>
+// CHECK: call @kiln_rt_output_f32
+// CHECK-NOT: memref.dealloc
+// CHECK: return

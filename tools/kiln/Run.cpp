@@ -229,14 +229,22 @@ int kiln::runInspect(const std::string &path, llvm::raw_ostream &os,
     }
   }
   os << "runtime: C API (kiln/runtime.h), CPU code\n";
-  // "b <TAB> dim <TAB> weight bytes <TAB> FLOPs per image" (kiln-mark-batch-split)
+  // "b <TAB> dim <TAB> weight bytes <TAB> FLOPs per image" (kiln-mark-batch-split),
+  // "h <TAB> dtype <TAB> weight bytes" (kiln-outline-batch-head)
   llvm::StringRef sig = api.signature();
   for (llvm::StringRef rest = sig; !rest.empty();) {
     auto [line, next] = rest.split('\n');
     rest = next;
+    llvm::SmallVector<llvm::StringRef, 3> f;
+    if (line.consume_front("h\t")) {
+      line.split(f, '\t');
+      if (f.size() == 2)
+        os << "batch head: the ops after the last per-image layer (" << f[1]
+           << " bytes of weights) run once on the whole batch\n";
+      continue;
+    }
     if (!line.consume_front("b\t"))
       continue;
-    llvm::SmallVector<llvm::StringRef, 3> f;
     line.split(f, '\t');
     if (f.size() == 3)
       os << "batch split: image by image over '" << f[0]
