@@ -323,14 +323,16 @@ struct LowerPool final : OpRewritePattern<OpTy> {
     Location loc = op.getLoc();
     auto &b = rewriter;
     auto in = cast<RankedTensorType>(op.getInput().getType());
-    if (in.getRank() < 3 || in.getRank() > 5 || !isa<FloatType>(in.getElementType()))
-      return rewriter.notifyMatchFailure(op, "only 1-D to 3-D float pooling lowers");
     Type elt = in.getElementType();
+    bool intMax = isMax && isa<IntegerType>(elt) && elt.getIntOrFloatBitWidth() > 1;
+    if (in.getRank() < 3 || in.getRank() > 5 || !(isa<FloatType>(elt) || intMax))
+      return rewriter.notifyMatchFailure(
+          op, "only 1-D to 3-D float pooling (and integer max pooling) lowers");
     auto rt = cast<RankedTensorType>(op.getType());
     if (llvm::any_of(rt.getShape().drop_front(2), ShapedType::isDynamic) ||
         llvm::any_of(in.getShape().drop_front(2), ShapedType::isDynamic))
       return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
-    if (in.getRank() != 4 || op.getCeilMode())
+    if (in.getRank() != 4 || op.getCeilMode() || intMax)
       return lowerGeneric(op, rewriter);
     Value padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
                            : scalarConst(b, loc, elt, 0);
@@ -422,8 +424,19 @@ struct LowerPool final : OpRewritePattern<OpTy> {
       if (need > have)
         full[i + sp] += need - have;
     }
-    Value padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
-                           : scalarConst(b, loc, elt, 0);
+    // An integer max starts from the type's lowest value (unsigned
+    // elements: an i8 constant cast to ui8, the body's max unsigned).
+    bool isUnsigned = elt.isUnsignedInteger();
+    Value padValue;
+    if (isMax && isUnsigned) {
+      Type sl = b.getIntegerType(elt.getIntOrFloatBitWidth());
+      padValue = UnrealizedConversionCastOp::create(
+                     b, loc, elt, (Value)arith::ConstantOp::create(b, loc, b.getIntegerAttr(sl, 0)))
+                     .getResult(0);
+    } else {
+      padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
+                       : scalarConst(b, loc, elt, 0);
+    }
     Value x = padSpatial(b, loc, op.getInput(), full, padValue);
     SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, op.getInput(), 0),
                                    tensor::getMixedSize(b, loc, op.getInput(), 1)};
@@ -451,8 +464,17 @@ struct LowerPool final : OpRewritePattern<OpTy> {
                                       AffineMap::get(nd, 0, outE, ctx)},
                   iters,
                   [&](OpBuilder &nb, Location l, ValueRange a) {
-                    Value r = isMax ? (Value)arith::MaximumFOp::create(nb, l, a[2], a[0])
-                                    : (Value)arith::AddFOp::create(nb, l, a[2], a[0]);
+                    Value r;
+                    if (isa<FloatType>(elt)) {
+                      r = isMax ? (Value)arith::MaximumFOp::create(nb, l, a[2], a[0])
+                                : (Value)arith::AddFOp::create(nb, l, a[2], a[0]);
+                    } else {
+                      Value acc = toSignless(nb, l, a[2]), v = toSignless(nb, l, a[0]);
+                      r = isUnsigned ? (Value)arith::MaxUIOp::create(nb, l, acc, v)
+                                     : (Value)arith::MaxSIOp::create(nb, l, acc, v);
+                      if (r.getType() != elt)
+                        r = UnrealizedConversionCastOp::create(nb, l, elt, r).getResult(0);
+                    }
                     linalg::YieldOp::create(nb, l, r);
                   })
                   .getResult(0);
@@ -499,9 +521,125 @@ struct LowerPool final : OpRewritePattern<OpTy> {
   }
 };
 
+/// MaxPool with Indices: one generic over (n, c, outputs..., window...)
+/// keeping the maximum and its flat input index; a later element replaces
+/// them only when strictly greater, so the first maximum in window order
+/// wins, and the padding (the lowest value) never does.
+struct LowerMaxPoolWithIndices final : OpRewritePattern<MaxPoolWithIndicesOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MaxPoolWithIndicesOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    Type elt = in.getElementType();
+    if (!isa<FloatType>(elt) && !(isa<IntegerType>(elt) && elt.getIntOrFloatBitWidth() > 1))
+      return rewriter.notifyMatchFailure(op, "only float and integer elements");
+    auto rt = cast<RankedTensorType>(op.getResult().getType());
+    auto it = cast<RankedTensorType>(op.getIndices().getType());
+    if (llvm::any_of(rt.getShape().drop_front(2), ShapedType::isDynamic) ||
+        llvm::any_of(in.getShape().drop_front(2), ShapedType::isDynamic))
+      return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
+    int64_t sp = in.getRank() - 2;
+    auto kernel = op.getKernelShape();
+    auto st = op.getStrides();
+    auto dl = op.getDilations();
+    auto pads = op.getPads();
+    SmallVector<int64_t> full(pads);
+    for (int64_t i = 0; i < sp; ++i) {
+      int64_t need = (rt.getDimSize(i + 2) - 1) * st[i] + (kernel[i] - 1) * dl[i] + 1;
+      int64_t have = in.getDimSize(i + 2) + pads[i] + pads[i + sp];
+      if (need > have)
+        full[i + sp] += need - have;
+    }
+    bool isUnsigned = elt.isUnsignedInteger();
+    Value lowest;
+    if (isUnsigned) {
+      Type sl = b.getIntegerType(elt.getIntOrFloatBitWidth());
+      lowest = UnrealizedConversionCastOp::create(
+                   b, loc, elt, (Value)arith::ConstantOp::create(b, loc, b.getIntegerAttr(sl, 0)))
+                   .getResult(0);
+    } else {
+      lowest = arith::ConstantOp::create(b, loc, extremeAttr(elt, true));
+    }
+    Value x = padSpatial(b, loc, op.getInput(), full, lowest);
+    SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, op.getInput(), 0),
+                                   tensor::getMixedSize(b, loc, op.getInput(), 1)};
+    for (int64_t i = 0; i < sp; ++i)
+      dims.push_back(b.getIndexAttr(rt.getDimSize(i + 2)));
+    Value init = filledTensor(b, loc, dims, lowest);
+    Value zero = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0));
+    Value initIdx = filledTensor(b, loc, dims, zero);
+    Value window = tensor::EmptyOp::create(b, loc, kernel, elt);
+    Value channels = tensor::DimOp::create(b, loc, op.getInput(), 1);
+    int64_t nd = 2 + 2 * sp;
+    SmallVector<AffineExpr> inE{b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, outE = inE,
+        winE;
+    for (int64_t i = 0; i < sp; ++i) {
+      AffineExpr o = b.getAffineDimExpr(2 + i), k = b.getAffineDimExpr(2 + sp + i);
+      inE.push_back(o * st[i] + k * dl[i]);
+      outE.push_back(o);
+      winE.push_back(k);
+    }
+    SmallVector<utils::IteratorType> iters(2 + sp, utils::IteratorType::parallel);
+    iters.append(sp, utils::IteratorType::reduction);
+    auto ctx = b.getContext();
+    AffineMap outMap = AffineMap::get(nd, 0, outE, ctx);
+    bool colMajor = op.getStorageOrder() == 1;
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType(), initIdx.getType()}, ValueRange{x, window},
+        ValueRange{init, initIdx},
+        ArrayRef<AffineMap>{AffineMap::get(nd, 0, inE, ctx), AffineMap::get(nd, 0, winE, ctx),
+                            outMap, outMap},
+        iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+          auto cidx = [&](int64_t v) -> Value {
+            return arith::ConstantIndexOp::create(nb, l, v);
+          };
+          // The element's position in the unpadded input, flattened.
+          Value plane = cidx(1), spatial = cidx(0);
+          for (int64_t q = 0; q < sp; ++q) {
+            int64_t i = colMajor ? sp - 1 - q : q; // outermost first
+            Value o = linalg::IndexOp::create(nb, l, 2 + i);
+            Value k = linalg::IndexOp::create(nb, l, 2 + sp + i);
+            Value h = arith::AddIOp::create(
+                nb, l, arith::MulIOp::create(nb, l, o, cidx(st[i])),
+                arith::MulIOp::create(nb, l, k, cidx(dl[i])));
+            h = arith::SubIOp::create(nb, l, h, cidx(pads[i]));
+            int64_t extent = in.getDimSize(i + 2);
+            spatial = arith::AddIOp::create(
+                nb, l, arith::MulIOp::create(nb, l, spatial, cidx(extent)), h);
+            plane = arith::MulIOp::create(nb, l, plane, cidx(extent));
+          }
+          Value n = linalg::IndexOp::create(nb, l, 0), c = linalg::IndexOp::create(nb, l, 1);
+          Value nc = arith::AddIOp::create(nb, l, arith::MulIOp::create(nb, l, n, channels), c);
+          Value flat = arith::AddIOp::create(nb, l, arith::MulIOp::create(nb, l, nc, plane),
+                                             spatial);
+          flat = arith::IndexCastOp::create(nb, l, nb.getI64Type(), flat);
+          Value gt;
+          if (isa<FloatType>(elt)) {
+            gt = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, a[0], a[2]);
+          } else {
+            gt = arith::CmpIOp::create(
+                nb, l, isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+                toSignless(nb, l, a[0]), toSignless(nb, l, a[2]));
+          }
+          Value v = arith::SelectOp::create(nb, l, gt, a[0], a[2]);
+          Value idx = arith::SelectOp::create(nb, l, gt, flat, a[3]);
+          linalg::YieldOp::create(nb, l, ValueRange{v, idx});
+        });
+    Value y = generic.getResult(0), idx = generic.getResult(1);
+    if (y.getType() != rt)
+      y = tensor::CastOp::create(b, loc, rt, y);
+    if (idx.getType() != it)
+      idx = tensor::CastOp::create(b, loc, it, idx);
+    rewriter.replaceOp(op, {y, idx});
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateConvPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerConv, LowerConvTranspose, LowerPool<MaxPoolOp>,
-               LowerPool<AveragePoolOp>>(patterns.getContext());
+               LowerPool<AveragePoolOp>, LowerMaxPoolWithIndices>(patterns.getContext());
 }

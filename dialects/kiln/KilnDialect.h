@@ -68,6 +68,14 @@ LogicalResult inferPool(StringRef opName, OptLoc loc, Value input,
                         ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
                         ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
                         bool ceilMode, Types &types);
+/// kiln.max_pool_with_indices: the pool's type, and the same shape of i64
+/// (storage_order 0 or 1).
+LogicalResult inferPoolWithIndices(StringRef opName, OptLoc loc, Value input,
+                                   ArrayRef<int64_t> kernel,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> pads,
+                                   ArrayRef<int64_t> dilations, bool ceilMode,
+                                   int64_t storageOrder, Types &types);
 LogicalResult inferGlobalPool(StringRef opName, OptLoc loc, Value input,
                               Types &types);
 LogicalResult inferSameTypeWithAxis(StringRef opName, OptLoc loc, Value input,

@@ -244,6 +244,28 @@ class Kiln_PoolOp<string mnemonic, dag attrs>
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 def Kiln_MaxPoolOp : Kiln_PoolOp<"max_pool", (ins)>;
+
+def Kiln_MaxPoolWithIndicesOp : Kiln_SharedInferOp<"max_pool_with_indices",
+    "inferPoolWithIndices(opName, loc, adaptor.getInput(), "
+    "adaptor.getKernelShape(), adaptor.getStrides(), adaptor.getPads(), "
+    "adaptor.getDilations(), adaptor.getCeilMode(), adaptor.getStorageOrder(), "
+    "types)"> {
+  let summary = "max pooling that also gives each maximum's index in the input";
+  let description = [{
+    ONNX MaxPool with its Indices output: `indices` holds, for each output
+    element, the index of the (first) maximum of its window in the input
+    flattened to 1-D (padding not counted): row major over N, C, spatial
+    dims (`storage_order = 0`), or with the spatial dims column major
+    (`storage_order = 1`).
+  }];
+  let arguments = (ins T:$input, DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                       DefaultValuedAttr<I64Attr, "0">:$storage_order);
+  let results = (outs T:$result, T:$indices);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
 def Kiln_AveragePoolOp : Kiln_PoolOp<"average_pool",
     (ins DefaultValuedAttr<BoolAttr, "false">:$count_include_pad)>;
 

@@ -230,6 +230,24 @@ LogicalResult mlir::kiln::inferPool(StringRef opName, OptLoc loc, Value inputV,
   return success();
 }
 
+LogicalResult mlir::kiln::inferPoolWithIndices(
+    StringRef opName, OptLoc loc, Value input, ArrayRef<int64_t> kernel,
+    ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+    ArrayRef<int64_t> dilations, bool ceilMode, int64_t storageOrder,
+    Types &types) {
+  if (storageOrder != 0 && storageOrder != 1)
+    return opError(opName, loc,
+                   "storage_order must be 0 (row major) or 1 (column major), "
+                   "got " + Twine(storageOrder));
+  if (failed(inferPool(opName, loc, input, kernel, strides, pads, dilations,
+                       ceilMode, types)))
+    return failure();
+  auto values = cast<RankedTensorType>(types.back());
+  types.push_back(RankedTensorType::get(
+      values.getShape(), IntegerType::get(input.getContext(), 64)));
+  return success();
+}
+
 LogicalResult mlir::kiln::inferGlobalPool(StringRef opName, OptLoc loc,
                                           Value inputV, Types &types) {
   auto input = tensorOf(inputV);

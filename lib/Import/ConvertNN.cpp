@@ -250,8 +250,9 @@ template <typename OpTy>
 LogicalResult convertPool(NodeContext &c) {
   if (failed(c.requireInputs(1)))
     return failure();
-  if (c.outputUsed(1))
-    return c.fail("the Indices output is not supported");
+  constexpr bool isMax = std::is_same_v<OpTy, k::MaxPoolOp>;
+  if (c.outputUsed(1) && !isMax)
+    return c.fail("has no second output");
   auto input = c.typeOf(c.input(0));
   if (!c.hasAttr("kernel_shape"))
     return c.fail("attribute 'kernel_shape' is required");
@@ -271,7 +272,114 @@ LogicalResult convertPool(NodeContext &c) {
       return failure();
     attrs.push_back(c.named("count_include_pad", c.b.getBoolAttr(*cip)));
   }
+  if (isMax && c.outputUsed(1)) { // Indices: each maximum's flat index
+    auto order = c.getInt("storage_order", 0);
+    if (failed(order))
+      return failure();
+    attrs.push_back(c.named("storage_order", c.b.getI64IntegerAttr(*order)));
+    auto r = c.create<k::MaxPoolWithIndicesOp>({c.input(0)}, attrs, 2);
+    if (failed(r))
+      return failure();
+    c.outputs.append(r->begin(), r->end());
+    return success();
+  }
   return c.emit<OpTy>(c.input(0), attrs);
+}
+
+/// MaxUnpool: zeros of the output shape with X's values at the flat
+/// indices I (MaxPool's Indices, over N, C and the spatial dims of the
+/// default output, (in - 1) * stride + kernel - pads per spatial dim), i.e.
+/// a ScatterElements on the flattened tensors. With an output_shape input
+/// the default output sits at its start (ONNX's reference pads at the
+/// end): the indices are re-flattened over output_shape's spatial dims.
+LogicalResult convertMaxUnpool(NodeContext &c) {
+  if (failed(c.requireInputs(2)))
+    return failure();
+  Value x = c.input(0), idx = c.input(1);
+  auto xt = c.typeOf(x);
+  auto w = readWindow(c, xt, {});
+  if (failed(w))
+    return failure();
+  if (!c.typeOf(idx).getElementType().isInteger(64))
+    return c.fail("the indices I must be int64, got " + k::typeStr(c.typeOf(idx)));
+  int64_t sp = xt.getRank() - 2;
+  SmallVector<int64_t> dflt;
+  for (int64_t i = 0; i < sp; ++i) {
+    int64_t in = xt.getDimSize(i + 2);
+    if (ShapedType::isDynamic(in))
+      return c.fail("spatial dim " + Twine(i) + " of X is dynamic");
+    dflt.push_back((in - 1) * w->strides[i] + w->kernel[i] - w->pads[i] -
+                   w->pads[i + sp]);
+    if (dflt.back() < 1)
+      return c.fail("spatial dim " + Twine(i) + " of the output would be " +
+                    Twine(dflt.back()));
+  }
+  auto bin = [&](auto tag, Value a, Value b) -> FailureOr<Value> {
+    return c.make<decltype(tag)>(ValueRange{a, b});
+  };
+  Value shape, flatIdx = idx;
+  if (c.input(2)) {
+    auto t = c.typeOf(c.input(2));
+    if (t.getRank() != 1 || !t.getElementType().isInteger(64))
+      return c.fail("output_shape must be a 1-D int64 tensor, got " + k::typeStr(t));
+    shape = c.input(2);
+    // idx = nc * plane + sum(coord_i * tail_i) over the default dims ->
+    // nc * prod(out_i) + the coords flattened over out_i.
+    int64_t plane = 1;
+    for (int64_t d : dflt)
+      plane *= d;
+    auto out = bin(k::DivOp(), idx, c.i64Scalar(plane));
+    auto rest = c.make<k::ModOp>(ValueRange{idx, c.i64Scalar(plane)});
+    if (failed(out) || failed(rest))
+      return failure();
+    int64_t tail = plane;
+    for (int64_t i = 0; i < sp; ++i) {
+      tail /= dflt[i];
+      auto q = bin(k::DivOp(), *rest, c.i64Scalar(tail));
+      if (failed(q))
+        return failure();
+      auto coord = c.make<k::ModOp>(ValueRange{*q, c.i64Scalar(dflt[i])});
+      auto extent = c.make<k::GatherOp>(ValueRange{shape, c.i64Scalar(2 + i)},
+                                        {c.named("axis", c.b.getI64IntegerAttr(0))});
+      if (failed(coord) || failed(extent))
+        return failure();
+      auto scaled = bin(k::MulOp(), *out, *extent);
+      if (failed(scaled))
+        return failure();
+      out = bin(k::AddOp(), *scaled, *coord);
+      if (failed(out))
+        return failure();
+    }
+    flatIdx = *out;
+  } else {
+    auto lead = c.make<k::ShapeOp>(x, {c.named("end", c.b.getI64IntegerAttr(2))});
+    if (failed(lead))
+      return failure();
+    auto cat = c.make<k::ConcatOp>({*lead, c.i64Vector(dflt)},
+                                   {c.named("axis", c.b.getI64IntegerAttr(0))});
+    if (failed(cat))
+      return failure();
+    shape = *cat;
+  }
+  Type elt = xt.getElementType();
+  auto zero = DenseElementsAttr::get(RankedTensorType::get({1}, elt),
+                                     ArrayRef<Attribute>{c.b.getZeroAttr(elt)});
+  auto zeros = c.make<k::ConstantOfShapeOp>(shape, {c.named("value", zero)});
+  if (failed(zeros))
+    return failure();
+  Value flatShape = c.i64Vector({-1});
+  auto flatZeros = c.make<k::ReshapeOp>({*zeros, flatShape});
+  auto flatX = c.make<k::ReshapeOp>({x, flatShape});
+  auto flatI = c.make<k::ReshapeOp>({flatIdx, flatShape});
+  if (failed(flatZeros) || failed(flatX) || failed(flatI))
+    return failure();
+  auto scattered = c.make<k::ScatterElementsOp>(
+      {*flatZeros, *flatI, *flatX},
+      {c.named("axis", c.b.getI64IntegerAttr(0)),
+       c.named("reduction", c.b.getStringAttr("none"))});
+  if (failed(scattered))
+    return failure();
+  return c.emit<k::ReshapeOp>({*scattered, shape});
 }
 
 /// LayerNormalization whose Mean and InvStdDev outputs are used (training
@@ -472,6 +580,7 @@ void ::kiln::import::addNNConverters(llvm::StringMap<Converter> &m) {
   m["Conv"] = convertConv;
   m["ConvTranspose"] = convertConvTranspose;
   m["MaxPool"] = convertPool<k::MaxPoolOp>;
+  m["MaxUnpool"] = convertMaxUnpool;
   m["AveragePool"] = convertPool<k::AveragePoolOp>;
   m["GlobalAveragePool"] = [](NodeContext &c) -> LogicalResult {
     if (failed(c.requireInputs(1)))

@@ -151,6 +151,7 @@ void kiln_rt_check_dim(int64_t a, int64_t b);
 
 /* The workspace allocator of the generated code (arena.c). */
 void *_mlir_memref_to_llvm_alloc(uint64_t size);
+void _mlir_memref_to_llvm_free(void *p);
 
 /* Sets this thread's last error (kiln_last_error) and returns `s`
  * (runtime.c). */

@@ -50,10 +50,10 @@ func.func @conv_int(%x: tensor<1x3x8x8xi8>, %w: tensor<4x3x3x3xi8>) -> tensor<1x
 
 // -----
 
-// Integer pooling does not lower yet.
-func.func @max_pool_u8(%x: tensor<1x1x5x5xui8>) -> tensor<1x1x2x2xui8> {
-  // expected-error @+1 {{'kiln.max_pool' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x1x5x5xui8>' -> 'tensor<1x1x2x2xui8>')}}
-  %0 = kiln.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x1x5x5xui8>) -> tensor<1x1x2x2xui8>
+// Integer average pooling does not lower yet (integer max pooling does).
+func.func @average_pool_u8(%x: tensor<1x1x5x5xui8>) -> tensor<1x1x2x2xui8> {
+  // expected-error @+1 {{'kiln.average_pool' does not lower to the CPU code generator yet (unsupported form: 'tensor<1x1x5x5xui8>' -> 'tensor<1x1x2x2xui8>')}}
+  %0 = kiln.average_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x1x5x5xui8>) -> tensor<1x1x2x2xui8>
   return %0 : tensor<1x1x2x2xui8>
 }
 

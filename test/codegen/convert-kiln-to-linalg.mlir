@@ -452,6 +452,42 @@ func.func @max_pool(%x: tensor<1x8x32x32xf32>) -> tensor<1x8x16x16xf32> {
 
 // -----
 
+// Unsigned max pool: a generic over the window; the padding and the init
+// are 0 (an i8 constant cast to ui8), the body's max is unsigned on the
+// signless stand-ins.
+// CHECK-LABEL: func.func @max_pool_u8(
+// CHECK:         %[[Z:.*]] = arith.constant 0 : i8
+// CHECK:         %[[ZU:.*]] = builtin.unrealized_conversion_cast %[[Z]] : i8 to ui8
+// CHECK:         tensor.pad
+// CHECK:           tensor.yield %[[ZU]] : ui8
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK:           arith.maxui %{{.*}}, %{{.*}} : i8
+func.func @max_pool_u8(%x: tensor<1x1x5x5xui8>) -> tensor<1x1x5x5xui8> {
+  %0 = kiln.max_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x1x5x5xui8>) -> tensor<1x1x5x5xui8>
+  return %0 : tensor<1x1x5x5xui8>
+}
+
+// -----
+
+// Max pool with indices: one generic with two outputs (the maximum, its
+// flat index in the unpadded input), replacing both only when strictly
+// greater.
+// CHECK-LABEL: func.func @max_pool_with_indices(
+// CHECK:         %[[R:.*]]:2 = linalg.generic
+// CHECK-SAME:      outs(%{{.*}}, %{{.*}} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>)
+// CHECK:           %[[GT:.*]] = arith.cmpf ogt
+// CHECK:           %[[V:.*]] = arith.select %[[GT]], %{{.*}}, %{{.*}} : f32
+// CHECK:           %[[I:.*]] = arith.select %[[GT]], %{{.*}}, %{{.*}} : i64
+// CHECK:           linalg.yield %[[V]], %[[I]] : f32, i64
+// CHECK:         return %[[R]]#0, %[[R]]#1
+func.func @max_pool_with_indices(%x: tensor<1x2x8x8xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>) {
+  %0, %1 = kiln.max_pool_with_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, storage_order = 1 : i64} : (tensor<1x2x8x8xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>)
+  return %0, %1 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>
+}
+
+// -----
+
 // Constant: arith.constant of the same dense value.
 // CHECK-LABEL: func.func @constant(
 // CHECK:         %[[C:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>

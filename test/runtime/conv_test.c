@@ -186,6 +186,7 @@ static void test_conv(int isa) {
       {1, 64, 8, 9, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* c8 6 x 16 assembly */
       {2, 72, 13, 11, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* the same, stride 2 */
       {1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* 5- and 6-pixel tiles */
+      {1, 576, 7, 7, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},     /* 3 filter blocks: shorter runs */
       /* padded copies over 1 MiB a batch: made one image at a time */
       {2, 3, 300, 300, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* a stem */
       {2, 8, 190, 190, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* c8 */
@@ -247,6 +248,9 @@ static void test_conv(int isa) {
       /* one image on the 2-thread pool, MobileNet-sized planes */
       {1, 40, 28, 28, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},    /* 3 channel blocks, the last partial */
       {1, 48, 41, 41, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* stride 2, odd plane */
+      /* one channel block in 4 row parts (the means summed over them) */
+      {1, 16, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},  /* MobileNetV3's first */
+      {2, 8, 35, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* 2 images, uneven parts */
   };
   worst = 0;
   cases = 0;

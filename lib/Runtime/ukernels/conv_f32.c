@@ -297,11 +297,25 @@ static void conv2d_direct(const int64_t *desc) {
     j.row_px = ow;
     j.rows = oh;
   }
+  int parallel = n * f * oh * ow * k >= DIRECT_PARALLEL_MIN_MACS;
+  /* Few tasks that the threads would share unevenly (MobileNetV3's
+   * 576 -> 96 at 7 x 7: 3 filter blocks of one 49-pixel run, 2 + 1 on 2
+   * threads): shorter runs until they divide evenly. A pixel's sums are the
+   * same in any run. */
+  if (parallel && j.flat) {
+    int64_t threads = kiln_rt_num_threads(), tiles = (vplane + mr - 1) / mr;
+    int64_t blocks = (n < group ? n : group) * j.fblocks;
+    for (int64_t parts = j.rows + 1; blocks * j.rows < 4 * threads &&
+                                     (blocks * j.rows) % threads && parts <= tiles;
+         ++parts) {
+      j.row_px = (tiles + parts - 1) / parts * mr;
+      j.rows = (vplane + j.row_px - 1) / j.row_px;
+    }
+  }
   /* A filter within half an L2 (AVX2 Zen 3: 512 KiB) is read again for
    * each run of pixels, which then stay in cache for all its channels;
    * a larger one is read once per task, its block reused across the rows. */
   j.rows_outer = f * k * (int64_t)sizeof(float) <= (256 << 10);
-  int parallel = n * f * oh * ow * k >= DIRECT_PARALLEL_MIN_MACS;
   for (int64_t i0 = 0; i0 < n; i0 += group) {
     int64_t g = n - i0 < group ? n - i0 : group;
     if (inside) {

@@ -19,13 +19,14 @@
  * the previous one).
  *
  * DWCB_FN(x, y, w, bias, c, h, wd, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw,
- *         act, c0, scratch, mean): channels [c0, c0 + CD_VW) ∩ [0, c) of one
- *   image, x [c, h, wd] and y [c, oh, ow] dense, w [c, kh, kw], bias [c] or
- *   NULL; scratch holds dwcb_scratch_floats(...) floats (dwconv_cb_f32.h).
- *   mean: NULL, or where the channels' output means go (mean[0] is channel
- *   c0's): a global average pool of y summed on the register tiles (the
- *   squeeze-excite block after MobileNetV3's depthwise convolutions), not
- *   read back from y.
+ *         act, c0, r0, r1, scratch, mean): channels [c0, c0 + CD_VW) ∩
+ *   [0, c) of one image, output rows [r0, r1); x [c, h, wd] and
+ *   y [c, oh, ow] dense, w [c, kh, kw], bias [c] or NULL; scratch holds
+ *   dwcb_scratch_floats(...) floats (dwconv_cb_f32.h). mean: NULL, or where
+ *   the channels' output means go (mean[0] is channel c0's): a global
+ *   average pool of y summed on the register tiles (the squeeze-excite
+ *   block after MobileNetV3's depthwise convolutions), not read back from
+ *   y; of rows [r0, r1), the sum divided by the whole plane's oh * ow.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -190,7 +191,7 @@ void DWCB_FN(const float *x, float *y, const float *w, const float *bias,
              int64_t c, int64_t h, int64_t wd, int64_t oh, int64_t ow,
              int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt,
              int64_t pl, int64_t dh, int64_t dw, int act, int64_t c0,
-             float *scratch, float *mean) {
+             int64_t r0, int64_t r1, float *scratch, float *mean) {
   int64_t nc = c - c0 < CD_VW ? c - c0 : CD_VW;
   int64_t span = (kh - 1) * dh + 1; /* padded rows one output row reads */
   int64_t wp = (ow - 1) * sw + (kw - 1) * dw + 1;
@@ -212,8 +213,8 @@ void DWCB_FN(const float *x, float *y, const float *w, const float *bias,
   for (int64_t i = 0, p = 0; i < band; ++i)
     for (int64_t j = 0; j < ow; ++j)
       tab[p++] = (i * sh * wp + j * sw) * CD_VW;
-  for (int64_t i0 = 0; i0 < oh; i0 += band) {
-    int64_t i1 = i0 + band < oh ? i0 + band : oh, np = (i1 - i0) * ow;
+  for (int64_t i0 = r0; i0 < r1; i0 += band) {
+    int64_t i1 = i0 + band < r1 ? i0 + band : r1, np = (i1 - i0) * ow;
     for (int q = 0; q < DWCB_R - 1; ++q)
       tab[np + q] = tab[np - 1];
     dwcb_pack_rows(x, xs, nc, h, wd, wp, pt, pl, c0, i0 * sh,

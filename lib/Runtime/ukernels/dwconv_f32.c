@@ -29,15 +29,16 @@ typedef void (*dw_planes_fn)(const float *, float *, const float *,
 typedef void (*dwcb_fn)(const float *, float *, const float *, const float *,
                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int, int64_t, float *, float *);
+                        int64_t, int, int64_t, int64_t, int64_t, float *,
+                        float *);
 void kiln_dwcb_avx2(const float *, float *, const float *, const float *,
                     int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                     int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                    int64_t, int, int64_t, float *, float *);
+                    int64_t, int, int64_t, int64_t, int64_t, float *, float *);
 void kiln_dwcb_avx512(const float *, float *, const float *, const float *,
                       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                      int64_t, int, int64_t, float *, float *);
+                      int64_t, int, int64_t, int64_t, int64_t, float *, float *);
 
 /* ---- depthwise: kiln.ukernel "dwconv2d_f32" --------------------------- *
  * Group = C = F, filter [C, 1, KH, KW]. AVX2 and AVX-512: tasks of 8 or 16
@@ -57,13 +58,15 @@ typedef struct {
   float *y;
   float *mean;    /* [n, c] (mean_img apart), or NULL */
   int64_t mean_img;
+  int64_t parts;  /* row parts of a channel block (dwcb_parts) */
+  float *partial; /* parts > 1 with a mean: each task's lanes of it */
   int64_t c, h, wd, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw;
   int act;
   int failed;
 } dw_job;
 
-/* Tasks [begin, end) of n * ceil(c / lanes): one channel block of one
- * image each. */
+/* Tasks [begin, end) of n * ceil(c / lanes) * parts: rows of one channel
+ * block of one image each. */
 static void dwcb_range(void *vjob, int64_t begin, int64_t end) {
   dw_job *j = vjob;
   float *scratch = kiln_scratch(
@@ -77,11 +80,15 @@ static void dwcb_range(void *vjob, int64_t begin, int64_t end) {
   }
   int64_t blocks = (j->c + j->lanes - 1) / j->lanes;
   for (int64_t t = begin; t < end; ++t) {
-    int64_t img = t / blocks, c0 = (t % blocks) * j->lanes;
+    int64_t part = t % j->parts, blk = t / j->parts;
+    int64_t img = blk / blocks, c0 = (blk % blocks) * j->lanes;
+    float *mean = !j->mean         ? NULL
+                  : j->parts == 1 ? j->mean + img * j->mean_img + c0
+                                  : j->partial + t * j->lanes;
     j->cb(j->x + img * j->c * j->h * j->wd, j->y + img * j->c * j->oh * j->ow,
           j->w, j->bias, j->c, j->h, j->wd, j->oh, j->ow, j->kh, j->kw, j->sh,
-          j->sw, j->pt, j->pl, j->dh, j->dw, j->act, c0, scratch,
-          j->mean ? j->mean + img * j->mean_img + c0 : NULL);
+          j->sw, j->pt, j->pl, j->dh, j->dw, j->act, c0,
+          j->oh * part / j->parts, j->oh * (part + 1) / j->parts, scratch, mean);
   }
 }
 
@@ -95,6 +102,21 @@ static void dw_range(void *vjob, int64_t begin, int64_t end) {
   j->fn(j->x, j->y, j->w, j->bias, end - begin, begin, j->c, j->h, j->wd,
         j->oh, j->ow, j->kh, j->kw, j->sh, j->sw, j->pt, j->pl, j->dh, j->dw,
         j->act, scratch);
+}
+
+/* Row parts per channel block: a layer of few channels (MobileNetV3's
+ * 16-channel 112 x 112 one: one task of 16 lanes) splits its rows so that
+ * up to 4 threads share it. Chosen from the image's shape alone, so the
+ * arithmetic (the fused mean's partial sums) is the same at every thread
+ * count and batch size. */
+#define DW_MIN_TASKS 4
+#define DW_MIN_PART_ROWS 8
+
+static int64_t dwcb_parts(int64_t blocks, int64_t oh) {
+  int64_t parts = blocks >= DW_MIN_TASKS ? 1 : (DW_MIN_TASKS + blocks - 1) / blocks;
+  while (parts > 1 && oh / parts < DW_MIN_PART_ROWS)
+    --parts;
+  return parts;
 }
 
 /* Below this many multiply-adds a depthwise convolution runs serially. */
@@ -154,13 +176,30 @@ void kiln_dwconv2d_f32_run(const int64_t *desc) {
   if (j.cb) {
     if (planes == 0 || j.oh <= 0 || j.ow <= 0)
       return;
-    int64_t tasks = n * ((j.c + j.lanes - 1) / j.lanes);
+    int64_t blocks = (j.c + j.lanes - 1) / j.lanes;
+    j.parts = dwcb_parts(blocks, j.oh);
+    int64_t tasks = n * blocks * j.parts;
+    j.partial = NULL;
+    if (j.mean && j.parts > 1)
+      j.partial = _mlir_memref_to_llvm_alloc((uint64_t)(tasks * j.lanes) * sizeof(float));
     if (parallel && tasks > 1)
       kiln_parallel_for(tasks, dwcb_range, &j);
     else
       dwcb_range(&j, 0, tasks);
     if (j.failed)
       kiln_rt_fail_oom();
+    if (j.partial) { /* the parts' sums, in part order */
+      for (int64_t b = 0; b < n * blocks; ++b) {
+        int64_t img = b / blocks, c0 = (b % blocks) * j.lanes;
+        for (int64_t ch = 0; ch < j.lanes && c0 + ch < j.c; ++ch) {
+          float s = 0.0f;
+          for (int64_t p = 0; p < j.parts; ++p)
+            s += j.partial[(b * j.parts + p) * j.lanes + ch];
+          j.mean[img * j.mean_img + c0 + ch] = s;
+        }
+      }
+      _mlir_memref_to_llvm_free(j.partial);
+    }
     return;
   }
   if (parallel && planes > 1)

@@ -31,6 +31,8 @@ func.func @nn(%x: tensor<1x3x32x32xf32>, %w: tensor<8x3x3x3xf32>, %bias: tensor<
   %0 = kiln.conv %x, %w bias %bias {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x3x32x32xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<1x8x32x32xf32>
   // CHECK: kiln.max_pool
   %1 = kiln.max_pool %0 {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x32x32xf32>) -> tensor<1x8x16x16xf32>
+  // CHECK: kiln.max_pool_with_indices %{{.*}} {{{.*}}storage_order = 1 : i64{{.*}}} : (tensor<1x8x32x32xf32>) -> (tensor<1x8x16x16xf32>, tensor<1x8x16x16xi64>)
+  %mi:2 = kiln.max_pool_with_indices %0 {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, storage_order = 1 : i64} : (tensor<1x8x32x32xf32>) -> (tensor<1x8x16x16xf32>, tensor<1x8x16x16xi64>)
   // CHECK: kiln.global_average_pool %{{.*}} : (tensor<1x8x16x16xf32>) -> tensor<1x8x1x1xf32>
   %2 = kiln.global_average_pool %1 : (tensor<1x8x16x16xf32>) -> tensor<1x8x1x1xf32>
   return %1 : tensor<1x8x16x16xf32>
