@@ -314,6 +314,50 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
   }
 };
 
+/// The pads of a window op, with the end padding that ceil_mode's last
+/// windows need past the explicit pads.
+SmallVector<int64_t> windowPads(RankedTensorType in, RankedTensorType out,
+                                ArrayRef<int64_t> kernel, ArrayRef<int64_t> st,
+                                ArrayRef<int64_t> dl, ArrayRef<int64_t> pads) {
+  int64_t sp = in.getRank() - 2;
+  SmallVector<int64_t> full(pads);
+  for (int64_t i = 0; i < sp; ++i) {
+    int64_t need = (out.getDimSize(i + 2) - 1) * st[i] + (kernel[i] - 1) * dl[i] + 1;
+    int64_t have = in.getDimSize(i + 2) + pads[i] + pads[i + sp];
+    if (need > have)
+      full[i + sp] += need - have;
+  }
+  return full;
+}
+
+/// The lowest value of `elt` (an unsigned integer's 0 as a signless
+/// constant cast to it: arith takes no unsigned types).
+Value lowestValue(OpBuilder &b, Location loc, Type elt) {
+  if (!elt.isUnsignedInteger())
+    return arith::ConstantOp::create(b, loc, extremeAttr(elt, true));
+  Type sl = b.getIntegerType(elt.getIntOrFloatBitWidth());
+  Value zero = arith::ConstantOp::create(b, loc, b.getIntegerAttr(sl, 0));
+  return UnrealizedConversionCastOp::create(b, loc, elt, zero).getResult(0);
+}
+
+/// The maps of a pooling generic over (n, c, outputs..., window...): the
+/// padded input at o * stride + k * dilation, the window, the output.
+SmallVector<AffineMap> windowMaps(OpBuilder &b, int64_t sp, ArrayRef<int64_t> st,
+                                  ArrayRef<int64_t> dl) {
+  int64_t nd = 2 + 2 * sp;
+  SmallVector<AffineExpr> inE{b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, outE = inE,
+      winE;
+  for (int64_t i = 0; i < sp; ++i) {
+    AffineExpr o = b.getAffineDimExpr(2 + i), k = b.getAffineDimExpr(2 + sp + i);
+    inE.push_back(o * st[i] + k * dl[i]);
+    outE.push_back(o);
+    winE.push_back(k);
+  }
+  auto ctx = b.getContext();
+  return {AffineMap::get(nd, 0, inE, ctx), AffineMap::get(nd, 0, winE, ctx),
+          AffineMap::get(nd, 0, outE, ctx)};
+}
+
 template <typename OpTy>
 struct LowerPool final : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
@@ -334,8 +378,7 @@ struct LowerPool final : OpRewritePattern<OpTy> {
       return rewriter.notifyMatchFailure(op, "dynamic spatial dims");
     if (in.getRank() != 4 || op.getCeilMode() || intMax)
       return lowerGeneric(op, rewriter);
-    Value padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
-                           : scalarConst(b, loc, elt, 0);
+    Value padValue = isMax ? lowestValue(b, loc, elt) : scalarConst(b, loc, elt, 0);
     Value x = padSpatial(b, loc, op.getInput(), op.getPads(), padValue);
     SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, op.getInput(), 0),
                                    tensor::getMixedSize(b, loc, op.getInput(), 1),
@@ -417,26 +460,11 @@ struct LowerPool final : OpRewritePattern<OpTy> {
     auto st = op.getStrides();
     auto dl = op.getDilations();
     auto pads = op.getPads();
-    SmallVector<int64_t> full(pads);
-    for (int64_t i = 0; i < sp; ++i) {
-      int64_t need = (rt.getDimSize(i + 2) - 1) * st[i] + (kernel[i] - 1) * dl[i] + 1;
-      int64_t have = in.getDimSize(i + 2) + pads[i] + pads[i + sp];
-      if (need > have)
-        full[i + sp] += need - have;
-    }
-    // An integer max starts from the type's lowest value (unsigned
-    // elements: an i8 constant cast to ui8, the body's max unsigned).
+    SmallVector<int64_t> full = windowPads(in, rt, kernel, st, dl, pads);
+    // An integer max starts from the type's lowest value (unsigned: the
+    // body's max unsigned).
     bool isUnsigned = elt.isUnsignedInteger();
-    Value padValue;
-    if (isMax && isUnsigned) {
-      Type sl = b.getIntegerType(elt.getIntOrFloatBitWidth());
-      padValue = UnrealizedConversionCastOp::create(
-                     b, loc, elt, (Value)arith::ConstantOp::create(b, loc, b.getIntegerAttr(sl, 0)))
-                     .getResult(0);
-    } else {
-      padValue = isMax ? (Value)arith::ConstantOp::create(b, loc, extremeAttr(elt, true))
-                       : scalarConst(b, loc, elt, 0);
-    }
+    Value padValue = isMax ? lowestValue(b, loc, elt) : scalarConst(b, loc, elt, 0);
     Value x = padSpatial(b, loc, op.getInput(), full, padValue);
     SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, op.getInput(), 0),
                                    tensor::getMixedSize(b, loc, op.getInput(), 1)};
@@ -445,24 +473,11 @@ struct LowerPool final : OpRewritePattern<OpTy> {
     Value empty = tensor::EmptyOp::create(b, loc, dims, elt);
     Value init = linalg::FillOp::create(b, loc, padValue, empty).getResult(0);
     Value window = tensor::EmptyOp::create(b, loc, kernel, elt);
-    int64_t nd = 2 + 2 * sp; // n, c, outputs..., window...
-    SmallVector<AffineExpr> inE{b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, outE = inE,
-        winE;
-    for (int64_t i = 0; i < sp; ++i) {
-      AffineExpr o = b.getAffineDimExpr(2 + i), k = b.getAffineDimExpr(2 + sp + i);
-      inE.push_back(o * st[i] + k * dl[i]);
-      outE.push_back(o);
-      winE.push_back(k);
-    }
     SmallVector<utils::IteratorType> iters(2 + sp, utils::IteratorType::parallel);
     iters.append(sp, utils::IteratorType::reduction);
-    auto ctx = b.getContext();
     Value y = linalg::GenericOp::create(
                   b, loc, TypeRange{init.getType()}, ValueRange{x, window}, ValueRange{init},
-                  ArrayRef<AffineMap>{AffineMap::get(nd, 0, inE, ctx),
-                                      AffineMap::get(nd, 0, winE, ctx),
-                                      AffineMap::get(nd, 0, outE, ctx)},
-                  iters,
+                  windowMaps(b, sp, st, dl), iters,
                   [&](OpBuilder &nb, Location l, ValueRange a) {
                     Value r;
                     if (isa<FloatType>(elt)) {
@@ -545,23 +560,9 @@ struct LowerMaxPoolWithIndices final : OpRewritePattern<MaxPoolWithIndicesOp> {
     auto st = op.getStrides();
     auto dl = op.getDilations();
     auto pads = op.getPads();
-    SmallVector<int64_t> full(pads);
-    for (int64_t i = 0; i < sp; ++i) {
-      int64_t need = (rt.getDimSize(i + 2) - 1) * st[i] + (kernel[i] - 1) * dl[i] + 1;
-      int64_t have = in.getDimSize(i + 2) + pads[i] + pads[i + sp];
-      if (need > have)
-        full[i + sp] += need - have;
-    }
+    SmallVector<int64_t> full = windowPads(in, rt, kernel, st, dl, pads);
     bool isUnsigned = elt.isUnsignedInteger();
-    Value lowest;
-    if (isUnsigned) {
-      Type sl = b.getIntegerType(elt.getIntOrFloatBitWidth());
-      lowest = UnrealizedConversionCastOp::create(
-                   b, loc, elt, (Value)arith::ConstantOp::create(b, loc, b.getIntegerAttr(sl, 0)))
-                   .getResult(0);
-    } else {
-      lowest = arith::ConstantOp::create(b, loc, extremeAttr(elt, true));
-    }
+    Value lowest = lowestValue(b, loc, elt);
     Value x = padSpatial(b, loc, op.getInput(), full, lowest);
     SmallVector<OpFoldResult> dims{tensor::getMixedSize(b, loc, op.getInput(), 0),
                                    tensor::getMixedSize(b, loc, op.getInput(), 1)};
@@ -572,26 +573,14 @@ struct LowerMaxPoolWithIndices final : OpRewritePattern<MaxPoolWithIndicesOp> {
     Value initIdx = filledTensor(b, loc, dims, zero);
     Value window = tensor::EmptyOp::create(b, loc, kernel, elt);
     Value channels = tensor::DimOp::create(b, loc, op.getInput(), 1);
-    int64_t nd = 2 + 2 * sp;
-    SmallVector<AffineExpr> inE{b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, outE = inE,
-        winE;
-    for (int64_t i = 0; i < sp; ++i) {
-      AffineExpr o = b.getAffineDimExpr(2 + i), k = b.getAffineDimExpr(2 + sp + i);
-      inE.push_back(o * st[i] + k * dl[i]);
-      outE.push_back(o);
-      winE.push_back(k);
-    }
     SmallVector<utils::IteratorType> iters(2 + sp, utils::IteratorType::parallel);
     iters.append(sp, utils::IteratorType::reduction);
-    auto ctx = b.getContext();
-    AffineMap outMap = AffineMap::get(nd, 0, outE, ctx);
+    SmallVector<AffineMap> maps = windowMaps(b, sp, st, dl);
+    maps.push_back(maps.back()); // the indices: as the output
     bool colMajor = op.getStorageOrder() == 1;
     auto generic = linalg::GenericOp::create(
         b, loc, TypeRange{init.getType(), initIdx.getType()}, ValueRange{x, window},
-        ValueRange{init, initIdx},
-        ArrayRef<AffineMap>{AffineMap::get(nd, 0, inE, ctx), AffineMap::get(nd, 0, winE, ctx),
-                            outMap, outMap},
-        iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+        ValueRange{init, initIdx}, maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
           auto cidx = [&](int64_t v) -> Value {
             return arith::ConstantIndexOp::create(nb, l, v);
           };
