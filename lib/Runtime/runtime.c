@@ -607,7 +607,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
   }
   run_ctx ctx = {m, outputs, num_outputs, KILN_OK, allocated, 0,
-                 PTHREAD_MUTEX_INITIALIZER, ""};
+                 PTHREAD_MUTEX_INITIALIZER, "", {0}, 0};
   ctx.batch = cuda ? 0 : split_batch(m, sym_names, sym_values, nsym);
   uint64_t t0 = kiln_prof_on ? kiln_prof_now() : 0;
   int64_t split = ctx.batch;
