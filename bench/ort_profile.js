@@ -2,7 +2,8 @@
 // optimizations), to set kiln's `kiln run --profile` table against.
 // usage: node bench/ort_profile.js MODEL.onnx NAME=D0xD1x... [NAME=...]
 //          [--threads N] [--runs N] [--by-op]
-// Inputs are float32 random values of the given shapes. Prints the mean
+// Inputs are float32 random values of the given shapes; NAME=DIMS:int64
+// gives an int64 input of ones (token ids, masks). Prints the mean
 // microseconds per run of each node (or of each op type with --by-op),
 // largest first, then the total.
 'use strict';
@@ -22,11 +23,13 @@ async function main() {
   const byOp = args.includes('--by-op');
   const feeds = {};
   for (const a of args.slice(1)) {
-    const m = /^([^=-][^=]*)=([0-9x]+)$/.exec(a);
+    const m = /^([^=-][^=]*)=([0-9x]+)(:int64)?$/.exec(a);
     if (!m) continue;
     const dims = m[2].split('x').map(Number);
-    const data = new Float32Array(dims.reduce((p, d) => p * d, 1)).map(() => Math.random());
-    feeds[m[1]] = new ort.Tensor('float32', data, dims);
+    const n = dims.reduce((p, d) => p * d, 1);
+    feeds[m[1]] = m[3]
+      ? new ort.Tensor('int64', new BigInt64Array(n).fill(1n), dims)
+      : new ort.Tensor('float32', new Float32Array(n).map(() => Math.random()), dims);
   }
   const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ortprof-')), 'p');
   const s = await ort.InferenceSession.create(model, {

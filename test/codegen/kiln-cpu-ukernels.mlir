@@ -469,14 +469,15 @@ func.func @ukernel_call(%q: memref<2x4x8x16xf32>, %k: memref<2x4x8x16xf32>, %v: 
 // CHECK:         call @kiln_ukernel_attention_f32(
 // CHECK-NOT:     kiln.ukernel
 // With precision=bf16 flag 16 is added to the flags (1, a mask): its
-// products in bf16, 17; not with quantize=int8.
+// products in bf16, 17; with quantize=int8 flag 32 (bf16 where the CPU
+// has AVX512-BF16), 33.
 // BF16-LABEL: func.func @ukernel_call_mask(
 // BF16-NEXT:    arith.constant 2 : index
 // BF16-NEXT:    arith.constant 17 : index
 // BF16:         call @kiln_ukernel_attention_f32(
 // INT8-LABEL: func.func @ukernel_call_mask(
 // INT8-NEXT:    arith.constant 2 : index
-// INT8-NEXT:    arith.constant 1 : index
+// INT8-NEXT:    arith.constant 33 : index
 func.func @ukernel_call_mask(%q: memref<8x8x16xf32>, %k: memref<8x8x16xf32>, %v: memref<8x8x16xf32>, %m: memref<8x8xf32>, %o: memref<8x8x16xf32>) {
   kiln.ukernel "attention_f32"(%q, %k, %v, %m) outs(%o) {int_params = array<i64: 2, 1, 2, 3>, float_params = array<f32>} : (memref<8x8x16xf32>, memref<8x8x16xf32>, memref<8x8x16xf32>, memref<8x8xf32>, memref<8x8x16xf32>) -> ()
   return

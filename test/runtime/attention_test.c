@@ -49,7 +49,7 @@ static double check_attention(int isa, int rank, int64_t B, int64_t H,
   float scale = 1.0f / sqrtf((float)D);
   int64_t desc[128], *d = desc;
   int64_t flags = (maskKind ? 1 : 0) | (maskKind == 2 ? 2 : 0) | (causal ? 4 : 0) |
-                  (bf16 ? 16 : 0);
+                  (bf16 == 1 ? 16 : bf16 == 2 ? 32 : 0);
   *d++ = isa;
   *d++ = flags;
   *d++ = maskKind == 1 ? 4 : 2;
@@ -145,20 +145,34 @@ static void test_attention(int isa, int bf16) {
       {4, 2, 3, 3, 21, 37, 16, 16, 1, 0},    /* padding mask, keys not a multiple of 16 */
   };
   double worst = 0;
+  /* bf16 == 2: flag 32 (--quantize int8), bf16 on AVX512-BF16 CPUs only */
+  int native = bf16 == 2 && isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bf16();
   for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i) {
     double e = check_attention(isa, cs[i].rank, cs[i].B, cs[i].H, cs[i].Hk,
                                cs[i].Sq, cs[i].Sk, cs[i].D, cs[i].Dv,
                                cs[i].mask, cs[i].causal, bf16);
     /* bf16 (--precision bf16): Q, K, P and V rounded to 8-bit mantissas */
-    double limit = bf16 ? 1e-2 : 1e-5;
+    double limit = bf16 == 1 || native ? 1e-2 : 1e-5;
     if (e > limit) {
       printf("FAIL attention%s %s case %zu: error %g\n", bf16 ? " bf16" : "",
              isa_name(isa), i, e);
       ++failures;
     }
+    /* flag 32 takes bf16 exactly where the CPU has it (the few-rows decode
+     * path stays fp32) */
+    if (bf16 == 2 && native && cs[i].Sq > 4 && e < 1e-5) {
+      printf("FAIL attention bf16-native %s case %zu: fp32 error %g\n",
+             isa_name(isa), i, e);
+      ++failures;
+    }
     worst = e > worst ? e : worst;
   }
-  if (bf16)
+  if (bf16 == 2)
+    printf("attention bf16-native %s: %zu cases, %s products, max error %s\n",
+           isa_name(isa), sizeof cs / sizeof cs[0], native ? "bf16" : "fp32",
+           worst < (native ? 1e-2 : 1e-5) ? (native ? "< 1e-2" : "< 1e-5")
+                                          : "TOO LARGE");
+  else if (bf16)
     printf("attention bf16 %s: %zu cases, max error %s\n", isa_name(isa),
            sizeof cs / sizeof cs[0], worst < 1e-2 ? "< 1e-2" : "TOO LARGE");
   else
@@ -172,6 +186,7 @@ int main(void) {
   for (int i = 0; i < n; ++i) {
     test_attention(isas[i], 0);
     test_attention(isas[i], 1);
+    test_attention(isas[i], 2);
   }
   printf("attention: %s\n", failures ? "FAILED" : "ok");
   return failures != 0;

@@ -501,10 +501,47 @@ static void test_gelu(int isa) {
          isa_name(isa), worst <= 1.5e-6 ? "<=" : ">", worst);
 }
 
+/* kiln_sbgemm_pack_b (attention's K^T and V, packed per call; vectorized
+ * on AVX512-BF16 CPUs for unit row or column stride) against the panel
+ * layout built element by element: the same bits. */
+static void test_sbgemm_pack_b(void) {
+  const struct { int64_t k, n; } shapes[] = {{64, 128}, {64, 37}, {33, 16},
+                                              {7, 5}, {128, 64}, {1, 19}};
+  int cases = 0;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+    for (int trans = 0; trans < 3; ++trans) {
+      /* 0: rows contiguous (V), 1: columns contiguous (K^T), 2: neither */
+      int64_t k = shapes[s].k, n = shapes[s].n, kq = (k + 1) / 2;
+      int64_t panels = (n + 15) / 16, ld = (trans ? k : n) + 3;
+      int64_t rs = trans == 0 ? ld : trans == 1 ? 1 : 2 * ld;
+      int64_t cs = trans == 0 ? 1 : trans == 1 ? ld : 2;
+      size_t len = (size_t)((k - 1) * rs + (n - 1) * cs + 1);
+      float *b = malloc(sizeof(float) * len);
+      uint16_t *got = malloc(sizeof(uint16_t) * (size_t)(panels * kq * 32));
+      uint16_t *want = calloc((size_t)(panels * kq * 32), sizeof(uint16_t));
+      for (size_t i = 0; i < len; ++i)
+        b[i] = frand();
+      for (int64_t kk = 0; kk < k; ++kk)
+        for (int64_t j = 0; j < n; ++j)
+          want[((j / 16 * kq + kk / 2) * 16 + j % 16) * 2 + kk % 2] =
+              kiln_f32_to_bf16(b[kk * rs + j * cs]);
+      memset(got, 0xab, sizeof(uint16_t) * (size_t)(panels * kq * 32));
+      kiln_sbgemm_pack_b(k, n, b, rs, cs, got);
+      if (memcmp(got, want, sizeof(uint16_t) * (size_t)(panels * kq * 32))) {
+        printf("FAIL sbgemm pack_b k=%lld n=%lld strides %lld %lld\n",
+               (long long)k, (long long)n, (long long)rs, (long long)cs);
+        ++failures;
+      }
+      ++cases;
+      free(b); free(got); free(want);
+    }
+  printf("sbgemm pack_b: %d cases\n", cases);
+}
 
 int main(void) {
   kiln_pool_start(2);
   int isas[3], n = test_isas(isas);
+  test_sbgemm_pack_b();
   for (int i = 0; i < n; ++i) {
     test_gemm(isas[i]);
     test_batched(isas[i]);

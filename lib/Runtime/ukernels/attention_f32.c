@@ -13,7 +13,11 @@
  * With ATT_BF16 (--precision bf16) the two products of blocks of query
  * rows run on the bf16 GEMM (K, V and P rounded to bf16, fp32
  * accumulation); scores, masks and the softmax stay fp32. Decode steps
- * (few query rows) stay fp32: they stream K and V once either way.
+ * (few query rows) stay fp32: they stream K and V once either way. On
+ * AVX512-BF16 CPUs, Q and P are rounded into row-major blocks that the
+ * tile reads in place (kiln_sbgemm_rm_avx512bf16), K^T and V are packed
+ * by vector code. ATT_BF16_NATIVE (--quantize int8) asks for bf16 only on
+ * such CPUs: elsewhere bf16 products would be slower than fp32.
  *
  * desc (int64): isa, flags, mask rank, operand rank (3: [B*H, S, D], read
  * as B = 1; 4: [B, H, S, D]), then q, k, v, [mask,] out as (address,
@@ -38,6 +42,7 @@ enum {
   ATT_CAUSAL = 4,    /* key j > i + Sk - Sq is excluded */
   ATT_FILL = 8,      /* excluded bool-mask scores take fparams[1] */
   ATT_BF16 = 16,     /* Q.K^T and P.V in bf16 (fp32 accumulation) */
+  ATT_BF16_NATIVE = 32, /* in bf16 where the CPU has AVX512-BF16 (int8) */
 };
 
 typedef struct {
@@ -170,6 +175,19 @@ static int decode_item(att_job *j, int64_t b, int64_t h, int64_t kvh,
   return 1;
 }
 
+/* rows x k of x (strides ld, cs) rounded to bf16, rows of kpad values,
+ * zero past k. */
+static void bf16_rows(const float *x, int64_t ld, int64_t cs, int64_t rows,
+                      int64_t k, int64_t kpad, uint16_t *dst) {
+  if (cs == 1 || k == 1) {
+    kiln_bf16_rows_avx512bf16(x, ld, rows, k, kpad, dst, kpad);
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < kpad; ++c)
+      dst[r * kpad + c] = c < k ? kiln_f32_to_bf16(x[r * ld + c * cs]) : 0;
+}
+
 static void att_range(void *vjob, int64_t begin, int64_t end) {
   att_job *j = vjob;
   const int64_t Sk = j->Sk, D = j->D, Dv = j->Dv;
@@ -178,6 +196,7 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
   /* fp32 panels, or bf16 k-pair panels (half the bytes of as many values,
    * k rounded up to pairs) */
   int bf16 = (j->flags & ATT_BF16) != 0;
+  int rm = bf16 && j->isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bf16();
   size_t kbytes = bf16 ? (size_t)(kpanels * ((D + 1) / 2) * 32) * sizeof(uint16_t)
                        : (size_t)(kpanels * D * KILN_GEMM_NR) * sizeof(float);
   size_t vbytes = bf16 ? (size_t)(vpanels * ((Sk + 1) / 2) * 32) * sizeof(uint16_t)
@@ -229,7 +248,20 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
     if ((j->flags & ATT_CAUSAL) && i0 + rows + Sk - j->Sq < Sk &&
         i0 + rows + Sk - j->Sq > 0)
       kend = i0 + rows + Sk - j->Sq;
-    if (!(bf16 ? kiln_sbgemm_run(j->isa, 0, rows, kend, D, Q, j->q.stride[2],
+    /* bf16 on AVX512-BF16: Q and P rounded into row-major blocks the tile
+     * reads in place (no k-pair packing) */
+    int64_t dq = (D + 1) / 2, sq = (Sk + 1) / 2;
+    uint16_t *q16 = NULL, *p16 = NULL;
+    if (rm) {
+      q16 = kiln_scratch(KILN_SCRATCH_ATT_Q, (size_t)(rows * 2 * dq) * sizeof(uint16_t));
+      p16 = kiln_scratch(KILN_SCRATCH_ATT_ST, (size_t)(rows * 2 * sq) * sizeof(uint16_t));
+      if (!q16 || !p16) {
+        j->failed = 1;
+        return;
+      }
+      bf16_rows(Q, j->q.stride[2], j->q.stride[3], rows, D, 2 * dq, q16);
+      kiln_sbgemm_rm_avx512bf16(rows, kend, dq, q16, 2 * dq, kp, s, Sk);
+    } else if (!(bf16 ? kiln_sbgemm_run(j->isa, 0, rows, kend, D, Q, j->q.stride[2],
                                  j->q.stride[3], kp, s, Sk, NULL)
                : kiln_sgemm_packed_run(j->isa, 0, rows, kend, D, Q,
                                        j->q.stride[2], j->q.stride[3], kp, s,
@@ -255,7 +287,10 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
         memset(s + r * Sk + kend, 0, (size_t)(Sk - kend) * sizeof(float));
     float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +
                i0 * j->o.stride[2];
-    if (!(bf16 ? kiln_sbgemm_run(j->isa, 0, rows, Dv, Sk, s, Sk, 1, vp, O,
+    if (rm) {
+      bf16_rows(s, Sk, 1, rows, kend, 2 * sq, p16);
+      kiln_sbgemm_rm_avx512bf16(rows, Dv, sq, p16, 2 * sq, vp, O, j->o.stride[2]);
+    } else if (!(bf16 ? kiln_sbgemm_run(j->isa, 0, rows, Dv, Sk, s, Sk, 1, vp, O,
                                  j->o.stride[2], NULL)
                : kiln_sgemm_packed_run(j->isa, 0, rows, Dv, Sk, s, Sk, 1, vp, O,
                                        j->o.stride[2]))) {
@@ -273,6 +308,9 @@ static void attention_f32_call(const int64_t *desc, const float *fparams) {
   memset(&j, 0, sizeof j);
   j.isa = (int)desc[0];
   j.flags = desc[1];
+  if ((j.flags & ATT_BF16_NATIVE) && j.isa == KILN_ISA_AVX512 &&
+      kiln_cpu_has_avx512bf16())
+    j.flags |= ATT_BF16;
   int64_t mrank = desc[2], rank = desc[3];
   const int64_t *d = desc + 4;
   d = kiln_read_view(d, rank, 4, &j.q);

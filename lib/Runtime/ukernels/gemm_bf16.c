@@ -62,8 +62,16 @@ static inline uint16_t to_bf16(float f) {
   return (uint16_t)(u >> 16);
 }
 
+int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
+                                  int64_t rs, int64_t cs, uint16_t *out);
+
 void kiln_sbgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
                         int64_t cs, uint16_t *out) {
+  /* attention's K^T and V, packed per call: vectorized where the CPU
+   * rounds to bf16 itself */
+  if ((rs == 1 || cs == 1) && kiln_cpu_has_avx512bf16() &&
+      kiln_sbgemm_pack_b_avx512bf16(k, n, b, rs, cs, out))
+    return;
   int64_t kq = (k + 1) / 2, panels = (n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
   for (int64_t p = 0; p < panels; ++p) {
     int64_t cols = n - p * KILN_GEMM_NR < KILN_GEMM_NR ? n - p * KILN_GEMM_NR
@@ -224,7 +232,7 @@ static void tiles(void *vjob, int64_t begin, int64_t end) {
                         tile_at, vjob);
 }
 
-static int has_avx512bf16(void) {
+int kiln_cpu_has_avx512bf16(void) {
   static int known = -1;
   if (known < 0) {
     __builtin_cpu_init();
@@ -244,7 +252,7 @@ int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
   job g = {tile_generic, KILN_SGEMM_MR_GENERIC, KILN_SGEMM_NC_GENERIC,
            m, n, k, (k + 1) / 2, a, lda, acs, NULL, bp, c, ldc, ep, 0,
            accumulate, 0};
-  if (isa == KILN_ISA_AVX512 && has_avx512bf16()) {
+  if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bf16()) {
     g.tile = kiln_sbgemm_tile_avx512bf16;
     g.vector_pack = 1;
     g.mr = KILN_SGEMM_MR_AVX512;

@@ -16,28 +16,42 @@
 
 #define MR KILN_SGEMM_MR_AVX512
 
+static inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
+}
+
 static inline __m512bh pair_bcast(const uint16_t *p) {
   int32_t v;
   memcpy(&v, p, 4);
   return (__m512bh)_mm512_set1_epi32(v);
 }
 
+/* lda == 0: A packed in k-pair order (gemm_bf16.c); otherwise A is
+ * row-major bf16 with lda values per row (attention's Q and P blocks,
+ * read in place from L1) */
 static inline __attribute__((always_inline)) void
 tile(const int mr, int two, int64_t nc, int64_t kq, const uint16_t *ap,
-     const uint16_t *b0, const uint16_t *b1, float *c, int64_t ldc,
-     int accumulate, const kiln_epilogue *ep) {
+     const int64_t lda, const uint16_t *b0, const uint16_t *b1, float *c,
+     int64_t ldc, int accumulate, const kiln_epilogue *ep) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i) {
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
   }
+  /* row-major A: rows 3t + u at base t, u row strides on (four bases and
+   * one stride in registers: base + stride * {0, 1, 2} addressing) */
+  const char *base[4];
+  const int64_t ls = lda * 2;
+  for (int t = 0; t < 4; ++t)
+    base[t] = (const char *)ap + 3 * t * ls;
   for (int64_t q = 0; q < kq; ++q) {
     __m512bh v0 = (__m512bh)_mm512_loadu_si512(b0 + q * 32);
     __m512bh v1 = two ? (__m512bh)_mm512_loadu_si512(b1 + q * 32) : v0;
 #pragma GCC unroll 12
     for (int i = 0; i < mr; ++i) {
-      __m512bh av = pair_bcast(ap + (q * mr + i) * 2);
+      __m512bh av = pair_bcast(lda ? (const uint16_t *)(base[i / 3] + (i % 3) * ls + q * 4)
+                                   : ap + (q * mr + i) * 2);
       acc0[i] = _mm512_dpbf16_ps(acc0[i], av, v0);
       if (two)
         acc1[i] = _mm512_dpbf16_ps(acc1[i], av, v1);
@@ -56,9 +70,9 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint16_t *ap,
 #define CASE(R)                                                                \
   case R:                                                                      \
     if (nc > 16)                                                               \
-      tile(R, 1, nc, kq, ap, b0, b1, c, ldc, accumulate, ep);                  \
+      tile(R, 1, nc, kq, ap, 0, b0, b1, c, ldc, accumulate, ep);               \
     else                                                                       \
-      tile(R, 0, nc, kq, ap, b0, b1, c, ldc, accumulate, ep);                  \
+      tile(R, 0, nc, kq, ap, 0, b0, b1, c, ldc, accumulate, ep);               \
     return;
 
 void kiln_sbgemm_tile_avx512bf16(int64_t mr, int64_t nc, int64_t kq,
@@ -70,6 +84,59 @@ void kiln_sbgemm_tile_avx512bf16(int64_t mr, int64_t nc, int64_t kq,
     CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
   default:
     return;
+  }
+}
+
+#define CASE_RM(R)                                                             \
+  case R:                                                                      \
+    if (nc > 16)                                                               \
+      tile(R, 1, nc, kq, ap, lda, b0, b1, cc, ldc, 0, NULL);                    \
+    else                                                                       \
+      tile(R, 0, nc, kq, ap, lda, b0, b1, cc, ldc, 0, NULL);                    \
+    break;
+
+/* C[m x n] = A B with A row-major bf16 (lda values per row, k padded to
+ * kq pairs with zeros) and B in k-pair panels (kiln_sbgemm_pack_b), no
+ * epilogue, on the calling thread: attention's two products, whose A
+ * blocks are small enough to stay in L1 without packing. */
+void kiln_sbgemm_rm_avx512bf16(int64_t m, int64_t n, int64_t kq,
+                               const uint16_t *a, int64_t lda,
+                               const uint16_t *bp, float *c, int64_t ldc) {
+  for (int64_t j0 = 0; j0 < n; j0 += 32) {
+    int64_t nc = n - j0 < 32 ? n - j0 : 32;
+    const uint16_t *b0 = bp + (j0 / 16) * kq * 32;
+    const uint16_t *b1 = nc > 16 ? b0 + kq * 32 : b0;
+    for (int64_t i0 = 0; i0 < m; i0 += MR) {
+      int64_t mr = m - i0 < MR ? m - i0 : MR;
+      const uint16_t *ap = a + i0 * lda;
+      float *cc = c + i0 * ldc + j0;
+      switch (mr) {
+        CASE_RM(1) CASE_RM(2) CASE_RM(3) CASE_RM(4) CASE_RM(5) CASE_RM(6)
+        CASE_RM(7) CASE_RM(8) CASE_RM(9) CASE_RM(10) CASE_RM(11) CASE_RM(12)
+      default:
+        break;
+      }
+    }
+  }
+}
+
+/* rows x k floats (row stride lds) rounded to bf16, row-major with ldd
+ * values per row; columns k .. kpad - 1 become 0. */
+void kiln_bf16_rows_avx512bf16(const float *src, int64_t lds, int64_t rows,
+                               int64_t k, int64_t kpad, uint16_t *dst,
+                               int64_t ldd) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *s = src + i * lds;
+    uint16_t *d = dst + i * ldd;
+    for (int64_t j = 0; j < kpad; j += 32) {
+      __mmask16 lo = lanes(k - j), hi = lanes(k - j - 16);
+      __m512i v = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + j + 16),
+                                               _mm512_maskz_loadu_ps(lo, s + j));
+      if (kpad - j >= 32)
+        _mm512_storeu_si512(d + j, v);
+      else
+        _mm512_mask_storeu_epi16(d + j, (__mmask32)((1ull << (kpad - j)) - 1u), v);
+    }
   }
 }
 
@@ -106,4 +173,81 @@ void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
         d32[(q0 + q) * rows + i] = row[q];
     }
   }
+}
+
+/* 16 x 16 dwords: r[j][m] -> r[m][j] (unpack by dwords, then qwords, then
+ * 128-bit lanes). */
+static inline void transpose16(__m512i r[16]) {
+  __m512i a[16], b[16];
+  for (int i = 0; i < 8; ++i) {
+    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  /* b[4i + c], 128-bit lane L: column 4L + c of rows 4i .. 4i + 3 */
+  for (int i = 0; i < 4; ++i) {
+    b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+    b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    __m512i u0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44);
+    __m512i u1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xee);
+    __m512i w0 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44);
+    __m512i w1 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xee);
+    r[c] = _mm512_shuffle_i32x4(u0, w0, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(u0, w0, 0xdd);
+    r[8 + c] = _mm512_shuffle_i32x4(u1, w1, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(u1, w1, 0xdd);
+  }
+}
+
+/* kiln_sbgemm_pack_b (gemm_bf16.c) for unit row stride (B = K^T: each
+ * column's k values contiguous) or unit column stride (B = V: rows
+ * contiguous), rounded by vcvtne2ps2bf16. Returns 0 for other strides. */
+int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
+                                  int64_t rs, int64_t cs, uint16_t *out) {
+  int64_t kq = (k + 1) / 2, panels = (n + 15) / 16;
+  uint32_t *o32 = (uint32_t *)out;
+  if (cs == 1) {
+    /* dword j of pair q: B[2q][j] low, B[2q + 1][j] high */
+    const __m512i spread = _mm512_set_epi16(
+        31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+        22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (int64_t p = 0; p < panels; ++p) {
+      __mmask16 mc = lanes(n - p * 16);
+      for (int64_t q = 0; q < kq; ++q) {
+        const float *r0 = b + 2 * q * rs + p * 16;
+        __m512 lo = _mm512_maskz_loadu_ps(mc, r0);
+        __m512 hi = 2 * q + 1 < k ? _mm512_maskz_loadu_ps(mc, r0 + rs)
+                                  : _mm512_setzero_ps();
+        __m512i v = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+        _mm512_storeu_si512(o32 + (p * kq + q) * 16,
+                            _mm512_permutexvar_epi16(spread, v));
+      }
+    }
+    return 1;
+  }
+  if (rs != 1)
+    return 0;
+  for (int64_t p = 0; p < panels; ++p) {
+    int64_t cols = n - p * 16 < 16 ? n - p * 16 : 16;
+    for (int64_t q0 = 0; q0 < kq; q0 += 16) {
+      /* r[j]: pairs q0 .. q0 + 15 of column j, then transposed */
+      __m512i r[16];
+      __mmask16 mlo = lanes(k - 2 * q0), mhi = lanes(k - 2 * q0 - 16);
+      for (int64_t j = 0; j < 16; ++j) {
+        const float *src = b + (p * 16 + j) * cs + 2 * q0;
+        r[j] = j < cols ? (__m512i)_mm512_cvtne2ps_pbh(
+                              _mm512_maskz_loadu_ps(mhi, src + 16),
+                              _mm512_maskz_loadu_ps(mlo, src))
+                        : _mm512_setzero_si512();
+      }
+      transpose16(r);
+      int64_t nq = kq - q0 < 16 ? kq - q0 : 16;
+      for (int64_t m = 0; m < nq; ++m)
+        _mm512_storeu_si512(o32 + (p * kq + q0 + m) * 16, r[m]);
+    }
+  }
+  return 1;
 }

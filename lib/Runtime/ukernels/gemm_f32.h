@@ -167,6 +167,19 @@ int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
  * k-pair panels at `out`: ceil(n / 16) * ceil(k / 2) * 32 values. */
 void kiln_sbgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
                         int64_t cs, uint16_t *out);
+/* Whether the CPU has AVX512-BF16 (the two kernels below need it). */
+int kiln_cpu_has_avx512bf16(void);
+/* C[m x n] = A B on the calling thread, A row-major bf16 (lda values per
+ * row, zero past k up to kq pairs), B from kiln_sbgemm_pack_b over kq
+ * pairs; no epilogue (gemm_bf16_avx512.c). */
+void kiln_sbgemm_rm_avx512bf16(int64_t m, int64_t n, int64_t kq,
+                               const uint16_t *a, int64_t lda,
+                               const uint16_t *bp, float *c, int64_t ldc);
+/* rows x k floats (row stride lds, unit column stride) rounded to bf16 into
+ * rows of ldd values; columns k .. kpad - 1 become 0. */
+void kiln_bf16_rows_avx512bf16(const float *src, int64_t lds, int64_t rows,
+                               int64_t k, int64_t kpad, uint16_t *dst,
+                               int64_t ldd);
 /* fp16 weights (--precision fp16): the fp32 panel layout above holding
  * fp16 values, widened to fp32 in registers; A, the accumulation and C are
  * fp32 (gemm_f16_avx2.c, gemm_f16_avx512.c, gemm_f16.c). */
