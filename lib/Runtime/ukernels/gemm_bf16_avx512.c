@@ -15,6 +15,11 @@
 #include <string.h>
 
 #define MR KILN_SGEMM_MR_AVX512
+/* Panel values fetched ahead of the k loop (4 KiB: each row block's first
+ * tile streams its panels from memory). BERT-base bf16, 1 thread: 60.7 ms
+ * without, 58.7 at 512 values, 57.3 at 1024, 57.0 at 2048, 59.3 at 4096;
+ * 2 threads 36.6 -> 34.7 ms at 2048. */
+#define PF 2048
 
 static inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
@@ -48,6 +53,9 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint16_t *ap,
   for (int64_t q = 0; q < kq; ++q) {
     __m512bh v0 = (__m512bh)_mm512_loadu_si512(b0 + q * 32);
     __m512bh v1 = two ? (__m512bh)_mm512_loadu_si512(b1 + q * 32) : v0;
+    _mm_prefetch((const char *)(b0 + q * 32 + PF), _MM_HINT_T0);
+    if (two)
+      _mm_prefetch((const char *)(b1 + q * 32 + PF), _MM_HINT_T0);
 #pragma GCC unroll 12
     for (int i = 0; i < mr; ++i) {
       __m512bh av = pair_bcast(lda ? (const uint16_t *)(base[i / 3] + (i % 3) * ls + q * 4)
