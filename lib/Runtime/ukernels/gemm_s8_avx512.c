@@ -105,25 +105,26 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
   }
 }
 
-/* Row i of a row block: round(x / s) (or x * (1 / s)) to nearest even, add
- * the zero point, saturate to [0, 255]; lanes past k become zp (harmless:
- * their weights are 0). */
+/* 16 values of a row: round(x / s) (or x * (1 / s)) to nearest even, plus
+ * the zero point, saturated to [0, 255]; masked-off lanes become zp
+ * (harmless: their weights are 0). */
+static inline __m128i quant16(const float *src, __mmask16 mk, __m512 sv,
+                              __m512 inv, __m512i zp, int divide) {
+  __m512 v = _mm512_maskz_loadu_ps(mk, src);
+  v = divide ? _mm512_div_ps(v, sv) : _mm512_mul_ps(v, inv);
+  __m512i q = _mm512_add_epi32(
+      _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+      zp);
+  return _mm512_cvtusepi32_epi8(_mm512_max_epi32(q, _mm512_setzero_si512()));
+}
+
+/* Row i of a row block, written in quads with stride rows. */
 static void pack_row(const float *src, int64_t k, int64_t kq, int64_t rows,
-                     int64_t i, float s, float zf, int divide, uint32_t *d32,
-                     float *rowq) {
-  rowq[2 * i] = s;
-  rowq[2 * i + 1] = zf;
-  __m512 sv = _mm512_set1_ps(s), inv = _mm512_set1_ps(1.0f / s);
-  __m512i zp = _mm512_set1_epi32((int32_t)zf);
+                     int64_t i, const float *rq, int divide, uint32_t *d32) {
+  __m512 sv = _mm512_set1_ps(rq[0]), inv = _mm512_set1_ps(1.0f / rq[0]);
+  __m512i zp = _mm512_set1_epi32((int32_t)rq[1]);
   for (int64_t k0 = 0; k0 < kq * 4; k0 += 16) {
-    __mmask16 mk = mask_of(k - k0);
-    __m512 v = _mm512_maskz_loadu_ps(mk, src + k0);
-    v = divide ? _mm512_div_ps(v, sv) : _mm512_mul_ps(v, inv);
-    __m512i q = _mm512_add_epi32(
-        _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
-        zp);
-    q = _mm512_max_epi32(q, _mm512_setzero_si512());
-    __m128i b = _mm512_cvtusepi32_epi8(q);
+    __m128i b = quant16(src + k0, mask_of(k - k0), sv, inv, zp, divide);
     uint32_t w[4];
     memcpy(w, &b, 16);
     int64_t nq = (kq * 4 - k0) / 4 < 4 ? (kq * 4 - k0) / 4 : 4;
@@ -132,9 +133,50 @@ static void pack_row(const float *src, int64_t k, int64_t kq, int64_t rows,
   }
 }
 
-/* Quantizes a row block of A (unit column stride) 16 values at a time:
- * the row's range, then round(x / scale) + zp saturated to u8 (vpmovusdb),
- * written in quads with stride rows (gemm_s8.h). */
+/* Rows i .. i + 3 together: their 16 values of each step become one zmm
+ * of 4 quads per row, regrouped by quad (one dword permutation) into 4
+ * runs of 4 rows, each one 16-byte store (instead of 16 scattered
+ * dwords). */
+static void pack_rows4(const float *a, int64_t lda, int64_t k, int64_t kq,
+                       int64_t rows, int64_t i, const float *rowq, int divide,
+                       uint32_t *d32) {
+  const __m512i byquad = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9,
+                                          5, 1, 12, 8, 4, 0);
+  __m512 sv[4], inv[4];
+  __m512i zp[4];
+  for (int r = 0; r < 4; ++r) {
+    const float *rq = rowq + 2 * (i + r);
+    sv[r] = _mm512_set1_ps(rq[0]);
+    inv[r] = _mm512_set1_ps(1.0f / rq[0]);
+    zp[r] = _mm512_set1_epi32((int32_t)rq[1]);
+  }
+  for (int64_t k0 = 0; k0 < kq * 4; k0 += 16) {
+    __mmask16 mk = mask_of(k - k0);
+    __m512i z = _mm512_castsi128_si512(
+        quant16(a + i * lda + k0, mk, sv[0], inv[0], zp[0], divide));
+    z = _mm512_inserti32x4(
+        z, quant16(a + (i + 1) * lda + k0, mk, sv[1], inv[1], zp[1], divide), 1);
+    z = _mm512_inserti32x4(
+        z, quant16(a + (i + 2) * lda + k0, mk, sv[2], inv[2], zp[2], divide), 2);
+    z = _mm512_inserti32x4(
+        z, quant16(a + (i + 3) * lda + k0, mk, sv[3], inv[3], zp[3], divide), 3);
+    z = _mm512_permutexvar_epi32(byquad, z);
+    uint32_t *d = d32 + (k0 / 4) * rows + i;
+    int64_t nq = (kq * 4 - k0) / 4 < 4 ? (kq * 4 - k0) / 4 : 4;
+    _mm_storeu_si128((__m128i *)d, _mm512_castsi512_si128(z));
+    if (nq > 1)
+      _mm_storeu_si128((__m128i *)(d + rows), _mm512_extracti32x4_epi32(z, 1));
+    if (nq > 2)
+      _mm_storeu_si128((__m128i *)(d + 2 * rows), _mm512_extracti32x4_epi32(z, 2));
+    if (nq > 3)
+      _mm_storeu_si128((__m128i *)(d + 3 * rows), _mm512_extracti32x4_epi32(z, 3));
+  }
+}
+
+/* Quantizes a row block of A (unit column stride): each row's range and
+ * (scale, zero point), or the given per-tensor ones, then round(x / scale)
+ * + zp saturated to u8 (vpmovusdb), written in quads with stride rows
+ * (gemm_s8.h), four rows at a time. */
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
                               int64_t k, int64_t kq, uint8_t *dst, float *rowq,
                               const float *fixed) {
@@ -142,7 +184,8 @@ void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
   for (int64_t i = 0; i < rows; ++i) {
     const float *src = a + i * lda;
     if (fixed) {
-      pack_row(src, k, kq, rows, i, fixed[0], fixed[1], 1, d32, rowq);
+      rowq[2 * i] = fixed[0];
+      rowq[2 * i + 1] = fixed[1];
       continue;
     }
     __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
@@ -164,7 +207,14 @@ void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
       s = 1.0f;
     else
       zf = nearbyintf(-fl / s);
-    zf = zf < 0.0f ? 0.0f : zf > 255.0f ? 255.0f : zf;
-    pack_row(src, k, kq, rows, i, s, zf, 0, d32, rowq);
+    rowq[2 * i] = s;
+    rowq[2 * i + 1] = zf < 0.0f ? 0.0f : zf > 255.0f ? 255.0f : zf;
   }
+  /* per tensor: x / scale, as DynamicQuantizeLinear divides */
+  int divide = fixed != NULL;
+  int64_t i = 0;
+  for (; i + 4 <= rows; i += 4)
+    pack_rows4(a, lda, k, kq, rows, i, rowq, divide, d32);
+  for (; i < rows; ++i)
+    pack_row(a + i * lda, k, kq, rows, i, rowq + 2 * i, divide, d32);
 }
