@@ -204,7 +204,7 @@ static void tile_block(void *vjob, int64_t cb, int64_t i0, int64_t rows,
   if (j0 + g->nc < g->n) { /* the next column block's k block */
     const uint16_t *n0 = b0 + (g->nc / KILN_GEMM_NR) * g->kq * 32;
     kiln_gemm_prefetch_share(n0, g->n - j0 - g->nc > KILN_GEMM_NR ? n0 + g->kq * 32 : NULL,
-                             kq * 64, share);
+                             kq * 64, share, 32);
   }
   kiln_epilogue ep, *epp = NULL;
   if (g->ep && last) {

@@ -141,12 +141,13 @@ int kiln_gemm_run_rows(void *job, int64_t macs, const kiln_gemm_rows *d);
  * say whether [k0, k0 + kc) is the first / last k block. */
 typedef void (*kiln_tile_visit_fn)(void *ctx, int64_t cb, int64_t r, int64_t k0,
                                    int64_t kc, int first, int last);
-/* Row block r's share of the prefetch of the next column block's packed
- * B (bytes from p0 and, unless NULL, from p1): a tile_at visit issues it
+/* Row block r's share (of `shares`) of the prefetch of the next column
+ * block's packed B (bytes from p0 and, unless NULL, from p1): a tile_at
+ * visit issues it
  * so that the weights, which come from memory once per run, are in L2
  * before the next column block's first tile needs them (gemm_tiles.c). */
 void kiln_gemm_prefetch_share(const void *p0, const void *p1, int64_t bytes,
-                              int64_t r);
+                              int64_t r, int64_t shares);
 void kiln_gemm_visit_tiles(int64_t begin, int64_t end, int64_t rowBlocks,
                            int64_t k, int64_t kcMax, kiln_tile_visit_fn visit,
                            void *ctx);

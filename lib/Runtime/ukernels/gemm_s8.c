@@ -190,7 +190,7 @@ static void tile_block(void *vjob, int64_t cb, int64_t i0, int64_t rows,
   if (g->nc % 16 == 0 && j0 + g->nc < g->n) { /* the next column block */
     const int8_t *n0 = p0 + (g->nc / 16) * panelBytes + q0 * 64;
     kiln_gemm_prefetch_share(n0, g->n - j0 - g->nc > 16 ? n0 + panelBytes : NULL,
-                             kq * 64, share);
+                             kq * 64, share, 16);
   }
   kiln_epilogue ep, *epp = NULL;
   if (g->ep && last) {

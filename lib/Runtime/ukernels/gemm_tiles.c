@@ -48,7 +48,7 @@ void kiln_gemm_visit_tiles(int64_t begin, int64_t end, int64_t rowBlocks,
 
 /* Prefetching the next column block: the first row block of each column
  * block waited on its B panels from memory (BERT-base bf16, 1 thread: 19%
- * of the tile's samples on one panel load). The first PREFETCH_SHARES row
+ * of the tile's samples on one panel load). The first `shares` row
  * blocks of each chunk each fetch a share of the lines into L2 (in later
  * chunks the lines are mostly in cache already, and the prefetch is
  * cheap). Used by the bf16 and int8 drivers (BERT-base 1 thread, `kiln run
@@ -57,14 +57,16 @@ void kiln_gemm_visit_tiles(int64_t begin, int64_t end, int64_t rowBlocks,
  * than 8: with BERT's 11 row blocks only 11/32 of the next block is
  * fetched ahead, in smaller bursts, which measured 1.0-1.3% faster for int8
  * and 0.4-1.7% for bf16 (1 thread, `--against`, four runs each); 4 shares
- * was 2% slower. */
-#define PREFETCH_SHARES 32
+ * was 2% slower. Since the tiles fetch their panels 4 KiB ahead in the k
+ * loop, int8 runs best with 12-16 shares (16: 1.010x faster than 32, 8:
+ * 0.977x at 1 thread; 2 threads unchanged) and bf16 still with 32 (16:
+ * 0.978x at 1 thread, 0.990x at 2), so the driver passes its count. */
 void kiln_gemm_prefetch_share(const void *p0, const void *p1, int64_t bytes,
-                              int64_t r) {
-  if (r >= PREFETCH_SHARES)
+                              int64_t r, int64_t shares) {
+  if (r >= shares)
     return;
   int64_t lines = (bytes + 63) / 64;
-  int64_t share = (lines + PREFETCH_SHARES - 1) / PREFETCH_SHARES;
+  int64_t share = (lines + shares - 1) / shares;
   int64_t l0 = r * share, l1 = l0 + share < lines ? l0 + share : lines;
   for (int64_t l = l0; l < l1; ++l) {
     __builtin_prefetch((const char *)p0 + l * 64, 0, 2);
