@@ -11,6 +11,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_store_avx512.h"
+#include "transpose_avx512.h"
 
 #include <string.h>
 
@@ -183,33 +184,6 @@ void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
   }
 }
 
-/* 16 x 16 dwords: r[j][m] -> r[m][j] (unpack by dwords, then qwords, then
- * 128-bit lanes). */
-static inline void transpose16(__m512i r[16]) {
-  __m512i a[16], b[16];
-  for (int i = 0; i < 8; ++i) {
-    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-  }
-  /* b[4i + c], 128-bit lane L: column 4L + c of rows 4i .. 4i + 3 */
-  for (int i = 0; i < 4; ++i) {
-    b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
-    b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
-    b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
-    b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
-  }
-  for (int c = 0; c < 4; ++c) {
-    __m512i u0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44);
-    __m512i u1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xee);
-    __m512i w0 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44);
-    __m512i w1 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xee);
-    r[c] = _mm512_shuffle_i32x4(u0, w0, 0x88);
-    r[4 + c] = _mm512_shuffle_i32x4(u0, w0, 0xdd);
-    r[8 + c] = _mm512_shuffle_i32x4(u1, w1, 0x88);
-    r[12 + c] = _mm512_shuffle_i32x4(u1, w1, 0xdd);
-  }
-}
-
 /* kiln_sbgemm_pack_b (gemm_bf16.c) for unit row stride (B = K^T: each
  * column's k values contiguous) or unit column stride (B = V: rows
  * contiguous), rounded by vcvtne2ps2bf16. Returns 0 for other strides. */
@@ -242,19 +216,19 @@ int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
     int64_t cols = n - p * 16 < 16 ? n - p * 16 : 16;
     for (int64_t q0 = 0; q0 < kq; q0 += 16) {
       /* r[j]: pairs q0 .. q0 + 15 of column j, then transposed */
-      __m512i r[16];
+      __m512 r[16]; /* dwords of bf16 pairs, transposed as floats */
       __mmask16 mlo = lanes(k - 2 * q0), mhi = lanes(k - 2 * q0 - 16);
       for (int64_t j = 0; j < 16; ++j) {
         const float *src = b + (p * 16 + j) * cs + 2 * q0;
-        r[j] = j < cols ? (__m512i)_mm512_cvtne2ps_pbh(
+        r[j] = j < cols ? (__m512)_mm512_cvtne2ps_pbh(
                               _mm512_maskz_loadu_ps(mhi, src + 16),
                               _mm512_maskz_loadu_ps(mlo, src))
-                        : _mm512_setzero_si512();
+                        : _mm512_setzero_ps();
       }
-      transpose16(r);
+      kiln_transpose16_ps(r);
       int64_t nq = kq - q0 < 16 ? kq - q0 : 16;
       for (int64_t m = 0; m < nq; ++m)
-        _mm512_storeu_si512(o32 + (p * kq + q0 + m) * 16, r[m]);
+        _mm512_storeu_ps(o32 + (p * kq + q0 + m) * 16, r[m]);
     }
   }
   return 1;
