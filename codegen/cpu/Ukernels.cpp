@@ -379,16 +379,11 @@ struct KilnCpuUkernels final
     SmallVector<int64_t> params(u.getIntParams());
     SmallVector<float> fparams(u.getFloatParams());
     SmallVector<Value> operands(u.getInputs());
-    // --precision bf16: attention's two products in bf16 too (flag 16 of
-    // lib/Runtime/ukernels/attention_f32.c). --quantize int8 / int8-static:
-    // in bf16 where the CPU has AVX512-BF16 (flag 32, decided at run
-    // time), else fp32; BERT-base int8 at 1 thread ran 33.2 -> 31.3 ms so.
-    if (u.getKernel() == "attention_f32" && params.size() >= 2) {
-      if (weightKind == WeightKind::Bf16)
-        params[1] |= 16;
-      else if (weightKind == WeightKind::S8)
-        params[1] |= 32;
-    }
+    // Attention's products in bf16 (attention_f32.c): flag 16 under
+    // --precision bf16, 32 (where the CPU has AVX512-BF16) under int8.
+    if (u.getKernel() == "attention_f32" && params.size() >= 2)
+      params[1] |= weightKind == WeightKind::Bf16 ? 16
+                   : weightKind == WeightKind::S8 ? 32 : 0;
     // linear_f32 with int8 weights and their scales (flag 64, from a model
     // that arrives quantized): packed as they are, the scales move into the
     // panels (flag 32).

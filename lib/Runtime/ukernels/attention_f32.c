@@ -282,7 +282,7 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
     if (!fused)
       mask_scores(j, s, rows, b, h, i0, kend);
     rows_softmax(j->isa, s, rows, kend, Sk, inv, fused ? &pre : NULL);
-    if (kend < Sk)
+    if (kend < Sk && !rm) /* (the bf16 rows are zero past kend already) */
       for (int64_t r = 0; r < rows; ++r)
         memset(s + r * Sk + kend, 0, (size_t)(Sk - kend) * sizeof(float));
     float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +

@@ -22,9 +22,6 @@
  * 2 threads 36.6 -> 34.7 ms at 2048. */
 #define PF 2048
 
-static inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
-}
 
 static inline __m512bh pair_bcast(const uint16_t *p) {
   int32_t v;
@@ -138,7 +135,7 @@ void kiln_bf16_rows_avx512bf16(const float *src, int64_t lds, int64_t rows,
     const float *s = src + i * lds;
     uint16_t *d = dst + i * ldd;
     for (int64_t j = 0; j < kpad; j += 32) {
-      __mmask16 lo = lanes(k - j), hi = lanes(k - j - 16);
+      __mmask16 lo = mask_of(k - j), hi = mask_of(k - j - 16);
       __m512i v = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + j + 16),
                                                _mm512_maskz_loadu_ps(lo, s + j));
       if (kpad - j >= 32)
@@ -162,22 +159,8 @@ void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
     for (int64_t q0 = 0; q0 < kq; q0 += 256) {
       int64_t nq = kq - q0 < 256 ? kq - q0 : 256;
       int64_t k0 = 2 * q0, kn = k - k0 < 2 * nq ? k - k0 : 2 * nq;
-      int64_t j = 0;
-      for (; j + 32 <= kn; j += 32) {
-        __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + k0 + j + 16),
-                                         _mm512_loadu_ps(src + k0 + j));
-        _mm512_storeu_si512(row + j / 2, (__m512i)v);
-      }
-      if (j < 2 * nq) {
-        /* the tail (and the zero pad of an odd k) through masked loads */
-        int64_t left = kn - j;
-        __mmask16 lo = left >= 16 ? 0xffff : left <= 0 ? 0 : (__mmask16)((1u << left) - 1u);
-        __mmask16 hi = left >= 32 ? 0xffff : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1u);
-        __m512bh v = _mm512_cvtne2ps_pbh(
-            _mm512_maskz_loadu_ps(hi, src + k0 + j + 16),
-            _mm512_maskz_loadu_ps(lo, src + k0 + j));
-        _mm512_storeu_si512(row + j / 2, (__m512i)v);
-      }
+      /* zero past k (the pad of an odd k) */
+      kiln_bf16_rows_avx512bf16(src + k0, 0, 1, kn, 2 * nq, (uint16_t *)row, 0);
       for (int64_t q = 0; q < nq; ++q)
         d32[(q0 + q) * rows + i] = row[q];
     }
@@ -197,7 +180,7 @@ int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
         31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
         22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (int64_t p = 0; p < panels; ++p) {
-      __mmask16 mc = lanes(n - p * 16);
+      __mmask16 mc = mask_of(n - p * 16);
       for (int64_t q = 0; q < kq; ++q) {
         const float *r0 = b + 2 * q * rs + p * 16;
         __m512 lo = _mm512_maskz_loadu_ps(mc, r0);
@@ -217,7 +200,7 @@ int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
     for (int64_t q0 = 0; q0 < kq; q0 += 16) {
       /* r[j]: pairs q0 .. q0 + 15 of column j, then transposed */
       __m512 r[16]; /* dwords of bf16 pairs, transposed as floats */
-      __mmask16 mlo = lanes(k - 2 * q0), mhi = lanes(k - 2 * q0 - 16);
+      __mmask16 mlo = mask_of(k - 2 * q0), mhi = mask_of(k - 2 * q0 - 16);
       for (int64_t j = 0; j < 16; ++j) {
         const float *src = b + (p * 16 + j) * cs + 2 * q0;
         r[j] = j < cols ? (__m512)_mm512_cvtne2ps_pbh(
