@@ -17,6 +17,7 @@
 void kiln_sbgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                            const uint16_t *ap, const uint16_t *b0,
                            const uint16_t *b1, float *c, int64_t ldc,
-                           int accumulate, const kiln_epilogue *ep);
+                           int accumulate, const kiln_epilogue *ep,
+                           const kiln_gemm_side *side);
 
 #endif

@@ -65,8 +65,10 @@ tile(const int mr, int64_t nc, int64_t kq, const float *ap, const uint16_t *b0,
 void kiln_sbgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                            const uint16_t *ap, const uint16_t *b0,
                            const uint16_t *b1, float *c, int64_t ldc,
-                           int accumulate, const kiln_epilogue *ep) {
+                           int accumulate, const kiln_epilogue *ep,
+                           const kiln_gemm_side *side) {
   (void)b1;
+  kiln_gemm_side_burst(side);
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4)
   default:

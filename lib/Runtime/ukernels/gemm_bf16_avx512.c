@@ -35,7 +35,8 @@ static inline __m512bh pair_bcast(const uint16_t *p) {
 static inline __attribute__((always_inline)) void
 tile(const int mr, int two, int64_t nc, int64_t kq, const uint16_t *ap,
      const int64_t lda, const uint16_t *b0, const uint16_t *b1, float *c,
-     int64_t ldc, int accumulate, const kiln_epilogue *ep) {
+     int64_t ldc, int accumulate, const kiln_epilogue *ep,
+     const kiln_gemm_side *side) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i) {
@@ -48,7 +49,11 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint16_t *ap,
   const int64_t ls = lda * 2;
   for (int t = 0; t < 4; ++t)
     base[t] = (const char *)ap + 3 * t * ls;
+  const char *pf0 = side->p0, *pf1 = side->p1;
+  int64_t left = side->lines, next = 0;
+  int64_t every = left > 0 && kq / left > 1 ? kq / left : 1;
   for (int64_t q = 0; q < kq; ++q) {
+    kiln_gemm_side_step(&pf0, &pf1, &left, &next, every, q);
     __m512bh v0 = (__m512bh)_mm512_loadu_si512(b0 + q * 32);
     __m512bh v1 = two ? (__m512bh)_mm512_loadu_si512(b1 + q * 32) : v0;
     _mm_prefetch((const char *)(b0 + q * 32 + PF), _MM_HINT_T0);
@@ -76,15 +81,16 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint16_t *ap,
 #define CASE(R)                                                                \
   case R:                                                                      \
     if (nc > 16)                                                               \
-      tile(R, 1, nc, kq, ap, 0, b0, b1, c, ldc, accumulate, ep);               \
+      tile(R, 1, nc, kq, ap, 0, b0, b1, c, ldc, accumulate, ep, side);         \
     else                                                                       \
-      tile(R, 0, nc, kq, ap, 0, b0, b1, c, ldc, accumulate, ep);               \
+      tile(R, 0, nc, kq, ap, 0, b0, b1, c, ldc, accumulate, ep, side);         \
     return;
 
 void kiln_sbgemm_tile_avx512bf16(int64_t mr, int64_t nc, int64_t kq,
                                  const uint16_t *ap, const uint16_t *b0,
                                  const uint16_t *b1, float *c, int64_t ldc,
-                                 int accumulate, const kiln_epilogue *ep) {
+                                 int accumulate, const kiln_epilogue *ep,
+                                 const kiln_gemm_side *side) {
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
     CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
@@ -96,9 +102,9 @@ void kiln_sbgemm_tile_avx512bf16(int64_t mr, int64_t nc, int64_t kq,
 #define CASE_RM(R)                                                             \
   case R:                                                                      \
     if (nc > 16)                                                               \
-      tile(R, 1, nc, kq, ap, lda, b0, b1, cc, ldc, 0, NULL);                    \
+      tile(R, 1, nc, kq, ap, lda, b0, b1, cc, ldc, 0, NULL, &none);            \
     else                                                                       \
-      tile(R, 0, nc, kq, ap, lda, b0, b1, cc, ldc, 0, NULL);                    \
+      tile(R, 0, nc, kq, ap, lda, b0, b1, cc, ldc, 0, NULL, &none);            \
     break;
 
 /* C[m x n] = A B with A row-major bf16 (lda values per row, k padded to
@@ -108,6 +114,7 @@ void kiln_sbgemm_tile_avx512bf16(int64_t mr, int64_t nc, int64_t kq,
 void kiln_sbgemm_rm_avx512bf16(int64_t m, int64_t n, int64_t kq,
                                const uint16_t *a, int64_t lda,
                                const uint16_t *bp, float *c, int64_t ldc) {
+  const kiln_gemm_side none = {NULL, NULL, 0};
   for (int64_t j0 = 0; j0 < n; j0 += 32) {
     int64_t nc = n - j0 < 32 ? n - j0 : 32;
     const uint16_t *b0 = bp + (j0 / 16) * kq * 32;

@@ -98,19 +98,22 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int mode,
  * (b0/b1: the tile's two panels at its first quad, sb0/sb1: their scale
  * rows, followed by their column sums; rowq: sa_i, zp_i per row), with the
  * zero-point correction
- * and the epilogue when `last`. */
+ * and the epilogue when `last`; `side`: the tile's share of the next column
+ * block's prefetch (kiln_gemm_side). */
 typedef void (*kiln_qgemm_tile_fn)(int64_t mr, int64_t nc, int64_t kq,
                                    const uint8_t *ap, const int8_t *b0,
                                    const int8_t *b1, const float *sb0,
                                    const float *sb1, const float *rowq,
                                    float *c, int64_t ldc, int accumulate,
-                                   int last, const kiln_epilogue *ep);
+                                   int last, const kiln_epilogue *ep,
+                                   const kiln_gemm_side *side);
 void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
                                 const uint8_t *ap, const int8_t *b0,
                                 const int8_t *b1, const float *sb0,
                                 const float *sb1, const float *rowq, float *c,
                                 int64_t ldc, int accumulate, int last,
-                                const kiln_epilogue *ep);
+                                const kiln_epilogue *ep,
+                                const kiln_gemm_side *side);
 /* The AVX2 tile for weights packed 7-bit (kiln_s8_weight_qmax): up to
  * KILN_QGEMM_MR_AVX2_S7 rows x 16 columns (one panel, as the VNNI tile's
  * b0; b1 and sb1 unused), activations in the VNNI tile's u8 quads. */
@@ -120,7 +123,8 @@ void kiln_qgemm_tile_avx2_s7(int64_t mr, int64_t nc, int64_t kq,
                              const int8_t *b1, const float *sb0,
                              const float *sb1, const float *rowq, float *c,
                              int64_t ldc, int accumulate, int last,
-                             const kiln_epilogue *ep);
+                             const kiln_epilogue *ep,
+                             const kiln_gemm_side *side);
 /* The AVX2 tile for any int8 weights (no VNNI): up to KILN_QGEMM_MR_AVX2 rows x 8 columns (half
  * a panel: b0 and sb0 point at the tile's first column; b1 and sb1 are
  * unused), its activations widened to u16 (ap as uint16_t, same order). */
@@ -129,7 +133,7 @@ void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                           const uint8_t *ap, const int8_t *b0, const int8_t *b1,
                           const float *sb0, const float *sb1, const float *rowq,
                           float *c, int64_t ldc, int accumulate, int last,
-                          const kiln_epilogue *ep);
+                          const kiln_epilogue *ep, const kiln_gemm_side *side);
 /* Quantizes rows [0, rows) of A into the quad layout of a row block
  * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]) and rowq (AVX-512): each
  * row with its own range, or, with `fixed` (scale, zero point), with

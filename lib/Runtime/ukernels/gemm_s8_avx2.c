@@ -106,8 +106,9 @@ void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                           const uint8_t *ap, const int8_t *b0, const int8_t *b1,
                           const float *sb0, const float *sb1, const float *rowq,
                           float *c, int64_t ldc, int accumulate, int last,
-                          const kiln_epilogue *ep) {
+                          const kiln_epilogue *ep, const kiln_gemm_side *side) {
   (void)b1, (void)sb1;
+  kiln_gemm_side_burst(side);
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
   default:
@@ -213,8 +214,10 @@ void kiln_qgemm_tile_avx2_s7(int64_t mr, int64_t nc, int64_t kq,
                              const int8_t *b1, const float *sb0,
                              const float *sb1, const float *rowq, float *c,
                              int64_t ldc, int accumulate, int last,
-                             const kiln_epilogue *ep) {
+                             const kiln_epilogue *ep,
+                             const kiln_gemm_side *side) {
   (void)b1, (void)sb1;
+  kiln_gemm_side_burst(side);
   switch (mr) {
     CASE7(1) CASE7(2) CASE7(3) CASE7(4) CASE7(5)
   default:

@@ -41,14 +41,18 @@ static inline __attribute__((always_inline)) void
 tile(const int mr, int two, int64_t nc, int64_t kq, const uint8_t *ap,
      const int8_t *b0, const int8_t *b1, const float *sb0, const float *sb1,
      const float *rowq, float *c, int64_t ldc, int accumulate, int last,
-     const kiln_epilogue *ep) {
+     const kiln_epilogue *ep, const kiln_gemm_side *side) {
   __m512i acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i) {
     acc0[i] = _mm512_setzero_si512();
     acc1[i] = _mm512_setzero_si512();
   }
+  const char *pf0 = side->p0, *pf1 = side->p1;
+  int64_t left = side->lines, next = 0;
+  int64_t every = left > 0 && kq / left > 1 ? kq / left : 1;
   for (int64_t q = 0; q < kq; ++q) {
+    kiln_gemm_side_step(&pf0, &pf1, &left, &next, every, q);
     __m512i v0 = _mm512_loadu_si512(b0 + q * 64);
     __m512i v1 = two ? _mm512_loadu_si512(b1 + q * 64) : v0;
     /* weights are read once per call, often from DRAM: fetch 64 quads
@@ -85,10 +89,10 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint8_t *ap,
   case R:                                                                      \
     if (nc > 16)                                                               \
       tile(R, 1, nc, kq, ap, b0, b1, sb0, sb1, rowq, c, ldc, accumulate, last, \
-           ep);                                                                \
+           ep, side);                                                          \
     else                                                                       \
       tile(R, 0, nc, kq, ap, b0, b1, sb0, sb1, rowq, c, ldc, accumulate, last, \
-           ep);                                                                \
+           ep, side);                                                          \
     return;
 
 void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
@@ -96,7 +100,8 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
                                 const int8_t *b1, const float *sb0,
                                 const float *sb1, const float *rowq, float *c,
                                 int64_t ldc, int accumulate, int last,
-                                const kiln_epilogue *ep) {
+                                const kiln_epilogue *ep,
+                                const kiln_gemm_side *side) {
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
     CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)

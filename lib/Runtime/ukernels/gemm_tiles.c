@@ -48,30 +48,33 @@ void kiln_gemm_visit_tiles(int64_t begin, int64_t end, int64_t rowBlocks,
 
 /* Prefetching the next column block: the first row block of each column
  * block waited on its B panels from memory (BERT-base bf16, 1 thread: 19%
- * of the tile's samples on one panel load). The first `shares` row
- * blocks of each chunk each fetch a share of the lines into L2 (in later
- * chunks the lines are mostly in cache already, and the prefetch is
- * cheap). Used by the bf16 and int8 drivers (BERT-base 1 thread, `kiln run
- * --against`: bf16 0.961-0.965x the time, int8 0.985-0.994x by min); the
- * fp32 driver measured 1.02-1.06x with it and does not. 32 shares rather
- * than 8: with BERT's 11 row blocks only 11/32 of the next block is
- * fetched ahead, in smaller bursts, which measured 1.0-1.3% faster for int8
- * and 0.4-1.7% for bf16 (1 thread, `--against`, four runs each); 4 shares
- * was 2% slower. Since the tiles fetch their panels 4 KiB ahead in the k
- * loop, int8 runs best with 12-16 shares (16: 1.010x faster than 32, 8:
- * 0.977x at 1 thread; 2 threads unchanged) and bf16 still with 32 (16:
- * 0.978x at 1 thread, 0.990x at 2), so the driver passes its count. */
-void kiln_gemm_prefetch_share(const void *p0, const void *p1, int64_t bytes,
-                              int64_t r, int64_t shares) {
-  if (r >= shares)
-    return;
+ * of the tile's samples on one panel load). Each row block of a column
+ * block fetches its share of the next block's lines into L2 (in later
+ * chunks the lines are mostly in cache already), one share per row block
+ * so the whole next block is under way while this one runs. The tile
+ * spreads its share over its k loop (kiln_gemm_side_step): issued at the
+ * tile's start, the prefetches waited on the miss buffers (BERT-base int8:
+ * 4.8% of the samples on them). History: the bursts measured best with 16
+ * shares for int8 (11/16 of the next block) and 32 for bf16; spread, one
+ * share per row block runs BERT-base int8 1.02x faster at 1 thread and
+ * 1.08x at 2 than those bursts, bf16 1.02-1.03x at both (`kiln run
+ * --against`, both orders). The fp32 driver measured 1.02-1.06x slower
+ * with the bursts and does not prefetch the next block. */
+void kiln_gemm_side_share(const void *p0, const void *p1, int64_t bytes,
+                          int64_t r, int64_t shares, kiln_gemm_side *out) {
   int64_t lines = (bytes + 63) / 64;
   int64_t share = (lines + shares - 1) / shares;
   int64_t l0 = r * share, l1 = l0 + share < lines ? l0 + share : lines;
-  for (int64_t l = l0; l < l1; ++l) {
-    __builtin_prefetch((const char *)p0 + l * 64, 0, 2);
-    if (p1)
-      __builtin_prefetch((const char *)p1 + l * 64, 0, 2);
+  out->p0 = (const char *)p0 + l0 * 64;
+  out->p1 = p1 ? (const char *)p1 + l0 * 64 : NULL;
+  out->lines = r < shares && l0 < l1 ? l1 - l0 : 0;
+}
+
+void kiln_gemm_side_burst(const kiln_gemm_side *side) {
+  for (int64_t l = 0; l < side->lines; ++l) {
+    __builtin_prefetch(side->p0 + l * 64, 0, 2);
+    if (side->p1)
+      __builtin_prefetch(side->p1 + l * 64, 0, 2);
   }
 }
 
@@ -141,7 +144,7 @@ static void rows_part(void *vctx, int64_t begin, int64_t end) {
           for (int64_t b = b0; b < b1; ++b) {
             int64_t i0 = r0 + b * mr;
             d->tile(x->job, cb, i0, r1 - i0 < mr ? r1 - i0 : mr, pc, kc,
-                    pc == 0, pc + kc >= d->k, b);
+                    pc == 0, pc + kc >= d->k, b, nb);
           }
       }
     }
