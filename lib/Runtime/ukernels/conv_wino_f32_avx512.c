@@ -198,6 +198,7 @@ void kiln_conv_wino_avx512(void *vjob, int64_t begin, int64_t end) {
      * stay in L1 while V[xi]'s panels stream from L2), then
      * 3. the output transform of those channels, A^T = [1 1 1 0; 0 1 -1 -1],
      * while their M is in cache */
+    const kiln_gemm_side none = {NULL, NULL, 0};
     for (int64_t f0 = fa; f0 < fb; f0 += span) {
       const int64_t fe = f0 + span < fb ? f0 + span : fb;
       for (int64_t xi = 0; xi < 16; ++xi)
@@ -220,7 +221,7 @@ void kiln_conv_wino_avx512(void *vjob, int64_t begin, int64_t end) {
           int64_t nc = q + 1 < np ? 32 : 16;
           /* U's block of rows is packed k-major (lda 0) */
           kiln_sgemm_tile_avx512(mr, nc, c, U, 0, b0, b1, M + q * 16, ldm, 0,
-                                 NULL);
+                                 NULL, &none);
         }
       }
       for (int64_t fi = f0; fi < fe; ++fi) {

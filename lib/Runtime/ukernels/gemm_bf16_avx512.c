@@ -49,11 +49,9 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint16_t *ap,
   const int64_t ls = lda * 2;
   for (int t = 0; t < 4; ++t)
     base[t] = (const char *)ap + 3 * t * ls;
-  const char *pf0 = side->p0, *pf1 = side->p1;
-  int64_t left = side->lines, next = 0;
-  int64_t every = left > 0 && kq / left > 1 ? kq / left : 1;
+  KILN_GEMM_SIDE_BEGIN(side, kq);
   for (int64_t q = 0; q < kq; ++q) {
-    kiln_gemm_side_step(&pf0, &pf1, &left, &next, every, q);
+    KILN_GEMM_SIDE_STEP(q);
     __m512bh v0 = (__m512bh)_mm512_loadu_si512(b0 + q * 32);
     __m512bh v1 = two ? (__m512bh)_mm512_loadu_si512(b1 + q * 32) : v0;
     _mm_prefetch((const char *)(b0 + q * 32 + PF), _MM_HINT_T0);

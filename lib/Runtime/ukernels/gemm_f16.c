@@ -13,7 +13,9 @@
 void kiln_hgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
                              const float *ap, int64_t lda, const uint16_t *b0,
                              const uint16_t *b1, float *c, int64_t ldc,
-                             int accumulate, const kiln_epilogue *ep) {
+                             int accumulate, const kiln_epilogue *ep,
+                             const kiln_gemm_side *side) {
+  kiln_gemm_side_burst(side);
   for (int64_t i = 0; i < mr; ++i)
     for (int64_t j = 0; j < nc; ++j) {
       const uint16_t *b = j < KILN_GEMM_NR ? b0 + j : b1 + (j - KILN_GEMM_NR);

@@ -72,7 +72,9 @@ float kiln_epilogue_scalar(float v, const kiln_epilogue *ep, int64_t i,
 void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
                              const float *ap, int64_t lda, const float *b0,
                              const float *b1, float *c, int64_t ldc,
-                             int accumulate, const kiln_epilogue *ep) {
+                             int accumulate, const kiln_epilogue *ep,
+                             const kiln_gemm_side *side) {
+  kiln_gemm_side_burst(side);
   for (int64_t i = 0; i < mr; ++i)
     for (int64_t j = 0; j < nc; ++j) {
       const float *b = j < KILN_GEMM_NR ? b0 + j : b1 + (j - KILN_GEMM_NR);
@@ -208,6 +210,14 @@ static int64_t k_block(int64_t k) {
   return (kc + 7) & ~(int64_t)7;
 }
 
+/* Each row block of a column block fetches its share of the next column
+ * block's k block, spread over the tile's k loop (kiln_gemm_side_share,
+ * gemm_tiles.c): BERT-base fp32 1.10-1.18x faster at 1 thread and
+ * 1.05-1.10x at 2, the LLaMA-style 4 x 256 model 1.05-1.06x and
+ * 1.04-1.05x, BERT-base with fp16 weights about 1.025x at both, the AVX2
+ * tile (--cpu x86-64-v3, BERT 4 x 256) about 1.02x (`kiln run --against`,
+ * both orders); as bursts at the tile's start with 8-32 shares it had
+ * measured 1.02-1.06x slower. */
 static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t pc, int64_t kc,
                     int first, int last) {
   const gemm_job *g = vjob;
@@ -226,12 +236,24 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t pc, int64_t kc,
   const float *a = g->ap ? g->ap + i0 * g->k + pc * rows
                          : g->a + i0 * g->lda + pc * g->acs;
   int64_t lda = g->ap ? 0 : g->lda;
+  /* the next column block's panels, and their bytes per k step */
+  int64_t nboff = boff + (g->nc / KILN_GEMM_NR) * g->k * KILN_GEMM_NR;
+  int64_t step = g->bp16 ? KILN_GEMM_NR * 2 : KILN_GEMM_NR * 4;
+  const char *n0 = g->bp16 ? (const char *)(g->bp16 + nboff)
+                           : (const char *)(g->bp + nboff);
+  kiln_gemm_side side = {NULL, NULL, 0};
+  if (g->nc % KILN_GEMM_NR == 0 && j0 + g->nc < g->n)
+    kiln_gemm_side_share(n0,
+                         g->n - j0 - g->nc > KILN_GEMM_NR && g->nc > KILN_GEMM_NR
+                             ? n0 + g->k * step
+                             : NULL,
+                         kc * step, r, (g->m + g->mr - 1) / g->mr, &side);
   if (g->bp16)
     g->htile(rows, nc, kc, a, lda, g->bp16 + boff, g->bp16 + boff + b1off,
-             g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
+             g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp, &side);
   else
     g->tile(rows, nc, kc, a, lda, g->bp + boff, g->bp + boff + b1off,
-            g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp);
+            g->c + i0 * g->ldc + j0, g->ldc, accumulate, epp, &side);
 }
 
 static void tiles_range(void *vjob, int64_t begin, int64_t end) {

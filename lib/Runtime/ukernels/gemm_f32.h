@@ -65,11 +65,19 @@ static inline int kiln_act_deferred(int act) {
          act != KILN_ACT_HARDSWISH;
 }
 
+/* A tile's share of the next column block's prefetch (kiln_gemm_side_share
+ * below): `lines` lines of 64 bytes from p0 and, unless NULL, p1. */
+typedef struct {
+  const char *p0, *p1;
+  int64_t lines;
+} kiln_gemm_side;
+
 typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
                                    const float *ap, int64_t lda,
                                    const float *b0, const float *b1,
                                    float *c, int64_t ldc,
-                                   int accumulate, const kiln_epilogue *ep);
+                                   int accumulate, const kiln_epilogue *ep,
+                             const kiln_gemm_side *side);
 
 /* Rows per tile of each kernel (the generic kernel takes any mr). */
 #define KILN_SGEMM_MR_AVX512 12
@@ -82,15 +90,17 @@ typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
 void kiln_sgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
                              const float *ap, int64_t lda, const float *b0,
                              const float *b1, float *c, int64_t ldc,
-                             int accumulate, const kiln_epilogue *ep);
+                             int accumulate, const kiln_epilogue *ep,
+                             const kiln_gemm_side *side);
 void kiln_sgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
                           int64_t lda, const float *b0, const float *b1,
                           float *c, int64_t ldc, int accumulate,
-                          const kiln_epilogue *ep);
+                          const kiln_epilogue *ep, const kiln_gemm_side *side);
 void kiln_sgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
                             const float *ap, int64_t lda, const float *b0,
                             const float *b1, float *c, int64_t ldc,
-                            int accumulate, const kiln_epilogue *ep);
+                            int accumulate, const kiln_epilogue *ep,
+                            const kiln_gemm_side *side);
 
 /* Packs B (element (kk, j) at b[kk * rs + j * cs]) into panels at `out`,
  * which holds ceil(n / 16) * k * 16 floats. */
@@ -151,13 +161,19 @@ typedef void (*kiln_tile_visit_fn)(void *ctx, int64_t cb, int64_t r, int64_t k0,
  * without the loop), so that the weights, which come from memory once per
  * run, are in L2 before the next column block's first tile needs them
  * (gemm_tiles.c). */
-typedef struct {
-  const char *p0, *p1;
-  int64_t lines;
-} kiln_gemm_side;
 void kiln_gemm_side_share(const void *p0, const void *p1, int64_t bytes,
                           int64_t r, int64_t shares, kiln_gemm_side *out);
 void kiln_gemm_side_burst(const kiln_gemm_side *side);
+/* A tile's side prefetch over its k loop of kq steps: BEGIN before the
+ * loop declares the walk's scalars, STEP(q) at each step q. */
+#define KILN_GEMM_SIDE_BEGIN(side, kq)                                         \
+  const char *side_p0_ = (side)->p0, *side_p1_ = (side)->p1;                   \
+  int64_t side_left_ = (side)->lines, side_next_ = 0;                          \
+  const int64_t side_every_ =                                                  \
+      side_left_ > 0 && (kq) / side_left_ > 1 ? (kq) / side_left_ : 1
+#define KILN_GEMM_SIDE_STEP(q)                                                 \
+  kiln_gemm_side_step(&side_p0_, &side_p1_, &side_left_, &side_next_,          \
+                      side_every_, (q))
 /* In a tile's k loop over kq >= lines steps: step q's line of each side
  * panel, one every `every` = kq / lines steps (*next: the next step to
  * fetch at; starts at 0). Scalars rather than a struct: a struct walk
@@ -217,19 +233,22 @@ typedef void (*kiln_hgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
                                    const float *ap, int64_t lda,
                                    const uint16_t *b0, const uint16_t *b1,
                                    float *c, int64_t ldc, int accumulate,
-                                   const kiln_epilogue *ep);
+                                   const kiln_epilogue *ep,
+                                   const kiln_gemm_side *side);
 void kiln_hgemm_tile_generic(int64_t mr, int64_t nc, int64_t k,
                              const float *ap, int64_t lda, const uint16_t *b0,
                              const uint16_t *b1, float *c, int64_t ldc,
-                             int accumulate, const kiln_epilogue *ep);
+                             int accumulate, const kiln_epilogue *ep,
+                             const kiln_gemm_side *side);
 void kiln_hgemm_tile_avx2(int64_t mr, int64_t nc, int64_t k, const float *ap,
                           int64_t lda, const uint16_t *b0, const uint16_t *b1,
                           float *c, int64_t ldc, int accumulate,
-                          const kiln_epilogue *ep);
+                          const kiln_epilogue *ep, const kiln_gemm_side *side);
 void kiln_hgemm_tile_avx512(int64_t mr, int64_t nc, int64_t k,
                             const float *ap, int64_t lda, const uint16_t *b0,
                             const uint16_t *b1, float *c, int64_t ldc,
-                            int accumulate, const kiln_epilogue *ep);
+                            int accumulate, const kiln_epilogue *ep,
+                            const kiln_gemm_side *side);
 /* C = (C +) act(A Bf16 + ...) over the run's threads (bp: fp16 panels,
  * pack_f16.h); the fp32 driver with the fp16 tiles. */
 int kiln_hgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,

@@ -48,11 +48,9 @@ tile(const int mr, int two, int64_t nc, int64_t kq, const uint8_t *ap,
     acc0[i] = _mm512_setzero_si512();
     acc1[i] = _mm512_setzero_si512();
   }
-  const char *pf0 = side->p0, *pf1 = side->p1;
-  int64_t left = side->lines, next = 0;
-  int64_t every = left > 0 && kq / left > 1 ? kq / left : 1;
+  KILN_GEMM_SIDE_BEGIN(side, kq);
   for (int64_t q = 0; q < kq; ++q) {
-    kiln_gemm_side_step(&pf0, &pf1, &left, &next, every, q);
+    KILN_GEMM_SIDE_STEP(q);
     __m512i v0 = _mm512_loadu_si512(b0 + q * 64);
     __m512i v1 = two ? _mm512_loadu_si512(b1 + q * 64) : v0;
     /* weights are read once per call, often from DRAM: fetch 64 quads

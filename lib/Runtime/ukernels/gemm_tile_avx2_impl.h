@@ -21,14 +21,16 @@
 static inline __attribute__((always_inline)) void
 tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
      const TILE_B *b0, int64_t ldb, float *c, int64_t ldc, int accumulate,
-     const kiln_epilogue *ep) {
+     const kiln_epilogue *ep, const kiln_gemm_side *side) {
   __m256 lo[MR], hi[MR];
 #pragma GCC unroll 6
   for (int i = 0; i < mr; ++i) {
     lo[i] = _mm256_setzero_ps();
     hi[i] = _mm256_setzero_ps();
   }
+  KILN_GEMM_SIDE_BEGIN(side, k);
   for (int64_t kk = 0; kk < k; ++kk) {
+    KILN_GEMM_SIDE_STEP(kk);
     const TILE_B *br = b0 + kk * ldb;
     __m256 v0 = LOAD_B8(br);
     __m256 v1 = LOAD_B8(br + 8);
@@ -50,14 +52,15 @@ tile(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
 #define CASE(R)                                                                \
   case R:                                                                      \
     if (lda == 0)                                                              \
-      tile(R, nc, k, ap, 0, b0, KILN_GEMM_NR, c, ldc, accumulate, ep);   \
+      tile(R, nc, k, ap, 0, b0, KILN_GEMM_NR, c, ldc, accumulate, ep, side);   \
     else                                                                       \
-      tile(R, nc, k, ap, lda, b0, KILN_GEMM_NR, c, ldc, accumulate, ep); \
+      tile(R, nc, k, ap, lda, b0, KILN_GEMM_NR, c, ldc, accumulate, ep, side); \
     return;
 
 void TILE_FN(int64_t mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
              const TILE_B *b0, const TILE_B *b1, float *c, int64_t ldc,
-             int accumulate, const kiln_epilogue *ep) {
+             int accumulate, const kiln_epilogue *ep,
+             const kiln_gemm_side *side) {
   (void)b1;
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)

@@ -31,14 +31,16 @@
 static inline __attribute__((always_inline)) void
 tile2(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
       const TILE_B *b0, const TILE_B *b1, float *c, int64_t ldc, int accumulate,
-      const kiln_epilogue *ep) {
+      const kiln_epilogue *ep, const kiln_gemm_side *side) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i) {
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
   }
+  KILN_GEMM_SIDE_BEGIN(side, k);
   for (int64_t kk = 0; kk < k; ++kk) {
+    KILN_GEMM_SIDE_STEP(kk);
     __m512 v0 = LOAD_B16(b0 + kk * KILN_GEMM_NR);
     __m512 v1 = LOAD_B16(b1 + kk * KILN_GEMM_NR);
 #pragma GCC unroll 12
@@ -61,12 +63,14 @@ tile2(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
 static inline __attribute__((always_inline)) void
 tile1(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
       const TILE_B *b0, float *c, int64_t ldc, int accumulate,
-      const kiln_epilogue *ep) {
+      const kiln_epilogue *ep, const kiln_gemm_side *side) {
   __m512 acc[MR];
 #pragma GCC unroll 12
   for (int i = 0; i < mr; ++i)
     acc[i] = _mm512_setzero_ps();
+  KILN_GEMM_SIDE_BEGIN(side, k);
   for (int64_t kk = 0; kk < k; ++kk) {
+    KILN_GEMM_SIDE_STEP(kk);
     __m512 v0 = LOAD_B16(b0 + kk * KILN_GEMM_NR);
 #pragma GCC unroll 12
     for (int i = 0; i < mr; ++i)
@@ -84,20 +88,21 @@ tile1(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
   case R:                                                                      \
     if (lda == 0) {                                                            \
       if (nc > 16)                                                             \
-        tile2(R, nc, k, ap, 0, b0, b1, c, ldc, accumulate, ep);                    \
+        tile2(R, nc, k, ap, 0, b0, b1, c, ldc, accumulate, ep, side);          \
       else                                                                     \
-        tile1(R, nc, k, ap, 0, b0, c, ldc, accumulate, ep);                        \
+        tile1(R, nc, k, ap, 0, b0, c, ldc, accumulate, ep, side);              \
     } else {                                                                   \
       if (nc > 16)                                                             \
-        tile2(R, nc, k, ap, lda, b0, b1, c, ldc, accumulate, ep);                  \
+        tile2(R, nc, k, ap, lda, b0, b1, c, ldc, accumulate, ep, side);        \
       else                                                                     \
-        tile1(R, nc, k, ap, lda, b0, c, ldc, accumulate, ep);                      \
+        tile1(R, nc, k, ap, lda, b0, c, ldc, accumulate, ep, side);            \
     }                                                                          \
     return;
 
 void TILE_FN(int64_t mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
              const TILE_B *b0, const TILE_B *b1, float *c, int64_t ldc,
-             int accumulate, const kiln_epilogue *ep) {
+             int accumulate, const kiln_epilogue *ep,
+             const kiln_gemm_side *side) {
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
     CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
