@@ -1,36 +1,27 @@
 //===- Ukernels.cpp - the kiln-cpu-ukernels pass --------------------------===//
 //
 // fp32 matmuls on buffers become calls into the runtime's hand-written GEMM
-// microkernels (lib/Runtime/ukernels/gemm_f32*.c). Constant right-hand
-// sides (the weights of every dense layer) are packed here, once, into the
-// kernels' panel layout: panel p holds columns [16p, 16p + 16) as K rows of
-// 16 contiguous floats, zero-padded past N. The packed constant replaces the
-// original one, so the weights file stores weights packed and a run never
-// transposes or repacks them. The layout must match KILN_GEMM_NR in
-// lib/Runtime/ukernels/gemm_f32.h.
+// microkernels (lib/Runtime/ukernels/gemm_*.c). Constant right-hand sides
+// (the weights of every dense layer, the convolutions' filters) are packed
+// here, once, into the kernels' layouts (WeightPacker.cpp). The packed
+// constant replaces the original one, so the weights file stores weights
+// packed and a run never transposes or repacks them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
 #include "codegen/cpu/Calibration.h"
 #include "codegen/cpu/ConstWeights.h"
+#include "codegen/cpu/WeightPacker.h"
 #include "dialects/kiln/KilnDialect.h"
-// The int8 weight layout is defined once, in the runtime's plain-C packer,
-// which the compiler links (codegen/CMakeLists.txt).
-#include "../../lib/Runtime/ukernels/gemm_s4.h"
-#include "../../lib/Runtime/ukernels/gemm_s8.h"
-#include "../../lib/Runtime/ukernels/pack_f16.h"
 
-#include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/SaveAndRestore.h"
 
-#include <cstring>
-#include <map>
+#include <optional>
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNCPUUKERNELS
@@ -64,7 +55,6 @@ struct KilnCpuUkernels final
   SymbolTable *symbols = nullptr;
   int64_t isaFlag = 0;
   /// How constant weights are stored and multiplied.
-  enum class WeightKind { F32, Bf16, F16, S8, S4 };
   WeightKind weightKind = WeightKind::F32;
   llvm::StringSet<> keep; /* --keep-fp32's node names */
   /// quantize=int8-static: (scale, zero point) of the input of each
@@ -72,8 +62,7 @@ struct KilnCpuUkernels final
   llvm::StringMap<std::pair<float, float>> actParams;
   int64_t staticLayers = 0, dynamicLayers = 0;
   bool failedAny = false;
-  // (global name, transposed, k, kind) -> packed global
-  std::map<std::tuple<std::string, bool, int64_t, WeightKind>, memref::GlobalOp> packed;
+  std::optional<WeightPacker> packer;
 
   func::FuncOp declare(StringRef name, unsigned numArgs) {
     if (auto f = symbols->lookup<func::FuncOp>(name))
@@ -85,157 +74,6 @@ struct KilnCpuUkernels final
     f.setPrivate();
     symbols->insert(f);
     return f;
-  }
-
-  /// A new private constant global next to `near`, named after it with
-  /// `suffix` (renamed on a clash), holding `data` as a `shape` tensor of
-  /// `elt`.
-  template <typename T>
-  memref::GlobalOp newGlobal(memref::GlobalOp near, StringRef suffix,
-                             ArrayRef<int64_t> shape, Type elt,
-                             ArrayRef<T> data) {
-    std::string name = (near.getSymName() + suffix).str();
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<T>(data);
-    auto init = DenseResourceElementsAttr::get(RankedTensorType::get(shape, elt),
-                                               name, std::move(blob));
-    OpBuilder b(near);
-    auto g = memref::GlobalOp::create(
-        b, near.getLoc(), name, b.getStringAttr("private"),
-        MemRefType::get(shape, elt), init, /*constant=*/true,
-        b.getI64IntegerAttr(64));
-    symbols->insert(g);
-    return g;
-  }
-
-  /// `global`'s values as a row-major [K, N] matrix (the global is [N, K]
-  /// when transposed).
-  static std::vector<float> rowMajor(memref::GlobalOp global, bool transposed,
-                                     int64_t k, int64_t n) {
-    ConstReader r = *readerOf(global);
-    std::vector<float> w((size_t)(k * n));
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < n; ++j)
-        w[(size_t)(kk * n + j)] = transposed ? r[j * k + kk] : r[kk * n + j];
-    return w;
-  }
-
-  /// fp32 panels: [P, K, 16].
-  memref::GlobalOp packF32(memref::GlobalOp global, ArrayRef<float> w,
-                           int64_t k, int64_t n) {
-    std::vector<float> data =
-        packPanels(k, n, [&](int64_t kk, int64_t j) { return w[kk * n + j]; });
-    return newGlobal<float>(global, "_packed",
-                            {(n + kPanel - 1) / kPanel, k, kPanel},
-                            Float32Type::get(&getContext()), data);
-  }
-
-  /// bf16 k-pair panels: [P, ceil(K/2), 32] bf16 bits as i16.
-  memref::GlobalOp packBf16(memref::GlobalOp global, ArrayRef<float> w,
-                            int64_t k, int64_t n) {
-    int64_t panels = (n + kPanel - 1) / kPanel, kq = (k + 1) / 2;
-    std::vector<uint16_t> data((size_t)(panels * kq * 2 * kPanel), 0);
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < n; ++j)
-        data[(size_t)(((j / kPanel * kq + kk / 2) * kPanel + j % kPanel) * 2 +
-                      kk % 2)] = toBf16(w[kk * n + j]);
-    return newGlobal<uint16_t>(global, "_bf16", {panels, kq, 2 * kPanel},
-                               IntegerType::get(&getContext(), 16), data);
-  }
-
-  /// fp16 in the fp32 panel layout, by the runtime's kiln_hgemm_pack_b:
-  /// [P, K, 16] of fp16 bits as i16.
-  memref::GlobalOp packF16(memref::GlobalOp global, ArrayRef<float> w,
-                           int64_t k, int64_t n) {
-    int64_t panels = (n + kPanel - 1) / kPanel;
-    std::vector<uint16_t> data((size_t)(panels * k * kPanel));
-    kiln_hgemm_pack_b(k, n, w.data(), n, 1, data.data());
-    return newGlobal<uint16_t>(global, "_f16", {panels, k, kPanel},
-                               IntegerType::get(&getContext(), 16), data);
-  }
-
-  /// int8 per column, by the runtime's kiln_s8_pack_weights:
-  /// [P, ceil(K/4) + 2, 64] bytes.
-  memref::GlobalOp packS8(memref::GlobalOp global, ArrayRef<float> w,
-                          int64_t k, int64_t n) {
-    std::vector<int8_t> data(kiln_s8_packed_bytes(k, n));
-    kiln_s8_pack_weights(k, n, w.data(), n, 1,
-                         kiln_s8_weight_qmax(static_cast<int>(isaFlag)),
-                         data.data());
-    return newGlobal<int8_t>(global, "_s8",
-                             {(n + kPanel - 1) / kPanel, (k + 3) / 4 + 2, 64},
-                             IntegerType::get(&getContext(), 8), data);
-  }
-
-  /// int4 per column and group of groupSize values of k, by the runtime's
-  /// kiln_s4_pack_weights: [P, K / G, G / 8 + 1, 64] bytes.
-  memref::GlobalOp packS4(memref::GlobalOp global, ArrayRef<float> w,
-                          int64_t k, int64_t n) {
-    std::vector<uint8_t> data(kiln_s4_packed_bytes(k, n, groupSize));
-    kiln_s4_pack_weights(k, n, groupSize, w.data(), n, 1, data.data());
-    return newGlobal<uint8_t>(global, "_s4",
-                              {(n + kPanel - 1) / kPanel,
-                               (k + groupSize - 1) / groupSize,
-                               groupSize / 8 + 1, 64},
-                              IntegerType::get(&getContext(), 8), data);
-  }
-
-  /// An int8 weight ([K, N] row-major i8) with its `n` f32 scales, packed
-  /// as is (kiln_s8_pack_quantized) for models that arrive quantized.
-  memref::GlobalOp packedQuantized(memref::GlobalOp wq, memref::GlobalOp scales,
-                                   int64_t k, int64_t n) {
-    auto wb = rawBytesOf(wq, 1);
-    auto sb = rawBytesOf(scales, 4);
-    if (!wb || !sb || (int64_t)sb->size() != n * 4)
-      return {};
-    std::vector<int8_t> data(kiln_s8_packed_bytes(k, n));
-    kiln_s8_pack_quantized(k, n, reinterpret_cast<const int8_t *>(wb->data()),
-                           reinterpret_cast<const float *>(sb->data()), n,
-                           data.data());
-    return newGlobal<int8_t>(wq, "_s8",
-                             {(n + kPanel - 1) / kPanel, (k + 3) / 4 + 2, 64},
-                             IntegerType::get(&getContext(), 8), data);
-  }
-
-  /// The copy of `global` (a row-major [K, N] matrix, [N, K] when
-  /// transposed) packed for weightKind, made once per global, orientation
-  /// and K.
-  memref::GlobalOp packedFor(memref::GlobalOp global, bool transposed,
-                             int64_t k, int64_t n) {
-    auto key = std::make_tuple(global.getSymName().str(), transposed, k, weightKind);
-    if (auto it = packed.find(key); it != packed.end())
-      return it->second;
-    std::vector<float> w = rowMajor(global, transposed, k, n);
-    memref::GlobalOp g;
-    switch (weightKind) {
-    case WeightKind::Bf16:
-      g = packBf16(global, w, k, n);
-      break;
-    case WeightKind::F16:
-      g = packF16(global, w, k, n);
-      break;
-    case WeightKind::S8:
-      g = packS8(global, w, k, n);
-      break;
-    case WeightKind::S4:
-      g = packS4(global, w, k, n);
-      break;
-    case WeightKind::F32:
-      g = packF32(global, w, k, n);
-      break;
-    }
-    packed[key] = g;
-    return g;
-  }
-
-  /// fp32 -> bf16 bits, round to nearest even (NaN stays NaN), as the
-  /// runtime's kiln_f32_to_bf16 rounds the activations.
-  static uint16_t toBf16(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu))
-      return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
   }
 
   Value idx(OpBuilder &b, Location loc, int64_t v) {
@@ -319,7 +157,7 @@ struct KilnCpuUkernels final
       // transpose: bt is [K, N] either way.
       memref::GlobalOp src = global ? global : tc->global;
       int64_t kk = bt.getDimSize(0), nn = bt.getDimSize(1);
-      memref::GlobalOp p = packedFor(src, !global, kk, nn);
+      memref::GlobalOp p = packer->packedFor(src, !global, kk, nn, weightKind);
       Value get = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
       SmallVector<Value> pv = viewArgs(b, loc, get);
       args.append({pv[0], pv[1]});
@@ -393,7 +231,7 @@ struct KilnCpuUkernels final
       memref::GlobalOp sc = constantGlobalOf(operands[2], *symbols, true);
       memref::GlobalOp p =
           wq && sc && wt.getRank() == 2 && wt.hasStaticShape()
-              ? packedQuantized(wq, sc, wt.getDimSize(0), wt.getDimSize(1))
+              ? packer->packedQuantized(wq, sc, wt.getDimSize(0), wt.getDimSize(1))
               : memref::GlobalOp();
       if (!p) {
         u.emitError("kiln-cpu-ukernels: linear_f32 with int8 weights needs "
@@ -416,7 +254,7 @@ struct KilnCpuUkernels final
                                    : memref::GlobalOp()) {
         bool tw = params[1] & 1;
         int64_t k = wt.getDimSize(tw ? 1 : 0), n = wt.getDimSize(tw ? 0 : 1);
-        memref::GlobalOp p = packedFor(g, tw, k, n);
+        memref::GlobalOp p = packer->packedFor(g, tw, k, n, weightKind);
         operands[1] =
             memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
         params[1] |= weightKind == WeightKind::Bf16 ? 16
@@ -523,21 +361,11 @@ struct KilnCpuUkernels final
           // tap's broadcast is at a fixed offset from one table entry per
           // 8 taps instead of a table entry per tap.
           bool c8 = !wino && params[0] == 1 && c % 8 == 0;
-          auto key = std::make_tuple(g.getSymName().str() +
-                                         (wino ? "/wino" : c8 ? "/c8" : ""),
-                                     true, k, WeightKind::F32);
-          memref::GlobalOp p;
-          if (auto it = packed.find(key); it != packed.end()) {
-            p = it->second;
-          } else {
-            std::vector<float> w = rowMajor(g, true, k, f);
-            p = packed[key] =
-                wino ? newGlobal<float>(g, "_wino", {16, f, c},
-                                        Float32Type::get(&getContext()),
-                                        ArrayRef<float>(winogradFilter(w, c, f)))
-                : c8 ? packF32(g, channelBlockedFilter(w, c, kh * kw, f), k, f)
-                     : packF32(g, w, k, f);
-          }
+          memref::GlobalOp p = packer->filterFor(
+              g, k, f, c, kh * kw,
+              wino ? FilterLayout::Winograd
+              : c8 ? FilterLayout::ChannelBlocked
+                   : FilterLayout::Panels);
           operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
           params[1] |= wino ? 4 | 64 : c8 ? 4 | 8 : 4;
           params.append({kh, kw});
@@ -637,6 +465,7 @@ struct KilnCpuUkernels final
     module = getOperation();
     SymbolTable table(module);
     symbols = &table;
+    packer.emplace(table, isaFlag, groupSize);
     SmallVector<Operation *> work;
     module.walk([&](Operation *op) {
       if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
@@ -685,14 +514,7 @@ struct KilnCpuUkernels final
         }
       });
     }
-    // Several packings may share one original: SymbolTable::erase also
-    // drops the name, so a later lookup finds nothing rather than the
-    // erased op (found by the ASan build, scripts/sanitize.sh).
-    for (auto &kv : packed) {
-      auto g = symbols->lookup<memref::GlobalOp>(std::get<0>(kv.first));
-      if (g && SymbolTable::symbolKnownUseEmpty(g, module))
-        symbols->erase(g);
-    }
+    packer->eraseUnusedOriginals(module);
   }
 };
 
