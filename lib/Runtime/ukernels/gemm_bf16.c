@@ -197,8 +197,8 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
 /* The same tile order and cache blocking as the fp32 driver (gemm_f32.c),
  * in k-pairs. One share of the next column block's prefetch per row
  * block, spread over the tile's k loop (as in gemm_s8.c): BERT-base bf16
- * 1.020x faster at 1 thread and 1.012x at 2 (`kiln run --against`) than
- * bursts of 32 shares at the tile's start. */
+ * 1.02-1.03x faster at 1 and 2 threads (`kiln run --against`, both orders)
+ * than bursts of 32 shares at the tile's start. */
 static void tile_block(void *vjob, int64_t cb, int64_t i0, int64_t rows,
                        int64_t q0, int64_t kq, int first, int last,
                        int64_t share, int64_t shares) {

@@ -77,7 +77,7 @@ typedef void (*kiln_sgemm_tile_fn)(int64_t mr, int64_t nc, int64_t k,
                                    const float *b0, const float *b1,
                                    float *c, int64_t ldc,
                                    int accumulate, const kiln_epilogue *ep,
-                             const kiln_gemm_side *side);
+                                   const kiln_gemm_side *side);
 
 /* Rows per tile of each kernel (the generic kernel takes any mr). */
 #define KILN_SGEMM_MR_AVX512 12
