@@ -130,6 +130,25 @@ def KilnFuseLinear
   }];
 }
 
+def KilnMergeLinears
+    : InterfacePass<"kiln-merge-linears", "mlir::FunctionOpInterface"> {
+  let summary = "Merge dense layers that read the same input into one";
+  let description = [{
+    Two or more `kiln.linear` (without residual) or `kiln.matmul` ops that
+    read the same `[..., K]` input with constant 2-D float weights (and, for
+    linears, the same activation and transpose flag, and each a constant
+    `[N]` bias or none) become one op over the weights, and biases,
+    concatenated along N in block order, followed by a `kiln.split` of its
+    last dim into the original results. Attention's Q, K and V projections
+    are the common case: the input is then read (and, with `--quantize
+    int8`, quantized and packed) once instead of three times, and the GEMM
+    has three times the column blocks to share among threads. The merged
+    layer is placed at the first one; its location fuses all of theirs, so
+    `--keep-fp32` of any of them keeps all of them fp32. Runs after
+    kiln-fuse-linear.
+  }];
+}
+
 def KilnMarkBatchSplit : Pass<"kiln-mark-batch-split", "mlir::ModuleOp"> {
   let summary = "Mark a model whose batch the runtime may run image by image";
   let description = [{

@@ -136,10 +136,69 @@ SmallVector<OpFoldResult> reshapeDims(OpBuilder &b, Location loc, ReshapeOp op) 
   return dims;
 }
 
+/// When `op` provably splits dims of its input, the reassociation of a
+/// tensor.expand_shape: its constant shape copies (0) the leading dims, and
+/// the remaining input dims are static and split into the remaining result
+/// dims, which are static too. An expand_shape is a view of any strided
+/// buffer (a column slice of a merged Q/K/V projection), where tensor.reshape
+/// needs a contiguous one and so a copy.
+std::optional<SmallVector<ReassociationIndices>> expansionOf(ReshapeOp op) {
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  auto rt = op.getType();
+  int64_t r = in.getRank(), rr = rt.getRank();
+  auto entries = getConstantIntValues(op.getShape());
+  if (op.getAllowzero() || !entries || (int64_t)entries->size() != rr ||
+      rr <= r || r == 0)
+    return std::nullopt;
+  int64_t lead = 0;
+  while (lead < r && (*entries)[lead] == 0)
+    ++lead;
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < lead; ++i) {
+    if (in.getDimSize(i) != rt.getDimSize(i))
+      return std::nullopt;
+    groups.push_back({i});
+  }
+  int64_t j = lead;
+  for (int64_t i = lead; i < r; ++i) {
+    int64_t want = in.getDimSize(i), have = 1;
+    if (ShapedType::isDynamic(want))
+      return std::nullopt;
+    ReassociationIndices group;
+    while (j < rr && (group.empty() || have < want)) {
+      if (rt.isDynamicDim(j))
+        return std::nullopt;
+      have *= rt.getDimSize(j);
+      group.push_back(j++);
+    }
+    if (have != want)
+      return std::nullopt;
+    groups.push_back(group);
+  }
+  // Trailing unit dims join the last group.
+  for (; j < rr; ++j) {
+    if (rt.getDimSize(j) != 1 || groups.empty())
+      return std::nullopt;
+    groups.back().push_back(j);
+  }
+  return groups;
+}
+
 struct LowerReshape final : OpLowering<ReshapeOp> {
   using OpLowering::OpLowering;
   LogicalResult matchAndRewrite(ReshapeOp op,
                                 PatternRewriter &rewriter) const override {
+    if (auto groups = expansionOf(op)) {
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t i = 0; i < op.getType().getRank(); ++i)
+        sizes.push_back(
+            op.getType().isDynamicDim(i)
+                ? tensor::getMixedSize(rewriter, op.getLoc(), op.getInput(), i)
+                : rewriter.getIndexAttr(op.getType().getDimSize(i)));
+      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+          op, op.getType(), op.getInput(), *groups, sizes);
+      return success();
+    }
     auto dims = reshapeDims(rewriter, op.getLoc(), op);
     rewriter.replaceOp(op, reshapeTo(rewriter, op.getLoc(), op.getInput(),
                                      op.getType(), dims));

@@ -177,6 +177,51 @@ func.func @reshape(%x: tensor<2x6xf32>) -> tensor<3x4xf32> {
 
 // -----
 
+// A reshape that copies (0) the leading dims and splits the static last
+// one (attention's [B, S, H * D] -> [B, S, H, D]) is a tensor.expand_shape:
+// a view of a strided buffer too (a column slice of merged Q/K/V).
+// CHECK-LABEL: func.func @reshape_split_heads(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x?x256xf32>)
+// CHECK-DAG:     %[[B:.*]] = tensor.dim %[[X]], %c0
+// CHECK-DAG:     %[[S:.*]] = tensor.dim %[[X]], %c1
+// CHECK:         %[[E:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3]] output_shape [%[[B]], %[[S]], 4, 64] : tensor<?x?x256xf32> into tensor<?x?x4x64xf32>
+// CHECK-NOT:     tensor.reshape
+// CHECK:         return %[[E]]
+func.func @reshape_split_heads(%x: tensor<?x?x256xf32>) -> tensor<?x?x4x64xf32> {
+  %s = kiln.constant dense<[0, 0, 4, 64]> : tensor<4xi64>
+  %0 = kiln.reshape %x, %s : (tensor<?x?x256xf32>, tensor<4xi64>) -> tensor<?x?x4x64xf32>
+  return %0 : tensor<?x?x4x64xf32>
+}
+
+// -----
+
+// Trailing unit dims join the last group.
+// CHECK-LABEL: func.func @reshape_split_unit(
+// CHECK:         tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2, 3]] output_shape [%{{.*}}, 2, 3, 1] : tensor<?x6xf32> into tensor<?x2x3x1xf32>
+func.func @reshape_split_unit(%x: tensor<?x6xf32>) -> tensor<?x2x3x1xf32> {
+  %s = kiln.constant dense<[0, 2, 3, 1]> : tensor<4xi64>
+  %0 = kiln.reshape %x, %s : (tensor<?x6xf32>, tensor<4xi64>) -> tensor<?x2x3x1xf32>
+  return %0 : tensor<?x2x3x1xf32>
+}
+
+// -----
+
+// Not provably a split: -1 (inferred) where the dim is dynamic, a
+// dynamic dim split, and products that do not match stay tensor.reshape.
+// CHECK-LABEL: func.func @reshape_not_split(
+// CHECK-NOT:     tensor.expand_shape
+// CHECK-COUNT-2: tensor.reshape
+// CHECK-NOT:     tensor.expand_shape
+func.func @reshape_not_split(%x: tensor<?x?x256xf32>, %y: tensor<?x6xf32>) -> (tensor<?x?x4x?xf32>, tensor<?x4x3xf32>) {
+  %s = kiln.constant dense<[0, 0, 4, -1]> : tensor<4xi64>
+  %0 = kiln.reshape %x, %s : (tensor<?x?x256xf32>, tensor<4xi64>) -> tensor<?x?x4x?xf32>
+  %t = kiln.constant dense<[-1, 4, 3]> : tensor<3xi64>
+  %1 = kiln.reshape %y, %t : (tensor<?x6xf32>, tensor<3xi64>) -> tensor<?x4x3xf32>
+  return %0, %1 : tensor<?x?x4x?xf32>, tensor<?x4x3xf32>
+}
+
+// -----
+
 // Transpose: linalg.transpose into an init with the permuted extents.
 // CHECK-LABEL: func.func @transpose(
 // CHECK-SAME:    %[[X:.*]]: tensor<?x3x2xf32>)

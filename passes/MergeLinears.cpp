@@ -1,0 +1,279 @@
+//===- MergeLinears.cpp - the kiln-merge-linears pass ---------------------===//
+//
+// Dense layers that read the same input with constant weights (attention's
+// Q, K and V projections) become one layer over the weights concatenated
+// along N, whose result is split back. The input is then read, quantized
+// and packed once instead of once per layer, and the GEMM streams one wider
+// weight with more column blocks to share among threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/PatternReport.h"
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNMERGELINEARS
+#include "passes/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+/// Merged constants of at most this many elements are dense, not resources.
+constexpr int64_t kInlineElements = 256;
+
+/// The bytes of a constant's elements in row-major order (a splat
+/// expanded into `storage`), or nullopt for elements that are not whole
+/// bytes or a resource without its blob.
+std::optional<ArrayRef<char>> bytesOf(ConstantOp c,
+                                      std::vector<char> &storage) {
+  auto type = cast<RankedTensorType>(c.getType());
+  unsigned bits = type.getElementTypeBitWidth();
+  if (bits % 8 != 0 || !type.hasStaticShape())
+    return std::nullopt;
+  size_t size = (size_t)type.getNumElements() * (bits / 8);
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != size)
+      return std::nullopt;
+    return blob->getData();
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+  if (!dense)
+    return std::nullopt;
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat() && raw.size() == bits / 8) {
+    storage.clear();
+    for (size_t i = 0; i < size; i += raw.size())
+      storage.insert(storage.end(), raw.begin(), raw.end());
+    return ArrayRef<char>(storage);
+  }
+  if (raw.size() != size)
+    return std::nullopt;
+  return raw;
+}
+
+/// One dense layer of a group: a kiln.linear without residual or a
+/// kiln.matmul, of `[..., K]` by a constant 2-D float weight, with a
+/// constant `[N]` bias or none.
+struct Member {
+  Operation *op = nullptr;
+  Value input;
+  ConstantOp weight, bias;
+  bool transposed = false;
+  StringRef activation = "none";
+  int64_t n = 0;
+
+  static std::optional<Member> of(Operation *op) {
+    Member m;
+    m.op = op;
+    Value w, b;
+    if (auto lin = dyn_cast<LinearOp>(op)) {
+      if (lin.getResidual())
+        return std::nullopt;
+      m.input = lin.getInput();
+      w = lin.getWeight();
+      b = lin.getBias();
+      m.transposed = lin.getTransposeWeight();
+      m.activation = lin.getActivation();
+    } else if (auto mm = dyn_cast<MatmulOp>(op)) {
+      m.input = mm.getLhs();
+      w = mm.getRhs();
+    } else {
+      return std::nullopt;
+    }
+    auto xt = cast<RankedTensorType>(m.input.getType());
+    auto rt = cast<RankedTensorType>(op->getResult(0).getType());
+    m.weight = w.getDefiningOp<ConstantOp>();
+    if (xt.getRank() < 2 || rt.getRank() != xt.getRank() ||
+        !isa<FloatType>(xt.getElementType()) || !m.weight)
+      return std::nullopt;
+    auto wt = cast<RankedTensorType>(w.getType());
+    if (wt.getRank() != 2 || !isa<FloatType>(wt.getElementType()))
+      return std::nullopt;
+    m.n = wt.getDimSize(m.transposed ? 0 : 1);
+    int64_t k = wt.getDimSize(m.transposed ? 1 : 0);
+    if (ShapedType::isDynamic(m.n) || ShapedType::isDynamic(k) ||
+        rt.getShape().back() != m.n)
+      return std::nullopt;
+    if (b) {
+      m.bias = b.getDefiningOp<ConstantOp>();
+      auto bt = cast<RankedTensorType>(b.getType());
+      if (!m.bias || bt.getRank() != 1 ||
+          bt.getDimSize(0) != m.n || bt.getElementType() != rt.getElementType())
+        return std::nullopt;
+    }
+    return m;
+  }
+
+  /// The weight's type with N dropped: what the group's weights share.
+  std::pair<Type, int64_t> weightType() const {
+    auto wt = cast<RankedTensorType>(weight->getResult(0).getType());
+    return {wt.getElementType(), wt.getDimSize(transposed ? 1 : 0)};
+  }
+
+  /// Whether `o` can share one layer with this one.
+  bool fits(const Member &o) const {
+    auto rt = cast<RankedTensorType>(op->getResult(0).getType());
+    auto ot = cast<RankedTensorType>(o.op->getResult(0).getType());
+    return op->getName() == o.op->getName() && input == o.input &&
+           op->getBlock() == o.op->getBlock() && transposed == o.transposed &&
+           activation == o.activation && !bias == !o.bias &&
+           weightType() == o.weightType() &&
+           rt.getElementType() == ot.getElementType() &&
+           rt.getShape().drop_back() == ot.getShape().drop_back();
+  }
+};
+
+/// Concatenates the members' constants (`ofBias` picks which) along N: the
+/// weights' dim 1 (dim 0 when transposed), the biases' only dim.
+FailureOr<Value> concatenated(PatternRewriter &rewriter, Location loc,
+                              ArrayRef<Member> group, bool ofBias,
+                              int64_t nTotal) {
+  const Member &first = group.front();
+  auto t0 = cast<RankedTensorType>(
+      (ofBias ? first.bias : first.weight)->getResult(0).getType());
+  size_t eb = t0.getElementTypeBitWidth() / 8;
+  // Row-major [rows, cols] pieces joined along cols (rows is 1 for the
+  // biases and for transposed weights, whose [N, K] rows just append).
+  bool alongCols = !ofBias && !first.transposed;
+  int64_t rows = alongCols ? t0.getDimSize(0) : 1;
+  std::vector<std::vector<char>> storage(group.size());
+  SmallVector<ArrayRef<char>> pieces;
+  for (auto [i, m] : llvm::enumerate(group)) {
+    auto bytes = bytesOf(ofBias ? m.bias : m.weight, storage[i]);
+    if (!bytes)
+      return failure();
+    pieces.push_back(*bytes);
+  }
+  std::vector<char> out;
+  out.reserve(pieces.size() * pieces.front().size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (ArrayRef<char> p : pieces) {
+      size_t rowBytes = p.size() / rows;
+      out.insert(out.end(), p.begin() + r * rowBytes,
+                 p.begin() + (r + 1) * rowBytes);
+    }
+  SmallVector<int64_t> shape;
+  if (ofBias)
+    shape = {nTotal};
+  else if (first.transposed)
+    shape = {nTotal, t0.getDimSize(1)};
+  else
+    shape = {t0.getDimSize(0), nTotal};
+  auto type = RankedTensorType::get(shape, t0.getElementType());
+  // Small ones inline, as the importer keeps them (readable, foldable).
+  if (type.getNumElements() <= kInlineElements) {
+    auto dense = DenseElementsAttr::getFromRawBuffer(type, out);
+    return ConstantOp::create(rewriter, loc, type, cast<ElementsAttr>(dense))
+        .getResult();
+  }
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(out), eb);
+  auto attr = DenseResourceElementsAttr::get(
+      type, ofBias ? "merged_bias" : "merged_weight", std::move(blob));
+  return ConstantOp::create(rewriter, loc, type, cast<ElementsAttr>(attr))
+      .getResult();
+}
+
+/// Rooted at the first member (in block order) of a group of two or more.
+struct MergeLinears final : RewritePattern {
+  MergeLinears(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *root,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<LinearOp, MatmulOp>(root))
+      return failure();
+    std::optional<Member> first = Member::of(root);
+    if (!first)
+      return rewriter.notifyMatchFailure(root, "not a dense layer by constants");
+    SmallVector<Member> group{*first};
+    for (Operation *user : first->input.getUsers()) {
+      if (user == root)
+        continue;
+      std::optional<Member> m = Member::of(user);
+      if (!m || !first->fits(*m) || llvm::any_of(group, [&](const Member &g) {
+            return g.op == user;
+          }))
+        continue;
+      if (user->isBeforeInBlock(root))
+        return rewriter.notifyMatchFailure(root, "not the group's first layer");
+      group.push_back(*m);
+    }
+    if (group.size() < 2)
+      return rewriter.notifyMatchFailure(root, "no other layer reads its input");
+    llvm::sort(group, [](const Member &a, const Member &b) {
+      return a.op->isBeforeInBlock(b.op);
+    });
+    int64_t nTotal = 0;
+    SmallVector<int64_t> sizes;
+    SmallVector<Location> locs;
+    for (const Member &m : group) {
+      nTotal += m.n;
+      sizes.push_back(m.n);
+      locs.push_back(m.op->getLoc());
+    }
+    rewriter.setInsertionPoint(root);
+    Location loc = rewriter.getFusedLoc(locs);
+    FailureOr<Value> weight = concatenated(rewriter, loc, group, false, nTotal);
+    FailureOr<Value> bias = Value();
+    if (succeeded(weight) && first->bias)
+      bias = concatenated(rewriter, loc, group, true, nTotal);
+    if (failed(weight) || failed(bias))
+      return rewriter.notifyMatchFailure(root, "a constant without its bytes");
+    auto rt = cast<RankedTensorType>(root->getResult(0).getType());
+    SmallVector<int64_t> shape(rt.getShape());
+    shape.back() = nTotal;
+    auto mergedType = RankedTensorType::get(shape, rt.getElementType());
+    Value merged;
+    if (isa<LinearOp>(root))
+      merged = LinearOp::create(rewriter, loc, TypeRange{mergedType},
+                                first->input, *weight, *bias, Value(),
+                                first->transposed,
+                                rewriter.getStringAttr(first->activation));
+    else
+      merged = MatmulOp::create(rewriter, loc, TypeRange{mergedType},
+                                first->input, *weight);
+    SmallVector<Type> types;
+    for (const Member &m : group)
+      types.push_back(m.op->getResult(0).getType());
+    auto split = SplitOp::create(rewriter, loc, types, merged,
+                                 rewriter.getI64IntegerAttr(rt.getRank() - 1),
+                                 rewriter.getDenseI64ArrayAttr(sizes));
+    for (auto [m, r] : llvm::zip(group, split.getResults()))
+      rewriter.replaceOp(m.op, r);
+    // The originals go unless another op reads them too (a shared bias).
+    llvm::SetVector<Operation *> originals;
+    for (const Member &m : group)
+      for (ConstantOp c : {m.weight, m.bias})
+        if (c)
+          originals.insert(c);
+    for (Operation *c : originals)
+      if (c->use_empty())
+        rewriter.eraseOp(c);
+    return success();
+  }
+};
+
+struct KilnMergeLinears final
+    : mlir::kiln::impl::KilnMergeLinearsBase<KilnMergeLinears> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<MergeLinears>(&getContext());
+    if (failed(applyAndRecord(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
