@@ -92,6 +92,11 @@ static void report(void) {
           "kernels %.3f ms (%.1f%%), generated code %.3f ms [%s]\n",
           (unsigned long long)runs, skipped ? " after the first" : "", per_run, kernels,
           per_run > 0 ? 100 * kernels / per_run : 0, per_run - kernels, lib);
+  size_t weight_bytes = 0;
+  const char *placement = kiln_weights_placement(&weight_bytes);
+  if (placement)
+    fprintf(stderr, "kiln profile: weights %.1f MB %s\n",
+            (double)weight_bytes / 1e6, placement);
   /* Split runs: kernel times add up over the threads running images. */
   if (split_runs)
     fprintf(stderr,

@@ -162,6 +162,9 @@ kiln_status kiln_fail(kiln_status s, const char *fmt, ...)
  * the file is missing, short or cannot be mapped. */
 kiln_status kiln_weights_map(void);
 void kiln_weights_unmap(void);
+/* How the side file's weights are held (for the profile), their bytes in
+ * *bytes; NULL when the model has none. */
+const char *kiln_weights_placement(size_t *bytes);
 
 /* Ends the current run with KILN_OUT_OF_MEMORY (runtime.c). */
 void kiln_rt_fail_oom(void);

@@ -1,9 +1,18 @@
 /*===- weights.c - weights in the side file MODEL.so.weights ----------===*
  *
- * Constants of at least --min-weight-bytes live in MODEL.so.weights, mapped
+ * Constants of at least --min-weight-bytes live in MODEL.so.weights, loaded
  * read-only once per process when the first model opens
- * (kiln_weights_map) and unmapped when the last closes. Generated code
+ * (kiln_weights_map) and released when the last closes. Generated code
  * asks for a view of weight `id` through kiln_rt_weight_<type>_r<rank>.
+ *
+ * A file of at least KILN_HUGE_WEIGHTS_MIN bytes is read into private
+ * memory on 2 MiB pages (then made read-only); a smaller one, or any with
+ * KILN_WEIGHTS_MMAP=1 in the environment (processes sharing one copy), is
+ * mapped. A decode step streams every weight from memory once, and a
+ * mapping's pages are whatever the page cache holds, often 4 KiB: the
+ * LLaMA-style 8 x 1024 decode step (426 MB of weights) ran 15.5-15.9 ms from
+ * huge pages against 16.7-18.8 ms mapped, and byte-identical builds
+ * differed by 7% through their files' page-cache folios alone.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -11,6 +20,8 @@
 #include "runtime_internal.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,7 +46,49 @@ static int64_t num_weights;
 static weight_entry *weights;
 static char *weights_base;
 static size_t weights_size;
+static size_t weights_span; /* bytes to release: the mapping or the copy */
+static int weights_huge = -1; /* read onto huge pages (1), mapped (0) */
 static int weights_users;
+
+#define KILN_HUGE_PAGE ((size_t)2 << 20)
+#define KILN_HUGE_WEIGHTS_MIN ((size_t)32 << 20)
+
+/* The file's `size` bytes in private memory aligned to and advised onto
+ * huge pages, read-only once filled; NULL when that fails (the caller maps
+ * the file instead). */
+static char *read_into_huge_pages(int fd, size_t size, size_t *span) {
+  size_t rounded = (size + KILN_HUGE_PAGE - 1) & ~(KILN_HUGE_PAGE - 1);
+  size_t reserve = rounded + KILN_HUGE_PAGE;
+  char *area = mmap(NULL, reserve, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (area == MAP_FAILED)
+    return NULL;
+  char *base = (char *)(((uintptr_t)area + KILN_HUGE_PAGE - 1) &
+                        ~(uintptr_t)(KILN_HUGE_PAGE - 1));
+  /* trim the slack on both sides: base .. base + rounded stays */
+  if (base > area)
+    munmap(area, (size_t)(base - area));
+  if (area + reserve > base + rounded)
+    munmap(base + rounded, (size_t)(area + reserve - (base + rounded)));
+#ifdef MADV_HUGEPAGE
+  madvise(base, rounded, MADV_HUGEPAGE);
+#endif
+  size_t got = 0;
+  while (got < size) {
+    ssize_t r = pread(fd, base + got, size - got, (off_t)got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    got += (size_t)r;
+  }
+  if (got < size || mprotect(base, rounded, PROT_READ) != 0) {
+    munmap(base, rounded);
+    return NULL;
+  }
+  *span = rounded;
+  return base;
+}
 
 /* Maps the side file of this library (once per process). */
 kiln_status kiln_weights_map(void) {
@@ -93,7 +146,19 @@ kiln_status kiln_weights_map(void) {
     return kiln_fail(KILN_INVALID_ARGUMENT, "cannot open the weights file '%s'", path);
   }
   weights_size = (size_t)st.st_size;
-  void *base = mmap(NULL, weights_size ? weights_size : 1, PROT_READ, MAP_PRIVATE, fd, 0);
+  /* KILN_WEIGHTS_HUGE=1 reads any size onto huge pages (the tests) */
+  const char *keep_mapped = getenv("KILN_WEIGHTS_MMAP");
+  const char *force_huge = getenv("KILN_WEIGHTS_HUGE");
+  void *base = NULL;
+  if ((weights_size >= KILN_HUGE_WEIGHTS_MIN ||
+       (force_huge && atoi(force_huge) != 0)) &&
+      !(keep_mapped && atoi(keep_mapped) != 0))
+    base = read_into_huge_pages(fd, weights_size, &weights_span);
+  weights_huge = base != NULL;
+  if (!base) {
+    weights_span = weights_size ? weights_size : 1;
+    base = mmap(NULL, weights_span, PROT_READ, MAP_PRIVATE, fd, 0);
+  }
   close(fd);
   if (base == MAP_FAILED) {
     weights_users = 0;
@@ -103,7 +168,7 @@ kiln_status kiln_weights_map(void) {
   for (int64_t i = 0; i < count; ++i)
     if (weights[i].offset < 0 ||
         (uint64_t)(weights[i].offset + weights[i].bytes) > weights_size) {
-      munmap(base, weights_size);
+      munmap(base, weights_span);
       weights_users = 0;
       pthread_mutex_unlock(&weights_lock);
       return kiln_fail(KILN_INVALID_ARGUMENT,
@@ -115,12 +180,21 @@ kiln_status kiln_weights_map(void) {
   return KILN_OK;
 }
 
+/* (the last mapping's, still known after kiln_close: the profile prints
+ * at exit) */
+const char *kiln_weights_placement(size_t *bytes) {
+  if (weights_huge < 0)
+    return NULL;
+  *bytes = weights_size;
+  return weights_huge ? "read onto 2 MiB pages" : "mapped from the file";
+}
+
 void kiln_weights_unmap(void) {
   if (num_weights == 0)
     return;
   pthread_mutex_lock(&weights_lock);
   if (weights_users > 0 && --weights_users == 0 && weights_base) {
-    munmap(weights_base, weights_size);
+    munmap(weights_base, weights_span);
     weights_base = NULL;
     free(weights);
     weights = NULL;
