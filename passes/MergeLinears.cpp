@@ -135,25 +135,22 @@ struct Member {
   }
 };
 
-/// Concatenates the members' constants (`ofBias` picks which) along N: the
-/// weights' dim 1 (dim 0 when transposed), the biases' only dim.
-FailureOr<Value> concatenated(PatternRewriter &rewriter, Location loc,
-                              ArrayRef<Member> group, bool ofBias,
-                              int64_t nTotal) {
+/// The members' constants (`ofBias` picks which) concatenated along N: the
+/// weights' dim 1 (dim 0 when transposed), the biases' only dim. Nullopt
+/// when one has no bytes to read.
+std::optional<std::vector<char>> joined(ArrayRef<Member> group, bool ofBias) {
   const Member &first = group.front();
   auto t0 = cast<RankedTensorType>(
       (ofBias ? first.bias : first.weight)->getResult(0).getType());
-  size_t eb = t0.getElementTypeBitWidth() / 8;
   // Row-major [rows, cols] pieces joined along cols (rows is 1 for the
   // biases and for transposed weights, whose [N, K] rows just append).
-  bool alongCols = !ofBias && !first.transposed;
-  int64_t rows = alongCols ? t0.getDimSize(0) : 1;
+  int64_t rows = !ofBias && !first.transposed ? t0.getDimSize(0) : 1;
   std::vector<std::vector<char>> storage(group.size());
   SmallVector<ArrayRef<char>> pieces;
   for (auto [i, m] : llvm::enumerate(group)) {
     auto bytes = bytesOf(ofBias ? m.bias : m.weight, storage[i]);
     if (!bytes)
-      return failure();
+      return std::nullopt;
     pieces.push_back(*bytes);
   }
   std::vector<char> out;
@@ -164,26 +161,22 @@ FailureOr<Value> concatenated(PatternRewriter &rewriter, Location loc,
       out.insert(out.end(), p.begin() + r * rowBytes,
                  p.begin() + (r + 1) * rowBytes);
     }
-  SmallVector<int64_t> shape;
-  if (ofBias)
-    shape = {nTotal};
-  else if (first.transposed)
-    shape = {nTotal, t0.getDimSize(1)};
+  return out;
+}
+
+/// A kiln.constant of `type` holding `bytes`: dense when small (as the
+/// importer keeps them: readable, foldable), else a resource named `name`.
+Value constantOf(PatternRewriter &rewriter, Location loc,
+                 RankedTensorType type, ArrayRef<char> bytes, StringRef name) {
+  ElementsAttr attr;
+  if (type.getNumElements() <= kInlineElements)
+    attr = cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(type, bytes));
   else
-    shape = {t0.getDimSize(0), nTotal};
-  auto type = RankedTensorType::get(shape, t0.getElementType());
-  // Small ones inline, as the importer keeps them (readable, foldable).
-  if (type.getNumElements() <= kInlineElements) {
-    auto dense = DenseElementsAttr::getFromRawBuffer(type, out);
-    return ConstantOp::create(rewriter, loc, type, cast<ElementsAttr>(dense))
-        .getResult();
-  }
-  AsmResourceBlob blob =
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(out), eb);
-  auto attr = DenseResourceElementsAttr::get(
-      type, ofBias ? "merged_bias" : "merged_weight", std::move(blob));
-  return ConstantOp::create(rewriter, loc, type, cast<ElementsAttr>(attr))
-      .getResult();
+    attr = cast<ElementsAttr>(DenseResourceElementsAttr::get(
+        type, name,
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(
+            bytes, type.getElementTypeBitWidth() / 8)));
+  return ConstantOp::create(rewriter, loc, type, attr).getResult();
 }
 
 /// Rooted at the first member (in block order) of a group of two or more.
@@ -224,14 +217,32 @@ struct MergeLinears final : RewritePattern {
       sizes.push_back(m.n);
       locs.push_back(m.op->getLoc());
     }
+    // Everything is read before anything is built: a pattern that fails
+    // leaves the IR as it was.
+    std::optional<std::vector<char>> weightBytes = joined(group, false);
+    std::optional<std::vector<char>> biasBytes;
+    if (weightBytes && first->bias)
+      biasBytes = joined(group, true);
+    if (!weightBytes || (first->bias && !biasBytes))
+      return rewriter.notifyMatchFailure(root, "a constant without its bytes");
     rewriter.setInsertionPoint(root);
     Location loc = rewriter.getFusedLoc(locs);
-    FailureOr<Value> weight = concatenated(rewriter, loc, group, false, nTotal);
-    FailureOr<Value> bias = Value();
-    if (succeeded(weight) && first->bias)
-      bias = concatenated(rewriter, loc, group, true, nTotal);
-    if (failed(weight) || failed(bias))
-      return rewriter.notifyMatchFailure(root, "a constant without its bytes");
+    auto wt = cast<RankedTensorType>(first->weight->getResult(0).getType());
+    SmallVector<int64_t> wshape{wt.getDimSize(0), nTotal};
+    if (first->transposed)
+      wshape = {nTotal, wt.getDimSize(1)};
+    Value weight = constantOf(rewriter, loc,
+                              RankedTensorType::get(wshape, wt.getElementType()),
+                              *weightBytes, "merged_weight");
+    Value bias;
+    if (first->bias)
+      bias = constantOf(
+          rewriter, loc,
+          RankedTensorType::get(
+              {nTotal},
+              cast<RankedTensorType>(first->bias->getResult(0).getType())
+                  .getElementType()),
+          *biasBytes, "merged_bias");
     auto rt = cast<RankedTensorType>(root->getResult(0).getType());
     SmallVector<int64_t> shape(rt.getShape());
     shape.back() = nTotal;
@@ -239,12 +250,12 @@ struct MergeLinears final : RewritePattern {
     Value merged;
     if (isa<LinearOp>(root))
       merged = LinearOp::create(rewriter, loc, TypeRange{mergedType},
-                                first->input, *weight, *bias, Value(),
+                                first->input, weight, bias, Value(),
                                 first->transposed,
                                 rewriter.getStringAttr(first->activation));
     else
       merged = MatmulOp::create(rewriter, loc, TypeRange{mergedType},
-                                first->input, *weight);
+                                first->input, weight);
     SmallVector<Type> types;
     for (const Member &m : group)
       types.push_back(m.op->getResult(0).getType());
