@@ -67,6 +67,45 @@ struct FoldTracedShape final : RewritePattern {
   }
 };
 
+/// Whether `e` is dim `d` of `v`: canonically, or as the same dim of what
+/// `v` passes it on from, a few steps back (a split's input off its axis, a
+/// dense layer's input off its last dim). Exporters build the reshape of a
+/// Q/K/V projection from the layer input's shape (LLaMA), and after
+/// kiln-merge-linears the projection is a slice of a merged layer; the walk
+/// is kept out of canonicalDim, whose depth limit it would exhaust sooner
+/// on one side of a comparison than on the other.
+bool isDimOf(const SymDim &e, Value v, int64_t d) {
+  for (int step = 0; step < 4; ++step) {
+    if (e == canonicalDim(v, d))
+      return true;
+    int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+    auto rankOf = [](Value x) {
+      return cast<RankedTensorType>(x.getType()).getRank();
+    };
+    Operation *op = v.getDefiningOp();
+    if (auto s = dyn_cast_or_null<SplitOp>(op)) {
+      int64_t axis = (int64_t)s.getAxis();
+      if (axis < 0)
+        axis += rank;
+      if (d == axis)
+        return false;
+      v = s.getInput();
+    } else if (auto l = dyn_cast_or_null<LinearOp>(op)) {
+      if (d >= rank - 1 || rankOf(l.getInput()) != rank)
+        return false;
+      v = l.getInput();
+    } else if (auto m = dyn_cast_or_null<MatmulOp>(op)) {
+      if (d >= rank - 1 || rankOf(m.getRhs()) != 2 ||
+          rankOf(m.getLhs()) != rank)
+        return false;
+      v = m.getLhs();
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
 /// Reshape: an entry equal to the input's dim at the same position becomes 0
 /// (copy); a static result extent becomes that constant. With one entry left
 /// unknown and every other a positive constant, it becomes -1.
@@ -90,7 +129,7 @@ struct SimplifyReshapeShape final : OpRewritePattern<ReshapeOp> {
         vals.push_back(e->index);
         othersPositive &= e->index > 0;
       } else if (e && !e->isConstant() && p64 < in.getRank() &&
-                 *e == canonicalDim(op.getInput(), p64)) {
+                 isDimOf(*e, op.getInput(), p64)) {
         vals.push_back(0);
         othersPositive = false;
       } else if (!out.isDynamicDim(p64) && out.getDimSize(p64) > 0) {

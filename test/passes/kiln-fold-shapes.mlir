@@ -389,3 +389,60 @@ func.func @concat_negative_axis(%past: tensor<1x4x?x16xf32>, %new: tensor<1x4x?x
   %r = kiln.reshape %c, %s : (tensor<1x4x?x16xf32>, tensor<4xi64>) -> tensor<1x4x?x16xf32>
   return %r : tensor<1x4x?x16xf32>
 }
+
+// -----
+
+// LLaMA builds the head split of its Q projection from the layer input's
+// shape. After kiln-merge-linears the projection is a slice of a merged
+// matmul (and a linear's result keeps its input's leading dims too): B and S
+// are still the input's, through the split (off its axis) and the matmul
+// by a matrix, so they become 0. Splitting along the dim itself would not
+// keep it (next test).
+// CHECK-LABEL: func.func @reshape_of_merged_slice(
+// CHECK:         %[[S:.*]] = kiln.constant dense<[0, 0, 2, 4]> : tensor<4xi64>
+// CHECK:         %[[Q:.*]]:2 = kiln.split
+// CHECK-NEXT:    %[[R:.*]] = kiln.reshape %[[Q]]#0, %[[S]] : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+// CHECK:         %[[L:.*]] = kiln.linear
+// CHECK-NEXT:    kiln.reshape %[[L]], %[[S]] : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+func.func @reshape_of_merged_slice(%x: tensor<?x?x16xf32>, %w: tensor<16x12xf32>, %v: tensor<16x8xf32>) -> (tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>) {
+  %c0 = kiln.constant dense<0> : tensor<i64>
+  %c1 = kiln.constant dense<1> : tensor<i64>
+  %c2 = kiln.constant dense<2> : tensor<1xi64>
+  %c4 = kiln.constant dense<4> : tensor<1xi64>
+  %s = kiln.shape %x : (tensor<?x?x16xf32>) -> tensor<3xi64>
+  %b = kiln.gather %s, %c0 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %bu = kiln.unsqueeze %b {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %n = kiln.gather %s, %c1 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %nu = kiln.unsqueeze %n {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %shape = kiln.concat %bu, %nu, %c2, %c4 {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %m = kiln.matmul %x, %w : (tensor<?x?x16xf32>, tensor<16x12xf32>) -> tensor<?x?x12xf32>
+  %q:2 = kiln.split %m {axis = 2 : i64, sizes = array<i64: 8, 4>} : (tensor<?x?x12xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x4xf32>)
+  %r = kiln.reshape %q#0, %shape : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %l = kiln.linear %x, %v {activation = "relu"} : (tensor<?x?x16xf32>, tensor<16x8xf32>) -> tensor<?x?x8xf32>
+  %r2 = kiln.reshape %l, %shape : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  return %r, %r2 : tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>
+}
+
+// -----
+
+// Must not fire: the split is along dim 1, so the slice's dim 1 is not the
+// input's; the reshape keeps its traced shape (no 0 at position 1).
+// CHECK-LABEL: func.func @reshape_of_split_axis(
+// CHECK-NOT:     dense<[0, 0, 2, 4]>
+// CHECK:         %[[C:.*]] = kiln.concat
+// CHECK:         kiln.reshape %{{.*}}, %[[C]]
+func.func @reshape_of_split_axis(%x: tensor<?x?x8xf32>) -> tensor<?x?x2x4xf32> {
+  %c0 = kiln.constant dense<0> : tensor<i64>
+  %c1 = kiln.constant dense<1> : tensor<i64>
+  %c2 = kiln.constant dense<2> : tensor<1xi64>
+  %c4 = kiln.constant dense<4> : tensor<1xi64>
+  %s = kiln.shape %x : (tensor<?x?x8xf32>) -> tensor<3xi64>
+  %b = kiln.gather %s, %c0 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %bu = kiln.unsqueeze %b {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %n = kiln.gather %s, %c1 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %nu = kiln.unsqueeze %n {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %shape = kiln.concat %bu, %nu, %c2, %c4 {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %p:2 = kiln.split %x {axis = 1 : i64} : (tensor<?x?x8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>)
+  %r = kiln.reshape %p#0, %shape : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  return %r : tensor<?x?x2x4xf32>
+}
