@@ -454,6 +454,24 @@ struct LowerGather final : OpLowering<GatherOp> {
     if (axis < 0)
       axis += in.getRank();
     int64_t q = ind.getRank(), rank = op.getType().getRank();
+    // A constant scalar index into a static dim: a rank-reducing slice, a
+    // view (q, k and v picked out of a fused projection).
+    auto picked = getConstantIntValues(op.getIndices());
+    if (q == 0 && picked && picked->size() == 1 && !in.isDynamicDim(axis)) {
+      int64_t c = (*picked)[0], extent = in.getDimSize(axis);
+      if (c < 0)
+        c += extent;
+      if (c >= 0 && c < extent) {
+        SmallVector<OpFoldResult> offsets(in.getRank(), b.getIndexAttr(0));
+        SmallVector<OpFoldResult> sizes = getDims(b, loc, op.getInput());
+        SmallVector<OpFoldResult> strides(in.getRank(), b.getIndexAttr(1));
+        offsets[axis] = b.getIndexAttr(c);
+        sizes[axis] = b.getIndexAttr(1);
+        rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+            op, op.getType(), op.getInput(), offsets, sizes, strides);
+        return success();
+      }
+    }
     SmallVector<OpFoldResult> inDims = getDims(b, loc, op.getInput());
     SmallVector<OpFoldResult> dims(inDims.begin(), inDims.begin() + axis);
     llvm::append_range(dims, getDims(b, loc, op.getIndices()));

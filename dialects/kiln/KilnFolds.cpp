@@ -563,11 +563,61 @@ struct ComposeReshapes final : OpRewritePattern<ReshapeOp> {
     return success();
   }
 };
+/// gather(transpose(x, perm), c) along axis a, c a constant scalar index,
+/// when every use of the transpose is such a gather: transpose(gather(x, c)
+/// along perm[a]), with perm less a. The fused Q/K/V of ViT-style models
+/// (reshape to [B, S, 3, H, D], permute [2, 0, 3, 1, 4], then q, k, v at
+/// indices 0, 1, 2) then select before moving data: each selection is a
+/// slice of the projection (a view) and its [0, 2, 1, 3] transpose folds
+/// into attention's strided operands, where the permute copied the whole
+/// projection and each selection copied again.
+struct GatherOfTranspose final : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op,
+                                PatternRewriter &rewriter) const override {
+    auto tr = op.getInput().getDefiningOp<TransposeOp>();
+    auto it = cast<RankedTensorType>(op.getIndices().getType());
+    if (!tr || it.getRank() != 0 || !getConstantIntValues(op.getIndices()))
+      return rewriter.notifyMatchFailure(op, "not a constant pick of a transpose");
+    for (Operation *user : tr->getUsers()) {
+      auto g = dyn_cast<GatherOp>(user);
+      if (!g || g.getInput() != tr.getResult() ||
+          cast<RankedTensorType>(g.getIndices().getType()).getRank() != 0 ||
+          !getConstantIntValues(g.getIndices()))
+        return rewriter.notifyMatchFailure(op, "the transpose has other uses");
+    }
+    ArrayRef<int64_t> perm = tr.getPerm();
+    int64_t rank = (int64_t)perm.size(), a = (int64_t)op.getAxis();
+    if (a < 0)
+      a += rank;
+    if (a < 0 || a >= rank)
+      return failure();
+    int64_t p = perm[a];
+    auto xt = cast<RankedTensorType>(tr.getInput().getType());
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != p)
+        shape.push_back(xt.getDimSize(d));
+    SmallVector<int64_t> rest;
+    for (int64_t j = 0; j < rank; ++j)
+      if (j != a)
+        rest.push_back(perm[j] - (perm[j] > p ? 1 : 0));
+    auto picked = GatherOp::create(
+        rewriter, op.getLoc(),
+        RankedTensorType::get(shape, xt.getElementType()), tr.getInput(),
+        op.getIndices(), rewriter.getI64IntegerAttr(p));
+    auto moved = TransposeOp::create(rewriter, op.getLoc(), op.getType(),
+                                     picked.getResult(),
+                                     rewriter.getDenseI64ArrayAttr(rest));
+    rewriter.replaceOp(op, moved.getResult());
+    return success();
+  }
+};
 } // namespace
 
 void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *ctx) {
-  results.add<ComposeTransposes>(ctx);
+  results.add<ComposeTransposes, GatherOfTranspose>(ctx);
 }
 
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,

@@ -541,3 +541,29 @@ func.func @constant() -> tensor<2xf32> {
   %0 = kiln.constant dense<[1.0, 2.0]> : tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// A constant scalar index into a static dim (negative counts from the end)
+// is a rank-reducing tensor.extract_slice: a view, no copy.
+// CHECK-LABEL: func.func @gather_constant_pick(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x3x4xf32>)
+// CHECK:         tensor.extract_slice %[[X]][0, 2, 0] [%{{.*}}, 1, 4] [1, 1, 1] : tensor<?x3x4xf32> to tensor<?x4xf32>
+// CHECK-NOT:     linalg.generic
+func.func @gather_constant_pick(%x: tensor<?x3x4xf32>) -> tensor<?x4xf32> {
+  %c = kiln.constant dense<-1> : tensor<i64>
+  %0 = kiln.gather %x, %c {axis = 1 : i64} : (tensor<?x3x4xf32>, tensor<i64>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+// A pick along a dynamic dim stays a generic (its index wraps at run time).
+// CHECK-LABEL: func.func @gather_pick_dynamic_dim(
+// CHECK-NOT:     tensor.extract_slice
+// CHECK:         linalg.generic
+func.func @gather_pick_dynamic_dim(%x: tensor<?x4xf32>) -> tensor<4xf32> {
+  %c = kiln.constant dense<1> : tensor<i64>
+  %0 = kiln.gather %x, %c : (tensor<?x4xf32>, tensor<i64>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -146,3 +146,50 @@ func.func @cast_fold() -> (tensor<2xi64>, tensor<2xf32>) {
   %1 = kiln.cast %a : tensor<2xi32> -> tensor<2xf32>
   return %0, %1 : tensor<2xi64>, tensor<2xf32>
 }
+
+// -----
+
+// ViT's fused Q/K/V: [B, S, 3, H, D] permuted [2, 0, 3, 1, 4], then q, k, v
+// picked at 0, 1, 2. Each pick moves before the permute (along dim 2 of
+// the input) and the rest of the permute follows it, [0, 2, 1, 3]: the
+// whole-projection transpose disappears.
+// CHECK-LABEL: func.func @gather_of_transpose(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x5x3x2x4xf32>
+// CHECK-NOT:     perm = array<i64: 2, 0, 3, 1, 4>
+// CHECK:         %[[Q:.*]] = kiln.gather %[[X]], %{{.*}} {axis = 2 : i64} : (tensor<?x5x3x2x4xf32>, tensor<i64>) -> tensor<?x5x2x4xf32>
+// CHECK:         kiln.transpose %[[Q]] {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x5x2x4xf32>) -> tensor<?x2x5x4xf32>
+// CHECK:         %[[V:.*]] = kiln.gather %[[X]], %{{.*}} {axis = 2 : i64}
+// CHECK:         kiln.transpose %[[V]] {perm = array<i64: 0, 2, 1, 3>}
+func.func @gather_of_transpose(%x: tensor<?x5x3x2x4xf32>) -> (tensor<?x2x5x4xf32>, tensor<?x2x5x4xf32>) {
+  %c0 = kiln.constant dense<0> : tensor<i64>
+  %c2 = kiln.constant dense<2> : tensor<i64>
+  %t = kiln.transpose %x {perm = array<i64: 2, 0, 3, 1, 4>} : (tensor<?x5x3x2x4xf32>) -> tensor<3x?x2x5x4xf32>
+  %q = kiln.gather %t, %c0 : (tensor<3x?x2x5x4xf32>, tensor<i64>) -> tensor<?x2x5x4xf32>
+  %v = kiln.gather %t, %c2 : (tensor<3x?x2x5x4xf32>, tensor<i64>) -> tensor<?x2x5x4xf32>
+  return %q, %v : tensor<?x2x5x4xf32>, tensor<?x2x5x4xf32>
+}
+
+// -----
+
+// Must not fire: the permuted tensor is also used whole, or picked with a
+// run-time index (the transpose would then be computed twice over).
+// CHECK-LABEL: func.func @gather_of_transpose_kept(
+// CHECK:         %[[T:.*]] = kiln.transpose %{{.*}} {perm = array<i64: 2, 0, 1>}
+// CHECK:         kiln.gather %[[T]]
+// CHECK-LABEL: func.func @gather_of_transpose_dynamic(
+// CHECK:         %[[T:.*]] = kiln.transpose %{{.*}} {perm = array<i64: 2, 0, 1>}
+// CHECK:         kiln.gather %[[T]], %{{.*}} : (tensor<3x4x5xf32>, tensor<i64>)
+// CHECK:         kiln.gather %[[T]], %{{.*}} : (tensor<3x4x5xf32>, tensor<i64>)
+func.func @gather_of_transpose_kept(%x: tensor<4x5x3xf32>) -> (tensor<4x5xf32>, tensor<3x4x5xf32>) {
+  %c0 = kiln.constant dense<0> : tensor<i64>
+  %t = kiln.transpose %x {perm = array<i64: 2, 0, 1>} : (tensor<4x5x3xf32>) -> tensor<3x4x5xf32>
+  %q = kiln.gather %t, %c0 : (tensor<3x4x5xf32>, tensor<i64>) -> tensor<4x5xf32>
+  return %q, %t : tensor<4x5xf32>, tensor<3x4x5xf32>
+}
+func.func @gather_of_transpose_dynamic(%x: tensor<4x5x3xf32>, %i: tensor<i64>) -> (tensor<4x5xf32>, tensor<4x5xf32>) {
+  %c0 = kiln.constant dense<0> : tensor<i64>
+  %t = kiln.transpose %x {perm = array<i64: 2, 0, 1>} : (tensor<4x5x3xf32>) -> tensor<3x4x5xf32>
+  %q = kiln.gather %t, %c0 : (tensor<3x4x5xf32>, tensor<i64>) -> tensor<4x5xf32>
+  %k = kiln.gather %t, %i : (tensor<3x4x5xf32>, tensor<i64>) -> tensor<4x5xf32>
+  return %q, %k : tensor<4x5xf32>, tensor<4x5xf32>
+}
