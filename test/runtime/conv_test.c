@@ -193,6 +193,9 @@ static void test_conv(int isa) {
       {2, 16, 300, 300, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},   /* 1x1 stride 2 */
       {5, 40, 1, 1, 36, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* 1x1 planes: GEMM */
       {1, 16, 1, 1, 20, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* the same, batch 1 */
+      {1, 3, 32, 48, 8, 16, 16, 16, 16, 0, 0, 0, 0, 1, 1},  /* ViT patches: 2 x 3 */
+      {2, 3, 28, 42, 5, 4, 6, 4, 6, 0, 0, 0, 0, 1, 1},      /* patches, runs across rows */
+      {1, 2, 13, 19, 4, 3, 3, 3, 3, 1, 0, 1, 0, 1, 1},      /* patches, rows padded, w left over */
   };
   for (int packed = 0; packed <= (isa == KILN_ISA_GENERIC ? 0 : 1); ++packed) {
     double worst = 0;

@@ -57,6 +57,10 @@ static void pack_range(void *vjob, int64_t begin, int64_t end) {
   int pointwise = j->kh == 1 && j->kw == 1 && j->sh == 1 && j->sw == 1 &&
                   j->pt == 0 && j->pl == 0 && j->oh == j->h && j->ow == j->w &&
                   j->xs[3] == 1 && j->xs[2] == j->w;
+  /* each output pixel's kw columns are the next kw input columns, all
+   * inside the row */
+  int patches = j->sw == j->kw && j->kw > 1 && j->dw == 1 && j->pl == 0 &&
+                j->xs[3] == 1 && (j->ow - 1) * j->sw + j->kw <= j->w;
   for (int64_t jp = begin; jp < end; ++jp) {
     float *dst = j->bp + jp * k * KILN_GEMM_NR;
     int64_t p0 = jp * KILN_GEMM_NR;
@@ -80,6 +84,31 @@ static void pack_range(void *vjob, int64_t begin, int64_t end) {
       row[nr] = ow;
       ++nr;
       i += len;
+    }
+    if (patches) {
+      /* non-overlapping patches (ViT's embedding): per (c, kh) each run's
+       * input row segment [len patches x kw] is transposed into the kw
+       * panel rows at once, where the element-wise path below stepped
+       * through it kw times with stride sw */
+      for (int64_t ci = 0; ci < j->c; ++ci) {
+        const float *xc = j->x + ci * j->xs[1];
+        for (int64_t a = 0; a < j->kh; ++a) {
+          float *d = dst + (ci * j->kh + a) * j->kw * KILN_GEMM_NR;
+          for (int r = 0; r < nr; ++r) {
+            int64_t ih = roh[r] * j->sh - j->pt + a * j->dh;
+            int inside = ih >= 0 && ih < j->h;
+            const float *src = xc + ih * j->xs[2] + row[r] * j->sw;
+            for (int64_t i = 0; i < rl[r]; ++i)
+              for (int64_t b = 0; b < j->kw; ++b)
+                d[b * KILN_GEMM_NR + rs[r] + i] =
+                    inside ? src[i * j->kw + b] : 0.0f;
+          }
+          for (int64_t b = 0; b < j->kw; ++b)
+            for (int64_t i = cnt; i < KILN_GEMM_NR; ++i)
+              d[b * KILN_GEMM_NR + i] = 0.0f;
+        }
+      }
+      continue;
     }
     for (int64_t ci = 0; ci < j->c; ++ci) {
       const float *xc = j->x + ci * j->xs[1];
