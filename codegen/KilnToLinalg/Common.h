@@ -93,6 +93,9 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to);
 
 void populateElementwisePatterns(RewritePatternSet &patterns);
 void populateTensorPatterns(RewritePatternSet &patterns);
+/// Reshape, Flatten, Unsqueeze, Squeeze (Reshape.cpp; added by
+/// populateTensorPatterns).
+void populateReshapePatterns(RewritePatternSet &patterns);
 /// DepthToSpace/SpaceToDepth, OneHot, GatherND, scatters, TopK, CumSum, and
 /// the sampling patterns below.
 void populateIndexingPatterns(RewritePatternSet &patterns);
