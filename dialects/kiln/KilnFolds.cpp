@@ -602,6 +602,11 @@ struct GatherOfTranspose final : OpRewritePattern<GatherOp> {
     for (int64_t j = 0; j < rank; ++j)
       if (j != a)
         rest.push_back(perm[j] - (perm[j] > p ? 1 : 0));
+    // the moved transpose must give the pick's type exactly (a type refined
+    // on one side only is left alone)
+    for (auto [j, r] : llvm::enumerate(rest))
+      if (shape[r] != op.getType().getDimSize(j))
+        return rewriter.notifyMatchFailure(op, "types refined differently");
     auto picked = GatherOp::create(
         rewriter, op.getLoc(),
         RankedTensorType::get(shape, xt.getElementType()), tr.getInput(),
