@@ -14,8 +14,14 @@
 // matches ORT like any MatMul (`--quantize int4` packs it again for the int4
 // kernels).
 //
-// Not covered: blocked quantization (block_size, opset 21), int4/uint4 and
-// float8 types; MatMulNBits with bits other than 4, g_idx, float zero
+// Opset 21's blocked Q/DQ (block_size) repeat each scale and zero point
+// over its block along the axis (a gather); INT4/UINT4 tensors are held one
+// value per byte (Tensors.cpp) and saturate at the 4-bit ranges. Constant
+// blocked or 4-bit weights (ORT's 4-bit quantizer in its QDQ format) are
+// dequantized at import into one f32 constant, like MatMulNBits.
+//
+// Not covered: float8 and float4 types; blocked quantization along a
+// dynamic extent; MatMulNBits with bits other than 4, g_idx, float zero
 // points or non-constant weights; those fail with an error naming the node.
 //
 //===----------------------------------------------------------------------===//
@@ -42,51 +48,139 @@ FailureOr<Value> castTo(NodeContext &c, Value v, Type elt) {
   return (*r)[0];
 }
 
-/// The range of a quantized element type, or failure naming it.
-FailureOr<std::pair<double, double>> rangeOf(NodeContext &c, Type elt) {
+/// The bytes of a constant operand (dense or resource), or nothing. A splat
+/// is expanded into `storage`.
+std::optional<ArrayRef<char>> constantBytes(Value v, std::vector<char> &storage) {
+  ElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    if (AsmResourceBlob *blob = r.getRawHandle().getBlob())
+      return blob->getData();
+    return std::nullopt;
+  }
+  if (auto d = dyn_cast<DenseElementsAttr>(attr)) {
+    if (!d.isSplat() || d.getNumElements() == 1)
+      return d.getRawData();
+    if (d.getElementType().isInteger(1))
+      return std::nullopt;
+    ArrayRef<char> one = d.getRawData();
+    storage.clear();
+    for (int64_t i = 0; i < d.getNumElements(); ++i)
+      storage.insert(storage.end(), one.begin(), one.end());
+    return ArrayRef<char>(storage);
+  }
+  return std::nullopt;
+}
+
+/// The range of a quantized element type (4-bit when `fourBit` names
+/// UINT4 or INT4, held in ui8 / i8), or failure naming it.
+FailureOr<std::pair<double, double>> rangeOf(NodeContext &c, Type elt,
+                                              int fourBit = 0) {
   auto it = dyn_cast<IntegerType>(elt);
   if (!it || (it.getWidth() != 8 && it.getWidth() != 16))
-    return c.fail("quantized type must be int8, uint8, int16 or uint16");
-  double span = std::ldexp(1.0, it.getWidth());
+    return c.fail("quantized type must be int4, uint4, int8, uint8, int16 or "
+                  "uint16");
+  double span = std::ldexp(1.0, fourBit ? 4 : it.getWidth());
   if (it.isUnsigned())
     return std::make_pair(0.0, span - 1);
   return std::make_pair(-span / 2, span / 2 - 1);
 }
 
-/// A per-axis scale or zero point (1-D, of the axis's extent) reshaped to
-/// broadcast along `axis` of a rank-`rank` tensor; scalars and 1-element
-/// vectors as they are.
-FailureOr<Value> alongAxis(NodeContext &c, Value v, int64_t rank, int64_t axis) {
-  auto t = c.typeOf(v);
-  if (t.getRank() == 0 || (t.getRank() == 1 && t.getDimSize(0) == 1))
-    return v;
-  if (t.getRank() != 1)
-    return c.fail("scale and zero point must be scalars or 1-D (per axis); "
-                  "blocked quantization is not supported");
-  auto a = c.normAxis(axis, rank);
+/// How a Q/DQ node's scale (and zero point) map onto its input: per tensor
+/// (a scalar or one value), per axis (1-D along `axis`), or in opset 21's
+/// blocks of `block` consecutive values along `axis` (scale of the input's
+/// rank and extents, except ceil(D / block) along `axis`).
+struct QuantLayout {
+  int64_t axis = 0;  // normalized; meaningful when not per tensor
+  int64_t block = 0; // 0: not blocked
+  int64_t extent = 0; // D, the input's static extent along axis (blocked)
+  bool perTensor = false;
+};
+
+FailureOr<QuantLayout> layoutOf(NodeContext &c, Value x, Value scale,
+                                Value zp) {
+  auto axisAttr = c.getInt("axis", 1), block = c.getInt("block_size", 0);
+  if (failed(axisAttr) || failed(block))
+    return failure();
+  auto xt = c.typeOf(x), st = c.typeOf(scale);
+  QuantLayout l;
+  if (zp && c.typeOf(zp).getShape() != st.getShape())
+    return c.fail("zero point shape " + mlir::kiln::typeStr(c.typeOf(zp)) +
+                  " differs from the scale's " + mlir::kiln::typeStr(st));
+  if (*block < 0)
+    return c.fail("block_size must be >= 0, got " + Twine(*block));
+  if (*block == 0) {
+    l.perTensor =
+        st.getRank() == 0 || (st.getRank() == 1 && st.getDimSize(0) == 1);
+    if (!l.perTensor && st.getRank() != 1)
+      return c.fail("scale must be a scalar or 1-D (per axis) without "
+                    "block_size, got " + mlir::kiln::typeStr(st));
+    if (!l.perTensor) {
+      auto a = c.normAxis(*axisAttr, xt.getRank());
+      if (failed(a))
+        return failure();
+      l.axis = *a;
+    }
+    return l;
+  }
+  l.block = *block;
+  int64_t rank = xt.getRank();
+  if (st.getRank() != rank || rank == 0)
+    return c.fail("blocked quantization (block_size " + Twine(*block) +
+                  ") needs a scale of the input's rank " + Twine(rank) +
+                  ", got " + mlir::kiln::typeStr(st));
+  auto a = c.normAxis(*axisAttr, rank);
   if (failed(a))
     return failure();
+  l.axis = *a;
+  l.extent = xt.getDimSize(l.axis);
+  if (ShapedType::isDynamic(l.extent))
+    return c.fail("blocked quantization needs a static extent along axis " +
+                  Twine(l.axis) + " of the input");
+  int64_t blocks = (l.extent + *block - 1) / *block;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t want = i == l.axis ? blocks : xt.getDimSize(i);
+    int64_t got = st.getDimSize(i);
+    if (ShapedType::isDynamic(got) && i == l.axis)
+      return c.fail("blocked quantization needs a static scale extent along "
+                    "axis " + Twine(l.axis));
+    if (!ShapedType::isDynamic(got) && !ShapedType::isDynamic(want) &&
+        got != want)
+      return c.fail("blocked quantization: scale dim " + Twine(i) + " is " +
+                    Twine(got) + ", expected " + Twine(want) + " (" +
+                    (i == l.axis ? "ceil(" + Twine(l.extent) + " / block_size " +
+                                       Twine(*block) + ")"
+                                 : Twine("the input's extent")) +
+                    ")");
+  }
+  return l;
+}
+
+/// A scale or zero point shaped to broadcast against the input: per-axis
+/// vectors reshaped along the axis, blocks repeated block-size times along
+/// it (a gather of value d / block for each d < D).
+FailureOr<Value> broadcastable(NodeContext &c, Value v, int64_t rank,
+                               const QuantLayout &l) {
+  if (l.perTensor)
+    return v;
+  if (l.block) {
+    SmallVector<int64_t> idx(l.extent);
+    for (int64_t d = 0; d < l.extent; ++d)
+      idx[d] = d / l.block;
+    return c.make<k::GatherOp>(ValueRange{v, c.i64Vector(idx)},
+                               {c.named("axis", c.b.getI64IntegerAttr(l.axis))});
+  }
   SmallVector<int64_t> shape(rank, 1);
-  shape[*a] = -1;
+  shape[l.axis] = -1;
   return c.make<k::ReshapeOp>({v, c.i64Vector(shape)});
 }
 
-/// Rejects opset 21's blocked form.
-LogicalResult noBlocks(NodeContext &c) {
-  auto block = c.getInt("block_size", 0);
-  if (failed(block))
-    return failure();
-  if (*block != 0)
-    return c.fail("blocked quantization (block_size " + Twine(*block) +
-                  ") is not supported");
-  return success();
-}
-
 /// saturate(round(x / scale) + zp) as `elt` (x, scale: float; zp: float or
-/// null).
+/// null), to the 4-bit range when `fourBit` names UINT4 or INT4.
 FailureOr<Value> quantize(NodeContext &c, Value x, Value scale, Value zpf,
-                          Type elt) {
-  auto range = rangeOf(c, elt);
+                          Type elt, int fourBit = 0) {
+  auto range = rangeOf(c, elt, fourBit);
   if (failed(range))
     return failure();
   Type f = c.typeOf(x).getElementType();
@@ -105,17 +199,76 @@ FailureOr<Value> quantize(NodeContext &c, Value x, Value scale, Value zpf,
   return castTo(c, *clipped, elt);
 }
 
-/// (x - zp) * scale in scale's float type, scale/zp along `axis`.
+/// (x - zp) * s computed at import into an f32 constant, for constant
+/// 8-bit (or 4-bit) x and zp and f32 scales: blocked and 4-bit weights,
+/// which the int8 rewrites do not take (weight-only 4-bit QDQ models; as
+/// for MatMulNBits, `--quantize int4` re-packs the result). Nothing when
+/// an operand is not such a constant.
+std::optional<Value> foldDequantize(NodeContext &c, Value x, Value scale,
+                                    Value zp, const QuantLayout &l) {
+  auto xt = c.typeOf(x);
+  if (!xt.hasStaticShape() || !xt.getElementType().isInteger(8) ||
+      !c.typeOf(scale).getElementType().isF32() ||
+      !c.typeOf(scale).hasStaticShape())
+    return std::nullopt;
+  std::vector<char> xStore, sStore, zStore;
+  auto xb = constantBytes(x, xStore);
+  auto sb = constantBytes(scale, sStore);
+  std::optional<ArrayRef<char>> zb;
+  if (zp)
+    zb = constantBytes(zp, zStore);
+  int64_t numel = xt.getNumElements();
+  int64_t scales = c.typeOf(scale).getNumElements();
+  if (!xb || !sb || (zp && !zb) || (int64_t)xb->size() != numel ||
+      (int64_t)sb->size() != 4 * scales || (zb && (int64_t)zb->size() != scales))
+    return std::nullopt;
+  bool isSigned = !xt.getElementType().isUnsignedInteger();
+  auto val = [&](ArrayRef<char> b, int64_t i) -> float {
+    return isSigned ? (float)(int8_t)b[i] : (float)(uint8_t)b[i];
+  };
+  // Element i = (outer, a along the axis, inner): its scale is scale[0]
+  // (per tensor), scale[a] (per axis) or scale[outer][a / block][inner].
+  int64_t inner = 1, extent = l.perTensor ? 1 : xt.getDimSize(l.axis);
+  for (int64_t d = l.axis + 1; !l.perTensor && d < xt.getRank(); ++d)
+    inner *= xt.getDimSize(d);
+  int64_t blocks = l.block ? (extent + l.block - 1) / l.block : 0;
+  std::vector<float> out(numel);
+  const char *sp = sb->data();
+  for (int64_t i = 0; i < numel; ++i) {
+    int64_t si = 0;
+    if (!l.perTensor) {
+      int64_t a = (i / inner) % extent;
+      si = l.block ? ((i / inner / extent) * blocks + a / l.block) * inner +
+                         i % inner
+                   : a;
+    }
+    float s;
+    std::memcpy(&s, sp + 4 * si, 4);
+    float q = val(*xb, i) - (zb ? val(*zb, si) : 0.0f);
+    out[i] = q * s;
+  }
+  auto type = RankedTensorType::get(xt.getShape(), c.b.getF32Type());
+  if (numel <= 256)
+    return c.constant(cast<ElementsAttr>(
+        DenseElementsAttr::get(type, ArrayRef<float>(out))));
+  auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(reinterpret_cast<const char *>(out.data()), out.size() * 4),
+      alignof(float));
+  return c.constant(cast<ElementsAttr>(
+      DenseResourceElementsAttr::get(type, "dequantized", std::move(blob))));
+}
+
+/// (x - zp) * scale in scale's float type.
 FailureOr<Value> dequantize(NodeContext &c, Value x, Value scale, Value zp,
-                            int64_t axis) {
+                            const QuantLayout &l) {
   int64_t rank = c.typeOf(x).getRank();
   Type f = c.typeOf(scale).getElementType();
-  auto s = alongAxis(c, scale, rank, axis);
+  auto s = broadcastable(c, scale, rank, l);
   auto v = castTo(c, x, f);
   if (failed(s) || failed(v))
     return failure();
   if (zp) {
-    auto z = alongAxis(c, zp, rank, axis);
+    auto z = broadcastable(c, zp, rank, l);
     if (failed(z))
       return failure();
     auto zf = castTo(c, *z, f);
@@ -127,38 +280,63 @@ FailureOr<Value> dequantize(NodeContext &c, Value x, Value scale, Value zp,
   return c.make<k::MulOp>({*v, *s});
 }
 
+/// Per-tensor or per-axis (not blocked) dequantization, for the integer
+/// ops' operands.
+FailureOr<Value> dequantize(NodeContext &c, Value x, Value scale, Value zp,
+                            int64_t axis) {
+  QuantLayout l;
+  auto st = c.typeOf(scale);
+  l.perTensor = st.getRank() == 0 || (st.getRank() == 1 && st.getDimSize(0) == 1);
+  if (!l.perTensor) {
+    if (st.getRank() != 1)
+      return c.fail("scale and zero point must be scalars or 1-D (per axis)");
+    auto a = c.normAxis(axis, c.typeOf(x).getRank());
+    if (failed(a))
+      return failure();
+    l.axis = *a;
+  }
+  return dequantize(c, x, scale, zp, l);
+}
+
 LogicalResult convertQuantizeLinear(NodeContext &c) {
-  if (failed(c.requireInputs(2)) || failed(noBlocks(c)))
+  if (failed(c.requireInputs(2)))
     return failure();
-  auto axis = c.getInt("axis", 1);
   auto dtype = c.getInt("output_dtype", 0);
-  if (failed(axis) || failed(dtype))
+  if (failed(dtype))
     return failure();
   Value x = c.input(0), zp = c.input(2);
-  int64_t rank = c.typeOf(x).getRank();
+  // The output type: the zero point's, else output_dtype's, else uint8.
+  int fourBit = zp ? fourBitTypeOf(zp) : isFourBitType(*dtype) ? *dtype : 0;
   Type elt = zp ? c.typeOf(zp).getElementType()
-                : *dtype ? onnxElementType(c.ctx(), *dtype)
-                         : IntegerType::get(c.ctx(), 8, IntegerType::Unsigned);
+             : fourBit ? IntegerType::get(c.ctx(), 8,
+                                          fourBit == 22 ? IntegerType::Signless
+                                                        : IntegerType::Unsigned)
+             : *dtype ? onnxElementType(c.ctx(), *dtype)
+                      : IntegerType::get(c.ctx(), 8, IntegerType::Unsigned);
   if (!elt)
-    return c.fail("unknown output_dtype " + Twine(*dtype));
+    return c.fail("unsupported output_dtype " + onnxTypeName(*dtype));
   Type f = c.typeOf(x).getElementType();
   if (!isa<FloatType>(f))
     return c.fail("input must be a float tensor");
-  auto s = alongAxis(c, c.input(1), rank, *axis);
+  auto l = layoutOf(c, x, c.input(1), zp);
+  if (failed(l))
+    return failure();
+  int64_t rank = c.typeOf(x).getRank();
+  auto s = broadcastable(c, c.input(1), rank, *l);
   if (succeeded(s))
     s = castTo(c, *s, f);
   if (failed(s))
     return failure();
   Value zpf;
   if (zp) {
-    auto z = alongAxis(c, zp, rank, *axis);
+    auto z = broadcastable(c, zp, rank, *l);
     if (succeeded(z))
       z = castTo(c, *z, f);
     if (failed(z))
       return failure();
     zpf = *z;
   }
-  auto y = quantize(c, x, *s, zpf, elt);
+  auto y = quantize(c, x, *s, zpf, elt, fourBit);
   if (failed(y))
     return failure();
   c.outputs.push_back(*y);
@@ -166,12 +344,20 @@ LogicalResult convertQuantizeLinear(NodeContext &c) {
 }
 
 LogicalResult convertDequantizeLinear(NodeContext &c) {
-  if (failed(c.requireInputs(2)) || failed(noBlocks(c)))
+  if (failed(c.requireInputs(2)))
     return failure();
-  auto axis = c.getInt("axis", 1);
-  if (failed(axis))
+  Value x = c.input(0), scale = c.input(1), zp = c.input(2);
+  auto l = layoutOf(c, x, scale, zp);
+  if (failed(l))
     return failure();
-  auto y = dequantize(c, c.input(0), c.input(1), c.input(2), *axis);
+  // Blocked and 4-bit constant weights: dequantized here (the int8
+  // rewrites match per-tensor and per-axis int8 forms as they are).
+  if (l->block || fourBitTypeOf(x) || (zp && fourBitTypeOf(zp)))
+    if (auto folded = foldDequantize(c, x, scale, zp, *l)) {
+      c.outputs.push_back(*folded);
+      return success();
+    }
+  auto y = dequantize(c, x, scale, zp, *l);
   if (failed(y))
     return failure();
   c.outputs.push_back(*y);
@@ -376,31 +562,6 @@ LogicalResult convertQLinearConv(NodeContext &c) {
 } // namespace
 
 namespace {
-
-/// The bytes of a constant operand (dense or resource), or nothing. A splat
-/// is expanded into `storage`.
-std::optional<ArrayRef<char>> constantBytes(Value v, std::vector<char> &storage) {
-  ElementsAttr attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    if (AsmResourceBlob *blob = r.getRawHandle().getBlob())
-      return blob->getData();
-    return std::nullopt;
-  }
-  if (auto d = dyn_cast<DenseElementsAttr>(attr)) {
-    if (!d.isSplat() || d.getNumElements() == 1)
-      return d.getRawData();
-    if (d.getElementType().isInteger(1))
-      return std::nullopt;
-    ArrayRef<char> one = d.getRawData();
-    storage.clear();
-    for (int64_t i = 0; i < d.getNumElements(); ++i)
-      storage.insert(storage.end(), one.begin(), one.end());
-    return ArrayRef<char>(storage);
-  }
-  return std::nullopt;
-}
 
 /// com.microsoft MatMulNBits, bits 4: A [..., K] x dequantized B [N, K]^T.
 /// B is uint8 [N, ceil(K / block_size), block_size / 2], two values per

@@ -39,7 +39,10 @@ LogicalResult convertConstant(NodeContext &c) {
     auto v = decodeTensor(c.ctx(), c.store, a.t(), err);
     if (failed(v))
       return c.fail(err);
-    value = *v;
+    Value cst = c.constant(*v);
+    markFourBit(cst, a.t());
+    c.outputs.push_back(cst);
+    return success();
   } else if (a.name() == "value_float" && a.type() == onnx::AttributeProto::FLOAT) {
     value = f32({a.f()}, true);
   } else if (a.name() == "value_floats" && a.type() == onnx::AttributeProto::FLOATS) {

@@ -256,6 +256,7 @@ FailureOr<Value> GraphImporter::lookup(const std::string &name,
   builder.setInsertionPointToStart(entry);
   Value v = mlir::kiln::ConstantOp::create(
       builder, NameLoc::get(builder.getStringAttr(name)), *attr);
+  markFourBit(v, *init->second);
   values[name] = v;
   return v;
 }
@@ -461,6 +462,11 @@ OwningOpRef<ModuleOp> GraphImporter::run(StringRef modelName) {
     SmallVector<Attribute> dimNames;
     auto rt = cast<RankedTensorType>(v->getType());
     const auto &tt = out.type().tensor_type();
+    if (out.type().has_tensor_type() && isFourBitType(tt.elem_type()))
+      return (void)fail("graph output '" + out.name() + "' is declared " +
+                        onnxTypeName(tt.elem_type()) +
+                        ": 4-bit graph outputs are not supported"),
+             nullptr;
     if (out.type().has_tensor_type() && tt.elem_type() != 0) {
       Type want = onnxElementType(&ctx, tt.elem_type());
       if (want && want != rt.getElementType())

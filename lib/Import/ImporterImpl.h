@@ -42,6 +42,18 @@ struct ModelStorage {
 Type onnxElementType(MLIRContext *ctx, int dataType);
 /// The ONNX name of a data type, for messages.
 std::string onnxTypeName(int dataType);
+/// ONNX's 4-bit integer types (opset 21: UINT4 = 21, INT4 = 22, newer
+/// than the onnx headers kiln builds with). Their initializers and Constant
+/// values are held one value per byte as ui8 / i8 (decodeTensor), and the
+/// constant carries kFourBitAttr (the data type) so QuantizeLinear
+/// saturates to the 4-bit range of such a zero point. Graph inputs and
+/// outputs of these types are not supported.
+bool isFourBitType(int dataType);
+inline constexpr llvm::StringLiteral kFourBitAttr = "kiln.onnx_4bit";
+/// Sets kFourBitAttr on `v`'s constant when `tensor` is 4-bit.
+void markFourBit(Value v, const onnx::TensorProto &tensor);
+/// The 4-bit data type `v` was decoded from (21, 22), or 0.
+int fourBitTypeOf(Value v);
 
 /// Decodes a TensorProto (inline, typed fields or external data) into an
 /// ElementsAttr: small tensors become DenseElementsAttr so folders can read

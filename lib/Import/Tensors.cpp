@@ -56,11 +56,35 @@ auto ::kiln::import::onnxElementType(MLIRContext *ctx, int t) -> Type {
 auto ::kiln::import::onnxTypeName(int t) -> std::string {
   if (onnx::TensorProto_DataType_IsValid(t))
     return onnx::TensorProto_DataType_Name((onnx::TensorProto_DataType)t);
+  // Types newer than the onnx headers (onnx.proto's numbering).
+  static const char *const newer[] = {"FLOAT8E4M3FN", "FLOAT8E4M3FNUZ",
+                                      "FLOAT8E5M2",   "FLOAT8E5M2FNUZ",
+                                      "UINT4",        "INT4",
+                                      "FLOAT4E2M1"};
+  if (t >= 17 && t <= 23)
+    return newer[t - 17];
   return "data type " + std::to_string(t);
+}
+
+bool ::kiln::import::isFourBitType(int t) { return t == 21 || t == 22; }
+
+void ::kiln::import::markFourBit(Value v, const TensorProto &t) {
+  if (Operation *op = v.getDefiningOp(); op && isFourBitType(t.data_type()))
+    op->setAttr(kFourBitAttr,
+                IntegerAttr::get(IntegerType::get(v.getContext(), 64),
+                                 t.data_type()));
+}
+
+int ::kiln::import::fourBitTypeOf(Value v) {
+  Operation *op = v ? v.getDefiningOp() : nullptr;
+  auto a = op ? op->getAttrOfType<IntegerAttr>(kFourBitAttr) : IntegerAttr();
+  return a ? (int)a.getInt() : 0;
 }
 
 /// Bytes per element in ONNX's raw_data layout (bool is one byte).
 static int64_t rawElementSize(int t) {
+  if (isFourBitType(t)) /* two values per byte: the storage unit */
+    return 1;
   switch (t) {
   case TensorProto::BOOL: case TensorProto::INT8: case TensorProto::UINT8:
     return 1;
@@ -196,7 +220,12 @@ auto ::kiln::import::decodeTensor(MLIRContext *ctx,
                                   const TensorProto &t, std::string &error)
     -> FailureOr<ElementsAttr> {
   std::string what = "tensor '" + t.name() + "'";
-  Type elt = onnxElementType(ctx, t.data_type());
+  bool fourBit = isFourBitType(t.data_type());
+  Type elt = fourBit ? IntegerType::get(ctx, 8,
+                                        t.data_type() == 22
+                                            ? IntegerType::Signless
+                                            : IntegerType::Unsigned)
+                     : onnxElementType(ctx, t.data_type());
   if (!elt) {
     error = what + " has unsupported data type " + onnxTypeName(t.data_type());
     return failure();
@@ -217,7 +246,7 @@ auto ::kiln::import::decodeTensor(MLIRContext *ctx,
   }
   auto type = RankedTensorType::get(dims, elt);
   int64_t es = rawElementSize(t.data_type());
-  int64_t bytes = numel * es;
+  int64_t bytes = fourBit ? (numel + 1) / 2 : numel * es;
 
   // Find the bytes in raw_data layout, and who owns them.
   ArrayRef<char> data;
@@ -248,11 +277,22 @@ auto ::kiln::import::decodeTensor(MLIRContext *ctx,
       count = t.uint64_data_size(); packed = packField(t.uint64_data(), t.data_type()); break;
     default: count = t.int32_data_size(); packed = packField(t.int32_data(), t.data_type()); break;
     }
-    if (count != numel) {
+    if (count != (fourBit ? bytes : numel)) {
       error = what + " has " + std::to_string(count) +
-              " values, but its dims need " + std::to_string(numel);
+              (fourBit ? " packed bytes" : " values") +
+              ", but its dims need " + std::to_string(fourBit ? bytes : numel);
       return failure();
     }
+    data = ArrayRef<char>(packed.data(), packed.size());
+  }
+  if (fourBit) {
+    // Two values per byte, the first in the low nibble; INT4 sign-extended.
+    std::vector<char> wide(numel);
+    for (int64_t i = 0; i < numel; ++i) {
+      int v = ((uint8_t)data[i / 2] >> (4 * (i & 1))) & 15;
+      wide[i] = (char)(t.data_type() == 22 && v > 7 ? v - 16 : v);
+    }
+    packed = std::move(wide);
     data = ArrayRef<char>(packed.data(), packed.size());
   }
 

@@ -1,5 +1,6 @@
 // Runs an ONNX model with ONNX Runtime (CPU) for kiln's end-to-end tests.
 // usage: node ort_run.js MODEL.onnx IN_DIR OUT_DIR [--threads N] [--bench N]
+//        [--config KEY=VALUE]...
 // IN_DIR/manifest.json maps input names to {dtype, dims, file}; raw
 // little-endian data files sit next to it. Outputs are written the same way.
 // With --bench N, prints the median ms of N runs after a warm-up.
@@ -16,11 +17,20 @@ const TYPED = {
 };
 
 // A CPU session with all graph optimizations at `threads` intra-op threads
-// (0: ORT's default). Shared with bench/ort_server.js.
-function openSession(model, threads) {
+// (0: ORT's default), and session config entries {'a.b': value} (e.g.
+// session.qdq_matmulnbits_accuracy_level). Shared with bench/ort_server.js.
+function openSession(model, threads, config = {}) {
+  const extra = {};
+  for (const [key, value] of Object.entries(config)) {
+    const parts = key.split('.');
+    let node = extra;
+    for (const p of parts.slice(0, -1))
+      node = node[p] = node[p] || {};
+    node[parts[parts.length - 1]] = value;
+  }
   return ort.InferenceSession.create(model, {
     intraOpNumThreads: threads, interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: 'all', extra,
   });
 }
 
@@ -44,7 +54,14 @@ async function main() {
     return i >= 0 ? Number(rest[i + 1]) : dflt;
   };
   const threads = opt('--threads', 0), bench = opt('--bench', 0);
-  const session = await openSession(model, threads);
+  const config = {};
+  rest.forEach((a, i) => {
+    if (a === '--config') {
+      const kv = rest[i + 1], eq = kv.indexOf('=');
+      config[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+  });
+  const session = await openSession(model, threads, config);
   const feeds = loadFeeds(inDir);
   let results = await session.run(feeds);
   if (bench > 0) {

@@ -47,7 +47,9 @@ def make_inputs(model, shape, rng):
     return feeds
 
 
-def run_ort(onnx_path, feeds, workdir, node):
+def run_ort(onnx_path, feeds, workdir, node, config=None):
+    """ORT's outputs for `feeds`; `config`: session config entries
+    ({"session.key": "value"})."""
     ind, outd = os.path.join(workdir, "in"), os.path.join(workdir, "out")
     os.makedirs(ind, exist_ok=True)
     manifest = {}
@@ -57,7 +59,8 @@ def run_ort(onnx_path, feeds, workdir, node):
         manifest[name] = {"dtype": str(a.dtype) if a.dtype != np.bool_ else "bool",
                           "dims": list(a.shape), "file": f}
     json.dump(manifest, open(os.path.join(ind, "manifest.json"), "w"))
-    p = subprocess.run([node, os.path.join(HERE, "ort_run.js"), onnx_path, ind, outd],
+    extra = [a for k, v in (config or {}).items() for a in ("--config", f"{k}={v}")]
+    p = subprocess.run([node, os.path.join(HERE, "ort_run.js"), onnx_path, ind, outd] + extra,
                        capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         raise RuntimeError(p.stderr.strip())
