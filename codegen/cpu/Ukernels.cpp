@@ -34,6 +34,14 @@ using namespace mlir::kiln::cpu;
 namespace {
 
 constexpr int64_t kOverwrite = 0x100; // KILN_GEMM_OVERWRITE
+constexpr int64_t kS4ZeroPoints = 0x200; // KILN_S4_ZERO_POINTS
+
+/// Whether an int4-packed weight [P, NG, rows, 64] has the zero-point row
+/// (rows = G / 8 + 2 instead of G / 8 + 1: WeightPacker::packS4).
+bool hasS4ZeroPoints(memref::GlobalOp packed, int64_t groupSize) {
+  auto t = cast<MemRefType>(packed.getType());
+  return t.getRank() == 4 && t.getDimSize(2) == groupSize / 8 + 2;
+}
 
 /// (aligned base address, offset, strides...) of a strided memref, as index
 /// values.
@@ -158,6 +166,8 @@ struct KilnCpuUkernels final
       memref::GlobalOp src = global ? global : tc->global;
       int64_t kk = bt.getDimSize(0), nn = bt.getDimSize(1);
       memref::GlobalOp p = packer->packedFor(src, !global, kk, nn, weightKind);
+      if (weightKind == WeightKind::S4 && hasS4ZeroPoints(p, groupSize))
+        args[0] = idx(b, loc, flags | kS4ZeroPoints);
       Value get = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
       SmallVector<Value> pv = viewArgs(b, loc, get);
       args.append({pv[0], pv[1]});
@@ -262,6 +272,8 @@ struct KilnCpuUkernels final
                      : weightKind == WeightKind::S8 ? 32
                      : weightKind == WeightKind::S4 ? 256
                                                     : 8;
+        if (weightKind == WeightKind::S4 && hasS4ZeroPoints(p, groupSize))
+          params[1] |= 4096; // LINEAR_S4_ZERO_POINTS
         // int8-static: the input quantized per tensor with its calibrated
         // scale and zero point (flags 128 | 512, float_params), on weights
         // kiln quantized (1024: the AVX2 7-bit tile may run).

@@ -122,15 +122,18 @@ memref::GlobalOp WeightPacker::packS8(memref::GlobalOp global,
 }
 
 /// int4 per column and group of groupSize values of k, by the runtime's
-/// kiln_s4_pack_weights: [P, K / G, G / 8 + 1, 64] bytes.
+/// kiln_s4_pack_weights: [P, K / G, G / 8 + 1, 64] bytes, or G / 8 + 2 rows
+/// per group with zero points (weights from an asymmetric 4-bit source;
+/// the callers read which from the shape).
 memref::GlobalOp WeightPacker::packS4(memref::GlobalOp global,
                                       ArrayRef<float> w, int64_t k,
                                       int64_t n) {
-  std::vector<uint8_t> data(kiln_s4_packed_bytes(k, n, groupSize));
-  kiln_s4_pack_weights(k, n, groupSize, w.data(), n, 1, data.data());
+  int zp = kiln_s4_wants_zero_points(k, n, groupSize, w.data(), n, 1);
+  std::vector<uint8_t> data(kiln_s4_packed_bytes(k, n, groupSize, zp));
+  kiln_s4_pack_weights(k, n, groupSize, zp, w.data(), n, 1, data.data());
   return newGlobal<uint8_t>(global, "_s4",
                             {panelsOf(n), (k + groupSize - 1) / groupSize,
-                             groupSize / 8 + 1, 64},
+                             groupSize / 8 + 1 + zp, 64},
                             IntegerType::get(global.getContext(), 8), data);
 }
 

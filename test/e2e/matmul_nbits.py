@@ -111,7 +111,8 @@ def main():
             path = os.path.join(tmp, name + ".onnx")
             mlp(path, k, hidden, n, block, sym, bias)
             variants = [("fp32", {})]
-            if block == 32 and sym:
+            if block in (32, 128):
+                # kiln's groups; asymmetric blocks keep their zero points
                 variants.append(("int4", {"quantize": "int4", "group_size": block}))
             for label, opts in variants:
                 so = os.path.join(tmp, f"{name}_{label}.so")

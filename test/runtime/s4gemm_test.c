@@ -7,7 +7,9 @@
  * s8 activations per row) in double precision, which the kernels must
  * match to fp32 rounding (1e-5 of the output's largest value); and the
  * unquantized fp32 product, from which int4's own error must stay within
- * 0.1 of the output's largest value on random data.
+ * 0.1 of the output's largest value on random data. Then the same on
+ * weights from an asymmetric 4-bit grid, which the packer must give zero
+ * points and reproduce (the exact reference uses them as they are).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -23,6 +25,11 @@
 
 
 
+
+/* grid: w holds values of an asymmetric 4-bit grid per column and group
+ * ((q - z) * s), which the zero-point layout reproduces: the exact
+ * reference takes them as they are. */
+static int grid;
 
 static void reference(int exact, int64_t m, int64_t n, int64_t k, int64_t group,
                       const float *a, const float *w, const float *bias,
@@ -45,6 +52,10 @@ static void reference(int exact, int64_t m, int64_t n, int64_t k, int64_t group,
             continue;
           }
           float qa = nearbyintf(a[i * k + kk] * (1.0f / sa));
+          if (grid) {
+            acc += (double)qa * sa * w[kk * n + j];
+            continue;
+          }
           float qb = sb > 0 ? (float)lrintf(w[kk * n + j] * (1.0f / sb)) : 0;
           acc += (double)qa * qb * sa * sb;
         }
@@ -83,22 +94,44 @@ static void test_isa(int isa) {
           a[i] = frand();
         for (int64_t i = 0; i < k * n; ++i)
           w[i] = frand() * 0.1f;
+        if (grid) /* per column and group: scale s, zero point z in 0..15 */
+          for (int64_t j = 0; j < n; ++j)
+            for (int64_t g0 = 0; g0 < k; g0 += group) {
+              float sc = 0.01f + 0.005f * (frand() + 1.0f);
+              int z = (int)((frand() + 1.0f) * 7.5f);
+              z = z < 0 ? 0 : z > 15 ? 15 : z;
+              for (int64_t kk = g0; kk < g0 + group && kk < k; ++kk) {
+                int q = (int)((frand() + 1.0f) * 8.0f);
+                q = q < 0 ? 0 : q > 15 ? 15 : q;
+                if (kk == g0) q = 0; /* the grid's ends present, as a */
+                if (kk == g0 + 1) q = 15; /* min-max quantizer leaves them */
+                w[kk * n + j] = (float)(q - z) * sc;
+              }
+            }
+        int zp = kiln_s4_wants_zero_points(k, n, group, w, n, 1);
+        if (zp != grid) {
+          printf("FAIL s4gemm %s: zero points %s for m=%lld n=%lld k=%lld group=%d\n",
+                 isa_name(isa), zp ? "chosen" : "not chosen", (long long)m,
+                 (long long)n, (long long)k, group);
+          ++failures;
+        }
         for (int64_t i = 0; i < n; ++i)
           bias[i] = frand();
         for (int64_t i = 0; i < m * n; ++i)
           res[i] = frand();
-        uint8_t *bp = malloc(kiln_s4_packed_bytes(k, n, group));
-        kiln_s4_pack_weights(k, n, group, w, n, 1, bp);
+        uint8_t *bp = malloc(kiln_s4_packed_bytes(k, n, group, zp));
+        kiln_s4_pack_weights(k, n, group, zp, w, n, 1, bp);
         kiln_epilogue ep = {bias, res, n, KILN_ACT_GELU};
-        kiln_s4gemm_run(isa, m, n, k, group, a, k, 1, bp, c, n, epi ? &ep : NULL);
+        kiln_s4gemm_run(isa, m, n, k, group, zp, a, k, 1, bp, c, n, epi ? &ep : NULL);
         for (int exact = 1; exact >= 0; --exact) {
           reference(exact, m, n, k, group, a, w, epi ? bias : NULL,
                     epi ? res : NULL, want);
           double e = rel_error(m * n, c, want);
           double limit = exact ? 1e-5 : 0.1;
           if (!(e <= limit)) {
-            printf("FAIL s4gemm %s %s m=%lld n=%lld k=%lld group=%d epi=%d: error %g\n",
-                   isa_name(isa), exact ? "exact" : "fp32", (long long)m,
+            printf("FAIL s4gemm %s %s%s m=%lld n=%lld k=%lld group=%d epi=%d: error %g\n",
+                   isa_name(isa), exact ? "exact" : "fp32", grid ? " zero points" : "",
+                   (long long)m,
                    (long long)n, (long long)k, group, epi, e);
             ++failures;
           }
@@ -110,22 +143,24 @@ static void test_isa(int isa) {
         ++cases;
         free(a), free(w), free(bias), free(res), free(c), free(want), free(bp);
       }
-  printf("s4gemm %s: %d cases, against the same quantization %s, against fp32 %s\n",
-         isa_name(isa), cases, worstExact <= 1e-5 ? "<= 1e-5" : "FAILED",
+  printf("s4gemm %s%s: %d cases, against the same quantization %s, against fp32 %s\n",
+         isa_name(isa), grid ? " zero points" : "", cases, worstExact <= 1e-5 ? "<= 1e-5" : "FAILED",
          worstFp32 <= 0.1 ? "<= 0.1" : "FAILED");
 }
 
 int main(void) {
-  test_isa(KILN_ISA_GENERIC);
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    test_isa(KILN_ISA_AVX2);
-  else
-    printf("s4gemm avx2: skipped, this CPU has no AVX2\n");
-  if (has_avx512vnni())
-    test_isa(KILN_ISA_AVX512);
-  else
-    printf("s4gemm avx512-vnni: skipped, this CPU has no AVX512-VNNI\n");
+  for (grid = 0; grid <= 1; ++grid) {
+    test_isa(KILN_ISA_GENERIC);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      test_isa(KILN_ISA_AVX2);
+    else
+      printf("s4gemm avx2: skipped, this CPU has no AVX2\n");
+    if (has_avx512vnni())
+      test_isa(KILN_ISA_AVX512);
+    else
+      printf("s4gemm avx512-vnni: skipped, this CPU has no AVX512-VNNI\n");
+  }
   printf(failures ? "s4gemm: %d failures\n" : "s4gemm: ok\n", failures);
   return failures != 0;
 }

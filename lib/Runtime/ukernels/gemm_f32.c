@@ -444,6 +444,8 @@ enum {
                               (kiln_s8_pack_weights), not the model's own */
   LINEAR_PACKED_F16 = 2048, /* W in fp16 in the fp32 panel layout [P, K, 16]
                                (--precision fp16, pack_f16.h) */
+  LINEAR_S4_ZERO_POINTS = 4096, /* with 256: [P, NG, G / 8 + 2, 64], zero
+                                   points per group (gemm_s4.h) */
 };
 
 static void linear_f32_call(const int64_t *desc, const float *fparams) {
@@ -470,8 +472,10 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
   int64_t m = x.size[2], k = x.size[3], n = y.size[3];
   /* k values per unit of the packed K dim (pairs, quads, int4 groups) */
   int64_t kstep = 1, wk, wn;
+  int s4zp = s4 && (flags & LINEAR_S4_ZERO_POINTS);
   if (s4) {
-    kstep = (w.size[2] - 1) * 8; /* [P, NG, G / 8 + 1, 64]: NG groups of G */
+    /* [P, NG, G / 8 + 1 (+ 1 with zero points), 64]: NG groups of G */
+    kstep = (w.size[2] - 1 - s4zp) * 8;
     wk = w.size[1] * kstep;
     wn = w.size[0] * KILN_GEMM_NR;
   } else if (bf16) {
@@ -520,7 +524,7 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
                                   x.stride[2], x.stride[3],
                                   (const uint16_t *)w.base, (float *)y.base,
                                   y.stride[2], &epb)
-             : s4 ? kiln_s4gemm_run(isa, m, n, k, kstep, (const float *)x.base,
+             : s4 ? kiln_s4gemm_run(isa, m, n, k, kstep, s4zp, (const float *)x.base,
                                   x.stride[2], x.stride[3],
                                   (const uint8_t *)w.base, (float *)y.base,
                                   y.stride[2], &epb)

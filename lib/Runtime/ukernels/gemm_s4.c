@@ -1,7 +1,7 @@
 /*===- gemm_s4.c - int4 weight-only GEMM driver (--quantize int4) ---------===*
  *
  * Layouts and arithmetic in gemm_s4.h. The driver quantizes A a row block
- * at a time (s8 per row, with 8 * each group's row sum), then runs one
+ * at a time (s8 per row, with each group's row sum), then runs one
  * tile per (row block, panel of 16 columns) over all of K: each group's
  * int32 sums go into fp32 accumulators with the group's scales, so there
  * is no k blocking. The tile is kiln_s4gemm_tile_avx512vnni when the model
@@ -22,10 +22,10 @@
 #define MR_GENERIC 4
 
 static void tile_generic(int64_t mr, int64_t nc, int64_t ng, int64_t group,
-                         const int8_t *ap, const uint8_t *bp, const float *sa,
-                         const int32_t *rs8, float *c, int64_t ldc,
-                         const kiln_epilogue *ep) {
-  int64_t groupBytes = (group / 8 + 1) * 64;
+                         int zp, const int8_t *ap, const uint8_t *bp,
+                         const float *sa, const int32_t *rs, float *c,
+                         int64_t ldc, const kiln_epilogue *ep) {
+  int64_t groupBytes = (group / 8 + 1 + (zp != 0)) * 64;
   for (int64_t i = 0; i < mr; ++i)
     for (int64_t j = 0; j < nc; ++j) {
       float f = 0.0f;
@@ -39,8 +39,11 @@ static void tile_generic(int64_t mr, int64_t nc, int64_t ng, int64_t group,
           s += nib * (int32_t)ap[((kk / 4) * mr + i) * 4 + kk % 4];
         }
         float sb;
+        int32_t z = 8;
         memcpy(&sb, blk + (group / 8) * 64 + j * 4, 4);
-        f += (float)(s - rs8[i * ng + g]) * (sa[i] * sb);
+        if (zp)
+          memcpy(&z, blk + (group / 8 + 1) * 64 + j * 4, 4);
+        f += (float)(s - rs[i * ng + g] * z) * (sa[i] * sb);
       }
       if (ep) {
         if (ep->bias)
@@ -60,11 +63,12 @@ static void tile_generic(int64_t mr, int64_t nc, int64_t ng, int64_t group,
 typedef struct {
   kiln_s4gemm_tile_fn tile;
   int64_t mr, m, n, k, group, ng, kq;
+  int zp;
   const float *a;
   int64_t lda, acs;
   int8_t *ap;
   float *sa;
-  int32_t *rs8;
+  int32_t *rs;
   const uint8_t *bp;
   float *c;
   int64_t ldc;
@@ -72,7 +76,7 @@ typedef struct {
 } job;
 
 /* Row block r: s8 per row (scale max|x| / 127), quads with stride rows,
- * zeros past k; 8 * each group's sum of the row's values. */
+ * zeros past k; each group's sum of the row's values. */
 static void pack_a(void *vjob, int64_t begin, int64_t end) {
   const job *g = vjob;
   for (int64_t r = begin; r < end; ++r) {
@@ -89,7 +93,7 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
       float s = amax > 0.0f && isfinite(amax) ? amax / 127.0f : 1.0f;
       float inv = 1.0f / s;
       g->sa[i0 + i] = s;
-      int32_t *rs = g->rs8 + (i0 + i) * g->ng;
+      int32_t *rs = g->rs + (i0 + i) * g->ng;
       for (int64_t gi = 0; gi < g->ng; ++gi)
         rs[gi] = 0;
       for (int64_t kk = 0; kk < g->kq * 4; ++kk) {
@@ -99,7 +103,7 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
           q = v != v ? 0 : v > 127.0f ? 127 : v < -127.0f ? -127 : (int32_t)v;
         }
         dst[((kk / 4) * rows + i) * 4 + kk % 4] = (int8_t)q;
-        rs[kk / g->group] += 8 * q;
+        rs[kk / g->group] += q;
       }
     }
   }
@@ -108,7 +112,7 @@ static void pack_a(void *vjob, int64_t begin, int64_t end) {
 static void tiles(void *vjob, int64_t begin, int64_t end) {
   const job *g = vjob;
   int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
-  int64_t panelBytes = g->ng * (g->group / 8 + 1) * 64;
+  int64_t panelBytes = g->ng * (g->group / 8 + 1 + (g->zp != 0)) * 64;
   for (int64_t t = begin; t < end; ++t) {
     int64_t p = t / rowBlocks, r = t % rowBlocks;
     int64_t i0 = r * g->mr, j0 = p * 16;
@@ -119,22 +123,23 @@ static void tiles(void *vjob, int64_t begin, int64_t end) {
       kiln_epilogue_at(g->ep, i0, j0, &ep);
       epp = &ep;
     }
-    g->tile(rows, nc, g->ng, g->group, g->ap + i0 * g->kq * 4,
-            g->bp + p * panelBytes, g->sa + i0, g->rs8 + i0 * g->ng,
+    g->tile(rows, nc, g->ng, g->group, g->zp, g->ap + i0 * g->kq * 4,
+            g->bp + p * panelBytes, g->sa + i0, g->rs + i0 * g->ng,
             g->c + i0 * g->ldc + j0, g->ldc, epp);
   }
 }
 
 int kiln_s4gemm_run(int isa, int64_t m, int64_t n, int64_t k, int64_t group,
-                    const float *a, int64_t lda, int64_t acs, const uint8_t *bp,
-                    float *c, int64_t ldc, const kiln_epilogue *ep) {
+                    int zp, const float *a, int64_t lda, int64_t acs,
+                    const uint8_t *bp, float *c, int64_t ldc,
+                    const kiln_epilogue *ep) {
   if (m <= 0 || n <= 0)
     return 1;
   if (k <= 0)
     return kiln_sgemm_packed_run_ep(isa, 0, m, n, 0, a, lda, acs, NULL, c, ldc, ep);
   int64_t ng = (k + group - 1) / group;
   job g = {tile_generic, MR_GENERIC, m, n, k, group, ng, ng * group / 4,
-           a, lda, acs, NULL, NULL, NULL, bp, c, ldc, ep};
+           zp != 0, a, lda, acs, NULL, NULL, NULL, bp, c, ldc, ep};
   if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni()) {
     g.tile = kiln_s4gemm_tile_avx512vnni;
     g.mr = MR_AVX512;
@@ -152,25 +157,27 @@ int kiln_s4gemm_run(int isa, int64_t m, int64_t n, int64_t k, int64_t group,
     return 0;
   g.ap = (int8_t *)scratch;
   g.sa = (float *)(scratch + apBytes);
-  g.rs8 = (int32_t *)(g.sa + rowsPad);
+  g.rs = (int32_t *)(g.sa + rowsPad);
   kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * panels, pack_a, tiles);
   return 1;
 }
 
 /* Entry point of the generated code for a linalg.matmul whose constant
  * right-hand side kiln-cpu-ukernels quantized to int4 (--quantize int4);
- * the arguments are kiln_ukernel_sgemm_packed's (gemm_f32.c), bp in bytes
- * and the group size in flags bits 16 and up. C is overwritten. */
+ * the arguments are kiln_ukernel_sgemm_packed's (gemm_f32.c), bp in bytes,
+ * the group size in flags bits 16 and up and KILN_S4_ZERO_POINTS when the
+ * weight has them. C is overwritten. */
 static void s4gemm_packed_call(int64_t flags, int64_t m, int64_t n, int64_t k,
                                 intptr_t a, int64_t aoff, int64_t lda,
                                 int64_t acs, intptr_t bp, int64_t bpoff,
                                 intptr_t c, int64_t coff, int64_t ldc) {
   float *cp = (float *)c + coff;
   int64_t group = flags >> 16;
+  int zp = (flags & KILN_S4_ZERO_POINTS) != 0;
   if (!(flags & KILN_GEMM_OVERWRITE)) {
     /* C += A W: the product into scratch rows first */
     float *t = kiln_scratch(KILN_SCRATCH_GEMM_B, (size_t)(m * n) * sizeof(float));
-    if (!t || !kiln_s4gemm_run((int)(flags & 0xff), m, n, k, group,
+    if (!t || !kiln_s4gemm_run((int)(flags & 0xff), m, n, k, group, zp,
                                (const float *)a + aoff, lda, acs,
                                (const uint8_t *)bp + bpoff, t, n, NULL))
       kiln_rt_fail_oom();
@@ -179,7 +186,7 @@ static void s4gemm_packed_call(int64_t flags, int64_t m, int64_t n, int64_t k,
         cp[i * ldc + j] += t[i * n + j];
     return;
   }
-  if (!kiln_s4gemm_run((int)(flags & 0xff), m, n, k, group,
+  if (!kiln_s4gemm_run((int)(flags & 0xff), m, n, k, group, zp,
                        (const float *)a + aoff, lda, acs,
                        (const uint8_t *)bp + bpoff, cp, ldc, NULL))
     kiln_rt_fail_oom();

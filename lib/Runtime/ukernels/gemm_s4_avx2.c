@@ -9,8 +9,9 @@
  * operand. Nibbles are at most 15, so a pair sum is at most
  * 15 * 127 * 2 = 3810 and the two quads' sums add in int16 exactly
  * (vpaddw) before vpmaddwd with ones widens each column's lanes to int32.
- * At the group's end each row's int32 sum minus 8 * its group sum is
- * scaled by sa_i * sb_gj into fp32 accumulators; the epilogue is the fp32
+ * At the group's end each row's int32 sum minus its group sum times the
+ * zero point (8, or the group's z_gj) is scaled by sa_i * sb_gj into fp32
+ * accumulators; the epilogue is the fp32
  * kernels' (gemm_store_avx2.h). Compiled with -mavx2 -mfma.
  *
  *===----------------------------------------------------------------------===*/
@@ -29,15 +30,16 @@ static inline __m256i quad_bcast(const int8_t *p) {
 }
 
 static inline __attribute__((always_inline)) void
-half(const int mr, int64_t nc, int64_t ng, int64_t group, const int8_t *ap,
-     const uint8_t *bp, const float *sa, const int32_t *rs8, float *c,
-     int64_t ldc, const kiln_epilogue *ep, int64_t col) {
+half(const int mr, int64_t nc, int64_t ng, int64_t group, const int zp,
+     const int8_t *ap, const uint8_t *bp, const float *sa, const int32_t *rs,
+     float *c, int64_t ldc, const kiln_epilogue *ep, int64_t col) {
   __m256 facc[MR];
 #pragma GCC unroll 4
   for (int i = 0; i < mr; ++i)
     facc[i] = _mm256_setzero_ps();
   const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
-  const int64_t rowsPerGroup = group / 8, groupBytes = (rowsPerGroup + 1) * 64;
+  const int64_t rowsPerGroup = group / 8,
+                groupBytes = (rowsPerGroup + 1 + zp) * 64;
   for (int64_t g = 0; g < ng; ++g) {
     const uint8_t *blk = bp + g * groupBytes + col * 4;
     const int8_t *a = ap + g * (group / 4) * mr * 4;
@@ -58,9 +60,13 @@ half(const int mr, int64_t nc, int64_t ng, int64_t group, const int8_t *ap,
       }
     }
     __m256 sb = _mm256_loadu_ps((const float *)(blk + rowsPerGroup * 64));
+    __m256i z = zp ? _mm256_loadu_si256((const __m256i *)(blk + (rowsPerGroup + 1) * 64))
+                   : _mm256_setzero_si256();
 #pragma GCC unroll 4
     for (int i = 0; i < mr; ++i) {
-      __m256i s = _mm256_sub_epi32(iacc[i], _mm256_set1_epi32(rs8[i * ng + g]));
+      __m256i corr = zp ? _mm256_mullo_epi32(_mm256_set1_epi32(rs[i * ng + g]), z)
+                        : _mm256_set1_epi32(8 * rs[i * ng + g]);
+      __m256i s = _mm256_sub_epi32(iacc[i], corr);
       facc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),
                                 _mm256_mul_ps(_mm256_set1_ps(sa[i]), sb), facc[i]);
     }
@@ -72,23 +78,26 @@ half(const int mr, int64_t nc, int64_t ng, int64_t group, const int8_t *ap,
 }
 
 static inline __attribute__((always_inline)) void
-tile(const int mr, int64_t nc, int64_t ng, int64_t group, const int8_t *ap,
-     const uint8_t *bp, const float *sa, const int32_t *rs8, float *c,
-     int64_t ldc, const kiln_epilogue *ep) {
-  half(mr, nc, ng, group, ap, bp, sa, rs8, c, ldc, ep, 0);
+tile(const int mr, int64_t nc, int64_t ng, int64_t group, const int zp,
+     const int8_t *ap, const uint8_t *bp, const float *sa, const int32_t *rs,
+     float *c, int64_t ldc, const kiln_epilogue *ep) {
+  half(mr, nc, ng, group, zp, ap, bp, sa, rs, c, ldc, ep, 0);
   if (nc > 8)
-    half(mr, nc, ng, group, ap, bp, sa, rs8, c, ldc, ep, 8);
+    half(mr, nc, ng, group, zp, ap, bp, sa, rs, c, ldc, ep, 8);
 }
 
 #define CASE(R)                                                                \
   case R:                                                                      \
-    tile(R, nc, ng, group, ap, bp, sa, rs8, c, ldc, ep);                       \
+    if (zp)                                                                    \
+      tile(R, nc, ng, group, 1, ap, bp, sa, rs, c, ldc, ep);                   \
+    else                                                                       \
+      tile(R, nc, ng, group, 0, ap, bp, sa, rs, c, ldc, ep);                   \
     return;
 
 void kiln_s4gemm_tile_avx2(int64_t mr, int64_t nc, int64_t ng, int64_t group,
-                           const int8_t *ap, const uint8_t *bp, const float *sa,
-                           const int32_t *rs8, float *c, int64_t ldc,
-                           const kiln_epilogue *ep) {
+                           int zp, const int8_t *ap, const uint8_t *bp,
+                           const float *sa, const int32_t *rs, float *c,
+                           int64_t ldc, const kiln_epilogue *ep) {
   switch (mr) {
     CASE(1) CASE(2) CASE(3) CASE(4)
   default:
