@@ -166,6 +166,17 @@ def quantize_int4(path):
          [value_info("y", TensorProto.FLOAT, ["batch", "seq", 24])], inits)
 
 
+def odd_int4(path):
+    """An int4 constant with an odd element count (the last byte's high
+    nibble unused), dequantized per axis and added to the input."""
+    inits = [tensor4("c", np.array([[-8, 7, 3]]), True),
+             numpy_helper.from_array(np.array([0.5, 0.25, 2.0], np.float32), "cs")]
+    nodes = [helper.make_node("DequantizeLinear", ["c", "cs"], ["d"], axis=1),
+             helper.make_node("Add", ["x", "d"], ["y"])]
+    save(path, nodes, [value_info("x", TensorProto.FLOAT, ["batch", "seq", 3])],
+         [value_info("y", TensorProto.FLOAT, ["batch", "seq", 3])], inits)
+
+
 def bad_models(folder):
     """Models kiln must refuse with an error naming the node or value."""
     x = lambda elem, shape: value_info("x", elem, shape)  # noqa: E731
@@ -184,6 +195,12 @@ def bad_models(folder):
                            name="dq_w")],
          [], [y(TensorProto.FLOAT, [2, 8])],
          [tensor4("w", np.zeros((2, 8), np.int64), True), s3])
+    short = tensor4("w", np.zeros((2, 5), np.int64), True)
+    short.raw_data = short.raw_data[:-1]
+    save(os.path.join(folder, "bad_int4_short.onnx"),
+         [helper.make_node("DequantizeLinear", ["w", "one"], ["y"])],
+         [], [y(TensorProto.FLOAT, [2, 5])],
+         [short, numpy_helper.from_array(np.float32(1), "one")])
     save(os.path.join(folder, "bad_block_dynamic.onnx"),
          [helper.make_node("QuantizeLinear", ["x", "s"], ["y"], axis=1, block_size=4,
                            name="q_x")],
@@ -204,6 +221,7 @@ CASES = [
      64, ["fp32"]),
     ("activation_blocks", activation_blocks, 72, ["fp32"]),
     ("quantize_int4", quantize_int4, 24, ["fp32"]),
+    ("odd_int4", odd_int4, 3, ["fp32"]),
 ]
 
 
