@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, HERE)
 import kiln  # noqa: E402
-from run_e2e import run_ort  # noqa: E402
+from run_e2e import fp32_or_cosine, run_ort  # noqa: E402
 
 
 def quantize_blocks(w, block, symmetric, rng):
@@ -125,16 +125,7 @@ def main():
                     # fp32: ORT dequantizes to fp32 too (1e-4 of the max);
                     # int4: kiln re-packs the same 4-bit values but
                     # quantizes activations to int8 (cosine).
-                    if label == "fp32":
-                        tol = 1e-4 * max(1.0, float(np.abs(ref).max()))
-                        err = float(np.abs(got - ref).max())
-                        ok = err <= tol
-                        detail = f"max|err| {err:.3g} tol {tol:.3g}"
-                    else:
-                        cos = float(np.dot(got.ravel(), ref.ravel()) /
-                                    (np.linalg.norm(got) * np.linalg.norm(ref)))
-                        ok = cos >= 0.999
-                        detail = f"cosine {cos:.6f}"
+                    ok, detail = fp32_or_cosine(got, ref, label == "fp32")
                     failed += not ok
                     print(f"{name} {label} batch={shape[0]},seq={shape[1]} {detail} "
                           f"{'ok' if ok else 'FAIL'}")

@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, HERE)
 import kiln  # noqa: E402
-from run_e2e import run_ort  # noqa: E402
+from run_e2e import fp32_or_cosine, run_ort  # noqa: E402
 
 UINT4, INT4 = 21, 22  # TensorProto data types (onnx >= 1.16)
 FP32_ORT = {"session.qdq_matmulnbits_accuracy_level": "1"}
@@ -260,17 +260,7 @@ def main():
                     config = FP32_ORT if label == "fp32" else None
                     ref = run_ort(path, {"x": x}, os.path.join(tmp, "ort"), args.node,
                                   config)["y"]
-                    if label == "fp32":
-                        tol = 1e-4 * max(1.0, float(np.abs(ref).max()))
-                        err = float(np.abs(got - ref).max())
-                        ok = err <= tol
-                        detail = f"max|err| {err:.3g} tol {tol:.3g}"
-                    else:
-                        # the same 4-bit values re-packed, activations in int8
-                        cos = float(np.dot(got.ravel(), ref.ravel()) /
-                                    (np.linalg.norm(got) * np.linalg.norm(ref)))
-                        ok = cos >= 0.999
-                        detail = f"cosine {cos:.6f}"
+                    ok, detail = fp32_or_cosine(got, ref, label == "fp32")
                     failed += not ok
                     print(f"{name} {label} batch={shape[0]},seq={shape[1]} {detail} "
                           f"{'ok' if ok else 'FAIL'}")

@@ -71,6 +71,18 @@ def run_ort(onnx_path, feeds, workdir, node, config=None):
     return out
 
 
+def fp32_or_cosine(got, ref, fp32):
+    """(ok, detail) of one output: fp32 builds within 1e-4 of the
+    reference's max (at least 1), low-precision ones at cosine >= 0.999."""
+    if fp32:
+        tol = 1e-4 * max(1.0, float(np.abs(ref).max()))
+        err = float(np.abs(got - ref).max())
+        return err <= tol, f"max|err| {err:.3g} tol {tol:.3g}"
+    cos = float(np.dot(got.ravel(), ref.ravel()) /
+                (np.linalg.norm(got) * np.linalg.norm(ref)))
+    return cos >= 0.999, f"cosine {cos:.6f}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--models", required=True, help="folder of exported .onnx models")
