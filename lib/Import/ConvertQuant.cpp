@@ -121,6 +121,11 @@ FailureOr<QuantLayout> layoutOf(NodeContext &c, Value x, Value scale,
       if (failed(a))
         return failure();
       l.axis = *a;
+      int64_t d = xt.getDimSize(l.axis), n = st.getDimSize(0);
+      if (!ShapedType::isDynamic(d) && !ShapedType::isDynamic(n) && d != n)
+        return c.fail("per-axis scale has " + Twine(n) +
+                      " values, but the input's axis " + Twine(l.axis) +
+                      " has extent " + Twine(d));
     }
     return l;
   }
@@ -232,6 +237,8 @@ std::optional<Value> foldDequantize(NodeContext &c, Value x, Value scale,
   for (int64_t d = l.axis + 1; !l.perTensor && d < xt.getRank(); ++d)
     inner *= xt.getDimSize(d);
   int64_t blocks = l.block ? (extent + l.block - 1) / l.block : 0;
+  if (!l.perTensor && !l.block && scales != extent)
+    return std::nullopt; // (layoutOf rejects this)
   std::vector<float> out(numel);
   const char *sp = sb->data();
   for (int64_t i = 0; i < numel; ++i) {
