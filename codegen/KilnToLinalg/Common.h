@@ -27,6 +27,11 @@ SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value v);
 /// (index values) differ.
 void checkDims(OpBuilder &b, Location loc, Value a, Value other);
 
+/// An index constant.
+inline Value idx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
 /// An index Value for one extent.
 Value dimValue(OpBuilder &b, Location loc, Value v, int64_t dim);
 

@@ -16,10 +16,6 @@ using namespace mlir::kiln::lowering;
 
 namespace {
 
-Value idx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
 Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> dims,
                  Type elt) {
   return filledTensor(b, loc, dims, scalarConst(b, loc, elt, 0));

@@ -18,15 +18,6 @@ using namespace mlir::kiln::lowering;
 
 namespace {
 
-Value idx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-template <typename OpTy>
-struct OpLowering : OpRewritePattern<OpTy> {
-  using OpRewritePattern<OpTy>::OpRewritePattern;
-};
-
 /// The run-time extents of a reshape target, with 0 (copy) and -1 (infer)
 /// resolved as ONNX says.
 SmallVector<OpFoldResult> reshapeDims(OpBuilder &b, Location loc, ReshapeOp op) {
@@ -114,8 +105,8 @@ std::optional<SmallVector<ReassociationIndices>> expansionOf(ReshapeOp op) {
   return groups;
 }
 
-struct LowerReshape final : OpLowering<ReshapeOp> {
-  using OpLowering::OpLowering;
+struct LowerReshape final : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReshapeOp op,
                                 PatternRewriter &rewriter) const override {
     if (auto groups = expansionOf(op)) {
@@ -138,8 +129,8 @@ struct LowerReshape final : OpLowering<ReshapeOp> {
 
 /// Flatten, Unsqueeze, Squeeze: reshapes whose extents come from the input.
 template <typename OpTy>
-struct LowerViewLike final : OpLowering<OpTy> {
-  using OpLowering<OpTy>::OpLowering;
+struct LowerViewLike final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();

@@ -18,10 +18,6 @@ using namespace mlir::kiln::lowering;
 
 namespace {
 
-Value idx(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
 /// A linalg.generic over `init` (parallel in every dim) that yields
 /// `src[index(...)]`, where `index` gets the generic's scalar `inputs`
 /// (read through `inputMaps`), cast to `type`.

@@ -315,9 +315,7 @@ LogicalResult convertQuantizeLinear(NodeContext &c) {
   // The output type: the zero point's, else output_dtype's, else uint8.
   int fourBit = zp ? fourBitTypeOf(zp) : isFourBitType(*dtype) ? *dtype : 0;
   Type elt = zp ? c.typeOf(zp).getElementType()
-             : fourBit ? IntegerType::get(c.ctx(), 8,
-                                          fourBit == 22 ? IntegerType::Signless
-                                                        : IntegerType::Unsigned)
+             : fourBit ? fourBitStorageType(c.ctx(), fourBit)
              : *dtype ? onnxElementType(c.ctx(), *dtype)
                       : IntegerType::get(c.ctx(), 8, IntegerType::Unsigned);
   if (!elt)

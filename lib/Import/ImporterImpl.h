@@ -49,6 +49,9 @@ std::string onnxTypeName(int dataType);
 /// saturates to the 4-bit range of such a zero point. Graph inputs and
 /// outputs of these types are not supported.
 bool isFourBitType(int dataType);
+/// The type a 4-bit data type's values are held in (i8 for INT4, ui8 for
+/// UINT4); null for other data types.
+Type fourBitStorageType(MLIRContext *ctx, int dataType);
 inline constexpr llvm::StringLiteral kFourBitAttr = "kiln.onnx_4bit";
 /// Sets kFourBitAttr on `v`'s constant when `tensor` is 4-bit.
 void markFourBit(Value v, const onnx::TensorProto &tensor);

@@ -68,6 +68,13 @@ auto ::kiln::import::onnxTypeName(int t) -> std::string {
 
 bool ::kiln::import::isFourBitType(int t) { return t == 21 || t == 22; }
 
+auto ::kiln::import::fourBitStorageType(MLIRContext *ctx, int t) -> Type {
+  if (!isFourBitType(t))
+    return {};
+  return IntegerType::get(ctx, 8,
+                          t == 22 ? IntegerType::Signless : IntegerType::Unsigned);
+}
+
 void ::kiln::import::markFourBit(Value v, const TensorProto &t) {
   if (Operation *op = v.getDefiningOp(); op && isFourBitType(t.data_type()))
     op->setAttr(kFourBitAttr,
@@ -221,10 +228,7 @@ auto ::kiln::import::decodeTensor(MLIRContext *ctx,
     -> FailureOr<ElementsAttr> {
   std::string what = "tensor '" + t.name() + "'";
   bool fourBit = isFourBitType(t.data_type());
-  Type elt = fourBit ? IntegerType::get(ctx, 8,
-                                        t.data_type() == 22
-                                            ? IntegerType::Signless
-                                            : IntegerType::Unsigned)
+  Type elt = fourBit ? fourBitStorageType(ctx, t.data_type())
                      : onnxElementType(ctx, t.data_type());
   if (!elt) {
     error = what + " has unsupported data type " + onnxTypeName(t.data_type());

@@ -31,13 +31,17 @@ size_t kiln_s4_packed_bytes(int64_t k, int64_t n, int64_t group, int zp) {
 /* One column's group (values v[0..len) at stride st): its grid, and the
  * squared error of reproducing the values on it. */
 typedef struct {
-  float scale;
-  int32_t zp; /* the stored nibble of 0 */
+  float scale, inv; /* inv: 1 / scale, or 0 */
+  int32_t zp;       /* the stored nibble of 0 */
 } grid;
 
+static grid make_grid(float scale, int32_t zp) {
+  grid g = {scale, scale > 0.0f ? 1.0f / scale : 0.0f, zp};
+  return g;
+}
+
 static float quantize(float v, grid g) {
-  float inv = g.scale > 0.0f ? 1.0f / g.scale : 0.0f;
-  float q = nearbyintf(v * inv) + (float)g.zp;
+  float q = nearbyintf(v * g.inv) + (float)g.zp;
   return q != q ? (float)g.zp : q < 0.0f ? 0.0f : q > 15.0f ? 15.0f : q;
 }
 
@@ -55,8 +59,7 @@ static grid symmetric(const float *v, int64_t len, int64_t st) {
   float amax = 0.0f;
   for (int64_t i = 0; i < len; ++i)
     amax = fabsf(v[i * st]) > amax ? fabsf(v[i * st]) : amax;
-  grid g = {amax > 0.0f && isfinite(amax) ? amax / 7.0f : 0.0f, 8};
-  return g;
+  return make_grid(amax > 0.0f && isfinite(amax) ? amax / 7.0f : 0.0f, 8);
 }
 
 static grid asymmetric(const float *v, int64_t len, int64_t st) {
@@ -66,13 +69,10 @@ static grid asymmetric(const float *v, int64_t len, int64_t st) {
     hi = v[i * st] > hi ? v[i * st] : hi;
   }
   float s = (hi - lo) / 15.0f;
-  grid g = {0.0f, 8};
   if (!(s > 0.0f) || !isfinite(s))
-    return g;
+    return make_grid(0.0f, 8);
   float z = nearbyintf(-lo / s);
-  g.scale = s;
-  g.zp = z < 0.0f ? 0 : z > 15.0f ? 15 : (int32_t)z;
-  return g;
+  return make_grid(s, z < 0.0f ? 0 : z > 15.0f ? 15 : (int32_t)z);
 }
 
 /* The better grid of a group (the symmetric one unless zp). */
