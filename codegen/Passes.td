@@ -342,6 +342,73 @@ def KilnGpuMapLoops : Pass<"kiln-gpu-map-loops", "mlir::func::FuncOp"> {
                            "mlir::affine::AffineDialect"];
 }
 
+def KilnGpuCopiesToKernels
+    : Pass<"kiln-gpu-copies-to-kernels", "mlir::func::FuncOp"> {
+  let summary = "Turn host memref.copy into linalg.copy, so copies run as kernels";
+  let description = [{
+    Bufferization leaves `memref.copy` in host code, which would run as the
+    runtime's `memrefCopy` on the CPU over managed memory: each copy of a
+    tensor the GPU wrote would migrate its pages to the host and back. Every
+    ranked copy becomes a `linalg.copy`, which the CUDA pipeline maps to a
+    kernel like any other linalg op. Unranked copies are left alone.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::func::FuncOp"> {
+  let summary = "f32 matmuls on buffers as shared-memory tiled kernels";
+  let description = [{
+    Each f32 `linalg.matmul` and `linalg.batch_matmul` with the default
+    indexing maps (any strides, dynamic sizes) becomes one `gpu.launch`:
+    a block of 256 threads computes a 64 x 64 tile of C, each thread a
+    4 x 4 register tile (rows ty + 16 i, columns tx + 16 j); per step of
+    16 along k the block stages A (k-major, padded) and B in shared memory
+    (workgroup attributions), out-of-range elements as zeros, with a
+    barrier after staging and after the step's products; the epilogue adds
+    the tile to C under bounds guards. Other contractions keep the generic
+    one-thread-per-element path.
+
+    With `emulate`, the same per-thread steps are emitted as CPU loops
+    (blocks and threads sequential, each barrier a split between loops
+    over the threads, the register tiles in a buffer), so the tiling can
+    be checked numerically without a GPU (`kiln compile --emulate-gpu`).
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Emit CPU loops instead of a gpu.launch">
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def KilnGpuAsyncLaunches
+    : Pass<"kiln-gpu-async-launches", "mlir::ModuleOp"> {
+  let summary = "Chain kernel launches on one stream; synchronize only where host code touches GPU memory";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, on host functions. In each block,
+    consecutive `gpu.launch_func` ops become asynchronous launches chained
+    by tokens from one `gpu.wait async` (one stream; the runtime hands out
+    one stream per thread), and a blocking `gpu.wait` is inserted only
+    before a host op that may touch memory a kernel uses:
+    - a load, store, dealloc, call or other op with memory effects on a
+      memref whose allocation (followed through views, casts and reshapes)
+      is an operand of some launch in the function, or is a function or
+      block argument;
+    - a `memref.reshape` whose shape buffer is such a memref;
+    - any other op with unknown memory effects or with regions that are not
+      effect-free (the nested blocks are handled the same way, each
+      synchronizing before its terminator);
+    - the block's terminator.
+    Allocations, views, constants, index arithmetic, calls without memref
+    operands (run-time checks) and host-only buffers (shape vectors) need no
+    synchronization. Compared with `gpu-async-region`, which synchronizes
+    before every allocation, this keeps the stream busy across the host's
+    bookkeeping between kernels.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
 def KilnGpuNameKernels : Pass<"kiln-gpu-name-kernels", "mlir::ModuleOp"> {
   let summary = "Name each outlined kernel after the ONNX node it computes";
   let description = [{

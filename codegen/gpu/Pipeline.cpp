@@ -7,12 +7,13 @@
 // calling the runtime's mgpu* shim (lib/Runtime/cuda.c). The driver runs
 // ptxas on each kernel module's PTX (lib/Driver/Compile.cpp).
 //
-// Launches are synchronous (gpu-to-llvm's stream create / launch / sync /
-// destroy, which the shim maps onto one cached stream per thread), and all
-// buffers are CUDA managed memory, so host code that still reads or copies
-// buffers between kernels (shape arithmetic, memref.copy, the outputs) is
-// correct. Speed (tensor cores, fused attention, asynchronous launches) is
-// the next stage.
+// f32 matmuls become shared-memory tiled kernels (kiln-gpu-tile-matmuls;
+// with --emulate-gpu the same steps as CPU loops). Copies run as kernels (kiln-gpu-copies-to-kernels). Launches are
+// asynchronous on one stream (kiln-gpu-async-launches; the shim maps stream
+// creation onto one cached stream per thread), synchronized only before host
+// code that touches memory a kernel uses (shape buffers a kernel wrote, the
+// outputs). All buffers are CUDA managed memory, so that host code reads
+// them directly. Speed (tensor cores, fused attention) is the next stage.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +46,10 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
                                            const CudaPipelineOptions &options) {
   addPipelineText(pm, kGraphPipeline);
   addPipelineText(pm, kToBuffersPipeline);
+  pm.addNestedPass<func::FuncOp>(createKilnGpuCopiesToKernels());
+  KilnGpuTileMatmulsOptions tile;
+  tile.emulate = options.emulateOnCpu;
+  pm.addNestedPass<func::FuncOp>(createKilnGpuTileMatmuls(tile));
   addPipelineText(pm, kToParallelLoops);
   KilnGpuMapLoopsOptions map;
   map.blockSize = options.blockSize;
@@ -66,6 +71,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   addPipelineText(pm, kToKernels);
   pm.addPass(createKilnGpuNameKernels());
   pm.addPass(createKilnGpuDeviceGlobals());
+  pm.addPass(createKilnGpuAsyncLaunches());
   externalize();
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
