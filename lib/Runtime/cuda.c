@@ -11,9 +11,12 @@
  *   is loaded into the GPU's primary context on the first launch from it,
  *   and each kernel is looked up once (mgpuModuleGetFunction is called per
  *   launch).
- * - Streams: every host thread has one stream, created once; launches are
- *   synchronous for now (gpu-to-llvm's create/launch/sync/destroy maps onto
- *   launch + sync of that stream).
+ * - Streams: every host thread has one stream, created once. Launches are
+ *   asynchronous on it; the generated code synchronizes it only before host
+ *   code touches memory a kernel uses (kiln-gpu-async-launches), and every
+ *   run ends with a synchronize (kiln_gpu_end_run), also a run cut short. A
+ *   kernel's fault surfaces at the next synchronize and names the kernel
+ *   launched last.
  * - Memory: the workspace (arena.c), the staged inputs and the constants
  *   (kiln_rt_gpu_global_*, copied once per process) are CUDA managed memory,
  *   so the host code between kernels (shape arithmetic, copies, outputs)
@@ -169,6 +172,10 @@ const char *kiln_gpu_begin_run(void) {
   return NULL;
 }
 
+/* (defined with the streams below) */
+static void sync_thread_stream(void);
+void kiln_gpu_end_run(void) { sync_thread_stream(); }
+
 const char *kiln_gpu_run_error(void) { return run_error[0] ? run_error : NULL; }
 
 void *kiln_gpu_alloc(size_t bytes) {
@@ -262,6 +269,11 @@ API void *mgpuStreamCreate(void) {
       thread_stream_made = 1;
   }
   return thread_stream;
+}
+
+static void sync_thread_stream(void) {
+  if (thread_stream_made && !run_error[0])
+    check(cu.StreamSynchronize(thread_stream), "cuStreamSynchronize");
 }
 
 /* The thread's stream lives as long as the thread. */

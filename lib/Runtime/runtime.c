@@ -502,6 +502,10 @@ static void call_entry(run_ctx *ctx, void (*fn)(void **, void *), void **args,
     fn(args, &call);
   }
   dim_error_jump = outer;
+  /* Launches are asynchronous: a run cut short by a failed check may leave
+   * kernels running on the workspace the next caller takes. */
+  if (kiln_is_cuda_model())
+    kiln_gpu_end_run();
   if (why)
     cut_failed(ctx, why);
   kiln_arena_release(&m->workspaces, arena);

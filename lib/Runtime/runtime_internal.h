@@ -177,6 +177,9 @@ static inline int kiln_is_cuda_model(void) {
 /* Loads the driver once and makes the context current on this thread;
  * NULL when ready, else why not. Clears the run's CUDA error. */
 const char *kiln_gpu_begin_run(void);
+/* Waits for the kernels this thread launched (its stream), so the run's
+ * workspace can be handed to another caller. */
+void kiln_gpu_end_run(void);
 /* The first CUDA failure of this thread's run, or NULL. */
 const char *kiln_gpu_run_error(void);
 /* CUDA managed memory (host and device), NULL on failure. */
