@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -79,6 +80,8 @@ struct CudaPipelineOptions {
   /// Stop after tiling/mapping and lower the tiled loops for the CPU
   /// instead (checks the tiling numerically on machines without a GPU).
   bool emulateOnCpu = false;
+  /// fp32, or fp16 / bf16: matmuls on tensor cores (fp32 accumulation).
+  std::string precision = "fp32";
 };
 
 /// Adds the graph passes, then kiln -> linalg -> bufferized loops -> tiled,

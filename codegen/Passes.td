@@ -368,6 +368,11 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::func::FuncOp"> {
     the tile to C under bounds guards. Other contractions keep the generic
     one-thread-per-element path.
 
+    With `precision=fp16|bf16` the products run on tensor cores (sm_80+):
+    operands rounded when staged (steps of 32 along k, both tiles
+    k-contiguous with 8 values of padding), 8 warps of 16 x 32 outputs,
+    `nvvm.mma.sync` m16n8k16 with fp32 accumulators.
+
     With `emulate`, the same per-thread steps are emitted as CPU loops
     (blocks and threads sequential, each barrier a split between loops
     over the threads, the register tiles in a buffer), so the tiling can
@@ -375,11 +380,17 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"emulate", "emulate", "bool", /*default=*/"false",
-           "Emit CPU loops instead of a gpu.launch">
+           "Emit CPU loops instead of a gpu.launch">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "fp32 (CUDA cores), fp16 or bf16 (tensor cores: operands rounded "
+           "when staged, fp32 accumulation)">
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
-                           "mlir::memref::MemRefDialect"];
+                           "mlir::memref::MemRefDialect",
+                           "mlir::NVVM::NVVMDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::vector::VectorDialect"];
 }
 
 def KilnGpuAsyncLaunches

@@ -49,6 +49,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnGpuCopiesToKernels());
   KilnGpuTileMatmulsOptions tile;
   tile.emulate = options.emulateOnCpu;
+  tile.precision = options.precision;
   pm.addNestedPass<func::FuncOp>(createKilnGpuTileMatmuls(tile));
   addPipelineText(pm, kToParallelLoops);
   KilnGpuMapLoopsOptions map;

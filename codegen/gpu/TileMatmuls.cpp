@@ -2,18 +2,30 @@
 //
 // An f32 linalg.matmul / batch_matmul on buffers becomes one kernel with
 // shared-memory tiles (the generic path gives every output element its own
-// thread and a loop over k from global memory):
-//   - a block of 16 x 16 threads computes a 64 x 64 tile of C; each thread
-//     keeps a 4 x 4 register tile (rows ty + 16 i, columns tx + 16 j, so
-//     neighbouring threads touch neighbouring columns);
-//   - per step of 16 along k the block stages A (k-major, one column of
-//     padding against bank conflicts) and B in shared memory, 4 elements of
-//     each per thread, out-of-range ones as zeros;
-//   - the epilogue adds the tile to C (linalg.matmul accumulates), guarded.
-// With `emulate`, the same per-thread steps run as CPU loops: blocks and
-// threads sequential, each barrier a split between loops over the threads,
-// the register tiles in a buffer. That checks the tiling numerically on a
-// machine without a GPU.
+// thread and a loop over k from global memory). A block of 256 threads
+// computes a 64 x 64 tile of C, 16 outputs per thread kept in registers;
+// the block stages a step of k of A and B in shared memory (zeros outside
+// the operands), with a barrier after staging and after the products; the
+// epilogue adds the tile to C (linalg.matmul accumulates), guarded.
+//   - fp32 (CUDA cores): 16 x 16 threads, thread (tx, ty) owns rows
+//     ty + 16 i and columns tx + 16 j; steps of 16 along k, A staged
+//     k-major with a column of padding against bank conflicts.
+//   - fp16 / bf16 (tensor cores, sm_80+): operands rounded when staged
+//     (steps of 32 along k, both tiles k-contiguous with 8 values of
+//     padding), 8 warps of 16 x 32 outputs each, 4 mma.sync m16n8k16 per
+//     16 of k (nvvm.mma.sync: nvgpu's lowering has no bf16), fp32
+//     accumulation. Lane l holds the PTX ISA's fragments:
+//     A rows g, g + 8 and columns 2q, 2q + 1 (+ 8), B column g and rows 2q,
+//     2q + 1 (+ 8), C rows g, g + 8 and columns 2q, 2q + 1, g = l / 4,
+//     q = l % 4.
+// With `emulate`, the same steps run as CPU loops: blocks and threads
+// sequential, each barrier a split between loops over the threads, the
+// register tiles in a buffer. For fp32 each thread runs the GPU's own
+// product step; for the tensor-core kernels each thread computes its 16
+// outputs (the C fragments' coordinates) as dot products over the staged,
+// rounded tiles: that checks the staging, the rounding, the warp tiling
+// and the epilogue, but not the A/B fragment order of mma.sync itself
+// (only a GPU can).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +36,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::kiln {
@@ -35,12 +50,11 @@ using namespace mlir;
 
 namespace {
 
-constexpr int64_t kTile = 64;   // rows and columns of C per block
-constexpr int64_t kStep = 16;   // k per shared-memory stage
-constexpr int64_t kSide = 16;   // threads per block side
-constexpr int64_t kPer = 4;     // rows and columns of C per thread
-constexpr int64_t kThreads = kSide * kSide;
-constexpr int64_t kAcc = kPer * kPer;
+constexpr int64_t kTile = 64;     // rows and columns of C per block
+constexpr int64_t kThreads = 256; // per block
+constexpr int64_t kOut = 16;      // outputs of C per thread
+constexpr int64_t kSide = 16;     // fp32: threads per block side
+constexpr int64_t kPad = 8;       // tensor cores: padding of a tile row
 
 /// C (+)= A x B, optionally with a leading batch dim on all three.
 struct Gemm {
@@ -51,16 +65,33 @@ struct Gemm {
 
 class KernelBuilder {
 public:
-  KernelBuilder(OpBuilder &b, const Gemm &g) : b(b), g(g), loc(g.loc) {}
+  /// lowp: null for the fp32 kernel, else f16 or bf16 (tensor cores).
+  KernelBuilder(OpBuilder &b, const Gemm &g, Type lowp)
+      : b(b), g(g), loc(g.loc), lowp(lowp) {}
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value dim(Value mem, int64_t i) {
     return memref::DimOp::create(b, loc, mem, i + (g.batched ? 1 : 0));
   }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) { return y ? add(x, idx(y)) : x; }
   Value mul(Value x, int64_t y) {
     return arith::MulIOp::create(b, loc, x, idx(y));
   }
+  Value div(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, loc, x, idx(y));
+  }
+  Value rem(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, idx(y));
+  }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+  }
+  Value f32Zero() {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  }
+
+  int64_t stepK() const { return lowp ? 32 : 16; }
 
   /// Sizes, read once before the kernel (or the emulating loops).
   void readSizes() {
@@ -73,6 +104,16 @@ public:
 
   Value ceilTiles(Value n) {
     return arith::CeilDivSIOp::create(b, loc, n, idx(kTile));
+  }
+
+  /// The shared tiles: fp32 A [k][m + 1], B [k][n]; tensor cores A [m][k],
+  /// B [n][k] (k contiguous, as the fragments read them), padded rows.
+  MemRefType tileType(bool isA, Attribute space) {
+    if (!lowp)
+      return MemRefType::get({stepK(), kTile + (isA ? 1 : 0)}, b.getF32Type(),
+                             MemRefLayoutAttrInterface{}, space);
+    return MemRefType::get({kTile, stepK() + kPad}, lowp,
+                           MemRefLayoutAttrInterface{}, space);
   }
 
   /// A[bat, min(r, R-1), min(c, C-1)], or 0 when (r, c) is outside.
@@ -88,99 +129,180 @@ public:
       at.push_back(bat);
     at.append({rc, cc});
     Value v = memref::LoadOp::create(b, loc, mem, at);
-    Value in = arith::AndIOp::create(
-        b, loc,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, R),
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, c, C));
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    return arith::SelectOp::create(b, loc, in, v, zero);
+    Value in = arith::AndIOp::create(b, loc, lt(r, R), lt(c, C));
+    v = arith::SelectOp::create(b, loc, in, v, f32Zero());
+    return lowp ? arith::TruncFOp::create(b, loc, lowp, v).getResult() : v;
   }
 
   /// Thread t's share of staging the k0 step of A and B.
   void loadTiles(Value As, Value Bs, Value t, Value k0, Value bat, Value m0,
                  Value n0) {
-    for (int64_t r = 0; r < kTile * kStep / kThreads; ++r) {
-      Value i = add(t, idx(r * kThreads));
-      // A: 64 rows x 16 k, k fastest in memory.
-      Value row = arith::DivUIOp::create(b, loc, i, idx(kStep));
-      Value kk = arith::RemUIOp::create(b, loc, i, idx(kStep));
+    for (int64_t r = 0; r < kTile * stepK() / kThreads; ++r) {
+      Value i = add(t, r * kThreads);
+      // A: 64 rows x stepK, k fastest in memory.
+      Value row = div(i, stepK()), kk = rem(i, stepK());
       Value va = guardedLoad(g.a, bat, add(m0, row), M, add(k0, kk), K);
-      memref::StoreOp::create(b, loc, va, As, ValueRange{kk, row});
-      // B: 16 k x 64 columns, columns fastest.
-      Value kb = arith::DivUIOp::create(b, loc, i, idx(kTile));
-      Value col = arith::RemUIOp::create(b, loc, i, idx(kTile));
+      memref::StoreOp::create(b, loc, va, As,
+                              lowp ? ValueRange{row, kk} : ValueRange{kk, row});
+      // B: stepK x 64 columns, columns fastest.
+      Value kb = div(i, kTile), col = rem(i, kTile);
       Value vb = guardedLoad(g.b, bat, add(k0, kb), K, add(n0, col), N);
-      memref::StoreOp::create(b, loc, vb, Bs, ValueRange{kb, col});
+      memref::StoreOp::create(b, loc, vb, Bs,
+                              lowp ? ValueRange{col, kb} : ValueRange{kb, col});
     }
   }
 
-  /// Thread t's register tile after one staged step.
-  SmallVector<Value> compute(Value As, Value Bs, Value t, ValueRange acc) {
-    Value tx = arith::RemUIOp::create(b, loc, t, idx(kSide));
-    Value ty = arith::DivUIOp::create(b, loc, t, idx(kSide));
-    auto loop = scf::ForOp::create(b, loc, idx(0), idx(kStep), idx(1), acc);
+  /// The tile coordinates (row, column) of thread t's e-th output.
+  std::pair<Value, Value> outputAt(Value t, int64_t e) {
+    if (!lowp) {
+      Value tx = rem(t, kSide), ty = div(t, kSide);
+      return {add(ty, kSide * (e / 4)), add(tx, kSide * (e % 4))};
+    }
+    // e = 4 j + 2 reg + elem: tile j's C fragment register (reg, elem).
+    Value lane = rem(t, 32), w = div(t, 32);
+    Value gid = div(lane, 4), q = rem(lane, 4);
+    int64_t j = e / 4, reg = (e / 2) % 2, elem = e % 2;
+    Value row = add(add(mul(div(w, 2), 16), gid), 8 * reg);
+    Value col = add(add(mul(rem(w, 2), 32), mul(q, 2)), 8 * j + elem);
+    return {row, col};
+  }
+
+  /// fp32: thread t's register tile after one staged step (GPU and
+  /// emulation alike).
+  SmallVector<Value> computeSimt(Value As, Value Bs, Value t, ValueRange acc) {
+    Value tx = rem(t, kSide), ty = div(t, kSide);
+    auto loop = scf::ForOp::create(b, loc, idx(0), idx(stepK()), idx(1), acc);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value kk = loop.getInductionVar();
     SmallVector<Value> av, bv, out;
-    for (int64_t i = 0; i < kPer; ++i) {
+    for (int64_t i = 0; i < 4; ++i) {
       av.push_back(memref::LoadOp::create(b, loc, As,
-                                          ValueRange{kk, add(ty, idx(kSide * i))}));
+                                          ValueRange{kk, add(ty, kSide * i)}));
       bv.push_back(memref::LoadOp::create(b, loc, Bs,
-                                          ValueRange{kk, add(tx, idx(kSide * i))}));
+                                          ValueRange{kk, add(tx, kSide * i)}));
     }
-    for (int64_t i = 0; i < kPer; ++i)
-      for (int64_t j = 0; j < kPer; ++j)
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t j = 0; j < 4; ++j)
         out.push_back(math::FmaOp::create(b, loc, av[i], bv[j],
-                                          loop.getRegionIterArgs()[i * kPer + j]));
+                                          loop.getRegionIterArgs()[i * 4 + j]));
     scf::YieldOp::create(b, loc, out);
     return SmallVector<Value>(loop.getResults());
   }
 
-  /// C[bat, m, n] += acc for thread t's outputs inside C.
-  void store(Value t, Value bat, Value m0, Value n0, ValueRange acc) {
-    Value tx = arith::RemUIOp::create(b, loc, t, idx(kSide));
-    Value ty = arith::DivUIOp::create(b, loc, t, idx(kSide));
-    for (int64_t i = 0; i < kPer; ++i)
-      for (int64_t j = 0; j < kPer; ++j) {
-        Value m = add(add(m0, ty), idx(kSide * i));
-        Value n = add(add(n0, tx), idx(kSide * j));
-        Value in = arith::AndIOp::create(
-            b, loc,
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, m, M),
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, n, N));
-        auto guard = scf::IfOp::create(b, loc, in, /*withElse=*/false);
-        OpBuilder::InsertionGuard ig(b);
-        b.setInsertionPointToStart(guard.thenBlock());
-        SmallVector<Value> at;
-        if (g.batched)
-          at.push_back(bat);
-        at.append({m, n});
-        Value old = memref::LoadOp::create(b, loc, g.c, at);
-        Value sum = arith::AddFOp::create(b, loc, old, acc[i * kPer + j]);
-        memref::StoreOp::create(b, loc, sum, g.c, at);
-      }
+  /// Two consecutive values of a tile row, for a fragment register.
+  Value pair(Value tile, Value row, Value col) {
+    return vector::LoadOp::create(b, loc, VectorType::get({2}, lowp), tile,
+                                  ValueRange{row, col});
   }
 
-  SmallVector<Value> zeros() {
-    Value z = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    return SmallVector<Value>(kAcc, z);
+  /// A fragment register of two values: vector<2xf16> for f16; bf16 pairs
+  /// go to mma.sync as i32.
+  Value fragment(Value tile, Value row, Value col) {
+    Value v = pair(tile, row, col);
+    if (lowp.isF16())
+      return v;
+    auto asInt = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), v);
+    return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
+  }
+
+  /// Tensor cores on the GPU: thread t's accumulators (e = 4 j + 2 reg +
+  /// elem: register 2 reg + elem of its warp's C fragment j) after one
+  /// staged step, two mma.sync k-steps of 16.
+  SmallVector<Value> computeMma(Value As, Value Bs, Value t, ValueRange acc) {
+    Value lane = rem(t, 32), w = div(t, 32);
+    Value gid = div(lane, 4), q2 = mul(rem(lane, 4), 2);
+    Value rowA = add(mul(div(w, 2), 16), gid);
+    Value colB = add(mul(rem(w, 2), 32), gid);
+    auto f32 = b.getF32Type();
+    auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                   {f32, f32, f32, f32});
+    NVVM::MMATypes type =
+        lowp.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
+    SmallVector<Value> out(acc);
+    for (int64_t ks = 0; ks < stepK(); ks += 16) {
+      Value c0 = add(q2, ks), c1 = add(q2, ks + 8);
+      Value rows[2] = {rowA, add(rowA, 8)};
+      Value cols[2] = {c0, c1};
+      // a0..a3: (row g, k 2q), (g + 8, 2q), (g, 2q + 8), (g + 8, 2q + 8).
+      SmallVector<Value> a;
+      for (int64_t r = 0; r < 4; ++r)
+        a.push_back(fragment(As, rows[r % 2], cols[r / 2]));
+      for (int64_t j = 0; j < 4; ++j) {
+        // b0, b1: column g of the n8 tile, k 2q and 2q + 8.
+        Value n = add(colB, 8 * j);
+        Value bv[2] = {fragment(Bs, n, cols[0]), fragment(Bs, n, cols[1])};
+        auto mma = NVVM::MmaOp::create(
+            b, loc, result, a, ValueRange{bv[0], bv[1]},
+            ArrayRef<Value>(out).slice(4 * j, 4), ArrayRef<int64_t>{16, 8, 16},
+            std::nullopt, std::nullopt,
+            std::array<NVVM::MMATypes, 2>{type, type},
+            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                           NVVM::MMALayout::col});
+        for (int64_t r = 0; r < 4; ++r)
+          out[4 * j + r] = LLVM::ExtractValueOp::create(b, loc, mma.getResult(),
+                                                        ArrayRef<int64_t>{r});
+      }
+    }
+    return out;
+  }
+
+  /// Tensor cores, emulated: thread t's 16 outputs as dot products over the
+  /// staged (rounded) tiles.
+  SmallVector<Value> computeDots(Value As, Value Bs, Value t, ValueRange acc) {
+    SmallVector<Value> out;
+    for (int64_t e = 0; e < kOut; ++e) {
+      auto [row, col] = outputAt(t, e);
+      auto loop = scf::ForOp::create(b, loc, idx(0), idx(stepK()), idx(1),
+                                     ValueRange{acc[e]});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value kk = loop.getInductionVar();
+      auto f32 = b.getF32Type();
+      Value x = memref::LoadOp::create(b, loc, As, ValueRange{row, kk});
+      Value y = memref::LoadOp::create(b, loc, Bs, ValueRange{col, kk});
+      x = arith::ExtFOp::create(b, loc, f32, x);
+      y = arith::ExtFOp::create(b, loc, f32, y);
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{math::FmaOp::create(b, loc, x, y,
+                                         loop.getRegionIterArgs()[0])});
+      out.push_back(loop.getResult(0));
+    }
+    return out;
+  }
+
+  /// C[bat, m, n] += acc[e] for thread t's outputs inside C.
+  void store(Value t, Value bat, Value m0, Value n0, ValueRange acc) {
+    for (int64_t e = 0; e < kOut; ++e) {
+      auto [row, col] = outputAt(t, e);
+      Value m = add(m0, row), n = add(n0, col);
+      Value in = arith::AndIOp::create(b, loc, lt(m, M), lt(n, N));
+      auto guard = scf::IfOp::create(b, loc, in, /*withElse=*/false);
+      OpBuilder::InsertionGuard ig(b);
+      b.setInsertionPointToStart(guard.thenBlock());
+      SmallVector<Value> at;
+      if (g.batched)
+        at.push_back(bat);
+      at.append({m, n});
+      Value old = memref::LoadOp::create(b, loc, g.c, at);
+      Value sum = arith::AddFOp::create(b, loc, old, acc[e]);
+      memref::StoreOp::create(b, loc, sum, g.c, at);
+    }
   }
 
   /// The kernel: one gpu.launch, shared tiles as workgroup attributions.
   void buildLaunch() {
     readSizes();
-    MLIRContext *ctx = b.getContext();
-    auto shared = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-    auto tileA = MemRefType::get({kStep, kTile + 1}, b.getF32Type(),
-                                 MemRefLayoutAttrInterface{}, shared);
-    auto tileB = MemRefType::get({kStep, kTile}, b.getF32Type(),
-                                 MemRefLayoutAttrInterface{}, shared);
+    auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
+                                             gpu::AddressSpace::Workgroup);
     Value one = idx(1);
     auto launch = gpu::LaunchOp::create(
         b, loc, ceilTiles(N), ceilTiles(M), batch, idx(kThreads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{}, TypeRange{tileA, tileB});
+        /*asyncDependencies=*/{},
+        TypeRange{tileType(true, shared), tileType(false, shared)});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToEnd(&launch.getBody().front());
     gpu::TerminatorOp::create(b, loc);
@@ -190,15 +312,18 @@ public:
     gpu::KernelDim3 block = launch.getBlockIds();
     Value t = launch.getThreadIds().x;
     Value m0 = mul(block.y, kTile), n0 = mul(block.x, kTile), bat = block.z;
-    auto steps = scf::ForOp::create(b, loc, idx(0), K, idx(kStep), zeros());
+    SmallVector<Value> init(kOut, f32Zero());
+    auto steps = scf::ForOp::create(b, loc, idx(0), K, idx(stepK()), init);
     {
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(steps.getBody());
       loadTiles(As, Bs, t, steps.getInductionVar(), bat, m0, n0);
       gpu::BarrierOp::create(b, loc);
-      SmallVector<Value> acc = compute(As, Bs, t, steps.getRegionIterArgs());
+      ValueRange acc = steps.getRegionIterArgs();
+      SmallVector<Value> next = lowp ? computeMma(As, Bs, t, acc)
+                                     : computeSimt(As, Bs, t, acc);
       gpu::BarrierOp::create(b, loc);
-      scf::YieldOp::create(b, loc, acc);
+      scf::YieldOp::create(b, loc, next);
     }
     store(t, bat, m0, n0, steps.getResults());
   }
@@ -214,20 +339,18 @@ public:
   /// The same steps as CPU loops (--emulate-gpu).
   void buildEmulation() {
     readSizes();
-    auto f32 = b.getF32Type();
-    Value As = memref::AllocOp::create(
-        b, loc, MemRefType::get({kStep, kTile + 1}, f32));
-    Value Bs = memref::AllocOp::create(b, loc, MemRefType::get({kStep, kTile}, f32));
-    Value accs =
-        memref::AllocOp::create(b, loc, MemRefType::get({kThreads, kAcc}, f32));
+    Value As = memref::AllocOp::create(b, loc, tileType(true, {}));
+    Value Bs = memref::AllocOp::create(b, loc, tileType(false, {}));
+    Value accs = memref::AllocOp::create(
+        b, loc, MemRefType::get({kThreads, kOut}, b.getF32Type()));
     auto loadAcc = [&](Value t) {
       SmallVector<Value> acc;
-      for (int64_t e = 0; e < kAcc; ++e)
+      for (int64_t e = 0; e < kOut; ++e)
         acc.push_back(memref::LoadOp::create(b, loc, accs, ValueRange{t, idx(e)}));
       return acc;
     };
     auto storeAcc = [&](Value t, ValueRange acc) {
-      for (int64_t e = 0; e < kAcc; ++e)
+      for (int64_t e = 0; e < kOut; ++e)
         memref::StoreOp::create(b, loc, acc[e], accs, ValueRange{t, idx(e)});
     };
     Value threads = idx(kThreads);
@@ -235,8 +358,10 @@ public:
       forLoop(ceilTiles(M), [&](Value by) {
         forLoop(ceilTiles(N), [&](Value bx) {
           Value m0 = mul(by, kTile), n0 = mul(bx, kTile);
-          forLoop(threads, [&](Value t) { storeAcc(t, zeros()); });
-          auto steps = scf::ForOp::create(b, loc, idx(0), K, idx(kStep));
+          forLoop(threads, [&](Value t) {
+            storeAcc(t, SmallVector<Value>(kOut, f32Zero()));
+          });
+          auto steps = scf::ForOp::create(b, loc, idx(0), K, idx(stepK()));
           {
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(steps.getBody());
@@ -245,7 +370,9 @@ public:
               loadTiles(As, Bs, t, k0, bat, m0, n0);
             });
             forLoop(threads, [&](Value t) {
-              storeAcc(t, compute(As, Bs, t, loadAcc(t)));
+              SmallVector<Value> acc = loadAcc(t);
+              storeAcc(t, lowp ? computeDots(As, Bs, t, acc)
+                               : computeSimt(As, Bs, t, acc));
             });
           }
           forLoop(threads, [&](Value t) { store(t, bat, m0, n0, loadAcc(t)); });
@@ -260,6 +387,7 @@ private:
   OpBuilder &b;
   const Gemm &g;
   Location loc;
+  Type lowp;
   Value M, N, K, batch;
 };
 
@@ -299,9 +427,20 @@ struct KilnGpuTileMatmuls final
         found.push_back({op, *g});
     });
     OpBuilder b(&getContext());
+    Type lowp;
+    if (precision == "fp16")
+      lowp = b.getF16Type();
+    else if (precision == "bf16")
+      lowp = b.getBF16Type();
+    else if (precision != "fp32") {
+      getOperation().emitError("kiln-gpu-tile-matmuls: precision must be "
+                               "fp32, fp16 or bf16, got '")
+          << precision << "'";
+      return signalPassFailure();
+    }
     for (auto &[op, g] : found) {
       b.setInsertionPoint(op);
-      KernelBuilder kb(b, g);
+      KernelBuilder kb(b, g, lowp);
       if (emulate)
         kb.buildEmulation();
       else

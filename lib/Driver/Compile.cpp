@@ -439,9 +439,12 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   }
   mlir::kiln::CudaPipelineOptions cudaOptions;
   if (cuda) {
-    if (options.precision != "fp32" || options.quantize != "none") {
-      error = "--target cuda compiles fp32 models only so far (--precision " +
-              options.precision + ", --quantize " + options.quantize + ")";
+    if (options.quantize != "none" || !options.keepFp32.empty()) {
+      error = "--target cuda has no " +
+              std::string(options.quantize != "none"
+                              ? "--quantize " + options.quantize
+                              : std::string("--keep-fp32")) +
+              " yet (fp32, or --precision fp16|bf16 for the matmuls)";
       return false;
     }
     llvm::StringRef arch = options.gpuArch;
@@ -452,6 +455,13 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
               "sm_80, sm_90), got '" + options.gpuArch + "'";
       return false;
     }
+    if (options.precision != "fp32" && sm < 80) {
+      error = "--target cuda --precision " + options.precision +
+              " runs the matmuls on sm_80+ tensor cores (mma.sync m16n8k16); "
+              "--gpu " + options.gpuArch + " has none of that shape";
+      return false;
+    }
+    cudaOptions.precision = options.precision;
     cudaOptions.chip = options.gpuArch;
     cudaOptions.toolkit = options.cudaPath;
     if (cudaOptions.toolkit.empty())

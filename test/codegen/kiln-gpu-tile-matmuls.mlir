@@ -66,3 +66,19 @@ func.func @not_taken(%a: memref<4x8xf16>, %b: memref<8x4xf16>, %c: memref<4x4xf1
   %r = linalg.matmul ins(%t, %u : tensor<4x8xf32>, tensor<8x4xf32>) outs(%v : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %r : tensor<4x4xf32>
 }
+
+// -----
+
+// RUN: kiln-opt %s --split-input-file --kiln-gpu-tile-matmuls=precision=bf16 | FileCheck %s --check-prefix=BF16
+// Tensor cores: bf16 tiles [64][40] k-contiguous, operands rounded when
+// staged, 8 mma.sync m16n8k16 per step of 32 along k (4 n8 tiles x 2).
+// BF16-LABEL: func.func @tensor_cores
+// BF16: workgroup(%{{.*}} : memref<64x40xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x40xbf16, #gpu.address_space<workgroup>>)
+// BF16: arith.truncf %{{.*}} : f32 to bf16
+// BF16: gpu.barrier
+// BF16-COUNT-8: nvvm.mma.sync
+// BF16: gpu.barrier
+func.func @tensor_cores(%a: memref<?x64xf32>, %b: memref<64x96xf32>, %c: memref<?x96xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x96xf32>) outs(%c : memref<?x96xf32>)
+  return
+}

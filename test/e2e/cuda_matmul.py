@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The GPU matmul kernels' tiling at awkward shapes, checked on the CPU.
 
-    cuda_matmul.py --kiln KILN [--ptx DIR]
+    cuda_matmul.py --kiln KILN [--precision fp32|fp16|bf16] [--ptx DIR]
 
 kiln-gpu-tile-matmuls gives every f32 matmul a 64 x 64 block tile staged
 in shared memory 16 values of k at a time. These models put partial tiles
@@ -10,6 +10,11 @@ step, one row), a batch of two activations (batch_matmul), a Gemm with
 transposed B and a bias, and a strided operand. Each is compiled with
 `--target cuda --emulate-gpu` (the kernel's per-thread steps as CPU loops)
 and compared with numpy in float64 within 1e-4 of the output's max.
+With --precision fp16|bf16 (the tensor-core kernel: operands rounded to
+that type when staged in shared memory, fp32 accumulation) the reference
+rounds the matmuls' operands the same way (round to nearest even) and the
+tolerance is the same; the emulation checks the staging, rounding, warp
+tiling and epilogue, not mma.sync's fragment order (see TileMatmuls.cpp).
 With --ptx DIR each is also compiled for the GPU and its PTX kept in
 DIR/<model>, for the caller to check the tiled kernels are there.
 Prints one line per model and shape and `cuda_matmul: N failed`.
@@ -27,6 +32,23 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 import kiln  # noqa: E402
 
 
+def rounder(precision):
+    """Rounds float32 values to `precision` (round to nearest even), as the
+    kernel does when it stages operands, returned as float64."""
+    def fp16(x):
+        return np.asarray(x, np.float32).astype(np.float16).astype(np.float64)
+
+    def bf16(x):
+        bits = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+        bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+        return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+    return {"fp32": lambda x: np.asarray(x, np.float64), "fp16": fp16,
+            "bf16": bf16}[precision]
+
+
+R = rounder("fp32")
+
+
 def weight_matmul(path, k, n, rng):
     """y[M, N] = x[M, k] @ W[k, n], M dynamic."""
     w = rng.standard_normal((k, n)).astype(np.float32)
@@ -36,7 +58,7 @@ def weight_matmul(path, k, n, rng):
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["M", n])],
         [numpy_helper.from_array(w, "w")])
     save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
-    return lambda f: f["x"].astype(np.float64) @ w.astype(np.float64)
+    return lambda f: R(f["x"]) @ R(w)
 
 
 def batched(path, k, n, rng):
@@ -48,7 +70,7 @@ def batched(path, k, n, rng):
          helper.make_tensor_value_info("b", TensorProto.FLOAT, ["B", k, n])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["B", "M", n])])
     save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
-    return lambda f: f["a"].astype(np.float64) @ f["b"].astype(np.float64)
+    return lambda f: R(f["a"]) @ R(f["b"])
 
 
 def gemm_bias(path, k, n, rng):
@@ -71,8 +93,8 @@ def gemm_bias(path, k, n, rng):
     save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
     def ref(f):
-        h = f["x"].astype(np.float64) @ w.T.astype(np.float64) + c
-        return h[:, 1:n - 1] @ w2.astype(np.float64)
+        h = (R(f["x"]) @ R(w.T) + c).astype(np.float32)
+        return R(h[:, 1:n - 1]) @ R(w2)
     return ref
 
 
@@ -90,7 +112,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--ptx")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"])
     args = ap.parse_args()
+    global R
+    R = rounder(args.precision)
     failed = 0
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,10 +124,10 @@ def main():
             ref = build(path, k, n, rng)
             so = os.path.join(tmp, name + ".so")
             kiln.compile(path, so, kiln=args.kiln, target="cuda",
-                         extra_args=["--emulate-gpu"])
+                         precision=args.precision, extra_args=["--emulate-gpu"])
             if args.ptx:
                 kiln.compile(path, os.path.join(tmp, name + ".cuda.so"), kiln=args.kiln,
-                             target="cuda",
+                             target="cuda", precision=args.precision,
                              extra_args=["--save-ptx", os.path.join(args.ptx, name)])
             model = kiln.load(so)
             for dims in shapes:
@@ -117,7 +142,7 @@ def main():
                 ok = got.shape == want.shape and err <= tol
                 failed += not ok
                 label = ",".join(f"{d}={v}" for d, v in dims.items())
-                print(f"{name} {label} max|err| {err:.2e} tol {tol:.2e} "
+                print(f"{name} {args.precision} {label} max|err| {err:.2e} tol {tol:.2e} "
                       f"{'ok' if ok else 'FAIL'}")
             model.close()
     print(f"cuda_matmul: {failed} failed")
