@@ -3,7 +3,7 @@
 // input [..., K] is viewed as [M, K]; the accumulator starts from the bias
 // broadcast to [M, N] (plus the residual when no activation follows), so the
 // matmul adds its products onto it; an activation (then the residual) is one
-// elementwise pass over the result. A transposed weight is transposed once
+// elementwise pass over the [M, N] result, before it is viewed as [..., N]. A transposed weight is transposed once
 // per run, so every product is a linalg.matmul.
 //
 //===----------------------------------------------------------------------===//
@@ -96,10 +96,11 @@ struct LowerLinear final : OpRewritePattern<LinearOp> {
     Value c = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
                                        ValueRange{x2, wk}, ValueRange{init})
                   .getResult(0);
-    Value y = reshapeTo(b, loc, c, RankedTensorType::get(ot.getShape(), elt),
-                        outDims);
-    // The epilogue on the result: kiln ops, lowered by their own patterns
-    // (and fused into one pass by elementwise fusion).
+    // The epilogue on the [M, N] result, before the reshape back: kiln ops,
+    // lowered by their own patterns (and fused into one pass by elementwise
+    // fusion), reading the matmul's result directly, which lets the CUDA
+    // pipeline apply them in the matmul kernel's epilogue.
+    Value y = c;
     if (act == "relu")
       y = ReluOp::create(b, loc, y);
     else if (act == "silu")
@@ -107,7 +108,9 @@ struct LowerLinear final : OpRewritePattern<LinearOp> {
     else if (act == "gelu" || act == "gelu_tanh")
       y = GeluOp::create(b, loc, y.getType(), y, act == "gelu_tanh");
     if (residual && act != "none")
-      y = AddOp::create(b, loc, y, residual);
+      y = AddOp::create(b, loc, y, reshapeTo(b, loc, residual, c2t, c2dims));
+    y = reshapeTo(b, loc, y, RankedTensorType::get(ot.getShape(), elt),
+                  outDims);
     if (y.getType() != ot)
       y = tensor::CastOp::create(b, loc, ot, y);
     rewriter.replaceOp(op, y);

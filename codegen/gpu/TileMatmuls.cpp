@@ -40,6 +40,9 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNGPUTILEMATMULS
@@ -61,6 +64,14 @@ struct Gemm {
   Value a, b, c;
   bool batched;
   Location loc;
+  /// The elementwise op right before the matmul that writes all of C
+  /// without reading it (a dense layer's bias, a residual plus bias): the
+  /// epilogue computes its value instead of loading C, and it goes.
+  linalg::GenericOp prologue;
+  /// The elementwise op after the matmul that reads C (identity map) as
+  /// C's only other reader: the epilogue applies it and writes its output
+  /// instead of C, and it goes.
+  linalg::GenericOp epilogue;
 };
 
 class KernelBuilder {
@@ -92,6 +103,13 @@ public:
   }
 
   int64_t stepK() const { return lowp ? 32 : 16; }
+
+  /// `scf.for` from 0 to `ub`. Every op is built in its own statement so
+  /// the IR does not depend on the compiler's argument evaluation order.
+  scf::ForOp forOp(Value ub, int64_t step, ValueRange iterArgs = {}) {
+    Value lb = idx(0), st = idx(step);
+    return scf::ForOp::create(b, loc, lb, ub, st, iterArgs);
+  }
 
   /// Sizes, read once before the kernel (or the emulating loops).
   void readSizes() {
@@ -129,7 +147,8 @@ public:
       at.push_back(bat);
     at.append({rc, cc});
     Value v = memref::LoadOp::create(b, loc, mem, at);
-    Value in = arith::AndIOp::create(b, loc, lt(r, R), lt(c, C));
+    Value rIn = lt(r, R), cIn = lt(c, C);
+    Value in = arith::AndIOp::create(b, loc, rIn, cIn);
     v = arith::SelectOp::create(b, loc, in, v, f32Zero());
     return lowp ? arith::TruncFOp::create(b, loc, lowp, v).getResult() : v;
   }
@@ -141,12 +160,14 @@ public:
       Value i = add(t, r * kThreads);
       // A: 64 rows x stepK, k fastest in memory.
       Value row = div(i, stepK()), kk = rem(i, stepK());
-      Value va = guardedLoad(g.a, bat, add(m0, row), M, add(k0, kk), K);
+      Value ra = add(m0, row), ca = add(k0, kk);
+      Value va = guardedLoad(g.a, bat, ra, M, ca, K);
       memref::StoreOp::create(b, loc, va, As,
                               lowp ? ValueRange{row, kk} : ValueRange{kk, row});
       // B: stepK x 64 columns, columns fastest.
       Value kb = div(i, kTile), col = rem(i, kTile);
-      Value vb = guardedLoad(g.b, bat, add(k0, kb), K, add(n0, col), N);
+      Value rb = add(k0, kb), cb = add(n0, col);
+      Value vb = guardedLoad(g.b, bat, rb, K, cb, N);
       memref::StoreOp::create(b, loc, vb, Bs,
                               lowp ? ValueRange{col, kb} : ValueRange{kb, col});
     }
@@ -171,7 +192,7 @@ public:
   /// emulation alike).
   SmallVector<Value> computeSimt(Value As, Value Bs, Value t, ValueRange acc) {
     Value tx = rem(t, kSide), ty = div(t, kSide);
-    auto loop = scf::ForOp::create(b, loc, idx(0), idx(stepK()), idx(1), acc);
+    auto loop = forOp(idx(stepK()), 1, acc);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value kk = loop.getInductionVar();
@@ -254,8 +275,7 @@ public:
     SmallVector<Value> out;
     for (int64_t e = 0; e < kOut; ++e) {
       auto [row, col] = outputAt(t, e);
-      auto loop = scf::ForOp::create(b, loc, idx(0), idx(stepK()), idx(1),
-                                     ValueRange{acc[e]});
+      auto loop = forOp(idx(stepK()), 1, ValueRange{acc[e]});
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value kk = loop.getInductionVar();
@@ -278,7 +298,8 @@ public:
     for (int64_t e = 0; e < kOut; ++e) {
       auto [row, col] = outputAt(t, e);
       Value m = add(m0, row), n = add(n0, col);
-      Value in = arith::AndIOp::create(b, loc, lt(m, M), lt(n, N));
+      Value mIn = lt(m, M), nIn = lt(n, N);
+      Value in = arith::AndIOp::create(b, loc, mIn, nIn);
       auto guard = scf::IfOp::create(b, loc, in, /*withElse=*/false);
       OpBuilder::InsertionGuard ig(b);
       b.setInsertionPointToStart(guard.thenBlock());
@@ -286,10 +307,39 @@ public:
       if (g.batched)
         at.push_back(bat);
       at.append({m, n});
-      Value old = memref::LoadOp::create(b, loc, g.c, at);
+      Value old = g.prologue ? applyAt(g.prologue, at)
+                             : memref::LoadOp::create(b, loc, g.c, at);
       Value sum = arith::AddFOp::create(b, loc, old, acc[e]);
-      memref::StoreOp::create(b, loc, sum, g.c, at);
+      if (linalg::GenericOp epi = g.epilogue) {
+        Value y = applyAt(epi, at, sum);
+        memref::StoreOp::create(b, loc, y, epi.getDpsInitOperand(0)->get(),
+                                at);
+      } else
+        memref::StoreOp::create(b, loc, sum, g.c, at);
     }
+  }
+
+  /// An elementwise op's value at C's indices `at`: its inputs loaded
+  /// through their maps (C itself read as `cValue`), its body cloned.
+  Value applyAt(linalg::GenericOp gen, ArrayRef<Value> at,
+                Value cValue = {}) {
+    IRMapping map;
+    for (OpOperand *in : gen.getDpsInputOperands()) {
+      Value v = in->get();
+      if (cValue && v == g.c) {
+        v = cValue;
+      } else if (isa<MemRefType>(v.getType())) {
+        SmallVector<Value> idx;
+        for (AffineExpr e : gen.getMatchingIndexingMap(in).getResults())
+          idx.push_back(at[cast<AffineDimExpr>(e).getPosition()]);
+        v = memref::LoadOp::create(b, loc, v, idx);
+      }
+      map.map(gen.getMatchingBlockArgument(in), v);
+    }
+    for (Operation &op : gen.getBody()->without_terminator())
+      b.clone(op, map);
+    auto yield = cast<linalg::YieldOp>(gen.getBody()->getTerminator());
+    return map.lookupOrDefault(yield.getValues()[0]);
   }
 
   /// The kernel: one gpu.launch, shared tiles as workgroup attributions.
@@ -298,8 +348,9 @@ public:
     auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
                                              gpu::AddressSpace::Workgroup);
     Value one = idx(1);
+    Value gridX = ceilTiles(N), gridY = ceilTiles(M), threads = idx(kThreads);
     auto launch = gpu::LaunchOp::create(
-        b, loc, ceilTiles(N), ceilTiles(M), batch, idx(kThreads), one, one,
+        b, loc, gridX, gridY, batch, threads, one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{},
         TypeRange{tileType(true, shared), tileType(false, shared)});
@@ -313,7 +364,7 @@ public:
     Value t = launch.getThreadIds().x;
     Value m0 = mul(block.y, kTile), n0 = mul(block.x, kTile), bat = block.z;
     SmallVector<Value> init(kOut, f32Zero());
-    auto steps = scf::ForOp::create(b, loc, idx(0), K, idx(stepK()), init);
+    auto steps = forOp(K, stepK(), init);
     {
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(steps.getBody());
@@ -330,7 +381,7 @@ public:
 
   /// A loop `for v in [0, n)` whose body `body(v)` builds at its start.
   void forLoop(Value n, function_ref<void(Value)> body) {
-    auto loop = scf::ForOp::create(b, loc, idx(0), n, idx(1));
+    auto loop = forOp(n, 1);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     body(loop.getInductionVar());
@@ -361,7 +412,7 @@ public:
           forLoop(threads, [&](Value t) {
             storeAcc(t, SmallVector<Value>(kOut, f32Zero()));
           });
-          auto steps = scf::ForOp::create(b, loc, idx(0), K, idx(stepK()));
+          auto steps = forOp(K, stepK());
           {
             OpBuilder::InsertionGuard guard(b);
             b.setInsertionPointToStart(steps.getBody());
@@ -396,8 +447,103 @@ bool isF32Buffer(Value v) {
   return t && t.getElementType().isF32();
 }
 
+/// The buffer `v` is a view or reshape of.
+Value rootBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else if (auto reshape = dyn_cast<memref::ReshapeOp>(def))
+      v = reshape.getSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// Whether `gen` is elementwise over C's loops, writing all of its one
+/// output (identity map) without reading it, with a pure body.
+bool isElementwiseWriter(linalg::GenericOp gen, int64_t rank) {
+  if (!gen || !gen.hasPureBufferSemantics() || gen.getNumDpsInits() != 1 ||
+      gen.getNumLoops() != rank ||
+      gen.getNumParallelLoops() != gen.getNumLoops() ||
+      !gen.getMatchingIndexingMap(gen.getDpsInitOperand(0)).isIdentity() ||
+      !gen.getRegionOutputArgs()[0].use_empty())
+    return false;
+  for (Operation &bodyOp : gen.getBody()->without_terminator())
+    if (!isMemoryEffectFree(&bodyOp) || bodyOp.getNumRegions() != 0 ||
+        isa<linalg::IndexOp>(bodyOp))
+      return false;
+  return true;
+}
+
+/// `op`'s previous op when it is an elementwise linalg.generic writing all
+/// of C (identity map, parallel loops) without reading it, with pure body
+/// ops, inputs read through projected permutations, and no input in C's
+/// buffer (C a fresh allocation).
+linalg::GenericOp prologueOf(Operation *op, Value c) {
+  auto gen = dyn_cast_or_null<linalg::GenericOp>(op->getPrevNode());
+  if (!isElementwiseWriter(gen, cast<MemRefType>(c.getType()).getRank()) ||
+      gen.getDpsInitOperand(0)->get() != c)
+    return {};
+  Value root = rootBuffer(c);
+  if (!root.getDefiningOp<memref::AllocOp>())
+    return {};
+  for (OpOperand *in : gen.getDpsInputOperands()) {
+    if (!isa<MemRefType>(in->get().getType()))
+      continue;
+    if (!gen.getMatchingIndexingMap(in).isProjectedPermutation() ||
+        rootBuffer(in->get()) == root)
+      return {};
+  }
+  return gen;
+}
+
+/// `op`'s next op that touches memory, when it is an elementwise generic
+/// reading C once with the identity map into a fresh allocation, C (an
+/// allocation) read by nothing else, its other inputs in other buffers.
+linalg::GenericOp epilogueOf(Operation *op, Value c,
+                             linalg::GenericOp prologue) {
+  if (!c.getDefiningOp<memref::AllocOp>())
+    return {};
+  Operation *next = op->getNextNode();
+  while (next && next->getNumRegions() == 0 &&
+         (isMemoryEffectFree(next) || isa<memref::AllocOp>(next)))
+    next = next->getNextNode();
+  auto gen = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!isElementwiseWriter(gen, cast<MemRefType>(c.getType()).getRank()))
+    return {};
+  Value outRoot = rootBuffer(gen.getDpsInitOperand(0)->get());
+  if (!outRoot.getDefiningOp<memref::AllocOp>() || outRoot == c)
+    return {};
+  int64_t readsC = 0;
+  for (OpOperand *in : gen.getDpsInputOperands()) {
+    Value v = in->get();
+    if (!isa<MemRefType>(v.getType()))
+      continue;
+    AffineMap map = gen.getMatchingIndexingMap(in);
+    if (v == c) {
+      if (!map.isIdentity())
+        return {};
+      ++readsC;
+      continue;
+    }
+    Value root = rootBuffer(v);
+    if (!map.isProjectedPermutation() || root == c || root == outRoot)
+      return {};
+  }
+  if (readsC != 1)
+    return {};
+  for (Operation *user : c.getUsers())
+    if (user != op && user != gen.getOperation() &&
+        (!prologue || user != prologue.getOperation()) &&
+        !isa<memref::DeallocOp>(user))
+      return {};
+  return gen;
+}
+
 /// The matmuls this kernel computes: f32 buffers, the default maps.
-std::optional<Gemm> match(Operation *op) {
+std::optional<Gemm> match(Operation *op,
+                          llvm::SmallPtrSetImpl<Operation *> &claimed) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp || !linalgOp.hasPureBufferSemantics())
     return std::nullopt;
@@ -412,7 +558,14 @@ std::optional<Gemm> match(Operation *op) {
   Value a = op->getOperand(0), b = op->getOperand(1), c = op->getOperand(2);
   if (!isF32Buffer(a) || !isF32Buffer(b) || !isF32Buffer(c))
     return std::nullopt;
-  return Gemm{a, b, c, batched, op->getLoc()};
+  // An op is one matmul's epilogue or another's prologue, not both.
+  linalg::GenericOp prologue = prologueOf(op, c);
+  if (prologue && !claimed.insert(prologue).second)
+    prologue = {};
+  linalg::GenericOp epilogue = epilogueOf(op, c, prologue);
+  if (epilogue)
+    claimed.insert(epilogue);
+  return Gemm{a, b, c, batched, op->getLoc(), prologue, epilogue};
 }
 
 struct KilnGpuTileMatmuls final
@@ -420,10 +573,11 @@ struct KilnGpuTileMatmuls final
   using Base::Base;
   void runOnOperation() override {
     SmallVector<std::pair<Operation *, Gemm>> found;
+    llvm::SmallPtrSet<Operation *, 8> claimed;
     getOperation().walk([&](Operation *op) {
       if (op->getParentOfType<gpu::LaunchOp>())
         return;
-      if (auto g = match(op))
+      if (auto g = match(op, claimed))
         found.push_back({op, *g});
     });
     OpBuilder b(&getContext());
@@ -439,13 +593,18 @@ struct KilnGpuTileMatmuls final
       return signalPassFailure();
     }
     for (auto &[op, g] : found) {
-      b.setInsertionPoint(op);
+      // After the matmul only allocations and pure ops come before the
+      // epilogue: the kernel goes there, where its output exists.
+      b.setInsertionPoint(g.epilogue ? g.epilogue.getOperation() : op);
       KernelBuilder kb(b, g, lowp);
       if (emulate)
         kb.buildEmulation();
       else
         kb.buildLaunch();
       op->erase();
+      for (linalg::GenericOp gen : {g.prologue, g.epilogue})
+        if (gen)
+          gen->erase();
     }
   }
 };

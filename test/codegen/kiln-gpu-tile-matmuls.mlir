@@ -6,11 +6,10 @@
 // 16 along k between two barriers, a 4 x 4 register tile per thread (16
 // FMAs per step of k), and a guarded epilogue that adds into C.
 // CHECK-LABEL: func.func @matmul
-// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
-// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
 // CHECK-DAG: %[[M:.*]] = memref.dim %arg2, %c0
 // CHECK-DAG: %[[K:.*]] = memref.dim %arg0, %c1
-// CHECK: %[[GY:.*]] = arith.ceildivsi %[[M]], %[[C64]]
+// CHECK: %[[GY:.*]] = arith.ceildivsi %[[M]], %c64
+// CHECK: %[[C256:.*]] = arith.constant 256 : index
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %{{.*}}, {{.*}} = %[[GY]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C256]], {{.*}}) workgroup(%[[AS:.*]] : memref<16x65xf32, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<16x64xf32, #gpu.address_space<workgroup>>)
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[K]] step %c16{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK-COUNT-4: memref.store %{{.*}}, %[[AS]]
@@ -81,4 +80,134 @@ func.func @not_taken(%a: memref<4x8xf16>, %b: memref<8x4xf16>, %c: memref<4x4xf1
 func.func @tensor_cores(%a: memref<?x64xf32>, %b: memref<64x96xf32>, %c: memref<?x96xf32>) {
   linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x96xf32>) outs(%c : memref<?x96xf32>)
   return
+}
+
+// -----
+
+// A dense layer's bias fill (and a residual plus bias) right before the
+// matmul: the epilogue computes it instead of reading C, and it goes.
+// CHECK-LABEL: func.func @bias_prologue
+// CHECK-NOT: linalg.generic
+// CHECK: gpu.launch
+// CHECK-COUNT-16: scf.if
+// CHECK: gpu.terminator
+// CHECK: gpu.launch
+// CHECK: scf.if
+// CHECK: %[[R:.*]] = memref.load %arg5[
+// CHECK: %[[BI:.*]] = memref.load %arg1[
+// CHECK: %[[S:.*]] = arith.addf %[[R]], %[[BI]]
+// CHECK: arith.addf %[[S]], %{{.*}}
+// CHECK-NOT: linalg.generic
+// EMU-LABEL: func.func @bias_prologue
+// EMU-NOT: linalg.generic
+// EMU-NOT: linalg.matmul
+// EMU: return
+func.func @bias_prologue(%a: memref<?x64xf32>, %bias: memref<96xf32>, %w: memref<64x96xf32>, %n: index,
+                         %w2: memref<96x96xf32>, %res: memref<?x96xf32>) -> (memref<?x96xf32>, memref<?x96xf32>) {
+  %c = memref.alloc(%n) : memref<?x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<96xf32>) outs(%c : memref<?x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%a, %w : memref<?x64xf32>, memref<64x96xf32>) outs(%c : memref<?x96xf32>)
+  %d = memref.alloc(%n) : memref<?x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%res, %bias : memref<?x96xf32>, memref<96xf32>) outs(%d : memref<?x96xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %s = arith.addf %in, %in2 : f32
+    linalg.yield %s : f32
+  }
+  linalg.matmul ins(%c, %w2 : memref<?x96xf32>, memref<96x96xf32>) outs(%d : memref<?x96xf32>)
+  return %c, %d : memref<?x96xf32>, memref<?x96xf32>
+}
+
+// -----
+
+// Not fused: a generic that reads C (accumulates), one whose input is C's
+// own buffer, and C not a fresh allocation (a function argument).
+// CHECK-LABEL: func.func @no_prologue
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: linalg.matmul
+func.func @no_prologue(%a: memref<8x64xf32>, %w: memref<64x96xf32>, %bias: memref<96xf32>,
+                       %arg: memref<8x96xf32>) -> memref<8x96xf32> {
+  %c = memref.alloc() : memref<8x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<96xf32>) outs(%c : memref<8x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  }
+  linalg.matmul ins(%a, %w : memref<8x64xf32>, memref<64x96xf32>) outs(%c : memref<8x96xf32>)
+  %v = memref.subview %c[0, 0] [8, 96] [1, 1] : memref<8x96xf32> to memref<8x96xf32, strided<[96, 1]>>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%v : memref<8x96xf32, strided<[96, 1]>>) outs(%c : memref<8x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%a, %w : memref<8x64xf32>, memref<64x96xf32>) outs(%c : memref<8x96xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<96xf32>) outs(%arg : memref<8x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%a, %w : memref<8x64xf32>, memref<64x96xf32>) outs(%arg : memref<8x96xf32>)
+  return %c : memref<8x96xf32>
+}
+
+// -----
+
+// An activation plus residual after the matmul, reading C as C's only
+// other reader: the epilogue applies it and writes its output; C itself is
+// never written. With C read again later, the op stays.
+// CHECK-LABEL: func.func @epilogue
+// CHECK: gpu.launch
+// CHECK: scf.if
+// CHECK: %[[BI:.*]] = memref.load %arg1[
+// CHECK: %[[S:.*]] = arith.addf %[[BI]], %{{.*}}
+// CHECK: %[[MX:.*]] = arith.maximumf %[[S]], %{{.*}}
+// CHECK: %[[R:.*]] = memref.load %arg4[
+// CHECK: %[[Y:.*]] = arith.addf %[[MX]], %[[R]]
+// CHECK: memref.store %[[Y]], %[[E:.*]][
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.generic
+// CHECK: memref.dealloc
+// CHECK-LABEL: func.func @epilogue_kept
+// CHECK: gpu.launch
+// CHECK: gpu.terminator
+// CHECK: linalg.generic
+func.func @epilogue(%a: memref<?x64xf32>, %bias: memref<96xf32>, %w: memref<64x96xf32>, %n: index,
+                    %res: memref<?x96xf32>) -> memref<?x96xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc(%n) : memref<?x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<96xf32>) outs(%c : memref<?x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%a, %w : memref<?x64xf32>, memref<64x96xf32>) outs(%c : memref<?x96xf32>)
+  %e = memref.alloc(%n) : memref<?x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %res : memref<?x96xf32>, memref<?x96xf32>) outs(%e : memref<?x96xf32>) {
+  ^bb0(%in: f32, %r: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    %s = arith.addf %m, %r : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %c : memref<?x96xf32>
+  return %e : memref<?x96xf32>
+}
+
+func.func @epilogue_kept(%a: memref<8x64xf32>, %w: memref<64x96xf32>) -> (memref<8x96xf32>, memref<8x96xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<8x96xf32>
+  linalg.matmul ins(%a, %w : memref<8x64xf32>, memref<64x96xf32>) outs(%c : memref<8x96xf32>)
+  %e = memref.alloc() : memref<8x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<8x96xf32>) outs(%e : memref<8x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  }
+  return %c, %e : memref<8x96xf32>, memref<8x96xf32>
 }
