@@ -355,6 +355,47 @@ def KilnGpuCopiesToKernels
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def KilnGpuSelectAttention
+    : Pass<"kiln-gpu-select-attention", "mlir::func::FuncOp"> {
+  let summary = "kiln.attention the GPU kernel takes -> kiln.ukernel on tensors";
+  let description = [{
+    The CUDA pipeline's counterpart of kiln-cpu-select-ukernels, for
+    attention only: an f32 `kiln.attention` with rank-3 or rank-4 operands,
+    static query and value head dims of at most 128 and an optional f32 or
+    i1 mask becomes `kiln.ukernel "attention_f32"` (the CPU kernel's operand
+    and flag conventions), so that it bufferizes as one op and
+    kiln-gpu-attention can turn it into one fused kernel. Others keep the
+    generic streaming-softmax lowering.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
+def KilnGpuAttention : Pass<"kiln-gpu-attention", "mlir::ModuleOp"> {
+  let summary = "kiln.ukernel \"attention_f32\" on buffers as one fused GPU kernel";
+  let description = [{
+    One `gpu.launch` per attention: a block per (batch x head, tile of
+    query rows), one thread per query row (64 rows, 32 when the head dim is
+    above 64). The block stages its query rows in shared memory (padded
+    against bank conflicts), then walks the keys 16 at a time: each step
+    stages K and V in shared memory, and every thread computes its 16
+    scores (scale, mask, causal exclusion, keys past the end excluded) and
+    updates its running maximum, denominator and output row in registers
+    (online softmax). The epilogue writes output / denominator. Host code
+    before the launch checks the extents the CPU kernel checks. With
+    `emulate`, the same steps run as CPU loops (blocks and threads
+    sequential, each barrier a split between loops over the threads, the
+    per-thread state in a buffer).
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "emit the kernel's steps as CPU loops instead of a gpu.launch">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::func::FuncOp"> {
   let summary = "f32 matmuls on buffers as shared-memory tiled kernels";
   let description = [{

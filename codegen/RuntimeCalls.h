@@ -1,7 +1,8 @@
 //===- RuntimeCalls.h - declarations of runtime entry points ----*- C++ -*-===//
 //
 // Shared by the passes that replace IR with calls into the compiled model's
-// runtime (kiln-externalize-weights, kiln-gpu-device-globals).
+// runtime (kiln-externalize-weights, kiln-gpu-device-globals) or check
+// extents at run time (convert-kiln-to-linalg, kiln-gpu-attention).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +34,18 @@ inline func::FuncOp runtimeDecl(ModuleOp module, SymbolTable &symbols,
   decl->setAttr("llvm.emit_c_interface", mb.getUnitAttr());
   symbols.insert(decl);
   return decl;
+}
+
+/// The private declaration of `void kiln_rt_check_dim(i64, i64)`, the
+/// run-time extent check, at the top of `module`, created on first use.
+inline void declareCheckDim(ModuleOp module) {
+  if (module.lookupSymbol("kiln_rt_check_dim"))
+    return;
+  OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+  auto i64 = mb.getI64Type();
+  auto decl = func::FuncOp::create(mb, module.getLoc(), "kiln_rt_check_dim",
+                                   mb.getFunctionType({i64, i64}, {}));
+  decl.setPrivate();
 }
 
 } // namespace mlir::kiln

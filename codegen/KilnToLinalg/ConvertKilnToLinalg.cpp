@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/RuntimeCalls.h"
 
 #include "Common.h"
 
@@ -27,13 +28,7 @@ struct ConvertKilnToLinalg final
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ModuleOp root = getOperation();
-    if (!root.lookupSymbol("kiln_rt_check_dim")) {
-      OpBuilder b = OpBuilder::atBlockBegin(root.getBody());
-      auto i64 = b.getI64Type();
-      auto decl = func::FuncOp::create(b, root.getLoc(), "kiln_rt_check_dim",
-                                       b.getFunctionType({i64, i64}, {}));
-      decl.setPrivate();
-    }
+    declareCheckDim(root);
     if (attentionKeyBlock < 1) {
       root.emitError("attention-key-block must be >= 1, got ")
           << static_cast<int64_t>(attentionKeyBlock);

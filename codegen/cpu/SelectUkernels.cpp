@@ -151,7 +151,11 @@ bool isF32Rank3or4(Value v, int64_t rank) {
 }
 
 struct AttentionToUkernel final : IsaPattern<AttentionOp> {
-  using IsaPattern::IsaPattern;
+  /// maxHeadDim > 0: only static query and value head dims in
+  /// [1, maxHeadDim] (the GPU kernel's registers and shared tiles).
+  AttentionToUkernel(MLIRContext *ctx, int64_t isaFlag, int64_t maxHeadDim = 0)
+      : IsaPattern(ctx, isaFlag), maxHeadDim(maxHeadDim) {}
+  int64_t maxHeadDim;
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -162,6 +166,12 @@ struct AttentionToUkernel final : IsaPattern<AttentionOp> {
         !isF32Rank3or4(v, rank) || !isF32Rank3or4(op.getResult(), rank))
       return rewriter.notifyMatchFailure(op,
                                          "not f32 with rank-3 or rank-4 operands");
+    auto headDimOk = [&](Value x) {
+      int64_t d = cast<RankedTensorType>(x.getType()).getDimSize(rank - 1);
+      return !ShapedType::isDynamic(d) && d >= 1 && d <= maxHeadDim;
+    };
+    if (maxHeadDim > 0 && (!headDimOk(q) || !headDimOk(v)))
+      return rewriter.notifyMatchFailure(op, "head dims not static within the limit");
     int64_t flags = op.getCausal() ? int64_t(kCausal) : int64_t(0), maskRank = 0;
     if (mask) {
       auto mt = cast<RankedTensorType>(mask.getType());
@@ -519,6 +529,16 @@ struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
     return success();
   }
 };
+
+} // namespace
+
+void mlir::kiln::cpu::populateAttentionUkernelPattern(RewritePatternSet &patterns,
+                                                     int64_t isaFlag,
+                                                     int64_t maxHeadDim) {
+  patterns.add<AttentionToUkernel>(patterns.getContext(), isaFlag, maxHeadDim);
+}
+
+namespace {
 
 struct KilnCpuSelectUkernels final
     : mlir::kiln::impl::KilnCpuSelectUkernelsBase<KilnCpuSelectUkernels> {

@@ -33,6 +33,12 @@ Value linearUkernel(PatternRewriter &rewriter, Location loc, Value x, Value w,
                     ArrayRef<int64_t> intParams,
                     ArrayRef<float> floatParams = {});
 
+/// kiln.attention -> kiln.ukernel "attention_f32" (f32, rank 3 or 4); with
+/// maxHeadDim > 0 only when the query and value head dims are static and at
+/// most maxHeadDim (the CUDA pipeline's fused kernel, kiln-gpu-attention).
+void populateAttentionUkernelPattern(RewritePatternSet &patterns,
+                                     int64_t isaFlag, int64_t maxHeadDim);
+
 /// The single float value of a splat constant.
 std::optional<double> splatOf(Value v);
 

@@ -8,12 +8,15 @@
 // ptxas on each kernel module's PTX (lib/Driver/Compile.cpp).
 //
 // f32 matmuls become shared-memory tiled kernels (kiln-gpu-tile-matmuls;
-// with --emulate-gpu the same steps as CPU loops). Copies run as kernels (kiln-gpu-copies-to-kernels). Launches are
+// with --emulate-gpu the same steps as CPU loops), attention one fused
+// online-softmax kernel per op (kiln-gpu-select-attention on tensors,
+// kiln-gpu-attention on buffers). Copies run as kernels
+// (kiln-gpu-copies-to-kernels). Launches are
 // asynchronous on one stream (kiln-gpu-async-launches; the shim maps stream
 // creation onto one cached stream per thread), synchronized only before host
 // code that touches memory a kernel uses (shape buffers a kernel wrote, the
 // outputs). All buffers are CUDA managed memory, so that host code reads
-// them directly. Speed (tensor cores, fused attention) is the next stage.
+// them directly.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,9 +34,14 @@ static constexpr const char *kToParallelLoops =
     "func.func(linalg-generalize-named-ops,convert-linalg-to-parallel-loops,"
     "canonicalize)";
 
-// Mapped loops to launches and outlined kernels.
+// Mapped loops to launches and outlined kernels. Constants and other index
+// computations are sunk into the launch bodies first: MLIR 22's outlining
+// passes every value from above as a kernel parameter, which turned
+// divisions by tile sizes into run-time 64-bit divisions and kept the
+// backend from folding strides.
 static constexpr const char *kToKernels =
-    "func.func(convert-parallel-loops-to-gpu),gpu-kernel-outlining,"
+    "func.func(convert-parallel-loops-to-gpu),"
+    "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
     "canonicalize,cse";
 
 // Inside each gpu.module, after nvvm-attach-target.
@@ -45,8 +53,12 @@ static constexpr const char *kKernelsToNVVM =
 void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
                                            const CudaPipelineOptions &options) {
   addPipelineText(pm, kGraphPipeline);
+  pm.addNestedPass<func::FuncOp>(createKilnGpuSelectAttention());
   addPipelineText(pm, kToBuffersPipeline);
   pm.addNestedPass<func::FuncOp>(createKilnGpuCopiesToKernels());
+  KilnGpuAttentionOptions attention;
+  attention.emulate = options.emulateOnCpu;
+  pm.addPass(createKilnGpuAttention(attention));
   KilnGpuTileMatmulsOptions tile;
   tile.emulate = options.emulateOnCpu;
   tile.precision = options.precision;

@@ -293,6 +293,8 @@ def main():
     ap.add_argument("--kiln", default=os.path.join(HERE, "..", "..", "build", "bin", "kiln"))
     ap.add_argument("--only", nargs="*", help="model names to run")
     ap.add_argument("--keep", help="write the models and libraries here (kept)")
+    ap.add_argument("--compile-args", default="",
+                    help="more `kiln compile` flags, e.g. \"--target cuda --emulate-gpu\"")
     args = ap.parse_args()
     models = [m for m in MODELS if not args.only or m[0] in args.only]
     passed = failed = 0
@@ -316,7 +318,8 @@ def main():
                 problem = require and require(fused[0])
                 if problem:
                     raise RuntimeError(problem)
-                kiln.compile(onnx_path, so, kiln=args.kiln)
+                kiln.compile(onnx_path, so, kiln=args.kiln,
+                             extra_args=args.compile_args.split())
                 model = kiln.load(so)
             except Exception as e:  # build/fusion/compile failures are test failures
                 print(f"{name:11} {'-':>4} {'-':>4} {'-':>10} {'-':>9}  FAIL: {e}", flush=True)

@@ -504,6 +504,8 @@ def main():
     ap.add_argument("--kiln", default=os.path.join(HERE, "..", "..", "build", "bin", "kiln"))
     ap.add_argument("--only", nargs="*", help="model names to run")
     ap.add_argument("--keep", help="write the models and libraries here (kept)")
+    ap.add_argument("--compile-args", default="",
+                    help="more `kiln compile` flags, e.g. \"--target cuda --emulate-gpu\"")
     args = ap.parse_args()
     names = [n for n in MODELS if not args.only or n in args.only]
     passed = failed = 0
@@ -518,7 +520,8 @@ def main():
             try:
                 with open(path, "w") as f:
                     f.write(HEADER + MODELS[name].lstrip())
-                kiln.compile(path, so, kiln=args.kiln)
+                kiln.compile(path, so, kiln=args.kiln,
+                             extra_args=args.compile_args.split())
                 model = kiln.load(so)
             except Exception as e:  # compile/load failures are test failures
                 print(f"{name:16} {'-':16} {'-':10} {'-':>10} {'-':>9}  FAIL: {e}", flush=True)
