@@ -135,8 +135,10 @@ public:
                                              gpu::AddressSpace::Workgroup);
     Value one = idx(1);
     Value qTiles = arith::CeilDivSIOp::create(b, loc, Sq, idx(rows));
-    Value gridX = arith::MaxSIOp::create(b, loc, qTiles, one);
-    Value gridY = arith::MaxSIOp::create(b, loc, BH, one);
+    // Batch x heads on grid x (up to 2^31 - 1 blocks; y and z stop at
+    // 65535), query tiles on y.
+    Value gridX = arith::MaxSIOp::create(b, loc, BH, one);
+    Value gridY = arith::MaxSIOp::create(b, loc, qTiles, one);
     Value threads = idx(rows);
     auto launch = gpu::LaunchOp::create(
         b, loc, gridX, gridY, one, threads, one, one,
@@ -148,8 +150,8 @@ public:
     b.setInsertionPointToStart(&launch.getBody().front());
     ValueRange tiles = launch.getWorkgroupAttributions();
     Value t = launch.getThreadIds().x;
-    Value bh = launch.getBlockIds().y;
-    Value i0 = mul(launch.getBlockIds().x, rows);
+    Value bh = launch.getBlockIds().x;
+    Value i0 = mul(launch.getBlockIds().y, rows);
     // Grids are at least 1 x 1: a block past an empty extent does nothing
     // (the condition is uniform over the block, so its barriers are safe).
     Value bhIn = cmp(arith::CmpIPredicate::slt, bh, BH);

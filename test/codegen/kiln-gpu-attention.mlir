@@ -32,7 +32,7 @@ func.func @not_selected(%q: tensor<?x?x?xf32>, %k: tensor<?x?x?xf32>, %v: tensor
 
 // -----
 
-// The kernel (buffers): host checks, then one launch of ceil(Sq/64) x B*H
+// The kernel (buffers): host checks, then one launch of B*H x ceil(Sq/64)
 // blocks of 64 threads; queries [64][17], keys [16][16] and values [16][32]
 // in shared memory; per step of 16 keys a barrier after staging and one
 // after the thread's 16 scores (the additive mask read through broadcast
@@ -41,8 +41,8 @@ func.func @not_selected(%q: tensor<?x?x?xf32>, %k: tensor<?x?x?xf32>, %v: tensor
 // CHECK-LABEL: func.func @kernel
 // CHECK: call @kiln_rt_check_dim
 // CHECK: %[[TILES:.*]] = arith.ceildivsi %{{.*}}, %c64
-// CHECK: %[[GX:.*]] = arith.maxsi %[[TILES]], %c1
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}}) threads({{.*}}) in ({{.*}} = %c64{{.*}}) workgroup(%[[QS:.*]] : memref<64x17xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<16x16xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[GY:.*]] = arith.maxsi %[[TILES]], %c1
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %[[GY]], {{.*}}) threads({{.*}}) in ({{.*}} = %c64{{.*}}) workgroup(%[[QS:.*]] : memref<64x17xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<16x16xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>)
 // CHECK: scf.if
 // CHECK: memref.store %{{.*}}, %[[QS]]
 // CHECK: gpu.barrier
