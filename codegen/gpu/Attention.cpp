@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/gpu/Loops.h"
 #include "codegen/RuntimeCalls.h"
 #include "codegen/cpu/SelectUkernels.h"
 #include "dialects/kiln/KilnDialect.h"
@@ -268,17 +269,11 @@ private:
                          ValueRange{x, y});
   }
 
-  /// `scf.for` from 0 to `ub` (every op built in its own statement: the IR
-  /// does not depend on the compiler's argument evaluation order).
   scf::ForOp forOp(Value ub, int64_t step, ValueRange iterArgs = {}) {
-    Value lb = idx(0), st = idx(step);
-    return scf::ForOp::create(b, loc, lb, ub, st, iterArgs);
+    return kiln::gpu_loops::forFromZero(b, loc, ub, step, iterArgs);
   }
   void forLoop(Value n, function_ref<void(Value)> body) {
-    auto loop = forOp(n, 1);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    body(loop.getInductionVar());
+    kiln::gpu_loops::forEach(b, loc, n, body);
   }
 
   /// Queries [R][D + 1], keys [16][D], values [16][Dv].

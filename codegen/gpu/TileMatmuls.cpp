@@ -30,6 +30,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/gpu/Loops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -104,11 +105,8 @@ public:
 
   int64_t stepK() const { return lowp ? 32 : 16; }
 
-  /// `scf.for` from 0 to `ub`. Every op is built in its own statement so
-  /// the IR does not depend on the compiler's argument evaluation order.
   scf::ForOp forOp(Value ub, int64_t step, ValueRange iterArgs = {}) {
-    Value lb = idx(0), st = idx(step);
-    return scf::ForOp::create(b, loc, lb, ub, st, iterArgs);
+    return kiln::gpu_loops::forFromZero(b, loc, ub, step, iterArgs);
   }
 
   /// Sizes, read once before the kernel (or the emulating loops).
@@ -379,12 +377,8 @@ public:
     store(t, bat, m0, n0, steps.getResults());
   }
 
-  /// A loop `for v in [0, n)` whose body `body(v)` builds at its start.
   void forLoop(Value n, function_ref<void(Value)> body) {
-    auto loop = forOp(n, 1);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    body(loop.getInductionVar());
+    kiln::gpu_loops::forEach(b, loc, n, body);
   }
 
   /// The same steps as CPU loops (--emulate-gpu).
