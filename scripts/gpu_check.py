@@ -2,39 +2,55 @@
 """The on-GPU check of --target cuda, in two steps.
 
   prepare DIR   (on a machine with kiln built and the CUDA toolkit; no GPU
-                needed) exports the e2e models, compiles each for the CPU and
-                for CUDA (sm_90 by default), runs the CPU build on fixed
-                inputs and saves inputs and outputs; also compiles a
-                BERT-base-width layer (hidden 768, 12 heads, 3072, one layer:
-                the whole BERT-base is 440 MB, too big to carry) and three
-                MatMuls at BERT-base's GEMM shapes (M = batch 8 x seq 128).
-  run DIR       (on the GPU machine: needs numpy, and PyTorch for the
-                anchors) runs every CUDA library on the saved inputs against
-                the CPU outputs (max|err| <= 1e-4 x max(1, max|ref|)), then
-                times the BERT-base layer (batch 8, seq 128) and the GEMMs
-                against PyTorch on the same GPU (cuBLAS; eager and
-                torch.compile, fp32 and fp16). Prints tables; exits 1 on a
-                mismatch.
+                needed) compiles, for CUDA (sm_90 by default):
+                - one model per transformer architecture of the e2e suite,
+                  at fp32 and under --precision fp16 and bf16, with the CPU
+                  build's outputs on fixed inputs as the reference;
+                - test/e2e/cuda_matmul.py's awkward-shape matmuls at fp32,
+                  fp16 and bf16 (the tensor-core kernel: this is what checks
+                  mma.sync's fragment order), with numpy references that
+                  round the operands as the kernel does;
+                - MatMuls at BERT-base's GEMM shapes (M = batch 8 x seq 128),
+                  both operands inputs so the libraries stay small;
+                - a BERT-base-width layer (hidden 768, 12 heads, 3072; the
+                  whole BERT-base is 440 MB, too big to carry) at fp32 and
+                  fp16.
+  run DIR       (on the GPU machine: numpy; PyTorch for the anchors) runs
+                each check in its own process (a crash or a hang fails that
+                check only; with KILN_GPU_CHECK_FAILURES=DIR a failing
+                check's outputs are saved there), then times the GEMMs and the BERT layer, kiln's
+                kernels by CUDA events (KILN_PROFILE=1), against PyTorch on
+                the same GPU (cuBLAS; eager and torch.compile). Prints
+                tables; exits 1 on a mismatch.
 
-scripts/gpu-check.sh runs both. Without a GPU, `run` reports the runtime's
-error for each model and exits 1.
+Tolerances: fp32 builds within 1e-4 x max(1, max|ref|) of the reference;
+fp16/bf16 builds of whole models cosine >= 0.999 against the fp32 CPU
+build; the matmul cases at every precision within the fp32 tolerance of
+their rounded reference. scripts/gpu-check.sh runs both steps.
 """
 import argparse
+import hashlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
 import kiln  # noqa: E402
 
 SHAPE = {"batch": 3, "seq": 16, "past_seq": 5}
-GEMMS = [("qkv_out", 1024, 768, 768), ("ffn_up", 1024, 768, 3072)]
+# BERT-base's GEMMs at batch 8 x seq 128: QKV/output projections, FFN.
+GEMMS = [("proj", 1024, 768, 768), ("ffn_up", 1024, 768, 3072),
+         ("ffn_down", 1024, 3072, 768)]
+PRECISIONS = ["fp32", "fp16", "bf16"]
 # One model per transformer architecture of the e2e suite: with the opset
 # variants and the CNNs (ResNet-18 alone has 42 MB of weights) the folder
 # would not fit the 64 MiB a device run can carry; test/e2e/cuda.test
@@ -42,117 +58,260 @@ GEMMS = [("qkv_out", 1024, 768, 768), ("ffn_up", 1024, 768, 3072)]
 CHECKED = ["bert_op13", "gpt2_kv", "llama_outer", "vit", "transformer_encoder"]
 
 
-def feeds_for(model, shape, rng):
-    sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
-    from run_e2e import make_inputs
-    return make_inputs(model, shape, rng)
+def gemm_model(path, k, n):
+    from onnx import TensorProto, helper, save
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["Y"])], "gemm",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["M", k]),
+         helper.make_tensor_value_info("W", TensorProto.FLOAT, [k, n])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["M", n])])
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
-def export_extra(out):
-    """The BERT-base-width layer and the GEMM models."""
-    import torch
-    import onnx
-    from onnx import helper, numpy_helper, TensorProto
+def bert_layer_model(out):
     sys.path.insert(0, os.path.join(ROOT, "test", "models"))
     import export_models as em
     cfg = em.BERT_BASE._replace(vocab=1000, layers=1)
     spec = em.MODELS["bert_base"]._replace(builder=lambda: em.Bert(cfg))
     em.export_one("bert_base_layer", out, spec)
-    rng = np.random.default_rng(0)
-    for name, m, k, n in GEMMS:
-        w = numpy_helper.from_array((rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32), "W")
-        g = helper.make_graph(
-            [helper.make_node("MatMul", ["X", "W"], ["Y"])], name,
-            [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["M", k])],
-            [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["M", n])], [w])
-        onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]),
-                  os.path.join(out, f"gemm_{name}.onnx"))
+    return os.path.join(out, "bert_base_layer.onnx")
 
 
 def prepare(args):
-    models = os.path.join(args.dir, "models")
+    import cuda_matmul
+    from run_e2e import make_inputs
+    d = args.dir
+    models = os.path.join(d, "models")
     os.makedirs(models, exist_ok=True)
     subprocess.run([sys.executable, os.path.join(ROOT, "test", "models", "export_models.py"),
                     models], check=True, stdout=subprocess.DEVNULL)
-    export_extra(models)
-    manifest = {}
-    for f in sorted(os.listdir(models)):
-        if not f.endswith(".onnx"):
-            continue
-        name = f[:-5]
-        if name not in CHECKED and not name.startswith(("gemm_", "bert_base_layer")):
-            continue
-        onnx_path = os.path.join(models, f)
-        cuda_so = os.path.join(args.dir, name + ".cuda.so")
-        cpu_so = os.path.join(args.dir, "cpu", name + ".so")
-        os.makedirs(os.path.dirname(cpu_so), exist_ok=True)
-        kiln.compile(onnx_path, cuda_so, kiln=args.kiln, target="cuda", gpu=args.gpu)
-        entry = {"so": os.path.basename(cuda_so)}
-        if not name.startswith(("gemm_", "bert_base_layer")):
-            kiln.compile(onnx_path, cpu_so, kiln=args.kiln)
-            cpu = kiln.load(cpu_so)
-            feeds = feeds_for(cpu, SHAPE, np.random.default_rng(0))
-            ref = cpu.run(feeds)
-            cpu.close()
-            np.savez(os.path.join(args.dir, name + ".inputs.npz"), **feeds)
-            np.savez(os.path.join(args.dir, name + ".ref.npz"), **ref)
-            entry["check"] = True
-        manifest[name] = entry
+    checks, timings = {}, {}
+
+    def cuda(onnx_path, name, precision):
+        so = f"{name}.cuda.so"
+        kiln.compile(onnx_path, os.path.join(d, so), kiln=args.kiln, target="cuda",
+                     gpu=args.gpu, precision=precision)
+        return so
+
+    for name in CHECKED:
+        path = os.path.join(models, name + ".onnx")
+        cpu_so = os.path.join(models, name + ".so")
+        kiln.compile(path, cpu_so, kiln=args.kiln)
+        cpu = kiln.load(cpu_so)
+        feeds = make_inputs(cpu, SHAPE, np.random.default_rng(0))
+        ref = cpu.run(feeds)
+        cpu.close()
+        np.savez(os.path.join(d, name + ".inputs.npz"), **feeds)
+        np.savez(os.path.join(d, name + ".ref.npz"), **ref)
+        for p in PRECISIONS:
+            key = name if p == "fp32" else f"{name}.{p}"
+            checks[key] = {"so": cuda(path, key, p), "data": name,
+                           "cosine": p != "fp32"}
         print(f"prepared {name}", flush=True)
-    json.dump({"gpu": args.gpu, "models": manifest}, open(os.path.join(args.dir, "manifest.json"), "w"))
-    # Only what `run` needs travels to the GPU machine.
-    subprocess.run(["rm", "-rf", models, os.path.join(args.dir, "cpu")], check=True)
-    total = sum(os.path.getsize(os.path.join(args.dir, f)) for f in os.listdir(args.dir))
-    print(f"{args.dir}: {total / 2**20:.1f} MiB to carry to the GPU machine")
+    rng = np.random.default_rng(7)
+    for p in PRECISIONS:
+        cuda_matmul.R = cuda_matmul.rounder(p)
+        for case, build, k, n, shapes in cuda_matmul.CASES:
+            path = os.path.join(models, case + ".onnx")
+            ref_fn = build(path, k, n, rng)
+            key = f"mm_{case}.{p}"
+            so = cuda(path, key, p)
+            cpu_so = os.path.join(models, case + ".so")
+            kiln.compile(path, cpu_so, kiln=args.kiln)
+            m = kiln.load(cpu_so)
+            infos = m.inputs
+            m.close()
+            for i, dims in enumerate(shapes):
+                feeds = {}
+                for info in infos:
+                    shape = [dims[x] if isinstance(x, str) else x for x in info["dims"]]
+                    feeds[info["name"]] = rng.standard_normal(shape).astype(np.float32)
+                data = f"{key}.{i}"
+                np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
+                np.savez(os.path.join(d, data + ".ref.npz"),
+                         y=ref_fn(feeds).astype(np.float32))
+                checks[data] = {"so": so, "data": data, "cosine": False}
+        print(f"prepared the matmul cases at {p}", flush=True)
+    for name, m, k, n in GEMMS:
+        path = os.path.join(models, f"gemm_{name}.onnx")
+        gemm_model(path, k, n)
+        for p in PRECISIONS:
+            key = f"gemm_{name}.{p}"
+            timings[key] = {"so": cuda(path, key, p), "gemm": [m, k, n], "precision": p}
+    path = bert_layer_model(models)
+    for p in ["fp32", "fp16"]:
+        key = f"bert_base_layer.{p}"
+        timings[key] = {"so": cuda(path, key, p), "bert": True, "precision": p}
+    print("prepared the GEMMs and the BERT-base layer", flush=True)
+    # Only what `run` needs travels to the GPU machine: a weights file the
+    # same as another (fp16 and fp32 builds keep the same fp32 weights) is
+    # left out and linked again by `run`.
+    subprocess.run(["rm", "-rf", models], check=True)
+    links, seen = {}, {}
+    for f in sorted(os.listdir(d)):
+        if f.endswith(".weights"):
+            with open(os.path.join(d, f), "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            if digest in seen:
+                links[f] = seen[digest]
+                os.remove(os.path.join(d, f))
+            else:
+                seen[digest] = f
+    json.dump({"gpu": args.gpu, "checks": checks, "timings": timings, "links": links},
+              open(os.path.join(d, "manifest.json"), "w"), indent=1)
+    total = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    print(f"{d}: {total / 2**20:.1f} MiB to carry to the GPU machine")
 
 
-def median_ms(fn, runs):
+# ---- run (on the GPU machine) ------------------------------------------------
+
+def compare(got, ref, cosine):
+    """(ok, max error or lowest cosine, what failed)."""
+    worst, bad = (1.0 if cosine else 0.0), []
+    for k, r in ref.items():
+        g = got.get(k)
+        if g is None or g.shape != r.shape:
+            bad.append(f"{k}: shape {None if g is None else g.shape} != {r.shape}")
+            continue
+        if not r.size:
+            continue
+        g64, r64 = g.astype(np.float64).ravel(), r.astype(np.float64).ravel()
+        if not np.all(np.isfinite(g64)):
+            bad.append(f"{k}: not finite")
+            continue
+        if cosine and r.dtype.kind == "f":
+            c = float(g64 @ r64 / max(np.linalg.norm(g64) * np.linalg.norm(r64), 1e-30))
+            worst = min(worst, c)
+            if c < 0.999:
+                bad.append(f"{k}: cosine {c:.5f}")
+        else:
+            e = float(np.abs(g64 - r64).max())
+            t = 1e-4 * max(1.0, float(np.abs(r64).max()))
+            worst = max(worst, e) if not cosine else worst
+            if e > t:
+                bad.append(f"{k}: {e:.3g} > {t:.3g}")
+    return not bad, worst, "; ".join(bad)
+
+
+def one(args):
+    """Runs one check (a child process of `run`) and prints a JSON line."""
+    entry = json.load(open(os.path.join(args.dir, "manifest.json")))["checks"][args.name]
+    feeds = dict(np.load(os.path.join(args.dir, entry["data"] + ".inputs.npz")))
+    ref = dict(np.load(os.path.join(args.dir, entry["data"] + ".ref.npz")))
+    model = kiln.load(os.path.join(args.dir, entry["so"]))
+    got = model.run(feeds)
+    ok, worst, why = compare(got, ref, entry["cosine"])
+    if not ok and os.environ.get("KILN_GPU_CHECK_FAILURES"):
+        out = os.environ["KILN_GPU_CHECK_FAILURES"]
+        os.makedirs(out, exist_ok=True)
+        np.savez(os.path.join(out, args.name + ".got.npz"), **got)
+    print(json.dumps({"ok": ok, "worst": worst, "why": why}))
+    return 0
+
+
+def time_one(args):
+    """Times one library (a child process of `run`, KILN_PROFILE=1): prints
+    the median wall time of kiln_run from host arrays."""
+    entry = json.load(open(os.path.join(args.dir, "manifest.json")))["timings"][args.name]
+    model = kiln.load(os.path.join(args.dir, entry["so"]))
+    rng = np.random.default_rng(1)
+    if entry.get("gemm"):
+        m, k, n = entry["gemm"]
+        feeds = {"X": rng.standard_normal((m, k)).astype(np.float32),
+                 "W": (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)}
+    else:
+        feeds = {"input_ids": rng.integers(0, 1000, (8, 128)).astype(np.int64),
+                 "attention_mask": np.ones((8, 128), np.int64),
+                 "token_type_ids": np.zeros((8, 128), np.int64)}
+    model.run(feeds)
+    times = []
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        model.run(feeds)
+        times.append((time.perf_counter() - t) * 1e3)
+    print(json.dumps({"wall_ms": statistics.median(times)}), flush=True)
+    return 0
+
+
+def child(args, mode, name, env=None, timeout=180):
+    cmd = [sys.executable, os.path.abspath(__file__), mode, args.dir, "--name", name,
+           "--runs", str(args.runs)]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           env=dict(os.environ, **(env or {})))
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout} s", ""
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    if p.returncode or not lines:
+        tail = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return None, f"exit {p.returncode}: {tail}", p.stderr
+    return json.loads(lines[-1]), "", p.stderr
+
+
+def gpu_ms(profile):
+    """Sums the device time per run of the `gpu` rows of a KILN_PROFILE
+    table; returns (ms, the three largest rows)."""
+    total, rows = 0.0, []
+    for ln in profile.splitlines():
+        f = ln.split(None, 5)
+        if len(f) == 6 and f[4] == "gpu" and re.match(r"^[0-9.]+$", f[0]):
+            total += float(f[0])
+            rows.append((float(f[0]), f[5]))
+    rows.sort(reverse=True)
+    return total, rows[:3]
+
+
+def cuda_event_ms(fn, runs):
+    import torch
     fn()
+    torch.cuda.synchronize()
     times = []
     for _ in range(runs):
-        t = time.perf_counter()
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record()
         fn()
-        times.append((time.perf_counter() - t) * 1e3)
+        e.record()
+        e.synchronize()
+        times.append(s.elapsed_time(e))
     return statistics.median(times)
 
 
 def run(args):
     manifest = json.load(open(os.path.join(args.dir, "manifest.json")))
+    for f, same in manifest.get("links", {}).items():
+        if not os.path.exists(os.path.join(args.dir, f)):
+            os.symlink(same, os.path.join(args.dir, f))
+    try:
+        subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,clocks.sm,"
+                        "clocks.max.sm", "--format=csv,noheader"], check=False)
+    except OSError:
+        print("no nvidia-smi")
     failed = 0
-    print(f"{'model':26} {'max|err|':>10} {'tol':>9} {'ms':>8}  status")
-    loaded = {}
-    for name, entry in manifest["models"].items():
-        so = os.path.join(args.dir, entry["so"])
-        try:
-            model = kiln.load(so)
-            loaded[name] = model
-        except Exception as e:
-            print(f"{name:26} {'-':>10} {'-':>9} {'-':>8}  FAIL: {e}")
+    print(f"\n{'check':34} {'worst':>10}  status")
+    names = list(manifest["checks"])
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda n: child(args, "one", n), names))
+    for name, (res, err, _) in zip(names, results):
+        if res is None:
+            print(f"{name:34} {'-':>10}  FAIL: {err}")
+            failed += 1
+        else:
+            print(f"{name:34} {res['worst']:10.4g}  {'ok' if res['ok'] else 'FAIL: ' + res['why']}")
+            failed += not res["ok"]
+    print(f"gpu-check: {len(names) - failed} of {len(names)} checks matched, {failed} failed",
+          flush=True)
+    kiln_ms = {}
+    print(f"\n{'kiln library (KILN_PROFILE=1)':28} {'run ms':>9} {'GPU ms':>9}  largest kernels")
+    for name in manifest["timings"]:
+        res, err, prof = child(args, "time", name, env={"KILN_PROFILE": "1"})
+        if res is None:
+            print(f"{name:28} FAIL: {err}")
             failed += 1
             continue
-        if not entry.get("check"):
-            continue
-        feeds = dict(np.load(os.path.join(args.dir, name + ".inputs.npz")))
-        ref = dict(np.load(os.path.join(args.dir, name + ".ref.npz")))
-        try:
-            got = model.run(feeds)
-            err = tol = 0.0
-            bad = []
-            for k, r in ref.items():
-                t = 1e-4 * max(1.0, float(np.abs(r).max()) if r.size else 1.0)
-                e = float(np.abs(got[k].astype(np.float64) - r).max()) if r.size else 0.0
-                if got[k].shape != r.shape or not np.isfinite(e) or e > t:
-                    bad.append(f"{k}: {e:.3g} > {t:.3g}")
-                err, tol = max(err, e), max(tol, t)
-            ms = median_ms(lambda: model.run(feeds), args.runs)
-            status = "ok" if not bad else "FAIL: " + "; ".join(bad)
-        except Exception as e:
-            err = tol = ms = float("nan")
-            status = f"FAIL: {e}"
-        failed += status != "ok"
-        print(f"{name:26} {err:10.3g} {tol:9.3g} {ms:8.3f}  {status}", flush=True)
-    print(f"gpu-check: {sum(1 for e in manifest['models'].values() if e.get('check')) - failed} "
-          f"matched the CPU build, {failed} failed")
+        ms, top = gpu_ms(prof)
+        kiln_ms[name] = ms
+        tops = "; ".join(f"{t:.3f} {label[:60]}" for t, label in top)
+        print(f"{name:28} {res['wall_ms']:9.3f} {ms:9.3f}  {tops}", flush=True)
     if args.no_torch:
         return 1 if failed else 0
     try:
@@ -164,27 +323,20 @@ def run(args):
         print("PyTorch sees no GPU: skipping the anchors")
         return 1 if failed else 0
     dev = torch.device("cuda")
-    print(f"\nGPU: {torch.cuda.get_device_name(0)}, PyTorch {torch.__version__}")
-    print(f"{'GEMM (M x K x N)':34} {'kiln ms':>9} {'cuBLAS fp32':>12} {'cuBLAS tf32':>12} {'cuBLAS fp16':>12} {'kiln/fp32':>10}")
+    print(f"\nGPU: {torch.cuda.get_device_name(0)}, PyTorch {torch.__version__}; "
+          "all times are device time (CUDA events), medians")
+    print(f"{'GEMM (M x K x N)':26} {'prec':>5} {'kiln ms':>9} {'cuBLAS ms':>10} {'kiln TFLOP/s':>13} {'kiln/cuBLAS':>12}")
     for name, m, k, n in GEMMS:
-        model = loaded.get("gemm_" + name)
-        x = np.random.default_rng(1).standard_normal((m, k)).astype(np.float32)
-        kms = median_ms(lambda: model.run({"X": x}), args.runs) if model else float("nan")
         a = torch.randn(m, k, device=dev)
         b = torch.randn(k, n, device=dev)
-
-        def torch_ms(a, b):
-            def f():
-                torch.matmul(a, b)
-                torch.cuda.synchronize()
-            return median_ms(f, args.runs)
-        torch.backends.cuda.matmul.allow_tf32 = False
-        f32 = torch_ms(a, b)
-        torch.backends.cuda.matmul.allow_tf32 = True
-        tf32 = torch_ms(a, b)
-        torch.backends.cuda.matmul.allow_tf32 = False
-        f16 = torch_ms(a.half(), b.half())
-        print(f"{name + f' ({m}x{k}x{n})':34} {kms:9.3f} {f32:12.3f} {tf32:12.3f} {f16:12.3f} {kms / f32:10.2f}")
+        for p in PRECISIONS:
+            torch.backends.cuda.matmul.allow_tf32 = False
+            dt = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[p]
+            aa, bb = a.to(dt), b.to(dt)
+            ref = cuda_event_ms(lambda: torch.matmul(aa, bb), args.runs)
+            km = kiln_ms.get(f"gemm_{name}.{p}", float("nan"))
+            print(f"{name + f' ({m}x{k}x{n})':26} {p:>5} {km:9.4f} {ref:10.4f} "
+                  f"{2 * m * k * n / km / 1e9:13.1f} {ref / km:12.2f}", flush=True)
     sys.path.insert(0, os.path.join(ROOT, "test", "models"))
     import export_models as em
     cfg = em.BERT_BASE._replace(vocab=1000, layers=1)
@@ -192,38 +344,35 @@ def run(args):
     ids = torch.randint(0, 1000, (8, 128), device=dev)
     mask = torch.ones(8, 128, dtype=torch.int64, device=dev)
     types = torch.zeros(8, 128, dtype=torch.int64, device=dev)
-    feeds = {"input_ids": ids.cpu().numpy(), "attention_mask": mask.cpu().numpy(),
-             "token_type_ids": types.cpu().numpy()}
-    layer = loaded.get("bert_base_layer")
-    kms = median_ms(lambda: layer.run(feeds), args.runs) if layer else float("nan")
-    rows = [("kiln --target cuda (fp32)", kms)]
+    rows = [(f"kiln {p} (GPU kernels)", kiln_ms.get(f"bert_base_layer.{p}", float("nan")))
+            for p in ["fp32", "fp16"]]
     with torch.no_grad():
         for label, dtype, comp in [("torch eager fp32", torch.float32, False),
                                    ("torch eager fp16", torch.float16, False),
                                    ("torch.compile fp16", torch.float16, True)]:
-            m = net.to(dtype)
-            fn = torch.compile(m) if comp else m
-
-            def f():
-                fn(ids, mask, types)
-                torch.cuda.synchronize()
-            rows.append((label, median_ms(f, args.runs)))
-    print("\nBERT-base layer (hidden 768, 12 heads, 3072), batch 8, seq 128 (12 layers ~ 12x):")
+            try:
+                mod = net.to(dtype)
+                fn = torch.compile(mod) if comp else mod
+                rows.append((label, cuda_event_ms(lambda: fn(ids, mask, types), args.runs)))
+            except Exception as e:  # noqa: BLE001 - report and go on
+                rows.append((f"{label} failed: {type(e).__name__}", float("nan")))
+    print("\nBERT-base layer (hidden 768, 12 heads, 3072) + embeddings, batch 8, seq 128:")
     for label, ms in rows:
-        print(f"  {label:28} {ms:9.3f} ms")
+        print(f"  {label:40} {ms:9.3f} ms")
     return 1 if failed else 0
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["prepare", "run"])
+    ap.add_argument("mode", choices=["prepare", "run", "one", "time"])
     ap.add_argument("dir")
+    ap.add_argument("--name", help="(one, time) the manifest entry")
     ap.add_argument("--kiln", default=os.path.join(ROOT, "build", "bin", "kiln"))
     ap.add_argument("--gpu", default="sm_90")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch anchors")
     args = ap.parse_args()
-    return prepare(args) if args.mode == "prepare" else run(args)
+    return {"prepare": prepare, "run": run, "one": one, "time": time_one}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ typedef struct CUctx_st *CUcontext;
 typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
+typedef struct CUevent_st *CUevent;
 typedef unsigned long long CUdeviceptr;
 enum { CUDA_SUCCESS = 0, CU_MEM_ATTACH_GLOBAL = 1, CU_STREAM_NON_BLOCKING = 1 };
 
@@ -67,6 +68,10 @@ static struct {
   CUresult (*MemAllocManaged)(CUdeviceptr *, size_t, unsigned);
   CUresult (*MemFree)(CUdeviceptr);
   CUresult (*GetErrorName)(CUresult, const char **);
+  /* Only with KILN_PROFILE set (see "profile" below). */
+  CUresult (*EventCreate)(CUevent *, unsigned);
+  CUresult (*EventRecord)(CUevent, CUstream);
+  CUresult (*EventElapsedTime)(float *, CUevent, CUevent);
 } cu;
 
 static pthread_once_t driver_once = PTHREAD_ONCE_INIT;
@@ -131,6 +136,11 @@ static void load_driver(void) {
   KILN_CU_SYM(StreamSynchronize, "cuStreamSynchronize")
   KILN_CU_SYM(MemAllocManaged, "cuMemAllocManaged")
   KILN_CU_SYM(MemFree, "cuMemFree_v2")
+  if (kiln_prof_on) {
+    KILN_CU_SYM(EventCreate, "cuEventCreate")
+    KILN_CU_SYM(EventRecord, "cuEventRecord")
+    KILN_CU_SYM(EventElapsedTime, "cuEventElapsedTime_v2")
+  }
 #undef KILN_CU_SYM
   CUresult r = cu.Init(0);
   int count = 0;
@@ -256,7 +266,67 @@ API void *mgpuModuleGetFunction(void *module, const char *name) {
     }
   }
   pthread_mutex_unlock(&m->mu);
+  if (!found)
+    set_run_error("kernel '%s': cannot be looked up (more than %d kernels in "
+                  "one module)", name, (int)(sizeof m->kernels / sizeof m->kernels[0]));
   return found;
+}
+
+/*--- profile ---------------------------------------------------------------*/
+
+/* With KILN_PROFILE=1 (profile.c) each launch is bracketed by two events on
+ * the run's stream; at the end of the run (after its synchronize) each
+ * kernel's device time is added to the profile under the kernel's name, so
+ * `KILN_PROFILE=1 kiln run m.so` prints where the GPU time goes. The events
+ * are made once per thread and reused by later runs. */
+typedef struct {
+  kernel *k;
+  CUevent start, end;
+  long grid[3], threads;
+} timed_launch;
+
+static _Thread_local timed_launch *timed;
+static _Thread_local int num_timed, num_events;
+
+static timed_launch *time_launch(kernel *k, intptr_t gx, intptr_t gy,
+                                 intptr_t gz, intptr_t threads) {
+  if (num_timed == num_events) {
+    int n = num_events ? 2 * num_events : 256;
+    timed_launch *grown = realloc(timed, n * sizeof *grown);
+    if (!grown)
+      return NULL;
+    timed = grown;
+    for (int i = num_events; i < n; ++i) {
+      if (!check(cu.EventCreate(&timed[i].start, 0), "cuEventCreate") ||
+          !check(cu.EventCreate(&timed[i].end, 0), "cuEventCreate"))
+        return NULL;
+      num_events = i + 1;
+    }
+  }
+  timed_launch *t = &timed[num_timed++];
+  t->k = k;
+  t->grid[0] = (long)gx;
+  t->grid[1] = (long)gy;
+  t->grid[2] = (long)gz;
+  t->threads = (long)threads;
+  return t;
+}
+
+static void launch_label(char *buf, size_t n, const void *arg) {
+  const timed_launch *t = arg;
+  snprintf(buf, n, "%s [%ld x %ld x %ld blocks of %ld]", t->k->name,
+           t->grid[0], t->grid[1], t->grid[2], t->threads);
+}
+
+static void report_launches(void) {
+  for (int i = 0; i < num_timed && !run_error[0]; ++i) {
+    float ms = 0;
+    if (check(cu.EventElapsedTime(&ms, timed[i].start, timed[i].end),
+              "cuEventElapsedTime"))
+      kiln_prof_add(timed[i].k, "gpu", (uint64_t)(ms * 1e6), 0, launch_label,
+                    &timed[i]);
+  }
+  num_timed = 0;
 }
 
 static _Thread_local CUstream thread_stream;
@@ -274,6 +344,7 @@ API void *mgpuStreamCreate(void) {
 static void sync_thread_stream(void) {
   if (thread_stream_made && !run_error[0])
     check(cu.StreamSynchronize(thread_stream), "cuStreamSynchronize");
+  report_launches();
 }
 
 /* The thread's stream lives as long as the thread. */
@@ -302,10 +373,15 @@ API void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
                   (long)bz);
     return;
   }
+  timed_launch *t = kiln_prof_on ? time_launch(k, gx, gy, gz, bx * by * bz) : NULL;
+  if (t)
+    check(cu.EventRecord(t->start, (CUstream)stream), "cuEventRecord");
   check(cu.LaunchKernel(k->fn, (unsigned)gx, (unsigned)gy, (unsigned)gz,
                         (unsigned)bx, (unsigned)by, (unsigned)bz,
                         (unsigned)smem, (CUstream)stream, params, extra),
         "cuLaunchKernel");
+  if (t)
+    check(cu.EventRecord(t->end, (CUstream)stream), "cuEventRecord");
 }
 
 /*--- constants -------------------------------------------------------------*/

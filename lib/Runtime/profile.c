@@ -146,7 +146,11 @@ void kiln_prof_run(uint64_t t0, int split) {
 
 void kiln_prof_kernel(void *site, const char *kind, uint64_t t0, double flops,
                       kiln_prof_label_fn label, const void *arg) {
-  uint64_t dt = kiln_prof_now() - t0;
+  kiln_prof_add(site, kind, kiln_prof_now() - t0, flops, label, arg);
+}
+
+void kiln_prof_add(void *site, const char *kind, uint64_t dt, double flops,
+                   kiln_prof_label_fn label, const void *arg) {
   pthread_mutex_lock(&mu);
   prof_site *s = NULL;
   for (int i = 0; i < num_sites; ++i)

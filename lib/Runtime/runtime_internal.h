@@ -44,6 +44,9 @@ uint64_t kiln_prof_now(void);
 void kiln_prof_run(uint64_t t0, int split);
 void kiln_prof_kernel(void *site, const char *kind, uint64_t t0, double flops,
                       kiln_prof_label_fn label, const void *arg);
+/* The same with the time measured elsewhere (a GPU kernel's events). */
+void kiln_prof_add(void *site, const char *kind, uint64_t ns, double flops,
+                   kiln_prof_label_fn label, const void *arg);
 /* Formats int64_t {batch, m, n, k} as "M x N x K" (gemm_f32.c). */
 void kiln_prof_gemm_label(char *buf, size_t n, const void *arg);
 /* The profiled entry point NAME of a packed-weight GEMM (the generated
