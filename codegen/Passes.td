@@ -434,6 +434,35 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::func::FuncOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def KilnGpuReduceRows : Pass<"kiln-gpu-reduce-rows", "mlir::func::FuncOp"> {
+  let summary = "Innermost-loop reductions on buffers as one warp per row";
+  let description = [{
+    A `linalg.generic` on buffers whose last loop is its only reduction
+    (f32 outputs indexed by the parallel loops in order, inputs through
+    projected permutations, a pure body in which each output's argument
+    feeds one combiner: addf, mulf, maximumf, minimumf, maxnumf, minnumf,
+    yielded as that output) becomes one `gpu.launch`: blocks of 256
+    threads, one warp per row (the parallel loops flattened). Lane l folds
+    the body's values at k = l, l + 32, ... from the combiner's identity,
+    the warp combines the partials by xor `gpu.shuffle`s, and lane 0
+    combines the result with the output's value and stores it. The
+    LayerNorm and RMSNorm sums, a softmax's max and sum and mean
+    reductions take this path; any other generic keeps the one thread per
+    output element path.
+
+    With `emulate`, rows and lanes run as CPU loops and the lanes' partials
+    are combined in lane order, so the indexing can be checked numerically
+    without a GPU.
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Emit CPU loops instead of a gpu.launch">
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def KilnGpuAsyncLaunches
     : Pass<"kiln-gpu-async-launches", "mlir::ModuleOp"> {
   let summary = "Chain kernel launches on one stream; synchronize only where host code touches GPU memory";

@@ -167,7 +167,7 @@ def prepare(args):
 
 def compare(got, ref, cosine):
     """(ok, max error or lowest cosine, what failed)."""
-    worst, bad = (1.0 if cosine else 0.0), []
+    worst, bad = 0.0, []
     for k, r in ref.items():
         g = got.get(k)
         if g is None or g.shape != r.shape:
@@ -181,13 +181,13 @@ def compare(got, ref, cosine):
             continue
         if cosine and r.dtype.kind == "f":
             c = float(g64 @ r64 / max(np.linalg.norm(g64) * np.linalg.norm(r64), 1e-30))
-            worst = min(worst, c)
+            worst = max(worst, 1 - c)
             if c < 0.999:
                 bad.append(f"{k}: cosine {c:.5f}")
         else:
             e = float(np.abs(g64 - r64).max())
             t = 1e-4 * max(1.0, float(np.abs(r64).max()))
-            worst = max(worst, e) if not cosine else worst
+            worst = worst if cosine else max(worst, e)
             if e > t:
                 bad.append(f"{k}: {e:.3g} > {t:.3g}")
     return not bad, worst, "; ".join(bad)
@@ -287,7 +287,8 @@ def run(args):
     except OSError:
         print("no nvidia-smi")
     failed = 0
-    print(f"\n{'check':34} {'worst':>10}  status")
+    print(f"\n{'check':34} {'worst':>10}  status   (worst: max|err|, or 1 - cosine "
+          "for fp16/bf16 models)")
     names = list(manifest["checks"])
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda n: child(args, "one", n), names))
@@ -309,9 +310,26 @@ def run(args):
             failed += 1
             continue
         ms, top = gpu_ms(prof)
+        if args.profiles:
+            os.makedirs(args.profiles, exist_ok=True)
+            with open(os.path.join(args.profiles, name + ".txt"), "w") as f:
+                f.write(prof)
         kiln_ms[name] = ms
         tops = "; ".join(f"{t:.3f} {label[:60]}" for t, label in top)
         print(f"{name:28} {res['wall_ms']:9.3f} {ms:9.3f}  {tops}", flush=True)
+    # The runtime's memory knobs (lib/Runtime/cuda.c) on the fp16 layer.
+    name = "bert_base_layer.fp16"
+    if name in manifest["timings"]:
+        print(f"\n{name} under the runtime's memory knobs:")
+        for env in [{"KILN_GPU_HOST_BYTES": "0"}, {"KILN_GPU_HOST_BYTES": "65536"}]:
+            res, err, prof = child(args, "time", name, env=dict(env, KILN_PROFILE="1"))
+            label = " ".join(f"{k}={v}" for k, v in env.items())
+            if res is None:
+                print(f"  {label:28} FAIL: {err}")
+                continue
+            ms, top = gpu_ms(prof)
+            tops = "; ".join(f"{t:.3f} {lb[:40]}" for t, lb in top)
+            print(f"  {label:28} run {res['wall_ms']:7.3f} ms, GPU {ms:7.3f} ms  {tops}", flush=True)
     if args.no_torch:
         return 1 if failed else 0
     try:
@@ -348,14 +366,20 @@ def run(args):
             for p in ["fp32", "fp16"]]
     with torch.no_grad():
         for label, dtype, comp in [("torch eager fp32", torch.float32, False),
-                                   ("torch eager fp16", torch.float16, False),
+                                   ("torch eager fp16 (autocast)", None, False),
                                    ("torch.compile fp16", torch.float16, True)]:
             try:
-                mod = net.to(dtype)
-                fn = torch.compile(mod) if comp else mod
+                if dtype is None:
+                    def fn(*a):
+                        with torch.autocast("cuda", dtype=torch.float16):
+                            return net(*a)
+                else:
+                    mod = net.to(dtype)
+                    fn = torch.compile(mod) if comp else mod
                 rows.append((label, cuda_event_ms(lambda: fn(ids, mask, types), args.runs)))
             except Exception as e:  # noqa: BLE001 - report and go on
                 rows.append((f"{label} failed: {type(e).__name__}", float("nan")))
+                print(f"{label}: {type(e).__name__}: {str(e)[:300]}")
     print("\nBERT-base layer (hidden 768, 12 heads, 3072) + embeddings, batch 8, seq 128:")
     for label, ms in rows:
         print(f"  {label:40} {ms:9.3f} ms")
@@ -371,6 +395,7 @@ def main():
     ap.add_argument("--gpu", default="sm_90")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch anchors")
+    ap.add_argument("--profiles", help="(run) save each timed library's KILN_PROFILE table here")
     args = ap.parse_args()
     return {"prepare": prepare, "run": run, "one": one, "time": time_one}[args.mode](args)
 

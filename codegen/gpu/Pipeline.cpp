@@ -10,7 +10,8 @@
 // f32 matmuls become shared-memory tiled kernels (kiln-gpu-tile-matmuls;
 // with --emulate-gpu the same steps as CPU loops), attention one fused
 // online-softmax kernel per op (kiln-gpu-select-attention on tensors,
-// kiln-gpu-attention on buffers). Copies run as kernels
+// kiln-gpu-attention on buffers), innermost-loop reductions (norms,
+// softmax) a warp per row (kiln-gpu-reduce-rows). Copies run as kernels
 // (kiln-gpu-copies-to-kernels). Launches are
 // asynchronous on one stream (kiln-gpu-async-launches; the shim maps stream
 // creation onto one cached stream per thread), synchronized only before host
@@ -63,6 +64,9 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   tile.emulate = options.emulateOnCpu;
   tile.precision = options.precision;
   pm.addNestedPass<func::FuncOp>(createKilnGpuTileMatmuls(tile));
+  KilnGpuReduceRowsOptions reduce;
+  reduce.emulate = options.emulateOnCpu;
+  pm.addNestedPass<func::FuncOp>(createKilnGpuReduceRows(reduce));
   addPipelineText(pm, kToParallelLoops);
   KilnGpuMapLoopsOptions map;
   map.blockSize = options.blockSize;

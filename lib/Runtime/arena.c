@@ -14,6 +14,12 @@
  * Team members of a parallel region allocate from their caller's arena
  * (parallel.c hands it over). Outside any run, blocks come from malloc.
  *
+ * A block's header sits right before its payload, except in a CUDA model:
+ * there the payload is managed memory the kernels use, and a header the
+ * host writes on every run would migrate the payload's first page to the
+ * host and back on each run, so headers are host memory, found from the
+ * payload through a hash table.
+ *
  *===----------------------------------------------------------------------===*/
 
 #define _POSIX_C_SOURCE 200809L
@@ -32,6 +38,7 @@ typedef struct block {
   uint64_t last_run;        /* the arena's run that last took it */
   struct block *next;       /* in the arena's list of all blocks */
   struct block *next_free;
+  char *payload;
 } block;
 
 /* Payloads 64-byte aligned: a cache line, and a full zmm vector. */
@@ -62,7 +69,7 @@ kiln_get_memory_stats(kiln_memory_stats *out) {
 static void *heap_alloc(size_t bytes) {
   void *p = NULL;
   if (kiln_is_cuda_model()) {
-    if (!(p = kiln_gpu_alloc(bytes)))
+    if (!(p = kiln_gpu_alloc_block(bytes)))
       return NULL;
   } else if (posix_memalign(&p, ALIGN, bytes ? bytes : 1) != 0) {
     return NULL;
@@ -77,10 +84,12 @@ static void heap_free(void *p, size_t bytes) {
     return;
   atomic_fetch_sub(&stat_bytes, bytes);
   if (kiln_is_cuda_model())
-    kiln_gpu_free(p);
+    kiln_gpu_free_block(p, bytes);
   else
     free(p);
 }
+
+static void block_delete(block *b);
 
 kiln_arena *kiln_arena_get(void) { return current; }
 void kiln_arena_set(kiln_arena *a) { current = a; }
@@ -115,7 +124,7 @@ void kiln_arena_release(kiln_arena_pool *pool, kiln_arena *a) {
     block *b = *link;
     if (a->run - b->last_run >= KILN_ARENA_KEEP_RUNS) {
       *link = b->next;
-      heap_free(b, HEADER_SIZE + b->size);
+      block_delete(b);
       continue;
     }
     b->next_free = a->free_list;
@@ -135,7 +144,7 @@ void kiln_arena_pool_destroy(kiln_arena_pool *pool) {
     block *b = a->all;
     while (b) {
       block *nb = b->next;
-      heap_free(b, HEADER_SIZE + b->size);
+      block_delete(b);
       b = nb;
     }
     pthread_mutex_destroy(&a->mu);
@@ -143,6 +152,120 @@ void kiln_arena_pool_destroy(kiln_arena_pool *pool) {
     a = next;
   }
   pool->idle = NULL;
+}
+
+/* ---- headers in host memory (CUDA models) ------------------------------ */
+
+static pthread_mutex_t headers_mu = PTHREAD_MUTEX_INITIALIZER;
+static block **headers; /* open addressing by payload, linear probing */
+static size_t headers_cap, headers_count;
+
+static size_t header_slot(const void *payload, size_t cap) {
+  uint64_t x = (uint64_t)(uintptr_t)payload * 0x9E3779B97F4A7C15ull;
+  return (size_t)(x >> 32) & (cap - 1);
+}
+
+/* Locked: adds b, growing the table at half full. 0 when out of memory. */
+static int headers_put(block *b) {
+  if (2 * (headers_count + 1) > headers_cap) {
+    size_t cap = headers_cap ? 2 * headers_cap : 256;
+    block **grown = calloc(cap, sizeof *grown);
+    if (!grown)
+      return 0;
+    for (size_t i = 0; i < headers_cap; ++i)
+      if (headers[i]) {
+        size_t j = header_slot(headers[i]->payload, cap);
+        while (grown[j])
+          j = (j + 1) & (cap - 1);
+        grown[j] = headers[i];
+      }
+    free(headers);
+    headers = grown;
+    headers_cap = cap;
+  }
+  size_t j = header_slot(b->payload, headers_cap);
+  while (headers[j])
+    j = (j + 1) & (headers_cap - 1);
+  headers[j] = b;
+  ++headers_count;
+  return 1;
+}
+
+/* Locked: the slot of payload p's header, or SIZE_MAX. */
+static size_t headers_find(const void *p) {
+  if (!headers_cap)
+    return SIZE_MAX;
+  for (size_t j = header_slot(p, headers_cap); headers[j];
+       j = (j + 1) & (headers_cap - 1))
+    if (headers[j]->payload == p)
+      return j;
+  return SIZE_MAX;
+}
+
+/* Locked: empties slot j, moving later entries of its run back. */
+static void headers_remove(size_t j) {
+  headers[j] = NULL;
+  --headers_count;
+  for (size_t k = (j + 1) & (headers_cap - 1); headers[k];
+       k = (k + 1) & (headers_cap - 1)) {
+    block *b = headers[k];
+    headers[k] = NULL;
+    size_t h = header_slot(b->payload, headers_cap);
+    while (headers[h])
+      h = (h + 1) & (headers_cap - 1);
+    headers[h] = b;
+  }
+}
+
+/* ---- blocks --------------------------------------------------------------- */
+
+static block *block_new(uint64_t size) {
+  if (!kiln_is_cuda_model()) {
+    block *b = heap_alloc(HEADER_SIZE + size);
+    if (b)
+      b->payload = (char *)b + HEADER_SIZE;
+    return b;
+  }
+  block *b = malloc(sizeof *b);
+  if (!b)
+    return NULL;
+  if (!(b->payload = heap_alloc(size))) {
+    free(b);
+    return NULL;
+  }
+  pthread_mutex_lock(&headers_mu);
+  int ok = headers_put(b);
+  pthread_mutex_unlock(&headers_mu);
+  if (!ok) {
+    heap_free(b->payload, size);
+    free(b);
+    return NULL;
+  }
+  return b;
+}
+
+static void block_delete(block *b) {
+  if (!kiln_is_cuda_model()) {
+    heap_free(b, HEADER_SIZE + b->size);
+    return;
+  }
+  pthread_mutex_lock(&headers_mu);
+  size_t j = headers_find(b->payload);
+  if (j != SIZE_MAX)
+    headers_remove(j);
+  pthread_mutex_unlock(&headers_mu);
+  heap_free(b->payload, b->size);
+  free(b);
+}
+
+static block *block_of(void *payload) {
+  if (!kiln_is_cuda_model())
+    return (block *)((char *)payload - HEADER_SIZE);
+  pthread_mutex_lock(&headers_mu);
+  size_t j = headers_find(payload);
+  block *b = j == SIZE_MAX ? NULL : headers[j];
+  pthread_mutex_unlock(&headers_mu);
+  return b;
 }
 
 void *_mlir_memref_to_llvm_alloc(uint64_t size) {
@@ -155,11 +278,11 @@ void *_mlir_memref_to_llvm_alloc(uint64_t size) {
         *p = b->next_free;
         b->last_run = a->run;
         pthread_mutex_unlock(&a->mu);
-        return (char *)b + HEADER_SIZE;
+        return b->payload;
       }
     pthread_mutex_unlock(&a->mu);
   }
-  block *b = heap_alloc(HEADER_SIZE + size);
+  block *b = block_new(size);
   if (!b)
     kiln_rt_fail_oom();
   b->arena = a;
@@ -172,16 +295,18 @@ void *_mlir_memref_to_llvm_alloc(uint64_t size) {
     a->all = b;
     pthread_mutex_unlock(&a->mu);
   }
-  return (char *)b + HEADER_SIZE;
+  return b->payload;
 }
 
 void _mlir_memref_to_llvm_free(void *p) {
   if (!p)
     return;
-  block *b = (block *)((char *)p - HEADER_SIZE);
+  block *b = block_of(p);
+  if (!b)
+    return; /* (not the arena's: cannot happen) */
   kiln_arena *a = b->arena;
   if (!a) {
-    heap_free(b, HEADER_SIZE + b->size);
+    block_delete(b);
     return;
   }
   pthread_mutex_lock(&a->mu);

@@ -167,8 +167,20 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
   for (int64_t d = 0; d < rank; ++d)
     count *= (size_t)sizes[d];
   /* An output computed in place (kiln_rt_output_buffer_*) is there. */
-  if (count && data != dst)
-    kiln_copy_strided(dst, data, rank, sizes, strides, esize);
+  if (!count || data == dst)
+    return;
+  /* A CUDA model's dense output leaves its managed memory by DMA. */
+  if (kiln_is_cuda_model()) {
+    int64_t dense = 1, d = rank - 1;
+    for (; d >= 0 && (sizes[d] == 1 || strides[d] == dense); --d)
+      dense *= sizes[d];
+    if (d < 0) {
+      if (!kiln_gpu_copy_out(dst, data, count * esize))
+        run_failed(((call_ctx *)vctx)->run, KILN_INTERNAL); /* CUDA's error */
+      return;
+    }
+  }
+  kiln_copy_strided(dst, data, rank, sizes, strides, esize);
 }
 
 /* Generated code checks extents that must agree before a loop uses them; a
@@ -494,8 +506,8 @@ static void call_entry(run_ctx *ctx, void (*fn)(void **, void *), void **args,
       for (int32_t k = 0; k < staged[i].rank; ++k)
         bytes *= (size_t)staged[i].dims[k];
       void *copy = _mlir_memref_to_llvm_alloc(bytes);
-      if (bytes)
-        memcpy(copy, staged[i].data, bytes);
+      if (!kiln_gpu_copy_in(copy, staged[i].data, bytes))
+        longjmp(jump, RUN_FAILED);
       memcpy(&d[0], &copy, sizeof copy);
       memcpy(&d[1], &copy, sizeof copy);
     }

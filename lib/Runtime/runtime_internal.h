@@ -188,5 +188,17 @@ const char *kiln_gpu_run_error(void);
 /* CUDA managed memory (host and device), NULL on failure. */
 void *kiln_gpu_alloc(size_t bytes);
 void kiln_gpu_free(void *p);
+/* A workspace block of `bytes`: managed memory, or pinned host memory the
+ * GPU maps when small (cuda.c). Freed with the same size. */
+void *kiln_gpu_alloc_block(size_t bytes);
+void kiln_gpu_free_block(void *p, size_t bytes);
+/* Copies `bytes` between host memory and managed memory on the thread's
+ * stream by DMA (cuMemcpyAsync), so managed pages stay where the kernels
+ * use them instead of migrating to the host page by page and back on the
+ * next launch. Both are ordered after the kernels launched before them;
+ * kiln_gpu_copy_out waits for its copy. 0 on failure (the run's error says
+ * why). */
+int kiln_gpu_copy_in(void *managed, const void *host, size_t bytes);
+int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes);
 
 #endif

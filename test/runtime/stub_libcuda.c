@@ -214,3 +214,30 @@ CUresult cuEventElapsedTime_v2(float *ms, void *start, void *end) {
   *ms = 0.25f * (float)(e->stamp - s->stamp);
   return OK;
 }
+
+/* Copies between host and managed memory (both plain memory here). */
+CUresult cuMemcpyAsync(unsigned long long dst, unsigned long long src,
+                       size_t bytes, void *stream) {
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  if (!stream || !dst || !src)
+    return INVALID_VALUE;
+  logf_("cuMemcpyAsync %zu bytes", bytes);
+  memcpy((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
+  return fails("cuMemcpyAsync") ? INVALID_VALUE : OK;
+}
+
+/* Pinned host memory (the workspace's small blocks). */
+CUresult cuMemHostAlloc(void **p, size_t bytes, unsigned flags) {
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  if (posix_memalign(p, 256, bytes) != 0)
+    return INVALID_VALUE;
+  (void)flags;
+  return OK;
+}
+
+CUresult cuMemFreeHost(void *p) {
+  free(p);
+  return OK;
+}
