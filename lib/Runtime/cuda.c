@@ -485,7 +485,10 @@ static void *resident(int64_t id, const void *host, size_t bytes) {
   void *p = globals[id];
   if (!p) {
     p = kiln_gpu_alloc(bytes);
-    if (p && kiln_gpu_copy_in(p, host, bytes))
+    /* Waited for: another thread's run may use the constant next, on its
+     * own stream. */
+    if (p && kiln_gpu_copy_in(p, host, bytes) &&
+        check(cu.StreamSynchronize(run_stream()), "cuStreamSynchronize"))
       globals[id] = p;
     else if (p) {
       kiln_gpu_free(p);
