@@ -55,6 +55,17 @@ static void copy_bytes(char *dst, const char *src, size_t n) {
     memcpy(dst, src, n);
 }
 
+int kiln_dense_from(int64_t rank, const int64_t *sizes,
+                    const int64_t *strides, int64_t dim) {
+  int64_t dense = 1;
+  for (int64_t d = rank - 1; d >= dim; --d) {
+    if (sizes[d] != 1 && strides[d] != dense)
+      return 0;
+    dense *= sizes[d];
+  }
+  return 1;
+}
+
 static void copy_from(char *dst, const char *src, int64_t rank,
                       const int64_t *sizes, const int64_t *strides,
                       size_t esize, int64_t dim) {
@@ -70,11 +81,8 @@ static void copy_from(char *dst, const char *src, int64_t rank,
     return;
   }
   /* dense from `dim` on: one copy */
-  int64_t dense = 1;
-  for (int64_t d = rank - 1; d >= dim && strides[d] == dense; --d)
-    dense *= sizes[d];
-  if (dense == inner * sizes[dim]) {
-    copy_bytes(dst, src, (size_t)dense * esize);
+  if (kiln_dense_from(rank, sizes, strides, dim)) {
+    copy_bytes(dst, src, (size_t)(inner * sizes[dim]) * esize);
     return;
   }
   for (int64_t i = 0; i < sizes[dim]; ++i) {

@@ -244,28 +244,30 @@ void kiln_gpu_free_block(void *p, size_t bytes) {
   if (!p || !driver_ready())
     return;
   if (bytes > host_block_bytes)
-    cu.MemFree((CUdeviceptr)(uintptr_t)p);
+    kiln_gpu_free(p);
   else
     cu.MemFreeHost(p);
 }
 
 static CUstream run_stream(void); /* (defined with the streams below) */
 
-int kiln_gpu_copy_in(void *managed, const void *host, size_t bytes) {
+/* dst <- src by cuMemcpyAsync on the run's stream, then waited for if
+ * `wait`. */
+static int copy_on_stream(void *dst, const void *src, size_t bytes, int wait) {
   CUstream s = run_stream();
   return bytes == 0 ||
-         (s && check(cu.MemcpyAsync((CUdeviceptr)(uintptr_t)managed,
-                                    (CUdeviceptr)(uintptr_t)host, bytes, s),
-                     "cuMemcpyAsync"));
+         (s && check(cu.MemcpyAsync((CUdeviceptr)(uintptr_t)dst,
+                                    (CUdeviceptr)(uintptr_t)src, bytes, s),
+                     "cuMemcpyAsync") &&
+          (!wait || check(cu.StreamSynchronize(s), "cuStreamSynchronize")));
+}
+
+int kiln_gpu_copy_in(void *managed, const void *host, size_t bytes) {
+  return copy_on_stream(managed, host, bytes, 0);
 }
 
 int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes) {
-  CUstream s = run_stream();
-  return bytes == 0 ||
-         (s && check(cu.MemcpyAsync((CUdeviceptr)(uintptr_t)host,
-                                    (CUdeviceptr)(uintptr_t)managed, bytes, s),
-                     "cuMemcpyAsync") &&
-          check(cu.StreamSynchronize(s), "cuStreamSynchronize"));
+  return copy_on_stream(host, managed, bytes, 1);
 }
 
 /*--- kernel modules --------------------------------------------------------*/
@@ -487,8 +489,7 @@ static void *resident(int64_t id, const void *host, size_t bytes) {
     p = kiln_gpu_alloc(bytes);
     /* Waited for: another thread's run may use the constant next, on its
      * own stream. */
-    if (p && kiln_gpu_copy_in(p, host, bytes) &&
-        check(cu.StreamSynchronize(run_stream()), "cuStreamSynchronize"))
+    if (p && copy_on_stream(p, host, bytes, 1))
       globals[id] = p;
     else if (p) {
       kiln_gpu_free(p);

@@ -170,15 +170,10 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
   if (!count || data == dst)
     return;
   /* A CUDA model's dense output leaves its managed memory by DMA. */
-  if (kiln_is_cuda_model()) {
-    int64_t dense = 1, d = rank - 1;
-    for (; d >= 0 && (sizes[d] == 1 || strides[d] == dense); --d)
-      dense *= sizes[d];
-    if (d < 0) {
-      if (!kiln_gpu_copy_out(dst, data, count * esize))
-        run_failed(((call_ctx *)vctx)->run, KILN_INTERNAL); /* CUDA's error */
-      return;
-    }
+  if (kiln_is_cuda_model() && kiln_dense_from(rank, sizes, strides, 0)) {
+    if (!kiln_gpu_copy_out(dst, data, count * esize))
+      run_failed(((call_ctx *)vctx)->run, KILN_INTERNAL); /* CUDA's error */
+    return;
   }
   kiln_copy_strided(dst, data, rank, sizes, strides, esize);
 }

@@ -145,6 +145,10 @@ typedef struct {
 
 /* Copies a strided tensor (sizes, strides in elements of `esize` bytes)
  * into dense memory at dst (copy.c). */
+/* 1 when dims [dim, rank) of a strided view are one dense row-major run
+ * (a dim of size 1 may have any stride). */
+int kiln_dense_from(int64_t rank, const int64_t *sizes, const int64_t *strides,
+                    int64_t dim);
 void kiln_copy_strided(char *dst, const char *src, int64_t rank,
                        const int64_t *sizes, const int64_t *strides,
                        size_t esize);
