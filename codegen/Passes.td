@@ -409,6 +409,14 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::func::FuncOp"> {
     the tile to C under bounds guards. Other contractions keep the generic
     one-thread-per-element path.
 
+    Fused into the epilogue: the op right before the matmul that writes all
+    of a freshly allocated C without reading it (an elementwise generic: a
+    dense layer's bias, a residual plus bias; or a `linalg.fill`: a bare
+    matmul's zeros), whose value the epilogue computes instead of loading
+    C; and the elementwise generic after it that reads C with the identity
+    map, into a fresh allocation or in place into C (an activation), which
+    the epilogue applies before its store. The fused ops go.
+
     With `precision=fp16|bf16` the products run on tensor cores (sm_80+):
     operands rounded when staged (steps of 32 along k, both tiles
     k-contiguous with 8 values of padding), 8 warps of 16 x 32 outputs,
@@ -449,6 +457,16 @@ def KilnGpuReduceRows : Pass<"kiln-gpu-reduce-rows", "mlir::func::FuncOp"> {
     LayerNorm and RMSNorm sums, a softmax's max and sum and mean
     reductions take this path; any other generic keeps the one thread per
     output element path.
+
+    An output that is a fresh allocation last written by a `linalg.fill`
+    (or a `linalg.copy` from a filled buffer) starts from the fill's value
+    in the kernel, and the fill or copy goes. The elementwise generic right
+    after the reduction (only allocations and pure ops between) that reads
+    the outputs through the row map, with the same loops, is computed in
+    the same kernel: after the shuffles each lane walks the row again from
+    k = lane by 32 (its row-invariant ops hoisted) and stores the generic's
+    values; outputs nothing else reads are not stored. A LayerNorm or
+    RMSNorm becomes one kernel.
 
     With `emulate`, rows and lanes run as CPU loops and the lanes' partials
     are combined in lane order, so the indexing can be checked numerically

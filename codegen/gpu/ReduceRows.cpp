@@ -19,6 +19,19 @@
 // projected permutations; a pure body without linalg.index, where each
 // output's block argument has one use, a combiner (addf, mulf, maximumf,
 // minimumf, maxnumf, minnumf) whose result is that output's yielded value.
+// Fused with it:
+//   - the outputs' initial values, when an output is an allocation whose
+//     last writer before the reduction is a linalg.fill or a linalg.copy
+//     from a filled buffer (bufferization's shared zeros): the kernel starts
+//     from that value and the fill or copy goes;
+//   - the elementwise generic right after it that reads the outputs row by
+//     row (a LayerNorm's or RMSNorm's normalization, a softmax's division):
+//     after the shuffles every lane holds the row's results, computes the
+//     generic's row-invariant ops once (the mean, 1 / sigma), and walks the
+//     row again from k = lane by 32 storing the generic's values. Outputs
+//     nothing else reads are then never stored, and their buffers go.
+// A whole LayerNorm is one kernel (it was five: the zeros, two copies, the
+// sums, the normalization).
 // With `emulate`, rows, lanes and the combine of the lanes' partials run as
 // CPU loops (the partials combined lane by lane rather than by a butterfly:
 // same values, another order of the additions).
@@ -35,6 +48,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNGPUREDUCEROWS
@@ -108,20 +122,190 @@ bool matches(linalg::GenericOp gen) {
   return true;
 }
 
+/// The buffer `v` is a view or reshape of.
+Value rootBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else if (auto reshape = dyn_cast<memref::ReshapeOp>(def))
+      v = reshape.getSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// How a reduction output starts: the op that wrote it last before the
+/// reduction (a linalg.fill of it, or a linalg.copy into it from a buffer
+/// whose only writer is a linalg.fill: the zeros bufferization shares) and
+/// that value, when the output is an allocation nothing else touches
+/// before the reduction. The kernel starts from the value and the op goes.
+struct Init {
+  Operation *op = nullptr;
+  Value value;
+};
+
+/// The scalar of the one linalg.fill writing the allocation `buf`, when
+/// every other use of it is a linalg.copy reading it or a dealloc.
+Value filledWith(Value buf) {
+  if (!buf.getDefiningOp<memref::AllocOp>())
+    return {};
+  linalg::FillOp fill;
+  for (Operation *user : buf.getUsers()) {
+    if (auto f = dyn_cast<linalg::FillOp>(user)) {
+      if (fill || f.getOutputs()[0] != buf)
+        return {};
+      fill = f;
+    } else if (auto copy = dyn_cast<linalg::CopyOp>(user)) {
+      if (copy.getOutputs()[0] == buf)
+        return {};
+    } else if (!isa<memref::DeallocOp>(user)) {
+      return {};
+    }
+  }
+  return fill ? fill.getInputs()[0] : Value();
+}
+
+Init initOf(Value out, linalg::GenericOp gen) {
+  if (!out.getDefiningOp<memref::AllocOp>())
+    return {};
+  Init init;
+  for (Operation *user : out.getUsers()) {
+    if (user == gen.getOperation() || isa<memref::DeallocOp>(user))
+      continue;
+    if (user->getBlock() != gen->getBlock())
+      return {};
+    if (gen->isBeforeInBlock(user))
+      continue; // reads or writes after the kernel wrote all of it
+    if (init.op)
+      return {};
+    if (auto fill = dyn_cast<linalg::FillOp>(user)) {
+      init = {fill, fill.getInputs()[0]};
+    } else if (auto copy = dyn_cast<linalg::CopyOp>(user)) {
+      if (copy.getOutputs()[0] != out)
+        return {};
+      init = {copy, filledWith(copy.getInputs()[0])};
+    } else {
+      return {};
+    }
+    if (!init.value || !init.value.getType().isF32())
+      return {};
+  }
+  return init;
+}
+
+/// Whether reading `v` through `map` inside the row kernel cannot see the
+/// row kernel's writes to `out` from another row or before the read: `v`
+/// in another buffer, or `out` itself read at the element being written.
+bool rowLocal(Value v, AffineMap map, Value out) {
+  return rootBuffer(v) != rootBuffer(out) || (v == out && map.isIdentity());
+}
+
+/// The elementwise generic after `gen` (only allocations and pure ops
+/// between) that the row kernel computes too, from the row's results
+/// while the row is at hand: all loops parallel and as many as `gen`'s,
+/// one output through the identity map (into an allocation) whose value it
+/// does not read, a pure body, `gen`'s outputs read through the row map,
+/// other inputs through projected permutations; no buffer written by one of
+/// the two read by the other except row-locally.
+linalg::GenericOp consumerOf(linalg::GenericOp gen) {
+  Operation *next = gen->getNextNode();
+  while (next && next->getNumRegions() == 0 &&
+         (isMemoryEffectFree(next) || isa<memref::AllocOp>(next)))
+    next = next->getNextNode();
+  auto use = dyn_cast_or_null<linalg::GenericOp>(next);
+  unsigned n = gen.getNumLoops();
+  if (!use || !use.hasPureBufferSemantics() || use.getNumLoops() != n ||
+      use.getNumParallelLoops() != n || use.getNumDpsInits() != 1 ||
+      !use.getMatchingIndexingMap(use.getDpsInitOperand(0)).isIdentity() ||
+      !use.getRegionOutputArgs()[0].use_empty())
+    return {};
+  Value out = use.getDpsInitOperand(0)->get();
+  if (!isa<MemRefType>(out.getType()) ||
+      !rootBuffer(out).getDefiningOp<memref::AllocOp>())
+    return {};
+  for (Operation &op : use.getBody()->without_terminator())
+    if (!isMemoryEffectFree(&op) || op.getNumRegions() != 0 ||
+        isa<linalg::IndexOp>(op))
+      return {};
+  SmallVector<Value> reduced;
+  for (OpOperand &init : gen.getDpsInitsMutable())
+    reduced.push_back(init.get());
+  AffineMap rows = gen.getMatchingIndexingMap(gen.getDpsInitOperand(0));
+  for (OpOperand *in : use.getDpsInputOperands()) {
+    Value v = in->get();
+    if (!isa<MemRefType>(v.getType()))
+      continue;
+    AffineMap map = use.getMatchingIndexingMap(in);
+    bool isReduced = llvm::is_contained(reduced, v);
+    if (isReduced ? map != rows
+                  : !map.isProjectedPermutation() || !rowLocal(v, map, out))
+      return {};
+    for (Value r : reduced)
+      if (!isReduced && rootBuffer(v) == rootBuffer(r))
+        return {};
+  }
+  for (OpOperand *in : gen.getDpsInputOperands())
+    if (!rowLocal(in->get(), gen.getMatchingIndexingMap(in), out))
+      return {};
+  for (Value r : reduced)
+    if (rootBuffer(r) == rootBuffer(out))
+      return {};
+  return use;
+}
+
+/// Whether the reduction output `out` is read by nothing but `gen`, its
+/// consumer and deallocs once its init op is gone: then it is never
+/// stored.
+bool onlyFeeds(Value out, linalg::GenericOp gen, linalg::GenericOp use,
+               Operation *initOp) {
+  if (!use || !initOp || !out.getDefiningOp<memref::AllocOp>())
+    return false;
+  for (Operation *user : out.getUsers())
+    if (user != gen.getOperation() && user != use.getOperation() &&
+        user != initOp && !isa<memref::DeallocOp>(user))
+      return false;
+  return true;
+}
+
+/// Erase the allocation `buf` (with its deallocs and, when `fills`, the
+/// linalg.fills writing it) when nothing else uses it.
+void eraseIfDead(Value buf, bool fills) {
+  auto alloc = buf.getDefiningOp<memref::AllocOp>();
+  if (!alloc)
+    return;
+  for (Operation *user : buf.getUsers())
+    if (!isa<memref::DeallocOp>(user) &&
+        !(fills && isa<linalg::FillOp>(user)))
+      return;
+  for (Operation *user : llvm::make_early_inc_range(buf.getUsers()))
+    user->erase();
+  alloc->erase();
+}
+
 class RowReduction {
 public:
   RowReduction(linalg::GenericOp gen, bool emulate)
       : gen(gen), b(gen), loc(gen.getLoc()), emulate(emulate) {}
 
   void build() {
+    use = consumerOf(gen);
+    // The kernel goes where the consumer's output exists.
+    if (use)
+      b.setInsertionPoint(use);
     for (unsigned i = 0; i < gen.getNumDpsInits(); ++i) {
       combiners.push_back(combinerOf(gen, i));
       identities.push_back(arith::ConstantOp::create(
           b, loc, identityOf(combiners.back(), b.getF32Type())));
+      Value out = gen.getDpsInitOperand(i)->get();
+      inits.push_back(initOf(out, gen));
+      stored.push_back(!onlyFeeds(out, gen, use, inits.back().op));
     }
-    // Loop sizes: the parallel ones from the first output, the reduced one
-    // from an input that reads it.
-    Value out0 = gen.getDpsInitOperand(0)->get();
+    // Loop sizes: the parallel ones from the first output (the consumer's,
+    // which is written whole, when there is one), the reduced one from an
+    // input that reads it.
+    Value out0 = use ? use.getDpsInitOperand(0)->get()
+                     : gen.getDpsInitOperand(0)->get();
     unsigned n = gen.getNumLoops();
     for (unsigned d = 0; d + 1 < n; ++d) {
       Value dim = memref::DimOp::create(b, loc, out0, d);
@@ -137,8 +321,27 @@ public:
         break;
       }
     }
+    if (use)
+      useK = memref::DimOp::create(b, loc, use.getDpsInitOperand(0)->get(),
+                                   n - 1);
     emulate ? buildLoops() : buildLaunch();
+    SmallVector<Value> outs;
+    for (OpOperand &init : gen.getDpsInitsMutable())
+      outs.push_back(init.get());
     gen.erase();
+    if (use)
+      use.erase();
+    for (unsigned i = 0; i < outs.size(); ++i) {
+      Operation *initOp = inits[i].op;
+      if (!initOp)
+        continue;
+      Value source =
+          isa<linalg::CopyOp>(initOp) ? initOp->getOperand(0) : Value();
+      initOp->erase();
+      if (source)
+        eraseIfDead(source, /*fills=*/true);
+      eraseIfDead(outs[i], /*fills=*/false);
+    }
   }
 
 private:
@@ -199,14 +402,84 @@ private:
     return SmallVector<Value>(loop.getResults());
   }
 
-  /// out_i[at] = combine(out_i[at], total_i).
-  void store(ArrayRef<Value> at, ArrayRef<Value> totals) {
-    for (unsigned i = 0; i < totals.size(); ++i) {
-      Value out = gen.getDpsInitOperand(i)->get();
-      Value old = memref::LoadOp::create(b, loc, out, at);
-      Value v = combine(i, old, totals[i]);
-      memref::StoreOp::create(b, loc, v, out, at);
+  /// The outputs' values before the kernel: their init's value, or loaded
+  /// (before any lane stores).
+  SmallVector<Value> starts(ArrayRef<Value> at) {
+    SmallVector<Value> v;
+    for (unsigned i = 0; i < inits.size(); ++i)
+      v.push_back(inits[i].op ? inits[i].value
+                              : memref::LoadOp::create(
+                                    b, loc, gen.getDpsInitOperand(i)->get(),
+                                    at).getResult());
+    return v;
+  }
+
+  /// The rows' results combine(start_i, total_i).
+  SmallVector<Value> results(ArrayRef<Value> start, ArrayRef<Value> totals) {
+    SmallVector<Value> r;
+    for (unsigned i = 0; i < totals.size(); ++i)
+      r.push_back(combine(i, start[i], totals[i]));
+    return r;
+  }
+
+  /// out_i[at] = result_i for the outputs still read elsewhere.
+  void store(ArrayRef<Value> at, ArrayRef<Value> result) {
+    for (unsigned i = 0; i < result.size(); ++i)
+      if (stored[i])
+        memref::StoreOp::create(b, loc, result[i],
+                                gen.getDpsInitOperand(i)->get(), at);
+  }
+
+  /// The consumer's values of the row at `at`, k = first, first + step,
+  /// ...: its inputs loaded (the reduced outputs are the row's results),
+  /// its body cloned, stored into its output.
+  void consume(ArrayRef<Value> at, ArrayRef<Value> result, Value first,
+               int64_t step) {
+    // The body's ops that depend only on the row's results and scalars
+    // (a LayerNorm's mean and 1 / sigma) are computed once, before the loop.
+    IRMapping map;
+    llvm::SmallPtrSet<Operation *, 8> hoisted;
+    for (OpOperand *in : use.getDpsInputOperands()) {
+      Value v = in->get();
+      for (unsigned i = 0; i < result.size(); ++i)
+        if (v == gen.getDpsInitOperand(i)->get())
+          v = result[i];
+      if (!isa<MemRefType>(v.getType()))
+        map.map(use.getMatchingBlockArgument(in), v);
     }
+    for (Operation &op : use.getBody()->without_terminator()) {
+      if (llvm::all_of(op.getOperands(), [&](Value x) {
+            auto arg = dyn_cast<BlockArgument>(x);
+            if (arg && arg.getOwner() == use.getBody())
+              return map.contains(x);
+            Operation *def = x.getDefiningOp();
+            return !def || !use->isAncestor(def) || hoisted.contains(def);
+          })) {
+        b.clone(op, map);
+        hoisted.insert(&op);
+      }
+    }
+    auto loop = scf::ForOp::create(b, loc, first, useK, idx(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> point(at.begin(), at.end());
+    point.push_back(loop.getInductionVar());
+    for (OpOperand *in : use.getDpsInputOperands()) {
+      Value v = in->get();
+      if (map.contains(use.getMatchingBlockArgument(in)))
+        continue;
+      SmallVector<Value> ix;
+      for (AffineExpr e : use.getMatchingIndexingMap(in).getResults())
+        ix.push_back(point[cast<AffineDimExpr>(e).getPosition()]);
+      map.map(use.getMatchingBlockArgument(in),
+              memref::LoadOp::create(b, loc, v, ix));
+    }
+    for (Operation &op : use.getBody()->without_terminator())
+      if (!hoisted.contains(&op))
+        b.clone(op, map);
+    auto yield = cast<linalg::YieldOp>(use.getBody()->getTerminator());
+    memref::StoreOp::create(b, loc, map.lookupOrDefault(yield.getValues()[0]),
+                            use.getDpsInitOperand(0)->get(), point);
   }
 
   void buildLaunch() {
@@ -232,6 +505,7 @@ private:
     auto ifRow = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
     b.setInsertionPointToStart(ifRow.thenBlock());
     SmallVector<Value> at = rowIndices(row);
+    SmallVector<Value> start = starts(at);
     SmallVector<Value> acc = lanePartials(at, lane);
     Value width = arith::ConstantIntOp::create(b, loc, b.getI32Type(), kWarp);
     for (int64_t offset = kWarp / 2; offset >= 1; offset /= 2) {
@@ -242,18 +516,25 @@ private:
         acc[i] = combine(i, acc[i], shuffle.getShuffleResult());
       }
     }
+    // Every lane holds the totals after the butterfly.
+    SmallVector<Value> result = results(start, acc);
+    if (use)
+      consume(at, result, lane, kWarp);
+    if (llvm::none_of(stored, [](bool s) { return s; }))
+      return;
     Value zero = idx(0);
     Value lead = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
                                        zero);
     auto ifLead = scf::IfOp::create(b, loc, lead, /*withElse=*/false);
     b.setInsertionPointToStart(ifLead.thenBlock());
-    store(at, acc);
+    store(at, result);
   }
 
   void buildLoops() {
     OpBuilder::InsertionGuard guard(b);
     kiln::gpu_loops::forEach(b, loc, rowCount, [&](Value row) {
       SmallVector<Value> at = rowIndices(row);
+      SmallVector<Value> start = starts(at);
       auto lanes = kiln::gpu_loops::forFromZero(b, loc, idx(kWarp), 1, identities);
       {
         OpBuilder::InsertionGuard g2(b);
@@ -264,7 +545,10 @@ private:
           next.push_back(combine(i, lanes.getRegionIterArgs()[i], part[i]));
         scf::YieldOp::create(b, loc, next);
       }
-      store(at, SmallVector<Value>(lanes.getResults()));
+      SmallVector<Value> result = results(start, SmallVector<Value>(lanes.getResults()));
+      if (use)
+        consume(at, result, idx(0), 1);
+      store(at, result);
     });
   }
 
@@ -272,9 +556,12 @@ private:
   OpBuilder b;
   Location loc;
   bool emulate;
+  linalg::GenericOp use; // the fused consumer, if any
   SmallVector<Operation *> combiners;
+  SmallVector<Init> inits;
+  SmallVector<bool> stored; // per output: still read after the kernel
   SmallVector<Value> identities, sizes;
-  Value rowCount, K;
+  Value rowCount, K, useK;
 };
 
 struct KilnGpuReduceRows final

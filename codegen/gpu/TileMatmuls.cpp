@@ -6,7 +6,10 @@
 // computes a 64 x 64 tile of C, 16 outputs per thread kept in registers;
 // the block stages a step of k of A and B in shared memory (zeros outside
 // the operands), with a barrier after staging and after the products; the
-// epilogue adds the tile to C (linalg.matmul accumulates), guarded.
+// epilogue adds the tile to C (linalg.matmul accumulates), guarded. An
+// elementwise writer of C or a linalg.fill of C right before the matmul
+// (bias, zeros) and an elementwise reader of C after it (activation,
+// residual; in place or not) are computed in the epilogue and go.
 //   - fp32 (CUDA cores): 16 x 16 threads, thread (tx, ty) owns rows
 //     ty + 16 i and columns tx + 16 j; steps of 16 along k, A staged
 //     k-major with a column of padding against bank conflicts.
@@ -69,9 +72,12 @@ struct Gemm {
   /// without reading it (a dense layer's bias, a residual plus bias): the
   /// epilogue computes its value instead of loading C, and it goes.
   linalg::GenericOp prologue;
+  /// Else the linalg.fill right before the matmul that writes all of C (a
+  /// bare matmul's zeros): the epilogue starts from its value, and it goes.
+  linalg::FillOp fill;
   /// The elementwise op after the matmul that reads C (identity map) as
   /// C's only other reader: the epilogue applies it and writes its output
-  /// instead of C, and it goes.
+  /// (C itself when it runs in place) instead of C, and it goes.
   linalg::GenericOp epilogue;
 };
 
@@ -305,8 +311,13 @@ public:
       if (g.batched)
         at.push_back(bat);
       at.append({m, n});
-      Value old = g.prologue ? applyAt(g.prologue, at)
-                             : memref::LoadOp::create(b, loc, g.c, at);
+      Value old;
+      if (g.prologue)
+        old = applyAt(g.prologue, at);
+      else if (g.fill)
+        old = linalg::FillOp(g.fill).getInputs()[0];
+      else
+        old = memref::LoadOp::create(b, loc, g.c, at);
       Value sum = arith::AddFOp::create(b, loc, old, acc[e]);
       if (linalg::GenericOp epi = g.epilogue) {
         Value y = applyAt(epi, at, sum);
@@ -492,11 +503,22 @@ linalg::GenericOp prologueOf(Operation *op, Value c) {
   return gen;
 }
 
+/// `op`'s previous op when it is a linalg.fill of all of C (C a fresh
+/// allocation) with an f32 scalar.
+linalg::FillOp fillOf(Operation *op, Value c) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (!fill || !fill.hasPureBufferSemantics() ||
+      fill.getOutputs()[0] != c || !fill.getInputs()[0].getType().isF32() ||
+      !rootBuffer(c).getDefiningOp<memref::AllocOp>())
+    return {};
+  return fill;
+}
+
 /// `op`'s next op that touches memory, when it is an elementwise generic
-/// reading C once with the identity map into a fresh allocation, C (an
-/// allocation) read by nothing else, its other inputs in other buffers.
-linalg::GenericOp epilogueOf(Operation *op, Value c,
-                             linalg::GenericOp prologue) {
+/// reading C once with the identity map into a fresh allocation or into C
+/// itself (in place: the same value, the identity map), C (an allocation)
+/// read by nothing else, its other inputs in other buffers.
+linalg::GenericOp epilogueOf(Operation *op, Value c, Operation *prologue) {
   if (!c.getDefiningOp<memref::AllocOp>())
     return {};
   Operation *next = op->getNextNode();
@@ -506,8 +528,10 @@ linalg::GenericOp epilogueOf(Operation *op, Value c,
   auto gen = dyn_cast_or_null<linalg::GenericOp>(next);
   if (!isElementwiseWriter(gen, cast<MemRefType>(c.getType()).getRank()))
     return {};
-  Value outRoot = rootBuffer(gen.getDpsInitOperand(0)->get());
-  if (!outRoot.getDefiningOp<memref::AllocOp>() || outRoot == c)
+  Value out = gen.getDpsInitOperand(0)->get();
+  Value outRoot = rootBuffer(out);
+  if (!outRoot.getDefiningOp<memref::AllocOp>() ||
+      (outRoot == c && out != c))
     return {};
   int64_t readsC = 0;
   for (OpOperand *in : gen.getDpsInputOperands()) {
@@ -527,9 +551,13 @@ linalg::GenericOp epilogueOf(Operation *op, Value c,
   }
   if (readsC != 1)
     return {};
+  // In place, C ends with the epilogue's values, as the fused kernel leaves
+  // it: later readers see the same. Else nothing else may read C.
+  if (out == c)
+    return gen;
   for (Operation *user : c.getUsers())
     if (user != op && user != gen.getOperation() &&
-        (!prologue || user != prologue.getOperation()) &&
+        user != prologue &&
         !isa<memref::DeallocOp>(user))
       return {};
   return gen;
@@ -556,10 +584,13 @@ std::optional<Gemm> match(Operation *op,
   linalg::GenericOp prologue = prologueOf(op, c);
   if (prologue && !claimed.insert(prologue).second)
     prologue = {};
-  linalg::GenericOp epilogue = epilogueOf(op, c, prologue);
+  linalg::FillOp fill = prologue ? linalg::FillOp() : fillOf(op, c);
+  Operation *before =
+      prologue ? prologue.getOperation() : fill.getOperation();
+  linalg::GenericOp epilogue = epilogueOf(op, c, before);
   if (epilogue)
     claimed.insert(epilogue);
-  return Gemm{a, b, c, batched, op->getLoc(), prologue, epilogue};
+  return Gemm{a, b, c, batched, op->getLoc(), prologue, fill, epilogue};
 }
 
 struct KilnGpuTileMatmuls final
@@ -596,9 +627,10 @@ struct KilnGpuTileMatmuls final
       else
         kb.buildLaunch();
       op->erase();
-      for (linalg::GenericOp gen : {g.prologue, g.epilogue})
-        if (gen)
-          gen->erase();
+      for (Operation *fused : {g.prologue.getOperation(), g.fill.getOperation(),
+                               g.epilogue.getOperation()})
+        if (fused)
+          fused->erase();
     }
   }
 };

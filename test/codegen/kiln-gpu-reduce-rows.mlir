@@ -4,8 +4,9 @@
 // A LayerNorm's sums (sum and sum of squares over the last dim, two
 // outputs): one launch of ceil(rows / 8) blocks of 256 threads, a warp per
 // row (row = block * 8 + thread / 32), lane = thread % 32 walking k from
-// lane by 32, both partials folded by xor shuffles 16 ... 1, and lane 0
-// adding each total into its output.
+// lane by 32, both partials folded by xor shuffles 16 ... 1, each total
+// added to its output's value (loaded before the shuffles), and lane 0
+// storing it.
 #in3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 #row3 = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func.func @layernorm_sums
@@ -24,6 +25,8 @@
 // CHECK: scf.if %[[IN]] {
 // CHECK: %[[J:.*]] = arith.remui %[[ROW]], %[[S]]
 // CHECK: %[[I:.*]] = arith.divui %[[ROW]], %[[S]]
+// CHECK: %[[O0:.*]] = memref.load %arg1[%[[I]], %[[J]]]
+// CHECK: %[[O1:.*]] = memref.load %arg2[%[[I]], %[[J]]]
 // CHECK: %[[P:.*]]:2 = scf.for %[[KK:.*]] = %[[LANE]] to %[[K]] step %c32{{.*}} iter_args(%[[A0:.*]] = %[[ZERO]], %[[A1:.*]] = %{{.*}}) -> (f32, f32)
 // CHECK: %[[X:.*]] = memref.load %arg0[%[[I]], %[[J]], %[[KK]]]
 // CHECK: %[[SQ:.*]] = arith.mulf %[[X]], %[[X]]
@@ -33,13 +36,12 @@
 // CHECK: gpu.shuffle  xor %[[P]]#0, %c16_i32, %c32_i32 : f32
 // CHECK-COUNT-9: gpu.shuffle  xor
 // CHECK-NOT: gpu.shuffle
+// CHECK: %[[T0:.*]] = arith.addf %[[O0]], %{{.*}} fastmath<reassoc,contract>
+// CHECK: %[[T1:.*]] = arith.addf %[[O1]], %{{.*}} fastmath<reassoc,contract>
 // CHECK: arith.cmpi eq, %[[LANE]], %c0
 // CHECK: scf.if
-// CHECK: %[[O0:.*]] = memref.load %arg1[%[[I]], %[[J]]]
-// CHECK: %[[T0:.*]] = arith.addf %[[O0]], %{{.*}} fastmath<reassoc,contract>
 // CHECK: memref.store %[[T0]], %arg1[%[[I]], %[[J]]]
-// CHECK: memref.load %arg2[%[[I]], %[[J]]]
-// CHECK: memref.store %{{.*}}, %arg2[%[[I]], %[[J]]]
+// CHECK: memref.store %[[T1]], %arg2[%[[I]], %[[J]]]
 // CHECK: gpu.terminator
 // CHECK-NOT: linalg.generic
 // EMU-LABEL: func.func @layernorm_sums
@@ -135,4 +137,211 @@ func.func @not_matched(%x: memref<?x?xf32>, %h: memref<?x?xf16>, %o: memref<?xf3
     linalg.yield %r : f32
   }
   return
+}
+
+// -----
+
+// A whole LayerNorm as bufferization leaves it: the zeros filled once and
+// copied into both sums, the sums, and the normalizing generic after them
+// (an allocation between). One kernel: each warp's lanes fold the sums from
+// the fill's zero (no load, no copy, no fill), and after the shuffles the
+// same lanes walk the row again (k from lane by 32) computing the
+// normalized values into the output, the mean and 1 / sigma computed once
+// before that loop; the sums are never stored, and their buffers, the
+// copies and the fill are gone.
+#in3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row3 = affine_map<(d0, d1, d2) -> (d0, d1)>
+#vec3 = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-LABEL: func.func @layernorm
+// CHECK-NOT: linalg.
+// CHECK: %[[Y:.*]] = memref.alloc(%arg2, %arg3) : memref<?x?x64xf32>
+// CHECK-NOT: linalg.
+// CHECK: gpu.launch
+// CHECK-NOT: memref.load %alloc
+// CHECK: %[[P:.*]]:2 = scf.for %{{.*}} = %[[LANE:[^ ]*]] to %{{.*}} step %c32
+// CHECK-COUNT-10: gpu.shuffle  xor
+// CHECK: %[[SUM:.*]] = arith.addf %cst{{.*}}, %{{.*}} fastmath<reassoc,contract>
+// CHECK: %[[MEAN:.*]] = arith.divf %[[SUM]], %{{.*}}
+// CHECK: %[[R:.*]] = math.rsqrt
+// CHECK: scf.for %[[K:.*]] = %[[LANE]] to %{{.*}} step %c32
+// CHECK: %[[X:.*]] = memref.load %arg0[%{{.*}}, %{{.*}}, %[[K]]]
+// CHECK: %[[G:.*]] = memref.load %arg1[%[[K]]]
+// CHECK: %[[D:.*]] = arith.subf %[[X]], %[[MEAN]]
+// CHECK: arith.mulf %[[D]], %[[R]]
+// CHECK: memref.store %{{.*}}, %[[Y]][%{{.*}}, %{{.*}}, %[[K]]]
+// CHECK-NOT: memref.store
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.
+// CHECK-NOT: memref.dealloc
+// CHECK: return %[[Y]]
+// EMU-LABEL: func.func @layernorm
+// EMU-NOT: linalg.
+// EMU: scf.for %[[LANE:.*]] = %c0{{.*}} to %c32{{.*}} step %c1{{.*}} iter_args
+// EMU: scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32
+// EMU: math.rsqrt
+// EMU: scf.for %[[K:.*]] = %c0{{.*}} to %{{.*}} step %c1
+// EMU: memref.store %{{.*}}[%{{.*}}, %{{.*}}, %[[K]]]
+// EMU-NOT: memref.store
+// EMU-NOT: linalg.
+// EMU: return
+func.func @layernorm(%x: memref<?x?x64xf32>, %gamma: memref<64xf32>, %b: index, %s: index) -> memref<?x?x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %n = arith.constant 64.0 : f32
+  %eps = arith.constant 1.0e-5 : f32
+  %z = memref.alloc(%b, %s) : memref<?x?xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<?x?xf32>)
+  %sum = memref.alloc(%b, %s) : memref<?x?xf32>
+  linalg.copy ins(%z : memref<?x?xf32>) outs(%sum : memref<?x?xf32>)
+  %sq = memref.alloc(%b, %s) : memref<?x?xf32>
+  linalg.copy ins(%z : memref<?x?xf32>) outs(%sq : memref<?x?xf32>)
+  linalg.generic {indexing_maps = [#in3, #row3, #row3], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : memref<?x?x64xf32>) outs(%sum, %sq : memref<?x?xf32>, memref<?x?xf32>) {
+  ^bb0(%in: f32, %o1: f32, %o2: f32):
+    %m = arith.mulf %in, %in : f32
+    %a = arith.addf %o2, %m fastmath<reassoc,contract> : f32
+    %c = arith.addf %o1, %in fastmath<reassoc,contract> : f32
+    linalg.yield %c, %a : f32, f32
+  }
+  %y = memref.alloc(%b, %s) : memref<?x?x64xf32>
+  linalg.generic {indexing_maps = [#in3, #vec3, #row3, #row3, #in3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %gamma, %sum, %sq : memref<?x?x64xf32>, memref<64xf32>, memref<?x?xf32>, memref<?x?xf32>) outs(%y : memref<?x?x64xf32>) {
+  ^bb0(%in: f32, %g: f32, %s1: f32, %s2: f32, %out: f32):
+    %mean = arith.divf %s1, %n : f32
+    %ms = arith.divf %s2, %n : f32
+    %mm = arith.mulf %mean, %mean : f32
+    %var = arith.subf %ms, %mm : f32
+    %ve = arith.addf %var, %eps : f32
+    %r = math.rsqrt %ve : f32
+    %d = arith.subf %in, %mean : f32
+    %t = arith.mulf %d, %r : f32
+    %o = arith.mulf %t, %g : f32
+    linalg.yield %o : f32
+  }
+  memref.dealloc %sum : memref<?x?xf32>
+  memref.dealloc %sq : memref<?x?xf32>
+  memref.dealloc %z : memref<?x?xf32>
+  return %y : memref<?x?x64xf32>
+}
+
+// -----
+
+// A softmax's sum of exponentials with the division after it, the sum
+// also returned: fused, and lane 0 still stores the sum. The max before it
+// (its reader is a reduction, not an elementwise op) is its own kernel,
+// whose result is stored and read by the second. Both buffers' fills go:
+// the kernels start from their values (-inf, 0).
+#in2 = affine_map<(d0, d1) -> (d0, d1)>
+#row2 = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @softmax
+// CHECK-NOT: linalg.
+// CHECK: gpu.launch
+// CHECK: arith.maximumf
+// CHECK: gpu.terminator
+// CHECK: gpu.launch
+// CHECK: math.exp
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: %[[T:.*]] = arith.addf %cst{{.*}}, %{{.*}}
+// CHECK: scf.for
+// CHECK: math.exp
+// CHECK: arith.divf %{{.*}}, %[[T]]
+// CHECK: memref.store
+// CHECK: scf.if
+// CHECK: memref.store %[[T]], %[[SUM:.*]][
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.
+// CHECK: return %{{.*}}, %[[SUM]]
+func.func @softmax(%x: memref<?x?xf32>, %n: index, %k: index) -> (memref<?x?xf32>, memref<?xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %max = memref.alloc(%n) : memref<?xf32>
+  linalg.fill ins(%ninf : f32) outs(%max : memref<?xf32>)
+  linalg.generic {indexing_maps = [#in2, #row2], iterator_types = ["parallel", "reduction"]} ins(%x : memref<?x?xf32>) outs(%max : memref<?xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %o : f32
+    linalg.yield %r : f32
+  }
+  %sum = memref.alloc(%n) : memref<?xf32>
+  linalg.fill ins(%zero : f32) outs(%sum : memref<?xf32>)
+  linalg.generic {indexing_maps = [#in2, #row2, #row2], iterator_types = ["parallel", "reduction"]} ins(%x, %max : memref<?x?xf32>, memref<?xf32>) outs(%sum : memref<?xf32>) {
+  ^bb0(%in: f32, %m: f32, %o: f32):
+    %d = arith.subf %in, %m : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %o, %e : f32
+    linalg.yield %r : f32
+  }
+  %y = memref.alloc(%n, %k) : memref<?x?xf32>
+  linalg.generic {indexing_maps = [#in2, #row2, #row2, #in2], iterator_types = ["parallel", "parallel"]} ins(%x, %max, %sum : memref<?x?xf32>, memref<?xf32>, memref<?xf32>) outs(%y : memref<?x?xf32>) {
+  ^bb0(%in: f32, %m: f32, %s: f32, %out: f32):
+    %d = arith.subf %in, %m : f32
+    %e = math.exp %d : f32
+    %q = arith.divf %e, %s : f32
+    linalg.yield %q : f32
+  }
+  return %y, %sum : memref<?x?xf32>, memref<?xf32>
+}
+
+// -----
+
+// Not fused: a consumer reading the sum through another map than the rows
+// (here it is not the row's own value), a store between the reduction and
+// the consumer, and a consumer writing into a function argument. The sums
+// start from their buffers' values when these are not known (a copy from
+// a function argument).
+#in2 = affine_map<(d0, d1) -> (d0, d1)>
+#row2 = affine_map<(d0, d1) -> (d0)>
+#col2 = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @not_fused
+// CHECK: linalg.copy
+// CHECK: gpu.launch
+// CHECK: memref.load %[[S0:.*]][
+// CHECK: gpu.terminator
+// CHECK: linalg.generic
+// CHECK: gpu.launch
+// CHECK: gpu.terminator
+// CHECK: memref.store
+// CHECK: linalg.generic
+// CHECK: gpu.launch
+// CHECK: gpu.terminator
+// CHECK: linalg.generic
+func.func @not_fused(%x: memref<8x8xf32>, %init: memref<8xf32>, %arg: memref<8x8xf32>) -> (memref<8x8xf32>, memref<8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %s0 = memref.alloc() : memref<8xf32>
+  linalg.copy ins(%init : memref<8xf32>) outs(%s0 : memref<8xf32>)
+  linalg.generic {indexing_maps = [#in2, #row2], iterator_types = ["parallel", "reduction"]} ins(%x : memref<8x8xf32>) outs(%s0 : memref<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.addf %o, %in : f32
+    linalg.yield %r : f32
+  }
+  %y0 = memref.alloc() : memref<8x8xf32>
+  linalg.generic {indexing_maps = [#in2, #col2, #in2], iterator_types = ["parallel", "parallel"]} ins(%x, %s0 : memref<8x8xf32>, memref<8xf32>) outs(%y0 : memref<8x8xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %q = arith.divf %in, %s : f32
+    linalg.yield %q : f32
+  }
+  %s1 = memref.alloc() : memref<8xf32>
+  linalg.fill ins(%zero : f32) outs(%s1 : memref<8xf32>)
+  linalg.generic {indexing_maps = [#in2, #row2], iterator_types = ["parallel", "reduction"]} ins(%x : memref<8x8xf32>) outs(%s1 : memref<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.addf %o, %in : f32
+    linalg.yield %r : f32
+  }
+  %c0 = arith.constant 0 : index
+  memref.store %zero, %x[%c0, %c0] : memref<8x8xf32>
+  %y1 = memref.alloc() : memref<8x8xf32>
+  linalg.generic {indexing_maps = [#in2, #row2, #in2], iterator_types = ["parallel", "parallel"]} ins(%x, %s1 : memref<8x8xf32>, memref<8xf32>) outs(%y1 : memref<8x8xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %q = arith.divf %in, %s : f32
+    linalg.yield %q : f32
+  }
+  %s2 = memref.alloc() : memref<8xf32>
+  linalg.fill ins(%zero : f32) outs(%s2 : memref<8xf32>)
+  linalg.generic {indexing_maps = [#in2, #row2], iterator_types = ["parallel", "reduction"]} ins(%x : memref<8x8xf32>) outs(%s2 : memref<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.addf %o, %in : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#in2, #row2, #in2], iterator_types = ["parallel", "parallel"]} ins(%x, %s2 : memref<8x8xf32>, memref<8xf32>) outs(%arg : memref<8x8xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %q = arith.divf %in, %s : f32
+    linalg.yield %q : f32
+  }
+  return %y0, %y1 : memref<8x8xf32>, memref<8x8xf32>
 }

@@ -211,3 +211,64 @@ func.func @epilogue_kept(%a: memref<8x64xf32>, %w: memref<64x96xf32>) -> (memref
   }
   return %c, %e : memref<8x96xf32>, memref<8x96xf32>
 }
+
+// -----
+
+// A bare matmul's zero fill right before it: the epilogue starts from the
+// fill's value instead of loading C, and the fill goes. An activation after
+// it in place (reading C, writing C) is applied before the store into C.
+// CHECK-LABEL: func.func @fill_inplace
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK: scf.if
+// CHECK-NOT: memref.load %{{.*}} : memref<?x96xf32>
+// CHECK: %[[S:.*]] = arith.addf %arg3, %{{.*}}
+// CHECK: %[[T:.*]] = math.tanh %[[S]]
+// CHECK: memref.store %[[T]], %[[C:.*]][
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[C]]
+// EMU-LABEL: func.func @fill_inplace
+// EMU-NOT: linalg.
+// EMU: math.tanh
+// EMU-NOT: linalg.
+// EMU: return
+func.func @fill_inplace(%a: memref<?x64xf32>, %w: memref<64x96xf32>, %n: index, %zero: f32) -> memref<?x96xf32> {
+  %c = memref.alloc(%n) : memref<?x96xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x96xf32>)
+  linalg.matmul ins(%a, %w : memref<?x64xf32>, memref<64x96xf32>) outs(%c : memref<?x96xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<?x96xf32>) outs(%c : memref<?x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    linalg.yield %t : f32
+  }
+  return %c : memref<?x96xf32>
+}
+
+// -----
+
+// Not fused: a fill of a buffer that is not a fresh allocation (a function
+// argument), and an in-place op that writes C through another view.
+// CHECK-LABEL: func.func @fill_kept
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+// CHECK: memref.load %arg2[
+// CHECK: gpu.terminator
+// CHECK: gpu.launch
+// CHECK: gpu.terminator
+// CHECK: linalg.generic
+func.func @fill_kept(%a: memref<8x64xf32>, %w: memref<64x96xf32>, %arg: memref<8x96xf32>, %zero: f32) -> memref<8x96xf32> {
+  linalg.fill ins(%zero : f32) outs(%arg : memref<8x96xf32>)
+  linalg.matmul ins(%a, %w : memref<8x64xf32>, memref<64x96xf32>) outs(%arg : memref<8x96xf32>)
+  %c = memref.alloc() : memref<8x96xf32>
+  linalg.matmul ins(%a, %w : memref<8x64xf32>, memref<64x96xf32>) outs(%c : memref<8x96xf32>)
+  %v = memref.subview %c[0, 0] [8, 96] [1, 1] : memref<8x96xf32> to memref<8x96xf32, strided<[96, 1]>>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<8x96xf32>) outs(%v : memref<8x96xf32, strided<[96, 1]>>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    linalg.yield %t : f32
+  }
+  return %c : memref<8x96xf32>
+}
