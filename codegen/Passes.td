@@ -81,9 +81,10 @@ def KilnOutputsInPlace : Pass<"kiln-outputs-in-place", "mlir::ModuleOp"> {
 def KilnFoldTransposes : Pass<"kiln-fold-transposes", "mlir::ModuleOp"> {
   let summary = "Give kernels that take strided views their transposed operands as views";
   let description = [{
-    On bufferized IR (CPU pipeline), for a `kiln.ukernel` whose runtime
+    On bufferized IR (CPU and CUDA pipelines), for a `kiln.ukernel` whose
     kernel reads and writes any strides with a unit innermost stride (today
-    "attention_f32"): an input that is a `memref.alloc` filled by one
+    "attention_f32": the CPU runtime kernel, and the CUDA pipeline's
+    kiln-gpu-attention kernel, which loads and stores through any layout): an input that is a `memref.alloc` filled by one
     `linalg.transpose` keeping the innermost dim, and used by nothing else
     but deallocs, becomes a `memref.transpose` view of the transpose's
     source when nothing between the copy and the kernel writes or frees
@@ -396,7 +397,7 @@ def KilnGpuAttention : Pass<"kiln-gpu-attention", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
-def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::func::FuncOp"> {
+def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {
   let summary = "f32 matmuls on buffers as shared-memory tiled kernels";
   let description = [{
     Each f32 `linalg.matmul` and `linalg.batch_matmul` with the default

@@ -161,9 +161,32 @@ memref::GlobalOp WeightPacker::packedFor(memref::GlobalOp global,
   case WeightKind::F32:
     g = packF32(global, w, k, n);
     break;
+  case WeightKind::RowF32:
+  case WeightKind::RowF16:
+  case WeightKind::RowBf16:
+    g = rowMajorGlobal(global, w, k, n, kind);
+    break;
   }
   packed[key] = g;
   return g;
+}
+
+/// [K, N] row-major: f32 as is, f16 and bf16 rounded to nearest even (the
+/// rounding the GPU kernels' staging applied to f32 weights).
+memref::GlobalOp WeightPacker::rowMajorGlobal(memref::GlobalOp global,
+                                              ArrayRef<float> w, int64_t k,
+                                              int64_t n, WeightKind kind) {
+  MLIRContext *ctx = global.getContext();
+  if (kind == WeightKind::RowF32)
+    return newGlobal<float>(global, "_kn", {k, n}, Float32Type::get(ctx), w);
+  std::vector<uint16_t> data(w.size());
+  bool half = kind == WeightKind::RowF16;
+  for (size_t i = 0; i < w.size(); ++i)
+    data[i] = half ? kiln_f32_to_f16(w[i]) : toBf16(w[i]);
+  return newGlobal<uint16_t>(global, half ? "_kn_f16" : "_kn_bf16", {k, n},
+                             half ? Type(Float16Type::get(ctx))
+                                  : Type(BFloat16Type::get(ctx)),
+                             data);
 }
 
 memref::GlobalOp WeightPacker::packedQuantized(memref::GlobalOp wq,

@@ -23,8 +23,10 @@
 
 namespace mlir::kiln::cpu {
 
-/// How constant weights are stored and multiplied.
-enum class WeightKind { F32, Bf16, F16, S8, S4 };
+/// How constant weights are stored and multiplied: the CPU kernels' packed
+/// layouts, or a plain row-major [K, N] matrix of f32, f16 or bf16 (the
+/// CUDA pipeline's tiled matmuls, kiln-gpu-tile-matmuls).
+enum class WeightKind { F32, Bf16, F16, S8, S4, RowF32, RowF16, RowBf16 };
 
 /// A convolution filter's layout (conv_f32.c's flags 4, 4 | 8, 4 | 64).
 enum class FilterLayout { Panels, ChannelBlocked, Winograd };
@@ -71,6 +73,8 @@ private:
                           int64_t k, int64_t n);
   memref::GlobalOp packS4(memref::GlobalOp global, ArrayRef<float> w,
                           int64_t k, int64_t n);
+  memref::GlobalOp rowMajorGlobal(memref::GlobalOp global, ArrayRef<float> w,
+                                  int64_t k, int64_t n, WeightKind kind);
 
   SymbolTable &symbols;
   int64_t isaFlag, groupSize;

@@ -10,7 +10,8 @@
 // f32 matmuls become shared-memory tiled kernels (kiln-gpu-tile-matmuls;
 // with --emulate-gpu the same steps as CPU loops), attention one fused
 // online-softmax kernel per op (kiln-gpu-select-attention on tensors,
-// kiln-gpu-attention on buffers), innermost-loop reductions (norms,
+// kiln-gpu-attention on buffers, its operands strided views rather than
+// transposed copies: kiln-fold-transposes), innermost-loop reductions (norms,
 // softmax) a warp per row (kiln-gpu-reduce-rows). Copies run as kernels
 // (kiln-gpu-copies-to-kernels). Launches are
 // asynchronous on one stream (kiln-gpu-async-launches; the shim maps stream
@@ -57,13 +58,16 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnGpuSelectAttention());
   addPipelineText(pm, kToBuffersPipeline);
   pm.addNestedPass<func::FuncOp>(createKilnGpuCopiesToKernels());
+  // Attention's Q, K, V and output as strided views, not transposed copies
+  // (the kernel loads and stores through any layout).
+  pm.addPass(createKilnFoldTransposes());
   KilnGpuAttentionOptions attention;
   attention.emulate = options.emulateOnCpu;
   pm.addPass(createKilnGpuAttention(attention));
   KilnGpuTileMatmulsOptions tile;
   tile.emulate = options.emulateOnCpu;
   tile.precision = options.precision;
-  pm.addNestedPass<func::FuncOp>(createKilnGpuTileMatmuls(tile));
+  pm.addPass(createKilnGpuTileMatmuls(tile));
   KilnGpuReduceRowsOptions reduce;
   reduce.emulate = options.emulateOnCpu;
   pm.addNestedPass<func::FuncOp>(createKilnGpuReduceRows(reduce));

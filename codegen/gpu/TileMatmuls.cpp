@@ -33,6 +33,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/cpu/ConstWeights.h"
+#include "codegen/cpu/WeightPacker.h"
 #include "codegen/gpu/Loops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -153,8 +155,12 @@ public:
     Value v = memref::LoadOp::create(b, loc, mem, at);
     Value rIn = lt(r, R), cIn = lt(c, C);
     Value in = arith::AndIOp::create(b, loc, rIn, cIn);
-    v = arith::SelectOp::create(b, loc, in, v, f32Zero());
-    return lowp ? arith::TruncFOp::create(b, loc, lowp, v).getResult() : v;
+    // Weights stored in fp16 / bf16 are staged as they are.
+    Type elt = v.getType();
+    Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, 0));
+    v = arith::SelectOp::create(b, loc, in, v, zero);
+    return lowp && elt != lowp ? arith::TruncFOp::create(b, loc, lowp, v).getResult()
+                               : v;
   }
 
   /// Thread t's share of staging the k0 step of A and B.
@@ -564,7 +570,7 @@ linalg::GenericOp epilogueOf(Operation *op, Value c, Operation *prologue) {
 }
 
 /// The matmuls this kernel computes: f32 buffers, the default maps.
-std::optional<Gemm> match(Operation *op,
+std::optional<Gemm> match(Operation *op, Type lowp,
                           llvm::SmallPtrSetImpl<Operation *> &claimed) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   if (!linalgOp || !linalgOp.hasPureBufferSemantics())
@@ -578,7 +584,9 @@ std::optional<Gemm> match(Operation *op,
   if (linalgOp.getIndexingMapsArray() != defaults)
     return std::nullopt;
   Value a = op->getOperand(0), b = op->getOperand(1), c = op->getOperand(2);
-  if (!isF32Buffer(a) || !isF32Buffer(b) || !isF32Buffer(c))
+  auto bt = dyn_cast<MemRefType>(b.getType());
+  if (!isF32Buffer(a) || !isF32Buffer(c) || !bt ||
+      !(bt.getElementType().isF32() || bt.getElementType() == lowp))
     return std::nullopt;
   // An op is one matmul's epilogue or another's prologue, not both.
   linalg::GenericOp prologue = prologueOf(op, c);
@@ -593,18 +601,89 @@ std::optional<Gemm> match(Operation *op,
   return Gemm{a, b, c, batched, op->getLoc(), prologue, fill, epilogue};
 }
 
+/// The get_global `v` reads (through reshapes) and those reshapes, when
+/// nothing else reads them, so that a replaced global can go.
+void eraseDeadReads(Value v) {
+  while (v && v.use_empty()) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !isa<memref::GetGlobalOp, memref::ReshapeOp,
+                     memref::CollapseShapeOp, memref::ExpandShapeOp>(def))
+      return;
+    v = isa<memref::GetGlobalOp>(def) ? Value() : def->getOperand(0);
+    def->erase();
+  }
+}
+
+/// Constant right-hand sides in the layout and precision the kernel stages
+/// them in, made at compile time: with fp16 / bf16, the weights rounded
+/// once (half the bytes the kernels read); a [1, 0] transpose of a
+/// constant (a Gemm's transB) transposed here, not on every run. The new
+/// globals' get_globals go at the function's start, so that the ops fused
+/// around the matmul stay its neighbours.
+void useConstantWeights(func::FuncOp fn, Type lowp, SymbolTable &symbols,
+                        kiln::cpu::WeightPacker &packer) {
+  using kiln::cpu::WeightKind;
+  SmallVector<linalg::MatmulOp> matmuls;
+  fn.walk([&](linalg::MatmulOp mm) {
+    if (!mm->getParentOfType<gpu::LaunchOp>() && mm.hasPureBufferSemantics() &&
+        !mm.hasUserDefinedMaps())
+      matmuls.push_back(mm);
+  });
+  SmallVector<kiln::cpu::TransposedConst> transposes;
+  for (linalg::MatmulOp mm : matmuls) {
+    Value bv = mm.getDpsInputOperand(1)->get();
+    auto bt = cast<MemRefType>(bv.getType());
+    if (!bt.hasStaticShape() || !bt.getElementType().isF32() ||
+        !isF32Buffer(mm.getDpsInputOperand(0)->get()))
+      continue;
+    memref::GlobalOp global;
+    std::optional<kiln::cpu::TransposedConst> tc =
+        kiln::cpu::transposedConstOf(bv, symbols);
+    if (tc)
+      global = tc->global;
+    else if (lowp)
+      global = kiln::cpu::constantGlobalOf(bv, symbols);
+    if (!global || !kiln::cpu::readerOf(global))
+      continue;
+    WeightKind kind = !lowp ? WeightKind::RowF32
+                      : lowp.isF16() ? WeightKind::RowF16
+                                     : WeightKind::RowBf16;
+    memref::GlobalOp packed = packer.packedFor(
+        global, /*transposed=*/tc.has_value(), bt.getDimSize(0),
+        bt.getDimSize(1), kind);
+    OpBuilder b(&fn.getBody().front(), fn.getBody().front().begin());
+    Value get = memref::GetGlobalOp::create(b, mm.getLoc(), packed.getType(),
+                                            packed.getSymName());
+    mm->setOperand(1, get);
+    if (tc)
+      transposes.push_back(*tc);
+    eraseDeadReads(bv);
+  }
+  // A transposed copy nothing reads any more goes, with its buffer.
+  for (kiln::cpu::TransposedConst &tc : transposes) {
+    if (!tc.alloc || !tc.transpose)
+      continue;
+    bool used = llvm::any_of(tc.alloc->getUsers(), [&](Operation *u) {
+      return u != tc.transpose.getOperation() && !isa<memref::DeallocOp>(u);
+    });
+    if (used)
+      continue;
+    Value source = tc.transpose.getInput();
+    for (Operation *u : llvm::make_early_inc_range(tc.alloc->getUsers()))
+      u->erase();
+    tc.alloc->erase();
+    eraseDeadReads(source);
+    for (kiln::cpu::TransposedConst &other : transposes)
+      if (other.alloc == tc.alloc && &other != &tc)
+        other = {};
+    tc = {};
+  }
+}
+
 struct KilnGpuTileMatmuls final
     : mlir::kiln::impl::KilnGpuTileMatmulsBase<KilnGpuTileMatmuls> {
   using Base::Base;
   void runOnOperation() override {
-    SmallVector<std::pair<Operation *, Gemm>> found;
-    llvm::SmallPtrSet<Operation *, 8> claimed;
-    getOperation().walk([&](Operation *op) {
-      if (op->getParentOfType<gpu::LaunchOp>())
-        return;
-      if (auto g = match(op, claimed))
-        found.push_back({op, *g});
-    });
     OpBuilder b(&getContext());
     Type lowp;
     if (precision == "fp16")
@@ -617,6 +696,20 @@ struct KilnGpuTileMatmuls final
           << precision << "'";
       return signalPassFailure();
     }
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    kiln::cpu::WeightPacker packer(symbols, /*isaFlag=*/0, /*groupSize=*/0);
+    for (func::FuncOp fn : module.getOps<func::FuncOp>())
+      useConstantWeights(fn, lowp, symbols, packer);
+    packer.eraseUnusedOriginals(module);
+    SmallVector<std::pair<Operation *, Gemm>> found;
+    llvm::SmallPtrSet<Operation *, 8> claimed;
+    module.walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>())
+        return;
+      if (auto g = match(op, lowp, claimed))
+        found.push_back({op, *g});
+    });
     for (auto &[op, g] : found) {
       // After the matmul only allocations and pure ops come before the
       // epilogue: the kernel goes there, where its output exists.

@@ -272,3 +272,79 @@ func.func @fill_kept(%a: memref<8x64xf32>, %w: memref<64x96xf32>, %arg: memref<8
   }
   return %c : memref<8x96xf32>
 }
+
+// -----
+
+// Constant weights, made at compile time in the layout and precision the
+// kernel stages: with bf16, a [K, N] bf16 global that the kernel loads and
+// stages without rounding (only A is rounded); the f32 original goes. In
+// fp32 a [1, 0] transpose of a constant (a Gemm's transB) becomes a
+// transposed [K, N] global, the run-time transpose and its buffer go, and
+// the bias before them becomes the matmul's prologue.
+// BF16-LABEL: memref.global "private" constant @w_kn_bf16 : memref<64x96xbf16>
+// BF16-NOT: memref.global "private" constant @w :
+// BF16-LABEL: func.func @const_weights
+// BF16: %[[W:.*]] = memref.get_global @w_kn_bf16 : memref<64x96xbf16>
+// BF16: gpu.launch
+// BF16: arith.truncf %{{.*}} : f32 to bf16
+// BF16: %[[VB:.*]] = memref.load %[[W]][%{{.*}}, %{{.*}}] : memref<64x96xbf16>
+// BF16: %[[SB:.*]] = arith.select %{{.*}}, %[[VB]], %{{.*}} : bf16
+// BF16: memref.store %[[SB]], %{{.*}} : memref<64x40xbf16, #gpu.address_space<workgroup>>
+// BF16: nvvm.mma.sync
+// CHECK-LABEL: memref.global "private" constant @wt_kn : memref<64x96xf32>
+// CHECK-LABEL: func.func @const_weights
+// CHECK: memref.get_global @wt_kn : memref<64x96xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.generic
+// CHECK: gpu.launch
+// CHECK: memref.load %arg1[
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.
+// CHECK: return
+memref.global "private" constant @w : memref<64x96xf32> = dense<0.5>
+memref.global "private" constant @wt : memref<96x64xf32> = dense<0.25>
+func.func @const_weights(%a: memref<?x64xf32>, %bias: memref<96xf32>, %n: index) -> (memref<?x96xf32>, memref<?x96xf32>) {
+  %w = memref.get_global @w : memref<64x96xf32>
+  %c = memref.alloc(%n) : memref<?x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<96xf32>) outs(%c : memref<?x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%a, %w : memref<?x64xf32>, memref<64x96xf32>) outs(%c : memref<?x96xf32>)
+  %wt = memref.get_global @wt : memref<96x64xf32>
+  %d = memref.alloc(%n) : memref<?x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<96xf32>) outs(%d : memref<?x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %t = memref.alloc() : memref<64x96xf32>
+  linalg.transpose ins(%wt : memref<96x64xf32>) outs(%t : memref<64x96xf32>) permutation = [1, 0]
+  linalg.matmul ins(%a, %t : memref<?x64xf32>, memref<64x96xf32>) outs(%d : memref<?x96xf32>)
+  memref.dealloc %t : memref<64x96xf32>
+  return %c, %d : memref<?x96xf32>, memref<?x96xf32>
+}
+
+// -----
+
+// Kept: weights that are not constants (a function argument) are rounded
+// when staged, and a transposed constant that something else reads too
+// keeps its run-time transpose.
+// BF16-LABEL: func.func @weights_kept
+// BF16: gpu.launch
+// BF16: %[[VB:.*]] = memref.load %arg1[
+// BF16: %[[SB:.*]] = arith.select %{{.*}}, %[[VB]], %{{.*}} : f32
+// BF16: arith.truncf %[[SB]] : f32 to bf16
+// BF16: linalg.transpose
+// BF16: gpu.launch
+// BF16: return
+memref.global "private" constant @wk : memref<96x64xf32> = dense<0.25>
+func.func @weights_kept(%a: memref<8x64xf32>, %b: memref<64x96xf32>, %c: memref<8x96xf32>, %e: memref<8x96xf32>) -> memref<64x96xf32> {
+  linalg.matmul ins(%a, %b : memref<8x64xf32>, memref<64x96xf32>) outs(%c : memref<8x96xf32>)
+  %wk = memref.get_global @wk : memref<96x64xf32>
+  %t = memref.alloc() : memref<64x96xf32>
+  linalg.transpose ins(%wk : memref<96x64xf32>) outs(%t : memref<64x96xf32>) permutation = [1, 0]
+  linalg.matmul ins(%a, %t : memref<8x64xf32>, memref<64x96xf32>) outs(%e : memref<8x96xf32>)
+  return %t : memref<64x96xf32>
+}
