@@ -145,27 +145,49 @@ struct Init {
   Value value;
 };
 
-/// The scalar of the one linalg.fill writing the allocation `buf`, when
-/// every other use of it is a linalg.copy reading it or a dealloc.
-Value filledWith(Value buf) {
+/// `user`'s ancestor in `block`, or null.
+Operation *inBlock(Block *block, Operation *user) {
+  return block->findAncestorOpInBlock(*user);
+}
+
+/// Whether `op` only reads `buf` (a linalg op taking it as an input only,
+/// or a memref.dim).
+bool readsOnly(Operation *op, Value buf) {
+  if (isa<memref::DimOp>(op))
+    return true;
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.hasPureBufferSemantics() &&
+         llvm::none_of(linalgOp.getDpsInits(),
+                       [&](Value v) { return v == buf; });
+}
+
+/// The scalar the allocation `buf` holds at `at`: that of the one
+/// linalg.fill writing it before `at` (in `at`'s block), when every other
+/// use before `at` only reads it.
+Value filledWith(Value buf, Operation *at) {
   if (!buf.getDefiningOp<memref::AllocOp>())
     return {};
   linalg::FillOp fill;
   for (Operation *user : buf.getUsers()) {
-    if (auto f = dyn_cast<linalg::FillOp>(user)) {
-      if (fill || f.getOutputs()[0] != buf)
+    Operation *a = inBlock(at->getBlock(), user);
+    if (!a)
+      return {};
+    if (a == at || at->isBeforeInBlock(a))
+      continue;
+    if (auto f = dyn_cast<linalg::FillOp>(a); f && f.getOutputs()[0] == buf) {
+      if (fill)
         return {};
       fill = f;
-    } else if (auto copy = dyn_cast<linalg::CopyOp>(user)) {
-      if (copy.getOutputs()[0] == buf)
-        return {};
-    } else if (!isa<memref::DeallocOp>(user)) {
+    } else if (!readsOnly(a, buf)) {
       return {};
     }
   }
   return fill ? fill.getInputs()[0] : Value();
 }
 
+/// How the reduction output `out` starts (see Init): its last writer
+/// before `gen` in `gen`'s block, when that is a fill of it or a copy into
+/// it from a filled buffer, and every other use before `gen` reads it.
 Init initOf(Value out, linalg::GenericOp gen) {
   if (!out.getDefiningOp<memref::AllocOp>())
     return {};
@@ -173,25 +195,43 @@ Init initOf(Value out, linalg::GenericOp gen) {
   for (Operation *user : out.getUsers()) {
     if (user == gen.getOperation() || isa<memref::DeallocOp>(user))
       continue;
-    if (user->getBlock() != gen->getBlock())
+    Operation *a = inBlock(gen->getBlock(), user);
+    if (!a)
       return {};
-    if (gen->isBeforeInBlock(user))
+    if (gen->isBeforeInBlock(a))
       continue; // reads or writes after the kernel wrote all of it
-    if (init.op)
-      return {};
-    if (auto fill = dyn_cast<linalg::FillOp>(user)) {
-      init = {fill, fill.getInputs()[0]};
-    } else if (auto copy = dyn_cast<linalg::CopyOp>(user)) {
-      if (copy.getOutputs()[0] != out)
+    if (auto fill = dyn_cast<linalg::FillOp>(a);
+        fill && fill.getOutputs()[0] == out) {
+      if (init.op)
         return {};
-      init = {copy, filledWith(copy.getInputs()[0])};
-    } else {
+      init = {fill, fill.getInputs()[0]};
+    } else if (auto copy = dyn_cast<linalg::CopyOp>(a);
+               copy && copy.getOutputs()[0] == out) {
+      if (init.op)
+        return {};
+      init = {copy, filledWith(copy.getInputs()[0], copy)};
+    } else if (!readsOnly(a, out)) {
       return {};
     }
-    if (!init.value || !init.value.getType().isF32())
+    if (init.op && (!init.value || !init.value.getType().isF32()))
       return {};
   }
   return init;
+}
+
+/// Whether every use of `buf` other than `init`, deallocs, dims and the
+/// kernel (the op right before `after`) is at or after `after`: nothing between
+/// `init` and the kernel reads what `init` wrote.
+bool usedOnlyAfter(Value buf, Operation *init, Operation *after) {
+  Operation *kernel = after->getPrevNode();
+  for (Operation *user : buf.getUsers()) {
+    if (user == init || isa<memref::DeallocOp, memref::DimOp>(user))
+      continue;
+    Operation *a = inBlock(init->getBlock(), user);
+    if (!a || (a != kernel && a != after && !after->isBeforeInBlock(a)))
+      return false;
+  }
+  return true;
 }
 
 /// Whether reading `v` through `map` inside the row kernel cannot see the
@@ -254,18 +294,20 @@ linalg::GenericOp consumerOf(linalg::GenericOp gen) {
   return use;
 }
 
-/// Whether the reduction output `out` is read by nothing but `gen`, its
-/// consumer and deallocs once its init op is gone: then it is never
-/// stored.
-bool onlyFeeds(Value out, linalg::GenericOp gen, linalg::GenericOp use,
-               Operation *initOp) {
-  if (!use || !initOp || !out.getDefiningOp<memref::AllocOp>())
-    return false;
-  for (Operation *user : out.getUsers())
-    if (user != gen.getOperation() && user != use.getOperation() &&
-        user != initOp && !isa<memref::DeallocOp>(user))
-      return false;
-  return true;
+/// Whether the reduction output `out` may be read after `gen` by another op
+/// than its fused consumer `use`: else the kernel never stores it.
+bool readAfter(Value out, linalg::GenericOp gen, linalg::GenericOp use) {
+  if (!use)
+    return true;
+  for (Operation *user : out.getUsers()) {
+    if (user == gen.getOperation() || user == use.getOperation() ||
+        isa<memref::DeallocOp>(user))
+      continue;
+    Operation *a = inBlock(gen->getBlock(), user);
+    if (!a || gen->isBeforeInBlock(a))
+      return true;
+  }
+  return false;
 }
 
 /// Erase the allocation `buf` (with its deallocs and, when `fills`, the
@@ -299,7 +341,7 @@ public:
           b, loc, identityOf(combiners.back(), b.getF32Type())));
       Value out = gen.getDpsInitOperand(i)->get();
       inits.push_back(initOf(out, gen));
-      stored.push_back(!onlyFeeds(out, gen, use, inits.back().op));
+      stored.push_back(readAfter(out, gen, use));
     }
     // Loop sizes: the parallel ones from the first output (the consumer's,
     // which is written whole, when there is one), the reduced one from an
@@ -324,6 +366,10 @@ public:
     if (use)
       useK = memref::DimOp::create(b, loc, use.getDpsInitOperand(0)->get(),
                                    n - 1);
+    // The first op after the kernel: the init ops go when nothing between
+    // them and the kernel reads what they wrote.
+    Operation *after = (use ? use.getOperation() : gen.getOperation())
+                           ->getNextNode();
     emulate ? buildLoops() : buildLaunch();
     SmallVector<Value> outs;
     for (OpOperand &init : gen.getDpsInitsMutable())
@@ -331,10 +377,14 @@ public:
     gen.erase();
     if (use)
       use.erase();
+    SmallVector<bool> dead;
+    for (unsigned i = 0; i < outs.size(); ++i)
+      dead.push_back(inits[i].op &&
+                     usedOnlyAfter(outs[i], inits[i].op, after));
     for (unsigned i = 0; i < outs.size(); ++i) {
-      Operation *initOp = inits[i].op;
-      if (!initOp)
+      if (!dead[i])
         continue;
+      Operation *initOp = inits[i].op;
       Value source =
           isa<linalg::CopyOp>(initOp) ? initOp->getOperand(0) : Value();
       initOp->erase();

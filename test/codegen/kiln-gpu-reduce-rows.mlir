@@ -345,3 +345,63 @@ func.func @not_fused(%x: memref<8x8xf32>, %init: memref<8xf32>, %arg: memref<8x8
   }
   return %y0, %y1 : memref<8x8xf32>, memref<8x8xf32>
 }
+
+// -----
+
+// Bufferization's shared zeros: one filled buffer copied into the first
+// RMSNorm's sum and reused in place as the second's. Both kernels start
+// from the fill's zero; the copy goes with the first, the fill with the
+// second (nothing reads it any more), and so do both sums' buffers.
+#in2 = affine_map<(d0, d1) -> (d0, d1)>
+#row2 = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @shared_zeros
+// CHECK-NOT: linalg.
+// CHECK-NOT: memref.alloc() : memref<8xf32>
+// CHECK: gpu.launch
+// CHECK-NOT: memref.store %{{.*}} : memref<8xf32>
+// CHECK: math.rsqrt
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.
+// CHECK: gpu.launch
+// CHECK-NOT: memref.store %{{.*}} : memref<8xf32>
+// CHECK: math.rsqrt
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.
+// CHECK-NOT: memref.alloc() : memref<8xf32>
+// CHECK: return
+func.func @shared_zeros(%x: memref<8x16xf32>, %y: memref<8x16xf32>) -> (memref<8x16xf32>, memref<8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %z = memref.alloc() : memref<8xf32>
+  linalg.fill ins(%zero : f32) outs(%z : memref<8xf32>)
+  %s1 = memref.alloc() : memref<8xf32>
+  linalg.copy ins(%z : memref<8xf32>) outs(%s1 : memref<8xf32>)
+  linalg.generic {indexing_maps = [#in2, #row2], iterator_types = ["parallel", "reduction"]} ins(%x : memref<8x16xf32>) outs(%s1 : memref<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.mulf %in, %in : f32
+    %r = arith.addf %o, %m : f32
+    linalg.yield %r : f32
+  }
+  %o1 = memref.alloc() : memref<8x16xf32>
+  linalg.generic {indexing_maps = [#in2, #row2, #in2], iterator_types = ["parallel", "parallel"]} ins(%x, %s1 : memref<8x16xf32>, memref<8xf32>) outs(%o1 : memref<8x16xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %r = math.rsqrt %s : f32
+    %q = arith.mulf %in, %r : f32
+    linalg.yield %q : f32
+  }
+  linalg.generic {indexing_maps = [#in2, #row2], iterator_types = ["parallel", "reduction"]} ins(%y : memref<8x16xf32>) outs(%z : memref<8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.mulf %in, %in : f32
+    %r = arith.addf %o, %m : f32
+    linalg.yield %r : f32
+  }
+  %o2 = memref.alloc() : memref<8x16xf32>
+  linalg.generic {indexing_maps = [#in2, #row2, #in2], iterator_types = ["parallel", "parallel"]} ins(%y, %z : memref<8x16xf32>, memref<8xf32>) outs(%o2 : memref<8x16xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %r = math.rsqrt %s : f32
+    %q = arith.mulf %in, %r : f32
+    linalg.yield %q : f32
+  }
+  memref.dealloc %s1 : memref<8xf32>
+  memref.dealloc %z : memref<8xf32>
+  return %o1, %o2 : memref<8x16xf32>, memref<8x16xf32>
+}
