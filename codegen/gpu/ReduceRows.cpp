@@ -122,19 +122,6 @@ bool matches(linalg::GenericOp gen) {
   return true;
 }
 
-/// The buffer `v` is a view or reshape of.
-Value rootBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else if (auto reshape = dyn_cast<memref::ReshapeOp>(def))
-      v = reshape.getSource();
-    else
-      break;
-  }
-  return v;
-}
-
 /// How a reduction output starts: the op that wrote it last before the
 /// reduction (a linalg.fill of it, or a linalg.copy into it from a buffer
 /// whose only writer is a linalg.fill: the zeros bufferization shares) and
@@ -238,7 +225,7 @@ bool usedOnlyAfter(Value buf, Operation *init, Operation *after) {
 /// row kernel's writes to `out` from another row or before the read: `v`
 /// in another buffer, or `out` itself read at the element being written.
 bool rowLocal(Value v, AffineMap map, Value out) {
-  return rootBuffer(v) != rootBuffer(out) || (v == out && map.isIdentity());
+  return kiln::gpu_loops::rootBuffer(v) != kiln::gpu_loops::rootBuffer(out) || (v == out && map.isIdentity());
 }
 
 /// The elementwise generic after `gen` (only allocations and pure ops
@@ -262,7 +249,7 @@ linalg::GenericOp consumerOf(linalg::GenericOp gen) {
     return {};
   Value out = use.getDpsInitOperand(0)->get();
   if (!isa<MemRefType>(out.getType()) ||
-      !rootBuffer(out).getDefiningOp<memref::AllocOp>())
+      !kiln::gpu_loops::rootBuffer(out).getDefiningOp<memref::AllocOp>())
     return {};
   for (Operation &op : use.getBody()->without_terminator())
     if (!isMemoryEffectFree(&op) || op.getNumRegions() != 0 ||
@@ -282,14 +269,14 @@ linalg::GenericOp consumerOf(linalg::GenericOp gen) {
                   : !map.isProjectedPermutation() || !rowLocal(v, map, out))
       return {};
     for (Value r : reduced)
-      if (!isReduced && rootBuffer(v) == rootBuffer(r))
+      if (!isReduced && kiln::gpu_loops::rootBuffer(v) == kiln::gpu_loops::rootBuffer(r))
         return {};
   }
   for (OpOperand *in : gen.getDpsInputOperands())
     if (!rowLocal(in->get(), gen.getMatchingIndexingMap(in), out))
       return {};
   for (Value r : reduced)
-    if (rootBuffer(r) == rootBuffer(out))
+    if (kiln::gpu_loops::rootBuffer(r) == kiln::gpu_loops::rootBuffer(out))
       return {};
   return use;
 }

@@ -458,19 +458,6 @@ bool isF32Buffer(Value v) {
   return t && t.getElementType().isF32();
 }
 
-/// The buffer `v` is a view or reshape of.
-Value rootBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else if (auto reshape = dyn_cast<memref::ReshapeOp>(def))
-      v = reshape.getSource();
-    else
-      break;
-  }
-  return v;
-}
-
 /// Whether `gen` is elementwise over C's loops, writing all of its one
 /// output (identity map) without reading it, with a pure body.
 bool isElementwiseWriter(linalg::GenericOp gen, int64_t rank) {
@@ -496,14 +483,14 @@ linalg::GenericOp prologueOf(Operation *op, Value c) {
   if (!isElementwiseWriter(gen, cast<MemRefType>(c.getType()).getRank()) ||
       gen.getDpsInitOperand(0)->get() != c)
     return {};
-  Value root = rootBuffer(c);
+  Value root = kiln::gpu_loops::rootBuffer(c);
   if (!root.getDefiningOp<memref::AllocOp>())
     return {};
   for (OpOperand *in : gen.getDpsInputOperands()) {
     if (!isa<MemRefType>(in->get().getType()))
       continue;
     if (!gen.getMatchingIndexingMap(in).isProjectedPermutation() ||
-        rootBuffer(in->get()) == root)
+        kiln::gpu_loops::rootBuffer(in->get()) == root)
       return {};
   }
   return gen;
@@ -515,7 +502,7 @@ linalg::FillOp fillOf(Operation *op, Value c) {
   auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
   if (!fill || !fill.hasPureBufferSemantics() ||
       fill.getOutputs()[0] != c || !fill.getInputs()[0].getType().isF32() ||
-      !rootBuffer(c).getDefiningOp<memref::AllocOp>())
+      !kiln::gpu_loops::rootBuffer(c).getDefiningOp<memref::AllocOp>())
     return {};
   return fill;
 }
@@ -535,7 +522,7 @@ linalg::GenericOp epilogueOf(Operation *op, Value c, Operation *prologue) {
   if (!isElementwiseWriter(gen, cast<MemRefType>(c.getType()).getRank()))
     return {};
   Value out = gen.getDpsInitOperand(0)->get();
-  Value outRoot = rootBuffer(out);
+  Value outRoot = kiln::gpu_loops::rootBuffer(out);
   if (!outRoot.getDefiningOp<memref::AllocOp>() ||
       (outRoot == c && out != c))
     return {};
@@ -551,7 +538,7 @@ linalg::GenericOp epilogueOf(Operation *op, Value c, Operation *prologue) {
       ++readsC;
       continue;
     }
-    Value root = rootBuffer(v);
+    Value root = kiln::gpu_loops::rootBuffer(v);
     if (!map.isProjectedPermutation() || root == c || root == outRoot)
       return {};
   }
