@@ -144,12 +144,19 @@ def prepare(args):
         timings[key] = {"so": cuda(path, key, p), "bert": True, "precision": p}
     print("prepared the GEMMs and the BERT-base layer", flush=True)
     # Only what `run` needs travels to the GPU machine: a weights file the
-    # same as another (fp16 and fp32 builds keep the same fp32 weights) is
-    # left out and linked again by `run`.
+    # same as another is left out and linked again by `run`. The fp32 BERT
+    # layer is only timed (its weights are random, as torch's anchors'), and
+    # a dense kernel's time does not depend on the values: its weights file
+    # stays here and `run` writes one of zeros of the same size (the fp16
+    # build's weights are half the bytes and no longer the same file, and
+    # both would not fit the 64 MiB a device run carries).
     subprocess.run(["rm", "-rf", models], check=True)
-    links, seen = {}, {}
+    links, seen, zeros = {}, {}, {}
     for f in sorted(os.listdir(d)):
-        if f.endswith(".weights"):
+        if f == "bert_base_layer.fp32.cuda.so.weights":
+            zeros[f] = os.path.getsize(os.path.join(d, f))
+            os.remove(os.path.join(d, f))
+        elif f.endswith(".weights"):
             with open(os.path.join(d, f), "rb") as fh:
                 digest = hashlib.sha256(fh.read()).hexdigest()
             if digest in seen:
@@ -157,7 +164,8 @@ def prepare(args):
                 os.remove(os.path.join(d, f))
             else:
                 seen[digest] = f
-    json.dump({"gpu": args.gpu, "checks": checks, "timings": timings, "links": links},
+    json.dump({"gpu": args.gpu, "checks": checks, "timings": timings, "links": links,
+               "zeros": zeros},
               open(os.path.join(d, "manifest.json"), "w"), indent=1)
     total = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
     print(f"{d}: {total / 2**20:.1f} MiB to carry to the GPU machine")
@@ -250,7 +258,7 @@ def child(args, mode, name, env=None, timeout=180):
 
 def gpu_ms(profile):
     """Sums the device time per run of the `gpu` rows of a KILN_PROFILE
-    table; returns (ms, the three largest rows)."""
+    table; returns (ms, the number of kernels, the three largest rows)."""
     total, rows = 0.0, []
     for ln in profile.splitlines():
         f = ln.split(None, 5)
@@ -258,7 +266,7 @@ def gpu_ms(profile):
             total += float(f[0])
             rows.append((float(f[0]), f[5]))
     rows.sort(reverse=True)
-    return total, rows[:3]
+    return total, len(rows), rows[:3]
 
 
 def cuda_event_ms(fn, runs):
@@ -281,6 +289,10 @@ def run(args):
     for f, same in manifest.get("links", {}).items():
         if not os.path.exists(os.path.join(args.dir, f)):
             os.symlink(same, os.path.join(args.dir, f))
+    for f, size in manifest.get("zeros", {}).items():
+        if not os.path.exists(os.path.join(args.dir, f)):
+            with open(os.path.join(args.dir, f), "wb") as fh:
+                fh.truncate(size)
     try:
         subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,clocks.sm,"
                         "clocks.max.sm", "--format=csv,noheader"], check=False)
@@ -302,21 +314,22 @@ def run(args):
     print(f"gpu-check: {len(names) - failed} of {len(names)} checks matched, {failed} failed",
           flush=True)
     kiln_ms = {}
-    print(f"\n{'kiln library (KILN_PROFILE=1)':28} {'run ms':>9} {'GPU ms':>9}  largest kernels")
+    print(f"\n{'kiln library (KILN_PROFILE=1)':28} {'run ms':>9} {'GPU ms':>9} {'kernels':>7}  "
+          "largest kernels")
     for name in manifest["timings"]:
         res, err, prof = child(args, "time", name, env={"KILN_PROFILE": "1"})
         if res is None:
             print(f"{name:28} FAIL: {err}")
             failed += 1
             continue
-        ms, top = gpu_ms(prof)
+        ms, count, top = gpu_ms(prof)
         if args.profiles:
             os.makedirs(args.profiles, exist_ok=True)
             with open(os.path.join(args.profiles, name + ".txt"), "w") as f:
                 f.write(prof)
         kiln_ms[name] = ms
         tops = "; ".join(f"{t:.3f} {label[:60]}" for t, label in top)
-        print(f"{name:28} {res['wall_ms']:9.3f} {ms:9.3f}  {tops}", flush=True)
+        print(f"{name:28} {res['wall_ms']:9.3f} {ms:9.3f} {count:7d}  {tops}", flush=True)
     # The runtime's memory knobs (lib/Runtime/cuda.c) on the fp16 layer.
     name = "bert_base_layer.fp16"
     if name in manifest["timings"]:
@@ -327,7 +340,7 @@ def run(args):
             if res is None:
                 print(f"  {label:28} FAIL: {err}")
                 continue
-            ms, top = gpu_ms(prof)
+            ms, _, top = gpu_ms(prof)
             tops = "; ".join(f"{t:.3f} {lb[:40]}" for t, lb in top)
             print(f"  {label:28} run {res['wall_ms']:7.3f} ms, GPU {ms:7.3f} ms  {tops}", flush=True)
     if args.no_torch:
