@@ -374,18 +374,30 @@ def KilnGpuSelectAttention
 def KilnGpuAttention : Pass<"kiln-gpu-attention", "mlir::ModuleOp"> {
   let summary = "kiln.ukernel \"attention_f32\" on buffers as one fused GPU kernel";
   let description = [{
-    One `gpu.launch` per attention: a block per (batch x head, tile of
-    query rows), one thread per query row (64 rows, 32 when the head dim is
-    above 64). The block stages its query rows in shared memory (padded
-    against bank conflicts), then walks the keys 16 at a time: each step
-    stages K and V in shared memory, and every thread computes its 16
-    scores (scale, mask, causal exclusion, keys past the end excluded) and
-    updates its running maximum, denominator and output row in registers
-    (online softmax). The epilogue writes output / denominator. Host code
-    before the launch checks the extents the CPU kernel checks. With
-    `emulate`, the same steps run as CPU loops (blocks and threads
-    sequential, each barrier a split between loops over the threads, the
-    per-thread state in a buffer).
+    One `gpu.launch` per attention, holding two kernels picked per run by
+    the query length Sq (a branch uniform over the launch; only one of them
+    when Sq is static):
+    - Sq > 8, the rows kernel: a block per (batch x head, tile of query
+      rows), one thread per query row (64 rows, 32 when the head dim is
+      above 64). The block stages its query rows in shared memory (padded
+      against bank conflicts), then walks the keys 16 at a time: each step
+      stages K and V in shared memory, and every thread computes its 16
+      scores (scale, mask, causal exclusion, keys past the end excluded)
+      and updates its running maximum, denominator and output row in
+      registers (online softmax). The epilogue writes output / denominator.
+    - Sq <= 8 (a decode step on a KV cache), the decode kernel: a block of
+      8 warps per (batch x head, query row). Warp w takes the chunks of 32
+      keys from 32 w by 256; a lane scores one key of the chunk, the warp's
+      maximum (xor shuffles) rescales, and the lanes then own the output
+      columns, each key's probability broadcast by an indexed shuffle. The
+      warps' (maximum, denominator, output row) are merged through shared
+      memory at the end. The rows kernel would give a decode step one busy
+      thread per batch x head.
+    Host code before the launch checks the extents the CPU kernel checks.
+    With `emulate`, the same steps run as CPU loops (blocks, threads, warps
+    and lanes sequential, each barrier a split between loops over the
+    threads, the per-thread state and the lanes' values in buffers, the
+    shuffles' reductions loops over the lanes).
   }];
   let options = [
     Option<"emulate", "emulate", "bool", /*default=*/"false",

@@ -5,20 +5,27 @@
                 needed) compiles, for CUDA (sm_90 by default):
                 - one model per transformer architecture of the e2e suite,
                   at fp32 and under --precision fp16 and bf16, with the CPU
-                  build's outputs on fixed inputs as the reference;
+                  build's outputs on fixed inputs as the reference (GPT-2
+                  with a KV cache also as a decode step, see MORE_SHAPES);
                 - test/e2e/cuda_matmul.py's awkward-shape matmuls at fp32,
                   fp16 and bf16 (the tensor-core kernel: this is what checks
                   mma.sync's fragment order), with numpy references that
                   round the operands as the kernel does;
+                - test/e2e/attention_long.py's attention blocks at its
+                  (Sq, Sk) pairs: the fused attention's decode kernel
+                  (Sq <= 8) and rows kernel, with float64 references;
                 - MatMuls at BERT-base's GEMM shapes (M = batch 8 x seq 128),
                   both operands inputs so the libraries stay small;
-                - a BERT-base-width layer (hidden 768, 12 heads, 3072; the
-                  whole BERT-base is 440 MB, too big to carry) at fp32 and
-                  fp16.
+                - BERT-base, one layer (hidden 768, 12 heads, 3072, with
+                  the embeddings and the pooler) and the whole 12 layers, at
+                  fp32 and fp16. These are only timed: their weights files
+                  (the whole model's are 440 MB, too big to carry) are
+                  written as zeros by `run`, since a kernel's time does not
+                  depend on the values.
   run DIR       (on the GPU machine: numpy; PyTorch for the anchors) runs
                 each check in its own process (a crash or a hang fails that
                 check only; with KILN_GPU_CHECK_FAILURES=DIR a failing
-                check's outputs are saved there), then times the GEMMs and the BERT layer, kiln's
+                check's outputs are saved there), then times the GEMMs and the BERT-base models, kiln's
                 kernels by CUDA events (KILN_PROFILE=1), against PyTorch on
                 the same GPU (cuBLAS; eager and torch.compile). Prints
                 tables; exits 1 on a mismatch.
@@ -56,6 +63,14 @@ PRECISIONS = ["fp32", "fp16", "bf16"]
 # would not fit the 64 MiB a device run can carry; test/e2e/cuda.test
 # compiles all of them and checks their tiling on the CPU.
 CHECKED = ["bert_op13", "gpt2_kv", "llama_outer", "vit", "transformer_encoder"]
+# Shapes checked besides SHAPE: few query rows (Sq <= 8) take the fused
+# attention's decode kernel, more its rows kernel. GPT-2 with a KV cache as
+# a decode step (one query row, 41 keys: two warps' chunks) and as a 5-row
+# chunk on 105 keys (four warps' chunks; its positions stop at 128); LLaMA
+# at 7 rows.
+MORE_SHAPES = {"gpt2_kv": [{"batch": 3, "seq": 1, "past_seq": 40},
+                           {"batch": 2, "seq": 5, "past_seq": 100}],
+               "llama_outer": [{"batch": 2, "seq": 7}]}
 
 
 def gemm_model(path, k, n):
@@ -68,13 +83,24 @@ def gemm_model(path, k, n):
     save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
-def bert_layer_model(out):
+# The timed BERT-base models: (name, layers). Vocabulary 1000, as the
+# torch anchors' (the embedding gather's time does not depend on it).
+BERTS = [("bert_base_layer", 1), ("bert_base", 12)]
+
+
+def bert_config(layers):
     sys.path.insert(0, os.path.join(ROOT, "test", "models"))
     import export_models as em
-    cfg = em.BERT_BASE._replace(vocab=1000, layers=1)
+    return em, em.BERT_BASE._replace(vocab=1000, layers=layers)
+
+
+def bert_model(out, name="bert_base_layer", layers=1):
+    em, cfg = bert_config(layers)
     spec = em.MODELS["bert_base"]._replace(builder=lambda: em.Bert(cfg))
-    em.export_one("bert_base_layer", out, spec)
-    return os.path.join(out, "bert_base_layer.onnx")
+    em.export_one(name, out, spec)
+    return os.path.join(out, name + ".onnx")
+
+
 
 
 def prepare(args):
@@ -98,15 +124,22 @@ def prepare(args):
         cpu_so = os.path.join(models, name + ".so")
         kiln.compile(path, cpu_so, kiln=args.kiln)
         cpu = kiln.load(cpu_so)
-        feeds = make_inputs(cpu, SHAPE, np.random.default_rng(0))
-        ref = cpu.run(feeds)
+        datas = []
+        for shape in [SHAPE] + MORE_SHAPES.get(name, []):
+            data = name if shape is SHAPE else name + "." + "_".join(
+                f"{k}{v}" for k, v in shape.items())
+            feeds = make_inputs(cpu, shape, np.random.default_rng(0))
+            ref = cpu.run(feeds)
+            np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
+            np.savez(os.path.join(d, data + ".ref.npz"), **ref)
+            datas.append(data)
         cpu.close()
-        np.savez(os.path.join(d, name + ".inputs.npz"), **feeds)
-        np.savez(os.path.join(d, name + ".ref.npz"), **ref)
         for p in PRECISIONS:
             key = name if p == "fp32" else f"{name}.{p}"
-            checks[key] = {"so": cuda(path, key, p), "data": name,
-                           "cosine": p != "fp32"}
+            so = cuda(path, key, p)
+            for data in datas:
+                check = key + data[len(name):]
+                checks[check] = {"so": so, "data": data, "cosine": p != "fp32"}
         print(f"prepared {name}", flush=True)
     rng = np.random.default_rng(7)
     for p in PRECISIONS:
@@ -132,28 +165,45 @@ def prepare(args):
                          y=ref_fn(feeds).astype(np.float32))
                 checks[data] = {"so": so, "data": data, "cosine": False}
         print(f"prepared the matmul cases at {p}", flush=True)
+    import attention_long
+    import onnx
+    for name, build, case, _ in attention_long.MODELS:
+        path = os.path.join(models, f"attn_{name}.onnx")
+        onnx.save(build(), path)
+        so = cuda(path, f"attn_{name}", "fp32")
+        for n, (sq, sk) in enumerate(attention_long.SHAPES):
+            if name == "causal" and sq > sk:
+                continue
+            feeds, ref = case(np.random.default_rng(1000 * n + sq + sk), sq, sk)
+            data = f"attn_{name}.{sq}x{sk}"
+            np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
+            np.savez(os.path.join(d, data + ".ref.npz"), out=ref.astype(np.float32))
+            checks[data] = {"so": so, "data": data, "cosine": False}
+    print("prepared the attention cases", flush=True)
     for name, m, k, n in GEMMS:
         path = os.path.join(models, f"gemm_{name}.onnx")
         gemm_model(path, k, n)
         for p in PRECISIONS:
             key = f"gemm_{name}.{p}"
             timings[key] = {"so": cuda(path, key, p), "gemm": [m, k, n], "precision": p}
-    path = bert_layer_model(models)
-    for p in ["fp32", "fp16"]:
-        key = f"bert_base_layer.{p}"
-        timings[key] = {"so": cuda(path, key, p), "bert": True, "precision": p}
-    print("prepared the GEMMs and the BERT-base layer", flush=True)
+    for name, layers in BERTS:
+        path = bert_model(models, name, layers)
+        for p in ["fp32", "fp16"]:
+            key = f"{name}.{p}"
+            timings[key] = {"so": cuda(path, key, p), "bert": layers, "precision": p}
+        os.remove(path)
+    print("prepared the GEMMs and the BERT-base models", flush=True)
     # Only what `run` needs travels to the GPU machine: a weights file the
-    # same as another is left out and linked again by `run`. The fp32 BERT
-    # layer is only timed (its weights are random, as torch's anchors'), and
-    # a dense kernel's time does not depend on the values: its weights file
-    # stays here and `run` writes one of zeros of the same size (the fp16
-    # build's weights are half the bytes and no longer the same file, and
-    # both would not fit the 64 MiB a device run carries).
+    # same as another is left out and linked again by `run`. The timed
+    # libraries' weights (random, as torch's anchors') stay here and `run`
+    # writes files of zeros of the same sizes: a kernel's time does not
+    # depend on the values, and the whole BERT-base's 440 MB (266 MB with
+    # fp16 layers) would not fit the 64 MiB a device run carries.
     subprocess.run(["rm", "-rf", models], check=True)
+    timed = {e["so"] + ".weights" for e in timings.values()}
     links, seen, zeros = {}, {}, {}
     for f in sorted(os.listdir(d)):
-        if f == "bert_base_layer.fp32.cuda.so.weights":
+        if f in timed:
             zeros[f] = os.path.getsize(os.path.join(d, f))
             os.remove(os.path.join(d, f))
         elif f.endswith(".weights"):
@@ -299,21 +349,21 @@ def run(args):
     except OSError:
         print("no nvidia-smi")
     failed = 0
-    print(f"\n{'check':34} {'worst':>10}  status   (worst: max|err|, or 1 - cosine "
+    print(f"\n{'check':40} {'worst':>10}  status   (worst: max|err|, or 1 - cosine "
           "for fp16/bf16 models)")
     names = list(manifest["checks"])
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda n: child(args, "one", n), names))
     for name, (res, err, _) in zip(names, results):
         if res is None:
-            print(f"{name:34} {'-':>10}  FAIL: {err}")
+            print(f"{name:40} {'-':>10}  FAIL: {err}")
             failed += 1
         else:
-            print(f"{name:34} {res['worst']:10.4g}  {'ok' if res['ok'] else 'FAIL: ' + res['why']}")
+            print(f"{name:40} {res['worst']:10.4g}  {'ok' if res['ok'] else 'FAIL: ' + res['why']}")
             failed += not res["ok"]
     print(f"gpu-check: {len(names) - failed} of {len(names)} checks matched, {failed} failed",
           flush=True)
-    kiln_ms = {}
+    kiln_ms, kiln_wall = {}, {}
     print(f"\n{'kiln library (KILN_PROFILE=1)':28} {'run ms':>9} {'GPU ms':>9} {'kernels':>7}  "
           "largest kernels")
     for name in manifest["timings"]:
@@ -328,6 +378,7 @@ def run(args):
             with open(os.path.join(args.profiles, name + ".txt"), "w") as f:
                 f.write(prof)
         kiln_ms[name] = ms
+        kiln_wall[name] = res["wall_ms"]
         tops = "; ".join(f"{t:.3f} {label[:60]}" for t, label in top)
         print(f"{name:28} {res['wall_ms']:9.3f} {ms:9.3f} {count:7d}  {tops}", flush=True)
     # The runtime's memory knobs (lib/Runtime/cuda.c) on the fp16 layer.
@@ -368,34 +419,38 @@ def run(args):
             km = kiln_ms.get(f"gemm_{name}.{p}", float("nan"))
             print(f"{name + f' ({m}x{k}x{n})':26} {p:>5} {km:9.4f} {ref:10.4f} "
                   f"{2 * m * k * n / km / 1e9:13.1f} {ref / km:12.2f}", flush=True)
-    sys.path.insert(0, os.path.join(ROOT, "test", "models"))
-    import export_models as em
-    cfg = em.BERT_BASE._replace(vocab=1000, layers=1)
-    net = em.Bert(cfg).eval().to(dev)
     ids = torch.randint(0, 1000, (8, 128), device=dev)
     mask = torch.ones(8, 128, dtype=torch.int64, device=dev)
     types = torch.zeros(8, 128, dtype=torch.int64, device=dev)
-    rows = [(f"kiln {p} (GPU kernels)", kiln_ms.get(f"bert_base_layer.{p}", float("nan")))
-            for p in ["fp32", "fp16"]]
-    with torch.no_grad():
-        for label, dtype, comp in [("torch eager fp32", torch.float32, False),
-                                   ("torch eager fp16 (autocast)", None, False),
-                                   ("torch.compile fp16", torch.float16, True)]:
-            try:
-                if dtype is None:
-                    def fn(*a):
-                        with torch.autocast("cuda", dtype=torch.float16):
-                            return net(*a)
-                else:
-                    mod = net.to(dtype)
-                    fn = torch.compile(mod) if comp else mod
-                rows.append((label, cuda_event_ms(lambda: fn(ids, mask, types), args.runs)))
-            except Exception as e:  # noqa: BLE001 - report and go on
-                rows.append((f"{label} failed: {type(e).__name__}", float("nan")))
-                print(f"{label}: {type(e).__name__}: {str(e)[:300]}")
-    print("\nBERT-base layer (hidden 768, 12 heads, 3072) + embeddings, batch 8, seq 128:")
-    for label, ms in rows:
-        print(f"  {label:40} {ms:9.3f} ms")
+    for name, layers in BERTS:
+        em, cfg = bert_config(layers)
+        net = em.Bert(cfg).eval().to(dev)
+        rows = [(f"kiln {p} (GPU kernels)", kiln_ms.get(f"{name}.{p}", float("nan")))
+                for p in ["fp32", "fp16"]]
+        rows += [(f"kiln {p} (whole kiln_run)", kiln_wall.get(f"{name}.{p}", float("nan")))
+                 for p in ["fp32", "fp16"]]
+        with torch.no_grad():
+            for label, dtype, comp in [("torch eager fp32", torch.float32, False),
+                                       ("torch eager fp16 (autocast)", None, False),
+                                       ("torch.compile fp16", torch.float16, True)]:
+                try:
+                    if dtype is None:
+                        def fn(*a):
+                            with torch.autocast("cuda", dtype=torch.float16):
+                                return net(*a)
+                    else:
+                        mod = net.to(dtype)
+                        fn = torch.compile(mod) if comp else mod
+                    rows.append((label, cuda_event_ms(lambda: fn(ids, mask, types), args.runs)))
+                except Exception as e:  # noqa: BLE001 - report and go on
+                    rows.append((f"{label} failed: {type(e).__name__}", float("nan")))
+                    print(f"{label}: {type(e).__name__}: {str(e)[:300]}")
+        what = "one layer (hidden 768, 12 heads, 3072)" if layers == 1 else f"{layers} layers"
+        print(f"\nBERT-base, {what}, with the embeddings and the pooler, batch 8, seq 128:")
+        for label, ms in rows:
+            print(f"  {label:40} {ms:9.3f} ms")
+        del net
+        torch.cuda.empty_cache()
     return 1 if failed else 0
 
 

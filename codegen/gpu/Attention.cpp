@@ -6,7 +6,8 @@
 // bufferizes as one op; kiln-gpu-attention (on buffers) turns each into one
 // gpu.launch instead of the generic lowering's key-block loop of kernels.
 //
-// Kernel: a block per (batch x head, tile of R query rows), one thread per
+// The rows kernel (the decode kernel for Sq <= 8 is AttentionDecode.cpp):
+// a block per (batch x head, tile of R query rows), one thread per
 // query row (R = 64, 32 when the head dim is above 64, for the shared-memory
 // budget). The block stages its query rows in shared memory, rows padded by
 // one value (thread t reads row t: no bank conflicts), then walks the keys
@@ -26,10 +27,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
-#include "codegen/gpu/Loops.h"
+#include "codegen/gpu/Attention.h"
 #include "codegen/RuntimeCalls.h"
 #include "codegen/cpu/SelectUkernels.h"
-#include "dialects/kiln/KilnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -49,13 +49,9 @@ namespace mlir::kiln {
 } // namespace mlir::kiln
 
 using namespace mlir;
+using namespace mlir::kiln::gpu_attention;
 
 namespace {
-
-constexpr int64_t kMaxHeadDim = 128;
-constexpr int64_t kKeys = 16; // keys per step
-// Must match lib/Runtime/ukernels/attention_f32.c.
-enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
 
 struct KilnGpuSelectAttention final
     : mlir::kiln::impl::KilnGpuSelectAttentionBase<KilnGpuSelectAttention> {
@@ -68,400 +64,416 @@ struct KilnGpuSelectAttention final
   }
 };
 
-class AttentionBuilder {
-public:
-  AttentionBuilder(OpBuilder &b, kiln::UkernelOp op)
-      : b(b), loc(op.getLoc()) {
-    ArrayRef<int64_t> p = op.getIntParams();
-    flags = p[1];
-    maskRank = p[2];
-    rank = p[3];
-    scale = op.getFloatParams()[0];
-    fill = op.getFloatParams()[1];
-    q = op.getInputs()[0];
-    k = op.getInputs()[1];
-    v = op.getInputs()[2];
-    if (flags & kMask)
-      mask = op.getInputs()[3];
-    out = op.getInit();
-    D = cast<MemRefType>(q.getType()).getDimSize(rank - 1);
-    Dv = cast<MemRefType>(v.getType()).getDimSize(rank - 1);
-    rows = D <= 64 ? 64 : 32;
-  }
+} // namespace
 
-  /// Sizes and the CPU kernel's extent checks, before the kernel.
-  void readSizes() {
-    B = rank == 4 ? dim(q, 0) : idx(1);
-    H = dim(q, rank - 3);
-    Sq = dim(q, rank - 2);
-    Sk = dim(k, rank - 2);
-    Value Hk = dim(k, rank - 3);
-    if (rank == 4) {
-      check(dim(k, 0), B);
-      check(dim(v, 0), B);
-    }
-    check(dim(v, rank - 3), Hk);
-    check(dim(v, rank - 2), Sk);
-    check(dim(k, rank - 1), idx(D));
-    check(dim(out, rank - 1), idx(Dv));
-    // Query heads a multiple of key/value heads (else the check fails on
-    // H against Hk, as the CPU kernel's).
-    Value one = idx(1), zero = idx(0);
-    Value hkSafe = arith::MaxSIOp::create(b, loc, Hk, one);
-    Value rem = arith::RemUIOp::create(b, loc, H, hkSafe);
-    Value divides = cmp(arith::CmpIPredicate::eq, rem, zero);
-    Value positive = cmp(arith::CmpIPredicate::sgt, Hk, zero);
-    Value ok = arith::AndIOp::create(b, loc, divides, positive);
-    check(H, arith::SelectOp::create(b, loc, ok, H, Hk));
-    rep = arith::DivUIOp::create(b, loc, H, hkSafe);
-    BH = arith::MulIOp::create(b, loc, B, H);
-    if (!mask)
-      return;
-    // A mask dim is 1 (broadcast) or the scores' extent.
-    SmallVector<Value> target{H, Sq, Sk};
-    if (rank == 4)
-      target.insert(target.begin(), B);
-    for (int64_t d = 0; d < maskRank; ++d) {
-      Value n = dim(mask, d), t = target[d + rank - maskRank];
-      Value isOne = cmp(arith::CmpIPredicate::eq, n, one);
-      check(arith::SelectOp::create(b, loc, isOne, t, n), t);
-      maskBroadcast.push_back(isOne);
+namespace mlir::kiln::gpu_attention {
+
+AttentionBuilder::AttentionBuilder(OpBuilder &b, kiln::UkernelOp op)
+    : b(b), loc(op.getLoc()) {
+  ArrayRef<int64_t> p = op.getIntParams();
+  flags = p[1];
+  maskRank = p[2];
+  rank = p[3];
+  scale = op.getFloatParams()[0];
+  fill = op.getFloatParams()[1];
+  q = op.getInputs()[0];
+  k = op.getInputs()[1];
+  v = op.getInputs()[2];
+  if (flags & kMask)
+    mask = op.getInputs()[3];
+  out = op.getInit();
+  D = cast<MemRefType>(q.getType()).getDimSize(rank - 1);
+  Dv = cast<MemRefType>(v.getType()).getDimSize(rank - 1);
+  rows = D <= 64 ? 64 : 32;
+}
+
+Value AttentionBuilder::shiftOf(Value m) {
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  Value none =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
+  Value zero = f32(0);
+  return arith::SelectOp::create(b, loc, none, zero, m);
+}
+
+void AttentionBuilder::check(Value a, Value c) {
+  auto i64 = b.getI64Type();
+  Value x = arith::IndexCastOp::create(b, loc, i64, a);
+  Value y = arith::IndexCastOp::create(b, loc, i64, c);
+  func::CallOp::create(b, loc, "kiln_rt_check_dim", TypeRange{},
+                       ValueRange{x, y});
+}
+
+AttentionBuilder::Head AttentionBuilder::head(Value bh) {
+  Value h = arith::RemUIOp::create(b, loc, bh, H);
+  Value bat = arith::DivUIOp::create(b, loc, bh, H);
+  Value kvh = arith::DivUIOp::create(b, loc, h, rep);
+  return {bat, h, kvh};
+}
+
+Value AttentionBuilder::rowLoad(Value mem, Value bat, Value h, Value row,
+                                Value n, Value col) {
+  Value last = arith::SubIOp::create(b, loc, n, idx(1));
+  Value clamped = minIdx(row, last);
+  Value x = memref::LoadOp::create(b, loc, mem, at(bat, h, clamped, col));
+  Value in = cmp(arith::CmpIPredicate::slt, row, n);
+  Value zero = f32(0);
+  return arith::SelectOp::create(b, loc, in, x, zero);
+}
+
+Value AttentionBuilder::score(Value s, const Head &hd, Value i, Value iC,
+                              Value j, Value jC) {
+  Value sc = f32(scale);
+  Value x = arith::MulFOp::create(b, loc, s, sc);
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  if (mask) {
+    SmallVector<Value> coords = at(hd.b, hd.h, iC, jC), mi;
+    Value zero = idx(0);
+    for (int64_t d = 0; d < maskRank; ++d)
+      mi.push_back(arith::SelectOp::create(b, loc, maskBroadcast[d], zero,
+                                           coords[d + rank - maskRank]));
+    Value m = memref::LoadOp::create(b, loc, mask, mi);
+    if (flags & kMaskBool) {
+      Value excluded = (flags & kFill) ? f32(fill) : negInf;
+      x = arith::SelectOp::create(b, loc, m, x, excluded);
+    } else {
+      x = arith::AddFOp::create(b, loc, x, m);
     }
   }
+  Value out = cmp(arith::CmpIPredicate::sge, j, Sk);
+  if (flags & kCausal) {
+    // j > i + Sk - Sq, without negative intermediates.
+    Value lhs = add(j, Sq), rhs = add(i, Sk);
+    Value later = cmp(arith::CmpIPredicate::sgt, lhs, rhs);
+    out = arith::OrIOp::create(b, loc, out, later);
+  }
+  return arith::SelectOp::create(b, loc, out, negInf, x);
+}
 
-  /// The kernel: one gpu.launch, the tiles as workgroup attributions.
-  void buildLaunch() {
-    readSizes();
-    auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
-                                             gpu::AddressSpace::Workgroup);
-    Value one = idx(1);
-    Value qTiles = arith::CeilDivSIOp::create(b, loc, Sq, idx(rows));
-    // Batch x heads on grid x (up to 2^31 - 1 blocks; y and z stop at
-    // 65535), query tiles on y.
-    Value gridX = arith::MaxSIOp::create(b, loc, BH, one);
-    Value gridY = arith::MaxSIOp::create(b, loc, qTiles, one);
-    Value threads = idx(rows);
-    auto launch = gpu::LaunchOp::create(
-        b, loc, gridX, gridY, one, threads, one, one,
-        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{}, tileTypes(shared));
+void AttentionBuilder::readSizes() {
+  B = rank == 4 ? dim(q, 0) : idx(1);
+  H = dim(q, rank - 3);
+  Sq = dim(q, rank - 2);
+  Sk = dim(k, rank - 2);
+  Value Hk = dim(k, rank - 3);
+  if (rank == 4) {
+    check(dim(k, 0), B);
+    check(dim(v, 0), B);
+  }
+  check(dim(v, rank - 3), Hk);
+  check(dim(v, rank - 2), Sk);
+  check(dim(k, rank - 1), idx(D));
+  check(dim(out, rank - 1), idx(Dv));
+  // Query heads a multiple of key/value heads (else the check fails on
+  // H against Hk, as the CPU kernel's).
+  Value one = idx(1), zero = idx(0);
+  Value hkSafe = arith::MaxSIOp::create(b, loc, Hk, one);
+  Value rem = arith::RemUIOp::create(b, loc, H, hkSafe);
+  Value divides = cmp(arith::CmpIPredicate::eq, rem, zero);
+  Value positive = cmp(arith::CmpIPredicate::sgt, Hk, zero);
+  Value ok = arith::AndIOp::create(b, loc, divides, positive);
+  check(H, arith::SelectOp::create(b, loc, ok, H, Hk));
+  rep = arith::DivUIOp::create(b, loc, H, hkSafe);
+  BH = arith::MulIOp::create(b, loc, B, H);
+  if (!mask)
+    return;
+  // A mask dim is 1 (broadcast) or the scores' extent.
+  SmallVector<Value> target{H, Sq, Sk};
+  if (rank == 4)
+    target.insert(target.begin(), B);
+  for (int64_t d = 0; d < maskRank; ++d) {
+    Value n = dim(mask, d), t = target[d + rank - maskRank];
+    Value isOne = cmp(arith::CmpIPredicate::eq, n, one);
+    check(arith::SelectOp::create(b, loc, isOne, t, n), t);
+    maskBroadcast.push_back(isOne);
+  }
+}
+
+SmallVector<Type> AttentionBuilder::tileTypes(Attribute space) {
+  auto f = b.getF32Type();
+  return {MemRefType::get({rows, D + 1}, f, MemRefLayoutAttrInterface{}, space),
+          MemRefType::get({kKeys, D}, f, MemRefLayoutAttrInterface{}, space),
+          MemRefType::get({kKeys, Dv}, f, MemRefLayoutAttrInterface{}, space)};
+}
+/// Thread t's share of staging `count` rows of `width` values of `mem`
+/// (rows from `first`, zeros past `n`) into `tile` (row-major).
+void AttentionBuilder::stage(Value tile, Value mem, Value t, Value bat,
+                             Value h, Value first, Value n, int64_t count,
+                             int64_t width) {
+  int64_t total = count * width;
+  for (int64_t r = 0; r * rows < total; ++r) {
+    Value e = add(t, r * rows);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPointToStart(&launch.getBody().front());
-    ValueRange tiles = launch.getWorkgroupAttributions();
-    Value t = launch.getThreadIds().x;
-    Value bh = launch.getBlockIds().x;
-    Value i0 = mul(launch.getBlockIds().y, rows);
-    // Grids are at least 1 x 1: a block past an empty extent does nothing
-    // (the condition is uniform over the block, so its barriers are safe).
-    Value bhIn = cmp(arith::CmpIPredicate::slt, bh, BH);
-    Value rowsIn = cmp(arith::CmpIPredicate::slt, i0, Sq);
-    auto active = scf::IfOp::create(
-        b, loc, arith::AndIOp::create(b, loc, bhIn, rowsIn), false);
-    b.setInsertionPointToStart(active.thenBlock());
-    Head hd = head(bh);
-    stageQueries(tiles[0], t, hd, i0);
-    gpu::BarrierOp::create(b, loc);
-    auto steps = forOp(Sk, kKeys, initialState());
-    {
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(steps.getBody());
-      Value j0 = steps.getInductionVar();
-      stageKeys(tiles[1], tiles[2], t, hd, j0);
-      gpu::BarrierOp::create(b, loc);
-      SmallVector<Value> next =
-          step(tiles, t, hd, i0, j0, steps.getRegionIterArgs());
-      gpu::BarrierOp::create(b, loc);
-      scf::YieldOp::create(b, loc, next);
+    if ((r + 1) * rows > total) {
+      Value limit = idx(total);
+      Value in = cmp(arith::CmpIPredicate::slt, e, limit);
+      auto guarded = scf::IfOp::create(b, loc, in, false);
+      b.setInsertionPointToStart(guarded.thenBlock());
     }
-    writeRow(t, hd, i0, steps.getResults());
+    Value w = idx(width);
+    Value row = arith::DivUIOp::create(b, loc, e, w);
+    Value col = arith::RemUIOp::create(b, loc, e, w);
+    Value x = rowLoad(mem, bat, h, add(first, row), n, col);
+    memref::StoreOp::create(b, loc, x, tile, ValueRange{row, col});
   }
+}
 
-  /// The same steps as CPU loops (--emulate-gpu).
-  void buildEmulation() {
-    readSizes();
-    SmallVector<Value> tiles;
-    for (Type type : tileTypes({}))
-      tiles.push_back(memref::AllocOp::create(b, loc, cast<MemRefType>(type)));
-    int64_t stateSize = Dv + 2;
-    Value states = memref::AllocOp::create(
-        b, loc, MemRefType::get({rows, stateSize}, b.getF32Type()));
-    auto loadState = [&](Value t) {
-      SmallVector<Value> s;
-      for (int64_t e = 0; e < stateSize; ++e) {
-        Value at = idx(e);
-        s.push_back(memref::LoadOp::create(b, loc, states, ValueRange{t, at}));
-      }
-      return s;
-    };
-    auto storeState = [&](Value t, ValueRange s) {
-      for (int64_t e = 0; e < stateSize; ++e) {
-        Value at = idx(e);
-        memref::StoreOp::create(b, loc, s[e], states, ValueRange{t, at});
-      }
-    };
-    Value threads = idx(rows);
-    Value qTiles = arith::CeilDivSIOp::create(b, loc, Sq, idx(rows));
-    forLoop(BH, [&](Value bh) {
-      Head hd = head(bh);
-      forLoop(qTiles, [&](Value tile) {
-        Value i0 = mul(tile, rows);
-        forLoop(threads, [&](Value t) {
-          stageQueries(tiles[0], t, hd, i0);
-          storeState(t, initialState());
-        });
-        auto steps = forOp(Sk, kKeys);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(steps.getBody());
-          Value j0 = steps.getInductionVar();
-          forLoop(threads, [&](Value t) {
-            stageKeys(tiles[1], tiles[2], t, hd, j0);
-          });
-          forLoop(threads, [&](Value t) {
-            storeState(t, step(tiles, t, hd, i0, j0, loadState(t)));
-          });
-        }
-        forLoop(threads, [&](Value t) { writeRow(t, hd, i0, loadState(t)); });
-      });
-    });
-    tiles.push_back(states);
-    for (Value buf : tiles)
-      memref::DeallocOp::create(b, loc, buf);
-  }
+void AttentionBuilder::stageQueries(Value qs, Value t, const Head &hd,
+                                    Value i0) {
+  stage(qs, q, t, hd.b, hd.h, i0, Sq, rows, D);
+}
 
-private:
-  /// Batch, query head and key/value head of a (batch x head) index.
-  struct Head {
-    Value b, h, kvh;
-  };
+void AttentionBuilder::stageKeys(Value ks, Value vs, Value t, const Head &hd,
+                                 Value j0) {
+  stage(ks, k, t, hd.b, hd.kvh, j0, Sk, kKeys, D);
+  stage(vs, v, t, hd.b, hd.kvh, j0, Sk, kKeys, Dv);
+}
 
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value dim(Value mem, int64_t i) {
-    return memref::DimOp::create(b, loc, mem, i);
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t y) {
-    if (!y)
-      return x;
-    Value c = idx(y);
-    return add(x, c);
-  }
-  Value mul(Value x, int64_t y) {
-    Value c = idx(y);
-    return arith::MulIOp::create(b, loc, x, c);
-  }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value minIdx(Value x, Value y) {
-    return arith::MinSIOp::create(b, loc, x, y);
-  }
-  void check(Value a, Value c) {
-    auto i64 = b.getI64Type();
-    Value x = arith::IndexCastOp::create(b, loc, i64, a);
-    Value y = arith::IndexCastOp::create(b, loc, i64, c);
-    func::CallOp::create(b, loc, "kiln_rt_check_dim", TypeRange{},
-                         ValueRange{x, y});
-  }
+SmallVector<Value> AttentionBuilder::initialState() {
+  SmallVector<Value> s{f32(-std::numeric_limits<double>::infinity())};
+  Value zero = f32(0);
+  s.append(Dv + 1, zero);
+  return s;
+}
 
-  scf::ForOp forOp(Value ub, int64_t step, ValueRange iterArgs = {}) {
-    return kiln::gpu_loops::forFromZero(b, loc, ub, step, iterArgs);
-  }
-  void forLoop(Value n, function_ref<void(Value)> body) {
-    kiln::gpu_loops::forEach(b, loc, n, body);
-  }
-
-  /// Queries [R][D + 1], keys [16][D], values [16][Dv].
-  SmallVector<Type> tileTypes(Attribute space) {
-    auto f = b.getF32Type();
-    return {MemRefType::get({rows, D + 1}, f, MemRefLayoutAttrInterface{}, space),
-            MemRefType::get({kKeys, D}, f, MemRefLayoutAttrInterface{}, space),
-            MemRefType::get({kKeys, Dv}, f, MemRefLayoutAttrInterface{}, space)};
-  }
-
-  Head head(Value bh) {
-    Value h = arith::RemUIOp::create(b, loc, bh, H);
-    Value bat = arith::DivUIOp::create(b, loc, bh, H);
-    Value kvh = arith::DivUIOp::create(b, loc, h, rep);
-    return {bat, h, kvh};
-  }
-
-  /// Indices of [b, h, row, col] in an operand of the op's rank.
-  SmallVector<Value> at(Value bat, Value h, Value row, Value col) {
-    if (rank == 4)
-      return {bat, h, row, col};
-    return {h, row, col};
-  }
-
-  /// mem[b, h, min(row, n - 1), col], or 0 when row >= n.
-  Value rowLoad(Value mem, Value bat, Value h, Value row, Value n, Value col) {
-    Value last = arith::SubIOp::create(b, loc, n, idx(1));
-    Value clamped = minIdx(row, last);
-    Value x = memref::LoadOp::create(b, loc, mem, at(bat, h, clamped, col));
-    Value in = cmp(arith::CmpIPredicate::slt, row, n);
-    Value zero = f32(0);
-    return arith::SelectOp::create(b, loc, in, x, zero);
-  }
-
-  /// Thread t's share of staging `count` rows of `width` values of `mem`
-  /// (rows from `first`, zeros past `n`) into `tile` (row-major).
-  void stage(Value tile, Value mem, Value t, Value bat, Value h, Value first,
-             Value n, int64_t count, int64_t width) {
-    int64_t total = count * width;
-    for (int64_t r = 0; r * rows < total; ++r) {
-      Value e = add(t, r * rows);
-      OpBuilder::InsertionGuard guard(b);
-      if ((r + 1) * rows > total) {
-        Value limit = idx(total);
-        Value in = cmp(arith::CmpIPredicate::slt, e, limit);
-        auto guarded = scf::IfOp::create(b, loc, in, false);
-        b.setInsertionPointToStart(guarded.thenBlock());
-      }
-      Value w = idx(width);
-      Value row = arith::DivUIOp::create(b, loc, e, w);
-      Value col = arith::RemUIOp::create(b, loc, e, w);
-      Value x = rowLoad(mem, bat, h, add(first, row), n, col);
-      memref::StoreOp::create(b, loc, x, tile, ValueRange{row, col});
-    }
-  }
-
-  void stageQueries(Value qs, Value t, const Head &hd, Value i0) {
-    stage(qs, q, t, hd.b, hd.h, i0, Sq, rows, D);
-  }
-
-  void stageKeys(Value ks, Value vs, Value t, const Head &hd, Value j0) {
-    stage(ks, k, t, hd.b, hd.kvh, j0, Sk, kKeys, D);
-    stage(vs, v, t, hd.b, hd.kvh, j0, Sk, kKeys, Dv);
-  }
-
-  /// m = -inf, l = 0, acc = 0.
-  SmallVector<Value> initialState() {
-    SmallVector<Value> s{f32(-std::numeric_limits<double>::infinity())};
-    Value zero = f32(0);
-    s.append(Dv + 1, zero);
-    return s;
-  }
-
-  /// The masked, scaled score of key j for query row i (clamped indices
-  /// iC, jC read the mask), -inf when excluded.
-  Value score(Value s, const Head &hd, Value i, Value iC, Value j, Value jC) {
-    Value sc = f32(scale);
-    Value x = arith::MulFOp::create(b, loc, s, sc);
-    Value negInf = f32(-std::numeric_limits<double>::infinity());
-    if (mask) {
-      SmallVector<Value> coords = at(hd.b, hd.h, iC, jC), mi;
-      Value zero = idx(0);
-      for (int64_t d = 0; d < maskRank; ++d)
-        mi.push_back(arith::SelectOp::create(b, loc, maskBroadcast[d], zero,
-                                             coords[d + rank - maskRank]));
-      Value m = memref::LoadOp::create(b, loc, mask, mi);
-      if (flags & kMaskBool) {
-        Value excluded = (flags & kFill) ? f32(fill) : negInf;
-        x = arith::SelectOp::create(b, loc, m, x, excluded);
-      } else {
-        x = arith::AddFOp::create(b, loc, x, m);
-      }
-    }
-    Value out = cmp(arith::CmpIPredicate::sge, j, Sk);
-    if (flags & kCausal) {
-      // j > i + Sk - Sq, without negative intermediates.
-      Value lhs = add(j, Sq), rhs = add(i, Sk);
-      Value later = cmp(arith::CmpIPredicate::sgt, lhs, rhs);
-      out = arith::OrIOp::create(b, loc, out, later);
-    }
-    return arith::SelectOp::create(b, loc, out, negInf, x);
-  }
-
-  /// Thread t's online-softmax step over keys j0 .. j0 + 15: state
-  /// [m, l, acc...] -> the next state.
-  SmallVector<Value> step(ValueRange tiles, Value t, const Head &hd, Value i0,
-                          Value j0, ValueRange state) {
-    Value qs = tiles[0], ks = tiles[1], vs = tiles[2];
-    // Scores: a loop over the head dim, 16 running sums.
-    Value zero = f32(0);
-    SmallVector<Value> init(kKeys, zero);
-    auto dots = forOp(idx(D), 1, init);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(dots.getBody());
-      Value d = dots.getInductionVar();
-      Value qd = memref::LoadOp::create(b, loc, qs, ValueRange{t, d});
-      SmallVector<Value> next;
-      for (int64_t jj = 0; jj < kKeys; ++jj) {
-        Value key = idx(jj);
-        Value kd = memref::LoadOp::create(b, loc, ks, ValueRange{key, d});
-        next.push_back(math::FmaOp::create(b, loc, qd, kd,
-                                           dots.getRegionIterArgs()[jj]));
-      }
-      scf::YieldOp::create(b, loc, next);
-    }
-    Value i = add(i0, t);
-    Value lastRow = arith::SubIOp::create(b, loc, Sq, idx(1));
-    Value iC = minIdx(i, lastRow);
-    Value lastKey = arith::SubIOp::create(b, loc, Sk, idx(1));
-    SmallVector<Value> s;
-    Value mt = state[0];
+SmallVector<Value> AttentionBuilder::step(ValueRange tiles, Value t,
+                                          const Head &hd, Value i0, Value j0,
+                                          ValueRange state) {
+  Value qs = tiles[0], ks = tiles[1], vs = tiles[2];
+  // Scores: a loop over the head dim, 16 running sums.
+  Value zero = f32(0);
+  SmallVector<Value> init(kKeys, zero);
+  auto dots = forOp(idx(D), 1, init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(dots.getBody());
+    Value d = dots.getInductionVar();
+    Value qd = memref::LoadOp::create(b, loc, qs, ValueRange{t, d});
+    SmallVector<Value> next;
     for (int64_t jj = 0; jj < kKeys; ++jj) {
-      Value j = add(j0, jj);
-      Value jC = minIdx(j, lastKey);
-      s.push_back(score(dots.getResult(jj), hd, i, iC, j, jC));
-      mt = arith::MaximumFOp::create(b, loc, mt, s.back());
+      Value key = idx(jj);
+      Value kd = memref::LoadOp::create(b, loc, ks, ValueRange{key, d});
+      next.push_back(math::FmaOp::create(b, loc, qd, kd,
+                                         dots.getRegionIterArgs()[jj]));
     }
-    // Subtract 0 instead of -inf while every score so far is excluded.
-    Value negInf = f32(-std::numeric_limits<double>::infinity());
-    Value none = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mt,
-                                       negInf);
-    Value c = arith::SelectOp::create(b, loc, none, zero, mt);
-    Value alphaArg = arith::SubFOp::create(b, loc, state[0], c);
-    Value alpha = math::ExpOp::create(b, loc, alphaArg);
-    Value l = arith::MulFOp::create(b, loc, state[1], alpha);
-    SmallVector<Value> p;
-    for (Value x : s) {
-      Value shifted = arith::SubFOp::create(b, loc, x, c);
-      p.push_back(math::ExpOp::create(b, loc, shifted));
-      l = arith::AddFOp::create(b, loc, l, p.back());
+    scf::YieldOp::create(b, loc, next);
+  }
+  Value i = add(i0, t);
+  Value lastRow = arith::SubIOp::create(b, loc, Sq, idx(1));
+  Value iC = minIdx(i, lastRow);
+  Value lastKey = arith::SubIOp::create(b, loc, Sk, idx(1));
+  SmallVector<Value> s;
+  Value mt = state[0];
+  for (int64_t jj = 0; jj < kKeys; ++jj) {
+    Value j = add(j0, jj);
+    Value jC = minIdx(j, lastKey);
+    s.push_back(score(dots.getResult(jj), hd, i, iC, j, jC));
+    mt = arith::MaximumFOp::create(b, loc, mt, s.back());
+  }
+  Value c = shiftOf(mt);
+  Value alphaArg = arith::SubFOp::create(b, loc, state[0], c);
+  Value alpha = math::ExpOp::create(b, loc, alphaArg);
+  Value l = arith::MulFOp::create(b, loc, state[1], alpha);
+  SmallVector<Value> p;
+  for (Value x : s) {
+    Value shifted = arith::SubFOp::create(b, loc, x, c);
+    p.push_back(math::ExpOp::create(b, loc, shifted));
+    l = arith::AddFOp::create(b, loc, l, p.back());
+  }
+  SmallVector<Value> next{mt, l};
+  for (int64_t e = 0; e < Dv; ++e) {
+    Value col = idx(e);
+    Value acc = arith::MulFOp::create(b, loc, state[2 + e], alpha);
+    for (int64_t jj = 0; jj < kKeys; ++jj) {
+      Value key = idx(jj);
+      Value ve = memref::LoadOp::create(b, loc, vs, ValueRange{key, col});
+      acc = math::FmaOp::create(b, loc, p[jj], ve, acc);
     }
-    SmallVector<Value> next{mt, l};
-    for (int64_t e = 0; e < Dv; ++e) {
-      Value col = idx(e);
-      Value acc = arith::MulFOp::create(b, loc, state[2 + e], alpha);
-      for (int64_t jj = 0; jj < kKeys; ++jj) {
-        Value key = idx(jj);
-        Value ve = memref::LoadOp::create(b, loc, vs, ValueRange{key, col});
-        acc = math::FmaOp::create(b, loc, p[jj], ve, acc);
+    next.push_back(acc);
+  }
+  return next;
+}
+
+void AttentionBuilder::writeRow(Value t, const Head &hd, Value i0,
+                                ValueRange state) {
+  Value i = add(i0, t);
+  Value in = cmp(arith::CmpIPredicate::slt, i, Sq);
+  auto guard = scf::IfOp::create(b, loc, in, false);
+  OpBuilder::InsertionGuard ig(b);
+  b.setInsertionPointToStart(guard.thenBlock());
+  for (int64_t e = 0; e < Dv; ++e) {
+    Value y = arith::DivFOp::create(b, loc, state[2 + e], state[1]);
+    Value col = idx(e);
+    memref::StoreOp::create(b, loc, y, out, at(hd.b, hd.h, i, col));
+  }
+}
+
+bool AttentionBuilder::hasRows() const {
+  int64_t n = cast<MemRefType>(q.getType()).getDimSize(rank - 2);
+  return ShapedType::isDynamic(n) || n > kDecodeRows;
+}
+
+bool AttentionBuilder::hasDecode() const {
+  int64_t n = cast<MemRefType>(q.getType()).getDimSize(rank - 2);
+  return ShapedType::isDynamic(n) || n <= kDecodeRows;
+}
+
+void AttentionBuilder::buildLaunch() {
+  readSizes();
+  auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
+                                           gpu::AddressSpace::Workgroup);
+  bool rowsK = hasRows(), decodeK = hasDecode();
+  Value one = idx(1);
+  // Batch x heads on grid x (up to 2^31 - 1 blocks; y and z stop at
+  // 65535), query tiles (rows kernel) or query rows (decode) on y.
+  Value gridX = arith::MaxSIOp::create(b, loc, BH, one);
+  Value qTiles = arith::CeilDivSIOp::create(b, loc, Sq, idx(rows));
+  Value gridY = arith::MaxSIOp::create(b, loc, qTiles, one);
+  Value threads = idx(rows);
+  Value decode; // per run, when the launch holds both kernels
+  if (decodeK) {
+    Value decodeY = arith::MaxSIOp::create(b, loc, Sq, one);
+    Value decodeThreads = idx(kDecodeWarps * kWarp);
+    if (rowsK) {
+      decode = cmp(arith::CmpIPredicate::sle, Sq, idx(kDecodeRows));
+      gridY = arith::SelectOp::create(b, loc, decode, decodeY, gridY);
+      threads =
+          arith::SelectOp::create(b, loc, decode, decodeThreads, threads);
+    } else {
+      gridY = decodeY;
+      threads = decodeThreads;
+    }
+  }
+  SmallVector<Type> types;
+  if (rowsK)
+    types = tileTypes(shared);
+  size_t rowTiles = types.size();
+  if (decodeK)
+    llvm::append_range(types, decodeTypes(shared));
+  auto launch = gpu::LaunchOp::create(
+      b, loc, gridX, gridY, one, threads, one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/{}, types);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&launch.getBody().front());
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  ValueRange tiles = launch.getWorkgroupAttributions();
+  Value t = launch.getThreadIds().x;
+  Value bh = launch.getBlockIds().x;
+  Value y = launch.getBlockIds().y;
+  if (rowsK && decodeK) {
+    // The same branch for the whole launch: its barriers are safe.
+    auto pick = scf::IfOp::create(b, loc, decode, /*withElseRegion=*/true);
+    b.setInsertionPointToStart(pick.thenBlock());
+    decodeKernel(tiles.drop_front(rowTiles), t, bh, y);
+    b.setInsertionPointToStart(pick.elseBlock());
+    rowsKernel(tiles.take_front(rowTiles), t, bh, y);
+  } else if (rowsK) {
+    rowsKernel(tiles, t, bh, y);
+  } else {
+    decodeKernel(tiles, t, bh, y);
+  }
+}
+
+void AttentionBuilder::rowsKernel(ValueRange tiles, Value t, Value bh,
+                                  Value tile) {
+  OpBuilder::InsertionGuard guard(b);
+  Value i0 = mul(tile, rows);
+  // Grids are at least 1 x 1: a block past an empty extent does nothing
+  // (the condition is uniform over the block, so its barriers are safe).
+  Value bhIn = cmp(arith::CmpIPredicate::slt, bh, BH);
+  Value rowsIn = cmp(arith::CmpIPredicate::slt, i0, Sq);
+  auto active = scf::IfOp::create(
+      b, loc, arith::AndIOp::create(b, loc, bhIn, rowsIn), false);
+  b.setInsertionPointToStart(active.thenBlock());
+  Head hd = head(bh);
+  stageQueries(tiles[0], t, hd, i0);
+  gpu::BarrierOp::create(b, loc);
+  auto steps = forOp(Sk, kKeys, initialState());
+  {
+    OpBuilder::InsertionGuard g2(b);
+    b.setInsertionPointToStart(steps.getBody());
+    Value j0 = steps.getInductionVar();
+    stageKeys(tiles[1], tiles[2], t, hd, j0);
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> next =
+        step(tiles, t, hd, i0, j0, steps.getRegionIterArgs());
+    gpu::BarrierOp::create(b, loc);
+    scf::YieldOp::create(b, loc, next);
+  }
+  writeRow(t, hd, i0, steps.getResults());
+}
+
+void AttentionBuilder::buildEmulation() {
+  readSizes();
+  if (hasRows() && hasDecode()) {
+    Value decode = cmp(arith::CmpIPredicate::sle, Sq, idx(kDecodeRows));
+    auto pick = scf::IfOp::create(b, loc, decode, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(pick.thenBlock());
+    emulateDecode();
+    b.setInsertionPointToStart(pick.elseBlock());
+    emulateRows();
+  } else if (hasRows()) {
+    emulateRows();
+  } else {
+    emulateDecode();
+  }
+}
+
+void AttentionBuilder::emulateRows() {
+  SmallVector<Value> tiles;
+  for (Type type : tileTypes({}))
+    tiles.push_back(memref::AllocOp::create(b, loc, cast<MemRefType>(type)));
+  int64_t stateSize = Dv + 2;
+  Value states = memref::AllocOp::create(
+      b, loc, MemRefType::get({rows, stateSize}, b.getF32Type()));
+  auto loadState = [&](Value t) {
+    SmallVector<Value> s;
+    for (int64_t e = 0; e < stateSize; ++e) {
+      Value at = idx(e);
+      s.push_back(memref::LoadOp::create(b, loc, states, ValueRange{t, at}));
+    }
+    return s;
+  };
+  auto storeState = [&](Value t, ValueRange s) {
+    for (int64_t e = 0; e < stateSize; ++e) {
+      Value at = idx(e);
+      memref::StoreOp::create(b, loc, s[e], states, ValueRange{t, at});
+    }
+  };
+  Value threads = idx(rows);
+  Value qTiles = arith::CeilDivSIOp::create(b, loc, Sq, idx(rows));
+  forLoop(BH, [&](Value bh) {
+    Head hd = head(bh);
+    forLoop(qTiles, [&](Value tile) {
+      Value i0 = mul(tile, rows);
+      forLoop(threads, [&](Value t) {
+        stageQueries(tiles[0], t, hd, i0);
+        storeState(t, initialState());
+      });
+      auto steps = forOp(Sk, kKeys);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(steps.getBody());
+        Value j0 = steps.getInductionVar();
+        forLoop(threads, [&](Value t) {
+          stageKeys(tiles[1], tiles[2], t, hd, j0);
+        });
+        forLoop(threads, [&](Value t) {
+          storeState(t, step(tiles, t, hd, i0, j0, loadState(t)));
+        });
       }
-      next.push_back(acc);
-    }
-    return next;
-  }
+      forLoop(threads, [&](Value t) { writeRow(t, hd, i0, loadState(t)); });
+    });
+  });
+  tiles.push_back(states);
+  for (Value buf : tiles)
+    memref::DeallocOp::create(b, loc, buf);
+}
+} // namespace mlir::kiln::gpu_attention
 
-  /// out[b, h, i0 + t, :] = acc / l, for rows inside the output.
-  void writeRow(Value t, const Head &hd, Value i0, ValueRange state) {
-    Value i = add(i0, t);
-    Value in = cmp(arith::CmpIPredicate::slt, i, Sq);
-    auto guard = scf::IfOp::create(b, loc, in, false);
-    OpBuilder::InsertionGuard ig(b);
-    b.setInsertionPointToStart(guard.thenBlock());
-    for (int64_t e = 0; e < Dv; ++e) {
-      Value y = arith::DivFOp::create(b, loc, state[2 + e], state[1]);
-      Value col = idx(e);
-      memref::StoreOp::create(b, loc, y, out, at(hd.b, hd.h, i, col));
-    }
-  }
-
-  OpBuilder &b;
-  Location loc;
-  int64_t flags, maskRank, rank, D, Dv, rows;
-  float scale, fill;
-  Value q, k, v, mask, out;
-  Value B, H, Sq, Sk, rep, BH;
-  SmallVector<Value> maskBroadcast;
-};
+namespace {
 
 struct KilnGpuAttention final
     : mlir::kiln::impl::KilnGpuAttentionBase<KilnGpuAttention> {

@@ -32,17 +32,56 @@ func.func @not_selected(%q: tensor<?x?x?xf32>, %k: tensor<?x?x?xf32>, %v: tensor
 
 // -----
 
-// The kernel (buffers): host checks, then one launch of B*H x ceil(Sq/64)
-// blocks of 64 threads; queries [64][17], keys [16][16] and values [16][32]
-// in shared memory; per step of 16 keys a barrier after staging and one
-// after the thread's 16 scores (the additive mask read through broadcast
-// selects), two kinds of exp (the rescale and the 16 probabilities) and 16
-// x 32 FMAs into the output row; the epilogue divides by the denominator.
+// The kernel (buffers), Sq dynamic: host checks, then one launch holding
+// both kernels, picked per run by Sq <= 8 (the grid, the block size and a
+// branch uniform over the launch).
+// The decode kernel: B*H x Sq blocks of 256 threads (8 warps); the query
+// row [16] in shared memory, a barrier; each warp walks chunks of 32 keys
+// from 32 * warp by 256: a lane's score (a loop over the head dim), the
+// warp's maximum by 5 xor shuffles, two exps (the rescale and the lane's
+// probability), then a loop over the chunk's 32 keys broadcasting each
+// probability (indexed shuffle) into the lane's output column; the lanes'
+// denominators summed by 5 xor shuffles; lane 0 stores the warp's maximum
+// and denominator, every lane its column; a barrier; thread t < 32 merges
+// column t over the 8 warps (8 exps) and divides.
+// The rows kernel: B*H x ceil(Sq/64) blocks of 64 threads; queries
+// [64][17], keys [16][16] and values [16][32] in shared memory; per step of
+// 16 keys a barrier after staging and one after the thread's 16 scores (the
+// additive mask read through broadcast selects), two kinds of exp (the
+// rescale and the 16 probabilities) and 16 x 32 FMAs into the output row;
+// the epilogue divides by the denominator.
 // CHECK-LABEL: func.func @kernel
 // CHECK: call @kiln_rt_check_dim
 // CHECK: %[[TILES:.*]] = arith.ceildivsi %{{.*}}, %c64
 // CHECK: %[[GY:.*]] = arith.maxsi %[[TILES]], %c1
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %[[GY]], {{.*}}) threads({{.*}}) in ({{.*}} = %c64{{.*}}) workgroup(%[[QS:.*]] : memref<64x17xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<16x16xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[DY:.*]] = arith.maxsi %[[SQ:.*]], %c1
+// CHECK: %[[DEC:.*]] = arith.cmpi sle, %[[SQ]], %c8
+// CHECK: %[[Y:.*]] = arith.select %[[DEC]], %[[DY]], %[[GY]]
+// CHECK: %[[T:.*]] = arith.select %[[DEC]], %c256, %c64
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %[[Y]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[T]]{{.*}}) workgroup(%[[QS:.*]] : memref<64x17xf32, #gpu.address_space<workgroup>>, %[[KS:.*]] : memref<16x16xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<16x32xf32, #gpu.address_space<workgroup>>, %[[QROW:.*]] : memref<16xf32, #gpu.address_space<workgroup>>, %[[MS:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[LS:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[ACCS:.*]] : memref<8x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-NEXT: scf.if %[[DEC]] {
+// CHECK: memref.store %{{.*}}, %[[QROW]]
+// CHECK: gpu.barrier
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c256
+// CHECK: scf.for
+// CHECK: memref.load %[[QROW]]
+// CHECK: math.fma
+// CHECK: memref.load %arg3
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK-COUNT-2: math.exp
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c32
+// CHECK: gpu.shuffle  idx
+// CHECK: math.fma
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: memref.store %{{.*}}, %[[MS]]
+// CHECK: memref.store %{{.*}}, %[[LS]]
+// CHECK: memref.store %{{.*}}, %[[ACCS]]
+// CHECK-NEXT: gpu.barrier
+// CHECK-COUNT-8: math.exp
+// CHECK: arith.divf
+// CHECK: memref.store
+// CHECK-NOT: gpu.barrier
+// CHECK: } else {
 // CHECK: scf.if
 // CHECK: memref.store %{{.*}}, %[[QS]]
 // CHECK: gpu.barrier
@@ -62,6 +101,14 @@ func.func @not_selected(%q: tensor<?x?x?xf32>, %k: tensor<?x?x?xf32>, %v: tensor
 // EMU-LABEL: func.func @kernel
 // EMU-NOT: gpu.launch
 // EMU-NOT: gpu.barrier
+// EMU-NOT: gpu.shuffle
+// EMU: arith.cmpi sle, %{{.*}}, %c8
+// EMU: scf.if
+// EMU: memref.alloc() : memref<16xf32>
+// EMU: memref.alloc() : memref<8x32xf32>
+// EMU: memref.alloc() : memref<32xf32>
+// EMU: math.exp
+// EMU: } else {
 // EMU: memref.alloc() : memref<64x17xf32>
 // EMU: memref.alloc() : memref<64x34xf32>
 // EMU: math.exp
@@ -75,11 +122,53 @@ func.func @kernel(%q: memref<?x4x?x16xf32>, %k: memref<?x2x?x16xf32>, %v: memref
 
 // -----
 
-// A head dim above 64: 32 query rows per block (shared memory).
+// A head dim above 64: 32 query rows per block (shared memory); the decode
+// kernel's lanes own 4 output columns each (128 / 32).
 // CHECK-LABEL: func.func @wide
-// CHECK: threads({{.*}}) in ({{.*}} = %c32{{.*}}) workgroup({{.*}} : memref<32x129xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<16x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<16x128xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[T:.*]] = arith.select %{{.*}}, %c256, %c32
+// CHECK: threads({{.*}}) in ({{.*}} = %[[T]]{{.*}}) workgroup({{.*}} : memref<32x129xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<16x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<16x128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<128xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8x128xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for {{.*}} step %c256{{.*}} -> (f32, f32, f32, f32, f32, f32)
 func.func @wide(%q: memref<?x?x128xf32>, %k: memref<?x?x128xf32>, %v: memref<?x?x128xf32>, %o: memref<?x?x128xf32>) {
   kiln.ukernel "attention_f32"(%q, %k, %v) outs(%o) {int_params = array<i64: 0, 4, 0, 3>, float_params = array<f32: 0.1, 0.0>} : (memref<?x?x128xf32>, memref<?x?x128xf32>, memref<?x?x128xf32>, memref<?x?x128xf32>) -> ()
   return
 }
 
+
+// -----
+
+// A static Sq of 1 (a decode step): only the decode kernel, 256 threads,
+// B*H x 1 blocks, no branch on Sq; a head dim of 80 (not a multiple of
+// 32): the lanes' third column is stored only when inside.
+// CHECK-LABEL: func.func @decode_static
+// CHECK-NOT: arith.cmpi sle
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}) workgroup({{.*}} : memref<80xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8x80xf32, #gpu.address_space<workgroup>>) {
+// CHECK-NOT: } else {
+// CHECK: scf.for {{.*}} step %c256{{.*}} -> (f32, f32, f32, f32, f32)
+// CHECK-COUNT-2: memref.store %{{.*}} : memref<8x80xf32, #gpu.address_space<workgroup>>
+// CHECK: %[[COL:.*]] = arith.addi %{{.*}}, %c64
+// CHECK: %[[IN:.*]] = arith.cmpi slt, %[[COL]], %c80
+// CHECK-NEXT: scf.if %[[IN]]
+// CHECK-NEXT: memref.store %{{.*}} : memref<8x80xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.terminator
+// EMU-LABEL: func.func @decode_static
+// EMU-NOT: memref<64x
+// EMU: memref.alloc() : memref<80xf32>
+// EMU-NOT: } else {
+// EMU: return
+func.func @decode_static(%q: memref<2x4x1x80xf32>, %k: memref<2x4x?x80xf32>, %v: memref<2x4x?x80xf32>, %o: memref<2x4x1x80xf32>) {
+  kiln.ukernel "attention_f32"(%q, %k, %v) outs(%o) {int_params = array<i64: 0, 4, 0, 4>, float_params = array<f32: 0.1, 0.0>} : (memref<2x4x1x80xf32>, memref<2x4x?x80xf32>, memref<2x4x?x80xf32>, memref<2x4x1x80xf32>) -> ()
+  return
+}
+
+// -----
+
+// A static Sq above 8 (a prefill of 9 rows): only the rows kernel.
+// CHECK-LABEL: func.func @rows_static
+// CHECK-NOT: arith.cmpi sle
+// CHECK: gpu.launch blocks({{.*}}) threads({{.*}}) in ({{.*}} = %c64{{.*}}) workgroup({{.*}} : memref<64x17xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<16x16xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<16x16xf32, #gpu.address_space<workgroup>>) {
+// CHECK-NOT: gpu.shuffle
+// CHECK: gpu.terminator
+func.func @rows_static(%q: memref<4x9x16xf32>, %k: memref<4x?x16xf32>, %v: memref<4x?x16xf32>, %o: memref<4x9x16xf32>) {
+  kiln.ukernel "attention_f32"(%q, %k, %v) outs(%o) {int_params = array<i64: 0, 4, 0, 3>, float_params = array<f32: 0.25, 0.0>} : (memref<4x9x16xf32>, memref<4x?x16xf32>, memref<4x?x16xf32>, memref<4x9x16xf32>) -> ()
+  return
+}

@@ -1,0 +1,135 @@
+//===- Attention.h - the fused attention kernel's builder -------*- C++ -*-===//
+//
+// kiln-gpu-attention turns a kiln.ukernel "attention_f32" on buffers into
+// one gpu.launch (or, with `emulate`, the same steps as CPU loops). The
+// launch holds up to two kernels, picked per run by the query length Sq
+// (both when Sq is dynamic, one when it is static):
+//   - the rows kernel (Attention.cpp), Sq > kDecodeRows: a block per
+//     (batch x head, tile of query rows), a thread per query row;
+//   - the decode kernel (AttentionDecode.cpp), Sq <= kDecodeRows: a block
+//     of kDecodeWarps warps per (batch x head, query row), the keys split
+//     over the warps and lanes, their partial softmaxes merged at the end.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_GPU_ATTENTION_H
+#define KILN_CODEGEN_GPU_ATTENTION_H
+
+#include "codegen/gpu/Loops.h"
+#include "dialects/kiln/KilnDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mlir::kiln::gpu_attention {
+
+constexpr int64_t kMaxHeadDim = 128;
+constexpr int64_t kKeys = 16; // rows kernel: keys per step
+// Decode kernel: query lengths it takes, warps per block, lanes per warp.
+constexpr int64_t kDecodeRows = 8;
+constexpr int64_t kDecodeWarps = 8;
+constexpr int64_t kWarp = 32;
+// Must match lib/Runtime/ukernels/attention_f32.c.
+enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
+
+class AttentionBuilder {
+public:
+  AttentionBuilder(OpBuilder &b, kiln::UkernelOp op);
+
+  /// Sizes and the CPU kernel's extent checks, before the kernel.
+  void readSizes();
+  /// The kernel: one gpu.launch, the tiles as workgroup attributions.
+  void buildLaunch();
+  /// The same steps as CPU loops (--emulate-gpu).
+  void buildEmulation();
+
+private:
+  /// Batch, query head and key/value head of a (batch x head) index.
+  struct Head {
+    Value b, h, kvh;
+  };
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value dim(Value mem, int64_t i) {
+    return memref::DimOp::create(b, loc, mem, i);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) {
+    if (!y)
+      return x;
+    Value c = idx(y);
+    return add(x, c);
+  }
+  Value mul(Value x, int64_t y) {
+    Value c = idx(y);
+    return arith::MulIOp::create(b, loc, x, c);
+  }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value minIdx(Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  scf::ForOp forOp(Value ub, int64_t step, ValueRange iterArgs = {}) {
+    return kiln::gpu_loops::forFromZero(b, loc, ub, step, iterArgs);
+  }
+  void forLoop(Value n, function_ref<void(Value)> body) {
+    kiln::gpu_loops::forEach(b, loc, n, body);
+  }
+  /// Indices of [b, h, row, col] in an operand of the op's rank.
+  SmallVector<Value> at(Value bat, Value h, Value row, Value col) {
+    if (rank == 4)
+      return {bat, h, row, col};
+    return {h, row, col};
+  }
+
+  void check(Value a, Value c);
+  Head head(Value bh);
+  /// mem[b, h, min(row, n - 1), col], or 0 when row >= n.
+  Value rowLoad(Value mem, Value bat, Value h, Value row, Value n, Value col);
+  /// The masked, scaled score of key j for query row i (clamped indices
+  /// iC, jC read the mask), -inf when excluded.
+  Value score(Value s, const Head &hd, Value i, Value iC, Value j, Value jC);
+  /// c = m, or 0 when m = -inf (every score so far excluded): what the
+  /// online softmax subtracts.
+  Value shiftOf(Value m);
+
+  // The rows kernel (Attention.cpp).
+  bool hasRows() const;
+  SmallVector<Type> tileTypes(Attribute space);
+  void rowsKernel(ValueRange tiles, Value t, Value bh, Value tile);
+  void stage(Value tile, Value mem, Value t, Value bat, Value h, Value first,
+             Value n, int64_t count, int64_t width);
+  void stageQueries(Value qs, Value t, const Head &hd, Value i0);
+  void stageKeys(Value ks, Value vs, Value t, const Head &hd, Value j0);
+  SmallVector<Value> initialState();
+  SmallVector<Value> step(ValueRange tiles, Value t, const Head &hd, Value i0,
+                          Value j0, ValueRange state);
+  void writeRow(Value t, const Head &hd, Value i0, ValueRange state);
+  void emulateRows();
+
+  // The decode kernel (AttentionDecode.cpp).
+  bool hasDecode() const;
+  SmallVector<Type> decodeTypes(Attribute space);
+  void decodeKernel(ValueRange tiles, Value t, Value bh, Value i);
+  void emulateDecode();
+  Value keyScore(Value qrow, const Head &hd, Value i, Value iC, Value j);
+  Value valueAt(const Head &hd, Value key, Value col);
+  Value mergedColumn(ValueRange tiles, Value col);
+
+  OpBuilder &b;
+  Location loc;
+  int64_t flags, maskRank, rank, D, Dv, rows;
+  float scale, fill;
+  Value q, k, v, mask, out;
+  Value B, H, Sq, Sk, rep, BH;
+  SmallVector<Value> maskBroadcast;
+};
+
+} // namespace mlir::kiln::gpu_attention
+
+#endif // KILN_CODEGEN_GPU_ATTENTION_H
