@@ -92,8 +92,21 @@ def KilnFoldTransposes : Pass<"kiln-fold-transposes", "mlir::ModuleOp"> {
     becomes a view of the transpose's destination (by the inverse
     permutation; its alloc moves up to the kernel when its sizes allow).
     The copies, allocs and deallocs go. A transformer's Q, K, V and
-    attention output were four full copies per layer.
+    attention output were four full copies per layer. A transposed copy's
+    buffer may be written again after its reads (bufferization reuses Q's
+    copy as the attention output); only ops that may write memory sharing
+    the copy's source (by root buffer: a function argument or global may
+    share any other) between the copy and its last read stop the fold.
+    With `generic-readers` (the CUDA pipeline, whose kernels all load and
+    store through any view), the copy's readers may also be linalg.generic
+    ops (inputs, and loads in their bodies: LLaMA's rotary embedding),
+    linalg.copy and linalg.transpose (GPT-2's KV-cache concat).
   }];
+  let options = [
+    Option<"genericReaders", "generic-readers", "bool", /*default=*/"false",
+           "also give views to linalg.generic, linalg.copy and "
+           "linalg.transpose readers">,
+  ];
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 

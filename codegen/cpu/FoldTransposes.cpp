@@ -8,6 +8,13 @@
 // loops). The runtime's attention kernel reads and writes any strides with
 // unit innermost stride, so the copies are not needed.
 //
+// With `generic-readers` (the CUDA pipeline, where every kernel loads and
+// stores through any view) the transposed copy of a value may also be read
+// by linalg.generics (as an input or by loads in their bodies: LLaMA's
+// rotary embedding), linalg.copy and linalg.transpose (GPT-2's KV-cache
+// concat), and its buffer may be written again afterwards (bufferization
+// reuses Q's copy for the attention output).
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
@@ -17,7 +24,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNFOLDTRANSPOSES
@@ -47,6 +56,67 @@ bool onlyUsedBy(Value buf, Operation *a, Operation *b,
       return false;
   }
   return true;
+}
+
+/// The buffer `v` views (through view-like ops and reshapes).
+Value rootOf(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else if (auto reshape = dyn_cast<memref::ReshapeOp>(def))
+      v = reshape.getSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// Whether memrefs `a` and `b` may share memory: the same root buffer, or
+/// neither rooted at its own memref.alloc.
+bool mayAlias(Value a, Value b) {
+  Value ra = rootOf(a), rb = rootOf(b);
+  return ra == rb || (!ra.getDefiningOp<memref::AllocOp>() &&
+                      !rb.getDefiningOp<memref::AllocOp>());
+}
+
+/// Whether `op` may write or free memory that `mem` may share.
+bool mayWrite(Operation *op, Value mem) {
+  if (isa<memref::AllocOp>(op) || isMemoryEffectFree(op))
+    return false;
+  auto anyAlias = [&](ValueRange values) {
+    return llvm::any_of(values, [&](Value v) {
+      return isa<BaseMemRefType>(v.getType()) && mayAlias(v, mem);
+    });
+  };
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+    bool stores = false;
+    op->walk([&](Operation *inner) {
+      stores |= inner != op && !isa<memref::LoadOp>(inner) &&
+                !isMemoryEffectFree(inner);
+    });
+    return stores || anyAlias(linalgOp.getDpsInits());
+  }
+  if (auto u = dyn_cast<mlir::kiln::UkernelOp>(op))
+    return anyAlias(u.getInits());
+  if (auto call = dyn_cast<func::CallOp>(op))
+    return anyAlias(call.getOperands());
+  if (auto store = dyn_cast<memref::StoreOp>(op))
+    return mayAlias(store.getMemref(), mem);
+  if (auto dealloc = dyn_cast<memref::DeallocOp>(op))
+    return mayAlias(dealloc.getMemref(), mem);
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects || op->getNumRegions())
+    return true;
+  SmallVector<MemoryEffects::EffectInstance> list;
+  effects.getEffects(list);
+  for (auto &e : list) {
+    if (isa<MemoryEffects::Read>(e.getEffect()))
+      continue;
+    Value v = e.getValue();
+    if (!v || !isa<BaseMemRefType>(v.getType()) || mayAlias(v, mem))
+      return true;
+  }
+  return false;
 }
 
 /// Nothing strictly between `from` and `to` (the same block, `from` first)
@@ -81,36 +151,121 @@ linalg::TransposeOp transposeOf(Value buf, bool writes) {
 
 struct KilnFoldTransposes final
     : mlir::kiln::impl::KilnFoldTransposesBase<KilnFoldTransposes> {
+  using Base::Base;
+
   void runOnOperation() override {
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation().walk([&](linalg::TransposeOp t) {
+      if (t.hasPureBufferSemantics())
+        transposes.push_back(t);
+    });
+    for (linalg::TransposeOp t : transposes)
+      foldReads(t);
     SmallVector<mlir::kiln::UkernelOp> kernels;
     getOperation().walk([&](mlir::kiln::UkernelOp u) {
       if (takesStridedViews(u) && u.getResults().empty())
         kernels.push_back(u);
     });
-    for (mlir::kiln::UkernelOp u : kernels) {
-      for (OpOperand &use : u.getInputsMutable())
-        foldInput(u, use);
+    for (mlir::kiln::UkernelOp u : kernels)
       for (OpOperand &use : u.getInitsMutable())
         foldInit(u, use);
-    }
   }
 
-  /// ins(%t) where %t = alloc, transpose(%src -> %t): ins(memref.transpose
-  /// %src). The copy, the alloc and its deallocs go.
-  void foldInput(mlir::kiln::UkernelOp u, OpOperand &use) {
-    Value buf = use.get();
-    linalg::TransposeOp t = transposeOf(buf, /*writes=*/true);
-    SmallVector<Operation *> deallocs;
-    if (!t || !onlyUsedBy(buf, t, u, deallocs) || !quietBetween(t, u) ||
+  /// Whether `use` of a transposed copy may read a view of its source.
+  bool viewReader(OpOperand &use) {
+    Operation *op = use.getOwner();
+    if (auto u = dyn_cast<mlir::kiln::UkernelOp>(op))
+      return takesStridedViews(u) && u.getResults().empty() &&
+             llvm::any_of(u.getInputsMutable(),
+                          [&](OpOperand &in) { return &in == &use; });
+    if (!genericReaders)
+      return false;
+    if (isa<memref::LoadOp>(op))
+      return op->getParentOfType<linalg::GenericOp>() != nullptr;
+    if (isa<linalg::GenericOp, linalg::CopyOp, linalg::TransposeOp>(op))
+      return cast<linalg::LinalgOp>(op).isDpsInput(&use);
+    return false;
+  }
+
+  /// Whether `use` writes every element of its buffer without reading it.
+  static bool overwrites(OpOperand &use) {
+    Operation *op = use.getOwner();
+    if (auto u = dyn_cast<mlir::kiln::UkernelOp>(op))
+      return takesStridedViews(u) &&
+             llvm::any_of(u.getInitsMutable(),
+                          [&](OpOperand &out) { return &out == &use; });
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    return l && l.isDpsInit(&use) && !l.payloadUsesValueFromOperand(&use) &&
+           l.getNumReductionLoops() == 0 &&
+           l.getMatchingIndexingMap(&use).isPermutation();
+  }
+
+  /// transpose(%src -> %t) where %t = alloc, then reads of %t (before
+  /// anything writes %t again): the reads take memref.transpose %src when
+  /// nothing between the copy and the last read may write %src. The copy
+  /// goes, and the alloc and its deallocs when nothing else uses %t.
+  void foldReads(linalg::TransposeOp t) {
+    Value buf = t.getInit();
+    if (!buf.getDefiningOp<memref::AllocOp>() ||
         !unitInnermost(t.getPermutation()))
       return;
-    OpBuilder b(u);
+    Block *block = t->getBlock();
+    auto topOf = [&](Operation *user) {
+      Operation *top = block->findAncestorOpInBlock(*user);
+      return top && t->isBeforeInBlock(top) ? top : nullptr;
+    };
+    // The first op after the copy that writes all of %t again.
+    Operation *next = nullptr;
+    for (OpOperand &use : buf.getUses()) {
+      Operation *top = use.getOwner() == t ? nullptr : topOf(use.getOwner());
+      if (top && overwrites(use) && (!next || top->isBeforeInBlock(next)))
+        next = top;
+    }
+    SmallVector<OpOperand *> reads;
+    SmallVector<Operation *> deallocs;
+    Operation *last = t;
+    for (OpOperand &use : buf.getUses()) {
+      if (use.getOwner() == t)
+        continue;
+      Operation *top = topOf(use.getOwner());
+      if (!top)
+        return;
+      if (next && next->isBeforeInBlock(top))
+        continue; // reads the later values
+      // (The op that writes %t again may read it too: the view holds the
+      // values it read.)
+      if (top == next && overwrites(use))
+        continue;
+      if (isa<memref::DeallocOp>(use.getOwner()) && !next) {
+        deallocs.push_back(use.getOwner());
+        continue;
+      }
+      if (!viewReader(use))
+        return;
+      reads.push_back(&use);
+      if (last->isBeforeInBlock(top))
+        last = top;
+    }
+    if (reads.empty())
+      return;
+    for (Operation *op = t->getNextNode(); op != last->getNextNode();
+         op = op->getNextNode())
+      if (mayWrite(op, t.getInput()))
+        return;
+    OpBuilder b(t);
     Value view = memref::TransposeOp::create(
-        b, u.getLoc(), t.getInput(),
+        b, t.getLoc(), t.getInput(),
         AffineMapAttr::get(AffineMap::getPermutationMap(
             permutationOf(t.getPermutation()), b.getContext())));
-    use.set(view);
-    erase(t, deallocs, buf);
+    for (OpOperand *use : reads)
+      use->set(view);
+    t->erase();
+    if (llvm::all_of(buf.getUsers(),
+                     [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+      for (Operation *d : deallocs)
+        d->erase();
+      buf.getDefiningOp()->erase();
+    }
   }
 
   /// outs(%o), then transpose(%o -> %dst) where %o = alloc:

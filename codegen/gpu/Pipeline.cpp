@@ -60,7 +60,9 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnGpuCopiesToKernels());
   // Attention's Q, K, V and output as strided views, not transposed copies
   // (the kernel loads and stores through any layout).
-  pm.addPass(createKilnFoldTransposes());
+  KilnFoldTransposesOptions folds;
+  folds.genericReaders = true;
+  pm.addPass(createKilnFoldTransposes(folds));
   KilnGpuAttentionOptions attention;
   attention.emulate = options.emulateOnCpu;
   pm.addPass(createKilnGpuAttention(attention));

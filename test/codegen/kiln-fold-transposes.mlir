@@ -75,3 +75,34 @@ func.func @other_kernel(%x: memref<8x4xf32>, %w: memref<8x3xf32>, %y: memref<4x3
   memref.dealloc %t : memref<4x8xf32>
   return
 }
+
+// -----
+
+// Between the copy and the kernel, ops that write only fresh buffers
+// (another op's output, a runtime check) do not stop the fold; the copy's
+// buffer written again by the kernel (bufferization reuses Q's copy as the
+// output) does not either: Q is read through a view, and the output's
+// copy back folds too.
+// CHECK-LABEL: func.func @reused_copy(
+// CHECK-SAME:    %[[Q:[^:]*]]: memref<2x8x4x16xf32>
+// CHECK-NOT:     linalg.transpose
+// CHECK:         %[[TQ:.*]] = memref.transpose %[[Q]]
+// CHECK:         linalg.fill
+// CHECK:         call @kiln_rt_check_dim
+// CHECK:         kiln.ukernel "attention_f32"(%[[TQ]], %{{.*}}, %{{.*}}) outs(%[[TY:.*]])
+// CHECK-NOT:     linalg.transpose
+// CHECK:         return
+func.func private @kiln_rt_check_dim(i64, i64)
+func.func @reused_copy(%q: memref<2x8x4x16xf32>, %k: memref<2x4x8x16xf32>, %v: memref<2x4x8x16xf32>, %n: i64) -> (memref<2x8x4x16xf32>, memref<4xf32>) {
+  %tq = memref.alloc() : memref<2x4x8x16xf32>
+  linalg.transpose ins(%q : memref<2x8x4x16xf32>) outs(%tq : memref<2x4x8x16xf32>) permutation = [0, 2, 1, 3]
+  %zero = arith.constant 0.0 : f32
+  %other = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%other : memref<4xf32>)
+  call @kiln_rt_check_dim(%n, %n) : (i64, i64) -> ()
+  kiln.ukernel "attention_f32"(%tq, %k, %v) outs(%tq) {float_params = array<f32: 2.500000e-01, 0.000000e+00>, int_params = array<i64: 2, 0, 4, 4>} : (memref<2x4x8x16xf32>, memref<2x4x8x16xf32>, memref<2x4x8x16xf32>, memref<2x4x8x16xf32>) -> ()
+  %y = memref.alloc() : memref<2x8x4x16xf32>
+  linalg.transpose ins(%tq : memref<2x4x8x16xf32>) outs(%y : memref<2x8x4x16xf32>) permutation = [0, 2, 1, 3]
+  memref.dealloc %tq : memref<2x4x8x16xf32>
+  return %y, %other : memref<2x8x4x16xf32>, memref<4xf32>
+}
