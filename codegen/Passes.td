@@ -369,6 +369,27 @@ def KilnGpuCopiesToKernels
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def KilnGpuFuseConcats : Pass<"kiln-gpu-fuse-concats", "mlir::func::FuncOp"> {
+  let summary = "A Concat's copies into one buffer as one linalg.generic (one kernel)";
+  let description = [{
+    On bufferized IR (CUDA pipeline, after kiln-gpu-copies-to-kernels and
+    kiln-fold-transposes): two or more `linalg.copy` ops in one block whose
+    targets are unit-stride subviews (each used only by its copy) of one
+    `memref.alloc` become one `linalg.generic` writing the whole buffer:
+    an element inside a part's subview loads that part's source (the last
+    copy first, so a later copy wins where parts overlap), the others keep
+    the buffer's value. It is built at the last copy, so it requires that
+    nothing between the first and the last copy uses the buffer or one of
+    its other views, or writes memory a source may share, and that no source
+    is a view of the buffer, and not every part is one element (a shape's
+    Concat: such copies fold into host code). A Concat of N inputs was N kernels (GPT-2's
+    KV cache: 2 per key and value per layer), now one.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def KilnGpuSelectAttention
     : Pass<"kiln-gpu-select-attention", "mlir::func::FuncOp"> {
   let summary = "kiln.attention the GPU kernel takes -> kiln.ukernel on tensors";

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/BufferEffects.h"
 #include "dialects/kiln/KilnDialect.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -26,7 +27,6 @@
 #include "mlir/IR/Dominance.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNFOLDTRANSPOSES
@@ -56,67 +56,6 @@ bool onlyUsedBy(Value buf, Operation *a, Operation *b,
       return false;
   }
   return true;
-}
-
-/// The buffer `v` views (through view-like ops and reshapes).
-Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else if (auto reshape = dyn_cast<memref::ReshapeOp>(def))
-      v = reshape.getSource();
-    else
-      break;
-  }
-  return v;
-}
-
-/// Whether memrefs `a` and `b` may share memory: the same root buffer, or
-/// neither rooted at its own memref.alloc.
-bool mayAlias(Value a, Value b) {
-  Value ra = rootOf(a), rb = rootOf(b);
-  return ra == rb || (!ra.getDefiningOp<memref::AllocOp>() &&
-                      !rb.getDefiningOp<memref::AllocOp>());
-}
-
-/// Whether `op` may write or free memory that `mem` may share.
-bool mayWrite(Operation *op, Value mem) {
-  if (isa<memref::AllocOp>(op) || isMemoryEffectFree(op))
-    return false;
-  auto anyAlias = [&](ValueRange values) {
-    return llvm::any_of(values, [&](Value v) {
-      return isa<BaseMemRefType>(v.getType()) && mayAlias(v, mem);
-    });
-  };
-  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
-    bool stores = false;
-    op->walk([&](Operation *inner) {
-      stores |= inner != op && !isa<memref::LoadOp>(inner) &&
-                !isMemoryEffectFree(inner);
-    });
-    return stores || anyAlias(linalgOp.getDpsInits());
-  }
-  if (auto u = dyn_cast<mlir::kiln::UkernelOp>(op))
-    return anyAlias(u.getInits());
-  if (auto call = dyn_cast<func::CallOp>(op))
-    return anyAlias(call.getOperands());
-  if (auto store = dyn_cast<memref::StoreOp>(op))
-    return mayAlias(store.getMemref(), mem);
-  if (auto dealloc = dyn_cast<memref::DeallocOp>(op))
-    return mayAlias(dealloc.getMemref(), mem);
-  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!effects || op->getNumRegions())
-    return true;
-  SmallVector<MemoryEffects::EffectInstance> list;
-  effects.getEffects(list);
-  for (auto &e : list) {
-    if (isa<MemoryEffects::Read>(e.getEffect()))
-      continue;
-    Value v = e.getValue();
-    if (!v || !isa<BaseMemRefType>(v.getType()) || mayAlias(v, mem))
-      return true;
-  }
-  return false;
 }
 
 /// Nothing strictly between `from` and `to` (the same block, `from` first)
@@ -250,7 +189,7 @@ struct KilnFoldTransposes final
       return;
     for (Operation *op = t->getNextNode(); op != last->getNextNode();
          op = op->getNextNode())
-      if (mayWrite(op, t.getInput()))
+      if (mlir::kiln::mayWrite(op, t.getInput()))
         return;
     OpBuilder b(t);
     Value view = memref::TransposeOp::create(

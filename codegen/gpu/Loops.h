@@ -1,9 +1,9 @@
 //===- Loops.h - loop builders of the GPU kernel passes ---------*- C++ -*-===//
 //
 // Shared by kiln-gpu-tile-matmuls, kiln-gpu-reduce-rows and
-// kiln-gpu-attention (their kernels and CPU emulations), with the buffer
-// query their fusion rules use. Every op is built in its own statement, so the IR does
-// not depend on the compiler's argument evaluation order.
+// kiln-gpu-attention (their kernels and CPU emulations). Every op is built
+// in its own statement, so the IR does not depend on the compiler's
+// argument evaluation order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +13,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln::gpu_loops {
 
@@ -32,19 +31,6 @@ inline void forEach(OpBuilder &b, Location loc, Value n,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   body(loop.getInductionVar());
-}
-
-/// The buffer `v` is a view or reshape of.
-inline Value rootBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else if (auto reshape = dyn_cast<memref::ReshapeOp>(def))
-      v = reshape.getSource();
-    else
-      break;
-  }
-  return v;
 }
 
 } // namespace mlir::kiln::gpu_loops

@@ -13,7 +13,9 @@
 // kiln-gpu-attention on buffers, its operands strided views rather than
 // transposed copies: kiln-fold-transposes), innermost-loop reductions (norms,
 // softmax) a warp per row (kiln-gpu-reduce-rows). Copies run as kernels
-// (kiln-gpu-copies-to-kernels). Launches are
+// (kiln-gpu-copies-to-kernels), a Concat's copies as one
+// (kiln-gpu-fuse-concats), and the transposed copies any kernel reads are
+// strided views (kiln-fold-transposes with generic-readers). Launches are
 // asynchronous on one stream (kiln-gpu-async-launches; the shim maps stream
 // creation onto one cached stream per thread), synchronized only before host
 // code that touches memory a kernel uses (shape buffers a kernel wrote, the
@@ -63,6 +65,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   KilnFoldTransposesOptions folds;
   folds.genericReaders = true;
   pm.addPass(createKilnFoldTransposes(folds));
+  pm.addNestedPass<func::FuncOp>(createKilnGpuFuseConcats());
   KilnGpuAttentionOptions attention;
   attention.emulate = options.emulateOnCpu;
   pm.addPass(createKilnGpuAttention(attention));

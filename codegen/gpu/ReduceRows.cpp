@@ -39,6 +39,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/BufferEffects.h"
 #include "codegen/gpu/Loops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -225,7 +226,7 @@ bool usedOnlyAfter(Value buf, Operation *init, Operation *after) {
 /// row kernel's writes to `out` from another row or before the read: `v`
 /// in another buffer, or `out` itself read at the element being written.
 bool rowLocal(Value v, AffineMap map, Value out) {
-  return kiln::gpu_loops::rootBuffer(v) != kiln::gpu_loops::rootBuffer(out) || (v == out && map.isIdentity());
+  return kiln::rootBuffer(v) != kiln::rootBuffer(out) || (v == out && map.isIdentity());
 }
 
 /// The elementwise generic after `gen` (only allocations and pure ops
@@ -249,7 +250,7 @@ linalg::GenericOp consumerOf(linalg::GenericOp gen) {
     return {};
   Value out = use.getDpsInitOperand(0)->get();
   if (!isa<MemRefType>(out.getType()) ||
-      !kiln::gpu_loops::rootBuffer(out).getDefiningOp<memref::AllocOp>())
+      !kiln::rootBuffer(out).getDefiningOp<memref::AllocOp>())
     return {};
   for (Operation &op : use.getBody()->without_terminator())
     if (!isMemoryEffectFree(&op) || op.getNumRegions() != 0 ||
@@ -269,14 +270,14 @@ linalg::GenericOp consumerOf(linalg::GenericOp gen) {
                   : !map.isProjectedPermutation() || !rowLocal(v, map, out))
       return {};
     for (Value r : reduced)
-      if (!isReduced && kiln::gpu_loops::rootBuffer(v) == kiln::gpu_loops::rootBuffer(r))
+      if (!isReduced && kiln::rootBuffer(v) == kiln::rootBuffer(r))
         return {};
   }
   for (OpOperand *in : gen.getDpsInputOperands())
     if (!rowLocal(in->get(), gen.getMatchingIndexingMap(in), out))
       return {};
   for (Value r : reduced)
-    if (kiln::gpu_loops::rootBuffer(r) == kiln::gpu_loops::rootBuffer(out))
+    if (kiln::rootBuffer(r) == kiln::rootBuffer(out))
       return {};
   return use;
 }

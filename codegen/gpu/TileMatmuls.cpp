@@ -33,6 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/BufferEffects.h"
 #include "codegen/cpu/WeightPacker.h"
 #include "codegen/gpu/ConstantWeights.h"
 #include "codegen/gpu/Loops.h"
@@ -483,14 +484,14 @@ linalg::GenericOp prologueOf(Operation *op, Value c) {
   if (!isElementwiseWriter(gen, cast<MemRefType>(c.getType()).getRank()) ||
       gen.getDpsInitOperand(0)->get() != c)
     return {};
-  Value root = kiln::gpu_loops::rootBuffer(c);
+  Value root = kiln::rootBuffer(c);
   if (!root.getDefiningOp<memref::AllocOp>())
     return {};
   for (OpOperand *in : gen.getDpsInputOperands()) {
     if (!isa<MemRefType>(in->get().getType()))
       continue;
     if (!gen.getMatchingIndexingMap(in).isProjectedPermutation() ||
-        kiln::gpu_loops::rootBuffer(in->get()) == root)
+        kiln::rootBuffer(in->get()) == root)
       return {};
   }
   return gen;
@@ -502,7 +503,7 @@ linalg::FillOp fillOf(Operation *op, Value c) {
   auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
   if (!fill || !fill.hasPureBufferSemantics() ||
       fill.getOutputs()[0] != c || !fill.getInputs()[0].getType().isF32() ||
-      !kiln::gpu_loops::rootBuffer(c).getDefiningOp<memref::AllocOp>())
+      !kiln::rootBuffer(c).getDefiningOp<memref::AllocOp>())
     return {};
   return fill;
 }
@@ -522,7 +523,7 @@ linalg::GenericOp epilogueOf(Operation *op, Value c, Operation *prologue) {
   if (!isElementwiseWriter(gen, cast<MemRefType>(c.getType()).getRank()))
     return {};
   Value out = gen.getDpsInitOperand(0)->get();
-  Value outRoot = kiln::gpu_loops::rootBuffer(out);
+  Value outRoot = kiln::rootBuffer(out);
   if (!outRoot.getDefiningOp<memref::AllocOp>() ||
       (outRoot == c && out != c))
     return {};
@@ -538,7 +539,7 @@ linalg::GenericOp epilogueOf(Operation *op, Value c, Operation *prologue) {
       ++readsC;
       continue;
     }
-    Value root = kiln::gpu_loops::rootBuffer(v);
+    Value root = kiln::rootBuffer(v);
     if (!map.isProjectedPermutation() || root == c || root == outRoot)
       return {};
   }
