@@ -103,6 +103,17 @@ void AttentionBuilder::check(Value a, Value c) {
                        ValueRange{x, y});
 }
 
+AttentionBuilder::Head AttentionBuilder::activeBlock(Value bh, Value row) {
+  // Grids are at least 1 x 1: a block past an empty extent does nothing
+  // (the condition is uniform over the block, so its barriers are safe).
+  Value bhIn = cmp(arith::CmpIPredicate::slt, bh, BH);
+  Value rowIn = cmp(arith::CmpIPredicate::slt, row, Sq);
+  auto active = scf::IfOp::create(
+      b, loc, arith::AndIOp::create(b, loc, bhIn, rowIn), false);
+  b.setInsertionPointToStart(active.thenBlock());
+  return head(bh);
+}
+
 AttentionBuilder::Head AttentionBuilder::head(Value bh) {
   Value h = arith::RemUIOp::create(b, loc, bh, H);
   Value bat = arith::DivUIOp::create(b, loc, bh, H);
@@ -379,14 +390,7 @@ void AttentionBuilder::rowsKernel(ValueRange tiles, Value t, Value bh,
                                   Value tile) {
   OpBuilder::InsertionGuard guard(b);
   Value i0 = mul(tile, rows);
-  // Grids are at least 1 x 1: a block past an empty extent does nothing
-  // (the condition is uniform over the block, so its barriers are safe).
-  Value bhIn = cmp(arith::CmpIPredicate::slt, bh, BH);
-  Value rowsIn = cmp(arith::CmpIPredicate::slt, i0, Sq);
-  auto active = scf::IfOp::create(
-      b, loc, arith::AndIOp::create(b, loc, bhIn, rowsIn), false);
-  b.setInsertionPointToStart(active.thenBlock());
-  Head hd = head(bh);
+  Head hd = activeBlock(bh, i0);
   stageQueries(tiles[0], t, hd, i0);
   gpu::BarrierOp::create(b, loc);
   auto steps = forOp(Sk, kKeys, initialState());

@@ -89,6 +89,9 @@ private:
 
   void check(Value a, Value c);
   Head head(Value bh);
+  /// The block's work, inside `bh < B*H and row < Sq` (the insertion point
+  /// is left there): the head of `bh`.
+  Head activeBlock(Value bh, Value row);
   /// mem[b, h, min(row, n - 1), col], or 0 when row >= n.
   Value rowLoad(Value mem, Value bat, Value h, Value row, Value n, Value col);
   /// The masked, scaled score of key j for query row i (clamped indices

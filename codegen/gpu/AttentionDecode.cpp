@@ -119,14 +119,7 @@ void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
                                     Value i) {
   OpBuilder::InsertionGuard guard(b);
   Value qrow = tiles[0], ms = tiles[1], ls = tiles[2], accs = tiles[3];
-  // Grids are at least 1 x 1: a block past an empty extent does nothing
-  // (uniform over the block).
-  Value bhIn = cmp(arith::CmpIPredicate::slt, bh, BH);
-  Value rowIn = cmp(arith::CmpIPredicate::slt, i, Sq);
-  auto active = scf::IfOp::create(
-      b, loc, arith::AndIOp::create(b, loc, bhIn, rowIn), false);
-  b.setInsertionPointToStart(active.thenBlock());
-  Head hd = head(bh);
+  Head hd = activeBlock(bh, i);
   Value warpSize = idx(kWarp);
   Value warp = arith::DivUIOp::create(b, loc, t, warpSize);
   Value lane = arith::RemUIOp::create(b, loc, t, warpSize);
@@ -239,6 +232,21 @@ void AttentionBuilder::emulateDecode() {
   auto store = [&](Value x, Value mem, ValueRange at) {
     memref::StoreOp::create(b, loc, x, mem, at);
   };
+  // The lanes' maximum or sum of `buf` (the shuffles' reduction).
+  auto reduceLanes = [&](Value buf, bool maximum) {
+    double first =
+        maximum ? -std::numeric_limits<double>::infinity() : 0.0;
+    Value init = f32(first);
+    auto loop = forOp(lanes, 1, ValueRange{init});
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value x = load(buf, loop.getInductionVar());
+    Value acc = loop.getRegionIterArgs()[0];
+    Value y = maximum ? arith::MaximumFOp::create(b, loc, acc, x).getResult()
+                      : arith::AddFOp::create(b, loc, acc, x).getResult();
+    scf::YieldOp::create(b, loc, y);
+    return loop.getResult(0);
+  };
   forLoop(BH, [&](Value bh) {
     Head hd = head(bh);
     forLoop(Sq, [&](Value i) {
@@ -262,17 +270,8 @@ void AttentionBuilder::emulateDecode() {
           forLoop(lanes, [&](Value lane) {
             store(keyScore(qrow, hd, i, i, add(c0, lane)), sbuf, lane);
           });
-          auto top = forOp(lanes, 1, ValueRange{negInf});
-          {
-            OpBuilder::InsertionGuard g3(b);
-            b.setInsertionPointToStart(top.getBody());
-            Value s = load(sbuf, top.getInductionVar());
-            scf::YieldOp::create(
-                b, loc,
-                ValueRange{arith::MaximumFOp::create(
-                    b, loc, top.getRegionIterArgs()[0], s)});
-          }
-          Value m = arith::MaximumFOp::create(b, loc, mOld, top.getResult(0));
+          Value top = reduceLanes(sbuf, /*maximum=*/true);
+          Value m = arith::MaximumFOp::create(b, loc, mOld, top);
           Value c = shiftOf(m);
           Value alphaArg = arith::SubFOp::create(b, loc, mOld, c);
           Value alpha = math::ExpOp::create(b, loc, alphaArg);
@@ -300,18 +299,8 @@ void AttentionBuilder::emulateDecode() {
           });
           scf::YieldOp::create(b, loc, ValueRange{m});
         }
-        auto sum = forOp(lanes, 1, ValueRange{zero});
-        {
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPointToStart(sum.getBody());
-          Value x = load(lbuf, sum.getInductionVar());
-          scf::YieldOp::create(
-              b, loc,
-              ValueRange{arith::AddFOp::create(b, loc,
-                                               sum.getRegionIterArgs()[0], x)});
-        }
         store(chunks.getResult(0), ms, w);
-        store(sum.getResult(0), ls, w);
+        store(reduceLanes(lbuf, /*maximum=*/false), ls, w);
         forLoop(dv, [&](Value e) { store(load(abuf, e), accs, {w, e}); });
       });
       forLoop(dv, [&](Value e) {
