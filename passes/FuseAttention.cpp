@@ -2,7 +2,8 @@
 //
 // softmax(scale * Q.K^T [+ mask | where(mask, ., fill)]) . V into
 // kiln.attention, absorbing the K transpose, constant scales on the scores,
-// Q or K, and the head repeat of grouped-query attention.
+// Q or K, the head repeat of grouped-query attention, and a causal mask
+// sliced from a constant lower-triangular buffer (GPT-2's `bias`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -110,6 +111,84 @@ bool reachesMatmul(Value v) {
   return peelScale(v, s, chain).getDefiningOp<MatmulOp>() != nullptr;
 }
 
+/// The constant 1-D i64 entries of `v`.
+std::optional<SmallVector<int64_t>> constInts(Value v) {
+  DenseIntElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  return llvm::to_vector(llvm::map_range(
+      attr.getValues<APInt>(), [](const APInt &x) { return x.getSExtValue(); }));
+}
+
+/// Whether the 0-D or 1-D integer `v` is the one extent `d`.
+bool isExtent(Value v, const SymDim &d) {
+  auto entries = traceShape(v);
+  return entries && entries->size() == 1 && (*entries)[0] && *(*entries)[0] == d;
+}
+
+/// Whether `mask` (bool, true = keep) is a causal mask aligned to the last
+/// key: a constant lower-triangular [.., N, N] (c <= r) sliced to rows
+/// [Sk - Sq, Sk) and columns [0, Sk), with Sq and Sk the extents `sq` and
+/// `sk` (GPT-2's `bias[:, :, k_len - q_len : k_len, :k_len]`). Its rows are
+/// then j <= i + Sk - Sq: kiln.attention's causal exclusion. (Valid while
+/// Sq <= Sk <= N; beyond, the sliced mask would not match the scores and
+/// the original model fails, or a start below zero counts from the end.)
+bool isSlicedTril(Value mask, const SymDim &sq, const SymDim &sk) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  int64_t rank = type.getRank();
+  if (!type.getElementType().isInteger(1) || rank < 2)
+    return false;
+  // Up to two slices: axis -> (start, end).
+  llvm::SmallDenseMap<int64_t, std::pair<Value, Value>> ranges;
+  Value v = mask;
+  for (int n = 0; n < 2; ++n) {
+    auto slice = v.getDefiningOp<SliceOp>();
+    if (!slice)
+      break;
+    auto axes = constInts(slice.getAxes());
+    auto steps = constInts(slice.getSteps());
+    if (!axes || !steps || axes->size() != steps->size())
+      return false;
+    for (auto [i, a] : llvm::enumerate(*axes)) {
+      int64_t axis = a < 0 ? a + rank : a;
+      if ((*steps)[i] != 1 || (axis != rank - 1 && axis != rank - 2) ||
+          ranges.count(axis))
+        return false;
+      if (axes->size() != 1)
+        return false; // one axis per slice (the exporters' form)
+      ranges[axis] = {slice.getStarts(), slice.getEnds()};
+    }
+    v = slice.getInput();
+  }
+  if (!ranges.count(rank - 1) || !ranges.count(rank - 2))
+    return false;
+  DenseElementsAttr tril;
+  auto ct = dyn_cast<RankedTensorType>(v.getType());
+  if (!matchPattern(v, m_Constant(&tril)) || !ct || ct.getRank() != rank ||
+      !ct.hasStaticShape() || ct.getDimSize(rank - 1) != ct.getDimSize(rank - 2))
+    return false;
+  int64_t n = ct.getDimSize(rank - 1);
+  if (tril.getNumElements() != n * n && !tril.isSplat())
+    return false;
+  auto bits = llvm::to_vector(tril.getValues<bool>());
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      if (bits[tril.isSplat() ? 0 : r * n + c] != (c <= r))
+        return false;
+  // Columns [0, Sk); rows [Sk - Sq, Sk).
+  auto [colStart, colEnd] = ranges[rank - 1];
+  auto [rowStart, rowEnd] = ranges[rank - 2];
+  auto zero = constInts(colStart);
+  if (!zero || zero->size() != 1 || (*zero)[0] != 0 || !isExtent(colEnd, sk) ||
+      !isExtent(rowEnd, sk))
+    return false;
+  Value start = rowStart;
+  while (auto u = start.getDefiningOp<UnsqueezeOp>())
+    start = u.getInput();
+  auto sub = start.getDefiningOp<SubOp>();
+  return sub && isExtent(sub.getLhs(), sk) && isExtent(sub.getRhs(), sq);
+}
+
 struct FuseAttention final : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatmulOp pv,
@@ -199,6 +278,14 @@ struct FuseAttention final : OpRewritePattern<MatmulOp> {
       std::swap(perm[rank - 1], perm[rank - 2]);
       keyBase = TransposeOp::create(rewriter, loc, kt, perm);
     }
+    // A sliced lower-triangular constant mask is the causal flag.
+    bool causal = mask && !invertMask && fill &&
+                  isSlicedTril(mask, canonicalDim(q, rank - 2),
+                               canonicalDim(kt, rank - 1));
+    if (causal) {
+      mask = Value();
+      fill.reset();
+    }
     SmallVector<Value> operands{q, keyBase, valBase};
     if (mask) {
       if (invertMask)
@@ -210,6 +297,8 @@ struct FuseAttention final : OpRewritePattern<MatmulOp> {
         {rewriter.getNamedAttr("scale", rewriter.getF32FloatAttr(scale))});
     if (fill)
       op.setMaskFillAttr(rewriter.getF32FloatAttr(*fill));
+    if (causal)
+      op.setCausal(true);
     rewriter.replaceOp(pv, op.getResult());
     return success();
   }

@@ -539,3 +539,98 @@ func.func @no_fuse_inverted_where_batch_broadcast(%q: tensor<1x4x8x16xf32>, %k: 
   %o = kiln.matmul %p, %v : (tensor<2x4x8x8xf32>, tensor<2x4x8x16xf32>) -> tensor<2x4x8x16xf32>
   return %o : tensor<2x4x8x16xf32>
 }
+
+// -----
+
+// GPT-2's causal mask: a constant lower-triangular buffer sliced to rows
+// [Sk - Sq, Sk) and columns [0, Sk), Sq and Sk from the query's and key's
+// shapes, applied by where(mask, scores, lowest): the causal flag, no mask.
+// CHECK-LABEL: func.func @sliced_tril(
+// CHECK:         kiln.attention %{{[^ ]*}}, %{{[^ ]*}}, %{{[^ ]*}} {causal = true, scale = 2.500000e-01 : f32}
+// CHECK-NOT:     kiln.where
+// CHECK-NOT:     kiln.softmax
+func.func @sliced_tril(%q: tensor<2x4x?x16xf32>, %k: tensor<2x4x?x16xf32>, %v: tensor<2x4x?x16xf32>) -> tensor<2x4x?x16xf32> {
+  %tril = kiln.constant dense<[[[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]]]> : tensor<1x1x4x4xi1>
+  %c = kiln.constant dense<0.25> : tensor<f32>
+  %fill = kiln.constant dense<-3.40282347e+38> : tensor<f32>
+  %i2 = kiln.constant dense<2> : tensor<1xi64>
+  %i3 = kiln.constant dense<3> : tensor<1xi64>
+  %zero = kiln.constant dense<0> : tensor<1xi64>
+  %one = kiln.constant dense<1> : tensor<1xi64>
+  %qs = kiln.shape %q : (tensor<2x4x?x16xf32>) -> tensor<4xi64>
+  %ks = kiln.shape %k : (tensor<2x4x?x16xf32>) -> tensor<4xi64>
+  %ql1 = kiln.slice %qs, %i2, %i3, %zero, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %ql = kiln.squeeze %ql1 {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
+  %kl1 = kiln.slice %ks, %i2, %i3, %zero, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %kl = kiln.squeeze %kl1 {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
+  %diff = kiln.sub %kl, %ql : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %start = kiln.unsqueeze %diff {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %end = kiln.unsqueeze %kl {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %rows = kiln.slice %tril, %start, %end, %i2, %one : (tensor<1x1x4x4xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x4xi1>
+  %mask = kiln.slice %rows, %zero, %end, %i3, %one : (tensor<1x1x?x4xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x?xi1>
+  %kt = kiln.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<2x4x?x16xf32>) -> tensor<2x4x16x?xf32>
+  %s = kiln.matmul %q, %kt : (tensor<2x4x?x16xf32>, tensor<2x4x16x?xf32>) -> tensor<2x4x?x?xf32>
+  %d = kiln.mul %s, %c : (tensor<2x4x?x?xf32>, tensor<f32>) -> tensor<2x4x?x?xf32>
+  %w = kiln.where %mask, %d, %fill : (tensor<1x1x?x?xi1>, tensor<2x4x?x?xf32>, tensor<f32>) -> tensor<2x4x?x?xf32>
+  %p = kiln.softmax %w {axis = -1 : i64} : tensor<2x4x?x?xf32> -> tensor<2x4x?x?xf32>
+  %o = kiln.matmul %p, %v : (tensor<2x4x?x?xf32>, tensor<2x4x?x16xf32>) -> tensor<2x4x?x16xf32>
+  return %o : tensor<2x4x?x16xf32>
+}
+
+// -----
+
+// Masks kept: an upper-triangular constant (not causal), and rows sliced
+// from 0 rather than Sk - Sq (not aligned to the last key).
+// CHECK-LABEL: func.func @not_tril(
+// CHECK:         kiln.attention {{.*}} mask
+// CHECK-NOT:     causal
+// CHECK-LABEL: func.func @rows_from_zero(
+// CHECK:         kiln.attention {{.*}} mask
+// CHECK-NOT:     causal
+func.func @not_tril(%q: tensor<2x4x?x16xf32>, %k: tensor<2x4x?x16xf32>, %v: tensor<2x4x?x16xf32>) -> tensor<2x4x?x16xf32> {
+  %triu = kiln.constant dense<[[[[true, true], [false, true]]]]> : tensor<1x1x2x2xi1>
+  %c = kiln.constant dense<0.25> : tensor<f32>
+  %fill = kiln.constant dense<-3.40282347e+38> : tensor<f32>
+  %i2 = kiln.constant dense<2> : tensor<1xi64>
+  %i3 = kiln.constant dense<3> : tensor<1xi64>
+  %zero = kiln.constant dense<0> : tensor<1xi64>
+  %one = kiln.constant dense<1> : tensor<1xi64>
+  %qs = kiln.shape %q : (tensor<2x4x?x16xf32>) -> tensor<4xi64>
+  %ks = kiln.shape %k : (tensor<2x4x?x16xf32>) -> tensor<4xi64>
+  %ql1 = kiln.slice %qs, %i2, %i3, %zero, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %ql = kiln.squeeze %ql1 {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
+  %kl1 = kiln.slice %ks, %i2, %i3, %zero, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %kl = kiln.squeeze %kl1 {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
+  %diff = kiln.sub %kl, %ql : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %start = kiln.unsqueeze %diff {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %end = kiln.unsqueeze %kl {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %rows = kiln.slice %triu, %start, %end, %i2, %one : (tensor<1x1x2x2xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x2xi1>
+  %mask = kiln.slice %rows, %zero, %end, %i3, %one : (tensor<1x1x?x2xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x?xi1>
+  %kt = kiln.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<2x4x?x16xf32>) -> tensor<2x4x16x?xf32>
+  %s = kiln.matmul %q, %kt : (tensor<2x4x?x16xf32>, tensor<2x4x16x?xf32>) -> tensor<2x4x?x?xf32>
+  %d = kiln.mul %s, %c : (tensor<2x4x?x?xf32>, tensor<f32>) -> tensor<2x4x?x?xf32>
+  %w = kiln.where %mask, %d, %fill : (tensor<1x1x?x?xi1>, tensor<2x4x?x?xf32>, tensor<f32>) -> tensor<2x4x?x?xf32>
+  %p = kiln.softmax %w {axis = -1 : i64} : tensor<2x4x?x?xf32> -> tensor<2x4x?x?xf32>
+  %o = kiln.matmul %p, %v : (tensor<2x4x?x?xf32>, tensor<2x4x?x16xf32>) -> tensor<2x4x?x16xf32>
+  return %o : tensor<2x4x?x16xf32>
+}
+func.func @rows_from_zero(%q: tensor<2x4x?x16xf32>, %k: tensor<2x4x?x16xf32>, %v: tensor<2x4x?x16xf32>) -> tensor<2x4x?x16xf32> {
+  %tril = kiln.constant dense<[[[[true, false], [true, true]]]]> : tensor<1x1x2x2xi1>
+  %c = kiln.constant dense<0.25> : tensor<f32>
+  %fill = kiln.constant dense<-3.40282347e+38> : tensor<f32>
+  %i2 = kiln.constant dense<2> : tensor<1xi64>
+  %i3 = kiln.constant dense<3> : tensor<1xi64>
+  %zero = kiln.constant dense<0> : tensor<1xi64>
+  %one = kiln.constant dense<1> : tensor<1xi64>
+  %ks = kiln.shape %k : (tensor<2x4x?x16xf32>) -> tensor<4xi64>
+  %kl1 = kiln.slice %ks, %i2, %i3, %zero, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %rows = kiln.slice %tril, %zero, %kl1, %i2, %one : (tensor<1x1x2x2xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x2xi1>
+  %mask = kiln.slice %rows, %zero, %kl1, %i3, %one : (tensor<1x1x?x2xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x?xi1>
+  %kt = kiln.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<2x4x?x16xf32>) -> tensor<2x4x16x?xf32>
+  %s = kiln.matmul %q, %kt : (tensor<2x4x?x16xf32>, tensor<2x4x16x?xf32>) -> tensor<2x4x?x?xf32>
+  %d = kiln.mul %s, %c : (tensor<2x4x?x?xf32>, tensor<f32>) -> tensor<2x4x?x?xf32>
+  %w = kiln.where %mask, %d, %fill : (tensor<1x1x?x?xi1>, tensor<2x4x?x?xf32>, tensor<f32>) -> tensor<2x4x?x?xf32>
+  %p = kiln.softmax %w {axis = -1 : i64} : tensor<2x4x?x?xf32> -> tensor<2x4x?x?xf32>
+  %o = kiln.matmul %p, %v : (tensor<2x4x?x?xf32>, tensor<2x4x?x16xf32>) -> tensor<2x4x?x16xf32>
+  return %o : tensor<2x4x?x16xf32>
+}
