@@ -457,8 +457,10 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {
     one-thread-per-element path.
 
     Fused into the epilogue: the op right before the matmul that writes all
-    of a freshly allocated C without reading it (an elementwise generic: a
-    dense layer's bias, a residual plus bias; or a `linalg.fill`: a bare
+    of a freshly allocated C without reading it, or reading it only element
+    by element in place, through C or a reshape of C to its own type (an
+    elementwise generic: a dense layer's bias, a residual plus bias, GPT-2's
+    bias added to the residual in place; or a `linalg.fill`: a bare
     matmul's zeros), whose value the epilogue computes instead of loading
     C; and the elementwise generic after it that reads C with the identity
     map, into a fresh allocation or in place into C (an activation), which

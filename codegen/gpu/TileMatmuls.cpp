@@ -72,7 +72,8 @@ struct Gemm {
   bool batched;
   Location loc;
   /// The elementwise op right before the matmul that writes all of C
-  /// without reading it (a dense layer's bias, a residual plus bias): the
+  /// without reading it, or reading it only element by element in place
+  /// (a dense layer's bias, a residual plus bias): the
   /// epilogue computes its value instead of loading C, and it goes.
   linalg::GenericOp prologue;
   /// Else the linalg.fill right before the matmul that writes all of C (a
@@ -475,8 +476,20 @@ bool isElementwiseWriter(linalg::GenericOp gen, int64_t rank) {
   return true;
 }
 
+/// Whether `v` reads C's elements at C's indices: C itself, or a
+/// memref.reshape of C to C's own type (identity layout).
+bool sameElementsAsC(Value v, Value c) {
+  if (v == c)
+    return true;
+  auto reshape = v.getDefiningOp<memref::ReshapeOp>();
+  auto type = cast<MemRefType>(c.getType());
+  return reshape && reshape.getSource() == c && v.getType() == type &&
+         type.getLayout().isIdentity();
+}
+
 /// `op`'s previous op when it is an elementwise linalg.generic writing all
-/// of C (identity map, parallel loops) without reading it, with pure body
+/// of C (identity map, parallel loops) without reading it (other than
+/// element by element through C's own indices), with pure body
 /// ops, inputs read through projected permutations, and no input in C's
 /// buffer (C a fresh allocation).
 linalg::GenericOp prologueOf(Operation *op, Value c) {
@@ -490,8 +503,10 @@ linalg::GenericOp prologueOf(Operation *op, Value c) {
   for (OpOperand *in : gen.getDpsInputOperands()) {
     if (!isa<MemRefType>(in->get().getType()))
       continue;
-    if (!gen.getMatchingIndexingMap(in).isProjectedPermutation() ||
-        kiln::rootBuffer(in->get()) == root)
+    AffineMap map = gen.getMatchingIndexingMap(in);
+    if (map.isIdentity() && sameElementsAsC(in->get(), c))
+      continue; // C updated in place (a residual plus bias)
+    if (!map.isProjectedPermutation() || kiln::rootBuffer(in->get()) == root)
       return {};
   }
   return gen;

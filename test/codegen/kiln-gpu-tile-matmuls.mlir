@@ -124,6 +124,44 @@ func.func @bias_prologue(%a: memref<?x64xf32>, %bias: memref<96xf32>, %w: memref
 
 // -----
 
+// GPT-2's residual plus bias in place: the generic reads C through a
+// reshape of C to its own type, element by element, and writes C. It is
+// the prologue (C loaded, the bias added, then the product); it goes. The
+// same read with the dims swapped (another element) is kept.
+// CHECK-LABEL: func.func @inplace_prologue
+// CHECK: gpu.launch
+// CHECK: %[[R:.*]] = memref.load %{{.*}} : memref<?x96xf32>
+// CHECK-NEXT: %[[BI:.*]] = memref.load %arg1[
+// CHECK: %[[S:.*]] = arith.addf %[[R]], %[[BI]]
+// CHECK: arith.addf %[[S]], %{{.*}}
+// CHECK: gpu.terminator
+// CHECK: linalg.generic
+// CHECK: gpu.launch
+func.func @inplace_prologue(%a: memref<?x64xf32>, %bias: memref<96xf32>, %w: memref<64x96xf32>,
+                            %shape: memref<2xi64>, %sq: memref<96x96xf32>, %w2: memref<96x96xf32>, %n: index) -> (memref<?x96xf32>, memref<96x96xf32>) {
+  %c = memref.alloc(%n) : memref<?x96xf32>
+  %r = memref.reshape %c(%shape) : (memref<?x96xf32>, memref<2xi64>) -> memref<?x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%r, %bias : memref<?x96xf32>, memref<96xf32>) outs(%c : memref<?x96xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %s = arith.addf %in, %in2 : f32
+    linalg.yield %s : f32
+  }
+  linalg.matmul ins(%a, %w : memref<?x64xf32>, memref<64x96xf32>) outs(%c : memref<?x96xf32>)
+  %d = memref.alloc() : memref<96x96xf32>
+  linalg.copy ins(%sq : memref<96x96xf32>) outs(%d : memref<96x96xf32>)
+  %rd = memref.reshape %d(%shape) : (memref<96x96xf32>, memref<2xi64>) -> memref<96x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%rd : memref<96x96xf32>) outs(%d : memref<96x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%sq, %w2 : memref<96x96xf32>, memref<96x96xf32>) outs(%d : memref<96x96xf32>)
+  return %c, %d : memref<?x96xf32>, memref<96x96xf32>
+}
+
+// -----
+
 // Not fused: a generic that reads C (accumulates), one whose input is C's
 // own buffer, and C not a fresh allocation (a function argument).
 // CHECK-LABEL: func.func @no_prologue
