@@ -79,11 +79,11 @@ bool quietBetween(Operation *from, Operation *to) {
   return true;
 }
 
-/// A linalg.transpose that writes `buf` (writes) or reads it.
-linalg::TransposeOp transposeOf(Value buf, bool writes) {
+/// A linalg.transpose that reads `buf`.
+linalg::TransposeOp transposeReading(Value buf) {
   for (Operation *user : buf.getUsers())
     if (auto t = dyn_cast<linalg::TransposeOp>(user))
-      if ((writes ? t.getInit() : t.getInput()) == buf)
+      if (t.getInput() == buf)
         return t;
   return {};
 }
@@ -211,7 +211,7 @@ struct KilnFoldTransposes final
   /// outs(memref.transpose %dst by the inverse permutation).
   void foldInit(mlir::kiln::UkernelOp u, OpOperand &use) {
     Value buf = use.get();
-    linalg::TransposeOp t = transposeOf(buf, /*writes=*/false);
+    linalg::TransposeOp t = transposeReading(buf);
     SmallVector<Operation *> deallocs;
     if (!t || !onlyUsedBy(buf, t, u, deallocs) || !quietBetween(u, t) ||
         !unitInnermost(t.getPermutation()))

@@ -8,13 +8,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/BufferEffects.h"
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/DenseSet.h"
 
@@ -27,20 +27,17 @@ using namespace mlir;
 
 namespace {
 
-/// The allocation `v` views: followed through view-like ops, casts and
-/// reshapes to a block argument or the result of another op.
+/// The allocation `v` views: followed through view-like ops, reshapes
+/// (kiln::rootBuffer) and casts to a block argument or the result of
+/// another op.
 Value rootOf(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto reshape = dyn_cast<memref::ReshapeOp>(def))
-      v = reshape.getSource();
-    else if (auto cast = dyn_cast<memref::CastOp>(def))
-      v = cast.getSource();
-    else if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else
-      break;
+  for (;;) {
+    v = kiln::rootBuffer(v);
+    auto cast = v.getDefiningOp<memref::CastOp>();
+    if (!cast)
+      return v;
+    v = cast.getSource();
   }
-  return v;
 }
 
 class Synchronizer {
