@@ -82,6 +82,8 @@ struct CudaPipelineOptions {
   bool emulateOnCpu = false;
   /// fp32, or fp16 / bf16: matmuls on tensor cores (fp32 accumulation).
   std::string precision = "fp32";
+  /// fp16 / bf16: "ROWSxCOLS" picks the pipelined tensor-core kernel.
+  std::string mmaTile;
 };
 
 /// Adds the graph passes, then kiln -> linalg -> bufferized loops -> tiled,

@@ -471,6 +471,16 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {
     k-contiguous with 8 values of padding), 8 warps of 16 x 32 outputs,
     `nvvm.mma.sync` m16n8k16 with fp32 accumulators.
 
+    With `mma-tile=ROWSxCOLS` as well (64 or 128 each), the matmuls whose
+    operands allow 16-byte vector loads (A f32, B f32 or of the precision,
+    row-major with unit innermost stride; static K, N, row strides and
+    offsets, K a multiple of 4 and N of one vector) take the pipelined
+    kernel instead: 8 warps in 2 x 4 each compute a (ROWS / 2) x (COLS / 4)
+    part of the tile; each thread loads its share of the next step of 32
+    along k (A rounded as it is stored, B as it is or rounded) while the
+    warps run the current step's `mma.sync`s from the other of two shared
+    buffers, one barrier per step. The others keep the 64 x 64 kernel.
+
     With `emulate`, the same per-thread steps are emitted as CPU loops
     (blocks and threads sequential, each barrier a split between loops
     over the threads, the register tiles in a buffer), so the tiling can
@@ -481,7 +491,11 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {
            "Emit CPU loops instead of a gpu.launch">,
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "fp32 (CUDA cores), fp16 or bf16 (tensor cores: operands rounded "
-           "when staged, fp32 accumulation)">
+           "when staged, fp32 accumulation)">,
+    Option<"mmaTile", "mma-tile", "std::string", /*default=*/"\"\"",
+           "fp16 / bf16: ROWSxCOLS (64 or 128 each) takes the pipelined "
+           "tensor-core kernel for the matmuls it fits; empty: the 64 x 64 "
+           "kernel for all">
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",

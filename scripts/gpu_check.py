@@ -14,14 +14,21 @@
                 - test/e2e/attention_long.py's attention blocks at its
                   (Sq, Sk) pairs: the fused attention's decode kernel
                   (Sq <= 8) and rows kernel, with float64 references;
-                - MatMuls at BERT-base's GEMM shapes (M = batch 8 x seq 128),
-                  both operands inputs so the libraries stay small;
+                - the same matmul cases whose operands the pipelined
+                  tensor-core kernel takes, built with each --gpu-mma-tile
+                  (TILES) at fp16 and with the largest at bf16;
+                - MatMuls at BERT-base's GEMM shapes (M = batch 8 x seq 128)
+                  with constant weights (stored at the kernel's precision,
+                  as in a model), at every precision and, at fp16 and bf16,
+                  with each --gpu-mma-tile too;
                 - BERT-base, one layer (hidden 768, 12 heads, 3072, with
                   the embeddings and the pooler) and the whole 12 layers, at
-                  fp32 and fp16. These are only timed: their weights files
-                  (the whole model's are 440 MB, too big to carry) are
-                  written as zeros by `run`, since a kernel's time does not
-                  depend on the values.
+                  fp32 and fp16, and at fp16 with pipelined tiles (the
+                  layer with each of TILES, the whole model with
+                  WHOLE_TILES). The GEMMs and BERTs are only timed: their
+                  weights files (the whole model's are 440 MB, too big to
+                  carry) are written as zeros by `run`, since a kernel's
+                  time does not depend on the values.
   run DIR       (on the GPU machine: numpy; PyTorch for the anchors) runs
                 each check in its own process (a crash or a hang fails that
                 check only; with KILN_GPU_CHECK_FAILURES=DIR a failing
@@ -58,6 +65,14 @@ SHAPE = {"batch": 3, "seq": 16, "past_seq": 5}
 GEMMS = [("proj", 1024, 768, 768), ("ffn_up", 1024, 768, 3072),
          ("ffn_down", 1024, 3072, 768)]
 PRECISIONS = ["fp32", "fp16", "bf16"]
+# The pipelined tensor-core kernel's tiles (kiln compile --gpu-mma-tile),
+# timed against the default 64 x 64 kernel; the whole BERT-base is built
+# with WHOLE_TILES only (3 MB of library each).
+TILES = ["64x64", "64x128", "128x64", "128x128"]
+WHOLE_TILES = ["64x64", "128x64"]
+# cuda_matmul.py's cases whose operands the pipelined kernel takes.
+PIPELINED_CASES = ["gemm_bias_slice", "matmul_k100_n136", "matmul_k8_n8",
+                   "matmul_k256_n128", "batched_k20_n40"]
 # One model per transformer architecture of the e2e suite: with the opset
 # variants and the CNNs (ResNet-18 alone has 42 MB of weights) the folder
 # would not fit the 64 MiB a device run can carry; test/e2e/cuda.test
@@ -74,12 +89,14 @@ MORE_SHAPES = {"gpt2_kv": [{"batch": 3, "seq": 1, "past_seq": 40},
 
 
 def gemm_model(path, k, n):
-    from onnx import TensorProto, helper, save
+    """Y = X @ W, W a constant (its weights file becomes zeros in `run`)."""
+    from onnx import TensorProto, helper, numpy_helper, save
+    w = (np.random.default_rng(3).standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
     g = helper.make_graph(
         [helper.make_node("MatMul", ["X", "W"], ["Y"])], "gemm",
-        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["M", k]),
-         helper.make_tensor_value_info("W", TensorProto.FLOAT, [k, n])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["M", n])])
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["M", k])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["M", n])],
+        [numpy_helper.from_array(w, "W")])
     save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
@@ -113,10 +130,11 @@ def prepare(args):
                     models], check=True, stdout=subprocess.DEVNULL)
     checks, timings = {}, {}
 
-    def cuda(onnx_path, name, precision):
+    def cuda(onnx_path, name, precision, tile=None):
         so = f"{name}.cuda.so"
         kiln.compile(onnx_path, os.path.join(d, so), kiln=args.kiln, target="cuda",
-                     gpu=args.gpu, precision=precision)
+                     gpu=args.gpu, precision=precision,
+                     extra_args=["--gpu-mma-tile", tile] if tile else [])
         return so
 
     for name in CHECKED:
@@ -165,6 +183,14 @@ def prepare(args):
                          y=ref_fn(feeds).astype(np.float32))
                 checks[data] = {"so": so, "data": data, "cosine": False}
         print(f"prepared the matmul cases at {p}", flush=True)
+    # The pipelined kernel on the same inputs and references.
+    for p, tile in [("fp16", t) for t in TILES] + [("bf16", TILES[-1])]:
+        for case in PIPELINED_CASES:
+            so = cuda(os.path.join(models, case + ".onnx"), f"mm_{case}.{p}.t{tile}", p, tile)
+            for data in [c for c in list(checks) if c.startswith(f"mm_{case}.{p}.")]:
+                if checks[data]["so"] == f"mm_{case}.{p}.cuda.so":
+                    checks[f"{data}.t{tile}"] = dict(checks[data], so=so)
+    print("prepared the pipelined matmul cases", flush=True)
     import attention_long
     import onnx
     for name, build, case, _ in attention_long.MODELS:
@@ -184,13 +210,16 @@ def prepare(args):
         path = os.path.join(models, f"gemm_{name}.onnx")
         gemm_model(path, k, n)
         for p in PRECISIONS:
-            key = f"gemm_{name}.{p}"
-            timings[key] = {"so": cuda(path, key, p), "gemm": [m, k, n], "precision": p}
+            for tile in [None] + (TILES if p != "fp32" else []):
+                key = f"gemm_{name}.{p}" + (f".t{tile}" if tile else "")
+                timings[key] = {"so": cuda(path, key, p, tile), "gemm": [m, k, n],
+                                "precision": p}
     for name, layers in BERTS:
         path = bert_model(models, name, layers)
         for p in ["fp32", "fp16"]:
-            key = f"{name}.{p}"
-            timings[key] = {"so": cuda(path, key, p), "bert": layers, "precision": p}
+            for tile in [None] + ((TILES if layers == 1 else WHOLE_TILES) if p == "fp16" else []):
+                key = f"{name}.{p}" + (f".t{tile}" if tile else "")
+                timings[key] = {"so": cuda(path, key, p, tile), "bert": layers, "precision": p}
         os.remove(path)
     print("prepared the GEMMs and the BERT-base models", flush=True)
     # Only what `run` needs travels to the GPU machine: a weights file the
@@ -275,8 +304,7 @@ def time_one(args):
     rng = np.random.default_rng(1)
     if entry.get("gemm"):
         m, k, n = entry["gemm"]
-        feeds = {"X": rng.standard_normal((m, k)).astype(np.float32),
-                 "W": (rng.standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)}
+        feeds = {"X": rng.standard_normal((m, k)).astype(np.float32)}
     else:
         feeds = {"input_ids": rng.integers(0, 1000, (8, 128)).astype(np.int64),
                  "attention_mask": np.ones((8, 128), np.int64),
@@ -407,7 +435,8 @@ def run(args):
     dev = torch.device("cuda")
     print(f"\nGPU: {torch.cuda.get_device_name(0)}, PyTorch {torch.__version__}; "
           "all times are device time (CUDA events), medians")
-    print(f"{'GEMM (M x K x N)':26} {'prec':>5} {'kiln ms':>9} {'cuBLAS ms':>10} {'kiln TFLOP/s':>13} {'kiln/cuBLAS':>12}")
+    print("(prec: the 64 x 64 kernel, or pRxC the pipelined kernel with that tile)")
+    print(f"{'GEMM (M x K x N)':26} {'prec':>12} {'kiln ms':>9} {'cuBLAS ms':>10} {'kiln TFLOP/s':>13} {'kiln/cuBLAS':>12}")
     for name, m, k, n in GEMMS:
         a = torch.randn(m, k, device=dev)
         b = torch.randn(k, n, device=dev)
@@ -416,19 +445,23 @@ def run(args):
             dt = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[p]
             aa, bb = a.to(dt), b.to(dt)
             ref = cuda_event_ms(lambda: torch.matmul(aa, bb), args.runs)
-            km = kiln_ms.get(f"gemm_{name}.{p}", float("nan"))
-            print(f"{name + f' ({m}x{k}x{n})':26} {p:>5} {km:9.4f} {ref:10.4f} "
-                  f"{2 * m * k * n / km / 1e9:13.1f} {ref / km:12.2f}", flush=True)
+            for tile in [None] + (TILES if p != "fp32" else []):
+                km = kiln_ms.get(f"gemm_{name}.{p}" + (f".t{tile}" if tile else ""),
+                                 float("nan"))
+                label = p if tile is None else f"{p} p{tile}"
+                print(f"{name + f' ({m}x{k}x{n})':26} {label:>12} {km:9.4f} {ref:10.4f} "
+                      f"{2 * m * k * n / km / 1e9:13.1f} {ref / km:12.2f}", flush=True)
     ids = torch.randint(0, 1000, (8, 128), device=dev)
     mask = torch.ones(8, 128, dtype=torch.int64, device=dev)
     types = torch.zeros(8, 128, dtype=torch.int64, device=dev)
     for name, layers in BERTS:
         em, cfg = bert_config(layers)
         net = em.Bert(cfg).eval().to(dev)
-        rows = [(f"kiln {p} (GPU kernels)", kiln_ms.get(f"{name}.{p}", float("nan")))
-                for p in ["fp32", "fp16"]]
-        rows += [(f"kiln {p} (whole kiln_run)", kiln_wall.get(f"{name}.{p}", float("nan")))
-                 for p in ["fp32", "fp16"]]
+        builds = ["fp32", "fp16"] + [f"fp16.t{t}" for t in TILES]
+        rows = [(f"kiln {p} (GPU kernels)", kiln_ms[f"{name}.{p}"])
+                for p in builds if f"{name}.{p}" in kiln_ms]
+        rows += [(f"kiln {p} (whole kiln_run)", kiln_wall[f"{name}.{p}"])
+                 for p in builds if f"{name}.{p}" in kiln_wall]
         with torch.no_grad():
             for label, dtype, comp in [("torch eager fp32", torch.float32, False),
                                        ("torch eager fp16 (autocast)", None, False),

@@ -72,6 +72,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   KilnGpuTileMatmulsOptions tile;
   tile.emulate = options.emulateOnCpu;
   tile.precision = options.precision;
+  tile.mmaTile = options.mmaTile;
   pm.addPass(createKilnGpuTileMatmuls(tile));
   KilnGpuReduceRowsOptions reduce;
   reduce.emulate = options.emulateOnCpu;

@@ -36,6 +36,7 @@
 #include "codegen/BufferEffects.h"
 #include "codegen/cpu/WeightPacker.h"
 #include "codegen/gpu/ConstantWeights.h"
+#include "codegen/gpu/Gemm.h"
 #include "codegen/gpu/Loops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -57,6 +58,52 @@ namespace mlir::kiln {
 } // namespace mlir::kiln
 
 using namespace mlir;
+using mlir::kiln::gpu_gemm::Gemm;
+
+namespace {
+
+/// An elementwise op's value at C's indices `at`: its inputs loaded
+/// through their maps (C itself read as `cValue`), its body cloned.
+Value applyAt(OpBuilder &b, Location loc, const Gemm &g,
+              linalg::GenericOp gen, ArrayRef<Value> at, Value cValue = {}) {
+  IRMapping map;
+  for (OpOperand *in : gen.getDpsInputOperands()) {
+    Value v = in->get();
+    if (cValue && v == g.c) {
+      v = cValue;
+    } else if (isa<MemRefType>(v.getType())) {
+      SmallVector<Value> idx;
+      for (AffineExpr e : gen.getMatchingIndexingMap(in).getResults())
+        idx.push_back(at[cast<AffineDimExpr>(e).getPosition()]);
+      v = memref::LoadOp::create(b, loc, v, idx);
+    }
+    map.map(gen.getMatchingBlockArgument(in), v);
+  }
+  for (Operation &op : gen.getBody()->without_terminator())
+    b.clone(op, map);
+  auto yield = cast<linalg::YieldOp>(gen.getBody()->getTerminator());
+  return map.lookupOrDefault(yield.getValues()[0]);
+}
+
+} // namespace
+
+void mlir::kiln::gpu_gemm::accumulateAt(OpBuilder &b, const Gemm &g,
+                                        ArrayRef<Value> at, Value acc) {
+  Location loc = g.loc;
+  Value old;
+  if (g.prologue)
+    old = applyAt(b, loc, g, g.prologue, at);
+  else if (g.fill)
+    old = linalg::FillOp(g.fill).getInputs()[0];
+  else
+    old = memref::LoadOp::create(b, loc, g.c, at);
+  Value sum = arith::AddFOp::create(b, loc, old, acc);
+  if (linalg::GenericOp epi = g.epilogue)
+    memref::StoreOp::create(b, loc, applyAt(b, loc, g, epi, at, sum),
+                            epi.getDpsInitOperand(0)->get(), at);
+  else
+    memref::StoreOp::create(b, loc, sum, g.c, at);
+}
 
 namespace {
 
@@ -65,25 +112,6 @@ constexpr int64_t kThreads = 256; // per block
 constexpr int64_t kOut = 16;      // outputs of C per thread
 constexpr int64_t kSide = 16;     // fp32: threads per block side
 constexpr int64_t kPad = 8;       // tensor cores: padding of a tile row
-
-/// C (+)= A x B, optionally with a leading batch dim on all three.
-struct Gemm {
-  Value a, b, c;
-  bool batched;
-  Location loc;
-  /// The elementwise op right before the matmul that writes all of C
-  /// without reading it, or reading it only element by element in place
-  /// (a dense layer's bias, a residual plus bias): the
-  /// epilogue computes its value instead of loading C, and it goes.
-  linalg::GenericOp prologue;
-  /// Else the linalg.fill right before the matmul that writes all of C (a
-  /// bare matmul's zeros): the epilogue starts from its value, and it goes.
-  linalg::FillOp fill;
-  /// The elementwise op after the matmul that reads C (identity map) as
-  /// C's only other reader: the epilogue applies it and writes its output
-  /// (C itself when it runs in place) instead of C, and it goes.
-  linalg::GenericOp epilogue;
-};
 
 class KernelBuilder {
 public:
@@ -319,44 +347,8 @@ public:
       if (g.batched)
         at.push_back(bat);
       at.append({m, n});
-      Value old;
-      if (g.prologue)
-        old = applyAt(g.prologue, at);
-      else if (g.fill)
-        old = linalg::FillOp(g.fill).getInputs()[0];
-      else
-        old = memref::LoadOp::create(b, loc, g.c, at);
-      Value sum = arith::AddFOp::create(b, loc, old, acc[e]);
-      if (linalg::GenericOp epi = g.epilogue) {
-        Value y = applyAt(epi, at, sum);
-        memref::StoreOp::create(b, loc, y, epi.getDpsInitOperand(0)->get(),
-                                at);
-      } else
-        memref::StoreOp::create(b, loc, sum, g.c, at);
+      kiln::gpu_gemm::accumulateAt(b, g, at, acc[e]);
     }
-  }
-
-  /// An elementwise op's value at C's indices `at`: its inputs loaded
-  /// through their maps (C itself read as `cValue`), its body cloned.
-  Value applyAt(linalg::GenericOp gen, ArrayRef<Value> at,
-                Value cValue = {}) {
-    IRMapping map;
-    for (OpOperand *in : gen.getDpsInputOperands()) {
-      Value v = in->get();
-      if (cValue && v == g.c) {
-        v = cValue;
-      } else if (isa<MemRefType>(v.getType())) {
-        SmallVector<Value> idx;
-        for (AffineExpr e : gen.getMatchingIndexingMap(in).getResults())
-          idx.push_back(at[cast<AffineDimExpr>(e).getPosition()]);
-        v = memref::LoadOp::create(b, loc, v, idx);
-      }
-      map.map(gen.getMatchingBlockArgument(in), v);
-    }
-    for (Operation &op : gen.getBody()->without_terminator())
-      b.clone(op, map);
-    auto yield = cast<linalg::YieldOp>(gen.getBody()->getTerminator());
-    return map.lookupOrDefault(yield.getValues()[0]);
   }
 
   /// The kernel: one gpu.launch, shared tiles as workgroup attributions.
@@ -620,6 +612,20 @@ struct KilnGpuTileMatmuls final
           << precision << "'";
       return signalPassFailure();
     }
+    kiln::gpu_gemm::MmaTile tile;
+    if (!mmaTile.empty()) {
+      auto [rows, cols] = StringRef(mmaTile).split('x');
+      if (!lowp || rows.getAsInteger(10, tile.rows) ||
+          cols.getAsInteger(10, tile.cols) ||
+          !llvm::is_contained({64, 128}, tile.rows) ||
+          !llvm::is_contained({64, 128}, tile.cols)) {
+        getOperation().emitError("kiln-gpu-tile-matmuls: mma-tile must be "
+                                 "ROWSxCOLS with 64 or 128 each, with "
+                                 "precision fp16 or bf16; got '")
+            << mmaTile << "' with precision " << precision;
+        return signalPassFailure();
+      }
+    }
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     kiln::cpu::WeightPacker packer(symbols, /*isaFlag=*/0, /*groupSize=*/0);
@@ -638,11 +644,15 @@ struct KilnGpuTileMatmuls final
       // After the matmul only allocations and pure ops come before the
       // epilogue: the kernel goes there, where its output exists.
       b.setInsertionPoint(g.epilogue ? g.epilogue.getOperation() : op);
-      KernelBuilder kb(b, g, lowp);
-      if (emulate)
-        kb.buildEmulation();
-      else
-        kb.buildLaunch();
+      if (tile && kiln::gpu_gemm::pipelinedFits(g, lowp)) {
+        kiln::gpu_gemm::buildPipelined(b, g, lowp, tile, emulate);
+      } else {
+        KernelBuilder kb(b, g, lowp);
+        if (emulate)
+          kb.buildEmulation();
+        else
+          kb.buildLaunch();
+      }
       op->erase();
       for (Operation *fused : {g.prologue.getOperation(), g.fill.getOperation(),
                                g.epilogue.getOperation()})

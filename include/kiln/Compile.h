@@ -79,6 +79,10 @@ struct CompileOptions {
   /// --target cuda: lower the tiled, block x thread mapped loops for the
   /// CPU instead of the GPU (checks the GPU tiling numerically anywhere).
   bool emulateGpu = false;
+  /// --target cuda --precision fp16|bf16: "ROWSxCOLS" (64 or 128 each)
+  /// gives the matmuls that allow 16-byte loads the pipelined tensor-core
+  /// kernel with that tile of C per block; empty: the 64 x 64 kernel.
+  std::string gpuMmaTile;
   /// Folder holding libkiln_runtime.a; empty means next to the kiln binary.
   std::string runtimeDir;
   /// "" (default), "asan" or "tsan": link the runtime built with that

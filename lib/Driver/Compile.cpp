@@ -461,6 +461,16 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
               "--gpu " + options.gpuArch + " has none of that shape";
       return false;
     }
+    if (!options.gpuMmaTile.empty() &&
+        (options.precision == "fp32" ||
+         !llvm::is_contained({"64x64", "64x128", "128x64", "128x128"},
+                             options.gpuMmaTile))) {
+      error = "--gpu-mma-tile must be 64x64, 64x128, 128x64 or 128x128, "
+              "with --precision fp16|bf16; got '" + options.gpuMmaTile +
+              "' with --precision " + options.precision;
+      return false;
+    }
+    cudaOptions.mmaTile = options.gpuMmaTile;
     cudaOptions.precision = options.precision;
     cudaOptions.chip = options.gpuArch;
     cudaOptions.toolkit = options.cudaPath;

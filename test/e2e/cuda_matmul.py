@@ -2,12 +2,17 @@
 """The GPU matmul kernels' tiling at awkward shapes, checked on the CPU.
 
     cuda_matmul.py --kiln KILN [--precision fp32|fp16|bf16] [--ptx DIR]
+                   [--compile-args "--gpu-mma-tile 128x64"]
 
 kiln-gpu-tile-matmuls gives every f32 matmul a 64 x 64 block tile staged
 in shared memory 16 values of k at a time. These models put partial tiles
 on every edge (M, N and K not multiples of the tile, k shorter than one
 step, one row), a batch of two activations (batch_matmul), a Gemm with
-transposed B and a bias, and a strided operand. Each is compiled with
+transposed B and a bias, and a strided operand. The last four cases have
+operands the pipelined tensor-core kernel takes (--gpu-mma-tile: K a
+multiple of 4, N of a 16-byte vector), with partial 64- and 128-wide tiles
+and steps of k, a single step, whole tiles, and an activation-by-activation
+batch (B in fp32). Each is compiled with
 `--target cuda --emulate-gpu` (the kernel's per-thread steps as CPU loops)
 and compared with numpy in float64 within 1e-4 of the output's max.
 With --precision fp16|bf16 (the tensor-core kernel: operands rounded to
@@ -107,6 +112,10 @@ CASES = [
     ("matmul_k130_n64", weight_matmul, 130, 64, [{"M": 64}, {"M": 65}]),
     ("batched_k19_n33", batched, 19, 33, [{"B": 1, "M": 1}, {"B": 3, "M": 67}]),
     ("gemm_bias_slice", gemm_bias, 48, 80, [{"M": 3}, {"M": 66}]),
+    ("matmul_k100_n136", weight_matmul, 100, 136, [{"M": 1}, {"M": 130}]),
+    ("matmul_k8_n8", weight_matmul, 8, 8, [{"M": 3}]),
+    ("matmul_k256_n128", weight_matmul, 256, 128, [{"M": 128}, {"M": 257}]),
+    ("batched_k20_n40", batched, 20, 40, [{"B": 2, "M": 67}]),
 ]
 
 
@@ -115,6 +124,7 @@ def main():
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--ptx")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"])
+    ap.add_argument("--compile-args", default="", help="more kiln compile flags")
     args = ap.parse_args()
     global R
     R = rounder(args.precision)
@@ -126,11 +136,13 @@ def main():
             ref = build(path, k, n, rng)
             so = os.path.join(tmp, name + ".so")
             kiln.compile(path, so, kiln=args.kiln, target="cuda",
-                         precision=args.precision, extra_args=["--emulate-gpu"])
+                         precision=args.precision,
+                         extra_args=["--emulate-gpu"] + args.compile_args.split())
             if args.ptx:
                 kiln.compile(path, os.path.join(tmp, name + ".cuda.so"), kiln=args.kiln,
                              target="cuda", precision=args.precision,
-                             extra_args=["--save-ptx", os.path.join(args.ptx, name)])
+                             extra_args=["--save-ptx", os.path.join(args.ptx, name)]
+                             + args.compile_args.split())
             model = kiln.load(so)
             for dims in shapes:
                 feeds = {}

@@ -97,6 +97,13 @@ static cl::opt<bool> cEmulateGpu(
     cl::desc("--target cuda: lower the GPU's tiled block x thread loops for "
              "the CPU instead (tests the GPU tiling without a GPU)"),
     cl::Hidden, cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<std::string> cGpuMmaTile(
+    "gpu-mma-tile",
+    cl::desc("--target cuda --precision fp16|bf16: ROWSxCOLS (64 or 128 "
+             "each) runs the matmuls whose operands allow 16-byte loads on "
+             "the pipelined tensor-core kernel with that tile of C per block "
+             "(default: the 64 x 64 kernel)"),
+    cl::value_desc("RxC"), cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cRuntimeVariant(
     "runtime-variant",
     cl::desc("Link the model with an instrumented runtime (tests): asan "
@@ -356,6 +363,7 @@ static int runCompile() {
   options.cpu = cCpu;
   options.target = cTarget;
   options.gpuArch = cGpu;
+  options.gpuMmaTile = cGpuMmaTile;
   options.cudaPath = cCudaPath;
   options.savePtxDir = cSavePtx;
   options.emulateGpu = cEmulateGpu;

@@ -1,0 +1,447 @@
+//===- MmaPipelined.cpp - the pipelined tensor-core matmul kernel ---------===//
+//
+// kiln-gpu-tile-matmuls' second tensor-core kernel (Gemm.h), for matmuls
+// whose operands allow 16-byte vector loads. A block of 256 threads (8
+// warps, 2 along M x 4 along N) computes a BM x BN tile of C (64 or 128
+// each); warp (wm, wn) owns rows wm * BM/2 + [0, BM/2) and columns
+// wn * BN/4 + [0, BN/4): FM = BM/32 tiles of 16 rows by FN = BN/32 tiles of
+// 8 columns, 4 fp32 accumulators per thread each (the m16n8k16 C fragment:
+// rows g, g + 8, columns 2q, 2q + 1; g = lane / 4, q = lane % 4).
+//
+// Steps of 32 along k through two shared buffers:
+//   As[2][BM][32 + 8] (k contiguous: A's fragments are pairs along k),
+//   Bs[2][32][BN + 8] (n contiguous, as B is stored; a B fragment register
+//   is two values from rows 2q, 2q + 1 of one column).
+// Each thread's share of a step is BM / 32 vector<4xf32> loads of A and
+// BN / 64 vector<8xf16|bf16> (or BN / 32 vector<4xf32>) loads of B, rows
+// clamped inside the operand and zeroed outside it. Step s:
+//   load step s + 1 into registers; mma.sync over buffer s % 2 (2 k-steps
+//   of 16, FM x FN each); round and store the loads into buffer
+//   (s + 1) % 2; barrier.
+// The loads of step s + 1 are in flight while the tensor cores run step s,
+// and one barrier per step suffices: buffer (s + 1) % 2 was last read in
+// step s - 1, which every warp finished before step s's barrier. The
+// epilogue is the 64 x 64 kernel's (accumulateAt) for each accumulator.
+//
+// With `emulate` each thread runs the same loads, stores and buffer
+// indices as CPU code, and computes its accumulators as dot products over
+// the staged tiles (mma.sync's fragment order is the 64 x 64 kernel's,
+// checked on a GPU by scripts/gpu_check.py).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/gpu/Gemm.h"
+#include "codegen/gpu/Loops.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::kiln::gpu_gemm;
+
+namespace {
+
+constexpr int64_t kStep = 32;   // k per step
+constexpr int64_t kPad = 8;     // values of padding per shared row
+constexpr int64_t kThreads = 256;
+constexpr int64_t kWarpsN = 4;  // warps along N (2 along M)
+constexpr int64_t kVecBytes = 16;
+
+/// Values of `mem`'s element type per 16-byte vector.
+int64_t vectorOf(Value mem) {
+  auto t = cast<MemRefType>(mem.getType());
+  return kVecBytes / (t.getElementTypeBitWidth() / 8);
+}
+
+/// Whether every `vec`-value vector load along `mem`'s rows starting at a
+/// multiple of `vec` stays aligned (to `vec` values) and inside its row.
+bool vectorRows(Value mem, int64_t vec) {
+  auto t = cast<MemRefType>(mem.getType());
+  int64_t rank = t.getRank();
+  int64_t inner = t.getDimSize(rank - 1);
+  if (ShapedType::isDynamic(inner) || inner == 0 || inner % vec != 0)
+    return false;
+  if (t.getLayout().isIdentity())
+    return true; // every stride a multiple of the innermost size
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(t.getStridesAndOffset(strides, offset)) ||
+      strides[rank - 1] != 1 || ShapedType::isDynamic(offset) ||
+      offset % vec != 0)
+    return false;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (ShapedType::isDynamic(strides[i]) || strides[i] % vec != 0)
+      return false;
+  return true;
+}
+
+/// One thread's vector load of a step, kept until it is stored.
+struct Staged {
+  Value value, inside; // the loaded vector, whether it lies in the operand
+  Value row, col;      // where it goes in the step's shared tile
+};
+
+class PipelinedBuilder {
+public:
+  PipelinedBuilder(OpBuilder &b, const Gemm &g, Type lowp, MmaTile tile,
+                   bool emulate)
+      : b(b), g(g), loc(g.loc), lowp(lowp), bm(tile.rows), bn(tile.cols),
+        emulate(emulate) {}
+
+  void build() { emulate ? buildEmulation() : buildLaunch(); }
+
+private:
+  OpBuilder &b;
+  const Gemm &g;
+  Location loc;
+  Type lowp;
+  int64_t bm, bn;
+  bool emulate;
+  Value M, N, K, batch;
+
+  int64_t fragsM() const { return bm / 32; } // 16-row tiles per warp
+  int64_t fragsN() const { return bn / 32; } // 8-column tiles per warp
+  int64_t outputs() const { return fragsM() * fragsN() * 4; }
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) { return y ? add(x, idx(y)) : x; }
+  Value sub(Value x, int64_t y) {
+    return arith::SubIOp::create(b, loc, x, idx(y));
+  }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, idx(y));
+  }
+  Value div(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, loc, x, idx(y));
+  }
+  Value rem(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, idx(y));
+  }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+  }
+  Value both(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value dim(Value mem, int64_t i) {
+    return memref::DimOp::create(b, loc, mem, i + (g.batched ? 1 : 0));
+  }
+  llvm::MaybeAlign align(int64_t bytes) {
+    return emulate ? llvm::MaybeAlign() : llvm::MaybeAlign(bytes);
+  }
+  SmallVector<Value> at(Value bat, Value r, Value c) {
+    SmallVector<Value> v;
+    if (g.batched)
+      v.push_back(bat);
+    v.append({r, c});
+    return v;
+  }
+
+  void readSizes() {
+    M = dim(g.c, 0);
+    N = dim(g.c, 1);
+    K = dim(g.a, 1);
+    batch = g.batched ? memref::DimOp::create(b, loc, g.c, 0).getResult()
+                      : idx(1);
+  }
+
+  MemRefType tileA(Attribute space) {
+    return MemRefType::get({2, bm, kStep + kPad}, lowp,
+                           MemRefLayoutAttrInterface{}, space);
+  }
+  MemRefType tileB(Attribute space) {
+    return MemRefType::get({2, kStep, bn + kPad}, lowp,
+                           MemRefLayoutAttrInterface{}, space);
+  }
+
+  /// A vector of `mem` at (r, c) with r, c clamped to the last full vector
+  /// of the operand (rows < R, columns < C, C a multiple of the width).
+  Staged loadVector(Value mem, Value bat, Value r, Value R, Value c, Value C,
+                    int64_t width, Value row, Value col) {
+    Value rc = min(r, sub(R, 1)), cc = min(c, sub(C, width));
+    auto type = VectorType::get(
+        {width}, cast<MemRefType>(mem.getType()).getElementType());
+    Value v = vector::LoadOp::create(b, loc, type, mem, at(bat, rc, cc),
+                                     /*nontemporal=*/false, align(kVecBytes));
+    return {v, both(lt(r, R), lt(c, C)), row, col};
+  }
+
+  /// Thread t's loads of the step at k0: A's rows then B's.
+  SmallVector<Staged> loadStep(Value t, Value k0, Value bat, Value m0,
+                               Value n0) {
+    SmallVector<Staged> out;
+    int64_t perRowA = kStep / 4;
+    for (int64_t r = 0; r < bm * perRowA / kThreads; ++r) {
+      Value i = add(t, r * kThreads);
+      Value row = div(i, perRowA), col = mul(rem(i, perRowA), 4);
+      out.push_back(loadVector(g.a, bat, add(m0, row), M, add(k0, col), K, 4,
+                               row, col));
+    }
+    int64_t vecB = vectorOf(g.b), perRowB = bn / vecB;
+    for (int64_t r = 0; r < kStep * perRowB / kThreads; ++r) {
+      Value i = add(t, r * kThreads);
+      Value row = div(i, perRowB), col = mul(rem(i, perRowB), vecB);
+      out.push_back(loadVector(g.b, bat, add(k0, row), K, add(n0, col), N,
+                               vecB, row, col));
+    }
+    return out;
+  }
+
+  /// The loads, zeroed outside the operands and rounded, into buffer `buf`.
+  void storeStep(ArrayRef<Staged> staged, Value As, Value Bs, Value buf) {
+    int64_t numA = bm * (kStep / 4) / kThreads;
+    for (auto [i, s] : llvm::enumerate(staged)) {
+      auto type = cast<VectorType>(s.value.getType());
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(
+                      type, b.getFloatAttr(type.getElementType(), 0)));
+      Value v = arith::SelectOp::create(b, loc, s.inside, s.value, zero);
+      if (type.getElementType() != lowp)
+        v = arith::TruncFOp::create(
+            b, loc, VectorType::get(type.getShape(), lowp), v);
+      int64_t bytes = type.getNumElements() * 2;
+      vector::StoreOp::create(b, loc, v, (int64_t)i < numA ? As : Bs,
+                              ValueRange{buf, s.row, s.col},
+                              /*nontemporal=*/false, align(bytes));
+    }
+  }
+
+  /// Thread t's warp coordinates: (first row, first column) of its part of
+  /// the tile, and its lane's g and q.
+  struct Lane {
+    Value row0, col0, g, q;
+  };
+  Lane laneOf(Value t) {
+    Value lane = rem(t, 32), w = div(t, 32);
+    return {mul(div(w, kWarpsN), bm / 2), mul(rem(w, kWarpsN), bn / kWarpsN),
+            div(lane, 4), rem(lane, 4)};
+  }
+
+  /// The tile coordinates of thread t's accumulator e = 4 (fm FN + fn) +
+  /// 2 reg + elem.
+  std::pair<Value, Value> outputAt(const Lane &l, int64_t e) {
+    int64_t f = e / 4, fm = f / fragsN(), fn = f % fragsN();
+    int64_t reg = (e / 2) % 2, elem = e % 2;
+    Value row = add(add(l.row0, l.g), fm * 16 + 8 * reg);
+    Value col = add(add(l.col0, mul(l.q, 2)), fn * 8 + elem);
+    return {row, col};
+  }
+
+  /// A fragment register: two values (vector<2xf16>, or for bf16 an i32).
+  Value fragment(Value pair) {
+    if (lowp.isF16())
+      return pair;
+    auto asInt = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), pair);
+    return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
+  }
+
+  /// The GPU's step: FM x FN mma.sync per 16 of k, over buffer `buf`.
+  SmallVector<Value> computeMma(Value As, Value Bs, Value buf, const Lane &l,
+                                ValueRange acc) {
+    auto f32 = b.getF32Type();
+    auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                   {f32, f32, f32, f32});
+    NVVM::MMATypes type =
+        lowp.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
+    auto pairType = VectorType::get({2}, lowp);
+    Value q2 = mul(l.q, 2);
+    SmallVector<Value> out(acc);
+    for (int64_t ks = 0; ks < kStep; ks += 16) {
+      // A: (row g, k 2q), (g + 8, 2q), (g, 2q + 8), (g + 8, 2q + 8).
+      SmallVector<SmallVector<Value>> a(fragsM());
+      for (int64_t fm = 0; fm < fragsM(); ++fm) {
+        Value r0 = add(add(l.row0, l.g), fm * 16);
+        for (int64_t r = 0; r < 4; ++r) {
+          Value pair = vector::LoadOp::create(
+              b, loc, pairType, As,
+              ValueRange{buf, add(r0, 8 * (r % 2)), add(q2, ks + 8 * (r / 2))});
+          a[fm].push_back(fragment(pair));
+        }
+      }
+      // B: column g, rows (2q, 2q + 1) and (2q + 8, 2q + 9).
+      SmallVector<SmallVector<Value>> bf(fragsN());
+      for (int64_t fn = 0; fn < fragsN(); ++fn) {
+        Value n = add(add(l.col0, l.g), fn * 8);
+        for (int64_t half = 0; half < 2; ++half) {
+          Value k = add(q2, ks + 8 * half);
+          Value x = memref::LoadOp::create(b, loc, Bs, ValueRange{buf, k, n});
+          Value y = memref::LoadOp::create(b, loc, Bs,
+                                           ValueRange{buf, add(k, 1), n});
+          bf[fn].push_back(fragment(
+              vector::FromElementsOp::create(b, loc, pairType, ValueRange{x, y})));
+        }
+      }
+      for (int64_t fm = 0; fm < fragsM(); ++fm)
+        for (int64_t fn = 0; fn < fragsN(); ++fn) {
+          int64_t f = 4 * (fm * fragsN() + fn);
+          auto mma = NVVM::MmaOp::create(
+              b, loc, result, a[fm], bf[fn], ArrayRef<Value>(out).slice(f, 4),
+              ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+              std::array<NVVM::MMATypes, 2>{type, type},
+              std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                             NVVM::MMALayout::col});
+          for (int64_t r = 0; r < 4; ++r)
+            out[f + r] = LLVM::ExtractValueOp::create(
+                b, loc, mma.getResult(), ArrayRef<int64_t>{r});
+        }
+    }
+    return out;
+  }
+
+  /// The emulation's step: each accumulator's dot product over buffer
+  /// `buf`'s (rounded) values.
+  SmallVector<Value> computeDots(Value As, Value Bs, Value buf, const Lane &l,
+                                 ValueRange acc) {
+    SmallVector<Value> out;
+    auto f32 = b.getF32Type();
+    for (int64_t e = 0; e < outputs(); ++e) {
+      auto [row, col] = outputAt(l, e);
+      auto loop = kiln::gpu_loops::forFromZero(b, loc, idx(kStep), 1,
+                                               ValueRange{acc[e]});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value kk = loop.getInductionVar();
+      Value x = memref::LoadOp::create(b, loc, As, ValueRange{buf, row, kk});
+      Value y = memref::LoadOp::create(b, loc, Bs, ValueRange{buf, kk, col});
+      x = arith::ExtFOp::create(b, loc, f32, x);
+      y = arith::ExtFOp::create(b, loc, f32, y);
+      Value sum = math::FmaOp::create(b, loc, x, y, loop.getRegionIterArgs()[0]);
+      scf::YieldOp::create(b, loc, ValueRange{sum});
+      out.push_back(loop.getResult(0));
+    }
+    return out;
+  }
+
+  /// C (+)= the accumulators inside C.
+  void store(const Lane &l, Value bat, Value m0, Value n0, ValueRange acc) {
+    for (int64_t e = 0; e < outputs(); ++e) {
+      auto [row, col] = outputAt(l, e);
+      Value m = add(m0, row), n = add(n0, col);
+      auto guard = scf::IfOp::create(b, loc, both(lt(m, M), lt(n, N)),
+                                     /*withElse=*/false);
+      OpBuilder::InsertionGuard ig(b);
+      b.setInsertionPointToStart(guard.thenBlock());
+      accumulateAt(b, g, at(bat, m, n), acc[e]);
+    }
+  }
+
+  Value steps() {
+    return arith::CeilDivSIOp::create(b, loc, K, idx(kStep));
+  }
+  Value tiles(Value n, int64_t size) {
+    return arith::CeilDivSIOp::create(b, loc, n, idx(size));
+  }
+  Value f32Zero() {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  }
+
+  void buildLaunch() {
+    readSizes();
+    auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
+                                             gpu::AddressSpace::Workgroup);
+    Value one = idx(1);
+    auto launch = gpu::LaunchOp::create(
+        b, loc, tiles(N, bn), tiles(M, bm), batch, idx(kThreads), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/{}, TypeRange{tileA(shared), tileB(shared)});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&launch.getBody().front());
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPointToStart(&launch.getBody().front());
+    Value As = launch.getWorkgroupAttributions()[0];
+    Value Bs = launch.getWorkgroupAttributions()[1];
+    gpu::KernelDim3 block = launch.getBlockIds();
+    Value t = launch.getThreadIds().x;
+    Value m0 = mul(block.y, bm), n0 = mul(block.x, bn), bat = block.z;
+    Lane l = laneOf(t);
+    storeStep(loadStep(t, idx(0), bat, m0, n0), As, Bs, idx(0));
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> init(outputs(), f32Zero());
+    auto loop = kiln::gpu_loops::forFromZero(b, loc, steps(), 1, init);
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value s = loop.getInductionVar();
+      Value buf = rem(s, 2), other = rem(add(s, 1), 2);
+      SmallVector<Staged> next =
+          loadStep(t, mul(add(s, 1), kStep), bat, m0, n0);
+      SmallVector<Value> acc =
+          computeMma(As, Bs, buf, l, loop.getRegionIterArgs());
+      storeStep(next, As, Bs, other);
+      gpu::BarrierOp::create(b, loc);
+      scf::YieldOp::create(b, loc, acc);
+    }
+    store(l, bat, m0, n0, loop.getResults());
+  }
+
+  void forEach(Value n, function_ref<void(Value)> body) {
+    kiln::gpu_loops::forEach(b, loc, n, body);
+  }
+
+  void buildEmulation() {
+    readSizes();
+    Value As = memref::AllocOp::create(b, loc, tileA({}));
+    Value Bs = memref::AllocOp::create(b, loc, tileB({}));
+    Value accs = memref::AllocOp::create(
+        b, loc, MemRefType::get({kThreads, outputs()}, b.getF32Type()));
+    auto loadAcc = [&](Value t) {
+      SmallVector<Value> acc;
+      for (int64_t e = 0; e < outputs(); ++e)
+        acc.push_back(
+            memref::LoadOp::create(b, loc, accs, ValueRange{t, idx(e)}));
+      return acc;
+    };
+    auto storeAcc = [&](Value t, ValueRange acc) {
+      for (int64_t e = 0; e < outputs(); ++e)
+        memref::StoreOp::create(b, loc, acc[e], accs, ValueRange{t, idx(e)});
+    };
+    Value threads = idx(kThreads);
+    forEach(batch, [&](Value bat) {
+      forEach(tiles(M, bm), [&](Value by) {
+        forEach(tiles(N, bn), [&](Value bx) {
+          Value m0 = mul(by, bm), n0 = mul(bx, bn);
+          forEach(threads, [&](Value t) {
+            storeAcc(t, SmallVector<Value>(outputs(), f32Zero()));
+            storeStep(loadStep(t, idx(0), bat, m0, n0), As, Bs, idx(0));
+          });
+          forEach(steps(), [&](Value s) {
+            Value buf = rem(s, 2), other = rem(add(s, 1), 2);
+            // Thread by thread: a thread's stores go to the buffer no
+            // thread reads in this step.
+            forEach(threads, [&](Value t) {
+              SmallVector<Staged> next =
+                  loadStep(t, mul(add(s, 1), kStep), bat, m0, n0);
+              storeAcc(t, computeDots(As, Bs, buf, laneOf(t), loadAcc(t)));
+              storeStep(next, As, Bs, other);
+            });
+          });
+          forEach(threads,
+                  [&](Value t) { store(laneOf(t), bat, m0, n0, loadAcc(t)); });
+        });
+      });
+    });
+    for (Value v : {As, Bs, accs})
+      memref::DeallocOp::create(b, loc, v);
+  }
+};
+
+} // namespace
+
+bool mlir::kiln::gpu_gemm::pipelinedFits(const Gemm &g, Type lowp) {
+  Type bt = cast<MemRefType>(g.b.getType()).getElementType();
+  return lowp && (bt.isF32() || bt == lowp) && vectorRows(g.a, 4) &&
+         vectorRows(g.b, vectorOf(g.b));
+}
+
+void mlir::kiln::gpu_gemm::buildPipelined(OpBuilder &b, const Gemm &g,
+                                          Type lowp, MmaTile tile,
+                                          bool emulate) {
+  PipelinedBuilder(b, g, lowp, tile, emulate).build();
+}
