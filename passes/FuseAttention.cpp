@@ -3,10 +3,12 @@
 // softmax(scale * Q.K^T [+ mask | where(mask, ., fill)]) . V into
 // kiln.attention, absorbing the K transpose, constant scales on the scores,
 // Q or K, the head repeat of grouped-query attention, and a causal mask
-// sliced from a constant lower-triangular buffer (GPT-2's `bias`).
+// (sliced from a constant lower-triangular buffer, GPT-2's `bias`, or built
+// from index arithmetic, CausalMask.h) as the causal flag.
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/CausalMask.h"
 #include "passes/Passes.h"
 #include "passes/PatternReport.h"
 #include "passes/PatternUtils.h"
@@ -278,10 +280,18 @@ struct FuseAttention final : OpRewritePattern<MatmulOp> {
       std::swap(perm[rank - 1], perm[rank - 2]);
       keyBase = TransposeOp::create(rewriter, loc, kt, perm);
     }
-    // A sliced lower-triangular constant mask is the causal flag.
-    bool causal = mask && !invertMask && fill &&
-                  isSlicedTril(mask, canonicalDim(q, rank - 2),
-                               canonicalDim(kt, rank - 1));
+    // A causal mask is the causal flag: a sliced lower-triangular constant
+    // (GPT-2), or one built from index arithmetic (CausalMask.h), written
+    // over the scores with a fill that removes them from the softmax or
+    // added to them.
+    SymDim sq = canonicalDim(q, rank - 2), sk = canonicalDim(kt, rank - 1);
+    bool causal = false;
+    if (mask && fill)
+      causal = excludesKeys(*fill) &&
+               ((!invertMask && isSlicedTril(mask, sq, sk)) ||
+                isCausalCondition(mask, !invertMask, sq, sk));
+    else if (mask)
+      causal = isCausalAdditiveMask(mask, sq, sk);
     if (causal) {
       mask = Value();
       fill.reset();

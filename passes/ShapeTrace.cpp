@@ -2,6 +2,8 @@
 
 #include "passes/ShapeTrace.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
@@ -86,12 +88,42 @@ SymDim inferredDim(ReshapeOp r, int64_t d, int depth) {
   return self;
 }
 
+/// Dim `d` of a model input: the first input dim with the same name
+/// (`kiln.dims`), since the runtime refuses inputs whose same-named dims
+/// differ; else itself.
+SymDim namedDim(BlockArgument arg, int64_t d) {
+  SymDim self{arg, d};
+  auto fn = dyn_cast_or_null<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (!fn || arg.getOwner() != &fn.getBody().front())
+    return self;
+  auto nameOf = [&](unsigned i, int64_t j) -> StringRef {
+    auto names = fn.getArgAttrOfType<ArrayAttr>(i, "kiln.dims");
+    auto t = dyn_cast<RankedTensorType>(fn.getArgument(i).getType());
+    if (!names || !t || j >= (int64_t)names.size() || !t.isDynamicDim(j))
+      return {};
+    auto s = dyn_cast<StringAttr>(names[j]);
+    return s ? s.getValue() : StringRef();
+  };
+  StringRef name = nameOf(arg.getArgNumber(), d);
+  if (name.empty())
+    return self;
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    auto t = dyn_cast<RankedTensorType>(fn.getArgument(i).getType());
+    for (int64_t j = 0; t && j < t.getRank(); ++j)
+      if (nameOf(i, j) == name)
+        return {fn.getArgument(i), j};
+  }
+  return self;
+}
+
 SymDim canon(Value x, int64_t d, int depth) {
   auto t = cast<RankedTensorType>(x.getType());
   if (!t.isDynamicDim(d))
     return SymDim::constant(t.getDimSize(d));
   Operation *op = x.getDefiningOp();
   SymDim self{x, d};
+  if (auto arg = dyn_cast<BlockArgument>(x))
+    return namedDim(arg, d);
   if (!op || depth > kMaxDepth)
     return self;
   if (op->hasTrait<OpTrait::KilnBroadcasting>())
@@ -158,7 +190,20 @@ SymDim canon(Value x, int64_t d, int depth) {
           axis += t.getRank();
         return d == axis ? self : rec(c.getInputs()[0], d);
       })
-      .Case<SoftmaxOp, LogSoftmaxOp, LayerNormOp, RmsNormOp, AttentionOp>(
+      .Case([&](GatherOp g) {
+        // [data dims before axis, index dims, data dims after axis]
+        auto it = cast<RankedTensorType>(g.getIndices().getType());
+        int64_t axis = g.getAxis();
+        if (axis < 0)
+          axis += cast<RankedTensorType>(g.getInput().getType()).getRank();
+        if (d < axis)
+          return rec(g.getInput(), d);
+        if (d < axis + it.getRank())
+          return rec(g.getIndices(), d - axis);
+        return rec(g.getInput(), d - it.getRank() + 1);
+      })
+      .Case<SoftmaxOp, LogSoftmaxOp, LayerNormOp, RmsNormOp, AttentionOp,
+            RotaryEmbeddingOp>(
           [&](Operation *o) {
             if (isa<AttentionOp>(o) && d == t.getRank() - 1)
               return rec(o->getOperand(2), d);

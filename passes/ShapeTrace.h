@@ -2,10 +2,12 @@
 //
 // A small symbolic view of tensor extents for the graph passes: an extent is
 // a constant or "dim i of value v" followed back through the ops that keep
-// it (unsqueeze, transpose, elementwise ops, matmul, expand, reshape, ...),
-// so two extents that are provably equal compare equal. Shape tensors (the
-// 1-D i64 values exporters build with Shape/Gather/Concat) are traced to one
-// symbolic extent per entry.
+// it (unsqueeze, transpose, elementwise ops, matmul, expand, reshape,
+// gather, rotary embedding, ...), so two extents that are provably equal
+// compare equal. Model inputs' dims with the same name (`kiln.dims`) are
+// one extent: the runtime checks them equal before a run. Shape tensors
+// (the 1-D i64 values exporters build with Shape/Gather/Concat) are traced
+// to one symbolic extent per entry.
 //
 //===----------------------------------------------------------------------===//
 

@@ -77,14 +77,16 @@ PIPELINED_CASES = ["gemm_bias_slice", "matmul_k100_n136", "matmul_k8_n8",
 # variants and the CNNs (ResNet-18 alone has 42 MB of weights) the folder
 # would not fit the 64 MiB a device run can carry; test/e2e/cuda.test
 # compiles all of them and checks their tiling on the CPU.
-CHECKED = ["bert_op13", "gpt2_kv", "llama_outer", "vit", "transformer_encoder"]
+CHECKED = ["bert_op13", "gpt2_kv", "llama_outer", "llama_kv", "vit", "transformer_encoder"]
 # Shapes checked besides SHAPE: few query rows (Sq <= 8) take the fused
 # attention's decode kernel, more its rows kernel. GPT-2 with a KV cache as
 # a decode step (one query row, 41 keys: two warps' chunks) and as a 5-row
 # chunk on 105 keys (four warps' chunks; its positions stop at 128); LLaMA
-# at 7 rows.
+# at 7 rows; LLaMA with a KV cache (its run-time causal mask is the causal
+# flag) as a decode step on 40 cached tokens.
 MORE_SHAPES = {"gpt2_kv": [{"batch": 3, "seq": 1, "past_seq": 40},
                            {"batch": 2, "seq": 5, "past_seq": 100}],
+               "llama_kv": [{"batch": 2, "seq": 1, "past_seq": 40}],
                "llama_outer": [{"batch": 2, "seq": 7}]}
 
 

@@ -561,10 +561,14 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
       while (k < nsym && strcmp(sym_names[k], sym) != 0)
         ++k;
       if (k == nsym) {
-        if (nsym < sizeof sym_values / sizeof sym_values[0]) {
-          sym_names[nsym] = sym;
-          sym_values[nsym++] = t->dims[d];
-        }
+        /* The compiler takes same-named dims as equal (ShapeTrace): every
+         * name is checked, or the run refused. */
+        if (nsym == sizeof sym_values / sizeof sym_values[0])
+          return kiln_fail(KILN_INVALID_ARGUMENT,
+                           "input '%s' dim %d ('%s'): the inputs name more "
+                           "than %zu different dims", s->name, d, sym, nsym);
+        sym_names[nsym] = sym;
+        sym_values[nsym++] = t->dims[d];
       } else if (sym_values[k] != t->dims[d]) {
         return kiln_fail(KILN_INVALID_ARGUMENT,
                     "input '%s' dim %d ('%s') is %lld, but '%s' is %lld "

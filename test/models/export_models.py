@@ -340,6 +340,47 @@ class LlamaOuter(Llama):
         return torch.outer(pos, self.inv_freq)
 
 
+class LlamaKV(Llama):
+    """em.Llama with a KV cache: inputs input_ids [batch, seq] and per layer
+    past_key_i / past_value_i [batch, kv_heads, past_seq, head_dim]; outputs
+    logits and present_key_i / present_value_i (past + new, before the GQA
+    repeat). RoPE positions and the causal mask start at past_seq."""
+
+    def forward(self, input_ids, *past):
+        b, seq = input_ids.shape
+        past_len = past[0].shape[2]
+        pos = (torch.arange(seq, dtype=torch.long) + past_len).float()
+        freqs = self.rope_angles(pos)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos()[None, None, :, :], emb.sin()[None, None, :, :]
+        total = past_len + seq
+        rows = (torch.arange(seq) + past_len).view(seq, 1)
+        mask = torch.zeros(seq, total).masked_fill(
+            torch.arange(total).view(1, total) > rows,
+            torch.finfo(torch.float32).min)[None, None, :, :]
+        x = self.embed_tokens(input_ids)
+        presents = []
+        for i, layer in enumerate(self.layers):
+            a = layer.self_attn
+            h = layer.input_layernorm(x)
+            q = a.q_proj(h).view(b, seq, a.heads, a.head_dim).transpose(1, 2)
+            k = a.k_proj(h).view(b, seq, a.kv_heads, a.head_dim).transpose(1, 2)
+            v = a.v_proj(h).view(b, seq, a.kv_heads, a.head_dim).transpose(1, 2)
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+            k = torch.cat((past[2 * i], k), dim=2)
+            v = torch.cat((past[2 * i + 1], v), dim=2)
+            presents += [k, v]
+            n_rep = a.heads // a.kv_heads
+            kr, vr = repeat_kv(k, n_rep), repeat_kv(v, n_rep)
+            w = torch.matmul(q, kr.transpose(2, 3)) / math.sqrt(a.head_dim)
+            w = torch.softmax(w + mask, dim=-1)
+            o = torch.matmul(w, vr).transpose(1, 2).contiguous().reshape(b, seq, -1)
+            x = x + a.o_proj(o)
+            x = x + layer.mlp(layer.post_attention_layernorm(x))
+        return (self.lm_head(self.norm(x)), *presents)
+
+
 # ---------------------------------------------------------------------------
 # ViT (pre-LN, explicit fused-qkv attention)
 # ---------------------------------------------------------------------------
@@ -494,6 +535,20 @@ def _gpt2_spec(c=GPT2_SMALL):
     return ModelSpec(lambda: GPT2(c), 14, inputs, outputs, axes)
 
 
+def _llama_kv_spec(c):
+    kv = (1, c.kv_heads, 4, c.hidden // c.heads)
+    inputs = [("input_ids", (1, 1), "int64")]
+    outputs = ["logits"]
+    axes = {"input_ids": BS, "logits": BS}
+    for i in range(c.layers):
+        for kind in ("key", "value"):
+            inputs.append((f"past_{kind}_{i}", kv, "float32"))
+            outputs.append(f"present_{kind}_{i}")
+            axes[f"past_{kind}_{i}"] = {0: "batch", 2: "past_seq"}
+            axes[f"present_{kind}_{i}"] = {0: "batch", 2: "total_seq"}
+    return ModelSpec(lambda: LlamaKV(c), 14, inputs, outputs, axes)
+
+
 def _image_spec(builder, opset, size, output="logits"):
     return ModelSpec(builder, opset, [("pixel_values", (2, 3, size, size), "float32")],
                      [output], {"pixel_values": {0: "batch"}, output: {0: "batch"}})
@@ -508,6 +563,7 @@ MODELS = {
                        {"input_ids": BS, "logits": BS}),
     "llama_outer": ModelSpec(build_llama_outer, 14, [("input_ids", (2, 8), "int64")],
                              ["logits"], {"input_ids": BS, "logits": BS}),
+    "llama_kv": _llama_kv_spec(LLAMA_SMALL),
     "vit": _image_spec(build_vit, 14, 32),
     "resnet18": _image_spec(build_resnet18, 13, 64),
     "mobilenet_v3_small": _image_spec(build_mobilenet_v3_small, 13, 64),
