@@ -33,6 +33,36 @@ inline void forEach(OpBuilder &b, Location loc, Value n,
   body(loop.getInductionVar());
 }
 
+/// Index arithmetic at a builder's point, for the kernel builders (each op
+/// in its own statement).
+class IndexOps {
+public:
+  IndexOps(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) { return y ? add(x, idx(y)) : x; }
+  Value sub(Value x, int64_t y) {
+    return arith::SubIOp::create(b, loc, x, idx(y));
+  }
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, idx(y));
+  }
+  Value div(Value x, int64_t y) {
+    return arith::DivUIOp::create(b, loc, x, idx(y));
+  }
+  Value rem(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, idx(y));
+  }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+  }
+
+protected:
+  OpBuilder &b;
+  Location loc;
+};
+
 } // namespace mlir::kiln::gpu_loops
 
 #endif // KILN_CODEGEN_GPU_LOOPS_H

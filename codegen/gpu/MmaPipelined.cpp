@@ -87,19 +87,17 @@ struct Staged {
   Value row, col;      // where it goes in the step's shared tile
 };
 
-class PipelinedBuilder {
+class PipelinedBuilder : public kiln::gpu_loops::IndexOps {
 public:
   PipelinedBuilder(OpBuilder &b, const Gemm &g, Type lowp, MmaTile tile,
                    bool emulate)
-      : b(b), g(g), loc(g.loc), lowp(lowp), bm(tile.rows), bn(tile.cols),
+      : IndexOps(b, g.loc), g(g), lowp(lowp), bm(tile.rows), bn(tile.cols),
         emulate(emulate) {}
 
   void build() { emulate ? buildEmulation() : buildLaunch(); }
 
 private:
-  OpBuilder &b;
   const Gemm &g;
-  Location loc;
   Type lowp;
   int64_t bm, bn;
   bool emulate;
@@ -109,24 +107,6 @@ private:
   int64_t fragsN() const { return bn / 32; } // 8-column tiles per warp
   int64_t outputs() const { return fragsM() * fragsN() * 4; }
 
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t y) { return y ? add(x, idx(y)) : x; }
-  Value sub(Value x, int64_t y) {
-    return arith::SubIOp::create(b, loc, x, idx(y));
-  }
-  Value mul(Value x, int64_t y) {
-    return arith::MulIOp::create(b, loc, x, idx(y));
-  }
-  Value div(Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, idx(y));
-  }
-  Value rem(Value x, int64_t y) {
-    return arith::RemUIOp::create(b, loc, x, idx(y));
-  }
-  Value lt(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
-  }
   Value both(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
   Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
   Value dim(Value mem, int64_t i) {

@@ -113,29 +113,14 @@ constexpr int64_t kOut = 16;      // outputs of C per thread
 constexpr int64_t kSide = 16;     // fp32: threads per block side
 constexpr int64_t kPad = 8;       // tensor cores: padding of a tile row
 
-class KernelBuilder {
+class KernelBuilder : public kiln::gpu_loops::IndexOps {
 public:
   /// lowp: null for the fp32 kernel, else f16 or bf16 (tensor cores).
   KernelBuilder(OpBuilder &b, const Gemm &g, Type lowp)
-      : b(b), g(g), loc(g.loc), lowp(lowp) {}
+      : IndexOps(b, g.loc), g(g), lowp(lowp) {}
 
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value dim(Value mem, int64_t i) {
     return memref::DimOp::create(b, loc, mem, i + (g.batched ? 1 : 0));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t y) { return y ? add(x, idx(y)) : x; }
-  Value mul(Value x, int64_t y) {
-    return arith::MulIOp::create(b, loc, x, idx(y));
-  }
-  Value div(Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, idx(y));
-  }
-  Value rem(Value x, int64_t y) {
-    return arith::RemUIOp::create(b, loc, x, idx(y));
-  }
-  Value lt(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
   }
   Value f32Zero() {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
@@ -440,9 +425,7 @@ public:
   }
 
 private:
-  OpBuilder &b;
   const Gemm &g;
-  Location loc;
   Type lowp;
   Value M, N, K, batch;
 };

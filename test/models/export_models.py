@@ -521,32 +521,30 @@ _BERT_AXES = {"input_ids": BS, "attention_mask": BS, "token_type_ids": BS,
 _BERT_OUTPUTS = ["last_hidden_state", "pooler_output"]
 
 
-def _gpt2_spec(c=GPT2_SMALL):
-    kv = (2, c.n_head, 3, c.n_embd // c.n_head)
-    inputs = [("input_ids", (2, 5), "int64")]
+def _kv_spec(build, layers, kv, ids):
+    """A decoder with a KV cache: input_ids [batch, seq] and per layer
+    past_key_i / past_value_i of shape `kv` [batch, heads, past_seq, dim];
+    outputs logits and present_key_i / present_value_i."""
+    inputs = [("input_ids", ids, "int64")]
     outputs = ["logits"]
     axes = {"input_ids": BS, "logits": BS}
-    for i in range(c.n_layer):
+    for i in range(layers):
         for kind in ("key", "value"):
             inputs.append((f"past_{kind}_{i}", kv, "float32"))
             outputs.append(f"present_{kind}_{i}")
             axes[f"past_{kind}_{i}"] = {0: "batch", 2: "past_seq"}
             axes[f"present_{kind}_{i}"] = {0: "batch", 2: "total_seq"}
-    return ModelSpec(lambda: GPT2(c), 14, inputs, outputs, axes)
+    return ModelSpec(build, 14, inputs, outputs, axes)
+
+
+def _gpt2_spec(c=GPT2_SMALL):
+    return _kv_spec(lambda: GPT2(c), c.n_layer, (2, c.n_head, 3, c.n_embd // c.n_head),
+                    (2, 5))
 
 
 def _llama_kv_spec(c):
-    kv = (1, c.kv_heads, 4, c.hidden // c.heads)
-    inputs = [("input_ids", (1, 1), "int64")]
-    outputs = ["logits"]
-    axes = {"input_ids": BS, "logits": BS}
-    for i in range(c.layers):
-        for kind in ("key", "value"):
-            inputs.append((f"past_{kind}_{i}", kv, "float32"))
-            outputs.append(f"present_{kind}_{i}")
-            axes[f"past_{kind}_{i}"] = {0: "batch", 2: "past_seq"}
-            axes[f"present_{kind}_{i}"] = {0: "batch", 2: "total_seq"}
-    return ModelSpec(lambda: LlamaKV(c), 14, inputs, outputs, axes)
+    return _kv_spec(lambda: LlamaKV(c), c.layers, (1, c.kv_heads, 4, c.hidden // c.heads),
+                    (1, 1))
 
 
 def _image_spec(builder, opset, size, output="logits"):
