@@ -63,6 +63,35 @@ protected:
   Location loc;
 };
 
+/// An emulation's per-thread registers: a [threads, count] f32 buffer,
+/// allocated where it is made; `release` deallocates it.
+class EmulatedRegisters : IndexOps {
+public:
+  EmulatedRegisters(OpBuilder &b, Location loc, int64_t threads,
+                    int64_t count)
+      : IndexOps(b, loc), count(count),
+        buffer(memref::AllocOp::create(
+            b, loc, MemRefType::get({threads, count}, b.getF32Type()))) {}
+
+  /// Thread t's registers.
+  SmallVector<Value> load(Value t) {
+    SmallVector<Value> values;
+    for (int64_t e = 0; e < count; ++e)
+      values.push_back(
+          memref::LoadOp::create(b, loc, buffer, ValueRange{t, idx(e)}));
+    return values;
+  }
+  void store(Value t, ValueRange values) {
+    for (int64_t e = 0; e < count; ++e)
+      memref::StoreOp::create(b, loc, values[e], buffer, ValueRange{t, idx(e)});
+  }
+  void release() { memref::DeallocOp::create(b, loc, buffer); }
+
+private:
+  int64_t count;
+  Value buffer;
+};
+
 } // namespace mlir::kiln::gpu_loops
 
 #endif // KILN_CODEGEN_GPU_LOOPS_H

@@ -369,26 +369,14 @@ private:
     readSizes();
     Value As = memref::AllocOp::create(b, loc, tileA({}));
     Value Bs = memref::AllocOp::create(b, loc, tileB({}));
-    Value accs = memref::AllocOp::create(
-        b, loc, MemRefType::get({kThreads, outputs()}, b.getF32Type()));
-    auto loadAcc = [&](Value t) {
-      SmallVector<Value> acc;
-      for (int64_t e = 0; e < outputs(); ++e)
-        acc.push_back(
-            memref::LoadOp::create(b, loc, accs, ValueRange{t, idx(e)}));
-      return acc;
-    };
-    auto storeAcc = [&](Value t, ValueRange acc) {
-      for (int64_t e = 0; e < outputs(); ++e)
-        memref::StoreOp::create(b, loc, acc[e], accs, ValueRange{t, idx(e)});
-    };
+    kiln::gpu_loops::EmulatedRegisters accs(b, loc, kThreads, outputs());
     Value threads = idx(kThreads);
     forEach(batch, [&](Value bat) {
       forEach(tiles(M, bm), [&](Value by) {
         forEach(tiles(N, bn), [&](Value bx) {
           Value m0 = mul(by, bm), n0 = mul(bx, bn);
           forEach(threads, [&](Value t) {
-            storeAcc(t, SmallVector<Value>(outputs(), f32Zero()));
+            accs.store(t, SmallVector<Value>(outputs(), f32Zero()));
             storeStep(loadStep(t, idx(0), bat, m0, n0), As, Bs, idx(0));
           });
           forEach(steps(), [&](Value s) {
@@ -398,17 +386,18 @@ private:
             forEach(threads, [&](Value t) {
               SmallVector<Staged> next =
                   loadStep(t, mul(add(s, 1), kStep), bat, m0, n0);
-              storeAcc(t, computeDots(As, Bs, buf, laneOf(t), loadAcc(t)));
+              accs.store(t, computeDots(As, Bs, buf, laneOf(t), accs.load(t)));
               storeStep(next, As, Bs, other);
             });
           });
           forEach(threads,
-                  [&](Value t) { store(laneOf(t), bat, m0, n0, loadAcc(t)); });
+                  [&](Value t) { store(laneOf(t), bat, m0, n0, accs.load(t)); });
         });
       });
     });
-    for (Value v : {As, Bs, accs})
+    for (Value v : {As, Bs})
       memref::DeallocOp::create(b, loc, v);
+    accs.release();
   }
 };
 

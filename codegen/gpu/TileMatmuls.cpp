@@ -382,25 +382,14 @@ public:
     readSizes();
     Value As = memref::AllocOp::create(b, loc, tileType(true, {}));
     Value Bs = memref::AllocOp::create(b, loc, tileType(false, {}));
-    Value accs = memref::AllocOp::create(
-        b, loc, MemRefType::get({kThreads, kOut}, b.getF32Type()));
-    auto loadAcc = [&](Value t) {
-      SmallVector<Value> acc;
-      for (int64_t e = 0; e < kOut; ++e)
-        acc.push_back(memref::LoadOp::create(b, loc, accs, ValueRange{t, idx(e)}));
-      return acc;
-    };
-    auto storeAcc = [&](Value t, ValueRange acc) {
-      for (int64_t e = 0; e < kOut; ++e)
-        memref::StoreOp::create(b, loc, acc[e], accs, ValueRange{t, idx(e)});
-    };
+    kiln::gpu_loops::EmulatedRegisters accs(b, loc, kThreads, kOut);
     Value threads = idx(kThreads);
     forLoop(batch, [&](Value bat) {
       forLoop(ceilTiles(M), [&](Value by) {
         forLoop(ceilTiles(N), [&](Value bx) {
           Value m0 = mul(by, kTile), n0 = mul(bx, kTile);
           forLoop(threads, [&](Value t) {
-            storeAcc(t, SmallVector<Value>(kOut, f32Zero()));
+            accs.store(t, SmallVector<Value>(kOut, f32Zero()));
           });
           auto steps = forOp(K, stepK());
           {
@@ -411,17 +400,18 @@ public:
               loadTiles(As, Bs, t, k0, bat, m0, n0);
             });
             forLoop(threads, [&](Value t) {
-              SmallVector<Value> acc = loadAcc(t);
-              storeAcc(t, lowp ? computeDots(As, Bs, t, acc)
-                               : computeSimt(As, Bs, t, acc));
+              SmallVector<Value> acc = accs.load(t);
+              accs.store(t, lowp ? computeDots(As, Bs, t, acc)
+                                 : computeSimt(As, Bs, t, acc));
             });
           }
-          forLoop(threads, [&](Value t) { store(t, bat, m0, n0, loadAcc(t)); });
+          forLoop(threads, [&](Value t) { store(t, bat, m0, n0, accs.load(t)); });
         });
       });
     });
-    for (Value v : {As, Bs, accs})
+    for (Value v : {As, Bs})
       memref::DeallocOp::create(b, loc, v);
+    accs.release();
   }
 
 private:
