@@ -107,18 +107,23 @@ std::optional<IndexExpr> combine(const IndexExpr &x, const IndexExpr &y,
   return a;
 }
 
-/// `in` with unit axes inserted at `axes` (positions in the result).
-IndexExpr unsqueezed(const IndexExpr &in, ArrayRef<int64_t> axes,
-                     int64_t rank) {
+/// `in` with unit axes inserted at `axes` (positions in the result);
+/// nullopt when they do not add up to `rank`.
+std::optional<IndexExpr> unsqueezed(const IndexExpr &in,
+                                    ArrayRef<int64_t> axes, int64_t rank) {
   IndexExpr e = IndexExpr::scalar(0);
   int64_t next = 0;
   for (int64_t i = 0; i < rank; ++i) {
     bool inserted = llvm::is_contained(axes, i) ||
                     llvm::is_contained(axes, i - rank);
+    if (!inserted && next >= in.rank())
+      return std::nullopt;
     e.coef.push_back(inserted ? 0 : in.coef[next]);
     e.length.push_back(inserted ? LinComb() : in.length[next]);
     next += !inserted;
   }
+  if (next != in.rank())
+    return std::nullopt;
   e.offset = in.offset;
   return e;
 }
@@ -204,8 +209,7 @@ std::optional<IndexExpr> evalInt(Value v, int depth) {
       .Case<CastOp, IdentityOp>([&](Operation *o) { return rec(o->getOperand(0)); })
       .Case([&](UnsqueezeOp u) -> std::optional<IndexExpr> {
         auto in = rec(u.getInput());
-        return in ? std::optional(unsqueezed(*in, u.getAxes(), rank))
-                  : std::nullopt;
+        return in ? unsqueezed(*in, u.getAxes(), rank) : std::nullopt;
       })
       .Case([&](ExpandOp ex) -> std::optional<IndexExpr> {
         auto in = rec(ex.getInput());
@@ -279,8 +283,7 @@ std::optional<IndexExpr> evalCondition(Value v, int depth = 0) {
       })
       .Case([&](UnsqueezeOp u) -> std::optional<IndexExpr> {
         auto e = evalCondition(u.getInput(), depth + 1);
-        return e ? std::optional(unsqueezed(*e, u.getAxes(), rankOf(u)))
-                 : std::nullopt;
+        return e ? unsqueezed(*e, u.getAxes(), rankOf(u)) : std::nullopt;
       })
       .Case([&](ExpandOp ex) -> std::optional<IndexExpr> {
         auto e = evalCondition(ex.getInput(), depth + 1);
