@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -84,6 +85,8 @@ struct CudaPipelineOptions {
   std::string precision = "fp32";
   /// fp16 / bf16: "ROWSxCOLS" picks the pipelined tensor-core kernel.
   std::string mmaTile;
+  /// With mmaTile: fragments loaded with ldmatrix.
+  bool mmaLdmatrix = false;
 };
 
 /// Adds the graph passes, then kiln -> linalg -> bufferized loops -> tiled,

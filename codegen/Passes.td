@@ -480,6 +480,9 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {
     along k (A rounded as it is stored, B as it is or rounded) while the
     warps run the current step's `mma.sync`s from the other of two shared
     buffers, one barrier per step. The others keep the 64 x 64 kernel.
+    With `mma-ldmatrix` too, the warps load their A fragments with
+    `ldmatrix.x4` and their B fragments (two 8-column tiles at a time) with
+    `ldmatrix.x4.trans` from the n-contiguous B buffer.
 
     With `emulate`, the same per-thread steps are emitted as CPU loops
     (blocks and threads sequential, each barrier a split between loops
@@ -495,12 +498,18 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {
     Option<"mmaTile", "mma-tile", "std::string", /*default=*/"\"\"",
            "fp16 / bf16: ROWSxCOLS (64 or 128 each) takes the pipelined "
            "tensor-core kernel for the matmuls it fits; empty: the 64 x 64 "
-           "kernel for all">
+           "kernel for all">,
+    Option<"mmaLdmatrix", "mma-ldmatrix", "bool", /*default=*/"false",
+           "With mma-tile: the pipelined kernel loads its mma.sync fragments "
+           "with ldmatrix (B with .trans) instead of 32- and 16-bit shared "
+           "loads (not emulated: --emulate-gpu computes the same products "
+           "either way)">
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::NVVM::NVVMDialect",
+                           "mlir::nvgpu::NVGPUDialect",
                            "mlir::LLVM::LLVMDialect",
                            "mlir::vector::VectorDialect"];
 }

@@ -69,7 +69,9 @@ PRECISIONS = ["fp32", "fp16", "bf16"]
 # timed against the default 64 x 64 kernel; the whole BERT-base is built
 # with WHOLE_TILES only (3 MB of library each).
 TILES = ["64x64", "64x128", "128x64", "128x128"]
-WHOLE_TILES = ["64x64", "128x64"]
+# and each with its fragments loaded by ldmatrix ("RxCl": --gpu-mma-ldmatrix)
+TILES += [t + "l" for t in TILES]
+WHOLE_TILES = ["64x64", "128x64l"]
 # cuda_matmul.py's cases whose operands the pipelined kernel takes.
 PIPELINED_CASES = ["gemm_bias_slice", "matmul_k100_n136", "matmul_k8_n8",
                    "matmul_k256_n128", "batched_k20_n40"]
@@ -134,9 +136,12 @@ def prepare(args):
 
     def cuda(onnx_path, name, precision, tile=None):
         so = f"{name}.cuda.so"
+        extra = []
+        if tile:
+            extra = ["--gpu-mma-tile", tile.rstrip("l")]
+            extra += ["--gpu-mma-ldmatrix"] if tile.endswith("l") else []
         kiln.compile(onnx_path, os.path.join(d, so), kiln=args.kiln, target="cuda",
-                     gpu=args.gpu, precision=precision,
-                     extra_args=["--gpu-mma-tile", tile] if tile else [])
+                     gpu=args.gpu, precision=precision, extra_args=extra)
         return so
 
     for name in CHECKED:
@@ -186,7 +191,7 @@ def prepare(args):
                 checks[data] = {"so": so, "data": data, "cosine": False}
         print(f"prepared the matmul cases at {p}", flush=True)
     # The pipelined kernel on the same inputs and references.
-    for p, tile in [("fp16", t) for t in TILES] + [("bf16", TILES[-1])]:
+    for p, tile in [("fp16", t) for t in TILES] + [("bf16", "128x128"), ("bf16", "128x128l")]:
         for case in PIPELINED_CASES:
             so = cuda(os.path.join(models, case + ".onnx"), f"mm_{case}.{p}.t{tile}", p, tile)
             for data in [c for c in list(checks) if c.startswith(f"mm_{case}.{p}.")]:

@@ -48,6 +48,7 @@ void accumulateAt(OpBuilder &b, const Gemm &g, ArrayRef<Value> at, Value acc);
 /// A pipelined tensor-core kernel's tile of C: rows x columns per block.
 struct MmaTile {
   int64_t rows = 0, cols = 0;
+  bool ldmatrix = false; // fragments by ldmatrix (GPU only)
   explicit operator bool() const { return rows != 0; }
 };
 

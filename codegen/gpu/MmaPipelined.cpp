@@ -39,6 +39,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -92,7 +93,7 @@ public:
   PipelinedBuilder(OpBuilder &b, const Gemm &g, Type lowp, MmaTile tile,
                    bool emulate)
       : IndexOps(b, g.loc), g(g), lowp(lowp), bm(tile.rows), bn(tile.cols),
-        emulate(emulate) {}
+        ldmatrix(tile.ldmatrix), emulate(emulate) {}
 
   void build() { emulate ? buildEmulation() : buildLaunch(); }
 
@@ -100,7 +101,7 @@ private:
   const Gemm &g;
   Type lowp;
   int64_t bm, bn;
-  bool emulate;
+  bool ldmatrix, emulate;
   Value M, N, K, batch;
 
   int64_t fragsM() const { return bm / 32; } // 16-row tiles per warp
@@ -195,12 +196,12 @@ private:
   /// Thread t's warp coordinates: (first row, first column) of its part of
   /// the tile, and its lane's g and q.
   struct Lane {
-    Value row0, col0, g, q;
+    Value row0, col0, g, q, lane;
   };
   Lane laneOf(Value t) {
     Value lane = rem(t, 32), w = div(t, 32);
     return {mul(div(w, kWarpsN), bm / 2), mul(rem(w, kWarpsN), bn / kWarpsN),
-            div(lane, 4), rem(lane, 4)};
+            div(lane, 4), rem(lane, 4), lane};
   }
 
   /// The tile coordinates of thread t's accumulator e = 4 (fm FN + fn) +
@@ -222,6 +223,25 @@ private:
     return vector::ExtractOp::create(b, loc, asInt, ArrayRef<int64_t>{0});
   }
 
+  /// ldmatrix.x4 of `tile` (buffer `buf`): lane l gives the address of
+  /// row l % 8 of matrix l / 8, matrix m at (row0 + 8 (m % 2), col0 +
+  /// 8 (m / 2)); the four registers of the result, as fragments.
+  SmallVector<Value> ldmatrix4(Value tile, Value buf, Value row0, Value col0,
+                               const Lane &l, bool transpose) {
+    Value m = div(l.lane, 8);
+    Value row = add(add(row0, rem(l.lane, 8)), mul(rem(m, 2), 8));
+    Value col = add(col0, mul(div(m, 2), 8));
+    auto type = VectorType::get({4, 2}, lowp);
+    Value v = nvgpu::LdMatrixOp::create(b, loc, type, tile,
+                                        ValueRange{buf, row, col}, transpose,
+                                        /*numTiles=*/4);
+    SmallVector<Value> regs;
+    for (int64_t r = 0; r < 4; ++r)
+      regs.push_back(fragment(
+          vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{r})));
+    return regs;
+  }
+
   /// The GPU's step: FM x FN mma.sync per 16 of k, over buffer `buf`.
   SmallVector<Value> computeMma(Value As, Value Bs, Value buf, const Lane &l,
                                 ValueRange acc) {
@@ -236,7 +256,19 @@ private:
     for (int64_t ks = 0; ks < kStep; ks += 16) {
       // A: (row g, k 2q), (g + 8, 2q), (g, 2q + 8), (g + 8, 2q + 8).
       SmallVector<SmallVector<Value>> a(fragsM());
-      for (int64_t fm = 0; fm < fragsM(); ++fm) {
+      SmallVector<SmallVector<Value>> bf(fragsN());
+      if (ldmatrix) {
+        // A's four 8 x 8 matrices in that order; B's (k 0-7 | 8-15) x
+        // (n 0-7 | 8-15) transposed: b0, b1 of two 8-column tiles.
+        for (int64_t fm = 0; fm < fragsM(); ++fm)
+          a[fm] = ldmatrix4(As, buf, add(l.row0, fm * 16), idx(ks), l, false);
+        for (int64_t fn = 0; fn < fragsN(); fn += 2) {
+          auto regs = ldmatrix4(Bs, buf, idx(ks), add(l.col0, fn * 8), l, true);
+          bf[fn] = {regs[0], regs[1]};
+          bf[fn + 1] = {regs[2], regs[3]};
+        }
+      }
+      for (int64_t fm = 0; fm < fragsM() && !ldmatrix; ++fm) {
         Value r0 = add(add(l.row0, l.g), fm * 16);
         for (int64_t r = 0; r < 4; ++r) {
           Value pair = vector::LoadOp::create(
@@ -246,8 +278,7 @@ private:
         }
       }
       // B: column g, rows (2q, 2q + 1) and (2q + 8, 2q + 9).
-      SmallVector<SmallVector<Value>> bf(fragsN());
-      for (int64_t fn = 0; fn < fragsN(); ++fn) {
+      for (int64_t fn = 0; fn < fragsN() && !ldmatrix; ++fn) {
         Value n = add(add(l.col0, l.g), fn * 8);
         for (int64_t half = 0; half < 2; ++half) {
           Value k = add(q2, ks + 8 * half);

@@ -51,7 +51,8 @@ static constexpr const char *kToKernels =
 // Inside each gpu.module, after nvvm-attach-target.
 static constexpr const char *kKernelsToNVVM =
     "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-    "convert-gpu-to-nvvm{index-bitwidth=64},reconcile-unrealized-casts,"
+    "convert-nvgpu-to-nvvm,convert-gpu-to-nvvm{index-bitwidth=64},"
+    "reconcile-unrealized-casts,"
     "canonicalize,cse)";
 
 void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
@@ -73,6 +74,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   tile.emulate = options.emulateOnCpu;
   tile.precision = options.precision;
   tile.mmaTile = options.mmaTile;
+  tile.mmaLdmatrix = options.mmaLdmatrix;
   pm.addPass(createKilnGpuTileMatmuls(tile));
   KilnGpuReduceRowsOptions reduce;
   reduce.emulate = options.emulateOnCpu;

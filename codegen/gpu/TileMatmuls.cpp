@@ -586,6 +586,7 @@ struct KilnGpuTileMatmuls final
       return signalPassFailure();
     }
     kiln::gpu_gemm::MmaTile tile;
+    tile.ldmatrix = mmaLdmatrix;
     if (!mmaTile.empty()) {
       auto [rows, cols] = StringRef(mmaTile).split('x');
       if (!lowp || rows.getAsInteger(10, tile.rows) ||

@@ -83,6 +83,9 @@ struct CompileOptions {
   /// gives the matmuls that allow 16-byte loads the pipelined tensor-core
   /// kernel with that tile of C per block; empty: the 64 x 64 kernel.
   std::string gpuMmaTile;
+  /// With gpuMmaTile: the pipelined kernel loads its mma.sync fragments with
+  /// ldmatrix.
+  bool gpuMmaLdmatrix = false;
   /// Folder holding libkiln_runtime.a; empty means next to the kiln binary.
   std::string runtimeDir;
   /// "" (default), "asan" or "tsan": link the runtime built with that

@@ -470,7 +470,13 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
               "' with --precision " + options.precision;
       return false;
     }
+    if (options.gpuMmaLdmatrix && options.gpuMmaTile.empty()) {
+      error = "--gpu-mma-ldmatrix goes with --gpu-mma-tile (the pipelined "
+              "kernel's fragment loads)";
+      return false;
+    }
     cudaOptions.mmaTile = options.gpuMmaTile;
+    cudaOptions.mmaLdmatrix = options.gpuMmaLdmatrix;
     cudaOptions.precision = options.precision;
     cudaOptions.chip = options.gpuArch;
     cudaOptions.toolkit = options.cudaPath;

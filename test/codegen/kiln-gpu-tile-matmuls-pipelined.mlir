@@ -4,6 +4,7 @@
 // RUN: kiln-opt %s --split-input-file --kiln-gpu-tile-matmuls="precision=fp16 mma-tile=128x64" | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --kiln-gpu-tile-matmuls="precision=fp16 mma-tile=64x128 emulate" | FileCheck %s --check-prefix=EMU
 // RUN: kiln-opt %s --split-input-file --kiln-gpu-tile-matmuls="precision=bf16 mma-tile=64x64" | FileCheck %s --check-prefix=BF16
+// RUN: kiln-opt %s --split-input-file --kiln-gpu-tile-matmuls="precision=fp16 mma-tile=128x64 mma-ldmatrix" | FileCheck %s --check-prefix=LDM
 // RUN: not kiln-opt %s --split-input-file --kiln-gpu-tile-matmuls="precision=fp16 mma-tile=96x64" 2>&1 | FileCheck %s --check-prefix=BADTILE
 // RUN: not kiln-opt %s --split-input-file --kiln-gpu-tile-matmuls="mma-tile=64x64" 2>&1 | FileCheck %s --check-prefix=BADPREC
 
@@ -41,6 +42,20 @@
 // CHECK: memref.load %arg2
 // CHECK: arith.addf
 // CHECK: memref.store
+// With mma-ldmatrix, per k-step of 16 each warp loads its 4 A fragments
+// with ldmatrix.x4 (a 16 x 16 block each: lane l gives row l % 8 + 8 (l / 8
+// % 2), column 8 (l / 16)) and its two 8-column B tiles with one
+// ldmatrix.x4.trans from the n-contiguous buffer; no 16-bit shared loads.
+// LDM-LABEL: func.func @fits
+// LDM: scf.for
+// LDM-COUNT-4: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<2x128x40xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// LDM: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = true} : memref<2x32x72xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// LDM-NOT: memref.load %{{.*}} : memref<2x32x72xf16
+// LDM-COUNT-8: nvvm.mma.sync
+// LDM-COUNT-4: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false}
+// LDM: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = true}
+// LDM-COUNT-8: nvvm.mma.sync
+// LDM: gpu.barrier
 // EMU-LABEL: func.func @fits
 // EMU-NOT: gpu.launch
 // EMU-NOT: nvvm.mma.sync

@@ -104,6 +104,11 @@ static cl::opt<std::string> cGpuMmaTile(
              "the pipelined tensor-core kernel with that tile of C per block "
              "(default: the 64 x 64 kernel)"),
     cl::value_desc("RxC"), cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<bool> cGpuMmaLdmatrix(
+    "gpu-mma-ldmatrix",
+    cl::desc("with --gpu-mma-tile: load the tensor cores' fragments with "
+             "ldmatrix"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cRuntimeVariant(
     "runtime-variant",
     cl::desc("Link the model with an instrumented runtime (tests): asan "
@@ -364,6 +369,7 @@ static int runCompile() {
   options.target = cTarget;
   options.gpuArch = cGpu;
   options.gpuMmaTile = cGpuMmaTile;
+  options.gpuMmaLdmatrix = cGpuMmaLdmatrix;
   options.cudaPath = cCudaPath;
   options.savePtxDir = cSavePtx;
   options.emulateGpu = cEmulateGpu;
