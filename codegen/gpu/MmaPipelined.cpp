@@ -150,7 +150,9 @@ private:
         {width}, cast<MemRefType>(mem.getType()).getElementType());
     Value v = vector::LoadOp::create(b, loc, type, mem, at(bat, rc, cc),
                                      /*nontemporal=*/false, align(kVecBytes));
-    return {v, both(lt(r, R), lt(c, C)), row, col};
+    Value rIn = lt(r, R);
+    Value cIn = lt(c, C);
+    return {v, both(rIn, cIn), row, col};
   }
 
   /// Thread t's loads of the step at k0: A's rows then B's.
@@ -161,15 +163,15 @@ private:
     for (int64_t r = 0; r < bm * perRowA / kThreads; ++r) {
       Value i = add(t, r * kThreads);
       Value row = div(i, perRowA), col = mul(rem(i, perRowA), 4);
-      out.push_back(loadVector(g.a, bat, add(m0, row), M, add(k0, col), K, 4,
-                               row, col));
+      Value gr = add(m0, row), gc = add(k0, col);
+      out.push_back(loadVector(g.a, bat, gr, M, gc, K, 4, row, col));
     }
     int64_t vecB = vectorOf(g.b), perRowB = bn / vecB;
     for (int64_t r = 0; r < kStep * perRowB / kThreads; ++r) {
       Value i = add(t, r * kThreads);
       Value row = div(i, perRowB), col = mul(rem(i, perRowB), vecB);
-      out.push_back(loadVector(g.b, bat, add(k0, row), K, add(n0, col), N,
-                               vecB, row, col));
+      Value gr = add(k0, row), gc = add(n0, col);
+      out.push_back(loadVector(g.b, bat, gr, K, gc, N, vecB, row, col));
     }
     return out;
   }
@@ -229,7 +231,8 @@ private:
   SmallVector<Value> ldmatrix4(Value tile, Value buf, Value row0, Value col0,
                                const Lane &l, bool transpose) {
     Value m = div(l.lane, 8);
-    Value row = add(add(row0, rem(l.lane, 8)), mul(rem(m, 2), 8));
+    Value inMatrix = add(row0, rem(l.lane, 8));
+    Value row = add(inMatrix, mul(rem(m, 2), 8));
     Value col = add(col0, mul(div(m, 2), 8));
     auto type = VectorType::get({4, 2}, lowp);
     Value v = nvgpu::LdMatrixOp::create(b, loc, type, tile,
@@ -260,10 +263,13 @@ private:
       if (ldmatrix) {
         // A's four 8 x 8 matrices in that order; B's (k 0-7 | 8-15) x
         // (n 0-7 | 8-15) transposed: b0, b1 of two 8-column tiles.
-        for (int64_t fm = 0; fm < fragsM(); ++fm)
-          a[fm] = ldmatrix4(As, buf, add(l.row0, fm * 16), idx(ks), l, false);
+        for (int64_t fm = 0; fm < fragsM(); ++fm) {
+          Value row0 = add(l.row0, fm * 16);
+          a[fm] = ldmatrix4(As, buf, row0, idx(ks), l, false);
+        }
         for (int64_t fn = 0; fn < fragsN(); fn += 2) {
-          auto regs = ldmatrix4(Bs, buf, idx(ks), add(l.col0, fn * 8), l, true);
+          Value k0 = idx(ks);
+          auto regs = ldmatrix4(Bs, buf, k0, add(l.col0, fn * 8), l, true);
           bf[fn] = {regs[0], regs[1]};
           bf[fn + 1] = {regs[2], regs[3]};
         }
@@ -335,7 +341,9 @@ private:
     for (int64_t e = 0; e < outputs(); ++e) {
       auto [row, col] = outputAt(l, e);
       Value m = add(m0, row), n = add(n0, col);
-      auto guard = scf::IfOp::create(b, loc, both(lt(m, M), lt(n, N)),
+      Value mIn = lt(m, M);
+      Value nIn = lt(n, N);
+      auto guard = scf::IfOp::create(b, loc, both(mIn, nIn),
                                      /*withElse=*/false);
       OpBuilder::InsertionGuard ig(b);
       b.setInsertionPointToStart(guard.thenBlock());
@@ -358,8 +366,11 @@ private:
     auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
                                              gpu::AddressSpace::Workgroup);
     Value one = idx(1);
+    Value gridX = tiles(N, bn);
+    Value gridY = tiles(M, bm);
+    Value threads = idx(kThreads);
     auto launch = gpu::LaunchOp::create(
-        b, loc, tiles(N, bn), tiles(M, bm), batch, idx(kThreads), one, one,
+        b, loc, gridX, gridY, batch, threads, one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, TypeRange{tileA(shared), tileB(shared)});
     OpBuilder::InsertionGuard guard(b);
@@ -372,7 +383,8 @@ private:
     Value t = launch.getThreadIds().x;
     Value m0 = mul(block.y, bm), n0 = mul(block.x, bn), bat = block.z;
     Lane l = laneOf(t);
-    storeStep(loadStep(t, idx(0), bat, m0, n0), As, Bs, idx(0));
+    Value zero = idx(0);
+    storeStep(loadStep(t, zero, bat, m0, n0), As, Bs, zero);
     gpu::BarrierOp::create(b, loc);
     SmallVector<Value> init(outputs(), f32Zero());
     auto loop = kiln::gpu_loops::forFromZero(b, loc, steps(), 1, init);
@@ -408,7 +420,8 @@ private:
           Value m0 = mul(by, bm), n0 = mul(bx, bn);
           forEach(threads, [&](Value t) {
             accs.store(t, SmallVector<Value>(outputs(), f32Zero()));
-            storeStep(loadStep(t, idx(0), bat, m0, n0), As, Bs, idx(0));
+            Value zero = idx(0);
+            storeStep(loadStep(t, zero, bat, m0, n0), As, Bs, zero);
           });
           forEach(steps(), [&](Value s) {
             Value buf = rem(s, 2), other = rem(add(s, 1), 2);
@@ -417,12 +430,17 @@ private:
             forEach(threads, [&](Value t) {
               SmallVector<Staged> next =
                   loadStep(t, mul(add(s, 1), kStep), bat, m0, n0);
-              accs.store(t, computeDots(As, Bs, buf, laneOf(t), accs.load(t)));
+              Lane l = laneOf(t);
+              SmallVector<Value> acc = accs.load(t);
+              accs.store(t, computeDots(As, Bs, buf, l, acc));
               storeStep(next, As, Bs, other);
             });
           });
           forEach(threads,
-                  [&](Value t) { store(laneOf(t), bat, m0, n0, accs.load(t)); });
+                  [&](Value t) {
+                    Lane l = laneOf(t);
+                    store(l, bat, m0, n0, accs.load(t));
+                  });
         });
       });
     });

@@ -19,9 +19,9 @@
 // into the other buffer and one barrier.
 // CHECK-LABEL: func.func @fits
 // CHECK-NOT: linalg.generic
-// CHECK: %[[TN:.*]] = arith.ceildivsi %{{.*}}, %c128
-// CHECK: %[[TM:.*]] = arith.ceildivsi %{{.*}}, %c64
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[TM]], %{{.*}} = %[[TN]], {{.*}} threads({{.*}}) in (%{{.*}} = %c256,
+// CHECK: %[[GX:.*]] = arith.ceildivsi %{{.*}}, %c64
+// CHECK: %[[GY:.*]] = arith.ceildivsi %{{.*}}, %c128
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[GX]], %{{.*}} = %[[GY]], {{.*}} threads({{.*}}) in (%{{.*}} = %c256,
 // CHECK-SAME: workgroup(%[[AS:.*]] : memref<2x128x40xf16, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<2x32x72xf16, #gpu.address_space<workgroup>>)
 // CHECK-COUNT-4: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<?x64xf32>, vector<4xf32>
 // CHECK: vector.load %arg1[{{.*}}] {alignment = 16 : i64} : memref<64x96xf16>, vector<8xf16>
