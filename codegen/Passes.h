@@ -87,6 +87,8 @@ struct CudaPipelineOptions {
   std::string mmaTile;
   /// With mmaTile: fragments loaded with ldmatrix.
   bool mmaLdmatrix = false;
+  /// fp16 / bf16: attention (Sq > 8) on tensor cores.
+  bool mmaAttention = false;
 };
 
 /// Adds the graph passes, then kiln -> linalg -> bufferized loops -> tiled,

@@ -432,10 +432,29 @@ def KilnGpuAttention : Pass<"kiln-gpu-attention", "mlir::ModuleOp"> {
     and lanes sequential, each barrier a split between loops over the
     threads, the per-thread state and the lanes' values in buffers, the
     shuffles' reductions loops over the lanes).
+
+    With `mma` and `precision=fp16|bf16` (`--gpu-mma-attention`), an
+    attention whose head dims are multiples of 16 (up to 128) takes the
+    tensor-core rows kernel instead of the rows kernel (AttentionMma.cpp):
+    a block of 4 warps per (batch x head, 64 query rows), 16 rows per warp.
+    Q, then per step 64 keys (16 when a head dim is above 64) of K and V
+    (transposed), are staged in shared memory rounded to fp16 / bf16; the
+    scores are `mma.sync` m16n8k16 products accumulated in fp32, the online
+    softmax runs on their fragments (row maxima by xor shuffles within each
+    lane quad; a lane keeps a partial denominator, summed at the end), and
+    the probabilities, rounded, are the A fragments of the `mma.sync`s with
+    V. Causal attention stops each block's key loop after its last row's
+    last visible key. Emulated, the products are dot products at the
+    fragments' coordinates over the same rounded tiles.
   }];
   let options = [
     Option<"emulate", "emulate", "bool", /*default=*/"false",
            "emit the kernel's steps as CPU loops instead of a gpu.launch">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "fp32, fp16 or bf16: the operands' precision with `mma`">,
+    Option<"mma", "mma", "bool", /*default=*/"false",
+           "fp16 / bf16: the tensor-core rows kernel for head dims that are "
+           "multiples of 16">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::math::MathDialect",

@@ -13,7 +13,11 @@
                   round the operands as the kernel does;
                 - test/e2e/attention_long.py's attention blocks at its
                   (Sq, Sk) pairs: the fused attention's decode kernel
-                  (Sq <= 8) and rows kernel, with float64 references;
+                  (Sq <= 8) and rows kernel, with float64 references; and
+                  the tensor-core rows kernel (--gpu-mma-attention, ATTN_MMA:
+                  fp16 and bf16, head dims 64 and 128) on inputs drawn
+                  rounded to the precision, within attention_long's
+                  tolerance for it; the e2e models at fp16 with it too;
                 - the same matmul cases whose operands the pipelined
                   tensor-core kernel takes, built with each --gpu-mma-tile
                   (TILES) at fp16 and with the largest at bf16;
@@ -25,7 +29,11 @@
                   the embeddings and the pooler) and the whole 12 layers, at
                   fp32 and fp16, and at fp16 with pipelined tiles (the
                   layer with each of TILES, the whole model with
-                  WHOLE_TILES). The GEMMs and BERTs are only timed: their
+                  WHOLE_TILES; an "a" suffix adds --gpu-mma-attention);
+                - a causal attention of LLaMA-7B's shape (32 heads of 128,
+                  seq 512, batch 4): the rows kernel at fp32, the
+                  tensor-core kernel at fp16, against PyTorch's
+                  scaled_dot_product_attention. The GEMMs and BERTs are only timed: their
                   weights files (the whole model's are 440 MB, too big to
                   carry) are written as zeros by `run`, since a kernel's
                   time does not depend on the values.
@@ -71,7 +79,17 @@ PRECISIONS = ["fp32", "fp16", "bf16"]
 TILES = ["64x64", "64x128", "128x64", "128x128"]
 # and each with its fragments loaded by ldmatrix ("RxCl": --gpu-mma-ldmatrix)
 TILES += [t + "l" for t in TILES]
-WHOLE_TILES = ["64x64", "128x64l"]
+# "a": --gpu-mma-attention (alone: with the 64 x 64 matmul kernel).
+TILES += ["a", "128x64la"]
+WHOLE_TILES = ["64x64", "128x64l", "a", "128x64la"]
+GEMM_TILES = [t for t in TILES if not t.endswith("a")]
+# The tensor-core attention's checks: (precision, head dim, attention_long
+# models, (Sq, Sk) pairs). Fewer than the fp32 kernel's: their inputs take
+# megabytes, and Sq <= 8 runs the decode kernel, checked at fp32.
+ATTN_MMA = [("fp16", 64, ["mha", "causal", "gqa", "pad_neginf"], [(9, 70), (77, 200)]),
+            ("bf16", 128, ["mha", "causal"], [(9, 70), (77, 200)])]
+# The timed attention: batch, heads, seq (causal, Sq = Sk), head dim.
+ATTN_TIMED = [4, 32, 512, 128]
 # cuda_matmul.py's cases whose operands the pipelined kernel takes.
 PIPELINED_CASES = ["gemm_bias_slice", "matmul_k100_n136", "matmul_k8_n8",
                    "matmul_k256_n128", "batched_k20_n40"]
@@ -137,8 +155,10 @@ def prepare(args):
     def cuda(onnx_path, name, precision, tile=None):
         so = f"{name}.cuda.so"
         extra = []
+        if tile and tile.endswith("a"):
+            extra, tile = ["--gpu-mma-attention"], tile[:-1]
         if tile:
-            extra = ["--gpu-mma-tile", tile.rstrip("l")]
+            extra += ["--gpu-mma-tile", tile.rstrip("l")]
             extra += ["--gpu-mma-ldmatrix"] if tile.endswith("l") else []
         kiln.compile(onnx_path, os.path.join(d, so), kiln=args.kiln, target="cuda",
                      gpu=args.gpu, precision=precision, extra_args=extra)
@@ -159,9 +179,9 @@ def prepare(args):
             np.savez(os.path.join(d, data + ".ref.npz"), **ref)
             datas.append(data)
         cpu.close()
-        for p in PRECISIONS:
-            key = name if p == "fp32" else f"{name}.{p}"
-            so = cuda(path, key, p)
+        for p, tile in [(p, None) for p in PRECISIONS] + [("fp16", "a")]:
+            key = name if p == "fp32" else f"{name}.{p}" + (".att" if tile else "")
+            so = cuda(path, key, p, tile)
             for data in datas:
                 check = key + data[len(name):]
                 checks[check] = {"so": so, "data": data, "cosine": p != "fp32"}
@@ -200,24 +220,40 @@ def prepare(args):
     print("prepared the pipelined matmul cases", flush=True)
     import attention_long
     import onnx
-    for name, build, case, _ in attention_long.MODELS:
-        path = os.path.join(models, f"attn_{name}.onnx")
-        onnx.save(build(), path)
-        so = cuda(path, f"attn_{name}", "fp32")
-        for n, (sq, sk) in enumerate(attention_long.SHAPES):
-            if name == "causal" and sq > sk:
+    for p, head_dim, names, shapes in [("fp32", 16, None, None)] + ATTN_MMA:
+        attention_long.PRECISION, attention_long.D = p, head_dim
+        for name, build, case, _ in attention_long.MODELS:
+            if names and name not in names:
                 continue
-            feeds, ref = case(np.random.default_rng(1000 * n + sq + sk), sq, sk)
-            data = f"attn_{name}.{sq}x{sk}"
-            np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
-            np.savez(os.path.join(d, data + ".ref.npz"), out=ref.astype(np.float32))
-            checks[data] = {"so": so, "data": data, "cosine": False}
+            path = os.path.join(models, f"attn_{name}.onnx")
+            onnx.save(build(), path)
+            key = f"attn_{name}" + ("" if p == "fp32" else f".{p}.d{head_dim}")
+            so = cuda(path, key, p, "a" if p != "fp32" else None)
+            for n, (sq, sk) in enumerate(attention_long.SHAPES):
+                if (name == "causal" and sq > sk) or (shapes and (sq, sk) not in shapes):
+                    continue
+                feeds, ref = case(np.random.default_rng(1000 * n + sq + sk), sq, sk)
+                data = f"{key}.{sq}x{sk}"
+                np.savez_compressed(os.path.join(d, data + ".inputs.npz"), **feeds)
+                np.savez_compressed(os.path.join(d, data + ".ref.npz"),
+                                    out=ref.astype(np.float32))
+                checks[data] = {"so": so, "data": data, "cosine": False,
+                                "tol": attention_long.TOLERANCE[p]}
+    # The timed attention (LLaMA-7B's heads, causal).
+    b_, h_, s_, d_ = ATTN_TIMED
+    attention_long.H, attention_long.D, attention_long.MAX_POS = h_, d_, s_
+    path = os.path.join(models, "attn_timed.onnx")
+    onnx.save(attention_long.build_causal(), path)
+    for p, tile in [("fp32", None), ("fp16", "a"), ("bf16", "a")]:
+        key = f"attn_causal_{s_}.{p}"
+        timings[key] = {"so": cuda(path, key, p, tile), "attn": ATTN_TIMED, "precision": p}
+    attention_long.H, attention_long.D = 4, 16
     print("prepared the attention cases", flush=True)
     for name, m, k, n in GEMMS:
         path = os.path.join(models, f"gemm_{name}.onnx")
         gemm_model(path, k, n)
         for p in PRECISIONS:
-            for tile in [None] + (TILES if p != "fp32" else []):
+            for tile in [None] + (GEMM_TILES if p != "fp32" else []):
                 key = f"gemm_{name}.{p}" + (f".t{tile}" if tile else "")
                 timings[key] = {"so": cuda(path, key, p, tile), "gemm": [m, k, n],
                                 "precision": p}
@@ -259,7 +295,7 @@ def prepare(args):
 
 # ---- run (on the GPU machine) ------------------------------------------------
 
-def compare(got, ref, cosine):
+def compare(got, ref, cosine, tol=1e-4):
     """(ok, max error or lowest cosine, what failed)."""
     worst, bad = 0.0, []
     for k, r in ref.items():
@@ -280,7 +316,7 @@ def compare(got, ref, cosine):
                 bad.append(f"{k}: cosine {c:.5f}")
         else:
             e = float(np.abs(g64 - r64).max())
-            t = 1e-4 * max(1.0, float(np.abs(r64).max()))
+            t = tol * max(1.0, float(np.abs(r64).max()))
             worst = worst if cosine else max(worst, e)
             if e > t:
                 bad.append(f"{k}: {e:.3g} > {t:.3g}")
@@ -294,7 +330,7 @@ def one(args):
     ref = dict(np.load(os.path.join(args.dir, entry["data"] + ".ref.npz")))
     model = kiln.load(os.path.join(args.dir, entry["so"]))
     got = model.run(feeds)
-    ok, worst, why = compare(got, ref, entry["cosine"])
+    ok, worst, why = compare(got, ref, entry["cosine"], entry.get("tol", 1e-4))
     if not ok and os.environ.get("KILN_GPU_CHECK_FAILURES"):
         out = os.environ["KILN_GPU_CHECK_FAILURES"]
         os.makedirs(out, exist_ok=True)
@@ -312,6 +348,9 @@ def time_one(args):
     if entry.get("gemm"):
         m, k, n = entry["gemm"]
         feeds = {"X": rng.standard_normal((m, k)).astype(np.float32)}
+    elif entry.get("attn"):
+        shape = entry["attn"]
+        feeds = {x: rng.standard_normal(shape).astype(np.float32) for x in "qkv"}
     else:
         feeds = {"input_ids": rng.integers(0, 1000, (8, 128)).astype(np.int64),
                  "attention_mask": np.ones((8, 128), np.int64),
@@ -453,7 +492,7 @@ def run(args):
             aa, bb = a.to(dt), b.to(dt)
             ref = cuda_event_ms(lambda: torch.matmul(aa, bb), args.runs)
             timed = []
-            for tile in [None] + (TILES if p != "fp32" else []):
+            for tile in [None] + (GEMM_TILES if p != "fp32" else []):
                 km = kiln_ms.get(f"gemm_{name}.{p}" + (f".t{tile}" if tile else ""),
                                  float("nan"))
                 label = p if tile is None else f"{p} p{tile}"
@@ -463,6 +502,17 @@ def run(args):
             if len(timed) > 1 and any(t == t for t, _ in timed):
                 km, label = min((t, lb) for t, lb in timed if t == t)
                 print(f"{'':26} {'fastest':>12} {label}: {ref / km:.2f} of cuBLAS")
+    b_, h_, s_, d_ = ATTN_TIMED
+    q, k, v = (torch.randn(b_, h_, s_, d_, device=dev) for _ in range(3))
+    print(f"\nCausal attention, batch {b_}, {h_} heads of {d_}, seq {s_} "
+          f"({4 * b_ * h_ * s_ * s_ * d_ / 2 / 1e9:.1f} GFLOP without the masked half):")
+    for p in PRECISIONS:
+        dt = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[p]
+        qq, kk, vv = q.to(dt), k.to(dt), v.to(dt)
+        ref = cuda_event_ms(lambda: torch.nn.functional.scaled_dot_product_attention(
+            qq, kk, vv, is_causal=True), args.runs)
+        km = kiln_ms.get(f"attn_causal_{s_}.{p}", float("nan"))
+        print(f"  {p}: kiln {km:.4f} ms, torch SDPA {ref:.4f} ms, kiln/torch {ref / km:.2f}")
     ids = torch.randint(0, 1000, (8, 128), device=dev)
     mask = torch.ones(8, 128, dtype=torch.int64, device=dev)
     types = torch.zeros(8, 128, dtype=torch.int64, device=dev)

@@ -34,10 +34,13 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <limits>
@@ -68,8 +71,8 @@ struct KilnGpuSelectAttention final
 
 namespace mlir::kiln::gpu_attention {
 
-AttentionBuilder::AttentionBuilder(OpBuilder &b, kiln::UkernelOp op)
-    : b(b), loc(op.getLoc()) {
+AttentionBuilder::AttentionBuilder(OpBuilder &b, kiln::UkernelOp op, Type lowp)
+    : b(b), loc(op.getLoc()), lowp(lowp) {
   ArrayRef<int64_t> p = op.getIntParams();
   flags = p[1];
   maskRank = p[2];
@@ -84,7 +87,8 @@ AttentionBuilder::AttentionBuilder(OpBuilder &b, kiln::UkernelOp op)
   out = op.getInit();
   D = cast<MemRefType>(q.getType()).getDimSize(rank - 1);
   Dv = cast<MemRefType>(v.getType()).getDimSize(rank - 1);
-  rows = D <= 64 ? 64 : 32;
+  mma = lowp && D % 16 == 0 && Dv % 16 == 0;
+  rows = mma ? kMmaRows : D <= 64 ? 64 : 32;
 }
 
 Value AttentionBuilder::shiftOf(Value m) {
@@ -200,43 +204,61 @@ void AttentionBuilder::readSizes() {
 }
 
 SmallVector<Type> AttentionBuilder::tileTypes(Attribute space) {
+  if (mma)
+    return mmaTypes(space);
   auto f = b.getF32Type();
   return {MemRefType::get({rows, D + 1}, f, MemRefLayoutAttrInterface{}, space),
           MemRefType::get({kKeys, D}, f, MemRefLayoutAttrInterface{}, space),
           MemRefType::get({kKeys, Dv}, f, MemRefLayoutAttrInterface{}, space)};
 }
-/// Thread t's share of staging `count` rows of `width` values of `mem`
-/// (rows from `first`, zeros past `n`) into `tile` (row-major).
-void AttentionBuilder::stage(Value tile, Value mem, Value t, Value bat,
-                             Value h, Value first, Value n, int64_t count,
-                             int64_t width) {
+void AttentionBuilder::stage(Value tile, Value mem, Value t, Value bat, Value h,
+                             Value first, Value n, int64_t count, int64_t width,
+                             int64_t threads, bool transpose, int64_t unroll) {
   int64_t total = count * width;
-  for (int64_t r = 0; r * rows < total; ++r) {
-    Value e = add(t, r * rows);
+  Type type = cast<MemRefType>(tile.getType()).getElementType();
+  auto element = [&](Value e) {
+    Value w = idx(width);
+    Value row = arith::DivUIOp::create(b, loc, e, w);
+    Value col = arith::RemUIOp::create(b, loc, e, w);
+    Value x = rowLoad(mem, bat, h, add(first, row), n, col);
+    if (type != x.getType())
+      x = arith::TruncFOp::create(b, loc, type, x);
+    memref::StoreOp::create(b, loc, x, tile,
+                            transpose ? ValueRange{col, row}
+                                      : ValueRange{row, col});
+  };
+  if (unroll && total % (threads * unroll) == 0) {
+    auto loop = forOp(idx(total / threads), unroll);
     OpBuilder::InsertionGuard guard(b);
-    if ((r + 1) * rows > total) {
+    b.setInsertionPointToStart(loop.getBody());
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value r = add(loop.getInductionVar(), u);
+      element(add(t, mul(r, threads)));
+    }
+    return;
+  }
+  for (int64_t r = 0; r * threads < total; ++r) {
+    Value e = add(t, r * threads);
+    OpBuilder::InsertionGuard guard(b);
+    if ((r + 1) * threads > total) {
       Value limit = idx(total);
       Value in = cmp(arith::CmpIPredicate::slt, e, limit);
       auto guarded = scf::IfOp::create(b, loc, in, false);
       b.setInsertionPointToStart(guarded.thenBlock());
     }
-    Value w = idx(width);
-    Value row = arith::DivUIOp::create(b, loc, e, w);
-    Value col = arith::RemUIOp::create(b, loc, e, w);
-    Value x = rowLoad(mem, bat, h, add(first, row), n, col);
-    memref::StoreOp::create(b, loc, x, tile, ValueRange{row, col});
+    element(e);
   }
 }
 
 void AttentionBuilder::stageQueries(Value qs, Value t, const Head &hd,
                                     Value i0) {
-  stage(qs, q, t, hd.b, hd.h, i0, Sq, rows, D);
+  stage(qs, q, t, hd.b, hd.h, i0, Sq, rows, D, rows);
 }
 
 void AttentionBuilder::stageKeys(Value ks, Value vs, Value t, const Head &hd,
                                  Value j0) {
-  stage(ks, k, t, hd.b, hd.kvh, j0, Sk, kKeys, D);
-  stage(vs, v, t, hd.b, hd.kvh, j0, Sk, kKeys, Dv);
+  stage(ks, k, t, hd.b, hd.kvh, j0, Sk, kKeys, D, rows);
+  stage(vs, v, t, hd.b, hd.kvh, j0, Sk, kKeys, Dv, rows);
 }
 
 SmallVector<Value> AttentionBuilder::initialState() {
@@ -263,8 +285,8 @@ SmallVector<Value> AttentionBuilder::step(ValueRange tiles, Value t,
     for (int64_t jj = 0; jj < kKeys; ++jj) {
       Value key = idx(jj);
       Value kd = memref::LoadOp::create(b, loc, ks, ValueRange{key, d});
-      next.push_back(math::FmaOp::create(b, loc, qd, kd,
-                                         dots.getRegionIterArgs()[jj]));
+      next.push_back(
+          math::FmaOp::create(b, loc, qd, kd, dots.getRegionIterArgs()[jj]));
     }
     scf::YieldOp::create(b, loc, next);
   }
@@ -330,8 +352,8 @@ bool AttentionBuilder::hasDecode() const {
 
 void AttentionBuilder::buildLaunch() {
   readSizes();
-  auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
-                                           gpu::AddressSpace::Workgroup);
+  auto shared =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   bool rowsK = hasRows(), decodeK = hasDecode();
   Value one = idx(1);
   // Batch x heads on grid x (up to 2^31 - 1 blocks; y and z stop at
@@ -339,7 +361,7 @@ void AttentionBuilder::buildLaunch() {
   Value gridX = arith::MaxSIOp::create(b, loc, BH, one);
   Value qTiles = arith::CeilDivSIOp::create(b, loc, Sq, idx(rows));
   Value gridY = arith::MaxSIOp::create(b, loc, qTiles, one);
-  Value threads = idx(rows);
+  Value threads = idx(rowThreads());
   Value decode; // per run, when the launch holds both kernels
   if (decodeK) {
     Value decodeY = arith::MaxSIOp::create(b, loc, Sq, one);
@@ -347,8 +369,7 @@ void AttentionBuilder::buildLaunch() {
     if (rowsK) {
       decode = cmp(arith::CmpIPredicate::sle, Sq, idx(kDecodeRows));
       gridY = arith::SelectOp::create(b, loc, decode, decodeY, gridY);
-      threads =
-          arith::SelectOp::create(b, loc, decode, decodeThreads, threads);
+      threads = arith::SelectOp::create(b, loc, decode, decodeThreads, threads);
     } else {
       gridY = decodeY;
       threads = decodeThreads;
@@ -386,14 +407,26 @@ void AttentionBuilder::buildLaunch() {
   }
 }
 
+Value AttentionBuilder::keyEnd(Value i0) {
+  if (!(flags & kCausal))
+    return Sk;
+  // Row i sees keys j <= i + Sk - Sq: the block's last row, i0 + rows - 1,
+  // keys below i0 + rows + Sk - Sq (none when that is not positive).
+  Value last = add(add(i0, rows), Sk);
+  Value end = arith::SubIOp::create(b, loc, last, Sq);
+  return minIdx(end, Sk);
+}
+
 void AttentionBuilder::rowsKernel(ValueRange tiles, Value t, Value bh,
                                   Value tile) {
+  if (mma)
+    return mmaRowsKernel(tiles, t, bh, tile);
   OpBuilder::InsertionGuard guard(b);
   Value i0 = mul(tile, rows);
   Head hd = activeBlock(bh, i0);
   stageQueries(tiles[0], t, hd, i0);
   gpu::BarrierOp::create(b, loc);
-  auto steps = forOp(Sk, kKeys, initialState());
+  auto steps = forOp(keyEnd(i0), kKeys, initialState());
   {
     OpBuilder::InsertionGuard g2(b);
     b.setInsertionPointToStart(steps.getBody());
@@ -426,6 +459,8 @@ void AttentionBuilder::buildEmulation() {
 }
 
 void AttentionBuilder::emulateRows() {
+  if (mma)
+    return emulateMmaRows();
   SmallVector<Value> tiles;
   for (Type type : tileTypes({}))
     tiles.push_back(memref::AllocOp::create(b, loc, cast<MemRefType>(type)));
@@ -456,14 +491,13 @@ void AttentionBuilder::emulateRows() {
         stageQueries(tiles[0], t, hd, i0);
         storeState(t, initialState());
       });
-      auto steps = forOp(Sk, kKeys);
+      auto steps = forOp(keyEnd(i0), kKeys);
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(steps.getBody());
         Value j0 = steps.getInductionVar();
-        forLoop(threads, [&](Value t) {
-          stageKeys(tiles[1], tiles[2], t, hd, j0);
-        });
+        forLoop(threads,
+                [&](Value t) { stageKeys(tiles[1], tiles[2], t, hd, j0); });
         forLoop(threads, [&](Value t) {
           storeState(t, step(tiles, t, hd, i0, j0, loadState(t)));
         });
@@ -482,6 +516,13 @@ namespace {
 struct KilnGpuAttention final
     : mlir::kiln::impl::KilnGpuAttentionBase<KilnGpuAttention> {
   using Base::Base;
+  /// The tensor-core kernel's ops too (nvvm.mma.sync, its LLVM struct
+  /// results, the fragments' vector loads).
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    registry
+        .insert<LLVM::LLVMDialect, NVVM::NVVMDialect, vector::VectorDialect>();
+  }
   void runOnOperation() override {
     ModuleOp root = getOperation();
     SmallVector<kiln::UkernelOp> found;
@@ -499,8 +540,7 @@ struct KilnGpuAttention final
                t.getDimSize(r - 1) >= 1 && t.getDimSize(r - 1) <= kMaxHeadDim;
       };
       if (op.getKernel() != "attention_f32" || (r != 3 && r != 4) ||
-          op.getFloatParams().size() != 2 || !headDimOk(qt) ||
-          !headDimOk(vt)) {
+          op.getFloatParams().size() != 2 || !headDimOk(qt) || !headDimOk(vt)) {
         op.emitError("kiln-gpu-attention: the CUDA target has no kernel for "
                      "kiln.ukernel \"")
             << op.getKernel() << "\" with these operands";
@@ -513,11 +553,22 @@ struct KilnGpuAttention final
       return signalPassFailure();
     if (found.empty())
       return;
+    Type lowp;
+    if (mma && precision == "fp16")
+      lowp = Float16Type::get(&getContext());
+    else if (mma && precision == "bf16")
+      lowp = BFloat16Type::get(&getContext());
+    else if (mma) {
+      root.emitError("kiln-gpu-attention: mma needs precision fp16 or bf16, "
+                     "got '")
+          << precision << "'";
+      return signalPassFailure();
+    }
     kiln::declareCheckDim(root);
     OpBuilder b(&getContext());
     for (kiln::UkernelOp op : found) {
       b.setInsertionPoint(op);
-      AttentionBuilder ab(b, op);
+      AttentionBuilder ab(b, op, lowp);
       if (emulate)
         ab.buildEmulation();
       else

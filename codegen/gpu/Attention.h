@@ -5,7 +5,10 @@
 // launch holds up to two kernels, picked per run by the query length Sq
 // (both when Sq is dynamic, one when it is static):
 //   - the rows kernel (Attention.cpp), Sq > kDecodeRows: a block per
-//     (batch x head, tile of query rows), a thread per query row;
+//     (batch x head, tile of query rows), a thread per query row; or, with
+//     a low precision (fp16 / bf16) and head dims that are multiples of
+//     16, the tensor-core rows kernel (AttentionMma.cpp): a block of 4
+//     warps per (batch x head, 64 query rows), mma.sync products;
 //   - the decode kernel (AttentionDecode.cpp), Sq <= kDecodeRows: a block
 //     of kDecodeWarps warps per (batch x head, query row), the keys split
 //     over the warps and lanes, their partial softmaxes merged at the end.
@@ -30,12 +33,19 @@ constexpr int64_t kKeys = 16; // rows kernel: keys per step
 constexpr int64_t kDecodeRows = 8;
 constexpr int64_t kDecodeWarps = 8;
 constexpr int64_t kWarp = 32;
+// Tensor-core rows kernel: query rows and threads per block (a warp per
+// 16 rows), values of padding per shared row.
+constexpr int64_t kMmaRows = 64;
+constexpr int64_t kMmaThreads = 128;
+constexpr int64_t kMmaPad = 8;
 // Must match lib/Runtime/ukernels/attention_f32.c.
 enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
 
 class AttentionBuilder {
 public:
-  AttentionBuilder(OpBuilder &b, kiln::UkernelOp op);
+  /// `lowp` (f16 / bf16, or null): the tensor-core rows kernel's operand
+  /// precision, taken when the head dims are multiples of 16.
+  AttentionBuilder(OpBuilder &b, kiln::UkernelOp op, Type lowp = {});
 
   /// Sizes and the CPU kernel's extent checks, before the kernel.
   void readSizes();
@@ -105,8 +115,19 @@ private:
   bool hasRows() const;
   SmallVector<Type> tileTypes(Attribute space);
   void rowsKernel(ValueRange tiles, Value t, Value bh, Value tile);
+  /// Thread t's share (of `threads`) of staging `count` rows of `width`
+  /// values of `mem` (rows from `first`, zeros past `n`) into `tile`,
+  /// row-major or (`transpose`) column-major, rounded to its type; with
+  /// `unroll`, as a loop of that many elements per iteration (fewer loads
+  /// in flight, fewer registers) when they divide the thread's share.
   void stage(Value tile, Value mem, Value t, Value bat, Value h, Value first,
-             Value n, int64_t count, int64_t width);
+             Value n, int64_t count, int64_t width, int64_t threads,
+             bool transpose = false, int64_t unroll = 0);
+  /// Threads per block of the rows kernel.
+  int64_t rowThreads() const { return mma ? kMmaThreads : rows; }
+  /// The end of the keys a block of query rows from i0 scores: Sk, or with
+  /// causal attention the last visible key of its last row, plus one.
+  Value keyEnd(Value i0);
   void stageQueries(Value qs, Value t, const Head &hd, Value i0);
   void stageKeys(Value ks, Value vs, Value t, const Head &hd, Value j0);
   SmallVector<Value> initialState();
@@ -114,6 +135,44 @@ private:
                           Value j0, ValueRange state);
   void writeRow(Value t, const Head &hd, Value i0, ValueRange state);
   void emulateRows();
+
+  // The tensor-core rows kernel (AttentionMma.cpp).
+  struct MmaLane {
+    Value lane, g, q2, row0; // row0: the warp's first row in the tile
+  };
+  int64_t mmaKeys() const;
+  /// Whether `mem`'s rows of `width` values can be staged by 16-byte vector
+  /// loads: null when its type rules them out (innermost stride not 1,
+  /// width not a multiple of 4), else the run-time condition (an i1):
+  /// aligned base and offset, every other stride a multiple of 4.
+  Value vectorRows(Value mem, int64_t width);
+  /// `stage` for the tensor-core kernel: by vectors when `aligned` (null:
+  /// never) holds, else element by element.
+  void stageMma(Value tile, Value mem, Value aligned, Value t, Value bat,
+                Value h, Value first, Value n, int64_t count, int64_t width,
+                bool transpose);
+  void stageVectors(Value tile, Value mem, Value t, Value bat, Value h,
+                    Value first, Value n, int64_t count, int64_t width,
+                    bool transpose);
+  MmaLane mmaLane(Value t);
+  SmallVector<Type> mmaTypes(Attribute space);
+  void mmaRowsKernel(ValueRange tiles, Value t, Value bh, Value tile);
+  void emulateMmaRows();
+  /// Tile row and key (or value column) of C fragment value e = 4 n + r.
+  std::pair<Value, Value> fragmentAt(const MmaLane &l, int64_t e);
+  SmallVector<Value> mmaScores(const MmaLane &l, const Head &hd, Value i0,
+                               Value j0, ArrayRef<Value> raw);
+  SmallVector<Value> rowMaxima(ArrayRef<Value> scores);
+  /// The state (m, l per row half, O) after a step with these scores and
+  /// quad maxima; `probs` gets the probabilities.
+  SmallVector<Value> softmaxUpdate(ValueRange state, ArrayRef<Value> scores,
+                                   ArrayRef<Value> maxima,
+                                   SmallVectorImpl<Value> &probs);
+  void writeMma(const MmaLane &l, const Head &hd, Value i0, ValueRange state,
+                ArrayRef<Value> sums);
+  Value mmaFragment(Value pair);
+  SmallVector<Value> mmaSync(ArrayRef<Value> a, ArrayRef<Value> bf,
+                             ArrayRef<Value> c);
 
   // The decode kernel (AttentionDecode.cpp).
   bool hasDecode() const;
@@ -127,6 +186,8 @@ private:
   OpBuilder &b;
   Location loc;
   int64_t flags, maskRank, rank, D, Dv, rows;
+  Type lowp;
+  bool mma = false;
   float scale, fill;
   Value q, k, v, mask, out;
   Value B, H, Sq, Sk, rep, BH;

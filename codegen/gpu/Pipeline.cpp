@@ -69,6 +69,8 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnGpuFuseConcats());
   KilnGpuAttentionOptions attention;
   attention.emulate = options.emulateOnCpu;
+  attention.precision = options.precision;
+  attention.mma = options.mmaAttention;
   pm.addPass(createKilnGpuAttention(attention));
   KilnGpuTileMatmulsOptions tile;
   tile.emulate = options.emulateOnCpu;

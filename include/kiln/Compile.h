@@ -86,6 +86,9 @@ struct CompileOptions {
   /// With gpuMmaTile: the pipelined kernel loads its mma.sync fragments with
   /// ldmatrix.
   bool gpuMmaLdmatrix = false;
+  /// --target cuda --precision fp16|bf16: attention with more than 8 query
+  /// rows on tensor cores (the tensor-core rows kernel).
+  bool gpuMmaAttention = false;
   /// Folder holding libkiln_runtime.a; empty means next to the kiln binary.
   std::string runtimeDir;
   /// "" (default), "asan" or "tsan": link the runtime built with that

@@ -475,8 +475,14 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
               "kernel's fragment loads)";
       return false;
     }
+    if (options.gpuMmaAttention && options.precision == "fp32") {
+      error = "--gpu-mma-attention runs attention on tensor cores: it goes "
+              "with --precision fp16|bf16";
+      return false;
+    }
     cudaOptions.mmaTile = options.gpuMmaTile;
     cudaOptions.mmaLdmatrix = options.gpuMmaLdmatrix;
+    cudaOptions.mmaAttention = options.gpuMmaAttention;
     cudaOptions.precision = options.precision;
     cudaOptions.chip = options.gpuArch;
     cudaOptions.toolkit = options.cudaPath;

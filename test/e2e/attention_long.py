@@ -26,8 +26,14 @@ forms the fusion recognizes:
 Each model is compiled once (`kiln compile`, dims kept dynamic), checked to
 fuse (`kiln import --optimize` must print one `kiln.attention`), and run through
 the Python API (python/kiln) at several (Sq, Sk) pairs around the 128-key
-block size (1, 127, 128, 129, 300), batch 2, against a numpy float64
-reference of the same math. Tolerance: max|err| <= 1e-4 * max(1, max|ref|).
+block size (1, 127, 128, 129, 300) and the CUDA kernels' 64-row and 64- or
+32-key tiles (9, 70, 77, 200), batch 2, against a numpy float64 reference
+of the same math. Tolerance: max|err| <= 1e-4 * max(1, max|ref|).
+
+`--precision fp16|bf16` compiles with that precision and draws Q, K and V
+already rounded to it, so that what a low-precision kernel rounds is its
+probabilities (and its fp32 sums): tolerance 2e-3 (fp16) or 1.6e-2 (bf16)
+times max(1, max|ref|). `--head-dim` sets the head dim (default 16).
 Prints one row per model and shape and a closing
 `attention_long: N passed, M failed` line; exits 1 on any failure.
 """
@@ -54,7 +60,22 @@ FLT_LOWEST = -3.4028235e38
 # (Sq, Sk) pairs: one key block, a partial block, exactly one block, one key
 # into the second block, three blocks with a partial last one; Sq = 1 and
 # Sq = Sk.
-SHAPES = [(1, 1), (5, 127), (128, 128), (3, 129), (300, 300), (1, 300)]
+SHAPES = [(1, 1), (5, 127), (128, 128), (3, 129), (300, 300), (1, 300),
+          (9, 70), (77, 200)]
+# The compile's precision: Q, K, V are drawn rounded to it; the tolerance.
+PRECISION = "fp32"
+TOLERANCE = {"fp32": 1e-4, "fp16": 2e-3, "bf16": 1.6e-2}
+
+
+def rounded(x):
+    """x (float32) rounded to PRECISION, as float32."""
+    if PRECISION == "fp16":
+        return x.astype(np.float16).astype(np.float32)
+    if PRECISION == "bf16":  # round to nearest even on the upper 16 bits
+        u = x.view(np.uint32).astype(np.uint64)
+        u = (u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000
+        return u.astype(np.uint32).view(np.float32)
+    return x
 
 
 def const(name, array):
@@ -208,7 +229,7 @@ def qkv(rng, sq, sk, kv_heads=H):
     q = (2.0 * rng.standard_normal((B, H, sq, D))).astype(np.float32)
     k = (2.0 * rng.standard_normal((B, kv_heads, sk, D))).astype(np.float32)
     v = rng.standard_normal((B, kv_heads, sk, D)).astype(np.float32)
-    return q, k, v
+    return rounded(q), rounded(k), rounded(v)
 
 
 def scores64(q, k, scale):
@@ -295,7 +316,14 @@ def main():
     ap.add_argument("--keep", help="write the models and libraries here (kept)")
     ap.add_argument("--compile-args", default="",
                     help="more `kiln compile` flags, e.g. \"--target cuda --emulate-gpu\"")
+    ap.add_argument("--precision", choices=sorted(TOLERANCE), default="fp32",
+                    help="compile with --precision P; Q, K, V drawn rounded to it")
+    ap.add_argument("--head-dim", type=int, default=16)
     args = ap.parse_args()
+    global PRECISION, D
+    PRECISION, D = args.precision, args.head_dim
+    if PRECISION != "fp32":
+        args.compile_args += f" --precision {PRECISION}"
     models = [m for m in MODELS if not args.only or m[0] in args.only]
     passed = failed = 0
     print(f"{'model':11} {'Sq':>4} {'Sk':>4} {'max|err|':>10} {'tol':>9}  status", flush=True)
@@ -334,7 +362,7 @@ def main():
                     got = model.run(feeds)["out"]
                     if got.shape != ref.shape:
                         raise RuntimeError(f"shape {got.shape} vs {ref.shape}")
-                    tol = 1e-4 * max(1.0, float(np.abs(ref).max()))
+                    tol = TOLERANCE[PRECISION] * max(1.0, float(np.abs(ref).max()))
                     err = float(np.abs(got.astype(np.float64) - ref).max())
                     status = "ok" if np.isfinite(err) and err <= tol else \
                         f"FAIL: max|err| {err:.3g} > {tol:.3g}"

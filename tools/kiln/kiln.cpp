@@ -109,6 +109,11 @@ static cl::opt<bool> cGpuMmaLdmatrix(
     cl::desc("with --gpu-mma-tile: load the tensor cores' fragments with "
              "ldmatrix"),
     cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<bool> cGpuMmaAttention(
+    "gpu-mma-attention",
+    cl::desc("--target cuda --precision fp16|bf16: run attention with more "
+             "than 8 query rows on tensor cores (head dims multiples of 16)"),
+    cl::sub(compileCmd), cl::cat(kilnCategory));
 static cl::opt<std::string> cRuntimeVariant(
     "runtime-variant",
     cl::desc("Link the model with an instrumented runtime (tests): asan "
@@ -370,6 +375,7 @@ static int runCompile() {
   options.gpuArch = cGpu;
   options.gpuMmaTile = cGpuMmaTile;
   options.gpuMmaLdmatrix = cGpuMmaLdmatrix;
+  options.gpuMmaAttention = cGpuMmaAttention;
   options.cudaPath = cCudaPath;
   options.savePtxDir = cSavePtx;
   options.emulateGpu = cEmulateGpu;
