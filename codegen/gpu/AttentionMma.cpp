@@ -446,7 +446,9 @@ void AttentionBuilder::emulateMmaRows() {
             auto [row, key] = fragmentAt(l, e);
             Value x = memref::LoadOp::create(b, loc, qs, ValueRange{row, d});
             Value y = memref::LoadOp::create(b, loc, ks, ValueRange{key, d});
-            next.push_back(math::FmaOp::create(b, loc, ext(x), ext(y),
+            Value wx = ext(x);
+            Value wy = ext(y);
+            next.push_back(math::FmaOp::create(b, loc, wx, wy,
                                                dots.getRegionIterArgs()[e]));
           }
           scf::YieldOp::create(b, loc, next);
@@ -489,7 +491,9 @@ void AttentionBuilder::emulateMmaRows() {
             auto [row, col] = fragmentAt(l, e);
             Value x = memref::LoadOp::create(b, loc, ps, ValueRange{row, key});
             Value y = memref::LoadOp::create(b, loc, vt, ValueRange{col, key});
-            next.push_back(math::FmaOp::create(b, loc, ext(x), ext(y),
+            Value wx = ext(x);
+            Value wy = ext(y);
+            next.push_back(math::FmaOp::create(b, loc, wx, wy,
                                                dots.getRegionIterArgs()[e]));
           }
           scf::YieldOp::create(b, loc, next);
