@@ -237,6 +237,11 @@ void AttentionBuilder::stage(Value tile, Value mem, Value t, Value bat, Value h,
     }
     return;
   }
+  forShares(t, threads, total, element);
+}
+
+void AttentionBuilder::forShares(Value t, int64_t threads, int64_t total,
+                                 function_ref<void(Value)> body) {
   for (int64_t r = 0; r * threads < total; ++r) {
     Value e = add(t, r * threads);
     OpBuilder::InsertionGuard guard(b);
@@ -246,7 +251,7 @@ void AttentionBuilder::stage(Value tile, Value mem, Value t, Value bat, Value h,
       auto guarded = scf::IfOp::create(b, loc, in, false);
       b.setInsertionPointToStart(guarded.thenBlock());
     }
-    element(e);
+    body(e);
   }
 }
 

@@ -41,6 +41,11 @@ constexpr int64_t kMmaPad = 8;
 // Must match lib/Runtime/ukernels/attention_f32.c.
 enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
 
+/// The maximum (or sum) of x over the lanes reached by xor shuffles with
+/// these offsets, in every one of them (in that order).
+Value xorReduce(OpBuilder &b, Location loc, Value x, bool maximum,
+                ArrayRef<int64_t> offsets);
+
 class AttentionBuilder {
 public:
   /// `lowp` (f16 / bf16, or null): the tensor-core rows kernel's operand
@@ -123,6 +128,10 @@ private:
   void stage(Value tile, Value mem, Value t, Value bat, Value h, Value first,
              Value n, int64_t count, int64_t width, int64_t threads,
              bool transpose = false, int64_t unroll = 0);
+  /// body(t + r * threads) for each r with r * threads < total, the last
+  /// partial round inside a guard (< total).
+  void forShares(Value t, int64_t threads, int64_t total,
+                 function_ref<void(Value)> body);
   /// Threads per block of the rows kernel.
   int64_t rowThreads() const { return mma ? kMmaThreads : rows; }
   /// The end of the keys a block of query rows from i0 scores: Sk, or with
@@ -171,6 +180,10 @@ private:
   void writeMma(const MmaLane &l, const Head &hd, Value i0, ValueRange state,
                 ArrayRef<Value> sums);
   Value mmaFragment(Value pair);
+  /// The emulation's products: acc[e] + sum_i x[row][i] y[col][i] over
+  /// i < n, (row, col) the fragment coordinates of e.
+  SmallVector<Value> fragmentDots(Value x, Value y, int64_t n, const MmaLane &l,
+                                  ValueRange acc);
   SmallVector<Value> mmaSync(ArrayRef<Value> a, ArrayRef<Value> bf,
                              ArrayRef<Value> c);
 

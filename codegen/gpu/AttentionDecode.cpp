@@ -36,12 +36,10 @@ using namespace mlir;
 
 namespace mlir::kiln::gpu_attention {
 
-namespace {
-
-/// The warp's maximum (or sum) of x, in every lane: xor shuffles.
-Value warpReduce(OpBuilder &b, Location loc, Value x, bool maximum) {
+Value xorReduce(OpBuilder &b, Location loc, Value x, bool maximum,
+                ArrayRef<int64_t> offsets) {
   Value width = arith::ConstantIntOp::create(b, loc, b.getI32Type(), kWarp);
-  for (int64_t offset = kWarp / 2; offset >= 1; offset /= 2) {
+  for (int64_t offset : offsets) {
     Value off = arith::ConstantIntOp::create(b, loc, b.getI32Type(), offset);
     auto shuffle =
         gpu::ShuffleOp::create(b, loc, x, off, width, gpu::ShuffleMode::XOR);
@@ -50,6 +48,13 @@ Value warpReduce(OpBuilder &b, Location loc, Value x, bool maximum) {
                 : arith::AddFOp::create(b, loc, x, y).getResult();
   }
   return x;
+}
+
+namespace {
+
+/// The warp's maximum (or sum) of x, in every lane: xor shuffles.
+Value warpReduce(OpBuilder &b, Location loc, Value x, bool maximum) {
+  return xorReduce(b, loc, x, maximum, {16, 8, 4, 2, 1});
 }
 
 } // namespace

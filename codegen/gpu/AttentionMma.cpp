@@ -125,15 +125,7 @@ void AttentionBuilder::stageVectors(Value tile, Value mem, Value t, Value bat,
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(f32x4, b.getF32FloatAttr(0)));
   Value last = arith::SubIOp::create(b, loc, n, idx(1));
-  for (int64_t r = 0; r * kMmaThreads < total; ++r) {
-    Value e = add(t, r * kMmaThreads);
-    OpBuilder::InsertionGuard guard(b);
-    if ((r + 1) * kMmaThreads > total) {
-      Value limit = idx(total);
-      Value in = cmp(arith::CmpIPredicate::slt, e, limit);
-      auto guarded = scf::IfOp::create(b, loc, in, false);
-      b.setInsertionPointToStart(guarded.thenBlock());
-    }
+  forShares(t, kMmaThreads, total, [&](Value e) {
     Value per = idx(perRow);
     Value row = arith::DivUIOp::create(b, loc, e, per);
     Value part = arith::RemUIOp::create(b, loc, e, per);
@@ -150,13 +142,13 @@ void AttentionBuilder::stageVectors(Value tile, Value mem, Value t, Value bat,
       vector::StoreOp::create(b, loc, lx, tile, ValueRange{row, col},
                               /*nontemporal=*/false,
                               llvm::MaybeAlign(2 * kVector));
-      continue;
+      return;
     }
     for (int64_t u = 0; u < kVector; ++u) {
       Value y = vector::ExtractOp::create(b, loc, lx, ArrayRef<int64_t>{u});
       memref::StoreOp::create(b, loc, y, tile, ValueRange{add(col, u), row});
     }
-  }
+  });
 }
 
 AttentionBuilder::MmaLane AttentionBuilder::mmaLane(Value t) {
@@ -271,25 +263,6 @@ void AttentionBuilder::writeMma(const MmaLane &l, const Head &hd, Value i0,
   }
 }
 
-namespace {
-
-/// The quad's (lanes 4 (l / 4) + [0, 4)) maximum or sum of x, in each of
-/// its lanes: xor shuffles 1 and 2.
-Value quadReduce(OpBuilder &b, Location loc, Value x, bool maximum) {
-  Value width = arith::ConstantIntOp::create(b, loc, b.getI32Type(), kWarp);
-  for (int64_t offset : {1, 2}) {
-    Value off = arith::ConstantIntOp::create(b, loc, b.getI32Type(), offset);
-    auto shuffle =
-        gpu::ShuffleOp::create(b, loc, x, off, width, gpu::ShuffleMode::XOR);
-    Value y = shuffle.getShuffleResult();
-    x = maximum ? arith::MaximumFOp::create(b, loc, x, y).getResult()
-                : arith::AddFOp::create(b, loc, x, y).getResult();
-  }
-  return x;
-}
-
-} // namespace
-
 void AttentionBuilder::mmaRowsKernel(ValueRange tiles, Value t, Value bh,
                                      Value tile) {
   OpBuilder::InsertionGuard guard(b);
@@ -354,7 +327,7 @@ void AttentionBuilder::mmaRowsKernel(ValueRange tiles, Value t, Value bh,
     SmallVector<Value> s = mmaScores(l, hd, i0, j0, raw);
     SmallVector<Value> maxima = rowMaxima(s);
     for (Value &m : maxima)
-      m = quadReduce(b, loc, m, /*maximum=*/true);
+      m = xorReduce(b, loc, m, /*maximum=*/true, {1, 2});
     SmallVector<Value> p;
     SmallVector<Value> next = softmaxUpdate(state, s, maxima, p);
     // O += P V per 16 keys: P's A fragment from key tiles 2 kk and
@@ -383,14 +356,37 @@ void AttentionBuilder::mmaRowsKernel(ValueRange tiles, Value t, Value bh,
     scf::YieldOp::create(b, loc, next);
   }
   ValueRange done = steps.getResults();
-  SmallVector<Value> sums{quadReduce(b, loc, done[2], /*maximum=*/false),
-                          quadReduce(b, loc, done[3], /*maximum=*/false)};
+  // The quads' denominators (lanes 4 (l / 4) + [0, 4) hold one row).
+  SmallVector<Value> sums{
+      xorReduce(b, loc, done[2], /*maximum=*/false, {1, 2}),
+      xorReduce(b, loc, done[3], /*maximum=*/false, {1, 2})};
   writeMma(l, hd, i0, done, sums);
+}
+
+SmallVector<Value> AttentionBuilder::fragmentDots(Value x, Value y, int64_t n,
+                                                  const MmaLane &l,
+                                                  ValueRange acc) {
+  auto f = b.getF32Type();
+  auto dots = forOp(idx(n), 1, acc);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(dots.getBody());
+  Value i = dots.getInductionVar();
+  SmallVector<Value> next;
+  for (int64_t e = 0; e < (int64_t)acc.size(); ++e) {
+    auto [row, col] = fragmentAt(l, e);
+    Value xv = memref::LoadOp::create(b, loc, x, ValueRange{row, i});
+    Value yv = memref::LoadOp::create(b, loc, y, ValueRange{col, i});
+    Value wx = arith::ExtFOp::create(b, loc, f, xv);
+    Value wy = arith::ExtFOp::create(b, loc, f, yv);
+    next.push_back(
+        math::FmaOp::create(b, loc, wx, wy, dots.getRegionIterArgs()[e]));
+  }
+  scf::YieldOp::create(b, loc, next);
+  return SmallVector<Value>(dots.getResults());
 }
 
 void AttentionBuilder::emulateMmaRows() {
   OpBuilder::InsertionGuard guard(b);
-  auto f = b.getF32Type();
   int64_t bk = mmaKeys();
   SmallVector<Value> tiles;
   for (Type type : mmaTypes({}))
@@ -404,7 +400,6 @@ void AttentionBuilder::emulateMmaRows() {
   gpu_loops::EmulatedRegisters halves(b, loc, kMmaThreads, 2);
   Value threads = idx(kMmaThreads);
   Value qTiles = arith::CeilDivSIOp::create(b, loc, Sq, idx(kMmaRows));
-  auto ext = [&](Value x) { return arith::ExtFOp::create(b, loc, f, x); };
   // Lane t ^ x of t's quad (x < 4).
   auto quadLane = [&](Value t, int64_t x) {
     Value c = idx(x);
@@ -436,24 +431,8 @@ void AttentionBuilder::emulateMmaRows() {
       // S at the fragments' coordinates, masked; the lanes' maxima.
       forLoop(threads, [&](Value t) {
         MmaLane l = mmaLane(t);
-        auto dots = forOp(idx(D), 1, SmallVector<Value>(bk / 2, zero));
-        {
-          OpBuilder::InsertionGuard g3(b);
-          b.setInsertionPointToStart(dots.getBody());
-          Value d = dots.getInductionVar();
-          SmallVector<Value> next;
-          for (int64_t e = 0; e < bk / 2; ++e) {
-            auto [row, key] = fragmentAt(l, e);
-            Value x = memref::LoadOp::create(b, loc, qs, ValueRange{row, d});
-            Value y = memref::LoadOp::create(b, loc, ks, ValueRange{key, d});
-            Value wx = ext(x);
-            Value wy = ext(y);
-            next.push_back(math::FmaOp::create(b, loc, wx, wy,
-                                               dots.getRegionIterArgs()[e]));
-          }
-          scf::YieldOp::create(b, loc, next);
-        }
-        SmallVector<Value> raw(dots.getResults());
+        SmallVector<Value> raw =
+            fragmentDots(qs, ks, D, l, SmallVector<Value>(bk / 2, zero));
         SmallVector<Value> s = mmaScores(l, hd, i0, j0, raw);
         scores.store(t, s);
         halves.store(t, rowMaxima(s));
@@ -481,24 +460,9 @@ void AttentionBuilder::emulateMmaRows() {
       forLoop(threads, [&](Value t) {
         MmaLane l = mmaLane(t);
         SmallVector<Value> st = state.load(t);
-        auto dots = forOp(idx(bk), 1, ArrayRef<Value>(st).drop_front(4));
-        {
-          OpBuilder::InsertionGuard g3(b);
-          b.setInsertionPointToStart(dots.getBody());
-          Value key = dots.getInductionVar();
-          SmallVector<Value> next;
-          for (int64_t e = 0; e < Dv / 2; ++e) {
-            auto [row, col] = fragmentAt(l, e);
-            Value x = memref::LoadOp::create(b, loc, ps, ValueRange{row, key});
-            Value y = memref::LoadOp::create(b, loc, vt, ValueRange{col, key});
-            Value wx = ext(x);
-            Value wy = ext(y);
-            next.push_back(math::FmaOp::create(b, loc, wx, wy,
-                                               dots.getRegionIterArgs()[e]));
-          }
-          scf::YieldOp::create(b, loc, next);
-        }
-        llvm::copy(dots.getResults(), st.begin() + 4);
+        SmallVector<Value> o =
+            fragmentDots(ps, vt, bk, l, ArrayRef<Value>(st).drop_front(4));
+        llvm::copy(o, st.begin() + 4);
         state.store(t, st);
       });
       b.setInsertionPointAfter(steps);

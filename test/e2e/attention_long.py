@@ -96,7 +96,8 @@ def make_model(name, nodes, inputs, outputs, initializers=()):
     return model
 
 
-def qkv_inputs(kv_heads=H):
+def qkv_inputs(kv_heads=None):
+    kv_heads = kv_heads or H
     return [vinfo("q", TensorProto.FLOAT, ["batch", H, "q_seq", D]),
             vinfo("k", TensorProto.FLOAT, ["batch", kv_heads, "kv_seq", D]),
             vinfo("v", TensorProto.FLOAT, ["batch", kv_heads, "kv_seq", D])]
@@ -223,7 +224,8 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def qkv(rng, sq, sk, kv_heads=H):
+def qkv(rng, sq, sk, kv_heads=None):
+    kv_heads = kv_heads or H
     # Scaled up so that the softmax is peaked and the running maximum moves
     # between key blocks.
     q = (2.0 * rng.standard_normal((B, H, sq, D))).astype(np.float32)
