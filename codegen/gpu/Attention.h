@@ -38,6 +38,8 @@ constexpr int64_t kWarp = 32;
 constexpr int64_t kMmaRows = 64;
 constexpr int64_t kMmaThreads = 128;
 constexpr int64_t kMmaPad = 8;
+// f32 values per vector load (16 bytes) of the stagings.
+constexpr int64_t kVector = 4;
 // Must match lib/Runtime/ukernels/attention_f32.c.
 enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
 
@@ -128,6 +130,19 @@ private:
   void stage(Value tile, Value mem, Value t, Value bat, Value h, Value first,
              Value n, int64_t count, int64_t width, int64_t threads,
              bool transpose = false, int64_t unroll = 0);
+  /// Whether `mem`'s rows of `width` values can be staged by 16-byte vector
+  /// loads: null when its type rules them out (innermost stride not 1,
+  /// width not a multiple of 4), else the run-time condition (an i1):
+  /// aligned base and offset, every other stride a multiple of 4.
+  Value vectorRows(Value mem, int64_t width);
+  /// `stage`, by vectors (4 values per thread and round) when `aligned`
+  /// (null: never) holds at run time.
+  void stageBy(Value tile, Value mem, Value aligned, Value t, Value bat,
+               Value h, Value first, Value n, int64_t count, int64_t width,
+               int64_t threads, bool transpose, int64_t unroll);
+  void stageVectors(Value tile, Value mem, Value t, Value bat, Value h,
+                    Value first, Value n, int64_t count, int64_t width,
+                    int64_t threads, bool transpose);
   /// body(t + r * threads) for each r with r * threads < total, the last
   /// partial round inside a guard (< total).
   void forShares(Value t, int64_t threads, int64_t total,
@@ -150,19 +165,6 @@ private:
     Value lane, g, q2, row0; // row0: the warp's first row in the tile
   };
   int64_t mmaKeys() const;
-  /// Whether `mem`'s rows of `width` values can be staged by 16-byte vector
-  /// loads: null when its type rules them out (innermost stride not 1,
-  /// width not a multiple of 4), else the run-time condition (an i1):
-  /// aligned base and offset, every other stride a multiple of 4.
-  Value vectorRows(Value mem, int64_t width);
-  /// `stage` for the tensor-core kernel: by vectors when `aligned` (null:
-  /// never) holds, else element by element.
-  void stageMma(Value tile, Value mem, Value aligned, Value t, Value bat,
-                Value h, Value first, Value n, int64_t count, int64_t width,
-                bool transpose);
-  void stageVectors(Value tile, Value mem, Value t, Value bat, Value h,
-                    Value first, Value n, int64_t count, int64_t width,
-                    bool transpose);
   MmaLane mmaLane(Value t);
   SmallVector<Type> mmaTypes(Attribute space);
   void mmaRowsKernel(ValueRange tiles, Value t, Value bh, Value tile);

@@ -60,8 +60,6 @@ namespace mlir::kiln::gpu_attention {
 // Values a thread stages per loop iteration (the loads in flight) when
 // the operand's rows allow no vector loads.
 constexpr int64_t kStageUnroll = 4;
-// f32 values per vector load (16 bytes) of the staging.
-constexpr int64_t kVector = 4;
 
 int64_t AttentionBuilder::mmaKeys() const {
   return std::max(D, Dv) <= 64 ? 64 : 16;
@@ -76,79 +74,6 @@ SmallVector<Type> AttentionBuilder::mmaTypes(Attribute space) {
                           space),
           MemRefType::get({Dv, bk + kMmaPad}, lowp, MemRefLayoutAttrInterface{},
                           space)};
-}
-
-Value AttentionBuilder::vectorRows(Value mem, int64_t width) {
-  auto type = cast<MemRefType>(mem.getType());
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (width % kVector || failed(type.getStridesAndOffset(strides, offset)) ||
-      strides.back() != 1)
-    return {};
-  // The aligned base plus the offset on 16 bytes, every other stride a
-  // multiple of a vector (so is every row's start).
-  auto md = memref::ExtractStridedMetadataOp::create(b, loc, mem);
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(
-      b, loc, md.getBaseBuffer());
-  Value start = add(base, mul(md.getOffset(), 4));
-  Value bytes = idx(4 * kVector);
-  Value misaligned = arith::RemUIOp::create(b, loc, start, bytes);
-  for (Value stride : md.getStrides().drop_back()) {
-    Value vec = idx(kVector);
-    Value part = arith::RemUIOp::create(b, loc, stride, vec);
-    misaligned = arith::OrIOp::create(b, loc, misaligned, part);
-  }
-  return cmp(arith::CmpIPredicate::eq, misaligned, idx(0));
-}
-
-void AttentionBuilder::stageMma(Value tile, Value mem, Value aligned, Value t,
-                                Value bat, Value h, Value first, Value n,
-                                int64_t count, int64_t width, bool transpose) {
-  OpBuilder::InsertionGuard guard(b);
-  if (aligned) {
-    auto pick = scf::IfOp::create(b, loc, aligned, /*withElseRegion=*/true);
-    b.setInsertionPointToStart(pick.thenBlock());
-    stageVectors(tile, mem, t, bat, h, first, n, count, width, transpose);
-    b.setInsertionPointToStart(pick.elseBlock());
-  }
-  stage(tile, mem, t, bat, h, first, n, count, width, kMmaThreads, transpose,
-        kStageUnroll);
-}
-
-void AttentionBuilder::stageVectors(Value tile, Value mem, Value t, Value bat,
-                                    Value h, Value first, Value n,
-                                    int64_t count, int64_t width,
-                                    bool transpose) {
-  int64_t total = count * width / kVector, perRow = width / kVector;
-  auto f32x4 = VectorType::get({kVector}, b.getF32Type());
-  auto lowx4 = VectorType::get({kVector}, lowp);
-  Value zeros = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(f32x4, b.getF32FloatAttr(0)));
-  Value last = arith::SubIOp::create(b, loc, n, idx(1));
-  forShares(t, kMmaThreads, total, [&](Value e) {
-    Value per = idx(perRow);
-    Value row = arith::DivUIOp::create(b, loc, e, per);
-    Value part = arith::RemUIOp::create(b, loc, e, per);
-    Value col = mul(part, kVector);
-    Value gr = add(first, row);
-    Value clamped = minIdx(gr, last);
-    Value x = vector::LoadOp::create(
-        b, loc, f32x4, mem, at(bat, h, clamped, col),
-        /*nontemporal=*/false, llvm::MaybeAlign(4 * kVector));
-    Value in = cmp(arith::CmpIPredicate::slt, gr, n);
-    x = arith::SelectOp::create(b, loc, in, x, zeros);
-    Value lx = arith::TruncFOp::create(b, loc, lowx4, x);
-    if (!transpose) {
-      vector::StoreOp::create(b, loc, lx, tile, ValueRange{row, col},
-                              /*nontemporal=*/false,
-                              llvm::MaybeAlign(2 * kVector));
-      return;
-    }
-    for (int64_t u = 0; u < kVector; ++u) {
-      Value y = vector::ExtractOp::create(b, loc, lx, ArrayRef<int64_t>{u});
-      memref::StoreOp::create(b, loc, y, tile, ValueRange{add(col, u), row});
-    }
-  });
 }
 
 AttentionBuilder::MmaLane AttentionBuilder::mmaLane(Value t) {
@@ -272,7 +197,8 @@ void AttentionBuilder::mmaRowsKernel(ValueRange tiles, Value t, Value bh,
   Head hd = activeBlock(bh, i0);
   Value qVec = vectorRows(q, D), kVec = vectorRows(k, D);
   Value vVec = vectorRows(v, Dv);
-  stageMma(qs, q, qVec, t, hd.b, hd.h, i0, Sq, kMmaRows, D, false);
+  stageBy(qs, q, qVec, t, hd.b, hd.h, i0, Sq, kMmaRows, D, kMmaThreads, false,
+          kStageUnroll);
   gpu::BarrierOp::create(b, loc);
   MmaLane l = mmaLane(t);
   auto pairType = VectorType::get({2}, lowp);
@@ -307,9 +233,10 @@ void AttentionBuilder::mmaRowsKernel(ValueRange tiles, Value t, Value bh,
     b.setInsertionPointToStart(steps.getBody());
     Value j0 = steps.getInductionVar();
     ValueRange state = steps.getRegionIterArgs();
-    stageMma(ks, k, kVec, t, hd.b, hd.kvh, j0, Sk, bk, D, false);
-    stageMma(vt, v, vVec, t, hd.b, hd.kvh, j0, Sk, bk, Dv,
-             /*transpose=*/true);
+    stageBy(ks, k, kVec, t, hd.b, hd.kvh, j0, Sk, bk, D, kMmaThreads, false,
+            kStageUnroll);
+    stageBy(vt, v, vVec, t, hd.b, hd.kvh, j0, Sk, bk, Dv, kMmaThreads,
+            /*transpose=*/true, kStageUnroll);
     gpu::BarrierOp::create(b, loc);
     // S = Q K^T: key tile n's B fragment is K's row 8 n + g, d 2q (+ 8).
     SmallVector<Value> raw(bk / 2, zero);
@@ -416,7 +343,8 @@ void AttentionBuilder::emulateMmaRows() {
     forLoop(qTiles, [&](Value tile) {
       Value i0 = mul(tile, kMmaRows);
       forLoop(threads, [&](Value t) {
-        stageMma(qs, q, qVec, t, hd.b, hd.h, i0, Sq, kMmaRows, D, false);
+        stageBy(qs, q, qVec, t, hd.b, hd.h, i0, Sq, kMmaRows, D, kMmaThreads, false,
+          kStageUnroll);
         state.store(t, init);
       });
       auto steps = forOp(keyEnd(i0), bk);
@@ -424,9 +352,10 @@ void AttentionBuilder::emulateMmaRows() {
       b.setInsertionPointToStart(steps.getBody());
       Value j0 = steps.getInductionVar();
       forLoop(threads, [&](Value t) {
-        stageMma(ks, k, kVec, t, hd.b, hd.kvh, j0, Sk, bk, D, false);
-        stageMma(vt, v, vVec, t, hd.b, hd.kvh, j0, Sk, bk, Dv,
-                 /*transpose=*/true);
+        stageBy(ks, k, kVec, t, hd.b, hd.kvh, j0, Sk, bk, D, kMmaThreads, false,
+            kStageUnroll);
+        stageBy(vt, v, vVec, t, hd.b, hd.kvh, j0, Sk, bk, Dv, kMmaThreads,
+                /*transpose=*/true, kStageUnroll);
       });
       // S at the fragments' coordinates, masked; the lanes' maxima.
       forLoop(threads, [&](Value t) {
