@@ -459,7 +459,10 @@ def KilnGpuAttention : Pass<"kiln-gpu-attention", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::math::MathDialect",
                            "mlir::memref::MemRefDialect",
-                           "mlir::func::FuncDialect"];
+                           "mlir::func::FuncDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::NVVM::NVVMDialect",
+                           "mlir::vector::VectorDialect"];
 }
 
 def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {

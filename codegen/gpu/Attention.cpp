@@ -34,8 +34,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -604,13 +602,6 @@ namespace {
 struct KilnGpuAttention final
     : mlir::kiln::impl::KilnGpuAttentionBase<KilnGpuAttention> {
   using Base::Base;
-  /// The tensor-core kernel's ops too (nvvm.mma.sync, its LLVM struct
-  /// results, the fragments' vector loads).
-  void getDependentDialects(DialectRegistry &registry) const override {
-    Base::getDependentDialects(registry);
-    registry
-        .insert<LLVM::LLVMDialect, NVVM::NVVMDialect, vector::VectorDialect>();
-  }
   void runOnOperation() override {
     ModuleOp root = getOperation();
     SmallVector<kiln::UkernelOp> found;
