@@ -278,32 +278,29 @@ Value AttentionBuilder::vectorRows(Value mem, int64_t width) {
 
 void AttentionBuilder::stageBy(Value tile, Value mem, Value aligned, Value t,
                                Value bat, Value h, Value first, Value n,
-                               int64_t count, int64_t width, int64_t threads,
-                               bool transpose, int64_t unroll) {
+                               int64_t count, int64_t width, bool transpose) {
   OpBuilder::InsertionGuard guard(b);
   if (aligned) {
     auto pick = scf::IfOp::create(b, loc, aligned, /*withElseRegion=*/true);
     b.setInsertionPointToStart(pick.thenBlock());
-    stageVectors(tile, mem, t, bat, h, first, n, count, width, threads,
-                 transpose);
+    stageVectors(tile, mem, t, bat, h, first, n, count, width, transpose);
     b.setInsertionPointToStart(pick.elseBlock());
   }
-  stage(tile, mem, t, bat, h, first, n, count, width, threads, transpose,
-        unroll);
+  stage(tile, mem, t, bat, h, first, n, count, width, kMmaThreads, transpose,
+        kStageUnroll);
 }
 
 void AttentionBuilder::stageVectors(Value tile, Value mem, Value t, Value bat,
                                     Value h, Value first, Value n,
                                     int64_t count, int64_t width,
-                                    int64_t threads, bool transpose) {
+                                    bool transpose) {
   int64_t total = count * width / kVector, perRow = width / kVector;
   auto f32x4 = VectorType::get({kVector}, b.getF32Type());
-  Type type = cast<MemRefType>(tile.getType()).getElementType();
-  auto tilex4 = VectorType::get({kVector}, type);
+  auto lowx4 = VectorType::get({kVector}, lowp);
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(f32x4, b.getF32FloatAttr(0)));
   Value last = arith::SubIOp::create(b, loc, n, idx(1));
-  forShares(t, threads, total, [&](Value e) {
+  forShares(t, kMmaThreads, total, [&](Value e) {
     Value per = idx(perRow);
     Value row = arith::DivUIOp::create(b, loc, e, per);
     Value part = arith::RemUIOp::create(b, loc, e, per);
@@ -315,15 +312,13 @@ void AttentionBuilder::stageVectors(Value tile, Value mem, Value t, Value bat,
         /*nontemporal=*/false, llvm::MaybeAlign(4 * kVector));
     Value in = cmp(arith::CmpIPredicate::slt, gr, n);
     x = arith::SelectOp::create(b, loc, in, x, zeros);
-    Value lx = x;
-    if (type != b.getF32Type())
-      lx = arith::TruncFOp::create(b, loc, tilex4, x);
+    Value lx = arith::TruncFOp::create(b, loc, lowx4, x);
     if (!transpose) {
-      // The tile's rows are a multiple of 4 values (f32) or 8 (padded
-      // fp16 / bf16) long: the vector is aligned to its size.
-      int64_t bytes = kVector * type.getIntOrFloatBitWidth() / 8;
+      // The padded tile's rows are a multiple of 8 values long: the
+      // vector (8 bytes) is aligned to its size.
       vector::StoreOp::create(b, loc, lx, tile, ValueRange{row, col},
-                              /*nontemporal=*/false, llvm::MaybeAlign(bytes));
+                              /*nontemporal=*/false,
+                              llvm::MaybeAlign(2 * kVector));
       return;
     }
     for (int64_t u = 0; u < kVector; ++u) {

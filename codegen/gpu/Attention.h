@@ -38,8 +38,10 @@ constexpr int64_t kWarp = 32;
 constexpr int64_t kMmaRows = 64;
 constexpr int64_t kMmaThreads = 128;
 constexpr int64_t kMmaPad = 8;
-// f32 values per vector load (16 bytes) of the stagings.
+// f32 values per vector load (16 bytes) of the tensor-core kernel's
+// staging; values per loop iteration when the operand allows no vectors.
 constexpr int64_t kVector = 4;
+constexpr int64_t kStageUnroll = 4;
 // Must match lib/Runtime/ukernels/attention_f32.c.
 enum : int64_t { kMask = 1, kMaskBool = 2, kCausal = 4, kFill = 8 };
 
@@ -135,14 +137,15 @@ private:
   /// width not a multiple of 4), else the run-time condition (an i1):
   /// aligned base and offset, every other stride a multiple of 4.
   Value vectorRows(Value mem, int64_t width);
-  /// `stage`, by vectors (4 values per thread and round) when `aligned`
-  /// (null: never) holds at run time.
+  /// The tensor-core kernel's `stage` (its threads, rounded tiles): by
+  /// vectors (4 values per thread and round) when `aligned` (null: never)
+  /// holds at run time, else value by value, kStageUnroll per iteration.
   void stageBy(Value tile, Value mem, Value aligned, Value t, Value bat,
                Value h, Value first, Value n, int64_t count, int64_t width,
-               int64_t threads, bool transpose, int64_t unroll);
+               bool transpose);
   void stageVectors(Value tile, Value mem, Value t, Value bat, Value h,
                     Value first, Value n, int64_t count, int64_t width,
-                    int64_t threads, bool transpose);
+                    bool transpose);
   /// body(t + r * threads) for each r with r * threads < total, the last
   /// partial round inside a guard (< total).
   void forShares(Value t, int64_t threads, int64_t total,

@@ -57,9 +57,6 @@ using namespace mlir;
 
 namespace mlir::kiln::gpu_attention {
 
-// Values a thread stages per loop iteration (the loads in flight) when
-// the operand's rows allow no vector loads.
-constexpr int64_t kStageUnroll = 4;
 
 int64_t AttentionBuilder::mmaKeys() const {
   return std::max(D, Dv) <= 64 ? 64 : 16;
@@ -197,8 +194,7 @@ void AttentionBuilder::mmaRowsKernel(ValueRange tiles, Value t, Value bh,
   Head hd = activeBlock(bh, i0);
   Value qVec = vectorRows(q, D), kVec = vectorRows(k, D);
   Value vVec = vectorRows(v, Dv);
-  stageBy(qs, q, qVec, t, hd.b, hd.h, i0, Sq, kMmaRows, D, kMmaThreads, false,
-          kStageUnroll);
+  stageBy(qs, q, qVec, t, hd.b, hd.h, i0, Sq, kMmaRows, D, false);
   gpu::BarrierOp::create(b, loc);
   MmaLane l = mmaLane(t);
   auto pairType = VectorType::get({2}, lowp);
@@ -233,10 +229,8 @@ void AttentionBuilder::mmaRowsKernel(ValueRange tiles, Value t, Value bh,
     b.setInsertionPointToStart(steps.getBody());
     Value j0 = steps.getInductionVar();
     ValueRange state = steps.getRegionIterArgs();
-    stageBy(ks, k, kVec, t, hd.b, hd.kvh, j0, Sk, bk, D, kMmaThreads, false,
-            kStageUnroll);
-    stageBy(vt, v, vVec, t, hd.b, hd.kvh, j0, Sk, bk, Dv, kMmaThreads,
-            /*transpose=*/true, kStageUnroll);
+    stageBy(ks, k, kVec, t, hd.b, hd.kvh, j0, Sk, bk, D, false);
+    stageBy(vt, v, vVec, t, hd.b, hd.kvh, j0, Sk, bk, Dv, /*transpose=*/true);
     gpu::BarrierOp::create(b, loc);
     // S = Q K^T: key tile n's B fragment is K's row 8 n + g, d 2q (+ 8).
     SmallVector<Value> raw(bk / 2, zero);
@@ -343,8 +337,7 @@ void AttentionBuilder::emulateMmaRows() {
     forLoop(qTiles, [&](Value tile) {
       Value i0 = mul(tile, kMmaRows);
       forLoop(threads, [&](Value t) {
-        stageBy(qs, q, qVec, t, hd.b, hd.h, i0, Sq, kMmaRows, D, kMmaThreads, false,
-          kStageUnroll);
+        stageBy(qs, q, qVec, t, hd.b, hd.h, i0, Sq, kMmaRows, D, false);
         state.store(t, init);
       });
       auto steps = forOp(keyEnd(i0), bk);
@@ -352,10 +345,9 @@ void AttentionBuilder::emulateMmaRows() {
       b.setInsertionPointToStart(steps.getBody());
       Value j0 = steps.getInductionVar();
       forLoop(threads, [&](Value t) {
-        stageBy(ks, k, kVec, t, hd.b, hd.kvh, j0, Sk, bk, D, kMmaThreads, false,
-            kStageUnroll);
-        stageBy(vt, v, vVec, t, hd.b, hd.kvh, j0, Sk, bk, Dv, kMmaThreads,
-                /*transpose=*/true, kStageUnroll);
+        stageBy(ks, k, kVec, t, hd.b, hd.kvh, j0, Sk, bk, D, false);
+        stageBy(vt, v, vVec, t, hd.b, hd.kvh, j0, Sk, bk, Dv,
+                /*transpose=*/true);
       });
       // S at the fragments' coordinates, masked; the lanes' maxima.
       forLoop(threads, [&](Value t) {
