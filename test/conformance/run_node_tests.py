@@ -33,6 +33,8 @@ the tests already run in parallel.
                       cause (compile error, run error, wrong result, CRASH,
                       HANG)
   --summary           print the failure categories and their counts
+  --compile-args A    more `kiln compile` arguments, e.g. "--target cuda
+                      --emulate-gpu" (the GPU kernels' steps as CPU loops)
 
 The last line printed is always `node tests running: N of M`.
 Needs numpy and python3-onnx (run with /usr/bin/python3).
@@ -45,6 +47,7 @@ import errno
 import glob
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -260,7 +263,7 @@ def compare_bfloat16(out_name, got, exp):
     return compare(out_name, got, exp.astype(np.float32), rtol=BF16_RTOL)
 
 
-def run_one(kiln, data_dir, name, timeout, run_threads):
+def run_one(kiln, data_dir, name, timeout, run_threads, compile_args=()):
     test_dir = os.path.join(data_dir, name)
     model_path = os.path.join(test_dir, "model.onnx")
     ops = "?"
@@ -284,7 +287,8 @@ def run_one(kiln, data_dir, name, timeout, run_threads):
         so = os.path.join(tmp, "model.so")
         stage = "compile"
         try:
-            run_kiln([kiln, "compile", model_path, "-o", so], "compile",
+            run_kiln([kiln, "compile", model_path, "-o", so, *compile_args],
+                     "compile",
                      timeout)
             if non_tensor:
                 return Result(name, False, "harness", "compare",
@@ -442,6 +446,9 @@ def main():
                     help="pass --threads N to `kiln run` (default 1: the "
                     "tests already run in parallel; 0: all cores; -1: do not "
                     "pass --threads)")
+    ap.add_argument("--compile-args", default="", metavar="ARGS",
+                    help="more `kiln compile` arguments (one shell-quoted "
+                    "string), e.g. \"--target cuda --emulate-gpu\"")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="print every failure")
     args = ap.parse_args()
@@ -450,6 +457,7 @@ def main():
         sys.exit(f"error: node test folder {args.data} not found "
                  "(install Debian's libonnx-testdata)")
     kiln = os.path.abspath(args.kiln)
+    compile_args = shlex.split(args.compile_args)
     wait_for_binary(kiln)
     available = set(find_tests(args.data))
     if args.all:
@@ -474,7 +482,8 @@ def main():
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
         results = list(pool.map(
-            lambda t: run_one(kiln, args.data, t, args.timeout, run_threads),
+            lambda t: run_one(kiln, args.data, t, args.timeout, run_threads,
+                             compile_args),
             tests))
     elapsed = time.monotonic() - start
 
