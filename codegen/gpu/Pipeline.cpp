@@ -43,8 +43,12 @@ static constexpr const char *kToParallelLoops =
 // passes every value from above as a kernel parameter, which turned
 // divisions by tile sizes into run-time 64-bit divisions and kept the
 // backend from folding strides.
+// Integer powers (math.ipowi, ONNX Pow on integers) become calls of
+// generated functions first, which outlining copies into the kernels'
+// modules (NVVM has no lowering of its own for them).
 static constexpr const char *kToKernels =
     "func.func(convert-parallel-loops-to-gpu),"
+    "convert-math-to-funcs{convert-ctlz=false},"
     "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
     "canonicalize,cse";
 
