@@ -1,7 +1,7 @@
 //===- Precompiled.h - codegen's common headers, compiled once ------------===//
 //
 // The MLIR and LLVM headers codegen/'s files include, precompiled once for
-// the KilnCodegen library (kiln_precompile_headers in CMakeLists.txt) and
+// the KilnCodegen library (KILN_PCH in CMakeLists.txt) and
 // force-included before each of its C++ files. Parsing and instantiating
 // them took most of a file's compile time: with gcc -O3, gpu/Attention.cpp
 // took 46 s of CPU without it and 17 s with it, gpu/NameKernels.cpp (90

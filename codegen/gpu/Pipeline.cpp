@@ -42,10 +42,9 @@ static constexpr const char *kToParallelLoops =
 // computations are sunk into the launch bodies first: MLIR 22's outlining
 // passes every value from above as a kernel parameter, which turned
 // divisions by tile sizes into run-time 64-bit divisions and kept the
-// backend from folding strides.
-// Integer powers (math.ipowi, ONNX Pow on integers) become calls of
-// generated functions first, which outlining copies into the kernels'
-// modules (NVVM has no lowering of its own for them).
+// backend from folding strides. Integer powers (math.ipowi, ONNX Pow on
+// integers) become calls of generated functions before outlining, which
+// copies them into the kernels' modules (NVVM cannot translate the op).
 static constexpr const char *kToKernels =
     "func.func(convert-parallel-loops-to-gpu),"
     "convert-math-to-funcs{convert-ctlz=false},"
