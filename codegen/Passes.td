@@ -607,11 +607,27 @@ def KilnGpuNameKernels : Pass<"kiln-gpu-name-kernels", "mlir::ModuleOp"> {
   let description = [{
     Runs after `gpu-kernel-outlining`, which names every kernel
     `<function>_kernel` in a module `<function>_kernel_<n>`. Each launched
-    kernel and its module are renamed `k<n>_<node>`: n counts launches in
-    program order, node is the ONNX node name of the launch's location
+    kernel and its module are renamed `k<n>_<node>`: n counts kernels in
+    the order of their first launch, node is the ONNX node name of that
+    launch's location
     (its first `NameLoc`) with characters other than letters, digits and
     `_` replaced, cut to 48 characters. Profiles, `--save-ptx` files and
     the runtime's CUDA errors then say which node a kernel belongs to.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
+def KilnGpuDedupKernels : Pass<"kiln-gpu-dedup-kernels", "mlir::ModuleOp"> {
+  let summary = "Keep one copy of kernel modules that differ only in names";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, which makes a kernel module per
+    launch: a transformer's N layers give N copies of each kernel. Kernel
+    modules holding one kernel are compared as printed, with the module's
+    and the kernel's names replaced and without locations; each launch of a
+    module equal to an earlier-launched one is pointed at that one, and the
+    copy is erased. Modules with several kernels, never launched, or named
+    by other ops are left alone. `kiln-gpu-name-kernels` runs after it, so
+    a kept kernel carries the name of the first node that launches it.
   }];
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }

@@ -103,6 +103,8 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
     return;
   }
   addPipelineText(pm, kToKernels);
+  // A transformer's layers launch identical kernels: one copy each.
+  pm.addPass(createKilnGpuDedupKernels());
   pm.addPass(createKilnGpuNameKernels());
   pm.addPass(createKilnGpuDeviceGlobals());
   pm.addPass(createKilnGpuAsyncLaunches());

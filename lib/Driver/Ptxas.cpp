@@ -16,6 +16,9 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/Regex.h"
+#include "llvm/Support/ThreadPool.h"
+
+#include <vector>
 
 using namespace mlir;
 
@@ -86,10 +89,79 @@ bool kiln::assembleWithPtxas(ModuleOp module, llvm::StringRef toolkit,
       error = "--save-ptx: cannot create '" + saveDir.str() + "': " + ec.message();
       return false;
     }
-  bool ok = true;
+  // Kernel modules are assembled in parallel, one ptxas per core; their
+  // reports, errors and cubins are then taken in module order.
+  struct Job {
+    gpu::BinaryOp binary;
+    gpu::ObjectAttr object;
+    std::string log, cubin, error;
+    int rc = -1;
+  };
+  std::vector<Job> jobs;
   module.walk([&](gpu::BinaryOp binary) {
-    if (!ok)
+    for (Attribute a : binary.getObjects()) {
+      auto object = cast<gpu::ObjectAttr>(a);
+      if (object.getFormat() == gpu::CompilationTarget::Assembly)
+        jobs.push_back({binary, object, "", "", "", -1});
+    }
+  });
+  std::string archFlag = "-arch=" + arch.str();
+  auto assemble = [&](Job &job) {
+    TempFiles tmp;
+    std::string ptx, cubin, report;
+    if (!tmp.make("ptx", ptx) || !tmp.make("cubin", cubin) ||
+        !tmp.make("log", report) ||
+        !writeFile(ptx, job.object.getObject().getValue())) {
+      job.error = "cannot write temporary files for ptxas";
       return;
+    }
+    llvm::SmallVector<llvm::StringRef> argv{ptxas, archFlag, "-O3", "-v",
+                                            ptx, "-o", cubin};
+    std::optional<llvm::StringRef> redirects[] = {std::nullopt, report, report};
+    job.rc = llvm::sys::ExecuteAndWait(ptxas, argv, std::nullopt, redirects, 0,
+                                       0, &job.error);
+    if (auto log = llvm::MemoryBuffer::getFile(report))
+      job.log = (*log)->getBuffer().str();
+    if (job.rc == 0)
+      if (auto bytes = llvm::MemoryBuffer::getFile(cubin, /*IsText=*/false))
+        job.cubin = (*bytes)->getBuffer().str();
+  };
+  {
+    llvm::DefaultThreadPool pool(llvm::hardware_concurrency());
+    for (Job &job : jobs)
+      pool.async([&assemble, &job] { assemble(job); });
+    pool.wait();
+  }
+  for (Job &job : jobs) {
+    llvm::StringRef name = job.binary.getSymName();
+    if (!saveDir.empty()) {
+      llvm::SmallString<256> base(saveDir);
+      llvm::sys::path::append(base, name);
+      writeFile((base + ".ptx").str(), job.object.getObject().getValue());
+      writeFile((base + ".ptxas.log").str(), job.log);
+    }
+    if (job.rc != 0) {
+      error = job.rc < 0 && job.log.empty()
+                  ? "cannot run ptxas on kernel module '" + name.str() +
+                        "': " + job.error
+                  : "ptxas rejected kernel module '" + name.str() + "' for " +
+                        arch.str() + ": " +
+                        (job.log.empty() ? job.error
+                                         : llvm::StringRef(job.log).trim().str());
+      return false;
+    }
+    if (job.cubin.empty()) {
+      error = "ptxas wrote no cubin for '" + name.str() + "'";
+      return false;
+    }
+    int64_t spills = spillBytes(job.log);
+    ++stats.kernels;
+    stats.spillBytes += spills;
+    stats.spilling += spills > 0;
+  }
+  // Each binary's objects, the assembled ones replaced by their cubins.
+  size_t next = 0;
+  module.walk([&](gpu::BinaryOp binary) {
     SmallVector<Attribute> objects;
     for (Attribute a : binary.getObjects()) {
       auto object = cast<gpu::ObjectAttr>(a);
@@ -97,53 +169,12 @@ bool kiln::assembleWithPtxas(ModuleOp module, llvm::StringRef toolkit,
         objects.push_back(a);
         continue;
       }
-      TempFiles tmp;
-      std::string ptx, cubin, report;
-      if (!tmp.make("ptx", ptx) || !tmp.make("cubin", cubin) ||
-          !tmp.make("log", report) ||
-          !writeFile(ptx, object.getObject().getValue())) {
-        error = "cannot write temporary files for ptxas";
-        ok = false;
-        return;
-      }
-      std::string archFlag = "-arch=" + arch.str();
-      llvm::SmallVector<llvm::StringRef> argv{ptxas, archFlag, "-O3", "-v",
-                                              ptx, "-o", cubin};
-      std::optional<llvm::StringRef> redirects[] = {std::nullopt, report, report};
-      std::string execError;
-      int rc = llvm::sys::ExecuteAndWait(ptxas, argv, std::nullopt, redirects,
-                                         0, 0, &execError);
-      auto log = llvm::MemoryBuffer::getFile(report);
-      llvm::StringRef logText = log ? (*log)->getBuffer() : "";
-      if (!saveDir.empty()) {
-        llvm::SmallString<256> base(saveDir);
-        llvm::sys::path::append(base, binary.getSymName());
-        writeFile((base + ".ptx").str(), object.getObject().getValue());
-        writeFile((base + ".ptxas.log").str(), logText);
-      }
-      if (rc != 0) {
-        error = "ptxas rejected kernel module '" + binary.getSymName().str() +
-                "' for " + arch.str() + ": " +
-                (logText.empty() ? execError : logText.trim().str());
-        ok = false;
-        return;
-      }
-      auto bytes = llvm::MemoryBuffer::getFile(cubin, /*IsText=*/false);
-      if (!bytes) {
-        error = "ptxas wrote no cubin for '" + binary.getSymName().str() + "'";
-        ok = false;
-        return;
-      }
-      int64_t spills = spillBytes(logText);
-      ++stats.kernels;
-      stats.spillBytes += spills;
-      stats.spilling += spills > 0;
       objects.push_back(gpu::ObjectAttr::get(
           module.getContext(), object.getTarget(), gpu::CompilationTarget::Binary,
-          StringAttr::get(module.getContext(), (*bytes)->getBuffer()),
+          StringAttr::get(module.getContext(), jobs[next++].cubin),
           object.getProperties(), object.getKernels()));
     }
     binary.setObjectsAttr(ArrayAttr::get(module.getContext(), objects));
   });
-  return ok;
+  return true;
 }
