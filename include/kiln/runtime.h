@@ -51,7 +51,15 @@ typedef struct {
  * output, `data` may be NULL (the runtime allocates; free with kiln_free)
  * or a caller buffer of `capacity` bytes; `rank` and `dims` are filled in.
  * For an input, `capacity` is optional: when non-zero, a buffer smaller
- * than its dims need is refused (KILN_INVALID_ARGUMENT). */
+ * than its dims need is refused (KILN_INVALID_ARGUMENT).
+ *
+ * For a model compiled with --target cuda, `data` of an input or of a
+ * caller's output buffer may also be GPU memory of CUDA device 0 (cuMemAlloc,
+ * cudaMalloc, a PyTorch CUDA tensor's data_ptr(); the runtime uses the
+ * device's primary context, as the CUDA runtime does). It is read and written
+ * only by the GPU's copy engines (device to device), never by the host.
+ * Outputs the runtime allocates are host memory. kiln_run returns once
+ * every output is in place. */
 typedef struct {
   kiln_dtype dtype;
   int32_t rank;

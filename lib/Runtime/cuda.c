@@ -57,6 +57,7 @@ typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
 typedef unsigned long long CUdeviceptr;
 enum { CUDA_SUCCESS = 0, CU_MEM_ATTACH_GLOBAL = 1, CU_STREAM_NON_BLOCKING = 1 };
+enum { CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2, CU_MEMORYTYPE_DEVICE = 2 };
 
 static struct {
   CUresult (*Init)(unsigned);
@@ -78,6 +79,8 @@ static struct {
   CUresult (*MemHostAlloc)(void **, size_t, unsigned);
   CUresult (*MemFreeHost)(void *);
   CUresult (*GetErrorName)(CUresult, const char **);
+  /* Optional: without it every caller pointer is taken for host memory. */
+  CUresult (*PointerGetAttribute)(void *, int, CUdeviceptr);
   /* Only with KILN_PROFILE set (see "profile" below). */
   CUresult (*EventCreate)(CUevent *, unsigned);
   CUresult (*EventRecord)(CUevent, CUstream);
@@ -152,6 +155,7 @@ static void load_driver(void) {
   KILN_CU_SYM(MemcpyAsync, "cuMemcpyAsync")
   KILN_CU_SYM(MemHostAlloc, "cuMemHostAlloc")
   KILN_CU_SYM(MemFreeHost, "cuMemFreeHost")
+  *(void **)&cu.PointerGetAttribute = dlsym(lib, "cuPointerGetAttribute");
   const char *small = getenv("KILN_GPU_HOST_BYTES");
   if (small && *small)
     host_block_bytes = strtoull(small, NULL, 10);
@@ -251,23 +255,34 @@ void kiln_gpu_free_block(void *p, size_t bytes) {
 
 static CUstream run_stream(void); /* (defined with the streams below) */
 
-/* dst <- src by cuMemcpyAsync on the run's stream, then waited for if
- * `wait`. */
-static int copy_on_stream(void *dst, const void *src, size_t bytes, int wait) {
+/* dst <- src by cuMemcpyAsync on the run's stream. With unified
+ * addressing the driver tells host from device pointers, so the caller's
+ * device buffers are copied device to device. Nothing waits here: a copy to
+ * pageable host memory returns once it is done, and every run ends with a
+ * synchronize (kiln_gpu_end_run) before kiln_run returns, with no host write
+ * to the workspace in between. */
+static int copy_on_stream(void *dst, const void *src, size_t bytes) {
   CUstream s = run_stream();
   return bytes == 0 ||
          (s && check(cu.MemcpyAsync((CUdeviceptr)(uintptr_t)dst,
                                     (CUdeviceptr)(uintptr_t)src, bytes, s),
-                     "cuMemcpyAsync") &&
-          (!wait || check(cu.StreamSynchronize(s), "cuStreamSynchronize")));
+                     "cuMemcpyAsync"));
 }
 
 int kiln_gpu_copy_in(void *managed, const void *host, size_t bytes) {
-  return copy_on_stream(managed, host, bytes, 0);
+  return copy_on_stream(managed, host, bytes);
 }
 
 int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes) {
-  return copy_on_stream(host, managed, bytes, 1);
+  return copy_on_stream(host, managed, bytes);
+}
+
+int kiln_gpu_is_device(const void *p) {
+  unsigned type = 0;
+  return p && driver_ready() && cu.PointerGetAttribute &&
+         cu.PointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                                (CUdeviceptr)(uintptr_t)p) == CUDA_SUCCESS &&
+         type == CU_MEMORYTYPE_DEVICE;
 }
 
 /*--- kernel modules --------------------------------------------------------*/
@@ -489,7 +504,8 @@ static void *resident(int64_t id, const void *host, size_t bytes) {
     p = kiln_gpu_alloc(bytes);
     /* Waited for: another thread's run may use the constant next, on its
      * own stream. */
-    if (p && copy_on_stream(p, host, bytes, 1))
+    if (p && copy_on_stream(p, host, bytes) &&
+        check(cu.StreamSynchronize(run_stream()), "cuStreamSynchronize"))
       globals[id] = p;
     else if (p) {
       kiln_gpu_free(p);

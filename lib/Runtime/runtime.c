@@ -169,10 +169,26 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
   /* An output computed in place (kiln_rt_output_buffer_*) is there. */
   if (!count || data == dst)
     return;
-  /* A CUDA model's dense output leaves its managed memory by DMA. */
+  /* A CUDA model's dense output leaves its managed memory by DMA (to the
+   * caller's host or device buffer). */
   if (kiln_is_cuda_model() && kiln_dense_from(rank, sizes, strides, 0)) {
     if (!kiln_gpu_copy_out(dst, data, count * esize))
       run_failed(((call_ctx *)vctx)->run, KILN_INTERNAL); /* CUDA's error */
+    return;
+  }
+  /* A strided one for a device buffer is gathered on the host first. */
+  if (kiln_is_cuda_model() && kiln_gpu_is_device(dst)) {
+    char *staged = malloc(count * esize);
+    if (!staged) {
+      kiln_fail(KILN_OUT_OF_MEMORY, "cannot stage output %lld",
+                (long long)index);
+      run_failed(((call_ctx *)vctx)->run, KILN_OUT_OF_MEMORY);
+      return;
+    }
+    kiln_copy_strided(staged, data, rank, sizes, strides, esize);
+    if (!kiln_gpu_copy_out(dst, staged, count * esize))
+      run_failed(((call_ctx *)vctx)->run, KILN_INTERNAL);
+    free(staged); /* (a copy from pageable memory returns once it is read) */
     return;
   }
   kiln_copy_strided(dst, data, rank, sizes, strides, esize);

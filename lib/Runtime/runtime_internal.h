@@ -196,13 +196,18 @@ void kiln_gpu_free(void *p);
  * GPU maps when small (cuda.c). Freed with the same size. */
 void *kiln_gpu_alloc_block(size_t bytes);
 void kiln_gpu_free_block(void *p, size_t bytes);
-/* Copies `bytes` between host memory and managed memory on the thread's
- * stream by DMA (cuMemcpyAsync), so managed pages stay where the kernels
- * use them instead of migrating to the host page by page and back on the
- * next launch. Both are ordered after the kernels launched before them;
- * kiln_gpu_copy_out waits for its copy. 0 on failure (the run's error says
- * why). */
+/* Copies `bytes` between the caller's memory (host, or device memory of
+ * the model's GPU) and managed memory on the thread's stream by DMA
+ * (cuMemcpyAsync), so managed pages stay where the kernels use them
+ * instead of migrating to the host page by page and back on the next
+ * launch. Both are ordered after the kernels launched before them; the
+ * run's closing synchronize (kiln_gpu_end_run) waits for them. 0 on
+ * failure (the run's error says why). */
 int kiln_gpu_copy_in(void *managed, const void *host, size_t bytes);
 int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes);
+/* 1 when the driver says `p` is device memory of the model's GPU
+ * (cudaMalloc, cuMemAlloc: the host must not touch it); 0 for host memory.
+ * Managed memory may give either. */
+int kiln_gpu_is_device(const void *p);
 
 #endif

@@ -6,7 +6,12 @@
     outputs = m.run({"input_ids": ids, "attention_mask": mask})
 
 `load` and `run` need only numpy and the compiled MODEL.so (its C API,
-kiln/runtime.h); `compile` runs the `kiln` command-line compiler.
+kiln/runtime.h); `compile` runs the `kiln` command-line compiler. For a
+model compiled with --target cuda, inputs and caller output buffers may be
+GPU arrays (__cuda_array_interface__: PyTorch CUDA tensors, CuPy):
+
+    y = torch.empty(1, 128, 768, device="cuda")
+    m.run({"input_ids": ids.cuda()}, outputs={"last_hidden_state": y})
 """
 
 import ctypes
@@ -170,34 +175,41 @@ class Model:
                            "dims": dims})
         return result
 
-    def run(self, feeds):
-        """Runs the model on a dict of numpy arrays; returns a dict by output name."""
+    def run(self, feeds, outputs=None):
+        """Runs the model on a dict of arrays; returns a dict by output name.
+
+        Inputs are numpy arrays (or anything np.asarray takes) or, for a model
+        compiled with --target cuda, GPU arrays exposing
+        __cuda_array_interface__ (PyTorch CUDA tensors, CuPy), which the GPU
+        reads directly. `outputs` may map output names to caller buffers, C
+        contiguous numpy or GPU arrays of the output's dtype and shape (GPU
+        ones only for a CUDA model); those outputs are written in place and
+        returned as given. Other outputs come back as new numpy arrays.
+        """
         ins = (_Tensor * max(1, len(self.inputs)))()
         keep = []
         for i, info in enumerate(self.inputs):
             if info["name"] not in feeds:
                 raise KilnError(f"missing input '{info['name']}'")
-            a = np.asarray(feeds[info["name"]])
-            if not a.flags.c_contiguous:
-                a = a.copy(order="C")
-            if a.ndim > MAX_RANK:
-                raise KilnError(f"input '{info['name']}' has rank {a.ndim} > {MAX_RANK}")
-            keep.append(a)
-            code = next((k for k, t in enumerate(_DTYPES) if t is not None and a.dtype == t), -1)
-            ins[i].dtype = code
-            ins[i].rank = a.ndim
-            for d, e in enumerate(a.shape):
-                ins[i].dims[d] = e
-            ins[i].data = a.ctypes.data
-            ins[i].capacity = a.nbytes
+            _describe(ins[i], feeds[info["name"]], f"input '{info['name']}'", keep, True)
         outs = (_Tensor * max(1, len(self.outputs)))()
+        given = outputs or {}
+        unknown = set(given) - {info["name"] for info in self.outputs}
+        if unknown:
+            raise KilnError(f"no output named '{sorted(unknown)[0]}'")
+        for i, info in enumerate(self.outputs):
+            if info["name"] in given:
+                _describe(outs[i], given[info["name"]], f"output '{info['name']}'", keep, False)
         status = self._lib.kiln_run(self._handle, ins, len(self.inputs), outs, len(self.outputs))
-        owned = [False] * len(self.outputs)
+        owned = [info["name"] in given for info in self.outputs]
         try:
             if status != 0:
                 raise KilnError(self._lib.kiln_last_error().decode())
             result = {}
             for i, info in enumerate(self.outputs):
+                if info["name"] in given:
+                    result[info["name"]] = given[info["name"]]
+                    continue
                 t = outs[i]
                 shape = tuple(t.dims[d] for d in range(t.rank))
                 dtype = np.dtype(_DTYPES[t.dtype])
@@ -221,6 +233,51 @@ class Model:
             self.close()
         except Exception:
             pass
+
+
+def _describe(t, value, what, keep, is_input):
+    """Fills the kiln_tensor `t` from a numpy or GPU array (keeping what must
+    stay alive in `keep`). Inputs that are not arrays go through np.asarray;
+    caller output buffers must already be C-contiguous arrays."""
+    cai = getattr(value, "__cuda_array_interface__", None)
+    if cai is not None:
+        shape = tuple(cai["shape"])
+        dtype = np.dtype(cai["typestr"])
+        strides = cai.get("strides")
+        if strides is not None and tuple(strides) != _dense_strides(shape, dtype.itemsize):
+            raise KilnError(f"{what}: the GPU array is not C-contiguous")
+        data = cai["data"][0]
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    else:
+        if is_input:
+            value = np.asarray(value)
+            if not value.flags.c_contiguous:
+                value = value.copy(order="C")
+        elif not isinstance(value, np.ndarray) or not value.flags.c_contiguous or \
+                not value.flags.writeable:
+            raise KilnError(f"{what}: a buffer must be a writable C-contiguous "
+                            "numpy array or a GPU array")
+        shape, dtype, data, nbytes = value.shape, value.dtype, value.ctypes.data, value.nbytes
+    keep.append(value)
+    if len(shape) > MAX_RANK:
+        raise KilnError(f"{what} has rank {len(shape)} > {MAX_RANK}")
+    code = next((k for k, d in enumerate(_DTYPES) if d is not None and dtype == d), -1)
+    if code < 0:
+        raise KilnError(f"{what}: unsupported dtype {dtype}")
+    t.dtype = code
+    t.rank = len(shape)
+    for d, e in enumerate(shape):
+        t.dims[d] = e
+    t.data = data
+    t.capacity = nbytes
+
+
+def _dense_strides(shape, itemsize):
+    strides, step = [], itemsize
+    for e in reversed(shape):
+        strides.append(step)
+        step *= e
+    return tuple(reversed(strides))
 
 
 class _OwnedBuffer:

@@ -111,6 +111,24 @@ def test_empty_batch(model):
     assert out["Y"].shape == (0, 3) and out["S"].shape == (0, 4)
 
 
+def test_output_buffers(model):
+    # Caller buffers are written in place and returned as given; the other
+    # outputs are allocated as before.
+    f = feeds(6, 11)
+    y = np.full((6, 3), np.nan, np.float32)
+    out = model.run(f, outputs={"Y": y})
+    assert out["Y"] is y
+    check(out, reference(f))
+    # A buffer smaller than the output, an unknown name and a buffer that
+    # is not a writable C-contiguous array are refused.
+    with pytest.raises(kiln.KilnError, match=r"^output 'Y' needs 72 bytes, the buffer has 36$"):
+        model.run(f, outputs={"Y": np.zeros((3, 3), np.float32)})
+    with pytest.raises(kiln.KilnError, match=r"^no output named 'Z'$"):
+        model.run(f, outputs={"Z": np.zeros((6, 3), np.float32)})
+    with pytest.raises(kiln.KilnError, match=r"writable C-contiguous"):
+        model.run(f, outputs={"Y": np.zeros((3, 6), np.float32).T})
+
+
 def test_non_contiguous_inputs(model):
     f = feeds(5, 1)
     # A strided view and a Fortran-ordered copy of the same values.

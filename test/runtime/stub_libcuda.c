@@ -5,7 +5,10 @@
  * created, with a parameter array), runs no kernel, and appends one line per
  * call to $KILN_STUB_CUDA_LOG. $KILN_STUB_CUDA_DEVICES sets the device count
  * (default 1); $KILN_STUB_CUDA_FAIL names one entry point that then fails
- * with CUDA_ERROR_LAUNCH_FAILED. Memory is zeroed host memory. */
+ * with CUDA_ERROR_LAUNCH_FAILED. Memory is zeroed host memory; the stub
+ * remembers which blocks are "device" memory (cuMemAlloc) and "managed"
+ * memory (cuMemAllocManaged), answers cuPointerGetAttribute's memory type
+ * from that, and logs each copy's direction. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdarg.h>
@@ -49,6 +52,30 @@ static void logf_(const char *fmt, ...) {
 static int fails(const char *name) {
   const char *f = getenv("KILN_STUB_CUDA_FAIL");
   return f && strcmp(f, name) == 0;
+}
+
+/* Blocks handed out by cuMemAlloc (kind 'd'), cuMemAllocManaged ('m') and
+ * cuMemHostAlloc ('p', pinned host memory). */
+typedef struct { uintptr_t base; size_t bytes; char kind; } stub_block;
+static stub_block blocks[4096];
+static int nblocks;
+
+static void remember(void *p, size_t bytes, char kind) {
+  pthread_mutex_lock(&mu);
+  if (nblocks < (int)(sizeof blocks / sizeof blocks[0]))
+    blocks[nblocks++] = (stub_block){(uintptr_t)p, bytes, kind};
+  pthread_mutex_unlock(&mu);
+}
+
+/* 'd', 'm', 'p', or 'h' (any other memory: pageable host memory). */
+static char kind_of(uintptr_t p) {
+  char k = 'h';
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < nblocks; ++i)
+    if (p >= blocks[i].base && p < blocks[i].base + blocks[i].bytes)
+      k = blocks[i].kind;
+  pthread_mutex_unlock(&mu);
+  return k;
 }
 
 CUresult cuGetErrorName(CUresult r, const char **s) {
@@ -169,12 +196,50 @@ CUresult cuMemAllocManaged(unsigned long long *p, size_t bytes, unsigned flags) 
   if (posix_memalign(&m, 256, bytes) != 0)
     return INVALID_VALUE;
   memset(m, 0, bytes);
+  remember(m, bytes, 'm');
   *p = (unsigned long long)(uintptr_t)m;
   (void)flags;
   return OK;
 }
 
+static const char *kind_name(char k) {
+  return k == 'd' ? "device" : k == 'm' ? "managed" : k == 'p' ? "pinned" : "host";
+}
+
+CUresult cuMemAlloc_v2(unsigned long long *p, size_t bytes) {
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  void *m = NULL;
+  if (posix_memalign(&m, 256, bytes ? bytes : 1) != 0)
+    return INVALID_VALUE;
+  memset(m, 0, bytes);
+  remember(m, bytes ? bytes : 1, 'd');
+  *p = (unsigned long long)(uintptr_t)m;
+  return OK;
+}
+
+/* CU_POINTER_ATTRIBUTE_MEMORY_TYPE (2): CU_MEMORYTYPE_DEVICE (2) for device
+ * and managed memory (for managed memory the driver may say device or
+ * host); other memory is not the driver's (CUDA_ERROR_INVALID_VALUE). */
+CUresult cuPointerGetAttribute(void *data, int attribute,
+                               unsigned long long p) {
+  if (attribute != 2)
+    return INVALID_VALUE;
+  char k = kind_of((uintptr_t)p);
+  if (k == 'h')
+    return INVALID_VALUE;
+  *(unsigned *)data = k == 'p' ? 1 : 2; /* CU_MEMORYTYPE_HOST / _DEVICE */
+  return OK;
+}
+
 CUresult cuMemFree_v2(unsigned long long p) {
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < nblocks; ++i)
+    if (blocks[i].base == (uintptr_t)p) {
+      blocks[i] = blocks[--nblocks];
+      break;
+    }
+  pthread_mutex_unlock(&mu);
   free((void *)(uintptr_t)p);
   return OK;
 }
@@ -222,7 +287,8 @@ CUresult cuMemcpyAsync(unsigned long long dst, unsigned long long src,
     return INVALID_CONTEXT;
   if (!stream || !dst || !src)
     return INVALID_VALUE;
-  logf_("cuMemcpyAsync %zu bytes", bytes);
+  logf_("cuMemcpyAsync %zu bytes %s <- %s", bytes,
+        kind_name(kind_of((uintptr_t)dst)), kind_name(kind_of((uintptr_t)src)));
   memcpy((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
   return fails("cuMemcpyAsync") ? INVALID_VALUE : OK;
 }
@@ -233,11 +299,11 @@ CUresult cuMemHostAlloc(void **p, size_t bytes, unsigned flags) {
     return INVALID_CONTEXT;
   if (posix_memalign(p, 256, bytes) != 0)
     return INVALID_VALUE;
+  remember(*p, bytes, 'p');
   (void)flags;
   return OK;
 }
 
 CUresult cuMemFreeHost(void *p) {
-  free(p);
-  return OK;
+  return cuMemFree_v2((unsigned long long)(uintptr_t)p);
 }
