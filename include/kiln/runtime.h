@@ -58,8 +58,10 @@ typedef struct {
  * cudaMalloc, a PyTorch CUDA tensor's data_ptr(); the runtime uses the
  * device's primary context, as the CUDA runtime does). It is read and written
  * only by the GPU's copy engines (device to device), never by the host.
- * Outputs the runtime allocates are host memory. kiln_run returns once
- * every output is in place. */
+ * Outputs the runtime allocates are host memory. A run given GPU memory
+ * first waits for the work queued on the GPU (cuCtxSynchronize: the kernels
+ * that wrote its inputs, on any stream); kiln_run returns once every output
+ * is in place. */
 typedef struct {
   kiln_dtype dtype;
   int32_t rank;

@@ -65,6 +65,7 @@ static struct {
   CUresult (*DeviceGet)(CUdevice *, int);
   CUresult (*DevicePrimaryCtxRetain)(CUcontext *, CUdevice);
   CUresult (*CtxSetCurrent)(CUcontext);
+  CUresult (*CtxSynchronize)(void);
   CUresult (*ModuleLoadData)(CUmodule *, const void *);
   CUresult (*ModuleUnload)(CUmodule);
   CUresult (*ModuleGetFunction)(CUfunction *, CUmodule, const char *);
@@ -144,6 +145,7 @@ static void load_driver(void) {
   KILN_CU_SYM(DeviceGet, "cuDeviceGet")
   KILN_CU_SYM(DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain")
   KILN_CU_SYM(CtxSetCurrent, "cuCtxSetCurrent")
+  KILN_CU_SYM(CtxSynchronize, "cuCtxSynchronize")
   KILN_CU_SYM(ModuleLoadData, "cuModuleLoadData")
   KILN_CU_SYM(ModuleUnload, "cuModuleUnload")
   KILN_CU_SYM(ModuleGetFunction, "cuModuleGetFunction")
@@ -275,6 +277,10 @@ int kiln_gpu_copy_in(void *managed, const void *host, size_t bytes) {
 
 int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes) {
   return copy_on_stream(host, managed, bytes);
+}
+
+int kiln_gpu_sync_device(void) {
+  return check(cu.CtxSynchronize(), "cuCtxSynchronize");
 }
 
 int kiln_gpu_is_device(const void *p) {

@@ -629,6 +629,19 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
       free(args);
       return kiln_fail(KILN_DEVICE_UNAVAILABLE, "%s", why);
     }
+    /* GPU inputs and output buffers may still be in use by the caller's
+     * kernels on streams the run's stream does not wait for: the run
+     * starts once the GPU has finished them. */
+    int device = 0;
+    for (size_t i = 0; i < num_inputs && !device; ++i)
+      device = kiln_gpu_is_device(inputs[i].data);
+    for (size_t i = 0; i < num_outputs && !device; ++i)
+      device = kiln_gpu_is_device(outputs[i].data);
+    if (device && !kiln_gpu_sync_device()) {
+      free(descs);
+      free(args);
+      return kiln_fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
+    }
   }
   kiln_pool_start(m->num_threads);
   unsigned char *allocated = calloc(num_outputs ? num_outputs : 1, 1);

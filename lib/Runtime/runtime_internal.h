@@ -209,5 +209,8 @@ int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes);
  * (cudaMalloc, cuMemAlloc: the host must not touch it); 0 for host memory.
  * Managed memory may give either. */
 int kiln_gpu_is_device(const void *p);
+/* Waits for all work queued on the GPU (cuCtxSynchronize), e.g. the
+ * caller's kernels that write a device input on their own stream. */
+int kiln_gpu_sync_device(void);
 
 #endif

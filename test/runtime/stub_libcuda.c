@@ -115,6 +115,13 @@ CUresult cuDevicePrimaryCtxRetain(void **ctx, int dev) {
   return OK;
 }
 
+CUresult cuCtxSynchronize(void) {
+  if (current_ctx != &context_token)
+    return INVALID_CONTEXT;
+  logf_("cuCtxSynchronize");
+  return OK;
+}
+
 CUresult cuCtxSetCurrent(void *ctx) {
   logf_("cuCtxSetCurrent %s", ctx == &context_token ? "primary" : "other");
   current_ctx = ctx;
