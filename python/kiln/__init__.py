@@ -184,7 +184,8 @@ class Model:
         reads directly. `outputs` may map output names to caller buffers, C
         contiguous numpy or GPU arrays of the output's dtype and shape (GPU
         ones only for a CUDA model); those outputs are written in place and
-        returned as given. Other outputs come back as new numpy arrays.
+        returned as given (a buffer large enough but of another shape is an
+        error after the run). Other outputs come back as new numpy arrays.
         """
         ins = (_Tensor * max(1, len(self.inputs)))()
         keep = []
@@ -208,7 +209,12 @@ class Model:
             result = {}
             for i, info in enumerate(self.outputs):
                 if info["name"] in given:
-                    result[info["name"]] = given[info["name"]]
+                    buf = given[info["name"]]
+                    got = tuple(outs[i].dims[d] for d in range(outs[i].rank))
+                    if got != tuple(buf.shape):
+                        raise KilnError(f"output '{info['name']}' has shape {list(got)}, "
+                                        f"its buffer {list(buf.shape)}")
+                    result[info["name"]] = buf
                     continue
                 t = outs[i]
                 shape = tuple(t.dims[d] for d in range(t.rank))

@@ -119,10 +119,12 @@ def test_output_buffers(model):
     out = model.run(f, outputs={"Y": y})
     assert out["Y"] is y
     check(out, reference(f))
-    # A buffer smaller than the output, an unknown name and a buffer that
-    # is not a writable C-contiguous array are refused.
+    # A buffer smaller than the output or of another shape, an unknown name
+    # and a buffer that is not a writable C-contiguous array are refused.
     with pytest.raises(kiln.KilnError, match=r"^output 'Y' needs 72 bytes, the buffer has 36$"):
         model.run(f, outputs={"Y": np.zeros((3, 3), np.float32)})
+    with pytest.raises(kiln.KilnError, match=r"^output 'Y' has shape \[6, 3\], its buffer \[9, 3\]$"):
+        model.run(f, outputs={"Y": np.zeros((9, 3), np.float32)})
     with pytest.raises(kiln.KilnError, match=r"^no output named 'Z'$"):
         model.run(f, outputs={"Z": np.zeros((6, 3), np.float32)})
     with pytest.raises(kiln.KilnError, match=r"writable C-contiguous"):
