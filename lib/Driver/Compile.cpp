@@ -609,6 +609,9 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
       signature += "h\t" + dtypeName(head.getValue()) + "\t" +
                    std::to_string(headBytes.getInt()) + "\n";
   }
+  // "t <TAB> cuda <TAB> sm_XX": the kernels' target, for `kiln inspect`.
+  if (cuda)
+    signature += "t\tcuda\t" + options.gpuArch + "\n";
   // The side-file table: "w <TAB> id <TAB> offset <TAB> bytes <TAB> dims".
   if (auto table = (*module)->getAttrOfType<ArrayAttr>("kiln.weights")) {
     for (Attribute e : table) {

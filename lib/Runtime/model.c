@@ -110,7 +110,8 @@ static int parse_signature(kiln_model *m) {
       m->has_head = 1;
       m->head_dtype = dtype_of(p + 2, strcspn(p + 2, "\t\n"));
     }
-    if ((p[0] == 'w' || p[0] == 'b' || p[0] == 'h') && p[1] == '\t') {
+    if ((p[0] == 'w' || p[0] == 'b' || p[0] == 'h' || p[0] == 't') &&
+        p[1] == '\t') {
       while (*p && *p != '\n')
         ++p;
       if (*p)

@@ -228,10 +228,19 @@ int kiln::runInspect(const std::string &path, llvm::raw_ostream &os,
          << dtypeText(info.dtype) << "\n";
     }
   }
-  os << "runtime: C API (kiln/runtime.h), CPU code\n";
   // "b <TAB> dim <TAB> weight bytes <TAB> FLOPs per image" (kiln-mark-batch-split),
-  // "h <TAB> dtype <TAB> weight bytes" (kiln-outline-batch-head)
+  // "h <TAB> dtype <TAB> weight bytes" (kiln-outline-batch-head),
+  // "t <TAB> cuda <TAB> sm_XX" (--target cuda)
   llvm::StringRef sig = api.signature();
+  std::string code = "CPU code";
+  for (llvm::StringRef rest = sig; !rest.empty();) {
+    auto [line, next] = rest.split('\n');
+    rest = next;
+    if (line.consume_front("t\tcuda\t"))
+      code = "NVIDIA GPU kernels for " + line.str() +
+             " (the CUDA driver is loaded when a run starts)";
+  }
+  os << "runtime: C API (kiln/runtime.h), " << code << "\n";
   for (llvm::StringRef rest = sig; !rest.empty();) {
     auto [line, next] = rest.split('\n');
     rest = next;
