@@ -632,6 +632,22 @@ def KilnGpuDedupKernels : Pass<"kiln-gpu-dedup-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }
 
+def KilnGpuDeviceInputs : Pass<"kiln-gpu-device-inputs", "mlir::ModuleOp"> {
+  let summary = "Record which inputs of @main only kernels read";
+  let description = [{
+    Runs on the final host code of the CUDA pipeline (after
+    `kiln-gpu-async-launches`). Sets `kiln.device_inputs` on the module to
+    the indices of @main's memref arguments whose only uses are kernel
+    launches, `memref.dim`, `memref.extract_strided_metadata` and views
+    (cast, subview, reinterpret_cast, expand/collapse_shape, transpose)
+    used the same way: the host never touches their memory, so the
+    runtime may hand the kernels a caller's GPU buffer in place instead of
+    staging a copy. Any other use (a host load or copy, a call, the output
+    callback) keeps the input staged.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
 def KilnGpuDeviceGlobals : Pass<"kiln-gpu-device-globals", "mlir::ModuleOp"> {
   let summary = "Give kernels device-resident copies of constant buffers";
   let description = [{

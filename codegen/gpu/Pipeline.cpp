@@ -108,6 +108,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   pm.addPass(createKilnGpuNameKernels());
   pm.addPass(createKilnGpuDeviceGlobals());
   pm.addPass(createKilnGpuAsyncLaunches());
+  pm.addPass(createKilnGpuDeviceInputs());
   externalize();
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;

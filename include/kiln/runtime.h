@@ -57,7 +57,9 @@ typedef struct {
  * caller's output buffer may also be GPU memory of CUDA device 0 (cuMemAlloc,
  * cudaMalloc, a PyTorch CUDA tensor's data_ptr(); the runtime uses the
  * device's primary context, as the CUDA runtime does). It is read and written
- * only by the GPU's copy engines (device to device), never by the host.
+ * only by the GPU (copy engines, device to device, or kernels: an input that
+ * only kernels read, 256-byte aligned, is read in place, not copied; `kiln
+ * inspect` lists those inputs), never by the host.
  * Outputs the runtime allocates are host memory. A run given GPU memory
  * first waits for the work queued on the GPU (cuCtxSynchronize: the kernels
  * that wrote its inputs, on any stream); kiln_run returns once every output

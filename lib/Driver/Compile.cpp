@@ -612,6 +612,14 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
   // "t <TAB> cuda <TAB> sm_XX": the kernels' target, for `kiln inspect`.
   if (cuda)
     signature += "t\tcuda\t" + options.gpuArch + "\n";
+  // "d <TAB> i,j,...": the inputs only kernels read (kiln-gpu-device-inputs),
+  // which the runtime reads in place when the caller's buffer is GPU memory.
+  if (auto in = (*module)->getAttrOfType<DenseI64ArrayAttr>("kiln.device_inputs")) {
+    signature += "d\t";
+    for (auto [i, v] : llvm::enumerate(in.asArrayRef()))
+      signature += (i ? "," : "") + std::to_string(v);
+    signature += "\n";
+  }
   // The side-file table: "w <TAB> id <TAB> offset <TAB> bytes <TAB> dims".
   if (auto table = (*module)->getAttrOfType<ArrayAttr>("kiln.weights")) {
     for (Attribute e : table) {

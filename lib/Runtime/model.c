@@ -110,7 +110,20 @@ static int parse_signature(kiln_model *m) {
       m->has_head = 1;
       m->head_dtype = dtype_of(p + 2, strcspn(p + 2, "\t\n"));
     }
-    if ((p[0] == 'w' || p[0] == 'b' || p[0] == 'h' || p[0] == 't') &&
+    if (p[0] == 'd' && p[1] == '\t') {
+      /* after the tensor lines: indices of inputs */
+      for (const char *q = p + 2; *q && *q != '\n';) {
+        char *end;
+        long long i = strtoll(q, &end, 10);
+        if (end == q)
+          break;
+        if (i >= 0 && (size_t)i < m->num_inputs)
+          m->inputs[i].device_in_place = 1;
+        q = *end == ',' ? end + 1 : end;
+      }
+    }
+    if ((p[0] == 'w' || p[0] == 'b' || p[0] == 'h' || p[0] == 't' ||
+         p[0] == 'd') &&
         p[1] == '\t') {
       while (*p && *p != '\n')
         ++p;

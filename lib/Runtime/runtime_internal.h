@@ -92,6 +92,7 @@ typedef struct {
   int32_t rank;
   int64_t dims[KILN_MAX_RANK];
   char *dim_names[KILN_MAX_RANK];
+  int device_in_place; /* an input only kernels read (CUDA, "d" line) */
 } tensor_sig;
 
 struct kiln_model {

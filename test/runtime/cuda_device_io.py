@@ -3,6 +3,7 @@
 against the stand-in libcuda.so.1 (stub_libcuda.c, on LD_LIBRARY_PATH).
 
 usage: cuda_device_io.py MODEL.so STUB_LOG
+       cuda_device_io.py RELU.so STUB_LOG inplace
 
 MODEL.so is dev.onnxtxt of cuda_shim.test compiled with --target cuda:
 Y = Identity(X) (no kernel: the staged input is the output) and S =
@@ -11,6 +12,10 @@ memory from the stub's cuMemAlloc_v2 (plain host memory that the stub
 remembers as device memory), handed over as objects with
 __cuda_array_interface__, as PyTorch CUDA tensors are. Prints what it
 checked; the lit test checks the copies' directions in the stub's log.
+
+With `inplace`, RELU.so is Y = Relu(X), whose X only a kernel reads: a
+device X aligned to 256 bytes is read in place (no copy in the log), one
+that is not is staged as before.
 """
 import ctypes
 import os
@@ -43,6 +48,18 @@ class DeviceArray:
         return np.frombuffer(buf, dtype=self.dtype).reshape(self.shape)
 
 
+def inplace(m, cuda, log):
+    x = DeviceArray(cuda, (64, 4), np.float32)
+    open(log, "a").write("--- aligned\n")
+    m.run({"X": x})
+    # The same memory 4 bytes on: no longer 256-byte aligned.
+    x.__cuda_array_interface__ = dict(x.__cuda_array_interface__, data=(x.ptr + 4, False),
+                                      shape=(63, 4))
+    open(log, "a").write("--- unaligned\n")
+    m.run({"X": x})
+    print("in place: ran")
+
+
 def main():
     model_path, log = sys.argv[1], sys.argv[2]
     m = kiln.load(model_path)
@@ -54,6 +71,8 @@ def main():
     ctx = ctypes.c_void_p()
     assert cuda.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), 0) == 0
     assert cuda.cuCtxSetCurrent(ctx) == 0
+    if sys.argv[3:] == ["inplace"]:
+        return inplace(m, cuda, log)
 
     x = DeviceArray(cuda, (3, 4), np.float32)
     x.view()[...] = x_host + 100

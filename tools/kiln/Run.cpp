@@ -232,15 +232,30 @@ int kiln::runInspect(const std::string &path, llvm::raw_ostream &os,
   // "h <TAB> dtype <TAB> weight bytes" (kiln-outline-batch-head),
   // "t <TAB> cuda <TAB> sm_XX" (--target cuda)
   llvm::StringRef sig = api.signature();
-  std::string code = "CPU code";
+  // "d <TAB> i,j,..." (kiln-gpu-device-inputs)
+  std::string code = "CPU code", inPlace;
   for (llvm::StringRef rest = sig; !rest.empty();) {
     auto [line, next] = rest.split('\n');
     rest = next;
     if (line.consume_front("t\tcuda\t"))
       code = "NVIDIA GPU kernels for " + line.str() +
              " (the CUDA driver is loaded when a run starts)";
+    if (line.consume_front("d\t")) {
+      llvm::SmallVector<llvm::StringRef> ids;
+      line.split(ids, ',', -1, false);
+      for (llvm::StringRef id : ids) {
+        size_t i = 0;
+        kiln_tensor_info info;
+        if (!id.getAsInteger(10, i) && i < api.numInputs(m) &&
+            api.inputInfo(m, i, &info) == KILN_OK)
+          inPlace += (inPlace.empty() ? "" : ", ") + std::string(info.name);
+      }
+    }
   }
   os << "runtime: C API (kiln/runtime.h), " << code << "\n";
+  if (code != "CPU code")
+    os << "inputs the kernels read in place from GPU memory: "
+       << (inPlace.empty() ? "none" : inPlace) << "\n";
   for (llvm::StringRef rest = sig; !rest.empty();) {
     auto [line, next] = rest.split('\n');
     rest = next;

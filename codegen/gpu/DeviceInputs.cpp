@@ -1,0 +1,65 @@
+//===- DeviceInputs.cpp - the kiln-gpu-device-inputs pass -----------------===//
+//
+// A run's inputs are staged into the workspace before the kernels read them.
+// An input that only kernels read may instead be read where the caller
+// keeps it when that is GPU memory (a decode step's KV cache, already on
+// the GPU): the runtime then skips the copy. This pass finds those inputs
+// from the host code's uses of @main's arguments.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_KILNGPUDEVICEINPUTS
+#include "codegen/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+
+namespace {
+
+/// True when the host code never reads or writes the memory of `v`: its
+/// uses are kernel launches, size and metadata queries, and views whose
+/// uses are the same. Anything else (a host load or copy, a call, the
+/// output callback, which may copy strided data on the host) counts as
+/// host access.
+bool onlyKernelsRead(Value v) {
+  for (OpOperand &use : v.getUses()) {
+    Operation *op = use.getOwner();
+    if (isa<gpu::LaunchFuncOp>(op) || isa<memref::DimOp>(op) ||
+        isa<memref::ExtractStridedMetadataOp>(op))
+      continue;
+    if (isa<memref::CastOp, memref::SubViewOp, memref::ReinterpretCastOp,
+            memref::ExpandShapeOp, memref::CollapseShapeOp,
+            memref::TransposeOp>(op)) {
+      if (!onlyKernelsRead(op->getResult(0)))
+        return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+struct KilnGpuDeviceInputs final
+    : mlir::kiln::impl::KilnGpuDeviceInputsBase<KilnGpuDeviceInputs> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main || main.isExternal())
+      return;
+    Builder b(&getContext());
+    SmallVector<int64_t> inputs;
+    for (BlockArgument arg : main.getArguments())
+      if (isa<MemRefType>(arg.getType()) && onlyKernelsRead(arg))
+        inputs.push_back(arg.getArgNumber());
+    module->setAttr("kiln.device_inputs", b.getDenseI64ArrayAttr(inputs));
+  }
+};
+
+} // namespace
