@@ -13,6 +13,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNGPUDEVICEINPUTS
@@ -34,11 +35,13 @@ bool onlyKernelsRead(Value v) {
     if (isa<gpu::LaunchFuncOp>(op) || isa<memref::DimOp>(op) ||
         isa<memref::ExtractStridedMetadataOp>(op))
       continue;
-    if (isa<memref::CastOp, memref::SubViewOp, memref::ReinterpretCastOp,
-            memref::ExpandShapeOp, memref::CollapseShapeOp,
-            memref::TransposeOp>(op)) {
-      if (!onlyKernelsRead(op->getResult(0)))
-        return false;
+    // A view of the memory (cast, subview, reinterpret_cast, reshapes,
+    // transpose) is followed.
+    if (auto view = dyn_cast<ViewLikeOpInterface>(op);
+        view && view.getViewSource() == v) {
+      for (Value r : op->getResults())
+        if (isa<BaseMemRefType>(r.getType()) && !onlyKernelsRead(r))
+          return false;
       continue;
     }
     return false;
