@@ -639,7 +639,7 @@ def KilnGpuDeviceInputs : Pass<"kiln-gpu-device-inputs", "mlir::ModuleOp"> {
     `kiln-gpu-async-launches`). Sets `kiln.device_inputs` on the module to
     the indices of @main's memref arguments whose only uses are kernel
     launches, `memref.dim`, `memref.extract_strided_metadata` and views
-    (cast, subview, reinterpret_cast, expand/collapse_shape, transpose)
+    of them (`ViewLikeOpInterface`: casts, subviews, reshapes, transposes)
     used the same way: the host never touches their memory, so the
     runtime may hand the kernels a caller's GPU buffer in place instead of
     staging a copy. Any other use (a host load or copy, a call, the output
