@@ -127,7 +127,11 @@ bool kiln::assembleWithPtxas(ModuleOp module, llvm::StringRef toolkit,
         job.cubin = (*bytes)->getBuffer().str();
   };
   {
-    llvm::DefaultThreadPool pool(llvm::hardware_concurrency());
+    // At most 16 at once (each ptxas holds about 65 MB), and no more than
+    // the cores.
+    llvm::ThreadPoolStrategy strategy = llvm::hardware_concurrency(16);
+    strategy.Limit = true;
+    llvm::DefaultThreadPool pool(strategy);
     for (Job &job : jobs)
       pool.async([&assemble, &job] { assemble(job); });
     pool.wait();
