@@ -279,6 +279,34 @@ int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes) {
   return copy_on_stream(host, managed, bytes);
 }
 
+int kiln_gpu_mark_device(const kiln_tensor *t, size_t n,
+                         unsigned char *on_device) {
+  int any = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int d = kiln_gpu_is_device(t[i].data);
+    if (on_device)
+      on_device[i] = (unsigned char)d;
+    any |= d;
+  }
+  return any;
+}
+
+kiln_status kiln_gpu_copy_out_strided(void *dst, const void *src,
+                                      int64_t rank, const int64_t *sizes,
+                                      const int64_t *strides, size_t esize) {
+  size_t bytes = esize;
+  for (int64_t d = 0; d < rank; ++d)
+    bytes *= (size_t)sizes[d];
+  char *staged = malloc(bytes ? bytes : 1);
+  if (!staged)
+    return kiln_fail(KILN_OUT_OF_MEMORY, "cannot stage a strided output of "
+                     "%zu bytes", bytes);
+  kiln_copy_strided(staged, src, rank, sizes, strides, esize);
+  int ok = copy_on_stream(dst, staged, bytes);
+  free(staged); /* (a copy from pageable memory returns once it is read) */
+  return ok ? KILN_OK : KILN_INTERNAL; /* (CUDA's error) */
+}
+
 int kiln_gpu_sync_device(void) {
   return check(cu.CtxSynchronize(), "cuCtxSynchronize");
 }

@@ -178,17 +178,10 @@ static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) 
   }
   /* A strided one for a device buffer is gathered on the host first. */
   if (kiln_is_cuda_model() && kiln_gpu_is_device(dst)) {
-    char *staged = malloc(count * esize);
-    if (!staged) {
-      kiln_fail(KILN_OUT_OF_MEMORY, "cannot stage output %lld",
-                (long long)index);
-      run_failed(((call_ctx *)vctx)->run, KILN_OUT_OF_MEMORY);
-      return;
-    }
-    kiln_copy_strided(staged, data, rank, sizes, strides, esize);
-    if (!kiln_gpu_copy_out(dst, staged, count * esize))
-      run_failed(((call_ctx *)vctx)->run, KILN_INTERNAL);
-    free(staged); /* (a copy from pageable memory returns once it is read) */
+    kiln_status st =
+        kiln_gpu_copy_out_strided(dst, data, rank, sizes, strides, esize);
+    if (st != KILN_OK)
+      run_failed(((call_ctx *)vctx)->run, st);
     return;
   }
   kiln_copy_strided(dst, data, rank, sizes, strides, esize);
@@ -495,9 +488,11 @@ static void fill_desc(int64_t *d, const kiln_tensor *t) {
 
 /* Runs `fn` (the entry on the whole batch, or the batch head) on this
  * thread, in a workspace. A CUDA model's kernels read `staged` inputs (the
- * entry's, given for a CUDA model) from managed memory. */
+ * entry's, given for a CUDA model) from managed memory, except those in GPU
+ * memory (`on_device`) that they may read in place. */
 static void call_entry(run_ctx *ctx, void (*fn)(void **, void *), void **args,
-                       const kiln_tensor *staged) {
+                       const kiln_tensor *staged,
+                       const unsigned char *on_device) {
   kiln_model *m = ctx->model;
   kiln_arena *volatile arena = kiln_arena_acquire(&m->workspaces);
   if (!arena) {
@@ -515,9 +510,8 @@ static void call_entry(run_ctx *ctx, void (*fn)(void **, void *), void **args,
       int64_t *d = args[i];
       /* An input only kernels read, in GPU memory aligned as the
        * workspace's blocks are: the kernels read it where it is. */
-      if (m->inputs[i].device_in_place &&
-          (uintptr_t)staged[i].data % 256 == 0 &&
-          kiln_gpu_is_device(staged[i].data))
+      if (m->inputs[i].device_in_place && on_device[i] &&
+          (uintptr_t)staged[i].data % 256 == 0)
         continue;
       size_t bytes = kiln_dtype_size(staged[i].dtype);
       for (int32_t k = 0; k < staged[i].rank; ++k)
@@ -617,12 +611,14 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   }
   /* Memref descriptors: {allocated, aligned, offset, sizes, strides}. */
   int64_t *descs = calloc(num_inputs ? num_inputs : 1, DESC_BYTES);
-  void **args = calloc(num_inputs ? num_inputs : 1, sizeof(void *));
+  /* The entry's arguments, then a byte per input: in GPU memory (CUDA). */
+  void **args = calloc(num_inputs ? num_inputs : 1, sizeof(void *) + 1);
   if (!descs || !args) {
     free(descs);
     free(args);
     return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
   }
+  unsigned char *on_device = (unsigned char *)(args + num_inputs);
   for (size_t i = 0; i < num_inputs; ++i) {
     fill_desc(descs + i * DESC_WORDS, &inputs[i]);
     args[i] = descs + i * DESC_WORDS;
@@ -638,11 +634,8 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     /* GPU inputs and output buffers may still be in use by the caller's
      * kernels on streams the run's stream does not wait for: the run
      * starts once the GPU has finished them. */
-    int device = 0;
-    for (size_t i = 0; i < num_inputs && !device; ++i)
-      device = kiln_gpu_is_device(inputs[i].data);
-    for (size_t i = 0; i < num_outputs && !device; ++i)
-      device = kiln_gpu_is_device(outputs[i].data);
+    int device = kiln_gpu_mark_device(inputs, num_inputs, on_device);
+    device |= kiln_gpu_mark_device(outputs, num_outputs, NULL);
     if (device && !kiln_gpu_sync_device()) {
       free(descs);
       free(args);
@@ -664,7 +657,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
   if (split)
     run_split(&ctx, inputs, descs);
   else
-    call_entry(&ctx, kiln_model_entry, args, cuda ? inputs : NULL);
+    call_entry(&ctx, kiln_model_entry, args, cuda ? inputs : NULL, on_device);
   /* The batch head, once on the whole batch, after every image. */
   if (m->has_head) {
     if (ctx.status == KILN_OK && !kiln_model_head) {
@@ -676,7 +669,7 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
       void *cut_args[1] = {cut_desc};
       ctx.batch = 0;
       fill_desc(cut_desc, &ctx.cut);
-      call_entry(&ctx, kiln_model_head, cut_args, NULL);
+      call_entry(&ctx, kiln_model_head, cut_args, NULL, NULL);
     }
     kiln_free(ctx.cut.data);
   }

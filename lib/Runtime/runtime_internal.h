@@ -213,5 +213,15 @@ int kiln_gpu_is_device(const void *p);
 /* Waits for all work queued on the GPU (cuCtxSynchronize), e.g. the
  * caller's kernels that write a device input on their own stream. */
 int kiln_gpu_sync_device(void);
+/* 1 when any of the n tensors' data is GPU memory (kiln_gpu_is_device);
+ * on_device[i], unless NULL, says which. */
+int kiln_gpu_mark_device(const kiln_tensor *t, size_t n,
+                         unsigned char *on_device);
+/* A strided output into a caller's GPU buffer: gathered densely on the
+ * host, then copied. KILN_OUT_OF_MEMORY (its message set) or
+ * KILN_INTERNAL (the run's CUDA error says why) on failure. */
+kiln_status kiln_gpu_copy_out_strided(void *dst, const void *src,
+                                      int64_t rank, const int64_t *sizes,
+                                      const int64_t *strides, size_t esize);
 
 #endif
