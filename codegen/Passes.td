@@ -73,7 +73,21 @@ def KilnOutputsInPlace : Pass<"kiln-outputs-in-place", "mlir::ModuleOp"> {
     allocates for the caller), so the output call finds the data in place
     and copies nothing. The dealloc goes. Other outputs (views, inputs,
     constants, buffers in loops or branches) keep the copy.
+
+    With `kernels-only` (the CUDA pipeline, on its final host code after
+    `kiln-gpu-async-launches`), only buffers that nothing but GPU kernels
+    touch qualify (uses: launches, `memref.dim`,
+    `memref.extract_strided_metadata`, views used the same way): the
+    runtime then returns the caller's buffer when it is GPU memory aligned
+    to 256 bytes (a decode step's KV cache written by the kernels where
+    the caller keeps it), and otherwise a workspace buffer that the output
+    call copies out as before; the module's `kiln.device_outputs` lists the
+    indices of the outputs so placed (for `kiln inspect`).
   }];
+  let options = [
+    Option<"kernelsOnly", "kernels-only", "bool", /*default=*/"false",
+           "Only buffers that GPU kernels alone touch (the CUDA pipeline)">,
+  ];
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect"];
 }

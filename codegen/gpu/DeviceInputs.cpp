@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
+#include "codegen/gpu/KernelUses.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -24,31 +25,6 @@ using namespace mlir;
 
 namespace {
 
-/// True when the host code never reads or writes the memory of `v`: its
-/// uses are kernel launches, size and metadata queries, and views whose
-/// uses are the same. Anything else (a host load or copy, a call, the
-/// output callback, which may copy strided data on the host) counts as
-/// host access.
-bool onlyKernelsRead(Value v) {
-  for (OpOperand &use : v.getUses()) {
-    Operation *op = use.getOwner();
-    if (isa<gpu::LaunchFuncOp>(op) || isa<memref::DimOp>(op) ||
-        isa<memref::ExtractStridedMetadataOp>(op))
-      continue;
-    // A view of the memory (cast, subview, reinterpret_cast, reshapes,
-    // transpose) is followed.
-    if (auto view = dyn_cast<ViewLikeOpInterface>(op);
-        view && view.getViewSource() == v) {
-      for (Value r : op->getResults())
-        if (isa<BaseMemRefType>(r.getType()) && !onlyKernelsRead(r))
-          return false;
-      continue;
-    }
-    return false;
-  }
-  return true;
-}
-
 struct KilnGpuDeviceInputs final
     : mlir::kiln::impl::KilnGpuDeviceInputsBase<KilnGpuDeviceInputs> {
   void runOnOperation() override {
@@ -59,7 +35,7 @@ struct KilnGpuDeviceInputs final
     Builder b(&getContext());
     SmallVector<int64_t> inputs;
     for (BlockArgument arg : main.getArguments())
-      if (isa<MemRefType>(arg.getType()) && onlyKernelsRead(arg))
+      if (isa<MemRefType>(arg.getType()) && mlir::kiln::onlyKernelsTouch(arg))
         inputs.push_back(arg.getArgNumber());
     module->setAttr("kiln.device_inputs", b.getDenseI64ArrayAttr(inputs));
   }

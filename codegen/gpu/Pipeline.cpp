@@ -108,6 +108,11 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   pm.addPass(createKilnGpuNameKernels());
   pm.addPass(createKilnGpuDeviceGlobals());
   pm.addPass(createKilnGpuAsyncLaunches());
+  // Outputs only kernels write go where the caller wants them when that is
+  // GPU memory (a decode step's KV cache); otherwise copied out as before.
+  KilnOutputsInPlaceOptions outputs;
+  outputs.kernelsOnly = true;
+  pm.addPass(createKilnOutputsInPlace(outputs));
   pm.addPass(createKilnGpuDeviceInputs());
   externalize();
   GpuNVVMAttachTargetOptions target;

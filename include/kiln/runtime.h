@@ -59,7 +59,8 @@ typedef struct {
  * device's primary context, as the CUDA runtime does). It is read and written
  * only by the GPU (copy engines, device to device, or kernels: an input that
  * only kernels read, 256-byte aligned, is read in place, not copied; `kiln
- * inspect` lists those inputs), never by the host.
+ * inspect` lists those inputs; an output only kernels write is written in
+ * place into a 256-byte aligned buffer), never by the host.
  * Outputs the runtime allocates are host memory. A run given GPU memory
  * first waits for the work queued on the GPU (cuCtxSynchronize: the kernels
  * that wrote its inputs, on any stream); kiln_run returns once every output

@@ -80,12 +80,18 @@ void kiln::appendSignatureLines(ModuleOp module, llvm::StringRef cudaArch,
     signature += "t\tcuda\t" + cudaArch.str() + "\n";
   // "d <TAB> i,j,...": the inputs only kernels read (kiln-gpu-device-inputs),
   // which the runtime reads in place when the caller's buffer is GPU memory.
-  if (auto in = module->getAttrOfType<DenseI64ArrayAttr>("kiln.device_inputs")) {
-    signature += "d\t";
-    for (auto [i, v] : llvm::enumerate(in.asArrayRef()))
-      signature += (i ? "," : "") + std::to_string(v);
-    signature += "\n";
-  }
+  // "o <TAB> i,j,...": the outputs only kernels write
+  // (kiln-outputs-in-place{kernels-only}), written in place into a
+  // caller's GPU buffer (informational: the generated code asks the
+  // runtime for their buffers).
+  for (auto [attr, tag] : {std::pair{"kiln.device_inputs", "d"},
+                           std::pair{"kiln.device_outputs", "o"}})
+    if (auto ids = module->getAttrOfType<DenseI64ArrayAttr>(attr)) {
+      signature += std::string(tag) + "\t";
+      for (auto [i, v] : llvm::enumerate(ids.asArrayRef()))
+        signature += (i ? "," : "") + std::to_string(v);
+      signature += "\n";
+    }
   // The side-file table: "w <TAB> id <TAB> offset <TAB> bytes <TAB> dims".
   if (auto table = module->getAttrOfType<ArrayAttr>("kiln.weights")) {
     for (Attribute e : table) {

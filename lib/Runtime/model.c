@@ -123,7 +123,7 @@ static int parse_signature(kiln_model *m) {
       }
     }
     if ((p[0] == 'w' || p[0] == 'b' || p[0] == 'h' || p[0] == 't' ||
-         p[0] == 'd') &&
+         p[0] == 'd' || p[0] == 'o') &&
         p[1] == '\t') {
       while (*p && *p != '\n')
         ++p;

@@ -46,7 +46,7 @@ typedef struct {
   kiln_status status;
   /* Per output: bit 0 when this run allocated its buffer (freed again, and
    * data reset to NULL, if the run fails); bit 1 once a split run has
-   * sized it. */
+   * sized it; bit 2 when the caller's buffer is GPU memory (CUDA). */
   unsigned char *allocated;
   /* A split run (> 0): the batch, computed one image per call of the
    * entry, each call's outputs going to their image's rows. Calls may run
@@ -222,6 +222,19 @@ static void output_buffer(int64_t *desc, void *vctx, int64_t index,
   char *p = claim_output(vctx, index, rank, dims, esize);
   if (!p)
     longjmp(*dim_error_jump, RUN_FAILED);
+  /* A CUDA model's kernels write the caller's buffer when it is GPU memory
+   * aligned as the workspace's (256 bytes covers every vector access);
+   * otherwise a workspace buffer, copied out by the output call. */
+  if (kiln_is_cuda_model()) {
+    run_ctx *ctx = ((call_ctx *)vctx)->run;
+    if (!(index >= 0 && (ctx->allocated[index] & 4) &&
+          (uintptr_t)p % 256 == 0)) {
+      size_t bytes = esize;
+      for (int64_t d = 0; d < rank; ++d)
+        bytes *= (size_t)dims[d];
+      p = _mlir_memref_to_llvm_alloc(bytes ? bytes : 1);
+    }
+  }
   memcpy(&desc[0], &p, sizeof p);
   memcpy(&desc[1], &p, sizeof p);
   desc[2] = 0;
@@ -623,32 +636,36 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     fill_desc(descs + i * DESC_WORDS, &inputs[i]);
     args[i] = descs + i * DESC_WORDS;
   }
-  const int cuda = kiln_is_cuda_model();
-  if (cuda) {
-    const char *why = kiln_gpu_begin_run();
-    if (why) {
-      free(descs);
-      free(args);
-      return kiln_fail(KILN_DEVICE_UNAVAILABLE, "%s", why);
-    }
-    /* GPU inputs and output buffers may still be in use by the caller's
-     * kernels on streams the run's stream does not wait for: the run
-     * starts once the GPU has finished them. */
-    int device = kiln_gpu_mark_device(inputs, num_inputs, on_device);
-    device |= kiln_gpu_mark_device(outputs, num_outputs, NULL);
-    if (device && !kiln_gpu_sync_device()) {
-      free(descs);
-      free(args);
-      return kiln_fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
-    }
-  }
-  kiln_pool_start(m->num_threads);
   unsigned char *allocated = calloc(num_outputs ? num_outputs : 1, 1);
   if (!allocated) {
     free(descs);
     free(args);
     return kiln_fail(KILN_OUT_OF_MEMORY, "kiln_run: out of memory");
   }
+  const int cuda = kiln_is_cuda_model();
+  if (cuda) {
+    const char *why = kiln_gpu_begin_run();
+    if (why) {
+      free(descs);
+      free(args);
+      free(allocated);
+      return kiln_fail(KILN_DEVICE_UNAVAILABLE, "%s", why);
+    }
+    /* GPU inputs and output buffers may still be in use by the caller's
+     * kernels on streams the run's stream does not wait for: the run
+     * starts once the GPU has finished them. */
+    int device = kiln_gpu_mark_device(inputs, num_inputs, on_device);
+    device |= kiln_gpu_mark_device(outputs, num_outputs, allocated);
+    for (size_t i = 0; i < num_outputs; ++i)
+      allocated[i] = (unsigned char)(allocated[i] ? 4 : 0);
+    if (device && !kiln_gpu_sync_device()) {
+      free(descs);
+      free(args);
+      free(allocated);
+      return kiln_fail(KILN_INTERNAL, "%s", kiln_gpu_run_error());
+    }
+  }
+  kiln_pool_start(m->num_threads);
   run_ctx ctx = {m, outputs, num_outputs, KILN_OK, allocated, 0,
                  PTHREAD_MUTEX_INITIALIZER, "", {0}, 0};
   ctx.batch = cuda ? 0 : split_batch(m, sym_names, sym_values, nsym);

@@ -13,9 +13,11 @@ remembers as device memory), handed over as objects with
 __cuda_array_interface__, as PyTorch CUDA tensors are. Prints what it
 checked; the lit test checks the copies' directions in the stub's log.
 
-With `inplace`, RELU.so is Y = Relu(X), whose X only a kernel reads: a
-device X aligned to 256 bytes is read in place (no copy in the log), one
-that is not is staged as before.
+With `inplace`, RELU.so is Y = Relu(X), whose X only a kernel reads and
+whose Y only a kernel writes: a device X aligned to 256 bytes is read in
+place (no copy in the log), one that is not is staged as before; a device
+buffer for Y aligned to 256 bytes is written in place by the kernel (no
+copy), one that is not gets a copy from the workspace.
 """
 import ctypes
 import os
@@ -58,6 +60,19 @@ def inplace(m, cuda, log):
     open(log, "a").write("--- unaligned\n")
     m.run({"X": x})
     print("in place: ran")
+    x = DeviceArray(cuda, (64, 4), np.float32)
+    y = DeviceArray(cuda, (64, 4), np.float32)
+    open(log, "a").write("--- output aligned\n")
+    out = m.run({"X": x}, outputs={"Y": y})
+    assert out["Y"] is y
+    y_off = DeviceArray(cuda, (65, 4), np.float32)
+    y_off.__cuda_array_interface__ = dict(y_off.__cuda_array_interface__,
+                                          data=(y_off.ptr + 16, False), shape=(64, 4))
+    y_off.shape = (64, 4)
+    open(log, "a").write("--- output unaligned\n")
+    out = m.run({"X": x}, outputs={"Y": y_off})
+    assert out["Y"] is y_off
+    print("output in place: ran")
 
 
 def main():

@@ -233,29 +233,36 @@ int kiln::runInspect(const std::string &path, llvm::raw_ostream &os,
   // "t <TAB> cuda <TAB> sm_XX" (--target cuda)
   llvm::StringRef sig = api.signature();
   // "d <TAB> i,j,..." (kiln-gpu-device-inputs)
-  std::string code = "CPU code", inPlace;
+  std::string code = "CPU code", inPlace, outInPlace;
   for (llvm::StringRef rest = sig; !rest.empty();) {
     auto [line, next] = rest.split('\n');
     rest = next;
     if (line.consume_front("t\tcuda\t"))
       code = "NVIDIA GPU kernels for " + line.str() +
              " (the CUDA driver is loaded when a run starts)";
-    if (line.consume_front("d\t")) {
+    bool outputs = line.starts_with("o\t");
+    if (line.consume_front("d\t") || line.consume_front("o\t")) {
       llvm::SmallVector<llvm::StringRef> ids;
       line.split(ids, ',', -1, false);
+      std::string &names = outputs ? outInPlace : inPlace;
       for (llvm::StringRef id : ids) {
         size_t i = 0;
         kiln_tensor_info info;
-        if (!id.getAsInteger(10, i) && i < api.numInputs(m) &&
-            api.inputInfo(m, i, &info) == KILN_OK)
-          inPlace += (inPlace.empty() ? "" : ", ") + std::string(info.name);
+        if (!id.getAsInteger(10, i) &&
+            i < (outputs ? api.numOutputs(m) : api.numInputs(m)) &&
+            (outputs ? api.outputInfo(m, i, &info)
+                     : api.inputInfo(m, i, &info)) == KILN_OK)
+          names += (names.empty() ? "" : ", ") + std::string(info.name);
       }
     }
   }
   os << "runtime: C API (kiln/runtime.h), " << code << "\n";
-  if (code != "CPU code")
+  if (code != "CPU code") {
     os << "inputs the kernels read in place from GPU memory: "
        << (inPlace.empty() ? "none" : inPlace) << "\n";
+    os << "outputs the kernels write in place into GPU memory: "
+       << (outInPlace.empty() ? "none" : outInPlace) << "\n";
+  }
   for (llvm::StringRef rest = sig; !rest.empty();) {
     auto [line, next] = rest.split('\n');
     rest = next;

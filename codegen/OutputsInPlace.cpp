@@ -2,12 +2,15 @@
 //
 // Outputs computed straight into the buffers the caller gets: a decode
 // step's KV-cache outputs (tens of MiB) were written to the workspace and
-// then copied out, doubling their memory traffic.
+// then copied out, doubling their memory traffic. On the CUDA pipeline
+// (kernels-only) the buffer may be the caller's GPU memory, so only
+// buffers that kernels alone touch qualify.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/Passes.h"
 #include "codegen/RuntimeCalls.h"
+#include "codegen/gpu/KernelUses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -73,13 +76,23 @@ bool onlyUsedBefore(Value buf, func::CallOp call,
 
 struct KilnOutputsInPlace final
     : mlir::kiln::impl::KilnOutputsInPlaceBase<KilnOutputsInPlace> {
+  using KilnOutputsInPlaceBase::KilnOutputsInPlaceBase;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // The entry, and the batch head the runtime runs after it.
     for (StringRef name : {"main", "kiln_head"})
       if (auto fn = module.lookupSymbol<func::FuncOp>(name))
         placeOutputs(module, fn);
+    // For `kiln inspect`: the outputs the kernels write where the caller
+    // wants them (GPU memory).
+    if (kernelsOnly) {
+      llvm::sort(placed);
+      module->setAttr("kiln.device_outputs",
+                      Builder(&getContext()).getDenseI64ArrayAttr(placed));
+    }
   }
+
+  SmallVector<int64_t> placed; // output indices given the buffer call
 
   void placeOutputs(ModuleOp module, func::FuncOp main) {
     if (main.getBody().empty() || main.getNumArguments() == 0)
@@ -114,6 +127,16 @@ struct KilnOutputsInPlace final
       SmallVector<memref::DeallocOp> deallocs;
       if (!onlyUsedBefore(root, call, deallocs))
         continue;
+      if (kernelsOnly && !mlir::kiln::onlyKernelsTouch(root, [&](OpOperand &use) {
+            Operation *user = use.getOwner();
+            return user == call.getOperation() ||
+                   isa<memref::DeallocOp>(user) ||
+                   (isa<memref::CastOp>(user) &&
+                    llvm::all_of(user->getUsers(), [&](Operation *u) {
+                      return u == call.getOperation();
+                    }));
+          }))
+        continue;
       std::string name;
       llvm::raw_string_ostream os(name);
       os << "kiln_rt_output_buffer_" << type.getElementType() << "_r"
@@ -128,6 +151,8 @@ struct KilnOutputsInPlace final
       Location loc = alloc.getLoc();
       // The index constant may sit after the alloc: make one here.
       Value idx = arith::ConstantOp::create(b, loc, index.getValue());
+      if (auto i = dyn_cast<IntegerAttr>(index.getValue()))
+        placed.push_back(i.getInt());
       SmallVector<Value> operands{runCtx, idx};
       unsigned dyn = 0;
       for (int64_t d = 0; d < type.getRank(); ++d)
