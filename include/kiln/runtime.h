@@ -51,7 +51,10 @@ typedef struct {
  * output, `data` may be NULL (the runtime allocates; free with kiln_free)
  * or a caller buffer of `capacity` bytes; `rank` and `dims` are filled in.
  * For an input, `capacity` is optional: when non-zero, a buffer smaller
- * than its dims need is refused (KILN_INVALID_ARGUMENT).
+ * than its dims need is refused (KILN_INVALID_ARGUMENT). Outputs may be
+ * computed in place in the caller's buffers while the inputs are read, so
+ * an output buffer that overlaps an input's memory is refused too (a KV
+ * cache cannot be "updated in place" by passing it as both).
  *
  * For a model compiled with --target cuda, `data` of an input or of a
  * caller's output buffer may also be GPU memory of CUDA device 0 (cuMemAlloc,

@@ -621,6 +621,19 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
       return kiln_fail(KILN_INVALID_ARGUMENT,
                   "input '%s' needs %zu bytes, its buffer holds %zu", s->name,
                   bytes, t->capacity);
+    /* Outputs may be computed in place in the caller's buffers while the
+     * inputs are still read: a buffer shared with an input (a KV cache
+     * "updated in place") would give wrong values, so it is refused. */
+    uintptr_t in0 = (uintptr_t)t->data, in1 = in0 + bytes;
+    for (size_t j = 0; j < num_outputs && bytes; ++j) {
+      uintptr_t o0 = (uintptr_t)outputs[j].data;
+      uintptr_t o1 = o0 + (outputs[j].capacity ? outputs[j].capacity : 1);
+      if (o0 && o0 < in1 && in0 < o1)
+        return kiln_fail(KILN_INVALID_ARGUMENT,
+                         "the buffer of output '%s' overlaps input '%s': "
+                         "give each output memory of its own",
+                         m->outputs[j].name, s->name);
+    }
   }
   /* Memref descriptors: {allocated, aligned, offset, sizes, strides}. */
   int64_t *descs = calloc(num_inputs ? num_inputs : 1, DESC_BYTES);

@@ -185,7 +185,8 @@ class Model:
         contiguous numpy or GPU arrays of the output's dtype and shape (GPU
         ones only for a CUDA model); those outputs are written in place and
         returned as given (a buffer large enough but of another shape is an
-        error after the run). Other outputs come back as new numpy arrays.
+        error after the run; one sharing memory with an input is refused).
+        Other outputs come back as new numpy arrays.
         """
         ins = (_Tensor * max(1, len(self.inputs)))()
         keep = []

@@ -129,6 +129,14 @@ def test_output_buffers(model):
         model.run(f, outputs={"Z": np.zeros((6, 3), np.float32)})
     with pytest.raises(kiln.KilnError, match=r"writable C-contiguous"):
         model.run(f, outputs={"Y": np.zeros((3, 6), np.float32).T})
+    # An output buffer that is (part of) an input's memory: computing Y in
+    # place would overwrite R while it is read, so it is refused.
+    with pytest.raises(kiln.KilnError, match=r"^the buffer of output 'Y' overlaps input 'R'"):
+        model.run(f, outputs={"Y": f["R"]})
+    big = np.zeros((7, 3), np.float32)
+    f["R"] = big[1:]
+    with pytest.raises(kiln.KilnError, match=r"overlaps input 'R'"):
+        model.run(f, outputs={"Y": big[:6]})
 
 
 def test_non_contiguous_inputs(model):
