@@ -63,6 +63,12 @@ def main():
             text = open(os.path.join(ROOT, "test/e2e", f)).read()
             for m in re.finditer(r'make_node\(\s*"(\w+)"[^)]*domain="com\.microsoft"', text, flags=re.S):
                 vs_ort.setdefault(m.group(1), f)
+            # ort_contrib.py's Graph.node(op, ..., domain=MS) calls, each up
+            # to the next statement of its builder
+            for m in re.finditer(r'\bg\.node\(\s*"(\w+)"(.*?)(?=\n\s*(?:g\.node\(|g\.save\(|x = |out = |d = |def ))',
+                                 text, flags=re.S):
+                if "domain=MS" in m.group(2):
+                    vs_ort.setdefault(m.group(1), f)
     for op, f in sorted(vs_ort.items()):
         rows.append(f"| {op} | com.microsoft | e2e numerics vs ONNX Runtime ({f}) |")
     table = "\n".join(rows)

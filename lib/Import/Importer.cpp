@@ -592,6 +592,7 @@ auto ::kiln::import::getConverters() -> const llvm::StringMap<Converter> & {
     addLossConverters(m);
     addShapeConverters(m);
     addTransformerConverters(m);
+    addOrtContribConverters(m);
     addQuantConverters(m);
     addRecurrentConverters(m);
     addMiscConverters(m);

@@ -88,6 +88,7 @@ void addLossConverters(llvm::StringMap<Converter> &map);
 void addShapeConverters(llvm::StringMap<Converter> &map);
 /// Opset-23 and com.microsoft transformer ops (keys "com.microsoft:<op>").
 void addTransformerConverters(llvm::StringMap<Converter> &map);
+void addOrtContribConverters(llvm::StringMap<Converter> &map);
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
 /// QLinearMatMul, ConvInteger, QLinearConv (ConvertQuant.cpp).
 void addQuantConverters(llvm::StringMap<Converter> &map);
