@@ -14,6 +14,10 @@ Models (PyTorch 1.13 exports, random weights, fixed seed):
   transformer_encoder_3x256  torch.nn.TransformerEncoder, 3 x 256, opset 14
   resnet18_224         torchvision ResNet-18, 224 x 224, opset 13 (--cnn)
   mobilenet_v3_small_224  torchvision MobileNetV3-small, 224 x 224, opset 13 (--cnn)
+  bert_base_ort        BERT-base in the form ONNX Runtime's transformer optimizer
+                       writes: com.microsoft EmbedLayerNormalization,
+                       Attention, SkipLayerNormalization, FastGelu (built with
+                       onnx.helper by test/e2e/ort_contrib.py, opset 17)
 The architectures are the ones of test/models/export_models.py. Two more
 names are hard links for other benchmark shapes of the same files (see
 run_bench.py's SHAPES): bert_base_b8 (batch 8) and gpt2_4x256_decode (one
@@ -91,6 +95,14 @@ def main():
         if not args.only and not args.cnn and name in CNN:
             continue
         em.export_one(name, args.outdir, spec)
+    # ONNX Runtime's fused form (its own ops), not a PyTorch export.
+    if not args.only or "bert_base_ort" in args.only:
+        sys.path.insert(0, os.path.join(HERE, "..", "test", "e2e"))
+        import ort_contrib  # noqa: E402
+        path = os.path.join(args.outdir, "bert_base_ort.onnx")
+        ort_contrib.bert_ort(path, hidden=768, heads=12, ffn=3072, layers=12,
+                             vocab=30522, max_pos=512)
+        print(f"bert_base_ort: ONNX Runtime's fused form, {path}")
     for alias, src in (("bert_base_b8", "bert_base"), ("gpt2_4x256_decode", "gpt2_4x256"),
                        ("resnet18_224_b8", "resnet18_224"),
                        ("mobilenet_v3_small_224_b8", "mobilenet_v3_small_224")):

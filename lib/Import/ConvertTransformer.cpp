@@ -39,9 +39,12 @@ LogicalResult convertSkipNorm(NodeContext &c, bool hasBeta) {
       failed(rejectOutputs(c, {1, 2}, "the mean and inverse-deviation output")))
     return failure();
   Chain ch{c};
-  Value sum = ch.op<k::AddOp>({c.input(0), c.input(1)});
+  // (input + bias) + skip: a MatMul feeding `input` then takes the bias and
+  // the skip into its epilogue (kiln-fuse-linear: bias, then residual).
+  Value sum = c.input(0);
   if (Value bias = c.input(hasBeta ? 4 : 3))
     sum = ch.op<k::AddOp>({sum, bias});
+  sum = ch.op<k::AddOp>({sum, c.input(1)});
   SmallVector<Value> operands{sum, c.input(2)};
   if (hasBeta && c.input(3))
     operands.push_back(c.input(3));

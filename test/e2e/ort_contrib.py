@@ -69,11 +69,11 @@ def vi(name, elem, dims):
     return helper.make_tensor_value_info(name, elem, dims)
 
 
-def bert_ort(path, hidden=64, heads=4, ffn=128, layers=2, vocab=50):
+def bert_ort(path, hidden=64, heads=4, ffn=128, layers=2, vocab=50, max_pos=32):
     g = Graph(1)
     g.node("EmbedLayerNormalization",
            ["input_ids", "segment_ids", g.weight("word", [vocab, hidden], 1.0),
-            g.weight("pos", [32, hidden], 0.5), g.weight("seg", [2, hidden], 0.5),
+            g.weight("pos", [max_pos, hidden], 0.5), g.weight("seg", [2, hidden], 0.5),
             g.weight("emb_g", [hidden], 1.0), g.weight("emb_b", [hidden], 0.1),
             "attention_mask"],
            ["emb", "mask_index", "emb_sum"], domain=MS, epsilon=1e-12)

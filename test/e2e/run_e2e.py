@@ -30,15 +30,15 @@ def make_inputs(model, shape, rng):
     for info in model.inputs:
         dims = [d if isinstance(d, int) else shape.get(d, 2) for d in info["dims"]]
         name, dt = info["name"], np.dtype(info["dtype"])
-        if dt == np.int64:
+        if dt in (np.int64, np.int32):
             if "mask" in name:
-                a = np.ones(dims, np.int64)
+                a = np.ones(dims, dt)
                 if a.size:
                     a[..., -1] = 0
-            elif "type" in name:
-                a = rng.integers(0, 2, dims).astype(np.int64)
+            elif "type" in name or "segment" in name:
+                a = rng.integers(0, 2, dims).astype(dt)
             else:
-                a = rng.integers(0, 100, dims).astype(np.int64)
+                a = rng.integers(0, 100, dims).astype(dt)
         elif dt == np.bool_:
             a = rng.integers(0, 2, dims).astype(np.bool_)
         else:
