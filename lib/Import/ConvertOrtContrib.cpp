@@ -185,13 +185,26 @@ LogicalResult convertMsAttention(NodeContext &c) {
   Value qkv = ch.op<k::MatmulOp>({x, w});
   if (Value bias = c.input(2))
     qkv = ch.op<k::AddOp>({qkv, bias});
-  auto part = [&](int64_t from, int64_t to) {
-    return ch.op<k::SliceOp>({qkv, c.i64Vector({from}), c.i64Vector({to}),
-                              c.i64Vector({-1}), c.i64Vector({1})});
-  };
-  Value q = splitHeads(ch, part(0, hs[0]), *heads);
-  Value key = splitHeads(ch, part(hs[0], hs[0] + hs[1]), *heads);
-  Value v = splitHeads(ch, part(hs[0] + hs[1], hs[0] + hs[1] + hs[2]), *heads);
+  if (!ch.ok)
+    return failure();
+  // One split (views of the projection's result, as kiln-merge-linears
+  // makes), not three copying slices.
+  auto qkvType = c.typeOf(qkv);
+  SmallVector<Type> parts;
+  for (int64_t h : hs) {
+    SmallVector<int64_t> shape(qkvType.getShape());
+    shape.back() = h;
+    parts.push_back(qkvType.clone(shape));
+  }
+  auto split = c.createTyped<k::SplitOp>(
+      {qkv}, {c.named("axis", c.b.getI64IntegerAttr(2)),
+              c.named("sizes", c.b.getDenseI64ArrayAttr(hs))},
+      parts);
+  if (failed(split))
+    return failure();
+  Value q = splitHeads(ch, (*split)[0], *heads);
+  Value key = splitHeads(ch, (*split)[1], *heads);
+  Value v = splitHeads(ch, (*split)[2], *heads);
   if (Value past = c.input(4)) {
     if (c.typeOf(past).getRank() != 5)
       return c.fail("past must be 5-D [2, batch, heads, past_sequence, "
