@@ -218,6 +218,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--node", default="node")
+    ap.add_argument("--compile-args", default="",
+                    help="more kiln compile flags, e.g. '--target cuda --emulate-gpu'")
     args = ap.parse_args()
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -225,7 +227,7 @@ def main():
             path = os.path.join(tmp, name + ".onnx")
             build(path)
             so = os.path.join(tmp, name + ".so")
-            kiln.compile(path, so, kiln=args.kiln)
+            kiln.compile(path, so, kiln=args.kiln, extra_args=args.compile_args.split())
             model = kiln.load(so)
             for label, feeds in shapes:
                 got = model.run(feeds)
