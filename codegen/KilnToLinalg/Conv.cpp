@@ -38,18 +38,26 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads,
                                x, low, high, value);
 }
 
-/// Adds a per-channel bias [C] to an NC... tensor.
+/// Adds a per-channel bias [C] to an NC... tensor. Both are inputs of the
+/// generic (its init is a fresh tensor, bufferized in place anyway): an
+/// init read by the payload is not elementwise to linalg's fusion, which
+/// fused such an add into a consumer reading through a non-permutation map
+/// (the next convolution's im2col) and kept its result as an output
+/// written through that map: the bias was added once per window overlap.
 Value addChannelBias(OpBuilder &b, Location loc, Value y, Value bias) {
   auto t = cast<RankedTensorType>(y.getType());
   int64_t rank = t.getRank();
   SmallVector<AffineMap> maps{
+      b.getMultiDimIdentityMap(rank),
       AffineMap::get(rank, 0, {b.getAffineDimExpr(1)}, b.getContext()),
       b.getMultiDimIdentityMap(rank)};
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, y);
+  Value init = tensor::EmptyOp::create(b, loc, sizes, t.getElementType());
   auto g = linalg::GenericOp::create(
-      b, loc, TypeRange{t}, ValueRange{bias}, ValueRange{y}, maps,
+      b, loc, TypeRange{t}, ValueRange{y, bias}, ValueRange{init}, maps,
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange a) {
-        linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[1], a[0]).getResult());
+        linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[0], a[1]).getResult());
       });
   return g.getResult(0);
 }

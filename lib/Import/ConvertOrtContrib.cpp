@@ -4,7 +4,9 @@
 // Optimum's optimized exports) write into BERT- and GPT-2-style models:
 // EmbedLayerNormalization, Attention (packed QKV projection, a key mask in
 // one of several layouts, a past/present cache stacked as [2, B, H, T, D]),
-// MultiHeadAttention (projected Q, K, V) and QuickGelu. Each becomes the kiln
+// MultiHeadAttention (projected Q, K, V) and QuickGelu; and the CPU
+// fusions ONNX Runtime saves in optimized models: FusedMatMul, FusedGemm,
+// FusedConv. Each becomes the kiln
 // ops it is made of: gathers, a layer norm, a matmul (fused again by
 // kiln-fuse-linear), kiln.attention with an additive mask. ONNX Runtime
 // adds mask_filter_value (default -10000) to the scores of masked keys
@@ -15,6 +17,7 @@
 #include "Chain.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace ::kiln::import;
 
@@ -310,9 +313,106 @@ LogicalResult convertMultiHeadAttention(NodeContext &c) {
   return ch.finish({y, key, v});
 }
 
+/// The activation of ONNX Runtime's FusedGemm / FusedConv (`activation`,
+/// its parameters from activation_alpha/beta or activation_params) applied
+/// to the base op's single output.
+LogicalResult withActivation(NodeContext &c, const Converter &base) {
+  auto act = c.getString("activation", "");
+  if (failed(act))
+    return failure();
+  SmallVector<float> params;
+  if (c.hasAttr("activation_params")) {
+    auto p = c.getFloats("activation_params");
+    if (failed(p))
+      return failure();
+    params.assign(p->begin(), p->end());
+  }
+  for (StringRef name : {"activation_alpha", "activation_beta"})
+    if (c.hasAttr(name)) {
+      auto v = c.getFloat(name, 0.0f);
+      if (failed(v))
+        return failure();
+      params.push_back(*v);
+    }
+  auto param = [&](size_t i, float dflt) {
+    return i < params.size() ? params[i] : dflt;
+  };
+  if (failed(base(c)))
+    return failure();
+  if (act->empty())
+    return success();
+  Value x = c.outputs.pop_back_val();
+  Chain ch{c};
+  auto f32 = [&](float v) { return c.b.getF32FloatAttr(v); };
+  Value y;
+  if (*act == "Relu") {
+    y = ch.op<k::ReluOp>(x);
+  } else if (*act == "Tanh") {
+    y = ch.op<k::TanhOp>(x);
+  } else if (*act == "Sigmoid") {
+    y = ch.op<k::SigmoidOp>(x);
+  } else if (*act == "LeakyRelu") {
+    y = ch.op<k::LeakyReluOp>(x, {c.named("alpha", f32(param(0, 0.01f)))});
+  } else if (*act == "HardSigmoid") {
+    y = ch.op<k::HardSigmoidOp>(x, {c.named("alpha", f32(param(0, 0.2f))),
+                                    c.named("beta", f32(param(1, 0.5f)))});
+  } else if (*act == "Clip") {
+    Type e = c.typeOf(x).getElementType();
+    y = ch.op<k::ClipOp>(
+        {x, c.scalarLike(e, param(0, -std::numeric_limits<float>::max())),
+         c.scalarLike(e, param(1, std::numeric_limits<float>::max()))},
+        {c.named("operandSegmentSizes", c.b.getDenseI32ArrayAttr({1, 1, 1}))});
+  } else {
+    return c.fail("activation '" + *act + "' is not supported (Relu, Tanh, "
+                  "Sigmoid, LeakyRelu, HardSigmoid, Clip)");
+  }
+  return ch.finish({y});
+}
+
+/// com.microsoft FusedMatMul: alpha * op(A) . op(B), op transposing the last
+/// two dims when transA / transB (transBatchA/B are not supported).
+LogicalResult convertFusedMatMul(NodeContext &c) {
+  auto alpha = c.getFloat("alpha", 1.0f);
+  auto ta = c.getInt("transA", 0), tb = c.getInt("transB", 0),
+       tba = c.getInt("transBatchA", 0), tbb = c.getInt("transBatchB", 0);
+  if (failed(alpha) || failed(ta) || failed(tb) || failed(tba) || failed(tbb) ||
+      failed(c.requireInputs(2)))
+    return failure();
+  if (*tba || *tbb)
+    return c.fail("transBatchA and transBatchB are not supported");
+  Chain ch{c};
+  auto lastTwo = [&](Value v) {
+    int64_t r = c.typeOf(v).getRank();
+    if (r < 2)
+      return v;
+    SmallVector<int64_t> perm;
+    for (int64_t i = 0; i < r; ++i)
+      perm.push_back(i < r - 2 ? i : (i == r - 2 ? r - 1 : r - 2));
+    return ch.transpose(v, perm);
+  };
+  Value a = *ta ? lastTwo(c.input(0)) : c.input(0);
+  Value b = *tb ? lastTwo(c.input(1)) : c.input(1);
+  Value y = ch.op<k::MatmulOp>({a, b});
+  if (*alpha != 1.0f)
+    y = ch.op<k::MulOp>({y, c.scalarLike(c.typeOf(c.input(0)).getElementType(), *alpha)});
+  return ch.finish({y});
+}
+
 } // namespace
 
 void ::kiln::import::addOrtContribConverters(llvm::StringMap<Converter> &m) {
+  // ONNX Runtime's CPU fusions as saved in optimized models: the ONNX op
+  // (its converter, registered before these) and an activation.
+  Converter gemm = m.lookup("Gemm"), conv = m.lookup("Conv");
+  m["com.microsoft:FusedGemm"] = [gemm](NodeContext &c) {
+    return withActivation(c, gemm);
+  };
+  m["com.microsoft:FusedConv"] = [conv](NodeContext &c) -> LogicalResult {
+    if (c.input(3)) // Z: a residual added before the activation
+      return c.fail("the sum input Z is not supported");
+    return withActivation(c, conv);
+  };
+  m["com.microsoft:FusedMatMul"] = convertFusedMatMul;
   m["com.microsoft:EmbedLayerNormalization"] = convertEmbedLayerNorm;
   m["com.microsoft:Attention"] = convertMsAttention;
   m["com.microsoft:MultiHeadAttention"] = convertMultiHeadAttention;

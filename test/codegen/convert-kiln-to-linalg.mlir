@@ -407,7 +407,10 @@ func.func @rms_norm(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
 // patches (affine input map oh*s + kh*d), reshaped to [N*OH*OW, C*KH*KW];
 // the filter reshaped to [F, C*KH*KW] is transposed, one linalg.matmul
 // computes [N*OH*OW, F], which is reshaped to NHWC and transposed to NCHW;
-// the bias is added per channel.
+// the bias is added per channel, both operands inputs of the generic (an
+// init read by the payload let linalg's elementwise fusion fold the add
+// into the next convolution's im2col and write it back through the patch
+// map, once per overlap).
 // CHECK-DAG:   #[[$CH:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
 // CHECK-DAG:   #[[$ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-DAG:   #[[$PATCH:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
@@ -423,8 +426,9 @@ func.func @rms_norm(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
 // CHECK:         %[[MM:.*]] = linalg.matmul ins(%[[COL]], %[[WT]] : tensor<64x27xf32>, tensor<27x4xf32>)
 // CHECK:         %[[Y4:.*]] = tensor.reshape %[[MM]]({{.*}}) -> tensor<1x8x8x4xf32>
 // CHECK:         %[[Y:.*]] = linalg.transpose ins(%[[Y4]] : tensor<1x8x8x4xf32>) outs(%{{.*}} : tensor<1x4x8x8xf32>) permutation = [0, 3, 1, 2]
-// CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[$CH]], #[[$ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
-// CHECK-SAME:      ins(%[[BIAS]] : tensor<4xf32>) outs(%[[Y]] : tensor<1x4x8x8xf32>)
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<1x4x8x8xf32>
+// CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$CH]], #[[$ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+// CHECK-SAME:      ins(%[[Y]], %[[BIAS]] : tensor<1x4x8x8xf32>, tensor<4xf32>) outs(%[[E]] : tensor<1x4x8x8xf32>)
 // CHECK:           arith.addf
 // CHECK:         return %[[R]]
 func.func @conv(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %bias: tensor<4xf32>) -> tensor<1x4x8x8xf32> {

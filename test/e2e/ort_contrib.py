@@ -22,6 +22,9 @@ dynamic) and have random weights:
   mha_cross  MultiHeadAttention with 4-D [B, H, L, D] key and value (cross
              attention on projected keys; only the query's bias is added),
              then QuickGelu.
+  ort_fused  the CPU fusions ONNX Runtime saves in optimized models:
+             FusedMatMul (transB, alpha), FusedGemm (LeakyRelu), FusedConv
+             (Clip, HardSigmoid).
 Prints one line per model, shape and output: `name shape output max|err| tol
 ok|FAIL` and a closing `ort_contrib: N passed, M failed`.
 """
@@ -202,6 +205,31 @@ def mha_cross_feeds(b, s, m, hidden=64, heads=4):
             "v": r(b, heads, m, hidden // heads)}
 
 
+def ort_fused(path):
+    """ONNX Runtime's saved CPU fusions: FusedMatMul, FusedGemm, FusedConv."""
+    g = Graph(6)
+    g.node("FusedMatMul", ["x", g.weight("w1", [24, 32])], ["mm"], domain=MS,
+           transB=1, alpha=0.5)
+    g.node("FusedGemm", ["g", g.weight("w2", [24, 16]), g.weight("c2", [16], 0.1)], ["gemm"],
+           domain=MS, activation="LeakyRelu", activation_alpha=0.1)
+    g.node("FusedConv", ["img", g.weight("k1", [8, 3, 3, 3], 0.3), g.weight("b1", [8], 0.1)],
+           ["c1"], domain=MS, pads=[1, 1, 1, 1], activation="Clip",
+           activation_params=[0.0, 0.5])
+    g.node("FusedConv", ["c1", g.weight("k2", [4, 8, 3, 3], 0.3)], ["conv"], domain=MS,
+           strides=[2, 2], activation="HardSigmoid", activation_params=[0.3, 0.4])
+    g.save(path, "ort_fused",
+           [vi("x", F, ["batch", "seq", 32]), vi("g", F, ["batch", 24]),
+            vi("img", F, ["batch", 3, 16, 16])],
+           [vi("mm", F, ["batch", "seq", 24]), vi("gemm", F, ["batch", 16]),
+            vi("conv", F, ["batch", 4, 7, 7])])
+
+
+def ort_fused_feeds(b):
+    rng = np.random.default_rng(b)
+    r = lambda *sh: rng.standard_normal(sh).astype(np.float32)  # noqa: E731
+    return {"x": r(b, 5, 32), "g": r(b, 24), "img": r(b, 3, 16, 16)}
+
+
 CASES = [
     ("bert_ort", bert_ort, [("B=2,S=7,len=7/4", bert_feeds(2, 7, [7, 4])),
                             ("B=1,S=16", bert_feeds(1, 16, [16]))]),
@@ -211,6 +239,7 @@ CASES = [
     ("mha_self", mha_self, [("B=2,P=3,S=4", mha_self_feeds(2, 3, 4)),
                             ("B=1,P=6,S=1", mha_self_feeds(1, 6, 1))]),
     ("mha_cross", mha_cross, [("B=2,S=5,M=9", mha_cross_feeds(2, 5, 9))]),
+    ("ort_fused", ort_fused, [("B=2", ort_fused_feeds(2))]),
 ]
 
 
