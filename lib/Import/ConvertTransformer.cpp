@@ -160,6 +160,23 @@ LogicalResult convertAttention(NodeContext &c) {
   return ch.finish({y, presentK, presentV});
 }
 
+/// A cos/sin cache gathered for the positions, [B, S, R/2], made
+/// broadcastable against a 4-D x with heads on `headAxis` ([B, 1, S, R] or
+/// [B, S, 1, R]): each value twice, as halves or interleaved.
+Value widenRotaryCache(Chain &ch, Value t, int64_t headAxis, bool interleaved) {
+  NodeContext &c = ch.c;
+  t = ch.unsqueeze(t, {headAxis});
+  auto axis = c.named("axis", c.b.getI64IntegerAttr(-1));
+  if (!interleaved)
+    return ch.op<k::ConcatOp>({t, t}, {axis});
+  Value u = ch.unsqueeze(t, {4});
+  if (!ch.ok)
+    return {};
+  int64_t half = c.typeOf(t).getShape().back();
+  return ch.reshape(ch.op<k::ConcatOp>({u, u}, {axis}),
+                    {0, 0, 0, half == kDyn ? -1 : 2 * half});
+}
+
 /// RotaryEmbedding (opset 23: X, cos, sin, position_ids; com.microsoft:
 /// X, position_ids, cos, sin). X is [B, H, S, D] or [B, S, H*D]; the caches
 /// are [positions, R/2] (gathered by position_ids) or already [B, S, R/2].
@@ -206,18 +223,8 @@ LogicalResult convertRotary(NodeContext &c, bool microsoft) {
     return c.fail("cos/sin must be [batch, sequence, rotary_dim / 2], got " +
                   k::typeStr(cosC.getType()));
   int64_t headAxis = rank == 4 ? 1 : 2;
-  auto widen = [&](Value t) {
-    t = ch.unsqueeze(t, {headAxis});
-    auto axis = c.named("axis", c.b.getI64IntegerAttr(-1));
-    if (!*interleaved)
-      return ch.op<k::ConcatOp>({t, t}, {axis});
-    Value u = ch.unsqueeze(t, {4});
-    int64_t half = c.typeOf(t).getShape().back();
-    return ch.reshape(ch.op<k::ConcatOp>({u, u}, {axis}),
-                      {0, 0, 0, half == kDyn ? -1 : 2 * half});
-  };
-  cosC = widen(cosC);
-  sinC = widen(sinC);
+  cosC = widenRotaryCache(ch, cosC, headAxis, *interleaved);
+  sinC = widenRotaryCache(ch, sinC, headAxis, *interleaved);
   if (!ch.ok)
     return failure();
   int64_t width = c.typeOf(cosC).getShape().back();
@@ -240,7 +247,9 @@ LogicalResult convertRotary(NodeContext &c, bool microsoft) {
 /// no key/value), key/value [B, S, Hkv*D], past_key/value [B, Hkv, P, D]
 /// concatenated with the new ones (returned as present), seqlens_k [B]
 /// (total length - 1) masking keys past each sequence's end; causal. With a
-/// past cache every sequence must fill it (checked at run time).
+/// past cache every sequence must fill it (checked at run time). do_rotary:
+/// Q and the new K rotated by cos_cache/sin_cache [positions, R/2] at the
+/// new tokens' positions (rotary_interleaved).
 LogicalResult convertGroupQueryAttention(NodeContext &c) {
   auto heads = c.getInt("num_heads", 0), kvHeads = c.getInt("kv_num_heads", 0),
        rotary = c.getInt("do_rotary", 0), window = c.getInt("local_window_size", -1),
@@ -251,8 +260,13 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
     return failure();
   if (*heads <= 0 || *kvHeads <= 0)
     return c.fail("num_heads and kv_num_heads must be positive");
-  if (*rotary)
-    return c.fail("do_rotary is not supported (apply RotaryEmbedding first)");
+  auto rotaryInterleaved = c.getInt("rotary_interleaved", 0);
+  if (failed(rotaryInterleaved))
+    return failure();
+  if (*rotary && (!c.input(7) || !c.input(8)))
+    return c.fail("do_rotary needs cos_cache and sin_cache");
+  if (c.input(9))
+    return c.fail("position_ids is not supported");
   if (*window != -1 || *softcap != 0.0f || *smooth)
     return c.fail("local_window_size, softcap and smooth_softmax are not supported");
   if (c.input(10) || c.input(11))
@@ -291,6 +305,21 @@ LogicalResult convertGroupQueryAttention(NodeContext &c) {
   q = split(q, *heads);
   k = split(k, *kvHeads);
   v = split(v, *kvHeads);
+  if (*rotary) {
+    // The new tokens sit at positions P .. P + S - 1 (P the past length;
+    // an unpadded cache, as checked below): their rows of the caches
+    // rotate Q and the new K before K joins the cache.
+    Value first = c.input(3) ? ch.extent(c.input(3), 2) : c.i64Scalar(0);
+    Value pos = ch.unsqueeze(
+        ch.op<k::AddOp>({ch.arange(ch.extent(c.input(0), 1)), first}), {0});
+    Value cosC = widenRotaryCache(ch, ch.op<k::GatherOp>({c.input(7), pos}), 1,
+                                  *rotaryInterleaved);
+    Value sinC = widenRotaryCache(ch, ch.op<k::GatherOp>({c.input(8), pos}), 1,
+                                  *rotaryInterleaved);
+    auto inter = c.named("interleaved", c.b.getBoolAttr(*rotaryInterleaved));
+    q = ch.op<k::RotaryEmbeddingOp>({q, cosC, sinC}, {inter});
+    k = ch.op<k::RotaryEmbeddingOp>({k, cosC, sinC}, {inter});
+  }
   if (Value pk = c.input(3)) {
     auto axis = c.named("axis", c.b.getI64IntegerAttr(2));
     k = ch.op<k::ConcatOp>({pk, k}, {axis});

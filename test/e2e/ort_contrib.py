@@ -22,6 +22,9 @@ dynamic) and have random weights:
   mha_cross  MultiHeadAttention with 4-D [B, H, L, D] key and value (cross
              attention on projected keys; only the query's bias is added),
              then QuickGelu.
+  gqa_rotary GroupQueryAttention with do_rotary (cos/sin caches, halves or
+             interleaved), with a KV cache and without (a prompt), as
+             onnxruntime-genai's LLaMA/Phi models use it.
   ort_fused  the CPU fusions ONNX Runtime saves in optimized models:
              FusedMatMul (transB, alpha), FusedGemm (LeakyRelu), FusedConv
              (Clip, HardSigmoid).
@@ -205,6 +208,41 @@ def mha_cross_feeds(b, s, m, hidden=64, heads=4):
             "v": r(b, heads, m, hidden // heads)}
 
 
+def gqa_rotary(path, past=True, interleaved=0, heads=4, kv_heads=2, d=16):
+    """GroupQueryAttention with do_rotary (onnxruntime-genai's LLaMA/Phi
+    form): Q and the new K rotated at positions P .. P + S - 1."""
+    g = Graph(7 + interleaved)
+    pos = np.arange(64, dtype=np.float64)[:, None]
+    inv = 1.0 / (10000 ** (np.arange(0, d, 2) / d))
+    g.inits += [numpy_helper.from_array(np.cos(pos * inv).astype(np.float32), "cos"),
+                numpy_helper.from_array(np.sin(pos * inv).astype(np.float32), "sin")]
+    ins = ["q", "k", "v"] + (["past_key", "past_value"] if past else ["", ""])
+    g.node("GroupQueryAttention", ins + ["seqlens_k", "total_seq", "cos", "sin"],
+           ["y", "present_key", "present_value"], domain=MS, num_heads=heads,
+           kv_num_heads=kv_heads, do_rotary=1, rotary_interleaved=interleaved)
+    inputs = [vi("q", F, ["batch", "seq", heads * d]), vi("k", F, ["batch", "seq", kv_heads * d]),
+              vi("v", F, ["batch", "seq", kv_heads * d])]
+    if past:
+        inputs += [vi("past_key", F, ["batch", kv_heads, "past", d]),
+                   vi("past_value", F, ["batch", kv_heads, "past", d])]
+    inputs += [vi("seqlens_k", I32, ["batch"]), vi("total_seq", I32, [1])]
+    g.save(path, "gqa_rotary", inputs,
+           [vi("y", F, ["batch", "seq", heads * d]),
+            vi("present_key", F, ["batch", kv_heads, "total", d]),
+            vi("present_value", F, ["batch", kv_heads, "total", d])])
+
+
+def gqa_feeds(b, p, s, past=True, heads=4, kv_heads=2, d=16):
+    rng = np.random.default_rng(b * 31 + p + s)
+    r = lambda *sh: rng.standard_normal(sh).astype(np.float32)  # noqa: E731
+    f = {"q": r(b, s, heads * d), "k": r(b, s, kv_heads * d), "v": r(b, s, kv_heads * d)}
+    if past:
+        f["past_key"], f["past_value"] = r(b, kv_heads, p, d), r(b, kv_heads, p, d)
+    f["seqlens_k"] = np.full(b, p + s - 1, np.int32)
+    f["total_seq"] = np.array([p + s], np.int32)
+    return f
+
+
 def ort_fused(path):
     """ONNX Runtime's saved CPU fusions: FusedMatMul, FusedGemm, FusedConv."""
     g = Graph(6)
@@ -240,6 +278,12 @@ CASES = [
                             ("B=1,P=6,S=1", mha_self_feeds(1, 6, 1))]),
     ("mha_cross", mha_cross, [("B=2,S=5,M=9", mha_cross_feeds(2, 5, 9))]),
     ("ort_fused", ort_fused, [("B=2", ort_fused_feeds(2))]),
+    ("gqa_rotary", gqa_rotary, [("B=1,P=4,S=3", gqa_feeds(1, 4, 3)),
+                                ("B=2,P=9,S=1", gqa_feeds(2, 9, 1))]),
+    ("gqa_rotary_interleaved", lambda p: gqa_rotary(p, interleaved=1),
+     [("B=1,P=5,S=2", gqa_feeds(1, 5, 2))]),
+    ("gqa_rotary_prompt", lambda p: gqa_rotary(p, past=False),
+     [("B=2,S=6", gqa_feeds(2, 0, 6, past=False))]),
 ]
 
 
