@@ -33,6 +33,23 @@ Value rootOf(Value v) {
   return v;
 }
 
+/// The buffer under casts and reshapes (an LM head's [B*S, V] logits
+/// reshaped to [B, S, V]); `reshaped` says whether a reshape was crossed.
+Value bufferOf(Value v, bool &reshaped) {
+  reshaped = false;
+  for (v = rootOf(v);; v = rootOf(v)) {
+    if (auto r = v.getDefiningOp<memref::ReshapeOp>())
+      v = r.getSource();
+    else if (auto e = v.getDefiningOp<memref::ExpandShapeOp>())
+      v = e.getSrc();
+    else if (auto c = v.getDefiningOp<memref::CollapseShapeOp>())
+      v = c.getSrc();
+    else
+      return v;
+    reshaped = true;
+  }
+}
+
 /// `op`'s ancestor in `block` (or null).
 Operation *ancestorIn(Block *block, Operation *op) {
   return block->findAncestorOpInBlock(*op);
@@ -108,12 +125,21 @@ struct KilnOutputsInPlace final
     // A buffer given to two output calls (an output returned twice) keeps
     // the copies.
     llvm::DenseMap<Value, int> uses;
+    bool reshaped;
     for (auto call : outputs)
-      ++uses[rootOf(call.getOperand(2))];
+      ++uses[bufferOf(call.getOperand(2), reshaped)];
+    // A split run asks each image's output buffer with a batch dim of 1,
+    // which a reshaped buffer (batch folded into rows) does not have.
+    bool split = module->hasAttr("kiln.batch_split");
     SymbolTable symbols(module);
     OpBuilder b(&getContext());
     for (auto call : outputs) {
-      Value root = rootOf(call.getOperand(2));
+      // A reshaped buffer is asked for in its own shape, as many bytes as
+      // the output; the output call then gives the runtime the output's
+      // dims, finding the data in place.
+      Value root = bufferOf(call.getOperand(2), reshaped);
+      if (reshaped && split)
+        continue;
       auto alloc = root.getDefiningOp<memref::AllocOp>();
       if (!alloc || alloc->getBlock() != &body || uses[root] != 1)
         continue;

@@ -112,3 +112,58 @@ func.func @kiln_head(%x: memref<?x8xf32>, %ctx: !llvm.ptr) attributes {llvm.emit
 // CHECK: call @kiln_rt_output_f32
 // CHECK-NOT: memref.dealloc
 // CHECK: return
+
+// -----
+
+// An LM head's logits: the [M, V] buffer reshaped to the output's
+// [B, S, V]. The buffer is asked for in its own shape (as many bytes); the
+// output call then finds the reshape of it in place.
+func.func private @kiln_rt_output_f32(!llvm.ptr, i64, memref<*xf32> {bufferization.access = "read"}) attributes {llvm.emit_c_interface}
+func.func @main(%x: memref<?x8xf32>, %b: index, %s: index, %ctx: !llvm.ptr) attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 0 : index
+  %i0 = arith.constant 0 : i64
+  %n = memref.dim %x, %c0 : memref<?x8xf32>
+  %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8xf32>
+  memref.copy %x, %a : memref<?x8xf32> to memref<?x8xf32>
+  %e = memref.expand_shape %a [[0, 1], [2]] output_shape [%b, %s, 8] : memref<?x8xf32> into memref<?x?x8xf32>
+  %u = memref.cast %e : memref<?x?x8xf32> to memref<*xf32>
+  call @kiln_rt_output_f32(%ctx, %i0, %u) : (!llvm.ptr, i64, memref<*xf32>) -> ()
+  memref.dealloc %a : memref<?x8xf32>
+  return
+}
+// CHECK-LABEL: func.func @main
+// CHECK: %[[N:.*]] = memref.dim
+// CHECK-NOT: memref.alloc
+// CHECK: %[[B:.*]] = call @kiln_rt_output_buffer_f32_r2(%arg3, %{{.*}}, %[[N]], %{{.*}}) : (!llvm.ptr, i64, index, index) -> memref<?x?xf32>
+// CHECK: %[[V:.*]] = memref.cast %[[B]] : memref<?x?xf32> to memref<?x8xf32>
+// CHECK: memref.copy %arg0, %[[V]]
+// CHECK: memref.expand_shape %[[V]]
+// CHECK: call @kiln_rt_output_f32
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+
+// -----
+
+// The same in a module whose runs are split into images (kiln.batch_split):
+// each image asks for its output with a batch dim of 1, which the reshaped
+// buffer does not have, so it keeps its copy.
+module attributes {kiln.batch_split = {}} {
+func.func private @kiln_rt_output_f32(!llvm.ptr, i64, memref<*xf32> {bufferization.access = "read"}) attributes {llvm.emit_c_interface}
+func.func @main(%x: memref<?x8xf32>, %b: index, %s: index, %ctx: !llvm.ptr) attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 0 : index
+  %i0 = arith.constant 0 : i64
+  %n = memref.dim %x, %c0 : memref<?x8xf32>
+  %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?x8xf32>
+  memref.copy %x, %a : memref<?x8xf32> to memref<?x8xf32>
+  %e = memref.expand_shape %a [[0, 1], [2]] output_shape [%b, %s, 8] : memref<?x8xf32> into memref<?x?x8xf32>
+  %u = memref.cast %e : memref<?x?x8xf32> to memref<*xf32>
+  call @kiln_rt_output_f32(%ctx, %i0, %u) : (!llvm.ptr, i64, memref<*xf32>) -> ()
+  memref.dealloc %a : memref<?x8xf32>
+  return
+}
+}
+// CHECK-LABEL: func.func @main
+// CHECK-NOT: kiln_rt_output_buffer
+// CHECK: memref.alloc
+// CHECK: call @kiln_rt_output_f32
+// CHECK: memref.dealloc
