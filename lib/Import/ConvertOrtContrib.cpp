@@ -83,17 +83,27 @@ FailureOr<double> scaleOf(NodeContext &c, Value q) {
   return 1.0 / std::sqrt((double)d);
 }
 
-/// kiln.attention of [B, H, S, D] operands with an optional additive mask,
-/// merged back to [B, S, H * Dv].
-Value attend(NodeContext &c, Chain &ch, Value q, Value k, Value v, Value mask,
-             double scale, bool causal) {
+/// kiln.attention of [B, H, S, D] operands (the key mask `keys` in one of
+/// keyMask's layouts and `bias` [B|1, H|1, S, T] both added to the scores),
+/// merged back to [B, S, H * Dv]; null after a reported failure.
+Value maskedAttention(NodeContext &c, Chain &ch, Value q, Value k, Value v,
+                      Value keys, Value bias, float filter, bool causal) {
+  auto scale = scaleOf(c, q);
+  if (failed(scale) || !ch.ok)
+    return {};
+  Value mask;
+  if (keys)
+    mask = keyMask(c, ch, keys, k, c.typeOf(q).getElementType(), filter);
+  if (bias)
+    mask = mask ? ch.op<k::AddOp>({mask, bias}) : bias;
   SmallVector<Value> operands{q, k, v};
   if (mask)
     operands.push_back(mask);
   Value y = ch.op<k::AttentionOp>(
-      operands, {c.named("scale", c.b.getF32FloatAttr(scale)),
+      operands, {c.named("scale", c.b.getF32FloatAttr(*scale)),
                  c.named("causal", c.b.getBoolAttr(causal))});
-  return ch.reshape(ch.transpose(y, {0, 2, 1, 3}), {0, 0, -1});
+  y = ch.reshape(ch.transpose(y, {0, 2, 1, 3}), {0, 0, -1});
+  return ch.ok ? y : Value();
 }
 
 /// com.microsoft EmbedLayerNormalization: LayerNorm(word[input_ids] +
@@ -220,18 +230,10 @@ LogicalResult convertMsAttention(NodeContext &c) {
   }
   if (!ch.ok)
     return failure();
-  auto scale = scaleOf(c, q);
-  if (failed(scale))
+  Value y = maskedAttention(c, ch, q, key, v, c.input(3), c.input(5), *filter,
+                            *uni != 0);
+  if (!y)
     return failure();
-  Type elem = xt.getElementType();
-  Value mask;
-  if (Value m = c.input(3))
-    mask = keyMask(c, ch, m, key, elem, *filter);
-  if (Value bias = c.input(5))
-    mask = mask ? ch.op<k::AddOp>({mask, bias}) : bias;
-  if (!ch.ok)
-    return failure();
-  Value y = attend(c, ch, q, key, v, mask, *scale, *uni != 0);
   Value present;
   if (c.outputUsed(1)) {
     auto axis0 = c.named("axis", c.b.getI64IntegerAttr(0));
@@ -298,18 +300,10 @@ LogicalResult convertMultiHeadAttention(NodeContext &c) {
   }
   if (!ch.ok)
     return failure();
-  auto scale = scaleOf(c, q);
-  if (failed(scale))
+  Value y = maskedAttention(c, ch, q, key, v, c.input(4), c.input(5), *filter,
+                            *uni != 0);
+  if (!y)
     return failure();
-  Type elem = c.typeOf(q).getElementType();
-  Value mask;
-  if (Value m = c.input(4))
-    mask = keyMask(c, ch, m, key, elem, *filter);
-  if (Value bias = c.input(5))
-    mask = mask ? ch.op<k::AddOp>({mask, bias}) : bias;
-  if (!ch.ok)
-    return failure();
-  Value y = attend(c, ch, q, key, v, mask, *scale, *uni != 0);
   return ch.finish({y, key, v});
 }
 
