@@ -18,6 +18,11 @@ Models (PyTorch 1.13 exports, random weights, fixed seed):
                        writes: com.microsoft EmbedLayerNormalization,
                        Attention, SkipLayerNormalization, FastGelu (built with
                        onnx.helper by test/e2e/ort_contrib.py, opset 17)
+  gpt2_4x256_ort_decode  GPT-2 4 x 256 in the form ONNX Runtime's GPT-2
+                       optimizer writes (com.microsoft Attention with past
+                       [2, B, H, P, D] and present per layer,
+                       SkipLayerNormalization, FastGelu), benchmarked as a
+                       decode step on a 512-token cache
 The architectures are the ones of test/models/export_models.py. Two more
 names are hard links for other benchmark shapes of the same files (see
 run_bench.py's SHAPES): bert_base_b8 (batch 8) and gpt2_4x256_decode (one
@@ -103,6 +108,12 @@ def main():
         ort_contrib.bert_ort(path, hidden=768, heads=12, ffn=3072, layers=12,
                              vocab=30522, max_pos=512)
         print(f"bert_base_ort: ONNX Runtime's fused form, {path}")
+    if not args.only or "gpt2_4x256_ort_decode" in args.only:
+        sys.path.insert(0, os.path.join(HERE, "..", "test", "e2e"))
+        import ort_contrib  # noqa: E402
+        path = os.path.join(args.outdir, "gpt2_4x256_ort_decode.onnx")
+        ort_contrib.gpt2_ort_model(path)
+        print(f"gpt2_4x256_ort_decode: ONNX Runtime's fused form, {path}")
     for alias, src in (("bert_base_b8", "bert_base"), ("gpt2_4x256_decode", "gpt2_4x256"),
                        ("resnet18_224_b8", "resnet18_224"),
                        ("mobilenet_v3_small_224_b8", "mobilenet_v3_small_224")):

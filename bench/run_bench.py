@@ -44,6 +44,7 @@ SHAPES = {
     "bert_base_b8": {"batch": 8, "seq": 128},
     "bert": {"batch": 1, "seq": 128},
     "gpt2_4x256_decode": {"batch": 1, "seq": 1, "past_seq": 512},
+    "gpt2_4x256_ort_decode": {"batch": 1, "seq": 1, "past_seq": 512, "total_seq": 513},
     "gpt2_8x1024_decode": {"batch": 1, "seq": 1, "past_seq": 512},
     "gpt2": {"batch": 1, "seq": 8, "past_seq": 16},
     "llama_decode": {"batch": 1, "seq": 1, "past_seq": 128},

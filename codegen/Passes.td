@@ -71,7 +71,11 @@ def KilnOutputsInPlace : Pass<"kiln-outputs-in-place", "mlir::ModuleOp"> {
     `kiln_rt_output_buffer_<type>_r<rank>(ctx, index, dims...)`: the
     runtime returns the caller's buffer for that output (or one it
     allocates for the caller), so the output call finds the data in place
-    and copies nothing. The dealloc goes. Other outputs (views, inputs,
+    and copies nothing. The dealloc goes. A buffer reshaped into the
+    output (`memref.reshape`, `expand_shape`, `collapse_shape`) is asked
+    for in its own shape, as many bytes; the output call then sets the
+    output's dims (not in modules with `kiln.batch_split`, whose images ask
+    for buffers with a batch dim of 1). Other outputs (views, inputs,
     constants, buffers in loops or branches) keep the copy.
 
     With `kernels-only` (the CUDA pipeline, on its final host code after

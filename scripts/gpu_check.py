@@ -7,6 +7,10 @@
                   at fp32 and under --precision fp16 and bf16, with the CPU
                   build's outputs on fixed inputs as the reference (GPT-2
                   with a KV cache also as a decode step, see MORE_SHAPES);
+                - at fp32 only (CHECKED_FP32): MobileNetV3-small and
+                  test/e2e/ort_contrib.py's models (ONNX Runtime's
+                  fused-op forms: BERT, GPT-2 attention, GroupQueryAttention
+                  with rotary, FusedConv chains) at its shapes;
                 - test/e2e/cuda_matmul.py's awkward-shape matmuls at fp32,
                   fp16 and bf16 (the tensor-core kernel: this is what checks
                   mma.sync's fragment order), with numpy references that
@@ -62,6 +66,7 @@ import json
 import os
 import re
 import statistics
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -107,6 +112,13 @@ PIPELINED_CASES = ["gemm_bias_slice", "matmul_k100_n136", "matmul_k8_n8",
 # would not fit the 64 MiB a device run can carry; test/e2e/cuda.test
 # compiles all of them and checks their tiling on the CPU.
 CHECKED = ["bert_op13", "gpt2_kv", "llama_outer", "llama_kv", "vit", "transformer_encoder"]
+# Checked at fp32 only: MobileNetV3-small (convolution chains: a biased
+# convolution feeding an unpadded one computed wrong values until
+# 2026-12-05, caught emulated; ResNet-18's 43 MB of random weights would
+# not fit the 64 MiB a device run carries) and ONNX Runtime's fused-op
+# forms (test/e2e/ort_contrib.py's models at its shapes, as "ort_<name>",
+# ort_fused being a FusedConv chain of that kind).
+CHECKED_FP32 = ["mobilenet_v3_small"]
 # Shapes checked besides SHAPE: few query rows (Sq <= 8) take the fused
 # attention's decode kernel, more its rows kernel. GPT-2 with a KV cache as
 # a decode step (one query row, 41 keys: two warps' chunks) and as a 5-row
@@ -155,6 +167,9 @@ def prepare(args):
     import cuda_matmul
     from run_e2e import make_inputs
     d = args.dir
+    # A fresh DIR: an earlier bundle would be packed into the new one.
+    if os.path.isdir(d):
+        shutil.rmtree(d)
     models = os.path.join(d, "models")
     os.makedirs(models, exist_ok=True)
     subprocess.run([sys.executable, os.path.join(ROOT, "test", "models", "export_models.py"),
@@ -195,6 +210,28 @@ def prepare(args):
                 check = key + data[len(name):]
                 checks[check] = {"so": so, "data": data, "cosine": p != "fp32"}
         print(f"prepared {name}", flush=True)
+    import ort_contrib
+    extra = [(n, os.path.join(models, n + ".onnx"), None) for n in CHECKED_FP32]
+    for name, build, shapes in ort_contrib.CASES:
+        path = os.path.join(models, f"ort_{name}.onnx")
+        build(path)
+        extra.append((f"ort_{name}", path, shapes))
+    for name, path, shapes in extra:
+        cpu_so = os.path.join(models, name + ".so")
+        kiln.compile(path, cpu_so, kiln=args.kiln)
+        cpu = kiln.load(cpu_so)
+        if shapes is None:
+            feeds_list = [("", make_inputs(cpu, SHAPE, np.random.default_rng(0)))]
+        else:
+            feeds_list = [(f".{i}", f) for i, (_, f) in enumerate(shapes)]
+        so = cuda(path, name, "fp32")
+        for suffix, feeds in feeds_list:
+            data = name + suffix
+            np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
+            np.savez(os.path.join(d, data + ".ref.npz"), **cpu.run(feeds))
+            checks[data] = {"so": so, "data": data, "cosine": False}
+        cpu.close()
+    print("prepared the fp32-only checks (CNNs, ONNX Runtime's fused forms)", flush=True)
     rng = np.random.default_rng(7)
     for p in PRECISIONS:
         cuda_matmul.R = cuda_matmul.rounder(p)

@@ -25,6 +25,10 @@ dynamic) and have random weights:
   gqa_rotary GroupQueryAttention with do_rotary (cos/sin caches, halves or
              interleaved), with a KV cache and without (a prompt), as
              onnxruntime-genai's LLaMA/Phi models use it.
+  gpt2_ort_model  a whole 2-layer GPT-2 in ORT's optimized form (Attention
+             with past and present per layer, SkipLayerNormalization's
+             sum output as the residual, FastGelu, a tied LM head), a
+             prefill on a cache and a decode step, left padding.
   ort_fused  the CPU fusions ONNX Runtime saves in optimized models:
              FusedMatMul (transB, alpha), FusedGemm (LeakyRelu), FusedConv
              (Clip, HardSigmoid).
@@ -132,6 +136,53 @@ def gpt2_ort(path, hidden=64, heads=4):
             vi("past", F, [2, "batch", heads, "past_seq", d])],
            [vi("y", F, ["batch", "seq", hidden]),
             vi("present", F, [2, "batch", heads, "total", d])])
+
+
+def gpt2_ort_model(path, hidden=256, heads=4, layers=4, ffn=1024, vocab=8000, positions=1024):
+    """A whole GPT-2 in the form ONNX Runtime's GPT-2 optimizer writes:
+    LayerNormalization -> Attention (unidirectional, past_i [2, B, H, P, D]
+    -> present_i) -> MatMul -> SkipLayerNormalization (its sum output is
+    the residual) -> MatMul -> FastGelu -> MatMul -> Add -> Add, a final
+    LayerNormalization and the tied LM head. For bench/make_models.py."""
+    g = Graph(9)
+    d = hidden // heads
+    wte = g.weight("wte", [vocab, hidden], 0.1)
+    g.node("Gather", [wte, "input_ids"], ["tok"])
+    g.node("Gather", [g.weight("wpe", [positions, hidden], 0.1), "position_ids"], ["pos"])
+    g.node("Add", ["tok", "pos"], ["h0"])
+    h = "h0"
+    for i in range(layers):
+        p = f"l{i}_"
+        g.node("LayerNormalization", [h, g.weight(p + "ln1_g", [hidden], 1.0),
+                                      g.weight(p + "ln1_b", [hidden], 0.1)], [p + "ln1"],
+               epsilon=1e-5)
+        g.node("Attention", [p + "ln1", g.weight(p + "qkv_w", [hidden, 3 * hidden]),
+                             g.weight(p + "qkv_b", [3 * hidden], 0.1), "attention_mask",
+                             f"past_{i}"],
+               [p + "att", f"present_{i}"], domain=MS, num_heads=heads, unidirectional=1)
+        g.node("MatMul", [p + "att", g.weight(p + "o_w", [hidden, hidden])], [p + "o"])
+        g.node("SkipLayerNormalization",
+               [p + "o", h, g.weight(p + "ln2_g", [hidden], 1.0),
+                g.weight(p + "ln2_b", [hidden], 0.1), g.weight(p + "o_b", [hidden], 0.1)],
+               [p + "ln2", "", "", p + "res"], domain=MS, epsilon=1e-5)
+        g.node("MatMul", [p + "ln2", g.weight(p + "fc_w", [hidden, ffn])], [p + "fc"])
+        g.node("FastGelu", [p + "fc", g.weight(p + "fc_b", [ffn], 0.1)], [p + "gelu"],
+               domain=MS)
+        g.node("MatMul", [p + "gelu", g.weight(p + "pr_w", [ffn, hidden])], [p + "pr"])
+        g.node("Add", [p + "pr", g.weight(p + "pr_b", [hidden], 0.1)], [p + "prb"])
+        g.node("Add", [p + "prb", p + "res"], [p + "out"])
+        h = p + "out"
+    g.node("LayerNormalization", [h, g.weight("lnf_g", [hidden], 1.0),
+                                  g.weight("lnf_b", [hidden], 0.1)], ["lnf"], epsilon=1e-5)
+    g.node("Transpose", [wte], ["wte_t"], perm=[1, 0])
+    g.node("MatMul", ["lnf", "wte_t"], ["logits"])
+    g.save(path, "gpt2_ort_model",
+           [vi("input_ids", TensorProto.INT64, ["batch", "seq"]),
+            vi("position_ids", TensorProto.INT64, ["batch", "seq"]),
+            vi("attention_mask", I32, ["batch", "total_seq"])]
+           + [vi(f"past_{i}", F, [2, "batch", heads, "past_seq", d]) for i in range(layers)],
+           [vi("logits", F, ["batch", "seq", vocab])]
+           + [vi(f"present_{i}", F, [2, "batch", heads, "total_seq", d]) for i in range(layers)])
 
 
 def gpt2_feeds(b, p, s, hidden=64, heads=4, pads=()):
@@ -243,6 +294,17 @@ def gqa_feeds(b, p, s, past=True, heads=4, kv_heads=2, d=16):
     return f
 
 
+def gpt2_model_feeds(b, p, s, hidden=64, heads=4, layers=2):
+    rng = np.random.default_rng(b * 13 + p + s)
+    f = {"input_ids": rng.integers(0, 100, (b, s)).astype(np.int64),
+         "position_ids": np.tile(np.arange(p, p + s, dtype=np.int64), (b, 1)),
+         "attention_mask": np.ones((b, p + s), np.int32)}
+    f["attention_mask"][-1, :2] = 0  # the last sequence left-padded by 2
+    for i in range(layers):
+        f[f"past_{i}"] = rng.standard_normal((2, b, heads, p, hidden // heads)).astype(np.float32)
+    return f
+
+
 def ort_fused(path):
     """ONNX Runtime's saved CPU fusions: FusedMatMul, FusedGemm, FusedConv."""
     g = Graph(6)
@@ -278,6 +340,8 @@ CASES = [
                             ("B=1,P=6,S=1", mha_self_feeds(1, 6, 1))]),
     ("mha_cross", mha_cross, [("B=2,S=5,M=9", mha_cross_feeds(2, 5, 9))]),
     ("ort_fused", ort_fused, [("B=2", ort_fused_feeds(2))]),
+    ("gpt2_ort_model", lambda p: gpt2_ort_model(p, hidden=64, layers=2, ffn=128, vocab=100),
+     [("B=2,P=6,S=3", gpt2_model_feeds(2, 6, 3)), ("B=1,P=9,S=1", gpt2_model_feeds(1, 9, 1))]),
     ("gqa_rotary", gqa_rotary, [("B=1,P=4,S=3", gqa_feeds(1, 4, 3)),
                                 ("B=2,P=9,S=1", gqa_feeds(2, 9, 1))]),
     ("gqa_rotary_interleaved", lambda p: gqa_rotary(p, interleaved=1),
