@@ -20,9 +20,11 @@
 #include "codegen/cpu/SelectUkernels.h"
 #include "dialects/kiln/KilnDialect.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::kiln;
@@ -36,11 +38,23 @@ std::optional<SmallVector<float>> columnScales(Value ws, int64_t n) {
   Attribute sa;
   if (!ws || !matchPattern(ws, m_Constant(&sa)))
     return std::nullopt;
-  auto sd = dyn_cast<DenseElementsAttr>(sa);
   auto st = cast<RankedTensorType>(ws.getType());
-  if (!sd || !st.getElementType().isF32())
+  if (!st.getElementType().isF32())
     return std::nullopt;
   SmallVector<float> scales;
+  // Per-column scales of a large model may be a resource blob.
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(sa)) {
+    AsmResourceBlob *blob = r.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != (size_t)n * sizeof(float) ||
+        st.getRank() < 1 || st.getShape().back() != n)
+      return std::nullopt;
+    scales.resize(n);
+    std::memcpy(scales.data(), blob->getData().data(), n * sizeof(float));
+    return scales;
+  }
+  auto sd = dyn_cast<DenseElementsAttr>(sa);
+  if (!sd)
+    return std::nullopt;
   if (sd.isSplat() || sd.getNumElements() == 1) {
     scales.assign(n, *sd.getValues<float>().begin());
     return scales;

@@ -6,7 +6,7 @@
 // one of several layouts, a past/present cache stacked as [2, B, H, T, D]),
 // MultiHeadAttention (projected Q, K, V) and QuickGelu; and the CPU
 // fusions ONNX Runtime saves in optimized models: FusedMatMul, FusedGemm,
-// FusedConv. Each becomes the kiln
+// FusedConv, MatMulIntegerToFloat, DynamicQuantizeMatMul. Each becomes the kiln
 // ops it is made of: gathers, a layer norm, a matmul (fused again by
 // kiln-fuse-linear), kiln.attention with an additive mask. ONNX Runtime
 // adds mask_filter_value (default -10000) to the scores of masked keys
@@ -397,16 +397,49 @@ LogicalResult convertFusedMatMul(NodeContext &c) {
 void ::kiln::import::addOrtContribConverters(llvm::StringMap<Converter> &m) {
   // ONNX Runtime's CPU fusions as saved in optimized models: the ONNX op
   // (its converter, registered before these) and an activation.
-  Converter gemm = m.lookup("Gemm"), conv = m.lookup("Conv");
-  m["com.microsoft:FusedGemm"] = [gemm](NodeContext &c) {
-    return withActivation(c, gemm);
+  // (The ONNX ops' converters are looked up when a node is converted: the
+  // registry is complete by then, whatever the order it was filled in.)
+  m["com.microsoft:FusedGemm"] = [](NodeContext &c) {
+    return withActivation(c, getConverters().lookup("Gemm"));
   };
-  m["com.microsoft:FusedConv"] = [conv](NodeContext &c) -> LogicalResult {
+  m["com.microsoft:FusedConv"] = [](NodeContext &c) -> LogicalResult {
     if (c.input(3)) // Z: a residual added before the activation
       return c.fail("the sum input Z is not supported");
-    return withActivation(c, conv);
+    return withActivation(c, getConverters().lookup("Conv"));
   };
   m["com.microsoft:FusedMatMul"] = convertFusedMatMul;
+  // ORT's optimized form of quantize_dynamic's matmuls: the int32 product
+  // scaled to float (and, in DynamicQuantizeMatMul, the activation's
+  // DynamicQuantizeLinear), written as the ONNX ops they fuse so that the
+  // int8 GEMM takes them as it takes the unfused form.
+  m["com.microsoft:MatMulIntegerToFloat"] = [](NodeContext &c) -> LogicalResult {
+    if (failed(c.requireInputs(4)))
+      return failure();
+    auto y = scaledIntegerMatmul(c, c.input(0), c.input(1), c.input(4),
+                                 c.input(5), c.input(2), c.input(3), c.input(6));
+    if (failed(y))
+      return failure();
+    c.outputs.push_back(*y);
+    return success();
+  };
+  m["com.microsoft:DynamicQuantizeMatMul"] = [](NodeContext &c) -> LogicalResult {
+    if (failed(c.requireInputs(3)))
+      return failure();
+    SmallVector<Value> saved = c.inputs;
+    c.inputs = {saved[0]};
+    LogicalResult q = getConverters().lookup("DynamicQuantizeLinear")(c);
+    c.inputs = saved;
+    if (failed(q) || c.outputs.size() != 3)
+      return failure();
+    SmallVector<Value> qsz(c.outputs.begin(), c.outputs.end());
+    c.outputs.clear();
+    auto y = scaledIntegerMatmul(c, qsz[0], c.input(1), qsz[2], c.input(3),
+                                 qsz[1], c.input(2), c.input(4));
+    if (failed(y))
+      return failure();
+    c.outputs.push_back(*y);
+    return success();
+  };
   m["com.microsoft:EmbedLayerNormalization"] = convertEmbedLayerNorm;
   m["com.microsoft:Attention"] = convertMsAttention;
   m["com.microsoft:MultiHeadAttention"] = convertMultiHeadAttention;

@@ -446,6 +446,13 @@ FailureOr<Value> integerMatmul(NodeContext &c, Value a, Value b, Value azp,
     if (failed(zi) || failed(ai))
       return failure();
   }
+  // A zero point of constant zeros (ONNX Runtime's symmetric int8 weights,
+  // per column or not) subtracts nothing: leaving it out keeps the weight a
+  // cast of its constant, which the int8 GEMM takes.
+  std::vector<char> storage;
+  if (auto bytes = constantBytes(bzp, storage))
+    if (llvm::all_of(*bytes, [](char ch) { return ch == 0; }))
+      bzp = Value();
   if (bzp) {
     auto zi = castTo(c, bzp, i32);
     if (succeeded(zi))
@@ -667,4 +674,25 @@ void ::kiln::import::addQuantConverters(llvm::StringMap<Converter> &m) {
   m["ConvInteger"] = convertConvInteger;
   m["QLinearConv"] = convertQLinearConv;
   m["com.microsoft:MatMulNBits"] = convertMatMulNBits;
+}
+
+/// ONNX Runtime's MatMulIntegerToFloat arithmetic, in the form the importer
+/// gives QLinearMatMul's product (so kiln-cpu-select-ukernels puts a
+/// dynamically quantized one on the int8 GEMM): cast<f32>((a - azp) x
+/// (b - bzp)) * (as * bs) [+ bias].
+FailureOr<Value>(::kiln::import::scaledIntegerMatmul)(NodeContext &c, Value a,
+                                                   Value b, Value azp, Value bzp,
+                                                   Value as, Value bs,
+                                                   Value bias) {
+  auto acc = integerMatmul(c, a, b, azp, bzp);
+  if (failed(acc))
+    return failure();
+  auto y = castTo(c, *acc, c.typeOf(as).getElementType());
+  auto mult = c.make<k::MulOp>({as, bs});
+  if (failed(y) || failed(mult))
+    return failure();
+  y = c.make<k::MulOp>({*y, *mult});
+  if (succeeded(y) && bias)
+    y = c.make<k::AddOp>({*y, bias});
+  return y;
 }

@@ -89,6 +89,9 @@ void addShapeConverters(llvm::StringMap<Converter> &map);
 /// Opset-23 and com.microsoft transformer ops (keys "com.microsoft:<op>").
 void addTransformerConverters(llvm::StringMap<Converter> &map);
 void addOrtContribConverters(llvm::StringMap<Converter> &map);
+/// cast<f32>((a - azp) x (b - bzp)) * (as * bs) [+ bias] (ConvertQuant.cpp).
+FailureOr<Value> scaledIntegerMatmul(NodeContext &c, Value a, Value b, Value azp,
+                                     Value bzp, Value as, Value bs, Value bias);
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
 /// QLinearMatMul, ConvInteger, QLinearConv (ConvertQuant.cpp).
 void addQuantConverters(llvm::StringMap<Converter> &map);

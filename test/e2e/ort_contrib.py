@@ -32,6 +32,9 @@ dynamic) and have random weights:
   ort_fused  the CPU fusions ONNX Runtime saves in optimized models:
              FusedMatMul (transB, alpha), FusedGemm (LeakyRelu), FusedConv
              (Clip, HardSigmoid).
+  ort_int8   its optimized dynamic int8 matmuls: DynamicQuantizeLinear ->
+             MatMulIntegerToFloat, and DynamicQuantizeMatMul (int8
+             weights, per-column scales, zero points 0, a bias).
 Prints one line per model, shape and output: `name shape output max|err| tol
 ok|FAIL` and a closing `ort_contrib: N passed, M failed`.
 """
@@ -305,6 +308,28 @@ def gpt2_model_feeds(b, p, s, hidden=64, heads=4, layers=2):
     return f
 
 
+def ort_int8(path, k=64, n=48):
+    """ORT's optimized dynamic int8 matmuls: DynamicQuantizeLinear ->
+    MatMulIntegerToFloat, and DynamicQuantizeMatMul (int8 weights, per
+    column scales, zero points of 0, a bias)."""
+    g = Graph(10)
+    w = g.rng.integers(-127, 128, (k, n)).astype(np.int8)
+    g.inits += [numpy_helper.from_array(w, "wq"),
+                numpy_helper.from_array((g.rng.random(n) * 0.01 + 0.001).astype(np.float32), "ws"),
+                numpy_helper.from_array(np.zeros(n, np.int8), "wz"),
+                numpy_helper.from_array(g.rng.standard_normal(n).astype(np.float32), "bias")]
+    g.node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"])
+    g.node("MatMulIntegerToFloat", ["xq", "wq", "xs", "ws", "xz", "wz", "bias"], ["y"],
+           domain=MS)
+    g.node("DynamicQuantizeMatMul", ["x", "wq", "ws", "wz", "bias"], ["y2"], domain=MS)
+    g.save(path, "ort_int8", [vi("x", F, ["batch", "seq", k])],
+           [vi("y", F, ["batch", "seq", n]), vi("y2", F, ["batch", "seq", n])])
+
+
+def ort_int8_feeds(b, s, k=64):
+    return {"x": np.random.default_rng(b + s).standard_normal((b, s, k)).astype(np.float32)}
+
+
 def ort_fused(path):
     """ONNX Runtime's saved CPU fusions: FusedMatMul, FusedGemm, FusedConv."""
     g = Graph(6)
@@ -340,6 +365,7 @@ CASES = [
                             ("B=1,P=6,S=1", mha_self_feeds(1, 6, 1))]),
     ("mha_cross", mha_cross, [("B=2,S=5,M=9", mha_cross_feeds(2, 5, 9))]),
     ("ort_fused", ort_fused, [("B=2", ort_fused_feeds(2))]),
+    ("ort_int8", ort_int8, [("B=2,S=7", ort_int8_feeds(2, 7)), ("B=1,S=33", ort_int8_feeds(1, 33))]),
     ("gpt2_ort_model", lambda p: gpt2_ort_model(p, hidden=64, layers=2, ffn=128, vocab=100),
      [("B=2,P=6,S=3", gpt2_model_feeds(2, 6, 3)), ("B=1,P=9,S=1", gpt2_model_feeds(1, 9, 1))]),
     ("gqa_rotary", gqa_rotary, [("B=1,P=4,S=3", gqa_feeds(1, 4, 3)),
