@@ -307,6 +307,19 @@ kiln_status kiln_gpu_copy_out_strided(void *dst, const void *src,
   return ok ? KILN_OK : KILN_INTERNAL; /* (CUDA's error) */
 }
 
+void *kiln_gpu_output_buffer(void *p, int on_device, int64_t rank,
+                             const int64_t *dims, size_t esize) {
+  /* The caller's buffer when it is GPU memory aligned as the workspace's
+   * (256 bytes covers every vector access); otherwise a workspace block,
+   * which the output call copies out. */
+  if (on_device && (uintptr_t)p % 256 == 0)
+    return p;
+  size_t bytes = esize;
+  for (int64_t d = 0; d < rank; ++d)
+    bytes *= (size_t)dims[d];
+  return _mlir_memref_to_llvm_alloc(bytes ? bytes : 1);
+}
+
 int kiln_gpu_sync_device(void) {
   return check(cu.CtxSynchronize(), "cuCtxSynchronize");
 }

@@ -153,7 +153,8 @@ static char *claim_output(call_ctx *c, int64_t index, int64_t rank,
 
 /* An output the generated code computed in its own memory (or in place, in
  * the memory claim_output gave): copied to where it belongs. */
-static void output(void *vctx, int64_t index, unranked_memref *u, size_t esize) {
+void kiln_rt_output_impl(void *vctx, int64_t index, unranked_memref *u,
+                         size_t esize) {
   int64_t rank = u->rank;
   /* {allocated, aligned, offset, sizes[rank], strides[rank]} */
   char **ptrs = u->desc;
@@ -217,23 +218,17 @@ void kiln_rt_fail_oom(void) {
 /* The buffer output `index` is computed in (kiln-outputs-in-place). Fills
  * a rank-R memref descriptor. A buffer too small, or no memory, ends the
  * run at once. */
-static void output_buffer(int64_t *desc, void *vctx, int64_t index,
-                          int64_t rank, const int64_t *dims, size_t esize) {
+void kiln_rt_output_buffer_impl(int64_t *desc, void *vctx, int64_t index,
+                                int64_t rank, const int64_t *dims,
+                                size_t esize) {
   char *p = claim_output(vctx, index, rank, dims, esize);
   if (!p)
     longjmp(*dim_error_jump, RUN_FAILED);
-  /* A CUDA model's kernels write the caller's buffer when it is GPU memory
-   * aligned as the workspace's (256 bytes covers every vector access);
-   * otherwise a workspace buffer, copied out by the output call. */
+  /* A CUDA model's kernels write the caller's buffer only in GPU memory. */
   if (kiln_is_cuda_model()) {
     run_ctx *ctx = ((call_ctx *)vctx)->run;
-    if (!(index >= 0 && (ctx->allocated[index] & 4) &&
-          (uintptr_t)p % 256 == 0)) {
-      size_t bytes = esize;
-      for (int64_t d = 0; d < rank; ++d)
-        bytes *= (size_t)dims[d];
-      p = _mlir_memref_to_llvm_alloc(bytes ? bytes : 1);
-    }
+    p = kiln_gpu_output_buffer(p, index >= 0 && (ctx->allocated[index] & 4),
+                               rank, dims, esize);
   }
   memcpy(&desc[0], &p, sizeof p);
   memcpy(&desc[1], &p, sizeof p);
@@ -246,59 +241,6 @@ static void output_buffer(int64_t *desc, void *vctx, int64_t index,
   }
 }
 
-/* One entry point per element type and rank 1-6 (PARAMS: the dims). */
-#define KILN_OUTBUF_FN(T, R, SIZE, PARAMS, ...)                                \
-  void _mlir_ciface_kiln_rt_output_buffer_##T##_r##R(                          \
-      int64_t *desc, void *ctx, int64_t i, KILN_UNPAREN PARAMS) {              \
-    const int64_t dims[R] = {__VA_ARGS__};                                     \
-    output_buffer(desc, ctx, i, R, dims, SIZE);                                \
-  }
-#define KILN_UNPAREN(...) __VA_ARGS__
-#define KILN_OUTBUF_FNS(T, SIZE)                                               \
-  KILN_OUTBUF_FN(T, 1, SIZE, (int64_t a), a)                                   \
-  KILN_OUTBUF_FN(T, 2, SIZE, (int64_t a, int64_t b), a, b)                     \
-  KILN_OUTBUF_FN(T, 3, SIZE, (int64_t a, int64_t b, int64_t c), a, b, c)       \
-  KILN_OUTBUF_FN(T, 4, SIZE, (int64_t a, int64_t b, int64_t c, int64_t d), a,  \
-                 b, c, d)                                                      \
-  KILN_OUTBUF_FN(T, 5, SIZE,                                                   \
-                 (int64_t a, int64_t b, int64_t c, int64_t d, int64_t e), a,   \
-                 b, c, d, e)                                                   \
-  KILN_OUTBUF_FN(T, 6, SIZE,                                                   \
-                 (int64_t a, int64_t b, int64_t c, int64_t d, int64_t e,       \
-                  int64_t f),                                                  \
-                 a, b, c, d, e, f)
-KILN_OUTBUF_FNS(f32, 4)
-KILN_OUTBUF_FNS(f64, 8)
-KILN_OUTBUF_FNS(f16, 2)
-KILN_OUTBUF_FNS(bf16, 2)
-KILN_OUTBUF_FNS(i1, 1)
-KILN_OUTBUF_FNS(i8, 1)
-KILN_OUTBUF_FNS(i16, 2)
-KILN_OUTBUF_FNS(i32, 4)
-KILN_OUTBUF_FNS(i64, 8)
-KILN_OUTBUF_FNS(ui8, 1)
-KILN_OUTBUF_FNS(ui16, 2)
-KILN_OUTBUF_FNS(ui32, 4)
-KILN_OUTBUF_FNS(ui64, 8)
-
-#define KILN_OUTPUT_FN(T, SIZE)                                                \
-  void _mlir_ciface_kiln_rt_output_##T(void *ctx, int64_t i,                   \
-                                       unranked_memref *u) {                   \
-    output(ctx, i, u, SIZE);                                                   \
-  }
-KILN_OUTPUT_FN(f32, 4)
-KILN_OUTPUT_FN(f64, 8)
-KILN_OUTPUT_FN(f16, 2)
-KILN_OUTPUT_FN(bf16, 2)
-KILN_OUTPUT_FN(i1, 1)
-KILN_OUTPUT_FN(i8, 1)
-KILN_OUTPUT_FN(i16, 2)
-KILN_OUTPUT_FN(i32, 4)
-KILN_OUTPUT_FN(i64, 8)
-KILN_OUTPUT_FN(ui8, 1)
-KILN_OUTPUT_FN(ui16, 2)
-KILN_OUTPUT_FN(ui32, 4)
-KILN_OUTPUT_FN(ui64, 8)
 
 /* ---- runs split into images (kiln-mark-batch-split) -------------------- */
 
@@ -621,19 +563,13 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
       return kiln_fail(KILN_INVALID_ARGUMENT,
                   "input '%s' needs %zu bytes, its buffer holds %zu", s->name,
                   bytes, t->capacity);
-    /* Outputs may be computed in place in the caller's buffers while the
-     * inputs are still read: a buffer shared with an input (a KV cache
-     * "updated in place") would give wrong values, so it is refused. */
-    uintptr_t in0 = (uintptr_t)t->data, in1 = in0 + bytes;
-    for (size_t j = 0; j < num_outputs && bytes; ++j) {
-      uintptr_t o0 = (uintptr_t)outputs[j].data;
-      uintptr_t o1 = o0 + (outputs[j].capacity ? outputs[j].capacity : 1);
-      if (o0 && o0 < in1 && in0 < o1)
-        return kiln_fail(KILN_INVALID_ARGUMENT,
-                         "the buffer of output '%s' overlaps input '%s': "
-                         "give each output memory of its own",
-                         m->outputs[j].name, s->name);
-    }
+    /* Outputs may be computed in place while the inputs are still read. */
+    size_t j = kiln_output_overlapping(t->data, bytes, outputs, num_outputs);
+    if (j < num_outputs)
+      return kiln_fail(KILN_INVALID_ARGUMENT,
+                       "the buffer of output '%s' overlaps input '%s': "
+                       "give each output memory of its own",
+                       m->outputs[j].name, s->name);
   }
   /* Memref descriptors: {allocated, aligned, offset, sizes, strides}. */
   int64_t *descs = calloc(num_inputs ? num_inputs : 1, DESC_BYTES);

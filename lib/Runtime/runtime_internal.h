@@ -144,6 +144,17 @@ typedef struct {
   void *desc;
 } unranked_memref;
 
+/* The generated code's output callbacks (entry points in outputs.c, one per
+ * type and rank; the work in runtime.c): output `index` computed in the
+ * generated code's memory is copied to where it belongs; the buffer an
+ * output is computed in (kiln-outputs-in-place) into a rank-`rank` memref
+ * descriptor. */
+void kiln_rt_output_impl(void *ctx, int64_t index, unranked_memref *u,
+                         size_t esize);
+void kiln_rt_output_buffer_impl(int64_t *desc, void *ctx, int64_t index,
+                                int64_t rank, const int64_t *dims,
+                                size_t esize);
+
 /* Copies a strided tensor (sizes, strides in elements of `esize` bytes)
  * into dense memory at dst (copy.c). */
 /* 1 when dims [dim, rank) of a strided view are one dense row-major run
@@ -210,6 +221,15 @@ int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes);
  * (cudaMalloc, cuMemAlloc: the host must not touch it); 0 for host memory.
  * Managed memory may give either. */
 int kiln_gpu_is_device(const void *p);
+/* The buffer a CUDA model's kernels compute an output in: `p` (the
+ * caller's) when it is GPU memory (`on_device`) aligned to 256 bytes, else
+ * a workspace block of the output's bytes. */
+void *kiln_gpu_output_buffer(void *p, int on_device, int64_t rank,
+                             const int64_t *dims, size_t esize);
+/* The first of the n outputs whose caller buffer overlaps [data, data +
+ * bytes), or n (outputs.c). */
+size_t kiln_output_overlapping(const void *data, size_t bytes,
+                               const kiln_tensor *outputs, size_t n);
 /* Waits for all work queued on the GPU (cuCtxSynchronize), e.g. the
  * caller's kernels that write a device input on their own stream. */
 int kiln_gpu_sync_device(void);
