@@ -55,6 +55,16 @@ Operation *ancestorIn(Block *block, Operation *op) {
   return block->findAncestorOpInBlock(*op);
 }
 
+/// Whether `user` is the output call itself or a cast used by nothing else
+/// (the call's own operand).
+bool feedsOnly(Operation *user, func::CallOp call) {
+  if (user == call.getOperation())
+    return true;
+  return isa<memref::CastOp>(user) &&
+         llvm::all_of(user->getUsers(),
+                      [&](Operation *u) { return u == call.getOperation(); });
+}
+
 /// Whether every use of `buf` (through casts) other than `call` and its
 /// deallocs sits before `call` in its block; collects the deallocs.
 bool onlyUsedBefore(Value buf, func::CallOp call,
@@ -65,17 +75,11 @@ bool onlyUsedBefore(Value buf, func::CallOp call,
     Value v = worklist.pop_back_val();
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
-      if (user == call.getOperation())
+      if (feedsOnly(user, call))
         continue;
       if (auto d = dyn_cast<memref::DeallocOp>(user)) {
         deallocs.push_back(d);
         continue;
-      }
-      if (auto cast = dyn_cast<memref::CastOp>(user)) {
-        // A cast feeding this output call is the call's own operand.
-        if (llvm::all_of(cast->getUsers(),
-                         [&](Operation *u) { return u == call.getOperation(); }))
-          continue;
       }
       // Views of the buffer (casts, subviews, reshapes) must be used before
       // the call too.
@@ -125,20 +129,25 @@ struct KilnOutputsInPlace final
     // A buffer given to two output calls (an output returned twice) keeps
     // the copies.
     llvm::DenseMap<Value, int> uses;
-    bool reshaped;
-    for (auto call : outputs)
-      ++uses[bufferOf(call.getOperand(2), reshaped)];
+    SmallVector<std::pair<Value, bool>> buffers; // per call: buffer, reshaped
+    for (auto call : outputs) {
+      bool reshaped;
+      Value buf = bufferOf(call.getOperand(2), reshaped);
+      buffers.push_back({buf, reshaped});
+      ++uses[buf];
+    }
     // A split run asks each image's output buffer with a batch dim of 1,
     // which a reshaped buffer (batch folded into rows) does not have.
     bool split = module->hasAttr("kiln.batch_split");
     SymbolTable symbols(module);
     OpBuilder b(&getContext());
-    for (auto call : outputs) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      func::CallOp call = outputs[i];
       // A reshaped buffer is asked for in its own shape, as many bytes as
       // the output; the output call then gives the runtime the output's
       // dims, finding the data in place.
-      Value root = bufferOf(call.getOperand(2), reshaped);
-      if (reshaped && split)
+      Value root = buffers[i].first;
+      if (buffers[i].second && split)
         continue;
       auto alloc = root.getDefiningOp<memref::AllocOp>();
       if (!alloc || alloc->getBlock() != &body || uses[root] != 1)
@@ -154,13 +163,8 @@ struct KilnOutputsInPlace final
       if (!onlyUsedBefore(root, call, deallocs))
         continue;
       if (kernelsOnly && !mlir::kiln::onlyKernelsTouch(root, [&](OpOperand &use) {
-            Operation *user = use.getOwner();
-            return user == call.getOperation() ||
-                   isa<memref::DeallocOp>(user) ||
-                   (isa<memref::CastOp>(user) &&
-                    llvm::all_of(user->getUsers(), [&](Operation *u) {
-                      return u == call.getOperation();
-                    }));
+            return feedsOnly(use.getOwner(), call) ||
+                   isa<memref::DeallocOp>(use.getOwner());
           }))
         continue;
       std::string name;

@@ -11,10 +11,7 @@
 #include "codegen/Passes.h"
 #include "codegen/gpu/KernelUses.h"
 
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNGPUDEVICEINPUTS

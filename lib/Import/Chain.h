@@ -17,6 +17,17 @@ namespace kiln::import {
 
 namespace k = mlir::kiln;
 
+/// Fails (naming the output) when the model uses one of outputs `outs`,
+/// which the converter does not compute.
+inline LogicalResult rejectOutputs(NodeContext &c, ArrayRef<int> outs,
+                                   StringRef what) {
+  for (int i : outs)
+    if (c.outputUsed(i))
+      return c.fail(what + Twine(" (output ") + Twine(i) +
+                    ") is not supported");
+  return success();
+}
+
 /// Chains kiln ops, remembering the first failure (already reported).
 struct Chain {
   NodeContext &c;

@@ -25,13 +25,6 @@ namespace {
 
 constexpr int64_t kDyn = ShapedType::kDynamic;
 
-LogicalResult unusedOutputs(NodeContext &c, ArrayRef<int> outs, StringRef what) {
-  for (int i : outs)
-    if (c.outputUsed(i))
-      return c.fail(what + Twine(" (output ") + Twine(i) + ") is not supported");
-  return success();
-}
-
 /// [B, S, H * D] -> [B, H, S, D].
 Value splitHeads(Chain &ch, Value x, int64_t heads) {
   return ch.transpose(ch.reshape(x, {0, 0, heads, -1}), {0, 2, 1, 3});
@@ -255,7 +248,7 @@ LogicalResult convertMultiHeadAttention(NodeContext &c) {
     return failure();
   if (*heads <= 0)
     return c.fail("num_heads must be positive");
-  if (failed(unusedOutputs(c, {3}, "qk")))
+  if (failed(rejectOutputs(c, {3}, "qk")))
     return failure();
   if (c.input(8) || c.input(9))
     return c.fail("past_sequence_length and cache_indirection are not supported");

@@ -22,15 +22,6 @@ namespace {
 
 constexpr int64_t kDyn = ShapedType::kDynamic;
 
-LogicalResult rejectOutputs(NodeContext &c, ArrayRef<int> outs,
-                            StringRef what) {
-  for (int i : outs)
-    if (c.outputUsed(i))
-      return c.fail(what + Twine(" (output ") + Twine(i) +
-                    ") is not supported");
-  return success();
-}
-
 /// input + skip [+ bias], then `norm`; output 3 is the sum.
 template <typename NormOp>
 LogicalResult convertSkipNorm(NodeContext &c, bool hasBeta) {

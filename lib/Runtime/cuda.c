@@ -279,13 +279,15 @@ int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes) {
   return copy_on_stream(host, managed, bytes);
 }
 
-int kiln_gpu_mark_device(const kiln_tensor *t, size_t n,
-                         unsigned char *on_device) {
+int kiln_gpu_mark_device(const kiln_tensor *t, size_t n, unsigned char *marks,
+                         unsigned char bit) {
   int any = 0;
   for (size_t i = 0; i < n; ++i) {
     int d = kiln_gpu_is_device(t[i].data);
-    if (on_device)
-      on_device[i] = (unsigned char)d;
+    /* Kernels use a buffer in place when it is aligned as the workspace's
+     * blocks are (256 bytes covers every vector access). */
+    if (d && (uintptr_t)t[i].data % 256 == 0)
+      marks[i] |= bit;
     any |= d;
   }
   return any;
@@ -307,12 +309,11 @@ kiln_status kiln_gpu_copy_out_strided(void *dst, const void *src,
   return ok ? KILN_OK : KILN_INTERNAL; /* (CUDA's error) */
 }
 
-void *kiln_gpu_output_buffer(void *p, int on_device, int64_t rank,
+void *kiln_gpu_output_buffer(void *p, int in_place, int64_t rank,
                              const int64_t *dims, size_t esize) {
-  /* The caller's buffer when it is GPU memory aligned as the workspace's
-   * (256 bytes covers every vector access); otherwise a workspace block,
-   * which the output call copies out. */
-  if (on_device && (uintptr_t)p % 256 == 0)
+  /* The caller's buffer when kiln_gpu_mark_device marked it; otherwise a
+   * workspace block, which the output call copies out. */
+  if (in_place)
     return p;
   size_t bytes = esize;
   for (int64_t d = 0; d < rank; ++d)

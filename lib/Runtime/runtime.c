@@ -46,7 +46,8 @@ typedef struct {
   kiln_status status;
   /* Per output: bit 0 when this run allocated its buffer (freed again, and
    * data reset to NULL, if the run fails); bit 1 once a split run has
-   * sized it; bit 2 when the caller's buffer is GPU memory (CUDA). */
+   * sized it; bit 2 when the caller's buffer is GPU memory the kernels
+   * may use in place (CUDA, kiln_gpu_mark_device). */
   unsigned char *allocated;
   /* A split run (> 0): the batch, computed one image per call of the
    * entry, each call's outputs going to their image's rows. Calls may run
@@ -444,7 +445,7 @@ static void fill_desc(int64_t *d, const kiln_tensor *t) {
 /* Runs `fn` (the entry on the whole batch, or the batch head) on this
  * thread, in a workspace. A CUDA model's kernels read `staged` inputs (the
  * entry's, given for a CUDA model) from managed memory, except those in GPU
- * memory (`on_device`) that they may read in place. */
+ * memory they may read in place (`on_device`, kiln_gpu_mark_device). */
 static void call_entry(run_ctx *ctx, void (*fn)(void **, void *), void **args,
                        const kiln_tensor *staged,
                        const unsigned char *on_device) {
@@ -463,10 +464,9 @@ static void call_entry(run_ctx *ctx, void (*fn)(void **, void *), void **args,
     dim_error_jump = &jump;
     for (size_t i = 0; staged && i < m->num_inputs; ++i) {
       int64_t *d = args[i];
-      /* An input only kernels read, in GPU memory aligned as the
-       * workspace's blocks are: the kernels read it where it is. */
-      if (m->inputs[i].device_in_place && on_device[i] &&
-          (uintptr_t)staged[i].data % 256 == 0)
+      /* An input only kernels read, in GPU memory they may use in place
+       * (kiln_gpu_mark_device): the kernels read it where it is. */
+      if (m->inputs[i].device_in_place && on_device[i])
         continue;
       size_t bytes = kiln_dtype_size(staged[i].dtype);
       for (int32_t k = 0; k < staged[i].rank; ++k)
@@ -603,10 +603,8 @@ API kiln_status kiln_run(kiln_model *m, const kiln_tensor *inputs,
     /* GPU inputs and output buffers may still be in use by the caller's
      * kernels on streams the run's stream does not wait for: the run
      * starts once the GPU has finished them. */
-    int device = kiln_gpu_mark_device(inputs, num_inputs, on_device);
-    device |= kiln_gpu_mark_device(outputs, num_outputs, allocated);
-    for (size_t i = 0; i < num_outputs; ++i)
-      allocated[i] = (unsigned char)(allocated[i] ? 4 : 0);
+    int device = kiln_gpu_mark_device(inputs, num_inputs, on_device, 1);
+    device |= kiln_gpu_mark_device(outputs, num_outputs, allocated, 4);
     if (device && !kiln_gpu_sync_device()) {
       free(descs);
       free(args);

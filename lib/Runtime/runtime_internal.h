@@ -222,9 +222,9 @@ int kiln_gpu_copy_out(void *host, const void *managed, size_t bytes);
  * Managed memory may give either. */
 int kiln_gpu_is_device(const void *p);
 /* The buffer a CUDA model's kernels compute an output in: `p` (the
- * caller's) when it is GPU memory (`on_device`) aligned to 256 bytes, else
- * a workspace block of the output's bytes. */
-void *kiln_gpu_output_buffer(void *p, int on_device, int64_t rank,
+ * caller's) when kiln_gpu_mark_device marked it usable in place
+ * (`in_place`), else a workspace block of the output's bytes. */
+void *kiln_gpu_output_buffer(void *p, int in_place, int64_t rank,
                              const int64_t *dims, size_t esize);
 /* The first of the n outputs whose caller buffer overlaps [data, data +
  * bytes), or n (outputs.c). */
@@ -234,9 +234,10 @@ size_t kiln_output_overlapping(const void *data, size_t bytes,
  * caller's kernels that write a device input on their own stream. */
 int kiln_gpu_sync_device(void);
 /* 1 when any of the n tensors' data is GPU memory (kiln_gpu_is_device);
- * on_device[i], unless NULL, says which. */
-int kiln_gpu_mark_device(const kiln_tensor *t, size_t n,
-                         unsigned char *on_device);
+ * sets `bit` in marks[i] for those the kernels may use in place (GPU
+ * memory aligned to 256 bytes, as the workspace's blocks). */
+int kiln_gpu_mark_device(const kiln_tensor *t, size_t n, unsigned char *marks,
+                         unsigned char bit);
 /* A strided output into a caller's GPU buffer: gathered densely on the
  * host, then copied. KILN_OUT_OF_MEMORY (its message set) or
  * KILN_INTERNAL (the run's CUDA error says why) on failure. */
