@@ -87,6 +87,8 @@ struct CudaPipelineOptions {
   std::string mmaTile;
   /// With mmaTile: fragments loaded with ldmatrix.
   bool mmaLdmatrix = false;
+  /// With mmaTile: k split over this many blocks per tile (1: off).
+  int64_t splitK = 1;
   /// fp16 / bf16: attention (Sq > 8) on tensor cores.
   bool mmaAttention = false;
 };

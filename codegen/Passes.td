@@ -523,6 +523,17 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {
     With `mma-ldmatrix` too, the warps load their A fragments with
     `ldmatrix.x4` and their B fragments (two 8-column tiles at a time) with
     `ldmatrix.x4.trans` from the n-contiguous B buffer.
+    With `split-k=S` (2 to 8) too, a pipelined matmul whose static K is at
+    least 256 x S and twice its static N (deep and narrow, where the
+    partials cost little next to the operands) launches S blocks per tile (grid z = batch x S), block
+    s running the s-th of S equal runs of k's steps and storing its fp32
+    tile into a partial buffer [batch x S, M, N] allocated before the
+    launch; a second kernel (a thread per element of C) adds the S partials
+    in order and finishes as the one-kernel epilogue does (prologue, fill
+    or C's old value, then the fused elementwise op). For matmuls with few
+    tiles and a long k (BERT-base's 3072 -> 768 projection at M = 1024:
+    96 tiles of 128 x 64 for 132 SMs); the partials cost 2 x S x M x N x 4
+    bytes of traffic.
 
     With `emulate`, the same per-thread steps are emitted as CPU loops
     (blocks and threads sequential, each barrier a split between loops
@@ -543,7 +554,13 @@ def KilnGpuTileMatmuls : Pass<"kiln-gpu-tile-matmuls", "mlir::ModuleOp"> {
            "With mma-tile: the pipelined kernel loads its mma.sync fragments "
            "with ldmatrix (B with .trans) instead of 32- and 16-bit shared "
            "loads (not emulated: --emulate-gpu computes the same products "
-           "either way)">
+           "either way)">,
+    Option<"splitK", "split-k", "int64_t", /*default=*/"1",
+           "With mma-tile: split k of the matmuls the pipelined kernel takes "
+           "whose static K is at least 256 x this (2 to 8; 1: off) and "
+           "twice N over "
+           "that many blocks per tile; a second kernel adds their fp32 "
+           "partial tiles and applies the epilogue">
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::math::MathDialect",

@@ -24,16 +24,20 @@
                   tolerance for it; the e2e models at fp16 with it too;
                 - the same matmul cases whose operands the pipelined
                   tensor-core kernel takes, built with each --gpu-mma-tile
-                  (TILES) at fp16 and with the largest at bf16;
+                  (TILES) at fp16 and with the largest at bf16; and
+                  cuda_matmul.py's long-k cases with --gpu-split-k
+                  (SPLIT_CHECKS);
                 - MatMuls at BERT-base's GEMM shapes (M = batch 8 x seq 128)
                   with constant weights (stored at the kernel's precision,
                   as in a model), at every precision and, at fp16 and bf16,
-                  with each --gpu-mma-tile too;
+                  with each --gpu-mma-tile too (the FFN's down projection,
+                  K = 4 N, with --gpu-split-k 2 and 4 as well: SPLIT_TILES);
                 - BERT-base, one layer (hidden 768, 12 heads, 3072, with
                   the embeddings and the pooler) and the whole 12 layers, at
                   fp32 and fp16, and at fp16 with pipelined tiles (the
-                  layer with each of TILES, the whole model with
-                  WHOLE_TILES; an "a" suffix adds --gpu-mma-attention);
+                  layer with each of BERT_TILES, the whole model with
+                  WHOLE_TILES; a build's name is RxC [l] [kS] [a]: see
+                  tile_args);
                 - a causal attention of LLaMA-7B's shape (32 heads of 128,
                   seq 512, batch 4): the rows kernel at fp32, the
                   tensor-core kernel at fp16, against PyTorch's
@@ -95,8 +99,31 @@ TILES = ["64x64", "64x128", "128x64", "128x128"]
 TILES += [t + "l" for t in TILES]
 # "a": --gpu-mma-attention (alone: with the 64 x 64 matmul kernel).
 TILES += ["a", "128x64la"]
-WHOLE_TILES = ["64x64", "128x64l", "a", "128x64la"]
 GEMM_TILES = [t for t in TILES if not t.endswith("a")]
+# "kS": --gpu-split-k S, which splits only deep, narrow matmuls (K >= 2 N:
+# of GEMMS, the FFN's down projection): timed there, and in the BERTs.
+SPLIT_TILES = ["64x64lk2", "64x64lk4", "128x64lk2", "128x64lk4"]
+BERT_TILES = TILES + ["64x64lk2a", "128x64lk4a"]
+WHOLE_TILES = ["64x64", "128x64l", "a", "128x64la", "128x64lk4a"]
+# cuda_matmul.py's split-k cases, checked with these builds.
+SPLIT_CHECKS = [("fp16", "64x64lk3"), ("bf16", "128x128lk2")]
+TILE_SPEC = re.compile(r"^(\d+x\d+)?(l?)(?:k(\d))?(a?)$")
+
+
+def tile_args(tile):
+    """kiln compile flags of a build name: RxC (--gpu-mma-tile), then l
+    (--gpu-mma-ldmatrix), kS (--gpu-split-k S), a (--gpu-mma-attention)."""
+    rc, ldm, split, att = TILE_SPEC.match(tile).groups()
+    extra = ["--gpu-mma-attention"] if att else []
+    extra += ["--gpu-mma-tile", rc] if rc else []
+    extra += ["--gpu-mma-ldmatrix"] if ldm else []
+    extra += ["--gpu-split-k", split] if split else []
+    return extra
+
+
+def gemm_tiles(k, n):
+    """The pipelined builds a GEMM of K x N is timed with."""
+    return GEMM_TILES + (SPLIT_TILES if k >= 2 * n else [])
 # The tensor-core attention's checks: (precision, head dim, attention_long
 # models, (Sq, Sk) pairs). Fewer than the fp32 kernel's: their inputs take
 # megabytes, and Sq <= 8 runs the decode kernel, checked at fp32.
@@ -178,12 +205,7 @@ def prepare(args):
 
     def cuda(onnx_path, name, precision, tile=None):
         so = f"{name}.cuda.so"
-        extra = []
-        if tile and tile.endswith("a"):
-            extra, tile = ["--gpu-mma-attention"], tile[:-1]
-        if tile:
-            extra += ["--gpu-mma-tile", tile.rstrip("l")]
-            extra += ["--gpu-mma-ldmatrix"] if tile.endswith("l") else []
+        extra = tile_args(tile) if tile else []
         kiln.compile(onnx_path, os.path.join(d, so), kiln=args.kiln, target="cuda",
                      gpu=args.gpu, precision=precision, extra_args=extra)
         return so
@@ -263,7 +285,30 @@ def prepare(args):
             for data in [c for c in list(checks) if c.startswith(f"mm_{case}.{p}.")]:
                 if checks[data]["so"] == f"mm_{case}.{p}.cuda.so":
                     checks[f"{data}.t{tile}"] = dict(checks[data], so=so)
-    print("prepared the pipelined matmul cases", flush=True)
+    # Split k on cuda_matmul's long-k cases (references rounded as the
+    # kernel rounds).
+    for p, tile in SPLIT_CHECKS:
+        cuda_matmul.R = cuda_matmul.rounder(p)
+        for case, build, k, n, shapes in cuda_matmul.SPLIT_K_CASES:
+            path = os.path.join(models, case + ".onnx")
+            ref_fn = build(path, k, n, rng)
+            key = f"mm_{case}.{p}.t{tile}"
+            so = cuda(path, key, p, tile)
+            cpu_so = os.path.join(models, case + ".so")
+            kiln.compile(path, cpu_so, kiln=args.kiln)
+            m = kiln.load(cpu_so)
+            infos = m.inputs
+            m.close()
+            for i, dims in enumerate(shapes):
+                feeds = {info["name"]: rng.standard_normal(
+                    [dims[x] if isinstance(x, str) else x for x in info["dims"]]
+                ).astype(np.float32) for info in infos}
+                data = f"{key}.{i}"
+                np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
+                np.savez(os.path.join(d, data + ".ref.npz"),
+                         y=ref_fn(feeds).astype(np.float32))
+                checks[data] = {"so": so, "data": data, "cosine": False}
+    print("prepared the pipelined matmul cases (split k too)", flush=True)
     import attention_long
     import onnx
     for p, head_dim, names, shapes in [("fp32", 16, None, None)] + ATTN_MMA:
@@ -299,14 +344,14 @@ def prepare(args):
         path = os.path.join(models, f"gemm_{name}.onnx")
         gemm_model(path, k, n)
         for p in PRECISIONS:
-            for tile in [None] + (GEMM_TILES if p != "fp32" else []):
+            for tile in [None] + (gemm_tiles(k, n) if p != "fp32" else []):
                 key = f"gemm_{name}.{p}" + (f".t{tile}" if tile else "")
                 timings[key] = {"so": cuda(path, key, p, tile), "gemm": [m, k, n],
                                 "precision": p}
     for name, layers in BERTS:
         path = bert_model(models, name, layers)
         for p in ["fp32", "fp16"]:
-            for tile in [None] + ((TILES if layers == 1 else WHOLE_TILES) if p == "fp16" else []):
+            for tile in [None] + ((BERT_TILES if layers == 1 else WHOLE_TILES) if p == "fp16" else []):
                 key = f"{name}.{p}" + (f".t{tile}" if tile else "")
                 timings[key] = {"so": cuda(path, key, p, tile), "bert": layers, "precision": p}
         os.remove(path)
@@ -622,7 +667,7 @@ def run(args):
             aa, bb = a.to(dt), b.to(dt)
             ref = cuda_event_ms(lambda: torch.matmul(aa, bb), args.runs)
             timed = []
-            for tile in [None] + (GEMM_TILES if p != "fp32" else []):
+            for tile in [None] + (gemm_tiles(k, n) if p != "fp32" else []):
                 km = kiln_ms.get(f"gemm_{name}.{p}" + (f".t{tile}" if tile else ""),
                                  float("nan"))
                 label = p if tile is None else f"{p} p{tile}"
@@ -649,7 +694,7 @@ def run(args):
     for name, layers in BERTS:
         em, cfg = bert_config(layers)
         net = em.Bert(cfg).eval().to(dev)
-        builds = ["fp32", "fp16"] + [f"fp16.t{t}" for t in TILES]
+        builds = ["fp32", "fp16"] + [f"fp16.t{t}" for t in BERT_TILES]
         rows = [(f"kiln {p} (GPU kernels)", kiln_ms[f"{name}.{p}"])
                 for p in builds if f"{name}.{p}" in kiln_ms]
         rows += [(f"kiln {p} (kiln_run, host arrays)", kiln_plain[f"{name}.{p}"])

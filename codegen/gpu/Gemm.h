@@ -49,6 +49,10 @@ void accumulateAt(OpBuilder &b, const Gemm &g, ArrayRef<Value> at, Value acc);
 struct MmaTile {
   int64_t rows = 0, cols = 0;
   bool ldmatrix = false; // fragments by ldmatrix (GPU only)
+  /// Blocks per tile, each running an equal share of k's steps into a
+  /// partial tile that a second kernel adds up (1: one block, no partials).
+  /// Taken only where K and N are static, K at least 256 x split and 2 N.
+  int64_t split = 1;
   explicit operator bool() const { return rows != 0; }
 };
 
@@ -59,7 +63,10 @@ struct MmaTile {
 bool pipelinedFits(const Gemm &g, Type lowp);
 
 /// Builds the pipelined kernel for `g` (a gpu.launch, or with `emulate`
-/// the same per-thread steps as CPU loops) at the builder's point.
+/// the same per-thread steps as CPU loops) at the builder's point; with
+/// `tile.split` > 1 (where it applies) the partial buffer's allocation
+/// before it and the adding kernel after it, the buffer freed at the end of
+/// the builder's block.
 void buildPipelined(OpBuilder &b, const Gemm &g, Type lowp, MmaTile tile,
                     bool emulate);
 

@@ -23,6 +23,16 @@
 // step s - 1, which every warp finished before step s's barrier. The
 // epilogue is the 64 x 64 kernel's (accumulateAt) for each accumulator.
 //
+// Split k (tile.split = S > 1; K and N static, K at least 256 S and at
+// least 2 N: deep, narrow matmuls such as a transformer's FFN down
+// projection, whose partials cost little next to the operands): grid z is
+// batch x S; block z runs part z % S of k's steps (ceil(steps / S) each,
+// the last part fewer) and stores its accumulators as they are into a
+// partial buffer P [batch x S, M, N] allocated before the launch. A second
+// launch, a thread per element of C, adds P's S values in order and ends
+// as the one-kernel epilogue does. More blocks for a matmul with few tiles
+// and a long k, for 2 x S x M x N x 4 bytes of partials.
+//
 // With `emulate` each thread runs the same loads, stores and buffer
 // indices as CPU code, and computes its accumulators as dot products over
 // the staged tiles (mma.sync's fragment order is the 64 x 64 kernel's,
@@ -53,6 +63,7 @@ constexpr int64_t kPad = 8;     // values of padding per shared row
 constexpr int64_t kThreads = 256;
 constexpr int64_t kWarpsN = 4;  // warps along N (2 along M)
 constexpr int64_t kVecBytes = 16;
+constexpr int64_t kSplitMinK = 256; // k per split part, at least
 
 /// Values of `mem`'s element type per 16-byte vector.
 int64_t vectorOf(Value mem) {
@@ -93,7 +104,16 @@ public:
   PipelinedBuilder(OpBuilder &b, const Gemm &g, Type lowp, MmaTile tile,
                    bool emulate)
       : IndexOps(b, g.loc), g(g), lowp(lowp), bm(tile.rows), bn(tile.cols),
-        ldmatrix(tile.ldmatrix), emulate(emulate) {}
+        ldmatrix(tile.ldmatrix), emulate(emulate) {
+    // Deep, narrow matmuls only (k at least twice n): there the partials'
+    // traffic (2 S M N values) stays small next to the operands' and the
+    // tiles are few for their work.
+    int64_t k = cast<MemRefType>(g.a.getType()).getDimSize(g.batched ? 2 : 1);
+    int64_t n = cast<MemRefType>(g.b.getType()).getDimSize(g.batched ? 2 : 1);
+    if (tile.split > 1 && !ShapedType::isDynamic(k) &&
+        !ShapedType::isDynamic(n) && k >= kSplitMinK * tile.split && k >= 2 * n)
+      split = tile.split;
+  }
 
   void build() { emulate ? buildEmulation() : buildLaunch(); }
 
@@ -102,7 +122,9 @@ private:
   Type lowp;
   int64_t bm, bn;
   bool ldmatrix, emulate;
+  int64_t split = 1; // blocks per tile along k
   Value M, N, K, batch;
+  Value partial; // split > 1: [batch x split, M, N] f32 partial tiles
 
   int64_t fragsM() const { return bm / 32; } // 16-row tiles per warp
   int64_t fragsN() const { return bn / 32; } // 8-column tiles per warp
@@ -351,6 +373,96 @@ private:
     }
   }
 
+  /// Block z's partial tile: the accumulators inside C, as they are.
+  void storePartial(const Lane &l, Value z, Value m0, Value n0,
+                    ValueRange acc) {
+    for (int64_t e = 0; e < outputs(); ++e) {
+      auto [row, col] = outputAt(l, e);
+      Value m = add(m0, row), n = add(n0, col);
+      auto guard = scf::IfOp::create(b, loc, both(lt(m, M), lt(n, N)),
+                                     /*withElse=*/false);
+      OpBuilder::InsertionGuard ig(b);
+      b.setInsertionPointToStart(guard.thenBlock());
+      memref::StoreOp::create(b, loc, acc[e], partial, ValueRange{z, m, n});
+    }
+  }
+
+  /// The end of a block's run: its tile through the epilogue into C, or
+  /// (split) its partial tile.
+  void finish(const Lane &l, Value z, Value bat, Value m0, Value n0,
+              ValueRange acc) {
+    if (split > 1)
+      storePartial(l, z, m0, n0, acc);
+    else
+      store(l, bat, m0, n0, acc);
+  }
+
+  /// C[bat, m, n] from the partial tiles: their sum in order, through the
+  /// one-kernel epilogue.
+  void addPartials(Value bat, Value m, Value n) {
+    Value sum;
+    for (int64_t p = 0; p < split; ++p) {
+      Value z = add(mul(bat, split), p);
+      Value v = memref::LoadOp::create(b, loc, partial, ValueRange{z, m, n});
+      sum = sum ? arith::AddFOp::create(b, loc, sum, v).getResult() : v;
+    }
+    accumulateAt(b, g, at(bat, m, n), sum);
+  }
+
+  /// Grid z (batch x split) as the batch index and the split part.
+  std::pair<Value, Value> batchAndPart(Value z) {
+    if (split == 1)
+      return {z, idx(0)};
+    return {div(z, split), rem(z, split)};
+  }
+
+  /// Part `part`'s steps: the first and how many.
+  std::pair<Value, Value> stepsOf(Value part) {
+    if (split == 1)
+      return {idx(0), steps()};
+    Value per = arith::CeilDivSIOp::create(b, loc, steps(), idx(split));
+    Value first = arith::MulIOp::create(b, loc, part, per);
+    Value left = arith::SubIOp::create(b, loc, steps(), first);
+    Value count = arith::MaxSIOp::create(b, loc, min(per, left), idx(0));
+    return {first, count};
+  }
+
+  /// split > 1: the partial buffer, before the launch; freed at the end of
+  /// the block (after the run's last synchronization, where the buffers
+  /// of the function's other launches are freed).
+  void allocatePartials(Value gridZ) {
+    if (split == 1)
+      return;
+    auto type = MemRefType::get(
+        {ShapedType::kDynamic, ShapedType::kDynamic, ShapedType::kDynamic},
+        b.getF32Type());
+    partial = memref::AllocOp::create(b, loc, type,
+                                      ValueRange{gridZ, M, N});
+    if (emulate)
+      return;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(b.getInsertionBlock()->getTerminator());
+    memref::DeallocOp::create(b, loc, partial);
+  }
+
+  /// split > 1: the second kernel, a thread per element of C.
+  void buildAddLaunch() {
+    Value total = arith::MulIOp::create(b, loc, M, N);
+    Value one = idx(1);
+    auto launch = gpu::LaunchOp::create(b, loc, tiles(total, kThreads), one,
+                                        batch, idx(kThreads), one, one);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&launch.getBody().front());
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPointToStart(&launch.getBody().front());
+    Value i = add(mul(launch.getBlockIds().x, kThreads),
+                  launch.getThreadIds().x);
+    auto inside = scf::IfOp::create(b, loc, lt(i, total), /*withElse=*/false);
+    b.setInsertionPointToStart(inside.thenBlock());
+    addPartials(launch.getBlockIds().z, arith::DivUIOp::create(b, loc, i, N),
+                arith::RemUIOp::create(b, loc, i, N));
+  }
+
   Value steps() {
     return arith::CeilDivSIOp::create(b, loc, K, idx(kStep));
   }
@@ -365,43 +477,51 @@ private:
     readSizes();
     auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
                                              gpu::AddressSpace::Workgroup);
+    Value gridZ = split > 1 ? mul(batch, split) : batch;
+    allocatePartials(gridZ);
     Value one = idx(1);
     Value gridX = tiles(N, bn);
     Value gridY = tiles(M, bm);
     Value threads = idx(kThreads);
     auto launch = gpu::LaunchOp::create(
-        b, loc, gridX, gridY, batch, threads, one, one,
+        b, loc, gridX, gridY, gridZ, threads, one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, TypeRange{tileA(shared), tileB(shared)});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPointToStart(&launch.getBody().front());
-    Value As = launch.getWorkgroupAttributions()[0];
-    Value Bs = launch.getWorkgroupAttributions()[1];
-    gpu::KernelDim3 block = launch.getBlockIds();
-    Value t = launch.getThreadIds().x;
-    Value m0 = mul(block.y, bm), n0 = mul(block.x, bn), bat = block.z;
-    Lane l = laneOf(t);
-    Value zero = idx(0);
-    storeStep(loadStep(t, zero, bat, m0, n0), As, Bs, zero);
-    gpu::BarrierOp::create(b, loc);
-    SmallVector<Value> init(outputs(), f32Zero());
-    auto loop = kiln::gpu_loops::forFromZero(b, loc, steps(), 1, init);
     {
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value s = loop.getInductionVar();
-      Value buf = rem(s, 2), other = rem(add(s, 1), 2);
-      SmallVector<Staged> next =
-          loadStep(t, mul(add(s, 1), kStep), bat, m0, n0);
-      SmallVector<Value> acc =
-          computeMma(As, Bs, buf, l, loop.getRegionIterArgs());
-      storeStep(next, As, Bs, other);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(&launch.getBody().front());
+      gpu::TerminatorOp::create(b, loc);
+      b.setInsertionPointToStart(&launch.getBody().front());
+      Value As = launch.getWorkgroupAttributions()[0];
+      Value Bs = launch.getWorkgroupAttributions()[1];
+      gpu::KernelDim3 block = launch.getBlockIds();
+      Value t = launch.getThreadIds().x;
+      Value m0 = mul(block.y, bm), n0 = mul(block.x, bn);
+      auto [bat, part] = batchAndPart(block.z);
+      auto [first, count] = stepsOf(part);
+      Lane l = laneOf(t);
+      Value zero = idx(0);
+      storeStep(loadStep(t, mul(first, kStep), bat, m0, n0), As, Bs, zero);
       gpu::BarrierOp::create(b, loc);
-      scf::YieldOp::create(b, loc, acc);
+      SmallVector<Value> init(outputs(), f32Zero());
+      auto loop = kiln::gpu_loops::forFromZero(b, loc, count, 1, init);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value s = loop.getInductionVar();
+        Value buf = rem(s, 2), other = rem(add(s, 1), 2);
+        SmallVector<Staged> next =
+            loadStep(t, mul(add(add(first, s), 1), kStep), bat, m0, n0);
+        SmallVector<Value> acc =
+            computeMma(As, Bs, buf, l, loop.getRegionIterArgs());
+        storeStep(next, As, Bs, other);
+        gpu::BarrierOp::create(b, loc);
+        scf::YieldOp::create(b, loc, acc);
+      }
+      finish(l, block.z, bat, m0, n0, loop.getResults());
     }
-    store(l, bat, m0, n0, loop.getResults());
+    if (split > 1)
+      buildAddLaunch();
   }
 
   void forEach(Value n, function_ref<void(Value)> body) {
@@ -410,43 +530,55 @@ private:
 
   void buildEmulation() {
     readSizes();
+    Value gridZ = split > 1 ? mul(batch, split) : batch;
+    allocatePartials(gridZ);
     Value As = memref::AllocOp::create(b, loc, tileA({}));
     Value Bs = memref::AllocOp::create(b, loc, tileB({}));
     kiln::gpu_loops::EmulatedRegisters accs(b, loc, kThreads, outputs());
     Value threads = idx(kThreads);
-    forEach(batch, [&](Value bat) {
+    forEach(gridZ, [&](Value z) {
+      auto [bat, part] = batchAndPart(z);
+      auto [first, count] = stepsOf(part);
       forEach(tiles(M, bm), [&](Value by) {
         forEach(tiles(N, bn), [&](Value bx) {
           Value m0 = mul(by, bm), n0 = mul(bx, bn);
           forEach(threads, [&](Value t) {
             accs.store(t, SmallVector<Value>(outputs(), f32Zero()));
             Value zero = idx(0);
-            storeStep(loadStep(t, zero, bat, m0, n0), As, Bs, zero);
+            storeStep(loadStep(t, mul(first, kStep), bat, m0, n0), As, Bs,
+                      zero);
           });
-          forEach(steps(), [&](Value s) {
+          forEach(count, [&](Value s) {
             Value buf = rem(s, 2), other = rem(add(s, 1), 2);
             // Thread by thread: a thread's stores go to the buffer no
             // thread reads in this step.
             forEach(threads, [&](Value t) {
-              SmallVector<Staged> next =
-                  loadStep(t, mul(add(s, 1), kStep), bat, m0, n0);
+              SmallVector<Staged> next = loadStep(
+                  t, mul(add(add(first, s), 1), kStep), bat, m0, n0);
               Lane l = laneOf(t);
               SmallVector<Value> acc = accs.load(t);
               accs.store(t, computeDots(As, Bs, buf, l, acc));
               storeStep(next, As, Bs, other);
             });
           });
-          forEach(threads,
-                  [&](Value t) {
-                    Lane l = laneOf(t);
-                    store(l, bat, m0, n0, accs.load(t));
-                  });
+          forEach(threads, [&](Value t) {
+            Lane l = laneOf(t);
+            finish(l, z, bat, m0, n0, accs.load(t));
+          });
         });
       });
     });
     for (Value v : {As, Bs})
       memref::DeallocOp::create(b, loc, v);
     accs.release();
+    if (split == 1)
+      return;
+    forEach(batch, [&](Value bat) {
+      forEach(M, [&](Value m) {
+        forEach(N, [&](Value n) { addPartials(bat, m, n); });
+      });
+    });
+    memref::DeallocOp::create(b, loc, partial);
   }
 };
 

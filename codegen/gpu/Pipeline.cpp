@@ -80,6 +80,7 @@ void mlir::kiln::buildCudaLoweringPipeline(OpPassManager &pm,
   tile.precision = options.precision;
   tile.mmaTile = options.mmaTile;
   tile.mmaLdmatrix = options.mmaLdmatrix;
+  tile.splitK = options.splitK;
   pm.addPass(createKilnGpuTileMatmuls(tile));
   KilnGpuReduceRowsOptions reduce;
   reduce.emulate = options.emulateOnCpu;

@@ -600,6 +600,13 @@ struct KilnGpuTileMatmuls final
         return signalPassFailure();
       }
     }
+    if (splitK < 1 || splitK > 8 || (splitK > 1 && !tile)) {
+      getOperation().emitError("kiln-gpu-tile-matmuls: split-k must be 1 "
+                               "to 8, above 1 only with mma-tile; got ")
+          << static_cast<int64_t>(splitK);
+      return signalPassFailure();
+    }
+    tile.split = splitK;
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     kiln::cpu::WeightPacker packer(symbols, /*isaFlag=*/0, /*groupSize=*/0);

@@ -86,6 +86,11 @@ struct CompileOptions {
   /// With gpuMmaTile: the pipelined kernel loads its mma.sync fragments with
   /// ldmatrix.
   bool gpuMmaLdmatrix = false;
+  /// With gpuMmaTile: split k of the matmuls with a static K of at least
+  /// 256 x this many (2 to 8; 1: off) and twice N over that many blocks per
+  /// tile, whose
+  /// fp32 partial tiles a second kernel adds up before the epilogue.
+  int64_t gpuSplitK = 1;
   /// --target cuda --precision fp16|bf16: attention with more than 8 query
   /// rows on tensor cores (the tensor-core rows kernel).
   bool gpuMmaAttention = false;

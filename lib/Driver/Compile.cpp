@@ -437,6 +437,14 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
               "kernel's fragment loads)";
       return false;
     }
+    if (options.gpuSplitK != 1 &&
+        (options.gpuMmaTile.empty() || options.gpuSplitK < 2 ||
+         options.gpuSplitK > 8)) {
+      error = "--gpu-split-k must be 2 to 8 and goes with --gpu-mma-tile "
+              "(the pipelined kernel splits k); got " +
+              std::to_string(options.gpuSplitK);
+      return false;
+    }
     if (options.gpuMmaAttention && options.precision == "fp32") {
       error = "--gpu-mma-attention runs attention on tensor cores: it goes "
               "with --precision fp16|bf16";
@@ -444,6 +452,7 @@ bool ::kiln::compileModel(llvm::StringRef modelPath, llvm::StringRef outputPath,
     }
     cudaOptions.mmaTile = options.gpuMmaTile;
     cudaOptions.mmaLdmatrix = options.gpuMmaLdmatrix;
+    cudaOptions.splitK = options.gpuSplitK;
     cudaOptions.mmaAttention = options.gpuMmaAttention;
     cudaOptions.precision = options.precision;
     cudaOptions.chip = options.gpuArch;

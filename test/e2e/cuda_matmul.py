@@ -2,7 +2,7 @@
 """The GPU matmul kernels' tiling at awkward shapes, checked on the CPU.
 
     cuda_matmul.py --kiln KILN [--precision fp32|fp16|bf16] [--ptx DIR]
-                   [--compile-args "--gpu-mma-tile 128x64"]
+                   [--compile-args "--gpu-mma-tile 128x64"] [--cases split-k]
 
 kiln-gpu-tile-matmuls gives every f32 matmul a 64 x 64 block tile staged
 in shared memory 16 values of k at a time. These models put partial tiles
@@ -22,6 +22,9 @@ tolerance is the same; the emulation checks the staging, rounding, warp
 tiling and epilogue, not mma.sync's fragment order (see TileMatmuls.cpp).
 With --ptx DIR each is also compiled for the GPU and its PTX kept in
 DIR/<model>, for the caller to check the tiled kernels are there.
+With --cases split-k the models are SPLIT_K_CASES instead: long k (600
+to 900, a partial last step) for --gpu-split-k, with a bias prologue and a
+Relu epilogue, a batch, partial tiles.
 Prints one line per model and shape and `cuda_matmul: N failed`.
 """
 import argparse
@@ -105,6 +108,21 @@ def gemm_bias(path, k, n, rng):
     return ref
 
 
+def linear_relu(path, k, n, rng):
+    """y = Relu(x @ W + b): the bias a prologue, the Relu an epilogue."""
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    c = rng.standard_normal(n).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"),
+         helper.make_node("Add", ["h", "c"], ["hb"], name="bias"),
+         helper.make_node("Relu", ["hb"], ["y"], name="relu")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["M", k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["M", n])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(c, "c")])
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return lambda f: np.maximum(R(f["x"]) @ R(w) + c, 0)
+
+
 # name, builder, k, n, shapes (dims by input name)
 CASES = [
     ("matmul_k37_n100", weight_matmul, 37, 100, [{"M": 1}, {"M": 70}]),
@@ -118,6 +136,15 @@ CASES = [
     ("batched_k20_n40", batched, 20, 40, [{"B": 2, "M": 67}]),
 ]
 
+# For --gpu-split-k: K = 600 takes a split of 2 (at least 256 per part),
+# not of 3; the others take up to 3.
+SPLIT_K_CASES = [
+    ("matmul_k812_n72", weight_matmul, 812, 72, [{"M": 1}, {"M": 130}]),
+    ("gemm_bias_k600", gemm_bias, 600, 80, [{"M": 66}]),
+    ("batched_k800_n40", batched, 800, 40, [{"B": 2, "M": 67}]),
+    ("linear_relu_k900_n64", linear_relu, 900, 64, [{"M": 129}]),
+]
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -125,13 +152,15 @@ def main():
     ap.add_argument("--ptx")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"])
     ap.add_argument("--compile-args", default="", help="more kiln compile flags")
+    ap.add_argument("--cases", default="default", choices=["default", "split-k"])
     args = ap.parse_args()
     global R
     R = rounder(args.precision)
     failed = 0
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, build, k, n, shapes in CASES:
+        for name, build, k, n, shapes in (SPLIT_K_CASES if args.cases == "split-k"
+                                          else CASES):
             path = os.path.join(tmp, name + ".onnx")
             ref = build(path, k, n, rng)
             so = os.path.join(tmp, name + ".so")

@@ -109,6 +109,14 @@ static cl::opt<bool> cGpuMmaLdmatrix(
     cl::desc("with --gpu-mma-tile: load the tensor cores' fragments with "
              "ldmatrix"),
     cl::sub(compileCmd), cl::cat(kilnCategory));
+static cl::opt<int64_t> cGpuSplitK(
+    "gpu-split-k",
+    cl::desc("with --gpu-mma-tile: split k of the matmuls with a static K "
+             "of at least 256 x S and twice their N over S blocks per tile "
+             "(2 to 8), their partial tiles added up by a second kernel "
+             "(default 1: off)"),
+    cl::value_desc("S"), cl::init(1), cl::sub(compileCmd),
+    cl::cat(kilnCategory));
 static cl::opt<bool> cGpuMmaAttention(
     "gpu-mma-attention",
     cl::desc("--target cuda --precision fp16|bf16: run attention with more "
@@ -375,6 +383,7 @@ static int runCompile() {
   options.gpuArch = cGpu;
   options.gpuMmaTile = cGpuMmaTile;
   options.gpuMmaLdmatrix = cGpuMmaLdmatrix;
+  options.gpuSplitK = cGpuSplitK;
   options.gpuMmaAttention = cGpuMmaAttention;
   options.cudaPath = cCudaPath;
   options.savePtxDir = cSavePtx;
