@@ -255,28 +255,34 @@ def prepare(args):
         cpu.close()
     print("prepared the fp32-only checks (CNNs, ONNX Runtime's fused forms)", flush=True)
     rng = np.random.default_rng(7)
-    for p in PRECISIONS:
+
+    def matmul_case(case, build, k, n, shapes, p, tile=None):
+        """cuda_matmul.py's `case` built for CUDA at precision p (with the
+        build flags of `tile`), a check per shape against a reference that
+        rounds the operands as the kernel does."""
         cuda_matmul.R = cuda_matmul.rounder(p)
-        for case, build, k, n, shapes in cuda_matmul.CASES:
-            path = os.path.join(models, case + ".onnx")
-            ref_fn = build(path, k, n, rng)
-            key = f"mm_{case}.{p}"
-            so = cuda(path, key, p)
-            cpu_so = os.path.join(models, case + ".so")
-            kiln.compile(path, cpu_so, kiln=args.kiln)
-            m = kiln.load(cpu_so)
-            infos = m.inputs
-            m.close()
-            for i, dims in enumerate(shapes):
-                feeds = {}
-                for info in infos:
-                    shape = [dims[x] if isinstance(x, str) else x for x in info["dims"]]
-                    feeds[info["name"]] = rng.standard_normal(shape).astype(np.float32)
-                data = f"{key}.{i}"
-                np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
-                np.savez(os.path.join(d, data + ".ref.npz"),
-                         y=ref_fn(feeds).astype(np.float32))
-                checks[data] = {"so": so, "data": data, "cosine": False}
+        path = os.path.join(models, case + ".onnx")
+        ref_fn = build(path, k, n, rng)
+        key = f"mm_{case}.{p}" + (f".t{tile}" if tile else "")
+        so = cuda(path, key, p, tile)
+        cpu_so = os.path.join(models, case + ".so")
+        kiln.compile(path, cpu_so, kiln=args.kiln)
+        m = kiln.load(cpu_so)
+        infos = m.inputs
+        m.close()
+        for i, dims in enumerate(shapes):
+            feeds = {}
+            for info in infos:
+                shape = [dims[x] if isinstance(x, str) else x for x in info["dims"]]
+                feeds[info["name"]] = rng.standard_normal(shape).astype(np.float32)
+            data = f"{key}.{i}"
+            np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
+            np.savez(os.path.join(d, data + ".ref.npz"), y=ref_fn(feeds).astype(np.float32))
+            checks[data] = {"so": so, "data": data, "cosine": False}
+
+    for p in PRECISIONS:
+        for case in cuda_matmul.CASES:
+            matmul_case(*case, p)
         print(f"prepared the matmul cases at {p}", flush=True)
     # The pipelined kernel on the same inputs and references.
     for p, tile in [("fp16", t) for t in TILES] + [("bf16", "128x128"), ("bf16", "128x128l")]:
@@ -285,29 +291,10 @@ def prepare(args):
             for data in [c for c in list(checks) if c.startswith(f"mm_{case}.{p}.")]:
                 if checks[data]["so"] == f"mm_{case}.{p}.cuda.so":
                     checks[f"{data}.t{tile}"] = dict(checks[data], so=so)
-    # Split k on cuda_matmul's long-k cases (references rounded as the
-    # kernel rounds).
+    # Split k on cuda_matmul's long-k cases.
     for p, tile in SPLIT_CHECKS:
-        cuda_matmul.R = cuda_matmul.rounder(p)
-        for case, build, k, n, shapes in cuda_matmul.SPLIT_K_CASES:
-            path = os.path.join(models, case + ".onnx")
-            ref_fn = build(path, k, n, rng)
-            key = f"mm_{case}.{p}.t{tile}"
-            so = cuda(path, key, p, tile)
-            cpu_so = os.path.join(models, case + ".so")
-            kiln.compile(path, cpu_so, kiln=args.kiln)
-            m = kiln.load(cpu_so)
-            infos = m.inputs
-            m.close()
-            for i, dims in enumerate(shapes):
-                feeds = {info["name"]: rng.standard_normal(
-                    [dims[x] if isinstance(x, str) else x for x in info["dims"]]
-                ).astype(np.float32) for info in infos}
-                data = f"{key}.{i}"
-                np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
-                np.savez(os.path.join(d, data + ".ref.npz"),
-                         y=ref_fn(feeds).astype(np.float32))
-                checks[data] = {"so": so, "data": data, "cosine": False}
+        for case in cuda_matmul.SPLIT_K_CASES:
+            matmul_case(*case, p, tile)
     print("prepared the pipelined matmul cases (split k too)", flush=True)
     import attention_long
     import onnx

@@ -462,14 +462,9 @@ void AttentionBuilder::buildLaunch() {
   size_t rowTiles = types.size();
   if (decodeK)
     llvm::append_range(types, decodeTypes(shared));
-  auto launch = gpu::LaunchOp::create(
-      b, loc, gridX, gridY, one, threads, one, one,
-      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-      /*asyncDependencies=*/{}, types);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(&launch.getBody().front());
-  gpu::TerminatorOp::create(b, loc);
-  b.setInsertionPointToStart(&launch.getBody().front());
+  auto launch = kiln::gpu_loops::launchAtBody(b, loc, gridX, gridY, one,
+                                              threads, types);
   ValueRange tiles = launch.getWorkgroupAttributions();
   Value t = launch.getThreadIds().x;
   Value bh = launch.getBlockIds().x;

@@ -11,6 +11,7 @@
 #define KILN_CODEGEN_GPU_LOOPS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -22,6 +23,24 @@ inline scf::ForOp forFromZero(OpBuilder &b, Location loc, Value ub,
   Value lb = arith::ConstantIndexOp::create(b, loc, 0);
   Value st = arith::ConstantIndexOp::create(b, loc, step);
   return scf::ForOp::create(b, loc, lb, ub, st, iterArgs);
+}
+
+/// A gpu.launch on the grid (x, y, z) of `threads` x 1 x 1 threads per
+/// block, with `shared` as its workgroup attributions and only its
+/// terminator in its body; the builder is left at the body's start (the
+/// caller holds an InsertionGuard).
+inline gpu::LaunchOp launchAtBody(OpBuilder &b, Location loc, Value x,
+                                  Value y, Value z, Value threads,
+                                  TypeRange shared = {}) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto launch = gpu::LaunchOp::create(
+      b, loc, x, y, z, threads, one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/{}, shared);
+  b.setInsertionPointToEnd(&launch.getBody().front());
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  return launch;
 }
 
 /// `for v in [0, n)` whose body `body(v)` builds at its start.

@@ -448,13 +448,10 @@ private:
   /// split > 1: the second kernel, a thread per element of C.
   void buildAddLaunch() {
     Value total = arith::MulIOp::create(b, loc, M, N);
-    Value one = idx(1);
-    auto launch = gpu::LaunchOp::create(b, loc, tiles(total, kThreads), one,
-                                        batch, idx(kThreads), one, one);
+    Value blocks = tiles(total, kThreads), one = idx(1);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPointToStart(&launch.getBody().front());
+    auto launch = kiln::gpu_loops::launchAtBody(b, loc, blocks, one, batch,
+                                                idx(kThreads));
     Value i = add(mul(launch.getBlockIds().x, kThreads),
                   launch.getThreadIds().x);
     auto inside = scf::IfOp::create(b, loc, lt(i, total), /*withElse=*/false);
@@ -479,19 +476,14 @@ private:
                                              gpu::AddressSpace::Workgroup);
     Value gridZ = split > 1 ? mul(batch, split) : batch;
     allocatePartials(gridZ);
-    Value one = idx(1);
     Value gridX = tiles(N, bn);
     Value gridY = tiles(M, bm);
     Value threads = idx(kThreads);
-    auto launch = gpu::LaunchOp::create(
-        b, loc, gridX, gridY, gridZ, threads, one, one,
-        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{}, TypeRange{tileA(shared), tileB(shared)});
     {
       OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToEnd(&launch.getBody().front());
-      gpu::TerminatorOp::create(b, loc);
-      b.setInsertionPointToStart(&launch.getBody().front());
+      auto launch = kiln::gpu_loops::launchAtBody(
+          b, loc, gridX, gridY, gridZ, threads,
+          TypeRange{tileA(shared), tileB(shared)});
       Value As = launch.getWorkgroupAttributions()[0];
       Value Bs = launch.getWorkgroupAttributions()[1];
       gpu::KernelDim3 block = launch.getBlockIds();

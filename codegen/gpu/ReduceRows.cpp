@@ -525,12 +525,9 @@ private:
     Value rowsPer = idx(kRowsPerBlock);
     Value grid = arith::CeilDivUIOp::create(b, loc, rowCount, rowsPer);
     Value threads = idx(kRowsPerBlock * kWarp);
-    auto launch = gpu::LaunchOp::create(b, loc, grid, one, one, threads, one,
-                                        one);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPointToStart(&launch.getBody().front());
+    auto launch =
+        kiln::gpu_loops::launchAtBody(b, loc, grid, one, one, threads);
     Value t = launch.getThreadIds().x;
     Value warpSize = idx(kWarp);
     Value warp = arith::DivUIOp::create(b, loc, t, warpSize);

@@ -341,17 +341,11 @@ public:
     readSizes();
     auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
                                              gpu::AddressSpace::Workgroup);
-    Value one = idx(1);
     Value gridX = ceilTiles(N), gridY = ceilTiles(M), threads = idx(kThreads);
-    auto launch = gpu::LaunchOp::create(
-        b, loc, gridX, gridY, batch, threads, one, one,
-        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{},
-        TypeRange{tileType(true, shared), tileType(false, shared)});
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPointToStart(&launch.getBody().front());
+    auto launch = kiln::gpu_loops::launchAtBody(
+        b, loc, gridX, gridY, batch, threads,
+        TypeRange{tileType(true, shared), tileType(false, shared)});
     Value As = launch.getWorkgroupAttributions()[0];
     Value Bs = launch.getWorkgroupAttributions()[1];
     gpu::KernelDim3 block = launch.getBlockIds();
