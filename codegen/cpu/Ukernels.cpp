@@ -295,8 +295,8 @@ struct KilnCpuUkernels final
     // here into the GEMM's fp32 panels ([F, K] read as the transposed [K, F]
     // weight) for the runtime's direct kernel (flag 4,
     // lib/Runtime/ukernels/conv_direct_f32.h), with the kernel's height
-    // and width appended. A 1 x 1 convolution stays unpacked (AVX2: the
-    // runtime's pointwise kernel, conv_pw_f32_avx2.c, filter rows read in
+    // and width appended. A 1 x 1 convolution stays unpacked (the
+    // runtime's pointwise kernel, conv_pw_f32_impl.h, filter rows read in
     // place, strided inputs subsampled into dense planes first) unless it
     // has 128+ input channels and an output plane of at most 8 x 8
     // (bench/gemm_bench.sh, AVX2, GFLOP/s pointwise against direct:

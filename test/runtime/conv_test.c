@@ -187,6 +187,10 @@ static void test_conv(int isa) {
       {2, 72, 13, 11, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* the same, stride 2 */
       {1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* 5- and 6-pixel tiles */
       {1, 576, 7, 7, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},     /* 3 filter blocks: shorter runs */
+      /* pointwise on 28 x 28 planes and more: AVX-512's 8 x 48 tiles too */
+      {1, 16, 28, 30, 19, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},    /* 840 px, F % 8 = 3 */
+      {2, 40, 29, 29, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},    /* 841 px, 2 images */
+      {1, 8, 60, 61, 16, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},     /* stride 2: 30 x 31 */
       /* padded copies over 1 MiB a batch: made one image at a time */
       {2, 3, 300, 300, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* a stem */
       {2, 8, 190, 190, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},    /* c8 */

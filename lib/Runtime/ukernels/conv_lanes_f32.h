@@ -1,12 +1,13 @@
 /*===- conv_lanes_f32.h - convolutions with output pixels in the lanes ----===*
  *
- * An AVX2 path of conv2d_f32 (conv_f32.c) for 1 x 1 filters at stride 1
+ * The AVX2 and AVX-512 path of conv2d_f32 (conv_f32.c) for 1 x 1 filters
  * without padding that the compiler left unpacked: a GEMM-like tile with
  * the filter W [F, C] as its A (read in place, one broadcast per output
- * channel and input channel) and 24 output pixels as its B columns, B's
- * rows being the input planes in place, so the tile's rows are NCHW rows
- * of the output (no patch panels, no transposes, bias per row):
- * conv_pw_f32_avx2.c.
+ * channel and input channel) and 24 / 48 output pixels as its B columns,
+ * B's rows being the input planes in place (strided inputs subsampled into
+ * dense planes first), so the tile's rows are NCHW rows of the output (no
+ * patch panels, no transposes, bias per row): conv_pw_f32_impl.h, in
+ * conv_pw_f32_avx2.c and conv_pw_f32_avx512.c.
  *
  * Tried and removed: the same with small filters (C*KH*KW <= 64, a
  * 3-channel stem) on a zero-padded, column-phase-split copy of the input
@@ -46,6 +47,7 @@ typedef struct {
   int64_t p, run, runs, fparts;
 } kiln_conv_pw_job;
 void kiln_conv_pw_avx2(void *job, int64_t begin, int64_t end);
+void kiln_conv_pw_avx512(void *job, int64_t begin, int64_t end);
 
 /* Runs the convolution if the path applies (returns 1), else
  * returns 0 and does nothing. */

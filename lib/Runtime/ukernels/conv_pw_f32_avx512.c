@@ -1,0 +1,32 @@
+/*===- conv_pw_f32_avx512.c - 1 x 1 convolutions on NCHW planes, AVX-512 --===*
+ *
+ * conv_pw_f32_impl.h with 16-lane vectors: a tile is 8 output channels x
+ * 48 pixels (three vectors): 24 accumulators, three loads and eight
+ * broadcasts per input channel.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "vmath_avx512.h"
+
+#include <immintrin.h>
+
+#define PW_MR 8
+#define PW_NV 3
+#define PW_LANES 16
+#define PW_TASKS kiln_conv_pw_avx512
+#define PW_VEC __m512
+#define PW_MASK_T __mmask16
+#define PW_MASK(last) ((__mmask16)((1u << (last)) - 1u))
+#define PW_ZERO() _mm512_setzero_ps()
+#define PW_SET1(x) _mm512_set1_ps(x)
+#define PW_LOAD(p) _mm512_loadu_ps(p)
+#define PW_LOADM(p, m) _mm512_maskz_loadu_ps(m, p)
+#define PW_STORE(p, v) _mm512_storeu_ps(p, v)
+#define PW_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define PW_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define PW_ADD(a, b) _mm512_add_ps(a, b)
+#define PW_RELU(v) _mm512_max_ps(v, _mm512_setzero_ps())
+#define PW_HARDSWISH(v) hardswish16(v)
+#define PW_ACT(v, act) act16(v, act)
+
+#include "conv_pw_f32_impl.h"

@@ -1,0 +1,170 @@
+/*===- conv_pw_f32_impl.h - 1 x 1 convolutions on NCHW planes, one body ---===*
+ *
+ * Included by conv_pw_f32_<isa>.c, each compiled for its ISA, after it
+ * defines the vector type and operations below and PW_MR (output channels
+ * per tile), PW_NV (vectors of PW_LANES pixels per tile) and PW_TASKS (the
+ * task function's name). See conv_lanes_f32.h. Y [F, P] = W [F, C] x
+ * X [C, P] per image, with the filter read in place (PW_MR row pointers:
+ * one broadcast per output channel and input channel) and the input planes
+ * as the rows of B (PW_NV vectors per row). A register tile is PW_MR output
+ * channels x PW_NV vectors of pixels, and its rows are NCHW rows of the
+ * output, so the epilogue (bias per row, residual, activation) needs no
+ * transposes. A plane's last, partial tile reads its input with masked
+ * loads.
+ *
+ *   PW_VEC, PW_MASK_T             vector and mask types
+ *   PW_MASK(last)                 mask of the first `last` lanes
+ *   PW_ZERO(), PW_SET1(x)         constants
+ *   PW_LOAD(p), PW_LOADM(p, m)    (masked: zeros elsewhere, no fault)
+ *   PW_STORE(p, v), PW_STOREM(p, m, v)
+ *   PW_FMA(a, b, c), PW_ADD(a, b), PW_RELU(v), PW_HARDSWISH(v)
+ *   PW_ACT(v, act)                any activation (out of line)
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "conv_lanes_f32.h"
+
+enum { PW_ACT_NONE, PW_ACT_RELU, PW_ACT_HARDSWISH, PW_ACT_OTHER };
+
+static inline __attribute__((always_inline)) PW_VEC pw_act(PW_VEC v,
+                                                           const int kind,
+                                                           int act) {
+  if (kind == PW_ACT_RELU)
+    return PW_RELU(v);
+  if (kind == PW_ACT_HARDSWISH)
+    return PW_HARDSWISH(v);
+  if (kind == PW_ACT_OTHER)
+    return PW_ACT(v, act);
+  return v;
+}
+
+typedef struct {
+  const float *b;    /* the tile's first pixel in channel 0 of the input */
+  int64_t ldb;       /* floats between input channels (the plane) */
+  const float *w;    /* the tile's first output channel's filter row */
+  int64_t k;         /* input channels (the filter's row length) */
+  int nrows;         /* output channels stored (1 .. PW_MR) */
+  PW_MASK_T mask;    /* lanes of the last vector (masked tiles) */
+  float *y;          /* the tile's first output */
+  const float *bias; /* at the tile's first channel, or NULL */
+  const float *res;  /* laid out as y, or NULL */
+  int act;
+} pw_args;
+
+/* nv vectors of pixels per row; `masked`: the last one is partial. */
+static inline __attribute__((always_inline)) void
+pw_tile(const int nv, const int masked, const int kind, const pw_args *a) {
+  PW_VEC acc[PW_MR][PW_NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < PW_MR; ++i)
+#pragma GCC unroll 3
+    for (int v = 0; v < PW_NV; ++v)
+      acc[i][v] = PW_ZERO();
+  /* rows past nrows repeat row 0: computed, never stored */
+  const float *wr[PW_MR];
+#pragma GCC unroll 8
+  for (int i = 0; i < PW_MR; ++i)
+    wr[i] = i < a->nrows ? a->w + i * a->k : a->w;
+  const float *br = a->b;
+  const int64_t ldb = a->ldb;
+#pragma GCC unroll 2
+  for (int64_t kk = 0; kk < a->k; ++kk, br += ldb) {
+    PW_VEC x[PW_NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; ++v)
+      x[v] = masked && v == nv - 1 ? PW_LOADM(br + PW_LANES * v, a->mask)
+                                   : PW_LOAD(br + PW_LANES * v);
+#pragma GCC unroll 8
+    for (int i = 0; i < PW_MR; ++i) {
+      PW_VEC f = PW_SET1(wr[i][kk]);
+#pragma GCC unroll 3
+      for (int v = 0; v < nv; ++v)
+        acc[i][v] = PW_FMA(f, x[v], acc[i][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < PW_MR; ++i) {
+    if (i >= a->nrows)
+      break;
+    float *yr = a->y + i * ldb;
+    const float *rr = a->res ? a->res + i * ldb : NULL;
+    PW_VEC bv = a->bias ? PW_SET1(a->bias[i]) : PW_ZERO();
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; ++v) {
+      const int part = masked && v == nv - 1;
+      PW_VEC s = PW_ADD(acc[i][v], bv);
+      if (rr)
+        s = PW_ADD(s, part ? PW_LOADM(rr + PW_LANES * v, a->mask)
+                           : PW_LOAD(rr + PW_LANES * v));
+      s = pw_act(s, kind, a->act);
+      if (part)
+        PW_STOREM(yr + PW_LANES * v, a->mask, s);
+      else
+        PW_STORE(yr + PW_LANES * v, s);
+    }
+  }
+}
+
+typedef void (*pw_tile_fn)(const pw_args *);
+#define PW_FN(NV, M, K)                                                        \
+  static void pw_tile_##NV##_##M##_##K(const pw_args *a) { pw_tile(NV, M, K, a); }
+#define PW_FNS(K)                                                              \
+  PW_FN(1, 0, K) PW_FN(1, 1, K) PW_FN(2, 0, K) PW_FN(2, 1, K) PW_FN(3, 0, K)   \
+  PW_FN(3, 1, K)
+#define PW_ROW(K)                                                              \
+  {{pw_tile_1_0_##K, pw_tile_1_1_##K},                                         \
+   {pw_tile_2_0_##K, pw_tile_2_1_##K},                                         \
+   {pw_tile_3_0_##K, pw_tile_3_1_##K}},
+PW_FNS(0)
+PW_FNS(1)
+PW_FNS(2)
+PW_FNS(3)
+/* [activation kind][nv - 1][masked] */
+static const pw_tile_fn pw_tiles[4][3][2] = {PW_ROW(0) PW_ROW(1) PW_ROW(2)
+                                                 PW_ROW(3)};
+
+void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_pw_job *j = vjob;
+  const kiln_conv_lanes_args *la = j->a;
+  int kind = la->act == KILN_ACT_NONE        ? PW_ACT_NONE
+             : la->act == KILN_ACT_RELU      ? PW_ACT_RELU
+             : la->act == KILN_ACT_HARDSWISH ? PW_ACT_HARDSWISH
+                                             : PW_ACT_OTHER;
+  int64_t p = j->p;
+  int64_t fblocks = (la->f + PW_MR - 1) / PW_MR;
+  int64_t per_part = (fblocks + j->fparts - 1) / j->fparts;
+  for (int64_t t = begin; t < end; ++t) {
+    /* (image, channel part, run): a thread's contiguous tasks cover whole
+     * parts, not the runs of one part (a 7 x 7 plane's runs are 48 and 1
+     * pixels) */
+    int64_t img = t / (j->runs * j->fparts), q0 = t % j->runs * j->run;
+    int64_t part = t / j->runs % j->fparts;
+    int64_t f_lo = part * per_part * PW_MR;
+    int64_t f_hi = f_lo + per_part * PW_MR < la->f ? f_lo + per_part * PW_MR : la->f;
+    int64_t q1 = q0 + j->run < p ? q0 + j->run : p;
+    const float *x = la->x + img * la->xs[0];
+    float *y = la->y + img * la->y_img;
+    const float *res = la->res ? la->res + img * la->res_img : NULL;
+    /* channel blocks outer: the run's input (C x run floats) stays in L1
+     * while each block's filter rows stream past it */
+    for (int64_t f0 = f_lo; f0 < f_hi; f0 += PW_MR) {
+      pw_args a;
+      a.ldb = p;
+      a.w = la->wt + img * la->wt_img + f0 * la->c;
+      a.k = la->c;
+      a.nrows = (int)(la->f - f0 < PW_MR ? la->f - f0 : PW_MR);
+      a.bias = la->bias ? la->bias + f0 : NULL;
+      a.act = la->act;
+      for (int64_t q = q0; q < q1; q += PW_LANES * PW_NV) {
+        int64_t nc = q1 - q < PW_LANES * PW_NV ? q1 - q : PW_LANES * PW_NV;
+        int nv = (int)((nc + PW_LANES - 1) / PW_LANES);
+        int last = (int)(nc - PW_LANES * (nv - 1));
+        a.b = x + q;
+        a.y = y + f0 * p + q;
+        a.res = res ? res + f0 * p + q : NULL;
+        a.mask = PW_MASK(last);
+        pw_tiles[kind][nv - 1][last < PW_LANES](&a);
+      }
+    }
+  }
+}
