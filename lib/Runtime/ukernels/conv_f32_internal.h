@@ -37,6 +37,10 @@ static inline int dense_from(const view4 *v, int from) {
   return 1;
 }
 
+/* conv_patch_f32_avx512.c: dst[16 b + i] = src[i][b] for b, i < 16 (16
+ * pixels' runs of 16 input values into 16 rows of a B panel). */
+void kiln_patch_rows16_avx512(const float *const src[16], float *dst);
+
 /* Below this many multiply-adds a convolution runs on one thread. */
 #define DIRECT_PARALLEL_MIN_MACS (1 << 18)
 

@@ -27,6 +27,7 @@
 #include <string.h>
 
 typedef struct {
+  int isa;
   const float *x; /* image n */
   int64_t xs[4];  /* strides of x (c, h, w in [1..3]) */
   int64_t c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw;
@@ -89,11 +90,31 @@ static void pack_range(void *vjob, int64_t begin, int64_t end) {
       /* non-overlapping patches (ViT's embedding): per (c, kh) each run's
        * input row segment [len patches x kw] is transposed into the kw
        * panel rows at once, where the element-wise path below stepped
-       * through it kw times with stride sw */
+       * through it kw times with stride sw; 16-wide patches filling the
+       * panel inside the image on AVX-512 as one 16 x 16 transpose in
+       * registers (ViT-style 3 -> 256 at 224 x 224 alone, 1 thread:
+       * 1.07-1.09x faster, median 0.52 -> 0.48 ms, `kiln run --against`,
+       * 3 x 1000 runs) */
+      int rows16 = j->isa == KILN_ISA_AVX512 && j->kw == 16 &&
+                   cnt == KILN_GEMM_NR;
       for (int64_t ci = 0; ci < j->c; ++ci) {
         const float *xc = j->x + ci * j->xs[1];
         for (int64_t a = 0; a < j->kh; ++a) {
           float *d = dst + (ci * j->kh + a) * j->kw * KILN_GEMM_NR;
+          if (rows16) {
+            const float *src[KILN_GEMM_NR];
+            int inside = 1;
+            for (int r = 0; r < nr; ++r) {
+              int64_t ih = roh[r] * j->sh - j->pt + a * j->dh;
+              inside &= ih >= 0 && ih < j->h;
+              for (int64_t i = 0; i < rl[r]; ++i)
+                src[rs[r] + i] = xc + ih * j->xs[2] + (row[r] + i) * j->sw;
+            }
+            if (inside) {
+              kiln_patch_rows16_avx512(src, d);
+              continue;
+            }
+          }
           for (int r = 0; r < nr; ++r) {
             int64_t ih = roh[r] * j->sh - j->pt + a * j->dh;
             int inside = ih >= 0 && ih < j->h;
@@ -294,6 +315,7 @@ void kiln_conv2d_patch(const int64_t *desc) {
   int64_t flags = desc[1];
   int act = (int)desc[2];
   pack_job j;
+  j.isa = isa;
   j.sh = desc[3];
   j.sw = desc[4];
   j.pt = desc[5];
