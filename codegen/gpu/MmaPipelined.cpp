@@ -358,8 +358,11 @@ private:
     return out;
   }
 
-  /// C (+)= the accumulators inside C.
-  void store(const Lane &l, Value bat, Value m0, Value n0, ValueRange acc) {
+  /// The end of a block's run, for each accumulator inside C: C (+)= it
+  /// through the epilogue, or (split) it as it is into block z's partial
+  /// tile.
+  void finish(const Lane &l, Value z, Value bat, Value m0, Value n0,
+              ValueRange acc) {
     for (int64_t e = 0; e < outputs(); ++e) {
       auto [row, col] = outputAt(l, e);
       Value m = add(m0, row), n = add(n0, col);
@@ -369,32 +372,11 @@ private:
                                      /*withElse=*/false);
       OpBuilder::InsertionGuard ig(b);
       b.setInsertionPointToStart(guard.thenBlock());
-      accumulateAt(b, g, at(bat, m, n), acc[e]);
+      if (split > 1)
+        memref::StoreOp::create(b, loc, acc[e], partial, ValueRange{z, m, n});
+      else
+        accumulateAt(b, g, at(bat, m, n), acc[e]);
     }
-  }
-
-  /// Block z's partial tile: the accumulators inside C, as they are.
-  void storePartial(const Lane &l, Value z, Value m0, Value n0,
-                    ValueRange acc) {
-    for (int64_t e = 0; e < outputs(); ++e) {
-      auto [row, col] = outputAt(l, e);
-      Value m = add(m0, row), n = add(n0, col);
-      auto guard = scf::IfOp::create(b, loc, both(lt(m, M), lt(n, N)),
-                                     /*withElse=*/false);
-      OpBuilder::InsertionGuard ig(b);
-      b.setInsertionPointToStart(guard.thenBlock());
-      memref::StoreOp::create(b, loc, acc[e], partial, ValueRange{z, m, n});
-    }
-  }
-
-  /// The end of a block's run: its tile through the epilogue into C, or
-  /// (split) its partial tile.
-  void finish(const Lane &l, Value z, Value bat, Value m0, Value n0,
-              ValueRange acc) {
-    if (split > 1)
-      storePartial(l, z, m0, n0, acc);
-    else
-      store(l, bat, m0, n0, acc);
   }
 
   /// C[bat, m, n] from the partial tiles: their sum in order, through the
@@ -420,29 +402,33 @@ private:
   std::pair<Value, Value> stepsOf(Value part) {
     if (split == 1)
       return {idx(0), steps()};
-    Value per = arith::CeilDivSIOp::create(b, loc, steps(), idx(split));
+    Value all = steps();
+    Value per = arith::CeilDivSIOp::create(b, loc, all, idx(split));
     Value first = arith::MulIOp::create(b, loc, part, per);
-    Value left = arith::SubIOp::create(b, loc, steps(), first);
+    Value left = arith::SubIOp::create(b, loc, all, first);
     Value count = arith::MaxSIOp::create(b, loc, min(per, left), idx(0));
     return {first, count};
   }
 
-  /// split > 1: the partial buffer, before the launch; freed at the end of
-  /// the block (after the run's last synchronization, where the buffers
-  /// of the function's other launches are freed).
-  void allocatePartials(Value gridZ) {
+  /// Grid z (batch x split); with split > 1 the partial buffer, allocated
+  /// here, before the launch, and freed at the end of the block (after the
+  /// run's last synchronization, where the buffers of the function's other
+  /// launches are freed; the emulation frees it after its adding loops).
+  Value gridZWithPartials() {
     if (split == 1)
-      return;
+      return batch;
+    Value gridZ = mul(batch, split);
     auto type = MemRefType::get(
         {ShapedType::kDynamic, ShapedType::kDynamic, ShapedType::kDynamic},
         b.getF32Type());
     partial = memref::AllocOp::create(b, loc, type,
                                       ValueRange{gridZ, M, N});
-    if (emulate)
-      return;
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(b.getInsertionBlock()->getTerminator());
-    memref::DeallocOp::create(b, loc, partial);
+    if (!emulate) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(b.getInsertionBlock()->getTerminator());
+      memref::DeallocOp::create(b, loc, partial);
+    }
+    return gridZ;
   }
 
   /// split > 1: the second kernel, a thread per element of C.
@@ -456,8 +442,9 @@ private:
                   launch.getThreadIds().x);
     auto inside = scf::IfOp::create(b, loc, lt(i, total), /*withElse=*/false);
     b.setInsertionPointToStart(inside.thenBlock());
-    addPartials(launch.getBlockIds().z, arith::DivUIOp::create(b, loc, i, N),
-                arith::RemUIOp::create(b, loc, i, N));
+    Value m = arith::DivUIOp::create(b, loc, i, N);
+    Value n = arith::RemUIOp::create(b, loc, i, N);
+    addPartials(launch.getBlockIds().z, m, n);
   }
 
   Value steps() {
@@ -474,8 +461,7 @@ private:
     readSizes();
     auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
                                              gpu::AddressSpace::Workgroup);
-    Value gridZ = split > 1 ? mul(batch, split) : batch;
-    allocatePartials(gridZ);
+    Value gridZ = gridZWithPartials();
     Value gridX = tiles(N, bn);
     Value gridY = tiles(M, bm);
     Value threads = idx(kThreads);
@@ -522,8 +508,7 @@ private:
 
   void buildEmulation() {
     readSizes();
-    Value gridZ = split > 1 ? mul(batch, split) : batch;
-    allocatePartials(gridZ);
+    Value gridZ = gridZWithPartials();
     Value As = memref::AllocOp::create(b, loc, tileA({}));
     Value Bs = memref::AllocOp::create(b, loc, tileB({}));
     kiln::gpu_loops::EmulatedRegisters accs(b, loc, kThreads, outputs());
