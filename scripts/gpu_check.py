@@ -2,7 +2,8 @@
 """The on-GPU check of --target cuda, in two steps.
 
   prepare DIR   (on a machine with kiln built and the CUDA toolkit; no GPU
-                needed) compiles, for CUDA (sm_90 by default):
+                needed; the code is scripts/gpu_check_prepare.py, the lists
+                below are here) compiles, for CUDA (sm_90 by default):
                 - one model per transformer architecture of the e2e suite,
                   at fp32 and under --precision fp16 and bf16, with the CPU
                   build's outputs on fixed inputs as the reference (GPT-2
@@ -65,12 +66,10 @@ build; the matmul cases at every precision within the fp32 tolerance of
 their rounded reference. scripts/gpu-check.sh runs both steps.
 """
 import argparse
-import hashlib
 import json
 import os
 import re
 import statistics
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -110,17 +109,6 @@ SPLIT_CHECKS = [("fp16", "64x64lk3"), ("bf16", "128x128lk2")]
 TILE_SPEC = re.compile(r"^(\d+x\d+)?(l?)(?:k(\d))?(a?)$")
 
 
-def tile_args(tile):
-    """kiln compile flags of a build name: RxC (--gpu-mma-tile), then l
-    (--gpu-mma-ldmatrix), kS (--gpu-split-k S), a (--gpu-mma-attention)."""
-    rc, ldm, split, att = TILE_SPEC.match(tile).groups()
-    extra = ["--gpu-mma-attention"] if att else []
-    extra += ["--gpu-mma-tile", rc] if rc else []
-    extra += ["--gpu-mma-ldmatrix"] if ldm else []
-    extra += ["--gpu-split-k", split] if split else []
-    return extra
-
-
 def gemm_tiles(k, n):
     """The pipelined builds a GEMM of K x N is timed with."""
     return GEMM_TILES + (SPLIT_TILES if k >= 2 * n else [])
@@ -158,20 +146,6 @@ MORE_SHAPES = {"gpt2_kv": [{"batch": 3, "seq": 1, "past_seq": 40},
                "llama_outer": [{"batch": 2, "seq": 7}]}
 
 
-def gemm_model(path, k, n):
-    """Y = X @ W, W a constant (its weights file becomes zeros in `run`)."""
-    from onnx import TensorProto, helper, numpy_helper, save
-    w = (np.random.default_rng(3).standard_normal((k, n)) / np.sqrt(k)).astype(np.float32)
-    g = helper.make_graph(
-        [helper.make_node("MatMul", ["X", "W"], ["Y"])], "gemm",
-        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["M", k])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["M", n])],
-        [numpy_helper.from_array(w, "W")])
-    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
-
-
-# The timed BERT-base models: (name, layers). Vocabulary 1000, as the
-# torch anchors' (the embedding gather's time does not depend on it).
 BERTS = [("bert_base_layer", 1), ("bert_base", 12)]
 
 
@@ -180,208 +154,6 @@ def bert_config(layers):
     import export_models as em
     return em, em.BERT_BASE._replace(vocab=1000, layers=layers)
 
-
-def bert_model(out, name="bert_base_layer", layers=1):
-    em, cfg = bert_config(layers)
-    spec = em.MODELS["bert_base"]._replace(builder=lambda: em.Bert(cfg))
-    em.export_one(name, out, spec)
-    return os.path.join(out, name + ".onnx")
-
-
-
-
-def prepare(args):
-    import cuda_matmul
-    from run_e2e import make_inputs
-    d = args.dir
-    # A fresh DIR: an earlier bundle would be packed into the new one.
-    if os.path.isdir(d):
-        shutil.rmtree(d)
-    models = os.path.join(d, "models")
-    os.makedirs(models, exist_ok=True)
-    subprocess.run([sys.executable, os.path.join(ROOT, "test", "models", "export_models.py"),
-                    models], check=True, stdout=subprocess.DEVNULL)
-    checks, timings = {}, {}
-
-    def cuda(onnx_path, name, precision, tile=None):
-        so = f"{name}.cuda.so"
-        extra = tile_args(tile) if tile else []
-        kiln.compile(onnx_path, os.path.join(d, so), kiln=args.kiln, target="cuda",
-                     gpu=args.gpu, precision=precision, extra_args=extra)
-        return so
-
-    for name in CHECKED:
-        path = os.path.join(models, name + ".onnx")
-        cpu_so = os.path.join(models, name + ".so")
-        kiln.compile(path, cpu_so, kiln=args.kiln)
-        cpu = kiln.load(cpu_so)
-        datas = []
-        for shape in [SHAPE] + MORE_SHAPES.get(name, []):
-            data = name if shape is SHAPE else name + "." + "_".join(
-                f"{k}{v}" for k, v in shape.items())
-            feeds = make_inputs(cpu, shape, np.random.default_rng(0))
-            ref = cpu.run(feeds)
-            np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
-            np.savez(os.path.join(d, data + ".ref.npz"), **ref)
-            datas.append(data)
-        cpu.close()
-        for p, tile in [(p, None) for p in PRECISIONS] + [("fp16", "a")]:
-            key = name if p == "fp32" else f"{name}.{p}" + (".att" if tile else "")
-            so = cuda(path, key, p, tile)
-            for data in datas:
-                check = key + data[len(name):]
-                checks[check] = {"so": so, "data": data, "cosine": p != "fp32"}
-        print(f"prepared {name}", flush=True)
-    import ort_contrib
-    extra = [(n, os.path.join(models, n + ".onnx"), None) for n in CHECKED_FP32]
-    for name, build, shapes in ort_contrib.CASES:
-        path = os.path.join(models, f"ort_{name}.onnx")
-        build(path)
-        extra.append((f"ort_{name}", path, shapes))
-    for name, path, shapes in extra:
-        cpu_so = os.path.join(models, name + ".so")
-        kiln.compile(path, cpu_so, kiln=args.kiln)
-        cpu = kiln.load(cpu_so)
-        if shapes is None:
-            feeds_list = [("", make_inputs(cpu, SHAPE, np.random.default_rng(0)))]
-        else:
-            feeds_list = [(f".{i}", f) for i, (_, f) in enumerate(shapes)]
-        so = cuda(path, name, "fp32")
-        for suffix, feeds in feeds_list:
-            data = name + suffix
-            np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
-            np.savez(os.path.join(d, data + ".ref.npz"), **cpu.run(feeds))
-            checks[data] = {"so": so, "data": data, "cosine": False}
-        cpu.close()
-    print("prepared the fp32-only checks (CNNs, ONNX Runtime's fused forms)", flush=True)
-    rng = np.random.default_rng(7)
-
-    def matmul_case(case, build, k, n, shapes, p, tile=None):
-        """cuda_matmul.py's `case` built for CUDA at precision p (with the
-        build flags of `tile`), a check per shape against a reference that
-        rounds the operands as the kernel does."""
-        cuda_matmul.R = cuda_matmul.rounder(p)
-        path = os.path.join(models, case + ".onnx")
-        ref_fn = build(path, k, n, rng)
-        key = f"mm_{case}.{p}" + (f".t{tile}" if tile else "")
-        so = cuda(path, key, p, tile)
-        cpu_so = os.path.join(models, case + ".so")
-        kiln.compile(path, cpu_so, kiln=args.kiln)
-        m = kiln.load(cpu_so)
-        infos = m.inputs
-        m.close()
-        for i, dims in enumerate(shapes):
-            feeds = {}
-            for info in infos:
-                shape = [dims[x] if isinstance(x, str) else x for x in info["dims"]]
-                feeds[info["name"]] = rng.standard_normal(shape).astype(np.float32)
-            data = f"{key}.{i}"
-            np.savez(os.path.join(d, data + ".inputs.npz"), **feeds)
-            np.savez(os.path.join(d, data + ".ref.npz"), y=ref_fn(feeds).astype(np.float32))
-            checks[data] = {"so": so, "data": data, "cosine": False}
-
-    for p in PRECISIONS:
-        for case in cuda_matmul.CASES:
-            matmul_case(*case, p)
-        print(f"prepared the matmul cases at {p}", flush=True)
-    # The pipelined kernel on the same inputs and references.
-    for p, tile in [("fp16", t) for t in TILES] + [("bf16", "128x128"), ("bf16", "128x128l")]:
-        for case in PIPELINED_CASES:
-            so = cuda(os.path.join(models, case + ".onnx"), f"mm_{case}.{p}.t{tile}", p, tile)
-            for data in [c for c in list(checks) if c.startswith(f"mm_{case}.{p}.")]:
-                if checks[data]["so"] == f"mm_{case}.{p}.cuda.so":
-                    checks[f"{data}.t{tile}"] = dict(checks[data], so=so)
-    # Split k on cuda_matmul's long-k cases.
-    for p, tile in SPLIT_CHECKS:
-        for case in cuda_matmul.SPLIT_K_CASES:
-            matmul_case(*case, p, tile)
-    print("prepared the pipelined matmul cases (split k too)", flush=True)
-    import attention_long
-    import onnx
-    for p, head_dim, names, shapes in [("fp32", 16, None, None)] + ATTN_MMA:
-        attention_long.PRECISION, attention_long.D = p, head_dim
-        for name, build, case, _ in attention_long.MODELS:
-            if names and name not in names:
-                continue
-            path = os.path.join(models, f"attn_{name}.onnx")
-            onnx.save(build(), path)
-            key = f"attn_{name}" + ("" if p == "fp32" else f".{p}.d{head_dim}")
-            so = cuda(path, key, p, "a" if p != "fp32" else None)
-            for n, (sq, sk) in enumerate(attention_long.SHAPES):
-                if (name == "causal" and sq > sk) or (shapes and (sq, sk) not in shapes):
-                    continue
-                feeds, ref = case(np.random.default_rng(1000 * n + sq + sk), sq, sk)
-                data = f"{key}.{sq}x{sk}"
-                np.savez_compressed(os.path.join(d, data + ".inputs.npz"), **feeds)
-                np.savez_compressed(os.path.join(d, data + ".ref.npz"),
-                                    out=ref.astype(np.float32))
-                checks[data] = {"so": so, "data": data, "cosine": False,
-                                "tol": attention_long.TOLERANCE[p]}
-    # The timed attention (LLaMA-7B's heads, causal).
-    b_, h_, s_, d_ = ATTN_TIMED
-    attention_long.H, attention_long.D, attention_long.MAX_POS = h_, d_, s_
-    path = os.path.join(models, "attn_timed.onnx")
-    onnx.save(attention_long.build_causal(), path)
-    for p, tile in [("fp32", None), ("fp16", "a"), ("bf16", "a")]:
-        key = f"attn_causal_{s_}.{p}"
-        timings[key] = {"so": cuda(path, key, p, tile), "attn": ATTN_TIMED, "precision": p}
-    attention_long.H, attention_long.D = 4, 16
-    print("prepared the attention cases", flush=True)
-    for name, m, k, n in GEMMS:
-        path = os.path.join(models, f"gemm_{name}.onnx")
-        gemm_model(path, k, n)
-        for p in PRECISIONS:
-            for tile in [None] + (gemm_tiles(k, n) if p != "fp32" else []):
-                key = f"gemm_{name}.{p}" + (f".t{tile}" if tile else "")
-                timings[key] = {"so": cuda(path, key, p, tile), "gemm": [m, k, n],
-                                "precision": p}
-    for name, layers in BERTS:
-        path = bert_model(models, name, layers)
-        for p in ["fp32", "fp16"]:
-            for tile in [None] + ((BERT_TILES if layers == 1 else WHOLE_TILES) if p == "fp16" else []):
-                key = f"{name}.{p}" + (f".t{tile}" if tile else "")
-                timings[key] = {"so": cuda(path, key, p, tile), "bert": layers, "precision": p}
-        os.remove(path)
-    print("prepared the GEMMs and the BERT-base models", flush=True)
-    # Only what `run` needs travels to the GPU machine: a weights file the
-    # same as another is left out and linked again by `run`. The timed
-    # libraries' weights (random, as torch's anchors') stay here and `run`
-    # writes files of zeros of the same sizes: a kernel's time does not
-    # depend on the values, and the whole BERT-base's 440 MB (266 MB with
-    # fp16 layers) would not fit the 64 MiB a device run carries.
-    subprocess.run(["rm", "-rf", models], check=True)
-    timed = {e["so"] + ".weights" for e in timings.values()}
-    links, seen, zeros = {}, {}, {}
-    for f in sorted(os.listdir(d)):
-        if f in timed:
-            zeros[f] = os.path.getsize(os.path.join(d, f))
-            os.remove(os.path.join(d, f))
-        elif f.endswith(".weights"):
-            with open(os.path.join(d, f), "rb") as fh:
-                digest = hashlib.sha256(fh.read()).hexdigest()
-            if digest in seen:
-                links[f] = seen[digest]
-                os.remove(os.path.join(d, f))
-            else:
-                seen[digest] = f
-    json.dump({"gpu": args.gpu, "checks": checks, "timings": timings, "links": links,
-               "zeros": zeros},
-              open(os.path.join(d, "manifest.json"), "w"), indent=1)
-    # One xz archive (each library links the runtime: ~0.6 MB of 0.7 that
-    # compress 3x); `run` unpacks it.
-    files = sorted(os.listdir(d))
-    raw = sum(os.path.getsize(os.path.join(d, f)) for f in files)
-    with tarfile.open(os.path.join(d, BUNDLE), "w:xz") as tar:
-        for f in files:
-            tar.add(os.path.join(d, f), arcname=f)
-    for f in files:
-        os.remove(os.path.join(d, f))
-    total = os.path.getsize(os.path.join(d, BUNDLE))
-    print(f"{d}: {len(files)} files, {raw / 2**20:.1f} MiB packed into {BUNDLE}: "
-          f"{total / 2**20:.1f} MiB to carry to the GPU machine (at most 64)")
-
-
-# ---- run (on the GPU machine) ------------------------------------------------
 
 def compare(got, ref, cosine, tol=1e-4):
     """(ok, max error or lowest cosine, what failed)."""
@@ -724,7 +496,10 @@ def main():
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch anchors")
     ap.add_argument("--profiles", help="(run) save each timed library's KILN_PROFILE table here")
     args = ap.parse_args()
-    return {"prepare": prepare, "run": run, "one": one, "time": time_one}[args.mode](args)
+    if args.mode == "prepare":
+        from gpu_check_prepare import prepare  # the compiler side only
+        return prepare(args)
+    return {"run": run, "one": one, "time": time_one}[args.mode](args)
 
 
 if __name__ == "__main__":
