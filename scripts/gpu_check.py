@@ -54,10 +54,15 @@
                 check only; with KILN_GPU_CHECK_FAILURES=DIR a failing
                 check's outputs are saved there; with PyTorch each check
                 also runs on CUDA tensors, which must give the host run's
-                outputs bit for bit), then times the GEMMs and the BERT-base
+                outputs bit for bit, and a second and third run from host
+                arrays, the first made into a CUDA graph and the second
+                launching it, must give the first run's outputs bit for
+                bit), then times the GEMMs and the BERT-base
                 models, kiln's kernels by CUDA events (KILN_PROFILE=1) and
                 the BERTs' whole kiln_run from host arrays and on CUDA
-                tensors, against PyTorch on the same GPU (cuBLAS; eager and
+                tensors, every timed library's whole kiln_run with CUDA
+                graphs and with KILN_GPU_GRAPHS=0, against PyTorch on the
+                same GPU (cuBLAS; eager and
                 torch.compile). Prints tables; exits 1 on a mismatch.
 
 Tolerances: fp32 builds within 1e-4 x max(1, max|ref|) of the reference;
@@ -191,6 +196,15 @@ def one(args):
     model = kiln.load(os.path.join(args.dir, entry["so"]))
     got = model.run(feeds)
     ok, worst, why = compare(got, ref, entry["cosine"], entry.get("tol", 1e-4))
+    # The second run makes the run's launches a CUDA graph, the third
+    # launches it (lib/Runtime/cuda_graph.c): the same kernels, so the same
+    # bits (KILN_GPU_GRAPHS=0 in the environment checks direct launches).
+    for k in (2, 3):
+        again = model.run(feeds)
+        same = all(np.array_equal(again[n], v, equal_nan=v.dtype.kind == "f")
+                   for n, v in got.items())
+        if ok and not same:
+            ok, why = False, f"run {k} (CUDA graph) differs from run 1"
     # The same run with inputs and outputs in GPU memory must give the same
     # bits (the runtime copies device to device instead of host to device).
     dev_why = device_io_mismatch(model, feeds, got)
@@ -389,6 +403,20 @@ def run(args):
         kiln_plain[name] = res["wall_ms"]
         if "device_wall_ms" in res:
             kiln_dev[name] = res["device_wall_ms"]
+    # Launches as CUDA graphs (the default) against one by one: the whole
+    # kiln_run of every timed library (its kernels' time is the same).
+    print(f"\n{'kiln_run ms, CUDA graphs':28} {'graphs':>9} {'direct':>9} {'direct/graphs':>14}")
+    for name in manifest["timings"]:
+        if name.startswith("bert_base.") and not name.endswith(".fp16"):
+            continue  # (the whole model: one build is enough)
+        on, err_on, _ = child(args, "time", name)
+        off, err_off, _ = child(args, "time", name, env={"KILN_GPU_GRAPHS": "0"})
+        if on is None or off is None:
+            print(f"{name:28} FAIL: {err_on or err_off}")
+            failed += 1
+            continue
+        print(f"{name:28} {on['wall_ms']:9.3f} {off['wall_ms']:9.3f} "
+              f"{off['wall_ms'] / on['wall_ms']:14.2f}", flush=True)
     # The runtime's memory knobs (lib/Runtime/cuda.c) on the fp16 layer.
     name = "bert_base_layer.fp16"
     if name in manifest["timings"]:
