@@ -42,7 +42,10 @@
                 - a causal attention of LLaMA-7B's shape (32 heads of 128,
                   seq 512, batch 4): the rows kernel at fp32, the
                   tensor-core kernel at fp16, against PyTorch's
-                  scaled_dot_product_attention. The GEMMs and BERTs are only timed: their
+                  scaled_dot_product_attention; a decode step's attention
+                  (one query row, 32 heads of 128, 4096 keys: the decode
+                  kernel's keys in 8 parts, flash-decoding) at fp32,
+                  against the same. The GEMMs and BERTs are only timed: their
                   weights files (the whole model's are 440 MB, too big to
                   carry) are written as zeros by `run`, since a kernel's
                   time does not depend on the values.
@@ -124,6 +127,9 @@ ATTN_MMA = [("fp16", 64, ["mha", "causal", "gqa", "pad_neginf"], [(9, 70), (77, 
             ("bf16", 128, ["mha", "causal"], [(9, 70), (77, 200)])]
 # The timed attention: batch, heads, seq (causal, Sq = Sk), head dim.
 ATTN_TIMED = [4, 32, 512, 128]
+# A decode step's attention: batch, heads, query rows, cached keys, head
+# dim (32 heads of LLaMA-7B on 4096 cached tokens: the keys in 8 parts).
+ATTN_DECODE = [1, 32, 1, 4096, 128]
 # cuda_matmul.py's cases whose operands the pipelined kernel takes.
 PIPELINED_CASES = ["gemm_bias_slice", "matmul_k100_n136", "matmul_k8_n8",
                    "matmul_k256_n128", "batched_k20_n40"]
@@ -267,6 +273,11 @@ def time_one(args):
     elif entry.get("attn"):
         shape = entry["attn"]
         feeds = {x: rng.standard_normal(shape).astype(np.float32) for x in "qkv"}
+    elif entry.get("attn_decode"):
+        b_, h_, sq_, sk_, d_ = entry["attn_decode"]
+        feeds = {"q": rng.standard_normal((b_, h_, sq_, d_)).astype(np.float32)}
+        for x in "kv":
+            feeds[x] = rng.standard_normal((b_, h_, sk_, d_)).astype(np.float32)
     else:
         feeds = {"input_ids": rng.integers(0, 1000, (8, 128)).astype(np.int64),
                  "attention_mask": np.ones((8, 128), np.int64),
@@ -475,6 +486,15 @@ def run(args):
             qq, kk, vv, is_causal=True), args.runs)
         km = kiln_ms.get(f"attn_causal_{s_}.{p}", float("nan"))
         print(f"  {p}: kiln {km:.4f} ms, torch SDPA {ref:.4f} ms, kiln/torch {ref / km:.2f}")
+    b_, h_, sq_, sk_, d_ = ATTN_DECODE
+    q = torch.randn(b_, h_, sq_, d_, device=dev)
+    k, v = (torch.randn(b_, h_, sk_, d_, device=dev) for _ in range(2))
+    ref = cuda_event_ms(lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v),
+                        args.runs)
+    km = kiln_ms.get(f"attn_decode_{sk_}.fp32", float("nan"))
+    print(f"\nDecode attention, batch {b_}, {h_} heads of {d_}, {sq_} query row, {sk_} keys, "
+          f"fp32 (flash-decoding):\n  kiln {km:.4f} ms (both kernels), torch SDPA {ref:.4f} ms, "
+          f"kiln/torch {ref / km:.2f}")
     ids = torch.randint(0, 1000, (8, 128), device=dev)
     mask = torch.ones(8, 128, dtype=torch.int64, device=dev)
     types = torch.zeros(8, 128, dtype=torch.int64, device=dev)

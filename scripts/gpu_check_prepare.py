@@ -16,7 +16,7 @@ import tarfile
 
 import numpy as np
 
-from gpu_check import (ATTN_MMA, ATTN_TIMED, BERT_TILES, BERTS, BUNDLE, CHECKED,
+from gpu_check import (ATTN_DECODE, ATTN_MMA, ATTN_TIMED, BERT_TILES, BERTS, BUNDLE, CHECKED,
                        CHECKED_FP32, MORE_SHAPES, PIPELINED_CASES, PRECISIONS,
                        ROOT, SHAPE, SPLIT_CHECKS, TILE_SPEC, TILES, WHOLE_TILES,
                        GEMMS, bert_config, gemm_tiles, kiln)
@@ -43,6 +43,24 @@ def gemm_model(path, k, n):
         [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["M", n])],
         [numpy_helper.from_array(w, "W")])
     save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+def decode_attention_model(path, heads, head_dim):
+    """softmax(Q K^T / sqrt(D)) V on [1, heads, Sq, D] and [1, heads, Sk, D]:
+    the attention of a decode step without a mask (kiln.attention)."""
+    from onnx import TensorProto, helper, numpy_helper, save
+    dims = {"q": ["B", heads, "Sq", head_dim], "k": ["B", heads, "Sk", head_dim],
+            "v": ["B", heads, "Sk", head_dim]}
+    scale = numpy_helper.from_array(np.array(1 / np.sqrt(head_dim), np.float32), "scale")
+    g = helper.make_graph(
+        [helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+         helper.make_node("MatMul", ["q", "kt"], ["qk"]),
+         helper.make_node("Mul", ["qk", "scale"], ["s"]),
+         helper.make_node("Softmax", ["s"], ["p"], axis=-1),
+         helper.make_node("MatMul", ["p", "v"], ["out"])], "decode_attention",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, d) for n, d in dims.items()],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, dims["q"])], [scale])
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
 
 
 # The timed BERT-base models: (name, layers). Vocabulary 1000, as the
@@ -174,7 +192,8 @@ def prepare(args):
             key = f"attn_{name}" + ("" if p == "fp32" else f".{p}.d{head_dim}")
             so = cuda(path, key, p, "a" if p != "fp32" else None)
             for n, (sq, sk) in enumerate(attention_long.SHAPES):
-                if (name == "causal" and sq > sk) or (shapes and (sq, sk) not in shapes):
+                if (name == "causal" and (sq > sk or sk > attention_long.MAX_POS)) or \
+                        (shapes and (sq, sk) not in shapes):
                     continue
                 feeds, ref = case(np.random.default_rng(1000 * n + sq + sk), sq, sk)
                 data = f"{key}.{sq}x{sk}"
@@ -191,7 +210,14 @@ def prepare(args):
     for p, tile in [("fp32", None), ("fp16", "a"), ("bf16", "a")]:
         key = f"attn_causal_{s_}.{p}"
         timings[key] = {"so": cuda(path, key, p, tile), "attn": ATTN_TIMED, "precision": p}
-    attention_long.H, attention_long.D = 4, 16
+    attention_long.H, attention_long.D, attention_long.MAX_POS = 4, 16, 512
+    # A decode step's attention on a long cache (flash-decoding).
+    b_, h_, sq_, sk_, d_ = ATTN_DECODE
+    path = os.path.join(models, "attn_decode.onnx")
+    decode_attention_model(path, h_, d_)
+    key = f"attn_decode_{sk_}.fp32"
+    timings[key] = {"so": cuda(path, key, "fp32"), "attn_decode": ATTN_DECODE,
+                    "precision": "fp32"}
     print("prepared the attention cases", flush=True)
     for name, m, k, n in GEMMS:
         path = os.path.join(models, f"gemm_{name}.onnx")

@@ -444,6 +444,7 @@ void AttentionBuilder::buildLaunch() {
   Value gridY = arith::MaxSIOp::create(b, loc, qTiles, one);
   Value threads = idx(rowThreads());
   Value decode; // per run, when the launch holds both kernels
+  Value gridZ = one;
   if (decodeK) {
     Value decodeY = arith::MaxSIOp::create(b, loc, Sq, one);
     Value decodeThreads = idx(kDecodeWarps * kWarp);
@@ -455,6 +456,9 @@ void AttentionBuilder::buildLaunch() {
       gridY = decodeY;
       threads = decodeThreads;
     }
+    // The keys' parts on grid z (1 for the rows kernel).
+    decodeParts(decode, /*release=*/true);
+    gridZ = parts;
   }
   SmallVector<Type> types;
   if (rowsK)
@@ -462,25 +466,30 @@ void AttentionBuilder::buildLaunch() {
   size_t rowTiles = types.size();
   if (decodeK)
     llvm::append_range(types, decodeTypes(shared));
-  OpBuilder::InsertionGuard guard(b);
-  auto launch = kiln::gpu_loops::launchAtBody(b, loc, gridX, gridY, one,
-                                              threads, types);
-  ValueRange tiles = launch.getWorkgroupAttributions();
-  Value t = launch.getThreadIds().x;
-  Value bh = launch.getBlockIds().x;
-  Value y = launch.getBlockIds().y;
-  if (rowsK && decodeK) {
-    // The same branch for the whole launch: its barriers are safe.
-    auto pick = scf::IfOp::create(b, loc, decode, /*withElseRegion=*/true);
-    b.setInsertionPointToStart(pick.thenBlock());
-    decodeKernel(tiles.drop_front(rowTiles), t, bh, y);
-    b.setInsertionPointToStart(pick.elseBlock());
-    rowsKernel(tiles.take_front(rowTiles), t, bh, y);
-  } else if (rowsK) {
-    rowsKernel(tiles, t, bh, y);
-  } else {
-    decodeKernel(tiles, t, bh, y);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto launch = kiln::gpu_loops::launchAtBody(b, loc, gridX, gridY, gridZ,
+                                                threads, types);
+    ValueRange tiles = launch.getWorkgroupAttributions();
+    Value t = launch.getThreadIds().x;
+    Value bh = launch.getBlockIds().x;
+    Value y = launch.getBlockIds().y;
+    Value z = launch.getBlockIds().z;
+    if (rowsK && decodeK) {
+      // The same branch for the whole launch: its barriers are safe.
+      auto pick = scf::IfOp::create(b, loc, decode, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(pick.thenBlock());
+      decodeKernel(tiles.drop_front(rowTiles), t, bh, y, z);
+      b.setInsertionPointToStart(pick.elseBlock());
+      rowsKernel(tiles.take_front(rowTiles), t, bh, y);
+    } else if (rowsK) {
+      rowsKernel(tiles, t, bh, y);
+    } else {
+      decodeKernel(tiles, t, bh, y, z);
+    }
   }
+  if (decodeK)
+    buildCombineLaunch();
 }
 
 Value AttentionBuilder::keyEnd(Value i0) {

@@ -10,8 +10,10 @@
 //     16, the tensor-core rows kernel (AttentionMma.cpp): a block of 4
 //     warps per (batch x head, 64 query rows), mma.sync products;
 //   - the decode kernel (AttentionDecode.cpp), Sq <= kDecodeRows: a block
-//     of kDecodeWarps warps per (batch x head, query row), the keys split
-//     over the warps and lanes, their partial softmaxes merged at the end.
+//     of kDecodeWarps warps per (batch x head, query row, part of the keys),
+//     the part's keys split over the warps and lanes, their partial
+//     softmaxes merged at the end; with more than one part (few rows, many
+//     keys: flash-decoding) a second launch merges the parts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +35,13 @@ constexpr int64_t kKeys = 16; // rows kernel: keys per step
 constexpr int64_t kDecodeRows = 8;
 constexpr int64_t kDecodeWarps = 8;
 constexpr int64_t kWarp = 32;
+// Decode kernel's key parts: a part is a multiple of a round of the
+// block's warps (kWarp keys each), at most kDecodeParts of them, and rows
+// are split only while there are fewer than kDecodeBlocks blocks (about
+// an H100's or H200's 132 SMs).
+constexpr int64_t kDecodeRound = kWarp * kDecodeWarps;
+constexpr int64_t kDecodeParts = 16;
+constexpr int64_t kDecodeBlocks = 128;
 // Tensor-core rows kernel: query rows and threads per block (a warp per
 // 16 rows), values of padding per shared row.
 constexpr int64_t kMmaRows = 64;
@@ -195,11 +204,28 @@ private:
   // The decode kernel (AttentionDecode.cpp).
   bool hasDecode() const;
   SmallVector<Type> decodeTypes(Attribute space);
-  void decodeKernel(ValueRange tiles, Value t, Value bh, Value i);
+  /// Host side, before the kernel: the key parts per query row (`parts`,
+  /// 1 unless `decode`, null: always) and their length (`partLen`); with
+  /// more than one, the partial buffer [B*H*Sq*parts, 2 + Dv] (each part's
+  /// maximum, denominator and unnormalized output row), freed at the end
+  /// of the block (`release`) or by the caller.
+  void decodeParts(Value decode, bool release);
+  void decodeKernel(ValueRange tiles, Value t, Value bh, Value i, Value part);
+  /// The second launch: a block per (batch x head, query row), a thread
+  /// per output column merging the parts (an empty grid with one part).
+  void buildCombineLaunch();
   void emulateDecode();
   Value keyScore(Value qrow, const Head &hd, Value i, Value iC, Value j);
   Value valueAt(const Head &hd, Value key, Value col);
-  Value mergedColumn(ValueRange tiles, Value col);
+  /// The warps' merged (maximum, denominator, unnormalized column `col`).
+  SmallVector<Value> mergedColumn(ValueRange tiles, Value col);
+  /// Column `col` of the row once the warps are merged: the output, or
+  /// with more than one part the part's partial row.
+  void finishColumn(ValueRange tiles, const Head &hd, Value bh, Value i,
+                    Value part, Value col);
+  Value partialRow(Value bh, Value i, Value part);
+  /// Output column `col` of row i merged from its parts' partial rows.
+  Value combinedColumn(Value bh, Value i, Value col);
 
   OpBuilder &b;
   Location loc;
@@ -209,6 +235,7 @@ private:
   float scale, fill;
   Value q, k, v, mask, out;
   Value B, H, Sq, Sk, rep, BH;
+  Value parts, partLen, partial; // decode kernel: decodeParts
   SmallVector<Value> maskBroadcast;
 };
 

@@ -19,6 +19,18 @@
 //       M = max_w m_w, c = M or 0 when M = -inf, e_w = exp(m_w - c),
 //       out = (sum_w acc_w e_w) / (sum_w l_w e_w)
 //     (0 / 0 = NaN for a row with every key excluded, as the CPU kernel).
+// Flash-decoding: a decode step of a few heads on a long KV cache has few
+// (batch x head, row) blocks for the GPU's 132 SMs, each walking every key.
+// While there are fewer than kDecodeBlocks rows, the keys are split into up
+// to kDecodeParts parts of whole rounds (kDecodeRound keys: one chunk per
+// warp), a block per part (grid z); each block writes its merged maximum
+// M, denominator L and unnormalized row O (computed against M) to a
+// partial buffer, and a second launch merges a row's parts as the warps
+// were merged:
+//       M* = max_p M_p, c = M* or 0, out = sum_p O_p e^(M_p - c) /
+//       sum_p L_p e^(M_p - c).
+// With one part (short caches, many rows) the block writes the output and
+// the second launch has an empty grid (no kernel runs).
 // With `emulate`, the same steps run as CPU loops: warps and lanes
 // sequential, the lanes' scores, probabilities and denominators in
 // buffers, the shuffles' reductions loops over the lanes.
@@ -72,8 +84,8 @@ SmallVector<Type> AttentionBuilder::decodeTypes(Attribute space) {
 
 /// The score of key j (clamped to the last key to read it) for query row
 /// i: the dot product of the staged query row with K[j].
-Value AttentionBuilder::keyScore(Value qrow, const Head &hd, Value i,
-                                 Value iC, Value j) {
+Value AttentionBuilder::keyScore(Value qrow, const Head &hd, Value i, Value iC,
+                                 Value j) {
   Value lastKey = arith::SubIOp::create(b, loc, Sk, idx(1));
   Value jC = minIdx(j, lastKey);
   Value zero = f32(0);
@@ -96,8 +108,7 @@ Value AttentionBuilder::valueAt(const Head &hd, Value key, Value col) {
   return rowLoad(v, hd.b, hd.kvh, key, Sk, colC);
 }
 
-/// Column `col` of the output row, merged from the warps' partials.
-Value AttentionBuilder::mergedColumn(ValueRange tiles, Value col) {
+SmallVector<Value> AttentionBuilder::mergedColumn(ValueRange tiles, Value col) {
   Value ms = tiles[1], ls = tiles[2], accs = tiles[3];
   Value top = f32(-std::numeric_limits<double>::infinity());
   SmallVector<Value> m;
@@ -117,11 +128,117 @@ Value AttentionBuilder::mergedColumn(ValueRange tiles, Value col) {
     l = math::FmaOp::create(b, loc, lw, e, l);
     o = math::FmaOp::create(b, loc, ow, e, o);
   }
-  return arith::DivFOp::create(b, loc, o, l);
+  return {top, l, o};
+}
+
+Value AttentionBuilder::partialRow(Value bh, Value i, Value part) {
+  Value row = add(arith::MulIOp::create(b, loc, bh, Sq), i);
+  return add(arith::MulIOp::create(b, loc, row, parts), part);
+}
+
+void AttentionBuilder::finishColumn(ValueRange tiles, const Head &hd, Value bh,
+                                    Value i, Value part, Value col) {
+  OpBuilder::InsertionGuard guard(b);
+  SmallVector<Value> merged = mergedColumn(tiles, col);
+  Value split = cmp(arith::CmpIPredicate::sgt, parts, idx(1));
+  auto pick = scf::IfOp::create(b, loc, split, /*withElseRegion=*/true);
+  b.setInsertionPointToStart(pick.elseBlock());
+  Value y = arith::DivFOp::create(b, loc, merged[2], merged[1]);
+  memref::StoreOp::create(b, loc, y, out, at(hd.b, hd.h, i, col));
+  b.setInsertionPointToStart(pick.thenBlock());
+  Value row = partialRow(bh, i, part);
+  Value oCol = add(col, 2);
+  memref::StoreOp::create(b, loc, merged[2], partial, ValueRange{row, oCol});
+  auto first =
+      scf::IfOp::create(b, loc, cmp(arith::CmpIPredicate::eq, col, idx(0)),
+                        /*withElseRegion=*/false);
+  b.setInsertionPointToStart(first.thenBlock());
+  Value zero = idx(0), one = idx(1);
+  memref::StoreOp::create(b, loc, merged[0], partial, ValueRange{row, zero});
+  memref::StoreOp::create(b, loc, merged[1], partial, ValueRange{row, one});
+}
+
+Value AttentionBuilder::combinedColumn(Value bh, Value i, Value col) {
+  Value first = partialRow(bh, i, idx(0));
+  Value zero = idx(0), one = idx(1);
+  auto top = forOp(parts, 1,
+                   ValueRange{f32(-std::numeric_limits<double>::infinity())});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(top.getBody());
+    Value row = add(first, top.getInductionVar());
+    Value m = memref::LoadOp::create(b, loc, partial, ValueRange{row, zero});
+    Value y = arith::MaximumFOp::create(b, loc, top.getRegionIterArgs()[0], m);
+    scf::YieldOp::create(b, loc, y);
+  }
+  Value c = shiftOf(top.getResult(0));
+  Value init = f32(0);
+  auto sums = forOp(parts, 1, ValueRange{init, init});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(sums.getBody());
+    Value row = add(first, sums.getInductionVar());
+    Value oCol = add(col, 2);
+    Value m = memref::LoadOp::create(b, loc, partial, ValueRange{row, zero});
+    Value lp = memref::LoadOp::create(b, loc, partial, ValueRange{row, one});
+    Value op = memref::LoadOp::create(b, loc, partial, ValueRange{row, oCol});
+    Value shifted = arith::SubFOp::create(b, loc, m, c);
+    Value e = math::ExpOp::create(b, loc, shifted);
+    ValueRange acc = sums.getRegionIterArgs();
+    Value l = math::FmaOp::create(b, loc, lp, e, acc[0]);
+    Value o = math::FmaOp::create(b, loc, op, e, acc[1]);
+    scf::YieldOp::create(b, loc, ValueRange{l, o});
+  }
+  return arith::DivFOp::create(b, loc, sums.getResult(1), sums.getResult(0));
+}
+
+void AttentionBuilder::decodeParts(Value decode, bool release) {
+  Value one = idx(1);
+  Value rowsNow = arith::MulIOp::create(b, loc, BH, Sq);
+  Value rounds = arith::CeilDivSIOp::create(b, loc, Sk, idx(kDecodeRound));
+  Value fill = arith::CeilDivSIOp::create(
+      b, loc, idx(kDecodeBlocks), arith::MaxSIOp::create(b, loc, rowsNow, one));
+  Value want = minIdx(minIdx(rounds, fill), idx(kDecodeParts));
+  want = arith::MaxSIOp::create(b, loc, want, one);
+  // Whole rounds per part; then as many parts as that length needs, so
+  // that none is empty.
+  Value perPart = arith::CeilDivSIOp::create(b, loc, rounds, want);
+  perPart = arith::MaxSIOp::create(b, loc, perPart, one);
+  partLen = mul(perPart, kDecodeRound);
+  Value keys = arith::MaxSIOp::create(b, loc, Sk, one);
+  parts = arith::CeilDivSIOp::create(b, loc, keys, partLen);
+  if (decode)
+    parts = arith::SelectOp::create(b, loc, decode, parts, one);
+  Value split = cmp(arith::CmpIPredicate::sgt, parts, one);
+  Value partRows = arith::MulIOp::create(b, loc, rowsNow, parts);
+  partRows = arith::SelectOp::create(b, loc, split, partRows, idx(0));
+  auto type = MemRefType::get({ShapedType::kDynamic, 2 + Dv}, b.getF32Type());
+  partial = memref::AllocOp::create(b, loc, type, ValueRange{partRows});
+  if (release) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(b.getInsertionBlock()->getTerminator());
+    memref::DeallocOp::create(b, loc, partial);
+  }
+}
+
+void AttentionBuilder::buildCombineLaunch() {
+  Value one = idx(1);
+  Value split = cmp(arith::CmpIPredicate::sgt, parts, one);
+  Value rowsX = arith::MaxSIOp::create(b, loc, BH, one);
+  Value gridX = arith::SelectOp::create(b, loc, split, rowsX, idx(0));
+  Value gridY = arith::MaxSIOp::create(b, loc, Sq, one);
+  OpBuilder::InsertionGuard guard(b);
+  auto launch = kiln::gpu_loops::launchAtBody(b, loc, gridX, gridY, one,
+                                              idx(Dv), TypeRange{});
+  Value bh = launch.getBlockIds().x, i = launch.getBlockIds().y;
+  Value t = launch.getThreadIds().x;
+  Head hd = activeBlock(bh, i);
+  Value y = combinedColumn(bh, i, t);
+  memref::StoreOp::create(b, loc, y, out, at(hd.b, hd.h, i, t));
 }
 
 void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
-                                    Value i) {
+                                    Value i, Value part) {
   OpBuilder::InsertionGuard guard(b);
   Value qrow = tiles[0], ms = tiles[1], ls = tiles[2], accs = tiles[3];
   Head hd = activeBlock(bh, i);
@@ -131,9 +248,8 @@ void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
   // The query row (D <= 128, fewer than the block's threads).
   {
     OpBuilder::InsertionGuard g2(b);
-    auto in = scf::IfOp::create(b, loc, cmp(arith::CmpIPredicate::slt, t,
-                                            idx(D)),
-                                false);
+    auto in = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::slt, t, idx(D)), false);
     b.setInsertionPointToStart(in.thenBlock());
     Value x = memref::LoadOp::create(b, loc, q, at(hd.b, hd.h, i, t));
     memref::StoreOp::create(b, loc, x, qrow, ValueRange{t});
@@ -143,9 +259,12 @@ void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
   SmallVector<Value> init{f32(-std::numeric_limits<double>::infinity())};
   Value zero = f32(0);
   init.append(cols + 1, zero);
-  Value first = mul(warp, kWarp);
-  Value stride = idx(kWarp * kDecodeWarps);
-  auto chunks = scf::ForOp::create(b, loc, first, Sk, stride, init);
+  // The part's keys: whole rounds, so a chunk never reaches the next part.
+  Value start = arith::MulIOp::create(b, loc, part, partLen);
+  Value end = minIdx(add(start, partLen), Sk);
+  Value first = add(start, mul(warp, kWarp));
+  Value stride = idx(kDecodeRound);
+  auto chunks = scf::ForOp::create(b, loc, first, end, stride, init);
   {
     OpBuilder::InsertionGuard g2(b);
     b.setInsertionPointToStart(chunks.getBody());
@@ -171,11 +290,10 @@ void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
       Value jj = keys.getInductionVar();
       Value src =
           arith::IndexCastOp::create(b, loc, b.getI32Type(), jj).getResult();
-      Value width =
-          arith::ConstantIntOp::create(b, loc, b.getI32Type(), kWarp);
-      Value pj = gpu::ShuffleOp::create(b, loc, p, src, width,
-                                        gpu::ShuffleMode::IDX)
-                     .getShuffleResult();
+      Value width = arith::ConstantIntOp::create(b, loc, b.getI32Type(), kWarp);
+      Value pj =
+          gpu::ShuffleOp::create(b, loc, p, src, width, gpu::ShuffleMode::IDX)
+              .getShuffleResult();
       Value key = add(c0, jj);
       SmallVector<Value> next;
       for (int64_t r = 0; r < cols; ++r) {
@@ -214,8 +332,7 @@ void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
   auto in = scf::IfOp::create(
       b, loc, cmp(arith::CmpIPredicate::slt, t, idx(Dv)), false);
   b.setInsertionPointToStart(in.thenBlock());
-  Value y = mergedColumn(tiles, t);
-  memref::StoreOp::create(b, loc, y, out, at(hd.b, hd.h, i, t));
+  finishColumn(tiles, hd, bh, i, part, t);
 }
 
 void AttentionBuilder::emulateDecode() {
@@ -239,8 +356,7 @@ void AttentionBuilder::emulateDecode() {
   };
   // The lanes' maximum or sum of `buf` (the shuffles' reduction).
   auto reduceLanes = [&](Value buf, bool maximum) {
-    double first =
-        maximum ? -std::numeric_limits<double>::infinity() : 0.0;
+    double first = maximum ? -std::numeric_limits<double>::infinity() : 0.0;
     Value init = f32(first);
     auto loop = forOp(lanes, 1, ValueRange{init});
     OpBuilder::InsertionGuard g(b);
@@ -252,69 +368,83 @@ void AttentionBuilder::emulateDecode() {
     scf::YieldOp::create(b, loc, y);
     return loop.getResult(0);
   };
+  decodeParts(/*decode=*/{}, /*release=*/false);
   forLoop(BH, [&](Value bh) {
     Head hd = head(bh);
     forLoop(Sq, [&](Value i) {
-      forLoop(idx(D), [&](Value d) {
-        store(load(q, at(hd.b, hd.h, i, d)), qrow, d);
+      forLoop(idx(D),
+              [&](Value d) { store(load(q, at(hd.b, hd.h, i, d)), qrow, d); });
+      forLoop(parts, [&](Value part) {
+        Value start = arith::MulIOp::create(b, loc, part, partLen);
+        Value end = minIdx(add(start, partLen), Sk);
+        forLoop(idx(kDecodeWarps), [&](Value w) {
+          Value zero = f32(0);
+          forLoop(lanes, [&](Value lane) { store(zero, lbuf, lane); });
+          forLoop(dv, [&](Value e) { store(zero, abuf, e); });
+          Value negInf = f32(-std::numeric_limits<double>::infinity());
+          Value first = add(start, mul(w, kWarp));
+          Value stride = idx(kDecodeRound);
+          auto chunks = scf::ForOp::create(b, loc, first, end, stride,
+                                           ValueRange{negInf});
+          {
+            OpBuilder::InsertionGuard g2(b);
+            b.setInsertionPointToStart(chunks.getBody());
+            Value c0 = chunks.getInductionVar();
+            Value mOld = chunks.getRegionIterArgs()[0];
+            forLoop(lanes, [&](Value lane) {
+              store(keyScore(qrow, hd, i, i, add(c0, lane)), sbuf, lane);
+            });
+            Value top = reduceLanes(sbuf, /*maximum=*/true);
+            Value m = arith::MaximumFOp::create(b, loc, mOld, top);
+            Value c = shiftOf(m);
+            Value alphaArg = arith::SubFOp::create(b, loc, mOld, c);
+            Value alpha = math::ExpOp::create(b, loc, alphaArg);
+            forLoop(lanes, [&](Value lane) {
+              Value shifted =
+                  arith::SubFOp::create(b, loc, load(sbuf, lane), c);
+              Value p = math::ExpOp::create(b, loc, shifted);
+              store(p, sbuf, lane);
+              store(math::FmaOp::create(b, loc, load(lbuf, lane), alpha, p),
+                    lbuf, lane);
+            });
+            forLoop(dv, [&](Value e) {
+              Value a0 = arith::MulFOp::create(b, loc, load(abuf, e), alpha);
+              auto keys = forOp(lanes, 1, ValueRange{a0});
+              {
+                OpBuilder::InsertionGuard g3(b);
+                b.setInsertionPointToStart(keys.getBody());
+                Value jj = keys.getInductionVar();
+                Value x = valueAt(hd, add(c0, jj), e);
+                scf::YieldOp::create(b, loc,
+                                     ValueRange{math::FmaOp::create(
+                                         b, loc, load(sbuf, jj), x,
+                                         keys.getRegionIterArgs()[0])});
+              }
+              store(keys.getResult(0), abuf, e);
+            });
+            scf::YieldOp::create(b, loc, ValueRange{m});
+          }
+          store(chunks.getResult(0), ms, w);
+          store(reduceLanes(lbuf, /*maximum=*/false), ls, w);
+          forLoop(dv, [&](Value e) { store(load(abuf, e), accs, {w, e}); });
+        });
+        forLoop(dv, [&](Value e) { finishColumn(tiles, hd, bh, i, part, e); });
       });
-      forLoop(idx(kDecodeWarps), [&](Value w) {
-        Value zero = f32(0);
-        forLoop(lanes, [&](Value lane) { store(zero, lbuf, lane); });
-        forLoop(dv, [&](Value e) { store(zero, abuf, e); });
-        Value negInf = f32(-std::numeric_limits<double>::infinity());
-        Value first = mul(w, kWarp);
-        Value stride = idx(kWarp * kDecodeWarps);
-        auto chunks =
-            scf::ForOp::create(b, loc, first, Sk, stride, ValueRange{negInf});
-        {
-          OpBuilder::InsertionGuard g2(b);
-          b.setInsertionPointToStart(chunks.getBody());
-          Value c0 = chunks.getInductionVar();
-          Value mOld = chunks.getRegionIterArgs()[0];
-          forLoop(lanes, [&](Value lane) {
-            store(keyScore(qrow, hd, i, i, add(c0, lane)), sbuf, lane);
-          });
-          Value top = reduceLanes(sbuf, /*maximum=*/true);
-          Value m = arith::MaximumFOp::create(b, loc, mOld, top);
-          Value c = shiftOf(m);
-          Value alphaArg = arith::SubFOp::create(b, loc, mOld, c);
-          Value alpha = math::ExpOp::create(b, loc, alphaArg);
-          forLoop(lanes, [&](Value lane) {
-            Value shifted = arith::SubFOp::create(b, loc, load(sbuf, lane), c);
-            Value p = math::ExpOp::create(b, loc, shifted);
-            store(p, sbuf, lane);
-            store(math::FmaOp::create(b, loc, load(lbuf, lane), alpha, p),
-                  lbuf, lane);
-          });
-          forLoop(dv, [&](Value e) {
-            Value a0 = arith::MulFOp::create(b, loc, load(abuf, e), alpha);
-            auto keys = forOp(lanes, 1, ValueRange{a0});
-            {
-              OpBuilder::InsertionGuard g3(b);
-              b.setInsertionPointToStart(keys.getBody());
-              Value jj = keys.getInductionVar();
-              Value x = valueAt(hd, add(c0, jj), e);
-              scf::YieldOp::create(
-                  b, loc,
-                  ValueRange{math::FmaOp::create(
-                      b, loc, load(sbuf, jj), x, keys.getRegionIterArgs()[0])});
-            }
-            store(keys.getResult(0), abuf, e);
-          });
-          scf::YieldOp::create(b, loc, ValueRange{m});
-        }
-        store(chunks.getResult(0), ms, w);
-        store(reduceLanes(lbuf, /*maximum=*/false), ls, w);
-        forLoop(dv, [&](Value e) { store(load(abuf, e), accs, {w, e}); });
-      });
+    });
+  });
+  // The second launch's work (no rows with one part).
+  Value split = cmp(arith::CmpIPredicate::sgt, parts, idx(1));
+  Value rowsX = arith::SelectOp::create(b, loc, split, BH, idx(0));
+  forLoop(rowsX, [&](Value bh) {
+    Head hd = head(bh);
+    forLoop(Sq, [&](Value i) {
       forLoop(dv, [&](Value e) {
-        store(mergedColumn(tiles, e), out, at(hd.b, hd.h, i, e));
+        store(combinedColumn(bh, i, e), out, at(hd.b, hd.h, i, e));
       });
     });
   });
   llvm::append_range(buffers, tiles);
-  buffers.append({sbuf, lbuf, abuf});
+  buffers.append({sbuf, lbuf, abuf, partial});
   for (Value buf : buffers)
     memref::DeallocOp::create(b, loc, buf);
 }

@@ -137,23 +137,78 @@ func.func @wide(%q: memref<?x?x128xf32>, %k: memref<?x?x128xf32>, %v: memref<?x?
 // -----
 
 // A static Sq of 1 (a decode step): only the decode kernel, 256 threads,
-// B*H x 1 blocks, no branch on Sq; a head dim of 80 (not a multiple of
-// 32): the lanes' third column is stored only when inside.
+// B*H x 1 x parts blocks, no branch on Sq; a head dim of 80 (not a
+// multiple of 32): the lanes' third column is stored only when inside.
+// Flash-decoding: parts = ceil(Sk / len) with len whole rounds of 256 keys,
+// wanted parts min(ceil(Sk / 256), ceil(128 / (B*H*Sq)), 16); the partial
+// buffer [B*H*Sq*parts, 2 + 80] only with more than one part; each block
+// walks its part's keys; with parts > 1 it stores its row's unnormalized
+// column (and thread 0 the maximum and denominator) there, else the
+// output. The second launch (an empty grid with one part): a thread per
+// column merges the parts (their maximum, then the rescaled sums).
 // CHECK-LABEL: func.func @decode_static
 // CHECK-NOT: arith.cmpi sle
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}) workgroup({{.*}} : memref<80xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8x80xf32, #gpu.address_space<workgroup>>) {
+// CHECK: %[[BH:.*]] = arith.muli %{{.*}}, %{{.*}} : index
+// CHECK: %[[ROWS:.*]] = arith.muli %[[BH]], %[[SQ:.*]] : index
+// CHECK: %[[ROUNDS:.*]] = arith.ceildivsi %[[SK:.*]], %c256
+// CHECK: %[[ROWS1:.*]] = arith.maxsi %[[ROWS]], %c1
+// CHECK: %[[FILL:.*]] = arith.ceildivsi %c128, %[[ROWS1]]
+// CHECK: %[[W0:.*]] = arith.minsi %[[ROUNDS]], %[[FILL]]
+// CHECK: %[[W1:.*]] = arith.minsi %[[W0]], %c16
+// CHECK: %[[W:.*]] = arith.maxsi %[[W1]], %c1
+// CHECK: %[[PER0:.*]] = arith.ceildivsi %[[ROUNDS]], %[[W]]
+// CHECK: %[[PER:.*]] = arith.maxsi %[[PER0]], %c1
+// CHECK: %[[LEN:.*]] = arith.muli %[[PER]], %c256
+// CHECK: %[[KEYS:.*]] = arith.maxsi %[[SK]], %c1
+// CHECK: %[[PARTS:.*]] = arith.ceildivsi %[[KEYS]], %[[LEN]]
+// CHECK: %[[SPLIT:.*]] = arith.cmpi sgt, %[[PARTS]], %c1
+// CHECK: %[[PR:.*]] = arith.muli %[[ROWS]], %[[PARTS]]
+// CHECK: %[[PRS:.*]] = arith.select %[[SPLIT]], %[[PR]], %c0
+// CHECK: %[[PARTIAL:.*]] = memref.alloc(%[[PRS]]) : memref<?x82xf32>
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %[[Z:.*]]) in ({{.*}}, {{.*}} = %{{.*}}, {{.*}} = %[[PARTS]]) threads({{.*}}) in ({{.*}} = %c256{{.*}}) workgroup({{.*}} : memref<80xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8xf32, #gpu.address_space<workgroup>>, {{.*}} : memref<8x80xf32, #gpu.address_space<workgroup>>) {
 // CHECK-NOT: } else {
-// CHECK: scf.for {{.*}} step %c256{{.*}} -> (f32, f32, f32, f32, f32)
+// CHECK: %[[START:.*]] = arith.muli %[[Z]], %[[LEN]]
+// CHECK: %[[NEXT:.*]] = arith.addi %[[START]], %[[LEN]]
+// CHECK: %[[END:.*]] = arith.minsi %[[NEXT]], %[[SK]]
+// CHECK: %[[FIRST:.*]] = arith.addi %[[START]], %{{.*}}
+// CHECK: scf.for {{.*}} = %[[FIRST]] to %[[END]] step %c256{{.*}} -> (f32, f32, f32, f32, f32)
 // CHECK-COUNT-2: memref.store %{{.*}} : memref<8x80xf32, #gpu.address_space<workgroup>>
 // CHECK: %[[COL:.*]] = arith.addi %{{.*}}, %c64
 // CHECK: %[[IN:.*]] = arith.cmpi slt, %[[COL]], %c80
 // CHECK-NEXT: scf.if %[[IN]]
 // CHECK-NEXT: memref.store %{{.*}} : memref<8x80xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: %[[SPLIT2:.*]] = arith.cmpi sgt, %[[PARTS]], %c1
+// CHECK-NEXT: scf.if %[[SPLIT2]] {
+// CHECK: memref.store %{{.*}}, %[[PARTIAL]][%{{.*}}, %{{.*}}] : memref<?x82xf32>
+// CHECK: arith.cmpi eq, %{{.*}}, %c0
+// CHECK-NEXT: scf.if
+// CHECK: memref.store %{{.*}}, %[[PARTIAL]][%{{.*}}, %c0{{.*}}] : memref<?x82xf32>
+// CHECK-NEXT: memref.store %{{.*}}, %[[PARTIAL]][%{{.*}}, %c1{{.*}}] : memref<?x82xf32>
+// CHECK: } else {
+// CHECK: arith.divf
+// CHECK: memref.store %{{.*}}, %arg3
 // CHECK: gpu.terminator
+// CHECK: %[[SPLIT3:.*]] = arith.cmpi sgt, %[[PARTS]], %c1
+// CHECK: %[[GX:.*]] = arith.select %[[SPLIT3]], %{{.*}}, %c0
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GX]], {{.*}}) threads({{.*}}) in ({{.*}} = %c80{{.*}}) {
+// CHECK: scf.for {{.*}} to %[[PARTS]] {{.*}} -> (f32)
+// CHECK: memref.load %[[PARTIAL]]
+// CHECK: arith.maximumf
+// CHECK: scf.for {{.*}} to %[[PARTS]] {{.*}} -> (f32, f32)
+// CHECK-COUNT-3: memref.load %[[PARTIAL]]
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: memref.store %{{.*}}, %arg3
+// CHECK: gpu.terminator
+// CHECK: memref.dealloc %[[PARTIAL]]
+// CHECK-NEXT: return
 // EMU-LABEL: func.func @decode_static
 // EMU-NOT: memref<64x
+// EMU-NOT: arith.cmpi sle
 // EMU: memref.alloc() : memref<80xf32>
-// EMU-NOT: } else {
+// EMU: memref.alloc(%{{.*}}) : memref<?x82xf32>
+// EMU: memref.dealloc %{{.*}} : memref<?x82xf32>
 // EMU: return
 func.func @decode_static(%q: memref<2x4x1x80xf32>, %k: memref<2x4x?x80xf32>, %v: memref<2x4x?x80xf32>, %o: memref<2x4x1x80xf32>) {
   kiln.ukernel "attention_f32"(%q, %k, %v) outs(%o) {int_params = array<i64: 0, 4, 0, 4>, float_params = array<f32: 0.1, 0.0>} : (memref<2x4x1x80xf32>, memref<2x4x?x80xf32>, memref<2x4x?x80xf32>, memref<2x4x1x80xf32>) -> ()
