@@ -452,12 +452,17 @@ int main(int argc, char **argv) {
         bench_conv(convs[i].name, convs[i].c, convs[i].h, convs[i].f,
                    convs[i].k, convs[i].s, v < 2 ? KILN_ISA_AVX512 : KILN_ISA_AVX2,
                    v % 2 == 0, peak, threads);
-  if (only)
+  /* the filter "bandwidth" matches no shape: the read bandwidth and the
+   * decode GEMVs only */
+  if (only && strcmp(only, "bandwidth") != 0)
     return 0;
   double bw = read_bandwidth();
   printf("\nmemory read bandwidth, %d thread%s: %.1f GB/s\n", threads,
          threads > 1 ? "s" : "", bw);
-  for (int isa = top_isa; isa >= KILN_ISA_AVX2; --isa)
+  /* K = 8192, and K = 1024 (a decode step's layers at hidden 1024) */
+  for (int isa = top_isa; isa >= KILN_ISA_AVX2; --isa) {
     bench_gemv(16384, 8192, isa, bw, threads);
+    bench_gemv(131072, 1024, isa, bw, threads);
+  }
   return 0;
 }

@@ -8,8 +8,8 @@
  * the --cpu a model was compiled for.
  *
  * A tile kernel computes C[0:mr, 0:nc] (+)= A[0:mr, 0:k] * B for up to
- * KILN_SGEMM_NC_<ISA> columns (two panels on AVX-512, one elsewhere). Its A
- * block is read in place from rows of stride lda (ap[i * lda + kk], as
+ * KILN_SGEMM_NC_<ISA> columns (two panels on AVX-512 unless M = 1, one
+ * elsewhere). Its A block is read in place from rows of stride lda (ap[i * lda + kk], as
  * MLAS does), or, with lda == 0, packed k-major (ap[kk * mr + i] is
  * A[i, kk]), which the driver does only for A with non-unit column stride.
  *
