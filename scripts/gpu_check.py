@@ -44,7 +44,7 @@
                   tensor-core kernel at fp16, against PyTorch's
                   scaled_dot_product_attention; a decode step's attention
                   (one query row, 32 heads of 128, 4096 keys: the decode
-                  kernel's keys in 8 parts, flash-decoding) at fp32,
+                  kernel's keys in 4 parts, flash-decoding) at fp32,
                   against the same. The GEMMs and BERTs are only timed: their
                   weights files (the whole model's are 440 MB, too big to
                   carry) are written as zeros by `run`, since a kernel's
@@ -131,7 +131,8 @@ ATTN_TIMED = [4, 32, 512, 128]
 GRAPH_TIMED = ["bert_base_layer.fp16", "bert_base_layer.fp32", "bert_base.fp16",
                "gemm_proj.fp16", "attn_decode_4096.fp32"]
 # A decode step's attention: batch, heads, query rows, cached keys, head
-# dim (32 heads of LLaMA-7B on 4096 cached tokens: the keys in 8 parts).
+# dim (32 heads of LLaMA-7B on 4096 cached tokens: the keys in 4 parts,
+# 128 blocks).
 ATTN_DECODE = [1, 32, 1, 4096, 128]
 # cuda_matmul.py's cases whose operands the pipelined kernel takes.
 PIPELINED_CASES = ["gemm_bias_slice", "matmul_k100_n136", "matmul_k8_n8",
