@@ -137,6 +137,7 @@ static void test_attention(int isa, int bf16) {
       {4, 1, 4, 4, 128, 128, 64, 64, 1, 0},  /* BERT-style padding mask */
       {4, 2, 8, 2, 17, 17, 16, 16, 0, 1},    /* GQA, causal prefill */
       {4, 1, 4, 4, 1, 129, 32, 32, 0, 1},    /* decode step on a cache */
+      {4, 2, 4, 2, 1, 77, 20, 12, 1, 0},     /* one row, GQA, head dim 20 (a tail) */
       {4, 2, 2, 2, 5, 300, 8, 24, 2, 0},     /* bool mask, many keys, Dv != D */
       {3, 2, 3, 3, 50, 50, 32, 32, 0, 0},    /* rank 3 [B*H, S, D] */
       {4, 1, 2, 1, 40, 600, 16, 16, 1, 1},   /* keys beyond one block */

@@ -144,13 +144,27 @@ static int decode_item(att_job *j, int64_t b, int64_t h, int64_t kvh,
   float *st = kiln_scratch(KILN_SCRATCH_ATT_ST, (size_t)(Sk * rows) * sizeof(float));
   if (!qpk || !st)
     return 0;
-  kiln_sgemm_pack_b(D, rows, Q, j->q.stride[3], j->q.stride[2], qpk);
-  if (!kiln_sgemm_packed_run(j->isa, 0, Sk, rows, D, K, j->k.stride[2],
-                             j->k.stride[3], qpk, st, rows))
-    return 0;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < Sk; ++c)
-      s[r * Sk + c] = st[c * rows + r];
+  if (rows == 1 && j->k.stride[3] == 1 && j->isa != KILN_ISA_GENERIC) {
+    /* One query row: each key's dot product with it, vectorized over the
+     * head dim (the GEMM's 16-column panel held one useful column).
+     * llama_8x1024_decode's attention (16 heads, 513 keys, one thread):
+     * 0.20 -> 0.115 ms per layer; its decode step 1.06-1.09x faster on
+     * 512 cached tokens, 1.18-1.21x on 4096. */
+    for (int64_t d = 0; d < D; ++d)
+      qpk[d] = Q[d * j->q.stride[3]];
+    if (j->isa == KILN_ISA_AVX512)
+      kiln_dot_rows_avx512(s, qpk, K, Sk, D, j->k.stride[2]);
+    else
+      kiln_dot_rows_avx2(s, qpk, K, Sk, D, j->k.stride[2]);
+  } else {
+    kiln_sgemm_pack_b(D, rows, Q, j->q.stride[3], j->q.stride[2], qpk);
+    if (!kiln_sgemm_packed_run(j->isa, 0, Sk, rows, D, K, j->k.stride[2],
+                               j->k.stride[3], qpk, st, rows))
+      return 0;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < Sk; ++c)
+        s[r * Sk + c] = st[c * rows + r];
+  }
   mask_scores(j, s, rows, b, h, i0, Sk);
   rows_softmax(j->isa, s, rows, Sk, Sk, inv, NULL);
   float *O = (float *)(j->o.base) + b * j->o.stride[0] + h * j->o.stride[1] +

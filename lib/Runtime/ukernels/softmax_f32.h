@@ -39,6 +39,12 @@ void kiln_axpy_rows_avx2(float *o, const float *p, const float *v, int64_t n,
                          int64_t dv, int64_t ldv);
 void kiln_axpy_rows_avx512(float *o, const float *p, const float *v,
                            int64_t n, int64_t dv, int64_t ldv);
+/* s[j] = sum_e k[j * ldk + e] * q[e] for j < n, e < d: the scores of one
+ * query row, streaming K's rows once (decode steps). */
+void kiln_dot_rows_avx2(float *s, const float *q, const float *k, int64_t n,
+                        int64_t d, int64_t ldk);
+void kiln_dot_rows_avx512(float *s, const float *q, const float *k, int64_t n,
+                          int64_t d, int64_t ldk);
 /* exp of n floats in place (for the accuracy test). */
 void kiln_exp_avx512(float *x, int64_t n);
 void kiln_exp_avx2(float *x, int64_t n);

@@ -84,4 +84,6 @@ void kiln_softmax_rows_avx2(float *s, int64_t rows, int64_t n, int64_t lds,
 }
 
 #define AXPY_NAME kiln_axpy_rows_avx2
+#define DOT_NAME kiln_dot_rows_avx2
+#define DOT_VW 8
 #include "axpy_f32_impl.h"

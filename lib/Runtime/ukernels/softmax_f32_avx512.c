@@ -68,4 +68,6 @@ void kiln_softmax_rows_avx512(float *s, int64_t rows, int64_t n, int64_t lds,
 }
 
 #define AXPY_NAME kiln_axpy_rows_avx512
+#define DOT_NAME kiln_dot_rows_avx512
+#define DOT_VW 16
 #include "axpy_f32_impl.h"
