@@ -2,11 +2,12 @@
 """A run's launches as CUDA graphs (lib/Runtime/cuda_graph.c), against the
 stand-in libcuda.so.1 (stub_libcuda.c, on LD_LIBRARY_PATH).
 
-usage: cuda_graphs.py run MODEL.so DIM STUB_LOG
+usage: cuda_graphs.py run MODEL.so DIM STUB_LOG [D1,D2,...]
        cuda_graphs.py compare GRAPHS_LOG DIRECT_LOG
 
-`run` runs MODEL.so (one float32 input [DIM, 16]) with DIM = 3, 3, 3, 5,
-5, 3, writing "--- run K DIM=D" into the stub's log before each run.
+`run` runs MODEL.so (float32 inputs of ones; the dynamic dim named DIM set
+to D1, D2, ..., default 3, 3, 3, 5, 5, 3), writing "--- run K DIM=D" into
+the stub's log before each run.
 `compare` takes the log of a process run with graphs (the default) and
 one run with KILN_GPU_GRAPHS=0, and prints per run how the graph process
 issued its kernels (direct launches, a graph made, a graph launched with U
@@ -27,13 +28,14 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 DIMS = [3, 3, 3, 5, 5, 3]
 
 
-def run(model, name, log):
+def run(model, name, log, dims):
     import kiln
     m = kiln.load(model)
-    for k, d in enumerate(DIMS, 1):
+    for k, d in enumerate(dims, 1):
         with open(log, "a") as f:
             f.write(f"--- run {k} {name}={d}\n")
-        m.run({m.inputs[0]["name"]: np.ones((d, 16), np.float32)})
+        m.run({i["name"]: np.ones([d if x == name else x for x in i["dims"]], np.float32)
+               for i in m.inputs})
     m.close()
 
 
@@ -76,13 +78,14 @@ def compare(graph_log, direct_log):
                    f"{len(updates)} updated")
         else:
             ran = direct
-            how = f"{len(direct)} direct launches"
+            how = f"{len(direct)} direct launch" + ("es" if len(direct) != 1 else "")
         same = "same kernels, grids and arguments" if ran == want else "DIFFERENT"
         print(f"{label}: {how}: {same} as without graphs")
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "run":
-        run(sys.argv[2], sys.argv[3], sys.argv[4])
+        run(sys.argv[2], sys.argv[3], sys.argv[4],
+            [int(d) for d in sys.argv[5].split(",")] if len(sys.argv) > 5 else DIMS)
     else:
         compare(sys.argv[2], sys.argv[3])
