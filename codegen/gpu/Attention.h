@@ -223,6 +223,10 @@ private:
   /// with more than one part the part's partial row.
   void finishColumn(ValueRange tiles, const Head &hd, Value bh, Value i,
                     Value part, Value col);
+  /// The keys [start, end) of key part `part`.
+  std::pair<Value, Value> partKeys(Value part);
+  /// parts > 1 (an i1): the rows' parts are merged by the second launch.
+  Value split();
   Value partialRow(Value bh, Value i, Value part);
   /// Output column `col` of row i merged from its parts' partial rows.
   Value combinedColumn(Value bh, Value i, Value col);

@@ -84,8 +84,8 @@ SmallVector<Type> AttentionBuilder::decodeTypes(Attribute space) {
 
 /// The score of key j (clamped to the last key to read it) for query row
 /// i: the dot product of the staged query row with K[j].
-Value AttentionBuilder::keyScore(Value qrow, const Head &hd, Value i, Value iC,
-                                 Value j) {
+Value AttentionBuilder::keyScore(Value qrow, const Head &hd, Value i,
+                                 Value iC, Value j) {
   Value lastKey = arith::SubIOp::create(b, loc, Sk, idx(1));
   Value jC = minIdx(j, lastKey);
   Value zero = f32(0);
@@ -131,6 +131,17 @@ SmallVector<Value> AttentionBuilder::mergedColumn(ValueRange tiles, Value col) {
   return {top, l, o};
 }
 
+std::pair<Value, Value> AttentionBuilder::partKeys(Value part) {
+  // Whole rounds, so a warp's chunk never reaches the next part.
+  Value start = arith::MulIOp::create(b, loc, part, partLen);
+  Value end = minIdx(add(start, partLen), Sk);
+  return {start, end};
+}
+
+Value AttentionBuilder::split() {
+  return cmp(arith::CmpIPredicate::sgt, parts, idx(1));
+}
+
 Value AttentionBuilder::partialRow(Value bh, Value i, Value part) {
   Value row = add(arith::MulIOp::create(b, loc, bh, Sq), i);
   return add(arith::MulIOp::create(b, loc, row, parts), part);
@@ -140,8 +151,7 @@ void AttentionBuilder::finishColumn(ValueRange tiles, const Head &hd, Value bh,
                                     Value i, Value part, Value col) {
   OpBuilder::InsertionGuard guard(b);
   SmallVector<Value> merged = mergedColumn(tiles, col);
-  Value split = cmp(arith::CmpIPredicate::sgt, parts, idx(1));
-  auto pick = scf::IfOp::create(b, loc, split, /*withElseRegion=*/true);
+  auto pick = scf::IfOp::create(b, loc, split(), /*withElseRegion=*/true);
   b.setInsertionPointToStart(pick.elseBlock());
   Value y = arith::DivFOp::create(b, loc, merged[2], merged[1]);
   memref::StoreOp::create(b, loc, y, out, at(hd.b, hd.h, i, col));
@@ -209,9 +219,9 @@ void AttentionBuilder::decodeParts(Value decode, bool release) {
   parts = arith::CeilDivSIOp::create(b, loc, keys, partLen);
   if (decode)
     parts = arith::SelectOp::create(b, loc, decode, parts, one);
-  Value split = cmp(arith::CmpIPredicate::sgt, parts, one);
+  Value isSplit = split();
   Value partRows = arith::MulIOp::create(b, loc, rowsNow, parts);
-  partRows = arith::SelectOp::create(b, loc, split, partRows, idx(0));
+  partRows = arith::SelectOp::create(b, loc, isSplit, partRows, idx(0));
   auto type = MemRefType::get({ShapedType::kDynamic, 2 + Dv}, b.getF32Type());
   partial = memref::AllocOp::create(b, loc, type, ValueRange{partRows});
   if (release) {
@@ -223,9 +233,9 @@ void AttentionBuilder::decodeParts(Value decode, bool release) {
 
 void AttentionBuilder::buildCombineLaunch() {
   Value one = idx(1);
-  Value split = cmp(arith::CmpIPredicate::sgt, parts, one);
+  Value isSplit = split();
   Value rowsX = arith::MaxSIOp::create(b, loc, BH, one);
-  Value gridX = arith::SelectOp::create(b, loc, split, rowsX, idx(0));
+  Value gridX = arith::SelectOp::create(b, loc, isSplit, rowsX, idx(0));
   Value gridY = arith::MaxSIOp::create(b, loc, Sq, one);
   OpBuilder::InsertionGuard guard(b);
   auto launch = kiln::gpu_loops::launchAtBody(b, loc, gridX, gridY, one,
@@ -248,8 +258,9 @@ void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
   // The query row (D <= 128, fewer than the block's threads).
   {
     OpBuilder::InsertionGuard g2(b);
-    auto in = scf::IfOp::create(
-        b, loc, cmp(arith::CmpIPredicate::slt, t, idx(D)), false);
+    auto in = scf::IfOp::create(b, loc, cmp(arith::CmpIPredicate::slt, t,
+                                            idx(D)),
+                                false);
     b.setInsertionPointToStart(in.thenBlock());
     Value x = memref::LoadOp::create(b, loc, q, at(hd.b, hd.h, i, t));
     memref::StoreOp::create(b, loc, x, qrow, ValueRange{t});
@@ -259,9 +270,7 @@ void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
   SmallVector<Value> init{f32(-std::numeric_limits<double>::infinity())};
   Value zero = f32(0);
   init.append(cols + 1, zero);
-  // The part's keys: whole rounds, so a chunk never reaches the next part.
-  Value start = arith::MulIOp::create(b, loc, part, partLen);
-  Value end = minIdx(add(start, partLen), Sk);
+  auto [start, end] = partKeys(part);
   Value first = add(start, mul(warp, kWarp));
   Value stride = idx(kDecodeRound);
   auto chunks = scf::ForOp::create(b, loc, first, end, stride, init);
@@ -290,10 +299,11 @@ void AttentionBuilder::decodeKernel(ValueRange tiles, Value t, Value bh,
       Value jj = keys.getInductionVar();
       Value src =
           arith::IndexCastOp::create(b, loc, b.getI32Type(), jj).getResult();
-      Value width = arith::ConstantIntOp::create(b, loc, b.getI32Type(), kWarp);
-      Value pj =
-          gpu::ShuffleOp::create(b, loc, p, src, width, gpu::ShuffleMode::IDX)
-              .getShuffleResult();
+      Value width =
+          arith::ConstantIntOp::create(b, loc, b.getI32Type(), kWarp);
+      Value pj = gpu::ShuffleOp::create(b, loc, p, src, width,
+                                        gpu::ShuffleMode::IDX)
+                     .getShuffleResult();
       Value key = add(c0, jj);
       SmallVector<Value> next;
       for (int64_t r = 0; r < cols; ++r) {
@@ -356,7 +366,8 @@ void AttentionBuilder::emulateDecode() {
   };
   // The lanes' maximum or sum of `buf` (the shuffles' reduction).
   auto reduceLanes = [&](Value buf, bool maximum) {
-    double first = maximum ? -std::numeric_limits<double>::infinity() : 0.0;
+    double first =
+        maximum ? -std::numeric_limits<double>::infinity() : 0.0;
     Value init = f32(first);
     auto loop = forOp(lanes, 1, ValueRange{init});
     OpBuilder::InsertionGuard g(b);
@@ -372,11 +383,11 @@ void AttentionBuilder::emulateDecode() {
   forLoop(BH, [&](Value bh) {
     Head hd = head(bh);
     forLoop(Sq, [&](Value i) {
-      forLoop(idx(D),
-              [&](Value d) { store(load(q, at(hd.b, hd.h, i, d)), qrow, d); });
+      forLoop(idx(D), [&](Value d) {
+        store(load(q, at(hd.b, hd.h, i, d)), qrow, d);
+      });
       forLoop(parts, [&](Value part) {
-        Value start = arith::MulIOp::create(b, loc, part, partLen);
-        Value end = minIdx(add(start, partLen), Sk);
+        auto [start, end] = partKeys(part);
         forLoop(idx(kDecodeWarps), [&](Value w) {
           Value zero = f32(0);
           forLoop(lanes, [&](Value lane) { store(zero, lbuf, lane); });
@@ -433,8 +444,8 @@ void AttentionBuilder::emulateDecode() {
     });
   });
   // The second launch's work (no rows with one part).
-  Value split = cmp(arith::CmpIPredicate::sgt, parts, idx(1));
-  Value rowsX = arith::SelectOp::create(b, loc, split, BH, idx(0));
+  Value isSplit = split();
+  Value rowsX = arith::SelectOp::create(b, loc, isSplit, BH, idx(0));
   forLoop(rowsX, [&](Value bh) {
     Head hd = head(bh);
     forLoop(Sq, [&](Value i) {

@@ -515,7 +515,7 @@ int kiln_gpu_launch_now(const kiln_gpu_launch *l) {
   last_kernel = l->k->name;
   return check(cu.LaunchKernel(l->k->fn, l->grid[0], l->grid[1], l->grid[2],
                                l->block[0], l->block[1], l->block[2], l->smem,
-                               l->stream, l->params, NULL),
+                               l->stream, l->params, l->extra),
                "cuLaunchKernel");
 }
 
@@ -541,20 +541,15 @@ API void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
                        {(unsigned)bx, (unsigned)by, (unsigned)bz},
                        (unsigned)smem,
                        (CUstream)stream,
-                       params};
-  if (!extra && kiln_gpu_defer(&l, nparams))
+                       params,
+                       extra};
+  if (kiln_gpu_defer(&l, nparams))
     return; /* issued at the next flush (cuda_graph.c) */
   kiln_gpu_flush();
   timed_launch *t = kiln_prof_on ? time_launch(k, gx, gy, gz, bx * by * bz) : NULL;
   if (t)
     check(cu.EventRecord(t->start, (CUstream)stream), "cuEventRecord");
-  if (extra)
-    check(cu.LaunchKernel(k->fn, l.grid[0], l.grid[1], l.grid[2], l.block[0],
-                          l.block[1], l.block[2], l.smem, l.stream, params,
-                          extra),
-          "cuLaunchKernel");
-  else
-    kiln_gpu_launch_now(&l);
+  kiln_gpu_launch_now(&l);
   if (t)
     check(cu.EventRecord(t->end, (CUstream)stream), "cuEventRecord");
 }

@@ -95,21 +95,16 @@ void kiln_gpu_kernel_params(kiln_gpu_kernel *k) {
   if (!atomic_load(&graphs_on))
     return;
   /* The driver answers CUDA_ERROR_INVALID_VALUE past the last one. */
+  uint16_t sizes[4096];
   size_t n = 0, offset, size;
-  while (n < 4096 && g.FuncGetParamInfo(k->fn, n, &offset, &size) == 0)
-    ++n;
-  uint16_t *sizes = malloc((n ? n : 1) * sizeof *sizes);
-  if (!sizes)
-    return;
-  for (size_t i = 0; i < n; ++i) {
-    if (g.FuncGetParamInfo(k->fn, i, &offset, &size) != 0 || size == 0 ||
-        size > 4096) {
-      free(sizes);
+  for (; n < 4096 && g.FuncGetParamInfo(k->fn, n, &offset, &size) == 0; ++n) {
+    if (size == 0 || size > 4096)
       return;
-    }
-    sizes[i] = (uint16_t)size;
+    sizes[n] = (uint16_t)size;
   }
-  k->psize = sizes;
+  if (!(k->psize = malloc((n ? n : 1) * sizeof *sizes)))
+    return;
+  memcpy(k->psize, sizes, n * sizeof *sizes);
   k->nparams = (int)n;
 }
 
@@ -200,8 +195,11 @@ static _Thread_local void **argv_;
 static _Thread_local int argv_cap;
 
 static void **args_of(const seq *s, int i) {
+  static void *none[1]; /* (a kernel without parameters) */
   const rec *r = &s->recs[i];
   int n = r->k->nparams;
+  if (n == 0)
+    return none;
   if (n > argv_cap) {
     void **grown = realloc(argv_, (size_t)n * sizeof *grown);
     if (!grown)
@@ -214,13 +212,13 @@ static void **args_of(const seq *s, int i) {
     argv_[j] = s->bytes + at;
     at += r->k->psize[j];
   }
-  return argv_ ? argv_ : (void **)&argv_; /* (no parameters) */
+  return argv_;
 }
 
 static void launch_all(const seq *s, CUstream stream) {
   for (int i = 0; i < s->n; ++i) {
     const rec *r = &s->recs[i];
-    kiln_gpu_launch l = {r->k, {0}, {0}, r->smem, stream, args_of(s, i)};
+    kiln_gpu_launch l = {r->k, {0}, {0}, r->smem, stream, args_of(s, i), NULL};
     memcpy(l.grid, r->grid, sizeof l.grid);
     memcpy(l.block, r->block, sizeof l.block);
     if (!l.params) {
@@ -347,7 +345,7 @@ static void make_exit_key(void) {
 }
 
 int kiln_gpu_defer(const kiln_gpu_launch *l, size_t nparams) {
-  if (!atomic_load(&graphs_on) || l->k->nparams < 0 ||
+  if (!atomic_load(&graphs_on) || l->extra || l->k->nparams < 0 ||
       (size_t)l->k->nparams != nparams)
     return 0;
   if (!exit_key_set) {

@@ -35,6 +35,7 @@ typedef struct {
   unsigned grid[3], block[3], smem;
   CUstream stream;
   void **params; /* pointers to the argument values */
+  void **extra;  /* cuLaunchKernel's `extra` (never deferred) */
 } kiln_gpu_launch;
 
 /*--- cuda.c ---*/

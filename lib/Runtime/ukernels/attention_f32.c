@@ -141,8 +141,7 @@ static int decode_item(att_job *j, int64_t b, int64_t h, int64_t kvh,
                    h * j->q.stride[1] + i0 * j->q.stride[2];
   float *qpk = kiln_scratch(KILN_SCRATCH_ATT_Q,
                             (size_t)(D * KILN_GEMM_NR) * sizeof(float));
-  float *st = kiln_scratch(KILN_SCRATCH_ATT_ST, (size_t)(Sk * rows) * sizeof(float));
-  if (!qpk || !st)
+  if (!qpk)
     return 0;
   if (rows == 1 && j->k.stride[3] == 1 && j->isa != KILN_ISA_GENERIC) {
     /* One query row: each key's dot product with it, vectorized over the
@@ -157,6 +156,10 @@ static int decode_item(att_job *j, int64_t b, int64_t h, int64_t kvh,
     else
       kiln_dot_rows_avx2(s, qpk, K, Sk, D, j->k.stride[2]);
   } else {
+    float *st = kiln_scratch(KILN_SCRATCH_ATT_ST,
+                             (size_t)(Sk * rows) * sizeof(float));
+    if (!st)
+      return 0;
     kiln_sgemm_pack_b(D, rows, Q, j->q.stride[3], j->q.stride[2], qpk);
     if (!kiln_sgemm_packed_run(j->isa, 0, Sk, rows, D, K, j->k.stride[2],
                                j->k.stride[3], qpk, st, rows))
