@@ -49,6 +49,8 @@ SHAPES = {
     "gpt2": {"batch": 1, "seq": 8, "past_seq": 16},
     "llama_decode": {"batch": 1, "seq": 1, "past_seq": 128},
     "llama_8x1024_decode": {"batch": 1, "seq": 1, "past_seq": 512},
+    "llama_8x1024_decode_b4": {"batch": 4, "seq": 1, "past_seq": 512},
+    "gpt2_8x1024_decode_b4": {"batch": 4, "seq": 1, "past_seq": 512},
     "llama": {"batch": 1, "seq": 128},
     "vit": {"batch": 1},
     "transformer_encoder": {"batch": 2, "seq": 50},

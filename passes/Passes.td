@@ -10,6 +10,27 @@
 
 include "mlir/Pass/PassBase.td"
 
+def KilnWidenHalf
+    : InterfacePass<"kiln-widen-half", "mlir::FunctionOpInterface"> {
+  let summary = "Compute an fp16/bf16 model in fp32 between its inputs and outputs";
+  let description = [{
+    Every kiln op whose result types follow from its operands
+    (InferTypeOpInterface) and that reads or yields f16/bf16 tensors is
+    retyped to f32; half constants become f32 constants (exact), half
+    function arguments are cast to f32 once at the entry and half results
+    cast back before the return, so the signature does not change. A
+    `kiln.cast` to f32 of a widened value disappears; an explicit cast to a
+    half type keeps its rounding (the ops after it read it cast back to
+    f32). Ops that cannot compute in f32 keep their half operands through a
+    cast back: a result type fixed by an attribute (`constant_of_shape`,
+    `random`), ops with regions (`if`, `loop`) and their nested users, ops
+    of other dialects, and any op whose verifier rejects the f32 form. Runs
+    first in the graph pipeline, so the fusions and kernels, all f32, see an
+    f32 graph: ONNX Runtime's CPU provider likewise runs fp16 models through
+    fp32 kernels with casts around them.
+  }];
+}
+
 def KilnRefineTypes
     : InterfacePass<"kiln-refine-types", "mlir::FunctionOpInterface"> {
   let summary = "Re-infer kiln result types after folding made them more static";

@@ -26,10 +26,24 @@ inline std::optional<double> scalarValue(Value v) {
   return (*attr.getValues<APFloat>().begin()).convertToDouble();
 }
 
-/// True when `v` is a constant scalar within 1e-4 (relative) of `want`.
+/// `want` rounded to the nearest value of `sem` (fp16, bf16).
+inline double roundedTo(double want, const llvm::fltSemantics &sem) {
+  bool lost = false;
+  APFloat v(want);
+  v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+  return v.convertToDouble();
+}
+
+/// True when `v` is a constant scalar within 1e-4 (relative) of `want`, or
+/// `want` rounded to fp16 or bf16: the constants of a model exported in
+/// half precision, widened to f32 (kiln-widen-half), where sqrt(2) is
+/// 1.4140625 in fp16.
 inline bool isScalar(Value v, double want) {
   auto got = scalarValue(v);
-  return got && std::abs(*got - want) <= 1e-4 * std::max(1.0, std::abs(want));
+  return got &&
+         (std::abs(*got - want) <= 1e-4 * std::max(1.0, std::abs(want)) ||
+          *got == roundedTo(want, APFloat::IEEEhalf()) ||
+          *got == roundedTo(want, APFloat::BFloat()));
 }
 
 /// The operand of binary `op` that is not `known`, if `known` is one.

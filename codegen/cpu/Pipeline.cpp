@@ -14,7 +14,7 @@
 using namespace mlir;
 
 const char *const mlir::kiln::kGraphPipeline =
-    "func.func(kiln-fold-shapes,kiln-refine-types,kiln-fuse-norms,"
+    "func.func(kiln-widen-half,kiln-fold-shapes,kiln-refine-types,kiln-fuse-norms,"
     "kiln-fuse-activations,kiln-fuse-rotary,kiln-fuse-attention,kiln-fuse-linear,"
     "kiln-merge-linears,"
     "kiln-fold-shapes,"

@@ -10,7 +10,7 @@ const path = require('path');
 const ort = require('onnxruntime-node');
 
 const TYPED = {
-  float32: Float32Array, float64: Float64Array, int8: Int8Array,
+  float32: Float32Array, float64: Float64Array, float16: Uint16Array, int8: Int8Array,
   int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
   uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array,
   uint64: BigUint64Array, bool: Uint8Array,
