@@ -23,6 +23,11 @@ Models (PyTorch 1.13 exports, random weights, fixed seed):
                        [2, B, H, P, D] and present per layer,
                        SkipLayerNormalization, FastGelu), benchmarked as a
                        decode step on a 512-token cache
+  bert_base_fp16, llama_8x1024_decode_fp16, resnet18_224_fp16
+                       the same models written in fp16 as converters ship
+                       them (test/models/to_half.py: weights, inputs and
+                       outputs fp16), made from the fp32 files (exported
+                       first when missing)
 The architectures are the ones of test/models/export_models.py. Two more
 names are hard links for other benchmark shapes of the same files (see
 run_bench.py's SHAPES): bert_base_b8 (batch 8) and gpt2_4x256_decode (one
@@ -114,6 +119,19 @@ def main():
         path = os.path.join(args.outdir, "gpt2_4x256_ort_decode.onnx")
         ort_contrib.gpt2_ort_model(path)
         print(f"gpt2_4x256_ort_decode: ONNX Runtime's fused form, {path}")
+    for half, src in (("bert_base_fp16", "bert_base"),
+                      ("llama_8x1024_decode_fp16", "llama_8x1024_decode"),
+                      ("resnet18_224_fp16", "resnet18_224")):
+        if not args.only or half in args.only:
+            s_ = os.path.join(args.outdir, src + ".onnx")
+            if not os.path.exists(s_):
+                em.export_one(src, args.outdir, MODELS[src])
+            sys.path.insert(0, os.path.join(HERE, "..", "test", "models"))
+            import onnx  # noqa: E402
+            import to_half  # noqa: E402
+            onnx.save(to_half.convert(onnx.load(s_), "fp16"),
+                      os.path.join(args.outdir, half + ".onnx"))
+            print(f"{half}: {src} in fp16")
     for alias, src in (("bert_base_b8", "bert_base"), ("gpt2_4x256_decode", "gpt2_4x256"),
                        ("resnet18_224_b8", "resnet18_224"),
                        ("mobilenet_v3_small_224_b8", "mobilenet_v3_small_224")):

@@ -258,7 +258,12 @@ def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
            "conv2d_f32 3 x 3 at stride 1 and dilation 1 with a constant "
            "filter, 8+ input and output channels, for AVX-512: the filter "
            "transformed here to Winograd F(2x2, 3x3)'s U = G g G^T, stored "
-           "[16, F, C] (flags 4 | 64, lib/Runtime/ukernels/conv_wino_f32.h)">
+           "[16, F, C] (flags 4 | 64, lib/Runtime/ukernels/conv_wino_f32.h)">,
+    Option<"exactFp16", "exact-fp16", "bool", /*default=*/"true",
+           "precision=fp32 on avx512/avx2: a constant weight whose every "
+           "value is an fp16 value (a model exported in fp16) is packed in "
+           "fp16 as with precision=fp16 (flag 2048, hgemm): the same values "
+           "in half the bytes">
   ];
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect",

@@ -13,6 +13,7 @@
 #include "codegen/cpu/Calibration.h"
 #include "codegen/cpu/ConstWeights.h"
 #include "codegen/cpu/WeightPacker.h"
+#include "../../lib/Runtime/ukernels/pack_f16.h"
 #include "dialects/kiln/KilnDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -118,6 +119,34 @@ struct KilnCpuUkernels final
     return found;
   }
 
+  /// Globals whose every value is an fp16 value (checked once each).
+  llvm::DenseMap<Operation *, bool> f16Exact;
+
+  /// How `global`'s weights are stored: as asked, except that under
+  /// precision=fp32 (not --keep-fp32 layers of another precision) weights
+  /// whose every value is an fp16 value (a model exported in fp16, widened
+  /// by kiln-widen-half) are stored in fp16 on the AVX2/AVX-512 tiles: the
+  /// same values in half the bytes. Measured on an fp16 export (`kiln run
+  /// --against`, outputs identical): LLaMA 8 x 1024 decode steps 1.31-1.33x
+  /// faster, BERT-base prefill at seq 128 0.99-1.01x.
+  WeightKind kindFor(memref::GlobalOp global) {
+    if (!exactFp16 || precision != "fp32" || quantize != "none" ||
+        weightKind != WeightKind::F32 || !global || isaFlag == 0)
+      return weightKind;
+    auto [it, fresh] = f16Exact.try_emplace(global.getOperation(), false);
+    if (fresh) {
+      std::optional<ConstReader> r = readerOf(global);
+      int64_t count = global.getType().getNumElements();
+      bool exact = r.has_value() && count > 0;
+      for (int64_t i = 0; exact && i < count; ++i) {
+        float v = (*r)[i], back = kiln_f16_to_f32(kiln_f32_to_f16(v));
+        exact = std::memcmp(&v, &back, sizeof v) == 0;
+      }
+      it->second = exact;
+    }
+    return it->second ? WeightKind::F16 : weightKind;
+  }
+
   /// --keep-fp32: whether a name in `op`'s location is listed.
   bool keptFp32(Operation *op) {
     if (keep.empty())
@@ -146,6 +175,8 @@ struct KilnCpuUkernels final
       if (!global)
         tc = transposedConstOf(bv, *symbols);
     }
+    llvm::SaveAndRestore<WeightKind> exact(
+        weightKind, kindFor(global ? global : tc ? tc->global : memref::GlobalOp()));
     int64_t flags = isaFlag | (dropZeroFill(mm, c) ? kOverwrite : 0);
     if (weightKind == WeightKind::S4 && (global || tc))
       flags |= groupSize << 16; // kiln_ukernel_s4gemm_packed's group size
@@ -262,6 +293,7 @@ struct KilnCpuUkernels final
                                        wt.getElementType().isF32()
                                    ? constantGlobalOf(operands[1], *symbols)
                                    : memref::GlobalOp()) {
+        llvm::SaveAndRestore<WeightKind> exact(weightKind, kindFor(g));
         bool tw = params[1] & 1;
         int64_t k = wt.getDimSize(tw ? 1 : 0), n = wt.getDimSize(tw ? 0 : 1);
         memref::GlobalOp p = packer->packedFor(g, tw, k, n, weightKind);

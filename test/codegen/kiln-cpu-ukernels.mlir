@@ -1,5 +1,6 @@
-// RUN: kiln-opt %s -split-input-file -kiln-cpu-ukernels | FileCheck %s
-// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=avx2})" | FileCheck %s --check-prefix=AVX2
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{exact-fp16=false})" | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-cpu-ukernels | FileCheck %s --check-prefix=EXACT
+// RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=avx2 exact-fp16=false})" | FileCheck %s --check-prefix=AVX2
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=generic})" | FileCheck %s --check-prefix=GENERIC
 // RUN: kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{winograd=false})" | FileCheck %s --check-prefix=NOWINO
 // RUN: not kiln-opt %s -split-input-file --pass-pipeline="builtin.module(kiln-cpu-ukernels{isa=sse})" 2>&1 | FileCheck %s --check-prefix=BAD
@@ -79,6 +80,11 @@
 // FP16:         memref.get_global @w_f16 : memref<3x64x16xi16>
 // FP16:         call @kiln_ukernel_hgemm_packed(
 // FP16-NOT:     memref.get_global @w :
+// Without options (exact-fp16): every value of this fp32 weight is an fp16
+// value, so it is stored in fp16 as with precision=fp16 (the same values).
+// EXACT-LABEL: func.func @packed_weight(
+// EXACT:         memref.get_global @w_f16 : memref<3x64x16xi16>
+// EXACT:         call @kiln_ukernel_hgemm_packed(
 memref.global "private" constant @w : memref<64x48xf32> = dense<1.0>
 func.func @packed_weight(%a: memref<?x64xf32>, %c: memref<?x48xf32>) {
   %w = memref.get_global @w : memref<64x48xf32>
@@ -535,6 +541,10 @@ func.func @ukernel_on_tensors(%q: tensor<8x8x16xf32>, %o: tensor<8x8x16xf32>) ->
 // FP16:         memref.get_global @lw_f16 : memref<3x32x16xi16>
 // FP16:         arith.constant 2051 : index
 // FP16:         call @kiln_ukernel_linear_f32(
+// exact-fp16 (the default) likewise for these fp16-exact weights.
+// EXACT-LABEL: func.func @linear_packed(
+// EXACT:         memref.get_global @lw_f16 : memref<3x32x16xi16>
+// EXACT:         arith.constant 2051 : index
 memref.global "private" constant @lw : memref<40x32xf32> = dense<1.0>
 func.func @linear_packed(%x: memref<8x32xf32>, %b: memref<40xf32>, %y: memref<8x40xf32>) {
   %w = memref.get_global @lw : memref<40x32xf32>
@@ -768,5 +778,28 @@ func.func @conv_one_pixel_packed(%x: memref<?x4x1x1xf32>, %y: memref<?x8x1x1xf32
   %w = memref.get_global @se : memref<8x4x1x1xf32>
   kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 1, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<?x4x1x1xf32>, memref<8x4x1x1xf32>, memref<?x8x1x1xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%x2, %w) outs(%y2) {int_params = array<i64: 1, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x2x2xf32>, memref<8x4x1x1xf32>, memref<1x8x2x2xf32>) -> ()
+  return
+}
+
+// -----
+
+// exact-fp16 must not fire on a weight with a value fp16 cannot hold (0.1),
+// nor for the generic kernels (isa=generic has no fp16 panels).
+// EXACT-LABEL: func.func @not_exact(
+// EXACT:         memref.get_global @wx_packed : memref<1x4x16xf32>
+// EXACT:         call @kiln_ukernel_sgemm_packed(
+// EXACT-LABEL: func.func @exact_generic(
+// GENERIC-LABEL: func.func @exact_generic(
+// GENERIC:         call @kiln_ukernel_sgemm_packed(
+memref.global "private" constant @wx : memref<4x8xf32> = dense<[[1.0, 0.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]>
+func.func @not_exact(%a: memref<?x4xf32>, %c: memref<?x8xf32>) {
+  %w = memref.get_global @wx : memref<4x8xf32>
+  linalg.matmul ins(%a, %w : memref<?x4xf32>, memref<4x8xf32>) outs(%c : memref<?x8xf32>)
+  return
+}
+memref.global "private" constant @wg : memref<4x8xf32> = dense<2.0>
+func.func @exact_generic(%a: memref<?x4xf32>, %c: memref<?x8xf32>) {
+  %w = memref.get_global @wg : memref<4x8xf32>
+  linalg.matmul ins(%a, %w : memref<?x4xf32>, memref<4x8xf32>) outs(%c : memref<?x8xf32>)
   return
 }
