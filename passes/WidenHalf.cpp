@@ -66,15 +66,22 @@ std::optional<std::vector<float>> widenedValues(ElementsAttr attr) {
   bool bf16 = type.getElementType().isBF16();
   int64_t n = type.getNumElements();
   std::vector<float> out(static_cast<size_t>(n));
+  // fp16 bits -> fp32 through a table made once (APFloat per element took
+  // 6.8 s of a 420 MB model's compile).
+  static const std::vector<float> f16Table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t bits = 0; bits < 65536; ++bits)
+      t[bits] = llvm::APFloat(llvm::APFloat::IEEEhalf(), llvm::APInt(16, bits))
+                    .convertToFloat();
+    return t;
+  }();
   auto fromBits = [&](uint16_t bits) -> float {
-    if (bf16) {
-      uint32_t w = static_cast<uint32_t>(bits) << 16;
-      float f;
-      std::memcpy(&f, &w, sizeof f);
-      return f;
-    }
-    llvm::APFloat v(llvm::APFloat::IEEEhalf(), llvm::APInt(16, bits));
-    return v.convertToFloat();
+    if (!bf16)
+      return f16Table[bits];
+    uint32_t w = static_cast<uint32_t>(bits) << 16;
+    float f;
+    std::memcpy(&f, &w, sizeof f);
+    return f;
   };
   if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
