@@ -24,7 +24,10 @@ def KilnWidenHalf
     f32). Ops that cannot compute in f32 keep their half operands through a
     cast back: a result type fixed by an attribute (`constant_of_shape`,
     `random`), ops with regions (`if`, `loop`) and their nested users, ops
-    of other dialects, and any op whose verifier rejects the f32 form. Runs
+    of other dialects, and any op whose verifier rejects the f32 form. A
+    concat with a half operand that is not a constant (a KV cache passed in)
+    stays half, its widened operands rounded back: the cache is copied at 2
+    bytes a value into the output and widened once for its readers. Runs
     first in the graph pipeline, so the fusions and kernels, all f32, see an
     f32 graph: ONNX Runtime's CPU provider likewise runs fp16 models through
     fp32 kernels with casts around them.

@@ -126,3 +126,27 @@ func.func @resource(%x: tensor<2xf16>) -> tensor<2xf16> {
     }
   }
 #-}
+
+// -----
+
+// A concat of a half input (a KV cache passed in) stays f16: the step's new
+// rows, computed in f32, are rounded back (as the fp16 model rounds them),
+// the output is the f16 concat and the ops after it read it widened once.
+// A concat of computed values only is widened like any op.
+// CHECK-LABEL: func.func @kv_concat(
+// CHECK-SAME:    %[[PAST:[^:]*]]: tensor<1x4x?x8xf16>, %[[X:[^:]*]]: tensor<1x4x1x8xf16>)
+// CHECK:         %[[XW:.*]] = kiln.cast %[[X]] : tensor<1x4x1x8xf16> -> tensor<1x4x1x8xf32>
+// CHECK:         %[[NEW:.*]] = kiln.exp %[[XW]] : tensor<1x4x1x8xf32>
+// CHECK:         %[[NEWH:.*]] = kiln.cast %[[NEW]] : tensor<1x4x1x8xf32> -> tensor<1x4x1x8xf16>
+// CHECK:         %[[CAT:.*]] = kiln.concat %[[PAST]], %[[NEWH]] {axis = 2 : i64} : (tensor<1x4x?x8xf16>, tensor<1x4x1x8xf16>) -> tensor<1x4x?x8xf16>
+// CHECK:         %[[CATW:.*]] = kiln.cast %[[CAT]] : tensor<1x4x?x8xf16> -> tensor<1x4x?x8xf32>
+// CHECK:         kiln.neg %[[CATW]] : tensor<1x4x?x8xf32>
+// CHECK:         kiln.concat %[[NEW]], %[[NEW]] {axis = 2 : i64} : (tensor<1x4x1x8xf32>, tensor<1x4x1x8xf32>) -> tensor<1x4x2x8xf32>
+// CHECK:         return %[[CAT]],
+func.func @kv_concat(%past: tensor<1x4x?x8xf16>, %x: tensor<1x4x1x8xf16>) -> (tensor<1x4x?x8xf16>, tensor<1x4x?x8xf16>, tensor<1x4x2x8xf16>) {
+  %new = kiln.exp %x : tensor<1x4x1x8xf16>
+  %cat = kiln.concat %past, %new {axis = 2 : i64} : (tensor<1x4x?x8xf16>, tensor<1x4x1x8xf16>) -> tensor<1x4x?x8xf16>
+  %n = kiln.neg %cat : tensor<1x4x?x8xf16>
+  %two = kiln.concat %new, %new {axis = 2 : i64} : (tensor<1x4x1x8xf16>, tensor<1x4x1x8xf16>) -> tensor<1x4x2x8xf16>
+  return %cat, %n, %two : tensor<1x4x?x8xf16>, tensor<1x4x?x8xf16>, tensor<1x4x2x8xf16>
+}
