@@ -10,6 +10,7 @@
 
 #include "passes/Passes.h"
 #include "passes/PatternReport.h"
+#include "passes/PatternUtils.h"
 #include "dialects/kiln/KilnDialect.h"
 
 #include "mlir/IR/AsmState.h"
@@ -28,9 +29,6 @@ using namespace mlir;
 using namespace mlir::kiln;
 
 namespace {
-
-/// Merged constants of at most this many elements are dense, not resources.
-constexpr int64_t kInlineElements = 256;
 
 /// The bytes of a constant's elements in row-major order (a splat
 /// expanded into `storage`), or nullopt for elements that are not whole

@@ -16,6 +16,11 @@
 
 namespace mlir::kiln {
 
+/// Constants a pass makes with at most this many elements are dense
+/// attributes (readable, foldable); larger ones are resources, as the
+/// importer keeps them.
+constexpr int64_t kInlineElements = 256;
+
 /// The value of a one-element (or splat) float constant.
 inline std::optional<double> scalarValue(Value v) {
   DenseFPElementsAttr attr;

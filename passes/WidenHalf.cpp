@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/PatternUtils.h"
 
 #include "dialects/kiln/KilnDialect.h"
 
@@ -42,10 +43,6 @@ using namespace mlir;
 using namespace mlir::kiln;
 
 namespace {
-
-/// Constants of at most this many elements stay dense attributes (readable,
-/// foldable); larger ones become resources, as the importer keeps them.
-constexpr int64_t kInlineElements = 256;
 
 bool isHalf(Type t) {
   auto r = dyn_cast<RankedTensorType>(t);

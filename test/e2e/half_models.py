@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
 import kiln  # noqa: E402
 import to_half  # noqa: E402
-from run_e2e import make_inputs, run_ort  # noqa: E402
+from run_e2e import make_inputs, model_names, run_ort  # noqa: E402
 
 SHAPE = {"batch": 3, "seq": 16, "past_seq": 5}
 
@@ -129,9 +129,7 @@ def main():
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--type", choices=["fp16", "bf16"], default="fp16")
     args = ap.parse_args()
-    names = sorted(f[:-5] for f in os.listdir(args.models) if f.endswith(".onnx"))
-    if args.only:
-        names = [n for n in names if n in args.only]
+    names = model_names(args.models, args.only)
     passed = failed = 0
     print(f"{'model':22} {'kiln err':>10} {'ort16 err':>10} {'tol':>9}  status")
     with tempfile.TemporaryDirectory() as tmp:

@@ -83,6 +83,13 @@ def fp32_or_cosine(got, ref, fp32):
     return cos >= 0.999, f"cosine {cos:.6f}"
 
 
+def model_names(models, only):
+    """The .onnx files' names in folder `models`, sorted; only those listed
+    in `only` when given."""
+    names = sorted(f[:-5] for f in os.listdir(models) if f.endswith(".onnx"))
+    return [n for n in names if n in only] if only else names
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--models", required=True, help="folder of exported .onnx models")
@@ -92,9 +99,7 @@ def main():
     ap.add_argument("--compile-args", default="",
                     help="more kiln compile flags, e.g. '--target cuda --emulate-gpu'")
     args = ap.parse_args()
-    names = sorted(f[:-5] for f in os.listdir(args.models) if f.endswith(".onnx"))
-    if args.only:
-        names = [n for n in names if n in args.only]
+    names = model_names(args.models, args.only)
     passed = failed = 0
     print(f"{'model':22} {'shape':26} {'max|err|':>10} {'tol':>9}  status")
     with tempfile.TemporaryDirectory() as tmp:
