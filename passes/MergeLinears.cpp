@@ -30,37 +30,6 @@ using namespace mlir::kiln;
 
 namespace {
 
-/// The bytes of a constant's elements in row-major order (a splat
-/// expanded into `storage`), or nullopt for elements that are not whole
-/// bytes or a resource without its blob.
-std::optional<ArrayRef<char>> bytesOf(ConstantOp c,
-                                      std::vector<char> &storage) {
-  auto type = cast<RankedTensorType>(c.getType());
-  unsigned bits = type.getElementTypeBitWidth();
-  if (bits % 8 != 0 || !type.hasStaticShape())
-    return std::nullopt;
-  size_t size = (size_t)type.getNumElements() * (bits / 8);
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != size)
-      return std::nullopt;
-    return blob->getData();
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
-  if (!dense)
-    return std::nullopt;
-  ArrayRef<char> raw = dense.getRawData();
-  if (dense.isSplat() && raw.size() == bits / 8) {
-    storage.clear();
-    for (size_t i = 0; i < size; i += raw.size())
-      storage.insert(storage.end(), raw.begin(), raw.end());
-    return ArrayRef<char>(storage);
-  }
-  if (raw.size() != size)
-    return std::nullopt;
-  return raw;
-}
-
 /// One dense layer of a group: a kiln.linear without residual or a
 /// kiln.matmul, of `[..., K]` by a constant 2-D float weight, with a
 /// constant `[N]` bias or none.

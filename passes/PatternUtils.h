@@ -10,9 +10,13 @@
 
 #include "dialects/kiln/KilnDialect.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
+#include <optional>
+#include <vector>
 
 namespace mlir::kiln {
 
@@ -20,6 +24,37 @@ namespace mlir::kiln {
 /// attributes (readable, foldable); larger ones are resources, as the
 /// importer keeps them.
 constexpr int64_t kInlineElements = 256;
+
+/// The bytes of a constant's elements in row-major order (a splat
+/// expanded into `storage`), or nullopt for elements that are not whole
+/// bytes or a resource without its blob.
+inline std::optional<ArrayRef<char>> bytesOf(ConstantOp c,
+                                      std::vector<char> &storage) {
+  auto type = cast<RankedTensorType>(c.getType());
+  unsigned bits = type.getElementTypeBitWidth();
+  if (bits % 8 != 0 || !type.hasStaticShape())
+    return std::nullopt;
+  size_t size = (size_t)type.getNumElements() * (bits / 8);
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != size)
+      return std::nullopt;
+    return blob->getData();
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+  if (!dense)
+    return std::nullopt;
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat() && raw.size() == bits / 8) {
+    storage.clear();
+    for (size_t i = 0; i < size; i += raw.size())
+      storage.insert(storage.end(), raw.begin(), raw.end());
+    return ArrayRef<char>(storage);
+  }
+  if (raw.size() != size)
+    return std::nullopt;
+  return raw;
+}
 
 /// The value of a one-element (or splat) float constant.
 inline std::optional<double> scalarValue(Value v) {

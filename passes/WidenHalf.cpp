@@ -30,7 +30,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 
 #include "llvm/ADT/APFloat.h"
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 
 #include <cstring>
 
@@ -54,15 +54,14 @@ RankedTensorType widened(Type t) {
   return r.clone(Float32Type::get(t.getContext()));
 }
 
-/// The fp32 values of a half constant, or nullopt (a resource without its
-/// blob, a dynamic shape).
-std::optional<std::vector<float>> widenedValues(ElementsAttr attr) {
-  auto type = cast<RankedTensorType>(attr.getType());
-  if (!type.hasStaticShape())
+/// The fp32 values of half constant `c` (exact), or nullopt (a resource
+/// without its blob, a dynamic shape).
+std::optional<std::vector<float>> widenedValues(ConstantOp c) {
+  std::vector<char> storage;
+  std::optional<ArrayRef<char>> raw = bytesOf(c, storage);
+  if (!raw)
     return std::nullopt;
-  bool bf16 = type.getElementType().isBF16();
-  int64_t n = type.getNumElements();
-  std::vector<float> out(static_cast<size_t>(n));
+  bool bf16 = cast<RankedTensorType>(c.getType()).getElementType().isBF16();
   // fp16 bits -> fp32 through a table made once (APFloat per element took
   // 6.8 s of a 420 MB model's compile).
   static const std::vector<float> f16Table = [] {
@@ -72,36 +71,16 @@ std::optional<std::vector<float>> widenedValues(ElementsAttr attr) {
                     .convertToFloat();
     return t;
   }();
-  auto fromBits = [&](uint16_t bits) -> float {
-    if (!bf16)
-      return f16Table[bits];
-    uint32_t w = static_cast<uint32_t>(bits) << 16;
-    float f;
-    std::memcpy(&f, &w, sizeof f);
-    return f;
-  };
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != static_cast<size_t>(n) * 2)
-      return std::nullopt;
-    ArrayRef<char> raw = blob->getData();
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t bits;
-      std::memcpy(&bits, raw.data() + 2 * i, sizeof bits);
-      out[static_cast<size_t>(i)] = fromBits(bits);
+  std::vector<float> out(raw->size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, raw->data() + 2 * i, sizeof bits);
+    if (!bf16) {
+      out[i] = f16Table[bits];
+      continue;
     }
-    return out;
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense)
-    return std::nullopt;
-  int64_t i = 0;
-  for (const APFloat &v : dense.getValues<APFloat>()) {
-    bool lost = false;
-    APFloat w = v;
-    w.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
-              &lost);
-    out[static_cast<size_t>(i++)] = w.convertToFloat();
+    uint32_t w = static_cast<uint32_t>(bits) << 16;
+    std::memcpy(&out[i], &w, sizeof w);
   }
   return out;
 }
@@ -114,8 +93,8 @@ struct Widener {
   DenseMap<Value, Type> original;
   /// widened value -> a cast back to its half type
   DenseMap<Value, Value> narrow;
-  SmallVector<Operation *> created;
-  DenseSet<Operation *> createdSet;
+  /// casts and constants f32Of made
+  llvm::SetVector<Operation *> created;
 
   explicit Widener(MLIRContext *ctx) : b(ctx) {}
 
@@ -135,7 +114,7 @@ struct Widener {
     setInsertionAfterDef(v);
     Value w;
     if (auto c = v.getDefiningOp<ConstantOp>()) {
-      if (auto vals = widenedValues(c.getValue())) {
+      if (auto vals = widenedValues(c)) {
         RankedTensorType t = widened(v.getType());
         ElementsAttr attr;
         if (t.getNumElements() <= kInlineElements)
@@ -149,8 +128,7 @@ struct Widener {
     }
     if (!w)
       w = CastOp::create(b, v.getLoc(), widened(v.getType()), v).getResult();
-    created.push_back(w.getDefiningOp());
-    createdSet.insert(w.getDefiningOp());
+    created.insert(w.getDefiningOp());
     wide[v] = w;
     return w;
   }
@@ -279,7 +257,7 @@ struct Widener {
       if (isHalf(a.getType()))
         f32Of(a);
     for (Operation &op : llvm::make_early_inc_range(entry)) {
-      if (createdSet.contains(&op))
+      if (created.contains(&op))
         continue;
       if (auto c = dyn_cast<CastOp>(op)) {
         widenCast(c);
