@@ -134,6 +134,7 @@ def main():
             print(f"{half}: {src} in fp16")
     for alias, src in (("bert_base_b8", "bert_base"), ("gpt2_4x256_decode", "gpt2_4x256"),
                        ("resnet18_224_b8", "resnet18_224"),
+                       ("llama_8x1024_prefill", "llama_8x1024_decode"),
                        ("mobilenet_v3_small_224_b8", "mobilenet_v3_small_224")):
         a, s_ = os.path.join(args.outdir, alias + ".onnx"), os.path.join(args.outdir, src + ".onnx")
         if os.path.exists(s_) and not os.path.exists(a):

@@ -50,6 +50,7 @@ SHAPES = {
     "llama_decode": {"batch": 1, "seq": 1, "past_seq": 128},
     "llama_8x1024_decode": {"batch": 1, "seq": 1, "past_seq": 512},
     "llama_8x1024_decode_b4": {"batch": 4, "seq": 1, "past_seq": 512},
+    "llama_8x1024_prefill": {"batch": 1, "seq": 128, "past_seq": 0},
     "gpt2_8x1024_decode_b4": {"batch": 4, "seq": 1, "past_seq": 512},
     "llama": {"batch": 1, "seq": 128},
     "vit": {"batch": 1},

@@ -12,6 +12,11 @@ GPU arrays (__cuda_array_interface__: PyTorch CUDA tensors, CuPy):
 
     y = torch.empty(1, 128, 768, device="cuda")
     m.run({"input_ids": ids.cuda()}, outputs={"last_hidden_state": y})
+
+numpy has no bfloat16: a bfloat16 input takes its bit patterns as a uint16
+array (kiln.to_bfloat16 rounds float arrays to them) or an ml_dtypes
+bfloat16 array; bfloat16 outputs come back as uint16 bit patterns
+(kiln.from_bfloat16 widens them to float32), as ONNX's test data stores them.
 """
 
 import ctypes
@@ -21,7 +26,7 @@ import subprocess
 
 import numpy as np
 
-__all__ = ["compile", "load", "Model", "KilnError"]
+__all__ = ["compile", "load", "Model", "KilnError", "to_bfloat16", "from_bfloat16"]
 
 MAX_RANK = 8
 
@@ -29,6 +34,31 @@ MAX_RANK = 8
 _DTYPES = [np.float32, np.float64, np.float16, None, np.int8, np.int16,
            np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
            np.bool_]
+_BF16 = 3  # kiln_dtype of bfloat16: uint16 bit patterns on the numpy side
+
+
+def to_bfloat16(x):
+    """Rounds a float array to bfloat16 (to nearest, ties to even; NaN stays
+    NaN) and returns its bit patterns as uint16, what a bfloat16 input takes."""
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
+    rounded = ((u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1)))
+               >> np.uint32(16)).astype(np.uint16)
+    nan = (u & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
+    quiet = ((u >> np.uint32(16)) | np.uint32(0x40)).astype(np.uint16)
+    return np.where(nan, quiet, rounded)
+
+
+def from_bfloat16(bits):
+    """Widens bfloat16 bit patterns (uint16, as bfloat16 outputs come back)
+    to float32, exactly."""
+    b = np.ascontiguousarray(bits)
+    if b.dtype.itemsize != 2:
+        raise KilnError(f"bfloat16 bit patterns are 2 bytes a value, got {b.dtype}")
+    return (b.view(np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
+
+
+def _dtype_name(code):
+    return "bfloat16" if code == _BF16 else _DTYPES[code]
 
 
 class KilnError(RuntimeError):
@@ -171,7 +201,7 @@ class Model:
             for d in range(info.rank):
                 e = info.dims[d]
                 dims.append(e if e >= 0 else (info.dim_names[d].decode() or None))
-            result.append({"name": info.name.decode(), "dtype": _DTYPES[info.dtype],
+            result.append({"name": info.name.decode(), "dtype": _dtype_name(info.dtype),
                            "dims": dims})
         return result
 
@@ -193,7 +223,8 @@ class Model:
         for i, info in enumerate(self.inputs):
             if info["name"] not in feeds:
                 raise KilnError(f"missing input '{info['name']}'")
-            _describe(ins[i], feeds[info["name"]], f"input '{info['name']}'", keep, True)
+            _describe(ins[i], feeds[info["name"]], f"input '{info['name']}'", keep, True,
+                      info["dtype"])
         outs = (_Tensor * max(1, len(self.outputs)))()
         given = outputs or {}
         unknown = set(given) - {info["name"] for info in self.outputs}
@@ -201,7 +232,8 @@ class Model:
             raise KilnError(f"no output named '{sorted(unknown)[0]}'")
         for i, info in enumerate(self.outputs):
             if info["name"] in given:
-                _describe(outs[i], given[info["name"]], f"output '{info['name']}'", keep, False)
+                _describe(outs[i], given[info["name"]], f"output '{info['name']}'", keep, False,
+                          info["dtype"])
         status = self._lib.kiln_run(self._handle, ins, len(self.inputs), outs, len(self.outputs))
         owned = [info["name"] in given for info in self.outputs]
         try:
@@ -219,7 +251,7 @@ class Model:
                     continue
                 t = outs[i]
                 shape = tuple(t.dims[d] for d in range(t.rank))
-                dtype = np.dtype(_DTYPES[t.dtype])
+                dtype = np.dtype(np.uint16 if t.dtype == _BF16 else _DTYPES[t.dtype])
                 # The array owns the runtime's buffer (no copy); kiln_free
                 # takes it back when the array is collected.
                 result[info["name"]] = np.asarray(_OwnedBuffer(self._lib, t.data, shape, dtype))
@@ -242,10 +274,12 @@ class Model:
             pass
 
 
-def _describe(t, value, what, keep, is_input):
+def _describe(t, value, what, keep, is_input, expected):
     """Fills the kiln_tensor `t` from a numpy or GPU array (keeping what must
     stay alive in `keep`). Inputs that are not arrays go through np.asarray;
-    caller output buffers must already be C-contiguous arrays."""
+    caller output buffers must already be C-contiguous arrays. `expected`
+    is the model's dtype there ("bfloat16" takes uint16 bit patterns or an
+    ml_dtypes bfloat16 array)."""
     cai = getattr(value, "__cuda_array_interface__", None)
     if cai is not None:
         shape = tuple(cai["shape"])
@@ -268,7 +302,13 @@ def _describe(t, value, what, keep, is_input):
     keep.append(value)
     if len(shape) > MAX_RANK:
         raise KilnError(f"{what} has rank {len(shape)} > {MAX_RANK}")
-    code = next((k for k, d in enumerate(_DTYPES) if d is not None and dtype == d), -1)
+    if expected == "bfloat16" and dtype.itemsize == 2 and dtype.name in ("uint16", "bfloat16"):
+        code = _BF16
+    elif expected == "bfloat16" and dtype.kind == "f":
+        raise KilnError(f"{what} is bfloat16, got {dtype}: pass kiln.to_bfloat16(x) "
+                        "(its bit patterns as uint16) or an ml_dtypes bfloat16 array")
+    else:
+        code = next((k for k, d in enumerate(_DTYPES) if d is not None and dtype == d), -1)
     if code < 0:
         raise KilnError(f"{what}: unsupported dtype {dtype}")
     t.dtype = code

@@ -296,3 +296,58 @@ def test_calibrate_int8_static_and_fp16(tmp_path):
     with pytest.raises(kiln.KilnError, match=r"^kiln: error: cannot open .*absent\.npz"):
         kiln.calibrate(path, str(tmp_path / "r2.json"), samples=str(tmp_path / "absent.npz"),
                        kiln=KILN)
+
+
+# bfloat16 inputs and outputs: numpy has no bfloat16, so they travel as
+# uint16 bit patterns (kiln.to_bfloat16 / kiln.from_bfloat16).
+BF16 = """<
+  ir_version: 8,
+  opset_import: ["" : 13]
+>
+bf (bfloat16[N] X, float[N] Y) => (bfloat16[N] Z, float[N] F, bfloat16[N] D) {
+  XF = Cast<to = 1>(X)
+  S = Mul(XF, Y)
+  Z = Cast<to = 16>(S)
+  F = Identity(XF)
+  D = Add(X, X)
+}
+"""
+
+
+def test_bfloat16_helpers():
+    one = 1.0
+    # 1 + 2^-8 is a tie (to 1.0, even); 1 + 3 * 2^-8 is one (to 1 + 2^-6).
+    bits = kiln.to_bfloat16(np.array([one, one + 2.0**-8, one + 3 * 2.0**-8, -2.5,
+                                      np.inf, 3.0e38, np.nan], dtype=np.float32))
+    assert bits.dtype == np.uint16
+    assert [int(b) for b in bits[:6]] == [0x3F80, 0x3F80, 0x3F82, 0xC020, 0x7F80, 0x7F62]
+    assert np.isnan(kiln.from_bfloat16(bits[6:])).all()
+    widened = kiln.from_bfloat16(bits[:6])
+    assert widened.dtype == np.float32
+    np.testing.assert_array_equal(widened[:4], [1.0, 1.0, 1.015625, -2.5])
+    assert widened[4] == np.inf
+
+
+def test_bfloat16_inputs_and_outputs(tmp_path):
+    m = kiln.load(compile_text(tmp_path, BF16, "bf"))
+    assert [(i["name"], i["dtype"]) for i in m.inputs] == [("X", "bfloat16"), ("Y", np.float32)]
+    assert [(o["name"], o["dtype"]) for o in m.outputs] == [
+        ("Z", "bfloat16"), ("F", np.float32), ("D", "bfloat16")]
+    rng = np.random.default_rng(3)
+    x = kiln.to_bfloat16(rng.standard_normal(37).astype(np.float32))
+    y = rng.standard_normal(37).astype(np.float32)
+    out = m.run({"X": x, "Y": y})
+    xf = kiln.from_bfloat16(x)
+    assert out["Z"].dtype == np.uint16 and out["D"].dtype == np.uint16
+    np.testing.assert_array_equal(out["F"], xf)
+    np.testing.assert_array_equal(out["Z"], kiln.to_bfloat16(xf * y))
+    np.testing.assert_array_equal(kiln.from_bfloat16(out["D"]), 2 * xf)
+    # A caller buffer for a bfloat16 output is a uint16 array too.
+    z = np.zeros(37, dtype=np.uint16)
+    out = m.run({"X": x, "Y": y}, outputs={"Z": z})
+    assert out["Z"] is z
+    np.testing.assert_array_equal(z, kiln.to_bfloat16(xf * y))
+    with pytest.raises(kiln.KilnError, match=r"^input 'X' is bfloat16, got float32: "
+                                             r"pass kiln.to_bfloat16"):
+        m.run({"X": xf, "Y": y})
+    m.close()
