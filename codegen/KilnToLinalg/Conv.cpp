@@ -247,6 +247,17 @@ struct LowerConvTranspose final : OpRewritePattern<ConvTransposeOp> {
   }
 };
 
+/// `x` [N, ?, H, W] as [N, c, H, W] (its channels checked at run time
+/// first); `x` itself when they are static.
+Value castChannels(OpBuilder &b, Location loc, Value x, int64_t c) {
+  auto t = cast<RankedTensorType>(x.getType());
+  if (!t.isDynamicDim(1))
+    return x;
+  SmallVector<int64_t> shape(t.getShape());
+  shape[1] = c;
+  return tensor::CastOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()), x);
+}
+
 struct LowerConv final : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op,
@@ -261,17 +272,24 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
       return rewriter.notifyMatchFailure(op, "only float convolution lowers yet");
     Type elt = in.getElementType();
     int64_t group = op.getGroup();
-    int64_t c = in.getDimSize(1);
+    // The input's channels are group x the filter's (the verifier checks
+    // static ones; a dynamic one, e.g. after a channel shuffle's reshape,
+    // is checked at run time below).
+    int64_t cg = w.getDimSize(1), f = w.getDimSize(0);
     // Decide before creating any IR: a failed match must leave none behind.
-    bool depthwise = group == c && w.getDimSize(0) == c && w.getDimSize(1) == 1;
-    if (group != 1 && !depthwise)
-      return rewriter.notifyMatchFailure(op, "grouped convolution lowers only "
-                                             "when depthwise");
+    bool depthwise = group > 1 && f == group && cg == 1;
+    if (group > 1 && !depthwise &&
+        (ShapedType::isDynamic(cg) || ShapedType::isDynamic(f) || f % group))
+      return rewriter.notifyMatchFailure(op, "a grouped convolution's filter "
+                                             "extents must be static");
     // The output extents below need the kernel's (a dynamic one overflowed
     // the arithmetic: found by fuzz/import_fuzzer.cpp).
     if (w.isDynamicDim(2) || w.isDynamicDim(3))
       return rewriter.notifyMatchFailure(op, "the kernel's spatial extents "
                                              "must be static");
+    if (in.isDynamicDim(1) && !ShapedType::isDynamic(cg))
+      checkDims(b, loc, dimValue(b, loc, op.getInput(), 1),
+                arith::ConstantIndexOp::create(b, loc, group * cg));
     Value x = padSpatial(b, loc, op.getInput(), op.getPads(),
                          scalarConst(b, loc, elt, 0));
     auto rt = op.getType();
@@ -301,8 +319,10 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
                                            ValueRange{x, op.getWeight()},
                                            ValueRange{init}, strides, dil)
               .getResult(0);
-    } else {
+    } else if (depthwise) {
       // Depthwise: weights [C, 1, kh, kw] -> [C, kh, kw].
+      int64_t c = group;
+      x = castChannels(b, loc, x, c);
       auto w3 = RankedTensorType::get({c, w.getDimSize(2), w.getDimSize(3)}, elt);
       Value wd = reshapeTo(b, loc, op.getWeight(), w3,
                            {b.getIndexAttr(c), b.getIndexAttr(w.getDimSize(2)),
@@ -312,6 +332,38 @@ struct LowerConv final : OpRewritePattern<ConvOp> {
                                                    ValueRange{x, wd}, ValueRange{init},
                                                    strides, dil)
               .getResult(0);
+    } else {
+      // Grouped: x [N, G*Cg, H, W] -> [N, G, Cg, H, W], the filter
+      // [G*Fg, Cg, kh, kw] -> [G, Fg, Cg, kh, kw], the result [N, G, Fg,
+      // OH, OW] -> [N, G*Fg, OH, OW].
+      int64_t fg = f / group, kh = w.getDimSize(2), kw = w.getDimSize(3);
+      auto xt = cast<RankedTensorType>(x.getType());
+      OpFoldResult n = dims[0];
+      OpFoldResult hp = tensor::getMixedSize(b, loc, x, 2),
+                   wp = tensor::getMixedSize(b, loc, x, 3);
+      Value x5 = reshapeTo(
+          b, loc, x,
+          RankedTensorType::get({xt.getDimSize(0), group, cg, xt.getDimSize(2),
+                                 xt.getDimSize(3)},
+                                elt),
+          {n, b.getIndexAttr(group), b.getIndexAttr(cg), hp, wp});
+      Value w5 = reshapeTo(b, loc, op.getWeight(),
+                           RankedTensorType::get({group, fg, cg, kh, kw}, elt),
+                           {b.getIndexAttr(group), b.getIndexAttr(fg),
+                            b.getIndexAttr(cg), b.getIndexAttr(kh), b.getIndexAttr(kw)});
+      SmallVector<OpFoldResult> dims5{n, b.getIndexAttr(group), b.getIndexAttr(fg),
+                                      dims[2], dims[3]};
+      Value init = filledTensor(b, loc, dims5, scalarConst(b, loc, elt, 0));
+      Value y5 = linalg::Conv2DNgchwGfchwOp::create(b, loc, TypeRange{init.getType()},
+                                                    ValueRange{x5, w5}, ValueRange{init},
+                                                    strides, dil)
+                     .getResult(0);
+      auto y5t = cast<RankedTensorType>(y5.getType());
+      y = reshapeTo(b, loc, y5,
+                    RankedTensorType::get({y5t.getDimSize(0), f, y5t.getDimSize(3),
+                                           y5t.getDimSize(4)},
+                                          elt),
+                    {n, b.getIndexAttr(f), dims[2], dims[3]});
     }
     if (op.getBias())
       y = addChannelBias(b, loc, y, op.getBias());

@@ -326,8 +326,10 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     if (!wt.hasStaticShape() || rt.isDynamicDim(2) || rt.isDynamicDim(3))
       return rewriter.notifyMatchFailure(op, "filter or output extent is dynamic");
     int64_t group = static_cast<int64_t>(op.getGroup());
-    bool depthwise = group == xt.getDimSize(1) && group == wt.getDimSize(0) &&
-                     wt.getDimSize(1) == 1;
+    // The input's channels may be dynamic (a channel shuffle's reshape):
+    // the kernels check them against the filter's at run time.
+    bool depthwise = group > 1 && group == wt.getDimSize(0) && wt.getDimSize(1) == 1 &&
+                     (xt.isDynamicDim(1) || group == xt.getDimSize(1));
     if (group != 1 && !depthwise)
       return rewriter.notifyMatchFailure(op, "grouped convolution, not depthwise");
     if (op.getStrides().size() != 2 || op.getPads().size() != 4 ||

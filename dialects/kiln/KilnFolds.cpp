@@ -203,6 +203,24 @@ OpFoldResult DivOp::fold(FoldAdaptor a) {
                        });
 }
 
+OpFoldResult ModOp::fold(FoldAdaptor a) {
+  // Integers only (shape arithmetic: Swin's window padding is
+  // (w - H % w) % w of static extents); fmod = 0 takes the divisor's sign.
+  bool isUnsigned = getType().getElementType().isUnsignedInteger();
+  bool fmod = getFmod();
+  return foldIntBinary(a.getOperands(), getResult(),
+                       [&](const APInt &x, const APInt &y) -> std::optional<APInt> {
+                         if (y.isZero())
+                           return std::nullopt;
+                         if (isUnsigned)
+                           return x.urem(y);
+                         APInt r = x.srem(y);
+                         if (!fmod && !r.isZero() && r.isNegative() != y.isNegative())
+                           r += y;
+                         return r;
+                       });
+}
+
 OpFoldResult MaxOp::fold(FoldAdaptor a) {
   bool isUnsigned = getType().getElementType().isUnsignedInteger();
   return foldIntBinary(a.getOperands(), getResult(),
@@ -406,7 +424,23 @@ OpFoldResult TransposeOp::fold(FoldAdaptor a) {
   auto d = denseOf(a.getInput());
   if (d && d.isSplat() && getType().hasStaticShape())
     return SplatElementsAttr::get(getType(), d.getSplatValue<Attribute>());
-  return {};
+  // Integer (shape) tensors only: a float weight keeps its transpose for
+  // the kernels' own packing, as large ones must.
+  if (!small(d) || !isa<IntegerType>(d.getElementType()) ||
+      !getType().hasStaticShape() || !d.getType().hasStaticShape())
+    return {};
+  // out[i] = in[j] with j[perm[k]] = i[k].
+  auto outShape = getType().getShape();
+  auto inStrides = stridesOf(d.getType().getShape());
+  auto outStrides = stridesOf(outShape);
+  SmallVector<Attribute> vals(d.getValues<Attribute>()), out;
+  for (int64_t lin = 0; lin < getType().getNumElements(); ++lin) {
+    int64_t src = 0;
+    for (size_t k = 0; k < outShape.size(); ++k)
+      src += (lin / outStrides[k]) % outShape[k] * inStrides[getPerm()[k]];
+    out.push_back(vals[src]);
+  }
+  return DenseElementsAttr::get(getType(), out);
 }
 
 OpFoldResult ConcatOp::fold(FoldAdaptor a) {
@@ -474,21 +508,47 @@ OpFoldResult SliceOp::fold(FoldAdaptor a) {
     if (steps && llvm::all_of(*steps, [](int64_t s) { return s == 1; }))
       return getInput();
   }
+  // Vectors of any type, and integer (shape) tensors of higher rank.
   auto data = denseOf(a.getInput());
-  if (!small(data) || inType.getRank() != 1 || !getType().hasStaticShape())
+  if (!small(data) || !inType.hasStaticShape() || !getType().hasStaticShape() ||
+      (inType.getRank() != 1 && !isa<IntegerType>(inType.getElementType())))
     return {};
   auto starts = getConstantIntValues(getStarts());
   auto steps = getConstantIntValues(getSteps());
-  if (!starts || !steps || starts->size() != 1)
+  auto axes = getConstantIntValues(getAxes());
+  int64_t rank = inType.getRank();
+  if (!starts || !steps || !axes || starts->size() != axes->size() ||
+      steps->size() != axes->size())
     return {};
-  int64_t n = inType.getDimSize(0), s = (*starts)[0], st = (*steps)[0];
-  if (s < 0)
-    s += n;
-  s = st > 0 ? std::clamp<int64_t>(s, 0, n) : std::clamp<int64_t>(s, 0, n - 1);
-  SmallVector<Attribute> vals(data.getValues<Attribute>());
-  SmallVector<Attribute> out;
-  for (int64_t i = 0; i < getType().getDimSize(0); ++i)
-    out.push_back(vals[s + i * st]);
+  // Per dim, the first element and the step (the result type has the
+  // extents: the verifier computed them from the same operands).
+  SmallVector<int64_t> first(rank, 0), step(rank, 1);
+  for (auto [i, axis] : llvm::enumerate(*axes)) {
+    int64_t ax = axis < 0 ? axis + rank : axis;
+    if (ax < 0 || ax >= rank)
+      return {};
+    int64_t n = inType.getDimSize(ax), s = (*starts)[i], st = (*steps)[i];
+    if (st == 0)
+      return {};
+    if (s < 0)
+      s += n;
+    first[ax] = st > 0 ? std::clamp<int64_t>(s, 0, n) : std::clamp<int64_t>(s, 0, n - 1);
+    step[ax] = st;
+  }
+  auto outShape = getType().getShape();
+  auto inStrides = stridesOf(inType.getShape());
+  auto outStrides = stridesOf(outShape);
+  SmallVector<Attribute> vals(data.getValues<Attribute>()), out;
+  for (int64_t lin = 0; lin < getType().getNumElements(); ++lin) {
+    int64_t src = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t j = first[d] + (lin / outStrides[d]) % outShape[d] * step[d];
+      if (j < 0 || j >= inType.getDimSize(d))
+        return {};
+      src += j * inStrides[d];
+    }
+    out.push_back(data.isSplat() ? vals[0] : vals[src]);
+  }
   return DenseElementsAttr::get(getType(), out);
 }
 

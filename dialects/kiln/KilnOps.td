@@ -122,7 +122,7 @@ def Kiln_SubOp : Kiln_BinaryOp<"sub"> { let hasFolder = 1; }
 def Kiln_MulOp : Kiln_BinaryOp<"mul"> { let hasFolder = 1; }
 def Kiln_DivOp : Kiln_BinaryOp<"div"> { let hasFolder = 1; }
 def Kiln_ModOp : Kiln_BinaryOp<"mod", 0,
-    (ins DefaultValuedAttr<BoolAttr, "false">:$fmod)>;
+    (ins DefaultValuedAttr<BoolAttr, "false">:$fmod)> { let hasFolder = 1; }
 def Kiln_MaxOp : Kiln_BinaryOp<"max"> { let hasFolder = 1; }
 def Kiln_MinOp : Kiln_BinaryOp<"min"> { let hasFolder = 1; }
 def Kiln_PReluOp : Kiln_BinaryOp<"prelu">;

@@ -483,6 +483,57 @@ func.func @depthwise_conv(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>) -> t
 
 // -----
 
+// Depthwise with the input's channels dynamic (after a channel shuffle's
+// reshape): they are checked against the filter's 4 at run time and the
+// input cast to them.
+// CHECK-LABEL: func.func @depthwise_conv_dynamic_channels(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x?x8x8xf32>, %[[W:.*]]: tensor<4x1x3x3xf32>)
+// CHECK:         %[[C:.*]] = tensor.dim %[[X]], %c1
+// CHECK:         call @kiln_rt_check_dim(%{{.*}}, %{{.*}})
+// CHECK:         %[[XC:.*]] = tensor.cast %[[X]] : tensor<?x?x8x8xf32> to tensor<?x4x8x8xf32>
+// CHECK:         linalg.depthwise_conv_2d_nchw_chw
+// CHECK-SAME:      ins(%[[XC]], %{{.*}} : tensor<?x4x8x8xf32>, tensor<4x3x3xf32>)
+func.func @depthwise_conv_dynamic_channels(%x: tensor<?x?x8x8xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<?x4x6x6xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 4} : (tensor<?x?x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<?x4x6x6xf32>
+  return %0 : tensor<?x4x6x6xf32>
+}
+
+// -----
+
+// Grouped convolution (ResNeXt, RegNet: 2 groups of 3 input and 2 output
+// channels here): x [N, 6, H, W] as [N, 2, 3, H, W], the filter [4, 3,
+// kh, kw] as [2, 2, 3, kh, kw], linalg.conv_2d_ngchw_gfchw, and its
+// [N, 2, 2, OH, OW] result as [N, 4, OH, OW]; the bias after.
+// CHECK-LABEL: func.func @grouped_conv(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x6x8x8xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>, %[[B:.*]]: tensor<4xf32>)
+// CHECK:         %[[P:.*]] = tensor.pad %[[X]] low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK:         %[[X5:.*]] = tensor.reshape %[[P]](%{{.*}}) : (tensor<?x6x10x10xf32>, tensor<5xi64>) -> tensor<?x2x3x10x10xf32>
+// CHECK:         %[[W5:.*]] = tensor.reshape %[[W]](%{{.*}}) : (tensor<4x3x3x3xf32>, tensor<5xi64>) -> tensor<2x2x3x3x3xf32>
+// CHECK:         %[[Y5:.*]] = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+// CHECK-SAME:      ins(%[[X5]], %[[W5]] : tensor<?x2x3x10x10xf32>, tensor<2x2x3x3x3xf32>) outs(%{{.*}} : tensor<?x2x2x8x8xf32>)
+// CHECK:         %[[Y:.*]] = tensor.reshape %[[Y5]](%{{.*}}) : (tensor<?x2x2x8x8xf32>, tensor<4xi64>) -> tensor<?x4x8x8xf32>
+// CHECK:         linalg.generic
+// CHECK-SAME:      ins(%[[Y]], %[[B]] : tensor<?x4x8x8xf32>, tensor<4xf32>)
+func.func @grouped_conv(%x: tensor<?x6x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<?x4x8x8xf32> {
+  %0 = kiln.conv %x, %w bias %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2} : (tensor<?x6x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<?x4x8x8xf32>
+  return %0 : tensor<?x4x8x8xf32>
+}
+
+// -----
+
+// A depthwise multiplier (2 output channels per input channel, group = C)
+// is a grouped convolution of one input channel per group.
+// CHECK-LABEL: func.func @depthwise_multiplier(
+// CHECK:         linalg.conv_2d_ngchw_gfchw
+// CHECK-SAME:      ins(%{{.*}}, %{{.*}} : tensor<1x3x1x8x8xf32>, tensor<3x2x1x3x3xf32>) outs(%{{.*}} : tensor<1x3x2x6x6xf32>)
+// CHECK-NOT:     linalg.depthwise_conv_2d_nchw_chw
+func.func @depthwise_multiplier(%x: tensor<1x3x8x8xf32>, %w: tensor<6x1x3x3xf32>) -> tensor<1x6x6x6xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 3} : (tensor<1x3x8x8xf32>, tensor<6x1x3x3xf32>) -> tensor<1x6x6x6xf32>
+  return %0 : tensor<1x6x6x6xf32>
+}
+
+// -----
+
 // Max pool: linalg.pooling_nchw_max over a window tensor of the kernel
 // shape, into an init filled with -inf.
 // CHECK-LABEL: func.func @max_pool(

@@ -394,6 +394,20 @@ func.func @dwconv_hardswish(%x: tensor<?x8x14x14xf32>, %w: tensor<8x1x5x5xf32>, 
 
 // -----
 
+// A depthwise convolution whose input channels are dynamic (ShuffleNet's
+// channel shuffle reshapes to [N, -1, H, W]) is selected too: the kernel
+// checks them against the filter's at run time.
+// CHECK-LABEL: func.func @dwconv_dynamic_channels(
+// CHECK:         kiln.ukernel "dwconv2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 2, 2, 1, 1, 1, 1>} : (tensor<?x?x14x14xf32>, tensor<8x1x3x3xf32>, tensor<?x8x7x7xf32>) -> tensor<?x8x7x7xf32>
+// GENERIC-LABEL: func.func @dwconv_dynamic_channels(
+// GENERIC:         kiln.ukernel "dwconv2d_f32"
+func.func @dwconv_dynamic_channels(%x: tensor<?x?x14x14xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<?x8x7x7xf32> {
+  %0 = kiln.conv %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 8 : i64} : (tensor<?x?x14x14xf32>, tensor<8x1x3x3xf32>) -> tensor<?x8x7x7xf32>
+  return %0 : tensor<?x8x7x7xf32>
+}
+
+// -----
+
 // A depthwise convolution does not take a residual add (its kernel has no
 // residual epilogue): the add stays.
 // CHECK-LABEL: func.func @dwconv_no_residual(

@@ -193,3 +193,49 @@ func.func @gather_of_transpose_dynamic(%x: tensor<4x5x3xf32>, %i: tensor<i64>) -
   %k = kiln.gather %t, %i : (tensor<3x4x5xf32>, tensor<i64>) -> tensor<4x5xf32>
   return %q, %k : tensor<4x5xf32>, tensor<4x5xf32>
 }
+
+// -----
+
+// Shape arithmetic on constants folds through Mod (Python's sign for
+// fmod = 0, C's for fmod = 1), a 2-D Slice with a negative step (rows
+// reversed) and a Transpose: Swin's window padding,
+// (7 - 56 % 7) % 7 and its ONNX pads reordered by torch's exporter.
+// CHECK-LABEL: func.func @fold_shape_arithmetic(
+// CHECK-DAG:     %[[M:.*]] = kiln.constant dense<[0, 2, 1, -1, 6]> : tensor<5xi64>
+// CHECK-DAG:     %[[F:.*]] = kiln.constant dense<[0, -2, 2, -2, 2]> : tensor<5xi64>
+// CHECK-DAG:     %[[P:.*]] = kiln.constant dense<{{\[}}[6, 4, 2], [7, 5, 3]]> : tensor<2x3xi64>
+// CHECK-NOT:     kiln.mod
+// CHECK-NOT:     kiln.slice
+// CHECK-NOT:     kiln.transpose
+// CHECK:         return %[[M]], %[[F]], %[[P]]
+func.func @fold_shape_arithmetic() -> (tensor<5xi64>, tensor<5xi64>, tensor<2x3xi64>) {
+  %a = kiln.constant dense<[56, 5, -5, 5, -8]> : tensor<5xi64>
+  %b = kiln.constant dense<[7, 3, 3, -3, 7]> : tensor<5xi64>
+  %m = kiln.mod %a, %b : (tensor<5xi64>, tensor<5xi64>) -> tensor<5xi64>
+  %c = kiln.constant dense<[-7, -5, 5, -5, 9]> : tensor<5xi64>
+  %f = kiln.mod %c, %b {fmod = true} : (tensor<5xi64>, tensor<5xi64>) -> tensor<5xi64>
+  %g = kiln.constant dense<[[0, 1], [2, 3], [4, 5], [6, 7]]> : tensor<4x2xi64>
+  %starts = kiln.constant dense<-1> : tensor<1xi64>
+  %ends = kiln.constant dense<-9223372036854775807> : tensor<1xi64>
+  %axes = kiln.constant dense<0> : tensor<1xi64>
+  %steps = kiln.constant dense<-1> : tensor<1xi64>
+  %r = kiln.slice %g, %starts, %ends, %axes, %steps : (tensor<4x2xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x2xi64>
+  %s1 = kiln.constant dense<0> : tensor<1xi64>
+  %e1 = kiln.constant dense<3> : tensor<1xi64>
+  %one = kiln.constant dense<1> : tensor<1xi64>
+  %r3 = kiln.slice %r, %s1, %e1, %axes, %one : (tensor<4x2xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3x2xi64>
+  %t = kiln.transpose %r3 {perm = array<i64: 1, 0>} : (tensor<3x2xi64>) -> tensor<2x3xi64>
+  return %m, %f, %t : tensor<5xi64>, tensor<5xi64>, tensor<2x3xi64>
+}
+
+// -----
+
+// Mod by zero does not fold (the run-time op decides).
+// CHECK-LABEL: func.func @mod_by_zero(
+// CHECK:         kiln.mod
+func.func @mod_by_zero() -> tensor<2xi64> {
+  %a = kiln.constant dense<[5, 6]> : tensor<2xi64>
+  %b = kiln.constant dense<[1, 0]> : tensor<2xi64>
+  %m = kiln.mod %a, %b : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  return %m : tensor<2xi64>
+}
