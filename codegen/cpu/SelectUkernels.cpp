@@ -310,8 +310,10 @@ struct LinearToUkernel final : IsaPattern<LinearOp> {
 /// product's only use), takes s as an operand after the residual (flag 16):
 /// the kernel scales its own copy of the input (or, 1 x 1, its filter per
 /// image) instead of a pass writing x * s.
+/// Other grouped convolutions take "conv2d_f32" with flag 128 (the runtime
+/// runs each group on its channels' views, no packed filter).
 /// int_params (isa, flags, activation, stride h/w, pad top/left, dilation
-/// h/w); flags 1 = bias, 2 = residual, 16 = input scale.
+/// h/w); flags 1 = bias, 2 = residual, 16 = input scale, 128 = groups.
 struct ConvToUkernel final : IsaPattern<ConvOp> {
   using IsaPattern::IsaPattern;
 
@@ -330,8 +332,15 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     // the kernels check them against the filter's at run time.
     bool depthwise = group > 1 && group == wt.getDimSize(0) && wt.getDimSize(1) == 1 &&
                      (xt.isDynamicDim(1) || group == xt.getDimSize(1));
-    if (group != 1 && !depthwise)
-      return rewriter.notifyMatchFailure(op, "grouped convolution, not depthwise");
+    // Other grouped convolutions (ResNeXt, RegNet) run "conv2d_f32" per
+    // group (flag 128: the runtime narrows the views to each group's
+    // channels) with static channels that divide into the groups.
+    bool grouped = group > 1 && !depthwise;
+    if (grouped && (xt.isDynamicDim(1) || xt.getDimSize(1) % group ||
+                    wt.getDimSize(1) * group != xt.getDimSize(1) ||
+                    wt.getDimSize(0) % group))
+      return rewriter.notifyMatchFailure(op, "grouped convolution with channels "
+                                             "that do not divide into its groups");
     if (op.getStrides().size() != 2 || op.getPads().size() != 4 ||
         op.getDilations().size() != 2)
       return rewriter.notifyMatchFailure(op, "not 2 spatial dims");
@@ -376,7 +385,7 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
       }
     }
     Value input = op.getInput(), scale;
-    MulOp gate = depthwise ? MulOp() : input.getDefiningOp<MulOp>();
+    MulOp gate = depthwise || grouped ? MulOp() : input.getDefiningOp<MulOp>();
     if (gate && gate->hasOneUse() && !xt.isDynamicDim(1)) {
       for (int i = 0; i < 2 && !scale; ++i) {
         Value a = gate->getOperand(i), s = gate->getOperand(1 - i);
@@ -408,7 +417,8 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
       ins.push_back(scale);
     ArrayRef<int64_t> st = op.getStrides(), pd = op.getPads(),
                       dl = op.getDilations();
-    int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0) | (scale ? 16 : 0);
+    int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0) | (scale ? 16 : 0) |
+                    (grouped ? 128 : 0);
     Value y = createUkernel(rewriter, loc, depthwise ? "dwconv2d_f32" : "conv2d_f32",
                             ins, dims,
                             {isaFlag, flags, act, st[0], st[1], pd[0], pd[1],

@@ -339,8 +339,9 @@ struct KilnCpuUkernels final
     // batch 8 (`kiln run --profile`, 1 thread) 67-70 / 59-65, so from 128
     // channels), or 1 x 1 input and output planes (the runtime's GEMM over
     // the batch).
+    // (Not a grouped one, flag 128: the runtime slices its unpacked filter.)
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
-        !(params[1] & 4) && (params[0] == 1 || params[0] == 2) &&
+        !(params[1] & (4 | 128)) && (params[0] == 1 || params[0] == 2) &&
         operands.size() >= 2) {
       auto xt = cast<MemRefType>(operands[0].getType());
       auto wt = cast<MemRefType>(operands[1].getType());

@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "conv_direct_f32.h"
+#include "conv_grouped_f32.h"
 #include "conv_lanes_f32.h"
 #include "conv_wino_f32.h"
 #include "conv_f32_internal.h"
@@ -365,8 +366,103 @@ static void conv2d_direct(const int64_t *desc) {
   }
 }
 
+/* CONV_GROUPS: the desc's views narrowed to group g's channels, one call of
+ * the patch GEMM each (filters [F / G, C / G, KH, KW] as GEMM rows over the
+ * group's patches; the output's channel slices are dense per image). The
+ * desc: 9 params, then x, w, [bias,] [residual,] y as (address, offset,
+ * sizes, strides), offsets and strides in elements. */
+#define GROUP_DESC_MAX (9 + 4 * 10 + 4)
+static void conv2d_grouped(const int64_t *desc) {
+  int64_t flags = desc[1];
+  kiln_rt_check_dim(!(flags & (CONV_PACKED | CONV_XSCALE | CONV_MEAN)), 1);
+  int has_bias = (flags & CONV_BIAS) != 0, has_res = (flags & CONV_RESIDUAL) != 0;
+  int64_t len = 9 + 10 + 10 + (has_bias ? 4 : 0) + (has_res ? 10 : 0) + 10;
+  int64_t d[GROUP_DESC_MAX];
+  memcpy(d, desc, (size_t)len * sizeof(int64_t));
+  d[1] = flags & ~CONV_GROUPS;
+  /* where each view starts, and the element offset of group g's channels */
+  int64_t at_x = 9, at_w = 19, at_b = 29, at_r = 29 + (has_bias ? 4 : 0);
+  int64_t at_y = at_r + (has_res ? 10 : 0);
+  int64_t c = desc[at_x + 3], cg = desc[at_w + 3], f = desc[at_y + 3];
+  kiln_rt_check_dim(cg > 0 && c % cg == 0, 1);
+  int64_t groups = c / cg;
+  kiln_rt_check_dim(f % groups == 0 && desc[at_w + 2] == f, 1);
+  int64_t fg = f / groups;
+  int isa = (int)desc[0];
+  if (isa == KILN_ISA_AVX512 || isa == KILN_ISA_AVX2) {
+    view4 x, w, bias = {0}, res = {0}, sc = {0}, y;
+    read_conv_views(desc + 9, flags, 4, &x, &w, &bias, &res, &sc, &y);
+    kiln_gconv_job j;
+    j.x = (const float *)x.base;
+    for (int i = 0; i < 4; ++i)
+      j.xs[i] = x.stride[i];
+    j.w = (const float *)w.base;
+    j.bias = has_bias ? (const float *)bias.base : NULL;
+    j.res = has_res ? (const float *)res.base : NULL;
+    j.res_img = res.stride[0];
+    j.y = (float *)y.base;
+    j.y_img = y.stride[0];
+    j.n = x.size[0];
+    j.groups = groups;
+    j.cg = cg;
+    j.fg = fg;
+    j.h = x.size[2];
+    j.w_ = x.size[3];
+    j.oh = y.size[2];
+    j.ow = y.size[3];
+    j.kh = w.size[2];
+    j.kw = w.size[3];
+    j.sh = desc[3];
+    j.sw = desc[4];
+    j.pt = desc[5];
+    j.pl = desc[6];
+    j.dh = desc[7];
+    j.dw = desc[8];
+    j.act = (int)desc[2];
+    j.failed = 0;
+    kiln_rt_check_dim(y.size[0], j.n);
+    kiln_rt_check_dim(dense_from(&w, 0) && dense_from(&y, 1), 1);
+    kiln_rt_check_dim(j.sh >= 1 && j.sw >= 1 && j.dh >= 1 && j.dw >= 1, 1);
+    if (has_bias)
+      kiln_rt_check_dim(bias.size[3] == f && (bias.stride[3] == 1 || f == 1), 1);
+    check_epilogue_views(flags & ~CONV_BIAS, &bias, &res, j.n, f, j.oh, j.ow);
+    if (j.n == 0 || j.oh <= 0 || j.ow <= 0)
+      return;
+    int64_t tasks = j.n * groups;
+    kiln_range_fn fn = isa == KILN_ISA_AVX512 ? kiln_gconv_avx512 : kiln_gconv_avx2;
+    if (tasks > 1 && j.n * f * j.oh * j.ow * cg * j.kh * j.kw >= DIRECT_PARALLEL_MIN_MACS)
+      kiln_parallel_for(tasks, fn, &j);
+    else
+      fn(&j, 0, tasks);
+    if (j.failed)
+      kiln_rt_fail_oom();
+    return;
+  }
+  d[at_x + 3] = cg;
+  d[at_w + 2] = fg;
+  d[at_y + 3] = fg;
+  if (has_bias)
+    d[at_b + 2] = fg;
+  if (has_res)
+    d[at_r + 3] = fg;
+  for (int64_t g = 0; g < groups; ++g) {
+    d[at_x + 1] = desc[at_x + 1] + g * cg * desc[at_x + 7];
+    d[at_w + 1] = desc[at_w + 1] + g * fg * desc[at_w + 6];
+    d[at_y + 1] = desc[at_y + 1] + g * fg * desc[at_y + 7];
+    if (has_bias)
+      d[at_b + 1] = desc[at_b + 1] + g * fg * desc[at_b + 3];
+    if (has_res)
+      d[at_r + 1] = desc[at_r + 1] + g * fg * desc[at_r + 7];
+    kiln_conv2d_patch(d);
+  }
+}
+
 static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
   (void)fparams;
+  if (desc[1] & CONV_GROUPS) {
+    conv2d_grouped(desc);
+    return;
+  }
   if ((desc[1] & CONV_PACKED) && (desc[1] & CONV_WINO)) {
     kiln_conv2d_winograd(desc);
     return;
@@ -426,7 +522,8 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
   if (kiln_prof_on) {
     conv_shape s = conv_shape_of(desc, 0);
     /* conv-wino: GFLOP/s of the direct form's FLOPs (effective) */
-    KILN_PROF_END((desc[1] & CONV_WINO)     ? "conv-wino"
+    KILN_PROF_END((desc[1] & CONV_GROUPS)   ? "conv-grouped"
+                  : (desc[1] & CONV_WINO)   ? "conv-wino"
                   : (desc[1] & CONV_PACKED) ? "conv"
                                             : "conv-gemm",
                   2.0 * s.n * s.f * s.oh * s.ow * s.cpg * s.kh * s.kw,

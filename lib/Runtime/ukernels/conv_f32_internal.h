@@ -17,7 +17,10 @@
  * operand s [N or 1, C, 1, 1] before the convolution (a squeeze-excite
  * gate, x * s, taken into the convolution that consumes it). */
 enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8,
-       CONV_XSCALE = 16, CONV_MEAN = 32, CONV_WINO = 64 };
+       CONV_XSCALE = 16, CONV_MEAN = 32, CONV_WINO = 64, CONV_GROUPS = 128 };
+/* CONV_GROUPS (unpacked filters, no input scale): a grouped convolution,
+ * G = C / the filter's channels groups of F / G filters (ResNeXt, RegNet);
+ * each group runs the patch GEMM on its channels' views. */
 /* CONV_WINO (with CONV_PACKED): a 3 x 3 stride-1 convolution whose filter
  * the compiler transformed for Winograd F(2x2, 3x3), [16, F, C]
  * (conv_wino_f32.h). */

@@ -1,0 +1,240 @@
+/*===- conv_grouped_f32_impl.h - grouped convolution tasks, one body ------===*
+ *
+ * Included by conv_grouped_f32_<isa>.c after it defines:
+ *   GC_VEC, GC_LANES, GC_TASKS (the task function's name),
+ *   GC_ZERO(), GC_SET1(x), GC_LOAD(p), GC_STORE(p, v),
+ *   GC_LOADN(p, n), GC_STOREN(p, n, v)   (the first n lanes; no fault past)
+ *   GC_FMA(a, b, c), GC_ADD(a, b), GC_ACT(v, act)
+ * See conv_grouped_f32.h.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "conv_grouped_f32.h"
+#include "../runtime_internal.h"
+
+#include <string.h>
+
+#define GC_FB 4 /* filters per register tile */
+#define GC_NV 3 /* vectors of output pixels per register tile (at most) */
+
+/* One output row's filters [f0, f0 + GC_FB) of a group: tiles of `nv`
+ * vectors of pixels (a constant in each inlined copy). xq: the group's
+ * padded, phase-split input planes (hp rows of sw phases of wq floats). */
+static inline __attribute__((always_inline)) void
+gc_row(const kiln_gconv_job *j, const float *xq, const float *wt, int64_t hp,
+       int64_t wq, int64_t f0, int64_t oy, float *y, const float *res,
+       const float *bias, const int nv) {
+  const int64_t L = GC_LANES, tile = GC_LANES * nv;
+  int64_t cg = j->cg, fg = j->fg, kk = j->kh * j->kw;
+  for (int64_t ox0 = 0; ox0 < j->ow; ox0 += tile) {
+    GC_VEC acc[GC_FB][GC_NV];
+    for (int fb = 0; fb < GC_FB; ++fb)
+      for (int v = 0; v < nv; ++v)
+        acc[fb][v] = GC_ZERO();
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t a = 0; a < j->kh; ++a) {
+        int64_t r = oy * j->sh + a * j->dh;
+        for (int64_t b = 0; b < j->kw; ++b) {
+          int64_t tap = b * j->dw;
+          const float *xp = xq + ((c * hp + r) * j->sw + tap % j->sw) * wq + ox0 +
+                            tap / j->sw;
+          const float *wp = wt + (f0 * cg + c) * kk + a * j->kw + b;
+          GC_VEC xv[GC_NV];
+          for (int v = 0; v < nv; ++v)
+            xv[v] = GC_LOAD(xp + v * L);
+          for (int fb = 0; fb < GC_FB; ++fb) {
+            GC_VEC wv = GC_SET1(wp[fb * cg * kk]);
+            for (int v = 0; v < nv; ++v)
+              acc[fb][v] = GC_FMA(wv, xv[v], acc[fb][v]);
+          }
+        }
+      }
+    for (int fb = 0; fb < GC_FB && f0 + fb < fg; ++fb) {
+      int64_t f = f0 + fb;
+      float *yr = y + (f * j->oh + oy) * j->ow;
+      const float *rr = res ? res + (f * j->oh + oy) * j->ow : NULL;
+      GC_VEC bv = GC_SET1(bias ? bias[f] : 0.0f);
+      for (int v = 0; v < nv; ++v) {
+        int64_t px = ox0 + v * L;
+        if (px >= j->ow)
+          break;
+        int64_t cnt = j->ow - px < L ? j->ow - px : L;
+        GC_VEC s = GC_ADD(acc[fb][v], bv);
+        if (rr)
+          s = GC_ADD(s, cnt == L ? GC_LOAD(rr + px) : GC_LOADN(rr + px, cnt));
+        if (j->act)
+          s = GC_ACT(s, j->act);
+        if (cnt == L)
+          GC_STORE(yr + px, s);
+        else
+          GC_STOREN(yr + px, cnt, s);
+      }
+    }
+  }
+}
+
+/* Stride 1, small planes (7 x 7): tiles run over the output as one flat
+ * run of rows `wq` apart (u = oy * wq + ox; the taps of pixel u are at
+ * u + a * dh * wq + b * dw in each padded plane), the columns past ow
+ * computed and dropped, so that a 7 x 7 plane is 4 vectors of 16 instead of
+ * 7 one-row vectors of which 7 of 16 lanes count. xq: planes of hq rows. */
+static inline __attribute__((always_inline)) void
+gc_flat(const kiln_gconv_job *j, const float *xq, const float *wt, int64_t hq,
+        int64_t wq, int64_t f0, float *y, const float *res, const float *bias,
+        const int nv) {
+  const int64_t L = GC_LANES, tile = GC_LANES * nv, total = j->oh * wq;
+  int64_t cg = j->cg, fg = j->fg, kk = j->kh * j->kw;
+  float tmp[GC_LANES];
+  for (int64_t u0 = 0; u0 < total; u0 += tile) {
+    GC_VEC acc[GC_FB][GC_NV];
+    for (int fb = 0; fb < GC_FB; ++fb)
+      for (int v = 0; v < nv; ++v)
+        acc[fb][v] = GC_ZERO();
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t a = 0; a < j->kh; ++a)
+        for (int64_t b = 0; b < j->kw; ++b) {
+          const float *xp = xq + c * hq * wq + a * j->dh * wq + b * j->dw + u0;
+          const float *wp = wt + (f0 * cg + c) * kk + a * j->kw + b;
+          GC_VEC xv[GC_NV];
+          for (int v = 0; v < nv; ++v)
+            xv[v] = GC_LOAD(xp + v * L);
+          for (int fb = 0; fb < GC_FB; ++fb) {
+            GC_VEC wv = GC_SET1(wp[fb * cg * kk]);
+            for (int v = 0; v < nv; ++v)
+              acc[fb][v] = GC_FMA(wv, xv[v], acc[fb][v]);
+          }
+        }
+    for (int fb = 0; fb < GC_FB && f0 + fb < fg; ++fb) {
+      int64_t f = f0 + fb;
+      float *yp = y + f * j->oh * j->ow;
+      const float *rp = res ? res + f * j->oh * j->ow : NULL;
+      GC_VEC bv = GC_SET1(bias ? bias[f] : 0.0f);
+      for (int v = 0; v < nv; ++v) {
+        int64_t ub = u0 + v * L;
+        if (ub >= total)
+          break;
+        GC_VEC s = GC_ADD(acc[fb][v], bv);
+        if (rp) {
+          for (int64_t i = 0; i < L; ++i) {
+            int64_t u = ub + i, oy = u / wq, ox = u % wq;
+            tmp[i] = oy < j->oh && ox < j->ow ? rp[oy * j->ow + ox] : 0.0f;
+          }
+          s = GC_ADD(s, GC_LOAD(tmp));
+        }
+        if (j->act)
+          s = GC_ACT(s, j->act);
+        GC_STORE(tmp, s);
+        for (int64_t i = 0; i < L; ++i) {
+          int64_t u = ub + i, oy = u / wq, ox = u % wq;
+          if (oy < j->oh && ox < j->ow)
+            yp[oy * j->ow + ox] = tmp[i];
+        }
+      }
+    }
+  }
+}
+
+/* xq[c][r][p][q] = x[c][r - pt][q * sw + p - pl], zero outside the image. */
+static void gc_copy(const kiln_gconv_job *j, const float *x, float *xq,
+                    int64_t hp, int64_t wq) {
+  for (int64_t c = 0; c < j->cg; ++c)
+    for (int64_t r = 0; r < hp; ++r) {
+      int64_t ir = r - j->pt;
+      int inside = ir >= 0 && ir < j->h;
+      const float *xr = x + c * j->xs[1] + (inside ? ir : 0) * j->xs[2];
+      for (int64_t p = 0; p < j->sw; ++p) {
+        float *d = xq + ((c * hp + r) * j->sw + p) * wq;
+        /* q in [lo, hi) reads the image's column q * sw + p - pl */
+        int64_t lo = j->pl > p ? (j->pl - p + j->sw - 1) / j->sw : 0;
+        int64_t hi = j->w_ - 1 + j->pl >= p ? (j->w_ - 1 + j->pl - p) / j->sw + 1 : 0;
+        lo = lo > wq ? wq : lo;
+        hi = !inside ? lo : hi > wq ? wq : hi < lo ? lo : hi;
+        memset(d, 0, (size_t)lo * sizeof(float));
+        if (hi > lo) {
+          const float *src = xr + (lo * j->sw + p - j->pl) * j->xs[3];
+          if (j->sw == 1 && j->xs[3] == 1) {
+            memcpy(d + lo, src, (size_t)(hi - lo) * sizeof(float));
+          } else {
+            int64_t step = j->sw * j->xs[3];
+            for (int64_t q = lo; q < hi; ++q)
+              d[q] = src[(q - lo) * step];
+          }
+        }
+        memset(d + hi, 0, (size_t)(wq - hi) * sizeof(float));
+      }
+    }
+}
+
+void GC_TASKS(void *vjob, int64_t begin, int64_t end) {
+  kiln_gconv_job *j = vjob;
+  /* the tile width that computes the fewest vectors per row (ties to the
+   * wider): 56 and 28 pixels take 2 vectors of 16, 14 and 7 one */
+  int nv = 1;
+  for (int v = 2; v <= GC_NV; ++v) {
+    int64_t best = (j->ow + GC_LANES * nv - 1) / (GC_LANES * nv) * nv;
+    if ((j->ow + GC_LANES * v - 1) / (GC_LANES * v) * v <= best)
+      nv = v;
+  }
+  const int64_t tile = GC_LANES * nv;
+  int64_t cg = j->cg, fg = j->fg, kk = j->kh * j->kw;
+  int64_t hp = (j->oh - 1) * j->sh + (j->kh - 1) * j->dh + 1;
+  int64_t shift = ((j->kw - 1) * j->dw) / j->sw;
+  int64_t wq = (j->ow + tile - 1) / tile * tile + shift;
+  int64_t fgp = (fg + GC_FB - 1) / GC_FB * GC_FB;
+  /* flat tiles (gc_flat) at stride 1 when they compute fewer vectors;
+   * their planes get slack rows for the last tile's reads */
+  int flat = 0, nvf = 1;
+  if (j->sh == 1 && j->sw == 1 && 2 * j->ow <= GC_LANES) { /* (scalar epilogue) */
+    int64_t wqf = j->ow + shift;
+    for (int v = 1; v <= GC_NV; ++v) {
+      int64_t t = GC_LANES * v;
+      if ((j->oh * wqf + t - 1) / t * v < (j->oh * ((j->ow + tile - 1) / tile) * nv) &&
+          (!flat || (j->oh * wqf + t - 1) / t * v <=
+                        (j->oh * wqf + GC_LANES * nvf - 1) / (GC_LANES * nvf) * nvf)) {
+        flat = 1;
+        nvf = v;
+      }
+    }
+    if (flat) {
+      wq = wqf;
+      hp += (GC_LANES * nvf + wq - 1) / wq + 1;
+    }
+  }
+  float *xq = kiln_scratch(KILN_SCRATCH_CONV_X,
+                           (size_t)(cg * hp * j->sw * wq) * sizeof(float));
+  float *wt = kiln_scratch(KILN_SCRATCH_CONV_K, (size_t)(fgp * cg * kk) * sizeof(float));
+  if (!xq || !wt) {
+    j->failed = 1;
+    return;
+  }
+  for (int64_t t = begin; t < end; ++t) {
+    int64_t img = t / j->groups, g = t % j->groups;
+    /* the group's filters, zero rows up to a multiple of GC_FB */
+    memcpy(wt, j->w + g * fg * cg * kk, (size_t)(fg * cg * kk) * sizeof(float));
+    memset(wt + fg * cg * kk, 0, (size_t)((fgp - fg) * cg * kk) * sizeof(float));
+    gc_copy(j, j->x + img * j->xs[0] + g * cg * j->xs[1], xq, hp, wq);
+    float *y = j->y + img * j->y_img + g * fg * j->oh * j->ow;
+    const float *res = j->res ? j->res + img * j->res_img + g * fg * j->oh * j->ow : NULL;
+    const float *bias = j->bias ? j->bias + g * fg : NULL;
+    if (flat) {
+      for (int64_t f0 = 0; f0 < fg; f0 += GC_FB) {
+        if (nvf == 1)
+          gc_flat(j, xq, wt, hp, wq, f0, y, res, bias, 1);
+        else if (nvf == 2)
+          gc_flat(j, xq, wt, hp, wq, f0, y, res, bias, 2);
+        else
+          gc_flat(j, xq, wt, hp, wq, f0, y, res, bias, GC_NV);
+      }
+      continue;
+    }
+    for (int64_t f0 = 0; f0 < fg; f0 += GC_FB)
+      for (int64_t oy = 0; oy < j->oh; ++oy) {
+        if (nv == 1)
+          gc_row(j, xq, wt, hp, wq, f0, oy, y, res, bias, 1);
+        else if (nv == 2)
+          gc_row(j, xq, wt, hp, wq, f0, oy, y, res, bias, 2);
+        else
+          gc_row(j, xq, wt, hp, wq, f0, oy, y, res, bias, GC_NV);
+      }
+  }
+}

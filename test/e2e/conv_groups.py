@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Grouped convolutions through kiln against ONNX Runtime on the same file.
+
+Each model has a dynamic batch and runs at batch 1 and 3, compiled for
+every CPU kernel family (--cpu native: AVX-512 on this machine, x86-64-v3:
+AVX2, x86-64: the portable patch GEMM per group), and prints
+`name cpu batch=B max|err| tol ok`:
+  resnext     32 groups of 4 channels, 3 x 3, bias and Relu (ResNeXt)
+  strided     4 groups of 8, 3 x 3 stride 2 on a 15 x 15 plane, bias
+  odd         3 groups of 2 input and 3 output channels (not a multiple
+              of the kernel's 4 filters), 5 x 5, dilation 2, stride (1, 2),
+              asymmetric pads, on 7 x 9
+  residual7   8 groups of 8 on 7 x 7 (the flat tiles), + a residual, Relu
+  hardswish   2 groups, 1 x 1 kernel at stride 2, HardSwish after
+  multiplier  a depthwise multiplier: group = C = 4, 8 filters
+  shuffle     ShuffleNet's channel shuffle (Reshape to [N, 2, C/2, H, W],
+              Transpose, Reshape to [N, -1, H, W] from the input's shape:
+              the channels are dynamic to kiln) into a depthwise 3 x 3
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+sys.path.insert(0, HERE)
+import kiln  # noqa: E402
+from run_e2e import run_ort  # noqa: E402
+
+CPUS = ["native", "x86-64-v3", "x86-64"]
+
+
+def conv_model(name, c, h, w, f, group, k, strides=(1, 1), pads=(1, 1, 1, 1),
+               dil=(1, 1), bias=True, act=None, residual=False, seed=0):
+    rng = np.random.default_rng(seed)
+    cg = c // group
+    inits = [numpy_helper.from_array(
+        (rng.standard_normal((f, cg, k, k)) / np.sqrt(cg * k * k)).astype(np.float32), "W")]
+    ins = ["X", "W"]
+    if bias:
+        inits.append(numpy_helper.from_array(rng.standard_normal(f).astype(np.float32), "B"))
+        ins.append("B")
+    nodes = [helper.make_node("Conv", ins, ["Y0"], group=group, kernel_shape=[k, k],
+                              strides=list(strides), pads=list(pads), dilations=list(dil))]
+    oh = (h + pads[0] + pads[2] - dil[0] * (k - 1) - 1) // strides[0] + 1
+    ow = (w + pads[1] + pads[3] - dil[1] * (k - 1) - 1) // strides[1] + 1
+    graph_in = [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", c, h, w])]
+    last = "Y0"
+    if residual:
+        graph_in.append(helper.make_tensor_value_info("R", TensorProto.FLOAT,
+                                                      ["batch", f, oh, ow]))
+        nodes.append(helper.make_node("Add", [last, "R"], ["Y1"]))
+        last = "Y1"
+    if act:
+        nodes.append(helper.make_node(act, [last], ["Y"]))
+    else:
+        nodes.append(helper.make_node("Identity", [last], ["Y"]))
+    g = helper.make_graph(nodes, name, graph_in,
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                         ["batch", f, oh, ow])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+
+
+def shuffle_model():
+    rng = np.random.default_rng(7)
+    c, h, w = 8, 6, 6
+    wt = numpy_helper.from_array(rng.standard_normal((c, 1, 3, 3)).astype(np.float32), "W")
+    consts = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in
+              (("zero", [0]), ("one", [1]), ("mid", [2, c // 2, h, w]), ("tail", [-1, h, w]))]
+    nodes = [
+        helper.make_node("Shape", ["X"], ["S"]),
+        helper.make_node("Slice", ["S", "zero", "one"], ["N"]),
+        helper.make_node("Concat", ["N", "mid"], ["S5"], axis=0),
+        helper.make_node("Reshape", ["X", "S5"], ["X5"]),
+        helper.make_node("Transpose", ["X5"], ["T5"], perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Concat", ["N", "tail"], ["S4"], axis=0),
+        helper.make_node("Reshape", ["T5", "S4"], ["XS"]),
+        helper.make_node("Conv", ["XS", "W"], ["Y"], group=c, kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1]),
+    ]
+    g = helper.make_graph(nodes, "shuffle",
+                          [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                         ["batch", c, h, w])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                         ["batch", c, h, w])],
+                          [wt] + consts)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+
+
+def models():
+    return {
+        "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
+        "strided": conv_model("strided", 32, 15, 15, 32, 4, 3, strides=(2, 2), seed=1),
+        "odd": conv_model("odd", 6, 7, 9, 9, 3, 5, strides=(1, 2), pads=(0, 1, 2, 1),
+                          dil=(2, 2), seed=2),
+        "residual7": conv_model("residual7", 64, 7, 7, 64, 8, 3, act="Relu", residual=True,
+                                bias=False, seed=3),
+        "hardswish": conv_model("hardswish", 8, 10, 10, 6, 2, 1, strides=(2, 2),
+                                pads=(0, 0, 0, 0), act="HardSwish", seed=4),
+        "multiplier": conv_model("multiplier", 4, 9, 9, 8, 4, 3, seed=5),
+        "shuffle": shuffle_model(),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--kiln", required=True)
+    ap.add_argument("--node", default="node")
+    args = ap.parse_args()
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, m in models().items():
+            path = os.path.join(tmp, name + ".onnx")
+            onnx.save(m, path)
+            for cpu in CPUS:
+                so = os.path.join(tmp, f"{name}_{cpu}.so")
+                kiln.compile(path, so, kiln=args.kiln, cpu=cpu)
+                model = kiln.load(so)
+                for batch in (1, 3):
+                    rng = np.random.default_rng(batch)
+                    feeds = {}
+                    for info in model.inputs:
+                        dims = [batch if d == "batch" else d for d in info["dims"]]
+                        feeds[info["name"]] = rng.standard_normal(dims).astype(np.float32)
+                    got = model.run(feeds)["Y"]
+                    ref = run_ort(path, feeds, os.path.join(tmp, f"{name}_{cpu}_{batch}"),
+                                  args.node)["Y"]
+                    tol = 1e-4 * max(1.0, float(np.abs(ref).max()))
+                    err = float(np.abs(got - ref).max()) if got.shape == ref.shape else np.inf
+                    ok = got.shape == ref.shape and err <= tol
+                    failed += not ok
+                    print(f"{name} {cpu} batch={batch} shape={list(got.shape)} "
+                          f"max|err| {err:.3g} tol {tol:.3g} {'ok' if ok else 'FAIL'}")
+                model.close()
+    print(f"conv_groups: {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
