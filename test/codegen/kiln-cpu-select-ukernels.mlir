@@ -365,14 +365,30 @@ func.func @dwconv_mean(%x: tensor<?x8x14x14xf32>, %w: tensor<8x1x3x3xf32>, %b: t
 
 // -----
 
-// Not selected: a grouped convolution that is not depthwise, and a 1-D one
-// (they keep the generic lowering).
+// A grouped convolution that is not depthwise (ResNeXt, RegNet): "conv2d_f32"
+// with flag 128 (the runtime runs each group on its channels), its ReLU
+// taken into the epilogue.
+// CHECK-LABEL: func.func @conv_grouped(
+// CHECK:         %[[U:.*]] = kiln.ukernel "conv2d_f32"(%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 129, 1, 1, 1, 1, 1, 1, 1>} : (tensor<?x8x6x6xf32>, tensor<6x4x3x3xf32>, tensor<6xf32>, tensor<?x6x6x6xf32>) -> tensor<?x6x6x6xf32>
+// CHECK-NOT:     kiln.relu
+// CHECK:         return %[[U]]
+func.func @conv_grouped(%x: tensor<?x8x6x6xf32>, %w: tensor<6x4x3x3xf32>, %b: tensor<6xf32>) -> tensor<?x6x6x6xf32> {
+  %0 = kiln.conv %x, %w bias %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<?x8x6x6xf32>, tensor<6x4x3x3xf32>, tensor<6xf32>) -> tensor<?x6x6x6xf32>
+  %1 = kiln.relu %0 : tensor<?x6x6x6xf32>
+  return %1 : tensor<?x6x6x6xf32>
+}
+
+// -----
+
+// Not selected: a grouped convolution whose input channels are dynamic
+// (not depthwise: the runtime could not split them into groups), and a
+// 1-D one (they keep the generic lowering).
 // CHECK-LABEL: func.func @conv_not_selected(
 // CHECK-NOT:     kiln.ukernel
 // CHECK:         kiln.conv
 // CHECK:         kiln.conv
-func.func @conv_not_selected(%x: tensor<1x4x6x6xf32>, %w: tensor<4x2x3x3xf32>, %x1: tensor<1x3x8xf32>, %w1: tensor<4x3x3xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x6xf32>) {
-  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x6x6xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x4x4xf32>
+func.func @conv_not_selected(%x: tensor<1x?x6x6xf32>, %w: tensor<4x2x3x3xf32>, %x1: tensor<1x3x8xf32>, %w1: tensor<4x3x3xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x6xf32>) {
+  %0 = kiln.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x?x6x6xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x4x4xf32>
   %1 = kiln.conv %x1, %w1 {strides = array<i64: 1>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x3x8xf32>, tensor<4x3x3xf32>) -> tensor<1x4x6xf32>
   return %0, %1 : tensor<1x4x4x4xf32>, tensor<1x4x6xf32>
 }

@@ -656,6 +656,23 @@ func.func @conv_packed_c8(%x: memref<?x8x16x16xf32>, %b: memref<20xf32>, %y: mem
 
 // -----
 
+// A grouped convolution (flag 128) keeps its filter unpacked: the runtime
+// slices it per group (128 | 1 = 129, no flag 4, no kernel extents
+// appended).
+// CHECK-LABEL: func.func @conv_grouped_unpacked(
+// CHECK:         memref.get_global @gw : memref<24x4x3x3xf32>
+// CHECK-NOT:     _packed
+// CHECK:         arith.constant 129 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+memref.global "private" constant @gw : memref<24x4x3x3xf32> = dense<0.5>
+func.func @conv_grouped_unpacked(%x: memref<?x16x14x14xf32>, %b: memref<24xf32>, %y: memref<?x24x14x14xf32>) {
+  %w = memref.get_global @gw : memref<24x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 129, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x16x14x14xf32>, memref<24x4x3x3xf32>, memref<24xf32>, memref<?x24x14x14xf32>) -> ()
+  return
+}
+
+// -----
+
 // Winograd F(2x2, 3x3) (AVX-512, 3 x 3, stride 1, dilation 1, 8+ input and
 // output channels, an output plane of 14 x 14 or more): the filter becomes
 // U = G g G^T, [16, F, C], flags | 4 | 64, kernel height and width
