@@ -67,7 +67,16 @@ class Encoder3x256(nn.Module):
             return self.encoder(src)
 
 
-CNN = {"resnet18_224", "mobilenet_v3_small_224"}
+CNN = {"resnet18_224", "mobilenet_v3_small_224", "regnet_y_400mf_224",
+       "resnext50_224", "shufflenet_v2_224", "swin_t_224"}
+
+
+def _torchvision(name):
+    """A torchvision model with random weights (the exports users make)."""
+    def build():
+        import torchvision.models as tvm  # noqa: E402
+        return getattr(tvm, name)(weights=None)
+    return build
 
 MODELS = {
     "bert_base": em.MODELS["bert_base"],
@@ -84,6 +93,12 @@ MODELS = {
                               {"pixel_values": {0: "batch"}, "logits": {0: "batch"}}),
     "resnet18_224": em._image_spec(em.build_resnet18, 13, 224),
     "mobilenet_v3_small_224": em._image_spec(em.build_mobilenet_v3_small, 13, 224),
+    # Grouped convolutions (RegNet's groups of 8-24 channels, ResNeXt's 32
+    # groups of 4), ShuffleNet's channel shuffle, Swin's windows.
+    "regnet_y_400mf_224": em._image_spec(_torchvision("regnet_y_400mf"), 14, 224),
+    "resnext50_224": em._image_spec(_torchvision("resnext50_32x4d"), 13, 224),
+    "shufflenet_v2_224": em._image_spec(_torchvision("shufflenet_v2_x1_0"), 13, 224),
+    "swin_t_224": em._image_spec(_torchvision("swin_t"), 17, 224),
     "transformer_encoder_3x256": em.ModelSpec(Encoder3x256, 14,
                                               [("src", (2, 8, 256), "float32")], ["output"],
                                               {"src": em.BS, "output": em.BS}),

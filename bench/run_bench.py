@@ -58,6 +58,10 @@ SHAPES = {
     "resnet18_224_b8": {"batch": 8},
     "mobilenet_v3_small_224_b8": {"batch": 8},
     "resnet": {"batch": 1},
+    "regnet": {"batch": 1},
+    "resnext": {"batch": 1},
+    "shufflenet": {"batch": 1},
+    "swin": {"batch": 1},
     "mobilenet": {"batch": 1},
     "mlp": {"batch": 1, "seq": 64},
 }

@@ -32,13 +32,17 @@ void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams);
  * packed 2 (3 x 3, stride 1, AVX-512): the filter transformed for Winograd
  * F(2x2, 3x3) as the compiler transforms it (flags 4 | 64: U = G g G^T in
  * double, [16, F, C], each U[xi] in k-major blocks of 12 rows). */
+/* Groups of a grouped convolution (flag 128, unpacked filters): check_conv
+ * reads it; test_grouped sets it. */
+static int64_t groups = 1;
+
 static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                          int64_t f, int64_t kh, int64_t kw, int64_t sh,
                          int64_t sw, int64_t pt, int64_t pl, int64_t pb,
                          int64_t pr, int64_t dh, int64_t dw, int bias, int res,
                          int act, int depthwise, int packed, int xscale,
                          int mean) {
-  int64_t cg = depthwise ? 1 : c; /* input channels per filter */
+  int64_t cg = depthwise ? 1 : c / groups; /* input channels per filter */
   if (depthwise)
     f = c;
   int64_t oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
@@ -86,7 +90,8 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   int64_t desc[64], *d = desc;
   *d++ = isa;
   *d++ = (bias ? 1 : 0) | (res ? 2 : 0) | (packed ? 4 : 0) | (c8 ? 8 : 0) |
-         (xscale ? 16 : 0) | (mean ? 32 : 0) | (wino ? 64 : 0);
+         (xscale ? 16 : 0) | (mean ? 32 : 0) | (wino ? 64 : 0) |
+         (groups > 1 ? 128 : 0);
   *d++ = act;
   *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = dh; *d++ = dw;
   if (packed) { *d++ = kh; *d++ = kw; }
@@ -126,7 +131,7 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
           for (int64_t g = 0; g < cg; ++g)
             for (int64_t a = 0; a < kh; ++a)
               for (int64_t bb = 0; bb < kw; ++bb) {
-                int64_t ci = depthwise ? o : g;
+                int64_t ci = depthwise ? o : o / (f / groups) * cg + g;
                 int64_t ih = i * sh - pt + a * dh, iw = jj * sw - pl + bb * dw;
                 if (ih < 0 || ih >= h || iw < 0 || iw >= w)
                   continue;
@@ -155,6 +160,43 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
 }
 
 static void test_winograd(int isa);
+
+/* Grouped convolutions (flag 128): the direct grouped kernel on AVX2 and
+ * AVX-512, the patch GEMM per group on the portable build. */
+static void test_grouped(int isa) {
+  /* n, c, h, w, f, groups, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw */
+  static const int64_t cs[][16] = {
+      {2, 16, 14, 14, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* ResNeXt-like */
+      {1, 64, 7, 7, 64, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    /* 7 x 7: flat tiles */
+      {1, 24, 15, 17, 24, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},  /* stride 2, odd plane */
+      {1, 6, 9, 11, 9, 3, 5, 5, 1, 2, 0, 1, 2, 1, 2, 2},     /* 3 filters a group */
+      {2, 4, 8, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* depthwise multiplier */
+      {1, 8, 10, 10, 6, 2, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},    /* 1 x 1 stride 2 */
+      {1, 32, 56, 56, 32, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* 56 columns */
+      {1, 8, 5, 3, 8, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* tiny, flat */
+      {1, 12, 6, 40, 12, 3, 3, 3, 3, 3, 2, 2, 2, 2, 1, 1},   /* stride 3 */
+  };
+  int ncases = (int)(sizeof cs / sizeof cs[0]), cases = 0;
+  double worst = 0;
+  for (int i = 0; i < ncases; ++i)
+    for (int v = 0; v < 3; ++v) { /* plain; bias + ReLU; bias + residual + HardSwish */
+      const int64_t *q = cs[i];
+      groups = q[5];
+      double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[6], q[7], q[8], q[9],
+                            q[10], q[11], q[12], q[13], q[14], q[15], v > 0, v == 2,
+                            v == 1 ? 1 : v == 2 ? 5 : 0, 0, 0, 0, 0);
+      groups = 1;
+      ++cases;
+      if (!(e <= 2e-6)) {
+        printf("FAIL conv grouped %s case %d variant %d: error %.3g\n", isa_name(isa), i,
+               v, e);
+        ++failures;
+      }
+      worst = e > worst ? e : worst;
+    }
+  printf("conv grouped %s: %d cases, max error %s (%.1e)\n", isa_name(isa), cases,
+         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE", worst);
+}
 
 static void test_conv(int isa) {
   /* n, c, h, w, f, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw */
@@ -330,8 +372,10 @@ int main(int argc, char **argv) {
   int isas[3], n = test_isas(isas);
   int wino = argc > 1 && strcmp(argv[1], "winograd") == 0;
   for (int i = 0; i < n; ++i) {
-    if (!wino)
+    if (!wino) {
       test_conv(isas[i]);
+      test_grouped(isas[i]);
+    }
     else if (isas[i] == KILN_ISA_AVX512)
       test_winograd(isas[i]);
   }

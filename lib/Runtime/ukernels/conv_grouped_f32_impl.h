@@ -17,6 +17,21 @@
 #define GC_FB 4 /* filters per register tile */
 #define GC_NV 3 /* vectors of output pixels per register tile (at most) */
 
+/* One tap of a tile: nv vectors of input pixels at xp, times GC_FB
+ * filters' weights at wp (`wstride` apart). */
+static inline __attribute__((always_inline)) void
+gc_tap(GC_VEC acc[GC_FB][GC_NV], const float *xp, const float *wp, int64_t wstride,
+       const int nv) {
+  GC_VEC xv[GC_NV];
+  for (int v = 0; v < nv; ++v)
+    xv[v] = GC_LOAD(xp + v * GC_LANES);
+  for (int fb = 0; fb < GC_FB; ++fb) {
+    GC_VEC wv = GC_SET1(wp[fb * wstride]);
+    for (int v = 0; v < nv; ++v)
+      acc[fb][v] = GC_FMA(wv, xv[v], acc[fb][v]);
+  }
+}
+
 /* One output row's filters [f0, f0 + GC_FB) of a group: tiles of `nv`
  * vectors of pixels (a constant in each inlined copy). xq: the group's
  * padded, phase-split input planes (hp rows of sw phases of wq floats). */
@@ -36,17 +51,9 @@ gc_row(const kiln_gconv_job *j, const float *xq, const float *wt, int64_t hp,
         int64_t r = oy * j->sh + a * j->dh;
         for (int64_t b = 0; b < j->kw; ++b) {
           int64_t tap = b * j->dw;
-          const float *xp = xq + ((c * hp + r) * j->sw + tap % j->sw) * wq + ox0 +
-                            tap / j->sw;
-          const float *wp = wt + (f0 * cg + c) * kk + a * j->kw + b;
-          GC_VEC xv[GC_NV];
-          for (int v = 0; v < nv; ++v)
-            xv[v] = GC_LOAD(xp + v * L);
-          for (int fb = 0; fb < GC_FB; ++fb) {
-            GC_VEC wv = GC_SET1(wp[fb * cg * kk]);
-            for (int v = 0; v < nv; ++v)
-              acc[fb][v] = GC_FMA(wv, xv[v], acc[fb][v]);
-          }
+          gc_tap(acc,
+                 xq + ((c * hp + r) * j->sw + tap % j->sw) * wq + ox0 + tap / j->sw,
+                 wt + (f0 * cg + c) * kk + a * j->kw + b, cg * kk, nv);
         }
       }
     for (int fb = 0; fb < GC_FB && f0 + fb < fg; ++fb) {
@@ -93,16 +100,8 @@ gc_flat(const kiln_gconv_job *j, const float *xq, const float *wt, int64_t hq,
     for (int64_t c = 0; c < cg; ++c)
       for (int64_t a = 0; a < j->kh; ++a)
         for (int64_t b = 0; b < j->kw; ++b) {
-          const float *xp = xq + c * hq * wq + a * j->dh * wq + b * j->dw + u0;
-          const float *wp = wt + (f0 * cg + c) * kk + a * j->kw + b;
-          GC_VEC xv[GC_NV];
-          for (int v = 0; v < nv; ++v)
-            xv[v] = GC_LOAD(xp + v * L);
-          for (int fb = 0; fb < GC_FB; ++fb) {
-            GC_VEC wv = GC_SET1(wp[fb * cg * kk]);
-            for (int v = 0; v < nv; ++v)
-              acc[fb][v] = GC_FMA(wv, xv[v], acc[fb][v]);
-          }
+          gc_tap(acc, xq + c * hq * wq + a * j->dh * wq + b * j->dw + u0,
+                 wt + (f0 * cg + c) * kk + a * j->kw + b, cg * kk, nv);
         }
     for (int fb = 0; fb < GC_FB && f0 + fb < fg; ++fb) {
       int64_t f = f0 + fb;
