@@ -153,6 +153,10 @@ static void gc_copy(const kiln_gconv_job *j, const float *x, float *xq,
           const float *src = xr + (lo * j->sw + p - j->pl) * j->xs[3];
           if (j->sw == 1 && j->xs[3] == 1) {
             memcpy(d + lo, src, (size_t)(hi - lo) * sizeof(float));
+          } else if (j->sw == 2 && j->xs[3] == 1) {
+            /* a constant stride the compiler vectorizes (even/odd lanes) */
+            for (int64_t q = 0; q < hi - lo; ++q)
+              d[lo + q] = src[2 * q];
           } else {
             int64_t step = j->sw * j->xs[3];
             for (int64_t q = lo; q < hi; ++q)
