@@ -336,8 +336,7 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     // group (flag 128: the runtime narrows the views to each group's
     // channels) with static channels that divide into the groups.
     bool grouped = group > 1 && !depthwise;
-    if (grouped && (xt.isDynamicDim(1) || xt.getDimSize(1) % group ||
-                    wt.getDimSize(1) * group != xt.getDimSize(1) ||
+    if (grouped && (xt.isDynamicDim(1) || wt.getDimSize(1) * group != xt.getDimSize(1) ||
                     wt.getDimSize(0) % group))
       return rewriter.notifyMatchFailure(op, "grouped convolution with channels "
                                              "that do not divide into its groups");
