@@ -339,7 +339,7 @@ struct KilnCpuUkernels final
     // batch 8 (`kiln run --profile`, 1 thread) 67-70 / 59-65, so from 128
     // channels), or 1 x 1 input and output planes (the runtime's GEMM over
     // the batch).
-    // (Not a grouped one, flag 128: the runtime slices its unpacked filter.)
+    // (Not a grouped one, flag 128: packed below for its own kernel.)
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
         !(params[1] & (4 | 128)) && (params[0] == 1 || params[0] == 2) &&
         operands.size() >= 2) {
@@ -414,6 +414,35 @@ struct KilnCpuUkernels final
           operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
           params[1] |= wino ? 4 | 64 : c8 ? 4 | 8 : 4;
           params.append({kh, kw});
+        }
+      }
+    }
+    // A grouped conv2d_f32 (flag 128) for AVX2 or AVX-512 whose groups
+    // have a multiple of 16 filters (ResNeXt-50's last two stages) and at
+    // most 64 taps: the filter as panels of 16 filters over K = Cg * KH *
+    // KW (flag 4, KH and KW appended), which the runtime's channel-vector
+    // tiles read in place (conv_grouped_f32_impl.h; unpacked, they repack
+    // each group's filters on every run).
+    if (u.getKernel() == "conv2d_f32" && params.size() == 9 &&
+        (params[1] & 128) && !(params[1] & 4) &&
+        (params[0] == 1 || params[0] == 2) && operands.size() >= 2) {
+      auto xt = cast<MemRefType>(operands[0].getType());
+      auto wt = cast<MemRefType>(operands[1].getType());
+      if (xt.getRank() == 4 && wt.getRank() == 4 && wt.hasStaticShape() &&
+          wt.getElementType().isF32() && !xt.isDynamicDim(1)) {
+        int64_t c = xt.getDimSize(1), f = wt.getDimSize(0), cg = wt.getDimSize(1);
+        int64_t taps = wt.getDimSize(2) * wt.getDimSize(3);
+        int64_t groups = cg > 0 && c % cg == 0 ? c / cg : 0;
+        if (groups > 0 && f % groups == 0 && (f / groups) % 16 == 0 &&
+            taps >= 1 && taps <= 64) {
+          if (memref::GlobalOp g = constantGlobalOf(operands[1], *symbols)) {
+            memref::GlobalOp p =
+                packer->filterFor(g, cg * taps, f, cg, taps, FilterLayout::Panels);
+            operands[1] =
+                memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
+            params[1] |= 4;
+            params.append({wt.getDimSize(2), wt.getDimSize(3)});
+          }
         }
       }
     }

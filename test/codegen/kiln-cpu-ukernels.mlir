@@ -673,6 +673,43 @@ func.func @conv_grouped_unpacked(%x: memref<?x16x14x14xf32>, %b: memref<24xf32>,
 
 // -----
 
+// Groups of a multiple of 16 filters (2 groups of 4 input channels and 16
+// filters here), for AVX-512 and AVX2 alike: the filter becomes panels of 16
+// filters over K = Cg * KH * KW = 36 ([2, 36, 16]) for the runtime's
+// channel-vector tiles, flag 4 joins (129 | 4 = 133) and KH, KW follow the
+// params. Not for the portable kernels (isa 0), not with dynamic input channels
+// (the group count unknown), not past 64 taps (9 x 9), not on groups of 8.
+// CHECK-LABEL: func.func @conv_grouped_packed(
+// CHECK:         memref.get_global @gw16_packed : memref<2x36x16xf32>
+// CHECK:         arith.constant 133 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// CHECK-LABEL: func.func @conv_grouped_not_packed(
+// CHECK-NOT:     _packed
+// CHECK:         return
+// AVX2-LABEL: func.func @conv_grouped_packed(
+// AVX2:         memref.get_global @gw16_packed : memref<2x36x16xf32>
+// AVX2:         arith.constant 133 : index
+memref.global "private" constant @gw16 : memref<32x4x3x3xf32> = dense<0.5>
+func.func @conv_grouped_packed(%x: memref<?x8x14x14xf32>, %b: memref<32xf32>, %y: memref<?x32x14x14xf32>) {
+  %w = memref.get_global @gw16 : memref<32x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 129, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x8x14x14xf32>, memref<32x4x3x3xf32>, memref<32xf32>, memref<?x32x14x14xf32>) -> ()
+  return
+}
+memref.global "private" constant @gw81 : memref<32x4x9x9xf32> = dense<0.5>
+memref.global "private" constant @gw8 : memref<16x4x3x3xf32> = dense<0.5>
+func.func @conv_grouped_not_packed(%xd: memref<?x?x14x14xf32>, %x: memref<?x8x14x14xf32>, %y: memref<?x32x14x14xf32>, %y16: memref<?x16x14x14xf32>) {
+  %w = memref.get_global @gw16 : memref<32x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%xd, %w) outs(%y) {int_params = array<i64: 2, 128, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x?x14x14xf32>, memref<32x4x3x3xf32>, memref<?x32x14x14xf32>) -> ()
+  %w81 = memref.get_global @gw81 : memref<32x4x9x9xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w81) outs(%y) {int_params = array<i64: 2, 128, 0, 1, 1, 4, 4, 1, 1>, float_params = array<f32>} : (memref<?x8x14x14xf32>, memref<32x4x9x9xf32>, memref<?x32x14x14xf32>) -> ()
+  %w8 = memref.get_global @gw8 : memref<16x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w8) outs(%y16) {int_params = array<i64: 2, 128, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x8x14x14xf32>, memref<16x4x3x3xf32>, memref<?x16x14x14xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 0, 128, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x8x14x14xf32>, memref<32x4x3x3xf32>, memref<?x32x14x14xf32>) -> ()
+  return
+}
+
+// -----
+
 // Winograd F(2x2, 3x3) (AVX-512, 3 x 3, stride 1, dilation 1, 8+ input and
 // output channels, an output plane of 14 x 14 or more): the filter becomes
 // U = G g G^T, [16, F, C], flags | 4 | 64, kernel height and width

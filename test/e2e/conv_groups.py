@@ -16,6 +16,15 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
   shuffle     ShuffleNet's channel shuffle (Reshape to [N, 2, C/2, H, W],
               Transpose, Reshape to [N, -1, H, W] from the input's shape:
               the channels are dynamic to kiln) into a depthwise 3 x 3
+  vec16       4 groups of 16 on 14 x 14 (the channel-vector tiles on the
+              compiler's packed filter), bias, residual, Relu
+  vec32s2     2 groups of 32, stride 2 from 15 x 15 to 8 x 8 (tiles of 3
+              rows and a last one of 2), bias and Relu in registers
+  vec8odd     3 groups of 8 (AVX2's channel-vector tiles on a filter
+              repacked at run time), 5 x 5, dilation 2, stride (1, 2),
+              asymmetric pads, on 9 x 11
+  vec16w      2 groups of 16 with the filter a graph input (repacked at
+              run time on AVX-512 too), 5 x 5 planes, Relu
 """
 import argparse
 import os
@@ -36,10 +45,10 @@ CPUS = ["native", "x86-64-v3", "x86-64"]
 
 
 def conv_model(name, c, h, w, f, group, k, strides=(1, 1), pads=(1, 1, 1, 1),
-               dil=(1, 1), bias=True, act=None, residual=False, seed=0):
+               dil=(1, 1), bias=True, act=None, residual=False, w_input=False, seed=0):
     rng = np.random.default_rng(seed)
     cg = c // group
-    inits = [numpy_helper.from_array(
+    inits = [] if w_input else [numpy_helper.from_array(
         (rng.standard_normal((f, cg, k, k)) / np.sqrt(cg * k * k)).astype(np.float32), "W")]
     ins = ["X", "W"]
     if bias:
@@ -50,6 +59,8 @@ def conv_model(name, c, h, w, f, group, k, strides=(1, 1), pads=(1, 1, 1, 1),
     oh = (h + pads[0] + pads[2] - dil[0] * (k - 1) - 1) // strides[0] + 1
     ow = (w + pads[1] + pads[3] - dil[1] * (k - 1) - 1) // strides[1] + 1
     graph_in = [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", c, h, w])]
+    if w_input:
+        graph_in.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, [f, cg, k, k]))
     last = "Y0"
     if residual:
         graph_in.append(helper.make_tensor_value_info("R", TensorProto.FLOAT,
@@ -104,6 +115,14 @@ def models():
                                 pads=(0, 0, 0, 0), act="HardSwish", seed=4),
         "multiplier": conv_model("multiplier", 4, 9, 9, 8, 4, 3, seed=5),
         "shuffle": shuffle_model(),
+        "vec16": conv_model("vec16", 64, 14, 14, 64, 4, 3, act="Relu", residual=True,
+                            seed=6),
+        "vec32s2": conv_model("vec32s2", 64, 15, 15, 64, 2, 3, strides=(2, 2),
+                              act="Relu", seed=7),
+        "vec8odd": conv_model("vec8odd", 24, 9, 11, 24, 3, 5, strides=(1, 2),
+                              pads=(0, 1, 2, 1), dil=(2, 2), bias=False, seed=8),
+        "vec16w": conv_model("vec16w", 32, 5, 5, 32, 2, 3, act="Relu", w_input=True,
+                             seed=9),
     }
 
 

@@ -64,7 +64,7 @@ static double check_conv(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   float *wp = calloc((size_t)(panels * k * 16), sizeof(float));
   /* AVX2, channels in multiples of 8: K in (c / 8, kh, kw, c % 8) order
    * and flag 8, as the compiler packs it (the channel-blocked mode) */
-  int c8 = packed && !depthwise && isa == KILN_ISA_AVX2 && c % 8 == 0;
+  int c8 = packed && !depthwise && groups == 1 && isa == KILN_ISA_AVX2 && c % 8 == 0;
   for (int64_t o = 0; o < f; ++o)
     for (int64_t kk = 0; kk < k; ++kk) {
       int64_t ci = kk / (kh * kw), t = kk % (kh * kw);
@@ -175,16 +175,29 @@ static void test_grouped(int isa) {
       {1, 32, 56, 56, 32, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* 56 columns */
       {1, 8, 5, 3, 8, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},      /* tiny, flat */
       {1, 12, 6, 40, 12, 3, 3, 3, 3, 3, 2, 2, 2, 2, 1, 1},   /* stride 3 */
+      /* groups of 16 and 32 filters: the channel-vector tiles */
+      {1, 64, 14, 14, 64, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* one row a tile */
+      {2, 64, 15, 15, 64, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},  /* stride 2, 8 x 8 */
+      {1, 32, 9, 11, 32, 2, 5, 5, 1, 2, 0, 1, 2, 1, 2, 2},   /* dilation, pads */
+      {1, 64, 7, 7, 128, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   /* 7 x 7, 32 a group */
+      {1, 48, 13, 6, 48, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   /* 6 columns */
   };
   int ncases = (int)(sizeof cs / sizeof cs[0]), cases = 0;
   double worst = 0;
   for (int i = 0; i < ncases; ++i)
-    for (int v = 0; v < 3; ++v) { /* plain; bias + ReLU; bias + residual + HardSwish */
+    /* plain; bias + ReLU; bias + residual + HardSwish; each again with the
+     * compiler's packed filter where it packs one (AVX2 / AVX-512, groups
+     * of a multiple of 16 filters) */
+    for (int v = 0; v < 6; ++v) {
       const int64_t *q = cs[i];
+      int packed = v >= 3;
+      if (packed && (isa == KILN_ISA_GENERIC || q[4] / q[5] % 16 != 0))
+        continue;
       groups = q[5];
       double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[6], q[7], q[8], q[9],
-                            q[10], q[11], q[12], q[13], q[14], q[15], v > 0, v == 2,
-                            v == 1 ? 1 : v == 2 ? 5 : 0, 0, 0, 0, 0);
+                            q[10], q[11], q[12], q[13], q[14], q[15], v % 3 > 0,
+                            v % 3 == 2, v % 3 == 1 ? 1 : v % 3 == 2 ? 5 : 0, 0, packed,
+                            0, 0);
       groups = 1;
       ++cases;
       if (!(e <= 2e-6)) {

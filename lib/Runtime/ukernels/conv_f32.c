@@ -374,29 +374,42 @@ static void conv2d_direct(const int64_t *desc) {
 #define GROUP_DESC_MAX (9 + 4 * 10 + 4)
 static void conv2d_grouped(const int64_t *desc) {
   int64_t flags = desc[1];
-  kiln_rt_check_dim(!(flags & (CONV_PACKED | CONV_XSCALE | CONV_MEAN)), 1);
-  int has_bias = (flags & CONV_BIAS) != 0, has_res = (flags & CONV_RESIDUAL) != 0;
-  int64_t len = 9 + 10 + 10 + (has_bias ? 4 : 0) + (has_res ? 10 : 0) + 10;
-  int64_t d[GROUP_DESC_MAX];
-  memcpy(d, desc, (size_t)len * sizeof(int64_t));
-  d[1] = flags & ~CONV_GROUPS;
-  /* where each view starts, and the element offset of group g's channels */
-  int64_t at_x = 9, at_w = 19, at_b = 29, at_r = 29 + (has_bias ? 4 : 0);
-  int64_t at_y = at_r + (has_res ? 10 : 0);
-  int64_t c = desc[at_x + 3], cg = desc[at_w + 3], f = desc[at_y + 3];
-  kiln_rt_check_dim(cg > 0 && c % cg == 0, 1);
-  int64_t groups = c / cg;
-  kiln_rt_check_dim(f % groups == 0 && desc[at_w + 2] == f, 1);
-  int64_t fg = f / groups;
   int isa = (int)desc[0];
+  /* CONV_PACKED: the compiler's panels of 16 filters [F / 16][Cg * KH *
+   * KW][16] (groups of a multiple of 16 filters, AVX2 / AVX-512 only),
+   * with KH and KW appended to the params */
+  int packed = (flags & CONV_PACKED) != 0;
+  kiln_rt_check_dim(!(flags & (CONV_XSCALE | CONV_MEAN)), 1);
+  kiln_rt_check_dim(!packed || isa == KILN_ISA_AVX512 || isa == KILN_ISA_AVX2, 1);
+  int has_bias = (flags & CONV_BIAS) != 0, has_res = (flags & CONV_RESIDUAL) != 0;
   if (isa == KILN_ISA_AVX512 || isa == KILN_ISA_AVX2) {
     view4 x, w, bias = {0}, res = {0}, sc = {0}, y;
-    read_conv_views(desc + 9, flags, 4, &x, &w, &bias, &res, &sc, &y);
+    read_conv_views(desc + (packed ? 11 : 9), flags, packed ? 3 : 4, &x, &w, &bias,
+                    &res, &sc, &y);
     kiln_gconv_job j;
+    j.kh = packed ? desc[9] : w.size[2];
+    j.kw = packed ? desc[10] : w.size[3];
+    int64_t c = x.size[1], f = y.size[1];
+    kiln_rt_check_dim(j.kh >= 1 && j.kw >= 1, 1);
+    /* a rank-3 view's sizes sit in size[1 .. 3] (view.h) */
+    int64_t cg = packed ? w.size[2] / (j.kh * j.kw) : w.size[1];
+    kiln_rt_check_dim(cg > 0 && c % cg == 0, 1);
+    int64_t groups = c / cg;
+    kiln_rt_check_dim(f % groups == 0, 1);
+    int64_t fg = f / groups;
+    if (packed) {
+      kiln_rt_check_dim(fg % 16 == 0 && j.kh * j.kw <= KILN_GCONV_MAX_TAPS, 1);
+      kiln_rt_check_dim(w.size[1] * 16 == f && w.size[2] == cg * j.kh * j.kw &&
+                            w.size[3] == 16 && dense_from(&w, 1),
+                        1);
+    } else {
+      kiln_rt_check_dim(w.size[0] == f && dense_from(&w, 0), 1);
+    }
     j.x = (const float *)x.base;
     for (int i = 0; i < 4; ++i)
       j.xs[i] = x.stride[i];
-    j.w = (const float *)w.base;
+    j.w = packed ? NULL : (const float *)w.base;
+    j.wp = packed ? (const float *)w.base : NULL;
     j.bias = has_bias ? (const float *)bias.base : NULL;
     j.res = has_res ? (const float *)res.base : NULL;
     j.res_img = res.stride[0];
@@ -410,8 +423,6 @@ static void conv2d_grouped(const int64_t *desc) {
     j.w_ = x.size[3];
     j.oh = y.size[2];
     j.ow = y.size[3];
-    j.kh = w.size[2];
-    j.kw = w.size[3];
     j.sh = desc[3];
     j.sw = desc[4];
     j.pt = desc[5];
@@ -421,7 +432,7 @@ static void conv2d_grouped(const int64_t *desc) {
     j.act = (int)desc[2];
     j.failed = 0;
     kiln_rt_check_dim(y.size[0], j.n);
-    kiln_rt_check_dim(dense_from(&w, 0) && dense_from(&y, 1), 1);
+    kiln_rt_check_dim(dense_from(&y, 1), 1);
     kiln_rt_check_dim(j.sh >= 1 && j.sw >= 1 && j.dh >= 1 && j.dw >= 1, 1);
     if (has_bias)
       kiln_rt_check_dim(bias.size[3] == f && (bias.stride[3] == 1 || f == 1), 1);
@@ -438,6 +449,18 @@ static void conv2d_grouped(const int64_t *desc) {
       kiln_rt_fail_oom();
     return;
   }
+  int64_t len = 9 + 10 + 10 + (has_bias ? 4 : 0) + (has_res ? 10 : 0) + 10;
+  int64_t d[GROUP_DESC_MAX];
+  memcpy(d, desc, (size_t)len * sizeof(int64_t));
+  d[1] = flags & ~CONV_GROUPS;
+  /* where each view starts, and the element offset of group g's channels */
+  int64_t at_x = 9, at_w = 19, at_b = 29, at_r = 29 + (has_bias ? 4 : 0);
+  int64_t at_y = at_r + (has_res ? 10 : 0);
+  int64_t c = desc[at_x + 3], cg = desc[at_w + 3], f = desc[at_y + 3];
+  kiln_rt_check_dim(cg > 0 && c % cg == 0, 1);
+  int64_t groups = c / cg;
+  kiln_rt_check_dim(f % groups == 0 && desc[at_w + 2] == f, 1);
+  int64_t fg = f / groups;
   d[at_x + 3] = cg;
   d[at_w + 2] = fg;
   d[at_y + 3] = fg;
@@ -501,7 +524,10 @@ static conv_shape conv_shape_of(const int64_t *desc, int depthwise) {
   s.ow = y.size[3];
   s.kh = packed ? desc[9] : w.size[2];
   s.kw = packed ? desc[10] : w.size[3];
-  s.cpg = depthwise ? 1 : packed ? s.c : w.size[1];
+  s.cpg = depthwise                ? 1
+          : (desc[1] & CONV_GROUPS) ? (packed ? w.size[2] / (s.kh * s.kw) : w.size[1])
+          : packed                  ? s.c
+                                    : w.size[1];
   s.sh = desc[3];
   s.sw = desc[4];
   return s;

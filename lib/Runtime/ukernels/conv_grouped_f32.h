@@ -20,7 +20,8 @@
 typedef struct {
   const float *x;  /* image 0, channel 0 */
   int64_t xs[4];   /* its strides, elements */
-  const float *w;  /* [F, Cg, KH, KW], dense */
+  const float *w;  /* [F, Cg, KH, KW], dense; or NULL with wp */
+  const float *wp; /* or the compiler's panels [F / 16][Cg * KH * KW][16] */
   const float *bias;
   const float *res;
   int64_t res_img;
@@ -30,6 +31,9 @@ typedef struct {
   int act;
   int failed;
 } kiln_gconv_job;
+
+/* Taps at most of a packed filter (the channel-vector tiles' table). */
+#define KILN_GCONV_MAX_TAPS 64
 
 /* Tasks [begin, end) of n * groups (image-major). */
 void kiln_gconv_avx512(void *job, int64_t begin, int64_t end);

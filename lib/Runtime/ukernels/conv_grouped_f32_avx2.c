@@ -26,5 +26,10 @@ static inline __m256i gc_mask8(int64_t n) {
 #define GC_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define GC_ADD(a, b) _mm256_add_ps(a, b)
 #define GC_ACT(v, act) act8(v, act)
+#define GC_CV_ACC 12 /* channel-vector tiles: accumulators at most */
+#define GC_CV_NR 3
+#define GC_CV_RW 12
+#define GC_CV_WIDTHS 4, 6, 7, 8, 12
+#define GC_CV_CASES GC_CV_NRS(4) GC_CV_NRS(6) GC_CV_NRS(7) GC_CV_NRS(8) GC_CV_NRS(12)
 
 #include "conv_grouped_f32_impl.h"

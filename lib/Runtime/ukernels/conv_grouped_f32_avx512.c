@@ -21,5 +21,10 @@
 #define GC_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define GC_ADD(a, b) _mm512_add_ps(a, b)
 #define GC_ACT(v, act) act16(v, act)
+#define GC_CV_ACC 24 /* channel-vector tiles: accumulators at most */
+#define GC_CV_NR 3
+#define GC_CV_RW 16
+#define GC_CV_WIDTHS 7, 8, 12, 14, 16
+#define GC_CV_CASES GC_CV_NRS(7) GC_CV_NRS(8) GC_CV_NRS(12) GC_CV_NRS(14) GC_CV_NRS(16)
 
 #include "conv_grouped_f32_impl.h"

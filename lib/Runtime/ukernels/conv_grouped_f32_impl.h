@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define GC_FB 4 /* filters per register tile */
+#define GC_CV_TAPS KILN_GCONV_MAX_TAPS /* channel-vector tiles: taps at most */
 #define GC_NV 3 /* vectors of output pixels per register tile (at most) */
 
 /* One tap of a tile: nv vectors of input pixels at xp, times GC_FB
@@ -133,6 +134,24 @@ gc_flat(const kiln_gconv_job *j, const float *xq, const float *wt, int64_t hq,
   }
 }
 
+/* d[0, n) = 0 and d[0, n) = s[0, n) in vectors (rows are tens of floats,
+ * too short for libc's calls) */
+static inline __attribute__((always_inline)) void gc_zero(float *d, int64_t n) {
+  int64_t i = 0;
+  for (; i + GC_LANES <= n; i += GC_LANES)
+    GC_STORE(d + i, GC_ZERO());
+  if (i < n)
+    GC_STOREN(d + i, n - i, GC_ZERO());
+}
+static inline __attribute__((always_inline)) void gc_move(float *d, const float *s,
+                                                          int64_t n) {
+  int64_t i = 0;
+  for (; i + GC_LANES <= n; i += GC_LANES)
+    GC_STORE(d + i, GC_LOAD(s + i));
+  if (i < n)
+    GC_STOREN(d + i, n - i, GC_LOADN(s + i, n - i));
+}
+
 /* xq[c][r][p][q] = x[c][r - pt][q * sw + p - pl], zero outside the image. */
 static void gc_copy(const kiln_gconv_job *j, const float *x, float *xq,
                     int64_t hp, int64_t wq) {
@@ -148,11 +167,12 @@ static void gc_copy(const kiln_gconv_job *j, const float *x, float *xq,
         int64_t hi = j->w_ - 1 + j->pl >= p ? (j->w_ - 1 + j->pl - p) / j->sw + 1 : 0;
         lo = lo > wq ? wq : lo;
         hi = !inside ? lo : hi > wq ? wq : hi < lo ? lo : hi;
-        memset(d, 0, (size_t)lo * sizeof(float));
+        /* inline loops: rows are tens of floats, too short for libc calls */
+        gc_zero(d, lo);
         if (hi > lo) {
           const float *src = xr + (lo * j->sw + p - j->pl) * j->xs[3];
           if (j->sw == 1 && j->xs[3] == 1) {
-            memcpy(d + lo, src, (size_t)(hi - lo) * sizeof(float));
+            gc_move(d + lo, src, hi - lo);
           } else if (j->sw == 2 && j->xs[3] == 1) {
             /* a constant stride the compiler vectorizes (even/odd lanes) */
             for (int64_t q = 0; q < hi - lo; ++q)
@@ -163,13 +183,180 @@ static void gc_copy(const kiln_gconv_job *j, const float *x, float *xq,
               d[q] = src[(q - lo) * step];
           }
         }
-        memset(d + hi, 0, (size_t)(wq - hi) * sizeof(float));
+        gc_zero(d + hi, wq - hi);
       }
     }
 }
 
+/* Channel-vector tiles, for groups of a multiple of GC_LANES filters
+ * (ResNeXt-50's 16 and 32 per group at 14 x 14 and 7 x 7, where a row of
+ * pixels fills a vector badly): the vector runs over GC_LANES filters and
+ * the accumulators over nr output rows x rw output columns, so that each
+ * (channel, tap) is one vector load of weights and nr * rw broadcasts of
+ * input pixels, all at constant offsets from the tap's row in the
+ * phase-split planes. wv: the group's weights as [F / GC_LANES][Cg][KH *
+ * KW][GC_LANES]; toff: each tap's offset in a plane. The tile's sums take
+ * the bias in registers (and the activation, `fuse_act`, when no residual
+ * follows) and are stored transposed into NCHW. */
+static inline __attribute__((always_inline)) void
+gc_cv_tile(const kiln_gconv_job *j, const float *xq, const float *wv,
+           int64_t wstep, const int64_t *toff, int64_t plane, int64_t rs,
+           int64_t oy, int64_t ox0, const float *bias, float *y, int fuse_act,
+           const int nr, const int rw) {
+  GC_VEC acc[GC_CV_NR][GC_CV_RW];
+  for (int k = 0; k < nr; ++k)
+    for (int r = 0; r < rw; ++r)
+      acc[k][r] = GC_ZERO();
+  const int64_t kk = j->kh * j->kw;
+  const float *xc = xq + oy * rs + ox0;
+  for (int64_t c = 0; c < j->cg; ++c, xc += plane)
+    for (int64_t t = 0; t < kk; ++t, wv += wstep) {
+      const float *p = xc + toff[t];
+      GC_VEC w = GC_LOAD(wv);
+      for (int k = 0; k < nr; ++k)
+        for (int r = 0; r < rw; ++r)
+          acc[k][r] = GC_FMA(GC_SET1(p[k * rs + r]), w, acc[k][r]);
+    }
+  GC_VEC bv = bias ? GC_LOAD(bias) : GC_ZERO();
+  float tmp[GC_CV_NR * GC_CV_RW][GC_LANES] __attribute__((aligned(64)));
+  for (int k = 0; k < nr; ++k)
+    for (int r = 0; r < rw; ++r) {
+      GC_VEC s = GC_ADD(acc[k][r], bv);
+      if (fuse_act)
+        s = GC_ACT(s, j->act);
+      GC_STORE(tmp[k * rw + r], s);
+    }
+  int64_t cols = j->ow - ox0 < rw ? j->ow - ox0 : rw, hw = j->oh * j->ow;
+  for (int l = 0; l < GC_LANES; ++l)
+    for (int k = 0; k < nr; ++k) {
+      float *yr = y + l * hw + (oy + k) * j->ow + ox0;
+      for (int64_t r = 0; r < cols; ++r)
+        yr[r] = tmp[k * rw + r][l];
+    }
+}
+
+/* Tile widths: the one that pads ow the least (ties to the wider), then
+ * as many rows as GC_CV_ACC accumulators allow (at most GC_CV_NR). */
+static const int gc_cv_widths[] = {GC_CV_WIDTHS};
+
+#define GC_CV_NRS(RW)                                                          \
+  case RW:                                                                     \
+    if (nr == 1)                                                               \
+      gc_cv_tile(j, xq, wv, ws, toff, plane, rs, oy, ox0, bias, y, fuse_act, 1, RW); \
+    else if (nr == 2 && 2 * RW <= GC_CV_ACC)                                   \
+      gc_cv_tile(j, xq, wv, ws, toff, plane, rs, oy, ox0, bias, y, fuse_act,   \
+                 2 * RW <= GC_CV_ACC ? 2 : 1, RW);                             \
+    else if (3 * RW <= GC_CV_ACC)                                              \
+      gc_cv_tile(j, xq, wv, ws, toff, plane, rs, oy, ox0, bias, y, fuse_act,   \
+                 3 * RW <= GC_CV_ACC ? 3 : 1, RW);                             \
+    break;
+
+static void gc_cv_dispatch(const kiln_gconv_job *j, const float *xq,
+                           const float *wv, int64_t ws, const int64_t *toff,
+                           int64_t plane,
+                           int64_t rs, int64_t oy, int64_t ox0, const float *bias,
+                           float *y, int fuse_act, int nr, int rw) {
+  switch (rw) { GC_CV_CASES }
+}
+
+/* One (image, group) of channel-vector tiles. The weights: the compiler's
+ * panels of 16 filters ([F / 16][Cg * KH * KW][16], j->wp), or the
+ * group's filters repacked here into wv as [Fg / GC_LANES][Cg * KH * KW]
+ * [GC_LANES]. */
+static void gc_cv_task(kiln_gconv_job *j, int64_t img, int64_t g, float *xq,
+                       float *wv, int64_t hp, int64_t wq, int rw, int nr) {
+  int64_t cg = j->cg, fg = j->fg, kk = j->kh * j->kw;
+  if (!j->wp) {
+    const float *w = j->w + g * fg * cg * kk;
+    for (int64_t fb = 0; fb < fg / GC_LANES; ++fb)
+      for (int64_t c = 0; c < cg; ++c)
+        for (int64_t t = 0; t < kk; ++t)
+          for (int64_t l = 0; l < GC_LANES; ++l)
+            wv[((fb * cg + c) * kk + t) * GC_LANES + l] =
+                w[((fb * GC_LANES + l) * cg + c) * kk + t];
+  }
+  gc_copy(j, j->x + img * j->xs[0] + g * cg * j->xs[1], xq, hp, wq);
+  int64_t toff[GC_CV_TAPS];
+  for (int64_t a = 0; a < j->kh; ++a)
+    for (int64_t b = 0; b < j->kw; ++b) {
+      int64_t tap = b * j->dw;
+      toff[a * j->kw + b] = (a * j->dh * j->sw + tap % j->sw) * wq + tap / j->sw;
+    }
+  int64_t plane = hp * j->sw * wq, rs = j->sh * j->sw * wq, hw = j->oh * j->ow;
+  float *y = j->y + img * j->y_img + g * fg * hw;
+  const float *res = j->res ? j->res + img * j->res_img + g * fg * hw : NULL;
+  const float *bias = j->bias ? j->bias + g * fg : NULL;
+  int fuse_act = j->act && !res;
+  for (int64_t fb = 0; fb < fg / GC_LANES; ++fb) {
+    int64_t f0 = g * fg + fb * GC_LANES, ws = j->wp ? 16 : GC_LANES;
+    const float *wb = j->wp ? j->wp + f0 / 16 * cg * kk * 16 + f0 % 16
+                            : wv + fb * cg * kk * GC_LANES;
+    for (int64_t oy = 0; oy < j->oh; oy += nr) {
+      int rows = j->oh - oy < nr ? (int)(j->oh - oy) : nr;
+      for (int64_t ox0 = 0; ox0 < j->ow; ox0 += rw)
+        gc_cv_dispatch(j, xq, wb, ws, toff, plane, rs, oy, ox0,
+                       bias ? bias + fb * GC_LANES : NULL,
+                       y + fb * GC_LANES * hw, fuse_act, rows, rw);
+    }
+  }
+  if (res) {
+    /* the residual and activation over the group's dense output planes */
+    for (int64_t i = 0; i < fg * hw; i += GC_LANES) {
+      int64_t n = fg * hw - i < GC_LANES ? fg * hw - i : GC_LANES;
+      GC_VEC s = n == GC_LANES ? GC_ADD(GC_LOAD(y + i), GC_LOAD(res + i))
+                               : GC_ADD(GC_LOADN(y + i, n), GC_LOADN(res + i, n));
+      if (j->act)
+        s = GC_ACT(s, j->act);
+      if (n == GC_LANES)
+        GC_STORE(y + i, s);
+      else
+        GC_STOREN(y + i, n, s);
+    }
+  }
+}
+
+/* The channel-vector tiles apply: whole vectors of filters per group and
+ * few enough taps for the offset table (always with packed weights, which
+ * conv_f32.c checks). */
+static int gc_cv_applies(const kiln_gconv_job *j) {
+  return j->wp || (j->fg % GC_LANES == 0 && j->kh * j->kw <= GC_CV_TAPS);
+}
+
+static void gc_cv_tasks(kiln_gconv_job *j, int64_t begin, int64_t end) {
+  int rw = gc_cv_widths[0];
+  int64_t best = (j->ow + rw - 1) / rw * rw;
+  for (size_t i = 1; i < sizeof gc_cv_widths / sizeof gc_cv_widths[0]; ++i) {
+    int w = gc_cv_widths[i];
+    int64_t padded = (j->ow + w - 1) / w * w;
+    if (padded < best || (padded == best && w > rw)) {
+      rw = w;
+      best = padded;
+    }
+  }
+  int nr = GC_CV_ACC / rw < GC_CV_NR ? GC_CV_ACC / rw : GC_CV_NR;
+  nr = nr < 1 ? 1 : nr;
+  int64_t cg = j->cg, kk = j->kh * j->kw;
+  int64_t hp = (j->oh - 1) * j->sh + (j->kh - 1) * j->dh + 1;
+  int64_t wq = best + ((j->kw - 1) * j->dw) / j->sw;
+  float *xq = kiln_scratch(KILN_SCRATCH_CONV_X,
+                           (size_t)(cg * hp * j->sw * wq) * sizeof(float));
+  float *wv = j->wp ? NULL
+                    : kiln_scratch(KILN_SCRATCH_CONV_K,
+                                   (size_t)(j->fg * cg * kk) * sizeof(float));
+  if (!xq || (!wv && !j->wp)) {
+    j->failed = 1;
+    return;
+  }
+  for (int64_t t = begin; t < end; ++t)
+    gc_cv_task(j, t / j->groups, t % j->groups, xq, wv, hp, wq, rw, nr);
+}
+
 void GC_TASKS(void *vjob, int64_t begin, int64_t end) {
   kiln_gconv_job *j = vjob;
+  if (gc_cv_applies(j)) {
+    gc_cv_tasks(j, begin, end);
+    return;
+  }
   /* the tile width that computes the fewest vectors per row (ties to the
    * wider): 56 and 28 pixels take 2 vectors of 16, 14 and 7 one */
   int nv = 1;
