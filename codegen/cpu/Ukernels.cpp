@@ -418,8 +418,8 @@ struct KilnCpuUkernels final
       }
     }
     // A grouped conv2d_f32 (flag 128) for AVX2 or AVX-512 whose groups
-    // have a multiple of 16 filters (ResNeXt-50's last two stages) and at
-    // most 64 taps: the filter as panels of 16 filters over K = Cg * KH *
+    // have a multiple of 16 filters (ResNeXt-50's last two stages), at
+    // most 64 taps and a column stride of 1 or 2: the filter as panels of 16 filters over K = Cg * KH *
     // KW (flag 4, KH and KW appended), which the runtime's channel-vector
     // tiles read in place (conv_grouped_f32_impl.h; unpacked, they repack
     // each group's filters on every run).
@@ -434,7 +434,7 @@ struct KilnCpuUkernels final
         int64_t taps = wt.getDimSize(2) * wt.getDimSize(3);
         int64_t groups = cg > 0 && c % cg == 0 ? c / cg : 0;
         if (groups > 0 && f % groups == 0 && (f / groups) % 16 == 0 &&
-            taps >= 1 && taps <= 64) {
+            taps >= 1 && taps <= 64 && (params[4] == 1 || params[4] == 2)) {
           if (memref::GlobalOp g = constantGlobalOf(operands[1], *symbols)) {
             memref::GlobalOp p =
                 packer->filterFor(g, cg * taps, f, cg, taps, FilterLayout::Panels);

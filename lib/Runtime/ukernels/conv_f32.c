@@ -376,7 +376,8 @@ static void conv2d_grouped(const int64_t *desc) {
   int64_t flags = desc[1];
   int isa = (int)desc[0];
   /* CONV_PACKED: the compiler's panels of 16 filters [F / 16][Cg * KH *
-   * KW][16] (groups of a multiple of 16 filters, AVX2 / AVX-512 only),
+   * KW][16] (groups of a multiple of 16 filters, a column stride of 1 or
+   * 2, AVX2 / AVX-512 only),
    * with KH and KW appended to the params */
   int packed = (flags & CONV_PACKED) != 0;
   kiln_rt_check_dim(!(flags & (CONV_XSCALE | CONV_MEAN)), 1);
@@ -398,7 +399,9 @@ static void conv2d_grouped(const int64_t *desc) {
     kiln_rt_check_dim(f % groups == 0, 1);
     int64_t fg = f / groups;
     if (packed) {
-      kiln_rt_check_dim(fg % 16 == 0 && j.kh * j.kw <= KILN_GCONV_MAX_TAPS, 1);
+      kiln_rt_check_dim(fg % 16 == 0 && j.kh * j.kw <= KILN_GCONV_MAX_TAPS &&
+                            desc[4] >= 1 && desc[4] <= 2,
+                        1);
       kiln_rt_check_dim(w.size[1] * 16 == f && w.size[2] == cg * j.kh * j.kw &&
                             w.size[3] == 16 && dense_from(&w, 1),
                         1);

@@ -193,29 +193,36 @@ static void gc_copy(const kiln_gconv_job *j, const float *x, float *xq,
  * pixels fills a vector badly): the vector runs over GC_LANES filters and
  * the accumulators over nr output rows x rw output columns, so that each
  * (channel, tap) is one vector load of weights and nr * rw broadcasts of
- * input pixels, all at constant offsets from the tap's row in the
- * phase-split planes. wv: the group's weights as [F / GC_LANES][Cg][KH *
- * KW][GC_LANES]; toff: each tap's offset in a plane. The tile's sums take
- * the bias in registers (and the activation, `fuse_act`, when no residual
- * follows) and are stored transposed into NCHW. */
+ * input pixels at constant offsets (r * sw, sw a constant: 1 or 2) from
+ * one pointer per row. xq: the group's planes zero-padded, [Cg][hp][wq];
+ * wv: its weights, [Cg][KH * KW][wstep] (the block's GC_LANES filters
+ * first in each); toff: each tap's offset in a plane; rs: the floats
+ * between output rows in a plane. The tile's sums take the bias in
+ * registers (and the activation, `fuse_act`, when no residual follows)
+ * and are stored transposed into NCHW. */
 static inline __attribute__((always_inline)) void
 gc_cv_tile(const kiln_gconv_job *j, const float *xq, const float *wv,
            int64_t wstep, const int64_t *toff, int64_t plane, int64_t rs,
            int64_t oy, int64_t ox0, const float *bias, float *y, int fuse_act,
-           const int nr, const int rw) {
+           const int nr, const int rw, const int sw) {
   GC_VEC acc[GC_CV_NR][GC_CV_RW];
   for (int k = 0; k < nr; ++k)
     for (int r = 0; r < rw; ++r)
       acc[k][r] = GC_ZERO();
   const int64_t kk = j->kh * j->kw;
-  const float *xc = xq + oy * rs + ox0;
+  const float *xc = xq + oy * rs + ox0 * sw;
   for (int64_t c = 0; c < j->cg; ++c, xc += plane)
     for (int64_t t = 0; t < kk; ++t, wv += wstep) {
-      const float *p = xc + toff[t];
+      const float *p0 = xc + toff[t], *p1 = p0 + rs, *p2 = p1 + rs;
       GC_VEC w = GC_LOAD(wv);
-      for (int k = 0; k < nr; ++k)
+      for (int r = 0; r < rw; ++r)
+        acc[0][r] = GC_FMA(GC_SET1(p0[r * sw]), w, acc[0][r]);
+      if (nr > 1)
         for (int r = 0; r < rw; ++r)
-          acc[k][r] = GC_FMA(GC_SET1(p[k * rs + r]), w, acc[k][r]);
+          acc[1][r] = GC_FMA(GC_SET1(p1[r * sw]), w, acc[1][r]);
+      if (nr > 2)
+        for (int r = 0; r < rw; ++r)
+          acc[2][r] = GC_FMA(GC_SET1(p2[r * sw]), w, acc[2][r]);
     }
   GC_VEC bv = bias ? GC_LOAD(bias) : GC_ZERO();
   float tmp[GC_CV_NR * GC_CV_RW][GC_LANES] __attribute__((aligned(64)));
@@ -239,30 +246,38 @@ gc_cv_tile(const kiln_gconv_job *j, const float *xq, const float *wv,
  * as many rows as GC_CV_ACC accumulators allow (at most GC_CV_NR). */
 static const int gc_cv_widths[] = {GC_CV_WIDTHS};
 
+#define GC_CV_TILE(NR, RW)                                                     \
+  do {                                                                         \
+    if (sw == 1)                                                               \
+      gc_cv_tile(j, xq, wv, ws, toff, plane, rs, oy, ox0, bias, y, fuse_act,   \
+                 NR, RW, 1);                                                   \
+    else                                                                       \
+      gc_cv_tile(j, xq, wv, ws, toff, plane, rs, oy, ox0, bias, y, fuse_act,   \
+                 NR, RW, 2);                                                   \
+  } while (0)
 #define GC_CV_NRS(RW)                                                          \
   case RW:                                                                     \
     if (nr == 1)                                                               \
-      gc_cv_tile(j, xq, wv, ws, toff, plane, rs, oy, ox0, bias, y, fuse_act, 1, RW); \
-    else if (nr == 2 && 2 * RW <= GC_CV_ACC)                                   \
-      gc_cv_tile(j, xq, wv, ws, toff, plane, rs, oy, ox0, bias, y, fuse_act,   \
-                 2 * RW <= GC_CV_ACC ? 2 : 1, RW);                             \
-    else if (3 * RW <= GC_CV_ACC)                                              \
-      gc_cv_tile(j, xq, wv, ws, toff, plane, rs, oy, ox0, bias, y, fuse_act,   \
-                 3 * RW <= GC_CV_ACC ? 3 : 1, RW);                             \
+      GC_CV_TILE(1, RW);                                                       \
+    else if (nr == 2)                                                          \
+      GC_CV_TILE(2 * RW <= GC_CV_ACC ? 2 : 1, RW);                             \
+    else                                                                       \
+      GC_CV_TILE(3 * RW <= GC_CV_ACC ? 3 : 1, RW);                             \
     break;
 
 static void gc_cv_dispatch(const kiln_gconv_job *j, const float *xq,
                            const float *wv, int64_t ws, const int64_t *toff,
-                           int64_t plane,
-                           int64_t rs, int64_t oy, int64_t ox0, const float *bias,
-                           float *y, int fuse_act, int nr, int rw) {
+                           int64_t plane, int64_t rs, int64_t oy, int64_t ox0,
+                           const float *bias, float *y, int fuse_act, int nr,
+                           int rw, int sw) {
   switch (rw) { GC_CV_CASES }
 }
 
 /* One (image, group) of channel-vector tiles. The weights: the compiler's
  * panels of 16 filters ([F / 16][Cg * KH * KW][16], j->wp), or the
  * group's filters repacked here into wv as [Fg / GC_LANES][Cg * KH * KW]
- * [GC_LANES]. */
+ * [GC_LANES]. xq: planes of hp x wq whose padding is zero already (the
+ * same for every task: gc_cv_tasks); the image's pixels are copied in. */
 static void gc_cv_task(kiln_gconv_job *j, int64_t img, int64_t g, float *xq,
                        float *wv, int64_t hp, int64_t wq, int rw, int nr) {
   int64_t cg = j->cg, fg = j->fg, kk = j->kh * j->kw;
@@ -275,14 +290,26 @@ static void gc_cv_task(kiln_gconv_job *j, int64_t img, int64_t g, float *xq,
             wv[((fb * cg + c) * kk + t) * GC_LANES + l] =
                 w[((fb * GC_LANES + l) * cg + c) * kk + t];
   }
-  gc_copy(j, j->x + img * j->xs[0] + g * cg * j->xs[1], xq, hp, wq);
+  /* input rows [pt, pt + h) and columns [pl, pl + w) of the padded planes,
+   * as far as the tiles read them */
+  int64_t rows = j->h < hp - j->pt ? j->h : hp - j->pt;
+  int64_t cols = j->w_ < wq - j->pl ? j->w_ : wq - j->pl;
+  const float *x = j->x + img * j->xs[0] + g * cg * j->xs[1];
+  for (int64_t c = 0; c < cg; ++c)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *src = x + c * j->xs[1] + r * j->xs[2];
+      float *d = xq + (c * hp + j->pt + r) * wq + j->pl;
+      if (j->xs[3] == 1)
+        gc_move(d, src, cols);
+      else
+        for (int64_t q = 0; q < cols; ++q)
+          d[q] = src[q * j->xs[3]];
+    }
   int64_t toff[GC_CV_TAPS];
   for (int64_t a = 0; a < j->kh; ++a)
-    for (int64_t b = 0; b < j->kw; ++b) {
-      int64_t tap = b * j->dw;
-      toff[a * j->kw + b] = (a * j->dh * j->sw + tap % j->sw) * wq + tap / j->sw;
-    }
-  int64_t plane = hp * j->sw * wq, rs = j->sh * j->sw * wq, hw = j->oh * j->ow;
+    for (int64_t b = 0; b < j->kw; ++b)
+      toff[a * j->kw + b] = a * j->dh * wq + b * j->dw;
+  int64_t plane = hp * wq, rs = j->sh * wq, hw = j->oh * j->ow;
   float *y = j->y + img * j->y_img + g * fg * hw;
   const float *res = j->res ? j->res + img * j->res_img + g * fg * hw : NULL;
   const float *bias = j->bias ? j->bias + g * fg : NULL;
@@ -292,11 +319,11 @@ static void gc_cv_task(kiln_gconv_job *j, int64_t img, int64_t g, float *xq,
     const float *wb = j->wp ? j->wp + f0 / 16 * cg * kk * 16 + f0 % 16
                             : wv + fb * cg * kk * GC_LANES;
     for (int64_t oy = 0; oy < j->oh; oy += nr) {
-      int rows = j->oh - oy < nr ? (int)(j->oh - oy) : nr;
+      int nrows = j->oh - oy < nr ? (int)(j->oh - oy) : nr;
       for (int64_t ox0 = 0; ox0 < j->ow; ox0 += rw)
         gc_cv_dispatch(j, xq, wb, ws, toff, plane, rs, oy, ox0,
                        bias ? bias + fb * GC_LANES : NULL,
-                       y + fb * GC_LANES * hw, fuse_act, rows, rw);
+                       y + fb * GC_LANES * hw, fuse_act, nrows, rw, (int)j->sw);
     }
   }
   if (res) {
@@ -315,11 +342,12 @@ static void gc_cv_task(kiln_gconv_job *j, int64_t img, int64_t g, float *xq,
   }
 }
 
-/* The channel-vector tiles apply: whole vectors of filters per group and
- * few enough taps for the offset table (always with packed weights, which
- * conv_f32.c checks). */
+/* The channel-vector tiles apply: whole vectors of filters per group, a
+ * column stride of 1 or 2 and few enough taps for the offset table
+ * (always with packed weights, which conv_f32.c checks). */
 static int gc_cv_applies(const kiln_gconv_job *j) {
-  return j->wp || (j->fg % GC_LANES == 0 && j->kh * j->kw <= GC_CV_TAPS);
+  return j->wp ||
+         (j->fg % GC_LANES == 0 && j->sw <= 2 && j->kh * j->kw <= GC_CV_TAPS);
 }
 
 static void gc_cv_tasks(kiln_gconv_job *j, int64_t begin, int64_t end) {
@@ -336,10 +364,12 @@ static void gc_cv_tasks(kiln_gconv_job *j, int64_t begin, int64_t end) {
   int nr = GC_CV_ACC / rw < GC_CV_NR ? GC_CV_ACC / rw : GC_CV_NR;
   nr = nr < 1 ? 1 : nr;
   int64_t cg = j->cg, kk = j->kh * j->kw;
+  /* the rows and columns the tiles read (the last tile's columns past ow
+   * computed and dropped) */
   int64_t hp = (j->oh - 1) * j->sh + (j->kh - 1) * j->dh + 1;
-  int64_t wq = best + ((j->kw - 1) * j->dw) / j->sw;
-  float *xq = kiln_scratch(KILN_SCRATCH_CONV_X,
-                           (size_t)(cg * hp * j->sw * wq) * sizeof(float));
+  int64_t wq = (best - 1) * j->sw + (j->kw - 1) * j->dw + 1;
+  size_t xbytes = (size_t)(cg * hp * wq) * sizeof(float);
+  float *xq = kiln_scratch(KILN_SCRATCH_CONV_X, xbytes);
   float *wv = j->wp ? NULL
                     : kiln_scratch(KILN_SCRATCH_CONV_K,
                                    (size_t)(j->fg * cg * kk) * sizeof(float));
@@ -347,6 +377,8 @@ static void gc_cv_tasks(kiln_gconv_job *j, int64_t begin, int64_t end) {
     j->failed = 1;
     return;
   }
+  /* the padding, zero for every task (each copies the same interior) */
+  memset(xq, 0, xbytes);
   for (int64_t t = begin; t < end; ++t)
     gc_cv_task(j, t / j->groups, t % j->groups, xq, wv, hp, wq, rw, nr);
 }
