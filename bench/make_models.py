@@ -14,6 +14,10 @@ Models (PyTorch 1.13 exports, random weights, fixed seed):
   transformer_encoder_3x256  torch.nn.TransformerEncoder, 3 x 256, opset 14
   resnet18_224         torchvision ResNet-18, 224 x 224, opset 13 (--cnn)
   mobilenet_v3_small_224  torchvision MobileNetV3-small, 224 x 224, opset 13 (--cnn)
+  regnet_y_400mf_224, resnext50_224, shufflenet_v2_224 (opsets 14, 13, 13),
+  swin_t_224 (17), resnet50_224, efficientnet_b0_224 (13)
+                       torchvision 0.14's models of those names, random
+                       weights, batch dynamic (--cnn)
   bert_base_ort        BERT-base in the form ONNX Runtime's transformer optimizer
                        writes: com.microsoft EmbedLayerNormalization,
                        Attention, SkipLayerNormalization, FastGelu (built with
@@ -68,7 +72,8 @@ class Encoder3x256(nn.Module):
 
 
 CNN = {"resnet18_224", "mobilenet_v3_small_224", "regnet_y_400mf_224",
-       "resnext50_224", "shufflenet_v2_224", "swin_t_224"}
+       "resnext50_224", "shufflenet_v2_224", "swin_t_224", "resnet50_224",
+       "efficientnet_b0_224"}
 
 
 def _torchvision(name):
@@ -99,6 +104,10 @@ MODELS = {
     "resnext50_224": em._image_spec(_torchvision("resnext50_32x4d"), 13, 224),
     "shufflenet_v2_224": em._image_spec(_torchvision("shufflenet_v2_x1_0"), 13, 224),
     "swin_t_224": em._image_spec(_torchvision("swin_t"), 17, 224),
+    # The CNNs most benchmarked: ResNet-50's bottlenecks (1 x 1 convolutions
+    # of 64-2048 channels), EfficientNet-B0's depthwise + squeeze-excite.
+    "resnet50_224": em._image_spec(_torchvision("resnet50"), 13, 224),
+    "efficientnet_b0_224": em._image_spec(_torchvision("efficientnet_b0"), 13, 224),
     "transformer_encoder_3x256": em.ModelSpec(Encoder3x256, 14,
                                               [("src", (2, 8, 256), "float32")], ["output"],
                                               {"src": em.BS, "output": em.BS}),

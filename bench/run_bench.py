@@ -62,6 +62,7 @@ SHAPES = {
     "resnext": {"batch": 1},
     "shufflenet": {"batch": 1},
     "swin": {"batch": 1},
+    "efficientnet": {"batch": 1},
     "mobilenet": {"batch": 1},
     "mlp": {"batch": 1, "seq": 64},
 }

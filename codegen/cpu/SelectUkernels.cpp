@@ -305,6 +305,7 @@ struct LinearToUkernel final : IsaPattern<LinearOp> {
 /// it are taken into the kernel's epilogue when each is its producer's only
 /// use: act(conv), and for group 1 conv + r and act(conv + r) (a residual
 /// block's tail), with r of the convolution's own type and act ReLU (1),
+/// SiLU (4: EfficientNet's, as kiln-fuse-activations leaves it),
 /// HardSwish (5) or HardSigmoid with alpha 1/6 and beta 1/2 (6). A group-1
 /// convolution of x * s, s [N or 1, C, 1, 1] (a squeeze-excite gate, the
 /// product's only use), takes s as an operand after the residual (flag 16):
@@ -363,7 +364,10 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
                        hs.getBeta().convertToDouble() == 0.5
                    ? 6
                    : 0;
-      return isa<ReluOp>(o) ? 1 : isa<HardSwishOp>(o) ? 5 : 0;
+      return isa<ReluOp>(o)        ? 1
+             : isa<SiluOp>(o)      ? 4
+             : isa<HardSwishOp>(o) ? 5
+                                   : 0;
     };
     if (op->hasOneUse()) {
       Operation *user = *op->getUsers().begin();

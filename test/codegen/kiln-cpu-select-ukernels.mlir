@@ -684,3 +684,26 @@ func.func @conv_hard_sigmoid(%x: tensor<?x16x1x1xf32>, %w: tensor<16x16x1x1xf32>
   %3 = kiln.hard_sigmoid %2 : tensor<?x16x1x1xf32> -> tensor<?x16x1x1xf32>
   return %1, %3 : tensor<?x16x1x1xf32>, tensor<?x16x1x1xf32>
 }
+
+// -----
+
+// SiLU (EfficientNet's, as kiln-fuse-activations writes x * sigmoid(x))
+// after a depthwise and after a 1 x 1 convolution: act 4 in both kernels,
+// and the depthwise result's global average pool (the squeeze-excite
+// input) becomes its second output. A SiLU whose convolution has another
+// use stays.
+// CHECK-LABEL: func.func @conv_silu(
+// CHECK:         %[[D:.*]]:2 = kiln.ukernel "dwconv2d_f32"(%{{.*}}) outs(%{{.*}}, %{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 33, 4, 1, 1, 1, 1, 1, 1>}
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[D]]#0, %{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 1, 4, 1, 1, 0, 0, 1, 1>}
+// CHECK:         %[[K:.*]] = kiln.ukernel "conv2d_f32"(%[[D]]#0, %{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 1, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK:         kiln.silu %[[K]]
+func.func @conv_silu(%x: tensor<1x16x7x7xf32>, %wd: tensor<16x1x3x3xf32>, %bd: tensor<16xf32>, %w: tensor<8x16x1x1xf32>, %b: tensor<8xf32>) -> (tensor<1x16x1x1xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>) {
+  %0 = kiln.conv %x, %wd bias %bd {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 16 : i64} : (tensor<1x16x7x7xf32>, tensor<16x1x3x3xf32>, tensor<16xf32>) -> tensor<1x16x7x7xf32>
+  %1 = kiln.silu %0 : tensor<1x16x7x7xf32>
+  %2 = kiln.global_average_pool %1 : (tensor<1x16x7x7xf32>) -> tensor<1x16x1x1xf32>
+  %3 = kiln.conv %1, %w bias %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x7x7xf32>, tensor<8x16x1x1xf32>, tensor<8xf32>) -> tensor<1x8x7x7xf32>
+  %4 = kiln.silu %3 : tensor<1x8x7x7xf32>
+  %5 = kiln.conv %1, %w bias %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x7x7xf32>, tensor<8x16x1x1xf32>, tensor<8xf32>) -> tensor<1x8x7x7xf32>
+  %6 = kiln.silu %5 : tensor<1x8x7x7xf32>
+  return %2, %4, %5, %6 : tensor<1x16x1x1xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>
+}

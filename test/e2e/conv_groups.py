@@ -23,6 +23,8 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
   vec8odd     3 groups of 8 (AVX2's channel-vector tiles on a filter
               repacked at run time), 5 x 5, dilation 2, stride (1, 2),
               asymmetric pads, on 9 x 11
+  mbconv      EfficientNet's block: 1 x 1 and depthwise convolutions with
+              SiLU (x * Sigmoid(x)), squeeze-excite, projection, residual
   vec16w      2 groups of 16 with the filter a graph input (repacked at
               run time on AVX-512 too), 5 x 5 planes, Relu
 """
@@ -103,6 +105,51 @@ def shuffle_model():
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
 
 
+def mbconv_model():
+    """EfficientNet's MBConv block as torch exports it: SiLU as x *
+    Sigmoid(x) after the expanding 1 x 1 and the depthwise convolutions and
+    in the squeeze-excite branch, the gate's Mul, the projecting 1 x 1 and
+    the residual."""
+    rng = np.random.default_rng(10)
+    c, e, r, h = 16, 64, 4, 14
+
+    def w(name, *shape):
+        fan = int(np.prod(shape[1:]))
+        return numpy_helper.from_array(
+            (rng.standard_normal(shape) / np.sqrt(fan)).astype(np.float32), name)
+
+    def b(name, n):
+        return numpy_helper.from_array(rng.standard_normal(n).astype(np.float32) * 0.1, name)
+
+    inits = [w("W1", e, c, 1, 1), b("B1", e), w("Wd", e, 1, 3, 3), b("Bd", e),
+             w("Ws1", r, e, 1, 1), b("Bs1", r), w("Ws2", e, r, 1, 1), b("Bs2", e),
+             w("W2", c, e, 1, 1), b("B2", c)]
+
+    def silu(x, y):
+        return [helper.make_node("Sigmoid", [x], [y + "_s"]),
+                helper.make_node("Mul", [x, y + "_s"], [y])]
+
+    nodes = [helper.make_node("Conv", ["X", "W1", "B1"], ["e0"], kernel_shape=[1, 1])]
+    nodes += silu("e0", "e1")
+    nodes += [helper.make_node("Conv", ["e1", "Wd", "Bd"], ["d0"], kernel_shape=[3, 3],
+                               pads=[1, 1, 1, 1], group=e)]
+    nodes += silu("d0", "d1")
+    nodes += [helper.make_node("GlobalAveragePool", ["d1"], ["p"]),
+              helper.make_node("Conv", ["p", "Ws1", "Bs1"], ["s0"], kernel_shape=[1, 1])]
+    nodes += silu("s0", "s1")
+    nodes += [helper.make_node("Conv", ["s1", "Ws2", "Bs2"], ["s2"], kernel_shape=[1, 1]),
+              helper.make_node("Sigmoid", ["s2"], ["g"]),
+              helper.make_node("Mul", ["d1", "g"], ["dg"]),
+              helper.make_node("Conv", ["dg", "W2", "B2"], ["y0"], kernel_shape=[1, 1]),
+              helper.make_node("Add", ["y0", "X"], ["Y"])]
+    g = helper.make_graph(nodes, "mbconv",
+                          [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                         ["batch", c, h, h])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                         ["batch", c, h, h])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
 def models():
     return {
         "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
@@ -121,6 +168,7 @@ def models():
                               act="Relu", seed=7),
         "vec8odd": conv_model("vec8odd", 24, 9, 11, 24, 3, 5, strides=(1, 2),
                               pads=(0, 1, 2, 1), dil=(2, 2), bias=False, seed=8),
+        "mbconv": mbconv_model(),
         "vec16w": conv_model("vec16w", 32, 5, 5, 32, 2, 3, act="Relu", w_input=True,
                              seed=9),
     }

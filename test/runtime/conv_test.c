@@ -185,7 +185,8 @@ static void test_grouped(int isa) {
   int ncases = (int)(sizeof cs / sizeof cs[0]), cases = 0;
   double worst = 0;
   for (int i = 0; i < ncases; ++i)
-    /* plain; bias + ReLU; bias + residual + HardSwish; each again with the
+    /* plain; bias + ReLU (SiLU in odd cases); bias + residual + HardSwish;
+     * each again with the
      * compiler's packed filter where it packs one (AVX2 / AVX-512, groups
      * of a multiple of 16 filters) */
     for (int v = 0; v < 6; ++v) {
@@ -196,8 +197,11 @@ static void test_grouped(int isa) {
       groups = q[5];
       double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[6], q[7], q[8], q[9],
                             q[10], q[11], q[12], q[13], q[14], q[15], v % 3 > 0,
-                            v % 3 == 2, v % 3 == 1 ? 1 : v % 3 == 2 ? 5 : 0, 0, packed,
-                            0, 0);
+                            v % 3 == 2,
+                            v % 3 == 1   ? (i % 2 ? KILN_ACT_SILU : KILN_ACT_RELU)
+                            : v % 3 == 2 ? KILN_ACT_HARDSWISH
+                                         : 0,
+                            0, packed, 0, 0);
       groups = 1;
       ++cases;
       if (!(e <= 2e-6)) {
@@ -273,9 +277,9 @@ static void test_conv(int isa) {
                               q[8], q[9], q[10], q[11], q[12], q[13], q[14],
                               ep & 1 || xs, xs ? ep == 8 : (ep >> 1) & 1,
                               xs ? (ep == 9 ? KILN_ACT_RELU : 0)
-                              : (ep >> 2) & 1 ? (i % 4 == 3 ? KILN_ACT_HARDSIGMOID
-                                               : i % 4 == 2 ? KILN_ACT_SILU
-                                               : i % 4 == 1 ? KILN_ACT_HARDSWISH
+                              : (ep >> 2) & 1 ? (i % 5 == 3 ? KILN_ACT_HARDSIGMOID
+                                               : i % 5 == 2 || i % 5 == 4 ? KILN_ACT_SILU
+                                               : i % 5 == 1 ? KILN_ACT_HARDSWISH
                                                             : KILN_ACT_RELU)
                                  : 0,
                               0, packed, xs, 0);
@@ -319,12 +323,18 @@ static void test_conv(int isa) {
   worst = 0;
   cases = 0;
   for (size_t i = 0; i < sizeof dws / sizeof dws[0]; ++i)
-    for (int ep = 0; ep < 7; ++ep) { /* 6: the means too, HardSwish */
+    /* 6: the means too, HardSwish; 7, 8: SiLU (EfficientNet's), 8 with
+     * the means; 9: HardSigmoid */
+    for (int ep = 0; ep < 10; ++ep) {
       const int64_t *q = dws[i];
-      int act = ep >> 1 == 0 ? 0 : ep >> 1 == 1 ? KILN_ACT_RELU : KILN_ACT_HARDSWISH;
+      int act = ep >> 1 == 0   ? 0
+                : ep >> 1 == 1 ? KILN_ACT_RELU
+                : ep < 7       ? KILN_ACT_HARDSWISH
+                : ep < 9       ? KILN_ACT_SILU
+                               : KILN_ACT_HARDSIGMOID;
       double e = check_conv(isa, q[0], q[1], q[2], q[3], 0, q[4], q[5], q[6],
-                            q[7], q[8], q[9], q[10], q[11], q[12], q[13], ep & 1,
-                            0, act, 1, 0, 0, ep == 6);
+                            q[7], q[8], q[9], q[10], q[11], q[12], q[13], ep & 1 || ep > 6,
+                            0, act, 1, 0, 0, ep == 6 || ep == 8);
       ++cases;
       if (e > 2e-6) {
         printf("FAIL depthwise conv %s case %zu epilogue %d: error %g\n",

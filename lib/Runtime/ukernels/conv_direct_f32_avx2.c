@@ -63,15 +63,6 @@ static inline __attribute__((always_inline)) void storen8(float *p, __m256 v,
     _mm_store_ss(p, lo);
 }
 
-/* ReLU and HardSwish (the convolutions' own) inline; the rest through
- * act8, which the compiler keeps out of line. */
-static inline __attribute__((always_inline)) __m256 conv_act(__m256 v, int act) {
-  if (act == KILN_ACT_RELU)
-    return _mm256_max_ps(v, _mm256_setzero_ps());
-  if (act == KILN_ACT_HARDSWISH)
-    return hardswish8(v);
-  return act ? act8(v, act) : v;
-}
 
 #define CD_FN kiln_conv_direct_avx2
 #define CD_VW 8
@@ -83,7 +74,7 @@ typedef __m256i cd_mask_t;
 #define cd_loadu(p) _mm256_loadu_ps(p)
 #define cd_fma(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define cd_add(a, b) _mm256_add_ps(a, b)
-#define cd_act(v, act) conv_act(v, act)
+#define cd_act(v, act) act8_conv(v, act)
 #define cd_mask(lo, hi) _mm256_andnot_si256(mask8(lo), mask8(hi))
 #define cd_maskload(m, p) _mm256_maskload_ps(p, m)
 #define cd_maskstore(p, m, v) _mm256_maskstore_ps(p, m, v)

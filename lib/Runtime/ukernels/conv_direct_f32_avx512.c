@@ -11,15 +11,6 @@
 
 #include <immintrin.h>
 
-/* ReLU and HardSwish (the convolutions' own) inline; the rest through
- * act16, which the compiler keeps out of line. */
-static inline __attribute__((always_inline)) __m512 conv_act(__m512 v, int act) {
-  if (act == KILN_ACT_RELU)
-    return _mm512_max_ps(v, _mm512_setzero_ps());
-  if (act == KILN_ACT_HARDSWISH)
-    return hardswish16(v);
-  return act ? act16(v, act) : v;
-}
 
 #define CD_FN kiln_conv_direct_avx512
 #define CD_VW 16
@@ -31,7 +22,7 @@ typedef __mmask16 cd_mask_t;
 #define cd_loadu(p) _mm512_loadu_ps(p)
 #define cd_fma(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define cd_add(a, b) _mm512_add_ps(a, b)
-#define cd_act(v, act) conv_act(v, act)
+#define cd_act(v, act) act16_conv(v, act)
 #define cd_mask(lo, hi) ((__mmask16)(((1u << (hi)) - 1u) & ~((1u << (lo)) - 1u)))
 #define cd_maskload(m, p) _mm512_maskz_loadu_ps(m, p)
 #define cd_maskstore(p, m, v) _mm512_mask_storeu_ps(p, m, v)

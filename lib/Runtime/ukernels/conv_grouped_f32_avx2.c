@@ -25,7 +25,7 @@ static inline __m256i gc_mask8(int64_t n) {
 #define GC_STOREN(p, n, v) _mm256_maskstore_ps(p, gc_mask8(n), v)
 #define GC_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define GC_ADD(a, b) _mm256_add_ps(a, b)
-#define GC_ACT(v, act) act8(v, act)
+#define GC_ACT(v, act) act8_conv(v, act)
 #define GC_CV_ACC 12 /* channel-vector tiles: accumulators at most */
 #define GC_CV_NR 3
 #define GC_CV_RW 12

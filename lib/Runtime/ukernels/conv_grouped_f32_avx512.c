@@ -20,7 +20,7 @@
 #define GC_STOREN(p, n, v) _mm512_mask_storeu_ps(p, (__mmask16)((1u << (n)) - 1u), v)
 #define GC_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define GC_ADD(a, b) _mm512_add_ps(a, b)
-#define GC_ACT(v, act) act16(v, act)
+#define GC_ACT(v, act) act16_conv(v, act)
 #define GC_CV_ACC 24 /* channel-vector tiles: accumulators at most */
 #define GC_CV_NR 3
 #define GC_CV_RW 16

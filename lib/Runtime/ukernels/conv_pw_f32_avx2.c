@@ -34,6 +34,7 @@
 #define PW_ADD(a, b) _mm256_add_ps(a, b)
 #define PW_RELU(v) _mm256_max_ps(v, _mm256_setzero_ps())
 #define PW_HARDSWISH(v) hardswish8(v)
+#define PW_SILU(v) act8_conv(v, KILN_ACT_SILU)
 #define PW_ACT(v, act) act8(v, act)
 
 #include "conv_pw_f32_impl.h"

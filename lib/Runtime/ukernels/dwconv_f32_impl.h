@@ -101,7 +101,7 @@ static void dw_rows(const float *x, float *y, const float *w, const float *bias,
             yr[j] = dw_act(acc[j], KILN_ACT_HARDSWISH);
         else
           for (int64_t j = 0; j < n; ++j)
-            yr[j] = acc[j];
+            yr[j] = dw_act(acc[j], act);
       }
   }
 }
@@ -219,6 +219,10 @@ void DW_PLANES(const float *x, float *y, const float *w, const float *bias,
         }
         dw_store(acc + q, v);
       }
+    } else if (act) {
+      /* the others (SiLU, HardSigmoid, GELU) one value at a time */
+      for (int64_t q = 0; q < len; ++q)
+        acc[q] = kiln_act_scalar(acc[q], act);
     }
     float *yp = y + pi * oh * ow;
     for (int64_t i = 0; i < oh; ++i)
