@@ -28,6 +28,8 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <cmath>
+
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNCPUSELECTUKERNELS
 #include "codegen/Passes.h.inc"
@@ -306,7 +308,8 @@ struct LinearToUkernel final : IsaPattern<LinearOp> {
 /// use: act(conv), and for group 1 conv + r and act(conv + r) (a residual
 /// block's tail), with r of the convolution's own type and act ReLU (1),
 /// SiLU (4: EfficientNet's, as kiln-fuse-activations leaves it),
-/// HardSwish (5) or HardSigmoid with alpha 1/6 and beta 1/2 (6). A group-1
+/// HardSwish (5), HardSigmoid with alpha 1/6 and beta 1/2 (6) or a clip to
+/// [0, 6] (7: MobileNetV2's ReLU6; to [0, +inf) is ReLU). A group-1
 /// convolution of x * s, s [N or 1, C, 1, 1] (a squeeze-excite gate, the
 /// product's only use), takes s as an operand after the residual (flag 16):
 /// the kernel scales its own copy of the input (or, 1 x 1, its filter per
@@ -364,6 +367,16 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
                        hs.getBeta().convertToDouble() == 0.5
                    ? 6
                    : 0;
+      // Clip to [0, 6] (ReLU6: MobileNetV2's, torch's Hardtanh(0, 6)) is
+      // act 7, to [0, +inf) ReLU; other bounds stay a clip.
+      if (auto clip = dyn_cast<ClipOp>(o)) {
+        std::optional<double> lo = splatOf(clip.getMin()),
+                              hi = clip.getMax() ? splatOf(clip.getMax())
+                                                 : std::optional<double>(INFINITY);
+        if (!lo || !hi || *lo != 0.0)
+          return 0;
+        return *hi == 6.0 ? 7 : std::isinf(*hi) && *hi > 0 ? 1 : 0;
+      }
       return isa<ReluOp>(o)        ? 1
              : isa<SiluOp>(o)      ? 4
              : isa<HardSwishOp>(o) ? 5

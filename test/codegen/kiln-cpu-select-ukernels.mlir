@@ -707,3 +707,30 @@ func.func @conv_silu(%x: tensor<1x16x7x7xf32>, %wd: tensor<16x1x3x3xf32>, %bd: t
   %6 = kiln.silu %5 : tensor<1x8x7x7xf32>
   return %2, %4, %5, %6 : tensor<1x16x1x1xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>
 }
+
+// -----
+
+// Clip after a convolution: to [0, 6] (MobileNetV2's ReLU6) is act 7, to
+// [0, +inf) (no max) ReLU (1), both in a depthwise and a 1 x 1 kernel; a
+// clip to [0, 4] and one with a bound that is not a constant stay clips.
+// CHECK-LABEL: func.func @conv_clip(
+// CHECK:         %[[D:.*]] = kiln.ukernel "dwconv2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 7, 1, 1, 1, 1, 1, 1>}
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[D]], %{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 1, 1, 1, 0, 0, 1, 1>}
+// CHECK:         %[[A:.*]] = kiln.ukernel "conv2d_f32"(%[[D]], %{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK:         kiln.clip %[[A]]
+// CHECK:         %[[B:.*]] = kiln.ukernel "conv2d_f32"(%[[D]], %{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK:         kiln.clip %[[B]]
+func.func @conv_clip(%x: tensor<1x16x7x7xf32>, %wd: tensor<16x1x3x3xf32>, %w: tensor<8x16x1x1xf32>, %hi: tensor<f32>) -> (tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>) {
+  %zero = kiln.constant dense<0.0> : tensor<f32>
+  %six = kiln.constant dense<6.0> : tensor<f32>
+  %four = kiln.constant dense<4.0> : tensor<f32>
+  %0 = kiln.conv %x, %wd {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 16 : i64} : (tensor<1x16x7x7xf32>, tensor<16x1x3x3xf32>) -> tensor<1x16x7x7xf32>
+  %1 = kiln.clip %0 min %zero max %six : (tensor<1x16x7x7xf32>, tensor<f32>, tensor<f32>) -> tensor<1x16x7x7xf32>
+  %2 = kiln.conv %1, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x7x7xf32>, tensor<8x16x1x1xf32>) -> tensor<1x8x7x7xf32>
+  %3 = kiln.clip %2 min %zero : (tensor<1x8x7x7xf32>, tensor<f32>) -> tensor<1x8x7x7xf32>
+  %4 = kiln.conv %1, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x7x7xf32>, tensor<8x16x1x1xf32>) -> tensor<1x8x7x7xf32>
+  %5 = kiln.clip %4 min %zero max %four : (tensor<1x8x7x7xf32>, tensor<f32>, tensor<f32>) -> tensor<1x8x7x7xf32>
+  %6 = kiln.conv %1, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x7x7xf32>, tensor<8x16x1x1xf32>) -> tensor<1x8x7x7xf32>
+  %7 = kiln.clip %6 min %zero max %hi : (tensor<1x8x7x7xf32>, tensor<f32>, tensor<f32>) -> tensor<1x8x7x7xf32>
+  return %3, %5, %7 : tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>
+}

@@ -25,6 +25,9 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
               asymmetric pads, on 9 x 11
   mbconv      EfficientNet's block: 1 x 1 and depthwise convolutions with
               SiLU (x * Sigmoid(x)), squeeze-excite, projection, residual
+  mbv2        MobileNetV2's block: ReLU6 as Clip(0, 6) after the 1 x 1 and
+              the strided depthwise convolutions (bounds as inputs; as
+              attributes in mbv2_opset10), a Clip(0, 4) that is not ReLU6
   vec16w      2 groups of 16 with the filter a graph input (repacked at
               run time on AVX-512 too), 5 x 5 planes, Relu
 """
@@ -150,6 +153,44 @@ def mbconv_model():
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def mbv2_model(opset):
+    """MobileNetV2's inverted residual block with ReLU6 as torch exports it:
+    Clip(0, 6) with its bounds as inputs (opset 11+) or as attributes
+    (older opsets), after the expanding 1 x 1 and the strided depthwise
+    convolutions; a Clip(0, 4) after the projection stays a clip."""
+    rng = np.random.default_rng(11)
+    c, e, f, h = 8, 48, 16, 15
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in (
+        ("W1", rng.standard_normal((e, c, 1, 1)) * 0.8),
+        ("B1", rng.standard_normal(e)),
+        ("Wd", rng.standard_normal((e, 1, 3, 3)) * 0.8),
+        ("Bd", rng.standard_normal(e)),
+        ("W2", rng.standard_normal((f, e, 1, 1)) * 0.3),
+        ("B2", rng.standard_normal(f)))]
+
+    def clip(x, y, hi):
+        if opset >= 11:
+            return [helper.make_node("Clip", [x, "zero", "six" if hi == 6 else "four"], [y])]
+        return [helper.make_node("Clip", [x], [y], min=0.0, max=float(hi))]
+
+    if opset >= 11:
+        inits += [numpy_helper.from_array(np.array(v, np.float32), n)
+                  for n, v in (("zero", 0.0), ("six", 6.0), ("four", 4.0))]
+    nodes = [helper.make_node("Conv", ["X", "W1", "B1"], ["e0"], kernel_shape=[1, 1])]
+    nodes += clip("e0", "e1", 6)
+    nodes += [helper.make_node("Conv", ["e1", "Wd", "Bd"], ["d0"], kernel_shape=[3, 3],
+                               pads=[1, 1, 1, 1], strides=[2, 2], group=e)]
+    nodes += clip("d0", "d1", 6)
+    nodes += [helper.make_node("Conv", ["d1", "W2", "B2"], ["y0"], kernel_shape=[1, 1])]
+    nodes += clip("y0", "Y", 4)
+    g = helper.make_graph(nodes, "mbv2",
+                          [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                         ["batch", c, h, h])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                         ["batch", f, 8, 8])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
 def models():
     return {
         "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
@@ -169,6 +210,8 @@ def models():
         "vec8odd": conv_model("vec8odd", 24, 9, 11, 24, 3, 5, strides=(1, 2),
                               pads=(0, 1, 2, 1), dil=(2, 2), bias=False, seed=8),
         "mbconv": mbconv_model(),
+        "mbv2": mbv2_model(13),
+        "mbv2_opset10": mbv2_model(10),
         "vec16w": conv_model("vec16w", 32, 5, 5, 32, 2, 3, act="Relu", w_input=True,
                              seed=9),
     }

@@ -27,6 +27,7 @@ static double act_ref(double v, int act) {
     double g = v / 6 + 0.5;
     return g < 0 ? 0 : g > 1 ? 1 : g;
   }
+  case KILN_ACT_RELU6: return v < 0 ? 0 : v > 6 ? 6 : v;
   default: return v;
   }
 }

@@ -28,6 +28,7 @@
 #define PW_RELU(v) _mm512_max_ps(v, _mm512_setzero_ps())
 #define PW_HARDSWISH(v) hardswish16(v)
 #define PW_SILU(v) silu16(v)
+#define PW_RELU6(v) relu6_16(v)
 #define PW_ACT(v, act) act16(v, act)
 
 #include "conv_pw_f32_impl.h"

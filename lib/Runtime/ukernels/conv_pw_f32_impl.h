@@ -17,14 +17,15 @@
  *   PW_ZERO(), PW_SET1(x)         constants
  *   PW_LOAD(p), PW_LOADM(p, m)    (masked: zeros elsewhere, no fault)
  *   PW_STORE(p, v), PW_STOREM(p, m, v)
- *   PW_FMA(a, b, c), PW_ADD(a, b), PW_RELU(v), PW_HARDSWISH(v), PW_SILU(v)
+ *   PW_FMA(a, b, c), PW_ADD(a, b), PW_RELU(v), PW_HARDSWISH(v), PW_SILU(v),
+ *   PW_RELU6(v)
  *   PW_ACT(v, act)                any activation (out of line)
  *
  *===----------------------------------------------------------------------===*/
 
 #include "conv_lanes_f32.h"
 
-enum { PW_ACT_NONE, PW_ACT_RELU, PW_ACT_HARDSWISH, PW_ACT_SILU, PW_ACT_OTHER };
+enum { PW_ACT_NONE, PW_ACT_RELU, PW_ACT_HARDSWISH, PW_ACT_SILU, PW_ACT_RELU6, PW_ACT_OTHER };
 
 static inline __attribute__((always_inline)) PW_VEC pw_act(PW_VEC v,
                                                            const int kind,
@@ -35,6 +36,8 @@ static inline __attribute__((always_inline)) PW_VEC pw_act(PW_VEC v,
     return PW_HARDSWISH(v);
   if (kind == PW_ACT_SILU)
     return PW_SILU(v);
+  if (kind == PW_ACT_RELU6)
+    return PW_RELU6(v);
   if (kind == PW_ACT_OTHER)
     return PW_ACT(v, act);
   return v;
@@ -122,9 +125,10 @@ PW_FNS(1)
 PW_FNS(2)
 PW_FNS(3)
 PW_FNS(4)
+PW_FNS(5)
 /* [activation kind][nv - 1][masked] */
-static const pw_tile_fn pw_tiles[5][3][2] = {PW_ROW(0) PW_ROW(1) PW_ROW(2)
-                                                 PW_ROW(3) PW_ROW(4)};
+static const pw_tile_fn pw_tiles[6][3][2] = {PW_ROW(0) PW_ROW(1) PW_ROW(2)
+                                                 PW_ROW(3) PW_ROW(4) PW_ROW(5)};
 
 void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_pw_job *j = vjob;
@@ -133,6 +137,7 @@ void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
              : la->act == KILN_ACT_RELU      ? PW_ACT_RELU
              : la->act == KILN_ACT_HARDSWISH ? PW_ACT_HARDSWISH
              : la->act == KILN_ACT_SILU      ? PW_ACT_SILU
+             : la->act == KILN_ACT_RELU6     ? PW_ACT_RELU6
                                              : PW_ACT_OTHER;
   int64_t p = j->p;
   int64_t fblocks = (la->f + PW_MR - 1) / PW_MR;

@@ -47,6 +47,8 @@ float kiln_act_scalar(float v, int act) {
     float g = v * (1.0f / 6.0f) + 0.5f;
     return g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g;
   }
+  case KILN_ACT_RELU6:
+    return v > 0.0f ? (v < 6.0f ? v : 6.0f) : 0.0f;
   default:
     return v;
   }

@@ -40,10 +40,12 @@ store8(float *c, __m256 v, int64_t cols, int accumulate,
     const float *r = ep->residual ? ep->residual + i * ep->ldr + col : NULL;
     if (r && ep->res_first)
       v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, m));
-    /* ReLU and HardSwish here; the others, and the residual after them,
-     * are act_tile's */
+    /* ReLU, ReLU6 and HardSwish here; the others, and the residual after
+     * them, are act_tile's */
     if (ep->act == KILN_ACT_RELU)
       v = _mm256_max_ps(v, _mm256_setzero_ps());
+    else if (ep->act == KILN_ACT_RELU6)
+      v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
     else if (ep->act == KILN_ACT_HARDSWISH)
       v = hardswish8(v);
     if (r && !ep->res_first && !kiln_act_deferred(ep->act))

@@ -38,10 +38,12 @@ store_row(float *c, __m512 v, __mmask16 mask, int accumulate,
     const float *r = ep->residual ? ep->residual + i * ep->ldr + col : NULL;
     if (r && ep->res_first)
       v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, r));
-    /* ReLU and HardSwish here; the others, and the residual after them,
-     * are act_tile's */
+    /* ReLU, ReLU6 and HardSwish here; the others, and the residual after
+     * them, are act_tile's */
     if (ep->act == KILN_ACT_RELU)
       v = _mm512_max_ps(v, _mm512_setzero_ps());
+    else if (ep->act == KILN_ACT_RELU6)
+      v = relu6_16(v);
     else if (ep->act == KILN_ACT_HARDSWISH)
       v = hardswish16(v);
     if (r && !ep->res_first && !kiln_act_deferred(ep->act))

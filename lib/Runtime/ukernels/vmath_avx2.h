@@ -97,6 +97,8 @@ static inline __attribute__((always_inline)) __m256 act8_inline(__m256 v, int ac
                                           exp8(_mm256_sub_ps(_mm256_setzero_ps(), v))));
   case KILN_ACT_HARDSIGMOID:
     return hardsigmoid8(v);
+  case KILN_ACT_RELU6:
+    return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
   case KILN_ACT_HARDSWISH:
     return hardswish8(v);
   default:
@@ -108,11 +110,13 @@ static __attribute__((noinline, unused)) __m256 act8(__m256 v, int act) {
   return act8_inline(v, act);
 }
 
-/* The convolutions' activations: ReLU, SiLU and HardSwish inline, the rest
- * through act8 (act16_conv, vmath_avx512.h). */
+/* The convolutions' activations: ReLU, ReLU6, SiLU and HardSwish inline,
+ * the rest through act8 (act16_conv, vmath_avx512.h). */
 static inline __attribute__((always_inline, unused)) __m256 act8_conv(__m256 v, int act) {
   if (act == KILN_ACT_RELU)
     return _mm256_max_ps(v, _mm256_setzero_ps());
+  if (act == KILN_ACT_RELU6)
+    return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
   if (act == KILN_ACT_SILU)
     return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f),
                                           exp8(_mm256_sub_ps(_mm256_setzero_ps(), v))));

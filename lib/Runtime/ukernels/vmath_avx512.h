@@ -78,6 +78,11 @@ static inline __m512 silu16(__m512 v) {
   return _mm512_mul_ps(v, r);
 }
 
+/* clamp(v, 0, 6) (NaN -> 0, as the scalar form) */
+static inline __m512 relu6_16(__m512 v) {
+  return _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(6.0f));
+}
+
 /* clamp(v / 6 + 1/2, 0, 1), and v times it */
 static inline __m512 hardsigmoid16(__m512 v) {
   return _mm512_min_ps(_mm512_max_ps(_mm512_fmadd_ps(v, _mm512_set1_ps(1.0f / 6.0f),
@@ -108,6 +113,8 @@ static inline __attribute__((always_inline)) __m512 act16_inline(__m512 v, int a
     return silu16(v);
   case KILN_ACT_HARDSIGMOID:
     return hardsigmoid16(v);
+  case KILN_ACT_RELU6:
+    return relu6_16(v);
   case KILN_ACT_HARDSWISH:
     return hardswish16(v);
   default:
@@ -119,12 +126,14 @@ static __attribute__((noinline, unused)) __m512 act16(__m512 v, int act) {
   return act16_inline(v, act);
 }
 
-/* The convolutions' activations: ReLU, SiLU and HardSwish inline (cheap,
- * and a call per vector would spill the register tile around it), the
- * rest through act16. */
+/* The convolutions' activations: ReLU, ReLU6, SiLU and HardSwish inline
+ * (cheap, and a call per vector would spill the register tile around it),
+ * the rest through act16. */
 static inline __attribute__((always_inline, unused)) __m512 act16_conv(__m512 v, int act) {
   if (act == KILN_ACT_RELU)
     return _mm512_max_ps(v, _mm512_setzero_ps());
+  if (act == KILN_ACT_RELU6)
+    return relu6_16(v);
   if (act == KILN_ACT_SILU)
     return silu16(v);
   if (act == KILN_ACT_HARDSWISH)
