@@ -22,6 +22,7 @@
 #include "codegen/Passes.h"
 #include "codegen/KilnToLinalg/Common.h"
 #include "dialects/kiln/KilnDialect.h"
+#include "passes/PatternUtils.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -133,6 +134,32 @@ std::optional<double> splatOf(Value v) {
   if (!d || !d.isSplat() || !isa<FloatType>(d.getElementType()))
     return std::nullopt;
   return d.getSplatValue<APFloat>().convertToDouble();
+}
+
+int64_t convActivation(Operation *o, Type rt) {
+  if (o->getNumResults() != 1 || o->getResult(0).getType() != rt)
+    return 0;
+  // HardSigmoid in PyTorch's form (alpha 1/6, beta 1/2), the
+  // squeeze-excite gate of MobileNetV3: the kernels' act 6
+  if (auto hs = dyn_cast<HardSigmoidOp>(o))
+    return std::abs(hs.getAlpha().convertToDouble() - 1.0 / 6.0) < 1e-7 &&
+                   hs.getBeta().convertToDouble() == 0.5
+               ? 6
+               : 0;
+  // Clip to [0, 6] (ReLU6: MobileNetV2's, torch's Hardtanh(0, 6)) is act
+  // 7, to [0, +inf) ReLU; other bounds stay a clip.
+  if (auto clip = dyn_cast<ClipOp>(o)) {
+    std::optional<double> lo = splatOf(clip.getMin()),
+                          hi = clip.getMax() ? splatOf(clip.getMax())
+                                             : std::optional<double>(INFINITY);
+    if (!lo || !hi || *lo != 0.0)
+      return 0;
+    return *hi == 6.0 ? 7 : std::isinf(*hi) && *hi > 0 ? 1 : 0;
+  }
+  return isa<ReluOp>(o)        ? 1
+         : isa<SiluOp>(o)      ? 4
+         : isa<HardSwishOp>(o) ? 5
+                               : 0;
 }
 
 } // namespace mlir::kiln::cpu
@@ -357,31 +384,7 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     Operation *last = op, *addOp = nullptr;
     Value residual;
     int64_t act = 0;
-    auto actOf = [&](Operation *o) -> int64_t {
-      if (o->getNumResults() != 1 || o->getResult(0).getType() != rt)
-        return 0;
-      // HardSigmoid in PyTorch's form (alpha 1/6, beta 1/2), the
-      // squeeze-excite gate of MobileNetV3: the kernels' act 6
-      if (auto hs = dyn_cast<HardSigmoidOp>(o))
-        return std::abs(hs.getAlpha().convertToDouble() - 1.0 / 6.0) < 1e-7 &&
-                       hs.getBeta().convertToDouble() == 0.5
-                   ? 6
-                   : 0;
-      // Clip to [0, 6] (ReLU6: MobileNetV2's, torch's Hardtanh(0, 6)) is
-      // act 7, to [0, +inf) ReLU; other bounds stay a clip.
-      if (auto clip = dyn_cast<ClipOp>(o)) {
-        std::optional<double> lo = splatOf(clip.getMin()),
-                              hi = clip.getMax() ? splatOf(clip.getMax())
-                                                 : std::optional<double>(INFINITY);
-        if (!lo || !hi || *lo != 0.0)
-          return 0;
-        return *hi == 6.0 ? 7 : std::isinf(*hi) && *hi > 0 ? 1 : 0;
-      }
-      return isa<ReluOp>(o)        ? 1
-             : isa<SiluOp>(o)      ? 4
-             : isa<HardSwishOp>(o) ? 5
-                                   : 0;
-    };
+    auto actOf = [&](Operation *o) -> int64_t { return convActivation(o, rt); };
     if (op->hasOneUse()) {
       Operation *user = *op->getUsers().begin();
       if (auto add = dyn_cast<AddOp>(user); add && !depthwise) {
@@ -447,6 +450,73 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
       rewriter.eraseOp(op);
     if (scale)
       rewriter.eraseOp(gate);
+    return success();
+  }
+};
+
+/// kiln.batch_norm in f32 on [N, C, H, W] with constant scale, bias, mean
+/// and variance [C] (one that no convolution before it absorbed: DenseNet's
+/// norm -> ReLU -> conv) -> kiln.ukernel "channel_affine_f32"
+/// (lib/Runtime/ukernels/affine_f32.c): y = act(x * s + t), s = scale /
+/// sqrt(var + eps) and t = bias - mean * s folded here, and the activation
+/// after it (as a convolution takes it) when the norm is its only input.
+/// int_params (isa, act).
+struct BatchNormToUkernel final : IsaPattern<BatchNormOp> {
+  using IsaPattern::IsaPattern;
+
+  LogicalResult matchAndRewrite(BatchNormOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto rt = op.getType();
+    if (xt.getRank() != 4 || !xt.getElementType().isF32() ||
+        !rt.getElementType().isF32() || xt.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(op, "not f32 [N, C, H, W] with static C");
+    int64_t c = xt.getDimSize(1);
+    SmallVector<std::vector<double>, 4> params;
+    for (Value v : {op.getScale(), op.getBias(), op.getMean(), op.getVariance()}) {
+      // f32 [C] (or one value): inline or resource (the importer's form)
+      auto k = v.getDefiningOp<ConstantOp>();
+      auto kt = k ? dyn_cast<RankedTensorType>(k.getType()) : RankedTensorType();
+      std::vector<char> storage;
+      std::optional<ArrayRef<char>> bytes;
+      if (kt && kt.getElementType().isF32() && kt.hasStaticShape() &&
+          (kt.getNumElements() == c || kt.getNumElements() == 1))
+        bytes = bytesOf(k, storage);
+      if (!bytes)
+        return rewriter.notifyMatchFailure(op, "a parameter is not a constant f32 [C]");
+      const float *f = reinterpret_cast<const float *>(bytes->data());
+      std::vector<double> p;
+      for (int64_t i = 0; i < c; ++i)
+        p.push_back(f[kt.getNumElements() == 1 ? 0 : i]);
+      params.push_back(std::move(p));
+    }
+    double eps = op.getEpsilon().convertToDouble();
+    std::vector<float> s(c), t(c);
+    for (int64_t i = 0; i < c; ++i) {
+      double k = params[0][i] / std::sqrt(params[3][i] + eps);
+      s[i] = static_cast<float>(k);
+      t[i] = static_cast<float>(params[1][i] - params[2][i] * k);
+    }
+    Operation *last = op;
+    int64_t act = 0;
+    if (op->hasOneUse())
+      if ((act = convActivation(*op->getUsers().begin(), rt)))
+        last = *op->getUsers().begin();
+    rewriter.setInsertionPoint(last);
+    Location loc = op.getLoc();
+    auto vt = RankedTensorType::get({c}, rewriter.getF32Type());
+    Value sv = ConstantOp::create(rewriter, loc,
+                                  DenseElementsAttr::get(vt, ArrayRef<float>(s)));
+    Value tv = ConstantOp::create(rewriter, loc,
+                                  DenseElementsAttr::get(vt, ArrayRef<float>(t)));
+    SmallVector<OpFoldResult> dims;
+    for (int64_t i = 0; i < 4; ++i)
+      dims.push_back(tensor::getMixedSize(rewriter, loc, op.getInput(), i));
+    Value y = createUkernel(rewriter, loc, "channel_affine_f32",
+                            {op.getInput(), sv, tv}, dims, {isaFlag, act}, {});
+    replaceWithCast(rewriter, last, y);
+    if (last != op)
+      rewriter.eraseOp(op);
     return success();
   }
 };
@@ -581,7 +651,7 @@ struct KilnCpuSelectUkernels final
     RewritePatternSet patterns(&getContext());
     patterns.add<AttentionToUkernel, NormToUkernel<LayerNormOp>,
                  NormToUkernel<RmsNormOp>, LinearToUkernel, ConvToUkernel,
-                 MaxPoolToUkernel, GlobalAvgPoolToUkernel>(
+                 MaxPoolToUkernel, GlobalAvgPoolToUkernel, BatchNormToUkernel>(
         &getContext(), flag);
     patterns.add<DwConvMeanToUkernel>(&getContext());
     cpu::populateQuantUkernelPatterns(patterns, flag);

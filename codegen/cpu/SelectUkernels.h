@@ -42,6 +42,11 @@ void populateAttentionUkernelPattern(RewritePatternSet &patterns,
 /// The single float value of a splat constant.
 std::optional<double> splatOf(Value v);
 
+/// The runtime's activation code (KILN_ACT_*) of `o` applied to a value of
+/// type `rt` that a convolution or channel-affine kernel can take into its
+/// epilogue, or 0 when it takes none.
+int64_t convActivation(Operation *o, Type rt);
+
 /// v's defining op if it is an OpTy.
 template <typename OpTy>
 OpTy producer(Value v) {

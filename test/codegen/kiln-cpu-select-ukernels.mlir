@@ -734,3 +734,28 @@ func.func @conv_clip(%x: tensor<1x16x7x7xf32>, %wd: tensor<16x1x3x3xf32>, %w: te
   %7 = kiln.clip %6 min %zero max %hi : (tensor<1x8x7x7xf32>, tensor<f32>, tensor<f32>) -> tensor<1x8x7x7xf32>
   return %3, %5, %7 : tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>, tensor<1x8x7x7xf32>
 }
+
+// -----
+
+// A batch normalization with constant parameters that no convolution
+// absorbed (DenseNet's norm -> ReLU -> conv) becomes "channel_affine_f32"
+// with s = scale / sqrt(var + eps) and t = bias - mean * s folded: here
+// scale 2, var 3 (eps 1) and mean 1, bias 0.5 give s = 1, t = -0.5; its
+// ReLU is act 1. Parameters that are not constants stay a batch_norm.
+// CHECK-LABEL: func.func @batch_norm_affine(
+// CHECK-DAG:     %[[S:.*]] = kiln.constant dense<1.000000e+00> : tensor<4xf32>
+// CHECK-DAG:     %[[T:.*]] = kiln.constant dense<-5.000000e-01> : tensor<4xf32>
+// CHECK:         %[[A:.*]] = kiln.ukernel "channel_affine_f32"(%{{.*}}, %[[S]], %[[T]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 1>}
+// CHECK-NOT:     kiln.relu
+// CHECK:         kiln.batch_norm
+// CHECK:         return %[[A]]
+func.func @batch_norm_affine(%x: tensor<?x4x5x5xf32>, %m: tensor<4xf32>) -> (tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>) {
+  %scale = kiln.constant dense<2.0> : tensor<4xf32>
+  %bias = kiln.constant dense<0.5> : tensor<4xf32>
+  %mean = kiln.constant dense<1.0> : tensor<4xf32>
+  %var = kiln.constant dense<3.0> : tensor<4xf32>
+  %0 = kiln.batch_norm %x, %scale, %bias, %mean, %var {epsilon = 1.0 : f32} : (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
+  %1 = kiln.relu %0 : tensor<?x4x5x5xf32>
+  %2 = kiln.batch_norm %x, %scale, %bias, %m, %var : (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
+  return %1, %2 : tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>
+}

@@ -28,6 +28,8 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
   mbv2        MobileNetV2's block: ReLU6 as Clip(0, 6) after the 1 x 1 and
               the strided depthwise convolutions (bounds as inputs; as
               attributes in mbv2_opset10), a Clip(0, 4) that is not ReLU6
+  dense       DenseNet's layer: concat, BatchNormalization + Relu before a
+              convolution (the per-channel affine kernel), a norm at the end
   vec16w      2 groups of 16 with the filter a graph input (repacked at
               run time on AVX-512 too), 5 x 5 planes, Relu
 """
@@ -191,6 +193,51 @@ def mbv2_model(opset):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
 
 
+def dense_model():
+    """DenseNet's layer as torch exports it: a concat of earlier features,
+    BatchNormalization -> Relu -> 1 x 1 conv (the norm not absorbed by any
+    convolution: a per-channel affine kernel), the conv's own norm folded,
+    3 x 3 conv, concat again; and a transition's norm with no activation
+    on a strided view-free input."""
+    rng = np.random.default_rng(12)
+    c0, g, h = 12, 8, 9
+
+    def bn(prefix, n):
+        return [numpy_helper.from_array(a.astype(np.float32), prefix + k) for k, a in (
+            ("_s", rng.uniform(0.5, 1.5, n)), ("_b", rng.standard_normal(n) * 0.2),
+            ("_m", rng.standard_normal(n) * 0.2), ("_v", rng.uniform(0.5, 2.0, n)))]
+
+    inits = [numpy_helper.from_array((rng.standard_normal((g, c0, 3, 3)) * 0.3)
+                                     .astype(np.float32), "W0"),
+             numpy_helper.from_array((rng.standard_normal((4 * g, c0 + g, 1, 1)) * 0.3)
+                                     .astype(np.float32), "W1"),
+             numpy_helper.from_array((rng.standard_normal((g, 4 * g, 3, 3)) * 0.2)
+                                     .astype(np.float32), "W2")]
+    inits += bn("n1", c0 + g) + bn("n2", 4 * g) + bn("n3", c0 + 2 * g)
+
+    def norm(x, y, p):
+        return helper.make_node("BatchNormalization", [x, p + "_s", p + "_b", p + "_m",
+                                                       p + "_v"], [y], epsilon=1e-5)
+
+    nodes = [helper.make_node("Conv", ["X", "W0"], ["f0"], kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Concat", ["X", "f0"], ["c1"], axis=1),
+             norm("c1", "n1", "n1"), helper.make_node("Relu", ["n1"], ["r1"]),
+             helper.make_node("Conv", ["r1", "W1"], ["h1"], kernel_shape=[1, 1]),
+             norm("h1", "n2", "n2"), helper.make_node("Relu", ["n2"], ["r2"]),
+             helper.make_node("Conv", ["r2", "W2"], ["f1"], kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Concat", ["X", "f0", "f1"], ["c2"], axis=1),
+             norm("c2", "Y", "n3")]
+    graph = helper.make_graph(nodes, "dense",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                             ["batch", c0, h, h])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                             ["batch", c0 + 2 * g, h, h])],
+                              inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
 def models():
     return {
         "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
@@ -212,6 +259,7 @@ def models():
         "mbconv": mbconv_model(),
         "mbv2": mbv2_model(13),
         "mbv2_opset10": mbv2_model(10),
+        "dense": dense_model(),
         "vec16w": conv_model("vec16w", 32, 5, 5, 32, 2, 3, act="Relu", w_input=True,
                              seed=9),
     }
