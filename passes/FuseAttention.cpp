@@ -4,7 +4,8 @@
 // kiln.attention, absorbing the K transpose, constant scales on the scores,
 // Q or K, the head repeat of grouped-query attention, and a causal mask
 // (sliced from a constant lower-triangular buffer, GPT-2's `bias`, or built
-// from index arithmetic, CausalMask.h) as the causal flag.
+// from index arithmetic, CausalMask.h) as the causal flag. Einsums that are
+// batched matmuls become kiln.matmul first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,7 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SmallSet.h"
 
 namespace mlir::kiln {
 #define GEN_PASS_DEF_KILNFUSEATTENTION
@@ -314,11 +316,65 @@ struct FuseAttention final : OpRewritePattern<MatmulOp> {
   }
 };
 
+/// Two-operand einsums that are batched matmuls, "P i d, P j d -> P i j"
+/// and "P i j, P j d -> P i d" (P the same batch letters, in the same
+/// order, in all three terms; no ellipsis, no repeated letter), as
+/// kiln.matmul, with the second operand's last two dims transposed in the
+/// first form: attention written with einsum (torchvision's MaxViT) then
+/// fuses like attention written with matmul, and either product runs on the
+/// matmul kernels instead of the generic contraction.
+struct EinsumToMatmul final : OpRewritePattern<EinsumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EinsumOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getInputs().size() != 2)
+      return rewriter.notifyMatchFailure(op, "not two operands");
+    std::string eq;
+    for (char c : op.getEquation())
+      if (c != ' ')
+        eq += c;
+    size_t comma = eq.find(','), arrow = eq.find("->");
+    if (comma == std::string::npos || arrow == std::string::npos || comma > arrow ||
+        eq.find('.') != std::string::npos)
+      return rewriter.notifyMatchFailure(op, "not 'a, b -> out' without ellipsis");
+    std::string a = eq.substr(0, comma), b = eq.substr(comma + 1, arrow - comma - 1),
+                o = eq.substr(arrow + 2);
+    size_t r = a.size();
+    if (r < 2 || b.size() != r || o.size() != r ||
+        b.compare(0, r - 2, a, 0, r - 2) != 0 || o.compare(0, r - 2, a, 0, r - 2) != 0)
+      return rewriter.notifyMatchFailure(op, "terms do not share a batch prefix");
+    llvm::SmallSet<char, 8> letters;
+    for (char c : a.substr(0, r - 2))
+      if (!letters.insert(c).second)
+        return rewriter.notifyMatchFailure(op, "a repeated batch letter");
+    char i = a[r - 2], k = a[r - 1], b0 = b[r - 2], b1 = b[r - 1];
+    bool distinct = i != k && !letters.contains(i) && !letters.contains(k);
+    // P i k, P j k -> P i j: A . B^T; P i k, P k j -> ... is the second form
+    bool transposed = distinct && b1 == k && b0 != i && b0 != k &&
+                      !letters.contains(b0) && o[r - 2] == i && o[r - 1] == b0;
+    bool plain = distinct && b0 == k && b1 != i && b1 != k && !letters.contains(b1) &&
+                 o[r - 2] == i && o[r - 1] == b1;
+    if (!transposed && !plain)
+      return rewriter.notifyMatchFailure(op, "not a batched matmul");
+    Value lhs = op.getInputs()[0], rhs = op.getInputs()[1];
+    if (rankOf(lhs) != (int64_t)r || rankOf(rhs) != (int64_t)r)
+      return rewriter.notifyMatchFailure(op, "operand ranks differ from the equation");
+    Location loc = op.getLoc();
+    if (transposed) {
+      SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, r));
+      std::swap(perm[r - 1], perm[r - 2]);
+      rhs = TransposeOp::create(rewriter, loc, rhs, perm);
+    }
+    rewriter.replaceOpWithNewOp<MatmulOp>(op, TypeRange{op.getType()}, lhs, rhs);
+    return success();
+  }
+};
+
 struct KilnFuseAttention final
     : mlir::kiln::impl::KilnFuseAttentionBase<KilnFuseAttention> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseAttention>(&getContext());
+    patterns.add<FuseAttention, EinsumToMatmul>(&getContext());
     if (failed(applyAndRecord(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

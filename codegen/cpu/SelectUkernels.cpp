@@ -191,6 +191,9 @@ struct AttentionToUkernel final : IsaPattern<AttentionOp> {
     Value q = op.getQuery(), k = op.getKey(), v = op.getValue(),
           mask = op.getMask();
     int64_t rank = cast<RankedTensorType>(q.getType()).getRank();
+    // (the CPU kernel only: the GPU one has not run rank 5 on a GPU yet)
+    if (rank > 4 && maxHeadDim == 0)
+      return collapseBatch(op, rewriter);
     if (!isF32Rank3or4(q, rank) || !isF32Rank3or4(k, rank) ||
         !isF32Rank3or4(v, rank) || !isF32Rank3or4(op.getResult(), rank))
       return rewriter.notifyMatchFailure(op,
@@ -230,6 +233,63 @@ struct AttentionToUkernel final : IsaPattern<AttentionOp> {
                     createUkernel(rewriter, loc, "attention_f32", ins, dims,
                                   {isaFlag, flags, maskRank, rank},
                                   {op.getScale().convertToFloat(), fill}));
+    return success();
+  }
+  /// Rank 5 and more (MaxViT's [B, G, H, S, D] windows): the batch dims
+  /// before the heads collapsed into one, an attention of rank 4 (which
+  /// this pattern then selects) and its result expanded back. Operands of
+  /// equal static extents there, at most one of those dims dynamic (the
+  /// kernel checks the collapsed extents at run time, which then decides
+  /// them), and a mask that aligns with the last three dims or has a
+  /// leading 1.
+  LogicalResult collapseBatch(AttentionOp op, PatternRewriter &rewriter) const {
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue(),
+          mask = op.getMask();
+    auto qt = cast<RankedTensorType>(q.getType());
+    int64_t rank = qt.getRank(), lead = rank - 3;
+    int64_t dynamicDims = 0;
+    for (int64_t d = 0; d < lead; ++d)
+      dynamicDims += qt.isDynamicDim(d);
+    if (dynamicDims > 1)
+      return rewriter.notifyMatchFailure(op, "more than one dynamic batch dim");
+    for (Value x : {k, v, Value(op.getResult())}) {
+      auto t = cast<RankedTensorType>(x.getType());
+      if (t.getRank() != rank || !t.getElementType().isF32())
+        return rewriter.notifyMatchFailure(op, "operands of other ranks or types");
+      for (int64_t d = 0; d < lead; ++d)
+        if (t.isDynamicDim(d) != qt.isDynamicDim(d) || t.getDimSize(d) != qt.getDimSize(d))
+          return rewriter.notifyMatchFailure(op, "batch dims differ");
+    }
+    if (mask) {
+      auto mt = cast<RankedTensorType>(mask.getType());
+      if (mt.getRank() > 4 || (mt.getRank() == 4 && mt.getDimSize(0) != 1))
+        return rewriter.notifyMatchFailure(op, "mask spans the collapsed batch dims");
+    }
+    SmallVector<ReassociationIndices> re{llvm::to_vector(llvm::seq<int64_t>(0, lead))};
+    for (int64_t d = lead; d < rank; ++d)
+      re.push_back({d});
+    Location loc = op.getLoc();
+    auto collapse = [&](Value x) -> Value {
+      return tensor::CollapseShapeOp::create(rewriter, loc, x, re);
+    };
+    SmallVector<Value> operands{collapse(q), collapse(k), collapse(v)};
+    if (mask)
+      operands.push_back(mask);
+    auto rt = cast<RankedTensorType>(op.getType());
+    SmallVector<int64_t> shape4{1};
+    for (int64_t d = 0; d < lead; ++d)
+      shape4[0] = rt.isDynamicDim(d) || ShapedType::isDynamic(shape4[0])
+                      ? ShapedType::kDynamic
+                      : shape4[0] * rt.getDimSize(d);
+    for (int64_t d = lead; d < rank; ++d)
+      shape4.push_back(rt.getDimSize(d));
+    auto at = AttentionOp::create(rewriter, loc,
+                                  TypeRange{RankedTensorType::get(shape4, rt.getElementType())},
+                                  operands, op->getAttrs());
+    SmallVector<OpFoldResult> outShape;
+    for (int64_t d = 0; d < rank; ++d)
+      outShape.push_back(tensor::getMixedSize(rewriter, loc, d < rank - 1 ? q : v, d));
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, rt, at.getResult(), re, outShape);
     return success();
   }
 };

@@ -136,15 +136,18 @@ func.func @f16(%q: tensor<2x4x8x16xf16>, %k: tensor<2x4x8x16xf16>, %v: tensor<2x
 
 // -----
 
-// Negative: rank-5 operands ([B, G, H, S, D]) keep the generic lowering.
+// Rank-5 operands ([B, G, H, S, D]) run the rank-4 kernel on their batch
+// dims collapsed (more in @attention_rank5 below); with two dynamic batch
+// dims they keep the generic lowering.
 // CHECK-LABEL: func.func @rank5(
-// CHECK-NOT:     kiln.ukernel
-// CHECK-NOT:     tensor.empty
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] : tensor<1x2x4x8x16xf32> into tensor<2x4x8x16xf32>
+// CHECK:         kiln.ukernel "attention_f32"
 // CHECK:         %[[A:.*]] = kiln.attention
-// CHECK:         return %[[A]]
-func.func @rank5(%q: tensor<1x2x4x8x16xf32>, %k: tensor<1x2x4x8x16xf32>, %v: tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32> {
+// CHECK:         return %{{.*}}, %[[A]]
+func.func @rank5(%q: tensor<1x2x4x8x16xf32>, %k: tensor<1x2x4x8x16xf32>, %v: tensor<1x2x4x8x16xf32>, %d: tensor<?x?x4x8x16xf32>) -> (tensor<1x2x4x8x16xf32>, tensor<?x?x4x8x16xf32>) {
   %0 = kiln.attention %q, %k, %v {scale = 0.25 : f32} : (tensor<1x2x4x8x16xf32>, tensor<1x2x4x8x16xf32>, tensor<1x2x4x8x16xf32>) -> tensor<1x2x4x8x16xf32>
-  return %0 : tensor<1x2x4x8x16xf32>
+  %1 = kiln.attention %d, %d, %d {scale = 0.25 : f32} : (tensor<?x?x4x8x16xf32>, tensor<?x?x4x8x16xf32>, tensor<?x?x4x8x16xf32>) -> tensor<?x?x4x8x16xf32>
+  return %0, %1 : tensor<1x2x4x8x16xf32>, tensor<?x?x4x8x16xf32>
 }
 
 // -----
@@ -758,4 +761,22 @@ func.func @batch_norm_affine(%x: tensor<?x4x5x5xf32>, %m: tensor<4xf32>) -> (ten
   %1 = kiln.relu %0 : tensor<?x4x5x5xf32>
   %2 = kiln.batch_norm %x, %scale, %bias, %m, %var : (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
   return %1, %2 : tensor<?x4x5x5xf32>, tensor<?x4x5x5xf32>
+}
+
+// -----
+
+// Rank-5 attention (MaxViT's [B, G, H, S, D] windows): the batch dims
+// before the heads collapse into one, the kernel runs rank 4 (its last
+// param), the result expands back; the [H, S, S] bias stays as the mask.
+// A rank-4 mask with a leading dim other than 1 would span the collapsed
+// dims: that attention is not selected.
+// CHECK-LABEL: func.func @attention_rank5(
+// CHECK:         %[[Q:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] : tensor<?x4x2x7x8xf32> into tensor<?x2x7x8xf32>
+// CHECK:         %[[U:.*]] = kiln.ukernel "attention_f32"(%[[Q]], %{{.*}}, %{{.*}}, %{{.*}}) outs(%{{.*}}) {float_params = array<f32: 5.000000e-01, 0.000000e+00>, int_params = array<i64: 2, 1, 3, 4>}
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [%{{.*}}, 4, 2, 7, 8] : tensor<?x2x7x8xf32> into tensor<?x4x2x7x8xf32>
+// CHECK:         kiln.attention
+func.func @attention_rank5(%q: tensor<?x4x2x7x8xf32>, %k: tensor<?x4x2x7x8xf32>, %v: tensor<?x4x2x7x8xf32>, %bias: tensor<2x7x7xf32>, %m4: tensor<4x2x7x7xf32>) -> (tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>) {
+  %0 = kiln.attention %q, %k, %v mask %bias {scale = 5.000000e-01 : f32} : (tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>, tensor<2x7x7xf32>) -> tensor<?x4x2x7x8xf32>
+  %1 = kiln.attention %q, %k, %v mask %m4 {scale = 5.000000e-01 : f32} : (tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>, tensor<4x2x7x7xf32>) -> tensor<?x4x2x7x8xf32>
+  return %0, %1 : tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>
 }

@@ -30,6 +30,8 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
               attributes in mbv2_opset10), a Clip(0, 4) that is not ReLU6
   dense       DenseNet's layer: concat, BatchNormalization + Relu before a
               convolution (the per-channel affine kernel), a norm at the end
+  window_attention  MaxViT's attention: rank-5 Einsums, a scale and a
+              relative position bias on the scores
   vec16w      2 groups of 16 with the filter a graph input (repacked at
               run time on AVX-512 too), 5 x 5 planes, Relu
 """
@@ -238,6 +240,30 @@ def dense_model():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def window_attention_model():
+    """MaxViT's block and grid attention as torchvision exports it: rank-5
+    [B, G, H, S, D] operands, Einsum for Q.K^T and P.V, a scale and a
+    relative position bias [H, S, S] on the scores (kiln: the einsums as
+    matmuls, one fused attention, its batch dims collapsed for the
+    kernel)."""
+    rng = np.random.default_rng(13)
+    g, h, s_, d = 4, 2, 7, 8
+    bias = numpy_helper.from_array(rng.standard_normal((h, s_, s_)).astype(np.float32), "R")
+    scale = numpy_helper.from_array(np.array(d ** -0.5, np.float32), "scale")
+    nodes = [helper.make_node("Einsum", ["Q", "K"], ["s0"], equation="bghid,bghjd->bghij"),
+             helper.make_node("Mul", ["s0", "scale"], ["s1"]),
+             helper.make_node("Add", ["s1", "R"], ["s2"]),
+             helper.make_node("Softmax", ["s2"], ["p"], axis=-1),
+             helper.make_node("Einsum", ["p", "V"], ["Y"], equation="bghij,bghjd->bghid")]
+    ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["batch", g, h, s_, d])
+           for n in ("Q", "K", "V")]
+    graph = helper.make_graph(nodes, "window_attention", ins,
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                             ["batch", g, h, s_, d])],
+                              [bias, scale])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
 def models():
     return {
         "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
@@ -260,6 +286,7 @@ def models():
         "mbv2": mbv2_model(13),
         "mbv2_opset10": mbv2_model(10),
         "dense": dense_model(),
+        "window_attention": window_attention_model(),
         "vec16w": conv_model("vec16w", 32, 5, 5, 32, 2, 3, act="Relu", w_input=True,
                              seed=9),
     }

@@ -634,3 +634,39 @@ func.func @rows_from_zero(%q: tensor<2x4x?x16xf32>, %k: tensor<2x4x?x16xf32>, %v
   %o = kiln.matmul %p, %v : (tensor<2x4x?x?xf32>, tensor<2x4x?x16xf32>) -> tensor<2x4x?x16xf32>
   return %o : tensor<2x4x?x16xf32>
 }
+
+// -----
+
+// Attention written with einsum (torchvision's MaxViT, rank 5): both
+// einsums become matmuls (Q.K^T with K transposed, the transpose then
+// absorbed as the key) and fuse with the
+// scale and the added bias into one kiln.attention.
+// CHECK-LABEL: func.func @einsum_attention(
+// CHECK-NOT:     kiln.einsum
+// CHECK:         kiln.attention %arg0, %arg1, %arg2 mask %arg3 {scale = 5.000000e-01 : f32}
+// CHECK-NOT:     kiln.softmax
+func.func @einsum_attention(%q: tensor<?x4x2x7x8xf32>, %k: tensor<?x4x2x7x8xf32>, %v: tensor<?x4x2x7x8xf32>, %bias: tensor<2x7x7xf32>) -> tensor<?x4x2x7x8xf32> {
+  %c = kiln.constant dense<0.5> : tensor<f32>
+  %0 = kiln.einsum %q, %k {equation = "B G H I D, B G H J D -> B G H I J"} : (tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>) -> tensor<?x4x2x7x7xf32>
+  %1 = kiln.mul %0, %c : (tensor<?x4x2x7x7xf32>, tensor<f32>) -> tensor<?x4x2x7x7xf32>
+  %2 = kiln.add %1, %bias : (tensor<?x4x2x7x7xf32>, tensor<2x7x7xf32>) -> tensor<?x4x2x7x7xf32>
+  %3 = kiln.softmax %2 {axis = -1 : i64} : tensor<?x4x2x7x7xf32> -> tensor<?x4x2x7x7xf32>
+  %4 = kiln.einsum %3, %v {equation = "bghij,bghjd->bghid"} : (tensor<?x4x2x7x7xf32>, tensor<?x4x2x7x8xf32>) -> tensor<?x4x2x7x8xf32>
+  return %4 : tensor<?x4x2x7x8xf32>
+}
+
+// -----
+
+// Einsums that are not a batched matmul of this form stay: a contraction
+// over the batch letter, an ellipsis, three operands, operands whose
+// prefixes differ.
+// CHECK-LABEL: func.func @einsum_not_matmul(
+// CHECK-COUNT-4: kiln.einsum
+// CHECK-NOT:     kiln.matmul
+func.func @einsum_not_matmul(%a: tensor<2x3x4xf32>, %b: tensor<2x5x4xf32>, %c: tensor<3x4xf32>) -> (tensor<3x5xf32>, tensor<2x3x5xf32>, tensor<2x3xf32>, tensor<3x2x5xf32>) {
+  %0 = kiln.einsum %a, %b {equation = "bik,bjk->ij"} : (tensor<2x3x4xf32>, tensor<2x5x4xf32>) -> tensor<3x5xf32>
+  %1 = kiln.einsum %a, %b {equation = "...ik,...jk->...ij"} : (tensor<2x3x4xf32>, tensor<2x5x4xf32>) -> tensor<2x3x5xf32>
+  %2 = kiln.einsum %a, %c, %c {equation = "bik,ik,ik->bi"} : (tensor<2x3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<2x3xf32>
+  %3 = kiln.einsum %a, %b {equation = "bik,bjk->ibj"} : (tensor<2x3x4xf32>, tensor<2x5x4xf32>) -> tensor<3x2x5xf32>
+  return %0, %1, %2, %3 : tensor<3x5xf32>, tensor<2x3x5xf32>, tensor<2x3xf32>, tensor<3x2x5xf32>
+}
