@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Grouped convolutions through kiln against ONNX Runtime on the same file.
+"""Grouped convolutions and the CNN blocks around them (EfficientNet's,
+MobileNetV2's, DenseNet's, MaxViT's attention) through kiln against ONNX
+Runtime on the same file.
 
 Each model has a dynamic batch and runs at batch 1 and 3, compiled for
 every CPU kernel family (--cpu native: AVX-512 on this machine, x86-64-v3:
