@@ -156,6 +156,9 @@ int64_t convActivation(Operation *o, Type rt) {
       return 0;
     return *hi == 6.0 ? 7 : std::isinf(*hi) && *hi > 0 ? 1 : 0;
   }
+  // GELU (MaxViT's MBConv blocks): erf form 2, tanh form 3
+  if (auto g = dyn_cast<GeluOp>(o))
+    return g.getTanhApprox() ? 3 : 2;
   return isa<ReluOp>(o)        ? 1
          : isa<SiluOp>(o)      ? 4
          : isa<HardSwishOp>(o) ? 5
@@ -394,7 +397,8 @@ struct LinearToUkernel final : IsaPattern<LinearOp> {
 /// it are taken into the kernel's epilogue when each is its producer's only
 /// use: act(conv), and for group 1 conv + r and act(conv + r) (a residual
 /// block's tail), with r of the convolution's own type and act ReLU (1),
-/// SiLU (4: EfficientNet's, as kiln-fuse-activations leaves it),
+/// GELU (2, 3 in its tanh form: MaxViT's), SiLU (4: EfficientNet's, as
+/// kiln-fuse-activations leaves it),
 /// HardSwish (5), HardSigmoid with alpha 1/6 and beta 1/2 (6) or a clip to
 /// [0, 6] (7: MobileNetV2's ReLU6; to [0, +inf) is ReLU). A group-1
 /// convolution of x * s, s [N or 1, C, 1, 1] (a squeeze-excite gate, the

@@ -780,3 +780,19 @@ func.func @attention_rank5(%q: tensor<?x4x2x7x8xf32>, %k: tensor<?x4x2x7x8xf32>,
   %1 = kiln.attention %q, %k, %v mask %m4 {scale = 5.000000e-01 : f32} : (tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>, tensor<4x2x7x7xf32>) -> tensor<?x4x2x7x8xf32>
   return %0, %1 : tensor<?x4x2x7x8xf32>, tensor<?x4x2x7x8xf32>
 }
+
+// -----
+
+// GELU after a convolution (MaxViT's MBConv blocks): the erf form is act
+// 2, the tanh form act 3.
+// CHECK-LABEL: func.func @conv_gelu(
+// CHECK:         kiln.ukernel "dwconv2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 2, 1, 1, 1, 1, 1, 1>}
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 3, 1, 1, 0, 0, 1, 1>}
+// CHECK-NOT:     kiln.gelu
+func.func @conv_gelu(%x: tensor<1x16x7x7xf32>, %wd: tensor<16x1x3x3xf32>, %w: tensor<8x16x1x1xf32>) -> tensor<1x8x7x7xf32> {
+  %0 = kiln.conv %x, %wd {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 16 : i64} : (tensor<1x16x7x7xf32>, tensor<16x1x3x3xf32>) -> tensor<1x16x7x7xf32>
+  %1 = kiln.gelu %0 : tensor<1x16x7x7xf32> -> tensor<1x16x7x7xf32>
+  %2 = kiln.conv %1, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x7x7xf32>, tensor<8x16x1x1xf32>) -> tensor<1x8x7x7xf32>
+  %3 = kiln.gelu %2 {tanh_approx = true} : tensor<1x8x7x7xf32> -> tensor<1x8x7x7xf32>
+  return %3 : tensor<1x8x7x7xf32>
+}

@@ -185,7 +185,7 @@ static void test_grouped(int isa) {
   int ncases = (int)(sizeof cs / sizeof cs[0]), cases = 0;
   double worst = 0;
   for (int i = 0; i < ncases; ++i)
-    /* plain; bias + ReLU (SiLU, ReLU6 in some cases); bias + residual + HardSwish;
+    /* plain; bias + ReLU (SiLU, ReLU6, GELU in some cases); bias + residual + HardSwish;
      * each again with the
      * compiler's packed filter where it packs one (AVX2 / AVX-512, groups
      * of a multiple of 16 filters) */
@@ -198,8 +198,9 @@ static void test_grouped(int isa) {
       double e = check_conv(isa, q[0], q[1], q[2], q[3], q[4], q[6], q[7], q[8], q[9],
                             q[10], q[11], q[12], q[13], q[14], q[15], v % 3 > 0,
                             v % 3 == 2,
-                            v % 3 == 1   ? (i % 3 == 1   ? KILN_ACT_SILU
-                                            : i % 3 == 2 ? KILN_ACT_RELU6
+                            v % 3 == 1   ? (i % 4 == 1   ? KILN_ACT_SILU
+                                            : i % 4 == 2 ? KILN_ACT_RELU6
+                                            : i % 4 == 3 ? KILN_ACT_GELU
                                                          : KILN_ACT_RELU)
                             : v % 3 == 2 ? KILN_ACT_HARDSWISH
                                          : 0,
@@ -279,7 +280,8 @@ static void test_conv(int isa) {
                               q[8], q[9], q[10], q[11], q[12], q[13], q[14],
                               ep & 1 || xs, xs ? ep == 8 : (ep >> 1) & 1,
                               xs ? (ep == 9 ? KILN_ACT_RELU : 0)
-                              : (ep >> 2) & 1 ? (i % 5 == 3 ? KILN_ACT_HARDSIGMOID
+                              : (ep >> 2) & 1 ? (i % 10 == 3 ? KILN_ACT_GELU
+                                               : i % 5 == 3 ? KILN_ACT_HARDSIGMOID
                                                : i % 5 == 2 ? KILN_ACT_SILU
                                                : i % 5 == 4 ? KILN_ACT_RELU6
                                                : i % 5 == 1 ? KILN_ACT_HARDSWISH
@@ -327,14 +329,15 @@ static void test_conv(int isa) {
   cases = 0;
   for (size_t i = 0; i < sizeof dws / sizeof dws[0]; ++i)
     /* 6: the means too, HardSwish; 7, 8: SiLU (EfficientNet's), 8 with
-     * the means; 9: HardSigmoid or ReLU6 */
+     * the means; 9: HardSigmoid, ReLU6 or GELU */
     for (int ep = 0; ep < 10; ++ep) {
       const int64_t *q = dws[i];
       int act = ep >> 1 == 0   ? 0
                 : ep >> 1 == 1 ? KILN_ACT_RELU
                 : ep < 7       ? KILN_ACT_HARDSWISH
                 : ep < 9       ? KILN_ACT_SILU
-                : i % 2        ? KILN_ACT_RELU6
+                : i % 3 == 1   ? KILN_ACT_RELU6
+                : i % 3 == 2   ? KILN_ACT_GELU
                                : KILN_ACT_HARDSIGMOID;
       double e = check_conv(isa, q[0], q[1], q[2], q[3], 0, q[4], q[5], q[6],
                             q[7], q[8], q[9], q[10], q[11], q[12], q[13], ep & 1 || ep > 6,

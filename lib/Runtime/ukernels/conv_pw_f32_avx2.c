@@ -36,6 +36,6 @@
 #define PW_HARDSWISH(v) hardswish8(v)
 #define PW_SILU(v) act8_conv(v, KILN_ACT_SILU)
 #define PW_RELU6(v) act8_conv(v, KILN_ACT_RELU6)
-#define PW_ACT(v, act) act8(v, act)
+#define PW_ACT(v, act) act8_conv(v, act)
 
 #include "conv_pw_f32_impl.h"

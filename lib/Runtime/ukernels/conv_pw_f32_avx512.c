@@ -29,6 +29,6 @@
 #define PW_HARDSWISH(v) hardswish16(v)
 #define PW_SILU(v) silu16(v)
 #define PW_RELU6(v) relu6_16(v)
-#define PW_ACT(v, act) act16(v, act)
+#define PW_ACT(v, act) act16_conv(v, act)
 
 #include "conv_pw_f32_impl.h"

@@ -110,8 +110,8 @@ static __attribute__((noinline, unused)) __m256 act8(__m256 v, int act) {
   return act8_inline(v, act);
 }
 
-/* The convolutions' activations: ReLU, ReLU6, SiLU and HardSwish inline,
- * the rest through act8 (act16_conv, vmath_avx512.h). */
+/* The convolutions' activations: ReLU, ReLU6, SiLU, HardSwish and GELU
+ * inline, the rest through act8 (act16_conv, vmath_avx512.h). */
 static inline __attribute__((always_inline, unused)) __m256 act8_conv(__m256 v, int act) {
   if (act == KILN_ACT_RELU)
     return _mm256_max_ps(v, _mm256_setzero_ps());
@@ -122,6 +122,8 @@ static inline __attribute__((always_inline, unused)) __m256 act8_conv(__m256 v, 
                                           exp8(_mm256_sub_ps(_mm256_setzero_ps(), v))));
   if (act == KILN_ACT_HARDSWISH)
     return hardswish8(v);
+  if (act == KILN_ACT_GELU)
+    return gelu8(v);
   return act ? act8(v, act) : v;
 }
 

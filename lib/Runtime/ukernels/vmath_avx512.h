@@ -126,9 +126,9 @@ static __attribute__((noinline, unused)) __m512 act16(__m512 v, int act) {
   return act16_inline(v, act);
 }
 
-/* The convolutions' activations: ReLU, ReLU6, SiLU and HardSwish inline
- * (cheap, and a call per vector would spill the register tile around it),
- * the rest through act16. */
+/* The convolutions' activations: ReLU, ReLU6, SiLU, HardSwish and GELU
+ * inline (a call per vector would spill the register tile around it), the
+ * rest through act16. */
 static inline __attribute__((always_inline, unused)) __m512 act16_conv(__m512 v, int act) {
   if (act == KILN_ACT_RELU)
     return _mm512_max_ps(v, _mm512_setzero_ps());
@@ -138,6 +138,8 @@ static inline __attribute__((always_inline, unused)) __m512 act16_conv(__m512 v,
     return silu16(v);
   if (act == KILN_ACT_HARDSWISH)
     return hardswish16(v);
+  if (act == KILN_ACT_GELU)
+    return gelu16(v);
   return act ? act16(v, act) : v;
 }
 
