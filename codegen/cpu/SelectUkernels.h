@@ -42,11 +42,6 @@ void populateAttentionUkernelPattern(RewritePatternSet &patterns,
 /// The single float value of a splat constant.
 std::optional<double> splatOf(Value v);
 
-/// The runtime's activation code (KILN_ACT_*) of `o` applied to a value of
-/// type `rt` that a convolution or channel-affine kernel can take into its
-/// epilogue, or 0 when it takes none.
-int64_t convActivation(Operation *o, Type rt);
-
 /// v's defining op if it is an OpTy.
 template <typename OpTy>
 OpTy producer(Value v) {
@@ -64,6 +59,10 @@ struct IsaPattern : OpRewritePattern<OpTy> {
 
 /// The quantized-matmul patterns (SelectQuantUkernels.cpp).
 void populateQuantUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
+
+/// Convolutions, poolings and standalone batch norms onto the runtime's
+/// CNN kernels (SelectConvUkernels.cpp).
+void populateConvUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
 
 } // namespace mlir::kiln::cpu
 

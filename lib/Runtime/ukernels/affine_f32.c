@@ -1,7 +1,7 @@
 /*===- affine_f32.c - per-channel scale and shift, then an activation ----===*
  *
  * Called through kiln.ukernel "channel_affine_f32"
- * (codegen/cpu/SelectUkernels.cpp): an inference batch normalization with
+ * (codegen/cpu/SelectConvUkernels.cpp): an inference batch normalization with
  * constant statistics that no convolution before it absorbed (DenseNet's
  * norm -> ReLU -> conv, a pre-activation block), as
  * y = act(x * s[c] + t[c]) with s = gamma / sqrt(var + eps) and t = beta -

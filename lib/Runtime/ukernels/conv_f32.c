@@ -1,6 +1,7 @@
 /*===- conv_f32.c - 2-D convolution (group 1, NCHW): entry and direct path -===*
  *
- * Called through kiln.ukernel "conv2d_f32" (codegen/cpu/SelectUkernels.cpp).
+ * Called through kiln.ukernel "conv2d_f32"
+ * (codegen/cpu/SelectConvUkernels.cpp).
  * Picks the path: Winograd (conv_wino_f32.c) or the direct kernel on a
  * filter packed at compile time (flag 4; conv_direct_f32.h), else the patch
  * GEMM (conv_patch_f32.c). Also the squeeze-excite input scale's dense

@@ -1,6 +1,7 @@
 /*===- pool_f32.c - 2-D max and global average pooling on NCHW planes ----===*
  *
- * Called through kiln.ukernel "maxpool2d_f32" (codegen/cpu/SelectUkernels.cpp).
+ * Called through kiln.ukernel "maxpool2d_f32"
+ * (codegen/cpu/SelectConvUkernels.cpp).
  * Each output row is two passes over rows of the plane, both along
  * contiguous memory: the elementwise max of the window's input rows that
  * lie inside the image into a row buffer whose padding columns hold -inf,

@@ -1,0 +1,373 @@
+//===- SelectConvUkernels.cpp - CNN ops onto the runtime's kernels --------===//
+//
+// Part of kiln-cpu-select-ukernels (SelectUkernels.cpp): 2-D kiln.conv
+// (group 1, depthwise and other grouped ones) with the bias, a residual
+// block's add and the activation after it on the kernels' register tiles
+// (lib/Runtime/ukernels/conv_f32.c, dwconv_f32.c), a squeeze-excite gate
+// on a convolution's input, the global average pool of a depthwise
+// kernel's output as its second output, 2-D max and global average
+// pooling (pool_f32.c), and a batch norm that no convolution absorbed as a
+// per-channel affine kernel (affine_f32.c).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/SelectUkernels.h"
+#include "dialects/kiln/KilnDialect.h"
+#include "passes/PatternUtils.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::kiln;
+using namespace mlir::kiln::cpu;
+
+namespace {
+
+/// The runtime's activation code (KILN_ACT_*) of `o` applied to a value of
+/// type `rt` that a convolution or channel-affine kernel can take into its
+/// epilogue, or 0 when it takes none.
+int64_t convActivation(Operation *o, Type rt) {
+  if (o->getNumResults() != 1 || o->getResult(0).getType() != rt)
+    return 0;
+  // HardSigmoid in PyTorch's form (alpha 1/6, beta 1/2), the
+  // squeeze-excite gate of MobileNetV3: the kernels' act 6
+  if (auto hs = dyn_cast<HardSigmoidOp>(o))
+    return std::abs(hs.getAlpha().convertToDouble() - 1.0 / 6.0) < 1e-7 &&
+                   hs.getBeta().convertToDouble() == 0.5
+               ? 6
+               : 0;
+  // Clip to [0, 6] (ReLU6: MobileNetV2's, torch's Hardtanh(0, 6)) is act
+  // 7, to [0, +inf) ReLU; other bounds stay a clip.
+  if (auto clip = dyn_cast<ClipOp>(o)) {
+    std::optional<double> lo = splatOf(clip.getMin()),
+                          hi = clip.getMax() ? splatOf(clip.getMax())
+                                             : std::optional<double>(INFINITY);
+    if (!lo || !hi || *lo != 0.0)
+      return 0;
+    return *hi == 6.0 ? 7 : std::isinf(*hi) && *hi > 0 ? 1 : 0;
+  }
+  // GELU (MaxViT's MBConv blocks): erf form 2, tanh form 3
+  if (auto g = dyn_cast<GeluOp>(o))
+    return g.getTanhApprox() ? 3 : 2;
+  return isa<ReluOp>(o)        ? 1
+         : isa<SiluOp>(o)      ? 4
+         : isa<HardSwishOp>(o) ? 5
+                               : 0;
+}
+
+
+/// kiln.conv in f32, 2-D, with a static [F, C, KH, KW] filter and static
+/// output height and width -> kiln.ukernel "conv2d_f32" for group 1 (the
+/// input's patches packed straight into the GEMM's panels, the output
+/// written NCHW) or "dwconv2d_f32" for depthwise (group = C = F; rows of
+/// each plane vectorized); lib/Runtime/ukernels/conv_f32.c. The ops after
+/// it are taken into the kernel's epilogue when each is its producer's only
+/// use: act(conv), and for group 1 conv + r and act(conv + r) (a residual
+/// block's tail), with r of the convolution's own type and act ReLU (1),
+/// GELU (2, 3 in its tanh form: MaxViT's), SiLU (4: EfficientNet's, as
+/// kiln-fuse-activations leaves it),
+/// HardSwish (5), HardSigmoid with alpha 1/6 and beta 1/2 (6) or a clip to
+/// [0, 6] (7: MobileNetV2's ReLU6; to [0, +inf) is ReLU). A group-1
+/// convolution of x * s, s [N or 1, C, 1, 1] (a squeeze-excite gate, the
+/// product's only use), takes s as an operand after the residual (flag 16):
+/// the kernel scales its own copy of the input (or, 1 x 1, its filter per
+/// image) instead of a pass writing x * s.
+/// Other grouped convolutions take "conv2d_f32" with flag 128 (the runtime
+/// runs each group on its channels' views, no packed filter).
+/// int_params (isa, flags, activation, stride h/w, pad top/left, dilation
+/// h/w); flags 1 = bias, 2 = residual, 16 = input scale, 128 = groups.
+struct ConvToUkernel final : IsaPattern<ConvOp> {
+  using IsaPattern::IsaPattern;
+
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto wt = cast<RankedTensorType>(op.getWeight().getType());
+    auto rt = op.getType();
+    if (xt.getRank() != 4 || !xt.getElementType().isF32() ||
+        !wt.getElementType().isF32() || !rt.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not a 2-D f32 convolution");
+    if (!wt.hasStaticShape() || rt.isDynamicDim(2) || rt.isDynamicDim(3))
+      return rewriter.notifyMatchFailure(op, "filter or output extent is dynamic");
+    int64_t group = static_cast<int64_t>(op.getGroup());
+    // The input's channels may be dynamic (a channel shuffle's reshape):
+    // the kernels check them against the filter's at run time.
+    bool depthwise = group > 1 && group == wt.getDimSize(0) && wt.getDimSize(1) == 1 &&
+                     (xt.isDynamicDim(1) || group == xt.getDimSize(1));
+    // Other grouped convolutions (ResNeXt, RegNet) run "conv2d_f32" per
+    // group (flag 128: the runtime narrows the views to each group's
+    // channels) with static channels that divide into the groups.
+    bool grouped = group > 1 && !depthwise;
+    if (grouped && (xt.isDynamicDim(1) || wt.getDimSize(1) * group != xt.getDimSize(1) ||
+                    wt.getDimSize(0) % group))
+      return rewriter.notifyMatchFailure(op, "grouped convolution with channels "
+                                             "that do not divide into its groups");
+    if (op.getStrides().size() != 2 || op.getPads().size() != 4 ||
+        op.getDilations().size() != 2)
+      return rewriter.notifyMatchFailure(op, "not 2 spatial dims");
+    Value bias = op.getBias();
+    if (bias) {
+      auto bt = cast<RankedTensorType>(bias.getType());
+      if (bt.getRank() != 1 || bt.getDimSize(0) != wt.getDimSize(0))
+        return rewriter.notifyMatchFailure(op, "bias is not a static [F]");
+    }
+    // The residual block's tail: relu(conv), conv + r, relu(conv + r).
+    Operation *last = op, *addOp = nullptr;
+    Value residual;
+    int64_t act = 0;
+    auto actOf = [&](Operation *o) -> int64_t { return convActivation(o, rt); };
+    if (op->hasOneUse()) {
+      Operation *user = *op->getUsers().begin();
+      if (auto add = dyn_cast<AddOp>(user); add && !depthwise) {
+        Value other = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
+        if (add.getLhs() != add.getRhs() && other.getType() == rt &&
+            add.getType() == rt) {
+          residual = other;
+          last = addOp = add;
+        }
+      } else if ((act = actOf(user))) {
+        last = user;
+      }
+      if (residual && last->hasOneUse()) {
+        Operation *next = *last->getUsers().begin();
+        if ((act = actOf(next)))
+          last = next;
+      }
+    }
+    Value input = op.getInput(), scale;
+    MulOp gate = depthwise || grouped ? MulOp() : input.getDefiningOp<MulOp>();
+    if (gate && gate->hasOneUse() && !xt.isDynamicDim(1)) {
+      for (int i = 0; i < 2 && !scale; ++i) {
+        Value a = gate->getOperand(i), s = gate->getOperand(1 - i);
+        auto st = dyn_cast<RankedTensorType>(s.getType());
+        if (a != s && a.getType() == xt && st && st.getRank() == 4 &&
+            st.getElementType().isF32() && st.getDimSize(1) == xt.getDimSize(1) &&
+            st.getDimSize(2) == 1 && st.getDimSize(3) == 1 &&
+            (st.getDimSize(0) == 1 || st.getDimSize(0) == xt.getDimSize(0))) {
+          input = a;
+          scale = s;
+        }
+      }
+    }
+    // Created before `last`: the residual may be computed after the
+    // convolution (torch exports a block's downsample branch there).
+    rewriter.setInsertionPoint(last);
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, input, 0),
+        rewriter.getIndexAttr(wt.getDimSize(0)),
+        rewriter.getIndexAttr(rt.getDimSize(2)),
+        rewriter.getIndexAttr(rt.getDimSize(3))};
+    SmallVector<Value> ins{input, op.getWeight()};
+    if (bias)
+      ins.push_back(bias);
+    if (residual)
+      ins.push_back(residual);
+    if (scale)
+      ins.push_back(scale);
+    ArrayRef<int64_t> st = op.getStrides(), pd = op.getPads(),
+                      dl = op.getDilations();
+    int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0) | (scale ? 16 : 0) |
+                    (grouped ? 128 : 0);
+    Value y = createUkernel(rewriter, loc, depthwise ? "dwconv2d_f32" : "conv2d_f32",
+                            ins, dims,
+                            {isaFlag, flags, act, st[0], st[1], pd[0], pd[1],
+                             dl[0], dl[1]},
+                            {});
+    replaceWithCast(rewriter, last, y);
+    if (addOp && addOp != last)
+      rewriter.eraseOp(addOp);
+    if (last != op)
+      rewriter.eraseOp(op);
+    if (scale)
+      rewriter.eraseOp(gate);
+    return success();
+  }
+};
+
+/// kiln.batch_norm in f32 on [N, C, H, W] with constant scale, bias, mean
+/// and variance [C] (one that no convolution before it absorbed: DenseNet's
+/// norm -> ReLU -> conv) -> kiln.ukernel "channel_affine_f32"
+/// (lib/Runtime/ukernels/affine_f32.c): y = act(x * s + t), s = scale /
+/// sqrt(var + eps) and t = bias - mean * s folded here, and the activation
+/// after it (as a convolution takes it) when the norm is its only input.
+/// int_params (isa, act).
+struct BatchNormToUkernel final : IsaPattern<BatchNormOp> {
+  using IsaPattern::IsaPattern;
+
+  LogicalResult matchAndRewrite(BatchNormOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto rt = op.getType();
+    if (xt.getRank() != 4 || !xt.getElementType().isF32() ||
+        !rt.getElementType().isF32() || xt.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(op, "not f32 [N, C, H, W] with static C");
+    int64_t c = xt.getDimSize(1);
+    SmallVector<std::vector<double>, 4> params;
+    for (Value v : {op.getScale(), op.getBias(), op.getMean(), op.getVariance()}) {
+      // f32 [C] (or one value): inline or resource (the importer's form)
+      auto k = v.getDefiningOp<ConstantOp>();
+      auto kt = k ? dyn_cast<RankedTensorType>(k.getType()) : RankedTensorType();
+      std::vector<char> storage;
+      std::optional<ArrayRef<char>> bytes;
+      if (kt && kt.getElementType().isF32() && kt.hasStaticShape() &&
+          (kt.getNumElements() == c || kt.getNumElements() == 1))
+        bytes = bytesOf(k, storage);
+      if (!bytes)
+        return rewriter.notifyMatchFailure(op, "a parameter is not a constant f32 [C]");
+      const float *f = reinterpret_cast<const float *>(bytes->data());
+      std::vector<double> p;
+      for (int64_t i = 0; i < c; ++i)
+        p.push_back(f[kt.getNumElements() == 1 ? 0 : i]);
+      params.push_back(std::move(p));
+    }
+    double eps = op.getEpsilon().convertToDouble();
+    std::vector<float> s(c), t(c);
+    for (int64_t i = 0; i < c; ++i) {
+      double k = params[0][i] / std::sqrt(params[3][i] + eps);
+      s[i] = static_cast<float>(k);
+      t[i] = static_cast<float>(params[1][i] - params[2][i] * k);
+    }
+    Operation *last = op;
+    int64_t act = 0;
+    if (op->hasOneUse())
+      if ((act = convActivation(*op->getUsers().begin(), rt)))
+        last = *op->getUsers().begin();
+    rewriter.setInsertionPoint(last);
+    Location loc = op.getLoc();
+    auto vt = RankedTensorType::get({c}, rewriter.getF32Type());
+    Value sv = ConstantOp::create(rewriter, loc,
+                                  DenseElementsAttr::get(vt, ArrayRef<float>(s)));
+    Value tv = ConstantOp::create(rewriter, loc,
+                                  DenseElementsAttr::get(vt, ArrayRef<float>(t)));
+    SmallVector<OpFoldResult> dims;
+    for (int64_t i = 0; i < 4; ++i)
+      dims.push_back(tensor::getMixedSize(rewriter, loc, op.getInput(), i));
+    Value y = createUkernel(rewriter, loc, "channel_affine_f32",
+                            {op.getInput(), sv, tv}, dims, {isaFlag, act}, {});
+    replaceWithCast(rewriter, last, y);
+    if (last != op)
+      rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// kiln.max_pool in f32, 2-D, with static output height and width and no
+/// dilation -> kiln.ukernel "maxpool2d_f32" (lib/Runtime/ukernels/pool_f32.c:
+/// row maxima along contiguous memory, padding clipped, no padded copy of
+/// the input). int_params (isa, kernel h/w, stride h/w, pad top/left); the
+/// bottom and right padding and ceil_mode are in the output's extents.
+struct MaxPoolToUkernel final : IsaPattern<MaxPoolOp> {
+  using IsaPattern::IsaPattern;
+
+  LogicalResult matchAndRewrite(MaxPoolOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    auto rt = op.getType();
+    if (xt.getRank() != 4 || !xt.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not a 2-D f32 max pooling");
+    if (rt.isDynamicDim(2) || rt.isDynamicDim(3))
+      return rewriter.notifyMatchFailure(op, "output extent is dynamic");
+    ArrayRef<int64_t> k = op.getKernelShape(), st = op.getStrides(),
+                      pd = op.getPads(), dl = op.getDilations();
+    if (k.size() != 2 || st.size() != 2 || pd.size() != 4 || dl.size() != 2)
+      return rewriter.notifyMatchFailure(op, "not 2 spatial dims");
+    if (dl[0] != 1 || dl[1] != 1)
+      return rewriter.notifyMatchFailure(op, "dilated window");
+    if (k[0] < 1 || k[1] < 1 || st[0] < 1 || st[1] < 1 || pd[0] < 0 || pd[1] < 0)
+      return rewriter.notifyMatchFailure(op, "empty window or negative pad");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 0),
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 1),
+        rewriter.getIndexAttr(rt.getDimSize(2)),
+        rewriter.getIndexAttr(rt.getDimSize(3))};
+    Value y = createUkernel(rewriter, loc, "maxpool2d_f32", {op.getInput()}, dims,
+                            {isaFlag, k[0], k[1], st[0], st[1], pd[0], pd[1]}, {});
+    replaceWithCast(rewriter, op, y);
+    return success();
+  }
+};
+
+/// kiln.global_average_pool in f32 on [N, C, H, W] -> kiln.ukernel
+/// "global_avgpool_f32" (lib/Runtime/ukernels/pool_f32.c: each plane summed
+/// along contiguous memory; the linalg lowering's reduction vectorized
+/// across planes with a gather per element). int_params (isa).
+struct GlobalAvgPoolToUkernel final : IsaPattern<GlobalAveragePoolOp> {
+  using IsaPattern::IsaPattern;
+
+  LogicalResult matchAndRewrite(GlobalAveragePoolOp op,
+                                PatternRewriter &rewriter) const override {
+    auto xt = cast<RankedTensorType>(op.getInput().getType());
+    if (xt.getRank() != 4 || !xt.getElementType().isF32() ||
+        !op.getType().getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "not a 2-D f32 global average pool");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 0),
+        tensor::getMixedSize(rewriter, loc, op.getInput(), 1),
+        rewriter.getIndexAttr(1), rewriter.getIndexAttr(1)};
+    Value y = createUkernel(rewriter, loc, "global_avgpool_f32", {op.getInput()},
+                            dims, {isaFlag}, {});
+    replaceWithCast(rewriter, op, y);
+    return success();
+  }
+};
+
+/// The global average pool of a depthwise convolution's output (the
+/// squeeze-excite block after each of MobileNetV3's): kiln.ukernel
+/// "global_avgpool_f32" of a "dwconv2d_f32" result becomes that kernel's
+/// second output (flag 32, init [N, C, 1, 1]), summed on its register tiles
+/// instead of a pass reading the output back. The convolution keeps its
+/// other uses.
+struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(UkernelOp gap,
+                                PatternRewriter &rewriter) const override {
+    if (gap.getKernel() != "global_avgpool_f32" || gap.getInputs().size() != 1 ||
+        gap.getResults().size() != 1)
+      return failure();
+    auto dw = gap.getInputs()[0].getDefiningOp<UkernelOp>();
+    if (!dw || dw.getKernel() != "dwconv2d_f32" || dw.getResults().size() != 1 ||
+        dw.getIntParams().size() < 2 || (dw.getIntParams()[1] & 32))
+      return rewriter.notifyMatchFailure(gap, "not of a depthwise kernel's output");
+    auto yt = cast<RankedTensorType>(dw.getResult().getType());
+    auto mt = cast<RankedTensorType>(gap.getResult().getType());
+    if (yt.getRank() != 4 || yt.isDynamicDim(1))
+      return rewriter.notifyMatchFailure(gap, "channels are dynamic");
+    rewriter.setInsertionPoint(dw);
+    Location loc = gap.getLoc();
+    SmallVector<OpFoldResult> dims{
+        tensor::getMixedSize(rewriter, loc, dw.getInputs()[0], 0),
+        rewriter.getIndexAttr(yt.getDimSize(1)), rewriter.getIndexAttr(1),
+        rewriter.getIndexAttr(1)};
+    Value meanInit =
+        tensor::EmptyOp::create(rewriter, loc, dims, rewriter.getF32Type());
+    SmallVector<int64_t> params(dw.getIntParams());
+    params[1] |= 32;
+    auto fused = UkernelOp::create(
+        rewriter, dw.getLoc(), TypeRange{yt, meanInit.getType()},
+        dw.getKernelAttr(), dw.getInputs(), ValueRange{dw.getInit(), meanInit},
+        rewriter.getDenseI64ArrayAttr(params), dw.getFloatParamsAttr());
+    Value mean = fused.getResults()[1];
+    if (mean.getType() != mt)
+      mean = tensor::CastOp::create(rewriter, loc, mt, mean);
+    rewriter.replaceOp(gap, mean);
+    rewriter.replaceOp(dw, fused.getResults()[0]);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::kiln::cpu::populateConvUkernelPatterns(RewritePatternSet &patterns,
+                                                 int64_t isaFlag) {
+  patterns.add<ConvToUkernel, MaxPoolToUkernel, GlobalAvgPoolToUkernel,
+               BatchNormToUkernel>(patterns.getContext(), isaFlag);
+  patterns.add<DwConvMeanToUkernel>(patterns.getContext());
+}
