@@ -256,20 +256,23 @@ struct BatchNormToUkernel final : IsaPattern<BatchNormOp> {
   }
 };
 
-/// kiln.max_pool in f32, 2-D, with static output height and width and no
-/// dilation -> kiln.ukernel "maxpool2d_f32" (lib/Runtime/ukernels/pool_f32.c:
-/// row maxima along contiguous memory, padding clipped, no padded copy of
-/// the input). int_params (isa, kernel h/w, stride h/w, pad top/left); the
-/// bottom and right padding and ceil_mode are in the output's extents.
-struct MaxPoolToUkernel final : IsaPattern<MaxPoolOp> {
-  using IsaPattern::IsaPattern;
+/// kiln.max_pool / kiln.average_pool in f32, 2-D, with static output
+/// height and width and no dilation -> kiln.ukernel "maxpool2d_f32" /
+/// "avgpool2d_f32" (lib/Runtime/ukernels/pool_f32.c: row maxima or sums
+/// along contiguous memory, padding clipped, no padded copy of the input).
+/// int_params (isa, kernel h/w, stride h/w, pad top/left; averages also pad
+/// bottom/right and count_include_pad, for the divisor); ceil_mode is in
+/// the output's extents.
+template <typename OpTy>
+struct PoolToUkernel final : IsaPattern<OpTy> {
+  using IsaPattern<OpTy>::IsaPattern;
 
-  LogicalResult matchAndRewrite(MaxPoolOp op,
-                                PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    constexpr bool isMax = std::is_same_v<OpTy, MaxPoolOp>;
     auto xt = cast<RankedTensorType>(op.getInput().getType());
     auto rt = op.getType();
     if (xt.getRank() != 4 || !xt.getElementType().isF32())
-      return rewriter.notifyMatchFailure(op, "not a 2-D f32 max pooling");
+      return rewriter.notifyMatchFailure(op, "not a 2-D f32 pooling");
     if (rt.isDynamicDim(2) || rt.isDynamicDim(3))
       return rewriter.notifyMatchFailure(op, "output extent is dynamic");
     ArrayRef<int64_t> k = op.getKernelShape(), st = op.getStrides(),
@@ -278,7 +281,8 @@ struct MaxPoolToUkernel final : IsaPattern<MaxPoolOp> {
       return rewriter.notifyMatchFailure(op, "not 2 spatial dims");
     if (dl[0] != 1 || dl[1] != 1)
       return rewriter.notifyMatchFailure(op, "dilated window");
-    if (k[0] < 1 || k[1] < 1 || st[0] < 1 || st[1] < 1 || pd[0] < 0 || pd[1] < 0)
+    if (k[0] < 1 || k[1] < 1 || st[0] < 1 || st[1] < 1 ||
+        llvm::any_of(pd, [](int64_t p) { return p < 0; }))
       return rewriter.notifyMatchFailure(op, "empty window or negative pad");
     Location loc = op.getLoc();
     SmallVector<OpFoldResult> dims{
@@ -286,8 +290,11 @@ struct MaxPoolToUkernel final : IsaPattern<MaxPoolOp> {
         tensor::getMixedSize(rewriter, loc, op.getInput(), 1),
         rewriter.getIndexAttr(rt.getDimSize(2)),
         rewriter.getIndexAttr(rt.getDimSize(3))};
-    Value y = createUkernel(rewriter, loc, "maxpool2d_f32", {op.getInput()}, dims,
-                            {isaFlag, k[0], k[1], st[0], st[1], pd[0], pd[1]}, {});
+    SmallVector<int64_t> params{this->isaFlag, k[0], k[1], st[0], st[1], pd[0], pd[1]};
+    if constexpr (!isMax)
+      params.append({pd[2], pd[3], op.getCountIncludePad() ? 1 : 0});
+    Value y = createUkernel(rewriter, loc, isMax ? "maxpool2d_f32" : "avgpool2d_f32",
+                            {op.getInput()}, dims, params, {});
     replaceWithCast(rewriter, op, y);
     return success();
   }
@@ -367,7 +374,7 @@ struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
 
 void mlir::kiln::cpu::populateConvUkernelPatterns(RewritePatternSet &patterns,
                                                  int64_t isaFlag) {
-  patterns.add<ConvToUkernel, MaxPoolToUkernel, GlobalAvgPoolToUkernel,
+  patterns.add<ConvToUkernel, PoolToUkernel<MaxPoolOp>, PoolToUkernel<AveragePoolOp>, GlobalAvgPoolToUkernel,
                BatchNormToUkernel>(patterns.getContext(), isaFlag);
   patterns.add<DwConvMeanToUkernel>(patterns.getContext());
 }

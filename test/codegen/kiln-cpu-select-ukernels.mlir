@@ -653,6 +653,39 @@ func.func @maxpool_not_selected(%x: tensor<1x8x16x16xf32>, %y: tensor<1x8x16xf32
 
 // -----
 
+// 2-D f32 average pooling: kiln.ukernel "avgpool2d_f32", int_params (isa,
+// kernel h/w, stride h/w, pad top/left, pad bottom/right,
+// count_include_pad): Inception's 3 x 3 / 1 with pad 1 counting the pads,
+// and a 2 x 2 / 2 ceil_mode window (pads 0 0 1 1) that does not.
+// CHECK-LABEL: func.func @avgpool(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x192x35x35xf32>, %[[Y:[^:]*]]: tensor<1x8x15x15xf32>)
+// CHECK:         %[[U:.*]] = kiln.ukernel "avgpool2d_f32"(%[[X]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 3, 3, 1, 1, 1, 1, 1, 1, 1>} : (tensor<?x192x35x35xf32>, tensor<?x192x35x35xf32>) -> tensor<?x192x35x35xf32>
+// CHECK:         %[[V:.*]] = kiln.ukernel "avgpool2d_f32"(%[[Y]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 2, 2, 2, 2, 0, 0, 1, 1, 0>} : (tensor<1x8x15x15xf32>, tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
+// CHECK-NOT:     kiln.average_pool
+// CHECK:         return %[[U]], %[[V]]
+// GENERIC-LABEL: func.func @avgpool(
+// GENERIC:         kiln.ukernel "avgpool2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 0, 3, 3, 1, 1, 1, 1, 1, 1, 1>}
+func.func @avgpool(%x: tensor<?x192x35x35xf32>, %y: tensor<1x8x15x15xf32>) -> (tensor<?x192x35x35xf32>, tensor<1x8x8x8xf32>) {
+  %0 = kiln.average_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, count_include_pad = true} : (tensor<?x192x35x35xf32>) -> tensor<?x192x35x35xf32>
+  %1 = kiln.average_pool %y {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 1, 1>, dilations = array<i64: 1, 1>, ceil_mode = true} : (tensor<1x8x15x15xf32>) -> tensor<1x8x8x8xf32>
+  return %0, %1 : tensor<?x192x35x35xf32>, tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// Average pooling not selected: a dilated window, 1-D and 3-D pooling.
+// CHECK-LABEL: func.func @avgpool_not_selected(
+// CHECK-NOT:     kiln.ukernel
+// CHECK-COUNT-3: kiln.average_pool
+func.func @avgpool_not_selected(%x: tensor<1x8x16x16xf32>, %y: tensor<1x8x16xf32>, %z: tensor<1x8x8x8x8xf32>) -> (tensor<1x8x6x6xf32>, tensor<1x8x8xf32>, tensor<1x8x4x4x4xf32>) {
+  %0 = kiln.average_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>} : (tensor<1x8x16x16xf32>) -> tensor<1x8x6x6xf32>
+  %1 = kiln.average_pool %y {kernel_shape = array<i64: 2>, strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 1>} : (tensor<1x8x16xf32>) -> tensor<1x8x8xf32>
+  %2 = kiln.average_pool %z {kernel_shape = array<i64: 2, 2, 2>, strides = array<i64: 2, 2, 2>, pads = array<i64: 0, 0, 0, 0, 0, 0>, dilations = array<i64: 1, 1, 1>} : (tensor<1x8x8x8x8xf32>) -> tensor<1x8x4x4x4xf32>
+  return %0, %1, %2 : tensor<1x8x6x6xf32>, tensor<1x8x8xf32>, tensor<1x8x4x4x4xf32>
+}
+
+// -----
+
 // 2-D f32 global average pooling (batch and channels dynamic):
 // kiln.ukernel "global_avgpool_f32", int_params (isa). Not selected: a
 // 1-D pooling, an f16 input.

@@ -266,6 +266,45 @@ def window_attention_model():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def pools_model():
+    """The poolings of SqueezeNet, GoogLeNet, Inception and DenseNet as
+    torch exports them, with their branch concats: MaxPool 3 x 3 / 2 with
+    ceil_mode, MaxPool 3 x 3 / 1 pad 1, Pad + AveragePool (older
+    exporters' count_include_pad), AveragePool 3 x 3 / 1 pad 1 counting
+    the pads and one not counting them, AveragePool 3 x 3 / 2 with
+    ceil_mode (windows past the end) (the pooling kernels' stride-1 and stride-2
+    register paths, masked edges and divisors)."""
+    rng = np.random.default_rng(14)
+    c, h = 16, 24
+    inits = [numpy_helper.from_array((rng.standard_normal((c, c, 1, 1)) * 0.3)
+                                     .astype(np.float32), n) for n in ("W0", "W1", "W2")]
+    inits.append(numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64),
+                                         "pads"))
+    nodes = [helper.make_node("MaxPool", ["X"], ["m0"], kernel_shape=[3, 3],
+                              strides=[2, 2], ceil_mode=1),
+             helper.make_node("Conv", ["m0", "W0"], ["a"], kernel_shape=[1, 1]),
+             helper.make_node("MaxPool", ["m0"], ["b0"], kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["b0", "W1"], ["b"], kernel_shape=[1, 1]),
+             helper.make_node("Pad", ["m0", "pads"], ["p0"]),
+             helper.make_node("AveragePool", ["p0"], ["c"], kernel_shape=[3, 3]),
+             helper.make_node("AveragePool", ["m0"], ["d0"], kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1], count_include_pad=1),
+             helper.make_node("Conv", ["d0", "W2"], ["d"], kernel_shape=[1, 1]),
+             helper.make_node("AveragePool", ["m0"], ["e"], kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Concat", ["a", "b", "c", "d", "e"], ["cat"], axis=1),
+             helper.make_node("AveragePool", ["cat"], ["Y"], kernel_shape=[3, 3],
+                              strides=[2, 2], ceil_mode=1)]
+    graph = helper.make_graph(nodes, "pools",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                             ["batch", c, h, h])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                             ["batch", 5 * c, 6, 6])],
+                              inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
 def models():
     return {
         "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
@@ -291,6 +330,7 @@ def models():
         "window_attention": window_attention_model(),
         "vec16w": conv_model("vec16w", 32, 5, 5, 32, 2, 3, act="Relu", w_input=True,
                              seed=9),
+        "pools": pools_model(),
     }
 
 

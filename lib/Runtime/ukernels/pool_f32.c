@@ -1,61 +1,64 @@
-/*===- pool_f32.c - 2-D max and global average pooling on NCHW planes ----===*
+/*===- pool_f32.c - 2-D max and average pooling on NCHW planes ---------===*
  *
- * Called through kiln.ukernel "maxpool2d_f32"
- * (codegen/cpu/SelectConvUkernels.cpp).
+ * Called through kiln.ukernel "maxpool2d_f32" and "avgpool2d_f32"
+ * (codegen/cpu/SelectConvUkernels.cpp), and "global_avgpool_f32" below.
  * Each output row is two passes over rows of the plane, both along
- * contiguous memory: the elementwise max of the window's input rows that
- * lie inside the image into a row buffer whose padding columns hold -inf,
- * then the max of each output pixel's kw neighbours in that buffer. No
- * padded copy of the input is made (the linalg lowering filled and copied
- * a padded plane first: ResNet-18's 64 x 112 x 112 stem output took 0.9 ms
- * that way at one thread against ONNX Runtime's 0.15). Windows that lie
- * wholly in the padding (ceil_mode) give -inf, as the padded lowering did.
+ * contiguous memory: the elementwise max (or sum) of the window's input
+ * rows that lie inside the image into a row buffer whose padding columns
+ * hold -inf (or 0), then the max (or sum) of each output pixel's kw
+ * neighbours in that buffer; an average divides by the window's count
+ * (inside the image, or inside image + explicit pads with
+ * count_include_pad). No padded copy of the input is made (the linalg
+ * lowering filled and copied a padded plane first: ResNet-18's
+ * 64 x 112 x 112 stem output took 0.9 ms that way at one thread against
+ * ONNX Runtime's 0.15). Windows that lie wholly in the padding (ceil_mode)
+ * give -inf (max), as the padded lowering did.
  *
- * The comparisons are `v > m ? v : m`, which the compiler turns into
- * vector max instructions: a NaN in a window is kept only where it comes
- * first (as x86 max does), not propagated as arith.maximumf would.
+ * The AVX2 and AVX-512 bodies are pool_f32_impl.h (vectors with masked
+ * tails, the stride-2 pass deinterleaving in registers); the portable one
+ * below is plain C the compiler vectorizes. Max comparisons are
+ * `v > m ? v : m` (x86 max): a NaN in a window is kept only where it comes
+ * first, not propagated as arith.maximumf would.
  *
- * desc: isa, kernel h, kernel w, stride h, stride w, pad top, pad left,
- * then the views x [N, C, H, W] and y [N, C, OH, OW].
+ * desc (max): isa, kernel h, kernel w, stride h, stride w, pad top, pad
+ * left, then the views x [N, C, H, W] and y [N, C, OH, OW]. desc
+ * (average): the same seven, then pad bottom, pad right, count_include_pad,
+ * then the views.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_f32.h" /* KILN_ISA_* */
-#include "view.h"
+#include "pool_f32.h"
 #include "../runtime_internal.h"
 
 #include <math.h>
 #include <stdio.h>
 
-typedef struct {
-  view4 x, y;
-  int64_t kh, kw, sh, sw, pt, pl;
-  int64_t wide; /* row buffer floats: (ow - 1) * sw + kw */
-  int failed;
-} pool_job;
-
 static inline float maxf(float a, float b) { return a > b ? a : b; }
 
-/* Planes [begin, end) of n * c. Compiled twice: for the baseline and for
- * AVX2 (maxpool_range_avx2, called when the model targets AVX2 or
- * AVX-512), where the row maxima run 8 wide and the stride-2 pass
- * deinterleaves in registers (ResNet-18's 64 x 112 x 112 -> 56 x 56 took
- * 0.30-0.43 ms at one thread on SSE2, against ONNX Runtime's 0.12). */
-static inline __attribute__((always_inline)) void
-maxpool_body(void *vjob, int64_t begin, int64_t end) {
-  pool_job *j = vjob;
-  float *t = kiln_scratch(KILN_SCRATCH_DW, (size_t)j->wide * sizeof(float));
+/* Planes [begin, end) of n * c, portable. */
+static void pool_range(void *vjob, int64_t begin, int64_t end) {
+  kiln_pool_job *j = vjob;
+  int64_t c = j->x.size[1], h = j->x.size[2], w = j->x.size[3];
+  int64_t oh = j->y.size[2], ow = j->y.size[3];
+  int64_t xr = j->x.stride[2], xc = j->x.stride[3], yc = j->y.stride[3];
+  float *t = kiln_scratch(KILN_SCRATCH_DW, (size_t)(j->wide + ow) * sizeof(float));
   if (!t) {
     j->failed = 1;
     return;
   }
-  int64_t c = j->x.size[1], h = j->x.size[2], w = j->x.size[3];
-  int64_t oh = j->y.size[2], ow = j->y.size[3];
-  int64_t xr = j->x.stride[2], xc = j->x.stride[3];
+  float *cnt = t + j->wide;
+  const float idf = j->avg ? 0.0f : -INFINITY;
   /* buffer columns [lo, hi) hold image columns lo - pl .. hi - pl - 1 */
   int64_t lo = j->pl < j->wide ? j->pl : j->wide;
   int64_t hi = j->pl + w < j->wide ? j->pl + w : j->wide;
   hi = hi > lo ? hi : lo;
+  for (int64_t q = 0; q < lo; ++q)
+    t[q] = idf;
+  for (int64_t q = hi; q < j->wide; ++q)
+    t[q] = idf;
+  for (int64_t q = 0; q < ow; ++q)
+    cnt[q] = (float)kiln_pool_count(q, j->sw, j->kw, j->pl, j->pr, w, j->include_pad);
   for (int64_t pl = begin; pl < end; ++pl) {
     int64_t img = pl / c, ch = pl % c;
     const float *x = (const float *)j->x.base + img * j->x.stride[0] +
@@ -64,86 +67,59 @@ maxpool_body(void *vjob, int64_t begin, int64_t end) {
     for (int64_t r = 0; r < oh; ++r) {
       float *yr = y + r * j->y.stride[2];
       int64_t r0 = r * j->sh - j->pt, r1 = r0 + j->kh;
+      float rows = (float)kiln_pool_count(r, j->sh, j->kh, j->pt, j->pb, h,
+                                          j->include_pad);
       r0 = r0 < 0 ? 0 : r0;
       r1 = r1 > h ? h : r1;
-      if (r0 >= r1) { /* the window is all padding */
-        for (int64_t q = 0; q < ow; ++q)
-          yr[q * j->y.stride[3]] = -INFINITY;
-        continue;
-      }
-      for (int64_t q = 0; q < lo; ++q)
-        t[q] = -INFINITY;
-      for (int64_t q = hi; q < j->wide; ++q)
-        t[q] = -INFINITY;
-      const float *s = x + r0 * xr - j->pl * xc;
-      if (xc == 1) {
-        for (int64_t q = lo; q < hi; ++q)
-          t[q] = s[q];
-        for (int64_t rr = r0 + 1; rr < r1; ++rr) {
-          s = x + rr * xr - j->pl;
+      for (int64_t q = lo; q < hi; ++q)
+        t[q] = idf;
+      for (int64_t rr = r0; rr < r1; ++rr) {
+        const float *s = x + rr * xr - j->pl * xc;
+        if (j->avg)
           for (int64_t q = lo; q < hi; ++q)
-            t[q] = maxf(s[q], t[q]);
-        }
-      } else {
-        for (int64_t q = lo; q < hi; ++q)
-          t[q] = s[q * xc];
-        for (int64_t rr = r0 + 1; rr < r1; ++rr) {
-          s = x + rr * xr - j->pl * xc;
+            t[q] += s[q * xc];
+        else if (rr == r0)
+          for (int64_t q = lo; q < hi; ++q)
+            t[q] = s[q * xc];
+        else
           for (int64_t q = lo; q < hi; ++q)
             t[q] = maxf(s[q * xc], t[q]);
-        }
       }
-      if (j->y.stride[3] == 1 && j->sw == 1) {
-        for (int64_t q = 0; q < ow; ++q)
-          yr[q] = t[q];
+      for (int64_t q = 0; q < ow; ++q) {
+        const float *s = t + q * j->sw;
+        float m = s[0];
         for (int64_t b = 1; b < j->kw; ++b)
-          for (int64_t q = 0; q < ow; ++q)
-            yr[q] = maxf(t[q + b], yr[q]);
-      } else if (j->y.stride[3] == 1 && j->sw == 2) {
-        for (int64_t q = 0; q < ow; ++q)
-          yr[q] = t[2 * q];
-        for (int64_t b = 1; b < j->kw; ++b)
-          for (int64_t q = 0; q < ow; ++q)
-            yr[q] = maxf(t[2 * q + b], yr[q]);
-      } else {
-        for (int64_t q = 0; q < ow; ++q) {
-          float m = t[q * j->sw];
-          for (int64_t b = 1; b < j->kw; ++b)
-            m = maxf(t[q * j->sw + b], m);
-          yr[q * j->y.stride[3]] = m;
-        }
+          m = j->avg ? m + s[b] : maxf(s[b], m);
+        yr[q * yc] = j->avg ? m / (rows * cnt[q]) : m;
       }
     }
   }
 }
 
-static void maxpool_range(void *vjob, int64_t begin, int64_t end) {
-  maxpool_body(vjob, begin, end);
-}
-
-__attribute__((target("avx2"))) static void
-maxpool_range_avx2(void *vjob, int64_t begin, int64_t end) {
-  maxpool_body(vjob, begin, end);
-}
-
 /* Below this many window elements a pooling runs on one thread. */
 #define POOL_PARALLEL_MIN (1 << 17)
 
-static void maxpool2d_call(const int64_t *desc, pool_job *j) {
+/* desc + 1: kernel, strides, pads (and for averages the end pads and
+ * count_include_pad), then the views. */
+static void pool2d_call(const int64_t *desc, kiln_pool_job *j, int avg) {
   j->kh = desc[1];
   j->kw = desc[2];
   j->sh = desc[3];
   j->sw = desc[4];
   j->pt = desc[5];
   j->pl = desc[6];
-  const int64_t *d = kiln_read_view(desc + 7, 4, 4, &j->x);
+  j->avg = avg;
+  j->pb = avg ? desc[7] : 0;
+  j->pr = avg ? desc[8] : 0;
+  j->include_pad = avg ? (int)desc[9] : 0;
+  const int64_t *d = kiln_read_view(desc + (avg ? 10 : 7), 4, 4, &j->x);
   kiln_read_view(d, 4, 4, &j->y);
   kiln_rt_check_dim(j->y.size[0], j->x.size[0]);
   kiln_rt_check_dim(j->y.size[1], j->x.size[1]);
   /* the compiler selects this kernel for windows of at least one element
-   * and positive strides (ONNX's MaxPool) */
+   * and positive strides (ONNX's pooling) */
   kiln_rt_check_dim(j->kh >= 1 && j->kw >= 1 && j->sh >= 1 && j->sw >= 1 &&
-                        j->pt >= 0 && j->pl >= 0,
+                        j->pt >= 0 && j->pl >= 0 && j->pb >= 0 && j->pr >= 0,
                     1);
   int64_t planes = j->x.size[0] * j->x.size[1];
   if (planes == 0 || j->y.size[2] == 0 || j->y.size[3] == 0)
@@ -152,7 +128,9 @@ static void maxpool2d_call(const int64_t *desc, pool_job *j) {
   j->failed = 0;
   int64_t work = planes * j->y.size[2] * j->y.size[3] * j->kh * j->kw;
   void (*range)(void *, int64_t, int64_t) =
-      desc[0] >= KILN_ISA_AVX2 ? maxpool_range_avx2 : maxpool_range;
+      desc[0] == KILN_ISA_AVX512 ? kiln_pool2d_avx512
+      : desc[0] == KILN_ISA_AVX2 ? kiln_pool2d_avx2
+                                 : pool_range;
   if (work >= POOL_PARALLEL_MIN && planes > 1)
     kiln_parallel_for(planes, range, j);
   else
@@ -162,7 +140,7 @@ static void maxpool2d_call(const int64_t *desc, pool_job *j) {
 }
 
 static void pool_label(char *buf, size_t n, const void *arg) {
-  const pool_job *j = arg;
+  const kiln_pool_job *j = arg;
   snprintf(buf, n, "%lld x %lld x %lldx%lld -> %lldx%lld, %lldx%lld s%lld",
            (long long)j->x.size[0], (long long)j->x.size[1],
            (long long)j->x.size[2], (long long)j->x.size[3],
@@ -170,15 +148,25 @@ static void pool_label(char *buf, size_t n, const void *arg) {
            (long long)j->kw, (long long)j->sh);
 }
 
+static double pool_work(const kiln_pool_job *j) {
+  return (double)j->y.size[0] * j->y.size[1] * j->y.size[2] * j->y.size[3] *
+         j->kh * j->kw;
+}
+
 void kiln_ukernel_maxpool2d_f32(const int64_t *desc, const float *fparams) {
   (void)fparams;
   KILN_PROF_BEGIN();
-  pool_job j;
-  maxpool2d_call(desc, &j);
-  KILN_PROF_END("maxpool",
-                (double)j.y.size[0] * j.y.size[1] * j.y.size[2] * j.y.size[3] *
-                    j.kh * j.kw,
-                pool_label, &j);
+  kiln_pool_job j;
+  pool2d_call(desc, &j, 0);
+  KILN_PROF_END("maxpool", pool_work(&j), pool_label, &j);
+}
+
+void kiln_ukernel_avgpool2d_f32(const int64_t *desc, const float *fparams) {
+  (void)fparams;
+  KILN_PROF_BEGIN();
+  kiln_pool_job j;
+  pool2d_call(desc, &j, 1);
+  KILN_PROF_END("avgpool2d", pool_work(&j), pool_label, &j);
 }
 
 /* ---- global average pooling: kiln.ukernel "global_avgpool_f32" --------- *

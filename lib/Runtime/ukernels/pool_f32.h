@@ -1,0 +1,40 @@
+/*===- pool_f32.h - 2-D max and average pooling (internal) ---------------===*
+ *
+ * The job of kiln.ukernel "maxpool2d_f32" and "avgpool2d_f32"
+ * (pool_f32.c), shared with the AVX2 and AVX-512 bodies
+ * (pool_f32_impl.h, compiled once per ISA).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_POOL_F32_H
+#define KILN_UKERNELS_POOL_F32_H
+
+#include "view.h"
+
+typedef struct {
+  view4 x, y;
+  int64_t kh, kw, sh, sw, pt, pl, pb, pr;
+  int avg;         /* 0: max; 1: average */
+  int include_pad; /* average: count the explicit pads in the divisor */
+  int64_t wide;    /* row buffer floats: (ow - 1) * sw + kw */
+  int failed;
+} kiln_pool_job;
+
+/* Output columns q take image columns [q * sw - pl, + kw) (and rows the
+ * same): the divisor's count along one dim. With count_include_pad the
+ * explicit pads count, not the part past them that ceil_mode adds. */
+static inline int64_t kiln_pool_count(int64_t o, int64_t s, int64_t k,
+                                      int64_t pbeg, int64_t pend, int64_t n,
+                                      int include_pad) {
+  int64_t start = o * s - pbeg, stop = start + k;
+  int64_t lo = include_pad ? start : (start > 0 ? start : 0);
+  int64_t hi = include_pad ? n + pend : n;
+  hi = stop < hi ? stop : hi;
+  return hi > lo ? hi - lo : 0;
+}
+
+/* Planes [begin, end) of N * C. */
+void kiln_pool2d_avx2(void *job, int64_t begin, int64_t end);
+void kiln_pool2d_avx512(void *job, int64_t begin, int64_t end);
+
+#endif
