@@ -184,6 +184,27 @@ def KilnCpuSelectUkernels
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
+def KilnCpuConcatInPlace
+    : InterfacePass<"kiln-cpu-concat-in-place", "mlir::FunctionOpInterface"> {
+  let summary = "Let kernels write their parts of a channel concat in place";
+  let description = [{
+    Runs on kiln IR after kiln-cpu-select-ukernels. For a rank-4
+    `kiln.concat` along dim 1 with static channel counts, each part that is
+    the one result of a `kiln.ukernel` whose kernel writes any image stride
+    ("conv2d_f32", "maxpool2d_f32", "avgpool2d_f32",
+    "channel_affine_f32"), used by nothing but the concat (through at most
+    a `tensor.cast`), with a `tensor.empty` init of its own, in the
+    concat's block, gets as init a `tensor.extract_slice` of the concat's
+    tensor (a `tensor.empty` made before the first such kernel, its sizes
+    from that kernel's init) and is put back with `tensor.insert_slice`;
+    the other parts are inserted where the concat was. One-shot
+    bufferization then writes those parts through subviews of one buffer
+    and copies nothing for them.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def KilnCpuUkernels : Pass<"kiln-cpu-ukernels", "mlir::ModuleOp"> {
   let summary = "Run fp32 matmuls on buffers through the runtime's GEMM microkernels";
   let description = [{

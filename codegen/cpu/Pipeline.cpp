@@ -86,6 +86,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   KilnCpuSelectUkernelsOptions sel;
   sel.isaName = options.ukernelIsa;
   pm.addNestedPass<func::FuncOp>(createKilnCpuSelectUkernels(sel));
+  pm.addNestedPass<func::FuncOp>(createKilnCpuConcatInPlace());
   addPipelineText(pm, kToBuffersPipeline);
   pm.addPass(createKilnOutputsInPlace());
   pm.addPass(createKilnFoldTransposes());
