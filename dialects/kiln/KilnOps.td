@@ -214,6 +214,7 @@ def Kiln_ConvOp : Kiln_InferOp<"conv"> {
   let assemblyFormat =
       "$input `,` $weight (`bias` $bias^)? attr-dict `:` "
       "functional-type(operands, results)";
+  let hasCanonicalizer = 1;
 }
 
 def Kiln_ConvTransposeOp : Kiln_InferOp<"conv_transpose"> {
@@ -267,7 +268,9 @@ def Kiln_MaxPoolWithIndicesOp : Kiln_SharedInferOp<"max_pool_with_indices",
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 def Kiln_AveragePoolOp : Kiln_PoolOp<"average_pool",
-    (ins DefaultValuedAttr<BoolAttr, "false">:$count_include_pad)>;
+    (ins DefaultValuedAttr<BoolAttr, "false">:$count_include_pad)> {
+  let hasCanonicalizer = 1;
+}
 
 class Kiln_GlobalPoolOp<string mnemonic>
     : Kiln_SharedInferOp<mnemonic,

@@ -305,6 +305,27 @@ def pools_model():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def same_pad_model():
+    """TensorFlow's SAME padding at stride 2 as tf2onnx writes it: an
+    explicit zero Pad (end only) before a convolution without pads (kiln
+    takes the pad into the convolution)."""
+    rng = np.random.default_rng(15)
+    inits = [numpy_helper.from_array((rng.standard_normal((16, 8, 3, 3)) * 0.3)
+                                     .astype(np.float32), "W"),
+             numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64), "pads"),
+             numpy_helper.from_array(np.array(0.0, np.float32), "zero")]
+    nodes = [helper.make_node("Pad", ["X", "pads", "zero"], ["p"]),
+             helper.make_node("Conv", ["p", "W"], ["c"], kernel_shape=[3, 3], strides=[2, 2]),
+             helper.make_node("Relu", ["c"], ["Y"])]
+    graph = helper.make_graph(nodes, "same_pad",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                             ["batch", 8, 15, 15])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                             ["batch", 16, 7, 7])],
+                              inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
 def models():
     return {
         "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
@@ -331,6 +352,7 @@ def models():
         "vec16w": conv_model("vec16w", 32, 5, 5, 32, 2, 3, act="Relu", w_input=True,
                              seed=9),
         "pools": pools_model(),
+        "same_pad": same_pad_model(),
     }
 
 

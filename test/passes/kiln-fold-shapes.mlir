@@ -446,3 +446,53 @@ func.func @reshape_of_split_axis(%x: tensor<?x?x8xf32>) -> tensor<?x?x2x4xf32> {
   %r = kiln.reshape %p#0, %shape : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
   return %r : tensor<?x?x2x4xf32>
 }
+
+// -----
+
+// A constant-zero Pad of the spatial dims in front of a convolution
+// (tf2onnx's SAME padding at stride 2) and in front of an average pooling
+// (torch's older exports of avg_pool2d with count_include_pad, Inception)
+// becomes the op's own pads; the pooling then counts its pads. The pad
+// value may be given as a zero constant or left out.
+// CHECK-LABEL: func.func @pads_absorbed(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x8x15x15xf32>
+// CHECK-NOT:     kiln.pad
+// CHECK:         kiln.conv %[[X]], %{{.*}} {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 1, 1>, strides = array<i64: 2, 2>}
+// CHECK:         kiln.average_pool %[[X]] {count_include_pad = true, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+// CHECK:         kiln.average_pool %[[X]] {count_include_pad = true, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 1, 0, 2, 1>, strides = array<i64: 2, 2>}
+func.func @pads_absorbed(%x: tensor<?x8x15x15xf32>, %w: tensor<4x8x3x3xf32>) -> (tensor<?x4x7x7xf32>, tensor<?x8x15x15xf32>, tensor<?x8x9x8xf32>) {
+  %zero = kiln.constant dense<0.0> : tensor<f32>
+  %p0 = kiln.pad %x value %zero {pads = array<i64: 0, 0, 0, 0, 0, 0, 1, 1>} : (tensor<?x8x15x15xf32>, tensor<f32>) -> tensor<?x8x16x16xf32>
+  %0 = kiln.conv %p0, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<?x8x16x16xf32>, tensor<4x8x3x3xf32>) -> tensor<?x4x7x7xf32>
+  %p1 = kiln.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>} : (tensor<?x8x15x15xf32>) -> tensor<?x8x17x17xf32>
+  %1 = kiln.average_pool %p1 {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<?x8x17x17xf32>) -> tensor<?x8x15x15xf32>
+  %p2 = kiln.pad %x {pads = array<i64: 0, 0, 1, 0, 0, 0, 1, 0>} : (tensor<?x8x15x15xf32>) -> tensor<?x8x17x15xf32>
+  %2 = kiln.average_pool %p2 {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 1, 1>, dilations = array<i64: 1, 1>, count_include_pad = true} : (tensor<?x8x17x15xf32>) -> tensor<?x8x9x8xf32>
+  return %0, %1, %2 : tensor<?x4x7x7xf32>, tensor<?x8x15x15xf32>, tensor<?x8x9x8xf32>
+}
+
+// -----
+
+// Pads that stay: a nonzero value, reflect mode, a channel pad, a pad used
+// twice, an average pooling whose own pads are not counted (the pad's
+// zeros are), and one with ceil_mode (whether it keeps a last window
+// depends on where its input ends, which the fold would move).
+// CHECK-LABEL: func.func @pads_kept(
+// CHECK-COUNT-6: kiln.pad
+func.func @pads_kept(%x: tensor<1x8x15x15xf32>, %w: tensor<4x8x3x3xf32>, %w2: tensor<4x10x3x3xf32>) -> (tensor<1x4x14x14xf32>, tensor<1x4x14x14xf32>, tensor<1x4x14x14xf32>, tensor<1x4x14x14xf32>, tensor<1x4x7x7xf32>, tensor<1x8x17x17xf32>, tensor<1x8x9x8xf32>) {
+  %one = kiln.constant dense<1.0> : tensor<f32>
+  %p0 = kiln.pad %x value %one {pads = array<i64: 0, 0, 0, 0, 0, 0, 1, 1>} : (tensor<1x8x15x15xf32>, tensor<f32>) -> tensor<1x8x16x16xf32>
+  %0 = kiln.conv %p0, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x16x16xf32>, tensor<4x8x3x3xf32>) -> tensor<1x4x14x14xf32>
+  %p1 = kiln.pad %x {pads = array<i64: 0, 0, 0, 0, 0, 0, 1, 1>, mode = "reflect"} : (tensor<1x8x15x15xf32>) -> tensor<1x8x16x16xf32>
+  %1 = kiln.conv %p1, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x16x16xf32>, tensor<4x8x3x3xf32>) -> tensor<1x4x14x14xf32>
+  %p2 = kiln.pad %x {pads = array<i64: 0, 1, 0, 0, 0, 1, 1, 1>} : (tensor<1x8x15x15xf32>) -> tensor<1x10x16x16xf32>
+  %2 = kiln.conv %p2, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x10x16x16xf32>, tensor<4x10x3x3xf32>) -> tensor<1x4x14x14xf32>
+  %p3 = kiln.pad %x {pads = array<i64: 0, 0, 0, 0, 0, 0, 1, 1>} : (tensor<1x8x15x15xf32>) -> tensor<1x8x16x16xf32>
+  %3 = kiln.conv %p3, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x16x16xf32>, tensor<4x8x3x3xf32>) -> tensor<1x4x14x14xf32>
+  %4 = kiln.conv %p3, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x8x16x16xf32>, tensor<4x8x3x3xf32>) -> tensor<1x4x7x7xf32>
+  %p4 = kiln.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>} : (tensor<1x8x15x15xf32>) -> tensor<1x8x17x17xf32>
+  %5 = kiln.average_pool %p4 {kernel_shape = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x8x17x17xf32>) -> tensor<1x8x17x17xf32>
+  %p5 = kiln.pad %x {pads = array<i64: 0, 0, 1, 0, 0, 0, 1, 0>} : (tensor<1x8x15x15xf32>) -> tensor<1x8x17x15xf32>
+  %6 = kiln.average_pool %p5 {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 1, 1>, dilations = array<i64: 1, 1>, count_include_pad = true, ceil_mode = true} : (tensor<1x8x17x15xf32>) -> tensor<1x8x9x8xf32>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<1x4x14x14xf32>, tensor<1x4x14x14xf32>, tensor<1x4x14x14xf32>, tensor<1x4x14x14xf32>, tensor<1x4x7x7xf32>, tensor<1x8x17x17xf32>, tensor<1x8x9x8xf32>
+}
