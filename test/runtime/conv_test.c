@@ -324,6 +324,12 @@ static void test_conv(int isa) {
       /* one channel block in 4 row parts (the means summed over them) */
       {1, 16, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},  /* MobileNetV3's first */
       {2, 8, 35, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* 2 images, uneven parts */
+      /* long output rows, 7 x 7 filters, column stride 2 only: */
+      {1, 3, 28, 28, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},     /* 5 x 5, a partial 2nd vector */
+      {2, 3, 56, 56, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1},     /* ConvNeXt's 7 x 7 */
+      {1, 2, 37, 67, 3, 3, 2, 2, 0, 1, 1, 0, 1, 1},     /* stride 2, asymmetric pads */
+      {1, 2, 9, 40, 1, 5, 2, 1, 0, 2, 0, 2, 1, 1},      /* 1 x 5, row stride 2 */
+      {1, 2, 21, 34, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1},     /* column stride 2 only */
   };
   worst = 0;
   cases = 0;
