@@ -199,7 +199,13 @@ def KilnCpuConcatInPlace
     from that kernel's init) and is put back with `tensor.insert_slice`;
     the other parts are inserted where the concat was. One-shot
     bufferization then writes those parts through subviews of one buffer
-    and copies nothing for them.
+    and copies nothing for them. A concat whose parts are the first parts
+    of one larger concat (DenseNet's layer inputs inside a block), and
+    whose users are all kernels that read strided images
+    (channel_affine_f32, the poolings), joins the larger one's family: it
+    becomes an extract_slice of the leading channels of the shared tensor,
+    its parts written (or copied) once; a part in place may then be used
+    by any of the family's concats.
   }];
   let dependentDialects = ["mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect"];
