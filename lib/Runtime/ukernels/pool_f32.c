@@ -39,7 +39,7 @@ static inline float maxf(float a, float b) { return a > b ? a : b; }
 /* Planes [begin, end) of n * c, portable. */
 static void pool_range(void *vjob, int64_t begin, int64_t end) {
   kiln_pool_job *j = vjob;
-  int64_t c = j->x.size[1], h = j->x.size[2], w = j->x.size[3];
+  int64_t h = j->x.size[2], w = j->x.size[3];
   int64_t oh = j->y.size[2], ow = j->y.size[3];
   int64_t xr = j->x.stride[2], xc = j->x.stride[3], yc = j->y.stride[3];
   float *t = kiln_scratch(KILN_SCRATCH_DW, (size_t)(j->wide + ow) * sizeof(float));
@@ -60,10 +60,8 @@ static void pool_range(void *vjob, int64_t begin, int64_t end) {
   for (int64_t q = 0; q < ow; ++q)
     cnt[q] = (float)kiln_pool_count(q, j->sw, j->kw, j->pl, j->pr, w, j->include_pad);
   for (int64_t pl = begin; pl < end; ++pl) {
-    int64_t img = pl / c, ch = pl % c;
-    const float *x = (const float *)j->x.base + img * j->x.stride[0] +
-                     ch * j->x.stride[1];
-    float *y = (float *)j->y.base + img * j->y.stride[0] + ch * j->y.stride[1];
+    const float *x = kiln_pool_xplane(j, pl);
+    float *y = kiln_pool_yplane(j, pl);
     for (int64_t r = 0; r < oh; ++r) {
       float *yr = y + r * j->y.stride[2];
       int64_t r0 = r * j->sh - j->pt, r1 = r0 + j->kh;

@@ -33,6 +33,16 @@ static inline int64_t kiln_pool_count(int64_t o, int64_t s, int64_t k,
   return hi > lo ? hi - lo : 0;
 }
 
+/* Plane pl of N * C in x and in y. */
+static inline const float *kiln_pool_xplane(const kiln_pool_job *j, int64_t pl) {
+  return (const float *)j->x.base + pl / j->x.size[1] * j->x.stride[0] +
+         pl % j->x.size[1] * j->x.stride[1];
+}
+static inline float *kiln_pool_yplane(const kiln_pool_job *j, int64_t pl) {
+  return (float *)j->y.base + pl / j->x.size[1] * j->y.stride[0] +
+         pl % j->x.size[1] * j->y.stride[1];
+}
+
 /* Planes [begin, end) of N * C. */
 void kiln_pool2d_avx2(void *job, int64_t begin, int64_t end);
 void kiln_pool2d_avx512(void *job, int64_t begin, int64_t end);

@@ -156,7 +156,7 @@ p_row_regs(const kiln_pool_job *j, const float *s0, int64_t xr, int64_t nr,
 static inline __attribute__((always_inline)) void
 p_body(kiln_pool_job *j, int64_t begin, int64_t end, float *t, float *cnt,
        float *tmp, int64_t lo, int64_t hi, const int avg, const int K) {
-  int64_t c = j->x.size[1], h = j->x.size[2];
+  int64_t h = j->x.size[2];
   int64_t oh = j->y.size[2], ow = j->y.size[3];
   int64_t xr = j->x.stride[2], xc = j->x.stride[3], yc = j->y.stride[3];
   int64_t sw = j->sw;
@@ -165,10 +165,8 @@ p_body(kiln_pool_job *j, int64_t begin, int64_t end, float *t, float *cnt,
   /* the row in registers: dense rows in and out, stride 1 or 2, kw <= P_L */
   const int regs = xc == 1 && yc == 1 && (sw == 1 || sw == 2) && j->kw <= P_L;
   for (int64_t pl = begin; pl < end; ++pl) {
-    int64_t img = pl / c, ch = pl % c;
-    const float *x = (const float *)j->x.base + img * j->x.stride[0] +
-                     ch * j->x.stride[1];
-    float *y = (float *)j->y.base + img * j->y.stride[0] + ch * j->y.stride[1];
+    const float *x = kiln_pool_xplane(j, pl);
+    float *y = kiln_pool_yplane(j, pl);
     for (int64_t r = 0; r < oh; ++r) {
       int64_t r0 = r * j->sh - j->pt, r1 = r0 + j->kh;
       P_V rv = P_SET1((float)kiln_pool_count(r, j->sh, j->kh, j->pt, j->pb, h,
