@@ -326,6 +326,29 @@ def same_pad_model():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def concat_out_model():
+    """A channel concat of two convolutions (a 1 x 1 and a 3 x 3 with
+    ReLU) that is the model's output: kiln's kernels write their slices of
+    the caller's output buffer."""
+    rng = np.random.default_rng(16)
+    inits = [numpy_helper.from_array((rng.standard_normal((8, 4, 1, 1)) * 0.3)
+                                     .astype(np.float32), "W0"),
+             numpy_helper.from_array((rng.standard_normal((8, 4, 3, 3)) * 0.3)
+                                     .astype(np.float32), "W1")]
+    nodes = [helper.make_node("Conv", ["X", "W0"], ["a"], kernel_shape=[1, 1]),
+             helper.make_node("Conv", ["X", "W1"], ["b"], kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["b"], ["br"]),
+             helper.make_node("Concat", ["a", "br"], ["Y"], axis=1)]
+    graph = helper.make_graph(nodes, "concat_out",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                             ["batch", 4, 20, 20])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                             ["batch", 16, 20, 20])],
+                              inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
 def models():
     return {
         "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
@@ -353,6 +376,7 @@ def models():
                              seed=9),
         "pools": pools_model(),
         "same_pad": same_pad_model(),
+        "concat_out": concat_out_model(),
     }
 
 
