@@ -108,12 +108,15 @@ struct Family {
 /// The kernel that computes part `j` of the family for its concats alone:
 /// one init from a tensor.empty of its own, its result used only as part
 /// j of the family's concats (through at most a tensor.cast used only
-/// there), in the family's block.
+/// there) and by tensor.dim (the batch size read for later tensors), in
+/// the family's block.
 kiln::UkernelOp inPlaceProducer(Value v, unsigned j,
                                 const llvm::SmallPtrSetImpl<Operation *> &members,
                                 Block *block) {
+  // (a tensor.dim of it reads only its shape, which stays)
   for (OpOperand &use : v.getUses())
-    if (!members.contains(use.getOwner()) || use.getOperandNumber() != j)
+    if (!isa<tensor::DimOp>(use.getOwner()) &&
+        (!members.contains(use.getOwner()) || use.getOperandNumber() != j))
       return {};
   Value r = v;
   if (auto cast = v.getDefiningOp<tensor::CastOp>()) {
@@ -279,7 +282,10 @@ SmallVector<Family> families(Operation *fn) {
     for (auto [i, f] : llvm::enumerate(out))
       if (f.top->getBlock() == c->getBlock() && isPrefix(c, f.top))
         tops.push_back(i);
-    if (tops.size() == 1 && llvm::all_of(c->getUsers(), readsChannelSlice))
+    // (tensor.dim users read the batch size: the slice has it too)
+    if (tops.size() == 1 && llvm::all_of(c->getUsers(), [](Operation *u) {
+          return readsChannelSlice(u) || isa<tensor::DimOp>(u);
+        }))
       out[tops[0]].prefixes.push_back(c);
   }
   return out;

@@ -99,7 +99,8 @@ func.func @not_in_place(%x: tensor<1x8x7x7xf32>, %w: tensor<8x1x3x3xf32>) -> (te
 // far (a prefix of the block's output concat). One tensor holds the
 // family: the new features' kernels write their slices, the block input
 // (an argument) is copied in once, and the layer's concat is the leading
-// channels, read by its batch norm (channel_affine_f32); after
+// channels, read by its batch norm (channel_affine_f32) and by the
+// tensor.dim that sizes the norm's output (dynamic batch); after
 // bufferization one buffer, the layer input a subview of it.
 // CHECK-LABEL: func.func @dense(
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x8x7x7xf32>
@@ -130,7 +131,8 @@ func.func @dense(%x: tensor<?x8x7x7xf32>, %w0: tensor<1x72x16xf32>, %w1: tensor<
   %e0 = tensor.empty(%n) : tensor<?x4x7x7xf32>
   %f0 = kiln.ukernel "conv2d_f32"(%x, %w0) outs(%e0) {float_params = array<f32>, int_params = array<i64: 2, 1, 1>} : (tensor<?x8x7x7xf32>, tensor<1x72x16xf32>, tensor<?x4x7x7xf32>) -> tensor<?x4x7x7xf32>
   %c1 = kiln.concat %x, %f0 {axis = 1 : i64} : (tensor<?x8x7x7xf32>, tensor<?x4x7x7xf32>) -> tensor<?x12x7x7xf32>
-  %e1 = tensor.empty(%n) : tensor<?x12x7x7xf32>
+  %n1 = tensor.dim %c1, %c0 : tensor<?x12x7x7xf32>
+  %e1 = tensor.empty(%n1) : tensor<?x12x7x7xf32>
   %a1 = kiln.ukernel "channel_affine_f32"(%c1, %s, %t) outs(%e1) {float_params = array<f32>, int_params = array<i64: 2, 1>} : (tensor<?x12x7x7xf32>, tensor<12xf32>, tensor<12xf32>, tensor<?x12x7x7xf32>) -> tensor<?x12x7x7xf32>
   %e2 = tensor.empty(%n) : tensor<?x4x7x7xf32>
   %f1 = kiln.ukernel "conv2d_f32"(%a1, %w1) outs(%e2) {float_params = array<f32>, int_params = array<i64: 2, 1, 1>} : (tensor<?x12x7x7xf32>, tensor<1x108x16xf32>, tensor<?x4x7x7xf32>) -> tensor<?x4x7x7xf32>
