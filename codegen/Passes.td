@@ -202,7 +202,8 @@ def KilnCpuConcatInPlace
     and copies nothing for them. A concat whose parts are the first parts
     of one larger concat (DenseNet's layer inputs inside a block), and
     whose users are all kernels that read strided images
-    (channel_affine_f32, the poolings), joins the larger one's family: it
+    (channel_affine_f32, the poolings) or shape reads (`tensor.dim`: with
+    a dynamic batch), joins the larger one's family: it
     becomes an extract_slice of the leading channels of the shared tensor,
     its parts written (or copied) once; a part in place may then be used
     by any of the family's concats.
