@@ -39,7 +39,7 @@ static inline float maxf(float a, float b) { return a > b ? a : b; }
 /* Planes [begin, end) of n * c, portable. */
 static void pool_range(void *vjob, int64_t begin, int64_t end) {
   kiln_pool_job *j = vjob;
-  int64_t h = j->x.size[2], w = j->x.size[3];
+  int64_t h = j->x.size[2];
   int64_t oh = j->y.size[2], ow = j->y.size[3];
   int64_t xr = j->x.stride[2], xc = j->x.stride[3], yc = j->y.stride[3];
   float *t = kiln_scratch(KILN_SCRATCH_DW, (size_t)(j->wide + ow) * sizeof(float));
@@ -49,16 +49,8 @@ static void pool_range(void *vjob, int64_t begin, int64_t end) {
   }
   float *cnt = t + j->wide;
   const float idf = j->avg ? 0.0f : -INFINITY;
-  /* buffer columns [lo, hi) hold image columns lo - pl .. hi - pl - 1 */
-  int64_t lo = j->pl < j->wide ? j->pl : j->wide;
-  int64_t hi = j->pl + w < j->wide ? j->pl + w : j->wide;
-  hi = hi > lo ? hi : lo;
-  for (int64_t q = 0; q < lo; ++q)
-    t[q] = idf;
-  for (int64_t q = hi; q < j->wide; ++q)
-    t[q] = idf;
-  for (int64_t q = 0; q < ow; ++q)
-    cnt[q] = (float)kiln_pool_count(q, j->sw, j->kw, j->pl, j->pr, w, j->include_pad);
+  int64_t lo, hi;
+  kiln_pool_rowbuf(j, idf, t, j->wide, cnt, ow, &lo, &hi);
   for (int64_t pl = begin; pl < end; ++pl) {
     const float *x = kiln_pool_xplane(j, pl);
     float *y = kiln_pool_yplane(j, pl);

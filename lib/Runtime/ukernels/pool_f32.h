@@ -43,6 +43,27 @@ static inline float *kiln_pool_yplane(const kiln_pool_job *j, int64_t pl) {
          pl % j->x.size[1] * j->y.stride[1];
 }
 
+/* The row buffer both bodies reduce into: t [tn] (tn >= wide) holds the
+ * identity outside buffer columns [*lo, *hi), which hold image columns
+ * lo - pl .. hi - pl - 1 (the same for every row and plane); cnt [cn]
+ * (cn >= ow) the columns' divisor counts, 1 past ow. */
+static inline void kiln_pool_rowbuf(const kiln_pool_job *j, float idf, float *t,
+                                    int64_t tn, float *cnt, int64_t cn,
+                                    int64_t *lo, int64_t *hi) {
+  int64_t w = j->x.size[3], ow = j->y.size[3];
+  *lo = j->pl < j->wide ? j->pl : j->wide;
+  *hi = j->pl + w < j->wide ? j->pl + w : j->wide;
+  *hi = *hi > *lo ? *hi : *lo;
+  for (int64_t q = 0; q < *lo; ++q)
+    t[q] = idf;
+  for (int64_t q = *hi; q < tn; ++q)
+    t[q] = idf;
+  for (int64_t q = 0; q < cn; ++q)
+    cnt[q] = q < ow ? (float)kiln_pool_count(q, j->sw, j->kw, j->pl, j->pr, w,
+                                             j->include_pad)
+                    : 1.0f;
+}
+
 /* Planes [begin, end) of N * C. */
 void kiln_pool2d_avx2(void *job, int64_t begin, int64_t end);
 void kiln_pool2d_avx512(void *job, int64_t begin, int64_t end);

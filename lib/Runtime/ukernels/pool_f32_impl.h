@@ -226,8 +226,7 @@ p_body(kiln_pool_job *j, int64_t begin, int64_t end, float *t, float *cnt,
 
 void P_FN(void *vjob, int64_t begin, int64_t end) {
   kiln_pool_job *j = vjob;
-  int64_t w = j->x.size[3], ow = j->y.size[3];
-  int64_t wide = j->wide;
+  int64_t ow = j->y.size[3], wide = j->wide;
   /* t: the row buffer, read up to 2 vectors past `wide` by the stride-2
    * pass; cnt: the columns' counts, a vector past ow; tmp: one vector */
   int64_t tn = wide + 2 * P_L, cn = ow + P_L;
@@ -237,20 +236,8 @@ void P_FN(void *vjob, int64_t begin, int64_t end) {
     return;
   }
   float *cnt = t + tn, *tmp = cnt + cn;
-  const float idf = j->avg ? 0.0f : -INFINITY;
-  /* buffer columns [lo, hi) hold image columns lo - pl .. hi - pl - 1;
-   * the others keep the identity for every row */
-  int64_t lo = j->pl < wide ? j->pl : wide;
-  int64_t hi = j->pl + w < wide ? j->pl + w : wide;
-  hi = hi > lo ? hi : lo;
-  for (int64_t q = 0; q < lo; ++q)
-    t[q] = idf;
-  for (int64_t q = hi; q < tn; ++q)
-    t[q] = idf;
-  for (int64_t q = 0; q < cn; ++q)
-    cnt[q] = q < ow ? (float)kiln_pool_count(q, j->sw, j->kw, j->pl, j->pr, w,
-                                             j->include_pad)
-                    : 1.0f;
+  int64_t lo, hi;
+  kiln_pool_rowbuf(j, j->avg ? 0.0f : -INFINITY, t, tn, cnt, cn, &lo, &hi);
   if (j->avg && j->kw == 3)
     p_body(j, begin, end, t, cnt, tmp, lo, hi, 1, 3);
   else if (j->avg && j->kw == 2)
