@@ -330,6 +330,24 @@ static void test_conv(int isa) {
       {1, 2, 37, 67, 3, 3, 2, 2, 0, 1, 1, 0, 1, 1},     /* stride 2, asymmetric pads */
       {1, 2, 9, 40, 1, 5, 2, 1, 0, 2, 0, 2, 1, 1},      /* 1 x 5, row stride 2 */
       {1, 2, 21, 34, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1},     /* column stride 2 only */
+      /* AVX-512's row kernel (rows of 12+ columns, square 3/5/7, stride
+       * 1 or 2): tiles of 4 rows x 2 vectors (3 x 3) or 1, leftover
+       * rows 1-3 and a leftover vector, masked row ends */
+      {1, 3, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* one vector a row */
+      {1, 2, 10, 26, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* a masked 2nd vector */
+      {1, 2, 17, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* 3 vectors, 1 leftover row */
+      {1, 2, 19, 33, 3, 3, 1, 1, 0, 2, 2, 0, 1, 1},     /* asymmetric pads */
+      {1, 2, 13, 12, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},     /* no pads: 10 wide, cb */
+      {1, 2, 15, 16, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1},     /* pads past the window */
+      {1, 2, 31, 31, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2: 16 wide */
+      {1, 2, 30, 66, 3, 3, 2, 2, 0, 1, 1, 0, 1, 1},     /* stride 2, pads after */
+      {1, 2, 33, 35, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},     /* 5 x 5 stride 2: 17 wide */
+      {1, 2, 14, 29, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},     /* 5 x 5, 2 vectors */
+      {1, 2, 22, 21, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1},     /* 7 x 7, 22 rows */
+      {1, 2, 27, 41, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1},     /* 7 x 7 stride 2 */
+      {1, 2, 12, 26, 7, 7, 1, 1, 1, 5, 4, 2, 1, 1},     /* 7 x 7, uneven pads */
+      {2, 19, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    /* 2 images x 19 planes */
+      {1, 1, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* one plane, 4 row parts */
   };
   worst = 0;
   cases = 0;

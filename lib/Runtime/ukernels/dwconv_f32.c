@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dwconv_cb_f32.h"
+#include "dwconv_rows_f32.h"
 
 #define DW_PLANES kiln_dw_planes_generic
 #include "dwconv_f32_impl.h"
@@ -41,18 +42,26 @@ void kiln_dwcb_avx512(const float *, float *, const float *, const float *,
                       int64_t, int, int64_t, int64_t, int64_t, float *, float *);
 
 /* ---- depthwise: kiln.ukernel "dwconv2d_f32" --------------------------- *
- * Group = C = F, filter [C, 1, KH, KW]. AVX2 and AVX-512: tasks of 8 or 16
- * channels of one image, channel-interleaved in registers
- * (dwconv_cb_f32_impl.h); portable: one plane per task (dwconv_f32_impl.h).
+ * Group = C = F, filter [C, 1, KH, KW]. AVX-512 with square 3 x 3, 5 x 5
+ * or 7 x 7 filters, stride 1 or 2 and output rows of 16 or more (dwr_fits):
+ * one plane per task along its rows (dwconv_rows_f32_impl.h);
+ * other AVX2 and AVX-512 shapes: tasks of 8 or 16 channels of one image,
+ * channel-interleaved in registers (dwconv_cb_f32_impl.h); portable: one
+ * plane per task (dwconv_f32_impl.h).
  * Tasks are split over the threads. Same desc as conv2d_f32 (flags: 1 =
  * bias; no residual), and flag 32: a second output view mean [N, C, 1, 1]
  * after y, each channel's mean of y (a global average pool), summed on the
  * channel-blocked kernel's register tiles or, on the portable path, read
  * back from y. */
 
+typedef float (*dwr_fn)(const float *, float *, const float *, float, int64_t,
+                        int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int, int64_t, int64_t);
+
 typedef struct {
   dw_planes_fn fn;
   dwcb_fn cb;     /* channel-blocked kernel, or NULL */
+  dwr_fn rows;    /* the row kernel (dwconv_rows_f32.h), or NULL */
   int64_t lanes;  /* its channels per task */
   const float *x, *w, *bias;
   float *y;
@@ -89,6 +98,25 @@ static void dwcb_range(void *vjob, int64_t begin, int64_t end) {
           j->w, j->bias, j->c, j->h, j->wd, j->oh, j->ow, j->kh, j->kw, j->sh,
           j->sw, j->pt, j->pl, j->dh, j->dw, j->act, c0,
           j->oh * part / j->parts, j->oh * (part + 1) / j->parts, scratch, mean);
+  }
+}
+
+/* Tasks [begin, end) of n * c * parts: rows of one plane each. */
+static void dwr_range(void *vjob, int64_t begin, int64_t end) {
+  dw_job *j = vjob;
+  for (int64_t t = begin; t < end; ++t) {
+    int64_t part = t % j->parts, pl = t / j->parts, ch = pl % j->c;
+    float s = j->rows(j->x + pl * j->h * j->wd, j->y + pl * j->oh * j->ow,
+                      j->w + ch * j->kh * j->kw, j->bias ? j->bias[ch] : 0.0f,
+                      j->h, j->wd, j->ow, j->kw, j->sw, j->pt, j->pl, j->act,
+                      j->oh * part / j->parts, j->oh * (part + 1) / j->parts);
+    if (j->mean) {
+      s /= (float)(j->oh * j->ow);
+      if (j->parts == 1)
+        j->mean[pl / j->c * j->mean_img + ch] = s;
+      else
+        j->partial[t] = s;
+    }
   }
 }
 
@@ -172,6 +200,13 @@ void kiln_dwconv2d_f32_run(const int64_t *desc) {
          : isa == KILN_ISA_AVX2 ? kiln_dwcb_avx2
                                 : NULL;
   j.lanes = isa == KILN_ISA_AVX512 ? 16 : 8;
+  j.rows = NULL;
+  if (isa == KILN_ISA_AVX512 &&
+      dwr_fits(j.kh, j.kw, j.sh, j.sw, j.dh, j.dw, j.ow)) {
+    /* the row kernel: tasks of one plane, "lanes" 1 for the means below */
+    j.rows = kiln_dwrows_avx512;
+    j.lanes = 1;
+  }
   j.failed = 0;
   if (j.cb) {
     if (planes == 0 || j.oh <= 0 || j.ow <= 0)
@@ -182,10 +217,11 @@ void kiln_dwconv2d_f32_run(const int64_t *desc) {
     j.partial = NULL;
     if (j.mean && j.parts > 1)
       j.partial = _mlir_memref_to_llvm_alloc((uint64_t)(tasks * j.lanes) * sizeof(float));
+    void (*range)(void *, int64_t, int64_t) = j.rows ? dwr_range : dwcb_range;
     if (parallel && tasks > 1)
-      kiln_parallel_for(tasks, dwcb_range, &j);
+      kiln_parallel_for(tasks, range, &j);
     else
-      dwcb_range(&j, 0, tasks);
+      range(&j, 0, tasks);
     if (j.failed)
       kiln_rt_fail_oom();
     if (j.partial) { /* the parts' sums, in part order */

@@ -37,3 +37,22 @@
       b)
 
 #include "pool_f32_impl.h"
+
+/* The depthwise convolution along NCHW rows (dwconv_rows_f32_impl.h) uses
+ * the same lane shifts. */
+#include "vmath_avx512.h"
+
+#define DWR_R 4 /* output rows */
+#define DWR_NB 2 /* vectors per row (3 x 3 filters; larger ones 1) */
+#define DWR_FN kiln_dwrows_avx512
+#define P_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define P_ODD(a, b)                                                            \
+  _mm512_permutex2var_ps(a,                                                    \
+                         _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19,  \
+                                           21, 23, 25, 27, 29, 31),            \
+                         b)
+#define P_ACT(v, act) act16_conv(v, act)
+#define P_HSUM(v) _mm512_reduce_add_ps(v)
+#define P_FIRST(v, n) _mm512_maskz_mov_ps(P_MASK(n), v)
+#define P_LOADZ(p, m) _mm512_maskz_loadu_ps(m, p)
+#include "dwconv_rows_f32_impl.h"
