@@ -4,8 +4,11 @@
 Each model is compiled once with its dynamic dims kept dynamic, then run at
 two shapes through the Python API (python/kiln); ONNX Runtime (npm
 onnxruntime-node, via ort_run.js) runs the same inputs. The fp32 tolerance is
-max|kiln - ort| <= 1e-4 * max(1, max|ort|). Prints one row per model and
-shape and a closing `e2e: N passed, M failed` line; exits 1 on any failure.
+max|kiln - ort| <= 1e-4 * max|ort|, relative to the output's scale: the
+torchvision exports with random weights put out values near 1e-10, which
+the absolute floor of 1e-4 used before passed whatever kiln computed.
+Prints one row per model and shape and a closing `e2e: N passed, M failed`
+line; exits 1 on any failure.
 """
 
 import argparse
@@ -73,9 +76,9 @@ def run_ort(onnx_path, feeds, workdir, node, config=None):
 
 def fp32_or_cosine(got, ref, fp32):
     """(ok, detail) of one output: fp32 builds within 1e-4 of the
-    reference's max (at least 1), low-precision ones at cosine >= 0.999."""
+    reference's max, low-precision ones at cosine >= 0.999."""
     if fp32:
-        tol = 1e-4 * max(1.0, float(np.abs(ref).max()))
+        tol = 1e-4 * float(np.abs(ref).max())
         err = float(np.abs(got - ref).max())
         return err <= tol, f"max|err| {err:.3g} tol {tol:.3g}"
     cos = float(np.dot(got.ravel(), ref.ravel()) /
@@ -129,7 +132,7 @@ def main():
                             bad.append(f"{out_name}: shape {g.shape} vs {r.shape}")
                             continue
                         rf, gf = r.astype(np.float64), g.astype(np.float64)
-                        t = 1e-4 * max(1.0, float(np.abs(rf).max()) if rf.size else 1.0)
+                        t = 1e-4 * (float(np.abs(rf).max()) if rf.size else 1.0)
                         e = float(np.abs(gf - rf).max()) if rf.size else 0.0
                         if not np.isfinite(e) or e > t:
                             bad.append(f"{out_name}: max|err| {e:.3g} > {t:.3g}")
