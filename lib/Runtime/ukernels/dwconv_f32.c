@@ -51,8 +51,8 @@ void kiln_dwcb_avx512(const float *, float *, const float *, const float *,
  * Tasks are split over the threads. Same desc as conv2d_f32 (flags: 1 =
  * bias; no residual), and flag 32: a second output view mean [N, C, 1, 1]
  * after y, each channel's mean of y (a global average pool), summed on the
- * channel-blocked kernel's register tiles or, on the portable path, read
- * back from y. */
+ * row or channel-blocked kernel's register tiles or, on the portable path,
+ * read back from y. */
 
 typedef float (*dwr_fn)(const float *, float *, const float *, float, int64_t,
                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
@@ -62,7 +62,7 @@ typedef struct {
   dw_planes_fn fn;
   dwcb_fn cb;     /* channel-blocked kernel, or NULL */
   dwr_fn rows;    /* the row kernel (dwconv_rows_f32.h), or NULL */
-  int64_t lanes;  /* its channels per task */
+  int64_t lanes;  /* channels per task (cb's vector, or 1: the row kernel) */
   const float *x, *w, *bias;
   float *y;
   float *mean;    /* [n, c] (mean_img apart), or NULL */
