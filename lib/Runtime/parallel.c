@@ -42,7 +42,8 @@ typedef struct team {
   void *args[MAX_ARGS];
   int32_t size;
   kiln_arena *arena; /* the caller's workspace, used by every member */
-  atomic_int next;  /* next member index to claim */
+  atomic_int next;  /* next member index to claim (teams over 64) */
+  atomic_ullong claimed; /* members claimed (teams of up to 64) */
   atomic_int done;  /* members finished */
   atomic_int refs;  /* the caller and queued tickets */
   atomic_int failed; /* a member ran out of memory (kiln_pool_member_fail) */
@@ -107,11 +108,41 @@ static void release(team *t) {
   }
 }
 
+/* The member this thread claims first: 0 for a region's caller, k for
+ * pool worker k. A team's member k then runs on the same thread region
+ * after region while the workers keep up, so a kernel's share of its
+ * output (rows, runs of pixels) stays in the cache of the core that reads
+ * it as the next kernel's same share. Members are still taken by whoever
+ * is free once its own is done, so a busy or sleeping worker never holds
+ * a region up. */
+static _Thread_local int32_t preferred_member;
+
+/* The next member for this thread: its preferred one if still free, else
+ * the first free one; -1 when none is left. */
+static int32_t claim_member(team *t, int32_t *scan) {
+  if (t->size > 64) {
+    int32_t id = atomic_fetch_add(&t->next, 1);
+    return id < t->size ? id : -1;
+  }
+  if (*scan < 0) {
+    *scan = 0;
+    int32_t p = preferred_member;
+    if (p < t->size &&
+        !(atomic_fetch_or(&t->claimed, 1ull << p) & (1ull << p)))
+      return p;
+  }
+  for (; *scan < t->size; ++*scan)
+    if (!(atomic_fetch_or(&t->claimed, 1ull << *scan) & (1ull << *scan)))
+      return (*scan)++;
+  return -1;
+}
+
 /* Claims and runs members until none is left. */
 static void work_on(team *t) {
+  int32_t scan = -1;
   for (;;) {
-    int32_t id = atomic_fetch_add(&t->next, 1);
-    if (id >= t->size)
+    int32_t id = claim_member(t, &scan);
+    if (id < 0)
       return;
     int32_t saved_id = member_id, saved_count = member_count;
     bool saved_in = in_region;
@@ -195,8 +226,8 @@ static void join_slot(unsigned gen) {
   atomic_fetch_sub(&slot_refs, 1);
 }
 
-static void *worker_main(void *unused) {
-  (void)unused;
+static void *worker_main(void *arg) {
+  preferred_member = (int32_t)(intptr_t)arg;
   unsigned seen = atomic_load(&slot_gen);
   for (;;) {
     int64_t until = now_ns() + spin_ns;
@@ -253,7 +284,8 @@ int kiln_pool_start(int threads) {
   if (threads > 1) {
     workers = calloc((size_t)threads - 1, sizeof *workers);
     for (int i = 0; workers && i < threads - 1; ++i)
-      if (pthread_create(&workers[num_workers], NULL, worker_main, NULL) == 0)
+      if (pthread_create(&workers[num_workers], NULL, worker_main,
+                         (void *)(intptr_t)(num_workers + 1)) == 0)
         ++num_workers;
   }
   pool_threads = num_workers + 1;
@@ -314,6 +346,7 @@ static void fill_team(team *t, microtask_fn fn, int32_t argc, void **args,
   t->size = size;
   t->arena = kiln_arena_get();
   atomic_store(&t->next, 0);
+  atomic_store(&t->claimed, 0);
   atomic_store(&t->done, 0);
   atomic_store(&t->failed, 0);
 }
