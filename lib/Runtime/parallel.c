@@ -6,8 +6,9 @@
  * below. They are implemented here on a small pthread pool, so a compiled
  * model needs no OpenMP library:
  *   - __kmpc_fork_call runs the region's microtask once per team member;
- *     team members are claimed from an atomic counter by pool workers and
- *     by the calling thread alike, so a run never waits on a busy pool;
+ *     each thread claims its own member first (the caller 0, worker k
+ *     member k: claim_member), then any left, so a run never waits on a
+ *     busy pool;
  *   - __kmpc_for_static_init_8u gives each member its contiguous chunk;
  *   - __kmpc_barrier is a no-op: each region holds exactly one loop, and the
  *     end of __kmpc_fork_call already waits for every member;
