@@ -61,6 +61,17 @@ void lowering::checkDims(OpBuilder &b, Location loc, Value a, Value o) {
                                   arith::IndexCastOp::create(b, loc, i64, o)});
 }
 
+void lowering::checkExtent(OpBuilder &b, Location loc, Value a, int64_t da,
+                           Value o, int64_t db, bool atMost) {
+  auto at = cast<RankedTensorType>(a.getType()), ot = cast<RankedTensorType>(o.getType());
+  if (!at.isDynamicDim(da) && !ot.isDynamicDim(db))
+    return;
+  Value x = dimValue(b, loc, a, da), y = dimValue(b, loc, o, db);
+  if (atMost) // min(x, y) == x exactly when x <= y
+    y = arith::MinUIOp::create(b, loc, x, y);
+  checkDims(b, loc, x, y);
+}
+
 Value lowering::buildElementwise(
     OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {

@@ -27,6 +27,12 @@ SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value v);
 /// (index values) differ.
 void checkDims(OpBuilder &b, Location loc, Value a, Value other);
 
+/// Checks at run time that extent `da` of `a` equals (or, with `atMost`,
+/// does not exceed) extent `db` of `o`; nothing when both are static (the
+/// op's verifier has checked those).
+void checkExtent(OpBuilder &b, Location loc, Value a, int64_t da, Value o,
+                 int64_t db, bool atMost = false);
+
 /// An index constant.
 inline Value idx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);

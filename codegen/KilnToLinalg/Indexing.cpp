@@ -286,8 +286,12 @@ struct LowerScatterElements final : OpRewritePattern<ScatterElementsOp> {
     if (axis < 0)
       axis += rank;
     SmallVector<Value> ubs;
-    for (int64_t d = 0; d < rank; ++d)
+    for (int64_t d = 0; d < rank; ++d) {
+      checkExtent(b, loc, upd, d, ind, d);
+      if (d != axis)
+        checkExtent(b, loc, ind, d, data, d, /*atMost=*/true);
       ubs.push_back(dimValue(b, loc, ind, d));
+    }
     Value axisDim = dimValue(b, loc, data, axis);
     StringRef red = op.getReduction();
     Value r = loopNest(b, loc, ubs, data,
@@ -329,6 +333,12 @@ struct LowerScatterND final : OpRewritePattern<ScatterNDOp> {
       dataDims.push_back(dimValue(b, loc, data, d));
     for (int64_t d = k; d < rank; ++d)
       ubs.push_back(dataDims[d]);
+    // updates: the indices' extents but the last, then data's from k
+    for (int64_t d = 0; d < (int64_t)ubs.size(); ++d)
+      if (d + 1 < q)
+        checkExtent(b, loc, upd, d, ind, d);
+      else
+        checkExtent(b, loc, upd, d, data, d - (q - 1) + k);
     StringRef red = op.getReduction();
     Value r = loopNest(b, loc, ubs, data,
                        [&](OpBuilder &nb, Location l, ValueRange iv, Value acc) -> Value {

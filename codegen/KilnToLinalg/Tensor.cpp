@@ -359,6 +359,9 @@ struct LowerGatherElements final : OpLowering<GatherElementsOp> {
       axis += rank;
     Value axisDim = dimValue(b, loc, op.getInput(), axis);
     Value src = op.getInput();
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        checkExtent(b, loc, op.getIndices(), d, src, d, /*atMost=*/true);
     Value r = buildElementwise(
         b, loc, op.getType(), op.getIndices(),
         [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {

@@ -23,6 +23,47 @@ static LogicalResult requireIndices(StringRef name, OptLoc loc, Value v) {
   return success();
 }
 
+/// The ranks and static extents the element-wise index ops need: indices
+/// of the input's rank, each extent off `axis` within the input's (the op
+/// reads or writes the input at those positions), and, for scatter,
+/// updates of the indices' shape. Dynamic extents are checked at run time
+/// by the lowering.
+static LogicalResult checkElementIndices(StringRef name, OptLoc loc,
+                                         RankedTensorType input,
+                                         RankedTensorType indices,
+                                         int64_t axis,
+                                         RankedTensorType updates = {}) {
+  int64_t rank = input.getRank();
+  if (indices.getRank() != rank)
+    return opError(name, loc, "indices rank " + Twine(indices.getRank()) +
+                                  " differs from input rank " + Twine(rank));
+  if (rank == 0 || axis < -rank || axis >= rank)
+    return opError(name, loc, "axis " + Twine(axis) +
+                                  " is out of range for rank " + Twine(rank));
+  if (axis < 0)
+    axis += rank;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && !indices.isDynamicDim(d) && !input.isDynamicDim(d) &&
+        indices.getDimSize(d) > input.getDimSize(d))
+      return opError(name, loc, "indices extent " + Twine(indices.getDimSize(d)) +
+                                    " exceeds the input's " +
+                                    Twine(input.getDimSize(d)) + " in dim " +
+                                    Twine(d));
+  if (!updates)
+    return success();
+  if (updates.getRank() != rank)
+    return opError(name, loc, "updates rank " + Twine(updates.getRank()) +
+                                  " differs from indices rank " + Twine(rank));
+  for (int64_t d = 0; d < rank; ++d)
+    if (!updates.isDynamicDim(d) && !indices.isDynamicDim(d) &&
+        updates.getDimSize(d) != indices.getDimSize(d))
+      return opError(name, loc, "updates extent " + Twine(updates.getDimSize(d)) +
+                                    " differs from the indices' " +
+                                    Twine(indices.getDimSize(d)) + " in dim " +
+                                    Twine(d));
+  return success();
+}
+
 LogicalResult GatherOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                                          Adaptor adaptor, Types &types) {
   StringRef name = getOperationName();
@@ -48,14 +89,8 @@ LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, OptLoc loc,
   StringRef name = getOperationName();
   auto input = tensorOf(adaptor.getInput()),
        indices = tensorOf(adaptor.getIndices());
-  int64_t rank = input.getRank(), axis = adaptor.getAxis();
-  if (indices.getRank() != rank)
-    return opError(name, loc, "indices rank " + Twine(indices.getRank()) +
-                                  " differs from input rank " + Twine(rank));
-  if (rank == 0 || axis < -rank || axis >= rank)
-    return opError(name, loc, "axis " + Twine(axis) +
-                                  " is out of range for rank " + Twine(rank));
-  if (failed(requireIndices(name, loc, adaptor.getIndices())))
+  if (failed(checkElementIndices(name, loc, input, indices, adaptor.getAxis())) ||
+      failed(requireIndices(name, loc, adaptor.getIndices())))
     return failure();
   types.push_back(indices.clone(input.getElementType()));
   return success();
@@ -113,6 +148,13 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, OptLoc loc,
       return opError(name, loc,
                      "updates have rank " + Twine(updates.getRank()) +
                          ", expected " + Twine(want));
+    // updates: the indices' extents but the last, then the input's from k
+    SmallVector<int64_t> shape(indices.getShape().drop_back());
+    shape.append(input.getShape().begin() + k, input.getShape().end());
+    for (auto [d, u, w] : llvm::enumerate(updates.getShape(), shape))
+      if (!ShapedType::isDynamic(u) && !ShapedType::isDynamic(w) && u != w)
+        return opError(name, loc, "updates extent " + Twine(u) + " in dim " +
+                                      Twine(d) + ", expected " + Twine(w));
   }
   types.push_back(input);
   return success();
@@ -123,11 +165,9 @@ LogicalResult ScatterElementsOp::inferReturnTypes(MLIRContext *, OptLoc loc,
                                                   Types &types) {
   StringRef name = getOperationName();
   auto input = tensorOf(adaptor.getInput());
-  int64_t rank = input.getRank(), axis = adaptor.getAxis();
-  if (rank == 0 || axis < -rank || axis >= rank)
-    return opError(name, loc, "axis " + Twine(axis) +
-                                  " is out of range for rank " + Twine(rank));
-  if (failed(requireIndices(name, loc, adaptor.getIndices())) ||
+  if (failed(checkElementIndices(name, loc, input, tensorOf(adaptor.getIndices()),
+                                 adaptor.getAxis(), tensorOf(adaptor.getUpdates()))) ||
+      failed(requireIndices(name, loc, adaptor.getIndices())) ||
       failed(checkReduction(name, loc, adaptor.getReduction())))
     return failure();
   if (tensorOf(adaptor.getUpdates()).getElementType() != input.getElementType())

@@ -171,6 +171,31 @@ func.func @scatter_elements_add(%d: tensor<3x3xf32>, %i: tensor<2x3xi64>, %u: te
 
 // -----
 
+// Dynamic extents are checked at run time: updates against the indices in
+// every dim, the indices within the data off the axis (min(i, d) == i).
+// CHECK-LABEL: func.func @scatter_elements_dynamic(
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
+// CHECK:         tensor.dim %arg2, %[[C0]]
+// CHECK:         tensor.dim %arg1, %[[C0]]
+// CHECK:         call @kiln_rt_check_dim
+// CHECK:         tensor.dim %arg2, %[[C1]]
+// CHECK:         tensor.dim %arg1, %[[C1]]
+// CHECK:         call @kiln_rt_check_dim
+// CHECK:         %[[I1:.*]] = tensor.dim %arg1, %[[C1]]
+// CHECK:         %[[D1:.*]] = tensor.dim %arg0, %[[C1]]
+// CHECK:         %[[M:.*]] = arith.minui %[[I1]], %[[D1]]
+// CHECK:         %[[A:.*]] = arith.index_cast %[[I1]]
+// CHECK:         %[[B:.*]] = arith.index_cast %[[M]]
+// CHECK:         call @kiln_rt_check_dim(%[[A]], %[[B]])
+// CHECK:         scf.for
+func.func @scatter_elements_dynamic(%d: tensor<?x?xf32>, %i: tensor<?x?xi64>, %u: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %0 = kiln.scatter_elements %d, %i, %u {axis = 0 : i64} : (tensor<?x?xf32>, tensor<?x?xi64>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
 // ScatterND replaces whole slices: loops over the index prefix and the
 // trailing dims.
 // CHECK-LABEL: func.func @scatter_nd(

@@ -351,3 +351,39 @@ def test_bfloat16_inputs_and_outputs(tmp_path):
                                              r"pass kiln.to_bfloat16"):
         m.run({"X": xf, "Y": y})
     m.close()
+
+
+# Element-wise index ops with dynamic extents: kiln checks at run time that
+# updates match the indices and that the indices stay within the data off
+# the axis (before, a mismatch read or wrote out of bounds).
+SCATTER = """<
+  ir_version: 8,
+  opset_import: ["" : 13]
+>
+scat (float[A, B] D, int64[C, E] I, float[F, G] U) => (float[A, B] Y, float[C, E] Z) {
+  Y = ScatterElements<axis = 0>(D, I, U)
+  Z = GatherElements<axis = 0>(D, I)
+}
+"""
+
+
+def test_element_index_extents_checked(tmp_path):
+    m = kiln.load(compile_text(tmp_path, SCATTER, "scat"))
+    d = np.arange(12, dtype=np.float32).reshape(3, 4)
+    i = np.array([[2, 0, 1], [1, 2, 0]], np.int64)
+    u = np.full((2, 3), -1.0, np.float32)
+    out = m.run({"D": d, "I": i, "U": u})
+    y = d.copy()
+    for r in range(2):
+        for c in range(3):
+            y[i[r, c], c] = u[r, c]
+    np.testing.assert_array_equal(out["Y"], y)
+    np.testing.assert_array_equal(out["Z"], d[i, np.arange(3)])
+    with pytest.raises(kiln.KilnError, match=r"two dims that must match are 2 and 3 "):
+        m.run({"D": d, "I": i, "U": u[:, :2]})
+    wide = np.zeros((2, 5), np.int64)  # 5 columns, the data has 4
+    with pytest.raises(kiln.KilnError, match=r"two dims that must match are 5 and 4 "):
+        m.run({"D": d, "I": wide, "U": np.zeros((2, 5), np.float32)})
+    check_ok = m.run({"D": d, "I": i, "U": u})  # still runs after the errors
+    np.testing.assert_array_equal(check_ok["Y"], y)
+    m.close()

@@ -257,3 +257,45 @@ func.func @random_dynamic_without_like() {
   %0 = kiln.random {distribution = "uniform", a = 0.0 : f32, b = 1.0 : f32, seed = 1 : i64} : () -> tensor<?xf32>
   return
 }
+
+// -----
+
+// The importer fuzzer's case: legacy Scatter with 0-D indices.
+func.func @scatter_elements_rank(%d: tensor<3x3xf32>, %i: tensor<i64>, %u: tensor<2x3xf32>) -> tensor<3x3xf32> {
+  // expected-error @+1 {{'kiln.scatter_elements' op indices rank 0 differs from input rank 2}}
+  %0 = kiln.scatter_elements %d, %i, %u : (tensor<3x3xf32>, tensor<i64>, tensor<2x3xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+func.func @scatter_elements_updates(%d: tensor<3x3xf32>, %i: tensor<2x3xi64>, %u: tensor<2x2xf32>) -> tensor<3x3xf32> {
+  // expected-error @+1 {{'kiln.scatter_elements' op updates extent 2 differs from the indices' 3 in dim 1}}
+  %0 = kiln.scatter_elements %d, %i, %u : (tensor<3x3xf32>, tensor<2x3xi64>, tensor<2x2xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+// Off the axis the indices may not reach past the input.
+func.func @scatter_elements_extent(%d: tensor<3x3xf32>, %i: tensor<2x4xi64>, %u: tensor<2x4xf32>) -> tensor<3x3xf32> {
+  // expected-error @+1 {{'kiln.scatter_elements' op indices extent 4 exceeds the input's 3 in dim 1}}
+  %0 = kiln.scatter_elements %d, %i, %u {axis = 0 : i64} : (tensor<3x3xf32>, tensor<2x4xi64>, tensor<2x4xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+func.func @gather_elements_extent(%d: tensor<3x3xf32>, %i: tensor<4x2xi64>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{'kiln.gather_elements' op indices extent 4 exceeds the input's 3 in dim 0}}
+  %0 = kiln.gather_elements %d, %i {axis = 1 : i64} : (tensor<3x3xf32>, tensor<4x2xi64>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @scatter_nd_updates(%d: tensor<4x5xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf32>) -> tensor<4x5xf32> {
+  // expected-error @+1 {{'kiln.scatter_nd' op updates extent 4 in dim 1, expected 5}}
+  %0 = kiln.scatter_nd %d, %i, %u : (tensor<4x5xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
