@@ -313,7 +313,8 @@ static void conv_desc(int64_t *desc, int isa, int direct, int64_t s, int64_t pad
 static void bench_conv(const char *name, int64_t c, int64_t h, int64_t f,
                        int64_t kk, int64_t s, int isa, int direct, double peak,
                        int threads) {
-  int64_t pad = kk / 2, oh = (h + 2 * pad - kk) / s + 1, k = c * kk * kk;
+  /* same padding, none for non-overlapping patches (stride = kernel) */
+  int64_t pad = kk == s ? 0 : kk / 2, oh = (h + 2 * pad - kk) / s + 1, k = c * kk * kk;
   int64_t panels = (f + 15) / 16;
   float *x = aligned_alloc(64, (size_t)(c * h * h) * 4 + 64);
   float *w = aligned_alloc(64, (size_t)(f * k) * 4 + 64);
@@ -434,6 +435,9 @@ int main(int argc, char **argv) {
       {"mobilenet 1x1 96->40", 96, 14, 40, 1, 1},
       {"mobilenet 1x1 144->48", 144, 14, 48, 1, 1},
       {"mobilenet stem 3x3/2", 3, 224, 16, 3, 2},
+      {"alexnet stem 11x11/4", 3, 224, 64, 11, 4},
+      {"swin patch 4x4/4", 3, 224, 96, 4, 4},
+      {"vit patch 16x16/16", 3, 224, 768, 16, 16},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i)
     if (strstr(shapes[i].name, "bert-base") && (!only || strstr(shapes[i].name, only)))

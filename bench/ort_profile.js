@@ -1,11 +1,11 @@
 // Per-node times from ONNX Runtime's own profiler (CPU EP, all graph
 // optimizations), to set kiln's `kiln run --profile` table against.
 // usage: node bench/ort_profile.js MODEL.onnx NAME=D0xD1x... [NAME=...]
-//          [--threads N] [--runs N] [--by-op]
+//          [--threads N] [--runs N] [--by-op] [--order]
 // Inputs are float32 random values of the given shapes; NAME=DIMS:int64
 // gives an int64 input of ones (token ids, masks). Prints the mean
 // microseconds per run of each node (or of each op type with --by-op),
-// largest first, then the total.
+// largest first (--order: in the order they first ran), then the total.
 'use strict';
 const path = require('path');
 const fs = require('fs');
@@ -49,7 +49,8 @@ async function main() {
     count.set(key, (count.get(key) || 0) + 1);
   }
   let total = 0;
-  for (const [k, v] of [...us].sort((a, b) => b[1] - a[1])) {
+  const order = args.includes("--order");
+  for (const [k, v] of order ? [...us] : [...us].sort((a, b) => b[1] - a[1])) {
     total += v;
     console.log(`${(v / runs).toFixed(1).padStart(10)} us  ${String(count.get(k) / runs).padStart(4)}x  ${k}`);
   }

@@ -321,8 +321,8 @@ struct KilnCpuUkernels final
       }
     }
     // conv2d_f32 (int_params isa, flags, activation, stride h/w, pad
-    // top/left, dilation h/w) with a constant filter larger than 1 x 1, a
-    // column stride of 1 or 2, called for AVX2 or AVX-512 (its own isa
+    // top/left, dilation h/w) with a constant filter larger than 1 x 1,
+    // called for AVX2 or AVX-512 (its own isa
     // param, which the runtime dispatches on): the filter is packed
     // here into the GEMM's fp32 panels ([F, K] read as the transposed [K, F]
     // weight) for the runtime's direct kernel (flag 4,
@@ -365,8 +365,7 @@ struct KilnCpuUkernels final
       bool stridedAvx512 = params[0] == 2 && (params[3] > 1 || params[4] > 1);
       if (shapes &&
           (!pointwise || stridedAvx512 ||
-           (wt.getDimSize(1) >= 128 && smallPlane) || onePixel) &&
-          (params[4] == 1 || params[4] == 2)) {
+           (wt.getDimSize(1) >= 128 && smallPlane) || onePixel)) {
         int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
         int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);
         int64_t oh = yt.getDimSize(2), ow = yt.getDimSize(3);

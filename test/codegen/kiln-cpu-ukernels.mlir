@@ -776,7 +776,7 @@ func.func @conv_wino_7x7(%x: memref<1x256x7x7xf32>, %y: memref<1x24x7x7xf32>) {
 // Not packed (the patch GEMM or the pointwise kernel runs them): a 1 x 1
 // filter over fewer than 128 channels, also on a 5 x 5 output plane, one
 // over 64 channels on a 16 x 16 output plane at stride 1 or 2 (AVX2), a
-// column stride of 3, a call for the generic C kernels (isa 0), a filter that is not a
+// call for the generic C kernels (isa 0), a filter that is not a
 // constant.
 // CHECK-LABEL: func.func @conv_not_packed(
 // CHECK-NOT:     _packed
@@ -794,9 +794,43 @@ func.func @conv_not_packed(%x: memref<1x4x9x9xf32>, %y1: memref<1x8x9x9xf32>, %y
   %p = memref.get_global @pw : memref<8x4x1x1xf32>
   kiln.ukernel "conv2d_f32"(%x, %p) outs(%y1) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x1x1xf32>, memref<1x8x9x9xf32>) -> ()
   %s = memref.get_global @sw3 : memref<8x4x3x3xf32>
-  kiln.ukernel "conv2d_f32"(%x, %s) outs(%y3) {int_params = array<i64: 2, 0, 0, 1, 3, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x3x3xf32>, memref<1x8x7x3xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%x, %s) outs(%yw) {int_params = array<i64: 0, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x3x3xf32>, memref<1x8x7x7xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%x, %wa) outs(%yw) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x3x3xf32>, memref<1x8x7x7xf32>) -> ()
+  return
+}
+
+// -----
+
+// Column strides past 2 are packed too: the runtime's direct kernel runs
+// them on its gather tiles (AlexNet's 11 x 11 / 4 stem, the 4 x 4 / 4 and
+// 16 x 16 / 16 patch embeddings of Swin, ConvNeXt and ViT), for AVX-512
+// and AVX2.
+// CHECK-LABEL: func.func @conv_wide_strides(
+// The desc: isa, flags (4: packed), activation, stride h, w, pads,
+// dilations, then the kernel's height and width appended.
+// CHECK:         memref.get_global @sw3s_packed : memref<1x36x16xf32>
+// CHECK-NEXT:    %[[ISA:.*]] = arith.constant 2 : index
+// CHECK-NEXT:    %[[FL:.*]] = arith.constant 4 : index
+// CHECK-NEXT:    %[[ACT:.*]] = arith.constant 0 : index
+// CHECK-NEXT:    %[[SH:.*]] = arith.constant 1 : index
+// CHECK-NEXT:    %[[SW:.*]] = arith.constant 3 : index
+// CHECK:         memref.store %[[FL]], %{{.*}}[%c1_{{[0-9]+}}] : memref<39xindex>
+// CHECK:         memref.store %[[SW]], %{{.*}}[%c4_{{[0-9]+}}] : memref<39xindex>
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// CHECK:         memref.get_global @alex_packed : memref<4x363x16xf32>
+// CHECK-NEXT:    arith.constant 1 : index
+// CHECK-NEXT:    arith.constant 4 : index
+// CHECK-NEXT:    arith.constant 0 : index
+// CHECK-NEXT:    arith.constant 4 : index
+// CHECK-NEXT:    arith.constant 4 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+memref.global "private" constant @sw3s : memref<8x4x3x3xf32> = dense<1.0>
+memref.global "private" constant @alex : memref<64x3x11x11xf32> = dense<1.0>
+func.func @conv_wide_strides(%x: memref<1x4x9x9xf32>, %y3: memref<1x8x7x3xf32>, %xa: memref<1x3x224x224xf32>, %ya: memref<1x64x55x55xf32>) {
+  %s = memref.get_global @sw3s : memref<8x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %s) outs(%y3) {int_params = array<i64: 2, 0, 0, 1, 3, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x4x9x9xf32>, memref<8x4x3x3xf32>, memref<1x8x7x3xf32>) -> ()
+  %a = memref.get_global @alex : memref<64x3x11x11xf32>
+  kiln.ukernel "conv2d_f32"(%xa, %a) outs(%ya) {int_params = array<i64: 1, 0, 0, 4, 4, 2, 2, 1, 1>, float_params = array<f32>} : (memref<1x3x224x224xf32>, memref<64x3x11x11xf32>, memref<1x64x55x55xf32>) -> ()
   return
 }
 

@@ -39,7 +39,8 @@ typedef struct {
   int64_t oh, ow;      /* output extents */
   int64_t pitch;       /* floats between rows of x */
   int64_t sh;          /* row stride of the convolution */
-  int step;            /* floats between neighbouring pixels' inputs: 1, 2 */
+  int step;            /* floats between neighbouring pixels' inputs (1
+                          or 2 but in gather mode) */
   int flat;            /* tiles run over the virtual plane of pitch-wide rows */
   int gather;          /* tiles run over the output plane, each pixel's
                           input origin computed (any stride, no waste) */

@@ -97,8 +97,8 @@ float *kiln_conv_scaled_copy(const float *x, const int64_t xs[4], int64_t n,
  * desc: isa, flags, activation, stride h/w, pad top/left, dilation h/w,
  * kernel h, kernel w, then the views x [N, C, H, W], the packed filter
  * [ceil(F / 16), C * KH * KW, 16], [bias [F],] [residual,] y. The compiler
- * packs only for AVX-512 or AVX2 and a column stride of 1 or 2
- * (codegen/cpu/Ukernels.cpp); conv_direct_f32.h has the kernel. */
+ * packs only for AVX-512 or AVX2 (codegen/cpu/Ukernels.cpp);
+ * conv_direct_f32.h has the kernel. */
 
 typedef struct {
   const float *x;
@@ -166,7 +166,7 @@ static void conv2d_direct(const int64_t *desc) {
   kiln_rt_check_dim(wv.size[3], 16);
   kiln_rt_check_dim(dense_from(&wv, 1) && dense_from(&y, 1), 1);
   kiln_rt_check_dim(y.size[0], n);
-  kiln_rt_check_dim(sw == 1 || sw == 2, 1);
+  kiln_rt_check_dim(sw >= 1, 1);
   check_epilogue_views(flags, &bias, &res, n, f, oh, ow);
   if (n == 0 || f == 0 || oh == 0 || ow == 0)
     return;
@@ -276,8 +276,11 @@ static void conv2d_direct(const int64_t *desc) {
   j.flat = sh == 1 && sw == 1 && (vplane + mr - 1) / mr <= row_tiles;
   /* AVX2's tiles are narrow enough to keep each pixel's input offset in a
    * register: they run over the output plane itself, full everywhere but
-   * at the end of each task's run, with no wasted columns. */
-  j.gather = isa == KILN_ISA_AVX2;
+   * at the end of each task's run, with no wasted columns. AVX-512's row
+   * tiles step 1 or 2 columns (compile-time steps); a column stride past
+   * 2 (AlexNet's 11 x 11 / 4 stem, the 4 x 4 / 4 patch embeddings of Swin
+   * and ConvNeXt) takes the gather tiles too. */
+  j.gather = isa == KILN_ISA_AVX2 || sw > 2;
   /* a filter block that comes from memory once per run: k blocks, each
    * serving all of a task's tiles from L1 */
   int big = k * ct * (int64_t)sizeof(float) > KILN_CONV_BIG_FILTER;
