@@ -55,6 +55,8 @@ typedef struct {
   float *part; /* 2 * CD_MR vectors */
   int first, last;
   int prefetch; /* the task's first tile: fetch the next block's filter */
+  const float *pf; /* that block: tap kk's lines at pf + kk * 16 and, for
+                      a second panel, pf + (kp + kk) * 16 */
 } cd_kblock;
 
 /* acc[i]: pixel i's CD_VW channels from channel c0 of the tile -> rows of
@@ -198,9 +200,9 @@ cd_tile(const int mr, const int nv, const int step, const float *xb,
   #pragma GCC unroll 2
     for (int64_t kk = 0; kk < k; ++kk) {
       if (kb->prefetch) { /* one line of each panel's next block per tap */
-        __builtin_prefetch(w0 + (kk + k) * 16);
+        __builtin_prefetch(kb->pf + kk * 16);
         if (nv > 1 && CD_VW == 16)
-          __builtin_prefetch(w1 + (kk + k) * 16);
+          __builtin_prefetch(kb->pf + (kb->kp + kk) * 16);
       }
       const int64_t ko = koff[kk];
       const float *xk = xb + ko;
@@ -398,6 +400,7 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
         for (int64_t ti = 0; ti < ntiles; ++ti) {
           kb.part = part + ti * 2 * CD_MR * CD_VW;
           kb.prefetch = ti == 0 && !kb.last;
+          kb.pf = w + (k0 + kn) * 16;
           if (j->gather)
             cd_tiles[mrs[ti] - 1][nv - 1][gv](xrow, pos[ti], j->koff + k0 / kg,
                                              kn, w + k0 * 16, &os[ti], &kb);
@@ -410,7 +413,16 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
       continue;
     }
     kb.first = kb.last = 1;
+    /* one pass over the taps: the task's first tile fetches the filter
+     * panels of the next task's channel block, which otherwise come from
+     * memory at the pace of its first tile (1 x 1 convolutions on 7 x 7
+     * planes: a few tiles per block, every block a new filter panel) */
     kb.prefetch = 0;
+    if (t + 1 < end && !j->c8) {
+      int64_t nfb = j->rows_outer ? (t + 1) % j->fblocks : (t + 1) / j->rows % j->fblocks;
+      kb.prefetch = nfb != fb;
+      kb.pf = j->wp + nfb * CD_CT / 16 * j->k * 16 + nfb * CD_CT % 16;
+    }
     kb.part = part;
     for (int64_t ti = 0, q = q0; ti < ntiles; ++ti) {
       int mr = (int)(base + (ti < wide ? 1 : 0));
@@ -421,6 +433,7 @@ void CD_FN(void *vjob, int64_t begin, int64_t end) {
         else
           cd_tiles[mr - 1][nv - 1][j->step](xrow + (q - q0) * j->step, po,
                                             j->koff, j->k, w, &o, &kb);
+        kb.prefetch = 0;
       }
       q += mr;
     }
