@@ -370,11 +370,112 @@ struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
   }
 };
 
+/// An inverted residual block's expansion and depthwise convolutions
+/// (MobileNetV2/V3, EfficientNet, MNASNet): kiln.ukernel "conv2d_f32", a
+/// 1 x 1 at stride 1 without padding, bias and activation only, whose one
+/// use is a "dwconv2d_f32" that the runtime's row kernel takes (AVX-512,
+/// square 3 x 3 / 5 x 5 / 7 x 7, stride 1 or 2 both ways, no dilation,
+/// output rows of 16+ columns that fill 3/4 of their vectors: dwr_fits in
+/// lib/Runtime/ukernels/dwconv_rows_f32.h) -> one "pwdw_f32"
+/// (lib/Runtime/ukernels/pwdw_f32.c), which computes the expanded tensor a
+/// band of rows and a few channels at a time into a buffer that stays in
+/// L2, instead of writing it to memory and reading it back. int_params
+/// (isa, flags: 1 expansion bias, 2 depthwise bias; the two activations,
+/// stride, pad top, pad left). Not where the depthwise output also feeds
+/// a global average pool (DwConvMeanToUkernel takes that).
+struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool rowKernelFits(int64_t k, int64_t s, int64_t ow) {
+    int64_t vecs = (ow + 15) / 16;
+    return (k == 3 || k == 5 || k == 7) && (s == 1 || s == 2) && ow >= 16 &&
+           4 * ow >= 3 * vecs * 16;
+  }
+
+  LogicalResult matchAndRewrite(UkernelOp dw,
+                                PatternRewriter &rewriter) const override {
+    if (dw.getKernel() != "dwconv2d_f32" || dw.getResults().size() != 1)
+      return failure();
+    ArrayRef<int64_t> dp = dw.getIntParams();
+    if (dp.size() != 9 || dp[0] != 2 || (dp[1] & ~int64_t(1)) || dp[3] != dp[4] ||
+        dp[7] != 1 || dp[8] != 1)
+      return rewriter.notifyMatchFailure(dw, "not an AVX-512 depthwise kernel "
+                                             "with equal strides, no dilation");
+    for (Operation *user : dw.getResult().getUsers())
+      if (auto u = dyn_cast<UkernelOp>(user); u && u.getKernel() == "global_avgpool_f32")
+        return rewriter.notifyMatchFailure(dw, "its output feeds a global pool");
+    Value dwIn = dw.getInputs()[0];
+    auto castOp = dwIn.getDefiningOp<tensor::CastOp>();
+    auto pw = (castOp ? castOp.getSource() : dwIn).getDefiningOp<UkernelOp>();
+    if (!pw || pw.getKernel() != "conv2d_f32" || pw.getResults().size() != 1 ||
+        (castOp && !castOp->hasOneUse()))
+      return rewriter.notifyMatchFailure(dw, "input is not a convolution's only use");
+    // Besides the depthwise convolution, the expansion's result may only
+    // give its batch extent (a dynamic batch: the depthwise output's
+    // tensor.empty), which is the input's.
+    SmallVector<tensor::DimOp> batchDims;
+    for (Operation *user : pw.getResult().getUsers()) {
+      if (user == (castOp ? castOp.getOperation() : dw.getOperation()))
+        continue;
+      auto dim = dyn_cast<tensor::DimOp>(user);
+      std::optional<int64_t> at = dim ? dim.getConstantIndex() : std::nullopt;
+      if (!at || *at != 0)
+        return rewriter.notifyMatchFailure(dw, "the expansion has other uses");
+      batchDims.push_back(dim);
+    }
+    if (!castOp && llvm::count(dw->getOperands(), pw.getResult()) != 1)
+      return rewriter.notifyMatchFailure(dw, "the expansion has other uses");
+    ArrayRef<int64_t> pp = pw.getIntParams();
+    if (pp.size() != 9 || pp[0] != 2 || (pp[1] & ~int64_t(1)) || pp[3] != 1 ||
+        pp[4] != 1 || pp[5] != 0 || pp[6] != 0)
+      return rewriter.notifyMatchFailure(dw, "input is not a 1 x 1 at stride 1 "
+                                             "without padding, residual or scale");
+    Value x = pw.getInputs()[0], w1 = pw.getInputs()[1], w2 = dw.getInputs()[1];
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto w1t = cast<RankedTensorType>(w1.getType());
+    auto w2t = cast<RankedTensorType>(w2.getType());
+    auto tt = cast<RankedTensorType>(pw.getResult().getType());
+    auto yt = cast<RankedTensorType>(dw.getResult().getType());
+    if (!xt || xt.getRank() != 4 || w1t.getRank() != 4 || w2t.getRank() != 4 ||
+        yt.getRank() != 4 || tt.getRank() != 4 || !w1t.hasStaticShape() ||
+        !w2t.hasStaticShape() || xt.isDynamicDim(1) || xt.isDynamicDim(2) ||
+        xt.isDynamicDim(3) || yt.isDynamicDim(3) || yt.isDynamicDim(2) ||
+        w1t.getDimSize(2) != 1 || w1t.getDimSize(3) != 1 ||
+        w2t.getDimSize(0) != w1t.getDimSize(0) || w2t.getDimSize(1) != 1 ||
+        w2t.getDimSize(2) != w2t.getDimSize(3) || tt.getDimSize(2) != xt.getDimSize(2) ||
+        tt.getDimSize(3) != xt.getDimSize(3))
+      return rewriter.notifyMatchFailure(dw, "shapes are not static where needed");
+    if (!rowKernelFits(w2t.getDimSize(2), dp[3], yt.getDimSize(3)))
+      return rewriter.notifyMatchFailure(dw, "not a shape of the row kernel");
+    bool b1 = pp[1] & 1, b2 = dp[1] & 1;
+    SmallVector<Value> ins{x, w1};
+    if (b1)
+      ins.push_back(pw.getInputs()[2]);
+    ins.push_back(w2);
+    if (b2)
+      ins.push_back(dw.getInputs()[2]);
+    for (tensor::DimOp dim : batchDims)
+      rewriter.modifyOpInPlace(dim, [&] { dim.getSourceMutable().assign(x); });
+    rewriter.setInsertionPoint(dw);
+    auto fused = UkernelOp::create(
+        rewriter, dw.getLoc(), TypeRange{yt}, rewriter.getStringAttr("pwdw_f32"),
+        ins, ValueRange{dw.getInit()},
+        rewriter.getDenseI64ArrayAttr({2, (b1 ? 1 : 0) | (b2 ? 2 : 0), pp[2], dp[2],
+                                       dp[3], dp[5], dp[6]}),
+        rewriter.getDenseF32ArrayAttr({}));
+    rewriter.replaceOp(dw, fused.getResult());
+    if (castOp)
+      rewriter.eraseOp(castOp);
+    rewriter.eraseOp(pw);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::kiln::cpu::populateConvUkernelPatterns(RewritePatternSet &patterns,
                                                  int64_t isaFlag) {
   patterns.add<ConvToUkernel, PoolToUkernel<MaxPoolOp>, PoolToUkernel<AveragePoolOp>, GlobalAvgPoolToUkernel,
                BatchNormToUkernel>(patterns.getContext(), isaFlag);
-  patterns.add<DwConvMeanToUkernel>(patterns.getContext());
+  patterns.add<DwConvMeanToUkernel, PwDwToUkernel>(patterns.getContext());
 }

@@ -130,6 +130,7 @@ enum {
   KILN_SCRATCH_WINO_V,
   KILN_SCRATCH_WINO_M,
   KILN_SCRATCH_WINO_EO,
+  KILN_SCRATCH_PWDW,
   KILN_SCRATCH_SLOTS
 };
 void *kiln_scratch(int slot, size_t bytes);

@@ -829,3 +829,57 @@ func.func @conv_gelu(%x: tensor<1x16x7x7xf32>, %wd: tensor<16x1x3x3xf32>, %w: te
   %3 = kiln.gelu %2 {tanh_approx = true} : tensor<1x8x7x7xf32> -> tensor<1x8x7x7xf32>
   return %3 : tensor<1x8x7x7xf32>
 }
+
+// -----
+
+// An inverted residual block's expansion (1 x 1, stride 1, no padding,
+// bias, ReLU) whose only use is a depthwise convolution the AVX-512 row
+// kernel takes (3 x 3 here at stride 1, rows of 56 columns; bias, ReLU):
+// one kiln.ukernel "pwdw_f32", int_params (isa, flags 1 | 2 for the two
+// biases, act1, act2, stride, pad top, pad left); the expanded tensor is
+// never materialized. At stride 2 with a dynamic batch and no biases as
+// well. AVX2 keeps the two kernels.
+// CHECK-LABEL: func.func @pwdw(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<1x16x56x56xf32>, %[[W1:[^:]*]]: tensor<96x16x1x1xf32>, %[[B1:[^:]*]]: tensor<96xf32>, %[[W2:[^:]*]]: tensor<96x1x3x3xf32>, %[[B2:[^:]*]]: tensor<96xf32>,
+// CHECK:         %[[Y:.*]] = kiln.ukernel "pwdw_f32"(%[[X]], %[[W1]], %[[B1]], %[[W2]], %[[B2]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 3, 1, 1, 1, 1, 1>}
+// CHECK-NOT:     "conv2d_f32"
+// CHECK-NOT:     "dwconv2d_f32"
+// CHECK:         %[[Z:.*]] = kiln.ukernel "pwdw_f32"(%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 0, 2, 1, 1>} : (tensor<?x16x112x112xf32>, tensor<96x16x1x1xf32>, tensor<96x1x3x3xf32>, tensor<?x96x56x56xf32>) -> tensor<?x96x56x56xf32>
+// CHECK:         return %[[Y]], %[[Z]]
+// AVX2-LABEL: func.func @pwdw(
+// AVX2-NOT:      "pwdw_f32"
+// AVX2:          kiln.ukernel "conv2d_f32"
+// AVX2:          kiln.ukernel "dwconv2d_f32"
+func.func @pwdw(%x: tensor<1x16x56x56xf32>, %w1: tensor<96x16x1x1xf32>, %b1: tensor<96xf32>, %w2: tensor<96x1x3x3xf32>, %b2: tensor<96xf32>, %xb: tensor<?x16x112x112xf32>) -> (tensor<1x96x56x56xf32>, tensor<?x96x56x56xf32>) {
+  %0 = kiln.conv %x, %w1 bias %b1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x56x56xf32>, tensor<96x16x1x1xf32>, tensor<96xf32>) -> tensor<1x96x56x56xf32>
+  %1 = kiln.relu %0 : tensor<1x96x56x56xf32>
+  %2 = kiln.conv %1, %w2 bias %b2 {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>, tensor<96xf32>) -> tensor<1x96x56x56xf32>
+  %3 = kiln.relu %2 : tensor<1x96x56x56xf32>
+  %4 = kiln.conv %xb, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<?x16x112x112xf32>, tensor<96x16x1x1xf32>) -> tensor<?x96x112x112xf32>
+  %5 = kiln.conv %4, %w2 {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<?x96x112x112xf32>, tensor<96x1x3x3xf32>) -> tensor<?x96x56x56xf32>
+  return %3, %5 : tensor<1x96x56x56xf32>, tensor<?x96x56x56xf32>
+}
+
+// -----
+
+// Not fused: an expansion with another use (here returned), a depthwise
+// convolution on 14-column rows (the channel-blocked kernel's), one with
+// dilation 2, one whose output feeds a global average pool (the depthwise
+// kernel takes the mean instead), and an expansion at stride 2.
+// CHECK-LABEL: func.func @pwdw_not_fused(
+// CHECK-NOT:     "pwdw_f32"
+// CHECK:         return
+func.func @pwdw_not_fused(%x: tensor<1x16x56x56xf32>, %w1: tensor<96x16x1x1xf32>, %w2: tensor<96x1x3x3xf32>, %xs: tensor<1x16x14x14xf32>, %xt: tensor<1x16x112x112xf32>) -> (tensor<1x96x56x56xf32>, tensor<1x96x56x56xf32>, tensor<1x96x14x14xf32>, tensor<1x96x56x56xf32>, tensor<1x96x1x1xf32>, tensor<1x96x28x28xf32>) {
+  %0 = kiln.conv %x, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x56x56xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x56x56xf32>
+  %1 = kiln.conv %0, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x56x56xf32>
+  %2 = kiln.conv %xs, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x14x14xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x14x14xf32>
+  %3 = kiln.conv %2, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x14x14xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x14x14xf32>
+  %4 = kiln.conv %x, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x56x56xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x56x56xf32>
+  %5 = kiln.conv %4, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 2, 2, 2, 2>, dilations = array<i64: 2, 2>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x56x56xf32>
+  %6 = kiln.conv %x, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x56x56xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x56x56xf32>
+  %7 = kiln.conv %6, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x56x56xf32>
+  %8 = kiln.global_average_pool %7 : (tensor<1x96x56x56xf32>) -> tensor<1x96x1x1xf32>
+  %9 = kiln.conv %xt, %w1 {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x112x112xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x56x56xf32>
+  %10 = kiln.conv %9, %w2 {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x28x28xf32>
+  return %0, %1, %3, %5, %8, %10 : tensor<1x96x56x56xf32>, tensor<1x96x56x56xf32>, tensor<1x96x14x14xf32>, tensor<1x96x56x56xf32>, tensor<1x96x1x1xf32>, tensor<1x96x28x28xf32>
+}

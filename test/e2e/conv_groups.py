@@ -29,7 +29,10 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
               SiLU (x * Sigmoid(x)), squeeze-excite, projection, residual
   mbv2        MobileNetV2's block: ReLU6 as Clip(0, 6) after the 1 x 1 and
               the strided depthwise convolutions (bounds as inputs; as
-              attributes in mbv2_opset10), a Clip(0, 4) that is not ReLU6
+              attributes in mbv2_opset10), a Clip(0, 4) that is not ReLU6;
+              mbv2_fused (64 x 64, stride 2) and mbv2_fused_k5 (40 x 40,
+              5 x 5, stride 1): the expansion and depthwise convolutions
+              as AVX-512's fused kernel
   dense       DenseNet's layer: concat, BatchNormalization + Relu before a
               convolution (the per-channel affine kernel), a norm at the end
   window_attention  MaxViT's attention: rank-5 Einsums, a scale and a
@@ -159,17 +162,21 @@ def mbconv_model():
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 
 
-def mbv2_model(opset):
+def mbv2_model(opset, h=15, k=3, s=2, name="mbv2"):
     """MobileNetV2's inverted residual block with ReLU6 as torch exports it:
     Clip(0, 6) with its bounds as inputs (opset 11+) or as attributes
     (older opsets), after the expanding 1 x 1 and the strided depthwise
-    convolutions; a Clip(0, 4) after the projection stays a clip."""
+    convolutions; a Clip(0, 4) after the projection stays a clip. On planes
+    whose output rows fill 16-lane vectors (h = 64 at stride 2, 40 at
+    stride 1) AVX-512 runs the expansion and the depthwise convolution as
+    one fused kernel (pwdw_f32)."""
     rng = np.random.default_rng(11)
-    c, e, f, h = 8, 48, 16, 15
+    c, e, f = 8, 48, 16
+    oh = (h + 2 * (k // 2) - k) // s + 1
     inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in (
         ("W1", rng.standard_normal((e, c, 1, 1)) * 0.8),
         ("B1", rng.standard_normal(e)),
-        ("Wd", rng.standard_normal((e, 1, 3, 3)) * 0.8),
+        ("Wd", rng.standard_normal((e, 1, k, k)) * 0.8),
         ("Bd", rng.standard_normal(e)),
         ("W2", rng.standard_normal((f, e, 1, 1)) * 0.3),
         ("B2", rng.standard_normal(f)))]
@@ -184,16 +191,16 @@ def mbv2_model(opset):
                   for n, v in (("zero", 0.0), ("six", 6.0), ("four", 4.0))]
     nodes = [helper.make_node("Conv", ["X", "W1", "B1"], ["e0"], kernel_shape=[1, 1])]
     nodes += clip("e0", "e1", 6)
-    nodes += [helper.make_node("Conv", ["e1", "Wd", "Bd"], ["d0"], kernel_shape=[3, 3],
-                               pads=[1, 1, 1, 1], strides=[2, 2], group=e)]
+    nodes += [helper.make_node("Conv", ["e1", "Wd", "Bd"], ["d0"], kernel_shape=[k, k],
+                               pads=[k // 2] * 4, strides=[s, s], group=e)]
     nodes += clip("d0", "d1", 6)
     nodes += [helper.make_node("Conv", ["d1", "W2", "B2"], ["y0"], kernel_shape=[1, 1])]
     nodes += clip("y0", "Y", 4)
-    g = helper.make_graph(nodes, "mbv2",
+    g = helper.make_graph(nodes, name,
                           [helper.make_tensor_value_info("X", TensorProto.FLOAT,
                                                          ["batch", c, h, h])],
                           [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
-                                                         ["batch", f, 8, 8])], inits)
+                                                         ["batch", f, oh, oh])], inits)
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
 
 
@@ -370,6 +377,8 @@ def models():
         "mbconv": mbconv_model(),
         "mbv2": mbv2_model(13),
         "mbv2_opset10": mbv2_model(10),
+        "mbv2_fused": mbv2_model(13, h=64, name="mbv2_fused"),
+        "mbv2_fused_k5": mbv2_model(13, h=40, k=5, s=1, name="mbv2_fused_k5"),
         "dense": dense_model(),
         "window_attention": window_attention_model(),
         "vec16w": conv_model("vec16w", 32, 5, 5, 32, 2, 3, act="Relu", w_input=True,

@@ -20,6 +20,7 @@
 
 void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
 void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams);
+void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams);
 
 /* One 2-D convolution through kiln_ukernel_conv2d_f32 against a double
  * reference: y = act(conv(x, w) + bias + residual). packed: the filter
@@ -422,6 +423,106 @@ static void test_winograd(int isa) {
          cases, worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE", worst);
 }
 
+/* kiln.ukernel "pwdw_f32" (pwdw_f32.c, AVX-512): y = act2(dw(act1(W1 x +
+ * b1)) + b2) against the two convolutions in double, the expanded tensor
+ * rounded to float as the unfused kernels store it. */
+static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
+                         int64_t k, int64_t s, int64_t pt, int64_t pl,
+                         int64_t pb, int64_t pr, int bias1, int bias2, int act1,
+                         int act2) {
+  int64_t oh = (h + pt + pb - k) / s + 1, ow = (w + pl + pr - k) / s + 1;
+  float *x = malloc(sizeof(float) * (size_t)(n * c * h * w));
+  float *w1 = malloc(sizeof(float) * (size_t)(e * c));
+  float *w2 = malloc(sizeof(float) * (size_t)(e * k * k));
+  float *b1 = malloc(sizeof(float) * (size_t)e), *b2 = malloc(sizeof(float) * (size_t)e);
+  float *y = malloc(sizeof(float) * (size_t)(n * e * oh * ow));
+  double *t = malloc(sizeof(double) * (size_t)(n * e * h * w));
+  for (int64_t i = 0; i < n * c * h * w; ++i) x[i] = frand();
+  for (int64_t i = 0; i < e * c; ++i) w1[i] = frand();
+  for (int64_t i = 0; i < e * k * k; ++i) w2[i] = frand();
+  for (int64_t i = 0; i < e; ++i) { b1[i] = frand(); b2[i] = frand(); }
+  int64_t desc[64], *d = desc;
+  *d++ = KILN_ISA_AVX512;
+  *d++ = (bias1 ? 1 : 0) | (bias2 ? 2 : 0);
+  *d++ = act1; *d++ = act2; *d++ = s; *d++ = pt; *d++ = pl;
+#define VIEW4(p, a0, a1, a2, a3)                                               \
+  *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
+  *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
+  VIEW4(x, n, c, h, w)
+  VIEW4(w1, e, c, 1, 1)
+  if (bias1) { *d++ = (intptr_t)b1; *d++ = 0; *d++ = e; *d++ = 1; }
+  VIEW4(w2, e, 1, k, k)
+  if (bias2) { *d++ = (intptr_t)b2; *d++ = 0; *d++ = e; *d++ = 1; }
+  VIEW4(y, n, e, oh, ow)
+#undef VIEW4
+  kiln_ukernel_pwdw_f32(desc, NULL);
+  for (int64_t in = 0; in < n; ++in)
+    for (int64_t o = 0; o < e; ++o)
+      for (int64_t p = 0; p < h * w; ++p) {
+        double a = bias1 ? b1[o] : 0.0;
+        for (int64_t ci = 0; ci < c; ++ci)
+          a += (double)w1[o * c + ci] * x[(in * c + ci) * h * w + p];
+        t[(in * e + o) * h * w + p] = (float)act_ref(a, act1);
+      }
+  double worst = 0;
+  for (int64_t in = 0; in < n; ++in)
+    for (int64_t o = 0; o < e; ++o)
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t jj = 0; jj < ow; ++jj) {
+          double acc = bias2 ? b2[o] : 0.0, mag = fabs(acc);
+          for (int64_t a = 0; a < k; ++a)
+            for (int64_t bb = 0; bb < k; ++bb) {
+              int64_t ih = i * s - pt + a, iw = jj * s - pl + bb;
+              if (ih < 0 || ih >= h || iw < 0 || iw >= w)
+                continue;
+              double v = t[((in * e + o) * h + ih) * w + iw] * w2[(o * k + a) * k + bb];
+              acc += v;
+              mag += fabs(v);
+            }
+          acc = act_ref(acc, act2);
+          double err = fabs(y[((in * e + o) * oh + i) * ow + jj] - acc) / (1 + mag);
+          worst = err > worst ? err : worst;
+        }
+  free(x); free(w1); free(w2); free(b1); free(b2); free(y); free(t);
+  return worst;
+}
+
+static void test_pwdw(void) {
+  /* n, c, h, w, e, k, s, pt, pl, pb, pr */
+  static const int64_t cs[][11] = {
+      {1, 16, 40, 40, 24, 3, 1, 1, 1, 1, 1},     /* one band, E % 8 = 0 */
+      {2, 24, 56, 56, 20, 3, 1, 1, 1, 1, 1},     /* bands, E % 8 = 4, 2 images */
+      {1, 7, 112, 112, 9, 3, 2, 1, 1, 1, 1},     /* stride 2, bands */
+      {1, 5, 60, 33, 16, 5, 1, 2, 2, 2, 2},      /* 5 x 5, a masked vector */
+      {1, 12, 57, 48, 8, 5, 2, 2, 2, 2, 2},      /* 5 x 5 stride 2, odd rows */
+      {1, 3, 90, 70, 11, 7, 1, 3, 3, 3, 3},      /* 7 x 7 */
+      {1, 40, 33, 64, 17, 3, 2, 0, 1, 1, 0},     /* TF-style pads after */
+      {3, 6, 200, 16, 8, 3, 1, 1, 1, 1, 1},      /* narrow tall planes: many bands */
+      {1, 8, 700, 32, 8, 3, 1, 1, 1, 1, 1},      /* bands past 128 KiB of rows */
+  };
+  static const int acts[6][2] = {{0, 0}, {KILN_ACT_RELU6, KILN_ACT_RELU6},
+                                 {KILN_ACT_RELU, KILN_ACT_RELU},
+                                 {KILN_ACT_SILU, KILN_ACT_SILU},
+                                 {KILN_ACT_HARDSWISH, 0},
+                                 {KILN_ACT_GELU, KILN_ACT_HARDSIGMOID}};
+  double worst = 0;
+  int cases = 0;
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; ++i)
+    for (int ep = 0; ep < 6; ++ep) {
+      const int64_t *q = cs[i];
+      double e = check_pwdw(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8],
+                            q[9], q[10], ep != 1, ep & 1, acts[ep][0], acts[ep][1]);
+      ++cases;
+      if (e > 2e-6) {
+        printf("FAIL pwdw case %zu epilogue %d: error %g\n", i, ep, e);
+        ++failures;
+      }
+      worst = e > worst ? e : worst;
+    }
+  printf("pwdw avx512: %d cases, max error %s\n", cases,
+         worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
+}
+
 /* "winograd": only the Winograd cases (conv_winograd.test, on AVX-512
  * machines); else every other kernel on every ISA the CPU has. */
 int main(int argc, char **argv) {
@@ -432,6 +533,8 @@ int main(int argc, char **argv) {
     if (!wino) {
       test_conv(isas[i]);
       test_grouped(isas[i]);
+      if (isas[i] == KILN_ISA_AVX512)
+        test_pwdw();
     }
     else if (isas[i] == KILN_ISA_AVX512)
       test_winograd(isas[i]);

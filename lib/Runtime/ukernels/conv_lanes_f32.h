@@ -49,6 +49,12 @@ typedef struct {
 void kiln_conv_pw_avx2(void *job, int64_t begin, int64_t end);
 void kiln_conv_pw_avx512(void *job, int64_t begin, int64_t end);
 
+/* Y [f, npx] = act(W [f, k] x X [k, npx] + bias): X's rows ldx floats
+ * apart, Y's ldy (conv_pw_f32_avx512.c; pwdw_f32.c's expansion). */
+void kiln_pw_block_avx512(const float *x, int64_t ldx, const float *w, int64_t k,
+                          const float *bias, int act, float *y, int64_t ldy,
+                          int64_t f, int64_t npx);
+
 /* Runs the convolution if the path applies (returns 1), else
  * returns 0 and does nothing. */
 int kiln_conv_lanes(const kiln_conv_lanes_args *a);

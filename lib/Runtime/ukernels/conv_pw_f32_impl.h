@@ -53,6 +53,7 @@ typedef struct {
   float *y;          /* the tile's first output */
   const float *bias; /* at the tile's first channel, or NULL */
   const float *res;  /* laid out as y, or NULL */
+  int64_t ldy;       /* floats between output (and residual) rows */
   int act;
 } pw_args;
 
@@ -91,8 +92,8 @@ pw_tile(const int nv, const int masked, const int kind, const pw_args *a) {
   for (int i = 0; i < PW_MR; ++i) {
     if (i >= a->nrows)
       break;
-    float *yr = a->y + i * ldb;
-    const float *rr = a->res ? a->res + i * ldb : NULL;
+    float *yr = a->y + i * a->ldy;
+    const float *rr = a->res ? a->res + i * a->ldy : NULL;
     PW_VEC bv = a->bias ? PW_SET1(a->bias[i]) : PW_ZERO();
 #pragma GCC unroll 3
     for (int v = 0; v < nv; ++v) {
@@ -130,15 +131,51 @@ PW_FNS(5)
 static const pw_tile_fn pw_tiles[6][3][2] = {PW_ROW(0) PW_ROW(1) PW_ROW(2)
                                                  PW_ROW(3) PW_ROW(4) PW_ROW(5)};
 
+static int pw_kind(int act) {
+  return act == KILN_ACT_NONE        ? PW_ACT_NONE
+         : act == KILN_ACT_RELU      ? PW_ACT_RELU
+         : act == KILN_ACT_HARDSWISH ? PW_ACT_HARDSWISH
+         : act == KILN_ACT_SILU      ? PW_ACT_SILU
+         : act == KILN_ACT_RELU6     ? PW_ACT_RELU6
+                                     : PW_ACT_OTHER;
+}
+
+#ifdef PW_BLOCK
+/* Y [f, npx] = act(W [f, k] x X [k, npx] + bias), the rows of X ldx floats
+ * apart and those of Y ldy: the expansion half of the fused pointwise +
+ * depthwise kernel (pwdw_f32.c), one band of rows of a few channels into
+ * a buffer that stays in L2. */
+void PW_BLOCK(const float *x, int64_t ldx, const float *w, int64_t k,
+              const float *bias, int act, float *y, int64_t ldy, int64_t f,
+              int64_t npx) {
+  int kind = pw_kind(act);
+  for (int64_t f0 = 0; f0 < f; f0 += PW_MR) {
+    pw_args a;
+    a.ldb = ldx;
+    a.ldy = ldy;
+    a.w = w + f0 * k;
+    a.k = k;
+    a.nrows = (int)(f - f0 < PW_MR ? f - f0 : PW_MR);
+    a.bias = bias ? bias + f0 : NULL;
+    a.res = NULL;
+    a.act = act;
+    for (int64_t q = 0; q < npx; q += PW_LANES * PW_NV) {
+      int64_t nc = npx - q < PW_LANES * PW_NV ? npx - q : PW_LANES * PW_NV;
+      int nv = (int)((nc + PW_LANES - 1) / PW_LANES);
+      int last = (int)(nc - PW_LANES * (nv - 1));
+      a.b = x + q;
+      a.y = y + f0 * ldy + q;
+      a.mask = PW_MASK(last);
+      pw_tiles[kind][nv - 1][last < PW_LANES](&a);
+    }
+  }
+}
+#endif
+
 void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_pw_job *j = vjob;
   const kiln_conv_lanes_args *la = j->a;
-  int kind = la->act == KILN_ACT_NONE        ? PW_ACT_NONE
-             : la->act == KILN_ACT_RELU      ? PW_ACT_RELU
-             : la->act == KILN_ACT_HARDSWISH ? PW_ACT_HARDSWISH
-             : la->act == KILN_ACT_SILU      ? PW_ACT_SILU
-             : la->act == KILN_ACT_RELU6     ? PW_ACT_RELU6
-                                             : PW_ACT_OTHER;
+  int kind = pw_kind(la->act);
   int64_t p = j->p;
   int64_t fblocks = (la->f + PW_MR - 1) / PW_MR;
   int64_t per_part = (fblocks + j->fparts - 1) / j->fparts;
@@ -159,6 +196,7 @@ void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
     for (int64_t f0 = f_lo; f0 < f_hi; f0 += PW_MR) {
       pw_args a;
       a.ldb = p;
+      a.ldy = p;
       a.w = la->wt + img * la->wt_img + f0 * la->c;
       a.k = la->c;
       a.nrows = (int)(la->f - f0 < PW_MR ? la->f - f0 : PW_MR);
