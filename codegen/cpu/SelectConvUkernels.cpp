@@ -381,8 +381,8 @@ struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
 /// band of rows and a few channels at a time into a buffer that stays in
 /// L2, instead of writing it to memory and reading it back. int_params
 /// (isa, flags: 1 expansion bias, 2 depthwise bias; the two activations,
-/// stride, pad top, pad left). Not where the depthwise output also feeds
-/// a global average pool (DwConvMeanToUkernel takes that).
+/// stride, pad top, pad left); flag 4: the depthwise kernel's mean output
+/// (flag 32, a squeeze-excite block's pool) as the fused kernel's.
 struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -394,14 +394,17 @@ struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
 
   LogicalResult matchAndRewrite(UkernelOp dw,
                                 PatternRewriter &rewriter) const override {
-    if (dw.getKernel() != "dwconv2d_f32" || dw.getResults().size() != 1)
+    if (dw.getKernel() != "dwconv2d_f32")
       return failure();
     ArrayRef<int64_t> dp = dw.getIntParams();
-    if (dp.size() != 9 || dp[0] != 2 || (dp[1] & ~int64_t(1)) || dp[3] != dp[4] ||
-        dp[7] != 1 || dp[8] != 1)
+    bool mean = dp.size() == 9 && (dp[1] & 32);
+    if (dp.size() != 9 || dp[0] != 2 || (dp[1] & ~int64_t(1 | 32)) || dp[3] != dp[4] ||
+        dp[7] != 1 || dp[8] != 1 || dw.getResults().size() != (mean ? 2u : 1u))
       return rewriter.notifyMatchFailure(dw, "not an AVX-512 depthwise kernel "
                                              "with equal strides, no dilation");
-    for (Operation *user : dw.getResult().getUsers())
+    // A global pool of the output becomes the depthwise kernel's mean
+    // (DwConvMeanToUkernel) first, then the fused kernel's (flag 4).
+    for (Operation *user : dw.getResults()[0].getUsers())
       if (auto u = dyn_cast<UkernelOp>(user); u && u.getKernel() == "global_avgpool_f32")
         return rewriter.notifyMatchFailure(dw, "its output feeds a global pool");
     Value dwIn = dw.getInputs()[0];
@@ -435,7 +438,7 @@ struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
     auto w1t = cast<RankedTensorType>(w1.getType());
     auto w2t = cast<RankedTensorType>(w2.getType());
     auto tt = cast<RankedTensorType>(pw.getResult().getType());
-    auto yt = cast<RankedTensorType>(dw.getResult().getType());
+    auto yt = cast<RankedTensorType>(dw.getResults()[0].getType());
     if (!xt || xt.getRank() != 4 || w1t.getRank() != 4 || w2t.getRank() != 4 ||
         yt.getRank() != 4 || tt.getRank() != 4 || !w1t.hasStaticShape() ||
         !w2t.hasStaticShape() || xt.isDynamicDim(1) || xt.isDynamicDim(2) ||
@@ -458,12 +461,12 @@ struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
       rewriter.modifyOpInPlace(dim, [&] { dim.getSourceMutable().assign(x); });
     rewriter.setInsertionPoint(dw);
     auto fused = UkernelOp::create(
-        rewriter, dw.getLoc(), TypeRange{yt}, rewriter.getStringAttr("pwdw_f32"),
-        ins, ValueRange{dw.getInit()},
-        rewriter.getDenseI64ArrayAttr({2, (b1 ? 1 : 0) | (b2 ? 2 : 0), pp[2], dp[2],
-                                       dp[3], dp[5], dp[6]}),
+        rewriter, dw.getLoc(), dw.getResultTypes(), rewriter.getStringAttr("pwdw_f32"),
+        ins, dw.getInits(),
+        rewriter.getDenseI64ArrayAttr({2, (b1 ? 1 : 0) | (b2 ? 2 : 0) | (mean ? 4 : 0),
+                                       pp[2], dp[2], dp[3], dp[5], dp[6]}),
         rewriter.getDenseF32ArrayAttr({}));
-    rewriter.replaceOp(dw, fused.getResult());
+    rewriter.replaceOp(dw, fused.getResults());
     if (castOp)
       rewriter.eraseOp(castOp);
     rewriter.eraseOp(pw);

@@ -864,22 +864,37 @@ func.func @pwdw(%x: tensor<1x16x56x56xf32>, %w1: tensor<96x16x1x1xf32>, %b1: ten
 
 // Not fused: an expansion with another use (here returned), a depthwise
 // convolution on 14-column rows (the channel-blocked kernel's), one with
-// dilation 2, one whose output feeds a global average pool (the depthwise
-// kernel takes the mean instead), and an expansion at stride 2.
+// dilation 2, and an expansion at stride 2.
 // CHECK-LABEL: func.func @pwdw_not_fused(
 // CHECK-NOT:     "pwdw_f32"
 // CHECK:         return
-func.func @pwdw_not_fused(%x: tensor<1x16x56x56xf32>, %w1: tensor<96x16x1x1xf32>, %w2: tensor<96x1x3x3xf32>, %xs: tensor<1x16x14x14xf32>, %xt: tensor<1x16x112x112xf32>) -> (tensor<1x96x56x56xf32>, tensor<1x96x56x56xf32>, tensor<1x96x14x14xf32>, tensor<1x96x56x56xf32>, tensor<1x96x1x1xf32>, tensor<1x96x28x28xf32>) {
+func.func @pwdw_not_fused(%x: tensor<1x16x56x56xf32>, %w1: tensor<96x16x1x1xf32>, %w2: tensor<96x1x3x3xf32>, %xs: tensor<1x16x14x14xf32>, %xt: tensor<1x16x112x112xf32>) -> (tensor<1x96x56x56xf32>, tensor<1x96x56x56xf32>, tensor<1x96x14x14xf32>, tensor<1x96x56x56xf32>, tensor<1x96x28x28xf32>) {
   %0 = kiln.conv %x, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x56x56xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x56x56xf32>
   %1 = kiln.conv %0, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x56x56xf32>
   %2 = kiln.conv %xs, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x14x14xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x14x14xf32>
   %3 = kiln.conv %2, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x14x14xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x14x14xf32>
   %4 = kiln.conv %x, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x56x56xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x56x56xf32>
   %5 = kiln.conv %4, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 2, 2, 2, 2>, dilations = array<i64: 2, 2>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x56x56xf32>
-  %6 = kiln.conv %x, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x56x56xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x56x56xf32>
-  %7 = kiln.conv %6, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x56x56xf32>
-  %8 = kiln.global_average_pool %7 : (tensor<1x96x56x56xf32>) -> tensor<1x96x1x1xf32>
   %9 = kiln.conv %xt, %w1 {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x16x112x112xf32>, tensor<96x16x1x1xf32>) -> tensor<1x96x56x56xf32>
   %10 = kiln.conv %9, %w2 {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<1x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<1x96x28x28xf32>
-  return %0, %1, %3, %5, %8, %10 : tensor<1x96x56x56xf32>, tensor<1x96x56x56xf32>, tensor<1x96x14x14xf32>, tensor<1x96x56x56xf32>, tensor<1x96x1x1xf32>, tensor<1x96x28x28xf32>
+  return %0, %1, %3, %5, %10 : tensor<1x96x56x56xf32>, tensor<1x96x56x56xf32>, tensor<1x96x14x14xf32>, tensor<1x96x56x56xf32>, tensor<1x96x28x28xf32>
+}
+
+// -----
+
+// A squeeze-excite block's global average pool after the depthwise
+// convolution (EfficientNet's blocks): the depthwise kernel takes it as
+// its mean (flag 32), then the fused kernel as its own second output
+// (flag 4); SiLU (activation 4) after both convolutions.
+// CHECK-LABEL: func.func @pwdw_mean(
+// CHECK:         %[[F:.*]]:2 = kiln.ukernel "pwdw_f32"(%{{[^)]*}}) outs(%{{.*}}, %{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 4, 4, 4, 1, 1, 1>}
+// CHECK-NOT:     "global_avgpool_f32"
+// CHECK:         return %[[F]]#0, %[[F]]#1
+func.func @pwdw_mean(%x: tensor<?x16x56x56xf32>, %w1: tensor<96x16x1x1xf32>, %w2: tensor<96x1x3x3xf32>) -> (tensor<?x96x56x56xf32>, tensor<?x96x1x1xf32>) {
+  %0 = kiln.conv %x, %w1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<?x16x56x56xf32>, tensor<96x16x1x1xf32>) -> tensor<?x96x56x56xf32>
+  %2 = kiln.silu %0 : tensor<?x96x56x56xf32>
+  %3 = kiln.conv %2, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 96 : i64} : (tensor<?x96x56x56xf32>, tensor<96x1x3x3xf32>) -> tensor<?x96x56x56xf32>
+  %5 = kiln.silu %3 : tensor<?x96x56x56xf32>
+  %6 = kiln.global_average_pool %5 : (tensor<?x96x56x56xf32>) -> tensor<?x96x1x1xf32>
+  return %5, %6 : tensor<?x96x56x56xf32>, tensor<?x96x1x1xf32>
 }

@@ -425,11 +425,12 @@ static void test_winograd(int isa) {
 
 /* kiln.ukernel "pwdw_f32" (pwdw_f32.c, AVX-512): y = act2(dw(act1(W1 x +
  * b1)) + b2) against the two convolutions in double, the expanded tensor
- * rounded to float as the unfused kernels store it. */
+ * rounded to float as the unfused kernels store it; mean: the second
+ * output, each channel's mean of y (flag 4). */
 static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
                          int64_t k, int64_t s, int64_t pt, int64_t pl,
                          int64_t pb, int64_t pr, int bias1, int bias2, int act1,
-                         int act2) {
+                         int act2, int mean) {
   int64_t oh = (h + pt + pb - k) / s + 1, ow = (w + pl + pr - k) / s + 1;
   float *x = malloc(sizeof(float) * (size_t)(n * c * h * w));
   float *w1 = malloc(sizeof(float) * (size_t)(e * c));
@@ -437,13 +438,15 @@ static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
   float *b1 = malloc(sizeof(float) * (size_t)e), *b2 = malloc(sizeof(float) * (size_t)e);
   float *y = malloc(sizeof(float) * (size_t)(n * e * oh * ow));
   double *t = malloc(sizeof(double) * (size_t)(n * e * h * w));
+  float *ym = malloc(sizeof(float) * (size_t)(n * e));
+  double *mref = calloc((size_t)(n * e), sizeof(double));
   for (int64_t i = 0; i < n * c * h * w; ++i) x[i] = frand();
   for (int64_t i = 0; i < e * c; ++i) w1[i] = frand();
   for (int64_t i = 0; i < e * k * k; ++i) w2[i] = frand();
   for (int64_t i = 0; i < e; ++i) { b1[i] = frand(); b2[i] = frand(); }
   int64_t desc[64], *d = desc;
   *d++ = KILN_ISA_AVX512;
-  *d++ = (bias1 ? 1 : 0) | (bias2 ? 2 : 0);
+  *d++ = (bias1 ? 1 : 0) | (bias2 ? 2 : 0) | (mean ? 4 : 0);
   *d++ = act1; *d++ = act2; *d++ = s; *d++ = pt; *d++ = pl;
 #define VIEW4(p, a0, a1, a2, a3)                                               \
   *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
@@ -454,6 +457,7 @@ static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
   VIEW4(w2, e, 1, k, k)
   if (bias2) { *d++ = (intptr_t)b2; *d++ = 0; *d++ = e; *d++ = 1; }
   VIEW4(y, n, e, oh, ow)
+  if (mean) { VIEW4(ym, n, e, 1, 1) }
 #undef VIEW4
   kiln_ukernel_pwdw_f32(desc, NULL);
   for (int64_t in = 0; in < n; ++in)
@@ -482,8 +486,14 @@ static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
           acc = act_ref(acc, act2);
           double err = fabs(y[((in * e + o) * oh + i) * ow + jj] - acc) / (1 + mag);
           worst = err > worst ? err : worst;
+          mref[in * e + o] += acc / (double)(oh * ow);
         }
-  free(x); free(w1); free(w2); free(b1); free(b2); free(y); free(t);
+  for (int64_t i = 0; mean && i < n * e; ++i) {
+    double err = fabs(ym[i] - mref[i]) / (1 + fabs(mref[i]));
+    worst = err > worst ? err : worst;
+  }
+  free(x); free(w1); free(w2); free(b1); free(b2); free(y); free(t); free(ym);
+  free(mref);
   return worst;
 }
 
@@ -511,7 +521,8 @@ static void test_pwdw(void) {
     for (int ep = 0; ep < 6; ++ep) {
       const int64_t *q = cs[i];
       double e = check_pwdw(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8],
-                            q[9], q[10], ep != 1, ep & 1, acts[ep][0], acts[ep][1]);
+                            q[9], q[10], ep != 1, ep & 1, acts[ep][0], acts[ep][1],
+                            ep >= 3);
       ++cases;
       if (e > 2e-6) {
         printf("FAIL pwdw case %zu epilogue %d: error %g\n", i, ep, e);

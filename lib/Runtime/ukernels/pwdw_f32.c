@@ -15,9 +15,12 @@
  * row kernel's shapes (dwr_fits); the compiler fuses nothing else
  * (codegen/cpu/SelectConvUkernels.cpp).
  *
- * desc: isa, flags (1: b1, 2: b2), act1, act2, stride, pad top, pad left,
- * then the views x [N, C, H, W], w1 [E, C, 1, 1], [b1 [E],] w2 [E, 1, K, K],
- * [b2 [E],] y [N, E, OH, OW], all dense.
+ * desc: isa, flags (1: b1, 2: b2, 4: mean), act1, act2, stride, pad top,
+ * pad left, then the views x [N, C, H, W], w1 [E, C, 1, 1], [b1 [E],]
+ * w2 [E, 1, K, K], [b2 [E],] y [N, E, OH, OW], all dense, and with flag 4
+ * a second output mean [N, E, 1, 1]: each channel's mean of y (a
+ * squeeze-excite block's global average pool, as dwconv2d_f32's flag 32),
+ * the row kernel's sums per band added in band order.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -41,6 +44,7 @@ typedef struct {
   float *y;
   int64_t c, e, h, wd, oh, ow, k, s, pt, pl;
   int64_t band, bands, eblocks;
+  float *partial; /* the mean: [n, bands, e] band sums / (oh * ow), or NULL */
   int act1, act2;
   int failed;
 } pwdw_job;
@@ -69,11 +73,15 @@ static void pwdw_range(void *vjob, int64_t begin, int64_t end) {
                          j->h * j->wd, j->w1 + e0 * j->c, j->c,
                          j->b1 ? j->b1 + e0 : NULL, j->act1, t, tp, ne, tp);
     /* t's row 0 is the image's row ih0: its top padding, pt + ih0 */
-    for (int64_t i = 0; i < ne; ++i)
-      kiln_dwrows_avx512(t + i * tp, j->y + (img * j->e + e0 + i) * j->oh * j->ow,
-                         j->w2 + (e0 + i) * j->k * j->k,
-                         j->b2 ? j->b2[e0 + i] : 0.0f, rows, j->wd, j->ow, j->k,
-                         j->s, j->pt + ih0, j->pl, j->act2, r0, r1);
+    for (int64_t i = 0; i < ne; ++i) {
+      float sum = kiln_dwrows_avx512(
+          t + i * tp, j->y + (img * j->e + e0 + i) * j->oh * j->ow,
+          j->w2 + (e0 + i) * j->k * j->k, j->b2 ? j->b2[e0 + i] : 0.0f, rows,
+          j->wd, j->ow, j->k, j->s, j->pt + ih0, j->pl, j->act2, r0, r1);
+      if (j->partial)
+        j->partial[(img * j->bands + band) * j->e + e0 + i] =
+            sum / (float)(j->oh * j->ow);
+    }
   }
 }
 
@@ -93,7 +101,7 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
   KILN_PROF_BEGIN();
   (void)fparams;
   int64_t flags = desc[1];
-  view4 x, w1, b1 = {0}, w2, b2 = {0}, y;
+  view4 x, w1, b1 = {0}, w2, b2 = {0}, y, mean = {0};
   const int64_t *d = kiln_read_view(desc + 7, 4, 4, &x);
   d = kiln_read_view(d, 4, 4, &w1);
   if (flags & 1)
@@ -101,7 +109,9 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
   d = kiln_read_view(d, 4, 4, &w2);
   if (flags & 2)
     d = kiln_read_view(d, 1, 4, &b2);
-  kiln_read_view(d, 4, 4, &y);
+  d = kiln_read_view(d, 4, 4, &y);
+  if (flags & 4)
+    kiln_read_view(d, 4, 4, &mean);
   pwdw_job j;
   int64_t n = x.size[0];
   j.c = x.size[1];
@@ -135,7 +145,14 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
   j.w2 = (const float *)w2.base;
   j.b2 = (flags & 2) ? (const float *)b2.base : NULL;
   j.y = (float *)y.base;
+  j.partial = NULL;
   j.failed = 0;
+  if (flags & 4) {
+    kiln_rt_check_dim(mean.size[0] == n && mean.size[1] == j.e &&
+                          mean.size[2] == 1 && mean.size[3] == 1 &&
+                          (mean.stride[1] == 1 || j.e == 1),
+                      1);
+  }
   if (n > 0 && j.e > 0 && j.oh > 0) {
     /* output rows per band: its input rows for PWDW_EB channels fill the
      * buffer (at least 4 rows: the row kernel's tile) */
@@ -145,11 +162,27 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
     j.bands = (j.oh + j.band - 1) / j.band;
     j.eblocks = (j.e + PWDW_EB - 1) / PWDW_EB;
     int64_t tasks = n * j.bands * j.eblocks;
+    if (flags & 4) {
+      j.partial = _mlir_memref_to_llvm_alloc((uint64_t)(n * j.bands * j.e) * sizeof(float));
+      if (!j.partial)
+        kiln_rt_fail_oom();
+    }
     int64_t macs = n * j.e * (j.h * j.wd * j.c + j.oh * j.ow * j.k * j.k);
     if (tasks > 1 && macs >= PWDW_PARALLEL_MIN_MACS)
       kiln_parallel_for(tasks, pwdw_range, &j);
     else
       pwdw_range(&j, 0, tasks);
+    if (j.partial) { /* the bands' sums, in band order */
+      float *m = (float *)mean.base;
+      for (int64_t img = 0; img < n; ++img)
+        for (int64_t ch = 0; ch < j.e; ++ch) {
+          float acc = 0.0f;
+          for (int64_t b = 0; b < j.bands; ++b)
+            acc += j.partial[(img * j.bands + b) * j.e + ch];
+          m[img * mean.stride[0] + ch] = acc;
+        }
+      _mlir_memref_to_llvm_free(j.partial);
+    }
     if (j.failed)
       kiln_rt_fail_oom();
   }
