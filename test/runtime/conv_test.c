@@ -444,7 +444,7 @@ static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
   for (int64_t i = 0; i < e * c; ++i) w1[i] = frand();
   for (int64_t i = 0; i < e * k * k; ++i) w2[i] = frand();
   for (int64_t i = 0; i < e; ++i) { b1[i] = frand(); b2[i] = frand(); }
-  int64_t desc[64], *d = desc;
+  int64_t desc[96], *d = desc; /* 7 params, 6 views of up to 10 */
   *d++ = KILN_ISA_AVX512;
   *d++ = (bias1 ? 1 : 0) | (bias2 ? 2 : 0) | (mean ? 4 : 0);
   *d++ = act1; *d++ = act2; *d++ = s; *d++ = pt; *d++ = pl;
