@@ -430,9 +430,12 @@ static void test_winograd(int isa) {
 static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
                          int64_t k, int64_t s, int64_t pt, int64_t pl,
                          int64_t pb, int64_t pr, int bias1, int bias2, int act1,
-                         int act2, int mean) {
+                         int act2, int mean, int64_t xoff) {
+  /* xoff: x is channels [xoff, xoff + c) of a tensor of c + xoff (a
+   * channel slice: images and channels further apart than dense) */
+  int64_t ct = c + xoff;
   int64_t oh = (h + pt + pb - k) / s + 1, ow = (w + pl + pr - k) / s + 1;
-  float *x = malloc(sizeof(float) * (size_t)(n * c * h * w));
+  float *x = malloc(sizeof(float) * (size_t)(n * ct * h * w));
   float *w1 = malloc(sizeof(float) * (size_t)(e * c));
   float *w2 = malloc(sizeof(float) * (size_t)(e * k * k));
   float *b1 = malloc(sizeof(float) * (size_t)e), *b2 = malloc(sizeof(float) * (size_t)e);
@@ -440,7 +443,7 @@ static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
   double *t = malloc(sizeof(double) * (size_t)(n * e * h * w));
   float *ym = malloc(sizeof(float) * (size_t)(n * e));
   double *mref = calloc((size_t)(n * e), sizeof(double));
-  for (int64_t i = 0; i < n * c * h * w; ++i) x[i] = frand();
+  for (int64_t i = 0; i < n * ct * h * w; ++i) x[i] = frand();
   for (int64_t i = 0; i < e * c; ++i) w1[i] = frand();
   for (int64_t i = 0; i < e * k * k; ++i) w2[i] = frand();
   for (int64_t i = 0; i < e; ++i) { b1[i] = frand(); b2[i] = frand(); }
@@ -451,7 +454,8 @@ static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
 #define VIEW4(p, a0, a1, a2, a3)                                               \
   *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
   *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
-  VIEW4(x, n, c, h, w)
+  *d++ = (intptr_t)(x + xoff * h * w); *d++ = 0; *d++ = n; *d++ = c; *d++ = h;
+  *d++ = w; *d++ = ct * h * w; *d++ = h * w; *d++ = w; *d++ = 1;
   VIEW4(w1, e, c, 1, 1)
   if (bias1) { *d++ = (intptr_t)b1; *d++ = 0; *d++ = e; *d++ = 1; }
   VIEW4(w2, e, 1, k, k)
@@ -465,7 +469,7 @@ static double check_pwdw(int64_t n, int64_t c, int64_t h, int64_t w, int64_t e,
       for (int64_t p = 0; p < h * w; ++p) {
         double a = bias1 ? b1[o] : 0.0;
         for (int64_t ci = 0; ci < c; ++ci)
-          a += (double)w1[o * c + ci] * x[(in * c + ci) * h * w + p];
+          a += (double)w1[o * c + ci] * x[(in * ct + xoff + ci) * h * w + p];
         t[(in * e + o) * h * w + p] = (float)act_ref(a, act1);
       }
   double worst = 0;
@@ -509,6 +513,7 @@ static void test_pwdw(void) {
       {1, 40, 33, 64, 17, 3, 2, 0, 1, 1, 0},     /* TF-style pads after */
       {3, 6, 200, 16, 8, 3, 1, 1, 1, 1, 1},      /* narrow tall planes: many bands */
       {1, 8, 700, 32, 8, 3, 1, 1, 1, 1, 1},      /* bands past 128 KiB of rows */
+      {2, 16, 56, 56, 24, 3, 2, 1, 1, 1, 1},     /* x a channel slice (below) */
   };
   static const int acts[6][2] = {{0, 0}, {KILN_ACT_RELU6, KILN_ACT_RELU6},
                                  {KILN_ACT_RELU, KILN_ACT_RELU},
@@ -522,7 +527,7 @@ static void test_pwdw(void) {
       const int64_t *q = cs[i];
       double e = check_pwdw(q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8],
                             q[9], q[10], ep != 1, ep & 1, acts[ep][0], acts[ep][1],
-                            ep >= 3);
+                            ep >= 3, i == 9 ? 5 : 0);
       ++cases;
       if (e > 2e-6) {
         printf("FAIL pwdw case %zu epilogue %d: error %g\n", i, ep, e);

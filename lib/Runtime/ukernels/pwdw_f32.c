@@ -17,7 +17,8 @@
  *
  * desc: isa, flags (1: b1, 2: b2, 4: mean), act1, act2, stride, pad top,
  * pad left, then the views x [N, C, H, W], w1 [E, C, 1, 1], [b1 [E],]
- * w2 [E, 1, K, K], [b2 [E],] y [N, E, OH, OW], all dense, and with flag 4
+ * w2 [E, 1, K, K], [b2 [E],] y [N, E, OH, OW], dense (x's planes only),
+ * and with flag 4
  * a second output mean [N, E, 1, 1]: each channel's mean of y (a
  * squeeze-excite block's global average pool, as dwconv2d_f32's flag 32),
  * the row kernel's sums per band added in band order.
@@ -41,6 +42,7 @@
 
 typedef struct {
   const float *x, *w1, *b1, *w2, *b2;
+  int64_t x_img, x_ch; /* floats between x's images and channels */
   float *y;
   int64_t c, e, h, wd, oh, ow, k, s, pt, pl;
   int64_t band, bands, eblocks;
@@ -69,8 +71,8 @@ static void pwdw_range(void *vjob, int64_t begin, int64_t end) {
     int64_t rows = ih1 > ih0 ? ih1 - ih0 : 0;
     int64_t e0 = eb * PWDW_EB, ne = j->e - e0 < PWDW_EB ? j->e - e0 : PWDW_EB;
     int64_t tp = rows * j->wd; /* floats per channel of t */
-    kiln_pw_block_avx512(j->x + img * j->c * j->h * j->wd + ih0 * j->wd,
-                         j->h * j->wd, j->w1 + e0 * j->c, j->c,
+    kiln_pw_block_avx512(j->x + img * j->x_img + ih0 * j->wd, j->x_ch,
+                         j->w1 + e0 * j->c, j->c,
                          j->b1 ? j->b1 + e0 : NULL, j->act1, t, tp, ne, tp);
     /* t's row 0 is the image's row ih0: its top padding, pt + ih0 */
     for (int64_t i = 0; i < ne; ++i) {
@@ -132,7 +134,9 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
   kiln_rt_check_dim(w2.size[0] == j.e && w2.size[1] == 1 && w2.size[3] == j.k, 1);
   kiln_rt_check_dim(y.size[0] == n && y.size[1] == j.e, 1);
   kiln_rt_check_dim(dwr_fits(j.k, j.k, j.s, j.s, 1, 1, j.ow), 1);
-  kiln_rt_check_dim(dense_from(&x, 0) && dense_from(&w1, 0) &&
+  /* x's planes dense (its images and channels may lie further apart: a
+   * channel slice of a larger tensor) */
+  kiln_rt_check_dim(dense_from(&x, 2) && dense_from(&w1, 0) &&
                         dense_from(&w2, 0) && dense_from(&y, 0),
                     1);
   if (flags & 1)
@@ -140,6 +144,8 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
   if (flags & 2)
     kiln_rt_check_dim(b2.size[3] == j.e && (b2.stride[3] == 1 || j.e == 1), 1);
   j.x = (const float *)x.base;
+  j.x_img = x.stride[0]; /* 0 for a size-1 dim (view.h): never stepped */
+  j.x_ch = x.stride[1];
   j.w1 = (const float *)w1.base;
   j.b1 = (flags & 1) ? (const float *)b1.base : NULL;
   j.w2 = (const float *)w2.base;
