@@ -15,6 +15,12 @@
 #include "dialects/kiln/KilnDialect.h"
 #include "passes/PatternUtils.h"
 
+// The runtime's rule for which depthwise convolutions its row kernel takes
+// (dwr_fits, plain C): PwDwToUkernel fuses exactly those.
+extern "C" {
+#include "lib/Runtime/ukernels/dwconv_rows_f32.h"
+}
+
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -376,7 +382,7 @@ struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
 /// use is a "dwconv2d_f32" that the runtime's row kernel takes (AVX-512,
 /// square 3 x 3 / 5 x 5 / 7 x 7, stride 1 or 2 both ways, no dilation,
 /// output rows of 16+ columns that fill 3/4 of their vectors: dwr_fits in
-/// lib/Runtime/ukernels/dwconv_rows_f32.h) -> one "pwdw_f32"
+/// lib/Runtime/ukernels/dwconv_rows_f32.h, included above) -> one "pwdw_f32"
 /// (lib/Runtime/ukernels/pwdw_f32.c), which computes the expanded tensor a
 /// band of rows and a few channels at a time into a buffer that stays in
 /// L2, instead of writing it to memory and reading it back. int_params
@@ -385,12 +391,6 @@ struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
 /// (flag 32, a squeeze-excite block's pool) as the fused kernel's.
 struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
   using OpRewritePattern::OpRewritePattern;
-
-  static bool rowKernelFits(int64_t k, int64_t s, int64_t ow) {
-    int64_t vecs = (ow + 15) / 16;
-    return (k == 3 || k == 5 || k == 7) && (s == 1 || s == 2) && ow >= 16 &&
-           4 * ow >= 3 * vecs * 16;
-  }
 
   LogicalResult matchAndRewrite(UkernelOp dw,
                                 PatternRewriter &rewriter) const override {
@@ -448,7 +448,8 @@ struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
         w2t.getDimSize(2) != w2t.getDimSize(3) || tt.getDimSize(2) != xt.getDimSize(2) ||
         tt.getDimSize(3) != xt.getDimSize(3))
       return rewriter.notifyMatchFailure(dw, "shapes are not static where needed");
-    if (!rowKernelFits(w2t.getDimSize(2), dp[3], yt.getDimSize(3)))
+    int64_t k = w2t.getDimSize(2);
+    if (!dwr_fits(k, k, dp[3], dp[4], dp[7], dp[8], yt.getDimSize(3)))
       return rewriter.notifyMatchFailure(dw, "not a shape of the row kernel");
     bool b1 = pp[1] & 1, b2 = dp[1] & 1;
     SmallVector<Value> ins{x, w1};

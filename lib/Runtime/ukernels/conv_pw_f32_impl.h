@@ -140,15 +140,13 @@ static int pw_kind(int act) {
                                      : PW_ACT_OTHER;
 }
 
-#ifdef PW_BLOCK
-/* Y [f, npx] = act(W [f, k] x X [k, npx] + bias), the rows of X ldx floats
- * apart and those of Y ldy: the expansion half of the fused pointwise +
- * depthwise kernel (pwdw_f32.c), one band of rows of a few channels into
- * a buffer that stays in L2. */
-void PW_BLOCK(const float *x, int64_t ldx, const float *w, int64_t k,
-              const float *bias, int act, float *y, int64_t ldy, int64_t f,
-              int64_t npx) {
-  int kind = pw_kind(act);
+/* Y [f, npx] = act(W [f, k] x X [k, npx] + bias [+ res]): channel blocks
+ * of PW_MR outer, tiles of PW_NV vectors of pixels inner; the rows of X
+ * ldx floats apart, those of Y (and res) ldy. */
+static inline __attribute__((always_inline)) void
+pw_block(int kind, const float *x, int64_t ldx, const float *w, int64_t k,
+         const float *bias, int act, float *y, const float *res, int64_t ldy,
+         int64_t f, int64_t npx) {
   for (int64_t f0 = 0; f0 < f; f0 += PW_MR) {
     pw_args a;
     a.ldb = ldx;
@@ -157,7 +155,6 @@ void PW_BLOCK(const float *x, int64_t ldx, const float *w, int64_t k,
     a.k = k;
     a.nrows = (int)(f - f0 < PW_MR ? f - f0 : PW_MR);
     a.bias = bias ? bias + f0 : NULL;
-    a.res = NULL;
     a.act = act;
     for (int64_t q = 0; q < npx; q += PW_LANES * PW_NV) {
       int64_t nc = npx - q < PW_LANES * PW_NV ? npx - q : PW_LANES * PW_NV;
@@ -165,10 +162,21 @@ void PW_BLOCK(const float *x, int64_t ldx, const float *w, int64_t k,
       int last = (int)(nc - PW_LANES * (nv - 1));
       a.b = x + q;
       a.y = y + f0 * ldy + q;
+      a.res = res ? res + f0 * ldy + q : NULL;
       a.mask = PW_MASK(last);
       pw_tiles[kind][nv - 1][last < PW_LANES](&a);
     }
   }
+}
+
+#ifdef PW_BLOCK
+/* pw_block without a residual: the expansion half of the fused pointwise
+ * + depthwise kernel (pwdw_f32.c), one band of rows of a few channels
+ * into a buffer that stays in L2. */
+void PW_BLOCK(const float *x, int64_t ldx, const float *w, int64_t k,
+              const float *bias, int act, float *y, int64_t ldy, int64_t f,
+              int64_t npx) {
+  pw_block(pw_kind(act), x, ldx, w, k, bias, act, y, NULL, ldy, f, npx);
 }
 #endif
 
@@ -188,30 +196,13 @@ void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
     int64_t f_lo = part * per_part * PW_MR;
     int64_t f_hi = f_lo + per_part * PW_MR < la->f ? f_lo + per_part * PW_MR : la->f;
     int64_t q1 = q0 + j->run < p ? q0 + j->run : p;
-    const float *x = la->x + img * la->xs[0];
-    float *y = la->y + img * la->y_img;
-    const float *res = la->res ? la->res + img * la->res_img : NULL;
+    const float *res = la->res ? la->res + img * la->res_img + f_lo * p + q0 : NULL;
     /* channel blocks outer: the run's input (C x run floats) stays in L1
      * while each block's filter rows stream past it */
-    for (int64_t f0 = f_lo; f0 < f_hi; f0 += PW_MR) {
-      pw_args a;
-      a.ldb = p;
-      a.ldy = p;
-      a.w = la->wt + img * la->wt_img + f0 * la->c;
-      a.k = la->c;
-      a.nrows = (int)(la->f - f0 < PW_MR ? la->f - f0 : PW_MR);
-      a.bias = la->bias ? la->bias + f0 : NULL;
-      a.act = la->act;
-      for (int64_t q = q0; q < q1; q += PW_LANES * PW_NV) {
-        int64_t nc = q1 - q < PW_LANES * PW_NV ? q1 - q : PW_LANES * PW_NV;
-        int nv = (int)((nc + PW_LANES - 1) / PW_LANES);
-        int last = (int)(nc - PW_LANES * (nv - 1));
-        a.b = x + q;
-        a.y = y + f0 * p + q;
-        a.res = res ? res + f0 * p + q : NULL;
-        a.mask = PW_MASK(last);
-        pw_tiles[kind][nv - 1][last < PW_LANES](&a);
-      }
-    }
+    pw_block(kind, la->x + img * la->xs[0] + q0, p,
+             la->wt + img * la->wt_img + f_lo * la->c, la->c,
+             la->bias ? la->bias + f_lo : NULL, la->act,
+             la->y + img * la->y_img + f_lo * p + q0, res, p, f_hi - f_lo,
+             q1 - q0);
   }
 }

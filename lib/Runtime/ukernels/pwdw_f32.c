@@ -159,6 +159,7 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
                           (mean.stride[1] == 1 || j.e == 1),
                       1);
   }
+  int64_t macs = n * j.e * (j.h * j.wd * j.c + j.oh * j.ow * j.k * j.k);
   if (n > 0 && j.e > 0 && j.oh > 0) {
     /* output rows per band: its input rows for PWDW_EB channels fill the
      * buffer (at least 4 rows: the row kernel's tile) */
@@ -173,7 +174,6 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
       if (!j.partial)
         kiln_rt_fail_oom();
     }
-    int64_t macs = n * j.e * (j.h * j.wd * j.c + j.oh * j.ow * j.k * j.k);
     if (tasks > 1 && macs >= PWDW_PARALLEL_MIN_MACS)
       kiln_parallel_for(tasks, pwdw_range, &j);
     else
@@ -194,7 +194,6 @@ void kiln_ukernel_pwdw_f32(const int64_t *desc, const float *fparams) {
   }
   if (kiln_prof_on) {
     pwdw_shape s = {n, j.c, j.h, j.wd, j.e, j.oh, j.ow, j.k, j.s};
-    KILN_PROF_END("pwdw", 2.0 * n * j.e * (j.h * j.wd * j.c + j.oh * j.ow * j.k * j.k),
-                  pwdw_label, &s);
+    KILN_PROF_END("pwdw", 2.0 * macs, pwdw_label, &s);
   }
 }
