@@ -179,11 +179,20 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
                       dl = op.getDilations();
     int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0) | (scale ? 16 : 0) |
                     (grouped ? 128 : 0);
-    Value y = createUkernel(rewriter, loc, depthwise ? "dwconv2d_f32" : "conv2d_f32",
-                            ins, dims,
-                            {isaFlag, flags, act, st[0], st[1], pd[0], pd[1],
-                             dl[0], dl[1]},
-                            {});
+    // With a residual, the residual is also the init: one-shot
+    // bufferization then writes the output over it where nothing reads it
+    // later (UkernelBufferization.cpp), as ONNX Runtime's Conv + Sum
+    // fusion does. ResNet-50's block outputs are 0.2-3.2 MB: a separate
+    // output cost a cache line fill per line stored, and a larger working
+    // set.
+    SmallVector<int64_t> params{isaFlag, flags, act, st[0], st[1], pd[0], pd[1],
+                                dl[0], dl[1]};
+    Value y = residual
+                  ? createUkernelInto(rewriter, loc, "conv2d_f32", ins, residual,
+                                      params, {})
+                  : createUkernel(rewriter, loc,
+                                  depthwise ? "dwconv2d_f32" : "conv2d_f32", ins,
+                                  dims, params, {});
     replaceWithCast(rewriter, last, y);
     if (addOp && addOp != last)
       rewriter.eraseOp(addOp);

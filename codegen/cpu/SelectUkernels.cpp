@@ -45,6 +45,13 @@ Value createUkernel(PatternRewriter &rewriter, Location loc, StringRef kernel,
                     ArrayRef<int64_t> intParams, ArrayRef<float> floatParams) {
   Value init =
       tensor::EmptyOp::create(rewriter, loc, dims, rewriter.getF32Type());
+  return createUkernelInto(rewriter, loc, kernel, ins, init, intParams,
+                           floatParams);
+}
+
+Value createUkernelInto(PatternRewriter &rewriter, Location loc,
+                        StringRef kernel, ValueRange ins, Value init,
+                        ArrayRef<int64_t> intParams, ArrayRef<float> floatParams) {
   return UkernelOp::create(rewriter, loc, TypeRange{init.getType()},
                            rewriter.getStringAttr(kernel), ins, ValueRange{init},
                            rewriter.getDenseI64ArrayAttr(intParams),

@@ -21,6 +21,12 @@ Value createUkernel(PatternRewriter &rewriter, Location loc, StringRef kernel,
                     ValueRange ins, ArrayRef<OpFoldResult> dims,
                     ArrayRef<int64_t> intParams, ArrayRef<float> floatParams);
 
+/// kiln.ukernel `kernel` on `ins` writing into `init` (a value of the
+/// result's type); returns its result.
+Value createUkernelInto(PatternRewriter &rewriter, Location loc,
+                        StringRef kernel, ValueRange ins, Value init,
+                        ArrayRef<int64_t> intParams, ArrayRef<float> floatParams);
+
 /// Replaces `op` by `v`, cast to the op's (possibly more static) type.
 void replaceWithCast(PatternRewriter &rewriter, Operation *op, Value v);
 

@@ -361,8 +361,13 @@ struct KilnCpuUkernels final
       // whose row tiles read the strided input in place, where the unpacked
       // path copies it first (ResNet-18 1 and 2 threads 0.97-0.99x the
       // time with it, `kiln run --against`). Not every AVX-512 1 x 1:
-      // MobileNetV3-small then ran 1.06x slower.
-      bool stridedAvx512 = params[0] == 2 && (params[3] > 1 || params[4] > 1);
+      // MobileNetV3-small then ran 1.06x slower. Only with a filter of at
+      // most 256 KiB: a larger one makes the direct kernel's tasks channel
+      // blocks over all rows (conv_f32.c, rows_outer), each reading the
+      // strided input again from L3 (ResNet-50's 256 -> 512 from 56 x 56
+      // in the model, 1 thread: 1.53 ms direct, 1.28 copied first).
+      bool stridedAvx512 = params[0] == 2 && (params[3] > 1 || params[4] > 1) &&
+                           wt.getDimSize(0) * wt.getDimSize(1) * 4 <= (256 << 10);
       if (shapes &&
           (!pointwise || stridedAvx512 ||
            (wt.getDimSize(1) >= 128 && smallPlane) || onePixel)) {

@@ -131,6 +131,7 @@ enum {
   KILN_SCRATCH_WINO_M,
   KILN_SCRATCH_WINO_EO,
   KILN_SCRATCH_PWDW,
+  KILN_SCRATCH_GEMM_R,
   KILN_SCRATCH_SLOTS
 };
 void *kiln_scratch(int slot, size_t bytes);

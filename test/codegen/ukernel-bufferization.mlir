@@ -91,3 +91,82 @@ func.func @init_is_input(%q: tensor<8x8x16xf32>) -> tensor<8x8x16xf32> {
   %0 = kiln.ukernel "attention_f32"(%q, %q, %q) outs(%q) {int_params = array<i64: 2, 0, 0, 3>, float_params = array<f32: 0.25, 0.0>} : (tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>) -> tensor<8x8x16xf32>
   return %0 : tensor<8x8x16xf32>
 }
+
+// -----
+
+// A convolution's residual given as its init too (kiln-cpu-select-ukernels
+// does so): the kernel reads each residual element before it stores that
+// output element, so where nothing reads the residual later the output is
+// written over it. %r is made by a kernel, read by another one first, then
+// by the convolution: one buffer for both, no copy.
+// CHECK-LABEL: func.func @conv_residual_in_place(
+// CHECK-SAME:    %[[X:[^:]*]]: memref<1x4x6x6xf32, {{.*}}>, %[[W:[^:]*]]: memref<4x4x1x1xf32, {{.*}}>)
+// CHECK:         %[[R:.*]] = memref.alloc() {{.*}}: memref<1x4x6x6xf32>
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[X]], %[[W]]) outs(%[[R]])
+// CHECK:         %[[T:.*]] = memref.alloc() {{.*}}: memref<1x4x6x6xf32>
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[R]], %[[W]]) outs(%[[T]])
+// CHECK-NOT:     memref.alloc
+// CHECK-NOT:     memref.copy
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[T]], %[[W]], %[[R]]) outs(%[[R]]) {{.*}}int_params = array<i64: 2, 2, 1,
+// CHECK:         return %[[R]]
+func.func @conv_residual_in_place(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x1x1xf32>) -> tensor<1x4x6x6xf32> {
+  %e0 = tensor.empty() : tensor<1x4x6x6xf32>
+  %r = kiln.ukernel "conv2d_f32"(%x, %w) outs(%e0) {int_params = array<i64: 2, 0, 1, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %e1 = tensor.empty() : tensor<1x4x6x6xf32>
+  %t = kiln.ukernel "conv2d_f32"(%r, %w) outs(%e1) {int_params = array<i64: 2, 0, 1, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %y = kiln.ukernel "conv2d_f32"(%t, %w, %r) outs(%r) {int_params = array<i64: 2, 2, 1, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>, tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Negative: the residual is read after the convolution (returned too), so
+// the output gets a buffer of its own; the init is not read, so nothing is
+// copied into it.
+// CHECK-LABEL: func.func @conv_residual_read_later(
+// CHECK:         %[[R:.*]] = memref.alloc() {{.*}}: memref<1x4x6x6xf32>
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{.*}}) outs(%[[R]])
+// CHECK:         %[[Y:.*]] = memref.alloc() {{.*}}: memref<1x4x6x6xf32>
+// CHECK-NOT:     memref.copy
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{.*}}, %{{.*}}, %{{.*}}, %[[R]]) outs(%[[Y]])
+// CHECK:         return %[[Y]], %[[R]]
+func.func @conv_residual_read_later(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x1x1xf32>, %b: tensor<4xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
+  %e0 = tensor.empty() : tensor<1x4x6x6xf32>
+  %r = kiln.ukernel "conv2d_f32"(%x, %w) outs(%e0) {int_params = array<i64: 2, 0, 1, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %y = kiln.ukernel "conv2d_f32"(%x, %w, %b, %r) outs(%r) {int_params = array<i64: 2, 3, 1, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (tensor<1x4x6x6xf32>, tensor<4x4x1x1xf32>, tensor<4xf32>, tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  return %y, %r : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Negative: conv(x) + x, the residual also the convolution's input (read
+// at other positions than the one stored): not in place.
+// CHECK-LABEL: func.func @conv_residual_is_input(
+// CHECK:         %[[R:.*]] = memref.alloc() {{.*}}: memref<1x4x6x6xf32>
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{.*}}) outs(%[[R]])
+// CHECK:         %[[Y:.*]] = memref.alloc() {{.*}}: memref<1x4x6x6xf32>
+// CHECK-NOT:     memref.copy
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[R]], %{{.*}}, %[[R]]) outs(%[[Y]])
+// CHECK:         return %[[Y]]
+func.func @conv_residual_is_input(%x: tensor<1x4x6x6xf32>, %w: tensor<4x4x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  %e0 = tensor.empty() : tensor<1x4x6x6xf32>
+  %r = kiln.ukernel "conv2d_f32"(%x, %w) outs(%e0) {int_params = array<i64: 2, 0, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  %y = kiln.ukernel "conv2d_f32"(%r, %w, %r) outs(%r) {int_params = array<i64: 2, 2, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>, tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+  return %y : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Negative: another kernel's init that is also one of its inputs is not
+// written in place (only a convolution's residual is read element by
+// element): attention reads all of %q's rows for each output row.
+// CHECK-LABEL: func.func @attention_init_is_input(
+// CHECK:         %[[Q:.*]] = memref.alloc() {{.*}}: memref<8x8x16xf32>
+// CHECK:         %[[Y:.*]] = memref.alloc() {{.*}}: memref<8x8x16xf32>
+// CHECK:         kiln.ukernel "attention_f32"(%[[Q]], %[[Q]], %[[Q]]) outs(%[[Y]])
+func.func @attention_init_is_input(%x: tensor<8x8x16xf32>) -> tensor<8x8x16xf32> {
+  %e = tensor.empty() : tensor<8x8x16xf32>
+  %q = kiln.ukernel "attention_f32"(%x, %x, %x) outs(%e) {int_params = array<i64: 2, 0, 0, 3>, float_params = array<f32: 0.25, 0.0>} : (tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>) -> tensor<8x8x16xf32>
+  %0 = kiln.ukernel "attention_f32"(%q, %q, %q) outs(%q) {int_params = array<i64: 2, 0, 0, 3>, float_params = array<f32: 0.25, 0.0>} : (tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>, tensor<8x8x16xf32>) -> tensor<8x8x16xf32>
+  return %0 : tensor<8x8x16xf32>
+}

@@ -446,6 +446,19 @@ static void conv2d_grouped(const int64_t *desc) {
     check_epilogue_views(flags & ~CONV_BIAS, &bias, &res, j.n, f, j.oh, j.ow);
     if (j.n == 0 || j.oh <= 0 || j.ow <= 0)
       return;
+    if (j.res && res.base == y.base) {
+      /* the residual given as the output too (UkernelBufferization.cpp):
+       * the channel-vector tiles store y before adding it, so it is
+       * copied aside first */
+      int64_t per = f * j.oh * j.ow;
+      float *r = kiln_scratch(KILN_SCRATCH_GEMM_R, (size_t)(j.n * per) * sizeof(float));
+      if (!r)
+        kiln_rt_fail_oom();
+      for (int64_t i = 0; i < j.n; ++i)
+        memcpy(r + i * per, j.res + i * j.res_img, (size_t)per * sizeof(float));
+      j.res = r;
+      j.res_img = per;
+    }
     int64_t tasks = j.n * groups;
     kiln_range_fn fn = isa == KILN_ISA_AVX512 ? kiln_gconv_avx512 : kiln_gconv_avx2;
     if (tasks > 1 && j.n * f * j.oh * j.ow * cg * j.kh * j.kw >= DIRECT_PARALLEL_MIN_MACS)

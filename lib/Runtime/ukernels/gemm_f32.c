@@ -340,6 +340,30 @@ static int gemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
     if (!g.ap)
       return 0;
   }
+  /* The residual in C itself (a convolution written over its residual
+   * block's input: UkernelBufferization.cpp): one k block reads each
+   * residual element in the epilogue before storing it, but the first of
+   * several would overwrite C before the last one's epilogue. So C starts
+   * as the residual (the first block accumulates onto it) where the
+   * residual is added before the activation, or there is none; otherwise
+   * the residual is copied aside. */
+  kiln_epilogue epc;
+  if (ep && ep->residual == c && ep->ldr == ldc && m > 4 && k > k_block(k)) {
+    epc = *ep;
+    if (!accumulate && (ep->res_first || ep->act == KILN_ACT_NONE)) {
+      epc.residual = NULL;
+      g.accumulate = 1;
+    } else {
+      float *r = kiln_scratch(KILN_SCRATCH_GEMM_R, (size_t)(m * n) * sizeof(float));
+      if (!r)
+        return 0;
+      for (int64_t i = 0; i < m; ++i)
+        memcpy(r + i * n, c + i * ldc, (size_t)n * sizeof(float));
+      epc.residual = r;
+      epc.ldr = n;
+    }
+    g.ep = &epc;
+  }
   kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks,
                        g.ap ? pack_a_range : NULL, tiles_range);
   return 1;
