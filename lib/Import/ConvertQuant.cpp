@@ -205,14 +205,19 @@ FailureOr<Value> quantize(NodeContext &c, Value x, Value scale, Value zpf,
 }
 
 /// (x - zp) * s computed at import into an f32 constant, for constant
-/// 8-bit (or 4-bit) x and zp and f32 scales: blocked and 4-bit weights,
-/// which the int8 rewrites do not take (weight-only 4-bit QDQ models; as
-/// for MatMulNBits, `--quantize int4` re-packs the result). Nothing when
-/// an operand is not such a constant.
+/// 8-bit (or 4-bit) or 32-bit x and zp and f32 scales: blocked and 4-bit
+/// weights, which the int8 rewrites do not take (weight-only 4-bit QDQ
+/// models; as for MatMulNBits, `--quantize int4` re-packs the result), and
+/// the filters and int32 biases of QDQ convolutions (see
+/// convertDequantizeLinear). Nothing when an operand is not such a
+/// constant.
 std::optional<Value> foldDequantize(NodeContext &c, Value x, Value scale,
                                     Value zp, const QuantLayout &l) {
   auto xt = c.typeOf(x);
-  if (!xt.hasStaticShape() || !xt.getElementType().isInteger(8) ||
+  int bytes = xt.getElementType().isInteger(8)    ? 1
+              : xt.getElementType().isInteger(32) ? 4
+                                                  : 0;
+  if (!xt.hasStaticShape() || !bytes ||
       !c.typeOf(scale).getElementType().isF32() ||
       !c.typeOf(scale).hasStaticShape())
     return std::nullopt;
@@ -224,12 +229,20 @@ std::optional<Value> foldDequantize(NodeContext &c, Value x, Value scale,
     zb = constantBytes(zp, zStore);
   int64_t numel = xt.getNumElements();
   int64_t scales = c.typeOf(scale).getNumElements();
-  if (!xb || !sb || (zp && !zb) || (int64_t)xb->size() != numel ||
-      (int64_t)sb->size() != 4 * scales || (zb && (int64_t)zb->size() != scales))
+  if (!xb || !sb || (zp && !zb) || (int64_t)xb->size() != bytes * numel ||
+      (int64_t)sb->size() != 4 * scales ||
+      (zb && (int64_t)zb->size() != bytes * scales))
     return std::nullopt;
   bool isSigned = !xt.getElementType().isUnsignedInteger();
-  auto val = [&](ArrayRef<char> b, int64_t i) -> float {
-    return isSigned ? (float)(int8_t)b[i] : (float)(uint8_t)b[i];
+  // (x - zp) in integers first: an int32 bias and its zero point may
+  // exceed float's 24 exact bits
+  auto val = [&](ArrayRef<char> b, int64_t i) -> int64_t {
+    if (bytes == 4) {
+      int32_t v;
+      std::memcpy(&v, b.data() + 4 * i, 4);
+      return isSigned ? (int64_t)v : (int64_t)(uint32_t)v;
+    }
+    return isSigned ? (int64_t)(int8_t)b[i] : (int64_t)(uint8_t)b[i];
   };
   // Element i = (outer, a along the axis, inner): its scale is scale[0]
   // (per tensor), scale[a] (per axis) or scale[outer][a / block][inner].
@@ -251,7 +264,7 @@ std::optional<Value> foldDequantize(NodeContext &c, Value x, Value scale,
     }
     float s;
     std::memcpy(&s, sp + 4 * si, 4);
-    float q = val(*xb, i) - (zb ? val(*zb, si) : 0.0f);
+    float q = (float)(val(*xb, i) - (zb ? val(*zb, si) : 0));
     out[i] = q * s;
   }
   auto type = RankedTensorType::get(xt.getShape(), c.b.getF32Type());
@@ -356,8 +369,16 @@ LogicalResult convertDequantizeLinear(NodeContext &c) {
   if (failed(l))
     return failure();
   // Blocked and 4-bit constant weights: dequantized here (the int8
-  // rewrites match per-tensor and per-axis int8 forms as they are).
-  if (l->block || fourBitTypeOf(x) || (zp && fourBitTypeOf(zp)))
+  // rewrites match per-tensor and per-axis int8 forms as they are). So are
+  // constant 8-bit tensors of rank 3 and more (convolution filters) and
+  // 32-bit ones (a QDQ convolution's bias at scale x_scale * w_scale): the
+  // convolution then has constant f32 operands, which the CPU pipeline
+  // packs (direct, Winograd kernels) instead of dequantizing every run.
+  // 2-D int8 weights stay as they are for the int8 matmul rewrites.
+  auto xt = c.typeOf(x);
+  bool filterOrBias = (xt.getElementType().isInteger(8) && xt.getRank() >= 3) ||
+                      xt.getElementType().isInteger(32);
+  if (l->block || fourBitTypeOf(x) || (zp && fourBitTypeOf(zp)) || filterOrBias)
     if (auto folded = foldDequantize(c, x, scale, zp, *l)) {
       c.outputs.push_back(*folded);
       return success();

@@ -39,13 +39,34 @@ def activation_params(lo, hi):
     return scale, zp
 
 
-def quantizable(model):
+CONVS = False  # --conv: Conv nodes too (set by main)
+
+
+def initializers(model):
+    """Initializers by name, and by the output names of Identity nodes of
+    them (torch's exports share equal tensors, such as the zero biases of
+    folded batch norms, so)."""
     inits = {i.name: i for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Identity" and node.input[0] in inits:
+            inits[node.output[0]] = inits[node.input[0]]
+    return inits
+
+
+def quantizable(model):
+    inits = initializers(model)
     out = []
     for i, node in enumerate(model.graph.node):
-        w = inits.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
-        if w is not None and w.data_type == TensorProto.FLOAT and len(w.dims) == 2:
-            out.append((i, node, w))
+        if node.op_type == "MatMul" and len(node.input) == 2:
+            w = inits.get(node.input[1])
+            if w is not None and w.data_type == TensorProto.FLOAT and len(w.dims) == 2:
+                out.append((i, node, w))
+        elif CONVS and node.op_type == "Conv" and len(node.input) >= 2:
+            w = inits.get(node.input[1])
+            b = inits.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+            if (w is not None and w.data_type == TensorProto.FLOAT and len(w.dims) == 4 and
+                    (len(node.input) < 3 or not node.input[2] or b is not None)):
+                out.append((i, node, w))
     return out
 
 
@@ -107,10 +128,18 @@ def quantize_static_qdq(model, ranges, per_channel=False):
             continue
         p = f"{node.name or node.output[0]}_qdq{count}"
         count += 1
+        conv = node.op_type == "Conv"
         wa = numpy_helper.to_array(w).astype(np.float32)
-        amax = np.max(np.abs(wa), axis=0) if per_channel else np.max(np.abs(wa))
-        ws = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
-        wq = np.clip(np.rint(wa / ws), -127, 127).astype(np.int8)
+        # Conv: per output channel (axis 0, as quantize_static does)
+        if conv:
+            amax = np.max(np.abs(wa), axis=(1, 2, 3)) if per_channel else np.max(np.abs(wa))
+            wsb = (amax / 127.0).reshape(-1, 1, 1, 1) if per_channel else amax / 127.0
+            ws = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+            wq = np.clip(np.rint(wa / np.where(np.asarray(wsb) > 0, wsb, 1.0)), -127, 127).astype(np.int8)
+        else:
+            amax = np.max(np.abs(wa), axis=0) if per_channel else np.max(np.abs(wa))
+            ws = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+            wq = np.clip(np.rint(wa / ws), -127, 127).astype(np.int8)
         g.initializer.extend([
             numpy_helper.from_array(wq, p + "_W_quantized"),
             numpy_helper.from_array(np.asarray(ws, np.float32), p + "_W_scale"),
@@ -119,9 +148,31 @@ def quantize_static_qdq(model, ranges, per_channel=False):
         xdq = qdq(node.input[0], p + "_x")
         nodes.append(helper.make_node(
             "DequantizeLinear", [p + "_W_quantized", p + "_W_scale", p + "_W_zero_point"],
-            [p + "_W_dq"], name=p + "_W_DQ", **({"axis": 1} if per_channel else {})))
+            [p + "_W_dq"], name=p + "_W_DQ",
+            **({"axis": 0 if conv else 1} if per_channel else {})))
         y = node.output[0]
-        nodes.append(helper.make_node("MatMul", [xdq, p + "_W_dq"], [p + "_y"], name=node.name))
+        if conv:
+            # the bias as int32 at scale x_scale * w_scale, zero point 0
+            # (the form ORT's QDQ Conv fusion takes)
+            ins = [xdq, p + "_W_dq"]
+            if len(node.input) > 2 and node.input[2]:
+                b = initializers(model)[node.input[2]]
+                xs, _ = activation_params(*ranges[node.input[0]])
+                bs = (np.float32(xs) * np.broadcast_to(ws, (wa.shape[0],))).astype(np.float32)
+                ba = numpy_helper.to_array(b).astype(np.float32)
+                bq = np.rint(ba / np.where(bs > 0, bs, 1.0)).astype(np.int32)
+                g.initializer.extend([
+                    numpy_helper.from_array(bq, p + "_B_quantized"),
+                    numpy_helper.from_array(bs, p + "_B_scale"),
+                    numpy_helper.from_array(np.zeros(bs.shape, np.int32), p + "_B_zero_point")])
+                nodes.append(helper.make_node(
+                    "DequantizeLinear", [p + "_B_quantized", p + "_B_scale", p + "_B_zero_point"],
+                    [p + "_B_dq"], name=p + "_B_DQ", axis=0))
+                ins.append(p + "_B_dq")
+            nodes.append(helper.make_node("Conv", ins, [p + "_y"], name=node.name))
+            nodes[-1].attribute.extend(node.attribute)
+        else:
+            nodes.append(helper.make_node("MatMul", [xdq, p + "_W_dq"], [p + "_y"], name=node.name))
         # the output's QDQ pair, ranged on the fp32 model's output
         ranges[p + "_y"] = ranges[y]
         renames[y] = qdq(p + "_y", p + "_y")
@@ -145,7 +196,12 @@ def main():
     ap.add_argument("--shape", required=True, help="dims of the calibration inputs")
     ap.add_argument("--per-channel", action="store_true")
     ap.add_argument("--node", default="node")
+    ap.add_argument("--conv", action="store_true",
+                    help="Conv nodes with constant weights too (per output channel "
+                         "with --per-channel, int32 biases)")
     a = ap.parse_args()
+    global CONVS
+    CONVS = a.conv
     model = onnx.load(a.input)
     shape = {k: int(v) for k, v in (kv.split("=") for kv in a.shape.split(","))}
     feeds_list = calibration_feeds(model, shape, 4)
@@ -153,7 +209,7 @@ def main():
         ranges = calibrate(model, feeds_list, lambda p, f: run_ort(p, f, tmp, a.node))
     model, n = quantize_static_qdq(model, ranges, a.per_channel)
     onnx.save(model, a.output)
-    print(f"{a.output}: {n} MatMuls quantized (QDQ)")
+    print(f"{a.output}: {n} {'MatMuls and Convs' if a.conv else 'MatMuls'} quantized (QDQ)")
     return 0
 
 
