@@ -100,4 +100,12 @@ class KilnBroadcasting : public TraitBase<ConcreteType, KilnBroadcasting> {};
 #define GET_OP_CLASSES
 #include "dialects/kiln/KilnOps.h.inc"
 
+namespace mlir::kiln {
+/// For a float -> integer -> float cast pair of a value known to be
+/// integral and within the integer type's range (a QuantizeLinear ->
+/// DequantizeLinear pair's clip(round(x / s) + zp, lo, hi)): that value;
+/// else null (KilnFolds.cpp).
+Value integerRoundTripSource(CastOp op);
+} // namespace mlir::kiln
+
 #endif // KILN_DIALECTS_KILN_KILNDIALECT_H

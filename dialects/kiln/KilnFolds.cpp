@@ -11,6 +11,7 @@
 #include "dialects/kiln/KilnFoldUtils.h"
 
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/APSInt.h"
 
@@ -292,6 +293,72 @@ OpFoldResult WhereOp::fold(FoldAdaptor a) {
 OpFoldResult IdentityOp::fold(FoldAdaptor) { return getInput(); }
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+/// Whether every element of constant `v` is an integral float within
+/// [lo, hi] (the bounds' integrality is what matters when v is a bound).
+static bool integralConstant(Value v, double lo, double hi) {
+  Attribute a;
+  if (!v || !matchPattern(v, m_Constant(&a)))
+    return false;
+  auto d = dyn_cast<DenseFPElementsAttr>(a);
+  if (!d || d.getNumElements() > 4096)
+    return false;
+  for (APFloat f : d.getValues<APFloat>()) {
+    double x = f.convertToDouble();
+    if (!(x >= lo && x <= hi) || x != std::nearbyint(x))
+      return false;
+  }
+  return true;
+}
+
+/// Whether every element of float `v` is integral (or NaN): a round, a
+/// round plus or minus integral constants (a quantizer's zero point), or
+/// such a value clipped to integral bounds.
+static bool integralValued(Value v, int depth = 0) {
+  Operation *d = v.getDefiningOp();
+  if (!d || depth > 4)
+    return false;
+  if (isa<RoundOp, FloorOp, CeilOp>(d))
+    return true;
+  if (isa<AddOp, SubOp>(d)) {
+    Value l = d->getOperand(0), r = d->getOperand(1);
+    return (integralValued(l, depth + 1) && integralConstant(r, -1e9, 1e9)) ||
+           (isa<AddOp>(d) && integralValued(r, depth + 1) &&
+            integralConstant(l, -1e9, 1e9));
+  }
+  if (auto c = dyn_cast<ClipOp>(d))
+    return integralValued(c.getInput(), depth + 1) &&
+           (!c.getMin() || integralConstant(c.getMin(), -1e9, 1e9)) &&
+           (!c.getMax() || integralConstant(c.getMax(), -1e9, 1e9));
+  return false;
+}
+
+/// float -> int -> the same float of a value that is integral and within
+/// the integer type's range: the value itself (kiln-cpu-select-ukernels
+/// applies it after its int8 rewrites, which match the casts). A
+/// QuantizeLinear -> DequantizeLinear pair (ConvertQuant.cpp: clip(round(x
+/// / s) + zp, lo, hi) cast to u8 / s8, then back to float) so stays in
+/// float, and its loop vectorizes: LLVM kept the integer conversions
+/// scalar. A NaN, which the integer round trip would not keep, stays NaN.
+Value mlir::kiln::integerRoundTripSource(CastOp op) {
+  auto inner = op.getInput().getDefiningOp<CastOp>();
+  if (!inner)
+    return {};
+  Value v = inner.getInput();
+  auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(inner.getType()));
+  if (!it || it.getWidth() <= 1 || it.getWidth() > 16 ||
+      v.getType() != op.getType() ||
+      !isa<FloatType>(getElementTypeOrSelf(op.getType())))
+    return {};
+  double lo = it.isUnsigned() ? 0.0 : -std::ldexp(1.0, it.getWidth() - 1);
+  double hi = it.isUnsigned() ? std::ldexp(1.0, it.getWidth()) - 1
+                              : std::ldexp(1.0, it.getWidth() - 1) - 1;
+  auto c = v.getDefiningOp<ClipOp>();
+  if (c && c.getMin() && c.getMax() && integralConstant(c.getMin(), lo, hi) &&
+      integralConstant(c.getMax(), lo, hi) && integralValued(v))
+    return v;
+  return {};
+}
 
 OpFoldResult CastOp::fold(FoldAdaptor a) {
   if (getInput().getType() == getType())

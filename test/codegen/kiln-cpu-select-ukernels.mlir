@@ -902,3 +902,53 @@ func.func @pwdw_mean(%x: tensor<?x16x56x56xf32>, %w1: tensor<96x16x1x1xf32>, %w2
   %6 = kiln.global_average_pool %5 : (tensor<?x96x56x56xf32>) -> tensor<?x96x1x1xf32>
   return %5, %6 : tensor<?x96x56x56xf32>, tensor<?x96x1x1xf32>
 }
+
+// -----
+
+// After the int8 rewrites (which match these casts), a QuantizeLinear ->
+// DequantizeLinear pair left: clip(round(x / s) + zp, 0, 255) cast to u8
+// and back to f32 is the clipped value itself (integral, within u8's
+// range), so the casts go and the pair stays in float (its loop
+// vectorizes).
+// CHECK-LABEL: func.func @qdq_cast_pair(
+// CHECK:         %[[C:.*]] = kiln.clip
+// CHECK-NOT:     kiln.cast
+// CHECK:         kiln.sub %[[C]]
+func.func @qdq_cast_pair(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %s = kiln.constant dense<0.5> : tensor<f32>
+  %zp = kiln.constant dense<3.0> : tensor<f32>
+  %lo = kiln.constant dense<0.0> : tensor<f32>
+  %hi = kiln.constant dense<255.0> : tensor<f32>
+  %0 = kiln.div %x, %s : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %1 = kiln.round %0 : tensor<?x8xf32>
+  %2 = kiln.add %1, %zp : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  %3 = kiln.clip %2 min %lo max %hi : (tensor<?x8xf32>, tensor<f32>, tensor<f32>) -> tensor<?x8xf32>
+  %4 = kiln.cast %3 : tensor<?x8xf32> -> tensor<?x8xui8>
+  %5 = kiln.cast %4 : tensor<?x8xui8> -> tensor<?x8xf32>
+  %6 = kiln.sub %5, %zp : (tensor<?x8xf32>, tensor<f32>) -> tensor<?x8xf32>
+  return %6 : tensor<?x8xf32>
+}
+
+// -----
+
+// Not folded: bounds past the integer type's range (the cast would wrap),
+// a value not known to be integral (the cast truncates), and a cast to a
+// float type other than the original's.
+// CHECK-LABEL: func.func @cast_pair_kept(
+// CHECK-COUNT-6: kiln.cast
+func.func @cast_pair_kept(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf16>) {
+  %lo = kiln.constant dense<0.0> : tensor<f32>
+  %hi = kiln.constant dense<300.0> : tensor<f32>
+  %hi2 = kiln.constant dense<255.0> : tensor<f32>
+  %r = kiln.round %x : tensor<8xf32>
+  %a = kiln.clip %r min %lo max %hi : (tensor<8xf32>, tensor<f32>, tensor<f32>) -> tensor<8xf32>
+  %a1 = kiln.cast %a : tensor<8xf32> -> tensor<8xui8>
+  %a2 = kiln.cast %a1 : tensor<8xui8> -> tensor<8xf32>
+  %b = kiln.clip %x min %lo max %hi2 : (tensor<8xf32>, tensor<f32>, tensor<f32>) -> tensor<8xf32>
+  %b1 = kiln.cast %b : tensor<8xf32> -> tensor<8xui8>
+  %b2 = kiln.cast %b1 : tensor<8xui8> -> tensor<8xf32>
+  %c = kiln.clip %r min %lo max %hi2 : (tensor<8xf32>, tensor<f32>, tensor<f32>) -> tensor<8xf32>
+  %c1 = kiln.cast %c : tensor<8xf32> -> tensor<8xui8>
+  %c2 = kiln.cast %c1 : tensor<8xui8> -> tensor<8xf16>
+  return %a2, %b2, %c2 : tensor<8xf32>, tensor<8xf32>, tensor<8xf16>
+}
