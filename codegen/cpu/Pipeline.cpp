@@ -38,8 +38,9 @@ const char *const mlir::kiln::kToBuffersPipeline =
 // analysis of the tiled loops super-linear (37 s for BERT-base).
 static constexpr const char *kCpuToLoops =
     "func.func(kiln-tile-matmuls,linalg-generalize-named-ops,"
-    "kiln-interchange-reductions,scf-forall-to-parallel,"
-    "convert-linalg-to-parallel-loops,kiln-approximate-math),"
+    "kiln-interchange-reductions,kiln-collapse-elementwise-dims,cse,"
+    "scf-forall-to-parallel,convert-linalg-to-parallel-loops,"
+    "kiln-approximate-math),"
     "kiln-serialize-inner-parallel";
 
 // After kiln-externalize-weights: the host code to the LLVM dialect, in two
