@@ -395,14 +395,14 @@ struct KilnCpuSelectUkernels final
     // remaining QuantizeLinear -> DequantizeLinear pairs stay in float:
     // the integer round trip kept LLVM from vectorizing their loops (a QDQ
     // ResNet-50: 13 ms of scalar Q/DQ loops per run).
-    SmallVector<CastOp> pairs;
+    SmallVector<std::pair<CastOp, Value>> pairs;
     getOperation()->walk([&](CastOp op) {
-      if (integerRoundTripSource(op))
-        pairs.push_back(op);
+      if (Value v = integerRoundTripSource(op))
+        pairs.push_back({op, v});
     });
-    for (CastOp op : pairs) {
+    for (auto [op, v] : pairs) {
       auto inner = op.getInput().getDefiningOp<CastOp>();
-      op.getResult().replaceAllUsesWith(integerRoundTripSource(op));
+      op.getResult().replaceAllUsesWith(v);
       op.erase();
       if (inner->use_empty())
         inner.erase();

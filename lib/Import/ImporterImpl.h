@@ -95,6 +95,11 @@ FailureOr<Value> scaledIntegerMatmul(NodeContext &c, Value a, Value b, Value azp
 /// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
 /// QLinearMatMul, ConvInteger, QLinearConv (ConvertQuant.cpp).
 void addQuantConverters(llvm::StringMap<Converter> &map);
+/// The bytes of a constant operand (dense or resource), or nothing. A
+/// splat is expanded into `storage` (ConvertQuant.cpp).
+std::optional<ArrayRef<char>> constantBytes(Value v, std::vector<char> &storage);
+/// com.microsoft MatMulNBits (ConvertMatMulNBits.cpp).
+LogicalResult convertMatMulNBits(NodeContext &c);
 /// EyeLike, Shrink, MVN, LRN, the window functions, ReverseSequence and Det
 /// as other kiln ops (ConvertMisc.cpp).
 void addMiscConverters(llvm::StringMap<Converter> &map);

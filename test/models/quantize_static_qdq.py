@@ -118,6 +118,7 @@ def quantize_static_qdq(model, ranges, per_channel=False):
         return prefix + "_dq"
 
     renames = {}
+    inits = initializers(model)
     for index, node in enumerate(g.node):
         for i, x in enumerate(node.input):
             if x in renames:
@@ -156,7 +157,7 @@ def quantize_static_qdq(model, ranges, per_channel=False):
             # (the form ORT's QDQ Conv fusion takes)
             ins = [xdq, p + "_W_dq"]
             if len(node.input) > 2 and node.input[2]:
-                b = initializers(model)[node.input[2]]
+                b = inits[node.input[2]]
                 xs, _ = activation_params(*ranges[node.input[0]])
                 bs = (np.float32(xs) * np.broadcast_to(ws, (wa.shape[0],))).astype(np.float32)
                 ba = numpy_helper.to_array(b).astype(np.float32)
