@@ -115,6 +115,19 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     if (op.getStrides().size() != 2 || op.getPads().size() != 4 ||
         op.getDilations().size() != 2)
       return rewriter.notifyMatchFailure(op, "not 2 spatial dims");
+    // A QDQ model's convolution (conv(DQ(Q(x)), DQ(Wq))): in int8 on
+    // AVX-512 (flag 256, lib/Runtime/ukernels/conv_s8.h: x quantized with
+    // the QuantizeLinear's scale and zero point, int32 sums exact, scaled
+    // once), group 1 without dilation; otherwise on the f32 kernels with
+    // the filter dequantized here, once.
+    std::optional<DequantFilter> dqw = matchDequantFilter(op.getWeight());
+    std::optional<StaticQuant> qx;
+    if (dqw && isaFlag == 2 && group == 1 && llvm::all_of(op.getDilations(), [](int64_t d) { return d == 1; }) &&
+        !xt.isDynamicDim(1) &&
+        (xt.getDimSize(1) + 3) / 4 * wt.getDimSize(2) * wt.getDimSize(3) <= 16000)
+      qx = matchStaticQuantDequant(op.getInput());
+    if (dqw && !qx && !dqw->wq.getDefiningOp<ConstantOp>())
+      return rewriter.notifyMatchFailure(op, "int8 filter is not a kiln.constant");
     Value bias = op.getBias();
     if (bias) {
       auto bt = cast<RankedTensorType>(bias.getType());
@@ -144,8 +157,8 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
           last = next;
       }
     }
-    Value input = op.getInput(), scale;
-    MulOp gate = depthwise || grouped ? MulOp() : input.getDefiningOp<MulOp>();
+    Value input = qx ? qx->x : op.getInput(), scale;
+    MulOp gate = depthwise || grouped || qx ? MulOp() : input.getDefiningOp<MulOp>();
     if (gate && gate->hasOneUse() && !xt.isDynamicDim(1)) {
       for (int i = 0; i < 2 && !scale; ++i) {
         Value a = gate->getOperand(i), s = gate->getOperand(1 - i);
@@ -168,17 +181,31 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
         rewriter.getIndexAttr(wt.getDimSize(0)),
         rewriter.getIndexAttr(rt.getDimSize(2)),
         rewriter.getIndexAttr(rt.getDimSize(3))};
-    SmallVector<Value> ins{input, op.getWeight()};
+    Value filter = !dqw ? op.getWeight()
+                   : qx ? dqw->wq
+                        : dequantizedFilter(rewriter, loc, *dqw);
+    SmallVector<Value> ins{input, filter};
     if (bias)
       ins.push_back(bias);
     if (residual)
       ins.push_back(residual);
     if (scale)
       ins.push_back(scale);
+    // int8: the filter's F scales last (kiln-cpu-ukernels packs them into
+    // the filter)
+    if (qx)
+      ins.push_back(ConstantOp::create(
+          rewriter, loc,
+          cast<ElementsAttr>(DenseElementsAttr::get(
+              RankedTensorType::get({wt.getDimSize(0)}, rewriter.getF32Type()),
+              ArrayRef<float>(dqw->scales)))));
     ArrayRef<int64_t> st = op.getStrides(), pd = op.getPads(),
                       dl = op.getDilations();
     int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0) | (scale ? 16 : 0) |
-                    (grouped ? 128 : 0);
+                    (grouped ? 128 : 0) | (qx ? 256 : 0);
+    SmallVector<float> fparams;
+    if (qx)
+      fparams = {qx->scale, qx->zp};
     // With a residual, the residual is also the init: one-shot
     // bufferization then writes the output over it where nothing reads it
     // later (UkernelBufferization.cpp), as ONNX Runtime's Conv + Sum
@@ -189,10 +216,10 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
                                 dl[0], dl[1]};
     Value y = residual
                   ? createUkernelInto(rewriter, loc, "conv2d_f32", ins, residual,
-                                      params, {})
+                                      params, fparams)
                   : createUkernel(rewriter, loc,
                                   depthwise ? "dwconv2d_f32" : "conv2d_f32", ins,
-                                  dims, params, {});
+                                  dims, params, fparams);
     replaceWithCast(rewriter, last, y);
     if (addOp && addOp != last)
       rewriter.eraseOp(addOp);

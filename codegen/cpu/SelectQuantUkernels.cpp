@@ -19,6 +19,7 @@
 
 #include "codegen/cpu/SelectUkernels.h"
 #include "dialects/kiln/KilnDialect.h"
+#include "passes/PatternUtils.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
@@ -245,16 +246,14 @@ struct DynamicQuantMatmulToUkernel final : IsaPattern<MulOp> {
   }
 };
 
+} // namespace
+
 /// A QuantizeLinear -> DequantizeLinear pair on an f32 activation, per
 /// tensor, as the importer spells it out:
 ///   q = cast<ui8>(clip(round(x / s) [+ z], 0, 255))
 ///   v = (cast<f32>(q) [- z]) * s
 /// with s and z splat constants (z integral in [0, 255]; absent: 0).
-struct StaticQuant {
-  Value x;
-  float scale = 0.0f, zp = 0.0f;
-};
-std::optional<StaticQuant> matchStaticQuantDequant(Value v) {
+std::optional<StaticQuant> mlir::kiln::cpu::matchStaticQuantDequant(Value v) {
   auto mul = producer<MulOp>(v);
   if (!mul)
     return std::nullopt;
@@ -290,6 +289,99 @@ std::optional<StaticQuant> matchStaticQuantDequant(Value v) {
     return std::nullopt;
   return StaticQuant{div.getLhs(), static_cast<float>(*s), static_cast<float>(*z)};
 }
+
+/// The kiln.constant under reshapes (and, with `casts`, casts) of `v`.
+static ConstantOp constantUnder(Value v, bool casts) {
+  while (v) {
+    if (auto k = producer<ConstantOp>(v))
+      return k;
+    if (auto r = producer<ReshapeOp>(v))
+      v = r.getInput();
+    else if (auto c = casts ? producer<CastOp>(v) : CastOp())
+      v = c.getInput();
+    else
+      return ConstantOp();
+  }
+  return ConstantOp();
+}
+
+/// cast<f32>(wq) [- z] * s with wq a constant int8 [F, C, KH, KW], z
+/// zeros, and s an f32 constant of one value or F ([F] or [F, 1, 1, 1]);
+/// z and s possibly reshaped (and z cast) from [F] constants, which
+/// kiln-fold-shapes leaves as they are past 256 values.
+std::optional<DequantFilter> mlir::kiln::cpu::matchDequantFilter(Value w) {
+  auto mul = producer<MulOp>(w);
+  if (!mul)
+    return std::nullopt;
+  Value deq = mul.getLhs();
+  if (auto sub = producer<SubOp>(deq)) {
+    std::vector<char> zstorage;
+    ConstantOp zk = constantUnder(sub.getRhs(), true);
+    std::optional<ArrayRef<char>> zb = zk ? bytesOf(zk, zstorage) : std::nullopt;
+    if (!zb || !llvm::all_of(*zb, [](char c) { return c == 0; }))
+      return std::nullopt;
+    deq = sub.getLhs();
+  }
+  auto toF32 = producer<CastOp>(deq);
+  if (!toF32 || !cast<RankedTensorType>(w.getType()).getElementType().isF32())
+    return std::nullopt;
+  Value wq = toF32.getInput();
+  auto wt = cast<RankedTensorType>(wq.getType());
+  if (wt.getRank() != 4 || !wt.hasStaticShape() ||
+      !wt.getElementType().isSignlessInteger(8) || !matchPattern(wq, m_Constant()))
+    return std::nullopt;
+  int64_t f = wt.getDimSize(0);
+  ConstantOp sk = constantUnder(mul.getRhs(), false);
+  auto st = sk ? cast<RankedTensorType>(sk.getType()) : RankedTensorType();
+  if (!st || !st.getElementType().isF32() || !st.hasStaticShape())
+    return std::nullopt;
+  int64_t count = st.getNumElements();
+  bool perFilter = count == f && (st.getRank() == 1 ||
+                                  (st.getRank() == 4 && st.getDimSize(0) == f));
+  if (count != 1 && !perFilter)
+    return std::nullopt;
+  std::vector<char> storage;
+  std::optional<ArrayRef<char>> bytes = bytesOf(sk, storage);
+  if (!bytes)
+    return std::nullopt;
+  // the filter's own bytes readable (not an elided resource): the f32
+  // fallback dequantizes them
+  std::vector<char> wstorage;
+  auto wk = wq.getDefiningOp<ConstantOp>();
+  if (!wk || !bytesOf(wk, wstorage))
+    return std::nullopt;
+  DequantFilter d{wq, {}};
+  const float *sp = reinterpret_cast<const float *>(bytes->data());
+  for (int64_t i = 0; i < f; ++i)
+    d.scales.push_back(sp[count == 1 ? 0 : i]);
+  return d;
+}
+
+Value mlir::kiln::cpu::dequantizedFilter(PatternRewriter &rewriter, Location loc,
+                                         const DequantFilter &d) {
+  auto wt = cast<RankedTensorType>(d.wq.getType());
+  std::vector<char> storage;
+  std::optional<ArrayRef<char>> bytes =
+      bytesOf(d.wq.getDefiningOp<ConstantOp>(), storage);
+  if (!bytes)
+    return Value();
+  int64_t numel = wt.getNumElements(), per = numel / wt.getDimSize(0);
+  std::vector<float> out(numel);
+  for (int64_t i = 0; i < numel; ++i)
+    out[i] = (float)(int8_t)(*bytes)[i] * d.scales[i / per];
+  auto type = RankedTensorType::get(wt.getShape(), rewriter.getF32Type());
+  if (numel <= kInlineElements)
+    return ConstantOp::create(rewriter, loc,
+                              cast<ElementsAttr>(DenseElementsAttr::get(
+                                  type, ArrayRef<float>(out))));
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign<float>(out);
+  return ConstantOp::create(
+      rewriter, loc,
+      cast<ElementsAttr>(
+          DenseResourceElementsAttr::get(type, "dequantized", std::move(blob))));
+}
+
+namespace {
 
 /// A DequantizeLinear of a constant int8 [K, N] weight with zero point 0,
 /// per tensor or per column: cast<f32>(wq) [- 0] * ws, ws a splat or N

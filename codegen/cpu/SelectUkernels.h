@@ -63,6 +63,28 @@ struct IsaPattern : OpRewritePattern<OpTy> {
   int64_t isaFlag;
 };
 
+/// A per-tensor QuantizeLinear -> DequantizeLinear pair (u8) on an f32
+/// activation as the importer spells it out: x, the scale and zero point
+/// (SelectQuantUkernels.cpp).
+struct StaticQuant {
+  Value x;
+  float scale = 0.0f, zp = 0.0f;
+};
+std::optional<StaticQuant> matchStaticQuantDequant(Value v);
+
+/// A DequantizeLinear of a constant int8 convolution filter [F, C, KH, KW]
+/// with zero point 0, per tensor or per filter (a scale of one value or F
+/// values shaped [F] or [F, 1, 1, 1]): the int8 constant and F scales.
+struct DequantFilter {
+  Value wq;
+  SmallVector<float> scales;
+};
+std::optional<DequantFilter> matchDequantFilter(Value w);
+
+/// The filter `d` dequantized into an f32 constant.
+Value dequantizedFilter(PatternRewriter &rewriter, Location loc,
+                        const DequantFilter &d);
+
 /// The quantized-matmul patterns (SelectQuantUkernels.cpp).
 void populateQuantUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
 

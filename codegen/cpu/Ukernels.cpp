@@ -320,6 +320,30 @@ struct KilnCpuUkernels final
         }
       }
     }
+    // conv2d_f32 in int8 (flag 256, a QDQ model's convolution,
+    // SelectConvUkernels.cpp): the int8 filter [F, C, KH, KW] and its F
+    // scales (the last operand) packed together for the runtime's int8
+    // kernel (lib/Runtime/ukernels/conv_s8.h), the kernel's height and
+    // width appended.
+    if (u.getKernel() == "conv2d_f32" && params.size() == 9 && (params[1] & 256)) {
+      auto wt = cast<MemRefType>(operands[1].getType());
+      memref::GlobalOp wq = constantGlobalOf(operands[1], *symbols, true);
+      memref::GlobalOp sc = constantGlobalOf(operands.back(), *symbols, true);
+      memref::GlobalOp p =
+          wq && sc && wt.getRank() == 4 && wt.hasStaticShape()
+              ? packer->packedConvS8(wq, sc, wt.getDimSize(0), wt.getDimSize(1),
+                                     wt.getDimSize(2) * wt.getDimSize(3))
+              : memref::GlobalOp();
+      if (!p) {
+        u.emitError("kiln-cpu-ukernels: an int8 conv2d_f32 needs a constant "
+                    "int8 filter and scales");
+        failedAny = true;
+        return;
+      }
+      operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
+      operands.pop_back();
+      params.append({wt.getDimSize(2), wt.getDimSize(3)});
+    }
     // conv2d_f32 (int_params isa, flags, activation, stride h/w, pad
     // top/left, dilation h/w) with a constant filter larger than 1 x 1,
     // called for AVX2 or AVX-512 (its own isa

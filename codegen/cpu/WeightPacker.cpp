@@ -9,6 +9,7 @@
 
 #include "codegen/cpu/WeightPacker.h"
 #include "codegen/cpu/ConstWeights.h"
+#include "../../lib/Runtime/ukernels/conv_s8.h"
 #include "../../lib/Runtime/ukernels/gemm_s4.h"
 #include "../../lib/Runtime/ukernels/gemm_s8.h"
 #include "../../lib/Runtime/ukernels/pack_f16.h"
@@ -201,6 +202,22 @@ memref::GlobalOp WeightPacker::packedQuantized(memref::GlobalOp wq,
                          reinterpret_cast<const float *>(sb->data()), n,
                          data.data());
   return newGlobal<int8_t>(wq, "_s8", {panelsOf(n), (k + 3) / 4 + 2, 64},
+                           IntegerType::get(wq.getContext(), 8), data);
+}
+
+memref::GlobalOp WeightPacker::packedConvS8(memref::GlobalOp wq,
+                                            memref::GlobalOp scales, int64_t f,
+                                            int64_t c, int64_t taps) {
+  auto wb = rawBytesOf(wq, 1);
+  auto sb = rawBytesOf(scales, 4);
+  if (!wb || !sb || (int64_t)wb->size() != f * c * taps ||
+      ((int64_t)sb->size() != f * 4 && sb->size() != 4))
+    return {};
+  std::vector<int8_t> data(kiln_conv_s8_packed_bytes(f, c, taps));
+  kiln_conv_s8_pack(f, c, taps, reinterpret_cast<const int8_t *>(wb->data()),
+                    reinterpret_cast<const float *>(sb->data()),
+                    (int64_t)sb->size() / 4, data.data());
+  return newGlobal<int8_t>(wq, "_cs8", {(int64_t)data.size()},
                            IntegerType::get(wq.getContext(), 8), data);
 }
 

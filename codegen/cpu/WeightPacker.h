@@ -49,6 +49,13 @@ public:
   memref::GlobalOp packedQuantized(memref::GlobalOp wq, memref::GlobalOp scales,
                                    int64_t k, int64_t n);
 
+  /// A QDQ convolution's int8 filter ([F, C, taps] row-major i8) with its
+  /// scales (1 or F f32 values) in the int8 kernel's layout
+  /// (kiln_conv_s8_pack, lib/Runtime/ukernels/conv_s8.h), a 1-D i8
+  /// global; null when either constant cannot be read.
+  memref::GlobalOp packedConvS8(memref::GlobalOp wq, memref::GlobalOp scales,
+                                int64_t f, int64_t c, int64_t taps);
+
   /// A convolution's filter `global` (stored [F, K], K = c * taps in
   /// (c, tap) order) in `layout`: fp32 panels of the [K, F] matrix, the
   /// same with K in (c / 8, tap, c % 8) order, or Winograd's [16, F, C].

@@ -333,6 +333,15 @@ LogicalResult convertQuantizeLinear(NodeContext &c) {
   return success();
 }
 
+/// Whether `zp` is absent or a constant of zeros.
+bool zeroPointIsZero(Value zp) {
+  if (!zp)
+    return true;
+  std::vector<char> storage;
+  std::optional<ArrayRef<char>> b = constantBytes(zp, storage);
+  return b && llvm::all_of(*b, [](char v) { return v == 0; });
+}
+
 LogicalResult convertDequantizeLinear(NodeContext &c) {
   if (failed(c.requireInputs(2)))
     return failure();
@@ -347,8 +356,17 @@ LogicalResult convertDequantizeLinear(NodeContext &c) {
   // convolution then has constant f32 operands, which the CPU pipeline
   // packs (direct, Winograd kernels) instead of dequantizing every run.
   // 2-D int8 weights stay as they are for the int8 matmul rewrites.
+  // Except signed 2-D filters ([F, C, KH, KW] int8, zero point 0, per
+  // tensor or per output channel): kiln-cpu-select-ukernels runs the
+  // convolution of a quantized input on them in int8 where the CPU takes
+  // it, and folds the dequantization into an f32 filter where it does not
+  // (SelectConvUkernels.cpp).
   auto xt = c.typeOf(x);
-  bool filterOrBias = (xt.getElementType().isInteger(8) && xt.getRank() >= 3) ||
+  bool int8Filter = xt.getRank() == 4 && xt.getElementType().isSignlessInteger(8) &&
+                    !l->block && (l->perTensor || l->axis == 0) &&
+                    zeroPointIsZero(zp);
+  bool filterOrBias = (xt.getElementType().isInteger(8) && xt.getRank() >= 3 &&
+                       !int8Filter) ||
                       xt.getElementType().isInteger(32);
   if (l->block || fourBitTypeOf(x) || (zp && fourBitTypeOf(zp)) || filterOrBias)
     if (auto folded = foldDequantize(c, x, scale, zp, *l)) {

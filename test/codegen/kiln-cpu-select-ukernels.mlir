@@ -626,6 +626,110 @@ func.func @qdq_weight_zero_point(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
 
 // -----
 
+// A QDQ convolution as the importer leaves it: QuantizeLinear ->
+// DequantizeLinear on x (scale 0.05, zero point 3), a DequantizeLinear of
+// an int8 filter per output channel (zero point 0 and scales reshaped to
+// [F, 1, 1, 1]), Conv with a bias. On AVX-512 it becomes conv2d_f32 in
+// int8 (flags 256 | 1 = 257) on x itself with the int8 filter, the bias
+// and the filter's F scales last, float_params (0.05, 3): no Q/DQ pass and
+// no f32 filter left. For AVX2 the same convolution runs in f32 on the
+// filter dequantized here into a constant (0.1 and 0.2 per filter).
+// CHECK-LABEL: func.func @qdq_conv(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x3x8x8xf32>
+// CHECK-DAG:     %[[W:.*]] = kiln.constant dense<{{.*}}> : tensor<2x3x3x3xi8>
+// CHECK-DAG:     %[[B:.*]] = kiln.constant dense<[5.000000e-01, -5.000000e-01]> : tensor<2xf32>
+// CHECK-DAG:     %[[S:.*]] = kiln.constant dense<[1.000000e-01, 2.000000e-01]> : tensor<2xf32>
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[X]], %[[W]], %[[B]], %[[S]]) outs(%{{.*}}) {float_params = array<f32: 5.000000e-02, 3.000000e+00>, int_params = array<i64: 2, 257, 0, 1, 1, 1, 1, 1, 1>}
+// CHECK-NOT:     kiln.round
+// CHECK-NOT:     kiln.conv
+// AVX2-LABEL: func.func @qdq_conv(
+// AVX2:         %[[WF:.*]] = kiln.constant dense<{{\[\[\[\[}}1.000000e-01, {{.*}}2.000000e-01]]]]> : tensor<2x3x3x3xf32>
+// AVX2:         kiln.ukernel "conv2d_f32"(%{{.*}}, %[[WF]], %{{.*}}) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 1, 1, 0, 1, 1, 1, 1, 1, 1>}
+// AVX2-NOT:     tensor<2x3x3x3xi8> -> tensor<2x3x3x3xf32>
+func.func @qdq_conv(%x: tensor<?x3x8x8xf32>) -> tensor<?x2x8x8xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<1> : tensor<2x3x3x3xi8>
+  %wz = kiln.constant dense<0.000000e+00> : tensor<2x1x1x1xf32>
+  %ws = kiln.constant dense<[1.000000e-01, 2.000000e-01]> : tensor<2xf32>
+  %shape = kiln.constant dense<[2, 1, 1, 1]> : tensor<4xi64>
+  %b = kiln.constant dense<[5.000000e-01, -5.000000e-01]> : tensor<2xf32>
+  %xs = kiln.div %x, %s : (tensor<?x3x8x8xf32>, tensor<f32>) -> tensor<?x3x8x8xf32>
+  %xr = kiln.round %xs : tensor<?x3x8x8xf32>
+  %xz = kiln.add %xr, %z : (tensor<?x3x8x8xf32>, tensor<f32>) -> tensor<?x3x8x8xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<?x3x8x8xf32>, tensor<f32>, tensor<f32>) -> tensor<?x3x8x8xf32>
+  %q = kiln.cast %xc : tensor<?x3x8x8xf32> -> tensor<?x3x8x8xui8>
+  %qf = kiln.cast %q : tensor<?x3x8x8xui8> -> tensor<?x3x8x8xf32>
+  %qs = kiln.sub %qf, %z : (tensor<?x3x8x8xf32>, tensor<f32>) -> tensor<?x3x8x8xf32>
+  %xd = kiln.mul %qs, %s : (tensor<?x3x8x8xf32>, tensor<f32>) -> tensor<?x3x8x8xf32>
+  %wsr = kiln.reshape %ws, %shape : (tensor<2xf32>, tensor<4xi64>) -> tensor<2x1x1x1xf32>
+  %wf = kiln.cast %w8 : tensor<2x3x3x3xi8> -> tensor<2x3x3x3xf32>
+  %wzs = kiln.sub %wf, %wz : (tensor<2x3x3x3xf32>, tensor<2x1x1x1xf32>) -> tensor<2x3x3x3xf32>
+  %wd = kiln.mul %wzs, %wsr : (tensor<2x3x3x3xf32>, tensor<2x1x1x1xf32>) -> tensor<2x3x3x3xf32>
+  %y = kiln.conv %xd, %wd bias %b {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x3x8x8xf32>, tensor<2x3x3x3xf32>, tensor<2xf32>) -> tensor<?x2x8x8xf32>
+  return %y : tensor<?x2x8x8xf32>
+}
+
+// -----
+
+// Negative: a dilated QDQ convolution is not one the int8 kernel takes:
+// on AVX-512 too it runs in f32, its filter dequantized into a constant
+// here (one scale for the filter: per tensor), its input's Q/DQ pair left.
+// CHECK-LABEL: func.func @qdq_conv_dilated(
+// CHECK:         %[[WF:.*]] = kiln.constant dense<2.500000e-01> : tensor<2x3x3x3xf32>
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{.*}}, %[[WF]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 2, 2, 2, 2>}
+// CHECK-NOT:     xi8> -> tensor<2x3x3x3xf32>
+func.func @qdq_conv_dilated(%x: tensor<1x3x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<5> : tensor<2x3x3x3xi8>
+  %ws = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<1x3x8x8xf32>, tensor<f32>) -> tensor<1x3x8x8xf32>
+  %xr = kiln.round %xs : tensor<1x3x8x8xf32>
+  %xc = kiln.clip %xr min %c0 max %c255 : (tensor<1x3x8x8xf32>, tensor<f32>, tensor<f32>) -> tensor<1x3x8x8xf32>
+  %q = kiln.cast %xc : tensor<1x3x8x8xf32> -> tensor<1x3x8x8xui8>
+  %qf = kiln.cast %q : tensor<1x3x8x8xui8> -> tensor<1x3x8x8xf32>
+  %xd = kiln.mul %qf, %s : (tensor<1x3x8x8xf32>, tensor<f32>) -> tensor<1x3x8x8xf32>
+  %wf = kiln.cast %w8 : tensor<2x3x3x3xi8> -> tensor<2x3x3x3xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<2x3x3x3xf32>, tensor<f32>) -> tensor<2x3x3x3xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 2, 2>, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x8x8xf32>
+  return %y : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+// Negative: a filter with a non-zero zero point (asymmetric) is not taken
+// in int8: the convolution runs in f32 on the dequantized values (here
+// folded by the ops' folders: (5 - 2) * 0.05), its input's Q/DQ pair left.
+// CHECK-LABEL: func.func @qdq_conv_weight_zero_point(
+// CHECK:         %[[WF:.*]] = kiln.constant dense<1.500000e-01> : tensor<2x3x3x3xf32>
+// CHECK:         kiln.round
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{.*}}, %[[WF]]) outs(%{{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0,
+func.func @qdq_conv_weight_zero_point(%x: tensor<1x3x8x8xf32>) -> tensor<1x2x6x6xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c2 = kiln.constant dense<2.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<5> : tensor<2x3x3x3xi8>
+  %ws = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<1x3x8x8xf32>, tensor<f32>) -> tensor<1x3x8x8xf32>
+  %xr = kiln.round %xs : tensor<1x3x8x8xf32>
+  %xc = kiln.clip %xr min %c0 max %c255 : (tensor<1x3x8x8xf32>, tensor<f32>, tensor<f32>) -> tensor<1x3x8x8xf32>
+  %q = kiln.cast %xc : tensor<1x3x8x8xf32> -> tensor<1x3x8x8xui8>
+  %qf = kiln.cast %q : tensor<1x3x8x8xui8> -> tensor<1x3x8x8xf32>
+  %xd = kiln.mul %qf, %s : (tensor<1x3x8x8xf32>, tensor<f32>) -> tensor<1x3x8x8xf32>
+  %wf = kiln.cast %w8 : tensor<2x3x3x3xi8> -> tensor<2x3x3x3xf32>
+  %wz = kiln.sub %wf, %c2 : (tensor<2x3x3x3xf32>, tensor<f32>) -> tensor<2x3x3x3xf32>
+  %wd = kiln.mul %wz, %ws : (tensor<2x3x3x3xf32>, tensor<f32>) -> tensor<2x3x3x3xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x6x6xf32>
+  return %y : tensor<1x2x6x6xf32>
+}
+
+// -----
+
 // 2-D f32 max pooling (ResNet's 3 x 3 / 2 with pad 1, batch dynamic):
 // kiln.ukernel "maxpool2d_f32", int_params (isa, kernel h/w, stride h/w,
 // pad top/left); the same for the generic isa (0).

@@ -656,6 +656,30 @@ func.func @conv_packed_c8(%x: memref<?x8x16x16xf32>, %b: memref<20xf32>, %y: mem
 
 // -----
 
+// conv2d_f32 in int8 (flag 256, a QDQ model's convolution): the int8
+// filter [20, 3, 3, 3] and its 20 scales (the last operand) become one
+// packed 1-D i8 global for the runtime's int8 kernel (conv_s8.h: 3 blocks
+// of 8 filters, 3 * 8 * 8 bytes of scales and sums, then 3 * 9 taps * 1
+// channel quad * 32 bytes = 1056 bytes); the scales' operand is dropped
+// and the kernel's height and width follow the nine params, with the
+// flags as they were (1 | 256 = 257).
+// CHECK-LABEL: func.func @conv_s8(
+// CHECK-NOT:     memref.get_global @cq :
+// CHECK-NOT:     memref.get_global @cqs :
+// CHECK:         memref.get_global @cq_cs8 : memref<1056xi8>
+// CHECK:         arith.constant 257 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+memref.global "private" constant @cq : memref<20x3x3x3xi8> = dense<3>
+memref.global "private" constant @cqs : memref<20xf32> = dense<0.5>
+func.func @conv_s8(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
+  %w = memref.get_global @cq : memref<20x3x3x3xi8>
+  %s = memref.get_global @cqs : memref<20xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b, %s) outs(%y) {int_params = array<i64: 2, 257, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32: 0.05, 3.0>} : (memref<?x3x16x16xf32>, memref<20x3x3x3xi8>, memref<20xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+  return
+}
+
+// -----
+
 // A grouped convolution (flag 128) keeps its filter unpacked: the runtime
 // slices it per group (128 | 1 = 129, no flag 4, no kernel extents
 // appended).

@@ -7,14 +7,17 @@ The fp32 CNN is rewritten into the QDQ form of ORT's quantize_static with
 its convolutions quantized too (test/models/quantize_static_qdq.py --conv:
 u8 activations with min-max ranges calibrated by ORT, s8 filters per
 tensor or per output channel, int32 biases at x_scale * w_scale). kiln
-compiles that file as it is and ORT runs the same file (its int8
-convolutions) on the same inputs. Checks, per form:
-  - the import dequantizes the filters and biases into f32 constants (no
-    int8 tensor of rank 3+ and no int32 tensor left in the IR), so the
-    CPU pipeline packs them for its convolution kernels;
-  - kiln's outputs against ORT's: cosine >= 0.999 (kiln computes the
-    graph's arithmetic in fp32 on the dequantized values; ORT requantizes
-    int32 sums, so a value may land one u8 step away).
+compiles that file as it is, for the host and for x86-64-v3 (AVX2), and
+ORT runs the same file (its int8 convolutions) on the same inputs.
+Checks, per form and target:
+  - which convolutions kiln-cpu-select-ukernels put on the int8 kernel
+    (conv2d_f32 with flag 256: all of them on an AVX-512 host, none for
+    AVX2), and that every other filter was dequantized into an f32
+    constant there (no int8 filter left after the pass), so the CPU
+    pipeline packs it for its f32 kernels;
+  - kiln's outputs against ORT's: cosine >= 0.99999 on the int8 kernel
+    (exact int32 sums, ORT's arithmetic), >= 0.999 on the f32 kernels
+    (their float sums may move a requantized value one u8 step).
 """
 import argparse
 import os
@@ -48,27 +51,41 @@ def main():
         fp32 = onnx.load(args.model)
         ranges = qdq.calibrate(fp32, qdq.calibration_feeds(fp32, shape, 3),
                                lambda p, f: run_ort(p, f, os.path.join(tmp, "calib"), "node"))
+        avx512 = "avx512f" in open("/proc/cpuinfo").read()
         for per_channel in (False, True):
             qm, n = qdq.quantize_static_qdq(onnx.load(args.model), dict(ranges), per_channel)
             convs = sum(1 for node in qm.graph.node if node.op_type == "Conv")
             q = os.path.join(tmp, f"qdq_{per_channel}.onnx")
             onnx.save(qm, q)
-            ir = subprocess.run([args.kiln, "import", "--optimize", q], check=True,
-                                capture_output=True, text=True).stdout
-            left = len(re.findall(r"tensor<(?:\d+x){3,}i8>|tensor<(?:\d+x)+i32>", ir))
-            so = q[:-5] + ".so"
-            kiln.compile(q, so, kiln=args.kiln)
-            m = kiln.load(so, threads=2)
-            feeds = make_inputs(m, shape, np.random.default_rng(0))
-            ref = run_ort(q, feeds, os.path.join(tmp, "ort"), "node")
-            err, cos = compare(m.run(feeds), ref)
-            m.close()
-            ok = cos >= 0.999 and left == 0
             form = "per-channel" if per_channel else "per-tensor"
-            print(f"{form} ({n} of {convs} Conv quantized): {left} int8 filter / int32 "
-                  f"tensors left after import; cosine {cos:.6f} max diff {err:.1e} "
-                  f"vs ORT QDQ {'ok' if ok else 'FAIL'}")
-            failed += not ok
+            for cpu in ("native", "x86-64-v3"):
+                so = q[:-5] + f"_{cpu}.so"
+                ir = subprocess.run(
+                    [args.kiln, "compile", q, "-o", so, "--cpu", cpu,
+                     "--print-ir-after=kiln-cpu-select-ukernels"],
+                    check=True, capture_output=True, text=True).stderr
+                flags = re.findall(r'"conv2d_f32".*int_params = array<i64: \d+, (\d+)', ir)
+                int8 = sum(1 for f in flags if int(f) & 256)
+                # a filter still dequantized at run time: a cast of an int8
+                # [F, C, KH, KW] to f32
+                left = len(re.findall(r"kiln\.cast \S+ : tensor<(?:\d+x){4}i8> ->", ir))
+                want = n if cpu == "native" and avx512 else 0
+                m = kiln.load(so, threads=2)
+                feeds = make_inputs(m, shape, np.random.default_rng(0))
+                ref = run_ort(q, feeds, os.path.join(tmp, "ort"), "node")
+                err, cos = compare(m.run(feeds), ref)
+                m.close()
+                # the int8 kernel computes the quantized graph's own
+                # arithmetic (exact int32 sums, as ORT's): closer than the
+                # f32 kernels' sums, which may move a value one u8 step
+                ok = cos >= (0.99999 if int8 else 0.999) and left == 0 and int8 == want
+                target = "host" if cpu == "native" else "avx2"
+                print(f"{form} {target} ({n} of {convs} Conv quantized): "
+                      f"{'all' if int8 == n else int8} in int8 "
+                      f"{'(as expected)' if int8 == want else f'(expected {want})'}, "
+                      f"{left} int8 filters left; cosine {cos:.6f} max diff {err:.1e} "
+                      f"vs ORT QDQ {'ok' if ok else 'FAIL'}")
+                failed += not ok
     return 1 if failed else 0
 
 

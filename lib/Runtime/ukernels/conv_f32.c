@@ -27,6 +27,7 @@
 #include "conv_direct_f32.h"
 #include "conv_grouped_f32.h"
 #include "conv_lanes_f32.h"
+#include "conv_s8.h"
 #include "conv_wino_f32.h"
 #include "conv_f32_internal.h"
 
@@ -501,7 +502,10 @@ static void conv2d_grouped(const int64_t *desc) {
 }
 
 static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
-  (void)fparams;
+  if (desc[1] & CONV_S8) {
+    kiln_conv2d_s8(desc, fparams);
+    return;
+  }
   if (desc[1] & CONV_GROUPS) {
     conv2d_grouped(desc);
     return;
@@ -526,14 +530,15 @@ typedef struct {
 static conv_shape conv_shape_of(const int64_t *desc, int depthwise) {
   conv_shape s;
   view4 x, w, bias = {0}, res = {0}, y;
-  int packed = !depthwise && (desc[1] & CONV_PACKED);
+  int s8 = !depthwise && (desc[1] & CONV_S8);
+  int packed = !depthwise && (desc[1] & (CONV_PACKED | CONV_S8));
   if (depthwise) {
     view4 mean;
     read_dw_views(desc + 9, desc[1], &x, &w, &bias, &y, &mean);
   } else {
     view4 sc;
-    read_conv_views(desc + (packed ? 11 : 9), desc[1], packed ? 3 : 4, &x, &w,
-                    &bias, &res, &sc, &y);
+    read_conv_views(desc + (packed ? 11 : 9), desc[1], s8 ? 1 : packed ? 3 : 4, &x,
+                    &w, &bias, &res, &sc, &y);
   }
   s.n = x.size[0];
   s.c = x.size[1];
@@ -568,7 +573,8 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
   if (kiln_prof_on) {
     conv_shape s = conv_shape_of(desc, 0);
     /* conv-wino: GFLOP/s of the direct form's FLOPs (effective) */
-    KILN_PROF_END((desc[1] & CONV_GROUPS)   ? "conv-grouped"
+    KILN_PROF_END((desc[1] & CONV_S8)       ? "conv-s8"
+                  : (desc[1] & CONV_GROUPS) ? "conv-grouped"
                   : (desc[1] & CONV_WINO)   ? "conv-wino"
                   : (desc[1] & CONV_PACKED) ? "conv"
                                             : "conv-gemm",

@@ -66,3 +66,35 @@ void kiln_s8_pack_quantized(int64_t k, int64_t n, const int8_t *wq,
     memcpy(panel + (kq + 1) * 64 + lane * 4, &colsum, 4);
   }
 }
+
+/* ---- int8 convolution filters (conv_s8.h) ----------------------------- */
+
+#include "conv_s8.h"
+
+size_t kiln_conv_s8_packed_bytes(int64_t f, int64_t c, int64_t taps) {
+  int64_t fb = (f + KILN_CONV_S8_MR - 1) / KILN_CONV_S8_MR, c4 = (c + 3) / 4;
+  return (size_t)(fb * KILN_CONV_S8_MR * 8 + fb * taps * c4 * KILN_CONV_S8_MR * 4);
+}
+
+void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
+                       const float *scale, int64_t scales, int8_t *out) {
+  const int64_t mr = KILN_CONV_S8_MR;
+  int64_t fb = (f + mr - 1) / mr, c4 = (c + 3) / 4;
+  memset(out, 0, kiln_conv_s8_packed_bytes(f, c, taps));
+  float *sc = (float *)(void *)out;
+  int32_t *sum = (int32_t *)(void *)(out + fb * mr * 4);
+  int8_t *blocks = out + fb * mr * 8;
+  for (int64_t o = 0; o < f; ++o) {
+    float s = scale[scales == 1 ? 0 : o];
+    memcpy(sc + o, &s, 4);
+    int32_t total = 0;
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t t = 0; t < taps; ++t) {
+        int8_t v = w[(o * c + ci) * taps + t];
+        total += v;
+        int64_t b = o / mr, m = o % mr, q = ci / 4, r = ci % 4;
+        blocks[(((b * taps + t) * c4 + q) * mr + m) * 4 + r] = v;
+      }
+    memcpy(sum + o, &total, 4);
+  }
+}

@@ -1,0 +1,202 @@
+/*===- conv_s8.c - int8 convolutions of QDQ models: the driver ------------===*
+ *
+ * kiln.ukernel "conv2d_f32" with flag 256 (CONV_S8; layouts and the
+ * arithmetic in conv_s8.h). desc: isa, flags, activation, stride h/w, pad
+ * top/left, dilation h/w (1), KH, KW, then the views x [N, C, H, W] (f32),
+ * the packed filter (i8, 1-D), [bias [F],] [residual [N, F, OH, OW],]
+ * y [N, F, OH, OW]; fparams: sx, zx. The input is quantized into its
+ * phase planes, then the tiles run over (image, filter block, run of
+ * outputs): AVX512-VNNI where the CPU has it (conv_s8_avx512.c), else the
+ * plain C loops below over the same layouts (correct, slow: CPUs without
+ * VNNI get the f32 kernels from a compile for their ISA).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "conv_s8.h"
+#include "conv_f32_internal.h"
+#include "gemm_f32.h"
+#include "gemm_s8.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#define MR KILN_CONV_S8_MR
+
+static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_s8_in *j = vjob;
+  const int64_t phases = j->pa * j->pb;
+  for (int64_t u = begin; u < end; ++u) {
+    int64_t img = u / (j->c4 * phases), rest = u % (j->c4 * phases);
+    int64_t cq = rest / phases, ph = rest % phases;
+    int64_t a = ph / j->pb, b = ph % j->pb;
+    uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
+    memset(dst, j->zp, (size_t)j->pl_len * 4);
+    const float *xi = j->x + img * j->xs[0];
+    for (int64_t i = 0; i < j->hq; ++i) {
+      int64_t r = i * j->sh + a - j->pt;
+      if (r < 0 || r >= j->h)
+        continue;
+      for (int64_t jj = 0; jj < j->wq; ++jj) {
+        int64_t col = jj * j->sw + b - j->pl;
+        if (col < 0 || col >= j->w)
+          continue;
+        for (int64_t ch = 0; ch < 4 && cq * 4 + ch < j->c; ++ch) {
+          float v = xi[(cq * 4 + ch) * j->xs[1] + r * j->xs[2] + col] / j->scale;
+          v = v < -512.0f ? -512.0f : v > 512.0f ? 512.0f : v;
+          int32_t q = (int32_t)nearbyintf(v) + j->zp;
+          dst[(i * j->wq + jj) * 4 + ch] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+        }
+      }
+    }
+  }
+}
+
+static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_s8_job *j = vjob;
+  int64_t plane = j->oh * j->ow, block_bytes = j->taps * j->c4 * MR * 4;
+  const int8_t *blocks = j->wp + j->fb * MR * 8;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t img = task / (j->fb * j->chunks), rest = task % (j->fb * j->chunks);
+    int64_t b = rest / j->chunks, ch = rest % j->chunks;
+    const uint8_t *x = j->xq + img * j->xq_img;
+    int64_t t_end = (ch + 1) * j->chunk < j->flat ? (ch + 1) * j->chunk : j->flat;
+    for (int64_t m = 0; m < MR && b * MR + m < j->f; ++m) {
+      int64_t o = b * MR + m;
+      float sc;
+      int32_t ws;
+      memcpy(&sc, j->wp + o * 4, 4);
+      memcpy(&ws, j->wp + j->fb * MR * 4 + o * 4, 4);
+      const int8_t *wb = blocks + b * block_bytes;
+      for (int64_t t = ch * j->chunk; t < t_end; ++t) {
+        int64_t oy = t / j->wq, ox = t % j->wq;
+        if (ox >= j->ow)
+          continue;
+        int32_t acc = 0;
+        for (int64_t k = 0; k < j->taps; ++k)
+          for (int64_t q = 0; q < j->c4; ++q) {
+            const uint8_t *xv = x + q * j->cq_bytes + (j->koff[k] + t) * 4;
+            const int8_t *wv = wb + ((k * j->c4 + q) * MR + m) * 4;
+            for (int r = 0; r < 4; ++r)
+              acc += (int32_t)xv[r] * wv[r];
+          }
+        float v = (float)(acc - j->zp * ws) * (j->sx * sc) +
+                  (j->bias ? j->bias[o] : 0.0f);
+        int64_t at = img * j->y_img + o * plane + oy * j->ow + ox;
+        if (j->res)
+          v += j->res[img * j->res_img + o * plane + oy * j->ow + ox];
+        j->y[at] = kiln_act_scalar(v, j->act);
+      }
+    }
+  }
+}
+
+void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
+  int isa = (int)desc[0];
+  int64_t flags = desc[1];
+  int64_t sh = desc[3], sw = desc[4], pt = desc[5], pl = desc[6];
+  int64_t kh = desc[9], kw = desc[10];
+  kiln_rt_check_dim(desc[7] == 1 && desc[8] == 1 && sh >= 1 && sw >= 1, 1);
+  kiln_rt_check_dim(!(flags & (CONV_XSCALE | CONV_GROUPS | CONV_MEAN)), 1);
+  view4 x, wv, bias = {0}, res = {0}, y;
+  const int64_t *d = kiln_read_view(desc + 11, 4, 4, &x);
+  d = kiln_read_view(d, 1, 1, &wv);
+  if (flags & CONV_BIAS)
+    d = kiln_read_view(d, 1, 4, &bias);
+  if (flags & CONV_RESIDUAL)
+    d = kiln_read_view(d, 4, 4, &res);
+  kiln_read_view(d, 4, 4, &y);
+  int64_t n = x.size[0], c = x.size[1], h = x.size[2], w = x.size[3];
+  int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
+  int64_t taps = kh * kw, c4 = (c + 3) / 4, fb = (f + MR - 1) / MR;
+  kiln_rt_check_dim(y.size[0], n);
+  kiln_rt_check_dim(wv.size[3], (int64_t)kiln_conv_s8_packed_bytes(f, c, taps));
+  kiln_rt_check_dim(dense_from(&y, 1) && (x.stride[3] == 1 || w == 1), 1);
+  check_epilogue_views(flags, &bias, &res, n, f, oh, ow);
+  /* the int32 sums cannot overflow: 255 * 128 * 4 * C4 * taps < 2^31 */
+  kiln_rt_check_dim(c4 * taps <= 16000, 1);
+  if (n == 0 || f == 0 || oh == 0 || ow == 0)
+    return;
+  float sx = fparams[0];
+  int32_t zp = (int32_t)fparams[1];
+  kiln_conv_s8_in in;
+  in.x = (const float *)x.base;
+  in.xs[0] = x.stride[0];
+  in.xs[1] = x.stride[1];
+  in.xs[2] = x.stride[2];
+  in.c = c;
+  in.h = h;
+  in.w = w;
+  in.sh = sh;
+  in.sw = sw;
+  in.pt = pt;
+  in.pl = pl;
+  in.pa = sh < kh ? sh : kh;
+  in.pb = sw < kw ? sw : kw;
+  in.hq = oh + (kh - 1) / sh;
+  in.wq = ow + (kw - 1) / sw;
+  /* the tiles' last vectors read up to 48 quads past the plane, plus the
+   * largest tap offset's column part */
+  in.pl_len = (in.hq * in.wq + 48 + (kw - 1) / sw + 16 + 15) / 16 * 16;
+  in.scale = sx;
+  in.zp = zp;
+  in.c4 = c4;
+  in.n = n;
+  int64_t phases = in.pa * in.pb;
+  int64_t img_quads = c4 * phases * in.pl_len;
+  kiln_rt_check_dim(img_quads <= INT32_MAX / 4, 1);
+  in.xq = kiln_scratch(KILN_SCRATCH_CONV_X, (size_t)(n * img_quads) * 4);
+  int32_t *koff = kiln_scratch(KILN_SCRATCH_CONV_K, (size_t)taps * sizeof(int32_t));
+  if (!in.xq || !koff)
+    kiln_rt_fail_oom();
+  for (int64_t a = 0; a < kh; ++a)
+    for (int64_t b = 0; b < kw; ++b)
+      koff[a * kw + b] = (int32_t)(((a % sh) * in.pb + b % sw) * in.pl_len +
+                                   (a / sh) * in.wq + b / sw);
+  int vnni = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni();
+  int64_t macs = n * f * oh * ow * c * taps;
+  int parallel = macs >= DIRECT_PARALLEL_MIN_MACS;
+  kiln_range_fn qfn = vnni ? kiln_conv_s8_quantize_avx512 : quantize_generic;
+  if (parallel)
+    kiln_parallel_for(n * c4 * phases, qfn, &in);
+  else
+    qfn(&in, 0, n * c4 * phases);
+
+  kiln_conv_s8_job j;
+  j.xq = in.xq;
+  j.xq_img = img_quads * 4;
+  j.cq_bytes = phases * in.pl_len * 4;
+  j.koff = koff;
+  j.taps = taps;
+  j.c4 = c4;
+  j.wp = (const int8_t *)wv.base;
+  j.f = f;
+  j.fb = fb;
+  j.sx = sx;
+  j.zp = zp;
+  j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
+  j.res = (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL;
+  j.res_img = res.stride[0];
+  j.y = (float *)y.base;
+  j.y_img = y.stride[0];
+  j.oh = oh;
+  j.ow = ow;
+  j.wq = in.wq;
+  j.flat = oh * in.wq;
+  j.act = (int)desc[2];
+  /* runs of whole 48-output tiles; about 4 tasks per thread at least */
+  int64_t tiles = (j.flat + 47) / 48, threads = parallel ? kiln_rt_num_threads() : 1;
+  int64_t per = tiles;
+  while (per > 1 && n * fb * ((tiles + per - 1) / per) < 4 * threads)
+    per = (per + 1) / 2;
+  if (per > 8)
+    per = 8;
+  j.chunk = per * 48;
+  j.chunks = (j.flat + j.chunk - 1) / j.chunk;
+  kiln_range_fn fn = vnni ? kiln_conv_s8_tasks_avx512vnni : tasks_generic;
+  int64_t tasks = n * fb * j.chunks;
+  if (parallel)
+    kiln_parallel_for(tasks, fn, &j);
+  else
+    fn(&j, 0, tasks);
+}

@@ -1,0 +1,110 @@
+/*===- conv_s8.h - int8 convolutions of statically quantized models -------===*
+ *
+ * A QDQ model's convolution, conv(DQ(Q(x)), DQ(Wq)) with x quantized per
+ * tensor to u8 (scale sx, zero point zx) and an int8 filter with zero
+ * point 0 per tensor or per output channel (scales sw_f), runs as
+ * kiln.ukernel "conv2d_f32" with flag 256 (CONV_S8,
+ * codegen/cpu/SelectConvUkernels.cpp):
+ *
+ *   y[f, p] = sx * sw_f * (sum_k qw[f, k] qx[k, p] - zx * wsum_f) + bias_f
+ *
+ * (padding reads zx, the quantized 0, so the correction takes the whole
+ * filter's sum wsum_f), then the residual and activation as conv2d_f32's
+ * epilogue. The sums are exact in int32: the arithmetic the quantized
+ * graph defines, at AVX512-VNNI's four multiply-adds per lane.
+ *
+ * Filter packed at compile time (kiln_conv_s8_pack, pack_s8.c), for F
+ * filters, C channels, T = KH * KW taps, C4 = ceil(C / 4) channel quads,
+ * FB = ceil(F / 8) blocks of 8 filters:
+ *   float   scale[FB * 8]       sw_f (0 past F)
+ *   int32_t wsum[FB * 8]        sum over c and taps of qw[f, c, tap]
+ *   int8_t  w[FB][T][C4][8][4]  byte r of filter 8b + m at [b][t][q][m][r]
+ *                               = qw[8b + m, 4q + r, t] (0 past F and C)
+ * (each quad of a filter is the 32-bit broadcast operand of vpdpbusd).
+ *
+ * The input is quantized per run (conv_s8.c) into u8 planes of quads
+ * ([C4][P][PL] x 4 bytes per image): with strides (sh, sw), P = min(sh,
+ * KH) x min(sw, KW) phase planes, phase (a, b) holding the padded input's
+ * rows i * sh + a and columns j * sw + b at (i, j) of an Hq x Wq plane
+ * (Hq = OH + (KH - 1) / sh, Wq = OW + (KW - 1) / sw), zx outside the
+ * image. Tap (kh, kw) then reads phase (kh % sh, kw % sw) at offset
+ * (kh / sh) * Wq + kw / sw from output pixel (oy, ox)'s flat index
+ * oy * Wq + ox, so a run of 16 flat outputs is one 64-byte load per tap
+ * and channel quad at any stride; the columns ox >= OW are computed and
+ * dropped.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_CONV_S8_H
+#define KILN_UKERNELS_CONV_S8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Filters per block of the packed layout (the register tile's rows). */
+#define KILN_CONV_S8_MR 8
+
+/* Bytes of a packed filter of f filters, c channels and `taps` taps. */
+size_t kiln_conv_s8_packed_bytes(int64_t f, int64_t c, int64_t taps);
+
+/* Packs w ([F, C, taps] row-major int8) with its scales (`scales` values:
+ * 1 for the whole filter or F, one per filter) into `out`
+ * (kiln_conv_s8_packed_bytes bytes). */
+void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
+                       const float *scale, int64_t scales, int8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#ifndef __cplusplus
+/* The input's quantization and the convolution over it, per run (one
+ * image's planes at x; conv_s8.c sets it up). */
+typedef struct {
+  const float *x;        /* input image 0 */
+  int64_t xs[3];         /* strides of image, channel, row (floats) */
+  int64_t c, h, w;
+  int64_t sh, sw, pt, pl, pa, pb; /* pa x pb phases */
+  int64_t hq, wq, pl_len;         /* phase plane extent and length (quads) */
+  float scale;                    /* sx */
+  int32_t zp;                     /* zx */
+  uint8_t *xq;                    /* packed input of image 0 */
+  int64_t c4, n;
+} kiln_conv_s8_in;
+
+typedef struct {
+  const uint8_t *xq;   /* packed input of image 0 */
+  int64_t xq_img;      /* bytes between images' packed inputs */
+  int64_t cq_bytes;    /* bytes between channel quads' phase groups */
+  const int32_t *koff; /* per tap: offset in quads within a phase group */
+  int64_t taps, c4;
+  const int8_t *wp;    /* packed filter (scales, sums, blocks) */
+  int64_t f, fb;
+  float sx;
+  int32_t zp;
+  const float *bias;   /* [f] or NULL */
+  const float *res;    /* [n, f, oh, ow] or NULL */
+  float *y;            /* [n, f, oh, ow] */
+  int64_t y_img, res_img;
+  int64_t oh, ow, wq;
+  int64_t flat;        /* oh * wq outputs per plane, flat */
+  int64_t chunk;       /* flat outputs per task */
+  int64_t chunks;
+  int act;
+} kiln_conv_s8_job;
+
+/* AVX-512 (conv_s8_avx512.c, with VNNI): the quantization of units
+ * [begin, end) of (image, channel quad, phase), and the convolution's
+ * tasks [begin, end) of (image, filter block, chunk). */
+void kiln_conv_s8_quantize_avx512(void *job, int64_t begin, int64_t end);
+void kiln_conv_s8_tasks_avx512vnni(void *job, int64_t begin, int64_t end);
+
+/* kiln.ukernel "conv2d_f32" with CONV_S8 (conv_f32.c dispatches). */
+void kiln_conv2d_s8(const int64_t *desc, const float *fparams);
+#endif
+
+#endif

@@ -1,0 +1,205 @@
+/*===- conv_s8_avx512.c - int8 convolution tiles, AVX512-VNNI -------------===*
+ *
+ * The layouts are conv_s8.h's. The input's quantization: 16 columns of a
+ * phase plane's row from each of a quad's 4 channels, x / sx rounded to
+ * nearest even, + zx, clamped to [0, 255], interleaved into 16 quads (one
+ * 64-byte store). The register tile: 8 filters x up to 48 flat outputs
+ * (3 vectors of 16), 24 int32 accumulators; per tap and channel quad, 3
+ * loads of 16 quads and 24 vpdpbusd with the filters' quads broadcast.
+ * The epilogue scales the sums (sx * sw_f, after - zx * wsum_f), adds the
+ * bias, the residual, applies the activation and stores the output
+ * pixels of each vector's rows (columns past OW dropped). Compiled with
+ * -mavx512vnni; only called when the CPU has it.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "conv_s8.h"
+#include "gemm_f32.h"
+#include "vmath_avx512.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define MR KILN_CONV_S8_MR
+
+static inline __mmask16 lanes_below(int64_t n) {
+  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
+}
+
+static inline __m512i quantize16(__m512 v, __m512 s, __m512i zp) {
+  __m512 q = _mm512_div_ps(v, s);
+  q = _mm512_min_ps(_mm512_max_ps(q, _mm512_set1_ps(-512.0f)),
+                    _mm512_set1_ps(512.0f));
+  __m512i i = _mm512_cvt_roundps_epi32(q, _MM_FROUND_TO_NEAREST_INT |
+                                              _MM_FROUND_NO_EXC);
+  i = _mm512_add_epi32(i, zp);
+  return _mm512_min_epi32(_mm512_max_epi32(i, _mm512_setzero_si512()),
+                          _mm512_set1_epi32(255));
+}
+
+void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_s8_in *j = vjob;
+  const int64_t phases = j->pa * j->pb;
+  const __m512 s = _mm512_set1_ps(j->scale);
+  const __m512i zp = _mm512_set1_epi32(j->zp);
+  const __m512i zq = _mm512_set1_epi32(j->zp * 0x01010101);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                         12, 13, 14, 15);
+  for (int64_t u = begin; u < end; ++u) {
+    int64_t img = u / (j->c4 * phases), rest = u % (j->c4 * phases);
+    int64_t cq = rest / phases, ph = rest % phases;
+    int64_t a = ph / j->pb, b = ph % j->pb;
+    uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
+    const float *xi = j->x + img * j->xs[0];
+    for (int64_t i = 0; i < j->hq; ++i) {
+      uint8_t *row = dst + i * j->wq * 4;
+      int64_t r = i * j->sh + a - j->pt;
+      if (r < 0 || r >= j->h) {
+        for (int64_t j0 = 0; j0 < j->wq; j0 += 16)
+          _mm512_storeu_si512(row + j0 * 4, zq);
+        continue;
+      }
+      for (int64_t j0 = 0; j0 < j->wq; j0 += 16) {
+        /* input columns (j0 + l) * sw + b - pl */
+        int64_t c0 = j0 * j->sw + b - j->pl;
+        __m512i col = _mm512_add_epi32(
+            _mm512_set1_epi32((int32_t)c0),
+            _mm512_mullo_epi32(lane, _mm512_set1_epi32((int32_t)j->sw)));
+        __mmask16 valid =
+            lanes_below(j->wq - j0) &
+            _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
+            _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32((int32_t)j->w));
+        __m512i packed = _mm512_setzero_si512();
+        for (int64_t ch = 0; ch < 4; ++ch) {
+          int64_t cc = cq * 4 + ch;
+          __m512i q = zp;
+          if (cc < j->c && valid) {
+            const float *xr = xi + cc * j->xs[1] + r * j->xs[2];
+            __m512 v = j->sw == 1
+                           ? _mm512_maskz_loadu_ps(valid, xr + c0)
+                           : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid,
+                                                      col, xr, 4);
+            q = _mm512_mask_blend_epi32(valid, zp, quantize16(v, s, zp));
+          }
+          packed = _mm512_or_si512(packed, _mm512_slli_epi32(q, (int)(8 * ch)));
+        }
+        _mm512_storeu_si512(row + j0 * 4, packed);
+      }
+    }
+    /* the slack after the plane: read by the tiles' last vectors, whose
+     * outputs are dropped */
+    for (int64_t t = j->hq * j->wq; t < j->pl_len; t += 16)
+      _mm512_mask_storeu_epi32(dst + t * 4, lanes_below(j->pl_len - t), zq);
+  }
+}
+
+/* Stores v (16 flat outputs from t of one filter's plane) where they are
+ * output pixels: + residual, activation. */
+static inline __attribute__((always_inline)) void
+store16(float *y, const float *r, __m512 v, int64_t t, int64_t wq, int64_t ow,
+        int64_t oh, int act) {
+  if (wq == ow) {
+    __mmask16 m = lanes_below(oh * ow - t);
+    if (r)
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r + t));
+    v = act16_conv(v, act);
+    if (m == 0xffff)
+      _mm512_storeu_ps(y + t, v);
+    else
+      _mm512_mask_storeu_ps(y + t, m, v);
+    return;
+  }
+  for (int64_t l = 0; l < 16;) {
+    int64_t tt = t + l, oy = tt / wq, ox = tt % wq;
+    if (oy >= oh)
+      break;
+    int64_t run = wq - ox < 16 - l ? wq - ox : 16 - l;
+    int64_t valid = ow - ox < run ? ow - ox : run;
+    if (valid > 0) {
+      __mmask16 m = (__mmask16)(lanes_below(valid) << l);
+      int64_t at = oy * ow + ox - l; /* lane 0's element (masked off) */
+      __m512 u = v;
+      if (r)
+        u = _mm512_add_ps(u, _mm512_maskz_loadu_ps(m, r + at));
+      _mm512_mask_storeu_ps(y + at, m, act16_conv(u, act));
+    }
+    l += run;
+  }
+}
+
+static inline __attribute__((always_inline)) void
+tile(const int nv, const kiln_conv_s8_job *j, const uint8_t *x,
+     const int8_t *wb, int64_t t0, int64_t mr, float *y, const float *r,
+     const float *scale, const int32_t *wsum, const float *bias) {
+  __m512i acc[MR][3];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; ++v)
+      acc[m][v] = _mm512_setzero_si512();
+  const int8_t *w = wb;
+  for (int64_t t = 0; t < j->taps; ++t) {
+    const uint8_t *xp = x + (j->koff[t] + t0) * 4;
+    for (int64_t q = 0; q < j->c4; ++q, xp += j->cq_bytes, w += MR * 4) {
+      __m512i xv[3];
+#pragma GCC unroll 3
+      for (int v = 0; v < nv; ++v)
+        xv[v] = _mm512_loadu_si512(xp + v * 64);
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) {
+        int32_t wq;
+        memcpy(&wq, w + m * 4, 4);
+        __m512i wv = _mm512_set1_epi32(wq);
+#pragma GCC unroll 3
+        for (int v = 0; v < nv; ++v)
+          acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], xv[v], wv);
+      }
+    }
+  }
+  int64_t plane = j->oh * j->ow;
+  for (int m = 0; m < mr; ++m) {
+    __m512i corr = _mm512_set1_epi32(j->zp * wsum[m]);
+    __m512 sc = _mm512_set1_ps(j->sx * scale[m]);
+    __m512 bv = _mm512_set1_ps(bias ? bias[m] : 0.0f);
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; ++v) {
+      __m512 o = _mm512_fmadd_ps(
+          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
+      store16(y + m * plane, r ? r + m * plane : NULL, o, t0 + 16 * v, j->wq,
+              j->ow, j->oh, j->act);
+    }
+  }
+}
+
+void kiln_conv_s8_tasks_avx512vnni(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_s8_job *j = vjob;
+  const float *scales = (const float *)(const void *)j->wp;
+  const int32_t *sums = (const int32_t *)(const void *)(j->wp + j->fb * MR * 4);
+  const int8_t *blocks = j->wp + j->fb * MR * 8;
+  int64_t block_bytes = j->taps * j->c4 * MR * 4;
+  int64_t plane = j->oh * j->ow;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t img = task / (j->fb * j->chunks), rest = task % (j->fb * j->chunks);
+    int64_t b = rest / j->chunks, ch = rest % j->chunks;
+    int64_t mr = j->f - b * MR < MR ? j->f - b * MR : MR;
+    const uint8_t *x = j->xq + img * j->xq_img;
+    float *y = j->y + img * j->y_img + b * MR * plane;
+    const float *r = j->res ? j->res + img * j->res_img + b * MR * plane : NULL;
+    float sc[MR];
+    int32_t ws[MR];
+    memcpy(sc, scales + b * MR, sizeof sc);
+    memcpy(ws, sums + b * MR, sizeof ws);
+    const float *bias = j->bias ? j->bias + b * MR : NULL;
+    const int8_t *wb = blocks + b * block_bytes;
+    int64_t t_end = (ch + 1) * j->chunk < j->flat ? (ch + 1) * j->chunk : j->flat;
+    for (int64_t t0 = ch * j->chunk; t0 < t_end; t0 += 48) {
+      int64_t left = t_end - t0;
+      if (left > 32)
+        tile(3, j, x, wb, t0, mr, y, r, sc, ws, bias);
+      else if (left > 16)
+        tile(2, j, x, wb, t0, mr, y, r, sc, ws, bias);
+      else
+        tile(1, j, x, wb, t0, mr, y, r, sc, ws, bias);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/*===- conv_s8_test.c - int8 convolutions (CONV_S8) against references ----===*
+ *
+ * kiln.ukernel "conv2d_f32" with flag 256 (conv_s8.h): a QDQ model's
+ * convolution, the input quantized per tensor (u8, scale and zero point)
+ * and an int8 filter packed by kiln_conv_s8_pack as the compiler packs it,
+ * per tensor or per filter scales, against a double reference computed
+ * from the same quantized values (test/runtime/conv_s8.test). Each case
+ * runs on the generic loops and, where the CPU has AVX512-VNNI, the VNNI
+ * tiles; with a residual also written over the residual itself.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L
+#include "kiln/runtime.h"
+#include "runtime_internal.h"
+#include "ukernel_test_util.h"
+#include "ukernel_ref.h"
+#include "ukernels/conv_s8.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
+
+static int cases;
+static double worst;
+
+static uint8_t quant(float v, float s, int zp) {
+  float q = v / s;
+  q = q < -512.0f ? -512.0f : q > 512.0f ? 512.0f : q;
+  int i = (int)nearbyintf(q) + zp;
+  return (uint8_t)(i < 0 ? 0 : i > 255 ? 255 : i);
+}
+
+static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
+                  int64_t f, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                  int64_t pt, int64_t pl, int64_t pb, int64_t pr, int bias,
+                  int res, int act, int per_filter) {
+  int64_t oh = (h + pt + pb - kh) / sh + 1, ow = (w + pl + pr - kw) / sw + 1;
+  int64_t xn = n * c * h * w, yn = n * f * oh * ow, wn = f * c * kh * kw;
+  float *x = malloc(sizeof(float) * (size_t)xn);
+  int8_t *wq = malloc((size_t)wn);
+  float *ws = malloc(sizeof(float) * (size_t)f), *b = malloc(sizeof(float) * (size_t)f);
+  float *r = malloc(sizeof(float) * (size_t)yn), *y = malloc(sizeof(float) * (size_t)yn);
+  double *want = malloc(sizeof(double) * (size_t)yn);
+  float sx = 0.0173f;
+  int zp = 37;
+  for (int64_t i = 0; i < xn; ++i)
+    x[i] = 2.5f * frand() + 0.6f; /* some past the u8 range both ways */
+  for (int64_t i = 0; i < wn; ++i)
+    wq[i] = (int8_t)(frand() * 127.99f);
+  for (int64_t o = 0; o < f; ++o) {
+    ws[o] = per_filter ? 0.002f + 0.001f * (float)(o % 7) : 0.003f;
+    b[o] = frand();
+  }
+  for (int64_t i = 0; i < yn; ++i)
+    r[i] = frand();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t a = 0; a < oh; ++a)
+        for (int64_t bb = 0; bb < ow; ++bb) {
+          long acc = 0;
+          for (int64_t ci = 0; ci < c; ++ci)
+            for (int64_t p = 0; p < kh; ++p)
+              for (int64_t q = 0; q < kw; ++q) {
+                int64_t yy = a * sh + p - pt, xx = bb * sw + q - pl;
+                int xv = yy < 0 || yy >= h || xx < 0 || xx >= w
+                             ? zp
+                             : quant(x[((i * c + ci) * h + yy) * w + xx], sx, zp);
+                acc += (long)(xv - zp) * wq[((o * c + ci) * kh + p) * kw + q];
+              }
+          int64_t at = ((i * f + o) * oh + a) * ow + bb;
+          double v = (double)acc * sx * ws[o] + (bias ? b[o] : 0.0) + (res ? r[at] : 0.0);
+          want[at] = act_ref(v, act);
+        }
+  size_t pbytes = kiln_conv_s8_packed_bytes(f, c, kh * kw);
+  int8_t *wp = malloc(pbytes);
+  kiln_conv_s8_pack(f, c, kh * kw, wq, ws, per_filter ? f : 1, wp);
+  for (int inplace = 0; inplace <= (res ? 1 : 0); ++inplace) {
+    float *out = y, *rv = r;
+    if (inplace) {
+      out = malloc(sizeof(float) * (size_t)yn);
+      memcpy(out, r, sizeof(float) * (size_t)yn);
+      rv = out;
+    }
+    int64_t desc[64], *d = desc;
+    *d++ = isa;
+    *d++ = 256 | (bias ? 1 : 0) | (res ? 2 : 0);
+    *d++ = act;
+    *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = 1; *d++ = 1;
+    *d++ = kh; *d++ = kw;
+#define VIEW4(p, a0, a1, a2, a3)                                               \
+  *d++ = (intptr_t)(p); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
+  *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
+    VIEW4(x, n, c, h, w)
+    *d++ = (intptr_t)wp; *d++ = 0; *d++ = (int64_t)pbytes; *d++ = 1;
+    if (bias) { *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1; }
+    if (res) { VIEW4(rv, n, f, oh, ow) }
+    VIEW4(out, n, f, oh, ow)
+#undef VIEW4
+    float fp[2] = {sx, (float)zp};
+    kiln_ukernel_conv2d_f32(desc, fp);
+    double e = rel_error(yn, out, want);
+    ++cases;
+    worst = e > worst || e != e ? e : worst;
+    if (!(e <= 2e-6)) {
+      ++failures;
+      printf("FAIL %s n%lld c%lld %lldx%lld f%lld k%lldx%lld s%lldx%lld "
+             "pad %lld %lld %lld %lld bias %d res %d act %d per_filter %d "
+             "inplace %d: error %g\n",
+             isa_name(isa), (long long)n, (long long)c, (long long)h,
+             (long long)w, (long long)f, (long long)kh, (long long)kw,
+             (long long)sh, (long long)sw, (long long)pt, (long long)pl,
+             (long long)pb, (long long)pr, bias, res, act, per_filter, inplace, e);
+    }
+    if (inplace)
+      free(out);
+  }
+  free(x); free(wq); free(ws); free(b); free(r); free(y); free(want); free(wp);
+}
+
+static void run(int isa) {
+  cases = 0;
+  worst = 0;
+  /* 1 x 1 (ResNet's pointwise layers, a plane that is not a multiple of
+   * the tile, channels off the quads, filters off the 8-filter blocks) */
+  check(isa, 1, 64, 56, 56, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1);
+  check(isa, 2, 30, 7, 7, 21, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+  check(isa, 1, 13, 9, 11, 5, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0);
+  /* on both threads, a plane of 900 (not a multiple of 16 quads) */
+  check(isa, 1, 32, 30, 30, 48, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 1);
+  /* strided 1 x 1 (downsample) */
+  check(isa, 1, 32, 14, 14, 24, 1, 1, 2, 2, 0, 0, 0, 0, 1, 0, 0, 1);
+  check(isa, 1, 8, 15, 13, 16, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1);
+  /* 3 x 3, pad 1 at stride 1 and 2; 7 x 7 planes */
+  check(isa, 1, 64, 28, 28, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1);
+  check(isa, 2, 36, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+  check(isa, 1, 16, 29, 30, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 1, 0);
+  check(isa, 1, 20, 14, 14, 12, 3, 3, 2, 2, 1, 1, 0, 0, 0, 1, 5, 1);
+  /* a stem: 3 channels, 7 x 7 / 2, pad 3; 5 x 5 unpadded; 3 x 1 */
+  check(isa, 1, 3, 32, 32, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 0, 1, 1);
+  check(isa, 1, 6, 12, 10, 9, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 4, 1);
+  check(isa, 1, 4, 10, 9, 8, 3, 1, 1, 1, 1, 0, 1, 0, 1, 0, 7, 1);
+  /* asymmetric pads and strides */
+  check(isa, 1, 10, 11, 12, 10, 3, 3, 1, 2, 0, 1, 2, 0, 1, 1, 1, 1);
+  printf("conv s8 %s: %d cases, max error <= %s\n", isa_name(isa), cases,
+         worst <= 2e-6 ? "2e-6" : "FAIL");
+}
+
+int main(void) {
+  /* two threads: the input's quantization and the tiles split between
+   * them (a quantized plane written past its end raced the next one's) */
+  kiln_pool_start(2);
+  run(KILN_ISA_GENERIC);
+  if (has_avx512vnni())
+    run(KILN_ISA_AVX512);
+  else
+    printf("conv s8 avx512: skipped (no AVX512-VNNI)\n");
+  printf(failures ? "conv s8: FAIL\n" : "conv s8: ok\n");
+  return failures != 0;
+}
