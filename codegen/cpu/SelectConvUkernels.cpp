@@ -85,7 +85,12 @@ int64_t convActivation(Operation *o, Type rt) {
 /// Other grouped convolutions take "conv2d_f32" with flag 128 (the runtime
 /// runs each group on its channels' views, no packed filter).
 /// int_params (isa, flags, activation, stride h/w, pad top/left, dilation
-/// h/w); flags 1 = bias, 2 = residual, 16 = input scale, 128 = groups.
+/// h/w); flags 1 = bias, 2 = residual, 16 = input scale, 128 = groups,
+/// 256 = int8 (a QDQ model's: the input's and the filter's
+/// DequantizeLinear taken in, float_params the input's scale and zero
+/// point), 512 = with 256, the output's QuantizeLinear -> DequantizeLinear
+/// pair before the residual and activation (its scale and zero point
+/// follow in float_params).
 struct ConvToUkernel final : IsaPattern<ConvOp> {
   using IsaPattern::IsaPattern;
 
@@ -135,14 +140,37 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
         return rewriter.notifyMatchFailure(op, "bias is not a static [F]");
     }
     // The residual block's tail: relu(conv), conv + r, relu(conv + r).
-    Operation *last = op, *addOp = nullptr;
+    // int8: the QDQ form requantizes each convolution's output (a
+    // QuantizeLinear -> DequantizeLinear pair as its only use): the pair
+    // joins the epilogue (flag 512) before the residual and activation,
+    // instead of a pass over the output.
+    SmallVector<Operation *> outQuant;
+    std::optional<StaticQuant> qy;
+    if (qx) {
+      SmallVector<Operation *> walk;
+      for (Operation *cur = op; walk.size() < 8 && cur->hasOneUse();) {
+        cur = *cur->getUsers().begin();
+        if (!isa<DivOp, RoundOp, AddOp, ClipOp, CastOp, SubOp, MulOp>(cur))
+          break;
+        walk.push_back(cur);
+        if (auto mul = dyn_cast<MulOp>(cur))
+          if ((qy = matchStaticQuantDequant(mul.getResult())) &&
+              qy->x == op.getResult() && mul.getType() == rt) {
+            outQuant = walk;
+            break;
+          }
+        qy.reset();
+      }
+    }
+    Operation *tail = outQuant.empty() ? op.getOperation() : outQuant.back();
+    Operation *last = tail, *addOp = nullptr;
     Value residual;
     int64_t act = 0;
     auto actOf = [&](Operation *o) -> int64_t { return convActivation(o, rt); };
-    if (op->hasOneUse()) {
-      Operation *user = *op->getUsers().begin();
+    if (tail->hasOneUse()) {
+      Operation *user = *tail->getUsers().begin();
       if (auto add = dyn_cast<AddOp>(user); add && !depthwise) {
-        Value other = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
+        Value other = add.getLhs() == tail->getResult(0) ? add.getRhs() : add.getLhs();
         if (add.getLhs() != add.getRhs() && other.getType() == rt &&
             add.getType() == rt) {
           residual = other;
@@ -202,10 +230,12 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     ArrayRef<int64_t> st = op.getStrides(), pd = op.getPads(),
                       dl = op.getDilations();
     int64_t flags = (bias ? 1 : 0) | (residual ? 2 : 0) | (scale ? 16 : 0) |
-                    (grouped ? 128 : 0) | (qx ? 256 : 0);
+                    (grouped ? 128 : 0) | (qx ? 256 : 0) | (qy ? 512 : 0);
     SmallVector<float> fparams;
     if (qx)
       fparams = {qx->scale, qx->zp};
+    if (qy)
+      fparams.append({qy->scale, qy->zp});
     // With a residual, the residual is also the init: one-shot
     // bufferization then writes the output over it where nothing reads it
     // later (UkernelBufferization.cpp), as ONNX Runtime's Conv + Sum
@@ -223,6 +253,9 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     replaceWithCast(rewriter, last, y);
     if (addOp && addOp != last)
       rewriter.eraseOp(addOp);
+    for (Operation *o : llvm::reverse(outQuant))
+      if (o != last)
+        rewriter.eraseOp(o);
     if (last != op)
       rewriter.eraseOp(op);
     if (scale)

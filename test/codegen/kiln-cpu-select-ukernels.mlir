@@ -674,6 +674,84 @@ func.func @qdq_conv(%x: tensor<?x3x8x8xf32>) -> tensor<?x2x8x8xf32> {
 
 // -----
 
+// The int8 convolution's own output QuantizeLinear -> DequantizeLinear
+// pair (scale 0.1, zero point 7), then ReLU: both join its epilogue (flags
+// 256 | 512 = 768, activation 1), float_params (x's scale and zero point,
+// then y's); no pass over the output is left. In @qdq_conv_requant_used
+// the pair's quantized value has another use: the pair stays and only the
+// convolution is taken (flags 256).
+// CHECK-LABEL: func.func @qdq_conv_requant(
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32: 5.000000e-02, 3.000000e+00, 1.000000e-01, 7.000000e+00>, int_params = array<i64: 2, 768, 1, 1, 1, 0, 0, 1, 1>}
+// CHECK-NOT:     kiln.round
+// CHECK-NOT:     kiln.relu
+// CHECK:         return
+// CHECK-LABEL: func.func @qdq_conv_requant_used(
+// CHECK:         kiln.ukernel "conv2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32: 5.000000e-02, 3.000000e+00>, int_params = array<i64: 2, 256, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK:         kiln.round
+func.func @qdq_conv_requant(%x: tensor<1x4x6x6xf32>) -> tensor<1x2x6x6xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<1.000000e-01> : tensor<f32>
+  %zy = kiln.constant dense<7.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<2> : tensor<2x4x1x1xi8>
+  %ws = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xr = kiln.round %xs : tensor<1x4x6x6xf32>
+  %xz = kiln.add %xr, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<1x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %q = kiln.cast %xc : tensor<1x4x6x6xf32> -> tensor<1x4x6x6xui8>
+  %qf = kiln.cast %q : tensor<1x4x6x6xui8> -> tensor<1x4x6x6xf32>
+  %qs = kiln.sub %qf, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xd = kiln.mul %qs, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %wf = kiln.cast %w8 : tensor<2x4x1x1xi8> -> tensor<2x4x1x1xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<2x4x1x1xf32>, tensor<f32>) -> tensor<2x4x1x1xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %ys = kiln.div %y, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yr = kiln.round %ys : tensor<1x2x6x6xf32>
+  %yz = kiln.add %yr, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<1x2x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yq = kiln.cast %yc : tensor<1x2x6x6xf32> -> tensor<1x2x6x6xui8>
+  %yqf = kiln.cast %yq : tensor<1x2x6x6xui8> -> tensor<1x2x6x6xf32>
+  %yqs = kiln.sub %yqf, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yd = kiln.mul %yqs, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %r = kiln.relu %yd : tensor<1x2x6x6xf32>
+  return %r : tensor<1x2x6x6xf32>
+}
+func.func @qdq_conv_requant_used(%x: tensor<1x4x6x6xf32>) -> (tensor<1x2x6x6xf32>, tensor<1x2x6x6xui8>) {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<1.000000e-01> : tensor<f32>
+  %zy = kiln.constant dense<7.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<2> : tensor<2x4x1x1xi8>
+  %ws = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xr = kiln.round %xs : tensor<1x4x6x6xf32>
+  %xz = kiln.add %xr, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<1x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %q = kiln.cast %xc : tensor<1x4x6x6xf32> -> tensor<1x4x6x6xui8>
+  %qf = kiln.cast %q : tensor<1x4x6x6xui8> -> tensor<1x4x6x6xf32>
+  %qs = kiln.sub %qf, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xd = kiln.mul %qs, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %wf = kiln.cast %w8 : tensor<2x4x1x1xi8> -> tensor<2x4x1x1xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<2x4x1x1xf32>, tensor<f32>) -> tensor<2x4x1x1xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %ys = kiln.div %y, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yr = kiln.round %ys : tensor<1x2x6x6xf32>
+  %yz = kiln.add %yr, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<1x2x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yq = kiln.cast %yc : tensor<1x2x6x6xf32> -> tensor<1x2x6x6xui8>
+  %yqf = kiln.cast %yq : tensor<1x2x6x6xui8> -> tensor<1x2x6x6xf32>
+  %yqs = kiln.sub %yqf, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yd = kiln.mul %yqs, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  return %yd, %yq : tensor<1x2x6x6xf32>, tensor<1x2x6x6xui8>
+}
+
+// -----
+
 // Negative: a dilated QDQ convolution is not one the int8 kernel takes:
 // on AVX-512 too it runs in f32, its filter dequantized into a constant
 // here (one scale for the filter: per tensor), its input's Q/DQ pair left.

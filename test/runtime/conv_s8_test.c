@@ -26,6 +26,10 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams);
 
 static int cases;
 static double worst;
+/* The output's Q -> DQ pair in the epilogue (flag 512): scale, zero point;
+ * scale 0: off */
+static float req_scale;
+static int req_zp;
 
 static uint8_t quant(float v, float s, int zp) {
   float q = v / s;
@@ -72,7 +76,13 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                 acc += (long)(xv - zp) * wq[((o * c + ci) * kh + p) * kw + q];
               }
           int64_t at = ((i * f + o) * oh + a) * ow + bb;
-          double v = (double)acc * sx * ws[o] + (bias ? b[o] : 0.0) + (res ? r[at] : 0.0);
+          double v = (double)acc * sx * ws[o] + (bias ? b[o] : 0.0);
+          if (req_scale > 0.0f) {
+            double q = nearbyint(v / req_scale) + req_zp;
+            q = q < 0.0 ? 0.0 : q > 255.0 ? 255.0 : q;
+            v = (q - req_zp) * req_scale;
+          }
+          v += res ? r[at] : 0.0;
           want[at] = act_ref(v, act);
         }
   size_t pbytes = kiln_conv_s8_packed_bytes(f, c, kh * kw);
@@ -87,7 +97,7 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     }
     int64_t desc[64], *d = desc;
     *d++ = isa;
-    *d++ = 256 | (bias ? 1 : 0) | (res ? 2 : 0);
+    *d++ = 256 | (bias ? 1 : 0) | (res ? 2 : 0) | (req_scale > 0.0f ? 512 : 0);
     *d++ = act;
     *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = 1; *d++ = 1;
     *d++ = kh; *d++ = kw;
@@ -100,7 +110,7 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     if (res) { VIEW4(rv, n, f, oh, ow) }
     VIEW4(out, n, f, oh, ow)
 #undef VIEW4
-    float fp[2] = {sx, (float)zp};
+    float fp[4] = {sx, (float)zp, req_scale, (float)req_zp};
     kiln_ukernel_conv2d_f32(desc, fp);
     double e = rel_error(yn, out, want);
     ++cases;
@@ -109,11 +119,12 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
       ++failures;
       printf("FAIL %s n%lld c%lld %lldx%lld f%lld k%lldx%lld s%lldx%lld "
              "pad %lld %lld %lld %lld bias %d res %d act %d per_filter %d "
-             "inplace %d: error %g\n",
+             "inplace %d requant %g: error %g\n",
              isa_name(isa), (long long)n, (long long)c, (long long)h,
              (long long)w, (long long)f, (long long)kh, (long long)kw,
              (long long)sh, (long long)sw, (long long)pt, (long long)pl,
-             (long long)pb, (long long)pr, bias, res, act, per_filter, inplace, e);
+             (long long)pb, (long long)pr, bias, res, act, per_filter, inplace,
+             (double)req_scale, e);
     }
     if (inplace)
       free(out);
@@ -145,6 +156,14 @@ static void run(int isa) {
   check(isa, 1, 4, 10, 9, 8, 3, 1, 1, 1, 1, 0, 1, 0, 1, 0, 7, 1);
   /* asymmetric pads and strides */
   check(isa, 1, 10, 11, 12, 10, 3, 3, 1, 2, 0, 1, 2, 0, 1, 1, 1, 1);
+  /* the output's Q -> DQ pair in the epilogue (zero point 100, outputs
+   * past the u8 range both ways), before the residual and ReLU */
+  req_scale = 0.02f;
+  req_zp = 100;
+  check(isa, 1, 64, 28, 28, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1);
+  check(isa, 1, 32, 30, 30, 48, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+  check(isa, 2, 36, 7, 7, 16, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 0, 0);
+  req_scale = 0.0f;
   printf("conv s8 %s: %d cases, max error <= %s\n", isa_name(isa), cases,
          worst <= 2e-6 ? "2e-6" : "FAIL");
 }

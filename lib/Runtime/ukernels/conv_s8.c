@@ -4,7 +4,7 @@
  * arithmetic in conv_s8.h). desc: isa, flags, activation, stride h/w, pad
  * top/left, dilation h/w (1), KH, KW, then the views x [N, C, H, W] (f32),
  * the packed filter (i8, 1-D), [bias [F],] [residual [N, F, OH, OW],]
- * y [N, F, OH, OW]; fparams: sx, zx. The input is quantized into its
+ * y [N, F, OH, OW]; fparams: sx, zx[, sy, zy with CONV_REQUANT]. The input is quantized into its
  * phase planes, then the tiles run over (image, filter block, run of
  * outputs): AVX512-VNNI where the CPU has it (conv_s8_avx512.c), else the
  * plain C loops below over the same layouts (correct, slow: CPUs without
@@ -82,6 +82,11 @@ static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
           }
         float v = (float)(acc - j->zp * ws) * (j->sx * sc) +
                   (j->bias ? j->bias[o] : 0.0f);
+        if (j->requant) {
+          float q = nearbyintf(v / j->sy) + j->zy;
+          q = q < 0.0f ? 0.0f : q > 255.0f ? 255.0f : q;
+          v = (q - j->zy) * j->sy;
+        }
         int64_t at = img * j->y_img + o * plane + oy * j->ow + ox;
         if (j->res)
           v += j->res[img * j->res_img + o * plane + oy * j->ow + ox];
@@ -142,6 +147,8 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   in.zp = zp;
   in.c4 = c4;
   in.n = n;
+  in.flat_in = sh == 1 && sw == 1 && pt == 0 && pl == 0 && in.hq == h &&
+               in.wq == w && (x.stride[2] == w || h == 1) && x.stride[3] == 1;
   int64_t phases = in.pa * in.pb;
   int64_t img_quads = c4 * phases * in.pl_len;
   kiln_rt_check_dim(img_quads <= INT32_MAX / 4, 1);
@@ -174,6 +181,9 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.fb = fb;
   j.sx = sx;
   j.zp = zp;
+  j.requant = (flags & CONV_REQUANT) != 0;
+  j.sy = j.requant ? fparams[2] : 1.0f;
+  j.zy = j.requant ? fparams[3] : 0.0f;
   j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
   j.res = (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL;
   j.res_img = res.stride[0];

@@ -9,8 +9,10 @@
  *   y[f, p] = sx * sw_f * (sum_k qw[f, k] qx[k, p] - zx * wsum_f) + bias_f
  *
  * (padding reads zx, the quantized 0, so the correction takes the whole
- * filter's sum wsum_f), then the residual and activation as conv2d_f32's
- * epilogue. The sums are exact in int32: the arithmetic the quantized
+ * filter's sum wsum_f), then with flag 512 (CONV_REQUANT) the output's
+ * QuantizeLinear -> DequantizeLinear pair (scale sy, zero point zy), in
+ * float as the graph computes it: (clip(round(y / sy) + zy, 0, 255) - zy)
+ * * sy, then the residual and activation as conv2d_f32's epilogue. The sums are exact in int32: the arithmetic the quantized
  * graph defines, at AVX512-VNNI's four multiply-adds per lane.
  *
  * Filter packed at compile time (kiln_conv_s8_pack, pack_s8.c), for F
@@ -74,6 +76,7 @@ typedef struct {
   int32_t zp;                     /* zx */
   uint8_t *xq;                    /* packed input of image 0 */
   int64_t c4, n;
+  int flat_in; /* the one phase plane is each channel's dense plane */
 } kiln_conv_s8_in;
 
 typedef struct {
@@ -86,6 +89,8 @@ typedef struct {
   int64_t f, fb;
   float sx;
   int32_t zp;
+  int requant;         /* CONV_REQUANT: the output's Q -> DQ pair */
+  float sy, zy;        /* its scale and zero point */
   const float *bias;   /* [f] or NULL */
   const float *res;    /* [n, f, oh, ow] or NULL */
   float *y;            /* [n, f, oh, ow] */
