@@ -158,7 +158,11 @@ def quantize_static_qdq(model, ranges, per_channel=False):
             ins = [xdq, p + "_W_dq"]
             if len(node.input) > 2 and node.input[2]:
                 b = inits[node.input[2]]
-                xs, _ = activation_params(*ranges[node.input[0]])
+                # x's range: of the tensor whose QDQ pair feeds the node
+                # (a convolution right after another reads its y_dq)
+                src = next((k for k, v in done_acts.items() if v == node.input[0]),
+                           node.input[0])
+                xs, _ = activation_params(*ranges[src])
                 bs = (np.float32(xs) * np.broadcast_to(ws, (wa.shape[0],))).astype(np.float32)
                 ba = numpy_helper.to_array(b).astype(np.float32)
                 bq = np.rint(ba / np.where(bs > 0, bs, 1.0)).astype(np.int32)
