@@ -152,7 +152,14 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   int64_t phases = in.pa * in.pb;
   int64_t img_quads = c4 * phases * in.pl_len;
   kiln_rt_check_dim(img_quads <= INT32_MAX / 4, 1);
-  in.xq = kiln_scratch(KILN_SCRATCH_CONV_X, (size_t)(n * img_quads) * 4);
+  /* Images a group at a time, quantized then convolved, so that a group's
+   * planes (at most 512 KiB, or one image) are still in L2 when the tiles
+   * read them once per filter block (ResNet-18 at batch 8 quantized whole
+   * took 1.2 ms per image on the 64-channel 3 x 3 layers, 0.45 at batch
+   * 1). */
+  int64_t group = (512 << 10) / (img_quads * 4);
+  group = group < 1 ? 1 : group > n ? n : group;
+  in.xq = kiln_scratch(KILN_SCRATCH_CONV_X, (size_t)(group * img_quads) * 4);
   int32_t *koff = kiln_scratch(KILN_SCRATCH_CONV_K, (size_t)taps * sizeof(int32_t));
   if (!in.xq || !koff)
     kiln_rt_fail_oom();
@@ -164,11 +171,6 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   int64_t macs = n * f * oh * ow * c * taps;
   int parallel = macs >= DIRECT_PARALLEL_MIN_MACS;
   kiln_range_fn qfn = vnni ? kiln_conv_s8_quantize_avx512 : quantize_generic;
-  if (parallel)
-    kiln_parallel_for(n * c4 * phases, qfn, &in);
-  else
-    qfn(&in, 0, n * c4 * phases);
-
   kiln_conv_s8_job j;
   j.xq = in.xq;
   j.xq_img = img_quads * 4;
@@ -197,16 +199,29 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   /* runs of whole 48-output tiles; about 4 tasks per thread at least */
   int64_t tiles = (j.flat + 47) / 48, threads = parallel ? kiln_rt_num_threads() : 1;
   int64_t per = tiles;
-  while (per > 1 && n * fb * ((tiles + per - 1) / per) < 4 * threads)
+  while (per > 1 && group * fb * ((tiles + per - 1) / per) < 4 * threads)
     per = (per + 1) / 2;
   if (per > 8)
     per = 8;
   j.chunk = per * 48;
   j.chunks = (j.flat + j.chunk - 1) / j.chunk;
   kiln_range_fn fn = vnni ? kiln_conv_s8_tasks_avx512vnni : tasks_generic;
-  int64_t tasks = n * fb * j.chunks;
-  if (parallel)
-    kiln_parallel_for(tasks, fn, &j);
-  else
-    fn(&j, 0, tasks);
+  const float *x0 = in.x;
+  float *y0 = j.y;
+  const float *r0 = j.res;
+  for (int64_t i0 = 0; i0 < n; i0 += group) {
+    int64_t g = n - i0 < group ? n - i0 : group;
+    in.x = x0 + i0 * x.stride[0];
+    j.y = y0 + i0 * j.y_img;
+    j.res = r0 ? r0 + i0 * j.res_img : NULL;
+    if (parallel)
+      kiln_parallel_for(g * c4 * phases, qfn, &in);
+    else
+      qfn(&in, 0, g * c4 * phases);
+    int64_t tasks = g * fb * j.chunks;
+    if (parallel)
+      kiln_parallel_for(tasks, fn, &j);
+    else
+      fn(&j, 0, tasks);
+  }
 }
