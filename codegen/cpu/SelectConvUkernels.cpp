@@ -546,6 +546,65 @@ struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
 
 } // namespace
 
+/// Two int8 convolutions in a row (a QDQ model's conv -> Q/DQ -> ReLU ->
+/// Q/DQ -> conv, both pairs already in the kernels): the first one's
+/// output, when the second is its only reader, is stored quantized as the
+/// second's QuantizeLinear makes it (flag 1024, u8 in an i8 tensor, the
+/// second's scale and zero point appended to its float_params) and the
+/// second reads it as its quantized input (flag 2048). Not for an output
+/// with a residual (flag 2) or another reader: those need the f32 values.
+void mlir::kiln::cpu::chainInt8Convs(Operation *root) {
+  auto isInt8Conv = [](UkernelOp u) {
+    return u && u.getKernel() == "conv2d_f32" && u.getIntParams().size() == 9 &&
+           (u.getIntParams()[1] & 256) && u.getResults().size() == 1;
+  };
+  SmallVector<UkernelOp> consumers;
+  root->walk([&](UkernelOp u) {
+    if (isInt8Conv(u) && !(u.getIntParams()[1] & 2048) &&
+        u.getFloatParams().size() >= 2)
+      consumers.push_back(u);
+  });
+  for (UkernelOp consumer : consumers) {
+    Value x = consumer.getInputs()[0];
+    auto castOp = x.getDefiningOp<tensor::CastOp>();
+    Value produced = castOp ? castOp.getSource() : x;
+    auto producer = produced.getDefiningOp<UkernelOp>();
+    if (!isInt8Conv(producer) || (producer.getIntParams()[1] & (2 | 1024)) ||
+        !produced.hasOneUse() || (castOp && !castOp->hasOneUse()) ||
+        llvm::count(consumer->getOperands(), x) != 1)
+      continue;
+    auto init = producer.getInit().getDefiningOp<tensor::EmptyOp>();
+    if (!init || !init->hasOneUse())
+      continue;
+    OpBuilder b(producer);
+    Type i8 = b.getIntegerType(8);
+    auto y8 = tensor::EmptyOp::create(b, init.getLoc(), init.getMixedSizes(), i8);
+    SmallVector<int64_t> pp(producer.getIntParams());
+    pp[1] |= 1024;
+    SmallVector<float> pf(producer.getFloatParams());
+    pf.append({consumer.getFloatParams()[0], consumer.getFloatParams()[1]});
+    auto chained = UkernelOp::create(
+        b, producer.getLoc(), TypeRange{y8.getType()}, producer.getKernelAttr(),
+        producer.getInputs(), ValueRange{y8}, b.getDenseI64ArrayAttr(pp),
+        b.getDenseF32ArrayAttr(pf));
+    Value nx = chained.getResult();
+    if (castOp) {
+      b.setInsertionPoint(castOp);
+      auto ct = cast<RankedTensorType>(castOp.getType());
+      nx = tensor::CastOp::create(b, castOp.getLoc(),
+                                  RankedTensorType::get(ct.getShape(), i8), nx);
+    }
+    SmallVector<int64_t> cp(consumer.getIntParams());
+    cp[1] |= 2048;
+    consumer->setOperand(0, nx);
+    consumer.setIntParamsAttr(b.getDenseI64ArrayAttr(cp));
+    if (castOp)
+      castOp.erase();
+    producer.erase();
+    init.erase();
+  }
+}
+
 void mlir::kiln::cpu::populateConvUkernelPatterns(RewritePatternSet &patterns,
                                                  int64_t isaFlag) {
   patterns.add<ConvToUkernel, PoolToUkernel<MaxPoolOp>, PoolToUkernel<AveragePoolOp>, GlobalAvgPoolToUkernel,

@@ -407,6 +407,9 @@ struct KilnCpuSelectUkernels final
       if (inner->use_empty())
         inner.erase();
     }
+    // Int8 convolutions in a row pass their tensor quantized.
+    if (flag == 2)
+      cpu::chainInt8Convs(getOperation());
   }
 };
 

@@ -85,6 +85,11 @@ std::optional<DequantFilter> matchDequantFilter(Value w);
 Value dequantizedFilter(PatternRewriter &rewriter, Location loc,
                         const DequantFilter &d);
 
+/// Stores an int8 convolution's output quantized (u8) where another int8
+/// convolution is its only reader, which then reads it as its quantized
+/// input (SelectConvUkernels.cpp). Run after the patterns.
+void chainInt8Convs(Operation *root);
+
 /// The quantized-matmul patterns (SelectQuantUkernels.cpp).
 void populateQuantUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
 

@@ -752,6 +752,114 @@ func.func @qdq_conv_requant_used(%x: tensor<1x4x6x6xf32>) -> (tensor<1x2x6x6xf32
 
 // -----
 
+// Two int8 convolutions in a row (conv -> Q/DQ -> ReLU -> Q/DQ -> conv):
+// the first stores its output quantized with the second's scale and zero
+// point (flags 256 | 512 | 1024 = 1792, float_params x's, its own y's,
+// then the second's (0.025, 9)) into an i8 tensor, which the second reads
+// as its quantized input (flags 256 | 2048 = 2304). Where the first's
+// output has another reader (@qdq_conv_chain_used, which returns the
+// ReLU's output too), both stay f32.
+// CHECK-LABEL: func.func @qdq_conv_chain(
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<1x2x6x6xi8>
+// CHECK:         %[[Y:.*]] = kiln.ukernel "conv2d_f32"(%{{.*}}) outs(%[[E]]) {float_params = array<f32: 5.000000e-02, 3.000000e+00, 1.000000e-01, 7.000000e+00, 2.500000e-02, 9.000000e+00>, int_params = array<i64: 2, 1792, 1, 1, 1, 0, 0, 1, 1>}
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[Y]], {{.*}} {float_params = array<f32: 2.500000e-02, 9.000000e+00>, int_params = array<i64: 2, 2304, 0, 1, 1, 1, 1, 1, 1>}
+// CHECK-LABEL: func.func @qdq_conv_chain_used(
+// CHECK-NOT:     tensor<1x2x6x6xi8>
+// CHECK:         int_params = array<i64: 2, 768, 1,
+// CHECK:         int_params = array<i64: 2, 256, 0,
+func.func @qdq_conv_chain(%x: tensor<1x4x6x6xf32>) -> tensor<1x2x6x6xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<1.000000e-01> : tensor<f32>
+  %zy = kiln.constant dense<7.000000e+00> : tensor<f32>
+  %s2 = kiln.constant dense<2.500000e-02> : tensor<f32>
+  %z2 = kiln.constant dense<9.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<2> : tensor<2x4x1x1xi8>
+  %v8 = kiln.constant dense<3> : tensor<2x2x3x3xi8>
+  %ws = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xr = kiln.round %xs : tensor<1x4x6x6xf32>
+  %xz = kiln.add %xr, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<1x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %q = kiln.cast %xc : tensor<1x4x6x6xf32> -> tensor<1x4x6x6xui8>
+  %qf = kiln.cast %q : tensor<1x4x6x6xui8> -> tensor<1x4x6x6xf32>
+  %qs = kiln.sub %qf, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xd = kiln.mul %qs, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %wf = kiln.cast %w8 : tensor<2x4x1x1xi8> -> tensor<2x4x1x1xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<2x4x1x1xf32>, tensor<f32>) -> tensor<2x4x1x1xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %ys = kiln.div %y, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yr = kiln.round %ys : tensor<1x2x6x6xf32>
+  %yz = kiln.add %yr, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<1x2x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yq = kiln.cast %yc : tensor<1x2x6x6xf32> -> tensor<1x2x6x6xui8>
+  %yqf = kiln.cast %yq : tensor<1x2x6x6xui8> -> tensor<1x2x6x6xf32>
+  %yqs = kiln.sub %yqf, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yd = kiln.mul %yqs, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %r = kiln.relu %yd : tensor<1x2x6x6xf32>
+  %rs = kiln.div %r, %s2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rr = kiln.round %rs : tensor<1x2x6x6xf32>
+  %rz = kiln.add %rr, %z2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rc = kiln.clip %rz min %c0 max %c255 : (tensor<1x2x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rq = kiln.cast %rc : tensor<1x2x6x6xf32> -> tensor<1x2x6x6xui8>
+  %rqf = kiln.cast %rq : tensor<1x2x6x6xui8> -> tensor<1x2x6x6xf32>
+  %rqs = kiln.sub %rqf, %z2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rd = kiln.mul %rqs, %s2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %vf = kiln.cast %v8 : tensor<2x2x3x3xi8> -> tensor<2x2x3x3xf32>
+  %vd = kiln.mul %vf, %ws : (tensor<2x2x3x3xf32>, tensor<f32>) -> tensor<2x2x3x3xf32>
+  %o = kiln.conv %rd, %vd {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x6x6xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x6x6xf32>
+  return %o : tensor<1x2x6x6xf32>
+}
+func.func @qdq_conv_chain_used(%x: tensor<1x4x6x6xf32>) -> (tensor<1x2x6x6xf32>, tensor<1x2x6x6xf32>) {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<1.000000e-01> : tensor<f32>
+  %zy = kiln.constant dense<7.000000e+00> : tensor<f32>
+  %s2 = kiln.constant dense<2.500000e-02> : tensor<f32>
+  %z2 = kiln.constant dense<9.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<2> : tensor<2x4x1x1xi8>
+  %v8 = kiln.constant dense<3> : tensor<2x2x3x3xi8>
+  %ws = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xr = kiln.round %xs : tensor<1x4x6x6xf32>
+  %xz = kiln.add %xr, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<1x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %q = kiln.cast %xc : tensor<1x4x6x6xf32> -> tensor<1x4x6x6xui8>
+  %qf = kiln.cast %q : tensor<1x4x6x6xui8> -> tensor<1x4x6x6xf32>
+  %qs = kiln.sub %qf, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xd = kiln.mul %qs, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %wf = kiln.cast %w8 : tensor<2x4x1x1xi8> -> tensor<2x4x1x1xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<2x4x1x1xf32>, tensor<f32>) -> tensor<2x4x1x1xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %ys = kiln.div %y, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yr = kiln.round %ys : tensor<1x2x6x6xf32>
+  %yz = kiln.add %yr, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<1x2x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yq = kiln.cast %yc : tensor<1x2x6x6xf32> -> tensor<1x2x6x6xui8>
+  %yqf = kiln.cast %yq : tensor<1x2x6x6xui8> -> tensor<1x2x6x6xf32>
+  %yqs = kiln.sub %yqf, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yd = kiln.mul %yqs, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %r = kiln.relu %yd : tensor<1x2x6x6xf32>
+  %rs = kiln.div %r, %s2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rr = kiln.round %rs : tensor<1x2x6x6xf32>
+  %rz = kiln.add %rr, %z2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rc = kiln.clip %rz min %c0 max %c255 : (tensor<1x2x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rq = kiln.cast %rc : tensor<1x2x6x6xf32> -> tensor<1x2x6x6xui8>
+  %rqf = kiln.cast %rq : tensor<1x2x6x6xui8> -> tensor<1x2x6x6xf32>
+  %rqs = kiln.sub %rqf, %z2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rd = kiln.mul %rqs, %s2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %vf = kiln.cast %v8 : tensor<2x2x3x3xi8> -> tensor<2x2x3x3xf32>
+  %vd = kiln.mul %vf, %ws : (tensor<2x2x3x3xf32>, tensor<f32>) -> tensor<2x2x3x3xf32>
+  %o = kiln.conv %rd, %vd {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x6x6xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x6x6xf32>
+  return %o, %r : tensor<1x2x6x6xf32>, tensor<1x2x6x6xf32>
+}
+
+// -----
+
 // Negative: a dilated QDQ convolution is not one the int8 kernel takes:
 // on AVX-512 too it runs in f32, its filter dequantized into a constant
 // here (one scale for the filter: per tensor), its input's Q/DQ pair left.

@@ -132,6 +132,80 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   free(x); free(wq); free(ws); free(b); free(r); free(y); free(want); free(wp);
 }
 
+/* One call: x f32 or (in_u8) u8, y f32 or (out_u8: quantized with
+ * (so, zo)) u8; bias and the requant pair on. */
+static void call(int isa, const void *x, int in_u8, void *y, int out_u8,
+                 const int8_t *wp, size_t pbytes, const float *b, int64_t n,
+                 int64_t c, int64_t h, int64_t w, int64_t f, int64_t k,
+                 int64_t s, int64_t p, int64_t oh, int64_t ow, float sx, int zx,
+                 float so, int zo) {
+  int64_t desc[64], *d = desc;
+  *d++ = isa;
+  *d++ = 256 | 512 | 1 | (out_u8 ? 1024 : 0) | (in_u8 ? 2048 : 0);
+  *d++ = 1;
+  *d++ = s; *d++ = s; *d++ = p; *d++ = p; *d++ = 1; *d++ = 1;
+  *d++ = k; *d++ = k;
+#define VIEW4(q, a0, a1, a2, a3)                                               \
+  *d++ = (intptr_t)(q); *d++ = 0; *d++ = a0; *d++ = a1; *d++ = a2; *d++ = a3;  \
+  *d++ = (a1) * (a2) * (a3); *d++ = (a2) * (a3); *d++ = a3; *d++ = 1;
+  VIEW4(x, n, c, h, w)
+  *d++ = (intptr_t)wp; *d++ = 0; *d++ = (int64_t)pbytes; *d++ = 1;
+  *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1;
+  VIEW4(y, n, f, oh, ow)
+#undef VIEW4
+  float fp[6] = {sx, (float)zx, 0.03f, 11.0f, so, (float)zo};
+  kiln_ukernel_conv2d_f32(desc, fp);
+}
+
+/* Chained int8 convolutions (flags 1024 / 2048): u8 input already
+ * quantized with (sx, zx) must give the f32 input's outputs bit for bit,
+ * and a u8 output must hold exactly the f32 output quantized with (so,
+ * zo), as the next convolution's QuantizeLinear computes it. */
+static void check_u8(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
+                     int64_t f, int64_t k, int64_t s, int64_t p) {
+  int64_t oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
+  int64_t xn = n * c * h * w, yn = n * f * oh * ow, wn = f * c * k * k;
+  float *x = malloc(sizeof(float) * (size_t)xn), *b = malloc(sizeof(float) * (size_t)f);
+  float *ws = malloc(sizeof(float) * (size_t)f);
+  uint8_t *xq = malloc((size_t)xn), *yq = malloc((size_t)yn), *yq2 = malloc((size_t)yn);
+  float *yf = malloc(sizeof(float) * (size_t)yn), *yf2 = malloc(sizeof(float) * (size_t)yn);
+  int8_t *wq = malloc((size_t)wn);
+  float sx = 0.0173f, so = 0.021f;
+  int zx = 37, zo = 5;
+  for (int64_t i = 0; i < xn; ++i) {
+    x[i] = 2.5f * frand() + 0.6f;
+    xq[i] = quant(x[i], sx, zx);
+  }
+  for (int64_t i = 0; i < wn; ++i)
+    wq[i] = (int8_t)(frand() * 127.99f);
+  for (int64_t o = 0; o < f; ++o) {
+    ws[o] = 0.002f + 0.001f * (float)(o % 7);
+    b[o] = frand();
+  }
+  size_t pbytes = kiln_conv_s8_packed_bytes(f, c, k * k);
+  int8_t *wp = malloc(pbytes);
+  kiln_conv_s8_pack(f, c, k * k, wq, ws, f, wp);
+  call(isa, x, 0, yf, 0, wp, pbytes, b, n, c, h, w, f, k, s, p, oh, ow, sx, zx, so, zo);
+  call(isa, xq, 1, yf2, 0, wp, pbytes, b, n, c, h, w, f, k, s, p, oh, ow, sx, zx, so, zo);
+  int bad = memcmp(yf, yf2, sizeof(float) * (size_t)yn) != 0;
+  call(isa, x, 0, yq, 1, wp, pbytes, b, n, c, h, w, f, k, s, p, oh, ow, sx, zx, so, zo);
+  call(isa, xq, 1, yq2, 1, wp, pbytes, b, n, c, h, w, f, k, s, p, oh, ow, sx, zx, so, zo);
+  int64_t steps = 0;
+  for (int64_t i = 0; i < yn; ++i) {
+    bad |= yq[i] != quant(yf[i], so, zo) || yq2[i] != yq[i];
+    steps += yq[i] != 0 && yq[i] != 255;
+  }
+  ++cases;
+  if (bad || steps == 0) {
+    ++failures;
+    printf("FAIL %s u8 chain n%lld c%lld %lldx%lld f%lld k%lld s%lld p%lld\n",
+           isa_name(isa), (long long)n, (long long)c, (long long)h, (long long)w,
+           (long long)f, (long long)k, (long long)s, (long long)p);
+  }
+  free(x); free(b); free(ws); free(xq); free(yq); free(yq2); free(yf); free(yf2);
+  free(wq); free(wp);
+}
+
 static void run(int isa) {
   cases = 0;
   worst = 0;
@@ -164,6 +238,12 @@ static void run(int isa) {
   check(isa, 1, 32, 30, 30, 48, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
   check(isa, 2, 36, 7, 7, 16, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 0, 0);
   req_scale = 0.0f;
+  /* u8 in and out: 1 x 1 on dense planes, 3 x 3 padded, strides 2 (the
+   * u8 columns one at a time), channels off the quads */
+  check_u8(isa, 1, 64, 28, 28, 40, 1, 1, 0);
+  check_u8(isa, 2, 30, 14, 14, 24, 3, 1, 1);
+  check_u8(isa, 1, 16, 15, 15, 8, 3, 2, 1);
+  check_u8(isa, 1, 13, 9, 9, 16, 1, 2, 0);
   printf("conv s8 %s: %d cases, max error <= %s\n", isa_name(isa), cases,
          worst <= 2e-6 ? "2e-6" : "FAIL");
 }

@@ -18,12 +18,15 @@
  * gate, x * s, taken into the convolution that consumes it). */
 enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8,
        CONV_XSCALE = 16, CONV_MEAN = 32, CONV_WINO = 64, CONV_GROUPS = 128,
-       CONV_S8 = 256, CONV_REQUANT = 512 };
+       CONV_S8 = 256, CONV_REQUANT = 512, CONV_OUT_U8 = 1024,
+       CONV_IN_U8 = 2048 };
 /* CONV_S8: a QDQ model's convolution in int8 (conv_s8.h), its filter
  * packed at compile time (1-D i8), KH and KW appended to the params,
  * fparams (input scale, zero point). With CONV_REQUANT the output's
  * QuantizeLinear -> DequantizeLinear pair too, before the residual and
- * activation: fparams (output scale, zero point) follow. */
+ * activation: fparams (output scale, zero point) follow. CONV_OUT_U8: y
+ * is u8, quantized with the last two fparams; CONV_IN_U8: x is u8,
+ * already quantized with (input scale, zero point) (conv_s8.h). */
 /* CONV_GROUPS (unpacked filters, no input scale): a grouped convolution,
  * G = C / the filter's channels groups of F / G filters (ResNeXt, RegNet);
  * each group runs the patch GEMM on its channels' views. */

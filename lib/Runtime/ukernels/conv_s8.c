@@ -4,7 +4,8 @@
  * arithmetic in conv_s8.h). desc: isa, flags, activation, stride h/w, pad
  * top/left, dilation h/w (1), KH, KW, then the views x [N, C, H, W] (f32),
  * the packed filter (i8, 1-D), [bias [F],] [residual [N, F, OH, OW],]
- * y [N, F, OH, OW]; fparams: sx, zx[, sy, zy with CONV_REQUANT]. The input is quantized into its
+ * y [N, F, OH, OW]; fparams: sx, zx[, sy, zy with CONV_REQUANT][, so, zo
+ * with CONV_OUT_U8]. x is u8 with CONV_IN_U8, y with CONV_OUT_U8. The input is quantized into its
  * phase planes, then the tiles run over (image, filter block, run of
  * outputs): AVX512-VNNI where the CPU has it (conv_s8_avx512.c), else the
  * plain C loops below over the same layouts (correct, slow: CPUs without
@@ -32,7 +33,7 @@ static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
     int64_t a = ph / j->pb, b = ph % j->pb;
     uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
     memset(dst, j->zp, (size_t)j->pl_len * 4);
-    const float *xi = j->x + img * j->xs[0];
+    const float *xi = j->x ? j->x + img * j->xs[0] : NULL;
     for (int64_t i = 0; i < j->hq; ++i) {
       int64_t r = i * j->sh + a - j->pt;
       if (r < 0 || r >= j->h)
@@ -42,7 +43,12 @@ static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
         if (col < 0 || col >= j->w)
           continue;
         for (int64_t ch = 0; ch < 4 && cq * 4 + ch < j->c; ++ch) {
-          float v = xi[(cq * 4 + ch) * j->xs[1] + r * j->xs[2] + col] / j->scale;
+          int64_t at = (cq * 4 + ch) * j->xs[1] + r * j->xs[2] + col;
+          if (j->x8) {
+            dst[(i * j->wq + jj) * 4 + ch] = j->x8[img * j->xs[0] + at];
+            continue;
+          }
+          float v = xi[at] / j->scale;
           v = v < -512.0f ? -512.0f : v > 512.0f ? 512.0f : v;
           int32_t q = (int32_t)nearbyintf(v) + j->zp;
           dst[(i * j->wq + jj) * 4 + ch] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
@@ -90,7 +96,13 @@ static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
         int64_t at = img * j->y_img + o * plane + oy * j->ow + ox;
         if (j->res)
           v += j->res[img * j->res_img + o * plane + oy * j->ow + ox];
-        j->y[at] = kiln_act_scalar(v, j->act);
+        v = kiln_act_scalar(v, j->act);
+        if (j->y8) {
+          float q = nearbyintf(v / j->so) + j->zo;
+          j->y8[at] = (uint8_t)(q < 0.0f ? 0.0f : q > 255.0f ? 255.0f : q);
+        } else {
+          j->y[at] = v;
+        }
       }
     }
   }
@@ -104,13 +116,16 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   kiln_rt_check_dim(desc[7] == 1 && desc[8] == 1 && sh >= 1 && sw >= 1, 1);
   kiln_rt_check_dim(!(flags & (CONV_XSCALE | CONV_GROUPS | CONV_MEAN)), 1);
   view4 x, wv, bias = {0}, res = {0}, y;
-  const int64_t *d = kiln_read_view(desc + 11, 4, 4, &x);
+  int in_u8 = (flags & CONV_IN_U8) != 0, out_u8 = (flags & CONV_OUT_U8) != 0;
+  /* a quantized output takes no residual (the compiler chains only those) */
+  kiln_rt_check_dim(!(out_u8 && (flags & CONV_RESIDUAL)), 1);
+  const int64_t *d = kiln_read_view(desc + 11, 4, in_u8 ? 1 : 4, &x);
   d = kiln_read_view(d, 1, 1, &wv);
   if (flags & CONV_BIAS)
     d = kiln_read_view(d, 1, 4, &bias);
   if (flags & CONV_RESIDUAL)
     d = kiln_read_view(d, 4, 4, &res);
-  kiln_read_view(d, 4, 4, &y);
+  kiln_read_view(d, 4, out_u8 ? 1 : 4, &y);
   int64_t n = x.size[0], c = x.size[1], h = x.size[2], w = x.size[3];
   int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
   int64_t taps = kh * kw, c4 = (c + 3) / 4, fb = (f + MR - 1) / MR;
@@ -125,7 +140,8 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   float sx = fparams[0];
   int32_t zp = (int32_t)fparams[1];
   kiln_conv_s8_in in;
-  in.x = (const float *)x.base;
+  in.x = in_u8 ? NULL : (const float *)x.base;
+  in.x8 = in_u8 ? (const uint8_t *)x.base : NULL;
   in.xs[0] = x.stride[0];
   in.xs[1] = x.stride[1];
   in.xs[2] = x.stride[2];
@@ -189,7 +205,10 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
   j.res = (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL;
   j.res_img = res.stride[0];
-  j.y = (float *)y.base;
+  j.y = out_u8 ? NULL : (float *)y.base;
+  j.y8 = out_u8 ? (uint8_t *)y.base : NULL;
+  j.so = out_u8 ? fparams[j.requant ? 4 : 2] : 1.0f;
+  j.zo = out_u8 ? fparams[j.requant ? 5 : 3] : 0.0f;
   j.y_img = y.stride[0];
   j.oh = oh;
   j.ow = ow;
@@ -207,12 +226,16 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.chunks = (j.flat + j.chunk - 1) / j.chunk;
   kiln_range_fn fn = vnni ? kiln_conv_s8_tasks_avx512vnni : tasks_generic;
   const float *x0 = in.x;
+  const uint8_t *x80 = in.x8;
   float *y0 = j.y;
+  uint8_t *y80 = j.y8;
   const float *r0 = j.res;
   for (int64_t i0 = 0; i0 < n; i0 += group) {
     int64_t g = n - i0 < group ? n - i0 : group;
-    in.x = x0 + i0 * x.stride[0];
-    j.y = y0 + i0 * j.y_img;
+    in.x = x0 ? x0 + i0 * x.stride[0] : NULL;
+    in.x8 = x80 ? x80 + i0 * x.stride[0] : NULL;
+    j.y = y0 ? y0 + i0 * j.y_img : NULL;
+    j.y8 = y80 ? y80 + i0 * j.y_img : NULL;
     j.res = r0 ? r0 + i0 * j.res_img : NULL;
     if (parallel)
       kiln_parallel_for(g * c4 * phases, qfn, &in);

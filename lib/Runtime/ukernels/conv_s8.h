@@ -12,7 +12,14 @@
  * filter's sum wsum_f), then with flag 512 (CONV_REQUANT) the output's
  * QuantizeLinear -> DequantizeLinear pair (scale sy, zero point zy), in
  * float as the graph computes it: (clip(round(y / sy) + zy, 0, 255) - zy)
- * * sy, then the residual and activation as conv2d_f32's epilogue. The sums are exact in int32: the arithmetic the quantized
+ * * sy, then the residual and activation as conv2d_f32's epilogue.
+ *
+ * Between two int8 convolutions the tensor may stay quantized: with flag
+ * 1024 (CONV_OUT_U8) a convolution stores its output as the next one's
+ * QuantizeLinear makes it, u8 clip(round(y / so) + zo, 0, 255) (so, zo
+ * the next one's sx, zx), and with flag 2048 (CONV_IN_U8) that one reads
+ * u8 input as its quantized x: a quarter of the bytes each way, and no
+ * division per input value. The sums are exact in int32: the arithmetic the quantized
  * graph defines, at AVX512-VNNI's four multiply-adds per lane.
  *
  * Filter packed at compile time (kiln_conv_s8_pack, pack_s8.c), for F
@@ -67,7 +74,8 @@ void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
 /* The input's quantization and the convolution over it, per run (one
  * image's planes at x; conv_s8.c sets it up). */
 typedef struct {
-  const float *x;        /* input image 0 */
+  const float *x;        /* input image 0 (f32) */
+  const uint8_t *x8;     /* or (CONV_IN_U8) already quantized, u8 */
   int64_t xs[3];         /* strides of image, channel, row (floats) */
   int64_t c, h, w;
   int64_t sh, sw, pt, pl, pa, pb; /* pa x pb phases */
@@ -94,6 +102,8 @@ typedef struct {
   const float *bias;   /* [f] or NULL */
   const float *res;    /* [n, f, oh, ow] or NULL */
   float *y;            /* [n, f, oh, ow] */
+  uint8_t *y8;         /* or (CONV_OUT_U8) quantized, u8 */
+  float so, zo;        /* y8's scale and zero point */
   int64_t y_img, res_img;
   int64_t oh, ow, wq;
   int64_t flat;        /* oh * wq outputs per plane, flat */

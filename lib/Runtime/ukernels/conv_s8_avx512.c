@@ -37,8 +37,87 @@ static inline __m512i quantize16(__m512 v, __m512 s, __m512i zp) {
                           _mm512_set1_epi32(255));
 }
 
+/* CONV_IN_U8: the input is already quantized; its bytes are interleaved
+ * into quads (and the padding filled with zx) */
+static void interleave_u8(const kiln_conv_s8_in *j, int64_t begin, int64_t end) {
+  const int64_t phases = j->pa * j->pb;
+  const __m512i zp = _mm512_set1_epi32(j->zp);
+  const __m512i zq = _mm512_set1_epi32(j->zp * 0x01010101);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                         12, 13, 14, 15);
+  for (int64_t u = begin; u < end; ++u) {
+    int64_t img = u / (j->c4 * phases), rest = u % (j->c4 * phases);
+    int64_t cq = rest / phases, ph = rest % phases;
+    int64_t a = ph / j->pb, b = ph % j->pb;
+    uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
+    const uint8_t *xi = j->x8 + img * j->xs[0];
+    if (j->flat_in && cq * 4 + 3 < j->c) {
+      const uint8_t *x0 = xi + cq * 4 * j->xs[1];
+      int64_t n = j->hq * j->wq;
+      for (int64_t t = 0; t < n; t += 16) {
+        __mmask16 m = lanes_below(n - t);
+        __m512i q0 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + t));
+        __m512i q1 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + j->xs[1] + t));
+        __m512i q2 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + 2 * j->xs[1] + t));
+        __m512i q3 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + 3 * j->xs[1] + t));
+        __m512i packed = _mm512_or_si512(
+            _mm512_or_si512(q0, _mm512_slli_epi32(q1, 8)),
+            _mm512_or_si512(_mm512_slli_epi32(q2, 16), _mm512_slli_epi32(q3, 24)));
+        _mm512_storeu_si512(dst + t * 4, packed);
+      }
+    } else {
+      for (int64_t i = 0; i < j->hq; ++i) {
+        uint8_t *row = dst + i * j->wq * 4;
+        int64_t r = i * j->sh + a - j->pt;
+        if (r < 0 || r >= j->h) {
+          for (int64_t j0 = 0; j0 < j->wq; j0 += 16)
+            _mm512_storeu_si512(row + j0 * 4, zq);
+          continue;
+        }
+        for (int64_t j0 = 0; j0 < j->wq; j0 += 16) {
+          int64_t c0 = j0 * j->sw + b - j->pl;
+          __m512i col = _mm512_add_epi32(
+              _mm512_set1_epi32((int32_t)c0),
+              _mm512_mullo_epi32(lane, _mm512_set1_epi32((int32_t)j->sw)));
+          __mmask16 valid =
+              lanes_below(j->wq - j0) &
+              _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
+              _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32((int32_t)j->w));
+          __m512i packed = _mm512_setzero_si512();
+          for (int64_t ch = 0; ch < 4; ++ch) {
+            int64_t cc = cq * 4 + ch;
+            __m512i q = zp;
+            if (cc < j->c && valid) {
+              const uint8_t *xr = xi + cc * j->xs[1] + r * j->xs[2];
+              __m512i v;
+              if (j->sw == 1) {
+                v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(valid, xr + c0));
+              } else {
+                /* strided columns one at a time (u8 has no gather) */
+                int32_t tmp[16];
+                for (int l = 0; l < 16; ++l)
+                  tmp[l] = (valid >> l) & 1 ? xr[c0 + l * j->sw] : 0;
+                v = _mm512_loadu_si512(tmp);
+              }
+              q = _mm512_mask_blend_epi32(valid, zp, v);
+            }
+            packed = _mm512_or_si512(packed, _mm512_slli_epi32(q, (int)(8 * ch)));
+          }
+          _mm512_storeu_si512(row + j0 * 4, packed);
+        }
+      }
+    }
+    for (int64_t t = j->hq * j->wq; t < j->pl_len; t += 16)
+      _mm512_mask_storeu_epi32(dst + t * 4, lanes_below(j->pl_len - t), zq);
+  }
+}
+
 void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_s8_in *j = vjob;
+  if (j->x8) {
+    interleave_u8(j, begin, end);
+    return;
+  }
   const int64_t phases = j->pa * j->pb;
   const __m512 s = _mm512_set1_ps(j->scale);
   const __m512i zp = _mm512_set1_epi32(j->zp);
@@ -131,18 +210,34 @@ void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
 
 /* Stores v (16 flat outputs from t of one filter's plane) where they are
  * output pixels: + residual, activation. */
+/* Stores v's lanes m at element `at` of y, or quantized at y8's. */
 static inline __attribute__((always_inline)) void
-store16(float *y, const float *r, __m512 v, int64_t t, int64_t wq, int64_t ow,
-        int64_t oh, int act) {
+put16(float *y, uint8_t *y8, int64_t at, __mmask16 m, __m512 v,
+      const kiln_conv_s8_job *j) {
+  if (y8) {
+    __m512 q = _mm512_roundscale_ps(_mm512_div_ps(v, _mm512_set1_ps(j->so)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, _mm512_set1_ps(j->zo)),
+                                    _mm512_setzero_ps()),
+                      _mm512_set1_ps(255.0f));
+    _mm512_mask_cvtusepi32_storeu_epi8(y8 + at, m, _mm512_cvtps_epu32(q));
+  } else if (m == 0xffff) {
+    _mm512_storeu_ps(y + at, v);
+  } else {
+    _mm512_mask_storeu_ps(y + at, m, v);
+  }
+}
+
+static inline __attribute__((always_inline)) void
+store16(float *y, uint8_t *y8, const float *r, __m512 v, int64_t t,
+        const kiln_conv_s8_job *j) {
+  int64_t wq = j->wq, ow = j->ow, oh = j->oh;
+  int act = j->act;
   if (wq == ow) {
     __mmask16 m = lanes_below(oh * ow - t);
     if (r)
       v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r + t));
-    v = act16_conv(v, act);
-    if (m == 0xffff)
-      _mm512_storeu_ps(y + t, v);
-    else
-      _mm512_mask_storeu_ps(y + t, m, v);
+    put16(y, y8, t, m, act16_conv(v, act), j);
     return;
   }
   for (int64_t l = 0; l < 16;) {
@@ -157,7 +252,7 @@ store16(float *y, const float *r, __m512 v, int64_t t, int64_t wq, int64_t ow,
       __m512 u = v;
       if (r)
         u = _mm512_add_ps(u, _mm512_maskz_loadu_ps(m, r + at));
-      _mm512_mask_storeu_ps(y + at, m, act16_conv(u, act));
+      put16(y, y8, at, m, act16_conv(u, act), j);
     }
     l += run;
   }
@@ -165,7 +260,8 @@ store16(float *y, const float *r, __m512 v, int64_t t, int64_t wq, int64_t ow,
 
 static inline __attribute__((always_inline)) void
 tile(const int nv, const kiln_conv_s8_job *j, const uint8_t *x,
-     const int8_t *wb, int64_t t0, int64_t mr, float *y, const float *r,
+     const int8_t *wb, int64_t t0, int64_t mr, float *y, uint8_t *y8,
+     const float *r,
      const float *scale, const int32_t *wsum, const float *bias) {
   __m512i acc[MR][3];
 #pragma GCC unroll 8
@@ -209,8 +305,8 @@ tile(const int nv, const kiln_conv_s8_job *j, const uint8_t *x,
                           _mm512_set1_ps(255.0f));
         o = _mm512_mul_ps(_mm512_sub_ps(q, zy), sy);
       }
-      store16(y + m * plane, r ? r + m * plane : NULL, o, t0 + 16 * v, j->wq,
-              j->ow, j->oh, j->act);
+      store16(y ? y + m * plane : NULL, y8 ? y8 + m * plane : NULL,
+              r ? r + m * plane : NULL, o, t0 + 16 * v, j);
     }
   }
 }
@@ -227,7 +323,8 @@ void kiln_conv_s8_tasks_avx512vnni(void *vjob, int64_t begin, int64_t end) {
     int64_t b = rest / j->chunks, ch = rest % j->chunks;
     int64_t mr = j->f - b * MR < MR ? j->f - b * MR : MR;
     const uint8_t *x = j->xq + img * j->xq_img;
-    float *y = j->y + img * j->y_img + b * MR * plane;
+    float *y = j->y ? j->y + img * j->y_img + b * MR * plane : NULL;
+    uint8_t *y8 = j->y8 ? j->y8 + img * j->y_img + b * MR * plane : NULL;
     const float *r = j->res ? j->res + img * j->res_img + b * MR * plane : NULL;
     float sc[MR];
     int32_t ws[MR];
@@ -239,11 +336,11 @@ void kiln_conv_s8_tasks_avx512vnni(void *vjob, int64_t begin, int64_t end) {
     for (int64_t t0 = ch * j->chunk; t0 < t_end; t0 += 48) {
       int64_t left = t_end - t0;
       if (left > 32)
-        tile(3, j, x, wb, t0, mr, y, r, sc, ws, bias);
+        tile(3, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
       else if (left > 16)
-        tile(2, j, x, wb, t0, mr, y, r, sc, ws, bias);
+        tile(2, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
       else
-        tile(1, j, x, wb, t0, mr, y, r, sc, ws, bias);
+        tile(1, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
     }
   }
 }
