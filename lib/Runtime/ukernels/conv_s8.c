@@ -7,9 +7,10 @@
  * y [N, F, OH, OW]; fparams: sx, zx[, sy, zy with CONV_REQUANT][, so, zo
  * with CONV_OUT_U8]. x is u8 with CONV_IN_U8, y with CONV_OUT_U8. The input is quantized into its
  * phase planes, then the tiles run over (image, filter block, run of
- * outputs): AVX512-VNNI where the CPU has it (conv_s8_avx512.c), else the
- * plain C loops below over the same layouts (correct, slow: CPUs without
- * VNNI get the f32 kernels from a compile for their ISA).
+ * outputs): AVX512-VNNI where the CPU has it (conv_s8_avx512vnni.c), else
+ * AVX512BW's 16-bit products (conv_s8_avx512.c, about a quarter of its
+ * speed), else (a model compiled for x86-64-v4 run on an AVX-512 CPU
+ * without BW) the plain C loops below over the same layouts.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -19,10 +20,32 @@
 #include "gemm_s8.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
 #define MR KILN_CONV_S8_MR
+
+/* Whether the CPU has AVX512BW (and VL), checked once. */
+static int kiln_cpu_has_avx512bw(void) {
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  }
+  return known;
+}
+
+/* KILN_NO_VNNI=1 runs the AVX512BW tiles on a CPU with VNNI too (their
+ * test, test/runtime/conv_s8.test). */
+static int vnni_off(void) {
+  static int off = -1;
+  if (off < 0) {
+    const char *e = getenv("KILN_NO_VNNI");
+    off = e && *e && *e != '0';
+  }
+  return off;
+}
 
 static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_s8_in *j = vjob;
@@ -183,10 +206,11 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
     for (int64_t b = 0; b < kw; ++b)
       koff[a * kw + b] = (int32_t)(((a % sh) * in.pb + b % sw) * in.pl_len +
                                    (a / sh) * in.wq + b / sw);
-  int vnni = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni();
+  int vnni = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni() && !vnni_off();
+  int bw = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bw();
   int64_t macs = n * f * oh * ow * c * taps;
   int parallel = macs >= DIRECT_PARALLEL_MIN_MACS;
-  kiln_range_fn qfn = vnni ? kiln_conv_s8_quantize_avx512 : quantize_generic;
+  kiln_range_fn qfn = bw ? kiln_conv_s8_quantize_avx512 : quantize_generic;
   kiln_conv_s8_job j;
   j.xq = in.xq;
   j.xq_img = img_quads * 4;
@@ -224,7 +248,9 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
     per = 8;
   j.chunk = per * 48;
   j.chunks = (j.flat + j.chunk - 1) / j.chunk;
-  kiln_range_fn fn = vnni ? kiln_conv_s8_tasks_avx512vnni : tasks_generic;
+  kiln_range_fn fn = vnni ? kiln_conv_s8_tasks_avx512vnni
+                     : bw ? kiln_conv_s8_tasks_avx512bw
+                          : tasks_generic;
   const float *x0 = in.x;
   const uint8_t *x80 = in.x8;
   float *y0 = j.y;

@@ -112,11 +112,13 @@ typedef struct {
   int act;
 } kiln_conv_s8_job;
 
-/* AVX-512 (conv_s8_avx512.c, with VNNI): the quantization of units
- * [begin, end) of (image, channel quad, phase), and the convolution's
- * tasks [begin, end) of (image, filter block, chunk). */
+/* AVX-512 (AVX512BW, conv_s8_avx512.c): the quantization of units
+ * [begin, end) of (image, channel quad, phase); the convolution's tasks
+ * [begin, end) of (image, filter block, chunk) with VNNI
+ * (conv_s8_avx512vnni.c) and without (16-bit products). */
 void kiln_conv_s8_quantize_avx512(void *job, int64_t begin, int64_t end);
 void kiln_conv_s8_tasks_avx512vnni(void *job, int64_t begin, int64_t end);
+void kiln_conv_s8_tasks_avx512bw(void *job, int64_t begin, int64_t end);
 
 /* kiln.ukernel "conv2d_f32" with CONV_S8 (conv_f32.c dispatches). */
 void kiln_conv2d_s8(const int64_t *desc, const float *fparams);

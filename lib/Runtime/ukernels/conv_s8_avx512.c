@@ -1,30 +1,16 @@
-/*===- conv_s8_avx512.c - int8 convolution tiles, AVX512-VNNI -------------===*
+/*===- conv_s8_avx512.c - int8 convolutions: input, AVX512BW tiles --------===*
  *
  * The layouts are conv_s8.h's. The input's quantization: 16 columns of a
  * phase plane's row from each of a quad's 4 channels, x / sx rounded to
  * nearest even, + zx, clamped to [0, 255], interleaved into 16 quads (one
- * 64-byte store). The register tile: 8 filters x up to 48 flat outputs
- * (3 vectors of 16), 24 int32 accumulators; per tap and channel quad, 3
- * loads of 16 quads and 24 vpdpbusd with the filters' quads broadcast.
- * The epilogue scales the sums (sx * sw_f, after - zx * wsum_f), adds the
- * bias, the residual, applies the activation and stores the output
- * pixels of each vector's rows (columns past OW dropped). Compiled with
- * -mavx512vnni; only called when the CPU has it.
+ * 64-byte store); an input that is already u8 (CONV_IN_U8) only
+ * interleaved. Then the tiles (conv_s8_tiles_impl.h) without VNNI; the
+ * VNNI ones are conv_s8_avx512vnni.c's. Compiled with -mavx512bw.
  *
  *===----------------------------------------------------------------------===*/
 
-#include "conv_s8.h"
-#include "gemm_f32.h"
-#include "vmath_avx512.h"
+#include "conv_s8_tiles_impl.h"
 
-#include <immintrin.h>
-#include <string.h>
-
-#define MR KILN_CONV_S8_MR
-
-static inline __mmask16 lanes_below(int64_t n) {
-  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
-}
 
 static inline __m512i quantize16(__m512 v, __m512 s, __m512i zp) {
   __m512 q = _mm512_div_ps(v, s);
@@ -55,7 +41,7 @@ static void interleave_u8(const kiln_conv_s8_in *j, int64_t begin, int64_t end) 
       const uint8_t *x0 = xi + cq * 4 * j->xs[1];
       int64_t n = j->hq * j->wq;
       for (int64_t t = 0; t < n; t += 16) {
-        __mmask16 m = lanes_below(n - t);
+        __mmask16 m = s8_lanes_below(n - t);
         __m512i q0 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + t));
         __m512i q1 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + j->xs[1] + t));
         __m512i q2 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + 2 * j->xs[1] + t));
@@ -80,7 +66,7 @@ static void interleave_u8(const kiln_conv_s8_in *j, int64_t begin, int64_t end) 
               _mm512_set1_epi32((int32_t)c0),
               _mm512_mullo_epi32(lane, _mm512_set1_epi32((int32_t)j->sw)));
           __mmask16 valid =
-              lanes_below(j->wq - j0) &
+              s8_lanes_below(j->wq - j0) &
               _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
               _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32((int32_t)j->w));
           __m512i packed = _mm512_setzero_si512();
@@ -108,7 +94,7 @@ static void interleave_u8(const kiln_conv_s8_in *j, int64_t begin, int64_t end) 
       }
     }
     for (int64_t t = j->hq * j->wq; t < j->pl_len; t += 16)
-      _mm512_mask_storeu_epi32(dst + t * 4, lanes_below(j->pl_len - t), zq);
+      _mm512_mask_storeu_epi32(dst + t * 4, s8_lanes_below(j->pl_len - t), zq);
   }
 }
 
@@ -138,7 +124,7 @@ void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
       const float *x0 = xi + cq * 4 * j->xs[1];
       int64_t n = j->hq * j->wq;
       for (int64_t t = 0; t < n; t += 16) {
-        __mmask16 m = lanes_below(n - t);
+        __mmask16 m = s8_lanes_below(n - t);
         __m512i q0 = quantize16(_mm512_maskz_loadu_ps(m, x0 + t), s, zp);
         __m512i q1 = quantize16(_mm512_maskz_loadu_ps(m, x0 + j->xs[1] + t), s, zp);
         __m512i q2 = quantize16(_mm512_maskz_loadu_ps(m, x0 + 2 * j->xs[1] + t), s, zp);
@@ -164,7 +150,7 @@ void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
             _mm512_set1_epi32((int32_t)c0),
             _mm512_mullo_epi32(lane, _mm512_set1_epi32((int32_t)j->sw)));
         __mmask16 valid =
-            lanes_below(j->wq - j0) &
+            s8_lanes_below(j->wq - j0) &
             _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
             _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32((int32_t)j->w));
         /* sw 2: which of columns c0 .. c0 + 31 are in the image */
@@ -204,143 +190,9 @@ void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
     /* the slack after the plane: read by the tiles' last vectors, whose
      * outputs are dropped */
     for (int64_t t = j->hq * j->wq; t < j->pl_len; t += 16)
-      _mm512_mask_storeu_epi32(dst + t * 4, lanes_below(j->pl_len - t), zq);
+      _mm512_mask_storeu_epi32(dst + t * 4, s8_lanes_below(j->pl_len - t), zq);
   }
 }
 
 /* Stores v (16 flat outputs from t of one filter's plane) where they are
  * output pixels: + residual, activation. */
-/* Stores v's lanes m at element `at` of y, or quantized at y8's. */
-static inline __attribute__((always_inline)) void
-put16(float *y, uint8_t *y8, int64_t at, __mmask16 m, __m512 v,
-      const kiln_conv_s8_job *j) {
-  if (y8) {
-    __m512 q = _mm512_roundscale_ps(_mm512_div_ps(v, _mm512_set1_ps(j->so)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, _mm512_set1_ps(j->zo)),
-                                    _mm512_setzero_ps()),
-                      _mm512_set1_ps(255.0f));
-    _mm512_mask_cvtusepi32_storeu_epi8(y8 + at, m, _mm512_cvtps_epu32(q));
-  } else if (m == 0xffff) {
-    _mm512_storeu_ps(y + at, v);
-  } else {
-    _mm512_mask_storeu_ps(y + at, m, v);
-  }
-}
-
-static inline __attribute__((always_inline)) void
-store16(float *y, uint8_t *y8, const float *r, __m512 v, int64_t t,
-        const kiln_conv_s8_job *j) {
-  int64_t wq = j->wq, ow = j->ow, oh = j->oh;
-  int act = j->act;
-  if (wq == ow) {
-    __mmask16 m = lanes_below(oh * ow - t);
-    if (r)
-      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r + t));
-    put16(y, y8, t, m, act16_conv(v, act), j);
-    return;
-  }
-  for (int64_t l = 0; l < 16;) {
-    int64_t tt = t + l, oy = tt / wq, ox = tt % wq;
-    if (oy >= oh)
-      break;
-    int64_t run = wq - ox < 16 - l ? wq - ox : 16 - l;
-    int64_t valid = ow - ox < run ? ow - ox : run;
-    if (valid > 0) {
-      __mmask16 m = (__mmask16)(lanes_below(valid) << l);
-      int64_t at = oy * ow + ox - l; /* lane 0's element (masked off) */
-      __m512 u = v;
-      if (r)
-        u = _mm512_add_ps(u, _mm512_maskz_loadu_ps(m, r + at));
-      put16(y, y8, at, m, act16_conv(u, act), j);
-    }
-    l += run;
-  }
-}
-
-static inline __attribute__((always_inline)) void
-tile(const int nv, const kiln_conv_s8_job *j, const uint8_t *x,
-     const int8_t *wb, int64_t t0, int64_t mr, float *y, uint8_t *y8,
-     const float *r,
-     const float *scale, const int32_t *wsum, const float *bias) {
-  __m512i acc[MR][3];
-#pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 3
-    for (int v = 0; v < nv; ++v)
-      acc[m][v] = _mm512_setzero_si512();
-  const int8_t *w = wb;
-  for (int64_t t = 0; t < j->taps; ++t) {
-    const uint8_t *xp = x + (j->koff[t] + t0) * 4;
-    for (int64_t q = 0; q < j->c4; ++q, xp += j->cq_bytes, w += MR * 4) {
-      __m512i xv[3];
-#pragma GCC unroll 3
-      for (int v = 0; v < nv; ++v)
-        xv[v] = _mm512_loadu_si512(xp + v * 64);
-#pragma GCC unroll 8
-      for (int m = 0; m < MR; ++m) {
-        int32_t wq;
-        memcpy(&wq, w + m * 4, 4);
-        __m512i wv = _mm512_set1_epi32(wq);
-#pragma GCC unroll 3
-        for (int v = 0; v < nv; ++v)
-          acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], xv[v], wv);
-      }
-    }
-  }
-  int64_t plane = j->oh * j->ow;
-  const __m512 sy = _mm512_set1_ps(j->sy), zy = _mm512_set1_ps(j->zy);
-  for (int m = 0; m < mr; ++m) {
-    __m512i corr = _mm512_set1_epi32(j->zp * wsum[m]);
-    __m512 sc = _mm512_set1_ps(j->sx * scale[m]);
-    __m512 bv = _mm512_set1_ps(bias ? bias[m] : 0.0f);
-#pragma GCC unroll 3
-    for (int v = 0; v < nv; ++v) {
-      __m512 o = _mm512_fmadd_ps(
-          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
-      if (j->requant) {
-        __m512 q = _mm512_roundscale_ps(_mm512_div_ps(o, sy),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zy), _mm512_setzero_ps()),
-                          _mm512_set1_ps(255.0f));
-        o = _mm512_mul_ps(_mm512_sub_ps(q, zy), sy);
-      }
-      store16(y ? y + m * plane : NULL, y8 ? y8 + m * plane : NULL,
-              r ? r + m * plane : NULL, o, t0 + 16 * v, j);
-    }
-  }
-}
-
-void kiln_conv_s8_tasks_avx512vnni(void *vjob, int64_t begin, int64_t end) {
-  const kiln_conv_s8_job *j = vjob;
-  const float *scales = (const float *)(const void *)j->wp;
-  const int32_t *sums = (const int32_t *)(const void *)(j->wp + j->fb * MR * 4);
-  const int8_t *blocks = j->wp + j->fb * MR * 8;
-  int64_t block_bytes = j->taps * j->c4 * MR * 4;
-  int64_t plane = j->oh * j->ow;
-  for (int64_t task = begin; task < end; ++task) {
-    int64_t img = task / (j->fb * j->chunks), rest = task % (j->fb * j->chunks);
-    int64_t b = rest / j->chunks, ch = rest % j->chunks;
-    int64_t mr = j->f - b * MR < MR ? j->f - b * MR : MR;
-    const uint8_t *x = j->xq + img * j->xq_img;
-    float *y = j->y ? j->y + img * j->y_img + b * MR * plane : NULL;
-    uint8_t *y8 = j->y8 ? j->y8 + img * j->y_img + b * MR * plane : NULL;
-    const float *r = j->res ? j->res + img * j->res_img + b * MR * plane : NULL;
-    float sc[MR];
-    int32_t ws[MR];
-    memcpy(sc, scales + b * MR, sizeof sc);
-    memcpy(ws, sums + b * MR, sizeof ws);
-    const float *bias = j->bias ? j->bias + b * MR : NULL;
-    const int8_t *wb = blocks + b * block_bytes;
-    int64_t t_end = (ch + 1) * j->chunk < j->flat ? (ch + 1) * j->chunk : j->flat;
-    for (int64_t t0 = ch * j->chunk; t0 < t_end; t0 += 48) {
-      int64_t left = t_end - t0;
-      if (left > 32)
-        tile(3, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
-      else if (left > 16)
-        tile(2, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
-      else
-        tile(1, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
-    }
-  }
-}

@@ -1,0 +1,193 @@
+/*===- conv_s8_tiles_impl.h - int8 convolution tiles, AVX-512 ------------===*
+ *
+ * Included by conv_s8_avx512vnni.c (KILN_S8_VNNI: vpdpbusd) and
+ * conv_s8_avx512.c (AVX512BW only: each u8 x s8 quad product as two
+ * 16-bit multiply-adds of its even and odd bytes, vpmaddwd, exact in
+ * int32 as vpdpbusd is; about a quarter of its speed, for AVX-512 CPUs
+ * without VNNI). The register tile: 8 filters x up to 48 flat outputs (3
+ * vectors of 16), 24 int32 accumulators; per tap and channel quad, 3
+ * loads of 16 quads and 24 products with the filters' quads broadcast.
+ * The epilogue scales the sums (sx * sw_f, after - zx * wsum_f), adds the
+ * bias, takes the output's Q -> DQ pair, the residual and the activation
+ * and stores the output pixels of each vector's rows (columns past OW
+ * dropped), as f32 or quantized u8. Layouts in conv_s8.h.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "conv_s8.h"
+#include "gemm_f32.h"
+#include "vmath_avx512.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define MR KILN_CONV_S8_MR
+
+static inline __mmask16 s8_lanes_below(int64_t n) {
+  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
+}
+
+#ifdef KILN_S8_VNNI
+typedef __m512i s8_op;
+static inline s8_op s8_prep_x(__m512i x) { return x; }
+static inline s8_op s8_prep_w(__m512i w) { return w; }
+static inline __m512i s8_dot(__m512i acc, s8_op x, s8_op w) {
+  return _mm512_dpbusd_epi32(acc, x, w);
+}
+#define KILN_S8_TASKS kiln_conv_s8_tasks_avx512vnni
+#else
+/* even and odd bytes of each 16-bit lane, widened: u8 zero-extended
+ * (inputs), s8 sign-extended (filters) */
+typedef struct {
+  __m512i e, o;
+} s8_op;
+static inline s8_op s8_prep_x(__m512i x) {
+  __m512i m = _mm512_set1_epi16(0x00ff);
+  s8_op r = {_mm512_and_si512(x, m), _mm512_and_si512(_mm512_srli_epi16(x, 8), m)};
+  return r;
+}
+static inline s8_op s8_prep_w(__m512i w) {
+  s8_op r = {_mm512_srai_epi16(_mm512_slli_epi16(w, 8), 8), _mm512_srai_epi16(w, 8)};
+  return r;
+}
+static inline __m512i s8_dot(__m512i acc, s8_op x, s8_op w) {
+  return _mm512_add_epi32(acc, _mm512_add_epi32(_mm512_madd_epi16(x.e, w.e),
+                                                _mm512_madd_epi16(x.o, w.o)));
+}
+#define KILN_S8_TASKS kiln_conv_s8_tasks_avx512bw
+#endif
+
+/* Stores v's lanes m at element `at` of y, or quantized at y8's. */
+static inline __attribute__((always_inline)) void
+put16(float *y, uint8_t *y8, int64_t at, __mmask16 m, __m512 v,
+      const kiln_conv_s8_job *j) {
+  if (y8) {
+    __m512 q = _mm512_roundscale_ps(_mm512_div_ps(v, _mm512_set1_ps(j->so)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, _mm512_set1_ps(j->zo)),
+                                    _mm512_setzero_ps()),
+                      _mm512_set1_ps(255.0f));
+    _mm512_mask_cvtusepi32_storeu_epi8(y8 + at, m, _mm512_cvtps_epu32(q));
+  } else if (m == 0xffff) {
+    _mm512_storeu_ps(y + at, v);
+  } else {
+    _mm512_mask_storeu_ps(y + at, m, v);
+  }
+}
+
+static inline __attribute__((always_inline)) void
+store16(float *y, uint8_t *y8, const float *r, __m512 v, int64_t t,
+        const kiln_conv_s8_job *j) {
+  int64_t wq = j->wq, ow = j->ow, oh = j->oh;
+  int act = j->act;
+  if (wq == ow) {
+    __mmask16 m = s8_lanes_below(oh * ow - t);
+    if (r)
+      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r + t));
+    put16(y, y8, t, m, act16_conv(v, act), j);
+    return;
+  }
+  for (int64_t l = 0; l < 16;) {
+    int64_t tt = t + l, oy = tt / wq, ox = tt % wq;
+    if (oy >= oh)
+      break;
+    int64_t run = wq - ox < 16 - l ? wq - ox : 16 - l;
+    int64_t valid = ow - ox < run ? ow - ox : run;
+    if (valid > 0) {
+      __mmask16 m = (__mmask16)(s8_lanes_below(valid) << l);
+      int64_t at = oy * ow + ox - l; /* lane 0's element (masked off) */
+      __m512 u = v;
+      if (r)
+        u = _mm512_add_ps(u, _mm512_maskz_loadu_ps(m, r + at));
+      put16(y, y8, at, m, act16_conv(u, act), j);
+    }
+    l += run;
+  }
+}
+
+static inline __attribute__((always_inline)) void
+tile(const int nv, const kiln_conv_s8_job *j, const uint8_t *x,
+     const int8_t *wb, int64_t t0, int64_t mr, float *y, uint8_t *y8,
+     const float *r,
+     const float *scale, const int32_t *wsum, const float *bias) {
+  __m512i acc[MR][3];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; ++v)
+      acc[m][v] = _mm512_setzero_si512();
+  const int8_t *w = wb;
+  for (int64_t t = 0; t < j->taps; ++t) {
+    const uint8_t *xp = x + (j->koff[t] + t0) * 4;
+    for (int64_t q = 0; q < j->c4; ++q, xp += j->cq_bytes, w += MR * 4) {
+      s8_op xv[3];
+#pragma GCC unroll 3
+      for (int v = 0; v < nv; ++v)
+        xv[v] = s8_prep_x(_mm512_loadu_si512(xp + v * 64));
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) {
+        int32_t wq;
+        memcpy(&wq, w + m * 4, 4);
+        s8_op wv = s8_prep_w(_mm512_set1_epi32(wq));
+#pragma GCC unroll 3
+        for (int v = 0; v < nv; ++v)
+          acc[m][v] = s8_dot(acc[m][v], xv[v], wv);
+      }
+    }
+  }
+  int64_t plane = j->oh * j->ow;
+  const __m512 sy = _mm512_set1_ps(j->sy), zy = _mm512_set1_ps(j->zy);
+  for (int m = 0; m < mr; ++m) {
+    __m512i corr = _mm512_set1_epi32(j->zp * wsum[m]);
+    __m512 sc = _mm512_set1_ps(j->sx * scale[m]);
+    __m512 bv = _mm512_set1_ps(bias ? bias[m] : 0.0f);
+#pragma GCC unroll 3
+    for (int v = 0; v < nv; ++v) {
+      __m512 o = _mm512_fmadd_ps(
+          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
+      if (j->requant) {
+        __m512 q = _mm512_roundscale_ps(_mm512_div_ps(o, sy),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zy), _mm512_setzero_ps()),
+                          _mm512_set1_ps(255.0f));
+        o = _mm512_mul_ps(_mm512_sub_ps(q, zy), sy);
+      }
+      store16(y ? y + m * plane : NULL, y8 ? y8 + m * plane : NULL,
+              r ? r + m * plane : NULL, o, t0 + 16 * v, j);
+    }
+  }
+}
+
+void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_s8_job *j = vjob;
+  const float *scales = (const float *)(const void *)j->wp;
+  const int32_t *sums = (const int32_t *)(const void *)(j->wp + j->fb * MR * 4);
+  const int8_t *blocks = j->wp + j->fb * MR * 8;
+  int64_t block_bytes = j->taps * j->c4 * MR * 4;
+  int64_t plane = j->oh * j->ow;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t img = task / (j->fb * j->chunks), rest = task % (j->fb * j->chunks);
+    int64_t b = rest / j->chunks, ch = rest % j->chunks;
+    int64_t mr = j->f - b * MR < MR ? j->f - b * MR : MR;
+    const uint8_t *x = j->xq + img * j->xq_img;
+    float *y = j->y ? j->y + img * j->y_img + b * MR * plane : NULL;
+    uint8_t *y8 = j->y8 ? j->y8 + img * j->y_img + b * MR * plane : NULL;
+    const float *r = j->res ? j->res + img * j->res_img + b * MR * plane : NULL;
+    float sc[MR];
+    int32_t ws[MR];
+    memcpy(sc, scales + b * MR, sizeof sc);
+    memcpy(ws, sums + b * MR, sizeof ws);
+    const float *bias = j->bias ? j->bias + b * MR : NULL;
+    const int8_t *wb = blocks + b * block_bytes;
+    int64_t t_end = (ch + 1) * j->chunk < j->flat ? (ch + 1) * j->chunk : j->flat;
+    for (int64_t t0 = ch * j->chunk; t0 < t_end; t0 += 48) {
+      int64_t left = t_end - t0;
+      if (left > 32)
+        tile(3, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+      else if (left > 16)
+        tile(2, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+      else
+        tile(1, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+    }
+  }
+}
