@@ -228,6 +228,8 @@ static void run(int isa) {
   check(isa, 1, 3, 32, 32, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 0, 1, 1);
   check(isa, 1, 6, 12, 10, 9, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 4, 1);
   check(isa, 1, 4, 10, 9, 8, 3, 1, 1, 1, 1, 0, 1, 0, 1, 0, 7, 1);
+  /* column stride 3 (the input gathered) */
+  check(isa, 1, 5, 27, 27, 8, 5, 5, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1);
   /* asymmetric pads and strides */
   check(isa, 1, 10, 11, 12, 10, 3, 3, 1, 2, 0, 1, 2, 0, 1, 1, 1, 1);
   /* the output's Q -> DQ pair in the epilogue (zero point 100, outputs
@@ -244,6 +246,7 @@ static void run(int isa) {
   check_u8(isa, 2, 30, 14, 14, 24, 3, 1, 1);
   check_u8(isa, 1, 16, 15, 15, 8, 3, 2, 1);
   check_u8(isa, 1, 13, 9, 9, 16, 1, 2, 0);
+  check_u8(isa, 1, 8, 19, 19, 8, 3, 3, 1);
   printf("conv s8 %s: %d cases, max error <= %s\n", isa_name(isa), cases,
          worst <= 2e-6 ? "2e-6" : "FAIL");
 }

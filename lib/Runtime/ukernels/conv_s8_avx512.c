@@ -23,33 +23,94 @@ static inline __m512i quantize16(__m512 v, __m512 s, __m512i zp) {
                           _mm512_set1_epi32(255));
 }
 
-/* CONV_IN_U8: the input is already quantized; its bytes are interleaved
- * into quads (and the padding filled with zx) */
-static void interleave_u8(const kiln_conv_s8_in *j, int64_t begin, int64_t end) {
+/* Constants of the input's quantization. */
+typedef struct {
+  __m512 s;
+  __m512i zp, lane, even;
+} codes_k;
+
+/* 16 values of one channel row as u8 codes in int32 lanes: from element
+ * `at` of `row` (f32, or u8 with CONV_IN_U8), lane l at + l * step;
+ * quantized from f32 (x / sx rounded to nearest even, + zx, clamped), u8
+ * read as they are; lanes outside `valid` are zx. col: the lanes' element
+ * indices (step past 2); span0 / span1 (step 2): which of the 32 elements
+ * from `at` exist. */
+static inline __attribute__((always_inline)) __m512i
+codes16(const int u8, const codes_k *k, const char *row, int64_t at,
+        int64_t step, __m512i col, __mmask16 valid, __mmask16 span0,
+        __mmask16 span1) {
+  __m512i v;
+  if (u8) {
+    const uint8_t *p = (const uint8_t *)row;
+    if (step == 1) {
+      v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(valid, p + at));
+    } else { /* strided u8 columns one at a time (no byte gather) */
+      int32_t tmp[16];
+      for (int l = 0; l < 16; ++l)
+        tmp[l] = (valid >> l) & 1 ? p[at + l * step] : 0;
+      v = _mm512_loadu_si512(tmp);
+    }
+    return _mm512_mask_blend_epi32(valid, k->zp, v);
+  }
+  const float *p = (const float *)row;
+  __m512 f;
+  if (step == 1) {
+    f = _mm512_maskz_loadu_ps(valid, p + at);
+    if (valid == 0xffff) /* a full run: no lane to fill */
+      return quantize16(f, k->s, k->zp);
+  } else if (step == 2) {
+    /* elements at .. at + 31 in two loads, the even ones kept (a gather
+     * per 16 columns took a quarter of ResNet's strided 1 x 1 layers) */
+    __m512 lo = _mm512_maskz_loadu_ps(span0, p + at);
+    __m512 hi = _mm512_maskz_loadu_ps(span1, p + at + 16);
+    f = _mm512_permutex2var_ps(lo, k->even, hi);
+  } else {
+    f = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, col, p, 4);
+  }
+  return _mm512_mask_blend_epi32(valid, k->zp, quantize16(f, k->s, k->zp));
+}
+
+/* A quad of channels' codes, interleaved: byte ch of lane l is channel
+ * ch's (one 64-byte store of 16 quads). */
+static inline __m512i interleave4(__m512i q0, __m512i q1, __m512i q2, __m512i q3) {
+  return _mm512_or_si512(
+      _mm512_or_si512(q0, _mm512_slli_epi32(q1, 8)),
+      _mm512_or_si512(_mm512_slli_epi32(q2, 16), _mm512_slli_epi32(q3, 24)));
+}
+
+/* Units [begin, end) of (image, channel quad, phase) of f32 input, or u8
+ * (CONV_IN_U8). */
+static inline __attribute__((always_inline)) void
+quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u8) {
   const int64_t phases = j->pa * j->pb;
-  const __m512i zp = _mm512_set1_epi32(j->zp);
+  const size_t es = u8 ? 1 : 4; /* bytes per input element */
+  const char *x = j->x8 ? (const char *)j->x8 : (const char *)j->x;
+  codes_k k;
+  k.s = _mm512_set1_ps(j->scale);
+  k.zp = _mm512_set1_epi32(j->zp);
+  k.lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  k.even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                             28, 30);
   const __m512i zq = _mm512_set1_epi32(j->zp * 0x01010101);
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                         12, 13, 14, 15);
+  const __m512i wv = _mm512_set1_epi32((int32_t)j->w);
   for (int64_t u = begin; u < end; ++u) {
     int64_t img = u / (j->c4 * phases), rest = u % (j->c4 * phases);
     int64_t cq = rest / phases, ph = rest % phases;
     int64_t a = ph / j->pb, b = ph % j->pb;
     uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
-    const uint8_t *xi = j->x8 + img * j->xs[0];
+    const char *xi = x + (size_t)(img * j->xs[0]) * es;
     if (j->flat_in && cq * 4 + 3 < j->c) {
-      const uint8_t *x0 = xi + cq * 4 * j->xs[1];
+      /* the plane is the image's dense plane: one run over it (rows of 7
+       * or 14 columns each took a vector of their own) */
+      const char *x0 = xi + (size_t)(cq * 4 * j->xs[1]) * es;
+      size_t cs = (size_t)j->xs[1] * es;
       int64_t n = j->hq * j->wq;
       for (int64_t t = 0; t < n; t += 16) {
         __mmask16 m = s8_lanes_below(n - t);
-        __m512i q0 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + t));
-        __m512i q1 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + j->xs[1] + t));
-        __m512i q2 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + 2 * j->xs[1] + t));
-        __m512i q3 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x0 + 3 * j->xs[1] + t));
-        __m512i packed = _mm512_or_si512(
-            _mm512_or_si512(q0, _mm512_slli_epi32(q1, 8)),
-            _mm512_or_si512(_mm512_slli_epi32(q2, 16), _mm512_slli_epi32(q3, 24)));
-        _mm512_storeu_si512(dst + t * 4, packed);
+        __m512i q[4];
+        for (int ch = 0; ch < 4; ++ch)
+          q[ch] = codes16(u8, &k, x0 + ch * cs, t, 1, k.lane, m, 0, 0);
+        _mm512_storeu_si512(dst + t * 4, interleave4(q[0], q[1], q[2], q[3]));
       }
     } else {
       for (int64_t i = 0; i < j->hq; ++i) {
@@ -61,130 +122,32 @@ static void interleave_u8(const kiln_conv_s8_in *j, int64_t begin, int64_t end) 
           continue;
         }
         for (int64_t j0 = 0; j0 < j->wq; j0 += 16) {
+          /* input columns (j0 + l) * sw + b - pl */
           int64_t c0 = j0 * j->sw + b - j->pl;
           __m512i col = _mm512_add_epi32(
               _mm512_set1_epi32((int32_t)c0),
-              _mm512_mullo_epi32(lane, _mm512_set1_epi32((int32_t)j->sw)));
-          __mmask16 valid =
-              s8_lanes_below(j->wq - j0) &
-              _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
-              _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32((int32_t)j->w));
-          __m512i packed = _mm512_setzero_si512();
+              _mm512_mullo_epi32(k.lane, _mm512_set1_epi32((int32_t)j->sw)));
+          __mmask16 valid = s8_lanes_below(j->wq - j0) &
+                            _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
+                            _mm512_cmplt_epi32_mask(col, wv);
+          /* sw 2: which of columns c0 .. c0 + 31 are in the image */
+          __m512i span = _mm512_add_epi32(_mm512_set1_epi32((int32_t)c0), k.lane);
+          __mmask16 span0 = _mm512_cmpge_epi32_mask(span, _mm512_setzero_si512()) &
+                            _mm512_cmplt_epi32_mask(span, wv);
+          span = _mm512_add_epi32(span, _mm512_set1_epi32(16));
+          __mmask16 span1 = _mm512_cmpge_epi32_mask(span, _mm512_setzero_si512()) &
+                            _mm512_cmplt_epi32_mask(span, wv);
+          __m512i q[4];
           for (int64_t ch = 0; ch < 4; ++ch) {
             int64_t cc = cq * 4 + ch;
-            __m512i q = zp;
-            if (cc < j->c && valid) {
-              const uint8_t *xr = xi + cc * j->xs[1] + r * j->xs[2];
-              __m512i v;
-              if (j->sw == 1) {
-                v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(valid, xr + c0));
-              } else {
-                /* strided columns one at a time (u8 has no gather) */
-                int32_t tmp[16];
-                for (int l = 0; l < 16; ++l)
-                  tmp[l] = (valid >> l) & 1 ? xr[c0 + l * j->sw] : 0;
-                v = _mm512_loadu_si512(tmp);
-              }
-              q = _mm512_mask_blend_epi32(valid, zp, v);
-            }
-            packed = _mm512_or_si512(packed, _mm512_slli_epi32(q, (int)(8 * ch)));
+            q[ch] = k.zp;
+            if (cc < j->c && valid)
+              q[ch] = codes16(u8, &k,
+                              xi + (size_t)(cc * j->xs[1] + r * j->xs[2]) * es,
+                              c0, j->sw, col, valid, span0, span1);
           }
-          _mm512_storeu_si512(row + j0 * 4, packed);
+          _mm512_storeu_si512(row + j0 * 4, interleave4(q[0], q[1], q[2], q[3]));
         }
-      }
-    }
-    for (int64_t t = j->hq * j->wq; t < j->pl_len; t += 16)
-      _mm512_mask_storeu_epi32(dst + t * 4, s8_lanes_below(j->pl_len - t), zq);
-  }
-}
-
-void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
-  const kiln_conv_s8_in *j = vjob;
-  if (j->x8) {
-    interleave_u8(j, begin, end);
-    return;
-  }
-  const int64_t phases = j->pa * j->pb;
-  const __m512 s = _mm512_set1_ps(j->scale);
-  const __m512i zp = _mm512_set1_epi32(j->zp);
-  const __m512i zq = _mm512_set1_epi32(j->zp * 0x01010101);
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                                         12, 13, 14, 15);
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
-                                         22, 24, 26, 28, 30);
-  for (int64_t u = begin; u < end; ++u) {
-    int64_t img = u / (j->c4 * phases), rest = u % (j->c4 * phases);
-    int64_t cq = rest / phases, ph = rest % phases;
-    int64_t a = ph / j->pb, b = ph % j->pb;
-    uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
-    const float *xi = j->x + img * j->xs[0];
-    if (j->flat_in && cq * 4 + 3 < j->c) {
-      /* the plane is the image's dense plane: one run over it (rows of 7
-       * or 14 columns each took a vector of their own) */
-      const float *x0 = xi + cq * 4 * j->xs[1];
-      int64_t n = j->hq * j->wq;
-      for (int64_t t = 0; t < n; t += 16) {
-        __mmask16 m = s8_lanes_below(n - t);
-        __m512i q0 = quantize16(_mm512_maskz_loadu_ps(m, x0 + t), s, zp);
-        __m512i q1 = quantize16(_mm512_maskz_loadu_ps(m, x0 + j->xs[1] + t), s, zp);
-        __m512i q2 = quantize16(_mm512_maskz_loadu_ps(m, x0 + 2 * j->xs[1] + t), s, zp);
-        __m512i q3 = quantize16(_mm512_maskz_loadu_ps(m, x0 + 3 * j->xs[1] + t), s, zp);
-        __m512i packed = _mm512_or_si512(
-            _mm512_or_si512(q0, _mm512_slli_epi32(q1, 8)),
-            _mm512_or_si512(_mm512_slli_epi32(q2, 16), _mm512_slli_epi32(q3, 24)));
-        _mm512_storeu_si512(dst + t * 4, packed);
-      }
-    } else
-    for (int64_t i = 0; i < j->hq; ++i) {
-      uint8_t *row = dst + i * j->wq * 4;
-      int64_t r = i * j->sh + a - j->pt;
-      if (r < 0 || r >= j->h) {
-        for (int64_t j0 = 0; j0 < j->wq; j0 += 16)
-          _mm512_storeu_si512(row + j0 * 4, zq);
-        continue;
-      }
-      for (int64_t j0 = 0; j0 < j->wq; j0 += 16) {
-        /* input columns (j0 + l) * sw + b - pl */
-        int64_t c0 = j0 * j->sw + b - j->pl;
-        __m512i col = _mm512_add_epi32(
-            _mm512_set1_epi32((int32_t)c0),
-            _mm512_mullo_epi32(lane, _mm512_set1_epi32((int32_t)j->sw)));
-        __mmask16 valid =
-            s8_lanes_below(j->wq - j0) &
-            _mm512_cmpge_epi32_mask(col, _mm512_setzero_si512()) &
-            _mm512_cmplt_epi32_mask(col, _mm512_set1_epi32((int32_t)j->w));
-        /* sw 2: which of columns c0 .. c0 + 31 are in the image */
-        __m512i span = _mm512_add_epi32(_mm512_set1_epi32((int32_t)c0), lane);
-        __m512i wv = _mm512_set1_epi32((int32_t)j->w);
-        __mmask16 span0 = _mm512_cmpge_epi32_mask(span, _mm512_setzero_si512()) &
-                          _mm512_cmplt_epi32_mask(span, wv);
-        span = _mm512_add_epi32(span, _mm512_set1_epi32(16));
-        __mmask16 span1 = _mm512_cmpge_epi32_mask(span, _mm512_setzero_si512()) &
-                          _mm512_cmplt_epi32_mask(span, wv);
-        __m512i packed = _mm512_setzero_si512();
-        for (int64_t ch = 0; ch < 4; ++ch) {
-          int64_t cc = cq * 4 + ch;
-          __m512i q = zp;
-          if (cc < j->c && valid) {
-            const float *xr = xi + cc * j->xs[1] + r * j->xs[2];
-            __m512 v;
-            if (j->sw == 1) {
-              v = _mm512_maskz_loadu_ps(valid, xr + c0);
-            } else if (j->sw == 2) {
-              /* columns c0 .. c0 + 31 in two loads, the even ones kept
-               * (a gather per 16 columns took a quarter of ResNet's
-               * strided 1 x 1 convolutions) */
-              __m512 lo = _mm512_maskz_loadu_ps(span0, xr + c0);
-              __m512 hi = _mm512_maskz_loadu_ps(span1, xr + c0 + 16);
-              v = _mm512_permutex2var_ps(lo, even, hi);
-            } else {
-              v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, col, xr, 4);
-            }
-            q = _mm512_mask_blend_epi32(valid, zp, quantize16(v, s, zp));
-          }
-          packed = _mm512_or_si512(packed, _mm512_slli_epi32(q, (int)(8 * ch)));
-        }
-        _mm512_storeu_si512(row + j0 * 4, packed);
       }
     }
     /* the slack after the plane: read by the tiles' last vectors, whose
@@ -194,5 +157,10 @@ void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
-/* Stores v (16 flat outputs from t of one filter's plane) where they are
- * output pixels: + residual, activation. */
+void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_s8_in *j = vjob;
+  if (j->x8)
+    quantize_units(j, begin, end, 1);
+  else
+    quantize_units(j, begin, end, 0);
+}
