@@ -186,7 +186,9 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
       }
     }
     Value input = qx ? qx->x : op.getInput(), scale;
-    MulOp gate = depthwise || grouped || qx ? MulOp() : input.getDefiningOp<MulOp>();
+    // (int8: the gate multiplies x before its quantization, as the graph
+    // does, in the kernel's quantization pass)
+    MulOp gate = depthwise || grouped ? MulOp() : input.getDefiningOp<MulOp>();
     if (gate && gate->hasOneUse() && !xt.isDynamicDim(1)) {
       for (int i = 0; i < 2 && !scale; ++i) {
         Value a = gate->getOperand(i), s = gate->getOperand(1 - i);
@@ -258,7 +260,9 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
         rewriter.eraseOp(o);
     if (last != op)
       rewriter.eraseOp(op);
-    if (scale)
+    // (int8: the gate's one use is the input's QuantizeLinear, which dies
+    // with the convolution)
+    if (scale && !qx)
       rewriter.eraseOp(gate);
     return success();
   }

@@ -860,6 +860,39 @@ func.func @qdq_conv_chain_used(%x: tensor<1x4x6x6xf32>) -> (tensor<1x2x6x6xf32>,
 
 // -----
 
+// A squeeze-excite gate before the QuantizeLinear of an int8 convolution's
+// input (x * s, s [1, C, 1, 1]): the gate becomes the kernel's input
+// scale (flags 256 | 16 = 272, s after the filter's operands and before
+// its scales), multiplied in before x is quantized; the product's pass
+// goes with the QuantizeLinear it fed.
+// CHECK-LABEL: func.func @qdq_conv_gate(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<1x4x6x6xf32>, %[[G:[^:]*]]: tensor<1x4x1x1xf32>
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[X]], %{{.*}}, %[[G]], %{{.*}}) outs(%{{.*}}) {float_params = array<f32: 5.000000e-02, 3.000000e+00>, int_params = array<i64: 2, 272, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK-NOT:     kiln.mul
+func.func @qdq_conv_gate(%x0: tensor<1x4x6x6xf32>, %g: tensor<1x4x1x1xf32>) -> tensor<1x2x6x6xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<2> : tensor<2x4x1x1xi8>
+  %ws = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %x = kiln.mul %x0, %g : (tensor<1x4x6x6xf32>, tensor<1x4x1x1xf32>) -> tensor<1x4x6x6xf32>
+  %xs = kiln.div %x, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xr = kiln.round %xs : tensor<1x4x6x6xf32>
+  %xz = kiln.add %xr, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<1x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %q = kiln.cast %xc : tensor<1x4x6x6xf32> -> tensor<1x4x6x6xui8>
+  %qf = kiln.cast %q : tensor<1x4x6x6xui8> -> tensor<1x4x6x6xf32>
+  %qs = kiln.sub %qf, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xd = kiln.mul %qs, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %wf = kiln.cast %w8 : tensor<2x4x1x1xi8> -> tensor<2x4x1x1xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<2x4x1x1xf32>, tensor<f32>) -> tensor<2x4x1x1xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  return %y : tensor<1x2x6x6xf32>
+}
+
+// -----
+
 // Negative: a dilated QDQ convolution is not one the int8 kernel takes:
 // on AVX-512 too it runs in f32, its filter dequantized into a constant
 // here (one scale for the filter: per tensor), its input's Q/DQ pair left.

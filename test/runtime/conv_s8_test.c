@@ -30,6 +30,9 @@ static double worst;
  * scale 0: off */
 static float req_scale;
 static int req_zp;
+/* A squeeze-excite gate on the input (flag 16): 0 off, 1 per image and
+ * channel [N, C, 1, 1], 2 one for the batch [1, C, 1, 1] */
+static int gate_mode;
 
 static uint8_t quant(float v, float s, int zp) {
   float q = v / s;
@@ -61,6 +64,9 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   }
   for (int64_t i = 0; i < yn; ++i)
     r[i] = frand();
+  float *gate = malloc(sizeof(float) * (size_t)(n * c));
+  for (int64_t i = 0; i < n * c; ++i)
+    gate[i] = 0.25f + 0.75f * (frand() + 1.0f);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t o = 0; o < f; ++o)
       for (int64_t a = 0; a < oh; ++a)
@@ -72,7 +78,10 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
                 int64_t yy = a * sh + p - pt, xx = bb * sw + q - pl;
                 int xv = yy < 0 || yy >= h || xx < 0 || xx >= w
                              ? zp
-                             : quant(x[((i * c + ci) * h + yy) * w + xx], sx, zp);
+                             : quant(x[((i * c + ci) * h + yy) * w + xx] *
+                                         (gate_mode ? gate[(gate_mode == 1 ? i * c : 0) + ci]
+                                                    : 1.0f),
+                                     sx, zp);
                 acc += (long)(xv - zp) * wq[((o * c + ci) * kh + p) * kw + q];
               }
           int64_t at = ((i * f + o) * oh + a) * ow + bb;
@@ -97,7 +106,8 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     }
     int64_t desc[64], *d = desc;
     *d++ = isa;
-    *d++ = 256 | (bias ? 1 : 0) | (res ? 2 : 0) | (req_scale > 0.0f ? 512 : 0);
+    *d++ = 256 | (bias ? 1 : 0) | (res ? 2 : 0) | (req_scale > 0.0f ? 512 : 0) |
+           (gate_mode ? 16 : 0);
     *d++ = act;
     *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = 1; *d++ = 1;
     *d++ = kh; *d++ = kw;
@@ -108,6 +118,12 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     *d++ = (intptr_t)wp; *d++ = 0; *d++ = (int64_t)pbytes; *d++ = 1;
     if (bias) { *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1; }
     if (res) { VIEW4(rv, n, f, oh, ow) }
+    if (gate_mode) {
+      int64_t gn = gate_mode == 1 ? n : 1;
+      VIEW4(gate, gn, c, 1, 1)
+      if (gn == 1)
+        d[-4] = 0; /* a size-1 dim's stride as kiln's lowering may give it */
+    }
     VIEW4(out, n, f, oh, ow)
 #undef VIEW4
     float fp[4] = {sx, (float)zp, req_scale, (float)req_zp};
@@ -130,6 +146,7 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
       free(out);
   }
   free(x); free(wq); free(ws); free(b); free(r); free(y); free(want); free(wp);
+  free(gate);
 }
 
 /* One call: x f32 or (in_u8) u8, y f32 or (out_u8: quantized with
@@ -240,6 +257,14 @@ static void run(int isa) {
   check(isa, 1, 32, 30, 30, 48, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
   check(isa, 2, 36, 7, 7, 16, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 0, 0);
   req_scale = 0.0f;
+  /* a squeeze-excite gate on the input, per image and for the batch:
+   * dense 1 x 1 planes, and padded 3 x 3 at stride 2 */
+  gate_mode = 1;
+  check(isa, 2, 24, 14, 14, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1);
+  check(isa, 2, 12, 11, 11, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 1, 1);
+  gate_mode = 2;
+  check(isa, 2, 24, 14, 14, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 1);
+  gate_mode = 0;
   /* u8 in and out: 1 x 1 on dense planes, 3 x 3 padded, strides 2 (the
    * u8 columns one at a time), channels off the quads */
   check_u8(isa, 1, 64, 28, 28, 40, 1, 1, 0);

@@ -4,6 +4,7 @@
  * arithmetic in conv_s8.h). desc: isa, flags, activation, stride h/w, pad
  * top/left, dilation h/w (1), KH, KW, then the views x [N, C, H, W] (f32),
  * the packed filter (i8, 1-D), [bias [F],] [residual [N, F, OH, OW],]
+ * [input scale [N or 1, C, 1, 1] (CONV_XSCALE: x * s is quantized),]
  * y [N, F, OH, OW]; fparams: sx, zx[, sy, zy with CONV_REQUANT][, so, zo
  * with CONV_OUT_U8]. x is u8 with CONV_IN_U8, y with CONV_OUT_U8. The input is quantized into its
  * phase planes, then the tiles run over (image, filter block, run of
@@ -71,7 +72,10 @@ static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
             dst[(i * j->wq + jj) * 4 + ch] = j->x8[img * j->xs[0] + at];
             continue;
           }
-          float v = xi[at] / j->scale;
+          float v = xi[at];
+          if (j->gate)
+            v *= j->gate[img * j->gate_img + cq * 4 + ch];
+          v /= j->scale;
           v = v < -512.0f ? -512.0f : v > 512.0f ? 512.0f : v;
           int32_t q = (int32_t)nearbyintf(v) + j->zp;
           dst[(i * j->wq + jj) * 4 + ch] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
@@ -137,7 +141,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   int64_t sh = desc[3], sw = desc[4], pt = desc[5], pl = desc[6];
   int64_t kh = desc[9], kw = desc[10];
   kiln_rt_check_dim(desc[7] == 1 && desc[8] == 1 && sh >= 1 && sw >= 1, 1);
-  kiln_rt_check_dim(!(flags & (CONV_XSCALE | CONV_GROUPS | CONV_MEAN)), 1);
+  kiln_rt_check_dim(!(flags & (CONV_GROUPS | CONV_MEAN)), 1);
   view4 x, wv, bias = {0}, res = {0}, y;
   int in_u8 = (flags & CONV_IN_U8) != 0, out_u8 = (flags & CONV_OUT_U8) != 0;
   /* a quantized output takes no residual (the compiler chains only those) */
@@ -148,6 +152,9 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
     d = kiln_read_view(d, 1, 4, &bias);
   if (flags & CONV_RESIDUAL)
     d = kiln_read_view(d, 4, 4, &res);
+  view4 scv = {0};
+  if (flags & CONV_XSCALE)
+    d = kiln_read_view(d, 4, 4, &scv);
   kiln_read_view(d, 4, out_u8 ? 1 : 4, &y);
   int64_t n = x.size[0], c = x.size[1], h = x.size[2], w = x.size[3];
   int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
@@ -165,6 +172,8 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   kiln_conv_s8_in in;
   in.x = in_u8 ? NULL : (const float *)x.base;
   in.x8 = in_u8 ? (const uint8_t *)x.base : NULL;
+  kiln_rt_check_dim(!(in_u8 && (flags & CONV_XSCALE)), 1);
+  in.gate = conv_xscale(flags, &scv, n, c, &in.gate_img);
   in.xs[0] = x.stride[0];
   in.xs[1] = x.stride[1];
   in.xs[2] = x.stride[2];
@@ -251,7 +260,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   kiln_range_fn fn = vnni ? kiln_conv_s8_tasks_avx512vnni
                      : bw ? kiln_conv_s8_tasks_avx512bw
                           : tasks_generic;
-  const float *x0 = in.x;
+  const float *x0 = in.x, *g0 = in.gate;
   const uint8_t *x80 = in.x8;
   float *y0 = j.y;
   uint8_t *y80 = j.y8;
@@ -259,6 +268,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   for (int64_t i0 = 0; i0 < n; i0 += group) {
     int64_t g = n - i0 < group ? n - i0 : group;
     in.x = x0 ? x0 + i0 * x.stride[0] : NULL;
+    in.gate = g0 ? g0 + i0 * in.gate_img : NULL;
     in.x8 = x80 ? x80 + i0 * x.stride[0] : NULL;
     j.y = y0 ? y0 + i0 * j.y_img : NULL;
     j.y8 = y80 ? y80 + i0 * j.y_img : NULL;

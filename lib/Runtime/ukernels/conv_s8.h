@@ -76,6 +76,9 @@ void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
 typedef struct {
   const float *x;        /* input image 0 (f32) */
   const uint8_t *x8;     /* or (CONV_IN_U8) already quantized, u8 */
+  const float *gate;     /* CONV_XSCALE: x * gate[image, channel] is
+                            quantized (a squeeze-excite gate), or NULL */
+  int64_t gate_img;      /* floats between images' gates (0: shared) */
   int64_t xs[3];         /* strides of image, channel, row (floats) */
   int64_t c, h, w;
   int64_t sh, sw, pt, pl, pa, pb; /* pa x pb phases */

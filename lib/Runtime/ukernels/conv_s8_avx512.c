@@ -38,7 +38,7 @@ typedef struct {
 static inline __attribute__((always_inline)) __m512i
 codes16(const int u8, const codes_k *k, const char *row, int64_t at,
         int64_t step, __m512i col, __mmask16 valid, __mmask16 span0,
-        __mmask16 span1) {
+        __mmask16 span1, const float *gate) {
   __m512i v;
   if (u8) {
     const uint8_t *p = (const uint8_t *)row;
@@ -56,6 +56,8 @@ codes16(const int u8, const codes_k *k, const char *row, int64_t at,
   __m512 f;
   if (step == 1) {
     f = _mm512_maskz_loadu_ps(valid, p + at);
+    if (gate) /* x * s first, then / sx, as the graph computes it */
+      f = _mm512_mul_ps(f, _mm512_set1_ps(*gate));
     if (valid == 0xffff) /* a full run: no lane to fill */
       return quantize16(f, k->s, k->zp);
   } else if (step == 2) {
@@ -67,6 +69,8 @@ codes16(const int u8, const codes_k *k, const char *row, int64_t at,
   } else {
     f = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, col, p, 4);
   }
+  if (gate && step != 1)
+    f = _mm512_mul_ps(f, _mm512_set1_ps(*gate));
   return _mm512_mask_blend_epi32(valid, k->zp, quantize16(f, k->s, k->zp));
 }
 
@@ -99,6 +103,7 @@ quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u
     int64_t a = ph / j->pb, b = ph % j->pb;
     uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
     const char *xi = x + (size_t)(img * j->xs[0]) * es;
+    const float *gate = j->gate ? j->gate + img * j->gate_img : NULL;
     if (j->flat_in && cq * 4 + 3 < j->c) {
       /* the plane is the image's dense plane: one run over it (rows of 7
        * or 14 columns each took a vector of their own) */
@@ -109,7 +114,8 @@ quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u
         __mmask16 m = s8_lanes_below(n - t);
         __m512i q[4];
         for (int ch = 0; ch < 4; ++ch)
-          q[ch] = codes16(u8, &k, x0 + ch * cs, t, 1, k.lane, m, 0, 0);
+          q[ch] = codes16(u8, &k, x0 + ch * cs, t, 1, k.lane, m, 0, 0,
+                          gate ? gate + cq * 4 + ch : NULL);
         _mm512_storeu_si512(dst + t * 4, interleave4(q[0], q[1], q[2], q[3]));
       }
     } else {
@@ -144,7 +150,8 @@ quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u
             if (cc < j->c && valid)
               q[ch] = codes16(u8, &k,
                               xi + (size_t)(cc * j->xs[1] + r * j->xs[2]) * es,
-                              c0, j->sw, col, valid, span0, span1);
+                              c0, j->sw, col, valid, span0, span1,
+                              gate ? gate + cc : NULL);
           }
           _mm512_storeu_si512(row + j0 * 4, interleave4(q[0], q[1], q[2], q[3]));
         }
