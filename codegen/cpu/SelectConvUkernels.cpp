@@ -609,6 +609,34 @@ void mlir::kiln::cpu::chainInt8Convs(Operation *root) {
   }
 }
 
+namespace {
+
+/// kiln.conv of a filter that is a DequantizeLinear of a constant int8
+/// filter (what the importer leaves for kiln-cpu-select-ukernels' int8
+/// convolutions) -> the same convolution of that filter dequantized into an
+/// f32 constant, once: for pipelines without the int8 kernel (CUDA).
+struct FoldFilterDequantize final : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<DequantFilter> d = matchDequantFilter(op.getWeight());
+    if (!d)
+      return rewriter.notifyMatchFailure(op, "filter is not a DequantizeLinear "
+                                             "of a constant int8 filter");
+    rewriter.setInsertionPoint(op);
+    Value w = dequantizedFilter(rewriter, op.getLoc(), *d);
+    rewriter.modifyOpInPlace(op, [&] { op.getWeightMutable().assign(w); });
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::kiln::cpu::populateFilterDequantPattern(RewritePatternSet &patterns) {
+  patterns.add<FoldFilterDequantize>(patterns.getContext());
+}
+
 void mlir::kiln::cpu::populateConvUkernelPatterns(RewritePatternSet &patterns,
                                                  int64_t isaFlag) {
   patterns.add<ConvToUkernel, PoolToUkernel<MaxPoolOp>, PoolToUkernel<AveragePoolOp>, GlobalAvgPoolToUkernel,

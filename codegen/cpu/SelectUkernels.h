@@ -90,6 +90,10 @@ Value dequantizedFilter(PatternRewriter &rewriter, Location loc,
 /// input (SelectConvUkernels.cpp). Run after the patterns.
 void chainInt8Convs(Operation *root);
 
+/// Folds a DequantizeLinear of a constant int8 convolution filter into an
+/// f32 constant (pipelines without the int8 convolution kernel).
+void populateFilterDequantPattern(RewritePatternSet &patterns);
+
 /// The quantized-matmul patterns (SelectQuantUkernels.cpp).
 void populateQuantUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
 

@@ -60,6 +60,10 @@ struct KilnGpuSelectAttention final
     RewritePatternSet patterns(&getContext());
     kiln::cpu::populateAttentionUkernelPattern(patterns, /*isaFlag=*/0,
                                                kMaxHeadDim);
+    // And the filters of QDQ convolutions, which the importer leaves as
+    // DequantizeLinear of int8 constants for the CPU's int8 kernel:
+    // dequantized here once, not by a kernel on every run.
+    kiln::cpu::populateFilterDequantPattern(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

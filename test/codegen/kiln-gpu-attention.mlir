@@ -227,3 +227,30 @@ func.func @rows_static(%q: memref<4x9x16xf32>, %k: memref<4x?x16xf32>, %v: memre
   kiln.ukernel "attention_f32"(%q, %k, %v) outs(%o) {int_params = array<i64: 0, 4, 0, 3>, float_params = array<f32: 0.25, 0.0>} : (memref<4x9x16xf32>, memref<4x?x16xf32>, memref<4x?x16xf32>, memref<4x9x16xf32>) -> ()
   return
 }
+
+// -----
+
+// kiln-gpu-select-attention also folds a QDQ convolution's filter (a
+// DequantizeLinear of an int8 constant, which the importer leaves for the
+// CPU's int8 kernel) into an f32 constant: dequantized once, not by a
+// kernel on every run. (The int8 filter is a resource, as the importer
+// makes large ones, so no folder of the ops does it instead.)
+// SEL-LABEL: func.func @qdq_filter
+// SEL:         %[[W:.*]] = kiln.constant dense<1.500000e+00> : tensor<2x3x1x1xf32>
+// SEL:         kiln.conv %{{.*}}, %[[W]]
+// SEL-NOT:     tensor<2x3x1x1xi8> -> tensor<2x3x1x1xf32>
+func.func @qdq_filter(%x: tensor<1x3x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w8 = kiln.constant dense_resource<qdq_w8> : tensor<2x3x1x1xi8>
+  %ws = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %wf = kiln.cast %w8 : tensor<2x3x1x1xi8> -> tensor<2x3x1x1xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<2x3x1x1xf32>, tensor<f32>) -> tensor<2x3x1x1xf32>
+  %y = kiln.conv %x, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      qdq_w8: "0x01000000030303030303"
+    }
+  }
+#-}
