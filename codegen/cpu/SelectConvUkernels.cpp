@@ -556,7 +556,9 @@ struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
 /// second's QuantizeLinear makes it (flag 1024, u8 in an i8 tensor, the
 /// second's scale and zero point appended to its float_params) and the
 /// second reads it as its quantized input (flag 2048). Not for an output
-/// with a residual (flag 2) or another reader: those need the f32 values.
+/// with a residual (flag 2) or another reader, nor for a reader that
+/// scales its input by a gate before quantizing it (flag 16): those need
+/// the f32 values.
 void mlir::kiln::cpu::chainInt8Convs(Operation *root) {
   auto isInt8Conv = [](UkernelOp u) {
     return u && u.getKernel() == "conv2d_f32" && u.getIntParams().size() == 9 &&
@@ -564,7 +566,7 @@ void mlir::kiln::cpu::chainInt8Convs(Operation *root) {
   };
   SmallVector<UkernelOp> consumers;
   root->walk([&](UkernelOp u) {
-    if (isInt8Conv(u) && !(u.getIntParams()[1] & 2048) &&
+    if (isInt8Conv(u) && !(u.getIntParams()[1] & (16 | 2048)) &&
         u.getFloatParams().size() >= 2)
       consumers.push_back(u);
   });

@@ -857,6 +857,59 @@ func.func @qdq_conv_chain_used(%x: tensor<1x4x6x6xf32>) -> (tensor<1x2x6x6xf32>,
   %o = kiln.conv %rd, %vd {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x6x6xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x6x6xf32>
   return %o, %r : tensor<1x2x6x6xf32>, tensor<1x2x6x6xf32>
 }
+// Negative: the second convolution scales its input by a gate before
+// quantizing it (x * g, flag 16): it needs the first one's f32 output, so
+// nothing is chained.
+// CHECK-LABEL: func.func @qdq_conv_chain_gate(
+// CHECK-NOT:     tensor<1x2x6x6xi8>
+// CHECK:         int_params = array<i64: 2, 768, 1,
+// CHECK:         int_params = array<i64: 2, 272, 0,
+func.func @qdq_conv_chain_gate(%x: tensor<1x4x6x6xf32>, %g: tensor<1x2x1x1xf32>) -> tensor<1x2x6x6xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<1.000000e-01> : tensor<f32>
+  %zy = kiln.constant dense<7.000000e+00> : tensor<f32>
+  %s2 = kiln.constant dense<2.500000e-02> : tensor<f32>
+  %z2 = kiln.constant dense<9.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<2> : tensor<2x4x1x1xi8>
+  %v8 = kiln.constant dense<3> : tensor<2x2x3x3xi8>
+  %ws = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xr = kiln.round %xs : tensor<1x4x6x6xf32>
+  %xz = kiln.add %xr, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<1x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %q = kiln.cast %xc : tensor<1x4x6x6xf32> -> tensor<1x4x6x6xui8>
+  %qf = kiln.cast %q : tensor<1x4x6x6xui8> -> tensor<1x4x6x6xf32>
+  %qs = kiln.sub %qf, %z : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %xd = kiln.mul %qs, %s : (tensor<1x4x6x6xf32>, tensor<f32>) -> tensor<1x4x6x6xf32>
+  %wf = kiln.cast %w8 : tensor<2x4x1x1xi8> -> tensor<2x4x1x1xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<2x4x1x1xf32>, tensor<f32>) -> tensor<2x4x1x1xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %ys = kiln.div %y, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yr = kiln.round %ys : tensor<1x2x6x6xf32>
+  %yz = kiln.add %yr, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<1x2x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yq = kiln.cast %yc : tensor<1x2x6x6xf32> -> tensor<1x2x6x6xui8>
+  %yqf = kiln.cast %yq : tensor<1x2x6x6xui8> -> tensor<1x2x6x6xf32>
+  %yqs = kiln.sub %yqf, %zy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %yd = kiln.mul %yqs, %sy : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %r = kiln.relu %yd : tensor<1x2x6x6xf32>
+  %rg = kiln.mul %r, %g : (tensor<1x2x6x6xf32>, tensor<1x2x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %rs = kiln.div %rg, %s2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rr = kiln.round %rs : tensor<1x2x6x6xf32>
+  %rz = kiln.add %rr, %z2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rc = kiln.clip %rz min %c0 max %c255 : (tensor<1x2x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rq = kiln.cast %rc : tensor<1x2x6x6xf32> -> tensor<1x2x6x6xui8>
+  %rqf = kiln.cast %rq : tensor<1x2x6x6xui8> -> tensor<1x2x6x6xf32>
+  %rqs = kiln.sub %rqf, %z2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %rd = kiln.mul %rqs, %s2 : (tensor<1x2x6x6xf32>, tensor<f32>) -> tensor<1x2x6x6xf32>
+  %vf = kiln.cast %v8 : tensor<2x2x3x3xi8> -> tensor<2x2x3x3xf32>
+  %vd = kiln.mul %vf, %ws : (tensor<2x2x3x3xf32>, tensor<f32>) -> tensor<2x2x3x3xf32>
+  %o = kiln.conv %rd, %vd {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x6x6xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x6x6xf32>
+  return %o : tensor<1x2x6x6xf32>
+}
 
 // -----
 
