@@ -127,8 +127,10 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     // the filter dequantized here, once.
     std::optional<DequantFilter> dqw = matchDequantFilter(op.getWeight());
     std::optional<StaticQuant> qx;
-    if (dqw && isaFlag == 2 && group == 1 && llvm::all_of(op.getDilations(), [](int64_t d) { return d == 1; }) &&
-        !xt.isDynamicDim(1) &&
+    bool undilated =
+        llvm::all_of(op.getDilations(), [](int64_t d) { return d == 1; });
+    // (the kernel's int32 sums: at most 16000 quads of k, conv_s8.c)
+    if (dqw && isaFlag == 2 && group == 1 && undilated && !xt.isDynamicDim(1) &&
         (xt.getDimSize(1) + 3) / 4 * wt.getDimSize(2) * wt.getDimSize(3) <= 16000)
       qx = matchStaticQuantDequant(op.getInput());
     if (dqw && !qx && !dqw->wq.getDefiningOp<ConstantOp>())
