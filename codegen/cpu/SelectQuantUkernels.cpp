@@ -305,33 +305,53 @@ static ConstantOp constantUnder(Value v, bool casts) {
   return ConstantOp();
 }
 
+/// The DequantizeLinear of a constant int8 tensor of rank `rank`, as the
+/// importer spells it out: cast<f32>(wq) [- z] * s. Returns wq, s and z
+/// (null when there is no subtraction); the callers check z and read s.
+struct Int8Dequant {
+  Value wq, scale, zp;
+};
+static std::optional<Int8Dequant> matchInt8Dequant(Value w, int64_t rank) {
+  auto mul = producer<MulOp>(w);
+  if (!mul || !cast<RankedTensorType>(w.getType()).getElementType().isF32())
+    return std::nullopt;
+  Int8Dequant d{Value(), mul.getRhs(), Value()};
+  Value deq = mul.getLhs();
+  if (auto sub = producer<SubOp>(deq)) {
+    d.zp = sub.getRhs();
+    deq = sub.getLhs();
+  }
+  auto toF32 = producer<CastOp>(deq);
+  if (!toF32)
+    return std::nullopt;
+  d.wq = toF32.getInput();
+  auto wt = cast<RankedTensorType>(d.wq.getType());
+  if (wt.getRank() != rank || !wt.hasStaticShape() ||
+      !wt.getElementType().isSignlessInteger(8) ||
+      !matchPattern(d.wq, m_Constant()))
+    return std::nullopt;
+  return d;
+}
+
 /// cast<f32>(wq) [- z] * s with wq a constant int8 [F, C, KH, KW], z
 /// zeros, and s an f32 constant of one value or F ([F] or [F, 1, 1, 1]);
 /// z and s possibly reshaped (and z cast) from [F] constants, which
 /// kiln-fold-shapes leaves as they are past 256 values.
 std::optional<DequantFilter> mlir::kiln::cpu::matchDequantFilter(Value w) {
-  auto mul = producer<MulOp>(w);
-  if (!mul)
+  std::optional<Int8Dequant> d8 = matchInt8Dequant(w, 4);
+  if (!d8)
     return std::nullopt;
-  Value deq = mul.getLhs();
-  if (auto sub = producer<SubOp>(deq)) {
+  if (d8->zp) {
     std::vector<char> zstorage;
-    ConstantOp zk = constantUnder(sub.getRhs(), true);
+    ConstantOp zk = constantUnder(d8->zp, true);
     std::optional<ArrayRef<char>> zb = zk ? bytesOf(zk, zstorage) : std::nullopt;
     if (!zb || !llvm::all_of(*zb, [](char c) { return c == 0; }))
       return std::nullopt;
-    deq = sub.getLhs();
   }
-  auto toF32 = producer<CastOp>(deq);
-  if (!toF32 || !cast<RankedTensorType>(w.getType()).getElementType().isF32())
-    return std::nullopt;
-  Value wq = toF32.getInput();
+  Value wq = d8->wq;
   auto wt = cast<RankedTensorType>(wq.getType());
-  if (wt.getRank() != 4 || !wt.hasStaticShape() ||
-      !wt.getElementType().isSignlessInteger(8) || !matchPattern(wq, m_Constant()))
-    return std::nullopt;
   int64_t f = wt.getDimSize(0);
-  ConstantOp sk = constantUnder(mul.getRhs(), false);
+  ConstantOp sk = constantUnder(d8->scale, false);
   auto st = sk ? cast<RankedTensorType>(sk.getType()) : RankedTensorType();
   if (!st || !st.getElementType().isF32() || !st.hasStaticShape())
     return std::nullopt;
@@ -391,25 +411,12 @@ struct DequantWeight {
   SmallVector<float> scales;
 };
 std::optional<DequantWeight> matchDequantWeight(Value w) {
-  auto mul = producer<MulOp>(w);
-  if (!mul)
+  std::optional<Int8Dequant> d8 = matchInt8Dequant(w, 2);
+  if (!d8 || (d8->zp && splatOf(d8->zp) != 0.0))
     return std::nullopt;
-  Value deq = mul.getLhs();
-  if (auto sub = producer<SubOp>(deq)) {
-    if (splatOf(sub.getRhs()) != 0.0)
-      return std::nullopt;
-    deq = sub.getLhs();
-  }
-  auto toF32 = producer<CastOp>(deq);
-  if (!toF32)
-    return std::nullopt;
-  Value wq = toF32.getInput();
-  auto wt = cast<RankedTensorType>(wq.getType());
-  if (wt.getRank() != 2 || !wt.hasStaticShape() ||
-      !wt.getElementType().isSignlessInteger(8) || !matchPattern(wq, m_Constant()))
-    return std::nullopt;
-  int64_t n = wt.getDimSize(1);
-  std::optional<SmallVector<float>> scales = columnScales(mul.getRhs(), n);
+  Value wq = d8->wq;
+  int64_t n = cast<RankedTensorType>(wq.getType()).getDimSize(1);
+  std::optional<SmallVector<float>> scales = columnScales(d8->scale, n);
   if (!scales)
     return std::nullopt;
   return DequantWeight{wq, std::move(*scales)};
