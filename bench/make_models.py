@@ -15,7 +15,7 @@ Models (PyTorch 1.13 exports, random weights, fixed seed):
   resnet18_224         torchvision ResNet-18, 224 x 224, opset 13 (--cnn)
   mobilenet_v3_small_224  torchvision MobileNetV3-small, 224 x 224, opset 13 (--cnn)
   regnet_y_400mf_224, resnext50_224, shufflenet_v2_224 (opsets 14, 13, 13),
-  swin_t_224 (17), resnet50_224, efficientnet_b0_224 (13)
+  swin_t_224 (17), resnet50_224, efficientnet_b0_224, mobilenet_v2_224 (13)
                        torchvision 0.14's models of those names, random
                        weights, batch dynamic (--cnn)
   bert_base_ort        BERT-base in the form ONNX Runtime's transformer optimizer
@@ -73,7 +73,7 @@ class Encoder3x256(nn.Module):
 
 CNN = {"resnet18_224", "mobilenet_v3_small_224", "regnet_y_400mf_224",
        "resnext50_224", "shufflenet_v2_224", "swin_t_224", "resnet50_224",
-       "efficientnet_b0_224"}
+       "efficientnet_b0_224", "mobilenet_v2_224"}
 
 
 def _torchvision(name):
@@ -108,6 +108,9 @@ MODELS = {
     # of 64-2048 channels), EfficientNet-B0's depthwise + squeeze-excite.
     "resnet50_224": em._image_spec(_torchvision("resnet50"), 13, 224),
     "efficientnet_b0_224": em._image_spec(_torchvision("efficientnet_b0"), 13, 224),
+    # The int8 CNN most deployed: inverted residuals of ReLU6 depthwise
+    # convolutions, no squeeze-excite.
+    "mobilenet_v2_224": em._image_spec(_torchvision("mobilenet_v2"), 13, 224),
     "transformer_encoder_3x256": em.ModelSpec(Encoder3x256, 14,
                                               [("src", (2, 8, 256), "float32")], ["output"],
                                               {"src": em.BS, "output": em.BS}),

@@ -33,6 +33,11 @@ static int req_zp;
 /* A squeeze-excite gate on the input (flag 16): 0 off, 1 per image and
  * channel [N, C, 1, 1], 2 one for the batch [1, C, 1, 1] */
 static int gate_mode;
+/* check_u8's scales: input, the output's Q -> DQ pair, the u8 output; with
+ * u8_grid the inputs on multiples of 1/16 (with power-of-two scales, x /
+ * sx and the outputs land on halves: the ties of the vector rounding) */
+static float u8_sx = 0.0173f, u8_sy = 0.03f, u8_so = 0.021f;
+static int u8_grid;
 
 static uint8_t quant(float v, float s, int zp) {
   float q = v / s;
@@ -170,7 +175,7 @@ static void call(int isa, const void *x, int in_u8, void *y, int out_u8,
   *d++ = (intptr_t)b; *d++ = 0; *d++ = f; *d++ = 1;
   VIEW4(y, n, f, oh, ow)
 #undef VIEW4
-  float fp[6] = {sx, (float)zx, 0.03f, 11.0f, so, (float)zo};
+  float fp[6] = {sx, (float)zx, u8_sy, 11.0f, so, (float)zo};
   kiln_ukernel_conv2d_f32(desc, fp);
 }
 
@@ -187,10 +192,12 @@ static void check_u8(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   uint8_t *xq = malloc((size_t)xn), *yq = malloc((size_t)yn), *yq2 = malloc((size_t)yn);
   float *yf = malloc(sizeof(float) * (size_t)yn), *yf2 = malloc(sizeof(float) * (size_t)yn);
   int8_t *wq = malloc((size_t)wn);
-  float sx = 0.0173f, so = 0.021f;
+  float sx = u8_sx, so = u8_so;
   int zx = 37, zo = 5;
   for (int64_t i = 0; i < xn; ++i) {
     x[i] = 2.5f * frand() + 0.6f;
+    if (u8_grid)
+      x[i] = nearbyintf(x[i] * 16.0f) / 16.0f;
     xq[i] = quant(x[i], sx, zx);
   }
   for (int64_t i = 0; i < wn; ++i)
@@ -272,6 +279,23 @@ static void run(int isa) {
   check_u8(isa, 1, 16, 15, 15, 8, 3, 2, 1);
   check_u8(isa, 1, 13, 9, 9, 16, 1, 2, 0);
   check_u8(isa, 1, 8, 19, 19, 8, 3, 3, 1);
+  /* ties: inputs x / sx and outputs y / so on exact halves (rounded to
+   * even), and near-ties: a ratio sy / so of 1.5 in decimal scales, where
+   * x * (1 / s) and x / s round apart unless round_div16 falls back to
+   * the division (this case fails without it) */
+  u8_grid = 1;
+  u8_sx = 0.125f;
+  u8_sy = 0.03125f;
+  u8_so = 0.0625f;
+  check_u8(isa, 1, 64, 28, 28, 40, 1, 1, 0);
+  check_u8(isa, 1, 16, 15, 15, 8, 3, 2, 1);
+  u8_grid = 0;
+  u8_sx = 0.0173f;
+  u8_sy = 0.03f;
+  u8_so = 0.02f;
+  check_u8(isa, 2, 30, 14, 14, 24, 3, 1, 1);
+  u8_sy = 0.03f;
+  u8_so = 0.021f;
   printf("conv s8 %s: %d cases, max error <= %s\n", isa_name(isa), cases,
          worst <= 2e-6 ? "2e-6" : "FAIL");
 }

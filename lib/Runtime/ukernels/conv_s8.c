@@ -192,6 +192,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
    * largest tap offset's column part */
   in.pl_len = (in.hq * in.wq + 48 + (kw - 1) / sw + 16 + 15) / 16 * 16;
   in.scale = sx;
+  in.rcp = kiln_quant_rcp(sx);
   in.zp = zp;
   in.c4 = c4;
   in.n = n;
@@ -235,6 +236,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.requant = (flags & CONV_REQUANT) != 0;
   j.sy = j.requant ? fparams[2] : 1.0f;
   j.zy = j.requant ? fparams[3] : 0.0f;
+  j.ry = kiln_quant_rcp(j.sy);
   j.bias = (flags & CONV_BIAS) ? (const float *)bias.base : NULL;
   j.res = (flags & CONV_RESIDUAL) ? (const float *)res.base : NULL;
   j.res_img = res.stride[0];
@@ -242,6 +244,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.y8 = out_u8 ? (uint8_t *)y.base : NULL;
   j.so = out_u8 ? fparams[j.requant ? 4 : 2] : 1.0f;
   j.zo = out_u8 ? fparams[j.requant ? 5 : 3] : 0.0f;
+  j.ro = kiln_quant_rcp(j.so);
   j.y_img = y.stride[0];
   j.oh = oh;
   j.ow = ow;

@@ -84,6 +84,7 @@ typedef struct {
   int64_t sh, sw, pt, pl, pa, pb; /* pa x pb phases */
   int64_t hq, wq, pl_len;         /* phase plane extent and length (quads) */
   float scale;                    /* sx */
+  float rcp;                      /* kiln_quant_rcp(sx) */
   int32_t zp;                     /* zx */
   uint8_t *xq;                    /* packed input of image 0 */
   int64_t c4, n;
@@ -102,6 +103,7 @@ typedef struct {
   int32_t zp;
   int requant;         /* CONV_REQUANT: the output's Q -> DQ pair */
   float sy, zy;        /* its scale and zero point */
+  float ry, ro;        /* kiln_quant_rcp of sy and so (vmath_avx512.h) */
   const float *bias;   /* [f] or NULL */
   const float *res;    /* [n, f, oh, ow] or NULL */
   float *y;            /* [n, f, oh, ow] */

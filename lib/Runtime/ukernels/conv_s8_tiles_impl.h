@@ -57,59 +57,165 @@ static inline __m512i s8_dot(__m512i acc, s8_op x, s8_op w) {
 #define KILN_S8_TASKS kiln_conv_s8_tasks_avx512bw
 #endif
 
-/* Stores v's lanes m at element `at` of y, or quantized at y8's. */
-static inline __attribute__((always_inline)) void
-put16(float *y, uint8_t *y8, int64_t at, __mmask16 m, __m512 v,
-      const kiln_conv_s8_job *j) {
-  if (y8) {
-    __m512 q = _mm512_roundscale_ps(_mm512_div_ps(v, _mm512_set1_ps(j->so)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, _mm512_set1_ps(j->zo)),
-                                    _mm512_setzero_ps()),
-                      _mm512_set1_ps(255.0f));
-    _mm512_mask_cvtusepi32_storeu_epi8(y8 + at, m, _mm512_cvtps_epu32(q));
-  } else if (m == 0xffff) {
-    _mm512_storeu_ps(y + at, v);
-  } else {
-    _mm512_mask_storeu_ps(y + at, m, v);
-  }
-}
+/* Where a tile's output vectors go: per vector, runs of lanes (mask, and
+ * the output element lane 0 would be) in the rows they fall on; columns
+ * past OW are dropped. One run where the planes are dense (Wq = OW);
+ * otherwise at most one per row a vector touches (Wq >= 2: 9). Worked out
+ * once per tile for its 8 filters. */
+typedef struct {
+  int n[3];
+  __mmask16 m[3][9];
+  int64_t at[3][9];
+} s8_lanes;
 
-static inline __attribute__((always_inline)) void
-store16(float *y, uint8_t *y8, const float *r, __m512 v, int64_t t,
-        const kiln_conv_s8_job *j) {
+static inline void s8_lanes_of(const kiln_conv_s8_job *j, int nv, int64_t t0,
+                               s8_lanes *L) {
   int64_t wq = j->wq, ow = j->ow, oh = j->oh;
-  int act = j->act;
   if (wq == ow) {
-    __mmask16 m = s8_lanes_below(oh * ow - t);
-    if (r)
-      v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, r + t));
-    put16(y, y8, t, m, act16_conv(v, act), j);
+    for (int v = 0; v < nv; ++v) {
+      L->n[v] = 1;
+      L->m[v][0] = s8_lanes_below(oh * ow - t0 - 16 * v);
+      L->at[v][0] = t0 + 16 * v;
+    }
     return;
   }
-  for (int64_t l = 0; l < 16;) {
-    int64_t tt = t + l, oy = tt / wq, ox = tt % wq;
-    if (oy >= oh)
-      break;
-    int64_t run = wq - ox < 16 - l ? wq - ox : 16 - l;
-    int64_t valid = ow - ox < run ? ow - ox : run;
-    if (valid > 0) {
-      __mmask16 m = (__mmask16)(s8_lanes_below(valid) << l);
-      int64_t at = oy * ow + ox - l; /* lane 0's element (masked off) */
-      __m512 u = v;
-      if (r)
-        u = _mm512_add_ps(u, _mm512_maskz_loadu_ps(m, r + at));
-      put16(y, y8, at, m, act16_conv(u, act), j);
+  int64_t oy = t0 / wq, ox = t0 % wq;
+  for (int v = 0; v < nv; ++v) {
+    int n = 0;
+    for (int64_t l = 0; l < 16 && oy < oh;) {
+      int64_t run = wq - ox < 16 - l ? wq - ox : 16 - l;
+      int64_t valid = ow - ox < run ? ow - ox : run;
+      if (valid > 0) {
+        L->m[v][n] = (__mmask16)(s8_lanes_below(valid) << l);
+        L->at[v][n++] = oy * ow + ox - l;
+      }
+      l += run;
+      ox += run;
+      if (ox == wq) {
+        ox = 0;
+        ++oy;
+      }
     }
-    l += run;
+    L->n[v] = n;
   }
 }
 
+/* The epilogue of a tile's accumulators acc[m][v] (8 filters x nv
+ * vectors): y = sx sw_f (acc - zx wsum_f) + bias_f, the output's Q -> DQ
+ * pair (REQ), the residual (RES), the activation (ACT: 0 none, ReLU,
+ * ReLU6 inline, -1 j->act) and the store, f32 or (OUT8) quantized to u8.
+ * One function per combination (s8_epilogues), so that none of them tests
+ * a flag per vector. */
+typedef void (*s8_epilogue_fn)(const kiln_conv_s8_job *j, __m512i acc[][3],
+                               int nv, int64_t mr, const s8_lanes *L,
+                               float *y, uint8_t *y8, const float *r,
+                               const float *scale, const int32_t *wsum,
+                               const float *bias);
+
 static inline __attribute__((always_inline)) void
-tile(const int nv, const kiln_conv_s8_job *j, const uint8_t *x,
-     const int8_t *wb, int64_t t0, int64_t mr, float *y, uint8_t *y8,
-     const float *r,
-     const float *scale, const int32_t *wsum, const float *bias) {
+s8_epilogue(const int OUT8, const int REQ, const int RES, const int ACT,
+            const kiln_conv_s8_job *j, __m512i acc[][3], int nv, int64_t mr,
+            const s8_lanes *L, float *y, uint8_t *y8, const float *r,
+            const float *scale, const int32_t *wsum, const float *bias) {
+  int64_t plane = j->oh * j->ow;
+  const __m512 sy = _mm512_set1_ps(j->sy), zy = _mm512_set1_ps(j->zy);
+  const __m512 ry = _mm512_set1_ps(j->ry), so = _mm512_set1_ps(j->so);
+  const __m512 zo = _mm512_set1_ps(j->zo), ro = _mm512_set1_ps(j->ro);
+  const __m512 top = _mm512_set1_ps(255.0f);
+  for (int64_t m = 0; m < mr; ++m) {
+    __m512i corr = _mm512_set1_epi32(j->zp * wsum[m]);
+    __m512 sc = _mm512_set1_ps(j->sx * scale[m]);
+    __m512 bv = _mm512_set1_ps(bias ? bias[m] : 0.0f);
+    for (int v = 0; v < nv; ++v) {
+      __m512 o = _mm512_fmadd_ps(
+          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
+      if (REQ) {
+        __m512 q = round_div16(o, sy, ry);
+        q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zy), _mm512_setzero_ps()),
+                          top);
+        o = _mm512_mul_ps(_mm512_sub_ps(q, zy), sy);
+      }
+      for (int k = 0; k < L->n[v]; ++k) {
+        __mmask16 mk = L->m[v][k];
+        int64_t at = m * plane + L->at[v][k];
+        __m512 u = o;
+        if (RES)
+          u = _mm512_add_ps(u, _mm512_maskz_loadu_ps(mk, r + at));
+        if (ACT == KILN_ACT_RELU)
+          u = _mm512_max_ps(u, _mm512_setzero_ps());
+        else if (ACT == KILN_ACT_RELU6)
+          u = relu6_16(u);
+        else if (ACT < 0)
+          u = act16_conv(u, j->act);
+        if (OUT8) {
+          __m512 q = round_div16(u, so, ro);
+          q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zo), _mm512_setzero_ps()),
+                            top);
+          __m128i b = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q));
+          if (mk == 0xffff)
+            _mm_storeu_si128((__m128i *)(void *)(y8 + at), b);
+          else
+            _mm_mask_storeu_epi8(y8 + at, mk, b);
+        } else if (mk == 0xffff) {
+          _mm512_storeu_ps(y + at, u);
+        } else {
+          _mm512_mask_storeu_ps(y + at, mk, u);
+        }
+      }
+    }
+  }
+}
+
+#define S8_EPI(O, Q, R, A, NAME)                                               \
+  static __attribute__((noinline)) void NAME(                                  \
+      const kiln_conv_s8_job *j, __m512i acc[][3], int nv, int64_t mr,         \
+      const s8_lanes *L, float *y, uint8_t *y8, const float *r,                \
+      const float *scale, const int32_t *wsum, const float *bias) {            \
+    s8_epilogue(O, Q, R, A, j, acc, nv, mr, L, y, y8, r, scale, wsum, bias);   \
+  }
+#define S8_EPI_ACTS(O, Q, R, P)                                                \
+  S8_EPI(O, Q, R, 0, P##_none)                                                 \
+  S8_EPI(O, Q, R, KILN_ACT_RELU, P##_relu)                                     \
+  S8_EPI(O, Q, R, KILN_ACT_RELU6, P##_relu6)                                   \
+  S8_EPI(O, Q, R, -1, P##_any)
+S8_EPI_ACTS(0, 0, 0, s8_epi_f)
+S8_EPI_ACTS(0, 0, 1, s8_epi_fr)
+S8_EPI_ACTS(0, 1, 0, s8_epi_fq)
+S8_EPI_ACTS(0, 1, 1, s8_epi_fqr)
+S8_EPI_ACTS(1, 0, 0, s8_epi_u)
+S8_EPI_ACTS(1, 1, 0, s8_epi_uq)
+#undef S8_EPI_ACTS
+#undef S8_EPI
+
+/* The job's epilogue (a u8 output takes no residual: kiln_conv2d_s8
+ * checks). */
+static s8_epilogue_fn s8_epilogue_of(const kiln_conv_s8_job *j) {
+#define S8_PICK(P)                                                             \
+  return j->act == 0                ? P##_none                                 \
+         : j->act == KILN_ACT_RELU  ? P##_relu                                 \
+         : j->act == KILN_ACT_RELU6 ? P##_relu6                                \
+                                    : P##_any;
+  if (j->y8) {
+    if (j->requant)
+      S8_PICK(s8_epi_uq)
+    S8_PICK(s8_epi_u)
+  }
+  if (j->requant) {
+    if (j->res)
+      S8_PICK(s8_epi_fqr)
+    S8_PICK(s8_epi_fq)
+  }
+  if (j->res)
+    S8_PICK(s8_epi_fr)
+  S8_PICK(s8_epi_f)
+#undef S8_PICK
+}
+
+static inline __attribute__((always_inline)) void
+tile(const int nv, const kiln_conv_s8_job *j, s8_epilogue_fn epi,
+     const uint8_t *x, const int8_t *wb, int64_t t0, int64_t mr, float *y,
+     uint8_t *y8, const float *r, const float *scale, const int32_t *wsum,
+     const float *bias) {
   __m512i acc[MR][3];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
@@ -135,27 +241,16 @@ tile(const int nv, const kiln_conv_s8_job *j, const uint8_t *x,
       }
     }
   }
-  int64_t plane = j->oh * j->ow;
-  const __m512 sy = _mm512_set1_ps(j->sy), zy = _mm512_set1_ps(j->zy);
-  for (int m = 0; m < mr; ++m) {
-    __m512i corr = _mm512_set1_epi32(j->zp * wsum[m]);
-    __m512 sc = _mm512_set1_ps(j->sx * scale[m]);
-    __m512 bv = _mm512_set1_ps(bias ? bias[m] : 0.0f);
+  /* a copy: acc itself must not escape, or it lives in memory */
+  __m512i out[MR][3];
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 3
-    for (int v = 0; v < nv; ++v) {
-      __m512 o = _mm512_fmadd_ps(
-          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
-      if (j->requant) {
-        __m512 q = _mm512_roundscale_ps(_mm512_div_ps(o, sy),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zy), _mm512_setzero_ps()),
-                          _mm512_set1_ps(255.0f));
-        o = _mm512_mul_ps(_mm512_sub_ps(q, zy), sy);
-      }
-      store16(y ? y + m * plane : NULL, y8 ? y8 + m * plane : NULL,
-              r ? r + m * plane : NULL, o, t0 + 16 * v, j);
-    }
-  }
+    for (int v = 0; v < nv; ++v)
+      out[m][v] = acc[m][v];
+  s8_lanes L;
+  s8_lanes_of(j, nv, t0, &L);
+  epi(j, out, nv, mr, &L, y, y8, r, scale, wsum, bias);
 }
 
 void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
@@ -165,6 +260,7 @@ void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
   const int8_t *blocks = j->wp + j->fb * MR * 8;
   int64_t block_bytes = j->taps * j->c4 * MR * 4;
   int64_t plane = j->oh * j->ow;
+  s8_epilogue_fn epi = s8_epilogue_of(j);
   for (int64_t task = begin; task < end; ++task) {
     int64_t img = task / (j->fb * j->chunks), rest = task % (j->fb * j->chunks);
     int64_t b = rest / j->chunks, ch = rest % j->chunks;
@@ -183,11 +279,11 @@ void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
     for (int64_t t0 = ch * j->chunk; t0 < t_end; t0 += 48) {
       int64_t left = t_end - t0;
       if (left > 32)
-        tile(3, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        tile(3, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
       else if (left > 16)
-        tile(2, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        tile(2, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
       else
-        tile(1, j, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        tile(1, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
     }
   }
 }

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 
 #define KILN_GEMM_NR 16
 
@@ -263,5 +264,12 @@ float kiln_epilogue_scalar(float v, const kiln_epilogue *ep, int64_t i,
                            int64_t j);
 /* Scalar activation (the generic kernel's and the references'). */
 float kiln_act_scalar(float v, int act);
+
+/* The r of round_div16 (vmath_avx512.h): 1 / s, or NaN (every lane then
+ * divides) where s or its reciprocal is not a normal float. */
+static inline __attribute__((unused)) float kiln_quant_rcp(float s) {
+  float r = 1.0f / s;
+  return isnormal(s) && isnormal(r) ? r : NAN;
+}
 
 #endif

@@ -143,4 +143,25 @@ static inline __attribute__((always_inline, unused)) __m512 act16_conv(__m512 v,
   return act ? act16(v, act) : v;
 }
 
+/* round(v / s) to nearest even, as the division rounds it, for results
+ * that are then offset by a zero point in [0, 255] and saturated to a
+ * byte (QuantizeLinear): v * r with r = kiln_quant_rcp(s), and the
+ * division only in lanes where that product lies within 2^-11 of a half
+ * or is not finite. Below 1024 in magnitude the product is within 2^-12
+ * of the rounded quotient (two roundings of 2^-24 relative), so elsewhere
+ * both round to the same integer; past 1024 both saturate. A vdivps per
+ * vector took a quarter of a low-channel int8 convolution's time. */
+static inline __attribute__((always_inline, unused)) __m512
+round_div16(__m512 v, __m512 s, __m512 r) {
+  __m512 t = _mm512_mul_ps(v, r);
+  __m512 q = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 d = _mm512_abs_ps(_mm512_sub_ps(t, q));
+  __mmask16 near = _mm512_cmp_ps_mask(d, _mm512_set1_ps(0.5f - 1.0f / 2048.0f),
+                                      _CMP_NLE_UQ);
+  if (__builtin_expect(near != 0, 0))
+    q = _mm512_mask_roundscale_ps(q, near, _mm512_div_ps(v, s),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return q;
+}
+
 #endif
