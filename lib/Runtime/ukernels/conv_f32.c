@@ -28,6 +28,7 @@
 #include "conv_grouped_f32.h"
 #include "conv_lanes_f32.h"
 #include "conv_s8.h"
+#include "dwconv_s8.h"
 #include "conv_wino_f32.h"
 #include "conv_f32_internal.h"
 
@@ -532,7 +533,14 @@ static conv_shape conv_shape_of(const int64_t *desc, int depthwise) {
   view4 x, w, bias = {0}, res = {0}, y;
   int s8 = !depthwise && (desc[1] & CONV_S8);
   int packed = !depthwise && (desc[1] & (CONV_PACKED | CONV_S8));
-  if (depthwise) {
+  if (depthwise && (desc[1] & CONV_S8)) { /* x, w, [bias,] scales, y */
+    const int64_t *d = kiln_read_view(desc + 9, 4, 4, &x);
+    d = kiln_read_view(d, 4, 4, &w);
+    if (desc[1] & CONV_BIAS)
+      d = kiln_read_view(d, 1, 4, &bias);
+    d = kiln_read_view(d, 1, 4, &res);
+    kiln_read_view(d, 4, 4, &y);
+  } else if (depthwise) {
     view4 mean;
     read_dw_views(desc + 9, desc[1], &x, &w, &bias, &y, &mean);
   } else {
@@ -585,11 +593,13 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
 
 void kiln_ukernel_dwconv2d_f32(const int64_t *desc, const float *fparams) {
   KILN_PROF_BEGIN();
-  (void)fparams;
-  kiln_dwconv2d_f32_run(desc);
+  if (desc[1] & CONV_S8)
+    kiln_dwconv2d_s8(desc, fparams);
+  else
+    kiln_dwconv2d_f32_run(desc);
   if (kiln_prof_on) {
     conv_shape s = conv_shape_of(desc, 1);
-    KILN_PROF_END("dwconv", 2.0 * s.n * s.f * s.oh * s.ow * s.kh * s.kw,
+    KILN_PROF_END((desc[1] & CONV_S8) ? "dwconv-s8" : "dwconv", 2.0 * s.n * s.f * s.oh * s.ow * s.kh * s.kw,
                   conv_label, &s);
   }
 }

@@ -27,8 +27,8 @@
 
 #define MR KILN_CONV_S8_MR
 
-/* Whether the CPU has AVX512BW (and VL), checked once. */
-static int kiln_cpu_has_avx512bw(void) {
+/* Whether the CPU has AVX512BW (and VL), checked once (gemm_s8.h). */
+int kiln_cpu_has_avx512bw(void) {
   static int known = -1;
   if (known < 0) {
     __builtin_cpu_init();

@@ -76,6 +76,8 @@ int kiln_qgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                    float *c, int64_t ldc, const kiln_epilogue *ep);
 /* Whether this CPU has AVX512-VNNI (and AVX512BW), checked once. */
 int kiln_cpu_has_avx512vnni(void);
+/* Whether it has AVX512BW and AVX512VL (conv_s8.c). */
+int kiln_cpu_has_avx512bw(void);
 /* kiln_qgemm_run_mode's mode bits. */
 enum {
   /* A quantized per tensor instead of per row: with `given` (scale, zero
