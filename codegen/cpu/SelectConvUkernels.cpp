@@ -88,7 +88,9 @@ int64_t convActivation(Operation *o, Type rt) {
 /// h/w); flags 1 = bias, 2 = residual, 16 = input scale, 128 = groups,
 /// 256 = int8 (a QDQ model's: the input's and the filter's
 /// DequantizeLinear taken in, float_params the input's scale and zero
-/// point), 512 = with 256, the output's QuantizeLinear -> DequantizeLinear
+/// point; group 1 with the int8 filter, packed by kiln-cpu-ukernels, or
+/// depthwise with the filter's integers as f32, dwconv_s8.h; the F scales
+/// last), 512 = with 256, the output's QuantizeLinear -> DequantizeLinear
 /// pair before the residual and activation (its scale and zero point
 /// follow in float_params).
 struct ConvToUkernel final : IsaPattern<ConvOp> {
@@ -129,11 +131,15 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     std::optional<StaticQuant> qx;
     bool undilated =
         llvm::all_of(op.getDilations(), [](int64_t d) { return d == 1; });
-    // (the kernel's int32 sums: at most 16000 quads of k, conv_s8.c)
-    if (dqw && isaFlag == 2 && group == 1 && undilated && !xt.isDynamicDim(1) &&
-        (xt.getDimSize(1) + 3) / 4 * wt.getDimSize(2) * wt.getDimSize(3) <= 16000)
+    // (the kernels' exact sums: at most 16000 quads of k in int32,
+    // conv_s8.c; 500 taps in f32, dwconv_s8.h)
+    int64_t taps = wt.getDimSize(2) * wt.getDimSize(3);
+    if (dqw && isaFlag == 2 && undilated && !xt.isDynamicDim(1) &&
+        ((group == 1 && (xt.getDimSize(1) + 3) / 4 * taps <= 16000) ||
+         (depthwise && taps <= 500)))
       qx = matchStaticQuantDequant(op.getInput());
-    if (dqw && !qx && !dqw->wq.getDefiningOp<ConstantOp>())
+    // (depthwise int8: the filter's integers as an f32 constant)
+    if (dqw && (!qx || depthwise) && !dqw->wq.getDefiningOp<ConstantOp>())
       return rewriter.notifyMatchFailure(op, "int8 filter is not a kiln.constant");
     Value bias = op.getBias();
     if (bias) {
@@ -213,9 +219,10 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
         rewriter.getIndexAttr(wt.getDimSize(0)),
         rewriter.getIndexAttr(rt.getDimSize(2)),
         rewriter.getIndexAttr(rt.getDimSize(3))};
-    Value filter = !dqw ? op.getWeight()
-                   : qx ? dqw->wq
-                        : dequantizedFilter(rewriter, loc, *dqw);
+    Value filter = !dqw              ? op.getWeight()
+                   : qx && !depthwise ? dqw->wq
+                                      : dequantizedFilter(rewriter, loc, *dqw,
+                                                          /*integers=*/qx.has_value());
     SmallVector<Value> ins{input, filter};
     if (bias)
       ins.push_back(bias);
@@ -224,7 +231,7 @@ struct ConvToUkernel final : IsaPattern<ConvOp> {
     if (scale)
       ins.push_back(scale);
     // int8: the filter's F scales last (kiln-cpu-ukernels packs them into
-    // the filter)
+    // a group-1 filter; the depthwise kernel reads them)
     if (qx)
       ins.push_back(ConstantOp::create(
           rewriter, loc,
@@ -422,7 +429,7 @@ struct DwConvMeanToUkernel final : OpRewritePattern<UkernelOp> {
       return failure();
     auto dw = gap.getInputs()[0].getDefiningOp<UkernelOp>();
     if (!dw || dw.getKernel() != "dwconv2d_f32" || dw.getResults().size() != 1 ||
-        dw.getIntParams().size() < 2 || (dw.getIntParams()[1] & 32))
+        dw.getIntParams().size() < 2 || (dw.getIntParams()[1] & (32 | 256)))
       return rewriter.notifyMatchFailure(gap, "not of a depthwise kernel's output");
     auto yt = cast<RankedTensorType>(dw.getResult().getType());
     auto mt = cast<RankedTensorType>(gap.getResult().getType());
@@ -552,8 +559,9 @@ struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
 
 } // namespace
 
-/// Two int8 convolutions in a row (a QDQ model's conv -> Q/DQ -> ReLU ->
-/// Q/DQ -> conv, both pairs already in the kernels): the first one's
+/// Two int8 convolutions in a row, group 1 or depthwise (a QDQ model's conv
+/// -> Q/DQ -> ReLU -> Q/DQ -> conv, both pairs already in the kernels;
+/// MobileNet's expansion -> depthwise -> projection): the first one's
 /// output, when the second is its only reader, is stored quantized as the
 /// second's QuantizeLinear makes it (flag 1024, u8 in an i8 tensor, the
 /// second's scale and zero point appended to its float_params) and the
@@ -563,7 +571,8 @@ struct PwDwToUkernel final : OpRewritePattern<UkernelOp> {
 /// the f32 values.
 void mlir::kiln::cpu::chainInt8Convs(Operation *root) {
   auto isInt8Conv = [](UkernelOp u) {
-    return u && u.getKernel() == "conv2d_f32" && u.getIntParams().size() == 9 &&
+    return u && (u.getKernel() == "conv2d_f32" || u.getKernel() == "dwconv2d_f32") &&
+           u.getIntParams().size() == 9 &&
            (u.getIntParams()[1] & 256) && u.getResults().size() == 1;
   };
   SmallVector<UkernelOp> consumers;
@@ -577,8 +586,18 @@ void mlir::kiln::cpu::chainInt8Convs(Operation *root) {
     auto castOp = x.getDefiningOp<tensor::CastOp>();
     Value produced = castOp ? castOp.getSource() : x;
     auto producer = produced.getDefiningOp<UkernelOp>();
+    // (besides the reader, the result may give extents: a dynamic batch's
+    // tensor.dim, which then reads the u8 result)
+    SmallVector<tensor::DimOp> dims;
+    int64_t readers = 0;
+    for (Operation *user : produced.getUsers()) {
+      if (auto dim = dyn_cast<tensor::DimOp>(user))
+        dims.push_back(dim);
+      else
+        ++readers;
+    }
     if (!isInt8Conv(producer) || (producer.getIntParams()[1] & (2 | 1024)) ||
-        !produced.hasOneUse() || (castOp && !castOp->hasOneUse()) ||
+        readers != 1 || (castOp && !castOp->hasOneUse()) ||
         llvm::count(consumer->getOperands(), x) != 1)
       continue;
     auto init = producer.getInit().getDefiningOp<tensor::EmptyOp>();
@@ -596,6 +615,8 @@ void mlir::kiln::cpu::chainInt8Convs(Operation *root) {
         producer.getInputs(), ValueRange{y8}, b.getDenseI64ArrayAttr(pp),
         b.getDenseF32ArrayAttr(pf));
     Value nx = chained.getResult();
+    for (tensor::DimOp dim : dims)
+      dim.getSourceMutable().assign(nx);
     if (castOp) {
       b.setInsertionPoint(castOp);
       auto ct = cast<RankedTensorType>(castOp.getType());

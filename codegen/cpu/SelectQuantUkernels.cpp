@@ -378,7 +378,7 @@ std::optional<DequantFilter> mlir::kiln::cpu::matchDequantFilter(Value w) {
 }
 
 Value mlir::kiln::cpu::dequantizedFilter(PatternRewriter &rewriter, Location loc,
-                                         const DequantFilter &d) {
+                                         const DequantFilter &d, bool integers) {
   auto wt = cast<RankedTensorType>(d.wq.getType());
   std::vector<char> storage;
   std::optional<ArrayRef<char>> bytes =
@@ -388,7 +388,7 @@ Value mlir::kiln::cpu::dequantizedFilter(PatternRewriter &rewriter, Location loc
   int64_t numel = wt.getNumElements(), per = numel / wt.getDimSize(0);
   std::vector<float> out(numel);
   for (int64_t i = 0; i < numel; ++i)
-    out[i] = (float)(int8_t)(*bytes)[i] * d.scales[i / per];
+    out[i] = (float)(int8_t)(*bytes)[i] * (integers ? 1.0f : d.scales[i / per]);
   auto type = RankedTensorType::get(wt.getShape(), rewriter.getF32Type());
   if (numel <= kInlineElements)
     return ConstantOp::create(rewriter, loc,
@@ -398,7 +398,8 @@ Value mlir::kiln::cpu::dequantizedFilter(PatternRewriter &rewriter, Location loc
   return ConstantOp::create(
       rewriter, loc,
       cast<ElementsAttr>(
-          DenseResourceElementsAttr::get(type, "dequantized", std::move(blob))));
+          DenseResourceElementsAttr::get(type, integers ? "filter_integers" : "dequantized",
+                                         std::move(blob))));
 }
 
 namespace {

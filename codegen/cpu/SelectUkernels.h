@@ -81,9 +81,10 @@ struct DequantFilter {
 };
 std::optional<DequantFilter> matchDequantFilter(Value w);
 
-/// The filter `d` dequantized into an f32 constant.
+/// The filter `d` dequantized into an f32 constant (integers: its int8
+/// values as they are, unscaled).
 Value dequantizedFilter(PatternRewriter &rewriter, Location loc,
-                        const DequantFilter &d);
+                        const DequantFilter &d, bool integers = false);
 
 /// Stores an int8 convolution's output quantized (u8) where another int8
 /// convolution is its only reader, which then reads it as its quantized

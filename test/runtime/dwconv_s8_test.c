@@ -83,7 +83,9 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t wd,
     xq[i] = (uint8_t)quant(x[i], g_sx, zx);
   }
   for (int64_t i = 0; i < c * taps; ++i)
-    w[i] = nearbyintf(frand() * 127.99f);
+    w[i] = nearbyintf(frand() * 127.49f);
+  w[0] = -128.0f; /* int8's whole range */
+  w[c * taps - 1] = 127.0f;
   for (int64_t i = 0; i < c; ++i) {
     ws[i] = 0.02f + 0.01f * (float)(i % 5);
     b[i] = frand();

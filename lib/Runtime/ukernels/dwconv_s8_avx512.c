@@ -18,6 +18,7 @@
 #include "../runtime_internal.h"
 
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline __mmask16 lanes_below(int64_t n) {
@@ -48,6 +49,53 @@ static void quant_row(const kiln_dwconv_s8_job *j, const float *xr,
   }
 }
 
+/* A u8 input row's phase b of stride sw (1 or 2) as f32 qx - zx: dst[t]
+ * = padded column t * sw + b, image column t * sw + b - pl (0 outside the
+ * image), t < len; whole vectors where all 16 columns are in the image
+ * (for stride 2 the even bytes of 32), the edges one at a time. */
+static void u8_phase_row(const kiln_dwconv_s8_job *j, const uint8_t *xr8,
+                         int64_t sw, int64_t b, float *dst, int64_t len) {
+  const __m512 z = _mm512_set1_ps(j->zx);
+  const __m256i evens = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1,
+                                         -1, -1, -1, -1, 0, 2, 4, 6, 8, 10, 12, 14,
+                                         -1, -1, -1, -1, -1, -1, -1, -1);
+  int64_t off = b - j->pl; /* image column of t = 0 */
+  /* t0: first t with t * sw + off >= 0; t1: first past the image */
+  int64_t t0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+  int64_t t1 = j->wd - off <= 0 ? 0 : (j->wd - off + sw - 1) / sw;
+  t0 = t0 < len ? t0 : len;
+  t1 = t1 < t0 ? t0 : t1 < len ? t1 : len;
+  int64_t t = 0;
+  for (; t < t0; ++t)
+    dst[t] = 0.0f;
+  /* a vector from t reads bytes up to (t + 15) * sw + off (+ 1 for the
+   * 32-byte load of stride 2): within the row while t + 16 <= t1 and, for
+   * stride 2, the 32nd byte is in the row */
+  for (; t + 16 <= t1 && (sw == 1 || (t + 15) * 2 + off + 1 < j->wd); t += 16) {
+    __m128i bytes;
+    if (sw == 1) {
+      bytes = _mm_loadu_si128((const __m128i *)(const void *)(xr8 + t + off));
+    } else {
+      __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xr8 + 2 * t + off));
+      v = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(v, evens), 0x08);
+      bytes = _mm256_castsi256_si128(v);
+    }
+    __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+    _mm512_storeu_ps(dst + t, _mm512_sub_ps(q, z));
+  }
+  if (sw == 1 && t < t1) { /* the last columns, masked */
+    __mmask16 m = lanes_below(t1 - t);
+    __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, xr8 + t + off)));
+    _mm512_mask_storeu_ps(dst + t, lanes_below(len - t), _mm512_maskz_sub_ps(m, q, z));
+    t = t + 16 < len ? t + 16 : len;
+  } else {
+    for (; t < t1; ++t)
+      dst[t] = (float)xr8[t * sw + off] - j->zx;
+  }
+  for (; t < len; ++t)
+    dst[t] = 0.0f;
+}
+
 /* The task's phase planes: phase b's row i, column t holds the padded
  * input's row i, column t * sw + b. */
 static void build_planes(const kiln_dwconv_s8_job *j, const float *x,
@@ -62,6 +110,11 @@ static void build_planes(const kiln_dwconv_s8_job *j, const float *x,
     }
     const float *xr = x ? x + r * j->wd : NULL;
     const uint8_t *xr8 = x8 ? x8 + r * j->wd : NULL;
+    if (xr8 && sw <= 2) {
+      for (int64_t b = 0; b < j->pb; ++b)
+        u8_phase_row(j, xr8, sw, b, planes + (b * j->hp + i) * ws, ws);
+      continue;
+    }
     if (sw == 1) {
       quant_row(j, xr, xr8, planes + i * ws, ws);
       continue;
@@ -134,51 +187,74 @@ DW_TILES(1)
 DW_TILES(2)
 #undef DW_TILES
 
-/* One row's epilogue: sums (n of them) -> y (f32) or y8 (OUT8). */
+/* The epilogue of `nr` finished rows: sums (rows ws apart) -> y (f32) or
+ * y8 (OUT8), rows ow apart. */
 typedef void (*dw_epi_fn)(const kiln_dwconv_s8_job *j, const float *sums,
-                          float sc, float b, float *y, uint8_t *y8);
+                          int nr, float sc, float b, float *y, uint8_t *y8);
+
+typedef struct {
+  __m512 sc, b, sy, ry, zy, so, ro, zo, top;
+} dw_epi_k;
+
+/* One vector of 16 sums, the stores masked to m. */
+static inline __attribute__((always_inline)) void
+epi16(const int OUT8, const int REQ, const int ACT, const kiln_dwconv_s8_job *j,
+      const dw_epi_k *k, __m512 s, __mmask16 m, float *y, uint8_t *y8) {
+  __m512 v = _mm512_fmadd_ps(s, k->sc, k->b);
+  if (REQ) {
+    __m512 q = round_div16(v, k->sy, k->ry);
+    q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, k->zy), _mm512_setzero_ps()), k->top);
+    v = _mm512_mul_ps(_mm512_sub_ps(q, k->zy), k->sy);
+  }
+  if (ACT == KILN_ACT_RELU6)
+    v = relu6_16(v);
+  else if (ACT < 0)
+    v = act16_conv(v, j->act);
+  if (OUT8) {
+    __m512 q = round_div16(v, k->so, k->ro);
+    q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, k->zo), _mm512_setzero_ps()), k->top);
+    __m128i b8 = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q));
+    if (m == 0xffff)
+      _mm_storeu_si128((__m128i *)(void *)y8, b8);
+    else
+      _mm_mask_storeu_epi8(y8, m, b8);
+  } else if (m == 0xffff) {
+    _mm512_storeu_ps(y, v);
+  } else {
+    _mm512_mask_storeu_ps(y, m, v);
+  }
+}
 
 static inline __attribute__((always_inline)) void
 epilogue(const int OUT8, const int REQ, const int ACT, const kiln_dwconv_s8_job *j,
-         const float *sums, float sc, float b, float *y, uint8_t *y8) {
-  const __m512 scv = _mm512_set1_ps(sc), bv = _mm512_set1_ps(b);
-  const __m512 sy = _mm512_set1_ps(j->sy), ry = _mm512_set1_ps(j->ry);
-  const __m512 zy = _mm512_set1_ps(j->zy), so = _mm512_set1_ps(j->so);
-  const __m512 ro = _mm512_set1_ps(j->ro), zo = _mm512_set1_ps(j->zo);
-  const __m512 top = _mm512_set1_ps(255.0f);
-  for (int64_t o0 = 0; o0 < j->ow; o0 += 16) {
-    __mmask16 m = lanes_below(j->ow - o0);
-    __m512 v = _mm512_fmadd_ps(_mm512_loadu_ps(sums + o0), scv, bv);
-    if (REQ) {
-      __m512 q = round_div16(v, sy, ry);
-      q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zy), _mm512_setzero_ps()), top);
-      v = _mm512_mul_ps(_mm512_sub_ps(q, zy), sy);
+         const float *sums, int nr, float sc, float b, float *y, uint8_t *y8) {
+  dw_epi_k k = {_mm512_set1_ps(sc),    _mm512_set1_ps(b),    _mm512_set1_ps(j->sy),
+                _mm512_set1_ps(j->ry), _mm512_set1_ps(j->zy), _mm512_set1_ps(j->so),
+                _mm512_set1_ps(j->ro), _mm512_set1_ps(j->zo), _mm512_set1_ps(255.0f)};
+  int64_t ow = j->ow, full = ow / 16 * 16;
+  for (int r = 0; r < nr; ++r) {
+    const float *s = sums + r * j->ws;
+    float *yr = y ? y + r * ow : NULL;
+    uint8_t *yr8 = y8 ? y8 + r * ow : NULL;
+    int64_t o0 = 0;
+    for (; o0 + 32 <= full; o0 += 32) { /* two chains in flight */
+      __m512 s0 = _mm512_loadu_ps(s + o0), s1 = _mm512_loadu_ps(s + o0 + 16);
+      epi16(OUT8, REQ, ACT, j, &k, s0, 0xffff, yr ? yr + o0 : NULL, yr8 ? yr8 + o0 : NULL);
+      epi16(OUT8, REQ, ACT, j, &k, s1, 0xffff, yr ? yr + o0 + 16 : NULL,
+            yr8 ? yr8 + o0 + 16 : NULL);
     }
-    if (ACT == KILN_ACT_RELU6)
-      v = relu6_16(v);
-    else if (ACT < 0)
-      v = act16_conv(v, j->act);
-    if (OUT8) {
-      __m512 q = round_div16(v, so, ro);
-      q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zo), _mm512_setzero_ps()), top);
-      __m128i b8 = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q));
-      if (m == 0xffff)
-        _mm_storeu_si128((__m128i *)(void *)(y8 + o0), b8);
-      else
-        _mm_mask_storeu_epi8(y8 + o0, m, b8);
-    } else if (m == 0xffff) {
-      _mm512_storeu_ps(y + o0, v);
-    } else {
-      _mm512_mask_storeu_ps(y + o0, m, v);
-    }
+    for (; o0 < ow; o0 += 16)
+      epi16(OUT8, REQ, ACT, j, &k, _mm512_loadu_ps(s + o0), lanes_below(ow - o0),
+            yr ? yr + o0 : NULL, yr8 ? yr8 + o0 : NULL);
   }
 }
 
 #define DW_EPI(O, Q, A, NAME)                                                  \
   static __attribute__((noinline)) void NAME(const kiln_dwconv_s8_job *j,      \
-                                             const float *sums, float sc,      \
-                                             float b, float *y, uint8_t *y8) { \
-    epilogue(O, Q, A, j, sums, sc, b, y, y8);                                  \
+                                             const float *sums, int nr,        \
+                                             float sc, float b, float *y,      \
+                                             uint8_t *y8) {                    \
+    epilogue(O, Q, A, j, sums, nr, sc, b, y, y8);                              \
   }
 #define DW_EPI_ACTS(O, Q, P)                                                   \
   DW_EPI(O, Q, 0, P##_none)                                                    \
@@ -205,12 +281,176 @@ static dw_epi_fn epilogue_of(const kiln_dwconv_s8_job *j) {
 #undef DW_PICK
 }
 
+/* ---- AVX512-VNNI + VBMI: u8 rows, four taps per vpdpbusd ------------ *
+ * The plane padded with zx as u8 rows (ws8 bytes apart); for 16 outputs
+ * of a row and a filter row's taps 4g .. 4g + 3, one 64-byte load, a
+ * vpermb that gives lane l the 4 bytes from l * sw + 4g, and one vpdpbusd
+ * with the taps' int8 quad broadcast: exact int32 sums, minus zx * wsum_c
+ * (the padding's zx included), as f32 into the same epilogue. */
+
+#define DW_VNNI __attribute__((target("avx512vbmi,avx512vnni")))
+
+/* Bytes between the u8 rows, and their count. */
+static inline int64_t dw8_row_bytes(const kiln_dwconv_s8_job *j) {
+  int64_t g = (j->kw + 3) / 4;
+  return ((j->ow + 16) * j->sw + 4 * g + 64 + 63) / 64 * 64;
+}
+
+/* The plane as u8 rows padded with zx: quantized from f32 (x / sx
+ * rounded as the division rounds) or copied; each row first filled with
+ * zx a vector at a time (ws8 is a multiple of 64). */
+static DW_VNNI void build_u8(const kiln_dwconv_s8_job *j, const float *x,
+                             const uint8_t *x8, uint8_t *p, int64_t ws8) {
+  int64_t lo = j->pl < 0 ? 0 : j->pl < ws8 ? j->pl : ws8;
+  int64_t skip = j->pl < 0 ? -j->pl : 0; /* image columns cut by a negative pad */
+  int64_t n = j->wd - skip < ws8 - lo ? j->wd - skip : ws8 - lo;
+  const __m512i zv = _mm512_set1_epi8((char)(uint8_t)j->zx);
+  const __m512 s = _mm512_set1_ps(j->sx), r = _mm512_set1_ps(j->rx);
+  const __m512 z = _mm512_set1_ps(j->zx), top = _mm512_set1_ps(255.0f);
+  for (int64_t i = 0; i < j->hp; ++i) {
+    uint8_t *d = p + i * ws8;
+    for (int64_t o = 0; o < ws8; o += 64)
+      _mm512_storeu_si512(d + o, zv);
+    int64_t row = i - j->pt;
+    if (row < 0 || row >= j->h || n <= 0)
+      continue;
+    if (x8) {
+      const uint8_t *src = x8 + row * j->wd + skip;
+      for (int64_t c0 = 0; c0 < n; c0 += 64) {
+        __mmask64 m = n - c0 >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - c0)) - 1);
+        _mm512_mask_storeu_epi8(d + lo + c0, m, _mm512_maskz_loadu_epi8(m, src + c0));
+      }
+      continue;
+    }
+    const float *xr = x + row * j->wd + skip;
+    for (int64_t c0 = 0; c0 < n; c0 += 16) {
+      __mmask16 m = lanes_below(n - c0);
+      __m512 q = round_div16(_mm512_maskz_loadu_ps(m, xr + c0), s, r);
+      q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, z), _mm512_setzero_ps()), top);
+      _mm_mask_storeu_epi8(d + lo + c0, m, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q)));
+    }
+  }
+}
+
+/* R rows from oy, V vectors from ox0: sums - corr as f32 into rows. */
+static inline __attribute__((always_inline)) DW_VNNI void
+tile8(const int R, const int V, const kiln_dwconv_s8_job *j, const uint8_t *p,
+      int64_t ws8, const int32_t *wq, int64_t groups, __m512i idx, int32_t corr,
+      int64_t oy, int64_t ox0, float *rows) {
+  __m512i acc[2][4];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v)
+      acc[r][v] = _mm512_setzero_si512();
+  for (int64_t a = 0; a < j->kh; ++a)
+    for (int64_t g = 0; g < groups; ++g) {
+      __m512i w = _mm512_set1_epi32(wq[a * groups + g]);
+      const uint8_t *src = p + (oy * j->sh + a) * ws8 + ox0 * j->sw + 4 * g;
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < V; ++v) {
+          __m512i b = _mm512_loadu_si512(src + r * j->sh * ws8 + 16 * v * j->sw);
+          acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], _mm512_permutexvar_epi8(idx, b), w);
+        }
+    }
+  __m512i cv = _mm512_set1_epi32(corr);
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v)
+      _mm512_storeu_ps(rows + r * j->ws + ox0 + 16 * v,
+                       _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][v], cv)));
+}
+
+#define DW8_TILES(R)                                                           \
+  static DW_VNNI void tiles8_##R(const kiln_dwconv_s8_job *j, const uint8_t *p, \
+                                 int64_t ws8, const int32_t *wq, int64_t groups, \
+                                 __m512i idx, int32_t corr, int64_t oy,        \
+                                 float *rows) {                                \
+    for (int64_t ox0 = 0; ox0 < j->ow;) {                                      \
+      int64_t left = j->ow - ox0;                                              \
+      if (left > 48) {                                                         \
+        tile8(R, 4, j, p, ws8, wq, groups, idx, corr, oy, ox0, rows);          \
+        ox0 += 64;                                                             \
+      } else if (left > 32) {                                                  \
+        tile8(R, 3, j, p, ws8, wq, groups, idx, corr, oy, ox0, rows);          \
+        ox0 += 48;                                                             \
+      } else if (left > 16) {                                                  \
+        tile8(R, 2, j, p, ws8, wq, groups, idx, corr, oy, ox0, rows);          \
+        ox0 += 32;                                                             \
+      } else {                                                                 \
+        tile8(R, 1, j, p, ws8, wq, groups, idx, corr, oy, ox0, rows);          \
+        ox0 += 16;                                                             \
+      }                                                                        \
+    }                                                                          \
+  }
+DW8_TILES(1)
+DW8_TILES(2)
+#undef DW8_TILES
+
+static DW_VNNI void tasks_vnni(kiln_dwconv_s8_job *j, int64_t begin, int64_t end,
+                               uint8_t *p, float *rows) {
+  int64_t ws8 = dw8_row_bytes(j), groups = (j->kw + 3) / 4, taps = j->kh * j->kw;
+  int8_t idx_b[64];
+  for (int l = 0; l < 64; ++l)
+    idx_b[l] = (int8_t)((l / 4) * j->sw + l % 4);
+  __m512i idx = _mm512_loadu_si512(idx_b);
+  dw_epi_fn epi = epilogue_of(j);
+  int32_t wq[4 * 64];
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t img = task / j->c, ch = task % j->c;
+    int64_t xo = img * j->x_img + ch * j->x_ch, yo = img * j->y_img + ch * j->y_ch;
+    build_u8(j, j->x ? j->x + xo : NULL, j->x8 ? j->x8 + xo : NULL, p, ws8);
+    const float *w = j->w + ch * taps;
+    int32_t wsum = 0;
+    for (int64_t a = 0; a < j->kh; ++a)
+      for (int64_t g = 0; g < groups; ++g) {
+        uint32_t quad = 0;
+        for (int64_t e = 4 * g; e < 4 * g + 4 && e < j->kw; ++e) {
+          int32_t v = (int32_t)w[a * j->kw + e];
+          wsum += v;
+          quad |= (uint32_t)(uint8_t)(int8_t)v << (8 * (e - 4 * g));
+        }
+        wq[a * groups + g] = (int32_t)quad;
+      }
+    int32_t corr = (int32_t)j->zx * wsum;
+    float sc = j->sx * j->scale[ch], b = j->bias ? j->bias[ch] : 0.0f;
+    for (int64_t oy = 0; oy < j->oh; oy += 2) {
+      int two = oy + 1 < j->oh;
+      if (two)
+        tiles8_2(j, p, ws8, wq, groups, idx, corr, oy, rows);
+      else
+        tiles8_1(j, p, ws8, wq, groups, idx, corr, oy, rows);
+      int64_t at = yo + oy * j->ow;
+      epi(j, rows, 1 + two, sc, b, j->y ? j->y + at : NULL, j->y8 ? j->y8 + at : NULL);
+    }
+  }
+}
+
+/* Whether the VNNI path takes the job: the CPU has AVX512-VNNI and VBMI
+ * (KILN_NO_VNNI=1 says no), the filter at most 256 quads, stride at most
+ * 4 (a vector's bytes within 64). The filter's integers are int8 (the
+ * model's, dwconv_s8.h). */
+static int vnni_takes(const kiln_dwconv_s8_job *j) {
+  static int cpu = -1;
+  if (cpu < 0) {
+    __builtin_cpu_init();
+    const char *e = getenv("KILN_NO_VNNI");
+    cpu = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi") &&
+          !(e && *e && *e != '0');
+  }
+  return cpu && j->sw <= 4 && j->kh * ((j->kw + 3) / 4) <= 4 * 64;
+}
+
 void kiln_dwconv_s8_avx512(void *vjob, int64_t begin, int64_t end) {
   kiln_dwconv_s8_job *j = vjob;
-  float *scratch = kiln_scratch(KILN_SCRATCH_DW,
-                                (size_t)kiln_dwconv_s8_scratch(j) * sizeof(float));
+  int vnni = vnni_takes(j);
+  size_t bytes = vnni ? (size_t)(j->hp * dw8_row_bytes(j)) + sizeof(float) * (size_t)(2 * j->ws + 16)
+                      : (size_t)kiln_dwconv_s8_scratch(j) * sizeof(float);
+  float *scratch = kiln_scratch(KILN_SCRATCH_DW, bytes);
   if (!scratch) {
     __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+    return;
+  }
+  if (vnni) {
+    float *rows = scratch; /* then the u8 rows */
+    tasks_vnni(j, begin, end, (uint8_t *)(rows + 2 * j->ws + 16), rows);
     return;
   }
   float *planes = scratch, *row = planes + j->pb * j->hp * j->ws;
@@ -229,11 +469,8 @@ void kiln_dwconv_s8_avx512(void *vjob, int64_t begin, int64_t end) {
         tiles2(j, planes, w, oy, rows);
       else
         tiles1(j, planes, w, oy, rows);
-      for (int r = 0; r <= two; ++r) {
-        int64_t at = yo + (oy + r) * j->ow;
-        epi(j, rows + r * j->ws, sc, b, j->y ? j->y + at : NULL,
-            j->y8 ? j->y8 + at : NULL);
-      }
+      int64_t at = yo + oy * j->ow;
+      epi(j, rows, 1 + two, sc, b, j->y ? j->y + at : NULL, j->y8 ? j->y8 + at : NULL);
     }
   }
 }
