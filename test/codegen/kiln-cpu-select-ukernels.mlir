@@ -1328,3 +1328,123 @@ func.func @cast_pair_kept(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>, t
   %c2 = kiln.cast %c1 : tensor<8xui8> -> tensor<8xf16>
   return %a2, %b2, %c2 : tensor<8xf32>, tensor<8xf32>, tensor<8xf16>
 }
+
+// -----
+// An inverted residual block in QDQ form (MobileNetV2's): 1 x 1 expansion
+// -> Q/DQ -> ReLU6 -> Q/DQ -> depthwise 3 x 3 (int8 filter, per-channel
+// scales) -> Q/DQ -> 1 x 1 projection, with a dynamic batch (whose
+// tensor.dim of each output must not block the chain). The depthwise
+// convolution runs in int8 (flag 256: its input's Q/DQ taken in; 512 its
+// output's pair), its filter's integers as f32 and its scales last; u8
+// tensors between the three (1024 out, 2048 in). For AVX2 the depthwise
+// filter is dequantized once and nothing is int8.
+// CHECK-LABEL: func.func @qdq_dwconv_chain(
+// CHECK-DAG:     %[[WI:.*]] = kiln.constant dense<{{\[\[\[\[}}1.000000e+00, -2.000000e+00, 3.000000e+00], {{.*}}> : tensor<4x1x3x3xf32>
+// CHECK-DAG:     %[[WS:.*]] = kiln.constant dense<[1.000000e-01, 2.000000e-01, 3.000000e-01, 4.000000e-01]> : tensor<4xf32>
+// CHECK:         %[[E:.*]] = kiln.ukernel "conv2d_f32"({{.*}}) outs(%{{.*}}) {float_params = array<f32: 5.000000e-02, 3.000000e+00, 1.000000e-01, 7.000000e+00, 2.500000e-02, 9.000000e+00>, int_params = array<i64: 2, 1792, 7, 1, 1, 0, 0, 1, 1>} : {{.*}} -> tensor<?x4x6x6xi8>
+// CHECK:         %[[D:.*]] = kiln.ukernel "dwconv2d_f32"(%[[E]], %[[WI]], %[[WS]]) outs(%{{.*}}) {float_params = array<f32: 2.500000e-02, 9.000000e+00, 1.250000e-01, 4.000000e+00, 6.250000e-02, 2.000000e+00>, int_params = array<i64: 2, 3840, 0, 1, 1, 1, 1, 1, 1>} : {{.*}} -> tensor<?x4x6x6xi8>
+// CHECK:         kiln.ukernel "conv2d_f32"(%[[D]], {{.*}} {float_params = array<f32: 6.250000e-02, 2.000000e+00>, int_params = array<i64: 2, 2304, 0, 1, 1, 0, 0, 1, 1>}
+// CHECK-NOT:     kiln.round
+// AVX2-LABEL: func.func @qdq_dwconv_chain(
+// AVX2:         kiln.constant dense<{{\[\[\[\[}}1.000000e-01, -2.000000e-01, 3.000000e-01], {{.*}}> : tensor<4x1x3x3xf32>
+// AVX2:         kiln.ukernel "dwconv2d_f32"({{.*}}) {float_params = array<f32>, int_params = array<i64: 1, 0, 0, 1, 1, 1, 1, 1, 1>}
+// AVX2-NOT:     tensor<?x4x6x6xi8>
+func.func @qdq_dwconv_chain(%x: tensor<?x4x6x6xf32>) -> tensor<?x2x6x6xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<1.000000e-01> : tensor<f32>
+  %zy = kiln.constant dense<7.000000e+00> : tensor<f32>
+  %s2 = kiln.constant dense<2.500000e-02> : tensor<f32>
+  %z2 = kiln.constant dense<9.000000e+00> : tensor<f32>
+  %sd = kiln.constant dense<1.250000e-01> : tensor<f32>
+  %zd = kiln.constant dense<4.000000e+00> : tensor<f32>
+  %s3 = kiln.constant dense<6.250000e-02> : tensor<f32>
+  %z3 = kiln.constant dense<2.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c6 = kiln.constant dense<6.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %w8 = kiln.constant dense<2> : tensor<4x4x1x1xi8>
+  %d8 = kiln.constant dense<[[[[1, -2, 3], [4, 5, 6], [7, 8, 9]]], [[[1, 1, 1], [1, 1, 1], [1, 1, 1]]], [[[2, 2, 2], [2, 2, 2], [2, 2, 2]]], [[[-128, 127, 0], [0, 0, 0], [0, 0, 0]]]]> : tensor<4x1x3x3xi8>
+  %dsv = kiln.constant dense<[1.000000e-01, 2.000000e-01, 3.000000e-01, 4.000000e-01]> : tensor<4xf32>
+  %dshape = kiln.constant dense<[4, 1, 1, 1]> : tensor<4xi64>
+  %v8 = kiln.constant dense<3> : tensor<2x4x1x1xi8>
+  %ws = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %xr = kiln.round %xs : tensor<?x4x6x6xf32>
+  %xz = kiln.add %xr, %z : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<?x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %q = kiln.cast %xc : tensor<?x4x6x6xf32> -> tensor<?x4x6x6xui8>
+  %qf = kiln.cast %q : tensor<?x4x6x6xui8> -> tensor<?x4x6x6xf32>
+  %qs = kiln.sub %qf, %z : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %xd = kiln.mul %qs, %s : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %wf = kiln.cast %w8 : tensor<4x4x1x1xi8> -> tensor<4x4x1x1xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<4x4x1x1xf32>, tensor<f32>) -> tensor<4x4x1x1xf32>
+  %y = kiln.conv %xd, %wd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x4x6x6xf32>, tensor<4x4x1x1xf32>) -> tensor<?x4x6x6xf32>
+  %ys = kiln.div %y, %sy : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %yr = kiln.round %ys : tensor<?x4x6x6xf32>
+  %yz = kiln.add %yr, %zy : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<?x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %yq = kiln.cast %yc : tensor<?x4x6x6xf32> -> tensor<?x4x6x6xui8>
+  %yqf = kiln.cast %yq : tensor<?x4x6x6xui8> -> tensor<?x4x6x6xf32>
+  %yqs = kiln.sub %yqf, %zy : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %yd = kiln.mul %yqs, %sy : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %r = kiln.clip %yd min %c0 max %c6 : (tensor<?x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %rs = kiln.div %r, %s2 : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %rr = kiln.round %rs : tensor<?x4x6x6xf32>
+  %rz = kiln.add %rr, %z2 : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %rc = kiln.clip %rz min %c0 max %c255 : (tensor<?x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %rq = kiln.cast %rc : tensor<?x4x6x6xf32> -> tensor<?x4x6x6xui8>
+  %rqf = kiln.cast %rq : tensor<?x4x6x6xui8> -> tensor<?x4x6x6xf32>
+  %rqs = kiln.sub %rqf, %z2 : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %rd = kiln.mul %rqs, %s2 : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %dsr = kiln.reshape %dsv, %dshape : (tensor<4xf32>, tensor<4xi64>) -> tensor<4x1x1x1xf32>
+  %df = kiln.cast %d8 : tensor<4x1x3x3xi8> -> tensor<4x1x3x3xf32>
+  %dd = kiln.mul %df, %dsr : (tensor<4x1x3x3xf32>, tensor<4x1x1x1xf32>) -> tensor<4x1x3x3xf32>
+  %g = kiln.conv %rd, %dd {dilations = array<i64: 1, 1>, group = 4 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x4x6x6xf32>, tensor<4x1x3x3xf32>) -> tensor<?x4x6x6xf32>
+  %gs = kiln.div %g, %sd : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %gr = kiln.round %gs : tensor<?x4x6x6xf32>
+  %gz = kiln.add %gr, %zd : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %gc = kiln.clip %gz min %c0 max %c255 : (tensor<?x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %gq = kiln.cast %gc : tensor<?x4x6x6xf32> -> tensor<?x4x6x6xui8>
+  %gqf = kiln.cast %gq : tensor<?x4x6x6xui8> -> tensor<?x4x6x6xf32>
+  %gqs = kiln.sub %gqf, %zd : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %gd = kiln.mul %gqs, %sd : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %hs = kiln.div %gd, %s3 : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %hr = kiln.round %hs : tensor<?x4x6x6xf32>
+  %hz = kiln.add %hr, %z3 : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %hc = kiln.clip %hz min %c0 max %c255 : (tensor<?x4x6x6xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %hq = kiln.cast %hc : tensor<?x4x6x6xf32> -> tensor<?x4x6x6xui8>
+  %hqf = kiln.cast %hq : tensor<?x4x6x6xui8> -> tensor<?x4x6x6xf32>
+  %hqs = kiln.sub %hqf, %z3 : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %hd = kiln.mul %hqs, %s3 : (tensor<?x4x6x6xf32>, tensor<f32>) -> tensor<?x4x6x6xf32>
+  %vf = kiln.cast %v8 : tensor<2x4x1x1xi8> -> tensor<2x4x1x1xf32>
+  %vd = kiln.mul %vf, %ws : (tensor<2x4x1x1xf32>, tensor<f32>) -> tensor<2x4x1x1xf32>
+  %o = kiln.conv %hd, %vd {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<?x2x6x6xf32>
+  return %o : tensor<?x2x6x6xf32>
+}
+
+// -----
+// Negative: a dilated depthwise convolution of a QDQ model stays f32 (its
+// filter dequantized once).
+// CHECK-LABEL: func.func @qdq_dwconv_dilated(
+// CHECK:         kiln.ukernel "dwconv2d_f32"({{.*}}) {float_params = array<f32>, int_params = array<i64: 2, 0, 0, 1, 1, 2, 2, 2, 2>}
+func.func @qdq_dwconv_dilated(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %d8 = kiln.constant dense<1> : tensor<4x1x3x3xi8>
+  %ds = kiln.constant dense<5.000000e-01> : tensor<f32>
+  %xs = kiln.div %x, %s : (tensor<1x4x8x8xf32>, tensor<f32>) -> tensor<1x4x8x8xf32>
+  %xr = kiln.round %xs : tensor<1x4x8x8xf32>
+  %xz = kiln.add %xr, %z : (tensor<1x4x8x8xf32>, tensor<f32>) -> tensor<1x4x8x8xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<1x4x8x8xf32>, tensor<f32>, tensor<f32>) -> tensor<1x4x8x8xf32>
+  %q = kiln.cast %xc : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xui8>
+  %qf = kiln.cast %q : tensor<1x4x8x8xui8> -> tensor<1x4x8x8xf32>
+  %qs = kiln.sub %qf, %z : (tensor<1x4x8x8xf32>, tensor<f32>) -> tensor<1x4x8x8xf32>
+  %xd = kiln.mul %qs, %s : (tensor<1x4x8x8xf32>, tensor<f32>) -> tensor<1x4x8x8xf32>
+  %df = kiln.cast %d8 : tensor<4x1x3x3xi8> -> tensor<4x1x3x3xf32>
+  %dd = kiln.mul %df, %ds : (tensor<4x1x3x3xf32>, tensor<f32>) -> tensor<4x1x3x3xf32>
+  %g = kiln.conv %xd, %dd {dilations = array<i64: 2, 2>, group = 4 : i64, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x8x8xf32>
+  return %g : tensor<1x4x8x8xf32>
+}

@@ -1,9 +1,12 @@
 // Runs an ONNX model with ONNX Runtime (CPU) for kiln's end-to-end tests.
 // usage: node ort_run.js MODEL.onnx IN_DIR OUT_DIR [--threads N] [--bench N]
-//        [--config KEY=VALUE]...
+//        [--config KEY=VALUE]... [--literal]
 // IN_DIR/manifest.json maps input names to {dtype, dims, file}; raw
 // little-endian data files sit next to it. Outputs are written the same way.
-// With --bench N, prints the median ms of N runs after a warm-up.
+// With --bench N, prints the median ms of N runs after a warm-up. With
+// --literal, graph optimizations are off: each node runs as the ONNX spec
+// defines it (a QDQ model's Q, DQ and float Conv, not ORT's fused int8
+// kernels), the reference for the quantized graph's own arithmetic.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -19,7 +22,7 @@ const TYPED = {
 // A CPU session with all graph optimizations at `threads` intra-op threads
 // (0: ORT's default), and session config entries {'a.b': value} (e.g.
 // session.qdq_matmulnbits_accuracy_level). Shared with bench/ort_server.js.
-function openSession(model, threads, config = {}) {
+function openSession(model, threads, config = {}, level = 'all') {
   const extra = {};
   for (const [key, value] of Object.entries(config)) {
     const parts = key.split('.');
@@ -30,7 +33,7 @@ function openSession(model, threads, config = {}) {
   }
   return ort.InferenceSession.create(model, {
     intraOpNumThreads: threads, interOpNumThreads: 1,
-    graphOptimizationLevel: 'all', extra,
+    graphOptimizationLevel: level, extra,
   });
 }
 
@@ -61,7 +64,8 @@ async function main() {
       config[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
   });
-  const session = await openSession(model, threads, config);
+  const session = await openSession(model, threads, config,
+                                    rest.includes('--literal') ? 'disabled' : 'all');
   const feeds = loadFeeds(inDir);
   let results = await session.run(feeds);
   if (bench > 0) {

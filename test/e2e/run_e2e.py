@@ -50,9 +50,10 @@ def make_inputs(model, shape, rng):
     return feeds
 
 
-def run_ort(onnx_path, feeds, workdir, node, config=None):
+def run_ort(onnx_path, feeds, workdir, node, config=None, literal=False):
     """ORT's outputs for `feeds`; `config`: session config entries
-    ({"session.key": "value"})."""
+    ({"session.key": "value"}); `literal`: graph optimizations off (each
+    node as the spec defines it, ort_run.js --literal)."""
     ind, outd = os.path.join(workdir, "in"), os.path.join(workdir, "out")
     os.makedirs(ind, exist_ok=True)
     manifest = {}
@@ -63,6 +64,7 @@ def run_ort(onnx_path, feeds, workdir, node, config=None):
                           "dims": list(a.shape), "file": f}
     json.dump(manifest, open(os.path.join(ind, "manifest.json"), "w"))
     extra = [a for k, v in (config or {}).items() for a in ("--config", f"{k}={v}")]
+    extra += ["--literal"] if literal else []
     p = subprocess.run([node, os.path.join(HERE, "ort_run.js"), onnx_path, ind, outd] + extra,
                        capture_output=True, text=True, timeout=600)
     if p.returncode != 0:

@@ -4,7 +4,8 @@
 The models are written here in plain torch.nn (plus two torchvision CNNs), use
 random weights with fixed seeds (torch.manual_seed(0) before each build) and are
 kept small so that exporting all of them takes seconds (transformers < 1 MB
-each; resnet18 ~47 MB and mobilenet_v3_small ~10 MB at their stock widths).
+each; resnet18 ~47 MB, mobilenet_v3_small ~10 MB and mobilenet_v2 ~14 MB at their
+stock widths).
 They mimic the graph structure of real exports (HF-style BERT, GPT-2 with a KV
 cache, LLaMA, ViT, ResNet, MobileNetV3, nn.TransformerEncoder): Shape/Gather/
 Slice plumbing, dynamic `batch`/`seq`/`past_seq` dims, etc.
@@ -492,6 +493,11 @@ def build_mobilenet_v3_small():
     return calibrate_batchnorm(torchvision.models.mobilenet_v3_small(weights=None))
 
 
+def build_mobilenet_v2():
+    import torchvision
+    return calibrate_batchnorm(torchvision.models.mobilenet_v2(weights=None))
+
+
 class TransformerEncoderModel(nn.Module):
     def __init__(self):
         super().__init__()
@@ -565,6 +571,9 @@ MODELS = {
     "vit": _image_spec(build_vit, 14, 32),
     "resnet18": _image_spec(build_resnet18, 13, 64),
     "mobilenet_v3_small": _image_spec(build_mobilenet_v3_small, 13, 64),
+    # inverted residuals of ReLU6 depthwise convolutions (the int8 CNN most
+    # deployed; test/e2e/qdq_conv.test)
+    "mobilenet_v2": _image_spec(build_mobilenet_v2, 13, 64),
     "transformer_encoder": ModelSpec(build_transformer_encoder, 14,
                                      [("src", (2, 8, 64), "float32")], ["output"],
                                      {"src": BS, "output": BS}),
