@@ -109,6 +109,8 @@ typedef struct {
   float *y;            /* [n, f, oh, ow] */
   uint8_t *y8;         /* or (CONV_OUT_U8) quantized, u8 */
   float so, zo;        /* y8's scale and zero point */
+  const uint8_t *lut;  /* with requant and y8: y8 of each requantized
+                          value (conv_s8_epi.h), or NULL */
   int64_t y_img, res_img;
   int64_t oh, ow, wq;
   int64_t flat;        /* oh * wq outputs per plane, flat */

@@ -15,6 +15,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "conv_s8.h"
+#include "conv_s8_epi.h"
 #include "gemm_f32.h"
 #include "vmath_avx512.h"
 
@@ -57,17 +58,6 @@ static inline __m512i s8_dot(__m512i acc, s8_op x, s8_op w) {
 #define KILN_S8_TASKS kiln_conv_s8_tasks_avx512bw
 #endif
 
-/* Where a tile's output vectors go: per vector, runs of lanes (mask, and
- * the output element lane 0 would be) in the rows they fall on; columns
- * past OW are dropped. One run where the planes are dense (Wq = OW);
- * otherwise at most one per row a vector touches (Wq >= 2: 9). Worked out
- * once per tile for its 8 filters. */
-typedef struct {
-  int n[3];
-  __mmask16 m[3][9];
-  int64_t at[3][9];
-} s8_lanes;
-
 static inline void s8_lanes_of(const kiln_conv_s8_job *j, int nv, int64_t t0,
                                s8_lanes *L) {
   int64_t wq = j->wq, ow = j->ow, oh = j->oh;
@@ -106,12 +96,6 @@ static inline void s8_lanes_of(const kiln_conv_s8_job *j, int nv, int64_t t0,
  * ReLU6 inline, -1 j->act) and the store, f32 or (OUT8) quantized to u8.
  * One function per combination (s8_epilogues), so that none of them tests
  * a flag per vector. */
-typedef void (*s8_epilogue_fn)(const kiln_conv_s8_job *j, __m512i acc[][3],
-                               int nv, int64_t mr, const s8_lanes *L,
-                               float *y, uint8_t *y8, const float *r,
-                               const float *scale, const int32_t *wsum,
-                               const float *bias);
-
 static inline __attribute__((always_inline)) void
 s8_epilogue(const int OUT8, const int REQ, const int RES, const int ACT,
             const kiln_conv_s8_job *j, __m512i acc[][3], int nv, int64_t mr,
@@ -190,6 +174,8 @@ S8_EPI_ACTS(1, 1, 0, s8_epi_uq)
 /* The job's epilogue (a u8 output takes no residual: kiln_conv2d_s8
  * checks). */
 static s8_epilogue_fn s8_epilogue_of(const kiln_conv_s8_job *j) {
+  if (j->lut)
+    return kiln_conv_s8_epi_lut_vbmi;
 #define S8_PICK(P)                                                             \
   return j->act == 0                ? P##_none                                 \
          : j->act == KILN_ACT_RELU  ? P##_relu                                 \

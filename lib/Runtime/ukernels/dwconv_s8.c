@@ -8,6 +8,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "dwconv_s8.h"
+#include "conv_s8_epi.h"
 #include "conv_f32_internal.h"
 #include "gemm_f32.h"
 #include "gemm_s8.h"
@@ -119,6 +120,12 @@ void kiln_dwconv2d_s8(const int64_t *desc, const float *fparams) {
   j.so = out_u8 ? fparams[j.requant ? 4 : 2] : 1.0f;
   j.zo = out_u8 ? fparams[j.requant ? 5 : 3] : 0.0f;
   j.ro = kiln_quant_rcp(j.so);
+  uint8_t lut[256];
+  int avx512 = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bw();
+  j.lut = out_u8 && j.requant && avx512 && kiln_cpu_has_avx512vbmi() &&
+                  kiln_s8_requant_lut(lut, j.sy, j.zy, j.act, j.so, j.zo)
+              ? lut
+              : NULL;
   j.pb = j.sw < j.kw ? j.sw : j.kw;
   j.hp = j.oh <= 0 ? 0 : (j.oh - 1) * j.sh + j.kh;
   j.wq = j.ow + (j.kw - 1) / j.sw;
@@ -135,9 +142,7 @@ void kiln_dwconv2d_s8(const int64_t *desc, const float *fparams) {
     for (int64_t e = 0; e < j.kw; ++e)
       toff[a * j.kw + e] = ((e % j.sw) * j.hp + a) * j.ws + e / j.sw;
   j.toff = toff;
-  kiln_range_fn fn = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bw()
-                         ? kiln_dwconv_s8_avx512
-                         : kiln_dwconv_s8_generic;
+  kiln_range_fn fn = avx512 ? kiln_dwconv_s8_avx512 : kiln_dwconv_s8_generic;
   if (tasks * j.oh * j.ow * j.kh * j.kw >= DWS8_PARALLEL_MIN_MACS && tasks > 1)
     kiln_parallel_for(tasks, fn, &j);
   else

@@ -48,6 +48,7 @@ typedef struct {
   int requant;
   float sy, ry, zy;
   float so, ro, zo;
+  const uint8_t *lut;    /* as conv_s8.h's (conv_s8_epi.h), or NULL */
   int act;
   int failed;
 } kiln_dwconv_s8_job;

@@ -13,6 +13,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "dwconv_s8.h"
+#include "conv_s8_epi.h"
 #include "gemm_f32.h"
 #include "vmath_avx512.h"
 #include "../runtime_internal.h"
@@ -268,6 +269,8 @@ DW_EPI_ACTS(1, 1, dw_epi_uq)
 #undef DW_EPI
 
 static dw_epi_fn epilogue_of(const kiln_dwconv_s8_job *j) {
+  if (j->lut)
+    return kiln_dwconv_s8_epi_lut_vbmi;
 #define DW_PICK(P)                                                             \
   return j->act == 0 ? P##_none : j->act == KILN_ACT_RELU6 ? P##_relu6 : P##_any;
   if (j->y8) {

@@ -1,0 +1,85 @@
+/*===- conv_s8_lut_vbmi.c - int8 epilogues by table, AVX512-VBMI --------===*
+ *
+ * The epilogue of an int8 convolution (group 1 or depthwise) whose output
+ * takes its Q -> DQ pair, ReLU / ReLU6 or no activation, and is stored as
+ * the next convolution's u8 input: after the sums are scaled and the pair's
+ * rounding division (round_div16), the requantized value q is one of 256,
+ * and act((q - zy) sy) quantized with (so, zo) is one table lookup
+ * (conv_s8_epi.h, built by kiln_s8_requant_lut with the vector code's own
+ * float operations): two vpermi2b over the 256-byte table and a blend on
+ * the index's high bit per 16 outputs, instead of the activation and a
+ * second rounding division. Compiled with -mavx512vbmi; called only where
+ * the CPU has it.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "conv_s8_epi.h"
+#include "vmath_avx512.h"
+
+#include <immintrin.h>
+
+typedef struct {
+  __m512i t0, t1, t2, t3;
+  __m512 sy, ry, zy, top;
+} lut_k;
+
+static inline lut_k lut_consts(const uint8_t *lut, float sy, float ry, float zy) {
+  lut_k k = {_mm512_loadu_si512(lut),       _mm512_loadu_si512(lut + 64),
+             _mm512_loadu_si512(lut + 128), _mm512_loadu_si512(lut + 192),
+             _mm512_set1_ps(sy),            _mm512_set1_ps(ry),
+             _mm512_set1_ps(zy),            _mm512_set1_ps(255.0f)};
+  return k;
+}
+
+/* 16 outputs (f32, before the pair) -> their u8 bytes by the table. */
+static inline __m128i requant_lut16(__m512 o, const lut_k *k) {
+  __m512 q = round_div16(o, k->sy, k->ry);
+  q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, k->zy), _mm512_setzero_ps()), k->top);
+  __m512i idx = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q)));
+  __m512i lo = _mm512_permutex2var_epi8(k->t0, idx, k->t1);
+  __m512i hi = _mm512_permutex2var_epi8(k->t2, idx, k->t3);
+  return _mm512_castsi512_si128(_mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi));
+}
+
+static inline void put16(uint8_t *y8, __mmask16 m, __m128i b) {
+  if (m == 0xffff)
+    _mm_storeu_si128((__m128i *)(void *)y8, b);
+  else
+    _mm_mask_storeu_epi8(y8, m, b);
+}
+
+void kiln_conv_s8_epi_lut_vbmi(const kiln_conv_s8_job *j, __m512i acc[][3], int nv,
+                               int64_t mr, const s8_lanes *L, float *y,
+                               uint8_t *y8, const float *r, const float *scale,
+                               const int32_t *wsum, const float *bias) {
+  (void)y;
+  (void)r;
+  int64_t plane = j->oh * j->ow;
+  lut_k k = lut_consts(j->lut, j->sy, j->ry, j->zy);
+  for (int64_t m = 0; m < mr; ++m) {
+    __m512i corr = _mm512_set1_epi32(j->zp * wsum[m]);
+    __m512 sc = _mm512_set1_ps(j->sx * scale[m]);
+    __m512 bv = _mm512_set1_ps(bias ? bias[m] : 0.0f);
+    for (int v = 0; v < nv; ++v) {
+      __m512 o = _mm512_fmadd_ps(
+          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
+      __m128i b = requant_lut16(o, &k);
+      for (int t = 0; t < L->n[v]; ++t)
+        put16(y8 + m * plane + L->at[v][t], L->m[v][t], b);
+    }
+  }
+}
+
+void kiln_dwconv_s8_epi_lut_vbmi(const kiln_dwconv_s8_job *j, const float *sums,
+                                 int nr, float sc, float b, float *y, uint8_t *y8) {
+  (void)y;
+  lut_k k = lut_consts(j->lut, j->sy, j->ry, j->zy);
+  const __m512 scv = _mm512_set1_ps(sc), bv = _mm512_set1_ps(b);
+  for (int r = 0; r < nr; ++r)
+    for (int64_t o0 = 0; o0 < j->ow; o0 += 16) {
+      int64_t left = j->ow - o0;
+      __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+      __m512 v = _mm512_fmadd_ps(_mm512_loadu_ps(sums + r * j->ws + o0), scv, bv);
+      put16(y8 + r * j->ow + o0, m, requant_lut16(v, &k));
+    }
+}
