@@ -49,21 +49,6 @@ int kiln_cpu_has_avx512vbmi(void) {
   return known;
 }
 
-int kiln_s8_requant_lut(uint8_t lut[256], float sy, float zy, int act, float so,
-                        float zo) {
-  if (act != KILN_ACT_NONE && act != KILN_ACT_RELU && act != KILN_ACT_RELU6)
-    return 0;
-  for (int q = 0; q < 256; ++q) {
-    float v = ((float)q - zy) * sy;
-    v = act == KILN_ACT_RELU    ? (v > 0.0f ? v : 0.0f)
-        : act == KILN_ACT_RELU6 ? (v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v)
-                                : v;
-    float t = nearbyintf(v / so) + zo;
-    lut[q] = (uint8_t)(t < 0.0f ? 0.0f : t > 255.0f ? 255.0f : t);
-  }
-  return 1;
-}
-
 /* KILN_NO_VNNI=1 runs the AVX512BW tiles on a CPU with VNNI too (their
  * test, test/runtime/conv_s8.test). */
 static int vnni_off(void) {
@@ -273,10 +258,11 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.zo = out_u8 ? fparams[j.requant ? 5 : 3] : 0.0f;
   j.ro = kiln_quant_rcp(j.so);
   uint8_t lut[256];
-  j.lut = out_u8 && j.requant && bw && kiln_cpu_has_avx512vbmi() &&
-                  kiln_s8_requant_lut(lut, j.sy, j.zy, (int)desc[2], j.so, j.zo)
-              ? lut
-              : NULL;
+  j.lut = NULL;
+  if (out_u8 && j.requant && bw && kiln_cpu_has_avx512vbmi()) {
+    kiln_s8_requant_lut(lut, j.sy, j.zy, (int)desc[2], j.so, j.zo);
+    j.lut = lut;
+  }
   j.y_img = y.stride[0];
   j.oh = oh;
   j.ow = ow;

@@ -52,9 +52,9 @@ void kiln_dwconv_s8_epi_lut_vbmi(const kiln_dwconv_s8_job *j, const float *sums,
 int kiln_cpu_has_avx512vbmi(void);
 
 /* lut[q] = clip(round(act((q - zy) sy) / so) + zo, 0, 255) for the 256
- * requantized values q, as the vector epilogue computes it (act none,
- * ReLU or ReLU6: exact in both); 0 where the act is another. */
-int kiln_s8_requant_lut(uint8_t lut[256], float sy, float zy, int act, float so,
-                        float zo);
+ * requantized values q, by the vector epilogue's own operations (any
+ * activation, act16_conv; conv_s8_lut_vbmi.c, so AVX512-VBMI CPUs only). */
+void kiln_s8_requant_lut(uint8_t lut[256], float sy, float zy, int act, float so,
+                         float zo);
 
 #endif

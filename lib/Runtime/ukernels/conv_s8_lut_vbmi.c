@@ -1,14 +1,15 @@
 /*===- conv_s8_lut_vbmi.c - int8 epilogues by table, AVX512-VBMI --------===*
  *
  * The epilogue of an int8 convolution (group 1 or depthwise) whose output
- * takes its Q -> DQ pair, ReLU / ReLU6 or no activation, and is stored as
+ * takes its Q -> DQ pair and an activation, and is stored as
  * the next convolution's u8 input: after the sums are scaled and the pair's
  * rounding division (round_div16), the requantized value q is one of 256,
  * and act((q - zy) sy) quantized with (so, zo) is one table lookup
- * (conv_s8_epi.h, built by kiln_s8_requant_lut with the vector code's own
- * float operations): two vpermi2b over the 256-byte table and a blend on
- * the index's high bit per 16 outputs, instead of the activation and a
- * second rounding division. Compiled with -mavx512vbmi; called only where
+ * (conv_s8_epi.h, built here by kiln_s8_requant_lut with the vector
+ * epilogue's own operations, so that the bytes are those it would store,
+ * for any activation): two vpermi2b over the 256-byte table and a blend
+ * on the index's high bit per 16 outputs, instead of the activation (a
+ * SiLU's exponential) and a second rounding division. Compiled with -mavx512vbmi; called only where
  * the CPU has it.
  *
  *===----------------------------------------------------------------------===*/
@@ -82,4 +83,21 @@ void kiln_dwconv_s8_epi_lut_vbmi(const kiln_dwconv_s8_job *j, const float *sums,
       __m512 v = _mm512_fmadd_ps(_mm512_loadu_ps(sums + r * j->ws + o0), scv, bv);
       put16(y8 + r * j->ow + o0, m, requant_lut16(v, &k));
     }
+}
+
+void kiln_s8_requant_lut(uint8_t lut[256], float sy, float zy, int act, float so,
+                         float zo) {
+  const __m512 syv = _mm512_set1_ps(sy), zyv = _mm512_set1_ps(zy);
+  const __m512 sov = _mm512_set1_ps(so), rov = _mm512_set1_ps(kiln_quant_rcp(so));
+  const __m512 zov = _mm512_set1_ps(zo), top = _mm512_set1_ps(255.0f);
+  for (int q0 = 0; q0 < 256; q0 += 16) {
+    __m512 q = _mm512_cvtepi32_ps(_mm512_add_epi32(
+        _mm512_set1_epi32(q0),
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+    __m512 v = act16_conv(_mm512_mul_ps(_mm512_sub_ps(q, zyv), syv), act);
+    __m512 t = round_div16(v, sov, rov);
+    t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(t, zov), _mm512_setzero_ps()), top);
+    _mm_storeu_si128((__m128i *)(void *)(lut + q0),
+                     _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(t)));
+  }
 }

@@ -122,10 +122,11 @@ void kiln_dwconv2d_s8(const int64_t *desc, const float *fparams) {
   j.ro = kiln_quant_rcp(j.so);
   uint8_t lut[256];
   int avx512 = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bw();
-  j.lut = out_u8 && j.requant && avx512 && kiln_cpu_has_avx512vbmi() &&
-                  kiln_s8_requant_lut(lut, j.sy, j.zy, j.act, j.so, j.zo)
-              ? lut
-              : NULL;
+  j.lut = NULL;
+  if (out_u8 && j.requant && avx512 && kiln_cpu_has_avx512vbmi()) {
+    kiln_s8_requant_lut(lut, j.sy, j.zy, j.act, j.so, j.zo);
+    j.lut = lut;
+  }
   j.pb = j.sw < j.kw ? j.sw : j.kw;
   j.hp = j.oh <= 0 ? 0 : (j.oh - 1) * j.sh + j.kh;
   j.wq = j.ow + (j.kw - 1) / j.sw;
