@@ -293,6 +293,14 @@ static dw_epi_fn epilogue_of(const kiln_dwconv_s8_job *j) {
 
 #define DW_VNNI __attribute__((target("avx512vbmi,avx512vnni")))
 
+/* Output rows whose sums go through one epilogue call: an even number,
+ * at least 2, at most 16 KiB of sums (small planes: all of them, one call
+ * per plane instead of one per pair of rows). */
+static inline int64_t dw8_batch_rows(const kiln_dwconv_s8_job *j) {
+  int64_t b = (16384 / (int64_t)sizeof(float) / j->ws) & ~(int64_t)1;
+  return b < 2 ? 2 : b;
+}
+
 /* Bytes between the u8 rows, and their count. */
 static inline int64_t dw8_row_bytes(const kiln_dwconv_s8_job *j) {
   int64_t g = (j->kw + 3) / 4;
@@ -390,6 +398,7 @@ DW8_TILES(2)
 static DW_VNNI void tasks_vnni(kiln_dwconv_s8_job *j, int64_t begin, int64_t end,
                                uint8_t *p, float *rows) {
   int64_t ws8 = dw8_row_bytes(j), groups = (j->kw + 3) / 4, taps = j->kh * j->kw;
+  int64_t batch = dw8_batch_rows(j);
   int8_t idx_b[64];
   for (int l = 0; l < 64; ++l)
     idx_b[l] = (int8_t)((l / 4) * j->sw + l % 4);
@@ -414,14 +423,17 @@ static DW_VNNI void tasks_vnni(kiln_dwconv_s8_job *j, int64_t begin, int64_t end
       }
     int32_t corr = (int32_t)j->zx * wsum;
     float sc = j->sx * j->scale[ch], b = j->bias ? j->bias[ch] : 0.0f;
-    for (int64_t oy = 0; oy < j->oh; oy += 2) {
-      int two = oy + 1 < j->oh;
-      if (two)
-        tiles8_2(j, p, ws8, wq, groups, idx, corr, oy, rows);
-      else
-        tiles8_1(j, p, ws8, wq, groups, idx, corr, oy, rows);
-      int64_t at = yo + oy * j->ow;
-      epi(j, rows, 1 + two, sc, b, j->y ? j->y + at : NULL, j->y8 ? j->y8 + at : NULL);
+    for (int64_t oy0 = 0; oy0 < j->oh; oy0 += batch) {
+      int64_t nr = j->oh - oy0 < batch ? j->oh - oy0 : batch;
+      for (int64_t r = 0; r < nr; r += 2) {
+        float *dst = rows + r * j->ws;
+        if (r + 1 < nr)
+          tiles8_2(j, p, ws8, wq, groups, idx, corr, oy0 + r, dst);
+        else
+          tiles8_1(j, p, ws8, wq, groups, idx, corr, oy0 + r, dst);
+      }
+      int64_t at = yo + oy0 * j->ow;
+      epi(j, rows, (int)nr, sc, b, j->y ? j->y + at : NULL, j->y8 ? j->y8 + at : NULL);
     }
   }
 }
@@ -444,7 +456,8 @@ static int vnni_takes(const kiln_dwconv_s8_job *j) {
 void kiln_dwconv_s8_avx512(void *vjob, int64_t begin, int64_t end) {
   kiln_dwconv_s8_job *j = vjob;
   int vnni = vnni_takes(j);
-  size_t bytes = vnni ? (size_t)(j->hp * dw8_row_bytes(j)) + sizeof(float) * (size_t)(2 * j->ws + 16)
+  int64_t sums = vnni ? dw8_batch_rows(j) * j->ws + 16 : 0;
+  size_t bytes = vnni ? (size_t)(j->hp * dw8_row_bytes(j)) + sizeof(float) * (size_t)sums
                       : (size_t)kiln_dwconv_s8_scratch(j) * sizeof(float);
   float *scratch = kiln_scratch(KILN_SCRATCH_DW, bytes);
   if (!scratch) {
@@ -453,7 +466,7 @@ void kiln_dwconv_s8_avx512(void *vjob, int64_t begin, int64_t end) {
   }
   if (vnni) {
     float *rows = scratch; /* then the u8 rows */
-    tasks_vnni(j, begin, end, (uint8_t *)(rows + 2 * j->ws + 16), rows);
+    tasks_vnni(j, begin, end, (uint8_t *)(rows + sums), rows);
     return;
   }
   float *planes = scratch, *row = planes + j->pb * j->hp * j->ws;
