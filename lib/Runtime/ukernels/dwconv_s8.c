@@ -143,6 +143,13 @@ void kiln_dwconv2d_s8(const int64_t *desc, const float *fparams) {
     for (int64_t e = 0; e < j.kw; ++e)
       toff[a * j.kw + e] = ((e % j.sw) * j.hp + a) * j.ws + e / j.sw;
   j.toff = toff;
+  float lutf[256];
+  j.lutf = NULL;
+  if (!out_u8 && j.requant && avx512 && j.act != KILN_ACT_NONE &&
+      j.act != KILN_ACT_RELU && j.act != KILN_ACT_RELU6) {
+    kiln_dwconv_s8_lutf(&j, lutf);
+    j.lutf = lutf;
+  }
   kiln_range_fn fn = avx512 ? kiln_dwconv_s8_avx512 : kiln_dwconv_s8_generic;
   if (tasks * j.oh * j.ow * j.kh * j.kw >= DWS8_PARALLEL_MIN_MACS && tasks > 1)
     kiln_parallel_for(tasks, fn, &j);

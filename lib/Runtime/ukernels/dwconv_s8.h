@@ -49,6 +49,9 @@ typedef struct {
   float sy, ry, zy;
   float so, ro, zo;
   const uint8_t *lut;    /* as conv_s8.h's (conv_s8_epi.h), or NULL */
+  const float *lutf;     /* f32 output after the pair: act((q - zy) sy)
+                            of each requantized q (costly activations:
+                            SiLU, GELU, HardSwish), or NULL */
   int act;
   int failed;
 } kiln_dwconv_s8_job;
@@ -58,6 +61,10 @@ typedef struct {
 static inline int64_t kiln_dwconv_s8_scratch(const kiln_dwconv_s8_job *j) {
   return j->pb * j->hp * j->ws + j->ws * j->sw + 32 + 2 * j->ws + 16;
 }
+
+/* lutf of a job (dwconv_s8_avx512.c, by the vector epilogue's own
+ * operations). */
+void kiln_dwconv_s8_lutf(const kiln_dwconv_s8_job *j, float lutf[256]);
 
 /* Tasks [begin, end) of (image, channel): portable C (dwconv_s8.c),
  * AVX-512 (dwconv_s8_avx512.c). */

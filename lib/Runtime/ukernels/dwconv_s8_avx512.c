@@ -250,6 +250,36 @@ epilogue(const int OUT8, const int REQ, const int ACT, const kiln_dwconv_s8_job 
   }
 }
 
+/* f32 output after the pair by the float table (gather): the pair's
+ * rounding, then act((q - zy) sy) looked up. */
+static __attribute__((noinline)) void dw_epi_fq_table(const kiln_dwconv_s8_job *j,
+                                                      const float *sums, int nr,
+                                                      float sc, float b, float *y,
+                                                      uint8_t *y8) {
+  (void)y8;
+  const __m512 scv = _mm512_set1_ps(sc), bv = _mm512_set1_ps(b);
+  const __m512 sy = _mm512_set1_ps(j->sy), ry = _mm512_set1_ps(j->ry);
+  const __m512 zy = _mm512_set1_ps(j->zy), top = _mm512_set1_ps(255.0f);
+  for (int r = 0; r < nr; ++r)
+    for (int64_t o0 = 0; o0 < j->ow; o0 += 16) {
+      __m512 v = _mm512_fmadd_ps(_mm512_loadu_ps(sums + r * j->ws + o0), scv, bv);
+      __m512 q = round_div16(v, sy, ry);
+      q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zy), _mm512_setzero_ps()), top);
+      v = _mm512_i32gather_ps(_mm512_cvttps_epi32(q), j->lutf, 4);
+      _mm512_mask_storeu_ps(y + r * j->ow + o0, lanes_below(j->ow - o0), v);
+    }
+}
+
+void kiln_dwconv_s8_lutf(const kiln_dwconv_s8_job *j, float lutf[256]) {
+  const __m512 sy = _mm512_set1_ps(j->sy), zy = _mm512_set1_ps(j->zy);
+  for (int q0 = 0; q0 < 256; q0 += 16) {
+    __m512 q = _mm512_cvtepi32_ps(_mm512_add_epi32(
+        _mm512_set1_epi32(q0),
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+    _mm512_storeu_ps(lutf + q0, act16_conv(_mm512_mul_ps(_mm512_sub_ps(q, zy), sy), j->act));
+  }
+}
+
 #define DW_EPI(O, Q, A, NAME)                                                  \
   static __attribute__((noinline)) void NAME(const kiln_dwconv_s8_job *j,      \
                                              const float *sums, int nr,        \
@@ -271,6 +301,8 @@ DW_EPI_ACTS(1, 1, dw_epi_uq)
 static dw_epi_fn epilogue_of(const kiln_dwconv_s8_job *j) {
   if (j->lut)
     return kiln_dwconv_s8_epi_lut_vbmi;
+  if (j->lutf)
+    return dw_epi_fq_table;
 #define DW_PICK(P)                                                             \
   return j->act == 0 ? P##_none : j->act == KILN_ACT_RELU6 ? P##_relu6 : P##_any;
   if (j->y8) {
