@@ -12,19 +12,13 @@
 #include "conv_s8_tiles_impl.h"
 
 
-static inline __m512i quantize16(__m512 v, __m512 s, __m512 r, __m512i zp) {
-  __m512 q = round_div16(v, s, r);
-  q = _mm512_min_ps(_mm512_max_ps(q, _mm512_set1_ps(-512.0f)),
-                    _mm512_set1_ps(512.0f));
-  __m512i i = _mm512_cvttps_epi32(q); /* q is whole */
-  i = _mm512_add_epi32(i, zp);
-  return _mm512_min_epi32(_mm512_max_epi32(i, _mm512_setzero_si512()),
-                          _mm512_set1_epi32(255));
+static inline __m512i quantize16(__m512 v, __m512 s, __m512 r, __m512 z) {
+  return _mm512_cvttps_epi32(quant_u8_16(v, s, r, z));
 }
 
 /* Constants of the input's quantization. */
 typedef struct {
-  __m512 s, r;
+  __m512 s, r, z;
   __m512i zp, lane, even;
 } codes_k;
 
@@ -58,7 +52,7 @@ codes16(const int u8, const codes_k *k, const char *row, int64_t at,
     if (gate) /* x * s first, then / sx, as the graph computes it */
       f = _mm512_mul_ps(f, _mm512_set1_ps(*gate));
     if (valid == 0xffff) /* a full run: no lane to fill */
-      return quantize16(f, k->s, k->r, k->zp);
+      return quantize16(f, k->s, k->r, k->z);
   } else if (step == 2) {
     /* elements at .. at + 31 in two loads, the even ones kept (a gather
      * per 16 columns took a quarter of ResNet's strided 1 x 1 layers) */
@@ -70,7 +64,7 @@ codes16(const int u8, const codes_k *k, const char *row, int64_t at,
   }
   if (gate && step != 1)
     f = _mm512_mul_ps(f, _mm512_set1_ps(*gate));
-  return _mm512_mask_blend_epi32(valid, k->zp, quantize16(f, k->s, k->r, k->zp));
+  return _mm512_mask_blend_epi32(valid, k->zp, quantize16(f, k->s, k->r, k->z));
 }
 
 /* A quad of channels' codes, interleaved: byte ch of lane l is channel
@@ -92,6 +86,7 @@ quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u
   k.s = _mm512_set1_ps(j->scale);
   k.r = _mm512_set1_ps(j->rcp);
   k.zp = _mm512_set1_epi32(j->zp);
+  k.z = _mm512_set1_ps((float)j->zp);
   k.lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   k.even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
                              28, 30);

@@ -51,6 +51,11 @@ void kiln_dwconv_s8_epi_lut_vbmi(const kiln_dwconv_s8_job *j, const float *sums,
  * too). */
 int kiln_cpu_has_avx512vbmi(void);
 
+/* t[q] = act((q - zy) sy) for the 256 requantized values q, by the vector
+ * epilogue's own operations (act16_conv; dwconv_s8_avx512.c): the
+ * depthwise kernel's float table, and the u8 table's first step. */
+void kiln_s8_act_table(float t[256], float sy, float zy, int act);
+
 /* lut[q] = clip(round(act((q - zy) sy) / so) + zo, 0, 255) for the 256
  * requantized values q, by the vector epilogue's own operations (any
  * activation, act16_conv; conv_s8_lut_vbmi.c, so AVX512-VBMI CPUs only). */

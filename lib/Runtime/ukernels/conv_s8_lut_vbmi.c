@@ -22,22 +22,20 @@
 
 typedef struct {
   __m512i t0, t1, t2, t3;
-  __m512 sy, ry, zy, top;
+  __m512 sy, ry, zy;
 } lut_k;
 
 static inline lut_k lut_consts(const uint8_t *lut, float sy, float ry, float zy) {
   lut_k k = {_mm512_loadu_si512(lut),       _mm512_loadu_si512(lut + 64),
              _mm512_loadu_si512(lut + 128), _mm512_loadu_si512(lut + 192),
              _mm512_set1_ps(sy),            _mm512_set1_ps(ry),
-             _mm512_set1_ps(zy),            _mm512_set1_ps(255.0f)};
+             _mm512_set1_ps(zy)};
   return k;
 }
 
 /* 16 outputs (f32, before the pair) -> the requantized values, int32. */
 static inline __m512i requant16(__m512 o, const lut_k *k) {
-  __m512 q = round_div16(o, k->sy, k->ry);
-  q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, k->zy), _mm512_setzero_ps()), k->top);
-  return _mm512_cvttps_epi32(q);
+  return _mm512_cvttps_epi32(quant_u8_16(o, k->sy, k->ry, k->zy));
 }
 
 /* The table at 64 byte indices. */
@@ -127,17 +125,12 @@ void kiln_dwconv_s8_epi_lut_vbmi(const kiln_dwconv_s8_job *j, const float *sums,
 
 void kiln_s8_requant_lut(uint8_t lut[256], float sy, float zy, int act, float so,
                          float zo) {
-  const __m512 syv = _mm512_set1_ps(sy), zyv = _mm512_set1_ps(zy);
+  float t[256];
+  kiln_s8_act_table(t, sy, zy, act);
   const __m512 sov = _mm512_set1_ps(so), rov = _mm512_set1_ps(kiln_quant_rcp(so));
-  const __m512 zov = _mm512_set1_ps(zo), top = _mm512_set1_ps(255.0f);
-  for (int q0 = 0; q0 < 256; q0 += 16) {
-    __m512 q = _mm512_cvtepi32_ps(_mm512_add_epi32(
-        _mm512_set1_epi32(q0),
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
-    __m512 v = act16_conv(_mm512_mul_ps(_mm512_sub_ps(q, zyv), syv), act);
-    __m512 t = round_div16(v, sov, rov);
-    t = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(t, zov), _mm512_setzero_ps()), top);
+  const __m512 zov = _mm512_set1_ps(zo);
+  for (int q0 = 0; q0 < 256; q0 += 16)
     _mm_storeu_si128((__m128i *)(void *)(lut + q0),
-                     _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(t)));
-  }
+                     _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(
+                         quant_u8_16(_mm512_loadu_ps(t + q0), sov, rov, zov))));
 }

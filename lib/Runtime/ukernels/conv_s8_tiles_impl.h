@@ -105,7 +105,6 @@ s8_epilogue(const int OUT8, const int REQ, const int RES, const int ACT,
   const __m512 sy = _mm512_set1_ps(j->sy), zy = _mm512_set1_ps(j->zy);
   const __m512 ry = _mm512_set1_ps(j->ry), so = _mm512_set1_ps(j->so);
   const __m512 zo = _mm512_set1_ps(j->zo), ro = _mm512_set1_ps(j->ro);
-  const __m512 top = _mm512_set1_ps(255.0f);
   for (int64_t m = 0; m < mr; ++m) {
     __m512i corr = _mm512_set1_epi32(j->zp * wsum[m]);
     __m512 sc = _mm512_set1_ps(j->sx * scale[m]);
@@ -114,10 +113,7 @@ s8_epilogue(const int OUT8, const int REQ, const int RES, const int ACT,
       __m512 o = _mm512_fmadd_ps(
           _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
       if (REQ) {
-        __m512 q = round_div16(o, sy, ry);
-        q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zy), _mm512_setzero_ps()),
-                          top);
-        o = _mm512_mul_ps(_mm512_sub_ps(q, zy), sy);
+        o = _mm512_mul_ps(_mm512_sub_ps(quant_u8_16(o, sy, ry, zy), zy), sy);
       }
       for (int k = 0; k < L->n[v]; ++k) {
         __mmask16 mk = L->m[v][k];
@@ -132,10 +128,7 @@ s8_epilogue(const int OUT8, const int REQ, const int RES, const int ACT,
         else if (ACT < 0)
           u = act16_conv(u, j->act);
         if (OUT8) {
-          __m512 q = round_div16(u, so, ro);
-          q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zo), _mm512_setzero_ps()),
-                            top);
-          __m128i b = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q));
+          __m128i b = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(quant_u8_16(u, so, ro, zo)));
           if (mk == 0xffff)
             _mm_storeu_si128((__m128i *)(void *)(y8 + at), b);
           else

@@ -147,7 +147,7 @@ void kiln_dwconv2d_s8(const int64_t *desc, const float *fparams) {
   j.lutf = NULL;
   if (!out_u8 && j.requant && avx512 && j.act != KILN_ACT_NONE &&
       j.act != KILN_ACT_RELU && j.act != KILN_ACT_RELU6) {
-    kiln_dwconv_s8_lutf(&j, lutf);
+    kiln_s8_act_table(lutf, j.sy, j.zy, j.act);
     j.lutf = lutf;
   }
   kiln_range_fn fn = avx512 ? kiln_dwconv_s8_avx512 : kiln_dwconv_s8_generic;

@@ -62,10 +62,6 @@ static inline int64_t kiln_dwconv_s8_scratch(const kiln_dwconv_s8_job *j) {
   return j->pb * j->hp * j->ws + j->ws * j->sw + 32 + 2 * j->ws + 16;
 }
 
-/* lutf of a job (dwconv_s8_avx512.c, by the vector epilogue's own
- * operations). */
-void kiln_dwconv_s8_lutf(const kiln_dwconv_s8_job *j, float lutf[256]);
-
 /* Tasks [begin, end) of (image, channel): portable C (dwconv_s8.c),
  * AVX-512 (dwconv_s8_avx512.c). */
 void kiln_dwconv_s8_generic(void *job, int64_t begin, int64_t end);

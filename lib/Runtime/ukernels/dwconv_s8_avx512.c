@@ -14,12 +14,12 @@
 
 #include "dwconv_s8.h"
 #include "conv_s8_epi.h"
+#include "gemm_s8.h"
 #include "gemm_f32.h"
 #include "vmath_avx512.h"
 #include "../runtime_internal.h"
 
 #include <immintrin.h>
-#include <stdlib.h>
 #include <string.h>
 
 static inline __mmask16 lanes_below(int64_t n) {
@@ -31,7 +31,7 @@ static inline __mmask16 lanes_below(int64_t n) {
 static void quant_row(const kiln_dwconv_s8_job *j, const float *xr,
                       const uint8_t *xr8, float *dst, int64_t len) {
   const __m512 s = _mm512_set1_ps(j->sx), r = _mm512_set1_ps(j->rx);
-  const __m512 z = _mm512_set1_ps(j->zx), top = _mm512_set1_ps(255.0f);
+  const __m512 z = _mm512_set1_ps(j->zx);
   for (int64_t c0 = 0; c0 < len; c0 += 16) {
     int64_t col = c0 - j->pl; /* image column of lane 0 */
     __mmask16 in = lanes_below(j->wd - col) & (__mmask16)~lanes_below(-col);
@@ -42,59 +42,11 @@ static void quant_row(const kiln_dwconv_s8_job *j, const float *xr,
       q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(in, xr8 + col)));
       q = _mm512_maskz_sub_ps(in, q, z);
     } else {
-      q = round_div16(_mm512_maskz_loadu_ps(in, xr + col), s, r);
-      q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, z), _mm512_setzero_ps()), top);
+      q = quant_u8_16(_mm512_maskz_loadu_ps(in, xr + col), s, r, z);
       q = _mm512_maskz_sub_ps(in, q, z);
     }
     _mm512_storeu_ps(dst + c0, q);
   }
-}
-
-/* A u8 input row's phase b of stride sw (1 or 2) as f32 qx - zx: dst[t]
- * = padded column t * sw + b, image column t * sw + b - pl (0 outside the
- * image), t < len; whole vectors where all 16 columns are in the image
- * (for stride 2 the even bytes of 32), the edges one at a time. */
-static void u8_phase_row(const kiln_dwconv_s8_job *j, const uint8_t *xr8,
-                         int64_t sw, int64_t b, float *dst, int64_t len) {
-  const __m512 z = _mm512_set1_ps(j->zx);
-  const __m256i evens = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1,
-                                         -1, -1, -1, -1, 0, 2, 4, 6, 8, 10, 12, 14,
-                                         -1, -1, -1, -1, -1, -1, -1, -1);
-  int64_t off = b - j->pl; /* image column of t = 0 */
-  /* t0: first t with t * sw + off >= 0; t1: first past the image */
-  int64_t t0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
-  int64_t t1 = j->wd - off <= 0 ? 0 : (j->wd - off + sw - 1) / sw;
-  t0 = t0 < len ? t0 : len;
-  t1 = t1 < t0 ? t0 : t1 < len ? t1 : len;
-  int64_t t = 0;
-  for (; t < t0; ++t)
-    dst[t] = 0.0f;
-  /* a vector from t reads bytes up to (t + 15) * sw + off (+ 1 for the
-   * 32-byte load of stride 2): within the row while t + 16 <= t1 and, for
-   * stride 2, the 32nd byte is in the row */
-  for (; t + 16 <= t1 && (sw == 1 || (t + 15) * 2 + off + 1 < j->wd); t += 16) {
-    __m128i bytes;
-    if (sw == 1) {
-      bytes = _mm_loadu_si128((const __m128i *)(const void *)(xr8 + t + off));
-    } else {
-      __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xr8 + 2 * t + off));
-      v = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(v, evens), 0x08);
-      bytes = _mm256_castsi256_si128(v);
-    }
-    __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
-    _mm512_storeu_ps(dst + t, _mm512_sub_ps(q, z));
-  }
-  if (sw == 1 && t < t1) { /* the last columns, masked */
-    __mmask16 m = lanes_below(t1 - t);
-    __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, xr8 + t + off)));
-    _mm512_mask_storeu_ps(dst + t, lanes_below(len - t), _mm512_maskz_sub_ps(m, q, z));
-    t = t + 16 < len ? t + 16 : len;
-  } else {
-    for (; t < t1; ++t)
-      dst[t] = (float)xr8[t * sw + off] - j->zx;
-  }
-  for (; t < len; ++t)
-    dst[t] = 0.0f;
 }
 
 /* The task's phase planes: phase b's row i, column t holds the padded
@@ -111,11 +63,6 @@ static void build_planes(const kiln_dwconv_s8_job *j, const float *x,
     }
     const float *xr = x ? x + r * j->wd : NULL;
     const uint8_t *xr8 = x8 ? x8 + r * j->wd : NULL;
-    if (xr8 && sw <= 2) {
-      for (int64_t b = 0; b < j->pb; ++b)
-        u8_phase_row(j, xr8, sw, b, planes + (b * j->hp + i) * ws, ws);
-      continue;
-    }
     if (sw == 1) {
       quant_row(j, xr, xr8, planes + i * ws, ws);
       continue;
@@ -194,7 +141,7 @@ typedef void (*dw_epi_fn)(const kiln_dwconv_s8_job *j, const float *sums,
                           int nr, float sc, float b, float *y, uint8_t *y8);
 
 typedef struct {
-  __m512 sc, b, sy, ry, zy, so, ro, zo, top;
+  __m512 sc, b, sy, ry, zy, so, ro, zo;
 } dw_epi_k;
 
 /* One vector of 16 sums, the stores masked to m. */
@@ -202,19 +149,14 @@ static inline __attribute__((always_inline)) void
 epi16(const int OUT8, const int REQ, const int ACT, const kiln_dwconv_s8_job *j,
       const dw_epi_k *k, __m512 s, __mmask16 m, float *y, uint8_t *y8) {
   __m512 v = _mm512_fmadd_ps(s, k->sc, k->b);
-  if (REQ) {
-    __m512 q = round_div16(v, k->sy, k->ry);
-    q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, k->zy), _mm512_setzero_ps()), k->top);
-    v = _mm512_mul_ps(_mm512_sub_ps(q, k->zy), k->sy);
-  }
+  if (REQ)
+    v = _mm512_mul_ps(_mm512_sub_ps(quant_u8_16(v, k->sy, k->ry, k->zy), k->zy), k->sy);
   if (ACT == KILN_ACT_RELU6)
     v = relu6_16(v);
   else if (ACT < 0)
     v = act16_conv(v, j->act);
   if (OUT8) {
-    __m512 q = round_div16(v, k->so, k->ro);
-    q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, k->zo), _mm512_setzero_ps()), k->top);
-    __m128i b8 = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q));
+    __m128i b8 = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(quant_u8_16(v, k->so, k->ro, k->zo)));
     if (m == 0xffff)
       _mm_storeu_si128((__m128i *)(void *)y8, b8);
     else
@@ -231,23 +173,12 @@ epilogue(const int OUT8, const int REQ, const int ACT, const kiln_dwconv_s8_job 
          const float *sums, int nr, float sc, float b, float *y, uint8_t *y8) {
   dw_epi_k k = {_mm512_set1_ps(sc),    _mm512_set1_ps(b),    _mm512_set1_ps(j->sy),
                 _mm512_set1_ps(j->ry), _mm512_set1_ps(j->zy), _mm512_set1_ps(j->so),
-                _mm512_set1_ps(j->ro), _mm512_set1_ps(j->zo), _mm512_set1_ps(255.0f)};
-  int64_t ow = j->ow, full = ow / 16 * 16;
-  for (int r = 0; r < nr; ++r) {
-    const float *s = sums + r * j->ws;
-    float *yr = y ? y + r * ow : NULL;
-    uint8_t *yr8 = y8 ? y8 + r * ow : NULL;
-    int64_t o0 = 0;
-    for (; o0 + 32 <= full; o0 += 32) { /* two chains in flight */
-      __m512 s0 = _mm512_loadu_ps(s + o0), s1 = _mm512_loadu_ps(s + o0 + 16);
-      epi16(OUT8, REQ, ACT, j, &k, s0, 0xffff, yr ? yr + o0 : NULL, yr8 ? yr8 + o0 : NULL);
-      epi16(OUT8, REQ, ACT, j, &k, s1, 0xffff, yr ? yr + o0 + 16 : NULL,
-            yr8 ? yr8 + o0 + 16 : NULL);
-    }
-    for (; o0 < ow; o0 += 16)
-      epi16(OUT8, REQ, ACT, j, &k, _mm512_loadu_ps(s + o0), lanes_below(ow - o0),
-            yr ? yr + o0 : NULL, yr8 ? yr8 + o0 : NULL);
-  }
+                _mm512_set1_ps(j->ro), _mm512_set1_ps(j->zo)};
+  int64_t ow = j->ow;
+  for (int r = 0; r < nr; ++r)
+    for (int64_t o0 = 0; o0 < ow; o0 += 16)
+      epi16(OUT8, REQ, ACT, j, &k, _mm512_loadu_ps(sums + r * j->ws + o0),
+            lanes_below(ow - o0), y ? y + r * ow + o0 : NULL, y8 ? y8 + r * ow + o0 : NULL);
 }
 
 /* f32 output after the pair by the float table (gather): the pair's
@@ -259,24 +190,22 @@ static __attribute__((noinline)) void dw_epi_fq_table(const kiln_dwconv_s8_job *
   (void)y8;
   const __m512 scv = _mm512_set1_ps(sc), bv = _mm512_set1_ps(b);
   const __m512 sy = _mm512_set1_ps(j->sy), ry = _mm512_set1_ps(j->ry);
-  const __m512 zy = _mm512_set1_ps(j->zy), top = _mm512_set1_ps(255.0f);
+  const __m512 zy = _mm512_set1_ps(j->zy);
   for (int r = 0; r < nr; ++r)
     for (int64_t o0 = 0; o0 < j->ow; o0 += 16) {
       __m512 v = _mm512_fmadd_ps(_mm512_loadu_ps(sums + r * j->ws + o0), scv, bv);
-      __m512 q = round_div16(v, sy, ry);
-      q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, zy), _mm512_setzero_ps()), top);
-      v = _mm512_i32gather_ps(_mm512_cvttps_epi32(q), j->lutf, 4);
+      v = _mm512_i32gather_ps(_mm512_cvttps_epi32(quant_u8_16(v, sy, ry, zy)), j->lutf, 4);
       _mm512_mask_storeu_ps(y + r * j->ow + o0, lanes_below(j->ow - o0), v);
     }
 }
 
-void kiln_dwconv_s8_lutf(const kiln_dwconv_s8_job *j, float lutf[256]) {
-  const __m512 sy = _mm512_set1_ps(j->sy), zy = _mm512_set1_ps(j->zy);
+void kiln_s8_act_table(float t[256], float sy, float zy, int act) {
+  const __m512 syv = _mm512_set1_ps(sy), zyv = _mm512_set1_ps(zy);
   for (int q0 = 0; q0 < 256; q0 += 16) {
     __m512 q = _mm512_cvtepi32_ps(_mm512_add_epi32(
         _mm512_set1_epi32(q0),
         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
-    _mm512_storeu_ps(lutf + q0, act16_conv(_mm512_mul_ps(_mm512_sub_ps(q, zy), sy), j->act));
+    _mm512_storeu_ps(t + q0, act16_conv(_mm512_mul_ps(_mm512_sub_ps(q, zyv), syv), act));
   }
 }
 
@@ -349,7 +278,7 @@ static DW_VNNI void build_u8(const kiln_dwconv_s8_job *j, const float *x,
   int64_t n = j->wd - skip < ws8 - lo ? j->wd - skip : ws8 - lo;
   const __m512i zv = _mm512_set1_epi8((char)(uint8_t)j->zx);
   const __m512 s = _mm512_set1_ps(j->sx), r = _mm512_set1_ps(j->rx);
-  const __m512 z = _mm512_set1_ps(j->zx), top = _mm512_set1_ps(255.0f);
+  const __m512 z = _mm512_set1_ps(j->zx);
   for (int64_t i = 0; i < j->hp; ++i) {
     uint8_t *d = p + i * ws8;
     for (int64_t o = 0; o < ws8; o += 64)
@@ -368,8 +297,7 @@ static DW_VNNI void build_u8(const kiln_dwconv_s8_job *j, const float *x,
     const float *xr = x + row * j->wd + skip;
     for (int64_t c0 = 0; c0 < n; c0 += 16) {
       __mmask16 m = lanes_below(n - c0);
-      __m512 q = round_div16(_mm512_maskz_loadu_ps(m, xr + c0), s, r);
-      q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, z), _mm512_setzero_ps()), top);
+      __m512 q = quant_u8_16(_mm512_maskz_loadu_ps(m, xr + c0), s, r, z);
       _mm_mask_storeu_epi8(d + lo + c0, m, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(q)));
     }
   }
@@ -475,14 +403,8 @@ static DW_VNNI void tasks_vnni(kiln_dwconv_s8_job *j, int64_t begin, int64_t end
  * 4 (a vector's bytes within 64). The filter's integers are int8 (the
  * model's, dwconv_s8.h). */
 static int vnni_takes(const kiln_dwconv_s8_job *j) {
-  static int cpu = -1;
-  if (cpu < 0) {
-    __builtin_cpu_init();
-    const char *e = getenv("KILN_NO_VNNI");
-    cpu = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi") &&
-          !(e && *e && *e != '0');
-  }
-  return cpu && j->sw <= 4 && j->kh * ((j->kw + 3) / 4) <= 4 * 64;
+  return kiln_cpu_has_avx512vnni() && kiln_cpu_has_avx512vbmi() && j->sw <= 4 &&
+         j->kh * ((j->kw + 3) / 4) <= 4 * 64;
 }
 
 void kiln_dwconv_s8_avx512(void *vjob, int64_t begin, int64_t end) {

@@ -164,4 +164,12 @@ round_div16(__m512 v, __m512 s, __m512 r) {
   return q;
 }
 
+/* QuantizeLinear to u8 in float: clip(round(v / s) + z, 0, 255), whole
+ * values (r: round_div16's; z a zero point in [0, 255]; NaN gives 0). */
+static inline __attribute__((always_inline, unused)) __m512
+quant_u8_16(__m512 v, __m512 s, __m512 r, __m512 z) {
+  __m512 q = _mm512_add_ps(round_div16(v, s, r), z);
+  return _mm512_min_ps(_mm512_max_ps(q, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
+}
+
 #endif
