@@ -24,3 +24,21 @@ func.func @no_refine(%x: tensor<2x6xf32>, %s: tensor<2xi64>) -> tensor<?x?xf32> 
   %r = kiln.reshape %x, %s : (tensor<2x6xf32>, tensor<2xi64>) -> tensor<?x?xf32>
   return %r : tensor<?x?xf32>
 }
+
+// -----
+
+// A kiln.cast after a refined op takes the input's new shape with its own
+// element type (its verifier wants the two shapes equal; a QDQ model's
+// QuantizeLinear after a reshape to [0, 0, -1] failed here).
+// CHECK-LABEL: func.func @refine_cast(
+// CHECK:         %[[R:.*]] = kiln.reshape {{.*}} -> tensor<?x4xf32>
+// CHECK:         %[[Q:.*]] = kiln.cast %[[R]] : tensor<?x4xf32> -> tensor<?x4xui8>
+// CHECK:         %[[D:.*]] = kiln.cast %[[Q]] : tensor<?x4xui8> -> tensor<?x4xf32>
+// CHECK:         tensor.cast %[[D]] : tensor<?x4xf32> to tensor<?x?xf32>
+func.func @refine_cast(%x: tensor<?x2x2xf32>) -> tensor<?x?xf32> {
+  %s = kiln.constant dense<[-1, 4]> : tensor<2xi64>
+  %r = kiln.reshape %x, %s : (tensor<?x2x2xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  %q = kiln.cast %r : tensor<?x?xf32> -> tensor<?x?xui8>
+  %d = kiln.cast %q : tensor<?x?xui8> -> tensor<?x?xf32>
+  return %d : tensor<?x?xf32>
+}
