@@ -100,12 +100,19 @@ static const char *isa_name(int isa) {
   return isa == KILN_ISA_AVX512 ? "avx512-vnni" : isa == KILN_ISA_AVX2 ? "avx2" : "generic";
 }
 
+/* test_isa's cases that took the AMX tile */
+static int amx_cases;
+
 static void test_isa(int isa) {
   static const int64_t shapes[][3] = {
       {1, 1, 1},    {1, 16, 4},   {12, 32, 64},  {13, 33, 65},
       {5, 70, 3},   {24, 64, 384}, {30, 50, 1001}, {1, 768, 768},
-      {4, 40, 900}, {128, 96, 256}, {97, 40, 100}, {200, 72, 130}};
-  int cases = 0;
+      {4, 40, 900}, {128, 96, 256}, {97, 40, 100}, {200, 72, 130},
+      /* k a multiple of 64 from 8 rows: the AMX tile where the CPU has it
+       * (a 16 + 1 row block, one and two panels; split by rows: 150 rows
+       * per thread in blocks of 30 = 16 + 14; k of 3072 in one block) */
+      {33, 48, 128}, {300, 40, 192}, {64, 80, 3072}};
+  int cases = 0, amx = 0;
   double worstExact = 0, worstFp32 = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
     for (int variant = 0; variant < 4; ++variant) {
@@ -162,6 +169,8 @@ static void test_isa(int isa) {
           worstFp32 = e > worstFp32 ? e : worstFp32;
       }
       ++cases;
+      amx += isa == KILN_ISA_AVX512 && kiln_cpu_has_amx_int8() && k % 64 == 0 &&
+             m >= KILN_QGEMM_AMX_MIN_M && acs == 1;
       free(a), free(w), free(bias), free(res), free(c), free(c0), free(want);
       free(bp);
     }
@@ -169,6 +178,7 @@ static void test_isa(int isa) {
          "%s\n",
          isa_name(isa), cases, worstExact <= 1e-5 ? "<= 1e-5" : "FAILED",
          worstFp32 <= 2e-2 ? "<= 2e-2" : "FAILED");
+  amx_cases += amx;
 }
 
 /* Models that arrive quantized: given int8 weights with one scale (or one
@@ -331,6 +341,10 @@ int main(void) {
   } else {
     printf("qgemm avx512-vnni: skipped, this CPU has no AVX512-VNNI\n");
   }
+  if (kiln_cpu_has_amx_int8())
+    printf("qgemm amx: %d of the avx512 cases on the AMX tile\n", amx_cases);
+  else
+    printf("qgemm amx: unavailable\n");
   test_zeros();
   printf(failures ? "qgemm: %d failures\n" : "qgemm: ok\n", failures);
   return failures != 0;

@@ -14,12 +14,19 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#define _DEFAULT_SOURCE /* syscall (-std=c11) */
 #include "gemm_s8.h"
 #include "view.h"
 #include "../runtime_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 /* Row i's scale and zero point from its range (which includes 0, so 0 is
  * exact); a row of zeros gets scale 1. */
@@ -140,6 +147,8 @@ typedef struct {
   int vector_pack, accumulate; /* vector_pack: 2 AVX-512, 1 AVX2 */
   int abytes; /* bytes per packed activation: 1, or 2 (AVX2 tile: u16) */
   const float *fixed; /* per-tensor (scale, zero point), or NULL: per row */
+  int amx;            /* kiln_qgemm_tile_amx on row-major activations */
+  int64_t kblock;     /* quads per cache block */
 } job;
 
 /* Rows [i0, i0 + rows) of A, quantized into one row block. */
@@ -149,7 +158,7 @@ static void pack_block(void *vjob, int64_t i0, int64_t rows) {
   uint8_t *dst = g->ap + i0 * g->kq * 4 * g->abytes;
   if (g->vector_pack == 2 && (g->acs == 1 || g->k == 1))
     kiln_qgemm_pack_a_avx512(src, g->lda, rows, g->k, g->kq, dst,
-                             g->rowq + 2 * i0, g->fixed);
+                             g->rowq + 2 * i0, g->fixed, g->amx);
   else if (g->vector_pack == 1 && (g->acs == 1 || g->k == 1))
     kiln_qgemm_pack_a_avx2(src, g->lda, rows, g->k, g->kq, dst,
                            g->rowq + 2 * i0, g->fixed, g->abytes == 2);
@@ -206,6 +215,15 @@ static void tile_block(void *vjob, int64_t cb, int64_t i0, int64_t rows,
   }
   if (last)
     kiln_gemm_prefetch_c(g->c + i0 * g->ldc + j0, g->ldc, rows, nc);
+  if (g->amx) { /* rows row-major, panels whole (j0 % 32 == 0) */
+    kiln_qgemm_tile_amx(rows, nc, kq, g->ap + i0 * g->kq * 4 + q0 * 4, g->kq * 4,
+                        p0 + q0 * 64, p1 + q0 * 64,
+                        (const float *)(p0 + g->kq * 64),
+                        (const float *)(p1 + g->kq * 64), g->rowq + 2 * i0,
+                        g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate,
+                        last, epp);
+    return;
+  }
   g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 4 * g->abytes, p0 + q0 * 64,
           p1 + q0 * 64, (const float *)(p0 - lane * 4 + g->kq * 64) + lane,
           (const float *)(p1 - lane * 4 + g->kq * 64) + lane, g->rowq + 2 * i0,
@@ -224,8 +242,33 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
 static void tiles(void *vjob, int64_t begin, int64_t end) {
   const job *g = vjob;
   int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
-  kiln_gemm_visit_tiles(begin, end, rowBlocks, g->kq, g->m <= 4 ? g->kq : KQ_BLOCK,
-                        tile_at, vjob);
+  kiln_gemm_visit_tiles(begin, end, rowBlocks, g->kq, g->kblock, tile_at, vjob);
+}
+
+/* AMX-TILE and AMX-INT8 (CPUID leaf 7: EDX bits 24 and 25), their state
+ * enabled by the OS (XCR0 bits 17 and 18), and, on Linux, this process
+ * allowed to use the tile data (arch_prctl ARCH_REQ_XCOMP_PERM for
+ * XFEATURE_XTILEDATA, which a process asks once). KILN_NO_AMX=1: no. */
+int kiln_cpu_has_amx_int8(void) {
+  static int known = -1;
+  if (known >= 0)
+    return known;
+  int ok = 0;
+#if defined(__x86_64__) && defined(__linux__)
+  unsigned a, b, c, d;
+  const char *off = getenv("KILN_NO_AMX");
+  if (!(off && *off && strcmp(off, "0") != 0) && __get_cpuid(1, &a, &b, &c, &d) &&
+      (c & (1u << 27)) && __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+      (d & (1u << 24)) && (d & (1u << 25))) {
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & (3u << 17)) == (3u << 17))
+      ok = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
+                   18 /* XFEATURE_XTILEDATA */) == 0;
+  }
+#endif
+  known = ok;
+  return known;
 }
 
 int kiln_cpu_has_avx512vnni(void) {
@@ -258,7 +301,9 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int mode,
     return kiln_sgemm_packed_run_ep(isa, accumulate, m, n, 0, a, lda, acs, NULL,
                                     c, ldc, ep);
   job g = {tile_generic, KILN_SGEMM_MR_GENERIC, 32, m, n, k, (k + 3) / 4,
-           a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate, 1, NULL};
+           a, lda, acs, NULL, NULL, bp, c, ldc, ep, 0, accumulate, 1, NULL,
+           0, 0};
+  g.kblock = m <= 4 ? g.kq : KQ_BLOCK;
   int per_tensor = (mode & KILN_QGEMM_PER_TENSOR) != 0;
   /* weights within 7 bits: the compiler's own (kiln_s8_weight_qmax) */
   int w7 = !per_tensor || (mode & KILN_QGEMM_KILN_WEIGHTS);
@@ -276,7 +321,15 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int mode,
     fixed[1] = (float)zp;
     g.fixed = fixed;
   }
-  if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni()) {
+  if (isa == KILN_ISA_AVX512 && k % 64 == 0 && m >= KILN_QGEMM_AMX_MIN_M &&
+      (acs == 1 || k == 1) && kiln_cpu_has_amx_int8()) {
+    /* AMX: 32 x 32 tiles over the whole k (exact int32 sums, one
+     * epilogue); its A operand row-major */
+    g.amx = 1;
+    g.vector_pack = 2;
+    g.mr = KILN_QGEMM_MR_AMX;
+    g.kblock = g.kq;
+  } else if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni()) {
     g.tile = kiln_qgemm_tile_avx512vnni;
     g.vector_pack = 2;
     g.mr = KILN_SGEMM_MR_AVX512;
@@ -305,8 +358,8 @@ int kiln_qgemm_run_mode(int isa, int accumulate, int mode,
     return 0;
   g.ap = (uint8_t *)scratch;
   g.rowq = (float *)(scratch + apBytes);
-  kiln_gemm_rows rows = {m, g.mr, colBlocks, g.kq, m <= 4 ? g.kq : KQ_BLOCK,
-                        pack_block, tile_block};
+  kiln_gemm_rows rows = {m, g.mr, colBlocks, g.kq, g.kblock, pack_block,
+                        tile_block};
   if (!kiln_gemm_run_rows(&g, m * n * k, &rows))
     kiln_gemm_run_phases(&g, m * n * k, rowBlocks, rowBlocks * colBlocks, pack_a,
                          tiles);

@@ -136,13 +136,31 @@ void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                           const float *sb0, const float *sb1, const float *rowq,
                           float *c, int64_t ldc, int accumulate, int last,
                           const kiln_epilogue *ep, const kiln_gemm_side *side);
+/* The AMX tile (gemm_s8_avx512.c): up to 32 rows x 32 columns (two
+ * panels) over kq quads, a multiple of 16, with A's rows row-major (row i
+ * of the tile at ap + i * lda); otherwise as kiln_qgemm_tile_avx512vnni.
+ * Only called when kiln_cpu_has_amx_int8(). */
+#define KILN_QGEMM_MR_AMX 32
+/* Fewer rows stay on the VNNI tile (decode steps: bound by the weights'
+ * bandwidth either way). */
+#define KILN_QGEMM_AMX_MIN_M 8
+void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
+                         int64_t lda, const int8_t *b0, const int8_t *b1,
+                         const float *sb0, const float *sb1, const float *rowq,
+                         float *c, int64_t ldc, int accumulate, int last,
+                         const kiln_epilogue *ep);
+/* Whether this CPU has AMX-TILE and AMX-INT8 and the kernel lets this
+ * process use them (Linux: arch_prctl ARCH_REQ_XCOMP_PERM, asked once);
+ * KILN_NO_AMX=1 says no. */
+int kiln_cpu_has_amx_int8(void);
 /* Quantizes rows [0, rows) of A into the quad layout of a row block
- * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]) and rowq (AVX-512): each
+ * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]), or with `rowmajor` row
+ * by row (dst[i * kq * 4 + kk], the AMX tile's), and rowq (AVX-512): each
  * row with its own range, or, with `fixed` (scale, zero point), with
  * those (x / scale, as DynamicQuantizeLinear divides). */
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
                               int64_t k, int64_t kq, uint8_t *dst, float *rowq,
-                              const float *fixed);
+                              const float *fixed, int rowmajor);
 /* The same with AVX2; `wide`: each value written as a u16 (dst as
  * uint16_t) for kiln_qgemm_tile_avx2. */
 void kiln_qgemm_pack_a_avx2(const float *a, int64_t lda, int64_t rows,

@@ -182,7 +182,7 @@ static void pack_rows4(const float *a, int64_t lda, int64_t k, int64_t kq,
  * (gemm_s8.h), four rows at a time. */
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
                               int64_t k, int64_t kq, uint8_t *dst, float *rowq,
-                              const float *fixed) {
+                              const float *fixed, int rowmajor) {
   uint32_t *d32 = (uint32_t *)dst;
   for (int64_t i = 0; i < rows; ++i) {
     const float *src = a + i * lda;
@@ -215,9 +215,125 @@ void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
   }
   /* per tensor: x / scale, as DynamicQuantizeLinear divides */
   int divide = fixed != NULL;
+  if (rowmajor) { /* the AMX tile's rows: row i at dst + i * kq * 4 */
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *rq = rowq + 2 * r;
+      __m512 sv = _mm512_set1_ps(rq[0]), inv = _mm512_set1_ps(1.0f / rq[0]);
+      __m512i zp = _mm512_set1_epi32((int32_t)rq[1]);
+      uint8_t *d = dst + r * kq * 4;
+      for (int64_t k0 = 0; k0 < kq * 4; k0 += 16)
+        _mm_mask_storeu_epi8(d + k0, mask_of(kq * 4 - k0),
+                             quant16(a + r * lda + k0, mask_of(k - k0), sv, inv,
+                                     zp, divide));
+    }
+    return;
+  }
   int64_t i = 0;
   for (; i + 4 <= rows; i += 4)
     pack_rows4(a, lda, k, kq, rows, i, rowq, divide, d32);
   for (; i < rows; ++i)
     pack_row(a + i * lda, k, kq, rows, i, rowq + 2 * i, divide, d32);
+}
+
+/* ---- AMX (AMX-TILE + AMX-INT8): tdpbusd on 16 x 64-byte tiles ---------- *
+ * A C tile is 16 rows x 16 int32 columns; per 16 quads of k, an A tile (16
+ * rows of 64 u8, row-major activations) and a B tile (16 quads of one panel:
+ * 1 KiB of the packed weights as they are, 16 columns x 4 k per row) give
+ * one tdpbusd: 16 x 16 x 64 multiply-adds. The tile is up to 2 x 2 C tiles
+ * (32 rows x 32 columns; tmm0-1 A, tmm2-3 B, tmm4-7 C) over the whole k
+ * (a multiple of 64), its int32 sums stored to a buffer, then dequantized
+ * and given the epilogue as the VNNI tile's. The tile configuration (rows
+ * of the two A / C rows of tiles) is per thread, loaded when it changes. */
+
+typedef struct {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+} amx_config;
+
+static _Thread_local int amx_rows0 = -1, amx_rows1 = -1;
+
+static void amx_configure(int r0, int r1) {
+  if (r0 == amx_rows0 && r1 == amx_rows1)
+    return;
+  amx_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.palette = 1;
+  const int rows[8] = {r0, r1, 16, 16, r0, r0, r1, r1};
+  for (int t = 0; t < 8; ++t) {
+    cfg.rows[t] = (uint8_t)rows[t];
+    cfg.colsb[t] = rows[t] ? 64 : 0;
+  }
+  _tile_loadconfig(&cfg);
+  amx_rows0 = r0;
+  amx_rows1 = r1;
+}
+
+static inline __attribute__((always_inline)) void
+amx_sums(const int tworow, const int twocol, int64_t kq, const uint8_t *ap,
+         int64_t lda, const int8_t *b0, const int8_t *b1, int32_t *buf) {
+  _tile_zero(4);
+  if (twocol)
+    _tile_zero(5);
+  if (tworow)
+    _tile_zero(6);
+  if (tworow && twocol)
+    _tile_zero(7);
+  for (int64_t q = 0; q < kq; q += 16) {
+    _tile_loadd(2, b0 + q * 64, 64);
+    if (twocol)
+      _tile_loadd(3, b1 + q * 64, 64);
+    _tile_loadd(0, ap + q * 4, lda);
+    if (tworow)
+      _tile_loadd(1, ap + 16 * lda + q * 4, lda);
+    _tile_dpbusd(4, 0, 2);
+    if (twocol)
+      _tile_dpbusd(5, 0, 3);
+    if (tworow)
+      _tile_dpbusd(6, 1, 2);
+    if (tworow && twocol)
+      _tile_dpbusd(7, 1, 3);
+  }
+  _tile_stored(4, buf, 128);
+  if (twocol)
+    _tile_stored(5, buf + 16, 128);
+  if (tworow)
+    _tile_stored(6, buf + 16 * 32, 128);
+  if (tworow && twocol)
+    _tile_stored(7, buf + 16 * 32 + 16, 128);
+}
+
+void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
+                         int64_t lda, const int8_t *b0, const int8_t *b1,
+                         const float *sb0, const float *sb1, const float *rowq,
+                         float *c, int64_t ldc, int accumulate, int last,
+                         const kiln_epilogue *ep) {
+  _Alignas(64) int32_t buf[32 * 32];
+  int r0 = mr < 16 ? (int)mr : 16, r1 = (int)mr - r0;
+  amx_configure(r0, r1);
+  int two = nc > 16;
+  if (r1 && two)
+    amx_sums(1, 1, kq, ap, lda, b0, b1, buf);
+  else if (r1)
+    amx_sums(1, 0, kq, ap, lda, b0, b1, buf);
+  else if (two)
+    amx_sums(0, 1, kq, ap, lda, b0, b1, buf);
+  else
+    amx_sums(0, 0, kq, ap, lda, b0, b1, buf);
+  __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
+  __m512 s0 = _mm512_loadu_ps(sb0), s1 = two ? _mm512_loadu_ps(sb1) : s0;
+  __m512i c0 = _mm512_loadu_si512(sb0 + 16);
+  __m512i c1 = two ? _mm512_loadu_si512(sb1 + 16) : c0;
+  const kiln_epilogue *e = last ? ep : NULL;
+  for (int64_t i = 0; i < mr; ++i) {
+    store_row(c + i * ldc,
+              dequant(_mm512_load_si512(buf + i * 32), s0, c0, rowq + 2 * i, last),
+              m0, accumulate, e, i, 0);
+    if (two)
+      store_row(c + i * ldc + 16,
+                dequant(_mm512_load_si512(buf + i * 32 + 16), s1, c1,
+                        rowq + 2 * i, last),
+                m1, accumulate, e, i, 16);
+  }
+  tile_done(c, ldc, mr, nc, 0, e);
 }
