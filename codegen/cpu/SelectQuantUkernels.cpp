@@ -423,11 +423,91 @@ std::optional<DequantWeight> matchDequantWeight(Value w) {
   return DequantWeight{wq, std::move(*scales)};
 }
 
+/// What follows a QDQ matmul that its epilogue takes: the output's
+/// QuantizeLinear -> DequantizeLinear pair, then a bias (a constant [N]),
+/// GELU or ReLU, and a residual, each the single user of the value before.
+struct QdqEpilogue {
+  std::optional<StaticQuant> pair;
+  Value bias, residual;
+  int64_t act = 0;
+  Operation *last = nullptr;           // the op whose result the kernel's replaces
+  SmallVector<Operation *> absorbed;   // the ops it replaces, in order
+};
+
+/// The single user of `v`, or null.
+static Operation *soleUser(Value v) {
+  return v.hasOneUse() ? *v.getUsers().begin() : nullptr;
+}
+
+static QdqEpilogue matchQdqEpilogue(Value y, int64_t n) {
+  QdqEpilogue e;
+  Value cur = y;
+  auto take = [&](Operation *op) {
+    e.absorbed.push_back(op);
+    e.last = op;
+    cur = op->getResult(0);
+  };
+  // the pair: div, round, [add], clip, cast, cast, [sub], mul on y alone
+  SmallVector<Operation *> chain;
+  Value at = y;
+  for (int i = 0; i < 8; ++i) {
+    Operation *u = soleUser(at);
+    if (!u || !isa<DivOp, RoundOp, AddOp, ClipOp, CastOp, SubOp, MulOp>(u) ||
+        u->getOperand(0) != at)
+      break;
+    chain.push_back(u);
+    at = u->getResult(0);
+    if (isa<MulOp>(u)) {
+      std::optional<StaticQuant> q = matchStaticQuantDequant(at);
+      if (q && q->x == y) {
+        e.pair = q;
+        for (Operation *op : chain)
+          take(op);
+      }
+      break;
+    }
+  }
+  auto sameType = [&](Operation *op) {
+    return op->getResult(0).getType() == cur.getType();
+  };
+  auto otherOperand = [&](AddOp add) {
+    return add.getLhs() == cur ? add.getRhs() : add.getLhs();
+  };
+  if (auto add = dyn_cast_or_null<AddOp>(soleUser(cur)); add && sameType(add)) {
+    auto k = producer<ConstantOp>(otherOperand(add));
+    auto kt = k ? dyn_cast<RankedTensorType>(k.getType()) : RankedTensorType();
+    if (kt && kt.getElementType().isF32() && kt.getRank() == 1 &&
+        kt.getDimSize(0) == n) {
+      e.bias = otherOperand(add);
+      take(add);
+    }
+  }
+  Operation *u = soleUser(cur);
+  if (auto g = dyn_cast_or_null<GeluOp>(u); g && sameType(g)) {
+    e.act = g.getTanhApprox() ? 3 : 2;
+    take(g);
+  } else if (auto r = dyn_cast_or_null<ReluOp>(u); r && sameType(r)) {
+    e.act = 1;
+    take(r);
+  }
+  if (auto add = dyn_cast_or_null<AddOp>(soleUser(cur)); add && sameType(add)) {
+    Value r = otherOperand(add);
+    if (r != cur && r.getType() == cur.getType() && !producer<ConstantOp>(r)) {
+      e.residual = r;
+      take(add);
+    }
+  }
+  return e;
+}
+
 /// matmul(DQ(Q(x)), DQ(Wq)) of a QDQ model -> kiln.ukernel "linear_f32"(x,
 /// Wq, scales) with flags 64 | 128 | 512: x quantized per tensor with the
 /// QuantizeLinear's scale and zero point (float_params), products exact in
-/// int32, scaled once by s * ws_j. The matmul's own output QDQ pair and
-/// whatever follows stay as they are.
+/// int32, scaled once by s * ws_j. The matmul's own output QDQ pair (flag
+/// 8192, its scale and zero point the float_params' third and fourth),
+/// then a bias, GELU or ReLU and a residual, each the only user of the
+/// value before, are the kernel's epilogue (matchQdqEpilogue): the
+/// operations the graph defines, in its order, on the register tile.
 struct QdqMatmulToUkernel final : IsaPattern<MatmulOp> {
   using IsaPattern::IsaPattern;
 
@@ -449,14 +529,26 @@ struct QdqMatmulToUkernel final : IsaPattern<MatmulOp> {
     if (xt.getRank() < 2 || xt.getDimSize(xt.getRank() - 1) != wt.getDimSize(0))
       return rewriter.notifyMatchFailure(op, "x is not [..., K]");
     Location loc = op.getLoc();
+    QdqEpilogue e = matchQdqEpilogue(op.getResult(), n);
+    Operation *last = e.last ? e.last : op.getOperation();
+    rewriter.setInsertionPoint(last);
+    int64_t flags = 64 | 128 | 512 | (e.bias ? 2 : 0) | (e.residual ? 4 : 0) |
+                    (e.pair ? 8192 : 0);
+    SmallVector<float> fparams{q->scale, q->zp};
+    if (e.pair)
+      fparams.append({e.pair->scale, e.pair->zp});
     Value sv = ConstantOp::create(
         rewriter, loc,
         DenseElementsAttr::get(RankedTensorType::get({n}, rewriter.getF32Type()),
                                ArrayRef<float>(w->scales)));
-    Value y = linearUkernel(rewriter, loc, q->x, w->wq, false, {sv}, Value(),
-                            Value(), {isaFlag, 64 | 128 | 512, 0},
-                            {q->scale, q->zp});
-    replaceWithCast(rewriter, op, y);
+    Value y = linearUkernel(rewriter, loc, q->x, w->wq, false, {sv}, e.bias,
+                            e.residual, {isaFlag, flags, e.act}, fparams);
+    replaceWithCast(rewriter, last, y);
+    for (Operation *dead : llvm::reverse(e.absorbed))
+      if (dead != last && dead->use_empty())
+        rewriter.eraseOp(dead);
+    if (last != op.getOperation() && op->use_empty())
+      rewriter.eraseOp(op);
     return success();
   }
 };

@@ -571,6 +571,138 @@ func.func @qdq_matmul(%x: tensor<?x?x4xf32>) -> tensor<?x?x3xf32> {
   return %y : tensor<?x?x3xf32>
 }
 
+// The same matmul with its output's QDQ pair (scale 0.25, zero point 128),
+// a bias [3] added before it (bias first, as PyTorch's Linear exports),
+// GELU and a residual: all the kernel's epilogue, in the graph's order:
+// flags 704 | 2 | 4 | 8192 = 8902, activation 2, float_params (0.05, 3,
+// 0.25, 128); nothing of the chain left.
+// CHECK-LABEL: func.func @qdq_matmul_epilogue(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x?x4xf32>, %[[R:[^:]*]]: tensor<?x?x3xf32>
+// CHECK:         %[[B:.*]] = kiln.constant dense<[5.000000e-01, 1.500000e+00, 2.500000e+00]> : tensor<3xf32>
+// CHECK:         kiln.ukernel "linear_f32"(%{{.*}}, %{{.*}}, %{{.*}}, %[[B]], %{{.*}}) {{.*}}float_params = array<f32: 5.000000e-02, 3.000000e+00, 2.500000e-01, 1.280000e+02>, int_params = array<i64: 2, 8902, 2>
+// CHECK-NOT:     kiln.round
+// CHECK-NOT:     kiln.gelu
+// CHECK-NOT:     kiln.add
+// AVX2-LABEL: func.func @qdq_matmul_epilogue(
+// AVX2:         int_params = array<i64: 1, 8902, 2>
+func.func @qdq_matmul_epilogue(%x: tensor<?x?x4xf32>, %r: tensor<?x?x3xf32>) -> tensor<?x?x3xf32> {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<2.500000e-01> : tensor<f32>
+  %zy = kiln.constant dense<1.280000e+02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %bias = kiln.constant dense<[0.5, 1.5, 2.5]> : tensor<3xf32>
+  %w8 = kiln.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %ws = kiln.constant dense<[[0.1, 0.2, 0.3]]> : tensor<1x3xf32>
+  %xs = kiln.div %x, %s : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %xr = kiln.round %xs : tensor<?x?x4xf32>
+  %xz = kiln.add %xr, %z : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<?x?x4xf32>, tensor<f32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %q = kiln.cast %xc : tensor<?x?x4xf32> -> tensor<?x?x4xui8>
+  %qf = kiln.cast %q : tensor<?x?x4xui8> -> tensor<?x?x4xf32>
+  %qs = kiln.sub %qf, %z : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %xd = kiln.mul %qs, %s : (tensor<?x?x4xf32>, tensor<f32>) -> tensor<?x?x4xf32>
+  %wf = kiln.cast %w8 : tensor<4x3xi8> -> tensor<4x3xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<4x3xf32>, tensor<1x3xf32>) -> tensor<4x3xf32>
+  %y = kiln.matmul %xd, %wd : (tensor<?x?x4xf32>, tensor<4x3xf32>) -> tensor<?x?x3xf32>
+  %ys = kiln.div %y, %sy : (tensor<?x?x3xf32>, tensor<f32>) -> tensor<?x?x3xf32>
+  %yr = kiln.round %ys : tensor<?x?x3xf32>
+  %yz = kiln.add %yr, %zy : (tensor<?x?x3xf32>, tensor<f32>) -> tensor<?x?x3xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<?x?x3xf32>, tensor<f32>, tensor<f32>) -> tensor<?x?x3xf32>
+  %yq = kiln.cast %yc : tensor<?x?x3xf32> -> tensor<?x?x3xui8>
+  %yqf = kiln.cast %yq : tensor<?x?x3xui8> -> tensor<?x?x3xf32>
+  %ysub = kiln.sub %yqf, %zy : (tensor<?x?x3xf32>, tensor<f32>) -> tensor<?x?x3xf32>
+  %yd = kiln.mul %ysub, %sy : (tensor<?x?x3xf32>, tensor<f32>) -> tensor<?x?x3xf32>
+  %yb = kiln.add %bias, %yd : (tensor<3xf32>, tensor<?x?x3xf32>) -> tensor<?x?x3xf32>
+  %yg = kiln.gelu %yb : tensor<?x?x3xf32> -> tensor<?x?x3xf32>
+  %out = kiln.add %yg, %r : (tensor<?x?x3xf32>, tensor<?x?x3xf32>) -> tensor<?x?x3xf32>
+  return %out : tensor<?x?x3xf32>
+}
+
+// -----
+
+// Negatives for the epilogue. A value inside the output pair (its
+// rounding) is also returned: the pair and what follows stay, the matmul
+// alone is the kernel's (flags 704).
+// CHECK-LABEL: func.func @qdq_matmul_pair_shared(
+// CHECK:         kiln.ukernel "linear_f32"{{.*}}int_params = array<i64: 2, 704, 0>
+// CHECK:         kiln.round
+// CHECK:         kiln.add
+func.func @qdq_matmul_pair_shared(%x: tensor<?x4xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<2.500000e-01> : tensor<f32>
+  %zy = kiln.constant dense<1.280000e+02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %bias = kiln.constant dense<[0.5, 1.5, 2.5]> : tensor<3xf32>
+  %w8 = kiln.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %ws = kiln.constant dense<[[0.1, 0.2, 0.3]]> : tensor<1x3xf32>
+  %xs = kiln.div %x, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xr = kiln.round %xs : tensor<?x4xf32>
+  %xz = kiln.add %xr, %z : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<?x4xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4xf32>
+  %q = kiln.cast %xc : tensor<?x4xf32> -> tensor<?x4xui8>
+  %qf = kiln.cast %q : tensor<?x4xui8> -> tensor<?x4xf32>
+  %qs = kiln.sub %qf, %z : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xd = kiln.mul %qs, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %wf = kiln.cast %w8 : tensor<4x3xi8> -> tensor<4x3xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<4x3xf32>, tensor<1x3xf32>) -> tensor<4x3xf32>
+  %y = kiln.matmul %xd, %wd : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %ys = kiln.div %y, %sy : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yr = kiln.round %ys : tensor<?x3xf32>
+  %yz = kiln.add %yr, %zy : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<?x3xf32>, tensor<f32>, tensor<f32>) -> tensor<?x3xf32>
+  %yq = kiln.cast %yc : tensor<?x3xf32> -> tensor<?x3xui8>
+  %yqf = kiln.cast %yq : tensor<?x3xui8> -> tensor<?x3xf32>
+  %ysub = kiln.sub %yqf, %zy : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yd = kiln.mul %ysub, %sy : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yb = kiln.add %bias, %yd : (tensor<3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  return %yb, %yr : tensor<?x3xf32>, tensor<?x3xf32>
+}
+
+// -----
+
+// The pair's output is also returned: the pair is the kernel's (704 | 8192
+// = 8896), the bias add after it, whose input is still needed, stays.
+// CHECK-LABEL: func.func @qdq_matmul_output_shared(
+// CHECK:         kiln.ukernel "linear_f32"{{.*}}int_params = array<i64: 2, 8896, 0>
+// CHECK-NOT:     kiln.round
+// CHECK:         kiln.add
+func.func @qdq_matmul_output_shared(%x: tensor<?x4xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
+  %s = kiln.constant dense<5.000000e-02> : tensor<f32>
+  %z = kiln.constant dense<3.000000e+00> : tensor<f32>
+  %sy = kiln.constant dense<2.500000e-01> : tensor<f32>
+  %zy = kiln.constant dense<1.280000e+02> : tensor<f32>
+  %c0 = kiln.constant dense<0.000000e+00> : tensor<f32>
+  %c255 = kiln.constant dense<2.550000e+02> : tensor<f32>
+  %bias = kiln.constant dense<[0.5, 1.5, 2.5]> : tensor<3xf32>
+  %w8 = kiln.constant dense<[[1, -2, 3], [4, 5, -6], [7, 8, 9], [10, 11, 12]]> : tensor<4x3xi8>
+  %ws = kiln.constant dense<[[0.1, 0.2, 0.3]]> : tensor<1x3xf32>
+  %xs = kiln.div %x, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xr = kiln.round %xs : tensor<?x4xf32>
+  %xz = kiln.add %xr, %z : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xc = kiln.clip %xz min %c0 max %c255 : (tensor<?x4xf32>, tensor<f32>, tensor<f32>) -> tensor<?x4xf32>
+  %q = kiln.cast %xc : tensor<?x4xf32> -> tensor<?x4xui8>
+  %qf = kiln.cast %q : tensor<?x4xui8> -> tensor<?x4xf32>
+  %qs = kiln.sub %qf, %z : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %xd = kiln.mul %qs, %s : (tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  %wf = kiln.cast %w8 : tensor<4x3xi8> -> tensor<4x3xf32>
+  %wd = kiln.mul %wf, %ws : (tensor<4x3xf32>, tensor<1x3xf32>) -> tensor<4x3xf32>
+  %y = kiln.matmul %xd, %wd : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %ys = kiln.div %y, %sy : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yr = kiln.round %ys : tensor<?x3xf32>
+  %yz = kiln.add %yr, %zy : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yc = kiln.clip %yz min %c0 max %c255 : (tensor<?x3xf32>, tensor<f32>, tensor<f32>) -> tensor<?x3xf32>
+  %yq = kiln.cast %yc : tensor<?x3xf32> -> tensor<?x3xui8>
+  %yqf = kiln.cast %yq : tensor<?x3xui8> -> tensor<?x3xf32>
+  %ysub = kiln.sub %yqf, %zy : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yd = kiln.mul %ysub, %sy : (tensor<?x3xf32>, tensor<f32>) -> tensor<?x3xf32>
+  %yb = kiln.add %bias, %yd : (tensor<3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  return %yb, %yd : tensor<?x3xf32>, tensor<?x3xf32>
+}
+
 // -----
 
 // Negative: the DequantizeLinear's scale (0.04) is not the

@@ -236,6 +236,71 @@ static void test_per_tensor(int isa) {
          isa_name(isa), cases, worst <= 1e-5 ? "<= 1e-5" : "FAILED");
 }
 
+/* A QDQ model's matmul with its output pair (kiln_epilogue.requant):
+ * given int8 weights per column, A quantized with a given scale and zero
+ * point, then (clip(round(v / sy) + zy, 0, 255) - zy) * sy on the scaled
+ * int32 sums, then the bias, ReLU and the residual; against the same
+ * float operations done here (the sums exact, one scale product), so any
+ * value rounded across a step of sy fails (1e-6 of the largest value). */
+static void test_requant(int isa) {
+  static const int64_t shapes[][3] = {{5, 20, 100}, {13, 33, 64}, {64, 48, 768}, {40, 70, 1536}};
+  int cases = 0;
+  double worst = 0;
+  for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; ++sh) {
+    int64_t m = shapes[sh][0], n = shapes[sh][1], k = shapes[sh][2];
+    float *a = malloc(sizeof(float) * (size_t)(m * k));
+    int8_t *wq = malloc((size_t)(k * n));
+    float *scale = malloc(sizeof(float) * (size_t)n);
+    float *bias = malloc(sizeof(float) * (size_t)n);
+    float *res = malloc(sizeof(float) * (size_t)(m * n));
+    float *c = malloc(sizeof(float) * (size_t)(m * n));
+    double *want = malloc(sizeof(double) * (size_t)(m * n));
+    for (int64_t i = 0; i < m * k; ++i)
+      a[i] = frand() * 2.0f - 0.5f;
+    for (int64_t i = 0; i < k * n; ++i)
+      wq[i] = (int8_t)((int)(frand() * 255.0f) - 127);
+    for (int64_t j = 0; j < n; ++j) {
+      scale[j] = 0.002f + 0.0003f * (float)(j % 7);
+      bias[j] = frand() - 0.5f;
+    }
+    for (int64_t i = 0; i < m * n; ++i)
+      res[i] = frand();
+    const float given[2] = {0.011f, 37.0f};
+    /* the output's pair: a range of about half the products' */
+    const float sy = 0.0007f * sqrtf((float)k), zy = 121.0f;
+    float rq[3] = {sy, zy, 1.0f / sy};
+    int8_t *bp = malloc(kiln_s8_packed_bytes(k, n));
+    kiln_s8_pack_quantized(k, n, wq, scale, n, bp);
+    kiln_epilogue ep = {bias, res, n, KILN_ACT_RELU, NULL, 0, rq};
+    kiln_qgemm_run_mode(isa, 0, KILN_QGEMM_PER_TENSOR, given, m, n, k, a, k, 1,
+                        bp, c, n, &ep);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t acc = 0;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          float q = nearbyintf(a[i * k + kk] / given[0]) + given[1];
+          q = q < 0 ? 0 : q > 255 ? 255 : q;
+          acc += (int64_t)(q - given[1]) * wq[kk * n + j];
+        }
+        float v = (float)acc * (given[0] * scale[j]);
+        v = kiln_requant_scalar(v, rq) + bias[j];
+        want[i * n + j] = (v > 0.0f ? v : 0.0f) + res[i * n + j];
+      }
+    double e = rel_error(m * n, c, want);
+    if (!(e <= 1e-6)) {
+      printf("FAIL qgemm requant %s m=%lld n=%lld k=%lld: error %g\n",
+             isa_name(isa), (long long)m, (long long)n, (long long)k, e);
+      ++failures;
+    }
+    worst = e > worst ? e : worst;
+    ++cases;
+    free(a), free(wq), free(scale), free(bias), free(res), free(c), free(want);
+    free(bp);
+  }
+  printf("qgemm requant %s: %d cases, against the same operations %s\n",
+         isa_name(isa), cases, worst <= 1e-6 ? "<= 1e-6" : "FAILED");
+}
+
 /* --quantize int8-static: weights the compiler quantized
  * (kiln_s8_pack_weights at the ISA's qmax, so AVX2 runs its 7-bit tile)
  * and activations quantized per tensor with a given (calibrated) scale and
@@ -325,11 +390,13 @@ int main(void) {
   kiln_pool_start(2);
   test_isa(KILN_ISA_GENERIC);
   test_per_tensor(KILN_ISA_GENERIC);
+  test_requant(KILN_ISA_GENERIC);
   test_static(KILN_ISA_GENERIC);
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2")) {
     test_isa(KILN_ISA_AVX2);
     test_per_tensor(KILN_ISA_AVX2);
+    test_requant(KILN_ISA_AVX2);
     test_static(KILN_ISA_AVX2);
   } else {
     printf("qgemm avx2: skipped, this CPU has no AVX2\n");
@@ -337,6 +404,7 @@ int main(void) {
   if (has_avx512vnni()) {
     test_isa(KILN_ISA_AVX512);
     test_per_tensor(KILN_ISA_AVX512);
+    test_requant(KILN_ISA_AVX512);
     test_static(KILN_ISA_AVX512);
   } else {
     printf("qgemm avx512-vnni: skipped, this CPU has no AVX512-VNNI\n");

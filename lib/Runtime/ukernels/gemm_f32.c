@@ -480,6 +480,11 @@ enum {
                                (--precision fp16, pack_f16.h) */
   LINEAR_S4_ZERO_POINTS = 4096, /* with 256: [P, NG, G / 8 + 2, 64], zero
                                    points per group (gemm_s4.h) */
+  LINEAR_REQUANT = 8192, /* with 32, 128 and 512: the output's
+                            QuantizeLinear -> DequantizeLinear pair (scale
+                            and zero point in fparams[2], fparams[3]) on
+                            the products, before the bias (a QDQ model's
+                            MatMul output; kiln_epilogue.requant) */
 };
 
 static void linear_f32_call(const int64_t *desc, const float *fparams) {
@@ -553,7 +558,15 @@ static void linear_f32_call(const int64_t *desc, const float *fparams) {
     kiln_rt_check_dim(unitb, 1);
     kiln_epilogue epb = {(flags & LINEAR_BIAS) ? (const float *)bias.base : NULL,
                          (flags & LINEAR_RESIDUAL) ? (const float *)res.base : NULL,
-                         res.stride[2], act, NULL, 0};
+                         res.stride[2], act, NULL, 0, NULL};
+    float rq[3];
+    if (flags & LINEAR_REQUANT) { /* only the int8 tiles apply it */
+      kiln_rt_check_dim(s8 && (flags & LINEAR_ACT_GIVEN) ? 1 : 0, 1);
+      rq[0] = fparams[2];
+      rq[1] = fparams[3];
+      rq[2] = kiln_quant_rcp(rq[0]);
+      epb.requant = rq;
+    }
     int ok = f16 ? kiln_hgemm_run(isa, 0, m, n, k, (const float *)x.base,
                                   x.stride[2], x.stride[3],
                                   (const uint16_t *)w.base, (float *)y.base,

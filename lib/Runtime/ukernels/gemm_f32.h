@@ -42,7 +42,10 @@ enum {
 };
 
 /* Applied on the register tile before it is stored:
- *   c = act(acc (+ c) + bias[j] + row_bias[i]) + residual[i, j]
+ *   c = act(rq(acc (+ c)) + bias[j] + row_bias[i]) + residual[i, j]
+ * where rq, with `requant` (the int8 tiles only), is a QuantizeLinear ->
+ * DequantizeLinear pair on u8: (clip(round(v / s) + z, 0, 255) - z) * s
+ * (a QDQ model's matmul output, before its bias);
  * or, with res_first (a convolution's residual block),
  *   c = act(acc (+ c) + bias[j] + row_bias[i] + residual[i, j]).
  * bias, row_bias and residual point at the tile's first column / row /
@@ -54,7 +57,16 @@ typedef struct {
   int act;
   const float *row_bias; /* or NULL: one value per row of C */
   int res_first;
+  const float *requant; /* or NULL: s, z, kiln_quant_rcp(s) */
 } kiln_epilogue;
+
+/* The requant pair on one value (the generic tiles'). */
+static inline float kiln_requant_scalar(float v, const float *rq) {
+  float q = nearbyintf(v / rq[0]) + rq[1];
+  q = q > 0.0f ? q : 0.0f; /* NaN: 0 */
+  q = q < 255.0f ? q : 255.0f;
+  return (q - rq[1]) * rq[0];
+}
 
 /* Activations the AVX2 and AVX-512 tiles apply over the stored tile
  * (act_tile, gemm_act_tile_impl.h) rather than in registers (all but ReLU,

@@ -118,6 +118,8 @@ static void tile_generic(int64_t mr, int64_t nc, int64_t kq,
         v += c[i * ldc + j];
       if (last) {
         if (ep) {
+          if (ep->requant)
+            v = kiln_requant_scalar(v, ep->requant);
           if (ep->bias)
             v += ep->bias[j];
           if (ep->row_bias)
@@ -215,13 +217,13 @@ static void tile_block(void *vjob, int64_t cb, int64_t i0, int64_t rows,
   }
   if (last)
     kiln_gemm_prefetch_c(g->c + i0 * g->ldc + j0, g->ldc, rows, nc);
-  if (g->amx) { /* rows row-major, panels whole (j0 % 32 == 0) */
-    kiln_qgemm_tile_amx(rows, nc, kq, g->ap + i0 * g->kq * 4 + q0 * 4, g->kq * 4,
+  if (g->amx) { /* whole k (q0 = 0), panels whole (j0 % 32 == 0) */
+    kiln_qgemm_tile_amx(rows, nc, kq, g->ap + i0 * g->kq * 4, rows * 64,
                         p0 + q0 * 64, p1 + q0 * 64,
                         (const float *)(p0 + g->kq * 64),
                         (const float *)(p1 + g->kq * 64), g->rowq + 2 * i0,
                         g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate,
-                        last, epp);
+                        last, epp, &side);
     return;
   }
   g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 4 * g->abytes, p0 + q0 * 64,

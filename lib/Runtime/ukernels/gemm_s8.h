@@ -137,8 +137,10 @@ void kiln_qgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                           float *c, int64_t ldc, int accumulate, int last,
                           const kiln_epilogue *ep, const kiln_gemm_side *side);
 /* The AMX tile (gemm_s8_avx512.c): up to 32 rows x 32 columns (two
- * panels) over kq quads, a multiple of 16, with A's rows row-major (row i
- * of the tile at ap + i * lda); otherwise as kiln_qgemm_tile_avx512vnni.
+ * panels) over kq quads, a multiple of 16, A in the AMX layout of
+ * kiln_qgemm_pack_a_avx512 (per 64 k, the tile's rows of 64 bytes: chunk
+ * c at ap + c * lda, lda = rows * 64); otherwise as
+ * kiln_qgemm_tile_avx512vnni.
  * Only called when kiln_cpu_has_amx_int8(). */
 #define KILN_QGEMM_MR_AMX 32
 /* Fewer rows stay on the VNNI tile (decode steps: bound by the weights'
@@ -148,14 +150,15 @@ void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
                          int64_t lda, const int8_t *b0, const int8_t *b1,
                          const float *sb0, const float *sb1, const float *rowq,
                          float *c, int64_t ldc, int accumulate, int last,
-                         const kiln_epilogue *ep);
+                         const kiln_epilogue *ep, const kiln_gemm_side *side);
 /* Whether this CPU has AMX-TILE and AMX-INT8 and the kernel lets this
  * process use them (Linux: arch_prctl ARCH_REQ_XCOMP_PERM, asked once);
  * KILN_NO_AMX=1 says no. */
 int kiln_cpu_has_amx_int8(void);
 /* Quantizes rows [0, rows) of A into the quad layout of a row block
- * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]), or with `rowmajor` row
- * by row (dst[i * kq * 4 + kk], the AMX tile's), and rowq (AVX-512): each
+ * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]), or with `rowmajor` in
+ * rows of 64 (dst[((kk / 64) * rows + i) * 64 + kk % 64], the AMX
+ * tile's; kq a multiple of 16), and rowq (AVX-512): each
  * row with its own range, or, with `fixed` (scale, zero point), with
  * those (x / scale, as DynamicQuantizeLinear divides). */
 void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,

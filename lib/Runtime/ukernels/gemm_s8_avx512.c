@@ -215,16 +215,15 @@ void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
   }
   /* per tensor: x / scale, as DynamicQuantizeLinear divides */
   int divide = fixed != NULL;
-  if (rowmajor) { /* the AMX tile's rows: row i at dst + i * kq * 4 */
+  if (rowmajor) { /* the AMX tile's: per 64 k, the block's rows of 64 */
     for (int64_t r = 0; r < rows; ++r) {
       const float *rq = rowq + 2 * r;
       __m512 sv = _mm512_set1_ps(rq[0]), inv = _mm512_set1_ps(1.0f / rq[0]);
       __m512i zp = _mm512_set1_epi32((int32_t)rq[1]);
-      uint8_t *d = dst + r * kq * 4;
       for (int64_t k0 = 0; k0 < kq * 4; k0 += 16)
-        _mm_mask_storeu_epi8(d + k0, mask_of(kq * 4 - k0),
-                             quant16(a + r * lda + k0, mask_of(k - k0), sv, inv,
-                                     zp, divide));
+        _mm_storeu_si128((__m128i *)(dst + ((k0 >> 6) * rows + r) * 64 + (k0 & 63)),
+                         quant16(a + r * lda + k0, mask_of(k - k0), sv, inv, zp,
+                                 divide));
     }
     return;
   }
@@ -271,7 +270,13 @@ static void amx_configure(int r0, int r1) {
 
 static inline __attribute__((always_inline)) void
 amx_sums(const int tworow, const int twocol, int64_t kq, const uint8_t *ap,
-         int64_t lda, const int8_t *b0, const int8_t *b1, int32_t *buf) {
+         int64_t lda, const int8_t *b0, const int8_t *b1, int32_t *buf,
+         const kiln_gemm_side *side) {
+  /* the tile's share of the next column block's panels, fetched into L2
+   * over the k loop, `per` lines of each a step */
+  const char *sp0 = side ? side->p0 : NULL, *sp1 = side ? side->p1 : NULL;
+  int64_t left = side ? side->lines : 0;
+  int64_t per = left > 0 ? (left * 16 + kq - 1) / kq : 0;
   _tile_zero(4);
   if (twocol)
     _tile_zero(5);
@@ -280,12 +285,21 @@ amx_sums(const int tworow, const int twocol, int64_t kq, const uint8_t *ap,
   if (tworow && twocol)
     _tile_zero(7);
   for (int64_t q = 0; q < kq; q += 16) {
+    for (int64_t l = 0; l < per && left > 0; ++l, --left) {
+      __builtin_prefetch(sp0, 0, 2);
+      sp0 += 64;
+      if (sp1) {
+        __builtin_prefetch(sp1, 0, 2);
+        sp1 += 64;
+      }
+    }
     _tile_loadd(2, b0 + q * 64, 64);
     if (twocol)
       _tile_loadd(3, b1 + q * 64, 64);
-    _tile_loadd(0, ap + q * 4, lda);
+    const uint8_t *a0 = ap + (q / 16) * lda;
+    _tile_loadd(0, a0, 64);
     if (tworow)
-      _tile_loadd(1, ap + 16 * lda + q * 4, lda);
+      _tile_loadd(1, a0 + 16 * 64, 64);
     _tile_dpbusd(4, 0, 2);
     if (twocol)
       _tile_dpbusd(5, 0, 3);
@@ -307,19 +321,19 @@ void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
                          int64_t lda, const int8_t *b0, const int8_t *b1,
                          const float *sb0, const float *sb1, const float *rowq,
                          float *c, int64_t ldc, int accumulate, int last,
-                         const kiln_epilogue *ep) {
+                         const kiln_epilogue *ep, const kiln_gemm_side *side) {
   _Alignas(64) int32_t buf[32 * 32];
   int r0 = mr < 16 ? (int)mr : 16, r1 = (int)mr - r0;
   amx_configure(r0, r1);
   int two = nc > 16;
   if (r1 && two)
-    amx_sums(1, 1, kq, ap, lda, b0, b1, buf);
+    amx_sums(1, 1, kq, ap, lda, b0, b1, buf, side);
   else if (r1)
-    amx_sums(1, 0, kq, ap, lda, b0, b1, buf);
+    amx_sums(1, 0, kq, ap, lda, b0, b1, buf, side);
   else if (two)
-    amx_sums(0, 1, kq, ap, lda, b0, b1, buf);
+    amx_sums(0, 1, kq, ap, lda, b0, b1, buf, side);
   else
-    amx_sums(0, 0, kq, ap, lda, b0, b1, buf);
+    amx_sums(0, 0, kq, ap, lda, b0, b1, buf, side);
   __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
   __m512 s0 = _mm512_loadu_ps(sb0), s1 = two ? _mm512_loadu_ps(sb1) : s0;
   __m512i c0 = _mm512_loadu_si512(sb0 + 16);

@@ -32,6 +32,14 @@ store8(float *c, __m256 v, int64_t cols, int accumulate,
   if (accumulate)
     v = _mm256_add_ps(v, full ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, m));
   if (ep) {
+    if (ep->requant) { /* (clip(round(v / s) + z, 0, 255) - z) * s */
+      __m256 s = _mm256_set1_ps(ep->requant[0]), z = _mm256_set1_ps(ep->requant[1]);
+      __m256 q = _mm256_add_ps(
+          _mm256_round_ps(_mm256_div_ps(v, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+          z);
+      q = _mm256_min_ps(_mm256_max_ps(q, _mm256_setzero_ps()), _mm256_set1_ps(255.0f));
+      v = _mm256_mul_ps(_mm256_sub_ps(q, z), s);
+    }
     if (ep->bias)
       v = _mm256_add_ps(v, full ? _mm256_loadu_ps(ep->bias + col)
                                 : _mm256_maskload_ps(ep->bias + col, m));

@@ -31,6 +31,11 @@ store_row(float *c, __m512 v, __mmask16 mask, int accumulate,
   if (accumulate)
     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
   if (ep) {
+    if (ep->requant) {
+      __m512 s = _mm512_set1_ps(ep->requant[0]), z = _mm512_set1_ps(ep->requant[1]);
+      v = _mm512_mul_ps(
+          _mm512_sub_ps(quant_u8_16(v, s, _mm512_set1_ps(ep->requant[2]), z), z), s);
+    }
     if (ep->bias)
       v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep->bias + col));
     if (ep->row_bias)
