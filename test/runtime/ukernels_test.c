@@ -17,6 +17,8 @@
 #include "ukernels/gemm_f32.h"
 #include "ukernels/softmax_f32.h"
 #include "ukernel_test_util.h"
+#include "ukernels/gemm_amx.h"
+#include "ukernels/gemm_bf16.h"
 #include "ukernel_ref.h"
 
 #include <math.h>
@@ -136,15 +138,20 @@ static double check_linear(int isa, int64_t m, int64_t n, int64_t k, int act,
  * differs. Odd k (a zero-padded last pair), k cut into blocks, M = 1. */
 static void test_linear_bf16(int isa) {
   static const int64_t shapes[][3] = {
-      {13, 40, 9}, {128, 96, 64}, {1, 33, 100}, {30, 16, 1}, {40, 50, 1030}, {7, 70, 777}};
+      {13, 40, 9}, {128, 96, 64}, {1, 33, 100}, {30, 16, 1}, {40, 50, 1030}, {7, 70, 777},
+      /* k a multiple of 32 from 8 rows: the AMX-BF16 tile where the CPU
+       * has it (16 + 1 rows, one and two panels, k of 3072 at once) */
+      {33, 48, 128}, {300, 40, 192}, {64, 80, 3072}};
   double worst = 0;
-  int cases = 0;
+  int cases = 0, amx = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
     for (int act = 0; act <= KILN_ACT_HARDSWISH; ++act)
       for (int br = 0; br < 4; ++br) {
         double e = check_linear(isa, shapes[s][0], shapes[s][1], shapes[s][2], act, 3,
                                 br & 1, br >> 1);
         ++cases;
+        amx += isa == KILN_ISA_AVX512 && kiln_cpu_has_amx_bf16() &&
+               shapes[s][2] % 32 == 0 && shapes[s][0] >= KILN_SBGEMM_AMX_MIN_M;
         if (e > 2e-6) {
           printf("FAIL linear bf16 %s m=%lld n=%lld k=%lld act=%d: error %g\n",
                  isa_name(isa), (long long)shapes[s][0], (long long)shapes[s][1],
@@ -155,6 +162,9 @@ static void test_linear_bf16(int isa) {
       }
   printf("linear bf16 %s: %d cases, max error %s\n", isa_name(isa), cases,
          worst <= 2e-6 ? "<= 2e-6" : "TOO LARGE");
+  if (isa == KILN_ISA_AVX512)
+    printf(kiln_cpu_has_amx_bf16() ? "linear bf16 amx: %d of them on the AMX tile\n"
+                                   : "linear bf16 amx: unavailable\n", amx);
 }
 
 void kiln_ukernel_sbgemm_packed(int64_t flags, int64_t m, int64_t n, int64_t k,

@@ -18,6 +18,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "gemm_amx.h"
 #include "gemm_bf16.h"
 #include "../runtime_internal.h"
 
@@ -149,6 +150,8 @@ typedef struct {
   int vector_pack; /* A rounded by the AVX512-BF16 packer */
   int accumulate;  /* C += A B instead of C = A B */
   int a_f32;       /* A packed as bf16-rounded fp32 (the AVX2 tile) */
+  int amx;         /* kiln_sbgemm_tile_amx, A in its order */
+  int64_t kblock;  /* k-pairs per cache block */
 } job;
 
 void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
@@ -166,6 +169,10 @@ static void pack_block(void *vjob, int64_t i0, int64_t rows) {
         df[((kk >> 1) * rows + i) * 2 + (kk & 1)] =
             kk < g->k ? bf16_to_f32(to_bf16(src[kk * g->acs])) : 0.0f;
     }
+    return;
+  }
+  if (g->amx) {
+    kiln_sbgemm_pack_a_amx(g->a + i0 * g->lda, g->lda, rows, g->k, g->kq, dst);
     return;
   }
   if (g->vector_pack && (g->acs == 1 || g->k == 1)) {
@@ -218,6 +225,12 @@ static void tile_block(void *vjob, int64_t cb, int64_t i0, int64_t rows,
     kiln_epilogue_at(g->ep, i0, j0, &ep);
     epp = &ep;
   }
+  if (g->amx) { /* whole k (q0 = 0), panels whole (j0 % 32 == 0) */
+    kiln_sbgemm_tile_amx(rows, nc, kq, g->ap + i0 * g->kq * 2, rows * 64, b0, b1,
+                         g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate,
+                         epp, &side);
+    return;
+  }
   g->tile(rows, nc, kq, g->ap + (i0 * g->kq + q0 * rows) * 2 * (g->a_f32 ? 2 : 1),
           b0, b1,
           g->c + i0 * g->ldc + j0, g->ldc, !first || g->accumulate, epp, &side);
@@ -234,9 +247,7 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t q0, int64_t kq,
 static void tiles(void *vjob, int64_t begin, int64_t end) {
   const job *g = vjob;
   int64_t rowBlocks = (g->m + g->mr - 1) / g->mr;
-  /* decode-sized products (M <= 4) stream each panel once in one pass */
-  kiln_gemm_visit_tiles(begin, end, rowBlocks, g->kq, g->m <= 4 ? g->kq : KQ_BLOCK,
-                        tile_at, vjob);
+  kiln_gemm_visit_tiles(begin, end, rowBlocks, g->kq, g->kblock, tile_at, vjob);
 }
 
 int kiln_cpu_has_avx512bf16(void) {
@@ -258,8 +269,17 @@ int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
                                     c, ldc, ep);
   job g = {tile_generic, KILN_SGEMM_MR_GENERIC, KILN_SGEMM_NC_GENERIC,
            m, n, k, (k + 1) / 2, a, lda, acs, NULL, bp, c, ldc, ep, 0,
-           accumulate, 0};
-  if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bf16()) {
+           accumulate, 0, 0, 0};
+  /* decode-sized products (M <= 4) stream each panel once in one pass */
+  g.kblock = m <= 4 ? g.kq : KQ_BLOCK;
+  if (isa == KILN_ISA_AVX512 && k % 32 == 0 && m >= KILN_SBGEMM_AMX_MIN_M &&
+      (acs == 1 || k == 1) && kiln_cpu_has_amx_bf16()) {
+    /* AMX: 32 x 32 tiles over the whole k, A in their order */
+    g.amx = 1;
+    g.mr = KILN_SBGEMM_MR_AMX;
+    g.nc = 32;
+    g.kblock = g.kq;
+  } else if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bf16()) {
     g.tile = kiln_sbgemm_tile_avx512bf16;
     g.vector_pack = 1;
     g.mr = KILN_SGEMM_MR_AVX512;

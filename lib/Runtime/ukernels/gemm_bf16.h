@@ -20,4 +20,18 @@ void kiln_sbgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
                            int accumulate, const kiln_epilogue *ep,
                            const kiln_gemm_side *side);
 
+/* The AMX-BF16 tile (gemm_bf16_avx512.c): up to 32 rows x 32 columns over
+ * kq k-pairs, a multiple of 16, A from kiln_sbgemm_pack_a_amx (per 32 k the
+ * block's rows: chunk c at ap + c * lda bytes, lda = rows * 64). Only
+ * called when kiln_cpu_has_amx_bf16() (gemm_amx.h). */
+#define KILN_SBGEMM_MR_AMX 32
+/* fewer rows stay on the AVX512-BF16 tile (decode steps) */
+#define KILN_SBGEMM_AMX_MIN_M 8
+void kiln_sbgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint16_t *ap,
+                          int64_t lda, const uint16_t *b0, const uint16_t *b1,
+                          float *c, int64_t ldc, int accumulate,
+                          const kiln_epilogue *ep, const kiln_gemm_side *side);
+void kiln_sbgemm_pack_a_amx(const float *a, int64_t lda, int64_t rows,
+                            int64_t k, int64_t kq, uint16_t *dst);
+
 #endif

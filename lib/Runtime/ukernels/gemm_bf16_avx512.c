@@ -10,6 +10,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "gemm_amx.h"
 #include "gemm_store_avx512.h"
 #include "transpose_avx512.h"
 
@@ -220,4 +221,87 @@ int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
     }
   }
   return 1;
+}
+
+/* ---- AMX-BF16: tdpbf16ps on 16 x 64-byte tiles ------------------------- *
+ * As the int8 AMX tile (gemm_s8_avx512.c, configuration in gemm_amx.h),
+ * with 16 k-pairs per step: an A tile is 16 rows of 32 bf16, a B tile 16
+ * pairs of one panel as packed (1 KiB), a C tile 16 x 16 fp32; up to 2 x 2
+ * C tiles over the whole k, stored to a buffer and given the fp32
+ * epilogue. */
+
+static inline __attribute__((always_inline)) void
+amx_sums_bf16(const int tworow, const int twocol, int64_t kq,
+              const uint16_t *ap, int64_t lda, const uint16_t *b0,
+              const uint16_t *b1, float *buf, const kiln_gemm_side *side) {
+  kiln_amx_side sd = kiln_amx_side_begin(side, kq);
+  _tile_zero(4);
+  if (twocol)
+    _tile_zero(5);
+  if (tworow)
+    _tile_zero(6);
+  if (tworow && twocol)
+    _tile_zero(7);
+  for (int64_t q = 0; q < kq; q += 16) {
+    kiln_amx_side_step(&sd);
+    _tile_loadd(2, b0 + q * 32, 64);
+    if (twocol)
+      _tile_loadd(3, b1 + q * 32, 64);
+    const char *a0 = (const char *)ap + (q / 16) * lda;
+    _tile_loadd(0, a0, 64);
+    if (tworow)
+      _tile_loadd(1, a0 + 16 * 64, 64);
+    _tile_dpbf16ps(4, 0, 2);
+    if (twocol)
+      _tile_dpbf16ps(5, 0, 3);
+    if (tworow)
+      _tile_dpbf16ps(6, 1, 2);
+    if (tworow && twocol)
+      _tile_dpbf16ps(7, 1, 3);
+  }
+  _tile_stored(4, buf, 128);
+  if (twocol)
+    _tile_stored(5, buf + 16, 128);
+  if (tworow)
+    _tile_stored(6, buf + 16 * 32, 128);
+  if (tworow && twocol)
+    _tile_stored(7, buf + 16 * 32 + 16, 128);
+  KILN_AMX_STORED();
+}
+
+void kiln_sbgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint16_t *ap,
+                          int64_t lda, const uint16_t *b0, const uint16_t *b1,
+                          float *c, int64_t ldc, int accumulate,
+                          const kiln_epilogue *ep, const kiln_gemm_side *side) {
+  _Alignas(64) float buf[32 * 32];
+  int r0 = mr < 16 ? (int)mr : 16, r1 = (int)mr - r0;
+  kiln_amx_configure(r0, r1);
+  int two = nc > 16;
+  if (r1 && two)
+    amx_sums_bf16(1, 1, kq, ap, lda, b0, b1, buf, side);
+  else if (r1)
+    amx_sums_bf16(1, 0, kq, ap, lda, b0, b1, buf, side);
+  else if (two)
+    amx_sums_bf16(0, 1, kq, ap, lda, b0, b1, buf, side);
+  else
+    amx_sums_bf16(0, 0, kq, ap, lda, b0, b1, buf, side);
+  __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
+  for (int64_t i = 0; i < mr; ++i) {
+    store_row(c + i * ldc, _mm512_load_ps(buf + i * 32), m0, accumulate, ep, i, 0);
+    if (two)
+      store_row(c + i * ldc + 16, _mm512_load_ps(buf + i * 32 + 16), m1,
+                accumulate, ep, i, 16);
+  }
+  tile_done(c, ldc, mr, nc, 0, ep);
+}
+
+/* A row block (rows x k, unit column stride) rounded to bf16 in the AMX
+ * tile's order: per 32 k, the block's rows of 32 values
+ * (dst[((kk / 32) * rows + i) * 32 + kk % 32]; kq pairs, zero past k). */
+void kiln_sbgemm_pack_a_amx(const float *a, int64_t lda, int64_t rows,
+                            int64_t k, int64_t kq, uint16_t *dst) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < kq * 2; j += 32)
+      kiln_bf16_rows_avx512bf16(a + i * lda + j, 0, 1, k - j, 32,
+                                dst + ((j / 32) * rows + i) * 32, 0);
 }

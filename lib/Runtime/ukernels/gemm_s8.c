@@ -247,29 +247,49 @@ static void tiles(void *vjob, int64_t begin, int64_t end) {
   kiln_gemm_visit_tiles(begin, end, rowBlocks, g->kq, g->kblock, tile_at, vjob);
 }
 
-/* AMX-TILE and AMX-INT8 (CPUID leaf 7: EDX bits 24 and 25), their state
- * enabled by the OS (XCR0 bits 17 and 18), and, on Linux, this process
- * allowed to use the tile data (arch_prctl ARCH_REQ_XCOMP_PERM for
- * XFEATURE_XTILEDATA, which a process asks once). KILN_NO_AMX=1: no. */
-int kiln_cpu_has_amx_int8(void) {
-  static int known = -1;
-  if (known >= 0)
-    return known;
-  int ok = 0;
+/* AMX with tile data the OS enables (XCR0 bits 17 and 18) and, on Linux,
+ * lets this process use (arch_prctl ARCH_REQ_XCOMP_PERM for
+ * XFEATURE_XTILEDATA, asked once); `bit`: the feature's CPUID leaf 7 EDX
+ * bit besides AMX-TILE's (24). KILN_NO_AMX=1: no. */
+static int amx_usable(unsigned bit) {
+  static int allowed = -1;
 #if defined(__x86_64__) && defined(__linux__)
   unsigned a, b, c, d;
-  const char *off = getenv("KILN_NO_AMX");
-  if (!(off && *off && strcmp(off, "0") != 0) && __get_cpuid(1, &a, &b, &c, &d) &&
-      (c & (1u << 27)) && __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
-      (d & (1u << 24)) && (d & (1u << 25))) {
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & (3u << 17)) == (3u << 17))
-      ok = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
-                   18 /* XFEATURE_XTILEDATA */) == 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) ||
+      !(d & (1u << bit)))
+    return 0;
+  if (allowed < 0) {
+    const char *off = getenv("KILN_NO_AMX");
+    int ok = 0;
+    if (!(off && *off && strcmp(off, "0") != 0) && __get_cpuid(1, &a, &b, &c, &d) &&
+        (c & (1u << 27))) {
+      unsigned lo, hi;
+      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+      if ((lo & (3u << 17)) == (3u << 17))
+        ok = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
+                     18 /* XFEATURE_XTILEDATA */) == 0;
+    }
+    allowed = ok;
   }
+  return allowed;
+#else
+  (void)bit;
+  (void)allowed;
+  return 0;
 #endif
-  known = ok;
+}
+
+int kiln_cpu_has_amx_int8(void) {
+  static int known = -1;
+  if (known < 0)
+    known = amx_usable(25);
+  return known;
+}
+
+int kiln_cpu_has_amx_bf16(void) {
+  static int known = -1;
+  if (known < 0)
+    known = amx_usable(22);
   return known;
 }
 

@@ -66,6 +66,7 @@ void kiln_s8_pack_quantized(int64_t k, int64_t n, const int8_t *wq,
 #endif
 
 #ifndef __cplusplus
+#include "gemm_amx.h"
 #include "gemm_f32.h"
 
 /* C = (C +) act(A W + ...) over the run's threads, A (fp32, A[i, kk] at
@@ -151,10 +152,7 @@ void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
                          const float *sb0, const float *sb1, const float *rowq,
                          float *c, int64_t ldc, int accumulate, int last,
                          const kiln_epilogue *ep, const kiln_gemm_side *side);
-/* Whether this CPU has AMX-TILE and AMX-INT8 and the kernel lets this
- * process use them (Linux: arch_prctl ARCH_REQ_XCOMP_PERM, asked once);
- * KILN_NO_AMX=1 says no. */
-int kiln_cpu_has_amx_int8(void);
+
 /* Quantizes rows [0, rows) of A into the quad layout of a row block
  * (dst[(q * rows + i) * 4 + r] = qa[i, 4q + r]), or with `rowmajor` in
  * rows of 64 (dst[((kk / 64) * rows + i) * 64 + kk % 64], the AMX

@@ -12,6 +12,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "gemm_amx.h"
 #include "gemm_s8.h"
 #include "gemm_store_avx512.h"
 
@@ -241,8 +242,8 @@ void kiln_qgemm_pack_a_avx512(const float *a, int64_t lda, int64_t rows,
  * one tdpbusd: 16 x 16 x 64 multiply-adds. The tile is up to 2 x 2 C tiles
  * (32 rows x 32 columns; tmm0-1 A, tmm2-3 B, tmm4-7 C) over the whole k
  * (a multiple of 64), its int32 sums stored to a buffer, then dequantized
- * and given the epilogue as the VNNI tile's. The tile configuration (rows
- * of the two A / C rows of tiles) is per thread, loaded when it changes. */
+ * and given the epilogue as the VNNI tile's. The tile configuration:
+ * gemm_amx.h. */
 
 typedef struct {
   uint8_t palette, start_row, reserved[14];
@@ -252,7 +253,7 @@ typedef struct {
 
 static _Thread_local int amx_rows0 = -1, amx_rows1 = -1;
 
-static void amx_configure(int r0, int r1) {
+void kiln_amx_configure(int r0, int r1) {
   if (r0 == amx_rows0 && r1 == amx_rows1)
     return;
   amx_config cfg;
@@ -263,7 +264,9 @@ static void amx_configure(int r0, int r1) {
     cfg.rows[t] = (uint8_t)rows[t];
     cfg.colsb[t] = rows[t] ? 64 : 0;
   }
-  _tile_loadconfig(&cfg);
+  /* not _tile_loadconfig: GCC 12's gives the asm an 8-byte memory
+   * operand, so the stores of the rows and widths were dropped */
+  __asm__ volatile("ldtilecfg %0" ::"m"(cfg));
   amx_rows0 = r0;
   amx_rows1 = r1;
 }
@@ -272,11 +275,7 @@ static inline __attribute__((always_inline)) void
 amx_sums(const int tworow, const int twocol, int64_t kq, const uint8_t *ap,
          int64_t lda, const int8_t *b0, const int8_t *b1, int32_t *buf,
          const kiln_gemm_side *side) {
-  /* the tile's share of the next column block's panels, fetched into L2
-   * over the k loop, `per` lines of each a step */
-  const char *sp0 = side ? side->p0 : NULL, *sp1 = side ? side->p1 : NULL;
-  int64_t left = side ? side->lines : 0;
-  int64_t per = left > 0 ? (left * 16 + kq - 1) / kq : 0;
+  kiln_amx_side sd = kiln_amx_side_begin(side, kq);
   _tile_zero(4);
   if (twocol)
     _tile_zero(5);
@@ -285,14 +284,7 @@ amx_sums(const int tworow, const int twocol, int64_t kq, const uint8_t *ap,
   if (tworow && twocol)
     _tile_zero(7);
   for (int64_t q = 0; q < kq; q += 16) {
-    for (int64_t l = 0; l < per && left > 0; ++l, --left) {
-      __builtin_prefetch(sp0, 0, 2);
-      sp0 += 64;
-      if (sp1) {
-        __builtin_prefetch(sp1, 0, 2);
-        sp1 += 64;
-      }
-    }
+    kiln_amx_side_step(&sd);
     _tile_loadd(2, b0 + q * 64, 64);
     if (twocol)
       _tile_loadd(3, b1 + q * 64, 64);
@@ -315,6 +307,7 @@ amx_sums(const int tworow, const int twocol, int64_t kq, const uint8_t *ap,
     _tile_stored(6, buf + 16 * 32, 128);
   if (tworow && twocol)
     _tile_stored(7, buf + 16 * 32 + 16, 128);
+  KILN_AMX_STORED();
 }
 
 void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
@@ -324,7 +317,7 @@ void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
                          const kiln_epilogue *ep, const kiln_gemm_side *side) {
   _Alignas(64) int32_t buf[32 * 32];
   int r0 = mr < 16 ? (int)mr : 16, r1 = (int)mr - r0;
-  amx_configure(r0, r1);
+  kiln_amx_configure(r0, r1);
   int two = nc > 16;
   if (r1 && two)
     amx_sums(1, 1, kq, ap, lda, b0, b1, buf, side);

@@ -1,0 +1,60 @@
+/*===- gemm_amx.h - what the AMX tiles share (int8 and bf16) --------------===*
+ *
+ * The int8 (gemm_s8_avx512.c) and bf16 (gemm_bf16_avx512.c) AMX tiles use
+ * one tile configuration: tmm0-1 A (rows r0, r1 of 64 bytes), tmm2-3 B (16
+ * rows of 64 bytes: 16 quads or pairs of k of a packed panel), tmm4-5 C of
+ * the first 16 rows, tmm6-7 of the next r1, loaded per thread when it
+ * changes (one record of the loaded one per thread, so the two kinds of
+ * tile see each other's loads). Compiled into files built with
+ * -mamx-tile.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_UKERNELS_GEMM_AMX_H
+#define KILN_UKERNELS_GEMM_AMX_H
+
+#include "gemm_f32.h"
+
+/* Whether this CPU has AMX-TILE and AMX-INT8 (AMX-BF16) and the kernel
+ * lets this process use them (Linux: arch_prctl ARCH_REQ_XCOMP_PERM,
+ * asked once; gemm_s8.c); KILN_NO_AMX=1 says no. */
+int kiln_cpu_has_amx_int8(void);
+int kiln_cpu_has_amx_bf16(void);
+
+/* Loads the configuration for A / C tile rows r0 (1..16) and r1 (0..16)
+ * unless this thread has it loaded (gemm_s8_avx512.c). */
+void kiln_amx_configure(int r0, int r1);
+
+/* After _tile_stored: GCC 12's tile load and store intrinsics are asm
+ * statements without memory operands, so the compiler must be told that
+ * the buffer the tiles were stored to has changed. */
+#define KILN_AMX_STORED() __asm__ volatile("" ::: "memory")
+
+/* A tile's share of the next column block's panels (kiln_gemm_side),
+ * fetched into L2 over its k loop of kq units in steps of 16. */
+typedef struct {
+  const char *p0, *p1;
+  int64_t left, per;
+} kiln_amx_side;
+
+static inline kiln_amx_side kiln_amx_side_begin(const kiln_gemm_side *side,
+                                                int64_t kq) {
+  kiln_amx_side s = {side ? side->p0 : NULL, side ? side->p1 : NULL,
+                     side ? side->lines : 0, 0};
+  s.per = s.left > 0 ? (s.left * 16 + kq - 1) / kq : 0;
+  return s;
+}
+
+static inline __attribute__((always_inline)) void
+kiln_amx_side_step(kiln_amx_side *s) {
+  for (int64_t l = 0; l < s->per && s->left > 0; ++l, --s->left) {
+    __builtin_prefetch(s->p0, 0, 2);
+    s->p0 += 64;
+    if (s->p1) {
+      __builtin_prefetch(s->p1, 0, 2);
+      s->p1 += 64;
+    }
+  }
+}
+
+#endif
