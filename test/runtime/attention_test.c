@@ -144,6 +144,9 @@ static void test_attention(int isa, int bf16) {
       {4, 1, 4, 2, 3, 70, 16, 16, 2, 1},     /* few rows (decode path): GQA, bool mask, causal */
       {4, 2, 2, 2, 2, 33, 8, 8, 1, 0},       /* decode path, padding mask */
       {4, 2, 3, 3, 21, 37, 16, 16, 1, 0},    /* padding mask, keys not a multiple of 16 */
+      /* AMX-BF16 products where the CPU has them (pairs of k a multiple
+       * of 16): 32 + 13 rows, causal (keys cut per block), Dv 48 */
+      {4, 1, 2, 2, 45, 96, 32, 48, 1, 1},
   };
   double worst = 0;
   /* bf16 == 2: flag 32 (--quantize int8), bf16 on AVX512-BF16 CPUs only */

@@ -11,6 +11,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "gemm_amx.h"
+#include "gemm_bf16.h"
 #include "gemm_store_avx512.h"
 #include "transpose_avx512.h"
 
@@ -110,9 +111,17 @@ void kiln_sbgemm_tile_avx512bf16(int64_t mr, int64_t nc, int64_t kq,
  * kq pairs with zeros) and B in k-pair panels (kiln_sbgemm_pack_b), no
  * epilogue, on the calling thread: attention's two products, whose A
  * blocks are small enough to stay in L1 without packing. */
+static void sbgemm_rm_amx(int64_t m, int64_t n, int64_t kq, const uint16_t *a,
+                          int64_t lda, const uint16_t *bp, float *c,
+                          int64_t ldc);
+
 void kiln_sbgemm_rm_avx512bf16(int64_t m, int64_t n, int64_t kq,
                                const uint16_t *a, int64_t lda,
                                const uint16_t *bp, float *c, int64_t ldc) {
+  if (kq % 16 == 0 && m >= KILN_SBGEMM_AMX_MIN_M && kiln_cpu_has_amx_bf16()) {
+    sbgemm_rm_amx(m, n, kq, a, lda, bp, c, ldc);
+    return;
+  }
   const kiln_gemm_side none = {NULL, NULL, 0};
   for (int64_t j0 = 0; j0 < n; j0 += 32) {
     int64_t nc = n - j0 < 32 ? n - j0 : 32;
@@ -232,8 +241,9 @@ int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
 
 static inline __attribute__((always_inline)) void
 amx_sums_bf16(const int tworow, const int twocol, int64_t kq,
-              const uint16_t *ap, int64_t lda, const uint16_t *b0,
-              const uint16_t *b1, float *buf, const kiln_gemm_side *side) {
+              const uint16_t *ap, int64_t achunk, int64_t arow,
+              const uint16_t *b0, const uint16_t *b1, float *buf,
+              const kiln_gemm_side *side) {
   kiln_amx_side sd = kiln_amx_side_begin(side, kq);
   _tile_zero(4);
   if (twocol)
@@ -247,10 +257,10 @@ amx_sums_bf16(const int tworow, const int twocol, int64_t kq,
     _tile_loadd(2, b0 + q * 32, 64);
     if (twocol)
       _tile_loadd(3, b1 + q * 32, 64);
-    const char *a0 = (const char *)ap + (q / 16) * lda;
-    _tile_loadd(0, a0, 64);
+    const char *a0 = (const char *)ap + (q / 16) * achunk;
+    _tile_loadd(0, a0, arow);
     if (tworow)
-      _tile_loadd(1, a0 + 16 * 64, 64);
+      _tile_loadd(1, a0 + 16 * arow, arow);
     _tile_dpbf16ps(4, 0, 2);
     if (twocol)
       _tile_dpbf16ps(5, 0, 3);
@@ -278,13 +288,13 @@ void kiln_sbgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint16_t *ap
   kiln_amx_configure(r0, r1);
   int two = nc > 16;
   if (r1 && two)
-    amx_sums_bf16(1, 1, kq, ap, lda, b0, b1, buf, side);
+    amx_sums_bf16(1, 1, kq, ap, lda, 64, b0, b1, buf, side);
   else if (r1)
-    amx_sums_bf16(1, 0, kq, ap, lda, b0, b1, buf, side);
+    amx_sums_bf16(1, 0, kq, ap, lda, 64, b0, b1, buf, side);
   else if (two)
-    amx_sums_bf16(0, 1, kq, ap, lda, b0, b1, buf, side);
+    amx_sums_bf16(0, 1, kq, ap, lda, 64, b0, b1, buf, side);
   else
-    amx_sums_bf16(0, 0, kq, ap, lda, b0, b1, buf, side);
+    amx_sums_bf16(0, 0, kq, ap, lda, 64, b0, b1, buf, side);
   __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
   for (int64_t i = 0; i < mr; ++i) {
     store_row(c + i * ldc, _mm512_load_ps(buf + i * 32), m0, accumulate, ep, i, 0);
@@ -304,4 +314,39 @@ void kiln_sbgemm_pack_a_amx(const float *a, int64_t lda, int64_t rows,
     for (int64_t j = 0; j < kq * 2; j += 32)
       kiln_bf16_rows_avx512bf16(a + i * lda + j, 0, 1, k - j, 32,
                                 dst + ((j / 32) * rows + i) * 32, 0);
+}
+
+/* kiln_sbgemm_rm_avx512bf16 on AMX-BF16 (kq a multiple of 16): A's rows
+ * read in place as tiles (row stride lda values), C through the buffer. */
+static void sbgemm_rm_amx(int64_t m, int64_t n, int64_t kq, const uint16_t *a,
+                          int64_t lda, const uint16_t *bp, float *c,
+                          int64_t ldc) {
+  _Alignas(64) float buf[32 * 32];
+  for (int64_t j0 = 0; j0 < n; j0 += 32) {
+    int64_t nc = n - j0 < 32 ? n - j0 : 32;
+    const uint16_t *b0 = bp + (j0 / 16) * kq * 32;
+    const uint16_t *b1 = nc > 16 ? b0 + kq * 32 : b0;
+    int two = nc > 16;
+    __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
+    for (int64_t i0 = 0; i0 < m; i0 += 32) {
+      int64_t mr = m - i0 < 32 ? m - i0 : 32;
+      int r0 = mr < 16 ? (int)mr : 16, r1 = (int)mr - r0;
+      kiln_amx_configure(r0, r1);
+      const uint16_t *ap = a + i0 * lda;
+      if (r1 && two)
+        amx_sums_bf16(1, 1, kq, ap, 64, lda * 2, b0, b1, buf, NULL);
+      else if (r1)
+        amx_sums_bf16(1, 0, kq, ap, 64, lda * 2, b0, b1, buf, NULL);
+      else if (two)
+        amx_sums_bf16(0, 1, kq, ap, 64, lda * 2, b0, b1, buf, NULL);
+      else
+        amx_sums_bf16(0, 0, kq, ap, 64, lda * 2, b0, b1, buf, NULL);
+      for (int64_t i = 0; i < mr; ++i) {
+        _mm512_mask_storeu_ps(c + (i0 + i) * ldc + j0, m0, _mm512_load_ps(buf + i * 32));
+        if (two)
+          _mm512_mask_storeu_ps(c + (i0 + i) * ldc + j0 + 16, m1,
+                                _mm512_load_ps(buf + i * 32 + 16));
+      }
+    }
+  }
 }
