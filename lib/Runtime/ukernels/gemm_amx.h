@@ -57,4 +57,18 @@ kiln_amx_side_step(kiln_amx_side *s) {
   }
 }
 
+/* The B tiles 4 KiB ahead of the ones a k step loads (b0, and b1 unless
+ * NULL): weights are read once per product, mostly from memory. BERT-base
+ * --quantize int8 at 1 thread 1.15x faster (`kiln run --against`, both
+ * orders) than with only the next column block's share; 2 KiB 0.97x, 8
+ * KiB 1.00x of 4. */
+static inline __attribute__((always_inline)) void
+kiln_amx_prefetch_b(const void *b0, const void *b1) {
+  for (int l = 0; l < 1024; l += 64) {
+    __builtin_prefetch((const char *)b0 + 4096 + l, 0, 3);
+    if (b1)
+      __builtin_prefetch((const char *)b1 + 4096 + l, 0, 3);
+  }
+}
+
 #endif

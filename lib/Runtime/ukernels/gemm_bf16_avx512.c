@@ -254,6 +254,7 @@ amx_sums_bf16(const int tworow, const int twocol, int64_t kq,
     _tile_zero(7);
   for (int64_t q = 0; q < kq; q += 16) {
     kiln_amx_side_step(&sd);
+    kiln_amx_prefetch_b(b0 + q * 32, twocol ? b1 + q * 32 : NULL);
     _tile_loadd(2, b0 + q * 32, 64);
     if (twocol)
       _tile_loadd(3, b1 + q * 32, 64);
