@@ -71,4 +71,70 @@ kiln_amx_prefetch_b(const void *b0, const void *b1) {
   }
 }
 
+/* Defines NAME(tworow, twocol, kq, ap, achunk, arow, b0, b1, buf, side):
+ * C tiles tmm4 (rows 0-15, panel b0), tmm5 (panel b1), tmm6-7 (rows
+ * 16-31) over kq units of k (quads or pairs, 16 per step) by DP
+ * (_tile_dpbusd or _tile_dpbf16ps), A chunk c at ap + c * achunk with
+ * rows arow bytes apart, B panels as packed (64 bytes per unit), then
+ * stored to buf (32 x 32 values of 4 bytes). Only the tiles `tworow` and
+ * `twocol` say are used. The int8 and bf16 tiles' one loop. */
+#define KILN_AMX_SUMS(NAME, DP)                                                \
+  static inline __attribute__((always_inline)) void NAME(                      \
+      const int tworow, const int twocol, int64_t kq, const void *ap,         \
+      int64_t achunk, int64_t arow, const void *b0v, const void *b1v,          \
+      void *bufv, const kiln_gemm_side *side) {                                \
+    const char *b0 = (const char *)b0v, *b1 = (const char *)b1v;               \
+    char *buf = (char *)bufv;                                                  \
+    kiln_amx_side sd = kiln_amx_side_begin(side, kq);                          \
+    _tile_zero(4);                                                             \
+    if (twocol)                                                                \
+      _tile_zero(5);                                                           \
+    if (tworow)                                                                \
+      _tile_zero(6);                                                           \
+    if (tworow && twocol)                                                      \
+      _tile_zero(7);                                                           \
+    for (int64_t q = 0; q < kq; q += 16) {                                     \
+      kiln_amx_side_step(&sd);                                                 \
+      kiln_amx_prefetch_b(b0 + q * 64, twocol ? b1 + q * 64 : NULL);           \
+      _tile_loadd(2, b0 + q * 64, 64);                                         \
+      if (twocol)                                                              \
+        _tile_loadd(3, b1 + q * 64, 64);                                       \
+      const char *a0 = (const char *)ap + (q / 16) * achunk;                   \
+      _tile_loadd(0, a0, arow);                                                \
+      if (tworow)                                                              \
+        _tile_loadd(1, a0 + 16 * arow, arow);                                  \
+      DP(4, 0, 2);                                                             \
+      if (twocol)                                                              \
+        DP(5, 0, 3);                                                           \
+      if (tworow)                                                              \
+        DP(6, 1, 2);                                                           \
+      if (tworow && twocol)                                                    \
+        DP(7, 1, 3);                                                           \
+    }                                                                          \
+    _tile_stored(4, buf, 128);                                                 \
+    if (twocol)                                                                \
+      _tile_stored(5, buf + 64, 128);                                          \
+    if (tworow)                                                                \
+      _tile_stored(6, buf + 16 * 128, 128);                                    \
+    if (tworow && twocol)                                                      \
+      _tile_stored(7, buf + 16 * 128 + 64, 128);                               \
+    KILN_AMX_STORED();                                                         \
+  }
+
+/* NAME(...) for rows mr (1..32) and columns nc (1..32): the configuration
+ * loaded and the variant of SUMS for them. */
+#define KILN_AMX_RUN(SUMS, mr, nc, ...)                                        \
+  do {                                                                         \
+    int r0_ = (mr) < 16 ? (int)(mr) : 16, r1_ = (int)(mr) - r0_;               \
+    kiln_amx_configure(r0_, r1_);                                              \
+    if (r1_ && (nc) > 16)                                                      \
+      SUMS(1, 1, __VA_ARGS__);                                                 \
+    else if (r1_)                                                              \
+      SUMS(1, 0, __VA_ARGS__);                                                 \
+    else if ((nc) > 16)                                                        \
+      SUMS(0, 1, __VA_ARGS__);                                                 \
+    else                                                                       \
+      SUMS(0, 0, __VA_ARGS__);                                                 \
+  } while (0)
+
 #endif

@@ -239,63 +239,15 @@ int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
  * C tiles over the whole k, stored to a buffer and given the fp32
  * epilogue. */
 
-static inline __attribute__((always_inline)) void
-amx_sums_bf16(const int tworow, const int twocol, int64_t kq,
-              const uint16_t *ap, int64_t achunk, int64_t arow,
-              const uint16_t *b0, const uint16_t *b1, float *buf,
-              const kiln_gemm_side *side) {
-  kiln_amx_side sd = kiln_amx_side_begin(side, kq);
-  _tile_zero(4);
-  if (twocol)
-    _tile_zero(5);
-  if (tworow)
-    _tile_zero(6);
-  if (tworow && twocol)
-    _tile_zero(7);
-  for (int64_t q = 0; q < kq; q += 16) {
-    kiln_amx_side_step(&sd);
-    kiln_amx_prefetch_b(b0 + q * 32, twocol ? b1 + q * 32 : NULL);
-    _tile_loadd(2, b0 + q * 32, 64);
-    if (twocol)
-      _tile_loadd(3, b1 + q * 32, 64);
-    const char *a0 = (const char *)ap + (q / 16) * achunk;
-    _tile_loadd(0, a0, arow);
-    if (tworow)
-      _tile_loadd(1, a0 + 16 * arow, arow);
-    _tile_dpbf16ps(4, 0, 2);
-    if (twocol)
-      _tile_dpbf16ps(5, 0, 3);
-    if (tworow)
-      _tile_dpbf16ps(6, 1, 2);
-    if (tworow && twocol)
-      _tile_dpbf16ps(7, 1, 3);
-  }
-  _tile_stored(4, buf, 128);
-  if (twocol)
-    _tile_stored(5, buf + 16, 128);
-  if (tworow)
-    _tile_stored(6, buf + 16 * 32, 128);
-  if (tworow && twocol)
-    _tile_stored(7, buf + 16 * 32 + 16, 128);
-  KILN_AMX_STORED();
-}
+KILN_AMX_SUMS(amx_sums_bf16, _tile_dpbf16ps)
 
 void kiln_sbgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint16_t *ap,
                           int64_t lda, const uint16_t *b0, const uint16_t *b1,
                           float *c, int64_t ldc, int accumulate,
                           const kiln_epilogue *ep, const kiln_gemm_side *side) {
   _Alignas(64) float buf[32 * 32];
-  int r0 = mr < 16 ? (int)mr : 16, r1 = (int)mr - r0;
-  kiln_amx_configure(r0, r1);
+  KILN_AMX_RUN(amx_sums_bf16, mr, nc, kq, ap, lda, 64, b0, b1, buf, side);
   int two = nc > 16;
-  if (r1 && two)
-    amx_sums_bf16(1, 1, kq, ap, lda, 64, b0, b1, buf, side);
-  else if (r1)
-    amx_sums_bf16(1, 0, kq, ap, lda, 64, b0, b1, buf, side);
-  else if (two)
-    amx_sums_bf16(0, 1, kq, ap, lda, 64, b0, b1, buf, side);
-  else
-    amx_sums_bf16(0, 0, kq, ap, lda, 64, b0, b1, buf, side);
   __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
   for (int64_t i = 0; i < mr; ++i) {
     store_row(c + i * ldc, _mm512_load_ps(buf + i * 32), m0, accumulate, ep, i, 0);
@@ -331,17 +283,8 @@ static void sbgemm_rm_amx(int64_t m, int64_t n, int64_t kq, const uint16_t *a,
     __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
     for (int64_t i0 = 0; i0 < m; i0 += 32) {
       int64_t mr = m - i0 < 32 ? m - i0 : 32;
-      int r0 = mr < 16 ? (int)mr : 16, r1 = (int)mr - r0;
-      kiln_amx_configure(r0, r1);
-      const uint16_t *ap = a + i0 * lda;
-      if (r1 && two)
-        amx_sums_bf16(1, 1, kq, ap, 64, lda * 2, b0, b1, buf, NULL);
-      else if (r1)
-        amx_sums_bf16(1, 0, kq, ap, 64, lda * 2, b0, b1, buf, NULL);
-      else if (two)
-        amx_sums_bf16(0, 1, kq, ap, 64, lda * 2, b0, b1, buf, NULL);
-      else
-        amx_sums_bf16(0, 0, kq, ap, 64, lda * 2, b0, b1, buf, NULL);
+      KILN_AMX_RUN(amx_sums_bf16, mr, nc, kq, a + i0 * lda, 64, lda * 2, b0, b1,
+                   buf, NULL);
       for (int64_t i = 0; i < mr; ++i) {
         _mm512_mask_storeu_ps(c + (i0 + i) * ldc + j0, m0, _mm512_load_ps(buf + i * 32));
         if (two)

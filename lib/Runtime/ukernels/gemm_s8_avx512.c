@@ -271,45 +271,7 @@ void kiln_amx_configure(int r0, int r1) {
   amx_rows1 = r1;
 }
 
-static inline __attribute__((always_inline)) void
-amx_sums(const int tworow, const int twocol, int64_t kq, const uint8_t *ap,
-         int64_t lda, const int8_t *b0, const int8_t *b1, int32_t *buf,
-         const kiln_gemm_side *side) {
-  kiln_amx_side sd = kiln_amx_side_begin(side, kq);
-  _tile_zero(4);
-  if (twocol)
-    _tile_zero(5);
-  if (tworow)
-    _tile_zero(6);
-  if (tworow && twocol)
-    _tile_zero(7);
-  for (int64_t q = 0; q < kq; q += 16) {
-    kiln_amx_side_step(&sd);
-    kiln_amx_prefetch_b(b0 + q * 64, twocol ? b1 + q * 64 : NULL);
-    _tile_loadd(2, b0 + q * 64, 64);
-    if (twocol)
-      _tile_loadd(3, b1 + q * 64, 64);
-    const uint8_t *a0 = ap + (q / 16) * lda;
-    _tile_loadd(0, a0, 64);
-    if (tworow)
-      _tile_loadd(1, a0 + 16 * 64, 64);
-    _tile_dpbusd(4, 0, 2);
-    if (twocol)
-      _tile_dpbusd(5, 0, 3);
-    if (tworow)
-      _tile_dpbusd(6, 1, 2);
-    if (tworow && twocol)
-      _tile_dpbusd(7, 1, 3);
-  }
-  _tile_stored(4, buf, 128);
-  if (twocol)
-    _tile_stored(5, buf + 16, 128);
-  if (tworow)
-    _tile_stored(6, buf + 16 * 32, 128);
-  if (tworow && twocol)
-    _tile_stored(7, buf + 16 * 32 + 16, 128);
-  KILN_AMX_STORED();
-}
+KILN_AMX_SUMS(amx_sums, _tile_dpbusd)
 
 void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
                          int64_t lda, const int8_t *b0, const int8_t *b1,
@@ -317,17 +279,8 @@ void kiln_qgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint8_t *ap,
                          float *c, int64_t ldc, int accumulate, int last,
                          const kiln_epilogue *ep, const kiln_gemm_side *side) {
   _Alignas(64) int32_t buf[32 * 32];
-  int r0 = mr < 16 ? (int)mr : 16, r1 = (int)mr - r0;
-  kiln_amx_configure(r0, r1);
+  KILN_AMX_RUN(amx_sums, mr, nc, kq, ap, lda, 64, b0, b1, buf, side);
   int two = nc > 16;
-  if (r1 && two)
-    amx_sums(1, 1, kq, ap, lda, b0, b1, buf, side);
-  else if (r1)
-    amx_sums(1, 0, kq, ap, lda, b0, b1, buf, side);
-  else if (two)
-    amx_sums(0, 1, kq, ap, lda, b0, b1, buf, side);
-  else
-    amx_sums(0, 0, kq, ap, lda, b0, b1, buf, side);
   __mmask16 m0 = mask_of(nc), m1 = mask_of(nc - 16);
   __m512 s0 = _mm512_loadu_ps(sb0), s1 = two ? _mm512_loadu_ps(sb1) : s0;
   __m512i c0 = _mm512_loadu_si512(sb0 + 16);
