@@ -10,7 +10,9 @@
  * gemm_f16_avx512.c (fp16 panels, widened in registers) with
  *   TILE_B       the panels' element type,
  *   LOAD_B16(p)  16 of them from p as an __m512 of floats,
- *   TILE_FN      the entry point's name.
+ *   TILE_FN      the entry point's name,
+ *   TILE_PF      optionally, how many panel values ahead of the k loop's
+ *                loads to fetch (0: none).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -20,6 +22,9 @@
 #include <immintrin.h>
 
 #define MR KILN_SGEMM_MR_AVX512
+#ifndef TILE_PF
+#define TILE_PF 0
+#endif
 
 #include "gemm_store_avx512.h"
 
@@ -43,6 +48,10 @@ tile2(const int mr, int64_t nc, int64_t k, const float *ap, int64_t lda,
     KILN_GEMM_SIDE_STEP(kk);
     __m512 v0 = LOAD_B16(b0 + kk * KILN_GEMM_NR);
     __m512 v1 = LOAD_B16(b1 + kk * KILN_GEMM_NR);
+#if TILE_PF
+    _mm_prefetch((const char *)(b0 + kk * KILN_GEMM_NR + TILE_PF), _MM_HINT_T0);
+    _mm_prefetch((const char *)(b1 + kk * KILN_GEMM_NR + TILE_PF), _MM_HINT_T0);
+#endif
 #pragma GCC unroll 12
     for (int i = 0; i < mr; ++i) {
       __m512 av = _mm512_set1_ps(A_AT(i, kk));
