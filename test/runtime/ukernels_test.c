@@ -519,9 +519,14 @@ static void test_sbgemm_pack_b(void) {
                                               {7, 5}, {128, 64}, {1, 19}};
   int cases = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
-    for (int trans = 0; trans < 3; ++trans) {
-      /* 0: rows contiguous (V), 1: columns contiguous (K^T), 2: neither */
-      int64_t k = shapes[s].k, n = shapes[s].n, kq = (k + 1) / 2;
+    for (int trans = 0; trans < 6; ++trans) {
+      /* trans % 3 == 0: rows contiguous (V), 1: columns contiguous (K^T),
+       * 2: neither; trans >= 3: panels of pairs rounded up to 16 past the
+       * next multiple (kiln_sbgemm_pack_b_kq, zeros there) */
+      int pad = trans >= 3;
+      trans %= 3;
+      int64_t k = shapes[s].k, n = shapes[s].n;
+      int64_t kq = pad ? ((k + 1) / 2 + 16) / 16 * 16 : (k + 1) / 2;
       int64_t panels = (n + 15) / 16, ld = (trans ? k : n) + 3;
       int64_t rs = trans == 0 ? ld : trans == 1 ? 1 : 2 * ld;
       int64_t cs = trans == 0 ? 1 : trans == 1 ? ld : 2;
@@ -536,7 +541,10 @@ static void test_sbgemm_pack_b(void) {
           want[((j / 16 * kq + kk / 2) * 16 + j % 16) * 2 + kk % 2] =
               kiln_f32_to_bf16(b[kk * rs + j * cs]);
       memset(got, 0xab, sizeof(uint16_t) * (size_t)(panels * kq * 32));
-      kiln_sbgemm_pack_b(k, n, b, rs, cs, got);
+      if (pad)
+        kiln_sbgemm_pack_b_kq(k, kq, n, b, rs, cs, got);
+      else
+        kiln_sbgemm_pack_b(k, n, b, rs, cs, got);
       if (memcmp(got, want, sizeof(uint16_t) * (size_t)(panels * kq * 32))) {
         printf("FAIL sbgemm pack_b k=%lld n=%lld strides %lld %lld\n",
                (long long)k, (long long)n, (long long)rs, (long long)cs);
@@ -544,6 +552,7 @@ static void test_sbgemm_pack_b(void) {
       }
       ++cases;
       free(b); free(got); free(want);
+      trans += pad ? 3 : 0;
     }
   printf("sbgemm pack_b: %d cases\n", cases);
 }

@@ -26,6 +26,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "gemm_amx.h"
 #include "gemm_f32.h"
 #include "softmax_f32.h"
 #include "view.h"
@@ -214,9 +215,17 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
    * k rounded up to pairs) */
   int bf16 = (j->flags & ATT_BF16) != 0;
   int rm = bf16 && j->isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bf16();
-  size_t kbytes = bf16 ? (size_t)(kpanels * ((D + 1) / 2) * 32) * sizeof(uint16_t)
+  /* the products' pairs of k (bf16): with AMX-BF16 rounded up to 16, the
+   * tiles' step, with zeros (its tiles run where there are at least 8
+   * rows; ViT's 197 keys: 99 -> 112 pairs) */
+  int64_t dq = (D + 1) / 2, sq = (Sk + 1) / 2;
+  if (rm && kiln_cpu_has_amx_bf16()) {
+    dq = (dq + 15) / 16 * 16;
+    sq = (sq + 15) / 16 * 16;
+  }
+  size_t kbytes = bf16 ? (size_t)(kpanels * dq * 32) * sizeof(uint16_t)
                        : (size_t)(kpanels * D * KILN_GEMM_NR) * sizeof(float);
-  size_t vbytes = bf16 ? (size_t)(vpanels * ((Sk + 1) / 2) * 32) * sizeof(uint16_t)
+  size_t vbytes = bf16 ? (size_t)(vpanels * sq * 32) * sizeof(uint16_t)
                        : (size_t)(vpanels * Sk * KILN_GEMM_NR) * sizeof(float);
   void *kp = kiln_scratch(KILN_SCRATCH_ATT_K, kbytes);
   void *vp = kiln_scratch(KILN_SCRATCH_ATT_V, vbytes);
@@ -247,8 +256,8 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
     if (packed_b != b || packed_kv != kvh) {
       /* S = Q K^T: B[d][key] = K[key][d]; O = P V: B[key][e] = V[key][e]. */
       if (bf16) {
-        kiln_sbgemm_pack_b(D, Sk, K, j->k.stride[3], j->k.stride[2], kp);
-        kiln_sbgemm_pack_b(Sk, Dv, V, j->v.stride[2], j->v.stride[3], vp);
+        kiln_sbgemm_pack_b_kq(D, dq, Sk, K, j->k.stride[3], j->k.stride[2], kp);
+        kiln_sbgemm_pack_b_kq(Sk, sq, Dv, V, j->v.stride[2], j->v.stride[3], vp);
       } else {
         kiln_sgemm_pack_b(D, Sk, K, j->k.stride[3], j->k.stride[2], kp);
         kiln_sgemm_pack_b(Sk, Dv, V, j->v.stride[2], j->v.stride[3], vp);
@@ -267,7 +276,6 @@ static void att_range(void *vjob, int64_t begin, int64_t end) {
       kend = i0 + rows + Sk - j->Sq;
     /* bf16 on AVX512-BF16: Q and P rounded into row-major blocks the tile
      * reads in place (no k-pair packing) */
-    int64_t dq = (D + 1) / 2, sq = (Sk + 1) / 2;
     uint16_t *q16 = NULL, *p16 = NULL;
     if (rm) {
       q16 = kiln_scratch(KILN_SCRATCH_ATT_Q, (size_t)(rows * 2 * dq) * sizeof(uint16_t));

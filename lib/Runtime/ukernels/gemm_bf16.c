@@ -63,23 +63,31 @@ static inline uint16_t to_bf16(float f) {
   return (uint16_t)(u >> 16);
 }
 
-int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
-                                  int64_t rs, int64_t cs, uint16_t *out);
+int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t kqs, int64_t n,
+                                  const float *b, int64_t rs, int64_t cs,
+                                  uint16_t *out);
 
 void kiln_sbgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
                         int64_t cs, uint16_t *out) {
+  kiln_sbgemm_pack_b_kq(k, (k + 1) / 2, n, b, rs, cs, out);
+}
+
+void kiln_sbgemm_pack_b_kq(int64_t k, int64_t kqs, int64_t n, const float *b,
+                           int64_t rs, int64_t cs, uint16_t *out) {
   /* attention's K^T and V, packed per call: vectorized where the CPU
    * rounds to bf16 itself */
   if ((rs == 1 || cs == 1) && kiln_cpu_has_avx512bf16() &&
-      kiln_sbgemm_pack_b_avx512bf16(k, n, b, rs, cs, out))
+      kiln_sbgemm_pack_b_avx512bf16(k, kqs, n, b, rs, cs, out))
     return;
   int64_t kq = (k + 1) / 2, panels = (n + KILN_GEMM_NR - 1) / KILN_GEMM_NR;
   for (int64_t p = 0; p < panels; ++p) {
     int64_t cols = n - p * KILN_GEMM_NR < KILN_GEMM_NR ? n - p * KILN_GEMM_NR
                                                        : KILN_GEMM_NR;
     const float *bp = b + p * KILN_GEMM_NR * cs;
+    memset(out + (p * kqs + kq) * 2 * KILN_GEMM_NR, 0,
+           (size_t)((kqs - kq) * 2 * KILN_GEMM_NR) * sizeof(uint16_t));
     for (int64_t q = 0; q < kq; ++q) {
-      uint16_t *o = out + (p * kq + q) * 2 * KILN_GEMM_NR;
+      uint16_t *o = out + (p * kqs + q) * 2 * KILN_GEMM_NR;
       const float *r0 = bp + 2 * q * rs, *r1 = r0 + rs;
       int pair = 2 * q + 1 < k;
       if (cols == KILN_GEMM_NR && pair) {

@@ -185,10 +185,15 @@ void kiln_sbgemm_pack_a_avx512bf16(const float *a, int64_t lda, int64_t rows,
 /* kiln_sbgemm_pack_b (gemm_bf16.c) for unit row stride (B = K^T: each
  * column's k values contiguous) or unit column stride (B = V: rows
  * contiguous), rounded by vcvtne2ps2bf16. Returns 0 for other strides. */
-int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
-                                  int64_t rs, int64_t cs, uint16_t *out) {
+int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t kqs, int64_t n,
+                                  const float *b, int64_t rs, int64_t cs,
+                                  uint16_t *out) {
   int64_t kq = (k + 1) / 2, panels = (n + 15) / 16;
   uint32_t *o32 = (uint32_t *)out;
+  if (rs != 1 && cs != 1)
+    return 0;
+  for (int64_t p = 0; p < panels; ++p) /* the pairs past k: zeros */
+    memset(o32 + (p * kqs + kq) * 16, 0, (size_t)((kqs - kq) * 16) * sizeof(uint32_t));
   if (cs == 1) {
     /* dword j of pair q: B[2q][j] low, B[2q + 1][j] high */
     const __m512i spread = _mm512_set_epi16(
@@ -202,7 +207,7 @@ int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
         __m512 hi = 2 * q + 1 < k ? _mm512_maskz_loadu_ps(mc, r0 + rs)
                                   : _mm512_setzero_ps();
         __m512i v = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-        _mm512_storeu_si512(o32 + (p * kq + q) * 16,
+        _mm512_storeu_si512(o32 + (p * kqs + q) * 16,
                             _mm512_permutexvar_epi16(spread, v));
       }
     }
@@ -226,7 +231,7 @@ int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t n, const float *b,
       kiln_transpose16_ps(r);
       int64_t nq = kq - q0 < 16 ? kq - q0 : 16;
       for (int64_t m = 0; m < nq; ++m)
-        _mm512_storeu_ps(o32 + (p * kq + q0 + m) * 16, r[m]);
+        _mm512_storeu_ps(o32 + (p * kqs + q0 + m) * 16, r[m]);
     }
   }
   return 1;

@@ -227,6 +227,10 @@ int kiln_sbgemm_run(int isa, int accumulate, int64_t m, int64_t n, int64_t k,
  * k-pair panels at `out`: ceil(n / 16) * ceil(k / 2) * 32 values. */
 void kiln_sbgemm_pack_b(int64_t k, int64_t n, const float *b, int64_t rs,
                         int64_t cs, uint16_t *out);
+/* The same with panels of kqs >= ceil(k / 2) pairs, zero past k (AMX
+ * tiles take 16 pairs at a time): ceil(n / 16) * kqs * 32 values. */
+void kiln_sbgemm_pack_b_kq(int64_t k, int64_t kqs, int64_t n, const float *b,
+                           int64_t rs, int64_t cs, uint16_t *out);
 /* Whether the CPU has AVX512-BF16 (the two kernels below need it). */
 int kiln_cpu_has_avx512bf16(void);
 /* C[m x n] = A B on the calling thread, A row-major bf16 (lda values per
