@@ -111,11 +111,16 @@ void kiln_qgemm_tile_avx512vnni(int64_t mr, int64_t nc, int64_t kq,
 
 /* 16 values of a row: round(x / s) (or x * (1 / s)) to nearest even, plus
  * the zero point, saturated to [0, 255]; masked-off lanes become zp
- * (harmless: their weights are 0). */
+ * (harmless: their weights are 0). With `divide`, x / s beyond int32
+ * saturates too (it converted to INT_MIN, then 0, before). */
 static inline __m128i quant16(const float *src, __mmask16 mk, __m512 sv,
                               __m512 inv, __m512i zp, int divide) {
   __m512 v = _mm512_maskz_loadu_ps(mk, src);
-  v = divide ? _mm512_div_ps(v, sv) : _mm512_mul_ps(v, inv);
+  if (divide) /* round(x / s) exactly without a vdivps per vector (inv is
+                 round_div16's reciprocal), saturated in float */
+    return _mm512_cvtusepi32_epi8(_mm512_cvtps_epi32(
+        quant_u8_16(v, sv, inv, _mm512_cvtepi32_ps(zp))));
+  v = _mm512_mul_ps(v, inv);
   __m512i q = _mm512_add_epi32(
       _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
       zp);
