@@ -141,7 +141,9 @@ static void test_linear_bf16(int isa) {
       {13, 40, 9}, {128, 96, 64}, {1, 33, 100}, {30, 16, 1}, {40, 50, 1030}, {7, 70, 777},
       /* k a multiple of 32 from 8 rows: the AMX-BF16 tile where the CPU
        * has it (16 + 1 rows, one and two panels, k of 3072 at once) */
-      {33, 48, 128}, {300, 40, 192}, {64, 80, 3072}};
+      {33, 48, 128}, {300, 40, 192}, {64, 80, 3072},
+      /* and from one row (decode steps) */
+      {1, 48, 64}, {5, 20, 96}};
   double worst = 0;
   int cases = 0, amx = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)

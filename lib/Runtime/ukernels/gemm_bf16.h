@@ -25,8 +25,10 @@ void kiln_sbgemm_tile_avx2(int64_t mr, int64_t nc, int64_t kq,
  * block's rows: chunk c at ap + c * lda bytes, lda = rows * 64). Only
  * called when kiln_cpu_has_amx_bf16() (gemm_amx.h). */
 #define KILN_SBGEMM_MR_AMX 32
-/* fewer rows stay on the AVX512-BF16 tile (decode steps) */
-#define KILN_SBGEMM_AMX_MIN_M 8
+/* from one row: a LLaMA 8 x 1024 bf16 decode step 1.04-1.05x faster on
+ * AMX than on the AVX512-BF16 tile (`kiln run --against`, both orders;
+ * the int8 one was 6-8% slower on AMX, KILN_QGEMM_AMX_MIN_M) */
+#define KILN_SBGEMM_AMX_MIN_M 1
 void kiln_sbgemm_tile_amx(int64_t mr, int64_t nc, int64_t kq, const uint16_t *ap,
                           int64_t lda, const uint16_t *b0, const uint16_t *b1,
                           float *c, int64_t ldc, int accumulate,
