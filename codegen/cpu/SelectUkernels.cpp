@@ -8,7 +8,7 @@
 // kiln.layer_norm / kiln.rms_norm in f32 over the last dim
 // (lib/Runtime/ukernels/norm_f32.c), and kiln.linear in f32 with its bias,
 // activation and residual applied on the GEMM's register tile
-// (kiln_ukernel_linear_f32 in lib/Runtime/ukernels/gemm_f32.c), the
+// (kiln_ukernel_linear_f32 in lib/Runtime/ukernels/linear_f32.c), the
 // convolutions, poolings and standalone batch norms of CNNs
 // (SelectConvUkernels.cpp), and ONNX
 // Runtime's dynamically quantized matmuls (DynamicQuantizeLinear +
