@@ -181,6 +181,20 @@ static void test_isa(int isa) {
   amx_cases += amx;
 }
 
+/* One case of the reference checks below: a failure named, the worst
+ * error and the count kept. */
+static void check_case(const char *what, int isa, int64_t m, int64_t n,
+                       int64_t k, double e, double limit, double *worst,
+                       int *cases) {
+  if (!(e <= limit)) {
+    printf("FAIL qgemm %s %s m=%lld n=%lld k=%lld: error %g\n", what,
+           isa_name(isa), (long long)m, (long long)n, (long long)k, e);
+    ++failures;
+  }
+  *worst = e > *worst ? e : *worst;
+  ++*cases;
+}
+
 /* Models that arrive quantized: given int8 weights with one scale (or one
  * per column) packed by kiln_s8_pack_quantized, A quantized per tensor
  * with division, as DynamicQuantizeLinear does; against the same
@@ -222,14 +236,8 @@ static void test_per_tensor(int isa) {
           }
           want[i * n + j] = acc * s * scale[percol ? j : 0];
         }
-      double e = rel_error(m * n, c, want);
-      if (!(e <= 1e-5)) {
-        printf("FAIL qgemm per-tensor %s m=%lld n=%lld k=%lld percol=%d: error %g\n",
-               isa_name(isa), (long long)m, (long long)n, (long long)k, percol, e);
-        ++failures;
-      }
-      worst = e > worst ? e : worst;
-      ++cases;
+      check_case(percol ? "per-tensor (per-column weights)" : "per-tensor", isa, m,
+                 n, k, rel_error(m * n, c, want), 1e-5, &worst, &cases);
       free(a), free(wq), free(scale), free(c), free(want), free(bp);
     }
   printf("qgemm per-tensor %s: %d cases, against the same quantization %s\n",
@@ -289,14 +297,8 @@ static void test_requant(int isa) {
         v = kiln_requant_scalar(v, rq) + bias[j];
         want[i * n + j] = (v > 0.0f ? v : 0.0f) + res[i * n + j];
       }
-    double e = rel_error(m * n, c, want);
-    if (!(e <= 1e-6)) {
-      printf("FAIL qgemm requant %s m=%lld n=%lld k=%lld: error %g\n",
-             isa_name(isa), (long long)m, (long long)n, (long long)k, e);
-      ++failures;
-    }
-    worst = e > worst ? e : worst;
-    ++cases;
+    check_case("requant", isa, m, n, k, rel_error(m * n, c, want), 1e-6, &worst,
+               &cases);
     free(a), free(wq), free(scale), free(bias), free(res), free(c), free(want);
     free(bp);
   }
@@ -345,14 +347,8 @@ static void test_static(int isa) {
         want[i * n + j] = acc * given[0] * sw;
       }
     }
-    double e = rel_error(m * n, c, want);
-    if (!(e <= 1e-5)) {
-      printf("FAIL qgemm static %s m=%lld n=%lld k=%lld: error %g\n",
-             isa_name(isa), (long long)m, (long long)n, (long long)k, e);
-      ++failures;
-    }
-    worst = e > worst ? e : worst;
-    ++cases;
+    check_case("static", isa, m, n, k, rel_error(m * n, c, want), 1e-5, &worst,
+               &cases);
     free(a), free(w), free(c), free(want), free(bp);
   }
   printf("qgemm static %s: %d cases, against the same quantization %s\n",

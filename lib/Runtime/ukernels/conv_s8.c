@@ -127,18 +127,14 @@ static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
           }
         float v = (float)(acc - j->zp * ws) * (j->sx * sc) +
                   (j->bias ? j->bias[o] : 0.0f);
-        if (j->requant) {
-          float q = nearbyintf(v / j->sy) + j->zy;
-          q = q < 0.0f ? 0.0f : q > 255.0f ? 255.0f : q;
-          v = (q - j->zy) * j->sy;
-        }
+        if (j->requant)
+          v = (kiln_quant_u8_scalar(v, j->sy, j->zy) - j->zy) * j->sy;
         int64_t at = img * j->y_img + o * plane + oy * j->ow + ox;
         if (j->res)
           v += j->res[img * j->res_img + o * plane + oy * j->ow + ox];
         v = kiln_act_scalar(v, j->act);
         if (j->y8) {
-          float q = nearbyintf(v / j->so) + j->zo;
-          j->y8[at] = (uint8_t)(q < 0.0f ? 0.0f : q > 255.0f ? 255.0f : q);
+          j->y8[at] = (uint8_t)kiln_quant_u8_scalar(v, j->so, j->zo);
         } else {
           j->y[at] = v;
         }

@@ -60,12 +60,17 @@ typedef struct {
   const float *requant; /* or NULL: s, z, kiln_quant_rcp(s) */
 } kiln_epilogue;
 
+/* QuantizeLinear to u8 of one value, in float: clip(round(v / s) + z, 0,
+ * 255) (NaN: 0, as the vector kernels' quant_u8_16). */
+static inline float kiln_quant_u8_scalar(float v, float s, float z) {
+  float q = nearbyintf(v / s) + z;
+  q = q > 0.0f ? q : 0.0f;
+  return q < 255.0f ? q : 255.0f;
+}
+
 /* The requant pair on one value (the generic tiles'). */
 static inline float kiln_requant_scalar(float v, const float *rq) {
-  float q = nearbyintf(v / rq[0]) + rq[1];
-  q = q > 0.0f ? q : 0.0f; /* NaN: 0 */
-  q = q < 255.0f ? q : 255.0f;
-  return (q - rq[1]) * rq[0];
+  return (kiln_quant_u8_scalar(v, rq[0], rq[1]) - rq[1]) * rq[0];
 }
 
 /* Activations the AVX2 and AVX-512 tiles apply over the stored tile
