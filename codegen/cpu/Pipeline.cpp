@@ -91,6 +91,7 @@ void mlir::kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   addPipelineText(pm, kToBuffersPipeline);
   pm.addPass(createKilnOutputsInPlace());
   pm.addPass(createKilnFoldTransposes());
+  pm.addNestedPass<func::FuncOp>(createKilnEarlyDealloc());
   KilnCpuUkernelsOptions uk;
   uk.isaName = options.ukernelIsa;
   uk.precision = options.precision;
