@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define KILN_ARENA_KEEP_RUNS 8
 
@@ -298,6 +299,19 @@ void *_mlir_memref_to_llvm_alloc(uint64_t size) {
   return b->payload;
 }
 
+/* KILN_POISON_FREED=1: a freed block is filled with 0xff bytes (NaN as
+ * float), so that a buffer read after its dealloc (kiln-early-dealloc
+ * frees each one right after its last use) shows in the outputs; the
+ * arena recycles blocks itself, where ASan cannot see such a read. */
+static int poison_freed(void) {
+  static _Atomic int v = -1;
+  if (v < 0) {
+    const char *e = getenv("KILN_POISON_FREED");
+    v = e && *e && *e != '0';
+  }
+  return v;
+}
+
 void _mlir_memref_to_llvm_free(void *p) {
   if (!p)
     return;
@@ -309,6 +323,8 @@ void _mlir_memref_to_llvm_free(void *p) {
     block_delete(b);
     return;
   }
+  if (poison_freed() && !kiln_is_cuda_model())
+    memset(b->payload, 0xff, b->size); /* NaN in every float type */
   pthread_mutex_lock(&a->mu);
   b->next_free = a->free_list;
   a->free_list = b;
