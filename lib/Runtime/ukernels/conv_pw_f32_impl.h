@@ -223,6 +223,14 @@ void PW_BLOCK(const float *x, int64_t ldx, const float *w, int64_t k,
 }
 #endif
 
+/* Task t's image and run of pixels [*q0, *q1) (tasks: PW_TASKS). */
+static inline void pw_task_run(const kiln_conv_pw_job *j, int64_t t,
+                               int64_t *img, int64_t *q0, int64_t *q1) {
+  *img = t / (j->runs * j->fparts);
+  *q0 = t % j->runs * j->run;
+  *q1 = *q0 + j->run < j->p ? *q0 + j->run : j->p;
+}
+
 void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_pw_job *j = vjob;
   const kiln_conv_lanes_args *la = j->a;
@@ -236,18 +244,18 @@ void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
     /* (image, channel part, run): a thread's contiguous tasks cover whole
      * parts, not the runs of one part (a 7 x 7 plane's runs are 48 and 1
      * pixels) */
-    int64_t img = t / (j->runs * j->fparts), q0 = t % j->runs * j->run;
+    int64_t img, q0, q1;
+    pw_task_run(j, t, &img, &q0, &q1);
     int64_t part = t / j->runs % j->fparts;
     int64_t f_lo = part * per_part * PW_MR;
     int64_t f_hi = f_lo + per_part * PW_MR < la->f ? f_lo + per_part * PW_MR : la->f;
-    int64_t q1 = q0 + j->run < p ? q0 + j->run : p;
     const float *res = la->res ? la->res + img * la->res_img + f_lo * p + q0 : NULL;
     /* the thread's next run of input pixels (fetched by pw_block) */
     const float *nx = NULL;
     int64_t nxl = 0;
     if (t + 1 < end) {
-      int64_t img2 = (t + 1) / (j->runs * j->fparts), q2 = (t + 1) % j->runs * j->run;
-      int64_t q3 = q2 + j->run < p ? q2 + j->run : p;
+      int64_t img2, q2, q3;
+      pw_task_run(j, t + 1, &img2, &q2, &q3);
       if (img2 != img || q2 != q0) {
         nx = la->x + img2 * la->xs[0] + q2;
         nxl = (q3 - q2 + 15) / 16;
