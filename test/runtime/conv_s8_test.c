@@ -6,7 +6,9 @@
  * per tensor or per filter scales, against a double reference computed
  * from the same quantized values (test/runtime/conv_s8.test). Each case
  * runs on the generic loops and, where the CPU has AVX512-VNNI, the VNNI
- * tiles; with a residual also written over the residual itself.
+ * tiles (and AMX-INT8's where it has them and the channels are a multiple
+ * of 64; KILN_NO_AMX=1 keeps those on VNNI); with a residual also written
+ * over the residual itself.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -16,6 +18,7 @@
 #include "ukernel_test_util.h"
 #include "ukernel_ref.h"
 #include "ukernels/conv_s8.h"
+#include "ukernels/gemm_amx.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -303,6 +306,24 @@ static void run(int isa) {
   u8_act = KILN_ACT_HARDSWISH;
   check_u8(isa, 1, 12, 9, 9, 8, 3, 1, 1);
   u8_act = KILN_ACT_RELU;
+  /* AMX-INT8 tiles (channels a multiple of 64, conv_s8_avx512vnni.c):
+   * several 64-channel chunks per tap at strides 1 and 2, one filter tile
+   * (16) and a partial second one (48, 40), a plane of 3 x 3 (one partial
+   * output tile), residual (and in place), a gate, the pair, u8 in and
+   * out */
+  check(isa, 2, 128, 14, 14, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+  check(isa, 1, 192, 15, 13, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 5, 1);
+  check(isa, 1, 64, 3, 3, 40, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0);
+  check(isa, 1, 256, 7, 7, 72, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1);
+  gate_mode = 1;
+  check(isa, 2, 64, 9, 9, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1);
+  gate_mode = 0;
+  req_scale = 0.02f;
+  req_zp = 100;
+  check(isa, 1, 128, 10, 10, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+  req_scale = 0.0f;
+  check_u8(isa, 1, 128, 14, 14, 48, 3, 1, 1);
+  check_u8(isa, 2, 64, 11, 11, 16, 3, 2, 1);
   printf("conv s8 %s: %d cases, max error <= %s\n", isa_name(isa), cases,
          worst <= 2e-6 ? "2e-6" : "FAIL");
 }
@@ -312,9 +333,12 @@ int main(void) {
    * them (a quantized plane written past its end raced the next one's) */
   kiln_pool_start(2);
   run(KILN_ISA_GENERIC);
-  if (has_avx512vnni())
+  if (has_avx512vnni()) {
     run(KILN_ISA_AVX512);
-  else
+    printf("conv s8 avx512 tiles: %s\n",
+           kiln_cpu_has_amx_int8() ? "amx (channels a multiple of 64), vnni"
+                                   : "vnni");
+  } else
     printf("conv s8 avx512: skipped (no AVX512-VNNI)\n");
   printf(failures ? "conv s8: FAIL\n" : "conv s8: ok\n");
   return failures != 0;

@@ -121,7 +121,10 @@ static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
         for (int64_t k = 0; k < j->taps; ++k)
           for (int64_t q = 0; q < j->c4; ++q) {
             const uint8_t *xv = x + q * j->cq_bytes + (j->koff[k] + t) * 4;
-            const int8_t *wv = wb + ((k * j->c4 + q) * MR + m) * 4;
+            const int8_t *wv =
+                j->wa ? j->wa + ((((o / 32) * j->taps + k) * (j->c4 / 16) + q / 16) * 32 +
+                                 o % 32) * 64 + (q % 16) * 4
+                      : wb + ((k * j->c4 + q) * MR + m) * 4;
             for (int r = 0; r < 4; ++r)
               acc += (int32_t)xv[r] * wv[r];
           }
@@ -265,18 +268,27 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.wq = in.wq;
   j.flat = oh * in.wq;
   j.act = (int)desc[2];
-  /* runs of whole 48-output tiles; about 4 tasks per thread at least */
-  int64_t tiles = (j.flat + 47) / 48, threads = parallel ? kiln_rt_num_threads() : 1;
+  /* AMX-INT8 where the filter has its AMX section (C a multiple of 64)
+   * and the CPU the tiles (KILN_NO_AMX=1: not) */
+  int64_t amx_at = kiln_conv_s8_amx_offset(f, c, taps);
+  int amx = vnni && amx_at > 0 && kiln_cpu_has_amx_int8();
+  j.wa = amx_at > 0 ? j.wp + amx_at : NULL;
+  j.fb32 = (f + KILN_CONV_S8_AMX_MR - 1) / KILN_CONV_S8_AMX_MR;
+  /* runs of whole tiles (48 outputs, AMX 32); about 4 tasks per thread at
+   * least */
+  int64_t tw = amx ? 32 : 48, blocks = amx ? j.fb32 : fb;
+  int64_t tiles = (j.flat + tw - 1) / tw, threads = parallel ? kiln_rt_num_threads() : 1;
   int64_t per = tiles;
-  while (per > 1 && group * fb * ((tiles + per - 1) / per) < 4 * threads)
+  while (per > 1 && group * blocks * ((tiles + per - 1) / per) < 4 * threads)
     per = (per + 1) / 2;
   if (per > 8)
     per = 8;
-  j.chunk = per * 48;
+  j.chunk = per * tw;
   j.chunks = (j.flat + j.chunk - 1) / j.chunk;
-  kiln_range_fn fn = vnni ? kiln_conv_s8_tasks_avx512vnni
-                     : bw ? kiln_conv_s8_tasks_avx512bw
-                          : tasks_generic;
+  kiln_range_fn fn = amx    ? kiln_conv_s8_tasks_amx
+                     : vnni ? kiln_conv_s8_tasks_avx512vnni
+                     : bw   ? kiln_conv_s8_tasks_avx512bw
+                            : tasks_generic;
   const float *x0 = in.x, *g0 = in.gate;
   const uint8_t *x80 = in.x8;
   float *y0 = j.y;
@@ -294,7 +306,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
       kiln_parallel_for(g * c4 * phases, qfn, &in);
     else
       qfn(&in, 0, g * c4 * phases);
-    int64_t tasks = g * fb * j.chunks;
+    int64_t tasks = g * blocks * j.chunks;
     if (parallel)
       kiln_parallel_for(tasks, fn, &j);
     else

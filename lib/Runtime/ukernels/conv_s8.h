@@ -30,6 +30,14 @@
  *   int8_t  w[FB][T][C4][8][4]  byte r of filter 8b + m at [b][t][q][m][r]
  *                               = qw[8b + m, 4q + r, t] (0 past F and C)
  * (each quad of a filter is the 32-bit broadcast operand of vpdpbusd).
+ * When C is a multiple of 64 the blocks are in AMX's layout instead
+ * (FB32 = ceil(F / 32), C64 = C / 64):
+ *   int8_t  w[FB32][T][C64][32][64]  qw[32b + m, 64k + i, t] at [b][t][k][m][i]
+ * two 16-row A tiles of _tile_dpbsud per tap and 64 channels, the B tile
+ * 16 channel quads x 16 outputs of the input's quad planes as they are
+ * (conv_s8_avx512vnni.c). The VNNI, AVX512BW and generic tiles read that
+ * layout too: 8 filters' quads 64 bytes apart, 16 quads of a filter in a
+ * row (kiln_conv_s8_job.wa).
  *
  * The input is quantized per run (conv_s8.c) into u8 planes of quads
  * ([C4][P][PL] x 4 bytes per image): with strides (sh, sw), P = min(sh,
@@ -56,9 +64,17 @@ extern "C" {
 
 /* Filters per block of the packed layout (the register tile's rows). */
 #define KILN_CONV_S8_MR 8
+/* The AMX section's blocks: 32 filters (two A tiles of 16 rows) x 64
+ * channels (a tile row's 64 bytes) per tap. */
+#define KILN_CONV_S8_AMX_MR 32
+#define KILN_CONV_S8_AMX_KC 64
 
 /* Bytes of a packed filter of f filters, c channels and `taps` taps. */
 size_t kiln_conv_s8_packed_bytes(int64_t f, int64_t c, int64_t taps);
+
+/* Where the blocks in AMX's layout start in the packed filter (bytes), or
+ * 0 when the blocks are in the 8-filter layout (C not a multiple of 64). */
+int64_t kiln_conv_s8_amx_offset(int64_t f, int64_t c, int64_t taps);
 
 /* Packs w ([F, C, taps] row-major int8) with its scales (`scales` values:
  * 1 for the whole filter or F, one per filter) into `out`
@@ -117,6 +133,8 @@ typedef struct {
   int64_t chunk;       /* flat outputs per task */
   int64_t chunks;
   int act;
+  const int8_t *wa;    /* the blocks when in AMX's layout, or NULL */
+  int64_t fb32;        /* ceil(f / 32): tasks_amx's filter blocks */
 } kiln_conv_s8_job;
 
 /* AVX-512 (AVX512BW, conv_s8_avx512.c): the quantization of units
@@ -126,6 +144,10 @@ typedef struct {
 void kiln_conv_s8_quantize_avx512(void *job, int64_t begin, int64_t end);
 void kiln_conv_s8_tasks_avx512vnni(void *job, int64_t begin, int64_t end);
 void kiln_conv_s8_tasks_avx512bw(void *job, int64_t begin, int64_t end);
+/* The same tasks of (image, block of 32 filters, chunk) on AMX-INT8 tiles
+ * (conv_s8_avx512vnni.c): C = 32 x 32 outputs from the filter's AMX
+ * section and the input's quad planes, then the VNNI tiles' epilogues. */
+void kiln_conv_s8_tasks_amx(void *job, int64_t begin, int64_t end);
 
 /* kiln.ukernel "conv2d_f32" with CONV_S8 (conv_f32.c dispatches). */
 void kiln_conv2d_s8(const int64_t *desc, const float *fparams);

@@ -23,6 +23,9 @@
 #include <string.h>
 
 #define MR KILN_CONV_S8_MR
+#ifndef S8_AL_PF
+#define S8_AL_PF 4
+#endif
 
 static inline __mmask16 s8_lanes_below(int64_t n) {
   return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1u);
@@ -190,8 +193,10 @@ static s8_epilogue_fn s8_epilogue_of(const kiln_conv_s8_job *j) {
 #undef S8_PICK
 }
 
+/* wb: the block's filters; with AL (the AMX layout, conv_s8.h) the 8
+ * filters' rows of 64 channels, 64 bytes apart, of tap 0's first chunk. */
 static inline __attribute__((always_inline)) void
-tile(const int nv, const kiln_conv_s8_job *j, s8_epilogue_fn epi,
+tile(const int nv, const int AL, const kiln_conv_s8_job *j, s8_epilogue_fn epi,
      const uint8_t *x, const int8_t *wb, int64_t t0, int64_t mr, float *y,
      uint8_t *y8, const float *r, const float *scale, const int32_t *wsum,
      const float *bias) {
@@ -201,23 +206,37 @@ tile(const int nv, const kiln_conv_s8_job *j, s8_epilogue_fn epi,
 #pragma GCC unroll 3
     for (int v = 0; v < nv; ++v)
       acc[m][v] = _mm512_setzero_si512();
-  const int8_t *w = wb;
+  /* AL: 16 quads of a chunk (per filter, a row of 64 bytes; 8 filters'
+   * rows 64 bytes apart), then the next chunk 32 rows on */
+  const int64_t qrun = AL ? 16 : j->c4, wq_step = AL ? 4 : MR * 4;
+  const int64_t wm = AL ? 64 : 4, run_step = AL ? KILN_CONV_S8_AMX_MR * 64 : 0;
+  const int8_t *wr = wb;
   for (int64_t t = 0; t < j->taps; ++t) {
     const uint8_t *xp = x + (j->koff[t] + t0) * 4;
-    for (int64_t q = 0; q < j->c4; ++q, xp += j->cq_bytes, w += MR * 4) {
-      s8_op xv[3];
-#pragma GCC unroll 3
-      for (int v = 0; v < nv; ++v)
-        xv[v] = s8_prep_x(_mm512_loadu_si512(xp + v * 64));
+    for (int64_t q0 = 0; q0 < j->c4; q0 += qrun, wr += run_step) {
+      const int8_t *w = wr;
+      if (AL) /* the 8 rows a few chunks on: a block's rows are 512-byte
+                 runs 2 KiB apart, a pattern the prefetchers follow late */
 #pragma GCC unroll 8
-      for (int m = 0; m < MR; ++m) {
-        int32_t wq;
-        memcpy(&wq, w + m * 4, 4);
-        s8_op wv = s8_prep_w(_mm512_set1_epi32(wq));
+        for (int m = 0; m < MR; ++m)
+          __builtin_prefetch(wr + S8_AL_PF * run_step + m * 64, 0, 3);
+      for (int64_t q = 0; q < qrun; ++q, xp += j->cq_bytes, w += wq_step) {
+        s8_op xv[3];
 #pragma GCC unroll 3
         for (int v = 0; v < nv; ++v)
-          acc[m][v] = s8_dot(acc[m][v], xv[v], wv);
+          xv[v] = s8_prep_x(_mm512_loadu_si512(xp + v * 64));
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m) {
+          int32_t wq;
+          memcpy(&wq, w + m * wm, 4);
+          s8_op wv = s8_prep_w(_mm512_set1_epi32(wq));
+#pragma GCC unroll 3
+          for (int v = 0; v < nv; ++v)
+            acc[m][v] = s8_dot(acc[m][v], xv[v], wv);
+        }
       }
+      if (!AL)
+        wr = w;
     }
   }
   /* a copy: acc itself must not escape, or it lives in memory */
@@ -238,6 +257,7 @@ void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
   const int32_t *sums = (const int32_t *)(const void *)(j->wp + j->fb * MR * 4);
   const int8_t *blocks = j->wp + j->fb * MR * 8;
   int64_t block_bytes = j->taps * j->c4 * MR * 4;
+  int64_t amx_block_bytes = j->taps * j->c4 * KILN_CONV_S8_AMX_MR * 4;
   int64_t plane = j->oh * j->ow;
   s8_epilogue_fn epi = s8_epilogue_of(j);
   for (int64_t task = begin; task < end; ++task) {
@@ -253,16 +273,110 @@ void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
     memcpy(sc, scales + b * MR, sizeof sc);
     memcpy(ws, sums + b * MR, sizeof ws);
     const float *bias = j->bias ? j->bias + b * MR : NULL;
-    const int8_t *wb = blocks + b * block_bytes;
+    /* AMX layout: block b is rows 8 (b % 4) .. of 32-filter block b / 4 */
+    const int8_t *wb = j->wa ? j->wa + b / 4 * amx_block_bytes + b % 4 * MR * 64
+                             : blocks + b * block_bytes;
     int64_t t_end = (ch + 1) * j->chunk < j->flat ? (ch + 1) * j->chunk : j->flat;
     for (int64_t t0 = ch * j->chunk; t0 < t_end; t0 += 48) {
       int64_t left = t_end - t0;
-      if (left > 32)
-        tile(3, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+      if (j->wa) {
+        if (left > 32)
+          tile(3, 1, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        else if (left > 16)
+          tile(2, 1, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        else
+          tile(1, 1, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+      } else if (left > 32)
+        tile(3, 0, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
       else if (left > 16)
-        tile(2, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        tile(2, 0, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
       else
-        tile(1, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        tile(1, 0, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
     }
   }
 }
+
+#ifdef KILN_S8_VNNI
+#include "gemm_amx.h"
+
+/* AMX: tasks (image, block of 32 filters, chunk of flat outputs), 32
+ * outputs at a time. C tiles tmm4-7 (filters 0-15 / 16-31 x outputs 0-15
+ * / 16-31) sum, per tap and 64 channels, _tile_dpbsud of A = 16 filters'
+ * 64 signed bytes (the AMX section, rows 64 bytes apart) and B = 16
+ * channel quads x 16 outputs' unsigned quads of the input planes (rows
+ * cq_bytes apart): exactly the VNNI tile's sums. They go through a
+ * buffer to the same epilogue, 8 filters at a time. */
+void kiln_conv_s8_tasks_amx(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_s8_job *j = vjob;
+  const float *scales = (const float *)(const void *)j->wp;
+  const int32_t *sums = (const int32_t *)(const void *)(j->wp + j->fb * MR * 4);
+  const int64_t am = KILN_CONV_S8_AMX_MR, kcs = j->c4 / 16;
+  const int64_t block_bytes = j->taps * kcs * am * 64;
+  int64_t plane = j->oh * j->ow;
+  s8_epilogue_fn epi = s8_epilogue_of(j);
+  _Alignas(64) int32_t buf[32 * 32];
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t img = task / (j->fb32 * j->chunks), rest = task % (j->fb32 * j->chunks);
+    int64_t b = rest / j->chunks, ch = rest % j->chunks;
+    int64_t nf = j->f - b * am < am ? j->f - b * am : am;
+    const int two_f = nf > 16;
+    kiln_amx_configure(16, two_f ? 16 : 0);
+    const uint8_t *x = j->xq + img * j->xq_img;
+    const int8_t *wb = j->wa + b * block_bytes;
+    int64_t t_end = (ch + 1) * j->chunk < j->flat ? (ch + 1) * j->chunk : j->flat;
+    for (int64_t t0 = ch * j->chunk; t0 < t_end; t0 += 32) {
+      const int two_p = t_end - t0 > 16;
+      _tile_zero(4);
+      _tile_zero(5);
+      if (two_f) { /* rows 16-31 are configured only then */
+        _tile_zero(6);
+        _tile_zero(7);
+      }
+      const int8_t *w = wb;
+      for (int64_t t = 0; t < j->taps; ++t) {
+        const uint8_t *xp = x + (j->koff[t] + t0) * 4;
+        for (int64_t k = 0; k < kcs; ++k, w += am * 64, xp += 16 * j->cq_bytes) {
+          _tile_loadd(0, w, 64);
+          _tile_loadd(2, xp, j->cq_bytes);
+          if (two_p)
+            _tile_loadd(3, xp + 64, j->cq_bytes);
+          _tile_dpbsud(4, 0, 2);
+          if (two_p)
+            _tile_dpbsud(5, 0, 3);
+          if (two_f) {
+            _tile_loadd(1, w + 16 * 64, 64);
+            _tile_dpbsud(6, 1, 2);
+            if (two_p)
+              _tile_dpbsud(7, 1, 3);
+          }
+        }
+      }
+      _tile_stored(4, buf, 128);
+      _tile_stored(5, buf + 16, 128);
+      if (two_f) {
+        _tile_stored(6, buf + 16 * 32, 128);
+        _tile_stored(7, buf + 16 * 32 + 16, 128);
+      }
+      KILN_AMX_STORED();
+      int nv = two_p ? 2 : 1;
+      s8_lanes L;
+      s8_lanes_of(j, nv, t0, &L);
+      for (int64_t m0 = 0; m0 < nf; m0 += MR) {
+        int64_t o = b * am + m0, mr = nf - m0 < MR ? nf - m0 : MR;
+        __m512i out[MR][3];
+        for (int m = 0; m < MR; ++m)
+          for (int v = 0; v < 2; ++v)
+            out[m][v] = _mm512_load_si512(buf + (m0 + m) * 32 + 16 * v);
+        float sc[MR];
+        int32_t ws[MR];
+        memcpy(sc, scales + o, sizeof sc);
+        memcpy(ws, sums + o, sizeof ws);
+        epi(j, out, nv, mr, &L, j->y ? j->y + img * j->y_img + o * plane : NULL,
+            j->y8 ? j->y8 + img * j->y_img + o * plane : NULL,
+            j->res ? j->res + img * j->res_img + o * plane : NULL, sc, ws,
+            j->bias ? j->bias + o : NULL);
+      }
+    }
+  }
+}
+#endif

@@ -71,9 +71,24 @@ void kiln_s8_pack_quantized(int64_t k, int64_t n, const int8_t *wq,
 
 #include "conv_s8.h"
 
+/* The scales and sums; then the blocks in one of the two layouts. */
+static int64_t conv_s8_head_bytes(int64_t f) {
+  int64_t fb = (f + KILN_CONV_S8_MR - 1) / KILN_CONV_S8_MR;
+  return fb * KILN_CONV_S8_MR * 8;
+}
+
+int64_t kiln_conv_s8_amx_offset(int64_t f, int64_t c, int64_t taps) {
+  (void)taps;
+  return c % KILN_CONV_S8_AMX_KC == 0 ? conv_s8_head_bytes(f) : 0;
+}
+
 size_t kiln_conv_s8_packed_bytes(int64_t f, int64_t c, int64_t taps) {
+  if (c % KILN_CONV_S8_AMX_KC == 0) {
+    int64_t fb32 = (f + KILN_CONV_S8_AMX_MR - 1) / KILN_CONV_S8_AMX_MR;
+    return (size_t)(conv_s8_head_bytes(f) + fb32 * KILN_CONV_S8_AMX_MR * taps * c);
+  }
   int64_t fb = (f + KILN_CONV_S8_MR - 1) / KILN_CONV_S8_MR, c4 = (c + 3) / 4;
-  return (size_t)(fb * KILN_CONV_S8_MR * 8 + fb * taps * c4 * KILN_CONV_S8_MR * 4);
+  return (size_t)(conv_s8_head_bytes(f) + fb * taps * c4 * KILN_CONV_S8_MR * 4);
 }
 
 void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
@@ -84,6 +99,9 @@ void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
   float *sc = (float *)(void *)out;
   int32_t *sum = (int32_t *)(void *)(out + fb * mr * 4);
   int8_t *blocks = out + fb * mr * 8;
+  /* channels a multiple of 64: the blocks in the AMX layout only */
+  int amx = kiln_conv_s8_amx_offset(f, c, taps) > 0;
+  const int64_t am = KILN_CONV_S8_AMX_MR, akc = KILN_CONV_S8_AMX_KC;
   for (int64_t o = 0; o < f; ++o) {
     float s = scale[scales == 1 ? 0 : o];
     memcpy(sc + o, &s, 4);
@@ -93,7 +111,11 @@ void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
         int8_t v = w[(o * c + ci) * taps + t];
         total += v;
         int64_t b = o / mr, m = o % mr, q = ci / 4, r = ci % 4;
-        blocks[(((b * taps + t) * c4 + q) * mr + m) * 4 + r] = v;
+        if (amx)
+          blocks[(((o / am * taps + t) * (c / akc) + ci / akc) * am + o % am) * akc +
+                 ci % akc] = v;
+        else
+          blocks[(((b * taps + t) * c4 + q) * mr + m) * 4 + r] = v;
       }
     memcpy(sum + o, &total, 4);
   }
