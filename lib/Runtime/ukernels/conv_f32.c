@@ -581,7 +581,8 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
   if (kiln_prof_on) {
     conv_shape s = conv_shape_of(desc, 0);
     /* conv-wino: GFLOP/s of the direct form's FLOPs (effective) */
-    KILN_PROF_END((desc[1] & CONV_S8)       ? "conv-s8"
+    KILN_PROF_END((desc[1] & CONV_BF16)     ? "conv-bf16"
+                  : (desc[1] & CONV_S8)     ? "conv-s8"
                   : (desc[1] & CONV_GROUPS) ? "conv-grouped"
                   : (desc[1] & CONV_WINO)   ? "conv-wino"
                   : (desc[1] & CONV_PACKED) ? "conv"

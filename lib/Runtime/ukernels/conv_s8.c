@@ -20,6 +20,7 @@
 #include "conv_f32_internal.h"
 #include "gemm_f32.h"
 #include "gemm_s8.h"
+#include "gemm_amx.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -60,15 +61,35 @@ static int vnni_off(void) {
   return off;
 }
 
+/* bf16 of a float, rounded to nearest even as kiln_conv_bf16_pack does,
+ * and back. */
+static uint16_t kiln_bf16_of(float v) {
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return (uint16_t)((u >> 16) | 0x40);
+  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+static float kiln_bf16_to_f32(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  float v;
+  memcpy(&v, &u, 4);
+  return v;
+}
+
 static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_s8_in *j = vjob;
   const int64_t phases = j->pa * j->pb;
   for (int64_t u = begin; u < end; ++u) {
-    int64_t img = u / (j->c4 * phases), rest = u % (j->c4 * phases);
+    int64_t img = u / (j->c4p * phases), rest = u % (j->c4p * phases);
     int64_t cq = rest / phases, ph = rest % phases;
     int64_t a = ph / j->pb, b = ph % j->pb;
-    uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
-    memset(dst, j->zp, (size_t)j->pl_len * 4);
+    uint8_t *dst = j->xq + (((img * j->c4p + cq) * phases + ph) * j->pl_len) * 4;
+    memset(dst, j->bf16 ? 0 : j->zp, (size_t)j->pl_len * 4);
+    if (cq >= j->c4) /* bf16's padding pairs */
+      continue;
+    const int uc = j->bf16 ? 2 : 4;
     const float *xi = j->x ? j->x + img * j->xs[0] : NULL;
     for (int64_t i = 0; i < j->hq; ++i) {
       int64_t r = i * j->sh + a - j->pt;
@@ -78,15 +99,20 @@ static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
         int64_t col = jj * j->sw + b - j->pl;
         if (col < 0 || col >= j->w)
           continue;
-        for (int64_t ch = 0; ch < 4 && cq * 4 + ch < j->c; ++ch) {
-          int64_t at = (cq * 4 + ch) * j->xs[1] + r * j->xs[2] + col;
+        for (int64_t ch = 0; ch < uc && cq * uc + ch < j->c; ++ch) {
+          int64_t at = (cq * uc + ch) * j->xs[1] + r * j->xs[2] + col;
           if (j->x8) {
             dst[(i * j->wq + jj) * 4 + ch] = j->x8[img * j->xs[0] + at];
             continue;
           }
           float v = xi[at];
           if (j->gate)
-            v *= j->gate[img * j->gate_img + cq * 4 + ch];
+            v *= j->gate[img * j->gate_img + cq * uc + ch];
+          if (j->bf16) {
+            uint16_t h = kiln_bf16_of(v);
+            memcpy(dst + (i * j->wq + jj) * 4 + ch * 2, &h, 2);
+            continue;
+          }
           v /= j->scale;
           v = v < -512.0f ? -512.0f : v > 512.0f ? 512.0f : v;
           int32_t q = (int32_t)nearbyintf(v) + j->zp;
@@ -118,18 +144,29 @@ static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
         if (ox >= j->ow)
           continue;
         int32_t acc = 0;
+        float facc = 0.0f; /* bf16: fp32 sums of the pairs' products */
         for (int64_t k = 0; k < j->taps; ++k)
           for (int64_t q = 0; q < j->c4; ++q) {
             const uint8_t *xv = x + q * j->cq_bytes + (j->koff[k] + t) * 4;
             const int8_t *wv =
-                j->wa ? j->wa + ((((o / 32) * j->taps + k) * (j->c4 / 16) + q / 16) * 32 +
+                j->wa ? j->wa + ((((o / 32) * j->taps + k) * (j->c4p / 16) + q / 16) * 32 +
                                  o % 32) * 64 + (q % 16) * 4
                       : wb + ((k * j->c4 + q) * MR + m) * 4;
+            if (j->bf16) {
+              for (int r = 0; r < 2; ++r) {
+                uint16_t xh, wh;
+                memcpy(&xh, xv + 2 * r, 2);
+                memcpy(&wh, wv + 2 * r, 2);
+                facc += kiln_bf16_to_f32(xh) * kiln_bf16_to_f32(wh);
+              }
+              continue;
+            }
             for (int r = 0; r < 4; ++r)
               acc += (int32_t)xv[r] * wv[r];
           }
-        float v = (float)(acc - j->zp * ws) * (j->sx * sc) +
-                  (j->bias ? j->bias[o] : 0.0f);
+        float v = j->bf16 ? facc + (j->bias ? j->bias[o] : 0.0f)
+                          : (float)(acc - j->zp * ws) * (j->sx * sc) +
+                                (j->bias ? j->bias[o] : 0.0f);
         if (j->requant)
           v = (kiln_quant_u8_scalar(v, j->sy, j->zy) - j->zy) * j->sy;
         int64_t at = img * j->y_img + o * plane + oy * j->ow + ox;
@@ -155,6 +192,8 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   kiln_rt_check_dim(!(flags & (CONV_GROUPS | CONV_MEAN)), 1);
   view4 x, wv, bias = {0}, res = {0}, y;
   int in_u8 = (flags & CONV_IN_U8) != 0, out_u8 = (flags & CONV_OUT_U8) != 0;
+  int bf = (flags & CONV_BF16) != 0;
+  kiln_rt_check_dim(!(bf && (flags & (CONV_IN_U8 | CONV_OUT_U8 | CONV_REQUANT))), 1);
   /* a quantized output takes no residual (the compiler chains only those) */
   kiln_rt_check_dim(!(out_u8 && (flags & CONV_RESIDUAL)), 1);
   const int64_t *d = kiln_read_view(desc + 11, 4, in_u8 ? 1 : 4, &x);
@@ -169,17 +208,20 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   kiln_read_view(d, 4, out_u8 ? 1 : 4, &y);
   int64_t n = x.size[0], c = x.size[1], h = x.size[2], w = x.size[3];
   int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
-  int64_t taps = kh * kw, c4 = (c + 3) / 4, fb = (f + MR - 1) / MR;
+  /* units of the input's planes: quads of u8, or bf16 pairs padded to 16 */
+  int64_t taps = kh * kw, c4 = bf ? (c + 1) / 2 : (c + 3) / 4, fb = (f + MR - 1) / MR;
+  int64_t c4p = bf ? (c4 + 15) / 16 * 16 : c4;
   kiln_rt_check_dim(y.size[0], n);
-  kiln_rt_check_dim(wv.size[3], (int64_t)kiln_conv_s8_packed_bytes(f, c, taps));
+  kiln_rt_check_dim(wv.size[3], (int64_t)(bf ? kiln_conv_bf16_packed_bytes(f, c, taps)
+                                             : kiln_conv_s8_packed_bytes(f, c, taps)));
   kiln_rt_check_dim(dense_from(&y, 1) && (x.stride[3] == 1 || w == 1), 1);
   check_epilogue_views(flags, &bias, &res, n, f, oh, ow);
   /* the int32 sums cannot overflow: 255 * 128 * 4 * C4 * taps < 2^31 */
-  kiln_rt_check_dim(c4 * taps <= 16000, 1);
+  kiln_rt_check_dim(bf || c4 * taps <= 16000, 1);
   if (n == 0 || f == 0 || oh == 0 || ow == 0)
     return;
-  float sx = fparams[0];
-  int32_t zp = (int32_t)fparams[1];
+  float sx = bf ? 1.0f : fparams[0];
+  int32_t zp = bf ? 0 : (int32_t)fparams[1];
   kiln_conv_s8_in in;
   in.x = in_u8 ? NULL : (const float *)x.base;
   in.x8 = in_u8 ? (const uint8_t *)x.base : NULL;
@@ -206,11 +248,13 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   in.rcp = kiln_quant_rcp(sx);
   in.zp = zp;
   in.c4 = c4;
+  in.c4p = c4p;
+  in.bf16 = bf;
   in.n = n;
   in.flat_in = sh == 1 && sw == 1 && pt == 0 && pl == 0 && in.hq == h &&
                in.wq == w && (x.stride[2] == w || h == 1) && x.stride[3] == 1;
   int64_t phases = in.pa * in.pb;
-  int64_t img_quads = c4 * phases * in.pl_len;
+  int64_t img_quads = c4p * phases * in.pl_len;
   kiln_rt_check_dim(img_quads <= INT32_MAX / 4, 1);
   /* Images a group at a time, quantized then convolved, so that a group's
    * planes (at most 512 KiB, or one image) are still in L2 when the tiles
@@ -239,6 +283,8 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.koff = koff;
   j.taps = taps;
   j.c4 = c4;
+  j.c4p = c4p;
+  j.bf16 = bf;
   j.wp = (const int8_t *)wv.base;
   j.f = f;
   j.fb = fb;
@@ -270,8 +316,11 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.act = (int)desc[2];
   /* AMX-INT8 where the filter has its AMX section (C a multiple of 64)
    * and the CPU the tiles (KILN_NO_AMX=1: not) */
-  int64_t amx_at = kiln_conv_s8_amx_offset(f, c, taps);
-  int amx = vnni && amx_at > 0 && kiln_cpu_has_amx_int8();
+  int64_t amx_at = bf ? fb * MR * 8 : kiln_conv_s8_amx_offset(f, c, taps);
+  /* bf16: AMX-BF16, else AVX512-BF16's vdpbf16ps, else plain C */
+  int bf_dot = bf && bw && kiln_cpu_has_avx512bf16();
+  int amx = bf ? bf_dot && kiln_cpu_has_amx_bf16()
+               : vnni && amx_at > 0 && kiln_cpu_has_amx_int8();
   j.wa = amx_at > 0 ? j.wp + amx_at : NULL;
   j.fb32 = (f + KILN_CONV_S8_AMX_MR - 1) / KILN_CONV_S8_AMX_MR;
   /* runs of whole tiles (48 outputs, AMX 32); about 4 tasks per thread at
@@ -285,7 +334,10 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
     per = 8;
   j.chunk = per * tw;
   j.chunks = (j.flat + j.chunk - 1) / j.chunk;
-  kiln_range_fn fn = amx    ? kiln_conv_s8_tasks_amx
+  kiln_range_fn fn = bf     ? (amx ? kiln_conv_bf16_tasks_amx
+                                : bf_dot ? kiln_conv_bf16_tasks_avx512bf16
+                                         : tasks_generic)
+                     : amx  ? kiln_conv_s8_tasks_amx
                      : vnni ? kiln_conv_s8_tasks_avx512vnni
                      : bw   ? kiln_conv_s8_tasks_avx512bw
                             : tasks_generic;
@@ -303,9 +355,9 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
     j.y8 = y80 ? y80 + i0 * j.y_img : NULL;
     j.res = r0 ? r0 + i0 * j.res_img : NULL;
     if (parallel)
-      kiln_parallel_for(g * c4 * phases, qfn, &in);
+      kiln_parallel_for(g * c4p * phases, qfn, &in);
     else
-      qfn(&in, 0, g * c4 * phases);
+      qfn(&in, 0, g * c4p * phases);
     int64_t tasks = g * blocks * j.chunks;
     if (parallel)
       kiln_parallel_for(tasks, fn, &j);

@@ -72,6 +72,19 @@ extern "C" {
 /* Bytes of a packed filter of f filters, c channels and `taps` taps. */
 size_t kiln_conv_s8_packed_bytes(int64_t f, int64_t c, int64_t taps);
 
+/* bf16 convolutions (--precision bf16; CONV_S8 | CONV_BF16) run on the
+ * same machinery with channel pairs for quads: the input converted to
+ * bf16 (round to nearest even) into pair planes ([C2p][P][PL] x 2 bf16,
+ * C2p = ceil(C / 2) rounded up to 16, zeros past C), the filter packed in
+ * the AMX layout with pairs: after a head of scales 1 and sums 0,
+ *   uint16_t w[FB32][T][C2p / 16][32][16][2]  bf16 of w[32b + m, 2u + r, t]
+ *                                            at [b][t][u / 16][m][u % 16][r]
+ * (zeros past F and C), summed in fp32 by _tile_dpbf16ps (AMX-BF16) or
+ * vdpbf16ps (AVX512-BF16), else plain C. */
+size_t kiln_conv_bf16_packed_bytes(int64_t f, int64_t c, int64_t taps);
+void kiln_conv_bf16_pack(int64_t f, int64_t c, int64_t taps, const float *w,
+                         int8_t *out);
+
 /* Where the blocks in AMX's layout start in the packed filter (bytes), or
  * 0 when the blocks are in the 8-filter layout (C not a multiple of 64). */
 int64_t kiln_conv_s8_amx_offset(int64_t f, int64_t c, int64_t taps);
@@ -105,6 +118,9 @@ typedef struct {
   uint8_t *xq;                    /* packed input of image 0 */
   int64_t c4, n;
   int flat_in; /* the one phase plane is each channel's dense plane */
+  int bf16;    /* units are channel pairs of bf16 (CONV_BF16) */
+  int64_t c4p; /* unit planes per image (c4, or bf16's C2p: the padding
+                  planes are zeros) */
 } kiln_conv_s8_in;
 
 typedef struct {
@@ -135,6 +151,9 @@ typedef struct {
   int act;
   const int8_t *wa;    /* the blocks when in AMX's layout, or NULL */
   int64_t fb32;        /* ceil(f / 32): tasks_amx's filter blocks */
+  int bf16;            /* CONV_BF16: units are bf16 pairs, sums fp32 */
+  int64_t c4p;         /* units per filter row in the AMX layout (c4 or
+                          bf16's C2p) */
 } kiln_conv_s8_job;
 
 /* AVX-512 (AVX512BW, conv_s8_avx512.c): the quantization of units
@@ -148,6 +167,9 @@ void kiln_conv_s8_tasks_avx512bw(void *job, int64_t begin, int64_t end);
  * (conv_s8_avx512vnni.c): C = 32 x 32 outputs from the filter's AMX
  * section and the input's quad planes, then the VNNI tiles' epilogues. */
 void kiln_conv_s8_tasks_amx(void *job, int64_t begin, int64_t end);
+/* bf16 (CONV_BF16): AMX-BF16 tiles, and AVX512-BF16 ones (vdpbf16ps) */
+void kiln_conv_bf16_tasks_amx(void *job, int64_t begin, int64_t end);
+void kiln_conv_bf16_tasks_avx512bf16(void *job, int64_t begin, int64_t end);
 
 /* kiln.ukernel "conv2d_f32" with CONV_S8 (conv_f32.c dispatches). */
 void kiln_conv2d_s8(const int64_t *desc, const float *fparams);

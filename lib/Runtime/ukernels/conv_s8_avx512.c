@@ -22,18 +22,52 @@ typedef struct {
   __m512i zp, lane, even;
 } codes_k;
 
-/* 16 values of one channel row as u8 codes in int32 lanes: from element
- * `at` of `row` (f32, or u8 with CONV_IN_U8), lane l at + l * step;
- * quantized from f32 (x / sx rounded to nearest even, + zx, clamped), u8
- * read as they are; lanes outside `valid` are zx. col: the lanes' element
- * indices (step past 2); span0 / span1 (step 2): which of the 32 elements
- * from `at` exist. */
+/* 16 f32 values of one channel row: from element `at` of `row`, lane l
+ * at + l * step (x * gate, as the graph computes it); col: the lanes'
+ * element indices (step past 2); span0 / span1 (step 2): which of the 32
+ * elements from `at` exist. Lanes outside `valid` are the caller's. */
+static inline __attribute__((always_inline)) __m512
+load16(const codes_k *k, const float *p, int64_t at, int64_t step, __m512i col,
+       __mmask16 valid, __mmask16 span0, __mmask16 span1, const float *gate) {
+  __m512 f;
+  if (step == 1) {
+    f = _mm512_maskz_loadu_ps(valid, p + at);
+  } else if (step == 2) {
+    /* elements at .. at + 31 in two loads, the even ones kept (a gather
+     * per 16 columns took a quarter of ResNet's strided 1 x 1 layers) */
+    __m512 lo = _mm512_maskz_loadu_ps(span0, p + at);
+    __m512 hi = _mm512_maskz_loadu_ps(span1, p + at + 16);
+    f = _mm512_permutex2var_ps(lo, k->even, hi);
+  } else {
+    f = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, col, p, 4);
+  }
+  if (gate) /* x * s first, then / sx, as the graph computes it */
+    f = _mm512_mul_ps(f, _mm512_set1_ps(*gate));
+  return f;
+}
+
+/* bf16 of 16 floats (round to nearest even; NaN stays NaN) in the low
+ * halves of int32 lanes, as kiln_conv_bf16_pack rounds the filter. */
+static inline __m512i bf16_bits16(__m512 f) {
+  __m512i u = _mm512_castps_si512(f);
+  __m512i r = _mm512_add_epi32(
+      u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff),
+                          _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))));
+  __mmask16 nan = _mm512_cmp_ps_mask(f, f, _CMP_UNORD_Q);
+  r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(u, _mm512_set1_epi32(0x400000)));
+  return _mm512_srli_epi32(r, 16);
+}
+
+/* 16 values of one channel row as u8 codes in int32 lanes (BF: bf16
+ * bits): f32 quantized (x / sx rounded to nearest even, + zx, clamped) or
+ * rounded to bf16, u8 read as they are; lanes outside `valid` are zx
+ * (BF: 0). */
 static inline __attribute__((always_inline)) __m512i
-codes16(const int u8, const codes_k *k, const char *row, int64_t at,
+codes16(const int u8, const int BF, const codes_k *k, const char *row, int64_t at,
         int64_t step, __m512i col, __mmask16 valid, __mmask16 span0,
         __mmask16 span1, const float *gate) {
-  __m512i v;
   if (u8) {
+    __m512i v;
     const uint8_t *p = (const uint8_t *)row;
     if (step == 1) {
       v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(valid, p + at));
@@ -45,25 +79,11 @@ codes16(const int u8, const codes_k *k, const char *row, int64_t at,
     }
     return _mm512_mask_blend_epi32(valid, k->zp, v);
   }
-  const float *p = (const float *)row;
-  __m512 f;
-  if (step == 1) {
-    f = _mm512_maskz_loadu_ps(valid, p + at);
-    if (gate) /* x * s first, then / sx, as the graph computes it */
-      f = _mm512_mul_ps(f, _mm512_set1_ps(*gate));
-    if (valid == 0xffff) /* a full run: no lane to fill */
-      return quantize16(f, k->s, k->r, k->z);
-  } else if (step == 2) {
-    /* elements at .. at + 31 in two loads, the even ones kept (a gather
-     * per 16 columns took a quarter of ResNet's strided 1 x 1 layers) */
-    __m512 lo = _mm512_maskz_loadu_ps(span0, p + at);
-    __m512 hi = _mm512_maskz_loadu_ps(span1, p + at + 16);
-    f = _mm512_permutex2var_ps(lo, k->even, hi);
-  } else {
-    f = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, col, p, 4);
-  }
-  if (gate && step != 1)
-    f = _mm512_mul_ps(f, _mm512_set1_ps(*gate));
+  __m512 f = load16(k, (const float *)row, at, step, col, valid, span0, span1, gate);
+  if (BF)
+    return _mm512_maskz_mov_epi32(valid, bf16_bits16(f));
+  if (valid == 0xffff) /* a full run: no lane to fill */
+    return quantize16(f, k->s, k->r, k->z);
   return _mm512_mask_blend_epi32(valid, k->zp, quantize16(f, k->s, k->r, k->z));
 }
 
@@ -75,10 +95,18 @@ static inline __m512i interleave4(__m512i q0, __m512i q1, __m512i q2, __m512i q3
       _mm512_or_si512(_mm512_slli_epi32(q2, 16), _mm512_slli_epi32(q3, 24)));
 }
 
+/* A pair of channels' bf16, interleaved: channel 0 in the low half. */
+static inline __m512i interleave2(__m512i b0, __m512i b1) {
+  return _mm512_or_si512(b0, _mm512_slli_epi32(b1, 16));
+}
+
 /* Units [begin, end) of (image, channel quad, phase) of f32 input, or u8
- * (CONV_IN_U8). */
+ * (CONV_IN_U8); BF: of (image, channel pair, phase), rounded to bf16 (a
+ * pair past the channels, BF's padding to 16 pairs, is zeros). */
 static inline __attribute__((always_inline)) void
-quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u8) {
+quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u8,
+               const int BF) {
+  const int uc = BF ? 2 : 4; /* channels per unit */
   const int64_t phases = j->pa * j->pb;
   const size_t es = u8 ? 1 : 4; /* bytes per input element */
   const char *x = j->x8 ? (const char *)j->x8 : (const char *)j->x;
@@ -90,28 +118,35 @@ quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u
   k.lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   k.even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
                              28, 30);
-  const __m512i zq = _mm512_set1_epi32(j->zp * 0x01010101);
+  if (BF)
+    k.zp = _mm512_setzero_si512();
+  const __m512i zq = BF ? _mm512_setzero_si512() : _mm512_set1_epi32(j->zp * 0x01010101);
   const __m512i wv = _mm512_set1_epi32((int32_t)j->w);
   for (int64_t u = begin; u < end; ++u) {
-    int64_t img = u / (j->c4 * phases), rest = u % (j->c4 * phases);
+    int64_t img = u / (j->c4p * phases), rest = u % (j->c4p * phases);
     int64_t cq = rest / phases, ph = rest % phases;
     int64_t a = ph / j->pb, b = ph % j->pb;
-    uint8_t *dst = j->xq + (((img * j->c4 + cq) * phases + ph) * j->pl_len) * 4;
+    uint8_t *dst = j->xq + (((img * j->c4p + cq) * phases + ph) * j->pl_len) * 4;
     const char *xi = x + (size_t)(img * j->xs[0]) * es;
     const float *gate = j->gate ? j->gate + img * j->gate_img : NULL;
-    if (j->flat_in && cq * 4 + 3 < j->c) {
+    if (cq >= j->c4) { /* BF's padding pairs */
+      memset(dst, 0, (size_t)j->pl_len * 4);
+      continue;
+    }
+    if (j->flat_in && cq * uc + uc - 1 < j->c) {
       /* the plane is the image's dense plane: one run over it (rows of 7
        * or 14 columns each took a vector of their own) */
-      const char *x0 = xi + (size_t)(cq * 4 * j->xs[1]) * es;
+      const char *x0 = xi + (size_t)(cq * uc * j->xs[1]) * es;
       size_t cs = (size_t)j->xs[1] * es;
       int64_t n = j->hq * j->wq;
       for (int64_t t = 0; t < n; t += 16) {
         __mmask16 m = s8_lanes_below(n - t);
         __m512i q[4];
-        for (int ch = 0; ch < 4; ++ch)
-          q[ch] = codes16(u8, &k, x0 + ch * cs, t, 1, k.lane, m, 0, 0,
-                          gate ? gate + cq * 4 + ch : NULL);
-        _mm512_storeu_si512(dst + t * 4, interleave4(q[0], q[1], q[2], q[3]));
+        for (int ch = 0; ch < uc; ++ch)
+          q[ch] = codes16(u8, BF, &k, x0 + ch * cs, t, 1, k.lane, m, 0, 0,
+                          gate ? gate + cq * uc + ch : NULL);
+        _mm512_storeu_si512(dst + t * 4, BF ? interleave2(q[0], q[1])
+                                            : interleave4(q[0], q[1], q[2], q[3]));
       }
     } else {
       for (int64_t i = 0; i < j->hq; ++i) {
@@ -139,16 +174,17 @@ quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u
           __mmask16 span1 = _mm512_cmpge_epi32_mask(span, _mm512_setzero_si512()) &
                             _mm512_cmplt_epi32_mask(span, wv);
           __m512i q[4];
-          for (int64_t ch = 0; ch < 4; ++ch) {
-            int64_t cc = cq * 4 + ch;
+          for (int64_t ch = 0; ch < uc; ++ch) {
+            int64_t cc = cq * uc + ch;
             q[ch] = k.zp;
             if (cc < j->c && valid)
-              q[ch] = codes16(u8, &k,
+              q[ch] = codes16(u8, BF, &k,
                               xi + (size_t)(cc * j->xs[1] + r * j->xs[2]) * es,
                               c0, j->sw, col, valid, span0, span1,
                               gate ? gate + cc : NULL);
           }
-          _mm512_storeu_si512(row + j0 * 4, interleave4(q[0], q[1], q[2], q[3]));
+          _mm512_storeu_si512(row + j0 * 4, BF ? interleave2(q[0], q[1])
+                                               : interleave4(q[0], q[1], q[2], q[3]));
         }
       }
     }
@@ -161,8 +197,10 @@ quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u
 
 void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_s8_in *j = vjob;
-  if (j->x8)
-    quantize_units(j, begin, end, 1);
+  if (j->bf16)
+    quantize_units(j, begin, end, 0, 1);
+  else if (j->x8)
+    quantize_units(j, begin, end, 1, 0);
   else
-    quantize_units(j, begin, end, 0);
+    quantize_units(j, begin, end, 0, 0);
 }

@@ -100,7 +100,7 @@ static inline void s8_lanes_of(const kiln_conv_s8_job *j, int nv, int64_t t0,
  * One function per combination (s8_epilogues), so that none of them tests
  * a flag per vector. */
 static inline __attribute__((always_inline)) void
-s8_epilogue(const int OUT8, const int REQ, const int RES, const int ACT,
+s8_epilogue(const int BF, const int OUT8, const int REQ, const int RES, const int ACT,
             const kiln_conv_s8_job *j, __m512i acc[][3], int nv, int64_t mr,
             const s8_lanes *L, float *y, uint8_t *y8, const float *r,
             const float *scale, const int32_t *wsum, const float *bias) {
@@ -113,8 +113,10 @@ s8_epilogue(const int OUT8, const int REQ, const int RES, const int ACT,
     __m512 sc = _mm512_set1_ps(j->sx * scale[m]);
     __m512 bv = _mm512_set1_ps(bias ? bias[m] : 0.0f);
     for (int v = 0; v < nv; ++v) {
-      __m512 o = _mm512_fmadd_ps(
-          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
+      /* BF: the sums are fp32 already (scale 1, no zero point) */
+      __m512 o = BF ? _mm512_add_ps(_mm512_castsi512_ps(acc[m][v]), bv)
+                    : _mm512_fmadd_ps(
+                          _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][v], corr)), sc, bv);
       if (REQ) {
         o = _mm512_mul_ps(_mm512_sub_ps(quant_u8_16(o, sy, ry, zy), zy), sy);
       }
@@ -146,24 +148,26 @@ s8_epilogue(const int OUT8, const int REQ, const int RES, const int ACT,
   }
 }
 
-#define S8_EPI(O, Q, R, A, NAME)                                               \
+#define S8_EPI(B, O, Q, R, A, NAME)                                            \
   static __attribute__((noinline)) void NAME(                                  \
       const kiln_conv_s8_job *j, __m512i acc[][3], int nv, int64_t mr,         \
       const s8_lanes *L, float *y, uint8_t *y8, const float *r,                \
       const float *scale, const int32_t *wsum, const float *bias) {            \
-    s8_epilogue(O, Q, R, A, j, acc, nv, mr, L, y, y8, r, scale, wsum, bias);   \
+    s8_epilogue(B, O, Q, R, A, j, acc, nv, mr, L, y, y8, r, scale, wsum, bias); \
   }
-#define S8_EPI_ACTS(O, Q, R, P)                                                \
-  S8_EPI(O, Q, R, 0, P##_none)                                                 \
-  S8_EPI(O, Q, R, KILN_ACT_RELU, P##_relu)                                     \
-  S8_EPI(O, Q, R, KILN_ACT_RELU6, P##_relu6)                                   \
-  S8_EPI(O, Q, R, -1, P##_any)
-S8_EPI_ACTS(0, 0, 0, s8_epi_f)
-S8_EPI_ACTS(0, 0, 1, s8_epi_fr)
-S8_EPI_ACTS(0, 1, 0, s8_epi_fq)
-S8_EPI_ACTS(0, 1, 1, s8_epi_fqr)
-S8_EPI_ACTS(1, 0, 0, s8_epi_u)
-S8_EPI_ACTS(1, 1, 0, s8_epi_uq)
+#define S8_EPI_ACTS(B, O, Q, R, P)                                             \
+  S8_EPI(B, O, Q, R, 0, P##_none)                                              \
+  S8_EPI(B, O, Q, R, KILN_ACT_RELU, P##_relu)                                  \
+  S8_EPI(B, O, Q, R, KILN_ACT_RELU6, P##_relu6)                                \
+  S8_EPI(B, O, Q, R, -1, P##_any)
+S8_EPI_ACTS(0, 0, 0, 0, s8_epi_f)
+S8_EPI_ACTS(0, 0, 0, 1, s8_epi_fr)
+S8_EPI_ACTS(0, 0, 1, 0, s8_epi_fq)
+S8_EPI_ACTS(0, 0, 1, 1, s8_epi_fqr)
+S8_EPI_ACTS(0, 1, 0, 0, s8_epi_u)
+S8_EPI_ACTS(0, 1, 1, 0, s8_epi_uq)
+S8_EPI_ACTS(1, 0, 0, 0, s8_epi_b)
+S8_EPI_ACTS(1, 0, 0, 1, s8_epi_br)
 #undef S8_EPI_ACTS
 #undef S8_EPI
 
@@ -177,6 +181,11 @@ static s8_epilogue_fn s8_epilogue_of(const kiln_conv_s8_job *j) {
          : j->act == KILN_ACT_RELU  ? P##_relu                                 \
          : j->act == KILN_ACT_RELU6 ? P##_relu6                                \
                                     : P##_any;
+  if (j->bf16) {
+    if (j->res)
+      S8_PICK(s8_epi_br)
+    S8_PICK(s8_epi_b)
+  }
   if (j->y8) {
     if (j->requant)
       S8_PICK(s8_epi_uq)
@@ -196,7 +205,7 @@ static s8_epilogue_fn s8_epilogue_of(const kiln_conv_s8_job *j) {
 /* wb: the block's filters; with AL (the AMX layout, conv_s8.h) the 8
  * filters' rows of 64 channels, 64 bytes apart, of tap 0's first chunk. */
 static inline __attribute__((always_inline)) void
-tile(const int nv, const int AL, const kiln_conv_s8_job *j, s8_epilogue_fn epi,
+tile(const int nv, const int AL, const int BF, const kiln_conv_s8_job *j, s8_epilogue_fn epi,
      const uint8_t *x, const int8_t *wb, int64_t t0, int64_t mr, float *y,
      uint8_t *y8, const float *r, const float *scale, const int32_t *wsum,
      const float *bias) {
@@ -209,18 +218,40 @@ tile(const int nv, const int AL, const kiln_conv_s8_job *j, s8_epilogue_fn epi,
   /* AL: 16 quads of a chunk (per filter, a row of 64 bytes; 8 filters'
    * rows 64 bytes apart), then the next chunk 32 rows on */
   const int64_t qrun = AL ? 16 : j->c4, wq_step = AL ? 4 : MR * 4;
+  /* BF: acc holds fp32 sums (vdpbf16ps of bf16 pairs) */
   const int64_t wm = AL ? 64 : 4, run_step = AL ? KILN_CONV_S8_AMX_MR * 64 : 0;
   const int8_t *wr = wb;
   for (int64_t t = 0; t < j->taps; ++t) {
     const uint8_t *xp = x + (j->koff[t] + t0) * 4;
     for (int64_t q0 = 0; q0 < j->c4; q0 += qrun, wr += run_step) {
       const int8_t *w = wr;
+      /* (BF's last chunk may hold fewer than 16 pairs) */
+      const int64_t qn = j->c4 - q0 < qrun ? j->c4 - q0 : qrun;
       if (AL) /* the 8 rows a few chunks on: a block's rows are 512-byte
                  runs 2 KiB apart, a pattern the prefetchers follow late */
 #pragma GCC unroll 8
         for (int m = 0; m < MR; ++m)
           __builtin_prefetch(wr + S8_AL_PF * run_step + m * 64, 0, 3);
-      for (int64_t q = 0; q < qrun; ++q, xp += j->cq_bytes, w += wq_step) {
+      for (int64_t q = 0; q < qn; ++q, xp += j->cq_bytes, w += wq_step) {
+#ifdef KILN_S8_VNNI
+        if (BF) {
+          __m512i xb[3];
+#pragma GCC unroll 3
+          for (int v = 0; v < nv; ++v)
+            xb[v] = _mm512_loadu_si512(xp + v * 64);
+#pragma GCC unroll 8
+          for (int m = 0; m < MR; ++m) {
+            int32_t wq;
+            memcpy(&wq, w + m * wm, 4);
+            __m512bh wv = (__m512bh)_mm512_set1_epi32(wq);
+#pragma GCC unroll 3
+            for (int v = 0; v < nv; ++v)
+              acc[m][v] = _mm512_castps_si512(_mm512_dpbf16_ps(
+                  _mm512_castsi512_ps(acc[m][v]), (__m512bh)xb[v], wv));
+          }
+          continue;
+        }
+#endif
         s8_op xv[3];
 #pragma GCC unroll 3
         for (int v = 0; v < nv; ++v)
@@ -251,13 +282,16 @@ tile(const int nv, const int AL, const kiln_conv_s8_job *j, s8_epilogue_fn epi,
   epi(j, out, nv, mr, &L, y, y8, r, scale, wsum, bias);
 }
 
-void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
-  const kiln_conv_s8_job *j = vjob;
+/* The tasks (image, block of 8 filters, chunk), on 8-filter blocks or
+ * (AL) the AMX layout, int8 or (BF) bf16 pairs. */
+static inline __attribute__((always_inline)) void
+s8_tasks(const int AL, const int BF, const kiln_conv_s8_job *j, int64_t begin,
+         int64_t end) {
   const float *scales = (const float *)(const void *)j->wp;
   const int32_t *sums = (const int32_t *)(const void *)(j->wp + j->fb * MR * 4);
   const int8_t *blocks = j->wp + j->fb * MR * 8;
   int64_t block_bytes = j->taps * j->c4 * MR * 4;
-  int64_t amx_block_bytes = j->taps * j->c4 * KILN_CONV_S8_AMX_MR * 4;
+  int64_t amx_block_bytes = j->taps * j->c4p * KILN_CONV_S8_AMX_MR * 4;
   int64_t plane = j->oh * j->ow;
   s8_epilogue_fn epi = s8_epilogue_of(j);
   for (int64_t task = begin; task < end; ++task) {
@@ -274,26 +308,27 @@ void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
     memcpy(ws, sums + b * MR, sizeof ws);
     const float *bias = j->bias ? j->bias + b * MR : NULL;
     /* AMX layout: block b is rows 8 (b % 4) .. of 32-filter block b / 4 */
-    const int8_t *wb = j->wa ? j->wa + b / 4 * amx_block_bytes + b % 4 * MR * 64
-                             : blocks + b * block_bytes;
+    const int8_t *wb = AL ? j->wa + b / 4 * amx_block_bytes + b % 4 * MR * 64
+                          : blocks + b * block_bytes;
     int64_t t_end = (ch + 1) * j->chunk < j->flat ? (ch + 1) * j->chunk : j->flat;
     for (int64_t t0 = ch * j->chunk; t0 < t_end; t0 += 48) {
       int64_t left = t_end - t0;
-      if (j->wa) {
-        if (left > 32)
-          tile(3, 1, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
-        else if (left > 16)
-          tile(2, 1, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
-        else
-          tile(1, 1, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
-      } else if (left > 32)
-        tile(3, 0, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+      if (left > 32)
+        tile(3, AL, BF, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
       else if (left > 16)
-        tile(2, 0, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        tile(2, AL, BF, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
       else
-        tile(1, 0, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
+        tile(1, AL, BF, j, epi, x, wb, t0, mr, y, y8, r, sc, ws, bias);
     }
   }
+}
+
+void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
+  const kiln_conv_s8_job *j = vjob;
+  if (j->wa)
+    s8_tasks(1, 0, j, begin, end);
+  else
+    s8_tasks(0, 0, j, begin, end);
 }
 
 #ifdef KILN_S8_VNNI
@@ -306,11 +341,15 @@ void KILN_S8_TASKS(void *vjob, int64_t begin, int64_t end) {
  * channel quads x 16 outputs' unsigned quads of the input planes (rows
  * cq_bytes apart): exactly the VNNI tile's sums. They go through a
  * buffer to the same epilogue, 8 filters at a time. */
-void kiln_conv_s8_tasks_amx(void *vjob, int64_t begin, int64_t end) {
-  const kiln_conv_s8_job *j = vjob;
+void kiln_conv_bf16_tasks_avx512bf16(void *vjob, int64_t begin, int64_t end) {
+  s8_tasks(1, 1, (const kiln_conv_s8_job *)vjob, begin, end);
+}
+
+static inline __attribute__((always_inline)) void
+amx_tasks(const int BF, const kiln_conv_s8_job *j, int64_t begin, int64_t end) {
   const float *scales = (const float *)(const void *)j->wp;
   const int32_t *sums = (const int32_t *)(const void *)(j->wp + j->fb * MR * 4);
-  const int64_t am = KILN_CONV_S8_AMX_MR, kcs = j->c4 / 16;
+  const int64_t am = KILN_CONV_S8_AMX_MR, kcs = j->c4p / 16;
   const int64_t block_bytes = j->taps * kcs * am * 64;
   int64_t plane = j->oh * j->ow;
   s8_epilogue_fn epi = s8_epilogue_of(j);
@@ -340,14 +379,26 @@ void kiln_conv_s8_tasks_amx(void *vjob, int64_t begin, int64_t end) {
           _tile_loadd(2, xp, j->cq_bytes);
           if (two_p)
             _tile_loadd(3, xp + 64, j->cq_bytes);
-          _tile_dpbsud(4, 0, 2);
-          if (two_p)
-            _tile_dpbsud(5, 0, 3);
+          if (BF) {
+            _tile_dpbf16ps(4, 0, 2);
+            if (two_p)
+              _tile_dpbf16ps(5, 0, 3);
+          } else {
+            _tile_dpbsud(4, 0, 2);
+            if (two_p)
+              _tile_dpbsud(5, 0, 3);
+          }
           if (two_f) {
             _tile_loadd(1, w + 16 * 64, 64);
-            _tile_dpbsud(6, 1, 2);
-            if (two_p)
-              _tile_dpbsud(7, 1, 3);
+            if (BF) {
+              _tile_dpbf16ps(6, 1, 2);
+              if (two_p)
+                _tile_dpbf16ps(7, 1, 3);
+            } else {
+              _tile_dpbsud(6, 1, 2);
+              if (two_p)
+                _tile_dpbsud(7, 1, 3);
+            }
           }
         }
       }
@@ -378,5 +429,13 @@ void kiln_conv_s8_tasks_amx(void *vjob, int64_t begin, int64_t end) {
       }
     }
   }
+}
+
+void kiln_conv_s8_tasks_amx(void *vjob, int64_t begin, int64_t end) {
+  amx_tasks(0, (const kiln_conv_s8_job *)vjob, begin, end);
+}
+
+void kiln_conv_bf16_tasks_amx(void *vjob, int64_t begin, int64_t end) {
+  amx_tasks(1, (const kiln_conv_s8_job *)vjob, begin, end);
 }
 #endif

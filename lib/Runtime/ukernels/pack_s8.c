@@ -120,3 +120,40 @@ void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
     memcpy(sum + o, &total, 4);
   }
 }
+
+/* ---- bf16 convolution filters (conv_s8.h) ----------------------------- */
+
+static uint16_t bf16_of(float v) {
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN: stays NaN */
+    return (uint16_t)((u >> 16) | 0x40);
+  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+static int64_t conv_bf16_units(int64_t c) { return ((c + 1) / 2 + 15) / 16 * 16; }
+
+size_t kiln_conv_bf16_packed_bytes(int64_t f, int64_t c, int64_t taps) {
+  int64_t fb32 = (f + KILN_CONV_S8_AMX_MR - 1) / KILN_CONV_S8_AMX_MR;
+  return (size_t)(conv_s8_head_bytes(f) +
+                  fb32 * KILN_CONV_S8_AMX_MR * taps * conv_bf16_units(c) * 4);
+}
+
+void kiln_conv_bf16_pack(int64_t f, int64_t c, int64_t taps, const float *w,
+                         int8_t *out) {
+  const int64_t mr = KILN_CONV_S8_MR, am = KILN_CONV_S8_AMX_MR;
+  int64_t fb = (f + mr - 1) / mr, u16 = conv_bf16_units(c) / 16;
+  memset(out, 0, kiln_conv_bf16_packed_bytes(f, c, taps));
+  float *sc = (float *)(void *)out;
+  for (int64_t o = 0; o < fb * mr; ++o)
+    sc[o] = 1.0f; /* the int8 head's scales; the sums stay 0 */
+  uint16_t *blocks = (uint16_t *)(void *)(out + conv_s8_head_bytes(f));
+  for (int64_t o = 0; o < f; ++o)
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t t = 0; t < taps; ++t) {
+        int64_t u = ci / 2;
+        blocks[((((o / am * taps + t) * u16 + u / 16) * am + o % am) * 16 + u % 16) * 2 +
+               ci % 2] = bf16_of(w[(o * c + ci) * taps + t]);
+      }
+}
+
