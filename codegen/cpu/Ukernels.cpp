@@ -344,6 +344,29 @@ struct KilnCpuUkernels final
       operands.pop_back();
       params.append({wt.getDimSize(2), wt.getDimSize(3)});
     }
+    // --precision bf16, AVX-512: a group-1, undilated conv2d_f32 with a
+    // constant f32 filter runs in bf16 (flags 256 | 4096,
+    // lib/Runtime/ukernels/conv_s8.h): the filter rounded to bf16 and packed
+    // for AMX-BF16 / AVX512-BF16 tiles (kiln_conv_bf16_pack), the input
+    // rounded per run, sums in fp32; the kernel's height and width
+    // appended.
+    if (u.getKernel() == "conv2d_f32" && params.size() == 9 && params[0] == 2 &&
+        weightKind == WeightKind::Bf16 && !(params[1] & (4 | 128 | 256)) &&
+        params[7] == 1 && params[8] == 1 && operands.size() >= 2) {
+      auto wt = cast<MemRefType>(operands[1].getType());
+      memref::GlobalOp g = wt.getRank() == 4 && wt.hasStaticShape() &&
+                                   wt.getElementType().isF32()
+                               ? constantGlobalOf(operands[1], *symbols)
+                               : memref::GlobalOp();
+      if (memref::GlobalOp p =
+              g ? packer->packedConvBf16(g, wt.getDimSize(0), wt.getDimSize(1),
+                                         wt.getDimSize(2) * wt.getDimSize(3))
+                : memref::GlobalOp()) {
+        operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
+        params[1] |= 256 | 4096;
+        params.append({wt.getDimSize(2), wt.getDimSize(3)});
+      }
+    }
     // conv2d_f32 (int_params isa, flags, activation, stride h/w, pad
     // top/left, dilation h/w) with a constant filter larger than 1 x 1,
     // called for AVX2 or AVX-512 (its own isa

@@ -221,6 +221,27 @@ memref::GlobalOp WeightPacker::packedConvS8(memref::GlobalOp wq,
                            IntegerType::get(wq.getContext(), 8), data);
 }
 
+memref::GlobalOp WeightPacker::packedConvBf16(memref::GlobalOp global,
+                                              int64_t f, int64_t c,
+                                              int64_t taps) {
+  auto key = std::make_tuple(global.getSymName().str() + "/cbf16", true, c * taps,
+                             WeightKind::Bf16);
+  if (auto it = packed.find(key); it != packed.end())
+    return it->second;
+  auto reader = readerOf(global);
+  if (!reader)
+    return {};
+  // [F, C * taps] row-major as stored: the packer's w[(o * c + ci) * taps + t]
+  std::vector<float> w = rowMajor(global, false, f, c * taps);
+  std::vector<int8_t> data(kiln_conv_bf16_packed_bytes(f, c, taps));
+  kiln_conv_bf16_pack(f, c, taps, w.data(), data.data());
+  memref::GlobalOp p = newGlobal<int8_t>(global, "_cbf16", {(int64_t)data.size()},
+                                         IntegerType::get(global.getContext(), 8),
+                                         data);
+  packed[key] = p;
+  return p;
+}
+
 memref::GlobalOp WeightPacker::filterFor(memref::GlobalOp global, int64_t k,
                                          int64_t f, int64_t c, int64_t taps,
                                          FilterLayout layout) {
@@ -254,9 +275,10 @@ void WeightPacker::eraseUnusedOriginals(ModuleOp module) {
   // Several packings may share one original: SymbolTable::erase also drops
   // the name, so a later lookup finds nothing rather than the erased op
   // (found by the ASan build, scripts/sanitize.sh). Filter layouts' keys
-  // carry a suffix and find nothing.
+  // carry a suffix ("/wino", "/c8", "/cbf16") after the original's name.
   for (auto &kv : packed) {
-    auto g = symbols.lookup<memref::GlobalOp>(std::get<0>(kv.first));
+    StringRef name = StringRef(std::get<0>(kv.first)).split('/').first;
+    auto g = symbols.lookup<memref::GlobalOp>(name);
     if (g && SymbolTable::symbolKnownUseEmpty(g, module))
       symbols.erase(g);
   }

@@ -56,6 +56,13 @@ public:
   memref::GlobalOp packedConvS8(memref::GlobalOp wq, memref::GlobalOp scales,
                                 int64_t f, int64_t c, int64_t taps);
 
+  /// A convolution's f32 filter `global` ([F, C, taps] row-major) rounded
+  /// to bf16 in the runtime's bf16 convolution layout (kiln_conv_bf16_pack,
+  /// lib/Runtime/ukernels/conv_s8.h), a 1-D i8 global; null when it cannot
+  /// be read.
+  memref::GlobalOp packedConvBf16(memref::GlobalOp global, int64_t f,
+                                  int64_t c, int64_t taps);
+
   /// A convolution's filter `global` (stored [F, K], K = c * taps in
   /// (c, tap) order) in `layout`: fp32 panels of the [K, F] matrix, the
   /// same with K in (c / 8, tap, c % 8) order, or Winograd's [16, F, C].

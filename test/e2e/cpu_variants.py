@@ -8,7 +8,8 @@ Prints `<cpu> <max rel. diff> ok|FAIL` per variant (tolerance 1e-4 of the
 output's max |ORT|); then `--precision bf16` for the native (AVX512-BF16
 where the CPU has it) and generic kernels, judged by cosine >= 0.999 per
 output and max rel. diff <= 5e-2; last `--quantize int8 --keep-fp32` with
-every MatMul and Gemm node named, which must match ORT like fp32."""
+every MatMul and Gemm node named, which must match ORT like fp32.
+--variants cpu:precision,... runs only those."""
 import argparse
 import os
 import sys
@@ -28,6 +29,8 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--shape", required=True)
     ap.add_argument("--kiln", required=True)
+    ap.add_argument("--variants", default="",
+                    help="only these, as cpu:precision pairs (native:bf16,...)")
     args = ap.parse_args()
     shape = {k: int(v) for k, v in (kv.split("=") for kv in args.shape.split(","))}
     failed = 0
@@ -38,6 +41,8 @@ def main():
                           ("native", "int8"), ("x86-64-v3", "int8"), ("x86-64", "int8"),
                           ("native", "int4"), ("x86-64", "int4"),
                           ("native", "int8-keep")]:
+            if args.variants and f"{cpu}:{prec}" not in args.variants.split(","):
+                continue
             so = os.path.join(tmp, f"m_{cpu}_{prec}.so")
             keep = ()
             if prec == "int8-keep":
