@@ -345,17 +345,19 @@ struct KilnCpuUkernels final
       params.append({wt.getDimSize(2), wt.getDimSize(3)});
     }
     // --precision bf16, AVX-512: a group-1, undilated conv2d_f32 with a
-    // constant f32 filter runs in bf16 (flags 256 | 4096,
-    // lib/Runtime/ukernels/conv_s8.h): the filter rounded to bf16 and packed
-    // for AMX-BF16 / AVX512-BF16 tiles (kiln_conv_bf16_pack), the input
-    // rounded per run, sums in fp32; the kernel's height and width
-    // appended.
+    // constant f32 filter over 16+ input channels runs in bf16 (flags 256 |
+    // 4096, lib/Runtime/ukernels/conv_s8.h): the filter rounded to bf16 and
+    // packed for AMX-BF16 / AVX512-BF16 tiles (kiln_conv_bf16_pack), the
+    // input rounded per run, sums in fp32; the kernel's height and width
+    // appended. (A 3-channel stem stays fp32: its 2 channel pairs per tap,
+    // padded to AMX's 16, took ResNet-50's stem 1.57 -> 2.55 ms, and 3.5
+    // on vdpbf16ps, whose loop then runs 2 pairs per tap.)
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 && params[0] == 2 &&
         weightKind == WeightKind::Bf16 && !(params[1] & (4 | 128 | 256)) &&
         params[7] == 1 && params[8] == 1 && operands.size() >= 2) {
       auto wt = cast<MemRefType>(operands[1].getType());
       memref::GlobalOp g = wt.getRank() == 4 && wt.hasStaticShape() &&
-                                   wt.getElementType().isF32()
+                                   wt.getElementType().isF32() && wt.getDimSize(1) >= 16
                                ? constantGlobalOf(operands[1], *symbols)
                                : memref::GlobalOp();
       if (memref::GlobalOp p =
