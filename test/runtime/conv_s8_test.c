@@ -310,7 +310,7 @@ static void run(int isa) {
    * several 64-channel chunks per tap at strides 1 and 2, one filter tile
    * (16) and a partial second one (48, 40), a plane of 3 x 3 (one partial
    * output tile), residual (and in place), a gate, the pair, u8 in and
-   * out */
+   * out; channels off the 64s (padded in the AMX layout) */
   check(isa, 2, 128, 14, 14, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
   check(isa, 1, 192, 15, 13, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 5, 1);
   check(isa, 1, 64, 3, 3, 40, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0);
@@ -324,6 +324,11 @@ static void run(int isa) {
   req_scale = 0.0f;
   check_u8(isa, 1, 128, 14, 14, 48, 3, 1, 1);
   check_u8(isa, 2, 64, 11, 11, 16, 3, 2, 1);
+  /* the AMX layout with padded channels: 96 and 144 (quads padded to 16
+   * per chunk), 98 (a half quad) */
+  check(isa, 1, 96, 14, 14, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+  check(isa, 1, 144, 9, 10, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 1, 0);
+  check_u8(isa, 1, 98, 7, 7, 16, 1, 1, 0);
   printf("conv s8 %s: %d cases, max error <= %s\n", isa_name(isa), cases,
          worst <= 2e-6 ? "2e-6" : "FAIL");
 }
@@ -336,7 +341,7 @@ int main(void) {
   if (has_avx512vnni()) {
     run(KILN_ISA_AVX512);
     printf("conv s8 avx512 tiles: %s\n",
-           kiln_cpu_has_amx_int8() ? "amx (channels a multiple of 64), vnni"
+           kiln_cpu_has_amx_int8() ? "amx (channels a multiple of 64, or 96+ padded), vnni"
                                    : "vnni");
   } else
     printf("conv s8 avx512: skipped (no AVX512-VNNI)\n");

@@ -210,7 +210,8 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
   /* units of the input's planes: quads of u8, or bf16 pairs padded to 16 */
   int64_t taps = kh * kw, c4 = bf ? (c + 1) / 2 : (c + 3) / 4, fb = (f + MR - 1) / MR;
-  int64_t c4p = bf ? (c4 + 15) / 16 * 16 : c4;
+  /* (int8 in the AMX layout: its channel quads padded to 16 as well) */
+  int64_t c4p = bf || kiln_conv_s8_amx_offset(f, c, taps) > 0 ? (c4 + 15) / 16 * 16 : c4;
   kiln_rt_check_dim(y.size[0], n);
   kiln_rt_check_dim(wv.size[3], (int64_t)(bf ? kiln_conv_bf16_packed_bytes(f, c, taps)
                                              : kiln_conv_s8_packed_bytes(f, c, taps)));

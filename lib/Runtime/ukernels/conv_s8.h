@@ -30,8 +30,9 @@
  *   int8_t  w[FB][T][C4][8][4]  byte r of filter 8b + m at [b][t][q][m][r]
  *                               = qw[8b + m, 4q + r, t] (0 past F and C)
  * (each quad of a filter is the 32-bit broadcast operand of vpdpbusd).
- * When C is a multiple of 64 the blocks are in AMX's layout instead
- * (FB32 = ceil(F / 32), C64 = C / 64):
+ * When C is a multiple of 64, or 96+ with at most a quarter of
+ * ceil(C / 64) * 64 padding, the blocks are in AMX's layout instead
+ * (FB32 = ceil(F / 32), C64 = ceil(C / 64), zeros past C):
  *   int8_t  w[FB32][T][C64][32][64]  qw[32b + m, 64k + i, t] at [b][t][k][m][i]
  * two 16-row A tiles of _tile_dpbsud per tap and 64 channels, the B tile
  * 16 channel quads x 16 outputs of the input's quad planes as they are
@@ -86,7 +87,7 @@ void kiln_conv_bf16_pack(int64_t f, int64_t c, int64_t taps, const float *w,
                          int8_t *out);
 
 /* Where the blocks in AMX's layout start in the packed filter (bytes), or
- * 0 when the blocks are in the 8-filter layout (C not a multiple of 64). */
+ * 0 when the blocks are in the 8-filter layout (see above). */
 int64_t kiln_conv_s8_amx_offset(int64_t f, int64_t c, int64_t taps);
 
 /* Packs w ([F, C, taps] row-major int8) with its scales (`scales` values:

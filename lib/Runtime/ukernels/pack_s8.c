@@ -77,15 +77,29 @@ static int64_t conv_s8_head_bytes(int64_t f) {
   return fb * KILN_CONV_S8_MR * 8;
 }
 
+/* Channels padded to the AMX layout's 64 (zeros), and whether the filter
+ * takes that layout: C a multiple of 64, or 96+ channels with at most a
+ * quarter of the padded ones padding (MobileNetV2's 96 and 144,
+ * EfficientNet's 112, 240, 480, 672). */
+static int64_t conv_s8_amx_channels(int64_t c) {
+  return (c + KILN_CONV_S8_AMX_KC - 1) / KILN_CONV_S8_AMX_KC * KILN_CONV_S8_AMX_KC;
+}
+
+static int conv_s8_amx_layout(int64_t c) {
+  return c > 0 && (c % KILN_CONV_S8_AMX_KC == 0 ||
+                   (c >= 96 && 4 * c >= 3 * conv_s8_amx_channels(c)));
+}
+
 int64_t kiln_conv_s8_amx_offset(int64_t f, int64_t c, int64_t taps) {
   (void)taps;
-  return c % KILN_CONV_S8_AMX_KC == 0 ? conv_s8_head_bytes(f) : 0;
+  return conv_s8_amx_layout(c) ? conv_s8_head_bytes(f) : 0;
 }
 
 size_t kiln_conv_s8_packed_bytes(int64_t f, int64_t c, int64_t taps) {
-  if (c % KILN_CONV_S8_AMX_KC == 0) {
+  if (conv_s8_amx_layout(c)) {
     int64_t fb32 = (f + KILN_CONV_S8_AMX_MR - 1) / KILN_CONV_S8_AMX_MR;
-    return (size_t)(conv_s8_head_bytes(f) + fb32 * KILN_CONV_S8_AMX_MR * taps * c);
+    return (size_t)(conv_s8_head_bytes(f) +
+                    fb32 * KILN_CONV_S8_AMX_MR * taps * conv_s8_amx_channels(c));
   }
   int64_t fb = (f + KILN_CONV_S8_MR - 1) / KILN_CONV_S8_MR, c4 = (c + 3) / 4;
   return (size_t)(conv_s8_head_bytes(f) + fb * taps * c4 * KILN_CONV_S8_MR * 4);
@@ -112,8 +126,8 @@ void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
         total += v;
         int64_t b = o / mr, m = o % mr, q = ci / 4, r = ci % 4;
         if (amx)
-          blocks[(((o / am * taps + t) * (c / akc) + ci / akc) * am + o % am) * akc +
-                 ci % akc] = v;
+          blocks[(((o / am * taps + t) * (conv_s8_amx_channels(c) / akc) + ci / akc) * am +
+                  o % am) * akc + ci % akc] = v;
         else
           blocks[(((b * taps + t) * c4 + q) * mr + m) * 4 + r] = v;
       }
