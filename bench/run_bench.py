@@ -107,11 +107,16 @@ def bench_one(name, onnx_path, shape, threads, rounds, runs, workdir, kiln_bin, 
         ort_path = os.path.join(workdir, name + "_qdq.onnx")
         fp32 = onnx.load(onnx_path)
         feeds_list = calibration_feeds(fp32, shape, 2)
+        # CNNs: their convolutions too, per output channel (ORT's
+        # quantize_static form with Conv; kiln's int8-static takes them too)
+        import quantize_static_qdq as qsq
+        cnn = any(n.op_type == "Conv" for n in fp32.graph.node)
+        qsq.CONVS = cnn
         if not os.path.exists(ort_path):
             calib_dir = os.path.join(workdir, name + "_calib")
             ranges = calibrate(fp32, feeds_list,
                                lambda p, f: run_ort(p, f, calib_dir, node))
-            qmodel, _ = quantize_static_qdq(onnx.load(onnx_path), ranges)
+            qmodel, _ = quantize_static_qdq(onnx.load(onnx_path), ranges, per_channel=cnn)
             onnx.save(qmodel, ort_path)
         samples = os.path.join(workdir, name + "_samples.npz")
         np.savez(samples, **{k: np.stack([f[k] for f in feeds_list]) for k in feeds_list[0]})

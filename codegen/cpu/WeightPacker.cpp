@@ -19,6 +19,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 using namespace mlir;
@@ -219,6 +221,38 @@ memref::GlobalOp WeightPacker::packedConvS8(memref::GlobalOp wq,
                     (int64_t)sb->size() / 4, data.data());
   return newGlobal<int8_t>(wq, "_cs8", {(int64_t)data.size()},
                            IntegerType::get(wq.getContext(), 8), data);
+}
+
+memref::GlobalOp WeightPacker::quantizedConvS8(memref::GlobalOp global,
+                                               int64_t f, int64_t c,
+                                               int64_t taps) {
+  auto key = std::make_tuple(global.getSymName().str() + "/cs8", true, c * taps,
+                             WeightKind::S8);
+  if (auto it = packed.find(key); it != packed.end())
+    return it->second;
+  if (!readerOf(global))
+    return {};
+  int64_t k = c * taps;
+  std::vector<float> w = rowMajor(global, false, f, k), scales((size_t)f);
+  std::vector<int8_t> wq((size_t)(f * k));
+  for (int64_t o = 0; o < f; ++o) {
+    float amax = 0.0f;
+    for (int64_t i = 0; i < k; ++i) // NaN compares false: it sets no scale
+      amax = std::fabs(w[o * k + i]) > amax ? std::fabs(w[o * k + i]) : amax;
+    float scale = amax > 0.0f && std::isfinite(amax) ? amax / 127.0f : 0.0f;
+    scales[o] = scale;
+    for (int64_t i = 0; i < k; ++i) {
+      float v = scale > 0.0f ? w[o * k + i] / scale : 0.0f;
+      wq[o * k + i] = v != v ? 0 : (int8_t)std::lrint(std::clamp(v, -127.0f, 127.0f));
+    }
+  }
+  std::vector<int8_t> data(kiln_conv_s8_packed_bytes(f, c, taps));
+  kiln_conv_s8_pack(f, c, taps, wq.data(), scales.data(), f, data.data());
+  memref::GlobalOp p = newGlobal<int8_t>(global, "_qcs8", {(int64_t)data.size()},
+                                         IntegerType::get(global.getContext(), 8),
+                                         data);
+  packed[key] = p;
+  return p;
 }
 
 memref::GlobalOp WeightPacker::packedConvBf16(memref::GlobalOp global,

@@ -56,6 +56,13 @@ public:
   memref::GlobalOp packedConvS8(memref::GlobalOp wq, memref::GlobalOp scales,
                                 int64_t f, int64_t c, int64_t taps);
 
+  /// A convolution's f32 filter `global` ([F, C, taps] row-major)
+  /// quantized symmetrically per filter (scale max |w| / 127) and packed
+  /// for the int8 kernel (kiln_conv_s8_pack), a 1-D i8 global; null when
+  /// it cannot be read. --quantize int8-static's convolutions.
+  memref::GlobalOp quantizedConvS8(memref::GlobalOp global, int64_t f,
+                                   int64_t c, int64_t taps);
+
   /// A convolution's f32 filter `global` ([F, C, taps] row-major) rounded
   /// to bf16 in the runtime's bf16 convolution layout (kiln_conv_bf16_pack,
   /// lib/Runtime/ukernels/conv_s8.h), a 1-D i8 global; null when it cannot

@@ -2,7 +2,7 @@
 //
 // See Calibrate.h. The dense layers are found in the ONNX graph (a MatMul or
 // Gemm node whose weight, input 1, is an initializer or a Constant node's
-// output); their first inputs become extra outputs of an fp32 library
+// output; a Conv of one group with a constant filter likewise); their first inputs become extra outputs of an fp32 library
 // compiled for the purpose, so the values measured are the ones that
 // library computes. Ranges are keyed by node name (OPTYPE_INDEX for an
 // unnamed node, as the importer names it), which is what the compiler
@@ -239,7 +239,15 @@ bool kiln::calibrate(const CalibrateOptions &options, Calibration &cal,
   std::map<std::string, size_t> byTensor;
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto &nd = g.node(i);
-    if (!nd.domain().empty() || (nd.op_type() != "MatMul" && nd.op_type() != "Gemm") ||
+    // (and convolutions of one group, whose int8 kernel --quantize
+    // int8-static takes too)
+    bool conv = nd.op_type() == "Conv";
+    if (conv)
+      for (const auto &a : nd.attribute())
+        if (a.name() == "group" && a.i() != 1)
+          conv = false;
+    if (!nd.domain().empty() ||
+        (nd.op_type() != "MatMul" && nd.op_type() != "Gemm" && !conv) ||
         nd.input_size() < 2 || !constants.contains(nd.input(1)) ||
         constants.contains(nd.input(0)))
       continue;
@@ -251,8 +259,8 @@ bool kiln::calibrate(const CalibrateOptions &options, Calibration &cal,
     observed[it->second].nodes.push_back(name);
   }
   if (observed.empty()) {
-    error = "'" + options.model + "' has no MatMul or Gemm node with a constant "
-            "weight: nothing to calibrate";
+    error = "'" + options.model + "' has no MatMul, Gemm or Conv node with a "
+            "constant weight: nothing to calibrate";
     return false;
   }
 
