@@ -344,57 +344,47 @@ struct KilnCpuUkernels final
       operands.pop_back();
       params.append({wt.getDimSize(2), wt.getDimSize(3)});
     }
-    // --quantize int8-static, AVX-512: a group-1, undilated conv2d_f32
-    // with a constant f32 filter over 16+ input channels whose ONNX node
-    // has a calibrated input range runs on the int8 convolution kernel
-    // (flag 256): the filter quantized per output channel (symmetric, max
-    // |w| / 127) and packed, the input quantized per run with the range's
-    // scale and zero point (fparams), f32 output; kernel height and width
-    // appended. (A 3-channel stem stays fp32: ResNet-50's took 1.9 ms in
-    // int8 on VNNI, 1.6 in fp32.)
+    // The low-precision convolutions on AVX-512 (the runtime's int8
+    // machinery, lib/Runtime/ukernels/conv_s8.h): a group-1, undilated
+    // conv2d_f32 with a constant f32 filter over 16+ input channels, with
+    // the kernel's height and width appended. (A 3-channel stem stays fp32:
+    // ResNet-50's took 1.9 ms in int8 on VNNI and 2.55 in bf16 on AMX, its
+    // 2 channel pairs per tap padded to 16 (3.5 on vdpbf16ps), against 1.6
+    // in fp32.)
+    //  - --quantize int8-static, where the ONNX node has a calibrated input
+    //    range: flag 256, the filter quantized per output channel
+    //    (symmetric, max |w| / 127) and packed, the input quantized per run
+    //    with the range's scale and zero point (fparams), f32 output;
+    //  - --precision bf16: flags 256 | 4096, the filter rounded to bf16 and
+    //    packed for AMX-BF16 / AVX512-BF16 tiles, the input rounded per
+    //    run, sums in fp32.
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 && params[0] == 2 &&
-        quantize == "int8-static" && !(params[1] & (4 | 128 | 256)) &&
-        params[7] == 1 && params[8] == 1 && operands.size() >= 2) {
+        (quantize == "int8-static" || weightKind == WeightKind::Bf16) &&
+        !(params[1] & (4 | 128 | 256)) && params[7] == 1 && params[8] == 1 &&
+        operands.size() >= 2) {
       auto wt = cast<MemRefType>(operands[1].getType());
       memref::GlobalOp g = wt.getRank() == 4 && wt.hasStaticShape() &&
                                    wt.getElementType().isF32() && wt.getDimSize(1) >= 16
                                ? constantGlobalOf(operands[1], *symbols)
                                : memref::GlobalOp();
-      std::optional<std::pair<float, float>> sz = g ? calibrated(u) : std::nullopt;
-      if (memref::GlobalOp p =
-              sz ? packer->quantizedConvS8(g, wt.getDimSize(0), wt.getDimSize(1),
-                                          wt.getDimSize(2) * wt.getDimSize(3))
-                 : memref::GlobalOp()) {
-        operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-        params[1] |= 256;
-        params.append({wt.getDimSize(2), wt.getDimSize(3)});
-        fparams.assign({sz->first, sz->second});
-        ++staticConvs;
+      int64_t f = g ? wt.getDimSize(0) : 0, c = g ? wt.getDimSize(1) : 0;
+      int64_t taps = g ? wt.getDimSize(2) * wt.getDimSize(3) : 0;
+      std::optional<std::pair<float, float>> sz;
+      memref::GlobalOp p;
+      if (g && quantize == "int8-static") {
+        if ((sz = calibrated(u)))
+          p = packer->quantizedConvS8(g, f, c, taps);
+      } else if (g) {
+        p = packer->packedConvBf16(g, f, c, taps);
       }
-    }
-    // --precision bf16, AVX-512: a group-1, undilated conv2d_f32 with a
-    // constant f32 filter over 16+ input channels runs in bf16 (flags 256 |
-    // 4096, lib/Runtime/ukernels/conv_s8.h): the filter rounded to bf16 and
-    // packed for AMX-BF16 / AVX512-BF16 tiles (kiln_conv_bf16_pack), the
-    // input rounded per run, sums in fp32; the kernel's height and width
-    // appended. (A 3-channel stem stays fp32: its 2 channel pairs per tap,
-    // padded to AMX's 16, took ResNet-50's stem 1.57 -> 2.55 ms, and 3.5
-    // on vdpbf16ps, whose loop then runs 2 pairs per tap.)
-    if (u.getKernel() == "conv2d_f32" && params.size() == 9 && params[0] == 2 &&
-        weightKind == WeightKind::Bf16 && !(params[1] & (4 | 128 | 256)) &&
-        params[7] == 1 && params[8] == 1 && operands.size() >= 2) {
-      auto wt = cast<MemRefType>(operands[1].getType());
-      memref::GlobalOp g = wt.getRank() == 4 && wt.hasStaticShape() &&
-                                   wt.getElementType().isF32() && wt.getDimSize(1) >= 16
-                               ? constantGlobalOf(operands[1], *symbols)
-                               : memref::GlobalOp();
-      if (memref::GlobalOp p =
-              g ? packer->packedConvBf16(g, wt.getDimSize(0), wt.getDimSize(1),
-                                         wt.getDimSize(2) * wt.getDimSize(3))
-                : memref::GlobalOp()) {
+      if (p) {
         operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-        params[1] |= 256 | 4096;
+        params[1] |= sz ? 256 : 256 | 4096;
         params.append({wt.getDimSize(2), wt.getDimSize(3)});
+        if (sz) {
+          fparams.assign({sz->first, sz->second});
+          ++staticConvs;
+        }
       }
     }
     // conv2d_f32 (int_params isa, flags, activation, stride h/w, pad

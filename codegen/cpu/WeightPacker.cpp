@@ -223,57 +223,60 @@ memref::GlobalOp WeightPacker::packedConvS8(memref::GlobalOp wq,
                            IntegerType::get(wq.getContext(), 8), data);
 }
 
-memref::GlobalOp WeightPacker::quantizedConvS8(memref::GlobalOp global,
-                                               int64_t f, int64_t c,
-                                               int64_t taps) {
-  auto key = std::make_tuple(global.getSymName().str() + "/cs8", true, c * taps,
-                             WeightKind::S8);
+memref::GlobalOp WeightPacker::convBlob(
+    memref::GlobalOp global, StringRef tag, WeightKind kind, int64_t f, int64_t c,
+    int64_t taps, size_t bytes,
+    llvm::function_ref<void(const std::vector<float> &, int8_t *)> pack) {
+  auto key = std::make_tuple(global.getSymName().str() + "/" + tag.str(), true,
+                             c * taps, kind);
   if (auto it = packed.find(key); it != packed.end())
     return it->second;
   if (!readerOf(global))
     return {};
-  int64_t k = c * taps;
-  std::vector<float> w = rowMajor(global, false, f, k), scales((size_t)f);
-  std::vector<int8_t> wq((size_t)(f * k));
-  for (int64_t o = 0; o < f; ++o) {
-    float amax = 0.0f;
-    for (int64_t i = 0; i < k; ++i) // NaN compares false: it sets no scale
-      amax = std::fabs(w[o * k + i]) > amax ? std::fabs(w[o * k + i]) : amax;
-    float scale = amax > 0.0f && std::isfinite(amax) ? amax / 127.0f : 0.0f;
-    scales[o] = scale;
-    for (int64_t i = 0; i < k; ++i) {
-      float v = scale > 0.0f ? w[o * k + i] / scale : 0.0f;
-      wq[o * k + i] = v != v ? 0 : (int8_t)std::lrint(std::clamp(v, -127.0f, 127.0f));
-    }
-  }
-  std::vector<int8_t> data(kiln_conv_s8_packed_bytes(f, c, taps));
-  kiln_conv_s8_pack(f, c, taps, wq.data(), scales.data(), f, data.data());
-  memref::GlobalOp p = newGlobal<int8_t>(global, "_qcs8", {(int64_t)data.size()},
-                                         IntegerType::get(global.getContext(), 8),
-                                         data);
+  // [F, C * taps] row-major as stored: w[(o * c + ci) * taps + t]
+  std::vector<float> w = rowMajor(global, false, f, c * taps);
+  std::vector<int8_t> data(bytes);
+  pack(w, data.data());
+  memref::GlobalOp p = newGlobal<int8_t>(global, ("_" + tag).str(),
+                                         {(int64_t)data.size()},
+                                         IntegerType::get(global.getContext(), 8), data);
   packed[key] = p;
   return p;
+}
+
+memref::GlobalOp WeightPacker::quantizedConvS8(memref::GlobalOp global,
+                                               int64_t f, int64_t c,
+                                               int64_t taps) {
+  int64_t k = c * taps;
+  return convBlob(global, "qcs8", WeightKind::S8, f, c, taps,
+                  kiln_conv_s8_packed_bytes(f, c, taps),
+                  [&](const std::vector<float> &w, int8_t *out) {
+                    std::vector<float> scales((size_t)f);
+                    std::vector<int8_t> wq((size_t)(f * k));
+                    for (int64_t o = 0; o < f; ++o) {
+                      float amax = 0.0f; // NaN compares false: it sets no scale
+                      for (int64_t i = 0; i < k; ++i)
+                        amax = std::fabs(w[o * k + i]) > amax ? std::fabs(w[o * k + i]) : amax;
+                      float scale = amax > 0.0f && std::isfinite(amax) ? amax / 127.0f : 0.0f;
+                      scales[o] = scale;
+                      for (int64_t i = 0; i < k; ++i) {
+                        float v = scale > 0.0f ? w[o * k + i] / scale : 0.0f;
+                        wq[o * k + i] =
+                            v != v ? 0 : (int8_t)std::lrint(std::clamp(v, -127.0f, 127.0f));
+                      }
+                    }
+                    kiln_conv_s8_pack(f, c, taps, wq.data(), scales.data(), f, out);
+                  });
 }
 
 memref::GlobalOp WeightPacker::packedConvBf16(memref::GlobalOp global,
                                               int64_t f, int64_t c,
                                               int64_t taps) {
-  auto key = std::make_tuple(global.getSymName().str() + "/cbf16", true, c * taps,
-                             WeightKind::Bf16);
-  if (auto it = packed.find(key); it != packed.end())
-    return it->second;
-  auto reader = readerOf(global);
-  if (!reader)
-    return {};
-  // [F, C * taps] row-major as stored: the packer's w[(o * c + ci) * taps + t]
-  std::vector<float> w = rowMajor(global, false, f, c * taps);
-  std::vector<int8_t> data(kiln_conv_bf16_packed_bytes(f, c, taps));
-  kiln_conv_bf16_pack(f, c, taps, w.data(), data.data());
-  memref::GlobalOp p = newGlobal<int8_t>(global, "_cbf16", {(int64_t)data.size()},
-                                         IntegerType::get(global.getContext(), 8),
-                                         data);
-  packed[key] = p;
-  return p;
+  return convBlob(global, "cbf16", WeightKind::Bf16, f, c, taps,
+                  kiln_conv_bf16_packed_bytes(f, c, taps),
+                  [&](const std::vector<float> &w, int8_t *out) {
+                    kiln_conv_bf16_pack(f, c, taps, w.data(), out);
+                  });
 }
 
 memref::GlobalOp WeightPacker::filterFor(memref::GlobalOp global, int64_t k,
@@ -309,7 +312,7 @@ void WeightPacker::eraseUnusedOriginals(ModuleOp module) {
   // Several packings may share one original: SymbolTable::erase also drops
   // the name, so a later lookup finds nothing rather than the erased op
   // (found by the ASan build, scripts/sanitize.sh). Filter layouts' keys
-  // carry a suffix ("/wino", "/c8", "/cbf16") after the original's name.
+  // carry a suffix ("/wino", "/c8", "/qcs8", "/cbf16") after the original's name.
   for (auto &kv : packed) {
     StringRef name = StringRef(std::get<0>(kv.first)).split('/').first;
     auto g = symbols.lookup<memref::GlobalOp>(name);

@@ -80,6 +80,14 @@ public:
   void eraseUnusedOriginals(ModuleOp module);
 
 private:
+  /// A convolution filter's packed blob (1-D i8, "_TAG"), `bytes` long,
+  /// written by `pack` from the filter's [F, C * taps] values; cached by
+  /// the original's name, `tag`, K and `kind`.
+  memref::GlobalOp
+  convBlob(memref::GlobalOp global, StringRef tag, WeightKind kind, int64_t f,
+           int64_t c, int64_t taps, size_t bytes,
+           llvm::function_ref<void(const std::vector<float> &, int8_t *)> pack);
+
   template <typename T>
   memref::GlobalOp newGlobal(memref::GlobalOp near, StringRef suffix,
                              ArrayRef<int64_t> shape, Type elt,
