@@ -69,7 +69,7 @@ struct KilnCpuUkernels final
   /// quantize=int8-static: (scale, zero point) of the input of each
   /// calibrated node's dense layer, and how many layers found one.
   llvm::StringMap<std::pair<float, float>> actParams;
-  int64_t staticLayers = 0, dynamicLayers = 0, staticConvs = 0;
+  int64_t staticLayers = 0, dynamicLayers = 0, staticConvs = 0, dynamicConvs = 0;
   bool failedAny = false;
   std::optional<WeightPacker> packer;
 
@@ -355,11 +355,15 @@ struct KilnCpuUkernels final
     //    range: flag 256, the filter quantized per output channel
     //    (symmetric, max |w| / 127) and packed, the input quantized per run
     //    with the range's scale and zero point (fparams), f32 output;
+    //  - --quantize int8 (and int8-static without a range), no input scale:
+    //    the same with flag 8192, the input's scale and zero point from its
+    //    whole range per call (DynamicQuantizeLinear's);
     //  - --precision bf16: flags 256 | 4096, the filter rounded to bf16 and
     //    packed for AMX-BF16 / AVX512-BF16 tiles, the input rounded per
     //    run, sums in fp32.
     if (u.getKernel() == "conv2d_f32" && params.size() == 9 && params[0] == 2 &&
-        (quantize == "int8-static" || weightKind == WeightKind::Bf16) &&
+        (quantize == "int8-static" || quantize == "int8" ||
+         weightKind == WeightKind::Bf16) &&
         !(params[1] & (4 | 128 | 256)) && params[7] == 1 && params[8] == 1 &&
         operands.size() >= 2) {
       auto wt = cast<MemRefType>(operands[1].getType());
@@ -370,21 +374,24 @@ struct KilnCpuUkernels final
       int64_t f = g ? wt.getDimSize(0) : 0, c = g ? wt.getDimSize(1) : 0;
       int64_t taps = g ? wt.getDimSize(2) * wt.getDimSize(3) : 0;
       std::optional<std::pair<float, float>> sz;
+      bool int8 = quantize == "int8" || quantize == "int8-static";
+      if (g && quantize == "int8-static")
+        sz = calibrated(u);
+      // (a dynamic range takes no input scale: x * s would need its own
+      // range pass)
+      bool dynamic = int8 && !sz;
       memref::GlobalOp p;
-      if (g && quantize == "int8-static") {
-        if ((sz = calibrated(u)))
-          p = packer->quantizedConvS8(g, f, c, taps);
-      } else if (g) {
+      if (g && int8 && !(dynamic && (params[1] & 16)))
+        p = packer->quantizedConvS8(g, f, c, taps);
+      else if (g && !int8)
         p = packer->packedConvBf16(g, f, c, taps);
-      }
       if (p) {
         operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-        params[1] |= sz ? 256 : 256 | 4096;
+        params[1] |= !int8 ? 256 | 4096 : dynamic ? 256 | 8192 : 256;
         params.append({wt.getDimSize(2), wt.getDimSize(3)});
-        if (sz) {
+        if (sz)
           fparams.assign({sz->first, sz->second});
-          ++staticConvs;
-        }
+        ++(sz ? staticConvs : dynamicConvs);
       }
     }
     // conv2d_f32 (int_params isa, flags, activation, stride h/w, pad
@@ -571,7 +578,7 @@ struct KilnCpuUkernels final
       return signalPassFailure();
     }
     actParams.clear();
-    staticLayers = dynamicLayers = staticConvs = 0;
+    staticLayers = dynamicLayers = staticConvs = dynamicConvs = 0;
     if (quantize == "int8-static") {
       ::kiln::Calibration cal;
       std::string error;
@@ -647,6 +654,11 @@ struct KilnCpuUkernels final
         << dynamicLayers << " quantized per row at run time (no range)";
       if (staticConvs)
         d << ", " << staticConvs << " convolution(s) in int8";
+      if (dynamicConvs)
+        d << ", " << dynamicConvs << " convolution(s) in int8 per call (no range)";
+    } else if (quantize == "int8" && dynamicConvs) {
+      module.emitRemark("int8: ")
+          << dynamicConvs << " convolution(s) in int8, each input's range per call";
     }
     // Originals that only fed packing are gone from the program: drop their
     // reads (and reshapes of them), then the globals, so they are neither

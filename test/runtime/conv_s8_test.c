@@ -40,6 +40,9 @@ static int gate_mode;
  * u8_grid the inputs on multiples of 1/16 (with power-of-two scales, x /
  * sx and the outputs land on halves: the ties of the vector rounding) */
 static float u8_sx = 0.0173f, u8_sy = 0.03f, u8_so = 0.021f;
+/* --quantize int8's convolution (flag 8192): the input's scale and zero
+ * point from its whole range, as DynamicQuantizeLinear computes them */
+static int dyn_mode;
 static int u8_grid, u8_act = KILN_ACT_RELU;
 
 static uint8_t quant(float v, float s, int zp) {
@@ -64,6 +67,16 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
   int zp = 37;
   for (int64_t i = 0; i < xn; ++i)
     x[i] = 2.5f * frand() + 0.6f; /* some past the u8 range both ways */
+  if (dyn_mode) {
+    float lo = 0.0f, hi = 0.0f;
+    for (int64_t i = 0; i < xn; ++i) {
+      lo = x[i] < lo ? x[i] : lo;
+      hi = x[i] > hi ? x[i] : hi;
+    }
+    sx = (hi - lo) / 255.0f;
+    float z = nearbyintf(-lo / sx);
+    zp = z < 0.0f ? 0 : z > 255.0f ? 255 : (int)z;
+  }
   for (int64_t i = 0; i < wn; ++i)
     wq[i] = (int8_t)(frand() * 127.99f);
   for (int64_t o = 0; o < f; ++o) {
@@ -115,7 +128,7 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     int64_t desc[64], *d = desc;
     *d++ = isa;
     *d++ = 256 | (bias ? 1 : 0) | (res ? 2 : 0) | (req_scale > 0.0f ? 512 : 0) |
-           (gate_mode ? 16 : 0);
+           (gate_mode ? 16 : 0) | (dyn_mode ? 8192 : 0);
     *d++ = act;
     *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = 1; *d++ = 1;
     *d++ = kh; *d++ = kw;
@@ -324,6 +337,12 @@ static void run(int isa) {
   req_scale = 0.0f;
   check_u8(isa, 1, 128, 14, 14, 48, 3, 1, 1);
   check_u8(isa, 2, 64, 11, 11, 16, 3, 2, 1);
+  /* the input's range per call (flag 8192): 1 x 1 and padded 3 x 3 at
+   * stride 2, two images (dense inputs: the range in one run) */
+  dyn_mode = 1;
+  check(isa, 2, 64, 14, 14, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+  check(isa, 1, 20, 15, 13, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0);
+  dyn_mode = 0;
   /* the AMX layout with padded channels: 96 and 144 (quads padded to 16
    * per chunk), 98 (a half quad) */
   check(isa, 1, 96, 14, 14, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);

@@ -19,7 +19,10 @@
 enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8,
        CONV_XSCALE = 16, CONV_MEAN = 32, CONV_WINO = 64, CONV_GROUPS = 128,
        CONV_S8 = 256, CONV_REQUANT = 512, CONV_OUT_U8 = 1024,
-       CONV_IN_U8 = 2048, CONV_BF16 = 4096 };
+       CONV_IN_U8 = 2048, CONV_BF16 = 4096, CONV_DYNAMIC = 8192 };
+/* CONV_DYNAMIC (with CONV_S8): --quantize int8's convolution, no fparams:
+ * the input's scale and zero point from its whole range per call, as
+ * DynamicQuantizeLinear computes them. */
 /* CONV_BF16 (with CONV_S8): --precision bf16's convolution, its filter
  * packed by kiln_conv_bf16_pack (conv_s8.h), no fparams; bias, residual,
  * input scale and activation as for f32. */

@@ -192,8 +192,9 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   kiln_rt_check_dim(!(flags & (CONV_GROUPS | CONV_MEAN)), 1);
   view4 x, wv, bias = {0}, res = {0}, y;
   int in_u8 = (flags & CONV_IN_U8) != 0, out_u8 = (flags & CONV_OUT_U8) != 0;
-  int bf = (flags & CONV_BF16) != 0;
+  int bf = (flags & CONV_BF16) != 0, dyn = (flags & CONV_DYNAMIC) != 0;
   kiln_rt_check_dim(!(bf && (flags & (CONV_IN_U8 | CONV_OUT_U8 | CONV_REQUANT))), 1);
+  kiln_rt_check_dim(!(dyn && (flags & (CONV_BF16 | CONV_IN_U8 | CONV_XSCALE))), 1);
   /* a quantized output takes no residual (the compiler chains only those) */
   kiln_rt_check_dim(!(out_u8 && (flags & CONV_RESIDUAL)), 1);
   const int64_t *d = kiln_read_view(desc + 11, 4, in_u8 ? 1 : 4, &x);
@@ -221,8 +222,25 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   kiln_rt_check_dim(bf || c4 * taps <= 16000, 1);
   if (n == 0 || f == 0 || oh == 0 || ow == 0)
     return;
-  float sx = bf ? 1.0f : fparams[0];
-  int32_t zp = bf ? 0 : (int32_t)fparams[1];
+  float sx = bf || dyn ? 1.0f : fparams[0];
+  int32_t zp = bf || dyn ? 0 : (int32_t)fparams[1];
+  if (dyn) { /* DynamicQuantizeLinear's: the whole input's range */
+    float lo = 0.0f, hi = 0.0f;
+    if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bw()) {
+      kiln_conv_s8_range_avx512((const float *)x.base, x.stride, n, c, h, w, &lo, &hi);
+    } else {
+      const float *xb = (const float *)x.base;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t ch = 0; ch < c; ++ch)
+          for (int64_t r = 0; r < h; ++r)
+            for (int64_t q = 0; q < w; ++q) {
+              float v = xb[i * x.stride[0] + ch * x.stride[1] + r * x.stride[2] + q];
+              lo = v < lo ? v : lo;
+              hi = v > hi ? v : hi;
+            }
+    }
+    kiln_s8_dynamic_params(lo, hi, &sx, &zp);
+  }
   kiln_conv_s8_in in;
   in.x = in_u8 ? NULL : (const float *)x.base;
   in.x8 = in_u8 ? (const uint8_t *)x.base : NULL;

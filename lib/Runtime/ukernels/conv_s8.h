@@ -168,6 +168,10 @@ void kiln_conv_s8_tasks_avx512bw(void *job, int64_t begin, int64_t end);
  * (conv_s8_avx512vnni.c): C = 32 x 32 outputs from the filter's AMX
  * section and the input's quad planes, then the VNNI tiles' epilogues. */
 void kiln_conv_s8_tasks_amx(void *job, int64_t begin, int64_t end);
+/* CONV_DYNAMIC: the input's range (conv_s8_avx512.c), widening *lo, *hi */
+void kiln_conv_s8_range_avx512(const float *x, const int64_t *xs, int64_t n,
+                               int64_t c, int64_t h, int64_t w, float *lo,
+                               float *hi);
 /* bf16 (CONV_BF16): AMX-BF16 tiles, and AVX512-BF16 ones (vdpbf16ps) */
 void kiln_conv_bf16_tasks_amx(void *job, int64_t begin, int64_t end);
 void kiln_conv_bf16_tasks_avx512bf16(void *job, int64_t begin, int64_t end);

@@ -204,3 +204,33 @@ void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
   else
     quantize_units(j, begin, end, 0, 0);
 }
+
+/* The range of x [n, c, h, w] (strides xs, unit column stride), widened
+ * by the running lo / hi: rows of w columns, or the whole tensor in one
+ * run when it is dense. */
+void kiln_conv_s8_range_avx512(const float *x, const int64_t *xs, int64_t n,
+                               int64_t c, int64_t h, int64_t w, float *lo,
+                               float *hi) {
+  __m512 l = _mm512_set1_ps(*lo), u = _mm512_set1_ps(*hi);
+  int dense = (xs[2] == w || h == 1) && (xs[1] == h * w || c == 1) &&
+              (xs[0] == c * h * w || n == 1);
+  int64_t rows = dense ? 1 : n * c * h, len = dense ? n * c * h * w : w;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *p = dense ? x : x + r / (c * h) * xs[0] + r / h % c * xs[1] + r % h * xs[2];
+    int64_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+      __m512 v = _mm512_loadu_ps(p + i);
+      l = _mm512_min_ps(l, v);
+      u = _mm512_max_ps(u, v);
+    }
+    if (i < len) {
+      __mmask16 m = s8_lanes_below(len - i);
+      __m512 v = _mm512_maskz_loadu_ps(m, p + i);
+      l = _mm512_mask_min_ps(l, m, l, v);
+      u = _mm512_mask_max_ps(u, m, u, v);
+    }
+  }
+  *lo = _mm512_reduce_min_ps(l);
+  *hi = _mm512_reduce_max_ps(u);
+}
+

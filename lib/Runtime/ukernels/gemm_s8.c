@@ -44,6 +44,10 @@ static inline void row_params(float lo, float hi, float *scale, int32_t *zp) {
   *zp = z < 0.0f ? 0 : z > 255.0f ? 255 : (int32_t)z;
 }
 
+void kiln_s8_dynamic_params(float lo, float hi, float *scale, int32_t *zp) {
+  row_params(lo, hi, scale, zp);
+}
+
 /* The range of rows [0, rows) of A (widened to include 0). */
 static void range_of(const float *a, int64_t lda, int64_t acs, int64_t rows,
                      int64_t k, float *lo, float *hi) {

@@ -169,4 +169,9 @@ void kiln_qgemm_pack_a_avx2(const float *a, int64_t lda, int64_t rows,
                             const float *fixed, int wide);
 #endif
 
+/* DynamicQuantizeLinear's u8 scale and zero point for values in [lo, hi]
+ * (the range widened to include 0; scale 1, zero point 0 for an empty or
+ * non-finite one). */
+void kiln_s8_dynamic_params(float lo, float hi, float *scale, int32_t *zp);
+
 #endif
