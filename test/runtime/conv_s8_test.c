@@ -338,10 +338,12 @@ static void run(int isa) {
   check_u8(isa, 1, 128, 14, 14, 48, 3, 1, 1);
   check_u8(isa, 2, 64, 11, 11, 16, 3, 2, 1);
   /* the input's range per call (flag 8192): 1 x 1 and padded 3 x 3 at
-   * stride 2, two images (dense inputs: the range in one run) */
+   * stride 2, two images (dense inputs); a range taken in parts */
   dyn_mode = 1;
   check(isa, 2, 64, 14, 14, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
   check(isa, 1, 20, 15, 13, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0);
+  /* (a range taken by both threads, in parts of the planes) */
+  check(isa, 1, 64, 56, 56, 32, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1);
   dyn_mode = 0;
   /* the AMX layout with padded channels: 96 and 144 (quads padded to 16
    * per chunk), 98 (a half quad) */

@@ -183,6 +183,43 @@ static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
   }
 }
 
+/* CONV_DYNAMIC's range: parts [begin, end) of the input's n * c planes,
+ * each part's range (widened to include 0) into lo[part], hi[part]. */
+#define RANGE_PARTS 64
+#define RANGE_PARALLEL_MIN (1 << 16)
+typedef struct {
+  const float *x;
+  int64_t xs[3];
+  int64_t n, c, h, w;
+  int avx512;
+  int64_t parts;
+  float lo[RANGE_PARTS], hi[RANGE_PARTS];
+} range_job;
+
+static void range_parts(void *vjob, int64_t begin, int64_t end) {
+  range_job *j = vjob;
+  int64_t planes = j->n * j->c;
+  for (int64_t t = begin; t < end; ++t) {
+    float lo = 0.0f, hi = 0.0f;
+    for (int64_t pl = planes * t / j->parts; pl < planes * (t + 1) / j->parts; ++pl) {
+      const float *p = j->x + pl / j->c * j->xs[0] + pl % j->c * j->xs[1];
+      if (j->avx512) {
+        int64_t xs[4] = {0, 0, j->xs[2], 1};
+        kiln_conv_s8_range_avx512(p, xs, 1, 1, j->h, j->w, &lo, &hi);
+        continue;
+      }
+      for (int64_t r = 0; r < j->h; ++r)
+        for (int64_t q = 0; q < j->w; ++q) {
+          float v = p[r * j->xs[2] + q];
+          lo = v < lo ? v : lo;
+          hi = v > hi ? v : hi;
+        }
+    }
+    j->lo[t] = lo;
+    j->hi[t] = hi;
+  }
+}
+
 void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   int isa = (int)desc[0];
   int64_t flags = desc[1];
@@ -225,19 +262,21 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   float sx = bf || dyn ? 1.0f : fparams[0];
   int32_t zp = bf || dyn ? 0 : (int32_t)fparams[1];
   if (dyn) { /* DynamicQuantizeLinear's: the whole input's range */
-    float lo = 0.0f, hi = 0.0f;
-    if (isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bw()) {
-      kiln_conv_s8_range_avx512((const float *)x.base, x.stride, n, c, h, w, &lo, &hi);
+    range_job rj = {(const float *)x.base, {x.stride[0], x.stride[1], x.stride[2]},
+                    n, c, h, w, isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bw(),
+                    1, {0}, {0}};
+    int64_t threads = kiln_rt_num_threads();
+    if (n * c * h * w >= RANGE_PARALLEL_MIN && threads > 1) {
+      rj.parts = 4 * threads < RANGE_PARTS ? 4 * threads : RANGE_PARTS;
+      rj.parts = rj.parts < n * c ? rj.parts : n * c;
+      kiln_parallel_for(rj.parts, range_parts, &rj);
     } else {
-      const float *xb = (const float *)x.base;
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t ch = 0; ch < c; ++ch)
-          for (int64_t r = 0; r < h; ++r)
-            for (int64_t q = 0; q < w; ++q) {
-              float v = xb[i * x.stride[0] + ch * x.stride[1] + r * x.stride[2] + q];
-              lo = v < lo ? v : lo;
-              hi = v > hi ? v : hi;
-            }
+      range_parts(&rj, 0, 1);
+    }
+    float lo = 0.0f, hi = 0.0f;
+    for (int64_t t = 0; t < rj.parts; ++t) {
+      lo = rj.lo[t] < lo ? rj.lo[t] : lo;
+      hi = rj.hi[t] > hi ? rj.hi[t] : hi;
     }
     kiln_s8_dynamic_params(lo, hi, &sx, &zp);
   }
