@@ -346,11 +346,15 @@ struct KilnCpuUkernels final
     }
     // The low-precision convolutions on AVX-512 (the runtime's int8
     // machinery, lib/Runtime/ukernels/conv_s8.h): a group-1, undilated
-    // conv2d_f32 with a constant f32 filter over 16+ input channels, with
-    // the kernel's height and width appended. (A 3-channel stem stays fp32:
-    // ResNet-50's took 1.9 ms in int8 on VNNI and 2.55 in bf16 on AMX, its
-    // 2 channel pairs per tap padded to 16 (3.5 on vdpbf16ps), against 1.6
-    // in fp32.)
+    // conv2d_f32 with a constant f32 filter, with the kernel's height and
+    // width appended. In bf16, one under 16 input channels (a stem) has its
+    // filter packed as a 1 x 1 one over its C * KH * KW values and the
+    // runtime gathers the input into those values' planes, in bands of
+    // output rows (flag 16384): ResNet-50's 3-channel 7 x 7 stem took 2.55
+    // ms on AMX as the other convolutions (its 2 channel pairs per tap
+    // padded to 16; 3.5 on vdpbf16ps), 1.6 in fp32, 1.0 so (the model
+    // 1.03-1.05x faster than with it in fp32). In int8 the direct VNNI
+    // tiles run it in 0.87-0.92 ms against 1.27-1.30 so.
     //  - --quantize int8-static, where the ONNX node has a calibrated input
     //    range: flag 256, the filter quantized per output channel
     //    (symmetric, max |w| / 127) and packed, the input quantized per run
@@ -368,13 +372,23 @@ struct KilnCpuUkernels final
         operands.size() >= 2) {
       auto wt = cast<MemRefType>(operands[1].getType());
       memref::GlobalOp g = wt.getRank() == 4 && wt.hasStaticShape() &&
-                                   wt.getElementType().isF32() && wt.getDimSize(1) >= 16
+                                   wt.getElementType().isF32()
                                ? constantGlobalOf(operands[1], *symbols)
                                : memref::GlobalOp();
       int64_t f = g ? wt.getDimSize(0) : 0, c = g ? wt.getDimSize(1) : 0;
       int64_t taps = g ? wt.getDimSize(2) * wt.getDimSize(3) : 0;
-      std::optional<std::pair<float, float>> sz;
+      // Under 16 channels (a stem) with at most 1024 filter values per
+      // output: the filter packed as a 1 x 1 one over its C * KH * KW
+      // values, which the runtime gathers into planes (flag 16384)
       bool int8 = quantize == "int8" || quantize == "int8-static";
+      bool im2col = g && !int8 && c < 16 && c * taps <= 1024 && taps > 1;
+      if (g && !int8 && c < 16 && !im2col)
+        g = memref::GlobalOp();
+      if (im2col) {
+        c *= taps;
+        taps = 1;
+      }
+      std::optional<std::pair<float, float>> sz;
       if (g && quantize == "int8-static")
         sz = calibrated(u);
       // (a dynamic range takes no input scale: x * s would need its own
@@ -387,7 +401,8 @@ struct KilnCpuUkernels final
         p = packer->packedConvBf16(g, f, c, taps);
       if (p) {
         operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-        params[1] |= !int8 ? 256 | 4096 : dynamic ? 256 | 8192 : 256;
+        params[1] |= (!int8 ? 256 | 4096 : dynamic ? 256 | 8192 : 256) |
+                     (im2col ? 16384 : 0);
         params.append({wt.getDimSize(2), wt.getDimSize(3)});
         if (sz)
           fparams.assign({sz->first, sz->second});

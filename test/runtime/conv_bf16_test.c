@@ -31,6 +31,9 @@ static int cases;
 static double worst;
 /* an input scale per image and channel (flag 16, a squeeze-excite gate) */
 static int gate_on;
+/* a stem's form (flag 16384): the filter packed as a 1 x 1 one over its C
+ * * KH * KW values */
+static int i2c_on;
 
 static double bf16_round(float v) {
   uint32_t u;
@@ -80,9 +83,10 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
           double v = acc + (bias ? b[o] : 0.0) + (res ? r[at] : 0.0);
           want[at] = act_ref(v, act);
         }
-  size_t pbytes = kiln_conv_bf16_packed_bytes(f, c, kh * kw);
+  int64_t pc = i2c_on ? c * kh * kw : c, ptaps = i2c_on ? 1 : kh * kw;
+  size_t pbytes = kiln_conv_bf16_packed_bytes(f, pc, ptaps);
   int8_t *wp = malloc(pbytes);
-  kiln_conv_bf16_pack(f, c, kh * kw, wt, wp);
+  kiln_conv_bf16_pack(f, pc, ptaps, wt, wp);
   for (int inplace = 0; inplace <= (res ? 1 : 0); ++inplace) {
     float *out = y, *rv = r;
     if (inplace) { /* y written over the residual */
@@ -92,7 +96,8 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     }
     int64_t desc[64], *d = desc;
     *d++ = isa;
-    *d++ = 256 | 4096 | (bias ? 1 : 0) | (res ? 2 : 0) | (gate_on ? 16 : 0);
+    *d++ = 256 | 4096 | (bias ? 1 : 0) | (res ? 2 : 0) | (gate_on ? 16 : 0) |
+           (i2c_on ? 16384 : 0);
     *d++ = act;
     *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = 1; *d++ = 1;
     *d++ = kh; *d++ = kw;
@@ -149,6 +154,16 @@ static void run(int isa) {
   check(isa, 2, 24, 14, 14, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0);
   check(isa, 2, 64, 9, 9, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0, 1);
   gate_on = 0;
+  /* a stem's form: 3 channels 7 x 7 / 2 pad 3 (147 values, 74 pairs), 3 x
+   * 3 / 2 over 5 channels with a gate and a residual */
+  i2c_on = 1;
+  check(isa, 1, 3, 32, 32, 64, 7, 7, 2, 2, 3, 3, 3, 3, 1, 0, 1);
+  gate_on = 1;
+  check(isa, 2, 5, 13, 11, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, KILN_ACT_SILU);
+  gate_on = 0;
+  /* a 224 x 224 stem: 112 output rows in bands of 14, a residual */
+  check(isa, 1, 3, 224, 224, 32, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1);
+  i2c_on = 0;
   printf("conv bf16 %s: %d cases, max error <= %s\n", isa_name(isa), cases,
          worst <= 1e-5 ? "1e-5" : "FAIL");
 }

@@ -43,6 +43,9 @@ static float u8_sx = 0.0173f, u8_sy = 0.03f, u8_so = 0.021f;
 /* --quantize int8's convolution (flag 8192): the input's scale and zero
  * point from its whole range, as DynamicQuantizeLinear computes them */
 static int dyn_mode;
+/* a stem's form (flag 16384): the filter packed as a 1 x 1 one over its C
+ * * KH * KW values, the kernel's input those values' planes */
+static int i2c_mode;
 static int u8_grid, u8_act = KILN_ACT_RELU;
 
 static uint8_t quant(float v, float s, int zp) {
@@ -115,9 +118,10 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
           v += res ? r[at] : 0.0;
           want[at] = act_ref(v, act);
         }
-  size_t pbytes = kiln_conv_s8_packed_bytes(f, c, kh * kw);
+  int64_t pc = i2c_mode ? c * kh * kw : c, pt_ = i2c_mode ? 1 : kh * kw;
+  size_t pbytes = kiln_conv_s8_packed_bytes(f, pc, pt_);
   int8_t *wp = malloc(pbytes);
-  kiln_conv_s8_pack(f, c, kh * kw, wq, ws, per_filter ? f : 1, wp);
+  kiln_conv_s8_pack(f, pc, pt_, wq, ws, per_filter ? f : 1, wp);
   for (int inplace = 0; inplace <= (res ? 1 : 0); ++inplace) {
     float *out = y, *rv = r;
     if (inplace) {
@@ -128,7 +132,7 @@ static void check(int isa, int64_t n, int64_t c, int64_t h, int64_t w,
     int64_t desc[64], *d = desc;
     *d++ = isa;
     *d++ = 256 | (bias ? 1 : 0) | (res ? 2 : 0) | (req_scale > 0.0f ? 512 : 0) |
-           (gate_mode ? 16 : 0) | (dyn_mode ? 8192 : 0);
+           (gate_mode ? 16 : 0) | (dyn_mode ? 8192 : 0) | (i2c_mode ? 16384 : 0);
     *d++ = act;
     *d++ = sh; *d++ = sw; *d++ = pt; *d++ = pl; *d++ = 1; *d++ = 1;
     *d++ = kh; *d++ = kw;
@@ -345,6 +349,23 @@ static void run(int isa) {
   /* (a range taken by both threads, in parts of the planes) */
   check(isa, 1, 64, 56, 56, 32, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1);
   dyn_mode = 0;
+  /* a stem's form (flag 16384): 3 channels 7 x 7 / 2 pad 3 (147 values:
+   * 37 quads, 3 AMX chunks with padding), 3 x 3 / 2, 16 channels 3 x 3 /
+   * 1 (144), with a gate, a residual, the range per call */
+  i2c_mode = 1;
+  check(isa, 1, 3, 32, 32, 64, 7, 7, 2, 2, 3, 3, 3, 3, 1, 0, 1, 1);
+  check(isa, 2, 3, 17, 19, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0);
+  check(isa, 1, 16, 12, 12, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1);
+  gate_mode = 1;
+  check(isa, 2, 4, 11, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1);
+  gate_mode = 0;
+  dyn_mode = 1;
+  check(isa, 1, 3, 30, 30, 32, 7, 7, 2, 2, 3, 3, 3, 3, 1, 0, 1, 1);
+  dyn_mode = 0;
+  /* a 224 x 224 stem: its 112 output rows in bands of 24 (the bands'
+   * planes at most 512 KiB), with a residual */
+  check(isa, 1, 3, 224, 224, 32, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1);
+  i2c_mode = 0;
   /* the AMX layout with padded channels: 96 and 144 (quads padded to 16
    * per chunk), 98 (a half quad) */
   check(isa, 1, 96, 14, 14, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);

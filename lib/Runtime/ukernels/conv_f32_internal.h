@@ -19,7 +19,11 @@
 enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8,
        CONV_XSCALE = 16, CONV_MEAN = 32, CONV_WINO = 64, CONV_GROUPS = 128,
        CONV_S8 = 256, CONV_REQUANT = 512, CONV_OUT_U8 = 1024,
-       CONV_IN_U8 = 2048, CONV_BF16 = 4096, CONV_DYNAMIC = 8192 };
+       CONV_IN_U8 = 2048, CONV_BF16 = 4096, CONV_DYNAMIC = 8192,
+       CONV_IM2COL = 16384 };
+/* CONV_IM2COL (with CONV_S8): a convolution over few channels (a stem)
+ * whose filter was packed as a 1 x 1 one over its C * KH * KW values: the
+ * kernel's input units are those values' planes (conv_s8.h). */
 /* CONV_DYNAMIC (with CONV_S8): --quantize int8's convolution, no fparams:
  * the input's scale and zero point from its whole range per call, as
  * DynamicQuantizeLinear computes them. */

@@ -78,36 +78,59 @@ static float kiln_bf16_to_f32(uint16_t h) {
   return v;
 }
 
+/* The input's unit of channels ch of quad / pair cq: its channel and tap
+ * offset (a, b) in phase (pa, pb) of the phase planes, or (im2col) its
+ * value k = cq * uc + ch of the filter's (channel, kh, kw); returns 0 past
+ * the channels. */
+static int unit_source(const kiln_conv_s8_in *j, int64_t cq, int uc, int ch,
+                       int64_t ph, int64_t *cc, int64_t *a, int64_t *b) {
+  int64_t k = cq * uc + ch;
+  if (j->im2col) {
+    if (k >= j->c * j->kh * j->kw)
+      return 0;
+    *cc = k / (j->kh * j->kw);
+    *a = k / j->kw % j->kh;
+    *b = k % j->kw;
+    return 1;
+  }
+  *cc = k;
+  *a = ph / j->pb;
+  *b = ph % j->pb;
+  return k < j->c;
+}
+
 static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_s8_in *j = vjob;
   const int64_t phases = j->pa * j->pb;
   for (int64_t u = begin; u < end; ++u) {
     int64_t img = u / (j->c4p * phases), rest = u % (j->c4p * phases);
     int64_t cq = rest / phases, ph = rest % phases;
-    int64_t a = ph / j->pb, b = ph % j->pb;
     uint8_t *dst = j->xq + (((img * j->c4p + cq) * phases + ph) * j->pl_len) * 4;
     memset(dst, j->bf16 ? 0 : j->zp, (size_t)j->pl_len * 4);
-    if (cq >= j->c4) /* bf16's padding pairs */
+    if (cq >= j->c4) /* the padding units */
       continue;
     const int uc = j->bf16 ? 2 : 4;
     const float *xi = j->x ? j->x + img * j->xs[0] : NULL;
-    for (int64_t i = 0; i < j->hq; ++i) {
-      int64_t r = i * j->sh + a - j->pt;
-      if (r < 0 || r >= j->h)
+    for (int ch = 0; ch < uc; ++ch) {
+      int64_t cc, a, b;
+      if (!unit_source(j, cq, uc, ch, ph, &cc, &a, &b))
         continue;
-      for (int64_t jj = 0; jj < j->wq; ++jj) {
-        int64_t col = jj * j->sw + b - j->pl;
-        if (col < 0 || col >= j->w)
+      for (int64_t i = 0; i < j->hq; ++i) {
+        int64_t r = i * j->sh + a - j->pt;
+        if (r < 0 || r >= j->h)
           continue;
-        for (int64_t ch = 0; ch < uc && cq * uc + ch < j->c; ++ch) {
-          int64_t at = (cq * uc + ch) * j->xs[1] + r * j->xs[2] + col;
+        for (int64_t jj = 0; jj < j->wq; ++jj) {
+          int64_t col = jj * j->sw + b - j->pl;
+          if (col < 0 || col >= j->w)
+            continue;
+          int64_t at = cc * j->xs[1] + r * j->xs[2] + col;
           if (j->x8) {
             dst[(i * j->wq + jj) * 4 + ch] = j->x8[img * j->xs[0] + at];
             continue;
           }
           float v = xi[at];
           if (j->gate)
-            v *= j->gate[img * j->gate_img + cq * uc + ch];
+            v *= j->gate[img * j->gate_img + cc];
           if (j->bf16) {
             uint16_t h = kiln_bf16_of(v);
             memcpy(dst + (i * j->wq + jj) * 4 + ch * 2, &h, 2);
@@ -125,7 +148,7 @@ static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
 
 static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_s8_job *j = vjob;
-  int64_t plane = j->oh * j->ow, block_bytes = j->taps * j->c4 * MR * 4;
+  int64_t plane = j->y_plane, block_bytes = j->taps * j->c4 * MR * 4;
   const int8_t *blocks = j->wp + j->fb * MR * 8;
   for (int64_t task = begin; task < end; ++task) {
     int64_t img = task / (j->fb * j->chunks), rest = task % (j->fb * j->chunks);
@@ -246,13 +269,17 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   kiln_read_view(d, 4, out_u8 ? 1 : 4, &y);
   int64_t n = x.size[0], c = x.size[1], h = x.size[2], w = x.size[3];
   int64_t f = y.size[1], oh = y.size[2], ow = y.size[3];
+  /* CONV_IM2COL: the tiles run a 1 x 1 convolution over the C * KH * KW
+   * values (vc channels, vtaps 1) */
+  int i2c = (flags & CONV_IM2COL) != 0;
+  int64_t vc = i2c ? c * kh * kw : c, vtaps = i2c ? 1 : kh * kw;
   /* units of the input's planes: quads of u8, or bf16 pairs padded to 16 */
-  int64_t taps = kh * kw, c4 = bf ? (c + 1) / 2 : (c + 3) / 4, fb = (f + MR - 1) / MR;
+  int64_t taps = vtaps, c4 = bf ? (vc + 1) / 2 : (vc + 3) / 4, fb = (f + MR - 1) / MR;
   /* (int8 in the AMX layout: its channel quads padded to 16 as well) */
-  int64_t c4p = bf || kiln_conv_s8_amx_offset(f, c, taps) > 0 ? (c4 + 15) / 16 * 16 : c4;
+  int64_t c4p = bf || kiln_conv_s8_amx_offset(f, vc, taps) > 0 ? (c4 + 15) / 16 * 16 : c4;
   kiln_rt_check_dim(y.size[0], n);
-  kiln_rt_check_dim(wv.size[3], (int64_t)(bf ? kiln_conv_bf16_packed_bytes(f, c, taps)
-                                             : kiln_conv_s8_packed_bytes(f, c, taps)));
+  kiln_rt_check_dim(wv.size[3], (int64_t)(bf ? kiln_conv_bf16_packed_bytes(f, vc, taps)
+                                             : kiln_conv_s8_packed_bytes(f, vc, taps)));
   kiln_rt_check_dim(dense_from(&y, 1) && (x.stride[3] == 1 || w == 1), 1);
   check_epilogue_views(flags, &bias, &res, n, f, oh, ow);
   /* the int32 sums cannot overflow: 255 * 128 * 4 * C4 * taps < 2^31 */
@@ -295,13 +322,24 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   in.sw = sw;
   in.pt = pt;
   in.pl = pl;
-  in.pa = sh < kh ? sh : kh;
-  in.pb = sw < kw ? sw : kw;
-  in.hq = oh + (kh - 1) / sh;
-  in.wq = ow + (kw - 1) / sw;
+  in.im2col = i2c;
+  in.kh = kh;
+  in.kw = kw;
+  /* im2col: one plane per unit, the outputs' own, in bands of output rows
+   * whose planes take at most 512 KiB (a 224 x 224 stem's 147 values of
+   * 112 x 112 outputs are 4 MiB: the tiles read them from L2, not L3) */
+  int64_t band = oh;
+  if (i2c) {
+    band = (512 << 10) / (c4p * ow * 4);
+    band = band < 1 ? 1 : band > oh ? oh : band;
+  }
+  in.pa = i2c ? 1 : sh < kh ? sh : kh;
+  in.pb = i2c ? 1 : sw < kw ? sw : kw;
+  in.hq = i2c ? band : oh + (kh - 1) / sh;
+  in.wq = i2c ? ow : ow + (kw - 1) / sw;
   /* the tiles' last vectors read up to 48 quads past the plane, plus the
    * largest tap offset's column part */
-  in.pl_len = (in.hq * in.wq + 48 + (kw - 1) / sw + 16 + 15) / 16 * 16;
+  in.pl_len = (in.hq * in.wq + 48 + (i2c ? 0 : (kw - 1) / sw) + 16 + 15) / 16 * 16;
   in.scale = sx;
   in.rcp = kiln_quant_rcp(sx);
   in.zp = zp;
@@ -309,7 +347,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   in.c4p = c4p;
   in.bf16 = bf;
   in.n = n;
-  in.flat_in = sh == 1 && sw == 1 && pt == 0 && pl == 0 && in.hq == h &&
+  in.flat_in = !i2c && sh == 1 && sw == 1 && pt == 0 && pl == 0 && in.hq == h &&
                in.wq == w && (x.stride[2] == w || h == 1) && x.stride[3] == 1;
   int64_t phases = in.pa * in.pb;
   int64_t img_quads = c4p * phases * in.pl_len;
@@ -325,13 +363,16 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   int32_t *koff = kiln_scratch(KILN_SCRATCH_CONV_K, (size_t)taps * sizeof(int32_t));
   if (!in.xq || !koff)
     kiln_rt_fail_oom();
-  for (int64_t a = 0; a < kh; ++a)
-    for (int64_t b = 0; b < kw; ++b)
-      koff[a * kw + b] = (int32_t)(((a % sh) * in.pb + b % sw) * in.pl_len +
-                                   (a / sh) * in.wq + b / sw);
+  if (i2c)
+    koff[0] = 0;
+  else
+    for (int64_t a = 0; a < kh; ++a)
+      for (int64_t b = 0; b < kw; ++b)
+        koff[a * kw + b] = (int32_t)(((a % sh) * in.pb + b % sw) * in.pl_len +
+                                     (a / sh) * in.wq + b / sw);
   int vnni = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512vnni() && !vnni_off();
   int bw = isa == KILN_ISA_AVX512 && kiln_cpu_has_avx512bw();
-  int64_t macs = n * f * oh * ow * c * taps;
+  int64_t macs = n * f * oh * ow * vc * taps;
   int parallel = macs >= DIRECT_PARALLEL_MIN_MACS;
   kiln_range_fn qfn = bw ? kiln_conv_s8_quantize_avx512 : quantize_generic;
   kiln_conv_s8_job j;
@@ -367,6 +408,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
     j.lut = lut;
   }
   j.y_img = y.stride[0];
+  j.y_plane = oh * ow;
   j.oh = oh;
   j.ow = ow;
   j.wq = in.wq;
@@ -374,7 +416,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   j.act = (int)desc[2];
   /* AMX-INT8 where the filter has its AMX section (C a multiple of 64)
    * and the CPU the tiles (KILN_NO_AMX=1: not) */
-  int64_t amx_at = bf ? fb * MR * 8 : kiln_conv_s8_amx_offset(f, c, taps);
+  int64_t amx_at = bf ? fb * MR * 8 : kiln_conv_s8_amx_offset(f, vc, taps);
   /* bf16: AMX-BF16, else AVX512-BF16's vdpbf16ps, else plain C */
   int bf_dot = bf && bw && kiln_cpu_has_avx512bf16();
   int amx = bf ? bf_dot && kiln_cpu_has_amx_bf16()
@@ -384,14 +426,7 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
   /* runs of whole tiles (48 outputs, AMX 32); about 4 tasks per thread at
    * least */
   int64_t tw = amx ? 32 : 48, blocks = amx ? j.fb32 : fb;
-  int64_t tiles = (j.flat + tw - 1) / tw, threads = parallel ? kiln_rt_num_threads() : 1;
-  int64_t per = tiles;
-  while (per > 1 && group * blocks * ((tiles + per - 1) / per) < 4 * threads)
-    per = (per + 1) / 2;
-  if (per > 8)
-    per = 8;
-  j.chunk = per * tw;
-  j.chunks = (j.flat + j.chunk - 1) / j.chunk;
+  int64_t threads = parallel ? kiln_rt_num_threads() : 1;
   kiln_range_fn fn = bf     ? (amx ? kiln_conv_bf16_tasks_amx
                                 : bf_dot ? kiln_conv_bf16_tasks_avx512bf16
                                          : tasks_generic)
@@ -412,14 +447,38 @@ void kiln_conv2d_s8(const int64_t *desc, const float *fparams) {
     j.y = y0 ? y0 + i0 * j.y_img : NULL;
     j.y8 = y80 ? y80 + i0 * j.y_img : NULL;
     j.res = r0 ? r0 + i0 * j.res_img : NULL;
-    if (parallel)
-      kiln_parallel_for(g * c4p * phases, qfn, &in);
-    else
-      qfn(&in, 0, g * c4p * phases);
-    int64_t tasks = g * blocks * j.chunks;
-    if (parallel)
-      kiln_parallel_for(tasks, fn, &j);
-    else
-      fn(&j, 0, tasks);
+    /* (one band of all the output rows but in im2col) */
+    for (int64_t b0 = 0; b0 < oh; b0 += band) {
+      int64_t rows = oh - b0 < band ? oh - b0 : band;
+      if (i2c) {
+        in.hq = rows;
+        in.pt = pt - b0 * sh;
+        j.oh = rows;
+        j.flat = rows * in.wq;
+      }
+      /* runs of whole tiles; about 4 tasks per thread at least */
+      int64_t tiles = (j.flat + tw - 1) / tw, per = tiles;
+      while (per > 1 && g * blocks * ((tiles + per - 1) / per) < 4 * threads)
+        per = (per + 1) / 2;
+      if (per > 8)
+        per = 8;
+      j.chunk = per * tw;
+      j.chunks = (j.flat + j.chunk - 1) / j.chunk;
+      if (parallel)
+        kiln_parallel_for(g * c4p * phases, qfn, &in);
+      else
+        qfn(&in, 0, g * c4p * phases);
+      int64_t tasks = g * blocks * j.chunks;
+      if (parallel)
+        kiln_parallel_for(tasks, fn, &j);
+      else
+        fn(&j, 0, tasks);
+      if (j.y)
+        j.y += rows * ow;
+      if (j.y8)
+        j.y8 += rows * ow;
+      if (j.res)
+        j.res += rows * ow;
+    }
   }
 }

@@ -120,6 +120,10 @@ typedef struct {
   int64_t c4, n;
   int flat_in; /* the one phase plane is each channel's dense plane */
   int bf16;    /* units are channel pairs of bf16 (CONV_BF16) */
+  int im2col;  /* CONV_IM2COL: unit values k of (channel, kh, kw) of a
+                  kh x kw filter, each one plane of the oh x ow outputs'
+                  input values (the phase geometry is 1 x 1's) */
+  int64_t kh, kw;
   int64_t c4p; /* unit planes per image (c4, or bf16's C2p: the padding
                   planes are zeros) */
 } kiln_conv_s8_in;
@@ -153,6 +157,8 @@ typedef struct {
   const int8_t *wa;    /* the blocks when in AMX's layout, or NULL */
   int64_t fb32;        /* ceil(f / 32): tasks_amx's filter blocks */
   int bf16;            /* CONV_BF16: units are bf16 pairs, sums fp32 */
+  int64_t y_plane;     /* floats between output channels' planes (oh * ow
+                          but in an im2col band of oh rows) */
   int64_t c4p;         /* units per filter row in the AMX layout (c4 or
                           bf16's C2p) */
 } kiln_conv_s8_job;

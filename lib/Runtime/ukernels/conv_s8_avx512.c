@@ -195,8 +195,94 @@ quantize_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u
   }
 }
 
+/* CONV_IM2COL: units [begin, end) of (image, unit) whose uc values k =
+ * (channel, kh, kw) each fill their lane of the oh x ow plane from input
+ * row oy * sh + kh - pt, columns ox * sw + kw - pl (zx, BF 0, outside). */
+static inline __attribute__((always_inline)) void
+im2col_units(const kiln_conv_s8_in *j, int64_t begin, int64_t end, const int u8,
+             const int BF) {
+  const int uc = BF ? 2 : 4;
+  const size_t es = u8 ? 1 : 4;
+  const char *x = j->x8 ? (const char *)j->x8 : (const char *)j->x;
+  codes_k k;
+  k.s = _mm512_set1_ps(j->scale);
+  k.r = _mm512_set1_ps(j->rcp);
+  k.zp = BF ? _mm512_setzero_si512() : _mm512_set1_epi32(j->zp);
+  k.z = _mm512_set1_ps((float)j->zp);
+  k.lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  k.even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                             28, 30);
+  const __m512i wv = _mm512_set1_epi32((int32_t)j->w), zero = _mm512_setzero_si512();
+  const int64_t kk = j->c * j->kh * j->kw;
+  for (int64_t u = begin; u < end; ++u) {
+    int64_t img = u / j->c4p, cq = u % j->c4p;
+    uint8_t *dst = j->xq + (img * j->c4p + cq) * j->pl_len * 4;
+    const char *xi = x + (size_t)(img * j->xs[0]) * es;
+    const float *gate = j->gate ? j->gate + img * j->gate_img : NULL;
+    int64_t cc[4], a[4], b[4];
+    int live[4];
+    for (int ch = 0; ch < uc; ++ch) {
+      int64_t v = cq * uc + ch;
+      live[ch] = v < kk;
+      cc[ch] = live[ch] ? v / (j->kh * j->kw) : 0;
+      a[ch] = live[ch] ? v / j->kw % j->kh : 0;
+      b[ch] = live[ch] ? v % j->kw : 0;
+    }
+    /* columns outer: a column block's lane masks per value, worked out
+     * once for all its rows */
+    for (int64_t j0 = 0; j0 < j->wq; j0 += 16) {
+      __m512i col[4];
+      __mmask16 valid[4], span0[4], span1[4];
+      int64_t c0[4];
+      for (int ch = 0; ch < uc; ++ch) {
+        c0[ch] = j0 * j->sw + b[ch] - j->pl;
+        col[ch] = _mm512_add_epi32(
+            _mm512_set1_epi32((int32_t)c0[ch]),
+            _mm512_mullo_epi32(k.lane, _mm512_set1_epi32((int32_t)j->sw)));
+        valid[ch] = s8_lanes_below(j->wq - j0) &
+                    _mm512_cmpge_epi32_mask(col[ch], zero) &
+                    _mm512_cmplt_epi32_mask(col[ch], wv);
+        __m512i span = _mm512_add_epi32(_mm512_set1_epi32((int32_t)c0[ch]), k.lane);
+        span0[ch] = _mm512_cmpge_epi32_mask(span, zero) & _mm512_cmplt_epi32_mask(span, wv);
+        span = _mm512_add_epi32(span, _mm512_set1_epi32(16));
+        span1[ch] = _mm512_cmpge_epi32_mask(span, zero) & _mm512_cmplt_epi32_mask(span, wv);
+      }
+      __mmask16 store = s8_lanes_below(j->wq - j0);
+      for (int64_t i = 0; i < j->hq; ++i) {
+        __m512i q[4];
+        for (int ch = 0; ch < uc; ++ch) {
+          int64_t r = i * j->sh + a[ch] - j->pt;
+          q[ch] = k.zp;
+          if (live[ch] && r >= 0 && r < j->h && valid[ch])
+            q[ch] = codes16(u8, BF, &k,
+                            xi + (size_t)(cc[ch] * j->xs[1] + r * j->xs[2]) * es, c0[ch],
+                            j->sw, col[ch], valid[ch], span0[ch], span1[ch],
+                            gate ? gate + cc[ch] : NULL);
+        }
+        uint8_t *row = dst + i * j->wq * 4;
+        if (BF)
+          _mm512_mask_storeu_epi32(row + j0 * 4, store, interleave2(q[0], q[1]));
+        else
+          _mm512_mask_storeu_epi32(row + j0 * 4, store, interleave4(q[0], q[1], q[2], q[3]));
+      }
+    }
+    const __m512i zq = BF ? zero : _mm512_set1_epi32(j->zp * 0x01010101);
+    for (int64_t t = j->hq * j->wq; t < j->pl_len; t += 16)
+      _mm512_mask_storeu_epi32(dst + t * 4, s8_lanes_below(j->pl_len - t), zq);
+  }
+}
+
 void kiln_conv_s8_quantize_avx512(void *vjob, int64_t begin, int64_t end) {
   const kiln_conv_s8_in *j = vjob;
+  if (j->im2col) {
+    if (j->bf16)
+      im2col_units(j, begin, end, 0, 1);
+    else if (j->x8)
+      im2col_units(j, begin, end, 1, 0);
+    else
+      im2col_units(j, begin, end, 0, 0);
+    return;
+  }
   if (j->bf16)
     quantize_units(j, begin, end, 0, 1);
   else if (j->x8)

@@ -81,7 +81,7 @@ void kiln_conv_s8_epi_lut_vbmi(const kiln_conv_s8_job *j, __m512i acc[][3], int 
                                const int32_t *wsum, const float *bias) {
   (void)y;
   (void)r;
-  int64_t plane = j->oh * j->ow;
+  int64_t plane = j->y_plane;
   lut_k k = lut_consts(j->lut, j->sy, j->ry, j->zy);
   for (int64_t m = 0; m < mr; ++m) {
     __m512i corr = _mm512_set1_epi32(j->zp * wsum[m]);

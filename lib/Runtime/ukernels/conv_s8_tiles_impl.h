@@ -104,7 +104,7 @@ s8_epilogue(const int BF, const int OUT8, const int REQ, const int RES, const in
             const kiln_conv_s8_job *j, __m512i acc[][3], int nv, int64_t mr,
             const s8_lanes *L, float *y, uint8_t *y8, const float *r,
             const float *scale, const int32_t *wsum, const float *bias) {
-  int64_t plane = j->oh * j->ow;
+  int64_t plane = j->y_plane;
   const __m512 sy = _mm512_set1_ps(j->sy), zy = _mm512_set1_ps(j->zy);
   const __m512 ry = _mm512_set1_ps(j->ry), so = _mm512_set1_ps(j->so);
   const __m512 zo = _mm512_set1_ps(j->zo), ro = _mm512_set1_ps(j->ro);
@@ -292,7 +292,7 @@ s8_tasks(const int AL, const int BF, const kiln_conv_s8_job *j, int64_t begin,
   const int8_t *blocks = j->wp + j->fb * MR * 8;
   int64_t block_bytes = j->taps * j->c4 * MR * 4;
   int64_t amx_block_bytes = j->taps * j->c4p * KILN_CONV_S8_AMX_MR * 4;
-  int64_t plane = j->oh * j->ow;
+  int64_t plane = j->y_plane;
   s8_epilogue_fn epi = s8_epilogue_of(j);
   for (int64_t task = begin; task < end; ++task) {
     int64_t img = task / (j->fb * j->chunks), rest = task % (j->fb * j->chunks);
@@ -351,7 +351,7 @@ amx_tasks(const int BF, const kiln_conv_s8_job *j, int64_t begin, int64_t end) {
   const int32_t *sums = (const int32_t *)(const void *)(j->wp + j->fb * MR * 4);
   const int64_t am = KILN_CONV_S8_AMX_MR, kcs = j->c4p / 16;
   const int64_t block_bytes = j->taps * kcs * am * 64;
-  int64_t plane = j->oh * j->ow;
+  int64_t plane = j->y_plane;
   s8_epilogue_fn epi = s8_epilogue_of(j);
   _Alignas(64) int32_t buf[32 * 32];
   for (int64_t task = begin; task < end; ++task) {
