@@ -406,7 +406,8 @@ struct KilnCpuUkernels final
         params.append({wt.getDimSize(2), wt.getDimSize(3)});
         if (sz)
           fparams.assign({sz->first, sz->second});
-        ++(sz ? staticConvs : dynamicConvs);
+        if (int8)
+          ++(sz ? staticConvs : dynamicConvs);
       }
     }
     // conv2d_f32 (int_params isa, flags, activation, stride h/w, pad

@@ -9,6 +9,7 @@
 
 #include "codegen/cpu/WeightPacker.h"
 #include "codegen/cpu/ConstWeights.h"
+#include "../../lib/Runtime/ukernels/bf16_round.h"
 #include "../../lib/Runtime/ukernels/conv_s8.h"
 #include "../../lib/Runtime/ukernels/gemm_s4.h"
 #include "../../lib/Runtime/ukernels/gemm_s8.h"
@@ -38,17 +39,6 @@ std::vector<float> rowMajor(memref::GlobalOp global, bool transposed,
     for (int64_t j = 0; j < n; ++j)
       w[(size_t)(kk * n + j)] = transposed ? r[j * k + kk] : r[kk * n + j];
   return w;
-}
-
-/// fp32 -> bf16 bits, round to nearest even (NaN stays NaN), as the
-/// runtime's kiln_f32_to_bf16 rounds the activations.
-uint16_t toBf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu))
-    return (uint16_t)((u >> 16) | 0x40);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return (uint16_t)(u >> 16);
 }
 
 int64_t panelsOf(int64_t n) { return (n + kPanel - 1) / kPanel; }
@@ -95,7 +85,7 @@ memref::GlobalOp WeightPacker::packBf16(memref::GlobalOp global,
   for (int64_t kk = 0; kk < k; ++kk)
     for (int64_t j = 0; j < n; ++j)
       data[(size_t)(((j / kPanel * kq + kk / 2) * kPanel + j % kPanel) * 2 +
-                    kk % 2)] = toBf16(w[kk * n + j]);
+                    kk % 2)] = kiln_bf16_round(w[kk * n + j]);
   return newGlobal<uint16_t>(global, "_bf16", {panels, kq, 2 * kPanel},
                              IntegerType::get(global.getContext(), 16), data);
 }
@@ -185,7 +175,7 @@ memref::GlobalOp WeightPacker::rowMajorGlobal(memref::GlobalOp global,
   std::vector<uint16_t> data(w.size());
   bool half = kind == WeightKind::RowF16;
   for (size_t i = 0; i < w.size(); ++i)
-    data[i] = half ? kiln_f32_to_f16(w[i]) : toBf16(w[i]);
+    data[i] = half ? kiln_f32_to_f16(w[i]) : kiln_bf16_round(w[i]);
   return newGlobal<uint16_t>(global, half ? "_kn_f16" : "_kn_bf16", {k, n},
                              half ? Type(Float16Type::get(ctx))
                                   : Type(BFloat16Type::get(ctx)),

@@ -21,6 +21,7 @@
 #include "gemm_f32.h"
 #include "gemm_s8.h"
 #include "gemm_amx.h"
+#include "bf16_round.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -59,23 +60,6 @@ static int vnni_off(void) {
     off = e && *e && *e != '0';
   }
   return off;
-}
-
-/* bf16 of a float, rounded to nearest even as kiln_conv_bf16_pack does,
- * and back. */
-static uint16_t kiln_bf16_of(float v) {
-  uint32_t u;
-  memcpy(&u, &v, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u)
-    return (uint16_t)((u >> 16) | 0x40);
-  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-static float kiln_bf16_to_f32(uint16_t h) {
-  uint32_t u = (uint32_t)h << 16;
-  float v;
-  memcpy(&v, &u, 4);
-  return v;
 }
 
 /* The input's unit of channels ch of quad / pair cq: its channel and tap
@@ -132,7 +116,7 @@ static void quantize_generic(void *vjob, int64_t begin, int64_t end) {
           if (j->gate)
             v *= j->gate[img * j->gate_img + cc];
           if (j->bf16) {
-            uint16_t h = kiln_bf16_of(v);
+            uint16_t h = kiln_bf16_round(v);
             memcpy(dst + (i * j->wq + jj) * 4 + ch * 2, &h, 2);
             continue;
           }
@@ -180,7 +164,7 @@ static void tasks_generic(void *vjob, int64_t begin, int64_t end) {
                 uint16_t xh, wh;
                 memcpy(&xh, xv + 2 * r, 2);
                 memcpy(&wh, wv + 2 * r, 2);
-                facc += kiln_bf16_to_f32(xh) * kiln_bf16_to_f32(wh);
+                facc += kiln_bf16_widen(xh) * kiln_bf16_widen(wh);
               }
               continue;
             }

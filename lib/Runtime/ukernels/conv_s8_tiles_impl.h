@@ -345,6 +345,14 @@ void kiln_conv_bf16_tasks_avx512bf16(void *vjob, int64_t begin, int64_t end) {
   s8_tasks(1, 1, (const kiln_conv_s8_job *)vjob, begin, end);
 }
 
+/* C tile c += A tile a . B tile b: bf16 pairs (fp32 sums) or s8 x u8 */
+#define AMX_DOT(c, a, b)                                                       \
+  do {                                                                         \
+    if (BF)                                                                    \
+      _tile_dpbf16ps(c, a, b);                                                 \
+    else                                                                       \
+      _tile_dpbsud(c, a, b);                                                   \
+  } while (0)
 static inline __attribute__((always_inline)) void
 amx_tasks(const int BF, const kiln_conv_s8_job *j, int64_t begin, int64_t end) {
   const float *scales = (const float *)(const void *)j->wp;
@@ -379,26 +387,14 @@ amx_tasks(const int BF, const kiln_conv_s8_job *j, int64_t begin, int64_t end) {
           _tile_loadd(2, xp, j->cq_bytes);
           if (two_p)
             _tile_loadd(3, xp + 64, j->cq_bytes);
-          if (BF) {
-            _tile_dpbf16ps(4, 0, 2);
-            if (two_p)
-              _tile_dpbf16ps(5, 0, 3);
-          } else {
-            _tile_dpbsud(4, 0, 2);
-            if (two_p)
-              _tile_dpbsud(5, 0, 3);
-          }
+          AMX_DOT(4, 0, 2);
+          if (two_p)
+            AMX_DOT(5, 0, 3);
           if (two_f) {
             _tile_loadd(1, w + 16 * 64, 64);
-            if (BF) {
-              _tile_dpbf16ps(6, 1, 2);
-              if (two_p)
-                _tile_dpbf16ps(7, 1, 3);
-            } else {
-              _tile_dpbsud(6, 1, 2);
-              if (two_p)
-                _tile_dpbsud(7, 1, 3);
-            }
+            AMX_DOT(6, 1, 2);
+            if (two_p)
+              AMX_DOT(7, 1, 3);
           }
         }
       }
@@ -430,6 +426,8 @@ amx_tasks(const int BF, const kiln_conv_s8_job *j, int64_t begin, int64_t end) {
     }
   }
 }
+
+#undef AMX_DOT
 
 void kiln_conv_s8_tasks_amx(void *vjob, int64_t begin, int64_t end) {
   amx_tasks(0, (const kiln_conv_s8_job *)vjob, begin, end);

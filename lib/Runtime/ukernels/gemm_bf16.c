@@ -20,18 +20,12 @@
 
 #include "gemm_amx.h"
 #include "gemm_bf16.h"
+#include "bf16_round.h"
 #include "../runtime_internal.h"
 
 #include <string.h>
 
-uint16_t kiln_f32_to_bf16(float f) {
-  uint32_t u;
-  memcpy(&u, &f, 4);
-  if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu))
-    return (uint16_t)((u >> 16) | 0x40); /* NaN stays a (quiet) NaN */
-  u += 0x7fffu + ((u >> 16) & 1u);      /* round to nearest even */
-  return (uint16_t)(u >> 16);
-}
+uint16_t kiln_f32_to_bf16(float f) { return kiln_bf16_round(f); }
 
 /* The libcall LLVM emits for fptrunc float -> bfloat on CPUs without
  * AVX512-BF16 (a Cast to BFLOAT16 in a model compiled for AVX2, say);
@@ -44,23 +38,6 @@ _Float16 __truncsfbf2(float f) {
   _Float16 r;
   memcpy(&r, &h, sizeof r);
   return r;
-}
-
-static inline float bf16_to_f32(uint16_t h) {
-  uint32_t u = (uint32_t)h << 16;
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
-
-/* kiln_f32_to_bf16 without the call (the packers' inner loops). */
-static inline uint16_t to_bf16(float f) {
-  uint32_t u;
-  memcpy(&u, &f, 4);
-  if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu))
-    return (uint16_t)((u >> 16) | 0x40);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return (uint16_t)(u >> 16);
 }
 
 int kiln_sbgemm_pack_b_avx512bf16(int64_t k, int64_t kqs, int64_t n,
@@ -92,14 +69,14 @@ void kiln_sbgemm_pack_b_kq(int64_t k, int64_t kqs, int64_t n, const float *b,
       int pair = 2 * q + 1 < k;
       if (cols == KILN_GEMM_NR && pair) {
         for (int64_t j = 0; j < KILN_GEMM_NR; ++j) {
-          o[2 * j] = to_bf16(r0[j * cs]);
-          o[2 * j + 1] = to_bf16(r1[j * cs]);
+          o[2 * j] = kiln_bf16_round(r0[j * cs]);
+          o[2 * j + 1] = kiln_bf16_round(r1[j * cs]);
         }
         continue;
       }
       for (int64_t j = 0; j < KILN_GEMM_NR; ++j) {
-        o[2 * j] = j < cols ? to_bf16(r0[j * cs]) : 0;
-        o[2 * j + 1] = j < cols && pair ? to_bf16(r1[j * cs]) : 0;
+        o[2 * j] = j < cols ? kiln_bf16_round(r0[j * cs]) : 0;
+        o[2 * j + 1] = j < cols && pair ? kiln_bf16_round(r1[j * cs]) : 0;
       }
     }
   }
@@ -117,8 +94,8 @@ static void tile_generic(int64_t mr, int64_t nc, int64_t kq, const uint16_t *ap,
       const uint16_t *b = j < KILN_GEMM_NR ? b0 + 2 * j : b1 + 2 * (j - KILN_GEMM_NR);
       float s = 0.0f;
       for (int64_t q = 0; q < kq; ++q)
-        s += bf16_to_f32(ap[(q * mr + i) * 2]) * bf16_to_f32(b[q * 32]) +
-             bf16_to_f32(ap[(q * mr + i) * 2 + 1]) * bf16_to_f32(b[q * 32 + 1]);
+        s += kiln_bf16_widen(ap[(q * mr + i) * 2]) * kiln_bf16_widen(b[q * 32]) +
+             kiln_bf16_widen(ap[(q * mr + i) * 2 + 1]) * kiln_bf16_widen(b[q * 32 + 1]);
       float v = accumulate ? c[i * ldc + j] + s : s;
       if (ep) {
         if (ep->bias)
@@ -175,7 +152,7 @@ static void pack_block(void *vjob, int64_t i0, int64_t rows) {
       const float *src = g->a + (i0 + i) * g->lda;
       for (int64_t kk = 0; kk < g->kq * 2; ++kk)
         df[((kk >> 1) * rows + i) * 2 + (kk & 1)] =
-            kk < g->k ? bf16_to_f32(to_bf16(src[kk * g->acs])) : 0.0f;
+            kk < g->k ? kiln_bf16_widen(kiln_bf16_round(src[kk * g->acs])) : 0.0f;
     }
     return;
   }

@@ -70,6 +70,7 @@ void kiln_s8_pack_quantized(int64_t k, int64_t n, const int8_t *wq,
 /* ---- int8 convolution filters (conv_s8.h) ----------------------------- */
 
 #include "conv_s8.h"
+#include "bf16_round.h"
 
 /* The scales and sums; then the blocks in one of the two layouts. */
 static int64_t conv_s8_head_bytes(int64_t f) {
@@ -137,14 +138,6 @@ void kiln_conv_s8_pack(int64_t f, int64_t c, int64_t taps, const int8_t *w,
 
 /* ---- bf16 convolution filters (conv_s8.h) ----------------------------- */
 
-static uint16_t bf16_of(float v) {
-  uint32_t u;
-  memcpy(&u, &v, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN: stays NaN */
-    return (uint16_t)((u >> 16) | 0x40);
-  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
 static int64_t conv_bf16_units(int64_t c) { return ((c + 1) / 2 + 15) / 16 * 16; }
 
 size_t kiln_conv_bf16_packed_bytes(int64_t f, int64_t c, int64_t taps) {
@@ -167,7 +160,7 @@ void kiln_conv_bf16_pack(int64_t f, int64_t c, int64_t taps, const float *w,
       for (int64_t t = 0; t < taps; ++t) {
         int64_t u = ci / 2;
         blocks[((((o / am * taps + t) * u16 + u / 16) * am + o % am) * 16 + u % 16) * 2 +
-               ci % 2] = bf16_of(w[(o * c + ci) * taps + t]);
+               ci % 2] = kiln_bf16_round(w[(o * c + ci) * taps + t]);
       }
 }
 
