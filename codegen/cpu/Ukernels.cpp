@@ -493,20 +493,55 @@ struct KilnCpuUkernels final
                     params[3] == 1 && params[4] == 1 && params[7] == 1 &&
                     params[8] == 1 && !(params[1] & 16) && c >= 8 && f >= 8 &&
                     (oh * ow >= 14 * 14 || (c >= 256 && oh * ow >= 7 * 7));
+        // Stride 1, 16+ input channels, taps that read mostly zero padding
+        // (DeepLabV3's ASPP: 3 x 3 at dilations 12-36 on 33 x 33 maps,
+        // 57% / 26% / 11% of the direct form's products inside the
+        // input), one tap inside the input at every output: the sum of
+        // each tap's 1 x 1 convolution over its valid outputs (flag 32768,
+        // the filter as [KH * KW, F, C]; lib/Runtime/ukernels/conv_taps_f32.c).
+        // The direct kernel runs every tap over a zero-padded copy (the
+        // dilation-36 one over a 105 x 105 copy of 960 channels).
+        bool taps = false;
+        if (g && !wino && (params[0] == 1 || params[0] == 2) && kh * kw > 1 &&
+            params[3] == 1 && params[4] == 1 && !(params[1] & 16) && c >= 16) {
+          // per dim: outputs summed over taps whose input is inside, and
+          // whether some tap is inside at every output
+          auto inside = [](int64_t out, int64_t in, int64_t k, int64_t pad,
+                           int64_t dil, bool &full) {
+            int64_t n = 0;
+            full = false;
+            for (int64_t t = 0; t < k; ++t) {
+              int64_t d = t * dil - pad;
+              int64_t lo = std::max<int64_t>(0, -d), hi = std::min(out, in - d);
+              n += std::max<int64_t>(0, hi - lo);
+              full |= lo == 0 && hi == out;
+            }
+            return n;
+          };
+          bool fullH, fullW;
+          double frac =
+              double(inside(oh, h, kh, params[5], params[7], fullH)) / double(kh * oh) *
+              double(inside(ow, w, kw, params[6], params[8], fullW)) / double(kw * ow);
+          // dilated, or mostly padding (a 3 x 3 on a 2 x 2 map); not
+          // undilated 3 x 3s on 4 x 4 maps (69% inside), left direct
+          taps = fullH && fullW &&
+                 (frac <= 0.5 || (frac <= 0.75 && (params[7] > 1 || params[8] > 1)));
+        }
         if (g) {
           // AVX2 with input channels in multiples of 8: K reordered to
           // (c / 8, kh, kw, c % 8) for the kernel's channel-blocked mode
           // (flag 8; the runtime lays the input out as NCHW8c), where each
           // tap's broadcast is at a fixed offset from one table entry per
           // 8 taps instead of a table entry per tap.
-          bool c8 = !wino && params[0] == 1 && c % 8 == 0;
+          bool c8 = !wino && !taps && params[0] == 1 && c % 8 == 0;
           memref::GlobalOp p = packer->filterFor(
               g, k, f, c, kh * kw,
-              wino ? FilterLayout::Winograd
-              : c8 ? FilterLayout::ChannelBlocked
-                   : FilterLayout::Panels);
+              wino   ? FilterLayout::Winograd
+              : taps ? FilterLayout::Taps
+              : c8   ? FilterLayout::ChannelBlocked
+                     : FilterLayout::Panels);
           operands[1] = memref::GetGlobalOp::create(b, loc, p.getType(), p.getSymName());
-          params[1] |= wino ? 4 | 64 : c8 ? 4 | 8 : 4;
+          params[1] |= wino ? 4 | 64 : taps ? 4 | 32768 : c8 ? 4 | 8 : 4;
           params.append({kh, kw});
         }
       }

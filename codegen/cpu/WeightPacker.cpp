@@ -274,6 +274,7 @@ memref::GlobalOp WeightPacker::filterFor(memref::GlobalOp global, int64_t k,
                                          FilterLayout layout) {
   const char *tag = layout == FilterLayout::Winograd         ? "/wino"
                     : layout == FilterLayout::ChannelBlocked ? "/c8"
+                    : layout == FilterLayout::Taps           ? "/taps"
                                                              : "";
   auto key = std::make_tuple(global.getSymName().str() + tag, true, k,
                              WeightKind::F32);
@@ -293,6 +294,17 @@ memref::GlobalOp WeightPacker::filterFor(memref::GlobalOp global, int64_t k,
   case FilterLayout::Panels:
     p = packF32(global, w, k, f);
     break;
+  case FilterLayout::Taps: {
+    // [taps, F, C]: each tap's [F, C] slice row-major (conv_taps_f32.c)
+    std::vector<float> t(w.size());
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t tap = 0; tap < taps; ++tap)
+        for (int64_t fo = 0; fo < f; ++fo)
+          t[(size_t)((tap * f + fo) * c + ci)] = w[(size_t)((ci * taps + tap) * f + fo)];
+    p = newGlobal<float>(global, "_taps", {taps, f, c},
+                         Float32Type::get(global.getContext()), ArrayRef<float>(t));
+    break;
+  }
   }
   packed[key] = p;
   return p;

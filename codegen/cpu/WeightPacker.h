@@ -29,7 +29,7 @@ namespace mlir::kiln::cpu {
 enum class WeightKind { F32, Bf16, F16, S8, S4, RowF32, RowF16, RowBf16 };
 
 /// A convolution filter's layout (conv_f32.c's flags 4, 4 | 8, 4 | 64).
-enum class FilterLayout { Panels, ChannelBlocked, Winograd };
+enum class FilterLayout { Panels, ChannelBlocked, Winograd, Taps };
 
 class WeightPacker {
 public:

@@ -797,6 +797,47 @@ func.func @conv_wino_7x7(%x: memref<1x256x7x7xf32>, %y: memref<1x24x7x7xf32>) {
 
 // -----
 
+// Convolutions by taps (flag 32768 with 4): stride 1, 16+ input channels,
+// taps that mostly read zero padding (here 3 x 3 at dilation 4 with pads 4
+// on a 9 x 9 map: (5 + 9 + 5) / 27 of each dim inside, 49% of the
+// products) and a tap inside the input at every output. The filter
+// becomes [taps, F, C]; KH and KW are appended; bias and ReLU stay in the
+// flags and activation (1 | 4 | 32768 = 32773). AVX2 takes it too.
+// CHECK-LABEL: func.func @conv_taps(
+// CHECK:         memref.get_global @tw_taps : memref<9x24x32xf32>
+// CHECK:         arith.constant 32773 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// AVX2-LABEL: func.func @conv_taps(
+// AVX2:         memref.get_global @tw_taps : memref<9x24x32xf32>
+// AVX2:         arith.constant 32773 : index
+memref.global "private" constant @tw : memref<24x32x3x3xf32> = dense<0.5>
+func.func @conv_taps(%x: memref<?x32x9x9xf32>, %b: memref<24xf32>, %y: memref<?x24x9x9xf32>) {
+  %w = memref.get_global @tw : memref<24x32x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 1, 1, 4, 4, 4, 4>, float_params = array<f32>} : (memref<?x32x9x9xf32>, memref<24x32x3x3xf32>, memref<24xf32>, memref<?x24x9x9xf32>) -> ()
+  return
+}
+// Not by taps: dilation 2 on 28 x 28 (93% of the products inside), taps
+// mostly outside but none inside at every output (pad top 10 on 9 rows:
+// 11 output rows), 8 input channels, stride 2, undilated 3 x 3 on 4 x 4
+// (69% inside).
+// CHECK-LABEL: func.func @conv_not_taps(
+// CHECK-NOT:     get_global @{{.*}}_taps
+// CHECK:         return
+memref.global "private" constant @ntw : memref<24x32x3x3xf32> = dense<0.5>
+memref.global "private" constant @ntw8 : memref<24x8x3x3xf32> = dense<0.5>
+func.func @conv_not_taps(%x28: memref<1x32x28x28xf32>, %y28: memref<1x24x28x28xf32>, %x: memref<1x32x9x9xf32>, %y11: memref<1x24x11x9xf32>, %x8: memref<1x8x9x9xf32>, %y: memref<1x24x9x9xf32>, %y5: memref<1x24x5x5xf32>, %x4: memref<1x32x4x4xf32>, %y4: memref<1x24x4x4xf32>) {
+  %w = memref.get_global @ntw : memref<24x32x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x28, %w) outs(%y28) {int_params = array<i64: 2, 0, 0, 1, 1, 2, 2, 2, 2>, float_params = array<f32>} : (memref<1x32x28x28xf32>, memref<24x32x3x3xf32>, memref<1x24x28x28xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y11) {int_params = array<i64: 2, 0, 0, 1, 1, 10, 4, 4, 4>, float_params = array<f32>} : (memref<1x32x9x9xf32>, memref<24x32x3x3xf32>, memref<1x24x11x9xf32>) -> ()
+  %w8 = memref.get_global @ntw8 : memref<24x8x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x8, %w8) outs(%y) {int_params = array<i64: 2, 0, 0, 1, 1, 4, 4, 4, 4>, float_params = array<f32>} : (memref<1x8x9x9xf32>, memref<24x8x3x3xf32>, memref<1x24x9x9xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x, %w) outs(%y5) {int_params = array<i64: 2, 0, 0, 2, 2, 4, 4, 4, 4>, float_params = array<f32>} : (memref<1x32x9x9xf32>, memref<24x32x3x3xf32>, memref<1x24x5x5xf32>) -> ()
+  kiln.ukernel "conv2d_f32"(%x4, %w) outs(%y4) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x32x4x4xf32>, memref<24x32x3x3xf32>, memref<1x24x4x4xf32>) -> ()
+  return
+}
+
+// -----
+
 // Not packed (the patch GEMM or the pointwise kernel runs them): a 1 x 1
 // filter over fewer than 128 channels, also on a 5 x 5 output plane, one
 // over 64 channels on a 16 x 16 output plane at stride 1 or 2 (AVX2), a

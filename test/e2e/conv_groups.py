@@ -39,6 +39,12 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
               relative position bias on the scores
   vec16w      2 groups of 16 with the filter a graph input (repacked at
               run time on AVX-512 too), 5 x 5 planes, Relu
+  taps_*      group 1, dilated 3 x 3 whose taps mostly read the padding
+              (DeepLabV3's ASPP; the convolution by taps on AVX-512 and
+              AVX2): dilation 4 on 9 x 9 with a residual and Relu,
+              dilation 6 on 7 x 7 (only the centre tap reads the input),
+              dilations (2, 3) on 6 x 9, dilation 3 on 5 x 40 rows (runs
+              past one tile) with HardSwish and no bias
 """
 import argparse
 import os
@@ -386,6 +392,15 @@ def models():
         "pools": pools_model(),
         "same_pad": same_pad_model(),
         "concat_out": concat_out_model(),
+        # group 1, taps mostly in the padding (the convolution by taps)
+        "taps_d4": conv_model("taps_d4", 32, 9, 9, 24, 1, 3, pads=(4, 4, 4, 4),
+                              dil=(4, 4), act="Relu", residual=True, seed=17),
+        "taps_d6": conv_model("taps_d6", 32, 7, 7, 20, 1, 3, pads=(6, 6, 6, 6),
+                              dil=(6, 6), seed=18),
+        "taps_asym": conv_model("taps_asym", 40, 6, 9, 16, 1, 3, pads=(2, 3, 2, 3),
+                                dil=(2, 3), residual=True, seed=19),
+        "taps_wide": conv_model("taps_wide", 16, 5, 40, 8, 1, 3, pads=(3, 3, 3, 3),
+                                dil=(3, 3), act="HardSwish", bias=False, seed=20),
     }
 
 

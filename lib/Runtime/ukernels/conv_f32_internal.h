@@ -20,7 +20,10 @@ enum { CONV_BIAS = 1, CONV_RESIDUAL = 2, CONV_PACKED = 4, CONV_C8 = 8,
        CONV_XSCALE = 16, CONV_MEAN = 32, CONV_WINO = 64, CONV_GROUPS = 128,
        CONV_S8 = 256, CONV_REQUANT = 512, CONV_OUT_U8 = 1024,
        CONV_IN_U8 = 2048, CONV_BF16 = 4096, CONV_DYNAMIC = 8192,
-       CONV_IM2COL = 16384 };
+       CONV_IM2COL = 16384, CONV_TAPS = 32768 };
+/* CONV_TAPS (with CONV_PACKED): a stride-1 convolution that reads mostly
+ * zero padding (dilated), its filter packed [KH * KW, F, C], summed tap by
+ * tap over each tap's valid outputs (conv_taps_f32.c). */
 /* CONV_IM2COL (with CONV_S8): a convolution over few channels (a stem)
  * whose filter was packed as a 1 x 1 one over its C * KH * KW values: the
  * kernel's input units are those values' planes (conv_s8.h). */
@@ -137,6 +140,9 @@ static inline void read_dw_views(const int64_t *d, int64_t flags, view4 *x,
   if (flags & CONV_MEAN)
     kiln_read_view(d, 4, 4, mean);
 }
+
+/* conv2d_f32 with CONV_TAPS (conv_taps_f32.c). */
+void kiln_conv2d_taps(const int64_t *desc);
 
 /* kiln.ukernel "dwconv2d_f32" (dwconv_f32.c); profiled by conv_f32.c. */
 void kiln_dwconv2d_f32_run(const int64_t *desc);

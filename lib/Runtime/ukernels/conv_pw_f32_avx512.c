@@ -14,6 +14,7 @@
 #define PW_NV 3
 #define PW_LANES 16
 #define PW_TASKS kiln_conv_pw_avx512
+#define PW_BLOCK_ACC kiln_pw_block_acc_avx512
 #define PW_BLOCK kiln_pw_block_avx512
 #define PW_VEC __m512
 #define PW_MASK_T __mmask16

@@ -223,6 +223,16 @@ void PW_BLOCK(const float *x, int64_t ldx, const float *w, int64_t k,
 }
 #endif
 
+#ifdef PW_BLOCK_ACC
+/* y = act(W x + bias + y): pw_block summing into its output (one tap of
+ * a convolution by taps, conv_taps_f32.c). */
+void PW_BLOCK_ACC(const float *x, int64_t ldx, const float *w, int64_t k,
+                  const float *bias, int act, float *y, int64_t ldy, int64_t f,
+                  int64_t npx) {
+  pw_block(pw_kind(act), x, ldx, w, k, bias, act, y, y, ldy, f, npx, 0, NULL, 0);
+}
+#endif
+
 /* Task t's image and run of pixels [*q0, *q1) (tasks: PW_TASKS). */
 static inline void pw_task_run(const kiln_conv_pw_job *j, int64_t t,
                                int64_t *img, int64_t *q0, int64_t *q1) {
