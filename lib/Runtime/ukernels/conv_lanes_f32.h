@@ -55,13 +55,15 @@ void kiln_pw_block_avx512(const float *x, int64_t ldx, const float *w, int64_t k
                           const float *bias, int act, float *y, int64_t ldy,
                           int64_t f, int64_t npx);
 
-/* y = act(W [f, k] x X [k, npx] + bias + y), summed into y (conv_taps_f32.c). */
+/* y = act(W [f, k] x X [k, npx] + bias + y), summed into y (W's rows ldw
+ * floats apart), fetching nxl
+ * lines of each row of the next call's input at nx (conv_taps_f32.c). */
 void kiln_pw_block_acc_avx512(const float *x, int64_t ldx, const float *w, int64_t k,
-                              const float *bias, int act, float *y, int64_t ldy,
-                              int64_t f, int64_t npx);
+                              int64_t ldw, const float *bias, int act, float *y, int64_t ldy,
+                              int64_t f, int64_t npx, const float *nx, int64_t nxl);
 void kiln_pw_block_acc_avx2(const float *x, int64_t ldx, const float *w, int64_t k,
-                            const float *bias, int act, float *y, int64_t ldy,
-                            int64_t f, int64_t npx);
+                            int64_t ldw, const float *bias, int act, float *y, int64_t ldy,
+                            int64_t f, int64_t npx, const float *nx, int64_t nxl);
 
 /* Runs the convolution if the path applies (returns 1), else
  * returns 0 and does nothing. */

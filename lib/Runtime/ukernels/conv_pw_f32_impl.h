@@ -47,7 +47,8 @@ typedef struct {
   const float *b;    /* the tile's first pixel in channel 0 of the input */
   int64_t ldb;       /* floats between input channels (the plane) */
   const float *w;    /* the tile's first output channel's filter row */
-  int64_t k;         /* input channels (the filter's row length) */
+  int64_t k;         /* input channels summed */
+  int64_t ldw;       /* floats between the filter's rows (k but in k chunks) */
   int nrows;         /* output channels stored (1 .. PW_MR) */
   PW_MASK_T mask;    /* lanes of the last vector (masked tiles) */
   float *y;          /* the tile's first output */
@@ -75,7 +76,7 @@ pw_tile(const int nv, const int masked, const int kind, const pw_args *a) {
   const float *wr[PW_MR];
 #pragma GCC unroll 8
   for (int i = 0; i < PW_MR; ++i)
-    wr[i] = i < a->nrows ? a->w + i * a->k : a->w;
+    wr[i] = i < a->nrows ? a->w + i * a->ldw : a->w;
   const float *br = a->b;
   const int64_t ldb = a->ldb;
   /* The tile's residual lines, and its output lines when the output is
@@ -173,15 +174,17 @@ static int pw_kind(int act) {
  * ldx floats apart, those of Y (and res) ldy. */
 static inline __attribute__((always_inline)) void
 pw_block(int kind, const float *x, int64_t ldx, const float *w, int64_t k,
-         const float *bias, int act, float *y, const float *res, int64_t ldy,
-         int64_t f, int64_t npx, int pfy, const float *nx, int64_t nxl) {
+         int64_t ldw, const float *bias, int act, float *y, const float *res,
+         int64_t ldy, int64_t f, int64_t npx, int pfy, const float *nx,
+         int64_t nxl) {
   int64_t ti = 0;
   for (int64_t f0 = 0; f0 < f; f0 += PW_MR) {
     pw_args a;
     a.ldb = ldx;
     a.ldy = ldy;
-    a.w = w + f0 * k;
+    a.w = w + f0 * ldw;
     a.k = k;
+    a.ldw = ldw;
     a.nrows = (int)(f - f0 < PW_MR ? f - f0 : PW_MR);
     a.bias = bias ? bias + f0 : NULL;
     a.act = act;
@@ -195,7 +198,7 @@ pw_block(int kind, const float *x, int64_t ldx, const float *w, int64_t k,
      * L3 (ResNet-50's activations), and neither pattern (PW_MR rows
      * interleaved, C rows a plane apart) is one the hardware prefetchers
      * follow. */
-    const float *nextw = f0 + PW_MR < f ? w + (f0 + PW_MR) * k : a.w;
+    const float *nextw = f0 + PW_MR < f ? w + (f0 + PW_MR) * ldw : a.w;
     for (int64_t q = 0; q < npx; q += PW_LANES * PW_NV) {
       a.pfw = q == 0 ? nextw : a.w;
       a.pfx = nx && ti < nxl ? nx + 16 * ti : x + q;
@@ -219,17 +222,19 @@ pw_block(int kind, const float *x, int64_t ldx, const float *w, int64_t k,
 void PW_BLOCK(const float *x, int64_t ldx, const float *w, int64_t k,
               const float *bias, int act, float *y, int64_t ldy, int64_t f,
               int64_t npx) {
-  pw_block(pw_kind(act), x, ldx, w, k, bias, act, y, NULL, ldy, f, npx, 0, NULL, 0);
+  pw_block(pw_kind(act), x, ldx, w, k, k, bias, act, y, NULL, ldy, f, npx, 0, NULL, 0);
 }
 #endif
 
 #ifdef PW_BLOCK_ACC
 /* y = act(W x + bias + y): pw_block summing into its output (one tap of
- * a convolution by taps, conv_taps_f32.c). */
+ * a convolution by taps, conv_taps_f32.c), W's rows ldw floats apart (a
+ * chunk of k input channels); the first tiles fetch nxl lines of each row
+ * of the next call's input at nx (or NULL). */
 void PW_BLOCK_ACC(const float *x, int64_t ldx, const float *w, int64_t k,
-                  const float *bias, int act, float *y, int64_t ldy, int64_t f,
-                  int64_t npx) {
-  pw_block(pw_kind(act), x, ldx, w, k, bias, act, y, y, ldy, f, npx, 0, NULL, 0);
+                  int64_t ldw, const float *bias, int act, float *y, int64_t ldy,
+                  int64_t f, int64_t npx, const float *nx, int64_t nxl) {
+  pw_block(pw_kind(act), x, ldx, w, k, ldw, bias, act, y, y, ldy, f, npx, 0, nx, nxl);
 }
 #endif
 
@@ -274,7 +279,7 @@ void PW_TASKS(void *vjob, int64_t begin, int64_t end) {
     /* channel blocks outer: the run's input (C x run floats) stays in L1
      * while each block's filter rows stream past it */
     pw_block(kind, la->x + img * la->xs[0] + q0, p,
-             la->wt + img * la->wt_img + f_lo * la->c, la->c,
+             la->wt + img * la->wt_img + f_lo * la->c, la->c, la->c,
              la->bias ? la->bias + f_lo : NULL, la->act,
              la->y + img * la->y_img + f_lo * p + q0, res, p, f_hi - f_lo,
              q1 - q0, pfy, nx, nxl);
