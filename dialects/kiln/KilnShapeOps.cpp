@@ -43,6 +43,40 @@ std::optional<SmallVector<int64_t>> mlir::kiln::detail::getShapeEntries(Value v)
     }
     return out;
   }
+  // The extents of a tensor (dynamic ones unknown), and a constant slice
+  // of known entries: [N, C] of Resize's sizes = Concat(Slice(Shape(x), 0,
+  // 2), [H, W]) as PyTorch's interpolate exports it.
+  if (auto shape = dyn_cast_or_null<ShapeOp>(def)) {
+    auto src = tensorOf(shape.getInput());
+    int64_t rank = src.getRank(), start = shape.getStart();
+    start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+    if (start + t.getNumElements() > rank)
+      return SmallVector<int64_t>(t.getNumElements(), kDyn);
+    return SmallVector<int64_t>(src.getShape().slice(start, t.getNumElements()));
+  }
+  if (auto slice = dyn_cast_or_null<SliceOp>(def)) {
+    auto inner = getShapeEntries(slice.getInput());
+    auto starts = getConstantIntValues(slice.getStarts());
+    auto steps = getConstantIntValues(slice.getSteps());
+    auto axes = getConstantIntValues(slice.getAxes());
+    if (inner && starts && steps && axes && starts->size() == 1 &&
+        steps->size() == 1 && axes->size() == 1 &&
+        ((*axes)[0] == 0 || (*axes)[0] == -1) && (*steps)[0] != 0) {
+      int64_t n = inner->size(), first = (*starts)[0], step = (*steps)[0];
+      if (first < 0)
+        first += n;
+      first = step > 0 ? std::clamp<int64_t>(first, 0, n)
+                       : std::clamp<int64_t>(first, 0, n - 1);
+      SmallVector<int64_t> out;
+      for (int64_t i = 0; i < t.getNumElements(); ++i) {
+        int64_t k = first + i * step;
+        if (k < 0 || k >= n)
+          return SmallVector<int64_t>(t.getNumElements(), kDyn);
+        out.push_back((*inner)[k]);
+      }
+      return out;
+    }
+  }
   if (isa_and_nonnull<UnsqueezeOp, CastOp, ReshapeOp>(def))
     if (auto inner = getShapeEntries(def->getOperand(0));
         inner && (int64_t)inner->size() == t.getNumElements())

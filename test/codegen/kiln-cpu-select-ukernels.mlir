@@ -1580,3 +1580,53 @@ func.func @qdq_dwconv_dilated(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %g = kiln.conv %xd, %dd {dilations = array<i64: 2, 2>, group = 4 : i64, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x8x8xf32>
   return %g : tensor<1x4x8x8xf32>
 }
+
+// -----
+
+// Resize of H and W in linear or nearest mode with static output extents
+// -> kiln.ukernel "resize2d_f32", int_params (isa, mode, coordinate
+// transformation, nearest mode), float_params (the scales of H and W; 0
+// for out / in). PyTorch's sizes form: Concat(Slice(Shape(x), 0, 2),
+// [H, W]), N and C taken from x's own shape (the result's C is refined to
+// 21 through the shape); scales [1, 1, 2, 2] with align_corners, nearest
+// asymmetric floor.
+// CHECK-LABEL: func.func @resize(
+// CHECK:         kiln.ukernel "resize2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32: 0.000000e+00, 0.000000e+00>, int_params = array<i64: 2, 1, 0, 0>} : (tensor<?x21x33x33xf32>, tensor<?x21x520x520xf32>)
+// CHECK:         kiln.ukernel "resize2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32: 2.000000e+00, 2.000000e+00>, int_params = array<i64: 2, 1, 4, 0>}
+// CHECK:         kiln.ukernel "resize2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32: 5.000000e-01, 5.000000e-01>, int_params = array<i64: 2, 0, 2, 2>}
+// CHECK-NOT:     kiln.resize
+// GENERIC-LABEL: func.func @resize(
+// GENERIC:         kiln.ukernel "resize2d_f32"(%{{.*}}) outs(%{{.*}}) {float_params = array<f32: 0.000000e+00, 0.000000e+00>, int_params = array<i64: 0, 1, 0, 0>}
+func.func @resize(%x: tensor<?x21x33x33xf32>, %z: tensor<?x8x10x10xf32>) -> (tensor<?x?x520x520xf32>, tensor<?x8x20x20xf32>, tensor<?x8x5x5xf32>) {
+  %s = kiln.shape %x : (tensor<?x21x33x33xf32>) -> tensor<4xi64>
+  %c0 = kiln.constant dense<0> : tensor<1xi64>
+  %c2 = kiln.constant dense<2> : tensor<1xi64>
+  %c1 = kiln.constant dense<1> : tensor<1xi64>
+  %nc = kiln.slice %s, %c0, %c2, %c0, %c1 : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %hw = kiln.constant dense<520> : tensor<2xi64>
+  %sz = kiln.concat %nc, %hw {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %y = kiln.resize %x sizes %sz {mode = "linear"} : (tensor<?x21x33x33xf32>, tensor<4xi64>) -> tensor<?x?x520x520xf32>
+  %u = kiln.resize %z {mode = "linear", coordinate_transformation_mode = "align_corners", scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : (tensor<?x8x10x10xf32>) -> tensor<?x8x20x20xf32>
+  %d = kiln.resize %z {mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor", scales = array<f32: 1.0, 1.0, 0.5, 0.5>} : (tensor<?x8x10x10xf32>) -> tensor<?x8x5x5xf32>
+  return %y, %u, %d : tensor<?x?x520x520xf32>, tensor<?x8x20x20xf32>, tensor<?x8x5x5xf32>
+}
+
+// -----
+
+// Not the resize kernel: cubic mode, C resized (scales), sizes whose N is
+// not x's (a constant), scales read at run time, a dynamic output extent,
+// a rank-3 input.
+// CHECK-LABEL: func.func @resize_generic(
+// CHECK-NOT:     resize2d_f32
+// CHECK-COUNT-6: kiln.resize
+// CHECK:         return
+func.func @resize_generic(%z: tensor<?x8x10x10xf32>, %w: tensor<2x8x10x10xf32>, %sc: tensor<4xf32>, %r3: tensor<2x8x10xf32>) -> (tensor<?x8x20x20xf32>, tensor<?x16x20x20xf32>, tensor<3x8x20x20xf32>, tensor<?x?x?x?xf32>, tensor<?x8x?x20xf32>, tensor<2x8x20xf32>) {
+  %a = kiln.resize %z {mode = "cubic", scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : (tensor<?x8x10x10xf32>) -> tensor<?x8x20x20xf32>
+  %b = kiln.resize %z {mode = "linear", scales = array<f32: 1.0, 2.0, 2.0, 2.0>} : (tensor<?x8x10x10xf32>) -> tensor<?x16x20x20xf32>
+  %sz = kiln.constant dense<[3, 8, 20, 20]> : tensor<4xi64>
+  %c = kiln.resize %w sizes %sz {mode = "linear"} : (tensor<2x8x10x10xf32>, tensor<4xi64>) -> tensor<3x8x20x20xf32>
+  %d = kiln.resize %z scales %sc {mode = "linear"} : (tensor<?x8x10x10xf32>, tensor<4xf32>) -> tensor<?x?x?x?xf32>
+  %e = kiln.resize %z {mode = "linear", scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : (tensor<?x8x10x10xf32>) -> tensor<?x8x?x20xf32>
+  %f = kiln.resize %r3 {mode = "linear", scales = array<f32: 1.0, 1.0, 2.0>} : (tensor<2x8x10xf32>) -> tensor<2x8x20xf32>
+  return %a, %b, %c, %d, %e, %f : tensor<?x8x20x20xf32>, tensor<?x16x20x20xf32>, tensor<3x8x20x20xf32>, tensor<?x?x?x?xf32>, tensor<?x8x?x20xf32>, tensor<2x8x20xf32>
+}

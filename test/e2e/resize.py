@@ -11,6 +11,13 @@ Models:
                     input, read at run time
   cubic_exclude     onnx.helper: cubic, A = -0.5, exclude_outside,
                     downsampling by 0.6
+  torch_bilinear_size  bilinear to a size with the batch dynamic (the
+                    sizes as Concat(Slice(Shape(x)), [H, W]): DeepLabV3's)
+  torch_nearest_up  nearest, scale 3 (asymmetric, floor)
+  nearest_ceil_hp, nearest_tfnn, linear_pytorch_hp, linear_asym_down
+                    onnx.helper: the resize kernel's other coordinate
+                    transformations and nearest modes (these and the two
+                    above also compiled for x86-64: the portable rows)
   grid_*            F.grid_sample (GridSample, opset 16) with a grid input
                     reaching past [-1, 1]: bicubic + reflection, bilinear +
                     border + align_corners, nearest + zeros
@@ -41,6 +48,17 @@ GRID_MODES = {"grid_bicubic_reflect": ("bicubic", "reflection", False),
               "grid_bilinear_reflect": ("bilinear", "reflection", False)}
 
 
+# (mode, coordinate transformation, nearest mode, scales, sizes): the
+# runtime's resize kernel's other modes
+HELPER_MODES = {
+    "nearest_ceil_hp": ("nearest", "half_pixel", "round_prefer_ceil",
+                        [1.0, 1.0, 2.5, 1.5], None),
+    "nearest_tfnn": ("nearest", "tf_half_pixel_for_nn", "ceil", None, [2, 3, 4, 11]),
+    "linear_pytorch_hp": ("linear", "pytorch_half_pixel", "floor", None, [2, 3, 1, 5]),
+    "linear_asym_down": ("linear", "asymmetric", "floor", [1.0, 1.0, 0.6, 0.8], None),
+}
+
+
 def export_torch(kind, path):
     import torch
     import torch.nn.functional as F
@@ -62,9 +80,16 @@ def export_torch(kind, path):
                 return F.interpolate(x, size=(13, 5), mode="bicubic", align_corners=True)
             if kind == "torch_bilinear_ac":
                 return F.interpolate(x, scale_factor=1.5, mode="bilinear", align_corners=True)
+            if kind == "torch_bilinear_size":
+                return F.interpolate(x, size=(31, 23), mode="bilinear", align_corners=False)
+            if kind == "torch_nearest_up":
+                return F.interpolate(x, scale_factor=3.0, mode="nearest")
             return F.interpolate(x, scale_factor=0.5, mode="nearest")
+    # batch dynamic: the sizes form is Concat(Slice(Shape(x), 0, 2), [H, W])
     torch.onnx.export(M().eval(), (torch.randn(*SHAPE),), path, input_names=["x"],
-                      output_names=["y"], opset_version=13)
+                      output_names=["y"], opset_version=13,
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}
+                      if kind == "torch_bilinear_size" else None)
 
 
 def helper_model(kind):
@@ -73,6 +98,14 @@ def helper_model(kind):
         node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="rs", mode="linear")
         inputs = [vi("x", TensorProto.FLOAT, list(SHAPE)), vi("scales", TensorProto.FLOAT, [4])]
         inits = []
+    elif kind in HELPER_MODES:
+        mode, ctm, nm, scales, sizes = HELPER_MODES[kind]
+        ins = ["x", "", "s"] if scales else ["x", "", "", "sz"]
+        node = helper.make_node("Resize", ins, ["y"], name=kind, mode=mode,
+                                coordinate_transformation_mode=ctm, nearest_mode=nm)
+        inputs = [vi("x", TensorProto.FLOAT, list(SHAPE))]
+        inits = [helper.make_tensor("s", TensorProto.FLOAT, [4], scales) if scales else
+                 helper.make_tensor("sz", TensorProto.INT64, [4], sizes)]
     else:
         node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="ce", mode="cubic",
                                 cubic_coeff_a=-0.5, exclude_outside=1)
@@ -88,7 +121,8 @@ def main():
     ap.add_argument("--node", default="node")
     args = ap.parse_args()
     names = ["torch_bicubic", "torch_bicubic_ac", "torch_bilinear_ac", "torch_nearest",
-             "runtime_scales", "cubic_exclude"] + list(GRID_MODES)
+             "torch_bilinear_size", "torch_nearest_up", "runtime_scales",
+             "cubic_exclude"] + list(HELPER_MODES) + list(GRID_MODES)
     rng = np.random.default_rng(3)
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,22 +132,28 @@ def main():
                 export_torch(name, path)
             else:
                 onnx.save(helper_model(name), path)
-            so = os.path.join(tmp, name + ".so")
-            kiln.compile(path, so, kiln=args.kiln)
-            model = kiln.load(so)
             feeds = {"x": rng.standard_normal(SHAPE).astype(np.float32)}
             if name in GRID_MODES:
                 feeds["grid"] = rng.uniform(-1.3, 1.3, (2, 5, 6, 2)).astype(np.float32)
             if name == "runtime_scales":
                 feeds["scales"] = np.array([1.0, 1.0, 1.7, 0.6], np.float32)
-            got = model.run(feeds)["y"]
             ref = run_ort(path, feeds, os.path.join(tmp, "ort"), args.node)["y"]
-            ok = got.shape == ref.shape and float(np.abs(got - ref).max()) <= \
-                1e-5 * max(1.0, float(np.abs(ref).max()))
-            err = float(np.abs(got - ref).max()) if got.shape == ref.shape else float("nan")
-            failed += not ok
-            print(f"{name} shape={list(ref.shape)} max|err| {err:.3g} {'ok' if ok else 'FAIL'}")
-            model.close()
+            # the kernel's AVX-512 gathers and its portable rows too
+            cpus = ["native", "x86-64"] if name in HELPER_MODES or name in (
+                "torch_bilinear_size", "torch_nearest_up") else ["native"]
+            for cpu in cpus:
+                so = os.path.join(tmp, f"{name}_{cpu}.so")
+                kiln.compile(path, so, kiln=args.kiln, cpu=cpu)
+                model = kiln.load(so)
+                got = model.run(feeds)["y"]
+                ok = got.shape == ref.shape and float(np.abs(got - ref).max()) <= \
+                    1e-5 * max(1.0, float(np.abs(ref).max()))
+                err = float(np.abs(got - ref).max()) if got.shape == ref.shape else float("nan")
+                failed += not ok
+                tag = "" if cpu == "native" else f" cpu={cpu}"
+                print(f"{name}{tag} shape={list(ref.shape)} max|err| {err:.3g} "
+                      f"{'ok' if ok else 'FAIL'}")
+                model.close()
     print(f"resize: {failed} failed")
     return 1 if failed else 0
 

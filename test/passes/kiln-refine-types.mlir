@@ -42,3 +42,28 @@ func.func @refine_cast(%x: tensor<?x2x2xf32>) -> tensor<?x?xf32> {
   %d = kiln.cast %q : tensor<?x?xui8> -> tensor<?x?xf32>
   return %d : tensor<?x?xf32>
 }
+
+// -----
+
+// A shape operand built from a kiln.shape: its static entries are known
+// through constant slices and concats (PyTorch's interpolate writes
+// Resize's sizes as Concat(Slice(Shape(x), 0, 2), [H, W])): C becomes 21,
+// N stays dynamic, and a slice past the shape's end stays unknown.
+// CHECK-LABEL: func.func @refine_shape_entries(
+// CHECK:         kiln.resize {{.*}} -> tensor<?x21x64x64xf32>
+// CHECK:         kiln.reshape {{.*}} -> tensor<21x?xf32>
+func.func @refine_shape_entries(%x: tensor<?x21x33x33xf32>) -> (tensor<?x?x64x64xf32>, tensor<?x?xf32>) {
+  %s = kiln.shape %x : (tensor<?x21x33x33xf32>) -> tensor<4xi64>
+  %c0 = kiln.constant dense<0> : tensor<1xi64>
+  %c1 = kiln.constant dense<1> : tensor<1xi64>
+  %c2 = kiln.constant dense<2> : tensor<1xi64>
+  %nc = kiln.slice %s, %c0, %c2, %c0, %c1 : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %hw = kiln.constant dense<64> : tensor<2xi64>
+  %sz = kiln.concat %nc, %hw {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %y = kiln.resize %x sizes %sz {mode = "linear"} : (tensor<?x21x33x33xf32>, tensor<4xi64>) -> tensor<?x?x64x64xf32>
+  %c = kiln.slice %s, %c1, %c2, %c0, %c1 : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %m = kiln.constant dense<-1> : tensor<1xi64>
+  %rs = kiln.concat %c, %m {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %r = kiln.reshape %x, %rs : (tensor<?x21x33x33xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return %y, %r : tensor<?x?x64x64xf32>, tensor<?x?xf32>
+}
