@@ -18,6 +18,11 @@ Models (PyTorch 1.13 exports, random weights, fixed seed):
   swin_t_224 (17), resnet50_224, efficientnet_b0_224, mobilenet_v2_224 (13)
                        torchvision 0.14's models of those names, random
                        weights, batch dynamic (--cnn)
+  deeplabv3_mbv3_520, lraspp_mbv3_520  torchvision's segmentation models
+                       (MobileNetV3-large backbone) at 520 x 520, their
+                       "out" map, opset 13 (--cnn)
+  densenet121_224, inception_v3_299, alexnet_224  torchvision's, opset 13
+                       (--cnn)
   bert_base_ort        BERT-base in the form ONNX Runtime's transformer optimizer
                        writes: com.microsoft EmbedLayerNormalization,
                        Attention, SkipLayerNormalization, FastGelu (built with
@@ -73,14 +78,34 @@ class Encoder3x256(nn.Module):
 
 CNN = {"resnet18_224", "mobilenet_v3_small_224", "regnet_y_400mf_224",
        "resnext50_224", "shufflenet_v2_224", "swin_t_224", "resnet50_224",
-       "efficientnet_b0_224", "mobilenet_v2_224"}
+       "efficientnet_b0_224", "mobilenet_v2_224", "deeplabv3_mbv3_520",
+       "lraspp_mbv3_520", "densenet121_224", "inception_v3_299", "alexnet_224"}
 
 
-def _torchvision(name):
+def _torchvision(name, **kw):
     """A torchvision model with random weights (the exports users make)."""
     def build():
         import torchvision.models as tvm  # noqa: E402
-        return getattr(tvm, name)(weights=None)
+        return getattr(tvm, name)(weights=None, **kw)
+    return build
+
+
+class _SegOut(nn.Module):
+    """A torchvision segmentation model's "out" map (its forward returns a
+    dict)."""
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return self.m(x)["out"]
+
+
+def _segmentation(name):
+    def build():
+        import torchvision.models.segmentation as seg  # noqa: E402
+        kw = {"aux_loss": False} if name.startswith("deeplab") else {}
+        return _SegOut(getattr(seg, name)(weights=None, weights_backbone=None, **kw))
     return build
 
 MODELS = {
@@ -111,6 +136,19 @@ MODELS = {
     # The int8 CNN most deployed: inverted residuals of ReLU6 depthwise
     # convolutions, no squeeze-excite.
     "mobilenet_v2_224": em._image_spec(_torchvision("mobilenet_v2"), 13, 224),
+    # Segmentation at 520 x 520: DeepLabV3's ASPP (3 x 3 at dilations 12,
+    # 24, 36 on a 33 x 33 map) and bilinear upsampling to the input size,
+    # LR-ASPP's sigmoid gate and two upsamplings; classic CNNs with concats
+    # (DenseNet-121, Inception-v3 at 299 x 299) and AlexNet's 151 MB
+    # classifier.
+    "deeplabv3_mbv3_520": em._image_spec(_segmentation("deeplabv3_mobilenet_v3_large"),
+                                         13, 520, "out"),
+    "lraspp_mbv3_520": em._image_spec(_segmentation("lraspp_mobilenet_v3_large"),
+                                      13, 520, "out"),
+    "densenet121_224": em._image_spec(_torchvision("densenet121"), 13, 224),
+    "inception_v3_299": em._image_spec(_torchvision("inception_v3", aux_logits=False,
+                                                    init_weights=True), 13, 299),
+    "alexnet_224": em._image_spec(_torchvision("alexnet"), 13, 224),
     "transformer_encoder_3x256": em.ModelSpec(Encoder3x256, 14,
                                               [("src", (2, 8, 256), "float32")], ["output"],
                                               {"src": em.BS, "output": em.BS}),

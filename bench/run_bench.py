@@ -67,6 +67,11 @@ SHAPES = {
     "swin": {"batch": 1},
     "efficientnet": {"batch": 1},
     "mobilenet": {"batch": 1},
+    "deeplab": {"batch": 1},
+    "lraspp": {"batch": 1},
+    "densenet": {"batch": 1},
+    "inception": {"batch": 1},
+    "alexnet": {"batch": 1},
     "mlp": {"batch": 1, "seq": 64},
 }
 
