@@ -244,11 +244,170 @@ struct MergeLinears final : RewritePattern {
   }
 };
 
+/// Convolutions that read the same input (an Inception block's 1 x 1
+/// branches): group 1, constant 4-D weights of the same [C, KH, KW] and
+/// element type, the same strides, pads and dilations, constant biases or
+/// none, each result read only by a kiln.relu. They become one convolution
+/// over the filters appended along F and its relu, split back along the
+/// channels: the input is read once and the kernel runs one wider F
+/// (Inception-v3 1.015-1.02x faster at 1 and 2 threads, GoogLeNet within
+/// 1%, `kiln run --against` both orders).
+/// Not without the relu: a result that a residual add reads would lose
+/// that add in the kernel's epilogue (ResNet's first block: its 1 x 1
+/// and its downsample 1 x 1 read the same input).
+struct ConvMember {
+  ConvOp op;
+  ConstantOp weight, bias;
+  Operation *relu = nullptr; // the result's only user
+  int64_t f = 0;
+
+  static std::optional<ConvMember> of(Operation *o) {
+    auto conv = dyn_cast<ConvOp>(o);
+    if (!conv || conv.getGroup() != 1)
+      return std::nullopt;
+    ConvMember m;
+    m.op = conv;
+    m.weight = conv.getWeight().getDefiningOp<ConstantOp>();
+    auto wt = cast<RankedTensorType>(conv.getWeight().getType());
+    auto rt = cast<RankedTensorType>(conv.getType());
+    if (!m.weight || wt.getRank() != 4 || !wt.hasStaticShape() ||
+        !isa<FloatType>(wt.getElementType()) || rt.getRank() != 4 ||
+        rt.getDimSize(1) != wt.getDimSize(0))
+      return std::nullopt;
+    m.f = wt.getDimSize(0);
+    if (Value b = conv.getBias()) {
+      m.bias = b.getDefiningOp<ConstantOp>();
+      auto bt = cast<RankedTensorType>(b.getType());
+      if (!m.bias || bt.getRank() != 1 || bt.getDimSize(0) != m.f ||
+          bt.getElementType() != wt.getElementType())
+        return std::nullopt;
+    }
+    if (!conv->hasOneUse() || !isa<ReluOp>(*conv->getUsers().begin()))
+      return std::nullopt;
+    m.relu = *conv->getUsers().begin();
+    return m;
+  }
+
+  bool fits(ConvMember o) const {
+    ConvOp self = op;
+    auto wt = cast<RankedTensorType>(weight->getResult(0).getType());
+    auto ot = cast<RankedTensorType>(o.weight->getResult(0).getType());
+    auto rt = cast<RankedTensorType>(self.getType());
+    auto ort = cast<RankedTensorType>(o.op.getType());
+    return self.getInput() == o.op.getInput() &&
+           self->getBlock() == o.op->getBlock() &&
+           wt.getShape().drop_front() == ot.getShape().drop_front() &&
+           wt.getElementType() == ot.getElementType() &&
+           self.getStrides() == o.op.getStrides() && self.getPads() == o.op.getPads() &&
+           self.getDilations() == o.op.getDilations() && !bias == !o.bias &&
+           !relu == !o.relu && rt.getElementType() == ort.getElementType() &&
+           rt.getDimSize(0) == ort.getDimSize(0) &&
+           rt.getShape().drop_front(2) == ort.getShape().drop_front(2);
+  }
+};
+
+/// Rooted at the group's first convolution in block order.
+struct MergeConvs final : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ConvOp root, PatternRewriter &rewriter) const override {
+    std::optional<ConvMember> first = ConvMember::of(root);
+    if (!first)
+      return rewriter.notifyMatchFailure(root, "not a group-1 conv by constants");
+    SmallVector<ConvMember> group{*first};
+    for (Operation *user : root.getInput().getUsers()) {
+      if (user == root)
+        continue;
+      std::optional<ConvMember> m = ConvMember::of(user);
+      if (!m || !first->fits(*m) ||
+          llvm::any_of(group, [&](ConvMember g) { return g.op == user; }))
+        continue;
+      if (user->isBeforeInBlock(root))
+        return rewriter.notifyMatchFailure(root, "not the group's first conv");
+      group.push_back(*m);
+    }
+    if (group.size() < 2)
+      return rewriter.notifyMatchFailure(root, "no other conv reads its input");
+    llvm::sort(group, [](ConvMember a, ConvMember b) {
+      return a.op->isBeforeInBlock(b.op);
+    });
+    // The weights [F, C, KH, KW] append along F (row-major), as do the
+    // biases; everything is read before anything is built.
+    int64_t fTotal = 0;
+    SmallVector<int64_t> sizes;
+    SmallVector<Location> locs;
+    std::vector<std::vector<char>> storage(2 * group.size());
+    std::vector<char> wbytes, bbytes;
+    for (auto [i, m] : llvm::enumerate(group)) {
+      fTotal += m.f;
+      sizes.push_back(m.f);
+      locs.push_back(m.op.getLoc());
+      auto w = bytesOf(m.weight, storage[2 * i]);
+      if (!w)
+        return rewriter.notifyMatchFailure(root, "a weight without its bytes");
+      wbytes.insert(wbytes.end(), w->begin(), w->end());
+      if (m.bias) {
+        auto b = bytesOf(m.bias, storage[2 * i + 1]);
+        if (!b)
+          return rewriter.notifyMatchFailure(root, "a bias without its bytes");
+        bbytes.insert(bbytes.end(), b->begin(), b->end());
+      }
+    }
+    // At the first member: the input and the new constants are all the
+    // merged conv needs, and every member's users come after it.
+    rewriter.setInsertionPoint(root);
+    Location loc = rewriter.getFusedLoc(locs);
+    auto wt = cast<RankedTensorType>(first->weight->getResult(0).getType());
+    SmallVector<int64_t> wshape(wt.getShape());
+    wshape[0] = fTotal;
+    Value weight = constantOf(rewriter, loc,
+                              RankedTensorType::get(wshape, wt.getElementType()),
+                              wbytes, "merged_conv_weight");
+    Value bias;
+    if (first->bias)
+      bias = constantOf(rewriter, loc,
+                        RankedTensorType::get({fTotal}, wt.getElementType()), bbytes,
+                        "merged_conv_bias");
+    auto rt = cast<RankedTensorType>(root.getType());
+    SmallVector<int64_t> shape(rt.getShape());
+    shape[1] = fTotal;
+    auto mergedType = RankedTensorType::get(shape, rt.getElementType());
+    Value merged = ConvOp::create(rewriter, loc, TypeRange{mergedType}, root.getInput(),
+                                  weight, bias, root.getStridesAttr(), root.getPadsAttr(),
+                                  root.getDilationsAttr(), root.getGroupAttr());
+    if (first->relu)
+      merged = ReluOp::create(rewriter, loc, mergedType, merged);
+    SmallVector<Type> types;
+    for (ConvMember m : group)
+      types.push_back(m.relu ? m.relu->getResult(0).getType() : m.op.getType());
+    auto split = SplitOp::create(rewriter, loc, types, merged,
+                                 rewriter.getI64IntegerAttr(1),
+                                 rewriter.getDenseI64ArrayAttr(sizes));
+    for (auto [m, r] : llvm::zip(group, split.getResults())) {
+      if (m.relu) {
+        rewriter.replaceOp(m.relu, r);
+        rewriter.eraseOp(m.op);
+      } else {
+        rewriter.replaceOp(m.op, r);
+      }
+    }
+    llvm::SetVector<Operation *> originals;
+    for (ConvMember m : group)
+      for (ConstantOp c : {m.weight, m.bias})
+        if (c)
+          originals.insert(c);
+    for (Operation *c : originals)
+      if (c->use_empty())
+        rewriter.eraseOp(c);
+    return success();
+  }
+};
+
 struct KilnMergeLinears final
     : mlir::kiln::impl::KilnMergeLinearsBase<KilnMergeLinears> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<MergeLinears>(&getContext());
+    patterns.add<MergeLinears, MergeConvs>(&getContext());
     if (failed(applyAndRecord(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

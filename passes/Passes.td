@@ -156,7 +156,7 @@ def KilnFuseLinear
 
 def KilnMergeLinears
     : InterfacePass<"kiln-merge-linears", "mlir::FunctionOpInterface"> {
-  let summary = "Merge dense layers that read the same input into one";
+  let summary = "Merge dense layers (and convolutions) that read the same input into one";
   let description = [{
     Two or more `kiln.linear` (without residual) or `kiln.matmul` ops that
     read the same `[..., K]` input with constant 2-D float weights (and, for
@@ -170,6 +170,15 @@ def KilnMergeLinears
     layer is placed at the first one; its location fuses all of theirs, so
     `--keep-fp32` of any of them keeps all of them fp32. Runs after
     kiln-fuse-linear.
+
+    Likewise two or more group-1 `kiln.conv` ops that read the same input
+    with constant 4-D weights of the same `[C, KH, KW]`, the same strides,
+    pads and dilations, each a constant bias or none, and each result read
+    only by a `kiln.relu` (an Inception or GoogLeNet block's 1 x 1
+    branches) become one convolution over the filters appended along F and
+    one relu, then a `kiln.split` of the channels. Convolutions without
+    the relu are left alone: a residual add of one would no longer reach
+    the kernel's epilogue.
   }];
 }
 

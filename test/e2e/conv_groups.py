@@ -39,6 +39,9 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
               relative position bias on the scores
   vec16w      2 groups of 16 with the filter a graph input (repacked at
               run time on AVX-512 too), 5 x 5 planes, Relu
+  inception   an Inception block: three 1 x 1 branches with Relu on one
+              input (merged into one convolution, kiln-merge-linears), 3 x 3
+              and 5 x 5 after two, an average-pool branch, the concat
   taps_*      group 1, dilated 3 x 3 whose taps mostly read the padding
               (DeepLabV3's ASPP; the convolution by taps on AVX-512 and
               AVX2): dilation 4 on 9 x 9 with a residual and Relu,
@@ -362,6 +365,46 @@ def concat_out_model():
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def inception_model():
+    """An Inception block as torchvision exports it (BN folded): three 1 x 1
+    convolutions with Relu on the block's input (kiln merges them into one
+    and splits the channels), a 3 x 3 and a 5 x 5 after two of them, an
+    average-pool branch with its own 1 x 1, and the channel concat."""
+    rng = np.random.default_rng(21)
+    c, h = 24, 9
+
+    def w(name, *shape):
+        fan = int(np.prod(shape[1:]))
+        return numpy_helper.from_array(
+            (rng.standard_normal(shape) / np.sqrt(fan)).astype(np.float32), name)
+
+    def b(name, n):
+        return numpy_helper.from_array(rng.standard_normal(n).astype(np.float32) * 0.1, name)
+
+    inits = [w("W1", 16, c, 1, 1), b("B1", 16), w("W2", 12, c, 1, 1), b("B2", 12),
+             w("W3", 16, c, 1, 1), b("B3", 16), w("W4", 20, 12, 3, 3), b("B4", 20),
+             w("W5", 8, 16, 5, 5), b("B5", 8), w("W6", 8, c, 1, 1), b("B6", 8)]
+
+    def conv(x, wn, bn, y, k):
+        return [helper.make_node("Conv", [x, wn, bn], [y + "_c"], kernel_shape=[k, k],
+                                 pads=[k // 2] * 4),
+                helper.make_node("Relu", [y + "_c"], [y])]
+
+    nodes = conv("X", "W1", "B1", "a", 1) + conv("X", "W2", "B2", "b0", 1)
+    nodes += conv("b0", "W4", "B4", "b", 3) + conv("X", "W3", "B3", "d0", 1)
+    nodes += conv("d0", "W5", "B5", "d", 5)
+    nodes += [helper.make_node("AveragePool", ["X"], ["p0"], kernel_shape=[3, 3],
+                               pads=[1, 1, 1, 1], count_include_pad=1)]
+    nodes += conv("p0", "W6", "B6", "p", 1)
+    nodes += [helper.make_node("Concat", ["a", "b", "d", "p"], ["Y"], axis=1)]
+    graph = helper.make_graph(nodes, "inception",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                             ["batch", c, h, h])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT,
+                                                             ["batch", 52, h, h])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
 def models():
     return {
         "resnext": conv_model("resnext", 128, 14, 14, 128, 32, 3, act="Relu"),
@@ -399,6 +442,7 @@ def models():
                               dil=(6, 6), seed=18),
         "taps_asym": conv_model("taps_asym", 40, 6, 9, 16, 1, 3, pads=(2, 3, 2, 3),
                                 dil=(2, 3), residual=True, seed=19),
+        "inception": inception_model(),
         "taps_wide": conv_model("taps_wide", 16, 5, 40, 8, 1, 3, pads=(3, 3, 3, 3),
                                 dil=(3, 3), act="HardSwish", bias=False, seed=20),
     }

@@ -112,3 +112,69 @@ func.func @no_merge(%x: tensor<?x2xf32>, %res: tensor<?x2xf32>, %rw: tensor<2x2x
   %mc = kiln.matmul %x, %w9 : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
   return %gate, %up, %withres, %nobias, %tr, %relu, %gelu, %gelut, %mm, %mc : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>
 }
+
+// -----
+
+// An Inception block's 1 x 1 branches: three group-1 convolutions of one
+// input, each followed only by a relu, become one convolution over the
+// filters appended along F (2 + 1 + 2 filters, bias end to end), one relu
+// and a kiln.split of the channels; the later uses (a 3 x 3 conv on the
+// second branch, interleaved with the members) read the split results.
+// CHECK-LABEL: func.func @inception_branches(
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x3x5x5xf32>
+// CHECK-DAG:     %[[W:.*]] = kiln.constant dense<{{\[}}{{\[}}{{\[}}[1.000000e+00]], {{\[}}[2.000000e+00]], {{\[}}[3.000000e+00]]], {{\[}}{{\[}}[1.000000e+00]], {{\[}}[2.000000e+00]], {{\[}}[3.000000e+00]]], {{\[}}{{\[}}[5.000000e-01]], {{\[}}[5.000000e-01]], {{\[}}[5.000000e-01]]], {{\[}}{{\[}}[-1.000000e+00]], {{\[}}[-1.000000e+00]], {{\[}}[-1.000000e+00]]], {{\[}}{{\[}}[-1.000000e+00]], {{\[}}[-1.000000e+00]], {{\[}}[-1.000000e+00]]]]> : tensor<5x3x1x1xf32>
+// CHECK-DAG:     %[[B:.*]] = kiln.constant dense<[1.000000e-01, 2.000000e-01, 0.000000e+00, 3.000000e-01, 3.000000e-01]> : tensor<5xf32>
+// CHECK:         %[[C:.*]] = kiln.conv %[[X]], %[[W]] bias %[[B]] {{.*}} -> tensor<?x5x5x5xf32>
+// CHECK-NEXT:    %[[R:.*]] = kiln.relu %[[C]] : tensor<?x5x5x5xf32>
+// CHECK-NEXT:    %[[S:.*]]:3 = kiln.split %[[R]] {axis = 1 : i64, sizes = array<i64: 2, 1, 2>} : (tensor<?x5x5x5xf32>) -> (tensor<?x2x5x5xf32>, tensor<?x1x5x5xf32>, tensor<?x2x5x5xf32>)
+// CHECK:         kiln.conv %[[S]]#1, %{{.*}} -> tensor<?x4x5x5xf32>
+// CHECK-NOT:     kiln.relu
+// CHECK:         return %[[S]]#0, %{{.*}}, %[[S]]#2
+func.func @inception_branches(%x: tensor<?x3x5x5xf32>) -> (tensor<?x2x5x5xf32>, tensor<?x4x5x5xf32>, tensor<?x2x5x5xf32>) {
+  %w1 = kiln.constant dense<[[[[1.0]], [[2.0]], [[3.0]]], [[[1.0]], [[2.0]], [[3.0]]]]> : tensor<2x3x1x1xf32>
+  %b1 = kiln.constant dense<[0.1, 0.2]> : tensor<2xf32>
+  %w2 = kiln.constant dense<0.5> : tensor<1x3x1x1xf32>
+  %b2 = kiln.constant dense<0.0> : tensor<1xf32>
+  %w3 = kiln.constant dense<-1.0> : tensor<2x3x1x1xf32>
+  %b3 = kiln.constant dense<0.3> : tensor<2xf32>
+  %w4 = kiln.constant dense<0.25> : tensor<4x1x3x3xf32>
+  %c1 = kiln.conv %x, %w1 bias %b1 {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x3x5x5xf32>, tensor<2x3x1x1xf32>, tensor<2xf32>) -> tensor<?x2x5x5xf32>
+  %r1 = kiln.relu %c1 : tensor<?x2x5x5xf32>
+  %c2 = kiln.conv %x, %w2 bias %b2 {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x3x5x5xf32>, tensor<1x3x1x1xf32>, tensor<1xf32>) -> tensor<?x1x5x5xf32>
+  %r2 = kiln.relu %c2 : tensor<?x1x5x5xf32>
+  %c4 = kiln.conv %r2, %w4 {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<?x1x5x5xf32>, tensor<4x1x3x3xf32>) -> tensor<?x4x5x5xf32>
+  %c3 = kiln.conv %x, %w3 bias %b3 {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<?x3x5x5xf32>, tensor<2x3x1x1xf32>, tensor<2xf32>) -> tensor<?x2x5x5xf32>
+  %r3 = kiln.relu %c3 : tensor<?x2x5x5xf32>
+  return %r1, %c4, %r3 : tensor<?x2x5x5xf32>, tensor<?x4x5x5xf32>, tensor<?x2x5x5xf32>
+}
+
+// -----
+
+// Not merged: a conv whose result has no relu (ResNet's downsample, read
+// by a residual add) next to one with it, convs with other strides, one
+// with a bias and one without, a grouped conv, and one whose relu is not
+// its only user.
+// CHECK-LABEL: func.func @convs_not_merged(
+// CHECK-NOT:     kiln.split
+// CHECK-COUNT-7: kiln.conv
+// CHECK-NOT:     kiln.split
+// CHECK:         return
+func.func @convs_not_merged(%x: tensor<1x4x6x6xf32>) -> (tensor<1x2x6x6xf32>, tensor<1x2x6x6xf32>, tensor<1x2x3x3xf32>, tensor<1x2x6x6xf32>, tensor<1x2x6x6xf32>, tensor<1x4x6x6xf32>, tensor<1x2x6x6xf32>, tensor<1x2x3x3xf32>) {
+  %w = kiln.constant dense<0.5> : tensor<2x4x1x1xf32>
+  %b = kiln.constant dense<0.1> : tensor<2xf32>
+  %wg = kiln.constant dense<0.5> : tensor<4x2x1x1xf32>
+  %a = kiln.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %c = kiln.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %cr = kiln.relu %c : tensor<1x2x6x6xf32>
+  %s = kiln.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x3x3xf32>
+  %sr = kiln.relu %s : tensor<1x2x3x3xf32>
+  %d = kiln.conv %x, %w bias %b {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  %g = kiln.conv %x, %wg {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x6x6xf32>
+  %gr = kiln.relu %g : tensor<1x4x6x6xf32>
+  %e = kiln.conv %x, %w bias %b {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>, tensor<2xf32>) -> tensor<1x2x6x6xf32>
+  %er = kiln.relu %e : tensor<1x2x6x6xf32>
+  %f = kiln.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x6x6xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %fr = kiln.relu %f : tensor<1x2x6x6xf32>
+  %dr = kiln.relu %d : tensor<1x2x3x3xf32>
+  return %a, %cr, %sr, %er, %fr, %gr, %f, %dr : tensor<1x2x6x6xf32>, tensor<1x2x6x6xf32>, tensor<1x2x3x3xf32>, tensor<1x2x6x6xf32>, tensor<1x2x6x6xf32>, tensor<1x4x6x6xf32>, tensor<1x2x6x6xf32>, tensor<1x2x3x3xf32>
+}
