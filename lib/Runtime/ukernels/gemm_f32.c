@@ -241,7 +241,13 @@ static void tile_at(void *vjob, int64_t cb, int64_t r, int64_t pc, int64_t kc,
   const char *n0 = g->bp16 ? (const char *)(g->bp16 + nboff)
                            : (const char *)(g->bp + nboff);
   kiln_gemm_side side = {NULL, NULL, 0};
-  if (g->nc % KILN_GEMM_NR == 0 && j0 + g->nc < g->n)
+  /* Not a k block of more than 256 KiB per panel (a GEMV's whole K, M <= 4
+   * being unblocked): the streamer follows this panel, and fetching all of
+   * the next one alongside slowed it (AlexNet's 1 x 4096 x 9216 and a
+   * 1 x 16384 x 8192 from memory, 1 thread: 10.4-10.8 -> 11.7-11.8 GB/s,
+   * 86% -> 96-100% of the read bandwidth, `bench/gemm_bench.sh 1
+   * bandwidth`; 1 x 131072 x 1024, 64 KiB panels, unchanged). */
+  if (g->nc % KILN_GEMM_NR == 0 && j0 + g->nc < g->n && kc * step <= (256 << 10))
     kiln_gemm_side_share(n0,
                          g->n - j0 - g->nc > KILN_GEMM_NR && g->nc > KILN_GEMM_NR
                              ? n0 + g->k * step
