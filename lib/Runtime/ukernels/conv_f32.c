@@ -204,8 +204,8 @@ static void conv2d_direct(const int64_t *desc) {
   int64_t hp = (oh - 1) * sh + (kh - 1) * dh + 1;
   int64_t wp = (ow - 1) * sw + (kw - 1) * dw + 1;
   int c8 = (flags & CONV_C8) != 0;
-  if (c8) /* the compiler blocks channels for the AVX2 kernel only */
-    kiln_rt_check_dim(isa == KILN_ISA_AVX2 && c % 8 == 0, 1);
+  if (c8)
+    kiln_rt_check_dim((isa == KILN_ISA_AVX2 || isa == KILN_ISA_AVX512) && c % 8 == 0, 1);
   /* c8, 1 x 1 at stride s without padding: the copy takes every s-th row
    * and column, and the kernel runs at stride 1 on it (ResNet's
    * downsample branch: a quarter of the input copied, not all of it) */
@@ -282,7 +282,7 @@ static void conv2d_direct(const int64_t *desc) {
    * tiles step 1 or 2 columns (compile-time steps); a column stride past
    * 2 (AlexNet's 11 x 11 / 4 stem, the 4 x 4 / 4 patch embeddings of Swin
    * and ConvNeXt) takes the gather tiles too. */
-  j.gather = isa == KILN_ISA_AVX2 || sw > 2;
+  j.gather = isa == KILN_ISA_AVX2 || sw > 2 || c8; /* c8: gather tiles only */
   /* a filter block that comes from memory once per run: k blocks, each
    * serving all of a task's tiles from L1 */
   int big = k * ct * (int64_t)sizeof(float) > KILN_CONV_BIG_FILTER;
