@@ -528,20 +528,25 @@ struct KilnCpuUkernels final
                  (frac <= 0.5 || (frac <= 0.75 && (params[7] > 1 || params[8] > 1)));
         }
         if (g) {
-          // AVX2 (and AVX-512 at a stride past 1, below) with input
+          // AVX2 (and AVX-512 for filters past 1 x 1, below) with input
           // channels in multiples of 8: K reordered to
           // (c / 8, kh, kw, c % 8) for the kernel's channel-blocked mode
           // (flag 8; the runtime lays the input out as NCHW8c), where each
           // tap's broadcast is at a fixed offset from one table entry per
           // 8 taps instead of a table entry per tap.
-          // AVX-512 takes it for strided filters larger than 1 x 1: its
-          // gather tiles then broadcast 8 channels of a pixel from one
-          // 32-byte run instead of 8 planes (ResNet-50's 3 x 3 / 2 layers
-          // 2.1 -> 1.8 ms, the model 1.012-1.023x faster at 1 and 2 threads,
-          // Inception-v3 about 1.01x, `kiln run --against` both orders).
+          // AVX-512 takes it for every filter larger than 1 x 1 that
+          // stays on the direct kernel: its gather tiles then broadcast 8
+          // channels of a pixel from one 32-byte run instead of 8 planes,
+          // and run over the output plane with no padding columns (the
+          // flat tiles computed a 1 x 7's 6 padding columns of every 23).
+          // ResNet-50's 3 x 3 / 2 layers 2.1 -> 1.8 ms (the model
+          // 1.012-1.023x faster at 1 and 2 threads); Inception-v3's 1 x 7
+          // 11.8 -> 8.9 ms, 5 x 5 3.6 -> 3.1, 1 x 3 2.0 -> 1.7 (the model
+          // 1.04x faster); GoogLeNet's 3 x 3 on 7 x 7 0.41 -> 0.37 and 0.58
+          // -> 0.52 ms (the model within 1%), AlexNet's 5 x 5 and 3 x 3
+          // within 3% (`kiln run --against` both orders, `--profile`).
           bool c8 = !wino && !taps && c % 8 == 0 &&
-                    (params[0] == 1 ||
-                     (params[0] == 2 && kh * kw > 1 && (params[3] > 1 || params[4] > 1)));
+                    (params[0] == 1 || (params[0] == 2 && kh * kw > 1));
           memref::GlobalOp p = packer->filterFor(
               g, k, f, c, kh * kw,
               wino   ? FilterLayout::Winograd

@@ -786,27 +786,35 @@ func.func @conv_not_wino(%x: memref<1x16x28x28xf32>, %y2: memref<1x24x14x14xf32>
   kiln.ukernel "conv2d_f32"(%x6, %w256) outs(%y6) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x256x6x6xf32>, memref<24x256x3x3xf32>, memref<1x24x6x6xf32>) -> ()
   return
 }
-// AVX-512 at stride 2 with a 3 x 3 filter over a multiple of 8 input
-// channels: the channel-blocked K order (flags 4 | 8 = 12) for the gather
-// tiles on an NCHW8c copy; a 1 x 1 at stride 2 and a stride-1 3 x 3 stay
-// in plain panels.
+// AVX-512 with a 3 x 3 filter over a multiple of 8 input channels on the
+// direct kernel (stride 2; stride 1 on a 7 x 7 plane, where Winograd does
+// not run): the channel-blocked K order (flags 4 | 8 = 12) for the gather
+// tiles on an NCHW8c copy; a 1 x 1 at stride 2 stays in plain panels, and
+// so does the same 3 x 3 filter over 4 channels of another global.
 // CHECK-LABEL: func.func @conv_c8_strided(
 // CHECK:         memref.get_global @s2w_packed : memref<2x144x16xf32>
 // CHECK:         arith.constant 12 : index
 // CHECK:         call @kiln_ukernel_conv2d_f32(
 // CHECK:         memref.get_global @s2w1_packed : memref<2x16x16xf32>
 // CHECK:         call @kiln_ukernel_conv2d_f32(
-// CHECK:         memref.get_global @s2w_packed_{{[0-9]+}} : memref<2x144x16xf32>
+// CHECK:         memref.get_global @s2w_packed : memref<2x144x16xf32>
+// CHECK:         arith.constant 12 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// CHECK:         memref.get_global @s2w4_packed : memref<2x36x16xf32>
+// CHECK:         arith.constant 4 : index
 // CHECK:         call @kiln_ukernel_conv2d_f32(
 // CHECK:         return
 memref.global "private" constant @s2w : memref<24x16x3x3xf32> = dense<0.5>
 memref.global "private" constant @s2w1 : memref<24x16x1x1xf32> = dense<0.5>
-func.func @conv_c8_strided(%x: memref<1x16x28x28xf32>, %y2: memref<1x24x14x14xf32>, %y7: memref<1x24x7x7xf32>, %x7: memref<1x16x7x7xf32>) {
+memref.global "private" constant @s2w4 : memref<24x4x3x3xf32> = dense<0.5>
+func.func @conv_c8_strided(%x: memref<1x16x28x28xf32>, %y2: memref<1x24x14x14xf32>, %y7: memref<1x24x7x7xf32>, %x7: memref<1x16x7x7xf32>, %x4: memref<1x4x7x7xf32>) {
   %w = memref.get_global @s2w : memref<24x16x3x3xf32>
   kiln.ukernel "conv2d_f32"(%x, %w) outs(%y2) {int_params = array<i64: 2, 0, 0, 2, 2, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x3x3xf32>, memref<1x24x14x14xf32>) -> ()
   %w1 = memref.get_global @s2w1 : memref<24x16x1x1xf32>
   kiln.ukernel "conv2d_f32"(%x, %w1) outs(%y2) {int_params = array<i64: 2, 0, 0, 2, 2, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x16x28x28xf32>, memref<24x16x1x1xf32>, memref<1x24x14x14xf32>) -> ()
   kiln.ukernel "conv2d_f32"(%x7, %w) outs(%y7) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x7x7xf32>, memref<24x16x3x3xf32>, memref<1x24x7x7xf32>) -> ()
+  %w4 = memref.get_global @s2w4 : memref<24x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x4, %w4) outs(%y7) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x4x7x7xf32>, memref<24x4x3x3xf32>, memref<1x24x7x7xf32>) -> ()
   return
 }
 // CHECK-LABEL: func.func @conv_wino_7x7(
