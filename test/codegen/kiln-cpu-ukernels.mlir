@@ -603,13 +603,13 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
 // -----
 
 // conv2d_f32 (isa, flags, activation, stride h/w, pad top/left, dilation
-// h/w) with a constant 3 x 3 filter [20, 3, 3, 3]: the filter is packed
-// into ceil(20 / 16) = 2 fp32 panels of K = 27 rows x 16 channels for the
+// h/w) with a constant 3 x 3 filter [20, 4, 3, 3]: the filter is packed
+// into ceil(20 / 16) = 2 fp32 panels of K = 36 rows x 16 channels for the
 // direct kernel; flag 4 joins the flags (1 | 4 = 5) and the kernel's
 // height and width follow the nine params. The same for AVX2 (isa 1).
 // CHECK-LABEL: func.func @conv_packed(
 // CHECK-NOT:     memref.get_global @cw :
-// CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
+// CHECK:         memref.get_global @cw_packed : memref<2x36x16xf32>
 // CHECK:         %[[F:.*]] = arith.constant 5 : index
 // CHECK:         call @kiln_ukernel_conv2d_f32(
 // A 1 x 1 filter over 128 channels with a small output plane (5 x 5) is
@@ -617,7 +617,7 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
 // CHECK-LABEL: func.func @conv_packed_1x1(
 // CHECK:         memref.get_global @pw128_packed : memref<1x128x16xf32>
 // CHECK-LABEL: func.func @conv_packed_avx2(
-// CHECK:         memref.get_global @cw_packed : memref<2x27x16xf32>
+// CHECK:         memref.get_global @cw_packed : memref<2x36x16xf32>
 // CHECK:         call @kiln_ukernel_conv2d_f32(
 // For AVX2 with input channels in multiples of 8 the filter's K rows are
 // reordered (c / 8, kh, kw, c % 8) into a second packed global and flag 8
@@ -629,10 +629,10 @@ func.func @linear_int8_given(%x: memref<5x8xf32>, %b: memref<3xf32>, %y: memref<
 // CHECK-DAG:     memref.get_global @cw8_wino : memref<16x20x8xf32>
 // CHECK-DAG:     arith.constant 13 : index
 // CHECK-DAG:     arith.constant 69 : index
-memref.global "private" constant @cw : memref<20x3x3x3xf32> = dense<1.0>
-func.func @conv_packed(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
-  %w = memref.get_global @cw : memref<20x3x3x3xf32>
-  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x3x16x16xf32>, memref<20x3x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+memref.global "private" constant @cw : memref<20x4x3x3xf32> = dense<1.0>
+func.func @conv_packed(%x: memref<?x4x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
+  %w = memref.get_global @cw : memref<20x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x4x16x16xf32>, memref<20x4x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
   return
 }
 memref.global "private" constant @pw128 : memref<8x128x1x1xf32> = dense<1.0>
@@ -641,9 +641,9 @@ func.func @conv_packed_1x1(%x: memref<1x128x5x5xf32>, %y: memref<1x8x5x5xf32>) {
   kiln.ukernel "conv2d_f32"(%x, %w) outs(%y) {int_params = array<i64: 2, 0, 0, 1, 1, 0, 0, 1, 1>, float_params = array<f32>} : (memref<1x128x5x5xf32>, memref<8x128x1x1xf32>, memref<1x8x5x5xf32>) -> ()
   return
 }
-func.func @conv_packed_avx2(%x: memref<?x3x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
-  %w = memref.get_global @cw : memref<20x3x3x3xf32>
-  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 1, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x3x16x16xf32>, memref<20x3x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
+func.func @conv_packed_avx2(%x: memref<?x4x16x16xf32>, %b: memref<20xf32>, %y: memref<?x20x16x16xf32>) {
+  %w = memref.get_global @cw : memref<20x4x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 1, 1, 1, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x4x16x16xf32>, memref<20x4x3x3xf32>, memref<20xf32>, memref<?x20x16x16xf32>) -> ()
   return
 }
 memref.global "private" constant @cw8 : memref<20x8x3x3xf32> = dense<1.0>
@@ -815,6 +815,25 @@ func.func @conv_c8_strided(%x: memref<1x16x28x28xf32>, %y2: memref<1x24x14x14xf3
   kiln.ukernel "conv2d_f32"(%x7, %w) outs(%y7) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x16x7x7xf32>, memref<24x16x3x3xf32>, memref<1x24x7x7xf32>) -> ()
   %w4 = memref.get_global @s2w4 : memref<24x4x3x3xf32>
   kiln.ukernel "conv2d_f32"(%x4, %w4) outs(%y7) {int_params = array<i64: 2, 0, 0, 1, 1, 1, 1, 1, 1>, float_params = array<f32>} : (memref<1x4x7x7xf32>, memref<24x4x3x3xf32>, memref<1x24x7x7xf32>) -> ()
+  return
+}
+// A 3-channel 3 x 3 stem (K = 27 values per output) in fp32: flag 16384
+// (16385 with the bias), the filter left unpacked for the runtime's
+// gathered patches on the pointwise tiles; a 7 x 7 stem (K = 147) keeps the
+// direct kernel's packed panels.
+// CHECK-LABEL: func.func @conv_stem_im2col(
+// CHECK:         memref.get_global @stw : memref<32x3x3x3xf32>
+// CHECK:         arith.constant 16385 : index
+// CHECK:         call @kiln_ukernel_conv2d_f32(
+// CHECK:         memref.get_global @stw7_packed : memref<4x147x16xf32>
+// CHECK:         return
+memref.global "private" constant @stw : memref<32x3x3x3xf32> = dense<0.5>
+memref.global "private" constant @stw7 : memref<64x3x7x7xf32> = dense<0.5>
+func.func @conv_stem_im2col(%x: memref<?x3x224x224xf32>, %b: memref<32xf32>, %y: memref<?x32x112x112xf32>, %y7: memref<?x64x112x112xf32>) {
+  %w = memref.get_global @stw : memref<32x3x3x3xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w, %b) outs(%y) {int_params = array<i64: 2, 1, 1, 2, 2, 1, 1, 1, 1>, float_params = array<f32>} : (memref<?x3x224x224xf32>, memref<32x3x3x3xf32>, memref<32xf32>, memref<?x32x112x112xf32>) -> ()
+  %w7 = memref.get_global @stw7 : memref<64x3x7x7xf32>
+  kiln.ukernel "conv2d_f32"(%x, %w7) outs(%y7) {int_params = array<i64: 2, 0, 1, 2, 2, 3, 3, 1, 1>, float_params = array<f32>} : (memref<?x3x224x224xf32>, memref<64x3x7x7xf32>, memref<?x64x112x112xf32>) -> ()
   return
 }
 // CHECK-LABEL: func.func @conv_wino_7x7(

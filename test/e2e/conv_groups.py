@@ -42,6 +42,10 @@ AVX2, x86-64: the portable patch GEMM per group), and prints
   inception   an Inception block: three 1 x 1 branches with Relu on one
               input (merged into one convolution, kiln-merge-linears), 3 x 3
               and 5 x 5 after two, an average-pool branch, the concat
+  stem_s2     a 3-channel 3 x 3 / 2 stem with Relu on 9 x 75 (odd rows
+              and columns), stem_res one at stride 1 with dilation (2, 1),
+              asymmetric pads, a residual and HardSwish (the stems' gathered
+              patches on the pointwise tiles, AVX-512 and AVX2)
   taps_*      group 1, dilated 3 x 3 whose taps mostly read the padding
               (DeepLabV3's ASPP; the convolution by taps on AVX-512 and
               AVX2): dilation 4 on 9 x 9 with a residual and Relu,
@@ -443,6 +447,11 @@ def models():
         "taps_asym": conv_model("taps_asym", 40, 6, 9, 16, 1, 3, pads=(2, 3, 2, 3),
                                 dil=(2, 3), residual=True, seed=19),
         "inception": inception_model(),
+        # 3-channel 3 x 3 stems (the gathered patches on the pointwise tiles)
+        "stem_s2": conv_model("stem_s2", 3, 9, 75, 16, 1, 3, strides=(2, 2),
+                              act="Relu", seed=22),
+        "stem_res": conv_model("stem_res", 3, 12, 12, 24, 1, 3, pads=(2, 0, 1, 3),
+                               dil=(2, 1), act="HardSwish", residual=True, seed=23),
         "taps_wide": conv_model("taps_wide", 16, 5, 40, 8, 1, 3, pads=(3, 3, 3, 3),
                                 dil=(3, 3), act="HardSwish", bias=False, seed=20),
     }

@@ -511,6 +511,10 @@ static void conv2d_f32_call(const int64_t *desc, const float *fparams) {
     conv2d_grouped(desc);
     return;
   }
+  if (desc[1] & CONV_IM2COL) {
+    kiln_conv2d_im2col_f32(desc);
+    return;
+  }
   if ((desc[1] & CONV_PACKED) && (desc[1] & CONV_TAPS)) {
     kiln_conv2d_taps(desc);
     return;
@@ -590,6 +594,7 @@ void kiln_ukernel_conv2d_f32(const int64_t *desc, const float *fparams) {
                   : (desc[1] & CONV_GROUPS) ? "conv-grouped"
                   : (desc[1] & CONV_WINO)   ? "conv-wino"
                   : (desc[1] & CONV_TAPS)   ? "conv-taps"
+                  : (desc[1] & CONV_IM2COL) ? "conv-im2col"
                   : (desc[1] & CONV_PACKED) ? "conv"
                                             : "conv-gemm",
                   2.0 * s.n * s.f * s.oh * s.ow * s.cpg * s.kh * s.kw,

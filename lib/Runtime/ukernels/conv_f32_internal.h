@@ -141,6 +141,10 @@ static inline void read_dw_views(const int64_t *d, int64_t flags, view4 *x,
     kiln_read_view(d, 4, 4, mean);
 }
 
+/* conv2d_f32 with CONV_IM2COL and no CONV_S8: a stem as a 1 x 1
+ * convolution over its gathered patches (conv_im2col_f32.c). */
+void kiln_conv2d_im2col_f32(const int64_t *desc);
+
 /* conv2d_f32 with CONV_TAPS (conv_taps_f32.c). */
 void kiln_conv2d_taps(const int64_t *desc);
 

@@ -55,6 +55,12 @@ void kiln_pw_block_avx512(const float *x, int64_t ldx, const float *w, int64_t k
                           const float *bias, int act, float *y, int64_t ldy,
                           int64_t f, int64_t npx);
 
+void kiln_pw_block_avx2(const float *x, int64_t ldx, const float *w, int64_t k,
+                        const float *bias, int act, float *y, int64_t ldy, int64_t f,
+                        int64_t npx);
+/* d[q] = s[2 q] for q < n (conv_im2col_f32.c's stride-2 gather). */
+void kiln_even_copy_avx512(float *d, const float *s, int64_t n);
+
 /* y = act(W [f, k] x X [k, npx] + bias + y), summed into y (W's rows ldw
  * floats apart), fetching nxl
  * lines of each row of the next call's input at nx (conv_taps_f32.c). */

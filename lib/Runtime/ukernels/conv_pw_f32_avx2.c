@@ -20,6 +20,7 @@
 #define PW_LANES 8
 #define PW_TASKS kiln_conv_pw_avx2
 #define PW_BLOCK_ACC kiln_pw_block_acc_avx2
+#define PW_BLOCK kiln_pw_block_avx2
 #define PW_VEC __m256
 #define PW_MASK_T __m256i
 #define PW_MASK(last)                                                          \

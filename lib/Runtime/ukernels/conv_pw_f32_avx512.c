@@ -34,3 +34,16 @@
 #define PW_ACT(v, act) act16_conv(v, act)
 
 #include "conv_pw_f32_impl.h"
+
+/* d[q] = s[2 q], q < n (a stride-2 row of a stem's patches,
+ * conv_im2col_f32.c): the even lanes of two vectors. */
+void kiln_even_copy_avx512(float *d, const float *s, int64_t n) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10,
+                                        8, 6, 4, 2, 0);
+  int64_t q = 0;
+  for (; q + 17 <= n; q += 16)
+    _mm512_storeu_ps(d + q, _mm512_permutex2var_ps(_mm512_loadu_ps(s + 2 * q), even,
+                                                   _mm512_loadu_ps(s + 2 * q + 16)));
+  for (; q < n; ++q)
+    d[q] = s[2 * q];
+}
