@@ -146,6 +146,47 @@ Value constantOf(PatternRewriter &rewriter, Location loc,
   return ConstantOp::create(rewriter, loc, type, attr).getResult();
 }
 
+/// The group rooted at `first` (a Member or ConvMember of `root`): `root`
+/// and every other user of `input` that the member type accepts and that
+/// fits it, in block order. Fails (with `what` in the note) unless `root`
+/// is the group's first op and another joins it.
+template <typename M>
+FailureOr<SmallVector<M>> groupOf(PatternRewriter &rewriter, Operation *root,
+                                  const M &first, Value input, StringRef what) {
+  SmallVector<M> group{first};
+  for (Operation *user : input.getUsers()) {
+    if (user == root)
+      continue;
+    std::optional<M> m = M::of(user);
+    if (!m || !first.fits(*m) ||
+        llvm::any_of(group, [&](const M &g) { return g.op == user; }))
+      continue;
+    if (user->isBeforeInBlock(root))
+      return rewriter.notifyMatchFailure(root, "not the group's first " + what);
+    group.push_back(*m);
+  }
+  if (group.size() < 2)
+    return rewriter.notifyMatchFailure(root, "no other " + what + " reads its input");
+  llvm::sort(group, [](const M &a, const M &b) {
+    return a.op->isBeforeInBlock(b.op);
+  });
+  return group;
+}
+
+/// Erases the group's weight and bias constants that nothing reads any
+/// more (one bias may be shared with an op outside the group).
+template <typename M>
+void eraseUnusedConstants(PatternRewriter &rewriter, ArrayRef<M> group) {
+  llvm::SetVector<Operation *> originals;
+  for (const M &m : group)
+    for (ConstantOp c : {m.weight, m.bias})
+      if (c)
+        originals.insert(c);
+  for (Operation *c : originals)
+    if (c->use_empty())
+      rewriter.eraseOp(c);
+}
+
 /// Rooted at the first member (in block order) of a group of two or more.
 struct MergeLinears final : RewritePattern {
   MergeLinears(MLIRContext *ctx)
@@ -158,24 +199,11 @@ struct MergeLinears final : RewritePattern {
     std::optional<Member> first = Member::of(root);
     if (!first)
       return rewriter.notifyMatchFailure(root, "not a dense layer by constants");
-    SmallVector<Member> group{*first};
-    for (Operation *user : first->input.getUsers()) {
-      if (user == root)
-        continue;
-      std::optional<Member> m = Member::of(user);
-      if (!m || !first->fits(*m) || llvm::any_of(group, [&](const Member &g) {
-            return g.op == user;
-          }))
-        continue;
-      if (user->isBeforeInBlock(root))
-        return rewriter.notifyMatchFailure(root, "not the group's first layer");
-      group.push_back(*m);
-    }
-    if (group.size() < 2)
-      return rewriter.notifyMatchFailure(root, "no other layer reads its input");
-    llvm::sort(group, [](const Member &a, const Member &b) {
-      return a.op->isBeforeInBlock(b.op);
-    });
+    FailureOr<SmallVector<Member>> members =
+        groupOf(rewriter, root, *first, first->input, "layer");
+    if (failed(members))
+      return failure();
+    SmallVector<Member> &group = *members;
     int64_t nTotal = 0;
     SmallVector<int64_t> sizes;
     SmallVector<Location> locs;
@@ -232,14 +260,7 @@ struct MergeLinears final : RewritePattern {
     for (auto [m, r] : llvm::zip(group, split.getResults()))
       rewriter.replaceOp(m.op, r);
     // The originals go unless another op reads them too (a shared bias).
-    llvm::SetVector<Operation *> originals;
-    for (const Member &m : group)
-      for (ConstantOp c : {m.weight, m.bias})
-        if (c)
-          originals.insert(c);
-    for (Operation *c : originals)
-      if (c->use_empty())
-        rewriter.eraseOp(c);
+    eraseUnusedConstants<Member>(rewriter, group);
     return success();
   }
 };
@@ -256,7 +277,7 @@ struct MergeLinears final : RewritePattern {
 /// that add in the kernel's epilogue (ResNet's first block: its 1 x 1
 /// and its downsample 1 x 1 read the same input).
 struct ConvMember {
-  ConvOp op;
+  Operation *op = nullptr; // a kiln.conv
   ConstantOp weight, bias;
   Operation *relu = nullptr; // the result's only user
   int64_t f = 0;
@@ -266,7 +287,7 @@ struct ConvMember {
     if (!conv || conv.getGroup() != 1)
       return std::nullopt;
     ConvMember m;
-    m.op = conv;
+    m.op = conv.getOperation();
     m.weight = conv.getWeight().getDefiningOp<ConstantOp>();
     auto wt = cast<RankedTensorType>(conv.getWeight().getType());
     auto rt = cast<RankedTensorType>(conv.getType());
@@ -288,19 +309,18 @@ struct ConvMember {
     return m;
   }
 
-  bool fits(ConvMember o) const {
-    ConvOp self = op;
+  bool fits(const ConvMember &other) const {
+    auto self = cast<ConvOp>(op), o = cast<ConvOp>(other.op);
     auto wt = cast<RankedTensorType>(weight->getResult(0).getType());
-    auto ot = cast<RankedTensorType>(o.weight->getResult(0).getType());
+    auto ot = cast<RankedTensorType>(other.weight->getResult(0).getType());
     auto rt = cast<RankedTensorType>(self.getType());
-    auto ort = cast<RankedTensorType>(o.op.getType());
-    return self.getInput() == o.op.getInput() &&
-           self->getBlock() == o.op->getBlock() &&
+    auto ort = cast<RankedTensorType>(o.getType());
+    return self.getInput() == o.getInput() && self->getBlock() == o->getBlock() &&
            wt.getShape().drop_front() == ot.getShape().drop_front() &&
            wt.getElementType() == ot.getElementType() &&
-           self.getStrides() == o.op.getStrides() && self.getPads() == o.op.getPads() &&
-           self.getDilations() == o.op.getDilations() && !bias == !o.bias &&
-           !relu == !o.relu && rt.getElementType() == ort.getElementType() &&
+           self.getStrides() == o.getStrides() && self.getPads() == o.getPads() &&
+           self.getDilations() == o.getDilations() && !bias == !other.bias &&
+           !relu == !other.relu && rt.getElementType() == ort.getElementType() &&
            rt.getDimSize(0) == ort.getDimSize(0) &&
            rt.getShape().drop_front(2) == ort.getShape().drop_front(2);
   }
@@ -314,23 +334,11 @@ struct MergeConvs final : OpRewritePattern<ConvOp> {
     std::optional<ConvMember> first = ConvMember::of(root);
     if (!first)
       return rewriter.notifyMatchFailure(root, "not a group-1 conv by constants");
-    SmallVector<ConvMember> group{*first};
-    for (Operation *user : root.getInput().getUsers()) {
-      if (user == root)
-        continue;
-      std::optional<ConvMember> m = ConvMember::of(user);
-      if (!m || !first->fits(*m) ||
-          llvm::any_of(group, [&](ConvMember g) { return g.op == user; }))
-        continue;
-      if (user->isBeforeInBlock(root))
-        return rewriter.notifyMatchFailure(root, "not the group's first conv");
-      group.push_back(*m);
-    }
-    if (group.size() < 2)
-      return rewriter.notifyMatchFailure(root, "no other conv reads its input");
-    llvm::sort(group, [](ConvMember a, ConvMember b) {
-      return a.op->isBeforeInBlock(b.op);
-    });
+    FailureOr<SmallVector<ConvMember>> members =
+        groupOf(rewriter, root, *first, root.getInput(), "conv");
+    if (failed(members))
+      return failure();
+    SmallVector<ConvMember> &group = *members;
     // The weights [F, C, KH, KW] append along F (row-major), as do the
     // biases; everything is read before anything is built.
     int64_t fTotal = 0;
@@ -341,7 +349,7 @@ struct MergeConvs final : OpRewritePattern<ConvOp> {
     for (auto [i, m] : llvm::enumerate(group)) {
       fTotal += m.f;
       sizes.push_back(m.f);
-      locs.push_back(m.op.getLoc());
+      locs.push_back(m.op->getLoc());
       auto w = bytesOf(m.weight, storage[2 * i]);
       if (!w)
         return rewriter.notifyMatchFailure(root, "a weight without its bytes");
@@ -378,8 +386,8 @@ struct MergeConvs final : OpRewritePattern<ConvOp> {
     if (first->relu)
       merged = ReluOp::create(rewriter, loc, mergedType, merged);
     SmallVector<Type> types;
-    for (ConvMember m : group)
-      types.push_back(m.relu ? m.relu->getResult(0).getType() : m.op.getType());
+    for (const ConvMember &m : group)
+      types.push_back((m.relu ? m.relu : m.op)->getResult(0).getType());
     auto split = SplitOp::create(rewriter, loc, types, merged,
                                  rewriter.getI64IntegerAttr(1),
                                  rewriter.getDenseI64ArrayAttr(sizes));
@@ -391,14 +399,7 @@ struct MergeConvs final : OpRewritePattern<ConvOp> {
         rewriter.replaceOp(m.op, r);
       }
     }
-    llvm::SetVector<Operation *> originals;
-    for (ConvMember m : group)
-      for (ConstantOp c : {m.weight, m.bias})
-        if (c)
-          originals.insert(c);
-    for (Operation *c : originals)
-      if (c->use_empty())
-        rewriter.eraseOp(c);
+    eraseUnusedConstants<ConvMember>(rewriter, group);
     return success();
   }
 };
