@@ -121,6 +121,47 @@ static void pool2d_call(const int64_t *desc, kiln_pool_job *j, int avg) {
       desc[0] == KILN_ISA_AVX512 ? kiln_pool2d_avx512
       : desc[0] == KILN_ISA_AVX2 ? kiln_pool2d_avx2
                                  : pool_range;
+  /* AVX-512, stride 1, the output the input's size, planes of at most 1024
+   * dense pixels, at most 49 taps: the flattened planes' kernel with its
+   * tables (lanes inside the image per vector and tap, divisors) */
+  int64_t h = j->x.size[2], w = j->x.size[3], oh = j->y.size[2], ow = j->y.size[3];
+  int64_t taps = j->kh * j->kw, p = oh * ow, nv = (p + 15) / 16;
+  if (desc[0] == KILN_ISA_AVX512 && j->sh == 1 && j->sw == 1 && oh == h && ow == w &&
+      p <= 1024 && taps <= 49 && j->x.stride[3] == 1 && j->x.stride[2] == w &&
+      j->y.stride[3] == 1 && j->y.stride[2] == ow) {
+    size_t bytes = (size_t)(nv * taps) * sizeof(uint16_t) +
+                   (size_t)taps * sizeof(int64_t) + (size_t)(16 * nv) * sizeof(float);
+    char *tab = kiln_scratch(KILN_SCRATCH_CONV_K, bytes + 16);
+    if (!tab)
+      kiln_rt_fail_oom();
+    int64_t *off = (int64_t *)(void *)tab;
+    float *cnt = (float *)(void *)(tab + (size_t)taps * sizeof(int64_t));
+    uint16_t *mask = (uint16_t *)(void *)(cnt + 16 * nv);
+    for (int64_t a = 0; a < j->kh; ++a)
+      for (int64_t b = 0; b < j->kw; ++b)
+        off[a * j->kw + b] = (a - j->pt) * w + (b - j->pl);
+    for (int64_t q = 0; q < 16 * nv; ++q)
+      cnt[q] = q < p ? (float)(kiln_pool_count(q / ow, 1, j->kh, j->pt, j->pb, h,
+                                               j->include_pad) *
+                               kiln_pool_count(q % ow, 1, j->kw, j->pl, j->pr, w,
+                                               j->include_pad))
+                     : 1.0f;
+    for (int64_t v = 0; v < nv; ++v)
+      for (int64_t t = 0; t < taps; ++t) {
+        uint16_t m = 0;
+        for (int64_t l = 0; l < 16 && 16 * v + l < p; ++l) {
+          int64_t iy = (16 * v + l) / ow - j->pt + t / j->kw;
+          int64_t ix = (16 * v + l) % ow - j->pl + t % j->kw;
+          if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+            m |= (uint16_t)(1u << l);
+        }
+        mask[v * taps + t] = m;
+      }
+    j->fmask = mask;
+    j->foff = off;
+    j->fcnt = cnt;
+    range = kiln_pool2d_flat_avx512;
+  }
   if (work >= POOL_PARALLEL_MIN && planes > 1)
     kiln_parallel_for(planes, range, j);
   else

@@ -18,6 +18,14 @@ typedef struct {
   int include_pad; /* average: count the explicit pads in the divisor */
   int64_t wide;    /* row buffer floats: (ow - 1) * sw + kw */
   int failed;
+  /* Small planes at stride 1 with the output the input's size (AVX-512,
+   * kiln_pool2d_flat_avx512): each 16-pixel vector of the flattened plane
+   * sums (or maxes) its taps as masked loads at fixed offsets. fmask
+   * [vectors][taps]: the lanes whose tap lies inside the image; foff
+   * [taps]: the taps' offsets; fcnt [P]: each pixel's divisor. */
+  const uint16_t *fmask;
+  const int64_t *foff;
+  const float *fcnt;
 } kiln_pool_job;
 
 /* Output columns q take image columns [q * sw - pl, + kw) (and rows the
@@ -67,5 +75,6 @@ static inline void kiln_pool_rowbuf(const kiln_pool_job *j, float idf, float *t,
 /* Planes [begin, end) of N * C. */
 void kiln_pool2d_avx2(void *job, int64_t begin, int64_t end);
 void kiln_pool2d_avx512(void *job, int64_t begin, int64_t end);
+void kiln_pool2d_flat_avx512(void *job, int64_t begin, int64_t end);
 
 #endif

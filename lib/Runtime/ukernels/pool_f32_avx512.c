@@ -56,3 +56,30 @@
 #define P_FIRST(v, n) _mm512_maskz_mov_ps(P_MASK(n), v)
 #define P_LOADZ(p, m) _mm512_maskz_loadu_ps(m, p)
 #include "dwconv_rows_f32_impl.h"
+
+/* Small planes (see kiln_pool_job.fmask): planes [begin, end) of N * C,
+ * each flattened into ceil(P / 16) vectors. Inception-v3's 3 x 3 average
+ * pools on 17 x 17 and 8 x 8 planes: each output row took a vector
+ * (mostly masked lanes) and its own reduction before. */
+void kiln_pool2d_flat_avx512(void *vjob, int64_t begin, int64_t end) {
+  const kiln_pool_job *j = vjob;
+  int64_t p = j->y.size[2] * j->y.size[3], nv = (p + 15) / 16;
+  int64_t taps = j->kh * j->kw;
+  const __m512 idv = _mm512_set1_ps(j->avg ? 0.0f : -__builtin_inff());
+  for (int64_t pl = begin; pl < end; ++pl) {
+    const float *x = kiln_pool_xplane(j, pl);
+    float *y = kiln_pool_yplane(j, pl);
+    for (int64_t v = 0; v < nv; ++v) {
+      const uint16_t *m = j->fmask + v * taps;
+      __m512 acc = idv;
+      for (int64_t t = 0; t < taps; ++t) {
+        __m512 in = _mm512_mask_loadu_ps(idv, m[t], x + 16 * v + j->foff[t]);
+        acc = j->avg ? _mm512_add_ps(acc, in) : _mm512_max_ps(in, acc);
+      }
+      __mmask16 out = p - 16 * v >= 16 ? 0xffff : P_MASK(p - 16 * v);
+      if (j->avg)
+        acc = _mm512_div_ps(acc, _mm512_maskz_loadu_ps(out, j->fcnt + 16 * v));
+      _mm512_mask_storeu_ps(y + 16 * v, out, acc);
+    }
+  }
+}
