@@ -123,7 +123,9 @@ static void pool2d_call(const int64_t *desc, kiln_pool_job *j, int avg) {
                                  : pool_range;
   /* AVX-512, stride 1, the output the input's size, planes of at most 1024
    * dense pixels, at most 49 taps: the flattened planes' kernel with its
-   * tables (lanes inside the image per vector and tap, divisors) */
+   * tables (lanes inside the image per vector and tap, divisors). Not
+   * larger planes: on 288 x 35 x 35 it took 0.25 ms against the row
+   * kernel's 0.17-0.18. */
   int64_t h = j->x.size[2], w = j->x.size[3], oh = j->y.size[2], ow = j->y.size[3];
   int64_t taps = j->kh * j->kw, p = oh * ow, nv = (p + 15) / 16;
   if (desc[0] == KILN_ISA_AVX512 && j->sh == 1 && j->sw == 1 && oh == h && ow == w &&
