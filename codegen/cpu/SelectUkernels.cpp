@@ -9,8 +9,9 @@
 // (lib/Runtime/ukernels/norm_f32.c), and kiln.linear in f32 with its bias,
 // activation and residual applied on the GEMM's register tile
 // (kiln_ukernel_linear_f32 in lib/Runtime/ukernels/linear_f32.c), the
-// convolutions, poolings and standalone batch norms of CNNs
-// (SelectConvUkernels.cpp), and ONNX
+// convolutions and standalone batch norms of CNNs
+// (SelectConvUkernels.cpp), poolings and Resize (SelectPoolUkernels.cpp),
+// and ONNX
 // Runtime's dynamically quantized matmuls (DynamicQuantizeLinear +
 // MatMulInteger as the importer spells them out) and statically quantized
 // (QDQ) matmuls onto the int8 GEMM with the model's own weights and scales
@@ -388,6 +389,7 @@ struct KilnCpuSelectUkernels final
     patterns.add<AttentionToUkernel, NormToUkernel<LayerNormOp>,
                  NormToUkernel<RmsNormOp>, LinearToUkernel>(&getContext(), flag);
     cpu::populateConvUkernelPatterns(patterns, flag);
+    cpu::populatePoolUkernelPatterns(patterns, flag);
     cpu::populateQuantUkernelPatterns(patterns, flag);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

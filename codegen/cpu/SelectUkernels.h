@@ -102,6 +102,10 @@ void populateQuantUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
 /// CNN kernels (SelectConvUkernels.cpp).
 void populateConvUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
 
+/// 2-D max / average / global average pooling and nearest / linear Resize
+/// of f32 NCHW onto the runtime's kernels (SelectPoolUkernels.cpp).
+void populatePoolUkernelPatterns(RewritePatternSet &patterns, int64_t isaFlag);
+
 } // namespace mlir::kiln::cpu
 
 #endif

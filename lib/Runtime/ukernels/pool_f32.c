@@ -1,7 +1,7 @@
 /*===- pool_f32.c - 2-D max and average pooling on NCHW planes ---------===*
  *
  * Called through kiln.ukernel "maxpool2d_f32" and "avgpool2d_f32"
- * (codegen/cpu/SelectConvUkernels.cpp), and "global_avgpool_f32" below.
+ * (codegen/cpu/SelectPoolUkernels.cpp), and "global_avgpool_f32" below.
  * Each output row is two passes over rows of the plane, both along
  * contiguous memory: the elementwise max (or sum) of the window's input
  * rows that lie inside the image into a row buffer whose padding columns

@@ -1,7 +1,7 @@
 /*===- resize_f32.c - Resize (nearest, linear) of NCHW planes ------------===*
  *
  * Called through kiln.ukernel "resize2d_f32"
- * (codegen/cpu/SelectConvUkernels.cpp) for ONNX Resize in nearest or
+ * (codegen/cpu/SelectPoolUkernels.cpp) for ONNX Resize in nearest or
  * linear mode that resizes the last two dims of an f32 [N, C, H, W]
  * tensor (N and C pass through). The source coordinate of each output row
  * and column is computed once per call into tables (the same f32
