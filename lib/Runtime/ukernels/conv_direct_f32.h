@@ -12,7 +12,7 @@
  * to NCHW rows of pixels for the epilogue (bias, residual, activation) and
  * the store.
  *
- * The filter layout is the GEMM's panel layout (codegen/cpu/Ukernels.cpp):
+ * The filter layout is the GEMM's panel layout (codegen/cpu/ConvFilters.cpp):
  * panel p holds output channels [16p, 16p + 16) as K rows of 16 floats,
  * zero-padded past F, with K ordered (c, kh, kw).
  *

@@ -99,7 +99,7 @@ float *kiln_conv_scaled_copy(const float *x, const int64_t xs[4], int64_t n,
  * desc: isa, flags, activation, stride h/w, pad top/left, dilation h/w,
  * kernel h, kernel w, then the views x [N, C, H, W], the packed filter
  * [ceil(F / 16), C * KH * KW, 16], [bias [F],] [residual,] y. The compiler
- * packs only for AVX-512 or AVX2 (codegen/cpu/Ukernels.cpp);
+ * packs only for AVX-512 or AVX2 (codegen/cpu/ConvFilters.cpp);
  * conv_direct_f32.h has the kernel. */
 
 typedef struct {

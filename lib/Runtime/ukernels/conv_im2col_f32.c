@@ -1,6 +1,6 @@
 /*===- conv_im2col_f32.c - a stem's convolution as a 1 x 1 over its patches -===*
  *
- * conv2d_f32 with CONV_IM2COL and no CONV_S8 (codegen/cpu/Ukernels.cpp): a
+ * conv2d_f32 with CONV_IM2COL and no CONV_S8 (codegen/cpu/ConvFilters.cpp): a
  * convolution over few input channels (the compiler takes 3-channel 3 x 3
  * stems: MobileNet's and EfficientNet's) whose K = C * KH * KW values per
  * output are gathered, a band of output rows at a time, into K planes of

@@ -13,7 +13,7 @@
  * (conv_pw_f32_impl.h) with the filter slice W_t [F, C] read in place and
  * the input row read where it lies (no padded copy, no patches); a tap
  * valid across whole rows runs over several rows at once. The compiler
- * packs the filter as [KH * KW, F, C] (CONV_TAPS, codegen/cpu/Ukernels.cpp)
+ * packs the filter as [KH * KW, F, C] (CONV_TAPS, codegen/cpu/ConvFilters.cpp)
  * and takes this path when at most 3/4 of the direct form's products read
  * the input and one tap (`full`) is inside the image at every output: that
  * tap runs last on each row, adding the bias, the accumulated taps and the

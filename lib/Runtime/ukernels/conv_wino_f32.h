@@ -12,7 +12,7 @@
  *
  *   M[xi] [F, tiles] = U[xi] [F, C] x V[xi] [C, tiles]
  *
- * U = G g G^T is computed by the compiler (codegen/cpu/Ukernels.cpp) and
+ * U = G g G^T is computed by the compiler (codegen/cpu/ConvFilters.cpp) and
  * stored as [16, F, C] (U[xi] row-major, the GEMM's left operand read in
  * place). V is the transformed input, written straight into the GEMM's
  * 16-column B panels (gemm_f32.h); M is transformed back (A^T M A) with
